@@ -1,0 +1,117 @@
+#include "common/errors.h"
+#include "absl/strings/string_view.h"
+
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/any.pb.h"
+#include "google/rpc/status.pb.h"
+
+namespace linli {
+namespace {
+
+constexpr char kTypePrefix[] = "type.googleapis.com/";
+
+template <typename Message>
+std::string TypeUrl() {
+  return absl::StrCat(kTypePrefix, Message::descriptor()->full_name());
+}
+
+template <typename Message>
+std::optional<Message> GetPayload(const absl::Status& status) {
+  absl::optional<absl::Cord> payload = status.GetPayload(TypeUrl<Message>());
+  if (!payload.has_value()) return std::nullopt;
+  Message message;
+  if (!message.ParseFromString(std::string(*payload))) return std::nullopt;
+  return message;
+}
+
+template <typename Message>
+void SetPayload(absl::Status& status, const Message& message) {
+  status.SetPayload(TypeUrl<Message>(), absl::Cord(message.SerializeAsString()));
+}
+
+bool HidesMessage(absl::StatusCode code) {
+  return code == absl::StatusCode::kInternal || code == absl::StatusCode::kUnknown ||
+         code == absl::StatusCode::kDataLoss;
+}
+
+}  // namespace
+
+void FieldViolations::Add(std::string field, std::string description) {
+  violations_.emplace_back(std::move(field), std::move(description));
+}
+
+absl::Status FieldViolations::ToStatus(common::v1::ErrorReason reason) const {
+  if (violations_.empty()) return absl::OkStatus();
+  google::rpc::BadRequest bad_request;
+  std::string message;
+  for (const auto& [field, description] : violations_) {
+    auto* v = bad_request.add_field_violations();
+    v->set_field(field);
+    v->set_description(description);
+    absl::StrAppend(&message, message.empty() ? "" : "; ", field, ": ", description);
+  }
+  absl::Status status = absl::InvalidArgumentError(message);
+  SetPayload(status, bad_request);
+  return WithReason(std::move(status), reason);
+}
+
+absl::Status InvalidField(std::string field, std::string description,
+                          common::v1::ErrorReason reason) {
+  FieldViolations v;
+  v.Add(std::move(field), std::move(description));
+  return v.ToStatus(reason);
+}
+
+absl::Status WithReason(absl::Status status, common::v1::ErrorReason reason) {
+  if (status.ok()) return status;
+  google::rpc::ErrorInfo info;
+  info.set_domain(kErrorDomain);
+  info.set_reason(common::v1::ErrorReason_Name(reason));
+  SetPayload(status, info);
+  return status;
+}
+
+std::optional<google::rpc::BadRequest> GetBadRequest(const absl::Status& status) {
+  return GetPayload<google::rpc::BadRequest>(status);
+}
+
+std::optional<google::rpc::ErrorInfo> GetErrorInfo(const absl::Status& status) {
+  return GetPayload<google::rpc::ErrorInfo>(status);
+}
+
+grpc::Status ToGrpcStatus(const absl::Status& status, absl::string_view request_id) {
+  if (status.ok()) return grpc::Status::OK;
+  std::string message(status.message());
+  if (HidesMessage(status.code())) {
+    message = absl::StrCat("internal error; quote request id ",
+                           request_id.empty() ? absl::string_view("(none)") : request_id,
+                           " when reporting it");
+  }
+  google::rpc::Status rpc_status;
+  rpc_status.set_code(static_cast<int>(status.code()));
+  rpc_status.set_message(message);
+  if (!HidesMessage(status.code())) {
+    status.ForEachPayload([&](absl::string_view type_url, const absl::Cord& payload) {
+      google::protobuf::Any* any = rpc_status.add_details();
+      any->set_type_url(std::string(type_url));
+      any->set_value(std::string(payload));
+    });
+  }
+  return grpc::Status(static_cast<grpc::StatusCode>(status.code()), message,
+                      rpc_status.SerializeAsString());
+}
+
+absl::Status FromGrpcStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  absl::Status result(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  google::rpc::Status rpc_status;
+  if (!status.error_details().empty() && rpc_status.ParseFromString(status.error_details())) {
+    for (const google::protobuf::Any& any : rpc_status.details()) {
+      result.SetPayload(any.type_url(), absl::Cord(any.value()));
+    }
+  }
+  return result;
+}
+
+}  // namespace linli

@@ -1,0 +1,50 @@
+#include "common/errors.h"
+
+#include "gtest/gtest.h"
+
+namespace linli {
+namespace {
+
+TEST(ErrorsTest, FieldViolationsCarryEveryFieldAndAReason) {
+  FieldViolations v;
+  EXPECT_TRUE(v.ToStatus().ok());
+  v.Add("region.code", "must be digits");
+  v.Add("region.display_name", "must not be empty");
+  absl::Status status = v.ToStatus();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  auto bad_request = GetBadRequest(status);
+  ASSERT_TRUE(bad_request.has_value());
+  ASSERT_EQ(bad_request->field_violations_size(), 2);
+  EXPECT_EQ(bad_request->field_violations(1).field(), "region.display_name");
+  EXPECT_EQ(GetErrorInfo(status)->reason(), "ERROR_REASON_INVALID_FIELD");
+  EXPECT_EQ(GetErrorInfo(status)->domain(), "linli.dev");
+}
+
+TEST(ErrorsTest, DetailsSurviveTheWireBothWays) {
+  absl::Status original =
+      InvalidField("page_token", "bad", common::v1::ERROR_REASON_INVALID_PAGE_TOKEN);
+  grpc::Status wire = ToGrpcStatus(original, "rid-1");
+  EXPECT_EQ(wire.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_FALSE(wire.error_details().empty());
+  absl::Status back = FromGrpcStatus(wire);
+  EXPECT_EQ(back.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(back.message(), original.message());
+  EXPECT_EQ(GetBadRequest(back)->field_violations(0).field(), "page_token");
+  EXPECT_EQ(GetErrorInfo(back)->reason(), "ERROR_REASON_INVALID_PAGE_TOKEN");
+}
+
+TEST(ErrorsTest, InternalMessagesAreNotShownToClients) {
+  grpc::Status wire = ToGrpcStatus(absl::InternalError("SQL: syntax error near SELECT"), "rid-7");
+  EXPECT_EQ(wire.error_code(), grpc::StatusCode::INTERNAL);
+  EXPECT_EQ(wire.error_message().find("SQL"), std::string::npos);
+  EXPECT_NE(wire.error_message().find("rid-7"), std::string::npos);
+}
+
+TEST(ErrorsTest, OkStaysOk) {
+  EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok());
+  EXPECT_TRUE(FromGrpcStatus(grpc::Status::OK).ok());
+  EXPECT_TRUE(WithReason(absl::OkStatus(), common::v1::ERROR_REASON_NOT_FOUND).ok());
+}
+
+}  // namespace
+}  // namespace linli

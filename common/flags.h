@@ -1,0 +1,29 @@
+// Command-line flags with environment overrides.
+//
+// Every Abseil flag `--some_flag` can also be set by the environment variable LINLI_SOME_FLAG.
+// Precedence: command line > environment > default. A malformed environment value is an error
+// at start-up, not a silent default.
+//
+//   int main(int argc, char** argv) {
+//     std::vector<char*> args = linli::ParseFlags(argc, argv, "linli-registry: ...");
+#ifndef LINLI_COMMON_FLAGS_H_
+#define LINLI_COMMON_FLAGS_H_
+
+#include <string>
+
+#include <string_view>
+#include <vector>
+#include "absl/strings/string_view.h"
+
+namespace linli {
+
+// The environment variable that overrides `flag_name` ("listen" -> "LINLI_LISTEN").
+std::string FlagEnvName(absl::string_view flag_name);
+
+// Applies environment overrides, then parses the command line (exits with a message on bad
+// flags, as absl::ParseCommandLine does). Returns the positional arguments (argv[0] first).
+std::vector<char*> ParseFlags(int argc, char** argv, absl::string_view usage);
+
+}  // namespace linli
+
+#endif  // LINLI_COMMON_FLAGS_H_

@@ -1,0 +1,109 @@
+#include "common/idempotency.h"
+#include "absl/strings/string_view.h"
+
+#include <openssl/sha.h>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "common/errors.h"
+#include "common/status_macros.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+
+namespace linli {
+namespace {
+
+std::string Fingerprint(const google::protobuf::Message& request) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    request.SerializeToCodedStream(&coded);
+  }
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
+  return absl::BytesToHexString(
+      absl::string_view(reinterpret_cast<const char*>(digest), SHA256_DIGEST_LENGTH));
+}
+
+}  // namespace
+
+storage::Migration IdempotencyMigration(int version) {
+  return storage::Migration{version, "idempotency keys",
+                            R"sql(CREATE TABLE idempotency_keys (
+  method TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  response BLOB NOT NULL,
+  create_time_us INTEGER NOT NULL,
+  PRIMARY KEY (method, request_id)
+))sql",
+                            R"sql(CREATE TABLE idempotency_keys (
+  method VARCHAR(128) NOT NULL,
+  request_id VARCHAR(128) NOT NULL,
+  fingerprint CHAR(64) NOT NULL,
+  response LONGBLOB NOT NULL,
+  create_time_us BIGINT NOT NULL,
+  PRIMARY KEY (method, request_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin)sql"};
+}
+
+absl::Status ValidateRequestId(absl::string_view request_id) {
+  if (request_id.size() > 128) return InvalidField("request_id", "must be at most 128 characters");
+  for (char c : request_id) {
+    if (c < 0x21 || c > 0x7e) {
+      return InvalidField("request_id", "must be printable ASCII without spaces");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunIdempotent(storage::Database& db, absl::string_view method,
+                           absl::string_view request_id, const google::protobuf::Message& request,
+                           google::protobuf::Message* response,
+                           const std::function<absl::Status(storage::Transaction&)>& body,
+                           const Clock& clock) {
+  RETURN_IF_ERROR(ValidateRequestId(request_id));
+  if (request_id.empty()) return db.RunInTransaction(body);
+  const std::string fingerprint = Fingerprint(request);
+  const std::vector<storage::Value> key = {std::string(method), std::string(request_id)};
+  return db.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(
+        auto rows,
+        tx.Query("SELECT fingerprint, response FROM idempotency_keys WHERE method = ? AND "
+                 "request_id = ?",
+                 key));
+    if (!rows.empty()) {
+      if (rows[0].GetString(0) != fingerprint) {
+        return InvalidField("request_id",
+                            "was already used with a different request; use a new request_id",
+                            common::v1::ERROR_REASON_REQUEST_ID_REUSED);
+      }
+      if (!response->ParseFromString(rows[0].GetString(1))) {
+        return absl::DataLossError("stored idempotent response does not parse");
+      }
+      return absl::OkStatus();
+    }
+    // Claim the id first: a concurrent call with the same id blocks on this key (MySQL) or on
+    // the write lock (SQLite) and then sees ALREADY_EXISTS, which we turn into a retry.
+    absl::StatusOr<int64_t> claimed = tx.Exec(
+        "INSERT INTO idempotency_keys (method, request_id, fingerprint, response, "
+        "create_time_us) VALUES (?, ?, ?, ?, ?)",
+        {std::string(method), std::string(request_id), fingerprint, std::string(),
+         absl::ToUnixMicros(clock.Now())});
+    if (absl::IsAlreadyExists(claimed.status())) {
+      return absl::AbortedError("concurrent call with the same request_id");
+    }
+    RETURN_IF_ERROR(claimed.status());
+    RETURN_IF_ERROR(body(tx));
+    ASSIGN_OR_RETURN(int64_t updated,
+                     tx.Exec("UPDATE idempotency_keys SET response = ? WHERE method = ? AND "
+                             "request_id = ?",
+                             {response->SerializeAsString(), key[0], key[1]}));
+    if (updated != 1) return absl::InternalError("idempotency key vanished during the call");
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace linli

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Linli needs that are missing. Idempotent and silent when
+# everything is present. Runs apt-get through sudo when not root.
+set -euo pipefail
+
+PACKAGES=(
+  build-essential cmake make pkg-config python3 clang-format
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
+  libmysqlcppconn-dev mariadb-server-core mariadb-client
+  libsqlite3-dev libssl-dev libgtest-dev libgmock-dev
+  libcpp-httplib-dev nlohmann-json3-dev
+  golang-github-gogo-googleapis-dev
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "bootstrap: installing ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >&2
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2

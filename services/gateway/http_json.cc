@@ -1,0 +1,256 @@
+#include "services/gateway/http_json.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <future>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "common/server.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/dynamic_message.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/rpc/status.pb.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/impl/codegen/proto_utils.h"
+#include "nlohmann/json.hpp"
+
+namespace linli::gateway {
+namespace {
+
+using google::protobuf::Message;
+using MessageStub = grpc::TemplatedGenericStub<Message, Message>;
+
+constexpr size_t kMaxBodyBytes = 4 * 1024 * 1024;
+
+// JSON of one google.protobuf.Any detail for the Connect "debug" field; {} when the type is not
+// linked into this binary.
+nlohmann::json DebugJson(const google::protobuf::Any& any) {
+  std::string type = any.type_url().substr(any.type_url().rfind('/') + 1);
+  const auto* descriptor =
+      google::protobuf::DescriptorPool::generated_pool()->FindMessageTypeByName(type);
+  if (descriptor == nullptr) return nlohmann::json::object();
+  std::unique_ptr<Message> message(
+      google::protobuf::MessageFactory::generated_factory()->GetPrototype(descriptor)->New());
+  std::string json;
+  if (!message->ParseFromString(any.value()) ||
+      !google::protobuf::util::MessageToJsonString(*message, &json).ok()) {
+    return nlohmann::json::object();
+  }
+  return nlohmann::json::parse(json, nullptr, false);
+}
+
+void WriteError(httplib::Response& res, int grpc_code, const std::string& message,
+                const std::string& details_bin = "") {
+  nlohmann::json body = {{"code", ConnectCodeName(grpc_code)}, {"message", message}};
+  google::rpc::Status rpc_status;
+  if (!details_bin.empty() && rpc_status.ParseFromString(details_bin) &&
+      rpc_status.details_size() > 0) {
+    nlohmann::json details = nlohmann::json::array();
+    for (const google::protobuf::Any& any : rpc_status.details()) {
+      std::string value;
+      absl::Base64Escape(any.value(), &value);
+      value.erase(std::find(value.begin(), value.end(), '='), value.end());  // unpadded
+      details.push_back({{"type", any.type_url().substr(any.type_url().rfind('/') + 1)},
+                         {"value", value},
+                         {"debug", DebugJson(any)}});
+    }
+    body["details"] = details;
+  }
+  res.status = HttpStatusForCode(grpc_code);
+  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                  "application/json");
+}
+
+bool SplitHostPort(const std::string& address, std::string* host, int* port) {
+  size_t colon = address.rfind(':');
+  if (colon == std::string::npos) return false;
+  *host = address.substr(0, colon);
+  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') {
+    *host = host->substr(1, host->size() - 2);
+  }
+  return absl::SimpleAtoi(address.substr(colon + 1), port) && *port >= 0 && *port < 65536;
+}
+
+}  // namespace
+
+int HttpStatusForCode(int grpc_code) {
+  switch (static_cast<grpc::StatusCode>(grpc_code)) {
+    case grpc::StatusCode::OK:
+      return 200;
+    case grpc::StatusCode::CANCELLED:
+      return 499;
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::OUT_OF_RANGE:
+      return 400;
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return 504;
+    case grpc::StatusCode::NOT_FOUND:
+      return 404;
+    case grpc::StatusCode::ALREADY_EXISTS:
+    case grpc::StatusCode::ABORTED:
+      return 409;
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return 403;
+    case grpc::StatusCode::RESOURCE_EXHAUSTED:
+      return 429;
+    case grpc::StatusCode::UNIMPLEMENTED:
+      return 501;
+    case grpc::StatusCode::UNAVAILABLE:
+      return 503;
+    case grpc::StatusCode::UNAUTHENTICATED:
+      return 401;
+    default:
+      return 500;
+  }
+}
+
+std::string ConnectCodeName(int grpc_code) {
+  static const char* const kNames[] = {"ok",
+                                       "canceled",
+                                       "unknown",
+                                       "invalid_argument",
+                                       "deadline_exceeded",
+                                       "not_found",
+                                       "already_exists",
+                                       "permission_denied",
+                                       "resource_exhausted",
+                                       "failed_precondition",
+                                       "aborted",
+                                       "out_of_range",
+                                       "unimplemented",
+                                       "internal",
+                                       "unavailable",
+                                       "data_loss",
+                                       "unauthenticated"};
+  return grpc_code >= 0 && grpc_code < 17 ? kNames[grpc_code] : "unknown";
+}
+
+absl::StatusOr<std::unique_ptr<HttpJsonServer>> HttpJsonServer::Start(
+    const std::string& listen_address, std::vector<std::string> service_names,
+    std::shared_ptr<grpc::Channel> grpc_channel, absl::Duration default_timeout) {
+  std::string host;
+  int port = 0;
+  if (!SplitHostPort(listen_address, &host, &port)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("http listen address \"", listen_address, "\" is not host:port"));
+  }
+  std::unique_ptr<HttpJsonServer> self(new HttpJsonServer());
+  self->server_ = std::make_unique<httplib::Server>();
+  httplib::Server& server = *self->server_;
+  server.set_payload_max_length(kMaxBodyBytes);
+  // cpp-httplib sets SO_REUSEPORT by default, so a second gateway would share the port silently;
+  // only SO_REUSEADDR (fast restarts) is wanted.
+  server.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
+  auto stub = std::make_shared<MessageStub>(grpc_channel);
+
+  server.Post(R"(/([A-Za-z0-9_.]+)/([A-Za-z0-9_]+))", [stub, service_names, default_timeout](
+                                                          const httplib::Request& req,
+                                                          httplib::Response& res) {
+    const std::string service_name = req.matches[1];
+    const std::string method_name = req.matches[2];
+    const google::protobuf::MethodDescriptor* method = nullptr;
+    if (std::find(service_names.begin(), service_names.end(), service_name) !=
+        service_names.end()) {
+      const auto* service =
+          google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service_name);
+      if (service != nullptr) method = service->FindMethodByName(method_name);
+    }
+    if (method == nullptr) {
+      WriteError(res, static_cast<int>(grpc::StatusCode::UNIMPLEMENTED),
+                 absl::StrCat("no method ", service_name, "/", method_name));
+      res.status = 404;
+      return;
+    }
+    std::string content_type = absl::AsciiStrToLower(req.get_header_value("Content-Type"));
+    if (!absl::StartsWith(content_type, "application/json")) {
+      WriteError(res, static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT),
+                 "Content-Type must be application/json");
+      res.status = 415;
+      return;
+    }
+    auto* factory = google::protobuf::MessageFactory::generated_factory();
+    std::unique_ptr<Message> request(factory->GetPrototype(method->input_type())->New());
+    std::unique_ptr<Message> response(factory->GetPrototype(method->output_type())->New());
+    google::protobuf::util::JsonParseOptions parse_options;
+    parse_options.ignore_unknown_fields = false;
+    const std::string body = req.body.empty() ? "{}" : req.body;
+    if (auto parsed =
+            google::protobuf::util::JsonStringToMessage(body, request.get(), parse_options);
+        !parsed.ok()) {
+      WriteError(res, static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT),
+                 absl::StrCat("request body is not a valid ", method->input_type()->full_name(),
+                              " in JSON: ", std::string(parsed.message())));
+      return;
+    }
+
+    grpc::ClientContext context;
+    absl::Duration timeout = default_timeout;
+    if (int64_t ms = 0;
+        absl::SimpleAtoi(req.get_header_value("Connect-Timeout-Ms"), &ms) && ms > 0) {
+      timeout = std::min(timeout, absl::Milliseconds(ms));
+    }
+    context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    if (req.has_header("Authorization")) {
+      context.AddMetadata("authorization", req.get_header_value("Authorization"));
+    }
+    if (req.has_header("X-Request-Id")) {
+      context.AddMetadata(kRequestIdKey, req.get_header_value("X-Request-Id"));
+    }
+    std::promise<grpc::Status> done;
+    stub->UnaryCall(&context, absl::StrCat("/", service_name, "/", method_name),
+                    grpc::StubOptions(), request.get(), response.get(),
+                    [&done](grpc::Status status) { done.set_value(std::move(status)); });
+    grpc::Status status = done.get_future().get();
+    for (const auto& [key, value] : context.GetServerTrailingMetadata()) {
+      if (key == kRequestIdKey)
+        res.set_header("X-Request-Id", std::string(value.data(), value.size()));
+    }
+    if (!status.ok()) {
+      WriteError(res, static_cast<int>(status.error_code()), status.error_message(),
+                 status.error_details());
+      return;
+    }
+    std::string json;
+    google::protobuf::util::JsonPrintOptions print_options;
+    print_options.preserve_proto_field_names = false;
+    if (auto printed = google::protobuf::util::MessageToJsonString(*response, &json, print_options);
+        !printed.ok()) {
+      WriteError(res, static_cast<int>(grpc::StatusCode::INTERNAL), "cannot encode response");
+      return;
+    }
+    res.status = 200;
+    res.set_content(json, "application/json");
+  });
+
+  if (port == 0) {
+    port = server.bind_to_any_port(host);
+    if (port <= 0) return absl::UnavailableError("cannot bind http address " + listen_address);
+  } else if (!server.bind_to_port(host, port)) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen on http address ", listen_address, " (address in use?)"));
+  }
+  self->port_ = port;
+  self->thread_ = std::thread([&server] { server.listen_after_bind(); });
+  LogInfo("http listening", {{"address", listen_address}, {"port", absl::StrCat(port)}});
+  return self;
+}
+
+HttpJsonServer::~HttpJsonServer() { Stop(); }
+
+void HttpJsonServer::Stop() {
+  if (!thread_.joinable()) return;
+  server_->stop();
+  thread_.join();
+}
+
+}  // namespace linli::gateway

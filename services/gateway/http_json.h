@@ -1,0 +1,62 @@
+// Connect-style unary JSON over HTTP/1.1 for mini-programs, web pages and curl.
+//
+//   POST /linli.gateway.v1.ConsoleService/GetRegion
+//   Content-Type: application/json
+//   {"name": "regions/310101"}
+//
+// Every method of every service in `services` is served. A request is decoded with the protobuf
+// JSON mapping and forwarded as a gRPC call to the gateway's own gRPC port, so JSON clients go
+// through exactly the same interceptors, authentication and authorisation as gRPC clients (one
+// mechanism, no second code path). Errors use the Connect error body
+//   {"code": "invalid_argument", "message": "...", "details": [{"type": "google.rpc.BadRequest",
+//    "value": "<base64>", "debug": {...}}]}
+// with Connect's HTTP status mapping (400, 404, 409, 429, 503, …). "Connect-Timeout-Ms" sets the
+// deadline; "Authorization" and "X-Request-Id" are forwarded as gRPC metadata.
+#ifndef LINLI_SERVICES_GATEWAY_HTTP_JSON_H_
+#define LINLI_SERVICES_GATEWAY_HTTP_JSON_H_
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/channel.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace linli::gateway {
+
+// Connect's HTTP status for a gRPC code.
+int HttpStatusForCode(int grpc_code);
+// Connect's lower_snake name for a gRPC code ("invalid_argument").
+std::string ConnectCodeName(int grpc_code);
+
+class HttpJsonServer {
+ public:
+  // Binds `listen_address` (host:port, port 0 picks one) and starts serving the methods of
+  // `service_names` (fully qualified, e.g. "linli.gateway.v1.ConsoleService") by calling them
+  // on `grpc_channel`.
+  static absl::StatusOr<std::unique_ptr<HttpJsonServer>> Start(
+      const std::string& listen_address, std::vector<std::string> service_names,
+      std::shared_ptr<grpc::Channel> grpc_channel, absl::Duration default_timeout);
+  ~HttpJsonServer();
+
+  int port() const { return port_; }
+  // Stops accepting connections and waits for requests in progress. Idempotent.
+  void Stop();
+
+ private:
+  HttpJsonServer() = default;
+
+  std::unique_ptr<httplib::Server> server_;
+  std::thread thread_;
+  int port_ = 0;
+};
+
+}  // namespace linli::gateway
+
+#endif  // LINLI_SERVICES_GATEWAY_HTTP_JSON_H_

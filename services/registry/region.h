@@ -1,0 +1,52 @@
+// The territorial hierarchy (块) as plain domain rules: no gRPC, no SQL.
+//
+// 市 municipality > 区 district > 街道/镇 street > 居委会/村委会 committee. A region's level must
+// be exactly one below its parent's; only a municipality stands without a parent.
+#ifndef LINLI_SERVICES_REGISTRY_REGION_H_
+#define LINLI_SERVICES_REGISTRY_REGION_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "common/errors.h"
+
+namespace linli::registry {
+
+enum class RegionLevel { kMunicipality = 1, kDistrict = 2, kStreet = 3, kCommittee = 4 };
+
+struct Region {
+  std::string code;          // "310101"
+  std::string display_name;  // "黄浦区"
+  RegionLevel level = RegionLevel::kMunicipality;
+  std::string parent_code;  // "" for a municipality
+  absl::Time create_time;
+};
+
+// "regions/310101" -> "310101". INVALID_ARGUMENT naming `field` when malformed.
+absl::StatusOr<std::string> ParseRegionName(absl::string_view name, absl::string_view field);
+std::string RegionName(absl::string_view code);
+
+// The level from its wire number; nullopt for 0 (unspecified) or unknown values.
+std::optional<RegionLevel> RegionLevelFromNumber(int number);
+absl::string_view RegionLevelLabel(RegionLevel level);  // "区", "街道/镇", …
+
+// Checks the fields of a region to be created (code format, name, level present); adds
+// violations under `prefix` (e.g. "region.").
+void ValidateNewRegionFields(absl::string_view code, absl::string_view display_name,
+                             std::optional<RegionLevel> level, FieldViolations& violations,
+                             absl::string_view prefix);
+
+// Checks that `level` nests directly under `parent_level` (nullopt: no parent).
+absl::Status CheckNesting(RegionLevel level, std::optional<RegionLevel> parent_level,
+                          absl::string_view parent_field);
+
+// Number of Unicode code points in valid UTF-8 text; nullopt if `text` is not valid UTF-8.
+std::optional<size_t> Utf8Length(absl::string_view text);
+
+}  // namespace linli::registry
+
+#endif  // LINLI_SERVICES_REGISTRY_REGION_H_

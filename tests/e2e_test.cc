@@ -1,0 +1,212 @@
+// End to end: the four real binaries on free loopback ports, once with SQLite files and once with
+// the MariaDB that `make test` starts. Regions are created and read through the gateway (gRPC and
+// JSON), every service reports SERVING and lists its API through reflection, and SIGTERM stops
+// each process with exit code 0.
+#include <httplib.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "common/client.h"
+#include "common/errors.h"
+#include "common/grpc_probe.h"
+#include "gtest/gtest.h"
+#include "linli/gateway/v1/console.grpc.pb.h"
+#include "nlohmann/json.hpp"
+#include "tests/support/test_env.h"
+
+namespace linli {
+namespace {
+
+using gateway::v1::ConsoleService;
+
+struct Process {
+  std::string name;
+  std::string api;  // fully-qualified gRPC service name
+  std::string address;
+  std::optional<testing::ChildProcess> child;
+};
+
+class EndToEndTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("e2e");
+    http_port_ = testing::FreePort();
+    std::map<std::string, std::string> db_urls;
+    for (const char* name : {"registry", "scheduling", "feedback"}) {
+      absl::StatusOr<std::string> url =
+          testing::FreshDatabaseUrl(GetParam(), absl::StrCat("e2e_", name));
+      ASSERT_TRUE(url.ok()) << url.status();
+      db_urls[name] = *url;
+    }
+    const std::pair<const char*, const char*> services[] = {
+        {"registry", "linli.registry.v1.RegistryService"},
+        {"scheduling", "linli.scheduling.v1.SchedulingService"},
+        {"feedback", "linli.feedback.v1.FeedbackService"},
+        {"gateway", "linli.gateway.v1.ConsoleService"},
+    };
+    for (const auto& [name, api] : services) {
+      processes_.push_back(Process{name, api, Address(), std::nullopt});
+    }
+    for (Process& p : processes_) {
+      std::vector<std::string> args = {"--listen=" + p.address, "--shutdown_deadline=5s"};
+      if (p.name == "gateway") {
+        args.push_back(absl::StrCat("--http_listen=127.0.0.1:", http_port_));
+        args.push_back("--registry_address=" + processes_[0].address);
+        args.push_back("--scheduling_address=" + processes_[1].address);
+        args.push_back("--feedback_address=" + processes_[2].address);
+      } else {
+        args.push_back("--db=" + db_urls[p.name]);
+      }
+      auto child = testing::ChildProcess::Start(absl::StrCat(LINLI_BIN_DIR, "/linli-", p.name),
+                                                args, absl::StrCat(dir_, "/", p.name, ".log"));
+      ASSERT_TRUE(child.ok()) << child.status();
+      p.child.emplace(std::move(*child));
+    }
+    for (Process& p : processes_)
+      ASSERT_TRUE(WaitServing(p)) << p.name << " never became SERVING; see " << dir_;
+    gateway_ = ConsoleService::NewStub(NewChannel(processes_[3].address, {}));
+  }
+
+  static std::string Address() { return absl::StrCat("127.0.0.1:", testing::FreePort()); }
+
+  bool WaitServing(const Process& p) {
+    auto channel = NewChannel(p.address, {});
+    absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (absl::Now() < deadline) {
+      auto health = CheckHealth(*channel, p.api, absl::Seconds(1));
+      if (health.ok() && *health == HealthStatus::kServing) return true;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return false;
+  }
+
+  grpc::Status CreateRegion(const std::string& code, const std::string& display_name,
+                            registry::v1::RegionLevel level, const std::string& parent) {
+    gateway::v1::CreateRegionRequest request;
+    request.mutable_region()->set_code(code);
+    request.mutable_region()->set_display_name(display_name);
+    request.mutable_region()->set_level(level);
+    request.mutable_region()->set_parent(parent);
+    gateway::v1::CreateRegionResponse response;
+    auto context = NewClientContext(nullptr, absl::Seconds(10));
+    return gateway_->CreateRegion(context.get(), request, &response);
+  }
+
+  httplib::Result PostJson(const std::string& path, const std::string& body) {
+    httplib::Client client("127.0.0.1", http_port_);
+    client.set_read_timeout(10, 0);
+    return client.Post(path.c_str(), body, "application/json");
+  }
+
+  // SIGTERM, then exit code 0 within the grace period and no process left.
+  void StopCleanly(Process& p) {
+    ASSERT_TRUE(p.child.has_value());
+    pid_t pid = p.child->pid();
+    ASSERT_TRUE(p.child->Signal(SIGTERM));
+    absl::StatusOr<int> status = p.child->Wait(absl::Seconds(15));
+    ASSERT_TRUE(status.ok()) << p.name << " did not exit after SIGTERM";
+    EXPECT_TRUE(WIFEXITED(*status)) << p.name;
+    EXPECT_EQ(WEXITSTATUS(*status), 0) << p.name << "; log in " << dir_;
+    EXPECT_EQ(kill(pid, 0), -1) << p.name << " still exists";
+    p.child.reset();
+  }
+
+  std::string dir_;
+  int http_port_ = 0;
+  std::vector<Process> processes_;
+  std::unique_ptr<ConsoleService::Stub> gateway_;
+};
+
+TEST_P(EndToEndTest, RegionsThroughTheGatewayHealthReflectionAndCleanShutdown) {
+  for (Process& p : processes_) {
+    auto channel = NewChannel(p.address, {});
+    auto overall = CheckHealth(*channel, "", absl::Seconds(2));
+    ASSERT_TRUE(overall.ok()) << p.name << ": " << overall.status();
+    EXPECT_EQ(*overall, HealthStatus::kServing) << p.name;
+    auto services = ListServices(*channel, absl::Seconds(2));
+    ASSERT_TRUE(services.ok()) << p.name << ": " << services.status();
+    EXPECT_NE(std::find(services->begin(), services->end(), p.api), services->end()) << p.name;
+  }
+
+  // gRPC through the gateway, Chinese names end to end.
+  ASSERT_TRUE(CreateRegion("310000", "上海市", registry::v1::REGION_LEVEL_MUNICIPALITY, "").ok());
+  ASSERT_TRUE(
+      CreateRegion("310101", "黄浦区", registry::v1::REGION_LEVEL_DISTRICT, "regions/310000").ok());
+  ASSERT_TRUE(
+      CreateRegion("310101020", "五里桥街道", registry::v1::REGION_LEVEL_STREET, "regions/310101")
+          .ok());
+  gateway::v1::GetRegionRequest get;
+  get.set_name("regions/310101020");
+  gateway::v1::GetRegionResponse got;
+  auto get_context = NewClientContext(nullptr, absl::Seconds(10));
+  ASSERT_TRUE(gateway_->GetRegion(get_context.get(), get, &got).ok());
+  EXPECT_EQ(got.region().display_name(), "五里桥街道");
+  EXPECT_EQ(got.region().parent(), "regions/310101");
+
+  // Bad input: the backend's field violation reaches the gateway's caller intact.
+  grpc::Status bad = CreateRegion("310101020009", "某居民区", registry::v1::REGION_LEVEL_COMMITTEE,
+                                  "regions/310101");
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  auto bad_request = GetBadRequest(FromGrpcStatus(bad));
+  ASSERT_TRUE(bad_request.has_value());
+  EXPECT_EQ(bad_request->field_violations(0).field(), "region.parent");
+
+  // Connect-style JSON on the HTTP port.
+  auto created = PostJson("/linli.gateway.v1.ConsoleService/CreateRegion",
+                          R"({"region":{"code":"310101020001","displayName":"桥一居民区",)"
+                          R"("level":"REGION_LEVEL_COMMITTEE","parent":"regions/310101020"},)"
+                          R"("requestId":"e2e-1"})");
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->status, 200) << created->body;
+  auto listed =
+      PostJson("/linli.gateway.v1.ConsoleService/ListRegions", R"({"parent":"regions/310101020"})");
+  ASSERT_TRUE(listed);
+  ASSERT_EQ(listed->status, 200) << listed->body;
+  auto list_json = nlohmann::json::parse(listed->body);
+  ASSERT_EQ(list_json["regions"].size(), 1u);
+  EXPECT_EQ(list_json["regions"][0]["displayName"], "桥一居民区");
+
+  auto missing =
+      PostJson("/linli.gateway.v1.ConsoleService/GetRegion", R"({"name":"regions/999999"})");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(nlohmann::json::parse(missing->body)["code"], "not_found");
+
+  auto invalid = PostJson("/linli.gateway.v1.ConsoleService/ListRegions", R"({"pageSize":-5})");
+  ASSERT_TRUE(invalid);
+  EXPECT_EQ(invalid->status, 400);
+  auto invalid_json = nlohmann::json::parse(invalid->body);
+  EXPECT_EQ(invalid_json["code"], "invalid_argument");
+  bool names_page_size = false;
+  for (const auto& detail : invalid_json["details"]) {
+    if (detail["type"] == "google.rpc.BadRequest") {
+      names_page_size = detail["debug"]["fieldViolations"][0]["field"] == "page_size";
+    }
+  }
+  EXPECT_TRUE(names_page_size) << invalid->body;
+
+  auto malformed = PostJson("/linli.gateway.v1.ConsoleService/ListRegions", R"({"pageSize":)");
+  ASSERT_TRUE(malformed);
+  EXPECT_EQ(malformed->status, 400);
+  auto unknown = PostJson("/linli.gateway.v1.ConsoleService/Nope", "{}");
+  ASSERT_TRUE(unknown);
+  EXPECT_EQ(unknown->status, 404);
+
+  // Registry stops first: the gateway still answers, with UNAVAILABLE rather than INTERNAL.
+  StopCleanly(processes_[0]);
+  auto down_context = NewClientContext(nullptr, absl::Seconds(5));
+  grpc::Status down = gateway_->GetRegion(down_context.get(), get, &got);
+  EXPECT_EQ(down.error_code(), grpc::StatusCode::UNAVAILABLE) << down.error_message();
+
+  gateway_.reset();
+  for (size_t i = 1; i < processes_.size(); ++i) StopCleanly(processes_[i]);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, EndToEndTest, ::testing::ValuesIn(testing::Backends()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace linli
