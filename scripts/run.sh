@@ -28,7 +28,8 @@ trap stop_all INT TERM
 start() {  # name, args...
   local name=$1
   shift
-  "$BIN/linli-$name" "$@" >>"var/log/$name.log" 2>&1 &
+  # Own session: Ctrl-C reaches only this script, which stops the services in order with SIGTERM.
+  setsid "$BIN/linli-$name" "$@" >>"var/log/$name.log" 2>&1 </dev/null &
   pids+=($!)
 }
 start registry --listen="$REGISTRY" --db=sqlite:var/registry.db
