@@ -5,7 +5,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 BUILD_TYPE ?= RelWithDebInfo
 
-.PHONY: all bootstrap build run test format clean
+.PHONY: all bootstrap build run test bench format clean
 
 all: build
 
@@ -21,6 +21,9 @@ run: build
 
 test: build
 	@scripts/test.sh
+
+bench: build
+	@build/bin/registry_bench
 
 format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i

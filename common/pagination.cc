@@ -6,6 +6,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
+#include "common/status_macros.h"
 
 namespace linli {
 namespace {
@@ -54,6 +55,15 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view token,
     return BadToken("is not a token issued for this query (were the filters changed?)");
   }
   return std::string(body.substr(1));
+}
+
+absl::StatusOr<Page> Page::Start(int requested_size, absl::string_view token,
+                                 std::string fingerprint, int default_size, int max_size) {
+  Page page;
+  ASSIGN_OR_RETURN(page.size, ResolvePageSize(requested_size, default_size, max_size));
+  ASSIGN_OR_RETURN(page.after, DecodePageToken(token, fingerprint));
+  page.fingerprint = std::move(fingerprint);
+  return page;
 }
 
 }  // namespace linli

@@ -13,6 +13,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -28,6 +29,30 @@ std::string EncodePageToken(absl::string_view last_key, absl::string_view query_
 // The last key of the previous page; "" for an empty token (the first page).
 absl::StatusOr<std::string> DecodePageToken(absl::string_view token,
                                             absl::string_view query_fingerprint);
+
+// One page of a keyset-paginated List call, from its request fields:
+//
+//   ASSIGN_OR_RETURN(Page page, Page::Start(req.page_size(), req.page_token(), fingerprint,
+//                                           100, 1000));
+//   ASSIGN_OR_RETURN(auto rows, Query(tx, page.after, page.limit()));   // size + 1 rows
+//   resp.set_next_page_token(page.Finish(rows, [](const Row& r) { return r.id; }));
+struct Page {
+  int size = 0;             // rows the caller gets
+  std::string after;        // last key of the previous page ("" = start)
+  std::string fingerprint;  // the query's filters
+
+  static absl::StatusOr<Page> Start(int requested_size, absl::string_view token,
+                                    std::string fingerprint, int default_size, int max_size);
+  // Rows to fetch: one more than the page, to learn whether another page exists.
+  int limit() const { return size + 1; }
+  // Drops the extra row and returns the next page token ("" on the last page).
+  template <typename T, typename KeyFn>
+  std::string Finish(std::vector<T>& rows, KeyFn key) const {
+    if (static_cast<int>(rows.size()) <= size) return "";
+    rows.resize(size);
+    return EncodePageToken(key(rows.back()), fingerprint);
+  }
+};
 
 }  // namespace linli
 

@@ -178,6 +178,13 @@ int WaitForTerminationSignal() {
   return signal;
 }
 
+std::string Actor(const grpc::ServerContext& context) {
+  const auto& metadata = context.client_metadata();
+  auto it = metadata.find(kActorKey);
+  if (it == metadata.end() || it->second.empty()) return "unknown";
+  return std::string(it->second.data(), std::min<size_t>(it->second.size(), 128));
+}
+
 std::string RequestId(const grpc::ServerContext& context) {
   const auto& metadata = context.client_metadata();
   auto it = metadata.find(kRequestIdKey);

@@ -82,6 +82,14 @@ void BlockTerminationSignals();
 // Waits for SIGTERM or SIGINT and returns the signal number.
 int WaitForTerminationSignal();
 
+// Metadata key naming the principal a call acts for. Backends are reachable only from inside
+// the cluster; the gateway sets it from the authenticated caller and drops any value a client
+// sent. Used for audit records.
+inline constexpr char kActorKey[] = "x-linli-actor";
+
+// The actor of an incoming call, "unknown" when none was given.
+std::string Actor(const grpc::ServerContext& context);
+
 // The request id of an incoming call (never empty inside a Linli server).
 std::string RequestId(const grpc::ServerContext& context);
 

@@ -10,6 +10,7 @@ PACKAGES=(
   libsqlite3-dev libssl-dev libgtest-dev libgmock-dev
   libcpp-httplib-dev nlohmann-json3-dev
   golang-github-gogo-googleapis-dev
+  graphviz fonts-wqy-microhei
 )
 
 missing=()

@@ -12,6 +12,12 @@ REGISTRY=${LINLI_REGISTRY_LISTEN:-127.0.0.1:50051}
 SCHEDULING=${LINLI_SCHEDULING_LISTEN:-127.0.0.1:50052}
 FEEDBACK=${LINLI_FEEDBACK_LISTEN:-127.0.0.1:50053}
 
+# The keyring that seals personal data; created once, kept with the data it protects.
+if [ ! -s var/pii.key ]; then
+  (umask 077 && "$BIN/linli" keygen >var/pii.key)
+  echo "created var/pii.key (the key that encrypts personal data in var/registry.db)"
+fi
+
 pids=()
 stop_all() {
   trap - INT TERM
@@ -32,7 +38,7 @@ start() {  # name, args...
   setsid "$BIN/linli-$name" "$@" >>"var/log/$name.log" 2>&1 </dev/null &
   pids+=($!)
 }
-start registry --listen="$REGISTRY" --db=sqlite:var/registry.db
+start registry --listen="$REGISTRY" --db=sqlite:var/registry.db --pii_key_file=var/pii.key
 start scheduling --listen="$SCHEDULING" --db=sqlite:var/scheduling.db
 start feedback --listen="$FEEDBACK" --db=sqlite:var/feedback.db
 start gateway --listen="$GATEWAY" --http_listen="$HTTP" --registry_address="$REGISTRY" \
@@ -48,6 +54,7 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 "${probe[@]}" seed-demo || echo "demo seeding failed; see var/log/" >&2
+demo_elder=$("${probe[@]}" elders list --region=regions/310101020001 2>/dev/null | awk 'NR==1{print $1}')
 
 cat <<MSG
 
@@ -58,6 +65,12 @@ $("${probe[@]}" health)
   gateway HTTP (Connect JSON)   http://$HTTP
 
 Try:
+  build/bin/linli map --region regions/310101020 --format svg --out map.svg
+  build/bin/linli providers --elder ${demo_elder:-elders/ID} --service serviceTypes/meal
+  build/bin/linli elders list --region regions/310101020001
+  build/bin/linli elders get ${demo_elder:-elders/ID} --reason "回访核对联系方式"   # full view, audited
+  build/bin/linli audit
+  build/bin/linli orgs list --region regions/310101020
   build/bin/linli regions list
   build/bin/linli regions list --parent regions/310101020
   build/bin/linli regions get regions/310101020

@@ -6,12 +6,14 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <fstream>
 #include <map>
 
 #include "absl/strings/str_cat.h"
 #include "common/client.h"
 #include "common/errors.h"
 #include "common/grpc_probe.h"
+#include "common/pii/field_cipher.h"
 #include "gtest/gtest.h"
 #include "linli/gateway/v1/console.grpc.pb.h"
 #include "nlohmann/json.hpp"
@@ -33,6 +35,8 @@ class EndToEndTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     dir_ = testing::MakeTempDir("e2e");
+    const std::string key_file = dir_ + "/pii.key";
+    std::ofstream(key_file) << pii::FieldCipher::GenerateKeySpec("k1") << "\n";
     http_port_ = testing::FreePort();
     std::map<std::string, std::string> db_urls;
     for (const char* name : {"registry", "scheduling", "feedback"}) {
@@ -60,6 +64,7 @@ class EndToEndTest : public ::testing::TestWithParam<std::string> {
       } else {
         args.push_back("--db=" + db_urls[p.name]);
       }
+      if (p.name == "registry") args.push_back("--pii_key_file=" + key_file);
       auto child = testing::ChildProcess::Start(absl::StrCat(LINLI_BIN_DIR, "/linli-", p.name),
                                                 args, absl::StrCat(dir_, "/", p.name, ".log"));
       ASSERT_TRUE(child.ok()) << child.status();

@@ -1,9 +1,14 @@
 // linli: the operator and developer command line.
 //
 //   linli health                      health and reflection of the four services
-//   linli seed-demo                   loads the demo street through the gateway (idempotent)
+//   linli keygen                      prints a new keyring for --pii_key_file
+//   linli seed-demo                   loads the demo street into the registry (once)
 //   linli regions list [--parent regions/310101020]
 //   linli regions get regions/310101
+//   linli map --region regions/310101020 --format svg|dot|json --out FILE
+//   linli providers --elder elders/ID --service serviceTypes/meal
+//   linli orgs list [--region R] | elders list [--region R] | elders get NAME [--reason TEXT]
+//   linli audit [--elder NAME]
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -18,12 +23,21 @@
 #include "common/grpc_probe.h"
 #include "google/protobuf/util/json_util.h"
 #include "linli/gateway/v1/console.grpc.pb.h"
+#include "tools/registry_commands.h"
 
 ABSL_FLAG(std::string, gateway, "127.0.0.1:50050", "Gateway gRPC address.");
 ABSL_FLAG(std::string, registry_address, "127.0.0.1:50051", "Registry address (for `health`).");
 ABSL_FLAG(std::string, scheduling_address, "127.0.0.1:50052", "Scheduling address (for `health`).");
 ABSL_FLAG(std::string, feedback_address, "127.0.0.1:50053", "Feedback address (for `health`).");
 ABSL_FLAG(std::string, parent, "", "`regions list`: only children of this region.");
+ABSL_FLAG(std::string, region, "", "`map`, `orgs list`, `elders list`: the region.");
+ABSL_FLAG(std::string, format, "svg", "`map`: svg (needs Graphviz `dot`), dot or json.");
+ABSL_FLAG(std::string, out, "", "`map`: output file (default: stdout).");
+ABSL_FLAG(std::string, elder, "", "`providers`, `audit`: the elder, elders/ID.");
+ABSL_FLAG(std::string, service, "", "`providers`: the service, serviceTypes/CODE.");
+ABSL_FLAG(std::string, reason, "", "`elders get`: reason for the full (unmasked, audited) view.");
+ABSL_FLAG(int, demo_elders, 25000, "`seed-demo`: number of elders.");
+ABSL_FLAG(int, seed_parallelism, 8, "`seed-demo`: concurrent calls.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline of each call.");
 
 namespace {
@@ -34,35 +48,16 @@ using linli::registry::v1::RegionLevel;
 constexpr char kUsage[] =
     "linli <command>\n"
     "  health                 check health and reflection of the four services\n"
-    "  seed-demo              load the demo street through the gateway (idempotent)\n"
+    "  keygen                 print a new personal-data keyring (for --pii_key_file)\n"
+    "  seed-demo              load the demo street into the registry (skipped if present)\n"
     "  regions list           list regions (--parent regions/CODE for one level)\n"
-    "  regions get NAME       show one region, e.g. regions/310101\n";
-
-struct DemoRegion {
-  const char* code;
-  const char* display_name;
-  RegionLevel level;
-  const char* parent;
-};
-
-// The demo street: a real hierarchy with illustrative codes and committee names.
-const DemoRegion kDemoStreet[] = {
-    {"310000", "上海市", linli::registry::v1::REGION_LEVEL_MUNICIPALITY, ""},
-    {"310101", "黄浦区", linli::registry::v1::REGION_LEVEL_DISTRICT, "regions/310000"},
-    {"310101020", "五里桥街道", linli::registry::v1::REGION_LEVEL_STREET, "regions/310101"},
-    {"310101020001", "桥一居民区", linli::registry::v1::REGION_LEVEL_COMMITTEE,
-     "regions/310101020"},
-    {"310101020002", "桥二居民区", linli::registry::v1::REGION_LEVEL_COMMITTEE,
-     "regions/310101020"},
-    {"310101020003", "桥三居民区", linli::registry::v1::REGION_LEVEL_COMMITTEE,
-     "regions/310101020"},
-    {"310101020004", "铁三居民区", linli::registry::v1::REGION_LEVEL_COMMITTEE,
-     "regions/310101020"},
-    {"310101020005", "瞿溪居民区", linli::registry::v1::REGION_LEVEL_COMMITTEE,
-     "regions/310101020"},
-    {"310101020006", "紫霞居民区", linli::registry::v1::REGION_LEVEL_COMMITTEE,
-     "regions/310101020"},
-};
+    "  regions get NAME       show one region, e.g. regions/310101\n"
+    "  map                    the 条块 map: --region R --format svg|dot|json --out FILE\n"
+    "  providers              who can serve: --elder elders/ID --service serviceTypes/CODE\n"
+    "  orgs list              organisations (--region R)\n"
+    "  elders list            elders, masked (--region R)\n"
+    "  elders get NAME        one elder; --reason TEXT for the full, audited view\n"
+    "  audit                  the personal-data audit log (--elder NAME)\n";
 
 std::unique_ptr<grpc::ClientContext> Context() {
   return linli::NewClientContext(nullptr, absl::GetFlag(FLAGS_timeout));
@@ -109,30 +104,6 @@ int Health() {
   return failures == 0 ? 0 : 1;
 }
 
-int SeedDemo() {
-  auto stub = ConsoleService::NewStub(
-      linli::NewChannel(absl::GetFlag(FLAGS_gateway), {"linli.gateway.v1.ConsoleService"}));
-  const int total = static_cast<int>(std::size(kDemoStreet));
-  int done = 0;
-  for (const DemoRegion& r : kDemoStreet) {
-    linli::gateway::v1::CreateRegionRequest request;
-    request.mutable_region()->set_code(r.code);
-    request.mutable_region()->set_display_name(r.display_name);
-    request.mutable_region()->set_level(r.level);
-    request.mutable_region()->set_parent(r.parent);
-    // A stable request id makes re-seeding an existing database a no-op.
-    request.set_request_id(absl::StrCat("demo-region-", r.code));
-    linli::gateway::v1::CreateRegionResponse response;
-    grpc::Status status = stub->CreateRegion(Context().get(), request, &response);
-    if (!status.ok() && status.error_code() != grpc::StatusCode::ALREADY_EXISTS) {
-      return Fail(status);
-    }
-    std::fprintf(stderr, "\rseeding demo street: regions %d/%d", ++done, total);
-  }
-  std::fprintf(stderr, "\n");
-  return 0;
-}
-
 int ListRegions() {
   auto stub = ConsoleService::NewStub(linli::NewChannel(absl::GetFlag(FLAGS_gateway), {}));
   linli::gateway::v1::ListRegionsRequest request;
@@ -168,7 +139,34 @@ int main(int argc, char** argv) {
   std::vector<char*> args = linli::ParseFlags(argc, argv, kUsage);
   std::vector<std::string> words(args.begin() + 1, args.end());
   if (words == std::vector<std::string>{"health"}) return Health();
-  if (words == std::vector<std::string>{"seed-demo"}) return SeedDemo();
+  const linli::cli::Endpoints endpoints{absl::GetFlag(FLAGS_gateway),
+                                        absl::GetFlag(FLAGS_registry_address),
+                                        absl::GetFlag(FLAGS_timeout)};
+  if (words == std::vector<std::string>{"keygen"}) return linli::cli::Keygen();
+  if (words == std::vector<std::string>{"seed-demo"}) {
+    return linli::cli::SeedDemo(endpoints, absl::GetFlag(FLAGS_demo_elders),
+                                absl::GetFlag(FLAGS_seed_parallelism));
+  }
+  if (words == std::vector<std::string>{"map"}) {
+    return linli::cli::Map(endpoints, absl::GetFlag(FLAGS_region), absl::GetFlag(FLAGS_format),
+                           absl::GetFlag(FLAGS_out));
+  }
+  if (words == std::vector<std::string>{"providers"}) {
+    return linli::cli::Providers(endpoints, absl::GetFlag(FLAGS_elder),
+                                 absl::GetFlag(FLAGS_service));
+  }
+  if (words == std::vector<std::string>{"orgs", "list"}) {
+    return linli::cli::ListOrganisations(endpoints, absl::GetFlag(FLAGS_region));
+  }
+  if (words == std::vector<std::string>{"elders", "list"}) {
+    return linli::cli::ListElders(endpoints, absl::GetFlag(FLAGS_region));
+  }
+  if (words.size() == 3 && words[0] == "elders" && words[1] == "get") {
+    return linli::cli::GetElder(endpoints, words[2], absl::GetFlag(FLAGS_reason));
+  }
+  if (words == std::vector<std::string>{"audit"}) {
+    return linli::cli::Audit(endpoints, absl::GetFlag(FLAGS_elder));
+  }
   if (words == std::vector<std::string>{"regions", "list"}) return ListRegions();
   if (words.size() == 3 && words[0] == "regions" && words[1] == "get") return GetRegion(words[2]);
   std::fputs(kUsage, stderr);

@@ -35,6 +35,7 @@
 #include <string_view>
 #include <system_error>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -53,20 +54,27 @@ namespace {
 
 // One open sqlite3 handle. Used by one thread at a time (the pool hands it out exclusively), so
 // it is opened with SQLITE_OPEN_NOMUTEX.
-struct SqliteConn {
-  sqlite3* db = nullptr;
-  SqliteConn() = default;
-  SqliteConn(const SqliteConn&) = delete;
-  SqliteConn& operator=(const SqliteConn&) = delete;
-  ~SqliteConn() {
-    if (db != nullptr) sqlite3_close_v2(db);
-  }
-};
-
 struct StmtFinalizer {
   void operator()(sqlite3_stmt* stmt) const { sqlite3_finalize(stmt); }
 };
 using StmtPtr = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
+
+struct SqliteConn {
+  sqlite3* db = nullptr;
+  // Prepared statements by SQL text. Services issue a small fixed set of statements, so
+  // preparing each once per connection saves most of the per-call work of short queries.
+  std::unordered_map<std::string, StmtPtr> statements;
+  SqliteConn() = default;
+  SqliteConn(const SqliteConn&) = delete;
+  SqliteConn& operator=(const SqliteConn&) = delete;
+  ~SqliteConn() {
+    statements.clear();  // finalize before closing
+    if (db != nullptr) sqlite3_close_v2(db);
+  }
+};
+
+// The most statements cached per connection; beyond it statements are prepared per call.
+constexpr size_t kMaxCachedStatements = 256;
 
 absl::StatusCode CodeFor(int rc) {
   switch (rc) {  // extended result codes are enabled on every connection
@@ -185,9 +193,27 @@ Value ColumnValue(sqlite3_stmt* stmt, int i) {
 
 // Prepares, binds and steps one statement. Collects rows into `rows` (if not null) and stores the
 // number of rows the statement inserted/updated/deleted into `changes` (if not null).
-absl::Status RunStatement(sqlite3* db, absl::string_view sql, const std::vector<Value>& params,
+absl::Status StepStatement(sqlite3* db, sqlite3_stmt* stmt, absl::string_view sql,
+                           const std::vector<Value>& params, std::vector<Row>* rows,
+                           int64_t* changes);
+
+// Resets a cached statement when a call is done with it, so it holds no lock and no bindings.
+struct StmtReset {
+  void operator()(sqlite3_stmt* stmt) const {
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+  }
+};
+
+absl::Status RunStatement(SqliteConn* conn, absl::string_view sql, const std::vector<Value>& params,
                           std::vector<Row>* rows, int64_t* changes) {
+  sqlite3* const db = conn->db;
   if (sql.size() > INT_MAX) return absl::InvalidArgumentError("sqlite: statement too long");
+  std::string key(sql);
+  if (auto cached = conn->statements.find(key); cached != conn->statements.end()) {
+    std::unique_ptr<sqlite3_stmt, StmtReset> in_use(cached->second.get());
+    return StepStatement(db, in_use.get(), sql, params, rows, changes);
+  }
   sqlite3_stmt* raw = nullptr;
   const char* tail = nullptr;
   int rc = sqlite3_prepare_v2(db, sql.data(), static_cast<int>(sql.size()), &raw, &tail);
@@ -210,15 +236,28 @@ absl::Status RunStatement(sqlite3* db, absl::string_view sql, const std::vector<
           "sqlite: only one statement per call is allowed [", SqlForMessage(sql), "]"));
     }
   }
-  RETURN_IF_ERROR(Bind(db, stmt.get(), sql, params));
+  if (conn->statements.size() < kMaxCachedStatements) {
+    sqlite3_stmt* kept = stmt.get();
+    conn->statements.emplace(std::move(key), std::move(stmt));
+    std::unique_ptr<sqlite3_stmt, StmtReset> in_use(kept);
+    return StepStatement(db, in_use.get(), sql, params, rows, changes);
+  }
+  return StepStatement(db, stmt.get(), sql, params, rows, changes);
+}
+
+absl::Status StepStatement(sqlite3* db, sqlite3_stmt* stmt, absl::string_view sql,
+                           const std::vector<Value>& params, std::vector<Row>* rows,
+                           int64_t* changes) {
+  RETURN_IF_ERROR(Bind(db, stmt, sql, params));
+  int rc = SQLITE_OK;
 
   const sqlite3_int64 total_before = sqlite3_total_changes64(db);
-  const int columns = sqlite3_column_count(stmt.get());
-  while ((rc = sqlite3_step(stmt.get())) == SQLITE_ROW) {
+  const int columns = sqlite3_column_count(stmt);
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     if (rows == nullptr) continue;
     std::vector<Value> values;
     values.reserve(columns);
-    for (int i = 0; i < columns; ++i) values.push_back(ColumnValue(stmt.get(), i));
+    for (int i = 0; i < columns; ++i) values.push_back(ColumnValue(stmt, i));
     rows->emplace_back(std::move(values));
   }
   if (rc != SQLITE_DONE) return SqliteError(rc, db, "execute", sql);
@@ -232,22 +271,23 @@ absl::Status RunStatement(sqlite3* db, absl::string_view sql, const std::vector<
 
 // Rolls back if a transaction is still open. Returns false when the connection is still inside
 // a transaction afterwards (it must then be discarded rather than pooled).
-bool RollbackIfOpen(sqlite3* db) {
-  if (sqlite3_get_autocommit(db) != 0) return true;
-  (void)RunStatement(db, "ROLLBACK", {}, nullptr, nullptr);
-  return sqlite3_get_autocommit(db) != 0;
+bool RollbackIfOpen(SqliteConn* conn) {
+  if (sqlite3_get_autocommit(conn->db) != 0) return true;
+  (void)RunStatement(conn, "ROLLBACK", {}, nullptr, nullptr);
+  return sqlite3_get_autocommit(conn->db) != 0;
 }
 
 class SqliteTransaction : public Transaction {
  public:
-  SqliteTransaction(sqlite3* db, bool in_transaction) : db_(db), in_transaction_(in_transaction) {}
+  SqliteTransaction(SqliteConn* conn, bool in_transaction)
+      : conn_(conn), db_(conn->db), in_transaction_(in_transaction) {}
 
   absl::StatusOr<int64_t> Exec(std::string_view sql_text,
                                const std::vector<Value>& params) override {
     const absl::string_view sql = ToAbsl(sql_text);
     RETURN_IF_ERROR(poisoned_);
     int64_t changes = 0;
-    RETURN_IF_ERROR(Check(RunStatement(db_, sql, params, nullptr, &changes)));
+    RETURN_IF_ERROR(Check(RunStatement(conn_, sql, params, nullptr, &changes)));
     return changes;
   }
 
@@ -256,7 +296,7 @@ class SqliteTransaction : public Transaction {
     const absl::string_view sql = ToAbsl(sql_text);
     RETURN_IF_ERROR(poisoned_);
     std::vector<Row> rows;
-    RETURN_IF_ERROR(Check(RunStatement(db_, sql, params, &rows, nullptr)));
+    RETURN_IF_ERROR(Check(RunStatement(conn_, sql, params, &rows, nullptr)));
     return rows;
   }
 
@@ -279,6 +319,7 @@ class SqliteTransaction : public Transaction {
     return status;
   }
 
+  SqliteConn* const conn_;
   sqlite3* const db_;
   const bool in_transaction_;
   absl::Status poisoned_;
@@ -351,14 +392,14 @@ absl::StatusOr<std::unique_ptr<SqliteConn>> OpenConnection(const std::string& pa
   sqlite3_busy_timeout(conn->db, static_cast<int>(busy_ms));
 
   std::vector<Row> mode;
-  RETURN_IF_ERROR(RunStatement(conn->db, "PRAGMA journal_mode=WAL", {}, &mode, nullptr));
+  RETURN_IF_ERROR(RunStatement(conn.get(), "PRAGMA journal_mode=WAL", {}, &mode, nullptr));
   const std::string journal = mode.empty() ? "" : absl::AsciiStrToLower(mode[0].GetString(0));
   if (journal != "wal") {
     return absl::FailedPreconditionError(absl::StrCat("sqlite: cannot enable WAL on '", path,
                                                       "' (journal_mode is '", journal, "')"));
   }
-  RETURN_IF_ERROR(RunStatement(conn->db, "PRAGMA synchronous=FULL", {}, nullptr, nullptr));
-  RETURN_IF_ERROR(RunStatement(conn->db, "PRAGMA foreign_keys=ON", {}, nullptr, nullptr));
+  RETURN_IF_ERROR(RunStatement(conn.get(), "PRAGMA synchronous=FULL", {}, nullptr, nullptr));
+  RETURN_IF_ERROR(RunStatement(conn.get(), "PRAGMA foreign_keys=ON", {}, nullptr, nullptr));
   return conn;
 }
 
@@ -386,17 +427,17 @@ class SqliteDatabase : public SessionDatabase {
     const absl::string_view sql = ToAbsl(sql_text);
     ASSIGN_OR_RETURN(std::unique_ptr<SqliteConn> conn, pool_.Acquire());
     Lease<SqliteConn> lease(&pool_, std::move(conn));
-    absl::Status status = RunStatement(lease->db, sql, {}, nullptr, nullptr);
-    if (!RollbackIfOpen(lease->db)) lease.MarkBroken();  // e.g. a raw "BEGIN"
+    absl::Status status = RunStatement(&*lease, sql, {}, nullptr, nullptr);
+    if (!RollbackIfOpen(&*lease)) lease.MarkBroken();  // e.g. a raw "BEGIN"
     return status;
   }
 
   absl::Status RunOnSession(const std::function<absl::Status(Transaction&)>& body) override {
     ASSIGN_OR_RETURN(std::unique_ptr<SqliteConn> conn, pool_.Acquire());
     Lease<SqliteConn> lease(&pool_, std::move(conn));
-    SqliteTransaction session(lease->db, /*in_transaction=*/false);
+    SqliteTransaction session(&*lease, /*in_transaction=*/false);
     absl::Status status = body(session);
-    if (!RollbackIfOpen(lease->db)) lease.MarkBroken();
+    if (!RollbackIfOpen(&*lease)) lease.MarkBroken();
     return status;
   }
 
@@ -410,7 +451,7 @@ class SqliteDatabase : public SessionDatabase {
     }
     ASSIGN_OR_RETURN(std::unique_ptr<SqliteConn> conn, pool_.Acquire());
     Lease<SqliteConn> lease(&pool_, std::move(conn));
-    sqlite3* db = lease->db;
+    SqliteConn* db = &*lease;
 
     // IMMEDIATE takes the write lock now (waiting up to busy_timeout), so a writer never fails
     // half-way with a lock upgrade conflict; DEFERRED lets read-only bodies run in parallel.

@@ -6,10 +6,6 @@
 #include "common/server.h"
 
 namespace linli::gateway {
-namespace {
-
-// A backend that cannot be reached is reported as UNAVAILABLE with a reason the client can act on
-// (retry later), whatever transport text gRPC produced.
 grpc::Status FromBackend(const grpc::ServerContext& context, const grpc::Status& status,
                          const char* backend) {
   if (status.error_code() == grpc::StatusCode::UNAVAILABLE && status.error_details().empty()) {
@@ -22,8 +18,6 @@ grpc::Status FromBackend(const grpc::ServerContext& context, const grpc::Status&
   }
   return status;
 }
-
-}  // namespace
 
 grpc::Status ConsoleServiceImpl::CreateRegion(grpc::ServerContext* context,
                                               const v1::CreateRegionRequest* request,

@@ -3,6 +3,7 @@
 #include "common/clock.h"
 #include "common/flags.h"
 #include "common/log.h"
+#include "common/pii/field_cipher.h"
 #include "common/service_main.h"
 #include "services/registry/registry_service.h"
 #include "services/registry/registry_store.h"
@@ -10,6 +11,10 @@
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC listen address (host:port).");
 ABSL_FLAG(std::string, db, "sqlite:var/registry.db",
           "Database URL: sqlite:PATH or mysql://USER:PASS@HOST:PORT/DB.");
+ABSL_FLAG(std::string, pii_key_file, "",
+          "File holding the keyring that seals personal data (a mounted secret): entries "
+          "KEYID:BASE64KEY separated by commas or newlines, the first one active; optional "
+          "index:BASE64KEY for blind indexes. `linli keygen` prints one. Required.");
 
 int main(int argc, char** argv) {
   linli::BlockTerminationSignals();
@@ -17,7 +22,20 @@ int main(int argc, char** argv) {
   linli::ParseFlags(argc, argv, "linli-registry: the 条块 map of regions. Flags: --listen --db");
   auto db = linli::OpenAndMigrateOrExit(absl::GetFlag(FLAGS_db), "registry",
                                         linli::registry::RegistryMigrations());
-  linli::registry::RegistryServiceImpl service(*db, linli::Clock::Real());
+  const std::string key_file = absl::GetFlag(FLAGS_pii_key_file);
+  if (key_file.empty()) {
+    linli::LogError(
+        "--pii_key_file (LINLI_PII_KEY_FILE) is required: personal data is never "
+        "stored unencrypted; create one with `linli keygen`");
+    return 1;
+  }
+  absl::StatusOr<linli::pii::FieldCipher> cipher = linli::pii::FieldCipher::FromFile(key_file);
+  if (!cipher.ok()) {
+    linli::LogError("cannot load the personal-data keyring",
+                    {{"file", key_file}, {"error", cipher.status().ToString()}});
+    return 1;
+  }
+  linli::registry::RegistryServiceImpl service(*db, linli::Clock::Real(), *cipher);
   return linli::ServeUntilSignal(
       linli::ServerOptionsFromFlags("registry", absl::GetFlag(FLAGS_listen),
                                     {linli::registry::v1::RegistryService::service_full_name()}),

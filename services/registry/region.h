@@ -24,6 +24,9 @@ struct Region {
   RegionLevel level = RegionLevel::kMunicipality;
   std::string parent_code;  // "" for a municipality
   absl::Time create_time;
+  // Materialised path of codes from the root, "310000/310101/310101020/": a subtree is every
+  // row whose path starts with the region path.
+  std::string path;
 };
 
 // "regions/310101" -> "310101". INVALID_ARGUMENT naming `field` when malformed.

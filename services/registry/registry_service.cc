@@ -65,6 +65,7 @@ grpc::Status RegistryServiceImpl::CreateRegion(grpc::ServerContext* context,
       db_, "CreateRegion", request->request_id(), *request, response,
       [&](storage::Transaction& tx) -> absl::Status {
         std::optional<RegionLevel> parent_level;
+        region.path.clear();  // the body may run again after a conflict
         if (!parent_code.empty()) {
           ASSIGN_OR_RETURN(std::optional<Region> parent, FindRegion(tx, parent_code));
           if (!parent.has_value()) {
@@ -72,7 +73,9 @@ grpc::Status RegistryServiceImpl::CreateRegion(grpc::ServerContext* context,
                                 absl::StrCat("region ", in.parent(), " does not exist"));
           }
           parent_level = parent->level;
+          region.path = parent->path;
         }
+        region.path += region.code + "/";
         RETURN_IF_ERROR(CheckNesting(region.level, parent_level, "region.parent"));
         RETURN_IF_ERROR(InsertRegion(tx, region));
         ToProto(region, response->mutable_region());

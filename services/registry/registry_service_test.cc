@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/client.h"
 #include "common/errors.h"
+#include "common/pii/field_cipher.h"
 #include "common/server.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
@@ -28,7 +29,10 @@ class RegistryServiceTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = std::move(*db);
     ASSERT_TRUE(storage::ApplyMigrations(*db_, "registry", RegistryMigrations()).ok());
-    service_ = std::make_unique<RegistryServiceImpl>(*db_, Clock::Real());
+    auto cipher = pii::FieldCipher::FromSpec(pii::FieldCipher::GenerateKeySpec("k1"));
+    ASSERT_TRUE(cipher.ok()) << cipher.status();
+    cipher_ = std::make_unique<pii::FieldCipher>(std::move(*cipher));
+    service_ = std::make_unique<RegistryServiceImpl>(*db_, Clock::Real(), *cipher_);
     ServerOptions options;
     options.service_name = "registry";
     options.listen_address = "127.0.0.1:0";
@@ -103,6 +107,7 @@ class RegistryServiceTest : public ::testing::TestWithParam<std::string> {
   }
 
   std::unique_ptr<storage::Database> db_;
+  std::unique_ptr<pii::FieldCipher> cipher_;
   std::unique_ptr<RegistryServiceImpl> service_;
   std::unique_ptr<GrpcServer> server_;
   std::unique_ptr<v1::RegistryService::Stub> stub_;
@@ -225,8 +230,12 @@ TEST_P(RegistryServiceTest, PagesAreCappedStableAndTokensAreChecked) {
   // 520 committees under the street, written directly for speed.
   ASSERT_TRUE(db_->RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
                    for (int i = 0; i < 520; ++i) {
-                     Region r{absl::StrCat("310101020", 100 + i), absl::StrCat("居民区", i),
-                              RegionLevel::kCommittee, "310101020", absl::Now()};
+                     Region r{absl::StrCat("310101020", 100 + i),
+                              absl::StrCat("居民区", i),
+                              RegionLevel::kCommittee,
+                              "310101020",
+                              absl::Now(),
+                              absl::StrCat("310000/310101/310101020/310101020", 100 + i, "/")};
                      if (auto s = InsertRegion(tx, r); !s.ok()) return s;
                    }
                    return absl::OkStatus();

@@ -1,5 +1,7 @@
 #include "services/registry/registry_store.h"
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/errors.h"
 #include "common/idempotency.h"
 #include "common/status_macros.h"
@@ -7,17 +9,59 @@
 namespace linli::registry {
 namespace {
 
-constexpr char kSelectRegion[] =
-    "SELECT code, display_name, level, parent_code, create_time_us FROM regions ";
+using storage::Row;
+using storage::Transaction;
+using storage::Value;
 
-Region RegionFromRow(const storage::Row& row) {
+constexpr char kSelectRegion[] =
+    "SELECT code, display_name, level, parent_code, create_time_us, path FROM regions ";
+
+Region RegionFromRow(const Row& row) {
   Region region;
   region.code = row.GetString(0);
   region.display_name = row.GetString(1);
   region.level = static_cast<RegionLevel>(row.GetInt(2));
   region.parent_code = row.GetString(3);
   region.create_time = absl::FromUnixMicros(row.GetInt(4));
+  region.path = row.GetString(5);
   return region;
+}
+
+std::string Placeholders(size_t n) {
+  std::vector<std::string> marks(n, "?");
+  return absl::StrJoin(marks, ", ");
+}
+
+template <typename Message>
+absl::StatusOr<Message> ParseData(const Row& row, size_t column) {
+  Message message;
+  if (!message.ParseFromString(row.GetString(column))) {
+    return absl::DataLossError(
+        absl::StrCat("stored ", Message::descriptor()->name(), " does not parse"));
+  }
+  return message;
+}
+
+template <typename Message>
+absl::StatusOr<std::vector<Message>> ParseAll(const std::vector<Row>& rows, size_t column) {
+  std::vector<Message> out;
+  out.reserve(rows.size());
+  for (const Row& row : rows) {
+    ASSIGN_OR_RETURN(Message m, ParseData<Message>(row, column));
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+// ALREADY_EXISTS from the database, with the field that is duplicated named for the client.
+absl::Status Duplicate(absl::Status status, absl::string_view what) {
+  if (!absl::IsAlreadyExists(status)) return status;
+  return WithReason(absl::AlreadyExistsError(std::string(what)),
+                    common::v1::ERROR_REASON_ALREADY_EXISTS);
+}
+
+std::string Bin(absl::string_view mysql_ddl) {
+  return absl::StrCat(mysql_ddl, " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin");
 }
 
 }  // namespace
@@ -30,48 +74,162 @@ const std::vector<storage::Migration>& RegistryMigrations() {
   display_name TEXT NOT NULL,
   level INTEGER NOT NULL,
   parent_code TEXT NOT NULL,
-  create_time_us INTEGER NOT NULL
+  create_time_us INTEGER NOT NULL,
+  path TEXT NOT NULL
 );
-CREATE INDEX regions_by_parent ON regions (parent_code, code))sql",
-       R"sql(CREATE TABLE regions (
+CREATE INDEX regions_by_parent ON regions (parent_code, code);
+CREATE INDEX regions_by_path ON regions (path))sql",
+       Bin(R"sql(CREATE TABLE regions (
   code VARCHAR(12) NOT NULL PRIMARY KEY,
   display_name VARCHAR(255) NOT NULL,
   level INT NOT NULL,
   parent_code VARCHAR(12) NOT NULL,
   create_time_us BIGINT NOT NULL,
-  INDEX regions_by_parent (parent_code, code)
-) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci)sql"},
+  path VARCHAR(128) NOT NULL,
+  INDEX regions_by_parent (parent_code, code),
+  INDEX regions_by_path (path)
+))sql")},
       IdempotencyMigration(2),
+      {3, "lines, service types, organisations, relations",
+       R"sql(CREATE TABLE functional_lines (
+  id TEXT PRIMARY KEY,
+  data BLOB NOT NULL
+);
+CREATE TABLE service_types (
+  code TEXT PRIMARY KEY,
+  parent_code TEXT NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE TABLE organisations (
+  id TEXT PRIMARY KEY,
+  region_code TEXT NOT NULL,
+  region_path TEXT NOT NULL,
+  kind INTEGER NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE INDEX organisations_by_path ON organisations (region_path, id);
+CREATE TABLE organisation_lines (
+  organisation_id TEXT NOT NULL,
+  line_id TEXT NOT NULL,
+  PRIMARY KEY (line_id, organisation_id)
+);
+CREATE TABLE relations (
+  id TEXT PRIMARY KEY,
+  source TEXT NOT NULL,
+  target TEXT NOT NULL,
+  type INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  UNIQUE (source, target, type)
+);
+CREATE INDEX relations_by_target ON relations (target))sql",
+       absl::StrCat(
+           Bin("CREATE TABLE functional_lines (id VARCHAR(32) NOT NULL PRIMARY KEY, data LONGBLOB "
+               "NOT NULL)"),
+           ";\n",
+           Bin("CREATE TABLE service_types (code VARCHAR(32) NOT NULL PRIMARY KEY, "
+               "parent_code VARCHAR(32) NOT NULL, data LONGBLOB NOT NULL)"),
+           ";\n",
+           Bin("CREATE TABLE organisations (id VARCHAR(64) NOT NULL PRIMARY KEY, "
+               "region_code VARCHAR(12) NOT NULL, region_path VARCHAR(128) NOT NULL, "
+               "kind INT NOT NULL, data LONGBLOB NOT NULL, "
+               "INDEX organisations_by_path (region_path, id))"),
+           ";\n",
+           Bin("CREATE TABLE organisation_lines (organisation_id VARCHAR(64) NOT NULL, "
+               "line_id VARCHAR(32) NOT NULL, PRIMARY KEY (line_id, organisation_id))"),
+           ";\n",
+           Bin("CREATE TABLE relations (id VARCHAR(32) NOT NULL PRIMARY KEY, "
+               "source VARCHAR(96) NOT NULL, target VARCHAR(96) NOT NULL, type INT NOT NULL, "
+               "data LONGBLOB NOT NULL, UNIQUE KEY relations_triple (source, target, type), "
+               "INDEX relations_by_target (target))"))},
+      {4, "offerings, elders, workers, audit",
+       R"sql(CREATE TABLE offerings (
+  id TEXT PRIMARY KEY,
+  organisation_id TEXT NOT NULL,
+  service_code TEXT NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE INDEX offerings_by_organisation ON offerings (organisation_id, id);
+CREATE TABLE offering_coverage (
+  offering_id TEXT NOT NULL,
+  region_code TEXT NOT NULL,
+  service_code TEXT NOT NULL,
+  PRIMARY KEY (region_code, service_code, offering_id)
+);
+CREATE TABLE elders (
+  id TEXT PRIMARY KEY,
+  region_code TEXT NOT NULL,
+  region_path TEXT NOT NULL,
+  living_situation INTEGER NOT NULL,
+  erased INTEGER NOT NULL,
+  stub BLOB NOT NULL,
+  sealed TEXT NOT NULL,
+  id_number_index TEXT,
+  create_time_us INTEGER NOT NULL,
+  UNIQUE (id_number_index)
+);
+CREATE INDEX elders_by_path ON elders (region_path, id);
+CREATE TABLE workers (
+  id TEXT PRIMARY KEY,
+  organisation_id TEXT NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE INDEX workers_by_organisation ON workers (organisation_id, id);
+CREATE TABLE pii_audit (
+  sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+  time_us INTEGER NOT NULL,
+  elder TEXT NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE INDEX pii_audit_by_elder ON pii_audit (elder, sequence))sql",
+       absl::StrCat(
+           Bin("CREATE TABLE offerings (id VARCHAR(32) NOT NULL PRIMARY KEY, "
+               "organisation_id VARCHAR(64) NOT NULL, service_code VARCHAR(32) NOT NULL, "
+               "data LONGBLOB NOT NULL, INDEX offerings_by_organisation (organisation_id, id))"),
+           ";\n",
+           Bin("CREATE TABLE offering_coverage (offering_id VARCHAR(32) NOT NULL, "
+               "region_code VARCHAR(12) NOT NULL, service_code VARCHAR(32) NOT NULL, "
+               "PRIMARY KEY (region_code, service_code, offering_id))"),
+           ";\n",
+           Bin("CREATE TABLE elders (id VARCHAR(32) NOT NULL PRIMARY KEY, "
+               "region_code VARCHAR(12) NOT NULL, region_path VARCHAR(128) NOT NULL, "
+               "living_situation INT NOT NULL, erased INT NOT NULL, stub LONGBLOB NOT NULL, "
+               "sealed LONGTEXT NOT NULL, id_number_index VARCHAR(64) NULL, "
+               "create_time_us BIGINT NOT NULL, UNIQUE KEY elders_id_number (id_number_index), "
+               "INDEX elders_by_path (region_path, id))"),
+           ";\n",
+           Bin("CREATE TABLE workers (id VARCHAR(32) NOT NULL PRIMARY KEY, "
+               "organisation_id VARCHAR(64) NOT NULL, data LONGBLOB NOT NULL, "
+               "INDEX workers_by_organisation (organisation_id, id))"),
+           ";\n",
+           Bin("CREATE TABLE pii_audit (sequence BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, "
+               "time_us BIGINT NOT NULL, elder VARCHAR(64) NOT NULL, data LONGBLOB NOT NULL, "
+               "INDEX pii_audit_by_elder (elder, sequence))"))},
   };
   return *migrations;
 }
 
-absl::Status InsertRegion(storage::Transaction& tx, const Region& region) {
+// --- Regions ---------------------------------------------------------------------------------
+
+absl::Status InsertRegion(Transaction& tx, const Region& region) {
   absl::StatusOr<int64_t> inserted = tx.Exec(
-      "INSERT INTO regions (code, display_name, level, parent_code, create_time_us) "
-      "VALUES (?, ?, ?, ?, ?)",
+      "INSERT INTO regions (code, display_name, level, parent_code, create_time_us, path) "
+      "VALUES (?, ?, ?, ?, ?, ?)",
       {region.code, region.display_name, static_cast<int64_t>(region.level), region.parent_code,
-       absl::ToUnixMicros(region.create_time)});
-  if (absl::IsAlreadyExists(inserted.status())) {
-    return WithReason(absl::AlreadyExistsError("region.code: a region with code " + region.code +
-                                               " already exists"),
-                      common::v1::ERROR_REASON_ALREADY_EXISTS);
-  }
-  return inserted.status();
+       absl::ToUnixMicros(region.create_time), region.path});
+  return Duplicate(inserted.status(), absl::StrCat("region.code: a region with code ", region.code,
+                                                   " already exists"));
 }
 
-absl::StatusOr<std::optional<Region>> FindRegion(storage::Transaction& tx,
-                                                 const std::string& code) {
+absl::StatusOr<std::optional<Region>> FindRegion(Transaction& tx, const std::string& code) {
   ASSIGN_OR_RETURN(auto rows, tx.Query(std::string(kSelectRegion) + "WHERE code = ?", {code}));
   if (rows.empty()) return std::optional<Region>();
   return std::optional<Region>(RegionFromRow(rows[0]));
 }
 
-absl::StatusOr<std::vector<Region>> QueryRegions(storage::Transaction& tx,
-                                                 const std::string& parent_code,
+absl::StatusOr<std::vector<Region>> QueryRegions(Transaction& tx, const std::string& parent_code,
                                                  const std::string& after_code, int limit) {
   const int64_t limit64 = limit;
-  absl::StatusOr<std::vector<storage::Row>> rows =
+  absl::StatusOr<std::vector<Row>> rows =
       parent_code.empty()
           ? tx.Query(std::string(kSelectRegion) + "WHERE code > ? ORDER BY code LIMIT ?",
                      {after_code, limit64})
@@ -81,8 +239,347 @@ absl::StatusOr<std::vector<Region>> QueryRegions(storage::Transaction& tx,
   RETURN_IF_ERROR(rows.status());
   std::vector<Region> regions;
   regions.reserve(rows->size());
-  for (const storage::Row& row : *rows) regions.push_back(RegionFromRow(row));
+  for (const Row& row : *rows) regions.push_back(RegionFromRow(row));
   return regions;
+}
+
+absl::StatusOr<std::vector<Region>> RegionSubtree(Transaction& tx, const std::string& path_prefix) {
+  ASSIGN_OR_RETURN(auto rows,
+                   tx.Query(std::string(kSelectRegion) + "WHERE path LIKE ? ORDER BY code",
+                            {path_prefix + "%"}));
+  std::vector<Region> regions;
+  for (const Row& row : rows) regions.push_back(RegionFromRow(row));
+  return regions;
+}
+
+// --- Lines, service types --------------------------------------------------------------------
+
+absl::Status InsertLine(Transaction& tx, const v1::Line& line) {
+  return Duplicate(tx.Exec("INSERT INTO functional_lines (id, data) VALUES (?, ?)",
+                           {line.id(), line.SerializeAsString()})
+                       .status(),
+                   absl::StrCat("line.id: line ", line.id(), " already exists"));
+}
+
+absl::StatusOr<std::vector<v1::Line>> AllLines(Transaction& tx) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT data FROM functional_lines ORDER BY id"));
+  return ParseAll<v1::Line>(rows, 0);
+}
+
+absl::StatusOr<bool> LineExists(Transaction& tx, const std::string& id) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT 1 FROM functional_lines WHERE id = ?", {id}));
+  return !rows.empty();
+}
+
+absl::Status InsertServiceType(Transaction& tx, const v1::ServiceType& type,
+                               const std::string& code, const std::string& parent_code) {
+  return Duplicate(tx.Exec("INSERT INTO service_types (code, parent_code, data) VALUES (?, ?, ?)",
+                           {code, parent_code, type.SerializeAsString()})
+                       .status(),
+                   absl::StrCat("service_type.code: service type ", code, " already exists"));
+}
+
+absl::StatusOr<std::vector<v1::ServiceType>> AllServiceTypes(Transaction& tx) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT data FROM service_types ORDER BY code"));
+  return ParseAll<v1::ServiceType>(rows, 0);
+}
+
+// --- Organisations and relations ---------------------------------------------------------------
+
+absl::Status InsertOrganisation(Transaction& tx, const OrganisationRow& row) {
+  RETURN_IF_ERROR(Duplicate(
+      tx.Exec("INSERT INTO organisations (id, region_code, region_path, kind, data) "
+              "VALUES (?, ?, ?, ?, ?)",
+              {row.id, row.region_code, row.region_path,
+               static_cast<int64_t>(row.organisation.kind()), row.organisation.SerializeAsString()})
+          .status(),
+      absl::StrCat("organisation.id: organisation ", row.id, " already exists")));
+  for (const std::string& line : row.line_ids) {
+    RETURN_IF_ERROR(
+        Duplicate(tx.Exec("INSERT INTO organisation_lines (organisation_id, line_id) VALUES (?, ?)",
+                          {row.id, line})
+                      .status(),
+                  "organisation.lines: a line is listed twice"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<v1::Organisation>> FindOrganisation(Transaction& tx,
+                                                                 const std::string& id) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT data FROM organisations WHERE id = ?", {id}));
+  if (rows.empty()) return std::optional<v1::Organisation>();
+  ASSIGN_OR_RETURN(v1::Organisation org, ParseData<v1::Organisation>(rows[0], 0));
+  return std::optional<v1::Organisation>(std::move(org));
+}
+
+absl::StatusOr<std::vector<v1::Organisation>> QueryOrganisations(Transaction& tx,
+                                                                 const OrganisationFilter& filter,
+                                                                 const std::string& after_id,
+                                                                 int limit) {
+  std::string sql = "SELECT o.data FROM organisations o ";
+  std::vector<Value> params;
+  if (!filter.line_id.empty()) {
+    sql += "JOIN organisation_lines l ON l.organisation_id = o.id AND l.line_id = ? ";
+    params.push_back(filter.line_id);
+  }
+  sql += "WHERE o.id > ? ";
+  params.push_back(after_id);
+  if (!filter.region_path.empty()) {
+    sql += "AND o.region_path LIKE ? ";
+    params.push_back(filter.region_path + "%");
+  }
+  if (filter.kind != 0) {
+    sql += "AND o.kind = ? ";
+    params.push_back(static_cast<int64_t>(filter.kind));
+  }
+  sql += "ORDER BY o.id LIMIT ?";
+  params.push_back(static_cast<int64_t>(limit));
+  ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
+  return ParseAll<v1::Organisation>(rows, 0);
+}
+
+absl::Status InsertRelation(Transaction& tx, const std::string& id, const v1::Relation& relation) {
+  return Duplicate(
+      tx.Exec("INSERT INTO relations (id, source, target, type, data) VALUES (?, ?, ?, ?, ?)",
+              {id, relation.source(), relation.target(), static_cast<int64_t>(relation.type()),
+               relation.SerializeAsString()})
+          .status(),
+      "relation: the same source, target and type already exist");
+}
+
+absl::StatusOr<std::vector<v1::Relation>> QueryRelations(Transaction& tx,
+                                                         const std::string& organisation_name,
+                                                         const std::string& after_id, int limit) {
+  const int64_t limit64 = limit;
+  absl::StatusOr<std::vector<Row>> rows =
+      organisation_name.empty()
+          ? tx.Query("SELECT data FROM relations WHERE id > ? ORDER BY id LIMIT ?",
+                     {after_id, limit64})
+          : tx.Query(
+                "SELECT data FROM relations WHERE id > ? AND (source = ? OR target = ?) "
+                "ORDER BY id LIMIT ?",
+                {after_id, organisation_name, organisation_name, limit64});
+  RETURN_IF_ERROR(rows.status());
+  return ParseAll<v1::Relation>(*rows, 0);
+}
+
+absl::StatusOr<std::vector<std::string>> AdministrativeParents(Transaction& tx,
+                                                               const std::string& source) {
+  ASSIGN_OR_RETURN(auto rows,
+                   tx.Query("SELECT target FROM relations WHERE source = ? AND type = ?",
+                            {source, static_cast<int64_t>(v1::RELATION_TYPE_ADMINISTRATIVE)}));
+  std::vector<std::string> targets;
+  for (const Row& row : rows) targets.push_back(row.GetString(0));
+  return targets;
+}
+
+// --- Offerings ---------------------------------------------------------------------------------
+
+absl::Status InsertOffering(Transaction& tx, const std::string& id,
+                            const std::string& organisation_id, const std::string& service_code,
+                            const std::vector<std::string>& covered_codes,
+                            const v1::Offering& offering) {
+  RETURN_IF_ERROR(
+      tx.Exec("INSERT INTO offerings (id, organisation_id, service_code, data) VALUES (?, ?, ?, ?)",
+              {id, organisation_id, service_code, offering.SerializeAsString()})
+          .status());
+  for (const std::string& code : covered_codes) {
+    RETURN_IF_ERROR(
+        Duplicate(tx.Exec("INSERT INTO offering_coverage (offering_id, region_code, service_code) "
+                          "VALUES (?, ?, ?)",
+                          {id, code, service_code})
+                      .status(),
+                  "offering.covered_regions: a region is listed twice"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::Offering>> QueryOfferings(Transaction& tx,
+                                                         const std::string& organisation_id,
+                                                         const std::string& service_code,
+                                                         const std::string& after_id, int limit) {
+  std::string sql = "SELECT data FROM offerings WHERE id > ? ";
+  std::vector<Value> params = {after_id};
+  if (!organisation_id.empty()) {
+    sql += "AND organisation_id = ? ";
+    params.push_back(organisation_id);
+  }
+  if (!service_code.empty()) {
+    sql += "AND service_code = ? ";
+    params.push_back(service_code);
+  }
+  sql += "ORDER BY id LIMIT ?";
+  params.push_back(static_cast<int64_t>(limit));
+  ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
+  return ParseAll<v1::Offering>(rows, 0);
+}
+
+absl::StatusOr<std::vector<v1::Offering>> OfferingsCovering(
+    Transaction& tx, const std::vector<std::string>& service_codes,
+    const std::vector<std::string>& region_codes) {
+  if (service_codes.empty() || region_codes.empty()) return std::vector<v1::Offering>();
+  std::vector<Value> params;
+  for (const auto& c : region_codes) params.push_back(c);
+  for (const auto& c : service_codes) params.push_back(c);
+  ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query(absl::StrCat("SELECT DISTINCT o.id, o.data FROM offering_coverage c JOIN offerings "
+                            "o ON o.id = c.offering_id WHERE c.region_code IN (",
+                            Placeholders(region_codes.size()), ") AND c.service_code IN (",
+                            Placeholders(service_codes.size()), ") ORDER BY o.id"),
+               params));
+  return ParseAll<v1::Offering>(rows, 1);
+}
+
+absl::StatusOr<std::vector<std::string>> OrganisationsOffering(
+    Transaction& tx, const std::vector<std::string>& service_codes) {
+  if (service_codes.empty()) return std::vector<std::string>();
+  std::vector<Value> params(service_codes.begin(), service_codes.end());
+  ASSIGN_OR_RETURN(auto rows, tx.Query(absl::StrCat("SELECT DISTINCT organisation_id FROM "
+                                                    "offerings WHERE service_code IN (",
+                                                    Placeholders(service_codes.size()), ")"),
+                                       params));
+  std::vector<std::string> ids;
+  for (const Row& row : rows) ids.push_back(row.GetString(0));
+  return ids;
+}
+
+// --- Elders ------------------------------------------------------------------------------------
+
+namespace {
+
+constexpr char kSelectElder[] =
+    "SELECT id, region_code, region_path, living_situation, erased, stub, sealed, "
+    "id_number_index, create_time_us FROM elders ";
+
+absl::StatusOr<ElderRow> ElderFromRow(const Row& row) {
+  ElderRow elder;
+  elder.id = row.GetString(0);
+  elder.region_code = row.GetString(1);
+  elder.region_path = row.GetString(2);
+  elder.living_situation = static_cast<int>(row.GetInt(3));
+  elder.erased = row.GetInt(4) != 0;
+  ASSIGN_OR_RETURN(elder.stub, ParseData<v1::Elder>(row, 5));
+  elder.sealed_personal_data = row.GetString(6);
+  elder.id_number_index = row.GetString(7);
+  elder.create_time = absl::FromUnixMicros(row.GetInt(8));
+  return elder;
+}
+
+Value NullIfEmpty(const std::string& s) { return s.empty() ? Value(storage::kNull) : Value(s); }
+
+}  // namespace
+
+absl::Status InsertElder(Transaction& tx, const ElderRow& row) {
+  return Duplicate(
+      tx.Exec("INSERT INTO elders (id, region_code, region_path, living_situation, erased, stub, "
+              "sealed, id_number_index, create_time_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              {row.id, row.region_code, row.region_path, static_cast<int64_t>(row.living_situation),
+               static_cast<int64_t>(row.erased), row.stub.SerializeAsString(),
+               row.sealed_personal_data, NullIfEmpty(row.id_number_index),
+               absl::ToUnixMicros(row.create_time)})
+          .status(),
+      "elder.id_number: an elder with this ID number is already registered");
+}
+
+absl::Status UpdateElder(Transaction& tx, const ElderRow& row) {
+  ASSIGN_OR_RETURN(int64_t updated,
+                   tx.Exec("UPDATE elders SET living_situation = ?, erased = ?, stub = ?, "
+                           "sealed = ?, id_number_index = ? WHERE id = ?",
+                           {static_cast<int64_t>(row.living_situation),
+                            static_cast<int64_t>(row.erased), row.stub.SerializeAsString(),
+                            row.sealed_personal_data, NullIfEmpty(row.id_number_index), row.id}));
+  if (updated != 1) return absl::NotFoundError(absl::StrCat("elders/", row.id, " not found"));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<ElderRow>> FindElder(Transaction& tx, const std::string& id) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query(std::string(kSelectElder) + "WHERE id = ?", {id}));
+  if (rows.empty()) return std::optional<ElderRow>();
+  ASSIGN_OR_RETURN(ElderRow row, ElderFromRow(rows[0]));
+  return std::optional<ElderRow>(std::move(row));
+}
+
+absl::StatusOr<std::vector<ElderRow>> QueryElders(Transaction& tx, const std::string& region_path,
+                                                  int living_situation, const std::string& after_id,
+                                                  int limit) {
+  std::string sql = std::string(kSelectElder) + "WHERE id > ? ";
+  std::vector<Value> params = {after_id};
+  if (!region_path.empty()) {
+    sql += "AND region_path LIKE ? ";
+    params.push_back(region_path + "%");
+  }
+  if (living_situation != 0) {
+    sql += "AND living_situation = ? ";
+    params.push_back(static_cast<int64_t>(living_situation));
+  }
+  sql += "ORDER BY id LIMIT ?";
+  params.push_back(static_cast<int64_t>(limit));
+  ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
+  std::vector<ElderRow> elders;
+  for (const Row& row : rows) {
+    ASSIGN_OR_RETURN(ElderRow elder, ElderFromRow(row));
+    elders.push_back(std::move(elder));
+  }
+  return elders;
+}
+
+// --- Workers -----------------------------------------------------------------------------------
+
+absl::Status InsertWorker(Transaction& tx, const std::string& id,
+                          const std::string& organisation_id, const v1::Worker& worker) {
+  return tx
+      .Exec("INSERT INTO workers (id, organisation_id, data) VALUES (?, ?, ?)",
+            {id, organisation_id, worker.SerializeAsString()})
+      .status();
+}
+
+absl::StatusOr<std::vector<v1::Worker>> QueryWorkers(Transaction& tx,
+                                                     const std::string& organisation_id,
+                                                     const std::string& after_id, int limit) {
+  const int64_t limit64 = limit;
+  absl::StatusOr<std::vector<Row>> rows =
+      organisation_id.empty()
+          ? tx.Query("SELECT data FROM workers WHERE id > ? ORDER BY id LIMIT ?",
+                     {after_id, limit64})
+          : tx.Query(
+                "SELECT data FROM workers WHERE organisation_id = ? AND id > ? ORDER BY id "
+                "LIMIT ?",
+                {organisation_id, after_id, limit64});
+  RETURN_IF_ERROR(rows.status());
+  return ParseAll<v1::Worker>(*rows, 0);
+}
+
+// --- Audit log ---------------------------------------------------------------------------------
+
+absl::Status AppendAudit(Transaction& tx, const v1::AuditEntry& entry, absl::Time time) {
+  return tx
+      .Exec("INSERT INTO pii_audit (time_us, elder, data) VALUES (?, ?, ?)",
+            {absl::ToUnixMicros(time), entry.elder(), entry.SerializeAsString()})
+      .status();
+}
+
+absl::StatusOr<std::vector<AuditRow>> QueryAudit(Transaction& tx, const std::string& elder_name,
+                                                 int64_t before_sequence, int limit) {
+  const int64_t before = before_sequence > 0 ? before_sequence : INT64_MAX;
+  const int64_t limit64 = limit;
+  absl::StatusOr<std::vector<Row>> rows =
+      elder_name.empty()
+          ? tx.Query(
+                "SELECT sequence, data FROM pii_audit WHERE sequence < ? ORDER BY sequence "
+                "DESC LIMIT ?",
+                {before, limit64})
+          : tx.Query(
+                "SELECT sequence, data FROM pii_audit WHERE elder = ? AND sequence < ? "
+                "ORDER BY sequence DESC LIMIT ?",
+                {elder_name, before, limit64});
+  RETURN_IF_ERROR(rows.status());
+  std::vector<AuditRow> out;
+  for (const Row& row : *rows) {
+    ASSIGN_OR_RETURN(v1::AuditEntry entry, ParseData<v1::AuditEntry>(row, 1));
+    out.push_back(AuditRow{row.GetInt(0), std::move(entry)});
+  }
+  return out;
 }
 
 }  // namespace linli::registry

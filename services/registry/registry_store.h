@@ -1,5 +1,9 @@
 // The registry's tables and queries. Portable SQL over storage::Transaction; the two backends
-// differ only in the DDL of kRegistryMigrations.
+// differ only in the DDL of RegistryMigrations().
+//
+// Resources other than regions are stored as their serialized proto (`data`) next to the columns
+// that queries filter or join on; uniqueness (codes, ids, relation triples, an elder's ID-number
+// blind index) is enforced by keys in the database.
 #ifndef LINLI_SERVICES_REGISTRY_REGISTRY_STORE_H_
 #define LINLI_SERVICES_REGISTRY_REGISTRY_STORE_H_
 
@@ -9,6 +13,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/storage/database.h"
+#include "linli/registry/v1/registry.pb.h"
 #include "services/registry/region.h"
 
 namespace linli::registry {
@@ -16,16 +21,123 @@ namespace linli::registry {
 // Schema versions of the registry, applied at start-up.
 const std::vector<storage::Migration>& RegistryMigrations();
 
+// --- Regions ---------------------------------------------------------------------------------
+
 // Inserts a region. ALREADY_EXISTS (field region.code) when the code is taken.
 absl::Status InsertRegion(storage::Transaction& tx, const Region& region);
-
 absl::StatusOr<std::optional<Region>> FindRegion(storage::Transaction& tx, const std::string& code);
-
 // Regions with code > after_code, ordered by code, at most `limit`. With a parent: only its
 // direct children.
 absl::StatusOr<std::vector<Region>> QueryRegions(storage::Transaction& tx,
                                                  const std::string& parent_code,
                                                  const std::string& after_code, int limit);
+// Every region whose path starts with `path_prefix`, ordered by code.
+absl::StatusOr<std::vector<Region>> RegionSubtree(storage::Transaction& tx,
+                                                  const std::string& path_prefix);
+
+// --- Lines, service types --------------------------------------------------------------------
+
+absl::Status InsertLine(storage::Transaction& tx, const v1::Line& line);
+absl::StatusOr<std::vector<v1::Line>> AllLines(storage::Transaction& tx);
+absl::StatusOr<bool> LineExists(storage::Transaction& tx, const std::string& id);
+
+absl::Status InsertServiceType(storage::Transaction& tx, const v1::ServiceType& type,
+                               const std::string& code, const std::string& parent_code);
+absl::StatusOr<std::vector<v1::ServiceType>> AllServiceTypes(storage::Transaction& tx);
+
+// --- Organisations and relations ---------------------------------------------------------------
+
+struct OrganisationRow {
+  v1::Organisation organisation;  // as returned to clients
+  std::string id;
+  std::string region_code;
+  std::string region_path;
+  std::vector<std::string> line_ids;
+};
+absl::Status InsertOrganisation(storage::Transaction& tx, const OrganisationRow& row);
+absl::StatusOr<std::optional<v1::Organisation>> FindOrganisation(storage::Transaction& tx,
+                                                                 const std::string& id);
+struct OrganisationFilter {
+  std::string region_path;  // subtree; "" = all
+  int kind = 0;             // 0 = all
+  std::string line_id;      // "" = all
+};
+absl::StatusOr<std::vector<v1::Organisation>> QueryOrganisations(storage::Transaction& tx,
+                                                                 const OrganisationFilter& filter,
+                                                                 const std::string& after_id,
+                                                                 int limit);
+
+// Relation endpoints are resource names ("organisations/x", "regions/310101").
+absl::Status InsertRelation(storage::Transaction& tx, const std::string& id,
+                            const v1::Relation& relation);
+absl::StatusOr<std::vector<v1::Relation>> QueryRelations(storage::Transaction& tx,
+                                                         const std::string& organisation_name,
+                                                         const std::string& after_id, int limit);
+// Targets of the administrative relations whose source is `source` ("organisations/x").
+absl::StatusOr<std::vector<std::string>> AdministrativeParents(storage::Transaction& tx,
+                                                               const std::string& source);
+
+// --- Offerings ---------------------------------------------------------------------------------
+
+absl::Status InsertOffering(storage::Transaction& tx, const std::string& id,
+                            const std::string& organisation_id, const std::string& service_code,
+                            const std::vector<std::string>& covered_codes,
+                            const v1::Offering& offering);
+absl::StatusOr<std::vector<v1::Offering>> QueryOfferings(storage::Transaction& tx,
+                                                         const std::string& organisation_id,
+                                                         const std::string& service_code,
+                                                         const std::string& after_id, int limit);
+// Offerings of any of `service_codes` that cover any of `region_codes`.
+absl::StatusOr<std::vector<v1::Offering>> OfferingsCovering(
+    storage::Transaction& tx, const std::vector<std::string>& service_codes,
+    const std::vector<std::string>& region_codes);
+// Organisation ids that have an offering of any of `service_codes`.
+absl::StatusOr<std::vector<std::string>> OrganisationsOffering(
+    storage::Transaction& tx, const std::vector<std::string>& service_codes);
+
+// --- Elders ------------------------------------------------------------------------------------
+
+struct ElderRow {
+  std::string id;
+  std::string region_code;
+  std::string region_path;
+  int living_situation = 0;
+  bool erased = false;
+  // The Elder proto without personal data (display_name masked).
+  v1::Elder stub;
+  // Ciphertext token of an Elder proto holding only the personal fields ("" when none).
+  std::string sealed_personal_data;
+  // Blind index of the ID number ("" when none): unique, so an elder is registered once.
+  std::string id_number_index;
+  absl::Time create_time;
+};
+absl::Status InsertElder(storage::Transaction& tx, const ElderRow& row);
+absl::Status UpdateElder(storage::Transaction& tx, const ElderRow& row);
+absl::StatusOr<std::optional<ElderRow>> FindElder(storage::Transaction& tx, const std::string& id);
+absl::StatusOr<std::vector<ElderRow>> QueryElders(storage::Transaction& tx,
+                                                  const std::string& region_path,
+                                                  int living_situation, const std::string& after_id,
+                                                  int limit);
+
+// --- Workers -----------------------------------------------------------------------------------
+
+absl::Status InsertWorker(storage::Transaction& tx, const std::string& id,
+                          const std::string& organisation_id, const v1::Worker& worker);
+absl::StatusOr<std::vector<v1::Worker>> QueryWorkers(storage::Transaction& tx,
+                                                     const std::string& organisation_id,
+                                                     const std::string& after_id, int limit);
+
+// --- Audit log (append only: no update or delete exists) -----------------------------------------
+
+absl::Status AppendAudit(storage::Transaction& tx, const v1::AuditEntry& entry, absl::Time time);
+struct AuditRow {
+  int64_t sequence = 0;
+  v1::AuditEntry entry;
+};
+// Newest first, entries with sequence < before_sequence (0 = from the newest).
+absl::StatusOr<std::vector<AuditRow>> QueryAudit(storage::Transaction& tx,
+                                                 const std::string& elder_name,
+                                                 int64_t before_sequence, int limit);
 
 }  // namespace linli::registry
 

@@ -1,0 +1,207 @@
+// Registry throughput against a bare gRPC server, driven the same way in the same run.
+//
+//   build/bin/registry_bench [--elders 25000] [--seconds 3] [--threads 4]
+//
+// Loads the demo street into a fresh SQLite registry (in process, real gRPC on loopback), then
+// measures with the same client code (generic unary calls from N threads on one channel):
+//   echo     grpc.health.v1.Health/Check on a server that has nothing else to do
+//   get      RegistryService/GetElder (masked) by id, ids drawn from the demo elders
+//   list     RegistryService/ListOrganisations, page of 50 of the demo street
+//   map      RegistryService/GetMap of the demo street, all nodes (latency, single caller)
+// and prints calls/s, p50/p99 latency and the ratio to echo.
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <future>
+#include <thread>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/client.h"
+#include "common/flags.h"
+#include "common/log.h"
+#include "common/pii/field_cipher.h"
+#include "common/server.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "services/registry/registry_service.h"
+#include "services/registry/registry_store.h"
+#include "tests/support/test_env.h"
+#include "tools/demo_street.h"
+
+ABSL_FLAG(int, elders, 25000, "Demo elders to load.");
+ABSL_FLAG(int, seconds, 3, "Seconds per workload.");
+ABSL_FLAG(int, threads, 4, "Concurrent callers.");
+
+namespace linli {
+namespace {
+
+struct Result {
+  double calls_per_second = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+  int64_t errors = 0;
+};
+
+grpc::ByteBuffer Bytes(const std::string& s) {
+  grpc::Slice slice(s);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+// Calls `method` with request bytes from `next_request` as fast as `threads` callers can.
+Result Drive(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+             const std::function<std::string(int)>& next_request, int threads,
+             absl::Duration duration) {
+  grpc::GenericStub stub(channel);
+  std::atomic<int64_t> errors{0};
+  std::vector<std::vector<double>> latencies(threads);
+  const absl::Time end = absl::Now() + duration;
+  std::vector<std::thread> callers;
+  for (int t = 0; t < threads; ++t) {
+    callers.emplace_back([&, t] {
+      for (int i = 0; absl::Now() < end; ++i) {
+        grpc::ClientContext context;
+        context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+        grpc::ByteBuffer request = Bytes(next_request(t * 1000003 + i));
+        grpc::ByteBuffer response;
+        std::promise<grpc::Status> done;
+        const absl::Time start = absl::Now();
+        stub.UnaryCall(&context, method, grpc::StubOptions(), &request, &response,
+                       [&done](grpc::Status s) { done.set_value(std::move(s)); });
+        if (!done.get_future().get().ok()) ++errors;
+        latencies[t].push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+      }
+    });
+  }
+  for (auto& c : callers) c.join();
+  std::vector<double> all;
+  for (auto& l : latencies) all.insert(all.end(), l.begin(), l.end());
+  std::sort(all.begin(), all.end());
+  Result r;
+  r.calls_per_second = all.size() / absl::ToDoubleSeconds(duration);
+  r.p50_ms = all.empty() ? 0 : all[all.size() / 2];
+  r.p99_ms = all.empty() ? 0 : all[std::min(all.size() - 1, all.size() * 99 / 100)];
+  r.errors = errors;
+  return r;
+}
+
+int Main() {
+  SetLogService("bench");
+  const std::string url = *testing::FreshDatabaseUrl("sqlite", "registry-bench");
+  auto db = storage::OpenDatabase(url);
+  if (!db.ok() ||
+      !storage::ApplyMigrations(**db, "registry", registry::RegistryMigrations()).ok()) {
+    std::fprintf(stderr, "cannot open %s\n", url.c_str());
+    return 1;
+  }
+  auto cipher = *pii::FieldCipher::FromSpec(pii::FieldCipher::GenerateKeySpec("k1"));
+  registry::RegistryServiceImpl service(**db, Clock::Real(), cipher);
+  ServerOptions options;
+  options.service_name = "registry";
+  options.listen_address = "127.0.0.1:0";
+  auto server = GrpcServer::Start(options, {&service});
+  ServerOptions bare_options = options;
+  bare_options.service_name = "echo";
+  auto bare = GrpcServer::Start(bare_options, {});
+  if (!server.ok() || !bare.ok()) return 1;
+  auto channel = NewChannel(absl::StrCat("127.0.0.1:", (*server)->port()), {});
+  auto bare_channel = NewChannel(absl::StrCat("127.0.0.1:", (*bare)->port()), {});
+  auto stub = registry::v1::RegistryService::NewStub(channel);
+
+  // Load the demo street through the API.
+  const absl::Time load_start = absl::Now();
+  demo::DemoStreet street = demo::GenerateDemoStreet(absl::GetFlag(FLAGS_elders));
+  auto call = [&](auto method, const auto& request, auto* response) {
+    grpc::ClientContext context;
+    return (stub.get()->*method)(&context, request, response);
+  };
+  for (const auto& r : street.regions) {
+    registry::v1::CreateRegionResponse out;
+    call(&registry::v1::RegistryService::Stub::CreateRegion, r, &out);
+  }
+  for (const auto& r : street.lines) {
+    registry::v1::CreateLineResponse out;
+    call(&registry::v1::RegistryService::Stub::CreateLine, r, &out);
+  }
+  for (const auto& r : street.service_types) {
+    registry::v1::CreateServiceTypeResponse out;
+    call(&registry::v1::RegistryService::Stub::CreateServiceType, r, &out);
+  }
+  for (const auto& r : street.organisations) {
+    registry::v1::CreateOrganisationResponse out;
+    call(&registry::v1::RegistryService::Stub::CreateOrganisation, r, &out);
+  }
+  for (const auto& r : street.relations) {
+    registry::v1::CreateRelationResponse out;
+    call(&registry::v1::RegistryService::Stub::CreateRelation, r, &out);
+  }
+  std::vector<std::string> elder_names;
+  for (size_t i = 0; i < street.elders.size(); ++i) {
+    registry::v1::CreateElderResponse out;
+    if (call(&registry::v1::RegistryService::Stub::CreateElder, street.elders[i], &out).ok()) {
+      elder_names.push_back(out.elder().name());
+    }
+    if (i % 1000 == 999 || i + 1 == street.elders.size()) {
+      std::fprintf(stderr, "\rloading demo street: elders %zu/%zu", i + 1, street.elders.size());
+    }
+  }
+  std::fprintf(stderr, "\nloaded in %.1f s\n", absl::ToDoubleSeconds(absl::Now() - load_start));
+  if (elder_names.empty()) return 1;
+
+  const int threads = absl::GetFlag(FLAGS_threads);
+  const absl::Duration duration = absl::Seconds(absl::GetFlag(FLAGS_seconds));
+  Result echo = Drive(
+      bare_channel, "/grpc.health.v1.Health/Check", [](int) { return std::string(); }, threads,
+      duration);
+  Result get = Drive(
+      channel, "/linli.registry.v1.RegistryService/GetElder",
+      [&](int i) {
+        registry::v1::GetElderRequest r;
+        r.set_name(elder_names[static_cast<size_t>(i) % elder_names.size()]);
+        return r.SerializeAsString();
+      },
+      threads, duration);
+  Result list = Drive(
+      channel, "/linli.registry.v1.RegistryService/ListOrganisations",
+      [](int) {
+        registry::v1::ListOrganisationsRequest r;
+        r.set_region(demo::kDemoStreetRegion);
+        r.set_page_size(50);
+        return r.SerializeAsString();
+      },
+      threads, duration);
+  Result map = Drive(
+      channel, "/linli.registry.v1.RegistryService/GetMap",
+      [](int) {
+        registry::v1::GetMapRequest r;
+        r.set_region(demo::kDemoStreetRegion);
+        return r.SerializeAsString();
+      },
+      1, duration);
+  std::printf("\nregistry benchmark: SQLite, %zu elders, %d callers, %d s per workload\n",
+              elder_names.size(), threads, absl::GetFlag(FLAGS_seconds));
+  std::printf("%-28s %12s %9s %9s %7s %10s\n", "workload", "calls/s", "p50 ms", "p99 ms", "errors",
+              "vs echo");
+  auto row = [&](const char* name, const Result& r, bool ratio) {
+    std::printf(
+        "%-28s %12.0f %9.3f %9.3f %7lld %10s\n", name, r.calls_per_second, r.p50_ms, r.p99_ms,
+        static_cast<long long>(r.errors),
+        ratio ? absl::StrFormat("%.2fx", r.calls_per_second / echo.calls_per_second).c_str() : "");
+  };
+  row("echo (bare gRPC health)", echo, false);
+  row("GetElder by id", get, true);
+  row("ListOrganisations page 50", list, true);
+  row("GetMap whole street (1 caller)", map, false);
+  std::printf("targets: GetElder >= 0.50x echo: %s; GetMap p50 <= 50 ms: %s\n",
+              get.calls_per_second >= 0.5 * echo.calls_per_second ? "met" : "NOT met",
+              map.p50_ms <= 50 ? "met" : "NOT met");
+  return 0;
+}
+
+}  // namespace
+}  // namespace linli
+
+int main(int argc, char** argv) {
+  linli::ParseFlags(argc, argv, "registry_bench: registry throughput vs a bare gRPC server");
+  return linli::Main();
+}

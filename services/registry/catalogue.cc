@@ -1,0 +1,74 @@
+#include "services/registry/catalogue.h"
+
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/status_macros.h"
+#include "services/registry/region.h"
+
+namespace linli::registry {
+
+bool IsSlug(absl::string_view id, size_t max_length) {
+  if (id.empty() || id.size() > max_length || id.front() == '-' || id.back() == '-') return false;
+  for (char c : id) {
+    if (!(absl::ascii_islower(static_cast<unsigned char>(c)) ||
+          absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '-')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+absl::StatusOr<std::string> ParseResourceName(absl::string_view name, absl::string_view collection,
+                                              absl::string_view field) {
+  absl::string_view id = name;
+  if (!absl::ConsumePrefix(&id, collection) || !absl::ConsumePrefix(&id, "/") || !IsSlug(id, 64)) {
+    return InvalidField(std::string(field), absl::StrCat("must look like \"", collection,
+                                                         "/ID\" (ID: lowercase "
+                                                         "letters, digits and '-'), got \"",
+                                                         name.substr(0, 80), "\""));
+  }
+  return std::string(id);
+}
+
+void ValidateDisplayName(absl::string_view text, size_t max_chars, const std::string& field,
+                         FieldViolations& violations) {
+  std::optional<size_t> length = Utf8Length(text);
+  if (!length.has_value()) {
+    violations.Add(field, "must be valid UTF-8");
+  } else if (absl::StripAsciiWhitespace(text).empty()) {
+    violations.Add(field, "must not be empty");
+  } else if (*length > max_chars) {
+    violations.Add(field, absl::StrCat("must be at most ", max_chars, " characters"));
+  }
+}
+
+absl::StatusOr<bool> WouldCloseCycle(
+    const std::string& source, const std::string& target,
+    const std::function<absl::StatusOr<std::vector<std::string>>(const std::string&)>& parents_of) {
+  if (source == target) return true;
+  // Walk up from the target: reaching the source means source is already above target.
+  std::vector<std::string> frontier = {target};
+  std::set<std::string> seen = {target};
+  constexpr size_t kMaxVisited = 10000;
+  while (!frontier.empty()) {
+    std::string node = std::move(frontier.back());
+    frontier.pop_back();
+    ASSIGN_OR_RETURN(std::vector<std::string> parents, parents_of(node));
+    for (std::string& parent : parents) {
+      if (parent == source) return true;
+      if (seen.insert(parent).second) {
+        if (seen.size() > kMaxVisited) {
+          return absl::FailedPreconditionError("administrative hierarchy is too deep to check");
+        }
+        frontier.push_back(std::move(parent));
+      }
+    }
+  }
+  return false;
+}
+
+}  // namespace linli::registry

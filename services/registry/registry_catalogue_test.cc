@@ -1,0 +1,1762 @@
+// The registry's catalogue (lines, service types, organisations, relations, offerings), elders and
+// their personal data, the map and the provider search, through the gRPC surface on a real
+// loopback server, against SQLite and MariaDB.
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/client.h"
+#include "common/errors.h"
+#include "common/pii/field_cipher.h"
+#include "common/server.h"
+#include "grpcpp/create_channel.h"
+#include "gtest/gtest.h"
+#include "services/registry/registry_service.h"
+#include "services/registry/registry_store.h"
+#include "tests/support/test_env.h"
+
+namespace linli::registry {
+namespace {
+
+constexpr char kAddress[] = "上海市黄浦区瞿溪路1111弄5号301室";
+constexpr char kMaskedAddress[] = "上海市黄浦区瞿溪路****";
+constexpr char kPhone[] = "13812345678";
+constexpr char kMaskedPhone[] = "138****5678";
+constexpr char kContactPhone[] = "13987654321";
+constexpr char kMaskedContactPhone[] = "139****4321";
+constexpr char kStreet[] = "regions/310101020";
+constexpr char kCommittee1[] = "regions/310101020001";
+constexpr char kCommittee2[] = "regions/310101020002";
+constexpr char kOtherStreet[] = "regions/310101021";
+
+// A resident ID number with the GB 11643 (ISO 7064 MOD 11-2) check character.
+std::string ChineseId(const std::string& area, const std::string& birth, const std::string& seq) {
+  const std::string body = area + birth + seq;
+  static constexpr int kWeights[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+  static constexpr char kCheck[] = "10X98765432";
+  int sum = 0;
+  for (size_t i = 0; i < 17; ++i) sum += (body[i] - '0') * kWeights[i];
+  return body + kCheck[sum % 11];
+}
+
+// "310***********" + the last four characters.
+std::string MaskedId(const std::string& id) { return "310***********" + id.substr(14); }
+
+common::v1::LatLng Point(double latitude, double longitude) {
+  common::v1::LatLng p;
+  p.set_latitude(latitude);
+  p.set_longitude(longitude);
+  return p;
+}
+
+v1::Organisation Org(const std::string& id, const std::string& display_name,
+                     v1::OrganisationKind kind, v1::Sector sector, const std::string& region,
+                     const std::vector<std::string>& lines = {}, const std::string& parent = "") {
+  v1::Organisation org;
+  org.set_id(id);
+  org.set_display_name(display_name);
+  org.set_kind(kind);
+  org.set_sector(sector);
+  org.set_region(region);
+  for (const std::string& line : lines) org.add_lines("lines/" + line);
+  if (!parent.empty()) org.set_parent("organisations/" + parent);
+  return org;
+}
+
+std::vector<std::string> Fields(const grpc::Status& status) {
+  std::vector<std::string> fields;
+  auto bad_request = GetBadRequest(FromGrpcStatus(status));
+  if (bad_request.has_value()) {
+    for (const auto& v : bad_request->field_violations()) fields.push_back(v.field());
+  }
+  return fields;
+}
+
+// The field of the only violation, or a description of what was found instead.
+std::string ViolatedField(const grpc::Status& status) {
+  std::vector<std::string> fields = Fields(status);
+  if (fields.size() == 1) return fields[0];
+  return absl::StrCat("(", fields.size(), " violations: ", absl::StrJoin(fields, ","), ")");
+}
+
+std::string Description(const grpc::Status& status, const std::string& field) {
+  auto bad_request = GetBadRequest(FromGrpcStatus(status));
+  if (bad_request.has_value()) {
+    for (const auto& v : bad_request->field_violations()) {
+      if (v.field() == field) return v.description();
+    }
+  }
+  return "(no violation of " + field + ")";
+}
+
+std::string Reason(const grpc::Status& status) {
+  auto info = GetErrorInfo(FromGrpcStatus(status));
+  return info.has_value() ? info->reason() : "(no reason)";
+}
+
+class RegistryCatalogueTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  template <typename Request, typename Response>
+  using Method = grpc::Status (v1::RegistryService::Stub::*)(grpc::ClientContext*, const Request&,
+                                                             Response*);
+
+  void SetUp() override {
+    absl::StatusOr<std::string> url = testing::FreshDatabaseUrl(GetParam(), "registry_catalogue");
+    ASSERT_TRUE(url.ok()) << url.status();
+    url_ = *url;
+    auto db = storage::OpenDatabase(url_);
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = std::move(*db);
+    ASSERT_TRUE(storage::ApplyMigrations(*db_, "registry", RegistryMigrations()).ok());
+    auto cipher = pii::FieldCipher::FromSpec(pii::FieldCipher::GenerateKeySpec("k1"));
+    ASSERT_TRUE(cipher.ok()) << cipher.status();
+    cipher_ = std::make_unique<pii::FieldCipher>(std::move(*cipher));
+    service_ = std::make_unique<RegistryServiceImpl>(*db_, Clock::Real(), *cipher_);
+    ServerOptions options;
+    options.service_name = "registry";
+    options.listen_address = "127.0.0.1:0";
+    options.health_service_names = {v1::RegistryService::service_full_name()};
+    auto server = GrpcServer::Start(options, {service_.get()});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    stub_ =
+        v1::RegistryService::NewStub(NewChannel(absl::StrCat("127.0.0.1:", server_->port()), {}));
+  }
+
+  // One unary call with a deadline; `actor` and `request_id` go into the call's metadata.
+  template <typename Request, typename Response>
+  grpc::Status Call(Method<Request, Response> method, const std::type_identity_t<Request>& request,
+                    std::type_identity_t<Response>* response, const std::string& actor = "",
+                    const std::string& request_id = "") {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    if (!actor.empty()) context.AddMetadata(kActorKey, actor);
+    if (!request_id.empty()) context.AddMetadata(kRequestIdKey, request_id);
+    return (stub_.get()->*method)(&context, request, response);
+  }
+
+  grpc::Status CreateRegion(const std::string& code, const std::string& display_name,
+                            v1::RegionLevel level, const std::string& parent) {
+    v1::CreateRegionRequest request;
+    request.mutable_region()->set_code(code);
+    request.mutable_region()->set_display_name(display_name);
+    request.mutable_region()->set_level(level);
+    request.mutable_region()->set_parent(parent);
+    v1::CreateRegionResponse response;
+    return Call(&v1::RegistryService::Stub::CreateRegion, request, &response);
+  }
+
+  // 上海市 > 黄浦区 > 五里桥街道 (桥一, 桥二居民区) and 打浦桥街道 (打一居民区).
+  void BuildTree() {
+    ASSERT_TRUE(CreateRegion("310000", "上海市", v1::REGION_LEVEL_MUNICIPALITY, "").ok());
+    ASSERT_TRUE(CreateRegion("310101", "黄浦区", v1::REGION_LEVEL_DISTRICT, "regions/310000").ok());
+    ASSERT_TRUE(
+        CreateRegion("310101020", "五里桥街道", v1::REGION_LEVEL_STREET, "regions/310101").ok());
+    ASSERT_TRUE(
+        CreateRegion("310101020001", "桥一居民区", v1::REGION_LEVEL_COMMITTEE, kStreet).ok());
+    ASSERT_TRUE(
+        CreateRegion("310101020002", "桥二居民区", v1::REGION_LEVEL_COMMITTEE, kStreet).ok());
+    ASSERT_TRUE(
+        CreateRegion("310101021", "打浦桥街道", v1::REGION_LEVEL_STREET, "regions/310101").ok());
+    ASSERT_TRUE(
+        CreateRegion("310101021001", "打一居民区", v1::REGION_LEVEL_COMMITTEE, kOtherStreet).ok());
+  }
+
+  grpc::Status CreateLine(const std::string& id, const std::string& display_name,
+                          const std::string& color, v1::Line* out = nullptr) {
+    v1::CreateLineRequest request;
+    request.mutable_line()->set_id(id);
+    request.mutable_line()->set_display_name(display_name);
+    request.mutable_line()->set_color(color);
+    v1::CreateLineResponse response;
+    grpc::Status status = Call(&v1::RegistryService::Stub::CreateLine, request, &response);
+    if (out != nullptr) *out = response.line();
+    return status;
+  }
+
+  grpc::Status CreateServiceType(const std::string& code, const std::string& display_name,
+                                 const std::string& parent, v1::Sector sector,
+                                 v1::ServiceType* out = nullptr) {
+    v1::CreateServiceTypeRequest request;
+    request.mutable_service_type()->set_code(code);
+    request.mutable_service_type()->set_display_name(display_name);
+    request.mutable_service_type()->set_parent(parent);
+    request.mutable_service_type()->set_sector(sector);
+    v1::CreateServiceTypeResponse response;
+    grpc::Status status = Call(&v1::RegistryService::Stub::CreateServiceType, request, &response);
+    if (out != nullptr) *out = response.service_type();
+    return status;
+  }
+
+  grpc::Status CreateOrg(const v1::Organisation& org, v1::Organisation* out = nullptr) {
+    v1::CreateOrganisationRequest request;
+    *request.mutable_organisation() = org;
+    v1::CreateOrganisationResponse response;
+    grpc::Status status = Call(&v1::RegistryService::Stub::CreateOrganisation, request, &response);
+    if (out != nullptr) *out = response.organisation();
+    return status;
+  }
+
+  void MustCreateOrg(const v1::Organisation& org) {
+    grpc::Status status = CreateOrg(org);
+    EXPECT_TRUE(status.ok()) << org.id() << ": " << status.error_message() << " "
+                             << ViolatedField(status);
+  }
+
+  grpc::Status CreateRelation(const std::string& source, const std::string& target,
+                              v1::RelationType type, v1::Relation* out = nullptr,
+                              const std::string& note = "") {
+    v1::CreateRelationRequest request;
+    request.mutable_relation()->set_source(source);
+    request.mutable_relation()->set_target(target);
+    request.mutable_relation()->set_type(type);
+    request.mutable_relation()->set_note(note);
+    v1::CreateRelationResponse response;
+    grpc::Status status = Call(&v1::RegistryService::Stub::CreateRelation, request, &response);
+    if (out != nullptr) *out = response.relation();
+    return status;
+  }
+
+  grpc::Status CreateOffering(const v1::Offering& offering, v1::Offering* out = nullptr) {
+    v1::CreateOfferingRequest request;
+    *request.mutable_offering() = offering;
+    v1::CreateOfferingResponse response;
+    grpc::Status status = Call(&v1::RegistryService::Stub::CreateOffering, request, &response);
+    if (out != nullptr) *out = response.offering();
+    return status;
+  }
+
+  grpc::Status CreateElder(const v1::Elder& elder, v1::Elder* out = nullptr,
+                           const std::string& request_id = "") {
+    v1::CreateElderRequest request;
+    *request.mutable_elder() = elder;
+    request.set_request_id(request_id);
+    v1::CreateElderResponse response;
+    grpc::Status status = Call(&v1::RegistryService::Stub::CreateElder, request, &response);
+    if (out != nullptr) *out = response.elder();
+    return status;
+  }
+
+  grpc::Status GetElder(const std::string& name, v1::ElderView view, const std::string& reason,
+                        v1::Elder* out, const std::string& actor = "",
+                        const std::string& request_id = "") {
+    v1::GetElderRequest request;
+    request.set_name(name);
+    request.set_view(view);
+    request.set_reason(reason);
+    v1::GetElderResponse response;
+    grpc::Status status =
+        Call(&v1::RegistryService::Stub::GetElder, request, &response, actor, request_id);
+    if (out != nullptr) *out = response.elder();
+    return status;
+  }
+
+  std::vector<v1::AuditEntry> Audit(const std::string& elder) {
+    v1::ListAuditEntriesRequest request;
+    request.set_elder(elder);
+    v1::ListAuditEntriesResponse response;
+    grpc::Status status = Call(&v1::RegistryService::Stub::ListAuditEntries, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return {response.entries().begin(), response.entries().end()};
+  }
+
+  v1::ListOrganisationsResponse ListOrgs(const std::string& region, v1::OrganisationKind kind,
+                                         const std::string& line, int page_size,
+                                         const std::string& token, grpc::Status* status) {
+    v1::ListOrganisationsRequest request;
+    request.set_region(region);
+    request.set_kind(kind);
+    request.set_line(line);
+    request.set_page_size(page_size);
+    request.set_page_token(token);
+    v1::ListOrganisationsResponse response;
+    *status = Call(&v1::RegistryService::Stub::ListOrganisations, request, &response);
+    return response;
+  }
+
+  // Ids of every organisation matching the filters (one page of up to 1000).
+  std::vector<std::string> OrgIds(const std::string& region, v1::OrganisationKind kind,
+                                  const std::string& line) {
+    grpc::Status status;
+    v1::ListOrganisationsResponse response = ListOrgs(region, kind, line, 1000, "", &status);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    EXPECT_TRUE(response.next_page_token().empty());
+    std::vector<std::string> ids;
+    for (const auto& o : response.organisations()) ids.push_back(o.id());
+    return ids;
+  }
+
+  std::vector<v1::Relation> Relations(const std::string& organisation) {
+    std::vector<v1::Relation> all;
+    std::string token;
+    do {
+      v1::ListRelationsRequest request;
+      request.set_organisation(organisation);
+      request.set_page_size(2);
+      request.set_page_token(token);
+      v1::ListRelationsResponse response;
+      grpc::Status status = Call(&v1::RegistryService::Stub::ListRelations, request, &response);
+      EXPECT_TRUE(status.ok()) << status.error_message();
+      if (!status.ok()) break;
+      all.insert(all.end(), response.relations().begin(), response.relations().end());
+      token = response.next_page_token();
+    } while (!token.empty());
+    return all;
+  }
+
+  int64_t Count(const std::string& table) {
+    int64_t count = -1;
+    absl::Status status = db_->RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+      auto rows = tx.Query("SELECT COUNT(*) FROM " + table);
+      if (!rows.ok()) return rows.status();
+      count = (*rows)[0].GetInt(0);
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(status.ok()) << status;
+    return count;
+  }
+
+  // Every cell of every row of `table`, concatenated (MySQL raw scan).
+  std::string AllCells(const std::string& table) {
+    std::string out;
+    absl::Status status = db_->RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+      auto rows = tx.Query("SELECT * FROM " + table);
+      if (!rows.ok()) return rows.status();
+      out.clear();
+      for (const storage::Row& row : *rows) {
+        for (size_t i = 0; i < row.size(); ++i) absl::StrAppend(&out, row.GetString(i), "\x1f");
+      }
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(status.ok()) << status;
+    return out;
+  }
+
+  static std::string ReadFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return "";
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    return bytes.str();
+  }
+
+  // An elder with every kind of personal data and both consents granted.
+  static v1::Elder FullElder(const std::string& id_number) {
+    v1::Elder e;
+    e.set_display_name("王秀英");
+    e.set_region(kCommittee1);
+    e.set_address(kAddress);
+    e.set_id_number(id_number);
+    e.set_phone(kPhone);
+    e.set_living_situation(v1::LIVING_SITUATION_ALONE);
+    e.set_care_grade(3);
+    e.set_assessment_date("2025-11-20");
+    v1::Contact* daughter = e.add_contacts();
+    daughter->set_display_name("李华");
+    daughter->set_relationship("女儿");
+    daughter->set_phone(kContactPhone);
+    daughter->set_proxy(true);
+    v1::Consent* personal = e.add_consents();
+    personal->set_purpose(v1::CONSENT_PURPOSE_PERSONAL_DATA);
+    personal->set_granted(true);
+    v1::Consent* health = e.add_consents();
+    health->set_purpose(v1::CONSENT_PURPOSE_HEALTH_DATA);
+    health->set_granted(true);
+    return e;
+  }
+
+  std::string url_;
+  std::unique_ptr<storage::Database> db_;
+  std::unique_ptr<pii::FieldCipher> cipher_;
+  std::unique_ptr<RegistryServiceImpl> service_;
+  std::unique_ptr<GrpcServer> server_;
+  std::unique_ptr<v1::RegistryService::Stub> stub_;
+};
+
+// --- Lines and the service taxonomy ------------------------------------------------------------
+
+TEST_P(RegistryCatalogueTest, LinesAndServiceTaxonomyAreCreatedAndListedInOrder) {
+  v1::Line line;
+  ASSERT_TRUE(CreateLine("party", "党建", "#1F77B4", &line).ok());
+  EXPECT_EQ(line.name(), "lines/party");
+  ASSERT_TRUE(CreateLine("civil-affairs", "民政", "").ok());
+
+  grpc::Status bad_color = CreateLine("health", "卫健", "red");
+  EXPECT_EQ(bad_color.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(bad_color), "line.color");
+  grpc::Status bad_id = CreateLine("Health_Line", "卫健", "");
+  EXPECT_EQ(ViolatedField(bad_id), "line.id");
+  grpc::Status duplicate = CreateLine("party", "党建", "");
+  EXPECT_EQ(duplicate.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+
+  v1::ListLinesResponse lines;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ListLines, v1::ListLinesRequest(), &lines).ok());
+  ASSERT_EQ(lines.lines_size(), 2);
+  EXPECT_EQ(lines.lines(0).name(), "lines/civil-affairs");
+  EXPECT_EQ(lines.lines(1).name(), "lines/party");
+  EXPECT_EQ(lines.lines(1).display_name(), "党建");
+  EXPECT_EQ(lines.lines(1).color(), "#1F77B4");
+
+  v1::ServiceType meal, delivery;
+  ASSERT_TRUE(CreateServiceType("meal", "助餐", "", v1::SECTOR_SOCIAL, &meal).ok());
+  EXPECT_EQ(meal.name(), "serviceTypes/meal");
+  ASSERT_TRUE(CreateServiceType("meal-delivery", "送餐上门", "serviceTypes/meal",
+                                v1::SECTOR_COMMERCIAL, &delivery)
+                  .ok());
+  EXPECT_EQ(delivery.parent(), "serviceTypes/meal");
+
+  grpc::Status orphan =
+      CreateServiceType("bath-home", "上门助浴", "serviceTypes/bath", v1::SECTOR_SOCIAL);
+  EXPECT_EQ(orphan.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(orphan), "service_type.parent");
+  EXPECT_EQ(CreateServiceType("meal", "助餐", "", v1::SECTOR_SOCIAL).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+
+  v1::ListServiceTypesResponse types;
+  ASSERT_TRUE(
+      Call(&v1::RegistryService::Stub::ListServiceTypes, v1::ListServiceTypesRequest(), &types)
+          .ok());
+  ASSERT_EQ(types.service_types_size(), 2);
+  EXPECT_EQ(types.service_types(0).code(), "meal");
+  EXPECT_EQ(types.service_types(0).parent(), "");
+  EXPECT_EQ(types.service_types(1).code(), "meal-delivery");
+  EXPECT_EQ(types.service_types(1).parent(), "serviceTypes/meal");
+  EXPECT_EQ(types.service_types(1).display_name(), "送餐上门");
+  EXPECT_EQ(types.service_types(1).sector(), v1::SECTOR_COMMERCIAL);
+}
+
+// --- Organisations -------------------------------------------------------------------------------
+
+TEST_P(RegistryCatalogueTest, OrganisationWithParentGetsAnAdministrativeRelation) {
+  BuildTree();
+  ASSERT_TRUE(CreateLine("civil-affairs", "民政", "#d62728").ok());
+  ASSERT_TRUE(CreateLine("party", "党建", "#1f77b4").ok());
+
+  v1::Organisation office;
+  ASSERT_TRUE(
+      CreateOrg(Org("wlq-street-office", "五里桥街道办事处", v1::ORGANISATION_KIND_STREET_OFFICE,
+                    v1::SECTOR_PUBLIC, kStreet, {"civil-affairs", "party"}),
+                &office)
+          .ok());
+  EXPECT_EQ(office.name(), "organisations/wlq-street-office");
+  EXPECT_GT(office.create_time().seconds(), 0);
+
+  v1::Organisation department =
+      Org("wlq-community-office", "社区服务办公室", v1::ORGANISATION_KIND_STREET_OFFICE_DEPARTMENT,
+          v1::SECTOR_PUBLIC, kStreet, {"civil-affairs"}, "wlq-street-office");
+  *department.mutable_location() = Point(31.2001, 121.4802);
+  v1::Organisation created;
+  ASSERT_TRUE(CreateOrg(department, &created).ok());
+  EXPECT_EQ(created.parent(), "organisations/wlq-street-office");
+
+  v1::GetOrganisationRequest get;
+  get.set_name("organisations/wlq-community-office");
+  v1::GetOrganisationResponse got;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::GetOrganisation, get, &got).ok());
+  EXPECT_EQ(got.organisation().display_name(), "社区服务办公室");
+  EXPECT_EQ(got.organisation().kind(), v1::ORGANISATION_KIND_STREET_OFFICE_DEPARTMENT);
+  EXPECT_EQ(got.organisation().sector(), v1::SECTOR_PUBLIC);
+  EXPECT_EQ(got.organisation().region(), kStreet);
+  ASSERT_EQ(got.organisation().lines_size(), 1);
+  EXPECT_EQ(got.organisation().lines(0), "lines/civil-affairs");
+  EXPECT_EQ(got.organisation().parent(), "organisations/wlq-street-office");
+  EXPECT_DOUBLE_EQ(got.organisation().location().latitude(), 31.2001);
+  EXPECT_EQ(got.organisation().create_time().seconds(), created.create_time().seconds());
+
+  get.set_name("organisations/nobody");
+  grpc::Status missing = Call(&v1::RegistryService::Stub::GetOrganisation, get, &got);
+  EXPECT_EQ(missing.error_code(), grpc::StatusCode::NOT_FOUND);
+  get.set_name("wlq-community-office");
+  grpc::Status malformed = Call(&v1::RegistryService::Stub::GetOrganisation, get, &got);
+  EXPECT_EQ(malformed.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(malformed), "name");
+
+  // Exactly one relation: department -> office, administrative; the office has no parent.
+  std::vector<v1::Relation> relations = Relations("");
+  ASSERT_EQ(relations.size(), 1u);
+  EXPECT_EQ(relations[0].source(), "organisations/wlq-community-office");
+  EXPECT_EQ(relations[0].target(), "organisations/wlq-street-office");
+  EXPECT_EQ(relations[0].type(), v1::RELATION_TYPE_ADMINISTRATIVE);
+  EXPECT_TRUE(absl::StartsWith(relations[0].name(), "relations/")) << relations[0].name();
+  // Listed from both ends.
+  EXPECT_EQ(Relations("organisations/wlq-street-office").size(), 1u);
+  EXPECT_EQ(Relations("organisations/wlq-community-office").size(), 1u);
+  // Stating the same relation again is a duplicate.
+  EXPECT_EQ(CreateRelation("organisations/wlq-community-office", "organisations/wlq-street-office",
+                           v1::RELATION_TYPE_ADMINISTRATIVE)
+                .error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+}
+
+TEST_P(RegistryCatalogueTest, ListOrganisationsFiltersByRegionSubtreeKindAndLine) {
+  BuildTree();
+  ASSERT_TRUE(CreateLine("civil-affairs", "民政", "").ok());
+  ASSERT_TRUE(CreateLine("party", "党建", "").ok());
+  MustCreateOrg(Org("hp-civil-affairs", "黄浦区民政局", v1::ORGANISATION_KIND_GOVERNMENT,
+                    v1::SECTOR_PUBLIC, "regions/310101", {"civil-affairs"}));
+  MustCreateOrg(Org("wlq-street-office", "五里桥街道办事处", v1::ORGANISATION_KIND_STREET_OFFICE,
+                    v1::SECTOR_PUBLIC, kStreet, {"civil-affairs", "party"}));
+  MustCreateOrg(Org("qy-committee", "桥一居委会", v1::ORGANISATION_KIND_NEIGHBOURHOOD_COMMITTEE,
+                    v1::SECTOR_PUBLIC, kCommittee1, {"party"}, "wlq-street-office"));
+  MustCreateOrg(Org("qe-committee", "桥二居委会", v1::ORGANISATION_KIND_NEIGHBOURHOOD_COMMITTEE,
+                    v1::SECTOR_PUBLIC, kCommittee2, {}, "wlq-street-office"));
+  MustCreateOrg(Org("dpq-street-office", "打浦桥街道办事处", v1::ORGANISATION_KIND_STREET_OFFICE,
+                    v1::SECTOR_PUBLIC, kOtherStreet, {"party"}));
+  MustCreateOrg(Org("dy-committee", "打一居委会", v1::ORGANISATION_KIND_NEIGHBOURHOOD_COMMITTEE,
+                    v1::SECTOR_PUBLIC, "regions/310101021001", {}, "dpq-street-office"));
+
+  using Ids = std::vector<std::string>;
+  const v1::OrganisationKind any = v1::ORGANISATION_KIND_UNSPECIFIED;
+  // Region subtree: a committee's organisation is listed under its committee, street, district.
+  EXPECT_EQ(OrgIds("", any, ""), (Ids{"dpq-street-office", "dy-committee", "hp-civil-affairs",
+                                      "qe-committee", "qy-committee", "wlq-street-office"}));
+  EXPECT_EQ(OrgIds("regions/310101", any, ""),
+            (Ids{"dpq-street-office", "dy-committee", "hp-civil-affairs", "qe-committee",
+                 "qy-committee", "wlq-street-office"}));
+  EXPECT_EQ(OrgIds(kStreet, any, ""), (Ids{"qe-committee", "qy-committee", "wlq-street-office"}));
+  EXPECT_EQ(OrgIds(kCommittee1, any, ""), (Ids{"qy-committee"}));
+  EXPECT_EQ(OrgIds(kOtherStreet, any, ""), (Ids{"dpq-street-office", "dy-committee"}));
+  // Kind.
+  EXPECT_EQ(OrgIds("", v1::ORGANISATION_KIND_NEIGHBOURHOOD_COMMITTEE, ""),
+            (Ids{"dy-committee", "qe-committee", "qy-committee"}));
+  EXPECT_EQ(OrgIds(kStreet, v1::ORGANISATION_KIND_STREET_OFFICE, ""), (Ids{"wlq-street-office"}));
+  EXPECT_EQ(OrgIds(kCommittee2, v1::ORGANISATION_KIND_STREET_OFFICE, ""), Ids{});
+  // Line.
+  EXPECT_EQ(OrgIds("", any, "lines/party"),
+            (Ids{"dpq-street-office", "qy-committee", "wlq-street-office"}));
+  EXPECT_EQ(OrgIds("", any, "lines/civil-affairs"), (Ids{"hp-civil-affairs", "wlq-street-office"}));
+  EXPECT_EQ(OrgIds(kStreet, v1::ORGANISATION_KIND_NEIGHBOURHOOD_COMMITTEE, "lines/party"),
+            (Ids{"qy-committee"}));
+
+  grpc::Status status;
+  ListOrgs("310101", any, "", 0, "", &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(status), "region");
+  ListOrgs("", any, "party", 0, "", &status);
+  EXPECT_EQ(ViolatedField(status), "line");
+  ListOrgs("", any, "", -1, "", &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(status), "page_size");
+}
+
+TEST_P(RegistryCatalogueTest, ListOrganisationsPagesAcrossPagesWithTokens) {
+  BuildTree();
+  ASSERT_TRUE(CreateLine("party", "党建", "").ok());
+  std::vector<std::string> expected;
+  for (int i = 1; i <= 7; ++i) {
+    const std::string id = absl::StrCat("team-", i);
+    // Alternate committees so that the region filter is exercised across pages.
+    MustCreateOrg(Org(id, absl::StrCat("志愿服务队", i), v1::ORGANISATION_KIND_VOLUNTEER_TEAM,
+                      v1::SECTOR_SOCIAL, i % 2 == 0 ? kCommittee2 : kCommittee1, {"party"}));
+    expected.push_back(id);
+  }
+  MustCreateOrg(Org("dpq-team", "打浦桥志愿队", v1::ORGANISATION_KIND_VOLUNTEER_TEAM,
+                    v1::SECTOR_SOCIAL, "regions/310101021001", {"party"}));
+
+  std::vector<std::string> seen;
+  std::vector<int> page_sizes;
+  std::string token;
+  grpc::Status status;
+  std::string first_token;
+  do {
+    v1::ListOrganisationsResponse page =
+        ListOrgs(kStreet, v1::ORGANISATION_KIND_VOLUNTEER_TEAM, "lines/party", 3, token, &status);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    for (const auto& o : page.organisations()) seen.push_back(o.id());
+    page_sizes.push_back(page.organisations_size());
+    token = page.next_page_token();
+    if (first_token.empty()) first_token = token;
+    ASSERT_LT(page_sizes.size(), 10u) << "pagination does not end";
+  } while (!token.empty());
+  EXPECT_EQ(seen, expected);  // every one once, in id order, none from the other street
+  EXPECT_EQ(page_sizes, (std::vector<int>{3, 3, 1}));
+
+  // A token only works with the filters it was issued for.
+  ListOrgs(kStreet, v1::ORGANISATION_KIND_UNSPECIFIED, "lines/party", 3, first_token, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(status), "page_token");
+  EXPECT_EQ(Reason(status), "ERROR_REASON_INVALID_PAGE_TOKEN");
+  ListOrgs("regions/310101", v1::ORGANISATION_KIND_VOLUNTEER_TEAM, "lines/party", 3, first_token,
+           &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  // Exactly one page's worth: no next token.
+  v1::ListOrganisationsResponse exact =
+      ListOrgs(kStreet, v1::ORGANISATION_KIND_UNSPECIFIED, "", 7, "", &status);
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(exact.organisations_size(), 7);
+  EXPECT_TRUE(exact.next_page_token().empty());
+}
+
+TEST_P(RegistryCatalogueTest, BadOrganisationNamesTheFieldAndWritesNothing) {
+  BuildTree();
+  ASSERT_TRUE(CreateLine("civil-affairs", "民政", "").ok());
+  MustCreateOrg(Org("wlq-street-office", "五里桥街道办事处", v1::ORGANISATION_KIND_STREET_OFFICE,
+                    v1::SECTOR_PUBLIC, kStreet, {"civil-affairs"}));
+  const int64_t orgs = Count("organisations");
+  const int64_t memberships = Count("organisation_lines");
+  const int64_t relations = Count("relations");
+  ASSERT_EQ(orgs, 1);
+  ASSERT_EQ(memberships, 1);
+  ASSERT_EQ(relations, 0);
+
+  // A valid organisation that each case breaks in one way.
+  const v1::Organisation good =
+      Org("wlq-elder-centre", "五里桥综合为老服务中心", v1::ORGANISATION_KIND_ELDER_CARE_FACILITY,
+          v1::SECTOR_SOCIAL, kStreet, {"civil-affairs"}, "wlq-street-office");
+
+  struct Case {
+    std::string label;
+    std::function<void(v1::Organisation&)> change;
+    grpc::StatusCode code;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {"bad id", [](auto& o) { o.set_id("Elder_Centre"); }, grpc::StatusCode::INVALID_ARGUMENT,
+       "organisation.id"},
+      {"empty id", [](auto& o) { o.set_id(""); }, grpc::StatusCode::INVALID_ARGUMENT,
+       "organisation.id"},
+      {"empty display name", [](auto& o) { o.set_display_name(""); },
+       grpc::StatusCode::INVALID_ARGUMENT, "organisation.display_name"},
+      {"blank display name", [](auto& o) { o.set_display_name("   "); },
+       grpc::StatusCode::INVALID_ARGUMENT, "organisation.display_name"},
+      {"unspecified kind", [](auto& o) { o.set_kind(v1::ORGANISATION_KIND_UNSPECIFIED); },
+       grpc::StatusCode::INVALID_ARGUMENT, "organisation.kind"},
+      {"unspecified sector", [](auto& o) { o.set_sector(v1::SECTOR_UNSPECIFIED); },
+       grpc::StatusCode::INVALID_ARGUMENT, "organisation.sector"},
+      {"malformed region", [](auto& o) { o.set_region("310101020"); },
+       grpc::StatusCode::INVALID_ARGUMENT, "organisation.region"},
+      {"unknown region", [](auto& o) { o.set_region("regions/310101099"); },
+       grpc::StatusCode::INVALID_ARGUMENT, "organisation.region"},
+      {"unknown line", [](auto& o) { o.set_lines(0, "lines/health"); },
+       grpc::StatusCode::INVALID_ARGUMENT, "organisation.lines[0]"},
+      {"second line unknown", [](auto& o) { o.add_lines("lines/health"); },
+       grpc::StatusCode::INVALID_ARGUMENT, "organisation.lines[1]"},
+      {"malformed line", [](auto& o) { o.set_lines(0, "civil-affairs"); },
+       grpc::StatusCode::INVALID_ARGUMENT, "organisation.lines[0]"},
+      {"unknown parent", [](auto& o) { o.set_parent("organisations/ghost"); },
+       grpc::StatusCode::INVALID_ARGUMENT, "organisation.parent"},
+      {"duplicate id", [](auto& o) { o.set_id("wlq-street-office"); },
+       grpc::StatusCode::ALREADY_EXISTS, ""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.label);
+    v1::Organisation org = good;
+    c.change(org);
+    grpc::Status status = CreateOrg(org);
+    EXPECT_EQ(status.error_code(), c.code) << status.error_message();
+    if (!c.field.empty()) {
+      EXPECT_EQ(ViolatedField(status), c.field);
+    }
+    if (c.code == grpc::StatusCode::ALREADY_EXISTS) {
+      EXPECT_EQ(Reason(status), "ERROR_REASON_ALREADY_EXISTS");
+    }
+  }
+  EXPECT_EQ(Count("organisations"), orgs);
+  EXPECT_EQ(Count("organisation_lines"), memberships);
+  EXPECT_EQ(Count("relations"), relations);
+
+  // Several problems at once are all reported.
+  v1::Organisation many = good;
+  many.set_id("");
+  many.set_display_name("");
+  many.set_kind(v1::ORGANISATION_KIND_UNSPECIFIED);
+  many.set_sector(v1::SECTOR_UNSPECIFIED);
+  std::vector<std::string> fields = Fields(CreateOrg(many));
+  std::sort(fields.begin(), fields.end());
+  EXPECT_EQ(fields, (std::vector<std::string>{"organisation.display_name", "organisation.id",
+                                              "organisation.kind", "organisation.sector"}));
+
+  // The original is untouched and the valid one still goes in afterwards.
+  ASSERT_TRUE(CreateOrg(good).ok());
+  EXPECT_EQ(Count("organisations"), orgs + 1);
+  EXPECT_EQ(Count("relations"), relations + 1);
+}
+
+// A line or covered region given twice in one request is a bad request (naming the repeated
+// entry), not ALREADY_EXISTS: nothing was created, and clients read ALREADY_EXISTS on a create as
+// "an earlier attempt went through".
+TEST_P(RegistryCatalogueTest, RepeatedListEntriesAreInvalidArgument) {
+  BuildTree();
+  ASSERT_TRUE(CreateLine("civil-affairs", "民政", "").ok());
+  ASSERT_TRUE(CreateServiceType("meal", "助餐", "", v1::SECTOR_SOCIAL).ok());
+  MustCreateOrg(Org("wlq-canteen", "五里桥长者食堂", v1::ORGANISATION_KIND_ELDER_CARE_FACILITY,
+                    v1::SECTOR_SOCIAL, kStreet));
+
+  grpc::Status twice =
+      CreateOrg(Org("wlq-street-office", "五里桥街道办事处", v1::ORGANISATION_KIND_STREET_OFFICE,
+                    v1::SECTOR_PUBLIC, kStreet, {"civil-affairs", "civil-affairs"}));
+  EXPECT_EQ(twice.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << twice.error_message();
+  EXPECT_EQ(ViolatedField(twice), "organisation.lines[1]");
+  EXPECT_EQ(Count("organisations"), 1);
+
+  v1::Offering offering;
+  offering.set_organisation("organisations/wlq-canteen");
+  offering.set_service_type("serviceTypes/meal");
+  offering.add_covered_regions(kStreet);
+  offering.add_covered_regions(kStreet);
+  grpc::Status covered_twice = CreateOffering(offering);
+  EXPECT_EQ(covered_twice.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+      << covered_twice.error_message();
+  EXPECT_EQ(ViolatedField(covered_twice), "offering.covered_regions[1]");
+  EXPECT_EQ(Count("offerings"), 0);
+}
+
+// --- Relations -----------------------------------------------------------------------------------
+
+TEST_P(RegistryCatalogueTest, RelationsOfEveryTypeAndDuplicates) {
+  BuildTree();
+  MustCreateOrg(Org("wlq-street-office", "五里桥街道办事处", v1::ORGANISATION_KIND_STREET_OFFICE,
+                    v1::SECTOR_PUBLIC, kStreet));
+  MustCreateOrg(Org("hp-civil-affairs", "黄浦区民政局", v1::ORGANISATION_KIND_GOVERNMENT,
+                    v1::SECTOR_PUBLIC, "regions/310101"));
+  MustCreateOrg(Org("wlq-community-office", "社区服务办公室",
+                    v1::ORGANISATION_KIND_STREET_OFFICE_DEPARTMENT, v1::SECTOR_PUBLIC, kStreet));
+  MustCreateOrg(Org("wlq-joint-meeting", "为老服务联席会议",
+                    v1::ORGANISATION_KIND_DELIBERATIVE_BODY, v1::SECTOR_PUBLIC, kStreet));
+  MustCreateOrg(Org("xinlu-social", "心路社工师事务所", v1::ORGANISATION_KIND_SOCIAL_ORGANISATION,
+                    v1::SECTOR_SOCIAL, kStreet));
+  MustCreateOrg(Org("qy-committee", "桥一居委会", v1::ORGANISATION_KIND_NEIGHBOURHOOD_COMMITTEE,
+                    v1::SECTOR_PUBLIC, kCommittee1));
+  const std::string office = "organisations/wlq-street-office";
+  const std::string bureau = "organisations/hp-civil-affairs";
+  const std::string department = "organisations/wlq-community-office";
+  const std::string meeting = "organisations/wlq-joint-meeting";
+  const std::string social = "organisations/xinlu-social";
+  const std::string committee = "organisations/qy-committee";
+
+  struct Want {
+    std::string source, target;
+    v1::RelationType type;
+  };
+  const std::vector<Want> wants = {
+      {department, office, v1::RELATION_TYPE_ADMINISTRATIVE},
+      {department, bureau, v1::RELATION_TYPE_LINE_GUIDANCE},
+      {committee, meeting, v1::RELATION_TYPE_JOINT_MEETING_MEMBER},
+      {office, social, v1::RELATION_TYPE_FUNDS},
+      {social, committee, v1::RELATION_TYPE_PARTNER},
+      {social, kStreet, v1::RELATION_TYPE_SERVES_REGION},
+  };
+  std::set<std::string> names;
+  for (const Want& w : wants) {
+    SCOPED_TRACE(v1::RelationType_Name(w.type));
+    v1::Relation created;
+    grpc::Status status = CreateRelation(w.source, w.target, w.type, &created, "2026年度项目");
+    ASSERT_TRUE(status.ok()) << status.error_message() << " " << ViolatedField(status);
+    EXPECT_TRUE(absl::StartsWith(created.name(), "relations/")) << created.name();
+    EXPECT_EQ(created.source(), w.source);
+    EXPECT_EQ(created.target(), w.target);
+    EXPECT_EQ(created.type(), w.type);
+    EXPECT_EQ(created.note(), "2026年度项目");
+    EXPECT_TRUE(names.insert(created.name()).second);
+  }
+  std::vector<v1::Relation> all = Relations("");
+  EXPECT_EQ(all.size(), wants.size());
+  std::set<std::string> listed;
+  for (const auto& r : all) listed.insert(r.name());
+  EXPECT_EQ(listed, names);
+
+  // Relations touching the social organisation: funds (target), partner and serves (source).
+  std::vector<v1::Relation> of_social = Relations(social);
+  std::set<v1::RelationType> types;
+  for (const auto& r : of_social) types.insert(r.type());
+  EXPECT_EQ(of_social.size(), 3u);
+  EXPECT_EQ(types, (std::set<v1::RelationType>{v1::RELATION_TYPE_FUNDS, v1::RELATION_TYPE_PARTNER,
+                                               v1::RELATION_TYPE_SERVES_REGION}));
+
+  const int64_t before = Count("relations");
+  // The same triple again.
+  grpc::Status duplicate = CreateRelation(social, committee, v1::RELATION_TYPE_PARTNER);
+  EXPECT_EQ(duplicate.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(Reason(duplicate), "ERROR_REASON_ALREADY_EXISTS");
+  grpc::Status duplicate_region = CreateRelation(social, kStreet, v1::RELATION_TYPE_SERVES_REGION);
+  EXPECT_EQ(duplicate_region.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+
+  // Bad relations name the field.
+  grpc::Status serves_org = CreateRelation(social, committee, v1::RELATION_TYPE_SERVES_REGION);
+  EXPECT_EQ(serves_org.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(serves_org), "relation.target");
+  grpc::Status unknown_region =
+      CreateRelation(social, "regions/310101099", v1::RELATION_TYPE_SERVES_REGION);
+  EXPECT_EQ(unknown_region.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(unknown_region), "relation.target");
+  grpc::Status partner_region = CreateRelation(social, kStreet, v1::RELATION_TYPE_PARTNER);
+  EXPECT_EQ(ViolatedField(partner_region), "relation.target");
+  grpc::Status unknown_target =
+      CreateRelation(social, "organisations/ghost", v1::RELATION_TYPE_PARTNER);
+  EXPECT_EQ(unknown_target.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(unknown_target), "relation.target");
+  grpc::Status unknown_source =
+      CreateRelation("organisations/ghost", social, v1::RELATION_TYPE_PARTNER);
+  EXPECT_EQ(unknown_source.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(unknown_source), "relation.source");
+  grpc::Status no_type = CreateRelation(social, office, v1::RELATION_TYPE_UNSPECIFIED);
+  EXPECT_EQ(ViolatedField(no_type), "relation.type");
+  grpc::Status long_note =
+      CreateRelation(social, office, v1::RELATION_TYPE_PARTNER, nullptr, std::string(257, 'x'));
+  EXPECT_EQ(ViolatedField(long_note), "relation.note");
+  EXPECT_EQ(Count("relations"), before);
+
+  // Same ends, another type: a different relation.
+  EXPECT_TRUE(CreateRelation(social, committee, v1::RELATION_TYPE_FUNDS).ok());
+  EXPECT_EQ(Count("relations"), before + 1);
+}
+
+TEST_P(RegistryCatalogueTest, AdministrativeCyclesAndSelfLoopsAreRejected) {
+  BuildTree();
+  for (const char* id : {"org-a", "org-b", "org-c"}) {
+    MustCreateOrg(Org(id, absl::StrCat("机构", id), v1::ORGANISATION_KIND_PUBLIC_CENTRE,
+                      v1::SECTOR_PUBLIC, kStreet));
+  }
+  const std::string a = "organisations/org-a", b = "organisations/org-b", c = "organisations/org-c";
+  ASSERT_TRUE(CreateRelation(a, b, v1::RELATION_TYPE_ADMINISTRATIVE).ok());  // A under B
+  ASSERT_TRUE(CreateRelation(b, c, v1::RELATION_TYPE_ADMINISTRATIVE).ok());  // B under C
+  const int64_t before = Count("relations");
+
+  grpc::Status cycle = CreateRelation(c, a, v1::RELATION_TYPE_ADMINISTRATIVE);  // C under A
+  EXPECT_EQ(cycle.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(cycle), "relation.target");
+  grpc::Status two_cycle = CreateRelation(b, a, v1::RELATION_TYPE_ADMINISTRATIVE);
+  EXPECT_EQ(two_cycle.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(two_cycle), "relation.target");
+  grpc::Status self_loop = CreateRelation(a, a, v1::RELATION_TYPE_ADMINISTRATIVE);
+  EXPECT_EQ(self_loop.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(self_loop), "relation.target");
+  EXPECT_EQ(Count("relations"), before);
+
+  // A parent given on creation counts as well: D under A, then A under D closes a cycle.
+  MustCreateOrg(Org("org-d", "机构D", v1::ORGANISATION_KIND_PUBLIC_CENTRE, v1::SECTOR_PUBLIC,
+                    kStreet, {}, "org-a"));
+  grpc::Status via_parent =
+      CreateRelation(a, "organisations/org-d", v1::RELATION_TYPE_ADMINISTRATIVE);
+  EXPECT_EQ(via_parent.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(via_parent), "relation.target");
+
+  // Other relation types may go round in circles; a shortcut in the same direction is no cycle.
+  EXPECT_TRUE(CreateRelation(c, a, v1::RELATION_TYPE_PARTNER).ok());
+  EXPECT_TRUE(CreateRelation(a, c, v1::RELATION_TYPE_ADMINISTRATIVE).ok());
+  EXPECT_EQ(Count("relations"), before + 1 /* org-d's parent */ + 2);
+}
+
+// --- Offerings -----------------------------------------------------------------------------------
+
+TEST_P(RegistryCatalogueTest, OfferingsWithScheduleAndBadOfferings) {
+  BuildTree();
+  ASSERT_TRUE(CreateServiceType("meal", "助餐", "", v1::SECTOR_SOCIAL).ok());
+  ASSERT_TRUE(
+      CreateServiceType("meal-delivery", "送餐上门", "serviceTypes/meal", v1::SECTOR_SOCIAL).ok());
+  MustCreateOrg(Org("wlq-canteen", "五里桥长者食堂", v1::ORGANISATION_KIND_ELDER_CARE_FACILITY,
+                    v1::SECTOR_SOCIAL, kStreet));
+
+  v1::Offering good;
+  good.set_organisation("organisations/wlq-canteen");
+  good.set_service_type("serviceTypes/meal-delivery");
+  good.add_covered_regions(kCommittee1);
+  good.add_covered_regions(kCommittee2);
+  good.set_capacity_per_day(40);
+  good.set_capacity_per_week(200);
+  good.mutable_schedule()->set_rrule("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR");
+  good.mutable_schedule()->set_dtstart("2026-01-05T08:00:00");
+  good.mutable_schedule()->set_duration_minutes(480);
+  good.add_required_skills("meal-delivery");
+  good.set_display_name("五里桥长者食堂 午餐送餐");
+
+  v1::Offering created;
+  grpc::Status ok = CreateOffering(good, &created);
+  ASSERT_TRUE(ok.ok()) << ok.error_message() << " " << ViolatedField(ok);
+  EXPECT_TRUE(absl::StartsWith(created.name(), "offerings/")) << created.name();
+  EXPECT_EQ(created.schedule().rrule(), "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR");
+
+  v1::ListOfferingsRequest list;
+  list.set_organisation("organisations/wlq-canteen");
+  v1::ListOfferingsResponse listed;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ListOfferings, list, &listed).ok());
+  ASSERT_EQ(listed.offerings_size(), 1);
+  const v1::Offering& stored = listed.offerings(0);
+  EXPECT_EQ(stored.name(), created.name());
+  EXPECT_EQ(stored.service_type(), "serviceTypes/meal-delivery");
+  ASSERT_EQ(stored.covered_regions_size(), 2);
+  EXPECT_EQ(stored.covered_regions(1), kCommittee2);
+  EXPECT_EQ(stored.capacity_per_week(), 200);
+  EXPECT_EQ(stored.schedule().dtstart(), "2026-01-05T08:00:00");
+  EXPECT_EQ(stored.schedule().duration_minutes(), 480);
+  EXPECT_EQ(stored.display_name(), "五里桥长者食堂 午餐送餐");
+  list.set_organisation("");
+  list.set_service_type("serviceTypes/meal-delivery");
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ListOfferings, list, &listed).ok());
+  EXPECT_EQ(listed.offerings_size(), 1);
+
+  const int64_t offerings = Count("offerings");
+  const int64_t coverage = Count("offering_coverage");
+  ASSERT_EQ(offerings, 1);
+  ASSERT_EQ(coverage, 2);
+
+  // An invalid rule names schedule.rrule and says where in the rule the problem is.
+  v1::Offering bad_rule = good;
+  bad_rule.mutable_schedule()->set_rrule("FREQ=WEEKLY;BYDAY=MO,XX");
+  grpc::Status rule = CreateOffering(bad_rule);
+  EXPECT_EQ(rule.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(rule), "offering.schedule.rrule");
+  EXPECT_TRUE(absl::StrContains(Description(rule, "offering.schedule.rrule"), "position"))
+      << Description(rule, "offering.schedule.rrule");
+
+  struct Case {
+    std::string label;
+    std::function<void(v1::Offering&)> change;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {"no covered regions", [](auto& o) { o.clear_covered_regions(); },
+       "offering.covered_regions"},
+      {"unknown covered region", [](auto& o) { o.set_covered_regions(1, "regions/310101020099"); },
+       "offering.covered_regions[1]"},
+      {"malformed covered region", [](auto& o) { o.set_covered_regions(0, "五里桥"); },
+       "offering.covered_regions[0]"},
+      {"unknown service type", [](auto& o) { o.set_service_type("serviceTypes/bath"); },
+       "offering.service_type"},
+      {"malformed service type", [](auto& o) { o.set_service_type("meal"); },
+       "offering.service_type"},
+      {"unknown organisation", [](auto& o) { o.set_organisation("organisations/ghost"); },
+       "offering.organisation"},
+      {"negative weekly capacity", [](auto& o) { o.set_capacity_per_week(-1); },
+       "offering.capacity_per_week"},
+      {"negative daily capacity", [](auto& o) { o.set_capacity_per_day(-5); },
+       "offering.capacity_per_day"},
+      {"bad dtstart", [](auto& o) { o.mutable_schedule()->set_dtstart("2026-01-05 08:00"); },
+       "offering.schedule.dtstart"},
+      {"zero duration", [](auto& o) { o.mutable_schedule()->set_duration_minutes(0); },
+       "offering.schedule.duration_minutes"},
+      {"too long", [](auto& o) { o.mutable_schedule()->set_duration_minutes(1441); },
+       "offering.schedule.duration_minutes"},
+      {"bad skill", [](auto& o) { o.set_required_skills(0, "Meal Delivery"); },
+       "offering.required_skills[0]"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.label);
+    v1::Offering offering = good;
+    c.change(offering);
+    grpc::Status status = CreateOffering(offering);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
+    EXPECT_EQ(ViolatedField(status), c.field);
+  }
+  EXPECT_EQ(Count("offerings"), offerings);
+  EXPECT_EQ(Count("offering_coverage"), coverage);
+
+  // Without a schedule (always available) is fine.
+  v1::Offering always = good;
+  always.clear_schedule();
+  EXPECT_TRUE(CreateOffering(always).ok());
+  EXPECT_EQ(Count("offerings"), offerings + 1);
+}
+
+// --- Elders and personal data --------------------------------------------------------------------
+
+TEST_P(RegistryCatalogueTest, ElderPersonalDataIsMaskedAndFullReadsAreAudited) {
+  BuildTree();
+  const std::string id_number = ChineseId("310101", "19450101", "123");
+  v1::Elder created;
+  grpc::Status status = CreateElder(FullElder(id_number), &created);
+  ASSERT_TRUE(status.ok()) << status.error_message() << " " << ViolatedField(status);
+
+  // The response is masked and carries no health data.
+  EXPECT_TRUE(absl::StartsWith(created.name(), "elders/")) << created.name();
+  EXPECT_EQ(created.id_number(), MaskedId(id_number));
+  EXPECT_EQ(created.id_number().size(), 18u);
+  EXPECT_EQ(created.phone(), kMaskedPhone);
+  EXPECT_EQ(created.address(), kMaskedAddress);
+  EXPECT_EQ(created.display_name(), "王**");
+  EXPECT_FALSE(created.has_care_grade());
+  EXPECT_TRUE(created.assessment_date().empty());
+  ASSERT_EQ(created.contacts_size(), 1);
+  EXPECT_EQ(created.contacts(0).phone(), kMaskedContactPhone);
+  EXPECT_EQ(created.region(), kCommittee1);
+  EXPECT_EQ(created.living_situation(), v1::LIVING_SITUATION_ALONE);
+  EXPECT_FALSE(created.erased());
+  EXPECT_GT(created.create_time().seconds(), 0);
+  ASSERT_EQ(created.consents_size(), 2);
+  EXPECT_GT(created.consents(0).record_time().seconds(), 0);
+
+  // Default and explicitly masked reads: masked, and not audited.
+  v1::Elder masked;
+  ASSERT_TRUE(GetElder(created.name(), v1::ELDER_VIEW_UNSPECIFIED, "", &masked).ok());
+  EXPECT_EQ(masked.SerializeAsString(), created.SerializeAsString());
+  ASSERT_TRUE(GetElder(created.name(), v1::ELDER_VIEW_MASKED, "", &masked).ok());
+  EXPECT_EQ(masked.id_number(), MaskedId(id_number));
+  EXPECT_FALSE(masked.has_care_grade());
+  EXPECT_TRUE(Audit(created.name()).empty());
+
+  // A full read needs a reason.
+  v1::Elder full;
+  grpc::Status no_reason = GetElder(created.name(), v1::ELDER_VIEW_FULL, "", &full);
+  EXPECT_EQ(no_reason.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(no_reason), "reason");
+  grpc::Status short_reason = GetElder(created.name(), v1::ELDER_VIEW_FULL, "看看", &full);
+  EXPECT_EQ(ViolatedField(short_reason), "reason");
+  EXPECT_TRUE(Audit(created.name()).empty());
+
+  const std::string reason = "上门评估前核对联系方式";
+  ASSERT_TRUE(
+      GetElder(created.name(), v1::ELDER_VIEW_FULL, reason, &full, "worker-007", "req-full-read-1")
+          .ok());
+  EXPECT_EQ(full.id_number(), id_number);
+  EXPECT_EQ(full.phone(), kPhone);
+  EXPECT_EQ(full.address(), kAddress);
+  EXPECT_EQ(full.display_name(), "王秀英");
+  ASSERT_TRUE(full.has_care_grade());
+  EXPECT_EQ(full.care_grade(), 3);
+  EXPECT_EQ(full.assessment_date(), "2025-11-20");
+  ASSERT_EQ(full.contacts_size(), 1);
+  EXPECT_EQ(full.contacts(0).phone(), kContactPhone);
+  EXPECT_EQ(full.contacts(0).display_name(), "李华");
+  EXPECT_EQ(full.name(), created.name());
+  EXPECT_EQ(full.region(), kCommittee1);
+
+  std::vector<v1::AuditEntry> entries = Audit(created.name());
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].action(), "read");
+  EXPECT_EQ(entries[0].reason(), reason);
+  EXPECT_EQ(entries[0].elder(), created.name());
+  EXPECT_EQ(entries[0].actor(), "worker-007");
+  EXPECT_EQ(entries[0].request_id(), "req-full-read-1");
+  EXPECT_TRUE(absl::StrContains(entries[0].fields(), "id_number")) << entries[0].fields();
+  EXPECT_GT(entries[0].time().seconds(), 0);
+
+  // More masked reads add nothing; listing is masked too.
+  ASSERT_TRUE(GetElder(created.name(), v1::ELDER_VIEW_MASKED, "", &masked).ok());
+  v1::ListEldersRequest list;
+  list.set_region(kStreet);
+  v1::ListEldersResponse listed;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ListElders, list, &listed).ok());
+  ASSERT_EQ(listed.elders_size(), 1);
+  EXPECT_EQ(listed.elders(0).phone(), kMaskedPhone);
+  EXPECT_EQ(listed.elders(0).id_number(), MaskedId(id_number));
+  EXPECT_EQ(Audit(created.name()).size(), 1u);
+  EXPECT_EQ(Audit("").size(), 1u);
+
+  // Two more full reads: three entries, newest first, across pages of two.
+  ASSERT_TRUE(GetElder(created.name(), v1::ELDER_VIEW_FULL, "第二次核对", &full).ok());
+  ASSERT_TRUE(GetElder(created.name(), v1::ELDER_VIEW_FULL, "第三次核对", &full).ok());
+  std::vector<std::string> reasons;
+  std::string token;
+  int pages = 0;
+  do {
+    v1::ListAuditEntriesRequest request;
+    request.set_elder(created.name());
+    request.set_page_size(2);
+    request.set_page_token(token);
+    v1::ListAuditEntriesResponse page;
+    grpc::Status listed_status = Call(&v1::RegistryService::Stub::ListAuditEntries, request, &page);
+    ASSERT_TRUE(listed_status.ok()) << listed_status.error_message();
+    for (const auto& e : page.entries()) reasons.push_back(e.reason());
+    token = page.next_page_token();
+    ASSERT_LT(++pages, 5);
+  } while (!token.empty());
+  EXPECT_EQ(pages, 2);
+  EXPECT_EQ(reasons, (std::vector<std::string>{"第三次核对", "第二次核对", reason}));
+
+  v1::Elder missing;
+  EXPECT_EQ(
+      GetElder("elders/0123456789abcdef0123456789abcdef", v1::ELDER_VIEW_UNSPECIFIED, "", &missing)
+          .error_code(),
+      grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_P(RegistryCatalogueTest, ElderConsentAndValidationFailuresWriteNothing) {
+  BuildTree();
+  const std::string id_number = ChineseId("310101", "19450101", "123");
+  ASSERT_EQ(Count("elders"), 0);
+
+  // Phone without PERSONAL_DATA consent.
+  v1::Elder no_personal = FullElder(id_number);
+  no_personal.clear_consents();
+  no_personal.clear_care_grade();
+  no_personal.clear_assessment_date();
+  no_personal.clear_id_number();
+  no_personal.clear_address();
+  no_personal.clear_contacts();
+  grpc::Status phone_only = CreateElder(no_personal);
+  EXPECT_EQ(phone_only.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+      << phone_only.error_message();
+  // A consent given and then withdrawn: the latest decision counts.
+  v1::Consent* given = no_personal.add_consents();
+  given->set_purpose(v1::CONSENT_PURPOSE_PERSONAL_DATA);
+  given->set_granted(true);
+  v1::Consent* withdrawn = no_personal.add_consents();
+  withdrawn->set_purpose(v1::CONSENT_PURPOSE_PERSONAL_DATA);
+  withdrawn->set_granted(false);
+  EXPECT_EQ(CreateElder(no_personal).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+
+  // Care grade without HEALTH_DATA consent.
+  v1::Elder no_health = FullElder(id_number);
+  no_health.mutable_consents()->RemoveLast();
+  grpc::Status grade = CreateElder(no_health);
+  EXPECT_EQ(grade.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << grade.error_message();
+  no_health.clear_care_grade();  // the assessment date alone is health data too
+  EXPECT_EQ(CreateElder(no_health).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+
+  // A street is not a committee.
+  v1::Elder on_street = FullElder(id_number);
+  on_street.set_region(kStreet);
+  grpc::Status street = CreateElder(on_street);
+  EXPECT_EQ(street.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(street), "elder.region");
+  on_street.set_region("regions/310101020099");
+  grpc::Status unknown = CreateElder(on_street);
+  EXPECT_EQ(unknown.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(unknown), "elder.region");
+
+  // A wrong check character.
+  std::string bad_checksum = id_number;
+  bad_checksum[17] = bad_checksum[17] == '0' ? '1' : '0';
+  v1::Elder bad_id = FullElder(bad_checksum);
+  grpc::Status checksum = CreateElder(bad_id);
+  EXPECT_EQ(checksum.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(checksum), "elder.id_number");
+  // Nor does the message echo the value.
+  EXPECT_FALSE(absl::StrContains(checksum.error_message(), bad_checksum));
+  grpc::Status bad_phone = [&] {
+    v1::Elder e = FullElder(id_number);
+    e.set_phone("12345");
+    return CreateElder(e);
+  }();
+  EXPECT_EQ(ViolatedField(bad_phone), "elder.phone");
+  EXPECT_EQ(Count("elders"), 0);
+
+  // The same person twice.
+  v1::Elder first;
+  ASSERT_TRUE(CreateElder(FullElder(id_number), &first).ok());
+  v1::Elder again = FullElder(id_number);
+  again.set_region(kCommittee2);
+  again.set_phone("13900000000");
+  grpc::Status duplicate = CreateElder(again);
+  EXPECT_EQ(duplicate.error_code(), grpc::StatusCode::ALREADY_EXISTS) << duplicate.error_message();
+  EXPECT_EQ(Count("elders"), 1);
+
+  // Another person, whose check character is 'X', is fine.
+  std::string with_x;
+  for (int seq = 100; seq < 1000 && with_x.empty(); ++seq) {
+    std::string candidate = ChineseId("310104", "19380815", absl::StrCat(seq));
+    if (candidate.back() == 'X') with_x = candidate;
+  }
+  ASSERT_FALSE(with_x.empty());
+  v1::Elder other;
+  grpc::Status x_status = CreateElder(FullElder(with_x), &other);
+  ASSERT_TRUE(x_status.ok()) << x_status.error_message() << " " << ViolatedField(x_status);
+  EXPECT_EQ(other.id_number(), MaskedId(with_x));
+  EXPECT_NE(other.name(), first.name());
+  EXPECT_EQ(Count("elders"), 2);
+}
+
+TEST_P(RegistryCatalogueTest, EraseElderLeavesAnAuditedStub) {
+  BuildTree();
+  const std::string id_number = ChineseId("310101", "19450101", "123");
+  v1::Elder created;
+  ASSERT_TRUE(CreateElder(FullElder(id_number), &created).ok());
+  v1::Elder full;
+  ASSERT_TRUE(GetElder(created.name(), v1::ELDER_VIEW_FULL, "核对身份信息", &full).ok());
+
+  v1::EraseElderRequest erase;
+  erase.set_name(created.name());
+  erase.set_reason("本人申请删除个人信息");
+  v1::EraseElderResponse erased;
+  grpc::Status no_reason_status = [&] {
+    v1::EraseElderRequest r = erase;
+    r.clear_reason();
+    v1::EraseElderResponse ignored;
+    return Call(&v1::RegistryService::Stub::EraseElder, r, &ignored);
+  }();
+  EXPECT_EQ(no_reason_status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(no_reason_status), "reason");
+
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::EraseElder, erase, &erased, "worker-009").ok());
+  EXPECT_TRUE(erased.elder().erased());
+  EXPECT_EQ(erased.elder().display_name(), "已注销");
+  EXPECT_EQ(erased.elder().name(), created.name());
+  EXPECT_EQ(erased.elder().region(), kCommittee1);
+  EXPECT_TRUE(erased.elder().id_number().empty());
+  EXPECT_TRUE(erased.elder().phone().empty());
+  EXPECT_TRUE(erased.elder().address().empty());
+  EXPECT_EQ(erased.elder().contacts_size(), 0);
+
+  v1::Elder after;
+  ASSERT_TRUE(GetElder(created.name(), v1::ELDER_VIEW_FULL, "核对是否已注销", &after).ok());
+  EXPECT_TRUE(after.erased());
+  EXPECT_EQ(after.display_name(), "已注销");
+  EXPECT_TRUE(after.id_number().empty());
+  EXPECT_TRUE(after.phone().empty());
+  EXPECT_TRUE(after.address().empty());
+  EXPECT_FALSE(after.has_care_grade());
+  EXPECT_TRUE(after.assessment_date().empty());
+  EXPECT_EQ(after.contacts_size(), 0);
+  EXPECT_EQ(after.create_time().seconds(), created.create_time().seconds());
+
+  std::vector<v1::AuditEntry> entries = Audit(created.name());
+  ASSERT_GE(entries.size(), 2u);
+  EXPECT_EQ(entries[0].action(), "erase");  // newest first
+  EXPECT_EQ(entries[0].reason(), "本人申请删除个人信息");
+  EXPECT_EQ(entries[0].actor(), "worker-009");
+  EXPECT_EQ(entries[0].elder(), created.name());
+  EXPECT_EQ(entries.back().action(), "read");
+  // Erasing twice changes nothing and is not audited again.
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::EraseElder, erase, &erased).ok());
+  EXPECT_TRUE(erased.elder().erased());
+  int erase_entries = 0;
+  for (const auto& e : Audit(created.name())) erase_entries += e.action() == "erase";
+  EXPECT_EQ(erase_entries, 1);
+
+  // The ID number is free again: the person may be registered anew.
+  v1::Elder again;
+  EXPECT_TRUE(CreateElder(FullElder(id_number), &again).ok());
+  EXPECT_NE(again.name(), created.name());
+}
+
+TEST_P(RegistryCatalogueTest, NoPlaintextPersonalDataAtRest) {
+  BuildTree();
+  const std::string id_number = ChineseId("310101", "19450101", "123");
+  v1::Elder created;
+  ASSERT_TRUE(CreateElder(FullElder(id_number), &created, "create-elder-1").ok());
+  ASSERT_EQ(created.id_number(), MaskedId(id_number));
+
+  std::string raw;
+  if (GetParam() == "sqlite") {
+    ASSERT_TRUE(absl::StartsWith(url_, "sqlite:")) << url_;
+    const std::string path = url_.substr(7);
+    raw = ReadFile(path) + ReadFile(path + "-wal");
+  } else {
+    raw = AllCells("elders");
+    absl::StrAppend(&raw, AllCells("pii_audit"), AllCells("idempotency_keys"));
+  }
+  ASSERT_FALSE(raw.empty());
+  // The scan sees the stored stub...
+  EXPECT_TRUE(absl::StrContains(raw, MaskedId(id_number)));
+  EXPECT_TRUE(absl::StrContains(raw, kMaskedPhone));
+  EXPECT_TRUE(absl::StrContains(raw, kMaskedAddress));
+  // ...and no plaintext personal data.
+  EXPECT_FALSE(absl::StrContains(raw, id_number)) << "plaintext ID number at rest";
+  EXPECT_FALSE(absl::StrContains(raw, kPhone)) << "plaintext phone at rest";
+  EXPECT_FALSE(absl::StrContains(raw, kContactPhone)) << "plaintext contact phone at rest";
+  EXPECT_FALSE(absl::StrContains(raw, kAddress)) << "plaintext address at rest";
+  EXPECT_FALSE(absl::StrContains(raw, "王秀英")) << "plaintext name at rest";
+
+  // Still readable in full, so the data is there, sealed.
+  v1::Elder full;
+  ASSERT_TRUE(GetElder(created.name(), v1::ELDER_VIEW_FULL, "核对身份信息", &full).ok());
+  EXPECT_EQ(full.id_number(), id_number);
+}
+
+// --- The map -------------------------------------------------------------------------------------
+
+class RegistryMapTest : public RegistryCatalogueTest {
+ protected:
+  // The street of BuildTree() with its office, one of its offices and a committee organisation in
+  // each committee; lines with colours.
+  void BuildStreet() {
+    BuildTree();
+    ASSERT_TRUE(CreateLine("civil-affairs", "民政", "#d62728").ok());
+    ASSERT_TRUE(CreateLine("party", "党建", "#1f77b4").ok());
+    MustCreateOrg(Org("wlq-street-office", "五里桥街道办事处", v1::ORGANISATION_KIND_STREET_OFFICE,
+                      v1::SECTOR_PUBLIC, kStreet, {"civil-affairs", "party"}));
+    MustCreateOrg(Org("wlq-community-office", "社区服务办公室",
+                      v1::ORGANISATION_KIND_STREET_OFFICE_DEPARTMENT, v1::SECTOR_PUBLIC, kStreet,
+                      {"civil-affairs"}, "wlq-street-office"));
+    MustCreateOrg(Org("qy-committee", "桥一居委会", v1::ORGANISATION_KIND_NEIGHBOURHOOD_COMMITTEE,
+                      v1::SECTOR_PUBLIC, kCommittee1, {"party"}, "wlq-street-office"));
+    MustCreateOrg(Org("qe-committee", "桥二居委会", v1::ORGANISATION_KIND_NEIGHBOURHOOD_COMMITTEE,
+                      v1::SECTOR_PUBLIC, kCommittee2, {}, "wlq-street-office"));
+    // Elsewhere: must never show up on the street's map.
+    MustCreateOrg(Org("dpq-street-office", "打浦桥街道办事处", v1::ORGANISATION_KIND_STREET_OFFICE,
+                      v1::SECTOR_PUBLIC, kOtherStreet, {"party"}));
+  }
+
+  v1::GetMapResponse Map(const v1::GetMapRequest& request, grpc::Status* status) {
+    v1::GetMapResponse response;
+    *status = Call(&v1::RegistryService::Stub::GetMap, request, &response);
+    return response;
+  }
+
+  static std::vector<std::string> NodeNames(const v1::GetMapResponse& map) {
+    std::vector<std::string> names;
+    for (const auto& n : map.nodes()) names.push_back(n.name());
+    return names;
+  }
+
+  static std::set<std::string> Edges(const v1::GetMapResponse& map) {
+    std::set<std::string> edges;
+    for (const auto& e : map.edges()) {
+      edges.insert(absl::StrCat(e.source(), " -> ", e.target(), " ", e.type()));
+    }
+    return edges;
+  }
+
+  static void ExpectEdgesBetweenNodes(const v1::GetMapResponse& map) {
+    std::set<std::string> names;
+    for (const auto& n : map.nodes()) names.insert(n.name());
+    for (const auto& e : map.edges()) {
+      EXPECT_TRUE(names.count(e.source()) > 0 && names.count(e.target()) > 0)
+          << e.source() << " -> " << e.target();
+    }
+  }
+};
+
+TEST_P(RegistryMapTest, MapOfAStreetHasRegionsOrganisationsAndTypedEdges) {
+  BuildStreet();
+  const std::string office = "organisations/wlq-street-office";
+  const std::string department = "organisations/wlq-community-office";
+  const std::string qy = "organisations/qy-committee";
+  const std::string qe = "organisations/qe-committee";
+
+  v1::GetMapRequest request;
+  request.set_region(kStreet);
+  grpc::Status status;
+  v1::GetMapResponse map = Map(request, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(NodeNames(map), (std::vector<std::string>{kStreet, kCommittee1, kCommittee2, qe, qy,
+                                                      department, office}));
+  std::map<std::string, v1::MapNode> nodes;
+  for (const auto& n : map.nodes()) nodes[n.name()] = n;
+  EXPECT_EQ(nodes[kStreet].kind(), "region");
+  EXPECT_EQ(nodes[kStreet].label(), "五里桥街道");
+  EXPECT_EQ(nodes[kCommittee1].kind(), "region");
+  EXPECT_EQ(nodes[kCommittee1].region(), kStreet);
+  EXPECT_EQ(nodes[qy].kind(), "neighbourhood_committee");
+  EXPECT_EQ(nodes[qy].region(), kCommittee1);
+  EXPECT_EQ(nodes[qy].label(), "桥一居委会");
+  EXPECT_EQ(nodes[department].kind(), "street_office_department");
+  EXPECT_EQ(nodes[office].kind(), "street_office");
+  EXPECT_EQ(nodes[office].sector(), v1::SECTOR_PUBLIC);
+  ASSERT_EQ(nodes[office].lines_size(), 2);
+  EXPECT_EQ(nodes[office].lines(1), "lines/party");
+
+  EXPECT_EQ(Edges(map), (std::set<std::string>{
+                            absl::StrCat(kStreet, " -> ", kCommittee1, " contains"),
+                            absl::StrCat(kStreet, " -> ", kCommittee2, " contains"),
+                            absl::StrCat(kStreet, " -> ", office, " contains"),
+                            absl::StrCat(kStreet, " -> ", department, " contains"),
+                            absl::StrCat(kCommittee1, " -> ", qy, " contains"),
+                            absl::StrCat(kCommittee2, " -> ", qe, " contains"),
+                            absl::StrCat(department, " -> ", office, " administrative"),
+                            absl::StrCat(qy, " -> ", office, " administrative"),
+                            absl::StrCat(qe, " -> ", office, " administrative"),
+                        }));
+  EXPECT_EQ(map.edges_size(), 9);
+  ExpectEdgesBetweenNodes(map);
+
+  EXPECT_TRUE(absl::StartsWith(map.dot(), "digraph")) << map.dot().substr(0, 40);
+  for (const char* label : {"五里桥街道", "桥一居民区", "桥二居民区", "五里桥街道办事处",
+                            "社区服务办公室", "桥一居委会", "民政", "党建", "隶属"}) {
+    EXPECT_TRUE(absl::StrContains(map.dot(), label)) << label;
+  }
+  EXPECT_TRUE(absl::StrContains(map.dot(), "cluster_"));
+  EXPECT_TRUE(absl::StrContains(map.dot(), "#d62728"));  // line colours
+  EXPECT_TRUE(absl::StrContains(map.dot(), "#1f77b4"));
+  EXPECT_FALSE(absl::StrContains(map.dot(), "打浦桥"));
+  EXPECT_TRUE(absl::EndsWith(map.dot(), "}\n"));
+
+  // From the district the street is one level deeper; other streets appear too.
+  request.set_region("regions/310101");
+  v1::GetMapResponse district = Map(request, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  std::vector<std::string> names = NodeNames(district);
+  EXPECT_EQ(names.front(), "regions/310101");
+  EXPECT_NE(std::find(names.begin(), names.end(), "organisations/dpq-street-office"), names.end());
+  EXPECT_NE(std::find(names.begin(), names.end(), qy), names.end());
+  ExpectEdgesBetweenNodes(district);
+  // depth 1 from the district: streets but not committees nor what sits in them.
+  request.set_depth(1);
+  v1::GetMapResponse shallow = Map(request, &status);
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(NodeNames(shallow),
+            (std::vector<std::string>{"regions/310101", kStreet, kOtherStreet,
+                                      "organisations/dpq-street-office", department, office}));
+}
+
+TEST_P(RegistryMapTest, DepthLinesAndKindsReduceTheMap) {
+  BuildStreet();
+  const std::string office = "organisations/wlq-street-office";
+  const std::string department = "organisations/wlq-community-office";
+  const std::string qy = "organisations/qy-committee";
+  const std::string qe = "organisations/qe-committee";
+  grpc::Status status;
+
+  v1::GetMapRequest only_root;
+  only_root.set_region(kStreet);
+  only_root.set_depth(0);
+  v1::GetMapResponse root = Map(only_root, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(NodeNames(root), (std::vector<std::string>{kStreet, department, office}));
+  EXPECT_EQ(Edges(root), (std::set<std::string>{
+                             absl::StrCat(kStreet, " -> ", office, " contains"),
+                             absl::StrCat(kStreet, " -> ", department, " contains"),
+                             absl::StrCat(department, " -> ", office, " administrative"),
+                         }));
+  EXPECT_FALSE(absl::StrContains(root.dot(), "桥一居委会"));
+
+  v1::GetMapRequest by_line;
+  by_line.set_region(kStreet);
+  by_line.add_lines("lines/party");
+  v1::GetMapResponse party = Map(by_line, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(NodeNames(party),
+            (std::vector<std::string>{kStreet, kCommittee1, kCommittee2, qy, office}));
+  EXPECT_TRUE(Edges(party).count(absl::StrCat(qy, " -> ", office, " administrative")));
+  EXPECT_FALSE(Edges(party).count(absl::StrCat(qe, " -> ", office, " administrative")));
+  ExpectEdgesBetweenNodes(party);
+
+  // Kinds (committees only: see FiltersAreNotBypassedByRelations).
+  v1::GetMapRequest by_kind;
+  by_kind.set_region(kStreet);
+  by_kind.add_kinds(v1::ORGANISATION_KIND_NEIGHBOURHOOD_COMMITTEE);
+  by_kind.add_kinds(v1::ORGANISATION_KIND_STREET_OFFICE);
+  v1::GetMapResponse two_kinds = Map(by_kind, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(NodeNames(two_kinds),
+            (std::vector<std::string>{kStreet, kCommittee1, kCommittee2, qe, qy, office}));
+  EXPECT_FALSE(absl::StrContains(two_kinds.dot(), "社区服务办公室"));
+  ExpectEdgesBetweenNodes(two_kinds);
+
+  // Lines and kinds together.
+  by_line.add_kinds(v1::ORGANISATION_KIND_STREET_OFFICE);
+  v1::GetMapResponse both = Map(by_line, &status);
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(NodeNames(both), (std::vector<std::string>{kStreet, kCommittee1, kCommittee2, office}));
+}
+
+// Relations must not smuggle organisations of the region that a filter left out back onto the
+// map (the map also draws organisations outside the region that map organisations relate to).
+TEST_P(RegistryMapTest, FiltersAreNotBypassedByRelations) {
+  BuildStreet();
+  const std::string office = "organisations/wlq-street-office";
+  const std::string department = "organisations/wlq-community-office";
+  const std::string qy = "organisations/qy-committee";
+  const std::string qe = "organisations/qe-committee";
+  grpc::Status status;
+
+  v1::GetMapRequest by_kind;
+  by_kind.set_region(kStreet);
+  by_kind.add_kinds(v1::ORGANISATION_KIND_NEIGHBOURHOOD_COMMITTEE);
+  v1::GetMapResponse committees = Map(by_kind, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(NodeNames(committees),
+            (std::vector<std::string>{kStreet, kCommittee1, kCommittee2, qe, qy}));
+  for (const auto& e : committees.edges()) EXPECT_EQ(e.type(), "contains");
+  EXPECT_FALSE(absl::StrContains(committees.dot(), "五里桥街道办事处"));
+
+  ASSERT_TRUE(CreateRelation(office, qy, v1::RELATION_TYPE_FUNDS).ok());
+  v1::GetMapRequest only_root;
+  only_root.set_region(kStreet);
+  only_root.set_depth(0);
+  v1::GetMapResponse root = Map(only_root, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(NodeNames(root), (std::vector<std::string>{kStreet, department, office}));
+
+  ASSERT_TRUE(CreateRelation(qy, department, v1::RELATION_TYPE_PARTNER).ok());
+  v1::GetMapRequest by_line;
+  by_line.set_region(kStreet);
+  by_line.add_lines("lines/party");
+  v1::GetMapResponse party = Map(by_line, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(NodeNames(party),
+            (std::vector<std::string>{kStreet, kCommittee1, kCommittee2, qy, office}));
+}
+
+TEST_P(RegistryMapTest, BadMapRequests) {
+  BuildStreet();
+  grpc::Status status;
+  v1::GetMapRequest unknown;
+  unknown.set_region("regions/310101099");
+  Map(unknown, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+
+  v1::GetMapRequest too_deep;
+  too_deep.set_region(kStreet);
+  too_deep.set_depth(7);
+  Map(too_deep, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(status), "depth");
+  too_deep.set_depth(-1);
+  Map(too_deep, &status);
+  EXPECT_EQ(ViolatedField(status), "depth");
+
+  v1::GetMapRequest malformed;
+  malformed.set_region("310101020");
+  Map(malformed, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(status), "region");
+
+  v1::GetMapRequest bad_filters;
+  bad_filters.set_region(kStreet);
+  bad_filters.add_lines("party");
+  bad_filters.add_kinds(v1::ORGANISATION_KIND_UNSPECIFIED);
+  Map(bad_filters, &status);
+  std::vector<std::string> fields = Fields(status);
+  std::sort(fields.begin(), fields.end());
+  EXPECT_EQ(fields, (std::vector<std::string>{"kinds[0]", "lines[0]"}));
+}
+
+// --- Provider search -----------------------------------------------------------------------------
+
+class RegistrySearchTest : public RegistryCatalogueTest {
+ protected:
+  // Two providers of a meal sub-service covering the street (a social one ~556 m and a
+  // commercial one ~1112 m from the elder), a far one (~11 km), one covering only the other
+  // street, and a bath provider; an elder in committee 1 with a location.
+  void BuildProviders() {
+    BuildTree();
+    ASSERT_TRUE(CreateServiceType("meal", "助餐", "", v1::SECTOR_SOCIAL).ok());
+    ASSERT_TRUE(
+        CreateServiceType("meal-delivery", "送餐上门", "serviceTypes/meal", v1::SECTOR_SOCIAL)
+            .ok());
+    ASSERT_TRUE(CreateServiceType("bath", "助浴", "", v1::SECTOR_SOCIAL).ok());
+    auto org = [&](const std::string& id, const std::string& name, v1::OrganisationKind kind,
+                   v1::Sector sector, const std::string& region, double lat, double lng) {
+      v1::Organisation o = Org(id, name, kind, sector, region);
+      *o.mutable_location() = Point(lat, lng);
+      MustCreateOrg(o);
+    };
+    org("wlq-canteen", "五里桥长者食堂", v1::ORGANISATION_KIND_SOCIAL_ENTERPRISE, v1::SECTOR_SOCIAL,
+        kStreet, 31.2050, 121.4800);
+    org("ele-delivery", "饿了么送餐", v1::ORGANISATION_KIND_COMMERCIAL_PROVIDER,
+        v1::SECTOR_COMMERCIAL, kStreet, 31.2100, 121.4800);
+    org("far-kitchen", "远郊中央厨房", v1::ORGANISATION_KIND_COMMERCIAL_PROVIDER,
+        v1::SECTOR_COMMERCIAL, kStreet, 31.3000, 121.4800);
+    org("dpq-canteen", "打浦桥长者食堂", v1::ORGANISATION_KIND_SOCIAL_ENTERPRISE, v1::SECTOR_SOCIAL,
+        kOtherStreet, 31.2010, 121.4800);
+    org("bath-team", "助浴服务队", v1::ORGANISATION_KIND_VOLUNTEER_TEAM, v1::SECTOR_SOCIAL, kStreet,
+        31.2020, 121.4800);
+
+    auto offer = [&](const std::string& org_id, const std::string& type,
+                     const std::vector<std::string>& regions, int per_week, std::string* name) {
+      v1::Offering o;
+      o.set_organisation("organisations/" + org_id);
+      o.set_service_type("serviceTypes/" + type);
+      for (const std::string& region : regions) o.add_covered_regions(region);
+      o.set_capacity_per_week(per_week);
+      v1::Offering created;
+      grpc::Status status = CreateOffering(o, &created);
+      EXPECT_TRUE(status.ok()) << org_id << ": " << status.error_message();
+      if (name != nullptr) *name = created.name();
+    };
+    // Covering the committee as well as its street must not make it match twice.
+    offer("wlq-canteen", "meal-delivery", {kStreet, kCommittee1}, 70, &canteen_offering_);
+    offer("ele-delivery", "meal-delivery", {kStreet}, 35, &ele_offering_);
+    offer("far-kitchen", "meal-delivery", {kStreet}, 10, &far_offering_);
+    offer("dpq-canteen", "meal", {kOtherStreet}, 100, nullptr);
+    offer("bath-team", "bath", {kStreet}, 5, nullptr);
+
+    v1::Elder elder;
+    elder.set_display_name("张阿婆");
+    elder.set_region(kCommittee1);
+    *elder.mutable_location() = Point(31.2000, 121.4800);
+    v1::Elder created;
+    grpc::Status status = CreateElder(elder, &created);
+    ASSERT_TRUE(status.ok()) << status.error_message() << " " << ViolatedField(status);
+    elder_ = created.name();
+  }
+
+  v1::SearchProvidersResponse Search(const v1::SearchProvidersRequest& request,
+                                     grpc::Status* status) {
+    v1::SearchProvidersResponse response;
+    *status = Call(&v1::RegistryService::Stub::SearchProviders, request, &response);
+    return response;
+  }
+
+  static std::vector<std::string> OrgIdsOf(const v1::SearchProvidersResponse& response) {
+    std::vector<std::string> ids;
+    for (const auto& m : response.matches()) ids.push_back(m.organisation().id());
+    return ids;
+  }
+
+  std::string elder_;
+  std::string canteen_offering_, ele_offering_, far_offering_;
+};
+
+TEST_P(RegistrySearchTest, FindsProvidersOfSubServicesCoveringTheStreetRankedByDistance) {
+  BuildProviders();
+  v1::SearchProvidersRequest request;
+  request.set_elder(elder_);
+  request.set_service_type("serviceTypes/meal");
+  grpc::Status status;
+  v1::SearchProvidersResponse found = Search(request, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message() << " " << ViolatedField(status);
+  ASSERT_EQ(OrgIdsOf(found), (std::vector<std::string>{"wlq-canteen", "ele-delivery"}));
+
+  const v1::ProviderMatch& near = found.matches(0);
+  EXPECT_EQ(near.offering().name(), canteen_offering_);
+  EXPECT_EQ(near.offering().service_type(), "serviceTypes/meal-delivery");
+  EXPECT_EQ(near.organisation().sector(), v1::SECTOR_SOCIAL);
+  EXPECT_EQ(near.organisation().display_name(), "五里桥长者食堂");
+  EXPECT_GT(near.distance_meters(), 0);
+  EXPECT_NEAR(near.distance_meters(), 556, 10);
+  EXPECT_EQ(near.capacity_left_per_week(), near.offering().capacity_per_week());
+  EXPECT_EQ(near.capacity_left_per_week(), 70);
+
+  const v1::ProviderMatch& farther = found.matches(1);
+  EXPECT_EQ(farther.offering().name(), ele_offering_);
+  EXPECT_EQ(farther.organisation().sector(), v1::SECTOR_COMMERCIAL);
+  EXPECT_NEAR(farther.distance_meters(), 1112, 15);
+  EXPECT_GT(farther.distance_meters(), near.distance_meters());
+  EXPECT_EQ(farther.capacity_left_per_week(), farther.offering().capacity_per_week());
+  EXPECT_EQ(farther.capacity_left_per_week(), 35);
+
+  // The sub-service asked for directly matches the same offerings.
+  request.set_service_type("serviceTypes/meal-delivery");
+  EXPECT_EQ(OrgIdsOf(Search(request, &status)),
+            (std::vector<std::string>{"wlq-canteen", "ele-delivery"}));
+  // Another service does not.
+  request.set_service_type("serviceTypes/bath");
+  EXPECT_EQ(OrgIdsOf(Search(request, &status)), (std::vector<std::string>{"bath-team"}));
+
+  // Radius: 800 m keeps only the nearest; 20 km brings in the far kitchen, last.
+  request.set_service_type("serviceTypes/meal");
+  request.set_radius_meters(800);
+  EXPECT_EQ(OrgIdsOf(Search(request, &status)), (std::vector<std::string>{"wlq-canteen"}));
+  request.set_radius_meters(20000);
+  v1::SearchProvidersResponse wide = Search(request, &status);
+  ASSERT_TRUE(status.ok());
+  EXPECT_EQ(OrgIdsOf(wide),
+            (std::vector<std::string>{"wlq-canteen", "ele-delivery", "far-kitchen"}));
+  ASSERT_EQ(wide.matches_size(), 3);
+  EXPECT_GT(wide.matches(2).distance_meters(), 10000);
+  EXPECT_EQ(wide.matches(2).offering().name(), far_offering_);
+  // Page size caps the matches, keeping the best.
+  request.set_page_size(1);
+  EXPECT_EQ(OrgIdsOf(Search(request, &status)), (std::vector<std::string>{"wlq-canteen"}));
+
+  // By region and point instead of an elder: the same answer.
+  v1::SearchProvidersRequest by_point;
+  by_point.set_region(kCommittee1);
+  *by_point.mutable_point() = Point(31.2000, 121.4800);
+  by_point.set_service_type("serviceTypes/meal");
+  EXPECT_EQ(OrgIdsOf(Search(by_point, &status)),
+            (std::vector<std::string>{"wlq-canteen", "ele-delivery"}));
+  // By region without a point: distances unknown, so nobody is filtered out by the radius and
+  // the ranking falls back on capacity.
+  v1::SearchProvidersRequest by_region;
+  by_region.set_region(kCommittee2);
+  by_region.set_service_type("serviceTypes/meal");
+  v1::SearchProvidersResponse unknown_distance = Search(by_region, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(OrgIdsOf(unknown_distance),
+            (std::vector<std::string>{"wlq-canteen", "ele-delivery", "far-kitchen"}));
+  for (const auto& m : unknown_distance.matches()) EXPECT_EQ(m.distance_meters(), -1);
+  // In the other street only its own canteen covers.
+  by_region.set_region("regions/310101021001");
+  EXPECT_EQ(OrgIdsOf(Search(by_region, &status)), (std::vector<std::string>{"dpq-canteen"}));
+
+  // The map can be filtered by service (with its sub-services) as well.
+  v1::GetMapRequest map_request;
+  map_request.set_region(kStreet);
+  map_request.add_service_types("serviceTypes/meal");
+  v1::GetMapResponse map;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::GetMap, map_request, &map).ok());
+  std::vector<std::string> org_nodes;
+  for (const auto& n : map.nodes()) {
+    if (n.kind() != "region") org_nodes.push_back(n.name());
+  }
+  EXPECT_EQ(org_nodes,
+            (std::vector<std::string>{"organisations/ele-delivery", "organisations/far-kitchen",
+                                      "organisations/wlq-canteen"}));
+}
+
+// Ranking by capacity left puts unlimited offerings (capacity_left_per_week = -1) first.
+TEST_P(RegistrySearchTest, UnlimitedCapacityRanksBeforeLimitedAtEqualDistance) {
+  BuildTree();
+  ASSERT_TRUE(CreateServiceType("meal", "助餐", "", v1::SECTOR_SOCIAL).ok());
+  v1::Organisation canteen =
+      Org("wlq-canteen", "五里桥长者食堂", v1::ORGANISATION_KIND_ELDER_CARE_FACILITY,
+          v1::SECTOR_SOCIAL, kStreet);
+  *canteen.mutable_location() = Point(31.2050, 121.4800);
+  MustCreateOrg(canteen);
+  std::map<int, std::string> by_capacity;
+  for (int per_week : {1, 0, 50}) {
+    v1::Offering o;
+    o.set_organisation("organisations/wlq-canteen");
+    o.set_service_type("serviceTypes/meal");
+    o.add_covered_regions(kStreet);
+    o.set_capacity_per_week(per_week);
+    v1::Offering created;
+    ASSERT_TRUE(CreateOffering(o, &created).ok());
+    by_capacity[per_week] = created.name();
+  }
+  v1::SearchProvidersRequest request;
+  request.set_region(kCommittee1);
+  *request.mutable_point() = Point(31.2000, 121.4800);
+  request.set_service_type("serviceTypes/meal");
+  grpc::Status status;
+  v1::SearchProvidersResponse found = Search(request, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  std::vector<std::string> order;
+  for (const auto& m : found.matches()) order.push_back(m.offering().name());
+  EXPECT_EQ(order, (std::vector<std::string>{by_capacity[0], by_capacity[50], by_capacity[1]}));
+  ASSERT_EQ(found.matches_size(), 3);
+  EXPECT_EQ(found.matches(0).capacity_left_per_week(), -1);
+}
+
+TEST_P(RegistrySearchTest, BadSearches) {
+  BuildProviders();
+  grpc::Status status;
+
+  v1::SearchProvidersRequest unknown_elder;
+  unknown_elder.set_elder("elders/0123456789abcdef0123456789abcdef");
+  unknown_elder.set_service_type("serviceTypes/meal");
+  Search(unknown_elder, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+
+  v1::SearchProvidersRequest nobody;
+  nobody.set_service_type("serviceTypes/meal");
+  Search(nobody, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(status), "elder");
+
+  v1::SearchProvidersRequest both;
+  both.set_elder(elder_);
+  both.set_region(kCommittee1);
+  both.set_service_type("serviceTypes/meal");
+  Search(both, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(status), "region");
+
+  v1::SearchProvidersRequest no_service;
+  no_service.set_elder(elder_);
+  Search(no_service, &status);
+  EXPECT_EQ(ViolatedField(status), "service_type");
+
+  v1::SearchProvidersRequest unknown_service;
+  unknown_service.set_elder(elder_);
+  unknown_service.set_service_type("serviceTypes/massage");
+  Search(unknown_service, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+
+  v1::SearchProvidersRequest negative;
+  negative.set_elder(elder_);
+  negative.set_service_type("serviceTypes/meal");
+  negative.set_radius_meters(-1);
+  Search(negative, &status);
+  EXPECT_EQ(ViolatedField(status), "radius_meters");
+
+  v1::SearchProvidersRequest unknown_region;
+  unknown_region.set_region("regions/310101020099");
+  unknown_region.set_service_type("serviceTypes/meal");
+  Search(unknown_region, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, RegistryCatalogueTest, ::testing::ValuesIn(testing::Backends()),
+                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Backends, RegistryMapTest, ::testing::ValuesIn(testing::Backends()),
+                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Backends, RegistrySearchTest, ::testing::ValuesIn(testing::Backends()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace linli::registry

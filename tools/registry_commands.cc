@@ -1,0 +1,293 @@
+#include "tools/registry_commands.h"
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/client.h"
+#include "common/errors.h"
+#include "common/pii/field_cipher.h"
+#include "google/protobuf/util/json_util.h"
+#include "linli/gateway/v1/console.grpc.pb.h"
+#include "linli/registry/v1/registry.grpc.pb.h"
+#include "tools/demo_street.h"
+
+namespace linli::cli {
+namespace {
+
+using gateway::v1::ConsoleService;
+using registry::v1::RegistryService;
+
+int Fail(const grpc::Status& status) {
+  std::cerr << "error: " << FromGrpcStatus(status) << "\n";
+  return 1;
+}
+
+std::string Json(const google::protobuf::Message& message) {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions options;
+  options.add_whitespace = true;
+  options.preserve_proto_field_names = true;
+  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
+  return json;
+}
+
+std::unique_ptr<ConsoleService::Stub> Console(const Endpoints& e) {
+  return ConsoleService::NewStub(NewChannel(e.gateway, {}));
+}
+
+// Progress on one stderr line: "seeding demo street: elders 12000/25000".
+class Progress {
+ public:
+  Progress(std::string what, size_t total) : what_(std::move(what)), total_(total) {}
+  void Step() {
+    size_t done = ++done_;
+    if (done == total_ || done % 250 == 0) {
+      std::lock_guard<std::mutex> lock(mu_);
+      std::fprintf(stderr, "\rseeding demo street: %-13s %zu/%zu", what_.c_str(), done, total_);
+      if (done == total_) std::fprintf(stderr, "\n");
+    }
+  }
+
+ private:
+  std::string what_;
+  size_t total_;
+  std::atomic<size_t> done_{0};
+  std::mutex mu_;
+};
+
+// Sends `requests` with `call`, `parallelism` at a time. ALREADY_EXISTS counts as done (a
+// previous partial run); any other error stops the seeding.
+template <typename Request, typename Call>
+grpc::Status SendAll(const std::string& what, const std::vector<Request>& requests, int parallelism,
+                     Call call) {
+  Progress progress(what, requests.size());
+  std::atomic<size_t> next{0};
+  std::mutex mu;
+  grpc::Status first_error = grpc::Status::OK;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < std::max(1, parallelism); ++t) {
+    threads.emplace_back([&] {
+      for (size_t i = next++; i < requests.size(); i = next++) {
+        grpc::Status status = call(requests[i]);
+        if (!status.ok() && status.error_code() != grpc::StatusCode::ALREADY_EXISTS) {
+          std::lock_guard<std::mutex> lock(mu);
+          if (first_error.ok()) first_error = status;
+          next = requests.size();
+          return;
+        }
+        progress.Step();
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return first_error;
+}
+
+}  // namespace
+
+int Keygen() {
+  std::printf("%s\n%s\n", pii::FieldCipher::GenerateKeySpec("k1").c_str(),
+              pii::FieldCipher::GenerateKeySpec("index").c_str());
+  return 0;
+}
+
+int SeedDemo(const Endpoints& e, int elders, int parallelism) {
+  auto stub =
+      RegistryService::NewStub(NewChannel(e.registry, {RegistryService::service_full_name()}));
+  auto context = [&] { return NewClientContext(nullptr, e.timeout); };
+  {
+    registry::v1::GetOrganisationRequest probe;
+    probe.set_name("organisations/wlq-street-office");
+    registry::v1::GetOrganisationResponse found;
+    grpc::Status status = stub->GetOrganisation(context().get(), probe, &found);
+    if (status.ok()) {
+      std::fprintf(stderr, "demo street already loaded\n");
+      return 0;
+    }
+    if (status.error_code() != grpc::StatusCode::NOT_FOUND) return Fail(status);
+  }
+  const demo::DemoStreet street = demo::GenerateDemoStreet(elders);
+  // Order matters: regions and lines before organisations, parents before children.
+  grpc::Status status = SendAll("regions", street.regions, 1, [&](const auto& r) {
+    registry::v1::CreateRegionResponse out;
+    return stub->CreateRegion(context().get(), r, &out);
+  });
+  if (status.ok()) {
+    status = SendAll("lines", street.lines, parallelism, [&](const auto& r) {
+      registry::v1::CreateLineResponse out;
+      return stub->CreateLine(context().get(), r, &out);
+    });
+  }
+  if (status.ok()) {
+    status = SendAll("services", street.service_types, 1, [&](const auto& r) {
+      registry::v1::CreateServiceTypeResponse out;
+      return stub->CreateServiceType(context().get(), r, &out);
+    });
+  }
+  if (status.ok()) {
+    status = SendAll("organisations", street.organisations, 1, [&](const auto& r) {
+      registry::v1::CreateOrganisationResponse out;
+      return stub->CreateOrganisation(context().get(), r, &out);
+    });
+  }
+  if (status.ok()) {
+    status = SendAll("relations", street.relations, parallelism, [&](const auto& r) {
+      registry::v1::CreateRelationResponse out;
+      return stub->CreateRelation(context().get(), r, &out);
+    });
+  }
+  if (status.ok()) {
+    status = SendAll("offerings", street.offerings, parallelism, [&](const auto& r) {
+      registry::v1::CreateOfferingResponse out;
+      return stub->CreateOffering(context().get(), r, &out);
+    });
+  }
+  if (status.ok()) {
+    status = SendAll("workers", street.workers, parallelism, [&](const auto& r) {
+      registry::v1::CreateWorkerResponse out;
+      return stub->CreateWorker(context().get(), r, &out);
+    });
+  }
+  if (status.ok()) {
+    status = SendAll("elders", street.elders, parallelism, [&](const auto& r) {
+      registry::v1::CreateElderResponse out;
+      return stub->CreateElder(context().get(), r, &out);
+    });
+  }
+  return status.ok() ? 0 : Fail(status);
+}
+
+int Map(const Endpoints& e, const std::string& region, const std::string& format,
+        const std::string& out) {
+  if (format != "svg" && format != "dot" && format != "json") {
+    std::fprintf(stderr, "--format must be svg, dot or json\n");
+    return 2;
+  }
+  registry::v1::GetMapRequest request;
+  request.set_region(region.empty() ? demo::kDemoStreetRegion : region);
+  registry::v1::GetMapResponse response;
+  grpc::Status status =
+      Console(e)->GetMap(NewClientContext(nullptr, e.timeout).get(), request, &response);
+  if (!status.ok()) return Fail(status);
+  std::string text;
+  if (format == "json") {
+    response.clear_dot();
+    text = Json(response);
+  } else if (format == "dot") {
+    text = response.dot();
+  } else {
+    // Render with Graphviz: dot reads the graph on stdin and writes SVG.
+    std::string dot_file = (out.empty() ? std::string("/tmp/linli-map") : out) + ".dot";
+    std::ofstream(dot_file) << response.dot();
+    std::string target = out.empty() ? "/dev/stdout" : out;
+    int rc = std::system(absl::StrCat("dot -Tsvg '", dot_file, "' -o '", target, "'").c_str());
+    std::remove(dot_file.c_str());
+    if (rc != 0) {
+      std::fprintf(stderr, "Graphviz `dot` failed (is the graphviz package installed?)\n");
+      return 1;
+    }
+    std::fprintf(stderr, "map: %d nodes, %d edges -> %s\n", response.nodes_size(),
+                 response.edges_size(), target.c_str());
+    return 0;
+  }
+  if (out.empty()) {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  } else {
+    std::ofstream(out) << text;
+    std::fprintf(stderr, "map: %d nodes, %d edges -> %s\n", response.nodes_size(),
+                 response.edges_size(), out.c_str());
+  }
+  return 0;
+}
+
+int Providers(const Endpoints& e, const std::string& elder, const std::string& service) {
+  registry::v1::SearchProvidersRequest request;
+  request.set_elder(elder);
+  request.set_service_type(service);
+  registry::v1::SearchProvidersResponse response;
+  grpc::Status status =
+      Console(e)->SearchProviders(NewClientContext(nullptr, e.timeout).get(), request, &response);
+  if (!status.ok()) return Fail(status);
+  std::printf("%-8s %-10s %-10s %-34s %s\n", "distance", "sector", "cap/week", "organisation",
+              "offering");
+  for (const auto& m : response.matches()) {
+    std::string sector = registry::v1::Sector_Name(m.organisation().sector()).substr(7);
+    std::printf("%6dm  %-10s %-10s %-34s %s\n", m.distance_meters(), sector.c_str(),
+                m.capacity_left_per_week() < 0 ? "unlimited"
+                                               : absl::StrCat(m.capacity_left_per_week()).c_str(),
+                m.organisation().display_name().c_str(), m.offering().display_name().c_str());
+  }
+  if (response.matches_size() == 0) std::printf("(no provider covers this elder)\n");
+  return 0;
+}
+
+int ListOrganisations(const Endpoints& e, const std::string& region) {
+  auto console = Console(e);
+  registry::v1::ListOrganisationsRequest request;
+  request.set_region(region);
+  do {
+    registry::v1::ListOrganisationsResponse response;
+    grpc::Status status =
+        console->ListOrganisations(NewClientContext(nullptr, e.timeout).get(), request, &response);
+    if (!status.ok()) return Fail(status);
+    for (const auto& o : response.organisations()) {
+      std::printf("%-36s %-44s %s\n", o.name().c_str(),
+                  registry::v1::OrganisationKind_Name(o.kind()).substr(18).c_str(),
+                  o.display_name().c_str());
+    }
+    request.set_page_token(response.next_page_token());
+  } while (!request.page_token().empty());
+  return 0;
+}
+
+int ListElders(const Endpoints& e, const std::string& region) {
+  registry::v1::ListEldersRequest request;
+  request.set_region(region);
+  request.set_page_size(50);
+  registry::v1::ListEldersResponse response;
+  grpc::Status status =
+      Console(e)->ListElders(NewClientContext(nullptr, e.timeout).get(), request, &response);
+  if (!status.ok()) return Fail(status);
+  for (const auto& elder : response.elders()) {
+    std::printf("%-40s %-8s %-20s %-13s %s\n", elder.name().c_str(), elder.display_name().c_str(),
+                elder.id_number().c_str(), elder.phone().c_str(),
+                registry::v1::LivingSituation_Name(elder.living_situation()).substr(17).c_str());
+  }
+  if (!response.next_page_token().empty()) std::printf("(first 50 shown)\n");
+  return 0;
+}
+
+int GetElder(const Endpoints& e, const std::string& name, const std::string& reason) {
+  registry::v1::GetElderRequest request;
+  request.set_name(name);
+  if (!reason.empty()) {
+    request.set_view(registry::v1::ELDER_VIEW_FULL);
+    request.set_reason(reason);
+  }
+  registry::v1::GetElderResponse response;
+  grpc::Status status =
+      Console(e)->GetElder(NewClientContext(nullptr, e.timeout).get(), request, &response);
+  if (!status.ok()) return Fail(status);
+  std::printf("%s\n", Json(response.elder()).c_str());
+  return 0;
+}
+
+int Audit(const Endpoints& e, const std::string& elder) {
+  registry::v1::ListAuditEntriesRequest request;
+  request.set_elder(elder);
+  registry::v1::ListAuditEntriesResponse response;
+  grpc::Status status =
+      Console(e)->ListAuditEntries(NewClientContext(nullptr, e.timeout).get(), request, &response);
+  if (!status.ok()) return Fail(status);
+  for (const auto& entry : response.entries()) std::printf("%s\n", Json(entry).c_str());
+  return 0;
+}
+
+}  // namespace linli::cli
