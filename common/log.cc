@@ -1,5 +1,4 @@
 #include "common/log.h"
-#include "absl/strings/string_view.h"
 
 #include <cstdio>
 #include <string>
@@ -7,7 +6,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
-#include "nlohmann/json.hpp"
+#include "common/text.h"
 
 namespace linli {
 namespace {
@@ -18,6 +17,13 @@ std::string& ServiceName() {
   return *name;
 }
 
+void AppendField(std::string* line, absl::string_view key, absl::string_view value) {
+  line->push_back(',');
+  AppendJsonString(line, key);
+  line->push_back(':');
+  AppendJsonString(line, value);
+}
+
 }  // namespace
 
 void SetLogService(absl::string_view service) {
@@ -26,18 +32,20 @@ void SetLogService(absl::string_view service) {
 }
 
 void Log(absl::string_view level, absl::string_view message, const LogFields& fields) {
-  nlohmann::ordered_json line;
-  line["ts"] = absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone());
-  line["level"] = level;
-  absl::MutexLock lock(&log_mu);
-  line["service"] = ServiceName();
-  line["msg"] = message;
-  for (const auto& [key, value] : fields) line[key] = value;
-  // `replace` keeps a line valid JSON even if a value holds invalid UTF-8.
-  std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  text.push_back('\n');
-  std::fwrite(text.data(), 1, text.size(), stderr);
-  std::fflush(stderr);
+  // Built without a JSON library: one line per RPC is on the hot path of every call.
+  std::string line = "{\"ts\":";
+  AppendJsonString(&line,
+                   absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()));
+  AppendField(&line, "level", level);
+  {
+    absl::MutexLock lock(&log_mu);
+    AppendField(&line, "service", ServiceName());
+  }
+  AppendField(&line, "msg", message);
+  for (const auto& [key, value] : fields) AppendField(&line, key, value);
+  line += "}\n";
+  // One write per line: stderr is unbuffered, so lines from several threads never interleave.
+  std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
 }  // namespace linli

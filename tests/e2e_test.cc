@@ -16,6 +16,7 @@
 #include "common/pii/field_cipher.h"
 #include "gtest/gtest.h"
 #include "linli/gateway/v1/console.grpc.pb.h"
+#include "linli/registry/v1/registry.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "tests/support/test_env.h"
 
@@ -200,6 +201,40 @@ TEST_P(EndToEndTest, RegionsThroughTheGatewayHealthReflectionAndCleanShutdown) {
   ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->status, 404);
 
+  // Personal data: registered at the registry, read in full through the gateway (audited); the
+  // plaintext ID number and phone must appear in no log line.
+  const std::string id_number = "31010119450101106X";  // valid GB 11643 check character
+  const std::string phone = "13912345678";
+  {
+    auto registry = registry::v1::RegistryService::NewStub(NewChannel(processes_[0].address, {}));
+    ASSERT_TRUE(CreateRegion("310101020002", "桥二居民区", registry::v1::REGION_LEVEL_COMMITTEE,
+                             "regions/310101020")
+                    .ok());
+    registry::v1::CreateElderRequest create;
+    registry::v1::Elder* elder = create.mutable_elder();
+    elder->set_display_name("王秀英");
+    elder->set_region("regions/310101020002");
+    elder->set_id_number(id_number);
+    elder->set_phone(phone);
+    elder->set_address("上海市黄浦区局门路100弄1号101室");
+    elder->add_consents()->set_purpose(registry::v1::CONSENT_PURPOSE_PERSONAL_DATA);
+    elder->mutable_consents(0)->set_granted(true);
+    registry::v1::CreateElderResponse created_elder;
+    auto create_context = NewClientContext(nullptr, absl::Seconds(10));
+    grpc::Status created_status =
+        registry->CreateElder(create_context.get(), create, &created_elder);
+    ASSERT_TRUE(created_status.ok()) << created_status.error_message();
+    EXPECT_EQ(created_elder.elder().phone(), "139****5678");
+    registry::v1::GetElderRequest full;
+    full.set_name(created_elder.elder().name());
+    full.set_view(registry::v1::ELDER_VIEW_FULL);
+    full.set_reason("e2e: check the contact number");
+    registry::v1::GetElderResponse full_elder;
+    auto full_context = NewClientContext(nullptr, absl::Seconds(10));
+    ASSERT_TRUE(gateway_->GetElder(full_context.get(), full, &full_elder).ok());
+    EXPECT_EQ(full_elder.elder().id_number(), id_number);
+  }
+
   // Registry stops first: the gateway still answers, with UNAVAILABLE rather than INTERNAL.
   StopCleanly(processes_[0]);
   auto down_context = NewClientContext(nullptr, absl::Seconds(5));
@@ -208,6 +243,14 @@ TEST_P(EndToEndTest, RegionsThroughTheGatewayHealthReflectionAndCleanShutdown) {
 
   gateway_.reset();
   for (size_t i = 1; i < processes_.size(); ++i) StopCleanly(processes_[i]);
+
+  for (const Process& p : processes_) {
+    std::ifstream in(absl::StrCat(dir_, "/", p.name, ".log"));
+    std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    EXPECT_FALSE(log.empty()) << p.name;
+    EXPECT_EQ(log.find(id_number), std::string::npos) << p.name << " logged an ID number";
+    EXPECT_EQ(log.find(phone), std::string::npos) << p.name << " logged a phone number";
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, EndToEndTest, ::testing::ValuesIn(testing::Backends()),

@@ -190,6 +190,7 @@ class Lease {
   Conn& operator*() const { return *conn_; }
   Conn* operator->() const { return conn_.get(); }
   void MarkBroken() { broken_ = true; }
+  void Unbreak() { broken_ = false; }
   bool broken() const { return broken_; }
 
  private:

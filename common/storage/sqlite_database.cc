@@ -64,6 +64,8 @@ struct SqliteConn {
   // Prepared statements by SQL text. Services issue a small fixed set of statements, so
   // preparing each once per connection saves most of the per-call work of short queries.
   std::unordered_map<std::string, StmtPtr> statements;
+  // Current PRAGMA query_only setting, so it is only issued when a transaction needs the other.
+  bool query_only = false;
   SqliteConn() = default;
   SqliteConn(const SqliteConn&) = delete;
   SqliteConn& operator=(const SqliteConn&) = delete;
@@ -423,10 +425,24 @@ class SqliteDatabase : public SessionDatabase {
                           [&](bool* commit_sent) { return Attempt(body, options, commit_sent); });
   }
 
+  // Pooled connections keep their PRAGMA query_only setting; it is switched only when a use
+  // needs the other one. A connection whose switch failed is dropped, never reused.
+  static absl::Status SetQueryOnly(Lease<SqliteConn>& lease, bool query_only) {
+    if (lease->query_only == query_only) return absl::OkStatus();
+    lease.MarkBroken();
+    RETURN_IF_ERROR(RunStatement(
+        &*lease, query_only ? "PRAGMA query_only=1" : "PRAGMA query_only=0", {}, nullptr, nullptr));
+    lease->query_only = query_only;
+    lease.Unbreak();
+    return absl::OkStatus();
+  }
+  static absl::Status AllowWrites(Lease<SqliteConn>& lease) { return SetQueryOnly(lease, false); }
+
   absl::Status ExecRaw(std::string_view sql_text) override {
     const absl::string_view sql = ToAbsl(sql_text);
     ASSIGN_OR_RETURN(std::unique_ptr<SqliteConn> conn, pool_.Acquire());
     Lease<SqliteConn> lease(&pool_, std::move(conn));
+    RETURN_IF_ERROR(AllowWrites(lease));
     absl::Status status = RunStatement(&*lease, sql, {}, nullptr, nullptr);
     if (!RollbackIfOpen(&*lease)) lease.MarkBroken();  // e.g. a raw "BEGIN"
     return status;
@@ -435,6 +451,7 @@ class SqliteDatabase : public SessionDatabase {
   absl::Status RunOnSession(const std::function<absl::Status(Transaction&)>& body) override {
     ASSIGN_OR_RETURN(std::unique_ptr<SqliteConn> conn, pool_.Acquire());
     Lease<SqliteConn> lease(&pool_, std::move(conn));
+    RETURN_IF_ERROR(AllowWrites(lease));
     SqliteTransaction session(&*lease, /*in_transaction=*/false);
     absl::Status status = body(session);
     if (!RollbackIfOpen(&*lease)) lease.MarkBroken();
@@ -457,9 +474,7 @@ class SqliteDatabase : public SessionDatabase {
     // half-way with a lock upgrade conflict; DEFERRED lets read-only bodies run in parallel.
     // query_only makes a write in a read-only body fail (as START TRANSACTION READ ONLY does on
     // MySQL) instead of silently writing without the writer gate.
-    if (options.read_only) {
-      RETURN_IF_ERROR(RunStatement(db, "PRAGMA query_only=1", {}, nullptr, nullptr));
-    }
+    RETURN_IF_ERROR(SetQueryOnly(lease, options.read_only));
     absl::Status status = RunStatement(db, options.read_only ? "BEGIN DEFERRED" : "BEGIN IMMEDIATE",
                                        {}, nullptr, nullptr);
     if (status.ok()) {
@@ -472,9 +487,7 @@ class SqliteDatabase : public SessionDatabase {
       }
     }
     if (!RollbackIfOpen(db)) lease.MarkBroken();
-    if (options.read_only && !RunStatement(db, "PRAGMA query_only=0", {}, nullptr, nullptr).ok()) {
-      lease.MarkBroken();
-    }
+
     return status;
   }
 

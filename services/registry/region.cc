@@ -53,25 +53,6 @@ absl::string_view RegionLevelLabel(RegionLevel level) {
   return "?";
 }
 
-std::optional<size_t> Utf8Length(absl::string_view text) {
-  size_t count = 0;
-  for (size_t i = 0; i < text.size();) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    size_t len = c < 0x80           ? 1
-                 : (c >> 5) == 0x6  ? 2
-                 : (c >> 4) == 0xE  ? 3
-                 : (c >> 3) == 0x1E ? 4
-                                    : 0;
-    if (len == 0 || i + len > text.size()) return std::nullopt;
-    for (size_t k = 1; k < len; ++k) {
-      if ((static_cast<unsigned char>(text[i + k]) >> 6) != 0x2) return std::nullopt;
-    }
-    i += len;
-    ++count;
-  }
-  return count;
-}
-
 void ValidateNewRegionFields(absl::string_view code, absl::string_view display_name,
                              std::optional<RegionLevel> level, FieldViolations& violations,
                              absl::string_view prefix) {

@@ -13,6 +13,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/errors.h"
+#include "common/text.h"
 
 namespace linli::registry {
 
@@ -46,9 +47,6 @@ void ValidateNewRegionFields(absl::string_view code, absl::string_view display_n
 // Checks that `level` nests directly under `parent_level` (nullopt: no parent).
 absl::Status CheckNesting(RegionLevel level, std::optional<RegionLevel> parent_level,
                           absl::string_view parent_field);
-
-// Number of Unicode code points in valid UTF-8 text; nullopt if `text` is not valid UTF-8.
-std::optional<size_t> Utf8Length(absl::string_view text);
 
 }  // namespace linli::registry
 

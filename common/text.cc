@@ -1,0 +1,61 @@
+#include "common/text.h"
+
+#include "absl/strings/str_format.h"
+
+namespace linli {
+
+size_t Utf8SequenceLength(absl::string_view text) {
+  if (text.empty()) return 0;
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char c = byte(0);
+  size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  if (len == 0 || len > text.size()) return 0;
+  for (size_t k = 1; k < len; ++k) {
+    if ((byte(k) >> 6) != 0x2) return 0;
+  }
+  if (len == 2 && c < 0xC2) return 0;                            // overlong
+  if (len == 3 && c == 0xE0 && byte(1) < 0xA0) return 0;         // overlong
+  if (len == 3 && c == 0xED && byte(1) >= 0xA0) return 0;        // surrogates
+  if (len == 4 && (c > 0xF4 || (c == 0xF0 && byte(1) < 0x90) ||  // overlong
+                   (c == 0xF4 && byte(1) >= 0x90))) {            // beyond U+10FFFF
+    return 0;
+  }
+  return len;
+}
+
+std::optional<size_t> Utf8Length(absl::string_view text) {
+  size_t count = 0;
+  for (size_t i = 0; i < text.size(); ++count) {
+    const size_t len = Utf8SequenceLength(text.substr(i));
+    if (len == 0) return std::nullopt;
+    i += len;
+  }
+  return count;
+}
+
+void AppendJsonString(std::string* out, absl::string_view text) {
+  out->push_back('"');
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '"' || c == '\\') {
+      out->push_back('\\');
+      out->push_back(static_cast<char>(c));
+      ++i;
+    } else if (c < 0x20) {
+      absl::StrAppendFormat(out, "\\u%04x", c);
+      ++i;
+    } else if (c < 0x80) {
+      out->push_back(static_cast<char>(c));
+      ++i;
+    } else if (const size_t len = Utf8SequenceLength(text.substr(i)); len > 0) {
+      out->append(text.data() + i, len);
+      i += len;
+    } else {
+      out->append("\xEF\xBF\xBD");  // U+FFFD
+      ++i;
+    }
+  }
+  out->push_back('"');
+}
+
+}  // namespace linli

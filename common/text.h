@@ -1,0 +1,28 @@
+// UTF-8 text helpers shared by validation and logging.
+//
+//   if (!Utf8Length(name).has_value()) v.Add("name", "must be valid UTF-8");
+//   std::string line; AppendJsonString(&line, value);   // "…" with escapes
+#ifndef LINLI_COMMON_TEXT_H_
+#define LINLI_COMMON_TEXT_H_
+
+#include <optional>
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace linli {
+
+// Length in bytes of the valid UTF-8 sequence starting at text[0]; 0 if it is not one (a stray
+// continuation byte, a truncated sequence, an overlong form or a surrogate).
+size_t Utf8SequenceLength(absl::string_view text);
+
+// Number of Unicode code points in valid UTF-8 text; nullopt if `text` is not valid UTF-8.
+std::optional<size_t> Utf8Length(absl::string_view text);
+
+// Appends `text` as a JSON string literal (quotes included). Invalid UTF-8 bytes become U+FFFD,
+// so the output is always valid JSON.
+void AppendJsonString(std::string* out, absl::string_view text);
+
+}  // namespace linli
+
+#endif  // LINLI_COMMON_TEXT_H_
