@@ -20,7 +20,7 @@ run: build
 	@scripts/run.sh
 
 test: build
-	@scripts/test.sh
+	@BUILD_DIR=$(BUILD_DIR) scripts/test.sh
 
 bench: build
 	@build/bin/registry_bench

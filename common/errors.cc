@@ -43,13 +43,23 @@ void FieldViolations::Add(std::string field, std::string description) {
 
 absl::Status FieldViolations::ToStatus(common::v1::ErrorReason reason) const {
   if (violations_.empty()) return absl::OkStatus();
+  // The details travel in trailing metadata, which clients cap (8 KiB by default): a request
+  // with thousands of bad entries must still get its INVALID_ARGUMENT, so only the first ones are
+  // listed, each cut to a bounded length.
+  constexpr size_t kMaxListed = 20;
+  constexpr size_t kMaxText = 200;
   google::rpc::BadRequest bad_request;
   std::string message;
-  for (const auto& [field, description] : violations_) {
+  for (size_t i = 0; i < violations_.size() && i < kMaxListed; ++i) {
+    const std::string field = violations_[i].first.substr(0, kMaxText);
+    const std::string description = violations_[i].second.substr(0, kMaxText);
     auto* v = bad_request.add_field_violations();
     v->set_field(field);
     v->set_description(description);
     absl::StrAppend(&message, message.empty() ? "" : "; ", field, ": ", description);
+  }
+  if (violations_.size() > kMaxListed) {
+    absl::StrAppend(&message, "; and ", violations_.size() - kMaxListed, " more");
   }
   absl::Status status = absl::InvalidArgumentError(message);
   SetPayload(status, bad_request);

@@ -69,6 +69,7 @@ absl::Status RunIdempotent(storage::Database& db, absl::string_view method,
   const std::string fingerprint = Fingerprint(request);
   const std::vector<storage::Value> key = {std::string(method), std::string(request_id)};
   return db.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+    response->Clear();  // the body may run again after a conflict
     ASSIGN_OR_RETURN(
         auto rows,
         tx.Query("SELECT fingerprint, response FROM idempotency_keys WHERE method = ? AND "

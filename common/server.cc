@@ -186,10 +186,14 @@ std::string Actor(const grpc::ServerContext& context) {
 }
 
 std::string RequestId(const grpc::ServerContext& context) {
-  const auto& metadata = context.client_metadata();
-  auto it = metadata.find(kRequestIdKey);
-  if (it == metadata.end()) return "";
-  return std::string(it->second.data(), std::min(it->second.size(), kMaxRequestIdLength));
+  // The interceptor adds a generated id when the caller sent none or an empty one; skip empties.
+  auto [begin, end] = context.client_metadata().equal_range(kRequestIdKey);
+  for (auto it = begin; it != end; ++it) {
+    if (!it->second.empty()) {
+      return std::string(it->second.data(), std::min(it->second.size(), kMaxRequestIdLength));
+    }
+  }
+  return "";
 }
 
 grpc::Status Reply(const grpc::ServerContext& context, const absl::Status& status) {

@@ -33,6 +33,14 @@ std::optional<size_t> Utf8Length(absl::string_view text) {
   return count;
 }
 
+bool IsSlug(absl::string_view id, size_t max_length) {
+  if (id.empty() || id.size() > max_length || id.front() == '-' || id.back() == '-') return false;
+  for (char c : id) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-')) return false;
+  }
+  return true;
+}
+
 void AppendJsonString(std::string* out, absl::string_view text) {
   out->push_back('"');
   for (size_t i = 0; i < text.size();) {

@@ -19,6 +19,9 @@ size_t Utf8SequenceLength(absl::string_view text);
 // Number of Unicode code points in valid UTF-8 text; nullopt if `text` is not valid UTF-8.
 std::optional<size_t> Utf8Length(absl::string_view text);
 
+// A caller-chosen id or code: 1..max_length of [a-z0-9-], not starting or ending with '-'.
+bool IsSlug(absl::string_view id, size_t max_length);
+
 // Appends `text` as a JSON string literal (quotes included). Invalid UTF-8 bytes become U+FFFD,
 // so the output is always valid JSON.
 void AppendJsonString(std::string* out, absl::string_view text);

@@ -16,9 +16,15 @@ s.close()
 PY
 }
 
+# mariadbd lives in /usr/sbin, which a non-root PATH may lack.
+MARIADBD=$(command -v mariadbd || echo /usr/sbin/mariadbd)
+
 start() {
   local dir port user
-  dir=$(mktemp -d "${TMPDIR:-/tmp}/linli-mariadb.XXXXXX")
+  # /tmp keeps the socket path short (Unix sockets allow ~108 bytes).
+  dir=$(mktemp -d /tmp/linli-mariadb.XXXXXX)
+  # Any failure from here on stops the server and removes the directory.
+  trap 'stop "$dir"' ERR
   user=$(id -un)
   mariadb-install-db --no-defaults --datadir="$dir/data" --user="$user" \
     --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 || {
@@ -28,7 +34,7 @@ start() {
   }
   for attempt in 1 2 3 4 5; do
     port=$(free_port)
-    mariadbd --no-defaults --user="$user" --datadir="$dir/data" --socket="$dir/sock" \
+    "$MARIADBD" --no-defaults --user="$user" --datadir="$dir/data" --socket="$dir/sock" \
       --port="$port" --bind-address=127.0.0.1 --pid-file="$dir/mariadbd.pid" \
       --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
       --innodb-flush-log-at-trx-commit=1 --max-connections=500 \
@@ -42,6 +48,7 @@ start() {
         echo "export LINLI_TEST_MYSQL_DIR='$dir'"
         echo "export LINLI_TEST_MYSQL_PORT='$port'"
         echo "export LINLI_TEST_MYSQL_URL='mysql://linli:linli@127.0.0.1:$port/linli_test'"
+        trap - ERR
         return 0
       fi
       if ! kill -0 $! 2>/dev/null; then break; fi  # died (port taken?): try another port
@@ -51,6 +58,7 @@ start() {
   done
   cat "$dir/error.log" >&2 || true
   echo "mariadb.sh: MariaDB did not start" >&2
+  stop "$dir"
   exit 1
 }
 

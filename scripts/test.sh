@@ -8,6 +8,6 @@ eval "$(scripts/mariadb.sh start)" || { echo "test: could not start MariaDB" >&2
 trap 'scripts/mariadb.sh stop "$LINLI_TEST_MYSQL_DIR"' EXIT INT TERM
 echo "test: private MariaDB on 127.0.0.1:$LINLI_TEST_MYSQL_PORT ($LINLI_TEST_MYSQL_DIR)" >&2
 
-ctest --test-dir build --output-on-failure -j "${CTEST_JOBS:-2}" ${CTEST_ARGS:-}
+ctest --test-dir "${BUILD_DIR:-build}" --output-on-failure -j "${CTEST_JOBS:-2}" ${CTEST_ARGS:-}
 status=$?
 exit $status

@@ -23,6 +23,7 @@
 #include "common/grpc_probe.h"
 #include "google/protobuf/util/json_util.h"
 #include "linli/gateway/v1/console.grpc.pb.h"
+#include "tools/cli_util.h"
 #include "tools/registry_commands.h"
 
 ABSL_FLAG(std::string, gateway, "127.0.0.1:50050", "Gateway gRPC address.");
@@ -63,19 +64,8 @@ std::unique_ptr<grpc::ClientContext> Context() {
   return linli::NewClientContext(nullptr, absl::GetFlag(FLAGS_timeout));
 }
 
-int Fail(const grpc::Status& status) {
-  std::cerr << "error: " << linli::FromGrpcStatus(status) << "\n";
-  return 1;
-}
-
-std::string Json(const google::protobuf::Message& message) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
-  return json;
-}
+using linli::cli::Fail;
+using linli::cli::Json;
 
 int Health() {
   struct Target {

@@ -1,4 +1,5 @@
 #include "tools/registry_commands.h"
+#include "tools/cli_util.h"
 
 #include <atomic>
 #include <cstdio>
@@ -23,20 +24,6 @@ namespace {
 
 using gateway::v1::ConsoleService;
 using registry::v1::RegistryService;
-
-int Fail(const grpc::Status& status) {
-  std::cerr << "error: " << FromGrpcStatus(status) << "\n";
-  return 1;
-}
-
-std::string Json(const google::protobuf::Message& message) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
-  return json;
-}
 
 std::unique_ptr<ConsoleService::Stub> Console(const Endpoints& e) {
   return ConsoleService::NewStub(NewChannel(e.gateway, {}));

@@ -19,6 +19,15 @@ grpc::Status FromBackend(const grpc::ServerContext& context, const grpc::Status&
   return status;
 }
 
+std::unique_ptr<grpc::ClientContext> ConsoleServiceImpl::BackendContext(
+    grpc::ServerContext* context) const {
+  auto client_context = NewClientContext(context, backend_timeout_);
+  // Until the gateway authenticates callers (the gateway issue), every caller is anonymous; the
+  // audit log says so rather than trusting a header the caller could set.
+  client_context->AddMetadata(kActorKey, "anonymous");
+  return client_context;
+}
+
 grpc::Status ConsoleServiceImpl::CreateRegion(grpc::ServerContext* context,
                                               const v1::CreateRegionRequest* request,
                                               v1::CreateRegionResponse* response) {
@@ -26,7 +35,7 @@ grpc::Status ConsoleServiceImpl::CreateRegion(grpc::ServerContext* context,
   *backend_request.mutable_region() = request->region();
   backend_request.set_request_id(request->request_id());
   registry::v1::CreateRegionResponse backend_response;
-  auto client_context = NewClientContext(context, backend_timeout_);
+  auto client_context = BackendContext(context);
   grpc::Status status =
       registry_->CreateRegion(client_context.get(), backend_request, &backend_response);
   if (status.ok()) *response->mutable_region() = std::move(*backend_response.mutable_region());
@@ -39,7 +48,7 @@ grpc::Status ConsoleServiceImpl::GetRegion(grpc::ServerContext* context,
   registry::v1::GetRegionRequest backend_request;
   backend_request.set_name(request->name());
   registry::v1::GetRegionResponse backend_response;
-  auto client_context = NewClientContext(context, backend_timeout_);
+  auto client_context = BackendContext(context);
   grpc::Status status =
       registry_->GetRegion(client_context.get(), backend_request, &backend_response);
   if (status.ok()) *response->mutable_region() = std::move(*backend_response.mutable_region());
@@ -54,7 +63,7 @@ grpc::Status ConsoleServiceImpl::ListRegions(grpc::ServerContext* context,
   backend_request.set_page_size(request->page_size());
   backend_request.set_page_token(request->page_token());
   registry::v1::ListRegionsResponse backend_response;
-  auto client_context = NewClientContext(context, backend_timeout_);
+  auto client_context = BackendContext(context);
   grpc::Status status =
       registry_->ListRegions(client_context.get(), backend_request, &backend_response);
   if (status.ok()) {

@@ -53,6 +53,10 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service {
 #undef LINLI_FORWARD
 
  private:
+  // A context for a backend call: the caller's deadline and request id, and the actor the
+  // gateway vouches for (never a client-sent x-linli-actor).
+  std::unique_ptr<grpc::ClientContext> BackendContext(grpc::ServerContext* context) const;
+
   // Calls the registry with the caller's deadline and request id; maps an unreachable registry
   // to UNAVAILABLE with ERROR_REASON_BACKEND_UNAVAILABLE.
   template <typename Request, typename Response>
@@ -60,7 +64,7 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service {
                        grpc::Status (registry::v1::RegistryService::StubInterface::*method)(
                            grpc::ClientContext*, const Request&, Response*),
                        const Request& request, Response* response) {
-    auto client_context = NewClientContext(context, backend_timeout_);
+    auto client_context = BackendContext(context);
     grpc::Status status = (registry_.get()->*method)(client_context.get(), request, response);
     return FromBackend(*context, status, "registry");
   }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <future>
+#include <tuple>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -65,6 +66,11 @@ void WriteError(httplib::Response& res, int grpc_code, const std::string& messag
   res.status = HttpStatusForCode(grpc_code);
   res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
                   "application/json");
+}
+
+bool IsMetadataValue(const std::string& value, size_t max_length) {
+  return value.size() <= max_length &&
+         std::all_of(value.begin(), value.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
 }
 
 bool SplitHostPort(const std::string& address, std::string* host, int* port) {
@@ -200,11 +206,20 @@ absl::StatusOr<std::unique_ptr<HttpJsonServer>> HttpJsonServer::Start(
       timeout = std::min(timeout, absl::Milliseconds(ms));
     }
     context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
-    if (req.has_header("Authorization")) {
-      context.AddMetadata("authorization", req.get_header_value("Authorization"));
-    }
-    if (req.has_header("X-Request-Id")) {
-      context.AddMetadata(kRequestIdKey, req.get_header_value("X-Request-Id"));
+    // gRPC aborts the process on a metadata value that is not printable ASCII, so headers are
+    // checked before they are forwarded.
+    for (const auto& [header, key, max_length] :
+         {std::tuple<const char*, const char*, size_t>{"Authorization", "authorization", 8192},
+          {"X-Request-Id", kRequestIdKey, 128}}) {
+      if (!req.has_header(header)) continue;
+      const std::string value = req.get_header_value(header);
+      if (!IsMetadataValue(value, max_length)) {
+        WriteError(res, static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT),
+                   absl::StrCat("header ", header, " must be printable ASCII of at most ",
+                                max_length, " characters"));
+        return;
+      }
+      context.AddMetadata(key, value);
     }
     std::promise<grpc::Status> done;
     stub->UnaryCall(&context, absl::StrCat("/", service_name, "/", method_name),
@@ -241,6 +256,8 @@ absl::StatusOr<std::unique_ptr<HttpJsonServer>> HttpJsonServer::Start(
   }
   self->port_ = port;
   self->thread_ = std::thread([&server] { server.listen_after_bind(); });
+  // stop() only works once the listen loop runs; wait for it so an early SIGTERM cannot hang.
+  for (int i = 0; i < 500 && !server.is_running(); ++i) absl::SleepFor(absl::Milliseconds(2));
   LogInfo("http listening", {{"address", listen_address}, {"port", absl::StrCat(port)}});
   return self;
 }

@@ -11,17 +11,6 @@
 
 namespace linli::registry {
 
-bool IsSlug(absl::string_view id, size_t max_length) {
-  if (id.empty() || id.size() > max_length || id.front() == '-' || id.back() == '-') return false;
-  for (char c : id) {
-    if (!(absl::ascii_islower(static_cast<unsigned char>(c)) ||
-          absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '-')) {
-      return false;
-    }
-  }
-  return true;
-}
-
 absl::StatusOr<std::string> ParseResourceName(absl::string_view name, absl::string_view collection,
                                               absl::string_view field) {
   absl::string_view id = name;

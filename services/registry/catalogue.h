@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "common/errors.h"
+#include "common/text.h"
 
 namespace linli::registry {
 
@@ -17,9 +18,6 @@ namespace linli::registry {
 // valid slug (or, for registry-assigned ids, 32 hex digits). INVALID_ARGUMENT naming `field`.
 absl::StatusOr<std::string> ParseResourceName(absl::string_view name, absl::string_view collection,
                                               absl::string_view field);
-
-// A caller-chosen id: 1..max_length of [a-z0-9-], not starting or ending with '-'.
-bool IsSlug(absl::string_view id, size_t max_length);
 
 // Checks a display name: valid UTF-8, not blank, at most max_chars characters.
 void ValidateDisplayName(absl::string_view text, size_t max_chars, const std::string& field,

@@ -23,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "services/registry/registry_service.h"
 #include "services/registry/registry_store.h"
+#include "services/registry/registry_test_server.h"
 #include "tests/support/test_env.h"
 
 namespace linli::registry {
@@ -111,26 +112,12 @@ class RegistryCatalogueTest : public ::testing::TestWithParam<std::string> {
                                                              Response*);
 
   void SetUp() override {
-    absl::StatusOr<std::string> url = testing::FreshDatabaseUrl(GetParam(), "registry_catalogue");
-    ASSERT_TRUE(url.ok()) << url.status();
-    url_ = *url;
-    auto db = storage::OpenDatabase(url_);
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::move(*db);
-    ASSERT_TRUE(storage::ApplyMigrations(*db_, "registry", RegistryMigrations()).ok());
-    auto cipher = pii::FieldCipher::FromSpec(pii::FieldCipher::GenerateKeySpec("k1"));
-    ASSERT_TRUE(cipher.ok()) << cipher.status();
-    cipher_ = std::make_unique<pii::FieldCipher>(std::move(*cipher));
-    service_ = std::make_unique<RegistryServiceImpl>(*db_, Clock::Real(), *cipher_);
-    ServerOptions options;
-    options.service_name = "registry";
-    options.listen_address = "127.0.0.1:0";
-    options.health_service_names = {v1::RegistryService::service_full_name()};
-    auto server = GrpcServer::Start(options, {service_.get()});
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server);
-    stub_ =
-        v1::RegistryService::NewStub(NewChannel(absl::StrCat("127.0.0.1:", server_->port()), {}));
+    auto started = RegistryTestServer::Start(GetParam(), "registry_catalogue");
+    ASSERT_TRUE(started.ok()) << started.status();
+    harness_ = std::move(*started);
+    url_ = harness_->url;
+    db_ = harness_->db.get();
+    stub_ = harness_->stub.get();
   }
 
   // One unary call with a deadline; `actor` and `request_id` go into the call's metadata.
@@ -142,7 +129,7 @@ class RegistryCatalogueTest : public ::testing::TestWithParam<std::string> {
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
     if (!actor.empty()) context.AddMetadata(kActorKey, actor);
     if (!request_id.empty()) context.AddMetadata(kRequestIdKey, request_id);
-    return (stub_.get()->*method)(&context, request, response);
+    return (stub_->*method)(&context, request, response);
   }
 
   grpc::Status CreateRegion(const std::string& code, const std::string& display_name,
@@ -375,12 +362,10 @@ class RegistryCatalogueTest : public ::testing::TestWithParam<std::string> {
     return e;
   }
 
+  std::unique_ptr<RegistryTestServer> harness_;
   std::string url_;
-  std::unique_ptr<storage::Database> db_;
-  std::unique_ptr<pii::FieldCipher> cipher_;
-  std::unique_ptr<RegistryServiceImpl> service_;
-  std::unique_ptr<GrpcServer> server_;
-  std::unique_ptr<v1::RegistryService::Stub> stub_;
+  storage::Database* db_ = nullptr;
+  v1::RegistryService::Stub* stub_ = nullptr;
 };
 
 // --- Lines and the service taxonomy ------------------------------------------------------------

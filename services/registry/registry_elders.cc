@@ -5,6 +5,8 @@
 // into a separate Elder message, serialized and sealed with AES-256-GCM bound to "elders/{id}";
 // the stored stub carries only masked values. A full read decrypts, and is appended to the audit
 // log in the same transaction, so a read that is not audited cannot happen.
+#include <cmath>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -62,7 +64,16 @@ v1::Elder PersonalPart(const v1::Elder& elder) {
   if (elder.has_care_grade()) personal.set_care_grade(elder.care_grade());
   personal.set_assessment_date(elder.assessment_date());
   *personal.mutable_contacts() = elder.contacts();
+  if (elder.has_location()) *personal.mutable_location() = elder.location();
   return personal;
+}
+
+// About 100 m: enough to rank providers by distance, not enough to find the door.
+common::v1::LatLng Coarsen(const common::v1::LatLng& p) {
+  common::v1::LatLng out;
+  out.set_latitude(std::round(p.latitude() * 1000) / 1000);
+  out.set_longitude(std::round(p.longitude() * 1000) / 1000);
+  return out;
 }
 
 // `elder` with every personal field masked or removed: what is stored in the clear and shown by
@@ -75,6 +86,7 @@ v1::Elder MaskedStub(const v1::Elder& elder) {
   stub.set_phone(pii::MaskPhone(elder.phone()));
   stub.clear_care_grade();
   stub.clear_assessment_date();
+  if (elder.has_location()) *stub.mutable_location() = Coarsen(elder.location());
   for (v1::Contact& c : *stub.mutable_contacts()) {
     c.set_display_name(pii::MaskName(c.display_name()));
     c.set_phone(pii::MaskPhone(c.phone()));

@@ -1,5 +1,6 @@
 // The registry's gRPC surface on a real loopback server, against SQLite and MariaDB.
 #include "services/registry/registry_service.h"
+#include "services/registry/registry_test_server.h"
 
 #include <set>
 #include <thread>
@@ -23,25 +24,12 @@ using v1::CreateRegionResponse;
 class RegistryServiceTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    absl::StatusOr<std::string> url = testing::FreshDatabaseUrl(GetParam(), "registry");
-    ASSERT_TRUE(url.ok()) << url.status();
-    auto db = storage::OpenDatabase(*url);
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = std::move(*db);
-    ASSERT_TRUE(storage::ApplyMigrations(*db_, "registry", RegistryMigrations()).ok());
-    auto cipher = pii::FieldCipher::FromSpec(pii::FieldCipher::GenerateKeySpec("k1"));
-    ASSERT_TRUE(cipher.ok()) << cipher.status();
-    cipher_ = std::make_unique<pii::FieldCipher>(std::move(*cipher));
-    service_ = std::make_unique<RegistryServiceImpl>(*db_, Clock::Real(), *cipher_);
-    ServerOptions options;
-    options.service_name = "registry";
-    options.listen_address = "127.0.0.1:0";
-    options.health_service_names = {v1::RegistryService::service_full_name()};
-    auto server = GrpcServer::Start(options, {service_.get()});
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server);
-    stub_ =
-        v1::RegistryService::NewStub(NewChannel(absl::StrCat("127.0.0.1:", server_->port()), {}));
+    auto started = RegistryTestServer::Start(GetParam(), "registry");
+    ASSERT_TRUE(started.ok()) << started.status();
+    harness_ = std::move(*started);
+    url_ = harness_->url;
+    db_ = harness_->db.get();
+    stub_ = harness_->stub.get();
   }
 
   grpc::Status Create(const std::string& code, const std::string& display_name,
@@ -106,11 +94,10 @@ class RegistryServiceTest : public ::testing::TestWithParam<std::string> {
     return info.has_value() ? info->reason() : "(no reason)";
   }
 
-  std::unique_ptr<storage::Database> db_;
-  std::unique_ptr<pii::FieldCipher> cipher_;
-  std::unique_ptr<RegistryServiceImpl> service_;
-  std::unique_ptr<GrpcServer> server_;
-  std::unique_ptr<v1::RegistryService::Stub> stub_;
+  std::unique_ptr<RegistryTestServer> harness_;
+  std::string url_;
+  storage::Database* db_ = nullptr;
+  v1::RegistryService::Stub* stub_ = nullptr;
 };
 
 TEST_P(RegistryServiceTest, CreatesAndReadsTheTerritorialTreeInChinese) {

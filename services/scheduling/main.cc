@@ -1,5 +1,6 @@
 // linli-scheduling: care commitments, visits and plans (today: the event outbox).
 #include "absl/flags/flag.h"
+#include "common/clock.h"
 #include "common/flags.h"
 #include "common/log.h"
 #include "common/service_main.h"
@@ -16,7 +17,7 @@ int main(int argc, char** argv) {
   linli::ParseFlags(argc, argv, "linli-scheduling: commitments and visits. Flags: --listen --db");
   auto db = linli::OpenAndMigrateOrExit(absl::GetFlag(FLAGS_db), "scheduling",
                                         linli::scheduling::SchedulingMigrations());
-  linli::scheduling::SchedulingServiceImpl service(*db);
+  linli::scheduling::SchedulingServiceImpl service(*db, linli::Clock::Real());
   return linli::ServeUntilSignal(
       linli::ServerOptionsFromFlags(
           "scheduling", absl::GetFlag(FLAGS_listen),

@@ -1,7 +1,10 @@
-// gRPC adapter of scheduling: proto in/out, validation, status mapping.
+// gRPC adapter of scheduling: proto in/out, validation, status mapping. Rules live in
+// commitment.{h,cc}, tables in scheduling_store.{h,cc}. Every change to a visit records its event
+// in the outbox in the same transaction.
 #ifndef LINLI_SERVICES_SCHEDULING_SCHEDULING_SERVICE_H_
 #define LINLI_SERVICES_SCHEDULING_SCHEDULING_SERVICE_H_
 
+#include "common/clock.h"
 #include "common/storage/database.h"
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
 
@@ -9,13 +12,25 @@ namespace linli::scheduling {
 
 class SchedulingServiceImpl final : public v1::SchedulingService::Service {
  public:
-  explicit SchedulingServiceImpl(storage::Database& db) : db_(db) {}
+  SchedulingServiceImpl(storage::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
 
-  grpc::Status ListEvents(grpc::ServerContext* context, const v1::ListEventsRequest* request,
-                          v1::ListEventsResponse* response) override;
+#define LINLI_RPC(Method)                                                               \
+  grpc::Status Method(grpc::ServerContext* context, const v1::Method##Request* request, \
+                      v1::Method##Response* response) override
+  LINLI_RPC(ListEvents);
+  LINLI_RPC(CreateCommitment);
+  LINLI_RPC(GetCommitment);
+  LINLI_RPC(ListCommitments);
+  LINLI_RPC(CancelCommitment);
+  LINLI_RPC(MaterializeVisits);
+  LINLI_RPC(ListVisits);
+  LINLI_RPC(CancelVisit);
+  LINLI_RPC(RescheduleVisit);
+#undef LINLI_RPC
 
  private:
   storage::Database& db_;
+  const Clock& clock_;
 };
 
 }  // namespace linli::scheduling

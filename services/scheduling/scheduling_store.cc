@@ -1,5 +1,6 @@
 #include "services/scheduling/scheduling_store.h"
 
+#include "absl/strings/str_cat.h"
 #include "common/idempotency.h"
 #include "common/status_macros.h"
 
@@ -23,6 +24,45 @@ const std::vector<storage::Migration>& SchedulingMigrations() {
   create_time_us BIGINT NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci)sql"},
       IdempotencyMigration(2),
+      {3, "commitments and visits",
+       R"sql(CREATE TABLE commitments (
+  id TEXT PRIMARY KEY,
+  elder TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE INDEX commitments_by_elder ON commitments (elder, id);
+CREATE TABLE visits (
+  id TEXT PRIMARY KEY,
+  commitment_id TEXT NOT NULL,
+  elder TEXT NOT NULL,
+  occurrence TEXT NOT NULL,
+  window_start_us INTEGER NOT NULL,
+  state INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  UNIQUE (commitment_id, occurrence)
+);
+CREATE INDEX visits_by_elder ON visits (elder, window_start_us, id);
+CREATE INDEX visits_by_start ON visits (window_start_us, id))sql",
+       R"sql(CREATE TABLE commitments (
+  id VARCHAR(32) NOT NULL PRIMARY KEY,
+  elder VARCHAR(80) NOT NULL,
+  state INT NOT NULL,
+  data LONGBLOB NOT NULL,
+  INDEX commitments_by_elder (elder, id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;
+CREATE TABLE visits (
+  id VARCHAR(32) NOT NULL PRIMARY KEY,
+  commitment_id VARCHAR(32) NOT NULL,
+  elder VARCHAR(80) NOT NULL,
+  occurrence CHAR(19) NOT NULL,
+  window_start_us BIGINT NOT NULL,
+  state INT NOT NULL,
+  data LONGBLOB NOT NULL,
+  UNIQUE KEY visits_occurrence (commitment_id, occurrence),
+  INDEX visits_by_elder (elder, window_start_us, id),
+  INDEX visits_by_start (window_start_us, id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin)sql"},
   };
   return *migrations;
 }
@@ -53,6 +93,159 @@ absl::StatusOr<std::vector<OutboxEvent>> ListEvents(storage::Transaction& tx, in
 absl::StatusOr<int64_t> LastSequence(storage::Transaction& tx) {
   ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT COALESCE(MAX(sequence), 0) FROM outbox_events"));
   return rows.empty() ? 0 : rows[0].GetInt(0);
+}
+
+namespace {
+
+template <typename Message>
+absl::StatusOr<Message> Parse(const storage::Row& row, size_t column) {
+  Message message;
+  if (!message.ParseFromString(row.GetString(column))) {
+    return absl::DataLossError(
+        absl::StrCat("stored ", Message::descriptor()->name(), " does not parse"));
+  }
+  return message;
+}
+
+}  // namespace
+
+absl::Status InsertCommitment(storage::Transaction& tx, const std::string& id,
+                              const v1::Commitment& commitment) {
+  return tx
+      .Exec("INSERT INTO commitments (id, elder, state, data) VALUES (?, ?, ?, ?)",
+            {id, commitment.elder(), static_cast<int64_t>(commitment.state()),
+             commitment.SerializeAsString()})
+      .status();
+}
+
+absl::Status UpdateCommitment(storage::Transaction& tx, const std::string& id,
+                              const v1::Commitment& commitment) {
+  ASSIGN_OR_RETURN(int64_t n, tx.Exec("UPDATE commitments SET state = ?, data = ? WHERE id = ?",
+                                      {static_cast<int64_t>(commitment.state()),
+                                       commitment.SerializeAsString(), id}));
+  if (n != 1) return absl::NotFoundError("commitments/" + id + " not found");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<v1::Commitment>> FindCommitment(storage::Transaction& tx,
+                                                             const std::string& id) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT data FROM commitments WHERE id = ?", {id}));
+  if (rows.empty()) return std::optional<v1::Commitment>();
+  ASSIGN_OR_RETURN(v1::Commitment c, Parse<v1::Commitment>(rows[0], 0));
+  return std::optional<v1::Commitment>(std::move(c));
+}
+
+absl::StatusOr<std::vector<v1::Commitment>> QueryCommitments(storage::Transaction& tx,
+                                                             const std::string& elder,
+                                                             bool only_active,
+                                                             const std::string& after_id,
+                                                             int limit) {
+  std::string sql = "SELECT data FROM commitments WHERE id > ? ";
+  std::vector<storage::Value> params;
+  params.reserve(4);
+  params.emplace_back(after_id);
+  if (!elder.empty()) {
+    sql += "AND elder = ? ";
+    params.push_back(elder);
+  }
+  if (only_active) {
+    sql += "AND state = ? ";
+    params.push_back(static_cast<int64_t>(v1::COMMITMENT_STATE_ACTIVE));
+  }
+  sql += "ORDER BY id LIMIT ?";
+  params.push_back(static_cast<int64_t>(limit));
+  ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
+  std::vector<v1::Commitment> out;
+  for (const storage::Row& row : rows) {
+    ASSIGN_OR_RETURN(v1::Commitment c, Parse<v1::Commitment>(row, 0));
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+absl::Status InsertVisit(storage::Transaction& tx, const VisitRow& row) {
+  return tx
+      .Exec(
+          "INSERT INTO visits (id, commitment_id, elder, occurrence, window_start_us, state, "
+          "data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+          {row.id, row.commitment_id, row.visit.elder(), row.visit.occurrence(),
+           row.window_start_us, static_cast<int64_t>(row.visit.state()),
+           row.visit.SerializeAsString()})
+      .status();
+}
+
+absl::Status UpdateVisit(storage::Transaction& tx, const VisitRow& row) {
+  ASSIGN_OR_RETURN(
+      int64_t n, tx.Exec("UPDATE visits SET window_start_us = ?, state = ?, data = ? WHERE id = ?",
+                         {row.window_start_us, static_cast<int64_t>(row.visit.state()),
+                          row.visit.SerializeAsString(), row.id}));
+  if (n != 1) return absl::NotFoundError("visits/" + row.id + " not found");
+  return absl::OkStatus();
+}
+
+namespace {
+
+constexpr char kSelectVisit[] = "SELECT id, commitment_id, window_start_us, data FROM visits ";
+
+absl::StatusOr<VisitRow> VisitFromRow(const storage::Row& row) {
+  VisitRow v;
+  v.id = row.GetString(0);
+  v.commitment_id = row.GetString(1);
+  v.window_start_us = row.GetInt(2);
+  ASSIGN_OR_RETURN(v.visit, Parse<v1::Visit>(row, 3));
+  return v;
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<VisitRow>> FindVisit(storage::Transaction& tx, const std::string& id) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query(std::string(kSelectVisit) + "WHERE id = ?", {id}));
+  if (rows.empty()) return std::optional<VisitRow>();
+  ASSIGN_OR_RETURN(VisitRow v, VisitFromRow(rows[0]));
+  return std::optional<VisitRow>(std::move(v));
+}
+
+absl::StatusOr<std::vector<std::string>> OccurrenceKeys(storage::Transaction& tx,
+                                                        const std::string& commitment_id,
+                                                        const std::string& from_key,
+                                                        const std::string& to_key) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT occurrence FROM visits WHERE commitment_id = ? AND "
+                                       "occurrence >= ? AND occurrence < ?",
+                                       {commitment_id, from_key, to_key}));
+  std::vector<std::string> keys;
+  for (const storage::Row& row : rows) keys.push_back(row.GetString(0));
+  return keys;
+}
+
+absl::StatusOr<std::vector<VisitRow>> QueryVisits(storage::Transaction& tx,
+                                                  const VisitFilter& filter, int64_t after_start_us,
+                                                  const std::string& after_id, int limit) {
+  std::string sql = std::string(kSelectVisit) +
+                    "WHERE (window_start_us > ? OR (window_start_us = ? AND id > ?)) "
+                    "AND window_start_us >= ? AND window_start_us < ? ";
+  std::vector<storage::Value> params = {after_start_us, after_start_us, after_id, filter.from_us,
+                                        filter.to_us};
+  if (!filter.commitment_id.empty()) {
+    sql += "AND commitment_id = ? ";
+    params.push_back(filter.commitment_id);
+  }
+  if (!filter.elder.empty()) {
+    sql += "AND elder = ? ";
+    params.push_back(filter.elder);
+  }
+  if (filter.state != 0) {
+    sql += "AND state = ? ";
+    params.push_back(static_cast<int64_t>(filter.state));
+  }
+  sql += "ORDER BY window_start_us, id LIMIT ?";
+  params.push_back(static_cast<int64_t>(limit));
+  ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
+  std::vector<VisitRow> out;
+  for (const storage::Row& row : rows) {
+    ASSIGN_OR_RETURN(VisitRow v, VisitFromRow(row));
+    out.push_back(std::move(v));
+  }
+  return out;
 }
 
 }  // namespace linli::scheduling

@@ -3,12 +3,15 @@
 #ifndef LINLI_SERVICES_SCHEDULING_SCHEDULING_STORE_H_
 #define LINLI_SERVICES_SCHEDULING_SCHEDULING_STORE_H_
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/storage/database.h"
+#include "linli/scheduling/v1/scheduling.pb.h"
 
 namespace linli::scheduling {
 
@@ -31,6 +34,51 @@ absl::StatusOr<std::vector<OutboxEvent>> ListEvents(storage::Transaction& tx, in
 
 // Highest recorded sequence (0 when empty).
 absl::StatusOr<int64_t> LastSequence(storage::Transaction& tx);
+
+// --- Commitments ------------------------------------------------------------------------------
+
+absl::Status InsertCommitment(storage::Transaction& tx, const std::string& id,
+                              const v1::Commitment& commitment);
+absl::Status UpdateCommitment(storage::Transaction& tx, const std::string& id,
+                              const v1::Commitment& commitment);
+absl::StatusOr<std::optional<v1::Commitment>> FindCommitment(storage::Transaction& tx,
+                                                             const std::string& id);
+// Commitments with id > after (optionally of one elder / only active), ordered by id.
+absl::StatusOr<std::vector<v1::Commitment>> QueryCommitments(storage::Transaction& tx,
+                                                             const std::string& elder,
+                                                             bool only_active,
+                                                             const std::string& after_id,
+                                                             int limit);
+
+// --- Visits -----------------------------------------------------------------------------------
+
+// A visit row: the proto plus the keys queries use.
+struct VisitRow {
+  std::string id;
+  std::string commitment_id;
+  v1::Visit visit;
+  int64_t window_start_us = 0;
+};
+// ALREADY_EXISTS when the commitment already has a visit for this occurrence.
+absl::Status InsertVisit(storage::Transaction& tx, const VisitRow& row);
+absl::Status UpdateVisit(storage::Transaction& tx, const VisitRow& row);
+absl::StatusOr<std::optional<VisitRow>> FindVisit(storage::Transaction& tx, const std::string& id);
+// Occurrence keys of a commitment's visits in [from_key, to_key).
+absl::StatusOr<std::vector<std::string>> OccurrenceKeys(storage::Transaction& tx,
+                                                        const std::string& commitment_id,
+                                                        const std::string& from_key,
+                                                        const std::string& to_key);
+struct VisitFilter {
+  std::string commitment_id;  // "" = any
+  std::string elder;          // "" = any
+  int64_t from_us = INT64_MIN;
+  int64_t to_us = INT64_MAX;
+  int state = 0;  // 0 = any
+};
+// Ordered by (window_start_us, id), after the key (after_start_us, after_id).
+absl::StatusOr<std::vector<VisitRow>> QueryVisits(storage::Transaction& tx,
+                                                  const VisitFilter& filter, int64_t after_start_us,
+                                                  const std::string& after_id, int limit);
 
 }  // namespace linli::scheduling
 

@@ -1,0 +1,408 @@
+// SchedulingService: commitments, their materialisation into visits, and single-visit changes.
+#include <algorithm>
+#include <functional>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/civil_time.h"
+#include "common/errors.h"
+#include "common/idempotency.h"
+#include "common/ids.h"
+#include "common/pagination.h"
+#include "common/recurrence/rrule.h"
+#include "common/server.h"
+#include "common/status_macros.h"
+#include "common/text.h"
+#include "google/protobuf/util/time_util.h"
+#include "services/scheduling/commitment.h"
+#include "services/scheduling/scheduling_service.h"
+#include "services/scheduling/scheduling_store.h"
+
+namespace linli::scheduling {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+using storage::Transaction;
+
+constexpr int kDefaultPage = 100;
+constexpr int kMaxPage = 1000;
+constexpr size_t kMaxOccurrencesPerCommitment = 200;  // 62 days of a daily commitment, twice
+
+google::protobuf::Timestamp ToProto(absl::Time t) {
+  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
+}
+
+absl::Time FromProto(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
+}
+
+absl::Status NotFound(absl::string_view what) {
+  return WithReason(absl::NotFoundError(absl::StrCat(what, " not found")),
+                    common::v1::ERROR_REASON_NOT_FOUND);
+}
+
+absl::StatusOr<std::string> ParseName(absl::string_view name, absl::string_view collection,
+                                      absl::string_view field) {
+  const std::string prefix = absl::StrCat(collection, "/");
+  if (!absl::StartsWith(name, prefix) || !IsSlug(name.substr(prefix.size()), 64)) {
+    return InvalidField(std::string(field), absl::StrCat("must look like \"", collection, "/ID\""));
+  }
+  return std::string(name.substr(prefix.size()));
+}
+
+bool IsReasonCode(absl::string_view code) {
+  if (code.size() < 2 || code.size() > 32) return false;
+  return std::all_of(code.begin(), code.end(), [](char c) {
+    return absl::ascii_isupper(static_cast<unsigned char>(c)) ||
+           absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+// Records a visit event in the outbox, in the caller's transaction.
+absl::Status RecordVisitEvent(Transaction& tx, const std::string& type, const v1::Visit& visit,
+                              absl::Time now) {
+  return AppendEvent(tx, OutboxEvent{0, type, visit.name(), visit.SerializeAsString(), now})
+      .status();
+}
+
+}  // namespace
+
+grpc::Status SchedulingServiceImpl::CreateCommitment(grpc::ServerContext* context,
+                                                     const v1::CreateCommitmentRequest* request,
+                                                     v1::CreateCommitmentResponse* response) {
+  v1::Commitment commitment = request->commitment();
+  ApplyCareGradeDefaults(commitment);
+  if (commitment.workers_required() == 0) commitment.set_workers_required(1);
+  FieldViolations v;
+  ValidateCommitment(commitment, v);
+  if (!ValidateRequestId(request->request_id()).ok()) v.Add("request_id", "is malformed");
+  if (!v.empty()) return Reply(*context, v.ToStatus());
+  commitment.clear_care_grade();  // input only: health data stays in the registry
+  commitment.set_state(v1::COMMITMENT_STATE_ACTIVE);
+  *commitment.mutable_create_time() = ToProto(clock_.Now());
+  return Reply(*context, RunIdempotent(
+                             db_, "CreateCommitment", request->request_id(), *request, response,
+                             [&](Transaction& tx) -> absl::Status {
+                               const std::string id = NewId(clock_);
+                               commitment.set_name("commitments/" + id);
+                               RETURN_IF_ERROR(InsertCommitment(tx, id, commitment));
+                               *response->mutable_commitment() = commitment;
+                               return absl::OkStatus();
+                             },
+                             clock_));
+}
+
+grpc::Status SchedulingServiceImpl::GetCommitment(grpc::ServerContext* context,
+                                                  const v1::GetCommitmentRequest* request,
+                                                  v1::GetCommitmentResponse* response) {
+  absl::StatusOr<std::string> id = ParseName(request->name(), "commitments", "name");
+  if (!id.ok()) return Reply(*context, id.status());
+  return Reply(*context, db_.RunInTransaction(
+                             [&](Transaction& tx) -> absl::Status {
+                               ASSIGN_OR_RETURN(auto c, FindCommitment(tx, *id));
+                               if (!c.has_value()) return NotFound(request->name());
+                               *response->mutable_commitment() = std::move(*c);
+                               return absl::OkStatus();
+                             },
+                             {.read_only = true}));
+}
+
+grpc::Status SchedulingServiceImpl::ListCommitments(grpc::ServerContext* context,
+                                                    const v1::ListCommitmentsRequest* request,
+                                                    v1::ListCommitmentsResponse* response) {
+  if (!request->elder().empty()) {
+    if (auto id = ParseName(request->elder(), "elders", "elder"); !id.ok()) {
+      return Reply(*context, id.status());
+    }
+  }
+  absl::StatusOr<Page> page =
+      Page::Start(request->page_size(), request->page_token(), "commitments|" + request->elder(),
+                  kDefaultPage, kMaxPage);
+  if (!page.ok()) return Reply(*context, page.status());
+  return Reply(*context,
+               db_.RunInTransaction(
+                   [&](Transaction& tx) -> absl::Status {
+                     ASSIGN_OR_RETURN(auto rows, QueryCommitments(tx, request->elder(), false,
+                                                                  page->after, page->limit()));
+                     response->Clear();
+                     response->set_next_page_token(page->Finish(
+                         rows, [](const v1::Commitment& c) { return c.name().substr(12); }));
+                     for (auto& c : rows) *response->add_commitments() = std::move(c);
+                     return absl::OkStatus();
+                   },
+                   {.read_only = true}));
+}
+
+grpc::Status SchedulingServiceImpl::CancelCommitment(grpc::ServerContext* context,
+                                                     const v1::CancelCommitmentRequest* request,
+                                                     v1::CancelCommitmentResponse* response) {
+  absl::StatusOr<std::string> id = ParseName(request->name(), "commitments", "name");
+  if (!id.ok()) return Reply(*context, id.status());
+  if (std::optional<size_t> n = Utf8Length(request->reason()); !n || *n < 2 || *n > 256) {
+    return Reply(*context, InvalidField("reason", "must state why, in 2 to 256 characters"));
+  }
+  const absl::Time now = clock_.Now();
+  return Reply(*context, db_.RunInTransaction([&](Transaction& tx) -> absl::Status {
+    response->Clear();
+    ASSIGN_OR_RETURN(auto commitment, FindCommitment(tx, *id));
+    if (!commitment.has_value()) return NotFound(request->name());
+    if (commitment->state() != v1::COMMITMENT_STATE_CANCELLED) {
+      commitment->set_state(v1::COMMITMENT_STATE_CANCELLED);
+      RETURN_IF_ERROR(UpdateCommitment(tx, *id, *commitment));
+      VisitFilter future{*id, "", absl::ToUnixMicros(now), INT64_MAX, v1::VISIT_STATE_SCHEDULED};
+      ASSIGN_OR_RETURN(auto visits, QueryVisits(tx, future, INT64_MIN, "", 100000));
+      for (VisitRow& row : visits) {
+        row.visit.set_state(v1::VISIT_STATE_CANCELLED);
+        row.visit.set_reason_code("COMMITMENT_CANCELLED");
+        row.visit.set_note(request->reason());
+        RETURN_IF_ERROR(UpdateVisit(tx, row));
+        RETURN_IF_ERROR(RecordVisitEvent(tx, "visit.cancelled", row.visit, now));
+      }
+      response->set_cancelled_visits(static_cast<int32_t>(visits.size()));
+    }
+    *response->mutable_commitment() = std::move(*commitment);
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status SchedulingServiceImpl::MaterializeVisits(grpc::ServerContext* context,
+                                                      const v1::MaterializeVisitsRequest* request,
+                                                      v1::MaterializeVisitsResponse* response) {
+  FieldViolations v;
+  absl::CivilDay from;
+  if (!absl::ParseCivilTime(request->from_date(), &from)) {
+    v.Add("from_date", "must be a date \"YYYY-MM-DD\"");
+  }
+  if (request->days() < 1 || request->days() > 62) v.Add("days", "must be between 1 and 62");
+  std::string only;
+  if (!request->commitment().empty()) {
+    absl::StatusOr<std::string> id = ParseName(request->commitment(), "commitments", "commitment");
+    if (!id.ok()) v.Add("commitment", "must look like \"commitments/ID\"");
+    if (id.ok()) only = *id;
+  }
+  if (!v.empty()) return Reply(*context, v.ToStatus());
+  const absl::CivilDay to = from + request->days();
+  const std::string from_key = LocalKey(absl::CivilSecond(from));
+  const std::string to_key = LocalKey(absl::CivilSecond(to));
+  response->Clear();
+
+  // One transaction per commitment keeps transactions short; a failure part-way leaves whole
+  // commitments done and the call can simply be repeated (it is idempotent).
+  std::string after;
+  while (true) {
+    std::vector<v1::Commitment> batch;
+    absl::Status listed = db_.RunInTransaction(
+        [&](Transaction& tx) -> absl::Status {
+          if (!only.empty()) {
+            batch.clear();
+            if (!after.empty()) return absl::OkStatus();
+            ASSIGN_OR_RETURN(auto c, FindCommitment(tx, only));
+            if (!c.has_value()) return NotFound(request->commitment());
+            if (c->state() == v1::COMMITMENT_STATE_ACTIVE) batch.push_back(std::move(*c));
+            return absl::OkStatus();
+          }
+          ASSIGN_OR_RETURN(batch, QueryCommitments(tx, "", true, after, 200));
+          return absl::OkStatus();
+        },
+        {.read_only = true});
+    if (!listed.ok()) return Reply(*context, listed);
+    if (batch.empty()) break;
+    after = batch.back().name().substr(12);
+    for (const v1::Commitment& commitment : batch) {
+      const std::string commitment_id = commitment.name().substr(12);
+      const std::vector<Occurrence> occurrences =
+          Occurrences(commitment, from, to, kMaxOccurrencesPerCommitment);
+      int created = 0, existing = 0;
+      absl::Status status = db_.RunInTransaction([&](Transaction& tx) -> absl::Status {
+        created = existing = 0;
+        ASSIGN_OR_RETURN(std::vector<std::string> keys,
+                         OccurrenceKeys(tx, commitment_id, from_key, to_key));
+        const std::set<std::string> have(keys.begin(), keys.end());
+        const absl::Time now = clock_.Now();
+        for (const Occurrence& o : occurrences) {
+          if (have.count(o.key) > 0) {
+            ++existing;
+            continue;
+          }
+          VisitRow row;
+          row.id = NewId(clock_);
+          row.commitment_id = commitment_id;
+          row.window_start_us = absl::ToUnixMicros(o.window_start);
+          v1::Visit& visit = row.visit;
+          visit.set_name("visits/" + row.id);
+          visit.set_commitment(commitment.name());
+          visit.set_elder(commitment.elder());
+          visit.set_service_type(commitment.service_type());
+          visit.set_occurrence(o.key);
+          *visit.mutable_window_start() = ToProto(o.window_start);
+          *visit.mutable_window_end() = ToProto(o.window_end);
+          visit.set_duration_minutes(commitment.duration_minutes());
+          visit.set_workers_required(commitment.workers_required());
+          visit.set_state(v1::VISIT_STATE_SCHEDULED);
+          // A concurrent materialiser that inserted the same occurrence first makes this
+          // ALREADY_EXISTS; retrying the transaction then counts it as existing.
+          absl::Status inserted = InsertVisit(tx, row);
+          if (absl::IsAlreadyExists(inserted)) return absl::AbortedError("occurrence taken");
+          RETURN_IF_ERROR(inserted);
+          RETURN_IF_ERROR(RecordVisitEvent(tx, "visit.scheduled", visit, now));
+          ++created;
+        }
+        return absl::OkStatus();
+      });
+      if (!status.ok()) return Reply(*context, status);
+      response->set_commitments(response->commitments() + 1);
+      response->set_created(response->created() + created);
+      response->set_existing(response->existing() + existing);
+    }
+    if (!only.empty()) break;
+  }
+  return Reply(*context, absl::OkStatus());
+}
+
+grpc::Status SchedulingServiceImpl::ListVisits(grpc::ServerContext* context,
+                                               const v1::ListVisitsRequest* request,
+                                               v1::ListVisitsResponse* response) {
+  FieldViolations v;
+  VisitFilter filter;
+  if (!request->commitment().empty()) {
+    absl::StatusOr<std::string> id = ParseName(request->commitment(), "commitments", "commitment");
+    if (id.ok()) filter.commitment_id = *id;
+    if (!id.ok()) v.Add("commitment", "must look like \"commitments/ID\"");
+  }
+  if (!request->elder().empty()) {
+    if (!ParseName(request->elder(), "elders", "elder").ok()) {
+      v.Add("elder", "must look like \"elders/ID\"");
+    }
+    filter.elder = request->elder();
+  }
+  const absl::TimeZone tz = recurrence::ShanghaiTimeZone();
+  absl::CivilDay day;
+  if (!request->from_date().empty()) {
+    if (absl::ParseCivilTime(request->from_date(), &day)) {
+      filter.from_us = absl::ToUnixMicros(absl::FromCivil(day, tz));
+    } else {
+      v.Add("from_date", "must be a date \"YYYY-MM-DD\"");
+    }
+  }
+  if (!request->to_date().empty()) {
+    if (absl::ParseCivilTime(request->to_date(), &day)) {
+      filter.to_us = absl::ToUnixMicros(absl::FromCivil(day, tz));
+    } else {
+      v.Add("to_date", "must be a date \"YYYY-MM-DD\"");
+    }
+  }
+  if (!v.empty()) return Reply(*context, v.ToStatus());
+  absl::StatusOr<Page> page =
+      Page::Start(request->page_size(), request->page_token(),
+                  absl::StrCat("visits|", filter.commitment_id, "|", filter.elder, "|",
+                               filter.from_us, "|", filter.to_us),
+                  kDefaultPage, kMaxPage);
+  if (!page.ok()) return Reply(*context, page.status());
+  int64_t after_start = INT64_MIN;
+  std::string after_id;
+  if (!page->after.empty()) {
+    std::vector<std::string> parts = absl::StrSplit(page->after, '|');
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &after_start)) {
+      return Reply(*context, InvalidField("page_token", "is not a token issued by this service",
+                                          common::v1::ERROR_REASON_INVALID_PAGE_TOKEN));
+    }
+    after_id = parts[1];
+  }
+  return Reply(*context,
+               db_.RunInTransaction(
+                   [&](Transaction& tx) -> absl::Status {
+                     ASSIGN_OR_RETURN(
+                         auto rows, QueryVisits(tx, filter, after_start, after_id, page->limit()));
+                     response->Clear();
+                     response->set_next_page_token(page->Finish(rows, [](const VisitRow& r) {
+                       return absl::StrCat(r.window_start_us, "|", r.id);
+                     }));
+                     for (auto& r : rows) *response->add_visits() = std::move(r.visit);
+                     return absl::OkStatus();
+                   },
+                   {.read_only = true}));
+}
+
+namespace {
+
+// Shared by cancel and reschedule: finds the visit, requires it not started, applies `change`,
+// stores it and records `event` in one transaction.
+absl::Status ChangeScheduledVisit(storage::Database& db, const Clock& clock,
+                                  const std::string& name, const std::string& event,
+                                  const std::function<void(VisitRow&)>& change, v1::Visit* result) {
+  absl::StatusOr<std::string> id = ParseName(name, "visits", "name");
+  if (!id.ok()) return id.status();
+  return db.RunInTransaction([&](Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<VisitRow> row, FindVisit(tx, *id));
+    if (!row.has_value()) return NotFound(name);
+    if (row->visit.state() != v1::VISIT_STATE_SCHEDULED) {
+      return absl::FailedPreconditionError(absl::StrCat(name, " is ",
+                                                        v1::VisitState_Name(row->visit.state()),
+                                                        "; only a scheduled visit can be changed"));
+    }
+    change(*row);
+    RETURN_IF_ERROR(UpdateVisit(tx, *row));
+    RETURN_IF_ERROR(RecordVisitEvent(tx, event, row->visit, clock.Now()));
+    *result = row->visit;
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace
+
+grpc::Status SchedulingServiceImpl::CancelVisit(grpc::ServerContext* context,
+                                                const v1::CancelVisitRequest* request,
+                                                v1::CancelVisitResponse* response) {
+  FieldViolations v;
+  if (!IsReasonCode(request->reason_code())) {
+    v.Add("reason_code", "must be 2-32 characters of A-Z, 0-9 and '_', e.g. ELDER_IN_HOSPITAL");
+  }
+  if (std::optional<size_t> n = Utf8Length(request->note()); !n || *n > 256) {
+    v.Add("note", "must be valid UTF-8 of at most 256 characters");
+  }
+  if (!v.empty()) return Reply(*context, v.ToStatus());
+  return Reply(*context, ChangeScheduledVisit(
+                             db_, clock_, request->name(), "visit.cancelled",
+                             [&](VisitRow& row) {
+                               row.visit.set_state(v1::VISIT_STATE_CANCELLED);
+                               row.visit.set_reason_code(request->reason_code());
+                               row.visit.set_note(request->note());
+                             },
+                             response->mutable_visit()));
+}
+
+grpc::Status SchedulingServiceImpl::RescheduleVisit(grpc::ServerContext* context,
+                                                    const v1::RescheduleVisitRequest* request,
+                                                    v1::RescheduleVisitResponse* response) {
+  FieldViolations v;
+  absl::CivilSecond start;
+  if (!absl::ParseCivilTime(request->new_start(), &start)) {
+    v.Add("new_start", "must be local time \"YYYY-MM-DDTHH:MM:SS\"");
+  }
+  if (!IsReasonCode(request->reason_code())) {
+    v.Add("reason_code", "must be 2-32 characters of A-Z, 0-9 and '_'");
+  }
+  if (std::optional<size_t> n = Utf8Length(request->note()); !n || *n > 256) {
+    v.Add("note", "must be valid UTF-8 of at most 256 characters");
+  }
+  if (!v.empty()) return Reply(*context, v.ToStatus());
+  const absl::Time new_start = absl::FromCivil(start, recurrence::ShanghaiTimeZone());
+  return Reply(*context, ChangeScheduledVisit(
+                             db_, clock_, request->name(), "visit.rescheduled",
+                             [&](VisitRow& row) {
+                               const absl::Duration window = FromProto(row.visit.window_end()) -
+                                                             FromProto(row.visit.window_start());
+                               *row.visit.mutable_window_start() = ToProto(new_start);
+                               *row.visit.mutable_window_end() = ToProto(new_start + window);
+                               row.window_start_us = absl::ToUnixMicros(new_start);
+                               row.visit.set_reason_code(request->reason_code());
+                               row.visit.set_note(request->note());
+                             },
+                             response->mutable_visit()));
+}
+
+}  // namespace linli::scheduling

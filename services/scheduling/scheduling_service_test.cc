@@ -1,0 +1,297 @@
+// Scheduling's commitments and visit materialisation on a real loopback server, against SQLite
+// and MariaDB.
+#include <thread>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/client.h"
+#include "common/errors.h"
+#include "common/server.h"
+#include "gtest/gtest.h"
+#include "services/scheduling/scheduling_service.h"
+#include "services/scheduling/scheduling_store.h"
+#include "tests/support/test_env.h"
+
+namespace linli::scheduling {
+namespace {
+
+class SchedulingServiceTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  // 2026-11-30 00:00 Shanghai (a Monday); visits of December are in the future.
+  SchedulingServiceTest() : clock_(absl::FromUnixSeconds(1796227200) - absl::Hours(8)) {}
+
+  void SetUp() override {
+    absl::StatusOr<std::string> url = testing::FreshDatabaseUrl(GetParam(), "scheduling");
+    ASSERT_TRUE(url.ok()) << url.status();
+    auto db = storage::OpenDatabase(*url);
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = std::move(*db);
+    ASSERT_TRUE(storage::ApplyMigrations(*db_, "scheduling", SchedulingMigrations()).ok());
+    service_ = std::make_unique<SchedulingServiceImpl>(*db_, clock_);
+    ServerOptions options;
+    options.service_name = "scheduling";
+    options.listen_address = "127.0.0.1:0";
+    auto server = GrpcServer::Start(options, {service_.get()});
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = std::move(*server);
+    stub_ =
+        v1::SchedulingService::NewStub(NewChannel(absl::StrCat("127.0.0.1:", server_->port()), {}));
+  }
+
+  static v1::Commitment Weekly(const std::string& rrule = "FREQ=WEEKLY;BYDAY=TU,TH") {
+    v1::Commitment c;
+    c.set_elder("elders/e1");
+    c.set_service_type("serviceTypes/visiting");
+    c.set_owner_organisation("organisations/lelin-social-work");
+    c.mutable_recurrence()->set_rrule(rrule);
+    c.mutable_recurrence()->set_dtstart("2026-12-01T09:00:00");
+    c.set_window_minutes(120);
+    c.set_duration_minutes(60);
+    c.set_valid_from("2026-12-01");
+    return c;
+  }
+
+  grpc::Status Create(const v1::Commitment& c, v1::Commitment* out = nullptr) {
+    v1::CreateCommitmentRequest request;
+    *request.mutable_commitment() = c;
+    v1::CreateCommitmentResponse response;
+    grpc::ClientContext context;
+    grpc::Status status = stub_->CreateCommitment(&context, request, &response);
+    if (out != nullptr) *out = response.commitment();
+    return status;
+  }
+
+  v1::MaterializeVisitsResponse Materialize(const std::string& from, int days,
+                                            grpc::Status* status_out = nullptr) {
+    v1::MaterializeVisitsRequest request;
+    request.set_from_date(from);
+    request.set_days(days);
+    v1::MaterializeVisitsResponse response;
+    grpc::ClientContext context;
+    grpc::Status status = stub_->MaterializeVisits(&context, request, &response);
+    if (status_out != nullptr) *status_out = status;
+    EXPECT_TRUE(status_out != nullptr || status.ok()) << status.error_message();
+    return response;
+  }
+
+  std::vector<v1::Visit> Visits(const std::string& commitment = "") {
+    std::vector<v1::Visit> all;
+    v1::ListVisitsRequest request;
+    request.set_commitment(commitment);
+    request.set_page_size(3);  // exercise paging
+    do {
+      v1::ListVisitsResponse response;
+      grpc::ClientContext context;
+      grpc::Status status = stub_->ListVisits(&context, request, &response);
+      EXPECT_TRUE(status.ok()) << status.error_message();
+      if (!status.ok()) break;
+      all.insert(all.end(), response.visits().begin(), response.visits().end());
+      request.set_page_token(response.next_page_token());
+    } while (!request.page_token().empty());
+    return all;
+  }
+
+  static std::string Field(const grpc::Status& status) {
+    auto bad = GetBadRequest(FromGrpcStatus(status));
+    return bad.has_value() && bad->field_violations_size() > 0 ? bad->field_violations(0).field()
+                                                               : "(none)";
+  }
+
+  FakeClock clock_;
+  std::unique_ptr<storage::Database> db_;
+  std::unique_ptr<SchedulingServiceImpl> service_;
+  std::unique_ptr<GrpcServer> server_;
+  std::unique_ptr<v1::SchedulingService::Stub> stub_;
+};
+
+TEST_P(SchedulingServiceTest, CareGradeGivesTheShanghaiDefaults) {
+  v1::Commitment c = Weekly();
+  c.clear_recurrence();
+  c.set_duration_minutes(0);
+  c.set_window_minutes(0);
+  for (const auto& [grade, rule] :
+       std::vector<std::pair<int, std::string>>{{2, "FREQ=WEEKLY;BYDAY=MO,WE,FR"},
+                                                {4, "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR"},
+                                                {6, "FREQ=DAILY"}}) {
+    c.set_care_grade(grade);
+    v1::Commitment created;
+    ASSERT_TRUE(Create(c, &created).ok());
+    EXPECT_EQ(created.recurrence().rrule(), rule) << grade;
+    EXPECT_EQ(created.recurrence().dtstart(), "2026-12-01T09:00:00");
+    EXPECT_EQ(created.duration_minutes(), 60);
+    EXPECT_EQ(created.window_minutes(), 120);
+    EXPECT_EQ(created.workers_required(), 1);
+    EXPECT_FALSE(created.has_care_grade()) << "health data is not kept by scheduling";
+    EXPECT_EQ(created.state(), v1::COMMITMENT_STATE_ACTIVE);
+  }
+  // A week of grade 6 (daily) is seven visits.
+  v1::MaterializeVisitsResponse week = Materialize("2026-12-01", 7);
+  EXPECT_EQ(week.commitments(), 3);
+  EXPECT_EQ(week.created(), 3 + 5 + 7);
+}
+
+TEST_P(SchedulingServiceTest, BadCommitmentsNameTheFieldAndWriteNothing) {
+  v1::Commitment bad = Weekly("FREQ=WEEKLY;BYDAY=TX");
+  grpc::Status status = Create(bad);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Field(status), "commitment.recurrence.rrule");
+  EXPECT_TRUE(absl::StrContains(status.error_message(), "position")) << status.error_message();
+
+  EXPECT_EQ(Field(Create(Weekly("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30"))),
+            "commitment.recurrence.rrule");  // impossible: no 30 February
+  v1::Commitment backwards = Weekly();
+  backwards.set_valid_until("2026-11-01");
+  EXPECT_EQ(Field(Create(backwards)), "commitment.valid_until");
+  v1::Commitment no_duration = Weekly();
+  no_duration.set_duration_minutes(0);
+  EXPECT_EQ(Field(Create(no_duration)), "commitment.duration_minutes");
+  v1::Commitment two = Weekly();
+  two.set_workers_required(2);
+  EXPECT_EQ(Field(Create(two)), "commitment.synchronisation.type");
+  v1::Commitment ordered = two;
+  ordered.mutable_synchronisation()->set_type(v1::SYNCHRONISATION_TYPE_ORDERED);
+  ordered.mutable_synchronisation()->set_min_gap_minutes(30);
+  ordered.mutable_synchronisation()->set_max_gap_minutes(10);
+  EXPECT_EQ(Field(Create(ordered)), "commitment.synchronisation");
+  v1::Commitment elder = Weekly();
+  elder.set_elder("e1");
+  EXPECT_EQ(Field(Create(elder)), "commitment.elder");
+
+  v1::ListCommitmentsRequest list;
+  v1::ListCommitmentsResponse listed;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub_->ListCommitments(&context, list, &listed).ok());
+  EXPECT_EQ(listed.commitments_size(), 0);
+}
+
+TEST_P(SchedulingServiceTest, MaterialisationIsIdempotentAndRecordsEvents) {
+  v1::Commitment c;
+  ASSERT_TRUE(Create(Weekly(), &c).ok());
+  // 2026-12-01 is a Tuesday: Tue 1, Thu 3, Tue 8, Thu 10 in two weeks.
+  v1::MaterializeVisitsResponse first = Materialize("2026-12-01", 14);
+  EXPECT_EQ(first.created(), 4);
+  EXPECT_EQ(first.existing(), 0);
+  v1::MaterializeVisitsResponse again = Materialize("2026-12-01", 14);
+  EXPECT_EQ(again.created(), 0);
+  EXPECT_EQ(again.existing(), 4);
+
+  std::vector<v1::Visit> visits = Visits(c.name());
+  ASSERT_EQ(visits.size(), 4u);
+  std::vector<std::string> occurrences;
+  for (const auto& v : visits) occurrences.push_back(v.occurrence());
+  EXPECT_EQ(occurrences, (std::vector<std::string>{"2026-12-01T09:00:00", "2026-12-03T09:00:00",
+                                                   "2026-12-08T09:00:00", "2026-12-10T09:00:00"}));
+  // Window 9:00-11:00 Shanghai = 01:00-03:00 UTC.
+  EXPECT_EQ(visits[0].window_end().seconds() - visits[0].window_start().seconds(), 7200);
+  EXPECT_EQ(visits[0].window_start().seconds() % 86400, 3600);
+  EXPECT_EQ(visits[0].state(), v1::VISIT_STATE_SCHEDULED);
+
+  v1::ListEventsRequest events_request;
+  v1::ListEventsResponse events;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub_->ListEvents(&context, events_request, &events).ok());
+  ASSERT_EQ(events.events_size(), 4);
+  for (const auto& e : events.events()) EXPECT_EQ(e.type(), "visit.scheduled");
+  EXPECT_EQ(events.last_sequence(), events.events(3).sequence());
+}
+
+TEST_P(SchedulingServiceTest, SingleOccurrenceEditsSurviveRematerialisation) {
+  v1::Commitment c;
+  ASSERT_TRUE(Create(Weekly(), &c).ok());
+  Materialize("2026-12-01", 14);
+  std::vector<v1::Visit> visits = Visits(c.name());
+  ASSERT_EQ(visits.size(), 4u);
+
+  v1::CancelVisitRequest cancel;
+  cancel.set_name(visits[1].name());
+  cancel.set_reason_code("ELDER_IN_HOSPITAL");
+  cancel.set_note("住院一周");
+  v1::CancelVisitResponse cancelled;
+  grpc::ClientContext c1;
+  ASSERT_TRUE(stub_->CancelVisit(&c1, cancel, &cancelled).ok());
+  EXPECT_EQ(cancelled.visit().state(), v1::VISIT_STATE_CANCELLED);
+
+  v1::RescheduleVisitRequest move;
+  move.set_name(visits[2].name());
+  move.set_new_start("2026-12-09T14:00:00");
+  move.set_reason_code("ELDER_REQUEST");
+  v1::RescheduleVisitResponse moved;
+  grpc::ClientContext c2;
+  ASSERT_TRUE(stub_->RescheduleVisit(&c2, move, &moved).ok());
+  EXPECT_EQ(moved.visit().occurrence(), "2026-12-08T09:00:00");
+  EXPECT_EQ(moved.visit().window_end().seconds() - moved.visit().window_start().seconds(), 7200);
+
+  v1::MaterializeVisitsResponse again = Materialize("2026-12-01", 14);
+  EXPECT_EQ(again.created(), 0);
+  EXPECT_EQ(again.existing(), 4);
+  std::vector<v1::Visit> after = Visits(c.name());
+  ASSERT_EQ(after.size(), 4u);
+  EXPECT_EQ(after[1].state(), v1::VISIT_STATE_CANCELLED);
+  EXPECT_EQ(after[1].reason_code(), "ELDER_IN_HOSPITAL");
+  EXPECT_EQ(after[2].name(), visits[2].name());
+  EXPECT_EQ(after[2].window_start().seconds(), moved.visit().window_start().seconds());
+
+  // A cancelled visit cannot be cancelled or moved again; bad codes are rejected first.
+  grpc::ClientContext c3;
+  v1::CancelVisitResponse ignored;
+  EXPECT_EQ(stub_->CancelVisit(&c3, cancel, &ignored).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  cancel.set_reason_code("bad code");
+  grpc::ClientContext c4;
+  grpc::Status bad = stub_->CancelVisit(&c4, cancel, &ignored);
+  EXPECT_EQ(Field(bad), "reason_code");
+  cancel.set_name("visits/none");
+  cancel.set_reason_code("OTHER");
+  grpc::ClientContext c5;
+  EXPECT_EQ(stub_->CancelVisit(&c5, cancel, &ignored).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_P(SchedulingServiceTest, CancellingACommitmentCancelsOnlyFutureScheduledVisits) {
+  v1::Commitment c;
+  ASSERT_TRUE(Create(Weekly(), &c).ok());
+  Materialize("2026-12-01", 14);
+  clock_.Set(absl::FromUnixSeconds(1796227200) - absl::Hours(8) + absl::Hours(24 * 5));  // Dec 5
+  v1::CancelCommitmentRequest request;
+  request.set_name(c.name());
+  request.set_reason("老人搬去女儿家");
+  v1::CancelCommitmentResponse response;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub_->CancelCommitment(&context, request, &response).ok());
+  EXPECT_EQ(response.commitment().state(), v1::COMMITMENT_STATE_CANCELLED);
+  EXPECT_EQ(response.cancelled_visits(), 2);  // Dec 8 and 10; Dec 1 and 3 are in the past
+  std::vector<v1::Visit> visits = Visits(c.name());
+  ASSERT_EQ(visits.size(), 4u);
+  EXPECT_EQ(visits[0].state(), v1::VISIT_STATE_SCHEDULED);
+  EXPECT_EQ(visits[3].state(), v1::VISIT_STATE_CANCELLED);
+  EXPECT_EQ(Materialize("2026-12-01", 31).created(), 0);
+}
+
+TEST_P(SchedulingServiceTest, ValidityBoundsTheOccurrences) {
+  v1::Commitment c = Weekly("FREQ=DAILY");
+  c.set_valid_until("2026-12-03");
+  ASSERT_TRUE(Create(c).ok());
+  EXPECT_EQ(Materialize("2026-11-28", 14).created(), 3);  // Dec 1, 2, 3
+  grpc::Status status;
+  Materialize("2026-12-01", 63, &status);
+  EXPECT_EQ(Field(status), "days");
+  Materialize("2026-13-01", 7, &status);
+  EXPECT_EQ(Field(status), "from_date");
+}
+
+TEST_P(SchedulingServiceTest, ConcurrentMaterialisersCreateEachOccurrenceOnce) {
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(Create(Weekly("FREQ=DAILY")).ok());
+  std::vector<std::thread> threads;
+  std::atomic<int> created{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] { created += Materialize("2026-12-01", 10).created(); });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(created.load(), 30);
+  EXPECT_EQ(Visits().size(), 30u);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, SchedulingServiceTest, ::testing::ValuesIn(testing::Backends()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace linli::scheduling
