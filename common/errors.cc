@@ -46,8 +46,8 @@ absl::Status FieldViolations::ToStatus(common::v1::ErrorReason reason) const {
   // The details travel in trailing metadata, which clients cap (8 KiB by default): a request
   // with thousands of bad entries must still get its INVALID_ARGUMENT, so only the first ones are
   // listed, each cut to a bounded length.
-  constexpr size_t kMaxListed = 20;
-  constexpr size_t kMaxText = 200;
+  constexpr size_t kMaxListed = 10;
+  constexpr size_t kMaxText = 120;
   google::rpc::BadRequest bad_request;
   std::string message;
   for (size_t i = 0; i < violations_.size() && i < kMaxListed; ++i) {

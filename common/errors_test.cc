@@ -40,6 +40,17 @@ TEST(ErrorsTest, InternalMessagesAreNotShownToClients) {
   EXPECT_NE(wire.error_message().find("rid-7"), std::string::npos);
 }
 
+TEST(ErrorsTest, ThousandsOfViolationsStayWithinMetadataLimits) {
+  FieldViolations v;
+  for (int i = 0; i < 5000; ++i) v.Add("lines[" + std::to_string(i) + "]", std::string(500, 'x'));
+  grpc::Status wire = ToGrpcStatus(v.ToStatus());
+  EXPECT_EQ(wire.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // The details go base64-encoded into a header: stay well below the usual 8 KiB cap.
+  EXPECT_LT(wire.error_message().size() + wire.error_details().size() * 4 / 3, 6000u);
+  EXPECT_NE(wire.error_message().find("and 4990 more"), std::string::npos);
+  EXPECT_EQ(GetBadRequest(FromGrpcStatus(wire))->field_violations_size(), 10);
+}
+
 TEST(ErrorsTest, OkStaysOk) {
   EXPECT_TRUE(ToGrpcStatus(absl::OkStatus()).ok());
   EXPECT_TRUE(FromGrpcStatus(grpc::Status::OK).ok());

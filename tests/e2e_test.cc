@@ -197,6 +197,24 @@ TEST_P(EndToEndTest, RegionsThroughTheGatewayHealthReflectionAndCleanShutdown) {
   auto malformed = PostJson("/linli.gateway.v1.ConsoleService/ListRegions", R"({"pageSize":)");
   ASSERT_TRUE(malformed);
   EXPECT_EQ(malformed->status, 400);
+  // A header gRPC cannot carry is refused, not forwarded (gRPC would abort the process).
+  {
+    httplib::Client client("127.0.0.1", http_port_);
+    httplib::Headers headers = {{"X-Request-Id", "%01abc"}};
+    auto refused = client.Post("/linli.gateway.v1.ConsoleService/GetRegion", headers,
+                               R"({"name":"regions/310101"})", "application/json");
+    ASSERT_TRUE(refused) << "the gateway did not answer";
+    EXPECT_EQ(refused->status, 400);
+    EXPECT_EQ(nlohmann::json::parse(refused->body)["code"], "invalid_argument");
+  }
+  // Thousands of bad entries still give INVALID_ARGUMENT (details are bounded).
+  {
+    nlohmann::json many = {{"region", "regions/310101020"}, {"lines", nlohmann::json::array()}};
+    for (int i = 0; i < 3000; ++i) many["lines"].push_back("not a line");
+    auto invalid_many = PostJson("/linli.gateway.v1.ConsoleService/GetMap", many.dump());
+    ASSERT_TRUE(invalid_many);
+    EXPECT_EQ(invalid_many->status, 400) << invalid_many->body.substr(0, 200);
+  }
   auto unknown = PostJson("/linli.gateway.v1.ConsoleService/Nope", "{}");
   ASSERT_TRUE(unknown);
   EXPECT_EQ(unknown->status, 404);
@@ -231,8 +249,17 @@ TEST_P(EndToEndTest, RegionsThroughTheGatewayHealthReflectionAndCleanShutdown) {
     full.set_reason("e2e: check the contact number");
     registry::v1::GetElderResponse full_elder;
     auto full_context = NewClientContext(nullptr, absl::Seconds(10));
+    full_context->AddMetadata("x-linli-actor", "forged-admin");  // must not be trusted
     ASSERT_TRUE(gateway_->GetElder(full_context.get(), full, &full_elder).ok());
     EXPECT_EQ(full_elder.elder().id_number(), id_number);
+    registry::v1::ListAuditEntriesRequest audit_request;
+    audit_request.set_elder(created_elder.elder().name());
+    registry::v1::ListAuditEntriesResponse audit;
+    auto audit_context = NewClientContext(nullptr, absl::Seconds(10));
+    ASSERT_TRUE(gateway_->ListAuditEntries(audit_context.get(), audit_request, &audit).ok());
+    ASSERT_EQ(audit.entries_size(), 1);
+    EXPECT_EQ(audit.entries(0).actor(), "anonymous");
+    EXPECT_EQ(audit.entries(0).reason(), "e2e: check the contact number");
   }
 
   // Registry stops first: the gateway still answers, with UNAVAILABLE rather than INTERNAL.
