@@ -3,6 +3,9 @@
 
 #include <openssl/sha.h>
 
+#include <atomic>
+#include <vector>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
@@ -27,7 +30,49 @@ std::string Fingerprint(const google::protobuf::Message& request) {
       absl::string_view(reinterpret_cast<const char*>(digest), SHA256_DIGEST_LENGTH));
 }
 
+// The resource a response is about: the `name` of its first set message field that has one
+// (CreateElderResponse.elder.name -> "elders/…"); "" when there is none.
+std::string ResourceOf(const google::protobuf::Message& response) {
+  const google::protobuf::Reflection* reflection = response.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection->ListFields(response, &fields);
+  for (const google::protobuf::FieldDescriptor* field : fields) {
+    if (field->cpp_type() != google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE ||
+        field->is_repeated()) {
+      continue;
+    }
+    const google::protobuf::Message& inner = reflection->GetMessage(response, field);
+    const google::protobuf::FieldDescriptor* name = inner.GetDescriptor()->FindFieldByName("name");
+    if (name != nullptr && name->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_STRING &&
+        !name->is_repeated()) {
+      return inner.GetReflection()->GetString(inner, name).substr(0, 160);
+    }
+  }
+  return "";
+}
+
+// Deletes expired keys now and then (every kPurgeEvery-th idempotent call of the process), in its
+// own short transaction, so the table stays bounded without a separate job.
+void MaybePurgeExpired(storage::Database& db, const Clock& clock) {
+  constexpr int kPurgeEvery = 1000;
+  static std::atomic<int> calls{0};
+  if (calls.fetch_add(1) % kPurgeEvery != 0) return;
+  const int64_t cutoff = absl::ToUnixMicros(clock.Now() - kIdempotencyRetention);
+  (void)db.RunInTransaction([&](storage::Transaction& tx) {
+    return tx.Exec("DELETE FROM idempotency_keys WHERE create_time_us < ?", {cutoff}).status();
+  });
+}
+
 }  // namespace
+
+absl::Status RedactIdempotentResponses(storage::Transaction& tx, absl::string_view method,
+                                       absl::string_view resource,
+                                       const google::protobuf::Message& replacement) {
+  return tx
+      .Exec("UPDATE idempotency_keys SET response = ? WHERE method = ? AND resource = ?",
+            {replacement.SerializeAsString(), std::string(method), std::string(resource)})
+      .status();
+}
 
 storage::Migration IdempotencyMigration(int version) {
   return storage::Migration{version, "idempotency keys",
@@ -37,15 +82,21 @@ storage::Migration IdempotencyMigration(int version) {
   fingerprint TEXT NOT NULL,
   response BLOB NOT NULL,
   create_time_us INTEGER NOT NULL,
+  resource TEXT NOT NULL DEFAULT '',
   PRIMARY KEY (method, request_id)
-))sql",
+);
+CREATE INDEX idempotency_by_time ON idempotency_keys (create_time_us);
+CREATE INDEX idempotency_by_resource ON idempotency_keys (resource))sql",
                             R"sql(CREATE TABLE idempotency_keys (
   method VARCHAR(128) NOT NULL,
   request_id VARCHAR(128) NOT NULL,
   fingerprint CHAR(64) NOT NULL,
   response LONGBLOB NOT NULL,
   create_time_us BIGINT NOT NULL,
-  PRIMARY KEY (method, request_id)
+  resource VARCHAR(160) NOT NULL DEFAULT '',
+  PRIMARY KEY (method, request_id),
+  INDEX idempotency_by_time (create_time_us),
+  INDEX idempotency_by_resource (resource)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin)sql"};
 }
 
@@ -66,16 +117,25 @@ absl::Status RunIdempotent(storage::Database& db, absl::string_view method,
                            const Clock& clock) {
   RETURN_IF_ERROR(ValidateRequestId(request_id));
   if (request_id.empty()) return db.RunInTransaction(body);
+  MaybePurgeExpired(db, clock);
   const std::string fingerprint = Fingerprint(request);
   const std::vector<storage::Value> key = {std::string(method), std::string(request_id)};
   return db.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
     response->Clear();  // the body may run again after a conflict
     ASSIGN_OR_RETURN(
         auto rows,
-        tx.Query("SELECT fingerprint, response FROM idempotency_keys WHERE method = ? AND "
-                 "request_id = ?",
+        tx.Query("SELECT fingerprint, response, create_time_us FROM idempotency_keys WHERE "
+                 "method = ? AND request_id = ?",
                  key));
-    if (!rows.empty()) {
+    if (!rows.empty() &&
+        rows[0].GetInt(2) < absl::ToUnixMicros(clock.Now() - kIdempotencyRetention)) {
+      // Expired: the id is free again.
+      RETURN_IF_ERROR(
+          tx.Exec("DELETE FROM idempotency_keys WHERE method = ? AND request_id = ?", key)
+              .status());
+    }
+    if (!rows.empty() &&
+        rows[0].GetInt(2) >= absl::ToUnixMicros(clock.Now() - kIdempotencyRetention)) {
       if (rows[0].GetString(0) != fingerprint) {
         return InvalidField("request_id",
                             "was already used with a different request; use a new request_id",
@@ -98,10 +158,11 @@ absl::Status RunIdempotent(storage::Database& db, absl::string_view method,
     }
     RETURN_IF_ERROR(claimed.status());
     RETURN_IF_ERROR(body(tx));
-    ASSIGN_OR_RETURN(int64_t updated,
-                     tx.Exec("UPDATE idempotency_keys SET response = ? WHERE method = ? AND "
-                             "request_id = ?",
-                             {response->SerializeAsString(), key[0], key[1]}));
+    ASSIGN_OR_RETURN(
+        int64_t updated,
+        tx.Exec("UPDATE idempotency_keys SET response = ?, resource = ? WHERE "
+                "method = ? AND request_id = ?",
+                {response->SerializeAsString(), ResourceOf(*response), key[0], key[1]}));
     if (updated != 1) return absl::InternalError("idempotency key vanished during the call");
     return absl::OkStatus();
   });

@@ -11,7 +11,12 @@
 //   RETURN_IF_ERROR(RunIdempotent(db, "CreateRegion", request.request_id(), request, &response,
 //       [&](storage::Transaction& tx) -> absl::Status { ...; return absl::OkStatus(); }));
 //
-// Each service's schema includes IdempotencyMigrationSql() in one of its migrations.
+// Stored responses are kept for kIdempotencyRetention (a retry after that is a new call) and are
+// tagged with the resource they created (the `name` of the response's message field), so that
+// erasing a person's data can also redact the stored copies (RedactIdempotentResponses): a late
+// retry then gets the redacted response and re-creates nothing.
+//
+// Each service's schema includes IdempotencyMigration() in one of its migrations.
 #ifndef LINLI_COMMON_IDEMPOTENCY_H_
 #define LINLI_COMMON_IDEMPOTENCY_H_
 
@@ -20,6 +25,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/storage/database.h"
 #include "google/protobuf/message.h"
@@ -28,6 +34,16 @@ namespace linli {
 
 // DDL of the idempotency_keys table, for a service's migration list.
 storage::Migration IdempotencyMigration(int version);
+
+// How long a request_id is remembered.
+inline constexpr absl::Duration kIdempotencyRetention = absl::Hours(24);
+
+// Replaces the stored responses of `method` about `resource` (e.g. "elders/123") with
+// `replacement` (the same response type), inside the caller's transaction; used when the
+// resource's personal data is erased.
+absl::Status RedactIdempotentResponses(storage::Transaction& tx, absl::string_view method,
+                                       absl::string_view resource,
+                                       const google::protobuf::Message& replacement);
 
 // Validates a request_id: empty (no idempotency) or 1-128 printable ASCII characters.
 absl::Status ValidateRequestId(absl::string_view request_id);

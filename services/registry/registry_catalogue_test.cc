@@ -1142,6 +1142,31 @@ TEST_P(RegistryCatalogueTest, ElderConsentAndValidationFailuresWriteNothing) {
   EXPECT_EQ(Count("elders"), 2);
 }
 
+// A CreateElder retried with its request_id after the elder was erased gets the erased stub back
+// (no personal data, not re-created); the stored copy of the reply holds nothing personal.
+TEST_P(RegistryCatalogueTest, ErasureAlsoRedactsTheStoredIdempotentReply) {
+  BuildTree();
+  const std::string id_number = ChineseId("310101", "19450101", "321");
+  const v1::Elder elder = FullElder(id_number);
+  v1::Elder created;
+  ASSERT_TRUE(CreateElder(elder, &created, "create-elder-1").ok());
+  v1::EraseElderRequest erase;
+  erase.set_name(created.name());
+  erase.set_reason("本人申请删除个人信息");
+  v1::EraseElderResponse erased;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::EraseElder, erase, &erased).ok());
+
+  v1::Elder replayed;
+  ASSERT_TRUE(CreateElder(elder, &replayed, "create-elder-1").ok());
+  EXPECT_EQ(replayed.name(), created.name());
+  EXPECT_TRUE(replayed.erased());
+  EXPECT_EQ(replayed.display_name(), "已注销");
+  EXPECT_TRUE(replayed.id_number().empty());
+  EXPECT_TRUE(replayed.phone().empty());
+  EXPECT_FALSE(replayed.has_location());
+  EXPECT_EQ(Count("elders"), 1);
+}
+
 TEST_P(RegistryCatalogueTest, EraseElderLeavesAnAuditedStub) {
   BuildTree();
   const std::string id_number = ChineseId("310101", "19450101", "123");

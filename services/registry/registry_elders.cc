@@ -347,6 +347,10 @@ grpc::Status RegistryServiceImpl::EraseElder(grpc::ServerContext* context,
       row->sealed_personal_data.clear();
       row->id_number_index.clear();
       RETURN_IF_ERROR(UpdateElder(tx, *row));
+      // The stored reply of the CreateElder call holds masked personal data: it becomes the stub.
+      v1::CreateElderResponse redacted;
+      *redacted.mutable_elder() = row->stub;
+      RETURN_IF_ERROR(RedactIdempotentResponses(tx, "CreateElder", request->name(), redacted));
       v1::AuditEntry entry;
       *entry.mutable_time() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
           absl::ToUnixMicros(clock_.Now()));
