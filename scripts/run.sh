@@ -67,6 +67,8 @@ $("${probe[@]}" health)
 Try:
   build/bin/linli map --region regions/310101020 --format svg --out map.svg
   build/bin/linli providers --elder ${demo_elder:-elders/ID} --service serviceTypes/meal
+  build/bin/linli commitments --elder ${demo_elder:-elders/ID}
+  build/bin/linli visits --elder ${demo_elder:-elders/ID} --from 2026-11-30 --days 7
   build/bin/linli elders list --region regions/310101020001
   build/bin/linli elders get ${demo_elder:-elders/ID} --reason "回访核对联系方式"   # full view, audited
   build/bin/linli audit

@@ -443,4 +443,54 @@ DemoStreet GenerateDemoStreet(int elders, int committees) {
   return std::move(b.street);
 }
 
+std::vector<scheduling::v1::CreateCommitmentRequest> DemoCommitments(
+    const DemoStreet& street, const std::vector<std::string>& elder_names) {
+  std::vector<scheduling::v1::CreateCommitmentRequest> out;
+  const size_t n = std::min(street.elders.size(), elder_names.size());
+  auto add = [&](size_t i, const std::string& kind, const std::string& service,
+                 const std::string& owner, const std::string& programme) {
+    scheduling::v1::CreateCommitmentRequest r;
+    scheduling::v1::Commitment* c = r.mutable_commitment();
+    c->set_elder(elder_names[i]);
+    c->set_service_type("serviceTypes/" + service);
+    c->set_owner_organisation("organisations/" + owner);
+    c->set_funding_programme(programme);
+    c->set_valid_from("2026-11-30");
+    c->set_tolerance_minutes(15);
+    r.set_request_id(absl::StrCat("demo-commitment-", kind, "-", i));
+    out.push_back(std::move(r));
+    return c;
+  };
+  for (size_t i = 0; i < n; ++i) {
+    const registry::v1::Elder& e = street.elders[i].elder();
+    if (elder_names[i].empty()) continue;
+    if (e.has_care_grade() && e.care_grade() >= 2) {
+      scheduling::v1::Commitment* c = add(i, "ltc", "ltc-home-care", "wlq-care-home", "长护险");
+      c->set_care_grade(e.care_grade());
+      c->add_required_skills("nursing");
+    }
+    if (e.living_situation() == registry::v1::LIVING_SITUATION_ALONE ||
+        e.living_situation() == registry::v1::LIVING_SITUATION_NO_FAMILY) {
+      scheduling::v1::Commitment* c =
+          add(i, "visit", "visiting", "lelin-social-work", "政府购买服务");
+      // Weekly, on a weekday that depends on the elder, 14:00-16:00, one hour.
+      static constexpr const char* kDays[] = {"MO", "TU", "WE", "TH", "FR"};
+      c->mutable_recurrence()->set_rrule(absl::StrCat("FREQ=WEEKLY;BYDAY=", kDays[i % 5]));
+      c->mutable_recurrence()->set_dtstart("2026-11-30T14:00:00");
+      c->set_window_minutes(120);
+      c->set_duration_minutes(60);
+    }
+    for (const std::string& need : e.needs()) {
+      if (need != "serviceTypes/meal") continue;
+      scheduling::v1::Commitment* c = add(i, "meal", "meal-delivery", "wlq-canteen-1", "助餐补贴");
+      c->mutable_recurrence()->set_rrule("FREQ=WEEKLY;BYDAY=MO,WE,FR");
+      c->mutable_recurrence()->set_dtstart("2026-11-30T11:00:00");
+      c->set_window_minutes(60);
+      c->set_duration_minutes(15);
+      c->add_required_skills("meal-delivery");
+    }
+  }
+  return out;
+}
+
 }  // namespace linli::demo

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "linli/registry/v1/registry.pb.h"
+#include "linli/scheduling/v1/scheduling.pb.h"
 
 namespace linli::demo {
 
@@ -29,6 +30,13 @@ struct DemoStreet {
 
 // The same street for the same arguments, every time. Every request carries a stable request_id.
 DemoStreet GenerateDemoStreet(int elders = 25000, int committees = 17);
+
+// The care promises of the demo street, for the elders registered from `street.elders` (whose
+// registry names are `elder_names`, same order): long-term-care home care for assessed elders
+// (grade defaults), a weekly visit for those living alone, meals three times a week for those
+// who need them, each owned by the organisation that offers it.
+std::vector<scheduling::v1::CreateCommitmentRequest> DemoCommitments(
+    const DemoStreet& street, const std::vector<std::string>& elder_names);
 
 // The demo street's region name, "regions/310101020".
 inline constexpr char kDemoStreetRegion[] = "regions/310101020";

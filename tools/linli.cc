@@ -9,6 +9,7 @@
 //   linli providers --elder elders/ID --service serviceTypes/meal
 //   linli orgs list [--region R] | elders list [--region R] | elders get NAME [--reason TEXT]
 //   linli audit [--elder NAME]
+//   linli commitments --elder NAME | visits --elder NAME [--from DATE --days N]
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -24,7 +25,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "linli/gateway/v1/console.grpc.pb.h"
 #include "tools/cli_util.h"
-#include "tools/registry_commands.h"
+#include "tools/commands.h"
 
 ABSL_FLAG(std::string, gateway, "127.0.0.1:50050", "Gateway gRPC address.");
 ABSL_FLAG(std::string, registry_address, "127.0.0.1:50051", "Registry address (for `health`).");
@@ -37,6 +38,8 @@ ABSL_FLAG(std::string, out, "", "`map`: output file (default: stdout).");
 ABSL_FLAG(std::string, elder, "", "`providers`, `audit`: the elder, elders/ID.");
 ABSL_FLAG(std::string, service, "", "`providers`: the service, serviceTypes/CODE.");
 ABSL_FLAG(std::string, reason, "", "`elders get`: reason for the full (unmasked, audited) view.");
+ABSL_FLAG(std::string, from, "", "`visits`: first day, YYYY-MM-DD (default: all).");
+ABSL_FLAG(int, days, 7, "`visits`: number of days from --from.");
 ABSL_FLAG(int, demo_elders, 25000, "`seed-demo`: number of elders.");
 ABSL_FLAG(int, seed_parallelism, 8, "`seed-demo`: concurrent calls.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline of each call.");
@@ -58,7 +61,9 @@ constexpr char kUsage[] =
     "  orgs list              organisations (--region R)\n"
     "  elders list            elders, masked (--region R)\n"
     "  elders get NAME        one elder; --reason TEXT for the full, audited view\n"
-    "  audit                  the personal-data audit log (--elder NAME)\n";
+    "  audit                  the personal-data audit log (--elder NAME)\n"
+    "  commitments            care promises (--elder NAME)\n"
+    "  visits                 visits (--elder NAME --from YYYY-MM-DD --days N)\n";
 
 std::unique_ptr<grpc::ClientContext> Context() {
   return linli::NewClientContext(nullptr, absl::GetFlag(FLAGS_timeout));
@@ -129,9 +134,9 @@ int main(int argc, char** argv) {
   std::vector<char*> args = linli::ParseFlags(argc, argv, kUsage);
   std::vector<std::string> words(args.begin() + 1, args.end());
   if (words == std::vector<std::string>{"health"}) return Health();
-  const linli::cli::Endpoints endpoints{absl::GetFlag(FLAGS_gateway),
-                                        absl::GetFlag(FLAGS_registry_address),
-                                        absl::GetFlag(FLAGS_timeout)};
+  const linli::cli::Endpoints endpoints{
+      absl::GetFlag(FLAGS_gateway), absl::GetFlag(FLAGS_registry_address),
+      absl::GetFlag(FLAGS_scheduling_address), absl::GetFlag(FLAGS_timeout)};
   if (words == std::vector<std::string>{"keygen"}) return linli::cli::Keygen();
   if (words == std::vector<std::string>{"seed-demo"}) {
     return linli::cli::SeedDemo(endpoints, absl::GetFlag(FLAGS_demo_elders),
@@ -153,6 +158,13 @@ int main(int argc, char** argv) {
   }
   if (words.size() == 3 && words[0] == "elders" && words[1] == "get") {
     return linli::cli::GetElder(endpoints, words[2], absl::GetFlag(FLAGS_reason));
+  }
+  if (words == std::vector<std::string>{"commitments"}) {
+    return linli::cli::ListCommitments(endpoints, absl::GetFlag(FLAGS_elder));
+  }
+  if (words == std::vector<std::string>{"visits"}) {
+    return linli::cli::ListVisits(endpoints, absl::GetFlag(FLAGS_elder), absl::GetFlag(FLAGS_from),
+                                  absl::GetFlag(FLAGS_days));
   }
   if (words == std::vector<std::string>{"audit"}) {
     return linli::cli::Audit(endpoints, absl::GetFlag(FLAGS_elder));

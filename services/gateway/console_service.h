@@ -10,6 +10,7 @@
 #include "common/client.h"
 #include "linli/gateway/v1/console.grpc.pb.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
+#include "linli/scheduling/v1/scheduling.grpc.pb.h"
 
 namespace linli::gateway {
 
@@ -21,8 +22,11 @@ grpc::Status FromBackend(const grpc::ServerContext& context, const grpc::Status&
 class ConsoleServiceImpl final : public v1::ConsoleService::Service {
  public:
   ConsoleServiceImpl(std::shared_ptr<registry::v1::RegistryService::StubInterface> registry,
+                     std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling,
                      absl::Duration backend_timeout)
-      : registry_(std::move(registry)), backend_timeout_(backend_timeout) {}
+      : registry_(std::move(registry)),
+        scheduling_(std::move(scheduling)),
+        backend_timeout_(backend_timeout) {}
 
   grpc::Status CreateRegion(grpc::ServerContext* context, const v1::CreateRegionRequest* request,
                             v1::CreateRegionResponse* response) override;
@@ -31,25 +35,28 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service {
   grpc::Status ListRegions(grpc::ServerContext* context, const v1::ListRegionsRequest* request,
                            v1::ListRegionsResponse* response) override;
 
-  // Registry reads exposed unchanged.
-#define LINLI_FORWARD(Method)                                                                     \
-  grpc::Status Method(grpc::ServerContext* context, const registry::v1::Method##Request* request, \
-                      registry::v1::Method##Response* response) override {                        \
-    return Forward(context, &registry::v1::RegistryService::StubInterface::Method, *request,      \
-                   response);                                                                     \
+  // Registry and scheduling reads exposed unchanged.
+#define LINLI_FORWARD(member, package, ServiceClass, Method)                                     \
+  grpc::Status Method(grpc::ServerContext* context, const package::v1::Method##Request* request, \
+                      package::v1::Method##Response* response) override {                        \
+    return Forward(context, member.get(), &package::v1::ServiceClass::StubInterface::Method,     \
+                   *request, response, #package);                                                \
   }
-  LINLI_FORWARD(GetMap)
-  LINLI_FORWARD(SearchProviders)
-  LINLI_FORWARD(ListLines)
-  LINLI_FORWARD(ListOrganisations)
-  LINLI_FORWARD(GetOrganisation)
-  LINLI_FORWARD(ListRelations)
-  LINLI_FORWARD(ListServiceTypes)
-  LINLI_FORWARD(ListOfferings)
-  LINLI_FORWARD(ListElders)
-  LINLI_FORWARD(GetElder)
-  LINLI_FORWARD(ListWorkers)
-  LINLI_FORWARD(ListAuditEntries)
+  LINLI_FORWARD(registry_, registry, RegistryService, GetMap)
+  LINLI_FORWARD(registry_, registry, RegistryService, SearchProviders)
+  LINLI_FORWARD(registry_, registry, RegistryService, ListLines)
+  LINLI_FORWARD(registry_, registry, RegistryService, ListOrganisations)
+  LINLI_FORWARD(registry_, registry, RegistryService, GetOrganisation)
+  LINLI_FORWARD(registry_, registry, RegistryService, ListRelations)
+  LINLI_FORWARD(registry_, registry, RegistryService, ListServiceTypes)
+  LINLI_FORWARD(registry_, registry, RegistryService, ListOfferings)
+  LINLI_FORWARD(registry_, registry, RegistryService, ListElders)
+  LINLI_FORWARD(registry_, registry, RegistryService, GetElder)
+  LINLI_FORWARD(registry_, registry, RegistryService, ListWorkers)
+  LINLI_FORWARD(registry_, registry, RegistryService, ListAuditEntries)
+  LINLI_FORWARD(scheduling_, scheduling, SchedulingService, GetCommitment)
+  LINLI_FORWARD(scheduling_, scheduling, SchedulingService, ListCommitments)
+  LINLI_FORWARD(scheduling_, scheduling, SchedulingService, ListVisits)
 #undef LINLI_FORWARD
 
  private:
@@ -57,19 +64,20 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service {
   // gateway vouches for (never a client-sent x-linli-actor).
   std::unique_ptr<grpc::ClientContext> BackendContext(grpc::ServerContext* context) const;
 
-  // Calls the registry with the caller's deadline and request id; maps an unreachable registry
-  // to UNAVAILABLE with ERROR_REASON_BACKEND_UNAVAILABLE.
-  template <typename Request, typename Response>
-  grpc::Status Forward(grpc::ServerContext* context,
-                       grpc::Status (registry::v1::RegistryService::StubInterface::*method)(
-                           grpc::ClientContext*, const Request&, Response*),
-                       const Request& request, Response* response) {
+  // Calls a backend with the caller's deadline and request id; maps an unreachable backend to
+  // UNAVAILABLE with ERROR_REASON_BACKEND_UNAVAILABLE.
+  template <typename Stub, typename Request, typename Response>
+  grpc::Status Forward(grpc::ServerContext* context, Stub* stub,
+                       grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                                    Response*),
+                       const Request& request, Response* response, const char* backend) {
     auto client_context = BackendContext(context);
-    grpc::Status status = (registry_.get()->*method)(client_context.get(), request, response);
-    return FromBackend(*context, status, "registry");
+    grpc::Status status = (stub->*method)(client_context.get(), request, response);
+    return FromBackend(*context, status, backend);
   }
 
   std::shared_ptr<registry::v1::RegistryService::StubInterface> registry_;
+  std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling_;
   absl::Duration backend_timeout_;
 };
 

@@ -8,6 +8,7 @@
 #include "common/server.h"
 #include "common/service_main.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
+#include "linli/scheduling/v1/scheduling.grpc.pb.h"
 #include "services/gateway/console_service.h"
 #include "services/gateway/http_json.h"
 
@@ -37,8 +38,12 @@ int main(int argc, char** argv) {
   auto registry_channel =
       linli::NewChannel(absl::GetFlag(FLAGS_registry_address),
                         {linli::registry::v1::RegistryService::service_full_name()});
+  auto scheduling_channel =
+      linli::NewChannel(absl::GetFlag(FLAGS_scheduling_address),
+                        {linli::scheduling::v1::SchedulingService::service_full_name()});
   linli::gateway::ConsoleServiceImpl console(
       linli::registry::v1::RegistryService::NewStub(registry_channel),
+      linli::scheduling::v1::SchedulingService::NewStub(scheduling_channel),
       absl::GetFlag(FLAGS_backend_timeout));
 
   const std::vector<std::string> public_services = {

@@ -1,4 +1,4 @@
-#include "tools/registry_commands.h"
+#include "tools/commands.h"
 #include "tools/cli_util.h"
 
 #include <atomic>
@@ -11,12 +11,14 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
 #include "common/client.h"
 #include "common/errors.h"
 #include "common/pii/field_cipher.h"
 #include "google/protobuf/util/json_util.h"
 #include "linli/gateway/v1/console.grpc.pb.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
+#include "linli/scheduling/v1/scheduling.grpc.pb.h"
 #include "tools/demo_street.h"
 
 namespace linli::cli {
@@ -142,13 +144,38 @@ int SeedDemo(const Endpoints& e, int elders, int parallelism) {
       return stub->CreateWorker(context().get(), r, &out);
     });
   }
+  std::vector<std::string> elder_names(street.elders.size());
   if (status.ok()) {
     status = SendAll("elders", street.elders, parallelism, [&](const auto& r) {
       registry::v1::CreateElderResponse out;
-      return stub->CreateElder(context().get(), r, &out);
+      grpc::Status s = stub->CreateElder(context().get(), r, &out);
+      // Each request writes its own slot, so no lock is needed.
+      elder_names[&r - street.elders.data()] = out.elder().name();
+      return s;
     });
   }
-  return status.ok() ? 0 : Fail(status);
+  if (!status.ok()) return Fail(status);
+
+  // The promises made to these elders, and their visits for the coming week.
+  auto scheduling = scheduling::v1::SchedulingService::NewStub(
+      NewChannel(e.scheduling, {scheduling::v1::SchedulingService::service_full_name()}));
+  const auto commitments = demo::DemoCommitments(street, elder_names);
+  status = SendAll("commitments", commitments, parallelism, [&](const auto& r) {
+    scheduling::v1::CreateCommitmentResponse out;
+    return scheduling->CreateCommitment(context().get(), r, &out);
+  });
+  if (!status.ok()) return Fail(status);
+  scheduling::v1::MaterializeVisitsRequest materialize;
+  materialize.set_from_date("2026-11-30");
+  materialize.set_days(7);
+  scheduling::v1::MaterializeVisitsResponse visits;
+  auto long_context = NewClientContext(nullptr, absl::Minutes(10));
+  std::fprintf(stderr, "seeding demo street: visits of the week of 2026-11-30 ...");
+  status = scheduling->MaterializeVisits(long_context.get(), materialize, &visits);
+  if (!status.ok()) return Fail(status);
+  std::fprintf(stderr, " %d visits for %d commitments\n", visits.created() + visits.existing(),
+               visits.commitments());
+  return 0;
 }
 
 int Map(const Endpoints& e, const std::string& region, const std::string& format,
@@ -274,6 +301,52 @@ int Audit(const Endpoints& e, const std::string& elder) {
       Console(e)->ListAuditEntries(NewClientContext(nullptr, e.timeout).get(), request, &response);
   if (!status.ok()) return Fail(status);
   for (const auto& entry : response.entries()) std::printf("%s\n", Json(entry).c_str());
+  return 0;
+}
+
+int ListCommitments(const Endpoints& e, const std::string& elder) {
+  scheduling::v1::ListCommitmentsRequest request;
+  request.set_elder(elder);
+  scheduling::v1::ListCommitmentsResponse response;
+  grpc::Status status =
+      Console(e)->ListCommitments(NewClientContext(nullptr, e.timeout).get(), request, &response);
+  if (!status.ok()) return Fail(status);
+  for (const auto& c : response.commitments()) {
+    std::printf("%-45s %-28s %-34s %3d min  %s\n", c.name().c_str(), c.service_type().c_str(),
+                c.recurrence().rrule().c_str(), c.duration_minutes(),
+                scheduling::v1::CommitmentState_Name(c.state()).substr(17).c_str());
+  }
+  return 0;
+}
+
+int ListVisits(const Endpoints& e, const std::string& elder, const std::string& from, int days) {
+  scheduling::v1::ListVisitsRequest request;
+  request.set_elder(elder);
+  absl::CivilDay day;
+  if (!from.empty()) {
+    if (!absl::ParseCivilTime(from, &day)) {
+      std::fprintf(stderr, "--from must be YYYY-MM-DD\n");
+      return 2;
+    }
+    request.set_from_date(from);
+    request.set_to_date(absl::FormatCivilTime(day + days));
+  }
+  const absl::TimeZone tz = absl::FixedTimeZone(8 * 3600);
+  do {
+    scheduling::v1::ListVisitsResponse response;
+    grpc::Status status =
+        Console(e)->ListVisits(NewClientContext(nullptr, e.timeout).get(), request, &response);
+    if (!status.ok()) return Fail(status);
+    for (const auto& v : response.visits()) {
+      const absl::Time start = absl::FromUnixSeconds(v.window_start().seconds());
+      const absl::Time end = absl::FromUnixSeconds(v.window_end().seconds());
+      std::printf("%s-%s  %-24s %-10s %s\n",
+                  absl::FormatTime("%Y-%m-%d %a %H:%M", start, tz).c_str(),
+                  absl::FormatTime("%H:%M", end, tz).c_str(), v.service_type().c_str(),
+                  scheduling::v1::VisitState_Name(v.state()).substr(12).c_str(), v.name().c_str());
+    }
+    request.set_page_token(response.next_page_token());
+  } while (!request.page_token().empty());
   return 0;
 }
 

@@ -1,7 +1,7 @@
-// `linli` commands that work on the registry's data: demo seeding, the map, provider search,
-// organisations, elders and the audit log. Each returns the process exit code.
-#ifndef LINLI_TOOLS_REGISTRY_COMMANDS_H_
-#define LINLI_TOOLS_REGISTRY_COMMANDS_H_
+// The `linli` commands: demo seeding, the map, provider search, organisations, elders, the audit
+// log, commitments and visits. Each returns the process exit code.
+#ifndef LINLI_TOOLS_COMMANDS_H_
+#define LINLI_TOOLS_COMMANDS_H_
 
 #include <string>
 
@@ -12,6 +12,7 @@ namespace linli::cli {
 struct Endpoints {
   std::string gateway;
   std::string registry;
+  std::string scheduling;
   absl::Duration timeout;
 };
 
@@ -24,7 +25,10 @@ int ListOrganisations(const Endpoints& endpoints, const std::string& region);
 int ListElders(const Endpoints& endpoints, const std::string& region);
 int GetElder(const Endpoints& endpoints, const std::string& name, const std::string& reason);
 int Audit(const Endpoints& endpoints, const std::string& elder);
+int ListCommitments(const Endpoints& endpoints, const std::string& elder);
+int ListVisits(const Endpoints& endpoints, const std::string& elder, const std::string& from,
+               int days);
 
 }  // namespace linli::cli
 
-#endif  // LINLI_TOOLS_REGISTRY_COMMANDS_H_
+#endif  // LINLI_TOOLS_COMMANDS_H_
