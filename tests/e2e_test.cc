@@ -17,6 +17,7 @@
 #include "gtest/gtest.h"
 #include "linli/gateway/v1/console.grpc.pb.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
+#include "linli/scheduling/v1/scheduling.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "tests/support/test_env.h"
 
@@ -260,6 +261,34 @@ TEST_P(EndToEndTest, RegionsThroughTheGatewayHealthReflectionAndCleanShutdown) {
     ASSERT_EQ(audit.entries_size(), 1);
     EXPECT_EQ(audit.entries(0).actor(), "anonymous");
     EXPECT_EQ(audit.entries(0).reason(), "e2e: check the contact number");
+  }
+
+  // A promise made at scheduling, its visits read through the gateway.
+  {
+    auto scheduling =
+        scheduling::v1::SchedulingService::NewStub(NewChannel(processes_[1].address, {}));
+    scheduling::v1::CreateCommitmentRequest create;
+    scheduling::v1::Commitment* c = create.mutable_commitment();
+    c->set_elder("elders/e2e");
+    c->set_service_type("serviceTypes/visiting");
+    c->set_owner_organisation("organisations/lelin");
+    c->set_valid_from("2026-12-01");
+    c->set_care_grade(4);  // five visits a week
+    scheduling::v1::CreateCommitmentResponse created_commitment;
+    auto c1 = NewClientContext(nullptr, absl::Seconds(10));
+    ASSERT_TRUE(scheduling->CreateCommitment(c1.get(), create, &created_commitment).ok());
+    scheduling::v1::MaterializeVisitsRequest materialize;
+    materialize.set_from_date("2026-12-07");  // a Monday
+    materialize.set_days(7);
+    scheduling::v1::MaterializeVisitsResponse materialized;
+    auto c2 = NewClientContext(nullptr, absl::Seconds(10));
+    ASSERT_TRUE(scheduling->MaterializeVisits(c2.get(), materialize, &materialized).ok());
+    EXPECT_EQ(materialized.created(), 5);
+    auto listed_visits = PostJson("/linli.gateway.v1.ConsoleService/ListVisits",
+                                  R"({"elder":"elders/e2e","fromDate":"2026-12-07"})");
+    ASSERT_TRUE(listed_visits);
+    ASSERT_EQ(listed_visits->status, 200) << listed_visits->body;
+    EXPECT_EQ(nlohmann::json::parse(listed_visits->body)["visits"].size(), 5u);
   }
 
   // Registry stops first: the gateway still answers, with UNAVAILABLE rather than INTERNAL.
