@@ -73,6 +73,11 @@ absl::Status InvalidField(std::string field, std::string description,
   return v.ToStatus(reason);
 }
 
+absl::Status NotFound(absl::string_view what) {
+  return WithReason(absl::NotFoundError(absl::StrCat(what, " not found")),
+                    common::v1::ERROR_REASON_NOT_FOUND);
+}
+
 absl::Status WithReason(absl::Status status, common::v1::ErrorReason reason) {
   if (status.ok()) return status;
   google::rpc::ErrorInfo info;

@@ -49,6 +49,9 @@ class FieldViolations {
 absl::Status InvalidField(std::string field, std::string description,
                           common::v1::ErrorReason reason = common::v1::ERROR_REASON_INVALID_FIELD);
 
+// NOT_FOUND "<what> not found" with reason ERROR_REASON_NOT_FOUND, e.g. NotFound("elders/123").
+absl::Status NotFound(absl::string_view what);
+
 // Attaches a google.rpc.ErrorInfo (domain linli.dev) to `status`.
 absl::Status WithReason(absl::Status status, common::v1::ErrorReason reason);
 

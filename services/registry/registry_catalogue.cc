@@ -25,11 +25,6 @@ using storage::Transaction;
 constexpr int kDefaultPage = 100;
 constexpr int kMaxPage = 1000;
 
-absl::Status NotFound(absl::string_view what) {
-  return WithReason(absl::NotFoundError(absl::StrCat(what, " not found")),
-                    common::v1::ERROR_REASON_NOT_FOUND);
-}
-
 // INVALID_ARGUMENT for a reference to something that does not exist: the request is wrong, not
 // the addressed resource missing.
 absl::Status MissingReference(const std::string& field, absl::string_view name) {

@@ -158,17 +158,28 @@ absl::Status CheckConsent(const v1::Elder& e) {
   return absl::OkStatus();
 }
 
+// Appends who did what to whose personal data, and why, inside the caller's transaction.
+absl::Status Audit(Transaction& tx, const grpc::ServerContext& context, absl::Time now,
+                   const std::string& elder, const std::string& fields, const std::string& reason,
+                   const std::string& action) {
+  v1::AuditEntry entry;
+  *entry.mutable_time() =
+      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(now));
+  entry.set_actor(Actor(context));
+  entry.set_elder(elder);
+  entry.set_fields(fields);
+  entry.set_reason(reason);
+  entry.set_action(action);
+  entry.set_request_id(RequestId(context));
+  return AppendAudit(tx, entry, now);
+}
+
 absl::Status ValidateReason(const std::string& reason) {
   std::optional<size_t> n = Utf8Length(reason);
   if (!n.has_value() || *n < 4 || *n > 256) {
     return InvalidField("reason", "must state why, in 4 to 256 characters");
   }
   return absl::OkStatus();
-}
-
-absl::Status NotFound(absl::string_view what) {
-  return WithReason(absl::NotFoundError(absl::StrCat(what, " not found")),
-                    common::v1::ERROR_REASON_NOT_FOUND);
 }
 
 }  // namespace
@@ -270,16 +281,10 @@ grpc::Status RegistryServiceImpl::GetElder(grpc::ServerContext* context,
               }
               elder.clear_contacts();
               elder.MergeFrom(personal);
-              v1::AuditEntry entry;
-              *entry.mutable_time() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
-                  absl::ToUnixMicros(clock_.Now()));
-              entry.set_actor(Actor(*context));
-              entry.set_elder(request->name());
-              entry.set_fields("display_name,address,id_number,phone,care_grade,contacts");
-              entry.set_reason(request->reason());
-              entry.set_action("read");
-              entry.set_request_id(RequestId(*context));
-              RETURN_IF_ERROR(AppendAudit(tx, entry, clock_.Now()));
+              RETURN_IF_ERROR(Audit(tx, *context, clock_.Now(), request->name(),
+                                    "display_name,address,location,id_number,phone,care_grade,"
+                                    "contacts",
+                                    request->reason(), "read"));
             }
             *response->mutable_elder() = std::move(elder);
             return absl::OkStatus();
@@ -351,16 +356,8 @@ grpc::Status RegistryServiceImpl::EraseElder(grpc::ServerContext* context,
       v1::CreateElderResponse redacted;
       *redacted.mutable_elder() = row->stub;
       RETURN_IF_ERROR(RedactIdempotentResponses(tx, "CreateElder", request->name(), redacted));
-      v1::AuditEntry entry;
-      *entry.mutable_time() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
-          absl::ToUnixMicros(clock_.Now()));
-      entry.set_actor(Actor(*context));
-      entry.set_elder(request->name());
-      entry.set_fields("all personal data");
-      entry.set_reason(request->reason());
-      entry.set_action("erase");
-      entry.set_request_id(RequestId(*context));
-      RETURN_IF_ERROR(AppendAudit(tx, entry, clock_.Now()));
+      RETURN_IF_ERROR(Audit(tx, *context, clock_.Now(), request->name(), "all personal data",
+                            request->reason(), "erase"));
     }
     *response->mutable_elder() = row->stub;
     return absl::OkStatus();

@@ -92,8 +92,7 @@ grpc::Status RegistryServiceImpl::GetMap(grpc::ServerContext* context,
             response->Clear();
             ASSIGN_OR_RETURN(std::optional<Region> root, FindRegion(tx, *root_code));
             if (!root.has_value()) {
-              return WithReason(absl::NotFoundError(request->region() + " not found"),
-                                common::v1::ERROR_REASON_NOT_FOUND);
+              return NotFound(request->region());
             }
             ASSIGN_OR_RETURN(std::vector<Region> regions, RegionSubtree(tx, root->path));
             std::set<std::string> region_names;
@@ -232,22 +231,19 @@ grpc::Status RegistryServiceImpl::SearchProviders(grpc::ServerContext* context,
             if (!elder_id.empty()) {
               ASSIGN_OR_RETURN(std::optional<ElderRow> elder, FindElder(tx, elder_id));
               if (!elder.has_value()) {
-                return WithReason(absl::NotFoundError(request->elder() + " not found"),
-                                  common::v1::ERROR_REASON_NOT_FOUND);
+                return NotFound(request->elder());
               }
               region_code = elder->region_code;
               if (elder->stub.has_location()) origin = elder->stub.location();
             }
             ASSIGN_OR_RETURN(std::optional<Region> region, FindRegion(tx, region_code));
             if (!region.has_value()) {
-              return WithReason(absl::NotFoundError(RegionName(region_code) + " not found"),
-                                common::v1::ERROR_REASON_NOT_FOUND);
+              return NotFound(RegionName(region_code));
             }
             ASSIGN_OR_RETURN(auto type_rows,
                              tx.Query("SELECT 1 FROM service_types WHERE code = ?", {*service}));
             if (type_rows.empty()) {
-              return WithReason(absl::NotFoundError(request->service_type() + " not found"),
-                                common::v1::ERROR_REASON_NOT_FOUND);
+              return NotFound(request->service_type());
             }
             // Coverage of a street or district includes every committee below it.
             std::vector<std::string> places = absl::StrSplit(region->path, '/', absl::SkipEmpty());

@@ -26,11 +26,6 @@ void ToProto(const Region& region, v1::Region* out) {
       absl::ToUnixMicros(region.create_time));
 }
 
-absl::Status NotFound(const std::string& code) {
-  return WithReason(absl::NotFoundError(absl::StrCat("region ", RegionName(code), " not found")),
-                    common::v1::ERROR_REASON_NOT_FOUND);
-}
-
 }  // namespace
 
 grpc::Status RegistryServiceImpl::CreateRegion(grpc::ServerContext* context,
@@ -97,7 +92,7 @@ grpc::Status RegistryServiceImpl::GetRegion(grpc::ServerContext* context,
   absl::Status status = db_.RunInTransaction(
       [&](storage::Transaction& tx) -> absl::Status {
         ASSIGN_OR_RETURN(std::optional<Region> region, FindRegion(tx, *code));
-        if (!region.has_value()) return NotFound(*code);
+        if (!region.has_value()) return NotFound(RegionName(*code));
         ToProto(*region, response->mutable_region());
         return absl::OkStatus();
       },

@@ -5,6 +5,7 @@
 #include "common/errors.h"
 #include "common/idempotency.h"
 #include "common/status_macros.h"
+#include "common/storage/proto_rows.h"
 
 namespace linli::registry {
 namespace {
@@ -30,27 +31,6 @@ Region RegionFromRow(const Row& row) {
 std::string Placeholders(size_t n) {
   std::vector<std::string> marks(n, "?");
   return absl::StrJoin(marks, ", ");
-}
-
-template <typename Message>
-absl::StatusOr<Message> ParseData(const Row& row, size_t column) {
-  Message message;
-  if (!message.ParseFromString(row.GetString(column))) {
-    return absl::DataLossError(
-        absl::StrCat("stored ", Message::descriptor()->name(), " does not parse"));
-  }
-  return message;
-}
-
-template <typename Message>
-absl::StatusOr<std::vector<Message>> ParseAll(const std::vector<Row>& rows, size_t column) {
-  std::vector<Message> out;
-  out.reserve(rows.size());
-  for (const Row& row : rows) {
-    ASSIGN_OR_RETURN(Message m, ParseData<Message>(row, column));
-    out.push_back(std::move(m));
-  }
-  return out;
 }
 
 // ALREADY_EXISTS from the database, with the field that is duplicated named for the client.
@@ -263,7 +243,7 @@ absl::Status InsertLine(Transaction& tx, const v1::Line& line) {
 
 absl::StatusOr<std::vector<v1::Line>> AllLines(Transaction& tx) {
   ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT data FROM functional_lines ORDER BY id"));
-  return ParseAll<v1::Line>(rows, 0);
+  return storage::ParseProtoColumns<v1::Line>(rows, 0);
 }
 
 absl::StatusOr<bool> LineExists(Transaction& tx, const std::string& id) {
@@ -281,7 +261,7 @@ absl::Status InsertServiceType(Transaction& tx, const v1::ServiceType& type,
 
 absl::StatusOr<std::vector<v1::ServiceType>> AllServiceTypes(Transaction& tx) {
   ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT data FROM service_types ORDER BY code"));
-  return ParseAll<v1::ServiceType>(rows, 0);
+  return storage::ParseProtoColumns<v1::ServiceType>(rows, 0);
 }
 
 // --- Organisations and relations ---------------------------------------------------------------
@@ -308,7 +288,7 @@ absl::StatusOr<std::optional<v1::Organisation>> FindOrganisation(Transaction& tx
                                                                  const std::string& id) {
   ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT data FROM organisations WHERE id = ?", {id}));
   if (rows.empty()) return std::optional<v1::Organisation>();
-  ASSIGN_OR_RETURN(v1::Organisation org, ParseData<v1::Organisation>(rows[0], 0));
+  ASSIGN_OR_RETURN(v1::Organisation org, storage::ParseProtoColumn<v1::Organisation>(rows[0], 0));
   return std::optional<v1::Organisation>(std::move(org));
 }
 
@@ -335,7 +315,7 @@ absl::StatusOr<std::vector<v1::Organisation>> QueryOrganisations(Transaction& tx
   sql += "ORDER BY o.id LIMIT ?";
   params.push_back(static_cast<int64_t>(limit));
   ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
-  return ParseAll<v1::Organisation>(rows, 0);
+  return storage::ParseProtoColumns<v1::Organisation>(rows, 0);
 }
 
 absl::Status InsertRelation(Transaction& tx, const std::string& id, const v1::Relation& relation) {
@@ -360,7 +340,7 @@ absl::StatusOr<std::vector<v1::Relation>> QueryRelations(Transaction& tx,
                 "ORDER BY id LIMIT ?",
                 {after_id, organisation_name, organisation_name, limit64});
   RETURN_IF_ERROR(rows.status());
-  return ParseAll<v1::Relation>(*rows, 0);
+  return storage::ParseProtoColumns<v1::Relation>(*rows, 0);
 }
 
 absl::StatusOr<std::vector<std::string>> AdministrativeParents(Transaction& tx,
@@ -411,7 +391,7 @@ absl::StatusOr<std::vector<v1::Offering>> QueryOfferings(Transaction& tx,
   sql += "ORDER BY id LIMIT ?";
   params.push_back(static_cast<int64_t>(limit));
   ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
-  return ParseAll<v1::Offering>(rows, 0);
+  return storage::ParseProtoColumns<v1::Offering>(rows, 0);
 }
 
 absl::StatusOr<std::vector<v1::Offering>> OfferingsCovering(
@@ -428,7 +408,7 @@ absl::StatusOr<std::vector<v1::Offering>> OfferingsCovering(
                             Placeholders(region_codes.size()), ") AND c.service_code IN (",
                             Placeholders(service_codes.size()), ") ORDER BY o.id"),
                params));
-  return ParseAll<v1::Offering>(rows, 1);
+  return storage::ParseProtoColumns<v1::Offering>(rows, 1);
 }
 
 absl::StatusOr<std::vector<std::string>> OrganisationsOffering(
@@ -459,7 +439,7 @@ absl::StatusOr<ElderRow> ElderFromRow(const Row& row) {
   elder.region_path = row.GetString(2);
   elder.living_situation = static_cast<int>(row.GetInt(3));
   elder.erased = row.GetInt(4) != 0;
-  ASSIGN_OR_RETURN(elder.stub, ParseData<v1::Elder>(row, 5));
+  ASSIGN_OR_RETURN(elder.stub, storage::ParseProtoColumn<v1::Elder>(row, 5));
   elder.sealed_personal_data = row.GetString(6);
   elder.id_number_index = row.GetString(7);
   elder.create_time = absl::FromUnixMicros(row.GetInt(8));
@@ -547,7 +527,7 @@ absl::StatusOr<std::vector<v1::Worker>> QueryWorkers(Transaction& tx,
                 "LIMIT ?",
                 {organisation_id, after_id, limit64});
   RETURN_IF_ERROR(rows.status());
-  return ParseAll<v1::Worker>(*rows, 0);
+  return storage::ParseProtoColumns<v1::Worker>(*rows, 0);
 }
 
 // --- Audit log ---------------------------------------------------------------------------------
@@ -576,7 +556,7 @@ absl::StatusOr<std::vector<AuditRow>> QueryAudit(Transaction& tx, const std::str
   RETURN_IF_ERROR(rows.status());
   std::vector<AuditRow> out;
   for (const Row& row : *rows) {
-    ASSIGN_OR_RETURN(v1::AuditEntry entry, ParseData<v1::AuditEntry>(row, 1));
+    ASSIGN_OR_RETURN(v1::AuditEntry entry, storage::ParseProtoColumn<v1::AuditEntry>(row, 1));
     out.push_back(AuditRow{row.GetInt(0), std::move(entry)});
   }
   return out;

@@ -40,11 +40,6 @@ absl::Time FromProto(const google::protobuf::Timestamp& t) {
   return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
 }
 
-absl::Status NotFound(absl::string_view what) {
-  return WithReason(absl::NotFoundError(absl::StrCat(what, " not found")),
-                    common::v1::ERROR_REASON_NOT_FOUND);
-}
-
 absl::StatusOr<std::string> ParseName(absl::string_view name, absl::string_view collection,
                                       absl::string_view field) {
   const std::string prefix = absl::StrCat(collection, "/");

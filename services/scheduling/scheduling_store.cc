@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/idempotency.h"
 #include "common/status_macros.h"
+#include "common/storage/proto_rows.h"
 
 namespace linli::scheduling {
 
@@ -95,20 +96,6 @@ absl::StatusOr<int64_t> LastSequence(storage::Transaction& tx) {
   return rows.empty() ? 0 : rows[0].GetInt(0);
 }
 
-namespace {
-
-template <typename Message>
-absl::StatusOr<Message> Parse(const storage::Row& row, size_t column) {
-  Message message;
-  if (!message.ParseFromString(row.GetString(column))) {
-    return absl::DataLossError(
-        absl::StrCat("stored ", Message::descriptor()->name(), " does not parse"));
-  }
-  return message;
-}
-
-}  // namespace
-
 absl::Status InsertCommitment(storage::Transaction& tx, const std::string& id,
                               const v1::Commitment& commitment) {
   return tx
@@ -131,7 +118,7 @@ absl::StatusOr<std::optional<v1::Commitment>> FindCommitment(storage::Transactio
                                                              const std::string& id) {
   ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT data FROM commitments WHERE id = ?", {id}));
   if (rows.empty()) return std::optional<v1::Commitment>();
-  ASSIGN_OR_RETURN(v1::Commitment c, Parse<v1::Commitment>(rows[0], 0));
+  ASSIGN_OR_RETURN(v1::Commitment c, storage::ParseProtoColumn<v1::Commitment>(rows[0], 0));
   return std::optional<v1::Commitment>(std::move(c));
 }
 
@@ -157,7 +144,7 @@ absl::StatusOr<std::vector<v1::Commitment>> QueryCommitments(storage::Transactio
   ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
   std::vector<v1::Commitment> out;
   for (const storage::Row& row : rows) {
-    ASSIGN_OR_RETURN(v1::Commitment c, Parse<v1::Commitment>(row, 0));
+    ASSIGN_OR_RETURN(v1::Commitment c, storage::ParseProtoColumn<v1::Commitment>(row, 0));
     out.push_back(std::move(c));
   }
   return out;
@@ -192,7 +179,7 @@ absl::StatusOr<VisitRow> VisitFromRow(const storage::Row& row) {
   v.id = row.GetString(0);
   v.commitment_id = row.GetString(1);
   v.window_start_us = row.GetInt(2);
-  ASSIGN_OR_RETURN(v.visit, Parse<v1::Visit>(row, 3));
+  ASSIGN_OR_RETURN(v.visit, storage::ParseProtoColumn<v1::Visit>(row, 3));
   return v;
 }
 
