@@ -1,5 +1,9 @@
 // linli-scheduling: care commitments, visits and plans (today: the event outbox).
+#include <thread>
+
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/clock.h"
 #include "common/flags.h"
 #include "common/log.h"
@@ -8,6 +12,8 @@
 #include "services/scheduling/scheduling_store.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50052", "gRPC listen address (host:port).");
+ABSL_FLAG(absl::Duration, sweep_interval, absl::Minutes(1),
+          "How often scheduled visits whose window has passed are marked missed.");
 ABSL_FLAG(std::string, db, "sqlite:var/scheduling.db",
           "Database URL: sqlite:PATH or mysql://USER:PASS@HOST:PORT/DB.");
 
@@ -18,9 +24,24 @@ int main(int argc, char** argv) {
   auto db = linli::OpenAndMigrateOrExit(absl::GetFlag(FLAGS_db), "scheduling",
                                         linli::scheduling::SchedulingMigrations());
   linli::scheduling::SchedulingServiceImpl service(*db, linli::Clock::Real());
-  return linli::ServeUntilSignal(
-      linli::ServerOptionsFromFlags(
-          "scheduling", absl::GetFlag(FLAGS_listen),
-          {linli::scheduling::v1::SchedulingService::service_full_name()}),
-      {&service});
+  // The missed-visit sweeper: once a minute until shutdown.
+  absl::Notification stopping;
+  std::thread sweeper([&] {
+    while (!stopping.WaitForNotificationWithTimeout(absl::GetFlag(FLAGS_sweep_interval))) {
+      absl::StatusOr<int> missed = service.SweepMissed();
+      if (!missed.ok()) {
+        linli::LogWarning("missed-visit sweep failed", {{"error", missed.status().ToString()}});
+      } else if (*missed > 0) {
+        linli::LogInfo("visits marked missed", {{"count", absl::StrCat(*missed)}});
+      }
+    }
+  });
+  const int exit_code =
+      linli::ServeUntilSignal(linli::ServerOptionsFromFlags(
+                                  "scheduling", absl::GetFlag(FLAGS_listen),
+                                  {linli::scheduling::v1::SchedulingService::service_full_name()}),
+                              {&service});
+  stopping.Notify();
+  sweeper.join();
+  return exit_code;
 }

@@ -237,6 +237,7 @@ grpc::Status SchedulingServiceImpl::MaterializeVisits(grpc::ServerContext* conte
           *visit.mutable_window_end() = ToProto(o.window_end);
           visit.set_duration_minutes(commitment.duration_minutes());
           visit.set_workers_required(commitment.workers_required());
+          visit.set_tolerance_minutes(commitment.tolerance_minutes());
           visit.set_state(v1::VISIT_STATE_SCHEDULED);
           // A concurrent materialiser that inserted the same occurrence first makes this
           // ALREADY_EXISTS; retrying the transaction then counts it as existing.

@@ -26,7 +26,14 @@ class SchedulingServiceImpl final : public v1::SchedulingService::Service {
   LINLI_RPC(ListVisits);
   LINLI_RPC(CancelVisit);
   LINLI_RPC(RescheduleVisit);
+  LINLI_RPC(CheckInVisit);
+  LINLI_RPC(CheckOutVisit);
+  LINLI_RPC(SweepMissedVisits);
 #undef LINLI_RPC
+
+  // Marks scheduled visits whose window plus tolerance has passed as missed; returns how many.
+  // The server calls it periodically; SweepMissedVisits calls it on demand.
+  absl::StatusOr<int> SweepMissed();
 
  private:
   storage::Database& db_;

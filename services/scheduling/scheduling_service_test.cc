@@ -290,6 +290,97 @@ TEST_P(SchedulingServiceTest, ConcurrentMaterialisersCreateEachOccurrenceOnce) {
   EXPECT_EQ(Visits().size(), 30u);
 }
 
+TEST_P(SchedulingServiceTest, VisitStateMachineWithVerificationExceptions) {
+  v1::Commitment c = Weekly();
+  c.set_tolerance_minutes(15);
+  ASSERT_TRUE(Create(c).ok());
+  Materialize("2026-12-01", 7);
+  std::vector<v1::Visit> visits = Visits();
+  ASSERT_EQ(visits.size(), 2u);  // Tue Dec 1 and Thu Dec 3, 9:00-11:00
+  const absl::Time dec1_0900 = absl::FromUnixSeconds(visits[0].window_start().seconds());
+
+  auto check_in = [&](const std::string& name, const std::string& worker, v1::Visit* out) {
+    v1::CheckInVisitRequest r;
+    r.set_name(name);
+    r.set_worker(worker);
+    r.set_method(v1::CHECK_METHOD_APP_GPS);
+    r.mutable_location()->set_latitude(31.2);
+    r.mutable_location()->set_longitude(121.48);
+    v1::CheckInVisitResponse response;
+    grpc::ClientContext context;
+    grpc::Status status = stub_->CheckInVisit(&context, r, &response);
+    if (out != nullptr) *out = response.visit();
+    return status;
+  };
+  auto check_out = [&](const std::string& name, const std::string& worker, v1::Visit* out) {
+    v1::CheckOutVisitRequest r;
+    r.set_name(name);
+    r.set_worker(worker);
+    r.set_method(v1::CHECK_METHOD_PHONE);
+    v1::CheckOutVisitResponse response;
+    grpc::ClientContext context;
+    grpc::Status status = stub_->CheckOutVisit(&context, r, &response);
+    if (out != nullptr) *out = response.visit();
+    return status;
+  };
+
+  // Check-out before check-in, bad method or worker: refused.
+  EXPECT_EQ(check_out(visits[0].name(), "workers/w1", nullptr).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(Field(check_in(visits[0].name(), "w1", nullptr)), "worker");
+
+  // Arrives at 11:30: beyond window end + 15 min tolerance -> late.
+  clock_.Set(dec1_0900 + absl::Minutes(150));
+  v1::Visit in;
+  ASSERT_TRUE(check_in(visits[0].name(), "workers/w1", &in).ok());
+  EXPECT_EQ(in.state(), v1::VISIT_STATE_IN_PROGRESS);
+  EXPECT_EQ(std::vector<std::string>(in.exceptions().begin(), in.exceptions().end()),
+            std::vector<std::string>{"LATE_ARRIVAL"});
+  EXPECT_EQ(check_in(visits[0].name(), "workers/w1", nullptr).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);  // already in progress
+  // Another worker cannot check out.
+  EXPECT_EQ(check_out(visits[0].name(), "workers/w2", nullptr).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  // Leaves after 20 minutes of a planned hour: completed, a short visit.
+  clock_.Advance(absl::Minutes(20));
+  v1::Visit out;
+  ASSERT_TRUE(check_out(visits[0].name(), "workers/w1", &out).ok());
+  EXPECT_EQ(out.state(), v1::VISIT_STATE_COMPLETED);
+  EXPECT_EQ(out.check_out().method(), v1::CHECK_METHOD_PHONE);
+  EXPECT_EQ(out.check_in().location().latitude(), 31.2);
+  EXPECT_EQ(std::vector<std::string>(out.exceptions().begin(), out.exceptions().end()),
+            (std::vector<std::string>{"LATE_ARRIVAL", "SHORT_VISIT"}));
+
+  // Nobody comes on Thursday: the sweep marks it missed once its window and tolerance pass.
+  clock_.Set(dec1_0900 + absl::Hours(48) + absl::Minutes(134));  // Dec 3, 11:14
+  v1::SweepMissedVisitsRequest sweep;
+  v1::SweepMissedVisitsResponse swept;
+  grpc::ClientContext s1;
+  ASSERT_TRUE(stub_->SweepMissedVisits(&s1, sweep, &swept).ok());
+  EXPECT_EQ(swept.missed(), 0);
+  clock_.Advance(absl::Minutes(2));  // 11:16
+  grpc::ClientContext s2;
+  ASSERT_TRUE(stub_->SweepMissedVisits(&s2, sweep, &swept).ok());
+  EXPECT_EQ(swept.missed(), 1);
+  std::vector<v1::Visit> after = Visits();
+  EXPECT_EQ(after[0].state(), v1::VISIT_STATE_COMPLETED);
+  EXPECT_EQ(after[1].state(), v1::VISIT_STATE_MISSED);
+  grpc::ClientContext s3;
+  ASSERT_TRUE(stub_->SweepMissedVisits(&s3, sweep, &swept).ok());
+  EXPECT_EQ(swept.missed(), 0);
+
+  // The outbox tells the story in order.
+  v1::ListEventsRequest events_request;
+  events_request.set_after_sequence(2);  // after the two visit.scheduled
+  v1::ListEventsResponse events;
+  grpc::ClientContext e;
+  ASSERT_TRUE(stub_->ListEvents(&e, events_request, &events).ok());
+  std::vector<std::string> types;
+  for (const auto& ev : events.events()) types.push_back(ev.type());
+  EXPECT_EQ(types,
+            (std::vector<std::string>{"visit.checked_in", "visit.completed", "visit.missed"}));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SchedulingServiceTest, ::testing::ValuesIn(testing::Backends()),
                          [](const auto& info) { return info.param; });
 

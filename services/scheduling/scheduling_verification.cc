@@ -1,0 +1,186 @@
+// SchedulingService: electronic visit verification — check-in, check-out, exceptions, and the
+// sweeper that marks visits nobody came to as missed.
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/errors.h"
+#include "common/geo.h"
+#include "common/server.h"
+#include "common/status_macros.h"
+#include "common/text.h"
+#include "google/protobuf/util/time_util.h"
+#include "services/scheduling/scheduling_service.h"
+#include "services/scheduling/scheduling_store.h"
+
+namespace linli::scheduling {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+using storage::Transaction;
+
+absl::Time FromProto(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
+}
+
+// Checks the fields every check-in/out carries.
+absl::Status ValidateCheck(const std::string& name, const std::string& worker,
+                           v1::CheckMethod method, const common::v1::LatLng* location,
+                           std::string* visit_id) {
+  FieldViolations v;
+  if (!absl::StartsWith(name, "visits/") || !IsSlug(name.substr(7), 64)) {
+    v.Add("name", "must look like \"visits/ID\"");
+  } else {
+    *visit_id = name.substr(7);
+  }
+  if (!absl::StartsWith(worker, "workers/") || !IsSlug(worker.substr(8), 64)) {
+    v.Add("worker", "must look like \"workers/ID\"");
+  }
+  if (method == v1::CHECK_METHOD_UNSPECIFIED || !v1::CheckMethod_IsValid(method)) {
+    v.Add("method", "must be CHECK_METHOD_APP_GPS, _PHONE or _FAMILY_PROXY");
+  }
+  if (location != nullptr) ValidateLatLng(*location, "location", v);
+  return v.ToStatus();
+}
+
+absl::Status WrongState(const v1::Visit& visit, absl::string_view expected) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      visit.name(), " is ", v1::VisitState_Name(visit.state()), "; expected ", expected));
+}
+
+void AddException(v1::Visit& visit, const std::string& code) {
+  for (const std::string& e : visit.exceptions()) {
+    if (e == code) return;
+  }
+  visit.add_exceptions(code);
+}
+
+}  // namespace
+
+grpc::Status SchedulingServiceImpl::CheckInVisit(grpc::ServerContext* context,
+                                                 const v1::CheckInVisitRequest* request,
+                                                 v1::CheckInVisitResponse* response) {
+  std::string id;
+  if (absl::Status s = ValidateCheck(request->name(), request->worker(), request->method(),
+                                     request->has_location() ? &request->location() : nullptr, &id);
+      !s.ok()) {
+    return Reply(*context, s);
+  }
+  return Reply(*context, db_.RunInTransaction([&](Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<VisitRow> row, FindVisit(tx, id));
+    if (!row.has_value()) return NotFound(request->name());
+    v1::Visit& visit = row->visit;
+    if (visit.state() != v1::VISIT_STATE_SCHEDULED)
+      return WrongState(visit, "VISIT_STATE_SCHEDULED");
+    const absl::Time now = clock_.Now();
+    if (now < FromProto(visit.window_start())) AddException(visit, "EARLY_ARRIVAL");
+    if (now > FromProto(visit.window_end()) + absl::Minutes(visit.tolerance_minutes())) {
+      AddException(visit, "LATE_ARRIVAL");
+    }
+    v1::VisitCheck* check = visit.mutable_check_in();
+    check->set_worker(request->worker());
+    *check->mutable_time() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(now));
+    if (request->has_location()) *check->mutable_location() = request->location();
+    check->set_method(request->method());
+    visit.set_state(v1::VISIT_STATE_IN_PROGRESS);
+    RETURN_IF_ERROR(UpdateVisit(tx, *row));
+    RETURN_IF_ERROR(AppendEvent(tx, OutboxEvent{0, "visit.checked_in", visit.name(),
+                                                visit.SerializeAsString(), now})
+                        .status());
+    *response->mutable_visit() = visit;
+    return absl::OkStatus();
+  }));
+}
+
+grpc::Status SchedulingServiceImpl::CheckOutVisit(grpc::ServerContext* context,
+                                                  const v1::CheckOutVisitRequest* request,
+                                                  v1::CheckOutVisitResponse* response) {
+  std::string id;
+  if (absl::Status s = ValidateCheck(request->name(), request->worker(), request->method(),
+                                     request->has_location() ? &request->location() : nullptr, &id);
+      !s.ok()) {
+    return Reply(*context, s);
+  }
+  return Reply(*context, db_.RunInTransaction([&](Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<VisitRow> row, FindVisit(tx, id));
+    if (!row.has_value()) return NotFound(request->name());
+    v1::Visit& visit = row->visit;
+    if (visit.state() != v1::VISIT_STATE_IN_PROGRESS) {
+      return WrongState(visit, "VISIT_STATE_IN_PROGRESS (check in first)");
+    }
+    if (visit.check_in().worker() != request->worker()) {
+      return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                            "worker: ", request->worker(), " did not check in to ", visit.name())),
+                        common::v1::ERROR_REASON_INVALID_FIELD);
+    }
+    const absl::Time now = clock_.Now();
+    const absl::Time arrived = FromProto(visit.check_in().time());
+    if (now < arrived) {
+      return absl::FailedPreconditionError("check-out cannot be before check-in");
+    }
+    const absl::Duration planned = absl::Minutes(visit.duration_minutes());
+    if (now - arrived > planned * 3 / 2) AddException(visit, "OVERRUN");
+    if (now - arrived < planned / 2) AddException(visit, "SHORT_VISIT");
+    v1::VisitCheck* check = visit.mutable_check_out();
+    check->set_worker(request->worker());
+    *check->mutable_time() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(now));
+    if (request->has_location()) *check->mutable_location() = request->location();
+    check->set_method(request->method());
+    visit.set_state(v1::VISIT_STATE_COMPLETED);
+    RETURN_IF_ERROR(UpdateVisit(tx, *row));
+    RETURN_IF_ERROR(AppendEvent(tx, OutboxEvent{0, "visit.completed", visit.name(),
+                                                visit.SerializeAsString(), now})
+                        .status());
+    *response->mutable_visit() = visit;
+    return absl::OkStatus();
+  }));
+}
+
+absl::StatusOr<int> SchedulingServiceImpl::SweepMissed() {
+  // Scheduled visits whose window has opened, page by page (one transaction each); those still
+  // within window plus tolerance are left for a later sweep.
+  constexpr int kBatch = 1000;
+  int missed = 0;
+  const absl::Time now = clock_.Now();
+  VisitFilter filter;
+  filter.to_us = absl::ToUnixMicros(now);
+  filter.state = v1::VISIT_STATE_SCHEDULED;
+  int64_t after_start = INT64_MIN;
+  std::string after_id;
+  for (bool more = true; more;) {
+    int in_page = 0;
+    RETURN_IF_ERROR(db_.RunInTransaction([&](Transaction& tx) -> absl::Status {
+      in_page = 0;
+      ASSIGN_OR_RETURN(std::vector<VisitRow> rows,
+                       QueryVisits(tx, filter, after_start, after_id, kBatch));
+      more = static_cast<int>(rows.size()) == kBatch;
+      for (VisitRow& row : rows) {
+        v1::Visit& visit = row.visit;
+        if (FromProto(visit.window_end()) + absl::Minutes(visit.tolerance_minutes()) >= now) {
+          continue;
+        }
+        visit.set_state(v1::VISIT_STATE_MISSED);
+        RETURN_IF_ERROR(UpdateVisit(tx, row));
+        RETURN_IF_ERROR(AppendEvent(tx, OutboxEvent{0, "visit.missed", visit.name(),
+                                                    visit.SerializeAsString(), now})
+                            .status());
+        ++in_page;
+      }
+      if (!rows.empty()) {
+        after_start = rows.back().window_start_us;
+        after_id = rows.back().id;
+      }
+      return absl::OkStatus();
+    }));
+    missed += in_page;
+  }
+  return missed;
+}
+
+grpc::Status SchedulingServiceImpl::SweepMissedVisits(grpc::ServerContext* context,
+                                                      const v1::SweepMissedVisitsRequest*,
+                                                      v1::SweepMissedVisitsResponse* response) {
+  absl::StatusOr<int> missed = SweepMissed();
+  if (missed.ok()) response->set_missed(*missed);
+  return Reply(*context, missed.status());
+}
+
+}  // namespace linli::scheduling
