@@ -39,7 +39,7 @@ start() {  # name, args...
   pids+=($!)
 }
 start registry --listen="$REGISTRY" --db=sqlite:var/registry.db --pii_key_file=var/pii.key
-start scheduling --listen="$SCHEDULING" --db=sqlite:var/scheduling.db
+start scheduling --listen="$SCHEDULING" --db=sqlite:var/scheduling.db --registry_address="$REGISTRY"
 start feedback --listen="$FEEDBACK" --db=sqlite:var/feedback.db
 start gateway --listen="$GATEWAY" --http_listen="$HTTP" --registry_address="$REGISTRY" \
   --scheduling_address="$SCHEDULING" --feedback_address="$FEEDBACK"

@@ -67,6 +67,7 @@ class EndToEndTest : public ::testing::TestWithParam<std::string> {
         args.push_back("--db=" + db_urls[p.name]);
       }
       if (p.name == "registry") args.push_back("--pii_key_file=" + key_file);
+      if (p.name == "scheduling") args.push_back("--registry_address=" + processes_[0].address);
       auto child = testing::ChildProcess::Start(absl::StrCat(LINLI_BIN_DIR, "/linli-", p.name),
                                                 args, absl::StrCat(dir_, "/", p.name, ".log"));
       ASSERT_TRUE(child.ok()) << child.status();
@@ -224,6 +225,7 @@ TEST_P(EndToEndTest, RegionsThroughTheGatewayHealthReflectionAndCleanShutdown) {
   // plaintext ID number and phone must appear in no log line.
   const std::string id_number = "31010119450101106X";  // valid GB 11643 check character
   const std::string phone = "13912345678";
+  std::string elder_name;
   {
     auto registry = registry::v1::RegistryService::NewStub(NewChannel(processes_[0].address, {}));
     ASSERT_TRUE(CreateRegion("310101020002", "桥二居民区", registry::v1::REGION_LEVEL_COMMITTEE,
@@ -244,6 +246,23 @@ TEST_P(EndToEndTest, RegionsThroughTheGatewayHealthReflectionAndCleanShutdown) {
         registry->CreateElder(create_context.get(), create, &created_elder);
     ASSERT_TRUE(created_status.ok()) << created_status.error_message();
     EXPECT_EQ(created_elder.elder().phone(), "139****5678");
+    elder_name = created_elder.elder().name();
+    // What a commitment refers to: an organisation and a service.
+    registry::v1::CreateOrganisationRequest org;
+    org.mutable_organisation()->set_id("lelin");
+    org.mutable_organisation()->set_display_name("乐龄社工服务社");
+    org.mutable_organisation()->set_kind(registry::v1::ORGANISATION_KIND_SOCIAL_ORGANISATION);
+    org.mutable_organisation()->set_sector(registry::v1::SECTOR_SOCIAL);
+    org.mutable_organisation()->set_region("regions/310101020");
+    registry::v1::CreateOrganisationResponse org_out;
+    auto org_context = NewClientContext(nullptr, absl::Seconds(10));
+    ASSERT_TRUE(registry->CreateOrganisation(org_context.get(), org, &org_out).ok());
+    registry::v1::CreateServiceTypeRequest type;
+    type.mutable_service_type()->set_code("visiting");
+    type.mutable_service_type()->set_display_name("探访");
+    registry::v1::CreateServiceTypeResponse type_out;
+    auto type_context = NewClientContext(nullptr, absl::Seconds(10));
+    ASSERT_TRUE(registry->CreateServiceType(type_context.get(), type, &type_out).ok());
     registry::v1::GetElderRequest full;
     full.set_name(created_elder.elder().name());
     full.set_view(registry::v1::ELDER_VIEW_FULL);
@@ -269,9 +288,9 @@ TEST_P(EndToEndTest, RegionsThroughTheGatewayHealthReflectionAndCleanShutdown) {
         scheduling::v1::SchedulingService::NewStub(NewChannel(processes_[1].address, {}));
     scheduling::v1::CreateCommitmentRequest create;
     scheduling::v1::Commitment* c = create.mutable_commitment();
-    c->set_elder("elders/e2e");
+    c->set_elder(elder_name);
     c->set_service_type("serviceTypes/visiting");
-    c->set_owner_organisation("organisations/lelin");
+    c->set_owner_organisation("organisations/lelin");  // created above
     c->set_valid_from("2026-12-01");
     c->set_care_grade(4);  // five visits a week
     scheduling::v1::CreateCommitmentResponse created_commitment;
@@ -284,8 +303,9 @@ TEST_P(EndToEndTest, RegionsThroughTheGatewayHealthReflectionAndCleanShutdown) {
     auto c2 = NewClientContext(nullptr, absl::Seconds(10));
     ASSERT_TRUE(scheduling->MaterializeVisits(c2.get(), materialize, &materialized).ok());
     EXPECT_EQ(materialized.created(), 5);
-    auto listed_visits = PostJson("/linli.gateway.v1.ConsoleService/ListVisits",
-                                  R"({"elder":"elders/e2e","fromDate":"2026-12-07"})");
+    auto listed_visits =
+        PostJson("/linli.gateway.v1.ConsoleService/ListVisits",
+                 absl::StrCat(R"({"elder":")", elder_name, R"(","fromDate":"2026-12-07"})"));
     ASSERT_TRUE(listed_visits);
     ASSERT_EQ(listed_visits->status, 200) << listed_visits->body;
     EXPECT_EQ(nlohmann::json::parse(listed_visits->body)["visits"].size(), 5u);

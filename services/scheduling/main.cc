@@ -4,6 +4,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/client.h"
 #include "common/clock.h"
 #include "common/flags.h"
 #include "common/log.h"
@@ -12,6 +13,7 @@
 #include "services/scheduling/scheduling_store.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50052", "gRPC listen address (host:port).");
+ABSL_FLAG(std::string, registry_address, "127.0.0.1:50051", "Address of linli-registry.");
 ABSL_FLAG(absl::Duration, sweep_interval, absl::Minutes(1),
           "How often scheduled visits whose window has passed are marked missed.");
 ABSL_FLAG(std::string, db, "sqlite:var/scheduling.db",
@@ -23,7 +25,11 @@ int main(int argc, char** argv) {
   linli::ParseFlags(argc, argv, "linli-scheduling: commitments and visits. Flags: --listen --db");
   auto db = linli::OpenAndMigrateOrExit(absl::GetFlag(FLAGS_db), "scheduling",
                                         linli::scheduling::SchedulingMigrations());
-  linli::scheduling::SchedulingServiceImpl service(*db, linli::Clock::Real());
+  linli::scheduling::SchedulingServiceImpl service(
+      *db, linli::Clock::Real(),
+      linli::registry::v1::RegistryService::NewStub(
+          linli::NewChannel(absl::GetFlag(FLAGS_registry_address),
+                            {linli::registry::v1::RegistryService::service_full_name()})));
   // The missed-visit sweeper: once a minute until shutdown.
   absl::Notification stopping;
   std::thread sweeper([&] {

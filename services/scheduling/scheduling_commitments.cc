@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
+#include "common/client.h"
 #include "common/errors.h"
 #include "common/idempotency.h"
 #include "common/ids.h"
@@ -66,6 +67,49 @@ absl::Status RecordVisitEvent(Transaction& tx, const std::string& type, const v1
 
 }  // namespace
 
+absl::Status SchedulingServiceImpl::CheckReferences(grpc::ServerContext* context,
+                                                    const v1::Commitment& commitment) {
+  // A registry error other than NOT_FOUND is passed on; an unreachable registry is UNAVAILABLE
+  // with a reason clients can act on.
+  auto backend = [](const grpc::Status& status) {
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+      return WithReason(absl::UnavailableError("registry is unavailable; retry later"),
+                        common::v1::ERROR_REASON_BACKEND_UNAVAILABLE);
+    }
+    return FromGrpcStatus(status);
+  };
+  registry::v1::GetElderRequest elder;
+  elder.set_name(commitment.elder());  // masked view: no personal data, no audit
+  registry::v1::GetElderResponse elder_response;
+  grpc::Status status = registry_->GetElder(NewClientContext(context, backend_timeout_).get(),
+                                            elder, &elder_response);
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+    return InvalidField("commitment.elder", commitment.elder() + " does not exist");
+  }
+  if (!status.ok()) return backend(status);
+  if (elder_response.elder().erased()) {
+    return absl::FailedPreconditionError(commitment.elder() + " was erased");
+  }
+  registry::v1::GetOrganisationRequest org;
+  org.set_name(commitment.owner_organisation());
+  registry::v1::GetOrganisationResponse org_response;
+  status = registry_->GetOrganisation(NewClientContext(context, backend_timeout_).get(), org,
+                                      &org_response);
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+    return InvalidField("commitment.owner_organisation",
+                        commitment.owner_organisation() + " does not exist");
+  }
+  if (!status.ok()) return backend(status);
+  registry::v1::ListServiceTypesResponse types;
+  status =
+      registry_->ListServiceTypes(NewClientContext(context, backend_timeout_).get(), {}, &types);
+  if (!status.ok()) return backend(status);
+  for (const auto& type : types.service_types()) {
+    if (type.name() == commitment.service_type()) return absl::OkStatus();
+  }
+  return InvalidField("commitment.service_type", commitment.service_type() + " does not exist");
+}
+
 grpc::Status SchedulingServiceImpl::CreateCommitment(grpc::ServerContext* context,
                                                      const v1::CreateCommitmentRequest* request,
                                                      v1::CreateCommitmentResponse* response) {
@@ -76,6 +120,7 @@ grpc::Status SchedulingServiceImpl::CreateCommitment(grpc::ServerContext* contex
   ValidateCommitment(commitment, v);
   if (!ValidateRequestId(request->request_id()).ok()) v.Add("request_id", "is malformed");
   if (!v.empty()) return Reply(*context, v.ToStatus());
+  if (absl::Status s = CheckReferences(context, commitment); !s.ok()) return Reply(*context, s);
   commitment.clear_care_grade();  // input only: health data stays in the registry
   commitment.set_state(v1::COMMITMENT_STATE_ACTIVE);
   *commitment.mutable_create_time() = ToProto(clock_.Now());

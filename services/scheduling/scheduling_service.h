@@ -4,15 +4,23 @@
 #ifndef LINLI_SERVICES_SCHEDULING_SCHEDULING_SERVICE_H_
 #define LINLI_SERVICES_SCHEDULING_SCHEDULING_SERVICE_H_
 
+#include <memory>
 #include "common/clock.h"
 #include "common/storage/database.h"
+
+#include "absl/time/time.h"
+#include "linli/registry/v1/registry.grpc.pb.h"
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
 
 namespace linli::scheduling {
 
 class SchedulingServiceImpl final : public v1::SchedulingService::Service {
  public:
-  SchedulingServiceImpl(storage::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+  // `registry` confirms that the elder, organisation and service a commitment names exist.
+  SchedulingServiceImpl(storage::Database& db, const Clock& clock,
+                        std::shared_ptr<registry::v1::RegistryService::StubInterface> registry,
+                        absl::Duration backend_timeout = absl::Seconds(5))
+      : db_(db), clock_(clock), registry_(std::move(registry)), backend_timeout_(backend_timeout) {}
 
 #define LINLI_RPC(Method)                                                               \
   grpc::Status Method(grpc::ServerContext* context, const v1::Method##Request* request, \
@@ -36,8 +44,14 @@ class SchedulingServiceImpl final : public v1::SchedulingService::Service {
   absl::StatusOr<int> SweepMissed();
 
  private:
+  // INVALID_ARGUMENT naming the field when the registry does not know a referenced resource;
+  // UNAVAILABLE when the registry cannot be asked.
+  absl::Status CheckReferences(grpc::ServerContext* context, const v1::Commitment& commitment);
+
   storage::Database& db_;
   const Clock& clock_;
+  std::shared_ptr<registry::v1::RegistryService::StubInterface> registry_;
+  absl::Duration backend_timeout_;
 };
 
 }  // namespace linli::scheduling

@@ -8,6 +8,7 @@
 #include "common/errors.h"
 #include "common/server.h"
 #include "gtest/gtest.h"
+#include "services/registry/registry_test_server.h"
 #include "services/scheduling/scheduling_service.h"
 #include "services/scheduling/scheduling_store.h"
 #include "tests/support/test_env.h"
@@ -27,7 +28,15 @@ class SchedulingServiceTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = std::move(*db);
     ASSERT_TRUE(storage::ApplyMigrations(*db_, "scheduling", SchedulingMigrations()).ok());
-    service_ = std::make_unique<SchedulingServiceImpl>(*db_, clock_);
+    // The real registry (same backend) holds the elder, organisation and service referred to.
+    auto registry = registry::RegistryTestServer::Start(GetParam(), "sched_registry");
+    ASSERT_TRUE(registry.ok()) << registry.status();
+    registry_ = std::move(*registry);
+    SeedRegistry();
+    service_ = std::make_unique<SchedulingServiceImpl>(
+        *db_, clock_,
+        registry::v1::RegistryService::NewStub(
+            NewChannel(absl::StrCat("127.0.0.1:", registry_->server->port()), {})));
     ServerOptions options;
     options.service_name = "scheduling";
     options.listen_address = "127.0.0.1:0";
@@ -38,9 +47,54 @@ class SchedulingServiceTest : public ::testing::TestWithParam<std::string> {
         v1::SchedulingService::NewStub(NewChannel(absl::StrCat("127.0.0.1:", server_->port()), {}));
   }
 
-  static v1::Commitment Weekly(const std::string& rrule = "FREQ=WEEKLY;BYDAY=TU,TH") {
+  // 上海市 > 黄浦区 > 五里桥街道 > 桥一居民区, the social work organisation, the visiting service,
+  // and one elder.
+  void SeedRegistry() {
+    auto* stub = registry_->stub.get();
+    const std::pair<std::string, registry::v1::RegionLevel> regions[] = {
+        {"310000", registry::v1::REGION_LEVEL_MUNICIPALITY},
+        {"310101", registry::v1::REGION_LEVEL_DISTRICT},
+        {"310101020", registry::v1::REGION_LEVEL_STREET},
+        {"310101020001", registry::v1::REGION_LEVEL_COMMITTEE}};
+    std::string parent;
+    for (const auto& [code, level] : regions) {
+      registry::v1::CreateRegionRequest r;
+      r.mutable_region()->set_code(code);
+      r.mutable_region()->set_display_name("区域" + code);
+      r.mutable_region()->set_level(level);
+      r.mutable_region()->set_parent(parent);
+      registry::v1::CreateRegionResponse out;
+      grpc::ClientContext context;
+      ASSERT_TRUE(stub->CreateRegion(&context, r, &out).ok());
+      parent = "regions/" + code;
+    }
+    registry::v1::CreateOrganisationRequest org;
+    org.mutable_organisation()->set_id("lelin-social-work");
+    org.mutable_organisation()->set_display_name("乐龄社工服务社");
+    org.mutable_organisation()->set_kind(registry::v1::ORGANISATION_KIND_SOCIAL_ORGANISATION);
+    org.mutable_organisation()->set_sector(registry::v1::SECTOR_SOCIAL);
+    org.mutable_organisation()->set_region("regions/310101020");
+    registry::v1::CreateOrganisationResponse org_out;
+    grpc::ClientContext c1;
+    ASSERT_TRUE(stub->CreateOrganisation(&c1, org, &org_out).ok());
+    registry::v1::CreateServiceTypeRequest type;
+    type.mutable_service_type()->set_code("visiting");
+    type.mutable_service_type()->set_display_name("探访");
+    registry::v1::CreateServiceTypeResponse type_out;
+    grpc::ClientContext c2;
+    ASSERT_TRUE(stub->CreateServiceType(&c2, type, &type_out).ok());
+    registry::v1::CreateElderRequest elder;
+    elder.mutable_elder()->set_display_name("王秀英");
+    elder.mutable_elder()->set_region("regions/310101020001");
+    registry::v1::CreateElderResponse elder_out;
+    grpc::ClientContext c3;
+    ASSERT_TRUE(stub->CreateElder(&c3, elder, &elder_out).ok());
+    elder_name_ = elder_out.elder().name();
+  }
+
+  v1::Commitment Weekly(const std::string& rrule = "FREQ=WEEKLY;BYDAY=TU,TH") const {
     v1::Commitment c;
-    c.set_elder("elders/e1");
+    c.set_elder(elder_name_);
     c.set_service_type("serviceTypes/visiting");
     c.set_owner_organisation("organisations/lelin-social-work");
     c.mutable_recurrence()->set_rrule(rrule);
@@ -98,6 +152,8 @@ class SchedulingServiceTest : public ::testing::TestWithParam<std::string> {
   }
 
   FakeClock clock_;
+  std::unique_ptr<registry::RegistryTestServer> registry_;
+  std::string elder_name_;
   std::unique_ptr<storage::Database> db_;
   std::unique_ptr<SchedulingServiceImpl> service_;
   std::unique_ptr<GrpcServer> server_;
@@ -156,6 +212,15 @@ TEST_P(SchedulingServiceTest, BadCommitmentsNameTheFieldAndWriteNothing) {
   v1::Commitment elder = Weekly();
   elder.set_elder("e1");
   EXPECT_EQ(Field(Create(elder)), "commitment.elder");
+  // Well-formed names the registry does not know.
+  elder.set_elder("elders/nobody");
+  EXPECT_EQ(Field(Create(elder)), "commitment.elder");
+  v1::Commitment org = Weekly();
+  org.set_owner_organisation("organisations/unknown-org");
+  EXPECT_EQ(Field(Create(org)), "commitment.owner_organisation");
+  v1::Commitment service = Weekly();
+  service.set_service_type("serviceTypes/juggling");
+  EXPECT_EQ(Field(Create(service)), "commitment.service_type");
 
   v1::ListCommitmentsRequest list;
   v1::ListCommitmentsResponse listed;
