@@ -5,7 +5,10 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc)
 BUILD_TYPE ?= RelWithDebInfo
 
-.PHONY: all bootstrap build run test bench format clean
+FUZZ_BUILD_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+
+.PHONY: all bootstrap build run test bench fuzz format clean
 
 all: build
 
@@ -24,6 +27,14 @@ test: build
 
 bench: build
 	@build/bin/registry_bench
+
+# libFuzzer targets (clang, ASan+UBSan) in a separate build dir, each run FUZZ_SECONDS on a temp
+# copy of its seed corpus: tests/fuzz/run_fuzzers.sh.
+fuzz: bootstrap
+	@command -v clang++ >/dev/null || { echo "make fuzz needs clang (apt-get install clang)"; exit 1; }
+	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(FUZZ_BUILD_DIR) -j $(JOBS) --target linli_fuzzers -- --no-print-directory
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) tests/fuzz/run_fuzzers.sh $(FUZZ_BUILD_DIR)
 
 format:
 	@git ls-files '*.cc' '*.h' | xargs clang-format -i

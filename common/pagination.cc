@@ -46,7 +46,10 @@ absl::StatusOr<std::string> DecodePageToken(absl::string_view token,
   if (token.empty()) return std::string();
   if (token.size() > 1024) return BadToken("is too long");
   std::string raw;
-  if (!absl::WebSafeBase64Unescape(token, &raw) || raw.size() < kChecksumBytes + 1) {
+  // Only the exact text EncodePageToken produces is accepted (Abseil's decoder also takes
+  // whitespace, padding and stray low bits): one page, one token.
+  if (!absl::WebSafeBase64Unescape(token, &raw) || raw.size() < kChecksumBytes + 1 ||
+      absl::WebSafeBase64Escape(raw) != token) {
     return BadToken("is not a token issued by this service");
   }
   absl::string_view checksum(raw.data(), kChecksumBytes);
