@@ -32,7 +32,8 @@ ABSL_FLAG(std::string, registry_address, "127.0.0.1:50051", "Registry address (f
 ABSL_FLAG(std::string, scheduling_address, "127.0.0.1:50052", "Scheduling address (for `health`).");
 ABSL_FLAG(std::string, feedback_address, "127.0.0.1:50053", "Feedback address (for `health`).");
 ABSL_FLAG(std::string, parent, "", "`regions list`: only children of this region.");
-ABSL_FLAG(std::string, region, "", "`map`, `orgs list`, `elders list`: the region.");
+ABSL_FLAG(std::string, region, "",
+          "`map`, `orgs list`, `elders list`: the region, regions/CODE or just CODE.");
 ABSL_FLAG(std::string, format, "svg", "`map`: svg (needs Graphviz `dot`), dot or json.");
 ABSL_FLAG(std::string, out, "", "`map`: output file (default: stdout).");
 ABSL_FLAG(std::string, elder, "", "`providers`, `audit`: the elder, elders/ID.");
@@ -67,6 +68,13 @@ constexpr char kUsage[] =
 
 std::unique_ptr<grpc::ClientContext> Context() {
   return linli::NewClientContext(nullptr, absl::GetFlag(FLAGS_timeout));
+}
+
+// --region takes a resource name ("regions/310101020") or just the code ("310101020").
+std::string RegionFlag() {
+  const std::string value = absl::GetFlag(FLAGS_region);
+  const bool code = !value.empty() && value.find_first_not_of("0123456789") == std::string::npos;
+  return code ? "regions/" + value : value;
 }
 
 using linli::cli::Fail;
@@ -143,7 +151,7 @@ int main(int argc, char** argv) {
                                 absl::GetFlag(FLAGS_seed_parallelism));
   }
   if (words == std::vector<std::string>{"map"}) {
-    return linli::cli::Map(endpoints, absl::GetFlag(FLAGS_region), absl::GetFlag(FLAGS_format),
+    return linli::cli::Map(endpoints, RegionFlag(), absl::GetFlag(FLAGS_format),
                            absl::GetFlag(FLAGS_out));
   }
   if (words == std::vector<std::string>{"providers"}) {
@@ -151,10 +159,10 @@ int main(int argc, char** argv) {
                                  absl::GetFlag(FLAGS_service));
   }
   if (words == std::vector<std::string>{"orgs", "list"}) {
-    return linli::cli::ListOrganisations(endpoints, absl::GetFlag(FLAGS_region));
+    return linli::cli::ListOrganisations(endpoints, RegionFlag());
   }
   if (words == std::vector<std::string>{"elders", "list"}) {
-    return linli::cli::ListElders(endpoints, absl::GetFlag(FLAGS_region));
+    return linli::cli::ListElders(endpoints, RegionFlag());
   }
   if (words.size() == 3 && words[0] == "elders" && words[1] == "get") {
     return linli::cli::GetElder(endpoints, words[2], absl::GetFlag(FLAGS_reason));
