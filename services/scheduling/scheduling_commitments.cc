@@ -368,33 +368,6 @@ grpc::Status SchedulingServiceImpl::ListVisits(grpc::ServerContext* context,
                    {.read_only = true}));
 }
 
-namespace {
-
-// Shared by cancel and reschedule: finds the visit, requires it not started, applies `change`,
-// stores it and records `event` in one transaction.
-absl::Status ChangeScheduledVisit(storage::Database& db, const Clock& clock,
-                                  const std::string& name, const std::string& event,
-                                  const std::function<void(VisitRow&)>& change, v1::Visit* result) {
-  absl::StatusOr<std::string> id = ParseName(name, "visits", "name");
-  if (!id.ok()) return id.status();
-  return db.RunInTransaction([&](Transaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<VisitRow> row, FindVisit(tx, *id));
-    if (!row.has_value()) return NotFound(name);
-    if (row->visit.state() != v1::VISIT_STATE_SCHEDULED) {
-      return absl::FailedPreconditionError(absl::StrCat(name, " is ",
-                                                        v1::VisitState_Name(row->visit.state()),
-                                                        "; only a scheduled visit can be changed"));
-    }
-    change(*row);
-    RETURN_IF_ERROR(UpdateVisit(tx, *row));
-    RETURN_IF_ERROR(RecordVisitEvent(tx, event, row->visit, clock.Now()));
-    *result = row->visit;
-    return absl::OkStatus();
-  });
-}
-
-}  // namespace
-
 grpc::Status SchedulingServiceImpl::CancelVisit(grpc::ServerContext* context,
                                                 const v1::CancelVisitRequest* request,
                                                 v1::CancelVisitResponse* response) {
@@ -406,12 +379,16 @@ grpc::Status SchedulingServiceImpl::CancelVisit(grpc::ServerContext* context,
     v.Add("note", "must be valid UTF-8 of at most 256 characters");
   }
   if (!v.empty()) return Reply(*context, v.ToStatus());
-  return Reply(*context, ChangeScheduledVisit(
-                             db_, clock_, request->name(), "visit.cancelled",
-                             [&](VisitRow& row) {
-                               row.visit.set_state(v1::VISIT_STATE_CANCELLED);
-                               row.visit.set_reason_code(request->reason_code());
-                               row.visit.set_note(request->note());
+  absl::StatusOr<std::string> id = ParseName(request->name(), "visits", "name");
+  if (!id.ok()) return Reply(*context, id.status());
+  return Reply(*context, ChangeVisit(
+                             db_, clock_.Now(), *id, request->name(), v1::VISIT_STATE_SCHEDULED,
+                             "visit.cancelled",
+                             [&](v1::Visit& visit) {
+                               visit.set_state(v1::VISIT_STATE_CANCELLED);
+                               visit.set_reason_code(request->reason_code());
+                               visit.set_note(request->note());
+                               return absl::OkStatus();
                              },
                              response->mutable_visit()));
 }
@@ -432,16 +409,19 @@ grpc::Status SchedulingServiceImpl::RescheduleVisit(grpc::ServerContext* context
   }
   if (!v.empty()) return Reply(*context, v.ToStatus());
   const absl::Time new_start = absl::FromCivil(start, recurrence::ShanghaiTimeZone());
-  return Reply(*context, ChangeScheduledVisit(
-                             db_, clock_, request->name(), "visit.rescheduled",
-                             [&](VisitRow& row) {
-                               const absl::Duration window = FromProto(row.visit.window_end()) -
-                                                             FromProto(row.visit.window_start());
-                               *row.visit.mutable_window_start() = ToProto(new_start);
-                               *row.visit.mutable_window_end() = ToProto(new_start + window);
-                               row.window_start_us = absl::ToUnixMicros(new_start);
-                               row.visit.set_reason_code(request->reason_code());
-                               row.visit.set_note(request->note());
+  absl::StatusOr<std::string> id = ParseName(request->name(), "visits", "name");
+  if (!id.ok()) return Reply(*context, id.status());
+  return Reply(*context, ChangeVisit(
+                             db_, clock_.Now(), *id, request->name(), v1::VISIT_STATE_SCHEDULED,
+                             "visit.rescheduled",
+                             [&](v1::Visit& visit) {
+                               const absl::Duration window =
+                                   FromProto(visit.window_end()) - FromProto(visit.window_start());
+                               *visit.mutable_window_start() = ToProto(new_start);
+                               *visit.mutable_window_end() = ToProto(new_start + window);
+                               visit.set_reason_code(request->reason_code());
+                               visit.set_note(request->note());
+                               return absl::OkStatus();
                              },
                              response->mutable_visit()));
 }

@@ -1,9 +1,11 @@
 #include "services/scheduling/scheduling_store.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/errors.h"
 #include "common/idempotency.h"
 #include "common/status_macros.h"
 #include "common/storage/proto_rows.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace linli::scheduling {
 
@@ -190,6 +192,29 @@ absl::StatusOr<std::optional<VisitRow>> FindVisit(storage::Transaction& tx, cons
   if (rows.empty()) return std::optional<VisitRow>();
   ASSIGN_OR_RETURN(VisitRow v, VisitFromRow(rows[0]));
   return std::optional<VisitRow>(std::move(v));
+}
+
+absl::Status ChangeVisit(storage::Database& db, absl::Time now, const std::string& id,
+                         const std::string& name, v1::VisitState expected, const std::string& event,
+                         const std::function<absl::Status(v1::Visit&)>& change, v1::Visit* result) {
+  return db.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<VisitRow> row, FindVisit(tx, id));
+    if (!row.has_value()) return NotFound(name);
+    if (row->visit.state() != expected) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(name, " is ", v1::VisitState_Name(row->visit.state()), "; this needs ",
+                       v1::VisitState_Name(expected)));
+    }
+    RETURN_IF_ERROR(change(row->visit));
+    row->window_start_us =
+        google::protobuf::util::TimeUtil::TimestampToMicroseconds(row->visit.window_start());
+    RETURN_IF_ERROR(UpdateVisit(tx, *row));
+    RETURN_IF_ERROR(AppendEvent(tx, OutboxEvent{0, event, row->visit.name(),
+                                                row->visit.SerializeAsString(), now})
+                        .status());
+    *result = row->visit;
+    return absl::OkStatus();
+  });
 }
 
 absl::StatusOr<std::vector<std::string>> OccurrenceKeys(storage::Transaction& tx,

@@ -4,6 +4,7 @@
 #define LINLI_SERVICES_SCHEDULING_SCHEDULING_STORE_H_
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -68,6 +69,13 @@ absl::StatusOr<std::vector<std::string>> OccurrenceKeys(storage::Transaction& tx
                                                         const std::string& commitment_id,
                                                         const std::string& from_key,
                                                         const std::string& to_key);
+// The one way a single visit changes: in one transaction, find it (NOT_FOUND naming `name`),
+// require `expected` state (FAILED_PRECONDITION otherwise), let `change` edit it (its error aborts
+// the whole change), store it and record `event` in the outbox. `result` gets the new visit.
+absl::Status ChangeVisit(storage::Database& db, absl::Time now, const std::string& id,
+                         const std::string& name, v1::VisitState expected, const std::string& event,
+                         const std::function<absl::Status(v1::Visit&)>& change, v1::Visit* result);
+
 struct VisitFilter {
   std::string commitment_id;  // "" = any
   std::string elder;          // "" = any

@@ -41,9 +41,13 @@ absl::Status ValidateCheck(const std::string& name, const std::string& worker,
   return v.ToStatus();
 }
 
-absl::Status WrongState(const v1::Visit& visit, absl::string_view expected) {
-  return absl::FailedPreconditionError(absl::StrCat(
-      visit.name(), " is ", v1::VisitState_Name(visit.state()), "; expected ", expected));
+// Who, when, where and how of a check-in or check-out request.
+template <typename Request>
+void Stamp(const Request& request, absl::Time now, v1::VisitCheck* check) {
+  check->set_worker(request.worker());
+  *check->mutable_time() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(now));
+  if (request.has_location()) *check->mutable_location() = request.location();
+  check->set_method(request.method());
 }
 
 void AddException(v1::Visit& visit, const std::string& code) {
@@ -64,30 +68,23 @@ grpc::Status SchedulingServiceImpl::CheckInVisit(grpc::ServerContext* context,
       !s.ok()) {
     return Reply(*context, s);
   }
-  return Reply(*context, db_.RunInTransaction([&](Transaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<VisitRow> row, FindVisit(tx, id));
-    if (!row.has_value()) return NotFound(request->name());
-    v1::Visit& visit = row->visit;
-    if (visit.state() != v1::VISIT_STATE_SCHEDULED)
-      return WrongState(visit, "VISIT_STATE_SCHEDULED");
-    const absl::Time now = clock_.Now();
-    if (now < FromProto(visit.window_start())) AddException(visit, "EARLY_ARRIVAL");
-    if (now > FromProto(visit.window_end()) + absl::Minutes(visit.tolerance_minutes())) {
-      AddException(visit, "LATE_ARRIVAL");
-    }
-    v1::VisitCheck* check = visit.mutable_check_in();
-    check->set_worker(request->worker());
-    *check->mutable_time() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(now));
-    if (request->has_location()) *check->mutable_location() = request->location();
-    check->set_method(request->method());
-    visit.set_state(v1::VISIT_STATE_IN_PROGRESS);
-    RETURN_IF_ERROR(UpdateVisit(tx, *row));
-    RETURN_IF_ERROR(AppendEvent(tx, OutboxEvent{0, "visit.checked_in", visit.name(),
-                                                visit.SerializeAsString(), now})
-                        .status());
-    *response->mutable_visit() = visit;
-    return absl::OkStatus();
-  }));
+  const absl::Time now = clock_.Now();
+  return Reply(
+      *context,
+      ChangeVisit(
+          db_, now, id, request->name(), v1::VISIT_STATE_SCHEDULED, "visit.checked_in",
+          [&](v1::Visit& visit) {
+            if (now < FromProto(visit.window_start())) {
+              AddException(visit, "EARLY_ARRIVAL");
+            }
+            if (now > FromProto(visit.window_end()) + absl::Minutes(visit.tolerance_minutes())) {
+              AddException(visit, "LATE_ARRIVAL");
+            }
+            Stamp(*request, now, visit.mutable_check_in());
+            visit.set_state(v1::VISIT_STATE_IN_PROGRESS);
+            return absl::OkStatus();
+          },
+          response->mutable_visit()));
 }
 
 grpc::Status SchedulingServiceImpl::CheckOutVisit(grpc::ServerContext* context,
@@ -99,39 +96,29 @@ grpc::Status SchedulingServiceImpl::CheckOutVisit(grpc::ServerContext* context,
       !s.ok()) {
     return Reply(*context, s);
   }
-  return Reply(*context, db_.RunInTransaction([&](Transaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<VisitRow> row, FindVisit(tx, id));
-    if (!row.has_value()) return NotFound(request->name());
-    v1::Visit& visit = row->visit;
-    if (visit.state() != v1::VISIT_STATE_IN_PROGRESS) {
-      return WrongState(visit, "VISIT_STATE_IN_PROGRESS (check in first)");
-    }
-    if (visit.check_in().worker() != request->worker()) {
-      return WithReason(absl::FailedPreconditionError(absl::StrCat(
-                            "worker: ", request->worker(), " did not check in to ", visit.name())),
-                        common::v1::ERROR_REASON_INVALID_FIELD);
-    }
-    const absl::Time now = clock_.Now();
-    const absl::Time arrived = FromProto(visit.check_in().time());
-    if (now < arrived) {
-      return absl::FailedPreconditionError("check-out cannot be before check-in");
-    }
-    const absl::Duration planned = absl::Minutes(visit.duration_minutes());
-    if (now - arrived > planned * 3 / 2) AddException(visit, "OVERRUN");
-    if (now - arrived < planned / 2) AddException(visit, "SHORT_VISIT");
-    v1::VisitCheck* check = visit.mutable_check_out();
-    check->set_worker(request->worker());
-    *check->mutable_time() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(now));
-    if (request->has_location()) *check->mutable_location() = request->location();
-    check->set_method(request->method());
-    visit.set_state(v1::VISIT_STATE_COMPLETED);
-    RETURN_IF_ERROR(UpdateVisit(tx, *row));
-    RETURN_IF_ERROR(AppendEvent(tx, OutboxEvent{0, "visit.completed", visit.name(),
-                                                visit.SerializeAsString(), now})
-                        .status());
-    *response->mutable_visit() = visit;
-    return absl::OkStatus();
-  }));
+  const absl::Time now = clock_.Now();
+  return Reply(*context,
+               ChangeVisit(
+                   db_, now, id, request->name(), v1::VISIT_STATE_IN_PROGRESS, "visit.completed",
+                   [&](v1::Visit& visit) -> absl::Status {
+                     if (visit.check_in().worker() != request->worker()) {
+                       return WithReason(absl::FailedPreconditionError(
+                                             absl::StrCat("worker: ", request->worker(),
+                                                          " did not check in to ", visit.name())),
+                                         common::v1::ERROR_REASON_INVALID_FIELD);
+                     }
+                     const absl::Time arrived = FromProto(visit.check_in().time());
+                     if (now < arrived) {
+                       return absl::FailedPreconditionError("check-out cannot be before check-in");
+                     }
+                     const absl::Duration planned = absl::Minutes(visit.duration_minutes());
+                     if (now - arrived > planned * 3 / 2) AddException(visit, "OVERRUN");
+                     if (now - arrived < planned / 2) AddException(visit, "SHORT_VISIT");
+                     Stamp(*request, now, visit.mutable_check_out());
+                     visit.set_state(v1::VISIT_STATE_COMPLETED);
+                     return absl::OkStatus();
+                   },
+                   response->mutable_visit()));
 }
 
 absl::StatusOr<int> SchedulingServiceImpl::SweepMissed() {
