@@ -84,8 +84,10 @@ std::vector<std::string> SplitStatements(absl::string_view text);
 std::string SqlForMessage(absl::string_view sql);
 
 // A bounded pool of connections of type `Conn`, created lazily by `factory`. Acquire() waits up
-// to `wait` for a free connection and then fails with UNAVAILABLE. Idle connections are checked
-// with `validate` on checkout (a failed check discards the connection and creates a new one).
+// to `wait` for a free connection and then fails with UNAVAILABLE. Connections idle for longer
+// than kValidateAfterIdle are checked with `validate` on checkout (a failed check discards the
+// connection and creates a new one); one used moments ago is handed out as is (a connection that
+// broke anyway fails its first statement, which the transaction runner retries before COMMIT).
 // Broken connections are returned with reusable=false and destroyed, freeing their slot.
 //
 // Uses std::mutex rather than absl::Mutex: Debian's prebuilt Abseil is not instrumented for
@@ -107,6 +109,8 @@ class ConnectionPool {
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
 
+  static constexpr std::chrono::seconds kValidateAfterIdle{2};
+
   // Idle connections are destroyed here; the owner must have returned every leased one.
   ~ConnectionPool() = default;
 
@@ -114,11 +118,13 @@ class ConnectionPool {
   void AddIdle(std::unique_ptr<Conn> conn) {
     std::lock_guard<std::mutex> lock(mu_);
     ++open_;
-    idle_.push_back(std::move(conn));
+    idle_.push_back({std::move(conn), std::chrono::steady_clock::now()});
   }
 
-  absl::StatusOr<std::unique_ptr<Conn>> Acquire() {
+  // `validate_always`: check an idle connection even if it was used moments ago.
+  absl::StatusOr<std::unique_ptr<Conn>> Acquire(bool validate_always = false) {
     std::unique_ptr<Conn> conn;
+    bool fresh = false;  // used within kValidateAfterIdle
     {
       std::unique_lock<std::mutex> lock(mu_);
       const auto deadline = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(wait_);
@@ -129,14 +135,16 @@ class ConnectionPool {
                                                    absl::FormatDuration(wait_)));
       }
       if (!idle_.empty()) {
-        conn = std::move(idle_.back());
+        conn = std::move(idle_.back().first);
+        fresh = !validate_always &&
+                std::chrono::steady_clock::now() - idle_.back().second < kValidateAfterIdle;
         idle_.pop_back();
       } else {
         ++open_;  // reserve the slot; the connection is created outside the lock
       }
     }
     if (conn != nullptr) {
-      if (validate_(*conn)) return conn;
+      if (fresh || validate_(*conn)) return conn;
       conn.reset();  // broken while idle (server restart, idle timeout): replace it
     }
     absl::StatusOr<std::unique_ptr<Conn>> created = factory_();
@@ -155,7 +163,7 @@ class ConnectionPool {
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (reusable) {
-        idle_.push_back(std::move(conn));
+        idle_.push_back({std::move(conn), std::chrono::steady_clock::now()});
       } else {
         --open_;
       }
@@ -172,8 +180,9 @@ class ConnectionPool {
 
   std::mutex mu_;
   std::condition_variable cv_;
-  int open_ = 0;                             // idle + leased + being created; guarded by mu_
-  std::vector<std::unique_ptr<Conn>> idle_;  // guarded by mu_
+  int open_ = 0;  // idle + leased + being created; guarded by mu_
+  // Idle connections with the time they were returned; guarded by mu_.
+  std::vector<std::pair<std::unique_ptr<Conn>, std::chrono::steady_clock::time_point>> idle_;
 };
 
 // A connection leased from a ConnectionPool; returns it on destruction (or destroys it when

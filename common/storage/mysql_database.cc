@@ -16,13 +16,14 @@
 //     must. Connections therefore stay in autocommit mode between transactions, which is also
 //     what ExecRaw and ApplyMigrations need.
 //   * Transaction statements go through server-side prepared statements (binary protocol: exact
-//     int64/double, byte-exact strings with setString), falling back to the text protocol for the
-//     few statements the server cannot prepare. ExecRaw and the internal START TRANSACTION /
+//     int64/double, byte-exact strings with setString), cached per connection so that each use
+//     after the first is one round trip, falling back to the text protocol for the few
+//     statements the server cannot prepare. ExecRaw and the internal START TRANSACTION /
 //     COMMIT / SET statements use the text protocol.
 //   * CLIENT_FOUND_ROWS makes UPDATE report matched rather than changed rows, like SQLite.
-//   * Connections are pooled; an idle connection is checked with isValid() (a ping) on checkout
-//     and replaced when the server dropped it. A connection that reported 2002/2003/2006/2013
-//     (and similar "lost connection" codes) is discarded.
+//   * Connections are pooled; a connection idle for more than a couple of seconds is checked with
+//     isValid() (a ping) on checkout and replaced when the server dropped it. A connection that
+//     reported 2002/2003/2006/2013 (and similar "lost connection" codes) is discarded.
 //   * Every driver call is wrapped in try/catch: no exception leaves this file.
 #include "common/storage/mysql_database.h"
 
@@ -45,8 +46,10 @@
 #include <limits>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -230,19 +233,63 @@ absl::Status RunText(sql::Connection& conn, absl::string_view sql, std::vector<R
   }
 }
 
+struct MysqlConn {
+  std::unique_ptr<sql::Connection> conn;
+  // Server-side prepared statements by SQL text, kept for the connection's life (a statement is
+  // prepared once, then each use is one round trip). At most kMaxStatements; then all are
+  // dropped and re-prepared on demand.
+  struct Prepared {
+    std::unique_ptr<sql::PreparedStatement> stmt;
+    int parameters = 0;
+    bool returns_rows = false;  // a query: its result set must always be read
+  };
+  static constexpr size_t kMaxStatements = 256;
+  std::unordered_map<std::string, Prepared> statements;
+
+  MysqlConn() = default;
+  MysqlConn(const MysqlConn&) = delete;
+  MysqlConn& operator=(const MysqlConn&) = delete;
+  ~MysqlConn() {
+    if (conn == nullptr) return;
+    (void)EnsureDriverThread();
+    try {
+      statements.clear();  // statements go before their connection
+    } catch (...) {
+    }
+    try {
+      conn->close();
+    } catch (...) {  // already broken: nothing to do
+    }
+    try {
+      conn.reset();
+    } catch (...) {
+    }
+  }
+};
+
 // Binary protocol (server-side prepared statement).
-absl::Status RunPrepared(sql::Connection& conn, absl::string_view sql,
-                         const std::vector<Value>& params, std::vector<Row>* rows, int64_t* changes,
-                         int* error_code) {
+absl::Status RunPrepared(MysqlConn& conn, absl::string_view sql, const std::vector<Value>& params,
+                         std::vector<Row>* rows, int64_t* changes, int* error_code) {
+  const std::string key(sql);
   try {
-    std::unique_ptr<sql::PreparedStatement> stmt(
-        conn.prepareStatement(sql::SQLString(sql.data(), sql.size())));
-    const int expected = stmt->getParameterMetaData()->getParameterCount();  // owned by stmt
+    auto cached = conn.statements.find(key);
+    if (cached == conn.statements.end()) {
+      if (conn.statements.size() >= MysqlConn::kMaxStatements) conn.statements.clear();
+      MysqlConn::Prepared prepared;
+      prepared.stmt.reset(conn.conn->prepareStatement(sql::SQLString(sql.data(), sql.size())));
+      prepared.parameters = prepared.stmt->getParameterMetaData()->getParameterCount();
+      sql::ResultSetMetaData* columns = prepared.stmt->getMetaData();  // owned by the statement
+      prepared.returns_rows = columns != nullptr && columns->getColumnCount() > 0;
+      cached = conn.statements.emplace(key, std::move(prepared)).first;
+    }
+    sql::PreparedStatement* stmt = cached->second.stmt.get();
+    const int expected = cached->second.parameters;
     if (expected != static_cast<int>(params.size())) {
       return absl::InvalidArgumentError(absl::StrCat("mysql: statement [", SqlForMessage(sql),
                                                      "] has ", expected, " parameters, got ",
                                                      params.size()));
     }
+    stmt->clearParameters();
     for (size_t i = 0; i < params.size(); ++i) {
       const unsigned index = static_cast<unsigned>(i + 1);
       const Value& v = params[i];
@@ -256,11 +303,16 @@ absl::Status RunPrepared(sql::Connection& conn, absl::string_view sql,
         stmt->setNull(index, sql::DataType::SQLNULL);
       }
     }
-    if (rows != nullptr) {
+    // A cached statement must not be left with unread results, so a query's result set is always
+    // read (and dropped when the caller wanted only a count: a query changes nothing).
+    if (rows != nullptr || cached->second.returns_rows) {
+      std::vector<Row> read;
       if (stmt->execute()) {
         std::unique_ptr<sql::ResultSet> rs(stmt->getResultSet());
-        *rows = ReadRows(*rs);
+        read = ReadRows(*rs);
       }
+      if (rows != nullptr) *rows = std::move(read);
+      if (changes != nullptr) *changes = 0;
     } else {
       const int n = stmt->executeUpdate();
       if (changes != nullptr) *changes = std::max(0, n);
@@ -268,34 +320,16 @@ absl::Status RunPrepared(sql::Connection& conn, absl::string_view sql,
     return absl::OkStatus();
   } catch (const sql::SQLException& e) {
     if (error_code != nullptr) *error_code = e.getErrorCode();
+    conn.statements.erase(key);  // whatever went wrong, prepare afresh next time
     return MysqlError(e, "execute", sql);
   } catch (const std::exception& e) {
+    conn.statements.erase(key);
     return UnexpectedException(e, absl::StrCat("execute [", SqlForMessage(sql), "]"));
   }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Connections
-
-struct MysqlConn {
-  std::unique_ptr<sql::Connection> conn;
-
-  MysqlConn() = default;
-  MysqlConn(const MysqlConn&) = delete;
-  MysqlConn& operator=(const MysqlConn&) = delete;
-  ~MysqlConn() {
-    if (conn == nullptr) return;
-    (void)EnsureDriverThread();
-    try {
-      conn->close();
-    } catch (...) {  // already broken: nothing to do
-    }
-    try {
-      conn.reset();
-    } catch (...) {
-    }
-  }
-};
 
 absl::StatusOr<std::unique_ptr<MysqlConn>> Connect(const MysqlUrl& url, const OpenOptions& options,
                                                    bool use_schema) {
@@ -350,7 +384,7 @@ bool IsValid(MysqlConn& conn) {
 
 class MysqlTransaction : public Transaction {
  public:
-  MysqlTransaction(sql::Connection& conn, bool in_transaction)
+  MysqlTransaction(MysqlConn& conn, bool in_transaction)
       : conn_(conn), in_transaction_(in_transaction) {}
 
   absl::StatusOr<int64_t> Exec(std::string_view sql_text,
@@ -399,7 +433,7 @@ class MysqlTransaction : public Transaction {
     absl::Status status = RunPrepared(conn_, sql, params, rows, changes, &code);
     if (code == 1295 && params.empty()) {
       code = 0;
-      status = RunText(conn_, sql, rows, changes, &code);
+      status = RunText(*conn_.conn, sql, rows, changes, &code);
     }
     return Check(std::move(status), code);
   }
@@ -414,7 +448,7 @@ class MysqlTransaction : public Transaction {
     return status;
   }
 
-  sql::Connection& conn_;
+  MysqlConn& conn_;
   const bool in_transaction_;
   bool lost_ = false;
   absl::Status poisoned_;
@@ -455,7 +489,7 @@ class MysqlDatabase : public SessionDatabase {
     RETURN_IF_ERROR(EnsureDriverThread());
     ASSIGN_OR_RETURN(std::unique_ptr<MysqlConn> conn, pool_.Acquire());
     Lease<MysqlConn> lease(&pool_, std::move(conn));
-    MysqlTransaction session(*lease->conn, /*in_transaction=*/false);
+    MysqlTransaction session(*lease, /*in_transaction=*/false);
     absl::Status status = body(session);
     if (session.lost()) lease.MarkBroken();
     return status;
@@ -465,20 +499,28 @@ class MysqlDatabase : public SessionDatabase {
   absl::Status Attempt(const std::function<absl::Status(Transaction&)>& body,
                        const TransactionOptions& options, bool* commit_sent) {
     RETURN_IF_ERROR(EnsureDriverThread());
-    ASSIGN_OR_RETURN(std::unique_ptr<MysqlConn> conn, pool_.Acquire());
-    Lease<MysqlConn> lease(&pool_, std::move(conn));
-    sql::Connection& c = *lease->conn;
-
     // READ ONLY makes InnoDB skip transaction-id allocation and rejects writes (error 1792), as
-    // PRAGMA query_only does on SQLite.
-    absl::Status status =
-        RunText(c, options.read_only ? "START TRANSACTION READ ONLY" : "START TRANSACTION", nullptr,
-                nullptr);
+    // PRAGMA query_only does on SQLite. A connection that was used moments ago is not pinged on
+    // checkout; if it broke since, START fails before anything happened, so the attempt simply
+    // continues on a checked (or new) connection.
+    const char* begin = options.read_only ? "START TRANSACTION READ ONLY" : "START TRANSACTION";
+    ASSIGN_OR_RETURN(std::unique_ptr<MysqlConn> conn, pool_.Acquire());
+    std::optional<Lease<MysqlConn>> leased(std::in_place, &pool_, std::move(conn));
+    absl::Status status = RunText(*(*leased)->conn, begin, nullptr, nullptr);
+    if (absl::IsUnavailable(status)) {
+      leased->MarkBroken();
+      leased.reset();
+      ASSIGN_OR_RETURN(conn, pool_.Acquire(/*validate_always=*/true));
+      leased.emplace(&pool_, std::move(conn));
+      status = RunText(*(*leased)->conn, begin, nullptr, nullptr);
+    }
+    Lease<MysqlConn>& lease = *leased;
+    sql::Connection& c = *lease->conn;
     if (!status.ok()) {
       if (absl::IsUnavailable(status)) lease.MarkBroken();
       return status;
     }
-    MysqlTransaction tx(c, /*in_transaction=*/true);
+    MysqlTransaction tx(*lease, /*in_transaction=*/true);
     status = body(tx);
     if (status.ok() && !tx.poisoned().ok()) status = tx.poisoned();
     if (tx.lost()) lease.MarkBroken();

@@ -507,6 +507,42 @@ TEST_P(StorageConformanceTest, ExecReportsAffectedRows) {
   EXPECT_EQ(left, 10);
 }
 
+TEST_P(StorageConformanceTest, ReusedStatementsSurviveErrorsAndSchemaChanges) {
+  // The MySQL backend keeps prepared statements per connection; the same text must keep working
+  // after a failed execution, after a query that was only counted, and after the table changed.
+  OpenOptions one;
+  one.pool_size = 1;
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<Database> db, OpenAnother(one));
+  ASSERT_OK(CreateTable("CREATE TABLE kv (k TEXT PRIMARY KEY, v INTEGER)",
+                        "CREATE TABLE kv (k VARCHAR(64) PRIMARY KEY, v BIGINT)"));
+  auto insert = [&](const std::string& k) {
+    return db->RunInTransaction([&](Transaction& tx) {
+      return tx.Exec("INSERT INTO kv (k, v) VALUES (?, ?)", {k, int64_t{1}}).status();
+    });
+  };
+  auto count = [&](int64_t* n) {
+    return db->RunInTransaction([&](Transaction& tx) -> absl::Status {
+      RETURN_IF_ERROR(tx.Exec("SELECT k FROM kv WHERE v = ?", {int64_t{1}}).status());
+      ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT COUNT(*) FROM kv WHERE v = ?", {int64_t{1}}));
+      *n = rows[0].GetInt(0);
+      return absl::OkStatus();
+    });
+  };
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_OK(insert(absl::StrCat("k", round)));
+    EXPECT_EQ(insert(absl::StrCat("k", round)).code(), absl::StatusCode::kAlreadyExists);
+    int64_t n = 0;
+    ASSERT_OK(count(&n));
+    EXPECT_EQ(n, round + 1);
+  }
+  ASSERT_OK(db_->ExecRaw(is_mysql() ? "ALTER TABLE kv ADD COLUMN note VARCHAR(16)"
+                                    : "ALTER TABLE kv ADD COLUMN note TEXT"));
+  ASSERT_OK(insert("after-alter"));
+  int64_t n = 0;
+  ASSERT_OK(count(&n));
+  EXPECT_EQ(n, 4);
+}
+
 TEST_P(StorageConformanceTest, LastInsertId) {
   ASSERT_OK(
       CreateTable("CREATE TABLE items (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL)",

@@ -510,6 +510,21 @@ grpc::Status RegistryServiceImpl::CreateWorker(grpc::ServerContext* context,
                    clock_));
 }
 
+grpc::Status RegistryServiceImpl::GetWorker(grpc::ServerContext* context,
+                                            const v1::GetWorkerRequest* request,
+                                            v1::GetWorkerResponse* response) {
+  absl::StatusOr<std::string> id = ParseResourceName(request->name(), "workers", "name");
+  if (!id.ok()) return Reply(*context, id.status());
+  return Reply(*context, db_.RunInTransaction(
+                             [&](Transaction& tx) -> absl::Status {
+                               ASSIGN_OR_RETURN(auto worker, FindWorker(tx, *id));
+                               if (!worker.has_value()) return NotFound(request->name());
+                               *response->mutable_worker() = std::move(*worker);
+                               return absl::OkStatus();
+                             },
+                             {.read_only = true}));
+}
+
 grpc::Status RegistryServiceImpl::ListWorkers(grpc::ServerContext* context,
                                               const v1::ListWorkersRequest* request,
                                               v1::ListWorkersResponse* response) {

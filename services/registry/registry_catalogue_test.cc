@@ -483,6 +483,54 @@ TEST_P(RegistryCatalogueTest, OrganisationWithParentGetsAnAdministrativeRelation
             grpc::StatusCode::ALREADY_EXISTS);
 }
 
+TEST_P(RegistryCatalogueTest, WorkersAreCreatedReadBackAndListedByOrganisation) {
+  BuildTree();
+  v1::Organisation org;
+  ASSERT_TRUE(
+      CreateOrg(Org("wlq-care-centre", "五里桥综合为老服务中心",
+                    v1::ORGANISATION_KIND_SOCIAL_ORGANISATION, v1::SECTOR_SOCIAL, kStreet, {}),
+                &org)
+          .ok());
+  v1::CreateWorkerRequest create;
+  create.mutable_worker()->set_display_name("李护理员");
+  create.mutable_worker()->set_organisation(org.name());
+  create.mutable_worker()->add_skills("bathing");
+  create.mutable_worker()->add_skills("nursing");
+  *create.mutable_worker()->mutable_base_location() = Point(31.2001, 121.4802);
+  v1::CreateWorkerResponse created;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::CreateWorker, create, &created).ok());
+  EXPECT_TRUE(absl::StartsWith(created.worker().name(), "workers/"));
+  EXPECT_EQ(created.worker().status(), v1::WORKER_STATUS_ACTIVE);
+
+  v1::GetWorkerRequest get;
+  get.set_name(created.worker().name());
+  v1::GetWorkerResponse got;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::GetWorker, get, &got).ok());
+  EXPECT_EQ(got.worker().display_name(), "李护理员");
+  ASSERT_EQ(got.worker().skills_size(), 2);
+  EXPECT_EQ(got.worker().skills(1), "nursing");
+  EXPECT_DOUBLE_EQ(got.worker().base_location().longitude(), 121.4802);
+
+  get.set_name("workers/nobody");
+  EXPECT_EQ(Call(&v1::RegistryService::Stub::GetWorker, get, &got).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  get.set_name("nobody");
+  grpc::Status malformed = Call(&v1::RegistryService::Stub::GetWorker, get, &got);
+  EXPECT_EQ(malformed.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(malformed), "name");
+
+  // A worker of an unknown organisation is refused and nothing is written.
+  create.mutable_worker()->set_organisation("organisations/nobody");
+  EXPECT_EQ(Call(&v1::RegistryService::Stub::CreateWorker, create, &created).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::ListWorkersRequest list;
+  list.set_organisation(org.name());
+  v1::ListWorkersResponse listed;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ListWorkers, list, &listed).ok());
+  ASSERT_EQ(listed.workers_size(), 1);
+  EXPECT_EQ(listed.workers(0).name(), got.worker().name());
+}
+
 TEST_P(RegistryCatalogueTest, ListOrganisationsFiltersByRegionSubtreeKindAndLine) {
   BuildTree();
   ASSERT_TRUE(CreateLine("civil-affairs", "民政", "").ok());

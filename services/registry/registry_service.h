@@ -42,6 +42,7 @@ class RegistryServiceImpl final : public v1::RegistryService::Service {
   LINLI_RPC(EraseElder);
   LINLI_RPC(CreateWorker);
   LINLI_RPC(ListWorkers);
+  LINLI_RPC(GetWorker);
   LINLI_RPC(GetMap);
   LINLI_RPC(SearchProviders);
   LINLI_RPC(ListAuditEntries);

@@ -514,6 +514,13 @@ absl::Status InsertWorker(Transaction& tx, const std::string& id,
       .status();
 }
 
+absl::StatusOr<std::optional<v1::Worker>> FindWorker(Transaction& tx, const std::string& id) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT data FROM workers WHERE id = ?", {id}));
+  if (rows.empty()) return std::optional<v1::Worker>();
+  ASSIGN_OR_RETURN(v1::Worker worker, storage::ParseProtoColumn<v1::Worker>(rows[0], 0));
+  return std::optional<v1::Worker>(std::move(worker));
+}
+
 absl::StatusOr<std::vector<v1::Worker>> QueryWorkers(Transaction& tx,
                                                      const std::string& organisation_id,
                                                      const std::string& after_id, int limit) {

@@ -123,6 +123,8 @@ absl::StatusOr<std::vector<ElderRow>> QueryElders(storage::Transaction& tx,
 
 absl::Status InsertWorker(storage::Transaction& tx, const std::string& id,
                           const std::string& organisation_id, const v1::Worker& worker);
+absl::StatusOr<std::optional<v1::Worker>> FindWorker(storage::Transaction& tx,
+                                                     const std::string& id);
 absl::StatusOr<std::vector<v1::Worker>> QueryWorkers(storage::Transaction& tx,
                                                      const std::string& organisation_id,
                                                      const std::string& after_id, int limit);

@@ -1,4 +1,4 @@
-// linli-scheduling: care commitments, visits and plans (today: the event outbox).
+// linli-scheduling: care commitments, visits, bookings, visit verification and the event outbox.
 #include <thread>
 
 #include "absl/flags/flag.h"
@@ -16,6 +16,9 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50052", "gRPC listen address (host:por
 ABSL_FLAG(std::string, registry_address, "127.0.0.1:50051", "Address of linli-registry.");
 ABSL_FLAG(absl::Duration, sweep_interval, absl::Minutes(1),
           "How often scheduled visits whose window has passed are marked missed.");
+ABSL_FLAG(double, geofence_radius_m, 200,
+          "Check-ins/outs farther than this (plus 80 m for the masked home location) from the "
+          "elder's home are OUTSIDE_GEOFENCE exceptions.");
 ABSL_FLAG(std::string, db, "sqlite:var/scheduling.db",
           "Database URL: sqlite:PATH or mysql://USER:PASS@HOST:PORT/DB.");
 
@@ -29,7 +32,8 @@ int main(int argc, char** argv) {
       *db, linli::Clock::Real(),
       linli::registry::v1::RegistryService::NewStub(
           linli::NewChannel(absl::GetFlag(FLAGS_registry_address),
-                            {linli::registry::v1::RegistryService::service_full_name()})));
+                            {linli::registry::v1::RegistryService::service_full_name()})),
+      {.geofence_radius_m = absl::GetFlag(FLAGS_geofence_radius_m)});
   // The missed-visit sweeper: once a minute until shutdown.
   absl::Notification stopping;
   std::thread sweeper([&] {

@@ -22,6 +22,7 @@
 #include "services/scheduling/commitment.h"
 #include "services/scheduling/scheduling_service.h"
 #include "services/scheduling/scheduling_store.h"
+#include "services/scheduling/scheduling_util.h"
 
 namespace linli::scheduling {
 namespace {
@@ -33,56 +34,25 @@ constexpr int kDefaultPage = 100;
 constexpr int kMaxPage = 1000;
 constexpr size_t kMaxOccurrencesPerCommitment = 200;  // 62 days of a daily commitment, twice
 
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
-}
-
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
-}
-
-absl::StatusOr<std::string> ParseName(absl::string_view name, absl::string_view collection,
-                                      absl::string_view field) {
-  const std::string prefix = absl::StrCat(collection, "/");
-  if (!absl::StartsWith(name, prefix) || !IsSlug(name.substr(prefix.size()), 64)) {
-    return InvalidField(std::string(field), absl::StrCat("must look like \"", collection, "/ID\""));
-  }
-  return std::string(name.substr(prefix.size()));
-}
-
-bool IsReasonCode(absl::string_view code) {
-  if (code.size() < 2 || code.size() > 32) return false;
-  return std::all_of(code.begin(), code.end(), [](char c) {
-    return absl::ascii_isupper(static_cast<unsigned char>(c)) ||
-           absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '_';
-  });
-}
-
-// Records a visit event in the outbox, in the caller's transaction.
-absl::Status RecordVisitEvent(Transaction& tx, const std::string& type, const v1::Visit& visit,
-                              absl::Time now) {
-  return AppendEvent(tx, OutboxEvent{0, type, visit.name(), visit.SerializeAsString(), now})
-      .status();
-}
-
 }  // namespace
 
+absl::Status SchedulingServiceImpl::RegistryError(const grpc::Status& status) {
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    return WithReason(absl::UnavailableError("registry is unavailable; retry later"),
+                      common::v1::ERROR_REASON_BACKEND_UNAVAILABLE);
+  }
+  return FromGrpcStatus(status);
+}
+
 absl::Status SchedulingServiceImpl::CheckReferences(grpc::ServerContext* context,
-                                                    const v1::Commitment& commitment) {
-  // A registry error other than NOT_FOUND is passed on; an unreachable registry is UNAVAILABLE
-  // with a reason clients can act on.
-  auto backend = [](const grpc::Status& status) {
-    if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
-      return WithReason(absl::UnavailableError("registry is unavailable; retry later"),
-                        common::v1::ERROR_REASON_BACKEND_UNAVAILABLE);
-    }
-    return FromGrpcStatus(status);
-  };
+                                                    v1::Commitment& commitment) {
+  // A registry error other than NOT_FOUND is passed on.
+  auto backend = &RegistryError;
   registry::v1::GetElderRequest elder;
   elder.set_name(commitment.elder());  // masked view: no personal data, no audit
   registry::v1::GetElderResponse elder_response;
-  grpc::Status status = registry_->GetElder(NewClientContext(context, backend_timeout_).get(),
-                                            elder, &elder_response);
+  grpc::Status status = registry_->GetElder(
+      NewClientContext(context, options_.backend_timeout).get(), elder, &elder_response);
   if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
     return InvalidField("commitment.elder", commitment.elder() + " does not exist");
   }
@@ -90,19 +60,22 @@ absl::Status SchedulingServiceImpl::CheckReferences(grpc::ServerContext* context
   if (elder_response.elder().erased()) {
     return absl::FailedPreconditionError(commitment.elder() + " was erased");
   }
+  if (elder_response.elder().has_location()) {
+    *commitment.mutable_home() = elder_response.elder().location();
+  }
   registry::v1::GetOrganisationRequest org;
   org.set_name(commitment.owner_organisation());
   registry::v1::GetOrganisationResponse org_response;
-  status = registry_->GetOrganisation(NewClientContext(context, backend_timeout_).get(), org,
-                                      &org_response);
+  status = registry_->GetOrganisation(NewClientContext(context, options_.backend_timeout).get(),
+                                      org, &org_response);
   if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
     return InvalidField("commitment.owner_organisation",
                         commitment.owner_organisation() + " does not exist");
   }
   if (!status.ok()) return backend(status);
   registry::v1::ListServiceTypesResponse types;
-  status =
-      registry_->ListServiceTypes(NewClientContext(context, backend_timeout_).get(), {}, &types);
+  status = registry_->ListServiceTypes(NewClientContext(context, options_.backend_timeout).get(),
+                                       {}, &types);
   if (!status.ok()) return backend(status);
   for (const auto& type : types.service_types()) {
     if (type.name() == commitment.service_type()) return absl::OkStatus();
@@ -114,6 +87,7 @@ grpc::Status SchedulingServiceImpl::CreateCommitment(grpc::ServerContext* contex
                                                      const v1::CreateCommitmentRequest* request,
                                                      v1::CreateCommitmentResponse* response) {
   v1::Commitment commitment = request->commitment();
+  commitment.clear_home();  // output only
   ApplyCareGradeDefaults(commitment);
   if (commitment.workers_required() == 0) commitment.set_workers_required(1);
   FieldViolations v;
@@ -196,11 +170,13 @@ grpc::Status SchedulingServiceImpl::CancelCommitment(grpc::ServerContext* contex
       VisitFilter future{*id, "", absl::ToUnixMicros(now), INT64_MAX, v1::VISIT_STATE_SCHEDULED};
       ASSIGN_OR_RETURN(auto visits, QueryVisits(tx, future, INT64_MIN, "", 100000));
       for (VisitRow& row : visits) {
+        RETURN_IF_ERROR(ReleaseBookings(tx, row.id));
+        row.visit.clear_assignments();
         row.visit.set_state(v1::VISIT_STATE_CANCELLED);
         row.visit.set_reason_code("COMMITMENT_CANCELLED");
         row.visit.set_note(request->reason());
         RETURN_IF_ERROR(UpdateVisit(tx, row));
-        RETURN_IF_ERROR(RecordVisitEvent(tx, "visit.cancelled", row.visit, now));
+        RETURN_IF_ERROR(AppendVisitEvent(tx, "visit.cancelled", row.visit, now));
       }
       response->set_cancelled_visits(static_cast<int32_t>(visits.size()));
     }
@@ -283,13 +259,14 @@ grpc::Status SchedulingServiceImpl::MaterializeVisits(grpc::ServerContext* conte
           visit.set_duration_minutes(commitment.duration_minutes());
           visit.set_workers_required(commitment.workers_required());
           visit.set_tolerance_minutes(commitment.tolerance_minutes());
+          if (commitment.has_home()) *visit.mutable_home() = commitment.home();
           visit.set_state(v1::VISIT_STATE_SCHEDULED);
           // A concurrent materialiser that inserted the same occurrence first makes this
           // ALREADY_EXISTS; retrying the transaction then counts it as existing.
           absl::Status inserted = InsertVisit(tx, row);
           if (absl::IsAlreadyExists(inserted)) return absl::AbortedError("occurrence taken");
           RETURN_IF_ERROR(inserted);
-          RETURN_IF_ERROR(RecordVisitEvent(tx, "visit.scheduled", visit, now));
+          RETURN_IF_ERROR(AppendVisitEvent(tx, "visit.scheduled", visit, now));
           ++created;
         }
         return absl::OkStatus();
@@ -384,7 +361,10 @@ grpc::Status SchedulingServiceImpl::CancelVisit(grpc::ServerContext* context,
   return Reply(*context, ChangeVisit(
                              db_, clock_.Now(), *id, request->name(), v1::VISIT_STATE_SCHEDULED,
                              "visit.cancelled",
-                             [&](v1::Visit& visit) {
+                             [&](Transaction& tx, v1::Visit& visit) -> absl::Status {
+                               // The booked workers are free again.
+                               RETURN_IF_ERROR(ReleaseBookings(tx, *id));
+                               visit.clear_assignments();
                                visit.set_state(v1::VISIT_STATE_CANCELLED);
                                visit.set_reason_code(request->reason_code());
                                visit.set_note(request->note());
@@ -414,7 +394,10 @@ grpc::Status SchedulingServiceImpl::RescheduleVisit(grpc::ServerContext* context
   return Reply(*context, ChangeVisit(
                              db_, clock_.Now(), *id, request->name(), v1::VISIT_STATE_SCHEDULED,
                              "visit.rescheduled",
-                             [&](v1::Visit& visit) {
+                             [&](Transaction& tx, v1::Visit& visit) -> absl::Status {
+                               // The bookings were for the old time: the visit is re-planned.
+                               RETURN_IF_ERROR(ReleaseBookings(tx, *id));
+                               visit.clear_assignments();
                                const absl::Duration window =
                                    FromProto(visit.window_end()) - FromProto(visit.window_start());
                                *visit.mutable_window_start() = ToProto(new_start);

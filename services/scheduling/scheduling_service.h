@@ -14,13 +14,25 @@
 
 namespace linli::scheduling {
 
+struct SchedulingOptions {
+  // Deadline of each registry call (shortened to the caller's deadline when that is sooner).
+  absl::Duration backend_timeout = absl::Seconds(5);
+  // A check-in or check-out farther than this from the elder's home is an OUTSIDE_GEOFENCE
+  // exception. The home scheduling knows is the registry's masked location (rounded to 0.001
+  // degree), so kGeofenceRoundingSlackMeters is added to the radius.
+  double geofence_radius_m = 200;
+};
+
+// Largest distance between a point and its 0.001-degree rounding at Shanghai's latitude.
+inline constexpr double kGeofenceRoundingSlackMeters = 80;
+
 class SchedulingServiceImpl final : public v1::SchedulingService::Service {
  public:
-  // `registry` confirms that the elder, organisation and service a commitment names exist.
+  // `registry` confirms that the elder, organisation, service and workers named exist.
   SchedulingServiceImpl(storage::Database& db, const Clock& clock,
                         std::shared_ptr<registry::v1::RegistryService::StubInterface> registry,
-                        absl::Duration backend_timeout = absl::Seconds(5))
-      : db_(db), clock_(clock), registry_(std::move(registry)), backend_timeout_(backend_timeout) {}
+                        SchedulingOptions options = {})
+      : db_(db), clock_(clock), registry_(std::move(registry)), options_(options) {}
 
 #define LINLI_RPC(Method)                                                               \
   grpc::Status Method(grpc::ServerContext* context, const v1::Method##Request* request, \
@@ -37,7 +49,16 @@ class SchedulingServiceImpl final : public v1::SchedulingService::Service {
   LINLI_RPC(CheckInVisit);
   LINLI_RPC(CheckOutVisit);
   LINLI_RPC(SweepMissedVisits);
+  LINLI_RPC(AssignVisit);
+  LINLI_RPC(UnassignVisit);
+  LINLI_RPC(SwapVisitWorkers);
+  LINLI_RPC(ReleaseWorker);
 #undef LINLI_RPC
+
+  // The persistence of CheckInVisit / CheckOutVisit without the RPC layer (validation, rules,
+  // one transaction with the outbox event); `result` gets the visit.
+  absl::Status CheckIn(const v1::CheckInVisitRequest& request, v1::Visit* result);
+  absl::Status CheckOut(const v1::CheckOutVisitRequest& request, v1::Visit* result);
 
   // Marks scheduled visits whose window plus tolerance has passed as missed; returns how many.
   // The server calls it periodically; SweepMissedVisits calls it on demand.
@@ -45,13 +66,21 @@ class SchedulingServiceImpl final : public v1::SchedulingService::Service {
 
  private:
   // INVALID_ARGUMENT naming the field when the registry does not know a referenced resource;
-  // UNAVAILABLE when the registry cannot be asked.
-  absl::Status CheckReferences(grpc::ServerContext* context, const v1::Commitment& commitment);
+  // UNAVAILABLE when the registry cannot be asked. Records the elder's (masked) home.
+  absl::Status CheckReferences(grpc::ServerContext* context, v1::Commitment& commitment);
+
+  // The worker from the registry: INVALID_ARGUMENT naming `field` when unknown,
+  // FAILED_PRECONDITION when not active, UNAVAILABLE when the registry cannot be asked.
+  absl::StatusOr<registry::v1::Worker> ActiveWorker(grpc::ServerContext* context,
+                                                    const std::string& name,
+                                                    const std::string& field);
+  // Maps a registry call's failure: UNAVAILABLE with a reason clients can act on, else as is.
+  static absl::Status RegistryError(const grpc::Status& status);
 
   storage::Database& db_;
   const Clock& clock_;
   std::shared_ptr<registry::v1::RegistryService::StubInterface> registry_;
-  absl::Duration backend_timeout_;
+  SchedulingOptions options_;
 };
 
 }  // namespace linli::scheduling

@@ -1,6 +1,8 @@
-// Scheduling's commitments and visit materialisation on a real loopback server, against SQLite
-// and MariaDB.
+// Scheduling on a real loopback server with the real registry, against SQLite and MariaDB:
+// commitments, materialisation, bookings, verification and the outbox.
+#include <optional>
 #include <thread>
+#include <tuple>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -86,10 +88,83 @@ class SchedulingServiceTest : public ::testing::TestWithParam<std::string> {
     registry::v1::CreateElderRequest elder;
     elder.mutable_elder()->set_display_name("王秀英");
     elder.mutable_elder()->set_region("regions/310101020001");
+    elder.mutable_elder()->mutable_location()->set_latitude(31.20012);
+    elder.mutable_elder()->mutable_location()->set_longitude(121.48013);
+    registry::v1::Consent* consent = elder.mutable_elder()->add_consents();
+    consent->set_purpose(registry::v1::CONSENT_PURPOSE_PERSONAL_DATA);
+    consent->set_granted(true);
     registry::v1::CreateElderResponse elder_out;
     grpc::ClientContext c3;
     ASSERT_TRUE(stub->CreateElder(&c3, elder, &elder_out).ok());
     elder_name_ = elder_out.elder().name();
+    // Two carers who bathe and visit, one visitor only, one who left.
+    const std::tuple<std::string, std::vector<std::string>, registry::v1::WorkerStatus> workers[] =
+        {{"张阿姨", {"bathing", "visiting"}, registry::v1::WORKER_STATUS_ACTIVE},
+         {"李师傅", {"bathing", "visiting"}, registry::v1::WORKER_STATUS_ACTIVE},
+         {"陈志愿者", {"visiting"}, registry::v1::WORKER_STATUS_ACTIVE},
+         {"赵离职", {"bathing", "visiting"}, registry::v1::WORKER_STATUS_LEFT}};
+    for (const auto& [name, skills, status] : workers) {
+      registry::v1::CreateWorkerRequest w;
+      w.mutable_worker()->set_display_name(name);
+      w.mutable_worker()->set_organisation("organisations/lelin-social-work");
+      for (const std::string& skill : skills) w.mutable_worker()->add_skills(skill);
+      w.mutable_worker()->set_status(status);
+      registry::v1::CreateWorkerResponse out;
+      grpc::ClientContext c;
+      ASSERT_TRUE(stub->CreateWorker(&c, w, &out).ok());
+      workers_.push_back(out.worker().name());
+    }
+  }
+
+  grpc::Status Assign(const std::string& visit, const std::string& worker,
+                      std::optional<absl::Time> start = std::nullopt, v1::Visit* out = nullptr) {
+    v1::AssignVisitRequest r;
+    r.set_name(visit);
+    r.set_worker(worker);
+    if (start.has_value()) r.mutable_start()->set_seconds(absl::ToUnixSeconds(*start));
+    v1::AssignVisitResponse response;
+    grpc::ClientContext context;
+    grpc::Status status = stub_->AssignVisit(&context, r, &response);
+    if (out != nullptr) *out = response.visit();
+    return status;
+  }
+
+  grpc::Status CheckIn(const std::string& visit, const std::string& worker, double lat, double lng,
+                       bool substitute, v1::Visit* out) {
+    v1::CheckInVisitRequest r;
+    r.set_name(visit);
+    r.set_worker(worker);
+    r.set_method(v1::CHECK_METHOD_APP_GPS);
+    r.mutable_location()->set_latitude(lat);
+    r.mutable_location()->set_longitude(lng);
+    r.set_substitute(substitute);
+    v1::CheckInVisitResponse response;
+    grpc::ClientContext context;
+    grpc::Status status = stub_->CheckInVisit(&context, r, &response);
+    if (out != nullptr) *out = response.visit();
+    return status;
+  }
+
+  static std::string Reason(const grpc::Status& status) {
+    auto info = GetErrorInfo(FromGrpcStatus(status));
+    return info.has_value() ? info->reason() : "(none)";
+  }
+
+  static std::vector<std::string> Workers(const v1::Visit& visit) {
+    std::vector<std::string> out;
+    for (const auto& a : visit.assignments()) out.push_back(a.worker());
+    return out;
+  }
+
+  int64_t SlotRows() {
+    int64_t n = -1;
+    EXPECT_TRUE(db_->RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+                     ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT COUNT(*) FROM worker_slots"));
+                     n = rows[0].GetInt(0);
+                     return absl::OkStatus();
+                   })
+                    .ok());
+    return n;
   }
 
   v1::Commitment Weekly(const std::string& rrule = "FREQ=WEEKLY;BYDAY=TU,TH") const {
@@ -154,6 +229,7 @@ class SchedulingServiceTest : public ::testing::TestWithParam<std::string> {
   FakeClock clock_;
   std::unique_ptr<registry::RegistryTestServer> registry_;
   std::string elder_name_;
+  std::vector<std::string> workers_;  // 张阿姨, 李师傅, 陈志愿者 (visiting only), 赵离职 (left)
   std::unique_ptr<storage::Database> db_;
   std::unique_ptr<SchedulingServiceImpl> service_;
   std::unique_ptr<GrpcServer> server_;
@@ -444,6 +520,166 @@ TEST_P(SchedulingServiceTest, VisitStateMachineWithVerificationExceptions) {
   for (const auto& ev : events.events()) types.push_back(ev.type());
   EXPECT_EQ(types,
             (std::vector<std::string>{"visit.checked_in", "visit.completed", "visit.missed"}));
+}
+
+TEST_P(SchedulingServiceTest, TheDatabaseRefusesOverlappingBookingsOfOneWorker) {
+  v1::Commitment visiting = Weekly("FREQ=WEEKLY;BYDAY=TU");
+  ASSERT_TRUE(Create(visiting).ok());
+  v1::Commitment bathing = Weekly("FREQ=WEEKLY;BYDAY=TU");
+  bathing.add_required_skills("bathing");
+  v1::Commitment bath;
+  ASSERT_TRUE(Create(bathing, &bath).ok());
+  Materialize("2026-12-01", 1);
+  std::vector<v1::Visit> all = Visits();
+  ASSERT_EQ(all.size(), 2u);  // both Tue Dec 1, window 9:00-11:00, one hour each
+  const v1::Visit& a = all[0].commitment() == bath.name() ? all[1] : all[0];
+  const v1::Visit& b = all[0].commitment() == bath.name() ? all[0] : all[1];
+  const absl::Time nine = absl::FromUnixSeconds(a.window_start().seconds());
+  const std::string zhang = workers_[0], li = workers_[1], chen = workers_[2], zhao = workers_[3];
+
+  v1::Visit booked;
+  ASSERT_TRUE(Assign(a.name(), zhang, std::nullopt, &booked).ok());
+  EXPECT_EQ(Workers(booked), std::vector<std::string>{zhang});
+  EXPECT_EQ(booked.assignments(0).start().seconds(), absl::ToUnixSeconds(nine));
+  EXPECT_EQ(booked.assignments(0).end().seconds(), absl::ToUnixSeconds(nine + absl::Hours(1)));
+  EXPECT_EQ(booked.assignments(0).source(), "manual");
+  const int64_t slots = SlotRows();
+  EXPECT_EQ(slots, 60 / kBookingSlotMinutes);
+
+  // The same worker at an overlapping time: refused by the database, with the other visit named.
+  grpc::Status twice = Assign(b.name(), zhang, nine + absl::Minutes(30));
+  EXPECT_EQ(twice.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(Reason(twice), "ERROR_REASON_WORKER_DOUBLE_BOOKED");
+  EXPECT_NE(twice.error_message().find(a.name()), std::string::npos) << twice.error_message();
+  // Bad bookings name the field and write nothing.
+  EXPECT_EQ(Field(Assign(b.name(), chen)), "worker");  // lacks bathing
+  EXPECT_EQ(Field(Assign(b.name(), "workers/nobody")), "worker");
+  EXPECT_EQ(Assign(b.name(), zhao).error_code(), grpc::StatusCode::FAILED_PRECONDITION);  // left
+  EXPECT_EQ(Field(Assign(b.name(), li, nine - absl::Minutes(5))), "start");
+  EXPECT_EQ(Field(Assign(b.name(), li, nine + absl::Hours(13))), "start");
+  EXPECT_EQ(Field(Assign("visits/nope!", li)), "name");
+  EXPECT_EQ(Assign("visits/nope", li).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Field(Assign(a.name(), zhang)), "worker");  // already on it
+  EXPECT_EQ(SlotRows(), slots);
+
+  // Back to back is fine: 10:00-11:00 after 9:00-10:00.
+  ASSERT_TRUE(Assign(b.name(), zhang, nine + absl::Hours(1), &booked).ok());
+  // A one-worker visit that is staffed takes nobody else.
+  EXPECT_EQ(Assign(b.name(), li).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+
+  // Unassigning frees the worker's time; cancelling frees all of a visit's bookings.
+  v1::UnassignVisitRequest un;
+  un.set_name(b.name());
+  un.set_worker(zhang);
+  un.set_reason_code("WORKER_ILL");
+  v1::UnassignVisitResponse unassigned;
+  grpc::ClientContext c1;
+  ASSERT_TRUE(stub_->UnassignVisit(&c1, un, &unassigned).ok());
+  EXPECT_TRUE(unassigned.visit().assignments().empty());
+  EXPECT_EQ(unassigned.visit().reason_code(), "WORKER_ILL");
+  grpc::ClientContext c2;
+  EXPECT_EQ(stub_->UnassignVisit(&c2, un, &unassigned).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);  // not booked any more
+  v1::CancelVisitRequest cancel;
+  cancel.set_name(a.name());
+  cancel.set_reason_code("ELDER_IN_HOSPITAL");
+  v1::CancelVisitResponse cancelled;
+  grpc::ClientContext c3;
+  ASSERT_TRUE(stub_->CancelVisit(&c3, cancel, &cancelled).ok());
+  EXPECT_TRUE(cancelled.visit().assignments().empty());
+  EXPECT_EQ(SlotRows(), 0);
+  ASSERT_TRUE(Assign(b.name(), zhang, nine + absl::Minutes(30)).ok());
+
+  // The outbox has every booking change, in order.
+  v1::ListEventsRequest events_request;
+  events_request.set_after_sequence(2);
+  v1::ListEventsResponse events;
+  grpc::ClientContext e;
+  ASSERT_TRUE(stub_->ListEvents(&e, events_request, &events).ok());
+  std::vector<std::string> types;
+  for (const auto& ev : events.events()) types.push_back(ev.type());
+  EXPECT_EQ(types, (std::vector<std::string>{"visit.assigned", "visit.assigned", "visit.unassigned",
+                                             "visit.cancelled", "visit.assigned"}));
+}
+
+TEST_P(SchedulingServiceTest, SwapAndReleaseAnIllWorker) {
+  ASSERT_TRUE(Create(Weekly("FREQ=WEEKLY;BYDAY=TU,TH")).ok());
+  Materialize("2026-12-01", 7);
+  std::vector<v1::Visit> visits = Visits();
+  ASSERT_EQ(visits.size(), 2u);
+  const std::string zhang = workers_[0], li = workers_[1];
+  ASSERT_TRUE(Assign(visits[0].name(), zhang,
+                     absl::FromUnixSeconds(visits[0].window_start().seconds()) + absl::Minutes(30))
+                  .ok());
+  ASSERT_TRUE(Assign(visits[1].name(), li).ok());
+
+  v1::SwapVisitWorkersRequest swap;
+  swap.set_first(visits[0].name());
+  swap.set_first_worker(zhang);
+  swap.set_second(visits[1].name());
+  swap.set_second_worker(li);
+  swap.set_reason_code("CONTINUITY");
+  v1::SwapVisitWorkersResponse swapped;
+  grpc::ClientContext c1;
+  ASSERT_TRUE(stub_->SwapVisitWorkers(&c1, swap, &swapped).ok());
+  ASSERT_EQ(swapped.visits_size(), 2);
+  EXPECT_EQ(Workers(swapped.visits(0)), std::vector<std::string>{li});
+  EXPECT_EQ(Workers(swapped.visits(1)), std::vector<std::string>{zhang});
+  // Each visit keeps its planned time.
+  EXPECT_EQ(swapped.visits(0).assignments(0).start().seconds(),
+            visits[0].window_start().seconds() + 30 * 60);
+  EXPECT_EQ(swapped.visits(1).assignments(0).start().seconds(), visits[1].window_start().seconds());
+  // A swap naming a worker who is not on the visit changes nothing.
+  grpc::ClientContext c2;
+  EXPECT_EQ(Field(stub_->SwapVisitWorkers(&c2, swap, &swapped)), "first_worker");
+  EXPECT_EQ(Workers(Visits()[0]), std::vector<std::string>{li});
+
+  // 李师傅 falls ill for the week: his visit is unstaffed and returned for re-planning.
+  v1::ReleaseWorkerRequest release;
+  release.set_worker(li);
+  release.set_from_date("2026-11-30");
+  release.set_days(7);
+  release.set_reason_code("WORKER_ILL");
+  v1::ReleaseWorkerResponse released;
+  grpc::ClientContext c3;
+  ASSERT_TRUE(stub_->ReleaseWorker(&c3, release, &released).ok());
+  ASSERT_EQ(released.visits_size(), 1);
+  EXPECT_EQ(released.visits(0).name(), visits[0].name());
+  EXPECT_TRUE(released.visits(0).assignments().empty());
+  EXPECT_EQ(Workers(Visits()[1]), std::vector<std::string>{zhang});  // others unchanged
+  release.set_days(0);
+  grpc::ClientContext c4;
+  EXPECT_EQ(Field(stub_->ReleaseWorker(&c4, release, &released)), "days");
+}
+
+TEST_P(SchedulingServiceTest, CheckInNeedsTheBookedWorkerAndChecksTheGeofence) {
+  ASSERT_TRUE(Create(Weekly("FREQ=WEEKLY;BYDAY=TU,TH")).ok());
+  Materialize("2026-12-01", 7);
+  std::vector<v1::Visit> visits = Visits();
+  ASSERT_EQ(visits.size(), 2u);
+  // The commitment recorded the elder's home as the registry's masked view gives it.
+  EXPECT_NEAR(visits[0].home().latitude(), 31.200, 1e-9);
+  EXPECT_NEAR(visits[0].home().longitude(), 121.480, 1e-9);
+  const std::string zhang = workers_[0], li = workers_[1];
+  ASSERT_TRUE(Assign(visits[0].name(), zhang).ok());
+  ASSERT_TRUE(Assign(visits[1].name(), zhang).ok());
+  clock_.Set(absl::FromUnixSeconds(visits[0].window_start().seconds()) + absl::Minutes(5));
+
+  // Someone not booked is refused unless declared a substitute.
+  grpc::Status other = CheckIn(visits[0].name(), li, 31.2001, 121.4801, false, nullptr);
+  EXPECT_EQ(other.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(other.error_message().find("substitute"), std::string::npos);
+  v1::Visit in;
+  // At the door (about 20 m from the true home): no exception.
+  ASSERT_TRUE(CheckIn(visits[0].name(), zhang, 31.20020, 121.48010, false, &in).ok());
+  EXPECT_TRUE(in.exceptions().empty()) << in.DebugString();
+
+  // Thursday: a substitute checks in 1 km away -> two exceptions, still in progress.
+  clock_.Set(absl::FromUnixSeconds(visits[1].window_start().seconds()) + absl::Minutes(5));
+  ASSERT_TRUE(CheckIn(visits[1].name(), li, 31.2090, 121.4800, true, &in).ok());
+  EXPECT_EQ(in.state(), v1::VISIT_STATE_IN_PROGRESS);
+  EXPECT_EQ(std::vector<std::string>(in.exceptions().begin(), in.exceptions().end()),
+            (std::vector<std::string>{"WORKER_NOT_PLANNED", "OUTSIDE_GEOFENCE"}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SchedulingServiceTest, ::testing::ValuesIn(testing::Backends()),

@@ -1,5 +1,8 @@
 #include "services/scheduling/scheduling_store.h"
 
+#include <algorithm>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
 #include "common/idempotency.h"
@@ -66,17 +69,37 @@ CREATE TABLE visits (
   INDEX visits_by_elder (elder, window_start_us, id),
   INDEX visits_by_start (window_start_us, id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin)sql"},
+      {4, "worker bookings by slot",
+       R"sql(CREATE TABLE worker_slots (
+  worker TEXT NOT NULL,
+  slot INTEGER NOT NULL,
+  visit_id TEXT NOT NULL,
+  PRIMARY KEY (worker, slot)
+);
+CREATE INDEX worker_slots_by_visit ON worker_slots (visit_id, worker))sql",
+       R"sql(CREATE TABLE worker_slots (
+  worker VARCHAR(80) NOT NULL,
+  slot BIGINT NOT NULL,
+  visit_id VARCHAR(32) NOT NULL,
+  PRIMARY KEY (worker, slot),
+  INDEX worker_slots_by_visit (visit_id, worker)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin)sql"},
   };
   return *migrations;
 }
 
-absl::StatusOr<int64_t> AppendEvent(storage::Transaction& tx, const OutboxEvent& event) {
-  RETURN_IF_ERROR(
-      tx.Exec("INSERT INTO outbox_events (type, subject, payload, create_time_us) "
-              "VALUES (?, ?, ?, ?)",
-              {event.type, event.subject, event.payload, absl::ToUnixMicros(event.create_time)})
-          .status());
-  return tx.LastInsertId();
+absl::Status AppendEvent(storage::Transaction& tx, const OutboxEvent& event) {
+  return tx
+      .Exec(
+          "INSERT INTO outbox_events (type, subject, payload, create_time_us) "
+          "VALUES (?, ?, ?, ?)",
+          {event.type, event.subject, event.payload, absl::ToUnixMicros(event.create_time)})
+      .status();
+}
+
+absl::Status AppendVisitEvent(storage::Transaction& tx, const std::string& type,
+                              const v1::Visit& visit, absl::Time now) {
+  return AppendEvent(tx, OutboxEvent{0, type, visit.name(), visit.SerializeAsString(), now});
 }
 
 absl::StatusOr<std::vector<OutboxEvent>> ListEvents(storage::Transaction& tx, int64_t after,
@@ -194,27 +217,97 @@ absl::StatusOr<std::optional<VisitRow>> FindVisit(storage::Transaction& tx, cons
   return std::optional<VisitRow>(std::move(v));
 }
 
+absl::Status ChangeVisitIn(storage::Transaction& tx, absl::Time now, const std::string& id,
+                           const std::string& name, v1::VisitState expected,
+                           const std::string& event, const VisitChange& change, v1::Visit* result) {
+  ASSIGN_OR_RETURN(std::optional<VisitRow> row, FindVisit(tx, id));
+  if (!row.has_value()) return NotFound(name);
+  if (row->visit.state() != expected) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(name, " is ", v1::VisitState_Name(row->visit.state()), "; this needs ",
+                     v1::VisitState_Name(expected)));
+  }
+  RETURN_IF_ERROR(change(tx, row->visit));
+  row->window_start_us =
+      google::protobuf::util::TimeUtil::TimestampToMicroseconds(row->visit.window_start());
+  RETURN_IF_ERROR(UpdateVisit(tx, *row));
+  RETURN_IF_ERROR(AppendVisitEvent(tx, event, row->visit, now));
+  *result = row->visit;
+  return absl::OkStatus();
+}
+
 absl::Status ChangeVisit(storage::Database& db, absl::Time now, const std::string& id,
                          const std::string& name, v1::VisitState expected, const std::string& event,
-                         const std::function<absl::Status(v1::Visit&)>& change, v1::Visit* result) {
-  return db.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<VisitRow> row, FindVisit(tx, id));
-    if (!row.has_value()) return NotFound(name);
-    if (row->visit.state() != expected) {
-      return absl::FailedPreconditionError(
-          absl::StrCat(name, " is ", v1::VisitState_Name(row->visit.state()), "; this needs ",
-                       v1::VisitState_Name(expected)));
-    }
-    RETURN_IF_ERROR(change(row->visit));
-    row->window_start_us =
-        google::protobuf::util::TimeUtil::TimestampToMicroseconds(row->visit.window_start());
-    RETURN_IF_ERROR(UpdateVisit(tx, *row));
-    RETURN_IF_ERROR(AppendEvent(tx, OutboxEvent{0, event, row->visit.name(),
-                                                row->visit.SerializeAsString(), now})
-                        .status());
-    *result = row->visit;
-    return absl::OkStatus();
+                         const VisitChange& change, v1::Visit* result) {
+  return db.RunInTransaction([&](storage::Transaction& tx) {
+    return ChangeVisitIn(tx, now, id, name, expected, event, change, result);
   });
+}
+
+namespace {
+
+// [first, last) slot numbers covering [start, end), rounded outwards.
+std::pair<int64_t, int64_t> SlotRange(absl::Time start, absl::Time end) {
+  const int64_t slot_us = int64_t{kBookingSlotMinutes} * 60 * 1000000;
+  auto floor_div = [](int64_t a, int64_t b) {
+    return a / b - ((a % b != 0) && ((a < 0) != (b < 0)));
+  };
+  const int64_t first = floor_div(absl::ToUnixMicros(start), slot_us);
+  const int64_t last = -floor_div(-absl::ToUnixMicros(end), slot_us);
+  return {first, std::max(last, first + 1)};
+}
+
+absl::Status DoubleBooked(const std::string& worker, const std::string& other_visit) {
+  return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                        "worker: ", worker, " is already booked at that time",
+                        other_visit.empty() ? "" : absl::StrCat(" (visits/", other_visit, ")"))),
+                    common::v1::ERROR_REASON_WORKER_DOUBLE_BOOKED);
+}
+
+}  // namespace
+
+absl::Status BookWorker(storage::Transaction& tx, const std::string& worker,
+                        const std::string& visit_id, absl::Time start, absl::Time end) {
+  const auto [first, last] = SlotRange(start, end);
+  // The read names the other visit in the error; the primary key is what guarantees it.
+  ASSIGN_OR_RETURN(auto taken, tx.Query("SELECT visit_id FROM worker_slots WHERE worker = ? AND "
+                                        "slot >= ? AND slot < ? LIMIT 1",
+                                        {worker, first, last}));
+  if (!taken.empty()) return DoubleBooked(worker, taken[0].GetString(0));
+  std::string sql = "INSERT INTO worker_slots (worker, slot, visit_id) VALUES ";
+  std::vector<storage::Value> params;
+  params.reserve(static_cast<size_t>(last - first) * 3);
+  for (int64_t slot = first; slot < last; ++slot) {
+    absl::StrAppend(&sql, slot == first ? "" : ", ", "(?, ?, ?)");
+    params.emplace_back(worker);
+    params.emplace_back(slot);
+    params.emplace_back(visit_id);
+  }
+  absl::Status inserted = tx.Exec(sql, params).status();
+  if (absl::IsAlreadyExists(inserted)) return DoubleBooked(worker, "");
+  return inserted;
+}
+
+absl::Status ReleaseBookings(storage::Transaction& tx, const std::string& visit_id,
+                             const std::string& worker) {
+  if (worker.empty()) {
+    return tx.Exec("DELETE FROM worker_slots WHERE visit_id = ?", {visit_id}).status();
+  }
+  return tx.Exec("DELETE FROM worker_slots WHERE visit_id = ? AND worker = ?", {visit_id, worker})
+      .status();
+}
+
+absl::StatusOr<std::vector<std::string>> BookedVisitIds(storage::Transaction& tx,
+                                                        const std::string& worker, absl::Time from,
+                                                        absl::Time to) {
+  const auto [first, last] = SlotRange(from, to);
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT DISTINCT visit_id FROM worker_slots WHERE worker = "
+                                       "? AND slot >= ? AND slot < ? ORDER BY visit_id",
+                                       {worker, first, last}));
+  std::vector<std::string> ids;
+  ids.reserve(rows.size());
+  for (const storage::Row& row : rows) ids.push_back(row.GetString(0));
+  return ids;
 }
 
 absl::StatusOr<std::vector<std::string>> OccurrenceKeys(storage::Transaction& tx,

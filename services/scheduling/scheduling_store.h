@@ -1,5 +1,5 @@
-// Scheduling's tables. Today: the transactional outbox (events recorded in the same transaction
-// as the change they describe, read by consumers with a cursor).
+// Scheduling's tables: the transactional outbox (events recorded in the same transaction as the
+// change they describe, read by consumers with a cursor), commitments, visits and bookings.
 #ifndef LINLI_SERVICES_SCHEDULING_SCHEDULING_STORE_H_
 #define LINLI_SERVICES_SCHEDULING_SCHEDULING_STORE_H_
 
@@ -27,7 +27,10 @@ struct OutboxEvent {
 };
 
 // Records an event inside the caller's transaction; the sequence is assigned by the database.
-absl::StatusOr<int64_t> AppendEvent(storage::Transaction& tx, const OutboxEvent& event);
+absl::Status AppendEvent(storage::Transaction& tx, const OutboxEvent& event);
+// A visit event ("visit.completed", …) whose payload is the visit, subject its name.
+absl::Status AppendVisitEvent(storage::Transaction& tx, const std::string& type,
+                              const v1::Visit& visit, absl::Time now);
 
 // Events with sequence > after, in order, at most `limit`.
 absl::StatusOr<std::vector<OutboxEvent>> ListEvents(storage::Transaction& tx, int64_t after,
@@ -69,12 +72,37 @@ absl::StatusOr<std::vector<std::string>> OccurrenceKeys(storage::Transaction& tx
                                                         const std::string& commitment_id,
                                                         const std::string& from_key,
                                                         const std::string& to_key);
-// The one way a single visit changes: in one transaction, find it (NOT_FOUND naming `name`),
-// require `expected` state (FAILED_PRECONDITION otherwise), let `change` edit it (its error aborts
-// the whole change), store it and record `event` in the outbox. `result` gets the new visit.
+// The one way a single visit changes: find it (NOT_FOUND naming `name`), require `expected` state
+// (FAILED_PRECONDITION otherwise), let `change` edit it (it may also write, e.g. bookings, in the
+// same transaction; its error aborts the whole change), store it and record `event` in the outbox.
+// `result` gets the new visit. ChangeVisitIn runs in the caller's transaction, ChangeVisit in its
+// own.
+using VisitChange = std::function<absl::Status(storage::Transaction&, v1::Visit&)>;
+absl::Status ChangeVisitIn(storage::Transaction& tx, absl::Time now, const std::string& id,
+                           const std::string& name, v1::VisitState expected,
+                           const std::string& event, const VisitChange& change, v1::Visit* result);
 absl::Status ChangeVisit(storage::Database& db, absl::Time now, const std::string& id,
                          const std::string& name, v1::VisitState expected, const std::string& event,
-                         const std::function<absl::Status(v1::Visit&)>& change, v1::Visit* result);
+                         const VisitChange& change, v1::Visit* result);
+
+// --- Bookings ---------------------------------------------------------------------------------
+// A booking holds one row per 5-minute slot it touches, keyed by (worker, slot): two bookings of
+// one worker that overlap share a slot, so the database's primary key refuses the second one, in
+// whichever process or replica it is attempted. Slots are rounded outwards, so bookings closer
+// than 5 minutes also conflict.
+inline constexpr int kBookingSlotMinutes = 5;
+
+// Books `worker` ("workers/…") on visit `visit_id` for [start, end). FAILED_PRECONDITION with
+// reason ERROR_REASON_WORKER_DOUBLE_BOOKED when it overlaps another booking of the worker.
+absl::Status BookWorker(storage::Transaction& tx, const std::string& worker,
+                        const std::string& visit_id, absl::Time start, absl::Time end);
+// Frees the slots of one worker on one visit, or (worker empty) of every worker on the visit.
+absl::Status ReleaseBookings(storage::Transaction& tx, const std::string& visit_id,
+                             const std::string& worker = "");
+// Ids of visits the worker has slots on within [from, to), without duplicates.
+absl::StatusOr<std::vector<std::string>> BookedVisitIds(storage::Transaction& tx,
+                                                        const std::string& worker, absl::Time from,
+                                                        absl::Time to);
 
 struct VisitFilter {
   std::string commitment_id;  // "" = any

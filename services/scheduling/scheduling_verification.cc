@@ -10,16 +10,13 @@
 #include "google/protobuf/util/time_util.h"
 #include "services/scheduling/scheduling_service.h"
 #include "services/scheduling/scheduling_store.h"
+#include "services/scheduling/scheduling_util.h"
 
 namespace linli::scheduling {
 namespace {
 
 using google::protobuf::util::TimeUtil;
 using storage::Transaction;
-
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
-}
 
 // Checks the fields every check-in/out carries.
 absl::Status ValidateCheck(const std::string& name, const std::string& worker,
@@ -57,68 +54,96 @@ void AddException(v1::Visit& visit, const std::string& code) {
   visit.add_exceptions(code);
 }
 
+// Where the check was made, against the elder's home: OUTSIDE_GEOFENCE (or `code`) when farther
+// than the radius; NO_LOCATION when an app check-in sent none.
+template <typename Request>
+void CheckGeofence(const Request& request, double radius_m, const std::string& code,
+                   v1::Visit& visit) {
+  if (!request.has_location()) {
+    if (request.method() == v1::CHECK_METHOD_APP_GPS) AddException(visit, "NO_LOCATION");
+    return;
+  }
+  if (!visit.has_home() || !HasLocation(visit.home())) return;
+  if (HaversineMeters(request.location(), visit.home()) > radius_m + kGeofenceRoundingSlackMeters) {
+    AddException(visit, code);
+  }
+}
+
 }  // namespace
 
 grpc::Status SchedulingServiceImpl::CheckInVisit(grpc::ServerContext* context,
                                                  const v1::CheckInVisitRequest* request,
                                                  v1::CheckInVisitResponse* response) {
-  std::string id;
-  if (absl::Status s = ValidateCheck(request->name(), request->worker(), request->method(),
-                                     request->has_location() ? &request->location() : nullptr, &id);
-      !s.ok()) {
-    return Reply(*context, s);
-  }
-  const absl::Time now = clock_.Now();
-  return Reply(
-      *context,
-      ChangeVisit(
-          db_, now, id, request->name(), v1::VISIT_STATE_SCHEDULED, "visit.checked_in",
-          [&](v1::Visit& visit) {
-            if (now < FromProto(visit.window_start())) {
-              AddException(visit, "EARLY_ARRIVAL");
-            }
-            if (now > FromProto(visit.window_end()) + absl::Minutes(visit.tolerance_minutes())) {
-              AddException(visit, "LATE_ARRIVAL");
-            }
-            Stamp(*request, now, visit.mutable_check_in());
-            visit.set_state(v1::VISIT_STATE_IN_PROGRESS);
-            return absl::OkStatus();
-          },
-          response->mutable_visit()));
+  return Reply(*context, CheckIn(*request, response->mutable_visit()));
 }
 
 grpc::Status SchedulingServiceImpl::CheckOutVisit(grpc::ServerContext* context,
                                                   const v1::CheckOutVisitRequest* request,
                                                   v1::CheckOutVisitResponse* response) {
+  return Reply(*context, CheckOut(*request, response->mutable_visit()));
+}
+
+absl::Status SchedulingServiceImpl::CheckIn(const v1::CheckInVisitRequest& request,
+                                            v1::Visit* result) {
   std::string id;
-  if (absl::Status s = ValidateCheck(request->name(), request->worker(), request->method(),
-                                     request->has_location() ? &request->location() : nullptr, &id);
-      !s.ok()) {
-    return Reply(*context, s);
-  }
+  RETURN_IF_ERROR(ValidateCheck(request.name(), request.worker(), request.method(),
+                                request.has_location() ? &request.location() : nullptr, &id));
   const absl::Time now = clock_.Now();
-  return Reply(*context,
-               ChangeVisit(
-                   db_, now, id, request->name(), v1::VISIT_STATE_IN_PROGRESS, "visit.completed",
-                   [&](v1::Visit& visit) -> absl::Status {
-                     if (visit.check_in().worker() != request->worker()) {
-                       return WithReason(absl::FailedPreconditionError(
-                                             absl::StrCat("worker: ", request->worker(),
-                                                          " did not check in to ", visit.name())),
-                                         common::v1::ERROR_REASON_INVALID_FIELD);
-                     }
-                     const absl::Time arrived = FromProto(visit.check_in().time());
-                     if (now < arrived) {
-                       return absl::FailedPreconditionError("check-out cannot be before check-in");
-                     }
-                     const absl::Duration planned = absl::Minutes(visit.duration_minutes());
-                     if (now - arrived > planned * 3 / 2) AddException(visit, "OVERRUN");
-                     if (now - arrived < planned / 2) AddException(visit, "SHORT_VISIT");
-                     Stamp(*request, now, visit.mutable_check_out());
-                     visit.set_state(v1::VISIT_STATE_COMPLETED);
-                     return absl::OkStatus();
-                   },
-                   response->mutable_visit()));
+  return ChangeVisit(
+      db_, now, id, request.name(), v1::VISIT_STATE_SCHEDULED, "visit.checked_in",
+      [&](Transaction&, v1::Visit& visit) -> absl::Status {
+        // A staffed visit is checked into by a booked worker, or by a declared substitute.
+        bool booked = visit.assignments_size() == 0;
+        for (const v1::Assignment& a : visit.assignments()) {
+          booked = booked || a.worker() == request.worker();
+        }
+        if (!booked && !request.substitute()) {
+          return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                                "worker: ", request.worker(), " is not booked on ", visit.name(),
+                                "; a stand-in checks in with substitute = true")),
+                            common::v1::ERROR_REASON_INVALID_FIELD);
+        }
+        if (!booked) AddException(visit, "WORKER_NOT_PLANNED");
+        CheckGeofence(request, options_.geofence_radius_m, "OUTSIDE_GEOFENCE", visit);
+        if (now < FromProto(visit.window_start())) AddException(visit, "EARLY_ARRIVAL");
+        if (now > FromProto(visit.window_end()) + absl::Minutes(visit.tolerance_minutes())) {
+          AddException(visit, "LATE_ARRIVAL");
+        }
+        Stamp(request, now, visit.mutable_check_in());
+        visit.set_state(v1::VISIT_STATE_IN_PROGRESS);
+        return absl::OkStatus();
+      },
+      result);
+}
+
+absl::Status SchedulingServiceImpl::CheckOut(const v1::CheckOutVisitRequest& request,
+                                             v1::Visit* result) {
+  std::string id;
+  RETURN_IF_ERROR(ValidateCheck(request.name(), request.worker(), request.method(),
+                                request.has_location() ? &request.location() : nullptr, &id));
+  const absl::Time now = clock_.Now();
+  return ChangeVisit(
+      db_, now, id, request.name(), v1::VISIT_STATE_IN_PROGRESS, "visit.completed",
+      [&](Transaction&, v1::Visit& visit) -> absl::Status {
+        if (visit.check_in().worker() != request.worker()) {
+          return WithReason(
+              absl::FailedPreconditionError(absl::StrCat("worker: ", request.worker(),
+                                                         " did not check in to ", visit.name())),
+              common::v1::ERROR_REASON_INVALID_FIELD);
+        }
+        const absl::Time arrived = FromProto(visit.check_in().time());
+        if (now < arrived) {
+          return absl::FailedPreconditionError("check-out cannot be before check-in");
+        }
+        const absl::Duration planned = absl::Minutes(visit.duration_minutes());
+        if (now - arrived > planned * 3 / 2) AddException(visit, "OVERRUN");
+        if (now - arrived < planned / 2) AddException(visit, "SHORT_VISIT");
+        CheckGeofence(request, options_.geofence_radius_m, "OUTSIDE_GEOFENCE_AT_CHECK_OUT", visit);
+        Stamp(request, now, visit.mutable_check_out());
+        visit.set_state(v1::VISIT_STATE_COMPLETED);
+        return absl::OkStatus();
+      },
+      result);
 }
 
 absl::StatusOr<int> SchedulingServiceImpl::SweepMissed() {
@@ -146,9 +171,7 @@ absl::StatusOr<int> SchedulingServiceImpl::SweepMissed() {
         }
         visit.set_state(v1::VISIT_STATE_MISSED);
         RETURN_IF_ERROR(UpdateVisit(tx, row));
-        RETURN_IF_ERROR(AppendEvent(tx, OutboxEvent{0, "visit.missed", visit.name(),
-                                                    visit.SerializeAsString(), now})
-                            .status());
+        RETURN_IF_ERROR(AppendVisitEvent(tx, "visit.missed", visit, now));
         ++in_page;
       }
       if (!rows.empty()) {

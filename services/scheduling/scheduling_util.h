@@ -1,0 +1,26 @@
+// Small helpers shared by the scheduling adapter's files: timestamps, resource names, reason codes.
+#ifndef LINLI_SERVICES_SCHEDULING_SCHEDULING_UTIL_H_
+#define LINLI_SERVICES_SCHEDULING_SCHEDULING_UTIL_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "google/protobuf/timestamp.pb.h"
+
+namespace linli::scheduling {
+
+google::protobuf::Timestamp ToProto(absl::Time t);
+absl::Time FromProto(const google::protobuf::Timestamp& t);
+
+// The id of "collection/ID", or INVALID_ARGUMENT naming `field`.
+absl::StatusOr<std::string> ParseName(absl::string_view name, absl::string_view collection,
+                                      absl::string_view field);
+
+// 2-32 characters of A-Z, 0-9 and '_', e.g. "ELDER_IN_HOSPITAL".
+bool IsReasonCode(absl::string_view code);
+
+}  // namespace linli::scheduling
+
+#endif  // LINLI_SERVICES_SCHEDULING_SCHEDULING_UTIL_H_
