@@ -53,6 +53,7 @@ class SchedulingServiceImpl final : public v1::SchedulingService::Service {
   LINLI_RPC(UnassignVisit);
   LINLI_RPC(SwapVisitWorkers);
   LINLI_RPC(ReleaseWorker);
+  LINLI_RPC(ProposeFallback);
 #undef LINLI_RPC
 
   // The persistence of CheckInVisit / CheckOutVisit without the RPC layer (validation, rules,

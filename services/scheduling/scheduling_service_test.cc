@@ -518,8 +518,9 @@ TEST_P(SchedulingServiceTest, VisitStateMachineWithVerificationExceptions) {
   ASSERT_TRUE(stub_->ListEvents(&e, events_request, &events).ok());
   std::vector<std::string> types;
   for (const auto& ev : events.events()) types.push_back(ev.type());
-  EXPECT_EQ(types,
-            (std::vector<std::string>{"visit.checked_in", "visit.completed", "visit.missed"}));
+  EXPECT_EQ(types, (std::vector<std::string>{"visit.checked_in", "visit.completed", "visit.missed",
+                                             "commitment.at_risk"}));
+  EXPECT_EQ(events.events(3).subject(), after[1].commitment());
 }
 
 TEST_P(SchedulingServiceTest, TheDatabaseRefusesOverlappingBookingsOfOneWorker) {
@@ -680,6 +681,65 @@ TEST_P(SchedulingServiceTest, CheckInNeedsTheBookedWorkerAndChecksTheGeofence) {
   EXPECT_EQ(in.state(), v1::VISIT_STATE_IN_PROGRESS);
   EXPECT_EQ(std::vector<std::string>(in.exceptions().begin(), in.exceptions().end()),
             (std::vector<std::string>{"WORKER_NOT_PLANNED", "OUTSIDE_GEOFENCE"}));
+}
+
+TEST_P(SchedulingServiceTest, FallbackProposesOtherSectorsWhenTheOwnerCannotCover) {
+  // A public centre in the street offers visiting with capacity; the social organisation that
+  // owns the commitment offers nothing and has nobody with the nursing skill.
+  auto* registry = registry_->stub.get();
+  registry::v1::CreateOrganisationRequest centre;
+  centre.mutable_organisation()->set_id("wlq-elder-centre");
+  centre.mutable_organisation()->set_display_name("五里桥社区综合为老服务中心");
+  centre.mutable_organisation()->set_kind(registry::v1::ORGANISATION_KIND_PUBLIC_CENTRE);
+  centre.mutable_organisation()->set_sector(registry::v1::SECTOR_PUBLIC);
+  centre.mutable_organisation()->set_region("regions/310101020");
+  centre.mutable_organisation()->mutable_location()->set_latitude(31.2050);
+  centre.mutable_organisation()->mutable_location()->set_longitude(121.4800);
+  registry::v1::CreateOrganisationResponse centre_out;
+  grpc::ClientContext c1;
+  ASSERT_TRUE(registry->CreateOrganisation(&c1, centre, &centre_out).ok());
+  registry::v1::CreateOfferingRequest offering;
+  offering.mutable_offering()->set_organisation("organisations/wlq-elder-centre");
+  offering.mutable_offering()->set_service_type("serviceTypes/visiting");
+  offering.mutable_offering()->add_covered_regions("regions/310101020");
+  offering.mutable_offering()->set_capacity_per_week(40);
+  registry::v1::CreateOfferingResponse offering_out;
+  grpc::ClientContext c2;
+  grpc::Status created = registry->CreateOffering(&c2, offering, &offering_out);
+  ASSERT_TRUE(created.ok()) << created.error_message();
+
+  v1::Commitment nursing = Weekly("FREQ=WEEKLY;BYDAY=MO,WE,FR");
+  nursing.add_required_skills("nursing");
+  v1::Commitment c;
+  ASSERT_TRUE(Create(nursing, &c).ok());
+  v1::ProposeFallbackRequest request;
+  request.set_commitment(c.name());
+  v1::ProposeFallbackResponse response;
+  grpc::ClientContext c3;
+  grpc::Status status = stub_->ProposeFallback(&c3, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_FALSE(response.owner_can_cover());
+  EXPECT_EQ(response.promised_per_week(), 3);
+  std::vector<std::string> gaps;
+  for (const auto& g : response.gaps()) gaps.push_back(g.code());
+  EXPECT_EQ(gaps, (std::vector<std::string>{"NO_OFFERING", "NO_SKILLED_WORKER"}));
+  ASSERT_EQ(response.proposals_size(), 1);
+  EXPECT_EQ(response.proposals(0).provider().organisation().name(),
+            "organisations/wlq-elder-centre");
+  EXPECT_NE(response.proposals(0).reason().find("公共服务 五里桥社区综合为老服务中心"),
+            std::string::npos)
+      << response.proposals(0).reason();
+  EXPECT_NE(response.proposals(0).reason().find("40 a week left"), std::string::npos)
+      << response.proposals(0).reason();
+
+  // Bad requests name the field.
+  request.set_commitment("nope");
+  grpc::ClientContext c4;
+  EXPECT_EQ(Field(stub_->ProposeFallback(&c4, request, &response)), "commitment");
+  request.set_commitment("commitments/nope");
+  grpc::ClientContext c5;
+  EXPECT_EQ(stub_->ProposeFallback(&c5, request, &response).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SchedulingServiceTest, ::testing::ValuesIn(testing::Backends()),

@@ -172,6 +172,13 @@ absl::StatusOr<int> SchedulingServiceImpl::SweepMissed() {
         visit.set_state(v1::VISIT_STATE_MISSED);
         RETURN_IF_ERROR(UpdateVisit(tx, row));
         RETURN_IF_ERROR(AppendVisitEvent(tx, "visit.missed", visit, now));
+        // A missed visit puts its promise at risk: consumers (feedback's ledger and alerts)
+        // learn it in the same transaction.
+        ASSIGN_OR_RETURN(auto commitment, FindCommitment(tx, row.commitment_id));
+        if (commitment.has_value()) {
+          RETURN_IF_ERROR(AppendEvent(tx, OutboxEvent{0, "commitment.at_risk", commitment->name(),
+                                                      commitment->SerializeAsString(), now}));
+        }
         ++in_page;
       }
       if (!rows.empty()) {
