@@ -107,14 +107,14 @@ void Quality(const Args& a) {
 
 void Tiny(const Args& a) {
   std::printf(
-      "\n== Exact optimum by exhaustive search: %d tiny instances (4 patients, 2 "
-      "caregivers, 40%% two-service), solver 0.3 s\n",
+      "\n== Exact optimum by exhaustive search: %d tiny instances (5 patients, 3 "
+      "caregivers, 40%% two-service, at most 8 tasks), solver 0.3 s\n",
       a.tiny);
   int optimal = 0, feasible_count = 0, compared = 0;
   double worst = 0;
   for (int i = 1; i <= a.tiny; ++i) {
-    const Problem p = GenerateMankowska({.patients = 4,
-                                         .caregivers = 2,
+    const Problem p = GenerateMankowska({.patients = 5,
+                                         .caregivers = 3,
                                          .seed = static_cast<uint64_t>(1000 + i),
                                          .double_share = 0.4});
     auto exact = SolveExactly(p, 8);

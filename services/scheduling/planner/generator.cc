@@ -96,12 +96,12 @@ Problem GenerateDistrictWeek(const DistrictOptions& o) {
   p.travel.speed_kmh = 15;
   const char* services[] = {"meal", "bathing", "cleaning", "nursing", "visiting", "errands"};
   for (const char* s : services) p.services.push_back(s);
-  // A district of about 20 x 20 km around Shanghai's centre.
-  const double lat0 = 31.23, lon0 = 121.47, half_lat = 0.09, half_lon = 0.105;
+  // A district of about 12 x 12 km around Shanghai's centre.
+  const double lat0 = 31.23, lon0 = 121.47, half_lat = 0.054, half_lon = 0.063;
   auto place = [&]() {
     return std::pair{lat0 + (2 * u01(rng) - 1) * half_lat, lon0 + (2 * u01(rng) - 1) * half_lon};
   };
-  const int centres = std::max(1, o.workers / 75);
+  const int centres = std::max(6, o.workers / 50);
   for (int c = 0; c < centres; ++c) {
     const auto [lat, lon] = place();
     p.locations.push_back({absl::StrCat("centre", c + 1), 0, 0, lat, lon});
@@ -131,7 +131,7 @@ Problem GenerateDistrictWeek(const DistrictOptions& o) {
     p.locations.push_back({absl::StrCat("home", e + 1), 0, 0, h.first + spread(rng) * 0.003,
                            h.second + spread(rng) * 0.0035});
   }
-  std::uniform_int_distribution<int> slot(0, 15);  // half-hour slots from 8:00 to 15:30
+  std::uniform_int_distribution<int> slot(0, 13);  // half-hour slots from 8:00 to 14:30
   std::uniform_int_distribution<int> single_service(0, 5);
   for (int i = 0; i < o.visits; ++i) {
     Visit v;

@@ -9,8 +9,9 @@
 // lateness + max lateness) / 3. Same options and seed, same instance.
 //
 // GenerateDistrictWeek builds one district week on geographic coordinates (haversine): elders'
-// homes clustered in neighbourhoods, workers based at service centres with five 8:00-17:00 shifts
-// a week, visits with one-hour windows; for the scale run (100,000 visits, 3,000 workers).
+// homes clustered in neighbourhoods of a 12 x 12 km district, workers based at service centres
+// with five 8:00-17:00 shifts a week, visits with one-hour windows starting 8:00-14:30; for the
+// scale run (100,000 visits, 3,000 workers).
 #ifndef LINLI_SERVICES_SCHEDULING_PLANNER_GENERATOR_H_
 #define LINLI_SERVICES_SCHEDULING_PLANNER_GENERATOR_H_
 

@@ -23,8 +23,7 @@ absl::StatusOr<scheduling::v1::Plan> PlanVisits(const scheduling::v1::PlanProble
       if (reason.empty()) continue;
       ++count;
       v.Add(absl::StrCat("visits[", i, "]"),
-            absl::StrCat("visit \"", p.visits[i].id, "\" cannot be served: ", reason,
-                         " (options.unservable_as_unassigned lists it as unassigned instead)"));
+            absl::StrCat(reason, " (or set options.unservable_as_unassigned)"));
     }
     RETURN_IF_ERROR(v.ToStatus());
   }

@@ -810,10 +810,11 @@ std::vector<Part> Cluster(const Problem& p, const std::vector<int>& visits,
 
 std::string UnservableReason(const Problem& p, int v) {
   const Visit& visit = p.visits[v];
+  // Up to two able workers per task are enough to tell whether two distinct ones exist.
   std::vector<std::vector<int>> able(visit.tasks.size());
   for (size_t k = 0; k < visit.tasks.size(); ++k) {
     bool skilled = false;
-    for (size_t w = 0; w < p.workers.size(); ++w) {
+    for (size_t w = 0; w < p.workers.size() && able[k].size() < 2; ++w) {
       if (!CanServe(p, static_cast<int>(w), v, static_cast<int>(k))) continue;
       skilled = true;
       for (size_t s = 0; s < p.workers[w].shifts.size(); ++s) {
@@ -825,8 +826,9 @@ std::string UnservableReason(const Problem& p, int v) {
     }
     const std::string& service = p.services[visit.tasks[k].service];
     if (!skilled) return absl::StrCat("no worker has skill ", service);
-    if (able[k].empty())
+    if (able[k].empty()) {
       return absl::StrCat("no shift of a worker with skill ", service, " fits the visit");
+    }
   }
   if (visit.tasks.size() == 2) {
     for (int a : able[0]) {
