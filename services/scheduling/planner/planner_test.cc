@@ -255,6 +255,34 @@ TEST(Solver, DecomposesLargeProblemsByDayAndCluster) {
   EXPECT_LT(c.objective.unassigned, 1200 / 20);  // a few percent at most on this loaded week
 }
 
+TEST(Solver, WorkloadBalanceWeightEvensOutTheWork) {
+  Problem p = GenerateMankowska({.patients = 20, .caregivers = 4, .seed = 6});
+  const CheckResult plain = Check(p, Solve(p, Iterations(400)).solution);
+  p.weights.workload_balance = 2;
+  const CheckResult balanced = Check(p, Solve(p, Iterations(400)).solution);
+  ASSERT_TRUE(balanced.feasible()) << Joined(balanced);
+  EXPECT_LT(balanced.objective.workload_imbalance, plain.objective.workload_imbalance * 0.7);
+}
+
+TEST(Solver, ContinuityWeightKeepsTheFamiliarWorker) {
+  Problem p = GenerateMankowska({.patients = 15, .caregivers = 4, .seed = 8, .double_share = 0});
+  // Each visit prefers the first worker (in order) who has its skill.
+  for (Visit& v : p.visits) {
+    for (size_t w = 0; w < p.workers.size(); ++w) {
+      if (p.workers[w].skills[v.tasks[0].service]) {
+        v.preferred = {static_cast<int>(w)};
+        break;
+      }
+    }
+  }
+  const CheckResult plain = Check(p, Solve(p, Iterations(300)).solution);
+  p.weights.continuity = 1000;
+  const CheckResult kept = Check(p, Solve(p, Iterations(300)).solution);
+  ASSERT_TRUE(kept.feasible()) << Joined(kept);
+  EXPECT_GT(plain.objective.continuity_misses, 0);
+  EXPECT_EQ(kept.objective.continuity_misses, 0);
+}
+
 TEST(Solver, ReportsUnservableVisits) {
   Problem p = Triangle();
   p.visits[1].tasks[0].service = 1;  // "t": only w2
