@@ -1,10 +1,12 @@
 #include "tools/commands.h"
+#include <map>
 #include "tools/cli_util.h"
 
 #include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -347,6 +349,62 @@ int ListVisits(const Endpoints& e, const std::string& elder, const std::string& 
     }
     request.set_page_token(response.next_page_token());
   } while (!request.page_token().empty());
+  return 0;
+}
+
+int Plan(const Endpoints& e, const std::string& region, const std::string& from, int days,
+         double time_limit_seconds, bool dry_run, const std::string& problem_dir) {
+  absl::CivilDay first;
+  if (!absl::ParseCivilTime(from, &first) || days < 1 || days > 62) {
+    std::fprintf(stderr, "plan needs --from YYYY-MM-DD and --days 1-62\n");
+    return 2;
+  }
+  auto scheduling = scheduling::v1::SchedulingService::NewStub(
+      NewChannel(e.scheduling, {scheduling::v1::SchedulingService::service_full_name()}));
+  int visits = 0, booked = 0, conflicts = 0, unassigned = 0;
+  double travel = 0;
+  std::map<std::string, int> reasons;  // of the (at most 100 per day) unassigned listed
+  const absl::Time started = absl::Now();
+  std::printf("%-10s %8s %8s %8s %10s %10s %8s %7s\n", "day", "visits", "workers", "booked",
+              "not booked", "travel min", "late min", "seconds");
+  // One day per call: a district's day is a planner run of its own, and the caller sees progress.
+  for (int d = 0; d < days; ++d) {
+    const std::string day = absl::FormatCivilTime(first + d);
+    scheduling::v1::PlanRequest request;
+    request.set_from_date(day);
+    request.set_days(1);
+    request.set_region(region);
+    request.set_time_limit_seconds(time_limit_seconds);
+    request.set_dry_run(dry_run);
+    request.set_include_problem(!problem_dir.empty());
+    scheduling::v1::PlanResponse response;
+    const absl::Time t0 = absl::Now();
+    grpc::Status status = scheduling->Plan(
+        NewClientContext(nullptr, e.timeout + absl::Seconds(time_limit_seconds) * 2).get(), request,
+        &response);
+    if (!status.ok()) return Fail(status);
+    std::printf("%-10s %8d %8d %8d %10d %10.0f %8.0f %7.1f\n", day.c_str(), response.visits(),
+                response.workers(), response.booked(), response.not_booked(),
+                response.objective().travel(), response.objective().total_lateness(),
+                absl::ToDoubleSeconds(absl::Now() - t0));
+    std::fflush(stdout);
+    for (const auto& u : response.unassigned()) ++reasons[u.reason()];
+    if (!problem_dir.empty()) {
+      const std::string path = absl::StrCat(problem_dir, "/plan-", day, ".json");
+      std::ofstream(path) << Json(response.problem()) << "\n";
+      std::fprintf(stderr, "problem written to %s\n", path.c_str());
+    }
+    visits += response.visits();
+    booked += response.booked();
+    conflicts += response.conflicts();
+    unassigned += response.not_booked();
+    travel += response.objective().travel();
+  }
+  std::printf(
+      "%s: %d visits, %d booked%s, %d not booked (%d refused as already taken), "
+      "%.0f minutes of travel, %.1f s\n",
+      dry_run ? "dry run" : "planned", visits, booked, dry_run ? " (would be)" : "", unassigned,
+      conflicts, travel, absl::ToDoubleSeconds(absl::Now() - started));
   return 0;
 }
 

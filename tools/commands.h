@@ -28,6 +28,10 @@ int Audit(const Endpoints& endpoints, const std::string& elder);
 int ListCommitments(const Endpoints& endpoints, const std::string& elder);
 int ListVisits(const Endpoints& endpoints, const std::string& elder, const std::string& from,
                int days);
+// Plans and books a period day by day through scheduling's Plan, showing progress per day;
+// with `problem_dir`, writes each day's planning problem there (for `linli-plan --problem`).
+int Plan(const Endpoints& endpoints, const std::string& region, const std::string& from, int days,
+         double time_limit_seconds, bool dry_run, const std::string& problem_dir);
 
 }  // namespace linli::cli
 

@@ -374,13 +374,15 @@ DemoStreet GenerateDemoStreet(int elders, int committees) {
   auto staff = [&](const std::string& org, int count, std::vector<std::string> skills) {
     for (int i = 0; i < count; ++i) b.Worker(org, worker++, false, skills);
   };
-  staff("wlq-care-home", 40, {"nursing", "bathing"});
+  // Enough carers for the promises below: long-term care is an hour at home three to seven times
+  // a week for about 4,000 elders, meals a 10-minute drop three times a week.
+  staff("wlq-care-home", 500, {"nursing", "bathing"});
   staff("wlq-elder-hub", 20, {"visiting", "errands"});
-  staff("wlq-canteen-1", 15, {"meal-delivery"});
+  staff("wlq-canteen-1", 300, {"meal-delivery"});
   staff("wlq-health-centre", 15, {"nursing", "medical"});
   staff("yinfa-bathing", 12, {"bathing"});
   staff("linjia-cleaning", 12, {"cleaning"});
-  staff("lelin-social-work", 10, {"visiting", "mental-health"});
+  staff("lelin-social-work", 120, {"visiting", "mental-health"});
   staff("anxin-homeservice", 10, {"cleaning"});
   staff("jiajie-homeservice", 10, {"cleaning"});
   for (size_t i = 0; i < committee_codes.size(); ++i) {
@@ -466,7 +468,8 @@ std::vector<scheduling::v1::CreateCommitmentRequest> DemoCommitments(
     if (elder_names[i].empty()) continue;
     if (e.has_care_grade() && e.care_grade() >= 2) {
       scheduling::v1::Commitment* c = add(i, "ltc", "ltc-home-care", "wlq-care-home", "长护险");
-      c->set_care_grade(e.care_grade());
+      c->set_care_grade(e.care_grade());  // the grade's days and hour; the time of day spread
+      c->mutable_recurrence()->set_dtstart(absl::StrFormat("2026-11-30T%02d:00:00", 8 + i % 9));
       c->add_required_skills("nursing");
     }
     if (e.living_situation() == registry::v1::LIVING_SITUATION_ALONE ||
@@ -484,9 +487,9 @@ std::vector<scheduling::v1::CreateCommitmentRequest> DemoCommitments(
       if (need != "serviceTypes/meal") continue;
       scheduling::v1::Commitment* c = add(i, "meal", "meal-delivery", "wlq-canteen-1", "助餐补贴");
       c->mutable_recurrence()->set_rrule("FREQ=WEEKLY;BYDAY=MO,WE,FR");
-      c->mutable_recurrence()->set_dtstart("2026-11-30T11:00:00");
-      c->set_window_minutes(60);
-      c->set_duration_minutes(15);
+      c->mutable_recurrence()->set_dtstart("2026-11-30T10:30:00");
+      c->set_window_minutes(120);
+      c->set_duration_minutes(10);
       c->add_required_skills("meal-delivery");
     }
   }

@@ -39,8 +39,12 @@ ABSL_FLAG(std::string, out, "", "`map`: output file (default: stdout).");
 ABSL_FLAG(std::string, elder, "", "`providers`, `audit`: the elder, elders/ID.");
 ABSL_FLAG(std::string, service, "", "`providers`: the service, serviceTypes/CODE.");
 ABSL_FLAG(std::string, reason, "", "`elders get`: reason for the full (unmasked, audited) view.");
-ABSL_FLAG(std::string, from, "", "`visits`: first day, YYYY-MM-DD (default: all).");
-ABSL_FLAG(int, days, 7, "`visits`: number of days from --from.");
+ABSL_FLAG(std::string, from, "",
+          "`visits`, `plan`: first day, YYYY-MM-DD (`visits`: default all).");
+ABSL_FLAG(int, days, 7, "`visits`, `plan`: number of days from --from.");
+ABSL_FLAG(double, time_limit, 10, "`plan`: planner seconds per day.");
+ABSL_FLAG(bool, dry_run, false, "`plan`: plan without booking.");
+ABSL_FLAG(std::string, problem_dir, "", "`plan`: write each day's planning problem (JSON) here.");
 ABSL_FLAG(int, demo_elders, 25000, "`seed-demo`: number of elders.");
 ABSL_FLAG(int, seed_parallelism, 8, "`seed-demo`: concurrent calls.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline of each call.");
@@ -64,7 +68,9 @@ constexpr char kUsage[] =
     "  elders get NAME        one elder; --reason TEXT for the full, audited view\n"
     "  audit                  the personal-data audit log (--elder NAME)\n"
     "  commitments            care promises (--elder NAME)\n"
-    "  visits                 visits (--elder NAME --from YYYY-MM-DD --days N)\n";
+    "  visits                 visits (--elder NAME --from YYYY-MM-DD --days N)\n"
+    "  plan                   plan and book workers: --region R --from YYYY-MM-DD --days N\n"
+    "                         [--time_limit S per day] [--dry_run] [--problem_dir DIR]\n";
 
 std::unique_ptr<grpc::ClientContext> Context() {
   return linli::NewClientContext(nullptr, absl::GetFlag(FLAGS_timeout));
@@ -173,6 +179,11 @@ int main(int argc, char** argv) {
   if (words == std::vector<std::string>{"visits"}) {
     return linli::cli::ListVisits(endpoints, absl::GetFlag(FLAGS_elder), absl::GetFlag(FLAGS_from),
                                   absl::GetFlag(FLAGS_days));
+  }
+  if (words == std::vector<std::string>{"plan"}) {
+    return linli::cli::Plan(endpoints, RegionFlag(), absl::GetFlag(FLAGS_from),
+                            absl::GetFlag(FLAGS_days), absl::GetFlag(FLAGS_time_limit),
+                            absl::GetFlag(FLAGS_dry_run), absl::GetFlag(FLAGS_problem_dir));
   }
   if (words == std::vector<std::string>{"audit"}) {
     return linli::cli::Audit(endpoints, absl::GetFlag(FLAGS_elder));

@@ -14,6 +14,7 @@
 #include "common/server.h"
 #include "common/status_macros.h"
 #include "common/text.h"
+#include "services/scheduling/booking.h"
 #include "services/scheduling/scheduling_service.h"
 #include "services/scheduling/scheduling_store.h"
 #include "services/scheduling/scheduling_util.h"
@@ -50,11 +51,17 @@ void RemoveAssignment(v1::Visit& visit, int index) {
   visit.mutable_assignments()->erase(visit.mutable_assignments()->begin() + index);
 }
 
-// Books `worker` on `visit` (id `visit_id`) from `start` for the visit's duration, checking
-// staffing, skills and duplicates, and adds the assignment.
-absl::Status Book(Transaction& tx, v1::Visit& visit, const std::string& visit_id,
-                  const registry::v1::Worker& worker, absl::Time start, const std::string& source,
-                  const std::string& field) {
+void ValidateNote(const std::string& reason_code, FieldViolations& v) {
+  if (!IsReasonCode(reason_code)) {
+    v.Add("reason_code", "must be 2-32 characters of A-Z, 0-9 and '_', e.g. WORKER_ILL");
+  }
+}
+
+}  // namespace
+
+absl::Status BookOnVisit(Transaction& tx, v1::Visit& visit, const std::string& visit_id,
+                         const registry::v1::Worker& worker, absl::Time start,
+                         const std::string& source, const std::string& field) {
   if (FindAssignment(visit, worker.name()) >= 0) {
     return InvalidField(field, absl::StrCat(worker.name(), " is already booked on ", visit.name()));
   }
@@ -77,14 +84,6 @@ absl::Status Book(Transaction& tx, v1::Visit& visit, const std::string& visit_id
   a->set_source(source);
   return absl::OkStatus();
 }
-
-void ValidateNote(const std::string& reason_code, FieldViolations& v) {
-  if (!IsReasonCode(reason_code)) {
-    v.Add("reason_code", "must be 2-32 characters of A-Z, 0-9 and '_', e.g. WORKER_ILL");
-  }
-}
-
-}  // namespace
 
 absl::StatusOr<registry::v1::Worker> SchedulingServiceImpl::ActiveWorker(
     grpc::ServerContext* context, const std::string& name, const std::string& field) {
@@ -136,7 +135,7 @@ grpc::Status SchedulingServiceImpl::AssignVisit(grpc::ServerContext* context,
                              return InvalidField(
                                  "start", "must be within 12 hours after the visit's window opens");
                            }
-                           return Book(tx, visit, *id, *worker, start, "manual", "worker");
+                           return BookOnVisit(tx, visit, *id, *worker, start, "manual", "worker");
                          },
                          response->mutable_visit());
                    },
@@ -239,8 +238,8 @@ grpc::Status SchedulingServiceImpl::SwapVisitWorkers(grpc::ServerContext* contex
       RETURN_IF_ERROR(ChangeVisitIn(
           tx, now, side.id, side.name, v1::VISIT_STATE_SCHEDULED, "visit.assigned",
           [&](Transaction& tx, v1::Visit& visit) {
-            return Book(tx, visit, side.id, side.arriving, side.start, "swap",
-                        side.field == first_field ? second_field : first_field);
+            return BookOnVisit(tx, visit, side.id, side.arriving, side.start, "swap",
+                               side.field == first_field ? second_field : first_field);
           },
           response->add_visits()));
     }

@@ -169,16 +169,19 @@ grpc::Status SchedulingServiceImpl::CancelCommitment(grpc::ServerContext* contex
       RETURN_IF_ERROR(UpdateCommitment(tx, *id, *commitment));
       VisitFilter future{*id, "", absl::ToUnixMicros(now), INT64_MAX, v1::VISIT_STATE_SCHEDULED};
       ASSIGN_OR_RETURN(auto visits, QueryVisits(tx, future, INT64_MIN, "", 100000));
+      int cancelled = 0;
       for (VisitRow& row : visits) {
-        RETURN_IF_ERROR(ReleaseBookings(tx, row.id));
         row.visit.clear_assignments();
         row.visit.set_state(v1::VISIT_STATE_CANCELLED);
         row.visit.set_reason_code("COMMITMENT_CANCELLED");
         row.visit.set_note(request->reason());
-        RETURN_IF_ERROR(UpdateVisit(tx, row));
+        ASSIGN_OR_RETURN(bool stored, UpdateVisitIf(tx, row, v1::VISIT_STATE_SCHEDULED));
+        if (!stored) continue;  // started meanwhile: it keeps its course
+        RETURN_IF_ERROR(ReleaseBookings(tx, row.id));
         RETURN_IF_ERROR(AppendVisitEvent(tx, "visit.cancelled", row.visit, now));
+        ++cancelled;
       }
-      response->set_cancelled_visits(static_cast<int32_t>(visits.size()));
+      response->set_cancelled_visits(cancelled);
     }
     *response->mutable_commitment() = std::move(*commitment);
     return absl::OkStatus();

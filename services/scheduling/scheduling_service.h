@@ -54,6 +54,7 @@ class SchedulingServiceImpl final : public v1::SchedulingService::Service {
   LINLI_RPC(SwapVisitWorkers);
   LINLI_RPC(ReleaseWorker);
   LINLI_RPC(ProposeFallback);
+  LINLI_RPC(Plan);
 #undef LINLI_RPC
 
   // The persistence of CheckInVisit / CheckOutVisit without the RPC layer (validation, rules,

@@ -1,6 +1,8 @@
 // Scheduling on a real loopback server with the real registry, against SQLite and MariaDB:
 // commitments, materialisation, bookings, verification and the outbox.
+#include <atomic>
 #include <optional>
+#include <set>
 #include <thread>
 #include <tuple>
 
@@ -740,6 +742,91 @@ TEST_P(SchedulingServiceTest, FallbackProposesOtherSectorsWhenTheOwnerCannotCove
   grpc::ClientContext c5;
   EXPECT_EQ(stub_->ProposeFallback(&c5, request, &response).error_code(),
             grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_P(SchedulingServiceTest, PlanBooksTheWeeksVisitsWithSkillsAndSynchronisation) {
+  ASSERT_TRUE(Create(Weekly("FREQ=WEEKLY;BYDAY=TU,TH")).ok());
+  v1::Commitment bathing = Weekly("FREQ=WEEKLY;BYDAY=TU");
+  bathing.add_required_skills("bathing");
+  bathing.set_workers_required(2);
+  bathing.mutable_synchronisation()->set_type(v1::SYNCHRONISATION_TYPE_SIMULTANEOUS);
+  bathing.mutable_recurrence()->set_dtstart("2026-12-01T14:00:00");
+  v1::Commitment bath;
+  ASSERT_TRUE(Create(bathing, &bath).ok());
+  Materialize("2026-11-30", 7);
+  ASSERT_EQ(Visits().size(), 3u);
+
+  v1::PlanRequest request;
+  request.set_from_date("2026-11-30");
+  request.set_days(7);
+  request.set_region("regions/310101020");
+  request.set_time_limit_seconds(2);
+  request.set_seed(7);
+  v1::PlanResponse plan;
+  grpc::ClientContext c1;
+  grpc::Status status = stub_->Plan(&c1, request, &plan);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(absl::StartsWith(plan.name(), "plans/"));
+  EXPECT_EQ(plan.visits(), 3);
+  EXPECT_EQ(plan.workers(), 3);  // the one who left is not planned
+  EXPECT_EQ(plan.booked(), 3);
+  EXPECT_EQ(plan.not_booked(), 0);
+  EXPECT_EQ(plan.conflicts(), 0);
+  EXPECT_TRUE(plan.stats().feasible());
+  for (const v1::Visit& visit : Visits()) {
+    if (visit.commitment() == bath.name()) {
+      // Two bathers, both with the skill, starting together within the window.
+      ASSERT_EQ(visit.assignments_size(), 2) << visit.DebugString();
+      std::set<std::string> who = {visit.assignments(0).worker(), visit.assignments(1).worker()};
+      EXPECT_EQ(who, (std::set<std::string>{workers_[0], workers_[1]}));
+      EXPECT_EQ(visit.assignments(0).start().seconds(), visit.assignments(1).start().seconds());
+      EXPECT_GE(visit.assignments(0).start().seconds(), visit.window_start().seconds());
+    } else {
+      ASSERT_EQ(visit.assignments_size(), 1) << visit.DebugString();
+      EXPECT_NE(visit.assignments(0).worker(), workers_[3]);
+    }
+    EXPECT_EQ(visit.assignments(0).source(), plan.name());
+  }
+  // Everything is staffed: a second plan finds nothing to do.
+  grpc::ClientContext c2;
+  ASSERT_TRUE(stub_->Plan(&c2, request, &plan).ok());
+  EXPECT_EQ(plan.visits(), 0);
+  // Another committee's plan does not touch this elder; bad requests name the field.
+  request.set_region("regions/310101020002");
+  grpc::ClientContext c3;
+  EXPECT_EQ(Field(stub_->Plan(&c3, request, &plan)), "region");  // unknown region
+  request.set_region("");
+  request.set_days(8);
+  grpc::ClientContext c4;
+  EXPECT_EQ(Field(stub_->Plan(&c4, request, &plan)), "days");
+}
+
+TEST_P(SchedulingServiceTest, ConcurrentSweepsMarkEachVisitMissedOnce) {
+  // Every replica runs a sweeper: the state guard on the UPDATE lets exactly one of them mark a
+  // visit (and record its events).
+  ASSERT_TRUE(Create(Weekly("FREQ=DAILY")).ok());
+  Materialize("2026-12-01", 14);
+  ASSERT_EQ(Visits().size(), 14u);
+  clock_.Set(absl::FromUnixSeconds(1796227200) + absl::Hours(24 * 30));
+  std::atomic<int> missed{0};
+  std::vector<std::thread> sweepers;
+  for (int i = 0; i < 4; ++i) {
+    sweepers.emplace_back([&] {
+      absl::StatusOr<int> n = service_->SweepMissed();
+      EXPECT_TRUE(n.ok()) << n.status();
+      if (n.ok()) missed += *n;
+    });
+  }
+  for (auto& t : sweepers) t.join();
+  EXPECT_EQ(missed.load(), 14);
+  v1::ListEventsRequest request;
+  request.set_page_size(1000);
+  v1::ListEventsResponse events;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub_->ListEvents(&context, request, &events).ok());
+  int missed_events = 0;
+  for (const auto& e : events.events()) missed_events += e.type() == "visit.missed";
+  EXPECT_EQ(missed_events, 14);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SchedulingServiceTest, ::testing::ValuesIn(testing::Backends()),

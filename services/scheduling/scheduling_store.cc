@@ -186,13 +186,14 @@ absl::Status InsertVisit(storage::Transaction& tx, const VisitRow& row) {
       .status();
 }
 
-absl::Status UpdateVisit(storage::Transaction& tx, const VisitRow& row) {
+absl::StatusOr<bool> UpdateVisitIf(storage::Transaction& tx, const VisitRow& row,
+                                   v1::VisitState expected) {
   ASSIGN_OR_RETURN(
-      int64_t n, tx.Exec("UPDATE visits SET window_start_us = ?, state = ?, data = ? WHERE id = ?",
+      int64_t n, tx.Exec("UPDATE visits SET window_start_us = ?, state = ?, data = ? "
+                         "WHERE id = ? AND state = ?",
                          {row.window_start_us, static_cast<int64_t>(row.visit.state()),
-                          row.visit.SerializeAsString(), row.id}));
-  if (n != 1) return absl::NotFoundError("visits/" + row.id + " not found");
-  return absl::OkStatus();
+                          row.visit.SerializeAsString(), row.id, static_cast<int64_t>(expected)}));
+  return n == 1;
 }
 
 namespace {
@@ -230,7 +231,10 @@ absl::Status ChangeVisitIn(storage::Transaction& tx, absl::Time now, const std::
   RETURN_IF_ERROR(change(tx, row->visit));
   row->window_start_us =
       google::protobuf::util::TimeUtil::TimestampToMicroseconds(row->visit.window_start());
-  RETURN_IF_ERROR(UpdateVisit(tx, *row));
+  ASSIGN_OR_RETURN(bool stored, UpdateVisitIf(tx, *row, expected));
+  if (!stored) {  // changed by a concurrent transaction: retried, then judged on the new state
+    return absl::AbortedError(absl::StrCat(name, " changed concurrently"));
+  }
   RETURN_IF_ERROR(AppendVisitEvent(tx, event, row->visit, now));
   *result = row->visit;
   return absl::OkStatus();
@@ -274,18 +278,25 @@ absl::Status BookWorker(storage::Transaction& tx, const std::string& worker,
                                         "slot >= ? AND slot < ? LIMIT 1",
                                         {worker, first, last}));
   if (!taken.empty()) return DoubleBooked(worker, taken[0].GetString(0));
-  std::string sql = "INSERT INTO worker_slots (worker, slot, visit_id) VALUES ";
-  std::vector<storage::Value> params;
-  params.reserve(static_cast<size_t>(last - first) * 3);
-  for (int64_t slot = first; slot < last; ++slot) {
-    absl::StrAppend(&sql, slot == first ? "" : ", ", "(?, ?, ?)");
-    params.emplace_back(worker);
-    params.emplace_back(slot);
-    params.emplace_back(visit_id);
+  // At most kRowsPerInsert rows per statement, so a handful of statement texts cover every
+  // duration (prepared statements are cached by text).
+  constexpr int64_t kRowsPerInsert = 60;
+  for (int64_t chunk = first; chunk < last; chunk += kRowsPerInsert) {
+    const int64_t chunk_end = std::min(last, chunk + kRowsPerInsert);
+    std::string sql = "INSERT INTO worker_slots (worker, slot, visit_id) VALUES ";
+    std::vector<storage::Value> params;
+    params.reserve(static_cast<size_t>(chunk_end - chunk) * 3);
+    for (int64_t slot = chunk; slot < chunk_end; ++slot) {
+      absl::StrAppend(&sql, slot == chunk ? "" : ", ", "(?, ?, ?)");
+      params.emplace_back(worker);
+      params.emplace_back(slot);
+      params.emplace_back(visit_id);
+    }
+    absl::Status inserted = tx.Exec(sql, params).status();
+    if (absl::IsAlreadyExists(inserted)) return DoubleBooked(worker, "");
+    RETURN_IF_ERROR(inserted);
   }
-  absl::Status inserted = tx.Exec(sql, params).status();
-  if (absl::IsAlreadyExists(inserted)) return DoubleBooked(worker, "");
-  return inserted;
+  return absl::OkStatus();
 }
 
 absl::Status ReleaseBookings(storage::Transaction& tx, const std::string& visit_id,

@@ -65,7 +65,12 @@ struct VisitRow {
 };
 // ALREADY_EXISTS when the commitment already has a visit for this occurrence.
 absl::Status InsertVisit(storage::Transaction& tx, const VisitRow& row);
-absl::Status UpdateVisit(storage::Transaction& tx, const VisitRow& row);
+// Stores the visit only if its stored state is still `expected` (the state the caller read):
+// false when another transaction changed it meanwhile (the caller must not act on what it read).
+// The state guard is what keeps two replicas, or a sweep and a check-in, from both changing one
+// visit: the second UPDATE waits for the first and then matches no row.
+absl::StatusOr<bool> UpdateVisitIf(storage::Transaction& tx, const VisitRow& row,
+                                   v1::VisitState expected);
 absl::StatusOr<std::optional<VisitRow>> FindVisit(storage::Transaction& tx, const std::string& id);
 // Occurrence keys of a commitment's visits in [from_key, to_key).
 absl::StatusOr<std::vector<std::string>> OccurrenceKeys(storage::Transaction& tx,
@@ -86,11 +91,12 @@ absl::Status ChangeVisit(storage::Database& db, absl::Time now, const std::strin
                          const VisitChange& change, v1::Visit* result);
 
 // --- Bookings ---------------------------------------------------------------------------------
-// A booking holds one row per 5-minute slot it touches, keyed by (worker, slot): two bookings of
-// one worker that overlap share a slot, so the database's primary key refuses the second one, in
-// whichever process or replica it is attempted. Slots are rounded outwards, so bookings closer
-// than 5 minutes also conflict.
-inline constexpr int kBookingSlotMinutes = 5;
+// A booking holds one row per minute it touches, keyed by (worker, minute): two bookings of one
+// worker that overlap share the minute in which the later one starts, so the database's primary
+// key refuses the second one, in whichever process or replica it is attempted. Times are rounded
+// outwards to whole minutes (plans book whole-minute starts). Rows of visits that are over
+// (completed, missed, cancelled) are deleted, so the table holds the bookings still to come.
+inline constexpr int kBookingSlotMinutes = 1;
 
 // Books `worker` ("workers/…") on visit `visit_id` for [start, end). FAILED_PRECONDITION with
 // reason ERROR_REASON_WORKER_DOUBLE_BOOKED when it overlaps another booking of the worker.

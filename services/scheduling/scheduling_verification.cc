@@ -124,7 +124,7 @@ absl::Status SchedulingServiceImpl::CheckOut(const v1::CheckOutVisitRequest& req
   const absl::Time now = clock_.Now();
   return ChangeVisit(
       db_, now, id, request.name(), v1::VISIT_STATE_IN_PROGRESS, "visit.completed",
-      [&](Transaction&, v1::Visit& visit) -> absl::Status {
+      [&](Transaction& tx, v1::Visit& visit) -> absl::Status {
         if (visit.check_in().worker() != request.worker()) {
           return WithReason(
               absl::FailedPreconditionError(absl::StrCat("worker: ", request.worker(),
@@ -141,6 +141,7 @@ absl::Status SchedulingServiceImpl::CheckOut(const v1::CheckOutVisitRequest& req
         CheckGeofence(request, options_.geofence_radius_m, "OUTSIDE_GEOFENCE_AT_CHECK_OUT", visit);
         Stamp(request, now, visit.mutable_check_out());
         visit.set_state(v1::VISIT_STATE_COMPLETED);
+        RETURN_IF_ERROR(ReleaseBookings(tx, id));  // over: its slots are not needed any more
         return absl::OkStatus();
       },
       result);
@@ -170,7 +171,10 @@ absl::StatusOr<int> SchedulingServiceImpl::SweepMissed() {
           continue;
         }
         visit.set_state(v1::VISIT_STATE_MISSED);
-        RETURN_IF_ERROR(UpdateVisit(tx, row));
+        // Another sweeper (replica) or a late check-in may have changed it since the read.
+        ASSIGN_OR_RETURN(bool stored, UpdateVisitIf(tx, row, v1::VISIT_STATE_SCHEDULED));
+        if (!stored) continue;
+        RETURN_IF_ERROR(ReleaseBookings(tx, row.id));
         RETURN_IF_ERROR(AppendVisitEvent(tx, "visit.missed", visit, now));
         // A missed visit puts its promise at risk: consumers (feedback's ledger and alerts)
         // learn it in the same transaction.
