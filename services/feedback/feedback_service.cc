@@ -283,9 +283,11 @@ grpc::Status FeedbackServiceImpl::GetPerceptionIndex(grpc::ServerContext* contex
   FieldViolations v;
   const std::string& s = request->subject();
   if (!IdOf(s, "elders/").has_value() && !IdOf(s, "workers/").has_value() &&
-      !IdOf(s, "organisations/").has_value() && !IdOf(s, "regions/").has_value()) {
+      !IdOf(s, "organisations/").has_value() && !IdOf(s, "regions/").has_value() &&
+      !IdOf(s, "commitments/").has_value()) {
     v.Add("subject",
-          "must be \"elders/ID\", \"workers/ID\", \"organisations/ID\" or \"regions/CODE\"");
+          "must be \"elders/ID\", \"workers/ID\", \"organisations/ID\", \"regions/CODE\" "
+          "or \"commitments/ID\"");
   }
   absl::StatusOr<int> days = WindowDays(request->window_days());
   if (!days.ok()) v.Add("window_days", "must be 7, 30 or 90 (0 means 30)");
