@@ -611,6 +611,35 @@ TEST_P(FeedbackTest, SevenDayAlertFiresForTheUnvisitedSolitaryElderOnly) {
   EXPECT_EQ(resolve_out.alert().acknowledged_by(), "staff/zhou");
 }
 
+TEST_P(FeedbackTest, AFallingIndexRaisesAnAlert) {
+  // 刘淑珍 (with family) is visited every day from Dec 1 to Dec 14 by her familiar worker.
+  const std::string daily = Commit(family_, "FREQ=DAILY");
+  std::vector<sv1::Visit> visits = Visits(daily);
+  ASSERT_EQ(visits.size(), 14u);
+  for (int d = 0; d < 14; ++d) Visit(visits[d].name(), "workers/w1", Dec(d + 1, 9, 30));
+  Consume();
+  clock_.Set(Dec(14, 20, 0));
+  // She is happy every day: no alert.
+  for (int d = 0; d < 14; ++d) {
+    ASSERT_TRUE(Submit(visits[d].name(), family_, 5, v1::ANSWER_YES, v1::ANSWER_YES).ok());
+  }
+  SweepAlerts();
+  EXPECT_TRUE(Alerts(v1::ALERT_KIND_FALLING_INDEX).empty());
+  // Her daughter says the last week's visits were not done as promised: the last 7 days fall
+  // from 100 to (42.5 + 50) / 2 against the week before.
+  for (int d = 7; d < 14; ++d) {
+    ASSERT_TRUE(
+        Submit(visits[d].name(), family_ + "/contacts/0", 1, v1::ANSWER_NO, v1::ANSWER_NO).ok());
+  }
+  EXPECT_NEAR(Index(family_, 7).value(), (42.5 + 50.0) / 2, 1e-9);
+  EXPECT_EQ(SweepAlerts().raised(), 1);
+  std::vector<v1::Alert> falling = Alerts(v1::ALERT_KIND_FALLING_INDEX);
+  ASSERT_EQ(falling.size(), 1u);
+  EXPECT_EQ(falling[0].elder(), family_);
+  EXPECT_TRUE(Alerts(v1::ALERT_KIND_NO_CONTACT).empty());  // not solitary
+  EXPECT_EQ(SweepAlerts().raised(), 0);                    // once a day
+}
+
 TEST_P(FeedbackTest, NobodyCameOnACompletedVisitRaisesAContradiction) {
   ScriptHistory();
   Consume();
