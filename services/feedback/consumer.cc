@@ -1,7 +1,10 @@
 #include "services/feedback/consumer.h"
 
 #include <algorithm>
+#include <atomic>
+#include <functional>
 #include <set>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -20,6 +23,31 @@ constexpr absl::Duration kRpcTimeout = absl::Seconds(5);
 
 std::string StripPrefix(const std::string& name, absl::string_view prefix) {
   return absl::StartsWith(name, prefix) ? name.substr(prefix.size()) : name;
+}
+
+// Calls `fetch` for every key, up to kFetchThreads at a time (first sight of a batch's
+// commitments and elders is otherwise a long row of serial round trips).
+constexpr size_t kFetchThreads = 8;
+
+template <typename T>
+absl::Status FetchAll(const std::set<std::string>& keys,
+                      const std::function<absl::StatusOr<T>(const std::string&)>& fetch,
+                      std::map<std::string, T>* out) {
+  const std::vector<std::string> list(keys.begin(), keys.end());
+  std::vector<absl::StatusOr<T>> results(list.size(), absl::StatusOr<T>(absl::UnknownError("")));
+  std::atomic<size_t> next{0};
+  auto work = [&] {
+    for (size_t i = next++; i < list.size(); i = next++) results[i] = fetch(list[i]);
+  };
+  std::vector<std::thread> threads;
+  for (size_t t = 1; t < std::min(kFetchThreads, list.size()); ++t) threads.emplace_back(work);
+  work();
+  for (std::thread& t : threads) t.join();
+  for (size_t i = 0; i < list.size(); ++i) {
+    if (!results[i].ok()) return results[i].status();
+    (*out)[list[i]] = std::move(*results[i]);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -125,17 +153,24 @@ absl::Status EventApplier::Apply(const std::vector<scheduling::v1::Event>& event
         },
         {.read_only = true}));
   }
+  std::set<std::string> fetch_commitments, fetch_elders;
   for (const std::string& id : missing_commitments) {
-    if (commitments_.contains(id)) continue;
-    ASSIGN_OR_RETURN(CommitmentFacts c, facts_.Commitment(id));
-    new_commitments[id] = c;
+    if (!commitments_.contains(id)) fetch_commitments.insert(id);
   }
   for (const std::string& elder : missing_elders) {
-    if (elders_.contains(elder)) continue;
-    ASSIGN_OR_RETURN(ElderFacts e, facts_.Elder(elder));
-    e.first_seen_us = absl::ToUnixMicros(now);
-    new_elders[elder] = e;
+    if (!elders_.contains(elder)) fetch_elders.insert(elder);
   }
+  RETURN_IF_ERROR(FetchAll<CommitmentFacts>(
+      fetch_commitments, [&](const std::string& id) { return facts_.Commitment(id); },
+      &new_commitments));
+  RETURN_IF_ERROR(FetchAll<ElderFacts>(
+      fetch_elders,
+      [&](const std::string& elder) -> absl::StatusOr<ElderFacts> {
+        ASSIGN_OR_RETURN(ElderFacts e, facts_.Elder(elder));
+        e.first_seen_us = absl::ToUnixMicros(now);
+        return e;
+      },
+      &new_elders));
 
   const storage::Dialect dialect = db_.dialect();
   RETURN_IF_ERROR(db_.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {

@@ -35,7 +35,8 @@ namespace linli::feedback {
 inline constexpr char kSchedulingSource[] = "scheduling";
 
 // Where facts feedback does not own come from (commitments from scheduling, elders from the
-// registry). Errors other than NOT_FOUND stop the batch, which is retried later.
+// registry). Errors other than NOT_FOUND stop the batch, which is retried later. Called from
+// several threads at once.
 class FactsSource {
  public:
   virtual ~FactsSource() = default;
