@@ -138,53 +138,60 @@ absl::StatusOr<v1::SweepAlertsResponse> FeedbackServiceImpl::Sweep(
     if (raised) result.set_raised(result.raised() + 1);
   }
 
-  // 2. Solitary elders without verified contact; 3. falling indices.
-  int raised = 0;
-  RETURN_IF_ERROR(db_.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
-    raised = 0;
-    ASSIGN_OR_RETURN(auto policies, AlertPolicies(tx));
-    ASSIGN_OR_RETURN(std::vector<ElderFacts> elders, KnownElders(tx));
-    for (const ElderFacts& e : elders) {
-      if (e.solitary) {
-        auto it = policies.find(e.committee);
-        const int days = it != policies.end() ? it->second : kDefaultNoContactDays;
-        const int64_t since_us = e.last_contact_us > 0 ? e.last_contact_us : e.first_seen_us;
-        const absl::Time since = absl::FromUnixMicros(since_us);
-        if (now - since >= absl::Hours(24) * days) {
-          ASSIGN_OR_RETURN(
-              bool inserted,
-              InsertAlertOnce(
-                  tx,
+  // 2. Solitary elders without verified contact; 3. falling indices. Found in a read-only
+  // transaction (the consumer keeps writing meanwhile), then raised once each.
+  std::vector<AlertRow> candidates;
+  RETURN_IF_ERROR(db_.RunInTransaction(
+      [&](storage::Transaction& tx) -> absl::Status {
+        candidates.clear();
+        ASSIGN_OR_RETURN(auto policies, AlertPolicies(tx));
+        ASSIGN_OR_RETURN(std::vector<ElderFacts> elders, KnownElders(tx));
+        for (const ElderFacts& e : elders) {
+          if (e.solitary) {
+            auto it = policies.find(e.committee);
+            const int days = it != policies.end() ? it->second : kDefaultNoContactDays;
+            const int64_t since_us = e.last_contact_us > 0 ? e.last_contact_us : e.first_seen_us;
+            const absl::Time since = absl::FromUnixMicros(since_us);
+            if (now - since >= absl::Hours(24) * days) {
+              candidates.push_back(
                   NewAlert(clock_, now, v1::ALERT_KIND_NO_CONTACT,
                            absl::StrCat("no_contact:", e.elder, ":", since_us), e.committee,
                            e.elder, e.elder,
                            absl::StrCat("独居/孤寡老人 ", absl::FormatDuration(now - since),
                                         " without verified contact (limit ", days, " days); last: ",
                                         e.last_contact_us > 0 ? absl::FormatTime(since)
-                                                              : std::string("never")))));
-          if (inserted) ++raised;
+                                                              : std::string("never"))));
+            }
+          }
+          ASSIGN_OR_RETURN(Figures recent, SumCounters(tx, e.elder, today - 6, today));
+          if (recent[kAnswers] < kFallingMinAnswers) continue;
+          ASSIGN_OR_RETURN(Figures before, SumCounters(tx, e.elder, today - 13, today - 7));
+          if (before[kAnswers] < kFallingMinAnswers) continue;
+          const IndexValue now_index = ComputeIndex(recent);
+          const IndexValue before_index = ComputeIndex(before);
+          if (before_index.value - now_index.value >= kFallingDrop) {
+            candidates.push_back(NewAlert(
+                clock_, now, v1::ALERT_KIND_FALLING_INDEX,
+                absl::StrCat("falling:", e.elder, ":", today), e.committee, e.elder, e.elder,
+                absl::StrFormat("感受度指数下降 index fell from %.1f to %.1f (last 7 days "
+                                "against the 7 before)",
+                                before_index.value, now_index.value)));
+          }
         }
-      }
-      ASSIGN_OR_RETURN(Figures recent, SumCounters(tx, e.elder, today - 6, today));
-      if (recent[kAnswers] < kFallingMinAnswers) continue;
-      ASSIGN_OR_RETURN(Figures before, SumCounters(tx, e.elder, today - 13, today - 7));
-      if (before[kAnswers] < kFallingMinAnswers) continue;
-      const IndexValue now_index = ComputeIndex(recent);
-      const IndexValue before_index = ComputeIndex(before);
-      if (before_index.value - now_index.value >= kFallingDrop) {
-        ASSIGN_OR_RETURN(
-            bool inserted,
-            InsertAlertOnce(tx, NewAlert(clock_, now, v1::ALERT_KIND_FALLING_INDEX,
-                                         absl::StrCat("falling:", e.elder, ":", today), e.committee,
-                                         e.elder, e.elder,
-                                         absl::StrFormat("感受度指数下降 index fell from %.1f to "
-                                                         "%.1f (last 7 days against the 7 before)",
-                                                         before_index.value, now_index.value))));
+        return absl::OkStatus();
+      },
+      {.read_only = true}));
+  int raised = 0;
+  if (!candidates.empty()) {
+    RETURN_IF_ERROR(db_.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+      raised = 0;
+      for (const AlertRow& candidate : candidates) {
+        ASSIGN_OR_RETURN(bool inserted, InsertAlertOnce(tx, candidate));
         if (inserted) ++raised;
       }
-    }
-    return absl::OkStatus();
-  }));
+      return absl::OkStatus();
+    }));
+  }
   result.set_raised(result.raised() + raised);
   return result;
 }
