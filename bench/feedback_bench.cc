@@ -5,9 +5,10 @@
 // 1. Index reads. Two SQLite feedback databases in the same run, with the same density per
 //    elder (one answer a day over the last --days days) but --small and --large feedback rows
 //    in total (so 100 times more elders in the large one). Answers and their daily counters are
-//    written with the store functions the service uses. Then GetPerceptionIndex (30-day window)
-//    of random elders and of the organisation, over loopback gRPC to a real FeedbackService,
-//    alternating rounds between the two databases; prints p50 / mean and large ÷ small.
+//    written day by day, as they would arrive, with the store functions the service uses. Then
+//    GetPerceptionIndex (30-day window) of random elders and of the organisation, over loopback
+//    gRPC to a real FeedbackService, alternating rounds between the two databases; prints p50 /
+//    mean and large ÷ small.
 // 2. Consumption. A real SchedulingService over a SQLite outbox holding --events visit events
 //    (scheduled, checked in, completed for 4 visits of each commitment); feedback's
 //    SchedulingConsumer polls ListEvents (pages of 1000) and applies them to a fresh SQLite
@@ -67,38 +68,38 @@ std::unique_ptr<storage::Database> BuildHistory(int rows, int days, int64_t toda
   const int n_elders = std::max(1, rows / days);
   std::mt19937 random(7);
   const absl::Time start = absl::Now();
-  constexpr int kPerTransaction = 200;  // elders per transaction
-  for (int first = 0; first < n_elders; first += kPerTransaction) {
+  // Day by day, as answers arrive: one elder's days are not written next to each other.
+  for (int d = days - 1; d >= 0; --d) {
+    const int64_t day = today - d;
     Die((*db)->RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
       CounterBatch counters;
-      for (int e = first; e < std::min(n_elders, first + kPerTransaction); ++e) {
+      for (int e = 0; e < n_elders; ++e) {
         const std::string elder = absl::StrFormat("elders/%032x", e);
         const std::string commitment = absl::StrFormat("commitments/%032x", e);
-        for (int d = 0; d < days; ++d) {
-          const int64_t day = today - d;
-          const std::string visit = absl::StrFormat("%024x%08x", e, d);
-          v1::Feedback f;
-          f.set_visit("visits/" + visit);
-          f.set_author(elder);
-          f.set_channel(v1::FEEDBACK_CHANNEL_APP);
-          f.set_faces(1 + static_cast<int>(random() % 5));
-          f.set_did_as_promised(static_cast<v1::Answer>(1 + random() % 3));
-          f.set_felt_cared_for(static_cast<v1::Answer>(1 + random() % 3));
-          RETURN_IF_ERROR(InsertFeedback(tx, visit, visit, f, start));
-          ProjectedVisit pv;
-          pv.state = VisitState::kCompleted;
-          pv.worker = "workers/w1";
-          pv.late = random() % 10 == 0;
-          Figures delta = VisitContribution(pv, "workers/w1");
-          delta += AnswerContribution(f.faces(), f.did_as_promised(), f.felt_cared_for());
-          counters.Add(SubjectKeys({commitment, elder, kOrg, kCommittee, kStreet}, "workers/w1"),
-                       day, delta);
-        }
-        if (elders != nullptr) elders->push_back(elder);
+        const std::string visit = absl::StrFormat("%024x%08x", e, d);
+        v1::Feedback f;
+        f.set_visit("visits/" + visit);
+        f.set_author(elder);
+        f.set_channel(v1::FEEDBACK_CHANNEL_APP);
+        f.set_faces(1 + static_cast<int>(random() % 5));
+        f.set_did_as_promised(static_cast<v1::Answer>(1 + random() % 3));
+        f.set_felt_cared_for(static_cast<v1::Answer>(1 + random() % 3));
+        RETURN_IF_ERROR(InsertFeedback(tx, visit, visit, f, start));
+        ProjectedVisit pv;
+        pv.state = VisitState::kCompleted;
+        pv.worker = "workers/w1";
+        pv.late = random() % 10 == 0;
+        Figures delta = VisitContribution(pv, "workers/w1");
+        delta += AnswerContribution(f.faces(), f.did_as_promised(), f.felt_cared_for());
+        counters.Add(SubjectKeys({commitment, elder, kOrg, kCommittee, kStreet}, "workers/w1"), day,
+                     delta);
       }
       return counters.Flush(tx, storage::Dialect::kSqlite);
     }),
         "load");
+  }
+  if (elders != nullptr) {
+    for (int e = 0; e < n_elders; ++e) elders->push_back(absl::StrFormat("elders/%032x", e));
   }
   std::printf("  loaded %d feedback rows (%d elders × %d days) in %.1f s\n", n_elders * days,
               n_elders, days, absl::ToDoubleSeconds(absl::Now() - start));

@@ -62,7 +62,7 @@ CREATE TABLE daily_counters (
   day_number INTEGER NOT NULL)sql",
                       CounterColumnsDdl("INTEGER"), R"sql(,
   PRIMARY KEY (subject, day_number)
-);
+) WITHOUT ROWID;
 CREATE TABLE work_orders (
   id TEXT PRIMARY KEY,
   organisation TEXT NOT NULL,
