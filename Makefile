@@ -29,6 +29,7 @@ bench: build
 	@build/bin/registry_bench
 	@build/bin/planner_bench
 	@build/bin/scheduling_bench
+	@build/bin/feedback_bench 2>/dev/null
 
 # libFuzzer targets (clang, ASan+UBSan) in a separate build dir, each run FUZZ_SECONDS on a temp
 # copy of its seed corpus: tests/fuzz/run_fuzzers.sh.

@@ -40,7 +40,8 @@ start() {  # name, args...
 }
 start registry --listen="$REGISTRY" --db=sqlite:var/registry.db --pii_key_file=var/pii.key
 start scheduling --listen="$SCHEDULING" --db=sqlite:var/scheduling.db --registry_address="$REGISTRY"
-start feedback --listen="$FEEDBACK" --db=sqlite:var/feedback.db
+start feedback --listen="$FEEDBACK" --db=sqlite:var/feedback.db --registry_address="$REGISTRY" \
+  --scheduling_address="$SCHEDULING"
 start gateway --listen="$GATEWAY" --http_listen="$HTTP" --registry_address="$REGISTRY" \
   --scheduling_address="$SCHEDULING" --feedback_address="$FEEDBACK"
 

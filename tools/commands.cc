@@ -18,6 +18,7 @@
 #include "common/errors.h"
 #include "common/pii/field_cipher.h"
 #include "google/protobuf/util/json_util.h"
+#include "linli/feedback/v1/feedback.grpc.pb.h"
 #include "linli/gateway/v1/console.grpc.pb.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
@@ -405,6 +406,96 @@ int Plan(const Endpoints& e, const std::string& region, const std::string& from,
       "%.0f minutes of travel, %.1f s\n",
       dry_run ? "dry run" : "planned", visits, booked, dry_run ? " (would be)" : "", unassigned,
       conflicts, travel, absl::ToDoubleSeconds(absl::Now() - started));
+  for (const auto& [reason, n] : reasons) {
+    std::printf("  not booked (sample): %5d x %s\n", n, reason.c_str());
+  }
+  return 0;
+}
+
+// --- Feedback (talks to linli-feedback directly) ------------------------------------------------
+
+namespace {
+
+std::unique_ptr<feedback::v1::FeedbackService::Stub> Feedback(const std::string& address) {
+  return feedback::v1::FeedbackService::NewStub(
+      NewChannel(address, {"linli.feedback.v1.FeedbackService"}));
+}
+
+}  // namespace
+
+int Report(const std::string& feedback_address, absl::Duration timeout, const std::string& org,
+           const std::string& from, const std::string& to, const std::string& out) {
+  feedback::v1::GetEvaluationReportRequest request;
+  request.set_organisation(org.rfind("organisations/", 0) == 0 ? org : "organisations/" + org);
+  request.set_from_date(from);
+  request.set_to_date(to);
+  feedback::v1::GetEvaluationReportResponse response;
+  grpc::Status status =
+      Feedback(feedback_address)
+          ->GetEvaluationReport(NewClientContext(nullptr, timeout).get(), request, &response);
+  if (!status.ok()) return Fail(status);
+  const bool json = out.size() >= 5 && out.compare(out.size() - 5, 5, ".json") == 0;
+  const std::string body = json ? Json(response.report()) + "\n" : response.html();
+  if (out.empty()) {
+    std::fwrite(body.data(), 1, body.size(), stdout);
+    return 0;
+  }
+  std::ofstream file(out, std::ios::binary);
+  file << body;
+  if (!file.good()) {
+    std::fprintf(stderr, "cannot write %s\n", out.c_str());
+    return 1;
+  }
+  const auto& r = response.report();
+  std::printf("%s: %s %s..%s index %.1f (confidence %.2f), kept %.1f%%, %lld complaints\n",
+              out.c_str(), r.organisation().c_str(), r.from_date().c_str(), r.to_date().c_str(),
+              r.index().value(), r.index().confidence(), 100.0 * r.kept_ratio(),
+              static_cast<long long>(r.complaints().total()));
+  return 0;
+}
+
+int Alerts(const std::string& feedback_address, absl::Duration timeout,
+           const std::string& committee) {
+  feedback::v1::ListAlertsRequest request;
+  request.set_committee(committee);
+  auto stub = Feedback(feedback_address);
+  do {
+    feedback::v1::ListAlertsResponse response;
+    grpc::Status status =
+        stub->ListAlerts(NewClientContext(nullptr, timeout).get(), request, &response);
+    if (!status.ok()) return Fail(status);
+    for (const auto& a : response.alerts()) {
+      std::printf("%s  %-26s %-13s %s  %s\n", a.name().c_str(),
+                  feedback::v1::AlertKind_Name(a.kind()).substr(11).c_str(),
+                  feedback::v1::AlertState_Name(a.state()).substr(12).c_str(), a.subject().c_str(),
+                  a.detail().c_str());
+    }
+    request.set_page_token(response.next_page_token());
+  } while (!request.page_token().empty());
+  return 0;
+}
+
+int PerceptionIndex(const std::string& feedback_address, absl::Duration timeout,
+                    const std::string& subject, int window_days) {
+  auto stub = Feedback(feedback_address);
+  feedback::v1::GetPerceptionIndexRequest request;
+  request.set_subject(subject);
+  request.set_window_days(window_days);
+  feedback::v1::GetPerceptionIndexResponse response;
+  grpc::Status status =
+      stub->GetPerceptionIndex(NewClientContext(nullptr, timeout).get(), request, &response);
+  if (!status.ok()) return Fail(status);
+  std::printf("%s\n", Json(response.index()).c_str());
+  if (subject.rfind("elders/", 0) == 0 || subject.rfind("commitments/", 0) == 0) {
+    feedback::v1::GetPromiseLedgerRequest ledger_request;
+    ledger_request.set_subject(subject);
+    ledger_request.set_window_days(window_days);
+    feedback::v1::GetPromiseLedgerResponse ledger;
+    status =
+        stub->GetPromiseLedger(NewClientContext(nullptr, timeout).get(), ledger_request, &ledger);
+    if (!status.ok()) return Fail(status);
+    std::printf("%s\n", Json(ledger.ledger()).c_str());
+  }
   return 0;
 }
 

@@ -33,6 +33,17 @@ int ListVisits(const Endpoints& endpoints, const std::string& elder, const std::
 int Plan(const Endpoints& endpoints, const std::string& region, const std::string& from, int days,
          double time_limit_seconds, bool dry_run, const std::string& problem_dir);
 
+// Feedback commands call linli-feedback directly at `feedback_address`.
+// The evaluation report of a provider: HTML (or JSON when `out` ends in .json) to `out`.
+int Report(const std::string& feedback_address, absl::Duration timeout, const std::string& org,
+           const std::string& from, const std::string& to, const std::string& out);
+// A committee's safety-net alerts.
+int Alerts(const std::string& feedback_address, absl::Duration timeout,
+           const std::string& committee);
+// Perception index (and, for an elder or commitment, the promise ledger) of a subject.
+int PerceptionIndex(const std::string& feedback_address, absl::Duration timeout,
+                    const std::string& subject, int window_days);
+
 }  // namespace linli::cli
 
 #endif  // LINLI_TOOLS_COMMANDS_H_

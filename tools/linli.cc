@@ -10,6 +10,8 @@
 //   linli orgs list [--region R] | elders list [--region R] | elders get NAME [--reason TEXT]
 //   linli audit [--elder NAME]
 //   linli commitments --elder NAME | visits --elder NAME [--from DATE --days N]
+//   linli report --org ID --from DATE --to DATE --out report.html   (feedback, direct)
+//   linli alerts --region COMMITTEE | linli index SUBJECT [--window 30]
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -47,6 +49,9 @@ ABSL_FLAG(bool, dry_run, false, "`plan`: plan without booking.");
 ABSL_FLAG(std::string, problem_dir, "", "`plan`: write each day's planning problem (JSON) here.");
 ABSL_FLAG(int, demo_elders, 25000, "`seed-demo`: number of elders.");
 ABSL_FLAG(int, seed_parallelism, 8, "`seed-demo`: concurrent calls.");
+ABSL_FLAG(std::string, org, "", "`report`: the provider, organisations/ID or just ID.");
+ABSL_FLAG(std::string, to, "", "`report`: last day, YYYY-MM-DD.");
+ABSL_FLAG(int, window, 30, "`index`: window in days, 7, 30 or 90.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline of each call.");
 
 namespace {
@@ -70,7 +75,11 @@ constexpr char kUsage[] =
     "  commitments            care promises (--elder NAME)\n"
     "  visits                 visits (--elder NAME --from YYYY-MM-DD --days N)\n"
     "  plan                   plan and book workers: --region R --from YYYY-MM-DD --days N\n"
-    "                         [--time_limit S per day] [--dry_run] [--problem_dir DIR]\n";
+    "                         [--time_limit S per day] [--dry_run] [--problem_dir DIR]\n"
+    "  report                 provider evaluation: --org ID --from DATE --to DATE --out FILE.html\n"
+    "  alerts                 safety-net alerts of a committee (--region R)\n"
+    "  index SUBJECT          perception index (+ promise ledger) of elders/, workers/,\n"
+    "                         organisations/, regions/ or commitments/ (--window 7|30|90)\n";
 
 std::unique_ptr<grpc::ClientContext> Context() {
   return linli::NewClientContext(nullptr, absl::GetFlag(FLAGS_timeout));
@@ -187,6 +196,20 @@ int main(int argc, char** argv) {
   }
   if (words == std::vector<std::string>{"audit"}) {
     return linli::cli::Audit(endpoints, absl::GetFlag(FLAGS_elder));
+  }
+  if (words == std::vector<std::string>{"report"}) {
+    return linli::cli::Report(absl::GetFlag(FLAGS_feedback_address), absl::GetFlag(FLAGS_timeout),
+                              absl::GetFlag(FLAGS_org), absl::GetFlag(FLAGS_from),
+                              absl::GetFlag(FLAGS_to), absl::GetFlag(FLAGS_out));
+  }
+  if (words == std::vector<std::string>{"alerts"}) {
+    return linli::cli::Alerts(absl::GetFlag(FLAGS_feedback_address), absl::GetFlag(FLAGS_timeout),
+                              RegionFlag());
+  }
+  if (words.size() == 2 && words[0] == "index") {
+    return linli::cli::PerceptionIndex(absl::GetFlag(FLAGS_feedback_address),
+                                       absl::GetFlag(FLAGS_timeout), words[1],
+                                       absl::GetFlag(FLAGS_window));
   }
   if (words == std::vector<std::string>{"regions", "list"}) return ListRegions();
   if (words.size() == 3 && words[0] == "regions" && words[1] == "get") return GetRegion(words[2]);

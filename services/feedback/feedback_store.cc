@@ -1,9 +1,179 @@
 #include "services/feedback/feedback_store.h"
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/idempotency.h"
 #include "common/status_macros.h"
+#include "common/storage/proto_rows.h"
 
 namespace linli::feedback {
+namespace {
+
+std::string CounterColumnsDdl(const char* type) {
+  std::string out;
+  for (const char* column : CounterColumns()) {
+    absl::StrAppend(&out, ",\n  ", column, " ", type, " NOT NULL DEFAULT 0");
+  }
+  return out;
+}
+
+std::string SqliteSchema() {
+  return absl::StrCat(R"sql(CREATE TABLE fb_commitments (
+  id TEXT PRIMARY KEY,
+  elder TEXT NOT NULL,
+  organisation TEXT NOT NULL,
+  preferred_worker TEXT NOT NULL,
+  service_type TEXT NOT NULL
+);
+CREATE TABLE fb_elders (
+  elder TEXT PRIMARY KEY,
+  committee TEXT NOT NULL,
+  street TEXT NOT NULL,
+  solitary INTEGER NOT NULL,
+  proxies TEXT NOT NULL,
+  first_seen_us INTEGER NOT NULL,
+  last_contact_us INTEGER NOT NULL
+);
+CREATE INDEX fb_elders_solitary ON fb_elders (solitary, elder);
+CREATE TABLE fb_visits (
+  id TEXT PRIMARY KEY,
+  commitment_id TEXT NOT NULL,
+  elder TEXT NOT NULL,
+  worker TEXT NOT NULL,
+  day_number INTEGER NOT NULL,
+  state INTEGER NOT NULL,
+  late INTEGER NOT NULL,
+  disputed INTEGER NOT NULL,
+  last_sequence INTEGER NOT NULL,
+  contact_time_us INTEGER NOT NULL
+);
+CREATE TABLE feedback_answers (
+  id TEXT PRIMARY KEY,
+  visit_id TEXT NOT NULL,
+  author TEXT NOT NULL,
+  create_time_us INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  UNIQUE (visit_id, author)
+);
+CREATE TABLE daily_counters (
+  subject TEXT NOT NULL,
+  day_number INTEGER NOT NULL)sql",
+                      CounterColumnsDdl("INTEGER"), R"sql(,
+  PRIMARY KEY (subject, day_number)
+) WITHOUT ROWID;
+CREATE TABLE work_orders (
+  id TEXT PRIMARY KEY,
+  organisation TEXT NOT NULL,
+  responsible TEXT NOT NULL,
+  committee TEXT NOT NULL,
+  street TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  deadline_us INTEGER NOT NULL,
+  create_time_us INTEGER NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE INDEX work_orders_by_responsible ON work_orders (responsible, id);
+CREATE INDEX work_orders_by_organisation ON work_orders (organisation, create_time_us);
+CREATE INDEX work_orders_by_state ON work_orders (state, deadline_us);
+CREATE TABLE alerts (
+  id TEXT PRIMARY KEY,
+  committee TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  dedupe_key TEXT NOT NULL UNIQUE,
+  data BLOB NOT NULL
+);
+CREATE INDEX alerts_by_committee ON alerts (committee, id);
+CREATE TABLE alert_policies (
+  committee TEXT PRIMARY KEY,
+  no_contact_days INTEGER NOT NULL
+))sql");
+}
+
+std::string MysqlSchema() {
+  constexpr char kTable[] = ") ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
+  return absl::StrCat(R"sql(CREATE TABLE fb_commitments (
+  id VARCHAR(64) NOT NULL PRIMARY KEY,
+  elder VARCHAR(80) NOT NULL,
+  organisation VARCHAR(96) NOT NULL,
+  preferred_worker VARCHAR(96) NOT NULL,
+  service_type VARCHAR(64) NOT NULL
+)sql",
+                      kTable, R"sql(;
+CREATE TABLE fb_elders (
+  elder VARCHAR(80) NOT NULL PRIMARY KEY,
+  committee VARCHAR(64) NOT NULL,
+  street VARCHAR(64) NOT NULL,
+  solitary INT NOT NULL,
+  proxies VARCHAR(255) NOT NULL,
+  first_seen_us BIGINT NOT NULL,
+  last_contact_us BIGINT NOT NULL,
+  INDEX fb_elders_solitary (solitary, elder)
+)sql",
+                      kTable, R"sql(;
+CREATE TABLE fb_visits (
+  id VARCHAR(64) NOT NULL PRIMARY KEY,
+  commitment_id VARCHAR(64) NOT NULL,
+  elder VARCHAR(80) NOT NULL,
+  worker VARCHAR(96) NOT NULL,
+  day_number BIGINT NOT NULL,
+  state INT NOT NULL,
+  late INT NOT NULL,
+  disputed INT NOT NULL,
+  last_sequence BIGINT NOT NULL,
+  contact_time_us BIGINT NOT NULL
+)sql",
+                      kTable, R"sql(;
+CREATE TABLE feedback_answers (
+  id VARCHAR(32) NOT NULL PRIMARY KEY,
+  visit_id VARCHAR(64) NOT NULL,
+  author VARCHAR(128) NOT NULL,
+  create_time_us BIGINT NOT NULL,
+  data LONGBLOB NOT NULL,
+  UNIQUE KEY feedback_once (visit_id, author)
+)sql",
+                      kTable, R"sql(;
+CREATE TABLE daily_counters (
+  subject VARCHAR(128) NOT NULL,
+  day_number BIGINT NOT NULL)sql",
+                      CounterColumnsDdl("BIGINT"), R"sql(,
+  PRIMARY KEY (subject, day_number)
+)sql",
+                      kTable, R"sql(;
+CREATE TABLE work_orders (
+  id VARCHAR(32) NOT NULL PRIMARY KEY,
+  organisation VARCHAR(96) NOT NULL,
+  responsible VARCHAR(96) NOT NULL,
+  committee VARCHAR(64) NOT NULL,
+  street VARCHAR(64) NOT NULL,
+  state INT NOT NULL,
+  deadline_us BIGINT NOT NULL,
+  create_time_us BIGINT NOT NULL,
+  data LONGBLOB NOT NULL,
+  INDEX work_orders_by_responsible (responsible, id),
+  INDEX work_orders_by_organisation (organisation, create_time_us),
+  INDEX work_orders_by_state (state, deadline_us)
+)sql",
+                      kTable, R"sql(;
+CREATE TABLE alerts (
+  id VARCHAR(32) NOT NULL PRIMARY KEY,
+  committee VARCHAR(64) NOT NULL,
+  state INT NOT NULL,
+  dedupe_key VARCHAR(191) NOT NULL,
+  data LONGBLOB NOT NULL,
+  UNIQUE KEY alerts_once (dedupe_key),
+  INDEX alerts_by_committee (committee, id)
+)sql",
+                      kTable, R"sql(;
+CREATE TABLE alert_policies (
+  committee VARCHAR(64) NOT NULL PRIMARY KEY,
+  no_contact_days INT NOT NULL
+)sql",
+                      kTable);
+}
+
+}  // namespace
 
 const std::vector<storage::Migration>& FeedbackMigrations() {
   static const auto* migrations = new std::vector<storage::Migration>{
@@ -21,9 +191,13 @@ INSERT INTO consumer_cursors (source, sequence, update_time_us) VALUES ('schedul
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 INSERT INTO consumer_cursors (source, sequence, update_time_us) VALUES ('scheduling', 0, 0))sql"},
       IdempotencyMigration(2),
+      {3, "visit projection, answers, daily counters, work orders, alerts", SqliteSchema(),
+       MysqlSchema()},
   };
   return *migrations;
 }
+
+// --- Cursors -----------------------------------------------------------------------------------
 
 absl::StatusOr<std::vector<ConsumerCursor>> ListCursors(storage::Transaction& tx) {
   ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT source, sequence, update_time_us FROM "
@@ -34,6 +208,435 @@ absl::StatusOr<std::vector<ConsumerCursor>> ListCursors(storage::Transaction& tx
         ConsumerCursor{row.GetString(0), row.GetInt(1), absl::FromUnixMicros(row.GetInt(2))});
   }
   return cursors;
+}
+
+absl::StatusOr<int64_t> GetCursor(storage::Transaction& tx, const std::string& source) {
+  ASSIGN_OR_RETURN(auto rows,
+                   tx.Query("SELECT sequence FROM consumer_cursors WHERE source = ?", {source}));
+  return rows.empty() ? 0 : rows[0].GetInt(0);
+}
+
+absl::Status AdvanceCursor(storage::Transaction& tx, const std::string& source, int64_t sequence,
+                           absl::Time now) {
+  return tx
+      .Exec(
+          "UPDATE consumer_cursors SET sequence = ?, update_time_us = ? WHERE source = ? AND "
+          "sequence < ?",
+          {sequence, absl::ToUnixMicros(now), source, sequence})
+      .status();
+}
+
+// --- Projection ----------------------------------------------------------------------------------
+
+absl::StatusOr<std::optional<CommitmentFacts>> FindCommitmentFacts(storage::Transaction& tx,
+                                                                   const std::string& id) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT elder, organisation, preferred_worker, "
+                                       "service_type FROM fb_commitments WHERE id = ?",
+                                       {id}));
+  if (rows.empty()) return std::optional<CommitmentFacts>();
+  return std::optional<CommitmentFacts>(CommitmentFacts{
+      id, rows[0].GetString(0), rows[0].GetString(1), rows[0].GetString(2), rows[0].GetString(3)});
+}
+
+absl::Status InsertCommitmentFacts(storage::Transaction& tx, const CommitmentFacts& f) {
+  return tx
+      .Exec(
+          "INSERT INTO fb_commitments (id, elder, organisation, preferred_worker, service_type) "
+          "VALUES (?, ?, ?, ?, ?)",
+          {f.id, f.elder, f.organisation, f.preferred_worker, f.service_type})
+      .status();
+}
+
+namespace {
+
+ElderFacts ElderFromRow(const storage::Row& row) {
+  ElderFacts f;
+  f.elder = row.GetString(0);
+  f.committee = row.GetString(1);
+  f.street = row.GetString(2);
+  f.solitary = row.GetInt(3) != 0;
+  for (absl::string_view part : absl::StrSplit(row.GetString(4), ',', absl::SkipEmpty())) {
+    int index = 0;
+    if (absl::SimpleAtoi(part, &index)) f.proxy_contacts.push_back(index);
+  }
+  f.first_seen_us = row.GetInt(5);
+  f.last_contact_us = row.GetInt(6);
+  return f;
+}
+
+constexpr char kSelectElder[] =
+    "SELECT elder, committee, street, solitary, proxies, first_seen_us, last_contact_us FROM "
+    "fb_elders ";
+
+}  // namespace
+
+absl::StatusOr<std::optional<ElderFacts>> FindElderFacts(storage::Transaction& tx,
+                                                         const std::string& elder) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query(std::string(kSelectElder) + "WHERE elder = ?", {elder}));
+  if (rows.empty()) return std::optional<ElderFacts>();
+  return std::optional<ElderFacts>(ElderFromRow(rows[0]));
+}
+
+absl::Status InsertElderFacts(storage::Transaction& tx, const ElderFacts& f) {
+  return tx
+      .Exec(
+          "INSERT INTO fb_elders (elder, committee, street, solitary, proxies, first_seen_us, "
+          "last_contact_us) VALUES (?, ?, ?, ?, ?, ?, ?)",
+          {f.elder, f.committee, f.street, static_cast<int64_t>(f.solitary ? 1 : 0),
+           absl::StrJoin(f.proxy_contacts, ","), f.first_seen_us, f.last_contact_us})
+      .status();
+}
+
+absl::Status RaiseLastContact(storage::Transaction& tx, const std::string& elder,
+                              int64_t contact_us) {
+  return tx
+      .Exec("UPDATE fb_elders SET last_contact_us = ? WHERE elder = ? AND last_contact_us < ?",
+            {contact_us, elder, contact_us})
+      .status();
+}
+
+absl::StatusOr<std::vector<ElderFacts>> SolitaryElders(storage::Transaction& tx) {
+  ASSIGN_OR_RETURN(auto rows,
+                   tx.Query(std::string(kSelectElder) + "WHERE solitary = 1 ORDER BY elder"));
+  std::vector<ElderFacts> out;
+  out.reserve(rows.size());
+  for (const storage::Row& row : rows) out.push_back(ElderFromRow(row));
+  return out;
+}
+
+absl::StatusOr<std::vector<ElderFacts>> KnownElders(storage::Transaction& tx) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query(std::string(kSelectElder) + "ORDER BY elder"));
+  std::vector<ElderFacts> out;
+  out.reserve(rows.size());
+  for (const storage::Row& row : rows) out.push_back(ElderFromRow(row));
+  return out;
+}
+
+absl::StatusOr<std::optional<ProjectedVisit>> FindVisit(storage::Transaction& tx,
+                                                        const std::string& id) {
+  ASSIGN_OR_RETURN(auto rows,
+                   tx.Query("SELECT commitment_id, elder, worker, day_number, state, late, "
+                            "disputed, last_sequence, contact_time_us FROM fb_visits WHERE id = ?",
+                            {id}));
+  if (rows.empty()) return std::optional<ProjectedVisit>();
+  const storage::Row& r = rows[0];
+  ProjectedVisit v;
+  v.id = id;
+  v.commitment_id = r.GetString(0);
+  v.elder = r.GetString(1);
+  v.worker = r.GetString(2);
+  v.day = r.GetInt(3);
+  v.state = static_cast<VisitState>(r.GetInt(4));
+  v.late = r.GetInt(5) != 0;
+  v.disputed = r.GetInt(6) != 0;
+  v.last_sequence = r.GetInt(7);
+  v.contact_time_us = r.GetInt(8);
+  return std::optional<ProjectedVisit>(std::move(v));
+}
+
+absl::Status UpsertVisit(storage::Transaction& tx, const ProjectedVisit& v, bool exists) {
+  if (exists) {
+    return tx
+        .Exec(
+            "UPDATE fb_visits SET worker = ?, day_number = ?, state = ?, late = ?, "
+            "last_sequence = ?, contact_time_us = ? WHERE id = ?",
+            {v.worker, v.day, static_cast<int64_t>(v.state), static_cast<int64_t>(v.late),
+             v.last_sequence, v.contact_time_us, v.id})
+        .status();
+  }
+  return tx
+      .Exec(
+          "INSERT INTO fb_visits (id, commitment_id, elder, worker, day_number, state, late, "
+          "disputed, last_sequence, contact_time_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          {v.id, v.commitment_id, v.elder, v.worker, v.day, static_cast<int64_t>(v.state),
+           static_cast<int64_t>(v.late), static_cast<int64_t>(v.disputed), v.last_sequence,
+           v.contact_time_us})
+      .status();
+}
+
+absl::StatusOr<bool> MarkDisputed(storage::Transaction& tx, const std::string& id) {
+  ASSIGN_OR_RETURN(int64_t n, tx.Exec("UPDATE fb_visits SET disputed = 1 WHERE id = ? AND "
+                                      "disputed = 0 AND state = ?",
+                                      {id, static_cast<int64_t>(VisitState::kCompleted)}));
+  return n == 1;
+}
+
+// --- Counters ------------------------------------------------------------------------------------
+
+absl::Status AddCounters(storage::Transaction& tx, storage::Dialect dialect,
+                         const std::string& subject, int64_t day, const Figures& delta) {
+  static const std::string* const sqlite_sql = [] {
+    std::string columns, marks, updates;
+    for (const char* c : CounterColumns()) {
+      absl::StrAppend(&columns, ", ", c);
+      absl::StrAppend(&marks, ", ?");
+      absl::StrAppend(&updates, updates.empty() ? "" : ", ", c, " = ", c, " + excluded.", c);
+    }
+    return new std::string(
+        absl::StrCat("INSERT INTO daily_counters (subject, day_number", columns, ") VALUES (?, ?",
+                     marks, ") ON CONFLICT (subject, day_number) DO UPDATE SET ", updates));
+  }();
+  static const std::string* const mysql_sql = [] {
+    std::string columns, marks, updates;
+    for (const char* c : CounterColumns()) {
+      absl::StrAppend(&columns, ", ", c);
+      absl::StrAppend(&marks, ", ?");
+      absl::StrAppend(&updates, updates.empty() ? "" : ", ", c, " = ", c, " + VALUES(", c, ")");
+    }
+    return new std::string(absl::StrCat("INSERT INTO daily_counters (subject, day_number", columns,
+                                        ") VALUES (?, ?", marks, ") ON DUPLICATE KEY UPDATE ",
+                                        updates));
+  }();
+  std::vector<storage::Value> params;
+  params.reserve(2 + kCounterCount);
+  params.emplace_back(subject);
+  params.emplace_back(day);
+  for (int64_t v : delta.c) params.emplace_back(v);
+  return tx.Exec(dialect == storage::Dialect::kMysql ? *mysql_sql : *sqlite_sql, params).status();
+}
+
+absl::StatusOr<Figures> SumCounters(storage::Transaction& tx, const std::string& subject,
+                                    int64_t first_day, int64_t last_day) {
+  static const std::string* const sql = [] {
+    std::string sums;
+    for (const char* c : CounterColumns()) {
+      absl::StrAppend(&sums, sums.empty() ? "" : ", ", "COALESCE(SUM(", c, "), 0)");
+    }
+    return new std::string(absl::StrCat("SELECT ", sums,
+                                        " FROM daily_counters WHERE subject = ? AND day_number "
+                                        ">= ? AND day_number <= ?"));
+  }();
+  ASSIGN_OR_RETURN(auto rows, tx.Query(*sql, {subject, first_day, last_day}));
+  Figures f;
+  if (!rows.empty()) {
+    for (int i = 0; i < kCounterCount; ++i) f.c[i] = rows[0].GetInt(i);
+  }
+  return f;
+}
+
+void CounterBatch::Add(const std::vector<std::string>& subjects, int64_t day,
+                       const Figures& delta) {
+  if (delta.IsZero()) return;
+  for (const std::string& subject : subjects) rows_[{subject, day}] += delta;
+}
+
+absl::Status CounterBatch::Flush(storage::Transaction& tx, storage::Dialect dialect) {
+  for (const auto& [key, delta] : rows_) {
+    if (delta.IsZero()) continue;
+    RETURN_IF_ERROR(AddCounters(tx, dialect, key.first, key.second, delta));
+  }
+  rows_.clear();
+  return absl::OkStatus();
+}
+
+// --- Feedback answers ----------------------------------------------------------------------------
+
+absl::Status InsertFeedback(storage::Transaction& tx, const std::string& id,
+                            const std::string& visit_id, const v1::Feedback& feedback,
+                            absl::Time now) {
+  return tx
+      .Exec(
+          "INSERT INTO feedback_answers (id, visit_id, author, create_time_us, data) VALUES (?, "
+          "?, ?, ?, ?)",
+          {id, visit_id, feedback.author(), absl::ToUnixMicros(now), feedback.SerializeAsString()})
+      .status();
+}
+
+absl::StatusOr<int64_t> CountFeedback(storage::Transaction& tx) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT COUNT(*) FROM feedback_answers"));
+  return rows.empty() ? 0 : rows[0].GetInt(0);
+}
+
+// --- Work orders ---------------------------------------------------------------------------------
+
+namespace {
+
+constexpr char kSelectWorkOrder[] =
+    "SELECT id, organisation, committee, street, data FROM work_orders ";
+
+absl::StatusOr<WorkOrderRow> WorkOrderFromRow(const storage::Row& row) {
+  WorkOrderRow w;
+  w.id = row.GetString(0);
+  w.organisation = row.GetString(1);
+  w.committee = row.GetString(2);
+  w.street = row.GetString(3);
+  ASSIGN_OR_RETURN(w.order, storage::ParseProtoColumn<v1::WorkOrder>(row, 4));
+  return w;
+}
+
+absl::StatusOr<std::vector<WorkOrderRow>> WorkOrdersFromRows(
+    const std::vector<storage::Row>& rows) {
+  std::vector<WorkOrderRow> out;
+  out.reserve(rows.size());
+  for (const storage::Row& row : rows) {
+    ASSIGN_OR_RETURN(WorkOrderRow w, WorkOrderFromRow(row));
+    out.push_back(std::move(w));
+  }
+  return out;
+}
+
+int64_t Micros(const google::protobuf::Timestamp& t) {
+  return t.seconds() * 1000000 + t.nanos() / 1000;
+}
+
+}  // namespace
+
+absl::Status InsertWorkOrder(storage::Transaction& tx, const WorkOrderRow& row) {
+  return tx
+      .Exec(
+          "INSERT INTO work_orders (id, organisation, responsible, committee, street, state, "
+          "deadline_us, create_time_us, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          {row.id, row.organisation, row.order.responsible_organisation(), row.committee,
+           row.street, static_cast<int64_t>(row.order.state()), Micros(row.order.deadline()),
+           Micros(row.order.create_time()), row.order.SerializeAsString()})
+      .status();
+}
+
+absl::Status UpdateWorkOrder(storage::Transaction& tx, const WorkOrderRow& row) {
+  ASSIGN_OR_RETURN(
+      int64_t n,
+      tx.Exec("UPDATE work_orders SET responsible = ?, state = ?, deadline_us = ?, "
+              "data = ? WHERE id = ?",
+              {row.order.responsible_organisation(), static_cast<int64_t>(row.order.state()),
+               Micros(row.order.deadline()), row.order.SerializeAsString(), row.id}));
+  if (n != 1) return absl::NotFoundError("workOrders/" + row.id + " not found");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<WorkOrderRow>> FindWorkOrder(storage::Transaction& tx,
+                                                          const std::string& id) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query(std::string(kSelectWorkOrder) + "WHERE id = ?", {id}));
+  if (rows.empty()) return std::optional<WorkOrderRow>();
+  ASSIGN_OR_RETURN(WorkOrderRow w, WorkOrderFromRow(rows[0]));
+  return std::optional<WorkOrderRow>(std::move(w));
+}
+
+absl::StatusOr<std::vector<WorkOrderRow>> QueryWorkOrders(storage::Transaction& tx,
+                                                          const std::string& responsible, int state,
+                                                          const std::string& after_id, int limit) {
+  std::string sql = std::string(kSelectWorkOrder) + "WHERE id > ? ";
+  std::vector<storage::Value> params;
+  params.reserve(4);
+  params.emplace_back(after_id);
+  if (!responsible.empty()) {
+    sql += "AND responsible = ? ";
+    params.emplace_back(responsible);
+  }
+  if (state != 0) {
+    sql += "AND state = ? ";
+    params.emplace_back(static_cast<int64_t>(state));
+  }
+  sql += "ORDER BY id LIMIT ?";
+  params.emplace_back(static_cast<int64_t>(limit));
+  ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
+  return WorkOrdersFromRows(rows);
+}
+
+absl::StatusOr<std::vector<WorkOrderRow>> OverdueWorkOrders(storage::Transaction& tx,
+                                                            absl::Time now) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query(std::string(kSelectWorkOrder) +
+                                           "WHERE state IN (?, ?) AND deadline_us < ? ORDER BY id",
+                                       {static_cast<int64_t>(v1::WORK_ORDER_STATE_CLASSIFIED),
+                                        static_cast<int64_t>(v1::WORK_ORDER_STATE_ROUTED),
+                                        absl::ToUnixMicros(now)}));
+  return WorkOrdersFromRows(rows);
+}
+
+absl::StatusOr<std::vector<WorkOrderRow>> WorkOrdersOfPeriod(storage::Transaction& tx,
+                                                             const std::string& organisation,
+                                                             absl::Time from, absl::Time to) {
+  ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query(std::string(kSelectWorkOrder) + "WHERE organisation = ? AND create_time_us >= ? AND "
+                                               "create_time_us < ? ORDER BY id",
+               {organisation, absl::ToUnixMicros(from), absl::ToUnixMicros(to)}));
+  return WorkOrdersFromRows(rows);
+}
+
+// --- Alerts --------------------------------------------------------------------------------------
+
+absl::StatusOr<bool> InsertAlertOnce(storage::Transaction& tx, const AlertRow& row) {
+  ASSIGN_OR_RETURN(auto existing,
+                   tx.Query("SELECT id FROM alerts WHERE dedupe_key = ?", {row.dedupe_key}));
+  if (!existing.empty()) return false;
+  RETURN_IF_ERROR(tx.Exec("INSERT INTO alerts (id, committee, state, dedupe_key, data) VALUES (?, "
+                          "?, ?, ?, ?)",
+                          {row.id, row.alert.committee(), static_cast<int64_t>(row.alert.state()),
+                           row.dedupe_key, row.alert.SerializeAsString()})
+                      .status());
+  return true;
+}
+
+absl::Status UpdateAlert(storage::Transaction& tx, const AlertRow& row) {
+  ASSIGN_OR_RETURN(int64_t n, tx.Exec("UPDATE alerts SET state = ?, data = ? WHERE id = ?",
+                                      {static_cast<int64_t>(row.alert.state()),
+                                       row.alert.SerializeAsString(), row.id}));
+  if (n != 1) return absl::NotFoundError("alerts/" + row.id + " not found");
+  return absl::OkStatus();
+}
+
+namespace {
+
+absl::StatusOr<std::vector<AlertRow>> AlertsFromRows(const std::vector<storage::Row>& rows) {
+  std::vector<AlertRow> out;
+  out.reserve(rows.size());
+  for (const storage::Row& row : rows) {
+    AlertRow a;
+    a.id = row.GetString(0);
+    a.dedupe_key = row.GetString(1);
+    ASSIGN_OR_RETURN(a.alert, storage::ParseProtoColumn<v1::Alert>(row, 2));
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<AlertRow>> FindAlert(storage::Transaction& tx, const std::string& id) {
+  ASSIGN_OR_RETURN(auto rows,
+                   tx.Query("SELECT id, dedupe_key, data FROM alerts WHERE id = ?", {id}));
+  ASSIGN_OR_RETURN(std::vector<AlertRow> alerts, AlertsFromRows(rows));
+  if (alerts.empty()) return std::optional<AlertRow>();
+  return std::optional<AlertRow>(std::move(alerts[0]));
+}
+
+absl::StatusOr<std::vector<AlertRow>> QueryAlerts(storage::Transaction& tx,
+                                                  const std::string& committee, int state,
+                                                  const std::string& before_id, int limit) {
+  std::string sql = "SELECT id, dedupe_key, data FROM alerts WHERE committee = ? ";
+  std::vector<storage::Value> params;
+  params.reserve(4);
+  params.emplace_back(committee);
+  if (!before_id.empty()) {
+    sql += "AND id < ? ";
+    params.emplace_back(before_id);
+  }
+  if (state != 0) {
+    sql += "AND state = ? ";
+    params.emplace_back(static_cast<int64_t>(state));
+  }
+  sql += "ORDER BY id DESC LIMIT ?";
+  params.emplace_back(static_cast<int64_t>(limit));
+  ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
+  return AlertsFromRows(rows);
+}
+
+absl::StatusOr<std::map<std::string, int>> AlertPolicies(storage::Transaction& tx) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT committee, no_contact_days FROM alert_policies"));
+  std::map<std::string, int> out;
+  for (const storage::Row& row : rows) out[row.GetString(0)] = static_cast<int>(row.GetInt(1));
+  return out;
+}
+
+absl::Status SetAlertPolicy(storage::Transaction& tx, storage::Dialect dialect,
+                            const std::string& committee, int days) {
+  const char* sql = dialect == storage::Dialect::kMysql
+                        ? "INSERT INTO alert_policies (committee, no_contact_days) VALUES (?, ?) "
+                          "ON DUPLICATE KEY UPDATE no_contact_days = VALUES(no_contact_days)"
+                        : "INSERT INTO alert_policies (committee, no_contact_days) VALUES (?, ?) "
+                          "ON CONFLICT (committee) DO UPDATE SET no_contact_days = "
+                          "excluded.no_contact_days";
+  return tx.Exec(sql, {committee, static_cast<int64_t>(days)}).status();
 }
 
 }  // namespace linli::feedback

@@ -1,19 +1,29 @@
-// Feedback's tables. Today: the cursors of the upstream event streams it consumes (stored in the
-// same transaction as the effects of the events, so applying an event and moving the cursor are
-// one atomic step).
+// Feedback's tables: the consumer cursors, the projection of scheduling's visits and commitments,
+// the elders' facts it needs (committee, street, solitary, proxies, last verified contact),
+// feedback answers, daily counters per subject, work orders, alerts and alert policies.
+//
+// Cursors move in the same transaction as the effects of the events, so applying an event and
+// moving the cursor are one atomic step.
 #ifndef LINLI_SERVICES_FEEDBACK_FEEDBACK_STORE_H_
 #define LINLI_SERVICES_FEEDBACK_FEEDBACK_STORE_H_
 
+#include <map>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/storage/database.h"
+#include "linli/feedback/v1/feedback.pb.h"
+#include "services/feedback/perception.h"
 
 namespace linli::feedback {
 
 const std::vector<storage::Migration>& FeedbackMigrations();
+
+// --- Cursors -----------------------------------------------------------------------------------
 
 struct ConsumerCursor {
   std::string source;
@@ -22,6 +32,127 @@ struct ConsumerCursor {
 };
 
 absl::StatusOr<std::vector<ConsumerCursor>> ListCursors(storage::Transaction& tx);
+absl::StatusOr<int64_t> GetCursor(storage::Transaction& tx, const std::string& source);
+// Moves the cursor forward to `sequence` (never backwards).
+absl::Status AdvanceCursor(storage::Transaction& tx, const std::string& source, int64_t sequence,
+                           absl::Time now);
+
+// --- Projection ----------------------------------------------------------------------------------
+
+// What feedback keeps of a commitment (from scheduling's GetCommitment).
+struct CommitmentFacts {
+  std::string id;                // without "commitments/"
+  std::string elder;             // "elders/…"
+  std::string organisation;      // "organisations/…"
+  std::string preferred_worker;  // "workers/…" or ""
+  std::string service_type;      // "serviceTypes/…"
+};
+
+// What feedback keeps of an elder (from the registry).
+struct ElderFacts {
+  std::string elder;                // "elders/…"
+  std::string committee;            // "regions/…" or ""
+  std::string street;               // "regions/…" or ""
+  bool solitary = false;            // 独居 or 孤寡
+  std::vector<int> proxy_contacts;  // indices of contacts that may act as proxy
+  int64_t first_seen_us = 0;
+  int64_t last_contact_us = 0;  // check-in time of the latest completed visit, 0 = never
+};
+
+absl::StatusOr<std::optional<CommitmentFacts>> FindCommitmentFacts(storage::Transaction& tx,
+                                                                   const std::string& id);
+absl::Status InsertCommitmentFacts(storage::Transaction& tx, const CommitmentFacts& facts);
+absl::StatusOr<std::optional<ElderFacts>> FindElderFacts(storage::Transaction& tx,
+                                                         const std::string& elder);
+absl::Status InsertElderFacts(storage::Transaction& tx, const ElderFacts& facts);
+// Raises last_contact_us to `contact_us` when it is later.
+absl::Status RaiseLastContact(storage::Transaction& tx, const std::string& elder,
+                              int64_t contact_us);
+// Every solitary elder.
+absl::StatusOr<std::vector<ElderFacts>> SolitaryElders(storage::Transaction& tx);
+// Every elder feedback has seen.
+absl::StatusOr<std::vector<ElderFacts>> KnownElders(storage::Transaction& tx);
+
+absl::StatusOr<std::optional<ProjectedVisit>> FindVisit(storage::Transaction& tx,
+                                                        const std::string& id);
+// Inserts the visit, or updates everything but `disputed` (which only feedback sets, see
+// MarkDisputed).
+absl::Status UpsertVisit(storage::Transaction& tx, const ProjectedVisit& visit, bool exists);
+// Sets `disputed` on a completed visit; true when it changed.
+absl::StatusOr<bool> MarkDisputed(storage::Transaction& tx, const std::string& id);
+
+// --- Counters ------------------------------------------------------------------------------------
+
+// Adds `delta` to the counters of (subject, day).
+absl::Status AddCounters(storage::Transaction& tx, storage::Dialect dialect,
+                         const std::string& subject, int64_t day, const Figures& delta);
+// Sum of the counters of `subject` over days [first_day, last_day].
+absl::StatusOr<Figures> SumCounters(storage::Transaction& tx, const std::string& subject,
+                                    int64_t first_day, int64_t last_day);
+// Accumulates counter changes of a batch so each (subject, day) row is written once.
+class CounterBatch {
+ public:
+  void Add(const std::vector<std::string>& subjects, int64_t day, const Figures& delta);
+  absl::Status Flush(storage::Transaction& tx, storage::Dialect dialect);
+  size_t size() const { return rows_.size(); }
+
+ private:
+  std::map<std::pair<std::string, int64_t>, Figures> rows_;
+};
+
+// --- Feedback answers ----------------------------------------------------------------------------
+
+// ALREADY_EXISTS when this author already answered for this visit.
+absl::Status InsertFeedback(storage::Transaction& tx, const std::string& id,
+                            const std::string& visit_id, const v1::Feedback& feedback,
+                            absl::Time now);
+absl::StatusOr<int64_t> CountFeedback(storage::Transaction& tx);
+
+// --- Work orders ---------------------------------------------------------------------------------
+
+struct WorkOrderRow {
+  std::string id;
+  std::string organisation;  // owner of the commitment concerned
+  std::string committee;     // the elder's committee (for alerts)
+  std::string street;        // the elder's street (for escalation)
+  v1::WorkOrder order;
+};
+absl::Status InsertWorkOrder(storage::Transaction& tx, const WorkOrderRow& row);
+absl::Status UpdateWorkOrder(storage::Transaction& tx, const WorkOrderRow& row);
+absl::StatusOr<std::optional<WorkOrderRow>> FindWorkOrder(storage::Transaction& tx,
+                                                          const std::string& id);
+// Ordered by id, after `after_id`.
+absl::StatusOr<std::vector<WorkOrderRow>> QueryWorkOrders(storage::Transaction& tx,
+                                                          const std::string& responsible, int state,
+                                                          const std::string& after_id, int limit);
+// Classified or routed work orders whose deadline passed.
+absl::StatusOr<std::vector<WorkOrderRow>> OverdueWorkOrders(storage::Transaction& tx,
+                                                            absl::Time now);
+// Work orders about `organisation`'s commitments accepted in [from, to).
+absl::StatusOr<std::vector<WorkOrderRow>> WorkOrdersOfPeriod(storage::Transaction& tx,
+                                                             const std::string& organisation,
+                                                             absl::Time from, absl::Time to);
+
+// --- Alerts --------------------------------------------------------------------------------------
+
+struct AlertRow {
+  std::string id;
+  std::string dedupe_key;  // one alert per key, ever
+  v1::Alert alert;
+};
+// Inserts unless an alert with the same dedupe key exists; true when inserted.
+absl::StatusOr<bool> InsertAlertOnce(storage::Transaction& tx, const AlertRow& row);
+absl::Status UpdateAlert(storage::Transaction& tx, const AlertRow& row);
+absl::StatusOr<std::optional<AlertRow>> FindAlert(storage::Transaction& tx, const std::string& id);
+// A committee's alerts, newest (highest id) first, before `before_id` ("" = from the newest).
+absl::StatusOr<std::vector<AlertRow>> QueryAlerts(storage::Transaction& tx,
+                                                  const std::string& committee, int state,
+                                                  const std::string& before_id, int limit);
+
+// Days without contact per committee that has a policy.
+absl::StatusOr<std::map<std::string, int>> AlertPolicies(storage::Transaction& tx);
+absl::Status SetAlertPolicy(storage::Transaction& tx, storage::Dialect dialect,
+                            const std::string& committee, int days);
 
 }  // namespace linli::feedback
 

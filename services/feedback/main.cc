@@ -1,25 +1,72 @@
-// linli-feedback: feedback, work orders, promise ledger, perception index, alerts (today: the
-// event consumer's bookkeeping).
+// linli-feedback: visit feedback, work orders, promise ledger, perception index, alerts and
+// evaluation reports, fed by scheduling's event stream.
+#include <thread>
+
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "common/client.h"
+#include "common/clock.h"
 #include "common/flags.h"
 #include "common/log.h"
 #include "common/service_main.h"
+#include "services/feedback/consumer.h"
 #include "services/feedback/feedback_service.h"
 #include "services/feedback/feedback_store.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50053", "gRPC listen address (host:port).");
 ABSL_FLAG(std::string, db, "sqlite:var/feedback.db",
           "Database URL: sqlite:PATH or mysql://USER:PASS@HOST:PORT/DB.");
+ABSL_FLAG(std::string, registry_address, "127.0.0.1:50051",
+          "Address of linli-registry (elder facts, routing along relations).");
+ABSL_FLAG(std::string, scheduling_address, "127.0.0.1:50052",
+          "Address of linli-scheduling (event stream, commitments).");
+ABSL_FLAG(absl::Duration, poll_interval, absl::Seconds(1),
+          "How often scheduling's event stream is polled once caught up.");
+ABSL_FLAG(absl::Duration, alert_interval, absl::Minutes(5),
+          "How often the safety-net checks run (no contact, falling index, overdue work orders).");
 
 int main(int argc, char** argv) {
   linli::BlockTerminationSignals();
   linli::SetLogService("feedback");
-  linli::ParseFlags(argc, argv, "linli-feedback: perception management. Flags: --listen --db");
+  linli::ParseFlags(argc, argv,
+                    "linli-feedback: perception management. Flags: --listen --db "
+                    "--registry_address --scheduling_address --poll_interval --alert_interval");
   auto db = linli::OpenAndMigrateOrExit(absl::GetFlag(FLAGS_db), "feedback",
                                         linli::feedback::FeedbackMigrations());
-  linli::feedback::FeedbackServiceImpl service(*db);
-  return linli::ServeUntilSignal(
+  std::shared_ptr<linli::registry::v1::RegistryService::Stub> registry =
+      linli::registry::v1::RegistryService::NewStub(
+          linli::NewChannel(absl::GetFlag(FLAGS_registry_address),
+                            {linli::registry::v1::RegistryService::service_full_name()}));
+  std::unique_ptr<linli::scheduling::v1::SchedulingService::Stub> scheduling =
+      linli::scheduling::v1::SchedulingService::NewStub(
+          linli::NewChannel(absl::GetFlag(FLAGS_scheduling_address),
+                            {linli::scheduling::v1::SchedulingService::service_full_name()}));
+  linli::feedback::FeedbackServiceImpl service(*db, linli::Clock::Real(), registry);
+  linli::feedback::RpcFacts facts(registry.get(), scheduling.get());
+  linli::feedback::EventApplier applier(*db, facts, linli::Clock::Real());
+  linli::feedback::SchedulingConsumer consumer(*db, applier, scheduling.get());
+
+  absl::Notification stopping;
+  std::thread consumer_thread(
+      [&] { consumer.RunUntil(stopping, absl::GetFlag(FLAGS_poll_interval)); });
+  std::thread alert_thread([&] {
+    while (!stopping.WaitForNotificationWithTimeout(absl::GetFlag(FLAGS_alert_interval))) {
+      absl::StatusOr<linli::feedback::v1::SweepAlertsResponse> swept = service.Sweep(nullptr);
+      if (!swept.ok()) {
+        linli::LogWarning("alert sweep failed", {{"error", swept.status().ToString()}});
+      } else if (swept->raised() > 0 || swept->escalated() > 0) {
+        linli::LogInfo("alerts raised", {{"raised", absl::StrCat(swept->raised())},
+                                         {"escalated", absl::StrCat(swept->escalated())}});
+      }
+    }
+  });
+  const int exit_code = linli::ServeUntilSignal(
       linli::ServerOptionsFromFlags("feedback", absl::GetFlag(FLAGS_listen),
                                     {linli::feedback::v1::FeedbackService::service_full_name()}),
       {&service});
+  stopping.Notify();
+  consumer_thread.join();
+  alert_thread.join();
+  return exit_code;
 }

@@ -1,0 +1,894 @@
+// Feedback on real loopback servers (registry, scheduling, feedback) against SQLite and MariaDB:
+// a scripted history of visits flows through scheduling's event stream into feedback's ledger,
+// index and alerts.
+#include <algorithm>
+#include <random>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "common/client.h"
+#include "common/errors.h"
+#include "common/server.h"
+#include "common/status_macros.h"
+#include "gtest/gtest.h"
+#include "services/feedback/consumer.h"
+#include "services/feedback/feedback_service.h"
+#include "services/feedback/feedback_store.h"
+#include "services/registry/registry_test_server.h"
+#include "services/scheduling/scheduling_service.h"
+#include "services/scheduling/scheduling_store.h"
+#include "tests/support/test_env.h"
+
+namespace linli::feedback {
+namespace {
+
+namespace sv1 = scheduling::v1;
+namespace rv1 = registry::v1;
+
+constexpr char kOrg[] = "organisations/lelin-social-work";
+constexpr char kOffice[] = "organisations/wlq-office-service";
+constexpr char kCommittee[] = "regions/310101020001";
+constexpr char kStreet[] = "regions/310101020";
+
+class FeedbackTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  // 2026-11-30 00:00 Shanghai, a Monday.
+  FeedbackTest() : clock_(absl::FromUnixSeconds(1795968000)) {}
+
+  void SetUp() override {
+    auto registry = registry::RegistryTestServer::Start(GetParam(), "fb_registry");
+    ASSERT_TRUE(registry.ok()) << registry.status();
+    registry_ = std::move(*registry);
+    SeedRegistry();
+    registry_stub_ = rv1::RegistryService::NewStub(
+        NewChannel(absl::StrCat("127.0.0.1:", registry_->server->port()), {}));
+
+    absl::StatusOr<std::string> sched_url = testing::FreshDatabaseUrl(GetParam(), "fb_sched");
+    ASSERT_TRUE(sched_url.ok()) << sched_url.status();
+    auto sched_db = storage::OpenDatabase(*sched_url);
+    ASSERT_TRUE(sched_db.ok()) << sched_db.status();
+    sched_db_ = std::move(*sched_db);
+    ASSERT_TRUE(
+        storage::ApplyMigrations(*sched_db_, "scheduling", scheduling::SchedulingMigrations())
+            .ok());
+    sched_service_ = std::make_unique<scheduling::SchedulingServiceImpl>(
+        *sched_db_, clock_,
+        rv1::RegistryService::NewStub(
+            NewChannel(absl::StrCat("127.0.0.1:", registry_->server->port()), {})));
+    sched_server_ = StartServer("scheduling", sched_service_.get());
+    sched_stub_ = sv1::SchedulingService::NewStub(
+        NewChannel(absl::StrCat("127.0.0.1:", sched_server_->port()), {}));
+
+    absl::StatusOr<std::string> url = testing::FreshDatabaseUrl(GetParam(), "feedback");
+    ASSERT_TRUE(url.ok()) << url.status();
+    url_ = *url;
+    OpenFeedback();
+  }
+
+  void TearDown() override {
+    if (server_ != nullptr) server_->Shutdown();
+    if (sched_server_ != nullptr) sched_server_->Shutdown();
+  }
+
+  std::unique_ptr<GrpcServer> StartServer(const std::string& name, grpc::Service* service) {
+    ServerOptions options;
+    options.service_name = name;
+    options.listen_address = "127.0.0.1:0";
+    auto server = GrpcServer::Start(options, {service});
+    EXPECT_TRUE(server.ok()) << server.status();
+    return server.ok() ? std::move(*server) : nullptr;
+  }
+
+  // (Re)opens feedback's database, service, server, applier and consumer: a restart.
+  void OpenFeedback() {
+    if (server_ != nullptr) server_->Shutdown();
+    server_.reset();
+    consumer_.reset();
+    applier_.reset();
+    facts_.reset();
+    service_.reset();
+    db_.reset();
+    auto db = storage::OpenDatabase(url_);
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = std::move(*db);
+    ASSERT_TRUE(storage::ApplyMigrations(*db_, "feedback", FeedbackMigrations()).ok());
+    service_ = std::make_unique<FeedbackServiceImpl>(
+        *db_, clock_,
+        rv1::RegistryService::NewStub(
+            NewChannel(absl::StrCat("127.0.0.1:", registry_->server->port()), {})));
+    server_ = StartServer("feedback", service_.get());
+    stub_ =
+        v1::FeedbackService::NewStub(NewChannel(absl::StrCat("127.0.0.1:", server_->port()), {}));
+    facts_ = std::make_unique<RpcFacts>(registry_stub_.get(), sched_stub_.get());
+    applier_ = std::make_unique<EventApplier>(*db_, *facts_, clock_);
+    consumer_ = std::make_unique<SchedulingConsumer>(*db_, *applier_, sched_stub_.get(), 4);
+  }
+
+  template <typename Fn>
+  void Registry(Fn fn) {
+    grpc::ClientContext context;
+    grpc::Status status = fn(registry_->stub.get(), &context);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+
+  // 上海市 > 黄浦区 > 五里桥街道 > 桥一居民区; the civil-affairs line; the street's service office
+  // on that line; a social organisation guided by it; the visiting service; three elders.
+  void SeedRegistry() {
+    const std::pair<std::string, rv1::RegionLevel> regions[] = {
+        {"310000", rv1::REGION_LEVEL_MUNICIPALITY},
+        {"310101", rv1::REGION_LEVEL_DISTRICT},
+        {"310101020", rv1::REGION_LEVEL_STREET},
+        {"310101020001", rv1::REGION_LEVEL_COMMITTEE}};
+    std::string parent;
+    for (const auto& [code, level] : regions) {
+      rv1::CreateRegionRequest r;
+      r.mutable_region()->set_code(code);
+      r.mutable_region()->set_display_name("区域" + code);
+      r.mutable_region()->set_level(level);
+      r.mutable_region()->set_parent(parent);
+      rv1::CreateRegionResponse out;
+      Registry([&](auto* s, auto* c) { return s->CreateRegion(c, r, &out); });
+      parent = "regions/" + code;
+    }
+    rv1::CreateLineRequest line;
+    line.mutable_line()->set_id("civil-affairs");
+    line.mutable_line()->set_display_name("民政");
+    rv1::CreateLineResponse line_out;
+    Registry([&](auto* s, auto* c) { return s->CreateLine(c, line, &line_out); });
+    auto org = [&](const std::string& id, const std::string& name, rv1::OrganisationKind kind,
+                   rv1::Sector sector, bool on_line) {
+      rv1::CreateOrganisationRequest r;
+      r.mutable_organisation()->set_id(id);
+      r.mutable_organisation()->set_display_name(name);
+      r.mutable_organisation()->set_kind(kind);
+      r.mutable_organisation()->set_sector(sector);
+      r.mutable_organisation()->set_region(kStreet);
+      if (on_line) r.mutable_organisation()->add_lines("lines/civil-affairs");
+      rv1::CreateOrganisationResponse out;
+      Registry([&](auto* s, auto* c) { return s->CreateOrganisation(c, r, &out); });
+    };
+    org("wlq-office-admin", "党政办公室", rv1::ORGANISATION_KIND_STREET_OFFICE_DEPARTMENT,
+        rv1::SECTOR_PUBLIC, false);
+    org("wlq-office-service", "社区服务办公室", rv1::ORGANISATION_KIND_STREET_OFFICE_DEPARTMENT,
+        rv1::SECTOR_PUBLIC, true);
+    org("lelin-social-work", "乐龄社工服务社", rv1::ORGANISATION_KIND_SOCIAL_ORGANISATION,
+        rv1::SECTOR_SOCIAL, false);
+    rv1::CreateRelationRequest rel;
+    rel.mutable_relation()->set_source(kOrg);
+    rel.mutable_relation()->set_target(kOffice);
+    rel.mutable_relation()->set_type(rv1::RELATION_TYPE_LINE_GUIDANCE);
+    rv1::CreateRelationResponse rel_out;
+    Registry([&](auto* s, auto* c) { return s->CreateRelation(c, rel, &rel_out); });
+    rv1::CreateServiceTypeRequest type;
+    type.mutable_service_type()->set_code("visiting");
+    type.mutable_service_type()->set_display_name("探访");
+    rv1::CreateServiceTypeResponse type_out;
+    Registry([&](auto* s, auto* c) { return s->CreateServiceType(c, type, &type_out); });
+    auto elder = [&](const std::string& name, rv1::LivingSituation situation) {
+      rv1::CreateElderRequest r;
+      r.mutable_elder()->set_display_name(name);
+      r.mutable_elder()->set_region(kCommittee);
+      r.mutable_elder()->set_living_situation(situation);
+      rv1::Contact* daughter = r.mutable_elder()->add_contacts();
+      daughter->set_display_name("李梅");
+      daughter->set_relationship("女儿");
+      daughter->set_proxy(true);
+      rv1::CreateElderResponse out;
+      Registry([&](auto* s, auto* c) { return s->CreateElder(c, r, &out); });
+      return out.elder().name();
+    };
+    alone_ = elder("王秀英", rv1::LIVING_SITUATION_ALONE);
+    no_family_ = elder("张建国", rv1::LIVING_SITUATION_NO_FAMILY);
+    family_ = elder("刘淑珍", rv1::LIVING_SITUATION_WITH_FAMILY);
+  }
+
+  // Local time on a day of December 2026.
+  absl::Time Dec(int day, int hour, int minute = 0) const {
+    return absl::FromUnixSeconds(1795968000) + absl::Hours(24 * day) + absl::Hours(hour) +
+           absl::Minutes(minute);
+  }
+
+  std::string Commit(const std::string& elder, const std::string& rrule,
+                     const std::string& preferred = "workers/w1") {
+    sv1::CreateCommitmentRequest request;
+    sv1::Commitment* c = request.mutable_commitment();
+    c->set_elder(elder);
+    c->set_service_type("serviceTypes/visiting");
+    c->set_owner_organisation(kOrg);
+    c->mutable_recurrence()->set_rrule(rrule);
+    c->mutable_recurrence()->set_dtstart("2026-12-01T09:00:00");
+    c->set_window_minutes(120);
+    c->set_duration_minutes(60);
+    c->set_valid_from("2026-12-01");
+    c->set_preferred_worker(preferred);
+    sv1::CreateCommitmentResponse response;
+    grpc::ClientContext context;
+    grpc::Status status = sched_stub_->CreateCommitment(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    sv1::MaterializeVisitsRequest m;
+    m.set_from_date("2026-12-01");
+    m.set_days(14);
+    m.set_commitment(response.commitment().name());
+    sv1::MaterializeVisitsResponse m_out;
+    grpc::ClientContext m_context;
+    EXPECT_TRUE(sched_stub_->MaterializeVisits(&m_context, m, &m_out).ok());
+    return response.commitment().name();
+  }
+
+  std::vector<sv1::Visit> Visits(const std::string& commitment) {
+    sv1::ListVisitsRequest request;
+    request.set_commitment(commitment);
+    request.set_page_size(100);
+    sv1::ListVisitsResponse response;
+    grpc::ClientContext context;
+    EXPECT_TRUE(sched_stub_->ListVisits(&context, request, &response).ok());
+    return {response.visits().begin(), response.visits().end()};
+  }
+
+  // A worker arrives at `arrive` and leaves an hour later.
+  void Visit(const std::string& visit, const std::string& worker, absl::Time arrive) {
+    clock_.Set(arrive);
+    sv1::CheckInVisitRequest in;
+    in.set_name(visit);
+    in.set_worker(worker);
+    in.set_method(sv1::CHECK_METHOD_APP_GPS);
+    sv1::CheckInVisitResponse in_out;
+    grpc::ClientContext c1;
+    grpc::Status s1 = sched_stub_->CheckInVisit(&c1, in, &in_out);
+    ASSERT_TRUE(s1.ok()) << s1.error_message();
+    clock_.Advance(absl::Hours(1));
+    sv1::CheckOutVisitRequest out;
+    out.set_name(visit);
+    out.set_worker(worker);
+    out.set_method(sv1::CHECK_METHOD_APP_GPS);
+    sv1::CheckOutVisitResponse out_out;
+    grpc::ClientContext c2;
+    grpc::Status s2 = sched_stub_->CheckOutVisit(&c2, out, &out_out);
+    ASSERT_TRUE(s2.ok()) << s2.error_message();
+  }
+
+  void SweepMissed(absl::Time at) {
+    clock_.Set(at);
+    sv1::SweepMissedVisitsRequest request;
+    sv1::SweepMissedVisitsResponse response;
+    grpc::ClientContext context;
+    ASSERT_TRUE(sched_stub_->SweepMissedVisits(&context, request, &response).ok());
+  }
+
+  void CancelVisit(const std::string& visit) {
+    sv1::CancelVisitRequest request;
+    request.set_name(visit);
+    request.set_reason_code("ELDER_IN_HOSPITAL");
+    sv1::CancelVisitResponse response;
+    grpc::ClientContext context;
+    grpc::Status s = sched_stub_->CancelVisit(&context, request, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
+  // Applies every pending scheduling event.
+  void Consume() {
+    for (int i = 0; i < 1000; ++i) {
+      absl::StatusOr<int> n = consumer_->PollOnce();
+      ASSERT_TRUE(n.ok()) << n.status();
+      if (*n == 0) return;
+    }
+    FAIL() << "consumer did not catch up";
+  }
+
+  // The scripted history of the alone elder's Tuesday/Thursday commitment:
+  //   Dec 1  w1 arrives 09:30 (on time, the familiar worker)      -> completed
+  //   Dec 3  w2 arrives 11:30 (after the 9-11 window: late)       -> completed
+  //   Dec 8  nobody comes                                         -> missed
+  //   Dec 10 cancelled beforehand (elder in hospital)             -> cancelled
+  // The clock ends on Dec 10 at 20:00.
+  void ScriptHistory() {
+    commitment_ = Commit(alone_, "FREQ=WEEKLY;BYDAY=TU,TH");
+    std::vector<sv1::Visit> visits = Visits(commitment_);
+    ASSERT_EQ(visits.size(), 4u);
+    for (const auto& v : visits) visits_.push_back(v.name());
+    Visit(visits_[0], "workers/w1", Dec(1, 9, 30));
+    Visit(visits_[1], "workers/w2", Dec(3, 11, 30));
+    CancelVisit(visits_[3]);
+    SweepMissed(Dec(8, 12, 0));
+    clock_.Set(Dec(10, 20, 0));
+  }
+
+  grpc::Status Submit(const std::string& visit, const std::string& author, int faces,
+                      v1::Answer as_promised, v1::Answer cared, bool nobody_came = false,
+                      v1::SubmitFeedbackResponse* out = nullptr,
+                      const std::string& request_id = "") {
+    v1::SubmitFeedbackRequest request;
+    v1::Feedback* f = request.mutable_feedback();
+    f->set_visit(visit);
+    f->set_author(author);
+    f->set_channel(v1::FEEDBACK_CHANNEL_APP);
+    f->set_faces(faces);
+    f->set_did_as_promised(as_promised);
+    f->set_felt_cared_for(cared);
+    f->set_nobody_came(nobody_came);
+    f->set_words("谢谢小王，聊得很开心");
+    request.set_request_id(request_id);
+    v1::SubmitFeedbackResponse response;
+    grpc::ClientContext context;
+    grpc::Status status = stub_->SubmitFeedback(&context, request, &response);
+    if (out != nullptr) *out = response;
+    return status;
+  }
+
+  v1::PromiseLedger Ledger(const std::string& subject, int days) {
+    v1::GetPromiseLedgerRequest request;
+    request.set_subject(subject);
+    request.set_window_days(days);
+    v1::GetPromiseLedgerResponse response;
+    grpc::ClientContext context;
+    grpc::Status s = stub_->GetPromiseLedger(&context, request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response.ledger();
+  }
+
+  v1::PerceptionIndex Index(const std::string& subject, int days = 30) {
+    v1::GetPerceptionIndexRequest request;
+    request.set_subject(subject);
+    request.set_window_days(days);
+    v1::GetPerceptionIndexResponse response;
+    grpc::ClientContext context;
+    grpc::Status s = stub_->GetPerceptionIndex(&context, request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response.index();
+  }
+
+  v1::SweepAlertsResponse SweepAlerts() {
+    v1::SweepAlertsRequest request;
+    v1::SweepAlertsResponse response;
+    grpc::ClientContext context;
+    grpc::Status s = stub_->SweepAlerts(&context, request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response;
+  }
+
+  std::vector<v1::Alert> Alerts(v1::AlertKind kind = v1::ALERT_KIND_UNSPECIFIED) {
+    v1::ListAlertsRequest request;
+    request.set_committee(kCommittee);
+    v1::ListAlertsResponse response;
+    grpc::ClientContext context;
+    grpc::Status s = stub_->ListAlerts(&context, request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    std::vector<v1::Alert> out;
+    for (const auto& a : response.alerts()) {
+      if (kind == v1::ALERT_KIND_UNSPECIFIED || a.kind() == kind) out.push_back(a);
+    }
+    return out;
+  }
+
+  static std::string Field(const grpc::Status& status) {
+    auto bad = GetBadRequest(FromGrpcStatus(status));
+    return bad.has_value() && bad->field_violations_size() > 0 ? bad->field_violations(0).field()
+                                                               : "(none)";
+  }
+
+  // Every non-zero counter row and every projected visit, as text, for comparing two databases.
+  std::vector<std::string> Snapshot(storage::Database& db) {
+    std::vector<std::string> out;
+    absl::Status s = db.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+      ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT * FROM daily_counters ORDER BY subject, "
+                                           "day_number"));
+      for (const storage::Row& row : rows) {
+        std::vector<std::string> cells;
+        bool zero = true;
+        for (size_t i = 0; i < row.size(); ++i) {
+          cells.push_back(row.GetString(i));
+          if (i >= 2 && row.GetInt(i) != 0) zero = false;
+        }
+        if (!zero) out.push_back(absl::StrJoin(cells, "|"));
+      }
+      ASSIGN_OR_RETURN(auto visits, tx.Query("SELECT id, state, worker, day_number, late, "
+                                             "last_sequence FROM fb_visits ORDER BY id"));
+      for (const storage::Row& row : visits) {
+        out.push_back(absl::StrCat("visit|", row.GetString(0), "|", row.GetInt(1), "|",
+                                   row.GetString(2), "|", row.GetInt(3), "|", row.GetInt(4), "|",
+                                   row.GetInt(5)));
+      }
+      ASSIGN_OR_RETURN(auto elders, tx.Query("SELECT elder, last_contact_us FROM fb_elders "
+                                             "ORDER BY elder"));
+      for (const storage::Row& row : elders) {
+        out.push_back(absl::StrCat("elder|", row.GetString(0), "|", row.GetInt(1)));
+      }
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(s.ok()) << s;
+    return out;
+  }
+
+  FakeClock clock_;
+  std::unique_ptr<registry::RegistryTestServer> registry_;
+  std::unique_ptr<rv1::RegistryService::Stub> registry_stub_;
+  std::string alone_, no_family_, family_;
+  std::unique_ptr<storage::Database> sched_db_;
+  std::unique_ptr<scheduling::SchedulingServiceImpl> sched_service_;
+  std::unique_ptr<GrpcServer> sched_server_;
+  std::unique_ptr<sv1::SchedulingService::Stub> sched_stub_;
+  std::string url_;
+  std::unique_ptr<storage::Database> db_;
+  std::unique_ptr<FeedbackServiceImpl> service_;
+  std::unique_ptr<GrpcServer> server_;
+  std::unique_ptr<v1::FeedbackService::Stub> stub_;
+  std::unique_ptr<RpcFacts> facts_;
+  std::unique_ptr<EventApplier> applier_;
+  std::unique_ptr<SchedulingConsumer> consumer_;
+  std::string commitment_;
+  std::vector<std::string> visits_;
+};
+
+TEST_P(FeedbackTest, LedgerNumbersOfAScriptedHistoryAreExact) {
+  ScriptHistory();
+  Consume();
+  v1::PromiseLedger month = Ledger(commitment_, 30);
+  EXPECT_EQ(month.first_day(), "2026-11-11");
+  EXPECT_EQ(month.last_day(), "2026-12-10");
+  const v1::PromiseFigures& f = month.figures();
+  EXPECT_EQ(f.expected_visits(), 3);  // two completed, one missed; the cancelled one is not due
+  EXPECT_EQ(f.verified_visits(), 2);
+  EXPECT_EQ(f.punctual_visits(), 1);  // Dec 3 was late
+  EXPECT_EQ(f.familiar_eligible_visits(), 2);
+  EXPECT_EQ(f.familiar_visits(), 1);  // w2 is not the familiar worker
+  EXPECT_EQ(f.missed_visits(), 1);
+  EXPECT_EQ(f.disputed_visits(), 0);
+  EXPECT_DOUBLE_EQ(month.punctuality(), 0.5);
+  EXPECT_DOUBLE_EQ(month.continuity(), 0.5);
+  EXPECT_DOUBLE_EQ(month.kept_ratio(), 2.0 / 3.0);
+  EXPECT_EQ(month.status(), v1::PROMISE_STATUS_BROKEN);  // 66.7% < 70%
+
+  // The 7-day window (Dec 4-10) only holds the missed Tuesday.
+  v1::PromiseLedger week = Ledger(commitment_, 7);
+  EXPECT_EQ(week.figures().expected_visits(), 1);
+  EXPECT_EQ(week.figures().verified_visits(), 0);
+  EXPECT_EQ(week.figures().missed_visits(), 1);
+  EXPECT_EQ(week.status(), v1::PROMISE_STATUS_BROKEN);
+
+  // The elder's ledger (across commitments) is the same here; the elder says Dec 3 was not done
+  // as promised: one verified visit becomes disputed.
+  ASSERT_TRUE(Submit(visits_[1], alone_, 2, v1::ANSWER_NO, v1::ANSWER_PARTLY).ok());
+  v1::PromiseLedger elder = Ledger(alone_, 30);
+  EXPECT_EQ(elder.figures().expected_visits(), 3);
+  EXPECT_EQ(elder.figures().disputed_visits(), 1);
+  EXPECT_EQ(elder.figures().done_as_promised(), 1);
+  EXPECT_DOUBLE_EQ(elder.kept_ratio(), 1.0 / 3.0);
+  // A second commitment of another sector for the same elder adds to the elder's ledger only.
+  clock_.Set(Dec(10, 20, 0));
+  v1::PromiseLedger commitment_again = Ledger(commitment_, 90);
+  EXPECT_EQ(commitment_again.figures().expected_visits(), 3);
+
+  // Nothing expected yet: kept by definition.
+  v1::PromiseLedger empty = Ledger(family_, 30);
+  EXPECT_EQ(empty.figures().expected_visits(), 0);
+  EXPECT_EQ(empty.status(), v1::PROMISE_STATUS_KEPT);
+}
+
+TEST_P(FeedbackTest, IndexMovesAsTheFormulaSays) {
+  ScriptHistory();
+  Consume();
+  // Before any answer: promise part only, kept 2/3 (0.5), punctuality 1/2 (0.2), continuity 1/2
+  // (0.15), renormalised over 0.85.
+  const double promise_before = 100.0 * (0.5 * 2.0 / 3.0 + 0.2 * 0.5 + 0.15 * 0.5) / 0.85;
+  v1::PerceptionIndex before = Index(alone_);
+  ASSERT_TRUE(before.has_value());
+  EXPECT_NEAR(before.value(), promise_before, 1e-9);
+  EXPECT_EQ(before.felt_care_answers(), 0);
+  EXPECT_DOUBLE_EQ(before.confidence(), 0.0);
+
+  // A happy answer for Dec 1: five faces, yes, yes.
+  ASSERT_TRUE(Submit(visits_[0], alone_, 5, v1::ANSWER_YES, v1::ANSWER_YES).ok());
+  const double promise_1 = 100.0 * (0.5 * 2.0 / 3.0 + 0.2 * 0.5 + 0.15 * 0.5 + 0.15 * 1.0);
+  const double care_1 = 100.0 * (0.6 * 1.0 + 0.4 * 1.0);
+  v1::PerceptionIndex one = Index(alone_);
+  EXPECT_NEAR(one.promise_score(), promise_1, 1e-9);
+  EXPECT_NEAR(one.felt_care_score(), care_1, 1e-9);
+  EXPECT_NEAR(one.value(), (promise_1 + care_1) / 2, 1e-9);
+  EXPECT_NEAR(one.confidence(), 1.0 / 6.0, 1e-12);
+
+  // The daughter (proxy) says Dec 3 was partly as promised, three faces, partly cared for.
+  ASSERT_TRUE(
+      Submit(visits_[1], alone_ + "/contacts/0", 3, v1::ANSWER_PARTLY, v1::ANSWER_PARTLY).ok());
+  const double as_promised = (1.0 + 0.5) / 2.0;
+  const double promise_2 = 100.0 * (0.5 * 2.0 / 3.0 + 0.2 * 0.5 + 0.15 * 0.5 + 0.15 * as_promised);
+  const double care_2 = 100.0 * (0.6 * ((8.0 / 2.0 - 1.0) / 4.0) + 0.4 * 0.75);
+  v1::PerceptionIndex two = Index(alone_);
+  EXPECT_NEAR(two.value(), (promise_2 + care_2) / 2, 1e-9);
+  EXPECT_NEAR(two.confidence(), 2.0 / 7.0, 1e-12);
+  EXPECT_LT(two.value(), one.value());
+
+  // The same figures roll up to the worker, the organisation, the committee and the street.
+  EXPECT_EQ(Index(kOrg).figures().feedback_answers(), 2);
+  EXPECT_EQ(Index(kCommittee).figures().feedback_answers(), 2);
+  EXPECT_EQ(Index(kStreet).figures().expected_visits(), 3);
+  EXPECT_EQ(Index("workers/w1").figures().feedback_answers(), 1);
+  EXPECT_EQ(Index("workers/w2").figures().faces_sum(), 3);
+  // The worker's own answer is recorded but does not count as felt care.
+  ASSERT_TRUE(Submit(visits_[0], "workers/w1", 5, v1::ANSWER_YES, v1::ANSWER_YES).ok());
+  EXPECT_NEAR(Index(alone_).value(), two.value(), 1e-9);
+}
+
+TEST_P(FeedbackTest, BadFeedbackIsRefusedAndNothingCountsTwice) {
+  ScriptHistory();
+  Consume();
+  // Scores out of range, unknown channel.
+  grpc::Status faces = Submit(visits_[0], alone_, 6, v1::ANSWER_YES, v1::ANSWER_YES);
+  EXPECT_EQ(faces.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Field(faces), "feedback.faces");
+  EXPECT_EQ(Field(Submit(visits_[0], alone_, 0, v1::ANSWER_YES, v1::ANSWER_YES)), "feedback.faces");
+  EXPECT_EQ(Field(Submit(visits_[0], alone_, 3, static_cast<v1::Answer>(9), v1::ANSWER_YES)),
+            "feedback.did_as_promised");
+  // A visit that did not happen: missed, cancelled, unknown.
+  EXPECT_EQ(Submit(visits_[2], alone_, 3, v1::ANSWER_YES, v1::ANSWER_YES).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(Submit(visits_[3], alone_, 3, v1::ANSWER_YES, v1::ANSWER_YES).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(Submit("visits/nosuchvisit", alone_, 3, v1::ANSWER_YES, v1::ANSWER_YES).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  // Someone not related to the visit: another elder, a contact who is not a proxy, another worker.
+  grpc::Status stranger = Submit(visits_[0], family_, 5, v1::ANSWER_YES, v1::ANSWER_YES);
+  EXPECT_EQ(stranger.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Field(stranger), "feedback.author");
+  EXPECT_EQ(Field(Submit(visits_[0], alone_ + "/contacts/3", 5, v1::ANSWER_YES, v1::ANSWER_YES)),
+            "feedback.author");
+  EXPECT_EQ(Field(Submit(visits_[0], "workers/w2", 5, v1::ANSWER_YES, v1::ANSWER_YES)),
+            "feedback.author");
+  EXPECT_EQ(Index(alone_).figures().feedback_answers(), 0);
+
+  // Once; the same request_id gives the first answer again; a second answer is ALREADY_EXISTS.
+  v1::SubmitFeedbackResponse first, again;
+  ASSERT_TRUE(
+      Submit(visits_[0], alone_, 4, v1::ANSWER_YES, v1::ANSWER_YES, false, &first, "req-1").ok());
+  ASSERT_TRUE(
+      Submit(visits_[0], alone_, 4, v1::ANSWER_YES, v1::ANSWER_YES, false, &again, "req-1").ok());
+  EXPECT_EQ(first.feedback().name(), again.feedback().name());
+  EXPECT_EQ(first.feedback().commitment(), commitment_);
+  EXPECT_EQ(Submit(visits_[0], alone_, 1, v1::ANSWER_NO, v1::ANSWER_NO).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+  const v1::PromiseFigures f = Index(alone_).figures();
+  EXPECT_EQ(f.feedback_answers(), 1);
+  EXPECT_EQ(f.faces_sum(), 4);
+  EXPECT_EQ(f.disputed_visits(), 0);
+}
+
+TEST_P(FeedbackTest, SevenDayAlertFiresForTheUnvisitedSolitaryElderOnly) {
+  // 王秀英 (alone) is visited on Tuesday Dec 1; 张建国 (no family) on Monday Dec 7, day 6.
+  const std::string tuesday = Commit(alone_, "FREQ=WEEKLY;BYDAY=TU");
+  const std::string monday = Commit(no_family_, "FREQ=WEEKLY;BYDAY=MO");
+  Visit(Visits(tuesday)[0].name(), "workers/w1", Dec(1, 9, 30));
+  Visit(Visits(monday)[0].name(), "workers/w1", Dec(7, 9, 30));
+  Consume();
+
+  clock_.Set(Dec(8, 9, 29));  // 6 days 23 h 59 min after the last contact
+  EXPECT_EQ(SweepAlerts().raised(), 0);
+  // The committee asks for 10 days: nothing at day 7 either.
+  v1::SetAlertPolicyRequest policy;
+  policy.set_committee(kCommittee);
+  policy.set_no_contact_days(10);
+  v1::SetAlertPolicyResponse policy_out;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->SetAlertPolicy(&context, policy, &policy_out).ok());
+  }
+  clock_.Set(Dec(8, 10, 0));
+  EXPECT_EQ(SweepAlerts().raised(), 0);
+  policy.set_no_contact_days(7);
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->SetAlertPolicy(&context, policy, &policy_out).ok());
+  }
+  EXPECT_EQ(SweepAlerts().raised(), 1);
+  std::vector<v1::Alert> alerts = Alerts(v1::ALERT_KIND_NO_CONTACT);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].elder(), alone_);
+  EXPECT_EQ(alerts[0].committee(), kCommittee);
+  EXPECT_EQ(alerts[0].state(), v1::ALERT_STATE_OPEN);
+  // Sweeping again raises nothing new for the same silence.
+  EXPECT_EQ(SweepAlerts().raised(), 0);
+
+  // Acknowledge and resolve, recording who did it; out of order is FAILED_PRECONDITION.
+  v1::AcknowledgeAlertRequest ack;
+  ack.set_name(alerts[0].name());
+  v1::AcknowledgeAlertResponse ack_out;
+  grpc::ClientContext c1;
+  c1.AddMetadata(kActorKey, "staff/zhou");
+  ASSERT_TRUE(stub_->AcknowledgeAlert(&c1, ack, &ack_out).ok());
+  EXPECT_EQ(ack_out.alert().acknowledged_by(), "staff/zhou");
+  grpc::ClientContext c2;
+  EXPECT_EQ(stub_->AcknowledgeAlert(&c2, ack, &ack_out).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  v1::ResolveAlertRequest resolve;
+  resolve.set_name(alerts[0].name());
+  resolve.set_note("居委会上门探望，老人平安");
+  v1::ResolveAlertResponse resolve_out;
+  grpc::ClientContext c3;
+  c3.AddMetadata(kActorKey, "staff/li");
+  ASSERT_TRUE(stub_->ResolveAlert(&c3, resolve, &resolve_out).ok());
+  EXPECT_EQ(resolve_out.alert().state(), v1::ALERT_STATE_RESOLVED);
+  EXPECT_EQ(resolve_out.alert().resolved_by(), "staff/li");
+  EXPECT_EQ(resolve_out.alert().acknowledged_by(), "staff/zhou");
+}
+
+TEST_P(FeedbackTest, AFallingIndexRaisesAnAlert) {
+  // 刘淑珍 (with family) is visited every day from Dec 1 to Dec 14 by her familiar worker.
+  const std::string daily = Commit(family_, "FREQ=DAILY");
+  std::vector<sv1::Visit> visits = Visits(daily);
+  ASSERT_EQ(visits.size(), 14u);
+  for (int d = 0; d < 14; ++d) Visit(visits[d].name(), "workers/w1", Dec(d + 1, 9, 30));
+  Consume();
+  clock_.Set(Dec(14, 20, 0));
+  // She is happy every day: no alert.
+  for (int d = 0; d < 14; ++d) {
+    ASSERT_TRUE(Submit(visits[d].name(), family_, 5, v1::ANSWER_YES, v1::ANSWER_YES).ok());
+  }
+  SweepAlerts();
+  EXPECT_TRUE(Alerts(v1::ALERT_KIND_FALLING_INDEX).empty());
+  // Her daughter says the last week's visits were not done as promised: the last 7 days fall
+  // from 100 to (42.5 + 50) / 2 against the week before.
+  for (int d = 7; d < 14; ++d) {
+    ASSERT_TRUE(
+        Submit(visits[d].name(), family_ + "/contacts/0", 1, v1::ANSWER_NO, v1::ANSWER_NO).ok());
+  }
+  EXPECT_NEAR(Index(family_, 7).value(), (42.5 + 50.0) / 2, 1e-9);
+  EXPECT_EQ(SweepAlerts().raised(), 1);
+  std::vector<v1::Alert> falling = Alerts(v1::ALERT_KIND_FALLING_INDEX);
+  ASSERT_EQ(falling.size(), 1u);
+  EXPECT_EQ(falling[0].elder(), family_);
+  EXPECT_TRUE(Alerts(v1::ALERT_KIND_NO_CONTACT).empty());  // not solitary
+  EXPECT_EQ(SweepAlerts().raised(), 0);                    // once a day
+}
+
+TEST_P(FeedbackTest, NobodyCameOnACompletedVisitRaisesAContradiction) {
+  ScriptHistory();
+  Consume();
+  ASSERT_TRUE(
+      Submit(visits_[0], alone_ + "/contacts/0", 1, v1::ANSWER_NO, v1::ANSWER_NO, true).ok());
+  std::vector<v1::Alert> alerts = Alerts(v1::ALERT_KIND_CONTRADICTION);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].subject(), visits_[0]);
+  EXPECT_EQ(alerts[0].elder(), alone_);
+  // The visit no longer counts as done as promised.
+  v1::PromiseLedger ledger = Ledger(commitment_, 30);
+  EXPECT_EQ(ledger.figures().disputed_visits(), 1);
+  EXPECT_EQ(ledger.figures().done_as_promised(), 1);
+  // The worker cannot claim nobody came.
+  EXPECT_EQ(Field(Submit(visits_[0], "workers/w1", 5, v1::ANSWER_YES, v1::ANSWER_YES, true)),
+            "feedback.nobody_came");
+}
+
+TEST_P(FeedbackTest, WorkOrdersFollowThe12345FlowAndTheReportShowsThem) {
+  ScriptHistory();
+  Consume();
+  auto create = [&](const std::string& visit, v1::WorkOrder* out) {
+    v1::CreateWorkOrderRequest request;
+    request.mutable_work_order()->set_source(v1::WORK_ORDER_SOURCE_HOTLINE_12345);
+    request.mutable_work_order()->set_external_reference("12345-20261210-0001");
+    request.mutable_work_order()->set_visit(visit);
+    request.mutable_work_order()->set_description("老人反映社工迟到且未按约定陪同就医");
+    v1::CreateWorkOrderResponse response;
+    grpc::ClientContext context;
+    context.AddMetadata(kActorKey, "hotline/operator-7");
+    grpc::Status s = stub_->CreateWorkOrder(&context, request, &response);
+    *out = response.work_order();
+    return s;
+  };
+  v1::WorkOrder order;
+  ASSERT_TRUE(create(visits_[1], &order).ok());
+  EXPECT_EQ(order.state(), v1::WORK_ORDER_STATE_ACCEPTED);
+  EXPECT_EQ(order.commitment(), commitment_);
+  EXPECT_EQ(order.elder(), alone_);
+
+  auto route = [&](const std::string& name, v1::WorkOrder* out) {
+    v1::RouteWorkOrderRequest r;
+    r.set_name(name);
+    v1::RouteWorkOrderResponse response;
+    grpc::ClientContext context;
+    grpc::Status s = stub_->RouteWorkOrder(&context, r, &response);
+    if (out != nullptr) *out = response.work_order();
+    return s;
+  };
+  auto classify = [&](const std::string& name, v1::WorkOrderCategory category, v1::WorkOrder* out) {
+    v1::ClassifyWorkOrderRequest r;
+    r.set_name(name);
+    r.set_category(category);
+    v1::ClassifyWorkOrderResponse response;
+    grpc::ClientContext context;
+    grpc::Status s = stub_->ClassifyWorkOrder(&context, r, &response);
+    if (out != nullptr) *out = response.work_order();
+    return s;
+  };
+  // Out of order: routing before classification.
+  EXPECT_EQ(route(order.name(), nullptr).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  ASSERT_TRUE(classify(order.name(), v1::WORK_ORDER_CATEGORY_MISSED_VISIT, &order).ok());
+  EXPECT_EQ(order.deadline().seconds() - order.create_time().seconds(), 72 * 3600);
+  EXPECT_EQ(classify(order.name(), v1::WORK_ORDER_CATEGORY_SAFETY, nullptr).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  ASSERT_TRUE(route(order.name(), &order).ok());
+  EXPECT_EQ(order.responsible_organisation(), kOrg);
+  EXPECT_EQ(order.supervising_organisation(), kOffice);
+  {
+    v1::CloseWorkOrderRequest r;
+    r.set_name(order.name());
+    v1::CloseWorkOrderResponse response;
+    grpc::ClientContext context;
+    EXPECT_EQ(stub_->CloseWorkOrder(&context, r, &response).error_code(),
+              grpc::StatusCode::FAILED_PRECONDITION);
+  }
+  clock_.Advance(absl::Hours(20));
+  {
+    v1::ResolveWorkOrderRequest r;
+    r.set_name(order.name());
+    r.set_resolution("已约谈社工，调整排班，下周起由固定社工上门");
+    v1::ResolveWorkOrderResponse response;
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->ResolveWorkOrder(&context, r, &response).ok());
+    EXPECT_TRUE(response.work_order().resolved_in_time());
+  }
+  {
+    v1::RecordCallbackRequest r;
+    r.set_name(order.name());
+    r.set_satisfaction(4);
+    v1::RecordCallbackResponse response;
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->RecordCallback(&context, r, &response).ok());
+  }
+  {
+    v1::CloseWorkOrderRequest r;
+    r.set_name(order.name());
+    v1::CloseWorkOrderResponse response;
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->CloseWorkOrder(&context, r, &response).ok());
+    order = response.work_order();
+  }
+  std::vector<v1::WorkOrderState> states;
+  for (const auto& t : order.history()) states.push_back(t.to_state());
+  EXPECT_EQ(states, (std::vector<v1::WorkOrderState>{
+                        v1::WORK_ORDER_STATE_ACCEPTED, v1::WORK_ORDER_STATE_CLASSIFIED,
+                        v1::WORK_ORDER_STATE_ROUTED, v1::WORK_ORDER_STATE_RESOLVED,
+                        v1::WORK_ORDER_STATE_CALLED_BACK, v1::WORK_ORDER_STATE_CLOSED}));
+  EXPECT_EQ(order.history(0).actor(), "hotline/operator-7");
+
+  // A safety complaint nobody answers within 24 hours is escalated to the street service office.
+  v1::WorkOrder urgent;
+  ASSERT_TRUE(create(visits_[0], &urgent).ok());
+  ASSERT_TRUE(classify(urgent.name(), v1::WORK_ORDER_CATEGORY_SAFETY, nullptr).ok());
+  ASSERT_TRUE(route(urgent.name(), nullptr).ok());
+  clock_.Advance(absl::Hours(23));
+  EXPECT_EQ(SweepAlerts().escalated(), 0);
+  clock_.Advance(absl::Hours(2));
+  v1::SweepAlertsResponse swept = SweepAlerts();
+  EXPECT_EQ(swept.escalated(), 1);
+  {
+    v1::GetWorkOrderRequest r;
+    r.set_name(urgent.name());
+    v1::GetWorkOrderResponse response;
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->GetWorkOrder(&context, r, &response).ok());
+    EXPECT_EQ(response.work_order().state(), v1::WORK_ORDER_STATE_ESCALATED);
+    EXPECT_EQ(response.work_order().escalated_to(), kOffice);
+  }
+  EXPECT_EQ(Alerts(v1::ALERT_KIND_OVERDUE_WORK_ORDER).size(), 1u);
+  EXPECT_EQ(SweepAlerts().escalated(), 0);
+
+  // Feedback, then the evaluation report of December.
+  ASSERT_TRUE(Submit(visits_[0], alone_, 5, v1::ANSWER_YES, v1::ANSWER_YES).ok());
+  v1::GetEvaluationReportRequest report_request;
+  report_request.set_organisation(kOrg);
+  report_request.set_from_date("2026-12-01");
+  report_request.set_to_date("2026-12-31");
+  v1::GetEvaluationReportResponse report;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub_->GetEvaluationReport(&context, report_request, &report).ok());
+  const v1::EvaluationReport& r = report.report();
+  EXPECT_EQ(r.organisation_display_name(), "乐龄社工服务社");
+  EXPECT_EQ(r.figures().expected_visits(), 3);
+  EXPECT_EQ(r.figures().verified_visits(), 2);
+  EXPECT_DOUBLE_EQ(r.punctuality(), 0.5);
+  EXPECT_DOUBLE_EQ(r.continuity(), 0.5);
+  EXPECT_DOUBLE_EQ(r.mean_faces(), 5.0);
+  EXPECT_EQ(r.complaints().total(), 2);
+  EXPECT_EQ(r.complaints().resolved(), 1);
+  EXPECT_EQ(r.complaints().resolved_in_time(), 1);
+  EXPECT_EQ(r.complaints().escalated(), 1);
+  EXPECT_EQ(r.complaints().open(), 1);
+  EXPECT_DOUBLE_EQ(r.complaints().mean_satisfaction(), 4.0);
+  const std::string& html = report.html();
+  EXPECT_TRUE(absl::StartsWith(html, "<!DOCTYPE html>"));
+  EXPECT_TRUE(absl::StrContains(html, "乐龄社工服务社 服务评估报告 2026-12-01 — 2026-12-31"));
+  EXPECT_TRUE(absl::StrContains(html, "<th>应到访 Expected visits</th><td>3</td>"));
+  EXPECT_TRUE(absl::StrContains(html, "<th>准时率 Punctuality</th><td>50.0%</td>"));
+  EXPECT_TRUE(absl::StrContains(html, "<th>受理 Accepted</th><td>2</td>"));
+  EXPECT_TRUE(absl::StrContains(
+      html, absl::StrFormat("<p class=\"index\" id=\"index\">%.1f</p>", r.index().value())));
+  EXPECT_TRUE(absl::EndsWith(html, "</html>\n"));
+}
+
+TEST_P(FeedbackTest, TripleOutOfOrderDeliveryAcrossACrashEqualsOneDelivery) {
+  ScriptHistory();
+  Commit(family_, "FREQ=WEEKLY;BYDAY=MO,WE,FR");  // more visits, still scheduled or missed
+  SweepMissed(Dec(10, 20, 0));
+  // The events as scheduling serves them.
+  std::vector<sv1::Event> events;
+  int64_t after = 0;
+  for (;;) {
+    sv1::ListEventsRequest request;
+    request.set_after_sequence(after);
+    request.set_page_size(1000);
+    sv1::ListEventsResponse response;
+    grpc::ClientContext context;
+    ASSERT_TRUE(sched_stub_->ListEvents(&context, request, &response).ok());
+    if (response.events_size() == 0) break;
+    events.insert(events.end(), response.events().begin(), response.events().end());
+    after = events.back().sequence();
+  }
+  ASSERT_GT(events.size(), 15u);
+
+  // Reference: a fresh database fed each event once, in order.
+  absl::StatusOr<std::string> ref_url = testing::FreshDatabaseUrl(GetParam(), "fb_reference");
+  ASSERT_TRUE(ref_url.ok());
+  auto ref_db = storage::OpenDatabase(*ref_url);
+  ASSERT_TRUE(ref_db.ok());
+  ASSERT_TRUE(storage::ApplyMigrations(**ref_db, "feedback", FeedbackMigrations()).ok());
+  {
+    EventApplier once(**ref_db, *facts_, clock_);
+    ASSERT_TRUE(once.Apply(events).ok());
+  }
+  const std::vector<std::string> reference = Snapshot(**ref_db);
+  ASSERT_FALSE(reference.empty());
+
+  // Every event three times, shuffled, in small batches; the process "dies" halfway (database,
+  // caches and consumer dropped) and a new one carries on.
+  std::vector<sv1::Event> delivery;
+  for (int i = 0; i < 3; ++i) delivery.insert(delivery.end(), events.begin(), events.end());
+  std::mt19937 random(20261210);
+  std::shuffle(delivery.begin(), delivery.end(), random);
+  const size_t half = delivery.size() / 2;
+  for (size_t i = 0; i < delivery.size(); i += 5) {
+    if (i >= half && i < half + 5) OpenFeedback();  // the crash and restart
+    std::vector<sv1::Event> batch(delivery.begin() + i,
+                                  delivery.begin() + std::min(delivery.size(), i + 5));
+    ASSERT_TRUE(applier_->Apply(batch).ok());
+  }
+  EXPECT_EQ(Snapshot(*db_), reference);
+
+  // The real consumer over the same database, restarted after two pages, changes nothing and
+  // ends with the cursor at the last sequence.
+  ASSERT_TRUE(consumer_->PollOnce().ok());
+  OpenFeedback();
+  Consume();
+  EXPECT_EQ(Snapshot(*db_), reference);
+  v1::GetConsumerStatusRequest status_request;
+  v1::GetConsumerStatusResponse status;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub_->GetConsumerStatus(&context, status_request, &status).ok());
+  ASSERT_EQ(status.cursors_size(), 1);
+  EXPECT_EQ(status.cursors(0).sequence(), events.back().sequence());
+}
+
+TEST_P(FeedbackTest, AConsumerRestartedMidStreamResumesFromItsCursor) {
+  ScriptHistory();
+  // Page size 4: stop after two pages, restart, catch up.
+  ASSERT_TRUE(consumer_->PollOnce().ok());
+  ASSERT_TRUE(consumer_->PollOnce().ok());
+  int64_t cursor = 0;
+  ASSERT_TRUE(db_->RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+                   ASSIGN_OR_RETURN(cursor, GetCursor(tx, kSchedulingSource));
+                   return absl::OkStatus();
+                 })
+                  .ok());
+  EXPECT_EQ(cursor, 8);
+  OpenFeedback();
+  Consume();
+  v1::PromiseLedger ledger = Ledger(commitment_, 30);
+  EXPECT_EQ(ledger.figures().expected_visits(), 3);
+  EXPECT_EQ(ledger.figures().verified_visits(), 2);
+  EXPECT_EQ(ledger.figures().missed_visits(), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, FeedbackTest, ::testing::ValuesIn(testing::Backends()),
+                         [](const auto& info) { return info.param; });
+
+}  // namespace
+}  // namespace linli::feedback
