@@ -268,6 +268,10 @@ class GrpcServer::MetricsEndpoint {
       int yes = 1;
       setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
     });
+    // Scrapes are few and light: two workers rather than httplib's default of one per core (at
+    // least eight), and idle keep-alive connections released quickly so shutdown is prompt.
+    http.new_task_queue = [] { return new httplib::ThreadPool(2); };
+    http.set_keep_alive_timeout(2);
     http.Get("/metrics", [](const httplib::Request&, httplib::Response& response) {
       response.set_content(metrics::Registry::Default().Render(),
                            "text/plain; version=0.0.4; charset=utf-8");

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Sizing figures for docs/OPERATIONS.md: starts the four services (SQLite in a temp dir, or MySQL
 # when MYSQL_BASE_URL=mysql://user:pass@host:port is set), reads their resident memory from
-# /metrics idle, loads the demo street through the gateway (`linli seed-demo`), and reads memory,
-# RPC counts and pool use again. Stops everything it started.
+# /metrics idle, loads the demo street with `linli seed-demo` (elders and organisations into the
+# registry, commitments and a week of visits into scheduling, 8 concurrent calls), and reads
+# memory, CPU, RPC counts, mean latency and pool use again. Stops everything it started.
 #
 #   deploy/measure-sizing.sh [ELDERS]            (default 25000)
 #   MYSQL_BASE_URL=mysql://root@127.0.0.1:3307 deploy/measure-sizing.sh 25000
@@ -45,20 +46,23 @@ metric() {  # service, series -> value
   curl -s "127.0.0.1:${metrics[$1]}/metrics" | awk -v s="$2" '$1 == s { print $2 }'
 }
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1048576 }'; }
-echo "backend: ${MYSQL_BASE_URL:+mysql}${MYSQL_BASE_URL:-sqlite}; elders: $ELDERS"
+echo "backend: $([ -n "${MYSQL_BASE_URL:-}" ] && echo mysql || echo sqlite); elders: $ELDERS"
 declare -A idle
 for s in registry scheduling feedback gateway; do idle[$s]=$(metric $s linli_process_resident_memory_bytes); done
 start_s=$(date +%s.%N)
 "${cli[@]}" --demo_elders="$ELDERS" seed-demo >"$dir/seed.out" 2>&1
 end_s=$(date +%s.%N)
-printf '%-11s %10s %12s %10s %10s\n' service "idle MiB" "after MiB" "rpcs" "cpu s"
+printf '%-11s %9s %10s %8s %7s %8s\n' service "idle MiB" "after MiB" "rpcs" "cpu s" "mean ms"
 for s in registry scheduling feedback gateway; do
-  rpcs=$(curl -s "127.0.0.1:${metrics[$s]}/metrics" |
-    awk '/^linli_rpc_server_handled_total/ && !/grpc.health/ { n += $2 } END { print n + 0 }')
-  printf '%-11s %10s %12s %10s %10s\n' "$s" "$(mib "${idle[$s]}")" \
+  text=$(curl -s "127.0.0.1:${metrics[$s]}/metrics")
+  rpcs=$(awk '/^linli_rpc_server_handled_total/ && !/grpc.health/ { n += $2 } END { print n + 0 }' <<<"$text")
+  mean=$(awk '/^linli_rpc_server_handling_seconds_sum/ && !/grpc.health/ { s += $2 }
+              /^linli_rpc_server_handling_seconds_count/ && !/grpc.health/ { n += $2 }
+              END { if (n) printf "%.2f", 1000 * s / n; else print "-" }' <<<"$text")
+  printf '%-11s %9s %10s %8s %7s %8s\n' "$s" "$(mib "${idle[$s]}")" \
     "$(mib "$(metric $s linli_process_resident_memory_bytes)")" "$rpcs" \
-    "$(metric $s linli_process_cpu_seconds_total)"
+    "$(metric $s linli_process_cpu_seconds_total)" "$mean"
 done
 awk -v a="$start_s" -v b="$end_s" 'BEGIN { printf "seed-demo wall time: %.1f s\n", b - a }'
 echo "registry pool: $(curl -s "127.0.0.1:${metrics[registry]}/metrics" | grep '^linli_db_pool' | tr '\n' ' ')"
-tail -n 3 "$dir/seed.out"
+tr '\r' '\n' <"$dir/seed.out" | tail -n 1
