@@ -22,6 +22,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/storage/database.h"
+#include "google/protobuf/descriptor.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
@@ -80,6 +81,28 @@ RpcMetrics& Rpc() {
   return *rpc;
 }
 
+// The method label for metrics: the full method name when this binary knows it (a method of a
+// compiled proto service, or health/reflection), "unknown" otherwise, so that clients calling
+// made-up method names cannot grow the number of series without bound.
+std::string MethodLabel(absl::string_view method) {
+  if (absl::StartsWith(method, "/grpc.health.v1.Health/") ||
+      absl::StartsWith(method, "/grpc.reflection.")) {
+    return std::string(method);
+  }
+  // "/pkg.Service/Method" -> "pkg.Service.Method"
+  if (method.size() < 4 || method[0] != '/') return "unknown";
+  std::string dotted(method.substr(1));
+  size_t slash = dotted.find('/');
+  if (slash == std::string::npos || dotted.find('/', slash + 1) != std::string::npos) {
+    return "unknown";
+  }
+  dotted[slash] = '.';
+  if (google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(dotted) == nullptr) {
+    return "unknown";
+  }
+  return std::string(method);
+}
+
 // Gives every call a request id (in the metadata and for the serving thread's log lines),
 // records its metrics and writes one log line when it ends.
 class CallInterceptor : public grpc::experimental::Interceptor {
@@ -116,8 +139,9 @@ class CallInterceptor : public grpc::experimental::Interceptor {
       const absl::Duration latency = absl::Now() - start_;
       const std::string code(StatusCodeName(status.error_code()));
       RpcMetrics& rpc = Rpc();
-      rpc.handled.WithLabels({method_, code}).Increment();
-      rpc.latency.WithLabels({method_, code}).Observe(absl::ToDoubleSeconds(latency));
+      const std::string method_label = MethodLabel(method_);
+      rpc.handled.WithLabels({method_label, code}).Increment();
+      rpc.latency.WithLabels({method_label, code}).Observe(absl::ToDoubleSeconds(latency));
       if (in_flight_) {
         rpc.in_flight.Add(-1);
         in_flight_ = false;

@@ -5,9 +5,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <string>
 
@@ -16,6 +18,7 @@
 #include "common/log.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
@@ -104,6 +107,28 @@ TEST(ServerTest, MetricsEndpointCountsCallsByMethodAndCodeAndLogsCarryTheRequest
     registry::v1::ListRegionsResponse response;
     EXPECT_EQ(stub->ListRegions(&context, request, &response).error_code(),
               grpc::StatusCode::UNIMPLEMENTED);
+    // Made-up method names are answered UNIMPLEMENTED and counted under one label.
+    grpc::GenericStub generic(grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*server)->port()),
+                                                  grpc::InsecureChannelCredentials()));
+    for (const char* bogus : {"/linli.registry.v1.RegistryService/Nope", "/made.Up/Thing"}) {
+      grpc::ClientContext context;
+      grpc::Slice no_bytes("");
+      grpc::ByteBuffer empty(&no_bytes, 1);
+      grpc::ByteBuffer reply;
+      std::mutex mu;
+      std::condition_variable done_cv;
+      bool done = false;
+      grpc::Status status;
+      generic.UnaryCall(&context, bogus, grpc::StubOptions(), &empty, &reply, [&](grpc::Status s) {
+        std::lock_guard<std::mutex> lock(mu);
+        status = s;
+        done = true;
+        done_cv.notify_one();
+      });
+      std::unique_lock<std::mutex> lock(mu);
+      done_cv.wait(lock, [&] { return done; });
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED) << bogus;
+    }
     log = capture.Restore();
   }
   // The handler did not pass the id; the runtime added it to its line.
@@ -128,6 +153,10 @@ TEST(ServerTest, MetricsEndpointCountsCallsByMethodAndCodeAndLogsCarryTheRequest
   EXPECT_THAT(text,
               HasSubstr("linli_rpc_server_handling_seconds_bucket{method=\"/linli.registry."
                         "v1.RegistryService/GetRegion\",code=\"NOT_FOUND\",le=\"+Inf\"} 3\n"));
+  EXPECT_THAT(text, HasSubstr("linli_rpc_server_handled_total{method=\"unknown\",code=\""
+                              "UNIMPLEMENTED\"} 2\n"));
+  EXPECT_THAT(text, Not(HasSubstr("Nope")));
+  EXPECT_THAT(text, Not(HasSubstr("made.Up")));
   EXPECT_THAT(text, HasSubstr("\nlinli_rpc_server_in_flight 0\n"));
   EXPECT_THAT(text, HasSubstr("linli_build_info{service=\"servertest\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("\nlinli_process_resident_memory_bytes "));
