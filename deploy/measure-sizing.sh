@@ -7,6 +7,8 @@
 #
 #   deploy/measure-sizing.sh [ELDERS]            (default 25000)
 #   MYSQL_BASE_URL=mysql://root@127.0.0.1:3307 deploy/measure-sizing.sh 25000
+# KEEP=1 keeps the temp dir (logs, SQLite files). On MySQL it creates linli_sizing_<svc>_<pid>
+# databases and leaves them for inspection: drop them afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-build/bin}
@@ -24,6 +26,7 @@ pids=()
 cleanup() {
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  if [ -n "${KEEP:-}" ]; then echo "logs and databases kept in $dir" >&2; else rm -rf "$dir"; fi
 }
 trap cleanup EXIT
 start() {
