@@ -12,6 +12,7 @@ namespace linli {
 namespace {
 
 absl::Mutex log_mu;
+thread_local std::string current_request_id;
 std::string& ServiceName() {
   static std::string* name = new std::string("linli");
   return *name;
@@ -42,10 +43,27 @@ void Log(absl::string_view level, absl::string_view message, const LogFields& fi
     AppendField(&line, "service", ServiceName());
   }
   AppendField(&line, "msg", message);
-  for (const auto& [key, value] : fields) AppendField(&line, key, value);
+  bool has_request_id = false;
+  for (const auto& [key, value] : fields) {
+    AppendField(&line, key, value);
+    has_request_id = has_request_id || key == "request_id";
+  }
+  if (!has_request_id && !current_request_id.empty()) {
+    AppendField(&line, "request_id", current_request_id);
+  }
   line += "}\n";
   // One write per line: stderr is unbuffered, so lines from several threads never interleave.
   std::fwrite(line.data(), 1, line.size(), stderr);
 }
+
+const std::string& CurrentRequestId() { return current_request_id; }
+
+void SetCurrentRequestId(std::string request_id) { current_request_id = std::move(request_id); }
+
+ScopedRequestId::ScopedRequestId(std::string request_id) : previous_(current_request_id) {
+  current_request_id = std::move(request_id);
+}
+
+ScopedRequestId::~ScopedRequestId() { current_request_id = std::move(previous_); }
 
 }  // namespace linli

@@ -21,6 +21,8 @@ using LogFields = std::vector<std::pair<std::string, std::string>>;
 // Names the process in every line ("registry", "gateway", …). Call once at start-up.
 void SetLogService(absl::string_view service);
 
+// Every line gets a "request_id" field when the calling thread is serving a call (the server
+// interceptor sets it; see ScopedRequestId), unless `fields` already has one.
 void Log(absl::string_view level, absl::string_view message, const LogFields& fields = {});
 inline void LogInfo(absl::string_view message, const LogFields& fields = {}) {
   Log("info", message, fields);
@@ -31,6 +33,26 @@ inline void LogWarning(absl::string_view message, const LogFields& fields = {}) 
 inline void LogError(absl::string_view message, const LogFields& fields = {}) {
   Log("error", message, fields);
 }
+
+// The request id of the call the current thread is serving ("" when none).
+const std::string& CurrentRequestId();
+
+// Sets the current thread's request id for its lifetime (restoring the previous one after), so
+// that every log line written while serving a call carries it. The gRPC server runtime does this
+// for each call; background jobs can use it to give a run its own id.
+class ScopedRequestId {
+ public:
+  explicit ScopedRequestId(std::string request_id);
+  ~ScopedRequestId();
+  ScopedRequestId(const ScopedRequestId&) = delete;
+  ScopedRequestId& operator=(const ScopedRequestId&) = delete;
+
+ private:
+  std::string previous_;
+};
+
+// Low-level form of ScopedRequestId for code whose set and reset happen in different scopes.
+void SetCurrentRequestId(std::string request_id);
 
 }  // namespace linli
 

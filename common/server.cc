@@ -3,19 +3,32 @@
 
 #include <signal.h>
 
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <string_view>
+#include <thread>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "common/errors.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/metrics.h"
+#include "common/storage/database.h"
+#include "google/protobuf/descriptor.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "grpcpp/support/server_interceptor.h"
+#include "httplib.h"
 
 namespace linli {
 namespace {
@@ -44,11 +57,64 @@ absl::string_view StatusCodeName(grpc::StatusCode code) {
   return i >= 0 && i < 17 ? kNames[i] : "UNKNOWN";
 }
 
-// Gives every call a request id and writes one log line when it ends.
+// The RPC series every server records (registered once per process).
+struct RpcMetrics {
+  metrics::Family<metrics::Counter>& handled;
+  metrics::Family<metrics::Histogram>& latency;
+  metrics::Gauge& in_flight;
+};
+
+RpcMetrics& Rpc() {
+  static RpcMetrics* rpc = [] {
+    metrics::Registry& r = metrics::Registry::Default();
+    return new RpcMetrics{
+        r.AddCounter("linli_rpc_server_handled_total",
+                     "gRPC calls completed by this server, by full method name and status code.",
+                     {"method", "code"}),
+        r.AddHistogram("linli_rpc_server_handling_seconds",
+                       "Server-side latency of gRPC calls (first byte in to status out), by "
+                       "method and status code.",
+                       {"method", "code"}, metrics::DefaultLatencyBuckets()),
+        r.AddGauge("linli_rpc_server_in_flight", "gRPC calls being served right now.", {})
+            .WithLabels({})};
+  }();
+  return *rpc;
+}
+
+// The method label for metrics: the full method name when this binary knows it (a method of a
+// compiled proto service, or health/reflection), "unknown" otherwise, so that clients calling
+// made-up method names cannot grow the number of series without bound.
+std::string MethodLabel(absl::string_view method) {
+  if (absl::StartsWith(method, "/grpc.health.v1.Health/") ||
+      absl::StartsWith(method, "/grpc.reflection.")) {
+    return std::string(method);
+  }
+  // "/pkg.Service/Method" -> "pkg.Service.Method"
+  if (method.size() < 4 || method[0] != '/') return "unknown";
+  std::string dotted(method.substr(1));
+  size_t slash = dotted.find('/');
+  if (slash == std::string::npos || dotted.find('/', slash + 1) != std::string::npos) {
+    return "unknown";
+  }
+  dotted[slash] = '.';
+  if (google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(dotted) == nullptr) {
+    return "unknown";
+  }
+  return std::string(method);
+}
+
+// Gives every call a request id (in the metadata and for the serving thread's log lines),
+// records its metrics and writes one log line when it ends.
 class CallInterceptor : public grpc::experimental::Interceptor {
  public:
   explicit CallInterceptor(grpc::experimental::ServerRpcInfo* info)
       : method_(info->method()), start_(absl::Now()) {}
+
+  ~CallInterceptor() override {
+    // A call torn down without sending a status (cancelled, server stopping) still leaves.
+    if (in_flight_) Rpc().in_flight.Add(-1);
+    if (!request_id_.empty() && CurrentRequestId() == request_id_) SetCurrentRequestId("");
+  }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
     using grpc::experimental::InterceptionHookPoints;
@@ -62,19 +128,33 @@ class CallInterceptor : public grpc::experimental::Interceptor {
         request_id_ = NewId(Clock::Real());
         metadata->emplace(grpc::string_ref(kRequestIdKey), grpc::string_ref(request_id_));
       }
+      // The sync server runs the handler on this thread right after this hook.
+      SetCurrentRequestId(request_id_);
+      Rpc().in_flight.Add(1);
+      in_flight_ = true;
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       grpc::Status status = methods->GetSendStatus();
       methods->GetSendTrailingMetadata()->emplace(kRequestIdKey, request_id_);
+      const absl::Duration latency = absl::Now() - start_;
+      const std::string code(StatusCodeName(status.error_code()));
+      RpcMetrics& rpc = Rpc();
+      const std::string method_label = MethodLabel(method_);
+      rpc.handled.WithLabels({method_label, code}).Increment();
+      rpc.latency.WithLabels({method_label, code}).Observe(absl::ToDoubleSeconds(latency));
+      if (in_flight_) {
+        rpc.in_flight.Add(-1);
+        in_flight_ = false;
+      }
       bool quiet = absl::StartsWith(method_, "/grpc.health.") ||
                    absl::StartsWith(method_, "/grpc.reflection.");
       if (!quiet || !status.ok()) {
-        LogInfo("rpc",
-                {{"method", method_},
-                 {"code", std::string(StatusCodeName(status.error_code()))},
-                 {"latency_ms", absl::StrCat(absl::ToDoubleMilliseconds(absl::Now() - start_))},
-                 {"request_id", request_id_}});
+        LogInfo("rpc", {{"method", method_},
+                        {"code", code},
+                        {"latency_ms", absl::StrCat(absl::ToDoubleMilliseconds(latency))},
+                        {"request_id", request_id_}});
       }
+      if (CurrentRequestId() == request_id_) SetCurrentRequestId("");
     }
     methods->Proceed();
   }
@@ -83,6 +163,7 @@ class CallInterceptor : public grpc::experimental::Interceptor {
   std::string method_;
   absl::Time start_;
   std::string request_id_;
+  bool in_flight_ = false;
 };
 
 class CallInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
@@ -93,10 +174,177 @@ class CallInterceptorFactory : public grpc::experimental::ServerInterceptorFacto
   }
 };
 
+// Fields of /proc/self/stat after the command name (field 3 onwards), empty when unreadable.
+std::vector<std::string> ProcSelfStat() {
+  std::ifstream in("/proc/self/stat");
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t close = text.rfind(')');
+  std::vector<std::string> fields;
+  if (close == std::string::npos) return fields;
+  std::istringstream rest(text.substr(close + 1));
+  for (std::string field; rest >> field;) fields.push_back(field);
+  return fields;
+}
+
+// Process, build and database-pool series, registered once per process.
+void RegisterRuntimeMetrics(const std::string& service_name) {
+  static std::atomic<bool> registered{false};
+  if (registered.exchange(true)) return;
+  metrics::Registry& r = metrics::Registry::Default();
+  r.AddGauge("linli_build_info", "Always 1; the labels name the service binary.", {"service"})
+      .WithLabels({service_name})
+      .Set(1);
+  r.AddGauge("linli_process_start_time_seconds", "Start time of the process, Unix seconds.", {})
+      .WithLabels({})
+      .Set(absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
+  r.AddCallbackGauge("linli_process_resident_memory_bytes", "Resident set size.", {}, [] {
+    std::ifstream in("/proc/self/statm");
+    double size = 0, resident = 0;
+    in >> size >> resident;
+    return std::vector<metrics::Sample>{
+        {{}, resident * static_cast<double>(sysconf(_SC_PAGESIZE))}};
+  });
+  r.AddCallbackCounter("linli_process_cpu_seconds_total", "User and system CPU time used.", {}, [] {
+    std::vector<std::string> f = ProcSelfStat();
+    double ticks = 0, utime = 0, stime = 0;
+    // utime and stime are fields 14 and 15 of stat (11 and 12 here).
+    if (f.size() > 12 && absl::SimpleAtod(f[11], &utime) && absl::SimpleAtod(f[12], &stime)) {
+      ticks = utime + stime;
+    }
+    return std::vector<metrics::Sample>{{{}, ticks / static_cast<double>(sysconf(_SC_CLK_TCK))}};
+  });
+  r.AddCallbackGauge("linli_process_threads", "Threads of the process.", {}, [] {
+    std::vector<std::string> f = ProcSelfStat();
+    double threads = 0;
+    if (f.size() > 17) (void)absl::SimpleAtod(f[17], &threads);  // field 20 of stat
+    return std::vector<metrics::Sample>{{{}, threads}};
+  });
+  r.AddCallbackGauge("linli_db_pool_connections",
+                     "Database connections by backend and state: max (pool size), open, in_use.",
+                     {"backend", "state"}, [] {
+                       std::vector<metrics::Sample> samples;
+                       for (const storage::PoolStats& p : storage::ConnectionPoolStats()) {
+                         samples.push_back({{p.backend, "max"}, static_cast<double>(p.max)});
+                         samples.push_back({{p.backend, "open"}, static_cast<double>(p.open)});
+                         samples.push_back({{p.backend, "in_use"}, static_cast<double>(p.in_use)});
+                       }
+                       return samples;
+                     });
+  r.AddCallbackCounter("linli_db_pool_acquired_total",
+                       "Connections checked out of the pool (one per transaction attempt).",
+                       {"backend"}, [] {
+                         std::vector<metrics::Sample> samples;
+                         for (const storage::PoolStats& p : storage::ConnectionPoolStats()) {
+                           samples.push_back({{p.backend}, static_cast<double>(p.acquired_total)});
+                         }
+                         return samples;
+                       });
+  r.AddCallbackCounter("linli_db_pool_wait_seconds_total",
+                       "Time spent waiting for a free pooled connection.", {"backend"}, [] {
+                         std::vector<metrics::Sample> samples;
+                         for (const storage::PoolStats& p : storage::ConnectionPoolStats()) {
+                           samples.push_back({{p.backend}, p.wait_seconds_total});
+                         }
+                         return samples;
+                       });
+  r.AddCallbackCounter(
+      "linli_db_pool_wait_timeouts_total",
+      "Checkouts that gave up because every connection stayed busy (answered UNAVAILABLE).",
+      {"backend"}, [] {
+        std::vector<metrics::Sample> samples;
+        for (const storage::PoolStats& p : storage::ConnectionPoolStats()) {
+          samples.push_back({{p.backend}, static_cast<double>(p.wait_timeouts_total)});
+        }
+        return samples;
+      });
+}
+
+// "host:port", "[v6]:port" or ":port" -> host and port. False when malformed.
+bool SplitHostPort(const std::string& address, std::string* host, int* port) {
+  size_t colon = address.rfind(':');
+  if (colon == std::string::npos) return false;
+  *host = address.substr(0, colon);
+  if (host->size() >= 2 && host->front() == '[' && host->back() == ']') {
+    *host = host->substr(1, host->size() - 2);
+  }
+  if (host->empty()) *host = "0.0.0.0";
+  return absl::SimpleAtoi(address.substr(colon + 1), port) && *port >= 0 && *port <= 65535;
+}
+
 }  // namespace
+
+// GET /metrics and GET /healthz on their own HTTP port, served by a cpp-httplib thread pool.
+class GrpcServer::MetricsEndpoint {
+ public:
+  static absl::StatusOr<std::unique_ptr<MetricsEndpoint>> Start(const std::string& address) {
+    std::string host;
+    int port = 0;
+    if (!SplitHostPort(address, &host, &port)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("metrics_listen: \"", address, "\" is not host:port"));
+    }
+    auto endpoint = std::unique_ptr<MetricsEndpoint>(new MetricsEndpoint());
+    httplib::Server& http = endpoint->http_;
+    MetricsEndpoint* self = endpoint.get();
+    // cpp-httplib's default options include SO_REUSEPORT, which would let a second process bind
+    // the same port silently; a taken port must fail start-up (as for the gRPC port).
+    http.set_socket_options([](int sock) {
+      int yes = 1;
+      setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    });
+    // Scrapes are few and light: two workers rather than httplib's default of one per core (at
+    // least eight), and idle keep-alive connections released quickly so shutdown is prompt.
+    http.new_task_queue = [] { return new httplib::ThreadPool(2); };
+    http.set_keep_alive_timeout(2);
+    http.Get("/metrics", [](const httplib::Request&, httplib::Response& response) {
+      response.set_content(metrics::Registry::Default().Render(),
+                           "text/plain; version=0.0.4; charset=utf-8");
+    });
+    http.Get("/healthz", [self](const httplib::Request&, httplib::Response& response) {
+      const bool serving = self->serving_.load();
+      response.status = serving ? 200 : 503;
+      response.set_content(serving ? "SERVING\n" : "NOT_SERVING\n", "text/plain");
+    });
+    const int bound =
+        port == 0 ? http.bind_to_any_port(host) : (http.bind_to_port(host, port) ? port : -1);
+    if (bound <= 0) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot listen on ", address, " for /metrics (address in use?)"));
+    }
+    endpoint->port_ = bound;
+    endpoint->thread_ = std::thread([self] { self->http_.listen_after_bind(); });
+    LogInfo("metrics listening", {{"address", address}, {"port", absl::StrCat(bound)}});
+    return endpoint;
+  }
+
+  ~MetricsEndpoint() {
+    http_.stop();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  int port() const { return port_; }
+  void SetNotServing() { serving_.store(false); }
+
+ private:
+  MetricsEndpoint() = default;
+
+  httplib::Server http_;
+  std::thread thread_;
+  int port_ = 0;
+  std::atomic<bool> serving_{true};
+};
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     const ServerOptions& options, const std::vector<grpc::Service*>& services) {
+  RegisterRuntimeMetrics(options.service_name);
+  Rpc();  // the RPC series appear (empty) on /metrics before the first call
+  std::unique_ptr<MetricsEndpoint> metrics;
+  if (!options.metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<MetricsEndpoint>> started =
+        MetricsEndpoint::Start(options.metrics_listen);
+    if (!started.ok()) return started.status();
+    metrics = std::move(*started);
+  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
@@ -134,11 +382,15 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     health->SetServingStatus(name, true);
   }
   LogInfo("listening", {{"address", options.listen_address}, {"port", absl::StrCat(port)}});
-  return std::unique_ptr<GrpcServer>(new GrpcServer(options, std::move(server), port));
+  auto started = std::unique_ptr<GrpcServer>(new GrpcServer(options, std::move(server), port));
+  started->metrics_ = std::move(metrics);
+  return started;
 }
 
 GrpcServer::GrpcServer(ServerOptions options, std::unique_ptr<grpc::Server> server, int port)
     : options_(std::move(options)), server_(std::move(server)), port_(port) {}
+
+int GrpcServer::metrics_port() const { return metrics_ == nullptr ? 0 : metrics_->port(); }
 
 GrpcServer::~GrpcServer() { Shutdown(); }
 
@@ -152,9 +404,11 @@ void GrpcServer::Shutdown() {
   for (const std::string& name : options_.health_service_names) {
     health->SetServingStatus(name, false);
   }
+  if (metrics_ != nullptr) metrics_->SetNotServing();
   if (options_.drain_delay > absl::ZeroDuration()) absl::SleepFor(options_.drain_delay);
   server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.shutdown_deadline));
   server_->Wait();
+  metrics_.reset();  // scrapes keep working while calls drain
   LogInfo("stopped");
 }
 

@@ -4,8 +4,12 @@
 // Postman); keepalive and MAX_CONNECTION_AGE so clients rebalance across replicas; a maximum
 // message size; a request id on every call (taken from the caller's "x-request-id" metadata or
 // generated, echoed in trailing metadata) and a JSON log line per call with method, status code,
-// latency and request id; and a graceful stop: health NOT_SERVING -> drain delay ->
-// Shutdown(deadline).
+// latency and request id (the id is also set for the handler's thread, so every log line written
+// while serving the call carries it); RPC metrics (count and latency histogram by method and
+// code, calls in flight) and, with ServerOptions::metrics_listen, an HTTP endpoint serving
+// GET /metrics (Prometheus text, common/metrics.h: RPC, database pool and process series plus any
+// series the service registers) and GET /healthz; and a graceful stop: health NOT_SERVING ->
+// drain delay -> Shutdown(deadline) -> metrics endpoint closed.
 //
 //   int main(int argc, char** argv) {
 //     linli::BlockTerminationSignals();            // first, before any thread exists
@@ -50,6 +54,9 @@ struct ServerOptions {
   absl::Duration max_connection_age = absl::Minutes(5);
   // Largest request accepted.
   int max_receive_message_bytes = 4 * 1024 * 1024;
+  // host:port of the HTTP endpoint for GET /metrics and GET /healthz; empty: none; port 0 picks a
+  // free port (see GrpcServer::metrics_port()).
+  std::string metrics_listen;
 };
 
 class GrpcServer {
@@ -62,16 +69,21 @@ class GrpcServer {
   // The bound port (useful with port 0).
   int port() const { return port_; }
 
+  // The bound port of the metrics endpoint, 0 when there is none.
+  int metrics_port() const;
+
   // Reports NOT_SERVING for every service, waits the drain delay, then stops accepting calls and
   // gives in-flight calls until the shutdown deadline. Idempotent.
   void Shutdown();
 
  private:
+  class MetricsEndpoint;
   GrpcServer(ServerOptions options, std::unique_ptr<grpc::Server> server, int port);
 
   ServerOptions options_;
   std::unique_ptr<grpc::Server> server_;
   int port_;
+  std::unique_ptr<MetricsEndpoint> metrics_;
   bool stopped_ = false;
 };
 

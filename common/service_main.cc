@@ -14,6 +14,10 @@ ABSL_FLAG(absl::Duration, drain_delay, absl::ZeroDuration(),
 ABSL_FLAG(absl::Duration, max_connection_age, absl::Minutes(5),
           "Connections older than this are closed gracefully so clients rebalance.");
 
+ABSL_FLAG(std::string, metrics_listen, "",
+          "host:port of the HTTP endpoint serving GET /metrics (Prometheus text) and GET /healthz; "
+          "empty: no endpoint; port 0 picks a free port (logged as \"metrics listening\").");
+
 namespace linli {
 
 ServerOptions ServerOptionsFromFlags(std::string service_name, std::string listen_address,
@@ -25,6 +29,7 @@ ServerOptions ServerOptionsFromFlags(std::string service_name, std::string liste
   options.shutdown_deadline = absl::GetFlag(FLAGS_shutdown_deadline);
   options.drain_delay = absl::GetFlag(FLAGS_drain_delay);
   options.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
+  options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   return options;
 }
 

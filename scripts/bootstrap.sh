@@ -11,7 +11,12 @@ PACKAGES=(
   libcpp-httplib-dev nlohmann-json3-dev
   golang-github-gogo-googleapis-dev
   graphviz fonts-wqy-microhei
+  yamllint python3-yaml
 )
+# `kubectl kustomize` renders deploy/k8s in make test (offline). Any kubectl will do; without one,
+# Debian's kubernetes-client (1.20, kustomize v2.0.3: the manifests avoid newer kustomize
+# fields for it).
+command -v kubectl >/dev/null 2>&1 || PACKAGES+=(kubernetes-client)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

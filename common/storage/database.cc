@@ -6,6 +6,9 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <random>
 #include <string>
 #include <string_view>
@@ -301,7 +304,34 @@ absl::Status RunWithRetries(const TransactionOptions& options,
   }
 }
 
+PoolCounters& CountersFor(const std::string& backend) {
+  static std::mutex* mu = new std::mutex;
+  static auto* counters = new std::map<std::string, std::unique_ptr<PoolCounters>>;
+  std::lock_guard<std::mutex> lock(*mu);
+  std::unique_ptr<PoolCounters>& entry = (*counters)[backend];
+  if (entry == nullptr) entry = std::make_unique<PoolCounters>();
+  return *entry;
+}
+
 }  // namespace internal
+
+std::vector<PoolStats> ConnectionPoolStats() {
+  std::vector<PoolStats> stats;
+  for (const char* backend : {"sqlite", "mysql"}) {
+    internal::PoolCounters& c = internal::CountersFor(backend);
+    if (c.acquired.load() == 0 && c.max.load() == 0) continue;
+    PoolStats s;
+    s.backend = backend;
+    s.max = c.max.load(std::memory_order_relaxed);
+    s.open = c.open.load(std::memory_order_relaxed);
+    s.in_use = c.in_use.load(std::memory_order_relaxed);
+    s.acquired_total = c.acquired.load(std::memory_order_relaxed);
+    s.wait_timeouts_total = c.wait_timeouts.load(std::memory_order_relaxed);
+    s.wait_seconds_total = static_cast<double>(c.wait_nanos.load(std::memory_order_relaxed)) / 1e9;
+    stats.push_back(std::move(s));
+  }
+  return stats;
+}
 
 // ---------------------------------------------------------------------------------------------
 // OpenDatabase

@@ -133,6 +133,20 @@ struct Migration {
 absl::Status ApplyMigrations(Database& db, std::string_view schema,
                              const std::vector<Migration>& migrations);
 
+// Connection-pool figures of this process, summed over the open databases of one backend
+// ("sqlite" or "mysql"), for monitoring (the server runtime exports them on /metrics).
+struct PoolStats {
+  std::string backend;
+  int64_t max = 0;                   // sum of pool_size over open databases
+  int64_t open = 0;                  // connections open (idle + in use)
+  int64_t in_use = 0;                // connections leased to a transaction right now
+  uint64_t acquired_total = 0;       // successful checkouts
+  uint64_t wait_timeouts_total = 0;  // checkouts that gave up (every connection stayed busy)
+  double wait_seconds_total = 0;     // time spent waiting for a connection
+};
+// One entry per backend that has been used by this process.
+std::vector<PoolStats> ConnectionPoolStats();
+
 // Password-free form of a URL, for logs.
 std::string RedactUrl(std::string_view url);
 

@@ -12,6 +12,7 @@
 #ifndef LINLI_COMMON_STORAGE_DATABASE_INTERNAL_H_
 #define LINLI_COMMON_STORAGE_DATABASE_INTERNAL_H_
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -83,6 +84,18 @@ std::vector<std::string> SplitStatements(absl::string_view text);
 // Shortens SQL for error messages.
 std::string SqlForMessage(absl::string_view sql);
 
+// Process-wide pool counters of one backend (see PoolStats); pools update them as they go.
+struct PoolCounters {
+  std::atomic<int64_t> max{0};
+  std::atomic<int64_t> open{0};
+  std::atomic<int64_t> in_use{0};
+  std::atomic<uint64_t> acquired{0};
+  std::atomic<uint64_t> wait_timeouts{0};
+  std::atomic<uint64_t> wait_nanos{0};
+};
+// The counters of `backend` ("sqlite", "mysql"), created on first use, never destroyed.
+PoolCounters& CountersFor(const std::string& backend);
+
 // A bounded pool of connections of type `Conn`, created lazily by `factory`. Acquire() waits up
 // to `wait` for a free connection and then fails with UNAVAILABLE. Connections idle for longer
 // than kValidateAfterIdle are checked with `validate` on checkout (a failed check discards the
@@ -104,7 +117,10 @@ class ConnectionPool {
         max_size_(max_size),
         wait_(wait),
         factory_(std::move(factory)),
-        validate_(std::move(validate)) {}
+        validate_(std::move(validate)),
+        counters_(CountersFor(name_)) {
+    counters_.max.fetch_add(max_size_, std::memory_order_relaxed);
+  }
 
   ConnectionPool(const ConnectionPool&) = delete;
   ConnectionPool& operator=(const ConnectionPool&) = delete;
@@ -112,12 +128,16 @@ class ConnectionPool {
   static constexpr std::chrono::seconds kValidateAfterIdle{2};
 
   // Idle connections are destroyed here; the owner must have returned every leased one.
-  ~ConnectionPool() = default;
+  ~ConnectionPool() {
+    counters_.max.fetch_sub(max_size_, std::memory_order_relaxed);
+    counters_.open.fetch_sub(static_cast<int64_t>(idle_.size()), std::memory_order_relaxed);
+  }
 
   // Adds an already open connection (e.g. the one OpenDatabase used to check the server).
   void AddIdle(std::unique_ptr<Conn> conn) {
     std::lock_guard<std::mutex> lock(mu_);
     ++open_;
+    counters_.open.fetch_add(1, std::memory_order_relaxed);
     idle_.push_back({std::move(conn), std::chrono::steady_clock::now()});
   }
 
@@ -127,9 +147,16 @@ class ConnectionPool {
     bool fresh = false;  // used within kValidateAfterIdle
     {
       std::unique_lock<std::mutex> lock(mu_);
-      const auto deadline = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(wait_);
+      const auto start = std::chrono::steady_clock::now();
+      const auto deadline = start + absl::ToChronoNanoseconds(wait_);
       auto has_room = [this] { return !idle_.empty() || open_ < max_size_; };
-      if (!cv_.wait_until(lock, deadline, has_room)) {
+      const bool got_room = cv_.wait_until(lock, deadline, has_room);
+      counters_.wait_nanos.fetch_add(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                         std::chrono::steady_clock::now() - start)
+                                         .count(),
+                                     std::memory_order_relaxed);
+      if (!got_room) {
+        counters_.wait_timeouts.fetch_add(1, std::memory_order_relaxed);
         return absl::UnavailableError(absl::StrCat(name_, ": all ", max_size_,
                                                    " connections stayed busy for ",
                                                    absl::FormatDuration(wait_)));
@@ -141,10 +168,11 @@ class ConnectionPool {
         idle_.pop_back();
       } else {
         ++open_;  // reserve the slot; the connection is created outside the lock
+        counters_.open.fetch_add(1, std::memory_order_relaxed);
       }
     }
     if (conn != nullptr) {
-      if (fresh || validate_(*conn)) return conn;
+      if (fresh || validate_(*conn)) return Leased(std::move(conn));
       conn.reset();  // broken while idle (server restart, idle timeout): replace it
     }
     absl::StatusOr<std::unique_ptr<Conn>> created = factory_();
@@ -152,31 +180,42 @@ class ConnectionPool {
       {
         std::lock_guard<std::mutex> lock(mu_);
         --open_;
+        counters_.open.fetch_sub(1, std::memory_order_relaxed);
       }
       cv_.notify_one();
+      return created;
     }
-    return created;
+    return Leased(std::move(*created));
   }
 
   void Release(std::unique_ptr<Conn> conn, bool reusable) {
     if (!reusable) conn.reset();  // close outside the lock
+    counters_.in_use.fetch_sub(1, std::memory_order_relaxed);
     {
       std::lock_guard<std::mutex> lock(mu_);
       if (reusable) {
         idle_.push_back({std::move(conn), std::chrono::steady_clock::now()});
       } else {
         --open_;
+        counters_.open.fetch_sub(1, std::memory_order_relaxed);
       }
     }
     cv_.notify_one();
   }
 
  private:
+  std::unique_ptr<Conn> Leased(std::unique_ptr<Conn> conn) {
+    counters_.acquired.fetch_add(1, std::memory_order_relaxed);
+    counters_.in_use.fetch_add(1, std::memory_order_relaxed);
+    return conn;
+  }
+
   const std::string name_;
   const int max_size_;
   const absl::Duration wait_;
   const Factory factory_;
   const Validator validate_;
+  PoolCounters& counters_;
 
   std::mutex mu_;
   std::condition_variable cv_;

@@ -8,6 +8,7 @@
 #include "common/clock.h"
 #include "common/flags.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/service_main.h"
 #include "services/scheduling/scheduling_service.h"
 #include "services/scheduling/scheduling_store.h"
@@ -34,6 +35,21 @@ int main(int argc, char** argv) {
           linli::NewChannel(absl::GetFlag(FLAGS_registry_address),
                             {linli::registry::v1::RegistryService::service_full_name()})),
       {.geofence_radius_m = absl::GetFlag(FLAGS_geofence_radius_m)});
+  // Outbox head for /metrics; a consumer's lag is this minus its stored cursor.
+  linli::metrics::Registry::Default().AddCallbackGauge(
+      "linli_outbox_head_sequence", "Highest event sequence in this service's outbox.", {"outbox"},
+      [&db] {
+        int64_t head = 0;
+        absl::Status read = db->RunInTransaction(
+            [&](linli::storage::Transaction& tx) -> absl::Status {
+              absl::StatusOr<int64_t> last = linli::scheduling::LastSequence(tx);
+              if (last.ok()) head = *last;
+              return last.status();
+            },
+            {.max_attempts = 1, .read_only = true});
+        if (!read.ok()) return std::vector<linli::metrics::Sample>{};
+        return std::vector<linli::metrics::Sample>{{{"scheduling"}, static_cast<double>(head)}};
+      });
   // The missed-visit sweeper: once a minute until shutdown.
   absl::Notification stopping;
   std::thread sweeper([&] {

@@ -1,0 +1,197 @@
+// The server runtime end to end on loopback: a real gRPC server with the interceptor, the
+// metrics endpoint over HTTP, and the request id on the handler's log lines.
+#include "common/server.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "common/client.h"
+#include "common/log.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+#include "linli/registry/v1/registry.grpc.pb.h"
+#include "tests/support/test_env.h"
+
+namespace linli {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+// Answers GetRegion only, and logs from inside the handler without naming the request id.
+class LoggingRegistry : public registry::v1::RegistryService::Service {
+ public:
+  grpc::Status GetRegion(grpc::ServerContext* context, const registry::v1::GetRegionRequest*,
+                         registry::v1::GetRegionResponse*) override {
+    LogInfo("inside handler", {{"marker", "handler-line"}});
+    return Reply(*context, absl::NotFoundError("no such region"));
+  }
+};
+
+// Sends this process's stderr to a file while alive.
+class CaptureStderr {
+ public:
+  CaptureStderr() : path_(linli::testing::MakeTempDir("stderr") + "/stderr.txt") {
+    std::fflush(stderr);
+    saved_ = dup(2);
+    int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    dup2(fd, 2);
+    close(fd);
+  }
+  ~CaptureStderr() { Restore(); }
+  std::string Restore() {
+    if (saved_ >= 0) {
+      std::fflush(stderr);
+      dup2(saved_, 2);
+      close(saved_);
+      saved_ = -1;
+    }
+    std::ifstream in(path_);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+
+ private:
+  std::string path_;
+  int saved_ = -1;
+};
+
+std::string LineWith(const std::string& text, const std::string& needle) {
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.find(needle) != std::string::npos) return line;
+  }
+  return "";
+}
+
+TEST(ServerTest, MetricsEndpointCountsCallsByMethodAndCodeAndLogsCarryTheRequestId) {
+  LoggingRegistry service;
+  ServerOptions options;
+  options.service_name = "servertest";
+  options.listen_address = "127.0.0.1:0";
+  options.metrics_listen = "127.0.0.1:0";
+  options.health_service_names = {"linli.registry.v1.RegistryService"};
+  options.shutdown_deadline = absl::Seconds(2);
+  auto server = GrpcServer::Start(options, {&service});
+  ASSERT_TRUE(server.ok()) << server.status();
+  ASSERT_GT((*server)->metrics_port(), 0);
+
+  auto stub = registry::v1::RegistryService::NewStub(
+      NewChannel(absl::StrCat("127.0.0.1:", (*server)->port()), {}));
+  std::string log;
+  {
+    CaptureStderr capture;
+    for (int i = 0; i < 3; ++i) {
+      grpc::ClientContext context;
+      context.AddMetadata(kRequestIdKey, absl::StrCat("req-test-", i));
+      registry::v1::GetRegionRequest request;
+      registry::v1::GetRegionResponse response;
+      grpc::Status status = stub->GetRegion(&context, request, &response);
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+    }
+    grpc::ClientContext context;
+    registry::v1::ListRegionsRequest request;
+    registry::v1::ListRegionsResponse response;
+    EXPECT_EQ(stub->ListRegions(&context, request, &response).error_code(),
+              grpc::StatusCode::UNIMPLEMENTED);
+    // Made-up method names are answered UNIMPLEMENTED and counted under one label.
+    grpc::GenericStub generic(grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*server)->port()),
+                                                  grpc::InsecureChannelCredentials()));
+    for (const char* bogus : {"/linli.registry.v1.RegistryService/Nope", "/made.Up/Thing"}) {
+      grpc::ClientContext context;
+      grpc::Slice no_bytes("");
+      grpc::ByteBuffer empty(&no_bytes, 1);
+      grpc::ByteBuffer reply;
+      std::mutex mu;
+      std::condition_variable done_cv;
+      bool done = false;
+      grpc::Status status;
+      generic.UnaryCall(&context, bogus, grpc::StubOptions(), &empty, &reply, [&](grpc::Status s) {
+        std::lock_guard<std::mutex> lock(mu);
+        status = s;
+        done = true;
+        done_cv.notify_one();
+      });
+      std::unique_lock<std::mutex> lock(mu);
+      done_cv.wait(lock, [&] { return done; });
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED) << bogus;
+    }
+    log = capture.Restore();
+  }
+  // The handler did not pass the id; the runtime added it to its line.
+  EXPECT_THAT(LineWith(log, "handler-line"), HasSubstr("\"request_id\":\"req-test-0\""));
+  EXPECT_THAT(LineWith(log, "\"msg\":\"rpc\""), HasSubstr("\"request_id\":\"req-test-0\""));
+  // A log line written outside any call has no request id.
+  LogInfo("outside");
+  EXPECT_EQ(CurrentRequestId(), "");
+
+  httplib::Client http("127.0.0.1", (*server)->metrics_port());
+  auto scraped = http.Get("/metrics");
+  ASSERT_TRUE(scraped);
+  EXPECT_EQ(scraped->status, 200);
+  EXPECT_THAT(scraped->get_header_value("Content-Type"), HasSubstr("text/plain; version=0.0.4"));
+  const std::string& text = scraped->body;
+  EXPECT_THAT(text, HasSubstr("linli_rpc_server_handled_total{method=\"/linli.registry.v1."
+                              "RegistryService/GetRegion\",code=\"NOT_FOUND\"} 3\n"));
+  EXPECT_THAT(text, HasSubstr("linli_rpc_server_handled_total{method=\"/linli.registry.v1."
+                              "RegistryService/ListRegions\",code=\"UNIMPLEMENTED\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("linli_rpc_server_handling_seconds_count{method=\"/linli.registry."
+                              "v1.RegistryService/GetRegion\",code=\"NOT_FOUND\"} 3\n"));
+  EXPECT_THAT(text,
+              HasSubstr("linli_rpc_server_handling_seconds_bucket{method=\"/linli.registry."
+                        "v1.RegistryService/GetRegion\",code=\"NOT_FOUND\",le=\"+Inf\"} 3\n"));
+  EXPECT_THAT(text, HasSubstr("linli_rpc_server_handled_total{method=\"unknown\",code=\""
+                              "UNIMPLEMENTED\"} 2\n"));
+  EXPECT_THAT(text, Not(HasSubstr("Nope")));
+  EXPECT_THAT(text, Not(HasSubstr("made.Up")));
+  EXPECT_THAT(text, HasSubstr("\nlinli_rpc_server_in_flight 0\n"));
+  EXPECT_THAT(text, HasSubstr("linli_build_info{service=\"servertest\"} 1\n"));
+  EXPECT_THAT(text, HasSubstr("\nlinli_process_resident_memory_bytes "));
+  EXPECT_THAT(text, Not(HasSubstr("\nlinli_process_resident_memory_bytes 0\n")));
+  EXPECT_THAT(text, HasSubstr("# TYPE linli_db_pool_connections gauge\n"));
+
+  auto health = http.Get("/healthz");
+  ASSERT_TRUE(health);
+  EXPECT_EQ(health->status, 200);
+  EXPECT_EQ(http.Get("/nothing-here")->status, 404);
+
+  const int metrics_port = (*server)->metrics_port();
+  (*server)->Shutdown();
+  httplib::Client after("127.0.0.1", metrics_port);
+  after.set_connection_timeout(1);
+  EXPECT_FALSE(after.Get("/metrics")) << "the endpoint closes with the server";
+}
+
+TEST(ServerTest, MalformedOrTakenMetricsAddressFailsStartUp) {
+  LoggingRegistry service;
+  ServerOptions options;
+  options.service_name = "servertest";
+  options.listen_address = "127.0.0.1:0";
+  options.metrics_listen = "no-port-here";
+  auto bad = GrpcServer::Start(options, {&service});
+  EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+
+  options.metrics_listen = "127.0.0.1:0";
+  auto first = GrpcServer::Start(options, {&service});
+  ASSERT_TRUE(first.ok()) << first.status();
+  LoggingRegistry other;
+  options.metrics_listen = absl::StrCat("127.0.0.1:", (*first)->metrics_port());
+  auto second = GrpcServer::Start(options, {&other});
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+}
+
+}  // namespace
+}  // namespace linli
