@@ -27,6 +27,7 @@ test: build
 
 bench: build
 	@build/bin/registry_bench
+	@build/bin/gateway_bench
 
 # libFuzzer targets (clang, ASan+UBSan) in a separate build dir, each run FUZZ_SECONDS on a temp
 # copy of its seed corpus: tests/fuzz/run_fuzzers.sh.
