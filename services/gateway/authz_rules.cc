@@ -5,6 +5,7 @@
 #include "linli/gateway/v1/console.pb.h"
 #include "linli/gateway/v1/elder_app.pb.h"
 #include "linli/gateway/v1/partner.pb.h"
+#include "linli/gateway/v1/worker_app.pb.h"
 #include "services/gateway/gate.h"
 
 namespace linli::gateway {
@@ -49,6 +50,9 @@ std::string Console(const char* method) {
 }
 std::string ElderApp(const char* method) {
   return absl::StrCat("/linli.gateway.v1.ElderAppService/", method);
+}
+std::string WorkerApp(const char* method) {
+  return absl::StrCat("/linli.gateway.v1.WorkerAppService/", method);
 }
 std::string Partner(const char* method) {
   return absl::StrCat("/linli.gateway.v1.PartnerService/", method);
@@ -155,6 +159,23 @@ std::map<std::string, Rule> BuildRules() {
   rules[ElderApp("ListMyCommitments")] = ElderScoped<v1::ListMyCommitmentsRequest>(kElderApp);
   rules[ElderApp("ListMyUpcomingVisits")] = ElderScoped<v1::ListMyUpcomingVisitsRequest>(kElderApp);
   rules[ElderApp("ListMyFamily")] = ElderScoped<v1::ListMyFamilyRequest>(kElderApp);
+
+  // WorkerAppService: the familiar worker of the promise.
+  rules[WorkerApp("ListMyVisits")] = Make<v1::ListMyVisitsRequest>(
+      {Role::kWorker}, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                          const v1::ListMyVisitsRequest& q) {
+        return r.WorkerCommitment(c, who, q.commitment(), "");
+      });
+  rules[WorkerApp("CheckIn")] = Make<v1::WorkerCheckInRequest>(
+      {Role::kWorker}, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                          const v1::WorkerCheckInRequest& q) {
+        return r.WorkerCommitment(c, who, q.commitment(), q.visit());
+      });
+  rules[WorkerApp("CheckOut")] = Make<v1::WorkerCheckOutRequest>(
+      {Role::kWorker}, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                          const v1::WorkerCheckOutRequest& q) {
+        return r.WorkerCommitment(c, who, q.commitment(), q.visit());
+      });
 
   // PartnerService: API keys with the method's scope; the organisation is the key's own.
   rules[Partner("ListMyOfferings")] = PartnerScope("offerings.read");

@@ -4,6 +4,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/time/civil_time.h"
 #include "common/client.h"
 #include "common/errors.h"
 #include "common/server.h"
@@ -76,8 +77,9 @@ absl::Status Relations::RegionOrAncestor(const auth::Principal& who,
 
 absl::Status Relations::Elder(const grpc::ServerContext& context, const auth::Principal& who,
                               const std::string& elder) const {
+  if (who.role == auth::Role::kAdmin) return absl::OkStatus();  // including "every elder"
   if (elder.empty()) return Denied("an elder must be named");
-  if (who.role == auth::Role::kAdmin || who.ActsFor(elder)) return absl::OkStatus();
+  if (who.ActsFor(elder)) return absl::OkStatus();
   if (who.role != auth::Role::kCommitteeStaff && who.role != auth::Role::kStreetStaff) {
     return Denied(absl::StrCat("you may not act for ", elder.substr(0, 64)));
   }
@@ -91,8 +93,8 @@ absl::Status Relations::Elder(const grpc::ServerContext& context, const auth::Pr
 
 absl::Status Relations::Commitment(const grpc::ServerContext& context, const auth::Principal& who,
                                    const std::string& commitment) const {
-  if (commitment.empty()) return Denied("a commitment must be named");
   if (who.role == auth::Role::kAdmin) return absl::OkStatus();
+  if (commitment.empty()) return Denied("a commitment must be named");
   scheduling::v1::GetCommitmentRequest request;
   request.set_name(commitment);
   scheduling::v1::GetCommitmentResponse response;
@@ -103,8 +105,8 @@ absl::Status Relations::Commitment(const grpc::ServerContext& context, const aut
 
 absl::Status Relations::Organisation(const grpc::ServerContext& context, const auth::Principal& who,
                                      const std::string& organisation) const {
-  if (organisation.empty()) return Denied("an organisation must be named");
   if (who.role == auth::Role::kAdmin) return absl::OkStatus();
+  if (organisation.empty()) return Denied("an organisation must be named");
   if (who.role == auth::Role::kPartner) {
     if (organisation == who.organisation) return absl::OkStatus();
     return Denied("a partner key reaches only its own organisation");
@@ -115,6 +117,37 @@ absl::Status Relations::Organisation(const grpc::ServerContext& context, const a
   grpc::Status status = registry_->GetOrganisation(Context(context).get(), request, &response);
   if (!status.ok()) return LookupFailed(status, organisation.substr(0, 64));
   return RegionOrAncestor(who, response.organisation().region());
+}
+
+absl::Status Relations::WorkerCommitment(const grpc::ServerContext& context,
+                                         const auth::Principal& who, const std::string& commitment,
+                                         const std::string& visit) const {
+  if (who.role != auth::Role::kWorker) return Denied("only workers use the worker app");
+  if (commitment.empty()) return Denied("a commitment must be named");
+  scheduling::v1::GetCommitmentRequest request;
+  request.set_name(commitment);
+  scheduling::v1::GetCommitmentResponse response;
+  grpc::Status status = scheduling_->GetCommitment(Context(context).get(), request, &response);
+  if (!status.ok()) return LookupFailed(status, commitment.substr(0, 64));
+  if (response.commitment().preferred_worker() != who.id) {
+    return Denied(absl::StrCat("you are not the worker of ", commitment.substr(0, 64)));
+  }
+  if (visit.empty()) return absl::OkStatus();
+  const absl::TimeZone shanghai = absl::FixedTimeZone(8 * 3600);
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), shanghai);
+  scheduling::v1::ListVisitsRequest visits_request;
+  visits_request.set_commitment(commitment);
+  visits_request.set_from_date(absl::FormatCivilTime(today - 1));
+  visits_request.set_to_date(absl::FormatCivilTime(today + 2));
+  visits_request.set_page_size(200);
+  scheduling::v1::ListVisitsResponse visits;
+  status = scheduling_->ListVisits(Context(context).get(), visits_request, &visits);
+  if (!status.ok()) return LookupFailed(status, commitment.substr(0, 64));
+  for (const auto& v : visits.visits()) {
+    if (v.name() == visit) return absl::OkStatus();
+  }
+  return absl::NotFoundError(absl::StrCat(
+      visit.substr(0, 64), " is not a visit of this promise from yesterday to tomorrow"));
 }
 
 Gate::Gate(auth::JwtKeySet keys, std::unique_ptr<auth::ApiKeyStore> api_keys, GateOptions options,

@@ -63,6 +63,11 @@ class Relations {
   // The commitment's elder must pass Elder().
   absl::Status Commitment(const grpc::ServerContext& context, const auth::Principal& who,
                           const std::string& commitment) const;
+  // A worker's promise: `who` must be the commitment's familiar (preferred) worker; with a
+  // `visit`, the visit must be one of that commitment's from yesterday to tomorrow (NOT_FOUND
+  // otherwise).
+  absl::Status WorkerCommitment(const grpc::ServerContext& context, const auth::Principal& who,
+                                const std::string& commitment, const std::string& visit) const;
   // The organisation's region must be in scope or an ancestor of the principal's.
   absl::Status Organisation(const grpc::ServerContext& context, const auth::Principal& who,
                             const std::string& organisation) const;

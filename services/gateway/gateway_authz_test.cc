@@ -28,12 +28,14 @@
 #include "linli/gateway/v1/console.grpc.pb.h"
 #include "linli/gateway/v1/elder_app.grpc.pb.h"
 #include "linli/gateway/v1/partner.grpc.pb.h"
+#include "linli/gateway/v1/worker_app.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "services/gateway/console_service.h"
 #include "services/gateway/elder_app_service.h"
 #include "services/gateway/gate.h"
 #include "services/gateway/http_json.h"
 #include "services/gateway/partner_service.h"
+#include "services/gateway/worker_app_service.h"
 #include "tests/support/test_env.h"
 
 namespace linli::gateway {
@@ -79,6 +81,7 @@ class World {
   std::unique_ptr<ConsoleServiceImpl> console;
   std::unique_ptr<ElderAppServiceImpl> elder_app;
   std::unique_ptr<PartnerServiceImpl> partner;
+  std::unique_ptr<WorkerAppServiceImpl> worker_app;
   std::unique_ptr<GrpcServer> server;
   std::unique_ptr<HttpJsonServer> http;
   std::shared_ptr<grpc::Channel> channel;
@@ -230,6 +233,7 @@ class World {
       q.mutable_commitment()->set_owner_organisation(org);
       q.mutable_commitment()->set_valid_from("2026-01-01");
       q.mutable_commitment()->set_care_grade(6);  // every day
+      if (elder == home_elder) q.mutable_commitment()->set_preferred_worker("workers/w1");
       scheduling::v1::CreateCommitmentResponse a;
       if (auto st = Call(scheduling->CreateCommitment(
                              NewClientContext(nullptr, absl::Seconds(10)).get(), q, &a),
@@ -278,19 +282,21 @@ class World {
     elder_app = std::make_unique<ElderAppServiceImpl>(gate.get(), registry, scheduling,
                                                       absl::Seconds(5), Clock::Real());
     partner = std::make_unique<PartnerServiceImpl>(gate.get(), registry, absl::Seconds(5));
+    worker_app = std::make_unique<WorkerAppServiceImpl>(gate.get(), scheduling, absl::Seconds(5),
+                                                        Clock::Real());
     ServerOptions server_options;
     server_options.service_name = "gateway";
     server_options.listen_address = "127.0.0.1:0";
     server_options.shutdown_deadline = absl::Seconds(1);
-    auto started =
-        GrpcServer::Start(server_options, {console.get(), elder_app.get(), partner.get()});
+    auto started = GrpcServer::Start(
+        server_options, {console.get(), elder_app.get(), partner.get(), worker_app.get()});
     if (!started.ok()) return started.status();
     server = std::move(*started);
     channel = NewChannel(absl::StrCat("127.0.0.1:", server->port()), {});
     auto http_started = HttpJsonServer::Start(
         "127.0.0.1:0",
         {"linli.gateway.v1.ConsoleService", "linli.gateway.v1.ElderAppService",
-         "linli.gateway.v1.PartnerService"},
+         "linli.gateway.v1.PartnerService", "linli.gateway.v1.WorkerAppService"},
         channel, absl::Seconds(10), 64 * 1024);
     if (!http_started.ok()) return http_started.status();
     http = std::move(*http_started);
@@ -354,7 +360,7 @@ std::vector<const google::protobuf::MethodDescriptor*> PublicMethods() {
   std::vector<const google::protobuf::MethodDescriptor*> methods;
   const auto* pool = google::protobuf::DescriptorPool::generated_pool();
   for (const char* name : {"linli/gateway/v1/console.proto", "linli/gateway/v1/elder_app.proto",
-                           "linli/gateway/v1/partner.proto"}) {
+                           "linli/gateway/v1/partner.proto", "linli/gateway/v1/worker_app.proto"}) {
     const auto* file = pool->FindFileByName(name);
     EXPECT_NE(file, nullptr) << name;
     if (file == nullptr) continue;
@@ -636,6 +642,49 @@ TEST_F(GatewayAuthz, RateLimitPerPrincipal) {
   EXPECT_EQ(call(a), grpc::StatusCode::OK);
   EXPECT_EQ(call(a), grpc::StatusCode::RESOURCE_EXHAUSTED);
   (*server)->Shutdown();
+}
+
+TEST_F(GatewayAuthz, WorkerChecksInAndOutOnlyAtTheirOwnPromise) {
+  World& world = World::Get();
+  auto stub = v1::WorkerAppService::NewStub(world.channel);
+  auto as = [&](const std::string& token) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->AddMetadata("authorization", "Bearer " + token);
+    return context;
+  };
+  const std::string worker = world.Token(Role::kWorker);
+  const std::string other_worker = world.Token(Role::kWorker, {{"sub", "workers/w2"}});
+  v1::ListMyVisitsRequest list;
+  list.set_commitment(world.home_commitment);
+  v1::ListMyVisitsResponse today;
+  ASSERT_TRUE(stub->ListMyVisits(as(worker).get(), list, &today).ok());
+  ASSERT_EQ(today.visits_size(), 1);  // a daily promise
+  EXPECT_EQ(stub->ListMyVisits(as(other_worker).get(), list, &today).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::WorkerCheckInRequest in;
+  in.set_commitment(world.home_commitment);
+  in.set_visit(today.visits(0).name());
+  in.set_method(scheduling::v1::CHECK_METHOD_APP_GPS);
+  v1::WorkerCheckInResponse checked_in;
+  EXPECT_EQ(stub->CheckIn(as(other_worker).get(), in, &checked_in).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // A visit of another promise named under one's own promise is not found.
+  v1::WorkerCheckInRequest smuggled = in;
+  smuggled.set_visit("visits/not-of-this-promise");
+  EXPECT_EQ(stub->CheckIn(as(worker).get(), smuggled, &checked_in).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  grpc::Status status = stub->CheckIn(as(worker).get(), in, &checked_in);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(checked_in.visit().state(), scheduling::v1::VISIT_STATE_IN_PROGRESS);
+  EXPECT_EQ(checked_in.visit().check_in().worker(), "workers/w1");  // the caller, always
+  v1::WorkerCheckOutRequest out;
+  out.set_commitment(world.home_commitment);
+  out.set_visit(in.visit());
+  out.set_method(scheduling::v1::CHECK_METHOD_APP_GPS);
+  v1::WorkerCheckOutResponse checked_out;
+  status = stub->CheckOut(as(worker).get(), out, &checked_out);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(checked_out.visit().state(), scheduling::v1::VISIT_STATE_COMPLETED);
 }
 
 // Last: scheduling goes down; the elder page still returns the profile and flags the rest.

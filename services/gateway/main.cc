@@ -16,6 +16,7 @@
 #include "services/gateway/gate.h"
 #include "services/gateway/http_json.h"
 #include "services/gateway/partner_service.h"
+#include "services/gateway/worker_app_service.h"
 
 #include <fstream>
 #include <sstream>
@@ -115,15 +116,18 @@ int main(int argc, char** argv) {
   linli::gateway::ElderAppServiceImpl elder_app(&gate, registry, scheduling, backend_timeout,
                                                 linli::Clock::Real());
   linli::gateway::PartnerServiceImpl partner(&gate, registry, backend_timeout);
+  linli::gateway::WorkerAppServiceImpl worker_app(&gate, scheduling, backend_timeout,
+                                                  linli::Clock::Real());
 
   const std::vector<std::string> public_services = {
       linli::gateway::v1::ConsoleService::service_full_name(),
       linli::gateway::v1::ElderAppService::service_full_name(),
-      linli::gateway::v1::PartnerService::service_full_name()};
+      linli::gateway::v1::PartnerService::service_full_name(),
+      linli::gateway::v1::WorkerAppService::service_full_name()};
   linli::ServerOptions options =
       linli::ServerOptionsFromFlags("gateway", absl::GetFlag(FLAGS_listen), public_services);
   options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_request_bytes);
-  auto server = linli::GrpcServer::Start(options, {&console, &elder_app, &partner});
+  auto server = linli::GrpcServer::Start(options, {&console, &elder_app, &partner, &worker_app});
   if (!server.ok()) {
     linli::LogError("cannot start server", {{"error", server.status().ToString()}});
     return 1;
