@@ -13,6 +13,9 @@
 #include <map>
 
 #include <httplib.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
 #include "absl/strings/str_cat.h"
 #include "common/auth/api_keys.h"
 #include "common/auth/jwt.h"
@@ -594,6 +597,61 @@ TEST_F(GatewayAuthz, JsonPathHasTheSameAuthenticationAndAuthorisation) {
   EXPECT_EQ(huge->status, 413);
   EXPECT_EQ(nlohmann::json::parse(huge->body, nullptr, false).value("code", ""),
             "resource_exhausted");
+}
+
+// A self-signed certificate for 127.0.0.1 (P-256), written as cert.pem and key.pem in `dir`.
+void WriteSelfSignedCertificate(const std::string& dir) {
+  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+  X509* cert = X509_new();
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert), -60);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+  X509_set_pubkey(cert, key);
+  X509_NAME* name = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
+  X509_set_issuer_name(cert, name);
+  X509_sign(cert, key, EVP_sha256());
+  FILE* out = std::fopen((dir + "/cert.pem").c_str(), "w");
+  PEM_write_X509(out, cert);
+  std::fclose(out);
+  out = std::fopen((dir + "/key.pem").c_str(), "w");
+  PEM_write_PrivateKey(out, key, nullptr, nullptr, 0, nullptr, nullptr);
+  std::fclose(out);
+  X509_free(cert);
+  EVP_PKEY_free(key);
+}
+
+TEST_F(GatewayAuthz, JsonOverHttpsByConfiguration) {
+  World& world = World::Get();
+  const std::string dir = testing::MakeTempDir("gateway_tls");
+  WriteSelfSignedCertificate(dir);
+  auto https =
+      HttpJsonServer::Start("127.0.0.1:0", {"linli.gateway.v1.ElderAppService"}, world.channel,
+                            absl::Seconds(10), 64 * 1024, {dir + "/cert.pem", dir + "/key.pem"});
+  ASSERT_TRUE(https.ok()) << https.status();
+  httplib::SSLClient client("127.0.0.1", (*https)->port());
+  client.set_ca_cert_path((dir + "/cert.pem").c_str());
+  client.enable_server_certificate_verification(true);
+  httplib::Headers family = {{"Authorization", "Bearer " + world.Token(Role::kFamily)}};
+  auto ok = client.Post("/linli.gateway.v1.ElderAppService/ListMyFamily", family,
+                        nlohmann::json{{"elder", world.home_elder}}.dump(), "application/json");
+  ASSERT_TRUE(ok) << httplib::to_string(ok.error());
+  EXPECT_EQ(ok->status, 200) << ok->body;
+  // Plain HTTP to the HTTPS port gets no JSON answer.
+  httplib::Client plain("127.0.0.1", (*https)->port());
+  plain.set_read_timeout(2, 0);
+  auto refused = plain.Post("/linli.gateway.v1.ElderAppService/ListMyFamily", family, "{}",
+                            "application/json");
+  EXPECT_TRUE(!refused || refused->status != 200);
+  // A key without its certificate is refused at start-up.
+  EXPECT_FALSE(HttpJsonServer::Start("127.0.0.1:0", {}, world.channel, absl::Seconds(1), 1024,
+                                     {"", dir + "/key.pem"})
+                   .ok());
+  EXPECT_FALSE(HttpJsonServer::Start("127.0.0.1:0", {}, world.channel, absl::Seconds(1), 1024,
+                                     {dir + "/key.pem", dir + "/key.pem"})
+                   .ok());
+  (*https)->Stop();
 }
 
 TEST_F(GatewayAuthz, RateLimitPerPrincipal) {

@@ -139,7 +139,7 @@ std::string ConnectCodeName(int grpc_code) {
 absl::StatusOr<std::unique_ptr<HttpJsonServer>> HttpJsonServer::Start(
     const std::string& listen_address, std::vector<std::string> service_names,
     std::shared_ptr<grpc::Channel> grpc_channel, absl::Duration default_timeout,
-    size_t max_body_bytes) {
+    size_t max_body_bytes, const HttpTls& tls) {
   std::string host;
   int port = 0;
   if (!SplitHostPort(listen_address, &host, &port)) {
@@ -147,7 +147,19 @@ absl::StatusOr<std::unique_ptr<HttpJsonServer>> HttpJsonServer::Start(
         absl::StrCat("http listen address \"", listen_address, "\" is not host:port"));
   }
   std::unique_ptr<HttpJsonServer> self(new HttpJsonServer());
-  self->server_ = std::make_unique<httplib::Server>();
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    return absl::InvalidArgumentError("HTTPS needs both a certificate file and a key file");
+  }
+  if (!tls.cert_file.empty()) {
+    auto https = std::make_unique<httplib::SSLServer>(tls.cert_file.c_str(), tls.key_file.c_str());
+    if (!https->is_valid()) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot load the TLS certificate ",
+                                                     tls.cert_file, " and key ", tls.key_file));
+    }
+    self->server_ = std::move(https);
+  } else {
+    self->server_ = std::make_unique<httplib::Server>();
+  }
   httplib::Server& server = *self->server_;
   server.set_payload_max_length(max_body_bytes);
   // Small request/response pairs on keep-alive connections: without TCP_NODELAY, Nagle and
@@ -269,7 +281,9 @@ absl::StatusOr<std::unique_ptr<HttpJsonServer>> HttpJsonServer::Start(
   self->thread_ = std::thread([&server] { server.listen_after_bind(); });
   // stop() only works once the listen loop runs; wait for it so an early SIGTERM cannot hang.
   for (int i = 0; i < 500 && !server.is_running(); ++i) absl::SleepFor(absl::Milliseconds(2));
-  LogInfo("http listening", {{"address", listen_address}, {"port", absl::StrCat(port)}});
+  LogInfo("http listening", {{"address", listen_address},
+                             {"port", absl::StrCat(port)},
+                             {"tls", tls.cert_file.empty() ? "off" : "on"}});
   return self;
 }
 

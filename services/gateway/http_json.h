@@ -36,6 +36,12 @@ int HttpStatusForCode(int grpc_code);
 // Connect's lower_snake name for a gRPC code ("invalid_argument").
 std::string ConnectCodeName(int grpc_code);
 
+// Certificate chain and private key (PEM files) for HTTPS; both empty: plain HTTP.
+struct HttpTls {
+  std::string cert_file;
+  std::string key_file;
+};
+
 class HttpJsonServer {
  public:
   // Binds `listen_address` (host:port, port 0 picks one) and starts serving the methods of
@@ -44,7 +50,7 @@ class HttpJsonServer {
   static absl::StatusOr<std::unique_ptr<HttpJsonServer>> Start(
       const std::string& listen_address, std::vector<std::string> service_names,
       std::shared_ptr<grpc::Channel> grpc_channel, absl::Duration default_timeout,
-      size_t max_body_bytes = 4 * 1024 * 1024);
+      size_t max_body_bytes = 4 * 1024 * 1024, const HttpTls& tls = {});
   ~HttpJsonServer();
 
   int port() const { return port_; }

@@ -40,6 +40,9 @@ ABSL_FLAG(std::string, api_key_pepper_file, "",
           "Secret under which API key secrets are hashed; required with --api_keys_file.");
 ABSL_FLAG(double, rate_limit_per_second, 50, "Calls per second per principal (token bucket).");
 ABSL_FLAG(double, rate_limit_burst, 100, "Burst size of the per-principal token bucket.");
+ABSL_FLAG(std::string, http_tls_cert_file, "",
+          "PEM certificate chain: serve the HTTP port as HTTPS (with --http_tls_key_file).");
+ABSL_FLAG(std::string, http_tls_key_file, "", "PEM private key of --http_tls_cert_file.");
 ABSL_FLAG(int, max_request_bytes, 1 << 20, "Largest request accepted (gRPC message, JSON body).");
 
 namespace {
@@ -135,7 +138,8 @@ int main(int argc, char** argv) {
   auto http = linli::gateway::HttpJsonServer::Start(
       absl::GetFlag(FLAGS_http_listen), public_services,
       linli::NewChannel(SelfAddress(absl::GetFlag(FLAGS_listen), (*server)->port()), {}),
-      absl::Seconds(30), static_cast<size_t>(absl::GetFlag(FLAGS_max_request_bytes)));
+      absl::Seconds(30), static_cast<size_t>(absl::GetFlag(FLAGS_max_request_bytes)),
+      {absl::GetFlag(FLAGS_http_tls_cert_file), absl::GetFlag(FLAGS_http_tls_key_file)});
   if (!http.ok()) {
     linli::LogError("cannot start http server", {{"error", http.status().ToString()}});
     return 1;
