@@ -18,6 +18,7 @@
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <thread>
 
 #include "absl/flags/flag.h"
@@ -46,6 +47,9 @@ namespace linli {
 namespace {
 
 const std::string kSecret = "bench-secret-0123456789abcdef0123";
+
+// The backend processes; static so that std::exit (CHECK_OK) still stops them.
+std::optional<testing::ChildProcess> registry_process, scheduling_process;
 
 #define CHECK_OK(expr)                                                            \
   do {                                                                            \
@@ -111,17 +115,19 @@ int Run() {
   std::ofstream(dir + "/pii.key") << pii::FieldCipher::GenerateKeySpec("k1") << "\n";
   const std::string registry_address = absl::StrCat("127.0.0.1:", testing::FreePort());
   const std::string scheduling_address = absl::StrCat("127.0.0.1:", testing::FreePort());
-  auto registry_process = testing::ChildProcess::Start(
+  auto registry_started = testing::ChildProcess::Start(
       absl::StrCat(LINLI_BIN_DIR, "/linli-registry"),
       {"--listen=" + registry_address, "--db=sqlite:" + dir + "/registry.db",
        "--pii_key_file=" + dir + "/pii.key"},
       dir + "/registry.log");
-  auto scheduling_process = testing::ChildProcess::Start(
+  auto scheduling_started = testing::ChildProcess::Start(
       absl::StrCat(LINLI_BIN_DIR, "/linli-scheduling"),
       {"--listen=" + scheduling_address, "--db=sqlite:" + dir + "/scheduling.db",
        "--registry_address=" + registry_address},
       dir + "/scheduling.log");
-  if (!registry_process.ok() || !scheduling_process.ok() ||
+  if (registry_started.ok()) registry_process.emplace(std::move(*registry_started));
+  if (scheduling_started.ok()) scheduling_process.emplace(std::move(*scheduling_started));
+  if (!registry_process || !scheduling_process ||
       !WaitServing(registry_address, "linli.registry.v1.RegistryService") ||
       !WaitServing(scheduling_address, "linli.scheduling.v1.SchedulingService")) {
     std::fprintf(stderr, "backends did not start; logs in %s\n", dir.c_str());
