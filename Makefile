@@ -30,6 +30,7 @@ bench: build
 	@build/bin/planner_bench
 	@build/bin/scheduling_bench
 	@build/bin/feedback_bench 2>/dev/null
+	@build/bin/gateway_bench
 
 # libFuzzer targets (clang, ASan+UBSan) in a separate build dir, each run FUZZ_SECONDS on a temp
 # copy of its seed corpus: tests/fuzz/run_fuzzers.sh.

@@ -18,6 +18,17 @@ if [ ! -s var/pii.key ]; then
   echo "created var/pii.key (the key that encrypts personal data in var/registry.db)"
 fi
 
+# The gateway's development token key set (HS256, `linli token` signs with it) and the pepper
+# under which partner API keys are hashed; created once, next to var/pii.key.
+if [ ! -s var/jwt-keys.json ]; then
+  (umask 077 && "$BIN/linli" token --new_keys >var/jwt-keys.json)
+  echo "created var/jwt-keys.json (the development key that signs gateway access tokens)"
+fi
+if [ ! -s var/api-key.pepper ]; then
+  (umask 077 && head -c 32 /dev/urandom | base64 >var/api-key.pepper)
+fi
+[ -e var/api-keys ] || echo "# key_id organisation region scopes hmac_sha256 (linli token --api_key)" >var/api-keys
+
 pids=()
 stop_all() {
   trap - INT TERM
@@ -43,7 +54,9 @@ start scheduling --listen="$SCHEDULING" --db=sqlite:var/scheduling.db --registry
 start feedback --listen="$FEEDBACK" --db=sqlite:var/feedback.db --registry_address="$REGISTRY" \
   --scheduling_address="$SCHEDULING"
 start gateway --listen="$GATEWAY" --http_listen="$HTTP" --registry_address="$REGISTRY" \
-  --scheduling_address="$SCHEDULING" --feedback_address="$FEEDBACK"
+  --scheduling_address="$SCHEDULING" --feedback_address="$FEEDBACK" \
+  --jwt_keys_file=var/jwt-keys.json --api_keys_file=var/api-keys \
+  --api_key_pepper_file=var/api-key.pepper
 
 probe=("$BIN/linli" --gateway="$GATEWAY" --registry_address="$REGISTRY"
   --scheduling_address="$SCHEDULING" --feedback_address="$FEEDBACK")
@@ -55,6 +68,8 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 "${probe[@]}" seed-demo || echo "demo seeding failed; see var/log/" >&2
+# The CLI's gateway calls carry $LINLI_TOKEN: a street-staff token of the demo street.
+export LINLI_TOKEN=$("$BIN/linli" token --role street_staff --region 310101020 --subject staff/demo)
 demo_elder=$("${probe[@]}" elders list --region=regions/310101020001 2>/dev/null | awk 'NR==1{print $1}')
 
 cat <<MSG
@@ -65,22 +80,26 @@ $("${probe[@]}" health)
 
   gateway HTTP (Connect JSON)   http://$HTTP
 
-Try:
+Try (gateway calls need a token; mint development tokens with build/bin/linli token):
+  export LINLI_TOKEN=\$(build/bin/linli token --role street_staff --region 310101020)
   build/bin/linli map --region regions/310101020 --format svg --out map.svg
   build/bin/linli providers --elder ${demo_elder:-elders/ID} --service serviceTypes/meal
   build/bin/linli commitments --elder ${demo_elder:-elders/ID}
   build/bin/linli visits --elder ${demo_elder:-elders/ID} --from 2026-11-30 --days 7
   build/bin/linli elders list --region regions/310101020001
   build/bin/linli elders get ${demo_elder:-elders/ID} --reason "回访核对联系方式"   # full view, audited
-  build/bin/linli audit
+  build/bin/linli audit --elder ${demo_elder:-elders/ID}
   build/bin/linli orgs list --region regions/310101020
-  build/bin/linli regions list
   build/bin/linli regions list --parent regions/310101020
   build/bin/linli regions get regions/310101020
   curl -s -X POST http://$HTTP/linli.gateway.v1.ConsoleService/ListRegions \\
+       -H "Authorization: Bearer \$(build/bin/linli token --role street_staff --region 310101020)" \\
        -H 'Content-Type: application/json' -d '{"parent":"regions/310101020"}'
+  curl -s -X POST http://$HTTP/linli.gateway.v1.ElderAppService/GetElderPage \\
+       -H "Authorization: Bearer \$(build/bin/linli token --role elder --subject ${demo_elder:-elders/ID})" \\
+       -H 'Content-Type: application/json' -d '{"elder":"${demo_elder:-elders/ID}"}'
   curl -s -X POST http://$HTTP/linli.gateway.v1.ConsoleService/GetRegion \\
-       -H 'Content-Type: application/json' -d '{"name":"regions/999"}'      # a Connect error
+       -H 'Content-Type: application/json' -d '{"name":"regions/310101"}'   # no token: 401
 
 Ctrl-C stops everything.
 MSG

@@ -10,6 +10,7 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/jwt.h"
 #include "common/client.h"
 #include "common/errors.h"
 #include "common/grpc_probe.h"
@@ -39,6 +40,21 @@ class EndToEndTest : public ::testing::TestWithParam<std::string> {
     dir_ = testing::MakeTempDir("e2e");
     const std::string key_file = dir_ + "/pii.key";
     std::ofstream(key_file) << pii::FieldCipher::GenerateKeySpec("k1") << "\n";
+    // The gateway's token key set and an admin token for the calls below (the matrix of roles is
+    // services/gateway/gateway_authz_test.cc).
+    const std::string jwt_keys = dir_ + "/jwt-keys.json";
+    const std::string secret = "e2e-secret-0123456789abcdef012345";
+    std::ofstream(jwt_keys) << nlohmann::json{{"keys",
+                                               {{{"kid", "dev"},
+                                                 {"alg", "HS256"},
+                                                 {"k", auth::Base64UrlEncode(secret)}}}}}
+                                   .dump();
+    const int64_t now = absl::ToUnixSeconds(absl::Now());
+    token_ = *auth::SignJwt(*auth::JwtKey::Hmac("dev", secret), {{"iss", "linli-dev"},
+                                                                 {"aud", "linli-gateway"},
+                                                                 {"sub", "ops/e2e"},
+                                                                 {"role", "admin"},
+                                                                 {"exp", now + 3600}});
     http_port_ = testing::FreePort();
     std::map<std::string, std::string> db_urls;
     for (const char* name : {"registry", "scheduling", "feedback"}) {
@@ -63,6 +79,7 @@ class EndToEndTest : public ::testing::TestWithParam<std::string> {
         args.push_back("--registry_address=" + processes_[0].address);
         args.push_back("--scheduling_address=" + processes_[1].address);
         args.push_back("--feedback_address=" + processes_[2].address);
+        args.push_back("--jwt_keys_file=" + jwt_keys);
       } else {
         args.push_back("--db=" + db_urls[p.name]);
       }
@@ -76,6 +93,13 @@ class EndToEndTest : public ::testing::TestWithParam<std::string> {
     for (Process& p : processes_)
       ASSERT_TRUE(WaitServing(p)) << p.name << " never became SERVING; see " << dir_;
     gateway_ = ConsoleService::NewStub(NewChannel(processes_[3].address, {}));
+  }
+
+  // A call context carrying the admin token.
+  std::unique_ptr<grpc::ClientContext> Authed(int seconds) const {
+    auto context = NewClientContext(nullptr, absl::Seconds(seconds));
+    context->AddMetadata("authorization", "Bearer " + token_);
+    return context;
   }
 
   static std::string Address() { return absl::StrCat("127.0.0.1:", testing::FreePort()); }
@@ -99,14 +123,15 @@ class EndToEndTest : public ::testing::TestWithParam<std::string> {
     request.mutable_region()->set_level(level);
     request.mutable_region()->set_parent(parent);
     gateway::v1::CreateRegionResponse response;
-    auto context = NewClientContext(nullptr, absl::Seconds(10));
+    auto context = Authed(10);
     return gateway_->CreateRegion(context.get(), request, &response);
   }
 
   httplib::Result PostJson(const std::string& path, const std::string& body) {
     httplib::Client client("127.0.0.1", http_port_);
     client.set_read_timeout(10, 0);
-    return client.Post(path.c_str(), body, "application/json");
+    return client.Post(path.c_str(), {{"Authorization", "Bearer " + token_}}, body,
+                       "application/json");
   }
 
   // SIGTERM, then exit code 0 within the grace period and no process left.
@@ -123,6 +148,7 @@ class EndToEndTest : public ::testing::TestWithParam<std::string> {
   }
 
   std::string dir_;
+  std::string token_;
   int http_port_ = 0;
   std::vector<Process> processes_;
   std::unique_ptr<ConsoleService::Stub> gateway_;
@@ -149,10 +175,23 @@ TEST_P(EndToEndTest, RegionsThroughTheGatewayHealthReflectionAndCleanShutdown) {
   gateway::v1::GetRegionRequest get;
   get.set_name("regions/310101020");
   gateway::v1::GetRegionResponse got;
-  auto get_context = NewClientContext(nullptr, absl::Seconds(10));
+  auto get_context = Authed(10);
   ASSERT_TRUE(gateway_->GetRegion(get_context.get(), get, &got).ok());
   EXPECT_EQ(got.region().display_name(), "五里桥街道");
   EXPECT_EQ(got.region().parent(), "regions/310101");
+
+  // Without a token: UNAUTHENTICATED over gRPC, 401 over JSON.
+  {
+    grpc::ClientContext anonymous;
+    EXPECT_EQ(gateway_->GetRegion(&anonymous, get, &got).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+    httplib::Client client("127.0.0.1", http_port_);
+    auto refused = client.Post("/linli.gateway.v1.ConsoleService/GetRegion",
+                               R"({"name":"regions/310101"})", "application/json");
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 401);
+    EXPECT_EQ(nlohmann::json::parse(refused->body)["code"], "unauthenticated");
+  }
 
   // Bad input: the backend's field violation reaches the gateway's caller intact.
   grpc::Status bad = CreateRegion("310101020009", "某居民区", registry::v1::REGION_LEVEL_COMMITTEE,
@@ -241,7 +280,7 @@ TEST_P(EndToEndTest, RegionsThroughTheGatewayHealthReflectionAndCleanShutdown) {
     elder->add_consents()->set_purpose(registry::v1::CONSENT_PURPOSE_PERSONAL_DATA);
     elder->mutable_consents(0)->set_granted(true);
     registry::v1::CreateElderResponse created_elder;
-    auto create_context = NewClientContext(nullptr, absl::Seconds(10));
+    auto create_context = Authed(10);
     grpc::Status created_status =
         registry->CreateElder(create_context.get(), create, &created_elder);
     ASSERT_TRUE(created_status.ok()) << created_status.error_message();
@@ -255,30 +294,30 @@ TEST_P(EndToEndTest, RegionsThroughTheGatewayHealthReflectionAndCleanShutdown) {
     org.mutable_organisation()->set_sector(registry::v1::SECTOR_SOCIAL);
     org.mutable_organisation()->set_region("regions/310101020");
     registry::v1::CreateOrganisationResponse org_out;
-    auto org_context = NewClientContext(nullptr, absl::Seconds(10));
+    auto org_context = Authed(10);
     ASSERT_TRUE(registry->CreateOrganisation(org_context.get(), org, &org_out).ok());
     registry::v1::CreateServiceTypeRequest type;
     type.mutable_service_type()->set_code("visiting");
     type.mutable_service_type()->set_display_name("探访");
     registry::v1::CreateServiceTypeResponse type_out;
-    auto type_context = NewClientContext(nullptr, absl::Seconds(10));
+    auto type_context = Authed(10);
     ASSERT_TRUE(registry->CreateServiceType(type_context.get(), type, &type_out).ok());
     registry::v1::GetElderRequest full;
     full.set_name(created_elder.elder().name());
     full.set_view(registry::v1::ELDER_VIEW_FULL);
     full.set_reason("e2e: check the contact number");
     registry::v1::GetElderResponse full_elder;
-    auto full_context = NewClientContext(nullptr, absl::Seconds(10));
+    auto full_context = Authed(10);
     full_context->AddMetadata("x-linli-actor", "forged-admin");  // must not be trusted
     ASSERT_TRUE(gateway_->GetElder(full_context.get(), full, &full_elder).ok());
     EXPECT_EQ(full_elder.elder().id_number(), id_number);
     registry::v1::ListAuditEntriesRequest audit_request;
     audit_request.set_elder(created_elder.elder().name());
     registry::v1::ListAuditEntriesResponse audit;
-    auto audit_context = NewClientContext(nullptr, absl::Seconds(10));
+    auto audit_context = Authed(10);
     ASSERT_TRUE(gateway_->ListAuditEntries(audit_context.get(), audit_request, &audit).ok());
     ASSERT_EQ(audit.entries_size(), 1);
-    EXPECT_EQ(audit.entries(0).actor(), "anonymous");
+    EXPECT_EQ(audit.entries(0).actor(), "admin:ops/e2e");  // the principal, not the forged header
     EXPECT_EQ(audit.entries(0).reason(), "e2e: check the contact number");
   }
 
@@ -294,13 +333,13 @@ TEST_P(EndToEndTest, RegionsThroughTheGatewayHealthReflectionAndCleanShutdown) {
     c->set_valid_from("2026-12-01");
     c->set_care_grade(4);  // five visits a week
     scheduling::v1::CreateCommitmentResponse created_commitment;
-    auto c1 = NewClientContext(nullptr, absl::Seconds(10));
+    auto c1 = Authed(10);
     ASSERT_TRUE(scheduling->CreateCommitment(c1.get(), create, &created_commitment).ok());
     scheduling::v1::MaterializeVisitsRequest materialize;
     materialize.set_from_date("2026-12-07");  // a Monday
     materialize.set_days(7);
     scheduling::v1::MaterializeVisitsResponse materialized;
-    auto c2 = NewClientContext(nullptr, absl::Seconds(10));
+    auto c2 = Authed(10);
     ASSERT_TRUE(scheduling->MaterializeVisits(c2.get(), materialize, &materialized).ok());
     EXPECT_EQ(materialized.created(), 5);
     auto listed_visits =
@@ -313,7 +352,7 @@ TEST_P(EndToEndTest, RegionsThroughTheGatewayHealthReflectionAndCleanShutdown) {
 
   // Registry stops first: the gateway still answers, with UNAVAILABLE rather than INTERNAL.
   StopCleanly(processes_[0]);
-  auto down_context = NewClientContext(nullptr, absl::Seconds(5));
+  auto down_context = Authed(5);
   grpc::Status down = gateway_->GetRegion(down_context.get(), get, &got);
   EXPECT_EQ(down.error_code(), grpc::StatusCode::UNAVAILABLE) << down.error_message();
 

@@ -11,17 +11,29 @@
 #include <thread>
 #include <vector>
 
+#include <openssl/rand.h>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
+#include "common/auth/api_keys.h"
+#include "common/auth/jwt.h"
+#include "common/auth/principal.h"
 #include "common/client.h"
 #include "common/errors.h"
 #include "common/pii/field_cipher.h"
 #include "google/protobuf/util/json_util.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/support/client_interceptor.h"
 #include "linli/feedback/v1/feedback.grpc.pb.h"
 #include "linli/gateway/v1/console.grpc.pb.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
+#include "nlohmann/json.hpp"
 #include "tools/demo_street.h"
 
 namespace linli::cli {
@@ -31,7 +43,7 @@ using gateway::v1::ConsoleService;
 using registry::v1::RegistryService;
 
 std::unique_ptr<ConsoleService::Stub> Console(const Endpoints& e) {
-  return ConsoleService::NewStub(NewChannel(e.gateway, {}));
+  return ConsoleService::NewStub(GatewayChannel(e.gateway));
 }
 
 // Progress on one stderr line: "seeding demo street: elders 12000/25000".
@@ -496,6 +508,151 @@ int PerceptionIndex(const std::string& feedback_address, absl::Duration timeout,
     if (!status.ok()) return Fail(status);
     std::printf("%s\n", Json(ledger.ledger()).c_str());
   }
+  return 0;
+}
+
+}  // namespace linli::cli
+
+namespace linli::cli {
+namespace {
+
+// Adds the bearer token to every call of a gateway channel.
+class BearerInterceptor : public grpc::experimental::Interceptor {
+ public:
+  explicit BearerInterceptor(std::string token) : token_(std::move(token)) {}
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_INITIAL_METADATA)) {
+      methods->GetSendInitialMetadata()->emplace("authorization", "Bearer " + token_);
+    }
+    methods->Proceed();
+  }
+
+ private:
+  std::string token_;
+};
+
+class BearerInterceptorFactory : public grpc::experimental::ClientInterceptorFactoryInterface {
+ public:
+  explicit BearerInterceptorFactory(std::string token) : token_(std::move(token)) {}
+  grpc::experimental::Interceptor* CreateClientInterceptor(
+      grpc::experimental::ClientRpcInfo*) override {
+    return new BearerInterceptor(token_);
+  }
+
+ private:
+  std::string token_;
+};
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
+
+std::shared_ptr<grpc::Channel> GatewayChannel(const std::string& address) {
+  const char* token = std::getenv("LINLI_TOKEN");
+  if (token == nullptr || *token == '\0') return NewChannel(address, {});
+  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> factories;
+  factories.push_back(std::make_unique<BearerInterceptorFactory>(token));
+  return grpc::experimental::CreateCustomChannelWithInterceptors(
+      address, grpc::InsecureChannelCredentials(), grpc::ChannelArguments(), std::move(factories));
+}
+
+int TokenKeygen() {
+  unsigned char secret[32];
+  if (RAND_bytes(secret, sizeof(secret)) != 1) return 1;
+  nlohmann::json set = {{"keys",
+                         {{{"kid", "dev"},
+                           {"alg", "HS256"},
+                           {"k", auth::Base64UrlEncode(absl::string_view(
+                                     reinterpret_cast<char*>(secret), sizeof(secret)))}}}}};
+  std::printf("%s\n", set.dump(2).c_str());
+  return 0;
+}
+
+int Token(const TokenOptions& o) {
+  auth::Role role;
+  if (!auth::ParseRole(o.role, &role) || role == auth::Role::kPartner) {
+    std::fprintf(stderr,
+                 "error: --role must be elder, family, worker, committee_staff, street_staff or "
+                 "admin (partners use API keys: linli token --api_key)\n");
+    return 2;
+  }
+  nlohmann::json document = nlohmann::json::parse(ReadAll(o.keys_file), nullptr, false);
+  if (document.is_discarded() || !document.contains("keys") || !document["keys"].is_array() ||
+      document["keys"].empty()) {
+    std::fprintf(stderr, "error: %s is not a key set (make run writes var/jwt-keys.json)\n",
+                 o.keys_file.c_str());
+    return 1;
+  }
+  const nlohmann::json& entry = document["keys"][0];
+  std::string secret;
+  if (entry.value("alg", "") != "HS256" || !entry.contains("k") || !entry["k"].is_string() ||
+      !auth::Base64UrlDecode(entry["k"].get<std::string>(), &secret)) {
+    std::fprintf(stderr, "error: the first key of %s must be an HS256 key\n", o.keys_file.c_str());
+    return 1;
+  }
+  absl::StatusOr<auth::JwtKey> key = auth::JwtKey::Hmac(entry.value("kid", ""), secret);
+  if (!key.ok()) {
+    std::fprintf(stderr, "error: %s\n", std::string(key.status().message()).c_str());
+    return 1;
+  }
+  std::string region = o.region;
+  if (absl::StartsWith(region, "regions/")) region = region.substr(8);
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  std::string subject = o.subject;
+  if (subject.empty()) subject = role == auth::Role::kElder ? o.elder : "dev/" + o.role;
+  if (subject.empty()) {
+    std::fprintf(stderr, "error: an elder token needs --subject elders/ID\n");
+    return 2;
+  }
+  nlohmann::json claims = {{"iss", o.issuer},
+                           {"aud", o.audience},
+                           {"sub", subject},
+                           {"role", o.role},
+                           {"iat", now},
+                           {"nbf", now - 5},
+                           {"exp", now + absl::ToInt64Seconds(o.ttl)}};
+  if (!region.empty()) claims["region"] = region;
+  if (!o.elder.empty()) claims["elders"] = {o.elder};
+  if (role == auth::Role::kFamily && o.elder.empty()) {
+    std::fprintf(stderr, "error: a family token needs --elder elders/ID\n");
+    return 2;
+  }
+  absl::StatusOr<std::string> token = auth::SignJwt(*key, claims);
+  if (!token.ok()) return 1;
+  std::printf("%s\n", token->c_str());
+  return 0;
+}
+
+int ApiKey(const std::string& key_id, const std::string& organisation, const std::string& region,
+           const std::string& scopes, const std::string& pepper_file) {
+  std::string pepper = ReadAll(pepper_file);
+  while (!pepper.empty() && (pepper.back() == '\n' || pepper.back() == '\r')) pepper.pop_back();
+  if (pepper.size() < 16) {
+    std::fprintf(stderr, "error: --pepper_file must hold at least 16 bytes\n");
+    return 1;
+  }
+  const std::string key = auth::NewApiKey(key_id);
+  absl::StatusOr<auth::ApiKeyParts> parts = auth::ParseApiKey(key);
+  if (!parts.ok() || !absl::StartsWith(organisation, "organisations/")) {
+    std::fprintf(stderr,
+                 "error: --api_key must be 1-32 of a-z 0-9 _ - and --organisation "
+                 "organisations/ID\n");
+    return 2;
+  }
+  std::string code = region;
+  if (absl::StartsWith(code, "regions/")) code = code.substr(8);
+  auth::ApiKeyEntry entry{parts->key_id, organisation, code,
+                          absl::StrSplit(scopes, ',', absl::SkipEmpty()),
+                          auth::HashApiSecret(pepper, parts->secret)};
+  std::printf("%s\n", key.c_str());
+  std::fprintf(stderr, "add to the gateway's --api_keys_file:\n%s\n",
+               auth::FormatApiKeyEntry(entry).c_str());
   return 0;
 }
 

@@ -5,7 +5,10 @@
 
 #include <string>
 
+#include <memory>
+
 #include "absl/time/time.h"
+#include "grpcpp/channel.h"
 
 namespace linli::cli {
 
@@ -17,6 +20,33 @@ struct Endpoints {
 };
 
 int Keygen();
+
+// `linli token`: a development access token for the gateway, signed HS256 with the first key of
+// `keys_file` (the key set `make run` writes to var/jwt-keys.json). `role` is one of elder,
+// family, worker, committee_staff, street_staff, admin; `region` a region code (or
+// regions/CODE); `subject` the principal ("elders/ID" for an elder, "workers/ID" for a worker);
+// `elder` the elder a family member acts for. Prints the token.
+struct TokenOptions {
+  std::string keys_file;
+  std::string role;
+  std::string region;
+  std::string subject;
+  std::string elder;
+  std::string issuer;
+  std::string audience;
+  absl::Duration ttl;
+};
+int Token(const TokenOptions& options);
+// `linli token --new_keys`: prints a new development key set (one random HS256 key).
+int TokenKeygen();
+// `linli token --api_key ID --organisation organisations/X --scopes a,b --pepper_file F`: prints
+// a new partner API key, and on stderr the line to add to the gateway's --api_keys_file.
+int ApiKey(const std::string& key_id, const std::string& organisation, const std::string& region,
+           const std::string& scopes, const std::string& pepper_file);
+
+// A channel to the gateway; calls on it carry "authorization: Bearer $LINLI_TOKEN" when that
+// environment variable is set (mint one with `linli token`).
+std::shared_ptr<grpc::Channel> GatewayChannel(const std::string& address);
 int SeedDemo(const Endpoints& endpoints, int elders, int parallelism);
 int Map(const Endpoints& endpoints, const std::string& region, const std::string& format,
         const std::string& out);

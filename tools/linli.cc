@@ -12,6 +12,7 @@
 //   linli commitments --elder NAME | visits --elder NAME [--from DATE --days N]
 //   linli report --org ID --from DATE --to DATE --out report.html   (feedback, direct)
 //   linli alerts --region COMMITTEE | linli index SUBJECT [--window 30]
+//   linli token --role street_staff --region 310101020   a development token for the gateway
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -52,6 +53,18 @@ ABSL_FLAG(int, seed_parallelism, 8, "`seed-demo`: concurrent calls.");
 ABSL_FLAG(std::string, org, "", "`report`: the provider, organisations/ID or just ID.");
 ABSL_FLAG(std::string, to, "", "`report`: last day, YYYY-MM-DD.");
 ABSL_FLAG(int, window, 30, "`index`: window in days, 7, 30 or 90.");
+ABSL_FLAG(std::string, role, "",
+          "`token`: elder, family, worker, committee_staff, street_staff, admin.");
+ABSL_FLAG(std::string, subject, "", "`token`: the principal, e.g. elders/ID or workers/ID.");
+ABSL_FLAG(absl::Duration, ttl, absl::Hours(8), "`token`: lifetime of the token.");
+ABSL_FLAG(std::string, token_keys, "var/jwt-keys.json", "`token`: the development key set.");
+ABSL_FLAG(std::string, token_issuer, "linli-dev", "`token`: the issuer (iss).");
+ABSL_FLAG(std::string, token_audience, "linli-gateway", "`token`: the audience (aud).");
+ABSL_FLAG(bool, new_keys, false, "`token`: print a new development key set instead.");
+ABSL_FLAG(std::string, api_key, "", "`token`: mint a partner API key with this key id instead.");
+ABSL_FLAG(std::string, organisation, "", "`token --api_key`: the partner, organisations/ID.");
+ABSL_FLAG(std::string, scopes, "", "`token --api_key`: comma-separated scopes.");
+ABSL_FLAG(std::string, pepper_file, "var/api-key.pepper", "`token --api_key`: the hashing pepper.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline of each call.");
 
 namespace {
@@ -79,7 +92,11 @@ constexpr char kUsage[] =
     "  report                 provider evaluation: --org ID --from DATE --to DATE --out FILE.html\n"
     "  alerts                 safety-net alerts of a committee (--region R)\n"
     "  index SUBJECT          perception index (+ promise ledger) of elders/, workers/,\n"
-    "                         organisations/, regions/ or commitments/ (--window 7|30|90)\n";
+    "                         organisations/, regions/ or commitments/ (--window 7|30|90)\n"
+    "  token                  a development gateway token: --role R --region CODE\n"
+    "                         [--subject ID] [--elder elders/ID] [--ttl 8h]; --new_keys: a key\n"
+    "                         set; --api_key ID --organisation O --scopes S: a partner key\n"
+    "                         (this CLI's gateway calls send $LINLI_TOKEN when it is set)\n";
 
 std::unique_ptr<grpc::ClientContext> Context() {
   return linli::NewClientContext(nullptr, absl::GetFlag(FLAGS_timeout));
@@ -123,7 +140,7 @@ int Health() {
 }
 
 int ListRegions() {
-  auto stub = ConsoleService::NewStub(linli::NewChannel(absl::GetFlag(FLAGS_gateway), {}));
+  auto stub = ConsoleService::NewStub(linli::cli::GatewayChannel(absl::GetFlag(FLAGS_gateway)));
   linli::gateway::v1::ListRegionsRequest request;
   request.set_parent(absl::GetFlag(FLAGS_parent));
   do {
@@ -141,7 +158,7 @@ int ListRegions() {
 }
 
 int GetRegion(const std::string& name) {
-  auto stub = ConsoleService::NewStub(linli::NewChannel(absl::GetFlag(FLAGS_gateway), {}));
+  auto stub = ConsoleService::NewStub(linli::cli::GatewayChannel(absl::GetFlag(FLAGS_gateway)));
   linli::gateway::v1::GetRegionRequest request;
   request.set_name(name);
   linli::gateway::v1::GetRegionResponse response;
@@ -161,6 +178,18 @@ int main(int argc, char** argv) {
       absl::GetFlag(FLAGS_gateway), absl::GetFlag(FLAGS_registry_address),
       absl::GetFlag(FLAGS_scheduling_address), absl::GetFlag(FLAGS_timeout)};
   if (words == std::vector<std::string>{"keygen"}) return linli::cli::Keygen();
+  if (words == std::vector<std::string>{"token"}) {
+    if (absl::GetFlag(FLAGS_new_keys)) return linli::cli::TokenKeygen();
+    if (!absl::GetFlag(FLAGS_api_key).empty()) {
+      return linli::cli::ApiKey(absl::GetFlag(FLAGS_api_key), absl::GetFlag(FLAGS_organisation),
+                                absl::GetFlag(FLAGS_region), absl::GetFlag(FLAGS_scopes),
+                                absl::GetFlag(FLAGS_pepper_file));
+    }
+    return linli::cli::Token({absl::GetFlag(FLAGS_token_keys), absl::GetFlag(FLAGS_role),
+                              absl::GetFlag(FLAGS_region), absl::GetFlag(FLAGS_subject),
+                              absl::GetFlag(FLAGS_elder), absl::GetFlag(FLAGS_token_issuer),
+                              absl::GetFlag(FLAGS_token_audience), absl::GetFlag(FLAGS_ttl)});
+  }
   if (words == std::vector<std::string>{"seed-demo"}) {
     return linli::cli::SeedDemo(endpoints, absl::GetFlag(FLAGS_demo_elders),
                                 absl::GetFlag(FLAGS_seed_parallelism));

@@ -19,58 +19,60 @@ grpc::Status FromBackend(const grpc::ServerContext& context, const grpc::Status&
   return status;
 }
 
-std::unique_ptr<grpc::ClientContext> ConsoleServiceImpl::BackendContext(
-    grpc::ServerContext* context) const {
-  auto client_context = NewClientContext(context, backend_timeout_);
-  // Until the gateway authenticates callers (the gateway issue), every caller is anonymous; the
-  // audit log says so rather than trusting a header the caller could set.
-  client_context->AddMetadata(kActorKey, "anonymous");
-  return client_context;
-}
-
 grpc::Status ConsoleServiceImpl::CreateRegion(grpc::ServerContext* context,
                                               const v1::CreateRegionRequest* request,
                                               v1::CreateRegionResponse* response) {
-  registry::v1::CreateRegionRequest backend_request;
-  *backend_request.mutable_region() = request->region();
-  backend_request.set_request_id(request->request_id());
-  registry::v1::CreateRegionResponse backend_response;
-  auto client_context = BackendContext(context);
-  grpc::Status status =
-      registry_->CreateRegion(client_context.get(), backend_request, &backend_response);
-  if (status.ok()) *response->mutable_region() = std::move(*backend_response.mutable_region());
-  return FromBackend(*context, status, "registry");
+  return gate_->Run(context, "/linli.gateway.v1.ConsoleService/CreateRegion", *request,
+                    [&](const auth::Principal& who) {
+                      registry::v1::CreateRegionRequest backend_request;
+                      *backend_request.mutable_region() = request->region();
+                      backend_request.set_request_id(request->request_id());
+                      registry::v1::CreateRegionResponse backend_response;
+                      auto client_context = BackendContext(context, who, backend_timeout_);
+                      grpc::Status status = registry_->CreateRegion(
+                          client_context.get(), backend_request, &backend_response);
+                      if (status.ok())
+                        *response->mutable_region() = std::move(*backend_response.mutable_region());
+                      return FromBackend(*context, status, "registry");
+                    });
 }
 
 grpc::Status ConsoleServiceImpl::GetRegion(grpc::ServerContext* context,
                                            const v1::GetRegionRequest* request,
                                            v1::GetRegionResponse* response) {
-  registry::v1::GetRegionRequest backend_request;
-  backend_request.set_name(request->name());
-  registry::v1::GetRegionResponse backend_response;
-  auto client_context = BackendContext(context);
-  grpc::Status status =
-      registry_->GetRegion(client_context.get(), backend_request, &backend_response);
-  if (status.ok()) *response->mutable_region() = std::move(*backend_response.mutable_region());
-  return FromBackend(*context, status, "registry");
+  return gate_->Run(context, "/linli.gateway.v1.ConsoleService/GetRegion", *request,
+                    [&](const auth::Principal& who) {
+                      registry::v1::GetRegionRequest backend_request;
+                      backend_request.set_name(request->name());
+                      registry::v1::GetRegionResponse backend_response;
+                      auto client_context = BackendContext(context, who, backend_timeout_);
+                      grpc::Status status = registry_->GetRegion(
+                          client_context.get(), backend_request, &backend_response);
+                      if (status.ok())
+                        *response->mutable_region() = std::move(*backend_response.mutable_region());
+                      return FromBackend(*context, status, "registry");
+                    });
 }
 
 grpc::Status ConsoleServiceImpl::ListRegions(grpc::ServerContext* context,
                                              const v1::ListRegionsRequest* request,
                                              v1::ListRegionsResponse* response) {
-  registry::v1::ListRegionsRequest backend_request;
-  backend_request.set_parent(request->parent());
-  backend_request.set_page_size(request->page_size());
-  backend_request.set_page_token(request->page_token());
-  registry::v1::ListRegionsResponse backend_response;
-  auto client_context = BackendContext(context);
-  grpc::Status status =
-      registry_->ListRegions(client_context.get(), backend_request, &backend_response);
-  if (status.ok()) {
-    response->mutable_regions()->Swap(backend_response.mutable_regions());
-    response->set_next_page_token(backend_response.next_page_token());
-  }
-  return FromBackend(*context, status, "registry");
+  return gate_->Run(context, "/linli.gateway.v1.ConsoleService/ListRegions", *request,
+                    [&](const auth::Principal& who) {
+                      registry::v1::ListRegionsRequest backend_request;
+                      backend_request.set_parent(request->parent());
+                      backend_request.set_page_size(std::min(request->page_size(), kMaxPageSize));
+                      backend_request.set_page_token(request->page_token());
+                      registry::v1::ListRegionsResponse backend_response;
+                      auto client_context = BackendContext(context, who, backend_timeout_);
+                      grpc::Status status = registry_->ListRegions(
+                          client_context.get(), backend_request, &backend_response);
+                      if (status.ok()) {
+                        response->mutable_regions()->Swap(backend_response.mutable_regions());
+                        response->set_next_page_token(backend_response.next_page_token());
+                      }
+                      return FromBackend(*context, status, "registry");
+                    });
 }
 
 }  // namespace linli::gateway

@@ -1,6 +1,7 @@
-// The committee and street console API (linli.gateway.v1.ConsoleService): validates nothing
-// itself that a backend owns; forwards with the caller's deadline and request id and returns the
-// backend's status (with its details) unchanged.
+// The committee and street console API (linli.gateway.v1.ConsoleService): every call passes the
+// gate (authentication, rate limit, the method's authorisation rule); then it validates nothing
+// itself that a backend owns, forwards with the caller's deadline, request id and principal (as
+// x-linli-actor), caps page sizes, and returns the backend's status (with its details) unchanged.
 #ifndef LINLI_SERVICES_GATEWAY_CONSOLE_SERVICE_H_
 #define LINLI_SERVICES_GATEWAY_CONSOLE_SERVICE_H_
 
@@ -11,6 +12,7 @@
 #include "linli/gateway/v1/console.grpc.pb.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
+#include "services/gateway/gate.h"
 
 namespace linli::gateway {
 
@@ -19,12 +21,17 @@ namespace linli::gateway {
 grpc::Status FromBackend(const grpc::ServerContext& context, const grpc::Status& status,
                          const char* backend);
 
+// The largest page the gateway asks a backend for; larger requested sizes are capped to it.
+inline constexpr int kMaxPageSize = 200;
+
 class ConsoleServiceImpl final : public v1::ConsoleService::Service {
  public:
-  ConsoleServiceImpl(std::shared_ptr<registry::v1::RegistryService::StubInterface> registry,
+  ConsoleServiceImpl(Gate* gate,
+                     std::shared_ptr<registry::v1::RegistryService::StubInterface> registry,
                      std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling,
                      absl::Duration backend_timeout)
-      : registry_(std::move(registry)),
+      : gate_(gate),
+        registry_(std::move(registry)),
         scheduling_(std::move(scheduling)),
         backend_timeout_(backend_timeout) {}
 
@@ -39,8 +46,12 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service {
 #define LINLI_FORWARD(member, package, ServiceClass, Method)                                     \
   grpc::Status Method(grpc::ServerContext* context, const package::v1::Method##Request* request, \
                       package::v1::Method##Response* response) override {                        \
-    return Forward(context, member.get(), &package::v1::ServiceClass::StubInterface::Method,     \
-                   *request, response, #package);                                                \
+    return gate_->Run(context, "/linli.gateway.v1.ConsoleService/" #Method, *request,            \
+                      [&](const auth::Principal& who) {                                          \
+                        return Forward(context, who, member.get(),                               \
+                                       &package::v1::ServiceClass::StubInterface::Method,        \
+                                       *request, response, #package);                            \
+                      });                                                                        \
   }
   LINLI_FORWARD(registry_, registry, RegistryService, GetMap)
   LINLI_FORWARD(registry_, registry, RegistryService, SearchProviders)
@@ -60,21 +71,29 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service {
 #undef LINLI_FORWARD
 
  private:
-  // A context for a backend call: the caller's deadline and request id, and the actor the
-  // gateway vouches for (never a client-sent x-linli-actor).
-  std::unique_ptr<grpc::ClientContext> BackendContext(grpc::ServerContext* context) const;
-
-  // Calls a backend with the caller's deadline and request id; maps an unreachable backend to
-  // UNAVAILABLE with ERROR_REASON_BACKEND_UNAVAILABLE.
+  // Calls a backend with the caller's deadline, request id and principal; page sizes above
+  // kMaxPageSize are capped; maps an unreachable backend to UNAVAILABLE with
+  // ERROR_REASON_BACKEND_UNAVAILABLE.
   template <typename Stub, typename Request, typename Response>
-  grpc::Status Forward(grpc::ServerContext* context, Stub* stub,
+  grpc::Status Forward(grpc::ServerContext* context, const auth::Principal& who, Stub* stub,
                        grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
                                                     Response*),
                        const Request& request, Response* response, const char* backend) {
-    auto client_context = BackendContext(context);
-    grpc::Status status = (stub->*method)(client_context.get(), request, response);
+    auto client_context = BackendContext(context, who, backend_timeout_);
+    grpc::Status status;
+    if constexpr (requires(Request r) { r.set_page_size(0); }) {
+      if (request.page_size() > kMaxPageSize) {
+        Request capped = request;
+        capped.set_page_size(kMaxPageSize);
+        status = (stub->*method)(client_context.get(), capped, response);
+        return FromBackend(*context, status, backend);
+      }
+    }
+    status = (stub->*method)(client_context.get(), request, response);
     return FromBackend(*context, status, backend);
   }
+
+  Gate* gate_;
 
   std::shared_ptr<registry::v1::RegistryService::StubInterface> registry_;
   std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling_;

@@ -27,8 +27,6 @@ namespace {
 using google::protobuf::Message;
 using MessageStub = grpc::TemplatedGenericStub<Message, Message>;
 
-constexpr size_t kMaxBodyBytes = 4 * 1024 * 1024;
-
 // JSON of one google.protobuf.Any detail for the Connect "debug" field; {} when the type is not
 // linked into this binary.
 nlohmann::json DebugJson(const google::protobuf::Any& any) {
@@ -140,7 +138,8 @@ std::string ConnectCodeName(int grpc_code) {
 
 absl::StatusOr<std::unique_ptr<HttpJsonServer>> HttpJsonServer::Start(
     const std::string& listen_address, std::vector<std::string> service_names,
-    std::shared_ptr<grpc::Channel> grpc_channel, absl::Duration default_timeout) {
+    std::shared_ptr<grpc::Channel> grpc_channel, absl::Duration default_timeout,
+    size_t max_body_bytes, const HttpTls& tls) {
   std::string host;
   int port = 0;
   if (!SplitHostPort(listen_address, &host, &port)) {
@@ -148,9 +147,32 @@ absl::StatusOr<std::unique_ptr<HttpJsonServer>> HttpJsonServer::Start(
         absl::StrCat("http listen address \"", listen_address, "\" is not host:port"));
   }
   std::unique_ptr<HttpJsonServer> self(new HttpJsonServer());
-  self->server_ = std::make_unique<httplib::Server>();
+  if (tls.cert_file.empty() != tls.key_file.empty()) {
+    return absl::InvalidArgumentError("HTTPS needs both a certificate file and a key file");
+  }
+  if (!tls.cert_file.empty()) {
+    auto https = std::make_unique<httplib::SSLServer>(tls.cert_file.c_str(), tls.key_file.c_str());
+    if (!https->is_valid()) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot load the TLS certificate ",
+                                                     tls.cert_file, " and key ", tls.key_file));
+    }
+    self->server_ = std::move(https);
+  } else {
+    self->server_ = std::make_unique<httplib::Server>();
+  }
   httplib::Server& server = *self->server_;
-  server.set_payload_max_length(kMaxBodyBytes);
+  server.set_payload_max_length(max_body_bytes);
+  // Small request/response pairs on keep-alive connections: without TCP_NODELAY, Nagle and
+  // delayed ACKs add ~40 ms to every call.
+  server.set_tcp_nodelay(true);
+  // cpp-httplib answers an oversized body with a bare 413; give it a Connect error body.
+  server.set_error_handler([max_body_bytes](const httplib::Request&, httplib::Response& res) {
+    if (res.status == 413 && res.body.empty()) {
+      WriteError(res, static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED),
+                 absl::StrCat("request body larger than ", max_body_bytes, " bytes"));
+      res.status = 413;
+    }
+  });
   // cpp-httplib sets SO_REUSEPORT by default, so a second gateway would share the port silently;
   // only SO_REUSEADDR (fast restarts) is wanted.
   server.set_socket_options([](socket_t sock) {
@@ -210,6 +232,7 @@ absl::StatusOr<std::unique_ptr<HttpJsonServer>> HttpJsonServer::Start(
     // checked before they are forwarded.
     for (const auto& [header, key, max_length] :
          {std::tuple<const char*, const char*, size_t>{"Authorization", "authorization", 8192},
+          {"X-Api-Key", "x-api-key", 256},
           {"X-Request-Id", kRequestIdKey, 128}}) {
       if (!req.has_header(header)) continue;
       const std::string value = req.get_header_value(header);
@@ -258,7 +281,9 @@ absl::StatusOr<std::unique_ptr<HttpJsonServer>> HttpJsonServer::Start(
   self->thread_ = std::thread([&server] { server.listen_after_bind(); });
   // stop() only works once the listen loop runs; wait for it so an early SIGTERM cannot hang.
   for (int i = 0; i < 500 && !server.is_running(); ++i) absl::SleepFor(absl::Milliseconds(2));
-  LogInfo("http listening", {{"address", listen_address}, {"port", absl::StrCat(port)}});
+  LogInfo("http listening", {{"address", listen_address},
+                             {"port", absl::StrCat(port)},
+                             {"tls", tls.cert_file.empty() ? "off" : "on"}});
   return self;
 }
 

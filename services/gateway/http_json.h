@@ -11,7 +11,8 @@
 //   {"code": "invalid_argument", "message": "...", "details": [{"type": "google.rpc.BadRequest",
 //    "value": "<base64>", "debug": {...}}]}
 // with Connect's HTTP status mapping (400, 404, 409, 429, 503, …). "Connect-Timeout-Ms" sets the
-// deadline; "Authorization" and "X-Request-Id" are forwarded as gRPC metadata.
+// deadline; "Authorization", "X-Api-Key" and "X-Request-Id" are forwarded as gRPC metadata. A
+// body over the size limit is 413 with a Connect resource_exhausted error.
 #ifndef LINLI_SERVICES_GATEWAY_HTTP_JSON_H_
 #define LINLI_SERVICES_GATEWAY_HTTP_JSON_H_
 
@@ -35,6 +36,12 @@ int HttpStatusForCode(int grpc_code);
 // Connect's lower_snake name for a gRPC code ("invalid_argument").
 std::string ConnectCodeName(int grpc_code);
 
+// Certificate chain and private key (PEM files) for HTTPS; both empty: plain HTTP.
+struct HttpTls {
+  std::string cert_file;
+  std::string key_file;
+};
+
 class HttpJsonServer {
  public:
   // Binds `listen_address` (host:port, port 0 picks one) and starts serving the methods of
@@ -42,7 +49,8 @@ class HttpJsonServer {
   // on `grpc_channel`.
   static absl::StatusOr<std::unique_ptr<HttpJsonServer>> Start(
       const std::string& listen_address, std::vector<std::string> service_names,
-      std::shared_ptr<grpc::Channel> grpc_channel, absl::Duration default_timeout);
+      std::shared_ptr<grpc::Channel> grpc_channel, absl::Duration default_timeout,
+      size_t max_body_bytes = 4 * 1024 * 1024, const HttpTls& tls = {});
   ~HttpJsonServer();
 
   int port() const { return port_; }

@@ -2,6 +2,8 @@
 // scheduling and feedback.
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "common/auth/api_keys.h"
+#include "common/auth/jwt.h"
 #include "common/client.h"
 #include "common/flags.h"
 #include "common/log.h"
@@ -10,7 +12,14 @@
 #include "linli/registry/v1/registry.grpc.pb.h"
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
 #include "services/gateway/console_service.h"
+#include "services/gateway/elder_app_service.h"
+#include "services/gateway/gate.h"
 #include "services/gateway/http_json.h"
+#include "services/gateway/partner_service.h"
+#include "services/gateway/worker_app_service.h"
+
+#include <fstream>
+#include <sstream>
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50050", "gRPC listen address (host:port).");
 ABSL_FLAG(std::string, http_listen, "127.0.0.1:8080",
@@ -20,6 +29,36 @@ ABSL_FLAG(std::string, scheduling_address, "127.0.0.1:50052", "Address of linli-
 ABSL_FLAG(std::string, feedback_address, "127.0.0.1:50053", "Address of linli-feedback.");
 ABSL_FLAG(absl::Duration, backend_timeout, absl::Seconds(5),
           "Deadline of a backend call when the caller's own deadline is later or unset.");
+ABSL_FLAG(std::string, jwt_keys_file, "",
+          "Key set verifying access tokens (JSON, see common/auth/jwt.h). Required.");
+ABSL_FLAG(std::string, jwt_issuer, "linli-dev", "The issuer (iss) every access token must name.");
+ABSL_FLAG(std::string, jwt_audience, "linli-gateway",
+          "The audience (aud) every access token must include.");
+ABSL_FLAG(std::string, api_keys_file, "",
+          "Partner API keys (hashed; re-read when it changes). Empty: no partner keys.");
+ABSL_FLAG(std::string, api_key_pepper_file, "",
+          "Secret under which API key secrets are hashed; required with --api_keys_file.");
+ABSL_FLAG(double, rate_limit_per_second, 50, "Calls per second per principal (token bucket).");
+ABSL_FLAG(double, rate_limit_burst, 100, "Burst size of the per-principal token bucket.");
+ABSL_FLAG(std::string, http_tls_cert_file, "",
+          "PEM certificate chain: serve the HTTP port as HTTPS (with --http_tls_key_file).");
+ABSL_FLAG(std::string, http_tls_key_file, "", "PEM private key of --http_tls_cert_file.");
+ABSL_FLAG(int, max_request_bytes, 1 << 20, "Largest request accepted (gRPC message, JSON body).");
+
+namespace {
+
+std::string ReadFileOrExit(const std::string& path, const char* flag) {
+  std::ifstream in(path);
+  if (path.empty() || !in) {
+    linli::LogError("cannot read file", {{"flag", flag}, {"path", path}});
+    std::exit(1);
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
 
 // Where the JSON bridge reaches this process's own gRPC port: the listen host, or loopback when
 // listening on every interface.
@@ -34,23 +73,64 @@ int main(int argc, char** argv) {
   linli::SetLogService("gateway");
   linli::ParseFlags(argc, argv,
                     "linli-gateway: the public API. Flags: --listen --http_listen "
-                    "--registry_address --scheduling_address --feedback_address");
+                    "--registry_address --scheduling_address --feedback_address --jwt_keys_file "
+                    "--api_keys_file --api_key_pepper_file --rate_limit_per_second");
   auto registry_channel =
       linli::NewChannel(absl::GetFlag(FLAGS_registry_address),
                         {linli::registry::v1::RegistryService::service_full_name()});
   auto scheduling_channel =
       linli::NewChannel(absl::GetFlag(FLAGS_scheduling_address),
                         {linli::scheduling::v1::SchedulingService::service_full_name()});
-  linli::gateway::ConsoleServiceImpl console(
-      linli::registry::v1::RegistryService::NewStub(registry_channel),
-      linli::scheduling::v1::SchedulingService::NewStub(scheduling_channel),
-      absl::GetFlag(FLAGS_backend_timeout));
+  std::shared_ptr<linli::registry::v1::RegistryService::StubInterface> registry =
+      linli::registry::v1::RegistryService::NewStub(registry_channel);
+  std::shared_ptr<linli::scheduling::v1::SchedulingService::StubInterface> scheduling =
+      linli::scheduling::v1::SchedulingService::NewStub(scheduling_channel);
+  const absl::Duration backend_timeout = absl::GetFlag(FLAGS_backend_timeout);
+
+  absl::StatusOr<linli::auth::JwtKeySet> keys = linli::auth::JwtKeySet::Parse(
+      ReadFileOrExit(absl::GetFlag(FLAGS_jwt_keys_file), "--jwt_keys_file"));
+  if (!keys.ok()) {
+    linli::LogError("bad --jwt_keys_file", {{"error", std::string(keys.status().message())}});
+    return 1;
+  }
+  std::unique_ptr<linli::auth::ApiKeyStore> api_keys;
+  if (!absl::GetFlag(FLAGS_api_keys_file).empty()) {
+    std::string pepper =
+        ReadFileOrExit(absl::GetFlag(FLAGS_api_key_pepper_file), "--api_key_pepper_file");
+    while (!pepper.empty() && (pepper.back() == '\n' || pepper.back() == '\r')) pepper.pop_back();
+    if (pepper.size() < 16) {
+      linli::LogError("--api_key_pepper_file must hold at least 16 bytes");
+      return 1;
+    }
+    api_keys = std::make_unique<linli::auth::ApiKeyStore>(absl::GetFlag(FLAGS_api_keys_file),
+                                                          std::move(pepper));
+  }
+  linli::gateway::GateOptions gate_options;
+  gate_options.issuer = absl::GetFlag(FLAGS_jwt_issuer);
+  gate_options.audience = absl::GetFlag(FLAGS_jwt_audience);
+  gate_options.rate_per_second = absl::GetFlag(FLAGS_rate_limit_per_second);
+  gate_options.burst = absl::GetFlag(FLAGS_rate_limit_burst);
+  linli::gateway::Gate gate(
+      std::move(*keys), std::move(api_keys), gate_options,
+      std::make_shared<linli::gateway::Relations>(registry, scheduling, backend_timeout),
+      linli::Clock::Real());
+
+  linli::gateway::ConsoleServiceImpl console(&gate, registry, scheduling, backend_timeout);
+  linli::gateway::ElderAppServiceImpl elder_app(&gate, registry, scheduling, backend_timeout,
+                                                linli::Clock::Real());
+  linli::gateway::PartnerServiceImpl partner(&gate, registry, backend_timeout);
+  linli::gateway::WorkerAppServiceImpl worker_app(&gate, scheduling, backend_timeout,
+                                                  linli::Clock::Real());
 
   const std::vector<std::string> public_services = {
-      linli::gateway::v1::ConsoleService::service_full_name()};
-  auto server = linli::GrpcServer::Start(
-      linli::ServerOptionsFromFlags("gateway", absl::GetFlag(FLAGS_listen), public_services),
-      {&console});
+      linli::gateway::v1::ConsoleService::service_full_name(),
+      linli::gateway::v1::ElderAppService::service_full_name(),
+      linli::gateway::v1::PartnerService::service_full_name(),
+      linli::gateway::v1::WorkerAppService::service_full_name()};
+  linli::ServerOptions options =
+      linli::ServerOptionsFromFlags("gateway", absl::GetFlag(FLAGS_listen), public_services);
+  options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_request_bytes);
+  auto server = linli::GrpcServer::Start(options, {&console, &elder_app, &partner, &worker_app});
   if (!server.ok()) {
     linli::LogError("cannot start server", {{"error", server.status().ToString()}});
     return 1;
@@ -58,7 +138,8 @@ int main(int argc, char** argv) {
   auto http = linli::gateway::HttpJsonServer::Start(
       absl::GetFlag(FLAGS_http_listen), public_services,
       linli::NewChannel(SelfAddress(absl::GetFlag(FLAGS_listen), (*server)->port()), {}),
-      absl::Seconds(30));
+      absl::Seconds(30), static_cast<size_t>(absl::GetFlag(FLAGS_max_request_bytes)),
+      {absl::GetFlag(FLAGS_http_tls_cert_file), absl::GetFlag(FLAGS_http_tls_key_file)});
   if (!http.ok()) {
     linli::LogError("cannot start http server", {{"error", http.status().ToString()}});
     return 1;

@@ -1,5 +1,10 @@
 #include "tests/fuzz/fuzz_bodies.h"
 
+#include "absl/strings/str_split.h"
+#include "common/auth/api_keys.h"
+#include "common/auth/jwt.h"
+#include "common/auth/principal.h"
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -246,6 +251,79 @@ void FieldCipherToken(const uint8_t* data, size_t size) {
                                   "active key: ",
                                   Show(token)));
   }
+}
+
+namespace {
+
+constexpr char kAuthFuzzRsaPublicKey[] = R"(-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEApiN+norqQ3Jwk/i3X4pW
+G6A7DNsS+XwSnwDS5Uw6egjEjjfWtiKshpaOEH6McV95PTYbIX+E497OCU8u0MzC
+C2IqCM7YuvnhmbOg2vrRR2gR1kRwti6KnkA08VgiR2xWT0Xq/w1+Fukaefg006oB
+UH8YYZNJrH2mNztu/PQlT4JXL9bq5Ig0XFqg8gu7uyM3MbIjli1cRp6hpmV6/bnS
+mb/0MhCbZZ5dmjxtXra/KAy34YNA9dUdqSyso03mbgihhmpX/LXPPU2J3L1qq+Do
+G1IyN1uQXimn1rQIdEzURzdXiBIlFe4uu27yoDb245D73sVU8mvklXjuRuRNkSWm
+dQIDAQAB
+-----END PUBLIC KEY-----
+)";
+
+const auth::JwtVerifier& FuzzVerifier() {
+  static const auth::JwtVerifier* verifier = [] {
+    auth::JwtKeySet keys;
+    keys.Add(*auth::JwtKey::Hmac("k1", kAuthFuzzSecret));
+    keys.Add(*auth::JwtKey::FromPem("r1", auth::JwtAlgorithm::kRs256, kAuthFuzzRsaPublicKey));
+    return new auth::JwtVerifier(std::move(keys),
+                                 {.issuer = "linli-fuzz", .audience = "linli-gateway"});
+  }();
+  return *verifier;
+}
+
+}  // namespace
+
+void AuthToken(const uint8_t* data, size_t size) {
+  if (size == 0) return;
+  const absl::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
+  if (data[0] % 2 == 1) {
+    const absl::StatusOr<auth::ApiKeyParts> parts = auth::ParseApiKey(input);
+    if (!parts.ok()) {
+      LINLI_FUZZ_CHECK(parts.status().code() == absl::StatusCode::kUnauthenticated,
+                       absl::StrCat("API key rejection is not UNAUTHENTICATED: ",
+                                    parts.status().ToString(), "; key ", Show(input)));
+      return;
+    }
+    const std::string canonical =
+        absl::StrCat("lk.", parts->key_id, ".", auth::Base64UrlEncode(parts->secret));
+    LINLI_FUZZ_CHECK(canonical == input,
+                     absl::StrCat("accepted a non-canonical API key ", Show(input)));
+    return;
+  }
+  const absl::StatusOr<nlohmann::json> claims =
+      FuzzVerifier().Verify(input, absl::FromUnixSeconds(kAuthFuzzNow));
+  if (!claims.ok()) {
+    LINLI_FUZZ_CHECK(claims.status().code() == absl::StatusCode::kUnauthenticated,
+                     absl::StrCat("token rejection is not UNAUTHENTICATED: ",
+                                  claims.status().ToString(), "; token ", Show(input)));
+    return;
+  }
+  std::vector<absl::string_view> segments = absl::StrSplit(input, '.');
+  LINLI_FUZZ_CHECK(segments.size() == 3, absl::StrCat("accepted ", Show(input)));
+  std::string header_text;
+  for (absl::string_view segment : segments) {
+    std::string decoded;
+    LINLI_FUZZ_CHECK(
+        auth::Base64UrlDecode(segment, &decoded) && auth::Base64UrlEncode(decoded) == segment,
+        absl::StrCat("accepted a non-canonical segment in ", Show(input)));
+    if (header_text.empty()) header_text = decoded;
+  }
+  const nlohmann::json header = nlohmann::json::parse(header_text, nullptr, false);
+  LINLI_FUZZ_CHECK(
+      header.is_object() && header.value("kid", "") == "k1" && header.value("alg", "") == "HS256",
+      absl::StrCat("FORGERY: accepted a token not signed with k1: ", Show(input)));
+  LINLI_FUZZ_CHECK(claims->value("iss", "") == "linli-fuzz",
+                   absl::StrCat("accepted a token of another issuer: ", Show(input)));
+  const absl::StatusOr<auth::Principal> principal = auth::PrincipalFromClaims(*claims);
+  LINLI_FUZZ_CHECK(
+      principal.ok() || principal.status().code() == absl::StatusCode::kUnauthenticated,
+      absl::StrCat("principal rejection is not UNAUTHENTICATED: ", principal.status().ToString()));
 }
 
 }  // namespace linli::fuzz

@@ -59,6 +59,18 @@ void PageToken(const uint8_t* data, size_t size);
 // NeedsReencryption must be false only for tokens that start "v1.k1.".
 void FieldCipherToken(const uint8_t* data, size_t size);
 
+// (e) Credentials the gateway accepts (common/auth). First byte even: the rest is an access
+// token verified at kAuthFuzzNow against a key set of an HS256 key "k1" (secret kAuthFuzzSecret)
+// and an RS256 public key "r1" whose private key nobody has. A rejection must be
+// UNAUTHENTICATED; an acceptance must be under "k1" (an "r1" acceptance is a forgery), carry
+// iss "linli-fuzz", and be spelled canonically (each segment re-encodes to itself, so tokens are
+// not malleable); PrincipalFromClaims on it must give OK or UNAUTHENTICATED. First byte odd: the
+// rest is a partner API key; ParseApiKey must reject with UNAUTHENTICATED or accept only the
+// canonical "lk.<id>.<secret>" spelling.
+inline constexpr char kAuthFuzzSecret[] = "fuzz-secret-0123456789abcdef0123";
+inline constexpr int64_t kAuthFuzzNow = 1800000000;
+void AuthToken(const uint8_t* data, size_t size);
+
 }  // namespace linli::fuzz
 
 #endif  // LINLI_TESTS_FUZZ_FUZZ_BODIES_H_

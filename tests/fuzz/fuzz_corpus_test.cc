@@ -22,6 +22,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "common/auth/api_keys.h"
+#include "common/auth/jwt.h"
+#include "common/auth/principal.h"
 #include "common/pagination.h"
 #include "common/pii/field_cipher.h"
 #include "google/protobuf/descriptor.h"
@@ -47,6 +50,8 @@ const Target kTargets[] = {
     {"page_token", PageToken, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_="},
     {"field_cipher", FieldCipherToken,
      "v1.k2_-ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"},
+    {"auth_token", AuthToken,
+     "\x00\x01.eyJhbGciOiJIUzI1NiIsImtpZCI6ImsxIn0lk_-ABCDEFabcdef0123456789"},
 };
 
 std::string ReadFile(const std::filesystem::path& path) {
@@ -141,6 +146,21 @@ TEST(Corpus, ValidSeedsAreAccepted) {
         accepted = request->ParseFromString(seed.substr(1));
       } else if (target.body == PageToken) {
         accepted = DecodePageToken(seed, kPageTokenFingerprint).ok();
+      } else if (target.body == AuthToken) {
+        ASSERT_FALSE(seed.empty()) << name;
+        accepted = seed[0] % 2 == 1
+                       ? auth::ParseApiKey(seed.substr(1)).ok()
+                       : auth::PrincipalFromClaims(
+                             auth::JwtVerifier(
+                                 [] {
+                                   auth::JwtKeySet keys;
+                                   keys.Add(*auth::JwtKey::Hmac("k1", kAuthFuzzSecret));
+                                   return keys;
+                                 }(),
+                                 {.issuer = "linli-fuzz", .audience = "linli-gateway"})
+                                 .Verify(seed.substr(1), absl::FromUnixSeconds(kAuthFuzzNow))
+                                 .value_or(nlohmann::json::object()))
+                             .ok();
       } else {
         accepted = cipher->Decrypt(seed, kFieldCipherSeedAad).ok();
       }
@@ -196,6 +216,7 @@ TEST(RandomInputs, GatewayJson) { RandomInputs(kTargets[0], 1001); }
 TEST(RandomInputs, GatewayProto) { RandomInputs(kTargets[1], 1002); }
 TEST(RandomInputs, PageToken) { RandomInputs(kTargets[2], 1003); }
 TEST(RandomInputs, FieldCipher) { RandomInputs(kTargets[3], 1004); }
+TEST(RandomInputs, AuthToken) { RandomInputs(kTargets[4], 1005); }
 
 // Found by RandomInputs.PageToken and page_token_fuzz: DecodePageToken used to accept spellings of
 // a genuine token with whitespace, padding or other unused low bits ("pJDvyJKFFmcxM\tTIzNDU="

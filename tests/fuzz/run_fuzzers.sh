@@ -22,6 +22,7 @@ targets=(
   "gateway_proto_fuzz|tests/fuzz/corpus/gateway_proto|-max_len=2048"
   "page_token_fuzz|tests/fuzz/corpus/page_token|-max_len=1100"
   "field_cipher_fuzz|tests/fuzz/corpus/field_cipher|-max_len=1024"
+  "auth_token_fuzz|tests/fuzz/corpus/auth_token|-max_len=2048"
 )
 
 work=$(mktemp -d /tmp/linli-fuzz.XXXXXX)

@@ -1,0 +1,402 @@
+#include "common/auth/jwt.h"
+
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/pem.h>
+
+#include <cmath>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+
+namespace linli::auth {
+namespace {
+
+constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+int DecodeChar(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '-') return 62;
+  if (c == '_') return 63;
+  return -1;
+}
+
+absl::Status Unauthenticated(absl::string_view why) {
+  return absl::UnauthenticatedError(absl::StrCat("invalid token: ", why));
+}
+
+EVP_PKEY* Pkey(const std::shared_ptr<void>& p) { return static_cast<EVP_PKEY*>(p.get()); }
+
+// JSON numbers as whole seconds; nullopt-like false for anything else (strings, NaN, huge).
+bool NumericDate(const nlohmann::json& value, int64_t* seconds) {
+  if (value.is_number_integer()) {
+    *seconds = value.get<int64_t>();
+    return true;
+  }
+  if (value.is_number_float()) {
+    double d = value.get<double>();
+    if (!std::isfinite(d) || d > 1e15 || d < -1e15) return false;
+    *seconds = static_cast<int64_t>(d);
+    return true;
+  }
+  return false;
+}
+
+// ES256 signatures are r||s (32 bytes each) in JWS; EVP speaks DER.
+bool RawToDer(absl::string_view raw, std::string* der) {
+  if (raw.size() != 64) return false;
+  ECDSA_SIG* sig = ECDSA_SIG_new();
+  if (sig == nullptr) return false;
+  BIGNUM* r = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()), 32, nullptr);
+  BIGNUM* s = BN_bin2bn(reinterpret_cast<const unsigned char*>(raw.data()) + 32, 32, nullptr);
+  if (r == nullptr || s == nullptr || ECDSA_SIG_set0(sig, r, s) != 1) {
+    BN_free(r);
+    BN_free(s);
+    ECDSA_SIG_free(sig);
+    return false;
+  }
+  unsigned char* out = nullptr;
+  int length = i2d_ECDSA_SIG(sig, &out);
+  ECDSA_SIG_free(sig);
+  if (length <= 0) return false;
+  der->assign(reinterpret_cast<char*>(out), length);
+  OPENSSL_free(out);
+  return true;
+}
+
+bool DerToRaw(absl::string_view der, std::string* raw) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+  ECDSA_SIG* sig = d2i_ECDSA_SIG(nullptr, &p, static_cast<long>(der.size()));
+  if (sig == nullptr) return false;
+  const BIGNUM* r = nullptr;
+  const BIGNUM* s = nullptr;
+  ECDSA_SIG_get0(sig, &r, &s);
+  unsigned char buffer[64];
+  bool ok = BN_bn2binpad(r, buffer, 32) == 32 && BN_bn2binpad(s, buffer + 32, 32) == 32;
+  ECDSA_SIG_free(sig);
+  if (ok) raw->assign(reinterpret_cast<char*>(buffer), 64);
+  return ok;
+}
+
+}  // namespace
+
+std::string Base64UrlEncode(absl::string_view data) {
+  std::string out;
+  out.reserve((data.size() * 4 + 2) / 3);
+  size_t i = 0;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
+  for (; i + 3 <= data.size(); i += 3) {
+    uint32_t v = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
+    out.push_back(kAlphabet[(v >> 18) & 63]);
+    out.push_back(kAlphabet[(v >> 12) & 63]);
+    out.push_back(kAlphabet[(v >> 6) & 63]);
+    out.push_back(kAlphabet[v & 63]);
+  }
+  if (data.size() - i == 1) {
+    uint32_t v = bytes[i] << 16;
+    out.push_back(kAlphabet[(v >> 18) & 63]);
+    out.push_back(kAlphabet[(v >> 12) & 63]);
+  } else if (data.size() - i == 2) {
+    uint32_t v = (bytes[i] << 16) | (bytes[i + 1] << 8);
+    out.push_back(kAlphabet[(v >> 18) & 63]);
+    out.push_back(kAlphabet[(v >> 12) & 63]);
+    out.push_back(kAlphabet[(v >> 6) & 63]);
+  }
+  return out;
+}
+
+bool Base64UrlDecode(absl::string_view text, std::string* out) {
+  if (text.size() % 4 == 1) return false;
+  out->clear();
+  out->reserve(text.size() * 3 / 4);
+  uint32_t buffer = 0;
+  int bits = 0;
+  for (char c : text) {
+    int v = DecodeChar(c);
+    if (v < 0) return false;
+    buffer = (buffer << 6) | static_cast<uint32_t>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out->push_back(static_cast<char>((buffer >> bits) & 0xff));
+    }
+  }
+  // Leftover bits must be zero: otherwise two spellings would decode to the same bytes.
+  return (buffer & ((1u << bits) - 1)) == 0;
+}
+
+const char* JwtAlgorithmName(JwtAlgorithm algorithm) {
+  switch (algorithm) {
+    case JwtAlgorithm::kHs256:
+      return "HS256";
+    case JwtAlgorithm::kRs256:
+      return "RS256";
+    case JwtAlgorithm::kEs256:
+      return "ES256";
+  }
+  return "?";
+}
+
+absl::StatusOr<JwtKey> JwtKey::Hmac(std::string kid, std::string secret) {
+  if (kid.empty()) return absl::InvalidArgumentError("a key needs a kid");
+  if (secret.size() < 32) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("HS256 key ", kid, ": the secret must have at least 32 bytes"));
+  }
+  JwtKey key;
+  key.kid_ = std::move(kid);
+  key.algorithm_ = JwtAlgorithm::kHs256;
+  key.secret_ = std::move(secret);
+  return key;
+}
+
+absl::StatusOr<JwtKey> JwtKey::FromPem(std::string kid, JwtAlgorithm algorithm,
+                                       absl::string_view pem) {
+  if (kid.empty()) return absl::InvalidArgumentError("a key needs a kid");
+  if (algorithm == JwtAlgorithm::kHs256) {
+    return absl::InvalidArgumentError("HS256 keys are secrets, not PEM keys");
+  }
+  BIO* bio = BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()));
+  if (bio == nullptr) return absl::ResourceExhaustedError("out of memory");
+  bool has_private = true;
+  EVP_PKEY* pkey = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+  if (pkey == nullptr) {
+    has_private = false;
+    BIO_reset(bio);
+    pkey = PEM_read_bio_PUBKEY(bio, nullptr, nullptr, nullptr);
+  }
+  BIO_free(bio);
+  if (pkey == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("key ", kid, ": not a PEM public or private key"));
+  }
+  JwtKey key;
+  key.pkey_ =
+      std::shared_ptr<void>(pkey, [](void* p) { EVP_PKEY_free(static_cast<EVP_PKEY*>(p)); });
+  if (algorithm == JwtAlgorithm::kRs256) {
+    if (!EVP_PKEY_is_a(pkey, "RSA") || EVP_PKEY_get_bits(pkey) < 2048) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("key ", kid, ": RS256 needs an RSA key of 2048 bits or more"));
+    }
+  } else {
+    char group[64] = {0};
+    size_t length = 0;
+    if (!EVP_PKEY_is_a(pkey, "EC") ||
+        EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group),
+                                       &length) != 1 ||
+        std::string(group, length) != "prime256v1") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("key ", kid, ": ES256 needs an EC key on P-256"));
+    }
+  }
+  key.kid_ = std::move(kid);
+  key.algorithm_ = algorithm;
+  key.has_private_ = has_private;
+  return key;
+}
+
+absl::StatusOr<std::string> JwtKey::Sign(absl::string_view signing_input) const {
+  if (algorithm_ == JwtAlgorithm::kHs256) {
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int length = 0;
+    if (HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()),
+             reinterpret_cast<const unsigned char*>(signing_input.data()), signing_input.size(),
+             mac, &length) == nullptr) {
+      return absl::InternalError("HMAC failed");
+    }
+    return std::string(reinterpret_cast<char*>(mac), length);
+  }
+  if (!has_private_)
+    return absl::FailedPreconditionError(absl::StrCat("key ", kid_, " is public only"));
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  size_t length = 0;
+  std::string signature;
+  bool ok = ctx != nullptr &&
+            EVP_DigestSignInit(ctx, nullptr, EVP_sha256(), nullptr, Pkey(pkey_)) == 1 &&
+            EVP_DigestSign(ctx, nullptr, &length,
+                           reinterpret_cast<const unsigned char*>(signing_input.data()),
+                           signing_input.size()) == 1;
+  if (ok) {
+    signature.resize(length);
+    ok = EVP_DigestSign(ctx, reinterpret_cast<unsigned char*>(signature.data()), &length,
+                        reinterpret_cast<const unsigned char*>(signing_input.data()),
+                        signing_input.size()) == 1;
+    signature.resize(length);
+  }
+  EVP_MD_CTX_free(ctx);
+  if (!ok) return absl::InternalError("signing failed");
+  if (algorithm_ == JwtAlgorithm::kEs256) {
+    std::string raw;
+    if (!DerToRaw(signature, &raw)) return absl::InternalError("bad ECDSA signature");
+    return raw;
+  }
+  return signature;
+}
+
+bool JwtKey::Verify(absl::string_view signing_input, absl::string_view signature) const {
+  if (algorithm_ == JwtAlgorithm::kHs256) {
+    absl::StatusOr<std::string> expected = Sign(signing_input);
+    return expected.ok() && expected->size() == signature.size() &&
+           CRYPTO_memcmp(expected->data(), signature.data(), signature.size()) == 0;
+  }
+  std::string der;
+  if (algorithm_ == JwtAlgorithm::kEs256) {
+    if (!RawToDer(signature, &der)) return false;
+    signature = der;
+  } else if (signature.size() != static_cast<size_t>(EVP_PKEY_get_size(Pkey(pkey_)))) {
+    return false;
+  }
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  bool ok = ctx != nullptr &&
+            EVP_DigestVerifyInit(ctx, nullptr, EVP_sha256(), nullptr, Pkey(pkey_)) == 1 &&
+            EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(signature.data()),
+                             signature.size(),
+                             reinterpret_cast<const unsigned char*>(signing_input.data()),
+                             signing_input.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  return ok;
+}
+
+absl::StatusOr<JwtKeySet> JwtKeySet::Parse(absl::string_view json) {
+  nlohmann::json document = nlohmann::json::parse(json.begin(), json.end(), nullptr, false);
+  if (document.is_discarded() || !document.is_object() || !document.contains("keys") ||
+      !document["keys"].is_array()) {
+    return absl::InvalidArgumentError("key set: expected {\"keys\": [...]}");
+  }
+  JwtKeySet set;
+  for (const nlohmann::json& entry : document["keys"]) {
+    if (!entry.is_object() || !entry.contains("kid") || !entry["kid"].is_string() ||
+        !entry.contains("alg") || !entry["alg"].is_string()) {
+      return absl::InvalidArgumentError("key set: every key needs a string kid and alg");
+    }
+    std::string kid = entry["kid"].get<std::string>();
+    std::string alg = entry["alg"].get<std::string>();
+    if (set.Find(kid) != nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("key set: kid ", kid, " appears twice"));
+    }
+    absl::StatusOr<JwtKey> key = absl::InvalidArgumentError(absl::StrCat(
+        "key set: key ", kid, " has unsupported alg \"", alg, "\" (HS256, RS256 or ES256)"));
+    if (alg == "HS256") {
+      std::string secret;
+      if (!entry.contains("k") || !entry["k"].is_string() ||
+          !Base64UrlDecode(entry["k"].get<std::string>(), &secret)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("key set: HS256 key ", kid, " needs \"k\", base64url"));
+      }
+      key = JwtKey::Hmac(kid, std::move(secret));
+    } else if (alg == "RS256" || alg == "ES256") {
+      if (!entry.contains("pem") || !entry["pem"].is_string()) {
+        return absl::InvalidArgumentError(absl::StrCat("key set: key ", kid, " needs \"pem\""));
+      }
+      key = JwtKey::FromPem(kid, alg == "RS256" ? JwtAlgorithm::kRs256 : JwtAlgorithm::kEs256,
+                            entry["pem"].get<std::string>());
+    }
+    if (!key.ok()) return key.status();
+    set.Add(std::move(*key));
+  }
+  if (set.size() == 0) return absl::InvalidArgumentError("key set: no keys");
+  return set;
+}
+
+void JwtKeySet::Add(JwtKey key) {
+  std::string kid = key.kid();
+  keys_.insert_or_assign(std::move(kid), std::move(key));
+}
+
+const JwtKey* JwtKeySet::Find(absl::string_view kid) const {
+  auto it = keys_.find(kid);
+  return it == keys_.end() ? nullptr : &it->second;
+}
+
+absl::StatusOr<nlohmann::json> JwtVerifier::Verify(absl::string_view token, absl::Time now) const {
+  if (token.empty()) return Unauthenticated("empty");
+  if (token.size() > options_.max_token_bytes) {
+    return Unauthenticated(absl::StrCat("longer than ", options_.max_token_bytes, " bytes"));
+  }
+  std::vector<absl::string_view> parts = absl::StrSplit(token, '.');
+  if (parts.size() != 3) return Unauthenticated("expected three dot-separated segments");
+  std::string header_text, payload_text, signature;
+  if (!Base64UrlDecode(parts[0], &header_text)) return Unauthenticated("header is not base64url");
+  if (!Base64UrlDecode(parts[1], &payload_text)) {
+    return Unauthenticated("payload is not base64url");
+  }
+  if (!Base64UrlDecode(parts[2], &signature)) {
+    return Unauthenticated("signature is not base64url");
+  }
+  nlohmann::json header = nlohmann::json::parse(header_text, nullptr, false);
+  if (header.is_discarded() || !header.is_object()) {
+    return Unauthenticated("header is not a JSON object");
+  }
+  if (!header.contains("alg") || !header["alg"].is_string()) {
+    return Unauthenticated("header has no alg");
+  }
+  const std::string alg = header["alg"].get<std::string>();
+  if (alg == "none" || alg == "None" || alg == "NONE" || signature.empty()) {
+    return Unauthenticated("unsigned tokens (alg none) are not accepted");
+  }
+  if (header.contains("crit")) return Unauthenticated("critical header extensions unsupported");
+  if (!header.contains("kid") || !header["kid"].is_string()) {
+    return Unauthenticated("header has no kid");
+  }
+  const JwtKey* key = keys_.Find(header["kid"].get<std::string>());
+  if (key == nullptr) return Unauthenticated("unknown kid");
+  if (alg != JwtAlgorithmName(key->algorithm())) {
+    return Unauthenticated(
+        absl::StrCat("alg ", alg.substr(0, 16), " is not the algorithm of this kid"));
+  }
+  const absl::string_view signing_input = token.substr(0, parts[0].size() + 1 + parts[1].size());
+  if (!key->Verify(signing_input, signature)) return Unauthenticated("bad signature");
+
+  nlohmann::json claims = nlohmann::json::parse(payload_text, nullptr, false);
+  if (claims.is_discarded() || !claims.is_object()) {
+    return Unauthenticated("payload is not a JSON object");
+  }
+  const int64_t now_s = absl::ToUnixSeconds(now);
+  const int64_t leeway = absl::ToInt64Seconds(options_.leeway);
+  int64_t exp = 0;
+  if (!claims.contains("exp") || !NumericDate(claims["exp"], &exp)) {
+    return Unauthenticated("exp missing or not a number");
+  }
+  if (now_s - leeway > exp) return Unauthenticated("expired");
+  if (claims.contains("nbf")) {
+    int64_t nbf = 0;
+    if (!NumericDate(claims["nbf"], &nbf)) return Unauthenticated("nbf is not a number");
+    if (now_s + leeway < nbf) return Unauthenticated("not valid yet (nbf)");
+  }
+  if (!claims.contains("iss") || !claims["iss"].is_string() ||
+      claims["iss"].get<std::string>() != options_.issuer) {
+    return Unauthenticated("wrong issuer");
+  }
+  bool audience_ok = false;
+  if (claims.contains("aud")) {
+    const nlohmann::json& aud = claims["aud"];
+    if (aud.is_string()) {
+      audience_ok = aud.get<std::string>() == options_.audience;
+    } else if (aud.is_array()) {
+      for (const nlohmann::json& a : aud) {
+        if (a.is_string() && a.get<std::string>() == options_.audience) audience_ok = true;
+      }
+    }
+  }
+  if (!audience_ok) return Unauthenticated("wrong audience");
+  return claims;
+}
+
+absl::StatusOr<std::string> SignJwt(const JwtKey& key, const nlohmann::json& claims) {
+  nlohmann::json header = {
+      {"alg", JwtAlgorithmName(key.algorithm())}, {"typ", "JWT"}, {"kid", key.kid()}};
+  std::string signing_input =
+      absl::StrCat(Base64UrlEncode(header.dump()), ".", Base64UrlEncode(claims.dump()));
+  absl::StatusOr<std::string> signature = key.Sign(signing_input);
+  if (!signature.ok()) return signature.status();
+  return absl::StrCat(signing_input, ".", Base64UrlEncode(*signature));
+}
+
+}  // namespace linli::auth

@@ -1,0 +1,268 @@
+#include "common/auth/jwt.h"
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/auth/principal.h"
+#include "gtest/gtest.h"
+
+namespace linli::auth {
+namespace {
+
+const absl::Time kNow = absl::FromUnixSeconds(1'790'000'000);
+
+// A fresh key pair as PEM (private) and PEM (public).
+std::pair<std::string, std::string> NewKeyPair(bool rsa) {
+  EVP_PKEY* pkey = rsa ? EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", size_t{2048})
+                       : EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+  BIO* priv = BIO_new(BIO_s_mem());
+  BIO* pub = BIO_new(BIO_s_mem());
+  PEM_write_bio_PrivateKey(priv, pkey, nullptr, nullptr, 0, nullptr, nullptr);
+  PEM_write_bio_PUBKEY(pub, pkey);
+  char* data = nullptr;
+  long n = BIO_get_mem_data(priv, &data);
+  std::string priv_pem(data, n);
+  n = BIO_get_mem_data(pub, &data);
+  std::string pub_pem(data, n);
+  BIO_free(priv);
+  BIO_free(pub);
+  EVP_PKEY_free(pkey);
+  return {priv_pem, pub_pem};
+}
+
+const std::string kSecret = "0123456789abcdef0123456789abcdef";
+
+nlohmann::json GoodClaims() {
+  return {{"iss", "linli-test"},
+          {"aud", "linli-gateway"},
+          {"sub", "staff/zhang"},
+          {"role", "street_staff"},
+          {"region", "310101020"},
+          {"exp", absl::ToUnixSeconds(kNow) + 600},
+          {"nbf", absl::ToUnixSeconds(kNow) - 10}};
+}
+
+// Hand-made token: any header, any payload, any signature bytes.
+std::string Compose(const nlohmann::json& header, const nlohmann::json& claims,
+                    const std::string& signature) {
+  return absl::StrCat(Base64UrlEncode(header.dump()), ".", Base64UrlEncode(claims.dump()), ".",
+                      Base64UrlEncode(signature));
+}
+
+class JwtTest : public ::testing::Test {
+ protected:
+  JwtTest() {
+    rsa_ = NewKeyPair(true);
+    ec_ = NewKeyPair(false);
+    hs_ = *JwtKey::Hmac("dev", kSecret);
+    rs_private_ = *JwtKey::FromPem("rsa1", JwtAlgorithm::kRs256, rsa_.first);
+    es_private_ = *JwtKey::FromPem("ec1", JwtAlgorithm::kEs256, ec_.first);
+    nlohmann::json set = {{"keys",
+                           {{{"kid", "dev"}, {"alg", "HS256"}, {"k", Base64UrlEncode(kSecret)}},
+                            {{"kid", "rsa1"}, {"alg", "RS256"}, {"pem", rsa_.second}},
+                            {{"kid", "ec1"}, {"alg", "ES256"}, {"pem", ec_.second}}}}};
+    absl::StatusOr<JwtKeySet> keys = JwtKeySet::Parse(set.dump());
+    EXPECT_TRUE(keys.ok()) << keys.status();
+    verifier_ = std::make_unique<JwtVerifier>(
+        std::move(*keys), JwtVerifierOptions{.issuer = "linli-test", .audience = "linli-gateway"});
+  }
+
+  absl::Status Check(const std::string& token) { return verifier_->Verify(token, kNow).status(); }
+
+  // Rejected with UNAUTHENTICATED and a message containing `why`.
+  void ExpectRejected(const std::string& token, const std::string& why) {
+    absl::Status status = Check(token);
+    EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated) << token;
+    EXPECT_NE(status.message().find(why), std::string::npos) << status;
+  }
+
+  std::pair<std::string, std::string> rsa_, ec_;
+  JwtKey hs_ = *JwtKey::Hmac("x", kSecret);
+  JwtKey rs_private_ = hs_, es_private_ = hs_;
+  std::unique_ptr<JwtVerifier> verifier_;
+};
+
+TEST_F(JwtTest, EveryAlgorithmVerifies) {
+  for (const JwtKey* key : {&hs_, &rs_private_, &es_private_}) {
+    absl::StatusOr<std::string> token = SignJwt(*key, GoodClaims());
+    ASSERT_TRUE(token.ok()) << token.status();
+    absl::StatusOr<nlohmann::json> claims = verifier_->Verify(*token, kNow);
+    ASSERT_TRUE(claims.ok()) << JwtAlgorithmName(key->algorithm()) << ": " << claims.status();
+    EXPECT_EQ((*claims)["sub"], "staff/zhang");
+    absl::StatusOr<Principal> principal = PrincipalFromClaims(*claims);
+    ASSERT_TRUE(principal.ok()) << principal.status();
+    EXPECT_EQ(principal->role, Role::kStreetStaff);
+    EXPECT_TRUE(principal->CoversRegion("regions/310101020001"));
+    EXPECT_FALSE(principal->CoversRegion("regions/310101021001"));
+  }
+}
+
+TEST_F(JwtTest, Es256SignatureIsRawRAndS) {
+  absl::StatusOr<std::string> token = SignJwt(es_private_, GoodClaims());
+  ASSERT_TRUE(token.ok());
+  std::vector<std::string> parts = absl::StrSplit(*token, '.');
+  std::string signature;
+  ASSERT_TRUE(Base64UrlDecode(parts[2], &signature));
+  EXPECT_EQ(signature.size(), 64u);
+}
+
+TEST_F(JwtTest, AlgNoneIsRejected) {
+  ExpectRejected(Compose({{"alg", "none"}, {"kid", "dev"}}, GoodClaims(), ""), "alg none");
+  ExpectRejected(absl::StrCat(Base64UrlEncode(R"({"alg":"none","kid":"dev"})"), ".",
+                              Base64UrlEncode(GoodClaims().dump()), "."),
+                 "alg none");
+  ExpectRejected(Compose({{"alg", "NONE"}, {"kid", "dev"}}, GoodClaims(), "x"), "alg none");
+}
+
+TEST_F(JwtTest, UnknownOrMissingKidIsRejected) {
+  JwtKey other = *JwtKey::Hmac("nobody", kSecret);
+  ExpectRejected(*SignJwt(other, GoodClaims()), "unknown kid");
+  std::string signing_input = absl::StrCat(Base64UrlEncode(R"({"alg":"HS256"})"), ".",
+                                           Base64UrlEncode(GoodClaims().dump()));
+  ExpectRejected(absl::StrCat(signing_input, ".", Base64UrlEncode(*hs_.Sign(signing_input))),
+                 "no kid");
+}
+
+TEST_F(JwtTest, AlgorithmIsPinnedPerKid) {
+  // The classic confusion: HS256 with the RSA public key as the HMAC secret, naming the RSA kid.
+  JwtKey confused = *JwtKey::Hmac("rsa1", rsa_.second);
+  ExpectRejected(*SignJwt(confused, GoodClaims()), "not the algorithm of this kid");
+  // An RS256 signature presented under the EC kid.
+  std::string token = *SignJwt(rs_private_, GoodClaims());
+  std::vector<std::string> parts = absl::StrSplit(token, '.');
+  ExpectRejected(
+      absl::StrCat(Base64UrlEncode(R"({"alg":"RS256","kid":"ec1"})"), ".", parts[1], ".", parts[2]),
+      "not the algorithm of this kid");
+}
+
+TEST_F(JwtTest, WrongIssuerAudienceAndTimesAreRejected) {
+  nlohmann::json claims = GoodClaims();
+  claims["iss"] = "someone-else";
+  ExpectRejected(*SignJwt(hs_, claims), "wrong issuer");
+  claims = GoodClaims();
+  claims.erase("iss");
+  ExpectRejected(*SignJwt(hs_, claims), "wrong issuer");
+  claims = GoodClaims();
+  claims["aud"] = "another-api";
+  ExpectRejected(*SignJwt(hs_, claims), "wrong audience");
+  claims["aud"] = {"another-api", "linli-gateway"};
+  EXPECT_TRUE(Check(*SignJwt(hs_, claims)).ok());
+  claims.erase("aud");
+  ExpectRejected(*SignJwt(hs_, claims), "wrong audience");
+  claims = GoodClaims();
+  claims["exp"] = absl::ToUnixSeconds(kNow) - 31;  // beyond the 30 s leeway
+  ExpectRejected(*SignJwt(hs_, claims), "expired");
+  claims["exp"] = absl::ToUnixSeconds(kNow) - 20;  // within it
+  EXPECT_TRUE(Check(*SignJwt(hs_, claims)).ok());
+  claims.erase("exp");
+  ExpectRejected(*SignJwt(hs_, claims), "exp missing");
+  claims = GoodClaims();
+  claims["exp"] = "tomorrow";
+  ExpectRejected(*SignJwt(hs_, claims), "exp missing");
+  claims = GoodClaims();
+  claims["exp"] = std::numeric_limits<int64_t>::max();
+  EXPECT_TRUE(Check(*SignJwt(hs_, claims)).ok());  // no overflow on the far future
+  claims["nbf"] = absl::ToUnixSeconds(kNow) + 3600;
+  ExpectRejected(*SignJwt(hs_, claims), "not valid yet");
+}
+
+TEST_F(JwtTest, TamperedPayloadOrSignatureIsRejected) {
+  for (const JwtKey* key : {&hs_, &rs_private_, &es_private_}) {
+    std::string token = *SignJwt(*key, GoodClaims());
+    std::vector<std::string> parts = absl::StrSplit(token, '.');
+    nlohmann::json escalated = GoodClaims();
+    escalated["role"] = "admin";
+    ExpectRejected(absl::StrCat(parts[0], ".", Base64UrlEncode(escalated.dump()), ".", parts[2]),
+                   "bad signature");
+    std::string signature;
+    ASSERT_TRUE(Base64UrlDecode(parts[2], &signature));
+    signature[signature.size() / 2] ^= 0x01;
+    ExpectRejected(absl::StrCat(parts[0], ".", parts[1], ".", Base64UrlEncode(signature)),
+                   "bad signature");
+    signature.pop_back();
+    ExpectRejected(absl::StrCat(parts[0], ".", parts[1], ".", Base64UrlEncode(signature)),
+                   "bad signature");
+  }
+}
+
+TEST_F(JwtTest, MalformedSegmentsAreRejected) {
+  std::string good = *SignJwt(hs_, GoodClaims());
+  ExpectRejected("", "empty");
+  ExpectRejected("abc", "three");
+  ExpectRejected("a.b", "three");
+  ExpectRejected(good + ".extra", "three");
+  ExpectRejected("!!!." + good.substr(good.find('.') + 1), "header is not base64url");
+  ExpectRejected(absl::StrCat(Base64UrlEncode("not json"), ".", Base64UrlEncode("{}"), ".abc"),
+                 "header is not a JSON object");
+  ExpectRejected(absl::StrCat(Base64UrlEncode("[1,2]"), ".", Base64UrlEncode("{}"), ".abc"),
+                 "header is not a JSON object");
+  // A payload that is not JSON, correctly signed, is still rejected.
+  std::string signing_input = absl::StrCat(Base64UrlEncode(R"({"alg":"HS256","kid":"dev"})"), ".",
+                                           Base64UrlEncode("\xff\xfe not json"));
+  ExpectRejected(absl::StrCat(signing_input, ".", Base64UrlEncode(*hs_.Sign(signing_input))),
+                 "payload is not a JSON object");
+  // Padding and non-canonical base64url spellings are refused.
+  std::vector<std::string> parts = absl::StrSplit(good, '.');
+  ExpectRejected(absl::StrCat(parts[0], "=.", parts[1], ".", parts[2]), "base64url");
+}
+
+TEST_F(JwtTest, HugeTokensAreRejectedBeforeParsing) {
+  nlohmann::json claims = GoodClaims();
+  claims["padding"] = std::string(20000, 'x');
+  ExpectRejected(*SignJwt(hs_, claims), "longer than");
+  ExpectRejected(std::string(1 << 20, 'A'), "longer than");
+}
+
+TEST(Base64Url, RoundTripsAndIsStrict) {
+  for (std::string data : {"", "f", "fo", "foo", "foob", "fooba", "foobar", "\xff\xfe\x00"}) {
+    std::string decoded;
+    ASSERT_TRUE(Base64UrlDecode(Base64UrlEncode(data), &decoded));
+    EXPECT_EQ(decoded, data);
+  }
+  std::string out;
+  EXPECT_FALSE(Base64UrlDecode("Zg==", &out));  // padding
+  EXPECT_FALSE(Base64UrlDecode("Zh", &out));    // non-zero trailing bits ("Zg" is canonical)
+  EXPECT_FALSE(Base64UrlDecode("Z", &out));     // impossible length
+  EXPECT_FALSE(Base64UrlDecode("Zm9v+/", &out));
+}
+
+TEST(JwtKeySet, BadKeySetsAreRefused) {
+  EXPECT_FALSE(JwtKeySet::Parse("").ok());
+  EXPECT_FALSE(JwtKeySet::Parse(R"({"keys":[]})").ok());
+  EXPECT_FALSE(JwtKeySet::Parse(R"({"keys":[{"kid":"a","alg":"none"}]})").ok());
+  EXPECT_FALSE(JwtKeySet::Parse(R"({"keys":[{"kid":"a","alg":"HS256","k":"c2hvcnQ"}]})").ok());
+  EXPECT_FALSE(JwtKeySet::Parse(R"({"keys":[{"kid":"a","alg":"RS256","pem":"nope"}]})").ok());
+  // An EC key cannot be declared RS256 and vice versa.
+  auto ec = NewKeyPair(false);
+  nlohmann::json set = {{"keys", {{{"kid", "e"}, {"alg", "RS256"}, {"pem", ec.second}}}}};
+  EXPECT_FALSE(JwtKeySet::Parse(set.dump()).ok());
+  std::string k = Base64UrlEncode(kSecret);
+  nlohmann::json twice = {
+      "keys",
+      {{{"kid", "a"}, {"alg", "HS256"}, {"k", k}}, {{"kid", "a"}, {"alg", "HS256"}, {"k", k}}}};
+  EXPECT_FALSE(JwtKeySet::Parse(nlohmann::json::object({twice}).dump()).ok());
+}
+
+TEST(Principal, ClaimsAreChecked) {
+  nlohmann::json claims = {{"sub", "elders/e1"}, {"role", "elder"}};
+  absl::StatusOr<Principal> elder = PrincipalFromClaims(claims);
+  ASSERT_TRUE(elder.ok());
+  EXPECT_TRUE(elder->ActsFor("elders/e1"));
+  EXPECT_FALSE(elder->ActsFor("elders/e2"));
+  EXPECT_FALSE(elder->CoversRegion("regions/310101"));
+  claims["role"] = "root";
+  EXPECT_EQ(PrincipalFromClaims(claims).status().code(), absl::StatusCode::kUnauthenticated);
+  claims["role"] = "partner";
+  EXPECT_FALSE(PrincipalFromClaims(claims).ok());
+  claims = {{"sub", "staff/a"}, {"role", "street_staff"}, {"region", "31 OR 1=1"}};
+  EXPECT_FALSE(PrincipalFromClaims(claims).ok());
+  claims = {{"sub", "families/f"}, {"role", "family"}, {"elders", {"workers/w1"}}};
+  EXPECT_FALSE(PrincipalFromClaims(claims).ok());
+  claims = {{"sub", "ops"}, {"role", "admin"}};
+  EXPECT_TRUE(PrincipalFromClaims(claims)->CoversRegion("regions/440000"));
+}
+
+}  // namespace
+}  // namespace linli::auth

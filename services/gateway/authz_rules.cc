@@ -1,0 +1,192 @@
+// The authorisation rule of every method of the public API, in one table. A method missing
+// here is refused (PERMISSION_DENIED) and fails the matrix test (gateway_authz_test.cc).
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/message.h"
+#include "linli/gateway/v1/console.pb.h"
+#include "linli/gateway/v1/elder_app.pb.h"
+#include "linli/gateway/v1/partner.pb.h"
+#include "linli/gateway/v1/worker_app.pb.h"
+#include "services/gateway/gate.h"
+
+namespace linli::gateway {
+namespace {
+
+using auth::Principal;
+using auth::Role;
+namespace reg = registry::v1;
+namespace sch = scheduling::v1;
+
+const std::vector<Role> kConsole = {Role::kCommitteeStaff, Role::kStreetStaff, Role::kAdmin};
+const std::vector<Role> kElderApp = {Role::kElder, Role::kFamily};
+
+template <typename Request>
+using Check = std::function<absl::Status(const Relations&, const grpc::ServerContext&,
+                                         const Principal&, const Request&)>;
+
+template <typename Request>
+Rule Make(std::vector<Role> roles, Check<Request> check, bool unscoped = false) {
+  Rule rule;
+  rule.roles = std::move(roles);
+  rule.unscoped = unscoped;
+  rule.check = [check = std::move(check)](const Relations& relations,
+                                          const grpc::ServerContext& context, const Principal& who,
+                                          const google::protobuf::Message& message) {
+    const auto* request = dynamic_cast<const Request*>(&message);
+    if (request == nullptr) return absl::PermissionDeniedError("unexpected request type");
+    return check(relations, context, who, *request);
+  };
+  return rule;
+}
+
+// Only admins (no request-specific check).
+Rule AdminOnly() {
+  Rule rule;
+  rule.roles = {Role::kAdmin};
+  return rule;
+}
+
+std::string Console(const char* method) {
+  return absl::StrCat("/linli.gateway.v1.ConsoleService/", method);
+}
+std::string ElderApp(const char* method) {
+  return absl::StrCat("/linli.gateway.v1.ElderAppService/", method);
+}
+std::string WorkerApp(const char* method) {
+  return absl::StrCat("/linli.gateway.v1.WorkerAppService/", method);
+}
+std::string Partner(const char* method) {
+  return absl::StrCat("/linli.gateway.v1.PartnerService/", method);
+}
+
+// Partners: the key must carry `scope`.
+Rule PartnerScope(std::string scope) {
+  Rule rule;
+  rule.roles = {Role::kPartner};
+  rule.unscoped = true;  // the organisation comes from the key, never from the request
+  rule.check = [scope = std::move(scope)](const Relations&, const grpc::ServerContext&,
+                                          const Principal& who, const google::protobuf::Message&) {
+    if (who.HasScope(scope)) return absl::OkStatus();
+    return absl::PermissionDeniedError(absl::StrCat("the API key lacks scope ", scope));
+  };
+  return rule;
+}
+
+template <typename Request>
+Rule ElderScoped(std::vector<Role> roles) {
+  return Make<Request>(std::move(roles),
+                       [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                          const Request& q) { return r.Elder(c, who, q.elder()); });
+}
+
+std::map<std::string, Rule> BuildRules() {
+  std::map<std::string, Rule> rules;
+  // ConsoleService: staff of a committee or street, within their region; admins everywhere.
+  rules[Console("CreateRegion")] = AdminOnly();
+  rules[Console("GetRegion")] = Make<v1::GetRegionRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext&, const Principal& who,
+                   const v1::GetRegionRequest& q) { return r.RegionOrAncestor(who, q.name()); });
+  rules[Console("ListRegions")] = Make<v1::ListRegionsRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext&, const Principal& who,
+                   const v1::ListRegionsRequest& q) { return r.Region(who, q.parent()); });
+  rules[Console("GetMap")] = Make<reg::GetMapRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext&, const Principal& who,
+                   const reg::GetMapRequest& q) { return r.Region(who, q.region()); });
+  rules[Console("SearchProviders")] = Make<reg::SearchProvidersRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                   const reg::SearchProvidersRequest& q) {
+        if (!q.elder().empty()) return r.Elder(c, who, q.elder());
+        return r.Region(who, q.region());
+      });
+  rules[Console("ListLines")] = Make<reg::ListLinesRequest>(
+      kConsole,
+      [](const Relations&, const grpc::ServerContext&, const Principal&,
+         const reg::ListLinesRequest&) { return absl::OkStatus(); },
+      /*unscoped=*/true);
+  rules[Console("ListServiceTypes")] = Make<reg::ListServiceTypesRequest>(
+      kConsole,
+      [](const Relations&, const grpc::ServerContext&, const Principal&,
+         const reg::ListServiceTypesRequest&) { return absl::OkStatus(); },
+      /*unscoped=*/true);
+  rules[Console("ListOrganisations")] = Make<reg::ListOrganisationsRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext&, const Principal& who,
+                   const reg::ListOrganisationsRequest& q) { return r.Region(who, q.region()); });
+  rules[Console("GetOrganisation")] = Make<reg::GetOrganisationRequest>(
+      kConsole,
+      [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+         const reg::GetOrganisationRequest& q) { return r.Organisation(c, who, q.name()); });
+  rules[Console("ListRelations")] = Make<reg::ListRelationsRequest>(
+      kConsole,
+      [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+         const reg::ListRelationsRequest& q) { return r.Organisation(c, who, q.organisation()); });
+  rules[Console("ListOfferings")] = Make<reg::ListOfferingsRequest>(
+      kConsole,
+      [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+         const reg::ListOfferingsRequest& q) { return r.Organisation(c, who, q.organisation()); });
+  rules[Console("ListWorkers")] = Make<reg::ListWorkersRequest>(
+      kConsole,
+      [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+         const reg::ListWorkersRequest& q) { return r.Organisation(c, who, q.organisation()); });
+  rules[Console("ListElders")] = Make<reg::ListEldersRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext&, const Principal& who,
+                   const reg::ListEldersRequest& q) { return r.Region(who, q.region()); });
+  // The full view additionally needs a reason (the registry enforces it and audits the read
+  // under the principal's name).
+  rules[Console("GetElder")] = Make<reg::GetElderRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                   const reg::GetElderRequest& q) { return r.Elder(c, who, q.name()); });
+  rules[Console("ListAuditEntries")] = Make<reg::ListAuditEntriesRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                   const reg::ListAuditEntriesRequest& q) {
+        if (who.role == Role::kAdmin) return absl::OkStatus();  // the whole log
+        return r.Elder(c, who, q.elder());
+      });
+  rules[Console("GetCommitment")] = Make<sch::GetCommitmentRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                   const sch::GetCommitmentRequest& q) { return r.Commitment(c, who, q.name()); });
+  rules[Console("ListCommitments")] = ElderScoped<sch::ListCommitmentsRequest>(kConsole);
+  rules[Console("ListVisits")] = Make<sch::ListVisitsRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                   const sch::ListVisitsRequest& q) {
+        if (!q.commitment().empty()) {
+          absl::Status commitment = r.Commitment(c, who, q.commitment());
+          if (!commitment.ok() || q.elder().empty()) return commitment;
+        }
+        return r.Elder(c, who, q.elder());
+      });
+
+  // ElderAppService: the elder themself and their family or proxies.
+  rules[ElderApp("GetElderPage")] = ElderScoped<v1::GetElderPageRequest>(kElderApp);
+  rules[ElderApp("ListMyCommitments")] = ElderScoped<v1::ListMyCommitmentsRequest>(kElderApp);
+  rules[ElderApp("ListMyUpcomingVisits")] = ElderScoped<v1::ListMyUpcomingVisitsRequest>(kElderApp);
+  rules[ElderApp("ListMyFamily")] = ElderScoped<v1::ListMyFamilyRequest>(kElderApp);
+
+  // WorkerAppService: the familiar worker of the promise.
+  rules[WorkerApp("ListMyVisits")] = Make<v1::ListMyVisitsRequest>(
+      {Role::kWorker}, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                          const v1::ListMyVisitsRequest& q) {
+        return r.WorkerCommitment(c, who, q.commitment(), "");
+      });
+  rules[WorkerApp("CheckIn")] = Make<v1::WorkerCheckInRequest>(
+      {Role::kWorker}, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                          const v1::WorkerCheckInRequest& q) {
+        return r.WorkerCommitment(c, who, q.commitment(), q.visit());
+      });
+  rules[WorkerApp("CheckOut")] = Make<v1::WorkerCheckOutRequest>(
+      {Role::kWorker}, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                          const v1::WorkerCheckOutRequest& q) {
+        return r.WorkerCommitment(c, who, q.commitment(), q.visit());
+      });
+
+  // PartnerService: API keys with the method's scope; the organisation is the key's own.
+  rules[Partner("ListMyOfferings")] = PartnerScope("offerings.read");
+  return rules;
+}
+
+}  // namespace
+
+const std::map<std::string, Rule>& AuthorisationRules() {
+  static const auto* rules = new std::map<std::string, Rule>(BuildRules());
+  return *rules;
+}
+
+}  // namespace linli::gateway

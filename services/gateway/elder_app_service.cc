@@ -1,0 +1,248 @@
+#include "services/gateway/elder_app_service.h"
+
+#include <future>
+
+#include <map>
+#include "grpcpp/completion_queue.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "common/errors.h"
+#include "common/server.h"
+#include "services/gateway/console_service.h"
+
+namespace linli::gateway {
+namespace {
+
+constexpr int kPageItems = 50;
+constexpr int kMaxUpcoming = 100;
+const absl::TimeZone kShanghai = absl::FixedTimeZone(8 * 3600);
+
+constexpr char kService[] = "/linli.gateway.v1.ElderAppService/";
+
+// "YYYY-MM-DD" of today + `days` in Shanghai.
+std::string LocalDate(absl::Time now, int days) {
+  absl::CivilDay day = absl::ToCivilDay(now, kShanghai) + days;
+  return absl::FormatCivilTime(day);
+}
+
+absl::StatusOr<int> Days(int requested, const char* field) {
+  if (requested == 0) return 7;
+  if (requested < 1 || requested > 14) return InvalidField(field, "must be between 1 and 14 days");
+  return requested;
+}
+
+// One asynchronous unary call; get() waits for it.
+template <typename Response>
+struct Pending {
+  std::unique_ptr<grpc::ClientContext> context;
+  Response response;
+  std::promise<grpc::Status> done;
+  std::future<grpc::Status> result = done.get_future();
+};
+
+void AddUpcoming(const scheduling::v1::Visit& visit,
+                 const std::map<std::string, const scheduling::v1::Commitment*>& commitments,
+                 v1::UpcomingVisit* out) {
+  out->set_visit(visit.name());
+  out->set_commitment(visit.commitment());
+  out->set_service_type(visit.service_type());
+  *out->mutable_window_start() = visit.window_start();
+  *out->mutable_window_end() = visit.window_end();
+  out->set_duration_minutes(visit.duration_minutes());
+  out->set_state(visit.state());
+  if (auto it = commitments.find(visit.commitment()); it != commitments.end()) {
+    out->set_organisation(it->second->owner_organisation());
+    out->set_preferred_worker(it->second->preferred_worker());
+  }
+}
+
+bool IsUpcoming(const scheduling::v1::Visit& visit) {
+  return visit.state() == scheduling::v1::VISIT_STATE_SCHEDULED ||
+         visit.state() == scheduling::v1::VISIT_STATE_IN_PROGRESS;
+}
+
+}  // namespace
+
+grpc::Status ElderAppServiceImpl::GetElderPage(grpc::ServerContext* context,
+                                               const v1::GetElderPageRequest* request,
+                                               v1::GetElderPageResponse* response) {
+  return gate_->Run(
+      context, absl::StrCat(kService, "GetElderPage"), *request,
+      [&](const auth::Principal& who) -> grpc::Status {
+        absl::StatusOr<int> days = Days(request->upcoming_days(), "upcoming_days");
+        if (!days.ok()) return Reply(*context, days.status());
+        const absl::Time now = clock_.Now();
+
+        // Three backend calls at once, each bounded by the caller's deadline, completed on one
+        // queue that this thread drains (no hand-off to another thread).
+        grpc::CompletionQueue queue;
+        registry::v1::GetElderRequest profile_request;
+        profile_request.set_name(request->elder());
+        registry::v1::GetElderResponse profile;
+        grpc::Status profile_status;
+        auto profile_context = BackendContext(context, who, backend_timeout_);
+        auto profile_call =
+            registry_->PrepareAsyncGetElder(profile_context.get(), profile_request, &queue);
+
+        scheduling::v1::ListCommitmentsRequest promises_request;
+        promises_request.set_elder(request->elder());
+        promises_request.set_page_size(kPageItems);
+        scheduling::v1::ListCommitmentsResponse promises;
+        grpc::Status promises_status;
+        auto promises_context = BackendContext(context, who, backend_timeout_);
+        auto promises_call = scheduling_->PrepareAsyncListCommitments(promises_context.get(),
+                                                                      promises_request, &queue);
+
+        scheduling::v1::ListVisitsRequest visits_request;
+        visits_request.set_elder(request->elder());
+        visits_request.set_from_date(LocalDate(now, 0));
+        visits_request.set_to_date(LocalDate(now, *days));
+        visits_request.set_page_size(kPageItems);
+        scheduling::v1::ListVisitsResponse visits;
+        grpc::Status visits_status;
+        auto visits_context = BackendContext(context, who, backend_timeout_);
+        auto visits_call =
+            scheduling_->PrepareAsyncListVisits(visits_context.get(), visits_request, &queue);
+
+        profile_call->StartCall();
+        promises_call->StartCall();
+        visits_call->StartCall();
+        profile_call->Finish(&profile, &profile_status, &profile);
+        promises_call->Finish(&promises, &promises_status, &promises);
+        visits_call->Finish(&visits, &visits_status, &visits);
+        for (int pending = 3; pending > 0; --pending) {
+          void* tag = nullptr;
+          bool ok = false;
+          if (!queue.Next(&tag, &ok)) break;
+        }
+        queue.Shutdown();
+        void* drained_tag = nullptr;
+        bool drained_ok = false;
+        while (queue.Next(&drained_tag, &drained_ok)) {
+        }
+
+        // The elder named does not exist (or the request is malformed): that is the caller's
+        // problem, not a missing part.
+        for (const grpc::Status* s : {&profile_status, &promises_status, &visits_status}) {
+          if (s->error_code() == grpc::StatusCode::NOT_FOUND ||
+              s->error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+            return *s;
+          }
+        }
+        if (profile_status.ok()) {
+          *response->mutable_profile() = std::move(*profile.mutable_elder());
+        } else {
+          response->add_missing_parts(v1::ELDER_PAGE_PART_PROFILE);
+        }
+        std::map<std::string, const scheduling::v1::Commitment*> by_name;
+        if (promises_status.ok()) {
+          for (const auto& c : promises.commitments()) {
+            by_name[c.name()] = &c;
+            if (c.state() == scheduling::v1::COMMITMENT_STATE_ACTIVE) {
+              *response->add_commitments() = c;
+            }
+          }
+        } else {
+          response->add_missing_parts(v1::ELDER_PAGE_PART_COMMITMENTS);
+        }
+        if (visits_status.ok()) {
+          for (const auto& visit : visits.visits()) {
+            if (IsUpcoming(visit)) AddUpcoming(visit, by_name, response->add_upcoming_visits());
+          }
+        } else {
+          response->add_missing_parts(v1::ELDER_PAGE_PART_UPCOMING_VISITS);
+        }
+        if (response->missing_parts_size() == 3) {
+          // Nothing at all could be read: say so rather than return an empty page.
+          return FromBackend(*context, visits_status, "registry and scheduling");
+        }
+        return grpc::Status::OK;
+      });
+}
+
+grpc::Status ElderAppServiceImpl::ListMyCommitments(grpc::ServerContext* context,
+                                                    const v1::ListMyCommitmentsRequest* request,
+                                                    v1::ListMyCommitmentsResponse* response) {
+  return gate_->Run(
+      context, absl::StrCat(kService, "ListMyCommitments"), *request,
+      [&](const auth::Principal& who) -> grpc::Status {
+        if (request->page_size() < 0) {
+          return Reply(*context, InvalidField("page_size", "must not be negative"));
+        }
+        scheduling::v1::ListCommitmentsRequest backend_request;
+        backend_request.set_elder(request->elder());
+        backend_request.set_page_size(
+            request->page_size() == 0 ? kPageItems : std::min(request->page_size(), 100));
+        backend_request.set_page_token(request->page_token());
+        scheduling::v1::ListCommitmentsResponse backend_response;
+        grpc::Status status =
+            scheduling_->ListCommitments(BackendContext(context, who, backend_timeout_).get(),
+                                         backend_request, &backend_response);
+        if (status.ok()) {
+          response->mutable_commitments()->Swap(backend_response.mutable_commitments());
+          response->set_next_page_token(backend_response.next_page_token());
+        }
+        return FromBackend(*context, status, "scheduling");
+      });
+}
+
+grpc::Status ElderAppServiceImpl::ListMyUpcomingVisits(
+    grpc::ServerContext* context, const v1::ListMyUpcomingVisitsRequest* request,
+    v1::ListMyUpcomingVisitsResponse* response) {
+  return gate_->Run(context, absl::StrCat(kService, "ListMyUpcomingVisits"), *request,
+                    [&](const auth::Principal& who) -> grpc::Status {
+                      absl::StatusOr<int> days = Days(request->days(), "days");
+                      if (!days.ok()) return Reply(*context, days.status());
+                      const absl::Time now = clock_.Now();
+                      Pending<scheduling::v1::ListCommitmentsResponse> promises;
+                      scheduling::v1::ListCommitmentsRequest promises_request;
+                      promises_request.set_elder(request->elder());
+                      promises_request.set_page_size(kMaxUpcoming);
+                      promises.context = BackendContext(context, who, backend_timeout_);
+                      scheduling_->async()->ListCommitments(
+                          promises.context.get(), &promises_request, &promises.response,
+                          [&promises](grpc::Status s) { promises.done.set_value(s); });
+                      scheduling::v1::ListVisitsRequest visits_request;
+                      visits_request.set_elder(request->elder());
+                      visits_request.set_from_date(LocalDate(now, 0));
+                      visits_request.set_to_date(LocalDate(now, *days));
+                      visits_request.set_page_size(kMaxUpcoming);
+                      scheduling::v1::ListVisitsResponse visits;
+                      grpc::Status status = scheduling_->ListVisits(
+                          BackendContext(context, who, backend_timeout_).get(), visits_request,
+                          &visits);
+                      grpc::Status promises_status = promises.result.get();
+                      if (!status.ok()) return FromBackend(*context, status, "scheduling");
+                      std::map<std::string, const scheduling::v1::Commitment*> by_name;
+                      if (promises_status.ok()) {
+                        for (const auto& c : promises.response.commitments())
+                          by_name[c.name()] = &c;
+                      }
+                      for (const auto& visit : visits.visits()) {
+                        if (IsUpcoming(visit)) AddUpcoming(visit, by_name, response->add_visits());
+                      }
+                      return grpc::Status::OK;
+                    });
+}
+
+grpc::Status ElderAppServiceImpl::ListMyFamily(grpc::ServerContext* context,
+                                               const v1::ListMyFamilyRequest* request,
+                                               v1::ListMyFamilyResponse* response) {
+  return gate_->Run(
+      context, absl::StrCat(kService, "ListMyFamily"), *request,
+      [&](const auth::Principal& who) -> grpc::Status {
+        registry::v1::GetElderRequest backend_request;
+        backend_request.set_name(request->elder());  // masked view
+        registry::v1::GetElderResponse backend_response;
+        grpc::Status status =
+            registry_->GetElder(BackendContext(context, who, backend_timeout_).get(),
+                                backend_request, &backend_response);
+        if (status.ok()) {
+          response->mutable_contacts()->Swap(backend_response.mutable_elder()->mutable_contacts());
+        }
+        return FromBackend(*context, status, "registry");
+      });
+}
+
+}  // namespace linli::gateway

@@ -1,0 +1,50 @@
+// linli.gateway.v1.ElderAppService: the elder and family app. Reads the registry and scheduling
+// for one elder (the gate has checked the caller is that elder or acts for them); the page view
+// calls both backends concurrently, each call with the caller's deadline (capped by the backend
+// timeout), and returns what it could read, naming the missing parts.
+#ifndef LINLI_SERVICES_GATEWAY_ELDER_APP_SERVICE_H_
+#define LINLI_SERVICES_GATEWAY_ELDER_APP_SERVICE_H_
+
+#include <memory>
+
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "linli/gateway/v1/elder_app.grpc.pb.h"
+#include "services/gateway/gate.h"
+
+namespace linli::gateway {
+
+class ElderAppServiceImpl final : public v1::ElderAppService::Service {
+ public:
+  ElderAppServiceImpl(Gate* gate,
+                      std::shared_ptr<registry::v1::RegistryService::StubInterface> registry,
+                      std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling,
+                      absl::Duration backend_timeout, const Clock& clock)
+      : gate_(gate),
+        registry_(std::move(registry)),
+        scheduling_(std::move(scheduling)),
+        backend_timeout_(backend_timeout),
+        clock_(clock) {}
+
+  grpc::Status GetElderPage(grpc::ServerContext* context, const v1::GetElderPageRequest* request,
+                            v1::GetElderPageResponse* response) override;
+  grpc::Status ListMyCommitments(grpc::ServerContext* context,
+                                 const v1::ListMyCommitmentsRequest* request,
+                                 v1::ListMyCommitmentsResponse* response) override;
+  grpc::Status ListMyUpcomingVisits(grpc::ServerContext* context,
+                                    const v1::ListMyUpcomingVisitsRequest* request,
+                                    v1::ListMyUpcomingVisitsResponse* response) override;
+  grpc::Status ListMyFamily(grpc::ServerContext* context, const v1::ListMyFamilyRequest* request,
+                            v1::ListMyFamilyResponse* response) override;
+
+ private:
+  Gate* gate_;
+  std::shared_ptr<registry::v1::RegistryService::StubInterface> registry_;
+  std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling_;
+  absl::Duration backend_timeout_;
+  const Clock& clock_;
+};
+
+}  // namespace linli::gateway
+
+#endif  // LINLI_SERVICES_GATEWAY_ELDER_APP_SERVICE_H_

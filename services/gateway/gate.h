@@ -1,0 +1,163 @@
+// The gateway's one entrance check, applied to every method of every linli.gateway.v1 service
+// (JSON calls pass through the gRPC port, so they get it too):
+//
+//   1. authentication: "authorization: Bearer <JWT>" (verified against the key set, see
+//      common/auth/jwt.h) or a partner API key ("authorization: Bearer lk.…" or "x-api-key");
+//      anything else is UNAUTHENTICATED;
+//   2. rate limit: a token bucket per principal; empty is RESOURCE_EXHAUSTED (HTTP 429);
+//   3. authorisation: the rule of the full method name (authz_rules.cc) — the roles allowed and a
+//      relationship check of the request against the principal (region scope, family of this
+//      elder, the worker acting as themself, partner scopes). No rule: PERMISSION_DENIED (deny
+//      by default); the matrix test fails for any method without one.
+//
+//   grpc::Status MyService::GetThing(ServerContext* context, const Req* request, Resp* response) {
+//     return gate_->Run(context, "/linli.gateway.v1.MyService/GetThing", *request,
+//                       [&](const auth::Principal& who) -> grpc::Status { ... });
+//   }
+#ifndef LINLI_SERVICES_GATEWAY_GATE_H_
+#define LINLI_SERVICES_GATEWAY_GATE_H_
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/auth/api_keys.h"
+#include "common/auth/jwt.h"
+#include "common/auth/principal.h"
+#include "common/clock.h"
+#include "google/protobuf/message.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/server_context.h"
+#include "linli/registry/v1/registry.grpc.pb.h"
+#include "linli/scheduling/v1/scheduling.grpc.pb.h"
+
+namespace linli::gateway {
+
+// Relationship lookups that need a backend: an elder's committee, a commitment's elder, an
+// organisation's region. Each is one backend call with the caller's deadline.
+class Relations {
+ public:
+  Relations(std::shared_ptr<registry::v1::RegistryService::StubInterface> registry,
+            std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling,
+            absl::Duration backend_timeout)
+      : registry_(std::move(registry)),
+        scheduling_(std::move(scheduling)),
+        backend_timeout_(backend_timeout) {}
+
+  // OK when `who` may act on `elder` ("elders/{id}"): the elder themself or family (the token
+  // names them), staff whose region covers the elder's committee, admin.
+  absl::Status Elder(const grpc::ServerContext& context, const auth::Principal& who,
+                     const std::string& elder) const;
+  // OK when `region` ("regions/{code}") lies in `who`'s scope.
+  absl::Status Region(const auth::Principal& who, const std::string& region) const;
+  // OK when `region` is in scope or an ancestor of `who`'s region (a street may read its
+  // district).
+  absl::Status RegionOrAncestor(const auth::Principal& who, const std::string& region) const;
+  // The commitment's elder must pass Elder().
+  absl::Status Commitment(const grpc::ServerContext& context, const auth::Principal& who,
+                          const std::string& commitment) const;
+  // A worker's promise: `who` must be the commitment's familiar (preferred) worker; with a
+  // `visit`, the visit must be one of that commitment's from yesterday to tomorrow (NOT_FOUND
+  // otherwise).
+  absl::Status WorkerCommitment(const grpc::ServerContext& context, const auth::Principal& who,
+                                const std::string& commitment, const std::string& visit) const;
+  // The organisation's region must be in scope or an ancestor of the principal's.
+  absl::Status Organisation(const grpc::ServerContext& context, const auth::Principal& who,
+                            const std::string& organisation) const;
+
+ private:
+  std::unique_ptr<grpc::ClientContext> Context(const grpc::ServerContext& context) const;
+  std::shared_ptr<registry::v1::RegistryService::StubInterface> registry_;
+  std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling_;
+  absl::Duration backend_timeout_;
+};
+
+// The authorisation rule of one method.
+struct Rule {
+  // Roles that may call the method at all.
+  std::vector<auth::Role> roles;
+  // True when the request names nothing the caller could be a stranger to (taxonomies): the
+  // matrix test then accepts success for allowed roles.
+  bool unscoped = false;
+  // The relationship check of the request (already known to be the method's input type).
+  std::function<absl::Status(const Relations&, const grpc::ServerContext&, const auth::Principal&,
+                             const google::protobuf::Message&)>
+      check;
+};
+
+// Rules by full method name ("/linli.gateway.v1.ConsoleService/GetElder"), authz_rules.cc.
+const std::map<std::string, Rule>& AuthorisationRules();
+
+struct GateOptions {
+  // Issuer and audience every token must carry.
+  std::string issuer = "linli-dev";
+  std::string audience = "linli-gateway";
+  // Token bucket per principal: refill rate and capacity.
+  double rate_per_second = 50;
+  double burst = 100;
+};
+
+class Gate {
+ public:
+  // `keys` verifies tokens; `api_keys` (may be null: no partner keys) authenticates partners.
+  Gate(auth::JwtKeySet keys, std::unique_ptr<auth::ApiKeyStore> api_keys, GateOptions options,
+       std::shared_ptr<Relations> relations, const Clock& clock);
+
+  // Steps 1-3 above for a call of `method` with `request`. The principal, or the status to
+  // return (UNAUTHENTICATED, RESOURCE_EXHAUSTED, PERMISSION_DENIED, NOT_FOUND, UNAVAILABLE).
+  absl::StatusOr<auth::Principal> Admit(const grpc::ServerContext& context,
+                                        const std::string& method,
+                                        const google::protobuf::Message& request);
+
+  // Admit, then `handler` with the principal; the wire status either way (with request id).
+  grpc::Status Run(grpc::ServerContext* context, const std::string& method,
+                   const google::protobuf::Message& request,
+                   const std::function<grpc::Status(const auth::Principal&)>& handler);
+
+  // Step 1 alone.
+  absl::StatusOr<auth::Principal> Authenticate(const grpc::ServerContext& context);
+
+  const Relations& relations() const { return *relations_; }
+
+ private:
+  bool TakeToken(const std::string& principal_id);
+
+  auth::JwtVerifier verifier_;
+  std::unique_ptr<auth::ApiKeyStore> api_keys_;
+  GateOptions options_;
+  std::shared_ptr<Relations> relations_;
+  const Clock& clock_;
+
+  // Verified tokens, so a client's next call skips the signature and JSON work; an entry is used
+  // only until the token's exp (plus leeway), and the cache is cleared wholesale when full.
+  struct Verified {
+    auth::Principal principal;
+    absl::Time valid_until;
+  };
+  absl::Mutex cache_mu_;
+  absl::flat_hash_map<std::string, Verified> verified_ ABSL_GUARDED_BY(cache_mu_);
+
+  struct Bucket {
+    double tokens;
+    absl::Time updated;
+  };
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, Bucket> buckets_ ABSL_GUARDED_BY(mu_);
+};
+
+// A context for a backend call on behalf of `who`: the caller's deadline (capped by `timeout`)
+// and request id, and x-linli-actor set to the principal (never a client-sent value).
+std::unique_ptr<grpc::ClientContext> BackendContext(const grpc::ServerContext* context,
+                                                    const auth::Principal& who,
+                                                    absl::Duration timeout);
+
+}  // namespace linli::gateway
+
+#endif  // LINLI_SERVICES_GATEWAY_GATE_H_

@@ -1,0 +1,771 @@
+// The gateway's authentication and authorisation, against real registry and scheduling
+// processes (SQLite) and the gateway's services in this process on a loopback port.
+//
+// The matrix: every method of every linli.gateway.v1 service, read from the descriptor pool,
+// must have an authorisation rule; called without credentials it is UNAUTHENTICATED; called as
+// every role (except admin, who may see everything) with the ids of another street's elder,
+// organisation, commitment and regions, it is PERMISSION_DENIED or NOT_FOUND. A new method
+// without a rule, or whose handler does not pass the gate, fails here.
+#include <signal.h>
+
+#include <fstream>
+#include <future>
+#include <map>
+
+#include <httplib.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include "absl/strings/str_cat.h"
+#include "common/auth/api_keys.h"
+#include "common/auth/jwt.h"
+#include "common/client.h"
+#include "common/grpc_probe.h"
+#include "common/pii/field_cipher.h"
+#include "common/server.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/dynamic_message.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/impl/codegen/proto_utils.h"
+#include "gtest/gtest.h"
+#include "linli/gateway/v1/console.grpc.pb.h"
+#include "linli/gateway/v1/elder_app.grpc.pb.h"
+#include "linli/gateway/v1/partner.grpc.pb.h"
+#include "linli/gateway/v1/worker_app.grpc.pb.h"
+#include "nlohmann/json.hpp"
+#include "services/gateway/console_service.h"
+#include "services/gateway/elder_app_service.h"
+#include "services/gateway/gate.h"
+#include "services/gateway/http_json.h"
+#include "services/gateway/partner_service.h"
+#include "services/gateway/worker_app_service.h"
+#include "tests/support/test_env.h"
+
+namespace linli::gateway {
+namespace {
+
+using auth::Role;
+using google::protobuf::Message;
+using MessageStub = grpc::TemplatedGenericStub<Message, Message>;
+
+const std::string kSecret = "matrix-test-secret-0123456789abcdef";
+constexpr char kPepper[] = "matrix-test-pepper";
+
+std::string Address() { return absl::StrCat("127.0.0.1:", testing::FreePort()); }
+
+bool WaitServing(const std::string& address, const std::string& service) {
+  auto channel = NewChannel(address, {});
+  absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (absl::Now() < deadline) {
+    auto health = CheckHealth(*channel, service, absl::Seconds(1));
+    if (health.ok() && *health == HealthStatus::kServing) return true;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return false;
+}
+
+// Backends, data of two streets, and the gateway, shared by every test of the suite.
+class World {
+ public:
+  static World& Get() {
+    static World* world = new World();
+    return *world;
+  }
+
+  std::string dir;
+  std::string registry_address, scheduling_address;
+  std::optional<testing::ChildProcess> registry_process, scheduling_process;
+  std::shared_ptr<registry::v1::RegistryService::Stub> registry;
+  std::shared_ptr<scheduling::v1::SchedulingService::Stub> scheduling;
+  // Ids: home street 310101020 / committee 310101020001; foreign street 310101021 / 310101021001.
+  std::string home_elder, foreign_elder, foreign_commitment, home_commitment;
+  std::string api_keys_path, partner_key;
+  std::unique_ptr<Gate> gate;
+  std::unique_ptr<ConsoleServiceImpl> console;
+  std::unique_ptr<ElderAppServiceImpl> elder_app;
+  std::unique_ptr<PartnerServiceImpl> partner;
+  std::unique_ptr<WorkerAppServiceImpl> worker_app;
+  std::unique_ptr<GrpcServer> server;
+  std::unique_ptr<HttpJsonServer> http;
+  std::shared_ptr<grpc::Channel> channel;
+  std::string error;  // set when the world could not be built
+
+  // A token for `role` scoped to the home street/committee.
+  std::string Token(Role role, nlohmann::json extra = nlohmann::json::object()) const {
+    auto key = auth::JwtKey::Hmac("test", kSecret);
+    const int64_t now = absl::ToUnixSeconds(absl::Now());
+    nlohmann::json claims = {{"iss", "linli-test"},
+                             {"aud", "linli-gateway"},
+                             {"role", auth::RoleName(role)},
+                             {"exp", now + 600}};
+    switch (role) {
+      case Role::kElder:
+        claims["sub"] = home_elder;
+        break;
+      case Role::kFamily:
+        claims["sub"] = "families/f1";
+        claims["elders"] = {home_elder};
+        break;
+      case Role::kWorker:
+        claims["sub"] = "workers/w1";
+        claims["region"] = "310101020001";
+        break;
+      case Role::kCommitteeStaff:
+        claims["sub"] = "staff/committee";
+        claims["region"] = "310101020001";
+        break;
+      default:
+        claims["sub"] = absl::StrCat("staff/", auth::RoleName(role));
+        claims["region"] = "310101020";
+    }
+    for (auto& [k, v] : extra.items()) claims[k] = v;
+    return *auth::SignJwt(*key, claims);
+  }
+
+  std::string Credential(Role role) const {
+    return role == Role::kPartner ? partner_key : Token(role);
+  }
+
+ private:
+  World() {
+    if (auto built = Build(); !built.ok()) error = built.ToString();
+  }
+
+  absl::Status Call(const grpc::Status& status, const char* what) {
+    if (status.ok()) return absl::OkStatus();
+    return absl::InternalError(absl::StrCat(what, ": ", status.error_message()));
+  }
+
+  absl::Status Build() {
+    dir = testing::MakeTempDir("gateway_authz");
+    std::ofstream(dir + "/pii.key") << pii::FieldCipher::GenerateKeySpec("k1") << "\n";
+    registry_address = Address();
+    scheduling_address = Address();
+    auto r = testing::ChildProcess::Start(
+        absl::StrCat(LINLI_BIN_DIR, "/linli-registry"),
+        {"--listen=" + registry_address, "--db=sqlite:" + dir + "/registry.db",
+         "--pii_key_file=" + dir + "/pii.key"},
+        dir + "/registry.log");
+    if (!r.ok()) return r.status();
+    registry_process.emplace(std::move(*r));
+    auto s = testing::ChildProcess::Start(
+        absl::StrCat(LINLI_BIN_DIR, "/linli-scheduling"),
+        {"--listen=" + scheduling_address, "--db=sqlite:" + dir + "/scheduling.db",
+         "--registry_address=" + registry_address},
+        dir + "/scheduling.log");
+    if (!s.ok()) return s.status();
+    scheduling_process.emplace(std::move(*s));
+    if (!WaitServing(registry_address, "linli.registry.v1.RegistryService") ||
+        !WaitServing(scheduling_address, "linli.scheduling.v1.SchedulingService")) {
+      return absl::UnavailableError("backends did not start; logs in " + dir);
+    }
+    registry = registry::v1::RegistryService::NewStub(NewChannel(registry_address, {}));
+    scheduling = scheduling::v1::SchedulingService::NewStub(NewChannel(scheduling_address, {}));
+
+    using registry::v1::RegionLevel;
+    const std::tuple<const char*, const char*, RegionLevel, const char*> regions[] = {
+        {"310000", "上海市", registry::v1::REGION_LEVEL_MUNICIPALITY, ""},
+        {"310101", "黄浦区", registry::v1::REGION_LEVEL_DISTRICT, "regions/310000"},
+        {"310101020", "五里桥街道", registry::v1::REGION_LEVEL_STREET, "regions/310101"},
+        {"310101021", "打浦桥街道", registry::v1::REGION_LEVEL_STREET, "regions/310101"},
+        {"310101020001", "桥一居民区", registry::v1::REGION_LEVEL_COMMITTEE, "regions/310101020"},
+        {"310101021001", "打一居民区", registry::v1::REGION_LEVEL_COMMITTEE, "regions/310101021"},
+    };
+    for (const auto& [code, label, level, parent] : regions) {
+      registry::v1::CreateRegionRequest q;
+      q.mutable_region()->set_code(code);
+      q.mutable_region()->set_display_name(label);
+      q.mutable_region()->set_level(level);
+      q.mutable_region()->set_parent(parent);
+      registry::v1::CreateRegionResponse a;
+      if (auto st = Call(
+              registry->CreateRegion(NewClientContext(nullptr, absl::Seconds(10)).get(), q, &a),
+              "CreateRegion");
+          !st.ok())
+        return st;
+    }
+    for (const auto& [id, region] :
+         {std::pair{"homeorg", "regions/310101020"}, std::pair{"farorg", "regions/310101021"}}) {
+      registry::v1::CreateOrganisationRequest q;
+      q.mutable_organisation()->set_id(id);
+      q.mutable_organisation()->set_display_name(absl::StrCat(id, " 社工服务社"));
+      q.mutable_organisation()->set_kind(registry::v1::ORGANISATION_KIND_SOCIAL_ORGANISATION);
+      q.mutable_organisation()->set_sector(registry::v1::SECTOR_SOCIAL);
+      q.mutable_organisation()->set_region(region);
+      registry::v1::CreateOrganisationResponse a;
+      if (auto st = Call(registry->CreateOrganisation(
+                             NewClientContext(nullptr, absl::Seconds(10)).get(), q, &a),
+                         "CreateOrganisation");
+          !st.ok())
+        return st;
+    }
+    {
+      registry::v1::CreateServiceTypeRequest q;
+      q.mutable_service_type()->set_code("visiting");
+      q.mutable_service_type()->set_display_name("探访");
+      registry::v1::CreateServiceTypeResponse a;
+      if (auto st = Call(registry->CreateServiceType(
+                             NewClientContext(nullptr, absl::Seconds(10)).get(), q, &a),
+                         "CreateServiceType");
+          !st.ok())
+        return st;
+    }
+    for (auto [target, region, label] :
+         {std::tuple{&home_elder, "regions/310101020001", "李桂英"},
+          std::tuple{&foreign_elder, "regions/310101021001", "张阿婆"}}) {
+      registry::v1::CreateElderRequest q;
+      q.mutable_elder()->set_display_name(label);
+      q.mutable_elder()->set_region(region);
+      auto* contact = q.mutable_elder()->add_contacts();
+      contact->set_display_name("李明");
+      contact->set_relationship("儿子");
+      registry::v1::CreateElderResponse a;
+      if (auto st =
+              Call(registry->CreateElder(NewClientContext(nullptr, absl::Seconds(10)).get(), q, &a),
+                   "CreateElder");
+          !st.ok())
+        return st;
+      *target = a.elder().name();
+    }
+    for (auto [target, elder, org] :
+         {std::tuple{&foreign_commitment, foreign_elder, "organisations/farorg"},
+          std::tuple{&home_commitment, home_elder, "organisations/homeorg"}}) {
+      scheduling::v1::CreateCommitmentRequest q;
+      q.mutable_commitment()->set_elder(elder);
+      q.mutable_commitment()->set_service_type("serviceTypes/visiting");
+      q.mutable_commitment()->set_owner_organisation(org);
+      q.mutable_commitment()->set_valid_from("2026-01-01");
+      q.mutable_commitment()->set_care_grade(6);  // every day
+      if (elder == home_elder) q.mutable_commitment()->set_preferred_worker("workers/w1");
+      scheduling::v1::CreateCommitmentResponse a;
+      if (auto st = Call(scheduling->CreateCommitment(
+                             NewClientContext(nullptr, absl::Seconds(10)).get(), q, &a),
+                         "CreateCommitment");
+          !st.ok())
+        return st;
+      *target = a.commitment().name();
+    }
+    {
+      // Visits from today on, so the elder page has upcoming visits.
+      scheduling::v1::MaterializeVisitsRequest q;
+      q.set_from_date(absl::FormatTime("%Y-%m-%d", absl::Now(), absl::FixedTimeZone(8 * 3600)));
+      q.set_days(7);
+      scheduling::v1::MaterializeVisitsResponse a;
+      if (auto st = Call(scheduling->MaterializeVisits(
+                             NewClientContext(nullptr, absl::Seconds(10)).get(), q, &a),
+                         "MaterializeVisits");
+          !st.ok())
+        return st;
+    }
+
+    // Partner key for the home organisation.
+    api_keys_path = dir + "/api-keys";
+    partner_key = auth::NewApiKey("homeorg");
+    auto parts = auth::ParseApiKey(partner_key);
+    std::ofstream(api_keys_path) << auth::FormatApiKeyEntry(
+                                        {"homeorg",
+                                         "organisations/homeorg",
+                                         "310101020",
+                                         {"offerings.read"},
+                                         auth::HashApiSecret(kPepper, parts->secret)})
+                                 << "\n";
+
+    auth::JwtKeySet keys;
+    keys.Add(*auth::JwtKey::Hmac("test", kSecret));
+    GateOptions options;
+    options.issuer = "linli-test";
+    options.rate_per_second = 1000;
+    options.burst = 1000;
+    auto relations = std::make_shared<Relations>(registry, scheduling, absl::Seconds(5));
+    gate = std::make_unique<Gate>(std::move(keys),
+                                  std::make_unique<auth::ApiKeyStore>(api_keys_path, kPepper),
+                                  options, relations, Clock::Real());
+    console =
+        std::make_unique<ConsoleServiceImpl>(gate.get(), registry, scheduling, absl::Seconds(5));
+    elder_app = std::make_unique<ElderAppServiceImpl>(gate.get(), registry, scheduling,
+                                                      absl::Seconds(5), Clock::Real());
+    partner = std::make_unique<PartnerServiceImpl>(gate.get(), registry, absl::Seconds(5));
+    worker_app = std::make_unique<WorkerAppServiceImpl>(gate.get(), scheduling, absl::Seconds(5),
+                                                        Clock::Real());
+    ServerOptions server_options;
+    server_options.service_name = "gateway";
+    server_options.listen_address = "127.0.0.1:0";
+    server_options.shutdown_deadline = absl::Seconds(1);
+    auto started = GrpcServer::Start(
+        server_options, {console.get(), elder_app.get(), partner.get(), worker_app.get()});
+    if (!started.ok()) return started.status();
+    server = std::move(*started);
+    channel = NewChannel(absl::StrCat("127.0.0.1:", server->port()), {});
+    auto http_started = HttpJsonServer::Start(
+        "127.0.0.1:0",
+        {"linli.gateway.v1.ConsoleService", "linli.gateway.v1.ElderAppService",
+         "linli.gateway.v1.PartnerService", "linli.gateway.v1.WorkerAppService"},
+        channel, absl::Seconds(10), 64 * 1024);
+    if (!http_started.ok()) return http_started.status();
+    http = std::move(*http_started);
+    return absl::OkStatus();
+  }
+};
+
+// Calls `method` with `request` and the given authorization value (none when empty).
+grpc::Status CallMethod(const google::protobuf::MethodDescriptor* method, const Message& request,
+                        const std::string& credential) {
+  World& world = World::Get();
+  MessageStub stub(world.channel);
+  auto* factory = google::protobuf::MessageFactory::generated_factory();
+  std::unique_ptr<Message> response(factory->GetPrototype(method->output_type())->New());
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  if (!credential.empty()) context.AddMetadata("authorization", "Bearer " + credential);
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&context, absl::StrCat("/", method->service()->full_name(), "/", method->name()),
+                 grpc::StubOptions(), &request, response.get(),
+                 [&done](grpc::Status status) { done.set_value(std::move(status)); });
+  return done.get_future().get();
+}
+
+// The request of `method` with every id field naming the foreign street's things.
+std::unique_ptr<Message> ForeignRequest(const google::protobuf::MethodDescriptor* method) {
+  World& world = World::Get();
+  auto* factory = google::protobuf::MessageFactory::generated_factory();
+  std::unique_ptr<Message> request(factory->GetPrototype(method->input_type())->New());
+  const auto* reflection = request->GetReflection();
+  const std::map<std::string, std::string> by_type = {
+      {"GetRegionRequest", "regions/310101021"},
+      {"GetElderRequest", world.foreign_elder},
+      {"GetOrganisationRequest", "organisations/farorg"},
+      {"GetCommitmentRequest", world.foreign_commitment},
+  };
+  const std::map<std::string, std::string> by_field = {
+      {"elder", world.foreign_elder},           {"region", "regions/310101021001"},
+      {"parent", "regions/310101021"},          {"organisation", "organisations/farorg"},
+      {"commitment", world.foreign_commitment}, {"reason", "matrix test of the gateway"},
+  };
+  const auto* type = method->input_type();
+  for (int i = 0; i < type->field_count(); ++i) {
+    const auto* field = type->field(i);
+    if (field->type() != google::protobuf::FieldDescriptor::TYPE_STRING || field->is_repeated()) {
+      continue;
+    }
+    std::string value;
+    if (field->name() == "name") {
+      auto it = by_type.find(type->name());
+      value = it != by_type.end() ? it->second : world.foreign_elder;
+    } else if (auto it = by_field.find(field->name()); it != by_field.end()) {
+      value = it->second;
+    }
+    if (!value.empty()) reflection->SetString(request.get(), field, value);
+  }
+  return request;
+}
+
+std::vector<const google::protobuf::MethodDescriptor*> PublicMethods() {
+  std::vector<const google::protobuf::MethodDescriptor*> methods;
+  const auto* pool = google::protobuf::DescriptorPool::generated_pool();
+  for (const char* name : {"linli/gateway/v1/console.proto", "linli/gateway/v1/elder_app.proto",
+                           "linli/gateway/v1/partner.proto", "linli/gateway/v1/worker_app.proto"}) {
+    const auto* file = pool->FindFileByName(name);
+    EXPECT_NE(file, nullptr) << name;
+    if (file == nullptr) continue;
+    EXPECT_EQ(file->package(), "linli.gateway.v1");
+    for (int s = 0; s < file->service_count(); ++s) {
+      for (int m = 0; m < file->service(s)->method_count(); ++m) {
+        methods.push_back(file->service(s)->method(m));
+      }
+    }
+  }
+  return methods;
+}
+
+const google::protobuf::MethodDescriptor* ConsoleMethod(const char* name) {
+  return google::protobuf::DescriptorPool::generated_pool()
+      ->FindServiceByName("linli.gateway.v1.ConsoleService")
+      ->FindMethodByName(name);
+}
+
+std::string FullName(const google::protobuf::MethodDescriptor* method) {
+  return absl::StrCat("/", method->service()->full_name(), "/", method->name());
+}
+
+// Stops the servers and the backend processes the (leaked) world started.
+class StopWorld : public ::testing::Environment {
+ public:
+  void TearDown() override {
+    World& world = World::Get();
+    if (world.http) world.http->Stop();
+    if (world.server) world.server->Shutdown();
+    world.registry_process.reset();
+    world.scheduling_process.reset();
+  }
+};
+[[maybe_unused]] ::testing::Environment* const kStopWorld =
+    ::testing::AddGlobalTestEnvironment(new StopWorld);
+
+class GatewayAuthz : public ::testing::Test {
+ protected:
+  void SetUp() override { ASSERT_TRUE(World::Get().error.empty()) << World::Get().error; }
+};
+
+TEST_F(GatewayAuthz, EveryPublicMethodHasARuleAndEveryRuleAMethod) {
+  const auto methods = PublicMethods();
+  EXPECT_GE(methods.size(), 20u);
+  for (const auto* method : methods) {
+    EXPECT_EQ(AuthorisationRules().count(FullName(method)), 1u)
+        << FullName(method) << " has no authorisation rule (services/gateway/authz_rules.cc)";
+  }
+  for (const auto& [name, rule] : AuthorisationRules()) {
+    bool exists = false;
+    for (const auto* method : methods) exists |= FullName(method) == name;
+    EXPECT_TRUE(exists) << "rule for a method that does not exist: " << name;
+    EXPECT_FALSE(rule.roles.empty()) << name;
+  }
+}
+
+TEST_F(GatewayAuthz, WithoutOrWithBadCredentialsEveryMethodIsUnauthenticated) {
+  World& world = World::Get();
+  nlohmann::json expired = {{"exp", absl::ToUnixSeconds(absl::Now()) - 3600}};
+  nlohmann::json other_audience = {{"aud", "someone-else"}};
+  for (const auto* method : PublicMethods()) {
+    auto request = ForeignRequest(method);
+    for (const std::string& credential :
+         {std::string(), std::string("garbage"), world.Token(Role::kAdmin, expired),
+          world.Token(Role::kAdmin, other_audience),
+          std::string("lk.homeorg.") + std::string(43, 'A')}) {
+      grpc::Status status = CallMethod(method, *request, credential);
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
+          << FullName(method) << " with \"" << credential.substr(0, 20)
+          << "\": " << status.error_message();
+    }
+  }
+}
+
+TEST_F(GatewayAuthz, EveryRoleWithForeignIdsIsRefused) {
+  World& world = World::Get();
+  int calls = 0;
+  for (const auto* method : PublicMethods()) {
+    const Rule& rule = AuthorisationRules().at(FullName(method));
+    auto request = ForeignRequest(method);
+    for (Role role : auth::kAllRoles) {
+      if (role == Role::kAdmin) continue;  // admins may see every street
+      const bool allowed =
+          std::find(rule.roles.begin(), rule.roles.end(), role) != rule.roles.end();
+      grpc::Status status = CallMethod(method, *request, world.Credential(role));
+      ++calls;
+      const std::string where = absl::StrCat(FullName(method), " as ", auth::RoleName(role), ": ",
+                                             status.error_code(), " ", status.error_message());
+      if (!allowed) {
+        EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << where;
+      } else if (rule.unscoped) {
+        EXPECT_NE(status.error_code(), grpc::StatusCode::INTERNAL) << where;
+        EXPECT_NE(status.error_code(), grpc::StatusCode::UNKNOWN) << where;
+        EXPECT_NE(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << where;
+      } else {
+        EXPECT_TRUE(status.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
+                    status.error_code() == grpc::StatusCode::NOT_FOUND)
+            << where;
+      }
+    }
+  }
+  EXPECT_GE(calls, 100);
+}
+
+TEST_F(GatewayAuthz, OwnThingsAreReachableAndTheActorIsThePrincipal) {
+  World& world = World::Get();
+  const std::string street = world.Token(Role::kStreetStaff);
+  // Street staff read their own elder in full (audited under their name).
+  registry::v1::GetElderRequest get;
+  get.set_name(world.home_elder);
+  get.set_view(registry::v1::ELDER_VIEW_FULL);
+  get.set_reason("回访核对联系方式");
+  auto* method = ConsoleMethod("GetElder");
+  grpc::Status status = CallMethod(method, get, street);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  registry::v1::ListAuditEntriesRequest audit;
+  audit.set_elder(world.home_elder);
+  registry::v1::ListAuditEntriesResponse entries;
+  auto context = NewClientContext(nullptr, absl::Seconds(10));
+  ASSERT_TRUE(world.registry->ListAuditEntries(context.get(), audit, &entries).ok());
+  ASSERT_GE(entries.entries_size(), 1);
+  EXPECT_EQ(entries.entries(entries.entries_size() - 1).actor(), "street_staff:staff/street_staff");
+  // A full read without a reason is refused by the registry, not the gate.
+  get.clear_reason();
+  EXPECT_EQ(CallMethod(method, get, street).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // Committee staff reach their committee's elder but not a region above them.
+  v1::ListRegionsRequest regions;
+  regions.set_parent("regions/310101020");
+  EXPECT_EQ(CallMethod(ConsoleMethod("ListRegions"), regions, world.Token(Role::kCommitteeStaff))
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(CallMethod(ConsoleMethod("ListRegions"), regions, street).ok());
+  // A region-less admin-looking token cannot create regions unless it is admin.
+  v1::CreateRegionRequest create;
+  create.mutable_region()->set_code("310101020002");
+  create.mutable_region()->set_display_name("桥二居民区");
+  create.mutable_region()->set_level(registry::v1::REGION_LEVEL_COMMITTEE);
+  create.mutable_region()->set_parent("regions/310101020");
+  auto* create_method = ConsoleMethod("CreateRegion");
+  EXPECT_EQ(CallMethod(create_method, create, street).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(CallMethod(create_method, create, world.Token(Role::kAdmin)).ok());
+}
+
+TEST_F(GatewayAuthz, ElderPageAndFamily) {
+  World& world = World::Get();
+  auto stub = v1::ElderAppService::NewStub(world.channel);
+  for (Role role : {Role::kElder, Role::kFamily}) {
+    v1::GetElderPageRequest request;
+    request.set_elder(world.home_elder);
+    v1::GetElderPageResponse page;
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + world.Token(role));
+    grpc::Status status = stub->GetElderPage(&context, request, &page);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(page.profile().name(), world.home_elder);
+    EXPECT_EQ(page.missing_parts_size(), 0);
+    ASSERT_EQ(page.commitments_size(), 1);
+    EXPECT_EQ(page.commitments(0).name(), world.home_commitment);
+    EXPECT_GE(page.upcoming_visits_size(), 6);  // daily visits over the next 7 days
+    EXPECT_EQ(page.upcoming_visits(0).organisation(), "organisations/homeorg");
+    v1::ListMyFamilyRequest family_request;
+    family_request.set_elder(world.home_elder);
+    v1::ListMyFamilyResponse family;
+    grpc::ClientContext family_context;
+    family_context.AddMetadata("authorization", "Bearer " + world.Token(role));
+    ASSERT_TRUE(stub->ListMyFamily(&family_context, family_request, &family).ok());
+    ASSERT_EQ(family.contacts_size(), 1);
+    EXPECT_EQ(family.contacts(0).relationship(), "儿子");
+  }
+  v1::ListMyUpcomingVisitsRequest bad;
+  bad.set_elder(world.home_elder);
+  bad.set_days(99);
+  v1::ListMyUpcomingVisitsResponse ignored;
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + world.Token(Role::kElder));
+  EXPECT_EQ(stub->ListMyUpcomingVisits(&context, bad, &ignored).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(GatewayAuthz, PartnerKeysAreScopedAndRevocable) {
+  World& world = World::Get();
+  auto stub = v1::PartnerService::NewStub(world.channel);
+  v1::ListMyOfferingsRequest request;
+  v1::ListMyOfferingsResponse response;
+  {
+    grpc::ClientContext context;
+    context.AddMetadata("x-api-key", world.partner_key);
+    grpc::Status status = stub->ListMyOfferings(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+  }
+  // Revoked by editing the file: refused at once, no restart.
+  std::ofstream(world.api_keys_path + ".new") << "# all keys revoked\n";
+  ASSERT_EQ(std::rename((world.api_keys_path + ".new").c_str(), world.api_keys_path.c_str()), 0);
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + world.partner_key);
+  EXPECT_EQ(stub->ListMyOfferings(&context, request, &response).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(GatewayAuthz, JsonPathHasTheSameAuthenticationAndAuthorisation) {
+  World& world = World::Get();
+  httplib::Client client("127.0.0.1", world.http->port());
+  const std::string path = "/linli.gateway.v1.ElderAppService/ListMyFamily";
+  const std::string body = nlohmann::json{{"elder", world.home_elder}}.dump();
+  auto none = client.Post(path.c_str(), body, "application/json");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 401);
+  EXPECT_EQ(nlohmann::json::parse(none->body)["code"], "unauthenticated");
+  httplib::Headers family = {{"Authorization", "Bearer " + world.Token(Role::kFamily)}};
+  auto ok = client.Post(path.c_str(), family, body, "application/json");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200) << ok->body;
+  auto foreign =
+      client.Post(path.c_str(), family, nlohmann::json{{"elder", world.foreign_elder}}.dump(),
+                  "application/json");
+  ASSERT_TRUE(foreign);
+  EXPECT_EQ(foreign->status, 403);
+  EXPECT_EQ(nlohmann::json::parse(foreign->body)["code"], "permission_denied");
+  // Bad input: unknown field, wrong type, malformed JSON, oversized body: 4xx with a message.
+  for (const std::string& bad : {std::string(R"({"elder":"x","nope":1})"),
+                                 std::string(R"({"elder":5})"), std::string(R"({"elder":)")}) {
+    auto refused = client.Post(path.c_str(), family, bad, "application/json");
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 400) << bad;
+    EXPECT_EQ(nlohmann::json::parse(refused->body)["code"], "invalid_argument") << bad;
+  }
+  auto huge = client.Post(path.c_str(), family, std::string(200 * 1024, ' '), "application/json");
+  ASSERT_TRUE(huge);
+  EXPECT_EQ(huge->status, 413);
+  EXPECT_EQ(nlohmann::json::parse(huge->body, nullptr, false).value("code", ""),
+            "resource_exhausted");
+}
+
+// A self-signed certificate for 127.0.0.1 (P-256), written as cert.pem and key.pem in `dir`.
+void WriteSelfSignedCertificate(const std::string& dir) {
+  EVP_PKEY* key = EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256");
+  X509* cert = X509_new();
+  ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert), -60);
+  X509_gmtime_adj(X509_getm_notAfter(cert), 3600);
+  X509_set_pubkey(cert, key);
+  X509_NAME* name = X509_get_subject_name(cert);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>("127.0.0.1"), -1, -1, 0);
+  X509_set_issuer_name(cert, name);
+  X509_sign(cert, key, EVP_sha256());
+  FILE* out = std::fopen((dir + "/cert.pem").c_str(), "w");
+  PEM_write_X509(out, cert);
+  std::fclose(out);
+  out = std::fopen((dir + "/key.pem").c_str(), "w");
+  PEM_write_PrivateKey(out, key, nullptr, nullptr, 0, nullptr, nullptr);
+  std::fclose(out);
+  X509_free(cert);
+  EVP_PKEY_free(key);
+}
+
+TEST_F(GatewayAuthz, JsonOverHttpsByConfiguration) {
+  World& world = World::Get();
+  const std::string dir = testing::MakeTempDir("gateway_tls");
+  WriteSelfSignedCertificate(dir);
+  auto https =
+      HttpJsonServer::Start("127.0.0.1:0", {"linli.gateway.v1.ElderAppService"}, world.channel,
+                            absl::Seconds(10), 64 * 1024, {dir + "/cert.pem", dir + "/key.pem"});
+  ASSERT_TRUE(https.ok()) << https.status();
+  httplib::SSLClient client("127.0.0.1", (*https)->port());
+  client.set_ca_cert_path((dir + "/cert.pem").c_str());
+  client.enable_server_certificate_verification(true);
+  httplib::Headers family = {{"Authorization", "Bearer " + world.Token(Role::kFamily)}};
+  auto ok = client.Post("/linli.gateway.v1.ElderAppService/ListMyFamily", family,
+                        nlohmann::json{{"elder", world.home_elder}}.dump(), "application/json");
+  ASSERT_TRUE(ok) << httplib::to_string(ok.error());
+  EXPECT_EQ(ok->status, 200) << ok->body;
+  // Plain HTTP to the HTTPS port gets no JSON answer.
+  httplib::Client plain("127.0.0.1", (*https)->port());
+  plain.set_read_timeout(2, 0);
+  auto refused = plain.Post("/linli.gateway.v1.ElderAppService/ListMyFamily", family, "{}",
+                            "application/json");
+  EXPECT_TRUE(!refused || refused->status != 200);
+  // A key without its certificate is refused at start-up.
+  EXPECT_FALSE(HttpJsonServer::Start("127.0.0.1:0", {}, world.channel, absl::Seconds(1), 1024,
+                                     {"", dir + "/key.pem"})
+                   .ok());
+  EXPECT_FALSE(HttpJsonServer::Start("127.0.0.1:0", {}, world.channel, absl::Seconds(1), 1024,
+                                     {dir + "/key.pem", dir + "/key.pem"})
+                   .ok());
+  (*https)->Stop();
+}
+
+TEST_F(GatewayAuthz, RateLimitPerPrincipal) {
+  World& world = World::Get();
+  auth::JwtKeySet keys;
+  keys.Add(*auth::JwtKey::Hmac("test", kSecret));
+  GateOptions options;
+  options.issuer = "linli-test";
+  options.rate_per_second = 0.01;
+  options.burst = 3;
+  FakeClock clock(absl::Now());
+  Gate gate(std::move(keys), nullptr, options,
+            std::make_shared<Relations>(world.registry, world.scheduling, absl::Seconds(5)), clock);
+  // The gate alone, on a real server context: a tiny service whose handler only admits.
+  class Probe final : public v1::ConsoleService::Service {
+   public:
+    explicit Probe(Gate* gate) : gate_(gate) {}
+    grpc::Status ListLines(grpc::ServerContext* context,
+                           const registry::v1::ListLinesRequest* request,
+                           registry::v1::ListLinesResponse*) override {
+      return gate_->Run(context, "/linli.gateway.v1.ConsoleService/ListLines", *request,
+                        [](const auth::Principal&) { return grpc::Status::OK; });
+    }
+    Gate* gate_;
+  } probe(&gate);
+  ServerOptions server_options;
+  server_options.service_name = "probe";
+  server_options.listen_address = "127.0.0.1:0";
+  server_options.shutdown_deadline = absl::Seconds(1);
+  auto server = GrpcServer::Start(server_options, {&probe});
+  ASSERT_TRUE(server.ok());
+  auto stub =
+      v1::ConsoleService::NewStub(NewChannel(absl::StrCat("127.0.0.1:", (*server)->port()), {}));
+  auto call = [&](const std::string& token) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + token);
+    registry::v1::ListLinesResponse response;
+    return stub->ListLines(&context, {}, &response).error_code();
+  };
+  const std::string a = world.Token(Role::kStreetStaff);
+  const std::string b = world.Token(Role::kCommitteeStaff);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(call(a), grpc::StatusCode::OK);
+  EXPECT_EQ(call(a), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(call(b), grpc::StatusCode::OK);  // another principal has its own bucket
+  clock.Advance(absl::Seconds(150));         // 1.5 tokens refilled: one call
+  EXPECT_EQ(call(a), grpc::StatusCode::OK);
+  EXPECT_EQ(call(a), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  (*server)->Shutdown();
+}
+
+TEST_F(GatewayAuthz, WorkerChecksInAndOutOnlyAtTheirOwnPromise) {
+  World& world = World::Get();
+  auto stub = v1::WorkerAppService::NewStub(world.channel);
+  auto as = [&](const std::string& token) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->AddMetadata("authorization", "Bearer " + token);
+    return context;
+  };
+  const std::string worker = world.Token(Role::kWorker);
+  const std::string other_worker = world.Token(Role::kWorker, {{"sub", "workers/w2"}});
+  v1::ListMyVisitsRequest list;
+  list.set_commitment(world.home_commitment);
+  v1::ListMyVisitsResponse today;
+  ASSERT_TRUE(stub->ListMyVisits(as(worker).get(), list, &today).ok());
+  ASSERT_EQ(today.visits_size(), 1);  // a daily promise
+  EXPECT_EQ(stub->ListMyVisits(as(other_worker).get(), list, &today).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::WorkerCheckInRequest in;
+  in.set_commitment(world.home_commitment);
+  in.set_visit(today.visits(0).name());
+  in.set_method(scheduling::v1::CHECK_METHOD_APP_GPS);
+  v1::WorkerCheckInResponse checked_in;
+  EXPECT_EQ(stub->CheckIn(as(other_worker).get(), in, &checked_in).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // A visit of another promise named under one's own promise is not found.
+  v1::WorkerCheckInRequest smuggled = in;
+  smuggled.set_visit("visits/not-of-this-promise");
+  EXPECT_EQ(stub->CheckIn(as(worker).get(), smuggled, &checked_in).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  grpc::Status status = stub->CheckIn(as(worker).get(), in, &checked_in);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(checked_in.visit().state(), scheduling::v1::VISIT_STATE_IN_PROGRESS);
+  EXPECT_EQ(checked_in.visit().check_in().worker(), "workers/w1");  // the caller, always
+  v1::WorkerCheckOutRequest out;
+  out.set_commitment(world.home_commitment);
+  out.set_visit(in.visit());
+  out.set_method(scheduling::v1::CHECK_METHOD_APP_GPS);
+  v1::WorkerCheckOutResponse checked_out;
+  status = stub->CheckOut(as(worker).get(), out, &checked_out);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(checked_out.visit().state(), scheduling::v1::VISIT_STATE_COMPLETED);
+}
+
+// Last: scheduling goes down; the elder page still returns the profile and flags the rest.
+TEST_F(GatewayAuthz, ZzElderPageWithABackendDown) {
+  World& world = World::Get();
+  ASSERT_TRUE(world.scheduling_process->Signal(SIGTERM));
+  ASSERT_TRUE(world.scheduling_process->Wait(absl::Seconds(15)).ok());
+  auto stub = v1::ElderAppService::NewStub(world.channel);
+  v1::GetElderPageRequest request;
+  request.set_elder(world.home_elder);
+  v1::GetElderPageResponse page;
+  grpc::ClientContext context;
+  context.AddMetadata("authorization", "Bearer " + world.Token(Role::kElder));
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(3)));
+  absl::Time start = absl::Now();
+  grpc::Status status = stub->GetElderPage(&context, request, &page);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+  EXPECT_EQ(page.profile().name(), world.home_elder);
+  ASSERT_EQ(page.missing_parts_size(), 2);
+  EXPECT_EQ(page.missing_parts(0), v1::ELDER_PAGE_PART_COMMITMENTS);
+  EXPECT_EQ(page.missing_parts(1), v1::ELDER_PAGE_PART_UPCOMING_VISITS);
+}
+
+}  // namespace
+}  // namespace linli::gateway
