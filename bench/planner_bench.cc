@@ -148,7 +148,6 @@ void Scale(const Args& a) {
   const auto t1 = std::chrono::steady_clock::now();
   SolveOptions o;
   o.time_limit_seconds = a.scale_time;
-  o.max_part_visits = 200;
   const SolveResult r = Solve(p, o);
   const auto t2 = std::chrono::steady_clock::now();
   const CheckResult c = Check(p, r.solution);

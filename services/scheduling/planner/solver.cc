@@ -645,7 +645,9 @@ int64_t Search::Run(Clock::time_point deadline, int64_t max_iterations,
   std::uniform_real_distribution<double> u01(0, 1);
   const double per_visit =
       std::max(1e-9, best_cost_ - p_.weights.unassigned * s.unassigned) / std::max(1, nvis);
-  const double t0 = 0.3 * per_visit, t1 = 0.002 * per_visit;
+  // Simulated annealing from 10 to 0.01 times the average cost of a visit in the constructed
+  // plan, cooling exponentially over the budget (time, or iterations when those are bounded).
+  const double t0 = 10 * per_visit, t1 = 0.01 * per_visit;
   const auto began = Clock::now();
   const double budget = std::max(1e-3, std::chrono::duration<double>(deadline - began).count());
   int64_t it = 0;
