@@ -328,13 +328,60 @@ TEST_F(MultiReplicaTest, KillingAReplicaLosesNoAcknowledgedCallAndDuplicatesNoth
     EXPECT_EQ(occurrences.size(), static_cast<size_t>(listed.visits_size()))
         << acknowledged[i] << " has two visits for one occurrence";
   }
-  // TODO(booking): when bookings/assignments land, book the same worker slot concurrently on
-  // both replicas here and assert exactly one booking wins (the database enforces it).
-  // TODO(scheduling): state changes are read-then-write (UpdateVisit updates by id alone), so
-  // concurrent SweepMissedVisits on both replicas mark each visit missed once per sweep: four
-  // concurrent sweeps over 80 past visits gave 320 visit.missed events (measured on MariaDB).
-  // Once UpdateVisit is conditional on the expected state, sweep concurrently on both replicas
-  // here and assert one visit.missed event per visit.
+  // Phase 3: both replicas book one worker on every Monday visit (all at the same hour) at once:
+  // the database's slot keys let exactly one booking through, whichever replica made it.
+  // (Concurrent sweeps on several replicas marking a visit once are tested on MariaDB in
+  // scheduling_test, ConcurrentSweepsMarkEachVisitMissedOnce.)
+  std::string worker;
+  {
+    auto registry = registry::v1::RegistryService::NewStub(NewChannel(registry_address_, {}));
+    registry::v1::CreateWorkerRequest request;
+    request.mutable_worker()->set_display_name("王社工");
+    request.mutable_worker()->set_organisation("organisations/lelin");
+    request.mutable_worker()->add_skills("visiting");
+    registry::v1::CreateWorkerResponse response;
+    auto context = NewClientContext(nullptr, absl::Seconds(10));
+    ASSERT_TRUE(registry->CreateWorker(context.get(), request, &response).ok());
+    worker = response.worker().name();
+  }
+  std::vector<std::string> monday;
+  for (int i = 0; i < kCommitments; ++i) {
+    scheduling::v1::ListVisitsRequest list;
+    list.set_commitment(acknowledged[i]);
+    list.set_from_date("2026-12-07");
+    list.set_to_date("2026-12-08");
+    scheduling::v1::ListVisitsResponse listed;
+    auto context = NewClientContext(nullptr, absl::Seconds(10));
+    ASSERT_TRUE(replicas_[0].stub->ListVisits(context.get(), list, &listed).ok());
+    ASSERT_EQ(listed.visits_size(), 1) << acknowledged[i];
+    monday.push_back(listed.visits(0).name());
+  }
+  std::atomic<int> booked{0}, refused{0}, other{0};
+  std::vector<std::thread> bookers;
+  for (int t = 0; t < 8; ++t) {
+    bookers.emplace_back([&, t] {
+      for (size_t i = t; i < monday.size(); i += 8) {
+        scheduling::v1::AssignVisitRequest request;
+        request.set_name(monday[i]);
+        request.set_worker(worker);
+        scheduling::v1::AssignVisitResponse response;
+        auto context = NewClientContext(nullptr, absl::Seconds(30));
+        grpc::Status s = replicas_[t % 2].stub->AssignVisit(context.get(), request, &response);
+        if (s.ok()) {
+          ++booked;
+        } else if (s.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+          ++refused;
+        } else {
+          ++other;
+          ADD_FAILURE() << s.error_code() << " " << s.error_message();
+        }
+      }
+    });
+  }
+  for (auto& thread : bookers) thread.join();
+  EXPECT_EQ(booked.load(), 1) << "one worker, one hour: exactly one booking may win";
+  EXPECT_EQ(refused.load(), kCommitments - 1);
+  EXPECT_EQ(other.load(), 0);
 
   // The request id travels: a call to scheduling with an x-request-id reaches the registry
   // (scheduling checks the elder there) under the same id, and both services log it.

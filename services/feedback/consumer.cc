@@ -11,6 +11,7 @@
 #include "common/client.h"
 #include "common/errors.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -277,9 +278,21 @@ absl::StatusOr<int> SchedulingConsumer::PollOnce() {
   auto context = NewClientContext(nullptr, kRpcTimeout);
   grpc::Status status = scheduling_->ListEvents(context.get(), request, &response);
   if (!status.ok()) return FromGrpcStatus(status);
-  if (response.events_size() == 0) return 0;
-  std::vector<scheduling::v1::Event> events(response.events().begin(), response.events().end());
-  RETURN_IF_ERROR(applier_.Apply(events));
+  // Outbox lag for /metrics: how far the stored cursor trails scheduling's newest event.
+  static auto& applied_sequence = metrics::Registry::Default().AddGauge(
+      "linli_event_consumer_sequence", "Highest event sequence applied, by stream.", {"stream"});
+  static auto& lag = metrics::Registry::Default().AddGauge(
+      "linli_event_consumer_lag_events", "Events recorded by the source but not yet applied.",
+      {"stream"});
+  int64_t applied_to = cursor;
+  if (response.events_size() > 0) {
+    std::vector<scheduling::v1::Event> events(response.events().begin(), response.events().end());
+    RETURN_IF_ERROR(applier_.Apply(events));
+    applied_to = std::max(cursor, response.events(response.events_size() - 1).sequence());
+  }
+  applied_sequence.WithLabels({kSchedulingSource}).Set(static_cast<double>(applied_to));
+  lag.WithLabels({kSchedulingSource})
+      .Set(static_cast<double>(std::max<int64_t>(0, response.last_sequence() - applied_to)));
   return response.events_size();
 }
 

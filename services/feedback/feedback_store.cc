@@ -5,6 +5,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/idempotency.h"
+#include "common/metrics.h"
 #include "common/status_macros.h"
 #include "common/storage/proto_rows.h"
 
@@ -564,6 +565,10 @@ absl::StatusOr<bool> InsertAlertOnce(storage::Transaction& tx, const AlertRow& r
                           {row.id, row.alert.committee(), static_cast<int64_t>(row.alert.state()),
                            row.dedupe_key, row.alert.SerializeAsString()})
                       .status());
+  // Counted when written (a transaction rolled back after this would over-count by one).
+  static auto& raised = metrics::Registry::Default().AddCounter(
+      "linli_alerts_raised_total", "Safety-net alerts raised, by kind.", {"kind"});
+  raised.WithLabels({v1::AlertKind_Name(row.alert.kind())}).Increment();
   return true;
 }
 

@@ -19,6 +19,7 @@
 #include "common/geo.h"
 #include "common/ids.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/recurrence/rrule.h"
 #include "common/server.h"
 #include "common/status_macros.h"
@@ -309,7 +310,16 @@ grpc::Status SchedulingServiceImpl::Plan(grpc::ServerContext* context,
   settings.progress = [&](const std::string& line) {
     LogInfo("planning", {{"plan", plan_name}, {"progress", line}});
   };
+  static auto& runs = metrics::Registry::Default().AddCounter(
+      "linli_planner_runs_total", "Planner runs of the Plan RPC, by result.", {"result"});
+  static auto& seconds = metrics::Registry::Default().AddHistogram(
+      "linli_planner_run_seconds", "Wall time of planner runs.", {}, {1, 2, 5, 10, 30, 60, 120});
+  static auto& planned = metrics::Registry::Default().AddCounter(
+      "linli_planner_visits_total", "Visits given to the planner, by outcome.", {"outcome"});
+  const absl::Time started = absl::Now();
   absl::StatusOr<v1::Plan> plan = planner::PlanVisits(problem, settings);
+  seconds.WithLabels({}).Observe(absl::ToDoubleSeconds(absl::Now() - started));
+  runs.WithLabels({plan.ok() ? "ok" : "error"}).Increment();
   if (!plan.ok()) {
     // The problem is built here from validated data: a rejection is a bug, not bad input.
     return Reply(*context, absl::InternalError(absl::StrCat("planner rejected the problem: ",
@@ -383,6 +393,8 @@ grpc::Status SchedulingServiceImpl::Plan(grpc::ServerContext* context,
       }
     }
   }
+  planned.WithLabels({request->dry_run() ? "dry_run" : "booked"}).Increment(booked);
+  planned.WithLabels({"not_booked"}).Increment(static_cast<double>(candidates.size()) - booked);
   response->set_booked(booked);
   response->set_conflicts(conflicts);
   response->set_not_booked(static_cast<int32_t>(candidates.size()) - booked);
