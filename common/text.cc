@@ -1,6 +1,9 @@
 #include "common/text.h"
 
+#include "absl/strings/strip.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/errors.h"
 
 namespace linli {
 
@@ -64,6 +67,18 @@ void AppendJsonString(std::string* out, absl::string_view text) {
     }
   }
   out->push_back('"');
+}
+
+absl::StatusOr<std::string> ParseResourceName(absl::string_view name, absl::string_view collection,
+                                              absl::string_view field) {
+  absl::string_view id = name;
+  if (!absl::ConsumePrefix(&id, collection) || !absl::ConsumePrefix(&id, "/") || !IsSlug(id, 64)) {
+    return InvalidField(std::string(field), absl::StrCat("must look like \"", collection,
+                                                         "/ID\" (ID: lowercase "
+                                                         "letters, digits and '-'), got \"",
+                                                         name.substr(0, 80), "\""));
+  }
+  return std::string(id);
 }
 
 }  // namespace linli

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace linli {
@@ -21,6 +22,11 @@ std::optional<size_t> Utf8Length(absl::string_view text);
 
 // A caller-chosen id or code: 1..max_length of [a-z0-9-], not starting or ending with '-'.
 bool IsSlug(absl::string_view id, size_t max_length);
+
+// "organisations/wlq-office" -> "wlq-office" when `name` is "<collection>/<id>" and the id is a
+// slug of at most 64 characters. INVALID_ARGUMENT naming `field` otherwise.
+absl::StatusOr<std::string> ParseResourceName(absl::string_view name, absl::string_view collection,
+                                              absl::string_view field);
 
 // Appends `text` as a JSON string literal (quotes included). Invalid UTF-8 bytes become U+FFFD,
 // so the output is always valid JSON.

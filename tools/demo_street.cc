@@ -139,10 +139,11 @@ struct Builder {
     w->set_organisation("organisations/" + org);
     w->set_volunteer(volunteer);
     for (const std::string& s : skills) w->add_skills(s);
-    w->mutable_availability()->set_rrule(volunteer ? "FREQ=WEEKLY;BYDAY=SA,SU"
-                                                   : "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR");
+    // Staff work every day 08:00-18:00 (home care and meals do not stop at weekends; the rota
+    // within is theirs), volunteers at weekends 08:00-12:00.
+    w->mutable_availability()->set_rrule(volunteer ? "FREQ=WEEKLY;BYDAY=SA,SU" : "FREQ=DAILY");
     w->mutable_availability()->set_dtstart("2026-01-05T08:00:00");
-    w->mutable_availability()->set_duration_minutes(volunteer ? 240 : 480);
+    w->mutable_availability()->set_duration_minutes(volunteer ? 240 : 600);
     *w->mutable_base_location() = Near(rng);
     r.set_request_id(absl::StrCat("demo-worker-", org, "-", index));
     street.workers.push_back(std::move(r));
@@ -469,7 +470,7 @@ std::vector<scheduling::v1::CreateCommitmentRequest> DemoCommitments(
     if (e.has_care_grade() && e.care_grade() >= 2) {
       scheduling::v1::Commitment* c = add(i, "ltc", "ltc-home-care", "wlq-care-home", "长护险");
       c->set_care_grade(e.care_grade());  // the grade's days and hour; the time of day spread
-      c->mutable_recurrence()->set_dtstart(absl::StrFormat("2026-11-30T%02d:00:00", 8 + i % 9));
+      c->mutable_recurrence()->set_dtstart(absl::StrFormat("2026-11-30T%02d:00:00", 8 + i % 7));
       c->add_required_skills("nursing");
     }
     if (e.living_situation() == registry::v1::LIVING_SITUATION_ALONE ||

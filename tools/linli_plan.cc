@@ -28,6 +28,7 @@
 #include "services/scheduling/planner/convert.h"
 #include "services/scheduling/planner/generator.h"
 #include "services/scheduling/planner/planner.h"
+#include "tools/cli_util.h"
 
 namespace {
 
@@ -70,15 +71,6 @@ absl::Status ReadJson(const std::string& path, google::protobuf::Message* messag
                                                       std::string(status.message())));
   }
   return absl::OkStatus();
-}
-
-std::string ToJson(const google::protobuf::Message& message) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
-  return json;
 }
 
 absl::Status WriteFile(const std::string& path, const std::string& text) {
@@ -174,7 +166,7 @@ int Generate(const std::string& kind, const std::map<std::string, std::string>& 
     if (o.visits < 1 || o.workers < 2) return Usage("need --visits >= 1 and --workers >= 2");
     problem = planner::GenerateDistrictWeek(o);
   }
-  const std::string json = ToJson(planner::ProblemToProto(problem));
+  const std::string json = linli::cli::Json(planner::ProblemToProto(problem));
   auto out = flags.find("out");
   if (out == flags.end()) {
     std::cout << json;
@@ -234,7 +226,7 @@ int PlanCommand(const std::map<std::string, std::string>& flags) {
                                problem.visits_size(), problem.workers_size());
   auto plan = planner::PlanVisits(problem, settings);
   if (!plan.ok()) return Fail(plan.status());
-  const std::string json = ToJson(*plan);
+  const std::string json = linli::cli::Json(*plan);
   auto out = flags.find("out");
   if (out != flags.end()) {
     if (auto s = WriteFile(out->second, json); !s.ok()) return Fail(s);

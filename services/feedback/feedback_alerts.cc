@@ -234,10 +234,7 @@ grpc::Status FeedbackServiceImpl::ListAlerts(grpc::ServerContext* context,
 namespace {
 
 absl::StatusOr<std::string> AlertId(const std::string& name) {
-  if (!absl::StartsWith(name, "alerts/") || !IsSlug(name.substr(7), 64)) {
-    return InvalidField("name", "must look like \"alerts/ID\"");
-  }
-  return name.substr(7);
+  return ParseResourceName(name, "alerts", "name");
 }
 
 }  // namespace

@@ -34,10 +34,7 @@ bool TextOk(const std::string& text, size_t min, size_t max) {
 
 // The id of "workOrders/ID", or INVALID_ARGUMENT on `name`.
 absl::StatusOr<std::string> WorkOrderId(const std::string& name) {
-  if (!absl::StartsWith(name, "workOrders/") || !IsSlug(name.substr(11), 64)) {
-    return InvalidField("name", "must look like \"workOrders/ID\"");
-  }
-  return name.substr(11);
+  return ParseResourceName(name, "workOrders", "name");
 }
 
 }  // namespace

@@ -11,18 +11,6 @@
 
 namespace linli::registry {
 
-absl::StatusOr<std::string> ParseResourceName(absl::string_view name, absl::string_view collection,
-                                              absl::string_view field) {
-  absl::string_view id = name;
-  if (!absl::ConsumePrefix(&id, collection) || !absl::ConsumePrefix(&id, "/") || !IsSlug(id, 64)) {
-    return InvalidField(std::string(field), absl::StrCat("must look like \"", collection,
-                                                         "/ID\" (ID: lowercase "
-                                                         "letters, digits and '-'), got \"",
-                                                         name.substr(0, 80), "\""));
-  }
-  return std::string(id);
-}
-
 void ValidateDisplayName(absl::string_view text, size_t max_chars, const std::string& field,
                          FieldViolations& violations) {
   std::optional<size_t> length = Utf8Length(text);

@@ -14,11 +14,6 @@
 
 namespace linli::registry {
 
-// "organisations/wlq-office" -> "wlq-office" when `name` is "<collection>/<id>" and the id is a
-// valid slug (or, for registry-assigned ids, 32 hex digits). INVALID_ARGUMENT naming `field`.
-absl::StatusOr<std::string> ParseResourceName(absl::string_view name, absl::string_view collection,
-                                              absl::string_view field);
-
 // Checks a display name: valid UTF-8, not blank, at most max_chars characters.
 void ValidateDisplayName(absl::string_view text, size_t max_chars, const std::string& field,
                          FieldViolations& violations);

@@ -107,9 +107,9 @@ grpc::Status SchedulingServiceImpl::AssignVisit(grpc::ServerContext* context,
                                                 const v1::AssignVisitRequest* request,
                                                 v1::AssignVisitResponse* response) {
   FieldViolations v;
-  absl::StatusOr<std::string> id = ParseName(request->name(), "visits", "name");
+  absl::StatusOr<std::string> id = ParseResourceName(request->name(), "visits", "name");
   if (!id.ok()) v.Add("name", "must look like \"visits/ID\"");
-  if (!ParseName(request->worker(), "workers", "worker").ok()) {
+  if (!ParseResourceName(request->worker(), "workers", "worker").ok()) {
     v.Add("worker", "must look like \"workers/ID\"");
   }
   if (request->has_start() &&
@@ -146,9 +146,9 @@ grpc::Status SchedulingServiceImpl::UnassignVisit(grpc::ServerContext* context,
                                                   const v1::UnassignVisitRequest* request,
                                                   v1::UnassignVisitResponse* response) {
   FieldViolations v;
-  absl::StatusOr<std::string> id = ParseName(request->name(), "visits", "name");
+  absl::StatusOr<std::string> id = ParseResourceName(request->name(), "visits", "name");
   if (!id.ok()) v.Add("name", "must look like \"visits/ID\"");
-  if (!ParseName(request->worker(), "workers", "worker").ok()) {
+  if (!ParseResourceName(request->worker(), "workers", "worker").ok()) {
     v.Add("worker", "must look like \"workers/ID\"");
   }
   ValidateNote(request->reason_code(), v);
@@ -179,15 +179,15 @@ grpc::Status SchedulingServiceImpl::SwapVisitWorkers(grpc::ServerContext* contex
                                                      const v1::SwapVisitWorkersRequest* request,
                                                      v1::SwapVisitWorkersResponse* response) {
   FieldViolations v;
-  absl::StatusOr<std::string> first = ParseName(request->first(), "visits", "first");
+  absl::StatusOr<std::string> first = ParseResourceName(request->first(), "visits", "first");
   if (!first.ok()) v.Add("first", "must look like \"visits/ID\"");
-  absl::StatusOr<std::string> second = ParseName(request->second(), "visits", "second");
+  absl::StatusOr<std::string> second = ParseResourceName(request->second(), "visits", "second");
   if (!second.ok()) v.Add("second", "must look like \"visits/ID\"");
   if (first.ok() && second.ok() && *first == *second) v.Add("second", "must differ from first");
-  if (!ParseName(request->first_worker(), "workers", "first_worker").ok()) {
+  if (!ParseResourceName(request->first_worker(), "workers", "first_worker").ok()) {
     v.Add("first_worker", "must look like \"workers/ID\"");
   }
-  if (!ParseName(request->second_worker(), "workers", "second_worker").ok()) {
+  if (!ParseResourceName(request->second_worker(), "workers", "second_worker").ok()) {
     v.Add("second_worker", "must look like \"workers/ID\"");
   }
   if (request->first_worker() == request->second_worker()) {
@@ -251,7 +251,7 @@ grpc::Status SchedulingServiceImpl::ReleaseWorker(grpc::ServerContext* context,
                                                   const v1::ReleaseWorkerRequest* request,
                                                   v1::ReleaseWorkerResponse* response) {
   FieldViolations v;
-  if (!ParseName(request->worker(), "workers", "worker").ok()) {
+  if (!ParseResourceName(request->worker(), "workers", "worker").ok()) {
     v.Add("worker", "must look like \"workers/ID\"");
   }
   absl::CivilDay from;

@@ -113,7 +113,7 @@ grpc::Status SchedulingServiceImpl::CreateCommitment(grpc::ServerContext* contex
 grpc::Status SchedulingServiceImpl::GetCommitment(grpc::ServerContext* context,
                                                   const v1::GetCommitmentRequest* request,
                                                   v1::GetCommitmentResponse* response) {
-  absl::StatusOr<std::string> id = ParseName(request->name(), "commitments", "name");
+  absl::StatusOr<std::string> id = ParseResourceName(request->name(), "commitments", "name");
   if (!id.ok()) return Reply(*context, id.status());
   return Reply(*context, db_.RunInTransaction(
                              [&](Transaction& tx) -> absl::Status {
@@ -129,7 +129,7 @@ grpc::Status SchedulingServiceImpl::ListCommitments(grpc::ServerContext* context
                                                     const v1::ListCommitmentsRequest* request,
                                                     v1::ListCommitmentsResponse* response) {
   if (!request->elder().empty()) {
-    if (auto id = ParseName(request->elder(), "elders", "elder"); !id.ok()) {
+    if (auto id = ParseResourceName(request->elder(), "elders", "elder"); !id.ok()) {
       return Reply(*context, id.status());
     }
   }
@@ -154,7 +154,7 @@ grpc::Status SchedulingServiceImpl::ListCommitments(grpc::ServerContext* context
 grpc::Status SchedulingServiceImpl::CancelCommitment(grpc::ServerContext* context,
                                                      const v1::CancelCommitmentRequest* request,
                                                      v1::CancelCommitmentResponse* response) {
-  absl::StatusOr<std::string> id = ParseName(request->name(), "commitments", "name");
+  absl::StatusOr<std::string> id = ParseResourceName(request->name(), "commitments", "name");
   if (!id.ok()) return Reply(*context, id.status());
   if (std::optional<size_t> n = Utf8Length(request->reason()); !n || *n < 2 || *n > 256) {
     return Reply(*context, InvalidField("reason", "must state why, in 2 to 256 characters"));
@@ -199,7 +199,8 @@ grpc::Status SchedulingServiceImpl::MaterializeVisits(grpc::ServerContext* conte
   if (request->days() < 1 || request->days() > 62) v.Add("days", "must be between 1 and 62");
   std::string only;
   if (!request->commitment().empty()) {
-    absl::StatusOr<std::string> id = ParseName(request->commitment(), "commitments", "commitment");
+    absl::StatusOr<std::string> id =
+        ParseResourceName(request->commitment(), "commitments", "commitment");
     if (!id.ok()) v.Add("commitment", "must look like \"commitments/ID\"");
     if (id.ok()) only = *id;
   }
@@ -290,12 +291,13 @@ grpc::Status SchedulingServiceImpl::ListVisits(grpc::ServerContext* context,
   FieldViolations v;
   VisitFilter filter;
   if (!request->commitment().empty()) {
-    absl::StatusOr<std::string> id = ParseName(request->commitment(), "commitments", "commitment");
+    absl::StatusOr<std::string> id =
+        ParseResourceName(request->commitment(), "commitments", "commitment");
     if (id.ok()) filter.commitment_id = *id;
     if (!id.ok()) v.Add("commitment", "must look like \"commitments/ID\"");
   }
   if (!request->elder().empty()) {
-    if (!ParseName(request->elder(), "elders", "elder").ok()) {
+    if (!ParseResourceName(request->elder(), "elders", "elder").ok()) {
       v.Add("elder", "must look like \"elders/ID\"");
     }
     filter.elder = request->elder();
@@ -359,7 +361,7 @@ grpc::Status SchedulingServiceImpl::CancelVisit(grpc::ServerContext* context,
     v.Add("note", "must be valid UTF-8 of at most 256 characters");
   }
   if (!v.empty()) return Reply(*context, v.ToStatus());
-  absl::StatusOr<std::string> id = ParseName(request->name(), "visits", "name");
+  absl::StatusOr<std::string> id = ParseResourceName(request->name(), "visits", "name");
   if (!id.ok()) return Reply(*context, id.status());
   return Reply(*context, ChangeVisit(
                              db_, clock_.Now(), *id, request->name(), v1::VISIT_STATE_SCHEDULED,
@@ -392,7 +394,7 @@ grpc::Status SchedulingServiceImpl::RescheduleVisit(grpc::ServerContext* context
   }
   if (!v.empty()) return Reply(*context, v.ToStatus());
   const absl::Time new_start = absl::FromCivil(start, recurrence::ShanghaiTimeZone());
-  absl::StatusOr<std::string> id = ParseName(request->name(), "visits", "name");
+  absl::StatusOr<std::string> id = ParseResourceName(request->name(), "visits", "name");
   if (!id.ok()) return Reply(*context, id.status());
   return Reply(*context, ChangeVisit(
                              db_, clock_.Now(), *id, request->name(), v1::VISIT_STATE_SCHEDULED,

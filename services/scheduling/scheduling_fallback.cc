@@ -10,6 +10,7 @@
 #include "common/recurrence/rrule.h"
 #include "common/server.h"
 #include "common/status_macros.h"
+#include "common/text.h"
 #include "services/scheduling/commitment.h"
 #include "services/scheduling/scheduling_service.h"
 #include "services/scheduling/scheduling_store.h"
@@ -53,7 +54,8 @@ grpc::Status SchedulingServiceImpl::ProposeFallback(grpc::ServerContext* context
                                                     const v1::ProposeFallbackRequest* request,
                                                     v1::ProposeFallbackResponse* response) {
   FieldViolations v;
-  absl::StatusOr<std::string> id = ParseName(request->commitment(), "commitments", "commitment");
+  absl::StatusOr<std::string> id =
+      ParseResourceName(request->commitment(), "commitments", "commitment");
   if (!id.ok()) v.Add("commitment", "must look like \"commitments/ID\"");
   if (request->radius_meters() < 0 || request->radius_meters() > 50000) {
     v.Add("radius_meters", "must be between 0 and 50000");

@@ -23,6 +23,7 @@
 #include "common/recurrence/rrule.h"
 #include "common/server.h"
 #include "common/status_macros.h"
+#include "common/text.h"
 #include "services/scheduling/booking.h"
 #include "services/scheduling/planner/planner.h"
 #include "services/scheduling/scheduling_service.h"
@@ -107,11 +108,13 @@ grpc::Status SchedulingServiceImpl::Plan(grpc::ServerContext* context,
     v.Add("from_date", "must be a date \"YYYY-MM-DD\"");
   }
   if (request->days() < 1 || request->days() > 7) v.Add("days", "must be between 1 and 7");
-  if (!request->region().empty() && !ParseName(request->region(), "regions", "region").ok()) {
+  if (!request->region().empty() &&
+      !ParseResourceName(request->region(), "regions", "region").ok()) {
     v.Add("region", "must look like \"regions/CODE\"");
   }
   if (!request->owner_organisation().empty() &&
-      !ParseName(request->owner_organisation(), "organisations", "owner_organisation").ok()) {
+      !ParseResourceName(request->owner_organisation(), "organisations", "owner_organisation")
+           .ok()) {
     v.Add("owner_organisation", "must look like \"organisations/ID\"");
   }
   if (!(request->time_limit_seconds() >= 0 && request->time_limit_seconds() <= kMaxTimeLimit)) {

@@ -21,15 +21,6 @@ absl::Time FromProto(const google::protobuf::Timestamp& t) {
   return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
 }
 
-absl::StatusOr<std::string> ParseName(absl::string_view name, absl::string_view collection,
-                                      absl::string_view field) {
-  const std::string prefix = absl::StrCat(collection, "/");
-  if (!absl::StartsWith(name, prefix) || !IsSlug(name.substr(prefix.size()), 64)) {
-    return InvalidField(std::string(field), absl::StrCat("must look like \"", collection, "/ID\""));
-  }
-  return std::string(name.substr(prefix.size()));
-}
-
 bool IsReasonCode(absl::string_view code) {
   if (code.size() < 2 || code.size() > 32) return false;
   return std::all_of(code.begin(), code.end(), [](char c) {

@@ -14,10 +14,6 @@ namespace linli::scheduling {
 google::protobuf::Timestamp ToProto(absl::Time t);
 absl::Time FromProto(const google::protobuf::Timestamp& t);
 
-// The id of "collection/ID", or INVALID_ARGUMENT naming `field`.
-absl::StatusOr<std::string> ParseName(absl::string_view name, absl::string_view collection,
-                                      absl::string_view field);
-
 // 2-32 characters of A-Z, 0-9 and '_', e.g. "ELDER_IN_HOSPITAL".
 bool IsReasonCode(absl::string_view code);
 
