@@ -26,11 +26,7 @@ test: build
 	@BUILD_DIR=$(BUILD_DIR) scripts/test.sh
 
 bench: build
-	@build/bin/registry_bench
-	@build/bin/planner_bench
-	@build/bin/scheduling_bench
-	@build/bin/feedback_bench 2>/dev/null
-	@build/bin/gateway_bench
+	@BUILD_DIR=$(BUILD_DIR) scripts/bench.sh
 
 # libFuzzer targets (clang, ASan+UBSan) in a separate build dir, each run FUZZ_SECONDS on a temp
 # copy of its seed corpus: tests/fuzz/run_fuzzers.sh.

@@ -277,6 +277,11 @@ grpc::Status SchedulingServiceImpl::Plan(grpc::ServerContext* context,
       if (all) can.push_back(service);
     }
     if (can.empty()) continue;
+    // A worker without a shift in the period does not work then (the planner would read an
+    // empty shift list as "always available").
+    const std::vector<std::pair<double, double>> shifts =
+        Shifts(worker, first, request->days(), begin);
+    if (shifts.empty()) continue;
     v1::PlanLocation* base = problem.add_locations();
     base->set_id(name);
     if (worker.has_base_location() && HasLocation(worker.base_location())) {
@@ -293,7 +298,7 @@ grpc::Status SchedulingServiceImpl::Plan(grpc::ServerContext* context,
     pw->set_display_name(worker.display_name());
     pw->set_base(name);
     for (const std::string& service : can) pw->add_skills(service);
-    for (const auto& [start, finish] : Shifts(worker, first, request->days(), begin)) {
+    for (const auto& [start, finish] : shifts) {
       v1::PlanShift* shift = pw->add_shifts();
       shift->set_start(start);
       shift->set_end(finish);

@@ -756,6 +756,33 @@ TEST_P(SchedulingServiceTest, PlanBooksTheWeeksVisitsWithSkillsAndSynchronisatio
   Materialize("2026-11-30", 7);
   ASSERT_EQ(Visits().size(), 3u);
 
+  // A weekend volunteer of the same organisation does not work on Tuesday.
+  {
+    registry::v1::CreateWorkerRequest w;
+    w.mutable_worker()->set_display_name("周末志愿者");
+    w.mutable_worker()->set_organisation("organisations/lelin-social-work");
+    w.mutable_worker()->add_skills("visiting");
+    w.mutable_worker()->add_skills("bathing");
+    w.mutable_worker()->mutable_availability()->set_rrule("FREQ=WEEKLY;BYDAY=SA,SU");
+    w.mutable_worker()->mutable_availability()->set_dtstart("2026-01-03T08:00:00");
+    w.mutable_worker()->mutable_availability()->set_duration_minutes(240);
+    registry::v1::CreateWorkerResponse out;
+    grpc::ClientContext c;
+    ASSERT_TRUE(registry_->stub->CreateWorker(&c, w, &out).ok());
+  }
+  v1::PlanRequest tuesday;
+  tuesday.set_from_date("2026-12-01");
+  tuesday.set_days(1);
+  tuesday.set_dry_run(true);
+  tuesday.set_time_limit_seconds(1);
+  v1::PlanResponse dry;
+  grpc::ClientContext c0;
+  ASSERT_TRUE(stub_->Plan(&c0, tuesday, &dry).ok());
+  EXPECT_EQ(dry.visits(), 2);
+  EXPECT_EQ(dry.workers(), 3);  // the two bathers and the visitor; not the weekend volunteer
+  EXPECT_EQ(dry.booked(), 2);
+  EXPECT_TRUE(Visits()[0].assignments().empty());  // a dry run books nothing
+
   v1::PlanRequest request;
   request.set_from_date("2026-11-30");
   request.set_days(7);
@@ -768,7 +795,7 @@ TEST_P(SchedulingServiceTest, PlanBooksTheWeeksVisitsWithSkillsAndSynchronisatio
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_TRUE(absl::StartsWith(plan.name(), "plans/"));
   EXPECT_EQ(plan.visits(), 3);
-  EXPECT_EQ(plan.workers(), 3);  // the one who left is not planned
+  EXPECT_EQ(plan.workers(), 4);  // the one who left is not planned; the volunteer has weekends
   EXPECT_EQ(plan.booked(), 3);
   EXPECT_EQ(plan.not_booked(), 0);
   EXPECT_EQ(plan.conflicts(), 0);
