@@ -8,7 +8,7 @@ BUILD_TYPE ?= RelWithDebInfo
 FUZZ_BUILD_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
 
-.PHONY: all bootstrap build run test bench fuzz format clean
+.PHONY: all bootstrap build run test bench fuzz format clean soak
 
 all: build
 
@@ -41,3 +41,15 @@ format:
 
 clean:
 	rm -rf $(BUILD_DIR)
+
+# Longer runs of the reliability suites (tests/idempotency_test.cc, tests/fault_test.cc) on a
+# private MariaDB: more retries per lost response, a longer database outage and healthy phase
+# (sized to stay inside the 300 s ctest TIMEOUT of each test).
+SOAK_RETRIES ?= 3000
+SOAK_OUTAGE_SECONDS ?= 20
+SOAK_HEALTHY_SECONDS ?= 20
+soak: build
+	@BUILD_DIR=$(BUILD_DIR) CTEST_JOBS=1 LINLI_IDEMPOTENCY_RETRIES=$(SOAK_RETRIES) \
+	  LINLI_FAULT_OUTAGE_SECONDS=$(SOAK_OUTAGE_SECONDS) \
+	  LINLI_FAULT_HEALTHY_SECONDS=$(SOAK_HEALTHY_SECONDS) \
+	  CTEST_ARGS="-R IdempotencyTest|FaultTest -V" scripts/test.sh
