@@ -198,8 +198,8 @@ int Run() {
   gateway::Gate gate(std::move(keys), nullptr, options,
                      std::make_shared<gateway::Relations>(registry, scheduling, absl::Seconds(5)),
                      Clock::Real());
-  gateway::ConsoleServiceImpl console(&gate, registry, scheduling, absl::Seconds(5));
-  gateway::ElderAppServiceImpl elder_app(&gate, registry, scheduling, absl::Seconds(5),
+  gateway::ConsoleServiceImpl console(&gate, registry, scheduling, nullptr, absl::Seconds(5));
+  gateway::ElderAppServiceImpl elder_app(&gate, registry, scheduling, nullptr, absl::Seconds(5),
                                          Clock::Real());
   ServerOptions server_options;
   server_options.service_name = "gateway";

@@ -1,7 +1,9 @@
 // The authorisation rule of every method of the public API, in one table. A method missing
 // here is refused (PERMISSION_DENIED) and fails the matrix test (gateway_authz_test.cc).
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/message.h"
+#include "linli/feedback/v1/feedback.pb.h"
 #include "linli/gateway/v1/console.pb.h"
 #include "linli/gateway/v1/elder_app.pb.h"
 #include "linli/gateway/v1/partner.pb.h"
@@ -15,6 +17,7 @@ using auth::Principal;
 using auth::Role;
 namespace reg = registry::v1;
 namespace sch = scheduling::v1;
+namespace fb = feedback::v1;
 
 const std::vector<Role> kConsole = {Role::kCommitteeStaff, Role::kStreetStaff, Role::kAdmin};
 const std::vector<Role> kElderApp = {Role::kElder, Role::kFamily};
@@ -36,6 +39,18 @@ Rule Make(std::vector<Role> roles, Check<Request> check, bool unscoped = false) 
     return check(relations, context, who, *request);
   };
   return rule;
+}
+
+// A feedback subject: an elder, commitment or organisation the caller may act on, or a region in
+// scope. Anything else (workers) only for admins.
+absl::Status Subject(const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                     const std::string& subject) {
+  if (absl::StartsWith(subject, "elders/")) return r.Elder(c, who, subject);
+  if (absl::StartsWith(subject, "commitments/")) return r.Commitment(c, who, subject);
+  if (absl::StartsWith(subject, "organisations/")) return r.Organisation(c, who, subject);
+  if (absl::StartsWith(subject, "regions/")) return r.Region(who, subject);
+  if (who.role == Role::kAdmin) return absl::OkStatus();
+  return absl::PermissionDeniedError("this subject is for admins only");
 }
 
 // Only admins (no request-specific check).
@@ -154,11 +169,46 @@ std::map<std::string, Rule> BuildRules() {
         return r.Elder(c, who, q.elder());
       });
 
+  // Feedback in the console: alerts of a committee in scope, indices and ledgers of subjects in
+  // scope, work orders of an organisation in scope (admins: all).
+  rules[Console("ListAlerts")] = Make<fb::ListAlertsRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext&, const Principal& who,
+                   const fb::ListAlertsRequest& q) { return r.Region(who, q.committee()); });
+  rules[Console("GetPerceptionIndex")] = Make<fb::GetPerceptionIndexRequest>(
+      kConsole,
+      [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+         const fb::GetPerceptionIndexRequest& q) { return Subject(r, c, who, q.subject()); });
+  rules[Console("GetPromiseLedger")] = Make<fb::GetPromiseLedgerRequest>(
+      kConsole,
+      [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+         const fb::GetPromiseLedgerRequest& q) { return Subject(r, c, who, q.subject()); });
+  rules[Console("ListWorkOrders")] = Make<fb::ListWorkOrdersRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                   const fb::ListWorkOrdersRequest& q) {
+        if (who.role == Role::kAdmin) return absl::OkStatus();
+        if (q.responsible_organisation().empty()) {
+          return absl::PermissionDeniedError("name a responsible_organisation in your region");
+        }
+        return r.Organisation(c, who, q.responsible_organisation());
+      });
+
   // ElderAppService: the elder themself and their family or proxies.
   rules[ElderApp("GetElderPage")] = ElderScoped<v1::GetElderPageRequest>(kElderApp);
   rules[ElderApp("ListMyCommitments")] = ElderScoped<v1::ListMyCommitmentsRequest>(kElderApp);
   rules[ElderApp("ListMyUpcomingVisits")] = ElderScoped<v1::ListMyUpcomingVisitsRequest>(kElderApp);
   rules[ElderApp("ListMyFamily")] = ElderScoped<v1::ListMyFamilyRequest>(kElderApp);
+  // The visit must be the elder's: the feedback backend refuses an author who is not the
+  // visit's elder or their proxy, and the handler reports that as NOT_FOUND.
+  rules[ElderApp("SubmitVisitFeedback")] = ElderScoped<v1::SubmitVisitFeedbackRequest>(kElderApp);
+  rules[ElderApp("RaiseComplaint")] = Make<v1::RaiseComplaintRequest>(
+      kElderApp, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                    const v1::RaiseComplaintRequest& q) {
+        absl::Status elder = r.Elder(c, who, q.elder());
+        if (!elder.ok()) return elder;
+        return r.Commitment(c, who, q.commitment());
+      });
+  // The handler returns NOT_FOUND for a work order about another elder.
+  rules[ElderApp("GetMyComplaint")] = ElderScoped<v1::GetMyComplaintRequest>(kElderApp);
 
   // WorkerAppService: the familiar worker of the promise.
   rules[WorkerApp("ListMyVisits")] = Make<v1::ListMyVisitsRequest>(
@@ -179,6 +229,9 @@ std::map<std::string, Rule> BuildRules() {
 
   // PartnerService: API keys with the method's scope; the organisation is the key's own.
   rules[Partner("ListMyOfferings")] = PartnerScope("offerings.read");
+  rules[Partner("SubmitWorkOrder")] = PartnerScope("workorders.write");
+  // The handler returns NOT_FOUND for a work order the key's organisation did not submit.
+  rules[Partner("GetWorkOrderStatus")] = PartnerScope("workorders.read");
   return rules;
 }
 

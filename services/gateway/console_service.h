@@ -9,6 +9,7 @@
 
 #include "absl/time/time.h"
 #include "common/client.h"
+#include "linli/feedback/v1/feedback.grpc.pb.h"
 #include "linli/gateway/v1/console.grpc.pb.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
@@ -29,10 +30,12 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service {
   ConsoleServiceImpl(Gate* gate,
                      std::shared_ptr<registry::v1::RegistryService::StubInterface> registry,
                      std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling,
+                     std::shared_ptr<feedback::v1::FeedbackService::StubInterface> feedback,
                      absl::Duration backend_timeout)
       : gate_(gate),
         registry_(std::move(registry)),
         scheduling_(std::move(scheduling)),
+        feedback_(std::move(feedback)),
         backend_timeout_(backend_timeout) {}
 
   grpc::Status CreateRegion(grpc::ServerContext* context, const v1::CreateRegionRequest* request,
@@ -68,6 +71,10 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service {
   LINLI_FORWARD(scheduling_, scheduling, SchedulingService, GetCommitment)
   LINLI_FORWARD(scheduling_, scheduling, SchedulingService, ListCommitments)
   LINLI_FORWARD(scheduling_, scheduling, SchedulingService, ListVisits)
+  LINLI_FORWARD(feedback_, feedback, FeedbackService, ListAlerts)
+  LINLI_FORWARD(feedback_, feedback, FeedbackService, GetPerceptionIndex)
+  LINLI_FORWARD(feedback_, feedback, FeedbackService, GetPromiseLedger)
+  LINLI_FORWARD(feedback_, feedback, FeedbackService, ListWorkOrders)
 #undef LINLI_FORWARD
 
  private:
@@ -97,6 +104,7 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service {
 
   std::shared_ptr<registry::v1::RegistryService::StubInterface> registry_;
   std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling_;
+  std::shared_ptr<feedback::v1::FeedbackService::StubInterface> feedback_;
   absl::Duration backend_timeout_;
 };
 

@@ -5,6 +5,7 @@
 #include <map>
 #include "grpcpp/completion_queue.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "common/errors.h"
@@ -242,6 +243,100 @@ grpc::Status ElderAppServiceImpl::ListMyFamily(grpc::ServerContext* context,
           response->mutable_contacts()->Swap(backend_response.mutable_elder()->mutable_contacts());
         }
         return FromBackend(*context, status, "registry");
+      });
+}
+
+grpc::Status ElderAppServiceImpl::SubmitVisitFeedback(grpc::ServerContext* context,
+                                                      const v1::SubmitVisitFeedbackRequest* request,
+                                                      v1::SubmitVisitFeedbackResponse* response) {
+  return gate_->Run(
+      context, absl::StrCat(kService, "SubmitVisitFeedback"), *request,
+      [&](const auth::Principal& who) -> grpc::Status {
+        feedback::v1::SubmitFeedbackRequest backend_request;
+        feedback::v1::Feedback* feedback = backend_request.mutable_feedback();
+        if (who.role == auth::Role::kElder) {
+          if (!request->proxy_contact().empty()) {
+            return Reply(*context, InvalidField("proxy_contact", "only for family members"));
+          }
+          feedback->set_author(request->elder());
+          feedback->set_channel(feedback::v1::FEEDBACK_CHANNEL_APP);
+        } else {
+          // The proxy must be a contact of the elder the gate admitted the caller for.
+          if (!absl::StartsWith(request->proxy_contact(), request->elder() + "/contacts/")) {
+            return Reply(*context, InvalidField("proxy_contact",
+                                                "must be a contact of the elder, "
+                                                "\"elders/{id}/contacts/{index}\""));
+          }
+          feedback->set_author(request->proxy_contact());
+          feedback->set_channel(feedback::v1::FEEDBACK_CHANNEL_PROXY);
+        }
+        feedback->set_visit(request->visit());
+        feedback->set_faces(request->faces());
+        feedback->set_did_as_promised(request->did_as_promised());
+        feedback->set_felt_cared_for(request->felt_cared_for());
+        feedback->set_nobody_came(request->nobody_came());
+        feedback->set_words(request->words());
+        backend_request.set_request_id(request->request_id());
+        feedback::v1::SubmitFeedbackResponse backend_response;
+        grpc::Status status =
+            feedback_->SubmitFeedback(BackendContext(context, who, backend_timeout_).get(),
+                                      backend_request, &backend_response);
+        if (status.ok()) {
+          *response->mutable_feedback() = std::move(*backend_response.mutable_feedback());
+        } else if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+          // An author the visit does not know: the visit is not this elder's (or the contact is
+          // no proxy); do not tell whose it is.
+          auto bad = GetBadRequest(FromGrpcStatus(status));
+          if (bad && bad->field_violations_size() > 0 &&
+              bad->field_violations(0).field() == "feedback.author") {
+            return Reply(*context, absl::NotFoundError("no such visit of this elder"));
+          }
+        }
+        return FromBackend(*context, status, "feedback");
+      });
+}
+
+grpc::Status ElderAppServiceImpl::RaiseComplaint(grpc::ServerContext* context,
+                                                 const v1::RaiseComplaintRequest* request,
+                                                 v1::RaiseComplaintResponse* response) {
+  return gate_->Run(context, absl::StrCat(kService, "RaiseComplaint"), *request,
+                    [&](const auth::Principal& who) -> grpc::Status {
+                      feedback::v1::CreateWorkOrderRequest backend_request;
+                      feedback::v1::WorkOrder* order = backend_request.mutable_work_order();
+                      order->set_source(feedback::v1::WORK_ORDER_SOURCE_APP);
+                      order->set_commitment(request->commitment());
+                      order->set_description(request->description());
+                      backend_request.set_request_id(request->request_id());
+                      feedback::v1::CreateWorkOrderResponse backend_response;
+                      grpc::Status status = feedback_->CreateWorkOrder(
+                          BackendContext(context, who, backend_timeout_).get(), backend_request,
+                          &backend_response);
+                      if (status.ok()) {
+                        *response->mutable_work_order() =
+                            std::move(*backend_response.mutable_work_order());
+                      }
+                      return FromBackend(*context, status, "feedback");
+                    });
+}
+
+grpc::Status ElderAppServiceImpl::GetMyComplaint(grpc::ServerContext* context,
+                                                 const v1::GetMyComplaintRequest* request,
+                                                 v1::GetMyComplaintResponse* response) {
+  return gate_->Run(
+      context, absl::StrCat(kService, "GetMyComplaint"), *request,
+      [&](const auth::Principal& who) -> grpc::Status {
+        feedback::v1::GetWorkOrderRequest backend_request;
+        backend_request.set_name(request->name());
+        feedback::v1::GetWorkOrderResponse backend_response;
+        grpc::Status status =
+            feedback_->GetWorkOrder(BackendContext(context, who, backend_timeout_).get(),
+                                    backend_request, &backend_response);
+        if (!status.ok()) return FromBackend(*context, status, "feedback");
+        if (backend_response.work_order().elder() != request->elder()) {
+          return Reply(*context, absl::NotFoundError("no such complaint of this elder"));
+        }
+        *response->mutable_work_order() = std::move(*backend_response.mutable_work_order());
+        return grpc::Status::OK;
       });
 }
 

@@ -9,6 +9,7 @@
 
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "linli/feedback/v1/feedback.grpc.pb.h"
 #include "linli/gateway/v1/elder_app.grpc.pb.h"
 #include "services/gateway/gate.h"
 
@@ -19,10 +20,12 @@ class ElderAppServiceImpl final : public v1::ElderAppService::Service {
   ElderAppServiceImpl(Gate* gate,
                       std::shared_ptr<registry::v1::RegistryService::StubInterface> registry,
                       std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling,
+                      std::shared_ptr<feedback::v1::FeedbackService::StubInterface> feedback,
                       absl::Duration backend_timeout, const Clock& clock)
       : gate_(gate),
         registry_(std::move(registry)),
         scheduling_(std::move(scheduling)),
+        feedback_(std::move(feedback)),
         backend_timeout_(backend_timeout),
         clock_(clock) {}
 
@@ -36,11 +39,21 @@ class ElderAppServiceImpl final : public v1::ElderAppService::Service {
                                     v1::ListMyUpcomingVisitsResponse* response) override;
   grpc::Status ListMyFamily(grpc::ServerContext* context, const v1::ListMyFamilyRequest* request,
                             v1::ListMyFamilyResponse* response) override;
+  grpc::Status SubmitVisitFeedback(grpc::ServerContext* context,
+                                   const v1::SubmitVisitFeedbackRequest* request,
+                                   v1::SubmitVisitFeedbackResponse* response) override;
+  grpc::Status RaiseComplaint(grpc::ServerContext* context,
+                              const v1::RaiseComplaintRequest* request,
+                              v1::RaiseComplaintResponse* response) override;
+  grpc::Status GetMyComplaint(grpc::ServerContext* context,
+                              const v1::GetMyComplaintRequest* request,
+                              v1::GetMyComplaintResponse* response) override;
 
  private:
   Gate* gate_;
   std::shared_ptr<registry::v1::RegistryService::StubInterface> registry_;
   std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling_;
+  std::shared_ptr<feedback::v1::FeedbackService::StubInterface> feedback_;
   absl::Duration backend_timeout_;
   const Clock& clock_;
 };

@@ -1,4 +1,4 @@
-// The gateway's authentication and authorisation, against real registry and scheduling
+// The gateway's authentication and authorisation, against real registry, scheduling and feedback
 // processes (SQLite) and the gateway's services in this process on a loopback port.
 //
 // The matrix: every method of every linli.gateway.v1 service, read from the descriptor pool,
@@ -28,6 +28,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
 #include "gtest/gtest.h"
+#include "linli/feedback/v1/feedback.grpc.pb.h"
 #include "linli/gateway/v1/console.grpc.pb.h"
 #include "linli/gateway/v1/elder_app.grpc.pb.h"
 #include "linli/gateway/v1/partner.grpc.pb.h"
@@ -73,10 +74,11 @@ class World {
   }
 
   std::string dir;
-  std::string registry_address, scheduling_address;
-  std::optional<testing::ChildProcess> registry_process, scheduling_process;
+  std::string registry_address, scheduling_address, feedback_address;
+  std::optional<testing::ChildProcess> registry_process, scheduling_process, feedback_process;
   std::shared_ptr<registry::v1::RegistryService::Stub> registry;
   std::shared_ptr<scheduling::v1::SchedulingService::Stub> scheduling;
+  std::shared_ptr<feedback::v1::FeedbackService::Stub> feedback;
   // Ids: home street 310101020 / committee 310101020001; foreign street 310101021 / 310101021001.
   std::string home_elder, foreign_elder, foreign_commitment, home_commitment;
   std::string api_keys_path, partner_key;
@@ -155,12 +157,23 @@ class World {
         dir + "/scheduling.log");
     if (!s.ok()) return s.status();
     scheduling_process.emplace(std::move(*s));
+    feedback_address = Address();
+    auto f = testing::ChildProcess::Start(
+        absl::StrCat(LINLI_BIN_DIR, "/linli-feedback"),
+        {"--listen=" + feedback_address, "--db=sqlite:" + dir + "/feedback.db",
+         "--registry_address=" + registry_address, "--scheduling_address=" + scheduling_address,
+         "--poll_interval=100ms"},
+        dir + "/feedback.log");
+    if (!f.ok()) return f.status();
+    feedback_process.emplace(std::move(*f));
     if (!WaitServing(registry_address, "linli.registry.v1.RegistryService") ||
-        !WaitServing(scheduling_address, "linli.scheduling.v1.SchedulingService")) {
+        !WaitServing(scheduling_address, "linli.scheduling.v1.SchedulingService") ||
+        !WaitServing(feedback_address, "linli.feedback.v1.FeedbackService")) {
       return absl::UnavailableError("backends did not start; logs in " + dir);
     }
     registry = registry::v1::RegistryService::NewStub(NewChannel(registry_address, {}));
     scheduling = scheduling::v1::SchedulingService::NewStub(NewChannel(scheduling_address, {}));
+    feedback = feedback::v1::FeedbackService::NewStub(NewChannel(feedback_address, {}));
 
     using registry::v1::RegionLevel;
     const std::tuple<const char*, const char*, RegionLevel, const char*> regions[] = {
@@ -266,7 +279,7 @@ class World {
                                         {"homeorg",
                                          "organisations/homeorg",
                                          "310101020",
-                                         {"offerings.read"},
+                                         {"offerings.read", "workorders.write", "workorders.read"},
                                          auth::HashApiSecret(kPepper, parts->secret)})
                                  << "\n";
 
@@ -280,11 +293,12 @@ class World {
     gate = std::make_unique<Gate>(std::move(keys),
                                   std::make_unique<auth::ApiKeyStore>(api_keys_path, kPepper),
                                   options, relations, Clock::Real());
-    console =
-        std::make_unique<ConsoleServiceImpl>(gate.get(), registry, scheduling, absl::Seconds(5));
-    elder_app = std::make_unique<ElderAppServiceImpl>(gate.get(), registry, scheduling,
+    console = std::make_unique<ConsoleServiceImpl>(gate.get(), registry, scheduling, feedback,
+                                                   absl::Seconds(5));
+    elder_app = std::make_unique<ElderAppServiceImpl>(gate.get(), registry, scheduling, feedback,
                                                       absl::Seconds(5), Clock::Real());
-    partner = std::make_unique<PartnerServiceImpl>(gate.get(), registry, absl::Seconds(5));
+    partner =
+        std::make_unique<PartnerServiceImpl>(gate.get(), registry, feedback, absl::Seconds(5));
     worker_app = std::make_unique<WorkerAppServiceImpl>(gate.get(), scheduling, absl::Seconds(5),
                                                         Clock::Real());
     ServerOptions server_options;
@@ -337,9 +351,15 @@ std::unique_ptr<Message> ForeignRequest(const google::protobuf::MethodDescriptor
       {"GetCommitmentRequest", world.foreign_commitment},
   };
   const std::map<std::string, std::string> by_field = {
-      {"elder", world.foreign_elder},           {"region", "regions/310101021001"},
-      {"parent", "regions/310101021"},          {"organisation", "organisations/farorg"},
-      {"commitment", world.foreign_commitment}, {"reason", "matrix test of the gateway"},
+      {"elder", world.foreign_elder},
+      {"region", "regions/310101021001"},
+      {"parent", "regions/310101021"},
+      {"organisation", "organisations/farorg"},
+      {"commitment", world.foreign_commitment},
+      {"reason", "matrix test of the gateway"},
+      {"committee", "regions/310101021001"},
+      {"subject", world.foreign_elder},
+      {"responsible_organisation", "organisations/farorg"},
   };
   const auto* type = method->input_type();
   for (int i = 0; i < type->field_count(); ++i) {
@@ -396,6 +416,7 @@ class StopWorld : public ::testing::Environment {
     if (world.server) world.server->Shutdown();
     world.registry_process.reset();
     world.scheduling_process.reset();
+    world.feedback_process.reset();
   }
 };
 [[maybe_unused]] ::testing::Environment* const kStopWorld =
@@ -545,6 +566,78 @@ TEST_F(GatewayAuthz, ElderPageAndFamily) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+// Feedback learns of commitments and visits from scheduling's event stream: retries `call` (with
+// a fresh context each time) while it is NOT_FOUND or FAILED_PRECONDITION, up to 30 s.
+template <typename Call>
+grpc::Status Eventually(Call call) {
+  grpc::Status status;
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  do {
+    status = call();
+    if (status.error_code() != grpc::StatusCode::FAILED_PRECONDITION &&
+        status.error_code() != grpc::StatusCode::NOT_FOUND)
+      break;
+    absl::SleepFor(absl::Milliseconds(100));
+  } while (absl::Now() < deadline);
+  return status;
+}
+
+// Before PartnerKeysAreScopedAndRevocable, which revokes the key.
+TEST_F(GatewayAuthz, PartnerSubmitsWorkOrdersAndSeesOnlyItsOwn) {
+  World& world = World::Get();
+  auto stub = v1::PartnerService::NewStub(world.channel);
+  auto as_partner = [&] {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->AddMetadata("x-api-key", world.partner_key);
+    return context;
+  };
+  v1::SubmitWorkOrderRequest submit;
+  submit.set_commitment(world.home_commitment);
+  submit.set_description("市民来电：老人反映上门服务人员迟到");
+  submit.set_external_reference("12345-20261127-0001");
+  submit.set_request_id("ticket-0001");
+  v1::SubmitWorkOrderResponse submitted;
+  grpc::Status status =
+      Eventually([&] { return stub->SubmitWorkOrder(as_partner().get(), submit, &submitted); });
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(submitted.work_order().source(), feedback::v1::WORK_ORDER_SOURCE_HOTLINE_12345);
+  EXPECT_EQ(submitted.work_order().state(), feedback::v1::WORK_ORDER_STATE_ACCEPTED);
+  EXPECT_EQ(submitted.work_order().elder(), world.home_elder);
+  EXPECT_EQ(submitted.work_order().external_reference(), "12345-20261127-0001");
+  // The same ticket again: the same work order.
+  v1::SubmitWorkOrderResponse again;
+  ASSERT_TRUE(stub->SubmitWorkOrder(as_partner().get(), submit, &again).ok());
+  EXPECT_EQ(again.work_order().name(), submitted.work_order().name());
+
+  v1::GetWorkOrderStatusRequest get;
+  get.set_name(submitted.work_order().name());
+  v1::GetWorkOrderStatusResponse got;
+  status = stub->GetWorkOrderStatus(as_partner().get(), get, &got);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(got.work_order().name(), submitted.work_order().name());
+  ASSERT_GE(got.work_order().history_size(), 1);
+
+  // A work order someone else submitted is not found for the partner.
+  feedback::v1::CreateWorkOrderRequest other;
+  other.mutable_work_order()->set_source(feedback::v1::WORK_ORDER_SOURCE_STAFF);
+  other.mutable_work_order()->set_commitment(world.home_commitment);
+  other.mutable_work_order()->set_description("居委会登记的投诉");
+  feedback::v1::CreateWorkOrderResponse created;
+  ASSERT_TRUE(Eventually([&] {
+                auto context = NewClientContext(nullptr, absl::Seconds(10));
+                context->AddMetadata("x-linli-actor", "committee_staff:staff/committee");
+                return world.feedback->CreateWorkOrder(context.get(), other, &created);
+              }).ok());
+  get.set_name(created.work_order().name());
+  EXPECT_EQ(stub->GetWorkOrderStatus(as_partner().get(), get, &got).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  // Bad input is the backend's INVALID_ARGUMENT, not INTERNAL.
+  submit.set_description("x");
+  submit.set_request_id("ticket-0002");
+  EXPECT_EQ(stub->SubmitWorkOrder(as_partner().get(), submit, &submitted).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(GatewayAuthz, PartnerKeysAreScopedAndRevocable) {
   World& world = World::Get();
   auto stub = v1::PartnerService::NewStub(world.channel);
@@ -563,6 +656,111 @@ TEST_F(GatewayAuthz, PartnerKeysAreScopedAndRevocable) {
   context.AddMetadata("authorization", "Bearer " + world.partner_key);
   EXPECT_EQ(stub->ListMyOfferings(&context, request, &response).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(GatewayAuthz, ConsoleReadsFeedbackOfItsRegionOnly) {
+  World& world = World::Get();
+  auto stub = v1::ConsoleService::NewStub(world.channel);
+  auto as = [&](const std::string& token) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->AddMetadata("authorization", "Bearer " + token);
+    return context;
+  };
+  const std::string committee = world.Token(Role::kCommitteeStaff);
+  const std::string street = world.Token(Role::kStreetStaff);
+  feedback::v1::ListAlertsRequest alerts;
+  alerts.set_committee("regions/310101020001");
+  feedback::v1::ListAlertsResponse listed;
+  grpc::Status status = stub->ListAlerts(as(committee).get(), alerts, &listed);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(stub->ListAlerts(as(street).get(), alerts, &listed).ok());
+  alerts.set_committee("regions/310101021001");
+  EXPECT_EQ(stub->ListAlerts(as(committee).get(), alerts, &listed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  alerts.set_committee("regions/310101020001");
+  alerts.set_page_size(-1);  // the backend's validation comes through
+  EXPECT_EQ(stub->ListAlerts(as(committee).get(), alerts, &listed).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  feedback::v1::GetPerceptionIndexRequest index;
+  feedback::v1::GetPerceptionIndexResponse index_response;
+  for (const std::string& subject :
+       {world.home_elder, world.home_commitment, std::string("regions/310101020001"),
+        std::string("organisations/homeorg")}) {
+    index.set_subject(subject);
+    status = stub->GetPerceptionIndex(as(street).get(), index, &index_response);
+    EXPECT_TRUE(status.ok()) << subject << ": " << status.error_message();
+    EXPECT_EQ(index_response.index().subject(), subject);
+  }
+  for (const std::string& subject : {world.foreign_elder, world.foreign_commitment,
+                                     std::string("regions/310101021"), std::string("workers/w1")}) {
+    index.set_subject(subject);
+    status = stub->GetPerceptionIndex(as(street).get(), index, &index_response);
+    EXPECT_TRUE(status.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
+                status.error_code() == grpc::StatusCode::NOT_FOUND)
+        << subject << ": " << status.error_code();
+  }
+  feedback::v1::GetPromiseLedgerRequest ledger;
+  ledger.set_subject(world.home_commitment);
+  ledger.set_window_days(7);
+  feedback::v1::GetPromiseLedgerResponse ledger_response;
+  status = stub->GetPromiseLedger(as(committee).get(), ledger, &ledger_response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(ledger_response.ledger().window_days(), 7);
+  ledger.set_subject(world.foreign_commitment);
+  EXPECT_EQ(stub->GetPromiseLedger(as(committee).get(), ledger, &ledger_response).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  feedback::v1::ListWorkOrdersRequest orders;
+  feedback::v1::ListWorkOrdersResponse orders_response;
+  EXPECT_EQ(stub->ListWorkOrders(as(street).get(), orders, &orders_response).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);  // everyone's: admins only
+  orders.set_responsible_organisation("organisations/homeorg");
+  status = stub->ListWorkOrders(as(street).get(), orders, &orders_response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  orders.set_responsible_organisation("organisations/farorg");
+  EXPECT_EQ(stub->ListWorkOrders(as(street).get(), orders, &orders_response).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST_F(GatewayAuthz, ElderRaisesAndFollowsOwnComplaints) {
+  World& world = World::Get();
+  auto stub = v1::ElderAppService::NewStub(world.channel);
+  auto as = [&](const std::string& token) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->AddMetadata("authorization", "Bearer " + token);
+    return context;
+  };
+  v1::RaiseComplaintRequest raise;
+  raise.set_elder(world.home_elder);
+  raise.set_commitment(world.home_commitment);
+  raise.set_description("上周三没有人来，电话也没人接");
+  v1::RaiseComplaintResponse raised;
+  grpc::Status status = Eventually(
+      [&] { return stub->RaiseComplaint(as(world.Token(Role::kElder)).get(), raise, &raised); });
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(raised.work_order().source(), feedback::v1::WORK_ORDER_SOURCE_APP);
+  EXPECT_EQ(raised.work_order().elder(), world.home_elder);
+  ASSERT_GE(raised.work_order().history_size(), 1);
+  EXPECT_EQ(raised.work_order().history(0).actor(), "elder:" + world.home_elder);
+  // Someone else's promise, even named under one's own elder: refused.
+  raise.set_commitment(world.foreign_commitment);
+  EXPECT_EQ(stub->RaiseComplaint(as(world.Token(Role::kFamily)).get(), raise, &raised).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  v1::GetMyComplaintRequest get;
+  get.set_elder(world.home_elder);
+  get.set_name(raised.work_order().name());
+  v1::GetMyComplaintResponse got;
+  status = stub->GetMyComplaint(as(world.Token(Role::kFamily)).get(), get, &got);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(got.work_order().description(), "上周三没有人来，电话也没人接");
+  // Family of another elder, asking under their own elder: not found.
+  const std::string other_family =
+      world.Token(Role::kFamily, {{"sub", "families/f2"}, {"elders", {world.foreign_elder}}});
+  get.set_elder(world.foreign_elder);
+  EXPECT_EQ(stub->GetMyComplaint(as(other_family).get(), get, &got).error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(GatewayAuthz, JsonPathHasTheSameAuthenticationAndAuthorisation) {
@@ -743,6 +941,82 @@ TEST_F(GatewayAuthz, WorkerChecksInAndOutOnlyAtTheirOwnPromise) {
   status = stub->CheckOut(as(worker).get(), out, &checked_out);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(checked_out.visit().state(), scheduling::v1::VISIT_STATE_COMPLETED);
+}
+
+// Completes today's visit itself unless WorkerChecksInAndOutOnlyAtTheirOwnPromise did.
+TEST_F(GatewayAuthz, ElderGivesFeedbackOnlyOnOwnVisits) {
+  World& world = World::Get();
+  auto as = [&](const std::string& token) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->AddMetadata("authorization", "Bearer " + token);
+    return context;
+  };
+  v1::ListMyVisitsRequest list;
+  list.set_commitment(world.home_commitment);
+  v1::ListMyVisitsResponse today;
+  ASSERT_TRUE(v1::WorkerAppService::NewStub(world.channel)
+                  ->ListMyVisits(as(world.Token(Role::kWorker)).get(), list, &today)
+                  .ok());
+  ASSERT_EQ(today.visits_size(), 1);
+  if (today.visits(0).state() == scheduling::v1::VISIT_STATE_SCHEDULED) {
+    // Run alone (ctest runs each test in its own process): the worker does the visit first.
+    auto worker = v1::WorkerAppService::NewStub(world.channel);
+    v1::WorkerCheckInRequest in;
+    in.set_commitment(world.home_commitment);
+    in.set_visit(today.visits(0).name());
+    in.set_method(scheduling::v1::CHECK_METHOD_APP_GPS);
+    v1::WorkerCheckInResponse checked_in;
+    ASSERT_TRUE(worker->CheckIn(as(world.Token(Role::kWorker)).get(), in, &checked_in).ok());
+    v1::WorkerCheckOutRequest out;
+    out.set_commitment(world.home_commitment);
+    out.set_visit(in.visit());
+    out.set_method(scheduling::v1::CHECK_METHOD_APP_GPS);
+    v1::WorkerCheckOutResponse checked_out;
+    ASSERT_TRUE(worker->CheckOut(as(world.Token(Role::kWorker)).get(), out, &checked_out).ok());
+  }
+  auto stub = v1::ElderAppService::NewStub(world.channel);
+  v1::SubmitVisitFeedbackRequest request;
+  request.set_elder(world.home_elder);
+  request.set_visit(today.visits(0).name());
+  request.set_faces(5);
+  request.set_did_as_promised(feedback::v1::ANSWER_YES);
+  request.set_felt_cared_for(feedback::v1::ANSWER_YES);
+  request.set_words("小王很耐心，谢谢");
+  request.set_request_id("feedback-1");
+  // Feedback learns of the completed visit from scheduling's event stream: wait for it.
+  v1::SubmitVisitFeedbackResponse response;
+  grpc::Status status = Eventually([&] {
+    return stub->SubmitVisitFeedback(as(world.Token(Role::kElder)).get(), request, &response);
+  });
+  ASSERT_TRUE(status.ok()) << status.error_code() << " " << status.error_message();
+  EXPECT_EQ(response.feedback().author(), world.home_elder);
+  EXPECT_EQ(response.feedback().channel(), feedback::v1::FEEDBACK_CHANNEL_APP);
+  EXPECT_EQ(response.feedback().elder(), world.home_elder);
+  EXPECT_EQ(response.feedback().faces(), 5);
+  // A second answer by the same elder (new request id) is ALREADY_EXISTS.
+  request.set_request_id("feedback-2");
+  EXPECT_EQ(stub->SubmitVisitFeedback(as(world.Token(Role::kElder)).get(), request, &response)
+                .error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+  // Another elder naming this visit under themself: not found.
+  v1::SubmitVisitFeedbackRequest stranger = request;
+  stranger.set_elder(world.foreign_elder);
+  stranger.set_request_id("feedback-3");
+  EXPECT_EQ(
+      stub->SubmitVisitFeedback(as(world.Token(Role::kElder, {{"sub", world.foreign_elder}})).get(),
+                                stranger, &response)
+          .error_code(),
+      grpc::StatusCode::NOT_FOUND);
+  // Family: the proxy must be a contact of the elder; a contact not marked proxy is not found.
+  request.set_request_id("feedback-4");
+  request.set_proxy_contact("elders/other/contacts/0");
+  EXPECT_EQ(stub->SubmitVisitFeedback(as(world.Token(Role::kFamily)).get(), request, &response)
+                .error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  request.set_proxy_contact(world.home_elder + "/contacts/0");
+  EXPECT_EQ(stub->SubmitVisitFeedback(as(world.Token(Role::kFamily)).get(), request, &response)
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
 }
 
 // Last: scheduling goes down; the elder page still returns the profile and flags the rest.

@@ -9,6 +9,7 @@
 #include "common/log.h"
 #include "common/server.h"
 #include "common/service_main.h"
+#include "linli/feedback/v1/feedback.grpc.pb.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
 #include "services/gateway/console_service.h"
@@ -81,6 +82,11 @@ int main(int argc, char** argv) {
   auto scheduling_channel =
       linli::NewChannel(absl::GetFlag(FLAGS_scheduling_address),
                         {linli::scheduling::v1::SchedulingService::service_full_name()});
+  auto feedback_channel =
+      linli::NewChannel(absl::GetFlag(FLAGS_feedback_address),
+                        {linli::feedback::v1::FeedbackService::service_full_name()});
+  std::shared_ptr<linli::feedback::v1::FeedbackService::StubInterface> feedback =
+      linli::feedback::v1::FeedbackService::NewStub(feedback_channel);
   std::shared_ptr<linli::registry::v1::RegistryService::StubInterface> registry =
       linli::registry::v1::RegistryService::NewStub(registry_channel);
   std::shared_ptr<linli::scheduling::v1::SchedulingService::StubInterface> scheduling =
@@ -115,10 +121,11 @@ int main(int argc, char** argv) {
       std::make_shared<linli::gateway::Relations>(registry, scheduling, backend_timeout),
       linli::Clock::Real());
 
-  linli::gateway::ConsoleServiceImpl console(&gate, registry, scheduling, backend_timeout);
-  linli::gateway::ElderAppServiceImpl elder_app(&gate, registry, scheduling, backend_timeout,
-                                                linli::Clock::Real());
-  linli::gateway::PartnerServiceImpl partner(&gate, registry, backend_timeout);
+  linli::gateway::ConsoleServiceImpl console(&gate, registry, scheduling, feedback,
+                                             backend_timeout);
+  linli::gateway::ElderAppServiceImpl elder_app(&gate, registry, scheduling, feedback,
+                                                backend_timeout, linli::Clock::Real());
+  linli::gateway::PartnerServiceImpl partner(&gate, registry, feedback, backend_timeout);
   linli::gateway::WorkerAppServiceImpl worker_app(&gate, scheduling, backend_timeout,
                                                   linli::Clock::Real());
 
