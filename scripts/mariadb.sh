@@ -26,7 +26,8 @@ start() {
   # Any failure from here on stops the server and removes the directory.
   trap 'stop "$dir"' ERR
   user=$(id -un)
-  mariadb-install-db --no-defaults --datadir="$dir/data" --user="$user" \
+  mkdir -p "$dir/tmp"  # a private tmpdir: instances started at once never share temp files
+  mariadb-install-db --no-defaults --datadir="$dir/data" --user="$user" --tmpdir="$dir/tmp" \
     --auth-root-authentication-method=normal --skip-test-db >"$dir/install.log" 2>&1 || {
     cat "$dir/install.log" >&2
     echo "mariadb.sh: mariadb-install-db failed" >&2
@@ -35,7 +36,7 @@ start() {
   for attempt in 1 2 3 4 5; do
     port=$(free_port)
     "$MARIADBD" --no-defaults --user="$user" --datadir="$dir/data" --socket="$dir/sock" \
-      --port="$port" --bind-address=127.0.0.1 --pid-file="$dir/mariadbd.pid" \
+      --port="$port" --bind-address=127.0.0.1 --pid-file="$dir/mariadbd.pid" --tmpdir="$dir/tmp" \
       --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
       --innodb-flush-log-at-trx-commit=1 --max-connections=500 \
       --log-error="$dir/error.log" >/dev/null 2>&1 &

@@ -112,9 +112,9 @@ class PrivateMariaDb {
         {"--no-defaults", std::string("--user=") + (user != nullptr ? user->pw_name : "root"),
          "--datadir=" + dir_ + "/data", "--socket=" + dir_ + "/sock", "--port=" + port_,
          "--bind-address=127.0.0.1", "--pid-file=" + dir_ + "/mariadbd.pid",
-         "--character-set-server=utf8mb4", "--collation-server=utf8mb4_unicode_ci",
-         "--innodb-flush-log-at-trx-commit=1", "--max-connections=500",
-         "--log-error=" + dir_ + "/error-restart.log"},
+         "--tmpdir=" + dir_ + "/tmp", "--character-set-server=utf8mb4",
+         "--collation-server=utf8mb4_unicode_ci", "--innodb-flush-log-at-trx-commit=1",
+         "--max-connections=500", "--log-error=" + dir_ + "/error-restart.log"},
         dir_ + "/restart.out");
     if (!child.ok()) return child.status();
     restarted_.emplace(std::move(*child));
