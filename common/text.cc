@@ -1,8 +1,8 @@
 #include "common/text.h"
 
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
 #include "common/errors.h"
 
 namespace linli {
