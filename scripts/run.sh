@@ -86,6 +86,8 @@ Try (gateway calls need a token; mint development tokens with build/bin/linli to
   build/bin/linli providers --elder ${demo_elder:-elders/ID} --service serviceTypes/meal
   build/bin/linli commitments --elder ${demo_elder:-elders/ID}
   build/bin/linli visits --elder ${demo_elder:-elders/ID} --from 2026-11-30 --days 7
+  build/bin/linli plan --region 310101020 --from 2026-11-30 --days 7   # plan and book the week
+  build/bin/linli report --org wlq-care-home --from 2026-11-30 --to 2026-12-06 --out report.html
   build/bin/linli elders list --region regions/310101020001
   build/bin/linli elders get ${demo_elder:-elders/ID} --reason "回访核对联系方式"   # full view, audited
   build/bin/linli audit --elder ${demo_elder:-elders/ID}
