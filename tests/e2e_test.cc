@@ -20,6 +20,7 @@
 #include "linli/registry/v1/registry.grpc.pb.h"
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
 #include "nlohmann/json.hpp"
+#include "tests/support/backends.h"
 #include "tests/support/test_env.h"
 
 namespace linli {
@@ -91,7 +92,8 @@ class EndToEndTest : public ::testing::TestWithParam<std::string> {
       p.child.emplace(std::move(*child));
     }
     for (Process& p : processes_)
-      ASSERT_TRUE(WaitServing(p)) << p.name << " never became SERVING; see " << dir_;
+      ASSERT_TRUE(testing::WaitServing(p.address, p.api, absl::Seconds(30)))
+          << p.name << " never became SERVING; see " << dir_;
     gateway_ = ConsoleService::NewStub(NewChannel(processes_[3].address, {}));
   }
 
@@ -103,17 +105,6 @@ class EndToEndTest : public ::testing::TestWithParam<std::string> {
   }
 
   static std::string Address() { return absl::StrCat("127.0.0.1:", testing::FreePort()); }
-
-  bool WaitServing(const Process& p) {
-    auto channel = NewChannel(p.address, {});
-    absl::Time deadline = absl::Now() + absl::Seconds(30);
-    while (absl::Now() < deadline) {
-      auto health = CheckHealth(*channel, p.api, absl::Seconds(1));
-      if (health.ok() && *health == HealthStatus::kServing) return true;
-      absl::SleepFor(absl::Milliseconds(50));
-    }
-    return false;
-  }
 
   grpc::Status CreateRegion(const std::string& code, const std::string& display_name,
                             registry::v1::RegionLevel level, const std::string& parent) {

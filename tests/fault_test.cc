@@ -32,6 +32,7 @@
 #include "gtest/gtest.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
+#include "tests/support/backends.h"
 #include "tests/support/test_env.h"
 
 namespace linli {
@@ -144,17 +145,6 @@ class PrivateMariaDb {
   std::optional<testing::ChildProcess> restarted_;
 };
 
-bool WaitServing(const std::string& address, const std::string& api) {
-  auto channel = NewChannel(address, {});
-  absl::Time deadline = absl::Now() + absl::Seconds(60);
-  while (absl::Now() < deadline) {
-    auto health = CheckHealth(*channel, api, absl::Seconds(1));
-    if (health.ok() && *health == HealthStatus::kServing) return true;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return false;
-}
-
 class FaultTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -182,8 +172,10 @@ class FaultTest : public ::testing::Test {
         dir_ + "/scheduling.log");
     ASSERT_TRUE(scheduling.ok()) << scheduling.status();
     scheduling_.emplace(std::move(*scheduling));
-    ASSERT_TRUE(WaitServing(registry_address_, "linli.registry.v1.RegistryService")) << dir_;
-    ASSERT_TRUE(WaitServing(scheduling_address_, "linli.scheduling.v1.SchedulingService")) << dir_;
+    ASSERT_TRUE(testing::WaitServing(registry_address_, "linli.registry.v1.RegistryService"))
+        << dir_;
+    ASSERT_TRUE(testing::WaitServing(scheduling_address_, "linli.scheduling.v1.SchedulingService"))
+        << dir_;
     stub_ = SchedulingService::NewStub(NewChannel(scheduling_address_, {}));
     Seed();
   }
@@ -200,41 +192,7 @@ class FaultTest : public ::testing::Test {
 
   void Seed() {
     auto registry = registry::v1::RegistryService::NewStub(NewChannel(registry_address_, {}));
-    const std::tuple<const char*, const char*, registry::v1::RegionLevel, const char*> regions[] = {
-        {"310000", "上海市", registry::v1::REGION_LEVEL_MUNICIPALITY, ""},
-        {"310101", "黄浦区", registry::v1::REGION_LEVEL_DISTRICT, "regions/310000"},
-        {"310101020", "五里桥街道", registry::v1::REGION_LEVEL_STREET, "regions/310101"},
-        {"310101020002", "桥二居民区", registry::v1::REGION_LEVEL_COMMITTEE, "regions/310101020"}};
-    for (const auto& [code, display, level, parent] : regions) {
-      registry::v1::CreateRegionRequest request;
-      request.mutable_region()->set_code(code);
-      request.mutable_region()->set_display_name(display);
-      request.mutable_region()->set_level(level);
-      request.mutable_region()->set_parent(parent);
-      registry::v1::CreateRegionResponse response;
-      auto context = NewClientContext(nullptr, absl::Seconds(10));
-      grpc::Status s = registry->CreateRegion(context.get(), request, &response);
-      ASSERT_TRUE(s.ok()) << code << ": " << s.error_message();
-    }
-    {
-      registry::v1::CreateOrganisationRequest request;
-      request.mutable_organisation()->set_id("lelin");
-      request.mutable_organisation()->set_display_name("乐龄社工服务社");
-      request.mutable_organisation()->set_kind(registry::v1::ORGANISATION_KIND_SOCIAL_ORGANISATION);
-      request.mutable_organisation()->set_sector(registry::v1::SECTOR_SOCIAL);
-      request.mutable_organisation()->set_region("regions/310101020");
-      registry::v1::CreateOrganisationResponse response;
-      auto context = NewClientContext(nullptr, absl::Seconds(10));
-      ASSERT_TRUE(registry->CreateOrganisation(context.get(), request, &response).ok());
-    }
-    {
-      registry::v1::CreateServiceTypeRequest request;
-      request.mutable_service_type()->set_code("visiting");
-      request.mutable_service_type()->set_display_name("探访");
-      registry::v1::CreateServiceTypeResponse response;
-      auto context = NewClientContext(nullptr, absl::Seconds(10));
-      ASSERT_TRUE(registry->CreateServiceType(context.get(), request, &response).ok());
-    }
+    ASSERT_TRUE(testing::SeedVisitingStreet(*registry).ok());
     for (int i = 0; i < kElders; ++i) {
       registry::v1::CreateElderRequest request;
       request.mutable_elder()->set_display_name(absl::StrCat("长者", i));

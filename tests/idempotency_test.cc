@@ -31,6 +31,7 @@
 #include "gtest/gtest.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
+#include "tests/support/backends.h"
 #include "tests/support/test_env.h"
 
 namespace linli {
@@ -164,8 +165,10 @@ class IdempotencyTest : public ::testing::TestWithParam<std::string> {
         dir_ + "/scheduling.log");
     ASSERT_TRUE(scheduling.ok()) << scheduling.status();
     scheduling_child_.emplace(std::move(*scheduling));
-    ASSERT_TRUE(WaitServing(registry_address_, "linli.registry.v1.RegistryService")) << dir_;
-    ASSERT_TRUE(WaitServing(scheduling_address_, "linli.scheduling.v1.SchedulingService")) << dir_;
+    ASSERT_TRUE(testing::WaitServing(registry_address_, "linli.registry.v1.RegistryService"))
+        << dir_;
+    ASSERT_TRUE(testing::WaitServing(scheduling_address_, "linli.scheduling.v1.SchedulingService"))
+        << dir_;
     registry_ = RegistryService::NewStub(NewChannel(registry_address_, {}));
     scheduling_ = SchedulingService::NewStub(NewChannel(scheduling_address_, {}));
     SeedRegistry();
@@ -180,49 +183,10 @@ class IdempotencyTest : public ::testing::TestWithParam<std::string> {
     }
   }
 
-  static bool WaitServing(const std::string& address, const std::string& api) {
-    auto channel = NewChannel(address, {});
-    absl::Time deadline = absl::Now() + absl::Seconds(60);
-    while (absl::Now() < deadline) {
-      auto health = CheckHealth(*channel, api, absl::Seconds(1));
-      if (health.ok() && *health == HealthStatus::kServing) return true;
-      absl::SleepFor(absl::Milliseconds(50));
-    }
-    return false;
-  }
-
   // Regions down to a committee, the organisation "lelin", the service type "visiting".
   void SeedRegistry() {
-    const std::tuple<const char*, const char*, registry::v1::RegionLevel, const char*> regions[] = {
-        {"310000", "上海市", registry::v1::REGION_LEVEL_MUNICIPALITY, ""},
-        {"310101", "黄浦区", registry::v1::REGION_LEVEL_DISTRICT, "regions/310000"},
-        {"310101020", "五里桥街道", registry::v1::REGION_LEVEL_STREET, "regions/310101"},
-        {"310101020002", "桥二居民区", registry::v1::REGION_LEVEL_COMMITTEE, "regions/310101020"}};
-    for (const auto& [code, display, level, parent] : regions) {
-      registry::v1::CreateRegionRequest request;
-      request.mutable_region()->set_code(code);
-      request.mutable_region()->set_display_name(display);
-      request.mutable_region()->set_level(level);
-      request.mutable_region()->set_parent(parent);
-      registry::v1::CreateRegionResponse response;
-      auto context = NewClientContext(nullptr, absl::Seconds(10));
-      grpc::Status s = registry_->CreateRegion(context.get(), request, &response);
-      ASSERT_TRUE(s.ok()) << code << ": " << s.error_message();
-    }
-    registry::v1::CreateOrganisationResponse org_out;
-    {
-      auto context = NewClientContext(nullptr, absl::Seconds(10));
-      grpc::Status s =
-          registry_->CreateOrganisation(context.get(), OrganisationRequest("lelin", ""), &org_out);
-      ASSERT_TRUE(s.ok()) << s.error_message();
-    }
-    registry::v1::CreateServiceTypeRequest type;
-    type.mutable_service_type()->set_code("visiting");
-    type.mutable_service_type()->set_display_name("探访");
-    registry::v1::CreateServiceTypeResponse type_out;
-    auto context = NewClientContext(nullptr, absl::Seconds(10));
-    grpc::Status s = registry_->CreateServiceType(context.get(), type, &type_out);
-    ASSERT_TRUE(s.ok()) << s.error_message();
+    absl::Status seeded = testing::SeedVisitingStreet(*registry_);
+    ASSERT_TRUE(seeded.ok()) << seeded;
   }
 
   static registry::v1::CreateOrganisationRequest OrganisationRequest(

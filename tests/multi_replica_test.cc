@@ -27,6 +27,7 @@
 #include "httplib.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
+#include "tests/support/backends.h"
 #include "tests/support/test_env.h"
 
 namespace linli {
@@ -77,9 +78,10 @@ class MultiReplicaTest : public ::testing::Test {
       ASSERT_TRUE(child.ok()) << child.status();
       r.child.emplace(std::move(*child));
     }
-    ASSERT_TRUE(WaitServing(registry_address_, "linli.registry.v1.RegistryService")) << dir_;
+    ASSERT_TRUE(testing::WaitServing(registry_address_, "linli.registry.v1.RegistryService"))
+        << dir_;
     for (Replica& r : replicas_) {
-      ASSERT_TRUE(WaitServing(r.address, "linli.scheduling.v1.SchedulingService")) << dir_;
+      ASSERT_TRUE(testing::WaitServing(r.address, "linli.scheduling.v1.SchedulingService")) << dir_;
       r.stub = SchedulingService::NewStub(NewChannel(r.address, {}));
     }
     SeedRegistry();
@@ -98,17 +100,6 @@ class MultiReplicaTest : public ::testing::Test {
     }
   }
 
-  static bool WaitServing(const std::string& address, const std::string& api) {
-    auto channel = NewChannel(address, {});
-    absl::Time deadline = absl::Now() + absl::Seconds(60);
-    while (absl::Now() < deadline) {
-      auto health = CheckHealth(*channel, api, absl::Seconds(1));
-      if (health.ok() && *health == HealthStatus::kServing) return true;
-      absl::SleepFor(absl::Milliseconds(50));
-    }
-    return false;
-  }
-
   // A district, a street, a committee, an organisation, a service and one elder per commitment.
   void SeedRegistry() {
     auto registry = registry::v1::RegistryService::NewStub(NewChannel(registry_address_, {}));
@@ -116,39 +107,10 @@ class MultiReplicaTest : public ::testing::Test {
       auto context = NewClientContext(nullptr, absl::Seconds(10));
       return method(context.get());
     };
-    const std::tuple<const char*, const char*, registry::v1::RegionLevel, const char*> regions[] = {
-        {"310000", "上海市", registry::v1::REGION_LEVEL_MUNICIPALITY, ""},
-        {"310101", "黄浦区", registry::v1::REGION_LEVEL_DISTRICT, "regions/310000"},
-        {"310101020", "五里桥街道", registry::v1::REGION_LEVEL_STREET, "regions/310101"},
-        {"310101020002", "桥二居民区", registry::v1::REGION_LEVEL_COMMITTEE, "regions/310101020"}};
-    for (const auto& [code, display, level, parent] : regions) {
-      registry::v1::CreateRegionRequest request;
-      request.mutable_region()->set_code(code);
-      request.mutable_region()->set_display_name(display);
-      request.mutable_region()->set_level(level);
-      request.mutable_region()->set_parent(parent);
-      registry::v1::CreateRegionResponse response;
-      grpc::Status s = call(
-          [&](grpc::ClientContext* c) { return registry->CreateRegion(c, request, &response); });
-      ASSERT_TRUE(s.ok()) << code << ": " << s.error_message();
+    {
+      absl::Status seeded = testing::SeedVisitingStreet(*registry);
+      ASSERT_TRUE(seeded.ok()) << seeded;
     }
-    registry::v1::CreateOrganisationRequest org;
-    org.mutable_organisation()->set_id("lelin");
-    org.mutable_organisation()->set_display_name("乐龄社工服务社");
-    org.mutable_organisation()->set_kind(registry::v1::ORGANISATION_KIND_SOCIAL_ORGANISATION);
-    org.mutable_organisation()->set_sector(registry::v1::SECTOR_SOCIAL);
-    org.mutable_organisation()->set_region("regions/310101020");
-    registry::v1::CreateOrganisationResponse org_out;
-    ASSERT_TRUE(call([&](grpc::ClientContext* c) {
-                  return registry->CreateOrganisation(c, org, &org_out);
-                }).ok());
-    registry::v1::CreateServiceTypeRequest type;
-    type.mutable_service_type()->set_code("visiting");
-    type.mutable_service_type()->set_display_name("探访");
-    registry::v1::CreateServiceTypeResponse type_out;
-    ASSERT_TRUE(call([&](grpc::ClientContext* c) {
-                  return registry->CreateServiceType(c, type, &type_out);
-                }).ok());
     for (int i = 0; i <= kCommitments; ++i) {  // one more for the traced call
       registry::v1::CreateElderRequest create;
       create.mutable_elder()->set_display_name(absl::StrCat("长者", i));
@@ -289,7 +251,8 @@ TEST_F(MultiReplicaTest, KillingAReplicaLosesNoAcknowledgedCallAndDuplicatesNoth
         dir_ + "/scheduling-0b.log");
     ASSERT_TRUE(child.ok()) << child.status();
     replicas_[0].child.emplace(std::move(*child));
-    ASSERT_TRUE(WaitServing(replicas_[0].address, "linli.scheduling.v1.SchedulingService"));
+    ASSERT_TRUE(
+        testing::WaitServing(replicas_[0].address, "linli.scheduling.v1.SchedulingService"));
     replicas_[0].stub = SchedulingService::NewStub(NewChannel(replicas_[0].address, {}));
   }
   std::atomic<int> created{0};

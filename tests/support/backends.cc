@@ -1,0 +1,59 @@
+#include "tests/support/backends.h"
+
+#include <tuple>
+
+#include "absl/strings/str_cat.h"
+#include "common/client.h"
+#include "common/errors.h"
+#include "common/grpc_probe.h"
+
+namespace linli::testing {
+
+bool WaitServing(const std::string& address, const std::string& api, absl::Duration timeout) {
+  auto channel = NewChannel(address, {});
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    auto health = CheckHealth(*channel, api, absl::Seconds(1));
+    if (health.ok() && *health == HealthStatus::kServing) return true;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return false;
+}
+
+absl::Status SeedVisitingStreet(registry::v1::RegistryService::StubInterface& registry) {
+  const std::tuple<const char*, const char*, registry::v1::RegionLevel, const char*> regions[] = {
+      {"310000", "上海市", registry::v1::REGION_LEVEL_MUNICIPALITY, ""},
+      {"310101", "黄浦区", registry::v1::REGION_LEVEL_DISTRICT, "regions/310000"},
+      {"310101020", "五里桥街道", registry::v1::REGION_LEVEL_STREET, "regions/310101"},
+      {"310101020002", "桥二居民区", registry::v1::REGION_LEVEL_COMMITTEE, "regions/310101020"}};
+  for (const auto& [code, display, level, parent] : regions) {
+    registry::v1::CreateRegionRequest request;
+    request.mutable_region()->set_code(code);
+    request.mutable_region()->set_display_name(display);
+    request.mutable_region()->set_level(level);
+    request.mutable_region()->set_parent(parent);
+    registry::v1::CreateRegionResponse response;
+    grpc::Status s = registry.CreateRegion(NewClientContext(nullptr, absl::Seconds(10)).get(),
+                                           request, &response);
+    if (!s.ok()) return FromGrpcStatus(s);
+  }
+  registry::v1::CreateOrganisationRequest org;
+  org.mutable_organisation()->set_id("lelin");
+  org.mutable_organisation()->set_display_name("乐龄社工服务社");
+  org.mutable_organisation()->set_kind(registry::v1::ORGANISATION_KIND_SOCIAL_ORGANISATION);
+  org.mutable_organisation()->set_sector(registry::v1::SECTOR_SOCIAL);
+  org.mutable_organisation()->set_region("regions/310101020");
+  registry::v1::CreateOrganisationResponse org_out;
+  grpc::Status s = registry.CreateOrganisation(NewClientContext(nullptr, absl::Seconds(10)).get(),
+                                               org, &org_out);
+  if (!s.ok()) return FromGrpcStatus(s);
+  registry::v1::CreateServiceTypeRequest type;
+  type.mutable_service_type()->set_code("visiting");
+  type.mutable_service_type()->set_display_name("探访");
+  registry::v1::CreateServiceTypeResponse type_out;
+  s = registry.CreateServiceType(NewClientContext(nullptr, absl::Seconds(10)).get(), type,
+                                 &type_out);
+  return FromGrpcStatus(s);
+}
+
+}  // namespace linli::testing

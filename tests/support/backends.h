@@ -1,0 +1,24 @@
+// Helpers for tests that run the real service binaries: waiting until one serves, and the small
+// street most of them need in the registry.
+#ifndef LINLI_TESTS_SUPPORT_BACKENDS_H_
+#define LINLI_TESTS_SUPPORT_BACKENDS_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "linli/registry/v1/registry.grpc.pb.h"
+
+namespace linli::testing {
+
+// True once `api` at `address` reports SERVING through gRPC health, false after `timeout`.
+bool WaitServing(const std::string& address, const std::string& api,
+                 absl::Duration timeout = absl::Seconds(60));
+
+// 上海市 > 黄浦区 > 五里桥街道 > 桥二居民区 (regions/310101020002), the social organisation
+// "organisations/lelin" in the street and the service type "serviceTypes/visiting".
+absl::Status SeedVisitingStreet(registry::v1::RegistryService::StubInterface& registry);
+
+}  // namespace linli::testing
+
+#endif  // LINLI_TESTS_SUPPORT_BACKENDS_H_
