@@ -35,6 +35,8 @@
 
 ABSL_FLAG(int, visits, 2000, "Visits checked in and out per backend.");
 ABSL_FLAG(int, threads, 4, "Concurrent callers.");
+ABSL_FLAG(int, parallel_commits, 0,
+          "Check-in/out transactions running at once (0: the service's default).");
 
 namespace linli::scheduling {
 namespace {
@@ -139,9 +141,12 @@ absl::StatusOr<Figures> Measure(const std::string& backend, int n, int threads) 
   };
   measure_raw();
 
+  SchedulingOptions service_options;
+  service_options.parallel_visit_commits = absl::GetFlag(FLAGS_parallel_commits);
   SchedulingServiceImpl service(
       *db, Clock::Real(),
-      registry::v1::RegistryService::NewStub(NewChannel("127.0.0.1:1", {})));  // never called
+      registry::v1::RegistryService::NewStub(NewChannel("127.0.0.1:1", {})),  // never called
+      service_options);
   ServerOptions options;
   options.service_name = "scheduling";
   options.listen_address = "127.0.0.1:0";

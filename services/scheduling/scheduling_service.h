@@ -4,13 +4,17 @@
 #ifndef LINLI_SERVICES_SCHEDULING_SCHEDULING_SERVICE_H_
 #define LINLI_SERVICES_SCHEDULING_SCHEDULING_SERVICE_H_
 
+#include <cstddef>
 #include <memory>
-#include "common/clock.h"
-#include "common/storage/database.h"
+#include <vector>
 
 #include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/storage/database.h"
+#include "common/storage/group_commit.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
+#include "services/scheduling/scheduling_store.h"
 
 namespace linli::scheduling {
 
@@ -21,6 +25,9 @@ struct SchedulingOptions {
   // exception. The home scheduling knows is the registry's masked location (rounded to 0.001
   // degree), so kGeofenceRoundingSlackMeters is added to the radius.
   double geofence_radius_m = 200;
+  // Check-ins/outs arriving together share a transaction (storage::GroupCommit); this many such
+  // transactions run at once. 0: one on SQLite (its writers queue anyway), two otherwise.
+  int parallel_visit_commits = 0;
 };
 
 // Largest distance between a point and its 0.001-degree rounding at Shanghai's latitude.
@@ -32,7 +39,17 @@ class SchedulingServiceImpl final : public v1::SchedulingService::Service {
   SchedulingServiceImpl(storage::Database& db, const Clock& clock,
                         std::shared_ptr<registry::v1::RegistryService::StubInterface> registry,
                         SchedulingOptions options = {})
-      : db_(db), clock_(clock), registry_(std::move(registry)), options_(options) {}
+      : db_(db),
+        clock_(clock),
+        registry_(std::move(registry)),
+        options_(options),
+        visit_changes_(kVisitChangesPerCommit,
+                       options.parallel_visit_commits > 0
+                           ? static_cast<size_t>(options.parallel_visit_commits)
+                           : (db.dialect() == storage::Dialect::kSqlite ? 1 : 2),
+                       [this](const std::vector<PendingVisitChange*>& batch) {
+                         ChangeVisitsTogether(db_, batch);
+                       }) {}
 
 #define LINLI_RPC(Method)                                                               \
   grpc::Status Method(grpc::ServerContext* context, const v1::Method##Request* request, \
@@ -76,6 +93,10 @@ class SchedulingServiceImpl final : public v1::SchedulingService::Service {
   absl::StatusOr<registry::v1::Worker> ActiveWorker(grpc::ServerContext* context,
                                                     const std::string& name,
                                                     const std::string& field);
+  // Applies a check-in/out through the group commit (concurrent ones share a transaction); one
+  // that met a concurrent change of its visit is retried alone.
+  absl::Status ChangeVisitGrouped(PendingVisitChange& change, v1::Visit* result);
+
   // Maps a registry call's failure: UNAVAILABLE with a reason clients can act on, else as is.
   static absl::Status RegistryError(const grpc::Status& status);
 
@@ -83,6 +104,9 @@ class SchedulingServiceImpl final : public v1::SchedulingService::Service {
   const Clock& clock_;
   std::shared_ptr<registry::v1::RegistryService::StubInterface> registry_;
   SchedulingOptions options_;
+  // At most this many check-ins/outs share one transaction.
+  static constexpr size_t kVisitChangesPerCommit = 32;
+  storage::GroupCommit<PendingVisitChange> visit_changes_;
 };
 
 }  // namespace linli::scheduling

@@ -1,6 +1,7 @@
 // Scheduling on a real loopback server with the real registry, against SQLite and MariaDB:
 // commitments, materialisation, bookings, verification and the outbox.
 #include <atomic>
+#include <map>
 #include <optional>
 #include <set>
 #include <thread>
@@ -854,6 +855,95 @@ TEST_P(SchedulingServiceTest, ConcurrentSweepsMarkEachVisitMissedOnce) {
   int missed_events = 0;
   for (const auto& e : events.events()) missed_events += e.type() == "visit.missed";
   EXPECT_EQ(missed_events, 14);
+}
+
+TEST_P(SchedulingServiceTest, ConcurrentCheckInsAndOutsEachCountOnce) {
+  // Check-ins and check-outs arriving together share transactions (group commit): each visit is
+  // still changed once per step, a refused call changes nothing and does not disturb the others,
+  // and every change has exactly one event, check-in before check-out.
+  ASSERT_TRUE(Create(Weekly("FREQ=DAILY")).ok());
+  Materialize("2026-12-01", 24);
+  const std::vector<v1::Visit> visits = Visits();
+  ASSERT_EQ(visits.size(), 24u);
+  clock_.Set(absl::FromUnixSeconds(visits[0].window_start().seconds()));
+  auto check_out = [&](const std::string& name, const std::string& worker) {
+    v1::CheckOutVisitRequest r;
+    r.set_name(name);
+    r.set_worker(worker);
+    r.set_method(v1::CHECK_METHOD_PHONE);
+    v1::CheckOutVisitResponse response;
+    grpc::ClientContext context;
+    return stub_->CheckOutVisit(&context, r, &response);
+  };
+  // Each visit: three workers race to check in (one wins), plus a check-in of a visit that does
+  // not exist; then the winner and a stranger race to check out (the winner wins).
+  std::vector<std::string> winner(visits.size());
+  std::vector<std::atomic<int>> ok_in(visits.size());
+  std::atomic<int> unexpected{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t i = 0; i < visits.size(); ++i) {
+        const std::string worker = absl::StrCat("workers/w", t % 3);
+        if (t < 3) {
+          grpc::Status s = CheckIn(visits[i].name(), worker, 31.2, 121.48, false, nullptr);
+          if (s.ok()) {
+            ++ok_in[i];
+          } else if (s.error_code() != grpc::StatusCode::FAILED_PRECONDITION) {
+            ++unexpected;
+          }
+        } else {
+          grpc::Status s = CheckIn(absl::StrCat("visits/missing", t, "x", i), worker, 31.2, 121.48,
+                                   false, nullptr);
+          if (s.error_code() != grpc::StatusCode::NOT_FOUND) ++unexpected;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  threads.clear();
+  EXPECT_EQ(unexpected.load(), 0);
+  std::vector<v1::Visit> in = Visits();
+  ASSERT_EQ(in.size(), visits.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    EXPECT_EQ(ok_in[i].load(), 1) << in[i].name();
+    EXPECT_EQ(in[i].state(), v1::VISIT_STATE_IN_PROGRESS);
+    winner[i] = in[i].check_in().worker();
+  }
+  clock_.Advance(absl::Minutes(45));
+  std::atomic<int> ok_out{0};
+  for (int t = 0; t < 2; ++t) {
+    threads.emplace_back([&, t] {
+      for (size_t i = 0; i < in.size(); ++i) {
+        grpc::Status s = check_out(in[i].name(), t == 0 ? winner[i] : "workers/stranger");
+        if (s.ok()) {
+          ++ok_out;
+        } else if (t == 0 || s.error_code() != grpc::StatusCode::FAILED_PRECONDITION) {
+          ++unexpected;
+        }
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(unexpected.load(), 0);
+  EXPECT_EQ(ok_out.load(), static_cast<int>(in.size()));
+  for (const v1::Visit& v : Visits()) {
+    EXPECT_EQ(v.state(), v1::VISIT_STATE_COMPLETED) << v.name();
+  }
+
+  v1::ListEventsRequest request;
+  request.set_page_size(1000);
+  v1::ListEventsResponse events;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub_->ListEvents(&context, request, &events).ok());
+  std::map<std::string, std::vector<std::string>> per_visit;
+  for (const auto& e : events.events()) per_visit[e.subject()].push_back(e.type());
+  ASSERT_EQ(per_visit.size(), visits.size());
+  for (const auto& [visit, types] : per_visit) {
+    EXPECT_EQ(types,
+              (std::vector<std::string>{"visit.scheduled", "visit.checked_in", "visit.completed"}))
+        << visit;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SchedulingServiceTest, ::testing::ValuesIn(testing::Backends()),

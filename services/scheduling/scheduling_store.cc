@@ -97,6 +97,21 @@ absl::Status AppendEvent(storage::Transaction& tx, const OutboxEvent& event) {
       .status();
 }
 
+absl::Status AppendEvents(storage::Transaction& tx, const std::vector<OutboxEvent>& events) {
+  if (events.empty()) return absl::OkStatus();
+  std::string sql = "INSERT INTO outbox_events (type, subject, payload, create_time_us) VALUES ";
+  std::vector<storage::Value> params;
+  params.reserve(4 * events.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    absl::StrAppend(&sql, i == 0 ? "" : ", ", "(?, ?, ?, ?)");
+    params.emplace_back(events[i].type);
+    params.emplace_back(events[i].subject);
+    params.emplace_back(events[i].payload);
+    params.emplace_back(absl::ToUnixMicros(events[i].create_time));
+  }
+  return tx.Exec(sql, params).status();
+}
+
 absl::Status AppendVisitEvent(storage::Transaction& tx, const std::string& type,
                               const v1::Visit& visit, absl::Time now) {
   return AppendEvent(tx, OutboxEvent{0, type, visit.name(), visit.SerializeAsString(), now});
@@ -200,6 +215,18 @@ namespace {
 
 constexpr char kSelectVisit[] = "SELECT id, commitment_id, window_start_us, data FROM visits ";
 
+absl::Status WrongState(const std::string& name, v1::VisitState actual, v1::VisitState expected) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      name, " is ", v1::VisitState_Name(actual), "; this needs ", v1::VisitState_Name(expected)));
+}
+
+// "(?, ?, …)" with n markers.
+std::string Markers(size_t n) {
+  std::string markers = "(";
+  for (size_t i = 0; i < n; ++i) absl::StrAppend(&markers, i == 0 ? "?" : ", ?");
+  return markers + ")";
+}
+
 absl::StatusOr<VisitRow> VisitFromRow(const storage::Row& row) {
   VisitRow v;
   v.id = row.GetString(0);
@@ -223,11 +250,7 @@ absl::Status ChangeVisitIn(storage::Transaction& tx, absl::Time now, const std::
                            const std::string& event, const VisitChange& change, v1::Visit* result) {
   ASSIGN_OR_RETURN(std::optional<VisitRow> row, FindVisit(tx, id));
   if (!row.has_value()) return NotFound(name);
-  if (row->visit.state() != expected) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(name, " is ", v1::VisitState_Name(row->visit.state()), "; this needs ",
-                     v1::VisitState_Name(expected)));
-  }
+  if (row->visit.state() != expected) return WrongState(name, row->visit.state(), expected);
   RETURN_IF_ERROR(change(tx, row->visit));
   row->window_start_us =
       google::protobuf::util::TimeUtil::TimestampToMicroseconds(row->visit.window_start());
@@ -246,6 +269,71 @@ absl::Status ChangeVisit(storage::Database& db, absl::Time now, const std::strin
   return db.RunInTransaction([&](storage::Transaction& tx) {
     return ChangeVisitIn(tx, now, id, name, expected, event, change, result);
   });
+}
+
+void ChangeVisitsTogether(storage::Database& db, const std::vector<PendingVisitChange*>& batch) {
+  if (batch.empty()) return;
+  // Rows are updated in id order, so that two batches (of two replicas) never wait on each other
+  // in a cycle.
+  std::vector<PendingVisitChange*> sorted = batch;
+  std::sort(sorted.begin(), sorted.end(),
+            [](const PendingVisitChange* a, const PendingVisitChange* b) { return a->id < b->id; });
+  std::vector<storage::Value> ids;
+  ids.reserve(sorted.size());
+  for (const PendingVisitChange* item : sorted) ids.emplace_back(item->id);
+  const absl::Status status = db.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(
+        auto rows,
+        tx.Query(absl::StrCat(kSelectVisit, "WHERE id IN ", Markers(batch.size())), ids));
+    std::vector<VisitRow> visits;
+    visits.reserve(rows.size());
+    for (const storage::Row& row : rows) {
+      ASSIGN_OR_RETURN(VisitRow v, VisitFromRow(row));
+      visits.push_back(std::move(v));
+    }
+    std::vector<OutboxEvent> events;
+    std::vector<storage::Value> over;
+    for (PendingVisitChange* item : sorted) {  // outcomes of an earlier attempt do not count
+      item->status = absl::OkStatus();
+      item->conflicted = false;
+      auto found = std::find_if(visits.begin(), visits.end(),
+                                [&](const VisitRow& v) { return v.id == item->id; });
+      if (found == visits.end()) {
+        item->status = NotFound(item->name);
+        continue;
+      }
+      VisitRow row = *found;
+      if (row.visit.state() != item->expected) {
+        item->status = WrongState(item->name, row.visit.state(), item->expected);
+        continue;
+      }
+      item->status = item->change(row.visit);
+      if (!item->status.ok()) continue;
+      row.window_start_us =
+          google::protobuf::util::TimeUtil::TimestampToMicroseconds(row.visit.window_start());
+      ASSIGN_OR_RETURN(bool stored, UpdateVisitIf(tx, row, item->expected));
+      if (!stored) {
+        item->conflicted = true;
+        continue;
+      }
+      if (item->release_bookings) over.emplace_back(item->id);
+      events.push_back(
+          OutboxEvent{0, item->event, row.visit.name(), row.visit.SerializeAsString(), item->now});
+      item->result = std::move(row.visit);
+    }
+    if (!over.empty()) {
+      RETURN_IF_ERROR(
+          tx.Exec(absl::StrCat("DELETE FROM worker_slots WHERE visit_id IN ", Markers(over.size())),
+                  over)
+              .status());
+    }
+    return AppendEvents(tx, events);
+  });
+  if (status.ok()) return;
+  for (PendingVisitChange* item : batch) {  // rolled back: nothing of the batch was stored
+    item->status = status;
+    item->conflicted = false;
+  }
 }
 
 namespace {

@@ -28,6 +28,8 @@ struct OutboxEvent {
 
 // Records an event inside the caller's transaction; the sequence is assigned by the database.
 absl::Status AppendEvent(storage::Transaction& tx, const OutboxEvent& event);
+// Several events in one statement, sequences in the order given.
+absl::Status AppendEvents(storage::Transaction& tx, const std::vector<OutboxEvent>& events);
 // A visit event ("visit.completed", …) whose payload is the visit, subject its name.
 absl::Status AppendVisitEvent(storage::Transaction& tx, const std::string& type,
                               const v1::Visit& visit, absl::Time now);
@@ -89,6 +91,30 @@ absl::Status ChangeVisitIn(storage::Transaction& tx, absl::Time now, const std::
 absl::Status ChangeVisit(storage::Database& db, absl::Time now, const std::string& id,
                          const std::string& name, v1::VisitState expected, const std::string& event,
                          const VisitChange& change, v1::Visit* result);
+
+// A change of one visit that edits only the visit itself (check-in, check-out), so that
+// concurrent ones can share a transaction (storage::GroupCommit, keyed by visit): the rules of
+// ChangeVisit, applied to a whole batch by ChangeVisitsTogether.
+struct PendingVisitChange {
+  std::string id;    // visit id
+  std::string name;  // "visits/ID", for errors
+  v1::VisitState expected = v1::VISIT_STATE_UNSPECIFIED;
+  std::string event;
+  absl::Time now;
+  std::function<absl::Status(v1::Visit&)> change;
+  bool release_bookings = false;  // the visit is over: free its slots
+  // Outcome. `conflicted`: the visit changed between the read and the write (another replica,
+  // a sweep); nothing was stored for it and the caller retries it alone with ChangeVisit.
+  absl::Status status;
+  bool conflicted = false;
+  v1::Visit result;
+  const std::string& key() const { return id; }
+};
+// Applies a batch of changes of distinct visits in one transaction: one read of all of them, a
+// guarded update each, one outbox insert and one release of slots for all. An item that is not
+// found, is in the wrong state or whose change refuses fails alone (it writes nothing, the others
+// go on); a database failure fails them all (nothing of the batch is stored).
+void ChangeVisitsTogether(storage::Database& db, const std::vector<PendingVisitChange*>& batch);
 
 // --- Bookings ---------------------------------------------------------------------------------
 // A booking holds one row per minute it touches, keyed by (worker, minute): two bookings of one

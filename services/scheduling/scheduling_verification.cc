@@ -88,32 +88,35 @@ absl::Status SchedulingServiceImpl::CheckIn(const v1::CheckInVisitRequest& reque
   std::string id;
   RETURN_IF_ERROR(ValidateCheck(request.name(), request.worker(), request.method(),
                                 request.has_location() ? &request.location() : nullptr, &id));
-  const absl::Time now = clock_.Now();
-  return ChangeVisit(
-      db_, now, id, request.name(), v1::VISIT_STATE_SCHEDULED, "visit.checked_in",
-      [&](Transaction&, v1::Visit& visit) -> absl::Status {
-        // A staffed visit is checked into by a booked worker, or by a declared substitute.
-        bool booked = visit.assignments_size() == 0;
-        for (const v1::Assignment& a : visit.assignments()) {
-          booked = booked || a.worker() == request.worker();
-        }
-        if (!booked && !request.substitute()) {
-          return WithReason(absl::FailedPreconditionError(absl::StrCat(
-                                "worker: ", request.worker(), " is not booked on ", visit.name(),
-                                "; a stand-in checks in with substitute = true")),
-                            common::v1::ERROR_REASON_INVALID_FIELD);
-        }
-        if (!booked) AddException(visit, "WORKER_NOT_PLANNED");
-        CheckGeofence(request, options_.geofence_radius_m, "OUTSIDE_GEOFENCE", visit);
-        if (now < FromProto(visit.window_start())) AddException(visit, "EARLY_ARRIVAL");
-        if (now > FromProto(visit.window_end()) + absl::Minutes(visit.tolerance_minutes())) {
-          AddException(visit, "LATE_ARRIVAL");
-        }
-        Stamp(request, now, visit.mutable_check_in());
-        visit.set_state(v1::VISIT_STATE_IN_PROGRESS);
-        return absl::OkStatus();
-      },
-      result);
+  PendingVisitChange change;
+  change.id = id;
+  change.name = request.name();
+  change.expected = v1::VISIT_STATE_SCHEDULED;
+  change.event = "visit.checked_in";
+  change.now = clock_.Now();
+  change.change = [&, now = change.now](v1::Visit& visit) -> absl::Status {
+    // A staffed visit is checked into by a booked worker, or by a declared substitute.
+    bool booked = visit.assignments_size() == 0;
+    for (const v1::Assignment& a : visit.assignments()) {
+      booked = booked || a.worker() == request.worker();
+    }
+    if (!booked && !request.substitute()) {
+      return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                            "worker: ", request.worker(), " is not booked on ", visit.name(),
+                            "; a stand-in checks in with substitute = true")),
+                        common::v1::ERROR_REASON_INVALID_FIELD);
+    }
+    if (!booked) AddException(visit, "WORKER_NOT_PLANNED");
+    CheckGeofence(request, options_.geofence_radius_m, "OUTSIDE_GEOFENCE", visit);
+    if (now < FromProto(visit.window_start())) AddException(visit, "EARLY_ARRIVAL");
+    if (now > FromProto(visit.window_end()) + absl::Minutes(visit.tolerance_minutes())) {
+      AddException(visit, "LATE_ARRIVAL");
+    }
+    Stamp(request, now, visit.mutable_check_in());
+    visit.set_state(v1::VISIT_STATE_IN_PROGRESS);
+    return absl::OkStatus();
+  };
+  return ChangeVisitGrouped(change, result);
 }
 
 absl::Status SchedulingServiceImpl::CheckOut(const v1::CheckOutVisitRequest& request,
@@ -121,30 +124,46 @@ absl::Status SchedulingServiceImpl::CheckOut(const v1::CheckOutVisitRequest& req
   std::string id;
   RETURN_IF_ERROR(ValidateCheck(request.name(), request.worker(), request.method(),
                                 request.has_location() ? &request.location() : nullptr, &id));
-  const absl::Time now = clock_.Now();
-  return ChangeVisit(
-      db_, now, id, request.name(), v1::VISIT_STATE_IN_PROGRESS, "visit.completed",
-      [&](Transaction& tx, v1::Visit& visit) -> absl::Status {
-        if (visit.check_in().worker() != request.worker()) {
-          return WithReason(
-              absl::FailedPreconditionError(absl::StrCat("worker: ", request.worker(),
-                                                         " did not check in to ", visit.name())),
-              common::v1::ERROR_REASON_INVALID_FIELD);
-        }
-        const absl::Time arrived = FromProto(visit.check_in().time());
-        if (now < arrived) {
-          return absl::FailedPreconditionError("check-out cannot be before check-in");
-        }
-        const absl::Duration planned = absl::Minutes(visit.duration_minutes());
-        if (now - arrived > planned * 3 / 2) AddException(visit, "OVERRUN");
-        if (now - arrived < planned / 2) AddException(visit, "SHORT_VISIT");
-        CheckGeofence(request, options_.geofence_radius_m, "OUTSIDE_GEOFENCE_AT_CHECK_OUT", visit);
-        Stamp(request, now, visit.mutable_check_out());
-        visit.set_state(v1::VISIT_STATE_COMPLETED);
-        RETURN_IF_ERROR(ReleaseBookings(tx, id));  // over: its slots are not needed any more
-        return absl::OkStatus();
-      },
-      result);
+  PendingVisitChange change;
+  change.id = id;
+  change.name = request.name();
+  change.expected = v1::VISIT_STATE_IN_PROGRESS;
+  change.event = "visit.completed";
+  change.now = clock_.Now();
+  change.release_bookings = true;  // over: its slots are not needed any more
+  change.change = [&, now = change.now](v1::Visit& visit) -> absl::Status {
+    if (visit.check_in().worker() != request.worker()) {
+      return WithReason(absl::FailedPreconditionError(absl::StrCat(
+                            "worker: ", request.worker(), " did not check in to ", visit.name())),
+                        common::v1::ERROR_REASON_INVALID_FIELD);
+    }
+    const absl::Time arrived = FromProto(visit.check_in().time());
+    if (now < arrived) return absl::FailedPreconditionError("check-out cannot be before check-in");
+    const absl::Duration planned = absl::Minutes(visit.duration_minutes());
+    if (now - arrived > planned * 3 / 2) AddException(visit, "OVERRUN");
+    if (now - arrived < planned / 2) AddException(visit, "SHORT_VISIT");
+    CheckGeofence(request, options_.geofence_radius_m, "OUTSIDE_GEOFENCE_AT_CHECK_OUT", visit);
+    Stamp(request, now, visit.mutable_check_out());
+    visit.set_state(v1::VISIT_STATE_COMPLETED);
+    return absl::OkStatus();
+  };
+  return ChangeVisitGrouped(change, result);
+}
+
+absl::Status SchedulingServiceImpl::ChangeVisitGrouped(PendingVisitChange& change,
+                                                       v1::Visit* result) {
+  visit_changes_.Submit(change);
+  if (change.conflicted) {
+    return ChangeVisit(
+        db_, change.now, change.id, change.name, change.expected, change.event,
+        [&](Transaction& tx, v1::Visit& visit) -> absl::Status {
+          RETURN_IF_ERROR(change.change(visit));
+          return change.release_bookings ? ReleaseBookings(tx, change.id) : absl::OkStatus();
+        },
+        result);
+  }
+  if (change.status.ok()) *result = std::move(change.result);
+  return change.status;
 }
 
 absl::StatusOr<int> SchedulingServiceImpl::SweepMissed() {
