@@ -14,6 +14,7 @@
 #include "common/server.h"
 #include "common/status_macros.h"
 #include "common/text.h"
+#include "services/scheduling/availability.h"
 #include "services/scheduling/booking.h"
 #include "services/scheduling/scheduling_service.h"
 #include "services/scheduling/scheduling_store.h"
@@ -61,7 +62,8 @@ void ValidateNote(const std::string& reason_code, FieldViolations& v) {
 
 absl::Status BookOnVisit(Transaction& tx, v1::Visit& visit, const std::string& visit_id,
                          const registry::v1::Worker& worker, absl::Time start,
-                         const std::string& source, const std::string& field) {
+                         const std::string& source, const std::string& field,
+                         bool check_availability) {
   if (FindAssignment(visit, worker.name()) >= 0) {
     return InvalidField(field, absl::StrCat(worker.name(), " is already booked on ", visit.name()));
   }
@@ -76,6 +78,15 @@ absl::Status BookOnVisit(Transaction& tx, v1::Visit& visit, const std::string& v
                                             " that ", visit.commitment(), " requires"));
   }
   const absl::Time end = start + absl::Minutes(visit.duration_minutes());
+  if (check_availability && !WithinAvailability(worker, start, end)) {
+    return WithReason(
+        absl::FailedPreconditionError(absl::StrCat(
+            field, ": ", worker.name(), " does not work from ",
+            absl::FormatTime("%Y-%m-%d %H:%M", start, recurrence::ShanghaiTimeZone()), " to ",
+            absl::FormatTime("%H:%M", end, recurrence::ShanghaiTimeZone()),
+            " (outside their availability); book with outside_availability if agreed")),
+        common::v1::ERROR_REASON_WORKER_UNAVAILABLE);
+  }
   RETURN_IF_ERROR(BookWorker(tx, worker.name(), visit_id, start, end));
   v1::Assignment* a = visit.add_assignments();
   a->set_worker(worker.name());
@@ -135,7 +146,11 @@ grpc::Status SchedulingServiceImpl::AssignVisit(grpc::ServerContext* context,
                              return InvalidField(
                                  "start", "must be within 12 hours after the visit's window opens");
                            }
-                           return BookOnVisit(tx, visit, *id, *worker, start, "manual", "worker");
+                           return BookOnVisit(tx, visit, *id, *worker, start,
+                                              request->outside_availability()
+                                                  ? "manual-outside-availability"
+                                                  : "manual",
+                                              "worker", !request->outside_availability());
                          },
                          response->mutable_visit());
                    },
@@ -239,7 +254,8 @@ grpc::Status SchedulingServiceImpl::SwapVisitWorkers(grpc::ServerContext* contex
           tx, now, side.id, side.name, v1::VISIT_STATE_SCHEDULED, "visit.assigned",
           [&](Transaction& tx, v1::Visit& visit) {
             return BookOnVisit(tx, visit, side.id, side.arriving, side.start, "swap",
-                               side.field == first_field ? second_field : first_field);
+                               side.field == first_field ? second_field : first_field,
+                               /*check_availability=*/true);
           },
           response->add_visits()));
     }

@@ -24,6 +24,7 @@
 #include "common/server.h"
 #include "common/status_macros.h"
 #include "common/text.h"
+#include "services/scheduling/availability.h"
 #include "services/scheduling/booking.h"
 #include "services/scheduling/planner/planner.h"
 #include "services/scheduling/scheduling_service.h"
@@ -39,9 +40,6 @@ constexpr double kDefaultTimeLimit = 10;
 constexpr double kMaxTimeLimit = 120;
 constexpr int kMaxUnassignedListed = 100;
 constexpr int kVisitsPerBookingTransaction = 100;
-// Working hours of a worker without an availability schedule, local time.
-constexpr int kDefaultShiftStartHour = 8;
-constexpr int kDefaultShiftEndHour = 20;
 // Travel in the street: 15 km/h door to door (walking, e-bikes, lifts), 1.3 x straight line.
 constexpr double kSpeedKmh = 15;
 constexpr double kRoadFactor = 1.3;
@@ -65,34 +63,11 @@ double MinutesFrom(absl::Time origin, absl::Time t) { return absl::ToDoubleMinut
 // Availability intervals of a worker over [begin, begin + days), in minutes from `begin`.
 std::vector<std::pair<double, double>> Shifts(const registry::v1::Worker& worker,
                                               absl::CivilDay first, int days, absl::Time begin) {
-  const absl::TimeZone tz = recurrence::ShanghaiTimeZone();
   std::vector<std::pair<double, double>> shifts;
-  if (worker.has_availability() && !worker.availability().rrule().empty()) {
-    absl::StatusOr<recurrence::RecurrenceRule> rule =
-        recurrence::ParseRule(worker.availability().rrule());
-    absl::CivilSecond dtstart;
-    if (rule.ok() && absl::ParseCivilTime(worker.availability().dtstart(), &dtstart)) {
-      const recurrence::Schedule schedule{*rule, dtstart,
-                                          absl::Minutes(worker.availability().duration_minutes())};
-      for (const recurrence::Interval& i : recurrence::Expand(
-               schedule, absl::CivilSecond(first), absl::CivilSecond(first + days), 64)) {
-        const recurrence::TimeInterval t = recurrence::ToTimeInterval(i, tz);
-        const double start = std::max(0.0, MinutesFrom(begin, t.start));
-        const double end = MinutesFrom(begin, t.end);
-        if (end <= start) continue;
-        if (!shifts.empty() && start < shifts.back().second) {
-          shifts.back().second = std::max(shifts.back().second, end);  // merge overlaps
-        } else {
-          shifts.emplace_back(start, end);
-        }
-      }
-      return shifts;
-    }
-  }
-  for (int d = 0; d < days; ++d) {
-    const absl::Time day = absl::FromCivil(first + d, tz);
-    shifts.emplace_back(MinutesFrom(begin, day + absl::Hours(kDefaultShiftStartHour)),
-                        MinutesFrom(begin, day + absl::Hours(kDefaultShiftEndHour)));
+  for (const recurrence::TimeInterval& t : WorkingIntervals(worker, first, days)) {
+    const double start = std::max(0.0, MinutesFrom(begin, t.start));
+    const double end = MinutesFrom(begin, t.end);
+    if (end > start) shifts.emplace_back(start, end);
   }
   return shifts;
 }
@@ -368,7 +343,9 @@ grpc::Status SchedulingServiceImpl::Plan(grpc::ServerContext* context,
             for (const auto& [worker, start] : bookings[visit.name()]) {
               RETURN_IF_ERROR(BookOnVisit(tx, visit, c.row.id, workers.at(worker),
                                           begin + absl::Minutes(std::ceil(start - 1e-9)), plan_name,
-                                          "plan"));
+                                          "plan",
+                                          // the routes were planned within the shifts
+                                          /*check_availability=*/false));
             }
             return absl::OkStatus();
           },

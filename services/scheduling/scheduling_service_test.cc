@@ -606,6 +606,52 @@ TEST_P(SchedulingServiceTest, TheDatabaseRefusesOverlappingBookingsOfOneWorker) 
                                              "visit.cancelled", "visit.assigned"}));
 }
 
+TEST_P(SchedulingServiceTest, ManualBookingsRespectTheWorkersAvailability) {
+  // 孙上午班 works weekday mornings 8-12; the others have no schedule (08:00-20:00 daily).
+  registry::v1::CreateWorkerRequest w;
+  w.mutable_worker()->set_display_name("孙上午班");
+  w.mutable_worker()->set_organisation("organisations/lelin-social-work");
+  w.mutable_worker()->add_skills("visiting");
+  w.mutable_worker()->mutable_availability()->set_rrule("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR");
+  w.mutable_worker()->mutable_availability()->set_dtstart("2026-11-02T08:00:00");
+  w.mutable_worker()->mutable_availability()->set_duration_minutes(240);
+  registry::v1::CreateWorkerResponse created;
+  grpc::ClientContext c;
+  ASSERT_TRUE(registry_->stub->CreateWorker(&c, w, &created).ok());
+  const std::string sun = created.worker().name(), zhang = workers_[0];
+
+  ASSERT_TRUE(Create(Weekly("FREQ=WEEKLY;BYDAY=TU,SA")).ok());
+  Materialize("2026-12-01", 5);
+  std::vector<v1::Visit> visits = Visits();
+  ASSERT_EQ(visits.size(), 2u);  // Tue Dec 1 and Sat Dec 5, window 9:00-11:00, one hour
+  const absl::Time tue_nine = absl::FromUnixSeconds(visits[0].window_start().seconds());
+
+  // Tuesday 11:30-12:30 runs past the end of the morning shift; Saturday is not a working day.
+  grpc::Status late = Assign(visits[0].name(), sun, tue_nine + absl::Minutes(150));
+  EXPECT_EQ(late.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(Reason(late), "ERROR_REASON_WORKER_UNAVAILABLE");
+  EXPECT_NE(late.error_message().find("2026-12-01 11:30"), std::string::npos)
+      << late.error_message();
+  EXPECT_EQ(Reason(Assign(visits[1].name(), sun)), "ERROR_REASON_WORKER_UNAVAILABLE");
+  // Without a schedule: 19:30-20:30 is past 20:00.
+  EXPECT_EQ(Reason(Assign(visits[0].name(), zhang, tue_nine + absl::Minutes(630))),
+            "ERROR_REASON_WORKER_UNAVAILABLE");
+  EXPECT_EQ(SlotRows(), 0) << "a refused booking holds nothing";
+
+  // Within the shift it books; overtime agreed with the worker books with the waiver, marked.
+  v1::Visit booked;
+  ASSERT_TRUE(Assign(visits[0].name(), sun, tue_nine + absl::Minutes(60), &booked).ok());
+  EXPECT_EQ(booked.assignments(0).source(), "manual");
+  v1::AssignVisitRequest overtime;
+  overtime.set_name(visits[1].name());
+  overtime.set_worker(sun);
+  overtime.set_outside_availability(true);
+  v1::AssignVisitResponse response;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub_->AssignVisit(&context, overtime, &response).ok());
+  EXPECT_EQ(response.visit().assignments(0).source(), "manual-outside-availability");
+}
+
 TEST_P(SchedulingServiceTest, SwapAndReleaseAnIllWorker) {
   ASSERT_TRUE(Create(Weekly("FREQ=WEEKLY;BYDAY=TU,TH")).ok());
   Materialize("2026-12-01", 7);
