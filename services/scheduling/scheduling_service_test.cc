@@ -1,5 +1,6 @@
 // Scheduling on a real loopback server with the real registry, against SQLite and MariaDB:
 // commitments, materialisation, bookings, verification and the outbox.
+#include <algorithm>
 #include <atomic>
 #include <map>
 #include <optional>
@@ -650,6 +651,36 @@ TEST_P(SchedulingServiceTest, ManualBookingsRespectTheWorkersAvailability) {
   grpc::ClientContext context;
   ASSERT_TRUE(stub_->AssignVisit(&context, overtime, &response).ok());
   EXPECT_EQ(response.visit().assignments(0).source(), "manual-outside-availability");
+}
+
+TEST_P(SchedulingServiceTest, TwoStaffBookingTwoWorkersOnOneVisitAtOnceBothCount) {
+  // Two staff (or a replica's planner and a person) book the two carers of a bathing visit at the
+  // same moment. Each reads the visit with no one booked; the version guard makes the second
+  // writer re-read instead of overwriting the first one's booking.
+  v1::Commitment bathing = Weekly("FREQ=DAILY");
+  bathing.set_workers_required(2);
+  bathing.mutable_synchronisation()->set_type(v1::SYNCHRONISATION_TYPE_SIMULTANEOUS);
+  ASSERT_TRUE(Create(bathing).ok());
+  Materialize("2026-12-01", 20);
+  const std::vector<v1::Visit> visits = Visits();
+  ASSERT_EQ(visits.size(), 20u);
+  const std::string zhang = workers_[0], li = workers_[1];
+  std::atomic<int> failures{0};
+  for (const v1::Visit& visit : visits) {
+    std::thread a([&] { failures += !Assign(visit.name(), zhang).ok(); });
+    std::thread b([&] { failures += !Assign(visit.name(), li).ok(); });
+    a.join();
+    b.join();
+  }
+  EXPECT_EQ(failures.load(), 0);
+  for (const v1::Visit& visit : Visits()) {
+    std::vector<std::string> who = Workers(visit);
+    std::sort(who.begin(), who.end());
+    std::vector<std::string> both = {zhang, li};
+    std::sort(both.begin(), both.end());
+    EXPECT_EQ(who, both) << visit.name();
+  }
+  EXPECT_EQ(SlotRows(), 20 * 2 * 60 / kBookingSlotMinutes) << "every booking's slots, no orphans";
 }
 
 TEST_P(SchedulingServiceTest, SwapAndReleaseAnIllWorker) {

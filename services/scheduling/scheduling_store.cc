@@ -84,6 +84,9 @@ CREATE INDEX worker_slots_by_visit ON worker_slots (visit_id, worker))sql",
   PRIMARY KEY (worker, slot),
   INDEX worker_slots_by_visit (visit_id, worker)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin)sql"},
+      {5, "visit versions (optimistic concurrency)",
+       "ALTER TABLE visits ADD COLUMN version INTEGER NOT NULL DEFAULT 0",
+       "ALTER TABLE visits ADD COLUMN version BIGINT NOT NULL DEFAULT 0"},
   };
   return *migrations;
 }
@@ -203,17 +206,19 @@ absl::Status InsertVisit(storage::Transaction& tx, const VisitRow& row) {
 
 absl::StatusOr<bool> UpdateVisitIf(storage::Transaction& tx, const VisitRow& row,
                                    v1::VisitState expected) {
-  ASSIGN_OR_RETURN(
-      int64_t n, tx.Exec("UPDATE visits SET window_start_us = ?, state = ?, data = ? "
-                         "WHERE id = ? AND state = ?",
-                         {row.window_start_us, static_cast<int64_t>(row.visit.state()),
-                          row.visit.SerializeAsString(), row.id, static_cast<int64_t>(expected)}));
+  ASSIGN_OR_RETURN(int64_t n,
+                   tx.Exec("UPDATE visits SET window_start_us = ?, state = ?, data = ?, "
+                           "version = version + 1 WHERE id = ? AND state = ? AND version = ?",
+                           {row.window_start_us, static_cast<int64_t>(row.visit.state()),
+                            row.visit.SerializeAsString(), row.id, static_cast<int64_t>(expected),
+                            row.version}));
   return n == 1;
 }
 
 namespace {
 
-constexpr char kSelectVisit[] = "SELECT id, commitment_id, window_start_us, data FROM visits ";
+constexpr char kSelectVisit[] =
+    "SELECT id, commitment_id, window_start_us, data, version FROM visits ";
 
 absl::Status WrongState(const std::string& name, v1::VisitState actual, v1::VisitState expected) {
   return absl::FailedPreconditionError(absl::StrCat(
@@ -233,6 +238,7 @@ absl::StatusOr<VisitRow> VisitFromRow(const storage::Row& row) {
   v.commitment_id = row.GetString(1);
   v.window_start_us = row.GetInt(2);
   ASSIGN_OR_RETURN(v.visit, storage::ParseProtoColumn<v1::Visit>(row, 3));
+  v.version = row.GetInt(4);
   return v;
 }
 

@@ -64,13 +64,16 @@ struct VisitRow {
   std::string commitment_id;
   v1::Visit visit;
   int64_t window_start_us = 0;
+  // Incremented by every update; an update applies only to the version it read.
+  int64_t version = 0;
 };
 // ALREADY_EXISTS when the commitment already has a visit for this occurrence.
 absl::Status InsertVisit(storage::Transaction& tx, const VisitRow& row);
-// Stores the visit only if its stored state is still `expected` (the state the caller read):
-// false when another transaction changed it meanwhile (the caller must not act on what it read).
-// The state guard is what keeps two replicas, or a sweep and a check-in, from both changing one
-// visit: the second UPDATE waits for the first and then matches no row.
+// Stores the visit only if its stored row is still the one the caller read (state `expected`,
+// same version): false when another transaction changed it meanwhile (the caller must not act
+// on what it read). The guard is what keeps two replicas, or a sweep and a check-in, or two staff
+// booking two workers on one visit, from both changing one visit on what they read: the second
+// UPDATE waits for the first and then matches no row.
 absl::StatusOr<bool> UpdateVisitIf(storage::Transaction& tx, const VisitRow& row,
                                    v1::VisitState expected);
 absl::StatusOr<std::optional<VisitRow>> FindVisit(storage::Transaction& tx, const std::string& id);
