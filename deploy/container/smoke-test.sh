@@ -73,6 +73,7 @@ for s in "${services[@]}"; do
   image="${prefix}linli-$s:$tag"
   user=$("$podman" image inspect --format '{{.Config.User}}' "$image")
   [ "$user" = "10001:10001" ] || fail "$image: user '$user', want 10001:10001"
+  # shellcheck disable=SC2016  # expanded by the shell inside the container
   "$podman" run --rm --entrypoint /bin/sh "$image" -c '
     [ "$(id -u)" = 10001 ] || { echo "uid $(id -u)"; exit 1; }
     for t in gcc g++ cc c++ cpp clang as ld make cmake; do
