@@ -57,3 +57,10 @@ soak: build
 	  LINLI_FAULT_HEALTHY_SECONDS=$(SOAK_HEALTHY_SECONDS) \
 	  LINLI_KILL_SERVICE_CYCLES=$(SOAK_KILL_CYCLES) LINLI_KILL_DATABASE_CYCLES=$(SOAK_KILL_CYCLES) \
 	  CTEST_ARGS="-R IdempotencyTest|FaultTest|KillLoopTest|SlowDownstreamTest -V" scripts/test.sh
+
+# Container images of the four services with docker, podman or buildah
+# (deploy/container/build.sh; not part of make test). IMAGE_ARGS goes to every build, e.g.
+#   make image IMAGE_ARGS="--build-arg BASE=localhost/debian:12 --build-arg RUNTIME_BASE=localhost/debian:12-slim"
+.PHONY: image
+image:
+	@deploy/container/build.sh $(IMAGE_ARGS)
