@@ -42,14 +42,25 @@ format:
 clean:
 	rm -rf $(BUILD_DIR)
 
-# Longer runs of the reliability suites (tests/idempotency_test.cc, tests/fault_test.cc) on a
-# private MariaDB: more retries per lost response, a longer database outage and healthy phase
-# (sized to stay inside the 300 s ctest TIMEOUT of each test).
+# Longer runs of the reliability suites (tests/idempotency_test.cc, tests/fault_test.cc,
+# tests/kill_loop_test.cc, tests/slow_downstream_test.cc) on a private MariaDB: more retries per
+# lost response, a longer database outage and healthy phase (sized to stay inside the 300 s ctest
+# TIMEOUT of each fault test), and 50 SIGKILL cycles of linli-scheduling (SQLite and MariaDB) and
+# of MariaDB itself.
 SOAK_RETRIES ?= 3000
 SOAK_OUTAGE_SECONDS ?= 20
 SOAK_HEALTHY_SECONDS ?= 20
+SOAK_KILL_CYCLES ?= 50
 soak: build
 	@BUILD_DIR=$(BUILD_DIR) CTEST_JOBS=1 LINLI_IDEMPOTENCY_RETRIES=$(SOAK_RETRIES) \
 	  LINLI_FAULT_OUTAGE_SECONDS=$(SOAK_OUTAGE_SECONDS) \
 	  LINLI_FAULT_HEALTHY_SECONDS=$(SOAK_HEALTHY_SECONDS) \
-	  CTEST_ARGS="-R IdempotencyTest|FaultTest -V" scripts/test.sh
+	  LINLI_KILL_SERVICE_CYCLES=$(SOAK_KILL_CYCLES) LINLI_KILL_DATABASE_CYCLES=$(SOAK_KILL_CYCLES) \
+	  CTEST_ARGS="-R IdempotencyTest|FaultTest|KillLoopTest|SlowDownstreamTest -V" scripts/test.sh
+
+# Container images of the four services with docker, podman or buildah
+# (deploy/container/build.sh; not part of make test). IMAGE_ARGS goes to every build, e.g.
+#   make image IMAGE_ARGS="--build-arg BASE=localhost/debian:12 --build-arg RUNTIME_BASE=localhost/debian:12-slim"
+.PHONY: image
+image:
+	@deploy/container/build.sh $(IMAGE_ARGS)

@@ -9,7 +9,6 @@
 // Like every MySQL test it FAILS without LINLI_TEST_MYSQL_URL (set by `make test`), which says
 // that MariaDB is installed here. LINLI_FAULT_OUTAGE_SECONDS (default 5) and
 // LINLI_FAULT_HEALTHY_SECONDS (default 2) scale the phases (`make soak`).
-#include <pwd.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -22,7 +21,6 @@
 #include <mutex>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -32,6 +30,7 @@
 #include "gtest/gtest.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
+#include "tests/private_mariadb.h"
 #include "tests/support/backends.h"
 #include "tests/support/test_env.h"
 
@@ -49,101 +48,6 @@ double EnvSeconds(const char* name, double fallback) {
   double value = std::atof(env);
   return value > 0 ? value : fallback;
 }
-
-// Whether `pid` is a live process (a zombie counts as dead).
-bool Alive(pid_t pid) {
-  std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
-  std::string line;
-  if (!std::getline(stat, line)) return false;
-  size_t close = line.rfind(')');
-  return close != std::string::npos && close + 2 < line.size() && line[close + 2] != 'Z';
-}
-
-// A private MariaDB started with scripts/mariadb.sh, which can be killed and started again on the
-// same port and datadir.
-class PrivateMariaDb {
- public:
-  ~PrivateMariaDb() { Stop(); }
-
-  absl::Status Start() {
-    FILE* out = popen(LINLI_SOURCE_DIR "/scripts/mariadb.sh start", "r");
-    if (out == nullptr) return absl::InternalError("popen failed");
-    std::string text;
-    char buffer[512];
-    while (fgets(buffer, sizeof(buffer), out) != nullptr) text += buffer;
-    if (pclose(out) != 0) return absl::UnavailableError("mariadb.sh start failed: " + text);
-    std::istringstream lines(text);
-    for (std::string line; std::getline(lines, line);) {
-      auto value = [&](const std::string& key) -> std::optional<std::string> {
-        const std::string prefix = "export " + key + "='";
-        if (line.rfind(prefix, 0) != 0) return std::nullopt;
-        return line.substr(prefix.size(), line.size() - prefix.size() - 1);
-      };
-      if (auto v = value("LINLI_TEST_MYSQL_DIR")) dir_ = *v;
-      if (auto v = value("LINLI_TEST_MYSQL_PORT")) port_ = *v;
-      if (auto v = value("LINLI_TEST_MYSQL_URL")) url_ = *v;
-    }
-    if (dir_.empty() || port_.empty() || url_.empty()) {
-      return absl::UnavailableError("mariadb.sh start printed no exports: " + text);
-    }
-    return absl::OkStatus();
-  }
-
-  // A database URL on this server.
-  std::string Url(const std::string& database) const {
-    return url_.substr(0, url_.rfind('/') + 1) + database;
-  }
-
-  // SIGKILLs the server and waits until it is gone.
-  bool Kill() {
-    pid_t pid = ReadPid();
-    if (pid <= 0 || kill(pid, SIGKILL) != 0) return false;
-    for (int i = 0; i < 200 && Alive(pid); ++i) absl::SleepFor(absl::Milliseconds(50));
-    if (restarted_.has_value()) (void)restarted_->Wait(absl::Seconds(10));
-    return !Alive(pid);
-  }
-
-  // Starts mariadbd again on the same port, socket and datadir (like scripts/mariadb.sh).
-  absl::Status Restart() {
-    const passwd* user = getpwuid(getuid());
-    const std::string binary =
-        access("/usr/sbin/mariadbd", X_OK) == 0 ? "/usr/sbin/mariadbd" : "/usr/bin/mariadbd";
-    auto child = testing::ChildProcess::Start(
-        binary,
-        {"--no-defaults", std::string("--user=") + (user != nullptr ? user->pw_name : "root"),
-         "--datadir=" + dir_ + "/data", "--socket=" + dir_ + "/sock", "--port=" + port_,
-         "--bind-address=127.0.0.1", "--pid-file=" + dir_ + "/mariadbd.pid",
-         "--tmpdir=" + dir_ + "/tmp", "--character-set-server=utf8mb4",
-         "--collation-server=utf8mb4_unicode_ci", "--innodb-flush-log-at-trx-commit=1",
-         "--max-connections=500", "--log-error=" + dir_ + "/error-restart.log"},
-        dir_ + "/restart.out");
-    if (!child.ok()) return child.status();
-    restarted_.emplace(std::move(*child));
-    return absl::OkStatus();
-  }
-
-  void Stop() {
-    if (dir_.empty()) return;
-    std::string command = absl::StrCat(LINLI_SOURCE_DIR "/scripts/mariadb.sh stop '", dir_, "'");
-    if (std::system(command.c_str()) != 0) std::fprintf(stderr, "mariadb.sh stop failed\n");
-    if (restarted_.has_value()) (void)restarted_->Wait(absl::Seconds(10));
-    restarted_.reset();
-    dir_.clear();
-  }
-
- private:
-  pid_t ReadPid() const {
-    std::ifstream in(dir_ + "/mariadbd.pid");
-    pid_t pid = -1;
-    in >> pid;
-    return pid;
-  }
-
-  std::string dir_;
-  std::string port_;
-  std::string url_;
-  std::optional<testing::ChildProcess> restarted_;
-};
 
 class FaultTest : public ::testing::Test {
  protected:
@@ -240,7 +144,7 @@ class FaultTest : public ::testing::Test {
     return names;
   }
 
-  PrivateMariaDb db_;
+  testing::PrivateMariaDb db_;
   std::string dir_;
   std::string registry_address_;
   std::string scheduling_address_;

@@ -1,6 +1,7 @@
 // FeedbackService: the safety net — alerts for solitary elders without verified contact, falling
 // indices, overdue work orders (escalated to the street's service office) and "nobody came"
 // contradictions (raised by SubmitFeedback); acknowledge / resolve with who did it.
+#include <cstdlib>
 #include <map>
 
 #include "absl/strings/match.h"
@@ -86,9 +87,8 @@ std::string FeedbackServiceImpl::EscalationTarget(const grpc::ServerContext* con
 }
 
 absl::StatusOr<v1::SweepAlertsResponse> FeedbackServiceImpl::Sweep(
-    const grpc::ServerContext* context) {
+    const grpc::ServerContext* context, absl::Time now) {
   v1::SweepAlertsResponse result;
-  const absl::Time now = clock_.Now();
   const int64_t today = LocalDay(now);
 
   // 1. Overdue work orders: escalate, then alert the committee.
@@ -197,9 +197,20 @@ absl::StatusOr<v1::SweepAlertsResponse> FeedbackServiceImpl::Sweep(
 }
 
 grpc::Status FeedbackServiceImpl::SweepAlerts(grpc::ServerContext* context,
-                                              const v1::SweepAlertsRequest*,
+                                              const v1::SweepAlertsRequest* request,
                                               v1::SweepAlertsResponse* response) {
-  absl::StatusOr<v1::SweepAlertsResponse> result = Sweep(context);
+  absl::Time now = clock_.Now();
+  if (request->has_as_of()) {
+    const google::protobuf::Timestamp& as_of = request->as_of();
+    const bool in_range = as_of.nanos() >= 0 && as_of.nanos() < 1'000'000'000 &&
+                          std::abs(as_of.seconds() - absl::ToUnixSeconds(now)) <= 366 * 86400;
+    if (!in_range) {
+      return Reply(*context,
+                   InvalidField("as_of", "must be a valid time at most 366 days from now"));
+    }
+    now = FromTimestamp(as_of);
+  }
+  absl::StatusOr<v1::SweepAlertsResponse> result = Sweep(context, now);
   if (result.ok()) *response = *result;
   return Reply(*context, result.status());
 }
@@ -238,6 +249,21 @@ absl::StatusOr<std::string> AlertId(const std::string& name) {
 }
 
 }  // namespace
+
+grpc::Status FeedbackServiceImpl::GetAlert(grpc::ServerContext* context,
+                                           const v1::GetAlertRequest* request,
+                                           v1::GetAlertResponse* response) {
+  absl::StatusOr<std::string> id = AlertId(request->name());
+  if (!id.ok()) return Reply(*context, id.status());
+  return Reply(*context, db_.RunInTransaction(
+                             [&](storage::Transaction& tx) -> absl::Status {
+                               ASSIGN_OR_RETURN(std::optional<AlertRow> row, FindAlert(tx, *id));
+                               if (!row.has_value()) return NotFound(request->name());
+                               *response->mutable_alert() = row->alert;
+                               return absl::OkStatus();
+                             },
+                             {.read_only = true}));
+}
 
 grpc::Status FeedbackServiceImpl::AcknowledgeAlert(grpc::ServerContext* context,
                                                    const v1::AcknowledgeAlertRequest* request,

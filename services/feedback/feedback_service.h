@@ -44,14 +44,16 @@ class FeedbackServiceImpl final : public v1::FeedbackService::Service {
   LINLI_RPC(GetPerceptionIndex);
   LINLI_RPC(SweepAlerts);
   LINLI_RPC(ListAlerts);
+  LINLI_RPC(GetAlert);
   LINLI_RPC(AcknowledgeAlert);
   LINLI_RPC(ResolveAlert);
   LINLI_RPC(SetAlertPolicy);
   LINLI_RPC(GetEvaluationReport);
 #undef LINLI_RPC
 
-  // The safety-net checks (the server runs them periodically; SweepAlerts on demand).
-  absl::StatusOr<v1::SweepAlertsResponse> Sweep(const grpc::ServerContext* context);
+  // The safety-net checks as of `now` (the server runs them periodically with its clock's time;
+  // SweepAlerts on demand, optionally as of a given time).
+  absl::StatusOr<v1::SweepAlertsResponse> Sweep(const grpc::ServerContext* context, absl::Time now);
 
  private:
   // Counters of `subject` over the `days` local days ending with the clock's day.

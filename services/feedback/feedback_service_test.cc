@@ -12,6 +12,7 @@
 #include "common/errors.h"
 #include "common/server.h"
 #include "common/status_macros.h"
+#include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "services/feedback/consumer.h"
 #include "services/feedback/feedback_service.h"
@@ -551,6 +552,61 @@ TEST_P(FeedbackTest, BadFeedbackIsRefusedAndNothingCountsTwice) {
   EXPECT_EQ(f.feedback_answers(), 1);
   EXPECT_EQ(f.faces_sum(), 4);
   EXPECT_EQ(f.disputed_visits(), 0);
+}
+
+// A sweep as of a later time sees the silence the clock has not reached yet, stamps its alert with
+// that time, and GetAlert returns the alert the gateway needs to check the committee of.
+TEST_P(FeedbackTest, SweepAsOfAGivenTimeAndGetAlert) {
+  const std::string tuesday = Commit(alone_, "FREQ=WEEKLY;BYDAY=TU");
+  Visit(Visits(tuesday)[0].name(), "workers/w1", Dec(1, 9, 30));
+  Consume();
+  clock_.Set(Dec(2, 9, 0));
+  EXPECT_EQ(SweepAlerts().raised(), 0);
+
+  auto at = [](absl::Time t) {
+    return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
+  };
+  v1::SweepAlertsRequest request;
+  *request.mutable_as_of() = at(Dec(2, 9, 0) + absl::Hours(24 * 400));
+  v1::SweepAlertsResponse response;
+  {
+    grpc::ClientContext context;
+    grpc::Status s = stub_->SweepAlerts(&context, request, &response);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(Field(s), "as_of");
+  }
+  EXPECT_TRUE(Alerts().empty());
+
+  *request.mutable_as_of() = at(Dec(8, 10, 0));
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->SweepAlerts(&context, request, &response).ok());
+  }
+  EXPECT_EQ(response.raised(), 1);
+  std::vector<v1::Alert> alerts = Alerts(v1::ALERT_KIND_NO_CONTACT);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].elder(), alone_);
+  EXPECT_EQ(alerts[0].create_time().seconds(), absl::ToUnixSeconds(Dec(8, 10, 0)));
+
+  v1::GetAlertRequest get;
+  get.set_name(alerts[0].name());
+  v1::GetAlertResponse got;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->GetAlert(&context, get, &got).ok());
+  }
+  EXPECT_EQ(got.alert().SerializeAsString(), alerts[0].SerializeAsString());
+  get.set_name("alerts/nope");
+  {
+    grpc::ClientContext context;
+    EXPECT_EQ(stub_->GetAlert(&context, get, &got).error_code(), grpc::StatusCode::NOT_FOUND);
+  }
+  get.set_name("elders/x");
+  {
+    grpc::ClientContext context;
+    EXPECT_EQ(stub_->GetAlert(&context, get, &got).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
 }
 
 TEST_P(FeedbackTest, SevenDayAlertFiresForTheUnvisitedSolitaryElderOnly) {

@@ -52,7 +52,8 @@ int main(int argc, char** argv) {
       [&] { consumer.RunUntil(stopping, absl::GetFlag(FLAGS_poll_interval)); });
   std::thread alert_thread([&] {
     while (!stopping.WaitForNotificationWithTimeout(absl::GetFlag(FLAGS_alert_interval))) {
-      absl::StatusOr<linli::feedback::v1::SweepAlertsResponse> swept = service.Sweep(nullptr);
+      absl::StatusOr<linli::feedback::v1::SweepAlertsResponse> swept =
+          service.Sweep(nullptr, linli::Clock::Real().Now());
       if (!swept.ok()) {
         linli::LogWarning("alert sweep failed", {{"error", swept.status().ToString()}});
       } else if (swept->raised() > 0 || swept->escalated() > 0) {

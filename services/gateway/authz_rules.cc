@@ -192,6 +192,70 @@ std::map<std::string, Rule> BuildRules() {
         return r.Organisation(c, who, q.responsible_organisation());
       });
 
+  // Running the street from the console (writes). Staff act only inside their region: the rule
+  // checks what the request names directly (a committee, an elder, a commitment, an
+  // organisation); methods naming visits, workers, alerts or work orders pass the role check
+  // here and their handler (ConsoleServiceImpl::InScope) resolves each to its elder,
+  // organisation or committee and checks it with the same Relations before forwarding.
+  rules[Console("RegisterElder")] = Make<reg::CreateElderRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext&, const Principal& who,
+                   const reg::CreateElderRequest& q) { return r.Region(who, q.elder().region()); });
+  rules[Console("CreateCommitment")] = Make<sch::CreateCommitmentRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                   const sch::CreateCommitmentRequest& q) {
+        absl::Status elder = r.Elder(c, who, q.commitment().elder());
+        if (!elder.ok()) return elder;
+        return r.Organisation(c, who, q.commitment().owner_organisation());
+      });
+  rules[Console("CancelCommitment")] = Make<sch::CancelCommitmentRequest>(
+      kConsole,
+      [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+         const sch::CancelCommitmentRequest& q) { return r.Commitment(c, who, q.name()); });
+  // Staff materialise one commitment of theirs; every commitment at once is for admins.
+  rules[Console("MaterializeVisits")] = Make<sch::MaterializeVisitsRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                   const sch::MaterializeVisitsRequest& q) {
+        if (who.role == Role::kAdmin) return absl::OkStatus();
+        return r.Commitment(c, who, q.commitment());
+      });
+  // Staff plan their own region (named), optionally one owner organisation in scope.
+  rules[Console("Plan")] =
+      Make<sch::PlanRequest>(kConsole, [](const Relations& r, const grpc::ServerContext& c,
+                                          const Principal& who, const sch::PlanRequest& q) {
+        absl::Status region = r.Region(who, q.region());
+        if (!region.ok() || q.owner_organisation().empty()) return region;
+        return r.Organisation(c, who, q.owner_organisation());
+      });
+  auto by_handler = [](const Relations&, const grpc::ServerContext&, const Principal&,
+                       const google::protobuf::Message&) { return absl::OkStatus(); };
+  for (const char* method :
+       {"GetVisit", "AssignVisit", "UnassignVisit", "SwapVisitWorkers", "CancelVisit",
+        "RescheduleVisit", "ReleaseWorker", "GetAlert", "AcknowledgeAlert", "ResolveAlert",
+        "GetWorkOrder", "ClassifyWorkOrder", "RouteWorkOrder", "ResolveWorkOrder", "RecordCallback",
+        "CloseWorkOrder"}) {
+    Rule rule;
+    rule.roles = kConsole;
+    rule.check = by_handler;
+    rules[Console(method)] = std::move(rule);
+  }
+  // The sweeps name nothing (they run over every street and are idempotent; the services also
+  // run them periodically). A sweep as of another time than now is for admins.
+  rules[Console("SweepMissedVisits")] = Make<sch::SweepMissedVisitsRequest>(
+      kConsole,
+      [](const Relations&, const grpc::ServerContext&, const Principal&,
+         const sch::SweepMissedVisitsRequest&) { return absl::OkStatus(); },
+      /*unscoped=*/true);
+  rules[Console("SweepAlerts")] = Make<fb::SweepAlertsRequest>(
+      kConsole,
+      [](const Relations&, const grpc::ServerContext&, const Principal& who,
+         const fb::SweepAlertsRequest& q) {
+        if (q.has_as_of() && who.role != Role::kAdmin) {
+          return absl::PermissionDeniedError("a sweep as of another time is for admins");
+        }
+        return absl::OkStatus();
+      },
+      /*unscoped=*/true);
+
   // ElderAppService: the elder themself and their family or proxies.
   rules[ElderApp("GetElderPage")] = ElderScoped<v1::GetElderPageRequest>(kElderApp);
   rules[ElderApp("ListMyCommitments")] = ElderScoped<v1::ListMyCommitmentsRequest>(kElderApp);

@@ -1,5 +1,10 @@
 #include "services/gateway/console_service.h"
 
+#include <cstring>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
 #include "common/client.h"
 #include "common/errors.h"
 #include "common/log.h"
@@ -72,6 +77,127 @@ grpc::Status ConsoleServiceImpl::ListRegions(grpc::ServerContext* context,
                         response->set_next_page_token(backend_response.next_page_token());
                       }
                       return FromBackend(*context, status, "registry");
+                    });
+}
+
+namespace {
+
+// A lookup made to check access: NOT_FOUND and a malformed name both mean "no such thing" to the
+// caller; an unreachable backend is UNAVAILABLE; anything else is refused rather than leaked.
+absl::Status LookupFailed(const grpc::Status& status, const std::string& what) {
+  switch (status.error_code()) {
+    case grpc::StatusCode::NOT_FOUND:
+    case grpc::StatusCode::INVALID_ARGUMENT:
+      return NotFound(what.substr(0, 64));
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return absl::UnavailableError(
+          absl::StrCat("cannot check access to ", what.substr(0, 64), " now; retry later"));
+    default:
+      return absl::PermissionDeniedError(
+          absl::StrCat("cannot check access to ", what.substr(0, 64)));
+  }
+}
+
+absl::Status Named(const std::string& name, const char* collection, const char* what) {
+  if (absl::StartsWith(name, absl::StrCat(collection, "/")) &&
+      name.size() > strlen(collection) + 1) {
+    return absl::OkStatus();
+  }
+  return absl::PermissionDeniedError(absl::StrCat(what, " must be named (\"", collection, "/…\")"));
+}
+
+}  // namespace
+
+std::unique_ptr<grpc::ClientContext> ConsoleServiceImpl::LookupContext(
+    const grpc::ServerContext& context) const {
+  auto client_context = NewClientContext(&context, backend_timeout_);
+  client_context->AddMetadata(kActorKey, "gateway:access-check");
+  return client_context;
+}
+
+absl::Status ConsoleServiceImpl::VisitInScope(const grpc::ServerContext& context,
+                                              const auth::Principal& who,
+                                              const std::string& visit) const {
+  if (who.role == auth::Role::kAdmin) return absl::OkStatus();
+  if (absl::Status named = Named(visit, "visits", "a visit"); !named.ok()) return named;
+  scheduling::v1::GetVisitRequest request;
+  request.set_name(visit);
+  scheduling::v1::GetVisitResponse response;
+  grpc::Status status = scheduling_->GetVisit(LookupContext(context).get(), request, &response);
+  if (!status.ok()) return LookupFailed(status, visit);
+  return gate_->relations().Elder(context, who, response.visit().elder());
+}
+
+absl::Status ConsoleServiceImpl::WorkerInScope(const grpc::ServerContext& context,
+                                               const auth::Principal& who,
+                                               const std::string& worker, bool strict) const {
+  if (who.role == auth::Role::kAdmin) return absl::OkStatus();
+  if (absl::Status named = Named(worker, "workers", "a worker"); !named.ok()) return named;
+  registry::v1::GetWorkerRequest request;
+  request.set_name(worker);
+  registry::v1::GetWorkerResponse response;
+  grpc::Status status = registry_->GetWorker(LookupContext(context).get(), request, &response);
+  if (!status.ok()) return LookupFailed(status, worker);
+  if (!strict) {
+    return gate_->relations().Organisation(context, who, response.worker().organisation());
+  }
+  registry::v1::GetOrganisationRequest org_request;
+  org_request.set_name(response.worker().organisation());
+  registry::v1::GetOrganisationResponse org_response;
+  status = registry_->GetOrganisation(LookupContext(context).get(), org_request, &org_response);
+  if (!status.ok()) return LookupFailed(status, response.worker().organisation());
+  return gate_->relations().Region(who, org_response.organisation().region());
+}
+
+absl::Status ConsoleServiceImpl::AlertInScope(const grpc::ServerContext& context,
+                                              const auth::Principal& who,
+                                              const std::string& alert) const {
+  if (who.role == auth::Role::kAdmin) return absl::OkStatus();
+  if (absl::Status named = Named(alert, "alerts", "an alert"); !named.ok()) return named;
+  feedback::v1::GetAlertRequest request;
+  request.set_name(alert);
+  feedback::v1::GetAlertResponse response;
+  grpc::Status status = feedback_->GetAlert(LookupContext(context).get(), request, &response);
+  if (!status.ok()) return LookupFailed(status, alert);
+  return gate_->relations().Region(who, response.alert().committee());
+}
+
+absl::Status ConsoleServiceImpl::WorkOrderInScope(const grpc::ServerContext& context,
+                                                  const auth::Principal& who,
+                                                  const std::string& work_order) const {
+  if (who.role == auth::Role::kAdmin) return absl::OkStatus();
+  if (absl::Status named = Named(work_order, "workOrders", "a work order"); !named.ok()) {
+    return named;
+  }
+  feedback::v1::GetWorkOrderRequest request;
+  request.set_name(work_order);
+  feedback::v1::GetWorkOrderResponse response;
+  grpc::Status status = feedback_->GetWorkOrder(LookupContext(context).get(), request, &response);
+  if (!status.ok()) return LookupFailed(status, work_order);
+  return gate_->relations().Elder(context, who, response.work_order().elder());
+}
+
+absl::Status ConsoleServiceImpl::InScope(const grpc::ServerContext& c, const auth::Principal& who,
+                                         const scheduling::v1::AssignVisitRequest& q) const {
+  if (absl::Status visit = VisitInScope(c, who, q.name()); !visit.ok()) return visit;
+  return WorkerInScope(c, who, q.worker(), /*strict=*/false);
+}
+
+absl::Status ConsoleServiceImpl::InScope(const grpc::ServerContext& c, const auth::Principal& who,
+                                         const scheduling::v1::SwapVisitWorkersRequest& q) const {
+  if (absl::Status first = VisitInScope(c, who, q.first()); !first.ok()) return first;
+  return VisitInScope(c, who, q.second());
+}
+
+grpc::Status ConsoleServiceImpl::RegisterElder(grpc::ServerContext* context,
+                                               const registry::v1::CreateElderRequest* request,
+                                               registry::v1::CreateElderResponse* response) {
+  return gate_->Run(context, "/linli.gateway.v1.ConsoleService/RegisterElder", *request,
+                    [&](const auth::Principal& who) {
+                      return Forward(context, who, registry_.get(),
+                                     &registry::v1::RegistryService::StubInterface::CreateElder,
+                                     *request, response, "registry");
                     });
 }
 

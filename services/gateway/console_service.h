@@ -6,9 +6,12 @@
 #define LINLI_SERVICES_GATEWAY_CONSOLE_SERVICE_H_
 
 #include <memory>
+#include <string>
+#include <type_traits>
 
 #include "absl/time/time.h"
 #include "common/client.h"
+#include "common/server.h"
 #include "linli/feedback/v1/feedback.grpc.pb.h"
 #include "linli/gateway/v1/console.grpc.pb.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
@@ -75,9 +78,113 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service {
   LINLI_FORWARD(feedback_, feedback, FeedbackService, GetPerceptionIndex)
   LINLI_FORWARD(feedback_, feedback, FeedbackService, GetPromiseLedger)
   LINLI_FORWARD(feedback_, feedback, FeedbackService, ListWorkOrders)
+
+  // Writes whose request the method's rule (authz_rules.cc) checks completely, and sweeps.
+  LINLI_FORWARD(scheduling_, scheduling, SchedulingService, CreateCommitment)
+  LINLI_FORWARD(scheduling_, scheduling, SchedulingService, CancelCommitment)
+  LINLI_FORWARD(scheduling_, scheduling, SchedulingService, MaterializeVisits)
+  LINLI_FORWARD(scheduling_, scheduling, SchedulingService, Plan)
+  LINLI_FORWARD(scheduling_, scheduling, SchedulingService, SweepMissedVisits)
+  LINLI_FORWARD(feedback_, feedback, FeedbackService, SweepAlerts)
 #undef LINLI_FORWARD
 
+  // Registry CreateElder under the console's name (the rule checks the elder's committee).
+  grpc::Status RegisterElder(grpc::ServerContext* context,
+                             const registry::v1::CreateElderRequest* request,
+                             registry::v1::CreateElderResponse* response) override;
+
+  // Methods naming visits, workers, alerts or work orders: the gate checks the role, then the
+  // handler resolves each named thing to its elder, organisation or committee (one backend read
+  // each) and checks it with the gate's Relations before forwarding.
+#define LINLI_FORWARD_SCOPED(member, package, ServiceClass, Method)                               \
+  grpc::Status Method(grpc::ServerContext* context, const package::v1::Method##Request* request,  \
+                      package::v1::Method##Response* response) override {                         \
+    return gate_->Run(context, "/linli.gateway.v1.ConsoleService/" #Method, *request,             \
+                      [&](const auth::Principal& who) -> grpc::Status {                           \
+                        if (absl::Status scope = InScope(*context, who, *request); !scope.ok()) { \
+                          return Reply(*context, scope);                                          \
+                        }                                                                         \
+                        return Forward(context, who, member.get(),                                \
+                                       &package::v1::ServiceClass::StubInterface::Method,         \
+                                       *request, response, #package);                             \
+                      });                                                                         \
+  }
+  LINLI_FORWARD_SCOPED(scheduling_, scheduling, SchedulingService, GetVisit)
+  LINLI_FORWARD_SCOPED(scheduling_, scheduling, SchedulingService, AssignVisit)
+  LINLI_FORWARD_SCOPED(scheduling_, scheduling, SchedulingService, UnassignVisit)
+  LINLI_FORWARD_SCOPED(scheduling_, scheduling, SchedulingService, SwapVisitWorkers)
+  LINLI_FORWARD_SCOPED(scheduling_, scheduling, SchedulingService, CancelVisit)
+  LINLI_FORWARD_SCOPED(scheduling_, scheduling, SchedulingService, RescheduleVisit)
+  LINLI_FORWARD_SCOPED(scheduling_, scheduling, SchedulingService, ReleaseWorker)
+  LINLI_FORWARD_SCOPED(feedback_, feedback, FeedbackService, GetAlert)
+  LINLI_FORWARD_SCOPED(feedback_, feedback, FeedbackService, AcknowledgeAlert)
+  LINLI_FORWARD_SCOPED(feedback_, feedback, FeedbackService, ResolveAlert)
+  LINLI_FORWARD_SCOPED(feedback_, feedback, FeedbackService, GetWorkOrder)
+  LINLI_FORWARD_SCOPED(feedback_, feedback, FeedbackService, ClassifyWorkOrder)
+  LINLI_FORWARD_SCOPED(feedback_, feedback, FeedbackService, RouteWorkOrder)
+  LINLI_FORWARD_SCOPED(feedback_, feedback, FeedbackService, ResolveWorkOrder)
+  LINLI_FORWARD_SCOPED(feedback_, feedback, FeedbackService, RecordCallback)
+  LINLI_FORWARD_SCOPED(feedback_, feedback, FeedbackService, CloseWorkOrder)
+#undef LINLI_FORWARD_SCOPED
+
  private:
+  // Region scope of what a request names (admins: everything). PERMISSION_DENIED outside the
+  // caller's region or when nothing of the right kind is named, NOT_FOUND when it does not exist,
+  // UNAVAILABLE when the backend holding it cannot be asked.
+  absl::Status VisitInScope(const grpc::ServerContext& context, const auth::Principal& who,
+                            const std::string& visit) const;
+  // `strict`: the worker's organisation must lie inside the caller's region (releasing a worker
+  // touches every committee they serve); otherwise an organisation of a region above the
+  // caller's (a street's, for committee staff) also passes.
+  absl::Status WorkerInScope(const grpc::ServerContext& context, const auth::Principal& who,
+                             const std::string& worker, bool strict) const;
+  absl::Status AlertInScope(const grpc::ServerContext& context, const auth::Principal& who,
+                            const std::string& alert) const;
+  absl::Status WorkOrderInScope(const grpc::ServerContext& context, const auth::Principal& who,
+                                const std::string& work_order) const;
+  absl::Status InScope(const grpc::ServerContext& c, const auth::Principal& who,
+                       const scheduling::v1::GetVisitRequest& q) const {
+    return VisitInScope(c, who, q.name());
+  }
+  absl::Status InScope(const grpc::ServerContext& c, const auth::Principal& who,
+                       const scheduling::v1::AssignVisitRequest& q) const;
+  absl::Status InScope(const grpc::ServerContext& c, const auth::Principal& who,
+                       const scheduling::v1::UnassignVisitRequest& q) const {
+    return VisitInScope(c, who, q.name());
+  }
+  absl::Status InScope(const grpc::ServerContext& c, const auth::Principal& who,
+                       const scheduling::v1::SwapVisitWorkersRequest& q) const;
+  absl::Status InScope(const grpc::ServerContext& c, const auth::Principal& who,
+                       const scheduling::v1::CancelVisitRequest& q) const {
+    return VisitInScope(c, who, q.name());
+  }
+  absl::Status InScope(const grpc::ServerContext& c, const auth::Principal& who,
+                       const scheduling::v1::RescheduleVisitRequest& q) const {
+    return VisitInScope(c, who, q.name());
+  }
+  absl::Status InScope(const grpc::ServerContext& c, const auth::Principal& who,
+                       const scheduling::v1::ReleaseWorkerRequest& q) const {
+    return WorkerInScope(c, who, q.worker(), /*strict=*/true);
+  }
+  // Alerts and work orders: every request of these methods names the thing in `name`.
+  template <typename Request>
+  requires(std::is_same_v<Request, feedback::v1::GetAlertRequest> ||
+           std::is_same_v<Request, feedback::v1::AcknowledgeAlertRequest> ||
+           std::is_same_v<Request, feedback::v1::ResolveAlertRequest>) absl::Status
+      InScope(const grpc::ServerContext& c, const auth::Principal& who, const Request& q)
+  const { return AlertInScope(c, who, q.name()); }
+  template <typename Request>
+  requires(std::is_same_v<Request, feedback::v1::GetWorkOrderRequest> ||
+           std::is_same_v<Request, feedback::v1::ClassifyWorkOrderRequest> ||
+           std::is_same_v<Request, feedback::v1::RouteWorkOrderRequest> ||
+           std::is_same_v<Request, feedback::v1::ResolveWorkOrderRequest> ||
+           std::is_same_v<Request, feedback::v1::RecordCallbackRequest> ||
+           std::is_same_v<Request, feedback::v1::CloseWorkOrderRequest>) absl::Status
+      InScope(const grpc::ServerContext& c, const auth::Principal& who, const Request& q)
+  const { return WorkOrderInScope(c, who, q.name()); }
+  // A context for a scope lookup (the caller's deadline, actor "gateway:access-check").
+  std::unique_ptr<grpc::ClientContext> LookupContext(const grpc::ServerContext& context) const;
+
   // Calls a backend with the caller's deadline, request id and principal; page sizes above
   // kMaxPageSize are capped; maps an unreachable backend to UNAVAILABLE with
   // ERROR_REASON_BACKEND_UNAVAILABLE.

@@ -349,6 +349,7 @@ std::unique_ptr<Message> ForeignRequest(const google::protobuf::MethodDescriptor
       {"GetElderRequest", world.foreign_elder},
       {"GetOrganisationRequest", "organisations/farorg"},
       {"GetCommitmentRequest", world.foreign_commitment},
+      {"CancelCommitmentRequest", world.foreign_commitment},
   };
   const std::map<std::string, std::string> by_field = {
       {"elder", world.foreign_elder},
@@ -721,6 +722,165 @@ TEST_F(GatewayAuthz, ConsoleReadsFeedbackOfItsRegionOnly) {
   orders.set_responsible_organisation("organisations/farorg");
   EXPECT_EQ(stub->ListWorkOrders(as(street).get(), orders, &orders_response).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// The console's writes reach only the caller's region: visits (through their elder), workers
+// (through their organisation), work orders (through their elder) and commitments of another
+// street are refused; the caller's own are reachable.
+TEST_F(GatewayAuthz, ConsoleWritesStayInTheirRegion) {
+  World& world = World::Get();
+  auto stub = v1::ConsoleService::NewStub(world.channel);
+  auto as = [&](const std::string& token) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->AddMetadata("authorization", "Bearer " + token);
+    return context;
+  };
+  const std::string street = world.Token(Role::kStreetStaff);
+  auto visits_of = [&](const std::string& commitment) {
+    scheduling::v1::ListVisitsRequest q;
+    q.set_commitment(commitment);
+    scheduling::v1::ListVisitsResponse a;
+    EXPECT_TRUE(
+        world.scheduling->ListVisits(NewClientContext(nullptr, absl::Seconds(10)).get(), q, &a)
+            .ok());
+    return a;
+  };
+  const scheduling::v1::ListVisitsResponse home = visits_of(world.home_commitment);
+  const scheduling::v1::ListVisitsResponse foreign = visits_of(world.foreign_commitment);
+  ASSERT_GE(home.visits_size(), 2);
+  ASSERT_GE(foreign.visits_size(), 1);
+  // The last visit of the week (today's belongs to the worker-app tests).
+  const std::string last = home.visits(home.visits_size() - 1).name();
+  std::map<std::string, std::string> workers;  // organisation id -> worker
+  for (const char* org : {"homeorg", "farorg"}) {
+    registry::v1::CreateWorkerRequest q;
+    q.mutable_worker()->set_display_name(absl::StrCat(org, " 社工"));
+    q.mutable_worker()->set_organisation(absl::StrCat("organisations/", org));
+    registry::v1::CreateWorkerResponse a;
+    ASSERT_TRUE(
+        world.registry->CreateWorker(NewClientContext(nullptr, absl::Seconds(10)).get(), q, &a)
+            .ok());
+    workers[org] = a.worker().name();
+  }
+
+  scheduling::v1::GetVisitRequest get;
+  scheduling::v1::GetVisitResponse got;
+  get.set_name(last);
+  grpc::Status status = stub->GetVisit(as(street).get(), get, &got);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(got.visit().elder(), world.home_elder);
+  get.set_name(foreign.visits(0).name());
+  EXPECT_EQ(stub->GetVisit(as(street).get(), get, &got).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  get.set_name("visits/nope");
+  EXPECT_EQ(stub->GetVisit(as(street).get(), get, &got).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  scheduling::v1::AssignVisitRequest assign;
+  scheduling::v1::AssignVisitResponse assigned;
+  assign.set_name(foreign.visits(0).name());
+  assign.set_worker(workers["homeorg"]);
+  EXPECT_EQ(stub->AssignVisit(as(street).get(), assign, &assigned).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  assign.set_name(last);
+  assign.set_worker(workers["farorg"]);
+  EXPECT_EQ(stub->AssignVisit(as(street).get(), assign, &assigned).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  assign.set_worker(workers["homeorg"]);
+  assign.set_request_id("console-assign-1");
+  status = stub->AssignVisit(as(street).get(), assign, &assigned);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(assigned.visit().assignments_size(), 1);
+
+  scheduling::v1::CancelVisitRequest cancel;
+  cancel.set_name(foreign.visits(0).name());
+  cancel.set_reason_code("ELDER_IN_HOSPITAL");
+  scheduling::v1::CancelVisitResponse cancelled;
+  EXPECT_EQ(stub->CancelVisit(as(street).get(), cancel, &cancelled).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  scheduling::v1::RescheduleVisitRequest reschedule;
+  reschedule.set_name(foreign.visits(0).name());
+  reschedule.set_reason_code("ELDER_REQUEST");
+  scheduling::v1::RescheduleVisitResponse rescheduled;
+  EXPECT_EQ(stub->RescheduleVisit(as(street).get(), reschedule, &rescheduled).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  scheduling::v1::SwapVisitWorkersRequest swap;
+  swap.set_first(last);
+  swap.set_second(foreign.visits(0).name());
+  scheduling::v1::SwapVisitWorkersResponse swapped;
+  EXPECT_EQ(stub->SwapVisitWorkers(as(street).get(), swap, &swapped).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  scheduling::v1::ReleaseWorkerRequest release;
+  release.set_worker(workers["farorg"]);
+  release.set_from_date(home.visits(home.visits_size() - 1).occurrence().substr(0, 10));
+  release.set_days(1);
+  release.set_reason_code("WORKER_ILL");
+  scheduling::v1::ReleaseWorkerResponse released;
+  EXPECT_EQ(stub->ReleaseWorker(as(street).get(), release, &released).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  release.set_worker(workers["homeorg"]);
+  status = stub->ReleaseWorker(as(street).get(), release, &released);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(released.visits_size(), 1);
+  EXPECT_EQ(released.visits(0).name(), last);
+
+  scheduling::v1::CancelCommitmentRequest end;
+  end.set_name(world.foreign_commitment);
+  end.set_reason("不再需要");
+  scheduling::v1::CancelCommitmentResponse ended;
+  EXPECT_EQ(stub->CancelCommitment(as(street).get(), end, &ended).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // Work orders through their elder.
+  std::map<std::string, std::string> orders;  // commitment -> work order
+  for (const std::string& commitment : {world.home_commitment, world.foreign_commitment}) {
+    feedback::v1::CreateWorkOrderRequest q;
+    q.mutable_work_order()->set_source(feedback::v1::WORK_ORDER_SOURCE_STAFF);
+    q.mutable_work_order()->set_commitment(commitment);
+    q.mutable_work_order()->set_description("探访时间不固定");
+    feedback::v1::CreateWorkOrderResponse a;
+    status = Eventually([&] {
+      return world.feedback->CreateWorkOrder(NewClientContext(nullptr, absl::Seconds(10)).get(), q,
+                                             &a);
+    });
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    orders[commitment] = a.work_order().name();
+  }
+  feedback::v1::GetWorkOrderRequest order;
+  feedback::v1::GetWorkOrderResponse order_out;
+  order.set_name(orders[world.home_commitment]);
+  status = stub->GetWorkOrder(as(street).get(), order, &order_out);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(order_out.work_order().elder(), world.home_elder);
+  order.set_name(orders[world.foreign_commitment]);
+  EXPECT_EQ(stub->GetWorkOrder(as(street).get(), order, &order_out).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  feedback::v1::ClassifyWorkOrderRequest classify;
+  classify.set_name(orders[world.foreign_commitment]);
+  classify.set_category(feedback::v1::WORK_ORDER_CATEGORY_OTHER);
+  feedback::v1::ClassifyWorkOrderResponse classified;
+  EXPECT_EQ(stub->ClassifyWorkOrder(as(street).get(), classify, &classified).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  classify.set_name(orders[world.home_commitment]);
+  status = stub->ClassifyWorkOrder(as(street).get(), classify, &classified);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(classified.work_order().history().rbegin()->actor(), "street_staff:staff/street_staff");
+
+  // Alerts: a missing one is NOT_FOUND; a sweep as of another time is for admins.
+  feedback::v1::AcknowledgeAlertRequest ack;
+  ack.set_name("alerts/nope");
+  feedback::v1::AcknowledgeAlertResponse acked;
+  EXPECT_EQ(stub->AcknowledgeAlert(as(street).get(), ack, &acked).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  feedback::v1::SweepAlertsRequest sweep;
+  feedback::v1::SweepAlertsResponse swept;
+  status = stub->SweepAlerts(as(street).get(), sweep, &swept);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  sweep.mutable_as_of()->set_seconds(absl::ToUnixSeconds(absl::Now()) + 86400);
+  EXPECT_EQ(stub->SweepAlerts(as(street).get(), sweep, &swept).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  status = stub->SweepAlerts(as(world.Token(Role::kAdmin)).get(), sweep, &swept);
+  EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
 TEST_F(GatewayAuthz, ElderRaisesAndFollowsOwnComplaints) {

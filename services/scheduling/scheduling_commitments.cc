@@ -125,6 +125,21 @@ grpc::Status SchedulingServiceImpl::GetCommitment(grpc::ServerContext* context,
                              {.read_only = true}));
 }
 
+grpc::Status SchedulingServiceImpl::GetVisit(grpc::ServerContext* context,
+                                             const v1::GetVisitRequest* request,
+                                             v1::GetVisitResponse* response) {
+  absl::StatusOr<std::string> id = ParseResourceName(request->name(), "visits", "name");
+  if (!id.ok()) return Reply(*context, id.status());
+  return Reply(*context, db_.RunInTransaction(
+                             [&](Transaction& tx) -> absl::Status {
+                               ASSIGN_OR_RETURN(auto row, FindVisit(tx, *id));
+                               if (!row.has_value()) return NotFound(request->name());
+                               *response->mutable_visit() = std::move(row->visit);
+                               return absl::OkStatus();
+                             },
+                             {.read_only = true}));
+}
+
 grpc::Status SchedulingServiceImpl::ListCommitments(grpc::ServerContext* context,
                                                     const v1::ListCommitmentsRequest* request,
                                                     v1::ListCommitmentsResponse* response) {

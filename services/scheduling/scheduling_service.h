@@ -61,6 +61,7 @@ class SchedulingServiceImpl final : public v1::SchedulingService::Service {
   LINLI_RPC(CancelCommitment);
   LINLI_RPC(MaterializeVisits);
   LINLI_RPC(ListVisits);
+  LINLI_RPC(GetVisit);
   LINLI_RPC(CancelVisit);
   LINLI_RPC(RescheduleVisit);
   LINLI_RPC(CheckInVisit);

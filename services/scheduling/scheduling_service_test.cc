@@ -822,6 +822,27 @@ TEST_P(SchedulingServiceTest, FallbackProposesOtherSectorsWhenTheOwnerCannotCove
             grpc::StatusCode::NOT_FOUND);
 }
 
+// GetVisit returns the stored visit as ListVisits shows it; unknown is NOT_FOUND, malformed names
+// the field.
+TEST_P(SchedulingServiceTest, GetVisitReturnsOneVisit) {
+  ASSERT_TRUE(Create(Weekly("FREQ=WEEKLY;BYDAY=TU")).ok());
+  Materialize("2026-11-30", 14);
+  const std::vector<v1::Visit> visits = Visits();
+  ASSERT_EQ(visits.size(), 2u);
+  v1::GetVisitRequest request;
+  request.set_name(visits[1].name());
+  v1::GetVisitResponse response;
+  grpc::ClientContext c1;
+  ASSERT_TRUE(stub_->GetVisit(&c1, request, &response).ok());
+  EXPECT_EQ(response.visit().SerializeAsString(), visits[1].SerializeAsString());
+  request.set_name("visits/nope");
+  grpc::ClientContext c2;
+  EXPECT_EQ(stub_->GetVisit(&c2, request, &response).error_code(), grpc::StatusCode::NOT_FOUND);
+  request.set_name("commitments/x");
+  grpc::ClientContext c3;
+  EXPECT_EQ(Field(stub_->GetVisit(&c3, request, &response)), "name");
+}
+
 TEST_P(SchedulingServiceTest, PlanBooksTheWeeksVisitsWithSkillsAndSynchronisation) {
   ASSERT_TRUE(Create(Weekly("FREQ=WEEKLY;BYDAY=TU,TH")).ok());
   v1::Commitment bathing = Weekly("FREQ=WEEKLY;BYDAY=TU");

@@ -1,0 +1,687 @@
+// A day in the life of a street, through the gateway only (issue 6, item 8): the four real
+// binaries on loopback ports with SQLite, and the whole story told twice — once over gRPC and once
+// over Connect-style JSON (POST /linli.gateway.v1.<Service>/<Method>) with the same Bearer tokens
+// `linli token` mints.
+//
+//   a committee worker registers a solitary elder with consent, promises a weekly visit and plans
+//   it; the worker app shows the visit, the worker checks in inside the geofence and out; the
+//   elder gives feedback; the ledger and the index move; last week's visit, nobody came, is swept
+//   as missed and the week of silence that follows raises an alert, which staff acknowledge and
+//   resolve; the elder's complaint becomes a work order that is escalated when overdue, called
+//   back and closed.
+//
+// The services run on the real clock. The story is made deterministic by dates, not by waiting:
+// the promise starts a week ago (so last week's visit is in the past and today's is today), and
+// the one thing that needs time to pass — a week without contact, a deadline overrun — is a
+// safety-net sweep "as of" a later time, which only an admin may ask for (SweepAlerts.as_of).
+// The periodic sweeps of scheduling and feedback are set to a day so they do not race the story.
+#include <httplib.h>
+
+#include <fstream>
+#include <functional>
+#include <future>
+#include <map>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "common/auth/jwt.h"
+#include "common/client.h"
+#include "common/pii/field_cipher.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/time_util.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/impl/codegen/proto_utils.h"
+#include "gtest/gtest.h"
+#include "linli/feedback/v1/feedback.pb.h"
+#include "linli/gateway/v1/console.pb.h"
+#include "linli/gateway/v1/elder_app.pb.h"
+#include "linli/gateway/v1/worker_app.pb.h"
+#include "linli/registry/v1/registry.grpc.pb.h"
+#include "linli/scheduling/v1/scheduling.pb.h"
+#include "nlohmann/json.hpp"
+#include "tests/support/backends.h"
+#include "tests/support/test_env.h"
+
+namespace linli {
+namespace {
+
+using google::protobuf::Message;
+namespace reg = registry::v1;
+namespace sch = scheduling::v1;
+namespace fb = feedback::v1;
+namespace gw = gateway::v1;
+
+constexpr char kSecret[] = "day-in-the-life-secret-0123456789";
+constexpr char kCommittee[] = "regions/310101020002";
+// The elder's home; the worker checks in right there.
+constexpr double kLat = 31.2102;
+constexpr double kLng = 121.4930;
+
+const absl::TimeZone& Shanghai() {
+  static const absl::TimeZone* zone = new absl::TimeZone(absl::FixedTimeZone(8 * 3600));
+  return *zone;
+}
+
+std::string Day(absl::CivilDay day) { return absl::FormatCivilTime(day); }
+
+google::protobuf::Timestamp At(absl::Time t) {
+  return google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
+}
+
+// Connect error code names back to gRPC codes (the JSON path's error body).
+grpc::StatusCode FromConnectCode(const std::string& name) {
+  static const std::map<std::string, grpc::StatusCode> codes = {
+      {"canceled", grpc::StatusCode::CANCELLED},
+      {"unknown", grpc::StatusCode::UNKNOWN},
+      {"invalid_argument", grpc::StatusCode::INVALID_ARGUMENT},
+      {"deadline_exceeded", grpc::StatusCode::DEADLINE_EXCEEDED},
+      {"not_found", grpc::StatusCode::NOT_FOUND},
+      {"already_exists", grpc::StatusCode::ALREADY_EXISTS},
+      {"permission_denied", grpc::StatusCode::PERMISSION_DENIED},
+      {"resource_exhausted", grpc::StatusCode::RESOURCE_EXHAUSTED},
+      {"failed_precondition", grpc::StatusCode::FAILED_PRECONDITION},
+      {"aborted", grpc::StatusCode::ABORTED},
+      {"out_of_range", grpc::StatusCode::OUT_OF_RANGE},
+      {"unimplemented", grpc::StatusCode::UNIMPLEMENTED},
+      {"internal", grpc::StatusCode::INTERNAL},
+      {"unavailable", grpc::StatusCode::UNAVAILABLE},
+      {"data_loss", grpc::StatusCode::DATA_LOSS},
+      {"unauthenticated", grpc::StatusCode::UNAUTHENTICATED}};
+  auto it = codes.find(name);
+  return it == codes.end() ? grpc::StatusCode::UNKNOWN : it->second;
+}
+
+class DayInTheLifeTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("day_in_the_life");
+    const std::string key_file = dir_ + "/pii.key";
+    std::ofstream(key_file) << pii::FieldCipher::GenerateKeySpec("k1") << "\n";
+    const std::string jwt_keys = dir_ + "/jwt-keys.json";
+    std::ofstream(jwt_keys) << nlohmann::json{{"keys",
+                                               {{{"kid", "dev"},
+                                                 {"alg", "HS256"},
+                                                 {"k", auth::Base64UrlEncode(kSecret)}}}}}
+                                   .dump();
+    for (const char* name : {"registry", "scheduling", "feedback", "gateway"}) {
+      address_[name] = absl::StrCat("127.0.0.1:", testing::FreePort());
+    }
+    http_port_ = testing::FreePort();
+    const std::map<std::string, std::vector<std::string>> flags = {
+        {"registry", {"--pii_key_file=" + key_file}},
+        {"scheduling", {"--registry_address=" + address_["registry"], "--sweep_interval=24h"}},
+        {"feedback",
+         {"--registry_address=" + address_["registry"],
+          "--scheduling_address=" + address_["scheduling"], "--poll_interval=100ms",
+          "--alert_interval=24h"}},
+        {"gateway",
+         {absl::StrCat("--http_listen=127.0.0.1:", http_port_),
+          "--registry_address=" + address_["registry"],
+          "--scheduling_address=" + address_["scheduling"],
+          "--feedback_address=" + address_["feedback"], "--jwt_keys_file=" + jwt_keys,
+          "--rate_limit_per_second=1000", "--rate_limit_burst=1000"}},
+    };
+    const std::pair<const char*, const char*> services[] = {
+        {"registry", "linli.registry.v1.RegistryService"},
+        {"scheduling", "linli.scheduling.v1.SchedulingService"},
+        {"feedback", "linli.feedback.v1.FeedbackService"},
+        {"gateway", "linli.gateway.v1.ConsoleService"}};
+    for (const auto& [name, api] : services) {
+      std::vector<std::string> args = {"--listen=" + address_[name], "--shutdown_deadline=2s"};
+      if (std::string(name) != "gateway") {
+        absl::StatusOr<std::string> db =
+            testing::FreshDatabaseUrl("sqlite", absl::StrCat("day_", name));
+        ASSERT_TRUE(db.ok()) << db.status();
+        args.push_back("--db=" + *db);
+      }
+      for (const std::string& flag : flags.at(name)) args.push_back(flag);
+      auto child = testing::ChildProcess::Start(absl::StrCat(LINLI_BIN_DIR, "/linli-", name), args,
+                                                absl::StrCat(dir_, "/", name, ".log"));
+      ASSERT_TRUE(child.ok()) << child.status();
+      children_.push_back(std::move(*child));
+      ASSERT_TRUE(testing::WaitServing(address_[name], api, absl::Seconds(30)))
+          << name << " never became SERVING; logs in " << dir_;
+    }
+    gateway_ = NewChannel(address_["gateway"], {});
+  }
+
+  void TearDown() override { children_.clear(); }
+
+  // A token as `linli token` mints it (HS256, issuer linli-dev, audience linli-gateway).
+  std::string Token(const std::string& role, const std::string& subject,
+                    nlohmann::json extra = nlohmann::json::object()) const {
+    nlohmann::json claims = {{"iss", "linli-dev"},
+                             {"aud", "linli-gateway"},
+                             {"sub", subject},
+                             {"role", role},
+                             {"exp", absl::ToUnixSeconds(absl::Now()) + 3600}};
+    for (auto& [k, v] : extra.items()) claims[k] = v;
+    return *auth::SignJwt(*auth::JwtKey::Hmac("dev", kSecret), claims);
+  }
+
+  // Calls "Service/Method" of linli.gateway.v1 with `token`, over gRPC or JSON (the parameter).
+  grpc::Status Call(const std::string& method, const Message& request, Message* response,
+                    const std::string& token) {
+    const std::string path = absl::StrCat("/linli.gateway.v1.", method);
+    if (GetParam() == "json") {
+      std::string body;
+      google::protobuf::util::JsonPrintOptions print;
+      print.preserve_proto_field_names = false;
+      if (!google::protobuf::util::MessageToJsonString(request, &body, print).ok()) {
+        return grpc::Status(grpc::StatusCode::INTERNAL, "request not printable as JSON");
+      }
+      httplib::Client client("127.0.0.1", http_port_);
+      client.set_read_timeout(30, 0);
+      auto result = client.Post(path.c_str(), {{"Authorization", "Bearer " + token}}, body,
+                                "application/json");
+      if (!result) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "no HTTP answer");
+      if (result->status != 200) {
+        nlohmann::json error = nlohmann::json::parse(result->body, nullptr, false);
+        if (!error.is_object() || !error.contains("code")) {
+          return grpc::Status(grpc::StatusCode::UNKNOWN, result->body);
+        }
+        return grpc::Status(FromConnectCode(error["code"].get<std::string>()),
+                            error.value("message", ""));
+      }
+      response->Clear();
+      auto parsed = google::protobuf::util::JsonStringToMessage(result->body, response);
+      if (!parsed.ok()) {
+        return grpc::Status(grpc::StatusCode::INTERNAL,
+                            absl::StrCat("bad JSON answer: ", result->body));
+      }
+      return grpc::Status::OK;
+    }
+    grpc::TemplatedGenericStub<Message, Message> stub(gateway_);
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    context.AddMetadata("authorization", "Bearer " + token);
+    std::promise<grpc::Status> done;
+    stub.UnaryCall(&context, path, grpc::StubOptions(), &request, response,
+                   [&done](grpc::Status status) { done.set_value(std::move(status)); });
+    return done.get_future().get();
+  }
+
+  // Repeats `call` until it succeeds (for up to 20 s): feedback learns of visits from
+  // scheduling's event stream, a moment after they happen.
+  static grpc::Status Eventually(const std::function<grpc::Status()>& call) {
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    grpc::Status status = call();
+    while (!status.ok() && absl::Now() < deadline) {
+      absl::SleepFor(absl::Milliseconds(100));
+      status = call();
+    }
+    return status;
+  }
+
+  // Waits (up to 20 s) until `done` holds for the ledger of `subject`.
+  fb::PromiseLedger LedgerWhen(const std::string& subject, const std::string& token,
+                               const std::function<bool(const fb::PromiseLedger&)>& done) {
+    fb::GetPromiseLedgerRequest request;
+    request.set_subject(subject);
+    request.set_window_days(30);
+    fb::GetPromiseLedgerResponse response;
+    const absl::Time deadline = absl::Now() + absl::Seconds(20);
+    while (true) {
+      grpc::Status s = Call("ConsoleService/GetPromiseLedger", request, &response, token);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      if (!s.ok() || done(response.ledger()) || absl::Now() > deadline) return response.ledger();
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+  }
+
+  std::string dir_;
+  std::map<std::string, std::string> address_;
+  int http_port_ = 0;
+  std::vector<testing::ChildProcess> children_;
+  std::shared_ptr<grpc::Channel> gateway_;
+};
+
+TEST_P(DayInTheLifeTest, AStreetRunThroughTheGatewayAlone) {
+  const std::string admin = Token("admin", "ops/platform");
+  const std::string staff = Token("committee_staff", "staff/zhou", {{"region", "310101020002"}});
+  const std::string street = Token("street_staff", "staff/sun", {{"region", "310101020"}});
+  // Staff of the neighbouring committee: every act on this committee's things is refused.
+  const std::string neighbour =
+      Token("committee_staff", "staff/qian", {{"region", "310101020003"}});
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), Shanghai());
+  const char* const kWeekdays[] = {"MO", "TU", "WE", "TH", "FR", "SA", "SU"};
+  const std::string weekday = kWeekdays[static_cast<int>(absl::GetWeekday(today))];
+
+  // The map, through the console (admins create regions).
+  const std::tuple<const char*, const char*, reg::RegionLevel, const char*> regions[] = {
+      {"310000", "上海市", reg::REGION_LEVEL_MUNICIPALITY, ""},
+      {"310101", "黄浦区", reg::REGION_LEVEL_DISTRICT, "regions/310000"},
+      {"310101020", "五里桥街道", reg::REGION_LEVEL_STREET, "regions/310101"},
+      {"310101020002", "桥二居民区", reg::REGION_LEVEL_COMMITTEE, "regions/310101020"}};
+  for (const auto& [code, display, level, parent] : regions) {
+    gw::CreateRegionRequest request;
+    request.mutable_region()->set_code(code);
+    request.mutable_region()->set_display_name(display);
+    request.mutable_region()->set_level(level);
+    request.mutable_region()->set_parent(parent);
+    gw::CreateRegionResponse response;
+    grpc::Status s = Call("ConsoleService/CreateRegion", request, &response, admin);
+    ASSERT_TRUE(s.ok()) << code << ": " << s.error_message();
+  }
+  // The console cannot create organisations, service types or workers (the registry's operator
+  // tools do): those are seeded on the registry directly.
+  std::string worker;
+  {
+    auto registry = reg::RegistryService::NewStub(NewChannel(address_["registry"], {}));
+    auto context = [] { return NewClientContext(nullptr, absl::Seconds(10)); };
+    for (const auto& [id, name, kind, sector] :
+         {std::tuple{"lelin", "乐龄社工服务社", reg::ORGANISATION_KIND_SOCIAL_ORGANISATION,
+                     reg::SECTOR_SOCIAL},
+          std::tuple{"wlq-office", "五里桥街道办事处", reg::ORGANISATION_KIND_STREET_OFFICE,
+                     reg::SECTOR_PUBLIC}}) {
+      reg::CreateOrganisationRequest org;
+      org.mutable_organisation()->set_id(id);
+      org.mutable_organisation()->set_display_name(name);
+      org.mutable_organisation()->set_kind(kind);
+      org.mutable_organisation()->set_sector(sector);
+      org.mutable_organisation()->set_region("regions/310101020");
+      reg::CreateOrganisationResponse org_out;
+      grpc::Status s = registry->CreateOrganisation(context().get(), org, &org_out);
+      ASSERT_TRUE(s.ok()) << s.error_message();
+    }
+    reg::CreateServiceTypeRequest type;
+    type.mutable_service_type()->set_code("visiting");
+    type.mutable_service_type()->set_display_name("探访");
+    reg::CreateServiceTypeResponse type_out;
+    ASSERT_TRUE(registry->CreateServiceType(context().get(), type, &type_out).ok());
+    reg::CreateWorkerRequest w;
+    w.mutable_worker()->set_display_name("王社工");
+    w.mutable_worker()->set_organisation("organisations/lelin");
+    w.mutable_worker()->add_skills("visiting");
+    w.mutable_worker()->mutable_base_location()->set_latitude(kLat + 0.01);
+    w.mutable_worker()->mutable_base_location()->set_longitude(kLng);
+    reg::CreateWorkerResponse w_out;
+    grpc::Status s = registry->CreateWorker(context().get(), w, &w_out);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    worker = w_out.worker().name();
+  }
+  const std::string worker_token = Token("worker", worker, {{"region", "310101020002"}});
+
+  // 1. A committee worker registers a solitary elder, with consent to keep her personal and
+  // health data; the answer is masked. The same request_id again is the same elder.
+  reg::CreateElderRequest register_elder;
+  {
+    reg::Elder& e = *register_elder.mutable_elder();
+    e.set_display_name("王秀英");
+    e.set_region(kCommittee);
+    e.set_address("上海市黄浦区局门路 100 弄 3 号 502 室");
+    e.set_phone("13912345678");
+    e.mutable_location()->set_latitude(kLat);
+    e.mutable_location()->set_longitude(kLng);
+    e.set_living_situation(reg::LIVING_SITUATION_ALONE);
+    e.set_care_grade(3);
+    for (reg::ConsentPurpose purpose :
+         {reg::CONSENT_PURPOSE_PERSONAL_DATA, reg::CONSENT_PURPOSE_HEALTH_DATA}) {
+      reg::Consent* consent = e.add_consents();
+      consent->set_purpose(purpose);
+      consent->set_granted(true);
+    }
+    reg::Contact* son = e.add_contacts();
+    son->set_display_name("王磊");
+    son->set_relationship("儿子");
+    son->set_proxy(true);
+  }
+  register_elder.set_request_id("day-elder-1");
+  reg::CreateElderResponse registered;
+  grpc::Status s = Call("ConsoleService/RegisterElder", register_elder, &registered, staff);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const std::string elder = registered.elder().name();
+  ASSERT_TRUE(absl::StartsWith(elder, "elders/")) << elder;
+  EXPECT_NE(registered.elder().phone(), "13912345678");
+  EXPECT_NE(registered.elder().address(), register_elder.elder().address());
+  EXPECT_FALSE(registered.elder().has_care_grade());
+  reg::CreateElderResponse again;
+  ASSERT_TRUE(Call("ConsoleService/RegisterElder", register_elder, &again, staff).ok());
+  EXPECT_EQ(again.elder().name(), elder);
+  // Without consent for the personal data given: refused, nothing stored.
+  reg::CreateElderRequest no_consent = register_elder;
+  no_consent.mutable_elder()->clear_consents();
+  no_consent.set_request_id("day-elder-2");
+  EXPECT_EQ(Call("ConsoleService/RegisterElder", no_consent, &again, staff).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(Call("ConsoleService/RegisterElder", register_elder, &again, neighbour).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // 2. A weekly visiting promise on today's weekday, 9-11, by the familiar worker, since a week.
+  sch::CreateCommitmentRequest promise;
+  {
+    sch::Commitment& c = *promise.mutable_commitment();
+    c.set_elder(elder);
+    c.set_service_type("serviceTypes/visiting");
+    c.set_owner_organisation("organisations/lelin");
+    c.set_funding_programme("政府购买服务");
+    c.mutable_recurrence()->set_rrule("FREQ=WEEKLY;BYDAY=" + weekday);
+    c.mutable_recurrence()->set_dtstart(Day(today - 7) + "T09:00:00");
+    c.set_window_minutes(120);
+    c.set_duration_minutes(60);
+    c.set_preferred_worker(worker);
+    c.set_valid_from(Day(today - 7));
+    c.set_tolerance_minutes(15);
+  }
+  promise.set_request_id("day-promise-1");
+  sch::CreateCommitmentResponse promised;
+  s = Call("ConsoleService/CreateCommitment", promise, &promised, staff);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const std::string commitment = promised.commitment().name();
+  sch::CreateCommitmentResponse promised_again;
+  ASSERT_TRUE(Call("ConsoleService/CreateCommitment", promise, &promised_again, staff).ok());
+  EXPECT_EQ(promised_again.commitment().name(), commitment);
+  EXPECT_EQ(
+      Call("ConsoleService/CreateCommitment", promise, &promised_again, neighbour).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+
+  // Visits of last week, today and next week.
+  sch::MaterializeVisitsRequest materialize;
+  materialize.set_commitment(commitment);
+  materialize.set_from_date(Day(today - 7));
+  materialize.set_days(15);
+  sch::MaterializeVisitsResponse materialized;
+  s = Call("ConsoleService/MaterializeVisits", materialize, &materialized, staff);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(materialized.created(), 3);
+  sch::ListVisitsRequest list;
+  list.set_commitment(commitment);
+  sch::ListVisitsResponse visits;
+  ASSERT_TRUE(Call("ConsoleService/ListVisits", list, &visits, staff).ok());
+  ASSERT_EQ(visits.visits_size(), 3);
+  const std::string last_week = visits.visits(0).name();
+  const std::string today_visit = visits.visits(1).name();
+  const std::string next_week = visits.visits(2).name();
+
+  // 3. Plan today: a dry run books nothing, then the plan books the familiar worker.
+  sch::PlanRequest plan;
+  plan.set_region(kCommittee);
+  plan.set_from_date(Day(today));
+  plan.set_days(1);
+  plan.set_time_limit_seconds(1);
+  plan.set_dry_run(true);
+  sch::PlanResponse planned;
+  s = Call("ConsoleService/Plan", plan, &planned, staff);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(planned.visits(), 1);
+  EXPECT_EQ(planned.booked(), 1);
+  sch::GetVisitRequest get_visit;
+  get_visit.set_name(today_visit);
+  sch::GetVisitResponse got_visit;
+  ASSERT_TRUE(Call("ConsoleService/GetVisit", get_visit, &got_visit, staff).ok());
+  EXPECT_EQ(got_visit.visit().assignments_size(), 0);
+  EXPECT_EQ(Call("ConsoleService/Plan", plan, &planned, neighbour).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  plan.set_dry_run(false);
+  s = Call("ConsoleService/Plan", plan, &planned, staff);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(planned.booked(), 1);
+  ASSERT_TRUE(Call("ConsoleService/GetVisit", get_visit, &got_visit, staff).ok());
+  ASSERT_EQ(got_visit.visit().assignments_size(), 1);
+  EXPECT_EQ(got_visit.visit().assignments(0).worker(), worker);
+  EXPECT_EQ(Call("ConsoleService/GetVisit", get_visit, &got_visit, neighbour).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // Next week: booked by hand (idempotent), then the worker falls ill and is released; the elder
+  // asks for the afternoon instead, then goes to hospital and the visit is cancelled.
+  sch::AssignVisitRequest assign;
+  assign.set_name(next_week);
+  assign.set_worker(worker);
+  assign.set_request_id("day-assign-1");
+  sch::AssignVisitResponse assigned, assigned_again;
+  s = Call("ConsoleService/AssignVisit", assign, &assigned, staff);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(assigned.visit().assignments_size(), 1);
+  ASSERT_TRUE(Call("ConsoleService/AssignVisit", assign, &assigned_again, staff).ok());
+  EXPECT_EQ(assigned_again.SerializeAsString(), assigned.SerializeAsString());
+  EXPECT_EQ(Call("ConsoleService/AssignVisit", assign, &assigned_again, neighbour).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  sch::ReleaseWorkerRequest release;
+  release.set_worker(worker);
+  release.set_from_date(Day(today + 7));
+  release.set_days(1);
+  release.set_reason_code("WORKER_ILL");
+  sch::ReleaseWorkerResponse released;
+  EXPECT_EQ(Call("ConsoleService/ReleaseWorker", release, &released, neighbour).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // The worker belongs to a street organisation serving every committee: releasing them is for
+  // the street's staff.
+  EXPECT_EQ(Call("ConsoleService/ReleaseWorker", release, &released, staff).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  s = Call("ConsoleService/ReleaseWorker", release, &released, street);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(released.visits_size(), 1);
+  EXPECT_EQ(released.visits(0).name(), next_week);
+  EXPECT_EQ(released.visits(0).assignments_size(), 0);
+  sch::RescheduleVisitRequest reschedule;
+  reschedule.set_name(next_week);
+  reschedule.set_new_start(Day(today + 7) + "T14:00:00");
+  reschedule.set_reason_code("ELDER_REQUEST");
+  sch::RescheduleVisitResponse rescheduled;
+  s = Call("ConsoleService/RescheduleVisit", reschedule, &rescheduled, staff);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(rescheduled.visit().reason_code(), "ELDER_REQUEST");
+  sch::CancelVisitRequest cancel;
+  cancel.set_name(next_week);
+  cancel.set_reason_code("ELDER_IN_HOSPITAL");
+  cancel.set_note("住院一周");
+  sch::CancelVisitResponse cancelled;
+  EXPECT_EQ(Call("ConsoleService/CancelVisit", cancel, &cancelled, neighbour).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  s = Call("ConsoleService/CancelVisit", cancel, &cancelled, staff);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(cancelled.visit().state(), sch::VISIT_STATE_CANCELLED);
+  // Last week's visit had been booked too; nobody came.
+  assign.set_name(last_week);
+  assign.set_request_id("day-assign-2");
+  s = Call("ConsoleService/AssignVisit", assign, &assigned, staff);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  // 4. The worker app shows today's visit; the worker checks in at the door and out.
+  gw::ListMyVisitsRequest mine;
+  mine.set_commitment(commitment);
+  gw::ListMyVisitsResponse my_visits;
+  s = Call("WorkerAppService/ListMyVisits", mine, &my_visits, worker_token);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(my_visits.visits_size(), 1);
+  EXPECT_EQ(my_visits.visits(0).name(), today_visit);
+  gw::WorkerCheckInRequest check_in;
+  check_in.set_commitment(commitment);
+  check_in.set_visit(today_visit);
+  check_in.mutable_location()->set_latitude(kLat);
+  check_in.mutable_location()->set_longitude(kLng);
+  check_in.set_method(sch::CHECK_METHOD_APP_GPS);
+  gw::WorkerCheckInResponse checked_in;
+  s = Call("WorkerAppService/CheckIn", check_in, &checked_in, worker_token);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(checked_in.visit().state(), sch::VISIT_STATE_IN_PROGRESS);
+  for (const std::string& exception : checked_in.visit().exceptions()) {
+    EXPECT_NE(exception, "OUTSIDE_GEOFENCE");
+  }
+  gw::WorkerCheckOutRequest check_out;
+  check_out.set_commitment(commitment);
+  check_out.set_visit(today_visit);
+  *check_out.mutable_location() = check_in.location();
+  check_out.set_method(sch::CHECK_METHOD_APP_GPS);
+  gw::WorkerCheckOutResponse checked_out;
+  s = Call("WorkerAppService/CheckOut", check_out, &checked_out, worker_token);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(checked_out.visit().state(), sch::VISIT_STATE_COMPLETED);
+
+  // 5. The ledger counts the verified visit; the elder answers the check; the index moves.
+  fb::PromiseLedger ledger = LedgerWhen(
+      elder, staff, [](const fb::PromiseLedger& l) { return l.figures().verified_visits() >= 1; });
+  EXPECT_EQ(ledger.figures().verified_visits(), 1);
+  EXPECT_EQ(ledger.figures().missed_visits(), 0);
+  const std::string elder_token = Token("elder", elder);
+  gw::SubmitVisitFeedbackRequest answer;
+  answer.set_elder(elder);
+  answer.set_visit(today_visit);
+  answer.set_faces(5);
+  answer.set_did_as_promised(fb::ANSWER_YES);
+  answer.set_felt_cared_for(fb::ANSWER_YES);
+  answer.set_words("小王陪我聊了一个小时");
+  answer.set_request_id("day-feedback-1");
+  gw::SubmitVisitFeedbackResponse answered;
+  s = Eventually(
+      [&] { return Call("ElderAppService/SubmitVisitFeedback", answer, &answered, elder_token); });
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  fb::GetPerceptionIndexRequest index_request;
+  index_request.set_subject(elder);
+  index_request.set_window_days(30);
+  fb::GetPerceptionIndexResponse index;
+  s = Eventually([&] {
+    grpc::Status got = Call("ConsoleService/GetPerceptionIndex", index_request, &index, staff);
+    if (got.ok() && index.index().felt_care_answers() < 1) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "feedback not counted yet");
+    }
+    return got;
+  });
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(index.index().has_value());
+  EXPECT_EQ(index.index().felt_care_answers(), 1);
+  EXPECT_GT(index.index().value(), 0);
+
+  // 6. Last week's visit is swept as missed; the ledger shows it.
+  sch::SweepMissedVisitsRequest sweep_missed;
+  sch::SweepMissedVisitsResponse swept_missed;
+  s = Call("ConsoleService/SweepMissedVisits", sweep_missed, &swept_missed, staff);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(swept_missed.missed(), 1);
+  get_visit.set_name(last_week);
+  ASSERT_TRUE(Call("ConsoleService/GetVisit", get_visit, &got_visit, staff).ok());
+  EXPECT_EQ(got_visit.visit().state(), sch::VISIT_STATE_MISSED);
+  ledger = LedgerWhen(elder, staff,
+                      [](const fb::PromiseLedger& l) { return l.figures().missed_visits() >= 1; });
+  EXPECT_EQ(ledger.figures().missed_visits(), 1);
+  EXPECT_EQ(ledger.figures().verified_visits(), 1);
+
+  // 7. With next week's visit cancelled, eight days pass without contact: the safety-net sweep
+  // as of then alerts the committee. Only admins sweep as of another time.
+  fb::SweepAlertsRequest sweep;
+  *sweep.mutable_as_of() = At(absl::Now() + absl::Hours(24 * 8));
+  fb::SweepAlertsResponse swept;
+  EXPECT_EQ(Call("ConsoleService/SweepAlerts", sweep, &swept, staff).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  s = Call("ConsoleService/SweepAlerts", sweep, &swept, admin);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(swept.raised(), 1);
+  fb::ListAlertsRequest alerts_request;
+  alerts_request.set_committee(kCommittee);
+  fb::ListAlertsResponse alerts;
+  ASSERT_TRUE(Call("ConsoleService/ListAlerts", alerts_request, &alerts, staff).ok());
+  ASSERT_EQ(alerts.alerts_size(), 1);
+  const fb::Alert& alert = alerts.alerts(0);
+  EXPECT_EQ(alert.kind(), fb::ALERT_KIND_NO_CONTACT);
+  EXPECT_EQ(alert.elder(), elder);
+  fb::AcknowledgeAlertRequest ack;
+  ack.set_name(alert.name());
+  fb::AcknowledgeAlertResponse acked;
+  EXPECT_EQ(Call("ConsoleService/AcknowledgeAlert", ack, &acked, neighbour).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  s = Call("ConsoleService/AcknowledgeAlert", ack, &acked, staff);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(acked.alert().state(), fb::ALERT_STATE_ACKNOWLEDGED);
+  EXPECT_EQ(acked.alert().acknowledged_by(), "committee_staff:staff/zhou");
+  fb::ResolveAlertRequest resolve_alert;
+  resolve_alert.set_name(alert.name());
+  resolve_alert.set_note("电话联系上本人，一切安好；已安排下周探访");
+  fb::ResolveAlertResponse resolved_alert;
+  s = Call("ConsoleService/ResolveAlert", resolve_alert, &resolved_alert, staff);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resolved_alert.alert().state(), fb::ALERT_STATE_RESOLVED);
+  EXPECT_EQ(resolved_alert.alert().resolved_by(), "committee_staff:staff/zhou");
+
+  // 8. The elder complains; staff classify (safety: 24 hours) and route it; it is overdue two
+  // days later and escalated to the street office; answered, called back, closed.
+  gw::RaiseComplaintRequest complaint;
+  complaint.set_elder(elder);
+  complaint.set_commitment(commitment);
+  complaint.set_description("上周说好来看我，没有人来，也没有人打电话");
+  complaint.set_request_id("day-complaint-1");
+  gw::RaiseComplaintResponse raised;
+  s = Call("ElderAppService/RaiseComplaint", complaint, &raised, elder_token);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const std::string work_order = raised.work_order().name();
+  EXPECT_EQ(raised.work_order().state(), fb::WORK_ORDER_STATE_ACCEPTED);
+  fb::GetWorkOrderRequest get_order;
+  get_order.set_name(work_order);
+  fb::GetWorkOrderResponse order;
+  EXPECT_EQ(Call("ConsoleService/GetWorkOrder", get_order, &order, neighbour).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  fb::ClassifyWorkOrderRequest classify;
+  classify.set_name(work_order);
+  classify.set_category(fb::WORK_ORDER_CATEGORY_SAFETY);
+  fb::ClassifyWorkOrderResponse classified;
+  EXPECT_EQ(Call("ConsoleService/ClassifyWorkOrder", classify, &classified, neighbour).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  s = Call("ConsoleService/ClassifyWorkOrder", classify, &classified, staff);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(classified.work_order().state(), fb::WORK_ORDER_STATE_CLASSIFIED);
+  fb::RouteWorkOrderRequest route;
+  route.set_name(work_order);
+  fb::RouteWorkOrderResponse routed;
+  s = Call("ConsoleService/RouteWorkOrder", route, &routed, staff);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(routed.work_order().state(), fb::WORK_ORDER_STATE_ROUTED);
+  EXPECT_EQ(routed.work_order().responsible_organisation(), "organisations/lelin");
+  *sweep.mutable_as_of() = At(absl::Now() + absl::Hours(48));
+  s = Call("ConsoleService/SweepAlerts", sweep, &swept, admin);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(swept.escalated(), 1);
+  ASSERT_TRUE(Call("ConsoleService/GetWorkOrder", get_order, &order, staff).ok());
+  EXPECT_EQ(order.work_order().state(), fb::WORK_ORDER_STATE_ESCALATED);
+  EXPECT_EQ(order.work_order().escalated_to(), "organisations/wlq-office");
+  fb::ResolveWorkOrderRequest resolve;
+  resolve.set_name(work_order);
+  resolve.set_resolution("社工服务社已道歉，补做探访并改为每周电话提醒");
+  fb::ResolveWorkOrderResponse resolved;
+  s = Call("ConsoleService/ResolveWorkOrder", resolve, &resolved, staff);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  fb::RecordCallbackRequest callback;
+  callback.set_name(work_order);
+  callback.set_satisfaction(4);
+  callback.set_note("回访：老人表示满意");
+  fb::RecordCallbackResponse called_back;
+  s = Call("ConsoleService/RecordCallback", callback, &called_back, staff);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(called_back.work_order().satisfaction(), 4);
+  fb::CloseWorkOrderRequest close;
+  close.set_name(work_order);
+  fb::CloseWorkOrderResponse closed;
+  s = Call("ConsoleService/CloseWorkOrder", close, &closed, staff);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  // The elder app shows the final state and the whole history.
+  gw::GetMyComplaintRequest mine_complaint;
+  mine_complaint.set_elder(elder);
+  mine_complaint.set_name(work_order);
+  gw::GetMyComplaintResponse my_complaint;
+  s = Call("ElderAppService/GetMyComplaint", mine_complaint, &my_complaint, elder_token);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(my_complaint.work_order().state(), fb::WORK_ORDER_STATE_CLOSED);
+  std::vector<fb::WorkOrderState> states;
+  for (const fb::WorkOrderTransition& step : my_complaint.work_order().history()) {
+    states.push_back(step.to_state());
+  }
+  EXPECT_EQ(states, (std::vector<fb::WorkOrderState>{
+                        fb::WORK_ORDER_STATE_ACCEPTED, fb::WORK_ORDER_STATE_CLASSIFIED,
+                        fb::WORK_ORDER_STATE_ROUTED, fb::WORK_ORDER_STATE_ESCALATED,
+                        fb::WORK_ORDER_STATE_RESOLVED, fb::WORK_ORDER_STATE_CALLED_BACK,
+                        fb::WORK_ORDER_STATE_CLOSED}));
+  // The overdue work order raised its own alert for the committee.
+  alerts_request.set_state(fb::ALERT_STATE_OPEN);
+  ASSERT_TRUE(Call("ConsoleService/ListAlerts", alerts_request, &alerts, staff).ok());
+  ASSERT_EQ(alerts.alerts_size(), 1);
+  EXPECT_EQ(alerts.alerts(0).kind(), fb::ALERT_KIND_OVERDUE_WORK_ORDER);
+  EXPECT_EQ(alerts.alerts(0).subject(), work_order);
+}
+
+INSTANTIATE_TEST_SUITE_P(Protocols, DayInTheLifeTest, ::testing::Values("grpc", "json"),
+                         [](const ::testing::TestParamInfo<std::string>& info) {
+                           return info.param;
+                         });
+
+}  // namespace
+}  // namespace linli
