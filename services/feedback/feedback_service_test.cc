@@ -819,6 +819,7 @@ TEST_P(FeedbackTest, WorkOrdersAreListedByElderAndOlderRowsAreBackfilled) {
     ASSERT_TRUE(stub_->CreateWorkOrder(&context, request, &response).ok());
     created.push_back(response.work_order().name());
   }
+  std::sort(created.begin(), created.end());  // lists are ordered by id
   auto list = [&](const std::string& elder, grpc::Status* status = nullptr) {
     std::vector<std::string> names;
     v1::ListWorkOrdersRequest request;

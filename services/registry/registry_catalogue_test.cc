@@ -808,6 +808,8 @@ TEST_P(RegistryCatalogueTest, UpdateOfferingChangesOnlyTheMaskedFields) {
   bad = request;
   bad.mutable_update_mask()->add_paths("schedule");
   bad.mutable_offering()->mutable_schedule()->set_rrule("FREQ=SOMETIMES");
+  bad.mutable_offering()->mutable_schedule()->set_dtstart("2026-12-01T11:00:00");
+  bad.mutable_offering()->mutable_schedule()->set_duration_minutes(90);
   EXPECT_EQ(ViolatedField(Call(&v1::RegistryService::Stub::UpdateOffering, bad, &again)),
             "offering.schedule.rrule");
   bad = request;
