@@ -118,9 +118,10 @@ int main(int argc, char** argv) {
                                              backend_timeout);
   linli::gateway::ElderAppServiceImpl elder_app(&gate, registry, scheduling, feedback,
                                                 backend_timeout, linli::Clock::Real());
-  linli::gateway::PartnerServiceImpl partner(&gate, registry, feedback, backend_timeout);
-  linli::gateway::WorkerAppServiceImpl worker_app(&gate, scheduling, backend_timeout,
-                                                  linli::Clock::Real());
+  linli::gateway::PartnerServiceImpl partner(&gate, registry, scheduling, feedback,
+                                             backend_timeout);
+  linli::gateway::WorkerAppServiceImpl worker_app(&gate, registry, scheduling, feedback,
+                                                  backend_timeout, linli::Clock::Real());
 
   const std::vector<std::string> public_services = {
       linli::gateway::v1::ConsoleService::service_full_name(),
