@@ -38,21 +38,6 @@ const v1::Assignment* BookingOf(const v1::Visit& visit, const std::string& worke
 
 }  // namespace
 
-grpc::Status SchedulingServiceImpl::GetVisit(grpc::ServerContext* context,
-                                             const v1::GetVisitRequest* request,
-                                             v1::GetVisitResponse* response) {
-  absl::StatusOr<std::string> id = ParseResourceName(request->name(), "visits", "name");
-  if (!id.ok()) return Reply(*context, id.status());
-  return Reply(*context, db_.RunInTransaction(
-                             [&](Transaction& tx) -> absl::Status {
-                               ASSIGN_OR_RETURN(std::optional<VisitRow> row, FindVisit(tx, *id));
-                               if (!row.has_value()) return NotFound(request->name());
-                               *response->mutable_visit() = std::move(row->visit);
-                               return absl::OkStatus();
-                             },
-                             {.read_only = true}));
-}
-
 grpc::Status SchedulingServiceImpl::ListWorkerVisits(grpc::ServerContext* context,
                                                      const v1::ListWorkerVisitsRequest* request,
                                                      v1::ListWorkerVisitsResponse* response) {

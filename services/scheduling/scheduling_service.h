@@ -56,7 +56,6 @@ class SchedulingServiceImpl final : public v1::SchedulingService::Service {
   LINLI_RPC(ReleaseWorker);
   LINLI_RPC(ProposeFallback);
   LINLI_RPC(Plan);
-  LINLI_RPC(GetVisit);
   LINLI_RPC(ListWorkerVisits);
   LINLI_RPC(AddVisitNote);
   LINLI_RPC(ListVisitNotes);
