@@ -356,6 +356,14 @@ int Run() {
       "direct call (target <= 1.5x);\n"
       "                        the three direct calls one after another: %.3f ms\n",
       p50_page, visits_on_page, p50_page / slowest, p50_elder + p50_commitments + p50_visits);
+  // Machine-readable lines for the table at the end of `make bench` (scripts/bench.sh):
+  // SUMMARY <name> <value> <target> <met|missed|info>.
+  std::printf("SUMMARY gateway.pass_through_vs_direct %.2fx >=0.60x %s\n", through / direct,
+              through >= 0.6 * direct ? "met" : "missed");
+  std::printf("SUMMARY gateway.elder_page_vs_slowest_direct %.2fx <=1.50x %s\n", p50_page / slowest,
+              p50_page <= 1.5 * slowest ? "met" : "missed");
+  std::printf("SUMMARY gateway.json_vs_grpc %.2fx - info\n", json / through);
+  std::printf("SUMMARY gateway.hop_p50 %.3fms - info\n", p50_gateway_region - p50_direct_region);
   (*http)->Stop();
   (*server)->Shutdown();
   return 0;
