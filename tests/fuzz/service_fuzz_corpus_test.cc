@@ -17,7 +17,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "common/errors.h"
 #include "gtest/gtest.h"
+#include "services/scheduling/commitment.h"
 #include "tests/fuzz/service_bodies.h"
 
 namespace linli::fuzz {
@@ -178,6 +180,37 @@ TEST(ServiceRandomInputs, ServiceRequest) {
   EXPECT_GT(ServiceRequestCalls() - before, 50u);
 }
 TEST(ServiceRandomInputs, CommitmentRecurrence) { RandomInputs(kTargets[1], 2002, 600); }
+
+// Found by CommitmentRecurrence (seed commitment_rrule/bad_until_before_dtstart): a commitment
+// whose first occurrence comes after valid_until was accepted and never produced a visit.
+TEST(CommitmentFindings, NoOccurrenceWithinTheValidityIsRejected) {
+  scheduling::v1::Commitment c;
+  c.set_elder("elders/e1");
+  c.set_service_type("serviceTypes/visiting");
+  c.set_owner_organisation("organisations/lelin");
+  c.mutable_recurrence()->set_rrule("FREQ=WEEKLY;BYDAY=FR");
+  c.mutable_recurrence()->set_dtstart("2030-01-04T09:00:00");
+  c.set_duration_minutes(60);
+  c.set_valid_from("2026-12-01");
+  c.set_valid_until("2027-03-01");
+  FieldViolations violations;
+  scheduling::ValidateCommitment(c, violations);
+  const absl::Status status = violations.ToStatus();
+  ASSERT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(GetBadRequest(status)->field_violations(0).field(), "commitment.recurrence.dtstart");
+  // Inside the validity again: accepted.
+  c.mutable_recurrence()->set_dtstart("2026-12-04T09:00:00");
+  FieldViolations fine;
+  scheduling::ValidateCommitment(c, fine);
+  EXPECT_TRUE(fine.empty()) << fine.ToStatus();
+  // A rule whose only occurrences fall outside the validity: named on the rule.
+  c.mutable_recurrence()->set_rrule("FREQ=YEARLY;BYMONTH=6;BYMONTHDAY=1");
+  FieldViolations outside;
+  scheduling::ValidateCommitment(c, outside);
+  ASSERT_FALSE(outside.empty());
+  EXPECT_EQ(GetBadRequest(outside.ToStatus())->field_violations(0).field(),
+            "commitment.recurrence.rrule");
+}
 
 }  // namespace
 }  // namespace linli::fuzz
