@@ -431,6 +431,17 @@ int Run() {
       "                        the three direct calls one after another: %.3f ms\n",
       p50["GetElderPage"], visits_on_page, p50["GetElderPage"] / slowest,
       p50["GetElder"] + p50["ListCommitments"] + p50["ListVisits"]);
+  // Machine-readable lines for the table at the end of `make bench` (scripts/bench.sh):
+  // SUMMARY <name> <value> <target> <met|missed|info>.
+  const double pass_through = RatioOfRounds(through, direct);
+  const double page = p50["GetElderPage"] / slowest;
+  std::printf("SUMMARY gateway.pass_through_vs_direct %.2fx >=0.60x %s\n", pass_through,
+              pass_through >= 0.6 ? "met" : "missed");
+  std::printf("SUMMARY gateway.elder_page_vs_slowest_direct %.2fx <=1.50x %s\n", page,
+              page <= 1.5 ? "met" : "missed");
+  std::printf("SUMMARY gateway.json_vs_grpc %.2fx - info\n", RatioOfRounds(json, through));
+  std::printf("SUMMARY gateway.hop_p50 %.3fms - info\n",
+              p50["GetRegion gateway"] - p50["GetRegion direct"]);
   for (auto* child : {&gateway_process, &scheduling_process, &registry_process}) {
     (*child)->Signal(SIGTERM);
     (void)(*child)->Wait(absl::Seconds(15));
