@@ -160,6 +160,13 @@ double Mean(const std::vector<double>& v) {
   return v.empty() ? 0 : sum / static_cast<double>(v.size());
 }
 
+// Machine-readable lines for the table at the end of `make bench` (scripts/bench.sh), printed
+// at the end of main: SUMMARY <name> <value> <target> <met|missed|info>.
+std::vector<std::string>& Summary() {
+  static std::vector<std::string> lines;
+  return lines;
+}
+
 void IndexReads() {
   const absl::Time now = absl::Now();
   const FakeClock clock(now);
@@ -188,6 +195,11 @@ void IndexReads() {
               Mean(b));
   std::printf("  ratio large/small: p50 %.2f×, mean %.2f× (target ≤ 1.2×)\n", Median(b) / Median(a),
               Mean(b) / Mean(a));
+  const double ratio = Median(b) / Median(a);
+  Summary().push_back(
+      absl::StrFormat("SUMMARY feedback.index_read_p50_%dk_vs_%dk_rows %.2fx <=1.20x %s",
+                      absl::GetFlag(FLAGS_large) / 1000, absl::GetFlag(FLAGS_small) / 1000, ratio,
+                      ratio <= 1.2 ? "met" : "missed"));
   small_server.server->Shutdown();
   large_server.server->Shutdown();
 }
@@ -297,6 +309,9 @@ void Consumption() {
       "(target ≥ 5000)\n",
       static_cast<long long>(applied), commitments, seconds,
       static_cast<double>(applied) / seconds);
+  const double rate = static_cast<double>(applied) / seconds;
+  Summary().push_back(absl::StrFormat("SUMMARY feedback.event_consumption %.0f/s >=5000/s %s", rate,
+                                      rate >= 5000 ? "met" : "missed"));
   (*sched_server)->Shutdown();
 }
 
@@ -310,5 +325,6 @@ int main(int argc, char** argv) {
   linli::SetLogService("feedback_bench");
   linli::feedback::Consumption();
   linli::feedback::IndexReads();
+  for (const std::string& line : linli::feedback::Summary()) std::printf("%s\n", line.c_str());
   return 0;
 }

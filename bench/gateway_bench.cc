@@ -1,23 +1,33 @@
 // Gateway overhead, one run, printed figures (not a pass/fail test).
 //
-//   build/bin/gateway_bench [--seconds 3] [--threads 4] [--samples 1000]
+//   build/bin/gateway_bench [--rounds 5] [--seconds 2] [--threads 4] [--samples 1000]
 //
-// Starts linli-registry and linli-scheduling (SQLite, temporary directory) as child processes,
-// loads one street with an elder, a commitment and a week of visits, and runs the gateway's
-// services in this process on loopback (real gRPC server, real Connect JSON server). Then:
+// Three real processes besides this one, each logging to its own file under a temporary
+// directory: linli-registry and linli-scheduling (SQLite) and the linli-gateway binary in front
+// of them (its production flags, the rate limit raised so that the path is measured, not the
+// limiter). This process loads one street with an elder, a daily promise and a week of visits,
+// then measures like with like — the same request and payload on the same kind of channel, from
+// the same number of client threads, after the same warm-up:
 //   pass-through  GetRegion straight on the registry vs ConsoleService/GetRegion through the
-//                 gateway (token verified, rule checked, forwarded) vs the same over JSON/HTTP:
-//                 calls/s from N threads; ratios gateway/direct and JSON/gRPC.
+//                 gateway (token verified, rule checked, forwarded) vs the same over Connect JSON
+//                 (HTTP/1.1 keep-alive): calls/s from N threads, each one blocking call at a
+//                 time. The workloads take turns, round after round, so that load from elsewhere
+//                 on the machine falls on all of them alike; the figure of a workload is its
+//                 median round and a ratio is the median of the per-round ratios.
 //   aggregation   ElderAppService/GetElderPage (registry GetElder + scheduling ListCommitments +
-//                 ListVisits, concurrently) vs each of the three calls made directly: p50 of
-//                 sequential calls; ratio page p50 / slowest direct p50.
+//                 ListVisits, concurrently, behind the gateway) vs each of the three calls made
+//                 directly: p50 of sequential calls, the kinds taken in turns of 50 calls;
+//                 ratio page p50 / slowest direct p50.
 #include <httplib.h>
+#include <signal.h>
+#include <stdlib.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <optional>
 #include <thread>
 
@@ -28,18 +38,15 @@
 #include "common/flags.h"
 #include "common/grpc_probe.h"
 #include "common/pii/field_cipher.h"
-#include "common/server.h"
 #include "linli/gateway/v1/console.grpc.pb.h"
 #include "linli/gateway/v1/elder_app.grpc.pb.h"
+#include "linli/registry/v1/registry.grpc.pb.h"
+#include "linli/scheduling/v1/scheduling.grpc.pb.h"
 #include "nlohmann/json.hpp"
-#include "services/gateway/console_service.h"
-#include "services/gateway/elder_app_service.h"
-#include "services/gateway/gate.h"
-#include "services/gateway/http_json.h"
-#include "services/gateway/partner_service.h"
 #include "tests/support/test_env.h"
 
-ABSL_FLAG(int, seconds, 3, "Seconds per throughput workload.");
+ABSL_FLAG(int, rounds, 5, "Throughput rounds; in each, every workload runs once.");
+ABSL_FLAG(int, seconds, 2, "Seconds of one workload in one throughput round.");
 ABSL_FLAG(int, threads, 4, "Concurrent callers for throughput.");
 ABSL_FLAG(int, samples, 1000, "Sequential calls per latency workload.");
 
@@ -47,9 +54,10 @@ namespace linli {
 namespace {
 
 const std::string kSecret = "bench-secret-0123456789abcdef0123";
+constexpr int kTurn = 50;  // latency calls of one kind before the next kind's turn
 
-// The backend processes; static so that std::exit (CHECK_OK) still stops them.
-std::optional<testing::ChildProcess> registry_process, scheduling_process;
+// The child processes; static so that std::exit (CHECK_OK) still stops them.
+std::optional<testing::ChildProcess> registry_process, scheduling_process, gateway_process;
 
 #define CHECK_OK(expr)                                                            \
   do {                                                                            \
@@ -76,11 +84,21 @@ bool WaitServing(const std::string& address, const std::string& service) {
   return false;
 }
 
+std::optional<testing::ChildProcess> Spawn(const std::string& name,
+                                           const std::vector<std::string>& args,
+                                           const std::string& dir) {
+  auto started = testing::ChildProcess::Start(absl::StrCat(LINLI_BIN_DIR, "/linli-", name), args,
+                                              absl::StrCat(dir, "/", name, ".log"));
+  if (!started.ok()) return std::nullopt;
+  return std::move(*started);
+}
+
 // Calls per second of `call` from `threads` threads for `duration`; errors counted.
 double Throughput(const std::function<bool(int)>& call, int threads, absl::Duration duration,
                   int64_t* errors) {
   std::atomic<int64_t> calls{0}, failed{0};
-  const absl::Time end = absl::Now() + duration;
+  const absl::Time start = absl::Now();
+  const absl::Time end = start + duration;
   std::vector<std::thread> workers;
   for (int t = 0; t < threads; ++t) {
     workers.emplace_back([&, t] {
@@ -91,46 +109,106 @@ double Throughput(const std::function<bool(int)>& call, int threads, absl::Durat
     });
   }
   for (auto& w : workers) w.join();
-  *errors = failed.load();
-  return calls.load() / absl::ToDoubleSeconds(duration);
+  *errors += failed.load();
+  return calls.load() / absl::ToDoubleSeconds(absl::Now() - start);
 }
 
-double P50Ms(const std::function<bool()>& call, int samples) {
+double Median(std::vector<double> values) {
+  std::sort(values.begin(), values.end());
+  const size_t n = values.size();
+  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+struct Workload {
+  Workload(std::string n, std::function<bool(int)> c) : name(std::move(n)), call(std::move(c)) {}
+  std::string name;
+  std::function<bool(int)> call;
+  std::vector<double> rates;  // calls/s per round
+  int64_t errors = 0;
+};
+
+// Every workload `rounds` times for `seconds` each, taking turns, after one warm-up turn each.
+void RunRounds(std::vector<Workload>& workloads, int threads, absl::Duration seconds, int rounds) {
+  for (Workload& w : workloads) {
+    int64_t ignored = 0;
+    Throughput(w.call, threads, absl::Milliseconds(500), &ignored);
+  }
+  for (int r = 0; r < rounds; ++r) {
+    for (Workload& w : workloads)
+      w.rates.push_back(Throughput(w.call, threads, seconds, &w.errors));
+  }
+}
+
+// Median over rounds of a.rates[r] / b.rates[r].
+double RatioOfRounds(const Workload& a, const Workload& b) {
+  std::vector<double> ratios;
+  for (size_t r = 0; r < a.rates.size(); ++r) ratios.push_back(a.rates[r] / b.rates[r]);
+  return Median(ratios);
+}
+
+struct LatencyKind {
+  LatencyKind(std::string n, std::function<bool()> c) : name(std::move(n)), call(std::move(c)) {}
+  std::string name;
+  std::function<bool()> call;
   std::vector<double> ms;
-  ms.reserve(samples);
-  for (int i = 0; i < samples; ++i) {
-    absl::Time start = absl::Now();
-    if (!call()) {
-      std::fprintf(stderr, "latency call failed\n");
+};
+
+// `samples` sequential calls of every kind, in turns of kTurn calls, after one warm-up turn each.
+void RunLatency(std::vector<LatencyKind>& kinds, int samples) {
+  auto one = [](LatencyKind& kind, bool keep) {
+    const absl::Time start = absl::Now();
+    if (!kind.call()) {
+      std::fprintf(stderr, "latency call %s failed\n", kind.name.c_str());
       std::exit(1);
     }
-    ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+    if (keep) kind.ms.push_back(absl::ToDoubleMilliseconds(absl::Now() - start));
+  };
+  for (LatencyKind& kind : kinds) {
+    for (int i = 0; i < kTurn; ++i) one(kind, false);
   }
-  std::nth_element(ms.begin(), ms.begin() + ms.size() / 2, ms.end());
-  return ms[ms.size() / 2];
+  for (int done = 0; done < samples; done += kTurn) {
+    for (LatencyKind& kind : kinds) {
+      for (int i = 0; i < std::min(kTurn, samples - done); ++i) one(kind, true);
+    }
+  }
 }
 
 int Run() {
   const std::string dir = testing::MakeTempDir("gateway_bench");
   std::ofstream(dir + "/pii.key") << pii::FieldCipher::GenerateKeySpec("k1") << "\n";
+  std::ofstream(dir + "/jwt-keys.json") << nlohmann::json{
+      {"keys",
+       {{{"kid", "dev"},
+         {"alg", "HS256"},
+         {"k",
+          auth::Base64UrlEncode(kSecret)}}}}}.dump();
   const std::string registry_address = absl::StrCat("127.0.0.1:", testing::FreePort());
   const std::string scheduling_address = absl::StrCat("127.0.0.1:", testing::FreePort());
-  auto registry_started = testing::ChildProcess::Start(
-      absl::StrCat(LINLI_BIN_DIR, "/linli-registry"),
-      {"--listen=" + registry_address, "--db=sqlite:" + dir + "/registry.db",
-       "--pii_key_file=" + dir + "/pii.key"},
-      dir + "/registry.log");
-  auto scheduling_started = testing::ChildProcess::Start(
-      absl::StrCat(LINLI_BIN_DIR, "/linli-scheduling"),
-      {"--listen=" + scheduling_address, "--db=sqlite:" + dir + "/scheduling.db",
-       "--registry_address=" + registry_address},
-      dir + "/scheduling.log");
-  if (registry_started.ok()) registry_process.emplace(std::move(*registry_started));
-  if (scheduling_started.ok()) scheduling_process.emplace(std::move(*scheduling_started));
-  if (!registry_process || !scheduling_process ||
+  const std::string gateway_address = absl::StrCat("127.0.0.1:", testing::FreePort());
+  const int http_port = testing::FreePort();
+  registry_process = Spawn("registry",
+                           {"--listen=" + registry_address, "--db=sqlite:" + dir + "/registry.db",
+                            "--pii_key_file=" + dir + "/pii.key"},
+                           dir);
+  scheduling_process =
+      Spawn("scheduling",
+            {"--listen=" + scheduling_address, "--db=sqlite:" + dir + "/scheduling.db",
+             "--registry_address=" + registry_address},
+            dir);
+  gateway_process =
+      Spawn("gateway",
+            {"--listen=" + gateway_address, absl::StrCat("--http_listen=127.0.0.1:", http_port),
+             "--registry_address=" + registry_address, "--scheduling_address=" + scheduling_address,
+             absl::StrCat("--feedback_address=127.0.0.1:", testing::FreePort()),  // not used here
+             "--jwt_keys_file=" + dir + "/jwt-keys.json",
+             // Measure the path, not the limiter.
+             "--rate_limit_per_second=1e9", "--rate_limit_burst=1e9"},
+            dir);
+  if (!registry_process || !scheduling_process || !gateway_process ||
       !WaitServing(registry_address, "linli.registry.v1.RegistryService") ||
-      !WaitServing(scheduling_address, "linli.scheduling.v1.SchedulingService")) {
-    std::fprintf(stderr, "backends did not start; logs in %s\n", dir.c_str());
+      !WaitServing(scheduling_address, "linli.scheduling.v1.SchedulingService") ||
+      !WaitServing(gateway_address, "linli.gateway.v1.ConsoleService")) {
+    std::fprintf(stderr, "servers did not start; logs in %s\n", dir.c_str());
     return 1;
   }
   std::shared_ptr<registry::v1::RegistryService::Stub> registry =
@@ -173,6 +251,7 @@ int Run() {
   registry::v1::CreateElderResponse elder;
   CHECK_OK(registry->CreateElder(Ctx().get(), elder_request, &elder));
   const std::string elder_name = elder.elder().name();
+  const absl::TimeZone shanghai = absl::FixedTimeZone(8 * 3600);
   {
     scheduling::v1::CreateCommitmentRequest q;
     q.mutable_commitment()->set_elder(elder_name);
@@ -183,34 +262,11 @@ int Run() {
     scheduling::v1::CreateCommitmentResponse a;
     CHECK_OK(scheduling->CreateCommitment(Ctx().get(), q, &a));
     scheduling::v1::MaterializeVisitsRequest m;
-    m.set_from_date(absl::FormatTime("%Y-%m-%d", absl::Now(), absl::FixedTimeZone(8 * 3600)));
+    m.set_from_date(absl::FormatTime("%Y-%m-%d", absl::Now(), shanghai));
     m.set_days(7);
     scheduling::v1::MaterializeVisitsResponse ma;
     CHECK_OK(scheduling->MaterializeVisits(Ctx().get(), m, &ma));
   }
-
-  // The gateway, in process.
-  auth::JwtKeySet keys;
-  keys.Add(*auth::JwtKey::Hmac("dev", kSecret));
-  gateway::GateOptions options;
-  options.rate_per_second = 1e9;  // measure the path, not the limiter
-  options.burst = 1e9;
-  gateway::Gate gate(std::move(keys), nullptr, options,
-                     std::make_shared<gateway::Relations>(registry, scheduling, absl::Seconds(5)),
-                     Clock::Real());
-  gateway::ConsoleServiceImpl console(&gate, registry, scheduling, nullptr, absl::Seconds(5));
-  gateway::ElderAppServiceImpl elder_app(&gate, registry, scheduling, nullptr, absl::Seconds(5),
-                                         Clock::Real());
-  ServerOptions server_options;
-  server_options.service_name = "gateway";
-  server_options.listen_address = "127.0.0.1:0";
-  auto server = GrpcServer::Start(server_options, {&console, &elder_app});
-  if (!server.ok()) return 1;
-  auto gateway_channel = NewChannel(absl::StrCat("127.0.0.1:", (*server)->port()), {});
-  auto http = gateway::HttpJsonServer::Start(
-      "127.0.0.1:0", {"linli.gateway.v1.ConsoleService", "linli.gateway.v1.ElderAppService"},
-      gateway_channel, absl::Seconds(10));
-  if (!http.ok()) return 1;
 
   const int64_t now = absl::ToUnixSeconds(absl::Now());
   const std::string staff =
@@ -228,8 +284,10 @@ int Run() {
                                                            {"exp", now + 3600}});
 
   const int threads = absl::GetFlag(FLAGS_threads);
+  const int rounds = std::max(1, absl::GetFlag(FLAGS_rounds));
   const absl::Duration seconds = absl::Seconds(absl::GetFlag(FLAGS_seconds));
-  const int samples = absl::GetFlag(FLAGS_samples);
+  const int samples = std::max(kTurn, absl::GetFlag(FLAGS_samples));
+  auto gateway_channel = NewChannel(gateway_address, {});
   auto console_stub = gateway::v1::ConsoleService::NewStub(gateway_channel);
   auto elder_stub = gateway::v1::ElderAppService::NewStub(gateway_channel);
 
@@ -237,35 +295,34 @@ int Run() {
   direct_get.set_name("regions/310101020");
   gateway::v1::GetRegionRequest gateway_get;
   gateway_get.set_name("regions/310101020");
-  int64_t direct_errors = 0, gateway_errors = 0, json_errors = 0;
-  const double direct = Throughput(
-      [&](int) {
-        registry::v1::GetRegionResponse r;
-        return registry->GetRegion(Ctx().get(), direct_get, &r).ok();
-      },
-      threads, seconds, &direct_errors);
-  const double through = Throughput(
-      [&](int) {
-        gateway::v1::GetRegionResponse r;
-        return console_stub->GetRegion(Ctx(staff).get(), gateway_get, &r).ok();
-      },
-      threads, seconds, &gateway_errors);
   std::vector<std::unique_ptr<httplib::Client>> clients;
   for (int t = 0; t < threads; ++t) {
-    clients.push_back(std::make_unique<httplib::Client>("127.0.0.1", (*http)->port()));
+    clients.push_back(std::make_unique<httplib::Client>("127.0.0.1", http_port));
     clients.back()->set_keep_alive(true);
     clients.back()->set_tcp_nodelay(true);
   }
   const httplib::Headers headers = {{"Authorization", "Bearer " + staff}};
-  const double json = Throughput(
-      [&](int t) {
-        auto res = clients[t]->Post("/linli.gateway.v1.ConsoleService/GetRegion", headers,
-                                    R"({"name":"regions/310101020"})", "application/json");
-        return res && res->status == 200;
-      },
-      threads, seconds, &json_errors);
+  std::vector<Workload> workloads = {
+      {"direct registry",
+       [&](int) {
+         registry::v1::GetRegionResponse r;
+         return registry->GetRegion(Ctx().get(), direct_get, &r).ok();
+       }},
+      {"through gateway",
+       [&](int) {
+         gateway::v1::GetRegionResponse r;
+         return console_stub->GetRegion(Ctx(staff).get(), gateway_get, &r).ok();
+       }},
+      {"JSON over HTTP",
+       [&](int t) {
+         auto res = clients[t]->Post("/linli.gateway.v1.ConsoleService/GetRegion", headers,
+                                     R"({"name":"regions/310101020"})", "application/json");
+         return res && res->status == 200;
+       }},
+  };
+  RunRounds(workloads, threads, seconds, rounds);
 
-  // Aggregation: the three direct calls and the page.
+  // Aggregation: the three direct calls and the page, and two single-backend references.
   registry::v1::GetElderRequest get_elder;
   get_elder.set_name(elder_name);
   scheduling::v1::ListCommitmentsRequest list_commitments;
@@ -273,91 +330,122 @@ int Run() {
   list_commitments.set_page_size(50);
   scheduling::v1::ListVisitsRequest list_visits;
   list_visits.set_elder(elder_name);
-  list_visits.set_from_date(
-      absl::FormatTime("%Y-%m-%d", absl::Now(), absl::FixedTimeZone(8 * 3600)));
-  list_visits.set_to_date(absl::FormatTime("%Y-%m-%d", absl::Now() + absl::Hours(24 * 7),
-                                           absl::FixedTimeZone(8 * 3600)));
+  list_visits.set_from_date(absl::FormatTime("%Y-%m-%d", absl::Now(), shanghai));
+  list_visits.set_to_date(
+      absl::FormatTime("%Y-%m-%d", absl::Now() + absl::Hours(24 * 7), shanghai));
   list_visits.set_page_size(50);
-  const double p50_elder = P50Ms(
-      [&] {
-        registry::v1::GetElderResponse r;
-        return registry->GetElder(Ctx().get(), get_elder, &r).ok();
-      },
-      samples);
-  const double p50_commitments = P50Ms(
-      [&] {
-        scheduling::v1::ListCommitmentsResponse r;
-        return scheduling->ListCommitments(Ctx().get(), list_commitments, &r).ok();
-      },
-      samples);
-  const double p50_visits = P50Ms(
-      [&] {
-        scheduling::v1::ListVisitsResponse r;
-        return scheduling->ListVisits(Ctx().get(), list_visits, &r).ok();
-      },
-      samples);
   gateway::v1::GetElderPageRequest page_request;
   page_request.set_elder(elder_name);
-  int visits_on_page = 0;
-  const double p50_page = P50Ms(
-      [&] {
-        gateway::v1::GetElderPageResponse r;
-        bool ok = elder_stub->GetElderPage(Ctx(elder_token).get(), page_request, &r).ok() &&
-                  r.missing_parts_size() == 0;
-        visits_on_page = r.upcoming_visits_size();
-        return ok;
-      },
-      samples);
-  const double slowest = std::max({p50_elder, p50_commitments, p50_visits});
   gateway::v1::ListMyFamilyRequest family_request;
   family_request.set_elder(elder_name);
-  const double p50_family = P50Ms(
-      [&] {
-        gateway::v1::ListMyFamilyResponse r;
-        return elder_stub->ListMyFamily(Ctx(elder_token).get(), family_request, &r).ok();
-      },
-      samples);
-  const double p50_direct_region = P50Ms(
-      [&] {
-        registry::v1::GetRegionResponse r;
-        return registry->GetRegion(Ctx().get(), direct_get, &r).ok();
-      },
-      samples);
-  const double p50_gateway_region = P50Ms(
-      [&] {
-        gateway::v1::GetRegionResponse r;
-        return console_stub->GetRegion(Ctx(staff).get(), gateway_get, &r).ok();
-      },
-      samples);
+  int visits_on_page = 0;
+  std::vector<LatencyKind> kinds = {
+      {"GetElder",
+       [&] {
+         registry::v1::GetElderResponse r;
+         return registry->GetElder(Ctx().get(), get_elder, &r).ok();
+       }},
+      {"ListCommitments",
+       [&] {
+         scheduling::v1::ListCommitmentsResponse r;
+         return scheduling->ListCommitments(Ctx().get(), list_commitments, &r).ok();
+       }},
+      {"ListVisits",
+       [&] {
+         scheduling::v1::ListVisitsResponse r;
+         return scheduling->ListVisits(Ctx().get(), list_visits, &r).ok();
+       }},
+      {"GetElderPage",
+       [&] {
+         gateway::v1::GetElderPageResponse r;
+         bool ok = elder_stub->GetElderPage(Ctx(elder_token).get(), page_request, &r).ok() &&
+                   r.missing_parts_size() == 0;
+         visits_on_page = r.upcoming_visits_size();
+         return ok;
+       }},
+      {"ListMyFamily",
+       [&] {
+         gateway::v1::ListMyFamilyResponse r;
+         return elder_stub->ListMyFamily(Ctx(elder_token).get(), family_request, &r).ok();
+       }},
+      {"GetRegion direct",
+       [&] {
+         registry::v1::GetRegionResponse r;
+         return registry->GetRegion(Ctx().get(), direct_get, &r).ok();
+       }},
+      {"GetRegion gateway",
+       [&] {
+         gateway::v1::GetRegionResponse r;
+         return console_stub->GetRegion(Ctx(staff).get(), gateway_get, &r).ok();
+       }},
+  };
+  RunLatency(kinds, samples);
+  std::map<std::string, double> p50;
+  for (LatencyKind& kind : kinds) p50[kind.name] = Median(kind.ms);
+  const double slowest = std::max({p50["GetElder"], p50["ListCommitments"], p50["ListVisits"]});
 
-  std::printf("gateway_bench: %d threads x %d s throughput, %d sequential calls for p50\n", threads,
-              absl::GetFlag(FLAGS_seconds), samples);
-  std::printf("pass-through GetRegion  direct registry   %9.0f calls/s  (errors %lld)\n", direct,
-              static_cast<long long>(direct_errors));
+  double load[3] = {0, 0, 0};
+  getloadavg(load, 3);
+  const Workload& direct = workloads[0];
+  const Workload& through = workloads[1];
+  const Workload& json = workloads[2];
+  std::printf(
+      "gateway_bench: linli-gateway, linli-registry, linli-scheduling as child processes (SQLite, "
+      "logs to files);\n"
+      "  throughput: %d client threads, one blocking call each at a time; %d rounds x %d s per "
+      "workload, workloads in turns, 0.5 s warm-up each; median round\n"
+      "  latency: %d sequential calls per kind, kinds in turns of %d, %d warm-up calls each; "
+      "%u cores, load average %.2f at the end\n",
+      threads, rounds, absl::GetFlag(FLAGS_seconds), samples, kTurn, kTurn,
+      std::thread::hardware_concurrency(), load[0]);
+  std::printf("pass-through GetRegion  direct registry   %9.0f calls/s  (errors %lld)\n",
+              Median(direct.rates), static_cast<long long>(direct.errors));
   std::printf(
       "                        through gateway   %9.0f calls/s  (errors %lld)  = %.2fx direct "
       "(target >= 0.6x)\n",
-      through, static_cast<long long>(gateway_errors), through / direct);
+      Median(through.rates), static_cast<long long>(through.errors),
+      RatioOfRounds(through, direct));
   std::printf(
       "                        JSON over HTTP    %9.0f calls/s  (errors %lld)  = %.2fx gateway "
-      "gRPC\n",
-      json, static_cast<long long>(json_errors), json / through);
+      "gRPC, %.2fx direct\n",
+      Median(json.rates), static_cast<long long>(json.errors), RatioOfRounds(json, through),
+      RatioOfRounds(json, direct));
+  std::printf("  per round (direct / gateway / JSON calls/s):");
+  for (size_t r = 0; r < direct.rates.size(); ++r) {
+    std::printf(" %.0f/%.0f/%.0f", direct.rates[r], through.rates[r], json.rates[r]);
+  }
+  std::printf("\n");
   std::printf(
       "pass-through p50        direct %.3f ms, through gateway %.3f ms (the hop costs %.3f ms)\n",
-      p50_direct_region, p50_gateway_region, p50_gateway_region - p50_direct_region);
-  std::printf("one-backend view p50     ListMyFamily (GetElder through the gateway) %.3f ms\n",
-              p50_family);
+      p50["GetRegion direct"], p50["GetRegion gateway"],
+      p50["GetRegion gateway"] - p50["GetRegion direct"]);
+  std::printf("one-backend view p50    ListMyFamily (GetElder through the gateway) %.3f ms\n",
+              p50["ListMyFamily"]);
   std::printf(
       "aggregation p50         GetElder %.3f ms, ListCommitments %.3f ms, ListVisits %.3f ms "
       "(direct)\n",
-      p50_elder, p50_commitments, p50_visits);
+      p50["GetElder"], p50["ListCommitments"], p50["ListVisits"]);
   std::printf(
       "                        GetElderPage %.3f ms (%d upcoming visits) = %.2fx the slowest "
       "direct call (target <= 1.5x);\n"
       "                        the three direct calls one after another: %.3f ms\n",
-      p50_page, visits_on_page, p50_page / slowest, p50_elder + p50_commitments + p50_visits);
-  (*http)->Stop();
-  (*server)->Shutdown();
+      p50["GetElderPage"], visits_on_page, p50["GetElderPage"] / slowest,
+      p50["GetElder"] + p50["ListCommitments"] + p50["ListVisits"]);
+  // Machine-readable lines for the table at the end of `make bench` (scripts/bench.sh):
+  // SUMMARY <name> <value> <target> <met|missed|info>.
+  const double pass_through = RatioOfRounds(through, direct);
+  const double page = p50["GetElderPage"] / slowest;
+  std::printf("SUMMARY gateway.pass_through_vs_direct %.2fx >=0.60x %s\n", pass_through,
+              pass_through >= 0.6 ? "met" : "missed");
+  std::printf("SUMMARY gateway.elder_page_vs_slowest_direct %.2fx <=1.50x %s\n", page,
+              page <= 1.5 ? "met" : "missed");
+  std::printf("SUMMARY gateway.json_vs_grpc %.2fx - info\n", RatioOfRounds(json, through));
+  std::printf("SUMMARY gateway.hop_p50 %.3fms - info\n",
+              p50["GetRegion gateway"] - p50["GetRegion direct"]);
+  for (auto* child : {&gateway_process, &scheduling_process, &registry_process}) {
+    (*child)->Signal(SIGTERM);
+    (void)(*child)->Wait(absl::Seconds(15));
+  }
   return 0;
 }
 

@@ -195,6 +195,16 @@ int Main() {
   std::printf("targets: GetElder >= 0.50x echo: %s; GetMap p50 <= 50 ms: %s\n",
               get.calls_per_second >= 0.5 * echo.calls_per_second ? "met" : "NOT met",
               map.p50_ms <= 50 ? "met" : "NOT met");
+  // Machine-readable lines for the table at the end of `make bench` (scripts/bench.sh):
+  // SUMMARY <name> <value> <target> <met|missed|info>.
+  const double get_ratio = get.calls_per_second / echo.calls_per_second;
+  std::printf("SUMMARY registry.get_elder_vs_echo %.2fx >=0.50x %s\n", get_ratio,
+              get_ratio >= 0.5 ? "met" : "missed");
+  std::printf("SUMMARY registry.get_map_p50 %.2fms <=50ms %s\n", map.p50_ms,
+              map.p50_ms <= 50 ? "met" : "missed");
+  std::printf("SUMMARY registry.get_elder_calls_per_s %.0f - info\n", get.calls_per_second);
+  std::printf("SUMMARY registry.list_organisations_vs_echo %.2fx - info\n",
+              list.calls_per_second / echo.calls_per_second);
   return 0;
 }
 

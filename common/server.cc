@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "common/errors.h"
 #include "common/ids.h"
@@ -27,13 +28,22 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
+#include "grpcpp/support/channel_arguments.h"
 #include "grpcpp/support/server_interceptor.h"
 #include "httplib.h"
+#include "openssl/bio.h"
+#include "openssl/err.h"
+#include "openssl/evp.h"
+#include "openssl/pem.h"
+#include "openssl/x509.h"
 
 namespace linli {
 namespace {
 
 constexpr size_t kMaxRequestIdLength = 128;
+// Polling threads of the synchronous server kept waiting for calls (see GrpcServer::Start).
+constexpr int kMinPollers = 2;
+constexpr int kMaxPollers = 64;
 
 absl::string_view StatusCodeName(grpc::StatusCode code) {
   static constexpr absl::string_view kNames[] = {"OK",
@@ -271,6 +281,63 @@ bool SplitHostPort(const std::string& address, std::string* host, int* port) {
   return absl::SimpleAtoi(address.substr(colon + 1), port) && *port >= 0 && *port <= 65535;
 }
 
+absl::StatusOr<std::string> ReadPemFile(const std::string& path, absl::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": cannot read \"", path, "\""));
+  }
+  return text;
+}
+
+// OK when `cert_pem` starts with a certificate whose public key matches `key_pem`'s private key,
+// so that a wrong or swapped file fails start-up with a message instead of every handshake.
+absl::Status CheckKeyPair(const std::string& cert_pem, const std::string& key_pem) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> cert_bio(
+      BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())), &BIO_free);
+  std::unique_ptr<X509, decltype(&X509_free)> cert(
+      PEM_read_bio_X509(cert_bio.get(), nullptr, nullptr, nullptr), &X509_free);
+  std::unique_ptr<BIO, decltype(&BIO_free)> key_bio(
+      BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size())), &BIO_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(
+      PEM_read_bio_PrivateKey(key_bio.get(), nullptr, nullptr, nullptr), &EVP_PKEY_free);
+  ERR_clear_error();
+  if (cert == nullptr) {
+    return absl::InvalidArgumentError("tls_cert_file holds no PEM certificate");
+  }
+  if (key == nullptr) {
+    return absl::InvalidArgumentError("tls_key_file holds no PEM private key (or it is encrypted)");
+  }
+  if (X509_check_private_key(cert.get(), key.get()) != 1) {
+    ERR_clear_error();
+    return absl::InvalidArgumentError(
+        "tls_key_file does not match the first certificate of tls_cert_file");
+  }
+  return absl::OkStatus();
+}
+
+// Plaintext, or TLS from the PEM files of `options`.
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials(
+    const ServerOptions& options) {
+  if (options.tls_cert_file.empty() && options.tls_key_file.empty()) {
+    return grpc::InsecureServerCredentials();
+  }
+  if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+    return absl::InvalidArgumentError(
+        "TLS needs both tls_cert_file and tls_key_file (or neither for plaintext)");
+  }
+  absl::StatusOr<std::string> cert = ReadPemFile(options.tls_cert_file, "tls_cert_file");
+  if (!cert.ok()) return cert.status();
+  absl::StatusOr<std::string> key = ReadPemFile(options.tls_key_file, "tls_key_file");
+  if (!key.ok()) return key.status();
+  absl::Status pair = CheckKeyPair(*cert, *key);
+  if (!pair.ok()) return pair;
+  grpc::SslServerCredentialsOptions ssl;
+  ssl.pem_key_cert_pairs.push_back({std::move(*key), std::move(*cert)});
+  ssl.client_certificate_request = GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE;
+  return grpc::SslServerCredentials(ssl);
+}
+
 }  // namespace
 
 // GET /metrics and GET /healthz on their own HTTP port, served by a cpp-httplib thread pool.
@@ -336,6 +403,13 @@ class GrpcServer::MetricsEndpoint {
 
 absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     const ServerOptions& options, const std::vector<grpc::Service*>& services) {
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      ListenerCredentials(options);
+  if (!credentials.ok()) return credentials.status();
+  // Abseil's Mutex deadlock detection (on in Debian's build) takes a global lock and walks a
+  // graph on every lock operation, and gRPC locks many times per call: a debugging aid, off in
+  // servers.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   RegisterRuntimeMetrics(options.service_name);
   Rpc();  // the RPC series appear (empty) on /metrics before the first call
   std::unique_ptr<MetricsEndpoint> metrics;
@@ -350,9 +424,16 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
 
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(options.listen_address, grpc::InsecureServerCredentials(), &port);
+  builder.AddListeningPort(options.listen_address, *credentials, &port);
   for (grpc::Service* service : services) builder.RegisterService(service);
   builder.SetMaxReceiveMessageSize(options.max_receive_message_bytes);
+  // The synchronous server serves each call on a polling thread and, by default, keeps at most
+  // two of them: with more calls in flight (a handler that waits for a backend, a page fanning
+  // out to one service twice) every call beyond that started a thread and every return ended
+  // one. Idle pollers are kept instead (they cost a parked thread each), so a server grows to its
+  // peak concurrency once and then reuses its threads.
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, kMinPollers);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, kMaxPollers);
   // gRPC enables SO_REUSEPORT by default, which lets a second process bind the same port
   // silently and steal half the connections; a taken port must fail start-up instead.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
@@ -381,7 +462,9 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   for (const std::string& name : options.health_service_names) {
     health->SetServingStatus(name, true);
   }
-  LogInfo("listening", {{"address", options.listen_address}, {"port", absl::StrCat(port)}});
+  LogInfo("listening", {{"address", options.listen_address},
+                        {"port", absl::StrCat(port)},
+                        {"transport", options.tls_cert_file.empty() ? "plaintext" : "tls"}});
   auto started = std::unique_ptr<GrpcServer>(new GrpcServer(options, std::move(server), port));
   started->metrics_ = std::move(metrics);
   return started;
@@ -389,6 +472,12 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
 
 GrpcServer::GrpcServer(ServerOptions options, std::unique_ptr<grpc::Server> server, int port)
     : options_(std::move(options)), server_(std::move(server)), port_(port) {}
+
+std::shared_ptr<grpc::Channel> GrpcServer::InProcessChannel() const {
+  grpc::ChannelArguments args;
+  args.SetMaxSendMessageSize(options_.max_receive_message_bytes);
+  return server_->InProcessChannel(args);
+}
 
 int GrpcServer::metrics_port() const { return metrics_ == nullptr ? 0 : metrics_->port(); }
 

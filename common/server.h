@@ -57,6 +57,12 @@ struct ServerOptions {
   // host:port of the HTTP endpoint for GET /metrics and GET /healthz; empty: none; port 0 picks a
   // free port (see GrpcServer::metrics_port()).
   std::string metrics_listen;
+  // PEM files of the certificate chain and its private key: with both, the listener serves TLS
+  // only (a plaintext client cannot connect); with neither, plaintext. One without the other, an
+  // unreadable file or a key that does not match the certificate fails Start. The files are read
+  // once at start (restart to rotate).
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 class GrpcServer {
@@ -71,6 +77,13 @@ class GrpcServer {
 
   // The bound port of the metrics endpoint, 0 when there is none.
   int metrics_port() const;
+
+  // True when the listener serves TLS.
+  bool tls() const { return !options_.tls_cert_file.empty(); }
+
+  // A channel to this server inside this process (no socket, no TLS; the same interceptors,
+  // services and checks as a network call). The gateway's JSON bridge calls through it.
+  std::shared_ptr<grpc::Channel> InProcessChannel() const;
 
   // Reports NOT_SERVING for every service, waits the drain delay, then stops accepting calls and
   // gives in-flight calls until the shutdown deadline. Idempotent.

@@ -19,10 +19,12 @@
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
 #include "tests/support/test_env.h"
+#include "tests/support/tls_cert.h"
 
 namespace linli {
 namespace {
@@ -191,6 +193,82 @@ TEST(ServerTest, MalformedOrTakenMetricsAddressFailsStartUp) {
   options.metrics_listen = absl::StrCat("127.0.0.1:", (*first)->metrics_port());
   auto second = GrpcServer::Start(options, {&other});
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
+}
+
+// GetRegion on `channel` (LoggingRegistry answers NOT_FOUND when reached).
+grpc::StatusCode CallGetRegion(const std::shared_ptr<grpc::Channel>& channel) {
+  auto context = NewClientContext(nullptr, absl::Seconds(5));
+  registry::v1::GetRegionRequest request;
+  registry::v1::GetRegionResponse response;
+  return registry::v1::RegistryService::NewStub(channel)
+      ->GetRegion(context.get(), request, &response)
+      .error_code();
+}
+
+TEST(ServerTest, TlsListenerServesTlsClientsOnlyAndInProcessChannelBypassesIt) {
+  absl::StatusOr<testing::SelfSigned> cert = testing::MakeSelfSigned("servertest");
+  ASSERT_TRUE(cert.ok()) << cert.status();
+  const std::string dir = testing::MakeTempDir("server_tls");
+  std::ofstream(dir + "/server.crt") << cert->cert_pem;
+  std::ofstream(dir + "/server.key") << cert->key_pem;
+  LoggingRegistry service;
+  ServerOptions options;
+  options.service_name = "servertest";
+  options.listen_address = "127.0.0.1:0";
+  options.shutdown_deadline = absl::Seconds(2);
+  options.tls_cert_file = dir + "/server.crt";
+  options.tls_key_file = dir + "/server.key";
+  auto server = GrpcServer::Start(options, {&service});
+  ASSERT_TRUE(server.ok()) << server.status();
+  EXPECT_TRUE((*server)->tls());
+
+  grpc::SslCredentialsOptions trusting;
+  trusting.pem_root_certs = cert->cert_pem;
+  const std::string port = absl::StrCat((*server)->port());
+  // NOT_FOUND is the handler's answer: the call went through.
+  EXPECT_EQ(CallGetRegion(grpc::CreateChannel("localhost:" + port, grpc::SslCredentials(trusting))),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(CallGetRegion(grpc::CreateChannel("127.0.0.1:" + port, grpc::SslCredentials(trusting))),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(
+      CallGetRegion(grpc::CreateChannel("127.0.0.1:" + port, grpc::InsecureChannelCredentials())),
+      grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(CallGetRegion((*server)->InProcessChannel()), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST(ServerTest, HalfOrWrongTlsConfigurationFailsStartUp) {
+  absl::StatusOr<testing::SelfSigned> cert = testing::MakeSelfSigned("servertest");
+  absl::StatusOr<testing::SelfSigned> other = testing::MakeSelfSigned("other");
+  ASSERT_TRUE(cert.ok() && other.ok());
+  const std::string dir = testing::MakeTempDir("server_tls_bad");
+  std::ofstream(dir + "/server.crt") << cert->cert_pem;
+  std::ofstream(dir + "/server.key") << cert->key_pem;
+  std::ofstream(dir + "/other.key") << other->key_pem;
+  std::ofstream(dir + "/garbage.pem") << "not a certificate\n";
+  LoggingRegistry service;
+  ServerOptions options;
+  options.service_name = "servertest";
+  options.listen_address = "127.0.0.1:0";
+  const std::pair<std::string, std::string> bad[] = {
+      {dir + "/server.crt", ""},
+      {"", dir + "/server.key"},
+      {dir + "/server.crt", dir + "/other.key"},
+      {dir + "/server.key", dir + "/server.key"},
+      {dir + "/garbage.pem", dir + "/server.key"},
+      {dir + "/server.crt", dir + "/garbage.pem"},
+      {dir + "/absent.crt", dir + "/server.key"},
+  };
+  for (const auto& [cert_file, key_file] : bad) {
+    options.tls_cert_file = cert_file;
+    options.tls_key_file = key_file;
+    auto server = GrpcServer::Start(options, {&service});
+    EXPECT_EQ(server.status().code(), absl::StatusCode::kInvalidArgument)
+        << cert_file << " " << key_file;
+  }
+  options.tls_key_file = dir + "/server.key";
+  options.tls_cert_file = dir + "/server.crt";
+  auto good = GrpcServer::Start(options, {&service});
+  EXPECT_TRUE(good.ok()) << good.status();
 }
 
 }  // namespace

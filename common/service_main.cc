@@ -18,6 +18,12 @@ ABSL_FLAG(std::string, metrics_listen, "",
           "host:port of the HTTP endpoint serving GET /metrics (Prometheus text) and GET /healthz; "
           "empty: no endpoint; port 0 picks a free port (logged as \"metrics listening\").");
 
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "PEM certificate chain: serve the gRPC port over TLS only (with --tls_key_file). For "
+          "the gateway's public listener; internal services are called in plaintext inside the "
+          "cluster, so leave it empty for them unless every caller is configured for TLS.");
+ABSL_FLAG(std::string, tls_key_file, "", "PEM private key of --tls_cert_file (unencrypted).");
+
 namespace linli {
 
 ServerOptions ServerOptionsFromFlags(std::string service_name, std::string listen_address,
@@ -30,6 +36,8 @@ ServerOptions ServerOptionsFromFlags(std::string service_name, std::string liste
   options.drain_delay = absl::GetFlag(FLAGS_drain_delay);
   options.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
+  options.tls_cert_file = absl::GetFlag(FLAGS_tls_cert_file);
+  options.tls_key_file = absl::GetFlag(FLAGS_tls_key_file);
   return options;
 }
 

@@ -24,7 +24,8 @@
 namespace linli {
 
 // ServerOptions from the shared flags --shutdown_deadline, --drain_delay, --max_connection_age,
-// --metrics_listen (each also settable as LINLI_<FLAG> in the environment).
+// --metrics_listen, --tls_cert_file, --tls_key_file (each also settable as LINLI_<FLAG> in the
+// environment).
 ServerOptions ServerOptionsFromFlags(std::string service_name, std::string listen_address,
                                      std::vector<std::string> health_service_names);
 

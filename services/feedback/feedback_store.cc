@@ -194,6 +194,12 @@ INSERT INTO consumer_cursors (source, sequence, update_time_us) VALUES ('schedul
       IdempotencyMigration(2),
       {3, "visit projection, answers, daily counters, work orders, alerts", SqliteSchema(),
        MysqlSchema()},
+      // Rows written before this version get their elder from BackfillWorkOrderElders.
+      {4, "work orders by elder",
+       R"sql(ALTER TABLE work_orders ADD COLUMN elder TEXT NOT NULL DEFAULT '';
+CREATE INDEX work_orders_by_elder ON work_orders (elder, id))sql",
+       R"sql(ALTER TABLE work_orders ADD COLUMN elder VARCHAR(80) NOT NULL DEFAULT '';
+CREATE INDEX work_orders_by_elder ON work_orders (elder, id))sql"},
   };
   return *migrations;
 }
@@ -486,10 +492,10 @@ absl::Status InsertWorkOrder(storage::Transaction& tx, const WorkOrderRow& row) 
   return tx
       .Exec(
           "INSERT INTO work_orders (id, organisation, responsible, committee, street, state, "
-          "deadline_us, create_time_us, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          "deadline_us, create_time_us, data, elder) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
           {row.id, row.organisation, row.order.responsible_organisation(), row.committee,
            row.street, static_cast<int64_t>(row.order.state()), Micros(row.order.deadline()),
-           Micros(row.order.create_time()), row.order.SerializeAsString()})
+           Micros(row.order.create_time()), row.order.SerializeAsString(), row.order.elder()})
       .status();
 }
 
@@ -514,14 +520,19 @@ absl::StatusOr<std::optional<WorkOrderRow>> FindWorkOrder(storage::Transaction& 
 
 absl::StatusOr<std::vector<WorkOrderRow>> QueryWorkOrders(storage::Transaction& tx,
                                                           const std::string& responsible, int state,
-                                                          const std::string& after_id, int limit) {
+                                                          const std::string& after_id, int limit,
+                                                          const std::string& elder) {
   std::string sql = std::string(kSelectWorkOrder) + "WHERE id > ? ";
   std::vector<storage::Value> params;
-  params.reserve(4);
+  params.reserve(5);
   params.emplace_back(after_id);
   if (!responsible.empty()) {
     sql += "AND responsible = ? ";
     params.emplace_back(responsible);
+  }
+  if (!elder.empty()) {
+    sql += "AND elder = ? ";
+    params.emplace_back(elder);
   }
   if (state != 0) {
     sql += "AND state = ? ";
@@ -642,6 +653,30 @@ absl::Status SetAlertPolicy(storage::Transaction& tx, storage::Dialect dialect,
                           "ON CONFLICT (committee) DO UPDATE SET no_contact_days = "
                           "excluded.no_contact_days";
   return tx.Exec(sql, {committee, static_cast<int64_t>(days)}).status();
+}
+
+absl::StatusOr<int> BackfillWorkOrderElders(storage::Database& db) {
+  constexpr int kBatch = 500;
+  int filled = 0;
+  std::string after_id;
+  for (bool more = true; more;) {
+    RETURN_IF_ERROR(db.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+      ASSIGN_OR_RETURN(auto rows, tx.Query(std::string(kSelectWorkOrder) +
+                                               "WHERE elder = '' AND id > ? ORDER BY id LIMIT ?",
+                                           {after_id, static_cast<int64_t>(kBatch)}));
+      ASSIGN_OR_RETURN(std::vector<WorkOrderRow> orders, WorkOrdersFromRows(rows));
+      more = static_cast<int>(orders.size()) == kBatch;
+      for (const WorkOrderRow& w : orders) {
+        after_id = w.id;
+        if (w.order.elder().empty()) continue;
+        ASSIGN_OR_RETURN(int64_t n, tx.Exec("UPDATE work_orders SET elder = ? WHERE id = ?",
+                                            {w.order.elder(), w.id}));
+        filled += static_cast<int>(n);
+      }
+      return absl::OkStatus();
+    }));
+  }
+  return filled;
 }
 
 }  // namespace linli::feedback

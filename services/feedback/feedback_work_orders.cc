@@ -46,7 +46,7 @@ grpc::Status FeedbackServiceImpl::CreateWorkOrder(grpc::ServerContext* context,
   FieldViolations v;
   if (in.source() == v1::WORK_ORDER_SOURCE_UNSPECIFIED ||
       !v1::WorkOrderSource_IsValid(in.source())) {
-    v.Add("work_order.source", "must be APP, STAFF, HOTLINE_12345 or OTHER_PLATFORM");
+    v.Add("work_order.source", "must be APP, STAFF, HOTLINE_12345, OTHER_PLATFORM or WORKER_APP");
   }
   if (!TextOk(in.external_reference(), 0, 64)) {
     v.Add("work_order.external_reference", "must be valid UTF-8 of at most 64 characters");
@@ -147,29 +147,34 @@ grpc::Status FeedbackServiceImpl::ListWorkOrders(grpc::ServerContext* context,
        !IsSlug(request->responsible_organisation().substr(14), 64))) {
     v.Add("responsible_organisation", "must look like \"organisations/ID\"");
   }
+  if (!request->elder().empty() &&
+      (!absl::StartsWith(request->elder(), "elders/") || !IsSlug(request->elder().substr(7), 64))) {
+    v.Add("elder", "must look like \"elders/ID\"");
+  }
   if (!v1::WorkOrderState_IsValid(request->state())) v.Add("state", "unknown state");
   if (absl::Status s = v.ToStatus(); !s.ok()) return Reply(*context, s);
   absl::StatusOr<Page> page =
       Page::Start(request->page_size(), request->page_token(),
                   absl::StrCat("workOrders|", request->responsible_organisation(), "|",
-                               static_cast<int>(request->state())),
+                               static_cast<int>(request->state()), "|", request->elder()),
                   50, 500);
   if (!page.ok()) return Reply(*context, page.status());
-  return Reply(*context, db_.RunInTransaction(
-                             [&](storage::Transaction& tx) -> absl::Status {
-                               response->Clear();
-                               ASSIGN_OR_RETURN(
-                                   std::vector<WorkOrderRow> rows,
-                                   QueryWorkOrders(tx, request->responsible_organisation(),
-                                                   request->state(), page->after, page->limit()));
-                               response->set_next_page_token(
-                                   page->Finish(rows, [](const WorkOrderRow& r) { return r.id; }));
-                               for (const WorkOrderRow& r : rows) {
-                                 *response->add_work_orders() = r.order;
-                               }
-                               return absl::OkStatus();
-                             },
-                             {.read_only = true}));
+  return Reply(*context,
+               db_.RunInTransaction(
+                   [&](storage::Transaction& tx) -> absl::Status {
+                     response->Clear();
+                     ASSIGN_OR_RETURN(
+                         std::vector<WorkOrderRow> rows,
+                         QueryWorkOrders(tx, request->responsible_organisation(), request->state(),
+                                         page->after, page->limit(), request->elder()));
+                     response->set_next_page_token(
+                         page->Finish(rows, [](const WorkOrderRow& r) { return r.id; }));
+                     for (const WorkOrderRow& r : rows) {
+                       *response->add_work_orders() = r.order;
+                     }
+                     return absl::OkStatus();
+                   },
+                   {.read_only = true}));
 }
 
 absl::Status FeedbackServiceImpl::Transition(

@@ -34,6 +34,11 @@ int main(int argc, char** argv) {
                     "--registry_address --scheduling_address --poll_interval --alert_interval");
   auto db = linli::OpenAndMigrateOrExit(absl::GetFlag(FLAGS_db), "feedback",
                                         linli::feedback::FeedbackMigrations());
+  if (absl::StatusOr<int> filled = linli::feedback::BackfillWorkOrderElders(*db); !filled.ok()) {
+    linli::LogError("backfilling work orders' elders failed",
+                    {{"error", filled.status().ToString()}});
+    return 1;
+  }
   std::shared_ptr<linli::registry::v1::RegistryService::Stub> registry =
       linli::registry::v1::RegistryService::NewStub(
           linli::NewChannel(absl::GetFlag(FLAGS_registry_address),

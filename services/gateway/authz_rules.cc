@@ -86,6 +86,17 @@ Rule PartnerScope(std::string scope) {
   return rule;
 }
 
+// Check-in and check-out: the familiar worker of the promise (the visit one of its own from
+// yesterday to tomorrow), or a worker booked on the visit of that promise.
+absl::Status FamiliarOrBooked(const Relations& r, const grpc::ServerContext& c,
+                              const Principal& who, const std::string& commitment,
+                              const std::string& visit) {
+  absl::Status familiar = r.WorkerCommitment(c, who, commitment, visit);
+  if (!absl::IsPermissionDenied(familiar)) return familiar;
+  absl::Status booked = r.WorkerVisit(c, who, visit, commitment);
+  return absl::IsPermissionDenied(booked) ? familiar : booked;
+}
+
 template <typename Request>
 Rule ElderScoped(std::vector<Role> roles) {
   return Make<Request>(std::move(roles),
@@ -273,29 +284,50 @@ std::map<std::string, Rule> BuildRules() {
       });
   // The handler returns NOT_FOUND for a work order about another elder.
   rules[ElderApp("GetMyComplaint")] = ElderScoped<v1::GetMyComplaintRequest>(kElderApp);
+  // Feedback filters by the elder the gate checked.
+  rules[ElderApp("ListMyComplaints")] = ElderScoped<v1::ListMyComplaintsRequest>(kElderApp);
 
-  // WorkerAppService: the familiar worker of the promise.
+  // WorkerAppService: the worker's own bookings; the familiar worker of the promise or a worker
+  // booked on the visit.
   rules[WorkerApp("ListMyVisits")] = Make<v1::ListMyVisitsRequest>(
-      {Role::kWorker}, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
-                          const v1::ListMyVisitsRequest& q) {
-        return r.WorkerCommitment(c, who, q.commitment(), "");
-      });
+      {Role::kWorker},
+      [](const Relations&, const grpc::ServerContext&, const Principal&,
+         const v1::ListMyVisitsRequest&) { return absl::OkStatus(); },
+      /*unscoped=*/true);  // the handler reads the caller's own bookings, never a named worker's
   rules[WorkerApp("CheckIn")] = Make<v1::WorkerCheckInRequest>(
       {Role::kWorker}, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
                           const v1::WorkerCheckInRequest& q) {
-        return r.WorkerCommitment(c, who, q.commitment(), q.visit());
+        return FamiliarOrBooked(r, c, who, q.commitment(), q.visit());
       });
   rules[WorkerApp("CheckOut")] = Make<v1::WorkerCheckOutRequest>(
       {Role::kWorker}, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
                           const v1::WorkerCheckOutRequest& q) {
-        return r.WorkerCommitment(c, who, q.commitment(), q.visit());
+        return FamiliarOrBooked(r, c, who, q.commitment(), q.visit());
       });
+  rules[WorkerApp("AddVisitNote")] = Make<v1::AddVisitNoteRequest>(
+      {Role::kWorker},
+      [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+         const v1::AddVisitNoteRequest& q) { return r.WorkerVisit(c, who, q.visit(), ""); });
+  rules[WorkerApp("ListVisitNotes")] = Make<v1::ListVisitNotesRequest>(
+      {Role::kWorker},
+      [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+         const v1::ListVisitNotesRequest& q) { return r.WorkerVisit(c, who, q.visit(), ""); });
+  rules[WorkerApp("ReportProblem")] = Make<v1::ReportProblemRequest>(
+      {Role::kWorker},
+      [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+         const v1::ReportProblemRequest& q) { return r.WorkerVisit(c, who, q.visit(), ""); });
 
   // PartnerService: API keys with the method's scope; the organisation is the key's own.
   rules[Partner("ListMyOfferings")] = PartnerScope("offerings.read");
   rules[Partner("SubmitWorkOrder")] = PartnerScope("workorders.write");
   // The handler returns NOT_FOUND for a work order the key's organisation did not submit.
   rules[Partner("GetWorkOrderStatus")] = PartnerScope("workorders.read");
+  // The registry refuses (NOT_FOUND) an offering of another organisation.
+  rules[Partner("UpdateMyOffering")] = PartnerScope("offerings.write");
+  // Scheduling filters by the key's organisation as owner.
+  rules[Partner("ListMyDeliveries")] = PartnerScope("visits.read");
+  // The handler checks the visit (Relations::PartnerVisit) and the worker's organisation.
+  rules[Partner("ReportDelivery")] = PartnerScope("visits.write");
   return rules;
 }
 

@@ -1,5 +1,6 @@
 #include "services/gateway/elder_app_service.h"
 
+#include <algorithm>
 #include <future>
 
 #include <map>
@@ -241,6 +242,9 @@ grpc::Status ElderAppServiceImpl::ListMyFamily(grpc::ServerContext* context,
                                 backend_request, &backend_response);
         if (status.ok()) {
           response->mutable_contacts()->Swap(backend_response.mutable_elder()->mutable_contacts());
+          for (int i = 0; i < response->contacts_size(); ++i) {
+            response->add_contact_names(absl::StrCat(request->elder(), "/contacts/", i));
+          }
         }
         return FromBackend(*context, status, "registry");
       });
@@ -332,11 +336,45 @@ grpc::Status ElderAppServiceImpl::GetMyComplaint(grpc::ServerContext* context,
             feedback_->GetWorkOrder(BackendContext(context, who, backend_timeout_).get(),
                                     backend_request, &backend_response);
         if (!status.ok()) return FromBackend(*context, status, "feedback");
-        if (backend_response.work_order().elder() != request->elder()) {
+        // A worker's problem report about the elder is staff business, not the family's.
+        if (backend_response.work_order().elder() != request->elder() ||
+            backend_response.work_order().source() == feedback::v1::WORK_ORDER_SOURCE_WORKER_APP) {
           return Reply(*context, absl::NotFoundError("no such complaint of this elder"));
         }
         *response->mutable_work_order() = std::move(*backend_response.mutable_work_order());
         return grpc::Status::OK;
+      });
+}
+
+grpc::Status ElderAppServiceImpl::ListMyComplaints(grpc::ServerContext* context,
+                                                   const v1::ListMyComplaintsRequest* request,
+                                                   v1::ListMyComplaintsResponse* response) {
+  return gate_->Run(
+      context, absl::StrCat(kService, "ListMyComplaints"), *request,
+      [&](const auth::Principal& who) -> grpc::Status {
+        if (request->page_size() < 0) {
+          return Reply(*context, InvalidField("page_size", "must not be negative"));
+        }
+        feedback::v1::ListWorkOrdersRequest backend_request;
+        backend_request.set_elder(request->elder());  // checked by the gate: the caller's elder
+        backend_request.set_state(request->state());
+        backend_request.set_page_size(
+            request->page_size() == 0 ? 20 : std::min(request->page_size(), 50));
+        backend_request.set_page_token(request->page_token());
+        feedback::v1::ListWorkOrdersResponse backend_response;
+        grpc::Status status =
+            feedback_->ListWorkOrders(BackendContext(context, who, backend_timeout_).get(),
+                                      backend_request, &backend_response);
+        if (status.ok()) {
+          // Workers' problem reports (source WORKER_APP) are for staff: a page may hold fewer
+          // than page_size complaints because of them.
+          for (auto& order : *backend_response.mutable_work_orders()) {
+            if (order.source() == feedback::v1::WORK_ORDER_SOURCE_WORKER_APP) continue;
+            *response->add_work_orders() = std::move(order);
+          }
+          response->set_next_page_token(backend_response.next_page_token());
+        }
+        return FromBackend(*context, status, "feedback");
       });
 }
 

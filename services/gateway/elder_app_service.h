@@ -48,6 +48,9 @@ class ElderAppServiceImpl final : public v1::ElderAppService::Service {
   grpc::Status GetMyComplaint(grpc::ServerContext* context,
                               const v1::GetMyComplaintRequest* request,
                               v1::GetMyComplaintResponse* response) override;
+  grpc::Status ListMyComplaints(grpc::ServerContext* context,
+                                const v1::ListMyComplaintsRequest* request,
+                                v1::ListMyComplaintsResponse* response) override;
 
  private:
   Gate* gate_;

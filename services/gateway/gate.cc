@@ -150,6 +150,51 @@ absl::Status Relations::WorkerCommitment(const grpc::ServerContext& context,
       visit.substr(0, 64), " is not a visit of this promise from yesterday to tomorrow"));
 }
 
+absl::Status Relations::WorkerVisit(const grpc::ServerContext& context, const auth::Principal& who,
+                                    const std::string& visit, const std::string& commitment) const {
+  if (who.role != auth::Role::kWorker) return Denied("only workers use the worker app");
+  if (visit.empty()) return Denied("a visit must be named");
+  scheduling::v1::GetVisitRequest request;
+  request.set_name(visit);
+  scheduling::v1::GetVisitResponse response;
+  grpc::Status status = scheduling_->GetVisit(Context(context).get(), request, &response);
+  if (!status.ok()) return LookupFailed(status, visit.substr(0, 64));
+  bool on_visit = response.visit().check_in().worker() == who.id;
+  for (const auto& a : response.visit().assignments()) on_visit = on_visit || a.worker() == who.id;
+  if (!on_visit) {
+    return Denied(absl::StrCat("you are not booked on ", visit.substr(0, 64)));
+  }
+  if (!commitment.empty() && response.visit().commitment() != commitment) {
+    return absl::NotFoundError(
+        absl::StrCat(visit.substr(0, 64), " is not a visit of ", commitment.substr(0, 64)));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Relations::PartnerVisit(const grpc::ServerContext& context, const auth::Principal& who,
+                                     const std::string& visit) const {
+  if (who.role != auth::Role::kPartner || who.organisation.empty()) {
+    return Denied("only partner keys of an organisation");
+  }
+  if (visit.empty()) return Denied("a visit must be named");
+  scheduling::v1::GetVisitRequest request;
+  request.set_name(visit);
+  scheduling::v1::GetVisitResponse response;
+  grpc::Status status = scheduling_->GetVisit(Context(context).get(), request, &response);
+  if (!status.ok()) return LookupFailed(status, visit.substr(0, 64));
+  scheduling::v1::GetCommitmentRequest commitment_request;
+  commitment_request.set_name(response.visit().commitment());
+  scheduling::v1::GetCommitmentResponse commitment;
+  status = scheduling_->GetCommitment(Context(context).get(), commitment_request, &commitment);
+  if (!status.ok()) return LookupFailed(status, visit.substr(0, 64));
+  if (commitment.commitment().owner_organisation() != who.organisation) {
+    // Not NOT_FOUND-distinguishable from a missing visit on purpose: a key learns nothing about
+    // other organisations' visits.
+    return absl::NotFoundError(absl::StrCat(visit.substr(0, 64), " is not a visit of yours"));
+  }
+  return absl::OkStatus();
+}
+
 Gate::Gate(auth::JwtKeySet keys, std::unique_ptr<auth::ApiKeyStore> api_keys, GateOptions options,
            std::shared_ptr<Relations> relations, const Clock& clock)
     : verifier_(std::move(keys), {.issuer = options.issuer, .audience = options.audience}),

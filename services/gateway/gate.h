@@ -71,6 +71,13 @@ class Relations {
   // The organisation's region must be in scope or an ancestor of the principal's.
   absl::Status Organisation(const grpc::ServerContext& context, const auth::Principal& who,
                             const std::string& organisation) const;
+  // A worker's visit: `who` must be booked on `visit` or have checked in to it; with a
+  // `commitment`, the visit must be one of that commitment's (NOT_FOUND otherwise).
+  absl::Status WorkerVisit(const grpc::ServerContext& context, const auth::Principal& who,
+                           const std::string& visit, const std::string& commitment) const;
+  // A partner's delivery: the commitment of `visit` must be owned by the key's organisation.
+  absl::Status PartnerVisit(const grpc::ServerContext& context, const auth::Principal& who,
+                            const std::string& visit) const;
 
  private:
   std::unique_ptr<grpc::ClientContext> Context(const grpc::ServerContext& context) const;

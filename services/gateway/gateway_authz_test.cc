@@ -11,12 +11,14 @@
 #include <fstream>
 #include <future>
 #include <map>
+#include <set>
 
 #include <httplib.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "common/auth/api_keys.h"
 #include "common/auth/jwt.h"
 #include "common/client.h"
@@ -81,6 +83,8 @@ class World {
   std::shared_ptr<feedback::v1::FeedbackService::Stub> feedback;
   // Ids: home street 310101020 / committee 310101020001; foreign street 310101021 / 310101021001.
   std::string home_elder, foreign_elder, foreign_commitment, home_commitment;
+  // Today's visit of the foreign commitment.
+  std::string foreign_visit;
   std::string api_keys_path, partner_key;
   std::unique_ptr<Gate> gate;
   std::unique_ptr<ConsoleServiceImpl> console;
@@ -271,6 +275,19 @@ class World {
         return st;
     }
 
+    {
+      scheduling::v1::ListVisitsRequest q;
+      q.set_commitment(foreign_commitment);
+      scheduling::v1::ListVisitsResponse a;
+      if (auto st = Call(
+              scheduling->ListVisits(NewClientContext(nullptr, absl::Seconds(10)).get(), q, &a),
+              "ListVisits");
+          !st.ok())
+        return st;
+      if (a.visits_size() == 0) return absl::InternalError("no visit of the foreign commitment");
+      foreign_visit = a.visits(0).name();
+    }
+
     // Partner key for the home organisation.
     api_keys_path = dir + "/api-keys";
     partner_key = auth::NewApiKey("homeorg");
@@ -279,7 +296,8 @@ class World {
                                         {"homeorg",
                                          "organisations/homeorg",
                                          "310101020",
-                                         {"offerings.read", "workorders.write", "workorders.read"},
+                                         {"offerings.read", "workorders.write", "workorders.read",
+                                          "offerings.write", "visits.read", "visits.write"},
                                          auth::HashApiSecret(kPepper, parts->secret)})
                                  << "\n";
 
@@ -297,10 +315,10 @@ class World {
                                                    absl::Seconds(5));
     elder_app = std::make_unique<ElderAppServiceImpl>(gate.get(), registry, scheduling, feedback,
                                                       absl::Seconds(5), Clock::Real());
-    partner =
-        std::make_unique<PartnerServiceImpl>(gate.get(), registry, feedback, absl::Seconds(5));
-    worker_app = std::make_unique<WorkerAppServiceImpl>(gate.get(), scheduling, absl::Seconds(5),
-                                                        Clock::Real());
+    partner = std::make_unique<PartnerServiceImpl>(gate.get(), registry, scheduling, feedback,
+                                                   absl::Seconds(5));
+    worker_app = std::make_unique<WorkerAppServiceImpl>(gate.get(), registry, scheduling, feedback,
+                                                        absl::Seconds(5), Clock::Real());
     ServerOptions server_options;
     server_options.service_name = "gateway";
     server_options.listen_address = "127.0.0.1:0";
@@ -361,6 +379,7 @@ std::unique_ptr<Message> ForeignRequest(const google::protobuf::MethodDescriptor
       {"committee", "regions/310101021001"},
       {"subject", world.foreign_elder},
       {"responsible_organisation", "organisations/farorg"},
+      {"visit", world.foreign_visit},
   };
   const auto* type = method->input_type();
   for (int i = 0; i < type->field_count(); ++i) {
@@ -567,6 +586,39 @@ TEST_F(GatewayAuthz, ElderPageAndFamily) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+// The visits of `commitment` on the day `days_from_today` days from today (Shanghai), read from
+// scheduling directly.
+scheduling::v1::ListVisitsResponse VisitsOn(const std::string& commitment, int days_from_today) {
+  const absl::TimeZone shanghai = absl::FixedTimeZone(8 * 3600);
+  const absl::CivilDay day = absl::ToCivilDay(absl::Now(), shanghai) + days_from_today;
+  scheduling::v1::ListVisitsRequest request;
+  request.set_commitment(commitment);
+  request.set_from_date(absl::FormatCivilTime(day));
+  request.set_to_date(absl::FormatCivilTime(day + 1));
+  scheduling::v1::ListVisitsResponse response;
+  auto context = NewClientContext(nullptr, absl::Seconds(10));
+  grpc::Status status = World::Get().scheduling->ListVisits(context.get(), request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return response;
+}
+
+std::string Day(int days_from_today) {
+  return absl::FormatCivilTime(absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600)) +
+                               days_from_today);
+}
+
+// A worker of `organisation` registered in the registry; returns "workers/{id}".
+std::string NewWorker(const std::string& organisation, const std::string& label) {
+  registry::v1::CreateWorkerRequest request;
+  request.mutable_worker()->set_display_name(label);
+  request.mutable_worker()->set_organisation(organisation);
+  registry::v1::CreateWorkerResponse response;
+  auto context = NewClientContext(nullptr, absl::Seconds(10));
+  grpc::Status status = World::Get().registry->CreateWorker(context.get(), request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return response.worker().name();
+}
+
 // Feedback learns of commitments and visits from scheduling's event stream: retries `call` (with
 // a fresh context each time) while it is NOT_FOUND or FAILED_PRECONDITION, up to 30 s.
 template <typename Call>
@@ -637,6 +689,140 @@ TEST_F(GatewayAuthz, PartnerSubmitsWorkOrdersAndSeesOnlyItsOwn) {
   submit.set_request_id("ticket-0002");
   EXPECT_EQ(stub->SubmitWorkOrder(as_partner().get(), submit, &submitted).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// Before PartnerKeysAreScopedAndRevocable, which revokes the key.
+TEST_F(GatewayAuthz, PartnerSyncsItsOfferingsAndReportsItsDeliveries) {
+  World& world = World::Get();
+  auto stub = v1::PartnerService::NewStub(world.channel);
+  auto as_partner = [&] {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->AddMetadata("x-api-key", world.partner_key);
+    return context;
+  };
+  // One offering of the key's organisation and one of another.
+  std::string mine, theirs;
+  for (auto [target, org] :
+       {std::pair{&mine, "organisations/homeorg"}, std::pair{&theirs, "organisations/farorg"}}) {
+    registry::v1::CreateOfferingRequest q;
+    q.mutable_offering()->set_organisation(org);
+    q.mutable_offering()->set_service_type("serviceTypes/visiting");
+    q.mutable_offering()->add_covered_regions("regions/310101020");
+    q.mutable_offering()->set_capacity_per_day(10);
+    q.mutable_offering()->set_capacity_per_week(50);
+    registry::v1::CreateOfferingResponse a;
+    auto context = NewClientContext(nullptr, absl::Seconds(10));
+    ASSERT_TRUE(world.registry->CreateOffering(context.get(), q, &a).ok());
+    *target = a.offering().name();
+  }
+  v1::UpdateMyOfferingRequest update;
+  update.mutable_offering()->set_name(mine);
+  update.mutable_offering()->set_capacity_per_day(40);
+  update.mutable_offering()->set_capacity_per_week(1);  // not in the mask: unchanged
+  update.mutable_offering()->mutable_schedule()->set_rrule("FREQ=WEEKLY;BYDAY=MO,WE,FR");
+  update.mutable_offering()->mutable_schedule()->set_dtstart("2026-01-05T11:00:00");
+  update.mutable_offering()->mutable_schedule()->set_duration_minutes(120);
+  update.mutable_update_mask()->add_paths("capacity_per_day");
+  update.mutable_update_mask()->add_paths("schedule");
+  update.set_request_id("sync-1");
+  v1::UpdateMyOfferingResponse updated;
+  grpc::Status status = stub->UpdateMyOffering(as_partner().get(), update, &updated);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(updated.offering().capacity_per_day(), 40);
+  EXPECT_EQ(updated.offering().capacity_per_week(), 50);
+  EXPECT_EQ(updated.offering().schedule().rrule(), "FREQ=WEEKLY;BYDAY=MO,WE,FR");
+  EXPECT_EQ(updated.offering().organisation(), "organisations/homeorg");
+  // The same request_id again: the same answer, nothing else changes.
+  v1::UpdateMyOfferingResponse again;
+  ASSERT_TRUE(stub->UpdateMyOffering(as_partner().get(), update, &again).ok());
+  EXPECT_EQ(again.SerializeAsString(), updated.SerializeAsString());
+  // The change is what ListMyOfferings shows.
+  v1::ListMyOfferingsResponse listed;
+  ASSERT_TRUE(stub->ListMyOfferings(as_partner().get(), {}, &listed).ok());
+  bool seen = false;
+  for (const auto& o : listed.offerings()) {
+    if (o.name() == mine) seen = o.capacity_per_day() == 40;
+  }
+  EXPECT_TRUE(seen);
+  // Another organisation's offering: not found; unchangeable or bad fields: named.
+  update.mutable_offering()->set_name(theirs);
+  update.clear_request_id();
+  EXPECT_EQ(stub->UpdateMyOffering(as_partner().get(), update, &updated).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  update.mutable_offering()->set_name(mine);
+  update.mutable_update_mask()->add_paths("organisation");
+  EXPECT_EQ(stub->UpdateMyOffering(as_partner().get(), update, &updated).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  update.mutable_update_mask()->clear_paths();
+  update.mutable_update_mask()->add_paths("capacity_per_day");
+  update.mutable_offering()->set_capacity_per_day(-1);
+  EXPECT_EQ(stub->UpdateMyOffering(as_partner().get(), update, &updated).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  {
+    registry::v1::ListOfferingsRequest q;
+    q.set_organisation("organisations/farorg");
+    registry::v1::ListOfferingsResponse a;
+    auto context = NewClientContext(nullptr, absl::Seconds(10));
+    ASSERT_TRUE(world.registry->ListOfferings(context.get(), q, &a).ok());
+    ASSERT_EQ(a.offerings_size(), 1);
+    EXPECT_EQ(a.offerings(0).capacity_per_day(), 10);  // untouched
+  }
+
+  // Deliveries: only the visits of the organisation's own commitments, without personal data.
+  v1::ListMyDeliveriesRequest list;
+  list.set_date(Day(2));
+  v1::ListMyDeliveriesResponse deliveries;
+  status = stub->ListMyDeliveries(as_partner().get(), list, &deliveries);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  const auto home_visits = VisitsOn(world.home_commitment, 2);
+  ASSERT_EQ(home_visits.visits_size(), 1);
+  const std::string visit = home_visits.visits(0).name();
+  bool found = false;
+  for (const auto& d : deliveries.deliveries()) {
+    EXPECT_NE(d.commitment(), world.foreign_commitment);
+    found |= d.visit() == visit;
+  }
+  EXPECT_TRUE(found);
+  list.set_date("2026-13-01");
+  EXPECT_EQ(stub->ListMyDeliveries(as_partner().get(), list, &deliveries).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  // A delivery reported by the organisation's worker goes through the visit verification.
+  const std::string courier = NewWorker("organisations/homeorg", "送餐员 王师傅");
+  const std::string stranger = NewWorker("organisations/farorg", "别家的人");
+  v1::ReportDeliveryRequest report;
+  report.set_visit(visit);
+  report.set_worker(stranger);
+  v1::ReportDeliveryResponse reported;
+  EXPECT_EQ(stub->ReportDelivery(as_partner().get(), report, &reported).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  report.set_worker(courier);
+  status = stub->ReportDelivery(as_partner().get(), report, &reported);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(reported.delivery().visit(), visit);
+  EXPECT_EQ(reported.delivery().state(), scheduling::v1::VISIT_STATE_COMPLETED);
+  EXPECT_EQ(reported.delivery().arrival_method(), scheduling::v1::CHECK_METHOD_PARTNER_REPORT);
+  EXPECT_NE(std::find(reported.delivery().exceptions().begin(),
+                      reported.delivery().exceptions().end(), "PARTNER_REPORTED"),
+            reported.delivery().exceptions().end());
+  // Reported again: the same delivery, nothing rewritten.
+  v1::ReportDeliveryResponse repeated;
+  ASSERT_TRUE(stub->ReportDelivery(as_partner().get(), report, &repeated).ok());
+  EXPECT_EQ(repeated.delivery().arrival_time().seconds(),
+            reported.delivery().arrival_time().seconds());
+  const auto stored = VisitsOn(world.home_commitment, 2);
+  ASSERT_EQ(stored.visits_size(), 1);
+  EXPECT_EQ(stored.visits(0).check_out().worker(), courier);
+  // Another organisation's visit: not found, and untouched.
+  report.set_visit(world.foreign_visit);
+  EXPECT_EQ(stub->ReportDelivery(as_partner().get(), report, &reported).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  scheduling::v1::GetVisitRequest get;
+  get.set_name(world.foreign_visit);
+  scheduling::v1::GetVisitResponse foreign;
+  auto context = NewClientContext(nullptr, absl::Seconds(10));
+  ASSERT_TRUE(world.scheduling->GetVisit(context.get(), get, &foreign).ok());
+  EXPECT_FALSE(foreign.visit().has_check_in());
 }
 
 TEST_F(GatewayAuthz, PartnerKeysAreScopedAndRevocable) {
@@ -921,6 +1107,57 @@ TEST_F(GatewayAuthz, ElderRaisesAndFollowsOwnComplaints) {
   get.set_elder(world.foreign_elder);
   EXPECT_EQ(stub->GetMyComplaint(as(other_family).get(), get, &got).error_code(),
             grpc::StatusCode::NOT_FOUND);
+
+  // My complaints: every one about the elder, in order, for the elder and the family alike.
+  raise.set_commitment(world.home_commitment);
+  raise.set_description("送来的饭是凉的");
+  v1::RaiseComplaintResponse second;
+  ASSERT_TRUE(stub->RaiseComplaint(as(world.Token(Role::kElder)).get(), raise, &second).ok());
+  for (Role role : {Role::kElder, Role::kFamily}) {
+    v1::ListMyComplaintsRequest list;
+    list.set_elder(world.home_elder);
+    list.set_page_size(1);
+    std::vector<std::string> names;
+    do {
+      v1::ListMyComplaintsResponse page;
+      status = stub->ListMyComplaints(as(world.Token(role)).get(), list, &page);
+      ASSERT_TRUE(status.ok()) << status.error_message();
+      for (const auto& order : page.work_orders()) {
+        EXPECT_EQ(order.elder(), world.home_elder);
+        names.push_back(order.name());
+      }
+      list.set_page_token(page.next_page_token());
+    } while (!list.page_token().empty());
+    // Other tests of this process may have added complaints about the elder too.
+    auto first_at = std::find(names.begin(), names.end(), raised.work_order().name());
+    auto second_at = std::find(names.begin(), names.end(), second.work_order().name());
+    ASSERT_NE(first_at, names.end());
+    ASSERT_NE(second_at, names.end());
+    EXPECT_LT(first_at, second_at);
+    EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), names.size());
+  }
+  // Filtered by state; another elder's are refused; the foreign elder has none of these.
+  v1::ListMyComplaintsRequest accepted;
+  accepted.set_elder(world.home_elder);
+  accepted.set_state(feedback::v1::WORK_ORDER_STATE_CLOSED);
+  v1::ListMyComplaintsResponse none;
+  ASSERT_TRUE(stub->ListMyComplaints(as(world.Token(Role::kElder)).get(), accepted, &none).ok());
+  EXPECT_EQ(none.work_orders_size(), 0);
+  accepted.set_elder(world.foreign_elder);
+  EXPECT_EQ(
+      stub->ListMyComplaints(as(world.Token(Role::kFamily)).get(), accepted, &none).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+  accepted.clear_state();
+  ASSERT_TRUE(stub->ListMyComplaints(as(other_family).get(), accepted, &none).ok());
+  EXPECT_EQ(none.work_orders_size(), 0);
+  // The family sees the names of the contacts they can answer as.
+  v1::ListMyFamilyRequest family_request;
+  family_request.set_elder(world.home_elder);
+  v1::ListMyFamilyResponse family;
+  ASSERT_TRUE(
+      stub->ListMyFamily(as(world.Token(Role::kFamily)).get(), family_request, &family).ok());
+  ASSERT_EQ(family.contact_names_size(), family.contacts_size());
+  EXPECT_EQ(family.contact_names(0), world.home_elder + "/contacts/0");
 }
 
 TEST_F(GatewayAuthz, JsonPathHasTheSameAuthenticationAndAuthorisation) {
@@ -1070,13 +1307,8 @@ TEST_F(GatewayAuthz, WorkerChecksInAndOutOnlyAtTheirOwnPromise) {
   };
   const std::string worker = world.Token(Role::kWorker);
   const std::string other_worker = world.Token(Role::kWorker, {{"sub", "workers/w2"}});
-  v1::ListMyVisitsRequest list;
-  list.set_commitment(world.home_commitment);
-  v1::ListMyVisitsResponse today;
-  ASSERT_TRUE(stub->ListMyVisits(as(worker).get(), list, &today).ok());
+  const scheduling::v1::ListVisitsResponse today = VisitsOn(world.home_commitment, 0);
   ASSERT_EQ(today.visits_size(), 1);  // a daily promise
-  EXPECT_EQ(stub->ListMyVisits(as(other_worker).get(), list, &today).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
   v1::WorkerCheckInRequest in;
   in.set_commitment(world.home_commitment);
   in.set_visit(today.visits(0).name());
@@ -1111,12 +1343,7 @@ TEST_F(GatewayAuthz, ElderGivesFeedbackOnlyOnOwnVisits) {
     context->AddMetadata("authorization", "Bearer " + token);
     return context;
   };
-  v1::ListMyVisitsRequest list;
-  list.set_commitment(world.home_commitment);
-  v1::ListMyVisitsResponse today;
-  ASSERT_TRUE(v1::WorkerAppService::NewStub(world.channel)
-                  ->ListMyVisits(as(world.Token(Role::kWorker)).get(), list, &today)
-                  .ok());
+  const scheduling::v1::ListVisitsResponse today = VisitsOn(world.home_commitment, 0);
   ASSERT_EQ(today.visits_size(), 1);
   if (today.visits(0).state() == scheduling::v1::VISIT_STATE_SCHEDULED) {
     // Run alone (ctest runs each test in its own process): the worker does the visit first.
@@ -1180,6 +1407,173 @@ TEST_F(GatewayAuthz, ElderGivesFeedbackOnlyOnOwnVisits) {
 }
 
 // Last: scheduling goes down; the elder page still returns the profile and flags the rest.
+TEST_F(GatewayAuthz, WorkerRouteComesFromBookingsWithNotesAndProblemReports) {
+  World& world = World::Get();
+  auto stub = v1::WorkerAppService::NewStub(world.channel);
+  auto as = [&](const std::string& token) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->AddMetadata("authorization", "Bearer " + token);
+    return context;
+  };
+  // A worker of the home organisation (not the familiar worker of any promise) booked on two
+  // visits tomorrow: the home promise's and a second promise's, the second one booked earlier.
+  const std::string worker = NewWorker("organisations/homeorg", "护理员 陈阿姨");
+  const std::string token = world.Token(Role::kWorker, {{"sub", worker}});
+  std::string second_commitment;
+  {
+    scheduling::v1::CreateCommitmentRequest q;
+    q.mutable_commitment()->set_elder(world.home_elder);
+    q.mutable_commitment()->set_service_type("serviceTypes/visiting");
+    q.mutable_commitment()->set_owner_organisation("organisations/homeorg");
+    q.mutable_commitment()->set_valid_from(Day(0));
+    q.mutable_commitment()->set_care_grade(6);
+    scheduling::v1::CreateCommitmentResponse a;
+    auto context = NewClientContext(nullptr, absl::Seconds(10));
+    grpc::Status status = world.scheduling->CreateCommitment(context.get(), q, &a);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    second_commitment = a.commitment().name();
+    scheduling::v1::MaterializeVisitsRequest m;
+    m.set_from_date(Day(0));
+    m.set_days(3);
+    m.set_commitment(second_commitment);
+    scheduling::v1::MaterializeVisitsResponse made;
+    auto context2 = NewClientContext(nullptr, absl::Seconds(10));
+    ASSERT_TRUE(world.scheduling->MaterializeVisits(context2.get(), m, &made).ok());
+  }
+  const auto first = VisitsOn(world.home_commitment, 1);
+  const auto second = VisitsOn(second_commitment, 1);
+  ASSERT_EQ(first.visits_size(), 1);
+  ASSERT_EQ(second.visits_size(), 1);
+  const scheduling::v1::Visit& a = first.visits(0);
+  const scheduling::v1::Visit& b = second.visits(0);
+  // b at its window start, a three hours after its own (no overlap: both last an hour).
+  const int64_t b_start = b.window_start().seconds();
+  const int64_t a_start = std::max(a.window_start().seconds() + 3 * 3600, b_start + 3 * 3600);
+  for (const auto& [visit, start] : {std::pair{a.name(), a_start}, std::pair{b.name(), b_start}}) {
+    scheduling::v1::AssignVisitRequest q;
+    q.set_name(visit);
+    q.set_worker(worker);
+    q.mutable_start()->set_seconds(start);
+    scheduling::v1::AssignVisitResponse assigned;
+    auto context = NewClientContext(nullptr, absl::Seconds(10));
+    grpc::Status status = world.scheduling->AssignVisit(context.get(), q, &assigned);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+
+  v1::ListMyVisitsRequest list;
+  list.set_date(Day(1));
+  v1::ListMyVisitsResponse route;
+  grpc::Status status = stub->ListMyVisits(as(token).get(), list, &route);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(route.stops_size(), 2);
+  EXPECT_EQ(route.stops(0).order(), 1);
+  EXPECT_EQ(route.stops(1).order(), 2);
+  EXPECT_EQ(route.stops(0).visit().name(), b.name());  // booked first, whatever the ids
+  EXPECT_EQ(route.stops(1).visit().name(), a.name());
+  EXPECT_EQ(route.stops(0).planned_start().seconds(), b_start);
+  EXPECT_EQ(route.stops(1).planned_start().seconds(), a_start);
+  EXPECT_EQ(route.stops(1).planned_end().seconds(), a_start + 60 * 60);
+  for (const auto& stop : route.stops()) {
+    EXPECT_EQ(stop.visit().elder(), world.home_elder);
+    EXPECT_FALSE(stop.elder_display_name().empty());
+    EXPECT_NE(stop.elder_display_name(), "李桂英");  // masked
+  }
+  // The familiar worker of the home promise is not booked: nothing on their route tomorrow.
+  ASSERT_TRUE(stub->ListMyVisits(as(world.Token(Role::kWorker)).get(), list, &route).ok());
+  EXPECT_EQ(route.stops_size(), 0);
+  list.set_date("tomorrow");
+  EXPECT_EQ(stub->ListMyVisits(as(token).get(), list, &route).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  // Notes: by a worker of the visit only, read back by them, never inside the visit.
+  v1::AddVisitNoteRequest note;
+  note.set_visit(a.name());
+  note.set_text("老人说膝盖疼，下次带护膝");
+  note.set_request_id("note-1");
+  v1::AddVisitNoteResponse added;
+  status = stub->AddVisitNote(as(token).get(), note, &added);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(added.note().author(), worker);
+  v1::AddVisitNoteResponse added_again;
+  ASSERT_TRUE(stub->AddVisitNote(as(token).get(), note, &added_again).ok());
+  EXPECT_EQ(added_again.note().name(), added.note().name());
+  EXPECT_EQ(stub->AddVisitNote(as(world.Token(Role::kWorker)).get(), note, &added).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  note.set_text("");
+  note.clear_request_id();
+  EXPECT_EQ(stub->AddVisitNote(as(token).get(), note, &added).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::ListVisitNotesRequest notes_request;
+  notes_request.set_visit(a.name());
+  v1::ListVisitNotesResponse notes;
+  ASSERT_TRUE(stub->ListVisitNotes(as(token).get(), notes_request, &notes).ok());
+  ASSERT_EQ(notes.notes_size(), 1);
+  EXPECT_EQ(notes.notes(0).text(), "老人说膝盖疼，下次带护膝");
+  EXPECT_EQ(stub->ListVisitNotes(as(world.Token(Role::kWorker)).get(), notes_request, &notes)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(VisitsOn(world.home_commitment, 1).visits(0).SerializeAsString().find("护膝"),
+            std::string::npos);
+
+  // A problem report: a classified work order linked to the visit, created by the worker, and
+  // not shown to the family as one of the elder's complaints.
+  v1::ReportProblemRequest problem;
+  problem.set_visit(b.name());
+  problem.set_category(feedback::v1::WORK_ORDER_CATEGORY_SAFETY);
+  problem.set_description("燃气灶没关，老人独自在家，已提醒");
+  problem.set_request_id("problem-1");
+  v1::ReportProblemResponse reported;
+  status = Eventually([&] { return stub->ReportProblem(as(token).get(), problem, &reported); });
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  const feedback::v1::WorkOrder& order = reported.work_order();
+  EXPECT_EQ(order.source(), feedback::v1::WORK_ORDER_SOURCE_WORKER_APP);
+  EXPECT_EQ(order.category(), feedback::v1::WORK_ORDER_CATEGORY_SAFETY);
+  EXPECT_EQ(order.state(), feedback::v1::WORK_ORDER_STATE_CLASSIFIED);
+  EXPECT_EQ(order.visit(), b.name());
+  EXPECT_EQ(order.commitment(), second_commitment);
+  EXPECT_EQ(order.elder(), world.home_elder);
+  ASSERT_GE(order.history_size(), 2);
+  EXPECT_EQ(order.history(0).actor(), "worker:" + worker);
+  EXPECT_EQ(order.deadline().seconds() - order.create_time().seconds(), 24 * 3600);
+  v1::ReportProblemResponse reported_again;
+  ASSERT_TRUE(stub->ReportProblem(as(token).get(), problem, &reported_again).ok());
+  EXPECT_EQ(reported_again.work_order().name(), order.name());
+  EXPECT_EQ(reported_again.work_order().history_size(), order.history_size());
+  problem.set_category(feedback::v1::WORK_ORDER_CATEGORY_UNSPECIFIED);
+  problem.clear_request_id();
+  EXPECT_EQ(stub->ReportProblem(as(token).get(), problem, &reported).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  auto elder_app = v1::ElderAppService::NewStub(world.channel);
+  v1::ListMyComplaintsRequest mine;
+  mine.set_elder(world.home_elder);
+  v1::ListMyComplaintsResponse complaints;
+  ASSERT_TRUE(
+      elder_app->ListMyComplaints(as(world.Token(Role::kFamily)).get(), mine, &complaints).ok());
+  for (const auto& c : complaints.work_orders()) EXPECT_NE(c.name(), order.name());
+  v1::GetMyComplaintRequest get;
+  get.set_elder(world.home_elder);
+  get.set_name(order.name());
+  v1::GetMyComplaintResponse got;
+  EXPECT_EQ(elder_app->GetMyComplaint(as(world.Token(Role::kElder)).get(), get, &got).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  // Booked, not familiar: the worker checks in at the visit of the second promise.
+  v1::WorkerCheckInRequest in;
+  in.set_commitment(second_commitment);
+  in.set_visit(b.name());
+  in.set_method(scheduling::v1::CHECK_METHOD_APP_GPS);
+  v1::WorkerCheckInResponse checked_in;
+  EXPECT_EQ(stub->CheckIn(as(world.Token(Role::kWorker)).get(), in, &checked_in).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  in.set_commitment(world.home_commitment);  // the visit is not of this promise
+  EXPECT_EQ(stub->CheckIn(as(token).get(), in, &checked_in).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  in.set_commitment(second_commitment);
+  status = stub->CheckIn(as(token).get(), in, &checked_in);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(checked_in.visit().check_in().worker(), worker);
+}
+
 TEST_F(GatewayAuthz, ZzElderPageWithABackendDown) {
   World& world = World::Get();
   ASSERT_TRUE(world.scheduling_process->Signal(SIGTERM));

@@ -5,7 +5,8 @@
 //   {"name": "regions/310101"}
 //
 // Every method of every service in `services` is served. A request is decoded with the protobuf
-// JSON mapping and forwarded as a gRPC call to the gateway's own gRPC port, so JSON clients go
+// JSON mapping and forwarded as a gRPC call to the gateway's own gRPC server (the gateway passes
+// GrpcServer::InProcessChannel(): no socket, no TLS in between), so JSON clients go
 // through exactly the same interceptors, authentication and authorisation as gRPC clients (one
 // mechanism, no second code path). Errors use the Connect error body
 //   {"code": "invalid_argument", "message": "...", "details": [{"type": "google.rpc.BadRequest",

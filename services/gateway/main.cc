@@ -61,21 +61,14 @@ std::string ReadFileOrExit(const std::string& path, const char* flag) {
 
 }  // namespace
 
-// Where the JSON bridge reaches this process's own gRPC port: the listen host, or loopback when
-// listening on every interface.
-std::string SelfAddress(const std::string& listen, int port) {
-  std::string host = listen.substr(0, listen.rfind(':'));
-  if (host.empty() || host == "0.0.0.0" || host == "[::]" || host == "::") host = "127.0.0.1";
-  return absl::StrCat(host, ":", port);
-}
-
 int main(int argc, char** argv) {
   linli::BlockTerminationSignals();
   linli::SetLogService("gateway");
   linli::ParseFlags(argc, argv,
                     "linli-gateway: the public API. Flags: --listen --http_listen "
                     "--registry_address --scheduling_address --feedback_address --jwt_keys_file "
-                    "--api_keys_file --api_key_pepper_file --rate_limit_per_second");
+                    "--api_keys_file --api_key_pepper_file --rate_limit_per_second --tls_cert_file "
+                    "--tls_key_file");
   auto registry_channel =
       linli::NewChannel(absl::GetFlag(FLAGS_registry_address),
                         {linli::registry::v1::RegistryService::service_full_name()});
@@ -125,9 +118,10 @@ int main(int argc, char** argv) {
                                              backend_timeout);
   linli::gateway::ElderAppServiceImpl elder_app(&gate, registry, scheduling, feedback,
                                                 backend_timeout, linli::Clock::Real());
-  linli::gateway::PartnerServiceImpl partner(&gate, registry, feedback, backend_timeout);
-  linli::gateway::WorkerAppServiceImpl worker_app(&gate, scheduling, backend_timeout,
-                                                  linli::Clock::Real());
+  linli::gateway::PartnerServiceImpl partner(&gate, registry, scheduling, feedback,
+                                             backend_timeout);
+  linli::gateway::WorkerAppServiceImpl worker_app(&gate, registry, scheduling, feedback,
+                                                  backend_timeout, linli::Clock::Real());
 
   const std::vector<std::string> public_services = {
       linli::gateway::v1::ConsoleService::service_full_name(),
@@ -142,9 +136,11 @@ int main(int argc, char** argv) {
     linli::LogError("cannot start server", {{"error", server.status().ToString()}});
     return 1;
   }
+  // The JSON bridge calls the gRPC services through an in-process channel: the same interceptors,
+  // authentication and authorisation as a network client, without a loopback socket (and
+  // without needing the public listener's TLS certificate to name a loopback address).
   auto http = linli::gateway::HttpJsonServer::Start(
-      absl::GetFlag(FLAGS_http_listen), public_services,
-      linli::NewChannel(SelfAddress(absl::GetFlag(FLAGS_listen), (*server)->port()), {}),
+      absl::GetFlag(FLAGS_http_listen), public_services, (*server)->InProcessChannel(),
       absl::Seconds(30), static_cast<size_t>(absl::GetFlag(FLAGS_max_request_bytes)),
       {absl::GetFlag(FLAGS_http_tls_cert_file), absl::GetFlag(FLAGS_http_tls_key_file)});
   if (!http.ok()) {

@@ -1,6 +1,9 @@
 #include "services/gateway/partner_service.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "common/errors.h"
 #include "common/server.h"
 #include "services/gateway/console_service.h"
@@ -80,6 +83,163 @@ grpc::Status PartnerServiceImpl::GetWorkOrderStatus(grpc::ServerContext* context
                           std::move(*backend_response.mutable_work_order());
                       return grpc::Status::OK;
                     });
+}
+
+namespace {
+
+// The delivery view of a visit: nothing about the elder but the identifier.
+v1::Delivery ToDelivery(const scheduling::v1::Visit& visit) {
+  v1::Delivery d;
+  d.set_visit(visit.name());
+  d.set_commitment(visit.commitment());
+  d.set_elder(visit.elder());
+  d.set_service_type(visit.service_type());
+  *d.mutable_window_start() = visit.window_start();
+  *d.mutable_window_end() = visit.window_end();
+  d.set_duration_minutes(visit.duration_minutes());
+  d.set_state(visit.state());
+  for (const auto& a : visit.assignments()) d.add_booked_workers(a.worker());
+  if (visit.has_check_in()) {
+    *d.mutable_arrival_time() = visit.check_in().time();
+    d.set_arrival_method(visit.check_in().method());
+  }
+  if (visit.has_check_out()) *d.mutable_departure_time() = visit.check_out().time();
+  *d.mutable_exceptions() = visit.exceptions();
+  d.set_reason_code(visit.reason_code());
+  return d;
+}
+
+}  // namespace
+
+grpc::Status PartnerServiceImpl::UpdateMyOffering(grpc::ServerContext* context,
+                                                  const v1::UpdateMyOfferingRequest* request,
+                                                  v1::UpdateMyOfferingResponse* response) {
+  return gate_->Run(
+      context, "/linli.gateway.v1.PartnerService/UpdateMyOffering", *request,
+      [&](const auth::Principal& who) -> grpc::Status {
+        registry::v1::UpdateOfferingRequest backend_request;
+        *backend_request.mutable_offering() = request->offering();
+        *backend_request.mutable_update_mask() = request->update_mask();
+        backend_request.set_organisation(who.organisation);  // the guard: the key's own only
+        if (!request->request_id().empty()) {
+          backend_request.set_request_id(absl::StrCat(who.id, ":", request->request_id()));
+        }
+        registry::v1::UpdateOfferingResponse backend_response;
+        grpc::Status status =
+            registry_->UpdateOffering(BackendContext(context, who, backend_timeout_).get(),
+                                      backend_request, &backend_response);
+        if (status.ok()) {
+          *response->mutable_offering() = std::move(*backend_response.mutable_offering());
+        }
+        return FromBackend(*context, status, "registry");
+      });
+}
+
+grpc::Status PartnerServiceImpl::ListMyDeliveries(grpc::ServerContext* context,
+                                                  const v1::ListMyDeliveriesRequest* request,
+                                                  v1::ListMyDeliveriesResponse* response) {
+  return gate_->Run(
+      context, "/linli.gateway.v1.PartnerService/ListMyDeliveries", *request,
+      [&](const auth::Principal& who) -> grpc::Status {
+        if (request->page_size() < 0) {
+          return Reply(*context, InvalidField("page_size", "must not be negative"));
+        }
+        absl::CivilDay day;
+        if (request->date().empty()) {
+          day = absl::ToCivilDay(clock_.Now(), absl::FixedTimeZone(8 * 3600));
+        } else if (!absl::ParseCivilTime(request->date(), &day)) {
+          return Reply(*context, InvalidField("date", "must be a date \"YYYY-MM-DD\""));
+        }
+        if (who.organisation.empty()) {
+          return Reply(*context, absl::PermissionDeniedError("the key names no organisation"));
+        }
+        scheduling::v1::ListVisitsRequest backend_request;
+        backend_request.set_owner_organisation(who.organisation);  // never from the request
+        backend_request.set_from_date(absl::FormatCivilTime(day));
+        backend_request.set_to_date(absl::FormatCivilTime(day + 1));
+        backend_request.set_page_size(
+            request->page_size() == 0 ? 100 : std::min(request->page_size(), 200));
+        backend_request.set_page_token(request->page_token());
+        scheduling::v1::ListVisitsResponse backend_response;
+        grpc::Status status =
+            scheduling_->ListVisits(BackendContext(context, who, backend_timeout_).get(),
+                                    backend_request, &backend_response);
+        if (!status.ok()) return FromBackend(*context, status, "scheduling");
+        for (const auto& visit : backend_response.visits()) {
+          *response->add_deliveries() = ToDelivery(visit);
+        }
+        response->set_next_page_token(backend_response.next_page_token());
+        return grpc::Status::OK;
+      });
+}
+
+grpc::Status PartnerServiceImpl::ReportDelivery(grpc::ServerContext* context,
+                                                const v1::ReportDeliveryRequest* request,
+                                                v1::ReportDeliveryResponse* response) {
+  return gate_->Run(
+      context, "/linli.gateway.v1.PartnerService/ReportDelivery", *request,
+      [&](const auth::Principal& who) -> grpc::Status {
+        // The visit must be of the key's organisation's commitments.
+        if (absl::Status mine = gate_->relations().PartnerVisit(*context, who, request->visit());
+            !mine.ok()) {
+          return Reply(*context, mine);
+        }
+        // The worker must be one of the organisation's.
+        registry::v1::GetWorkerRequest worker_request;
+        worker_request.set_name(request->worker());
+        registry::v1::GetWorkerResponse worker;
+        grpc::Status status = registry_->GetWorker(
+            BackendContext(context, who, backend_timeout_).get(), worker_request, &worker);
+        if (status.error_code() == grpc::StatusCode::NOT_FOUND ||
+            (status.ok() && worker.worker().organisation() != who.organisation)) {
+          return Reply(*context, InvalidField("worker", "must be a worker of your organisation"));
+        }
+        if (!status.ok()) return FromBackend(*context, status, "registry");
+
+        scheduling::v1::GetVisitRequest get;
+        get.set_name(request->visit());
+        scheduling::v1::GetVisitResponse current;
+        status = scheduling_->GetVisit(BackendContext(context, who, backend_timeout_).get(), get,
+                                       &current);
+        if (!status.ok()) return FromBackend(*context, status, "scheduling");
+        scheduling::v1::Visit visit = std::move(*current.mutable_visit());
+        const bool reported_by_this_worker =
+            visit.check_in().worker() == request->worker() &&
+            visit.check_in().method() == scheduling::v1::CHECK_METHOD_PARTNER_REPORT;
+        if (visit.state() == scheduling::v1::VISIT_STATE_SCHEDULED) {
+          scheduling::v1::CheckInVisitRequest check_in;
+          check_in.set_name(request->visit());
+          check_in.set_worker(request->worker());
+          if (request->has_location()) *check_in.mutable_location() = request->location();
+          check_in.set_method(scheduling::v1::CHECK_METHOD_PARTNER_REPORT);
+          scheduling::v1::CheckInVisitResponse checked_in;
+          status = scheduling_->CheckInVisit(BackendContext(context, who, backend_timeout_).get(),
+                                             check_in, &checked_in);
+          if (!status.ok()) return FromBackend(*context, status, "scheduling");
+          visit = std::move(*checked_in.mutable_visit());
+        } else if (!reported_by_this_worker) {
+          // Started or over by other means (the worker's app, a miss, a cancellation): the
+          // verification already holds a record the report must not overwrite.
+          return Reply(*context,
+                       absl::FailedPreconditionError(absl::StrCat(
+                           request->visit(), " is ", scheduling::v1::VisitState_Name(visit.state()),
+                           " and was not reported by this worker through the partner API")));
+        }
+        if (visit.state() == scheduling::v1::VISIT_STATE_IN_PROGRESS) {
+          scheduling::v1::CheckOutVisitRequest check_out;
+          check_out.set_name(request->visit());
+          check_out.set_worker(request->worker());
+          if (request->has_location()) *check_out.mutable_location() = request->location();
+          check_out.set_method(scheduling::v1::CHECK_METHOD_PARTNER_REPORT);
+          scheduling::v1::CheckOutVisitResponse checked_out;
+          status = scheduling_->CheckOutVisit(BackendContext(context, who, backend_timeout_).get(),
+                                              check_out, &checked_out);
+          if (!status.ok()) return FromBackend(*context, status, "scheduling");
+          visit = std::move(*checked_out.mutable_visit());
+        }
+        *response->mutable_delivery() = ToDelivery(visit);
+        return grpc::Status::OK;
+      });
 }
 
 }  // namespace linli::gateway

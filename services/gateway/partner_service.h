@@ -1,11 +1,14 @@
 // linli.gateway.v1.PartnerService: providers and the 12345 hotline with API keys. A key reaches
-// only its own organisation; the gate checks the method's scope.
+// only its own organisation (taken from the key, never from the request); the gate checks the
+// method's scope. Deliveries expose only the fields delivery tracking needs (see Delivery in
+// partner.proto).
 #ifndef LINLI_SERVICES_GATEWAY_PARTNER_SERVICE_H_
 #define LINLI_SERVICES_GATEWAY_PARTNER_SERVICE_H_
 
 #include <memory>
 
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "linli/feedback/v1/feedback.grpc.pb.h"
 #include "linli/gateway/v1/partner.grpc.pb.h"
 #include "services/gateway/gate.h"
@@ -16,12 +19,15 @@ class PartnerServiceImpl final : public v1::PartnerService::Service {
  public:
   PartnerServiceImpl(Gate* gate,
                      std::shared_ptr<registry::v1::RegistryService::StubInterface> registry,
+                     std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling,
                      std::shared_ptr<feedback::v1::FeedbackService::StubInterface> feedback,
-                     absl::Duration backend_timeout)
+                     absl::Duration backend_timeout, const Clock& clock = Clock::Real())
       : gate_(gate),
         registry_(std::move(registry)),
+        scheduling_(std::move(scheduling)),
         feedback_(std::move(feedback)),
-        backend_timeout_(backend_timeout) {}
+        backend_timeout_(backend_timeout),
+        clock_(clock) {}
 
   grpc::Status ListMyOfferings(grpc::ServerContext* context,
                                const v1::ListMyOfferingsRequest* request,
@@ -32,12 +38,23 @@ class PartnerServiceImpl final : public v1::PartnerService::Service {
   grpc::Status GetWorkOrderStatus(grpc::ServerContext* context,
                                   const v1::GetWorkOrderStatusRequest* request,
                                   v1::GetWorkOrderStatusResponse* response) override;
+  grpc::Status UpdateMyOffering(grpc::ServerContext* context,
+                                const v1::UpdateMyOfferingRequest* request,
+                                v1::UpdateMyOfferingResponse* response) override;
+  grpc::Status ListMyDeliveries(grpc::ServerContext* context,
+                                const v1::ListMyDeliveriesRequest* request,
+                                v1::ListMyDeliveriesResponse* response) override;
+  grpc::Status ReportDelivery(grpc::ServerContext* context,
+                              const v1::ReportDeliveryRequest* request,
+                              v1::ReportDeliveryResponse* response) override;
 
  private:
   Gate* gate_;
   std::shared_ptr<registry::v1::RegistryService::StubInterface> registry_;
+  std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling_;
   std::shared_ptr<feedback::v1::FeedbackService::StubInterface> feedback_;
   absl::Duration backend_timeout_;
+  const Clock& clock_;
 };
 
 }  // namespace linli::gateway

@@ -478,6 +478,79 @@ grpc::Status RegistryServiceImpl::ListOfferings(grpc::ServerContext* context,
                    {.read_only = true}));
 }
 
+grpc::Status RegistryServiceImpl::UpdateOffering(grpc::ServerContext* context,
+                                                 const v1::UpdateOfferingRequest* request,
+                                                 v1::UpdateOfferingResponse* response) {
+  const v1::Offering& in = request->offering();
+  FieldViolations v;
+  std::string id, guard_org;
+  ParseInto(in.name(), "offerings", "offering.name", v, &id);
+  if (!request->organisation().empty()) {
+    ParseInto(request->organisation(), "organisations", "organisation", v, &guard_org);
+  }
+  if (request->update_mask().paths_size() == 0) {
+    v.Add("update_mask", "must name at least one field");
+  }
+  std::vector<std::string> paths;
+  for (int i = 0; i < request->update_mask().paths_size(); ++i) {
+    const std::string& path = request->update_mask().paths(i);
+    const std::string field = absl::StrCat("update_mask.paths[", i, "]");
+    if (path == "capacity_per_day") {
+      if (in.capacity_per_day() < 0) v.Add("offering.capacity_per_day", "must not be negative");
+    } else if (path == "capacity_per_week") {
+      if (in.capacity_per_week() < 0) v.Add("offering.capacity_per_week", "must not be negative");
+    } else if (path == "schedule") {
+      if (in.has_schedule()) ValidateSchedule(in.schedule(), "offering.schedule", v);
+    } else if (path == "display_name") {
+      if (!in.display_name().empty()) {
+        ValidateDisplayName(in.display_name(), 128, "offering.display_name", v);
+      }
+    } else {
+      v.Add(field,
+            "must be capacity_per_day, capacity_per_week, schedule or display_name (organisation, "
+            "service and coverage cannot be changed)");
+      continue;
+    }
+    if (std::find(paths.begin(), paths.end(), path) != paths.end()) {
+      v.Add(field, "repeats an earlier path");
+    }
+    paths.push_back(path);
+  }
+  if (!ValidateRequestId(request->request_id()).ok()) v.Add("request_id", "is malformed");
+  if (!v.empty()) return Reply(*context, v.ToStatus());
+
+  return Reply(*context, RunIdempotent(
+                             db_, "UpdateOffering", request->request_id(), *request, response,
+                             [&](Transaction& tx) -> absl::Status {
+                               ASSIGN_OR_RETURN(std::optional<v1::Offering> stored,
+                                                FindOfferingForUpdate(tx, db_.dialect(), id));
+                               if (!stored.has_value() ||
+                                   (!guard_org.empty() &&
+                                    stored->organisation() != "organisations/" + guard_org)) {
+                                 return NotFound(in.name());
+                               }
+                               for (const std::string& path : paths) {
+                                 if (path == "capacity_per_day") {
+                                   stored->set_capacity_per_day(in.capacity_per_day());
+                                 } else if (path == "capacity_per_week") {
+                                   stored->set_capacity_per_week(in.capacity_per_week());
+                                 } else if (path == "schedule") {
+                                   if (in.has_schedule()) {
+                                     *stored->mutable_schedule() = in.schedule();
+                                   } else {
+                                     stored->clear_schedule();
+                                   }
+                                 } else if (path == "display_name") {
+                                   stored->set_display_name(in.display_name());
+                                 }
+                               }
+                               RETURN_IF_ERROR(UpdateOfferingData(tx, id, *stored));
+                               *response->mutable_offering() = *stored;
+                               return absl::OkStatus();
+                             },
+                             clock_));
+}
+
 // --- Workers -----------------------------------------------------------------------------------
 
 grpc::Status RegistryServiceImpl::CreateWorker(grpc::ServerContext* context,

@@ -745,6 +745,85 @@ TEST_P(RegistryCatalogueTest, RepeatedListEntriesAreInvalidArgument) {
   EXPECT_EQ(Count("offerings"), 0);
 }
 
+TEST_P(RegistryCatalogueTest, UpdateOfferingChangesOnlyTheMaskedFields) {
+  BuildTree();
+  ASSERT_TRUE(CreateServiceType("meal", "助餐", "", v1::SECTOR_SOCIAL).ok());
+  MustCreateOrg(Org("wlq-canteen", "五里桥长者食堂", v1::ORGANISATION_KIND_ELDER_CARE_FACILITY,
+                    v1::SECTOR_SOCIAL, kStreet));
+  v1::Offering offering;
+  offering.set_organisation("organisations/wlq-canteen");
+  offering.set_service_type("serviceTypes/meal");
+  offering.add_covered_regions(kStreet);
+  offering.set_capacity_per_day(80);
+  offering.set_capacity_per_week(400);
+  offering.set_display_name("午餐送餐");
+  v1::Offering created;
+  ASSERT_TRUE(CreateOffering(offering, &created).ok());
+
+  v1::UpdateOfferingRequest request;
+  request.mutable_offering()->set_name(created.name());
+  request.mutable_offering()->set_capacity_per_day(60);
+  request.mutable_offering()->set_capacity_per_week(1);  // not in the mask
+  request.mutable_offering()->set_display_name("午餐送餐（周末停）");
+  request.mutable_update_mask()->add_paths("capacity_per_day");
+  request.mutable_update_mask()->add_paths("display_name");
+  request.set_organisation("organisations/wlq-canteen");
+  request.set_request_id("sync-1");
+  v1::UpdateOfferingResponse response;
+  grpc::Status status = Call(&v1::RegistryService::Stub::UpdateOffering, request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.offering().capacity_per_day(), 60);
+  EXPECT_EQ(response.offering().capacity_per_week(), 400);
+  EXPECT_EQ(response.offering().display_name(), "午餐送餐（周末停）");
+  EXPECT_EQ(response.offering().covered_regions(0), kStreet);
+  // Retried with the same request_id: the same answer; with another payload: refused.
+  v1::UpdateOfferingResponse again;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::UpdateOffering, request, &again).ok());
+  EXPECT_EQ(again.SerializeAsString(), response.SerializeAsString());
+  request.mutable_offering()->set_capacity_per_day(61);
+  EXPECT_EQ(Call(&v1::RegistryService::Stub::UpdateOffering, request, &again).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  request.clear_request_id();
+
+  v1::ListOfferingsRequest list;
+  list.set_organisation("organisations/wlq-canteen");
+  v1::ListOfferingsResponse listed;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ListOfferings, list, &listed).ok());
+  ASSERT_EQ(listed.offerings_size(), 1);
+  EXPECT_EQ(listed.offerings(0).capacity_per_day(), 60);
+
+  // Bad requests name the field and change nothing.
+  v1::UpdateOfferingRequest bad = request;
+  bad.mutable_update_mask()->add_paths("covered_regions");
+  status = Call(&v1::RegistryService::Stub::UpdateOffering, bad, &again);
+  EXPECT_EQ(ViolatedField(status), "update_mask.paths[2]");
+  bad = request;
+  bad.mutable_update_mask()->clear_paths();
+  EXPECT_EQ(ViolatedField(Call(&v1::RegistryService::Stub::UpdateOffering, bad, &again)),
+            "update_mask");
+  bad = request;
+  bad.mutable_offering()->set_capacity_per_day(-5);
+  EXPECT_EQ(ViolatedField(Call(&v1::RegistryService::Stub::UpdateOffering, bad, &again)),
+            "offering.capacity_per_day");
+  bad = request;
+  bad.mutable_update_mask()->add_paths("schedule");
+  bad.mutable_offering()->mutable_schedule()->set_rrule("FREQ=SOMETIMES");
+  bad.mutable_offering()->mutable_schedule()->set_dtstart("2026-12-01T11:00:00");
+  bad.mutable_offering()->mutable_schedule()->set_duration_minutes(90);
+  EXPECT_EQ(ViolatedField(Call(&v1::RegistryService::Stub::UpdateOffering, bad, &again)),
+            "offering.schedule.rrule");
+  bad = request;
+  bad.set_organisation("organisations/someone-else");
+  EXPECT_EQ(Call(&v1::RegistryService::Stub::UpdateOffering, bad, &again).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  bad = request;
+  bad.mutable_offering()->set_name("offerings/nothing-here");
+  EXPECT_EQ(Call(&v1::RegistryService::Stub::UpdateOffering, bad, &again).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ListOfferings, list, &listed).ok());
+  EXPECT_EQ(listed.offerings(0).capacity_per_day(), 60);
+}
+
 // --- Relations -----------------------------------------------------------------------------------
 
 TEST_P(RegistryCatalogueTest, RelationsOfEveryTypeAndDuplicates) {

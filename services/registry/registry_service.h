@@ -36,6 +36,7 @@ class RegistryServiceImpl final : public v1::RegistryService::Service {
   LINLI_RPC(ListServiceTypes);
   LINLI_RPC(CreateOffering);
   LINLI_RPC(ListOfferings);
+  LINLI_RPC(UpdateOffering);
   LINLI_RPC(CreateElder);
   LINLI_RPC(GetElder);
   LINLI_RPC(ListElders);

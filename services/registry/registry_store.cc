@@ -394,6 +394,26 @@ absl::StatusOr<std::vector<v1::Offering>> QueryOfferings(Transaction& tx,
   return storage::ParseProtoColumns<v1::Offering>(rows, 0);
 }
 
+absl::StatusOr<std::optional<v1::Offering>> FindOfferingForUpdate(Transaction& tx,
+                                                                  storage::Dialect dialect,
+                                                                  const std::string& id) {
+  // SQLite transactions that write are serialised as a whole; MySQL needs the row lock.
+  const char* lock = dialect == storage::Dialect::kMysql ? " FOR UPDATE" : "";
+  ASSIGN_OR_RETURN(auto rows,
+                   tx.Query(absl::StrCat("SELECT data FROM offerings WHERE id = ?", lock), {id}));
+  if (rows.empty()) return std::optional<v1::Offering>();
+  ASSIGN_OR_RETURN(auto offerings, storage::ParseProtoColumns<v1::Offering>(rows, 0));
+  return std::optional<v1::Offering>(std::move(offerings[0]));
+}
+
+absl::Status UpdateOfferingData(Transaction& tx, const std::string& id,
+                                const v1::Offering& offering) {
+  ASSIGN_OR_RETURN(int64_t n, tx.Exec("UPDATE offerings SET data = ? WHERE id = ?",
+                                      {offering.SerializeAsString(), id}));
+  if (n != 1) return absl::NotFoundError(absl::StrCat("offerings/", id, " not found"));
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<v1::Offering>> OfferingsCovering(
     Transaction& tx, const std::vector<std::string>& service_codes,
     const std::vector<std::string>& region_codes) {

@@ -87,6 +87,14 @@ absl::StatusOr<std::vector<v1::Offering>> QueryOfferings(storage::Transaction& t
                                                          const std::string& organisation_id,
                                                          const std::string& service_code,
                                                          const std::string& after_id, int limit);
+// One offering by id (without "offerings/"), for update: a locking read where the backend has
+// one, so two concurrent updates apply one after the other.
+absl::StatusOr<std::optional<v1::Offering>> FindOfferingForUpdate(storage::Transaction& tx,
+                                                                  storage::Dialect dialect,
+                                                                  const std::string& id);
+// Stores the offering's data (organisation, service and coverage are never changed here).
+absl::Status UpdateOfferingData(storage::Transaction& tx, const std::string& id,
+                                const v1::Offering& offering);
 // Offerings of any of `service_codes` that cover any of `region_codes`.
 absl::StatusOr<std::vector<v1::Offering>> OfferingsCovering(
     storage::Transaction& tx, const std::vector<std::string>& service_codes,

@@ -93,11 +93,14 @@ void ValidateCommitment(const v1::Commitment& c, FieldViolations& v) {
   absl::CivilDay from, until;
   const bool from_ok = absl::ParseCivilTime(c.valid_from(), &from);
   if (!from_ok) v.Add("commitment.valid_from", "must be a date \"YYYY-MM-DD\"");
+  bool until_ok = false;
   if (!c.valid_until().empty()) {
     if (!absl::ParseCivilTime(c.valid_until(), &until)) {
       v.Add("commitment.valid_until", "must be a date \"YYYY-MM-DD\"");
     } else if (from_ok && until < from) {
       v.Add("commitment.valid_until", "must not be before valid_from");
+    } else {
+      until_ok = true;
     }
   }
   if (c.tolerance_minutes() < 0 || c.tolerance_minutes() > 240) {
@@ -106,11 +109,19 @@ void ValidateCommitment(const v1::Commitment& c, FieldViolations& v) {
   if (c.has_care_grade() && (c.care_grade() < 0 || c.care_grade() > 6)) {
     v.Add("commitment.care_grade", "must be between 0 and 6");
   }
-  // A rule that parses but never produces an occurrence in the next two years is impossible.
+  // A rule that parses but never produces an occurrence in the next two years is impossible; so
+  // is one whose first occurrence comes after valid_until (found by fuzzing: such a commitment
+  // was accepted and never produced a visit).
   if (rule.ok() && absl::ParseCivilTime(c.recurrence().dtstart(), &dtstart) && from_ok) {
     const absl::CivilSecond start = std::max(absl::CivilSecond(from), dtstart);
-    if (recurrence::Occurrences(*rule, dtstart, start, start + 2 * 366 * 86400, 1).empty()) {
-      v.Add("commitment.recurrence.rrule", "has no occurrence in the two years after valid_from");
+    absl::CivilSecond end = start + 2 * 366 * 86400;
+    if (until_ok) end = std::min(end, absl::CivilSecond(until + 1));
+    if (end <= start) {
+      v.Add("commitment.recurrence.dtstart", "must not be after valid_until");
+    } else if (recurrence::Occurrences(*rule, dtstart, start, end, 1).empty()) {
+      v.Add("commitment.recurrence.rrule",
+            until_ok ? "has no occurrence between valid_from and valid_until"
+                     : "has no occurrence in the two years after valid_from");
     }
   }
 }

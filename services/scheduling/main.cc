@@ -29,6 +29,11 @@ int main(int argc, char** argv) {
   linli::ParseFlags(argc, argv, "linli-scheduling: commitments and visits. Flags: --listen --db");
   auto db = linli::OpenAndMigrateOrExit(absl::GetFlag(FLAGS_db), "scheduling",
                                         linli::scheduling::SchedulingMigrations());
+  if (absl::StatusOr<int> filled = linli::scheduling::BackfillCommitmentOwners(*db); !filled.ok()) {
+    linli::LogError("backfilling commitments' owners failed",
+                    {{"error", filled.status().ToString()}});
+    return 1;
+  }
   linli::scheduling::SchedulingServiceImpl service(
       *db, linli::Clock::Real(),
       linli::registry::v1::RegistryService::NewStub(

@@ -317,6 +317,13 @@ grpc::Status SchedulingServiceImpl::ListVisits(grpc::ServerContext* context,
     }
     filter.elder = request->elder();
   }
+  if (!request->owner_organisation().empty()) {
+    if (!ParseResourceName(request->owner_organisation(), "organisations", "owner_organisation")
+             .ok()) {
+      v.Add("owner_organisation", "must look like \"organisations/ID\"");
+    }
+    filter.owner_organisation = request->owner_organisation();
+  }
   const absl::TimeZone tz = recurrence::ShanghaiTimeZone();
   absl::CivilDay day;
   if (!request->from_date().empty()) {
@@ -337,7 +344,7 @@ grpc::Status SchedulingServiceImpl::ListVisits(grpc::ServerContext* context,
   absl::StatusOr<Page> page =
       Page::Start(request->page_size(), request->page_token(),
                   absl::StrCat("visits|", filter.commitment_id, "|", filter.elder, "|",
-                               filter.from_us, "|", filter.to_us),
+                               filter.from_us, "|", filter.to_us, "|", filter.owner_organisation),
                   kDefaultPage, kMaxPage);
   if (!page.ok()) return Reply(*context, page.status());
   int64_t after_start = INT64_MIN;

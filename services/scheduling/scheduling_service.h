@@ -73,6 +73,9 @@ class SchedulingServiceImpl final : public v1::SchedulingService::Service {
   LINLI_RPC(ReleaseWorker);
   LINLI_RPC(ProposeFallback);
   LINLI_RPC(Plan);
+  LINLI_RPC(ListWorkerVisits);
+  LINLI_RPC(AddVisitNote);
+  LINLI_RPC(ListVisitNotes);
 #undef LINLI_RPC
 
   // The persistence of CheckInVisit / CheckOutVisit without the RPC layer (validation, rules,

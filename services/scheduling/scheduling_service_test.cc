@@ -733,6 +733,120 @@ TEST_P(SchedulingServiceTest, SwapAndReleaseAnIllWorker) {
   EXPECT_EQ(Field(stub_->ReleaseWorker(&c4, release, &released)), "days");
 }
 
+TEST_P(SchedulingServiceTest, WorkerRouteNotesAndOwnerFilter) {
+  ASSERT_TRUE(Create(Weekly("FREQ=WEEKLY;BYDAY=TU")).ok());
+  ASSERT_TRUE(Create(Weekly("FREQ=WEEKLY;BYDAY=TU")).ok());
+  Materialize("2026-12-01", 1);
+  std::vector<v1::Visit> all = Visits();
+  ASSERT_EQ(all.size(), 2u);  // Tue Dec 1, 9:00-11:00
+  const std::string zhang = workers_[0], li = workers_[1];
+  const absl::Time nine = absl::FromUnixSeconds(all[0].window_start().seconds());
+  // Booked in the other order than the visits' ids: the route follows the booked starts.
+  ASSERT_TRUE(Assign(all[1].name(), zhang, nine).ok());
+  ASSERT_TRUE(Assign(all[0].name(), zhang, nine + absl::Minutes(90)).ok());
+  auto route = [&](const std::string& worker, const std::string& date, grpc::Status* out) {
+    v1::ListWorkerVisitsRequest request;
+    request.set_worker(worker);
+    request.set_date(date);
+    v1::ListWorkerVisitsResponse response;
+    grpc::ClientContext context;
+    *out = stub_->ListWorkerVisits(&context, request, &response);
+    return response;
+  };
+  grpc::Status status;
+  v1::ListWorkerVisitsResponse day = route(zhang, "2026-12-01", &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(day.visits_size(), 2);
+  EXPECT_EQ(day.visits(0).visit().name(), all[1].name());
+  EXPECT_EQ(day.visits(1).visit().name(), all[0].name());
+  EXPECT_EQ(day.visits(1).assignment().start().seconds(),
+            absl::ToUnixSeconds(nine + absl::Minutes(90)));
+  EXPECT_EQ(route(zhang, "2026-12-02", &status).visits_size(), 0);
+  EXPECT_EQ(route(li, "2026-12-01", &status).visits_size(), 0);
+  route(zhang, "12/01/2026", &status);
+  EXPECT_EQ(Field(status), "date");
+  route("zhang", "2026-12-01", &status);
+  EXPECT_EQ(Field(status), "worker");
+
+  // Notes: by a worker of the visit, idempotent, kept out of the visit itself.
+  v1::AddVisitNoteRequest note;
+  note.set_visit(all[0].name());
+  note.set_author(zhang);
+  note.set_text("血压偏高，已提醒家属");
+  note.set_request_id("n1");
+  v1::AddVisitNoteResponse added, again;
+  {
+    grpc::ClientContext context;
+    status = stub_->AddVisitNote(&context, note, &added);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->AddVisitNote(&context, note, &again).ok());
+    EXPECT_EQ(again.note().name(), added.note().name());
+  }
+  note.set_author(li);
+  note.set_request_id("n2");
+  {
+    grpc::ClientContext context;
+    EXPECT_EQ(stub_->AddVisitNote(&context, note, &again).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  note.set_author(zhang);
+  note.set_text(std::string(501, 'x'));
+  {
+    grpc::ClientContext context;
+    EXPECT_EQ(Field(stub_->AddVisitNote(&context, note, &again)), "text");
+  }
+  v1::ListVisitNotesRequest notes_request;
+  notes_request.set_visit(all[0].name());
+  v1::ListVisitNotesResponse notes;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->ListVisitNotes(&context, notes_request, &notes).ok());
+  }
+  ASSERT_EQ(notes.notes_size(), 1);
+  EXPECT_EQ(notes.notes(0).text(), "血压偏高，已提醒家属");
+  EXPECT_EQ(notes.notes(0).author(), zhang);
+  for (const v1::Visit& v : Visits()) {
+    EXPECT_EQ(v.SerializeAsString().find("血压"), std::string::npos);
+  }
+
+  // Visits by owner organisation, also for commitments stored before the column existed.
+  auto owned = [&](const std::string& owner) {
+    v1::ListVisitsRequest request;
+    request.set_owner_organisation(owner);
+    v1::ListVisitsResponse response;
+    grpc::ClientContext context;
+    grpc::Status s = stub_->ListVisits(&context, request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response.visits_size();
+  };
+  EXPECT_EQ(owned("organisations/lelin-social-work"), 2);
+  EXPECT_EQ(owned("organisations/someone-else"), 0);
+  ASSERT_TRUE(db_->RunInTransaction([](storage::Transaction& tx) {
+                   return tx.Exec("UPDATE commitments SET owner_organisation = ''").status();
+                 })
+                  .ok());
+  EXPECT_EQ(owned("organisations/lelin-social-work"), 0);
+  absl::StatusOr<int> filled = BackfillCommitmentOwners(*db_);
+  ASSERT_TRUE(filled.ok()) << filled.status();
+  EXPECT_EQ(*filled, 2);
+  EXPECT_EQ(owned("organisations/lelin-social-work"), 2);
+
+  // A partner's report is a check like any other, marked as such.
+  v1::CheckInVisitRequest in;
+  in.set_name(all[1].name());
+  in.set_worker(zhang);
+  in.set_method(v1::CHECK_METHOD_PARTNER_REPORT);
+  v1::CheckInVisitResponse checked_in;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub_->CheckInVisit(&context, in, &checked_in).ok());
+  const auto& exceptions = checked_in.visit().exceptions();
+  EXPECT_NE(std::find(exceptions.begin(), exceptions.end(), "PARTNER_REPORTED"), exceptions.end());
+  EXPECT_EQ(std::find(exceptions.begin(), exceptions.end(), "NO_LOCATION"), exceptions.end());
+}
+
 TEST_P(SchedulingServiceTest, CheckInNeedsTheBookedWorkerAndChecksTheGeofence) {
   ASSERT_TRUE(Create(Weekly("FREQ=WEEKLY;BYDAY=TU,TH")).ok());
   Materialize("2026-12-01", 7);

@@ -9,6 +9,7 @@
 #include "common/status_macros.h"
 #include "common/storage/proto_rows.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/scheduling/scheduling_util.h"
 
 namespace linli::scheduling {
 
@@ -84,7 +85,30 @@ CREATE INDEX worker_slots_by_visit ON worker_slots (visit_id, worker))sql",
   PRIMARY KEY (worker, slot),
   INDEX worker_slots_by_visit (visit_id, worker)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin)sql"},
-      {5, "visit versions (optimistic concurrency)",
+      {5, "visit notes",
+       R"sql(CREATE TABLE visit_notes (
+  id TEXT PRIMARY KEY,
+  visit_id TEXT NOT NULL,
+  author TEXT NOT NULL,
+  create_time_us INTEGER NOT NULL,
+  body TEXT NOT NULL
+);
+CREATE INDEX visit_notes_by_visit ON visit_notes (visit_id, create_time_us, id))sql",
+       R"sql(CREATE TABLE visit_notes (
+  id VARCHAR(32) NOT NULL PRIMARY KEY,
+  visit_id VARCHAR(32) NOT NULL,
+  author VARCHAR(80) NOT NULL,
+  create_time_us BIGINT NOT NULL,
+  body TEXT NOT NULL,
+  INDEX visit_notes_by_visit (visit_id, create_time_us, id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin)sql"},
+      // Rows written before this version get their owner from BackfillCommitmentOwners.
+      {6, "commitments by owner organisation",
+       R"sql(ALTER TABLE commitments ADD COLUMN owner_organisation TEXT NOT NULL DEFAULT '';
+CREATE INDEX commitments_by_owner ON commitments (owner_organisation, id))sql",
+       R"sql(ALTER TABLE commitments ADD COLUMN owner_organisation VARCHAR(96) NOT NULL DEFAULT '';
+CREATE INDEX commitments_by_owner ON commitments (owner_organisation, id))sql"},
+      {7, "visit versions (optimistic concurrency)",
        "ALTER TABLE visits ADD COLUMN version INTEGER NOT NULL DEFAULT 0",
        "ALTER TABLE visits ADD COLUMN version BIGINT NOT NULL DEFAULT 0"},
   };
@@ -142,9 +166,11 @@ absl::StatusOr<int64_t> LastSequence(storage::Transaction& tx) {
 absl::Status InsertCommitment(storage::Transaction& tx, const std::string& id,
                               const v1::Commitment& commitment) {
   return tx
-      .Exec("INSERT INTO commitments (id, elder, state, data) VALUES (?, ?, ?, ?)",
-            {id, commitment.elder(), static_cast<int64_t>(commitment.state()),
-             commitment.SerializeAsString()})
+      .Exec(
+          "INSERT INTO commitments (id, elder, state, data, owner_organisation) VALUES (?, ?, "
+          "?, ?, ?)",
+          {id, commitment.elder(), static_cast<int64_t>(commitment.state()),
+           commitment.SerializeAsString(), commitment.owner_organisation()})
       .status();
 }
 
@@ -443,6 +469,10 @@ absl::StatusOr<std::vector<VisitRow>> QueryVisits(storage::Transaction& tx,
     sql += "AND elder = ? ";
     params.push_back(filter.elder);
   }
+  if (!filter.owner_organisation.empty()) {
+    sql += "AND commitment_id IN (SELECT id FROM commitments WHERE owner_organisation = ?) ";
+    params.push_back(filter.owner_organisation);
+  }
   if (filter.state != 0) {
     sql += "AND state = ? ";
     params.push_back(static_cast<int64_t>(filter.state));
@@ -456,6 +486,60 @@ absl::StatusOr<std::vector<VisitRow>> QueryVisits(storage::Transaction& tx,
     out.push_back(std::move(v));
   }
   return out;
+}
+
+absl::Status InsertVisitNote(storage::Transaction& tx, const std::string& id,
+                             const std::string& visit_id, const v1::VisitNote& note) {
+  return tx
+      .Exec(
+          "INSERT INTO visit_notes (id, visit_id, author, create_time_us, body) VALUES (?, ?, ?, "
+          "?, ?)",
+          {id, visit_id, note.author(), absl::ToUnixMicros(FromProto(note.create_time())),
+           note.text()})
+      .status();
+}
+
+absl::StatusOr<std::vector<v1::VisitNote>> QueryVisitNotes(storage::Transaction& tx,
+                                                           const std::string& visit_id, int limit) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id, author, create_time_us, body FROM visit_notes "
+                                       "WHERE visit_id = ? ORDER BY create_time_us, id LIMIT ?",
+                                       {visit_id, static_cast<int64_t>(limit)}));
+  std::vector<v1::VisitNote> notes;
+  notes.reserve(rows.size());
+  for (const storage::Row& row : rows) {
+    v1::VisitNote& note = notes.emplace_back();
+    note.set_name(absl::StrCat("visits/", visit_id, "/notes/", row.GetString(0)));
+    note.set_author(row.GetString(1));
+    *note.mutable_create_time() = ToProto(absl::FromUnixMicros(row.GetInt(2)));
+    note.set_text(row.GetString(3));
+  }
+  return notes;
+}
+
+absl::StatusOr<int> BackfillCommitmentOwners(storage::Database& db) {
+  constexpr int kBatch = 500;
+  int filled = 0;
+  std::string after_id;
+  for (bool more = true; more;) {
+    RETURN_IF_ERROR(db.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+      ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id, data FROM commitments WHERE "
+                                           "owner_organisation = '' AND id > ? ORDER BY id LIMIT ?",
+                                           {after_id, static_cast<int64_t>(kBatch)}));
+      more = static_cast<int>(rows.size()) == kBatch;
+      for (const storage::Row& row : rows) {
+        after_id = row.GetString(0);
+        ASSIGN_OR_RETURN(v1::Commitment commitment,
+                         storage::ParseProtoColumn<v1::Commitment>(row, 1));
+        if (commitment.owner_organisation().empty()) continue;
+        ASSIGN_OR_RETURN(int64_t n,
+                         tx.Exec("UPDATE commitments SET owner_organisation = ? WHERE id = ?",
+                                 {commitment.owner_organisation(), after_id}));
+        filled += static_cast<int>(n);
+      }
+      return absl::OkStatus();
+    }));
+  }
+  return filled;
 }
 
 }  // namespace linli::scheduling

@@ -139,12 +139,27 @@ absl::StatusOr<std::vector<std::string>> BookedVisitIds(storage::Transaction& tx
                                                         const std::string& worker, absl::Time from,
                                                         absl::Time to);
 
+// --- Visit notes --------------------------------------------------------------------------------
+// Workers' notes on visits, in their own table: never part of the visit's data or its events.
+
+absl::Status InsertVisitNote(storage::Transaction& tx, const std::string& id,
+                             const std::string& visit_id, const v1::VisitNote& note);
+// The visit's notes, oldest first, at most `limit`.
+absl::StatusOr<std::vector<v1::VisitNote>> QueryVisitNotes(storage::Transaction& tx,
+                                                           const std::string& visit_id, int limit);
+
+// Fills the owner_organisation column of commitments stored before it existed (migration 6)
+// from their data; returns how many rows changed. Cheap when there is nothing to do; run at
+// start-up.
+absl::StatusOr<int> BackfillCommitmentOwners(storage::Database& db);
+
 struct VisitFilter {
-  std::string commitment_id;  // "" = any
-  std::string elder;          // "" = any
+  std::string commitment_id;       // "" = any
+  std::string elder;               // "" = any
   int64_t from_us = INT64_MIN;
   int64_t to_us = INT64_MAX;
   int state = 0;  // 0 = any
+  std::string owner_organisation = "";  // "organisations/…" owning the commitment; "" = any
 };
 // Ordered by (window_start_us, id), after the key (after_start_us, after_id).
 absl::StatusOr<std::vector<VisitRow>> QueryVisits(storage::Transaction& tx,

@@ -32,7 +32,7 @@ absl::Status ValidateCheck(const std::string& name, const std::string& worker,
     v.Add("worker", "must look like \"workers/ID\"");
   }
   if (method == v1::CHECK_METHOD_UNSPECIFIED || !v1::CheckMethod_IsValid(method)) {
-    v.Add("method", "must be CHECK_METHOD_APP_GPS, _PHONE or _FAMILY_PROXY");
+    v.Add("method", "must be CHECK_METHOD_APP_GPS, _PHONE, _FAMILY_PROXY or _PARTNER_REPORT");
   }
   if (location != nullptr) ValidateLatLng(*location, "location", v);
   return v.ToStatus();
@@ -59,6 +59,7 @@ void AddException(v1::Visit& visit, const std::string& code) {
 template <typename Request>
 void CheckGeofence(const Request& request, double radius_m, const std::string& code,
                    v1::Visit& visit) {
+  if (request.method() == v1::CHECK_METHOD_PARTNER_REPORT) AddException(visit, "PARTNER_REPORTED");
   if (!request.has_location()) {
     if (request.method() == v1::CHECK_METHOD_APP_GPS) AddException(visit, "NO_LOCATION");
     return;

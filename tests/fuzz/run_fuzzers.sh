@@ -23,6 +23,8 @@ targets=(
   "page_token_fuzz|tests/fuzz/corpus/page_token|-max_len=1100"
   "field_cipher_fuzz|tests/fuzz/corpus/field_cipher|-max_len=1024"
   "auth_token_fuzz|tests/fuzz/corpus/auth_token|-max_len=2048"
+  "service_request_fuzz|tests/fuzz/corpus/service_request|-max_len=1024 -rss_limit_mb=4096"
+  "commitment_rrule_fuzz|tests/fuzz/corpus/commitment_rrule|-max_len=400 -dict=$root/common/recurrence/rrule_fuzz.dict"
 )
 
 work=$(mktemp -d /tmp/linli-fuzz.XXXXXX)
