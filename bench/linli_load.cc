@@ -15,7 +15,7 @@
 //
 // The mix (each call picks gRPC or JSON at random, half and half):
 //   elder_page    30%  ElderAppService/GetElderPage as the elder (three backends behind it)
-//   worker_route  20%  WorkerAppService/ListMyVisits of a promise for a day, as its worker
+//   worker_route  20%  WorkerAppService/ListMyVisits (the route of bookings) for a day, as a worker
 //   check_in      10%  WorkerAppService/CheckIn of the next unvisited visit, as its worker,
 //   check_out     10%  ... and CheckOut of it right after (the pair counts as two operations)
 //   feedback      10%  ElderAppService/SubmitVisitFeedback on a visit completed > 2 s before
@@ -287,7 +287,6 @@ class Client {
         ElderPage(p, protocol, stats);
       } else if (roll < 50) {
         gateway::v1::ListMyVisitsRequest q;
-        q.set_commitment(p.commitment);
         q.set_date(Today(absl::Hours(24 * static_cast<int>(random_() % 2))));
         gateway::v1::ListMyVisitsResponse a;
         Measure(kWorkerRoute, protocol, stats, q, &a, "WorkerAppService/ListMyVisits",
@@ -378,7 +377,6 @@ class Client {
     if (next.second.empty()) {  // every visit done: the worker looks at the route instead
       const Promise& p = world_.promises[random_() % world_.promises.size()];
       gateway::v1::ListMyVisitsRequest q;
-      q.set_commitment(p.commitment);
       gateway::v1::ListMyVisitsResponse a;
       Measure(kWorkerRoute, protocol, stats, q, &a, "WorkerAppService/ListMyVisits",
               WorkerToken(p.worker),

@@ -479,13 +479,13 @@ TEST_P(DayInTheLifeTest, AStreetRunThroughTheGatewayAlone) {
   ASSERT_TRUE(s.ok()) << s.error_message();
 
   // 4. The worker app shows today's visit; the worker checks in at the door and out.
-  gw::ListMyVisitsRequest mine;
-  mine.set_commitment(commitment);
+  gw::ListMyVisitsRequest mine;  // today's route, from the worker's bookings
   gw::ListMyVisitsResponse my_visits;
   s = Call("WorkerAppService/ListMyVisits", mine, &my_visits, worker_token);
   ASSERT_TRUE(s.ok()) << s.error_message();
-  ASSERT_EQ(my_visits.visits_size(), 1);
-  EXPECT_EQ(my_visits.visits(0).name(), today_visit);
+  ASSERT_EQ(my_visits.stops_size(), 1);
+  EXPECT_EQ(my_visits.stops(0).visit().name(), today_visit);
+  EXPECT_EQ(my_visits.stops(0).order(), 1);
   gw::WorkerCheckInRequest check_in;
   check_in.set_commitment(commitment);
   check_in.set_visit(today_visit);

@@ -347,17 +347,59 @@ class Street {
       RETURN_IF_ERROR(
           Check(scheduling->MaterializeVisits(Context().get(), m, &ma), "MaterializeVisits"));
     }
-    // Today's visit, done by the worker through the gateway.
+    // Today's visit, booked to the worker, done by the worker through the gateway; and an
+    // afternoon visit of a second promise, booked and still ahead, so the route shows a stop.
+    auto book_today = [&](const std::string& promise) -> absl::Status {
+      scheduling::v1::ListVisitsRequest q;
+      q.set_commitment(promise);
+      q.set_from_date(absl::FormatTime("%Y-%m-%d", absl::Now(), absl::FixedTimeZone(8 * 3600)));
+      q.set_to_date(absl::FormatTime("%Y-%m-%d", absl::Now() + absl::Hours(24),
+                                     absl::FixedTimeZone(8 * 3600)));
+      scheduling::v1::ListVisitsResponse a;
+      RETURN_IF_ERROR(Check(scheduling->ListVisits(Context().get(), q, &a), "ListVisits"));
+      if (a.visits_size() != 1) {
+        return absl::InternalError(absl::StrCat("today has ", a.visits_size(), " visits"));
+      }
+      scheduling::v1::AssignVisitRequest assign;
+      assign.set_name(a.visits(0).name());
+      assign.set_worker(worker);
+      assign.set_outside_availability(true);  // whatever the hour the test runs at
+      scheduling::v1::AssignVisitResponse assigned;
+      return Check(scheduling->AssignVisit(Context().get(), assign, &assigned), "AssignVisit");
+    };
+    RETURN_IF_ERROR(book_today(commitment));
+    {
+      scheduling::v1::CreateCommitmentRequest q;
+      q.mutable_commitment()->set_elder(elder);
+      q.mutable_commitment()->set_service_type("serviceTypes/visiting");
+      q.mutable_commitment()->set_owner_organisation("organisations/homeorg");
+      q.mutable_commitment()->set_valid_from("2026-01-01");
+      q.mutable_commitment()->mutable_recurrence()->set_rrule("FREQ=DAILY");
+      q.mutable_commitment()->mutable_recurrence()->set_dtstart("2026-01-01T15:00:00");
+      q.mutable_commitment()->set_duration_minutes(60);
+      q.mutable_commitment()->set_window_minutes(120);
+      scheduling::v1::CreateCommitmentResponse a;
+      RETURN_IF_ERROR(
+          Check(scheduling->CreateCommitment(Context().get(), q, &a), "CreateCommitment"));
+      scheduling::v1::MaterializeVisitsRequest m;
+      m.set_commitment(a.commitment().name());
+      m.set_from_date(absl::FormatTime("%Y-%m-%d", absl::Now(), absl::FixedTimeZone(8 * 3600)));
+      m.set_days(1);
+      scheduling::v1::MaterializeVisitsResponse ma;
+      RETURN_IF_ERROR(
+          Check(scheduling->MaterializeVisits(Context().get(), m, &ma), "MaterializeVisits"));
+      RETURN_IF_ERROR(book_today(a.commitment().name()));
+    }
     auto worker_app = gateway::v1::WorkerAppService::NewStub(channel);
     gateway::v1::ListMyVisitsRequest list;
-    list.set_commitment(commitment);
     gateway::v1::ListMyVisitsResponse today;
     RETURN_IF_ERROR(Check(worker_app->ListMyVisits(Context(Token("worker")).get(), list, &today),
                           "ListMyVisits"));
-    if (today.visits_size() != 1) {
-      return absl::InternalError(absl::StrCat("worker sees ", today.visits_size(), " visits"));
+    if (today.stops_size() != 2) {
+      return absl::InternalError(absl::StrCat("worker sees ", today.stops_size(), " stops"));
     }
-    visit = today.visits(0).name();
+    visit = today.stops(0).visit().commitment() == commitment ? today.stops(0).visit().name()
+                                                              : today.stops(1).visit().name();
     gateway::v1::WorkerCheckInRequest in;
     in.set_commitment(commitment);
     in.set_visit(visit);
