@@ -683,6 +683,91 @@ TEST_P(SchedulingServiceTest, TwoStaffBookingTwoWorkersOnOneVisitAtOnceBothCount
   EXPECT_EQ(SlotRows(), 20 * 2 * 60 / kBookingSlotMinutes) << "every booking's slots, no orphans";
 }
 
+TEST_P(SchedulingServiceTest, BothWorkersOfATwoWorkerVisitCheckInAndOut) {
+  // A bath by two carers: each checks in and out; the visit completes when the last one leaves.
+  // A bath given by one carer alone completes with WORKER_MISSING.
+  v1::Commitment bathing = Weekly("FREQ=WEEKLY;BYDAY=TU,TH");
+  bathing.add_required_skills("bathing");
+  bathing.set_workers_required(2);
+  bathing.mutable_synchronisation()->set_type(v1::SYNCHRONISATION_TYPE_SIMULTANEOUS);
+  ASSERT_TRUE(Create(bathing).ok());
+  Materialize("2026-12-01", 7);
+  std::vector<v1::Visit> visits = Visits();
+  ASSERT_EQ(visits.size(), 2u);
+  const std::string zhang = workers_[0], li = workers_[1], chen = workers_[2];
+  for (const v1::Visit& v : visits) {
+    ASSERT_TRUE(Assign(v.name(), zhang).ok());
+    ASSERT_TRUE(Assign(v.name(), li).ok());
+  }
+  const int64_t slots_booked = SlotRows();
+  auto check_out = [&](const std::string& name, const std::string& worker, v1::Visit* out) {
+    v1::CheckOutVisitRequest r;
+    r.set_name(name);
+    r.set_worker(worker);
+    r.set_method(v1::CHECK_METHOD_APP_GPS);
+    r.mutable_location()->set_latitude(31.2001);
+    r.mutable_location()->set_longitude(121.4801);
+    v1::CheckOutVisitResponse response;
+    grpc::ClientContext context;
+    grpc::Status status = stub_->CheckOutVisit(&context, r, &response);
+    if (out != nullptr) *out = response.visit();
+    return status;
+  };
+  const absl::Time start = absl::FromUnixSeconds(visits[0].window_start().seconds());
+  clock_.Set(start + absl::Minutes(5));
+  v1::Visit v;
+  ASSERT_TRUE(CheckIn(visits[0].name(), zhang, 31.2001, 121.4801, false, &v).ok());
+  EXPECT_EQ(v.state(), v1::VISIT_STATE_IN_PROGRESS);
+  clock_.Advance(absl::Minutes(3));
+  ASSERT_TRUE(CheckIn(visits[0].name(), li, 31.2001, 121.4801, false, &v).ok());
+  ASSERT_EQ(v.team_check_ins_size(), 1);
+  EXPECT_EQ(v.team_check_ins(0).worker(), li);
+  EXPECT_EQ(v.check_in().worker(), zhang);
+  // Nobody checks in twice, and a third worker has no place on a two-worker visit.
+  EXPECT_EQ(CheckIn(visits[0].name(), li, 31.2001, 121.4801, false, nullptr).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(CheckIn(visits[0].name(), chen, 31.2001, 121.4801, true, nullptr).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  // 李师傅 leaves first: the visit goes on; 张阿姨 leaves last and completes it.
+  clock_.Advance(absl::Minutes(50));
+  ASSERT_TRUE(check_out(visits[0].name(), li, &v).ok());
+  EXPECT_EQ(v.state(), v1::VISIT_STATE_IN_PROGRESS);
+  ASSERT_EQ(v.team_check_outs_size(), 1);
+  EXPECT_EQ(check_out(visits[0].name(), li, nullptr).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(SlotRows(), slots_booked) << "bookings held while the visit goes on";
+  clock_.Advance(absl::Minutes(5));
+  ASSERT_TRUE(check_out(visits[0].name(), zhang, &v).ok());
+  EXPECT_EQ(v.state(), v1::VISIT_STATE_COMPLETED);
+  EXPECT_EQ(v.check_out().worker(), zhang);
+  EXPECT_TRUE(v.exceptions().empty()) << v.exceptions(0);
+  EXPECT_EQ(SlotRows(), slots_booked / 2) << "the completed visit's slots are released";
+
+  // Thursday: 李师傅 alone.
+  clock_.Set(start + absl::Hours(48) + absl::Minutes(5));
+  ASSERT_TRUE(CheckIn(visits[1].name(), li, 31.2001, 121.4801, false, nullptr).ok());
+  clock_.Advance(absl::Minutes(60));
+  ASSERT_TRUE(check_out(visits[1].name(), li, &v).ok());
+  EXPECT_EQ(v.state(), v1::VISIT_STATE_COMPLETED);
+  EXPECT_EQ(std::vector<std::string>(v.exceptions().begin(), v.exceptions().end()),
+            std::vector<std::string>{"WORKER_MISSING"});
+  EXPECT_EQ(SlotRows(), 0);
+
+  // Every step is in the outbox, in order.
+  v1::ListEventsRequest request;
+  request.set_page_size(1000);
+  v1::ListEventsResponse events;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub_->ListEvents(&context, request, &events).ok());
+  std::vector<std::string> tuesday;
+  for (const auto& e : events.events()) {
+    if (e.subject() == visits[0].name()) tuesday.push_back(e.type());
+  }
+  EXPECT_EQ(tuesday, (std::vector<std::string>{
+                         "visit.scheduled", "visit.assigned", "visit.assigned", "visit.checked_in",
+                         "visit.checked_in", "visit.worker_checked_out", "visit.completed"}));
+}
+
 TEST_P(SchedulingServiceTest, SwapAndReleaseAnIllWorker) {
   ASSERT_TRUE(Create(Weekly("FREQ=WEEKLY;BYDAY=TU,TH")).ok());
   Materialize("2026-12-01", 7);

@@ -282,11 +282,14 @@ absl::Status ChangeVisitIn(storage::Transaction& tx, absl::Time now, const std::
                            const std::string& event, const VisitChange& change, v1::Visit* result) {
   ASSIGN_OR_RETURN(std::optional<VisitRow> row, FindVisit(tx, id));
   if (!row.has_value()) return NotFound(name);
-  if (row->visit.state() != expected) return WrongState(name, row->visit.state(), expected);
+  const v1::VisitState read_state = row->visit.state();
+  if (expected != v1::VISIT_STATE_UNSPECIFIED && read_state != expected) {
+    return WrongState(name, read_state, expected);
+  }
   RETURN_IF_ERROR(change(tx, row->visit));
   row->window_start_us =
       google::protobuf::util::TimeUtil::TimestampToMicroseconds(row->visit.window_start());
-  ASSIGN_OR_RETURN(bool stored, UpdateVisitIf(tx, *row, expected));
+  ASSIGN_OR_RETURN(bool stored, UpdateVisitIf(tx, *row, read_state));
   if (!stored) {  // changed by a concurrent transaction: retried, then judged on the new state
     return absl::AbortedError(absl::StrCat(name, " changed concurrently"));
   }
@@ -335,20 +338,21 @@ void ChangeVisitsTogether(storage::Database& db, const std::vector<PendingVisitC
         continue;
       }
       VisitRow row = *found;
-      if (row.visit.state() != item->expected) {
-        item->status = WrongState(item->name, row.visit.state(), item->expected);
+      const v1::VisitState read_state = row.visit.state();
+      if (item->expected != v1::VISIT_STATE_UNSPECIFIED && read_state != item->expected) {
+        item->status = WrongState(item->name, read_state, item->expected);
         continue;
       }
       item->status = item->change(row.visit);
       if (!item->status.ok()) continue;
       row.window_start_us =
           google::protobuf::util::TimeUtil::TimestampToMicroseconds(row.visit.window_start());
-      ASSIGN_OR_RETURN(bool stored, UpdateVisitIf(tx, row, item->expected));
+      ASSIGN_OR_RETURN(bool stored, UpdateVisitIf(tx, row, read_state));
       if (!stored) {
         item->conflicted = true;
         continue;
       }
-      if (item->release_bookings) over.emplace_back(item->id);
+      if (row.visit.state() == v1::VISIT_STATE_COMPLETED) over.emplace_back(item->id);
       events.push_back(
           OutboxEvent{0, item->event, row.visit.name(), row.visit.SerializeAsString(), item->now});
       item->result = std::move(row.visit);

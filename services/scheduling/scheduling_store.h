@@ -83,10 +83,10 @@ absl::StatusOr<std::vector<std::string>> OccurrenceKeys(storage::Transaction& tx
                                                         const std::string& from_key,
                                                         const std::string& to_key);
 // The one way a single visit changes: find it (NOT_FOUND naming `name`), require `expected` state
-// (FAILED_PRECONDITION otherwise), let `change` edit it (it may also write, e.g. bookings, in the
-// same transaction; its error aborts the whole change), store it and record `event` in the outbox.
-// `result` gets the new visit. ChangeVisitIn runs in the caller's transaction, ChangeVisit in its
-// own.
+// (FAILED_PRECONDITION otherwise; VISIT_STATE_UNSPECIFIED: any), let `change` edit it (it may also
+// write, e.g. bookings, in the same transaction; its error aborts the whole change), store it and
+// record `event` in the outbox. `result` gets the new visit. ChangeVisitIn runs in the caller's
+// transaction, ChangeVisit in its own.
 using VisitChange = std::function<absl::Status(storage::Transaction&, v1::Visit&)>;
 absl::Status ChangeVisitIn(storage::Transaction& tx, absl::Time now, const std::string& id,
                            const std::string& name, v1::VisitState expected,
@@ -101,22 +101,24 @@ absl::Status ChangeVisit(storage::Database& db, absl::Time now, const std::strin
 struct PendingVisitChange {
   std::string id;    // visit id
   std::string name;  // "visits/ID", for errors
+  // Required state; VISIT_STATE_UNSPECIFIED: `change` checks the state itself.
   v1::VisitState expected = v1::VISIT_STATE_UNSPECIFIED;
+  // Outbox event type; `change` may set it (the outcome can decide it).
   std::string event;
   absl::Time now;
   std::function<absl::Status(v1::Visit&)> change;
-  bool release_bookings = false;  // the visit is over: free its slots
   // Outcome. `conflicted`: the visit changed between the read and the write (another replica,
-  // a sweep); nothing was stored for it and the caller retries it alone with ChangeVisit.
+  // a sweep); nothing was stored for it and the caller submits it again.
   absl::Status status;
   bool conflicted = false;
   v1::Visit result;
   const std::string& key() const { return id; }
 };
 // Applies a batch of changes of distinct visits in one transaction: one read of all of them, a
-// guarded update each, one outbox insert and one release of slots for all. An item that is not
-// found, is in the wrong state or whose change refuses fails alone (it writes nothing, the others
-// go on); a database failure fails them all (nothing of the batch is stored).
+// guarded update each, one outbox insert, and one release of the slots of visits the batch
+// finished (completed). An item that is not found, is in the wrong state or whose change
+// refuses fails alone (it writes nothing, the others go on); a database failure fails them all
+// (nothing of the batch is stored).
 void ChangeVisitsTogether(storage::Database& db, const std::vector<PendingVisitChange*>& batch);
 
 // --- Bookings ---------------------------------------------------------------------------------
@@ -154,11 +156,11 @@ absl::StatusOr<std::vector<v1::VisitNote>> QueryVisitNotes(storage::Transaction&
 absl::StatusOr<int> BackfillCommitmentOwners(storage::Database& db);
 
 struct VisitFilter {
-  std::string commitment_id;       // "" = any
-  std::string elder;               // "" = any
+  std::string commitment_id;  // "" = any
+  std::string elder;          // "" = any
   int64_t from_us = INT64_MIN;
   int64_t to_us = INT64_MAX;
-  int state = 0;  // 0 = any
+  int state = 0;                        // 0 = any
   std::string owner_organisation = "";  // "organisations/…" owning the commitment; "" = any
 };
 // Ordered by (window_start_us, id), after the key (after_start_us, after_id).

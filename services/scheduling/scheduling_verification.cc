@@ -47,6 +47,15 @@ void Stamp(const Request& request, absl::Time now, v1::VisitCheck* check) {
   check->set_method(request.method());
 }
 
+// Whether `worker` has checked in to the visit (first, or later as one of a team).
+bool CheckedIn(const v1::Visit& visit, const std::string& worker) {
+  if (visit.has_check_in() && visit.check_in().worker() == worker) return true;
+  for (const v1::VisitCheck& in : visit.team_check_ins()) {
+    if (in.worker() == worker) return true;
+  }
+  return false;
+}
+
 void AddException(v1::Visit& visit, const std::string& code) {
   for (const std::string& e : visit.exceptions()) {
     if (e == code) return;
@@ -92,10 +101,29 @@ absl::Status SchedulingServiceImpl::CheckIn(const v1::CheckInVisitRequest& reque
   PendingVisitChange change;
   change.id = id;
   change.name = request.name();
-  change.expected = v1::VISIT_STATE_SCHEDULED;
+  change.expected = v1::VISIT_STATE_UNSPECIFIED;  // scheduled, or in progress for a team
   change.event = "visit.checked_in";
   change.now = clock_.Now();
   change.change = [&, now = change.now](v1::Visit& visit) -> absl::Status {
+    // The first arrival starts the visit; on a two-worker visit the others join it.
+    const bool joining =
+        visit.state() == v1::VISIT_STATE_IN_PROGRESS && visit.workers_required() > 1;
+    if (visit.state() != v1::VISIT_STATE_SCHEDULED && !joining) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(visit.name(), " is ", v1::VisitState_Name(visit.state()),
+                       "; checking in needs VISIT_STATE_SCHEDULED (or IN_PROGRESS for the "
+                       "second worker of a two-worker visit)"));
+    }
+    if (joining) {
+      if (CheckedIn(visit, request.worker())) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "worker: ", request.worker(), " has already checked in to ", visit.name()));
+      }
+      if (1 + visit.team_check_ins_size() >= visit.workers_required()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "all ", visit.workers_required(), " workers of ", visit.name(), " have checked in"));
+      }
+    }
     // A staffed visit is checked into by a booked worker, or by a declared substitute.
     bool booked = visit.assignments_size() == 0;
     for (const v1::Assignment& a : visit.assignments()) {
@@ -113,7 +141,7 @@ absl::Status SchedulingServiceImpl::CheckIn(const v1::CheckInVisitRequest& reque
     if (now > FromProto(visit.window_end()) + absl::Minutes(visit.tolerance_minutes())) {
       AddException(visit, "LATE_ARRIVAL");
     }
-    Stamp(request, now, visit.mutable_check_in());
+    Stamp(request, now, joining ? visit.add_team_check_ins() : visit.mutable_check_in());
     visit.set_state(v1::VISIT_STATE_IN_PROGRESS);
     return absl::OkStatus();
   };
@@ -129,23 +157,38 @@ absl::Status SchedulingServiceImpl::CheckOut(const v1::CheckOutVisitRequest& req
   change.id = id;
   change.name = request.name();
   change.expected = v1::VISIT_STATE_IN_PROGRESS;
-  change.event = "visit.completed";
   change.now = clock_.Now();
-  change.release_bookings = true;  // over: its slots are not needed any more
   change.change = [&, now = change.now](v1::Visit& visit) -> absl::Status {
-    if (visit.check_in().worker() != request.worker()) {
+    if (!CheckedIn(visit, request.worker())) {
       return WithReason(absl::FailedPreconditionError(absl::StrCat(
                             "worker: ", request.worker(), " did not check in to ", visit.name())),
                         common::v1::ERROR_REASON_INVALID_FIELD);
     }
+    for (const v1::VisitCheck& out : visit.team_check_outs()) {
+      if (out.worker() == request.worker()) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "worker: ", request.worker(), " has already checked out of ", visit.name()));
+      }
+    }
     const absl::Time arrived = FromProto(visit.check_in().time());
     if (now < arrived) return absl::FailedPreconditionError("check-out cannot be before check-in");
+    CheckGeofence(request, options_.geofence_radius_m, "OUTSIDE_GEOFENCE_AT_CHECK_OUT", visit);
+    // Someone of the team is still there: this worker leaves, the visit goes on.
+    if (visit.team_check_outs_size() + 1 < 1 + visit.team_check_ins_size()) {
+      Stamp(request, now, visit.add_team_check_outs());
+      change.event = "visit.worker_checked_out";
+      return absl::OkStatus();
+    }
     const absl::Duration planned = absl::Minutes(visit.duration_minutes());
     if (now - arrived > planned * 3 / 2) AddException(visit, "OVERRUN");
     if (now - arrived < planned / 2) AddException(visit, "SHORT_VISIT");
-    CheckGeofence(request, options_.geofence_radius_m, "OUTSIDE_GEOFENCE_AT_CHECK_OUT", visit);
+    // Fewer workers came than the visit needs (e.g. a bath given by one carer).
+    if (1 + visit.team_check_ins_size() < visit.workers_required()) {
+      AddException(visit, "WORKER_MISSING");
+    }
     Stamp(request, now, visit.mutable_check_out());
-    visit.set_state(v1::VISIT_STATE_COMPLETED);
+    visit.set_state(v1::VISIT_STATE_COMPLETED);  // over: its slots are released
+    change.event = "visit.completed";
     return absl::OkStatus();
   };
   return ChangeVisitGrouped(change, result);
@@ -153,15 +196,15 @@ absl::Status SchedulingServiceImpl::CheckOut(const v1::CheckOutVisitRequest& req
 
 absl::Status SchedulingServiceImpl::ChangeVisitGrouped(PendingVisitChange& change,
                                                        v1::Visit* result) {
-  visit_changes_.Submit(change);
+  // A visit changed by someone else between the read and the write is read again; a visit that
+  // keeps changing under us is ABORTED (the caller may retry).
+  constexpr int kAttempts = 5;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    visit_changes_.Submit(change);
+    if (!change.conflicted) break;
+  }
   if (change.conflicted) {
-    return ChangeVisit(
-        db_, change.now, change.id, change.name, change.expected, change.event,
-        [&](Transaction& tx, v1::Visit& visit) -> absl::Status {
-          RETURN_IF_ERROR(change.change(visit));
-          return change.release_bookings ? ReleaseBookings(tx, change.id) : absl::OkStatus();
-        },
-        result);
+    return absl::AbortedError(absl::StrCat(change.name, " keeps changing concurrently; retry"));
   }
   if (change.status.ok()) *result = std::move(change.result);
   return change.status;
