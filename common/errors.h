@@ -64,6 +64,9 @@ std::optional<google::rpc::ErrorInfo> GetErrorInfo(const absl::Status& status);
 // `request_id` (the full text goes to the log by the caller).
 grpc::Status ToGrpcStatus(const absl::Status& status, absl::string_view request_id = "");
 
+// The canonical name of a gRPC code ("NOT_FOUND"); "UNKNOWN" for a value outside the enum.
+absl::string_view GrpcCodeName(grpc::StatusCode code);
+
 // grpc::Status -> absl::Status, keeping BadRequest and ErrorInfo details.
 absl::Status FromGrpcStatus(const grpc::Status& status);
 

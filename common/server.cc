@@ -45,28 +45,6 @@ constexpr size_t kMaxRequestIdLength = 128;
 constexpr int kMinPollers = 2;
 constexpr int kMaxPollers = 64;
 
-absl::string_view StatusCodeName(grpc::StatusCode code) {
-  static constexpr absl::string_view kNames[] = {"OK",
-                                                 "CANCELLED",
-                                                 "UNKNOWN",
-                                                 "INVALID_ARGUMENT",
-                                                 "DEADLINE_EXCEEDED",
-                                                 "NOT_FOUND",
-                                                 "ALREADY_EXISTS",
-                                                 "PERMISSION_DENIED",
-                                                 "RESOURCE_EXHAUSTED",
-                                                 "FAILED_PRECONDITION",
-                                                 "ABORTED",
-                                                 "OUT_OF_RANGE",
-                                                 "UNIMPLEMENTED",
-                                                 "INTERNAL",
-                                                 "UNAVAILABLE",
-                                                 "DATA_LOSS",
-                                                 "UNAUTHENTICATED"};
-  int i = static_cast<int>(code);
-  return i >= 0 && i < 17 ? kNames[i] : "UNKNOWN";
-}
-
 // The RPC series every server records (registered once per process).
 struct RpcMetrics {
   metrics::Family<metrics::Counter>& handled;
@@ -147,7 +125,7 @@ class CallInterceptor : public grpc::experimental::Interceptor {
       grpc::Status status = methods->GetSendStatus();
       methods->GetSendTrailingMetadata()->emplace(kRequestIdKey, request_id_);
       const absl::Duration latency = absl::Now() - start_;
-      const std::string code(StatusCodeName(status.error_code()));
+      const std::string code(GrpcCodeName(status.error_code()));
       RpcMetrics& rpc = Rpc();
       const std::string method_label = MethodLabel(method_);
       rpc.handled.WithLabels({method_label, code}).Increment();

@@ -97,16 +97,9 @@ class FaultTest : public ::testing::Test {
   void Seed() {
     auto registry = registry::v1::RegistryService::NewStub(NewChannel(registry_address_, {}));
     ASSERT_TRUE(testing::SeedVisitingStreet(*registry).ok());
-    for (int i = 0; i < kElders; ++i) {
-      registry::v1::CreateElderRequest request;
-      request.mutable_elder()->set_display_name(absl::StrCat("长者", i));
-      request.mutable_elder()->set_region("regions/310101020002");
-      registry::v1::CreateElderResponse response;
-      auto context = NewClientContext(nullptr, absl::Seconds(10));
-      grpc::Status s = registry->CreateElder(context.get(), request, &response);
-      ASSERT_TRUE(s.ok()) << s.error_message();
-      elders_.push_back(response.elder().name());
-    }
+    auto elders = testing::SeedElders(*registry, kElders, "长者");
+    ASSERT_TRUE(elders.ok()) << elders.status();
+    elders_ = std::move(*elders);
   }
 
   scheduling::v1::CreateCommitmentRequest CommitmentRequest(int elder,

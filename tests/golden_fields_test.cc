@@ -47,6 +47,7 @@
 #include "common/auth/api_keys.h"
 #include "common/auth/jwt.h"
 #include "common/client.h"
+#include "common/errors.h"
 #include "common/grpc_probe.h"
 #include "common/pii/field_cipher.h"
 #include "common/status_macros.h"
@@ -646,26 +647,7 @@ Result Observe(const RoleCase& role) {
       std::unique_ptr<Message> response(factory->GetPrototype(method->output_type())->New());
       const grpc::Status status = CallMethod(method, *request, credential, response.get());
       auto& entry = result[key];
-      entry.first = absl::StrCat(status.error_code());
-      const char* names[] = {"OK",
-                             "CANCELLED",
-                             "UNKNOWN",
-                             "INVALID_ARGUMENT",
-                             "DEADLINE_EXCEEDED",
-                             "NOT_FOUND",
-                             "ALREADY_EXISTS",
-                             "PERMISSION_DENIED",
-                             "RESOURCE_EXHAUSTED",
-                             "FAILED_PRECONDITION",
-                             "ABORTED",
-                             "OUT_OF_RANGE",
-                             "UNIMPLEMENTED",
-                             "INTERNAL",
-                             "UNAVAILABLE",
-                             "DATA_LOSS",
-                             "UNAUTHENTICATED"};
-      const int code = static_cast<int>(status.error_code());
-      if (code >= 0 && code < static_cast<int>(std::size(names))) entry.first = names[code];
+      entry.first = std::string(GrpcCodeName(status.error_code()));
       if (status.ok()) CollectFields(*response, "", &entry.second);
     }
   }

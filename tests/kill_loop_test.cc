@@ -133,16 +133,9 @@ class KillLoopBase {
     feedback_stub_ =
         feedback::v1::FeedbackService::NewStub(FastReconnectChannel(feedback_address_));
     ASSERT_TRUE(testing::SeedVisitingStreet(*registry_stub_).ok());
-    for (int i = 0; i < kElders; ++i) {
-      registry::v1::CreateElderRequest request;
-      request.mutable_elder()->set_display_name(absl::StrCat("独居长者", i));
-      request.mutable_elder()->set_region("regions/310101020002");
-      registry::v1::CreateElderResponse response;
-      auto context = NewClientContext(nullptr, absl::Seconds(10));
-      grpc::Status s = registry_stub_->CreateElder(context.get(), request, &response);
-      ASSERT_TRUE(s.ok()) << s.error_message();
-      elders_.push_back(response.elder().name());
-    }
+    auto elders = testing::SeedElders(*registry_stub_, kElders, "独居长者");
+    ASSERT_TRUE(elders.ok()) << elders.status();
+    elders_ = std::move(*elders);
   }
 
   void StopAll() {

@@ -42,6 +42,7 @@
 #include "services/gateway/http_json.h"
 #include "services/gateway/partner_service.h"
 #include "services/gateway/worker_app_service.h"
+#include "tests/support/backends.h"
 #include "tests/support/test_env.h"
 
 namespace linli::gateway {
@@ -55,17 +56,6 @@ const std::string kSecret = "matrix-test-secret-0123456789abcdef";
 constexpr char kPepper[] = "matrix-test-pepper";
 
 std::string Address() { return absl::StrCat("127.0.0.1:", testing::FreePort()); }
-
-bool WaitServing(const std::string& address, const std::string& service) {
-  auto channel = NewChannel(address, {});
-  absl::Time deadline = absl::Now() + absl::Seconds(30);
-  while (absl::Now() < deadline) {
-    auto health = CheckHealth(*channel, service, absl::Seconds(1));
-    if (health.ok() && *health == HealthStatus::kServing) return true;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return false;
-}
 
 // Backends, data of two streets, and the gateway, shared by every test of the suite.
 class World {
@@ -170,9 +160,9 @@ class World {
         dir + "/feedback.log");
     if (!f.ok()) return f.status();
     feedback_process.emplace(std::move(*f));
-    if (!WaitServing(registry_address, "linli.registry.v1.RegistryService") ||
-        !WaitServing(scheduling_address, "linli.scheduling.v1.SchedulingService") ||
-        !WaitServing(feedback_address, "linli.feedback.v1.FeedbackService")) {
+    if (!testing::WaitServing(registry_address, "linli.registry.v1.RegistryService") ||
+        !testing::WaitServing(scheduling_address, "linli.scheduling.v1.SchedulingService") ||
+        !testing::WaitServing(feedback_address, "linli.feedback.v1.FeedbackService")) {
       return absl::UnavailableError("backends did not start; logs in " + dir);
     }
     registry = registry::v1::RegistryService::NewStub(NewChannel(registry_address, {}));

@@ -149,6 +149,20 @@ class SchedulingServiceTest : public ::testing::TestWithParam<std::string> {
     return status;
   }
 
+  // Check-out by phone (no location, so no geofence exception).
+  grpc::Status CheckOut(const std::string& visit, const std::string& worker,
+                        v1::Visit* out = nullptr) {
+    v1::CheckOutVisitRequest r;
+    r.set_name(visit);
+    r.set_worker(worker);
+    r.set_method(v1::CHECK_METHOD_PHONE);
+    v1::CheckOutVisitResponse response;
+    grpc::ClientContext context;
+    grpc::Status status = stub_->CheckOutVisit(&context, r, &response);
+    if (out != nullptr) *out = response.visit();
+    return status;
+  }
+
   static std::string Reason(const grpc::Status& status) {
     auto info = GetErrorInfo(FromGrpcStatus(status));
     return info.has_value() ? info->reason() : "(none)";
@@ -457,20 +471,9 @@ TEST_P(SchedulingServiceTest, VisitStateMachineWithVerificationExceptions) {
     if (out != nullptr) *out = response.visit();
     return status;
   };
-  auto check_out = [&](const std::string& name, const std::string& worker, v1::Visit* out) {
-    v1::CheckOutVisitRequest r;
-    r.set_name(name);
-    r.set_worker(worker);
-    r.set_method(v1::CHECK_METHOD_PHONE);
-    v1::CheckOutVisitResponse response;
-    grpc::ClientContext context;
-    grpc::Status status = stub_->CheckOutVisit(&context, r, &response);
-    if (out != nullptr) *out = response.visit();
-    return status;
-  };
 
   // Check-out before check-in, bad method or worker: refused.
-  EXPECT_EQ(check_out(visits[0].name(), "workers/w1", nullptr).error_code(),
+  EXPECT_EQ(CheckOut(visits[0].name(), "workers/w1", nullptr).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(Field(check_in(visits[0].name(), "w1", nullptr)), "worker");
 
@@ -484,12 +487,12 @@ TEST_P(SchedulingServiceTest, VisitStateMachineWithVerificationExceptions) {
   EXPECT_EQ(check_in(visits[0].name(), "workers/w1", nullptr).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);  // already in progress
   // Another worker cannot check out.
-  EXPECT_EQ(check_out(visits[0].name(), "workers/w2", nullptr).error_code(),
+  EXPECT_EQ(CheckOut(visits[0].name(), "workers/w2", nullptr).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
   // Leaves after 20 minutes of a planned hour: completed, a short visit.
   clock_.Advance(absl::Minutes(20));
   v1::Visit out;
-  ASSERT_TRUE(check_out(visits[0].name(), "workers/w1", &out).ok());
+  ASSERT_TRUE(CheckOut(visits[0].name(), "workers/w1", &out).ok());
   EXPECT_EQ(out.state(), v1::VISIT_STATE_COMPLETED);
   EXPECT_EQ(out.check_out().method(), v1::CHECK_METHOD_PHONE);
   EXPECT_EQ(out.check_in().location().latitude(), 31.2);
@@ -700,19 +703,6 @@ TEST_P(SchedulingServiceTest, BothWorkersOfATwoWorkerVisitCheckInAndOut) {
     ASSERT_TRUE(Assign(v.name(), li).ok());
   }
   const int64_t slots_booked = SlotRows();
-  auto check_out = [&](const std::string& name, const std::string& worker, v1::Visit* out) {
-    v1::CheckOutVisitRequest r;
-    r.set_name(name);
-    r.set_worker(worker);
-    r.set_method(v1::CHECK_METHOD_APP_GPS);
-    r.mutable_location()->set_latitude(31.2001);
-    r.mutable_location()->set_longitude(121.4801);
-    v1::CheckOutVisitResponse response;
-    grpc::ClientContext context;
-    grpc::Status status = stub_->CheckOutVisit(&context, r, &response);
-    if (out != nullptr) *out = response.visit();
-    return status;
-  };
   const absl::Time start = absl::FromUnixSeconds(visits[0].window_start().seconds());
   clock_.Set(start + absl::Minutes(5));
   v1::Visit v;
@@ -730,14 +720,14 @@ TEST_P(SchedulingServiceTest, BothWorkersOfATwoWorkerVisitCheckInAndOut) {
             grpc::StatusCode::FAILED_PRECONDITION);
   // 李师傅 leaves first: the visit goes on; 张阿姨 leaves last and completes it.
   clock_.Advance(absl::Minutes(50));
-  ASSERT_TRUE(check_out(visits[0].name(), li, &v).ok());
+  ASSERT_TRUE(CheckOut(visits[0].name(), li, &v).ok());
   EXPECT_EQ(v.state(), v1::VISIT_STATE_IN_PROGRESS);
   ASSERT_EQ(v.team_check_outs_size(), 1);
-  EXPECT_EQ(check_out(visits[0].name(), li, nullptr).error_code(),
+  EXPECT_EQ(CheckOut(visits[0].name(), li, nullptr).error_code(),
             grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(SlotRows(), slots_booked) << "bookings held while the visit goes on";
   clock_.Advance(absl::Minutes(5));
-  ASSERT_TRUE(check_out(visits[0].name(), zhang, &v).ok());
+  ASSERT_TRUE(CheckOut(visits[0].name(), zhang, &v).ok());
   EXPECT_EQ(v.state(), v1::VISIT_STATE_COMPLETED);
   EXPECT_EQ(v.check_out().worker(), zhang);
   EXPECT_TRUE(v.exceptions().empty()) << v.exceptions(0);
@@ -747,7 +737,7 @@ TEST_P(SchedulingServiceTest, BothWorkersOfATwoWorkerVisitCheckInAndOut) {
   clock_.Set(start + absl::Hours(48) + absl::Minutes(5));
   ASSERT_TRUE(CheckIn(visits[1].name(), li, 31.2001, 121.4801, false, nullptr).ok());
   clock_.Advance(absl::Minutes(60));
-  ASSERT_TRUE(check_out(visits[1].name(), li, &v).ok());
+  ASSERT_TRUE(CheckOut(visits[1].name(), li, &v).ok());
   EXPECT_EQ(v.state(), v1::VISIT_STATE_COMPLETED);
   EXPECT_EQ(std::vector<std::string>(v.exceptions().begin(), v.exceptions().end()),
             std::vector<std::string>{"WORKER_MISSING"});
@@ -1163,15 +1153,6 @@ TEST_P(SchedulingServiceTest, ConcurrentCheckInsAndOutsEachCountOnce) {
   const std::vector<v1::Visit> visits = Visits();
   ASSERT_EQ(visits.size(), 24u);
   clock_.Set(absl::FromUnixSeconds(visits[0].window_start().seconds()));
-  auto check_out = [&](const std::string& name, const std::string& worker) {
-    v1::CheckOutVisitRequest r;
-    r.set_name(name);
-    r.set_worker(worker);
-    r.set_method(v1::CHECK_METHOD_PHONE);
-    v1::CheckOutVisitResponse response;
-    grpc::ClientContext context;
-    return stub_->CheckOutVisit(&context, r, &response);
-  };
   // Each visit: three workers race to check in (one wins), plus a check-in of a visit that does
   // not exist; then the winner and a stranger race to check out (the winner wins).
   std::vector<std::string> winner(visits.size());
@@ -1212,7 +1193,7 @@ TEST_P(SchedulingServiceTest, ConcurrentCheckInsAndOutsEachCountOnce) {
   for (int t = 0; t < 2; ++t) {
     threads.emplace_back([&, t] {
       for (size_t i = 0; i < in.size(); ++i) {
-        grpc::Status s = check_out(in[i].name(), t == 0 ? winner[i] : "workers/stranger");
+        grpc::Status s = CheckOut(in[i].name(), t == 0 ? winner[i] : "workers/stranger");
         if (s.ok()) {
           ++ok_out;
         } else if (t == 0 || s.error_code() != grpc::StatusCode::FAILED_PRECONDITION) {

@@ -29,13 +29,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "linli/gateway/v1/console.pb.h"
-
-// Aborts with "fuzz invariant broken" when `condition` is false; `message` (a std::string,
-// evaluated only on failure) says what broke and on which input.
-#define LINLI_FUZZ_CHECK(condition, message)                                        \
-  do {                                                                              \
-    if (!(condition)) ::linli::fuzz::Fail(__FILE__, __LINE__, #condition, message); \
-  } while (0)
+#include "tests/fuzz/fuzz_check.h"
 
 namespace linli::fuzz {
 namespace {
@@ -43,25 +37,6 @@ namespace {
 using google::protobuf::Message;
 using google::protobuf::MethodDescriptor;
 using google::protobuf::ServiceDescriptor;
-
-[[noreturn]] void Fail(const char* file, int line, const char* condition,
-                       const std::string& message) {
-  std::fprintf(stderr, "fuzz invariant broken at %s:%d: %s\n  %s\n", file, line, condition,
-               message.c_str());
-  std::fflush(stderr);
-  std::abort();
-}
-
-// The input, C-escaped and cut to a readable length, for failure messages.
-std::string Show(absl::string_view input) {
-  constexpr size_t kMaxShown = 300;
-  std::string shown = absl::CHexEscape(input.substr(0, kMaxShown));
-  if (input.size() > kMaxShown) absl::StrAppend(&shown, "... (", input.size(), " bytes)");
-  return absl::StrCat("\"", shown, "\"");
-}
-
-// libprotobuf logs every rejected string that is not UTF-8; at fuzzing rates that is noise.
-void IgnoreProtobufLog(google::protobuf::LogLevel, const char*, int, const std::string&) {}
 
 // linli.gateway.v1.ConsoleService from the generated pool. Naming a generated message of
 // console.proto here keeps console.pb.o (and its descriptor registration) in every link.

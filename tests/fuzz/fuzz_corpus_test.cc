@@ -31,18 +31,11 @@
 #include "google/protobuf/message.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
+#include "tests/fuzz/corpus_replay.h"
 #include "tests/fuzz/fuzz_bodies.h"
 
 namespace linli::fuzz {
 namespace {
-
-using BodyFn = void (*)(const uint8_t*, size_t);
-
-struct Target {
-  const char* name;  // corpus/<name>/ and <name>_fuzz
-  BodyFn body;
-  const char* alphabet;  // characters the random inputs are mostly drawn from
-};
 
 const Target kTargets[] = {
     {"gateway_json", JsonToGatewayRequest, "{}[]\":,.-+0123456789eE truefalsnul\\u\"nameparent"},
@@ -54,54 +47,18 @@ const Target kTargets[] = {
      "\x00\x01.eyJhbGciOiJIUzI1NiIsImtpZCI6ImsxIn0lk_-ABCDEFabcdef0123456789"},
 };
 
-std::string ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-// Seed file names of one target, sorted.
-std::vector<std::string> Seeds(const Target& target) {
-  std::vector<std::string> files;
-  const std::filesystem::path dir = std::filesystem::path(LINLI_FUZZ_CORPUS_DIR) / target.name;
-  if (!std::filesystem::is_directory(dir)) return files;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (entry.is_regular_file()) files.push_back(entry.path().filename().string());
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
-void Feed(const Target& target, const std::string& input) {
-  target.body(reinterpret_cast<const uint8_t*>(input.data()), input.size());
-}
-
-// (target index, seed file name) for every seed of every target.
-std::vector<std::pair<size_t, std::string>> AllSeeds() {
-  std::vector<std::pair<size_t, std::string>> all;
-  for (size_t i = 0; i < std::size(kTargets); ++i) {
-    for (std::string& file : Seeds(kTargets[i])) all.emplace_back(i, std::move(file));
-  }
-  return all;
-}
-
-class CorpusReplay : public ::testing::TestWithParam<std::pair<size_t, std::string>> {};
+class CorpusReplay : public ::testing::TestWithParam<SeedParam> {};
 
 TEST_P(CorpusReplay, BodyHolds) {
   const Target& target = kTargets[GetParam().first];
-  const std::filesystem::path path =
-      std::filesystem::path(LINLI_FUZZ_CORPUS_DIR) / target.name / GetParam().second;
+  const std::filesystem::path path = SeedPath(target, GetParam().second);
   ASSERT_TRUE(std::filesystem::is_regular_file(path)) << path;
   Feed(target, ReadFile(path));
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, CorpusReplay, ::testing::ValuesIn(AllSeeds()),
-                         [](const ::testing::TestParamInfo<std::pair<size_t, std::string>>& info) {
-                           std::string name = std::string(kTargets[info.param.first].name) + "_" +
-                                              info.param.second;
-                           for (char& c : name) {
-                             if (!absl::ascii_isalnum(static_cast<unsigned char>(c))) c = '_';
-                           }
-                           return name;
+INSTANTIATE_TEST_SUITE_P(Seeds, CorpusReplay, ::testing::ValuesIn(AllSeeds(kTargets)),
+                         [](const ::testing::TestParamInfo<SeedParam>& info) {
+                           return SeedTestName(kTargets, info.param);
                          });
 
 TEST(Corpus, EveryTargetHasSeeds) {
@@ -132,8 +89,7 @@ TEST(Corpus, ValidSeedsAreAccepted) {
   ASSERT_TRUE(cipher.ok()) << cipher.status();
   for (const Target& target : kTargets) {
     for (const std::string& file : Seeds(target)) {
-      const std::string seed =
-          ReadFile(std::filesystem::path(LINLI_FUZZ_CORPUS_DIR) / target.name / file);
+      const std::string seed = ReadFile(SeedPath(target, file));
       const std::string name = std::string(target.name) + "/" + file;
       bool accepted = false;
       if (target.body == JsonToGatewayRequest) {
@@ -172,44 +128,9 @@ TEST(Corpus, ValidSeedsAreAccepted) {
 // 2,000 inputs per target from a fixed seed: seeds with up to 4 random edits (replace, insert,
 // erase, truncate), and random strings mostly over the target's alphabet.
 void RandomInputs(const Target& target, uint32_t seed) {
-  std::mt19937 random(seed);
-  const auto pick = [&](size_t n) { return n == 0 ? size_t{0} : random() % n; };
-  std::vector<std::string> seeds;
-  for (const std::string& file : Seeds(target)) {
-    seeds.push_back(ReadFile(std::filesystem::path(LINLI_FUZZ_CORPUS_DIR) / target.name / file));
-  }
-  ASSERT_FALSE(seeds.empty()) << target.name;
-  const std::string alphabet = target.alphabet;
-  const auto any_char = [&] {
-    return pick(4) == 0 ? static_cast<char>(random() % 256) : alphabet[pick(alphabet.size())];
-  };
-  for (int i = 0; i < 2000; ++i) {
-    std::string input;
-    if (i % 2 == 0) {
-      input = seeds[pick(seeds.size())];
-      for (size_t edits = 1 + pick(4); edits > 0; --edits) {
-        const size_t at = pick(input.size() + 1);
-        switch (pick(4)) {
-          case 0:
-            if (at < input.size()) input[at] = any_char();
-            break;
-          case 1:
-            input.insert(input.begin() + at, any_char());
-            break;
-          case 2:
-            if (at < input.size()) input.erase(at, 1 + pick(3));
-            break;
-          default:
-            input.resize(at);
-            break;
-        }
-      }
-    } else {
-      input.resize(pick(80));
-      for (char& c : input) c = any_char();
-    }
-    Feed(target, input);
-  }
+  InputMaker inputs(target, seed);
+  ASSERT_TRUE(inputs.has_seeds()) << target.name;
+  for (int i = 0; i < 2000; ++i) Feed(target, i % 2 == 0 ? inputs.Seed() : inputs.Random());
 }
 
 TEST(RandomInputs, GatewayJson) { RandomInputs(kTargets[0], 1001); }

@@ -38,36 +38,14 @@
 #include "services/scheduling/commitment.h"
 #include "services/scheduling/scheduling_service.h"
 #include "services/scheduling/scheduling_store.h"
+#include "tests/fuzz/fuzz_check.h"
 #include "tests/support/backends.h"
-
-// Aborts with "fuzz invariant broken" when `condition` is false (as in fuzz_bodies.cc).
-#define LINLI_FUZZ_CHECK(condition, message)                                               \
-  do {                                                                                     \
-    if (!(condition)) ::linli::fuzz::ServiceFail(__FILE__, __LINE__, #condition, message); \
-  } while (0)
 
 namespace linli::fuzz {
 namespace {
 
 using google::protobuf::Message;
 using google::protobuf::MethodDescriptor;
-
-[[noreturn]] void ServiceFail(const char* file, int line, const char* condition,
-                              const std::string& message) {
-  std::fprintf(stderr, "fuzz invariant broken at %s:%d: %s\n  %s\n", file, line, condition,
-               message.c_str());
-  std::fflush(stderr);
-  std::abort();
-}
-
-std::string Show(absl::string_view input) {
-  constexpr size_t kMaxShown = 300;
-  std::string shown = absl::CHexEscape(input.substr(0, kMaxShown));
-  if (input.size() > kMaxShown) absl::StrAppend(&shown, "... (", input.size(), " bytes)");
-  return absl::StrCat("\"", shown, "\"");
-}
-
-void IgnoreProtobufLog(google::protobuf::LogLevel, const char*, int, const std::string&) {}
 
 // The methods, in kBackendServices order. Naming a generated message of each proto file keeps
 // its descriptor registration in every link.

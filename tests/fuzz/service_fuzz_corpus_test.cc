@@ -20,18 +20,11 @@
 #include "common/errors.h"
 #include "gtest/gtest.h"
 #include "services/scheduling/commitment.h"
+#include "tests/fuzz/corpus_replay.h"
 #include "tests/fuzz/service_bodies.h"
 
 namespace linli::fuzz {
 namespace {
-
-using BodyFn = void (*)(const uint8_t*, size_t);
-
-struct Target {
-  const char* name;  // corpus/<name>/
-  BodyFn body;
-  const char* alphabet;
-};
 
 const Target kTargets[] = {
     {"service_request", ServiceRequest,
@@ -40,50 +33,16 @@ const Target kTargets[] = {
      "FREQ=DAILYWEEKLYMONTHLY;BYDAY=MO,TU,-1SU;BYMONTHDAY=31;COUNT=INTERVAL=UNTIL=\n0123456789-T:"},
 };
 
-std::string ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-std::vector<std::string> Seeds(const Target& target) {
-  std::vector<std::string> files;
-  const std::filesystem::path dir = std::filesystem::path(LINLI_FUZZ_CORPUS_DIR) / target.name;
-  if (!std::filesystem::is_directory(dir)) return files;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    if (entry.is_regular_file()) files.push_back(entry.path().filename().string());
-  }
-  std::sort(files.begin(), files.end());
-  return files;
-}
-
-void Feed(const Target& target, const std::string& input) {
-  target.body(reinterpret_cast<const uint8_t*>(input.data()), input.size());
-}
-
-std::vector<std::pair<size_t, std::string>> AllSeeds() {
-  std::vector<std::pair<size_t, std::string>> all;
-  for (size_t i = 0; i < std::size(kTargets); ++i) {
-    for (std::string& file : Seeds(kTargets[i])) all.emplace_back(i, std::move(file));
-  }
-  return all;
-}
-
-class ServiceCorpusReplay : public ::testing::TestWithParam<std::pair<size_t, std::string>> {};
+class ServiceCorpusReplay : public ::testing::TestWithParam<SeedParam> {};
 
 TEST_P(ServiceCorpusReplay, BodyHolds) {
   const Target& target = kTargets[GetParam().first];
-  Feed(target,
-       ReadFile(std::filesystem::path(LINLI_FUZZ_CORPUS_DIR) / target.name / GetParam().second));
+  Feed(target, ReadFile(SeedPath(target, GetParam().second)));
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, ServiceCorpusReplay, ::testing::ValuesIn(AllSeeds()),
-                         [](const ::testing::TestParamInfo<std::pair<size_t, std::string>>& info) {
-                           std::string name = std::string(kTargets[info.param.first].name) + "_" +
-                                              info.param.second;
-                           for (char& c : name) {
-                             if (!absl::ascii_isalnum(static_cast<unsigned char>(c))) c = '_';
-                           }
-                           return name;
+INSTANTIATE_TEST_SUITE_P(Seeds, ServiceCorpusReplay, ::testing::ValuesIn(AllSeeds(kTargets)),
+                         [](const ::testing::TestParamInfo<SeedParam>& info) {
+                           return SeedTestName(kTargets, info.param);
                          });
 
 TEST(ServiceCorpus, EveryTargetHasSeeds) {
@@ -134,41 +93,13 @@ TEST(ServiceMethods, EveryMethodAnswersEmptyAndSimpleRequests) {
 }
 
 void RandomInputs(const Target& target, uint32_t seed, int count) {
-  std::mt19937 random(seed);
-  const auto pick = [&](size_t n) { return n == 0 ? size_t{0} : random() % n; };
-  std::vector<std::string> seeds;
-  for (const std::string& file : Seeds(target)) {
-    seeds.push_back(ReadFile(std::filesystem::path(LINLI_FUZZ_CORPUS_DIR) / target.name / file));
-  }
-  ASSERT_FALSE(seeds.empty()) << target.name;
-  const std::string alphabet = target.alphabet;
-  const auto any_char = [&] {
-    return pick(4) == 0 ? static_cast<char>(random() % 256) : alphabet[pick(alphabet.size())];
-  };
+  InputMaker inputs(target, seed);
+  ASSERT_TRUE(inputs.has_seeds()) << target.name;
   // The service target keeps its first byte (the method) in most inputs, so that edits land in
   // the request, not in the choice of another method whose message the bytes rarely parse as.
   const bool keep_method = target.body == ServiceRequest;
   for (int i = 0; i < count; ++i) {
-    std::string input = seeds[pick(seeds.size())];
-    const size_t first = keep_method && pick(8) != 0 ? 1 : 0;
-    for (size_t edits = 1 + pick(4); edits > 0; --edits) {
-      const size_t at = std::min(input.size(), first + pick(input.size() + 1));
-      switch (pick(4)) {
-        case 0:
-          if (at < input.size()) input[at] = any_char();
-          break;
-        case 1:
-          input.insert(input.begin() + at, any_char());
-          break;
-        case 2:
-          if (at < input.size()) input.erase(at, 1 + pick(3));
-          break;
-        default:
-          if (at > first) input.resize(at);
-          break;
-      }
-    }
-    Feed(target, input);
+    Feed(target, inputs.Seed(keep_method && inputs.Pick(8) != 0 ? 1 : 0));
   }
 }
 
@@ -176,7 +107,7 @@ TEST(ServiceRandomInputs, ServiceRequest) {
   const size_t before = ServiceRequestCalls();
   RandomInputs(kTargets[0], 2001, 600);
   // An insertion or deletion usually breaks a length prefix, so only about one edited request in
-  // eight still parses (79 of 600 with this seed); those must reach a service.
+  // eight still parses; those must reach a service.
   EXPECT_GT(ServiceRequestCalls() - before, 50u);
 }
 TEST(ServiceRandomInputs, CommitmentRecurrence) { RandomInputs(kTargets[1], 2002, 600); }

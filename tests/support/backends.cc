@@ -56,4 +56,20 @@ absl::Status SeedVisitingStreet(registry::v1::RegistryService::StubInterface& re
   return FromGrpcStatus(s);
 }
 
+absl::StatusOr<std::vector<std::string>> SeedElders(
+    registry::v1::RegistryService::StubInterface& registry, int count, const std::string& prefix) {
+  std::vector<std::string> elders;
+  for (int i = 0; i < count; ++i) {
+    registry::v1::CreateElderRequest request;
+    request.mutable_elder()->set_display_name(absl::StrCat(prefix, i));
+    request.mutable_elder()->set_region("regions/310101020002");
+    registry::v1::CreateElderResponse response;
+    auto context = NewClientContext(nullptr, absl::Seconds(10));
+    const grpc::Status s = registry.CreateElder(context.get(), request, &response);
+    if (!s.ok()) return FromGrpcStatus(s);
+    elders.push_back(response.elder().name());
+  }
+  return elders;
+}
+
 }  // namespace linli::testing

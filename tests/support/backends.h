@@ -4,8 +4,10 @@
 #define LINLI_TESTS_SUPPORT_BACKENDS_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
 
@@ -18,6 +20,11 @@ bool WaitServing(const std::string& address, const std::string& api,
 // 上海市 > 黄浦区 > 五里桥街道 > 桥二居民区 (regions/310101020002), the social organisation
 // "organisations/lelin" in the street and the service type "serviceTypes/visiting".
 absl::Status SeedVisitingStreet(registry::v1::RegistryService::StubInterface& registry);
+
+// `count` elders named "<prefix>0", "<prefix>1", … in the street's committee
+// (regions/310101020002); their resource names in that order.
+absl::StatusOr<std::vector<std::string>> SeedElders(
+    registry::v1::RegistryService::StubInterface& registry, int count, const std::string& prefix);
 
 }  // namespace linli::testing
 
