@@ -48,7 +48,7 @@ clean:
 # TIMEOUT of each fault test), and 50 SIGKILL cycles of linli-scheduling (SQLite and MariaDB) and
 # of MariaDB itself.
 SOAK_RETRIES ?= 3000
-SOAK_OUTAGE_SECONDS ?= 20
+SOAK_OUTAGE_SECONDS ?= 30
 SOAK_HEALTHY_SECONDS ?= 20
 SOAK_KILL_CYCLES ?= 50
 soak: build
