@@ -57,6 +57,13 @@ constexpr char kPepper[] = "matrix-test-pepper";
 
 std::string Address() { return absl::StrCat("127.0.0.1:", testing::FreePort()); }
 
+// A call context carrying `token` as its bearer token.
+std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->AddMetadata("authorization", "Bearer " + token);
+  return context;
+}
+
 // Backends, data of two streets, and the gateway, shared by every test of the suite.
 class World {
  public:
@@ -838,25 +845,20 @@ TEST_F(GatewayAuthz, PartnerKeysAreScopedAndRevocable) {
 TEST_F(GatewayAuthz, ConsoleReadsFeedbackOfItsRegionOnly) {
   World& world = World::Get();
   auto stub = v1::ConsoleService::NewStub(world.channel);
-  auto as = [&](const std::string& token) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->AddMetadata("authorization", "Bearer " + token);
-    return context;
-  };
   const std::string committee = world.Token(Role::kCommitteeStaff);
   const std::string street = world.Token(Role::kStreetStaff);
   feedback::v1::ListAlertsRequest alerts;
   alerts.set_committee("regions/310101020001");
   feedback::v1::ListAlertsResponse listed;
-  grpc::Status status = stub->ListAlerts(as(committee).get(), alerts, &listed);
+  grpc::Status status = stub->ListAlerts(As(committee).get(), alerts, &listed);
   EXPECT_TRUE(status.ok()) << status.error_message();
-  EXPECT_TRUE(stub->ListAlerts(as(street).get(), alerts, &listed).ok());
+  EXPECT_TRUE(stub->ListAlerts(As(street).get(), alerts, &listed).ok());
   alerts.set_committee("regions/310101021001");
-  EXPECT_EQ(stub->ListAlerts(as(committee).get(), alerts, &listed).error_code(),
+  EXPECT_EQ(stub->ListAlerts(As(committee).get(), alerts, &listed).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   alerts.set_committee("regions/310101020001");
   alerts.set_page_size(-1);  // the backend's validation comes through
-  EXPECT_EQ(stub->ListAlerts(as(committee).get(), alerts, &listed).error_code(),
+  EXPECT_EQ(stub->ListAlerts(As(committee).get(), alerts, &listed).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
 
   feedback::v1::GetPerceptionIndexRequest index;
@@ -865,14 +867,14 @@ TEST_F(GatewayAuthz, ConsoleReadsFeedbackOfItsRegionOnly) {
        {world.home_elder, world.home_commitment, std::string("regions/310101020001"),
         std::string("organisations/homeorg")}) {
     index.set_subject(subject);
-    status = stub->GetPerceptionIndex(as(street).get(), index, &index_response);
+    status = stub->GetPerceptionIndex(As(street).get(), index, &index_response);
     EXPECT_TRUE(status.ok()) << subject << ": " << status.error_message();
     EXPECT_EQ(index_response.index().subject(), subject);
   }
   for (const std::string& subject : {world.foreign_elder, world.foreign_commitment,
                                      std::string("regions/310101021"), std::string("workers/w1")}) {
     index.set_subject(subject);
-    status = stub->GetPerceptionIndex(as(street).get(), index, &index_response);
+    status = stub->GetPerceptionIndex(As(street).get(), index, &index_response);
     EXPECT_TRUE(status.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
                 status.error_code() == grpc::StatusCode::NOT_FOUND)
         << subject << ": " << status.error_code();
@@ -881,22 +883,22 @@ TEST_F(GatewayAuthz, ConsoleReadsFeedbackOfItsRegionOnly) {
   ledger.set_subject(world.home_commitment);
   ledger.set_window_days(7);
   feedback::v1::GetPromiseLedgerResponse ledger_response;
-  status = stub->GetPromiseLedger(as(committee).get(), ledger, &ledger_response);
+  status = stub->GetPromiseLedger(As(committee).get(), ledger, &ledger_response);
   EXPECT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(ledger_response.ledger().window_days(), 7);
   ledger.set_subject(world.foreign_commitment);
-  EXPECT_EQ(stub->GetPromiseLedger(as(committee).get(), ledger, &ledger_response).error_code(),
+  EXPECT_EQ(stub->GetPromiseLedger(As(committee).get(), ledger, &ledger_response).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 
   feedback::v1::ListWorkOrdersRequest orders;
   feedback::v1::ListWorkOrdersResponse orders_response;
-  EXPECT_EQ(stub->ListWorkOrders(as(street).get(), orders, &orders_response).error_code(),
+  EXPECT_EQ(stub->ListWorkOrders(As(street).get(), orders, &orders_response).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);  // everyone's: admins only
   orders.set_responsible_organisation("organisations/homeorg");
-  status = stub->ListWorkOrders(as(street).get(), orders, &orders_response);
+  status = stub->ListWorkOrders(As(street).get(), orders, &orders_response);
   EXPECT_TRUE(status.ok()) << status.error_message();
   orders.set_responsible_organisation("organisations/farorg");
-  EXPECT_EQ(stub->ListWorkOrders(as(street).get(), orders, &orders_response).error_code(),
+  EXPECT_EQ(stub->ListWorkOrders(As(street).get(), orders, &orders_response).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 }
 
@@ -906,11 +908,6 @@ TEST_F(GatewayAuthz, ConsoleReadsFeedbackOfItsRegionOnly) {
 TEST_F(GatewayAuthz, ConsoleWritesStayInTheirRegion) {
   World& world = World::Get();
   auto stub = v1::ConsoleService::NewStub(world.channel);
-  auto as = [&](const std::string& token) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->AddMetadata("authorization", "Bearer " + token);
-    return context;
-  };
   const std::string street = world.Token(Role::kStreetStaff);
   auto visits_of = [&](const std::string& commitment) {
     scheduling::v1::ListVisitsRequest q;
@@ -942,28 +939,28 @@ TEST_F(GatewayAuthz, ConsoleWritesStayInTheirRegion) {
   scheduling::v1::GetVisitRequest get;
   scheduling::v1::GetVisitResponse got;
   get.set_name(last);
-  grpc::Status status = stub->GetVisit(as(street).get(), get, &got);
+  grpc::Status status = stub->GetVisit(As(street).get(), get, &got);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(got.visit().elder(), world.home_elder);
   get.set_name(foreign.visits(0).name());
-  EXPECT_EQ(stub->GetVisit(as(street).get(), get, &got).error_code(),
+  EXPECT_EQ(stub->GetVisit(As(street).get(), get, &got).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   get.set_name("visits/nope");
-  EXPECT_EQ(stub->GetVisit(as(street).get(), get, &got).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(stub->GetVisit(As(street).get(), get, &got).error_code(), grpc::StatusCode::NOT_FOUND);
 
   scheduling::v1::AssignVisitRequest assign;
   scheduling::v1::AssignVisitResponse assigned;
   assign.set_name(foreign.visits(0).name());
   assign.set_worker(workers["homeorg"]);
-  EXPECT_EQ(stub->AssignVisit(as(street).get(), assign, &assigned).error_code(),
+  EXPECT_EQ(stub->AssignVisit(As(street).get(), assign, &assigned).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   assign.set_name(last);
   assign.set_worker(workers["farorg"]);
-  EXPECT_EQ(stub->AssignVisit(as(street).get(), assign, &assigned).error_code(),
+  EXPECT_EQ(stub->AssignVisit(As(street).get(), assign, &assigned).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   assign.set_worker(workers["homeorg"]);
   assign.set_request_id("console-assign-1");
-  status = stub->AssignVisit(as(street).get(), assign, &assigned);
+  status = stub->AssignVisit(As(street).get(), assign, &assigned);
   ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_EQ(assigned.visit().assignments_size(), 1);
 
@@ -971,19 +968,19 @@ TEST_F(GatewayAuthz, ConsoleWritesStayInTheirRegion) {
   cancel.set_name(foreign.visits(0).name());
   cancel.set_reason_code("ELDER_IN_HOSPITAL");
   scheduling::v1::CancelVisitResponse cancelled;
-  EXPECT_EQ(stub->CancelVisit(as(street).get(), cancel, &cancelled).error_code(),
+  EXPECT_EQ(stub->CancelVisit(As(street).get(), cancel, &cancelled).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   scheduling::v1::RescheduleVisitRequest reschedule;
   reschedule.set_name(foreign.visits(0).name());
   reschedule.set_reason_code("ELDER_REQUEST");
   scheduling::v1::RescheduleVisitResponse rescheduled;
-  EXPECT_EQ(stub->RescheduleVisit(as(street).get(), reschedule, &rescheduled).error_code(),
+  EXPECT_EQ(stub->RescheduleVisit(As(street).get(), reschedule, &rescheduled).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   scheduling::v1::SwapVisitWorkersRequest swap;
   swap.set_first(last);
   swap.set_second(foreign.visits(0).name());
   scheduling::v1::SwapVisitWorkersResponse swapped;
-  EXPECT_EQ(stub->SwapVisitWorkers(as(street).get(), swap, &swapped).error_code(),
+  EXPECT_EQ(stub->SwapVisitWorkers(As(street).get(), swap, &swapped).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 
   scheduling::v1::ReleaseWorkerRequest release;
@@ -992,10 +989,10 @@ TEST_F(GatewayAuthz, ConsoleWritesStayInTheirRegion) {
   release.set_days(1);
   release.set_reason_code("WORKER_ILL");
   scheduling::v1::ReleaseWorkerResponse released;
-  EXPECT_EQ(stub->ReleaseWorker(as(street).get(), release, &released).error_code(),
+  EXPECT_EQ(stub->ReleaseWorker(As(street).get(), release, &released).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   release.set_worker(workers["homeorg"]);
-  status = stub->ReleaseWorker(as(street).get(), release, &released);
+  status = stub->ReleaseWorker(As(street).get(), release, &released);
   ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_EQ(released.visits_size(), 1);
   EXPECT_EQ(released.visits(0).name(), last);
@@ -1004,7 +1001,7 @@ TEST_F(GatewayAuthz, ConsoleWritesStayInTheirRegion) {
   end.set_name(world.foreign_commitment);
   end.set_reason("不再需要");
   scheduling::v1::CancelCommitmentResponse ended;
-  EXPECT_EQ(stub->CancelCommitment(as(street).get(), end, &ended).error_code(),
+  EXPECT_EQ(stub->CancelCommitment(As(street).get(), end, &ended).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 
   // Work orders through their elder.
@@ -1025,20 +1022,20 @@ TEST_F(GatewayAuthz, ConsoleWritesStayInTheirRegion) {
   feedback::v1::GetWorkOrderRequest order;
   feedback::v1::GetWorkOrderResponse order_out;
   order.set_name(orders[world.home_commitment]);
-  status = stub->GetWorkOrder(as(street).get(), order, &order_out);
+  status = stub->GetWorkOrder(As(street).get(), order, &order_out);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(order_out.work_order().elder(), world.home_elder);
   order.set_name(orders[world.foreign_commitment]);
-  EXPECT_EQ(stub->GetWorkOrder(as(street).get(), order, &order_out).error_code(),
+  EXPECT_EQ(stub->GetWorkOrder(As(street).get(), order, &order_out).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   feedback::v1::ClassifyWorkOrderRequest classify;
   classify.set_name(orders[world.foreign_commitment]);
   classify.set_category(feedback::v1::WORK_ORDER_CATEGORY_OTHER);
   feedback::v1::ClassifyWorkOrderResponse classified;
-  EXPECT_EQ(stub->ClassifyWorkOrder(as(street).get(), classify, &classified).error_code(),
+  EXPECT_EQ(stub->ClassifyWorkOrder(As(street).get(), classify, &classified).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   classify.set_name(orders[world.home_commitment]);
-  status = stub->ClassifyWorkOrder(as(street).get(), classify, &classified);
+  status = stub->ClassifyWorkOrder(As(street).get(), classify, &classified);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(classified.work_order().history().rbegin()->actor(), "street_staff:staff/street_staff");
 
@@ -1046,34 +1043,29 @@ TEST_F(GatewayAuthz, ConsoleWritesStayInTheirRegion) {
   feedback::v1::AcknowledgeAlertRequest ack;
   ack.set_name("alerts/nope");
   feedback::v1::AcknowledgeAlertResponse acked;
-  EXPECT_EQ(stub->AcknowledgeAlert(as(street).get(), ack, &acked).error_code(),
+  EXPECT_EQ(stub->AcknowledgeAlert(As(street).get(), ack, &acked).error_code(),
             grpc::StatusCode::NOT_FOUND);
   feedback::v1::SweepAlertsRequest sweep;
   feedback::v1::SweepAlertsResponse swept;
-  status = stub->SweepAlerts(as(street).get(), sweep, &swept);
+  status = stub->SweepAlerts(As(street).get(), sweep, &swept);
   EXPECT_TRUE(status.ok()) << status.error_message();
   sweep.mutable_as_of()->set_seconds(absl::ToUnixSeconds(absl::Now()) + 86400);
-  EXPECT_EQ(stub->SweepAlerts(as(street).get(), sweep, &swept).error_code(),
+  EXPECT_EQ(stub->SweepAlerts(As(street).get(), sweep, &swept).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  status = stub->SweepAlerts(as(world.Token(Role::kAdmin)).get(), sweep, &swept);
+  status = stub->SweepAlerts(As(world.Token(Role::kAdmin)).get(), sweep, &swept);
   EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
 TEST_F(GatewayAuthz, ElderRaisesAndFollowsOwnComplaints) {
   World& world = World::Get();
   auto stub = v1::ElderAppService::NewStub(world.channel);
-  auto as = [&](const std::string& token) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->AddMetadata("authorization", "Bearer " + token);
-    return context;
-  };
   v1::RaiseComplaintRequest raise;
   raise.set_elder(world.home_elder);
   raise.set_commitment(world.home_commitment);
   raise.set_description("上周三没有人来，电话也没人接");
   v1::RaiseComplaintResponse raised;
   grpc::Status status = Eventually(
-      [&] { return stub->RaiseComplaint(as(world.Token(Role::kElder)).get(), raise, &raised); });
+      [&] { return stub->RaiseComplaint(As(world.Token(Role::kElder)).get(), raise, &raised); });
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(raised.work_order().source(), feedback::v1::WORK_ORDER_SOURCE_APP);
   EXPECT_EQ(raised.work_order().elder(), world.home_elder);
@@ -1081,28 +1073,28 @@ TEST_F(GatewayAuthz, ElderRaisesAndFollowsOwnComplaints) {
   EXPECT_EQ(raised.work_order().history(0).actor(), "elder:" + world.home_elder);
   // Someone else's promise, even named under one's own elder: refused.
   raise.set_commitment(world.foreign_commitment);
-  EXPECT_EQ(stub->RaiseComplaint(as(world.Token(Role::kFamily)).get(), raise, &raised).error_code(),
+  EXPECT_EQ(stub->RaiseComplaint(As(world.Token(Role::kFamily)).get(), raise, &raised).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 
   v1::GetMyComplaintRequest get;
   get.set_elder(world.home_elder);
   get.set_name(raised.work_order().name());
   v1::GetMyComplaintResponse got;
-  status = stub->GetMyComplaint(as(world.Token(Role::kFamily)).get(), get, &got);
+  status = stub->GetMyComplaint(As(world.Token(Role::kFamily)).get(), get, &got);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(got.work_order().description(), "上周三没有人来，电话也没人接");
   // Family of another elder, asking under their own elder: not found.
   const std::string other_family =
       world.Token(Role::kFamily, {{"sub", "families/f2"}, {"elders", {world.foreign_elder}}});
   get.set_elder(world.foreign_elder);
-  EXPECT_EQ(stub->GetMyComplaint(as(other_family).get(), get, &got).error_code(),
+  EXPECT_EQ(stub->GetMyComplaint(As(other_family).get(), get, &got).error_code(),
             grpc::StatusCode::NOT_FOUND);
 
   // My complaints: every one about the elder, in order, for the elder and the family alike.
   raise.set_commitment(world.home_commitment);
   raise.set_description("送来的饭是凉的");
   v1::RaiseComplaintResponse second;
-  ASSERT_TRUE(stub->RaiseComplaint(as(world.Token(Role::kElder)).get(), raise, &second).ok());
+  ASSERT_TRUE(stub->RaiseComplaint(As(world.Token(Role::kElder)).get(), raise, &second).ok());
   for (Role role : {Role::kElder, Role::kFamily}) {
     v1::ListMyComplaintsRequest list;
     list.set_elder(world.home_elder);
@@ -1110,7 +1102,7 @@ TEST_F(GatewayAuthz, ElderRaisesAndFollowsOwnComplaints) {
     std::vector<std::string> names;
     do {
       v1::ListMyComplaintsResponse page;
-      status = stub->ListMyComplaints(as(world.Token(role)).get(), list, &page);
+      status = stub->ListMyComplaints(As(world.Token(role)).get(), list, &page);
       ASSERT_TRUE(status.ok()) << status.error_message();
       for (const auto& order : page.work_orders()) {
         EXPECT_EQ(order.elder(), world.home_elder);
@@ -1131,21 +1123,21 @@ TEST_F(GatewayAuthz, ElderRaisesAndFollowsOwnComplaints) {
   accepted.set_elder(world.home_elder);
   accepted.set_state(feedback::v1::WORK_ORDER_STATE_CLOSED);
   v1::ListMyComplaintsResponse none;
-  ASSERT_TRUE(stub->ListMyComplaints(as(world.Token(Role::kElder)).get(), accepted, &none).ok());
+  ASSERT_TRUE(stub->ListMyComplaints(As(world.Token(Role::kElder)).get(), accepted, &none).ok());
   EXPECT_EQ(none.work_orders_size(), 0);
   accepted.set_elder(world.foreign_elder);
   EXPECT_EQ(
-      stub->ListMyComplaints(as(world.Token(Role::kFamily)).get(), accepted, &none).error_code(),
+      stub->ListMyComplaints(As(world.Token(Role::kFamily)).get(), accepted, &none).error_code(),
       grpc::StatusCode::PERMISSION_DENIED);
   accepted.clear_state();
-  ASSERT_TRUE(stub->ListMyComplaints(as(other_family).get(), accepted, &none).ok());
+  ASSERT_TRUE(stub->ListMyComplaints(As(other_family).get(), accepted, &none).ok());
   EXPECT_EQ(none.work_orders_size(), 0);
   // The family sees the names of the contacts they can answer as.
   v1::ListMyFamilyRequest family_request;
   family_request.set_elder(world.home_elder);
   v1::ListMyFamilyResponse family;
   ASSERT_TRUE(
-      stub->ListMyFamily(as(world.Token(Role::kFamily)).get(), family_request, &family).ok());
+      stub->ListMyFamily(As(world.Token(Role::kFamily)).get(), family_request, &family).ok());
   ASSERT_EQ(family.contact_names_size(), family.contacts_size());
   EXPECT_EQ(family.contact_names(0), world.home_elder + "/contacts/0");
 }
@@ -1290,11 +1282,6 @@ TEST_F(GatewayAuthz, RateLimitPerPrincipal) {
 TEST_F(GatewayAuthz, WorkerChecksInAndOutOnlyAtTheirOwnPromise) {
   World& world = World::Get();
   auto stub = v1::WorkerAppService::NewStub(world.channel);
-  auto as = [&](const std::string& token) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->AddMetadata("authorization", "Bearer " + token);
-    return context;
-  };
   const std::string worker = world.Token(Role::kWorker);
   const std::string other_worker = world.Token(Role::kWorker, {{"sub", "workers/w2"}});
   const scheduling::v1::ListVisitsResponse today = VisitsOn(world.home_commitment, 0);
@@ -1304,14 +1291,14 @@ TEST_F(GatewayAuthz, WorkerChecksInAndOutOnlyAtTheirOwnPromise) {
   in.set_visit(today.visits(0).name());
   in.set_method(scheduling::v1::CHECK_METHOD_APP_GPS);
   v1::WorkerCheckInResponse checked_in;
-  EXPECT_EQ(stub->CheckIn(as(other_worker).get(), in, &checked_in).error_code(),
+  EXPECT_EQ(stub->CheckIn(As(other_worker).get(), in, &checked_in).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   // A visit of another promise named under one's own promise is not found.
   v1::WorkerCheckInRequest smuggled = in;
   smuggled.set_visit("visits/not-of-this-promise");
-  EXPECT_EQ(stub->CheckIn(as(worker).get(), smuggled, &checked_in).error_code(),
+  EXPECT_EQ(stub->CheckIn(As(worker).get(), smuggled, &checked_in).error_code(),
             grpc::StatusCode::NOT_FOUND);
-  grpc::Status status = stub->CheckIn(as(worker).get(), in, &checked_in);
+  grpc::Status status = stub->CheckIn(As(worker).get(), in, &checked_in);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(checked_in.visit().state(), scheduling::v1::VISIT_STATE_IN_PROGRESS);
   EXPECT_EQ(checked_in.visit().check_in().worker(), "workers/w1");  // the caller, always
@@ -1320,7 +1307,7 @@ TEST_F(GatewayAuthz, WorkerChecksInAndOutOnlyAtTheirOwnPromise) {
   out.set_visit(in.visit());
   out.set_method(scheduling::v1::CHECK_METHOD_APP_GPS);
   v1::WorkerCheckOutResponse checked_out;
-  status = stub->CheckOut(as(worker).get(), out, &checked_out);
+  status = stub->CheckOut(As(worker).get(), out, &checked_out);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(checked_out.visit().state(), scheduling::v1::VISIT_STATE_COMPLETED);
 }
@@ -1328,11 +1315,6 @@ TEST_F(GatewayAuthz, WorkerChecksInAndOutOnlyAtTheirOwnPromise) {
 // Completes today's visit itself unless WorkerChecksInAndOutOnlyAtTheirOwnPromise did.
 TEST_F(GatewayAuthz, ElderGivesFeedbackOnlyOnOwnVisits) {
   World& world = World::Get();
-  auto as = [&](const std::string& token) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->AddMetadata("authorization", "Bearer " + token);
-    return context;
-  };
   const scheduling::v1::ListVisitsResponse today = VisitsOn(world.home_commitment, 0);
   ASSERT_EQ(today.visits_size(), 1);
   if (today.visits(0).state() == scheduling::v1::VISIT_STATE_SCHEDULED) {
@@ -1343,13 +1325,13 @@ TEST_F(GatewayAuthz, ElderGivesFeedbackOnlyOnOwnVisits) {
     in.set_visit(today.visits(0).name());
     in.set_method(scheduling::v1::CHECK_METHOD_APP_GPS);
     v1::WorkerCheckInResponse checked_in;
-    ASSERT_TRUE(worker->CheckIn(as(world.Token(Role::kWorker)).get(), in, &checked_in).ok());
+    ASSERT_TRUE(worker->CheckIn(As(world.Token(Role::kWorker)).get(), in, &checked_in).ok());
     v1::WorkerCheckOutRequest out;
     out.set_commitment(world.home_commitment);
     out.set_visit(in.visit());
     out.set_method(scheduling::v1::CHECK_METHOD_APP_GPS);
     v1::WorkerCheckOutResponse checked_out;
-    ASSERT_TRUE(worker->CheckOut(as(world.Token(Role::kWorker)).get(), out, &checked_out).ok());
+    ASSERT_TRUE(worker->CheckOut(As(world.Token(Role::kWorker)).get(), out, &checked_out).ok());
   }
   auto stub = v1::ElderAppService::NewStub(world.channel);
   v1::SubmitVisitFeedbackRequest request;
@@ -1363,7 +1345,7 @@ TEST_F(GatewayAuthz, ElderGivesFeedbackOnlyOnOwnVisits) {
   // Feedback learns of the completed visit from scheduling's event stream: wait for it.
   v1::SubmitVisitFeedbackResponse response;
   grpc::Status status = Eventually([&] {
-    return stub->SubmitVisitFeedback(as(world.Token(Role::kElder)).get(), request, &response);
+    return stub->SubmitVisitFeedback(As(world.Token(Role::kElder)).get(), request, &response);
   });
   ASSERT_TRUE(status.ok()) << status.error_code() << " " << status.error_message();
   EXPECT_EQ(response.feedback().author(), world.home_elder);
@@ -1372,7 +1354,7 @@ TEST_F(GatewayAuthz, ElderGivesFeedbackOnlyOnOwnVisits) {
   EXPECT_EQ(response.feedback().faces(), 5);
   // A second answer by the same elder (new request id) is ALREADY_EXISTS.
   request.set_request_id("feedback-2");
-  EXPECT_EQ(stub->SubmitVisitFeedback(as(world.Token(Role::kElder)).get(), request, &response)
+  EXPECT_EQ(stub->SubmitVisitFeedback(As(world.Token(Role::kElder)).get(), request, &response)
                 .error_code(),
             grpc::StatusCode::ALREADY_EXISTS);
   // Another elder naming this visit under themself: not found.
@@ -1380,31 +1362,26 @@ TEST_F(GatewayAuthz, ElderGivesFeedbackOnlyOnOwnVisits) {
   stranger.set_elder(world.foreign_elder);
   stranger.set_request_id("feedback-3");
   EXPECT_EQ(
-      stub->SubmitVisitFeedback(as(world.Token(Role::kElder, {{"sub", world.foreign_elder}})).get(),
+      stub->SubmitVisitFeedback(As(world.Token(Role::kElder, {{"sub", world.foreign_elder}})).get(),
                                 stranger, &response)
           .error_code(),
       grpc::StatusCode::NOT_FOUND);
   // Family: the proxy must be a contact of the elder; a contact not marked proxy is not found.
   request.set_request_id("feedback-4");
   request.set_proxy_contact("elders/other/contacts/0");
-  EXPECT_EQ(stub->SubmitVisitFeedback(as(world.Token(Role::kFamily)).get(), request, &response)
+  EXPECT_EQ(stub->SubmitVisitFeedback(As(world.Token(Role::kFamily)).get(), request, &response)
                 .error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
   request.set_proxy_contact(world.home_elder + "/contacts/0");
-  EXPECT_EQ(stub->SubmitVisitFeedback(as(world.Token(Role::kFamily)).get(), request, &response)
+  EXPECT_EQ(stub->SubmitVisitFeedback(As(world.Token(Role::kFamily)).get(), request, &response)
                 .error_code(),
             grpc::StatusCode::NOT_FOUND);
 }
 
-// Last: scheduling goes down; the elder page still returns the profile and flags the rest.
+// A worker's route is their bookings; notes and problem reports only for the visit's workers.
 TEST_F(GatewayAuthz, WorkerRouteComesFromBookingsWithNotesAndProblemReports) {
   World& world = World::Get();
   auto stub = v1::WorkerAppService::NewStub(world.channel);
-  auto as = [&](const std::string& token) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->AddMetadata("authorization", "Bearer " + token);
-    return context;
-  };
   // A worker of the home organisation (not the familiar worker of any promise) booked on two
   // visits tomorrow: the home promise's and a second promise's, the second one booked earlier.
   const std::string worker = NewWorker("organisations/homeorg", "护理员 陈阿姨");
@@ -1453,7 +1430,7 @@ TEST_F(GatewayAuthz, WorkerRouteComesFromBookingsWithNotesAndProblemReports) {
   v1::ListMyVisitsRequest list;
   list.set_date(Day(1));
   v1::ListMyVisitsResponse route;
-  grpc::Status status = stub->ListMyVisits(as(token).get(), list, &route);
+  grpc::Status status = stub->ListMyVisits(As(token).get(), list, &route);
   ASSERT_TRUE(status.ok()) << status.error_message();
   ASSERT_EQ(route.stops_size(), 2);
   EXPECT_EQ(route.stops(0).order(), 1);
@@ -1469,10 +1446,10 @@ TEST_F(GatewayAuthz, WorkerRouteComesFromBookingsWithNotesAndProblemReports) {
     EXPECT_NE(stop.elder_display_name(), "李桂英");  // masked
   }
   // The familiar worker of the home promise is not booked: nothing on their route tomorrow.
-  ASSERT_TRUE(stub->ListMyVisits(as(world.Token(Role::kWorker)).get(), list, &route).ok());
+  ASSERT_TRUE(stub->ListMyVisits(As(world.Token(Role::kWorker)).get(), list, &route).ok());
   EXPECT_EQ(route.stops_size(), 0);
   list.set_date("tomorrow");
-  EXPECT_EQ(stub->ListMyVisits(as(token).get(), list, &route).error_code(),
+  EXPECT_EQ(stub->ListMyVisits(As(token).get(), list, &route).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
 
   // Notes: by a worker of the visit only, read back by them, never inside the visit.
@@ -1481,25 +1458,25 @@ TEST_F(GatewayAuthz, WorkerRouteComesFromBookingsWithNotesAndProblemReports) {
   note.set_text("老人说膝盖疼，下次带护膝");
   note.set_request_id("note-1");
   v1::AddVisitNoteResponse added;
-  status = stub->AddVisitNote(as(token).get(), note, &added);
+  status = stub->AddVisitNote(As(token).get(), note, &added);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(added.note().author(), worker);
   v1::AddVisitNoteResponse added_again;
-  ASSERT_TRUE(stub->AddVisitNote(as(token).get(), note, &added_again).ok());
+  ASSERT_TRUE(stub->AddVisitNote(As(token).get(), note, &added_again).ok());
   EXPECT_EQ(added_again.note().name(), added.note().name());
-  EXPECT_EQ(stub->AddVisitNote(as(world.Token(Role::kWorker)).get(), note, &added).error_code(),
+  EXPECT_EQ(stub->AddVisitNote(As(world.Token(Role::kWorker)).get(), note, &added).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   note.set_text("");
   note.clear_request_id();
-  EXPECT_EQ(stub->AddVisitNote(as(token).get(), note, &added).error_code(),
+  EXPECT_EQ(stub->AddVisitNote(As(token).get(), note, &added).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
   v1::ListVisitNotesRequest notes_request;
   notes_request.set_visit(a.name());
   v1::ListVisitNotesResponse notes;
-  ASSERT_TRUE(stub->ListVisitNotes(as(token).get(), notes_request, &notes).ok());
+  ASSERT_TRUE(stub->ListVisitNotes(As(token).get(), notes_request, &notes).ok());
   ASSERT_EQ(notes.notes_size(), 1);
   EXPECT_EQ(notes.notes(0).text(), "老人说膝盖疼，下次带护膝");
-  EXPECT_EQ(stub->ListVisitNotes(as(world.Token(Role::kWorker)).get(), notes_request, &notes)
+  EXPECT_EQ(stub->ListVisitNotes(As(world.Token(Role::kWorker)).get(), notes_request, &notes)
                 .error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(VisitsOn(world.home_commitment, 1).visits(0).SerializeAsString().find("护膝"),
@@ -1513,7 +1490,7 @@ TEST_F(GatewayAuthz, WorkerRouteComesFromBookingsWithNotesAndProblemReports) {
   problem.set_description("燃气灶没关，老人独自在家，已提醒");
   problem.set_request_id("problem-1");
   v1::ReportProblemResponse reported;
-  status = Eventually([&] { return stub->ReportProblem(as(token).get(), problem, &reported); });
+  status = Eventually([&] { return stub->ReportProblem(As(token).get(), problem, &reported); });
   ASSERT_TRUE(status.ok()) << status.error_message();
   const feedback::v1::WorkOrder& order = reported.work_order();
   EXPECT_EQ(order.source(), feedback::v1::WORK_ORDER_SOURCE_WORKER_APP);
@@ -1526,25 +1503,25 @@ TEST_F(GatewayAuthz, WorkerRouteComesFromBookingsWithNotesAndProblemReports) {
   EXPECT_EQ(order.history(0).actor(), "worker:" + worker);
   EXPECT_EQ(order.deadline().seconds() - order.create_time().seconds(), 24 * 3600);
   v1::ReportProblemResponse reported_again;
-  ASSERT_TRUE(stub->ReportProblem(as(token).get(), problem, &reported_again).ok());
+  ASSERT_TRUE(stub->ReportProblem(As(token).get(), problem, &reported_again).ok());
   EXPECT_EQ(reported_again.work_order().name(), order.name());
   EXPECT_EQ(reported_again.work_order().history_size(), order.history_size());
   problem.set_category(feedback::v1::WORK_ORDER_CATEGORY_UNSPECIFIED);
   problem.clear_request_id();
-  EXPECT_EQ(stub->ReportProblem(as(token).get(), problem, &reported).error_code(),
+  EXPECT_EQ(stub->ReportProblem(As(token).get(), problem, &reported).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
   auto elder_app = v1::ElderAppService::NewStub(world.channel);
   v1::ListMyComplaintsRequest mine;
   mine.set_elder(world.home_elder);
   v1::ListMyComplaintsResponse complaints;
   ASSERT_TRUE(
-      elder_app->ListMyComplaints(as(world.Token(Role::kFamily)).get(), mine, &complaints).ok());
+      elder_app->ListMyComplaints(As(world.Token(Role::kFamily)).get(), mine, &complaints).ok());
   for (const auto& c : complaints.work_orders()) EXPECT_NE(c.name(), order.name());
   v1::GetMyComplaintRequest get;
   get.set_elder(world.home_elder);
   get.set_name(order.name());
   v1::GetMyComplaintResponse got;
-  EXPECT_EQ(elder_app->GetMyComplaint(as(world.Token(Role::kElder)).get(), get, &got).error_code(),
+  EXPECT_EQ(elder_app->GetMyComplaint(As(world.Token(Role::kElder)).get(), get, &got).error_code(),
             grpc::StatusCode::NOT_FOUND);
 
   // Booked, not familiar: the worker checks in at the visit of the second promise.
@@ -1553,17 +1530,18 @@ TEST_F(GatewayAuthz, WorkerRouteComesFromBookingsWithNotesAndProblemReports) {
   in.set_visit(b.name());
   in.set_method(scheduling::v1::CHECK_METHOD_APP_GPS);
   v1::WorkerCheckInResponse checked_in;
-  EXPECT_EQ(stub->CheckIn(as(world.Token(Role::kWorker)).get(), in, &checked_in).error_code(),
+  EXPECT_EQ(stub->CheckIn(As(world.Token(Role::kWorker)).get(), in, &checked_in).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   in.set_commitment(world.home_commitment);  // the visit is not of this promise
-  EXPECT_EQ(stub->CheckIn(as(token).get(), in, &checked_in).error_code(),
+  EXPECT_EQ(stub->CheckIn(As(token).get(), in, &checked_in).error_code(),
             grpc::StatusCode::NOT_FOUND);
   in.set_commitment(second_commitment);
-  status = stub->CheckIn(as(token).get(), in, &checked_in);
+  status = stub->CheckIn(As(token).get(), in, &checked_in);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(checked_in.visit().check_in().worker(), worker);
 }
 
+// Last: scheduling goes down; the elder page still returns the profile and flags the rest.
 TEST_F(GatewayAuthz, ZzElderPageWithABackendDown) {
   World& world = World::Get();
   ASSERT_TRUE(world.scheduling_process->Signal(SIGTERM));
