@@ -1,19 +1,25 @@
 // Gateway overhead, one run, printed figures (not a pass/fail test).
 //
 //   build/bin/gateway_bench [--rounds 5] [--seconds 2] [--threads 4] [--samples 1000]
+//                           [--db sqlite|mysql]
 //
-// Three real processes besides this one, each logging to its own file under a temporary
-// directory: linli-registry and linli-scheduling (SQLite) and the linli-gateway binary in front
-// of them (its production flags, the rate limit raised so that the path is measured, not the
-// limiter). This process loads one street with an elder, a daily promise and a week of visits,
-// then measures like with like — the same request and payload on the same kind of channel, from
-// the same number of client threads, after the same warm-up:
-//   pass-through  GetRegion straight on the registry vs ConsoleService/GetRegion through the
-//                 gateway (token verified, rule checked, forwarded) vs the same over Connect JSON
-//                 (HTTP/1.1 keep-alive): calls/s from N threads, each one blocking call at a
-//                 time. The workloads take turns, round after round, so that load from elsewhere
-//                 on the machine falls on all of them alike; the figure of a workload is its
-//                 median round and a ratio is the median of the per-round ratios.
+// Real processes besides this one, each logging to its own file under a temporary directory:
+// linli-registry and linli-scheduling (SQLite files, or with --db mysql fresh databases on the
+// server of LINLI_TEST_MYSQL_URL) and the linli-gateway binary in front of them (its production
+// flags, the rate limit raised so that the path is measured, not the limiter), and a bare
+// reference proxy (bench/bare_proxy.h: this binary again, forwarding raw bytes on one thread) in
+// front of the registry, which shows what the hop itself costs on this machine. This process loads
+// one street with an elder, a daily promise and a week of visits, then measures like with like —
+// the same request and payload on the same kind of channel, from the same number of client threads,
+// after the same warm-up:
+//   pass-through  GetRegion straight on the registry vs through the bare proxy vs
+//                 ConsoleService/GetRegion through the gateway (token verified, rule checked,
+//                 forwarded) vs the same over Connect JSON (HTTP/1.1 keep-alive): calls/s from N
+//                 threads, each one blocking call at a time. The workloads take turns, round after
+//                 round, so that load from elsewhere on the machine falls on all of them alike; the
+//                 figure of a workload is its median round and a ratio is the median of the
+//                 per-round ratios. The CPU time each process used during a workload (from /proc),
+//                 per call, shows where the cost lies independently of how the 2 cores were shared.
 //   aggregation   ElderAppService/GetElderPage (registry GetElder + scheduling ListCommitments +
 //                 ListVisits, concurrently, behind the gateway) vs each of the three calls made
 //                 directly: p50 of sequential calls, the kinds taken in turns of 50 calls;
@@ -21,6 +27,7 @@
 #include <httplib.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -29,10 +36,12 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <sstream>
 #include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "bench/bare_proxy.h"
 #include "common/auth/jwt.h"
 #include "common/client.h"
 #include "common/flags.h"
@@ -49,6 +58,12 @@ ABSL_FLAG(int, rounds, 5, "Throughput rounds; in each, every workload runs once.
 ABSL_FLAG(int, seconds, 2, "Seconds of one workload in one throughput round.");
 ABSL_FLAG(int, threads, 4, "Concurrent callers for throughput.");
 ABSL_FLAG(int, samples, 1000, "Sequential calls per latency workload.");
+ABSL_FLAG(std::string, bare_proxy_listen, "",
+          "Internal: run as the bare reference proxy (bench/bare_proxy.h) on this address.");
+ABSL_FLAG(std::string, bare_proxy_backend, "", "Internal: the bare proxy's backend.");
+ABSL_FLAG(std::string, db, "sqlite",
+          "The services' database: sqlite (files in the temporary directory) or mysql (fresh "
+          "databases on the server of LINLI_TEST_MYSQL_URL, as `make bench` starts one).");
 
 namespace linli {
 namespace {
@@ -57,7 +72,8 @@ const std::string kSecret = "bench-secret-0123456789abcdef0123";
 constexpr int kTurn = 50;  // latency calls of one kind before the next kind's turn
 
 // The child processes; static so that std::exit (CHECK_OK) still stops them.
-std::optional<testing::ChildProcess> registry_process, scheduling_process, gateway_process;
+std::optional<testing::ChildProcess> registry_process, scheduling_process, gateway_process,
+    proxy_process;
 
 #define CHECK_OK(expr)                                                            \
   do {                                                                            \
@@ -93,10 +109,44 @@ std::optional<testing::ChildProcess> Spawn(const std::string& name,
   return std::move(*started);
 }
 
+// User + system CPU seconds used so far by process `pid` (0: this process).
+double CpuSeconds(pid_t pid) {
+  std::ifstream in(pid == 0 ? std::string("/proc/self/stat")
+                            : absl::StrCat("/proc/", pid, "/stat"));
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t close = text.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(text.substr(close + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  // After the command name: state is field 3; utime and stime are fields 14 and 15.
+  for (int i = 3; i <= 15 && rest >> field; ++i) {
+    if (i == 14) utime = std::atof(field.c_str());
+    if (i == 15) stime = std::atof(field.c_str());
+  }
+  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+// The processes whose CPU time a throughput workload is charged with, by name.
+std::vector<std::pair<std::string, pid_t>> Processes() {
+  return {{"client", 0},
+          {"gateway", gateway_process->pid()},
+          {"bare proxy", proxy_process->pid()},
+          {"registry", registry_process->pid()}};
+}
+
+struct Throughput {
+  double rate = 0;  // calls/s
+  int64_t calls = 0;
+  std::map<std::string, double> cpu;  // CPU seconds used during the run, by process
+};
+
 // Calls per second of `call` from `threads` threads for `duration`; errors counted.
-double Throughput(const std::function<bool(int)>& call, int threads, absl::Duration duration,
-                  int64_t* errors) {
+Throughput Measure(const std::function<bool(int)>& call, int threads, absl::Duration duration,
+                   int64_t* errors) {
   std::atomic<int64_t> calls{0}, failed{0};
+  Throughput result;
+  for (const auto& [name, pid] : Processes()) result.cpu[name] = -CpuSeconds(pid);
   const absl::Time start = absl::Now();
   const absl::Time end = start + duration;
   std::vector<std::thread> workers;
@@ -109,8 +159,11 @@ double Throughput(const std::function<bool(int)>& call, int threads, absl::Durat
     });
   }
   for (auto& w : workers) w.join();
+  for (const auto& [name, pid] : Processes()) result.cpu[name] += CpuSeconds(pid);
   *errors += failed.load();
-  return calls.load() / absl::ToDoubleSeconds(absl::Now() - start);
+  result.calls = calls.load();
+  result.rate = result.calls / absl::ToDoubleSeconds(absl::Now() - start);
+  return result;
 }
 
 double Median(std::vector<double> values) {
@@ -125,17 +178,23 @@ struct Workload {
   std::function<bool(int)> call;
   std::vector<double> rates;  // calls/s per round
   int64_t errors = 0;
+  int64_t calls = 0;                  // over all rounds
+  std::map<std::string, double> cpu;  // CPU seconds over all rounds, by process
 };
 
 // Every workload `rounds` times for `seconds` each, taking turns, after one warm-up turn each.
 void RunRounds(std::vector<Workload>& workloads, int threads, absl::Duration seconds, int rounds) {
   for (Workload& w : workloads) {
     int64_t ignored = 0;
-    Throughput(w.call, threads, absl::Milliseconds(500), &ignored);
+    Measure(w.call, threads, absl::Milliseconds(500), &ignored);
   }
   for (int r = 0; r < rounds; ++r) {
-    for (Workload& w : workloads)
-      w.rates.push_back(Throughput(w.call, threads, seconds, &w.errors));
+    for (Workload& w : workloads) {
+      Throughput t = Measure(w.call, threads, seconds, &w.errors);
+      w.rates.push_back(t.rate);
+      w.calls += t.calls;
+      for (const auto& [name, seconds_used] : t.cpu) w.cpu[name] += seconds_used;
+    }
   }
 }
 
@@ -186,15 +245,23 @@ int Run() {
   const std::string scheduling_address = absl::StrCat("127.0.0.1:", testing::FreePort());
   const std::string gateway_address = absl::StrCat("127.0.0.1:", testing::FreePort());
   const int http_port = testing::FreePort();
+  absl::StatusOr<std::string> registry_db =
+      testing::FreshDatabaseUrl(absl::GetFlag(FLAGS_db), "gwbench_registry");
+  absl::StatusOr<std::string> scheduling_db =
+      testing::FreshDatabaseUrl(absl::GetFlag(FLAGS_db), "gwbench_scheduling");
+  if (!registry_db.ok() || !scheduling_db.ok()) {
+    std::fprintf(stderr, "no database: %s\n",
+                 (registry_db.ok() ? scheduling_db : registry_db).status().ToString().c_str());
+    return 1;
+  }
   registry_process = Spawn("registry",
-                           {"--listen=" + registry_address, "--db=sqlite:" + dir + "/registry.db",
+                           {"--listen=" + registry_address, "--db=" + *registry_db,
                             "--pii_key_file=" + dir + "/pii.key"},
                            dir);
-  scheduling_process =
-      Spawn("scheduling",
-            {"--listen=" + scheduling_address, "--db=sqlite:" + dir + "/scheduling.db",
-             "--registry_address=" + registry_address},
-            dir);
+  scheduling_process = Spawn("scheduling",
+                             {"--listen=" + scheduling_address, "--db=" + *scheduling_db,
+                              "--registry_address=" + registry_address},
+                             dir);
   gateway_process =
       Spawn("gateway",
             {"--listen=" + gateway_address, absl::StrCat("--http_listen=127.0.0.1:", http_port),
@@ -204,15 +271,26 @@ int Run() {
              // Measure the path, not the limiter.
              "--rate_limit_per_second=1e9", "--rate_limit_burst=1e9"},
             dir);
-  if (!registry_process || !scheduling_process || !gateway_process ||
+  const std::string proxy_address = absl::StrCat("127.0.0.1:", testing::FreePort());
+  {
+    auto started = testing::ChildProcess::Start(
+        "/proc/self/exe",
+        {"--bare_proxy_listen=" + proxy_address, "--bare_proxy_backend=" + registry_address},
+        dir + "/bare_proxy.log");
+    if (started.ok()) proxy_process = std::move(*started);
+  }
+  if (!registry_process || !scheduling_process || !gateway_process || !proxy_process ||
       !WaitServing(registry_address, "linli.registry.v1.RegistryService") ||
       !WaitServing(scheduling_address, "linli.scheduling.v1.SchedulingService") ||
-      !WaitServing(gateway_address, "linli.gateway.v1.ConsoleService")) {
+      !WaitServing(gateway_address, "linli.gateway.v1.ConsoleService") ||
+      !WaitServing(proxy_address, "linli.registry.v1.RegistryService")) {
     std::fprintf(stderr, "servers did not start; logs in %s\n", dir.c_str());
     return 1;
   }
   std::shared_ptr<registry::v1::RegistryService::Stub> registry =
       registry::v1::RegistryService::NewStub(NewChannel(registry_address, {}));
+  std::shared_ptr<registry::v1::RegistryService::Stub> proxied_registry =
+      registry::v1::RegistryService::NewStub(NewChannel(proxy_address, {}));
   std::shared_ptr<scheduling::v1::SchedulingService::Stub> scheduling =
       scheduling::v1::SchedulingService::NewStub(NewChannel(scheduling_address, {}));
 
@@ -308,6 +386,11 @@ int Run() {
          registry::v1::GetRegionResponse r;
          return registry->GetRegion(Ctx().get(), direct_get, &r).ok();
        }},
+      {"bare proxy",
+       [&](int) {
+         registry::v1::GetRegionResponse r;
+         return proxied_registry->GetRegion(Ctx().get(), direct_get, &r).ok();
+       }},
       {"through gateway",
        [&](int) {
          gateway::v1::GetRegionResponse r;
@@ -373,6 +456,11 @@ int Run() {
          registry::v1::GetRegionResponse r;
          return registry->GetRegion(Ctx().get(), direct_get, &r).ok();
        }},
+      {"GetRegion bare proxy",
+       [&] {
+         registry::v1::GetRegionResponse r;
+         return proxied_registry->GetRegion(Ctx().get(), direct_get, &r).ok();
+       }},
       {"GetRegion gateway",
        [&] {
          gateway::v1::GetRegionResponse r;
@@ -387,19 +475,25 @@ int Run() {
   double load[3] = {0, 0, 0};
   getloadavg(load, 3);
   const Workload& direct = workloads[0];
-  const Workload& through = workloads[1];
-  const Workload& json = workloads[2];
+  const Workload& bare = workloads[1];
+  const Workload& through = workloads[2];
+  const Workload& json = workloads[3];
   std::printf(
-      "gateway_bench: linli-gateway, linli-registry, linli-scheduling as child processes (SQLite, "
-      "logs to files);\n"
+      "gateway_bench: linli-gateway, linli-registry, linli-scheduling and a bare proxy as child "
+      "processes (%s, logs to files);\n"
       "  throughput: %d client threads, one blocking call each at a time; %d rounds x %d s per "
       "workload, workloads in turns, 0.5 s warm-up each; median round\n"
       "  latency: %d sequential calls per kind, kinds in turns of %d, %d warm-up calls each; "
       "%u cores, load average %.2f at the end\n",
-      threads, rounds, absl::GetFlag(FLAGS_seconds), samples, kTurn, kTurn,
-      std::thread::hardware_concurrency(), load[0]);
+      absl::GetFlag(FLAGS_db) == "mysql" ? "MariaDB" : "SQLite", threads, rounds,
+      absl::GetFlag(FLAGS_seconds), samples, kTurn, kTurn, std::thread::hardware_concurrency(),
+      load[0]);
   std::printf("pass-through GetRegion  direct registry   %9.0f calls/s  (errors %lld)\n",
               Median(direct.rates), static_cast<long long>(direct.errors));
+  std::printf(
+      "                        bare gRPC proxy   %9.0f calls/s  (errors %lld)  = %.2fx direct "
+      "(the cheapest hop: raw bytes, one thread)\n",
+      Median(bare.rates), static_cast<long long>(bare.errors), RatioOfRounds(bare, direct));
   std::printf(
       "                        through gateway   %9.0f calls/s  (errors %lld)  = %.2fx direct "
       "(target >= 0.6x)\n",
@@ -410,15 +504,26 @@ int Run() {
       "gRPC, %.2fx direct\n",
       Median(json.rates), static_cast<long long>(json.errors), RatioOfRounds(json, through),
       RatioOfRounds(json, direct));
-  std::printf("  per round (direct / gateway / JSON calls/s):");
+  std::printf("  per round (direct / bare proxy / gateway / JSON calls/s):");
   for (size_t r = 0; r < direct.rates.size(); ++r) {
-    std::printf(" %.0f/%.0f/%.0f", direct.rates[r], through.rates[r], json.rates[r]);
+    std::printf(" %.0f/%.0f/%.0f/%.0f", direct.rates[r], bare.rates[r], through.rates[r],
+                json.rates[r]);
   }
   std::printf("\n");
+  std::printf("  CPU per call, microseconds (client / bare proxy / gateway / registry):\n");
+  for (const Workload& w : workloads) {
+    auto per_call = [&](const char* name) {
+      return w.calls == 0 ? 0.0 : 1e6 * w.cpu.at(name) / static_cast<double>(w.calls);
+    };
+    std::printf("    %-16s %6.0f / %6.0f / %6.0f / %6.0f\n", w.name.c_str(), per_call("client"),
+                per_call("bare proxy"), per_call("gateway"), per_call("registry"));
+  }
   std::printf(
-      "pass-through p50        direct %.3f ms, through gateway %.3f ms (the hop costs %.3f ms)\n",
-      p50["GetRegion direct"], p50["GetRegion gateway"],
-      p50["GetRegion gateway"] - p50["GetRegion direct"]);
+      "pass-through p50        direct %.3f ms, bare proxy %.3f ms, through gateway %.3f ms (the "
+      "hop costs %.3f ms, the bare hop %.3f ms)\n",
+      p50["GetRegion direct"], p50["GetRegion bare proxy"], p50["GetRegion gateway"],
+      p50["GetRegion gateway"] - p50["GetRegion direct"],
+      p50["GetRegion bare proxy"] - p50["GetRegion direct"]);
   std::printf("one-backend view p50    ListMyFamily (GetElder through the gateway) %.3f ms\n",
               p50["ListMyFamily"]);
   std::printf(
@@ -442,6 +547,13 @@ int Run() {
   std::printf("SUMMARY gateway.json_vs_grpc %.2fx - info\n", RatioOfRounds(json, through));
   std::printf("SUMMARY gateway.hop_p50 %.3fms - info\n",
               p50["GetRegion gateway"] - p50["GetRegion direct"]);
+  std::printf("SUMMARY gateway.bare_proxy_vs_direct %.2fx - info\n", RatioOfRounds(bare, direct));
+  std::printf("SUMMARY gateway.cpu_per_call %.0fus - info\n",
+              through.calls == 0 ? 0.0 : 1e6 * through.cpu.at("gateway") / through.calls);
+  std::printf("SUMMARY gateway.bare_proxy_cpu_per_call %.0fus - info\n",
+              bare.calls == 0 ? 0.0 : 1e6 * bare.cpu.at("bare proxy") / bare.calls);
+  proxy_process->Signal(SIGKILL);
+  (void)proxy_process->Wait(absl::Seconds(5));
   for (auto* child : {&gateway_process, &scheduling_process, &registry_process}) {
     (*child)->Signal(SIGTERM);
     (void)(*child)->Wait(absl::Seconds(15));
@@ -454,5 +566,9 @@ int Run() {
 
 int main(int argc, char** argv) {
   linli::ParseFlags(argc, argv, "gateway_bench: gateway overhead (see the file comment)");
+  if (!absl::GetFlag(FLAGS_bare_proxy_listen).empty()) {
+    return linli::bench::RunBareProxy(absl::GetFlag(FLAGS_bare_proxy_listen),
+                                      absl::GetFlag(FLAGS_bare_proxy_backend));
+  }
   return linli::Run();
 }
