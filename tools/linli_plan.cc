@@ -38,7 +38,7 @@ namespace planner = linli::planner;
 constexpr char kUsage[] =
     "usage:\n"
     "  linli-plan --problem FILE.json --out PLAN.json [--time-limit S] [--seed N]\n"
-    "             [--unservable-as-unassigned] [--max-part-visits N]\n"
+    "             [--iterations N] [--unservable-as-unassigned] [--max-part-visits N]\n"
     "  linli-plan generate --patients N --caregivers M [--seed S] [--double-share F] --out FILE\n"
     "  linli-plan generate-district --visits N --workers M [--seed S] --out FILE\n"
     "  linli-plan check --problem FILE.json --plan PLAN.json\n";
@@ -207,8 +207,10 @@ int PlanCommand(const std::map<std::string, std::string>& flags) {
   double time_limit = 0;
   uint64_t seed = 0;
   int max_part = 0;
+  int64_t iterations = 0;
   if (!Number(flags, "time-limit", &time_limit, error) || !Number(flags, "seed", &seed, error) ||
-      !Number(flags, "max-part-visits", &max_part, error)) {
+      !Number(flags, "max-part-visits", &max_part, error) ||
+      !Number(flags, "iterations", &iterations, error)) {
     return Usage(error);
   }
   if (flags.count("time-limit")) {
@@ -216,6 +218,10 @@ int PlanCommand(const std::map<std::string, std::string>& flags) {
     settings.time_limit_seconds = time_limit;
   }
   if (flags.count("seed")) settings.seed = seed;
+  if (flags.count("iterations")) {
+    if (iterations < 1) return Usage("--iterations must be >= 1");
+    settings.max_iterations = iterations;
+  }
   if (flags.count("max-part-visits")) settings.max_part_visits = max_part;
   if (flags.count("unservable-as-unassigned")) settings.unservable_as_unassigned = true;
   settings.progress = [](const std::string& line) { std::cerr << line << "\n"; };
@@ -250,7 +256,9 @@ int main(int argc, char** argv) {
     return 0;
   }
   static const std::map<std::string, std::vector<std::string>> kKnown = {
-      {"", {"problem", "out", "time-limit", "seed", "unservable-as-unassigned", "max-part-visits"}},
+      {"",
+       {"problem", "out", "time-limit", "seed", "iterations", "unservable-as-unassigned",
+        "max-part-visits"}},
       {"generate", {"patients", "caregivers", "seed", "double-share", "out"}},
       {"generate-district", {"visits", "workers", "seed", "out"}},
       {"check", {"problem", "plan"}}};

@@ -54,6 +54,30 @@ class PlanCli : public ::testing::Test {
   int runs_ = 0;
 };
 
+// --iterations with a seed gives the same plan however fast the machine is: the figures used to
+// compare solver changes do not depend on load.
+TEST_F(PlanCli, IterationBudgetIsReproducible) {
+  const std::string problem = dir_ + "/m15.json";
+  CliRun r =
+      Plan({"generate", "--patients", "15", "--caregivers", "3", "--seed", "2", "--out", problem});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  std::vector<scheduling::v1::Plan> plans(2);
+  for (int i = 0; i < 2; ++i) {
+    const std::string out = dir_ + "/iter" + std::to_string(i) + ".json";
+    r = Plan({"--problem", problem, "--out", out, "--iterations", "400", "--time-limit", "300",
+              "--seed", "9"});
+    ASSERT_EQ(r.exit_code, 0) << r.output;
+    EXPECT_NE(r.output.find("400 iterations"), std::string::npos) << r.output;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(Slurp(out), &plans[i]).ok());
+  }
+  ASSERT_GT(plans[0].routes_size(), 0);
+  EXPECT_EQ(plans[0].objective().weighted(), plans[1].objective().weighted());
+  for (int i = 0; i < plans[0].routes_size() && i < plans[1].routes_size(); ++i) {
+    EXPECT_EQ(plans[0].routes(i).DebugString(), plans[1].routes(i).DebugString()) << i;
+  }
+  EXPECT_EQ(Plan({"--problem", problem, "--iterations", "0"}).exit_code, 1);
+}
+
 TEST_F(PlanCli, GeneratesPlansAndChecks) {
   const std::string problem = dir_ + "/m20.json";
   const std::string plan = dir_ + "/plan.json";
