@@ -43,6 +43,9 @@ constexpr int kVisitsPerBookingTransaction = 100;
 // Travel in the street: 15 km/h door to door (walking, e-bikes, lifts), 1.3 x straight line.
 constexpr double kSpeedKmh = 15;
 constexpr double kRoadFactor = 1.3;
+// A visit by a worker the elder does not know costs as much as 30 minutes of extra travel (travel
+// weighs 1/3 per minute): elders and families value a familiar face (熟人) over a shorter route.
+constexpr double kContinuityWeight = 10;
 
 // A visit to plan, with what the problem needs from its commitment.
 struct Candidate {
@@ -95,6 +98,22 @@ grpc::Status SchedulingServiceImpl::Plan(grpc::ServerContext* context,
   if (!(request->time_limit_seconds() >= 0 && request->time_limit_seconds() <= kMaxTimeLimit)) {
     v.Add("time_limit_seconds", "must be between 0 and 120");
   }
+  {
+    const v1::PlanWeights& w = request->weights();
+    const std::pair<bool, double> given[] = {{w.has_travel(), w.travel()},
+                                             {w.has_total_lateness(), w.total_lateness()},
+                                             {w.has_max_lateness(), w.max_lateness()},
+                                             {w.has_continuity(), w.continuity()},
+                                             {w.has_workload_balance(), w.workload_balance()},
+                                             {w.has_unassigned(), w.unassigned()}};
+    const char* names[] = {"travel",     "total_lateness",   "max_lateness",
+                           "continuity", "workload_balance", "unassigned"};
+    for (int i = 0; i < 6; ++i) {
+      if (given[i].first && !(std::isfinite(given[i].second) && given[i].second >= 0)) {
+        v.Add(absl::StrCat("weights.", names[i]), "must be a finite number >= 0");
+      }
+    }
+  }
   if (!v.empty()) return Reply(*context, v.ToStatus());
   const absl::TimeZone tz = recurrence::ShanghaiTimeZone();
   const absl::Time begin = absl::FromCivil(first, tz);
@@ -121,6 +140,7 @@ grpc::Status SchedulingServiceImpl::Plan(grpc::ServerContext* context,
 
   // Scheduled visits of the period without a worker, with their commitments.
   std::vector<Candidate> candidates;
+  std::map<std::string, std::vector<std::string>> previous;  // commitment id -> workers
   absl::Status read = db_.RunInTransaction(
       [&](Transaction& tx) -> absl::Status {
         candidates.clear();
@@ -153,6 +173,25 @@ grpc::Status SchedulingServiceImpl::Plan(grpc::ServerContext* context,
             }
             candidates.push_back(Candidate{std::move(row), *it->second});
           }
+        }
+        // Who came last time, per commitment: the workers who checked in to its latest
+        // completed visit (both of a two-worker visit).
+        previous.clear();
+        for (const Candidate& c : candidates) {
+          auto [it, inserted] = previous.try_emplace(c.row.commitment_id);
+          if (!inserted) continue;
+          ASSIGN_OR_RETURN(std::optional<VisitRow> last,
+                           LastCompletedVisit(tx, c.row.visit.elder(), c.row.commitment_id,
+                                              absl::ToUnixMicros(end)));
+          if (!last.has_value()) continue;
+          std::vector<std::string>& who = it->second;
+          auto add = [&who](const std::string& worker) {
+            if (!worker.empty() && std::find(who.begin(), who.end(), worker) == who.end()) {
+              who.push_back(worker);
+            }
+          };
+          add(last->visit.check_in().worker());
+          for (const v1::VisitCheck& check : last->visit.team_check_ins()) add(check.worker());
         }
         return absl::OkStatus();
       },
@@ -236,6 +275,16 @@ grpc::Status SchedulingServiceImpl::Plan(grpc::ServerContext* context,
         workers.count(c.commitment.preferred_worker()) > 0) {
       pv->add_preferred_workers(c.commitment.preferred_worker());
     }
+    // The worker who came last time counts as known too (one as `previous_worker`, a second of a
+    // two-worker visit as preferred); a worker who left or is not the owner's is skipped.
+    for (const std::string& worker : previous[c.row.commitment_id]) {
+      if (workers.count(worker) == 0) continue;
+      if (pv->previous_worker().empty()) {
+        pv->set_previous_worker(worker);
+      } else {
+        pv->add_preferred_workers(worker);
+      }
+    }
   }
   for (const std::string& service : services) problem.add_services()->set_id(service);
   for (const auto& [name, worker] : workers) {
@@ -278,6 +327,10 @@ grpc::Status SchedulingServiceImpl::Plan(grpc::ServerContext* context,
       shift->set_start(start);
       shift->set_end(finish);
     }
+  }
+  *problem.mutable_weights() = request->weights();
+  if (!problem.weights().has_continuity()) {
+    problem.mutable_weights()->set_continuity(kContinuityWeight);
   }
   problem.mutable_options()->set_unservable_as_unassigned(true);
   if (request->include_problem()) *response->mutable_problem() = problem;

@@ -1116,6 +1116,57 @@ TEST_P(SchedulingServiceTest, PlanBooksTheWeeksVisitsWithSkillsAndSynchronisatio
   EXPECT_EQ(Field(stub_->Plan(&c4, request, &plan)), "days");
 }
 
+// Continuity "as last time": the worker who checked in to the commitment's latest completed visit
+// is the previous worker of its next visits in the planning problem, and the plan books them.
+TEST_P(SchedulingServiceTest, PlanPrefersTheWorkerWhoCameLastTime) {
+  ASSERT_TRUE(Create(Weekly("FREQ=WEEKLY;BYDAY=TU,TH")).ok());  // no preferred worker
+  Materialize("2026-11-30", 7);
+  std::vector<v1::Visit> visits = Visits();
+  ASSERT_EQ(visits.size(), 2u);  // Tue Dec 1 and Thu Dec 3, 9:00-11:00
+  const std::string chen = workers_[2];
+  v1::PlanRequest thursday;
+  thursday.set_from_date("2026-12-03");
+  thursday.set_days(1);
+  thursday.set_dry_run(true);
+  thursday.set_include_problem(true);
+  thursday.set_time_limit_seconds(1);
+  thursday.set_seed(3);
+  {  // Nobody has come yet: no previous worker.
+    v1::PlanResponse dry;
+    grpc::ClientContext c;
+    ASSERT_TRUE(stub_->Plan(&c, thursday, &dry).ok());
+    ASSERT_EQ(dry.problem().visits_size(), 1);
+    EXPECT_EQ(dry.problem().visits(0).previous_worker(), "");
+  }
+  // Chen makes Tuesday's visit.
+  clock_.Set(absl::FromUnixSeconds(visits[0].window_start().seconds()) + absl::Minutes(10));
+  ASSERT_TRUE(CheckIn(visits[0].name(), chen, 31.2, 121.48, false, nullptr).ok());
+  clock_.Advance(absl::Minutes(60));
+  ASSERT_TRUE(CheckOut(visits[0].name(), chen).ok());
+
+  v1::PlanResponse dry;
+  grpc::ClientContext c1;
+  ASSERT_TRUE(stub_->Plan(&c1, thursday, &dry).ok());
+  ASSERT_EQ(dry.problem().visits_size(), 1);
+  EXPECT_EQ(dry.problem().visits(0).id(), visits[1].name());
+  EXPECT_EQ(dry.problem().visits(0).previous_worker(), chen);
+
+  thursday.set_dry_run(false);
+  v1::PlanResponse plan;
+  grpc::ClientContext c2;
+  ASSERT_TRUE(stub_->Plan(&c2, thursday, &plan).ok());
+  EXPECT_EQ(plan.booked(), 1);
+  v1::Visit booked = Visits()[1];
+  EXPECT_EQ(Workers(booked), std::vector<std::string>{chen});
+  EXPECT_EQ(plan.objective().continuity_misses(), 0);
+
+  // Weights are the caller's to set, and checked.
+  thursday.set_dry_run(true);
+  thursday.mutable_weights()->set_continuity(-1);
+  grpc::ClientContext c3;
+  EXPECT_EQ(Field(stub_->Plan(&c3, thursday, &plan)), "weights.continuity");
+}
+
 TEST_P(SchedulingServiceTest, ConcurrentSweepsMarkEachVisitMissedOnce) {
   // Every replica runs a sweeper: the state guard on the UPDATE lets exactly one of them mark a
   // visit (and record its events).

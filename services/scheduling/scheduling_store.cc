@@ -492,6 +492,22 @@ absl::StatusOr<std::vector<VisitRow>> QueryVisits(storage::Transaction& tx,
   return out;
 }
 
+absl::StatusOr<std::optional<VisitRow>> LastCompletedVisit(storage::Transaction& tx,
+                                                           const std::string& elder,
+                                                           const std::string& commitment_id,
+                                                           int64_t before_us) {
+  // visits_by_elder (elder, window_start_us, id) read backwards from `before_us`.
+  ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query(std::string(kSelectVisit) +
+                   "WHERE elder = ? AND window_start_us < ? AND commitment_id = ? "
+                   "AND state = ? ORDER BY window_start_us DESC, id DESC LIMIT 1",
+               {elder, before_us, commitment_id, static_cast<int64_t>(v1::VISIT_STATE_COMPLETED)}));
+  if (rows.empty()) return std::optional<VisitRow>();
+  ASSIGN_OR_RETURN(VisitRow row, VisitFromRow(rows[0]));
+  return std::optional<VisitRow>(std::move(row));
+}
+
 absl::Status InsertVisitNote(storage::Transaction& tx, const std::string& id,
                              const std::string& visit_id, const v1::VisitNote& note) {
   return tx

@@ -167,6 +167,12 @@ struct VisitFilter {
 absl::StatusOr<std::vector<VisitRow>> QueryVisits(storage::Transaction& tx,
                                                   const VisitFilter& filter, int64_t after_start_us,
                                                   const std::string& after_id, int limit);
+// The latest completed visit of `commitment_id` (an elder's, `elder`) that started before
+// `before_us`, or nullopt: who came last time, for continuity.
+absl::StatusOr<std::optional<VisitRow>> LastCompletedVisit(storage::Transaction& tx,
+                                                           const std::string& elder,
+                                                           const std::string& commitment_id,
+                                                           int64_t before_us);
 
 }  // namespace linli::scheduling
 
