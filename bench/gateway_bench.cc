@@ -193,7 +193,7 @@ int Run() {
   scheduling_process =
       Spawn("scheduling",
             {"--listen=" + scheduling_address, "--db=sqlite:" + dir + "/scheduling.db",
-             "--registry_address=" + registry_address},
+             "--registry_address=" + registry_address, "--pii_key_file=" + dir + "/pii.key"},
             dir);
   gateway_process =
       Spawn("gateway",

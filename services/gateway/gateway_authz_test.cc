@@ -154,7 +154,7 @@ class World {
     auto s = testing::ChildProcess::Start(
         absl::StrCat(LINLI_BIN_DIR, "/linli-scheduling"),
         {"--listen=" + scheduling_address, "--db=sqlite:" + dir + "/scheduling.db",
-         "--registry_address=" + registry_address},
+         "--registry_address=" + registry_address, "--pii_key_file=" + dir + "/pii.key"},
         dir + "/scheduling.log");
     if (!s.ok()) return s.status();
     scheduling_process.emplace(std::move(*s));
