@@ -1080,6 +1080,143 @@ TEST_P(SchedulingServiceTest, VisitNotesAreSealedAndEveryReadIsAudited) {
   EXPECT_EQ(audit(visit.elder()).size(), 4u);
 }
 
+// The console's scheduling writes take a request_id: a retry (the answer was lost) gets the first
+// answer again and changes nothing more — no second swap, no second event — and the same id with
+// another request is refused.
+TEST_P(SchedulingServiceTest, ConsoleWritesAreIdempotentWithRequestId) {
+  v1::Commitment other;
+  ASSERT_TRUE(Create(Weekly("FREQ=WEEKLY;BYDAY=TU,TH")).ok());
+  ASSERT_TRUE(Create(Weekly("FREQ=WEEKLY;BYDAY=FR"), &other).ok());  // after the test's "now"
+  Materialize("2026-12-01", 5);
+  std::vector<v1::Visit> visits;
+  for (const v1::Visit& v : Visits()) {
+    if (v.commitment() != other.name()) visits.push_back(v);
+  }
+  ASSERT_EQ(visits.size(), 2u);  // Tue Dec 1 and Thu Dec 3
+  const std::string zhang = workers_[0], li = workers_[1];
+  ASSERT_TRUE(Assign(visits[0].name(), zhang,
+                     absl::FromUnixSeconds(visits[0].window_start().seconds()) + absl::Minutes(30))
+                  .ok());
+  ASSERT_TRUE(Assign(visits[1].name(), li).ok());
+
+  auto state = [&] {  // every visit and the number of events: what a second effect would change
+    std::string bytes;
+    for (const v1::Visit& v : Visits()) bytes += v.SerializeAsString();
+    int64_t events = 0;
+    EXPECT_TRUE(db_->RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+                     absl::StatusOr<std::vector<storage::Row>> rows =
+                         tx.Query("SELECT COUNT(*) FROM outbox_events");
+                     if (!rows.ok()) return rows.status();
+                     events = (*rows)[0].GetInt(0);
+                     return absl::OkStatus();
+                   })
+                    .ok());
+    return std::make_pair(bytes, events);
+  };
+  // Calls `call` twice with the same request; both answers must be equal and the retry must
+  // change nothing.
+  auto twice = [&](const std::string& what, auto call) {
+    auto [first_status, first] = call();
+    EXPECT_TRUE(first_status.ok()) << what << ": " << first_status.error_message();
+    const auto before = state();
+    auto [again_status, again] = call();
+    EXPECT_TRUE(again_status.ok()) << what << " retried: " << again_status.error_message();
+    EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString()) << what;
+    const auto after = state();
+    EXPECT_EQ(after.second, before.second) << what << " recorded events again";
+    EXPECT_TRUE(after.first == before.first) << what << " changed a visit again";
+    return first;
+  };
+  auto call = [&](auto method, const auto& request, auto response) {
+    return [this, method, request, response]() mutable {
+      grpc::ClientContext context;
+      grpc::Status status = (stub_.get()->*method)(&context, request, &response);
+      return std::make_pair(status, response);
+    };
+  };
+
+  v1::SwapVisitWorkersRequest swap;
+  swap.set_first(visits[0].name());
+  swap.set_first_worker(zhang);
+  swap.set_second(visits[1].name());
+  swap.set_second_worker(li);
+  swap.set_reason_code("CONTINUITY");
+  swap.set_request_id("swap-1");
+  v1::SwapVisitWorkersResponse swapped = twice(
+      "SwapVisitWorkers",
+      call(&v1::SchedulingService::Stub::SwapVisitWorkers, swap, v1::SwapVisitWorkersResponse()));
+  ASSERT_EQ(swapped.visits_size(), 2);
+  EXPECT_EQ(Workers(swapped.visits(0)), std::vector<std::string>{li});  // swapped once, not back
+  EXPECT_EQ(Workers(Visits()[0]), std::vector<std::string>{li});
+  swap.set_reason_code("OTHER");  // the same id for another request
+  {
+    grpc::ClientContext context;
+    v1::SwapVisitWorkersResponse ignored;
+    EXPECT_EQ(Field(stub_->SwapVisitWorkers(&context, swap, &ignored)), "request_id");
+  }
+
+  v1::UnassignVisitRequest unassign;
+  unassign.set_name(visits[1].name());
+  unassign.set_worker(zhang);
+  unassign.set_reason_code("WORKER_ILL");
+  unassign.set_request_id("unassign-1");
+  v1::UnassignVisitResponse unassigned = twice(
+      "UnassignVisit",
+      call(&v1::SchedulingService::Stub::UnassignVisit, unassign, v1::UnassignVisitResponse()));
+  EXPECT_TRUE(unassigned.visit().assignments().empty());
+
+  v1::ReleaseWorkerRequest release;
+  release.set_worker(li);
+  release.set_from_date("2026-11-30");
+  release.set_days(7);
+  release.set_reason_code("WORKER_ILL");
+  release.set_request_id("release-1");
+  v1::ReleaseWorkerResponse released = twice(
+      "ReleaseWorker",
+      call(&v1::SchedulingService::Stub::ReleaseWorker, release, v1::ReleaseWorkerResponse()));
+  ASSERT_EQ(released.visits_size(), 1);  // the retry lists the visit it released, too
+  EXPECT_EQ(released.visits(0).name(), visits[0].name());
+
+  v1::RescheduleVisitRequest reschedule;
+  reschedule.set_name(visits[1].name());
+  reschedule.set_new_start("2026-12-03T14:00:00");
+  reschedule.set_reason_code("ELDER_REQUEST");
+  reschedule.set_request_id("reschedule-1");
+  twice("RescheduleVisit", call(&v1::SchedulingService::Stub::RescheduleVisit, reschedule,
+                                v1::RescheduleVisitResponse()));
+
+  v1::CancelVisitRequest cancel;
+  cancel.set_name(visits[0].name());
+  cancel.set_reason_code("ELDER_IN_HOSPITAL");
+  cancel.set_request_id("cancel-1");
+  v1::CancelVisitResponse cancelled =
+      twice("CancelVisit",
+            call(&v1::SchedulingService::Stub::CancelVisit, cancel, v1::CancelVisitResponse()));
+  EXPECT_EQ(cancelled.visit().state(), v1::VISIT_STATE_CANCELLED);
+  {
+    cancel.set_request_id("");  // without an id, a second cancel is refused: the id is what helps
+    grpc::ClientContext context;
+    v1::CancelVisitResponse ignored;
+    EXPECT_EQ(stub_->CancelVisit(&context, cancel, &ignored).error_code(),
+              grpc::StatusCode::FAILED_PRECONDITION);
+  }
+
+  v1::CancelCommitmentRequest end;
+  end.set_name(other.name());
+  end.set_reason("项目结束");
+  end.set_request_id("end-1");
+  v1::CancelCommitmentResponse ended = twice(
+      "CancelCommitment",
+      call(&v1::SchedulingService::Stub::CancelCommitment, end, v1::CancelCommitmentResponse()));
+  EXPECT_EQ(ended.cancelled_visits(), 1);  // the retry reports the first call's count, not 0
+  end.set_request_id("bad id with spaces");
+  {
+    grpc::ClientContext context;
+    v1::CancelCommitmentResponse ignored;
+    EXPECT_EQ(Field(stub_->CancelCommitment(&context, end, &ignored)), "request_id");
+  }
+}
+
 TEST_P(SchedulingServiceTest, CheckInNeedsTheBookedWorkerAndChecksTheGeofence) {
   ASSERT_TRUE(Create(Weekly("FREQ=WEEKLY;BYDAY=TU,TH")).ok());
   Materialize("2026-12-01", 7);
