@@ -282,8 +282,10 @@ void Consumption() {
     return absl::OkStatus();
   }),
       "outbox");
+  const pii::FieldCipher note_cipher = *pii::FieldCipher::FromSpec(
+      pii::FieldCipher::GenerateKeySpec("k1"));  // seals visit notes (none written here)
   scheduling::SchedulingServiceImpl sched_service(
-      **sched_db, Clock::Real(),
+      **sched_db, Clock::Real(), note_cipher,
       registry::v1::RegistryService::NewStub(NewChannel("127.0.0.1:1", {})));
   ServerOptions options;
   options.service_name = "scheduling";

@@ -258,10 +258,11 @@ int Run() {
                            {"--listen=" + registry_address, "--db=" + *registry_db,
                             "--pii_key_file=" + dir + "/pii.key"},
                            dir);
-  scheduling_process = Spawn("scheduling",
-                             {"--listen=" + scheduling_address, "--db=" + *scheduling_db,
-                              "--registry_address=" + registry_address},
-                             dir);
+  scheduling_process =
+      Spawn("scheduling",
+            {"--listen=" + scheduling_address, "--db=" + *scheduling_db,
+             "--registry_address=" + registry_address, "--pii_key_file=" + dir + "/pii.key"},
+            dir);
   gateway_process =
       Spawn("gateway",
             {"--listen=" + gateway_address, absl::StrCat("--http_listen=127.0.0.1:", http_port),

@@ -511,7 +511,7 @@ absl::Status StartServices(Target& t, const std::string& dir) {
         "--pii_key_file=" + dir + "/pii.key"}},
       {"scheduling",
        {"--listen=" + t.scheduling_address, "--db=" + db["scheduling"],
-        "--registry_address=" + t.registry_address}},
+        "--registry_address=" + t.registry_address, "--pii_key_file=" + dir + "/pii.key"}},
       {"feedback",
        {"--listen=" + feedback_address, "--db=" + db["feedback"],
         "--registry_address=" + t.registry_address, "--scheduling_address=" + t.scheduling_address,

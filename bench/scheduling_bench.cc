@@ -143,8 +143,10 @@ absl::StatusOr<Figures> Measure(const std::string& backend, int n, int threads) 
 
   SchedulingOptions service_options;
   service_options.parallel_visit_commits = absl::GetFlag(FLAGS_parallel_commits);
+  const pii::FieldCipher note_cipher = *pii::FieldCipher::FromSpec(
+      pii::FieldCipher::GenerateKeySpec("k1"));  // seals visit notes (none written here)
   SchedulingServiceImpl service(
-      *db, Clock::Real(),
+      *db, Clock::Real(), note_cipher,
       registry::v1::RegistryService::NewStub(NewChannel("127.0.0.1:1", {})),  // never called
       service_options);
   ServerOptions options;

@@ -37,7 +37,7 @@ start() {
 }
 r=127.0.0.1:${grpc[registry]}
 start registry --db="$(db registry)" --pii_key_file="$dir/pii.key"
-start scheduling --db="$(db scheduling)" --registry_address="$r"
+start scheduling --db="$(db scheduling)" --registry_address="$r" --pii_key_file="$dir/pii.key"
 start feedback --db="$(db feedback)"
 start gateway --http_listen="127.0.0.1:$http" --registry_address="$r" \
   --scheduling_address="127.0.0.1:${grpc[scheduling]}" --feedback_address="127.0.0.1:${grpc[feedback]}"

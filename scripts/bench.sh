@@ -27,6 +27,8 @@ run "$bin/planner_bench"
 run "$bin/scheduling_bench"
 # feedback_bench's servers log every call: its stderr goes to a file.
 run "$bin/feedback_bench" 2>"${BUILD_DIR:-build}/feedback_bench.log"
+# visit_notes_bench's server logs every call: its stderr goes to a file.
+run "$bin/visit_notes_bench" 2>"${BUILD_DIR:-build}/visit_notes_bench.log"
 run "$bin/gateway_bench"
 # The load generator: a realistic mix through the gateway, gRPC and JSON (bench/linli_load.cc);
 # its services log every call, so their stderr goes to files in its work directory.

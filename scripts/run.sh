@@ -15,7 +15,7 @@ FEEDBACK=${LINLI_FEEDBACK_LISTEN:-127.0.0.1:50053}
 # The keyring that seals personal data; created once, kept with the data it protects.
 if [ ! -s var/pii.key ]; then
   (umask 077 && "$BIN/linli" keygen >var/pii.key)
-  echo "created var/pii.key (the key that encrypts personal data in var/registry.db)"
+  echo "created var/pii.key (the key that encrypts personal data in var/registry.db and var/scheduling.db)"
 fi
 
 # The gateway's development token key set (HS256, `linli token` signs with it) and the pepper
@@ -50,7 +50,8 @@ start() {  # name, args...
   pids+=($!)
 }
 start registry --listen="$REGISTRY" --db=sqlite:var/registry.db --pii_key_file=var/pii.key
-start scheduling --listen="$SCHEDULING" --db=sqlite:var/scheduling.db --registry_address="$REGISTRY"
+start scheduling --listen="$SCHEDULING" --db=sqlite:var/scheduling.db --registry_address="$REGISTRY" \
+  --pii_key_file=var/pii.key
 start feedback --listen="$FEEDBACK" --db=sqlite:var/feedback.db --registry_address="$REGISTRY" \
   --scheduling_address="$SCHEDULING"
 start gateway --listen="$GATEWAY" --http_listen="$HTTP" --registry_address="$REGISTRY" \

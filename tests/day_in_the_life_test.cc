@@ -110,7 +110,9 @@ class DayInTheLifeTest : public ::testing::TestWithParam<std::string> {
     http_port_ = testing::FreePort();
     const std::map<std::string, std::vector<std::string>> flags = {
         {"registry", {"--pii_key_file=" + key_file}},
-        {"scheduling", {"--registry_address=" + address_["registry"], "--sweep_interval=24h"}},
+        {"scheduling",
+         {"--registry_address=" + address_["registry"], "--sweep_interval=24h",
+          "--pii_key_file=" + key_file}},
         {"feedback",
          {"--registry_address=" + address_["registry"],
           "--scheduling_address=" + address_["scheduling"], "--poll_interval=100ms",

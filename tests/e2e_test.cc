@@ -84,7 +84,9 @@ class EndToEndTest : public ::testing::TestWithParam<std::string> {
       } else {
         args.push_back("--db=" + db_urls[p.name]);
       }
-      if (p.name == "registry") args.push_back("--pii_key_file=" + key_file);
+      if (p.name == "registry" || p.name == "scheduling") {
+        args.push_back("--pii_key_file=" + key_file);
+      }
       if (p.name == "scheduling") args.push_back("--registry_address=" + processes_[0].address);
       auto child = testing::ChildProcess::Start(absl::StrCat(LINLI_BIN_DIR, "/linli-", p.name),
                                                 args, absl::StrCat(dir_, "/", p.name, ".log"));
@@ -356,6 +358,35 @@ TEST_P(EndToEndTest, RegionsThroughTheGatewayHealthReflectionAndCleanShutdown) {
     EXPECT_FALSE(log.empty()) << p.name;
     EXPECT_EQ(log.find(id_number), std::string::npos) << p.name << " logged an ID number";
     EXPECT_EQ(log.find(phone), std::string::npos) << p.name << " logged a phone number";
+  }
+}
+
+// Visit notes are personal data: linli-scheduling does not start without a usable keyring, says
+// why, and touches no database before it has one.
+TEST(SchedulingStartTest, RefusesToStartWithoutThePersonalDataKeyring) {
+  const std::string dir = testing::MakeTempDir("scheduling_no_key");
+  std::ofstream(dir + "/bad.key") << "k1:not-a-key\n";
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"", "--pii_key_file (LINLI_PII_KEY_FILE) is required"},
+      {"--pii_key_file=" + dir + "/missing.key", "cannot load the personal-data keyring"},
+      {"--pii_key_file=" + dir + "/bad.key", "cannot load the personal-data keyring"}};
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const auto& [key_flag, message] = cases[i];
+    std::vector<std::string> args = {absl::StrCat("--listen=127.0.0.1:", testing::FreePort()),
+                                     absl::StrCat("--db=sqlite:", dir, "/scheduling", i, ".db")};
+    if (!key_flag.empty()) args.push_back(key_flag);
+    const std::string log_path = absl::StrCat(dir, "/scheduling", i, ".log");
+    auto child = testing::ChildProcess::Start(LINLI_BIN_DIR "/linli-scheduling", args, log_path);
+    ASSERT_TRUE(child.ok()) << child.status();
+    absl::StatusOr<int> exit_status = child->Wait(absl::Seconds(20));
+    ASSERT_TRUE(exit_status.ok()) << "linli-scheduling kept running with " << key_flag;
+    EXPECT_TRUE(WIFEXITED(*exit_status) && WEXITSTATUS(*exit_status) != 0) << key_flag;
+    std::ifstream log_file(log_path);
+    const std::string log((std::istreambuf_iterator<char>(log_file)),
+                          std::istreambuf_iterator<char>());
+    EXPECT_NE(log.find(message), std::string::npos) << log;
+    EXPECT_FALSE(std::ifstream(absl::StrCat(dir, "/scheduling", i, ".db")).good())
+        << "the database was opened before the keyring was checked";
   }
 }
 

@@ -73,7 +73,8 @@ class FaultTest : public ::testing::Test {
     auto scheduling = testing::ChildProcess::Start(
         LINLI_BIN_DIR "/linli-scheduling",
         {"--listen=" + scheduling_address_, "--db=" + db_.Url("fault_scheduling"),
-         "--registry_address=" + registry_address_, "--shutdown_deadline=60s"},
+         "--registry_address=" + registry_address_, "--shutdown_deadline=60s",
+         "--pii_key_file=" + key_file},
         dir_ + "/scheduling.log");
     ASSERT_TRUE(scheduling.ok()) << scheduling.status();
     scheduling_.emplace(std::move(*scheduling));

@@ -219,7 +219,8 @@ class Street {
                            "--pii_key_file=" + dir + "/pii.key"}));
     RETURN_IF_ERROR(Start(
         "scheduling", {"--listen=" + scheduling_address, "--db=sqlite:" + dir + "/scheduling.db",
-                       "--registry_address=" + registry_address, "--sweep_interval=1h"}));
+                       "--registry_address=" + registry_address, "--sweep_interval=1h",
+                       "--pii_key_file=" + dir + "/pii.key"}));
     RETURN_IF_ERROR(Start(
         "feedback",
         {"--listen=" + feedback_address, "--db=sqlite:" + dir + "/feedback.db",

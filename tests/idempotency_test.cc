@@ -158,11 +158,12 @@ class IdempotencyTest : public ::testing::TestWithParam<std::string> {
     ASSERT_TRUE(registry.ok()) << registry.status();
     registry_child_.emplace(std::move(*registry));
     scheduling_address_ = absl::StrCat("127.0.0.1:", testing::FreePort());
-    auto scheduling = testing::ChildProcess::Start(
-        LINLI_BIN_DIR "/linli-scheduling",
-        {"--listen=" + scheduling_address_, "--db=" + *scheduling_db,
-         "--registry_address=" + registry_address_, "--shutdown_deadline=5s"},
-        dir_ + "/scheduling.log");
+    auto scheduling =
+        testing::ChildProcess::Start(LINLI_BIN_DIR "/linli-scheduling",
+                                     {"--listen=" + scheduling_address_, "--db=" + *scheduling_db,
+                                      "--registry_address=" + registry_address_,
+                                      "--shutdown_deadline=5s", "--pii_key_file=" + key_file},
+                                     dir_ + "/scheduling.log");
     ASSERT_TRUE(scheduling.ok()) << scheduling.status();
     scheduling_child_.emplace(std::move(*scheduling));
     ASSERT_TRUE(testing::WaitServing(registry_address_, "linli.registry.v1.RegistryService"))

@@ -114,7 +114,8 @@ class KillLoopBase {
     ASSERT_TRUE(registry.ok()) << registry.status();
     registry_.emplace(std::move(*registry));
     scheduling_args_ = {"--listen=" + scheduling_address_, "--db=" + scheduling_db,
-                        "--registry_address=" + registry_address_, "--shutdown_deadline=5s"};
+                        "--registry_address=" + registry_address_, "--shutdown_deadline=5s",
+                        "--pii_key_file=" + key_file};
     ASSERT_NO_FATAL_FAILURE(StartScheduling());
     auto feedback = testing::ChildProcess::Start(
         LINLI_BIN_DIR "/linli-feedback",

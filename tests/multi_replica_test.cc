@@ -54,7 +54,8 @@ class MultiReplicaTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = testing::MakeTempDir("multi_replica");
-    const std::string key_file = dir_ + "/pii.key";
+    key_file_ = dir_ + "/pii.key";
+    const std::string& key_file = key_file_;
     std::ofstream(key_file) << pii::FieldCipher::GenerateKeySpec("k1") << "\n";
     absl::StatusOr<std::string> registry_db = testing::FreshDatabaseUrl("mysql", "mr_registry");
     ASSERT_TRUE(registry_db.ok()) << registry_db.status();
@@ -78,6 +79,7 @@ class MultiReplicaTest : public ::testing::Test {
           LINLI_BIN_DIR "/linli-scheduling",
           {"--listen=" + r.address, "--db=" + *scheduling_db,
            "--registry_address=" + registry_address_, "--shutdown_deadline=5s",
+           "--pii_key_file=" + key_file,
            absl::StrCat("--metrics_listen=127.0.0.1:", r.metrics_port)},
           absl::StrCat(dir_, "/scheduling-", i, ".log"));
       ASSERT_TRUE(child.ok()) << child.status();
@@ -196,6 +198,7 @@ class MultiReplicaTest : public ::testing::Test {
   }
 
   std::string dir_;
+  std::string key_file_;  // the personal-data keyring of the registry and the replicas
   std::string registry_address_;
   std::string scheduling_db_;
   std::optional<testing::ChildProcess> registry_;
@@ -305,7 +308,7 @@ TEST_F(MultiReplicaTest, KillingAReplicaLosesNoAcknowledgedCallAndDuplicatesNoth
     auto child = testing::ChildProcess::Start(
         LINLI_BIN_DIR "/linli-scheduling",
         {"--listen=" + replicas_[0].address, "--db=" + scheduling_db_,
-         "--registry_address=" + registry_address_,
+         "--registry_address=" + registry_address_, "--pii_key_file=" + key_file_,
          absl::StrCat("--metrics_listen=127.0.0.1:", replicas_[0].metrics_port)},
         dir_ + "/scheduling-0b.log");
     ASSERT_TRUE(child.ok()) << child.status();

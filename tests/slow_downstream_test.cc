@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/auth/jwt.h"
 #include "common/client.h"
+#include "common/pii/field_cipher.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "linli/gateway/v1/console.grpc.pb.h"
@@ -117,6 +118,7 @@ class SlowDownstreamTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = testing::MakeTempDir("slow");
+    std::ofstream(dir_ + "/pii.key") << pii::FieldCipher::GenerateKeySpec("k1") << "\n";
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
@@ -142,7 +144,8 @@ class SlowDownstreamTest : public ::testing::Test {
     auto child = testing::ChildProcess::Start(
         LINLI_BIN_DIR "/linli-scheduling",
         {"--listen=" + scheduling_address_, "--db=sqlite:" + dir_ + "/scheduling.db",
-         "--registry_address=" + registry_address_, "--shutdown_deadline=5s"},
+         "--registry_address=" + registry_address_, "--shutdown_deadline=5s",
+         "--pii_key_file=" + dir_ + "/pii.key"},
         dir_ + "/scheduling.log");
     ASSERT_TRUE(child.ok()) << child.status();
     scheduling_.emplace(std::move(*child));

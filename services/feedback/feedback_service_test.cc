@@ -55,7 +55,7 @@ class FeedbackTest : public ::testing::TestWithParam<std::string> {
         storage::ApplyMigrations(*sched_db_, "scheduling", scheduling::SchedulingMigrations())
             .ok());
     sched_service_ = std::make_unique<scheduling::SchedulingServiceImpl>(
-        *sched_db_, clock_,
+        *sched_db_, clock_, *registry_->cipher,
         rv1::RegistryService::NewStub(
             NewChannel(absl::StrCat("127.0.0.1:", registry_->server->port()), {})));
     sched_server_ = StartServer("scheduling", sched_service_.get());

@@ -4,6 +4,9 @@
 #include <future>
 
 #include <map>
+#include <utility>
+#include <vector>
+
 #include "grpcpp/completion_queue.h"
 
 #include "absl/strings/match.h"
@@ -56,6 +59,73 @@ void AddUpcoming(const scheduling::v1::Visit& visit,
   if (auto it = commitments.find(visit.commitment()); it != commitments.end()) {
     out->set_organisation(it->second->owner_organisation());
     out->set_preferred_worker(it->second->preferred_worker());
+  }
+  std::vector<const scheduling::v1::Assignment*> booked;
+  for (const scheduling::v1::Assignment& a : visit.assignments()) booked.push_back(&a);
+  std::stable_sort(booked.begin(), booked.end(), [](const auto* a, const auto* b) {
+    return std::make_pair(a->start().seconds(), a->start().nanos()) <
+           std::make_pair(b->start().seconds(), b->start().nanos());
+  });
+  for (const scheduling::v1::Assignment* a : booked) {
+    v1::BookedWorker* worker = out->add_booked_workers();
+    worker->set_worker(a->worker());
+    *worker->mutable_start() = a->start();
+    worker->set_familiar(!out->preferred_worker().empty() &&
+                         a->worker() == out->preferred_worker());
+  }
+}
+
+// Fills in the display names of the booked workers of `visits` from the registry: one GetWorker
+// per distinct worker (an elder's visits of a fortnight have a handful), all at once, within the
+// caller's deadline. A name that cannot be read stays empty; the page is not failed for it.
+void AddWorkerNames(registry::v1::RegistryService::StubInterface& registry,
+                    const grpc::ServerContext* context, const auth::Principal& who,
+                    absl::Duration timeout,
+                    google::protobuf::RepeatedPtrField<v1::UpcomingVisit>& visits) {
+  constexpr size_t kMaxWorkers = 20;
+  std::map<std::string, std::string> names;  // worker -> display name
+  for (const v1::UpcomingVisit& visit : visits) {
+    for (const v1::BookedWorker& w : visit.booked_workers()) {
+      if (names.size() < kMaxWorkers) names.emplace(w.worker(), "");
+    }
+  }
+  if (names.empty()) return;
+  struct Call {
+    registry::v1::GetWorkerRequest request;
+    registry::v1::GetWorkerResponse response;
+    grpc::Status status;
+    std::unique_ptr<grpc::ClientContext> context;
+    std::unique_ptr<grpc::ClientAsyncResponseReaderInterface<registry::v1::GetWorkerResponse>>
+        reader;
+  };
+  grpc::CompletionQueue queue;
+  std::vector<Call> calls(names.size());
+  size_t i = 0;
+  for (const auto& [worker, unused] : names) {
+    Call& call = calls[i++];
+    call.request.set_name(worker);
+    call.context = BackendContext(context, who, timeout);
+    call.reader = registry.PrepareAsyncGetWorker(call.context.get(), call.request, &queue);
+    call.reader->StartCall();
+    call.reader->Finish(&call.response, &call.status, &call);
+  }
+  for (size_t pending = calls.size(); pending > 0; --pending) {
+    void* tag = nullptr;
+    bool ok = false;
+    if (!queue.Next(&tag, &ok)) break;
+  }
+  queue.Shutdown();
+  void* drained_tag = nullptr;
+  bool drained_ok = false;
+  while (queue.Next(&drained_tag, &drained_ok)) {
+  }
+  for (const Call& call : calls) {
+    if (call.status.ok()) names[call.request.name()] = call.response.worker().display_name();
+  }
+  for (v1::UpcomingVisit& visit : visits) {
+    for (v1::BookedWorker& w : *visit.mutable_booked_workers()) {
+      if (auto it = names.find(w.worker()); it != names.end()) w.set_display_name(it->second);
+    }
   }
 }
 
@@ -152,6 +222,12 @@ grpc::Status ElderAppServiceImpl::GetElderPage(grpc::ServerContext* context,
           for (const auto& visit : visits.visits()) {
             if (IsUpcoming(visit)) AddUpcoming(visit, by_name, response->add_upcoming_visits());
           }
+          // The names only when the registry just answered: a registry that is down or slow
+          // already cost this page its profile, it should not cost it a second wait.
+          if (profile_status.ok()) {
+            AddWorkerNames(*registry_, context, who, backend_timeout_,
+                           *response->mutable_upcoming_visits());
+          }
         } else {
           response->add_missing_parts(v1::ELDER_PAGE_PART_UPCOMING_VISITS);
         }
@@ -192,40 +268,40 @@ grpc::Status ElderAppServiceImpl::ListMyCommitments(grpc::ServerContext* context
 grpc::Status ElderAppServiceImpl::ListMyUpcomingVisits(
     grpc::ServerContext* context, const v1::ListMyUpcomingVisitsRequest* request,
     v1::ListMyUpcomingVisitsResponse* response) {
-  return gate_->Run(context, absl::StrCat(kService, "ListMyUpcomingVisits"), *request,
-                    [&](const auth::Principal& who) -> grpc::Status {
-                      absl::StatusOr<int> days = Days(request->days(), "days");
-                      if (!days.ok()) return Reply(*context, days.status());
-                      const absl::Time now = clock_.Now();
-                      Pending<scheduling::v1::ListCommitmentsResponse> promises;
-                      scheduling::v1::ListCommitmentsRequest promises_request;
-                      promises_request.set_elder(request->elder());
-                      promises_request.set_page_size(kMaxUpcoming);
-                      promises.context = BackendContext(context, who, backend_timeout_);
-                      scheduling_->async()->ListCommitments(
-                          promises.context.get(), &promises_request, &promises.response,
-                          [&promises](grpc::Status s) { promises.done.set_value(s); });
-                      scheduling::v1::ListVisitsRequest visits_request;
-                      visits_request.set_elder(request->elder());
-                      visits_request.set_from_date(LocalDate(now, 0));
-                      visits_request.set_to_date(LocalDate(now, *days));
-                      visits_request.set_page_size(kMaxUpcoming);
-                      scheduling::v1::ListVisitsResponse visits;
-                      grpc::Status status = scheduling_->ListVisits(
-                          BackendContext(context, who, backend_timeout_).get(), visits_request,
-                          &visits);
-                      grpc::Status promises_status = promises.result.get();
-                      if (!status.ok()) return FromBackend(*context, status, "scheduling");
-                      std::map<std::string, const scheduling::v1::Commitment*> by_name;
-                      if (promises_status.ok()) {
-                        for (const auto& c : promises.response.commitments())
-                          by_name[c.name()] = &c;
-                      }
-                      for (const auto& visit : visits.visits()) {
-                        if (IsUpcoming(visit)) AddUpcoming(visit, by_name, response->add_visits());
-                      }
-                      return grpc::Status::OK;
-                    });
+  return gate_->Run(
+      context, absl::StrCat(kService, "ListMyUpcomingVisits"), *request,
+      [&](const auth::Principal& who) -> grpc::Status {
+        absl::StatusOr<int> days = Days(request->days(), "days");
+        if (!days.ok()) return Reply(*context, days.status());
+        const absl::Time now = clock_.Now();
+        Pending<scheduling::v1::ListCommitmentsResponse> promises;
+        scheduling::v1::ListCommitmentsRequest promises_request;
+        promises_request.set_elder(request->elder());
+        promises_request.set_page_size(kMaxUpcoming);
+        promises.context = BackendContext(context, who, backend_timeout_);
+        scheduling_->async()->ListCommitments(
+            promises.context.get(), &promises_request, &promises.response,
+            [&promises](grpc::Status s) { promises.done.set_value(s); });
+        scheduling::v1::ListVisitsRequest visits_request;
+        visits_request.set_elder(request->elder());
+        visits_request.set_from_date(LocalDate(now, 0));
+        visits_request.set_to_date(LocalDate(now, *days));
+        visits_request.set_page_size(kMaxUpcoming);
+        scheduling::v1::ListVisitsResponse visits;
+        grpc::Status status = scheduling_->ListVisits(
+            BackendContext(context, who, backend_timeout_).get(), visits_request, &visits);
+        grpc::Status promises_status = promises.result.get();
+        if (!status.ok()) return FromBackend(*context, status, "scheduling");
+        std::map<std::string, const scheduling::v1::Commitment*> by_name;
+        if (promises_status.ok()) {
+          for (const auto& c : promises.response.commitments()) by_name[c.name()] = &c;
+        }
+        for (const auto& visit : visits.visits()) {
+          if (IsUpcoming(visit)) AddUpcoming(visit, by_name, response->add_visits());
+        }
+        AddWorkerNames(*registry_, context, who, backend_timeout_, *response->mutable_visits());
+        return grpc::Status::OK;
+      });
 }
 
 grpc::Status ElderAppServiceImpl::ListMyFamily(grpc::ServerContext* context,

@@ -154,7 +154,7 @@ class World {
     auto s = testing::ChildProcess::Start(
         absl::StrCat(LINLI_BIN_DIR, "/linli-scheduling"),
         {"--listen=" + scheduling_address, "--db=sqlite:" + dir + "/scheduling.db",
-         "--registry_address=" + registry_address},
+         "--registry_address=" + registry_address, "--pii_key_file=" + dir + "/pii.key"},
         dir + "/scheduling.log");
     if (!s.ok()) return s.status();
     scheduling_process.emplace(std::move(*s));
@@ -1376,6 +1376,97 @@ TEST_F(GatewayAuthz, ElderGivesFeedbackOnlyOnOwnVisits) {
   EXPECT_EQ(stub->SubmitVisitFeedback(As(world.Token(Role::kFamily)).get(), request, &response)
                 .error_code(),
             grpc::StatusCode::NOT_FOUND);
+}
+
+// "Who is coming" on the elder page and in the upcoming visits is the visit's booking (both
+// workers of a two-worker visit, by name), not the promise's familiar worker, which stays as it is.
+TEST_F(GatewayAuthz, UpcomingVisitsShowTheBookedWorkersByName) {
+  World& world = World::Get();
+  auto stub = v1::ElderAppService::NewStub(world.channel);
+  const std::string wang = NewWorker("organisations/homeorg", "助浴员 王阿姨");
+  const std::string zhao = NewWorker("organisations/homeorg", "助浴员 赵师傅");
+  std::string bath;
+  {
+    scheduling::v1::CreateCommitmentRequest q;
+    q.mutable_commitment()->set_elder(world.home_elder);
+    q.mutable_commitment()->set_service_type("serviceTypes/visiting");
+    q.mutable_commitment()->set_owner_organisation("organisations/homeorg");
+    q.mutable_commitment()->set_valid_from(Day(0));
+    q.mutable_commitment()->set_care_grade(6);
+    q.mutable_commitment()->set_workers_required(2);
+    q.mutable_commitment()->mutable_synchronisation()->set_type(
+        scheduling::v1::SYNCHRONISATION_TYPE_ORDERED);
+    q.mutable_commitment()->mutable_synchronisation()->set_max_gap_minutes(30);
+    q.mutable_commitment()->set_preferred_worker(zhao);
+    scheduling::v1::CreateCommitmentResponse a;
+    auto context = NewClientContext(nullptr, absl::Seconds(10));
+    grpc::Status status = world.scheduling->CreateCommitment(context.get(), q, &a);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    bath = a.commitment().name();
+    scheduling::v1::MaterializeVisitsRequest m;
+    m.set_from_date(Day(0));
+    m.set_days(4);
+    m.set_commitment(bath);
+    scheduling::v1::MaterializeVisitsResponse made;
+    auto context2 = NewClientContext(nullptr, absl::Seconds(10));
+    ASSERT_TRUE(world.scheduling->MaterializeVisits(context2.get(), m, &made).ok());
+  }
+  const auto day = VisitsOn(bath, 2);
+  ASSERT_EQ(day.visits_size(), 1);
+  const scheduling::v1::Visit& visit = day.visits(0);
+  // Zhao booked ten minutes after Wang: the page lists Wang first.
+  const int64_t start = visit.window_start().seconds();
+  for (const auto& [worker, at] : {std::pair{zhao, start + 600}, std::pair{wang, start}}) {
+    scheduling::v1::AssignVisitRequest q;
+    q.set_name(visit.name());
+    q.set_worker(worker);
+    q.mutable_start()->set_seconds(at);
+    scheduling::v1::AssignVisitResponse assigned;
+    auto context = NewClientContext(nullptr, absl::Seconds(10));
+    grpc::Status status = world.scheduling->AssignVisit(context.get(), q, &assigned);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  auto check = [&](const google::protobuf::RepeatedPtrField<v1::UpcomingVisit>& visits) {
+    int seen = 0;
+    for (const v1::UpcomingVisit& v : visits) {
+      if (v.commitment() == world.home_commitment) {
+        EXPECT_EQ(v.preferred_worker(), "workers/w1");  // the familiar worker, as promised
+      }
+      if (v.visit() != visit.name()) continue;
+      ++seen;
+      EXPECT_EQ(v.preferred_worker(), zhao);
+      ASSERT_EQ(v.booked_workers_size(), 2);
+      EXPECT_EQ(v.booked_workers(0).worker(), wang);
+      EXPECT_EQ(v.booked_workers(0).display_name(), "助浴员 王阿姨");
+      EXPECT_EQ(v.booked_workers(0).start().seconds(), start);
+      EXPECT_FALSE(v.booked_workers(0).familiar());
+      EXPECT_EQ(v.booked_workers(1).worker(), zhao);
+      EXPECT_EQ(v.booked_workers(1).display_name(), "助浴员 赵师傅");
+      EXPECT_EQ(v.booked_workers(1).start().seconds(), start + 600);
+      EXPECT_TRUE(v.booked_workers(1).familiar());
+    }
+    EXPECT_EQ(seen, 1);
+    for (const v1::UpcomingVisit& v : visits) {
+      if (v.commitment() == bath && v.visit() != visit.name()) {
+        EXPECT_EQ(v.booked_workers_size(), 0) << "nobody is booked on " << v.visit();
+      }
+    }
+  };
+  for (Role role : {Role::kElder, Role::kFamily}) {
+    v1::GetElderPageRequest request;
+    request.set_elder(world.home_elder);
+    v1::GetElderPageResponse page;
+    grpc::Status status = stub->GetElderPage(As(world.Token(role)).get(), request, &page);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(page.missing_parts_size(), 0);
+    check(page.upcoming_visits());
+    v1::ListMyUpcomingVisitsRequest upcoming_request;
+    upcoming_request.set_elder(world.home_elder);
+    v1::ListMyUpcomingVisitsResponse upcoming;
+    status = stub->ListMyUpcomingVisits(As(world.Token(role)).get(), upcoming_request, &upcoming);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    check(upcoming.visits());
+  }
 }
 
 // A worker's route is their bookings; notes and problem reports only for the visit's workers.

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
+#include "common/audit.h"
 #include "common/errors.h"
 #include "common/geo.h"
 #include "common/idempotency.h"
@@ -158,22 +159,6 @@ absl::Status CheckConsent(const v1::Elder& e) {
   return absl::OkStatus();
 }
 
-// Appends who did what to whose personal data, and why, inside the caller's transaction.
-absl::Status Audit(Transaction& tx, const grpc::ServerContext& context, absl::Time now,
-                   const std::string& elder, const std::string& fields, const std::string& reason,
-                   const std::string& action) {
-  v1::AuditEntry entry;
-  *entry.mutable_time() =
-      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(now));
-  entry.set_actor(Actor(context));
-  entry.set_elder(elder);
-  entry.set_fields(fields);
-  entry.set_reason(reason);
-  entry.set_action(action);
-  entry.set_request_id(RequestId(context));
-  return AppendAudit(tx, entry, now);
-}
-
 absl::Status ValidateReason(const std::string& reason) {
   std::optional<size_t> n = Utf8Length(reason);
   if (!n.has_value() || *n < 4 || *n > 256) {
@@ -281,10 +266,13 @@ grpc::Status RegistryServiceImpl::GetElder(grpc::ServerContext* context,
               }
               elder.clear_contacts();
               elder.MergeFrom(personal);
-              RETURN_IF_ERROR(Audit(tx, *context, clock_.Now(), request->name(),
-                                    "display_name,address,location,id_number,phone,care_grade,"
-                                    "contacts",
-                                    request->reason(), "read"));
+              RETURN_IF_ERROR(AuditPersonalData(
+                  tx, *context, clock_.Now(),
+                  {.elder = request->name(),
+                   .resource = "",
+                   .fields = "display_name,address,location,id_number,phone,care_grade,contacts",
+                   .reason = request->reason(),
+                   .action = "read"}));
             }
             *response->mutable_elder() = std::move(elder);
             return absl::OkStatus();
@@ -356,8 +344,12 @@ grpc::Status RegistryServiceImpl::EraseElder(grpc::ServerContext* context,
       v1::CreateElderResponse redacted;
       *redacted.mutable_elder() = row->stub;
       RETURN_IF_ERROR(RedactIdempotentResponses(tx, "CreateElder", request->name(), redacted));
-      RETURN_IF_ERROR(Audit(tx, *context, clock_.Now(), request->name(), "all personal data",
-                            request->reason(), "erase"));
+      RETURN_IF_ERROR(AuditPersonalData(tx, *context, clock_.Now(),
+                                        {.elder = request->name(),
+                                         .resource = "",
+                                         .fields = "all personal data",
+                                         .reason = request->reason(),
+                                         .action = "erase"}));
     }
     *response->mutable_elder() = row->stub;
     return absl::OkStatus();

@@ -557,36 +557,4 @@ absl::StatusOr<std::vector<v1::Worker>> QueryWorkers(Transaction& tx,
   return storage::ParseProtoColumns<v1::Worker>(*rows, 0);
 }
 
-// --- Audit log ---------------------------------------------------------------------------------
-
-absl::Status AppendAudit(Transaction& tx, const v1::AuditEntry& entry, absl::Time time) {
-  return tx
-      .Exec("INSERT INTO pii_audit (time_us, elder, data) VALUES (?, ?, ?)",
-            {absl::ToUnixMicros(time), entry.elder(), entry.SerializeAsString()})
-      .status();
-}
-
-absl::StatusOr<std::vector<AuditRow>> QueryAudit(Transaction& tx, const std::string& elder_name,
-                                                 int64_t before_sequence, int limit) {
-  const int64_t before = before_sequence > 0 ? before_sequence : INT64_MAX;
-  const int64_t limit64 = limit;
-  absl::StatusOr<std::vector<Row>> rows =
-      elder_name.empty()
-          ? tx.Query(
-                "SELECT sequence, data FROM pii_audit WHERE sequence < ? ORDER BY sequence "
-                "DESC LIMIT ?",
-                {before, limit64})
-          : tx.Query(
-                "SELECT sequence, data FROM pii_audit WHERE elder = ? AND sequence < ? "
-                "ORDER BY sequence DESC LIMIT ?",
-                {elder_name, before, limit64});
-  RETURN_IF_ERROR(rows.status());
-  std::vector<AuditRow> out;
-  for (const Row& row : *rows) {
-    ASSIGN_OR_RETURN(v1::AuditEntry entry, storage::ParseProtoColumn<v1::AuditEntry>(row, 1));
-    out.push_back(AuditRow{row.GetInt(0), std::move(entry)});
-  }
-  return out;
-}
-
 }  // namespace linli::registry

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/audit.h"
 #include "common/storage/database.h"
 #include "linli/registry/v1/registry.pb.h"
 #include "services/registry/region.h"
@@ -137,17 +138,7 @@ absl::StatusOr<std::vector<v1::Worker>> QueryWorkers(storage::Transaction& tx,
                                                      const std::string& organisation_id,
                                                      const std::string& after_id, int limit);
 
-// --- Audit log (append only: no update or delete exists) -----------------------------------------
-
-absl::Status AppendAudit(storage::Transaction& tx, const v1::AuditEntry& entry, absl::Time time);
-struct AuditRow {
-  int64_t sequence = 0;
-  v1::AuditEntry entry;
-};
-// Newest first, entries with sequence < before_sequence (0 = from the newest).
-absl::StatusOr<std::vector<AuditRow>> QueryAudit(storage::Transaction& tx,
-                                                 const std::string& elder_name,
-                                                 int64_t before_sequence, int limit);
+// --- Audit log: common/audit.h (AppendAudit, QueryAudit; append only, the table is pii_audit) ---
 
 }  // namespace linli::registry
 

@@ -9,9 +9,11 @@
 #include "common/flags.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/pii/field_cipher.h"
 #include "common/service_main.h"
 #include "services/scheduling/scheduling_service.h"
 #include "services/scheduling/scheduling_store.h"
+#include "services/scheduling/visit_notes.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50052", "gRPC listen address (host:port).");
 ABSL_FLAG(std::string, registry_address, "127.0.0.1:50051", "Address of linli-registry.");
@@ -22,11 +24,30 @@ ABSL_FLAG(double, geofence_radius_m, 200,
           "elder's home are OUTSIDE_GEOFENCE exceptions.");
 ABSL_FLAG(std::string, db, "sqlite:var/scheduling.db",
           "Database URL: sqlite:PATH or mysql://USER:PASS@HOST:PORT/DB.");
+ABSL_FLAG(std::string, pii_key_file, "",
+          "File holding the keyring that seals personal data (workers' visit notes): the same "
+          "secret as linli-registry's --pii_key_file, entries KEYID:BASE64KEY, the first one "
+          "active. Required.");
 
 int main(int argc, char** argv) {
   linli::BlockTerminationSignals();
   linli::SetLogService("scheduling");
-  linli::ParseFlags(argc, argv, "linli-scheduling: commitments and visits. Flags: --listen --db");
+  linli::ParseFlags(
+      argc, argv, "linli-scheduling: commitments and visits. Flags: --listen --db --pii_key_file");
+  // The keyring first: without it nothing is touched, not even the schema.
+  const std::string key_file = absl::GetFlag(FLAGS_pii_key_file);
+  if (key_file.empty()) {
+    linli::LogError(
+        "--pii_key_file (LINLI_PII_KEY_FILE) is required: visit notes are personal data and "
+        "are never stored unencrypted; use the registry's keyring (`linli keygen` creates one)");
+    return 1;
+  }
+  absl::StatusOr<linli::pii::FieldCipher> cipher = linli::pii::FieldCipher::FromFile(key_file);
+  if (!cipher.ok()) {
+    linli::LogError("cannot load the personal-data keyring",
+                    {{"file", key_file}, {"error", cipher.status().ToString()}});
+    return 1;
+  }
   auto db = linli::OpenAndMigrateOrExit(absl::GetFlag(FLAGS_db), "scheduling",
                                         linli::scheduling::SchedulingMigrations());
   if (absl::StatusOr<int> filled = linli::scheduling::BackfillCommitmentOwners(*db); !filled.ok()) {
@@ -34,8 +55,16 @@ int main(int argc, char** argv) {
                     {{"error", filled.status().ToString()}});
     return 1;
   }
+  if (absl::StatusOr<int> sealed = linli::scheduling::SealPlainVisitNotes(*db, *cipher);
+      !sealed.ok()) {
+    linli::LogError("sealing visit notes stored in plain text failed",
+                    {{"error", sealed.status().ToString()}});
+    return 1;
+  } else if (*sealed > 0) {
+    linli::LogInfo("visit notes stored in plain text sealed", {{"count", absl::StrCat(*sealed)}});
+  }
   linli::scheduling::SchedulingServiceImpl service(
-      *db, linli::Clock::Real(),
+      *db, linli::Clock::Real(), *cipher,
       linli::registry::v1::RegistryService::NewStub(
           linli::NewChannel(absl::GetFlag(FLAGS_registry_address),
                             {linli::registry::v1::RegistryService::service_full_name()})),

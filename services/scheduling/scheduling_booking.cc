@@ -170,24 +170,31 @@ grpc::Status SchedulingServiceImpl::UnassignVisit(grpc::ServerContext* context,
   if (std::optional<size_t> n = Utf8Length(request->note()); !n || *n > 256) {
     v.Add("note", "must be valid UTF-8 of at most 256 characters");
   }
+  if (!ValidateRequestId(request->request_id()).ok()) v.Add("request_id", "is malformed");
   if (!v.empty()) return Reply(*context, v.ToStatus());
+  const absl::Time now = clock_.Now();
   return Reply(
       *context,
-      ChangeVisit(
-          db_, clock_.Now(), *id, request->name(), v1::VISIT_STATE_SCHEDULED, "visit.unassigned",
-          [&](Transaction& tx, v1::Visit& visit) -> absl::Status {
-            const int index = FindAssignment(visit, request->worker());
-            if (index < 0) {
-              return InvalidField(
-                  "worker", absl::StrCat(request->worker(), " is not booked on ", visit.name()));
-            }
-            RETURN_IF_ERROR(ReleaseBookings(tx, *id, request->worker()));
-            RemoveAssignment(visit, index);
-            visit.set_reason_code(request->reason_code());
-            visit.set_note(request->note());
-            return absl::OkStatus();
+      RunIdempotent(
+          db_, "UnassignVisit", request->request_id(), *request, response,
+          [&](Transaction& tx) {
+            return ChangeVisitIn(
+                tx, now, *id, request->name(), v1::VISIT_STATE_SCHEDULED, "visit.unassigned",
+                [&](Transaction& tx, v1::Visit& visit) -> absl::Status {
+                  const int index = FindAssignment(visit, request->worker());
+                  if (index < 0) {
+                    return InvalidField("worker", absl::StrCat(request->worker(),
+                                                               " is not booked on ", visit.name()));
+                  }
+                  RETURN_IF_ERROR(ReleaseBookings(tx, *id, request->worker()));
+                  RemoveAssignment(visit, index);
+                  visit.set_reason_code(request->reason_code());
+                  visit.set_note(request->note());
+                  return absl::OkStatus();
+                },
+                response->mutable_visit());
           },
-          response->mutable_visit()));
+          clock_));
 }
 
 grpc::Status SchedulingServiceImpl::SwapVisitWorkers(grpc::ServerContext* context,
@@ -209,6 +216,7 @@ grpc::Status SchedulingServiceImpl::SwapVisitWorkers(grpc::ServerContext* contex
     v.Add("second_worker", "must differ from first_worker");
   }
   ValidateNote(request->reason_code(), v);
+  if (!ValidateRequestId(request->request_id()).ok()) v.Add("request_id", "is malformed");
   if (!v.empty()) return Reply(*context, v.ToStatus());
   absl::StatusOr<registry::v1::Worker> a =
       ActiveWorker(context, request->first_worker(), "first_worker");
@@ -217,7 +225,7 @@ grpc::Status SchedulingServiceImpl::SwapVisitWorkers(grpc::ServerContext* contex
       ActiveWorker(context, request->second_worker(), "second_worker");
   if (!b.ok()) return Reply(*context, b.status());
   const absl::Time now = clock_.Now();
-  return Reply(*context, db_.RunInTransaction([&](Transaction& tx) -> absl::Status {
+  auto swap = [&](Transaction& tx) -> absl::Status {
     response->Clear();
     // Both bookings are released first so that the two moves never collide with each other.
     struct Side {
@@ -260,7 +268,9 @@ grpc::Status SchedulingServiceImpl::SwapVisitWorkers(grpc::ServerContext* contex
           response->add_visits()));
     }
     return absl::OkStatus();
-  }));
+  };
+  return Reply(*context, RunIdempotent(db_, "SwapVisitWorkers", request->request_id(), *request,
+                                       response, swap, clock_));
 }
 
 grpc::Status SchedulingServiceImpl::ReleaseWorker(grpc::ServerContext* context,
@@ -276,12 +286,13 @@ grpc::Status SchedulingServiceImpl::ReleaseWorker(grpc::ServerContext* context,
   }
   if (request->days() < 1 || request->days() > 62) v.Add("days", "must be between 1 and 62");
   ValidateNote(request->reason_code(), v);
+  if (!ValidateRequestId(request->request_id()).ok()) v.Add("request_id", "is malformed");
   if (!v.empty()) return Reply(*context, v.ToStatus());
   const absl::TimeZone tz = recurrence::ShanghaiTimeZone();
   const absl::Time begin = absl::FromCivil(from, tz);
   const absl::Time end = absl::FromCivil(from + request->days(), tz);
   const absl::Time now = clock_.Now();
-  return Reply(*context, db_.RunInTransaction([&](Transaction& tx) -> absl::Status {
+  auto release = [&](Transaction& tx) -> absl::Status {
     response->Clear();
     ASSIGN_OR_RETURN(std::vector<std::string> ids,
                      BookedVisitIds(tx, request->worker(), begin, end));
@@ -307,7 +318,9 @@ grpc::Status SchedulingServiceImpl::ReleaseWorker(grpc::ServerContext* context,
                        std::make_pair(y.window_start().seconds(), y.name());
               });
     return absl::OkStatus();
-  }));
+  };
+  return Reply(*context, RunIdempotent(db_, "ReleaseWorker", request->request_id(), *request,
+                                       response, release, clock_));
 }
 
 }  // namespace linli::scheduling

@@ -175,7 +175,7 @@ grpc::Status SchedulingServiceImpl::CancelCommitment(grpc::ServerContext* contex
     return Reply(*context, InvalidField("reason", "must state why, in 2 to 256 characters"));
   }
   const absl::Time now = clock_.Now();
-  return Reply(*context, db_.RunInTransaction([&](Transaction& tx) -> absl::Status {
+  auto cancel = [&](Transaction& tx) -> absl::Status {
     response->Clear();
     ASSIGN_OR_RETURN(auto commitment, FindCommitment(tx, *id));
     if (!commitment.has_value()) return NotFound(request->name());
@@ -200,7 +200,9 @@ grpc::Status SchedulingServiceImpl::CancelCommitment(grpc::ServerContext* contex
     }
     *response->mutable_commitment() = std::move(*commitment);
     return absl::OkStatus();
-  }));
+  };
+  return Reply(*context, RunIdempotent(db_, "CancelCommitment", request->request_id(), *request,
+                                       response, cancel, clock_));
 }
 
 grpc::Status SchedulingServiceImpl::MaterializeVisits(grpc::ServerContext* context,
@@ -382,22 +384,29 @@ grpc::Status SchedulingServiceImpl::CancelVisit(grpc::ServerContext* context,
   if (std::optional<size_t> n = Utf8Length(request->note()); !n || *n > 256) {
     v.Add("note", "must be valid UTF-8 of at most 256 characters");
   }
+  if (!ValidateRequestId(request->request_id()).ok()) v.Add("request_id", "is malformed");
   if (!v.empty()) return Reply(*context, v.ToStatus());
   absl::StatusOr<std::string> id = ParseResourceName(request->name(), "visits", "name");
   if (!id.ok()) return Reply(*context, id.status());
-  return Reply(*context, ChangeVisit(
-                             db_, clock_.Now(), *id, request->name(), v1::VISIT_STATE_SCHEDULED,
-                             "visit.cancelled",
-                             [&](Transaction& tx, v1::Visit& visit) -> absl::Status {
-                               // The booked workers are free again.
-                               RETURN_IF_ERROR(ReleaseBookings(tx, *id));
-                               visit.clear_assignments();
-                               visit.set_state(v1::VISIT_STATE_CANCELLED);
-                               visit.set_reason_code(request->reason_code());
-                               visit.set_note(request->note());
-                               return absl::OkStatus();
+  const absl::Time now = clock_.Now();
+  return Reply(*context, RunIdempotent(
+                             db_, "CancelVisit", request->request_id(), *request, response,
+                             [&](Transaction& tx) {
+                               return ChangeVisitIn(
+                                   tx, now, *id, request->name(), v1::VISIT_STATE_SCHEDULED,
+                                   "visit.cancelled",
+                                   [&](Transaction& tx, v1::Visit& visit) -> absl::Status {
+                                     // The booked workers are free again.
+                                     RETURN_IF_ERROR(ReleaseBookings(tx, *id));
+                                     visit.clear_assignments();
+                                     visit.set_state(v1::VISIT_STATE_CANCELLED);
+                                     visit.set_reason_code(request->reason_code());
+                                     visit.set_note(request->note());
+                                     return absl::OkStatus();
+                                   },
+                                   response->mutable_visit());
                              },
-                             response->mutable_visit()));
+                             clock_));
 }
 
 grpc::Status SchedulingServiceImpl::RescheduleVisit(grpc::ServerContext* context,
@@ -414,26 +423,33 @@ grpc::Status SchedulingServiceImpl::RescheduleVisit(grpc::ServerContext* context
   if (std::optional<size_t> n = Utf8Length(request->note()); !n || *n > 256) {
     v.Add("note", "must be valid UTF-8 of at most 256 characters");
   }
+  if (!ValidateRequestId(request->request_id()).ok()) v.Add("request_id", "is malformed");
   if (!v.empty()) return Reply(*context, v.ToStatus());
   const absl::Time new_start = absl::FromCivil(start, recurrence::ShanghaiTimeZone());
   absl::StatusOr<std::string> id = ParseResourceName(request->name(), "visits", "name");
   if (!id.ok()) return Reply(*context, id.status());
-  return Reply(*context, ChangeVisit(
-                             db_, clock_.Now(), *id, request->name(), v1::VISIT_STATE_SCHEDULED,
-                             "visit.rescheduled",
-                             [&](Transaction& tx, v1::Visit& visit) -> absl::Status {
-                               // The bookings were for the old time: the visit is re-planned.
-                               RETURN_IF_ERROR(ReleaseBookings(tx, *id));
-                               visit.clear_assignments();
-                               const absl::Duration window =
-                                   FromProto(visit.window_end()) - FromProto(visit.window_start());
-                               *visit.mutable_window_start() = ToProto(new_start);
-                               *visit.mutable_window_end() = ToProto(new_start + window);
-                               visit.set_reason_code(request->reason_code());
-                               visit.set_note(request->note());
-                               return absl::OkStatus();
+  const absl::Time now = clock_.Now();
+  return Reply(*context, RunIdempotent(
+                             db_, "RescheduleVisit", request->request_id(), *request, response,
+                             [&](Transaction& tx) {
+                               return ChangeVisitIn(
+                                   tx, now, *id, request->name(), v1::VISIT_STATE_SCHEDULED,
+                                   "visit.rescheduled",
+                                   [&](Transaction& tx, v1::Visit& visit) -> absl::Status {
+                                     // The bookings were for the old time: the visit is re-planned.
+                                     RETURN_IF_ERROR(ReleaseBookings(tx, *id));
+                                     visit.clear_assignments();
+                                     const absl::Duration window = FromProto(visit.window_end()) -
+                                                                   FromProto(visit.window_start());
+                                     *visit.mutable_window_start() = ToProto(new_start);
+                                     *visit.mutable_window_end() = ToProto(new_start + window);
+                                     visit.set_reason_code(request->reason_code());
+                                     visit.set_note(request->note());
+                                     return absl::OkStatus();
+                                   },
+                                   response->mutable_visit());
                              },
-                             response->mutable_visit()));
+                             clock_));
 }
 
 }  // namespace linli::scheduling

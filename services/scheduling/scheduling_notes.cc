@@ -1,13 +1,18 @@
 // SchedulingService: one visit, a worker's route of a day (from the worker's bookings) and
-// workers' notes on visits.
+// workers' notes on visits. Notes are personal data (visit_notes.h): their text is stored sealed,
+// and every read of them is audited in the same transaction (common/audit.h).
 #include <algorithm>
+#include <cstdint>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "common/audit.h"
 #include "common/errors.h"
 #include "common/idempotency.h"
 #include "common/ids.h"
+#include "common/pagination.h"
 #include "common/recurrence/rrule.h"
 #include "common/server.h"
 #include "common/status_macros.h"
@@ -15,6 +20,7 @@
 #include "services/scheduling/scheduling_service.h"
 #include "services/scheduling/scheduling_store.h"
 #include "services/scheduling/scheduling_util.h"
+#include "services/scheduling/visit_notes.h"
 
 namespace linli::scheduling {
 namespace {
@@ -23,6 +29,8 @@ using storage::Transaction;
 
 constexpr int kMaxRouteVisits = 200;
 constexpr int kMaxNotes = 100;
+constexpr int kDefaultAuditPage = 100;
+constexpr int kMaxAuditPage = 1000;
 
 bool IsWorkerName(const std::string& name) {
   return absl::StartsWith(name, "workers/") && IsSlug(name.substr(8), 64);
@@ -108,45 +116,102 @@ grpc::Status SchedulingServiceImpl::AddVisitNote(grpc::ServerContext* context,
   }
   if (!v.empty()) return Reply(*context, v.ToStatus());
   const absl::Time now = clock_.Now();
-  return Reply(*context,
-               RunIdempotent(
-                   db_, "AddVisitNote", request->request_id(), *request, response,
-                   [&](Transaction& tx) -> absl::Status {
-                     ASSIGN_OR_RETURN(std::optional<VisitRow> row, FindVisit(tx, visit_id));
-                     if (!row.has_value()) return NotFound(request->visit());
-                     if (BookingOf(row->visit, request->author()) == nullptr &&
-                         row->visit.check_in().worker() != request->author()) {
-                       return absl::PermissionDeniedError(absl::StrCat(
-                           request->author(), " is not booked on and did not check in to ",
-                           request->visit()));
-                     }
-                     const std::string id = NewId(clock_);
-                     v1::VisitNote* note = response->mutable_note();
-                     note->set_name(absl::StrCat(request->visit(), "/notes/", id));
-                     note->set_author(request->author());
-                     note->set_text(request->text());
-                     *note->mutable_create_time() = ToProto(now);
-                     return InsertVisitNote(tx, id, visit_id, *note);
-                   },
-                   clock_));
+  absl::Status added = RunIdempotent(
+      db_, "AddVisitNote", request->request_id(), *request, response,
+      [&](Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(std::optional<VisitRow> row, FindVisit(tx, visit_id));
+        if (!row.has_value()) return NotFound(request->visit());
+        if (BookingOf(row->visit, request->author()) == nullptr &&
+            row->visit.check_in().worker() != request->author()) {
+          return absl::PermissionDeniedError(absl::StrCat(
+              request->author(), " is not booked on and did not check in to ", request->visit()));
+        }
+        const std::string id = NewId(clock_);
+        ASSIGN_OR_RETURN(std::string sealed,
+                         cipher_.Encrypt(request->text(), VisitNoteAad(visit_id, id)));
+        // The reply stored for request_id retries carries no text either; it is put back below
+        // from the request, which a retry must repeat exactly.
+        v1::VisitNote* note = response->mutable_note();
+        note->set_name(absl::StrCat(request->visit(), "/notes/", id));
+        note->set_author(request->author());
+        *note->mutable_create_time() = ToProto(now);
+        return InsertVisitNote(tx, id, visit_id, *note, sealed);
+      },
+      clock_);
+  if (added.ok()) response->mutable_note()->set_text(request->text());
+  return Reply(*context, added);
 }
 
 grpc::Status SchedulingServiceImpl::ListVisitNotes(grpc::ServerContext* context,
                                                    const v1::ListVisitNotesRequest* request,
                                                    v1::ListVisitNotesResponse* response) {
-  absl::StatusOr<std::string> id = ParseResourceName(request->visit(), "visits", "visit");
-  if (!id.ok()) return Reply(*context, id.status());
-  return Reply(*context, db_.RunInTransaction(
-                             [&](Transaction& tx) -> absl::Status {
-                               ASSIGN_OR_RETURN(std::optional<VisitRow> row, FindVisit(tx, *id));
-                               if (!row.has_value()) return NotFound(request->visit());
-                               ASSIGN_OR_RETURN(std::vector<v1::VisitNote> notes,
-                                                QueryVisitNotes(tx, *id, kMaxNotes));
-                               response->Clear();
-                               for (auto& note : notes) *response->add_notes() = std::move(note);
-                               return absl::OkStatus();
-                             },
-                             {.read_only = true}));
+  FieldViolations v;
+  std::string visit_id;
+  if (absl::StatusOr<std::string> id = ParseResourceName(request->visit(), "visits", "visit");
+      id.ok()) {
+    visit_id = *id;
+  } else {
+    v.Add("visit", "must look like \"visits/ID\"");
+  }
+  std::optional<size_t> reason_length = Utf8Length(request->reason());
+  if (!reason_length.has_value() || *reason_length > 256) {
+    v.Add("reason", "must be valid UTF-8 of at most 256 characters");
+  }
+  if (!v.empty()) return Reply(*context, v.ToStatus());
+  // The audit entry is written in the same transaction as the notes are decrypted: no audit, no
+  // notes.
+  return Reply(*context, db_.RunInTransaction([&](Transaction& tx) -> absl::Status {
+    response->Clear();
+    ASSIGN_OR_RETURN(std::optional<VisitRow> row, FindVisit(tx, visit_id));
+    if (!row.has_value()) return NotFound(request->visit());
+    ASSIGN_OR_RETURN(std::vector<StoredVisitNote> stored, QueryVisitNotes(tx, visit_id, kMaxNotes));
+    for (StoredVisitNote& s : stored) {
+      v1::VisitNote* note = response->add_notes();
+      *note = std::move(s.note);
+      if (!s.sealed) {  // written by an older replica; sealed at the next start-up
+        note->set_text(std::move(s.text));
+        continue;
+      }
+      ASSIGN_OR_RETURN(std::string text, cipher_.Decrypt(s.text, VisitNoteAad(visit_id, s.id)));
+      note->set_text(std::move(text));
+    }
+    return AuditPersonalData(tx, *context, clock_.Now(),
+                             {.elder = row->visit.elder(),
+                              .resource = request->visit(),
+                              .fields = "notes",
+                              .reason = request->reason(),
+                              .action = "read"});
+  }));
+}
+
+grpc::Status SchedulingServiceImpl::ListAuditEntries(grpc::ServerContext* context,
+                                                     const v1::ListAuditEntriesRequest* request,
+                                                     v1::ListAuditEntriesResponse* response) {
+  if (!request->elder().empty()) {
+    absl::StatusOr<std::string> id = ParseResourceName(request->elder(), "elders", "elder");
+    if (!id.ok()) return Reply(*context, id.status());
+  }
+  absl::StatusOr<Page> page =
+      Page::Start(request->page_size(), request->page_token(), "audit|" + request->elder(),
+                  kDefaultAuditPage, kMaxAuditPage);
+  if (!page.ok()) return Reply(*context, page.status());
+  int64_t before = 0;
+  if (!page->after.empty() && (!absl::SimpleAtoi(page->after, &before) || before <= 0)) {
+    return Reply(*context, InvalidField("page_token", "is not a token issued by this service",
+                                        common::v1::ERROR_REASON_INVALID_PAGE_TOKEN));
+  }
+  return Reply(*context,
+               db_.RunInTransaction(
+                   [&](Transaction& tx) -> absl::Status {
+                     ASSIGN_OR_RETURN(std::vector<AuditRow> rows,
+                                      QueryAudit(tx, request->elder(), before, page->limit()));
+                     response->Clear();
+                     response->set_next_page_token(page->Finish(
+                         rows, [](const AuditRow& r) { return absl::StrCat(r.sequence); }));
+                     for (auto& r : rows) *response->add_entries() = std::move(r.entry);
+                     return absl::OkStatus();
+                   },
+                   {.read_only = true}));
 }
 
 }  // namespace linli::scheduling

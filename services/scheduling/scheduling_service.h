@@ -10,6 +10,7 @@
 
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/pii/field_cipher.h"
 #include "common/storage/database.h"
 #include "common/storage/group_commit.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
@@ -35,12 +36,15 @@ inline constexpr double kGeofenceRoundingSlackMeters = 80;
 
 class SchedulingServiceImpl final : public v1::SchedulingService::Service {
  public:
-  // `registry` confirms that the elder, organisation, service and workers named exist.
-  SchedulingServiceImpl(storage::Database& db, const Clock& clock,
+  // `registry` confirms that the elder, organisation, service and workers named exist; `cipher`
+  // (the personal-data keyring) seals visit notes. `db`, `clock` and `cipher` must outlive the
+  // service.
+  SchedulingServiceImpl(storage::Database& db, const Clock& clock, const pii::FieldCipher& cipher,
                         std::shared_ptr<registry::v1::RegistryService::StubInterface> registry,
                         SchedulingOptions options = {})
       : db_(db),
         clock_(clock),
+        cipher_(cipher),
         registry_(std::move(registry)),
         options_(options),
         visit_changes_(kVisitChangesPerCommit,
@@ -76,6 +80,7 @@ class SchedulingServiceImpl final : public v1::SchedulingService::Service {
   LINLI_RPC(ListWorkerVisits);
   LINLI_RPC(AddVisitNote);
   LINLI_RPC(ListVisitNotes);
+  LINLI_RPC(ListAuditEntries);
 #undef LINLI_RPC
 
   // The persistence of CheckInVisit / CheckOutVisit without the RPC layer (validation, rules,
@@ -106,6 +111,7 @@ class SchedulingServiceImpl final : public v1::SchedulingService::Service {
 
   storage::Database& db_;
   const Clock& clock_;
+  const pii::FieldCipher& cipher_;
   std::shared_ptr<registry::v1::RegistryService::StubInterface> registry_;
   SchedulingOptions options_;
   // At most this many check-ins/outs share one transaction.

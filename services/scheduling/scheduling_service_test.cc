@@ -2,6 +2,8 @@
 // commitments, materialisation, bookings, verification and the outbox.
 #include <algorithm>
 #include <atomic>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <optional>
 #include <set>
@@ -17,6 +19,7 @@
 #include "services/registry/registry_test_server.h"
 #include "services/scheduling/scheduling_service.h"
 #include "services/scheduling/scheduling_store.h"
+#include "services/scheduling/visit_notes.h"
 #include "tests/support/test_env.h"
 
 namespace linli::scheduling {
@@ -30,6 +33,7 @@ class SchedulingServiceTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     absl::StatusOr<std::string> url = testing::FreshDatabaseUrl(GetParam(), "scheduling");
     ASSERT_TRUE(url.ok()) << url.status();
+    url_ = *url;
     auto db = storage::OpenDatabase(*url);
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = std::move(*db);
@@ -40,7 +44,7 @@ class SchedulingServiceTest : public ::testing::TestWithParam<std::string> {
     registry_ = std::move(*registry);
     SeedRegistry();
     service_ = std::make_unique<SchedulingServiceImpl>(
-        *db_, clock_,
+        *db_, clock_, *registry_->cipher,
         registry::v1::RegistryService::NewStub(
             NewChannel(absl::StrCat("127.0.0.1:", registry_->server->port()), {})));
     ServerOptions options;
@@ -247,6 +251,7 @@ class SchedulingServiceTest : public ::testing::TestWithParam<std::string> {
   FakeClock clock_;
   std::unique_ptr<registry::RegistryTestServer> registry_;
   std::string elder_name_;
+  std::string url_;                   // scheduling's database
   std::vector<std::string> workers_;  // 张阿姨, 李师傅, 陈志愿者 (visiting only), 赵离职 (left)
   std::unique_ptr<storage::Database> db_;
   std::unique_ptr<SchedulingServiceImpl> service_;
@@ -920,6 +925,296 @@ TEST_P(SchedulingServiceTest, WorkerRouteNotesAndOwnerFilter) {
   const auto& exceptions = checked_in.visit().exceptions();
   EXPECT_NE(std::find(exceptions.begin(), exceptions.end(), "PARTNER_REPORTED"), exceptions.end());
   EXPECT_EQ(std::find(exceptions.begin(), exceptions.end(), "NO_LOCATION"), exceptions.end());
+}
+
+// What is stored of scheduling's data, as bytes: the SQLite file and its WAL, or on MariaDB the
+// columns that could hold a note (the notes, stored replies, events, visits, the audit log).
+std::string StoredBytes(storage::Database& db, const std::string& url) {
+  std::string bytes;
+  if (absl::StartsWith(url, "sqlite:")) {
+    for (const std::string& path : {url.substr(7), url.substr(7) + "-wal"}) {
+      std::ifstream file(path, std::ios::binary);
+      bytes.append(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+    }
+    return bytes;
+  }
+  const std::pair<std::string, std::string> columns[] = {{"visit_notes", "body"},
+                                                         {"visit_notes", "sealed_body"},
+                                                         {"idempotency_keys", "response"},
+                                                         {"outbox_events", "payload"},
+                                                         {"visits", "data"},
+                                                         {"pii_audit", "data"}};
+  EXPECT_TRUE(db.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+                  bytes.clear();
+                  for (const auto& [table, column] : columns) {
+                    absl::StatusOr<std::vector<storage::Row>> rows = tx.Query(absl::StrCat(
+                        "SELECT ", column, " FROM ", table, " WHERE ", column, " IS NOT NULL"));
+                    if (!rows.ok()) return rows.status();
+                    for (const storage::Row& row : *rows) bytes += row.GetString(0);
+                  }
+                  return absl::OkStatus();
+                }).ok());
+  return bytes;
+}
+
+TEST_P(SchedulingServiceTest, VisitNotesAreSealedAndEveryReadIsAudited) {
+  ASSERT_TRUE(Create(Weekly("FREQ=WEEKLY;BYDAY=TU")).ok());
+  Materialize("2026-12-01", 1);
+  std::vector<v1::Visit> all = Visits();
+  ASSERT_EQ(all.size(), 1u);
+  const v1::Visit& visit = all[0];
+  const std::string zhang = workers_[0];
+  ASSERT_TRUE(
+      Assign(visit.name(), zhang, absl::FromUnixSeconds(visit.window_start().seconds())).ok());
+  const std::string text = "血压偏高 158/95，已告知女儿";
+  v1::AddVisitNoteRequest note;
+  note.set_visit(visit.name());
+  note.set_author(zhang);
+  note.set_text(text);
+  note.set_request_id("seal-1");
+  v1::AddVisitNoteResponse added, retried;
+  {
+    grpc::ClientContext context;
+    grpc::Status status = stub_->AddVisitNote(&context, note, &added);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->AddVisitNote(&context, note, &retried).ok());
+  }
+  EXPECT_EQ(added.note().text(), text);
+  EXPECT_EQ(retried.SerializeAsString(), added.SerializeAsString()) << "a retry answers the same";
+
+  // Nowhere in the stored bytes: not the note, not the reply kept for retries.
+  std::string stored = StoredBytes(*db_, url_);
+  ASSERT_FALSE(stored.empty());
+  EXPECT_EQ(stored.find("血压偏高"), std::string::npos) << "note text stored in plain text";
+  EXPECT_EQ(stored.find("158/95"), std::string::npos);
+
+  // Each read returns the text and appends who read which visit's notes, when and why.
+  auto read = [&](const std::string& actor, const std::string& reason, grpc::Status* status) {
+    v1::ListVisitNotesRequest request;
+    request.set_visit(visit.name());
+    request.set_reason(reason);
+    v1::ListVisitNotesResponse response;
+    grpc::ClientContext context;
+    context.AddMetadata(kActorKey, actor);
+    *status = stub_->ListVisitNotes(&context, request, &response);
+    return response;
+  };
+  auto audit = [&](const std::string& elder) {
+    v1::ListAuditEntriesRequest request;
+    request.set_elder(elder);
+    v1::ListAuditEntriesResponse response;
+    grpc::ClientContext context;
+    grpc::Status status = stub_->ListAuditEntries(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return std::vector<registry::v1::AuditEntry>(response.entries().begin(),
+                                                 response.entries().end());
+  };
+  EXPECT_TRUE(audit("").empty());
+  grpc::Status status;
+  v1::ListVisitNotesResponse notes = read("worker:" + zhang, "", &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(notes.notes_size(), 1);
+  EXPECT_EQ(notes.notes(0).text(), text);
+  EXPECT_EQ(notes.notes(0).name(), added.note().name());
+  read("admin:staff/wang", "回访核对护理记录", &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  read("admin:staff/wang", std::string(257, 'x'), &status);
+  EXPECT_EQ(Field(status), "reason");  // refused before reading: no entry
+  std::vector<registry::v1::AuditEntry> entries = audit(visit.elder());
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].actor(), "admin:staff/wang");  // newest first
+  EXPECT_EQ(entries[0].reason(), "回访核对护理记录");
+  EXPECT_EQ(entries[1].actor(), "worker:" + zhang);
+  for (const registry::v1::AuditEntry& e : entries) {
+    EXPECT_EQ(e.elder(), visit.elder());
+    EXPECT_EQ(e.resource(), visit.name());
+    EXPECT_EQ(e.fields(), "notes");
+    EXPECT_EQ(e.action(), "read");
+    EXPECT_FALSE(e.request_id().empty());
+    EXPECT_GT(e.time().seconds(), 0);
+    EXPECT_EQ(e.SerializeAsString().find("血压"), std::string::npos);
+  }
+  EXPECT_TRUE(audit("elders/someone-else").empty());
+
+  // A note stored in plain text by the version before sealing (and the reply kept for its
+  // retry) is sealed once, stays readable, and leaves no plain text behind.
+  const std::string legacy = "右膝疼痛，建议复诊";
+  v1::AddVisitNoteResponse legacy_reply;
+  legacy_reply.mutable_note()->set_name(visit.name() + "/notes/legacy1");
+  legacy_reply.mutable_note()->set_text(legacy);
+  ASSERT_TRUE(db_->RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+                   absl::StatusOr<int64_t> inserted = tx.Exec(
+                       "INSERT INTO visit_notes (id, visit_id, author, create_time_us, body) "
+                       "VALUES ('legacy1', ?, ?, 1, ?)",
+                       {visit.name().substr(7), zhang, legacy});
+                   if (!inserted.ok()) return inserted.status();
+                   return tx
+                       .Exec(
+                           "INSERT INTO idempotency_keys (method, request_id, fingerprint, "
+                           "response, create_time_us) VALUES ('AddVisitNote', 'old-1', 'f', ?, "
+                           "?)",
+                           {legacy_reply.SerializeAsString(), absl::ToUnixMicros(absl::Now())})
+                       .status();
+                 })
+                  .ok());
+  notes = read("worker:" + zhang, "", &status);  // before sealing: an older replica's row
+  ASSERT_EQ(notes.notes_size(), 2);
+  EXPECT_EQ(notes.notes(0).text(), legacy);
+  absl::StatusOr<int> sealed = SealPlainVisitNotes(*db_, *registry_->cipher);
+  ASSERT_TRUE(sealed.ok()) << sealed.status();
+  EXPECT_EQ(*sealed, 1);
+  sealed = SealPlainVisitNotes(*db_, *registry_->cipher);
+  ASSERT_TRUE(sealed.ok()) << sealed.status();
+  EXPECT_EQ(*sealed, 0) << "sealing again changes nothing";
+  notes = read("worker:" + zhang, "", &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(notes.notes_size(), 2);
+  EXPECT_EQ(notes.notes(0).text(), legacy);
+  EXPECT_EQ(notes.notes(1).text(), text);
+  stored = StoredBytes(*db_, url_);
+  EXPECT_EQ(stored.find("右膝疼痛"), std::string::npos) << "plain text left after sealing";
+  EXPECT_EQ(stored.find("血压偏高"), std::string::npos);
+  EXPECT_EQ(audit(visit.elder()).size(), 4u);
+}
+
+// The console's scheduling writes take a request_id: a retry (the answer was lost) gets the first
+// answer again and changes nothing more — no second swap, no second event — and the same id with
+// another request is refused.
+TEST_P(SchedulingServiceTest, ConsoleWritesAreIdempotentWithRequestId) {
+  v1::Commitment other;
+  ASSERT_TRUE(Create(Weekly("FREQ=WEEKLY;BYDAY=TU,TH")).ok());
+  ASSERT_TRUE(Create(Weekly("FREQ=WEEKLY;BYDAY=FR"), &other).ok());  // after the test's "now"
+  Materialize("2026-12-01", 5);
+  std::vector<v1::Visit> visits;
+  for (const v1::Visit& v : Visits()) {
+    if (v.commitment() != other.name()) visits.push_back(v);
+  }
+  ASSERT_EQ(visits.size(), 2u);  // Tue Dec 1 and Thu Dec 3
+  const std::string zhang = workers_[0], li = workers_[1];
+  ASSERT_TRUE(Assign(visits[0].name(), zhang,
+                     absl::FromUnixSeconds(visits[0].window_start().seconds()) + absl::Minutes(30))
+                  .ok());
+  ASSERT_TRUE(Assign(visits[1].name(), li).ok());
+
+  auto state = [&] {  // every visit and the number of events: what a second effect would change
+    std::string bytes;
+    for (const v1::Visit& v : Visits()) bytes += v.SerializeAsString();
+    int64_t events = 0;
+    EXPECT_TRUE(db_->RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+                     absl::StatusOr<std::vector<storage::Row>> rows =
+                         tx.Query("SELECT COUNT(*) FROM outbox_events");
+                     if (!rows.ok()) return rows.status();
+                     events = (*rows)[0].GetInt(0);
+                     return absl::OkStatus();
+                   })
+                    .ok());
+    return std::make_pair(bytes, events);
+  };
+  // Calls `call` twice with the same request; both answers must be equal and the retry must
+  // change nothing.
+  auto twice = [&](const std::string& what, auto call) {
+    auto [first_status, first] = call();
+    EXPECT_TRUE(first_status.ok()) << what << ": " << first_status.error_message();
+    const auto before = state();
+    auto [again_status, again] = call();
+    EXPECT_TRUE(again_status.ok()) << what << " retried: " << again_status.error_message();
+    EXPECT_EQ(again.SerializeAsString(), first.SerializeAsString()) << what;
+    const auto after = state();
+    EXPECT_EQ(after.second, before.second) << what << " recorded events again";
+    EXPECT_TRUE(after.first == before.first) << what << " changed a visit again";
+    return first;
+  };
+  auto call = [&](auto method, const auto& request, auto response) {
+    return [this, method, request, response]() mutable {
+      grpc::ClientContext context;
+      grpc::Status status = (stub_.get()->*method)(&context, request, &response);
+      return std::make_pair(status, response);
+    };
+  };
+
+  v1::SwapVisitWorkersRequest swap;
+  swap.set_first(visits[0].name());
+  swap.set_first_worker(zhang);
+  swap.set_second(visits[1].name());
+  swap.set_second_worker(li);
+  swap.set_reason_code("CONTINUITY");
+  swap.set_request_id("swap-1");
+  v1::SwapVisitWorkersResponse swapped = twice(
+      "SwapVisitWorkers",
+      call(&v1::SchedulingService::Stub::SwapVisitWorkers, swap, v1::SwapVisitWorkersResponse()));
+  ASSERT_EQ(swapped.visits_size(), 2);
+  EXPECT_EQ(Workers(swapped.visits(0)), std::vector<std::string>{li});  // swapped once, not back
+  EXPECT_EQ(Workers(Visits()[0]), std::vector<std::string>{li});
+  swap.set_reason_code("OTHER");  // the same id for another request
+  {
+    grpc::ClientContext context;
+    v1::SwapVisitWorkersResponse ignored;
+    EXPECT_EQ(Field(stub_->SwapVisitWorkers(&context, swap, &ignored)), "request_id");
+  }
+
+  v1::UnassignVisitRequest unassign;
+  unassign.set_name(visits[1].name());
+  unassign.set_worker(zhang);
+  unassign.set_reason_code("WORKER_ILL");
+  unassign.set_request_id("unassign-1");
+  v1::UnassignVisitResponse unassigned = twice(
+      "UnassignVisit",
+      call(&v1::SchedulingService::Stub::UnassignVisit, unassign, v1::UnassignVisitResponse()));
+  EXPECT_TRUE(unassigned.visit().assignments().empty());
+
+  v1::ReleaseWorkerRequest release;
+  release.set_worker(li);
+  release.set_from_date("2026-11-30");
+  release.set_days(7);
+  release.set_reason_code("WORKER_ILL");
+  release.set_request_id("release-1");
+  v1::ReleaseWorkerResponse released = twice(
+      "ReleaseWorker",
+      call(&v1::SchedulingService::Stub::ReleaseWorker, release, v1::ReleaseWorkerResponse()));
+  ASSERT_EQ(released.visits_size(), 1);  // the retry lists the visit it released, too
+  EXPECT_EQ(released.visits(0).name(), visits[0].name());
+
+  v1::RescheduleVisitRequest reschedule;
+  reschedule.set_name(visits[1].name());
+  reschedule.set_new_start("2026-12-03T14:00:00");
+  reschedule.set_reason_code("ELDER_REQUEST");
+  reschedule.set_request_id("reschedule-1");
+  twice("RescheduleVisit", call(&v1::SchedulingService::Stub::RescheduleVisit, reschedule,
+                                v1::RescheduleVisitResponse()));
+
+  v1::CancelVisitRequest cancel;
+  cancel.set_name(visits[0].name());
+  cancel.set_reason_code("ELDER_IN_HOSPITAL");
+  cancel.set_request_id("cancel-1");
+  v1::CancelVisitResponse cancelled =
+      twice("CancelVisit",
+            call(&v1::SchedulingService::Stub::CancelVisit, cancel, v1::CancelVisitResponse()));
+  EXPECT_EQ(cancelled.visit().state(), v1::VISIT_STATE_CANCELLED);
+  {
+    cancel.set_request_id("");  // without an id, a second cancel is refused: the id is what helps
+    grpc::ClientContext context;
+    v1::CancelVisitResponse ignored;
+    EXPECT_EQ(stub_->CancelVisit(&context, cancel, &ignored).error_code(),
+              grpc::StatusCode::FAILED_PRECONDITION);
+  }
+
+  v1::CancelCommitmentRequest end;
+  end.set_name(other.name());
+  end.set_reason("项目结束");
+  end.set_request_id("end-1");
+  v1::CancelCommitmentResponse ended = twice(
+      "CancelCommitment",
+      call(&v1::SchedulingService::Stub::CancelCommitment, end, v1::CancelCommitmentResponse()));
+  EXPECT_EQ(ended.cancelled_visits(), 1);  // the retry reports the first call's count, not 0
+  end.set_request_id("bad id with spaces");
+  {
+    grpc::ClientContext context;
+    v1::CancelCommitmentResponse ignored;
+    EXPECT_EQ(Field(stub_->CancelCommitment(&context, end, &ignored)), "request_id");
+  }
 }
 
 TEST_P(SchedulingServiceTest, CheckInNeedsTheBookedWorkerAndChecksTheGeofence) {

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "common/audit.h"
 #include "common/errors.h"
 #include "common/idempotency.h"
 #include "common/status_macros.h"
@@ -111,6 +112,11 @@ CREATE INDEX commitments_by_owner ON commitments (owner_organisation, id))sql"},
       {7, "visit versions (optimistic concurrency)",
        "ALTER TABLE visits ADD COLUMN version INTEGER NOT NULL DEFAULT 0",
        "ALTER TABLE visits ADD COLUMN version BIGINT NOT NULL DEFAULT 0"},
+      // Note text sealed with the personal-data keyring; rows written before this version (NULL
+      // here, text in `body`) are sealed at start-up by SealPlainVisitNotes, which empties `body`.
+      {8, "visit notes sealed", "ALTER TABLE visit_notes ADD COLUMN sealed_body TEXT NULL",
+       "ALTER TABLE visit_notes ADD COLUMN sealed_body TEXT NULL"},
+      AuditMigration(9),
   };
   return *migrations;
 }
@@ -509,29 +515,34 @@ absl::StatusOr<std::optional<VisitRow>> LastCompletedVisit(storage::Transaction&
 }
 
 absl::Status InsertVisitNote(storage::Transaction& tx, const std::string& id,
-                             const std::string& visit_id, const v1::VisitNote& note) {
+                             const std::string& visit_id, const v1::VisitNote& note,
+                             const std::string& sealed_text) {
   return tx
       .Exec(
-          "INSERT INTO visit_notes (id, visit_id, author, create_time_us, body) VALUES (?, ?, ?, "
-          "?, ?)",
+          "INSERT INTO visit_notes (id, visit_id, author, create_time_us, body, sealed_body) "
+          "VALUES (?, ?, ?, ?, '', ?)",
           {id, visit_id, note.author(), absl::ToUnixMicros(FromProto(note.create_time())),
-           note.text()})
+           sealed_text})
       .status();
 }
 
-absl::StatusOr<std::vector<v1::VisitNote>> QueryVisitNotes(storage::Transaction& tx,
-                                                           const std::string& visit_id, int limit) {
-  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id, author, create_time_us, body FROM visit_notes "
-                                       "WHERE visit_id = ? ORDER BY create_time_us, id LIMIT ?",
-                                       {visit_id, static_cast<int64_t>(limit)}));
-  std::vector<v1::VisitNote> notes;
+absl::StatusOr<std::vector<StoredVisitNote>> QueryVisitNotes(storage::Transaction& tx,
+                                                             const std::string& visit_id,
+                                                             int limit) {
+  ASSIGN_OR_RETURN(auto rows,
+                   tx.Query("SELECT id, author, create_time_us, body, sealed_body FROM visit_notes "
+                            "WHERE visit_id = ? ORDER BY create_time_us, id LIMIT ?",
+                            {visit_id, static_cast<int64_t>(limit)}));
+  std::vector<StoredVisitNote> notes;
   notes.reserve(rows.size());
   for (const storage::Row& row : rows) {
-    v1::VisitNote& note = notes.emplace_back();
-    note.set_name(absl::StrCat("visits/", visit_id, "/notes/", row.GetString(0)));
-    note.set_author(row.GetString(1));
-    *note.mutable_create_time() = ToProto(absl::FromUnixMicros(row.GetInt(2)));
-    note.set_text(row.GetString(3));
+    StoredVisitNote& stored = notes.emplace_back();
+    stored.id = row.GetString(0);
+    stored.note.set_name(absl::StrCat("visits/", visit_id, "/notes/", stored.id));
+    stored.note.set_author(row.GetString(1));
+    *stored.note.mutable_create_time() = ToProto(absl::FromUnixMicros(row.GetInt(2)));
+    stored.sealed = !row.IsNull(4);
+    stored.text = stored.sealed ? row.GetString(4) : row.GetString(3);
   }
   return notes;
 }

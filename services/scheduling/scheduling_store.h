@@ -144,11 +144,20 @@ absl::StatusOr<std::vector<std::string>> BookedVisitIds(storage::Transaction& tx
 // --- Visit notes --------------------------------------------------------------------------------
 // Workers' notes on visits, in their own table: never part of the visit's data or its events.
 
+// The text is stored only sealed (`sealed_text`, see visit_notes.h); note.text() is not stored.
 absl::Status InsertVisitNote(storage::Transaction& tx, const std::string& id,
-                             const std::string& visit_id, const v1::VisitNote& note);
+                             const std::string& visit_id, const v1::VisitNote& note,
+                             const std::string& sealed_text);
+struct StoredVisitNote {
+  std::string id;
+  v1::VisitNote note;  // without text
+  bool sealed = true;  // false: a row from before migration 8 not sealed yet, `text` is plain
+  std::string text;    // the sealed token (or the legacy plain text)
+};
 // The visit's notes, oldest first, at most `limit`.
-absl::StatusOr<std::vector<v1::VisitNote>> QueryVisitNotes(storage::Transaction& tx,
-                                                           const std::string& visit_id, int limit);
+absl::StatusOr<std::vector<StoredVisitNote>> QueryVisitNotes(storage::Transaction& tx,
+                                                             const std::string& visit_id,
+                                                             int limit);
 
 // Fills the owner_organisation column of commitments stored before it existed (migration 6)
 // from their data; returns how many rows changed. Cheap when there is nothing to do; run at

@@ -113,7 +113,7 @@ class Backends {
     LINLI_FUZZ_CHECK(seeded.ok(), seeded.ToString());
 
     scheduling_ = std::make_unique<scheduling::SchedulingServiceImpl>(
-        *scheduling_db_, Clock::Real(), registry_stub,
+        *scheduling_db_, Clock::Real(), *cipher_, registry_stub,
         scheduling::SchedulingOptions{.backend_timeout = absl::Seconds(2)});
     feedback_ = std::make_unique<feedback::FeedbackServiceImpl>(*feedback_db_, Clock::Real(),
                                                                 registry_stub, absl::Seconds(2));

@@ -1,0 +1,79 @@
+#include "common/audit.h"
+
+#include <utility>
+
+#include "common/server.h"
+#include "common/status_macros.h"
+#include "common/storage/proto_rows.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace linli {
+
+storage::Migration AuditMigration(int version) {
+  return storage::Migration{version, "personal-data audit log",
+                            R"sql(CREATE TABLE pii_audit (
+  sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+  time_us INTEGER NOT NULL,
+  elder TEXT NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE INDEX pii_audit_by_elder ON pii_audit (elder, sequence))sql",
+                            R"sql(CREATE TABLE pii_audit (
+  sequence BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+  time_us BIGINT NOT NULL,
+  elder VARCHAR(64) NOT NULL,
+  data LONGBLOB NOT NULL,
+  INDEX pii_audit_by_elder (elder, sequence)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin)sql"};
+}
+
+absl::Status AuditPersonalData(storage::Transaction& tx, const grpc::ServerContext& context,
+                               absl::Time now, const AuditedAccess& access) {
+  registry::v1::AuditEntry entry;
+  *entry.mutable_time() =
+      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(now));
+  entry.set_actor(Actor(context));
+  entry.set_elder(access.elder);
+  entry.set_resource(access.resource);
+  entry.set_fields(access.fields);
+  entry.set_reason(access.reason);
+  entry.set_action(access.action);
+  entry.set_request_id(RequestId(context));
+  return AppendAudit(tx, entry, now);
+}
+
+absl::Status AppendAudit(storage::Transaction& tx, const registry::v1::AuditEntry& entry,
+                         absl::Time time) {
+  return tx
+      .Exec("INSERT INTO pii_audit (time_us, elder, data) VALUES (?, ?, ?)",
+            {absl::ToUnixMicros(time), entry.elder(), entry.SerializeAsString()})
+      .status();
+}
+
+absl::StatusOr<std::vector<AuditRow>> QueryAudit(storage::Transaction& tx,
+                                                 const std::string& elder_name,
+                                                 int64_t before_sequence, int limit) {
+  const int64_t before = before_sequence > 0 ? before_sequence : INT64_MAX;
+  const int64_t limit64 = limit;
+  absl::StatusOr<std::vector<storage::Row>> rows =
+      elder_name.empty()
+          ? tx.Query(
+                "SELECT sequence, data FROM pii_audit WHERE sequence < ? ORDER BY sequence "
+                "DESC LIMIT ?",
+                {before, limit64})
+          : tx.Query(
+                "SELECT sequence, data FROM pii_audit WHERE elder = ? AND sequence < ? "
+                "ORDER BY sequence DESC LIMIT ?",
+                {elder_name, before, limit64});
+  RETURN_IF_ERROR(rows.status());
+  std::vector<AuditRow> out;
+  out.reserve(rows->size());
+  for (const storage::Row& row : *rows) {
+    ASSIGN_OR_RETURN(registry::v1::AuditEntry entry,
+                     storage::ParseProtoColumn<registry::v1::AuditEntry>(row, 1));
+    out.push_back(AuditRow{row.GetInt(0), std::move(entry)});
+  }
+  return out;
+}
+
+}  // namespace linli

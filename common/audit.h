@@ -1,0 +1,63 @@
+// The personal-data audit log (PIPL: "who read it"), one mechanism for every service that holds
+// personal data. Each such service keeps an append-only `pii_audit` table in its own database and
+// appends to it in the same transaction as the read it records, so a read that is not audited
+// cannot happen: the registry for elders' sealed fields, scheduling for workers' visit notes.
+//
+//   // inside the transaction that decrypts:
+//   RETURN_IF_ERROR(AuditPersonalData(tx, *context, clock.Now(),
+//                                     {.elder = "elders/123", .resource = "visits/456",
+//                                      .fields = "notes", .reason = request.reason(),
+//                                      .action = "read"}));
+//
+// The actor and request id come from the call's metadata (x-linli-actor, set by the gateway from
+// the authenticated principal), never from the request body. There is no update or delete path.
+#ifndef LINLI_COMMON_AUDIT_H_
+#define LINLI_COMMON_AUDIT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/storage/database.h"
+#include "grpcpp/server_context.h"
+#include "linli/registry/v1/registry.pb.h"
+
+namespace linli {
+
+// DDL of the pii_audit table (the same table the registry created in its migration 4), for a
+// service's migration list.
+storage::Migration AuditMigration(int version);
+
+// What one audited access touched.
+struct AuditedAccess {
+  std::string elder;     // whose data, "elders/{id}"
+  std::string resource;  // the record read when it is not the elder's own, e.g. "visits/{id}"
+  std::string fields;    // which fields, e.g. "notes" or "id_number,phone"
+  std::string reason;    // the reason the caller stated ("" when none was asked for)
+  std::string action;    // "read" or "erase"
+};
+
+// Appends an entry for `access` by the caller of `context` at `now`, inside `tx`.
+absl::Status AuditPersonalData(storage::Transaction& tx, const grpc::ServerContext& context,
+                               absl::Time now, const AuditedAccess& access);
+
+// Appends a prepared entry (AuditPersonalData fills one from the call).
+absl::Status AppendAudit(storage::Transaction& tx, const registry::v1::AuditEntry& entry,
+                         absl::Time time);
+
+struct AuditRow {
+  int64_t sequence = 0;
+  registry::v1::AuditEntry entry;
+};
+// Newest first, entries with sequence < before_sequence (0 = from the newest), only those about
+// `elder_name` unless it is empty.
+absl::StatusOr<std::vector<AuditRow>> QueryAudit(storage::Transaction& tx,
+                                                 const std::string& elder_name,
+                                                 int64_t before_sequence, int limit);
+
+}  // namespace linli
+
+#endif  // LINLI_COMMON_AUDIT_H_
