@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
@@ -146,6 +147,61 @@ TEST(GroupCommitTest, BatchesOfOneStillServeEveryone) {
   for (std::thread& t : threads) t.join();
   for (const Item& item : items) EXPECT_EQ(item.processed, 1);
   for (const auto& batch : recorder.batches()) EXPECT_EQ(batch.size(), 1u);
+}
+
+TEST(GroupCommitTest, ALoneCallerNeverWaitsForTheGatherTime) {
+  Recorder recorder(absl::ZeroDuration());
+  GroupCommit<Item> group(
+      8, 2, [&](const std::vector<Item*>& b) { recorder.Run(b); }, absl::Seconds(10));
+  const absl::Time start = absl::Now();
+  for (int i = 0; i < 3; ++i) {
+    Item item{absl::StrCat("v", i)};
+    group.Submit(item);
+    EXPECT_EQ(item.processed, 1);
+  }
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5)) << "nothing else ran: no gathering";
+}
+
+// While one batch is held running, a second caller would lead a batch of one; with a gather
+// time it waits, and the callers arriving meanwhile join its batch.
+TEST(GroupCommitTest, ALeaderGathersCallersArrivingWhileAnotherBatchRuns) {
+  absl::Notification blocker_running, release_blocker;
+  absl::Mutex mu;
+  std::vector<std::vector<std::string>> batches;
+  GroupCommit<Item> group(
+      8, 2,
+      [&](const std::vector<Item*>& batch) {
+        std::vector<std::string> keys;
+        for (Item* item : batch) {
+          keys.push_back(item->id);
+          ++item->processed;
+        }
+        if (keys.front() == "blocker") {
+          blocker_running.Notify();
+          release_blocker.WaitForNotification();
+        }
+        absl::MutexLock lock(&mu);
+        batches.push_back(keys);
+      },
+      absl::Milliseconds(800));
+  Item blocker{"blocker"}, b{"b"}, c{"c"}, d{"d"};
+  std::thread first([&] { group.Submit(blocker); });
+  blocker_running.WaitForNotification();
+  std::thread second([&] { group.Submit(b); });
+  absl::SleepFor(absl::Milliseconds(50));  // b's caller is gathering now
+  std::thread third([&] { group.Submit(c); });
+  std::thread fourth([&] { group.Submit(d); });
+  second.join();  // b's batch ran while the blocker still holds its place
+  third.join();
+  fourth.join();
+  release_blocker.Notify();
+  first.join();
+  for (const Item* item : {&blocker, &b, &c, &d}) EXPECT_EQ(item->processed, 1) << item->id;
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(batches.size(), 2u);
+  std::sort(batches[0].begin(), batches[0].end());  // c and d may have queued in either order
+  EXPECT_EQ(batches[0], (std::vector<std::string>{"b", "c", "d"}));
+  EXPECT_EQ(batches[1], (std::vector<std::string>{"blocker"}));
 }
 
 }  // namespace
