@@ -10,9 +10,10 @@
 // network (on SQLite, where writers queue anyway, one at a time is best).
 //
 // With a `gather` time, a leader that would start a batch while another one is still running
-// first waits that long for more items: under load, callers answered by one batch come back
-// together, and without the pause the first of them would take a batch of one while its
-// siblings queue behind it. A lone caller (nothing else running) never waits.
+// first waits (at most that long) until as many items are queued as the last finished batch
+// had (at least two): under load, callers answered by one batch come back together, and without the
+// pause the first of them would take a batch of one while its siblings queue behind it. A lone
+// caller (nothing else running) never waits.
 //
 // Items with the same key are never in one batch, nor in two batches running at once, so a
 // batch can read every row first and then write without one item invalidating another's read,
@@ -58,19 +59,23 @@ class GroupCommit {
     Waiter me{&item};
     mu_.Lock();
     queue_.push_back(&me);
+    if (gathering_ > 0) cv_.SignalAll();  // a gathering leader counts arrivals
     bool gathered = false;
     while (!me.done) {
       if (running_ + gathering_ >= max_parallel_) {
         cv_.Wait(&mu_);
         continue;
       }
-      if (!gathered && gather_ > absl::ZeroDuration() && running_ > 0 &&
-          queue_.size() < max_batch_) {
-        gathered = true;  // once per call: then it leads whatever is queued
+      // The callers answered together with this one are likely on their way back: wait for as
+      // many items as the last batch had, at least two (at most gather_), then lead whatever is
+      // queued.
+      const size_t expected = std::min(max_batch_, std::max<size_t>(2, last_batch_size_));
+      if (!gathered && gather_ > absl::ZeroDuration() && running_ > 0 && queue_.size() < expected) {
+        gathered = true;  // once per call
         ++gathering_;
-        mu_.Unlock();
-        absl::SleepFor(gather_);
-        mu_.Lock();
+        const absl::Time deadline = absl::Now() + gather_;
+        while (!me.done && queue_.size() < expected && !cv_.WaitWithDeadline(&mu_, deadline)) {
+        }
         --gathering_;
         cv_.SignalAll();  // its place may go to another leader if this item was taken meanwhile
         continue;
@@ -94,6 +99,7 @@ class GroupCommit {
         busy_keys_.erase(w->item->key());
       }
       --running_;
+      last_batch_size_ = batch.size();
       ++batches_;
       items_ += static_cast<int64_t>(batch.size());
       cv_.SignalAll();
@@ -142,7 +148,8 @@ class GroupCommit {
   std::deque<Waiter*> queue_;
   std::set<std::string> busy_keys_;  // keys of the items in running batches
   size_t running_ = 0;
-  size_t gathering_ = 0;  // would-be leaders pausing for more items (they hold a place)
+  size_t gathering_ = 0;        // would-be leaders pausing for more items (they hold a place)
+  size_t last_batch_size_ = 0;  // items in the batch that finished last
   int64_t batches_ = 0;
   int64_t items_ = 0;
 };

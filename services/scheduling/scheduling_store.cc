@@ -374,8 +374,9 @@ absl::StatusOr<int64_t> UpdateVisitsIf(storage::Transaction& tx,
   return tx.Exec(sql, params);
 }
 
-// One attempt at a batch (see ChangeVisitsTogether). With `together`, the visits are stored by
-// one UPDATE; when that finds fewer rows than it should, it returns `kSomeChanged` (the caller
+// One attempt at a batch (see ChangeVisitsTogether). With `together`, two or more visits are
+// stored by one UPDATE (a single one by the plain guarded UPDATE, which is cheaper to plan);
+// when that finds fewer rows than it should, it returns `kSomeChanged` (the caller
 // rolls back and tries again with `together` false: a guarded update each, which tells which
 // visits changed).
 constexpr absl::string_view kSomeChanged = "a visit of the batch changed concurrently";
@@ -429,7 +430,7 @@ absl::Status ApplyVisitChanges(storage::Transaction& tx,
   if (staged.empty()) return absl::OkStatus();
 
   std::vector<bool> stored(staged.size(), true);
-  if (together) {
+  if (together && staged.size() > 1) {
     ASSIGN_OR_RETURN(int64_t n, UpdateVisitsIf(tx, staged));
     if (n != static_cast<int64_t>(staged.size())) return absl::AbortedError(kSomeChanged);
   } else {
@@ -447,7 +448,12 @@ absl::Status ApplyVisitChanges(storage::Transaction& tx,
       continue;
     }
     VisitRow& row = changed[i];
-    if (row.visit.state() == v1::VISIT_STATE_COMPLETED) over.emplace_back(item->id);
+    // Slots exist only for booked workers: a booking adds the assignment to the visit in the
+    // transaction that inserts its slots, through the same version guard, so a visit stored at
+    // the version read without assignments has none to release.
+    if (row.visit.state() == v1::VISIT_STATE_COMPLETED && row.visit.assignments_size() > 0) {
+      over.emplace_back(item->id);
+    }
     events.push_back(
         OutboxEvent{0, item->event, row.visit.name(), row.visit.SerializeAsString(), item->now});
     item->result = std::move(row.visit);

@@ -114,11 +114,15 @@ struct PendingVisitChange {
   v1::Visit result;
   const std::string& key() const { return id; }
 };
-// Applies a batch of changes of distinct visits in one transaction: one read of all of them, a
-// guarded update each, one outbox insert, and one release of the slots of visits the batch
-// finished (completed). An item that is not found, is in the wrong state or whose change
-// refuses fails alone (it writes nothing, the others go on); a database failure fails them all
-// (nothing of the batch is stored).
+// Applies a batch of changes of distinct visits in one transaction: one read of all of them, one
+// UPDATE of all the changed ones guarded by the state and version each was read with, one outbox
+// insert, and one release of the slots of booked visits the batch finished (completed): five
+// statements however many visits. Only when another transaction changed one of the visits
+// between the read and the write is the batch rolled back and run again with a guarded UPDATE
+// per visit, so that the changed one is told apart (`conflicted`) and the others are stored.
+// An item that is not found, is in the wrong state or whose change refuses fails alone (it
+// writes nothing, the others go on); a database failure fails them all (nothing of the batch is
+// stored).
 void ChangeVisitsTogether(storage::Database& db, const std::vector<PendingVisitChange*>& batch);
 
 // --- Bookings ---------------------------------------------------------------------------------

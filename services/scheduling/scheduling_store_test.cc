@@ -143,18 +143,27 @@ TEST_P(SchedulingStoreTest, ABatchStoresEachChangeOnceAndOnlyTheChangesThatPassT
 TEST_P(SchedulingStoreTest, CompletingVisitsReleasesTheirSlots) {
   std::unique_ptr<storage::Database> db = OpenFresh(GetParam());
   ASSERT_NE(db, nullptr);
-  SeedVisits(*db, 3);
-  ASSERT_TRUE(db->RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
-                  for (int i = 0; i < 3; ++i) {
-                    RETURN_IF_ERROR(BookWorker(tx, absl::StrCat("workers/w", i),
-                                               absl::StrCat("v", i), kNow + absl::Hours(i),
-                                               kNow + absl::Hours(i) + absl::Minutes(30)));
-                  }
-                  return absl::OkStatus();
-                }).ok());
+  SeedVisits(*db, 4);  // v3 is not booked
+  // Booked as the service books: the slots and the assignment in one change of the visit.
+  for (int i = 0; i < 3; ++i) {
+    v1::Visit booked;
+    const std::string worker = absl::StrCat("workers/w", i);
+    ASSERT_TRUE(ChangeVisit(
+                    *db, kNow, absl::StrCat("v", i), absl::StrCat("visits/v", i),
+                    v1::VISIT_STATE_SCHEDULED, "visit.assigned",
+                    [&](storage::Transaction& tx, v1::Visit& visit) -> absl::Status {
+                      RETURN_IF_ERROR(BookWorker(tx, worker, absl::StrCat("v", i),
+                                                 kNow + absl::Hours(i),
+                                                 kNow + absl::Hours(i) + absl::Minutes(30)));
+                      visit.add_assignments()->set_worker(worker);
+                      return absl::OkStatus();
+                    },
+                    &booked)
+                    .ok());
+  }
   std::vector<std::unique_ptr<PendingVisitChange>> owned;
-  for (const char* id : {"v0", "v1", "v2"}) owned.push_back(StartVisit(id, "workers/x"));
-  for (int i : {0, 2}) {  // these two complete; v1 only starts
+  for (const char* id : {"v0", "v1", "v2", "v3"}) owned.push_back(StartVisit(id, "workers/x"));
+  for (int i : {0, 2, 3}) {  // these complete; v1 only starts
     owned[i]->change = [](v1::Visit& visit) {
       visit.set_state(v1::VISIT_STATE_COMPLETED);
       return absl::OkStatus();
