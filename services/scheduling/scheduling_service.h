@@ -53,7 +53,7 @@ class SchedulingServiceImpl final : public v1::SchedulingService::Service {
                 ? static_cast<size_t>(options.parallel_visit_commits)
                 : (db.dialect() == storage::Dialect::kSqlite ? 1 : 2),
             [this](const std::vector<PendingVisitChange*>& batch) {
-              ChangeVisitsTogether(db_, batch);
+              ChangeVisitsTogether(db_, batch, &visit_cache_);
             },
             options.visit_commit_gather >= absl::ZeroDuration()
                 ? options.visit_commit_gather
@@ -123,6 +123,9 @@ class SchedulingServiceImpl final : public v1::SchedulingService::Service {
   SchedulingOptions options_;
   // At most this many check-ins/outs share one transaction.
   static constexpr size_t kVisitChangesPerCommit = 32;
+  // Visits this replica put in progress (the check-out after a check-in skips the read); declared
+  // before visit_changes_, whose batches use it.
+  VisitCache visit_cache_;
   storage::GroupCommit<PendingVisitChange> visit_changes_;
 };
 

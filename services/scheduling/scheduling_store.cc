@@ -382,18 +382,35 @@ absl::StatusOr<int64_t> UpdateVisitsIf(storage::Transaction& tx,
 constexpr absl::string_view kSomeChanged = "a visit of the batch changed concurrently";
 
 absl::Status ApplyVisitChanges(storage::Transaction& tx,
-                               const std::vector<PendingVisitChange*>& sorted, bool together) {
-  std::vector<storage::Value> ids;
-  ids.reserve(PaddedSize(sorted.size()));
-  for (const PendingVisitChange* item : sorted) ids.emplace_back(item->id);
-  ids = Padded(std::move(ids));
-  ASSIGN_OR_RETURN(auto rows,
-                   tx.Query(absl::StrCat(kSelectVisit, "WHERE id IN ", Markers(ids.size())), ids));
+                               const std::vector<PendingVisitChange*>& sorted, bool together,
+                               const VisitCache* cache, std::vector<VisitRow>* stored_rows) {
+  stored_rows->clear();
+  // Visits this process stored last are taken from the cache (only in the first, together,
+  // attempt); the others are read.
   std::vector<VisitRow> visits;
-  visits.reserve(rows.size());
-  for (const storage::Row& row : rows) {
-    ASSIGN_OR_RETURN(VisitRow v, VisitFromRow(row));
-    visits.push_back(std::move(v));
+  std::vector<bool> from_cache;
+  std::vector<storage::Value> ids;
+  visits.reserve(sorted.size());
+  ids.reserve(PaddedSize(sorted.size()));
+  for (const PendingVisitChange* item : sorted) {
+    std::optional<VisitRow> hit;
+    if (together && cache != nullptr) hit = cache->Find(item->id);
+    if (hit.has_value()) {
+      visits.push_back(std::move(*hit));
+      from_cache.push_back(true);
+    } else {
+      ids.emplace_back(item->id);
+    }
+  }
+  if (!ids.empty()) {
+    ids = Padded(std::move(ids));
+    ASSIGN_OR_RETURN(
+        auto rows, tx.Query(absl::StrCat(kSelectVisit, "WHERE id IN ", Markers(ids.size())), ids));
+    for (const storage::Row& row : rows) {
+      ASSIGN_OR_RETURN(VisitRow v, VisitFromRow(row));
+      visits.push_back(std::move(v));
+      from_cache.push_back(false);
+    }
   }
   // The changed visits, in the order of `sorted`, with their items.
   std::vector<VisitRow> changed;
@@ -409,15 +426,18 @@ absl::Status ApplyVisitChanges(storage::Transaction& tx,
       item->status = NotFound(item->name);
       continue;
     }
+    const bool cached = from_cache[found - visits.begin()];
     VisitRow& row = changed.emplace_back(*found);
     const v1::VisitState read_state = row.visit.state();
     if (item->expected != v1::VISIT_STATE_UNSPECIFIED && read_state != item->expected) {
       item->status = WrongState(item->name, read_state, item->expected);
-      changed.pop_back();
-      continue;
+    } else {
+      item->status = item->change(row.visit);
     }
-    item->status = item->change(row.visit);
     if (!item->status.ok()) {
+      // A refusal is only final on the stored visit: a cached one may be out of date (another
+      // replica may have changed it), so the batch is run again on what the database holds.
+      if (cached) return absl::AbortedError(kSomeChanged);
       changed.pop_back();
       continue;
     }
@@ -430,8 +450,16 @@ absl::Status ApplyVisitChanges(storage::Transaction& tx,
   if (staged.empty()) return absl::OkStatus();
 
   std::vector<bool> stored(staged.size(), true);
-  if (together && staged.size() > 1) {
-    ASSIGN_OR_RETURN(int64_t n, UpdateVisitsIf(tx, staged));
+  if (together) {
+    // Every visit must still be as read (or as cached): else the batch is rolled back and run
+    // again, visit by visit, on what the database holds.
+    int64_t n = 0;
+    if (staged.size() == 1) {
+      ASSIGN_OR_RETURN(bool one, UpdateVisitIf(tx, *staged[0].row, staged[0].read_state));
+      n = one ? 1 : 0;
+    } else {
+      ASSIGN_OR_RETURN(n, UpdateVisitsIf(tx, staged));
+    }
     if (n != static_cast<int64_t>(staged.size())) return absl::AbortedError(kSomeChanged);
   } else {
     for (size_t i = 0; i < staged.size(); ++i) {
@@ -456,7 +484,9 @@ absl::Status ApplyVisitChanges(storage::Transaction& tx,
     }
     events.push_back(
         OutboxEvent{0, item->event, row.visit.name(), row.visit.SerializeAsString(), item->now});
-    item->result = std::move(row.visit);
+    item->result = row.visit;
+    ++row.version;  // as stored
+    stored_rows->push_back(std::move(row));
   }
   if (!over.empty()) {
     over = Padded(std::move(over));
@@ -470,7 +500,27 @@ absl::Status ApplyVisitChanges(storage::Transaction& tx,
 
 }  // namespace
 
-void ChangeVisitsTogether(storage::Database& db, const std::vector<PendingVisitChange*>& batch) {
+std::optional<VisitRow> VisitCache::Find(const std::string& id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = rows_.find(id);
+  if (it == rows_.end()) return std::nullopt;
+  return it->second;
+}
+
+void VisitCache::Put(VisitRow row) {
+  absl::MutexLock lock(&mu_);
+  if (rows_.size() >= capacity_ && rows_.count(row.id) == 0) rows_.clear();  // rarely: start over
+  std::string id = row.id;
+  rows_.insert_or_assign(std::move(id), std::move(row));
+}
+
+void VisitCache::Erase(const std::string& id) {
+  absl::MutexLock lock(&mu_);
+  rows_.erase(id);
+}
+
+void ChangeVisitsTogether(storage::Database& db, const std::vector<PendingVisitChange*>& batch,
+                          VisitCache* cache) {
   if (batch.empty()) return;
   // Rows are updated in id order, so that two batches (of two replicas) never wait on each other
   // in a cycle.
@@ -478,14 +528,25 @@ void ChangeVisitsTogether(storage::Database& db, const std::vector<PendingVisitC
   std::sort(sorted.begin(), sorted.end(),
             [](const PendingVisitChange* a, const PendingVisitChange* b) { return a->id < b->id; });
   // One UPDATE stores the whole batch; only when another transaction changed one of its visits
-  // since the read is the batch rolled back and run again (by RunInTransaction's retry) with an
-  // UPDATE per visit, which tells the changed ones apart.
+  // since the read (or since it was cached) is the batch rolled back and run again (by
+  // RunInTransaction's retry) on freshly read rows with an UPDATE per visit, which tells the
+  // changed ones apart.
   bool together = true;
+  std::vector<VisitRow> stored_rows;
   const absl::Status status = db.RunInTransaction([&](storage::Transaction& tx) {
-    absl::Status applied = ApplyVisitChanges(tx, sorted, together);
+    absl::Status applied = ApplyVisitChanges(tx, sorted, together, cache, &stored_rows);
     if (together && absl::IsAborted(applied) && applied.message() == kSomeChanged) together = false;
     return applied;
   });
+  if (cache != nullptr) {
+    // Only committed rows are cached, and only visits a check may still change (in progress).
+    for (PendingVisitChange* item : batch) cache->Erase(item->id);
+    if (status.ok()) {
+      for (VisitRow& row : stored_rows) {
+        if (row.visit.state() == v1::VISIT_STATE_IN_PROGRESS) cache->Put(std::move(row));
+      }
+    }
+  }
   if (status.ok()) return;
   for (PendingVisitChange* item : batch) {  // rolled back: nothing of the batch was stored
     item->status = status;

@@ -2,15 +2,20 @@
 // MariaDB: a batch stores each change once with its event in visit order, an item that fails
 // its own rules writes nothing, and (MariaDB, where another connection can commit between the
 // batch's read and its write) a visit changed concurrently is never overwritten: the batch falls
-// back from its one multi-row UPDATE to an UPDATE per visit and stores the others.
+// back from its one multi-row UPDATE to an UPDATE per visit and stores the others. And two
+// service replicas on one database: each one's cache of the visits it put in progress never
+// decides an outcome once the other replica changed the visit.
 #include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/client.h"
+#include "common/clock.h"
 #include "common/status_macros.h"
 #include "gtest/gtest.h"
+#include "services/scheduling/scheduling_service.h"
 #include "services/scheduling/scheduling_store.h"
 #include "services/scheduling/scheduling_util.h"
 #include "tests/support/test_env.h"
@@ -261,6 +266,83 @@ TEST(SchedulingStoreMysqlTest, AVisitEditedBetweenTheBatchReadAndWriteKeepsTheEd
 TEST(SchedulingStoreMysqlTest, AVisitEditedAgainOnTheRetryIsReportedConflicted) {
   RunBatchWithAConcurrentEdit(2);
 }
+
+// Two replicas (two SchedulingServiceImpl, each with its own visit cache) on one database.
+class TwoReplicasTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    db_ = OpenFresh(GetParam());
+    ASSERT_NE(db_, nullptr);
+    for (auto& replica : replicas_) {
+      replica = std::make_unique<SchedulingServiceImpl>(
+          *db_, clock_,
+          registry::v1::RegistryService::NewStub(NewChannel("127.0.0.1:1", {})));  // not called
+    }
+  }
+  absl::Status CheckIn(int replica, const std::string& visit, const std::string& worker,
+                       v1::Visit* out) {
+    v1::CheckInVisitRequest request;
+    request.set_name("visits/" + visit);
+    request.set_worker(worker);
+    request.set_method(v1::CHECK_METHOD_PHONE);
+    return replicas_[replica]->CheckIn(request, out);
+  }
+  absl::Status CheckOut(int replica, const std::string& visit, const std::string& worker,
+                        v1::Visit* out) {
+    v1::CheckOutVisitRequest request;
+    request.set_name("visits/" + visit);
+    request.set_worker(worker);
+    request.set_method(v1::CHECK_METHOD_PHONE);
+    return replicas_[replica]->CheckOut(request, out);
+  }
+
+  FakeClock clock_{kNow + absl::Minutes(5)};
+  std::unique_ptr<storage::Database> db_;
+  std::unique_ptr<SchedulingServiceImpl> replicas_[2];
+};
+
+TEST_P(TwoReplicasTest, ACheckOutOnTheOtherReplicaIsNotUndoneByAStaleCache) {
+  SeedVisits(*db_, 1);
+  v1::Visit visit;
+  ASSERT_TRUE(CheckIn(0, "v0", "workers/a", &visit).ok());   // replica 0 caches v0 in progress
+  ASSERT_TRUE(CheckOut(1, "v0", "workers/a", &visit).ok());  // replica 1 completes it
+  EXPECT_EQ(visit.state(), v1::VISIT_STATE_COMPLETED);
+  // Replica 0's cached copy is still in progress; the database decides: already completed.
+  const absl::Status again = CheckOut(0, "v0", "workers/a", &visit);
+  EXPECT_TRUE(absl::IsFailedPrecondition(again)) << again;
+  const VisitRow stored = Read(*db_, "v0");
+  EXPECT_EQ(stored.visit.state(), v1::VISIT_STATE_COMPLETED);
+  EXPECT_EQ(stored.version, 2);
+  EXPECT_EQ(Events(*db_).size(), 2u);
+}
+
+TEST_P(TwoReplicasTest, AWorkerWhoJoinedOnTheOtherReplicaCanCheckOutHere) {
+  SeedVisits(*db_, 1);
+  ASSERT_TRUE(db_->RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+                   ASSIGN_OR_RETURN(std::optional<VisitRow> row, FindVisit(tx, "v0"));
+                   row->visit.set_workers_required(2);
+                   ASSIGN_OR_RETURN(bool stored,
+                                    UpdateVisitIf(tx, *row, v1::VISIT_STATE_SCHEDULED));
+                   return stored ? absl::OkStatus() : absl::AbortedError("changed");
+                 })
+                  .ok());
+  v1::Visit visit;
+  ASSERT_TRUE(CheckIn(0, "v0", "workers/a", &visit).ok());  // cached by replica 0
+  ASSERT_TRUE(CheckIn(1, "v0", "workers/b", &visit).ok());  // b joins through replica 1
+  // On replica 0's cached copy b never checked in; the database says b did.
+  const absl::Status out_b = CheckOut(0, "v0", "workers/b", &visit);
+  ASSERT_TRUE(out_b.ok()) << out_b;
+  EXPECT_EQ(visit.team_check_outs_size(), 1);
+  ASSERT_TRUE(CheckOut(0, "v0", "workers/a", &visit).ok());
+  EXPECT_EQ(visit.state(), v1::VISIT_STATE_COMPLETED);
+  std::vector<std::string> types;
+  for (const OutboxEvent& e : Events(*db_)) types.push_back(e.type);
+  EXPECT_EQ(types, (std::vector<std::string>{"visit.checked_in", "visit.checked_in",
+                                             "visit.worker_checked_out", "visit.completed"}));
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, TwoReplicasTest, ::testing::ValuesIn(testing::Backends()),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace linli::scheduling
