@@ -17,11 +17,14 @@
 // shared machine falls on both alike. It prints writes/s of each (all rounds together), the
 // median of the rounds' persist/raw ratios (target >= 0.5x) with the lowest and highest, the rpc
 // rate against raw, and how many check-ins/outs the persist transactions carried on average
-// (per-commit: the group commit's batch).
+// (per-commit: the group commit's batch); on MariaDB also the statements the server executed
+// per row written by each (from its Questions counter: START TRANSACTION and COMMIT included),
+// a figure the machine's load does not move.
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <thread>
 
 #include "absl/flags/flag.h"
@@ -75,6 +78,19 @@ absl::Duration RunParallel(int n, int threads, const std::function<absl::Status(
   return absl::Now() - start;
 }
 
+// Statements the MariaDB server has executed so far (its Questions counter; the bench is its
+// only client). -1 on SQLite.
+int64_t ServerStatements(storage::Database& db) {
+  if (db.dialect() != storage::Dialect::kMysql) return -1;
+  int64_t questions = -1;
+  const absl::Status status = db.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(auto rows, tx.Query("SHOW GLOBAL STATUS LIKE 'Questions'"));
+    if (!rows.empty()) questions = std::strtoll(rows[0].GetString(1).c_str(), nullptr, 10);
+    return absl::OkStatus();
+  });
+  return status.ok() ? questions : -1;
+}
+
 struct Figures {
   double raw_per_s = 0;
   double persist_per_s = 0;
@@ -83,6 +99,9 @@ struct Figures {
   double max_ratio = 0;
   double rpc_per_s = 0;
   double persist_per_commit = 0;  // check-ins/outs per transaction in the persist run
+  // MariaDB only: statements the server executed per row written (START and COMMIT included).
+  double raw_statements = 0;
+  double persist_statements = 0;
   int64_t failures = 0;
 };
 
@@ -201,6 +220,17 @@ absl::StatusOr<Figures> Measure(const std::string& backend, int n, int threads, 
     return persist;
   };
   measure_raw(2 * std::max(1, n / rounds));  // not counted
+  // The statements of one ServerStatements call itself, subtracted from each phase's count.
+  const int64_t probe_start = ServerStatements(*db);
+  const int64_t probe = ServerStatements(*db) - probe_start;
+  int64_t raw_statements = 0, persist_statements = 0;
+  // Runs `phase` and adds the statements it made the server execute to *total.
+  auto counted = [&](int64_t* total, const std::function<absl::Duration()>& phase) {
+    const int64_t before = ServerStatements(*db);
+    const absl::Duration took = phase();
+    *total += ServerStatements(*db) - before - probe;
+    return took;
+  };
   absl::Duration raw_total, persist_total;
   int raw_count = 0, persist_count = 0;
   std::vector<double> ratios;
@@ -209,18 +239,24 @@ absl::StatusOr<Figures> Measure(const std::string& backend, int n, int threads, 
     const int count = n * (round + 1) / rounds - first;
     if (count == 0) continue;
     absl::Duration raw, persist;
+    auto raw_phase = [&] { return measure_raw(2 * count); };
+    auto persist_phase = [&] { return measure_persist(first, count); };
     if (round % 2 == 0) {
-      raw = measure_raw(2 * count);
-      persist = measure_persist(first, count);
+      raw = counted(&raw_statements, raw_phase);
+      persist = counted(&persist_statements, persist_phase);
     } else {
-      persist = measure_persist(first, count);
-      raw = measure_raw(2 * count);
+      persist = counted(&persist_statements, persist_phase);
+      raw = counted(&raw_statements, raw_phase);
     }
     raw_total += raw;
     persist_total += persist;
     raw_count += 2 * count;
     persist_count += 2 * count;
     ratios.push_back(absl::FDivDuration(raw, persist));  // same writes: time ratio = rate ratio
+  }
+  if (probe_start >= 0) {
+    f.raw_statements = static_cast<double>(raw_statements) / raw_count;
+    f.persist_statements = static_cast<double>(persist_statements) / persist_count;
   }
   f.raw_per_s = raw_count / absl::ToDoubleSeconds(raw_total);
   f.persist_per_s = persist_count / absl::ToDoubleSeconds(persist_total);
@@ -279,6 +315,11 @@ int Main() {
                 absl::StrFormat("%.2f-%.2f", f->min_ratio, f->max_ratio).c_str(), f->rpc_per_s,
                 f->rpc_per_s / f->raw_per_s, f->persist_per_commit,
                 static_cast<long long>(f->failures), ratio >= 0.5 ? "met" : "NOT met");
+    if (f->raw_statements > 0) {
+      std::printf(
+          "%-8s statements per row written: raw %.2f, persist %.2f (check-in + check-out)\n",
+          backend.c_str(), f->raw_statements, f->persist_statements);
+    }
     summary.push_back(
         absl::StrFormat("SUMMARY scheduling.checkin_persist_vs_raw.%s %.2fx >=0.50x %s", backend,
                         ratio, ratio >= 0.5 ? "met" : "missed"));
