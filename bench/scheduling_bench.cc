@@ -1,20 +1,30 @@
 // Scheduling's write path against the raw insert rate of the same database, in the same run.
 //
-//   build/bin/scheduling_bench [--visits 2000] [--threads 4]
+//   build/bin/scheduling_bench [--visits 2000] [--threads 4] [--rounds 5]
 //
 // For SQLite, and for MariaDB when LINLI_TEST_MYSQL_URL is set (`make bench` starts one):
-//   raw       one INSERT of a visit-sized row per transaction (the database's own write rate;
-//             measured before and after, the higher one counts)
+//   raw       one INSERT of a visit-sized row per transaction (the database's own write rate),
+//             from the same number of threads, into a table of the same shape as the visits'
+//             (a key and a blob), with the same durability settings
 //   persist   check-in then check-out of every visit through the service's own persistence
 //             (SchedulingServiceImpl::CheckIn/CheckOut: validation, rules, one transaction that
 //             reads the visit, updates it and appends its outbox event) — the target's measure
 //   rpc       the same through CheckInVisit/CheckOutVisit over gRPC on loopback (adds the RPC
 //             stack, the request log line, and client and server on the same 2 cores)
-// and prints writes/s and the ratios to raw (target: persist >= 0.5x raw).
+// Raw and persist take turns in `rounds` rounds (each writes 2 * visits / rounds rows; which one
+// goes first alternates), after one raw round that is not counted (SQLite's first fsyncs, while
+// the WAL file grows, are slower than later ones), so that load from other programs on the
+// shared machine falls on both alike. It prints writes/s of each (all rounds together), the
+// median of the rounds' persist/raw ratios (target >= 0.5x) with the lowest and highest, the rpc
+// rate against raw, and how many check-ins/outs the persist transactions carried on average
+// (per-commit: the group commit's batch); on MariaDB also the statements the server executed
+// per row written by each (from its Questions counter: START TRANSACTION and COMMIT included),
+// a figure the machine's load does not move.
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <thread>
 
 #include "absl/flags/flag.h"
@@ -35,8 +45,13 @@
 
 ABSL_FLAG(int, visits, 2000, "Visits checked in and out per backend.");
 ABSL_FLAG(int, threads, 4, "Concurrent callers.");
+ABSL_FLAG(int, rounds, 5, "Rounds in which raw inserts and check-ins/outs take turns.");
 ABSL_FLAG(int, parallel_commits, 0,
           "Check-in/out transactions running at once (0: the service's default).");
+
+ABSL_FLAG(int, gather_us, -1,
+          "Microseconds a check-in/out transaction waits for others to join it while another "
+          "one runs (-1: the service's default).");
 
 namespace linli::scheduling {
 namespace {
@@ -63,14 +78,34 @@ absl::Duration RunParallel(int n, int threads, const std::function<absl::Status(
   return absl::Now() - start;
 }
 
+// Statements the MariaDB server has executed so far (its Questions counter; the bench is its
+// only client). -1 on SQLite.
+int64_t ServerStatements(storage::Database& db) {
+  if (db.dialect() != storage::Dialect::kMysql) return -1;
+  int64_t questions = -1;
+  const absl::Status status = db.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(auto rows, tx.Query("SHOW GLOBAL STATUS LIKE 'Questions'"));
+    if (!rows.empty()) questions = std::strtoll(rows[0].GetString(1).c_str(), nullptr, 10);
+    return absl::OkStatus();
+  });
+  return status.ok() ? questions : -1;
+}
+
 struct Figures {
   double raw_per_s = 0;
   double persist_per_s = 0;
+  double ratio = 0;  // median of the rounds' persist/raw ratios
+  double min_ratio = 0;
+  double max_ratio = 0;
   double rpc_per_s = 0;
+  double persist_per_commit = 0;  // check-ins/outs per transaction in the persist run
+  // MariaDB only: statements the server executed per row written (START and COMMIT included).
+  double raw_statements = 0;
+  double persist_statements = 0;
   int64_t failures = 0;
 };
 
-absl::StatusOr<Figures> Measure(const std::string& backend, int n, int threads) {
+absl::StatusOr<Figures> Measure(const std::string& backend, int n, int threads, int rounds) {
   ASSIGN_OR_RETURN(std::string url, testing::FreshDatabaseUrl(backend, "scheduling_bench"));
   storage::OpenOptions open;
   open.pool_size = threads + 2;
@@ -118,15 +153,15 @@ absl::StatusOr<Figures> Measure(const std::string& backend, int n, int threads) 
 
   Figures f;
   int64_t failures = 0;
-  // A visit after check-out is about twice the seeded size; the raw rows use that size. The raw
-  // rate is measured before and after the check-ins and the higher one is the baseline (SQLite's
-  // fsync is slower while the WAL file grows than once it is reused after a checkpoint).
+  // A visit after check-out is about twice the seeded size; the raw rows use that size.
   const std::string payload = sample + sample;
-  int raw_round = 0;
-  auto measure_raw = [&] {
-    const int base = raw_round++ * 2 * n;
+  int raw_rows = 0;
+  // Inserts `count` raw rows; returns the time taken.
+  auto measure_raw = [&](int count) {
+    const int base = raw_rows;
+    raw_rows += count;
     const absl::Duration raw = RunParallel(
-        2 * n, threads,
+        count, threads,
         [&](int i) {
           return db->RunInTransaction([&](storage::Transaction& tx) {
             return tx
@@ -137,14 +172,14 @@ absl::StatusOr<Figures> Measure(const std::string& backend, int n, int threads) 
         },
         &failures);
     f.failures += failures;
-    f.raw_per_s = std::max(f.raw_per_s, 2 * n / absl::ToDoubleSeconds(raw));
+    return raw;
   };
-  measure_raw();
 
   SchedulingOptions service_options;
   service_options.parallel_visit_commits = absl::GetFlag(FLAGS_parallel_commits);
   const pii::FieldCipher note_cipher = *pii::FieldCipher::FromSpec(
       pii::FieldCipher::GenerateKeySpec("k1"));  // seals visit notes (none written here)
+  service_options.visit_commit_gather = absl::Microseconds(absl::GetFlag(FLAGS_gather_us));
   SchedulingServiceImpl service(
       *db, Clock::Real(), note_cipher,
       registry::v1::RegistryService::NewStub(NewChannel("127.0.0.1:1", {})),  // never called
@@ -173,16 +208,68 @@ absl::StatusOr<Figures> Measure(const std::string& backend, int n, int threads) 
     out.mutable_location()->set_longitude(121.48);
     return out;
   };
-  const absl::Duration persist = RunParallel(
-      n, threads,
-      [&](int i) -> absl::Status {
-        v1::Visit visit;
-        RETURN_IF_ERROR(service.CheckIn(check_in(i), &visit));
-        return service.CheckOut(check_out(i), &visit);
-      },
-      &failures);
-  f.failures += failures;
-  f.persist_per_s = 2 * n / absl::ToDoubleSeconds(persist);
+  // Visits [first, first + count) checked in and out; returns the time taken.
+  auto measure_persist = [&](int first, int count) {
+    const absl::Duration persist = RunParallel(
+        count, threads,
+        [&](int i) -> absl::Status {
+          v1::Visit visit;
+          RETURN_IF_ERROR(service.CheckIn(check_in(first + i), &visit));
+          return service.CheckOut(check_out(first + i), &visit);
+        },
+        &failures);
+    f.failures += failures;
+    return persist;
+  };
+  measure_raw(2 * std::max(1, n / rounds));  // not counted
+  // The statements of one ServerStatements call itself, subtracted from each phase's count.
+  const int64_t probe_start = ServerStatements(*db);
+  const int64_t probe = ServerStatements(*db) - probe_start;
+  int64_t raw_statements = 0, persist_statements = 0;
+  // Runs `phase` and adds the statements it made the server execute to *total.
+  auto counted = [&](int64_t* total, const std::function<absl::Duration()>& phase) {
+    const int64_t before = ServerStatements(*db);
+    const absl::Duration took = phase();
+    *total += ServerStatements(*db) - before - probe;
+    return took;
+  };
+  absl::Duration raw_total, persist_total;
+  int raw_count = 0, persist_count = 0;
+  std::vector<double> ratios;
+  for (int round = 0; round < rounds; ++round) {
+    const int first = n * round / rounds;
+    const int count = n * (round + 1) / rounds - first;
+    if (count == 0) continue;
+    absl::Duration raw, persist;
+    auto raw_phase = [&] { return measure_raw(2 * count); };
+    auto persist_phase = [&] { return measure_persist(first, count); };
+    if (round % 2 == 0) {
+      raw = counted(&raw_statements, raw_phase);
+      persist = counted(&persist_statements, persist_phase);
+    } else {
+      persist = counted(&persist_statements, persist_phase);
+      raw = counted(&raw_statements, raw_phase);
+    }
+    raw_total += raw;
+    persist_total += persist;
+    raw_count += 2 * count;
+    persist_count += 2 * count;
+    ratios.push_back(absl::FDivDuration(raw, persist));  // same writes: time ratio = rate ratio
+  }
+  if (probe_start >= 0) {
+    f.raw_statements = static_cast<double>(raw_statements) / raw_count;
+    f.persist_statements = static_cast<double>(persist_statements) / persist_count;
+  }
+  f.raw_per_s = raw_count / absl::ToDoubleSeconds(raw_total);
+  f.persist_per_s = persist_count / absl::ToDoubleSeconds(persist_total);
+  std::sort(ratios.begin(), ratios.end());
+  f.ratio = ratios.size() % 2 == 1
+                ? ratios[ratios.size() / 2]
+                : (ratios[ratios.size() / 2 - 1] + ratios[ratios.size() / 2]) / 2;
+  f.min_ratio = ratios.front();
+  f.max_ratio = ratios.back();
+  const auto [commits, changes] = service.VisitCommitCounts();
+  f.persist_per_commit = commits > 0 ? static_cast<double>(changes) / commits : 0;
   const absl::Duration rpc = RunParallel(
       n, threads,
       [&](int i) -> absl::Status {
@@ -198,7 +285,6 @@ absl::StatusOr<Figures> Measure(const std::string& backend, int n, int threads) 
   f.failures += failures;
   f.rpc_per_s = 2 * n / absl::ToDoubleSeconds(rpc);
   server->Shutdown();
-  measure_raw();
   return f;
 }
 
@@ -206,26 +292,36 @@ int Main() {
   SetLogService("bench");
   const int n = absl::GetFlag(FLAGS_visits);
   const int threads = absl::GetFlag(FLAGS_threads);
+  const int rounds = std::max(1, absl::GetFlag(FLAGS_rounds));
   std::vector<std::string> backends = {"sqlite"};
   if (std::getenv("LINLI_TEST_MYSQL_URL") != nullptr) backends.push_back("mysql");
-  std::printf("\nscheduling write path: %d visits checked in and out, %d callers\n", n, threads);
-  std::printf("%-8s %14s %12s %8s %12s %8s %9s %s\n", "backend", "raw inserts/s", "persist/s",
-              "ratio", "rpc/s", "ratio", "failures", "target persist >= 0.50x raw");
+  std::printf("\nscheduling write path: %d visits checked in and out, %d callers, %d rounds\n", n,
+              threads, rounds);
+  std::printf("%-8s %13s %10s %7s %12s %8s %8s %10s %8s %s\n", "backend", "raw inserts/s",
+              "persist/s", "ratio", "(rounds)", "rpc/s", "ratio", "per-commit", "failures",
+              "target persist >= 0.50x raw");
   int status = 0;
   // Machine-readable lines for the table at the end of `make bench` (scripts/bench.sh):
   // SUMMARY <name> <value> <target> <met|missed|info>.
   std::vector<std::string> summary;
   for (const std::string& backend : backends) {
-    absl::StatusOr<Figures> f = Measure(backend, n, threads);
+    absl::StatusOr<Figures> f = Measure(backend, n, threads, rounds);
     if (!f.ok()) {
       std::printf("%-8s failed: %s\n", backend.c_str(), f.status().ToString().c_str());
       status = 1;
       continue;
     }
-    const double ratio = f->persist_per_s / f->raw_per_s;
-    std::printf("%-8s %14.0f %12.0f %7.2fx %12.0f %7.2fx %9lld %s\n", backend.c_str(), f->raw_per_s,
-                f->persist_per_s, ratio, f->rpc_per_s, f->rpc_per_s / f->raw_per_s,
+    const double ratio = f->ratio;
+    std::printf("%-8s %13.0f %10.0f %6.2fx %12s %8.0f %7.2fx %10.2f %8lld %s\n", backend.c_str(),
+                f->raw_per_s, f->persist_per_s, ratio,
+                absl::StrFormat("%.2f-%.2f", f->min_ratio, f->max_ratio).c_str(), f->rpc_per_s,
+                f->rpc_per_s / f->raw_per_s, f->persist_per_commit,
                 static_cast<long long>(f->failures), ratio >= 0.5 ? "met" : "NOT met");
+    if (f->raw_statements > 0) {
+      std::printf(
+          "%-8s statements per row written: raw %.2f, persist %.2f (check-in + check-out)\n",
+          backend.c_str(), f->raw_statements, f->persist_statements);
+    }
     summary.push_back(
         absl::StrFormat("SUMMARY scheduling.checkin_persist_vs_raw.%s %.2fx >=0.50x %s", backend,
                         ratio, ratio >= 0.5 ? "met" : "missed"));

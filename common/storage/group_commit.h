@@ -9,6 +9,12 @@
 // few batches in parallel keeps a client-server database busy while one batch waits on the
 // network (on SQLite, where writers queue anyway, one at a time is best).
 //
+// With a `gather` time, a leader that would start a batch while another one is still running
+// first waits (at most that long) until as many items are queued as the last finished batch
+// had (at least two): under load, callers answered by one batch come back together, and without the
+// pause the first of them would take a batch of one while its siblings queue behind it. A lone
+// caller (nothing else running) never waits.
+//
 // Items with the same key are never in one batch, nor in two batches running at once, so a
 // batch can read every row first and then write without one item invalidating another's read,
 // and changes of one key are applied in the order submitted. `run` must give each item of the
@@ -28,6 +34,8 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 
 namespace linli::storage {
 
@@ -37,10 +45,12 @@ class GroupCommit {
  public:
   using RunBatch = std::function<void(const std::vector<Item*>& batch)>;
 
-  GroupCommit(size_t max_batch, size_t max_parallel, RunBatch run)
+  GroupCommit(size_t max_batch, size_t max_parallel, RunBatch run,
+              absl::Duration gather = absl::ZeroDuration())
       : max_batch_(std::max<size_t>(1, max_batch)),
         max_parallel_(std::max<size_t>(1, max_parallel)),
-        run_(std::move(run)) {}
+        run_(std::move(run)),
+        gather_(gather) {}
   GroupCommit(const GroupCommit&) = delete;
   GroupCommit& operator=(const GroupCommit&) = delete;
 
@@ -49,9 +59,25 @@ class GroupCommit {
     Waiter me{&item};
     mu_.Lock();
     queue_.push_back(&me);
+    if (gathering_ > 0) cv_.SignalAll();  // a gathering leader counts arrivals
+    bool gathered = false;
     while (!me.done) {
-      if (running_ >= max_parallel_) {
+      if (running_ + gathering_ >= max_parallel_) {
         cv_.Wait(&mu_);
+        continue;
+      }
+      // The callers answered together with this one are likely on their way back: wait for as
+      // many items as the last batch had, at least two (at most gather_), then lead whatever is
+      // queued.
+      const size_t expected = std::min(max_batch_, std::max<size_t>(2, last_batch_size_));
+      if (!gathered && gather_ > absl::ZeroDuration() && running_ > 0 && queue_.size() < expected) {
+        gathered = true;  // once per call
+        ++gathering_;
+        const absl::Time deadline = absl::Now() + gather_;
+        while (!me.done && queue_.size() < expected && !cv_.WaitWithDeadline(&mu_, deadline)) {
+        }
+        --gathering_;
+        cv_.SignalAll();  // its place may go to another leader if this item was taken meanwhile
         continue;
       }
       // Lead one batch: the oldest items whose keys are free, usually including this one (not
@@ -73,6 +99,7 @@ class GroupCommit {
         busy_keys_.erase(w->item->key());
       }
       --running_;
+      last_batch_size_ = batch.size();
       ++batches_;
       items_ += static_cast<int64_t>(batch.size());
       cv_.SignalAll();
@@ -115,11 +142,14 @@ class GroupCommit {
   const size_t max_batch_;
   const size_t max_parallel_;
   const RunBatch run_;
+  const absl::Duration gather_;
   mutable absl::Mutex mu_;
   absl::CondVar cv_;
   std::deque<Waiter*> queue_;
   std::set<std::string> busy_keys_;  // keys of the items in running batches
   size_t running_ = 0;
+  size_t gathering_ = 0;        // would-be leaders pausing for more items (they hold a place)
+  size_t last_batch_size_ = 0;  // items in the batch that finished last
   int64_t batches_ = 0;
   int64_t items_ = 0;
 };

@@ -9,6 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "gtest/gtest.h"
 
@@ -146,6 +147,61 @@ TEST(GroupCommitTest, BatchesOfOneStillServeEveryone) {
   for (std::thread& t : threads) t.join();
   for (const Item& item : items) EXPECT_EQ(item.processed, 1);
   for (const auto& batch : recorder.batches()) EXPECT_EQ(batch.size(), 1u);
+}
+
+TEST(GroupCommitTest, ALoneCallerNeverWaitsForTheGatherTime) {
+  Recorder recorder(absl::ZeroDuration());
+  GroupCommit<Item> group(
+      8, 2, [&](const std::vector<Item*>& b) { recorder.Run(b); }, absl::Seconds(10));
+  const absl::Time start = absl::Now();
+  for (int i = 0; i < 3; ++i) {
+    Item item{absl::StrCat("v", i)};
+    group.Submit(item);
+    EXPECT_EQ(item.processed, 1);
+  }
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5)) << "nothing else ran: no gathering";
+}
+
+// While one batch is held running, a second caller would lead a batch of one; with a gather
+// time it waits, and the caller arriving meanwhile joins its batch (then it goes at once: it
+// does not wait out the gather time).
+TEST(GroupCommitTest, ALeaderGathersCallersArrivingWhileAnotherBatchRuns) {
+  absl::Notification blocker_running, release_blocker;
+  absl::Mutex mu;
+  std::vector<std::vector<std::string>> batches;
+  GroupCommit<Item> group(
+      8, 2,
+      [&](const std::vector<Item*>& batch) {
+        std::vector<std::string> keys;
+        for (Item* item : batch) {
+          keys.push_back(item->id);
+          ++item->processed;
+        }
+        if (keys.front() == "blocker") {
+          blocker_running.Notify();
+          release_blocker.WaitForNotification();
+        }
+        absl::MutexLock lock(&mu);
+        batches.push_back(keys);
+      },
+      absl::Seconds(2));
+  Item blocker{"blocker"}, b{"b"}, c{"c"};
+  std::thread first([&] { group.Submit(blocker); });
+  blocker_running.WaitForNotification();
+  std::thread second([&] { group.Submit(b); });
+  absl::SleepFor(absl::Milliseconds(50));  // b's caller is gathering now
+  const absl::Time c_submitted = absl::Now();
+  std::thread third([&] { group.Submit(c); });
+  second.join();  // b's batch ran while the blocker still holds its place
+  third.join();
+  EXPECT_LT(absl::Now() - c_submitted, absl::Seconds(1)) << "waited out the gather time";
+  release_blocker.Notify();
+  first.join();
+  for (const Item* item : {&blocker, &b, &c}) EXPECT_EQ(item->processed, 1) << item->id;
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(batches.size(), 2u);
+  EXPECT_EQ(batches[0], (std::vector<std::string>{"b", "c"}));
+  EXPECT_EQ(batches[1], (std::vector<std::string>{"blocker"}));
 }
 
 }  // namespace

@@ -312,65 +312,247 @@ absl::Status ChangeVisit(storage::Database& db, absl::Time now, const std::strin
   });
 }
 
-void ChangeVisitsTogether(storage::Database& db, const std::vector<PendingVisitChange*>& batch) {
+namespace {
+
+// The smallest power of two >= n. IN lists are padded to it (repeating their last value, which
+// changes nothing), so that a handful of statement texts serve every batch size: prepared
+// statements are cached by their text.
+size_t PaddedSize(size_t n) {
+  size_t padded = 1;
+  while (padded < n) padded *= 2;
+  return padded;
+}
+
+// `values` padded to PaddedSize by repeating the last one.
+std::vector<storage::Value> Padded(std::vector<storage::Value> values) {
+  const size_t padded = PaddedSize(values.size());
+  if (values.empty()) return values;
+  values.reserve(padded);
+  while (values.size() < padded) values.push_back(values.back());
+  return values;
+}
+
+// A visit of a batch as changed in memory, to be stored if its row is still `read_state` at
+// `row.version`.
+struct StagedVisit {
+  const VisitRow* row;
+  v1::VisitState read_state;
+};
+
+// UpdateVisitIf for several visits in one statement: each row is set to its own values (CASE on
+// the id) only where it still has the state and version it was read with. Returns the number of
+// rows stored; fewer than staged.size() means some changed concurrently (which ones is not
+// known, so the caller rolls back and stores them one by one).
+absl::StatusOr<int64_t> UpdateVisitsIf(storage::Transaction& tx,
+                                       const std::vector<StagedVisit>& staged) {
+  std::string window = "window_start_us = CASE id";
+  std::string state = "state = CASE id";
+  std::string data = "data = CASE id";
+  std::string where;
+  std::vector<storage::Value> window_params, state_params, data_params, where_params;
+  window_params.reserve(2 * staged.size());
+  state_params.reserve(2 * staged.size());
+  data_params.reserve(2 * staged.size());
+  where_params.reserve(3 * staged.size());
+  for (size_t i = 0; i < staged.size(); ++i) {
+    const VisitRow& row = *staged[i].row;
+    absl::StrAppend(&window, " WHEN ? THEN ?");
+    absl::StrAppend(&state, " WHEN ? THEN ?");
+    absl::StrAppend(&data, " WHEN ? THEN ?");
+    absl::StrAppend(&where, i == 0 ? "" : " OR ", "(id = ? AND state = ? AND version = ?)");
+    window_params.emplace_back(row.id);
+    window_params.emplace_back(row.window_start_us);
+    state_params.emplace_back(row.id);
+    state_params.emplace_back(static_cast<int64_t>(row.visit.state()));
+    data_params.emplace_back(row.id);
+    data_params.emplace_back(row.visit.SerializeAsString());
+    where_params.emplace_back(row.id);
+    where_params.emplace_back(static_cast<int64_t>(staged[i].read_state));
+    where_params.emplace_back(row.version);
+  }
+  const std::string sql = absl::StrCat("UPDATE visits SET ", window, " END, ", state, " END, ",
+                                       data, " END, version = version + 1 WHERE ", where);
+  std::vector<storage::Value> params;
+  params.reserve(9 * staged.size());
+  for (auto* part : {&window_params, &state_params, &data_params, &where_params}) {
+    for (storage::Value& v : *part) params.push_back(std::move(v));
+  }
+  return tx.Exec(sql, params);
+}
+
+// One attempt at a batch (see ChangeVisitsTogether). With `together`, two or more visits are
+// stored by one UPDATE (a single one by the plain guarded UPDATE, which is cheaper to plan);
+// when that finds fewer rows than it should, it returns `kSomeChanged` (the caller
+// rolls back and tries again with `together` false: a guarded update each, which tells which
+// visits changed).
+constexpr absl::string_view kSomeChanged = "a visit of the batch changed concurrently";
+
+absl::Status ApplyVisitChanges(storage::Transaction& tx,
+                               const std::vector<PendingVisitChange*>& sorted, bool together,
+                               const VisitCache* cache, std::vector<VisitRow>* stored_rows) {
+  stored_rows->clear();
+  // Visits this process stored last are taken from the cache (only in the first, together,
+  // attempt); the others are read.
+  std::vector<VisitRow> visits;
+  std::vector<bool> from_cache;
+  std::vector<storage::Value> ids;
+  visits.reserve(sorted.size());
+  ids.reserve(PaddedSize(sorted.size()));
+  for (const PendingVisitChange* item : sorted) {
+    std::optional<VisitRow> hit;
+    if (together && cache != nullptr) hit = cache->Find(item->id);
+    if (hit.has_value()) {
+      visits.push_back(std::move(*hit));
+      from_cache.push_back(true);
+    } else {
+      ids.emplace_back(item->id);
+    }
+  }
+  if (!ids.empty()) {
+    ids = Padded(std::move(ids));
+    ASSIGN_OR_RETURN(
+        auto rows, tx.Query(absl::StrCat(kSelectVisit, "WHERE id IN ", Markers(ids.size())), ids));
+    for (const storage::Row& row : rows) {
+      ASSIGN_OR_RETURN(VisitRow v, VisitFromRow(row));
+      visits.push_back(std::move(v));
+      from_cache.push_back(false);
+    }
+  }
+  // The changed visits, in the order of `sorted`, with their items.
+  std::vector<VisitRow> changed;
+  std::vector<StagedVisit> staged;
+  std::vector<PendingVisitChange*> staged_items;
+  changed.reserve(sorted.size());
+  for (PendingVisitChange* item : sorted) {  // outcomes of an earlier attempt do not count
+    item->status = absl::OkStatus();
+    item->conflicted = false;
+    auto found = std::find_if(visits.begin(), visits.end(),
+                              [&](const VisitRow& v) { return v.id == item->id; });
+    if (found == visits.end()) {
+      item->status = NotFound(item->name);
+      continue;
+    }
+    const bool cached = from_cache[found - visits.begin()];
+    VisitRow& row = changed.emplace_back(*found);
+    const v1::VisitState read_state = row.visit.state();
+    if (item->expected != v1::VISIT_STATE_UNSPECIFIED && read_state != item->expected) {
+      item->status = WrongState(item->name, read_state, item->expected);
+    } else {
+      item->status = item->change(row.visit);
+    }
+    if (!item->status.ok()) {
+      // A refusal is only final on the stored visit: a cached one may be out of date (another
+      // replica may have changed it), so the batch is run again on what the database holds.
+      if (cached) return absl::AbortedError(kSomeChanged);
+      changed.pop_back();
+      continue;
+    }
+    row.window_start_us =
+        google::protobuf::util::TimeUtil::TimestampToMicroseconds(row.visit.window_start());
+    staged.push_back(StagedVisit{nullptr, read_state});
+    staged_items.push_back(item);
+  }
+  for (size_t i = 0; i < staged.size(); ++i) staged[i].row = &changed[i];  // no more reallocation
+  if (staged.empty()) return absl::OkStatus();
+
+  std::vector<bool> stored(staged.size(), true);
+  if (together) {
+    // Every visit must still be as read (or as cached): else the batch is rolled back and run
+    // again, visit by visit, on what the database holds.
+    int64_t n = 0;
+    if (staged.size() == 1) {
+      ASSIGN_OR_RETURN(bool one, UpdateVisitIf(tx, *staged[0].row, staged[0].read_state));
+      n = one ? 1 : 0;
+    } else {
+      ASSIGN_OR_RETURN(n, UpdateVisitsIf(tx, staged));
+    }
+    if (n != static_cast<int64_t>(staged.size())) return absl::AbortedError(kSomeChanged);
+  } else {
+    for (size_t i = 0; i < staged.size(); ++i) {
+      ASSIGN_OR_RETURN(stored[i], UpdateVisitIf(tx, *staged[i].row, staged[i].read_state));
+    }
+  }
+  std::vector<OutboxEvent> events;
+  std::vector<storage::Value> over;
+  events.reserve(staged.size());
+  for (size_t i = 0; i < staged.size(); ++i) {
+    PendingVisitChange* item = staged_items[i];
+    if (!stored[i]) {
+      item->conflicted = true;
+      continue;
+    }
+    VisitRow& row = changed[i];
+    // Slots exist only for booked workers: a booking adds the assignment to the visit in the
+    // transaction that inserts its slots, through the same version guard, so a visit stored at
+    // the version read without assignments has none to release.
+    if (row.visit.state() == v1::VISIT_STATE_COMPLETED && row.visit.assignments_size() > 0) {
+      over.emplace_back(item->id);
+    }
+    events.push_back(
+        OutboxEvent{0, item->event, row.visit.name(), row.visit.SerializeAsString(), item->now});
+    item->result = row.visit;
+    ++row.version;  // as stored
+    stored_rows->push_back(std::move(row));
+  }
+  if (!over.empty()) {
+    over = Padded(std::move(over));
+    RETURN_IF_ERROR(
+        tx.Exec(absl::StrCat("DELETE FROM worker_slots WHERE visit_id IN ", Markers(over.size())),
+                over)
+            .status());
+  }
+  return AppendEvents(tx, events);
+}
+
+}  // namespace
+
+std::optional<VisitRow> VisitCache::Find(const std::string& id) const {
+  absl::MutexLock lock(&mu_);
+  auto it = rows_.find(id);
+  if (it == rows_.end()) return std::nullopt;
+  return it->second;
+}
+
+void VisitCache::Put(VisitRow row) {
+  absl::MutexLock lock(&mu_);
+  if (rows_.size() >= capacity_ && rows_.count(row.id) == 0) rows_.clear();  // rarely: start over
+  std::string id = row.id;
+  rows_.insert_or_assign(std::move(id), std::move(row));
+}
+
+void VisitCache::Erase(const std::string& id) {
+  absl::MutexLock lock(&mu_);
+  rows_.erase(id);
+}
+
+void ChangeVisitsTogether(storage::Database& db, const std::vector<PendingVisitChange*>& batch,
+                          VisitCache* cache) {
   if (batch.empty()) return;
   // Rows are updated in id order, so that two batches (of two replicas) never wait on each other
   // in a cycle.
   std::vector<PendingVisitChange*> sorted = batch;
   std::sort(sorted.begin(), sorted.end(),
             [](const PendingVisitChange* a, const PendingVisitChange* b) { return a->id < b->id; });
-  std::vector<storage::Value> ids;
-  ids.reserve(sorted.size());
-  for (const PendingVisitChange* item : sorted) ids.emplace_back(item->id);
-  const absl::Status status = db.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(
-        auto rows,
-        tx.Query(absl::StrCat(kSelectVisit, "WHERE id IN ", Markers(batch.size())), ids));
-    std::vector<VisitRow> visits;
-    visits.reserve(rows.size());
-    for (const storage::Row& row : rows) {
-      ASSIGN_OR_RETURN(VisitRow v, VisitFromRow(row));
-      visits.push_back(std::move(v));
-    }
-    std::vector<OutboxEvent> events;
-    std::vector<storage::Value> over;
-    for (PendingVisitChange* item : sorted) {  // outcomes of an earlier attempt do not count
-      item->status = absl::OkStatus();
-      item->conflicted = false;
-      auto found = std::find_if(visits.begin(), visits.end(),
-                                [&](const VisitRow& v) { return v.id == item->id; });
-      if (found == visits.end()) {
-        item->status = NotFound(item->name);
-        continue;
-      }
-      VisitRow row = *found;
-      const v1::VisitState read_state = row.visit.state();
-      if (item->expected != v1::VISIT_STATE_UNSPECIFIED && read_state != item->expected) {
-        item->status = WrongState(item->name, read_state, item->expected);
-        continue;
-      }
-      item->status = item->change(row.visit);
-      if (!item->status.ok()) continue;
-      row.window_start_us =
-          google::protobuf::util::TimeUtil::TimestampToMicroseconds(row.visit.window_start());
-      ASSIGN_OR_RETURN(bool stored, UpdateVisitIf(tx, row, read_state));
-      if (!stored) {
-        item->conflicted = true;
-        continue;
-      }
-      if (row.visit.state() == v1::VISIT_STATE_COMPLETED) over.emplace_back(item->id);
-      events.push_back(
-          OutboxEvent{0, item->event, row.visit.name(), row.visit.SerializeAsString(), item->now});
-      item->result = std::move(row.visit);
-    }
-    if (!over.empty()) {
-      RETURN_IF_ERROR(
-          tx.Exec(absl::StrCat("DELETE FROM worker_slots WHERE visit_id IN ", Markers(over.size())),
-                  over)
-              .status());
-    }
-    return AppendEvents(tx, events);
+  // One UPDATE stores the whole batch; only when another transaction changed one of its visits
+  // since the read (or since it was cached) is the batch rolled back and run again (by
+  // RunInTransaction's retry) on freshly read rows with an UPDATE per visit, which tells the
+  // changed ones apart.
+  bool together = true;
+  std::vector<VisitRow> stored_rows;
+  const absl::Status status = db.RunInTransaction([&](storage::Transaction& tx) {
+    absl::Status applied = ApplyVisitChanges(tx, sorted, together, cache, &stored_rows);
+    if (together && absl::IsAborted(applied) && applied.message() == kSomeChanged) together = false;
+    return applied;
   });
+  if (cache != nullptr) {
+    // Only committed rows are cached, and only visits a check may still change (in progress).
+    for (PendingVisitChange* item : batch) cache->Erase(item->id);
+    if (status.ok()) {
+      for (VisitRow& row : stored_rows) {
+        if (row.visit.state() == v1::VISIT_STATE_IN_PROGRESS) cache->Put(std::move(row));
+      }
+    }
+  }
   if (status.ok()) return;
   for (PendingVisitChange* item : batch) {  // rolled back: nothing of the batch was stored
     item->status = status;

@@ -7,9 +7,11 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/storage/database.h"
 #include "linli/scheduling/v1/scheduling.pb.h"
@@ -114,12 +116,41 @@ struct PendingVisitChange {
   v1::Visit result;
   const std::string& key() const { return id; }
 };
-// Applies a batch of changes of distinct visits in one transaction: one read of all of them, a
-// guarded update each, one outbox insert, and one release of the slots of visits the batch
-// finished (completed). An item that is not found, is in the wrong state or whose change
-// refuses fails alone (it writes nothing, the others go on); a database failure fails them all
-// (nothing of the batch is stored).
-void ChangeVisitsTogether(storage::Database& db, const std::vector<PendingVisitChange*>& batch);
+// Applies a batch of changes of distinct visits in one transaction: one read of all of them, one
+// UPDATE of all the changed ones guarded by the state and version each was read with, one outbox
+// insert, and one release of the slots of booked visits the batch finished (completed): five
+// statements however many visits. Only when another transaction changed one of the visits
+// between the read and the write is the batch rolled back and run again with a guarded UPDATE
+// per visit, so that the changed one is told apart (`conflicted`) and the others are stored.
+// An item that is not found, is in the wrong state or whose change refuses fails alone (it
+// writes nothing, the others go on); a database failure fails them all (nothing of the batch is
+// stored).
+//
+// With a `cache`, visits found in it are not read: the row this process stored last is used,
+// and the guarded UPDATE confirms it is still current (every change of a visit increments its
+// version, so the same version means the same row). A cached visit that turns out changed, or
+// whose change refuses on the cached row, sends the batch to the second run on freshly read
+// rows, so the cache never decides an outcome. Afterwards the committed visits still in progress
+// are cached (the check-out after a check-in needs no read) and the others dropped.
+class VisitCache;
+void ChangeVisitsTogether(storage::Database& db, const std::vector<PendingVisitChange*>& batch,
+                          VisitCache* cache = nullptr);
+
+// Visits as this process last stored them, by id; shared by the threads of one service. A hint
+// only (see ChangeVisitsTogether): other replicas and other writers do not update it. Holds at
+// most `capacity` visits (in progress ones: a street has a few hundred at a time).
+class VisitCache {
+ public:
+  explicit VisitCache(size_t capacity = 10000) : capacity_(capacity) {}
+  std::optional<VisitRow> Find(const std::string& id) const;
+  void Put(VisitRow row);
+  void Erase(const std::string& id);
+
+ private:
+  const size_t capacity_;
+  mutable absl::Mutex mu_;
+  std::unordered_map<std::string, VisitRow> rows_;
+};
 
 // --- Bookings ---------------------------------------------------------------------------------
 // A booking holds one row per minute it touches, keyed by (worker, minute): two bookings of one
