@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/client.h"
 #include "common/clock.h"
+#include "common/pii/field_cipher.h"
 #include "common/status_macros.h"
 #include "gtest/gtest.h"
 #include "services/scheduling/scheduling_service.h"
@@ -275,7 +276,7 @@ class TwoReplicasTest : public ::testing::TestWithParam<std::string> {
     ASSERT_NE(db_, nullptr);
     for (auto& replica : replicas_) {
       replica = std::make_unique<SchedulingServiceImpl>(
-          *db_, clock_,
+          *db_, clock_, cipher_,
           registry::v1::RegistryService::NewStub(NewChannel("127.0.0.1:1", {})));  // not called
     }
   }
@@ -297,6 +298,8 @@ class TwoReplicasTest : public ::testing::TestWithParam<std::string> {
   }
 
   FakeClock clock_{kNow + absl::Minutes(5)};
+  const pii::FieldCipher cipher_ =
+      *pii::FieldCipher::FromSpec(pii::FieldCipher::GenerateKeySpec("k1"));  // seals notes
   std::unique_ptr<storage::Database> db_;
   std::unique_ptr<SchedulingServiceImpl> replicas_[2];
 };
