@@ -4,6 +4,13 @@
 
 namespace linli {
 
+common::v1::LatLng Coarsen(const common::v1::LatLng& p) {
+  common::v1::LatLng out;
+  out.set_latitude(std::round(p.latitude() * 1000) / 1000);
+  out.set_longitude(std::round(p.longitude() * 1000) / 1000);
+  return out;
+}
+
 double HaversineMeters(const common::v1::LatLng& a, const common::v1::LatLng& b) {
   constexpr double kEarthRadiusMeters = 6371008.8;
   constexpr double kRadians = M_PI / 180.0;

@@ -18,6 +18,11 @@ double HaversineMeters(const common::v1::LatLng& a, const common::v1::LatLng& b)
 void ValidateLatLng(const common::v1::LatLng& point, const std::string& field,
                     FieldViolations& violations);
 
+// The point rounded to 0.001 degree (about 100 m): enough to rank providers by distance or to see
+// that a worker was in the neighbourhood, not enough to find the door. How a precise location
+// (an elder's home, where a worker checked in) is kept in the clear.
+common::v1::LatLng Coarsen(const common::v1::LatLng& p);
+
 // True when the point was set (0,0 is in the Gulf of Guinea, never a Shanghai address).
 inline bool HasLocation(const common::v1::LatLng& p) {
   return p.latitude() != 0 || p.longitude() != 0;

@@ -20,6 +20,16 @@ TEST(GeoTest, HaversineMatchesKnownDistances) {
   EXPECT_DOUBLE_EQ(HaversineMeters(Point(31.2, 121.4), Point(31.2, 121.4)), 0);
 }
 
+TEST(GeoTest, CoarsenKeepsAbout100Metres) {
+  const common::v1::LatLng door = Point(31.23047, 121.47362);
+  const common::v1::LatLng kept = Coarsen(door);
+  EXPECT_NEAR(kept.latitude(), 31.230, 1e-9);
+  EXPECT_NEAR(kept.longitude(), 121.474, 1e-9);
+  // Never farther than the slack the geofence allows for it (half a step in each direction).
+  EXPECT_LT(HaversineMeters(door, kept), 80);
+  EXPECT_NEAR(Coarsen(Point(-33.86789, 151.20999)).latitude(), -33.868, 1e-9);
+}
+
 TEST(GeoTest, RejectsOutOfRangeAndNaN) {
   FieldViolations v;
   ValidateLatLng(Point(91, 200), "elder.location", v);

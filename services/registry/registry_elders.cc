@@ -69,14 +69,6 @@ v1::Elder PersonalPart(const v1::Elder& elder) {
   return personal;
 }
 
-// About 100 m: enough to rank providers by distance, not enough to find the door.
-common::v1::LatLng Coarsen(const common::v1::LatLng& p) {
-  common::v1::LatLng out;
-  out.set_latitude(std::round(p.latitude() * 1000) / 1000);
-  out.set_longitude(std::round(p.longitude() * 1000) / 1000);
-  return out;
-}
-
 // `elder` with every personal field masked or removed: what is stored in the clear and shown by
 // default.
 v1::Elder MaskedStub(const v1::Elder& elder) {

@@ -1238,13 +1238,20 @@ TEST_P(SchedulingServiceTest, CheckInNeedsTheBookedWorkerAndChecksTheGeofence) {
   // At the door (about 20 m from the true home): no exception.
   ASSERT_TRUE(CheckIn(visits[0].name(), zhang, 31.20020, 121.48010, false, &in).ok());
   EXPECT_TRUE(in.exceptions().empty()) << in.DebugString();
+  // The place is kept to about 100 m (at the door it is the elder's address), in the answer and
+  // in what is stored.
+  EXPECT_NEAR(in.check_in().location().latitude(), 31.200, 1e-9);
+  EXPECT_NEAR(in.check_in().location().longitude(), 121.480, 1e-9);
+  EXPECT_NEAR(Visits()[0].check_in().location().latitude(), 31.200, 1e-9);
 
   // Thursday: a substitute checks in 1 km away -> two exceptions, still in progress.
   clock_.Set(absl::FromUnixSeconds(visits[1].window_start().seconds()) + absl::Minutes(5));
-  ASSERT_TRUE(CheckIn(visits[1].name(), li, 31.2090, 121.4800, true, &in).ok());
+  ASSERT_TRUE(CheckIn(visits[1].name(), li, 31.20904, 121.48004, true, &in).ok());
   EXPECT_EQ(in.state(), v1::VISIT_STATE_IN_PROGRESS);
   EXPECT_EQ(std::vector<std::string>(in.exceptions().begin(), in.exceptions().end()),
             (std::vector<std::string>{"WORKER_NOT_PLANNED", "OUTSIDE_GEOFENCE"}));
+  EXPECT_NEAR(in.check_in().location().latitude(), 31.209, 1e-9);
+  EXPECT_NEAR(in.check_in().location().longitude(), 121.480, 1e-9);
 }
 
 TEST_P(SchedulingServiceTest, FallbackProposesOtherSectorsWhenTheOwnerCannotCover) {

@@ -38,12 +38,15 @@ absl::Status ValidateCheck(const std::string& name, const std::string& worker,
   return v.ToStatus();
 }
 
-// Who, when, where and how of a check-in or check-out request.
+// Who, when, where and how of a check-in or check-out request. The place is kept coarsened to
+// about 100 m: taken at the elder's door it is the elder's address, which is personal data; the
+// geofence is checked on the precise position before (CheckGeofence), and its verdict is kept
+// as the exception.
 template <typename Request>
 void Stamp(const Request& request, absl::Time now, v1::VisitCheck* check) {
   check->set_worker(request.worker());
   *check->mutable_time() = TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(now));
-  if (request.has_location()) *check->mutable_location() = request.location();
+  if (request.has_location()) *check->mutable_location() = Coarsen(request.location());
   check->set_method(request.method());
 }
 
