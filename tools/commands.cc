@@ -316,6 +316,14 @@ int Audit(const Endpoints& e, const std::string& elder) {
       Console(e)->ListAuditEntries(NewClientContext(nullptr, e.timeout).get(), request, &response);
   if (!status.ok()) return Fail(status);
   for (const auto& entry : response.entries()) std::printf("%s\n", Json(entry).c_str());
+  // Reads of the elder's visit notes, from scheduling's log.
+  scheduling::v1::ListAuditEntriesRequest notes_request;
+  notes_request.set_elder(elder);
+  scheduling::v1::ListAuditEntriesResponse notes;
+  status = Console(e)->ListNoteAuditEntries(NewClientContext(nullptr, e.timeout).get(),
+                                            notes_request, &notes);
+  if (!status.ok()) return Fail(status);
+  for (const auto& entry : notes.entries()) std::printf("%s\n", Json(entry).c_str());
   return 0;
 }
 

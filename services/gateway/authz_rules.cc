@@ -166,6 +166,12 @@ std::map<std::string, Rule> BuildRules() {
         if (who.role == Role::kAdmin) return absl::OkStatus();  // the whole log
         return r.Elder(c, who, q.elder());
       });
+  rules[Console("ListNoteAuditEntries")] = Make<sch::ListAuditEntriesRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                   const sch::ListAuditEntriesRequest& q) {
+        if (who.role == Role::kAdmin) return absl::OkStatus();  // the whole log
+        return r.Elder(c, who, q.elder());
+      });
   rules[Console("GetCommitment")] = Make<sch::GetCommitmentRequest>(
       kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
                    const sch::GetCommitmentRequest& q) { return r.Commitment(c, who, q.name()); });

@@ -88,6 +88,19 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service {
   LINLI_FORWARD(feedback_, feedback, FeedbackService, SweepAlerts)
 #undef LINLI_FORWARD
 
+  // Scheduling's audit log (reads of visit notes) under a name of its own beside the registry's.
+  grpc::Status ListNoteAuditEntries(grpc::ServerContext* context,
+                                    const scheduling::v1::ListAuditEntriesRequest* request,
+                                    scheduling::v1::ListAuditEntriesResponse* response) override {
+    return gate_->Run(context, "/linli.gateway.v1.ConsoleService/ListNoteAuditEntries", *request,
+                      [&](const auth::Principal& who) {
+                        return Forward(
+                            context, who, scheduling_.get(),
+                            &scheduling::v1::SchedulingService::StubInterface::ListAuditEntries,
+                            *request, response, "scheduling");
+                      });
+  }
+
   // Registry CreateElder under the console's name (the rule checks the elder's committee).
   grpc::Status RegisterElder(grpc::ServerContext* context,
                              const registry::v1::CreateElderRequest* request,

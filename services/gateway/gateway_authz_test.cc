@@ -1572,6 +1572,23 @@ TEST_F(GatewayAuthz, WorkerRouteComesFromBookingsWithNotesAndProblemReports) {
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(VisitsOn(world.home_commitment, 1).visits(0).SerializeAsString().find("护膝"),
             std::string::npos);
+  // The read is audited, and committee staff of the elder see it in the console.
+  {
+    auto console = v1::ConsoleService::NewStub(world.channel);
+    scheduling::v1::ListAuditEntriesRequest audit;
+    audit.set_elder(world.home_elder);
+    scheduling::v1::ListAuditEntriesResponse entries;
+    status = console->ListNoteAuditEntries(As(world.Token(Role::kCommitteeStaff)).get(), audit,
+                                           &entries);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_GE(entries.entries_size(), 1);
+    EXPECT_EQ(entries.entries(0).actor(), "worker:" + worker);
+    EXPECT_EQ(entries.entries(0).resource(), a.name());
+    EXPECT_EQ(entries.entries(0).elder(), world.home_elder);
+    EXPECT_EQ(console->ListNoteAuditEntries(As(world.Token(Role::kElder)).get(), audit, &entries)
+                  .error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
 
   // A problem report: a classified work order linked to the visit, created by the worker, and
   // not shown to the family as one of the elder's complaints.
