@@ -46,6 +46,7 @@ constexpr double kRoadFactor = 1.3;
 // A visit by a worker the elder does not know costs as much as 30 minutes of extra travel (travel
 // weighs 1/3 per minute): elders and families value a familiar face (熟人) over a shorter route.
 constexpr double kContinuityWeight = 10;
+constexpr double kMaxWeight = 1e6;
 
 // A visit to plan, with what the problem needs from its commitment.
 struct Candidate {
@@ -109,8 +110,9 @@ grpc::Status SchedulingServiceImpl::Plan(grpc::ServerContext* context,
     const char* names[] = {"travel",     "total_lateness",   "max_lateness",
                            "continuity", "workload_balance", "unassigned"};
     for (int i = 0; i < 6; ++i) {
-      if (given[i].first && !(std::isfinite(given[i].second) && given[i].second >= 0)) {
-        v.Add(absl::StrCat("weights.", names[i]), "must be a finite number >= 0");
+      // Bounded so that weight x cost stays far from overflowing in the solver's sums.
+      if (given[i].first && !(given[i].second >= 0 && given[i].second <= kMaxWeight)) {
+        v.Add(absl::StrCat("weights.", names[i]), "must be between 0 and 1000000");
       }
     }
   }
@@ -287,6 +289,7 @@ grpc::Status SchedulingServiceImpl::Plan(grpc::ServerContext* context,
     }
   }
   for (const std::string& service : services) problem.add_services()->set_id(service);
+  std::set<std::string> planned_workers;  // ids of the workers put in the problem
   for (const auto& [name, worker] : workers) {
     const std::string& org = worker.organisation();
     const std::set<std::string> has(worker.skills().begin(), worker.skills().end());
@@ -318,6 +321,7 @@ grpc::Status SchedulingServiceImpl::Plan(grpc::ServerContext* context,
       base->set_longitude(centre.second / n);
     }
     v1::PlanWorker* pw = problem.add_workers();
+    planned_workers.insert(name);
     pw->set_id(name);
     pw->set_display_name(worker.display_name());
     pw->set_base(name);
@@ -326,6 +330,18 @@ grpc::Status SchedulingServiceImpl::Plan(grpc::ServerContext* context,
       v1::PlanShift* shift = pw->add_shifts();
       shift->set_start(start);
       shift->set_end(finish);
+    }
+  }
+  // A familiar or previous worker who cannot work in this period (no matching skill, no shift)
+  // is not in the problem: the preference is dropped, not the plan.
+  for (v1::PlanVisit& pv : *problem.mutable_visits()) {
+    auto* preferred = pv.mutable_preferred_workers();
+    preferred->erase(
+        std::remove_if(preferred->begin(), preferred->end(),
+                       [&](const std::string& w) { return planned_workers.count(w) == 0; }),
+        preferred->end());
+    if (!pv.previous_worker().empty() && planned_workers.count(pv.previous_worker()) == 0) {
+      pv.clear_previous_worker();
     }
   }
   *problem.mutable_weights() = request->weights();

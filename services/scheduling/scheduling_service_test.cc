@@ -1467,6 +1467,46 @@ TEST_P(SchedulingServiceTest, PlanPrefersTheWorkerWhoCameLastTime) {
   thursday.mutable_weights()->set_continuity(-1);
   grpc::ClientContext c3;
   EXPECT_EQ(Field(stub_->Plan(&c3, thursday, &plan)), "weights.continuity");
+  thursday.mutable_weights()->set_continuity(1e300);
+  grpc::ClientContext c4;
+  EXPECT_EQ(Field(stub_->Plan(&c4, thursday, &plan)), "weights.continuity");
+}
+
+// The worker who came last time may not work in the period planned (a weekend volunteer who
+// stood in on a Tuesday): the preference is dropped, the plan is made.
+TEST_P(SchedulingServiceTest, APreviousWorkerWhoCannotWorkThenIsNoObstacle) {
+  ASSERT_TRUE(Create(Weekly("FREQ=WEEKLY;BYDAY=TU,TH")).ok());
+  Materialize("2026-11-30", 7);
+  std::vector<v1::Visit> visits = Visits();
+  ASSERT_EQ(visits.size(), 2u);
+  registry::v1::CreateWorkerRequest w;
+  w.mutable_worker()->set_display_name("周末志愿者");
+  w.mutable_worker()->set_organisation("organisations/lelin-social-work");
+  w.mutable_worker()->add_skills("visiting");
+  w.mutable_worker()->mutable_availability()->set_rrule("FREQ=WEEKLY;BYDAY=SA,SU");
+  w.mutable_worker()->mutable_availability()->set_dtstart("2026-01-03T08:00:00");
+  w.mutable_worker()->mutable_availability()->set_duration_minutes(240);
+  registry::v1::CreateWorkerResponse volunteer;
+  grpc::ClientContext c0;
+  ASSERT_TRUE(registry_->stub->CreateWorker(&c0, w, &volunteer).ok());
+  clock_.Set(absl::FromUnixSeconds(visits[0].window_start().seconds()) + absl::Minutes(10));
+  ASSERT_TRUE(
+      CheckIn(visits[0].name(), volunteer.worker().name(), 31.2, 121.48, false, nullptr).ok());
+  clock_.Advance(absl::Minutes(60));
+  ASSERT_TRUE(CheckOut(visits[0].name(), volunteer.worker().name()).ok());
+
+  v1::PlanRequest thursday;
+  thursday.set_from_date("2026-12-03");
+  thursday.set_days(1);
+  thursday.set_include_problem(true);
+  thursday.set_time_limit_seconds(1);
+  v1::PlanResponse plan;
+  grpc::ClientContext c1;
+  grpc::Status status = stub_->Plan(&c1, thursday, &plan);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(plan.problem().visits_size(), 1);
+  EXPECT_EQ(plan.problem().visits(0).previous_worker(), "");
+  EXPECT_EQ(plan.booked(), 1);
 }
 
 TEST_P(SchedulingServiceTest, ConcurrentSweepsMarkEachVisitMissedOnce) {
