@@ -86,13 +86,27 @@ int main(int argc, char** argv) {
       });
   // The missed-visit sweeper: once a minute until shutdown.
   absl::Notification stopping;
+  // Every hour it also seals notes an older replica may have stored in plain text during a
+  // rolling upgrade (start-up sealing only covers what was there before this process).
   std::thread sweeper([&] {
+    absl::Time next_seal = absl::Now() + absl::Hours(1);
     while (!stopping.WaitForNotificationWithTimeout(absl::GetFlag(FLAGS_sweep_interval))) {
       absl::StatusOr<int> missed = service.SweepMissed();
       if (!missed.ok()) {
         linli::LogWarning("missed-visit sweep failed", {{"error", missed.status().ToString()}});
       } else if (*missed > 0) {
         linli::LogInfo("visits marked missed", {{"count", absl::StrCat(*missed)}});
+      }
+      if (absl::Now() >= next_seal) {
+        next_seal = absl::Now() + absl::Hours(1);
+        absl::StatusOr<int> sealed = linli::scheduling::SealPlainVisitNotes(*db, *cipher);
+        if (!sealed.ok()) {
+          linli::LogWarning("sealing plain-text visit notes failed",
+                            {{"error", sealed.status().ToString()}});
+        } else if (*sealed > 0) {
+          linli::LogInfo("visit notes stored in plain text sealed",
+                         {{"count", absl::StrCat(*sealed)}});
+        }
       }
     }
   });

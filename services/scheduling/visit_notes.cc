@@ -28,24 +28,32 @@ absl::StatusOr<int> SealPlainVisitNotes(storage::Database& db, const pii::FieldC
   int sealed = 0;
   std::string after_id;
   for (bool more = true; more;) {
+    // The cursor and count move only when a batch commits: a retried transaction starts again
+    // from the same place.
+    std::string batch_last;
+    int batch_sealed = 0;
     RETURN_IF_ERROR(db.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+      batch_last = after_id;
+      batch_sealed = 0;
       RETURN_IF_ERROR(SecureDelete(db, tx));
       ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id, visit_id, body FROM visit_notes WHERE "
                                            "sealed_body IS NULL AND id > ? ORDER BY id LIMIT ?",
                                            {after_id, static_cast<int64_t>(kBatch)}));
       more = static_cast<int>(rows.size()) == kBatch;
       for (const storage::Row& row : rows) {
-        after_id = row.GetString(0);
+        batch_last = row.GetString(0);
         ASSIGN_OR_RETURN(
             std::string token,
-            cipher.Encrypt(row.GetString(2), VisitNoteAad(row.GetString(1), after_id)));
+            cipher.Encrypt(row.GetString(2), VisitNoteAad(row.GetString(1), batch_last)));
         ASSIGN_OR_RETURN(int64_t n, tx.Exec("UPDATE visit_notes SET sealed_body = ?, body = '' "
                                             "WHERE id = ? AND sealed_body IS NULL",
-                                            {token, after_id}));
-        sealed += static_cast<int>(n);
+                                            {token, batch_last}));
+        batch_sealed += static_cast<int>(n);
       }
       return absl::OkStatus();
     }));
+    after_id = batch_last;
+    sealed += batch_sealed;
   }
   // Replies stored for request_id retries (kept 24 h) before notes were sealed hold the text.
   int redacted = 0;
