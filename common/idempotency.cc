@@ -110,6 +110,59 @@ absl::Status ValidateRequestId(absl::string_view request_id) {
   return absl::OkStatus();
 }
 
+namespace {
+
+enum class Stored { kNone, kExpired, kFound };
+
+// The row of `key` (method, request_id): kFound with `response` filled when it was stored within
+// the retention, kExpired when older, kNone when absent; INVALID_ARGUMENT when it was stored for
+// a request of another fingerprint.
+absl::StatusOr<Stored> LookUp(storage::Transaction& tx, const std::vector<storage::Value>& key,
+                              const std::string& fingerprint, google::protobuf::Message* response,
+                              const Clock& clock) {
+  ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query("SELECT fingerprint, response, create_time_us FROM idempotency_keys WHERE "
+               "method = ? AND request_id = ?",
+               key));
+  if (rows.empty()) return Stored::kNone;
+  if (rows[0].GetInt(2) < absl::ToUnixMicros(clock.Now() - kIdempotencyRetention)) {
+    return Stored::kExpired;
+  }
+  if (rows[0].GetString(0) != fingerprint) {
+    return InvalidField("request_id",
+                        "was already used with a different request; use a new request_id",
+                        common::v1::ERROR_REASON_REQUEST_ID_REUSED);
+  }
+  if (!response->ParseFromString(rows[0].GetString(1))) {
+    return absl::DataLossError("stored idempotent response does not parse");
+  }
+  return Stored::kFound;
+}
+
+}  // namespace
+
+absl::StatusOr<bool> FindIdempotentResponse(storage::Database& db, absl::string_view method,
+                                            absl::string_view request_id,
+                                            const google::protobuf::Message& request,
+                                            google::protobuf::Message* response,
+                                            const Clock& clock) {
+  RETURN_IF_ERROR(ValidateRequestId(request_id));
+  if (request_id.empty()) return false;
+  const std::string fingerprint = Fingerprint(request);
+  const std::vector<storage::Value> key = {std::string(method), std::string(request_id)};
+  Stored stored = Stored::kNone;
+  RETURN_IF_ERROR(db.RunInTransaction(
+      [&](storage::Transaction& tx) -> absl::Status {
+        response->Clear();
+        ASSIGN_OR_RETURN(stored, LookUp(tx, key, fingerprint, response, clock));
+        return absl::OkStatus();
+      },
+      {.read_only = true}));
+  if (stored != Stored::kFound) response->Clear();
+  return stored == Stored::kFound;
+}
+
 absl::Status RunIdempotent(storage::Database& db, absl::string_view method,
                            absl::string_view request_id, const google::protobuf::Message& request,
                            google::protobuf::Message* response,
@@ -122,29 +175,12 @@ absl::Status RunIdempotent(storage::Database& db, absl::string_view method,
   const std::vector<storage::Value> key = {std::string(method), std::string(request_id)};
   return db.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
     response->Clear();  // the body may run again after a conflict
-    ASSIGN_OR_RETURN(
-        auto rows,
-        tx.Query("SELECT fingerprint, response, create_time_us FROM idempotency_keys WHERE "
-                 "method = ? AND request_id = ?",
-                 key));
-    if (!rows.empty() &&
-        rows[0].GetInt(2) < absl::ToUnixMicros(clock.Now() - kIdempotencyRetention)) {
-      // Expired: the id is free again.
+    ASSIGN_OR_RETURN(Stored stored, LookUp(tx, key, fingerprint, response, clock));
+    if (stored == Stored::kFound) return absl::OkStatus();
+    if (stored == Stored::kExpired) {  // the id is free again
       RETURN_IF_ERROR(
           tx.Exec("DELETE FROM idempotency_keys WHERE method = ? AND request_id = ?", key)
               .status());
-    }
-    if (!rows.empty() &&
-        rows[0].GetInt(2) >= absl::ToUnixMicros(clock.Now() - kIdempotencyRetention)) {
-      if (rows[0].GetString(0) != fingerprint) {
-        return InvalidField("request_id",
-                            "was already used with a different request; use a new request_id",
-                            common::v1::ERROR_REASON_REQUEST_ID_REUSED);
-      }
-      if (!response->ParseFromString(rows[0].GetString(1))) {
-        return absl::DataLossError("stored idempotent response does not parse");
-      }
-      return absl::OkStatus();
     }
     // Claim the id first: a concurrent call with the same id blocks on this key (MySQL) or on
     // the write lock (SQLite) and then sees ALREADY_EXISTS, which we turn into a retry.

@@ -57,6 +57,17 @@ absl::Status RunIdempotent(storage::Database& db, absl::string_view method,
                            const std::function<absl::Status(storage::Transaction&)>& body,
                            const Clock& clock = Clock::Real());
 
+// The response stored for a retry of (method, request_id, request): true with `response` filled,
+// false when there is none (no request_id, never seen, or expired); INVALID_ARGUMENT when the id
+// was used with another request. For calls that check something outside their transaction (a
+// registry lookup) before RunIdempotent: a retry gets its first answer even when that check
+// would now fail or cannot be made.
+absl::StatusOr<bool> FindIdempotentResponse(storage::Database& db, absl::string_view method,
+                                            absl::string_view request_id,
+                                            const google::protobuf::Message& request,
+                                            google::protobuf::Message* response,
+                                            const Clock& clock = Clock::Real());
+
 }  // namespace linli
 
 #endif  // LINLI_COMMON_IDEMPOTENCY_H_

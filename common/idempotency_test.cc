@@ -71,6 +71,31 @@ TEST_P(IdempotencyTest, ReplaysRejectsOtherPayloadsAndForgetsAfterRetention) {
   EXPECT_EQ(Call(std::string(129, 'x'), "a", &other).code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST_P(IdempotencyTest, FindsTheStoredAnswerWithoutRunningAnything) {
+  auto find = [&](const std::string& id, const std::string& payload, StringValue* out) {
+    StringValue request;
+    request.set_value(payload);
+    return FindIdempotentResponse(*db_, "Test", id, request, out, clock_);
+  };
+  StringValue found, first;
+  absl::StatusOr<bool> none = find("id-9", "a", &found);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_FALSE(*none);
+  ASSERT_TRUE(Call("id-9", "a", &first).ok());
+  absl::StatusOr<bool> stored = find("id-9", "a", &found);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_TRUE(*stored);
+  EXPECT_EQ(found.value(), first.value());
+  EXPECT_EQ(find("id-9", "b", &found).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(*find("", "a", &found));
+  clock_.Advance(kIdempotencyRetention + absl::Minutes(1));
+  absl::StatusOr<bool> expired = find("id-9", "a", &found);
+  ASSERT_TRUE(expired.ok());
+  EXPECT_FALSE(*expired);
+  EXPECT_EQ(found.value(), "");
+  EXPECT_EQ(effects_, 1);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, IdempotencyTest, ::testing::ValuesIn(testing::Backends()),
                          [](const auto& info) { return info.param; });
 

@@ -129,6 +129,12 @@ grpc::Status SchedulingServiceImpl::AssignVisit(grpc::ServerContext* context,
   }
   if (!ValidateRequestId(request->request_id()).ok()) v.Add("request_id", "is malformed");
   if (!v.empty()) return Reply(*context, v.ToStatus());
+  // A retry gets its first answer even when the registry could not confirm the worker now.
+  if (absl::StatusOr<bool> replayed =
+          FindIdempotentResponse(db_, "AssignVisit", request->request_id(), *request, response);
+      !replayed.ok() || *replayed) {
+    return Reply(*context, replayed.status());
+  }
   absl::StatusOr<registry::v1::Worker> worker = ActiveWorker(context, request->worker(), "worker");
   if (!worker.ok()) return Reply(*context, worker.status());
   const absl::Time now = clock_.Now();
@@ -218,6 +224,11 @@ grpc::Status SchedulingServiceImpl::SwapVisitWorkers(grpc::ServerContext* contex
   ValidateNote(request->reason_code(), v);
   if (!ValidateRequestId(request->request_id()).ok()) v.Add("request_id", "is malformed");
   if (!v.empty()) return Reply(*context, v.ToStatus());
+  if (absl::StatusOr<bool> replayed = FindIdempotentResponse(
+          db_, "SwapVisitWorkers", request->request_id(), *request, response);
+      !replayed.ok() || *replayed) {
+    return Reply(*context, replayed.status());
+  }
   absl::StatusOr<registry::v1::Worker> a =
       ActiveWorker(context, request->first_worker(), "first_worker");
   if (!a.ok()) return Reply(*context, a.status());

@@ -94,6 +94,12 @@ grpc::Status SchedulingServiceImpl::CreateCommitment(grpc::ServerContext* contex
   ValidateCommitment(commitment, v);
   if (!ValidateRequestId(request->request_id()).ok()) v.Add("request_id", "is malformed");
   if (!v.empty()) return Reply(*context, v.ToStatus());
+  // A retry gets its first answer even when the registry cannot be asked now.
+  if (absl::StatusOr<bool> replayed = FindIdempotentResponse(
+          db_, "CreateCommitment", request->request_id(), *request, response);
+      !replayed.ok() || *replayed) {
+    return Reply(*context, replayed.status());
+  }
   if (absl::Status s = CheckReferences(context, commitment); !s.ok()) return Reply(*context, s);
   commitment.clear_care_grade();  // input only: health data stays in the registry
   commitment.set_state(v1::COMMITMENT_STATE_ACTIVE);

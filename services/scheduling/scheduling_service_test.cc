@@ -1472,6 +1472,50 @@ TEST_P(SchedulingServiceTest, PlanPrefersTheWorkerWhoCameLastTime) {
   EXPECT_EQ(Field(stub_->Plan(&c4, thursday, &plan)), "weights.continuity");
 }
 
+// A retried create or booking gets its first answer even when the registry, asked before the
+// transaction, is down by then; a new call is refused as unavailable.
+TEST_P(SchedulingServiceTest, RetriesAreAnsweredWhileTheRegistryIsDown) {
+  v1::CreateCommitmentRequest create;
+  *create.mutable_commitment() = Weekly();
+  create.set_request_id("create-1");
+  v1::CreateCommitmentResponse created, created_again;
+  {
+    grpc::ClientContext c;
+    ASSERT_TRUE(stub_->CreateCommitment(&c, create, &created).ok());
+  }
+  Materialize("2026-11-30", 7);
+  const std::vector<v1::Visit> visits = Visits();
+  ASSERT_EQ(visits.size(), 2u);
+  v1::AssignVisitRequest assign;
+  assign.set_name(visits[0].name());
+  assign.set_worker(workers_[0]);
+  assign.set_request_id("assign-1");
+  v1::AssignVisitResponse assigned, assigned_again;
+  {
+    grpc::ClientContext c;
+    ASSERT_TRUE(stub_->AssignVisit(&c, assign, &assigned).ok());
+  }
+  registry_->server.reset();  // the registry goes away
+  {
+    grpc::ClientContext c;
+    grpc::Status status = stub_->CreateCommitment(&c, create, &created_again);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(created_again.SerializeAsString(), created.SerializeAsString());
+  }
+  {
+    grpc::ClientContext c;
+    grpc::Status status = stub_->AssignVisit(&c, assign, &assigned_again);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(assigned_again.SerializeAsString(), assigned.SerializeAsString());
+  }
+  assign.set_name(visits[1].name());
+  assign.set_request_id("assign-2");
+  grpc::ClientContext c;
+  EXPECT_EQ(stub_->AssignVisit(&c, assign, &assigned_again).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
+  EXPECT_TRUE(Visits()[1].assignments().empty());
+}
+
 // The worker who came last time may not work in the period planned (a weekend volunteer who
 // stood in on a Tuesday): the preference is dropped, the plan is made.
 TEST_P(SchedulingServiceTest, APreviousWorkerWhoCannotWorkThenIsNoObstacle) {
