@@ -117,6 +117,10 @@ CREATE INDEX commitments_by_owner ON commitments (owner_organisation, id))sql"},
       {8, "visit notes sealed", "ALTER TABLE visit_notes ADD COLUMN sealed_body TEXT NULL",
        "ALTER TABLE visit_notes ADD COLUMN sealed_body TEXT NULL"},
       AuditMigration(9),
+      // Who came last time (LastCompletedVisit): a commitment's visits by state, newest first.
+      {10, "visits by commitment and state",
+       "CREATE INDEX visits_by_commitment ON visits (commitment_id, state, window_start_us, id)",
+       "CREATE INDEX visits_by_commitment ON visits (commitment_id, state, window_start_us, id)"},
   };
   return *migrations;
 }
@@ -684,13 +688,14 @@ absl::StatusOr<std::optional<VisitRow>> LastCompletedVisit(storage::Transaction&
                                                            const std::string& elder,
                                                            const std::string& commitment_id,
                                                            int64_t before_us) {
-  // visits_by_elder (elder, window_start_us, id) read backwards from `before_us`.
+  // visits_by_commitment (commitment_id, state, window_start_us, id), read backwards from
+  // `before_us`: one index step however long the history. `elder` is a check on the row.
   ASSIGN_OR_RETURN(
       auto rows,
       tx.Query(std::string(kSelectVisit) +
-                   "WHERE elder = ? AND window_start_us < ? AND commitment_id = ? "
-                   "AND state = ? ORDER BY window_start_us DESC, id DESC LIMIT 1",
-               {elder, before_us, commitment_id, static_cast<int64_t>(v1::VISIT_STATE_COMPLETED)}));
+                   "WHERE commitment_id = ? AND state = ? AND window_start_us < ? "
+                   "AND elder = ? ORDER BY window_start_us DESC, id DESC LIMIT 1",
+               {commitment_id, static_cast<int64_t>(v1::VISIT_STATE_COMPLETED), before_us, elder}));
   if (rows.empty()) return std::optional<VisitRow>();
   ASSIGN_OR_RETURN(VisitRow row, VisitFromRow(rows[0]));
   return std::optional<VisitRow>(std::move(row));
