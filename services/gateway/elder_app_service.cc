@@ -21,6 +21,7 @@ namespace {
 
 constexpr int kPageItems = 50;
 constexpr int kMaxUpcoming = 100;
+constexpr absl::Duration kWorkerNamesTimeout = absl::Milliseconds(500);
 const absl::TimeZone kShanghai = absl::FixedTimeZone(8 * 3600);
 
 constexpr char kService[] = "/linli.gateway.v1.ElderAppService/";
@@ -77,7 +78,9 @@ void AddUpcoming(const scheduling::v1::Visit& visit,
 
 // Fills in the display names of the booked workers of `visits` from the registry: one GetWorker
 // per distinct worker (an elder's visits of a fortnight have a handful), all at once, within the
-// caller's deadline. A name that cannot be read stays empty; the page is not failed for it.
+// caller's deadline and at most kWorkerNamesTimeout: the names are a nicety made after the
+// page's own calls, and a slow registry must not double the page's wait. A name that cannot be
+// read stays empty; the page is not failed for it.
 void AddWorkerNames(registry::v1::RegistryService::StubInterface& registry,
                     const grpc::ServerContext* context, const auth::Principal& who,
                     absl::Duration timeout,
@@ -225,7 +228,8 @@ grpc::Status ElderAppServiceImpl::GetElderPage(grpc::ServerContext* context,
           // The names only when the registry just answered: a registry that is down or slow
           // already cost this page its profile, it should not cost it a second wait.
           if (profile_status.ok()) {
-            AddWorkerNames(*registry_, context, who, backend_timeout_,
+            AddWorkerNames(*registry_, context, who,
+                           std::min(backend_timeout_, kWorkerNamesTimeout),
                            *response->mutable_upcoming_visits());
           }
         } else {
@@ -299,7 +303,8 @@ grpc::Status ElderAppServiceImpl::ListMyUpcomingVisits(
         for (const auto& visit : visits.visits()) {
           if (IsUpcoming(visit)) AddUpcoming(visit, by_name, response->add_visits());
         }
-        AddWorkerNames(*registry_, context, who, backend_timeout_, *response->mutable_visits());
+        AddWorkerNames(*registry_, context, who, std::min(backend_timeout_, kWorkerNamesTimeout),
+                       *response->mutable_visits());
         return grpc::Status::OK;
       });
 }
