@@ -2,9 +2,14 @@
 
 #include <utility>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/errors.h"
+#include "common/pagination.h"
 #include "common/server.h"
 #include "common/status_macros.h"
 #include "common/storage/proto_rows.h"
+#include "common/text.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace linli {
@@ -73,6 +78,32 @@ absl::StatusOr<std::vector<AuditRow>> QueryAudit(storage::Transaction& tx,
                      storage::ParseProtoColumn<registry::v1::AuditEntry>(row, 1));
     out.push_back(AuditRow{row.GetInt(0), std::move(entry)});
   }
+  return out;
+}
+
+absl::StatusOr<AuditPage> ReadAuditPage(storage::Database& db, const std::string& elder,
+                                        int32_t page_size, const std::string& page_token) {
+  constexpr int kDefaultPage = 100;
+  constexpr int kMaxPage = 1000;
+  if (!elder.empty()) RETURN_IF_ERROR(ParseResourceName(elder, "elders", "elder").status());
+  ASSIGN_OR_RETURN(Page page,
+                   Page::Start(page_size, page_token, "audit|" + elder, kDefaultPage, kMaxPage));
+  int64_t before = 0;
+  if (!page.after.empty() && (!absl::SimpleAtoi(page.after, &before) || before <= 0)) {
+    return InvalidField("page_token", "is not a token issued by this service",
+                        common::v1::ERROR_REASON_INVALID_PAGE_TOKEN);
+  }
+  AuditPage out;
+  RETURN_IF_ERROR(db.RunInTransaction(
+      [&](storage::Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(std::vector<AuditRow> rows, QueryAudit(tx, elder, before, page.limit()));
+        out.entries.clear();
+        out.next_page_token =
+            page.Finish(rows, [](const AuditRow& r) { return absl::StrCat(r.sequence); });
+        for (AuditRow& r : rows) out.entries.push_back(std::move(r.entry));
+        return absl::OkStatus();
+      },
+      {.read_only = true}));
   return out;
 }
 

@@ -58,6 +58,16 @@ absl::StatusOr<std::vector<AuditRow>> QueryAudit(storage::Transaction& tx,
                                                  const std::string& elder_name,
                                                  int64_t before_sequence, int limit);
 
+// One page of the log for a List…AuditEntries handler: entries about `elder` ("elders/{id}"; ""
+// for all), newest first; page_size 0 means 100, at most 1000. INVALID_ARGUMENT naming the field
+// for a malformed elder, page size or page token.
+struct AuditPage {
+  std::vector<registry::v1::AuditEntry> entries;
+  std::string next_page_token;
+};
+absl::StatusOr<AuditPage> ReadAuditPage(storage::Database& db, const std::string& elder,
+                                        int32_t page_size, const std::string& page_token);
+
 }  // namespace linli
 
 #endif  // LINLI_COMMON_AUDIT_H_

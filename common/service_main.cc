@@ -1,4 +1,6 @@
 #include "common/service_main.h"
+
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 
 #include <cstdlib>
@@ -59,6 +61,20 @@ std::unique_ptr<storage::Database> OpenAndMigrateOrExit(
   }
   LogInfo("database ready", {{"db", storage::RedactUrl(url)}});
   return std::move(*db);
+}
+
+pii::FieldCipher LoadKeyringOrExit(const std::string& key_file, absl::string_view why_required) {
+  if (key_file.empty()) {
+    LogError(absl::StrCat("--pii_key_file (LINLI_PII_KEY_FILE) is required: ", why_required));
+    std::exit(1);
+  }
+  absl::StatusOr<pii::FieldCipher> cipher = pii::FieldCipher::FromFile(key_file);
+  if (!cipher.ok()) {
+    LogError("cannot load the personal-data keyring",
+             {{"file", key_file}, {"error", cipher.status().ToString()}});
+    std::exit(1);
+  }
+  return std::move(*cipher);
 }
 
 int ServeUntilSignal(const ServerOptions& options, const std::vector<grpc::Service*>& services) {

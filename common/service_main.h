@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
+#include "common/pii/field_cipher.h"
 #include "common/server.h"
 #include "common/storage/database.h"
 
@@ -33,6 +34,11 @@ ServerOptions ServerOptionsFromFlags(std::string service_name, std::string liste
 std::unique_ptr<storage::Database> OpenAndMigrateOrExit(
     const std::string& url, absl::string_view schema,
     const std::vector<storage::Migration>& migrations);
+
+// The personal-data keyring in `key_file` (the --pii_key_file flag). Logs and exits with status 1
+// when the flag is empty (saying "--pii_key_file (LINLI_PII_KEY_FILE) is required: " and
+// `why_required`) or the keyring cannot be loaded. Call it before opening the database.
+pii::FieldCipher LoadKeyringOrExit(const std::string& key_file, absl::string_view why_required);
 
 // Starts the server, waits for SIGTERM/SIGINT, shuts down gracefully. Returns the process exit
 // code: 0 after a clean stop, 1 when the server could not start.

@@ -76,6 +76,19 @@ void AddUpcoming(const scheduling::v1::Visit& visit,
   }
 }
 
+// Waits for `pending` calls started on `queue` to complete (each bounded by its own deadline),
+// then shuts the queue down and drains it.
+void AwaitAll(grpc::CompletionQueue& queue, size_t pending) {
+  void* tag = nullptr;
+  bool ok = false;
+  for (; pending > 0; --pending) {
+    if (!queue.Next(&tag, &ok)) break;
+  }
+  queue.Shutdown();
+  while (queue.Next(&tag, &ok)) {
+  }
+}
+
 // Fills in the display names of the booked workers of `visits` from the registry: one GetWorker
 // per distinct worker (an elder's visits of a fortnight have a handful), all at once, within the
 // caller's deadline and at most kWorkerNamesTimeout: the names are a nicety made after the
@@ -112,16 +125,7 @@ void AddWorkerNames(registry::v1::RegistryService::StubInterface& registry,
     call.reader->StartCall();
     call.reader->Finish(&call.response, &call.status, &call);
   }
-  for (size_t pending = calls.size(); pending > 0; --pending) {
-    void* tag = nullptr;
-    bool ok = false;
-    if (!queue.Next(&tag, &ok)) break;
-  }
-  queue.Shutdown();
-  void* drained_tag = nullptr;
-  bool drained_ok = false;
-  while (queue.Next(&drained_tag, &drained_ok)) {
-  }
+  AwaitAll(queue, calls.size());
   for (const Call& call : calls) {
     if (call.status.ok()) names[call.request.name()] = call.response.worker().display_name();
   }
@@ -186,16 +190,7 @@ grpc::Status ElderAppServiceImpl::GetElderPage(grpc::ServerContext* context,
         profile_call->Finish(&profile, &profile_status, &profile);
         promises_call->Finish(&promises, &promises_status, &promises);
         visits_call->Finish(&visits, &visits_status, &visits);
-        for (int pending = 3; pending > 0; --pending) {
-          void* tag = nullptr;
-          bool ok = false;
-          if (!queue.Next(&tag, &ok)) break;
-        }
-        queue.Shutdown();
-        void* drained_tag = nullptr;
-        bool drained_ok = false;
-        while (queue.Next(&drained_tag, &drained_ok)) {
-        }
+        AwaitAll(queue, 3);
 
         // The elder named does not exist (or the request is malformed): that is the caller's
         // problem, not a missing part.

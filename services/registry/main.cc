@@ -22,20 +22,10 @@ int main(int argc, char** argv) {
   linli::ParseFlags(argc, argv, "linli-registry: the 条块 map of regions. Flags: --listen --db");
   auto db = linli::OpenAndMigrateOrExit(absl::GetFlag(FLAGS_db), "registry",
                                         linli::registry::RegistryMigrations());
-  const std::string key_file = absl::GetFlag(FLAGS_pii_key_file);
-  if (key_file.empty()) {
-    linli::LogError(
-        "--pii_key_file (LINLI_PII_KEY_FILE) is required: personal data is never "
-        "stored unencrypted; create one with `linli keygen`");
-    return 1;
-  }
-  absl::StatusOr<linli::pii::FieldCipher> cipher = linli::pii::FieldCipher::FromFile(key_file);
-  if (!cipher.ok()) {
-    linli::LogError("cannot load the personal-data keyring",
-                    {{"file", key_file}, {"error", cipher.status().ToString()}});
-    return 1;
-  }
-  linli::registry::RegistryServiceImpl service(*db, linli::Clock::Real(), *cipher);
+  const linli::pii::FieldCipher keyring = linli::LoadKeyringOrExit(
+      absl::GetFlag(FLAGS_pii_key_file),
+      "personal data is never stored unencrypted; create one with `linli keygen`");
+  linli::registry::RegistryServiceImpl service(*db, linli::Clock::Real(), keyring);
   return linli::ServeUntilSignal(
       linli::ServerOptionsFromFlags("registry", absl::GetFlag(FLAGS_listen),
                                     {linli::registry::v1::RegistryService::service_full_name()}),

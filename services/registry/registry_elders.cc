@@ -351,30 +351,14 @@ grpc::Status RegistryServiceImpl::EraseElder(grpc::ServerContext* context,
 grpc::Status RegistryServiceImpl::ListAuditEntries(grpc::ServerContext* context,
                                                    const v1::ListAuditEntriesRequest* request,
                                                    v1::ListAuditEntriesResponse* response) {
-  if (!request->elder().empty()) {
-    absl::StatusOr<std::string> id = ParseResourceName(request->elder(), "elders", "elder");
-    if (!id.ok()) return Reply(*context, id.status());
-  }
-  absl::StatusOr<Page> page = Page::Start(request->page_size(), request->page_token(),
-                                          "audit|" + request->elder(), kDefaultPage, kMaxPage);
+  absl::StatusOr<AuditPage> page =
+      ReadAuditPage(db_, request->elder(), request->page_size(), request->page_token());
   if (!page.ok()) return Reply(*context, page.status());
-  int64_t before = 0;
-  if (!page->after.empty() && (!absl::SimpleAtoi(page->after, &before) || before <= 0)) {
-    return Reply(*context, InvalidField("page_token", "is not a token issued by this service",
-                                        common::v1::ERROR_REASON_INVALID_PAGE_TOKEN));
+  for (registry::v1::AuditEntry& entry : page->entries) {
+    *response->add_entries() = std::move(entry);
   }
-  return Reply(*context,
-               db_.RunInTransaction(
-                   [&](Transaction& tx) -> absl::Status {
-                     ASSIGN_OR_RETURN(std::vector<AuditRow> rows,
-                                      QueryAudit(tx, request->elder(), before, page->limit()));
-                     response->Clear();
-                     response->set_next_page_token(page->Finish(
-                         rows, [](const AuditRow& r) { return absl::StrCat(r.sequence); }));
-                     for (auto& r : rows) *response->add_entries() = std::move(r.entry);
-                     return absl::OkStatus();
-                   },
-                   {.read_only = true}));
+  response->set_next_page_token(page->next_page_token);
+  return grpc::Status::OK;
 }
 
 }  // namespace linli::registry

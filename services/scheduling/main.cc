@@ -35,19 +35,10 @@ int main(int argc, char** argv) {
   linli::ParseFlags(
       argc, argv, "linli-scheduling: commitments and visits. Flags: --listen --db --pii_key_file");
   // The keyring first: without it nothing is touched, not even the schema.
-  const std::string key_file = absl::GetFlag(FLAGS_pii_key_file);
-  if (key_file.empty()) {
-    linli::LogError(
-        "--pii_key_file (LINLI_PII_KEY_FILE) is required: visit notes are personal data and "
-        "are never stored unencrypted; use the registry's keyring (`linli keygen` creates one)");
-    return 1;
-  }
-  absl::StatusOr<linli::pii::FieldCipher> cipher = linli::pii::FieldCipher::FromFile(key_file);
-  if (!cipher.ok()) {
-    linli::LogError("cannot load the personal-data keyring",
-                    {{"file", key_file}, {"error", cipher.status().ToString()}});
-    return 1;
-  }
+  const linli::pii::FieldCipher keyring =
+      linli::LoadKeyringOrExit(absl::GetFlag(FLAGS_pii_key_file),
+                               "visit notes are personal data and are never stored unencrypted; "
+                               "use the registry's keyring (`linli keygen` creates one)");
   auto db = linli::OpenAndMigrateOrExit(absl::GetFlag(FLAGS_db), "scheduling",
                                         linli::scheduling::SchedulingMigrations());
   if (absl::StatusOr<int> filled = linli::scheduling::BackfillCommitmentOwners(*db); !filled.ok()) {
@@ -55,7 +46,7 @@ int main(int argc, char** argv) {
                     {{"error", filled.status().ToString()}});
     return 1;
   }
-  if (absl::StatusOr<int> sealed = linli::scheduling::SealPlainVisitNotes(*db, *cipher);
+  if (absl::StatusOr<int> sealed = linli::scheduling::SealPlainVisitNotes(*db, keyring);
       !sealed.ok()) {
     linli::LogError("sealing visit notes stored in plain text failed",
                     {{"error", sealed.status().ToString()}});
@@ -64,7 +55,7 @@ int main(int argc, char** argv) {
     linli::LogInfo("visit notes stored in plain text sealed", {{"count", absl::StrCat(*sealed)}});
   }
   linli::scheduling::SchedulingServiceImpl service(
-      *db, linli::Clock::Real(), *cipher,
+      *db, linli::Clock::Real(), keyring,
       linli::registry::v1::RegistryService::NewStub(
           linli::NewChannel(absl::GetFlag(FLAGS_registry_address),
                             {linli::registry::v1::RegistryService::service_full_name()})),
@@ -99,7 +90,7 @@ int main(int argc, char** argv) {
       }
       if (absl::Now() >= next_seal) {
         next_seal = absl::Now() + absl::Hours(1);
-        absl::StatusOr<int> sealed = linli::scheduling::SealPlainVisitNotes(*db, *cipher);
+        absl::StatusOr<int> sealed = linli::scheduling::SealPlainVisitNotes(*db, keyring);
         if (!sealed.ok()) {
           linli::LogWarning("sealing plain-text visit notes failed",
                             {{"error", sealed.status().ToString()}});

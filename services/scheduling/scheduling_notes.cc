@@ -29,8 +29,6 @@ using storage::Transaction;
 
 constexpr int kMaxRouteVisits = 200;
 constexpr int kMaxNotes = 100;
-constexpr int kDefaultAuditPage = 100;
-constexpr int kMaxAuditPage = 1000;
 
 bool IsWorkerName(const std::string& name) {
   return absl::StartsWith(name, "workers/") && IsSlug(name.substr(8), 64);
@@ -187,31 +185,14 @@ grpc::Status SchedulingServiceImpl::ListVisitNotes(grpc::ServerContext* context,
 grpc::Status SchedulingServiceImpl::ListAuditEntries(grpc::ServerContext* context,
                                                      const v1::ListAuditEntriesRequest* request,
                                                      v1::ListAuditEntriesResponse* response) {
-  if (!request->elder().empty()) {
-    absl::StatusOr<std::string> id = ParseResourceName(request->elder(), "elders", "elder");
-    if (!id.ok()) return Reply(*context, id.status());
-  }
-  absl::StatusOr<Page> page =
-      Page::Start(request->page_size(), request->page_token(), "audit|" + request->elder(),
-                  kDefaultAuditPage, kMaxAuditPage);
+  absl::StatusOr<AuditPage> page =
+      ReadAuditPage(db_, request->elder(), request->page_size(), request->page_token());
   if (!page.ok()) return Reply(*context, page.status());
-  int64_t before = 0;
-  if (!page->after.empty() && (!absl::SimpleAtoi(page->after, &before) || before <= 0)) {
-    return Reply(*context, InvalidField("page_token", "is not a token issued by this service",
-                                        common::v1::ERROR_REASON_INVALID_PAGE_TOKEN));
+  for (registry::v1::AuditEntry& entry : page->entries) {
+    *response->add_entries() = std::move(entry);
   }
-  return Reply(*context,
-               db_.RunInTransaction(
-                   [&](Transaction& tx) -> absl::Status {
-                     ASSIGN_OR_RETURN(std::vector<AuditRow> rows,
-                                      QueryAudit(tx, request->elder(), before, page->limit()));
-                     response->Clear();
-                     response->set_next_page_token(page->Finish(
-                         rows, [](const AuditRow& r) { return absl::StrCat(r.sequence); }));
-                     for (auto& r : rows) *response->add_entries() = std::move(r.entry);
-                     return absl::OkStatus();
-                   },
-                   {.read_only = true}));
+  response->set_next_page_token(page->next_page_token);
+  return grpc::Status::OK;
 }
 
 }  // namespace linli::scheduling
