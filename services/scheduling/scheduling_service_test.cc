@@ -167,6 +167,24 @@ class SchedulingServiceTest : public ::testing::TestWithParam<std::string> {
     return status;
   }
 
+  // A worker of the social organisation with `skills`, available four hours from 08:00 on the
+  // days of `rrule` (from `dtstart`); the worker's name, "" when the registry refused.
+  std::string ShiftWorker(const std::string& display_name, const std::vector<std::string>& skills,
+                          const std::string& rrule, const std::string& dtstart) {
+    registry::v1::CreateWorkerRequest w;
+    w.mutable_worker()->set_display_name(display_name);
+    w.mutable_worker()->set_organisation("organisations/lelin-social-work");
+    for (const std::string& skill : skills) w.mutable_worker()->add_skills(skill);
+    w.mutable_worker()->mutable_availability()->set_rrule(rrule);
+    w.mutable_worker()->mutable_availability()->set_dtstart(dtstart);
+    w.mutable_worker()->mutable_availability()->set_duration_minutes(240);
+    registry::v1::CreateWorkerResponse created;
+    grpc::ClientContext c;
+    grpc::Status status = registry_->stub->CreateWorker(&c, w, &created);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return created.worker().name();
+  }
+
   static std::string Reason(const grpc::Status& status) {
     auto info = GetErrorInfo(FromGrpcStatus(status));
     return info.has_value() ? info->reason() : "(none)";
@@ -617,17 +635,10 @@ TEST_P(SchedulingServiceTest, TheDatabaseRefusesOverlappingBookingsOfOneWorker) 
 
 TEST_P(SchedulingServiceTest, ManualBookingsRespectTheWorkersAvailability) {
   // 孙上午班 works weekday mornings 8-12; the others have no schedule (08:00-20:00 daily).
-  registry::v1::CreateWorkerRequest w;
-  w.mutable_worker()->set_display_name("孙上午班");
-  w.mutable_worker()->set_organisation("organisations/lelin-social-work");
-  w.mutable_worker()->add_skills("visiting");
-  w.mutable_worker()->mutable_availability()->set_rrule("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR");
-  w.mutable_worker()->mutable_availability()->set_dtstart("2026-11-02T08:00:00");
-  w.mutable_worker()->mutable_availability()->set_duration_minutes(240);
-  registry::v1::CreateWorkerResponse created;
-  grpc::ClientContext c;
-  ASSERT_TRUE(registry_->stub->CreateWorker(&c, w, &created).ok());
-  const std::string sun = created.worker().name(), zhang = workers_[0];
+  const std::string sun = ShiftWorker("孙上午班", {"visiting"}, "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+                                      "2026-11-02T08:00:00");
+  ASSERT_FALSE(sun.empty());
+  const std::string zhang = workers_[0];
 
   ASSERT_TRUE(Create(Weekly("FREQ=WEEKLY;BYDAY=TU,SA")).ok());
   Materialize("2026-12-01", 5);
@@ -1347,19 +1358,9 @@ TEST_P(SchedulingServiceTest, PlanBooksTheWeeksVisitsWithSkillsAndSynchronisatio
   ASSERT_EQ(Visits().size(), 3u);
 
   // A weekend volunteer of the same organisation does not work on Tuesday.
-  {
-    registry::v1::CreateWorkerRequest w;
-    w.mutable_worker()->set_display_name("周末志愿者");
-    w.mutable_worker()->set_organisation("organisations/lelin-social-work");
-    w.mutable_worker()->add_skills("visiting");
-    w.mutable_worker()->add_skills("bathing");
-    w.mutable_worker()->mutable_availability()->set_rrule("FREQ=WEEKLY;BYDAY=SA,SU");
-    w.mutable_worker()->mutable_availability()->set_dtstart("2026-01-03T08:00:00");
-    w.mutable_worker()->mutable_availability()->set_duration_minutes(240);
-    registry::v1::CreateWorkerResponse out;
-    grpc::ClientContext c;
-    ASSERT_TRUE(registry_->stub->CreateWorker(&c, w, &out).ok());
-  }
+  ASSERT_FALSE(ShiftWorker("周末志愿者", {"visiting", "bathing"}, "FREQ=WEEKLY;BYDAY=SA,SU",
+                           "2026-01-03T08:00:00")
+                   .empty());
   v1::PlanRequest tuesday;
   tuesday.set_from_date("2026-12-01");
   tuesday.set_days(1);
@@ -1523,21 +1524,13 @@ TEST_P(SchedulingServiceTest, APreviousWorkerWhoCannotWorkThenIsNoObstacle) {
   Materialize("2026-11-30", 7);
   std::vector<v1::Visit> visits = Visits();
   ASSERT_EQ(visits.size(), 2u);
-  registry::v1::CreateWorkerRequest w;
-  w.mutable_worker()->set_display_name("周末志愿者");
-  w.mutable_worker()->set_organisation("organisations/lelin-social-work");
-  w.mutable_worker()->add_skills("visiting");
-  w.mutable_worker()->mutable_availability()->set_rrule("FREQ=WEEKLY;BYDAY=SA,SU");
-  w.mutable_worker()->mutable_availability()->set_dtstart("2026-01-03T08:00:00");
-  w.mutable_worker()->mutable_availability()->set_duration_minutes(240);
-  registry::v1::CreateWorkerResponse volunteer;
-  grpc::ClientContext c0;
-  ASSERT_TRUE(registry_->stub->CreateWorker(&c0, w, &volunteer).ok());
+  const std::string volunteer =
+      ShiftWorker("周末志愿者", {"visiting"}, "FREQ=WEEKLY;BYDAY=SA,SU", "2026-01-03T08:00:00");
+  ASSERT_FALSE(volunteer.empty());
   clock_.Set(absl::FromUnixSeconds(visits[0].window_start().seconds()) + absl::Minutes(10));
-  ASSERT_TRUE(
-      CheckIn(visits[0].name(), volunteer.worker().name(), 31.2, 121.48, false, nullptr).ok());
+  ASSERT_TRUE(CheckIn(visits[0].name(), volunteer, 31.2, 121.48, false, nullptr).ok());
   clock_.Advance(absl::Minutes(60));
-  ASSERT_TRUE(CheckOut(visits[0].name(), volunteer.worker().name()).ok());
+  ASSERT_TRUE(CheckOut(visits[0].name(), volunteer).ok());
 
   v1::PlanRequest thursday;
   thursday.set_from_date("2026-12-03");
