@@ -9,6 +9,7 @@
 #include <signal.h>
 
 #include <fstream>
+#include <functional>
 #include <future>
 #include <map>
 #include <set>
@@ -602,6 +603,33 @@ scheduling::v1::ListVisitsResponse VisitsOn(const std::string& commitment, int d
 std::string Day(int days_from_today) {
   return absl::FormatCivilTime(absl::ToCivilDay(absl::Now(), absl::FixedTimeZone(8 * 3600)) +
                                days_from_today);
+}
+
+// A care-grade-6 promise of the home elder by the home organisation, valid from today, with
+// `shape` applied, and its visits of the next `days` days materialised; returns its name.
+std::string HomePromiseWithVisits(
+    int days, const std::function<void(scheduling::v1::Commitment&)>& shape = nullptr) {
+  World& world = World::Get();
+  scheduling::v1::CreateCommitmentRequest q;
+  q.mutable_commitment()->set_elder(world.home_elder);
+  q.mutable_commitment()->set_service_type("serviceTypes/visiting");
+  q.mutable_commitment()->set_owner_organisation("organisations/homeorg");
+  q.mutable_commitment()->set_valid_from(Day(0));
+  q.mutable_commitment()->set_care_grade(6);
+  if (shape) shape(*q.mutable_commitment());
+  scheduling::v1::CreateCommitmentResponse a;
+  auto context = NewClientContext(nullptr, absl::Seconds(10));
+  grpc::Status status = world.scheduling->CreateCommitment(context.get(), q, &a);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  scheduling::v1::MaterializeVisitsRequest m;
+  m.set_from_date(Day(0));
+  m.set_days(days);
+  m.set_commitment(a.commitment().name());
+  scheduling::v1::MaterializeVisitsResponse made;
+  auto context2 = NewClientContext(nullptr, absl::Seconds(10));
+  status = world.scheduling->MaterializeVisits(context2.get(), m, &made);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return a.commitment().name();
 }
 
 // A worker of `organisation` registered in the registry; returns "workers/{id}".
@@ -1385,32 +1413,12 @@ TEST_F(GatewayAuthz, UpcomingVisitsShowTheBookedWorkersByName) {
   auto stub = v1::ElderAppService::NewStub(world.channel);
   const std::string wang = NewWorker("organisations/homeorg", "助浴员 王阿姨");
   const std::string zhao = NewWorker("organisations/homeorg", "助浴员 赵师傅");
-  std::string bath;
-  {
-    scheduling::v1::CreateCommitmentRequest q;
-    q.mutable_commitment()->set_elder(world.home_elder);
-    q.mutable_commitment()->set_service_type("serviceTypes/visiting");
-    q.mutable_commitment()->set_owner_organisation("organisations/homeorg");
-    q.mutable_commitment()->set_valid_from(Day(0));
-    q.mutable_commitment()->set_care_grade(6);
-    q.mutable_commitment()->set_workers_required(2);
-    q.mutable_commitment()->mutable_synchronisation()->set_type(
-        scheduling::v1::SYNCHRONISATION_TYPE_ORDERED);
-    q.mutable_commitment()->mutable_synchronisation()->set_max_gap_minutes(30);
-    q.mutable_commitment()->set_preferred_worker(zhao);
-    scheduling::v1::CreateCommitmentResponse a;
-    auto context = NewClientContext(nullptr, absl::Seconds(10));
-    grpc::Status status = world.scheduling->CreateCommitment(context.get(), q, &a);
-    ASSERT_TRUE(status.ok()) << status.error_message();
-    bath = a.commitment().name();
-    scheduling::v1::MaterializeVisitsRequest m;
-    m.set_from_date(Day(0));
-    m.set_days(4);
-    m.set_commitment(bath);
-    scheduling::v1::MaterializeVisitsResponse made;
-    auto context2 = NewClientContext(nullptr, absl::Seconds(10));
-    ASSERT_TRUE(world.scheduling->MaterializeVisits(context2.get(), m, &made).ok());
-  }
+  const std::string bath = HomePromiseWithVisits(4, [&](scheduling::v1::Commitment& c) {
+    c.set_workers_required(2);
+    c.mutable_synchronisation()->set_type(scheduling::v1::SYNCHRONISATION_TYPE_ORDERED);
+    c.mutable_synchronisation()->set_max_gap_minutes(30);
+    c.set_preferred_worker(zhao);
+  });
   const auto day = VisitsOn(bath, 2);
   ASSERT_EQ(day.visits_size(), 1);
   const scheduling::v1::Visit& visit = day.visits(0);
@@ -1477,27 +1485,7 @@ TEST_F(GatewayAuthz, WorkerRouteComesFromBookingsWithNotesAndProblemReports) {
   // visits tomorrow: the home promise's and a second promise's, the second one booked earlier.
   const std::string worker = NewWorker("organisations/homeorg", "护理员 陈阿姨");
   const std::string token = world.Token(Role::kWorker, {{"sub", worker}});
-  std::string second_commitment;
-  {
-    scheduling::v1::CreateCommitmentRequest q;
-    q.mutable_commitment()->set_elder(world.home_elder);
-    q.mutable_commitment()->set_service_type("serviceTypes/visiting");
-    q.mutable_commitment()->set_owner_organisation("organisations/homeorg");
-    q.mutable_commitment()->set_valid_from(Day(0));
-    q.mutable_commitment()->set_care_grade(6);
-    scheduling::v1::CreateCommitmentResponse a;
-    auto context = NewClientContext(nullptr, absl::Seconds(10));
-    grpc::Status status = world.scheduling->CreateCommitment(context.get(), q, &a);
-    ASSERT_TRUE(status.ok()) << status.error_message();
-    second_commitment = a.commitment().name();
-    scheduling::v1::MaterializeVisitsRequest m;
-    m.set_from_date(Day(0));
-    m.set_days(3);
-    m.set_commitment(second_commitment);
-    scheduling::v1::MaterializeVisitsResponse made;
-    auto context2 = NewClientContext(nullptr, absl::Seconds(10));
-    ASSERT_TRUE(world.scheduling->MaterializeVisits(context2.get(), m, &made).ok());
-  }
+  const std::string second_commitment = HomePromiseWithVisits(3);
   const auto first = VisitsOn(world.home_commitment, 1);
   const auto second = VisitsOn(second_commitment, 1);
   ASSERT_EQ(first.visits_size(), 1);
