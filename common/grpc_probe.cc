@@ -22,20 +22,6 @@ std::string StringField(int number, const std::string& value) {
   return out;
 }
 
-grpc::ByteBuffer ToBuffer(const std::string& bytes) {
-  grpc::Slice slice(bytes);
-  return grpc::ByteBuffer(&slice, 1);
-}
-
-std::string FromBuffer(const grpc::ByteBuffer& buffer) {
-  std::vector<grpc::Slice> slices;
-  std::string out;
-  if (!buffer.Dump(&slices).ok()) return out;
-  for (const grpc::Slice& s : slices)
-    out.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  return out;
-}
-
 std::chrono::system_clock::time_point Deadline(absl::Duration timeout) {
   return absl::ToChronoTime(absl::Now() + timeout);
 }
@@ -47,7 +33,7 @@ absl::StatusOr<HealthStatus> CheckHealth(grpc::Channel& channel, const std::stri
   grpc::GenericStub stub(std::shared_ptr<grpc::Channel>(&channel, [](grpc::Channel*) {}));
   grpc::ClientContext context;
   context.set_deadline(Deadline(timeout));
-  grpc::ByteBuffer request = ToBuffer(service.empty() ? "" : StringField(1, service));
+  grpc::ByteBuffer request = ToByteBuffer(service.empty() ? "" : StringField(1, service));
   grpc::ByteBuffer response;
   std::promise<grpc::Status> done;
   stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
@@ -55,7 +41,7 @@ absl::StatusOr<HealthStatus> CheckHealth(grpc::Channel& channel, const std::stri
   grpc::Status status = done.get_future().get();
   if (!status.ok()) return FromGrpcStatus(status);
   UnknownFieldSet fields;
-  if (!fields.ParseFromString(FromBuffer(response))) {
+  if (!fields.ParseFromString(FromByteBuffer(response))) {
     return absl::DataLossError("health response does not parse");
   }
   for (int i = 0; i < fields.field_count(); ++i) {
@@ -85,7 +71,7 @@ absl::StatusOr<std::vector<std::string>> ListServices(grpc::Channel& channel,
   call->StartCall(&tags[0]);
   bool ok = step(&tags[0]);
   // ServerReflectionRequest{list_services = ""}: field 7.
-  grpc::ByteBuffer request = ToBuffer(StringField(7, ""));
+  grpc::ByteBuffer request = ToByteBuffer(StringField(7, ""));
   grpc::ByteBuffer response;
   if (ok) {
     call->Write(request, &tags[1]);
@@ -113,7 +99,7 @@ absl::StatusOr<std::vector<std::string>> ListServices(grpc::Channel& channel,
   // ServerReflectionResponse.list_services_response (6) -> service (1) -> name (1).
   std::vector<std::string> names;
   UnknownFieldSet top;
-  if (!top.ParseFromString(FromBuffer(response))) {
+  if (!top.ParseFromString(FromByteBuffer(response))) {
     return absl::DataLossError("reflection response does not parse");
   }
   for (int i = 0; i < top.field_count(); ++i) {
@@ -132,6 +118,20 @@ absl::StatusOr<std::vector<std::string>> ListServices(grpc::Channel& channel,
     }
   }
   return names;
+}
+
+grpc::ByteBuffer ToByteBuffer(const std::string& bytes) {
+  grpc::Slice slice(bytes);
+  return grpc::ByteBuffer(&slice, 1);
+}
+
+std::string FromByteBuffer(const grpc::ByteBuffer& buffer) {
+  std::vector<grpc::Slice> slices;
+  std::string out;
+  if (!buffer.Dump(&slices).ok()) return out;
+  for (const grpc::Slice& s : slices)
+    out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return out;
 }
 
 }  // namespace linli

@@ -14,6 +14,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
+#include "grpcpp/support/byte_buffer.h"
 
 namespace linli {
 
@@ -27,6 +28,10 @@ absl::StatusOr<HealthStatus> CheckHealth(grpc::Channel& channel, const std::stri
 // Fully-qualified names of the services a server offers, via server reflection.
 absl::StatusOr<std::vector<std::string>> ListServices(grpc::Channel& channel,
                                                       absl::Duration timeout);
+
+// A message's bytes as a gRPC buffer and back (for the hand-encoded messages above).
+grpc::ByteBuffer ToByteBuffer(const std::string& bytes);
+std::string FromByteBuffer(const grpc::ByteBuffer& buffer);
 
 }  // namespace linli
 

@@ -429,6 +429,7 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
   factories.push_back(std::make_unique<CallInterceptorFactory>());
   builder.experimental().SetInterceptorCreators(std::move(factories));
+  if (options.configure_builder) options.configure_builder(builder);
 
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {

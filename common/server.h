@@ -23,6 +23,7 @@
 #ifndef LINLI_COMMON_SERVER_H_
 #define LINLI_COMMON_SERVER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +32,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
 #include "grpcpp/server_context.h"
 
 namespace linli {
@@ -63,6 +65,10 @@ struct ServerOptions {
   // once at start (restart to rotate).
   std::string tls_cert_file;
   std::string tls_key_file;
+  // Called on the builder just before the server is built, for services served otherwise than
+  // by registered grpc::Service objects (the gateway's event loops register an async generic
+  // service and their completion queues here).
+  std::function<void(grpc::ServerBuilder&)> configure_builder;
 };
 
 class GrpcServer {

@@ -34,8 +34,9 @@ grpc::Status ConsoleServiceImpl::CreateRegion(grpc::ServerContext* context,
                       backend_request.set_request_id(request->request_id());
                       registry::v1::CreateRegionResponse backend_response;
                       auto client_context = BackendContext(context, who, backend_timeout_);
-                      grpc::Status status = registry_->CreateRegion(
-                          client_context.get(), backend_request, &backend_response);
+                      grpc::Status status =
+                          Unary(*registry_, &RegistryStub::PrepareAsyncCreateRegion,
+                                client_context.get(), backend_request, &backend_response);
                       if (status.ok())
                         *response->mutable_region() = std::move(*backend_response.mutable_region());
                       return FromBackend(*context, status, "registry");
@@ -51,8 +52,9 @@ grpc::Status ConsoleServiceImpl::GetRegion(grpc::ServerContext* context,
                       backend_request.set_name(request->name());
                       registry::v1::GetRegionResponse backend_response;
                       auto client_context = BackendContext(context, who, backend_timeout_);
-                      grpc::Status status = registry_->GetRegion(
-                          client_context.get(), backend_request, &backend_response);
+                      grpc::Status status =
+                          Unary(*registry_, &RegistryStub::PrepareAsyncGetRegion,
+                                client_context.get(), backend_request, &backend_response);
                       if (status.ok())
                         *response->mutable_region() = std::move(*backend_response.mutable_region());
                       return FromBackend(*context, status, "registry");
@@ -70,8 +72,9 @@ grpc::Status ConsoleServiceImpl::ListRegions(grpc::ServerContext* context,
                       backend_request.set_page_token(request->page_token());
                       registry::v1::ListRegionsResponse backend_response;
                       auto client_context = BackendContext(context, who, backend_timeout_);
-                      grpc::Status status = registry_->ListRegions(
-                          client_context.get(), backend_request, &backend_response);
+                      grpc::Status status =
+                          Unary(*registry_, &RegistryStub::PrepareAsyncListRegions,
+                                client_context.get(), backend_request, &backend_response);
                       if (status.ok()) {
                         response->mutable_regions()->Swap(backend_response.mutable_regions());
                         response->set_next_page_token(backend_response.next_page_token());
@@ -124,7 +127,8 @@ absl::Status ConsoleServiceImpl::VisitInScope(const grpc::ServerContext& context
   scheduling::v1::GetVisitRequest request;
   request.set_name(visit);
   scheduling::v1::GetVisitResponse response;
-  grpc::Status status = scheduling_->GetVisit(LookupContext(context).get(), request, &response);
+  grpc::Status status = Unary(*scheduling_, &SchedulingStub::PrepareAsyncGetVisit,
+                              LookupContext(context).get(), request, &response);
   if (!status.ok()) return LookupFailed(status, visit);
   return gate_->relations().Elder(context, who, response.visit().elder());
 }
@@ -137,7 +141,8 @@ absl::Status ConsoleServiceImpl::WorkerInScope(const grpc::ServerContext& contex
   registry::v1::GetWorkerRequest request;
   request.set_name(worker);
   registry::v1::GetWorkerResponse response;
-  grpc::Status status = registry_->GetWorker(LookupContext(context).get(), request, &response);
+  grpc::Status status = Unary(*registry_, &RegistryStub::PrepareAsyncGetWorker,
+                              LookupContext(context).get(), request, &response);
   if (!status.ok()) return LookupFailed(status, worker);
   if (!strict) {
     return gate_->relations().Organisation(context, who, response.worker().organisation());
@@ -145,7 +150,8 @@ absl::Status ConsoleServiceImpl::WorkerInScope(const grpc::ServerContext& contex
   registry::v1::GetOrganisationRequest org_request;
   org_request.set_name(response.worker().organisation());
   registry::v1::GetOrganisationResponse org_response;
-  status = registry_->GetOrganisation(LookupContext(context).get(), org_request, &org_response);
+  status = Unary(*registry_, &RegistryStub::PrepareAsyncGetOrganisation,
+                 LookupContext(context).get(), org_request, &org_response);
   if (!status.ok()) return LookupFailed(status, response.worker().organisation());
   return gate_->relations().Region(who, org_response.organisation().region());
 }
@@ -158,7 +164,8 @@ absl::Status ConsoleServiceImpl::AlertInScope(const grpc::ServerContext& context
   feedback::v1::GetAlertRequest request;
   request.set_name(alert);
   feedback::v1::GetAlertResponse response;
-  grpc::Status status = feedback_->GetAlert(LookupContext(context).get(), request, &response);
+  grpc::Status status = Unary(*feedback_, &FeedbackStub::PrepareAsyncGetAlert,
+                              LookupContext(context).get(), request, &response);
   if (!status.ok()) return LookupFailed(status, alert);
   return gate_->relations().Region(who, response.alert().committee());
 }
@@ -173,7 +180,8 @@ absl::Status ConsoleServiceImpl::WorkOrderInScope(const grpc::ServerContext& con
   feedback::v1::GetWorkOrderRequest request;
   request.set_name(work_order);
   feedback::v1::GetWorkOrderResponse response;
-  grpc::Status status = feedback_->GetWorkOrder(LookupContext(context).get(), request, &response);
+  grpc::Status status = Unary(*feedback_, &FeedbackStub::PrepareAsyncGetWorkOrder,
+                              LookupContext(context).get(), request, &response);
   if (!status.ok()) return LookupFailed(status, work_order);
   return gate_->relations().Elder(context, who, response.work_order().elder());
 }
@@ -195,9 +203,10 @@ grpc::Status ConsoleServiceImpl::RegisterElder(grpc::ServerContext* context,
                                                registry::v1::CreateElderResponse* response) {
   return gate_->Run(context, "/linli.gateway.v1.ConsoleService/RegisterElder", *request,
                     [&](const auth::Principal& who) {
-                      return Forward(context, who, registry_.get(),
-                                     &registry::v1::RegistryService::StubInterface::CreateElder,
-                                     *request, response, "registry");
+                      return Forward(
+                          context, who, registry_.get(),
+                          &registry::v1::RegistryService::StubInterface::PrepareAsyncCreateElder,
+                          *request, response, "registry");
                     });
 }
 

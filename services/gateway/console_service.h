@@ -16,6 +16,7 @@
 #include "linli/gateway/v1/console.grpc.pb.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
+#include "services/gateway/event_loop.h"
 #include "services/gateway/gate.h"
 
 namespace linli::gateway {
@@ -54,9 +55,10 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service {
                       package::v1::Method##Response* response) override {                        \
     return gate_->Run(context, "/linli.gateway.v1.ConsoleService/" #Method, *request,            \
                       [&](const auth::Principal& who) {                                          \
-                        return Forward(context, who, member.get(),                               \
-                                       &package::v1::ServiceClass::StubInterface::Method,        \
-                                       *request, response, #package);                            \
+                        return Forward(                                                          \
+                            context, who, member.get(),                                          \
+                            &package::v1::ServiceClass::StubInterface::PrepareAsync##Method,     \
+                            *request, response, #package);                                       \
                       });                                                                        \
   }
   LINLI_FORWARD(registry_, registry, RegistryService, GetMap)
@@ -92,13 +94,14 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service {
   grpc::Status ListNoteAuditEntries(grpc::ServerContext* context,
                                     const scheduling::v1::ListAuditEntriesRequest* request,
                                     scheduling::v1::ListAuditEntriesResponse* response) override {
-    return gate_->Run(context, "/linli.gateway.v1.ConsoleService/ListNoteAuditEntries", *request,
-                      [&](const auth::Principal& who) {
-                        return Forward(
-                            context, who, scheduling_.get(),
-                            &scheduling::v1::SchedulingService::StubInterface::ListAuditEntries,
-                            *request, response, "scheduling");
-                      });
+    return gate_->Run(
+        context, "/linli.gateway.v1.ConsoleService/ListNoteAuditEntries", *request,
+        [&](const auth::Principal& who) {
+          return Forward(
+              context, who, scheduling_.get(),
+              &scheduling::v1::SchedulingService::StubInterface::PrepareAsyncListAuditEntries,
+              *request, response, "scheduling");
+        });
   }
 
   // Registry CreateElder under the console's name (the rule checks the elder's committee).
@@ -117,9 +120,10 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service {
                         if (absl::Status scope = InScope(*context, who, *request); !scope.ok()) { \
                           return Reply(*context, scope);                                          \
                         }                                                                         \
-                        return Forward(context, who, member.get(),                                \
-                                       &package::v1::ServiceClass::StubInterface::Method,         \
-                                       *request, response, #package);                             \
+                        return Forward(                                                           \
+                            context, who, member.get(),                                           \
+                            &package::v1::ServiceClass::StubInterface::PrepareAsync##Method,      \
+                            *request, response, #package);                                        \
                       });                                                                         \
   }
   LINLI_FORWARD_SCOPED(scheduling_, scheduling, SchedulingService, GetVisit)
@@ -203,8 +207,9 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service {
   // ERROR_REASON_BACKEND_UNAVAILABLE.
   template <typename Stub, typename Request, typename Response>
   grpc::Status Forward(grpc::ServerContext* context, const auth::Principal& who, Stub* stub,
-                       grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
-                                                    Response*),
+                       std::unique_ptr<grpc::ClientAsyncResponseReaderInterface<Response>> (
+                           Stub::*prepare)(grpc::ClientContext*, const Request&,
+                                           grpc::CompletionQueue*),
                        const Request& request, Response* response, const char* backend) {
     auto client_context = BackendContext(context, who, backend_timeout_);
     grpc::Status status;
@@ -212,11 +217,11 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service {
       if (request.page_size() > kMaxPageSize) {
         Request capped = request;
         capped.set_page_size(kMaxPageSize);
-        status = (stub->*method)(client_context.get(), capped, response);
+        status = Unary(*stub, prepare, client_context.get(), capped, response);
         return FromBackend(*context, status, backend);
       }
     }
-    status = (stub->*method)(client_context.get(), request, response);
+    status = Unary(*stub, prepare, client_context.get(), request, response);
     return FromBackend(*context, status, backend);
   }
 

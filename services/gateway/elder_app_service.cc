@@ -1,7 +1,7 @@
 #include "services/gateway/elder_app_service.h"
+#include "services/gateway/event_loop.h"
 
 #include <algorithm>
-#include <future>
 
 #include <map>
 #include <utility>
@@ -39,14 +39,6 @@ absl::StatusOr<int> Days(int requested, const char* field) {
 }
 
 // One asynchronous unary call; get() waits for it.
-template <typename Response>
-struct Pending {
-  std::unique_ptr<grpc::ClientContext> context;
-  Response response;
-  std::promise<grpc::Status> done;
-  std::future<grpc::Status> result = done.get_future();
-};
-
 void AddUpcoming(const scheduling::v1::Visit& visit,
                  const std::map<std::string, const scheduling::v1::Commitment*>& commitments,
                  v1::UpcomingVisit* out) {
@@ -76,19 +68,6 @@ void AddUpcoming(const scheduling::v1::Visit& visit,
   }
 }
 
-// Waits for `pending` calls started on `queue` to complete (each bounded by its own deadline),
-// then shuts the queue down and drains it.
-void AwaitAll(grpc::CompletionQueue& queue, size_t pending) {
-  void* tag = nullptr;
-  bool ok = false;
-  for (; pending > 0; --pending) {
-    if (!queue.Next(&tag, &ok)) break;
-  }
-  queue.Shutdown();
-  while (queue.Next(&tag, &ok)) {
-  }
-}
-
 // Fills in the display names of the booked workers of `visits` from the registry: one GetWorker
 // per distinct worker (an elder's visits of a fortnight have a handful), all at once, within the
 // caller's deadline and at most kWorkerNamesTimeout: the names are a nicety made after the
@@ -114,18 +93,18 @@ void AddWorkerNames(registry::v1::RegistryService::StubInterface& registry,
     std::unique_ptr<grpc::ClientAsyncResponseReaderInterface<registry::v1::GetWorkerResponse>>
         reader;
   };
-  grpc::CompletionQueue queue;
+  AsyncWait wait;
   std::vector<Call> calls(names.size());
   size_t i = 0;
   for (const auto& [worker, unused] : names) {
     Call& call = calls[i++];
     call.request.set_name(worker);
     call.context = BackendContext(context, who, timeout);
-    call.reader = registry.PrepareAsyncGetWorker(call.context.get(), call.request, &queue);
+    call.reader = registry.PrepareAsyncGetWorker(call.context.get(), call.request, wait.queue());
     call.reader->StartCall();
-    call.reader->Finish(&call.response, &call.status, &call);
+    call.reader->Finish(&call.response, &call.status, wait.Tag());
   }
-  AwaitAll(queue, calls.size());
+  wait.Wait();
   for (const Call& call : calls) {
     if (call.status.ok()) names[call.request.name()] = call.response.worker().display_name();
   }
@@ -153,16 +132,16 @@ grpc::Status ElderAppServiceImpl::GetElderPage(grpc::ServerContext* context,
         if (!days.ok()) return Reply(*context, days.status());
         const absl::Time now = clock_.Now();
 
-        // Three backend calls at once, each bounded by the caller's deadline, completed on one
-        // queue that this thread drains (no hand-off to another thread).
-        grpc::CompletionQueue queue;
+        // Three backend calls at once, each bounded by the caller's deadline; the fiber waits
+        // for all three (event_loop.h).
+        AsyncWait wait;
         registry::v1::GetElderRequest profile_request;
         profile_request.set_name(request->elder());
         registry::v1::GetElderResponse profile;
         grpc::Status profile_status;
         auto profile_context = BackendContext(context, who, backend_timeout_);
         auto profile_call =
-            registry_->PrepareAsyncGetElder(profile_context.get(), profile_request, &queue);
+            registry_->PrepareAsyncGetElder(profile_context.get(), profile_request, wait.queue());
 
         scheduling::v1::ListCommitmentsRequest promises_request;
         promises_request.set_elder(request->elder());
@@ -170,8 +149,8 @@ grpc::Status ElderAppServiceImpl::GetElderPage(grpc::ServerContext* context,
         scheduling::v1::ListCommitmentsResponse promises;
         grpc::Status promises_status;
         auto promises_context = BackendContext(context, who, backend_timeout_);
-        auto promises_call = scheduling_->PrepareAsyncListCommitments(promises_context.get(),
-                                                                      promises_request, &queue);
+        auto promises_call = scheduling_->PrepareAsyncListCommitments(
+            promises_context.get(), promises_request, wait.queue());
 
         scheduling::v1::ListVisitsRequest visits_request;
         visits_request.set_elder(request->elder());
@@ -182,15 +161,15 @@ grpc::Status ElderAppServiceImpl::GetElderPage(grpc::ServerContext* context,
         grpc::Status visits_status;
         auto visits_context = BackendContext(context, who, backend_timeout_);
         auto visits_call =
-            scheduling_->PrepareAsyncListVisits(visits_context.get(), visits_request, &queue);
+            scheduling_->PrepareAsyncListVisits(visits_context.get(), visits_request, wait.queue());
 
         profile_call->StartCall();
         promises_call->StartCall();
         visits_call->StartCall();
-        profile_call->Finish(&profile, &profile_status, &profile);
-        promises_call->Finish(&promises, &promises_status, &promises);
-        visits_call->Finish(&visits, &visits_status, &visits);
-        AwaitAll(queue, 3);
+        profile_call->Finish(&profile, &profile_status, wait.Tag());
+        promises_call->Finish(&promises, &promises_status, wait.Tag());
+        visits_call->Finish(&visits, &visits_status, wait.Tag());
+        wait.Wait();
 
         // The elder named does not exist (or the request is malformed): that is the caller's
         // problem, not a missing part.
@@ -253,9 +232,9 @@ grpc::Status ElderAppServiceImpl::ListMyCommitments(grpc::ServerContext* context
             request->page_size() == 0 ? kPageItems : std::min(request->page_size(), 100));
         backend_request.set_page_token(request->page_token());
         scheduling::v1::ListCommitmentsResponse backend_response;
-        grpc::Status status =
-            scheduling_->ListCommitments(BackendContext(context, who, backend_timeout_).get(),
-                                         backend_request, &backend_response);
+        grpc::Status status = Unary(*scheduling_, &SchedulingStub::PrepareAsyncListCommitments,
+                                    BackendContext(context, who, backend_timeout_).get(),
+                                    backend_request, &backend_response);
         if (status.ok()) {
           response->mutable_commitments()->Swap(backend_response.mutable_commitments());
           response->set_next_page_token(backend_response.next_page_token());
@@ -273,27 +252,35 @@ grpc::Status ElderAppServiceImpl::ListMyUpcomingVisits(
         absl::StatusOr<int> days = Days(request->days(), "days");
         if (!days.ok()) return Reply(*context, days.status());
         const absl::Time now = clock_.Now();
-        Pending<scheduling::v1::ListCommitmentsResponse> promises;
+        // Both calls at once; the fiber waits for the two.
+        AsyncWait wait;
         scheduling::v1::ListCommitmentsRequest promises_request;
         promises_request.set_elder(request->elder());
         promises_request.set_page_size(kMaxUpcoming);
-        promises.context = BackendContext(context, who, backend_timeout_);
-        scheduling_->async()->ListCommitments(
-            promises.context.get(), &promises_request, &promises.response,
-            [&promises](grpc::Status s) { promises.done.set_value(s); });
+        scheduling::v1::ListCommitmentsResponse promises;
+        grpc::Status promises_status;
+        auto promises_context = BackendContext(context, who, backend_timeout_);
+        auto promises_call = scheduling_->PrepareAsyncListCommitments(
+            promises_context.get(), promises_request, wait.queue());
         scheduling::v1::ListVisitsRequest visits_request;
         visits_request.set_elder(request->elder());
         visits_request.set_from_date(LocalDate(now, 0));
         visits_request.set_to_date(LocalDate(now, *days));
         visits_request.set_page_size(kMaxUpcoming);
         scheduling::v1::ListVisitsResponse visits;
-        grpc::Status status = scheduling_->ListVisits(
-            BackendContext(context, who, backend_timeout_).get(), visits_request, &visits);
-        grpc::Status promises_status = promises.result.get();
+        grpc::Status status;
+        auto visits_context = BackendContext(context, who, backend_timeout_);
+        auto visits_call =
+            scheduling_->PrepareAsyncListVisits(visits_context.get(), visits_request, wait.queue());
+        promises_call->StartCall();
+        visits_call->StartCall();
+        promises_call->Finish(&promises, &promises_status, wait.Tag());
+        visits_call->Finish(&visits, &status, wait.Tag());
+        wait.Wait();
         if (!status.ok()) return FromBackend(*context, status, "scheduling");
         std::map<std::string, const scheduling::v1::Commitment*> by_name;
         if (promises_status.ok()) {
-          for (const auto& c : promises.response.commitments()) by_name[c.name()] = &c;
+          for (const auto& c : promises.commitments()) by_name[c.name()] = &c;
         }
         for (const auto& visit : visits.visits()) {
           if (IsUpcoming(visit)) AddUpcoming(visit, by_name, response->add_visits());
@@ -313,9 +300,9 @@ grpc::Status ElderAppServiceImpl::ListMyFamily(grpc::ServerContext* context,
         registry::v1::GetElderRequest backend_request;
         backend_request.set_name(request->elder());  // masked view
         registry::v1::GetElderResponse backend_response;
-        grpc::Status status =
-            registry_->GetElder(BackendContext(context, who, backend_timeout_).get(),
-                                backend_request, &backend_response);
+        grpc::Status status = Unary(*registry_, &RegistryStub::PrepareAsyncGetElder,
+                                    BackendContext(context, who, backend_timeout_).get(),
+                                    backend_request, &backend_response);
         if (status.ok()) {
           response->mutable_contacts()->Swap(backend_response.mutable_elder()->mutable_contacts());
           for (int i = 0; i < response->contacts_size(); ++i) {
@@ -358,9 +345,9 @@ grpc::Status ElderAppServiceImpl::SubmitVisitFeedback(grpc::ServerContext* conte
         feedback->set_words(request->words());
         backend_request.set_request_id(request->request_id());
         feedback::v1::SubmitFeedbackResponse backend_response;
-        grpc::Status status =
-            feedback_->SubmitFeedback(BackendContext(context, who, backend_timeout_).get(),
-                                      backend_request, &backend_response);
+        grpc::Status status = Unary(*feedback_, &FeedbackStub::PrepareAsyncSubmitFeedback,
+                                    BackendContext(context, who, backend_timeout_).get(),
+                                    backend_request, &backend_response);
         if (status.ok()) {
           *response->mutable_feedback() = std::move(*backend_response.mutable_feedback());
         } else if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
@@ -379,24 +366,24 @@ grpc::Status ElderAppServiceImpl::SubmitVisitFeedback(grpc::ServerContext* conte
 grpc::Status ElderAppServiceImpl::RaiseComplaint(grpc::ServerContext* context,
                                                  const v1::RaiseComplaintRequest* request,
                                                  v1::RaiseComplaintResponse* response) {
-  return gate_->Run(context, absl::StrCat(kService, "RaiseComplaint"), *request,
-                    [&](const auth::Principal& who) -> grpc::Status {
-                      feedback::v1::CreateWorkOrderRequest backend_request;
-                      feedback::v1::WorkOrder* order = backend_request.mutable_work_order();
-                      order->set_source(feedback::v1::WORK_ORDER_SOURCE_APP);
-                      order->set_commitment(request->commitment());
-                      order->set_description(request->description());
-                      backend_request.set_request_id(request->request_id());
-                      feedback::v1::CreateWorkOrderResponse backend_response;
-                      grpc::Status status = feedback_->CreateWorkOrder(
-                          BackendContext(context, who, backend_timeout_).get(), backend_request,
-                          &backend_response);
-                      if (status.ok()) {
-                        *response->mutable_work_order() =
-                            std::move(*backend_response.mutable_work_order());
-                      }
-                      return FromBackend(*context, status, "feedback");
-                    });
+  return gate_->Run(
+      context, absl::StrCat(kService, "RaiseComplaint"), *request,
+      [&](const auth::Principal& who) -> grpc::Status {
+        feedback::v1::CreateWorkOrderRequest backend_request;
+        feedback::v1::WorkOrder* order = backend_request.mutable_work_order();
+        order->set_source(feedback::v1::WORK_ORDER_SOURCE_APP);
+        order->set_commitment(request->commitment());
+        order->set_description(request->description());
+        backend_request.set_request_id(request->request_id());
+        feedback::v1::CreateWorkOrderResponse backend_response;
+        grpc::Status status = Unary(*feedback_, &FeedbackStub::PrepareAsyncCreateWorkOrder,
+                                    BackendContext(context, who, backend_timeout_).get(),
+                                    backend_request, &backend_response);
+        if (status.ok()) {
+          *response->mutable_work_order() = std::move(*backend_response.mutable_work_order());
+        }
+        return FromBackend(*context, status, "feedback");
+      });
 }
 
 grpc::Status ElderAppServiceImpl::GetMyComplaint(grpc::ServerContext* context,
@@ -408,8 +395,8 @@ grpc::Status ElderAppServiceImpl::GetMyComplaint(grpc::ServerContext* context,
         feedback::v1::GetWorkOrderRequest backend_request;
         backend_request.set_name(request->name());
         feedback::v1::GetWorkOrderResponse backend_response;
-        grpc::Status status =
-            feedback_->GetWorkOrder(BackendContext(context, who, backend_timeout_).get(),
+        grpc::Status status = Unary(*feedback_, &FeedbackStub::PrepareAsyncGetWorkOrder,
+                                    BackendContext(context, who, backend_timeout_).get(),
                                     backend_request, &backend_response);
         if (!status.ok()) return FromBackend(*context, status, "feedback");
         // A worker's problem report about the elder is staff business, not the family's.
@@ -438,9 +425,9 @@ grpc::Status ElderAppServiceImpl::ListMyComplaints(grpc::ServerContext* context,
             request->page_size() == 0 ? 20 : std::min(request->page_size(), 50));
         backend_request.set_page_token(request->page_token());
         feedback::v1::ListWorkOrdersResponse backend_response;
-        grpc::Status status =
-            feedback_->ListWorkOrders(BackendContext(context, who, backend_timeout_).get(),
-                                      backend_request, &backend_response);
+        grpc::Status status = Unary(*feedback_, &FeedbackStub::PrepareAsyncListWorkOrders,
+                                    BackendContext(context, who, backend_timeout_).get(),
+                                    backend_request, &backend_response);
         if (status.ok()) {
           // Workers' problem reports (source WORKER_APP) are for staff: a page may hold fewer
           // than page_size complaints because of them.

@@ -1,4 +1,5 @@
 #include "services/gateway/gate.h"
+#include "services/gateway/event_loop.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -86,7 +87,8 @@ absl::Status Relations::Elder(const grpc::ServerContext& context, const auth::Pr
   registry::v1::GetElderRequest request;
   request.set_name(elder);  // masked view: only the committee is needed
   registry::v1::GetElderResponse response;
-  grpc::Status status = registry_->GetElder(Context(context).get(), request, &response);
+  grpc::Status status = Unary(*registry_, &RegistryStub::PrepareAsyncGetElder,
+                              Context(context).get(), request, &response);
   if (!status.ok()) return LookupFailed(status, elder.substr(0, 64));
   return Region(who, response.elder().region());
 }
@@ -98,7 +100,8 @@ absl::Status Relations::Commitment(const grpc::ServerContext& context, const aut
   scheduling::v1::GetCommitmentRequest request;
   request.set_name(commitment);
   scheduling::v1::GetCommitmentResponse response;
-  grpc::Status status = scheduling_->GetCommitment(Context(context).get(), request, &response);
+  grpc::Status status = Unary(*scheduling_, &SchedulingStub::PrepareAsyncGetCommitment,
+                              Context(context).get(), request, &response);
   if (!status.ok()) return LookupFailed(status, commitment.substr(0, 64));
   return Elder(context, who, response.commitment().elder());
 }
@@ -114,7 +117,8 @@ absl::Status Relations::Organisation(const grpc::ServerContext& context, const a
   registry::v1::GetOrganisationRequest request;
   request.set_name(organisation);
   registry::v1::GetOrganisationResponse response;
-  grpc::Status status = registry_->GetOrganisation(Context(context).get(), request, &response);
+  grpc::Status status = Unary(*registry_, &RegistryStub::PrepareAsyncGetOrganisation,
+                              Context(context).get(), request, &response);
   if (!status.ok()) return LookupFailed(status, organisation.substr(0, 64));
   return RegionOrAncestor(who, response.organisation().region());
 }
@@ -127,7 +131,8 @@ absl::Status Relations::WorkerCommitment(const grpc::ServerContext& context,
   scheduling::v1::GetCommitmentRequest request;
   request.set_name(commitment);
   scheduling::v1::GetCommitmentResponse response;
-  grpc::Status status = scheduling_->GetCommitment(Context(context).get(), request, &response);
+  grpc::Status status = Unary(*scheduling_, &SchedulingStub::PrepareAsyncGetCommitment,
+                              Context(context).get(), request, &response);
   if (!status.ok()) return LookupFailed(status, commitment.substr(0, 64));
   if (response.commitment().preferred_worker() != who.id) {
     return Denied(absl::StrCat("you are not the worker of ", commitment.substr(0, 64)));
@@ -141,7 +146,8 @@ absl::Status Relations::WorkerCommitment(const grpc::ServerContext& context,
   visits_request.set_to_date(absl::FormatCivilTime(today + 2));
   visits_request.set_page_size(200);
   scheduling::v1::ListVisitsResponse visits;
-  status = scheduling_->ListVisits(Context(context).get(), visits_request, &visits);
+  status = Unary(*scheduling_, &SchedulingStub::PrepareAsyncListVisits, Context(context).get(),
+                 visits_request, &visits);
   if (!status.ok()) return LookupFailed(status, commitment.substr(0, 64));
   for (const auto& v : visits.visits()) {
     if (v.name() == visit) return absl::OkStatus();
@@ -157,7 +163,8 @@ absl::Status Relations::WorkerVisit(const grpc::ServerContext& context, const au
   scheduling::v1::GetVisitRequest request;
   request.set_name(visit);
   scheduling::v1::GetVisitResponse response;
-  grpc::Status status = scheduling_->GetVisit(Context(context).get(), request, &response);
+  grpc::Status status = Unary(*scheduling_, &SchedulingStub::PrepareAsyncGetVisit,
+                              Context(context).get(), request, &response);
   if (!status.ok()) return LookupFailed(status, visit.substr(0, 64));
   bool on_visit = response.visit().check_in().worker() == who.id;
   for (const auto& a : response.visit().assignments()) on_visit = on_visit || a.worker() == who.id;
@@ -180,12 +187,14 @@ absl::Status Relations::PartnerVisit(const grpc::ServerContext& context, const a
   scheduling::v1::GetVisitRequest request;
   request.set_name(visit);
   scheduling::v1::GetVisitResponse response;
-  grpc::Status status = scheduling_->GetVisit(Context(context).get(), request, &response);
+  grpc::Status status = Unary(*scheduling_, &SchedulingStub::PrepareAsyncGetVisit,
+                              Context(context).get(), request, &response);
   if (!status.ok()) return LookupFailed(status, visit.substr(0, 64));
   scheduling::v1::GetCommitmentRequest commitment_request;
   commitment_request.set_name(response.visit().commitment());
   scheduling::v1::GetCommitmentResponse commitment;
-  status = scheduling_->GetCommitment(Context(context).get(), commitment_request, &commitment);
+  status = Unary(*scheduling_, &SchedulingStub::PrepareAsyncGetCommitment, Context(context).get(),
+                 commitment_request, &commitment);
   if (!status.ok()) return LookupFailed(status, visit.substr(0, 64));
   if (commitment.commitment().owner_organisation() != who.organisation) {
     // Not NOT_FOUND-distinguishable from a missing visit on purpose: a key learns nothing about

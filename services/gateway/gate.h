@@ -35,10 +35,15 @@
 #include "google/protobuf/message.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/server_context.h"
+#include "linli/feedback/v1/feedback.grpc.pb.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
 
 namespace linli::gateway {
+
+using RegistryStub = registry::v1::RegistryService::StubInterface;
+using SchedulingStub = scheduling::v1::SchedulingService::StubInterface;
+using FeedbackStub = feedback::v1::FeedbackService::StubInterface;
 
 // Relationship lookups that need a backend: an elder's committee, a commitment's elder, an
 // organisation's region. Each is one backend call with the caller's deadline.

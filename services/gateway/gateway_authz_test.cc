@@ -40,6 +40,7 @@
 #include "services/gateway/console_service.h"
 #include "services/gateway/elder_app_service.h"
 #include "services/gateway/gate.h"
+#include "services/gateway/gateway_server.h"
 #include "services/gateway/http_json.h"
 #include "services/gateway/partner_service.h"
 #include "services/gateway/worker_app_service.h"
@@ -89,7 +90,7 @@ class World {
   std::unique_ptr<ElderAppServiceImpl> elder_app;
   std::unique_ptr<PartnerServiceImpl> partner;
   std::unique_ptr<WorkerAppServiceImpl> worker_app;
-  std::unique_ptr<GrpcServer> server;
+  std::unique_ptr<GatewayServer> server;
   std::unique_ptr<HttpJsonServer> http;
   std::shared_ptr<grpc::Channel> channel;
   std::string error;  // set when the world could not be built
@@ -321,8 +322,8 @@ class World {
     server_options.service_name = "gateway";
     server_options.listen_address = "127.0.0.1:0";
     server_options.shutdown_deadline = absl::Seconds(1);
-    auto started = GrpcServer::Start(
-        server_options, {console.get(), elder_app.get(), partner.get(), worker_app.get()});
+    auto started = GatewayServer::Start(
+        server_options, {console.get(), elder_app.get(), partner.get(), worker_app.get()}, 2);
     if (!started.ok()) return started.status();
     server = std::move(*started);
     channel = NewChannel(absl::StrCat("127.0.0.1:", server->port()), {});
@@ -330,7 +331,7 @@ class World {
         "127.0.0.1:0",
         {"linli.gateway.v1.ConsoleService", "linli.gateway.v1.ElderAppService",
          "linli.gateway.v1.PartnerService", "linli.gateway.v1.WorkerAppService"},
-        channel, absl::Seconds(10), 64 * 1024);
+        *server, absl::Seconds(10), 64 * 1024);
     if (!http_started.ok()) return http_started.status();
     http = std::move(*http_started);
     return absl::OkStatus();
@@ -1232,7 +1233,7 @@ TEST_F(GatewayAuthz, JsonOverHttpsByConfiguration) {
   const std::string dir = testing::MakeTempDir("gateway_tls");
   WriteSelfSignedCertificate(dir);
   auto https =
-      HttpJsonServer::Start("127.0.0.1:0", {"linli.gateway.v1.ElderAppService"}, world.channel,
+      HttpJsonServer::Start("127.0.0.1:0", {"linli.gateway.v1.ElderAppService"}, *world.server,
                             absl::Seconds(10), 64 * 1024, {dir + "/cert.pem", dir + "/key.pem"});
   ASSERT_TRUE(https.ok()) << https.status();
   httplib::SSLClient client("127.0.0.1", (*https)->port());
@@ -1250,10 +1251,10 @@ TEST_F(GatewayAuthz, JsonOverHttpsByConfiguration) {
                             "application/json");
   EXPECT_TRUE(!refused || refused->status != 200);
   // A key without its certificate is refused at start-up.
-  EXPECT_FALSE(HttpJsonServer::Start("127.0.0.1:0", {}, world.channel, absl::Seconds(1), 1024,
+  EXPECT_FALSE(HttpJsonServer::Start("127.0.0.1:0", {}, *world.server, absl::Seconds(1), 1024,
                                      {"", dir + "/key.pem"})
                    .ok());
-  EXPECT_FALSE(HttpJsonServer::Start("127.0.0.1:0", {}, world.channel, absl::Seconds(1), 1024,
+  EXPECT_FALSE(HttpJsonServer::Start("127.0.0.1:0", {}, *world.server, absl::Seconds(1), 1024,
                                      {dir + "/key.pem", dir + "/key.pem"})
                    .ok());
   (*https)->Stop();

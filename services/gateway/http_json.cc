@@ -1,9 +1,9 @@
 #include "services/gateway/http_json.h"
+#include "services/gateway/event_loop.h"
 
 #include <httplib.h>
 
 #include <algorithm>
-#include <future>
 #include <tuple>
 
 #include "absl/strings/ascii.h"
@@ -138,8 +138,8 @@ std::string ConnectCodeName(int grpc_code) {
 
 absl::StatusOr<std::unique_ptr<HttpJsonServer>> HttpJsonServer::Start(
     const std::string& listen_address, std::vector<std::string> service_names,
-    std::shared_ptr<grpc::Channel> grpc_channel, absl::Duration default_timeout,
-    size_t max_body_bytes, const HttpTls& tls) {
+    const GatewayServer& gateway, absl::Duration default_timeout, size_t max_body_bytes,
+    const HttpTls& tls) {
   std::string host;
   int port = 0;
   if (!SplitHostPort(listen_address, &host, &port)) {
@@ -179,7 +179,7 @@ absl::StatusOr<std::unique_ptr<HttpJsonServer>> HttpJsonServer::Start(
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
   });
-  auto stub = std::make_shared<MessageStub>(grpc_channel);
+  auto stub = std::make_shared<MessageStub>(gateway.InProcessChannel());
 
   server.Post(R"(/([A-Za-z0-9_.]+)/([A-Za-z0-9_]+))", [stub, service_names, default_timeout](
                                                           const httplib::Request& req,
@@ -244,11 +244,17 @@ absl::StatusOr<std::unique_ptr<HttpJsonServer>> HttpJsonServer::Start(
       }
       context.AddMetadata(key, value);
     }
-    std::promise<grpc::Status> done;
-    stub->UnaryCall(&context, absl::StrCat("/", service_name, "/", method_name),
-                    grpc::StubOptions(), request.get(), response.get(),
-                    [&done](grpc::Status status) { done.set_value(std::move(status)); });
-    grpc::Status status = done.get_future().get();
+    // Waited for on a queue of this thread's own that does not poll (event_loop.h): the loops
+    // serve the call and complete it here.
+    grpc::Status status;
+    {
+      AsyncWait wait(AsyncWait::Transport::kInProcess);
+      auto call = stub->PrepareUnaryCall(
+          &context, absl::StrCat("/", service_name, "/", method_name), *request, wait.queue());
+      call->StartCall();
+      call->Finish(response.get(), &status, wait.Tag());
+      wait.Wait();
+    }
     for (const auto& [key, value] : context.GetServerTrailingMetadata()) {
       if (key == kRequestIdKey)
         res.set_header("X-Request-Id", std::string(value.data(), value.size()));

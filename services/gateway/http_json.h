@@ -5,8 +5,9 @@
 //   {"name": "regions/310101"}
 //
 // Every method of every service in `services` is served. A request is decoded with the protobuf
-// JSON mapping and forwarded as a gRPC call to the gateway's own gRPC server (the gateway passes
-// GrpcServer::InProcessChannel(): no socket, no TLS in between), so JSON clients go
+// JSON mapping and forwarded as a gRPC call to the gateway's own gRPC server over its in-process
+// channel (no socket, no TLS in between; the bridge's thread waits without polling while the
+// event loops serve the call, see event_loop.h), so JSON clients go
 // through exactly the same interceptors, authentication and authorisation as gRPC clients (one
 // mechanism, no second code path). Errors use the Connect error body
 //   {"code": "invalid_argument", "message": "...", "details": [{"type": "google.rpc.BadRequest",
@@ -24,7 +25,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "grpcpp/channel.h"
+#include "services/gateway/gateway_server.h"
 
 namespace httplib {
 class Server;
@@ -47,10 +48,10 @@ class HttpJsonServer {
  public:
   // Binds `listen_address` (host:port, port 0 picks one) and starts serving the methods of
   // `service_names` (fully qualified, e.g. "linli.gateway.v1.ConsoleService") by calling them
-  // on `grpc_channel`.
+  // on `gateway`'s in-process channel (`gateway` must outlive the bridge, see Stop).
   static absl::StatusOr<std::unique_ptr<HttpJsonServer>> Start(
       const std::string& listen_address, std::vector<std::string> service_names,
-      std::shared_ptr<grpc::Channel> grpc_channel, absl::Duration default_timeout,
+      const GatewayServer& gateway, absl::Duration default_timeout,
       size_t max_body_bytes = 4 * 1024 * 1024, const HttpTls& tls = {});
   ~HttpJsonServer();
 

@@ -15,6 +15,7 @@
 #include "services/gateway/console_service.h"
 #include "services/gateway/elder_app_service.h"
 #include "services/gateway/gate.h"
+#include "services/gateway/gateway_server.h"
 #include "services/gateway/http_json.h"
 #include "services/gateway/partner_service.h"
 #include "services/gateway/worker_app_service.h"
@@ -44,6 +45,8 @@ ABSL_FLAG(double, rate_limit_burst, 100, "Burst size of the per-principal token 
 ABSL_FLAG(std::string, http_tls_cert_file, "",
           "PEM certificate chain: serve the HTTP port as HTTPS (with --http_tls_key_file).");
 ABSL_FLAG(std::string, http_tls_key_file, "", "PEM private key of --http_tls_cert_file.");
+ABSL_FLAG(int, event_loops, 1,
+          "Threads serving the public gRPC methods, each an event loop (one per core is plenty).");
 ABSL_FLAG(int, max_request_bytes, 1 << 20, "Largest request accepted (gRPC message, JSON body).");
 
 namespace {
@@ -131,7 +134,8 @@ int main(int argc, char** argv) {
   linli::ServerOptions options =
       linli::ServerOptionsFromFlags("gateway", absl::GetFlag(FLAGS_listen), public_services);
   options.max_receive_message_bytes = absl::GetFlag(FLAGS_max_request_bytes);
-  auto server = linli::GrpcServer::Start(options, {&console, &elder_app, &partner, &worker_app});
+  auto server = linli::gateway::GatewayServer::Start(
+      options, {&console, &elder_app, &partner, &worker_app}, absl::GetFlag(FLAGS_event_loops));
   if (!server.ok()) {
     linli::LogError("cannot start server", {{"error", server.status().ToString()}});
     return 1;
@@ -140,8 +144,8 @@ int main(int argc, char** argv) {
   // authentication and authorisation as a network client, without a loopback socket (and
   // without needing the public listener's TLS certificate to name a loopback address).
   auto http = linli::gateway::HttpJsonServer::Start(
-      absl::GetFlag(FLAGS_http_listen), public_services, (*server)->InProcessChannel(),
-      absl::Seconds(30), static_cast<size_t>(absl::GetFlag(FLAGS_max_request_bytes)),
+      absl::GetFlag(FLAGS_http_listen), public_services, **server, absl::Seconds(30),
+      static_cast<size_t>(absl::GetFlag(FLAGS_max_request_bytes)),
       {absl::GetFlag(FLAGS_http_tls_cert_file), absl::GetFlag(FLAGS_http_tls_key_file)});
   if (!http.ok()) {
     linli::LogError("cannot start http server", {{"error", http.status().ToString()}});

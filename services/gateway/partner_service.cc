@@ -1,4 +1,5 @@
 #include "services/gateway/partner_service.h"
+#include "services/gateway/event_loop.h"
 
 #include <algorithm>
 
@@ -24,9 +25,10 @@ grpc::Status PartnerServiceImpl::ListMyOfferings(grpc::ServerContext* context,
                           request->page_size() == 0 ? 50 : std::min(request->page_size(), 100));
                       backend_request.set_page_token(request->page_token());
                       registry::v1::ListOfferingsResponse backend_response;
-                      grpc::Status status = registry_->ListOfferings(
-                          BackendContext(context, who, backend_timeout_).get(), backend_request,
-                          &backend_response);
+                      grpc::Status status =
+                          Unary(*registry_, &RegistryStub::PrepareAsyncListOfferings,
+                                BackendContext(context, who, backend_timeout_).get(),
+                                backend_request, &backend_response);
                       if (status.ok()) {
                         response->mutable_offerings()->Swap(backend_response.mutable_offerings());
                         response->set_next_page_token(backend_response.next_page_token());
@@ -52,9 +54,9 @@ grpc::Status PartnerServiceImpl::SubmitWorkOrder(grpc::ServerContext* context,
           backend_request.set_request_id(absl::StrCat(who.id, ":", request->request_id()));
         }
         feedback::v1::CreateWorkOrderResponse backend_response;
-        grpc::Status status =
-            feedback_->CreateWorkOrder(BackendContext(context, who, backend_timeout_).get(),
-                                       backend_request, &backend_response);
+        grpc::Status status = Unary(*feedback_, &FeedbackStub::PrepareAsyncCreateWorkOrder,
+                                    BackendContext(context, who, backend_timeout_).get(),
+                                    backend_request, &backend_response);
         if (status.ok()) {
           *response->mutable_work_order() = std::move(*backend_response.mutable_work_order());
         }
@@ -65,24 +67,24 @@ grpc::Status PartnerServiceImpl::SubmitWorkOrder(grpc::ServerContext* context,
 grpc::Status PartnerServiceImpl::GetWorkOrderStatus(grpc::ServerContext* context,
                                                     const v1::GetWorkOrderStatusRequest* request,
                                                     v1::GetWorkOrderStatusResponse* response) {
-  return gate_->Run(context, "/linli.gateway.v1.PartnerService/GetWorkOrderStatus", *request,
-                    [&](const auth::Principal& who) -> grpc::Status {
-                      feedback::v1::GetWorkOrderRequest backend_request;
-                      backend_request.set_name(request->name());
-                      feedback::v1::GetWorkOrderResponse backend_response;
-                      grpc::Status status = feedback_->GetWorkOrder(
-                          BackendContext(context, who, backend_timeout_).get(), backend_request,
-                          &backend_response);
-                      if (!status.ok()) return FromBackend(*context, status, "feedback");
-                      // Submitted by this partner: the acceptance step names it as the actor.
-                      const auto& order = backend_response.work_order();
-                      if (order.history_size() == 0 || order.history(0).actor() != who.Actor()) {
-                        return Reply(*context, absl::NotFoundError("no such work order of yours"));
-                      }
-                      *response->mutable_work_order() =
-                          std::move(*backend_response.mutable_work_order());
-                      return grpc::Status::OK;
-                    });
+  return gate_->Run(
+      context, "/linli.gateway.v1.PartnerService/GetWorkOrderStatus", *request,
+      [&](const auth::Principal& who) -> grpc::Status {
+        feedback::v1::GetWorkOrderRequest backend_request;
+        backend_request.set_name(request->name());
+        feedback::v1::GetWorkOrderResponse backend_response;
+        grpc::Status status = Unary(*feedback_, &FeedbackStub::PrepareAsyncGetWorkOrder,
+                                    BackendContext(context, who, backend_timeout_).get(),
+                                    backend_request, &backend_response);
+        if (!status.ok()) return FromBackend(*context, status, "feedback");
+        // Submitted by this partner: the acceptance step names it as the actor.
+        const auto& order = backend_response.work_order();
+        if (order.history_size() == 0 || order.history(0).actor() != who.Actor()) {
+          return Reply(*context, absl::NotFoundError("no such work order of yours"));
+        }
+        *response->mutable_work_order() = std::move(*backend_response.mutable_work_order());
+        return grpc::Status::OK;
+      });
 }
 
 namespace {
@@ -125,9 +127,9 @@ grpc::Status PartnerServiceImpl::UpdateMyOffering(grpc::ServerContext* context,
           backend_request.set_request_id(absl::StrCat(who.id, ":", request->request_id()));
         }
         registry::v1::UpdateOfferingResponse backend_response;
-        grpc::Status status =
-            registry_->UpdateOffering(BackendContext(context, who, backend_timeout_).get(),
-                                      backend_request, &backend_response);
+        grpc::Status status = Unary(*registry_, &RegistryStub::PrepareAsyncUpdateOffering,
+                                    BackendContext(context, who, backend_timeout_).get(),
+                                    backend_request, &backend_response);
         if (status.ok()) {
           *response->mutable_offering() = std::move(*backend_response.mutable_offering());
         }
@@ -161,8 +163,8 @@ grpc::Status PartnerServiceImpl::ListMyDeliveries(grpc::ServerContext* context,
             request->page_size() == 0 ? 100 : std::min(request->page_size(), 200));
         backend_request.set_page_token(request->page_token());
         scheduling::v1::ListVisitsResponse backend_response;
-        grpc::Status status =
-            scheduling_->ListVisits(BackendContext(context, who, backend_timeout_).get(),
+        grpc::Status status = Unary(*scheduling_, &SchedulingStub::PrepareAsyncListVisits,
+                                    BackendContext(context, who, backend_timeout_).get(),
                                     backend_request, &backend_response);
         if (!status.ok()) return FromBackend(*context, status, "scheduling");
         for (const auto& visit : backend_response.visits()) {
@@ -188,8 +190,9 @@ grpc::Status PartnerServiceImpl::ReportDelivery(grpc::ServerContext* context,
         registry::v1::GetWorkerRequest worker_request;
         worker_request.set_name(request->worker());
         registry::v1::GetWorkerResponse worker;
-        grpc::Status status = registry_->GetWorker(
-            BackendContext(context, who, backend_timeout_).get(), worker_request, &worker);
+        grpc::Status status =
+            Unary(*registry_, &RegistryStub::PrepareAsyncGetWorker,
+                  BackendContext(context, who, backend_timeout_).get(), worker_request, &worker);
         if (status.error_code() == grpc::StatusCode::NOT_FOUND ||
             (status.ok() && worker.worker().organisation() != who.organisation)) {
           return Reply(*context, InvalidField("worker", "must be a worker of your organisation"));
@@ -199,8 +202,8 @@ grpc::Status PartnerServiceImpl::ReportDelivery(grpc::ServerContext* context,
         scheduling::v1::GetVisitRequest get;
         get.set_name(request->visit());
         scheduling::v1::GetVisitResponse current;
-        status = scheduling_->GetVisit(BackendContext(context, who, backend_timeout_).get(), get,
-                                       &current);
+        status = Unary(*scheduling_, &SchedulingStub::PrepareAsyncGetVisit,
+                       BackendContext(context, who, backend_timeout_).get(), get, &current);
         if (!status.ok()) return FromBackend(*context, status, "scheduling");
         scheduling::v1::Visit visit = std::move(*current.mutable_visit());
         const bool reported_by_this_worker =
@@ -213,8 +216,9 @@ grpc::Status PartnerServiceImpl::ReportDelivery(grpc::ServerContext* context,
           if (request->has_location()) *check_in.mutable_location() = request->location();
           check_in.set_method(scheduling::v1::CHECK_METHOD_PARTNER_REPORT);
           scheduling::v1::CheckInVisitResponse checked_in;
-          status = scheduling_->CheckInVisit(BackendContext(context, who, backend_timeout_).get(),
-                                             check_in, &checked_in);
+          status =
+              Unary(*scheduling_, &SchedulingStub::PrepareAsyncCheckInVisit,
+                    BackendContext(context, who, backend_timeout_).get(), check_in, &checked_in);
           if (!status.ok()) return FromBackend(*context, status, "scheduling");
           visit = std::move(*checked_in.mutable_visit());
         } else if (!reported_by_this_worker) {
@@ -232,8 +236,9 @@ grpc::Status PartnerServiceImpl::ReportDelivery(grpc::ServerContext* context,
           if (request->has_location()) *check_out.mutable_location() = request->location();
           check_out.set_method(scheduling::v1::CHECK_METHOD_PARTNER_REPORT);
           scheduling::v1::CheckOutVisitResponse checked_out;
-          status = scheduling_->CheckOutVisit(BackendContext(context, who, backend_timeout_).get(),
-                                              check_out, &checked_out);
+          status =
+              Unary(*scheduling_, &SchedulingStub::PrepareAsyncCheckOutVisit,
+                    BackendContext(context, who, backend_timeout_).get(), check_out, &checked_out);
           if (!status.ok()) return FromBackend(*context, status, "scheduling");
           visit = std::move(*checked_out.mutable_visit());
         }

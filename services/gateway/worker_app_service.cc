@@ -1,4 +1,5 @@
 #include "services/gateway/worker_app_service.h"
+#include "services/gateway/event_loop.h"
 
 #include <map>
 
@@ -31,8 +32,9 @@ grpc::Status WorkerAppServiceImpl::ListMyVisits(grpc::ServerContext* context,
         backend_request.set_worker(who.id);  // always the caller's own bookings
         backend_request.set_date(absl::FormatCivilTime(day));
         scheduling::v1::ListWorkerVisitsResponse route;
-        grpc::Status status = scheduling_->ListWorkerVisits(
-            BackendContext(context, who, backend_timeout_).get(), backend_request, &route);
+        grpc::Status status =
+            Unary(*scheduling_, &SchedulingStub::PrepareAsyncListWorkerVisits,
+                  BackendContext(context, who, backend_timeout_).get(), backend_request, &route);
         if (!status.ok()) return FromBackend(*context, status, "scheduling");
         // The elders' masked profiles, one registry read per elder of the day.
         std::map<std::string, registry::v1::Elder> elders;
@@ -42,8 +44,9 @@ grpc::Status WorkerAppServiceImpl::ListMyVisits(grpc::ServerContext* context,
           registry::v1::GetElderRequest elder_request;
           elder_request.set_name(elder);  // masked view: no reason, nothing unmasked
           registry::v1::GetElderResponse elder_response;
-          status = registry_->GetElder(BackendContext(context, who, backend_timeout_).get(),
-                                       elder_request, &elder_response);
+          status = Unary(*registry_, &RegistryStub::PrepareAsyncGetElder,
+                         BackendContext(context, who, backend_timeout_).get(), elder_request,
+                         &elder_response);
           if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
             elders[elder];  // erased or unknown: the stop keeps the visit's rounded home
             continue;
@@ -84,9 +87,10 @@ grpc::Status WorkerAppServiceImpl::CheckIn(grpc::ServerContext* context,
                       }
                       backend_request.set_method(request->method());
                       scheduling::v1::CheckInVisitResponse backend_response;
-                      grpc::Status status = scheduling_->CheckInVisit(
-                          BackendContext(context, who, backend_timeout_).get(), backend_request,
-                          &backend_response);
+                      grpc::Status status =
+                          Unary(*scheduling_, &SchedulingStub::PrepareAsyncCheckInVisit,
+                                BackendContext(context, who, backend_timeout_).get(),
+                                backend_request, &backend_response);
                       if (status.ok()) {
                         *response->mutable_visit() = std::move(*backend_response.mutable_visit());
                       }
@@ -107,9 +111,10 @@ grpc::Status WorkerAppServiceImpl::CheckOut(grpc::ServerContext* context,
                       }
                       backend_request.set_method(request->method());
                       scheduling::v1::CheckOutVisitResponse backend_response;
-                      grpc::Status status = scheduling_->CheckOutVisit(
-                          BackendContext(context, who, backend_timeout_).get(), backend_request,
-                          &backend_response);
+                      grpc::Status status =
+                          Unary(*scheduling_, &SchedulingStub::PrepareAsyncCheckOutVisit,
+                                BackendContext(context, who, backend_timeout_).get(),
+                                backend_request, &backend_response);
                       if (status.ok()) {
                         *response->mutable_visit() = std::move(*backend_response.mutable_visit());
                       }
@@ -131,9 +136,9 @@ grpc::Status WorkerAppServiceImpl::AddVisitNote(grpc::ServerContext* context,
           backend_request.set_request_id(absl::StrCat(who.id, ":", request->request_id()));
         }
         scheduling::v1::AddVisitNoteResponse backend_response;
-        grpc::Status status =
-            scheduling_->AddVisitNote(BackendContext(context, who, backend_timeout_).get(),
-                                      backend_request, &backend_response);
+        grpc::Status status = Unary(*scheduling_, &SchedulingStub::PrepareAsyncAddVisitNote,
+                                    BackendContext(context, who, backend_timeout_).get(),
+                                    backend_request, &backend_response);
         if (status.ok()) {
           *response->mutable_note() = std::move(*backend_response.mutable_note());
         }
@@ -149,9 +154,10 @@ grpc::Status WorkerAppServiceImpl::ListVisitNotes(grpc::ServerContext* context,
                       scheduling::v1::ListVisitNotesRequest backend_request;
                       backend_request.set_visit(request->visit());
                       scheduling::v1::ListVisitNotesResponse backend_response;
-                      grpc::Status status = scheduling_->ListVisitNotes(
-                          BackendContext(context, who, backend_timeout_).get(), backend_request,
-                          &backend_response);
+                      grpc::Status status =
+                          Unary(*scheduling_, &SchedulingStub::PrepareAsyncListVisitNotes,
+                                BackendContext(context, who, backend_timeout_).get(),
+                                backend_request, &backend_response);
                       if (status.ok())
                         response->mutable_notes()->Swap(backend_response.mutable_notes());
                       return FromBackend(*context, status, "scheduling");
@@ -177,16 +183,17 @@ grpc::Status WorkerAppServiceImpl::ReportProblem(grpc::ServerContext* context,
           create.set_request_id(absl::StrCat(who.id, ":", request->request_id()));
         }
         feedback::v1::CreateWorkOrderResponse created;
-        grpc::Status status = feedback_->CreateWorkOrder(
-            BackendContext(context, who, backend_timeout_).get(), create, &created);
+        grpc::Status status =
+            Unary(*feedback_, &FeedbackStub::PrepareAsyncCreateWorkOrder,
+                  BackendContext(context, who, backend_timeout_).get(), create, &created);
         if (!status.ok()) return FromBackend(*context, status, "feedback");
         // A retry of the same request_id gets the stored (accepted) order back: classify it
         // unless someone already did, so the report ends classified either way.
         feedback::v1::GetWorkOrderRequest get;
         get.set_name(created.work_order().name());
         feedback::v1::GetWorkOrderResponse current;
-        status = feedback_->GetWorkOrder(BackendContext(context, who, backend_timeout_).get(), get,
-                                         &current);
+        status = Unary(*feedback_, &FeedbackStub::PrepareAsyncGetWorkOrder,
+                       BackendContext(context, who, backend_timeout_).get(), get, &current);
         if (!status.ok()) return FromBackend(*context, status, "feedback");
         if (current.work_order().state() != feedback::v1::WORK_ORDER_STATE_ACCEPTED) {
           *response->mutable_work_order() = std::move(*current.mutable_work_order());
@@ -197,8 +204,8 @@ grpc::Status WorkerAppServiceImpl::ReportProblem(grpc::ServerContext* context,
         classify.set_category(request->category());
         classify.set_note("category given by the reporting worker");
         feedback::v1::ClassifyWorkOrderResponse classified;
-        status = feedback_->ClassifyWorkOrder(BackendContext(context, who, backend_timeout_).get(),
-                                              classify, &classified);
+        status = Unary(*feedback_, &FeedbackStub::PrepareAsyncClassifyWorkOrder,
+                       BackendContext(context, who, backend_timeout_).get(), classify, &classified);
         if (!status.ok()) return FromBackend(*context, status, "feedback");
         *response->mutable_work_order() = std::move(*classified.mutable_work_order());
         return grpc::Status::OK;

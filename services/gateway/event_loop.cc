@@ -1,0 +1,401 @@
+#include "services/gateway/event_loop.h"
+
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <exception>
+#include <utility>
+
+#include "absl/functional/any_invocable.h"
+#include "absl/strings/str_cat.h"
+#include "common/log.h"
+#include "google/protobuf/descriptor.h"
+#include "grpc/grpc.h"
+#include "grpcpp/impl/codegen/proto_utils.h"
+#include "grpcpp/support/proto_buffer_reader.h"
+#include "grpcpp/support/proto_buffer_writer.h"
+
+namespace linli::gateway {
+
+// A body run on a stack of its own, switched to and from with ucontext. Not thread-safe: a fiber
+// is created, run and destroyed on one thread.
+class Fiber {
+ public:
+  explicit Fiber(absl::AnyInvocable<void()> body);
+  ~Fiber();
+  Fiber(const Fiber&) = delete;
+  Fiber& operator=(const Fiber&) = delete;
+
+  // Runs the body until it suspends or returns; true when it has returned.
+  bool Run();
+  // Inside a fiber: back to the caller of Run(), until the next Run().
+  void Suspend();
+  // The fiber the calling thread is running, null outside fibers.
+  static Fiber* Current() { return current_; }
+
+ private:
+  static void Enter();
+
+  // 256 KiB: protobuf parsing is depth-limited and handlers keep messages small; the guard page
+  // below turns an overflow into a fault rather than corruption.
+  static constexpr size_t kStackBytes = 256 * 1024;
+  static constexpr size_t kMaxPooledStacks = 256;
+  static void* TakeStack();
+  static void ReturnStack(void* stack);
+
+  static thread_local Fiber* current_;
+  static thread_local std::vector<void*> stack_pool_;
+
+  absl::AnyInvocable<void()> body_;
+  void* stack_;  // the mapping, guard page first
+  ucontext_t context_{};
+  ucontext_t caller_{};
+  bool finished_ = false;
+  // The log request id of the call the fiber serves, swapped in while it runs.
+  std::string request_id_;
+};
+
+thread_local Fiber* Fiber::current_ = nullptr;
+thread_local std::vector<void*> Fiber::stack_pool_;
+
+namespace {
+size_t PageBytes() {
+  static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  return page;
+}
+}  // namespace
+
+void* Fiber::TakeStack() {
+  if (!stack_pool_.empty()) {
+    void* stack = stack_pool_.back();
+    stack_pool_.pop_back();
+    return stack;
+  }
+  void* stack = mmap(nullptr, kStackBytes + PageBytes(), PROT_READ | PROT_WRITE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (stack == MAP_FAILED) {
+    LogError("cannot map a fiber stack");
+    std::abort();
+  }
+  mprotect(stack, PageBytes(), PROT_NONE);
+  return stack;
+}
+
+void Fiber::ReturnStack(void* stack) {
+  if (stack_pool_.size() < kMaxPooledStacks) {
+    stack_pool_.push_back(stack);
+  } else {
+    munmap(stack, kStackBytes + PageBytes());
+  }
+}
+
+Fiber::Fiber(absl::AnyInvocable<void()> body) : body_(std::move(body)), stack_(TakeStack()) {
+  getcontext(&context_);
+  context_.uc_stack.ss_sp = static_cast<char*>(stack_) + PageBytes();
+  context_.uc_stack.ss_size = kStackBytes;
+  context_.uc_link = nullptr;
+  makecontext(&context_, &Fiber::Enter, 0);
+}
+
+Fiber::~Fiber() { ReturnStack(stack_); }
+
+void Fiber::Enter() {
+  Fiber* self = current_;
+  self->body_();
+  self->body_ = nullptr;  // destroys what the body captured while still on this stack
+  self->finished_ = true;
+  swapcontext(&self->context_, &self->caller_);
+}
+
+bool Fiber::Run() {
+  Fiber* outer = current_;
+  current_ = this;
+  std::string outer_request_id = CurrentRequestId();
+  SetCurrentRequestId(std::move(request_id_));
+  swapcontext(&caller_, &context_);
+  request_id_ = CurrentRequestId();
+  SetCurrentRequestId(std::move(outer_request_id));
+  current_ = outer;
+  return finished_;
+}
+
+void Fiber::Suspend() { swapcontext(&context_, &caller_); }
+
+// The public services as the server sees them: every method registered asynchronously (no
+// handler of gRPC's own), so that calls are accepted on the loops' queues, and so that the
+// server still knows the services' names (reflection lists them, unknown methods are
+// UNIMPLEMENTED as usual).
+class LoopService final : public grpc::Service {
+ public:
+  // `methods`: full names ("/package.Service/Method") of one service's methods.
+  explicit LoopService(std::vector<std::string> methods) : names_(std::move(methods)) {
+    for (const std::string& name : names_) {
+      AddMethod(new grpc::internal::RpcServiceMethod(
+          name.c_str(), grpc::internal::RpcMethod::NORMAL_RPC, nullptr));
+    }
+  }
+  const std::vector<std::string>& names() const { return names_; }
+
+  void Request(int method, grpc::ServerContext* context, grpc::ByteBuffer* request,
+               grpc::ServerAsyncResponseWriter<grpc::ByteBuffer>* responder,
+               grpc::ServerCompletionQueue* queue, void* tag) {
+    RequestAsyncUnary(method, context, request, responder, queue, queue, tag);
+  }
+
+ private:
+  std::vector<std::string> names_;  // the method names gRPC points to
+};
+
+// One thread running one server completion queue.
+struct LoopMethod {
+  LoopService* service;
+  int index;
+  const MethodTable::Handler* handler;
+};
+
+class EventLoop {
+ public:
+  using Method = LoopMethod;
+
+  EventLoop(const std::vector<Method>& methods, std::unique_ptr<grpc::ServerCompletionQueue> queue)
+      : methods_(methods), queue_(std::move(queue)) {}
+
+  grpc::ServerCompletionQueue* queue() const { return queue_.get(); }
+  // The loop whose thread is the calling thread, null elsewhere.
+  static EventLoop* Current() { return current_; }
+
+  void Start() {
+    thread_ = std::thread([this] { Run(); });
+  }
+  void Stop() {
+    stopping_.store(true);
+    if (thread_.joinable()) thread_.join();
+  }
+
+  // Runs `fiber` until it suspends or ends (then deletes it).
+  void Resume(Fiber* fiber) {
+    if (fiber->Run()) {
+      delete fiber;
+      --fibers_;
+    }
+  }
+
+ private:
+  class IncomingCall;
+
+  void Accept(const Method& method);
+  void Serve(IncomingCall& call);
+
+  void Run() {
+    current_ = this;
+    for (const Method& method : methods_) Accept(method);
+    bool shut_down = false;
+    for (;;) {
+      void* tag = nullptr;
+      bool ok = false;
+      // The deadline only lets a stopping loop notice that its last fiber has ended.
+      auto next = queue_->AsyncNext(
+          &tag, &ok, std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+      if (next == grpc::CompletionQueue::SHUTDOWN) break;
+      if (next == grpc::CompletionQueue::GOT_EVENT) static_cast<Completion*>(tag)->Done(ok);
+      // The server has been shut down (no call is accepted any more) and every fiber has ended:
+      // nothing can start an operation on the queue now.
+      if (!shut_down && stopping_.load() && fibers_ == 0) {
+        queue_->Shutdown();
+        shut_down = true;
+      }
+    }
+    current_ = nullptr;
+  }
+
+  const std::vector<Method>& methods_;
+  std::unique_ptr<grpc::ServerCompletionQueue> queue_;
+  std::thread thread_;
+  std::atomic<bool> stopping_{false};
+  int fibers_ = 0;  // loop thread only
+
+  static thread_local EventLoop* current_;
+};
+
+thread_local EventLoop* EventLoop::current_ = nullptr;
+
+// A call of one method waiting to be accepted; once accepted, the fiber serving it owns it.
+class EventLoop::IncomingCall final : public Completion {
+ public:
+  IncomingCall(EventLoop& loop, const Method& method) : loop_(loop), method_(method) {}
+
+  grpc::ServerContext context;
+  grpc::ByteBuffer request;
+  grpc::ServerAsyncResponseWriter<grpc::ByteBuffer> responder{&context};
+  const Method& method() const { return method_; }
+
+  void Done(bool ok) override {
+    if (!ok) {  // the server is shutting down
+      delete this;
+      return;
+    }
+    EventLoop& loop = loop_;
+    loop.Accept(method_);  // the next call of the same method
+    std::unique_ptr<IncomingCall> self(this);
+    ++loop.fibers_;
+    loop.Resume(new Fiber([&loop, call = std::move(self)] { loop.Serve(*call); }));
+  }
+
+ private:
+  EventLoop& loop_;
+  const Method& method_;
+};
+
+void EventLoop::Accept(const Method& method) {
+  auto* call = new IncomingCall(*this, method);
+  method.service->Request(method.index, &call->context, &call->request, &call->responder,
+                          queue_.get(), call);
+}
+
+void EventLoop::Serve(IncomingCall& call) {
+  grpc::ByteBuffer response;
+  grpc::Status status;
+  try {
+    status = (*call.method().handler)(&call.context, &call.request, &response);
+  } catch (const std::exception& e) {
+    LogError("handler failed", {{"method", call.method().service->names()[call.method().index]},
+                                {"error", e.what()}});
+    status = grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
+  }
+  AsyncWait sent;
+  if (status.ok()) {
+    call.responder.Finish(response, status, sent.Tag());
+  } else {
+    call.responder.FinishWithError(status, sent.Tag());
+  }
+  sent.Wait();
+}
+
+AsyncWait::AsyncWait(Transport transport) : fiber_(Fiber::Current()), loop_(EventLoop::Current()) {
+  if (fiber_ != nullptr && loop_ != nullptr) {
+    queue_ = loop_->queue();
+    return;
+  }
+  fiber_ = nullptr;
+  if (transport == Transport::kInProcess) {
+    grpc_completion_queue_attributes attributes{GRPC_CQ_CURRENT_VERSION, GRPC_CQ_NEXT,
+                                                GRPC_CQ_NON_POLLING, nullptr};
+    own_queue_ = std::make_unique<grpc::CompletionQueue>(grpc_completion_queue_create(
+        grpc_completion_queue_factory_lookup(&attributes), &attributes, nullptr));
+  } else {
+    own_queue_ = std::make_unique<grpc::CompletionQueue>();
+  }
+  queue_ = own_queue_.get();
+}
+
+AsyncWait::~AsyncWait() {
+  Wait();
+  if (own_queue_ != nullptr) {
+    own_queue_->Shutdown();
+    void* tag = nullptr;
+    bool ok = false;
+    while (own_queue_->Next(&tag, &ok)) {
+    }
+  }
+}
+
+void* AsyncWait::Tag() {
+  ++pending_;
+  return static_cast<Completion*>(this);
+}
+
+bool AsyncWait::Wait() {
+  if (fiber_ != nullptr) {
+    if (pending_ > 0) {
+      waiting_ = true;
+      fiber_->Suspend();  // Done() resumes it when the last operation completes
+      waiting_ = false;
+    }
+  } else {
+    while (pending_ > 0) {
+      void* tag = nullptr;
+      bool ok = false;
+      if (!own_queue_->Next(&tag, &ok)) break;
+      static_cast<Completion*>(tag)->Done(ok);
+    }
+  }
+  return all_ok_;
+}
+
+void AsyncWait::Done(bool ok) {
+  all_ok_ = all_ok_ && ok;
+  --pending_;
+  if (pending_ == 0 && waiting_) loop_->Resume(fiber_);
+}
+
+const MethodTable::Handler* MethodTable::Find(absl::string_view method) const {
+  auto it = handlers_.find(method);
+  return it == handlers_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::string> MethodTable::Methods() const {
+  std::vector<std::string> methods;
+  for (const auto& [name, handler] : handlers_) methods.push_back(name);
+  std::sort(methods.begin(), methods.end());
+  return methods;
+}
+
+bool MethodTable::ParseRequest(grpc::ByteBuffer* in, google::protobuf::Message* request) {
+  grpc::ProtoBufferReader reader(in);
+  return request->ParseFromZeroCopyStream(&reader);
+}
+
+void MethodTable::SerializeResponse(const google::protobuf::Message& response,
+                                    grpc::ByteBuffer* out) {
+  bool own_buffer = false;
+  grpc::GenericSerialize<grpc::ProtoBufferWriter, google::protobuf::Message>(response, out,
+                                                                             &own_buffer);
+}
+
+std::unique_ptr<EventLoops> EventLoops::Create(MethodTable table, int loops) {
+  std::unique_ptr<EventLoops> created(new EventLoops());
+  created->table_ = std::move(table);
+  created->loop_count_ = std::max(1, loops);
+  // One registered service per "/package.Service/" prefix (the names are sorted).
+  std::vector<std::vector<std::string>> services;
+  std::string previous_service;
+  for (std::string& method : created->table_.Methods()) {
+    std::string service = method.substr(0, method.rfind('/'));
+    if (services.empty() || service != previous_service) services.emplace_back();
+    previous_service = service;
+    services.back().push_back(std::move(method));
+  }
+  for (std::vector<std::string>& methods : services) {
+    created->services_.push_back(std::make_unique<LoopService>(std::move(methods)));
+    LoopService& service = *created->services_.back();
+    for (size_t i = 0; i < service.names().size(); ++i) {
+      created->methods_.push_back(
+          {&service, static_cast<int>(i), created->table_.Find(service.names()[i])});
+    }
+  }
+  return created;
+}
+
+EventLoops::EventLoops() = default;
+EventLoops::~EventLoops() { Stop(); }
+
+void EventLoops::Configure(grpc::ServerBuilder& builder) {
+  for (auto& service : services_) builder.RegisterService(service.get());
+  for (int i = 0; i < loop_count_; ++i) {
+    loops_.push_back(std::make_unique<EventLoop>(methods_, builder.AddCompletionQueue()));
+  }
+}
+
+void EventLoops::Start() {
+  for (auto& loop : loops_) loop->Start();
+}
+
+void EventLoops::Stop() {
+  for (auto& loop : loops_) loop->Stop();
+}
+
+}  // namespace linli::gateway

@@ -1,0 +1,228 @@
+#include "services/gateway/gateway_server.h"
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/mutex.h"
+#include "common/grpc_probe.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/unknown_field_set.h"
+#include "grpcpp/ext/health_check_service_server_builder_option.h"
+#include "grpcpp/health_check_service_interface.h"
+
+namespace linli::gateway {
+
+const std::vector<std::string>& PublicServiceNames() {
+  static const auto* names = new std::vector<std::string>{
+      v1::ConsoleService::service_full_name(), v1::ElderAppService::service_full_name(),
+      v1::PartnerService::service_full_name(), v1::WorkerAppService::service_full_name()};
+  return *names;
+}
+
+namespace {
+
+// grpc.health.v1.Health/Check answered on the loops. gRPC's own health service runs on threads of
+// its callback machinery, and in this gRPC those threads take part in polling: they would pick up
+// the loops' network events and hand every call from thread to thread again. The server keeps
+// this object as its health service (GetHealthCheckService()), so GrpcServer's start and graceful
+// stop set the statuses exactly as for the other services. Watch is not served (UNIMPLEMENTED);
+// Kubernetes probes and grpc-health-probe use Check.
+class LoopHealth final : public grpc::HealthCheckServiceInterface {
+ public:
+  LoopHealth() { statuses_[""] = true; }
+
+  void SetServingStatus(const std::string& service, bool serving) override {
+    absl::MutexLock lock(&mu_);
+    if (!shut_down_) statuses_[service] = serving;
+  }
+  void SetServingStatus(bool serving) override {
+    absl::MutexLock lock(&mu_);
+    if (shut_down_) return;
+    for (auto& [service, status] : statuses_) status = serving;
+  }
+  void Shutdown() override {
+    absl::MutexLock lock(&mu_);
+    for (auto& [service, status] : statuses_) status = false;
+    shut_down_ = true;
+  }
+
+  grpc::Status Check(grpc::ByteBuffer* in, grpc::ByteBuffer* out) {
+    google::protobuf::UnknownFieldSet fields;
+    if (!fields.ParseFromString(FromByteBuffer(*in))) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          "the request is not a valid grpc.health.v1.HealthCheckRequest");
+    }
+    std::string service;
+    for (int i = 0; i < fields.field_count(); ++i) {
+      const google::protobuf::UnknownField& field = fields.field(i);
+      if (field.number() == 1 &&
+          field.type() == google::protobuf::UnknownField::TYPE_LENGTH_DELIMITED) {
+        service = field.length_delimited();
+      }
+    }
+    bool serving = false;
+    {
+      absl::MutexLock lock(&mu_);
+      auto it = statuses_.find(service);
+      if (it == statuses_.end()) {
+        return grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown service " + service);
+      }
+      serving = it->second;
+    }
+    google::protobuf::UnknownFieldSet response;
+    response.AddVarint(
+        1, static_cast<uint64_t>(serving ? HealthStatus::kServing : HealthStatus::kNotServing));
+    std::string bytes;
+    response.SerializeToString(&bytes);
+    *out = ToByteBuffer(bytes);
+    return grpc::Status::OK;
+  }
+
+ private:
+  absl::Mutex mu_;
+  std::map<std::string, bool> statuses_ ABSL_GUARDED_BY(mu_);
+  bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
+};
+
+// The methods of `service_names` (from the generated descriptor pool) without a handler.
+std::vector<std::string> Unhandled(const MethodTable& table,
+                                   const std::vector<std::string>& service_names) {
+  std::vector<std::string> missing;
+  for (const std::string& name : service_names) {
+    const google::protobuf::ServiceDescriptor* service =
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name);
+    if (service == nullptr) {
+      missing.push_back(name);
+      continue;
+    }
+    for (int i = 0; i < service->method_count(); ++i) {
+      std::string method = absl::StrCat("/", name, "/", service->method(i)->name());
+      if (table.Find(method) == nullptr) missing.push_back(std::move(method));
+    }
+  }
+  return missing;
+}
+
+// Every method of every public service, by name, to its implementation. A method added to a
+// proto without a line here makes GatewayServer::Start fail (and with it every gateway test).
+MethodTable PublicMethods(const GatewayServer::Services& s) {
+  MethodTable table;
+#define LINLI_METHOD(member, ServiceName, Method)                    \
+  table.Add("/linli.gateway.v1." #ServiceName "/" #Method, s.member, \
+            &v1::ServiceName::Service::Method)
+  // ConsoleService
+  LINLI_METHOD(console, ConsoleService, CreateRegion);
+  LINLI_METHOD(console, ConsoleService, GetRegion);
+  LINLI_METHOD(console, ConsoleService, ListRegions);
+  LINLI_METHOD(console, ConsoleService, GetMap);
+  LINLI_METHOD(console, ConsoleService, SearchProviders);
+  LINLI_METHOD(console, ConsoleService, ListLines);
+  LINLI_METHOD(console, ConsoleService, ListOrganisations);
+  LINLI_METHOD(console, ConsoleService, GetOrganisation);
+  LINLI_METHOD(console, ConsoleService, ListRelations);
+  LINLI_METHOD(console, ConsoleService, ListServiceTypes);
+  LINLI_METHOD(console, ConsoleService, ListOfferings);
+  LINLI_METHOD(console, ConsoleService, ListElders);
+  LINLI_METHOD(console, ConsoleService, GetElder);
+  LINLI_METHOD(console, ConsoleService, ListWorkers);
+  LINLI_METHOD(console, ConsoleService, ListAuditEntries);
+  LINLI_METHOD(console, ConsoleService, GetCommitment);
+  LINLI_METHOD(console, ConsoleService, ListCommitments);
+  LINLI_METHOD(console, ConsoleService, ListVisits);
+  LINLI_METHOD(console, ConsoleService, ListAlerts);
+  LINLI_METHOD(console, ConsoleService, GetPerceptionIndex);
+  LINLI_METHOD(console, ConsoleService, GetPromiseLedger);
+  LINLI_METHOD(console, ConsoleService, ListWorkOrders);
+  LINLI_METHOD(console, ConsoleService, RegisterElder);
+  LINLI_METHOD(console, ConsoleService, CreateCommitment);
+  LINLI_METHOD(console, ConsoleService, CancelCommitment);
+  LINLI_METHOD(console, ConsoleService, MaterializeVisits);
+  LINLI_METHOD(console, ConsoleService, GetVisit);
+  LINLI_METHOD(console, ConsoleService, Plan);
+  LINLI_METHOD(console, ConsoleService, AssignVisit);
+  LINLI_METHOD(console, ConsoleService, UnassignVisit);
+  LINLI_METHOD(console, ConsoleService, SwapVisitWorkers);
+  LINLI_METHOD(console, ConsoleService, CancelVisit);
+  LINLI_METHOD(console, ConsoleService, RescheduleVisit);
+  LINLI_METHOD(console, ConsoleService, ReleaseWorker);
+  LINLI_METHOD(console, ConsoleService, SweepMissedVisits);
+  LINLI_METHOD(console, ConsoleService, SweepAlerts);
+  LINLI_METHOD(console, ConsoleService, GetAlert);
+  LINLI_METHOD(console, ConsoleService, AcknowledgeAlert);
+  LINLI_METHOD(console, ConsoleService, ResolveAlert);
+  LINLI_METHOD(console, ConsoleService, GetWorkOrder);
+  LINLI_METHOD(console, ConsoleService, ClassifyWorkOrder);
+  LINLI_METHOD(console, ConsoleService, RouteWorkOrder);
+  LINLI_METHOD(console, ConsoleService, ResolveWorkOrder);
+  LINLI_METHOD(console, ConsoleService, RecordCallback);
+  LINLI_METHOD(console, ConsoleService, CloseWorkOrder);
+  LINLI_METHOD(console, ConsoleService, ListNoteAuditEntries);
+  // ElderAppService
+  LINLI_METHOD(elder_app, ElderAppService, GetElderPage);
+  LINLI_METHOD(elder_app, ElderAppService, ListMyCommitments);
+  LINLI_METHOD(elder_app, ElderAppService, ListMyUpcomingVisits);
+  LINLI_METHOD(elder_app, ElderAppService, ListMyFamily);
+  LINLI_METHOD(elder_app, ElderAppService, SubmitVisitFeedback);
+  LINLI_METHOD(elder_app, ElderAppService, RaiseComplaint);
+  LINLI_METHOD(elder_app, ElderAppService, GetMyComplaint);
+  LINLI_METHOD(elder_app, ElderAppService, ListMyComplaints);
+  // PartnerService
+  LINLI_METHOD(partner, PartnerService, ListMyOfferings);
+  LINLI_METHOD(partner, PartnerService, SubmitWorkOrder);
+  LINLI_METHOD(partner, PartnerService, GetWorkOrderStatus);
+  LINLI_METHOD(partner, PartnerService, UpdateMyOffering);
+  LINLI_METHOD(partner, PartnerService, ListMyDeliveries);
+  LINLI_METHOD(partner, PartnerService, ReportDelivery);
+  // WorkerAppService
+  LINLI_METHOD(worker_app, WorkerAppService, ListMyVisits);
+  LINLI_METHOD(worker_app, WorkerAppService, CheckIn);
+  LINLI_METHOD(worker_app, WorkerAppService, CheckOut);
+  LINLI_METHOD(worker_app, WorkerAppService, AddVisitNote);
+  LINLI_METHOD(worker_app, WorkerAppService, ListVisitNotes);
+  LINLI_METHOD(worker_app, WorkerAppService, ReportProblem);
+#undef LINLI_METHOD
+  return table;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(ServerOptions options,
+                                                                    const Services& services,
+                                                                    int event_loops) {
+  MethodTable table = PublicMethods(services);
+  if (std::vector<std::string> missing = Unhandled(table, PublicServiceNames()); !missing.empty()) {
+    return absl::InternalError(
+        absl::StrCat("gateway methods without a handler: ", absl::StrJoin(missing, ", ")));
+  }
+  // Owned by the server from its start; the handler runs only while the server does.
+  auto health = std::make_unique<LoopHealth>();
+  LoopHealth* checks = health.get();
+  table.AddRaw("/grpc.health.v1.Health/Check",
+               [checks](grpc::ServerContext*, grpc::ByteBuffer* in, grpc::ByteBuffer* out) {
+                 return checks->Check(in, out);
+               });
+  std::unique_ptr<GatewayServer> gateway(new GatewayServer());
+  gateway->loops_ = EventLoops::Create(std::move(table), event_loops);
+  EventLoops* serving = gateway->loops_.get();
+  options.configure_builder = [serving, &health](grpc::ServerBuilder& builder) {
+    builder.SetOption(
+        std::make_unique<grpc::HealthCheckServiceServerBuilderOption>(std::move(health)));
+    serving->Configure(builder);
+  };
+  if (options.health_service_names.empty()) options.health_service_names = PublicServiceNames();
+  absl::StatusOr<std::unique_ptr<GrpcServer>> server = GrpcServer::Start(options, {});
+  if (!server.ok()) return server.status();
+  gateway->server_ = std::move(*server);
+  serving->Start();
+  return gateway;
+}
+
+GatewayServer::~GatewayServer() { Shutdown(); }
+
+void GatewayServer::Shutdown() {
+  if (server_ != nullptr) server_->Shutdown();
+  if (loops_ != nullptr) loops_->Stop();
+}
+
+}  // namespace linli::gateway
