@@ -4,8 +4,9 @@
 //                           [--db sqlite|mysql]
 //
 // Real processes besides this one, each logging to its own file under a temporary directory:
-// linli-registry and linli-scheduling (SQLite files, or with --db mysql fresh databases on the
-// server of LINLI_TEST_MYSQL_URL) and the linli-gateway binary in front of them (its production
+// linli-registry, linli-scheduling and linli-feedback (SQLite files, or with --db mysql fresh
+// databases on the server of LINLI_TEST_MYSQL_URL) and the linli-gateway binary in front of them
+// (its production
 // flags, the rate limit raised so that the path is measured, not the limiter), and a bare
 // reference proxy (bench/bare_proxy.h: this binary again, forwarding raw bytes on one thread) in
 // front of the registry, which shows what the hop itself costs on this machine. This process loads
@@ -21,8 +22,9 @@
 //                 per-round ratios. The CPU time each process used during a workload (from /proc),
 //                 per call, shows where the cost lies independently of how the 2 cores were shared.
 //   aggregation   ElderAppService/GetElderPage (registry GetElder + scheduling ListCommitments +
-//                 ListVisits, concurrently, behind the gateway) vs each of the three calls made
-//                 directly: p50 of sequential calls, the kinds taken in turns of 50 calls;
+//                 ListVisits + feedback GetPerceptionIndex, concurrently, behind the gateway) vs
+//                 each of the four calls made directly: p50 of sequential calls, the kinds taken
+//                 in turns of 50 calls;
 //                 ratio page p50 / slowest direct p50.
 #include <httplib.h>
 #include <signal.h>
@@ -47,6 +49,7 @@
 #include "common/flags.h"
 #include "common/grpc_probe.h"
 #include "common/pii/field_cipher.h"
+#include "linli/feedback/v1/feedback.grpc.pb.h"
 #include "linli/gateway/v1/console.grpc.pb.h"
 #include "linli/gateway/v1/elder_app.grpc.pb.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
@@ -72,8 +75,8 @@ const std::string kSecret = "bench-secret-0123456789abcdef0123";
 constexpr int kTurn = 50;  // latency calls of one kind before the next kind's turn
 
 // The child processes; static so that std::exit (CHECK_OK) still stops them.
-std::optional<testing::ChildProcess> registry_process, scheduling_process, gateway_process,
-    proxy_process;
+std::optional<testing::ChildProcess> registry_process, scheduling_process, feedback_process,
+    gateway_process, proxy_process;
 
 #define CHECK_OK(expr)                                                            \
   do {                                                                            \
@@ -249,9 +252,17 @@ int Run() {
       testing::FreshDatabaseUrl(absl::GetFlag(FLAGS_db), "gwbench_registry");
   absl::StatusOr<std::string> scheduling_db =
       testing::FreshDatabaseUrl(absl::GetFlag(FLAGS_db), "gwbench_scheduling");
-  if (!registry_db.ok() || !scheduling_db.ok()) {
+  absl::StatusOr<std::string> feedback_db =
+      testing::FreshDatabaseUrl(absl::GetFlag(FLAGS_db), "gwbench_feedback");
+  const std::string feedback_address = absl::StrCat("127.0.0.1:", testing::FreePort());
+  if (!registry_db.ok() || !scheduling_db.ok() || !feedback_db.ok()) {
     std::fprintf(stderr, "no database: %s\n",
-                 (registry_db.ok() ? scheduling_db : registry_db).status().ToString().c_str());
+                 (!registry_db.ok()     ? registry_db
+                  : !scheduling_db.ok() ? scheduling_db
+                                        : feedback_db)
+                     .status()
+                     .ToString()
+                     .c_str());
     return 1;
   }
   registry_process = Spawn("registry",
@@ -263,12 +274,16 @@ int Run() {
             {"--listen=" + scheduling_address, "--db=" + *scheduling_db,
              "--registry_address=" + registry_address, "--pii_key_file=" + dir + "/pii.key"},
             dir);
+  feedback_process = Spawn(
+      "feedback",
+      {"--listen=" + feedback_address, "--db=" + *feedback_db,
+       "--registry_address=" + registry_address, "--scheduling_address=" + scheduling_address},
+      dir);
   gateway_process =
       Spawn("gateway",
             {"--listen=" + gateway_address, absl::StrCat("--http_listen=127.0.0.1:", http_port),
              "--registry_address=" + registry_address, "--scheduling_address=" + scheduling_address,
-             absl::StrCat("--feedback_address=127.0.0.1:", testing::FreePort()),  // not used here
-             "--jwt_keys_file=" + dir + "/jwt-keys.json",
+             "--feedback_address=" + feedback_address, "--jwt_keys_file=" + dir + "/jwt-keys.json",
              // Measure the path, not the limiter.
              "--rate_limit_per_second=1e9", "--rate_limit_burst=1e9"},
             dir);
@@ -280,9 +295,10 @@ int Run() {
         dir + "/bare_proxy.log");
     if (started.ok()) proxy_process = std::move(*started);
   }
-  if (!registry_process || !scheduling_process || !gateway_process || !proxy_process ||
-      !WaitServing(registry_address, "linli.registry.v1.RegistryService") ||
+  if (!registry_process || !scheduling_process || !feedback_process || !gateway_process ||
+      !proxy_process || !WaitServing(registry_address, "linli.registry.v1.RegistryService") ||
       !WaitServing(scheduling_address, "linli.scheduling.v1.SchedulingService") ||
+      !WaitServing(feedback_address, "linli.feedback.v1.FeedbackService") ||
       !WaitServing(gateway_address, "linli.gateway.v1.ConsoleService") ||
       !WaitServing(proxy_address, "linli.registry.v1.RegistryService")) {
     std::fprintf(stderr, "servers did not start; logs in %s\n", dir.c_str());
@@ -294,6 +310,8 @@ int Run() {
       registry::v1::RegistryService::NewStub(NewChannel(proxy_address, {}));
   std::shared_ptr<scheduling::v1::SchedulingService::Stub> scheduling =
       scheduling::v1::SchedulingService::NewStub(NewChannel(scheduling_address, {}));
+  std::shared_ptr<feedback::v1::FeedbackService::Stub> feedback =
+      feedback::v1::FeedbackService::NewStub(NewChannel(feedback_address, {}));
 
   // One street, one elder with a daily promise and a week of visits.
   for (auto [code, level, parent] :
@@ -418,6 +436,9 @@ int Run() {
   list_visits.set_to_date(
       absl::FormatTime("%Y-%m-%d", absl::Now() + absl::Hours(24 * 7), shanghai));
   list_visits.set_page_size(50);
+  feedback::v1::GetPerceptionIndexRequest get_index;
+  get_index.set_subject(elder_name);
+  get_index.set_window_days(30);
   gateway::v1::GetElderPageRequest page_request;
   page_request.set_elder(elder_name);
   gateway::v1::ListMyFamilyRequest family_request;
@@ -438,6 +459,11 @@ int Run() {
        [&] {
          scheduling::v1::ListVisitsResponse r;
          return scheduling->ListVisits(Ctx().get(), list_visits, &r).ok();
+       }},
+      {"GetPerceptionIndex",
+       [&] {
+         feedback::v1::GetPerceptionIndexResponse r;
+         return feedback->GetPerceptionIndex(Ctx().get(), get_index, &r).ok();
        }},
       {"GetElderPage",
        [&] {
@@ -471,7 +497,8 @@ int Run() {
   RunLatency(kinds, samples);
   std::map<std::string, double> p50;
   for (LatencyKind& kind : kinds) p50[kind.name] = Median(kind.ms);
-  const double slowest = std::max({p50["GetElder"], p50["ListCommitments"], p50["ListVisits"]});
+  const double slowest = std::max(
+      {p50["GetElder"], p50["ListCommitments"], p50["ListVisits"], p50["GetPerceptionIndex"]});
 
   double load[3] = {0, 0, 0};
   getloadavg(load, 3);
@@ -528,15 +555,15 @@ int Run() {
   std::printf("one-backend view p50    ListMyFamily (GetElder through the gateway) %.3f ms\n",
               p50["ListMyFamily"]);
   std::printf(
-      "aggregation p50         GetElder %.3f ms, ListCommitments %.3f ms, ListVisits %.3f ms "
-      "(direct)\n",
-      p50["GetElder"], p50["ListCommitments"], p50["ListVisits"]);
+      "aggregation p50         GetElder %.3f ms, ListCommitments %.3f ms, ListVisits %.3f ms, "
+      "GetPerceptionIndex %.3f ms (direct)\n",
+      p50["GetElder"], p50["ListCommitments"], p50["ListVisits"], p50["GetPerceptionIndex"]);
   std::printf(
       "                        GetElderPage %.3f ms (%d upcoming visits) = %.2fx the slowest "
       "direct call (target <= 1.5x);\n"
-      "                        the three direct calls one after another: %.3f ms\n",
+      "                        the four direct calls one after another: %.3f ms\n",
       p50["GetElderPage"], visits_on_page, p50["GetElderPage"] / slowest,
-      p50["GetElder"] + p50["ListCommitments"] + p50["ListVisits"]);
+      p50["GetElder"] + p50["ListCommitments"] + p50["ListVisits"] + p50["GetPerceptionIndex"]);
   // Machine-readable lines for the table at the end of `make bench` (scripts/bench.sh):
   // SUMMARY <name> <value> <target> <met|missed|info>.
   const double pass_through = RatioOfRounds(through, direct);
@@ -555,7 +582,8 @@ int Run() {
               bare.calls == 0 ? 0.0 : 1e6 * bare.cpu.at("bare proxy") / bare.calls);
   proxy_process->Signal(SIGKILL);
   (void)proxy_process->Wait(absl::Seconds(5));
-  for (auto* child : {&gateway_process, &scheduling_process, &registry_process}) {
+  for (auto* child :
+       {&gateway_process, &feedback_process, &scheduling_process, &registry_process}) {
     (*child)->Signal(SIGTERM);
     (void)(*child)->Wait(absl::Seconds(15));
   }

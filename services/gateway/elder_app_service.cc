@@ -132,8 +132,8 @@ grpc::Status ElderAppServiceImpl::GetElderPage(grpc::ServerContext* context,
         if (!days.ok()) return Reply(*context, days.status());
         const absl::Time now = clock_.Now();
 
-        // Three backend calls at once, each bounded by the caller's deadline; the fiber waits
-        // for all three (event_loop.h).
+        // Four backend calls at once (registry, scheduling twice, feedback), each bounded by the
+        // caller's deadline; the fiber waits for all of them (event_loop.h).
         AsyncWait wait;
         registry::v1::GetElderRequest profile_request;
         profile_request.set_name(request->elder());
@@ -163,12 +163,23 @@ grpc::Status ElderAppServiceImpl::GetElderPage(grpc::ServerContext* context,
         auto visits_call =
             scheduling_->PrepareAsyncListVisits(visits_context.get(), visits_request, wait.queue());
 
+        feedback::v1::GetPerceptionIndexRequest index_request;
+        index_request.set_subject(request->elder());
+        index_request.set_window_days(30);
+        feedback::v1::GetPerceptionIndexResponse index;
+        grpc::Status index_status;
+        auto index_context = BackendContext(context, who, backend_timeout_);
+        auto index_call = feedback_->PrepareAsyncGetPerceptionIndex(index_context.get(),
+                                                                    index_request, wait.queue());
+
         profile_call->StartCall();
         promises_call->StartCall();
         visits_call->StartCall();
+        index_call->StartCall();
         profile_call->Finish(&profile, &profile_status, wait.Tag());
         promises_call->Finish(&promises, &promises_status, wait.Tag());
         visits_call->Finish(&visits, &visits_status, wait.Tag());
+        index_call->Finish(&index, &index_status, wait.Tag());
         wait.Wait();
 
         // The elder named does not exist (or the request is malformed): that is the caller's
@@ -209,9 +220,14 @@ grpc::Status ElderAppServiceImpl::GetElderPage(grpc::ServerContext* context,
         } else {
           response->add_missing_parts(v1::ELDER_PAGE_PART_UPCOMING_VISITS);
         }
-        if (response->missing_parts_size() == 3) {
+        if (index_status.ok()) {
+          *response->mutable_index() = std::move(*index.mutable_index());
+        } else {
+          response->add_missing_parts(v1::ELDER_PAGE_PART_INDEX);
+        }
+        if (response->missing_parts_size() == 4) {
           // Nothing at all could be read: say so rather than return an empty page.
-          return FromBackend(*context, visits_status, "registry and scheduling");
+          return FromBackend(*context, visits_status, "registry, scheduling and feedback");
         }
         return grpc::Status::OK;
       });

@@ -562,6 +562,8 @@ TEST_F(GatewayAuthz, ElderPageAndFamily) {
     ASSERT_TRUE(status.ok()) << status.error_message();
     EXPECT_EQ(page.profile().name(), world.home_elder);
     EXPECT_EQ(page.missing_parts_size(), 0);
+    EXPECT_EQ(page.index().subject(), world.home_elder);
+    EXPECT_EQ(page.index().window_days(), 30);
     ASSERT_EQ(page.commitments_size(), 1);
     EXPECT_EQ(page.commitments(0).name(), world.home_commitment);
     EXPECT_GE(page.upcoming_visits_size(), 6);  // daily visits over the next 7 days
@@ -1638,26 +1640,44 @@ TEST_F(GatewayAuthz, WorkerRouteComesFromBookingsWithNotesAndProblemReports) {
   EXPECT_EQ(checked_in.visit().check_in().worker(), worker);
 }
 
-// Last: scheduling goes down; the elder page still returns the profile and flags the rest.
+// Last: feedback, then scheduling goes down; the elder page still returns what it can read and
+// flags the rest.
 TEST_F(GatewayAuthz, ZzElderPageWithABackendDown) {
   World& world = World::Get();
-  ASSERT_TRUE(world.scheduling_process->Signal(SIGTERM));
-  ASSERT_TRUE(world.scheduling_process->Wait(absl::Seconds(15)).ok());
   auto stub = v1::ElderAppService::NewStub(world.channel);
   v1::GetElderPageRequest request;
   request.set_elder(world.home_elder);
+  auto read_page = [&](v1::GetElderPageResponse* page) {
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + world.Token(Role::kElder));
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(3)));
+    absl::Time start = absl::Now();
+    grpc::Status status = stub->GetElderPage(&context, request, page);
+    EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+    return status;
+  };
+
+  ASSERT_TRUE(world.feedback_process->Signal(SIGTERM));
+  ASSERT_TRUE(world.feedback_process->Wait(absl::Seconds(15)).ok());
   v1::GetElderPageResponse page;
-  grpc::ClientContext context;
-  context.AddMetadata("authorization", "Bearer " + world.Token(Role::kElder));
-  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(3)));
-  absl::Time start = absl::Now();
-  grpc::Status status = stub->GetElderPage(&context, request, &page);
+  grpc::Status status = read_page(&page);
   ASSERT_TRUE(status.ok()) << status.error_message();
-  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
   EXPECT_EQ(page.profile().name(), world.home_elder);
-  ASSERT_EQ(page.missing_parts_size(), 2);
+  EXPECT_EQ(page.commitments_size(), 1);
+  EXPECT_FALSE(page.has_index());
+  ASSERT_EQ(page.missing_parts_size(), 1);
+  EXPECT_EQ(page.missing_parts(0), v1::ELDER_PAGE_PART_INDEX);
+
+  ASSERT_TRUE(world.scheduling_process->Signal(SIGTERM));
+  ASSERT_TRUE(world.scheduling_process->Wait(absl::Seconds(15)).ok());
+  page.Clear();
+  status = read_page(&page);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(page.profile().name(), world.home_elder);
+  ASSERT_EQ(page.missing_parts_size(), 3);
   EXPECT_EQ(page.missing_parts(0), v1::ELDER_PAGE_PART_COMMITMENTS);
   EXPECT_EQ(page.missing_parts(1), v1::ELDER_PAGE_PART_UPCOMING_VISITS);
+  EXPECT_EQ(page.missing_parts(2), v1::ELDER_PAGE_PART_INDEX);
 }
 
 }  // namespace
