@@ -40,9 +40,9 @@ class Fiber {
  private:
   static void Enter();
 
-  // 256 KiB: protobuf parsing is depth-limited and handlers keep messages small; the guard page
+  // 512 KiB (mapped lazily: only the pages a call touches are used): protobuf parsing is depth-limited and handlers keep messages small; the guard page
   // below turns an overflow into a fault rather than corruption.
-  static constexpr size_t kStackBytes = 256 * 1024;
+  static constexpr size_t kStackBytes = 512 * 1024;
   static constexpr size_t kMaxPooledStacks = 256;
   static void* TakeStack();
   static void ReturnStack(void* stack);
