@@ -13,6 +13,7 @@
 #include "absl/functional/any_invocable.h"
 #include "absl/strings/str_cat.h"
 #include "common/log.h"
+#include "common/server.h"
 #include "google/protobuf/descriptor.h"
 #include "grpc/grpc.h"
 #include "grpcpp/impl/codegen/proto_utils.h"
@@ -40,15 +41,21 @@ class Fiber {
  private:
   static void Enter();
 
-  // 512 KiB (mapped lazily: only the pages a call touches are used): protobuf parsing is depth-limited and handlers keep messages small; the guard page
-  // below turns an overflow into a fault rather than corruption.
+  // 512 KiB (mapped lazily: only the pages a call touches are used): protobuf parsing is
+  // depth-limited and handlers keep messages small; the guard page below turns an overflow into a
+  // fault rather than corruption.
   static constexpr size_t kStackBytes = 512 * 1024;
   static constexpr size_t kMaxPooledStacks = 256;
   static void* TakeStack();
   static void ReturnStack(void* stack);
 
   static thread_local Fiber* current_;
-  static thread_local std::vector<void*> stack_pool_;
+  // Stacks of ended fibers kept for the next ones; unmapped when the thread ends.
+  struct StackPool {
+    std::vector<void*> stacks;
+    ~StackPool();
+  };
+  static thread_local StackPool stack_pool_;
 
   absl::AnyInvocable<void()> body_;
   void* stack_;  // the mapping, guard page first
@@ -60,7 +67,7 @@ class Fiber {
 };
 
 thread_local Fiber* Fiber::current_ = nullptr;
-thread_local std::vector<void*> Fiber::stack_pool_;
+thread_local Fiber::StackPool Fiber::stack_pool_;
 
 namespace {
 size_t PageBytes() {
@@ -69,10 +76,14 @@ size_t PageBytes() {
 }
 }  // namespace
 
+Fiber::StackPool::~StackPool() {
+  for (void* stack : stacks) munmap(stack, kStackBytes + PageBytes());
+}
+
 void* Fiber::TakeStack() {
-  if (!stack_pool_.empty()) {
-    void* stack = stack_pool_.back();
-    stack_pool_.pop_back();
+  if (!stack_pool_.stacks.empty()) {
+    void* stack = stack_pool_.stacks.back();
+    stack_pool_.stacks.pop_back();
     return stack;
   }
   void* stack = mmap(nullptr, kStackBytes + PageBytes(), PROT_READ | PROT_WRITE,
@@ -86,8 +97,8 @@ void* Fiber::TakeStack() {
 }
 
 void Fiber::ReturnStack(void* stack) {
-  if (stack_pool_.size() < kMaxPooledStacks) {
-    stack_pool_.push_back(stack);
+  if (stack_pool_.stacks.size() < kMaxPooledStacks) {
+    stack_pool_.stacks.push_back(stack);
   } else {
     munmap(stack, kStackBytes + PageBytes());
   }
@@ -257,6 +268,9 @@ void EventLoop::Accept(const Method& method) {
 }
 
 void EventLoop::Serve(IncomingCall& call) {
+  // The call's request id (common/server.cc's interceptor has put it in the metadata) for every
+  // log line written while serving it; the fiber keeps it across its suspensions.
+  SetCurrentRequestId(RequestId(call.context));
   grpc::ByteBuffer response;
   grpc::Status status;
   try {

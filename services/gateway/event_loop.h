@@ -16,7 +16,9 @@
 //   server->Shutdown();  loops.Stop();
 //
 // Rules for code running on a loop: never hold a lock across a backend call (another fiber of the
-// same thread may want it); block only briefly (a blocked fiber blocks its whole loop). Off a loop
+// same thread may want it); never wait for a backend inside a catch block (the C++ runtime keeps
+// the exception being handled per thread, not per fiber); block only briefly (a blocked fiber
+// blocks its whole loop). Off a loop
 // (tests calling Relations directly, tools) the same helpers wait on a private queue instead.
 #ifndef LINLI_SERVICES_GATEWAY_EVENT_LOOP_H_
 #define LINLI_SERVICES_GATEWAY_EVENT_LOOP_H_

@@ -1,0 +1,506 @@
+// The gateway's event loops on a real gRPC server over loopback: raw and typed handlers, calls that
+// wait (on an Alarm) without blocking their loop, AsyncWait off a loop, unknown methods, and a
+// shutdown with a call in flight.
+#include "services/gateway/event_loop.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/grpc_probe.h"
+#include "common/log.h"
+#include "common/server.h"
+#include "google/protobuf/wrappers.pb.h"
+#include "grpcpp/alarm.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+
+namespace linli::gateway {
+namespace {
+
+using google::protobuf::StringValue;
+
+constexpr char kEcho[] = "/linli.test.Loop/Echo";
+constexpr char kFail[] = "/linli.test.Loop/Fail";
+constexpr char kSlow[] = "/linli.test.Loop/Slow";
+constexpr char kTyped[] = "/linli.test.Loop/Typed";
+constexpr char kOther[] = "/linli.test.Other/Echo";
+
+grpc::Status Echo(grpc::ServerContext*, grpc::ByteBuffer* in, grpc::ByteBuffer* out) {
+  *out = ToByteBuffer(FromByteBuffer(*in));
+  return grpc::Status::OK;
+}
+
+// Waits `delay` on an Alarm through AsyncWait (suspending the fiber, not the thread), then echoes.
+// Records the thread it started and ended on.
+class Sleeper {
+ public:
+  explicit Sleeper(absl::Duration delay) : delay_(delay) {}
+
+  MethodTable::Handler Handler() {
+    return [this](grpc::ServerContext*, grpc::ByteBuffer* in, grpc::ByteBuffer* out) {
+      std::thread::id before = std::this_thread::get_id();
+      started_.fetch_add(1);
+      AsyncWait wait;
+      grpc::Alarm alarm;
+      alarm.Set(wait.queue(), absl::ToChronoTime(absl::Now() + delay_), wait.Tag());
+      bool ok = wait.Wait();
+      std::thread::id after = std::this_thread::get_id();
+      {
+        absl::MutexLock lock(&mu_);
+        if (before != after) moved_threads_ = true;
+        threads_.push_back(after);
+      }
+      finished_.fetch_add(1);
+      if (!ok) return grpc::Status(grpc::StatusCode::ABORTED, "the alarm was cancelled");
+      *out = ToByteBuffer(FromByteBuffer(*in));
+      return grpc::Status::OK;
+    };
+  }
+
+  int started() const { return started_.load(); }
+  int finished() const { return finished_.load(); }
+  bool moved_threads() const {
+    absl::MutexLock lock(&mu_);
+    return moved_threads_;
+  }
+  std::vector<std::thread::id> threads() const {
+    absl::MutexLock lock(&mu_);
+    return threads_;
+  }
+
+ private:
+  absl::Duration delay_;
+  std::atomic<int> started_{0};
+  std::atomic<int> finished_{0};
+  mutable absl::Mutex mu_;
+  bool moved_threads_ = false;
+  std::vector<std::thread::id> threads_;
+};
+
+// A typed handler on a well-known message type.
+class Upper {
+ public:
+  grpc::Status Handle(grpc::ServerContext*, const StringValue* in, StringValue* out) {
+    if (in->value() == "refuse") {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "refused");
+    }
+    out->set_value(absl::AsciiStrToUpper(in->value()));
+    return grpc::Status::OK;
+  }
+};
+
+// A server whose methods are all served by EventLoops.
+class LoopServer {
+ public:
+  LoopServer(MethodTable table, int loop_count, absl::Duration shutdown_deadline = absl::Seconds(2))
+      : loops(EventLoops::Create(std::move(table), loop_count)) {
+    ServerOptions options;
+    options.service_name = "looptest";
+    options.listen_address = "127.0.0.1:0";
+    options.shutdown_deadline = shutdown_deadline;
+    EventLoops* serving = loops.get();
+    options.configure_builder = [serving](grpc::ServerBuilder& builder) {
+      serving->Configure(builder);
+    };
+    absl::StatusOr<std::unique_ptr<GrpcServer>> started = GrpcServer::Start(options, {});
+    EXPECT_TRUE(started.ok()) << started.status();
+    if (!started.ok()) return;
+    server = std::move(*started);
+    loops->Start();
+    channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(server->port()),
+                                  grpc::InsecureChannelCredentials());
+    stub = std::make_unique<grpc::GenericStub>(channel);
+  }
+  ~LoopServer() { Stop(); }
+
+  void Stop() {
+    if (server != nullptr) server->Shutdown();
+    if (loops != nullptr) loops->Stop();
+  }
+
+  std::unique_ptr<EventLoops> loops;  // destroyed after server
+  std::unique_ptr<GrpcServer> server;
+  std::shared_ptr<grpc::Channel> channel;
+  std::unique_ptr<grpc::GenericStub> stub;
+};
+
+struct Reply {
+  grpc::Status status;
+  std::string bytes;
+  absl::Duration latency;
+};
+
+// One unary call in flight through a GenericStub; keep it alive until Wait() has returned.
+class Call {
+ public:
+  Call(grpc::GenericStub& stub, const std::string& method, const std::string& bytes,
+       absl::Duration timeout = absl::Seconds(10))
+      : request_(ToByteBuffer(bytes)), start_(absl::Now()) {
+    context_.set_deadline(absl::ToChronoTime(start_ + timeout));
+    future_ = done_.get_future();
+    stub.UnaryCall(&context_, method, grpc::StubOptions(), &request_, &response_,
+                   [this](grpc::Status status) {
+                     done_.set_value(
+                         Reply{std::move(status), FromByteBuffer(response_), absl::Now() - start_});
+                   });
+  }
+
+  // The reply; a DEADLINE_EXCEEDED-like failure of the test if the callback never ran.
+  Reply Wait(absl::Duration limit = absl::Seconds(15)) {
+    if (future_.wait_for(absl::ToChronoSeconds(limit)) != std::future_status::ready) {
+      ADD_FAILURE() << "the call did not end";
+      return Reply{grpc::Status(grpc::StatusCode::UNKNOWN, "test: no reply"), "", limit};
+    }
+    return future_.get();
+  }
+  bool ready() const {
+    return future_.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
+  }
+
+ private:
+  grpc::ClientContext context_;
+  grpc::ByteBuffer request_;
+  grpc::ByteBuffer response_;
+  absl::Time start_;
+  std::promise<Reply> done_;
+  std::future<Reply> future_;
+};
+
+Reply CallOnce(grpc::GenericStub& stub, const std::string& method, const std::string& bytes) {
+  Call call(stub, method, bytes);
+  return call.Wait();
+}
+
+bool WaitUntil(const std::function<bool()>& condition, absl::Duration limit) {
+  absl::Time end = absl::Now() + limit;
+  while (!condition()) {
+    if (absl::Now() > end) return false;
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return true;
+}
+
+TEST(EventLoopTest, EchoesBytesAndPassesErrorStatusThrough) {
+  MethodTable table;
+  table.AddRaw(kEcho, Echo);
+  table.AddRaw(kFail, [](grpc::ServerContext*, grpc::ByteBuffer*, grpc::ByteBuffer* out) {
+    *out = ToByteBuffer("must not be sent");
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "bad field: x");
+  });
+  table.AddRaw(kOther, Echo);  // a second service on the same loops
+  LoopServer server(std::move(table), 2);
+  ASSERT_NE(server.stub, nullptr);
+
+  const std::string binary("\x00\x01\xff payload \x00", 13);
+  Reply echoed = CallOnce(*server.stub, kEcho, binary);
+  ASSERT_TRUE(echoed.status.ok()) << echoed.status.error_message();
+  EXPECT_EQ(echoed.bytes, binary);
+
+  Reply other = CallOnce(*server.stub, kOther, "second service");
+  ASSERT_TRUE(other.status.ok()) << other.status.error_message();
+  EXPECT_EQ(other.bytes, "second service");
+
+  // An empty message is a message too.
+  Reply empty = CallOnce(*server.stub, kEcho, "");
+  EXPECT_TRUE(empty.status.ok()) << empty.status.error_code() << " "
+                                 << empty.status.error_message();
+  EXPECT_EQ(empty.bytes, "");
+
+  Reply failed = CallOnce(*server.stub, kFail, "anything");
+  EXPECT_EQ(failed.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(failed.status.error_message(), "bad field: x");
+  EXPECT_EQ(failed.bytes, "");
+
+  // Many calls in a row on the same connection (each accepted call re-arms the method's request).
+  for (int i = 0; i < 20; ++i) {
+    Reply again = CallOnce(*server.stub, kEcho, "n" + std::to_string(i));
+    ASSERT_TRUE(again.status.ok()) << again.status.error_message();
+    EXPECT_EQ(again.bytes, "n" + std::to_string(i));
+  }
+}
+
+TEST(EventLoopTest, WaitingCallDoesNotBlockItsLoop) {
+  Sleeper slow(absl::Milliseconds(300));
+  absl::Mutex mu;
+  std::vector<std::thread::id> echo_threads;
+  MethodTable table;
+  table.AddRaw(kSlow, slow.Handler());
+  table.AddRaw(kEcho,
+               [&](grpc::ServerContext* context, grpc::ByteBuffer* in, grpc::ByteBuffer* out) {
+                 {
+                   absl::MutexLock lock(&mu);
+                   echo_threads.push_back(std::this_thread::get_id());
+                 }
+                 return Echo(context, in, out);
+               });
+  LoopServer server(std::move(table), 1);
+  ASSERT_NE(server.stub, nullptr);
+  // Warm the connection so that connecting is not part of the timings.
+  ASSERT_TRUE(CallOnce(*server.stub, kEcho, "warm").status.ok());
+
+  Call slow_call(*server.stub, kSlow, "slow");
+  ASSERT_TRUE(WaitUntil([&] { return slow.started() == 1; }, absl::Seconds(5)));
+  for (int i = 0; i < 5; ++i) {
+    Reply fast = CallOnce(*server.stub, kEcho, "fast" + std::to_string(i));
+    ASSERT_TRUE(fast.status.ok()) << fast.status.error_message();
+    EXPECT_EQ(fast.bytes, "fast" + std::to_string(i));
+    EXPECT_LT(fast.latency, absl::Milliseconds(150)) << "fast call " << i;
+  }
+  // All of that happened while the slow call was still waiting.
+  EXPECT_EQ(slow.finished(), 0);
+  EXPECT_FALSE(slow_call.ready());
+
+  Reply slow_reply = slow_call.Wait();
+  ASSERT_TRUE(slow_reply.status.ok()) << slow_reply.status.error_message();
+  EXPECT_EQ(slow_reply.bytes, "slow");
+  EXPECT_GE(slow_reply.latency, absl::Milliseconds(290));
+  EXPECT_FALSE(slow.moved_threads());
+
+  // One loop: every handler ran on the same thread, and the fast ones ran while the slow one's
+  // fiber was suspended on it.
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(echo_threads.size(), 6u);
+  ASSERT_EQ(slow.threads().size(), 1u);
+  for (const std::thread::id& id : echo_threads) EXPECT_EQ(id, slow.threads()[0]);
+  EXPECT_NE(slow.threads()[0], std::this_thread::get_id());
+}
+
+TEST(EventLoopTest, ConcurrentWaitsOnOneLoopInterleave) {
+  constexpr int kCalls = 50;
+  Sleeper slow(absl::Milliseconds(200));
+  MethodTable table;
+  table.AddRaw(kSlow, slow.Handler());
+  table.AddRaw(kEcho, Echo);
+  LoopServer server(std::move(table), 1);
+  ASSERT_NE(server.stub, nullptr);
+  ASSERT_TRUE(CallOnce(*server.stub, kEcho, "warm").status.ok());
+
+  absl::Time start = absl::Now();
+  std::vector<std::unique_ptr<Call>> calls;
+  for (int i = 0; i < kCalls; ++i) {
+    calls.push_back(std::make_unique<Call>(*server.stub, kSlow, "c" + std::to_string(i)));
+  }
+  for (int i = 0; i < kCalls; ++i) {
+    Reply reply = calls[i]->Wait();
+    ASSERT_TRUE(reply.status.ok()) << i << ": " << reply.status.error_message();
+    EXPECT_EQ(reply.bytes, "c" + std::to_string(i));
+  }
+  absl::Duration total = absl::Now() - start;
+  // One after the other they would take 10 s.
+  EXPECT_LT(total, absl::Milliseconds(1500));
+  EXPECT_GE(total, absl::Milliseconds(190));
+  EXPECT_EQ(slow.finished(), kCalls);
+  EXPECT_FALSE(slow.moved_threads());
+  std::vector<std::thread::id> threads = slow.threads();
+  for (const std::thread::id& id : threads) EXPECT_EQ(id, threads[0]);
+}
+
+TEST(EventLoopTest, AsyncWaitOffALoopUsesItsOwnQueue) {
+  for (AsyncWait::Transport transport :
+       {AsyncWait::Transport::kInProcess, AsyncWait::Transport::kPolling}) {
+    SCOPED_TRACE(transport == AsyncWait::Transport::kInProcess ? "in-process" : "polling");
+    // Constructed first: this may be the first gRPC object of the process.
+    AsyncWait wait(transport);
+    ASSERT_NE(wait.queue(), nullptr);
+    grpc::Alarm first;
+    grpc::Alarm second;
+    absl::Time start = absl::Now();
+    first.Set(wait.queue(), absl::ToChronoTime(start + absl::Milliseconds(100)), wait.Tag());
+    second.Set(wait.queue(), absl::ToChronoTime(start + absl::Milliseconds(200)), wait.Tag());
+    EXPECT_TRUE(wait.Wait());
+    // Wait returns when the last tagged operation has completed.
+    EXPECT_GE(absl::Now() - start, absl::Milliseconds(195));
+    EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+
+    // Nothing pending: Wait returns at once.
+    absl::Time again = absl::Now();
+    EXPECT_TRUE(wait.Wait());
+    EXPECT_LT(absl::Now() - again, absl::Milliseconds(100));
+
+    // A cancelled alarm completes with ok == false, which Wait reports.
+    grpc::Alarm cancelled;
+    cancelled.Set(wait.queue(), absl::ToChronoTime(absl::Now() + absl::Seconds(30)), wait.Tag());
+    cancelled.Cancel();
+    absl::Time cancel_start = absl::Now();
+    EXPECT_FALSE(wait.Wait());
+    EXPECT_LT(absl::Now() - cancel_start, absl::Seconds(5));
+  }
+}
+
+TEST(EventLoopTest, UnknownMethodIsUnimplemented) {
+  MethodTable table;
+  table.AddRaw(kEcho, Echo);
+  LoopServer server(std::move(table), 1);
+  ASSERT_NE(server.stub, nullptr);
+  Reply unknown_method = CallOnce(*server.stub, "/linli.test.Loop/Missing", "x");
+  EXPECT_EQ(unknown_method.status.error_code(), grpc::StatusCode::UNIMPLEMENTED)
+      << unknown_method.status.error_message();
+  Reply unknown_service = CallOnce(*server.stub, "/linli.test.Nowhere/Echo", "x");
+  EXPECT_EQ(unknown_service.status.error_code(), grpc::StatusCode::UNIMPLEMENTED)
+      << unknown_service.status.error_message();
+  // The server is still fine afterwards.
+  Reply echoed = CallOnce(*server.stub, kEcho, "still here");
+  ASSERT_TRUE(echoed.status.ok()) << echoed.status.error_message();
+  EXPECT_EQ(echoed.bytes, "still here");
+}
+
+// Starts a call of a handler that waits `wait`, then shuts the server down (with
+// `shutdown_deadline`) and stops the loops while it is in flight, on another thread so that a hang
+// fails the test instead of blocking it. Returns the call's reply.
+Reply StopWithCallInFlight(absl::Duration wait, absl::Duration shutdown_deadline) {
+  Sleeper slow(wait);
+  MethodTable table;
+  table.AddRaw(kSlow, slow.Handler());
+  table.AddRaw(kEcho, Echo);
+  auto server = std::make_unique<LoopServer>(std::move(table), 1, shutdown_deadline);
+  if (server->stub == nullptr)
+    return Reply{grpc::Status(grpc::StatusCode::UNKNOWN, "no server"), "", absl::ZeroDuration()};
+
+  auto call = std::make_unique<Call>(*server->stub, kSlow, "in flight");
+  EXPECT_TRUE(WaitUntil([&] { return slow.started() == 1; }, absl::Seconds(5)));
+
+  auto stopped = std::make_shared<std::promise<void>>();
+  std::future<void> stopped_future = stopped->get_future();
+  LoopServer* raw = server.get();
+  absl::Time stop_start = absl::Now();
+  std::thread stopper([raw, stopped] {
+    raw->server->Shutdown();
+    raw->loops->Stop();
+    stopped->set_value();
+  });
+  if (stopped_future.wait_for(std::chrono::seconds(10)) != std::future_status::ready) {
+    ADD_FAILURE() << "Shutdown + Stop did not return within 10 s";
+    stopper.detach();
+    (void)server.release();  // leaked: the stopper thread still uses it
+    (void)call.release();
+    return Reply{grpc::Status(grpc::StatusCode::UNKNOWN, "hang"), "", absl::ZeroDuration()};
+  }
+  stopper.join();
+  // Stop waited for the call in progress: its handler has run to its end.
+  EXPECT_EQ(slow.finished(), 1);
+  EXPECT_GE(absl::Now() - stop_start, std::min(wait, shutdown_deadline) - absl::Milliseconds(100));
+
+  Reply reply = call->Wait(absl::Seconds(10));
+  EXPECT_NE(reply.status.error_message(), "test: no reply");
+
+  // Stop is idempotent, and the server refuses new calls.
+  server->loops->Stop();
+  Reply refused = CallOnce(*server->stub, kEcho, "late");
+  EXPECT_FALSE(refused.status.ok());
+  return reply;
+}
+
+TEST(EventLoopTest, StopsWithACallInFlight) {
+  // The call may end either way (answered, or cancelled at the shutdown deadline); it ends.
+  StopWithCallInFlight(absl::Seconds(1), absl::Seconds(1));
+}
+
+TEST(EventLoopTest, CallInFlightFinishesWithinTheShutdownDeadline) {
+  Reply reply = StopWithCallInFlight(absl::Milliseconds(300), absl::Seconds(3));
+  ASSERT_TRUE(reply.status.ok()) << reply.status.error_code() << " "
+                                 << reply.status.error_message();
+  EXPECT_EQ(reply.bytes, "in flight");
+}
+
+TEST(EventLoopTest, CallOutlivingTheShutdownDeadlineIsCancelledAndStopStillReturns) {
+  // The server cancels the call at its deadline; the handler's fiber still waits for its alarm,
+  // and Stop waits for it (asserted in StopWithCallInFlight).
+  Reply reply = StopWithCallInFlight(absl::Milliseconds(1500), absl::Milliseconds(300));
+  EXPECT_FALSE(reply.status.ok());
+  EXPECT_LT(reply.latency, absl::Milliseconds(1400))
+      << reply.status.error_code() << " " << reply.status.error_message();
+}
+
+TEST(EventLoopTest, StopsIdleLoopsPromptly) {
+  MethodTable table;
+  table.AddRaw(kEcho, Echo);
+  LoopServer server(std::move(table), 3);
+  ASSERT_NE(server.stub, nullptr);
+  ASSERT_TRUE(CallOnce(*server.stub, kEcho, "x").status.ok());
+  absl::Time start = absl::Now();
+  server.Stop();
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+}
+
+TEST(EventLoopTest, TypedHandlerParsesAndSerializes) {
+  Upper upper;
+  MethodTable table;
+  table.Add(kTyped, &upper, &Upper::Handle);
+  EXPECT_EQ(table.Methods(), std::vector<std::string>{kTyped});
+  EXPECT_NE(table.Find(kTyped), nullptr);
+  EXPECT_EQ(table.Find("/linli.test.Loop/Missing"), nullptr);
+  LoopServer server(std::move(table), 1);
+  ASSERT_NE(server.stub, nullptr);
+
+  StringValue request;
+  request.set_value("hello loop");
+  Reply answered = CallOnce(*server.stub, kTyped, request.SerializeAsString());
+  ASSERT_TRUE(answered.status.ok()) << answered.status.error_message();
+  StringValue response;
+  ASSERT_TRUE(response.ParseFromString(answered.bytes));
+  EXPECT_EQ(response.value(), "HELLO LOOP");
+
+  // The empty message is valid, and so is its (empty) reply.
+  Reply empty = CallOnce(*server.stub, kTyped, "");
+  ASSERT_TRUE(empty.status.ok()) << empty.status.error_message();
+  EXPECT_EQ(empty.bytes, "");
+
+  Reply invalid = CallOnce(*server.stub, kTyped, "\xff\xff\xff");
+  EXPECT_EQ(invalid.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(invalid.status.error_message().find("google.protobuf.StringValue"), std::string::npos)
+      << invalid.status.error_message();
+
+  request.set_value("refuse");
+  Reply refused = CallOnce(*server.stub, kTyped, request.SerializeAsString());
+  EXPECT_EQ(refused.status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(refused.status.error_message(), "refused");
+  EXPECT_EQ(refused.bytes, "");
+}
+
+// The request id the server runtime gives every call is the one the handler's log lines carry
+// (common/server.h: "the id is also set for the handler's thread"), before and after the handler's
+// fiber has been suspended and resumed.
+TEST(EventLoopTest, HandlerLogsCarryTheCallsRequestId) {
+  absl::Mutex mu;
+  std::vector<std::pair<std::string, std::string>> seen;  // (CurrentRequestId, RequestId)
+  MethodTable table;
+  table.AddRaw(kEcho, [&](grpc::ServerContext* context, grpc::ByteBuffer* in,
+                          grpc::ByteBuffer* out) {
+    std::string before = CurrentRequestId();
+    AsyncWait wait;
+    grpc::Alarm alarm;
+    alarm.Set(wait.queue(), absl::ToChronoTime(absl::Now() + absl::Milliseconds(20)), wait.Tag());
+    wait.Wait();
+    std::string after = CurrentRequestId();
+    absl::MutexLock lock(&mu);
+    seen.emplace_back(before, RequestId(*context));
+    seen.emplace_back(after, RequestId(*context));
+    return Echo(context, in, out);
+  });
+  LoopServer server(std::move(table), 1);
+  ASSERT_NE(server.stub, nullptr);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(CallOnce(*server.stub, kEcho, "x").status.ok());
+  absl::MutexLock lock(&mu);
+  ASSERT_EQ(seen.size(), 6u);
+  for (const auto& [current, call] : seen) {
+    EXPECT_FALSE(call.empty());
+    EXPECT_EQ(current, call);
+  }
+}
+
+}  // namespace
+}  // namespace linli::gateway
