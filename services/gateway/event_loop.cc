@@ -6,7 +6,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <utility>
 
@@ -20,10 +22,49 @@
 #include "grpcpp/support/proto_buffer_reader.h"
 #include "grpcpp/support/proto_buffer_writer.h"
 
+#if defined(__x86_64__)
+// linli_fiber_switch(from, to): pushes the callee-saved registers of the System V x86-64 ABI and
+// the SSE and x87 control words on the current stack, stores the stack pointer in *from, switches
+// to the stack `to` (saved the same way, or prepared by Fiber's constructor) and pops the same
+// from there. Unlike swapcontext it leaves the signal mask alone, which would cost two system
+// calls per switch (measured with strace: 7 per gateway call, more than all others together).
+extern "C" void linli_fiber_switch(void** from, void* to);
+asm(R"(
+  .pushsection .text
+  .globl linli_fiber_switch
+  .type linli_fiber_switch, @function
+  .p2align 4
+linli_fiber_switch:
+  pushq %rbp
+  pushq %rbx
+  pushq %r12
+  pushq %r13
+  pushq %r14
+  pushq %r15
+  subq $8, %rsp
+  stmxcsr (%rsp)
+  fnstcw 4(%rsp)
+  movq %rsp, (%rdi)
+  movq %rsi, %rsp
+  ldmxcsr (%rsp)
+  fldcw 4(%rsp)
+  addq $8, %rsp
+  popq %r15
+  popq %r14
+  popq %r13
+  popq %r12
+  popq %rbx
+  popq %rbp
+  ret
+  .size linli_fiber_switch, .-linli_fiber_switch
+  .popsection
+)");
+#endif
+
 namespace linli::gateway {
 
-// A body run on a stack of its own, switched to and from with ucontext. Not thread-safe: a fiber
-// is created, run and destroyed on one thread.
+// A body run on a stack of its own (switched with linli_fiber_switch on x86-64, ucontext
+// elsewhere). Not thread-safe: a fiber is created, run and destroyed on one thread.
 class Fiber {
  public:
   explicit Fiber(absl::AnyInvocable<void()> body);
@@ -59,8 +100,13 @@ class Fiber {
 
   absl::AnyInvocable<void()> body_;
   void* stack_;  // the mapping, guard page first
+#if defined(__x86_64__)
+  void* sp_ = nullptr;         // the fiber's saved stack pointer
+  void* caller_sp_ = nullptr;  // Run()'s, while the fiber runs
+#else
   ucontext_t context_{};
   ucontext_t caller_{};
+#endif
   bool finished_ = false;
   // The log request id of the call the fiber serves, swapped in while it runs.
   std::string request_id_;
@@ -105,11 +151,24 @@ void Fiber::ReturnStack(void* stack) {
 }
 
 Fiber::Fiber(absl::AnyInvocable<void()> body) : body_(std::move(body)), stack_(TakeStack()) {
+#if defined(__x86_64__)
+  // The frame linli_fiber_switch pops on the first Run: control words, six registers, then
+  // Enter as the return address, placed so that Enter starts with the stack aligned as after a
+  // call (rsp + 8 a multiple of 16), above it a null return address that ends stack walks.
+  void** top = reinterpret_cast<void**>(static_cast<char*>(stack_) + PageBytes() + kStackBytes);
+  *--top = nullptr;
+  *--top = reinterpret_cast<void*>(&Fiber::Enter);
+  for (int i = 0; i < 6; ++i) *--top = nullptr;
+  const uint32_t control_words[2] = {0x1F80, 0x037F};  // MXCSR and x87 defaults
+  std::memcpy(--top, control_words, sizeof(control_words));
+  sp_ = top;
+#else
   getcontext(&context_);
   context_.uc_stack.ss_sp = static_cast<char*>(stack_) + PageBytes();
   context_.uc_stack.ss_size = kStackBytes;
   context_.uc_link = nullptr;
   makecontext(&context_, &Fiber::Enter, 0);
+#endif
 }
 
 Fiber::~Fiber() { ReturnStack(stack_); }
@@ -119,7 +178,7 @@ void Fiber::Enter() {
   self->body_();
   self->body_ = nullptr;  // destroys what the body captured while still on this stack
   self->finished_ = true;
-  swapcontext(&self->context_, &self->caller_);
+  self->Suspend();  // never resumed
 }
 
 bool Fiber::Run() {
@@ -127,14 +186,24 @@ bool Fiber::Run() {
   current_ = this;
   std::string outer_request_id = CurrentRequestId();
   SetCurrentRequestId(std::move(request_id_));
+#if defined(__x86_64__)
+  linli_fiber_switch(&caller_sp_, sp_);
+#else
   swapcontext(&caller_, &context_);
+#endif
   request_id_ = CurrentRequestId();
   SetCurrentRequestId(std::move(outer_request_id));
   current_ = outer;
   return finished_;
 }
 
-void Fiber::Suspend() { swapcontext(&context_, &caller_); }
+void Fiber::Suspend() {
+#if defined(__x86_64__)
+  linli_fiber_switch(&sp_, caller_sp_);
+#else
+  swapcontext(&context_, &caller_);
+#endif
+}
 
 // The public services as the server sees them: every method registered asynchronously (no
 // handler of gRPC's own), so that calls are accepted on the loops' queues, and so that the

@@ -9,6 +9,7 @@
 #include <functional>
 #include <future>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <utility>
@@ -338,6 +339,34 @@ TEST(EventLoopTest, AsyncWaitOffALoopUsesItsOwnQueue) {
     absl::Time cancel_start = absl::Now();
     EXPECT_FALSE(wait.Wait());
     EXPECT_LT(absl::Now() - cancel_start, absl::Seconds(5));
+  }
+}
+
+// A handler that throws, before or after its fiber has been suspended (the exception is then
+// raised and caught on the fiber's own stack), answers INTERNAL; the loop goes on serving.
+TEST(EventLoopTest, AThrowingHandlerAnswersInternalAndTheLoopGoesOn) {
+  MethodTable table;
+  table.AddRaw(kEcho, Echo);
+  table.AddRaw("/linli.test.Loop/Throw",
+               [](grpc::ServerContext*, grpc::ByteBuffer* in, grpc::ByteBuffer*) -> grpc::Status {
+                 if (FromByteBuffer(*in) == "after a wait") {
+                   AsyncWait wait;
+                   grpc::Alarm alarm;
+                   alarm.Set(wait.queue(), absl::ToChronoTime(absl::Now() + absl::Milliseconds(20)),
+                             wait.Tag());
+                   wait.Wait();
+                 }
+                 throw std::runtime_error("handler broke");
+               });
+  LoopServer server(std::move(table), 1);
+  ASSERT_NE(server.stub, nullptr);
+  for (const char* when : {"at once", "after a wait", "at once"}) {
+    Reply thrown = CallOnce(*server.stub, "/linli.test.Loop/Throw", when);
+    EXPECT_EQ(thrown.status.error_code(), grpc::StatusCode::INTERNAL) << when;
+    EXPECT_EQ(thrown.status.error_message(), "internal error") << when;
+    Reply echoed = CallOnce(*server.stub, kEcho, when);
+    ASSERT_TRUE(echoed.status.ok()) << echoed.status.error_message();
+    EXPECT_EQ(echoed.bytes, when);
   }
 }
 
