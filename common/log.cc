@@ -60,6 +60,8 @@ const std::string& CurrentRequestId() { return current_request_id; }
 
 void SetCurrentRequestId(std::string request_id) { current_request_id = std::move(request_id); }
 
+void SwapCurrentRequestId(std::string& other) { current_request_id.swap(other); }
+
 ScopedRequestId::ScopedRequestId(std::string request_id) : previous_(current_request_id) {
   current_request_id = std::move(request_id);
 }

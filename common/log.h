@@ -53,6 +53,9 @@ class ScopedRequestId {
 
 // Low-level form of ScopedRequestId for code whose set and reset happen in different scopes.
 void SetCurrentRequestId(std::string request_id);
+// Exchanges the current thread's request id with `other` (no copy): for code that runs several
+// calls in turn on one thread (the gateway's fibers).
+void SwapCurrentRequestId(std::string& other);
 
 }  // namespace linli
 

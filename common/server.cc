@@ -445,6 +445,7 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
                         {"port", absl::StrCat(port)},
                         {"transport", options.tls_cert_file.empty() ? "plaintext" : "tls"}});
   auto started = std::unique_ptr<GrpcServer>(new GrpcServer(options, std::move(server), port));
+  started->options_.configure_builder = nullptr;  // used once, above; may refer to Start's caller
   started->metrics_ = std::move(metrics);
   return started;
 }

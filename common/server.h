@@ -65,9 +65,9 @@ struct ServerOptions {
   // once at start (restart to rotate).
   std::string tls_cert_file;
   std::string tls_key_file;
-  // Called on the builder just before the server is built, for services served otherwise than
-  // by registered grpc::Service objects (the gateway's event loops register an async generic
-  // service and their completion queues here).
+  // Called once, on the builder just before the server is built, for services served otherwise
+  // than by the grpc::Service objects passed to Start (the gateway's event loops register their
+  // asynchronous services, a health service and their completion queues here).
   std::function<void(grpc::ServerBuilder&)> configure_builder;
 };
 

@@ -38,7 +38,6 @@ absl::StatusOr<int> Days(int requested, const char* field) {
   return requested;
 }
 
-// One asynchronous unary call; get() waits for it.
 void AddUpcoming(const scheduling::v1::Visit& visit,
                  const std::map<std::string, const scheduling::v1::Commitment*>& commitments,
                  v1::UpcomingVisit* out) {
@@ -93,8 +92,8 @@ void AddWorkerNames(registry::v1::RegistryService::StubInterface& registry,
     std::unique_ptr<grpc::ClientAsyncResponseReaderInterface<registry::v1::GetWorkerResponse>>
         reader;
   };
-  AsyncWait wait;
   std::vector<Call> calls(names.size());
+  AsyncWait wait;  // destroyed first: waits for the calls before their buffers go
   size_t i = 0;
   for (const auto& [worker, unused] : names) {
     Call& call = calls[i++];
@@ -134,14 +133,11 @@ grpc::Status ElderAppServiceImpl::GetElderPage(grpc::ServerContext* context,
 
         // Four backend calls at once (registry, scheduling twice, feedback), each bounded by the
         // caller's deadline; the fiber waits for all of them (event_loop.h).
-        AsyncWait wait;
         registry::v1::GetElderRequest profile_request;
         profile_request.set_name(request->elder());
         registry::v1::GetElderResponse profile;
         grpc::Status profile_status;
         auto profile_context = BackendContext(context, who, backend_timeout_);
-        auto profile_call =
-            registry_->PrepareAsyncGetElder(profile_context.get(), profile_request, wait.queue());
 
         scheduling::v1::ListCommitmentsRequest promises_request;
         promises_request.set_elder(request->elder());
@@ -149,8 +145,6 @@ grpc::Status ElderAppServiceImpl::GetElderPage(grpc::ServerContext* context,
         scheduling::v1::ListCommitmentsResponse promises;
         grpc::Status promises_status;
         auto promises_context = BackendContext(context, who, backend_timeout_);
-        auto promises_call = scheduling_->PrepareAsyncListCommitments(
-            promises_context.get(), promises_request, wait.queue());
 
         scheduling::v1::ListVisitsRequest visits_request;
         visits_request.set_elder(request->elder());
@@ -160,8 +154,6 @@ grpc::Status ElderAppServiceImpl::GetElderPage(grpc::ServerContext* context,
         scheduling::v1::ListVisitsResponse visits;
         grpc::Status visits_status;
         auto visits_context = BackendContext(context, who, backend_timeout_);
-        auto visits_call =
-            scheduling_->PrepareAsyncListVisits(visits_context.get(), visits_request, wait.queue());
 
         feedback::v1::GetPerceptionIndexRequest index_request;
         index_request.set_subject(request->elder());
@@ -169,9 +161,17 @@ grpc::Status ElderAppServiceImpl::GetElderPage(grpc::ServerContext* context,
         feedback::v1::GetPerceptionIndexResponse index;
         grpc::Status index_status;
         auto index_context = BackendContext(context, who, backend_timeout_);
+        // Declared after everything its calls write into, so that it is destroyed first (and
+        // waits for them) whatever happens below.
+        AsyncWait wait;
+        auto profile_call =
+            registry_->PrepareAsyncGetElder(profile_context.get(), profile_request, wait.queue());
+        auto promises_call = scheduling_->PrepareAsyncListCommitments(
+            promises_context.get(), promises_request, wait.queue());
+        auto visits_call =
+            scheduling_->PrepareAsyncListVisits(visits_context.get(), visits_request, wait.queue());
         auto index_call = feedback_->PrepareAsyncGetPerceptionIndex(index_context.get(),
                                                                     index_request, wait.queue());
-
         profile_call->StartCall();
         promises_call->StartCall();
         visits_call->StartCall();
@@ -269,15 +269,12 @@ grpc::Status ElderAppServiceImpl::ListMyUpcomingVisits(
         if (!days.ok()) return Reply(*context, days.status());
         const absl::Time now = clock_.Now();
         // Both calls at once; the fiber waits for the two.
-        AsyncWait wait;
         scheduling::v1::ListCommitmentsRequest promises_request;
         promises_request.set_elder(request->elder());
         promises_request.set_page_size(kMaxUpcoming);
         scheduling::v1::ListCommitmentsResponse promises;
         grpc::Status promises_status;
         auto promises_context = BackendContext(context, who, backend_timeout_);
-        auto promises_call = scheduling_->PrepareAsyncListCommitments(
-            promises_context.get(), promises_request, wait.queue());
         scheduling::v1::ListVisitsRequest visits_request;
         visits_request.set_elder(request->elder());
         visits_request.set_from_date(LocalDate(now, 0));
@@ -286,6 +283,11 @@ grpc::Status ElderAppServiceImpl::ListMyUpcomingVisits(
         scheduling::v1::ListVisitsResponse visits;
         grpc::Status status;
         auto visits_context = BackendContext(context, who, backend_timeout_);
+        // Declared after everything its calls write into, so that it is destroyed first (and
+        // waits for them) whatever happens below.
+        AsyncWait wait;
+        auto promises_call = scheduling_->PrepareAsyncListCommitments(
+            promises_context.get(), promises_request, wait.queue());
         auto visits_call =
             scheduling_->PrepareAsyncListVisits(visits_context.get(), visits_request, wait.queue());
         promises_call->StartCall();

@@ -67,7 +67,8 @@ namespace linli::gateway {
 // elsewhere). Not thread-safe: a fiber is created, run and destroyed on one thread.
 class Fiber {
  public:
-  explicit Fiber(absl::AnyInvocable<void()> body);
+  // A fiber that will run `body`; null when no stack could be mapped.
+  static std::unique_ptr<Fiber> Create(absl::AnyInvocable<void()> body);
   ~Fiber();
   Fiber(const Fiber&) = delete;
   Fiber& operator=(const Fiber&) = delete;
@@ -80,6 +81,7 @@ class Fiber {
   static Fiber* Current() { return current_; }
 
  private:
+  Fiber(absl::AnyInvocable<void()> body, void* stack);
   static void Enter();
 
   // 512 KiB (mapped lazily: only the pages a call touches are used): protobuf parsing is
@@ -134,12 +136,18 @@ void* Fiber::TakeStack() {
   }
   void* stack = mmap(nullptr, kStackBytes + PageBytes(), PROT_READ | PROT_WRITE,
                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (stack == MAP_FAILED) {
-    LogError("cannot map a fiber stack");
-    std::abort();
+  if (stack == MAP_FAILED) return nullptr;
+  if (mprotect(stack, PageBytes(), PROT_NONE) != 0) {  // no stack without its guard page
+    munmap(stack, kStackBytes + PageBytes());
+    return nullptr;
   }
-  mprotect(stack, PageBytes(), PROT_NONE);
   return stack;
+}
+
+std::unique_ptr<Fiber> Fiber::Create(absl::AnyInvocable<void()> body) {
+  void* stack = TakeStack();
+  if (stack == nullptr) return nullptr;
+  return std::unique_ptr<Fiber>(new Fiber(std::move(body), stack));
 }
 
 void Fiber::ReturnStack(void* stack) {
@@ -150,7 +158,7 @@ void Fiber::ReturnStack(void* stack) {
   }
 }
 
-Fiber::Fiber(absl::AnyInvocable<void()> body) : body_(std::move(body)), stack_(TakeStack()) {
+Fiber::Fiber(absl::AnyInvocable<void()> body, void* stack) : body_(std::move(body)), stack_(stack) {
 #if defined(__x86_64__)
   // The frame linli_fiber_switch pops on the first Run: control words, six registers, then
   // Enter as the return address, placed so that Enter starts with the stack aligned as after a
@@ -184,15 +192,13 @@ void Fiber::Enter() {
 bool Fiber::Run() {
   Fiber* outer = current_;
   current_ = this;
-  std::string outer_request_id = CurrentRequestId();
-  SetCurrentRequestId(std::move(request_id_));
+  SwapCurrentRequestId(request_id_);  // the fiber's in, the caller's kept in request_id_
 #if defined(__x86_64__)
   linli_fiber_switch(&caller_sp_, sp_);
 #else
   swapcontext(&caller_, &context_);
 #endif
-  request_id_ = CurrentRequestId();
-  SetCurrentRequestId(std::move(outer_request_id));
+  SwapCurrentRequestId(request_id_);  // and back
   current_ = outer;
   return finished_;
 }
@@ -213,9 +219,10 @@ class LoopService final : public grpc::Service {
  public:
   // `methods`: full names ("/package.Service/Method") of one service's methods.
   explicit LoopService(std::vector<std::string> methods) : names_(std::move(methods)) {
-    for (const std::string& name : names_) {
+    for (size_t i = 0; i < names_.size(); ++i) {
       AddMethod(new grpc::internal::RpcServiceMethod(
-          name.c_str(), grpc::internal::RpcMethod::NORMAL_RPC, nullptr));
+          names_[i].c_str(), grpc::internal::RpcMethod::NORMAL_RPC, nullptr));
+      MarkMethodAsync(static_cast<int>(i));
     }
   }
   const std::vector<std::string>& names() const { return names_; }
@@ -241,8 +248,9 @@ class EventLoop {
  public:
   using Method = LoopMethod;
 
-  EventLoop(const std::vector<Method>& methods, std::unique_ptr<grpc::ServerCompletionQueue> queue)
-      : methods_(methods), queue_(std::move(queue)) {}
+  EventLoop(const std::vector<Method>& methods, int max_fibers,
+            std::unique_ptr<grpc::ServerCompletionQueue> queue)
+      : methods_(methods), max_fibers_(max_fibers), queue_(std::move(queue)) {}
 
   grpc::ServerCompletionQueue* queue() const { return queue_.get(); }
   // The loop whose thread is the calling thread, null elsewhere.
@@ -251,16 +259,22 @@ class EventLoop {
   void Start() {
     thread_ = std::thread([this] { Run(); });
   }
-  void Stop() {
-    stopping_.store(true);
+  // After the server's Shutdown: the loop ends once its calls have (see Run).
+  void RequestStop() { stopping_.store(true); }
+  void Join() {
     if (thread_.joinable()) thread_.join();
   }
 
   // Runs `fiber` until it suspends or ends (then deletes it).
   void Resume(Fiber* fiber) {
-    if (fiber->Run()) {
-      delete fiber;
-      --fibers_;
+    if (!fiber->Run()) return;
+    delete fiber;
+    --fibers_;
+    // A method held back at the cap may take its next call now.
+    if (!deferred_.empty() && !stopping_.load()) {
+      const Method* method = deferred_.back();
+      deferred_.pop_back();
+      Accept(*method);
     }
   }
 
@@ -281,10 +295,15 @@ class EventLoop {
       auto next = queue_->AsyncNext(
           &tag, &ok, std::chrono::system_clock::now() + std::chrono::milliseconds(200));
       if (next == grpc::CompletionQueue::SHUTDOWN) break;
-      if (next == grpc::CompletionQueue::GOT_EVENT) static_cast<Completion*>(tag)->Done(ok);
-      // The server has been shut down (no call is accepted any more) and every fiber has ended:
-      // nothing can start an operation on the queue now.
-      if (!shut_down && stopping_.load() && fibers_ == 0) {
+      if (next == grpc::CompletionQueue::GOT_EVENT) {
+        // The server's interceptor has just set this thread's request id for some call; the
+        // loop itself serves none (each fiber carries its own).
+        if (!CurrentRequestId().empty()) SetCurrentRequestId("");
+        static_cast<Completion*>(tag)->Done(ok);
+      }
+      // The server has been shut down, every request for a call has come back and every fiber
+      // has ended: nothing can start an operation on the queue any more.
+      if (!shut_down && stopping_.load() && fibers_ == 0 && accepts_ == 0) {
         queue_->Shutdown();
         shut_down = true;
       }
@@ -293,10 +312,15 @@ class EventLoop {
   }
 
   const std::vector<Method>& methods_;
+  const int max_fibers_;
   std::unique_ptr<grpc::ServerCompletionQueue> queue_;
   std::thread thread_;
   std::atomic<bool> stopping_{false};
-  int fibers_ = 0;  // loop thread only
+  // Loop thread only: fibers running, requests for calls outstanding, methods whose next
+  // request waits for a fiber to end (the cap).
+  int fibers_ = 0;
+  int accepts_ = 0;
+  std::vector<const Method*> deferred_;
 
   static thread_local EventLoop* current_;
 };
@@ -314,23 +338,50 @@ class EventLoop::IncomingCall final : public Completion {
   const Method& method() const { return method_; }
 
   void Done(bool ok) override {
-    if (!ok) {  // the server is shutting down
+    if (rejected_) {  // the RESOURCE_EXHAUSTED answer has been sent
       delete this;
       return;
     }
     EventLoop& loop = loop_;
-    loop.Accept(method_);  // the next call of the same method
-    std::unique_ptr<IncomingCall> self(this);
+    --loop.accepts_;
+    if (!ok) {  // the server is shutting down
+      delete this;
+      return;
+    }
+    // The next call of the same method, unless stopping or at the cap.
+    if (!loop.stopping_.load()) {
+      if (loop.fibers_ + 1 < loop.max_fibers_) {
+        loop.Accept(method_);
+      } else {
+        loop.deferred_.push_back(&method_);
+      }
+    }
+    IncomingCall* call = this;
+    std::unique_ptr<Fiber> fiber = Fiber::Create([&loop, call] {
+      std::unique_ptr<IncomingCall> owned(call);
+      loop.Serve(*owned);
+    });
+    if (fiber == nullptr) {
+      LogError("cannot map a fiber stack; call refused",
+               {{"method", method_.service->names()[method_.index]}});
+      rejected_ = true;
+      responder.FinishWithError(
+          grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "the gateway is overloaded; retry"),
+          this);
+      return;
+    }
     ++loop.fibers_;
-    loop.Resume(new Fiber([&loop, call = std::move(self)] { loop.Serve(*call); }));
+    loop.Resume(fiber.release());
   }
 
  private:
   EventLoop& loop_;
   const Method& method_;
+  bool rejected_ = false;
 };
 
 void EventLoop::Accept(const Method& method) {
+  ++accepts_;
   auto* call = new IncomingCall(*this, method);
   method.service->Request(method.index, &call->context, &call->request, &call->responder,
                           queue_.get(), call);
@@ -347,6 +398,9 @@ void EventLoop::Serve(IncomingCall& call) {
   } catch (const std::exception& e) {
     LogError("handler failed", {{"method", call.method().service->names()[call.method().index]},
                                 {"error", e.what()}});
+    status = grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
+  } catch (...) {
+    LogError("handler failed", {{"method", call.method().service->names()[call.method().index]}});
     status = grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
   }
   AsyncWait sent;
@@ -439,10 +493,11 @@ void MethodTable::SerializeResponse(const google::protobuf::Message& response,
                                                                              &own_buffer);
 }
 
-std::unique_ptr<EventLoops> EventLoops::Create(MethodTable table, int loops) {
+std::unique_ptr<EventLoops> EventLoops::Create(MethodTable table, int loops, int max_fibers) {
   std::unique_ptr<EventLoops> created(new EventLoops());
   created->table_ = std::move(table);
   created->loop_count_ = std::max(1, loops);
+  created->max_fibers_ = std::max(1, max_fibers);
   // One registered service per "/package.Service/" prefix (the names are sorted).
   std::vector<std::vector<std::string>> services;
   std::string previous_service;
@@ -469,7 +524,8 @@ EventLoops::~EventLoops() { Stop(); }
 void EventLoops::Configure(grpc::ServerBuilder& builder) {
   for (auto& service : services_) builder.RegisterService(service.get());
   for (int i = 0; i < loop_count_; ++i) {
-    loops_.push_back(std::make_unique<EventLoop>(methods_, builder.AddCompletionQueue()));
+    loops_.push_back(
+        std::make_unique<EventLoop>(methods_, max_fibers_, builder.AddCompletionQueue()));
   }
 }
 
@@ -478,7 +534,8 @@ void EventLoops::Start() {
 }
 
 void EventLoops::Stop() {
-  for (auto& loop : loops_) loop->Stop();
+  for (auto& loop : loops_) loop->RequestStop();
+  for (auto& loop : loops_) loop->Join();
 }
 
 }  // namespace linli::gateway

@@ -9,17 +9,20 @@
 //   MethodTable table;
 //   table.Add("/linli.gateway.v1.ConsoleService/GetRegion", &console,
 //             &v1::ConsoleService::Service::GetRegion);
-//   EventLoops loops(std::move(table), 2);
-//   options.configure_builder = [&](grpc::ServerBuilder& b) { loops.Configure(b); };
-//   server = GrpcServer::Start(options, {});  loops.Start();
+//   std::unique_ptr<EventLoops> loops = EventLoops::Create(std::move(table), 1);
+//   options.configure_builder = [&](grpc::ServerBuilder& b) { loops->Configure(b); };
+//   server = GrpcServer::Start(options, {});  loops->Start();
 //   ...
-//   server->Shutdown();  loops.Stop();
+//   server->Shutdown();  loops->Stop();  // in this order (GatewayServer does it)
 //
 // Rules for code running on a loop: never hold a lock across a backend call (another fiber of the
 // same thread may want it); never wait for a backend inside a catch block (the C++ runtime keeps
 // the exception being handled per thread, not per fiber); block only briefly (a blocked fiber
-// blocks its whole loop). Off a loop
-// (tests calling Relations directly, tools) the same helpers wait on a private queue instead.
+// blocks its whole loop). Off a loop (tests calling Relations directly, tools) the same helpers
+// wait on a private queue instead.
+//
+// A loop runs at most kMaxFibersPerLoop calls at once; further calls wait in gRPC, unaccepted,
+// until one ends. A call for which no fiber stack can be mapped is RESOURCE_EXHAUSTED.
 #ifndef LINLI_SERVICES_GATEWAY_EVENT_LOOP_H_
 #define LINLI_SERVICES_GATEWAY_EVENT_LOOP_H_
 
@@ -151,11 +154,15 @@ class MethodTable {
 class LoopService;
 struct LoopMethod;
 
+// Calls a loop serves at once (each a fiber with its own stack).
+inline constexpr int kMaxFibersPerLoop = 4096;
+
 // The loops serving a MethodTable on a gRPC server.
 class EventLoops {
  public:
-  // Loops serving every method of `table`.
-  static std::unique_ptr<EventLoops> Create(MethodTable table, int loops);
+  // Loops serving every method of `table`, each running at most `max_fibers` calls at once.
+  static std::unique_ptr<EventLoops> Create(MethodTable table, int loops,
+                                            int max_fibers = kMaxFibersPerLoop);
   ~EventLoops();
   EventLoops(const EventLoops&) = delete;
   EventLoops& operator=(const EventLoops&) = delete;
@@ -164,14 +171,15 @@ class EventLoops {
   void Configure(grpc::ServerBuilder& builder);
   // Starts the loop threads; after the server is built and started.
   void Start();
-  // Waits for the calls in progress to end and stops the threads; after the server's Shutdown.
-  // Idempotent.
+  // Waits for the calls in progress to end and stops the threads; only after the server's
+  // Shutdown (before it, calls still being accepted keep the loops from ending). Idempotent.
   void Stop();
 
  private:
   EventLoops();
   MethodTable table_;
   int loop_count_ = 1;
+  int max_fibers_ = kMaxFibersPerLoop;
   std::vector<std::unique_ptr<LoopService>> services_;
   std::vector<LoopMethod> methods_;
   std::vector<std::unique_ptr<EventLoop>> loops_;

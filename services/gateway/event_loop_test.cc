@@ -107,8 +107,9 @@ class Upper {
 // A server whose methods are all served by EventLoops.
 class LoopServer {
  public:
-  LoopServer(MethodTable table, int loop_count, absl::Duration shutdown_deadline = absl::Seconds(2))
-      : loops(EventLoops::Create(std::move(table), loop_count)) {
+  LoopServer(MethodTable table, int loop_count, absl::Duration shutdown_deadline = absl::Seconds(2),
+             int max_fibers = kMaxFibersPerLoop)
+      : loops(EventLoops::Create(std::move(table), loop_count, max_fibers)) {
     ServerOptions options;
     options.service_name = "looptest";
     options.listen_address = "127.0.0.1:0";
@@ -308,6 +309,28 @@ TEST(EventLoopTest, ConcurrentWaitsOnOneLoopInterleave) {
   EXPECT_FALSE(slow.moved_threads());
   std::vector<std::thread::id> threads = slow.threads();
   for (const std::thread::id& id : threads) EXPECT_EQ(id, threads[0]);
+}
+
+// At its cap of calls at once a loop accepts no more: the next call waits in gRPC until one ends.
+TEST(EventLoopTest, ALoopAtItsCapTakesTheNextCallWhenOneEnds) {
+  Sleeper sleeper(absl::Milliseconds(300));
+  MethodTable table;
+  table.AddRaw(kSlow, sleeper.Handler());
+  LoopServer server(std::move(table), 1, absl::Seconds(2), /*max_fibers=*/2);
+  ASSERT_NE(server.stub, nullptr);
+  std::vector<std::unique_ptr<Call>> calls;
+  for (int i = 0; i < 3; ++i) calls.push_back(std::make_unique<Call>(*server.stub, kSlow, "x"));
+  absl::SleepFor(absl::Milliseconds(150));
+  EXPECT_EQ(sleeper.started(), 2);  // the third is not accepted yet
+  std::vector<Reply> replies;
+  for (auto& call : calls) replies.push_back(call->Wait());
+  for (const Reply& reply : replies) ASSERT_TRUE(reply.status.ok()) << reply.status.error_message();
+  EXPECT_EQ(sleeper.started(), 3);
+  std::vector<absl::Duration> latencies;
+  for (const Reply& reply : replies) latencies.push_back(reply.latency);
+  std::sort(latencies.begin(), latencies.end());
+  EXPECT_LT(latencies[1], absl::Milliseconds(550));  // two at once
+  EXPECT_GE(latencies[2], absl::Milliseconds(590));  // the third after one of them
 }
 
 TEST(EventLoopTest, AsyncWaitOffALoopUsesItsOwnQueue) {
