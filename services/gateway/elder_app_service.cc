@@ -114,6 +114,41 @@ void AddWorkerNames(registry::v1::RegistryService::StubInterface& registry,
   }
 }
 
+// The elder's promises and the visits of the coming `days` days, read from scheduling at once (the
+// elder page and ListMyUpcomingVisits). Declare it before the AsyncWait that Start uses, so that
+// the wait ends before the responses go.
+struct ElderSchedule {
+  scheduling::v1::ListCommitmentsRequest promises_request;
+  scheduling::v1::ListCommitmentsResponse promises;
+  grpc::Status promises_status;
+  std::unique_ptr<grpc::ClientContext> promises_context;
+  scheduling::v1::ListVisitsRequest visits_request;
+  scheduling::v1::ListVisitsResponse visits;
+  grpc::Status visits_status;
+  std::unique_ptr<grpc::ClientContext> visits_context;
+
+  void Start(SchedulingStub& scheduling, const grpc::ServerContext* context,
+             const auth::Principal& who, absl::Duration timeout, const std::string& elder,
+             absl::Time now, int days, int page_size, AsyncWait& wait) {
+    promises_request.set_elder(elder);
+    promises_request.set_page_size(page_size);
+    promises_context = BackendContext(context, who, timeout);
+    auto promises_call = scheduling.PrepareAsyncListCommitments(promises_context.get(),
+                                                                promises_request, wait.queue());
+    promises_call->StartCall();
+    promises_call->Finish(&promises, &promises_status, wait.Tag());
+    visits_request.set_elder(elder);
+    visits_request.set_from_date(LocalDate(now, 0));
+    visits_request.set_to_date(LocalDate(now, days));
+    visits_request.set_page_size(page_size);
+    visits_context = BackendContext(context, who, timeout);
+    auto visits_call =
+        scheduling.PrepareAsyncListVisits(visits_context.get(), visits_request, wait.queue());
+    visits_call->StartCall();
+    visits_call->Finish(&visits, &visits_status, wait.Tag());
+  }
+};
+
 bool IsUpcoming(const scheduling::v1::Visit& visit) {
   return visit.state() == scheduling::v1::VISIT_STATE_SCHEDULED ||
          visit.state() == scheduling::v1::VISIT_STATE_IN_PROGRESS;
@@ -139,21 +174,7 @@ grpc::Status ElderAppServiceImpl::GetElderPage(grpc::ServerContext* context,
         grpc::Status profile_status;
         auto profile_context = BackendContext(context, who, backend_timeout_);
 
-        scheduling::v1::ListCommitmentsRequest promises_request;
-        promises_request.set_elder(request->elder());
-        promises_request.set_page_size(kPageItems);
-        scheduling::v1::ListCommitmentsResponse promises;
-        grpc::Status promises_status;
-        auto promises_context = BackendContext(context, who, backend_timeout_);
-
-        scheduling::v1::ListVisitsRequest visits_request;
-        visits_request.set_elder(request->elder());
-        visits_request.set_from_date(LocalDate(now, 0));
-        visits_request.set_to_date(LocalDate(now, *days));
-        visits_request.set_page_size(kPageItems);
-        scheduling::v1::ListVisitsResponse visits;
-        grpc::Status visits_status;
-        auto visits_context = BackendContext(context, who, backend_timeout_);
+        ElderSchedule schedule;
 
         feedback::v1::GetPerceptionIndexRequest index_request;
         index_request.set_subject(request->elder());
@@ -166,25 +187,22 @@ grpc::Status ElderAppServiceImpl::GetElderPage(grpc::ServerContext* context,
         AsyncWait wait;
         auto profile_call =
             registry_->PrepareAsyncGetElder(profile_context.get(), profile_request, wait.queue());
-        auto promises_call = scheduling_->PrepareAsyncListCommitments(
-            promises_context.get(), promises_request, wait.queue());
-        auto visits_call =
-            scheduling_->PrepareAsyncListVisits(visits_context.get(), visits_request, wait.queue());
         auto index_call = feedback_->PrepareAsyncGetPerceptionIndex(index_context.get(),
                                                                     index_request, wait.queue());
         profile_call->StartCall();
-        promises_call->StartCall();
-        visits_call->StartCall();
         index_call->StartCall();
         profile_call->Finish(&profile, &profile_status, wait.Tag());
-        promises_call->Finish(&promises, &promises_status, wait.Tag());
-        visits_call->Finish(&visits, &visits_status, wait.Tag());
         index_call->Finish(&index, &index_status, wait.Tag());
+        schedule.Start(*scheduling_, context, who, backend_timeout_, request->elder(), now, *days,
+                       kPageItems, wait);
         wait.Wait();
+        const grpc::Status& promises_status = schedule.promises_status;
+        const grpc::Status& visits_status = schedule.visits_status;
 
         // The elder named does not exist (or the request is malformed): that is the caller's
         // problem, not a missing part.
-        for (const grpc::Status* s : {&profile_status, &promises_status, &visits_status}) {
+        for (const grpc::Status* s :
+             {&profile_status, &schedule.promises_status, &schedule.visits_status}) {
           if (s->error_code() == grpc::StatusCode::NOT_FOUND ||
               s->error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
             return *s;
@@ -197,7 +215,7 @@ grpc::Status ElderAppServiceImpl::GetElderPage(grpc::ServerContext* context,
         }
         std::map<std::string, const scheduling::v1::Commitment*> by_name;
         if (promises_status.ok()) {
-          for (const auto& c : promises.commitments()) {
+          for (const auto& c : schedule.promises.commitments()) {
             by_name[c.name()] = &c;
             if (c.state() == scheduling::v1::COMMITMENT_STATE_ACTIVE) {
               *response->add_commitments() = c;
@@ -207,7 +225,7 @@ grpc::Status ElderAppServiceImpl::GetElderPage(grpc::ServerContext* context,
           response->add_missing_parts(v1::ELDER_PAGE_PART_COMMITMENTS);
         }
         if (visits_status.ok()) {
-          for (const auto& visit : visits.visits()) {
+          for (const auto& visit : schedule.visits.visits()) {
             if (IsUpcoming(visit)) AddUpcoming(visit, by_name, response->add_upcoming_visits());
           }
           // The names only when the registry just answered: a registry that is down or slow
@@ -262,51 +280,35 @@ grpc::Status ElderAppServiceImpl::ListMyCommitments(grpc::ServerContext* context
 grpc::Status ElderAppServiceImpl::ListMyUpcomingVisits(
     grpc::ServerContext* context, const v1::ListMyUpcomingVisitsRequest* request,
     v1::ListMyUpcomingVisitsResponse* response) {
-  return gate_->Run(
-      context, absl::StrCat(kService, "ListMyUpcomingVisits"), *request,
-      [&](const auth::Principal& who) -> grpc::Status {
-        absl::StatusOr<int> days = Days(request->days(), "days");
-        if (!days.ok()) return Reply(*context, days.status());
-        const absl::Time now = clock_.Now();
-        // Both calls at once; the fiber waits for the two.
-        scheduling::v1::ListCommitmentsRequest promises_request;
-        promises_request.set_elder(request->elder());
-        promises_request.set_page_size(kMaxUpcoming);
-        scheduling::v1::ListCommitmentsResponse promises;
-        grpc::Status promises_status;
-        auto promises_context = BackendContext(context, who, backend_timeout_);
-        scheduling::v1::ListVisitsRequest visits_request;
-        visits_request.set_elder(request->elder());
-        visits_request.set_from_date(LocalDate(now, 0));
-        visits_request.set_to_date(LocalDate(now, *days));
-        visits_request.set_page_size(kMaxUpcoming);
-        scheduling::v1::ListVisitsResponse visits;
-        grpc::Status status;
-        auto visits_context = BackendContext(context, who, backend_timeout_);
-        // Declared after everything its calls write into, so that it is destroyed first (and
-        // waits for them) whatever happens below.
-        AsyncWait wait;
-        auto promises_call = scheduling_->PrepareAsyncListCommitments(
-            promises_context.get(), promises_request, wait.queue());
-        auto visits_call =
-            scheduling_->PrepareAsyncListVisits(visits_context.get(), visits_request, wait.queue());
-        promises_call->StartCall();
-        visits_call->StartCall();
-        promises_call->Finish(&promises, &promises_status, wait.Tag());
-        visits_call->Finish(&visits, &status, wait.Tag());
-        wait.Wait();
-        if (!status.ok()) return FromBackend(*context, status, "scheduling");
-        std::map<std::string, const scheduling::v1::Commitment*> by_name;
-        if (promises_status.ok()) {
-          for (const auto& c : promises.commitments()) by_name[c.name()] = &c;
-        }
-        for (const auto& visit : visits.visits()) {
-          if (IsUpcoming(visit)) AddUpcoming(visit, by_name, response->add_visits());
-        }
-        AddWorkerNames(*registry_, context, who, std::min(backend_timeout_, kWorkerNamesTimeout),
-                       *response->mutable_visits());
-        return grpc::Status::OK;
-      });
+  return gate_->Run(context, absl::StrCat(kService, "ListMyUpcomingVisits"), *request,
+                    [&](const auth::Principal& who) -> grpc::Status {
+                      absl::StatusOr<int> days = Days(request->days(), "days");
+                      if (!days.ok()) return Reply(*context, days.status());
+                      const absl::Time now = clock_.Now();
+                      // Both calls at once; the fiber waits for the two.
+                      ElderSchedule schedule;
+                      {
+                        AsyncWait wait;
+                        schedule.Start(*scheduling_, context, who, backend_timeout_,
+                                       request->elder(), now, *days, kMaxUpcoming, wait);
+                        wait.Wait();
+                      }
+                      if (!schedule.visits_status.ok()) {
+                        return FromBackend(*context, schedule.visits_status, "scheduling");
+                      }
+                      std::map<std::string, const scheduling::v1::Commitment*> by_name;
+                      if (schedule.promises_status.ok()) {
+                        for (const auto& c : schedule.promises.commitments())
+                          by_name[c.name()] = &c;
+                      }
+                      for (const auto& visit : schedule.visits.visits()) {
+                        if (IsUpcoming(visit)) AddUpcoming(visit, by_name, response->add_visits());
+                      }
+                      AddWorkerNames(*registry_, context, who,
+                                     std::min(backend_timeout_, kWorkerNamesTimeout),
+                                     *response->mutable_visits());
+                      return grpc::Status::OK;
+                    });
 }
 
 grpc::Status ElderAppServiceImpl::ListMyFamily(grpc::ServerContext* context,
