@@ -24,6 +24,29 @@ grpc::Status FromBackend(const grpc::ServerContext& context, const grpc::Status&
   return status;
 }
 
+grpc::Status CreateWorkOrder(FeedbackStub& feedback, const grpc::ServerContext* context,
+                             const auth::Principal& who, absl::Duration timeout,
+                             const feedback::v1::CreateWorkOrderRequest& request,
+                             feedback::v1::WorkOrder* out) {
+  feedback::v1::CreateWorkOrderResponse response;
+  grpc::Status status = Unary(feedback, &FeedbackStub::PrepareAsyncCreateWorkOrder,
+                              BackendContext(context, who, timeout).get(), request, &response);
+  if (status.ok()) *out = std::move(*response.mutable_work_order());
+  return FromBackend(*context, status, "feedback");
+}
+
+grpc::Status GetWorkOrder(FeedbackStub& feedback, const grpc::ServerContext* context,
+                          const auth::Principal& who, absl::Duration timeout,
+                          const std::string& name, feedback::v1::WorkOrder* out) {
+  feedback::v1::GetWorkOrderRequest request;
+  request.set_name(name);
+  feedback::v1::GetWorkOrderResponse response;
+  grpc::Status status = Unary(feedback, &FeedbackStub::PrepareAsyncGetWorkOrder,
+                              BackendContext(context, who, timeout).get(), request, &response);
+  if (status.ok()) *out = std::move(*response.mutable_work_order());
+  return FromBackend(*context, status, "feedback");
+}
+
 grpc::Status ConsoleServiceImpl::CreateRegion(grpc::ServerContext* context,
                                               const v1::CreateRegionRequest* request,
                                               v1::CreateRegionResponse* response) {

@@ -26,6 +26,16 @@ namespace linli::gateway {
 grpc::Status FromBackend(const grpc::ServerContext& context, const grpc::Status& status,
                          const char* backend);
 
+// Work orders as the elder app and the partner API create and read them in feedback, on behalf of
+// `who` (BackendContext with `timeout`); the order in `out` when OK, statuses as FromBackend.
+grpc::Status CreateWorkOrder(FeedbackStub& feedback, const grpc::ServerContext* context,
+                             const auth::Principal& who, absl::Duration timeout,
+                             const feedback::v1::CreateWorkOrderRequest& request,
+                             feedback::v1::WorkOrder* out);
+grpc::Status GetWorkOrder(FeedbackStub& feedback, const grpc::ServerContext* context,
+                          const auth::Principal& who, absl::Duration timeout,
+                          const std::string& name, feedback::v1::WorkOrder* out);
+
 // The largest page the gateway asks a backend for; larger requested sizes are capped to it.
 inline constexpr int kMaxPageSize = 200;
 

@@ -386,24 +386,17 @@ grpc::Status ElderAppServiceImpl::SubmitVisitFeedback(grpc::ServerContext* conte
 grpc::Status ElderAppServiceImpl::RaiseComplaint(grpc::ServerContext* context,
                                                  const v1::RaiseComplaintRequest* request,
                                                  v1::RaiseComplaintResponse* response) {
-  return gate_->Run(
-      context, absl::StrCat(kService, "RaiseComplaint"), *request,
-      [&](const auth::Principal& who) -> grpc::Status {
-        feedback::v1::CreateWorkOrderRequest backend_request;
-        feedback::v1::WorkOrder* order = backend_request.mutable_work_order();
-        order->set_source(feedback::v1::WORK_ORDER_SOURCE_APP);
-        order->set_commitment(request->commitment());
-        order->set_description(request->description());
-        backend_request.set_request_id(request->request_id());
-        feedback::v1::CreateWorkOrderResponse backend_response;
-        grpc::Status status = Unary(*feedback_, &FeedbackStub::PrepareAsyncCreateWorkOrder,
-                                    BackendContext(context, who, backend_timeout_).get(),
-                                    backend_request, &backend_response);
-        if (status.ok()) {
-          *response->mutable_work_order() = std::move(*backend_response.mutable_work_order());
-        }
-        return FromBackend(*context, status, "feedback");
-      });
+  return gate_->Run(context, absl::StrCat(kService, "RaiseComplaint"), *request,
+                    [&](const auth::Principal& who) -> grpc::Status {
+                      feedback::v1::CreateWorkOrderRequest backend_request;
+                      feedback::v1::WorkOrder* order = backend_request.mutable_work_order();
+                      order->set_source(feedback::v1::WORK_ORDER_SOURCE_APP);
+                      order->set_commitment(request->commitment());
+                      order->set_description(request->description());
+                      backend_request.set_request_id(request->request_id());
+                      return CreateWorkOrder(*feedback_, context, who, backend_timeout_,
+                                             backend_request, response->mutable_work_order());
+                    });
 }
 
 grpc::Status ElderAppServiceImpl::GetMyComplaint(grpc::ServerContext* context,
@@ -412,19 +405,16 @@ grpc::Status ElderAppServiceImpl::GetMyComplaint(grpc::ServerContext* context,
   return gate_->Run(
       context, absl::StrCat(kService, "GetMyComplaint"), *request,
       [&](const auth::Principal& who) -> grpc::Status {
-        feedback::v1::GetWorkOrderRequest backend_request;
-        backend_request.set_name(request->name());
-        feedback::v1::GetWorkOrderResponse backend_response;
-        grpc::Status status = Unary(*feedback_, &FeedbackStub::PrepareAsyncGetWorkOrder,
-                                    BackendContext(context, who, backend_timeout_).get(),
-                                    backend_request, &backend_response);
-        if (!status.ok()) return FromBackend(*context, status, "feedback");
+        feedback::v1::WorkOrder order;
+        grpc::Status status =
+            GetWorkOrder(*feedback_, context, who, backend_timeout_, request->name(), &order);
+        if (!status.ok()) return status;
         // A worker's problem report about the elder is staff business, not the family's.
-        if (backend_response.work_order().elder() != request->elder() ||
-            backend_response.work_order().source() == feedback::v1::WORK_ORDER_SOURCE_WORKER_APP) {
+        if (order.elder() != request->elder() ||
+            order.source() == feedback::v1::WORK_ORDER_SOURCE_WORKER_APP) {
           return Reply(*context, absl::NotFoundError("no such complaint of this elder"));
         }
-        *response->mutable_work_order() = std::move(*backend_response.mutable_work_order());
+        *response->mutable_work_order() = std::move(order);
         return grpc::Status::OK;
       });
 }

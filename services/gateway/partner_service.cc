@@ -53,38 +53,27 @@ grpc::Status PartnerServiceImpl::SubmitWorkOrder(grpc::ServerContext* context,
         if (!request->request_id().empty()) {
           backend_request.set_request_id(absl::StrCat(who.id, ":", request->request_id()));
         }
-        feedback::v1::CreateWorkOrderResponse backend_response;
-        grpc::Status status = Unary(*feedback_, &FeedbackStub::PrepareAsyncCreateWorkOrder,
-                                    BackendContext(context, who, backend_timeout_).get(),
-                                    backend_request, &backend_response);
-        if (status.ok()) {
-          *response->mutable_work_order() = std::move(*backend_response.mutable_work_order());
-        }
-        return FromBackend(*context, status, "feedback");
+        return CreateWorkOrder(*feedback_, context, who, backend_timeout_, backend_request,
+                               response->mutable_work_order());
       });
 }
 
 grpc::Status PartnerServiceImpl::GetWorkOrderStatus(grpc::ServerContext* context,
                                                     const v1::GetWorkOrderStatusRequest* request,
                                                     v1::GetWorkOrderStatusResponse* response) {
-  return gate_->Run(
-      context, "/linli.gateway.v1.PartnerService/GetWorkOrderStatus", *request,
-      [&](const auth::Principal& who) -> grpc::Status {
-        feedback::v1::GetWorkOrderRequest backend_request;
-        backend_request.set_name(request->name());
-        feedback::v1::GetWorkOrderResponse backend_response;
-        grpc::Status status = Unary(*feedback_, &FeedbackStub::PrepareAsyncGetWorkOrder,
-                                    BackendContext(context, who, backend_timeout_).get(),
-                                    backend_request, &backend_response);
-        if (!status.ok()) return FromBackend(*context, status, "feedback");
-        // Submitted by this partner: the acceptance step names it as the actor.
-        const auto& order = backend_response.work_order();
-        if (order.history_size() == 0 || order.history(0).actor() != who.Actor()) {
-          return Reply(*context, absl::NotFoundError("no such work order of yours"));
-        }
-        *response->mutable_work_order() = std::move(*backend_response.mutable_work_order());
-        return grpc::Status::OK;
-      });
+  return gate_->Run(context, "/linli.gateway.v1.PartnerService/GetWorkOrderStatus", *request,
+                    [&](const auth::Principal& who) -> grpc::Status {
+                      feedback::v1::WorkOrder order;
+                      grpc::Status status = GetWorkOrder(*feedback_, context, who, backend_timeout_,
+                                                         request->name(), &order);
+                      if (!status.ok()) return status;
+                      // Submitted by this partner: the acceptance step names it as the actor.
+                      if (order.history_size() == 0 || order.history(0).actor() != who.Actor()) {
+                        return Reply(*context, absl::NotFoundError("no such work order of yours"));
+                      }
+                      *response->mutable_work_order() = std::move(order);
+                      return grpc::Status::OK;
+                    });
 }
 
 namespace {
