@@ -13,6 +13,7 @@
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
@@ -65,20 +66,49 @@ std::string MakeTempDir(const std::string& label) {
   return dir == nullptr ? std::string("/tmp") : std::string(dir);
 }
 
-int FreePort() {
+namespace {
+
+// Binds `port` on loopback (0: any) and returns the port bound, 0 when it is taken.
+int BindLoopback(int port) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  int port = 0;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  int bound = 0;
   if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
     socklen_t len = sizeof(addr);
     getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-    port = ntohs(addr.sin_port);
+    bound = ntohs(addr.sin_port);
   }
   close(fd);
-  return port;
+  return bound;
+}
+
+// The first port of the kernel's ephemeral range (the local ports of outgoing connections).
+int EphemeralLow() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 0;
+  return (in >> low) ? low : 32768;
+}
+
+}  // namespace
+
+int FreePort() {
+  // A random free port below the ephemeral range: a port the kernel picks for bind(0) comes from
+  // that range, and so do the local ports of every connection the tests open (MariaDB clients,
+  // gRPC channels), which can take it between this check and the server's own bind.
+  constexpr int kLowest = 10000;
+  const int high = EphemeralLow();
+  if (high - kLowest >= 1000) {
+    absl::BitGen random;
+    for (int attempt = 0; attempt < 100; ++attempt) {
+      const int port = absl::Uniform(random, kLowest, high);
+      if (BindLoopback(port) == port) return port;
+    }
+  }
+  return BindLoopback(0);
 }
 
 absl::StatusOr<ChildProcess> ChildProcess::Start(const std::string& binary,
