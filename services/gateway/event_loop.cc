@@ -237,13 +237,14 @@ class LoopService final : public grpc::Service {
   std::vector<std::string> names_;  // the method names gRPC points to
 };
 
-// One thread running one server completion queue.
+// A method as a loop requests its calls: the service and index gRPC knows it by, its handler.
 struct LoopMethod {
   LoopService* service;
   int index;
   const MethodTable::Handler* handler;
 };
 
+// One thread running one server completion queue.
 class EventLoop {
  public:
   using Method = LoopMethod;
