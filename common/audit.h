@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -67,6 +68,20 @@ struct AuditPage {
 };
 absl::StatusOr<AuditPage> ReadAuditPage(storage::Database& db, const std::string& elder,
                                         int32_t page_size, const std::string& page_token);
+
+// ListAuditEntries of a service (registry's, scheduling's): the page `request` (elder, page_size,
+// page_token) names, into `response` (entries, next_page_token).
+template <typename Request, typename Response>
+absl::Status FillAuditPage(storage::Database& db, const Request& request, Response* response) {
+  absl::StatusOr<AuditPage> page =
+      ReadAuditPage(db, request.elder(), request.page_size(), request.page_token());
+  if (!page.ok()) return page.status();
+  for (registry::v1::AuditEntry& entry : page->entries) {
+    *response->add_entries() = std::move(entry);
+  }
+  response->set_next_page_token(std::move(page->next_page_token));
+  return absl::OkStatus();
+}
 
 }  // namespace linli
 

@@ -185,14 +185,7 @@ grpc::Status SchedulingServiceImpl::ListVisitNotes(grpc::ServerContext* context,
 grpc::Status SchedulingServiceImpl::ListAuditEntries(grpc::ServerContext* context,
                                                      const v1::ListAuditEntriesRequest* request,
                                                      v1::ListAuditEntriesResponse* response) {
-  absl::StatusOr<AuditPage> page =
-      ReadAuditPage(db_, request->elder(), request->page_size(), request->page_token());
-  if (!page.ok()) return Reply(*context, page.status());
-  for (registry::v1::AuditEntry& entry : page->entries) {
-    *response->add_entries() = std::move(entry);
-  }
-  response->set_next_page_token(page->next_page_token);
-  return grpc::Status::OK;
+  return Reply(*context, FillAuditPage(db_, *request, response));
 }
 
 }  // namespace linli::scheduling
