@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/clock.h"
 #include "common/server.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -52,12 +53,9 @@ std::unique_ptr<grpc::ClientContext> NewClientContext(const grpc::ServerContext*
   } else {
     context = std::make_unique<grpc::ClientContext>();
   }
-  absl::Time deadline = absl::Now() + timeout;
-  if (incoming != nullptr) {
-    absl::Time incoming_deadline = absl::FromChrono(incoming->deadline());
-    if (incoming_deadline < deadline) deadline = incoming_deadline;
-  }
-  context->set_deadline(absl::ToChronoTime(deadline));
+  std::chrono::system_clock::time_point deadline = DeadlineAfter(timeout);
+  if (incoming != nullptr && incoming->deadline() < deadline) deadline = incoming->deadline();
+  context->set_deadline(deadline);
   return context;
 }
 

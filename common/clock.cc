@@ -15,4 +15,8 @@ const Clock& Clock::Real() {
   return *clock;
 }
 
+std::chrono::system_clock::time_point DeadlineAfter(absl::Duration timeout) {
+  return std::chrono::system_clock::now() + absl::ToChronoNanoseconds(timeout);
+}
+
 }  // namespace linli

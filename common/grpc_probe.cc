@@ -2,6 +2,7 @@
 
 #include <future>
 
+#include "common/clock.h"
 #include "common/errors.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -22,17 +23,13 @@ std::string StringField(int number, const std::string& value) {
   return out;
 }
 
-std::chrono::system_clock::time_point Deadline(absl::Duration timeout) {
-  return absl::ToChronoTime(absl::Now() + timeout);
-}
-
 }  // namespace
 
 absl::StatusOr<HealthStatus> CheckHealth(grpc::Channel& channel, const std::string& service,
                                          absl::Duration timeout) {
   grpc::GenericStub stub(std::shared_ptr<grpc::Channel>(&channel, [](grpc::Channel*) {}));
   grpc::ClientContext context;
-  context.set_deadline(Deadline(timeout));
+  context.set_deadline(DeadlineAfter(timeout));
   grpc::ByteBuffer request = ToByteBuffer(service.empty() ? "" : StringField(1, service));
   grpc::ByteBuffer response;
   std::promise<grpc::Status> done;
@@ -57,7 +54,7 @@ absl::StatusOr<std::vector<std::string>> ListServices(grpc::Channel& channel,
                                                       absl::Duration timeout) {
   grpc::GenericStub stub(std::shared_ptr<grpc::Channel>(&channel, [](grpc::Channel*) {}));
   grpc::ClientContext context;
-  context.set_deadline(Deadline(timeout));
+  context.set_deadline(DeadlineAfter(timeout));
   grpc::CompletionQueue cq;
   auto call = stub.PrepareCall(
       &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);

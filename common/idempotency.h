@@ -9,7 +9,10 @@
 //
 //   CreateRegionResponse response;
 //   RETURN_IF_ERROR(RunIdempotent(db, "CreateRegion", request.request_id(), request, &response,
-//       [&](storage::Transaction& tx) -> absl::Status { ...; return absl::OkStatus(); }));
+//       [&](storage::Transaction& tx) -> absl::Status { ...; return absl::OkStatus(); }, clock_));
+//
+// The clock is the service's own (injected) clock, never defaulted: the stored time and the
+// retention check must read the same clock, or a test at a fixed date breaks a week later.
 //
 // Stored responses are kept for kIdempotencyRetention (a retry after that is a new call) and are
 // tagged with the resource they created (the `name` of the response's message field), so that
@@ -55,7 +58,7 @@ absl::Status RunIdempotent(storage::Database& db, absl::string_view method,
                            absl::string_view request_id, const google::protobuf::Message& request,
                            google::protobuf::Message* response,
                            const std::function<absl::Status(storage::Transaction&)>& body,
-                           const Clock& clock = Clock::Real());
+                           const Clock& clock);
 
 // The response stored for a retry of (method, request_id, request): true with `response` filled,
 // false when there is none (no request_id, never seen, or expired); INVALID_ARGUMENT when the id
@@ -66,7 +69,7 @@ absl::StatusOr<bool> FindIdempotentResponse(storage::Database& db, absl::string_
                                             absl::string_view request_id,
                                             const google::protobuf::Message& request,
                                             google::protobuf::Message* response,
-                                            const Clock& clock = Clock::Real());
+                                            const Clock& clock);
 
 }  // namespace linli
 

@@ -4,8 +4,8 @@
 #include <string>
 
 #include "absl/synchronization/mutex.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "common/text.h"
 
 namespace linli {
@@ -35,8 +35,8 @@ void SetLogService(absl::string_view service) {
 void Log(absl::string_view level, absl::string_view message, const LogFields& fields) {
   // Built without a JSON library: one line per RPC is on the hot path of every call.
   std::string line = "{\"ts\":";
-  AppendJsonString(&line,
-                   absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()));
+  AppendJsonString(
+      &line, absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", Clock::Real().Now(), absl::UTCTimeZone()));
   AppendField(&line, "level", level);
   {
     absl::MutexLock lock(&log_mu);

@@ -95,8 +95,7 @@ std::string MethodLabel(absl::string_view method) {
 // records its metrics and writes one log line when it ends.
 class CallInterceptor : public grpc::experimental::Interceptor {
  public:
-  explicit CallInterceptor(grpc::experimental::ServerRpcInfo* info)
-      : method_(info->method()), start_(absl::Now()) {}
+  explicit CallInterceptor(grpc::experimental::ServerRpcInfo* info) : method_(info->method()) {}
 
   ~CallInterceptor() override {
     // A call torn down without sending a status (cancelled, server stopping) still leaves.
@@ -124,7 +123,7 @@ class CallInterceptor : public grpc::experimental::Interceptor {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
       grpc::Status status = methods->GetSendStatus();
       methods->GetSendTrailingMetadata()->emplace(kRequestIdKey, request_id_);
-      const absl::Duration latency = absl::Now() - start_;
+      const absl::Duration latency = started_.Elapsed();
       const std::string code(GrpcCodeName(status.error_code()));
       RpcMetrics& rpc = Rpc();
       const std::string method_label = MethodLabel(method_);
@@ -149,7 +148,7 @@ class CallInterceptor : public grpc::experimental::Interceptor {
 
  private:
   std::string method_;
-  absl::Time start_;
+  const Stopwatch started_;
   std::string request_id_;
   bool in_flight_ = false;
 };
@@ -184,7 +183,7 @@ void RegisterRuntimeMetrics(const std::string& service_name) {
       .Set(1);
   r.AddGauge("linli_process_start_time_seconds", "Start time of the process, Unix seconds.", {})
       .WithLabels({})
-      .Set(absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
+      .Set(absl::ToDoubleSeconds(Clock::Real().Now() - absl::UnixEpoch()));
   r.AddCallbackGauge("linli_process_resident_memory_bytes", "Resident set size.", {}, [] {
     std::ifstream in("/proc/self/statm");
     double size = 0, resident = 0;
@@ -475,7 +474,7 @@ void GrpcServer::Shutdown() {
   }
   if (metrics_ != nullptr) metrics_->SetNotServing();
   if (options_.drain_delay > absl::ZeroDuration()) absl::SleepFor(options_.drain_delay);
-  server_->Shutdown(absl::ToChronoTime(absl::Now() + options_.shutdown_deadline));
+  server_->Shutdown(DeadlineAfter(options_.shutdown_deadline));
   server_->Wait();
   metrics_.reset();  // scrapes keep working while calls drain
   LogInfo("stopped");

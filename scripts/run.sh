@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
 # `make run`: the four services on loopback with SQLite files under var/, the demo street loaded,
 # until Ctrl-C (or SIGTERM), which stops all of them cleanly.
+#
+# The demo street lives in the present: its promises start today (Asia/Shanghai) and its visits
+# are materialised for this week and the next, again on every start. LINLI_DEMO_WEEK=YYYY-MM-DD
+# pins it to the week holding that date instead (reproducible figures).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=build/bin
@@ -68,7 +72,17 @@ for _ in $(seq 1 100); do
   done
   sleep 0.1
 done
-"${probe[@]}" seed-demo || echo "demo seeding failed; see var/log/" >&2
+DEMO_WEEK=${LINLI_DEMO_WEEK:-}
+"${probe[@]}" seed-demo --demo_week="$DEMO_WEEK" || echo "demo seeding failed; see var/log/" >&2
+# The tour's dates: today in Shanghai (or the pinned week's Monday) and the week around it.
+if [ -n "$DEMO_WEEK" ]; then
+  day=$(date -d "$DEMO_WEEK" +%F)
+  today=$(date -d "$day -$(( $(date -d "$day" +%u) - 1 )) days" +%F)
+else
+  today=$(TZ=Asia/Shanghai date +%F)
+fi
+monday=$(date -d "$today -$(( $(date -d "$today" +%u) - 1 )) days" +%F)
+sunday=$(date -d "$monday +6 days" +%F)
 # The CLI's gateway calls carry $LINLI_TOKEN: a street-staff token of the demo street.
 export LINLI_TOKEN=$("$BIN/linli" token --role street_staff --region 310101020 --subject staff/demo)
 demo_elder=$("${probe[@]}" elders list --region=regions/310101020001 2>/dev/null | awk 'NR==1{print $1}')
@@ -86,9 +100,9 @@ Try (gateway calls need a token; mint development tokens with build/bin/linli to
   build/bin/linli map --region regions/310101020 --format svg --out map.svg
   build/bin/linli providers --elder ${demo_elder:-elders/ID} --service serviceTypes/meal
   build/bin/linli commitments --elder ${demo_elder:-elders/ID}
-  build/bin/linli visits --elder ${demo_elder:-elders/ID} --from 2026-11-30 --days 7
-  build/bin/linli plan --region 310101020 --from 2026-11-30 --days 7   # plan and book the week
-  build/bin/linli report --org wlq-care-home --from 2026-11-30 --to 2026-12-06 --out report.html
+  build/bin/linli visits --elder ${demo_elder:-elders/ID} --from $today --days 7
+  build/bin/linli plan --region 310101020 --from $today --days 1   # plan and book the day
+  build/bin/linli report --org wlq-care-home --from $monday --to $sunday --out report.html
   build/bin/linli elders list --region regions/310101020001
   build/bin/linli elders get ${demo_elder:-elders/ID} --reason "回访核对联系方式"   # full view, audited
   build/bin/linli audit --elder ${demo_elder:-elders/ID}

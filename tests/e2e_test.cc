@@ -10,11 +10,14 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "common/auth/jwt.h"
 #include "common/client.h"
+#include "common/clock.h"
 #include "common/errors.h"
 #include "common/grpc_probe.h"
 #include "common/pii/field_cipher.h"
+#include "common/recurrence/rrule.h"
 #include "gtest/gtest.h"
 #include "linli/gateway/v1/console.grpc.pb.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
@@ -359,6 +362,81 @@ TEST_P(EndToEndTest, RegionsThroughTheGatewayHealthReflectionAndCleanShutdown) {
     EXPECT_EQ(log.find(id_number), std::string::npos) << p.name << " logged an ID number";
     EXPECT_EQ(log.find(phone), std::string::npos) << p.name << " logged a phone number";
   }
+}
+
+// `make run`'s demo street lives in the present, whatever the date (`make test-future` runs this
+// with every process's clock 400 days ahead): `linli seed-demo` makes promises valid from today
+// (Asia/Shanghai) and materialises visits from today through the Sunday of next week, none before
+// today; run again (a later `make run`), it adds nothing it already made.
+TEST_P(EndToEndTest, TheDemoStreetLivesInTheCurrentWeek) {
+  auto seed = [&](const std::string& log) {
+    auto child = testing::ChildProcess::Start(
+        LINLI_BIN_DIR "/linli",
+        {"--registry_address=" + processes_[0].address,
+         "--scheduling_address=" + processes_[1].address, "--demo_elders=300", "seed-demo"},
+        absl::StrCat(dir_, "/", log));
+    ASSERT_TRUE(child.ok()) << child.status();
+    absl::StatusOr<int> exit_status = child->Wait(absl::Minutes(5));
+    ASSERT_TRUE(exit_status.ok()) << "seed-demo did not finish; see " << dir_ << "/" << log;
+    ASSERT_TRUE(WIFEXITED(*exit_status) && WEXITSTATUS(*exit_status) == 0)
+        << "seed-demo failed; see " << dir_ << "/" << log;
+  };
+  auto shanghai_today = [] {
+    return absl::ToCivilDay(Clock::Real().Now(), recurrence::ShanghaiTimeZone());
+  };
+  const absl::CivilDay before = shanghai_today();
+  ASSERT_NO_FATAL_FAILURE(seed("seed-1.log"));
+  const absl::CivilDay after = shanghai_today();  // differs only across midnight
+
+  auto scheduling =
+      scheduling::v1::SchedulingService::NewStub(NewChannel(processes_[1].address, {}));
+  scheduling::v1::ListCommitmentsRequest list;
+  list.set_page_size(1000);
+  scheduling::v1::ListCommitmentsResponse commitments;
+  {
+    auto context = NewClientContext(nullptr, absl::Seconds(30));
+    ASSERT_TRUE(scheduling->ListCommitments(context.get(), list, &commitments).ok());
+  }
+  ASSERT_GT(commitments.commitments_size(), 10);
+  const std::string valid_from = commitments.commitments(0).valid_from();
+  EXPECT_TRUE(valid_from == absl::FormatCivilTime(before) ||
+              valid_from == absl::FormatCivilTime(after))
+      << valid_from << " is not today (" << before << ")";
+  absl::CivilDay today;
+  ASSERT_TRUE(absl::ParseCivilTime(valid_from, &today));
+  const absl::CivilDay monday = today - static_cast<int>(absl::GetWeekday(today));
+  for (const auto& c : commitments.commitments()) EXPECT_EQ(c.valid_from(), valid_from);
+
+  // Every visit, by day: from today through next week's Sunday, none before today.
+  auto count_visits = [&](absl::CivilDay from, absl::CivilDay to) {
+    scheduling::v1::ListVisitsRequest request;
+    request.set_from_date(absl::FormatCivilTime(from));
+    request.set_to_date(absl::FormatCivilTime(to));
+    request.set_page_size(1000);
+    int n = 0;
+    absl::CivilDay last = from;
+    do {
+      scheduling::v1::ListVisitsResponse page;
+      auto context = NewClientContext(nullptr, absl::Seconds(30));
+      grpc::Status status = scheduling->ListVisits(context.get(), request, &page);
+      EXPECT_TRUE(status.ok()) << status.error_message();
+      if (!status.ok()) break;
+      for (const auto& v : page.visits()) {
+        last = std::max(last, absl::ToCivilDay(absl::FromUnixSeconds(v.window_start().seconds()),
+                                               recurrence::ShanghaiTimeZone()));
+      }
+      n += page.visits_size();
+      request.set_page_token(page.next_page_token());
+    } while (!request.page_token().empty());
+    return std::make_pair(n, last);
+  };
+  EXPECT_EQ(count_visits(monday - 7, today).first, 0) << "visits before the street started";
+  const auto [visits, last_day] = count_visits(today, monday + 21);
+  EXPECT_GT(visits, 0);
+  EXPECT_EQ(last_day, monday + 13) << "the last visit is not on next week's Sunday";
+
+  ASSERT_NO_FATAL_FAILURE(seed("seed-2.log"));
+  EXPECT_EQ(count_visits(today, monday + 21).first, visits) << "a second seed-demo added visits";
 }
 
 // Visit notes are personal data: linli-scheduling does not start without a usable keyring, says

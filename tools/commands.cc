@@ -24,8 +24,10 @@
 #include "common/auth/jwt.h"
 #include "common/auth/principal.h"
 #include "common/client.h"
+#include "common/clock.h"
 #include "common/errors.h"
 #include "common/pii/field_cipher.h"
+#include "common/recurrence/rrule.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/support/client_interceptor.h"
@@ -102,7 +104,44 @@ int Keygen() {
   return 0;
 }
 
-int SeedDemo(const Endpoints& e, int elders, int parallelism) {
+namespace {
+
+// The visits of the demo's two weeks; idempotent (existing occurrences are counted, not
+// duplicated), so a later `make run` brings the street into its own current week.
+int MaterializeDemoVisits(const Endpoints& e, const demo::DemoCalendar& calendar) {
+  auto scheduling = scheduling::v1::SchedulingService::NewStub(
+      NewChannel(e.scheduling, {scheduling::v1::SchedulingService::service_full_name()}));
+  scheduling::v1::MaterializeVisitsRequest materialize;
+  materialize.set_from_date(absl::FormatCivilTime(calendar.visits_from));
+  materialize.set_days(calendar.visit_days);
+  scheduling::v1::MaterializeVisitsResponse visits;
+  auto long_context = NewClientContext(nullptr, absl::Minutes(10));
+  std::fprintf(stderr, "seeding demo street: visits from %s through %s ...",
+               absl::FormatCivilTime(calendar.visits_from).c_str(),
+               absl::FormatCivilTime(calendar.visits_from + (calendar.visit_days - 1)).c_str());
+  grpc::Status status = scheduling->MaterializeVisits(long_context.get(), materialize, &visits);
+  if (!status.ok()) return Fail(status);
+  std::fprintf(stderr, " %d visits (%d new) for %d commitments\n",
+               visits.created() + visits.existing(), visits.created(), visits.commitments());
+  return 0;
+}
+
+}  // namespace
+
+int SeedDemo(const Endpoints& e, const DemoOptions& options, const Clock& clock) {
+  // The demo street's offerings and rotas begin on Monday 2026-01-05 (tools/demo_street.cc).
+  constexpr absl::CivilDay kFirstDemoWeek(2026, 1, 5);
+  std::optional<absl::CivilDay> pinned;
+  if (!options.week.empty()) {
+    absl::CivilDay day;
+    if (!absl::ParseCivilTime(options.week, &day) || demo::WeekStart(day) < kFirstDemoWeek) {
+      std::fprintf(stderr, "--demo_week must be a date YYYY-MM-DD from 2026-01-05 on\n");
+      return 2;
+    }
+    pinned = day;
+  }
+  const demo::DemoCalendar calendar =
+      demo::DemoCalendarFor(absl::ToCivilDay(clock.Now(), recurrence::ShanghaiTimeZone()), pinned);
   auto stub =
       RegistryService::NewStub(NewChannel(e.registry, {RegistryService::service_full_name()}));
   auto context = [&] { return NewClientContext(nullptr, e.timeout); };
@@ -113,11 +152,12 @@ int SeedDemo(const Endpoints& e, int elders, int parallelism) {
     grpc::Status status = stub->GetOrganisation(context().get(), probe, &found);
     if (status.ok()) {
       std::fprintf(stderr, "demo street already loaded\n");
-      return 0;
+      return MaterializeDemoVisits(e, calendar);
     }
     if (status.error_code() != grpc::StatusCode::NOT_FOUND) return Fail(status);
   }
-  const demo::DemoStreet street = demo::GenerateDemoStreet(elders);
+  const demo::DemoStreet street = demo::GenerateDemoStreet(options.elders);
+  const int parallelism = options.parallelism;
   // Order matters: regions and lines before organisations, parents before children.
   grpc::Status status = SendAll("regions", street.regions, 1, [&](const auto& r) {
     registry::v1::CreateRegionResponse out;
@@ -171,26 +211,19 @@ int SeedDemo(const Endpoints& e, int elders, int parallelism) {
   }
   if (!status.ok()) return Fail(status);
 
-  // The promises made to these elders, and their visits for the coming week.
+  // The promises made to these elders, and their visits for this week and the next.
   auto scheduling = scheduling::v1::SchedulingService::NewStub(
       NewChannel(e.scheduling, {scheduling::v1::SchedulingService::service_full_name()}));
-  const auto commitments = demo::DemoCommitments(street, elder_names);
+  const auto commitments = demo::DemoCommitments(street, elder_names, calendar);
+  std::fprintf(stderr, "seeding demo street: promises valid from %s (week of %s)\n",
+               absl::FormatCivilTime(calendar.valid_from).c_str(),
+               absl::FormatCivilTime(calendar.week_start).c_str());
   status = SendAll("commitments", commitments, parallelism, [&](const auto& r) {
     scheduling::v1::CreateCommitmentResponse out;
     return scheduling->CreateCommitment(context().get(), r, &out);
   });
   if (!status.ok()) return Fail(status);
-  scheduling::v1::MaterializeVisitsRequest materialize;
-  materialize.set_from_date("2026-11-30");
-  materialize.set_days(7);
-  scheduling::v1::MaterializeVisitsResponse visits;
-  auto long_context = NewClientContext(nullptr, absl::Minutes(10));
-  std::fprintf(stderr, "seeding demo street: visits of the week of 2026-11-30 ...");
-  status = scheduling->MaterializeVisits(long_context.get(), materialize, &visits);
-  if (!status.ok()) return Fail(status);
-  std::fprintf(stderr, " %d visits for %d commitments\n", visits.created() + visits.existing(),
-               visits.commitments());
-  return 0;
+  return MaterializeDemoVisits(e, calendar);
 }
 
 int Map(const Endpoints& e, const std::string& region, const std::string& format,
@@ -385,7 +418,7 @@ int Plan(const Endpoints& e, const std::string& region, const std::string& from,
   int visits = 0, booked = 0, conflicts = 0, unassigned = 0;
   double travel = 0;
   std::map<std::string, int> reasons;  // of the (at most 100 per day) unassigned listed
-  const absl::Time started = absl::Now();
+  const Stopwatch started;
   std::printf("%-10s %8s %8s %8s %10s %10s %8s %7s\n", "day", "visits", "workers", "booked",
               "not booked", "travel min", "late min", "seconds");
   // One day per call: a district's day is a planner run of its own, and the caller sees progress.
@@ -399,7 +432,7 @@ int Plan(const Endpoints& e, const std::string& region, const std::string& from,
     request.set_dry_run(dry_run);
     request.set_include_problem(!problem_dir.empty());
     scheduling::v1::PlanResponse response;
-    const absl::Time t0 = absl::Now();
+    const Stopwatch day_run;
     grpc::Status status = scheduling->Plan(
         NewClientContext(nullptr, e.timeout + absl::Seconds(time_limit_seconds) * 2).get(), request,
         &response);
@@ -407,7 +440,7 @@ int Plan(const Endpoints& e, const std::string& region, const std::string& from,
     std::printf("%-10s %8d %8d %8d %10d %10.0f %8.0f %7.1f\n", day.c_str(), response.visits(),
                 response.workers(), response.booked(), response.not_booked(),
                 response.objective().travel(), response.objective().total_lateness(),
-                absl::ToDoubleSeconds(absl::Now() - t0));
+                absl::ToDoubleSeconds(day_run.Elapsed()));
     std::fflush(stdout);
     for (const auto& u : response.unassigned()) ++reasons[u.reason()];
     if (!problem_dir.empty()) {
@@ -425,7 +458,7 @@ int Plan(const Endpoints& e, const std::string& region, const std::string& from,
       "%s: %d visits, %d booked%s, %d not booked (%d refused as already taken), "
       "%.0f minutes of travel, %.1f s\n",
       dry_run ? "dry run" : "planned", visits, booked, dry_run ? " (would be)" : "", unassigned,
-      conflicts, travel, absl::ToDoubleSeconds(absl::Now() - started));
+      conflicts, travel, absl::ToDoubleSeconds(started.Elapsed()));
   for (const auto& [reason, n] : reasons) {
     std::printf("  not booked (sample): %5d x %s\n", n, reason.c_str());
   }
@@ -582,7 +615,7 @@ int TokenKeygen() {
   return 0;
 }
 
-int Token(const TokenOptions& o) {
+int Token(const TokenOptions& o, const Clock& clock) {
   auth::Role role;
   if (!auth::ParseRole(o.role, &role) || role == auth::Role::kPartner) {
     std::fprintf(stderr,
@@ -611,7 +644,7 @@ int Token(const TokenOptions& o) {
   }
   std::string region = o.region;
   if (absl::StartsWith(region, "regions/")) region = region.substr(8);
-  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  const int64_t now = absl::ToUnixSeconds(clock.Now());
   std::string subject = o.subject;
   if (subject.empty()) subject = role == auth::Role::kElder ? o.elder : "dev/" + o.role;
   if (subject.empty()) {

@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "grpcpp/channel.h"
 
 namespace linli::cli {
@@ -36,7 +37,7 @@ struct TokenOptions {
   std::string audience;
   absl::Duration ttl;
 };
-int Token(const TokenOptions& options);
+int Token(const TokenOptions& options, const Clock& clock);
 // `linli token --new_keys`: prints a new development key set (one random HS256 key).
 int TokenKeygen();
 // `linli token --api_key ID --organisation organisations/X --scopes a,b --pepper_file F`: prints
@@ -47,7 +48,16 @@ int ApiKey(const std::string& key_id, const std::string& organisation, const std
 // A channel to the gateway; calls on it carry "authorization: Bearer $LINLI_TOKEN" when that
 // environment variable is set (mint one with `linli token`).
 std::shared_ptr<grpc::Channel> GatewayChannel(const std::string& address);
-int SeedDemo(const Endpoints& endpoints, int elders, int parallelism);
+// `linli seed-demo`: loads the demo street (once) with its promises, and materialises the visits
+// of the demo's two weeks (every time, idempotently). `week` empty: the street lives in the week
+// of today on `clock` (Asia/Shanghai), its promises valid from today; `week` a date: pinned to
+// the week holding it (reproducible figures).
+struct DemoOptions {
+  int elders = 25000;
+  int parallelism = 8;
+  std::string week;
+};
+int SeedDemo(const Endpoints& endpoints, const DemoOptions& options, const Clock& clock);
 int Map(const Endpoints& endpoints, const std::string& region, const std::string& format,
         const std::string& out);
 int Providers(const Endpoints& endpoints, const std::string& elder, const std::string& service);

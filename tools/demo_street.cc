@@ -446,8 +446,29 @@ DemoStreet GenerateDemoStreet(int elders, int committees) {
   return std::move(b.street);
 }
 
+absl::CivilDay WeekStart(absl::CivilDay day) {
+  // absl::Weekday counts from Monday = 0.
+  return day - static_cast<int>(absl::GetWeekday(day));
+}
+
+DemoCalendar DemoCalendarFor(absl::CivilDay today, std::optional<absl::CivilDay> pinned) {
+  DemoCalendar calendar;
+  if (pinned.has_value()) {
+    calendar.week_start = WeekStart(*pinned);
+    calendar.valid_from = calendar.visits_from = calendar.week_start;
+  } else {
+    calendar.week_start = WeekStart(today);
+    calendar.valid_from = calendar.visits_from = today;
+  }
+  calendar.visit_days = static_cast<int>(calendar.week_start + 14 - calendar.visits_from);
+  return calendar;
+}
+
 std::vector<scheduling::v1::CreateCommitmentRequest> DemoCommitments(
-    const DemoStreet& street, const std::vector<std::string>& elder_names) {
+    const DemoStreet& street, const std::vector<std::string>& elder_names,
+    const DemoCalendar& calendar) {
+  const std::string valid_from = absl::FormatCivilTime(calendar.valid_from);
+  const std::string monday = absl::FormatCivilTime(calendar.week_start);
   std::vector<scheduling::v1::CreateCommitmentRequest> out;
   const size_t n = std::min(street.elders.size(), elder_names.size());
   auto add = [&](size_t i, const std::string& kind, const std::string& service,
@@ -458,7 +479,7 @@ std::vector<scheduling::v1::CreateCommitmentRequest> DemoCommitments(
     c->set_service_type("serviceTypes/" + service);
     c->set_owner_organisation("organisations/" + owner);
     c->set_funding_programme(programme);
-    c->set_valid_from("2026-11-30");
+    c->set_valid_from(valid_from);
     c->set_tolerance_minutes(15);
     r.set_request_id(absl::StrCat("demo-commitment-", kind, "-", i));
     out.push_back(std::move(r));
@@ -470,7 +491,7 @@ std::vector<scheduling::v1::CreateCommitmentRequest> DemoCommitments(
     if (e.has_care_grade() && e.care_grade() >= 2) {
       scheduling::v1::Commitment* c = add(i, "ltc", "ltc-home-care", "wlq-care-home", "长护险");
       c->set_care_grade(e.care_grade());  // the grade's days and hour; the time of day spread
-      c->mutable_recurrence()->set_dtstart(absl::StrFormat("2026-11-30T%02d:00:00", 8 + i % 7));
+      c->mutable_recurrence()->set_dtstart(absl::StrFormat("%sT%02d:00:00", monday, 8 + i % 7));
       c->add_required_skills("nursing");
     }
     if (e.living_situation() == registry::v1::LIVING_SITUATION_ALONE ||
@@ -480,7 +501,7 @@ std::vector<scheduling::v1::CreateCommitmentRequest> DemoCommitments(
       // Weekly, on a weekday that depends on the elder, 14:00-16:00, one hour.
       static constexpr const char* kDays[] = {"MO", "TU", "WE", "TH", "FR"};
       c->mutable_recurrence()->set_rrule(absl::StrCat("FREQ=WEEKLY;BYDAY=", kDays[i % 5]));
-      c->mutable_recurrence()->set_dtstart("2026-11-30T14:00:00");
+      c->mutable_recurrence()->set_dtstart(monday + "T14:00:00");
       c->set_window_minutes(120);
       c->set_duration_minutes(60);
     }
@@ -488,7 +509,7 @@ std::vector<scheduling::v1::CreateCommitmentRequest> DemoCommitments(
       if (need != "serviceTypes/meal") continue;
       scheduling::v1::Commitment* c = add(i, "meal", "meal-delivery", "wlq-canteen-1", "助餐补贴");
       c->mutable_recurrence()->set_rrule("FREQ=WEEKLY;BYDAY=MO,WE,FR");
-      c->mutable_recurrence()->set_dtstart("2026-11-30T10:30:00");
+      c->mutable_recurrence()->set_dtstart(monday + "T10:30:00");
       c->set_window_minutes(120);
       c->set_duration_minutes(10);
       c->add_required_skills("meal-delivery");

@@ -9,9 +9,11 @@
 #ifndef LINLI_TOOLS_DEMO_STREET_H_
 #define LINLI_TOOLS_DEMO_STREET_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/time/civil_time.h"
 #include "linli/registry/v1/registry.pb.h"
 #include "linli/scheduling/v1/scheduling.pb.h"
 
@@ -31,12 +33,32 @@ struct DemoStreet {
 // The same street for the same arguments, every time. Every request carries a stable request_id.
 DemoStreet GenerateDemoStreet(int elders = 25000, int committees = 17);
 
+// When the demo street's promises hold and which visits are materialised: the demo lives in the
+// present (the week of "today" on the caller's clock, Asia/Shanghai), or in a pinned week for
+// reproducible figures.
+struct DemoCalendar {
+  absl::CivilDay week_start;   // the Monday the promises' recurrences are anchored on
+  absl::CivilDay valid_from;   // the promises' first day
+  absl::CivilDay visits_from;  // the first day visits are materialised for
+  int visit_days = 0;          // ... through the Sunday of the following week
+};
+
+// The Monday of the week holding `day`.
+absl::CivilDay WeekStart(absl::CivilDay day);
+
+// Unpinned: promises from `today` (nothing is owed for the days before the street started), visits
+// from today through next week's Sunday. Pinned: the week holding `*pinned`, promises from its
+// Monday and visits for that week and the next.
+DemoCalendar DemoCalendarFor(absl::CivilDay today, std::optional<absl::CivilDay> pinned);
+
 // The care promises of the demo street, for the elders registered from `street.elders` (whose
 // registry names are `elder_names`, same order): long-term-care home care for assessed elders
 // (grade defaults), a weekly visit for those living alone, meals three times a week for those
-// who need them, each owned by the organisation that offers it.
+// who need them, each owned by the organisation that offers it; valid from
+// `calendar.valid_from`, recurrences anchored on `calendar.week_start`.
 std::vector<scheduling::v1::CreateCommitmentRequest> DemoCommitments(
-    const DemoStreet& street, const std::vector<std::string>& elder_names);
+    const DemoStreet& street, const std::vector<std::string>& elder_names,
+    const DemoCalendar& calendar);
 
 // The demo street's region name, "regions/310101020".
 inline constexpr char kDemoStreetRegion[] = "regions/310101020";

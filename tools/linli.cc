@@ -2,17 +2,15 @@
 //
 //   linli health                      health and reflection of the four services
 //   linli keygen                      prints a new keyring for --pii_key_file
-//   linli seed-demo                   loads the demo street into the registry (once)
-//   linli regions list [--parent regions/310101020]
-//   linli regions get regions/310101
-//   linli map --region regions/310101020 --format svg|dot|json --out FILE
-//   linli providers --elder elders/ID --service serviceTypes/meal
-//   linli orgs list [--region R] | elders list [--region R] | elders get NAME [--reason TEXT]
-//   linli audit [--elder NAME]
-//   linli commitments --elder NAME | visits --elder NAME [--from DATE --days N]
-//   linli report --org ID --from DATE --to DATE --out report.html   (feedback, direct)
-//   linli alerts --region COMMITTEE | linli index SUBJECT [--window 30]
-//   linli token --role street_staff --region 310101020   a development token for the gateway
+//   linli seed-demo [--demo_week D]   loads the demo street (once) and this week's and next's
+//   visits linli regions list [--parent regions/310101020] linli regions get regions/310101 linli
+//   map --region regions/310101020 --format svg|dot|json --out FILE linli providers --elder
+//   elders/ID --service serviceTypes/meal linli orgs list [--region R] | elders list [--region R] |
+//   elders get NAME [--reason TEXT] linli audit [--elder NAME] linli commitments --elder NAME |
+//   visits --elder NAME [--from DATE --days N] linli report --org ID --from DATE --to DATE --out
+//   report.html   (feedback, direct) linli alerts --region COMMITTEE | linli index SUBJECT
+//   [--window 30] linli token --role street_staff --region 310101020   a development token for the
+//   gateway
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -50,6 +48,9 @@ ABSL_FLAG(bool, dry_run, false, "`plan`: plan without booking.");
 ABSL_FLAG(std::string, problem_dir, "", "`plan`: write each day's planning problem (JSON) here.");
 ABSL_FLAG(int, demo_elders, 25000, "`seed-demo`: number of elders.");
 ABSL_FLAG(int, seed_parallelism, 8, "`seed-demo`: concurrent calls.");
+ABSL_FLAG(std::string, demo_week, "",
+          "`seed-demo`: pin the demo street to the week holding this date (YYYY-MM-DD) for "
+          "reproducible figures; empty: the current week, promises from today (Asia/Shanghai).");
 ABSL_FLAG(std::string, org, "", "`report`: the provider, organisations/ID or just ID.");
 ABSL_FLAG(std::string, to, "", "`report`: last day, YYYY-MM-DD.");
 ABSL_FLAG(int, window, 30, "`index`: window in days, 7, 30 or 90.");
@@ -76,7 +77,8 @@ constexpr char kUsage[] =
     "linli <command>\n"
     "  health                 check health and reflection of the four services\n"
     "  keygen                 print a new personal-data keyring (for --pii_key_file)\n"
-    "  seed-demo              load the demo street into the registry (skipped if present)\n"
+    "  seed-demo              load the demo street (once) and materialise its visits for this\n"
+    "                         week and the next (--demo_week YYYY-MM-DD pins another week)\n"
     "  regions list           list regions (--parent regions/CODE for one level)\n"
     "  regions get NAME       show one region, e.g. regions/310101\n"
     "  map                    the 条块 map: --region R --format svg|dot|json --out FILE\n"
@@ -177,6 +179,8 @@ int main(int argc, char** argv) {
   const linli::cli::Endpoints endpoints{
       absl::GetFlag(FLAGS_gateway), absl::GetFlag(FLAGS_registry_address),
       absl::GetFlag(FLAGS_scheduling_address), absl::GetFlag(FLAGS_timeout)};
+  // The CLI's one reading of the wall clock; commands take it injected.
+  const linli::Clock& clock = linli::Clock::Real();
   if (words == std::vector<std::string>{"keygen"}) return linli::cli::Keygen();
   if (words == std::vector<std::string>{"token"}) {
     if (absl::GetFlag(FLAGS_new_keys)) return linli::cli::TokenKeygen();
@@ -188,11 +192,15 @@ int main(int argc, char** argv) {
     return linli::cli::Token({absl::GetFlag(FLAGS_token_keys), absl::GetFlag(FLAGS_role),
                               absl::GetFlag(FLAGS_region), absl::GetFlag(FLAGS_subject),
                               absl::GetFlag(FLAGS_elder), absl::GetFlag(FLAGS_token_issuer),
-                              absl::GetFlag(FLAGS_token_audience), absl::GetFlag(FLAGS_ttl)});
+                              absl::GetFlag(FLAGS_token_audience), absl::GetFlag(FLAGS_ttl)},
+                             clock);
   }
   if (words == std::vector<std::string>{"seed-demo"}) {
-    return linli::cli::SeedDemo(endpoints, absl::GetFlag(FLAGS_demo_elders),
-                                absl::GetFlag(FLAGS_seed_parallelism));
+    return linli::cli::SeedDemo(
+        endpoints,
+        {absl::GetFlag(FLAGS_demo_elders), absl::GetFlag(FLAGS_seed_parallelism),
+         absl::GetFlag(FLAGS_demo_week)},
+        clock);
   }
   if (words == std::vector<std::string>{"map"}) {
     return linli::cli::Map(endpoints, RegionFlag(), absl::GetFlag(FLAGS_format),

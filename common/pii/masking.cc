@@ -1,7 +1,6 @@
 #include "common/pii/masking.h"
 
 #include <algorithm>
-#include <chrono>
 #include <cstddef>
 #include <vector>
 
@@ -161,7 +160,7 @@ std::string MaskName(absl::string_view name) {
   return KeepHeadTail(chars, 1, 0);
 }
 
-absl::Status ValidateIdNumber(absl::string_view id) {
+absl::Status ValidateIdNumber(absl::string_view id, absl::CivilDay today) {
   if (id.size() != 18) {
     return absl::InvalidArgumentError("ID number must be 18 characters");
   }
@@ -178,17 +177,11 @@ absl::Status ValidateIdNumber(absl::string_view id) {
     for (size_t i = pos; i < pos + len; ++i) value = value * 10 + (id[i] - '0');
     return value;
   };
-  using std::chrono::day;
-  using std::chrono::month;
-  using std::chrono::year;
-  using std::chrono::year_month_day;
-  const year_month_day birth{year{number(6, 4)}, month{static_cast<unsigned>(number(10, 2))},
-                             day{static_cast<unsigned>(number(12, 2))}};
-  // UTC date: at most one day off China's, which only matters for someone born today.
-  const year_month_day today{
-      std::chrono::floor<std::chrono::days>(std::chrono::system_clock::now())};
-  if (!birth.ok() || birth.year() < year{1900} ||
-      std::chrono::sys_days{birth} > std::chrono::sys_days{today}) {
+  const int year = number(6, 4), month = number(10, 2), day = number(12, 2);
+  // CivilDay normalises 2023-02-30 to March 2nd: a date that does not round-trip is not real.
+  const absl::CivilDay birth(year, month, day);
+  if (birth.year() != year || birth.month() != month || birth.day() != day || year < 1900 ||
+      birth > today) {
     return absl::InvalidArgumentError("ID number does not contain a plausible birth date");
   }
 

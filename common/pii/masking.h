@@ -8,7 +8,7 @@
 //   MaskAddress("上海市徐汇区漕溪北路398号")  // "上海市徐汇区漕溪北路****"
 //   MaskName("王秀英")                    // "王**"
 //
-//   RETURN_IF_ERROR(ValidateIdNumber(request.id_number()));
+//   RETURN_IF_ERROR(ValidateIdNumber(request.id_number(), today));
 //   ASSIGN_OR_RETURN(std::string phone_key, NormalizePhone(request.phone()));
 //   std::string phone_index = cipher.BlindIndex(phone_key);  // see field_cipher.h
 //
@@ -26,6 +26,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
 
 namespace linli::pii {
 
@@ -52,9 +53,9 @@ std::string MaskName(absl::string_view name);
 
 // Resident identity card number (居民身份证号码, GB 11643-1999): exactly 18 characters, 17 digits
 // then a digit or uppercase 'X' (run NormalizeIdNumber first to accept 'x' and spaces); positions
-// 7-14 a real date YYYYMMDD between 1900-01-01 and today; last character the ISO 7064 MOD 11-2
-// check character.
-absl::Status ValidateIdNumber(absl::string_view id_number);
+// 7-14 a real date YYYYMMDD between 1900-01-01 and `today` (the caller's clock, Shanghai date);
+// last character the ISO 7064 MOD 11-2 check character.
+absl::Status ValidateIdNumber(absl::string_view id_number, absl::CivilDay today);
 
 // Trims ASCII whitespace and uppercases a trailing 'x': the canonical form to validate, encrypt
 // and blind-index. Does not validate.

@@ -11,6 +11,9 @@
 namespace linli::pii {
 namespace {
 
+// The day the ID numbers below are checked on (the caller passes its clock's Shanghai date).
+constexpr absl::CivilDay kToday(2026, 12, 4);
+
 // Strict UTF-8 check written independently of masking.cc's decoder.
 bool IsValidUtf8(absl::string_view s) {
   size_t i = 0;
@@ -180,13 +183,13 @@ TEST(MaskNameTest, KeepsTheFirstCharacter) {
 TEST(ValidateIdNumberTest, AcceptsValidNumbers) {
   // The example from GB 11643-1999 itself, and numbers whose check character is computed by the
   // independent implementation above (covering a leap day and both century boundaries).
-  EXPECT_TRUE(ValidateIdNumber("11010519491231002X").ok());
+  EXPECT_TRUE(ValidateIdNumber("11010519491231002X", kToday).ok());
   EXPECT_EQ(WithCheck("11010519491231002"), "11010519491231002X");
   for (absl::string_view first17 :
        {"31010119450101123", "44030419350615201", "51010719480229301", "65010220000101777",
         "11010119000101000", "32058219330707888"}) {
     const std::string id = WithCheck(first17);
-    EXPECT_TRUE(ValidateIdNumber(id).ok()) << id << ": " << ValidateIdNumber(id);
+    EXPECT_TRUE(ValidateIdNumber(id, kToday).ok()) << id << ": " << ValidateIdNumber(id, kToday);
   }
 }
 
@@ -196,7 +199,7 @@ TEST(ValidateIdNumberTest, RejectsWrongCheckCharacterAndShapes) {
     if (c == valid[17]) continue;
     std::string wrong = valid;
     wrong[17] = c;
-    absl::Status status = ValidateIdNumber(wrong);
+    absl::Status status = ValidateIdNumber(wrong, kToday);
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << wrong;
     EXPECT_TRUE(absl::StrContains(status.message(), "check character")) << status;
   }
@@ -204,17 +207,27 @@ TEST(ValidateIdNumberTest, RejectsWrongCheckCharacterAndShapes) {
   for (size_t i = 0; i < 17; ++i) {
     std::string wrong = valid;
     wrong[i] = wrong[i] == '9' ? '8' : static_cast<char>(wrong[i] + 1);
-    EXPECT_FALSE(ValidateIdNumber(wrong).ok()) << wrong;
+    EXPECT_FALSE(ValidateIdNumber(wrong, kToday).ok()) << wrong;
   }
   const std::string lower_x = "11010519491231002x";
-  EXPECT_FALSE(ValidateIdNumber(lower_x).ok());
-  EXPECT_TRUE(ValidateIdNumber(NormalizeIdNumber(" 11010519491231002x\n")).ok());
+  EXPECT_FALSE(ValidateIdNumber(lower_x, kToday).ok());
+  EXPECT_TRUE(ValidateIdNumber(NormalizeIdNumber(" 11010519491231002x\n"), kToday).ok());
   for (const std::string& bad :
        {std::string(""), valid.substr(0, 17), valid + "1", std::string("3101011945010A1234"),
         std::string("X10101194501011234"), std::string("31010119450101123Y"),
         std::string("３１０１０１１９４５０１０１１２")}) {
-    EXPECT_EQ(ValidateIdNumber(bad).code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(ValidateIdNumber(bad, kToday).code(), absl::StatusCode::kInvalidArgument) << bad;
   }
+}
+
+TEST(ValidateIdNumberTest, BirthDateIsCheckedAgainstTheGivenDay) {
+  // Born on the given day is plausible, born the day after is not: "today" is the caller's clock.
+  const std::string born_today = WithCheck("31010120261204123");
+  EXPECT_TRUE(ValidateIdNumber(born_today, kToday).ok());
+  EXPECT_FALSE(ValidateIdNumber(born_today, kToday - 1).ok());
+  const std::string born_2030 = WithCheck("31010120300101123");
+  EXPECT_FALSE(ValidateIdNumber(born_2030, kToday).ok());
+  EXPECT_TRUE(ValidateIdNumber(born_2030, absl::CivilDay(2030, 1, 1)).ok());
 }
 
 TEST(ValidateIdNumberTest, RejectsImplausibleBirthDatesWithoutEchoingTheValue) {
@@ -222,7 +235,7 @@ TEST(ValidateIdNumberTest, RejectsImplausibleBirthDatesWithoutEchoingTheValue) {
        {"31010119451301123", "31010119450230123", "31010119490229123", "31010119450100123",
         "31010118991231123", "31010129990101123", "31010100000101123"}) {
     const std::string id = WithCheck(first17);
-    absl::Status status = ValidateIdNumber(id);
+    absl::Status status = ValidateIdNumber(id, kToday);
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << id;
     EXPECT_TRUE(absl::StrContains(status.message(), "birth date")) << status;
     EXPECT_FALSE(absl::StrContains(status.message(), id.substr(6, 8))) << status;

@@ -34,8 +34,8 @@
 #include <vector>
 
 #include "absl/synchronization/mutex.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 
 namespace linli::storage {
 
@@ -73,8 +73,9 @@ class GroupCommit {
       if (!gathered && gather_ > absl::ZeroDuration() && running_ > 0 && queue_.size() < expected) {
         gathered = true;  // once per call
         ++gathering_;
-        const absl::Time deadline = absl::Now() + gather_;
-        while (!me.done && queue_.size() < expected && !cv_.WaitWithDeadline(&mu_, deadline)) {
+        const Stopwatch waiting;
+        while (!me.done && queue_.size() < expected && waiting.Elapsed() < gather_ &&
+               !cv_.WaitWithTimeout(&mu_, gather_ - waiting.Elapsed())) {
         }
         --gathering_;
         cv_.SignalAll();  // its place may go to another leader if this item was taken meanwhile

@@ -26,8 +26,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/clock.h"
 #include "common/status_macros.h"
 #include "common/storage/database.h"
 #include "common/storage/database_internal.h"
@@ -122,7 +122,7 @@ absl::Status ApplyOne(Transaction& tx, const Plan& plan, const Migration& m) {
   absl::StatusOr<int64_t> recorded = tx.Exec(
       "INSERT INTO schema_migrations (schema_name, version, name, applied_at) "
       "VALUES (?, ?, ?, ?)",
-      {plan.schema, int64_t{m.version}, m.name, absl::ToUnixMicros(absl::Now())});
+      {plan.schema, int64_t{m.version}, m.name, absl::ToUnixMicros(Clock::Real().Now())});
   if (!recorded.ok()) return Annotate(recorded.status(), plan, m);
   return absl::OkStatus();
 }

@@ -17,9 +17,9 @@
 #include "services/feedback/consumer.h"
 #include "services/feedback/feedback_service.h"
 #include "services/feedback/feedback_store.h"
-#include "services/registry/registry_test_server.h"
 #include "services/scheduling/scheduling_service.h"
 #include "services/scheduling/scheduling_store.h"
+#include "tests/support/registry_test_server.h"
 #include "tests/support/test_env.h"
 
 namespace linli::feedback {
@@ -39,7 +39,7 @@ class FeedbackTest : public ::testing::TestWithParam<std::string> {
   FeedbackTest() : clock_(absl::FromUnixSeconds(1795968000)) {}
 
   void SetUp() override {
-    auto registry = registry::RegistryTestServer::Start(GetParam(), "fb_registry");
+    auto registry = registry::RegistryTestServer::Start(GetParam(), "fb_registry", Clock::Real());
     ASSERT_TRUE(registry.ok()) << registry.status();
     registry_ = std::move(*registry);
     SeedRegistry();

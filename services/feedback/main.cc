@@ -47,9 +47,10 @@ int main(int argc, char** argv) {
       linli::scheduling::v1::SchedulingService::NewStub(
           linli::NewChannel(absl::GetFlag(FLAGS_scheduling_address),
                             {linli::scheduling::v1::SchedulingService::service_full_name()}));
-  linli::feedback::FeedbackServiceImpl service(*db, linli::Clock::Real(), registry);
+  const linli::Clock& clock = linli::Clock::Real();  // injected from here on
+  linli::feedback::FeedbackServiceImpl service(*db, clock, registry);
   linli::feedback::RpcFacts facts(registry.get(), scheduling.get());
-  linli::feedback::EventApplier applier(*db, facts, linli::Clock::Real());
+  linli::feedback::EventApplier applier(*db, facts, clock);
   linli::feedback::SchedulingConsumer consumer(*db, applier, scheduling.get());
 
   absl::Notification stopping;
@@ -58,7 +59,7 @@ int main(int argc, char** argv) {
   std::thread alert_thread([&] {
     while (!stopping.WaitForNotificationWithTimeout(absl::GetFlag(FLAGS_alert_interval))) {
       absl::StatusOr<linli::feedback::v1::SweepAlertsResponse> swept =
-          service.Sweep(nullptr, linli::Clock::Real().Now());
+          service.Sweep(nullptr, clock.Now());
       if (!swept.ok()) {
         linli::LogWarning("alert sweep failed", {{"error", swept.status().ToString()}});
       } else if (swept->raised() > 0 || swept->escalated() > 0) {

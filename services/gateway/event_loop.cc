@@ -14,6 +14,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/strings/str_cat.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/server.h"
 #include "google/protobuf/descriptor.h"
@@ -293,8 +294,7 @@ class EventLoop {
       void* tag = nullptr;
       bool ok = false;
       // The deadline only lets a stopping loop notice that its last fiber has ended.
-      auto next = queue_->AsyncNext(
-          &tag, &ok, std::chrono::system_clock::now() + std::chrono::milliseconds(200));
+      auto next = queue_->AsyncNext(&tag, &ok, DeadlineAfter(absl::Milliseconds(200)));
       if (next == grpc::CompletionQueue::SHUTDOWN) break;
       if (next == grpc::CompletionQueue::GOT_EVENT) {
         // The server's interceptor has just set this thread's request id for some call; the

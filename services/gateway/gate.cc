@@ -138,8 +138,7 @@ absl::Status Relations::WorkerCommitment(const grpc::ServerContext& context,
     return Denied(absl::StrCat("you are not the worker of ", commitment.substr(0, 64)));
   }
   if (visit.empty()) return absl::OkStatus();
-  const absl::TimeZone shanghai = absl::FixedTimeZone(8 * 3600);
-  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), shanghai);
+  const absl::CivilDay today = absl::ToCivilDay(clock_.Now(), absl::FixedTimeZone(8 * 3600));
   scheduling::v1::ListVisitsRequest visits_request;
   visits_request.set_commitment(commitment);
   visits_request.set_from_date(absl::FormatCivilTime(today - 1));

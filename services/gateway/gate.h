@@ -51,10 +51,11 @@ class Relations {
  public:
   Relations(std::shared_ptr<registry::v1::RegistryService::StubInterface> registry,
             std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling,
-            absl::Duration backend_timeout)
+            absl::Duration backend_timeout, const Clock& clock)
       : registry_(std::move(registry)),
         scheduling_(std::move(scheduling)),
-        backend_timeout_(backend_timeout) {}
+        backend_timeout_(backend_timeout),
+        clock_(clock) {}
 
   // OK when `who` may act on `elder` ("elders/{id}"): the elder themself or family (the token
   // names them), staff whose region covers the elder's committee, admin.
@@ -89,6 +90,7 @@ class Relations {
   std::shared_ptr<registry::v1::RegistryService::StubInterface> registry_;
   std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling_;
   absl::Duration backend_timeout_;
+  const Clock& clock_;  // "today" for a worker's visits
 };
 
 // The authorisation rule of one method.

@@ -306,7 +306,8 @@ class World {
     options.issuer = "linli-test";
     options.rate_per_second = 1000;
     options.burst = 1000;
-    auto relations = std::make_shared<Relations>(registry, scheduling, absl::Seconds(5));
+    auto relations =
+        std::make_shared<Relations>(registry, scheduling, absl::Seconds(5), Clock::Real());
     gate = std::make_unique<Gate>(std::move(keys),
                                   std::make_unique<auth::ApiKeyStore>(api_keys_path, kPepper),
                                   options, relations, Clock::Real());
@@ -315,7 +316,7 @@ class World {
     elder_app = std::make_unique<ElderAppServiceImpl>(gate.get(), registry, scheduling, feedback,
                                                       absl::Seconds(5), Clock::Real());
     partner = std::make_unique<PartnerServiceImpl>(gate.get(), registry, scheduling, feedback,
-                                                   absl::Seconds(5));
+                                                   absl::Seconds(5), Clock::Real());
     worker_app = std::make_unique<WorkerAppServiceImpl>(gate.get(), registry, scheduling, feedback,
                                                         absl::Seconds(5), Clock::Real());
     ServerOptions server_options;
@@ -1272,7 +1273,8 @@ TEST_F(GatewayAuthz, RateLimitPerPrincipal) {
   options.burst = 3;
   FakeClock clock(absl::Now());
   Gate gate(std::move(keys), nullptr, options,
-            std::make_shared<Relations>(world.registry, world.scheduling, absl::Seconds(5)), clock);
+            std::make_shared<Relations>(world.registry, world.scheduling, absl::Seconds(5), clock),
+            clock);
   // The gate alone, on a real server context: a tiny service whose handler only admits.
   class Probe final : public v1::ConsoleService::Service {
    public:

@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/server.h"
 #include "google/protobuf/descriptor.h"
@@ -227,7 +228,7 @@ absl::StatusOr<std::unique_ptr<HttpJsonServer>> HttpJsonServer::Start(
         absl::SimpleAtoi(req.get_header_value("Connect-Timeout-Ms"), &ms) && ms > 0) {
       timeout = std::min(timeout, absl::Milliseconds(ms));
     }
-    context.set_deadline(absl::ToChronoTime(absl::Now() + timeout));
+    context.set_deadline(DeadlineAfter(timeout));
     // gRPC aborts the process on a metadata value that is not printable ASCII, so headers are
     // checked before they are forwarded.
     for (const auto& [header, key, max_length] :

@@ -107,6 +107,8 @@ int main(int argc, char** argv) {
     api_keys = std::make_unique<linli::auth::ApiKeyStore>(absl::GetFlag(FLAGS_api_keys_file),
                                                           std::move(pepper));
   }
+  // The one reading of the wall clock; everything below takes it injected.
+  const linli::Clock& clock = linli::Clock::Real();
   linli::gateway::GateOptions gate_options;
   gate_options.issuer = absl::GetFlag(FLAGS_jwt_issuer);
   gate_options.audience = absl::GetFlag(FLAGS_jwt_audience);
@@ -114,17 +116,17 @@ int main(int argc, char** argv) {
   gate_options.burst = absl::GetFlag(FLAGS_rate_limit_burst);
   linli::gateway::Gate gate(
       std::move(*keys), std::move(api_keys), gate_options,
-      std::make_shared<linli::gateway::Relations>(registry, scheduling, backend_timeout),
-      linli::Clock::Real());
+      std::make_shared<linli::gateway::Relations>(registry, scheduling, backend_timeout, clock),
+      clock);
 
   linli::gateway::ConsoleServiceImpl console(&gate, registry, scheduling, feedback,
                                              backend_timeout);
   linli::gateway::ElderAppServiceImpl elder_app(&gate, registry, scheduling, feedback,
-                                                backend_timeout, linli::Clock::Real());
-  linli::gateway::PartnerServiceImpl partner(&gate, registry, scheduling, feedback,
-                                             backend_timeout);
+                                                backend_timeout, clock);
+  linli::gateway::PartnerServiceImpl partner(&gate, registry, scheduling, feedback, backend_timeout,
+                                             clock);
   linli::gateway::WorkerAppServiceImpl worker_app(&gate, registry, scheduling, feedback,
-                                                  backend_timeout, linli::Clock::Real());
+                                                  backend_timeout, clock);
 
   const std::vector<std::string> public_services = {
       linli::gateway::v1::ConsoleService::service_full_name(),

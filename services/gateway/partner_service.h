@@ -21,7 +21,7 @@ class PartnerServiceImpl final : public v1::PartnerService::Service {
                      std::shared_ptr<registry::v1::RegistryService::StubInterface> registry,
                      std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling,
                      std::shared_ptr<feedback::v1::FeedbackService::StubInterface> feedback,
-                     absl::Duration backend_timeout, const Clock& clock = Clock::Real())
+                     absl::Duration backend_timeout, const Clock& clock)
       : gate_(gate),
         registry_(std::move(registry)),
         scheduling_(std::move(scheduling)),

@@ -120,12 +120,14 @@ grpc::Status RegistryServiceImpl::CreateLine(grpc::ServerContext* context,
   if (!v.empty()) return Reply(*context, v.ToStatus());
   v1::Line line = in;
   line.set_name("lines/" + in.id());
-  return Reply(*context, RunIdempotent(db_, "CreateLine", request->request_id(), *request, response,
-                                       [&](Transaction& tx) -> absl::Status {
-                                         RETURN_IF_ERROR(InsertLine(tx, line));
-                                         *response->mutable_line() = line;
-                                         return absl::OkStatus();
-                                       }));
+  return Reply(*context, RunIdempotent(
+                             db_, "CreateLine", request->request_id(), *request, response,
+                             [&](Transaction& tx) -> absl::Status {
+                               RETURN_IF_ERROR(InsertLine(tx, line));
+                               *response->mutable_line() = line;
+                               return absl::OkStatus();
+                             },
+                             clock_));
 }
 
 grpc::Status RegistryServiceImpl::ListLines(grpc::ServerContext* context,
@@ -367,17 +369,18 @@ grpc::Status RegistryServiceImpl::CreateServiceType(grpc::ServerContext* context
   if (!v.empty()) return Reply(*context, v.ToStatus());
   v1::ServiceType type = in;
   type.set_name("serviceTypes/" + in.code());
-  return Reply(
-      *context,
-      RunIdempotent(db_, "CreateServiceType", request->request_id(), *request, response,
-                    [&](Transaction& tx) -> absl::Status {
-                      if (!parent_code.empty()) {
-                        RETURN_IF_ERROR(RequireServiceType(tx, parent_code, "service_type.parent"));
-                      }
-                      RETURN_IF_ERROR(InsertServiceType(tx, type, in.code(), parent_code));
-                      *response->mutable_service_type() = type;
-                      return absl::OkStatus();
-                    }));
+  return Reply(*context,
+               RunIdempotent(
+                   db_, "CreateServiceType", request->request_id(), *request, response,
+                   [&](Transaction& tx) -> absl::Status {
+                     if (!parent_code.empty()) {
+                       RETURN_IF_ERROR(RequireServiceType(tx, parent_code, "service_type.parent"));
+                     }
+                     RETURN_IF_ERROR(InsertServiceType(tx, type, in.code(), parent_code));
+                     *response->mutable_service_type() = type;
+                     return absl::OkStatus();
+                   },
+                   clock_));
 }
 
 grpc::Status RegistryServiceImpl::ListServiceTypes(grpc::ServerContext* context,

@@ -23,7 +23,7 @@
 #include "gtest/gtest.h"
 #include "services/registry/registry_service.h"
 #include "services/registry/registry_store.h"
-#include "services/registry/registry_test_server.h"
+#include "tests/support/registry_test_server.h"
 #include "tests/support/test_env.h"
 
 namespace linli::registry {
@@ -112,7 +112,7 @@ class RegistryCatalogueTest : public ::testing::TestWithParam<std::string> {
                                                              Response*);
 
   void SetUp() override {
-    auto started = RegistryTestServer::Start(GetParam(), "registry_catalogue");
+    auto started = RegistryTestServer::Start(GetParam(), "registry_catalogue", Clock::Real());
     ASSERT_TRUE(started.ok()) << started.status();
     harness_ = std::move(*started);
     url_ = harness_->url;

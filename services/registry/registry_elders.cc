@@ -18,6 +18,7 @@
 #include "common/ids.h"
 #include "common/pagination.h"
 #include "common/pii/masking.h"
+#include "common/recurrence/rrule.h"
 #include "common/server.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/time_util.h"
@@ -87,14 +88,15 @@ v1::Elder MaskedStub(const v1::Elder& elder) {
   return stub;
 }
 
-void ValidateElder(const v1::Elder& e, FieldViolations& v) {
+// `today` is the Shanghai date of the service's clock: birth dates after it are implausible.
+void ValidateElder(const v1::Elder& e, absl::CivilDay today, FieldViolations& v) {
   std::string region;
   if (!ParseRegionName(e.region(), "elder.region").ok()) {
     v.Add("elder.region", "must name a neighbourhood committee, \"regions/310101020001\"");
   }
   ValidateDisplayName(e.display_name(), 64, "elder.display_name", v);
   if (!e.id_number().empty()) {
-    if (absl::Status s = pii::ValidateIdNumber(e.id_number()); !s.ok()) {
+    if (absl::Status s = pii::ValidateIdNumber(e.id_number(), today); !s.ok()) {
       v.Add("elder.id_number", std::string(s.message()));
     }
   }
@@ -166,7 +168,7 @@ grpc::Status RegistryServiceImpl::CreateElder(grpc::ServerContext* context,
                                               v1::CreateElderResponse* response) {
   const v1::Elder& in = request->elder();
   FieldViolations v;
-  ValidateElder(in, v);
+  ValidateElder(in, absl::ToCivilDay(clock_.Now(), recurrence::ShanghaiTimeZone()), v);
   if (!ValidateRequestId(request->request_id()).ok()) v.Add("request_id", "is malformed");
   if (!v.empty()) return Reply(*context, v.ToStatus());
   if (absl::Status consent = CheckConsent(in); !consent.ok()) return Reply(*context, consent);

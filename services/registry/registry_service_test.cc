@@ -1,6 +1,6 @@
 // The registry's gRPC surface on a real loopback server, against SQLite and MariaDB.
 #include "services/registry/registry_service.h"
-#include "services/registry/registry_test_server.h"
+#include "tests/support/registry_test_server.h"
 
 #include <set>
 #include <thread>
@@ -24,7 +24,7 @@ using v1::CreateRegionResponse;
 class RegistryServiceTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    auto started = RegistryTestServer::Start(GetParam(), "registry");
+    auto started = RegistryTestServer::Start(GetParam(), "registry", Clock::Real());
     ASSERT_TRUE(started.ok()) << started.status();
     harness_ = std::move(*started);
     url_ = harness_->url;

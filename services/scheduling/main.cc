@@ -54,8 +54,9 @@ int main(int argc, char** argv) {
   } else if (*sealed > 0) {
     linli::LogInfo("visit notes stored in plain text sealed", {{"count", absl::StrCat(*sealed)}});
   }
+  const linli::Clock& clock = linli::Clock::Real();  // injected from here on
   linli::scheduling::SchedulingServiceImpl service(
-      *db, linli::Clock::Real(), keyring,
+      *db, clock, keyring,
       linli::registry::v1::RegistryService::NewStub(
           linli::NewChannel(absl::GetFlag(FLAGS_registry_address),
                             {linli::registry::v1::RegistryService::service_full_name()})),
@@ -80,7 +81,7 @@ int main(int argc, char** argv) {
   // Every hour it also seals notes an older replica may have stored in plain text during a
   // rolling upgrade (start-up sealing only covers what was there before this process).
   std::thread sweeper([&] {
-    absl::Time next_seal = absl::Now() + absl::Hours(1);
+    absl::Time next_seal = clock.Now() + absl::Hours(1);
     while (!stopping.WaitForNotificationWithTimeout(absl::GetFlag(FLAGS_sweep_interval))) {
       absl::StatusOr<int> missed = service.SweepMissed();
       if (!missed.ok()) {
@@ -88,8 +89,8 @@ int main(int argc, char** argv) {
       } else if (*missed > 0) {
         linli::LogInfo("visits marked missed", {{"count", absl::StrCat(*missed)}});
       }
-      if (absl::Now() >= next_seal) {
-        next_seal = absl::Now() + absl::Hours(1);
+      if (clock.Now() >= next_seal) {
+        next_seal = clock.Now() + absl::Hours(1);
         absl::StatusOr<int> sealed = linli::scheduling::SealPlainVisitNotes(*db, keyring);
         if (!sealed.ok()) {
           linli::LogWarning("sealing plain-text visit notes failed",

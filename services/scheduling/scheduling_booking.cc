@@ -130,8 +130,8 @@ grpc::Status SchedulingServiceImpl::AssignVisit(grpc::ServerContext* context,
   if (!ValidateRequestId(request->request_id()).ok()) v.Add("request_id", "is malformed");
   if (!v.empty()) return Reply(*context, v.ToStatus());
   // A retry gets its first answer even when the registry could not confirm the worker now.
-  if (absl::StatusOr<bool> replayed =
-          FindIdempotentResponse(db_, "AssignVisit", request->request_id(), *request, response);
+  if (absl::StatusOr<bool> replayed = FindIdempotentResponse(
+          db_, "AssignVisit", request->request_id(), *request, response, clock_);
       !replayed.ok() || *replayed) {
     return Reply(*context, replayed.status());
   }
@@ -225,7 +225,7 @@ grpc::Status SchedulingServiceImpl::SwapVisitWorkers(grpc::ServerContext* contex
   if (!ValidateRequestId(request->request_id()).ok()) v.Add("request_id", "is malformed");
   if (!v.empty()) return Reply(*context, v.ToStatus());
   if (absl::StatusOr<bool> replayed = FindIdempotentResponse(
-          db_, "SwapVisitWorkers", request->request_id(), *request, response);
+          db_, "SwapVisitWorkers", request->request_id(), *request, response, clock_);
       !replayed.ok() || *replayed) {
     return Reply(*context, replayed.status());
   }

@@ -96,7 +96,7 @@ grpc::Status SchedulingServiceImpl::CreateCommitment(grpc::ServerContext* contex
   if (!v.empty()) return Reply(*context, v.ToStatus());
   // A retry gets its first answer even when the registry cannot be asked now.
   if (absl::StatusOr<bool> replayed = FindIdempotentResponse(
-          db_, "CreateCommitment", request->request_id(), *request, response);
+          db_, "CreateCommitment", request->request_id(), *request, response, clock_);
       !replayed.ok() || *replayed) {
     return Reply(*context, replayed.status());
   }

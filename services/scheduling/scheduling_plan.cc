@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "common/client.h"
+#include "common/clock.h"
 #include "common/errors.h"
 #include "common/geo.h"
 #include "common/ids.h"
@@ -368,9 +369,9 @@ grpc::Status SchedulingServiceImpl::Plan(grpc::ServerContext* context,
       "linli_planner_run_seconds", "Wall time of planner runs.", {}, {1, 2, 5, 10, 30, 60, 120});
   static auto& planned = metrics::Registry::Default().AddCounter(
       "linli_planner_visits_total", "Visits given to the planner, by outcome.", {"outcome"});
-  const absl::Time started = absl::Now();
+  const Stopwatch run;
   absl::StatusOr<v1::Plan> plan = planner::PlanVisits(problem, settings);
-  seconds.WithLabels({}).Observe(absl::ToDoubleSeconds(absl::Now() - started));
+  seconds.WithLabels({}).Observe(absl::ToDoubleSeconds(run.Elapsed()));
   runs.WithLabels({plan.ok() ? "ok" : "error"}).Increment();
   if (!plan.ok()) {
     // The problem is built here from validated data: a rejection is a bug, not bad input.

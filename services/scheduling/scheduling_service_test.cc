@@ -16,10 +16,10 @@
 #include "common/errors.h"
 #include "common/server.h"
 #include "gtest/gtest.h"
-#include "services/registry/registry_test_server.h"
 #include "services/scheduling/scheduling_service.h"
 #include "services/scheduling/scheduling_store.h"
 #include "services/scheduling/visit_notes.h"
+#include "tests/support/registry_test_server.h"
 #include "tests/support/test_env.h"
 
 namespace linli::scheduling {
@@ -39,7 +39,8 @@ class SchedulingServiceTest : public ::testing::TestWithParam<std::string> {
     db_ = std::move(*db);
     ASSERT_TRUE(storage::ApplyMigrations(*db_, "scheduling", SchedulingMigrations()).ok());
     // The real registry (same backend) holds the elder, organisation and service referred to.
-    auto registry = registry::RegistryTestServer::Start(GetParam(), "sched_registry");
+    auto registry =
+        registry::RegistryTestServer::Start(GetParam(), "sched_registry", Clock::Real());
     ASSERT_TRUE(registry.ok()) << registry.status();
     registry_ = std::move(*registry);
     SeedRegistry();
@@ -1515,6 +1516,34 @@ TEST_P(SchedulingServiceTest, RetriesAreAnsweredWhileTheRegistryIsDown) {
   EXPECT_EQ(stub_->AssignVisit(&c, assign, &assigned_again).error_code(),
             grpc::StatusCode::UNAVAILABLE);
   EXPECT_TRUE(Visits()[1].assignments().empty());
+}
+
+// A stored reply lives kIdempotencyRetention (24 h) on the service's clock, not on the wall clock:
+// a retry 23 h later is answered while the registry is down, one 25 h later is a new call (which
+// then needs the registry). The fixture's clock is fixed in the past, so code that asked the wall
+// clock would find the reply expired at once, whatever the date the suite runs on.
+TEST_P(SchedulingServiceTest, StoredRepliesExpireOnTheServiceClock) {
+  v1::CreateCommitmentRequest create;
+  *create.mutable_commitment() = Weekly();
+  create.set_request_id("create-expiring");
+  v1::CreateCommitmentResponse created, replayed;
+  {
+    grpc::ClientContext c;
+    ASSERT_TRUE(stub_->CreateCommitment(&c, create, &created).ok());
+  }
+  registry_->server.reset();
+  clock_.Advance(absl::Hours(23));
+  {
+    grpc::ClientContext c;
+    grpc::Status status = stub_->CreateCommitment(&c, create, &replayed);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(replayed.SerializeAsString(), created.SerializeAsString());
+  }
+  clock_.Advance(absl::Hours(2));
+  grpc::ClientContext c;
+  EXPECT_EQ(stub_->CreateCommitment(&c, create, &replayed).error_code(),
+            grpc::StatusCode::UNAVAILABLE)
+      << "a reply stored 25 h ago (service clock) must no longer be replayed";
 }
 
 // The worker who came last time may not work in the period planned (a weekend volunteer who

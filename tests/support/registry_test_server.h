@@ -1,11 +1,11 @@
 // Test support: a registry on a fresh database of one backend, served by a real gRPC server on
 // a loopback port, with a stub to call it.
 //
-//   absl::StatusOr<std::unique_ptr<RegistryTestServer>> r = RegistryTestServer::Start("mysql",
-//   "x");
+//   absl::StatusOr<std::unique_ptr<RegistryTestServer>> r =
+//       RegistryTestServer::Start("mysql", "x", clock);
 //   (*r)->stub->GetRegion(&context, request, &response);
-#ifndef LINLI_SERVICES_REGISTRY_REGISTRY_TEST_SERVER_H_
-#define LINLI_SERVICES_REGISTRY_REGISTRY_TEST_SERVER_H_
+#ifndef LINLI_TESTS_SUPPORT_REGISTRY_TEST_SERVER_H_
+#define LINLI_TESTS_SUPPORT_REGISTRY_TEST_SERVER_H_
 
 #include <memory>
 #include <string>
@@ -29,8 +29,10 @@ struct RegistryTestServer {
   std::unique_ptr<GrpcServer> server;
   std::unique_ptr<v1::RegistryService::Stub> stub;
 
+  // `clock` outlives the server.
   static absl::StatusOr<std::unique_ptr<RegistryTestServer>> Start(const std::string& backend,
-                                                                   const std::string& label) {
+                                                                   const std::string& label,
+                                                                   const Clock& clock) {
     auto r = std::make_unique<RegistryTestServer>();
     ASSIGN_OR_RETURN(r->url, testing::FreshDatabaseUrl(backend, label));
     ASSIGN_OR_RETURN(r->db, storage::OpenDatabase(r->url));
@@ -38,7 +40,7 @@ struct RegistryTestServer {
     ASSIGN_OR_RETURN(pii::FieldCipher cipher,
                      pii::FieldCipher::FromSpec(pii::FieldCipher::GenerateKeySpec("k1")));
     r->cipher = std::make_unique<pii::FieldCipher>(std::move(cipher));
-    r->service = std::make_unique<RegistryServiceImpl>(*r->db, Clock::Real(), *r->cipher);
+    r->service = std::make_unique<RegistryServiceImpl>(*r->db, clock, *r->cipher);
     ServerOptions options;
     options.service_name = "registry";
     options.listen_address = "127.0.0.1:0";
@@ -52,4 +54,4 @@ struct RegistryTestServer {
 
 }  // namespace linli::registry
 
-#endif  // LINLI_SERVICES_REGISTRY_REGISTRY_TEST_SERVER_H_
+#endif  // LINLI_TESTS_SUPPORT_REGISTRY_TEST_SERVER_H_
