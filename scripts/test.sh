@@ -14,7 +14,14 @@ if [ -n "${LINLI_FAKETIME:-}" ] && [ -z "${FAKETIME:-}" ]; then
   # true, so timeouts and latencies are unaffected. Children inherit LD_PRELOAD and FAKETIME.
   exec faketime -m --exclude-monotonic -f "$LINLI_FAKETIME" "$0" "$@"
 fi
-[ -n "${FAKETIME:-}" ] && echo "test: clock moved by $FAKETIME: it is $(date -u '+%F %T') UTC here" >&2
+if [ -n "${FAKETIME:-}" ]; then
+  # Abseil (under gRPC) sleeps on futexes with absolute deadlines the kernel measures on the real
+  # clock; this companion library moves them back by the offset (tests/support/faketime_futex.cc).
+  shim="$PWD/${BUILD_DIR:-build}/lib/liblinli_faketime_futex.so"
+  [ -f "$shim" ] || { echo "test: $shim is missing (make build)" >&2; exit 1; }
+  case ":${LD_PRELOAD:-}:" in *":$shim:"*) ;; *) export LD_PRELOAD="${LD_PRELOAD:-}:$shim" ;; esac
+  echo "test: clock moved by $FAKETIME: it is $(date -u '+%F %T') UTC here" >&2
+fi
 
 eval "$(scripts/mariadb.sh start)" || { echo "test: could not start MariaDB" >&2; exit 1; }
 trap 'scripts/mariadb.sh stop "$LINLI_TEST_MYSQL_DIR"' EXIT INT TERM
