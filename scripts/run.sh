@@ -8,7 +8,12 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BIN=build/bin
+# var/ holds personal data and secrets (databases and their WAL, logs, keys): owner only, for what
+# this script and the services create (the services also set umask 077 themselves), and for files
+# an earlier run left readable by others.
+umask 077
 mkdir -p var/log
+chmod -R go= var
 
 GATEWAY=${LINLI_GATEWAY_LISTEN:-127.0.0.1:50050}
 HTTP=${LINLI_GATEWAY_HTTP_LISTEN:-127.0.0.1:8080}
@@ -85,7 +90,11 @@ monday=$(date -d "$today -$(( $(date -d "$today" +%u) - 1 )) days" +%F)
 sunday=$(date -d "$monday +6 days" +%F)
 # The CLI's gateway calls carry $LINLI_TOKEN: a street-staff token of the demo street.
 export LINLI_TOKEN=$("$BIN/linli" token --role street_staff --region 310101020 --subject staff/demo)
-demo_elder=$("${probe[@]}" elders list --region=regions/310101020001 2>/dev/null | awk 'NR==1{print $1}')
+# The tour's elder: the first of committee 001 who has care promises (most elders have none).
+demo_elder=""
+for e in $("${probe[@]}" elders list --region=regions/310101020001 2>/dev/null | awk 'NR<=40{print $1}'); do
+  if [ -n "$("${probe[@]}" commitments --elder "$e" 2>/dev/null)" ]; then demo_elder=$e; break; fi
+done
 
 cat <<MSG
 

@@ -114,6 +114,8 @@ int MaterializeDemoVisits(const Endpoints& e, const demo::DemoCalendar& calendar
   scheduling::v1::MaterializeVisitsRequest materialize;
   materialize.set_from_date(absl::FormatCivilTime(calendar.visits_from));
   materialize.set_days(calendar.visit_days);
+  // Promises that start today owe nothing whose window closed before they were made.
+  materialize.set_skip_closed_windows(true);
   scheduling::v1::MaterializeVisitsResponse visits;
   auto long_context = NewClientContext(nullptr, absl::Minutes(10));
   std::fprintf(stderr, "seeding demo street: visits from %s through %s ...",
@@ -121,8 +123,9 @@ int MaterializeDemoVisits(const Endpoints& e, const demo::DemoCalendar& calendar
                absl::FormatCivilTime(calendar.visits_from + (calendar.visit_days - 1)).c_str());
   grpc::Status status = scheduling->MaterializeVisits(long_context.get(), materialize, &visits);
   if (!status.ok()) return Fail(status);
-  std::fprintf(stderr, " %d visits (%d new) for %d commitments\n",
-               visits.created() + visits.existing(), visits.created(), visits.commitments());
+  std::fprintf(stderr, " %d visits (%d new) for %d commitments; %d windows already closed\n",
+               visits.created() + visits.existing(), visits.created(), visits.commitments(),
+               visits.skipped());
   return 0;
 }
 

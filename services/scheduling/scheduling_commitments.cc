@@ -259,9 +259,9 @@ grpc::Status SchedulingServiceImpl::MaterializeVisits(grpc::ServerContext* conte
       const std::string commitment_id = commitment.name().substr(12);
       const std::vector<Occurrence> occurrences =
           Occurrences(commitment, from, to, kMaxOccurrencesPerCommitment);
-      int created = 0, existing = 0;
+      int created = 0, existing = 0, skipped = 0;
       absl::Status status = db_.RunInTransaction([&](Transaction& tx) -> absl::Status {
-        created = existing = 0;
+        created = existing = skipped = 0;
         ASSIGN_OR_RETURN(std::vector<std::string> keys,
                          OccurrenceKeys(tx, commitment_id, from_key, to_key));
         const std::set<std::string> have(keys.begin(), keys.end());
@@ -269,6 +269,11 @@ grpc::Status SchedulingServiceImpl::MaterializeVisits(grpc::ServerContext* conte
         for (const Occurrence& o : occurrences) {
           if (have.count(o.key) > 0) {
             ++existing;
+            continue;
+          }
+          if (request->skip_closed_windows() &&
+              o.window_end + absl::Minutes(commitment.tolerance_minutes()) < now) {
+            ++skipped;
             continue;
           }
           VisitRow row;
@@ -302,6 +307,7 @@ grpc::Status SchedulingServiceImpl::MaterializeVisits(grpc::ServerContext* conte
       response->set_commitments(response->commitments() + 1);
       response->set_created(response->created() + created);
       response->set_existing(response->existing() + existing);
+      response->set_skipped(response->skipped() + skipped);
     }
     if (!only.empty()) break;
   }

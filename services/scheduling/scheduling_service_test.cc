@@ -449,6 +449,28 @@ TEST_P(SchedulingServiceTest, CancellingACommitmentCancelsOnlyFutureScheduledVis
   EXPECT_EQ(Materialize("2026-12-01", 31).created(), 0);
 }
 
+// A street that starts its promises today asks only for the windows still open: the fixture's
+// clock is Dec 2 16:00, so of a daily 09:00-11:00 promise Dec 1 and 2 are skipped, not created
+// (and so never swept as missed); asked again without the option, they are created.
+TEST_P(SchedulingServiceTest, ClosedWindowsCanBeSkipped) {
+  ASSERT_TRUE(Create(Weekly("FREQ=DAILY")).ok());
+  v1::MaterializeVisitsRequest request;
+  request.set_from_date("2026-12-01");
+  request.set_days(4);
+  request.set_skip_closed_windows(true);
+  v1::MaterializeVisitsResponse response;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->MaterializeVisits(&context, request, &response).ok());
+  }
+  EXPECT_EQ(response.created(), 2);  // Dec 3 and 4
+  EXPECT_EQ(response.skipped(), 2);  // Dec 1 and 2
+  std::vector<v1::Visit> visits = Visits();
+  ASSERT_EQ(visits.size(), 2u);
+  EXPECT_EQ(visits[0].occurrence().substr(0, 10), "2026-12-03");
+  EXPECT_EQ(Materialize("2026-12-01", 4).created(), 2);
+}
+
 TEST_P(SchedulingServiceTest, ValidityBoundsTheOccurrences) {
   v1::Commitment c = Weekly("FREQ=DAILY");
   c.set_valid_until("2026-12-03");
