@@ -285,6 +285,8 @@ absl::StatusOr<int> SchedulingConsumer::PollOnce() {
       "linli_event_consumer_lag_events", "Events recorded by the source but not yet applied.",
       {"stream"});
   int64_t applied_to = cursor;
+  // Moving the cursor to the page's last sequence skips nothing: scheduling's ListEvents returns
+  // a page only up to where no smaller sequence can still commit (its outbox gate).
   if (response.events_size() > 0) {
     std::vector<scheduling::v1::Event> events(response.events().begin(), response.events().end());
     RETURN_IF_ERROR(applier_.Apply(events));

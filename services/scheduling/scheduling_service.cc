@@ -18,26 +18,23 @@ grpc::Status SchedulingServiceImpl::ListEvents(grpc::ServerContext* context,
   if (!page_size.ok()) violations.Add("page_size", "must not be negative");
   if (!violations.empty()) return Reply(*context, violations.ToStatus());
 
-  absl::Status status = db_.RunInTransaction(
-      [&](storage::Transaction& tx) -> absl::Status {
-        response->Clear();
-        ASSIGN_OR_RETURN(std::vector<OutboxEvent> events,
-                         scheduling::ListEvents(tx, request->after_sequence(), *page_size));
-        ASSIGN_OR_RETURN(int64_t last, LastSequence(tx));
-        for (const OutboxEvent& event : events) {
-          v1::Event* out = response->add_events();
-          out->set_sequence(event.sequence);
-          out->set_type(event.type);
-          out->set_subject(event.subject);
-          out->set_payload(event.payload);
-          *out->mutable_create_time() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
-              absl::ToUnixMicros(event.create_time));
-        }
-        response->set_last_sequence(last);
-        return absl::OkStatus();
-      },
-      {.read_only = true});
-  return Reply(*context, status);
+  // ListEvents (the store's) stops at the settled end of the outbox, so that a consumer moving
+  // its cursor to the last event of the page skips none.
+  absl::StatusOr<EventPage> page =
+      scheduling::ListEvents(db_, request->after_sequence(), *page_size);
+  if (!page.ok()) return Reply(*context, page.status());
+  response->Clear();
+  for (const OutboxEvent& event : page->events) {
+    v1::Event* out = response->add_events();
+    out->set_sequence(event.sequence);
+    out->set_type(event.type);
+    out->set_subject(event.subject);
+    out->set_payload(event.payload);
+    *out->mutable_create_time() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
+        absl::ToUnixMicros(event.create_time));
+  }
+  response->set_last_sequence(page->last_sequence);
+  return Reply(*context, absl::OkStatus());
 }
 
 }  // namespace linli::scheduling

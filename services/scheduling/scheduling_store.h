@@ -20,6 +20,26 @@ namespace linli::scheduling {
 
 const std::vector<storage::Migration>& SchedulingMigrations();
 
+// --- The outbox -------------------------------------------------------------------------------
+// Events are recorded in the transaction of the change they describe; consumers read them with a
+// cursor (the highest sequence they applied, see ListEvents). For that to lose nothing, a
+// consumer must never be given a sequence while a smaller one can still appear.
+//
+// SQLite guarantees it by itself: one writer at a time, so sequences become visible in order. On
+// MySQL/MariaDB a sequence is taken when the event is inserted but becomes visible when its
+// transaction commits, and two transactions can commit in the other order. There every
+// transaction that records events holds the one row of `outbox_gate` in share mode, from its
+// first event until it ends (writers never wait for each other), and ListEvents takes that row
+// exclusively for a moment: once it has it, every transaction that recorded events before has
+// ended, so every sequence up to the largest one visible then is final (committed or rolled
+// back), and the page stops there. Events recorded meanwhile come with the next page.
+//
+//   db.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+//     RETURN_IF_ERROR(UpdateSomething(tx, …));
+//     return AppendEvent(tx, OutboxEvent{0, "visit.completed", visit.name(), payload, now});
+//   });
+//   ASSIGN_OR_RETURN(EventPage page, ListEvents(db, cursor, 500));  // a consumer's poll
+
 struct OutboxEvent {
   int64_t sequence = 0;
   std::string type;
@@ -29,6 +49,8 @@ struct OutboxEvent {
 };
 
 // Records an event inside the caller's transaction; the sequence is assigned by the database.
+// On MySQL the transaction holds the outbox gate (shared) from here until it ends, so it should
+// not record its first event long before it commits.
 absl::Status AppendEvent(storage::Transaction& tx, const OutboxEvent& event);
 // Several events in one statement, sequences in the order given.
 absl::Status AppendEvents(storage::Transaction& tx, const std::vector<OutboxEvent>& events);
@@ -36,11 +58,21 @@ absl::Status AppendEvents(storage::Transaction& tx, const std::vector<OutboxEven
 absl::Status AppendVisitEvent(storage::Transaction& tx, const std::string& type,
                               const v1::Visit& visit, absl::Time now);
 
-// Events with sequence > after, in order, at most `limit`.
-absl::StatusOr<std::vector<OutboxEvent>> ListEvents(storage::Transaction& tx, int64_t after,
-                                                    int limit);
+// A page of the outbox for a consumer.
+struct EventPage {
+  // Events with sequence > the cursor, in order; none of a smaller sequence can appear later.
+  std::vector<OutboxEvent> events;
+  // Highest sequence recorded so far, settled or not (for a consumer's lag).
+  int64_t last_sequence = 0;
+};
+// The events after `after`, at most `limit`, up to the settled end of the outbox (see above): a
+// consumer that moves its cursor to the last event of each page misses none. Runs its own
+// transactions (on MySQL first a short one that waits for the transactions recording events
+// right now, and makes new ones wait for it).
+absl::StatusOr<EventPage> ListEvents(storage::Database& db, int64_t after, int limit);
 
-// Highest recorded sequence (0 when empty).
+// Highest recorded sequence (0 when empty). Not a cursor: on MySQL smaller sequences may still
+// be on their way (ListEvents knows where the outbox is settled).
 absl::StatusOr<int64_t> LastSequence(storage::Transaction& tx);
 
 // --- Commitments ------------------------------------------------------------------------------

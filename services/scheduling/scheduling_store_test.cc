@@ -5,12 +5,18 @@
 // back from its one multi-row UPDATE to an UPDATE per visit and stores the others. And two
 // service replicas on one database: each one's cache of the visits it put in progress never
 // decides an outcome once the other replica changed the visit.
+#include <algorithm>
+#include <atomic>
+#include <iterator>
 #include <map>
 #include <memory>
+#include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "common/client.h"
 #include "common/clock.h"
 #include "common/pii/field_cipher.h"
@@ -70,12 +76,9 @@ VisitRow Read(storage::Database& db, const std::string& id) {
 }
 
 std::vector<OutboxEvent> Events(storage::Database& db) {
-  std::vector<OutboxEvent> events;
-  EXPECT_TRUE(db.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
-                  ASSIGN_OR_RETURN(events, ListEvents(tx, 0, 100));
-                  return absl::OkStatus();
-                }).ok());
-  return events;
+  absl::StatusOr<EventPage> page = ListEvents(db, 0, 100);
+  EXPECT_TRUE(page.ok()) << page.status();
+  return page.ok() ? page->events : std::vector<OutboxEvent>{};
 }
 
 // A check-in-like change: the visit starts, stamped with `worker`.
@@ -345,6 +348,226 @@ TEST_P(TwoReplicasTest, AWorkerWhoJoinedOnTheOtherReplicaCanCheckOutHere) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, TwoReplicasTest, ::testing::ValuesIn(testing::Backends()),
+                         [](const auto& info) { return info.param; });
+
+// --- The outbox as its consumers see it -------------------------------------------------------
+// A consumer (feedback's SchedulingConsumer) asks ListEvents for the events after its cursor and
+// moves the cursor to the last one it got. On MariaDB two transactions take their sequences when
+// they insert their events but may commit in the other order; ListEvents must never hand out a
+// sequence while a smaller one can still appear, or the smaller one is never delivered.
+
+// Follows the stream as feedback's consumer does, through the service's own ListEvents.
+class Follower {
+ public:
+  explicit Follower(SchedulingServiceImpl& service) : service_(service) {}
+
+  // One poll of at most `page_size` events; false when the call failed.
+  bool Poll(int page_size = 100) {
+    grpc::ServerContext context;
+    v1::ListEventsRequest request;
+    request.set_after_sequence(cursor_);
+    request.set_page_size(page_size);
+    v1::ListEventsResponse response;
+    const grpc::Status status = service_.ListEvents(&context, &request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    if (!status.ok()) return false;
+    last_page_ = response.events_size();
+    for (const v1::Event& event : response.events()) {
+      EXPECT_GT(event.sequence(), cursor_) << "out of order";
+      cursor_ = std::max(cursor_, event.sequence());
+      delivered_.push_back(event.subject());
+    }
+    return true;
+  }
+  // Polls until a poll brings nothing new.
+  void CatchUp() {
+    while (Poll() && last_page_ > 0) {
+    }
+  }
+  const std::vector<std::string>& delivered() const { return delivered_; }
+  std::vector<std::string> SortedDelivered() const {
+    std::vector<std::string> sorted = delivered_;
+    std::sort(sorted.begin(), sorted.end());
+    return sorted;
+  }
+
+ private:
+  SchedulingServiceImpl& service_;
+  int64_t cursor_ = 0;
+  int last_page_ = 0;
+  std::vector<std::string> delivered_;
+};
+
+OutboxEvent TestEvent(const std::string& subject) {
+  return OutboxEvent{0, "test.event", subject, "", kNow};
+}
+
+absl::Status AppendCommitted(storage::Database& db, const std::string& subject) {
+  return db.RunInTransaction(
+      [&](storage::Transaction& tx) { return AppendEvent(tx, TestEvent(subject)); });
+}
+
+class OutboxDeliveryTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    db_ = OpenFresh(GetParam());
+    ASSERT_NE(db_, nullptr);
+    service_ = std::make_unique<SchedulingServiceImpl>(
+        *db_, clock_, cipher_,
+        registry::v1::RegistryService::NewStub(NewChannel("127.0.0.1:1", {})));  // not called
+  }
+
+  FakeClock clock_{kNow};
+  const pii::FieldCipher cipher_ =
+      *pii::FieldCipher::FromSpec(pii::FieldCipher::GenerateKeySpec("k1"));
+  std::unique_ptr<storage::Database> db_;
+  std::unique_ptr<SchedulingServiceImpl> service_;
+};
+
+// A transaction that rolls back after taking a sequence leaves a gap for good: the events after
+// it are delivered at once, not held back.
+TEST_P(OutboxDeliveryTest, ARolledBackEventHoldsNothingBack) {
+  ASSERT_TRUE(AppendCommitted(*db_, "before").ok());
+  const absl::Status rolled_back = db_->RunInTransaction([&](storage::Transaction& tx) {
+    RETURN_IF_ERROR(AppendEvents(tx, {TestEvent("lost 1"), TestEvent("lost 2")}));
+    return absl::FailedPreconditionError("refused after the insert");
+  });
+  ASSERT_TRUE(absl::IsFailedPrecondition(rolled_back)) << rolled_back;
+  ASSERT_TRUE(AppendCommitted(*db_, "after").ok());
+  Follower follower(*service_);
+  ASSERT_TRUE(follower.Poll());
+  EXPECT_EQ(follower.delivered(), (std::vector<std::string>{"before", "after"}));
+}
+
+// Without the gate's row the writers' lock would lock nothing: recording an event is refused
+// rather than done unguarded (and, on MySQL, so is listing).
+TEST_P(OutboxDeliveryTest, WithoutTheGateRowNothingIsRecorded) {
+  ASSERT_TRUE(db_->RunInTransaction([](storage::Transaction& tx) {
+                   return tx.Exec("DELETE FROM outbox_gate").status();
+                 })
+                  .ok());
+  EXPECT_FALSE(AppendCommitted(*db_, "one").ok());
+  EXPECT_FALSE(db_->RunInTransaction([](storage::Transaction& tx) {
+                    return AppendEvents(tx, {TestEvent("two"), TestEvent("three")});
+                  })
+                   .ok());
+  absl::StatusOr<EventPage> page = ListEvents(*db_, 0, 10);
+  if (GetParam() == "mysql") {
+    EXPECT_FALSE(page.ok());
+  } else {
+    ASSERT_TRUE(page.ok()) << page.status();
+    EXPECT_TRUE(page->events.empty());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, OutboxDeliveryTest, ::testing::ValuesIn(testing::Backends()),
+                         [](const auto& info) { return info.param; });
+
+// T1 inserts its event (the smaller sequence) and stays open; T2 inserts and commits; a consumer
+// polls; then T1 commits (or rolls back). Every committed event must reach the consumer.
+void RunCommitsOutOfSequenceOrder(storage::Database& db, SchedulingServiceImpl& service,
+                                  bool first_commits) {
+  absl::Notification first_inserted, poll_returned;
+  absl::Status first_status;
+  std::thread first([&] {
+    first_status = db.RunInTransaction(
+        [&](storage::Transaction& tx) -> absl::Status {
+          RETURN_IF_ERROR(AppendEvent(tx, TestEvent("first")));
+          first_inserted.Notify();
+          // Open until the poll returned, or (when the poll waits for this transaction) a while.
+          poll_returned.WaitForNotificationWithTimeout(absl::Seconds(1));
+          return first_commits ? absl::OkStatus() : absl::FailedPreconditionError("rolled back");
+        },
+        {.max_attempts = 1});
+  });
+  first_inserted.WaitForNotification();
+  const absl::Status second = AppendCommitted(db, "second");  // the larger sequence, committed
+  Follower follower(service);
+  std::thread poller([&] {
+    follower.Poll();
+    poll_returned.Notify();
+  });
+  poller.join();
+  first.join();
+  ASSERT_TRUE(second.ok()) << second;
+  EXPECT_EQ(first_status.ok(), first_commits) << first_status;
+  ASSERT_TRUE(AppendCommitted(db, "third").ok());
+  follower.CatchUp();
+  if (first_commits) {
+    EXPECT_EQ(follower.SortedDelivered(), (std::vector<std::string>{"first", "second", "third"}))
+        << "an event committed after a larger sequence was delivered is lost";
+  } else {
+    EXPECT_EQ(follower.SortedDelivered(), (std::vector<std::string>{"second", "third"}));
+  }
+}
+
+class OutboxDeliveryMysqlTest : public OutboxDeliveryTest {};
+
+TEST_P(OutboxDeliveryMysqlTest, AnEventCommittedAfterALargerSequenceIsDelivered) {
+  RunCommitsOutOfSequenceOrder(*db_, *service_, /*first_commits=*/true);
+}
+
+TEST_P(OutboxDeliveryMysqlTest, AnEventRolledBackAfterALargerSequenceWasDeliveredIsSkipped) {
+  RunCommitsOutOfSequenceOrder(*db_, *service_, /*first_commits=*/false);
+}
+
+// Writers that commit in random order (each holds its transaction open for a random while after
+// inserting) and a consumer polling all along: every committed event is delivered exactly once.
+TEST_P(OutboxDeliveryMysqlTest, AConsumerPollingDuringConcurrentWritersMissesNothing) {
+  constexpr int kWriters = 4;
+  constexpr int kEventsPerWriter = 60;
+  std::atomic<int> writers_left{kWriters};
+  std::vector<std::string> committed[kWriters];
+  std::vector<std::thread> writers;
+  for (int w = 0; w < kWriters; ++w) {
+    writers.emplace_back([&, w] {
+      std::mt19937 random(w);
+      for (int i = 0; i < kEventsPerWriter; ++i) {
+        const std::string subject = absl::StrCat("w", w, "/", i);
+        const int events = 1 + static_cast<int>(random() % 3);
+        const absl::Duration hold = absl::Microseconds(random() % 3000);
+        const bool commit = random() % 8 != 0;
+        const absl::Status status = db_->RunInTransaction(
+            [&](storage::Transaction& tx) -> absl::Status {
+              std::vector<OutboxEvent> batch;
+              for (int e = 0; e < events; ++e) batch.push_back(TestEvent(absl::StrCat(subject, e)));
+              RETURN_IF_ERROR(events == 1 ? AppendEvent(tx, batch[0]) : AppendEvents(tx, batch));
+              absl::SleepFor(hold);
+              return commit ? absl::OkStatus() : absl::FailedPreconditionError("rolled back");
+            },
+            {.max_attempts = 1});
+        EXPECT_EQ(status.ok(), commit) << status;
+        if (status.ok()) {
+          for (int e = 0; e < events; ++e) committed[w].push_back(absl::StrCat(subject, e));
+        }
+      }
+      --writers_left;
+    });
+  }
+  Follower follower(*service_);
+  while (writers_left.load() > 0) {
+    if (!follower.Poll(7)) break;
+  }
+  for (std::thread& t : writers) t.join();
+  follower.CatchUp();
+  std::vector<std::string> expected;
+  for (const auto& list : committed) expected.insert(expected.end(), list.begin(), list.end());
+  std::sort(expected.begin(), expected.end());
+  const std::vector<std::string> delivered = follower.SortedDelivered();
+  std::vector<std::string> missing, unexpected;
+  std::set_difference(expected.begin(), expected.end(), delivered.begin(), delivered.end(),
+                      std::back_inserter(missing));
+  std::set_difference(delivered.begin(), delivered.end(), expected.begin(), expected.end(),
+                      std::back_inserter(unexpected));
+  EXPECT_TRUE(missing.empty()) << missing.size() << " of " << expected.size()
+                               << " committed events never delivered, e.g. " << missing[0];
+  EXPECT_TRUE(unexpected.empty()) << "delivered but not committed (or twice): " << unexpected[0];
+  EXPECT_EQ(delivered.size(), expected.size());
+}
+
+// Only a client-server database lets a transaction commit while another one that took a smaller
+// sequence is still open (SQLite's writers hold its only write lock from BEGIN IMMEDIATE).
+INSTANTIATE_TEST_SUITE_P(Backends, OutboxDeliveryMysqlTest, ::testing::Values("mysql"),
                          [](const auto& info) { return info.param; });
 
 }  // namespace
