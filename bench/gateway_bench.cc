@@ -372,13 +372,15 @@ int Run() {
                                                            {"sub", "staff/bench"},
                                                            {"role", "street_staff"},
                                                            {"region", "310101020"},
-                                                           {"exp", now + 3600}});
+                                                           {"exp", now + 3600},
+                                                           {"iat", now}});
   const std::string elder_token =
       *auth::SignJwt(*auth::JwtKey::Hmac("dev", kSecret), {{"iss", "linli-dev"},
                                                            {"aud", "linli-gateway"},
                                                            {"sub", elder_name},
                                                            {"role", "elder"},
-                                                           {"exp", now + 3600}});
+                                                           {"exp", now + 3600},
+                                                           {"iat", now}});
 
   const int threads = absl::GetFlag(FLAGS_threads);
   const int rounds = std::max(1, absl::GetFlag(FLAGS_rounds));

@@ -122,6 +122,7 @@ std::string Today(absl::Duration plus = absl::ZeroDuration()) {
 std::string Sign(const Target& t, nlohmann::json claims) {
   claims["iss"] = t.issuer;
   claims["aud"] = "linli-gateway";
+  claims["iat"] = absl::ToUnixSeconds(absl::Now());
   claims["exp"] = absl::ToUnixSeconds(absl::Now()) + 3600;
   return *auth::SignJwt(*t.key, claims);
 }

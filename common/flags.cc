@@ -1,6 +1,8 @@
 #include "common/flags.h"
 #include "absl/strings/string_view.h"
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -18,6 +20,9 @@ std::string FlagEnvName(absl::string_view flag_name) {
 }
 
 std::vector<char*> ParseFlags(int argc, char** argv, absl::string_view usage) {
+  // Before anything is created: databases (and SQLite's -wal and -shm, which take the database's
+  // mode), logs and the CLI's output hold personal data. 0600 files, 0700 directories.
+  umask(077);
   absl::SetProgramUsageMessage(usage);
   for (const auto& [name, flag] : absl::GetAllFlags()) {
     std::string env_name = FlagEnvName(name);

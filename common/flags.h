@@ -22,6 +22,9 @@ std::string FlagEnvName(absl::string_view flag_name);
 
 // Applies environment overrides, then parses the command line (exits with a message on bad
 // flags, as absl::ParseCommandLine does). Returns the positional arguments (argv[0] first).
+// Every service's main() and the `linli` CLI start here, so it also sets the process umask to
+// 077: every file the process creates is 0600 and every directory 0700, whatever umask it was
+// started with (tests/file_modes_test.cc).
 std::vector<char*> ParseFlags(int argc, char** argv, absl::string_view usage);
 
 }  // namespace linli

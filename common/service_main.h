@@ -3,7 +3,7 @@
 //
 //   int main(int argc, char** argv) {
 //     linli::BlockTerminationSignals();
-//     linli::ParseFlags(argc, argv, "linli-registry: the 条块 map");
+//     linli::ParseFlags(argc, argv, "linli-registry: the 条块 map");  // also umask 077
 //     auto db = linli::OpenAndMigrateOrExit(absl::GetFlag(FLAGS_db), "registry", migrations);
 //     RegistryServiceImpl service(*db, linli::Clock::Real());
 //     return linli::ServeUntilSignal(linli::ServerOptionsFromFlags("registry", listen, {...}),

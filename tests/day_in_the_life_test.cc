@@ -157,7 +157,8 @@ class DayInTheLifeTest : public ::testing::TestWithParam<std::string> {
                              {"aud", "linli-gateway"},
                              {"sub", subject},
                              {"role", role},
-                             {"exp", absl::ToUnixSeconds(absl::Now()) + 3600}};
+                             {"exp", absl::ToUnixSeconds(absl::Now()) + 3600},
+                             {"iat", absl::ToUnixSeconds(absl::Now())}};
     for (auto& [k, v] : extra.items()) claims[k] = v;
     return *auth::SignJwt(*auth::JwtKey::Hmac("dev", kSecret), claims);
   }

@@ -47,18 +47,7 @@ class EndToEndTest : public ::testing::TestWithParam<std::string> {
     // The gateway's token key set and an admin token for the calls below (the matrix of roles is
     // services/gateway/gateway_authz_test.cc).
     const std::string jwt_keys = dir_ + "/jwt-keys.json";
-    const std::string secret = "e2e-secret-0123456789abcdef012345";
-    std::ofstream(jwt_keys) << nlohmann::json{{"keys",
-                                               {{{"kid", "dev"},
-                                                 {"alg", "HS256"},
-                                                 {"k", auth::Base64UrlEncode(secret)}}}}}
-                                   .dump();
-    const int64_t now = absl::ToUnixSeconds(absl::Now());
-    token_ = *auth::SignJwt(*auth::JwtKey::Hmac("dev", secret), {{"iss", "linli-dev"},
-                                                                 {"aud", "linli-gateway"},
-                                                                 {"sub", "ops/e2e"},
-                                                                 {"role", "admin"},
-                                                                 {"exp", now + 3600}});
+    token_ = testing::WriteDevKeysAndAdminToken(jwt_keys, "ops/e2e");
     http_port_ = testing::FreePort();
     std::map<std::string, std::string> db_urls;
     for (const char* name : {"registry", "scheduling", "feedback"}) {

@@ -135,7 +135,8 @@ class Street {
     nlohmann::json claims = {{"iss", "linli-dev"},
                              {"aud", "linli-gateway"},
                              {"role", role},
-                             {"exp", absl::ToUnixSeconds(absl::Now()) + 3600}};
+                             {"exp", absl::ToUnixSeconds(absl::Now()) + 3600},
+                             {"iat", absl::ToUnixSeconds(absl::Now())}};
     if (role == "elder") {
       claims["sub"] = elder;
     } else if (role == "family") {

@@ -109,7 +109,8 @@ class MultiReplicaTest : public ::testing::Test {
                              {"aud", "linli-gateway"},
                              {"sub", "ops/multi-replica"},
                              {"role", "admin"},
-                             {"exp", absl::ToUnixSeconds(absl::Now()) + 3600}});
+                             {"exp", absl::ToUnixSeconds(absl::Now()) + 3600},
+                             {"iat", absl::ToUnixSeconds(absl::Now())}});
     gateway_address_ = absl::StrCat("127.0.0.1:", testing::FreePort());
     auto child = testing::ChildProcess::Start(
         LINLI_BIN_DIR "/linli-gateway",

@@ -155,18 +155,7 @@ class SlowDownstreamTest : public ::testing::Test {
 
   void StartGateway(const std::string& scheduling_address) {
     const std::string jwt_keys = dir_ + "/jwt-keys.json";
-    const std::string secret = "slow-downstream-secret-0123456789";
-    std::ofstream(jwt_keys) << nlohmann::json{{"keys",
-                                               {{{"kid", "dev"},
-                                                 {"alg", "HS256"},
-                                                 {"k", auth::Base64UrlEncode(secret)}}}}}
-                                   .dump();
-    const int64_t now = absl::ToUnixSeconds(absl::Now());
-    token_ = *auth::SignJwt(*auth::JwtKey::Hmac("dev", secret), {{"iss", "linli-dev"},
-                                                                 {"aud", "linli-gateway"},
-                                                                 {"sub", "ops/slow"},
-                                                                 {"role", "admin"},
-                                                                 {"exp", now + 3600}});
+    token_ = testing::WriteDevKeysAndAdminToken(jwt_keys, "ops/slow");
     gateway_address_ = absl::StrCat("127.0.0.1:", testing::FreePort());
     auto child = testing::ChildProcess::Start(
         LINLI_BIN_DIR "/linli-gateway",

@@ -626,6 +626,13 @@ int Token(const TokenOptions& o, const Clock& clock) {
                  "admin (partners use API keys: linli token --api_key)\n");
     return 2;
   }
+  // The gateway's default limits (auth::TokenLifetimes): a token it would refuse is not minted.
+  const absl::Duration longest = auth::TokenLifetimes{}.For(role);
+  if (o.ttl <= absl::ZeroDuration() || o.ttl > longest) {
+    std::fprintf(stderr, "error: --ttl must be more than 0 and at most %s for a %s token\n",
+                 absl::FormatDuration(longest).c_str(), o.role.c_str());
+    return 2;
+  }
   nlohmann::json document = nlohmann::json::parse(ReadAll(o.keys_file), nullptr, false);
   if (document.is_discarded() || !document.contains("keys") || !document["keys"].is_array() ||
       document["keys"].empty()) {

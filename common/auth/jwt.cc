@@ -365,6 +365,14 @@ absl::StatusOr<nlohmann::json> JwtVerifier::Verify(absl::string_view token, absl
     return Unauthenticated("exp missing or not a number");
   }
   if (now_s - leeway > exp) return Unauthenticated("expired");
+  int64_t iat = 0;
+  if (!claims.contains("iat") || !NumericDate(claims["iat"], &iat)) {
+    return Unauthenticated("iat missing or not a number");
+  }
+  if (iat > now_s + leeway) return Unauthenticated("issued in the future (iat)");
+  if (exp - iat > absl::ToInt64Seconds(options_.max_lifetime)) {
+    return Unauthenticated("lives longer than any token may (exp - iat)");
+  }
   if (claims.contains("nbf")) {
     int64_t nbf = 0;
     if (!NumericDate(claims["nbf"], &nbf)) return Unauthenticated("nbf is not a number");

@@ -4,7 +4,8 @@
 // Each key of a key set carries its own algorithm; a token is verified only with the key its
 // "kid" names and only if its "alg" equals that key's algorithm (the algorithm is pinned per
 // key, so "alg":"none" and HS256-signed-with-an-RSA-public-key confusion cannot work). Then
-// "exp" (required), "nbf", "iss" and "aud" are checked with a small leeway.
+// "exp" and "iat" (both required; exp - iat at most max_lifetime), "nbf", "iss" and "aud" are
+// checked with a small leeway.
 //
 // The key set file is JSON, one entry per key:
 //   {"keys": [
@@ -88,8 +89,11 @@ struct JwtVerifierOptions {
   std::string issuer;
   // Required to appear in "aud" (a string or an array of strings).
   std::string audience;
-  // Clock skew tolerated for exp and nbf.
+  // Clock skew tolerated for exp, nbf and iat.
   absl::Duration leeway = absl::Seconds(30);
+  // "iat" is required, and a token whose exp - iat is longer than this is refused, however far
+  // away its exp is. The role's own limit is PrincipalFromClaims'.
+  absl::Duration max_lifetime = absl::Hours(24 * 30);
   // Longer tokens are rejected before any parsing.
   size_t max_token_bytes = 8192;
 };

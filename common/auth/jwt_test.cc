@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/auth/principal.h"
@@ -41,6 +42,7 @@ nlohmann::json GoodClaims() {
           {"role", "street_staff"},
           {"region", "310101020"},
           {"exp", absl::ToUnixSeconds(kNow) + 600},
+          {"iat", absl::ToUnixSeconds(kNow) - 10},
           {"nbf", absl::ToUnixSeconds(kNow) - 10}};
 }
 
@@ -91,11 +93,10 @@ TEST_F(JwtTest, EveryAlgorithmVerifies) {
     absl::StatusOr<nlohmann::json> claims = verifier_->Verify(*token, kNow);
     ASSERT_TRUE(claims.ok()) << JwtAlgorithmName(key->algorithm()) << ": " << claims.status();
     EXPECT_EQ((*claims)["sub"], "staff/zhang");
-    absl::StatusOr<Principal> principal = PrincipalFromClaims(*claims);
+    absl::StatusOr<Principal> principal = PrincipalFromClaims(*claims, TokenLifetimes{});
     ASSERT_TRUE(principal.ok()) << principal.status();
     EXPECT_EQ(principal->role, Role::kStreetStaff);
-    EXPECT_TRUE(principal->CoversRegion("regions/310101020001"));
-    EXPECT_FALSE(principal->CoversRegion("regions/310101021001"));
+    EXPECT_EQ(principal->region, "310101020");
   }
 }
 
@@ -162,10 +163,29 @@ TEST_F(JwtTest, WrongIssuerAudienceAndTimesAreRejected) {
   claims["exp"] = "tomorrow";
   ExpectRejected(*SignJwt(hs_, claims), "exp missing");
   claims = GoodClaims();
-  claims["exp"] = std::numeric_limits<int64_t>::max();
-  EXPECT_TRUE(Check(*SignJwt(hs_, claims)).ok());  // no overflow on the far future
   claims["nbf"] = absl::ToUnixSeconds(kNow) + 3600;
   ExpectRejected(*SignJwt(hs_, claims), "not valid yet");
+}
+
+// A token must say when it was issued and may not live longer than the verifier allows, however
+// far away its exp: a token with exp in 2099 is refused.
+TEST_F(JwtTest, IssuedAtIsRequiredAndLifetimesAreBounded) {
+  nlohmann::json claims = GoodClaims();
+  claims.erase("iat");
+  ExpectRejected(*SignJwt(hs_, claims), "iat missing");
+  claims["iat"] = "yesterday";
+  ExpectRejected(*SignJwt(hs_, claims), "iat missing");
+  claims["iat"] = absl::ToUnixSeconds(kNow) + 3600;
+  ExpectRejected(*SignJwt(hs_, claims), "issued in the future");
+  claims = GoodClaims();
+  claims["exp"] =
+      absl::ToUnixSeconds(absl::FromCivil(absl::CivilDay(2099, 1, 1), absl::UTCTimeZone()));
+  ExpectRejected(*SignJwt(hs_, claims), "lives longer");
+  claims["exp"] = std::numeric_limits<int64_t>::max();
+  ExpectRejected(*SignJwt(hs_, claims), "lives longer");  // and no overflow
+  claims = GoodClaims();
+  claims["exp"] = claims["iat"].get<int64_t>() + 30 * 24 * 3600;  // exactly the default maximum
+  EXPECT_TRUE(Check(*SignJwt(hs_, claims)).ok());
 }
 
 TEST_F(JwtTest, TamperedPayloadOrSignatureIsRejected) {
@@ -245,13 +265,24 @@ TEST(JwtKeySet, BadKeySetsAreRefused) {
   EXPECT_FALSE(JwtKeySet::Parse(nlohmann::json::object({twice}).dump()).ok());
 }
 
+// A one-hour token issued at 1,800,000,000 (the lifetime is exp - iat).
+nlohmann::json Lived(nlohmann::json claims, int64_t seconds = 3600) {
+  claims["iat"] = 1'800'000'000;
+  claims["exp"] = 1'800'000'000 + seconds;
+  return claims;
+}
+
 TEST(Principal, ClaimsAreChecked) {
+  const TokenLifetimes limits;
+  auto PrincipalFromClaims = [&](const nlohmann::json& claims) {
+    return auth::PrincipalFromClaims(Lived(claims), limits);
+  };
   nlohmann::json claims = {{"sub", "elders/e1"}, {"role", "elder"}};
   absl::StatusOr<Principal> elder = PrincipalFromClaims(claims);
   ASSERT_TRUE(elder.ok());
   EXPECT_TRUE(elder->ActsFor("elders/e1"));
   EXPECT_FALSE(elder->ActsFor("elders/e2"));
-  EXPECT_FALSE(elder->CoversRegion("regions/310101"));
+  EXPECT_TRUE(elder->region.empty());
   claims["role"] = "root";
   EXPECT_EQ(PrincipalFromClaims(claims).status().code(), absl::StatusCode::kUnauthenticated);
   claims["role"] = "partner";
@@ -261,7 +292,29 @@ TEST(Principal, ClaimsAreChecked) {
   claims = {{"sub", "families/f"}, {"role", "family"}, {"elders", {"workers/w1"}}};
   EXPECT_FALSE(PrincipalFromClaims(claims).ok());
   claims = {{"sub", "ops"}, {"role", "admin"}};
-  EXPECT_TRUE(PrincipalFromClaims(claims)->CoversRegion("regions/440000"));
+  EXPECT_EQ(PrincipalFromClaims(claims)->role, Role::kAdmin);
+}
+
+// Staff tokens live a working day, app tokens a month at most; both limits are the caller's.
+TEST(Principal, EachRoleHasAMaximumLifetime) {
+  const TokenLifetimes limits;  // 12 h staff, 30 days apps
+  const nlohmann::json staff = {
+      {"sub", "staff/a"}, {"role", "street_staff"}, {"region", "310101020"}};
+  EXPECT_TRUE(PrincipalFromClaims(Lived(staff, 12 * 3600), limits).ok());
+  absl::StatusOr<Principal> too_long = PrincipalFromClaims(Lived(staff, 12 * 3600 + 1), limits);
+  EXPECT_EQ(too_long.status().code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_TRUE(absl::StrContains(too_long.status().message(), "street_staff token lives at most"));
+  EXPECT_FALSE(
+      PrincipalFromClaims(Lived({{"sub", "ops"}, {"role", "admin"}}, 13 * 3600), limits).ok());
+  const nlohmann::json worker = {{"sub", "workers/w1"}, {"role", "worker"}};
+  EXPECT_TRUE(PrincipalFromClaims(Lived(worker, 30 * 24 * 3600), limits).ok());
+  EXPECT_FALSE(PrincipalFromClaims(Lived(worker, 30 * 24 * 3600 + 1), limits).ok());
+  TokenLifetimes shorter;
+  shorter.app = absl::Hours(1);
+  EXPECT_FALSE(PrincipalFromClaims(Lived(worker, 2 * 3600), shorter).ok());
+  nlohmann::json without_iat = Lived(worker);
+  without_iat.erase("iat");
+  EXPECT_FALSE(PrincipalFromClaims(without_iat, limits).ok());
 }
 
 }  // namespace

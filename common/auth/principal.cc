@@ -57,13 +57,6 @@ bool ParseRole(absl::string_view name, Role* role) {
   return false;
 }
 
-bool Principal::CoversRegion(absl::string_view region) const {
-  absl::ConsumePrefix(&region, "regions/");
-  if (role == Role::kAdmin) return true;
-  if (this->region.empty() || region.empty()) return false;
-  return absl::StartsWith(region, this->region);
-}
-
 bool Principal::ActsFor(absl::string_view elder) const {
   return !elder.empty() && std::find(elders.begin(), elders.end(), elder) != elders.end();
 }
@@ -74,7 +67,12 @@ bool Principal::HasScope(absl::string_view scope) const {
 
 std::string Principal::Actor() const { return absl::StrCat(RoleName(role), ":", id); }
 
-absl::StatusOr<Principal> PrincipalFromClaims(const nlohmann::json& claims) {
+absl::Duration TokenLifetimes::For(Role role) const {
+  return role == Role::kElder || role == Role::kFamily || role == Role::kWorker ? app : staff;
+}
+
+absl::StatusOr<Principal> PrincipalFromClaims(const nlohmann::json& claims,
+                                              const TokenLifetimes& lifetimes) {
   Principal principal;
   if (!claims.contains("sub") || !claims["sub"].is_string()) return Bad("no sub");
   principal.id = claims["sub"].get<std::string>();
@@ -87,6 +85,15 @@ absl::StatusOr<Principal> PrincipalFromClaims(const nlohmann::json& claims) {
     return Bad("role missing or unknown");
   }
   if (principal.role == Role::kPartner) return Bad("partners use API keys, not tokens");
+  if (!claims.contains("exp") || !claims["exp"].is_number() || !claims.contains("iat") ||
+      !claims["iat"].is_number()) {
+    return Bad("exp and iat must be numbers");
+  }
+  const double lifetime = claims["exp"].get<double>() - claims["iat"].get<double>();
+  if (lifetime > absl::ToDoubleSeconds(lifetimes.For(principal.role))) {
+    return Bad(absl::StrCat("a ", RoleName(principal.role), " token lives at most ",
+                            absl::FormatDuration(lifetimes.For(principal.role))));
+  }
   if (claims.contains("region")) {
     if (!claims["region"].is_string() || !IsRegionCode(claims["region"].get<std::string>())) {
       return Bad("region must be a region code of digits");

@@ -1,11 +1,12 @@
 // Who a gateway call acts for: a role, a region scope, the elders the caller may act for, and
 // (partners) an organisation and scopes. Built from verified JWT claims or a partner API key.
 //
-// Claims of a Linli access token (besides iss, aud, exp, nbf):
+// Claims of a Linli access token (besides iss, aud, exp, iat, nbf):
 //   "sub"    the principal, e.g. "workers/w17", "users/13800001111", "staff/zhang"
 //   "role"   one of the role names below
 //   "region" the region scope as a code, e.g. "310101020" (a street) or "310101020001" (a
-//            committee); the principal may touch regions whose code starts with it. Ignored for
+//            committee); the principal may touch that region and the regions below it (the
+//            gateway decides on the registry's parent links, never on code prefixes). Ignored for
 //            admin (everywhere).
 //   "elders" for elder and family roles: the elders ("elders/{id}") the caller is or may act for.
 #ifndef LINLI_COMMON_AUTH_PRINCIPAL_H_
@@ -16,6 +17,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "nlohmann/json.hpp"
 
 namespace linli::auth {
@@ -51,16 +53,24 @@ struct Principal {
   std::string organisation;
   std::vector<std::string> scopes;
 
-  // True when `region` ("regions/{code}" or a bare code) lies inside this principal's scope.
-  bool CoversRegion(absl::string_view region) const;
   bool ActsFor(absl::string_view elder) const;
   bool HasScope(absl::string_view scope) const;
   // The value passed to backends in x-linli-actor: "role:id".
   std::string Actor() const;
 };
 
-// A principal from verified claims; UNAUTHENTICATED when a claim is missing or malformed.
-absl::StatusOr<Principal> PrincipalFromClaims(const nlohmann::json& claims);
+// The longest an access token may live (exp - iat), by role: staff at a desk sign in for a
+// working day; the elder, family and worker apps hold refresh-style tokens of at most a month.
+struct TokenLifetimes {
+  absl::Duration staff = absl::Hours(12);     // committee_staff, street_staff, admin
+  absl::Duration app = absl::Hours(24 * 30);  // elder, family, worker
+  absl::Duration For(Role role) const;
+};
+
+// A principal from verified claims (exp and iat numbers, as JwtVerifier checks); UNAUTHENTICATED
+// when a claim is missing or malformed, or the token lives longer than its role may.
+absl::StatusOr<Principal> PrincipalFromClaims(const nlohmann::json& claims,
+                                              const TokenLifetimes& lifetimes);
 
 }  // namespace linli::auth
 

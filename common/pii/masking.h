@@ -5,7 +5,9 @@
 //   MaskIdNumber("310101194501011234")   // "310***********1234"
 //   MaskPhone("13812345678")             // "138****5678"
 //   MaskPhone("021-64181234")            // "021-****1234"
-//   MaskAddress("上海市徐汇区漕溪北路398号")  // "上海市徐汇区漕溪北路****"
+//   MaskAddress("上海市黄浦区丽园小区12号楼302室(近鲁班路)")  // "上海市黄浦区****"
+//   MaskAddress("浦东新区川沙新镇某某村5组12号", AddressLevel::kStreet)
+//                                        // "浦东新区川沙新镇****"
 //   MaskName("王秀英")                    // "王**"
 //
 //   RETURN_IF_ERROR(ValidateIdNumber(request.id_number(), today));
@@ -41,11 +43,29 @@ std::string MaskIdNumber(absl::string_view id_number);
 // Anything else: only the last min(4, n/2) characters stay. Empty stays empty.
 std::string MaskPhone(absl::string_view phone);
 
-// Keeps the administrative prefix up to and including the first 路, 街, 弄, 村, 镇 or 道
-// (whichever comes first) and replaces the rest (house number, building, room) with "****".
-// Without any of those, keeps the first min(6, n/2) characters + "****" so a short address is
-// never shown whole. Surrounding whitespace is dropped; empty stays empty.
-std::string MaskAddress(absl::string_view address);
+// How much of an address MaskAddress keeps: the administrative divisions down to this level.
+enum class AddressLevel {
+  kDistrict,  // province, city, district or county (区, 县, 旗, county-level 市): the default
+  kStreet,    // and the street or town below it (街道, 镇, 乡, 苏木), for roles that need it
+};
+
+// Masks an address by its structure, not by its first road character. Keeps the leading
+// administrative divisions — province (省, 自治区, or a 直辖市 such as 上海市, which is its own
+// city), city (市, 自治州, 地区, 盟), district or county, and with AddressLevel::kStreet the street
+// or town — and replaces everything after them (road, 弄, 号, 小区, building, room, landmarks in
+// brackets) with one fixed "****", whatever its length:
+//   "上海市黄浦区丽园路501弄12号302室"              -> "上海市黄浦区****"
+//   "黄浦区丽园小区12号楼302室"                     -> "黄浦区****"   (no province)
+//   "新疆维吾尔自治区乌鲁木齐市天山区…"              -> "新疆维吾尔自治区乌鲁木齐市天山区****"
+//   "丽园路501弄12号302室", "12号楼302室", "Flat 3" -> "****"          (no division first)
+// A division is a run of Han characters ending in its level's suffix, each right after a higher
+// one (spaces between are allowed, levels may be skipped); names that only look like one
+// (丽园小区, 阳光花园东区, 菜市, 古北新区) and invalid UTF-8 end the parse, so a misread errs
+// towards showing less. The kept part is at most
+// half of the address's characters (whole divisions are dropped from the end until it is), so a
+// short value is never shown whole: "上海市黄浦区" -> "上海市****". English or other unstructured
+// addresses keep nothing. Surrounding whitespace is dropped; empty stays empty.
+std::string MaskAddress(absl::string_view address, AddressLevel keep = AddressLevel::kDistrict);
 
 // Keeps the first character, one '*' per remaining character: "王秀英" -> "王**",
 // "Alice" -> "A****". A one-character name becomes "*". Empty stays empty.

@@ -55,6 +55,13 @@ size_t CountUnmasked(absl::string_view masked) {
   return n;
 }
 
+// Characters of valid UTF-8 (bytes that do not continue a character).
+size_t CountChars(absl::string_view s) {
+  size_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
 // Independent ISO 7064 MOD 11-2: weights 2^(17-i) mod 11, check value (12 - sum mod 11) mod 11,
 // where 10 is written 'X'.
 char CheckCharacter(absl::string_view first17) {
@@ -125,23 +132,159 @@ TEST(MaskPhoneTest, OtherFormatsKeepOnlyTheLastFour) {
   }
 }
 
-TEST(MaskAddressTest, KeepsTheAdministrativePartUpToTheFirstStreetMarker) {
-  EXPECT_EQ(MaskAddress("上海市徐汇区漕溪北路398号5号楼301室"), "上海市徐汇区漕溪北路****");
-  EXPECT_EQ(MaskAddress("北京市东城区王府井大街1号"), "北京市东城区王府井大街****");
-  EXPECT_EQ(MaskAddress("上海市长宁区愚园路1088弄3号"), "上海市长宁区愚园路****");  // 路 first
-  EXPECT_EQ(MaskAddress("上海市黄浦区南京东弄12号"), "上海市黄浦区南京东弄****");
-  EXPECT_EQ(MaskAddress("河北省保定市涞水县张家村5组"), "河北省保定市涞水县张家村****");
-  EXPECT_EQ(MaskAddress("浙江省杭州市余杭区良渚镇安溪123号"), "浙江省杭州市余杭区良渚镇****");
-  EXPECT_EQ(MaskAddress("广东省广州市天河区天河北道88号"), "广东省广州市天河区天河北道****");
-  EXPECT_EQ(MaskAddress("  成都市武侯区玉林街道 "), "成都市武侯区玉林街****");
+// Issue 18, finding 7: the mask kept everything up to the first road character, so a 小区 name,
+// building and room (and whatever came before a landmark's 路) were shown.
+TEST(MaskAddressTest, KeepsOnlyTheAdministrativeDivisionsNeverBuildingOrRoom) {
+  EXPECT_EQ(MaskAddress("上海市黄浦区丽园小区12号楼302室(近鲁班路)"), "上海市黄浦区****");
+  EXPECT_EQ(MaskAddress("上海市黄浦区丽园小区12号楼302室（近鲁班路）"), "上海市黄浦区****");
+  EXPECT_EQ(MaskAddress("上海市黄浦区（近鲁班路）丽园路501弄12号302室"), "上海市黄浦区****");
+  EXPECT_EQ(MaskAddress("上海市黄浦区丽园路501弄12号302室"), "上海市黄浦区****");
+  EXPECT_EQ(MaskAddress("上海市黄浦区12号302室丽园路501弄"), "上海市黄浦区****");
+  EXPECT_EQ(MaskAddress("上海市黄浦区瞿溪路1111弄5号301室"), "上海市黄浦区****");
+  EXPECT_EQ(MaskAddress("上海市徐汇区漕溪北路398号5号楼301室"), "上海市徐汇区****");
+  EXPECT_EQ(MaskAddress("上海市长宁区愚园路1088弄3号"), "上海市长宁区****");
+  EXPECT_EQ(MaskAddress("上海市黄浦区局门路 100 弄 3 号 502 室"), "上海市黄浦区****");
+  EXPECT_EQ(MaskAddress("上海市 黄浦区 丽园路501弄"), "上海市 黄浦区****");
+  EXPECT_EQ(MaskAddress("北京市东城区王府井大街1号"), "北京市东城区****");
+  EXPECT_EQ(MaskAddress("北京市朝阳区望京SOHO塔3-1201"), "北京市朝阳区****");
 }
 
-TEST(MaskAddressTest, WithoutMarkerKeepsAtMostSixCharacters) {
-  EXPECT_EQ(MaskAddress("北京市朝阳区望京SOHO塔3-1201"), "北京市朝阳区****");
-  EXPECT_EQ(MaskAddress("幸福小区"), "幸福****");  // short: never shown whole
-  EXPECT_EQ(MaskAddress("Flat 3, 12 High Street"), "Flat 3****");
+TEST(MaskAddressTest, TheRestIsOneFixedMaskWhateverItsLength) {
+  EXPECT_EQ(MaskAddress("上海市黄浦区丽园路501弄12号302室"),
+            MaskAddress("上海市黄浦区丽园路1弄1号"));
+  EXPECT_EQ(MaskAddress("上海市黄浦区丽园路501弄12号302室"),
+            MaskAddress("上海市黄浦区五里桥街道丽园路501弄12号楼3单元302室(近鲁班路地铁站)"));
+}
+
+// 上海市 is a 直辖市: province and city at once, the district comes next. Without it the
+// address starts at the district.
+TEST(MaskAddressTest, MunicipalityAndAddressesWithoutProvince) {
+  EXPECT_EQ(MaskAddress("黄浦区丽园路501弄12号302室"), "黄浦区****");
+  EXPECT_EQ(MaskAddress("黄浦区丽园小区12号楼302室"), "黄浦区****");
+  EXPECT_EQ(MaskAddress("浦东新区川沙新镇某某村5组12号"), "浦东新区****");
+  EXPECT_EQ(MaskAddress("上海浦东新区川沙新镇某某村5组12号"), "上海浦东新区****");
+  EXPECT_EQ(MaskAddress("黄浦区菜市路12号302室"), "黄浦区****");  // 菜市 is not a city
+  EXPECT_EQ(MaskAddress("重庆市渝中区解放碑民族路12号5楼"), "重庆市渝中区****");
+}
+
+TEST(MaskAddressTest, WithoutADivisionFirstNothingIsKept) {
+  EXPECT_EQ(MaskAddress("丽园路501弄12号302室"), "****");
+  EXPECT_EQ(MaskAddress("12号楼302室"), "****");
+  EXPECT_EQ(MaskAddress("302室12号丽园路501弄"), "****");
+  EXPECT_EQ(MaskAddress("丽园小区12号楼302室"), "****");
+  EXPECT_EQ(MaskAddress("阳光花园东区12号楼302室"), "****");
+  EXPECT_EQ(MaskAddress("康城一区5号"), "****");
+  EXPECT_EQ(MaskAddress("古北新区荣华东道100弄"), "****");
+  EXPECT_EQ(MaskAddress("丽园超市楼上302室"), "****");
+  EXPECT_EQ(MaskAddress("阳光城市花园12号楼302室"), "****");
+  EXPECT_EQ(MaskAddress("泰晤士小镇12号"), "****");
+  EXPECT_EQ(MaskAddress("(近鲁班路)丽园路501弄"), "****");
+  EXPECT_EQ(MaskAddress("上海路12号"), "****");  // a road named after a province
+  EXPECT_EQ(MaskAddress("西藏中路12号"), "****");
+  EXPECT_EQ(MaskAddress("镇坪路12号"), "****");  // 镇 is not a town without a name before it
+  EXPECT_EQ(MaskAddress("幸福小区"), "****");
+  EXPECT_EQ(MaskAddress("丽园路"), "****");
+  EXPECT_EQ(MaskAddress("Flat 3, 12 High Street"), "****");
+  EXPECT_EQ(MaskAddress("Room 302, No. 12, Lane 501, Liyuan Road, Huangpu District, Shanghai"),
+            "****");
+  EXPECT_EQ(MaskAddress("a"), "****");
   EXPECT_EQ(MaskAddress(""), "");
   EXPECT_EQ(MaskAddress("   "), "");
+}
+
+// A compound's name after the district is not a division: nothing after the district is kept.
+TEST(MaskAddressTest, CompoundsRoadsAndVillagesAfterTheDistrictAreMasked) {
+  EXPECT_EQ(MaskAddress("上海市丽园小区12号楼302室"), "上海市****");
+  EXPECT_EQ(MaskAddress("上海市黄浦区丽园小区东区12号楼"), "上海市黄浦区****");
+  EXPECT_EQ(MaskAddress("上海市黄浦区南京东弄12号"), "上海市黄浦区****");
+  EXPECT_EQ(MaskAddress("浙江省杭州市余杭区良渚镇安溪村123号"), "浙江省杭州市余杭区****");
+}
+
+// With AddressLevel::kStreet the street (街道) or town (镇, 乡) is kept too, never a village.
+TEST(MaskAddressTest, StreetLevelKeepsTheStreetOrTown) {
+  EXPECT_EQ(MaskAddress("浦东新区川沙新镇某某村5组12号", AddressLevel::kStreet),
+            "浦东新区川沙新镇****");
+  EXPECT_EQ(MaskAddress("上海市浦东新区川沙新镇某某村5组12号302室", AddressLevel::kStreet),
+            "上海市浦东新区川沙新镇****");
+  EXPECT_EQ(MaskAddress("上海市黄浦区五里桥街道丽园路501弄12号302室", AddressLevel::kStreet),
+            "上海市黄浦区五里桥街道****");
+  EXPECT_EQ(MaskAddress("上海市黄浦区五里桥街道丽园路501弄12号302室"), "上海市黄浦区****");
+  EXPECT_EQ(MaskAddress("上海市普陀区镇坪路街道镇坪路100弄5号302室", AddressLevel::kStreet),
+            "上海市普陀区镇坪路街道****");
+  EXPECT_EQ(MaskAddress("上海市普陀区镇坪路100弄5号", AddressLevel::kStreet), "上海市普陀区****");
+  EXPECT_EQ(MaskAddress("上海市黄浦区丽园路501弄12号302室", AddressLevel::kStreet),
+            "上海市黄浦区****");  // no street in the address: the district
+  EXPECT_EQ(MaskAddress("上海市松江区泰晤士小镇12号楼", AddressLevel::kStreet), "上海市松江区****");
+  EXPECT_EQ(MaskAddress("川沙新镇某某村5组12号3室", AddressLevel::kStreet), "川沙新镇****");
+  EXPECT_EQ(MaskAddress("川沙新镇某某村5组12号3室"), "****");  // no district above it
+  EXPECT_EQ(MaskAddress("浙江省杭州市余杭区良渚镇安溪村123号5幢302室", AddressLevel::kStreet),
+            "浙江省杭州市余杭区良渚镇****");
+}
+
+TEST(MaskAddressTest, ProvincesPrefecturesAndAutonomousDivisionsElsewhere) {
+  EXPECT_EQ(MaskAddress("新疆维吾尔自治区乌鲁木齐市天山区解放南路街道幸福社区12号楼3单元302室"),
+            "新疆维吾尔自治区乌鲁木齐市天山区****");
+  EXPECT_EQ(MaskAddress("新疆乌鲁木齐市天山区解放南路12号3单元302室"), "新疆乌鲁木齐市天山区****");
+  EXPECT_EQ(MaskAddress("四川省凉山彝族自治州昭觉县新城镇解放路12号3单元302室"),
+            "四川省凉山彝族自治州昭觉县****");
+  EXPECT_EQ(MaskAddress("吉林省延边朝鲜族自治州延吉市河南街道光明社区12号楼302室"),
+            "吉林省延边朝鲜族自治州延吉市****");
+  EXPECT_EQ(MaskAddress("内蒙古自治区锡林郭勒盟正蓝旗上都镇某某嘎查3组12号院3室"),
+            "内蒙古自治区锡林郭勒盟正蓝旗****");
+  EXPECT_EQ(MaskAddress("内蒙古自治区锡林郭勒盟正蓝旗上都镇某某嘎查3组12号院302室(近供销社)",
+                        AddressLevel::kStreet),
+            "内蒙古自治区锡林郭勒盟正蓝旗上都镇****");
+  EXPECT_EQ(MaskAddress("新疆维吾尔自治区阿克苏地区阿克苏市英巴扎街道幸福社区12号楼3单元302室"),
+            "新疆维吾尔自治区阿克苏地区阿克苏市****");
+  EXPECT_EQ(MaskAddress("河南省新乡市红旗区人民路12号院3号楼302室"), "河南省新乡市红旗区****");
+  EXPECT_EQ(MaskAddress("江苏苏州市昆山市玉山镇人民路12号3室"), "江苏苏州市昆山市****");
+  EXPECT_EQ(MaskAddress("广东省广州市天河区天河北道88号3栋1201房"), "广东省广州市天河区****");
+  EXPECT_EQ(MaskAddress("杭州市西湖区文三路12号3幢302室"), "杭州市西湖区****");
+  EXPECT_EQ(MaskAddress("吉林市船营区解放路12号3单元302室"), "吉林市船营区****");
+}
+
+// A short value is never shown whole or nearly so: whole divisions are dropped from the end until
+// at most half of the characters are kept.
+TEST(MaskAddressTest, NeverKeepsMoreThanHalf) {
+  EXPECT_EQ(MaskAddress("上海市黄浦区"), "上海市****");
+  EXPECT_EQ(MaskAddress("黄浦区"), "****");
+  EXPECT_EQ(MaskAddress("黄浦区1号"), "****");
+  EXPECT_EQ(MaskAddress("黄浦区12号"), "黄浦区****");  // exactly half
+  EXPECT_EQ(MaskAddress("黄浦区丽园路"), "黄浦区****");
+  EXPECT_EQ(MaskAddress("河北省保定市涞水县张家村5组"), "河北省保定市****");
+  EXPECT_EQ(MaskAddress("  成都市武侯区玉林街道 ", AddressLevel::kStreet), "成都市****");
+  EXPECT_EQ(MaskAddress("新疆维吾尔自治区乌鲁木齐市天山区解放南路12号"), "新疆维吾尔自治区****");
+  const std::vector<std::string> inputs = {
+      "上海市黄浦区",       "上海市黄浦区五里桥街道", "浦东新区川沙新镇",  "上海市丽园路",
+      "上海市黄浦区丽园路", "新疆维吾尔自治区",       "黄浦区五里桥街道1",
+  };
+  for (const std::string& input : inputs) {
+    for (AddressLevel level : {AddressLevel::kDistrict, AddressLevel::kStreet}) {
+      const std::string masked = MaskAddress(input, level);
+      ASSERT_TRUE(absl::EndsWith(masked, "****")) << masked;
+      EXPECT_LE(CountChars(masked) - 4, CountChars(input) / 2) << input << " -> " << masked;
+    }
+  }
+  // Every prefix and every suffix (cut at any byte) of a long address: valid UTF-8, at most half
+  // kept, and never a digit, bracket or anything after the divisions.
+  const std::string address = "上海市黄浦区五里桥街道丽园小区12号楼302室（近鲁班路）";
+  for (size_t n = 0; n <= address.size(); ++n) {
+    for (const std::string& input : {address.substr(0, n), address.substr(n)}) {
+      for (AddressLevel level : {AddressLevel::kDistrict, AddressLevel::kStreet}) {
+        const std::string masked = MaskAddress(input, level);
+        ASSERT_TRUE(IsValidUtf8(masked)) << n;
+        if (masked.empty()) continue;
+        const std::string kept = masked.substr(0, masked.size() - 4);
+        if (IsValidUtf8(input)) {  // (an invalid byte counts as a character, see masking.h)
+          EXPECT_LE(CountChars(kept), CountChars(input) / 2) << input << " -> " << masked;
+        }
+        EXPECT_TRUE(absl::StartsWith(input, kept)) << input << " -> " << masked;
+        EXPECT_EQ(kept.find_first_of("0123456789(*"), std::string::npos) << masked;
+        EXPECT_EQ(kept.find("丽"), std::string::npos) << masked;
+        EXPECT_EQ(kept.find("（"), std::string::npos) << masked;
+      }
+    }
+  }
 }
 
 TEST(MaskAddressTest, NeverCutsInsideACharacterAndRepairsInvalidBytes) {
@@ -149,7 +292,8 @@ TEST(MaskAddressTest, NeverCutsInsideACharacterAndRepairsInvalidBytes) {
       "上海市徐汇区漕溪北路398号",
       "新疆维吾尔自治区乌鲁木齐市天山区",
       "𠀀𠀁𠀂𠀃𠀄𠀅𠀆𠀇路9号",
-      "上海\xe5\xbe市徐汇区漕溪北路",  // truncated 3-byte sequence in the kept part
+      "上海\xe5\xbe市徐汇区漕溪北路",  // truncated 3-byte sequence
+      "上海市徐汇区\xe5\xbe漕溪北路398号",
       "\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8",
   };
   for (const std::string& input : inputs) {
@@ -157,9 +301,14 @@ TEST(MaskAddressTest, NeverCutsInsideACharacterAndRepairsInvalidBytes) {
     EXPECT_TRUE(IsValidUtf8(masked)) << input;
     EXPECT_TRUE(absl::EndsWith(masked, "****")) << masked;
   }
-  EXPECT_EQ(MaskAddress("𠀀𠀁𠀂𠀃𠀄𠀅𠀆𠀇路9号"), "𠀀𠀁𠀂𠀃𠀄𠀅𠀆𠀇路****");
-  EXPECT_EQ(MaskAddress("上海\xe5\xbe市徐汇区漕溪北路"),
-            "上海\xEF\xBF\xBD\xEF\xBF\xBD市徐汇区漕溪北路****");
+  EXPECT_EQ(MaskAddress("𠀀𠀁𠀂区𠀃𠀄𠀅𠀆𠀇路9号"),
+            "𠀀𠀁𠀂区****");  // a district named outside the BMP
+  EXPECT_EQ(MaskAddress("𠀀𠀁𠀂𠀃𠀄𠀅𠀆𠀇路9号"), "****");
+  // An invalid byte ends the divisions: nothing at or after it is kept.
+  EXPECT_EQ(MaskAddress("上海\xe5\xbe市徐汇区漕溪北路"), "****");
+  EXPECT_EQ(MaskAddress("上海市\xff徐汇区漕溪北路398号"), "上海市****");
+  EXPECT_EQ(MaskAddress("上海市徐汇区\xe5\xbe漕溪北路398号"), "上海市徐汇区****");
+  EXPECT_EQ(MaskAddress("\xff\xfe上海市徐汇区漕溪北路398号"), "****");
   // Every prefix of a valid address (including cuts inside a character) masks to valid UTF-8.
   const std::string address = "上海市徐汇区漕溪北路398号";
   for (size_t n = 0; n <= address.size(); ++n) {

@@ -165,6 +165,15 @@ grpc::Status FeedbackServiceImpl::SubmitFeedback(grpc::ServerContext* context,
       [&](storage::Transaction& tx) -> absl::Status {
         ASSIGN_OR_RETURN(std::optional<ProjectedVisit> visit, FindVisit(tx, *visit_id));
         if (!visit.has_value()) return NotFound(in.visit());
+        ASSIGN_OR_RETURN(std::optional<ElderFacts> elder, FindElderFacts(tx, visit->elder));
+        ASSIGN_OR_RETURN(std::optional<CommitmentFacts> commitment,
+                         FindCommitmentFacts(tx, visit->commitment_id));
+        const ElderFacts elder_facts = elder.value_or(ElderFacts{});
+        const CommitmentFacts commitment_facts = commitment.value_or(CommitmentFacts{});
+        // Whose visit it is comes first: a stranger learns nothing of its state (that someone is
+        // in that home right now).
+        bool elder_voice = false;
+        RETURN_IF_ERROR(CheckAuthor(in.author(), *visit, elder_facts, &elder_voice));
         if (visit->state != VisitState::kCompleted) {
           return absl::FailedPreconditionError(
               absl::StrCat(in.visit(), " did not happen: scheduling records it as ",
@@ -175,13 +184,6 @@ grpc::Status FeedbackServiceImpl::SubmitFeedback(grpc::ServerContext* context,
                                                                      : "unknown",
                            "; feedback is only for completed visits"));
         }
-        ASSIGN_OR_RETURN(std::optional<ElderFacts> elder, FindElderFacts(tx, visit->elder));
-        ASSIGN_OR_RETURN(std::optional<CommitmentFacts> commitment,
-                         FindCommitmentFacts(tx, visit->commitment_id));
-        const ElderFacts elder_facts = elder.value_or(ElderFacts{});
-        const CommitmentFacts commitment_facts = commitment.value_or(CommitmentFacts{});
-        bool elder_voice = false;
-        RETURN_IF_ERROR(CheckAuthor(in.author(), *visit, elder_facts, &elder_voice));
         if (!elder_voice && in.nobody_came()) {
           return InvalidField("feedback.nobody_came",
                               "the worker who checked in cannot report that nobody came");

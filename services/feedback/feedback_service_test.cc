@@ -528,6 +528,14 @@ TEST_P(FeedbackTest, BadFeedbackIsRefusedAndNothingCountsTwice) {
             grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_EQ(Submit("visits/nosuchvisit", alone_, 3, v1::ANSWER_YES, v1::ANSWER_YES).error_code(),
             grpc::StatusCode::NOT_FOUND);
+  // Whose visit it is is checked before its state: a stranger is refused as a stranger and does
+  // not learn that the visit was missed or cancelled (or that someone is in that home now).
+  for (int i : {2, 3}) {
+    grpc::Status nosy = Submit(visits_[i], family_, 3, v1::ANSWER_YES, v1::ANSWER_YES);
+    EXPECT_EQ(nosy.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << nosy.error_message();
+    EXPECT_EQ(Field(nosy), "feedback.author");
+    EXPECT_FALSE(absl::StrContains(nosy.error_message(), "records it as")) << nosy.error_message();
+  }
   // Someone not related to the visit: another elder, a contact who is not a proxy, another worker.
   grpc::Status stranger = Submit(visits_[0], family_, 5, v1::ANSWER_YES, v1::ANSWER_YES);
   EXPECT_EQ(stranger.error_code(), grpc::StatusCode::INVALID_ARGUMENT);

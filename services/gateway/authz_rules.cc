@@ -48,7 +48,7 @@ absl::Status Subject(const Relations& r, const grpc::ServerContext& c, const Pri
   if (absl::StartsWith(subject, "elders/")) return r.Elder(c, who, subject);
   if (absl::StartsWith(subject, "commitments/")) return r.Commitment(c, who, subject);
   if (absl::StartsWith(subject, "organisations/")) return r.Organisation(c, who, subject);
-  if (absl::StartsWith(subject, "regions/")) return r.Region(who, subject);
+  if (absl::StartsWith(subject, "regions/")) return r.Region(c, who, subject);
   if (who.role == Role::kAdmin) return absl::OkStatus();
   return absl::PermissionDeniedError("this subject is for admins only");
 }
@@ -109,19 +109,19 @@ std::map<std::string, Rule> BuildRules() {
   // ConsoleService: staff of a committee or street, within their region; admins everywhere.
   rules[Console("CreateRegion")] = AdminOnly();
   rules[Console("GetRegion")] = Make<v1::GetRegionRequest>(
-      kConsole, [](const Relations& r, const grpc::ServerContext&, const Principal& who,
-                   const v1::GetRegionRequest& q) { return r.RegionOrAncestor(who, q.name()); });
+      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                   const v1::GetRegionRequest& q) { return r.RegionOrAncestor(c, who, q.name()); });
   rules[Console("ListRegions")] = Make<v1::ListRegionsRequest>(
-      kConsole, [](const Relations& r, const grpc::ServerContext&, const Principal& who,
-                   const v1::ListRegionsRequest& q) { return r.Region(who, q.parent()); });
+      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                   const v1::ListRegionsRequest& q) { return r.Region(c, who, q.parent()); });
   rules[Console("GetMap")] = Make<reg::GetMapRequest>(
-      kConsole, [](const Relations& r, const grpc::ServerContext&, const Principal& who,
-                   const reg::GetMapRequest& q) { return r.Region(who, q.region()); });
+      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                   const reg::GetMapRequest& q) { return r.Region(c, who, q.region()); });
   rules[Console("SearchProviders")] = Make<reg::SearchProvidersRequest>(
       kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
                    const reg::SearchProvidersRequest& q) {
         if (!q.elder().empty()) return r.Elder(c, who, q.elder());
-        return r.Region(who, q.region());
+        return r.Region(c, who, q.region());
       });
   rules[Console("ListLines")] = Make<reg::ListLinesRequest>(
       kConsole,
@@ -134,8 +134,9 @@ std::map<std::string, Rule> BuildRules() {
          const reg::ListServiceTypesRequest&) { return absl::OkStatus(); },
       /*unscoped=*/true);
   rules[Console("ListOrganisations")] = Make<reg::ListOrganisationsRequest>(
-      kConsole, [](const Relations& r, const grpc::ServerContext&, const Principal& who,
-                   const reg::ListOrganisationsRequest& q) { return r.Region(who, q.region()); });
+      kConsole,
+      [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+         const reg::ListOrganisationsRequest& q) { return r.Region(c, who, q.region()); });
   rules[Console("GetOrganisation")] = Make<reg::GetOrganisationRequest>(
       kConsole,
       [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
@@ -153,8 +154,8 @@ std::map<std::string, Rule> BuildRules() {
       [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
          const reg::ListWorkersRequest& q) { return r.Organisation(c, who, q.organisation()); });
   rules[Console("ListElders")] = Make<reg::ListEldersRequest>(
-      kConsole, [](const Relations& r, const grpc::ServerContext&, const Principal& who,
-                   const reg::ListEldersRequest& q) { return r.Region(who, q.region()); });
+      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                   const reg::ListEldersRequest& q) { return r.Region(c, who, q.region()); });
   // The full view additionally needs a reason (the registry enforces it and audits the read
   // under the principal's name).
   rules[Console("GetElder")] = Make<reg::GetElderRequest>(
@@ -189,8 +190,8 @@ std::map<std::string, Rule> BuildRules() {
   // Feedback in the console: alerts of a committee in scope, indices and ledgers of subjects in
   // scope, work orders of an organisation in scope (admins: all).
   rules[Console("ListAlerts")] = Make<fb::ListAlertsRequest>(
-      kConsole, [](const Relations& r, const grpc::ServerContext&, const Principal& who,
-                   const fb::ListAlertsRequest& q) { return r.Region(who, q.committee()); });
+      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                   const fb::ListAlertsRequest& q) { return r.Region(c, who, q.committee()); });
   rules[Console("GetPerceptionIndex")] = Make<fb::GetPerceptionIndexRequest>(
       kConsole,
       [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
@@ -215,8 +216,9 @@ std::map<std::string, Rule> BuildRules() {
   // here and their handler (ConsoleServiceImpl::InScope) resolves each to its elder,
   // organisation or committee and checks it with the same Relations before forwarding.
   rules[Console("RegisterElder")] = Make<reg::CreateElderRequest>(
-      kConsole, [](const Relations& r, const grpc::ServerContext&, const Principal& who,
-                   const reg::CreateElderRequest& q) { return r.Region(who, q.elder().region()); });
+      kConsole,
+      [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+         const reg::CreateElderRequest& q) { return r.Region(c, who, q.elder().region()); });
   rules[Console("CreateCommitment")] = Make<sch::CreateCommitmentRequest>(
       kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
                    const sch::CreateCommitmentRequest& q) {
@@ -239,7 +241,7 @@ std::map<std::string, Rule> BuildRules() {
   rules[Console("Plan")] =
       Make<sch::PlanRequest>(kConsole, [](const Relations& r, const grpc::ServerContext& c,
                                           const Principal& who, const sch::PlanRequest& q) {
-        absl::Status region = r.Region(who, q.region());
+        absl::Status region = r.Region(c, who, q.region());
         if (!region.ok() || q.owner_organisation().empty()) return region;
         return r.Organisation(c, who, q.owner_organisation());
       });

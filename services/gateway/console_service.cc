@@ -176,7 +176,7 @@ absl::Status ConsoleServiceImpl::WorkerInScope(const grpc::ServerContext& contex
   status = Unary(*registry_, &RegistryStub::PrepareAsyncGetOrganisation,
                  LookupContext(context).get(), org_request, &org_response);
   if (!status.ok()) return LookupFailed(status, response.worker().organisation());
-  return gate_->relations().Region(who, org_response.organisation().region());
+  return gate_->relations().Region(context, who, org_response.organisation().region());
 }
 
 absl::Status ConsoleServiceImpl::AlertInScope(const grpc::ServerContext& context,
@@ -190,7 +190,7 @@ absl::Status ConsoleServiceImpl::AlertInScope(const grpc::ServerContext& context
   grpc::Status status = Unary(*feedback_, &FeedbackStub::PrepareAsyncGetAlert,
                               LookupContext(context).get(), request, &response);
   if (!status.ok()) return LookupFailed(status, alert);
-  return gate_->relations().Region(who, response.alert().committee());
+  return gate_->relations().Region(context, who, response.alert().committee());
 }
 
 absl::Status ConsoleServiceImpl::WorkOrderInScope(const grpc::ServerContext& context,

@@ -1,6 +1,9 @@
 #include "services/gateway/gate.h"
 #include "services/gateway/event_loop.h"
 
+#include <algorithm>
+
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -44,6 +47,20 @@ absl::Status LookupFailed(const grpc::Status& status, absl::string_view what) {
   }
 }
 
+// "regions/310101020" (or a bare "310101020") -> "310101020"; "" when it is not 2-12 digits.
+std::string RegionCode(absl::string_view region) {
+  absl::ConsumePrefix(&region, "regions/");
+  if (region.size() < 2 || region.size() > 12) return "";
+  for (char c : region) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return "";
+  }
+  return std::string(region);
+}
+
+absl::Status OutOfScope(const std::string& region) {
+  return Denied(absl::StrCat("region \"", region.substr(0, 64), "\" is outside your scope"));
+}
+
 }  // namespace
 
 std::unique_ptr<grpc::ClientContext> BackendContext(const grpc::ServerContext* context,
@@ -54,26 +71,104 @@ std::unique_ptr<grpc::ClientContext> BackendContext(const grpc::ServerContext* c
   return client_context;
 }
 
-std::unique_ptr<grpc::ClientContext> Relations::Context(const grpc::ServerContext& context) const {
-  auto client_context = NewClientContext(&context, backend_timeout_);
+std::unique_ptr<grpc::ClientContext> Relations::Context(const grpc::ServerContext* context) const {
+  auto client_context = NewClientContext(context, backend_timeout_);
   client_context->AddMetadata(kActorKey, "gateway:access-check");
   return client_context;
 }
 
+std::unique_ptr<grpc::ClientContext> Relations::Context(const grpc::ServerContext& context) const {
+  return Context(&context);
+}
+
+absl::StatusOr<std::vector<std::string>> Relations::RegionPath(const grpc::ServerContext* context,
+                                                               const std::string& code) const {
+  const absl::Time now = clock_.Now();
+  {
+    absl::MutexLock lock(&paths_mu_);
+    auto it = paths_.find(code);
+    if (it != paths_.end() && now < it->second.expires) return it->second.codes;
+  }
+  // Not under the lock: the call suspends this fiber, and another fiber of the loop may need it.
+  registry::v1::GetRegionRequest request;
+  request.set_name(absl::StrCat("regions/", code));
+  registry::v1::GetRegionResponse response;
+  grpc::Status status = Unary(*registry_, &RegistryStub::PrepareAsyncGetRegion,
+                              Context(context).get(), request, &response);
+  if (!status.ok()) return LookupFailed(status, request.name());
+  std::vector<std::string> codes;
+  codes.reserve(response.ancestors_size() + 1);
+  for (const std::string& ancestor : response.ancestors()) {
+    absl::string_view ancestor_code = ancestor;
+    if (!absl::ConsumePrefix(&ancestor_code, "regions/") || ancestor_code.empty()) {
+      return Denied(absl::StrCat("cannot check access to ", request.name()));
+    }
+    codes.emplace_back(ancestor_code);
+  }
+  // A region with a parent whose ancestors do not end at that parent (a registry too old to
+  // return them): refused, and not cached, rather than read as a shorter path.
+  const std::string& parent = response.region().parent();
+  if (!parent.empty() &&
+      (response.ancestors().empty() || *response.ancestors().rbegin() != parent)) {
+    return Denied(absl::StrCat("cannot check access to ", request.name(),
+                               ": the registry did not return its ancestors"));
+  }
+  codes.push_back(code);
+  absl::MutexLock lock(&paths_mu_);
+  if (paths_.size() >= kMaxCachedRegionPaths) {
+    absl::erase_if(paths_, [&](const auto& entry) { return entry.second.expires <= now; });
+    if (paths_.size() >= kMaxCachedRegionPaths) paths_.clear();  // wholesale, as the gate's caches
+  }
+  paths_[code] = CachedPath{codes, now + kRegionPathTtl};
+  return codes;
+}
+
+absl::Status Relations::RegionIn(const grpc::ServerContext* context, const auth::Principal& who,
+                                 const std::string& region) const {
+  if (who.role == auth::Role::kAdmin) return absl::OkStatus();
+  const std::string code = RegionCode(region);
+  if (who.region.empty() || code.empty()) return OutOfScope(region);
+  if (code == who.region) return absl::OkStatus();
+  absl::StatusOr<std::vector<std::string>> path = RegionPath(context, code);
+  if (!path.ok()) return path.status();
+  if (std::find(path->begin(), path->end(), who.region) != path->end()) return absl::OkStatus();
+  return OutOfScope(region);
+}
+
+absl::Status Relations::RegionOrAncestorIn(const grpc::ServerContext* context,
+                                           const auth::Principal& who,
+                                           const std::string& region) const {
+  absl::Status in_scope = RegionIn(context, who, region);
+  if (!absl::IsPermissionDenied(in_scope)) return in_scope;
+  // Above the principal: `region` on the path of the principal's own region.
+  const std::string code = RegionCode(region);
+  if (who.region.empty() || code.empty()) return in_scope;
+  absl::StatusOr<std::vector<std::string>> own = RegionPath(context, who.region);
+  if (!own.ok()) {
+    return absl::IsUnavailable(own.status()) ? own.status() : in_scope;
+  }
+  if (std::find(own->begin(), own->end(), code) != own->end()) return absl::OkStatus();
+  return in_scope;
+}
+
+absl::Status Relations::Region(const grpc::ServerContext& context, const auth::Principal& who,
+                               const std::string& region) const {
+  return RegionIn(&context, who, region);
+}
+
+absl::Status Relations::RegionOrAncestor(const grpc::ServerContext& context,
+                                         const auth::Principal& who,
+                                         const std::string& region) const {
+  return RegionOrAncestorIn(&context, who, region);
+}
+
 absl::Status Relations::Region(const auth::Principal& who, const std::string& region) const {
-  if (who.CoversRegion(region)) return absl::OkStatus();
-  return Denied(absl::StrCat("region \"", region.substr(0, 64), "\" is outside your scope"));
+  return RegionIn(nullptr, who, region);
 }
 
 absl::Status Relations::RegionOrAncestor(const auth::Principal& who,
                                          const std::string& region) const {
-  absl::string_view code = region;
-  absl::ConsumePrefix(&code, "regions/");
-  if (who.CoversRegion(region) ||
-      (!code.empty() && !who.region.empty() && absl::StartsWith(who.region, code))) {
-    return absl::OkStatus();
-  }
-  return Denied(absl::StrCat("region \"", region.substr(0, 64), "\" is outside your scope"));
+  return RegionOrAncestorIn(nullptr, who, region);
 }
 
 absl::Status Relations::Elder(const grpc::ServerContext& context, const auth::Principal& who,
@@ -90,7 +185,7 @@ absl::Status Relations::Elder(const grpc::ServerContext& context, const auth::Pr
   grpc::Status status = Unary(*registry_, &RegistryStub::PrepareAsyncGetElder,
                               Context(context).get(), request, &response);
   if (!status.ok()) return LookupFailed(status, elder.substr(0, 64));
-  return Region(who, response.elder().region());
+  return Region(context, who, response.elder().region());
 }
 
 absl::Status Relations::Commitment(const grpc::ServerContext& context, const auth::Principal& who,
@@ -120,7 +215,7 @@ absl::Status Relations::Organisation(const grpc::ServerContext& context, const a
   grpc::Status status = Unary(*registry_, &RegistryStub::PrepareAsyncGetOrganisation,
                               Context(context).get(), request, &response);
   if (!status.ok()) return LookupFailed(status, organisation.substr(0, 64));
-  return RegionOrAncestor(who, response.organisation().region());
+  return RegionOrAncestor(context, who, response.organisation().region());
 }
 
 absl::Status Relations::WorkerCommitment(const grpc::ServerContext& context,
@@ -205,7 +300,10 @@ absl::Status Relations::PartnerVisit(const grpc::ServerContext& context, const a
 
 Gate::Gate(auth::JwtKeySet keys, std::unique_ptr<auth::ApiKeyStore> api_keys, GateOptions options,
            std::shared_ptr<Relations> relations, const Clock& clock)
-    : verifier_(std::move(keys), {.issuer = options.issuer, .audience = options.audience}),
+    : verifier_(std::move(keys), {.issuer = options.issuer,
+                                  .audience = options.audience,
+                                  .max_lifetime = std::max(options.token_lifetimes.staff,
+                                                           options.token_lifetimes.app)}),
       api_keys_(std::move(api_keys)),
       options_(std::move(options)),
       relations_(std::move(relations)),
@@ -237,7 +335,8 @@ absl::StatusOr<auth::Principal> Gate::Authenticate(const grpc::ServerContext& co
       }
       absl::StatusOr<nlohmann::json> claims = verifier_.Verify(credential, now);
       if (!claims.ok()) return claims.status();
-      absl::StatusOr<auth::Principal> principal = auth::PrincipalFromClaims(*claims);
+      absl::StatusOr<auth::Principal> principal =
+          auth::PrincipalFromClaims(*claims, options_.token_lifetimes);
       if (principal.ok() && (*claims)["exp"].is_number_integer()) {
         const int64_t exp = (*claims)["exp"].get<int64_t>();
         if (exp < absl::ToUnixSeconds(absl::InfiniteFuture()) / 2) {

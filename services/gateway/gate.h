@@ -47,8 +47,19 @@ using FeedbackStub = feedback::v1::FeedbackService::StubInterface;
 
 // Relationship lookups that need a backend: an elder's committee, a commitment's elder, an
 // organisation's region. Each is one backend call with the caller's deadline.
+//
+// Region scope is decided on region paths as the registry's parent links record them (the
+// ancestors GetRegion returns), never on code prefixes: a region is in `who`'s scope when
+// `who`'s region is that region or one of its ancestors. Paths come from a cache (at most
+// kMaxCachedRegionPaths regions, each kept kRegionPathTtl on the injected clock; a region's
+// parent does not change through the API, the expiry bounds how long a correction made in the
+// registry's database takes to reach the gateway), so a check costs no backend call once the
+// region was seen, and one GetRegion when it was not.
 class Relations {
  public:
+  static constexpr size_t kMaxCachedRegionPaths = 8192;  // Shanghai has ~5,300 regions
+  static constexpr absl::Duration kRegionPathTtl = absl::Minutes(5);
+
   Relations(std::shared_ptr<registry::v1::RegistryService::StubInterface> registry,
             std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling,
             absl::Duration backend_timeout, const Clock& clock)
@@ -58,13 +69,21 @@ class Relations {
         clock_(clock) {}
 
   // OK when `who` may act on `elder` ("elders/{id}"): the elder themself or family (the token
-  // names them), staff whose region covers the elder's committee, admin.
+  // names them), staff whose region is the elder's committee or one of its ancestors, admin.
   absl::Status Elder(const grpc::ServerContext& context, const auth::Principal& who,
                      const std::string& elder) const;
-  // OK when `region` ("regions/{code}") lies in `who`'s scope.
-  absl::Status Region(const auth::Principal& who, const std::string& region) const;
+  // OK when `region` ("regions/{code}") lies in `who`'s scope: `who`'s region is `region` or one
+  // of its ancestors in the registry (admin: everywhere). PERMISSION_DENIED otherwise; NOT_FOUND
+  // for a region the registry does not know; UNAVAILABLE when the registry cannot be asked.
+  absl::Status Region(const grpc::ServerContext& context, const auth::Principal& who,
+                      const std::string& region) const;
   // OK when `region` is in scope or an ancestor of `who`'s region (a street may read its
   // district).
+  absl::Status RegionOrAncestor(const grpc::ServerContext& context, const auth::Principal& who,
+                                const std::string& region) const;
+  // The same without the caller's context (a path the cache lacks is fetched with the backend
+  // timeout alone, without the caller's deadline and request id): prefer the overloads above.
+  absl::Status Region(const auth::Principal& who, const std::string& region) const;
   absl::Status RegionOrAncestor(const auth::Principal& who, const std::string& region) const;
   // The commitment's elder must pass Elder().
   absl::Status Commitment(const grpc::ServerContext& context, const auth::Principal& who,
@@ -86,11 +105,30 @@ class Relations {
                             const std::string& visit) const;
 
  private:
+  // A lookup's context: the caller's deadline (capped) when there is a caller.
   std::unique_ptr<grpc::ClientContext> Context(const grpc::ServerContext& context) const;
+  std::unique_ptr<grpc::ClientContext> Context(const grpc::ServerContext* context) const;
+  absl::Status RegionIn(const grpc::ServerContext* context, const auth::Principal& who,
+                        const std::string& region) const;
+  absl::Status RegionOrAncestorIn(const grpc::ServerContext* context, const auth::Principal& who,
+                                  const std::string& region) const;
+  // The codes from the root to `code` (the region's own code last), from the cache or the
+  // registry. NOT_FOUND when the registry does not know the region.
+  absl::StatusOr<std::vector<std::string>> RegionPath(const grpc::ServerContext* context,
+                                                      const std::string& code) const;
+
   std::shared_ptr<registry::v1::RegistryService::StubInterface> registry_;
   std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling_;
   absl::Duration backend_timeout_;
-  const Clock& clock_;  // "today" for a worker's visits
+  const Clock& clock_;  // "today" for a worker's visits; the expiry of cached region paths
+
+  struct CachedPath {
+    std::vector<std::string> codes;
+    absl::Time expires;
+  };
+  // Never held across a backend call (the gateway's event loops run calls as fibers).
+  mutable absl::Mutex paths_mu_;
+  mutable absl::flat_hash_map<std::string, CachedPath> paths_ ABSL_GUARDED_BY(paths_mu_);
 };
 
 // The authorisation rule of one method.
@@ -116,6 +154,8 @@ struct GateOptions {
   // Token bucket per principal: refill rate and capacity.
   double rate_per_second = 50;
   double burst = 100;
+  // The longest a token of each role may live (exp - iat); iat is required.
+  auth::TokenLifetimes token_lifetimes;
 };
 
 class Gate {

@@ -18,6 +18,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "common/auth/api_keys.h"
@@ -26,6 +27,7 @@
 #include "common/grpc_probe.h"
 #include "common/pii/field_cipher.h"
 #include "common/server.h"
+#include "common/storage/database.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -102,6 +104,7 @@ class World {
     nlohmann::json claims = {{"iss", "linli-test"},
                              {"aud", "linli-gateway"},
                              {"role", auth::RoleName(role)},
+                             {"iat", now},
                              {"exp", now + 600}};
     switch (role) {
       case Role::kElder:
@@ -466,11 +469,16 @@ TEST_F(GatewayAuthz, WithoutOrWithBadCredentialsEveryMethodIsUnauthenticated) {
   World& world = World::Get();
   nlohmann::json expired = {{"exp", absl::ToUnixSeconds(absl::Now()) - 3600}};
   nlohmann::json other_audience = {{"aud", "someone-else"}};
+  // A token that never needs to expire, or does not say when it was issued, is no credential.
+  nlohmann::json until_2099 = {{"exp", 4070908800}};
+  nlohmann::json no_iat = {{"iat", nullptr}};
+  nlohmann::json staff_for_a_week = {{"exp", absl::ToUnixSeconds(absl::Now()) + 7 * 24 * 3600}};
   for (const auto* method : PublicMethods()) {
     auto request = ForeignRequest(method);
     for (const std::string& credential :
          {std::string(), std::string("garbage"), world.Token(Role::kAdmin, expired),
-          world.Token(Role::kAdmin, other_audience),
+          world.Token(Role::kAdmin, other_audience), world.Token(Role::kAdmin, until_2099),
+          world.Token(Role::kAdmin, no_iat), world.Token(Role::kStreetStaff, staff_for_a_week),
           std::string("lk.homeorg.") + std::string(43, 'A')}) {
       grpc::Status status = CallMethod(method, *request, credential);
       EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED)
@@ -1331,9 +1339,20 @@ TEST_F(GatewayAuthz, WorkerChecksInAndOutOnlyAtTheirOwnPromise) {
   smuggled.set_visit("visits/not-of-this-promise");
   EXPECT_EQ(stub->CheckIn(As(worker).get(), smuggled, &checked_in).error_code(),
             grpc::StatusCode::NOT_FOUND);
+  // A worker does not choose how the visit is verified: a phone or family-proxy check (which
+  // would complete the visit without any exception) is for staff to record.
+  for (auto method : {scheduling::v1::CHECK_METHOD_FAMILY_PROXY, scheduling::v1::CHECK_METHOD_PHONE,
+                      scheduling::v1::CHECK_METHOD_PARTNER_REPORT}) {
+    v1::WorkerCheckInRequest self_declared = in;
+    self_declared.set_method(method);
+    grpc::Status refused = stub->CheckIn(As(worker).get(), self_declared, &checked_in);
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << method;
+    EXPECT_TRUE(absl::StrContains(refused.error_message(), "GPS")) << refused.error_message();
+  }
   grpc::Status status = stub->CheckIn(As(worker).get(), in, &checked_in);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(checked_in.visit().state(), scheduling::v1::VISIT_STATE_IN_PROGRESS);
+  EXPECT_EQ(checked_in.visit().check_in().method(), scheduling::v1::CHECK_METHOD_APP_GPS);
   EXPECT_EQ(checked_in.visit().check_in().worker(), "workers/w1");  // the caller, always
   v1::WorkerCheckOutRequest out;
   out.set_commitment(world.home_commitment);
@@ -1680,6 +1699,170 @@ TEST_F(GatewayAuthz, ZzElderPageWithABackendDown) {
   EXPECT_EQ(page.missing_parts(0), v1::ELDER_PAGE_PART_COMMITMENTS);
   EXPECT_EQ(page.missing_parts(1), v1::ELDER_PAGE_PART_UPCOMING_VISITS);
   EXPECT_EQ(page.missing_parts(2), v1::ELDER_PAGE_PART_INDEX);
+}
+
+// Region scope is decided on the registry's parent links, never on code prefixes. The registry
+// now refuses a region whose code does not extend its parent's, so such a region exists only in
+// a database from before: these tests write it there, past the registry.
+
+// Writes `code` as a committee under `parent` (path `path`) straight into the world's registry
+// database; a second run in one process finds it there.
+absl::Status InsertRegionPastTheRegistry(const std::string& code, const std::string& parent,
+                                         const std::string& path) {
+  absl::StatusOr<std::unique_ptr<storage::Database>> db =
+      storage::OpenDatabase("sqlite:" + World::Get().dir + "/registry.db");
+  if (!db.ok()) return db.status();
+  absl::Status inserted = (*db)->RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+    return tx
+        .Exec(
+            "INSERT INTO regions (code, display_name, level, parent_code, create_time_us, path) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            {code, std::string("旧居民区"),
+             static_cast<int64_t>(registry::v1::REGION_LEVEL_COMMITTEE), parent,
+             absl::ToUnixMicros(absl::FromUnixSeconds(1'700'000'000)), path})
+        .status();
+  });
+  return absl::IsAlreadyExists(inserted) ? absl::OkStatus() : inserted;
+}
+
+// Committee 3101010201 lies under street 310101021, though its code reads as street 310101020's:
+// 310101020's staff are refused its elder (the full record too), 310101021's are allowed, and the
+// committee's own staff reach the organisations of their real street, not of the other.
+TEST_F(GatewayAuthz, RegionScopeFollowsParentLinksNotCodePrefixes) {
+  World& world = World::Get();
+  ASSERT_TRUE(
+      InsertRegionPastTheRegistry("3101010201", "310101021", "310000/310101/310101021/3101010201/")
+          .ok());
+  registry::v1::CreateElderRequest create;
+  create.mutable_elder()->set_display_name("王老伯");
+  create.mutable_elder()->set_region("regions/3101010201");
+  auto* contact = create.mutable_elder()->add_contacts();
+  contact->set_display_name("王芳");
+  contact->set_relationship("女儿");
+  registry::v1::CreateElderResponse created;
+  grpc::Status status = world.registry->CreateElder(
+      NewClientContext(nullptr, absl::Seconds(10)).get(), create, &created);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  const std::string elder = created.elder().name();
+
+  auto console = v1::ConsoleService::NewStub(world.channel);
+  const std::string home_street = world.Token(Role::kStreetStaff);  // 310101020
+  const std::string real_street =
+      world.Token(Role::kStreetStaff, {{"sub", "staff/dapuqiao"}, {"region", "310101021"}});
+  registry::v1::GetElderRequest full;
+  full.set_name(elder);
+  full.set_view(registry::v1::ELDER_VIEW_FULL);
+  full.set_reason("回访核对联系方式");
+  registry::v1::GetElderResponse got;
+  EXPECT_EQ(console->GetElder(As(home_street).get(), full, &got).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  status = console->GetElder(As(real_street).get(), full, &got);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(got.elder().region(), "regions/3101010201");
+
+  registry::v1::ListEldersRequest list;
+  list.set_region("regions/3101010201");
+  registry::v1::ListEldersResponse listed;
+  EXPECT_EQ(console->ListElders(As(home_street).get(), list, &listed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  status = console->ListElders(As(real_street).get(), list, &listed);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(listed.elders_size(), 1);
+  EXPECT_EQ(listed.elders(0).name(), elder);
+
+  v1::GetRegionRequest region;
+  region.set_name("regions/3101010201");
+  v1::GetRegionResponse region_got;
+  EXPECT_EQ(console->GetRegion(As(home_street).get(), region, &region_got).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(console->GetRegion(As(real_street).get(), region, &region_got).ok());
+
+  // The committee's own staff: their street and its organisations are above them, the street
+  // their code's digits suggest is not.
+  const std::string committee = world.Token(
+      Role::kCommitteeStaff, {{"sub", "staff/old-committee"}, {"region", "3101010201"}});
+  region.set_name("regions/310101021");
+  EXPECT_TRUE(console->GetRegion(As(committee).get(), region, &region_got).ok());
+  region.set_name("regions/310101020");
+  EXPECT_EQ(console->GetRegion(As(committee).get(), region, &region_got).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  registry::v1::GetOrganisationRequest organisation;
+  registry::v1::GetOrganisationResponse organisation_got;
+  organisation.set_name("organisations/farorg");  // of street 310101021
+  status = console->GetOrganisation(As(committee).get(), organisation, &organisation_got);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  organisation.set_name("organisations/homeorg");  // of street 310101020
+  EXPECT_EQ(
+      console->GetOrganisation(As(committee).get(), organisation, &organisation_got).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
+
+  // Regions whose codes do extend their parents' are unaffected.
+  full.set_name(world.home_elder);
+  EXPECT_TRUE(console->GetElder(As(home_street).get(), full, &got).ok());
+  EXPECT_EQ(console->GetElder(As(real_street).get(), full, &got).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// A region's path is read from the registry once and kept for Relations::kRegionPathTtl on the
+// injected clock: a change in the registry's database is seen after the expiry, not before.
+// (Relations called directly, off the gateway's loops, without a caller's context.)
+TEST_F(GatewayAuthz, RegionPathsAreCachedUntilTheyExpireOnTheInjectedClock) {
+  World& world = World::Get();
+  ASSERT_TRUE(
+      InsertRegionPastTheRegistry("3101010202", "310101021", "310000/310101/310101021/3101010202/")
+          .ok());
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  Relations relations(world.registry, world.scheduling, absl::Seconds(5), clock);
+  auth::Principal home;
+  home.id = "staff/home";
+  home.role = Role::kStreetStaff;
+  home.region = "310101020";
+  auth::Principal neighbour = home;
+  neighbour.id = "staff/neighbour";
+  neighbour.region = "310101021";
+  const std::string region = "regions/3101010202";
+  EXPECT_EQ(relations.Region(home, region).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(relations.Region(neighbour, region).ok());
+
+  // Moved to the other street in the database (a correction made by hand).
+  absl::StatusOr<std::unique_ptr<storage::Database>> db =
+      storage::OpenDatabase("sqlite:" + world.dir + "/registry.db");
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto move_to = [&](const std::string& street) {
+    return (*db)->RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+      return tx
+          .Exec("UPDATE regions SET parent_code = ?, path = ? WHERE code = '3101010202'",
+                {street, absl::StrCat("310000/310101/", street, "/3101010202/")})
+          .status();
+    });
+  };
+  ASSERT_TRUE(move_to("310101020").ok());
+  clock.Advance(Relations::kRegionPathTtl - absl::Seconds(1));
+  EXPECT_EQ(relations.Region(home, region).code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(relations.Region(neighbour, region).ok());
+  clock.Advance(absl::Seconds(2));
+  EXPECT_TRUE(relations.Region(home, region).ok());
+  EXPECT_EQ(relations.Region(neighbour, region).code(), absl::StatusCode::kPermissionDenied);
+  ASSERT_TRUE(move_to("310101021").ok());
+
+  // Unknown regions are NOT_FOUND, malformed ones and region-less principals out of scope.
+  EXPECT_EQ(relations.Region(home, "regions/310101020999").code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(relations.Region(home, "regions/31010102x").code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(relations.Region(home, "").code(), absl::StatusCode::kPermissionDenied);
+  auth::Principal nowhere = home;
+  nowhere.region.clear();
+  EXPECT_EQ(relations.Region(nowhere, "regions/310101020").code(),
+            absl::StatusCode::kPermissionDenied);
+  auth::Principal admin;
+  admin.id = "ops";
+  admin.role = Role::kAdmin;
+  EXPECT_TRUE(relations.Region(admin, region).ok());
+  // A district is above its streets' staff (RegionOrAncestor), not in their scope (Region).
+  EXPECT_TRUE(relations.RegionOrAncestor(home, "regions/310101").ok());
+  EXPECT_EQ(relations.Region(home, "regions/310101").code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(relations.RegionOrAncestor(home, "regions/310101021").code(),
+            absl::StatusCode::kPermissionDenied);
 }
 
 }  // namespace

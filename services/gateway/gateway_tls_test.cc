@@ -139,7 +139,8 @@ class GatewayTlsTest : public ::testing::Test {
                                                                 {"aud", "linli-gateway"},
                                                                 {"sub", "ops/tls-test"},
                                                                 {"role", "admin"},
-                                                                {"exp", now + 3600}});
+                                                                {"exp", now + 3600},
+                                                                {"iat", now}});
   }
 
   // GetRegion of the seeded region through `channel` with an admin token.

@@ -42,6 +42,10 @@ ABSL_FLAG(std::string, api_key_pepper_file, "",
           "Secret under which API key secrets are hashed; required with --api_keys_file.");
 ABSL_FLAG(double, rate_limit_per_second, 50, "Calls per second per principal (token bucket).");
 ABSL_FLAG(double, rate_limit_burst, 100, "Burst size of the per-principal token bucket.");
+ABSL_FLAG(absl::Duration, max_staff_token_lifetime, absl::Hours(12),
+          "Longest lifetime (exp - iat) of a committee_staff, street_staff or admin token.");
+ABSL_FLAG(absl::Duration, max_app_token_lifetime, absl::Hours(24 * 30),
+          "Longest lifetime (exp - iat) of an elder, family or worker app token.");
 ABSL_FLAG(std::string, http_tls_cert_file, "",
           "PEM certificate chain: serve the HTTP port as HTTPS (with --http_tls_key_file).");
 ABSL_FLAG(std::string, http_tls_key_file, "", "PEM private key of --http_tls_cert_file.");
@@ -114,6 +118,8 @@ int main(int argc, char** argv) {
   gate_options.audience = absl::GetFlag(FLAGS_jwt_audience);
   gate_options.rate_per_second = absl::GetFlag(FLAGS_rate_limit_per_second);
   gate_options.burst = absl::GetFlag(FLAGS_rate_limit_burst);
+  gate_options.token_lifetimes.staff = absl::GetFlag(FLAGS_max_staff_token_lifetime);
+  gate_options.token_lifetimes.app = absl::GetFlag(FLAGS_max_app_token_lifetime);
   linli::gateway::Gate gate(
       std::move(*keys), std::move(api_keys), gate_options,
       std::make_shared<linli::gateway::Relations>(registry, scheduling, backend_timeout, clock),

@@ -14,6 +14,19 @@ namespace {
 
 constexpr char kService[] = "/linli.gateway.v1.WorkerAppService/";
 
+// A worker does not choose how their visit is verified: the app checks in and out by GPS only
+// (without a location scheduling flags NO_LOCATION). Phone and family-proxy checks are for staff to
+// record, a partner's report goes through the partner API.
+absl::Status OnlyByGps(scheduling::v1::CheckMethod method) {
+  if (method == scheduling::v1::CHECK_METHOD_UNSPECIFIED ||
+      method == scheduling::v1::CHECK_METHOD_APP_GPS) {
+    return absl::OkStatus();
+  }
+  return InvalidField("method",
+                      "the worker app checks in and out by GPS only (CHECK_METHOD_APP_GPS); phone "
+                      "and family-proxy checks are recorded by staff");
+}
+
 }  // namespace
 
 grpc::Status WorkerAppServiceImpl::ListMyVisits(grpc::ServerContext* context,
@@ -79,13 +92,16 @@ grpc::Status WorkerAppServiceImpl::CheckIn(grpc::ServerContext* context,
                                            v1::WorkerCheckInResponse* response) {
   return gate_->Run(context, absl::StrCat(kService, "CheckIn"), *request,
                     [&](const auth::Principal& who) -> grpc::Status {
+                      if (absl::Status gps = OnlyByGps(request->method()); !gps.ok()) {
+                        return Reply(*context, gps);
+                      }
                       scheduling::v1::CheckInVisitRequest backend_request;
                       backend_request.set_name(request->visit());
                       backend_request.set_worker(who.id);  // always the caller
                       if (request->has_location()) {
                         *backend_request.mutable_location() = request->location();
                       }
-                      backend_request.set_method(request->method());
+                      backend_request.set_method(scheduling::v1::CHECK_METHOD_APP_GPS);
                       scheduling::v1::CheckInVisitResponse backend_response;
                       grpc::Status status =
                           Unary(*scheduling_, &SchedulingStub::PrepareAsyncCheckInVisit,
@@ -103,13 +119,16 @@ grpc::Status WorkerAppServiceImpl::CheckOut(grpc::ServerContext* context,
                                             v1::WorkerCheckOutResponse* response) {
   return gate_->Run(context, absl::StrCat(kService, "CheckOut"), *request,
                     [&](const auth::Principal& who) -> grpc::Status {
+                      if (absl::Status gps = OnlyByGps(request->method()); !gps.ok()) {
+                        return Reply(*context, gps);
+                      }
                       scheduling::v1::CheckOutVisitRequest backend_request;
                       backend_request.set_name(request->visit());
                       backend_request.set_worker(who.id);
                       if (request->has_location()) {
                         *backend_request.mutable_location() = request->location();
                       }
-                      backend_request.set_method(request->method());
+                      backend_request.set_method(scheduling::v1::CHECK_METHOD_APP_GPS);
                       scheduling::v1::CheckOutVisitResponse backend_response;
                       grpc::Status status =
                           Unary(*scheduling_, &SchedulingStub::PrepareAsyncCheckOutVisit,

@@ -1,9 +1,10 @@
 #include "services/registry/region.h"
-#include "absl/strings/string_view.h"
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
 
 namespace linli::registry {
@@ -18,6 +19,17 @@ bool IsRegionCode(absl::string_view code) {
     if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
   }
   return true;
+}
+
+bool AllDigits(absl::string_view text) {
+  for (char c : text) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+bool AllZeros(absl::string_view text) {
+  return text.find_first_not_of('0') == absl::string_view::npos;
 }
 
 }  // namespace
@@ -94,6 +106,64 @@ absl::Status CheckNesting(RegionLevel level, std::optional<RegionLevel> parent_l
                                      RegionLevelLabel(*parent_level)));
   }
   return absl::OkStatus();
+}
+
+size_t RegionCodeLength(RegionLevel level) {
+  switch (level) {
+    case RegionLevel::kMunicipality:
+    case RegionLevel::kDistrict:
+      return 6;
+    case RegionLevel::kStreet:
+      return 9;
+    case RegionLevel::kCommittee:
+      return 12;
+  }
+  return 0;
+}
+
+absl::Status CheckCodeExtendsParent(absl::string_view code, RegionLevel level,
+                                    absl::string_view parent_code, absl::string_view code_field) {
+  const size_t length = RegionCodeLength(level);
+  const absl::string_view shown = code.substr(0, 16);
+  if (level == RegionLevel::kMunicipality) {
+    if (code.size() == length && AllDigits(code) && absl::EndsWith(code, "0000") &&
+        !AllZeros(code)) {
+      return absl::OkStatus();
+    }
+    return InvalidField(
+        std::string(code_field),
+        absl::StrCat("a ", RegionLevelLabel(level),
+                     " code has 6 digits ending in 0000, e.g. \"310000\"; got \"", shown, "\""));
+  }
+  // A municipality's children extend its province digits ("31" of "310000"); every other
+  // region's children extend its whole code.
+  const absl::string_view stem =
+      level == RegionLevel::kDistrict ? parent_code.substr(0, 2) : parent_code;
+  if (code.size() == length && AllDigits(code) && stem.size() < length &&
+      absl::StartsWith(code, stem) && !AllZeros(code.substr(stem.size()))) {
+    return absl::OkStatus();
+  }
+  std::string rule =
+      level == RegionLevel::kDistrict
+          ? absl::StrCat("the first ", stem.size(), " digits of its parent's code ", parent_code)
+          : absl::StrCat("its parent's code ", parent_code);
+  std::string example;
+  if (stem.size() < length) {
+    example = absl::StrCat(", e.g. \"", stem, std::string(length - stem.size() - 1, '0'), "1\"");
+  }
+  return InvalidField(std::string(code_field),
+                      absl::StrCat("a ", RegionLevelLabel(level), " code has ", length, " digits: ",
+                                   rule, " and ", length > stem.size() ? length - stem.size() : 0,
+                                   " more, not all zeros", example, "; got \"", shown, "\""));
+}
+
+std::vector<std::string> PathCodes(absl::string_view path) {
+  if (!absl::ConsumeSuffix(&path, "/") || path.empty()) return {};
+  std::vector<std::string> codes = absl::StrSplit(path, '/');
+  for (const std::string& code : codes) {
+    if (!IsRegionCode(code)) return {};
+  }
+  return codes;
 }
 
 }  // namespace linli::registry

@@ -1,13 +1,24 @@
 // The territorial hierarchy (块) as plain domain rules: no gRPC, no SQL.
 //
 // 市 municipality > 区 district > 街道/镇 street > 居委会/村委会 committee. A region's level must
-// be exactly one below its parent's; only a municipality stands without a parent.
+// be exactly one below its parent's; only a municipality stands without a parent. A region's code
+// extends its parent's code (GB/T 2260 and the statistical division codes):
+//
+//   市 310000        6 digits ending in 0000; its children extend its first 2 digits ("31")
+//   区 310101        the municipality's 2 digits and 4 more
+//   街道/镇 310101020  the district's 6 digits and 3 more
+//   居委会 310101020001  the street's 9 digits and 3 more
+//
+// The code is a label, not the tree: who lies under whom is what the parent links record (the
+// materialised `path`), and scope is decided on that path, never on code prefixes (codes created
+// before the rule was enforced may not extend their parent's).
 #ifndef LINLI_SERVICES_REGISTRY_REGION_H_
 #define LINLI_SERVICES_REGISTRY_REGION_H_
 
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -47,6 +58,20 @@ void ValidateNewRegionFields(absl::string_view code, absl::string_view display_n
 // Checks that `level` nests directly under `parent_level` (nullopt: no parent).
 absl::Status CheckNesting(RegionLevel level, std::optional<RegionLevel> parent_level,
                           absl::string_view parent_field);
+
+// The number of digits of a code at `level`: 6 (市, 区), 9 (街道/镇), 12 (居委会/村委会).
+size_t RegionCodeLength(RegionLevel level);
+
+// Checks that `code`, of a region of `level`, extends `parent_code` (its parent's code; "" for a
+// municipality) by the digits of its level, not all zeros (a municipality: 6 digits ending in
+// 0000). Call it once CheckNesting passed (the parent is of the level right above). A violation
+// is INVALID_ARGUMENT naming `code_field` with the reason and an example of a good code.
+absl::Status CheckCodeExtendsParent(absl::string_view code, RegionLevel level,
+                                    absl::string_view parent_code, absl::string_view code_field);
+
+// The codes of the regions on `path` (a Region::path, "310000/310101/310101020/"), root first,
+// the region's own code last. Empty when the path is malformed.
+std::vector<std::string> PathCodes(absl::string_view path);
 
 }  // namespace linli::registry
 

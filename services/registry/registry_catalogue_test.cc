@@ -30,7 +30,7 @@ namespace linli::registry {
 namespace {
 
 constexpr char kAddress[] = "上海市黄浦区瞿溪路1111弄5号301室";
-constexpr char kMaskedAddress[] = "上海市黄浦区瞿溪路****";
+constexpr char kMaskedAddress[] = "上海市黄浦区****";
 constexpr char kPhone[] = "13812345678";
 constexpr char kMaskedPhone[] = "138****5678";
 constexpr char kContactPhone[] = "13987654321";

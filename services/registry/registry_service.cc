@@ -72,6 +72,10 @@ grpc::Status RegistryServiceImpl::CreateRegion(grpc::ServerContext* context,
         }
         region.path += region.code + "/";
         RETURN_IF_ERROR(CheckNesting(region.level, parent_level, "region.parent"));
+        // The code must extend the parent's (region.h): people, older gateways and other
+        // systems read codes as the tree, so a code that reads as another street's is refused.
+        RETURN_IF_ERROR(
+            CheckCodeExtendsParent(region.code, region.level, parent_code, "region.code"));
         RETURN_IF_ERROR(InsertRegion(tx, region));
         ToProto(region, response->mutable_region());
         return absl::OkStatus();
@@ -94,6 +98,16 @@ grpc::Status RegistryServiceImpl::GetRegion(grpc::ServerContext* context,
         ASSIGN_OR_RETURN(std::optional<Region> region, FindRegion(tx, *code));
         if (!region.has_value()) return NotFound(RegionName(*code));
         ToProto(*region, response->mutable_region());
+        // The ancestors as the parent links record them (the materialised path), which the
+        // gateway's scope check relies on; a path that does not end at the region is corrupt
+        // and must not be read as anyone's scope.
+        std::vector<std::string> path = PathCodes(region->path);
+        if (path.empty() || path.back() != region->code) {
+          return absl::InternalError(
+              absl::StrCat("region ", region->code, " has a malformed path in the database"));
+        }
+        path.pop_back();
+        for (const std::string& ancestor : path) response->add_ancestors(RegionName(ancestor));
         return absl::OkStatus();
       },
       {.read_only = true});

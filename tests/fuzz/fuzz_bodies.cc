@@ -295,7 +295,8 @@ void AuthToken(const uint8_t* data, size_t size) {
       absl::StrCat("FORGERY: accepted a token not signed with k1: ", Show(input)));
   LINLI_FUZZ_CHECK(claims->value("iss", "") == "linli-fuzz",
                    absl::StrCat("accepted a token of another issuer: ", Show(input)));
-  const absl::StatusOr<auth::Principal> principal = auth::PrincipalFromClaims(*claims);
+  const absl::StatusOr<auth::Principal> principal =
+      auth::PrincipalFromClaims(*claims, auth::TokenLifetimes{});
   LINLI_FUZZ_CHECK(
       principal.ok() || principal.status().code() == absl::StatusCode::kUnauthenticated,
       absl::StrCat("principal rejection is not UNAUTHENTICATED: ", principal.status().ToString()));

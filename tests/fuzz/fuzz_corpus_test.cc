@@ -115,7 +115,8 @@ TEST(Corpus, ValidSeedsAreAccepted) {
                                  }(),
                                  {.issuer = "linli-fuzz", .audience = "linli-gateway"})
                                  .Verify(seed.substr(1), absl::FromUnixSeconds(kAuthFuzzNow))
-                                 .value_or(nlohmann::json::object()))
+                                 .value_or(nlohmann::json::object()),
+                             auth::TokenLifetimes{})
                              .ok();
       } else {
         accepted = cipher->Decrypt(seed, kFieldCipherSeedAad).ok();

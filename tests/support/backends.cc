@@ -1,8 +1,10 @@
 #include "tests/support/backends.h"
 
+#include <fstream>
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/jwt.h"
 #include "common/client.h"
 #include "common/errors.h"
 #include "common/grpc_probe.h"
@@ -18,6 +20,23 @@ bool WaitServing(const std::string& address, const std::string& api, absl::Durat
     absl::SleepFor(absl::Milliseconds(50));
   }
   return false;
+}
+
+std::string WriteDevKeysAndAdminToken(const std::string& jwt_keys_path,
+                                      const std::string& subject) {
+  const std::string secret = "test-secret-0123456789abcdef0123456";
+  std::ofstream(jwt_keys_path) << nlohmann::json{{"keys",
+                                                  {{{"kid", "dev"},
+                                                    {"alg", "HS256"},
+                                                    {"k", auth::Base64UrlEncode(secret)}}}}}
+                                      .dump();
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  return *auth::SignJwt(*auth::JwtKey::Hmac("dev", secret), {{"iss", "linli-dev"},
+                                                             {"aud", "linli-gateway"},
+                                                             {"sub", subject},
+                                                             {"role", "admin"},
+                                                             {"iat", now},
+                                                             {"exp", now + 3600}});
 }
 
 absl::Status SeedVisitingStreet(registry::v1::RegistryService::StubInterface& registry) {

@@ -21,6 +21,11 @@ bool WaitServing(const std::string& address, const std::string& api,
 // "organisations/lelin" in the street and the service type "serviceTypes/visiting".
 absl::Status SeedVisitingStreet(registry::v1::RegistryService::StubInterface& registry);
 
+// Writes a development key set (one HS256 key, kid "dev") to `jwt_keys_path` for the gateway's
+// --jwt_keys_file, and returns an admin token signed with it for `subject` (iss linli-dev, aud
+// linli-gateway, issued now, valid an hour).
+std::string WriteDevKeysAndAdminToken(const std::string& jwt_keys_path, const std::string& subject);
+
 // `count` elders named "<prefix>0", "<prefix>1", … in the street's committee
 // (regions/310101020002); their resource names in that order.
 absl::StatusOr<std::vector<std::string>> SeedElders(
