@@ -4,9 +4,11 @@
   broken_fixtures_test.py CHECK_SCRIPT FIXTURE_DIR... [-- extra check arguments]
 
 For each fixture: check_manifests.py must exit 1 and its output must contain every line of the
-fixture's expected-problems.txt.
+fixture's expected-problems.txt. A fixture's check-args.txt, when present, adds arguments for
+it alone (one a line, e.g. --production).
 """
 
+import os
 import subprocess
 import sys
 
@@ -20,8 +22,12 @@ def main():
     check, fixtures = argv[0], argv[1:]
     failed = False
     for fixture in fixtures:
-        run = subprocess.run([sys.executable, check] + extra + [fixture], capture_output=True,
-                             text=True, check=False)
+        own = []
+        if os.path.exists(f"{fixture}/check-args.txt"):
+            with open(f"{fixture}/check-args.txt", encoding="utf-8") as f:
+                own = [line.strip() for line in f if line.strip()]
+        run = subprocess.run([sys.executable, check] + extra + own + [fixture],
+                             capture_output=True, text=True, check=False)
         output = run.stdout + run.stderr
         with open(f"{fixture}/expected-problems.txt", encoding="utf-8") as f:
             expected = [line.rstrip("\n") for line in f if line.strip()]
