@@ -2,6 +2,7 @@
 // a scripted history of visits flows through scheduling's event stream into feedback's ledger,
 // index and alerts.
 #include <algorithm>
+#include <map>
 #include <random>
 
 #include "absl/strings/match.h"
@@ -920,6 +921,87 @@ TEST_P(FeedbackTest, WorkOrdersAreListedByElderAndOlderRowsAreBackfilled) {
   EXPECT_EQ(*filled, 2);
   EXPECT_EQ(list(alone_), created);
   EXPECT_EQ(*BackfillWorkOrderElders(*db_), 0);
+}
+
+// ListWorkOrders' region keeps the work orders about elders of one committee or street (the
+// gateway's row scope for staff), whichever organisation is responsible, across pages; a region
+// matches by equality, never as a code prefix, and a malformed one is named.
+TEST_P(FeedbackTest, WorkOrdersAreListedByRegionOfTheirElder) {
+  rv1::CreateRegionRequest committee;
+  committee.mutable_region()->set_code("310101020002");
+  committee.mutable_region()->set_display_name("桥二居民区");
+  committee.mutable_region()->set_level(rv1::REGION_LEVEL_COMMITTEE);
+  committee.mutable_region()->set_parent(kStreet);
+  rv1::CreateRegionResponse committee_out;
+  Registry([&](auto* s, auto* c) { return s->CreateRegion(c, committee, &committee_out); });
+  rv1::CreateElderRequest neighbour_request;
+  neighbour_request.mutable_elder()->set_display_name("陈阿姨");
+  neighbour_request.mutable_elder()->set_region("regions/310101020002");
+  rv1::CreateElderResponse neighbour;
+  Registry([&](auto* s, auto* c) { return s->CreateElder(c, neighbour_request, &neighbour); });
+  // Both promises are owned by the same street-level organisation (kOrg).
+  const std::string mine = Commit(alone_, "FREQ=WEEKLY;BYDAY=TU,TH");
+  const std::string theirs = Commit(neighbour.elder().name(), "FREQ=WEEKLY;BYDAY=TU,TH");
+  Consume();
+  std::map<std::string, std::vector<std::string>> by_committee;
+  for (int i = 0; i < 2; ++i) {
+    for (const auto& [commitment, region] :
+         {std::pair{mine, std::string(kCommittee)},
+          std::pair{theirs, std::string("regions/310101020002")}}) {
+      v1::CreateWorkOrderRequest request;
+      request.mutable_work_order()->set_source(v1::WORK_ORDER_SOURCE_STAFF);
+      request.mutable_work_order()->set_commitment(commitment);
+      request.mutable_work_order()->set_description("服务人员态度不好");
+      v1::CreateWorkOrderResponse response;
+      grpc::ClientContext context;
+      grpc::Status status = stub_->CreateWorkOrder(&context, request, &response);
+      ASSERT_TRUE(status.ok()) << status.error_message();
+      by_committee[region].push_back(response.work_order().name());
+    }
+  }
+  auto list = [&](const std::string& region, grpc::Status* status = nullptr) {
+    std::vector<std::string> names;
+    v1::ListWorkOrdersRequest request;
+    request.set_region(region);
+    request.set_page_size(1);
+    do {
+      v1::ListWorkOrdersResponse response;
+      grpc::ClientContext context;
+      grpc::Status s = stub_->ListWorkOrders(&context, request, &response);
+      if (status != nullptr) *status = s;
+      if (!s.ok()) break;
+      for (const auto& order : response.work_orders()) names.push_back(order.name());
+      request.set_page_token(response.next_page_token());
+    } while (!request.page_token().empty());
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  std::vector<std::string> all = by_committee[kCommittee];
+  all.insert(all.end(), by_committee["regions/310101020002"].begin(),
+             by_committee["regions/310101020002"].end());
+  std::sort(all.begin(), all.end());
+  for (auto& [region, names] : by_committee) std::sort(names.begin(), names.end());
+  EXPECT_EQ(list(kCommittee), by_committee[kCommittee]);
+  EXPECT_EQ(list("regions/310101020002"), by_committee["regions/310101020002"]);
+  EXPECT_EQ(list(kStreet), all);
+  // Not a prefix match: a district above the street, a shorter code, another committee.
+  EXPECT_TRUE(list("regions/310101").empty());
+  EXPECT_TRUE(list("regions/31010102").empty());
+  EXPECT_TRUE(list("regions/310101020003").empty());
+  // With the other filters: the responsible organisation is kOrg for both committees' orders.
+  v1::ListWorkOrdersRequest both;
+  both.set_region(kCommittee);
+  both.set_elder(neighbour.elder().name());
+  v1::ListWorkOrdersResponse none;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub_->ListWorkOrders(&context, both, &none).ok());
+  EXPECT_EQ(none.work_orders_size(), 0);
+  for (const char* bad_region : {"310101020001", "regions/", "regions/31010102000x"}) {
+    grpc::Status bad;
+    list(bad_region, &bad);
+    EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << bad_region;
+    EXPECT_EQ(Field(bad), "region") << bad_region;
+  }
 }
 
 TEST_P(FeedbackTest, TripleOutOfOrderDeliveryAcrossACrashEqualsOneDelivery) {

@@ -200,6 +200,12 @@ INSERT INTO consumer_cursors (source, sequence, update_time_us) VALUES ('schedul
 CREATE INDEX work_orders_by_elder ON work_orders (elder, id))sql",
        R"sql(ALTER TABLE work_orders ADD COLUMN elder VARCHAR(80) NOT NULL DEFAULT '';
 CREATE INDEX work_orders_by_elder ON work_orders (elder, id))sql"},
+      // Lists scoped to a committee or street (ListWorkOrdersRequest.region).
+      {5, "work orders by committee and street",
+       R"sql(CREATE INDEX work_orders_by_committee ON work_orders (committee, id);
+CREATE INDEX work_orders_by_street ON work_orders (street, id))sql",
+       R"sql(CREATE INDEX work_orders_by_committee ON work_orders (committee, id);
+CREATE INDEX work_orders_by_street ON work_orders (street, id))sql"},
   };
   return *migrations;
 }
@@ -521,11 +527,17 @@ absl::StatusOr<std::optional<WorkOrderRow>> FindWorkOrder(storage::Transaction& 
 absl::StatusOr<std::vector<WorkOrderRow>> QueryWorkOrders(storage::Transaction& tx,
                                                           const std::string& responsible, int state,
                                                           const std::string& after_id, int limit,
-                                                          const std::string& elder) {
+                                                          const std::string& elder,
+                                                          const std::string& region) {
   std::string sql = std::string(kSelectWorkOrder) + "WHERE id > ? ";
   std::vector<storage::Value> params;
-  params.reserve(5);
+  params.reserve(7);
   params.emplace_back(after_id);
+  if (!region.empty()) {
+    sql += "AND (committee = ? OR street = ?) ";
+    params.emplace_back(region);
+    params.emplace_back(region);
+  }
   if (!responsible.empty()) {
     sql += "AND responsible = ? ";
     params.emplace_back(responsible);

@@ -122,11 +122,13 @@ absl::Status UpdateWorkOrder(storage::Transaction& tx, const WorkOrderRow& row);
 absl::StatusOr<std::optional<WorkOrderRow>> FindWorkOrder(storage::Transaction& tx,
                                                           const std::string& id);
 // Ordered by id, after `after_id`; `responsible`, `elder` ("elders/…") and `state` filter when
-// set (each has an index).
+// set, and `region` ("regions/…") keeps the rows whose committee or street is that region (each
+// has an index).
 absl::StatusOr<std::vector<WorkOrderRow>> QueryWorkOrders(storage::Transaction& tx,
                                                           const std::string& responsible, int state,
                                                           const std::string& after_id, int limit,
-                                                          const std::string& elder = "");
+                                                          const std::string& elder = "",
+                                                          const std::string& region = "");
 // Fills the elder column of work orders stored before it existed (migration 4) from their data;
 // returns how many rows changed. Cheap when there is nothing to do; run at start-up.
 absl::StatusOr<int> BackfillWorkOrderElders(storage::Database& db);

@@ -1,4 +1,7 @@
 // FeedbackService: complaints as work orders (工单) along the 12345 flow.
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/client.h"
@@ -30,6 +33,15 @@ absl::Time FromTimestamp(const google::protobuf::Timestamp& t) {
 bool TextOk(const std::string& text, size_t min, size_t max) {
   std::optional<size_t> n = Utf8Length(text);
   return n.has_value() && *n >= min && *n <= max;
+}
+
+// "regions/" followed by 2-12 digits (a region code).
+bool IsRegionName(const std::string& name) {
+  if (!absl::StartsWith(name, "regions/")) return false;
+  const absl::string_view code = absl::string_view(name).substr(8);
+  if (code.size() < 2 || code.size() > 12) return false;
+  return std::all_of(code.begin(), code.end(),
+                     [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); });
 }
 
 // The id of "workOrders/ID", or INVALID_ARGUMENT on `name`.
@@ -151,30 +163,34 @@ grpc::Status FeedbackServiceImpl::ListWorkOrders(grpc::ServerContext* context,
       (!absl::StartsWith(request->elder(), "elders/") || !IsSlug(request->elder().substr(7), 64))) {
     v.Add("elder", "must look like \"elders/ID\"");
   }
+  if (!request->region().empty() && !IsRegionName(request->region())) {
+    v.Add("region", "must look like \"regions/CODE\" (2-12 digits)");
+  }
   if (!v1::WorkOrderState_IsValid(request->state())) v.Add("state", "unknown state");
   if (absl::Status s = v.ToStatus(); !s.ok()) return Reply(*context, s);
   absl::StatusOr<Page> page =
       Page::Start(request->page_size(), request->page_token(),
                   absl::StrCat("workOrders|", request->responsible_organisation(), "|",
-                               static_cast<int>(request->state()), "|", request->elder()),
+                               static_cast<int>(request->state()), "|", request->elder(), "|",
+                               request->region()),
                   50, 500);
   if (!page.ok()) return Reply(*context, page.status());
-  return Reply(*context,
-               db_.RunInTransaction(
-                   [&](storage::Transaction& tx) -> absl::Status {
-                     response->Clear();
-                     ASSIGN_OR_RETURN(
-                         std::vector<WorkOrderRow> rows,
-                         QueryWorkOrders(tx, request->responsible_organisation(), request->state(),
-                                         page->after, page->limit(), request->elder()));
-                     response->set_next_page_token(
-                         page->Finish(rows, [](const WorkOrderRow& r) { return r.id; }));
-                     for (const WorkOrderRow& r : rows) {
-                       *response->add_work_orders() = r.order;
-                     }
-                     return absl::OkStatus();
-                   },
-                   {.read_only = true}));
+  return Reply(*context, db_.RunInTransaction(
+                             [&](storage::Transaction& tx) -> absl::Status {
+                               response->Clear();
+                               ASSIGN_OR_RETURN(
+                                   std::vector<WorkOrderRow> rows,
+                                   QueryWorkOrders(tx, request->responsible_organisation(),
+                                                   request->state(), page->after, page->limit(),
+                                                   request->elder(), request->region()));
+                               response->set_next_page_token(
+                                   page->Finish(rows, [](const WorkOrderRow& r) { return r.id; }));
+                               for (const WorkOrderRow& r : rows) {
+                                 *response->add_work_orders() = r.order;
+                               }
+                               return absl::OkStatus();
+                             },
+                             {.read_only = true}));
 }
 
 absl::Status FeedbackServiceImpl::Transition(

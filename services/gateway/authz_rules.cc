@@ -188,7 +188,7 @@ std::map<std::string, Rule> BuildRules() {
       });
 
   // Feedback in the console: alerts of a committee in scope, indices and ledgers of subjects in
-  // scope, work orders of an organisation in scope (admins: all).
+  // scope, work orders about elders in scope (admins: all).
   rules[Console("ListAlerts")] = Make<fb::ListAlertsRequest>(
       kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
                    const fb::ListAlertsRequest& q) { return r.Region(c, who, q.committee()); });
@@ -200,13 +200,24 @@ std::map<std::string, Rule> BuildRules() {
       kConsole,
       [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
          const fb::GetPromiseLedgerRequest& q) { return Subject(r, c, who, q.subject()); });
+  // A list is scoped by the rows it returns, not by the organisation it names: the handler
+  // (ConsoleServiceImpl::ListWorkOrders) has feedback keep only the work orders about elders of
+  // `region`, the caller's own region unless they name one in their scope. So the organisation
+  // may be one above the caller (a street's care home, for committee staff): they see its work
+  // orders about their own elders only. An ancestor region is no list scope.
   rules[Console("ListWorkOrders")] = Make<fb::ListWorkOrdersRequest>(
       kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
                    const fb::ListWorkOrdersRequest& q) {
         if (who.role == Role::kAdmin) return absl::OkStatus();
-        if (q.responsible_organisation().empty()) {
-          return absl::PermissionDeniedError("name a responsible_organisation in your region");
+        if (!q.region().empty()) {
+          if (absl::Status region = r.Region(c, who, q.region()); !region.ok()) return region;
+        } else if (who.region.empty()) {
+          return absl::PermissionDeniedError("your token names no region");
         }
+        if (!q.elder().empty()) {
+          if (absl::Status elder = r.Elder(c, who, q.elder()); !elder.ok()) return elder;
+        }
+        if (q.responsible_organisation().empty()) return absl::OkStatus();
         return r.Organisation(c, who, q.responsible_organisation());
       });
 
@@ -325,10 +336,15 @@ std::map<std::string, Rule> BuildRules() {
       [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
          const v1::ReportProblemRequest& q) { return r.WorkerVisit(c, who, q.visit(), ""); });
 
-  // PartnerService: API keys with the method's scope; the organisation is the key's own.
+  // PartnerService: API keys with the method's scope; the organisation is the key's own. A key
+  // acts only on the promises and visits of its own organisation (referrals to it do not exist
+  // yet, see PartnerServiceImpl::OwnCommitment); another organisation's record is NOT_FOUND with
+  // the same message as a missing one, decided before anything of it is revealed.
   rules[Partner("ListMyOfferings")] = PartnerScope("offerings.read");
+  // The handler checks that the commitment is the key's organisation's before feedback is asked.
   rules[Partner("SubmitWorkOrder")] = PartnerScope("workorders.write");
-  // The handler returns NOT_FOUND for a work order the key's organisation did not submit.
+  // The handler returns NOT_FOUND for a work order the key did not submit about its
+  // organisation's promises.
   rules[Partner("GetWorkOrderStatus")] = PartnerScope("workorders.read");
   // The registry refuses (NOT_FOUND) an offering of another organisation.
   rules[Partner("UpdateMyOffering")] = PartnerScope("offerings.write");

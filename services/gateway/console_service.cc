@@ -1,6 +1,9 @@
 #include "services/gateway/console_service.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -219,6 +222,86 @@ absl::Status ConsoleServiceImpl::InScope(const grpc::ServerContext& c, const aut
                                          const scheduling::v1::SwapVisitWorkersRequest& q) const {
   if (absl::Status first = VisitInScope(c, who, q.first()); !first.ok()) return first;
   return VisitInScope(c, who, q.second());
+}
+
+common::v1::LatLng CoarsenLocation(const common::v1::LatLng& point, int decimals) {
+  const double scale = std::pow(10.0, decimals);
+  common::v1::LatLng out;
+  out.set_latitude(std::round(point.latitude() * scale) / scale);
+  out.set_longitude(std::round(point.longitude() * scale) / scale);
+  return out;
+}
+
+grpc::Status ConsoleServiceImpl::ListWorkers(grpc::ServerContext* context,
+                                             const registry::v1::ListWorkersRequest* request,
+                                             registry::v1::ListWorkersResponse* response) {
+  return gate_->Run(context, "/linli.gateway.v1.ConsoleService/ListWorkers", *request,
+                    [&](const auth::Principal& who) {
+                      grpc::Status status = Forward(
+                          context, who, registry_.get(),
+                          &registry::v1::RegistryService::StubInterface::PrepareAsyncListWorkers,
+                          *request, response, "registry");
+                      if (status.ok() && who.role != auth::Role::kAdmin) {
+                        for (registry::v1::Worker& worker : *response->mutable_workers()) {
+                          if (!worker.has_base_location()) continue;
+                          *worker.mutable_base_location() =
+                              CoarsenLocation(worker.base_location(), kStaffWorkerLocationDecimals);
+                        }
+                      }
+                      return status;
+                    });
+}
+
+grpc::Status ConsoleServiceImpl::ListWorkOrders(grpc::ServerContext* context,
+                                                const feedback::v1::ListWorkOrdersRequest* request,
+                                                feedback::v1::ListWorkOrdersResponse* response) {
+  return gate_->Run(context, "/linli.gateway.v1.ConsoleService/ListWorkOrders", *request,
+                    [&](const auth::Principal& who) {
+                      feedback::v1::ListWorkOrdersRequest scoped = *request;
+                      // The rule admitted a region in scope, if one is named; otherwise the
+                      // caller's own. Never empty for staff: the rows, not the organisation named,
+                      // decide what a list shows.
+                      if (who.role != auth::Role::kAdmin && scoped.region().empty()) {
+                        scoped.set_region(absl::StrCat("regions/", who.region));
+                      }
+                      return Forward(
+                          context, who, feedback_.get(),
+                          &feedback::v1::FeedbackService::StubInterface::PrepareAsyncListWorkOrders,
+                          scoped, response, "feedback");
+                    });
+}
+
+grpc::Status ConsoleServiceImpl::Plan(grpc::ServerContext* context,
+                                      const scheduling::v1::PlanRequest* request,
+                                      scheduling::v1::PlanResponse* response) {
+  return gate_->Run(
+      context, "/linli.gateway.v1.ConsoleService/Plan", *request, [&](const auth::Principal& who) {
+        // The planner runs for its time limit (10 s unless the request says otherwise, at most
+        // 120 s) before anything is booked: --backend_timeout is for ordinary calls. The
+        // caller's own deadline still applies.
+        const double limit = request->time_limit_seconds() > 0 ? request->time_limit_seconds() : 10;
+        grpc::Status status = Forward(
+            context, who, scheduling_.get(),
+            &scheduling::v1::SchedulingService::StubInterface::PrepareAsyncPlan, *request, response,
+            "scheduling", std::max(backend_timeout_, absl::Seconds(std::min(limit, 120.0) + 60)));
+        if (status.ok() && who.role != auth::Role::kAdmin && response->has_problem()) {
+          scheduling::v1::PlanProblem* problem = response->mutable_problem();
+          std::set<std::string> bases;
+          for (const scheduling::v1::PlanWorker& worker : problem->workers()) {
+            bases.insert(worker.base());
+          }
+          for (scheduling::v1::PlanLocation& location : *problem->mutable_locations()) {
+            if (!bases.contains(location.id())) continue;
+            common::v1::LatLng point;
+            point.set_latitude(location.latitude());
+            point.set_longitude(location.longitude());
+            point = CoarsenLocation(point, kStaffWorkerLocationDecimals);
+            location.set_latitude(point.latitude());
+            location.set_longitude(point.longitude());
+          }
+        }
+        return status;
+      });
 }
 
 grpc::Status ConsoleServiceImpl::RegisterElder(grpc::ServerContext* context,

@@ -39,6 +39,14 @@ grpc::Status GetWorkOrder(FeedbackStub& feedback, const grpc::ServerContext* con
 // The largest page the gateway asks a backend for; larger requested sizes are capped to it.
 inline constexpr int kMaxPageSize = 200;
 
+// Workers' home and base locations are personal data: everyone but admins sees them rounded to
+// this many decimals of a degree (0.01°, about 1 km), enough to see which part of the street a
+// worker starts from, not where they live.
+inline constexpr int kStaffWorkerLocationDecimals = 2;
+
+// `point` with latitude and longitude rounded to `decimals` decimals of a degree.
+common::v1::LatLng CoarsenLocation(const common::v1::LatLng& point, int decimals);
+
 class ConsoleServiceImpl final : public v1::ConsoleService::Service {
  public:
   ConsoleServiceImpl(Gate* gate,
@@ -81,7 +89,6 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service {
   LINLI_FORWARD(registry_, registry, RegistryService, ListOfferings)
   LINLI_FORWARD(registry_, registry, RegistryService, ListElders)
   LINLI_FORWARD(registry_, registry, RegistryService, GetElder)
-  LINLI_FORWARD(registry_, registry, RegistryService, ListWorkers)
   LINLI_FORWARD(registry_, registry, RegistryService, ListAuditEntries)
   LINLI_FORWARD(scheduling_, scheduling, SchedulingService, GetCommitment)
   LINLI_FORWARD(scheduling_, scheduling, SchedulingService, ListCommitments)
@@ -89,16 +96,31 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service {
   LINLI_FORWARD(feedback_, feedback, FeedbackService, ListAlerts)
   LINLI_FORWARD(feedback_, feedback, FeedbackService, GetPerceptionIndex)
   LINLI_FORWARD(feedback_, feedback, FeedbackService, GetPromiseLedger)
-  LINLI_FORWARD(feedback_, feedback, FeedbackService, ListWorkOrders)
 
   // Writes whose request the method's rule (authz_rules.cc) checks completely, and sweeps.
   LINLI_FORWARD(scheduling_, scheduling, SchedulingService, CreateCommitment)
   LINLI_FORWARD(scheduling_, scheduling, SchedulingService, CancelCommitment)
   LINLI_FORWARD(scheduling_, scheduling, SchedulingService, MaterializeVisits)
-  LINLI_FORWARD(scheduling_, scheduling, SchedulingService, Plan)
   LINLI_FORWARD(scheduling_, scheduling, SchedulingService, SweepMissedVisits)
   LINLI_FORWARD(feedback_, feedback, FeedbackService, SweepAlerts)
 #undef LINLI_FORWARD
+
+  // Workers of an organisation in scope (the rule), their base locations coarsened to
+  // kStaffWorkerLocationDecimals for anyone but admins: where a worker's route starts is often
+  // their home. (The planner reads the exact locations from the registry, not through here.)
+  grpc::Status ListWorkers(grpc::ServerContext* context,
+                           const registry::v1::ListWorkersRequest* request,
+                           registry::v1::ListWorkersResponse* response) override;
+  // Work orders about elders of the caller's region (or of the region named, when it is in
+  // scope), whichever organisation is responsible: feedback filters the rows (and pages) by
+  // ListWorkOrdersRequest.region. Admins: as asked.
+  grpc::Status ListWorkOrders(grpc::ServerContext* context,
+                              const feedback::v1::ListWorkOrdersRequest* request,
+                              feedback::v1::ListWorkOrdersResponse* response) override;
+  // Plan as the rule allows; the problem returned with include_problem has the workers' bases
+  // coarsened as in ListWorkers for anyone but admins.
+  grpc::Status Plan(grpc::ServerContext* context, const scheduling::v1::PlanRequest* request,
+                    scheduling::v1::PlanResponse* response) override;
 
   // Scheduling's audit log (reads of visit notes) under a name of its own beside the registry's.
   grpc::Status ListNoteAuditEntries(grpc::ServerContext* context,
@@ -212,16 +234,18 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service {
   // A context for a scope lookup (the caller's deadline, actor "gateway:access-check").
   std::unique_ptr<grpc::ClientContext> LookupContext(const grpc::ServerContext& context) const;
 
-  // Calls a backend with the caller's deadline, request id and principal; page sizes above
-  // kMaxPageSize are capped; maps an unreachable backend to UNAVAILABLE with
-  // ERROR_REASON_BACKEND_UNAVAILABLE.
+  // Calls a backend with the caller's deadline (capped by `timeout`, --backend_timeout when
+  // zero), request id and principal; page sizes above kMaxPageSize are capped; maps an
+  // unreachable backend to UNAVAILABLE with ERROR_REASON_BACKEND_UNAVAILABLE.
   template <typename Stub, typename Request, typename Response>
   grpc::Status Forward(grpc::ServerContext* context, const auth::Principal& who, Stub* stub,
                        std::unique_ptr<grpc::ClientAsyncResponseReaderInterface<Response>> (
                            Stub::*prepare)(grpc::ClientContext*, const Request&,
                                            grpc::CompletionQueue*),
-                       const Request& request, Response* response, const char* backend) {
-    auto client_context = BackendContext(context, who, backend_timeout_);
+                       const Request& request, Response* response, const char* backend,
+                       absl::Duration timeout = absl::ZeroDuration()) {
+    auto client_context =
+        BackendContext(context, who, timeout == absl::ZeroDuration() ? backend_timeout_ : timeout);
     grpc::Status status;
     if constexpr (requires(Request r) { r.set_page_size(0); }) {
       if (request.page_size() > kMaxPageSize) {

@@ -408,11 +408,17 @@ grpc::Status ElderAppServiceImpl::GetMyComplaint(grpc::ServerContext* context,
         feedback::v1::WorkOrder order;
         grpc::Status status =
             GetWorkOrder(*feedback_, context, who, backend_timeout_, request->name(), &order);
+        // Missing, another elder's or a worker's report: one answer, so nobody can probe which
+        // work orders exist.
+        const auto not_found = [&] {
+          return Reply(*context, absl::NotFoundError("no such complaint of this elder"));
+        };
+        if (status.error_code() == grpc::StatusCode::NOT_FOUND) return not_found();
         if (!status.ok()) return status;
         // A worker's problem report about the elder is staff business, not the family's.
         if (order.elder() != request->elder() ||
             order.source() == feedback::v1::WORK_ORDER_SOURCE_WORKER_APP) {
-          return Reply(*context, absl::NotFoundError("no such complaint of this elder"));
+          return not_found();
         }
         *response->mutable_work_order() = std::move(order);
         return grpc::Status::OK;

@@ -464,6 +464,25 @@ bool AsyncWait::Wait() {
   return all_ok_;
 }
 
+bool AsyncWait::Wait(absl::Duration interval, const std::function<void()>& tick) {
+  if (fiber_ != nullptr) return Wait();
+  while (pending_ > 0) {
+    void* tag = nullptr;
+    bool ok = false;
+    switch (own_queue_->AsyncNext(&tag, &ok, DeadlineAfter(interval))) {
+      case grpc::CompletionQueue::GOT_EVENT:
+        static_cast<Completion*>(tag)->Done(ok);
+        break;
+      case grpc::CompletionQueue::TIMEOUT:
+        tick();
+        break;
+      case grpc::CompletionQueue::SHUTDOWN:
+        return all_ok_;
+    }
+  }
+  return all_ok_;
+}
+
 void AsyncWait::Done(bool ok) {
   all_ok_ = all_ok_ && ok;
   --pending_;

@@ -37,6 +37,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/completion_queue.h"
 #include "grpcpp/server_builder.h"
@@ -80,6 +81,9 @@ class AsyncWait final : private Completion {
   // Returns when every tagged operation has completed; false if any completed with ok == false
   // (for a server-side read: there was no message).
   bool Wait();
+  // Wait(), calling `tick` every `interval` while operations are pending (off a loop only: on a
+  // loop's fiber it is Wait()). `tick` may cancel the operations (ClientContext::TryCancel).
+  bool Wait(absl::Duration interval, const std::function<void()>& tick);
 
  private:
   void Done(bool ok) override;

@@ -1,17 +1,28 @@
 #include "services/gateway/gate.h"
 #include "services/gateway/event_loop.h"
 
+#include <arpa/inet.h>
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+
 #include <algorithm>
+#include <cstring>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
 #include "common/client.h"
 #include "common/errors.h"
+#include "common/log.h"
 #include "common/server.h"
+#include "nlohmann/json.hpp"
 
 namespace linli::gateway {
 namespace {
@@ -61,7 +72,122 @@ absl::Status OutOfScope(const std::string& region) {
   return Denied(absl::StrCat("region \"", region.substr(0, 64), "\" is outside your scope"));
 }
 
+// A bucket of `capacity` tokens refilled at `rate` per second, brought up to `now`.
+template <typename Bucket>
+void Refill(Bucket& bucket, absl::Time now, double rate, double capacity) {
+  if (now > bucket.updated) {
+    bucket.tokens =
+        std::min(capacity, bucket.tokens + absl::ToDoubleSeconds(now - bucket.updated) * rate);
+    bucket.updated = now;
+  }
+}
+
 }  // namespace
+
+std::string AddressKey(absl::string_view address) {
+  // A gRPC peer: "ipv4:1.2.3.4:5678", "ipv6:[::1]:5678", "unix:/path", "inproc".
+  if (absl::ConsumePrefix(&address, "ipv4:")) {
+    if (size_t colon = address.rfind(':'); colon != absl::string_view::npos) {
+      address = address.substr(0, colon);
+    }
+  } else if (absl::ConsumePrefix(&address, "ipv6:")) {
+    if (absl::ConsumePrefix(&address, "[")) address = address.substr(0, address.find(']'));
+  } else if (absl::StartsWith(address, "[")) {  // "[::1]" or "[::1]:5678"
+    address.remove_prefix(1);
+    address = address.substr(0, address.find(']'));
+  }
+  // Without a zone ("fe80::1%eth0").
+  const std::string host(address.substr(0, address.find('%')));
+  unsigned char bytes[16];
+  if (inet_pton(AF_INET, host.c_str(), bytes) == 1) return host;
+  if (inet_pton(AF_INET6, host.c_str(), bytes) == 1) {
+    static constexpr unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    char text[INET6_ADDRSTRLEN];
+    if (std::memcmp(bytes, kMapped, sizeof(kMapped)) == 0) {
+      inet_ntop(AF_INET, bytes + 12, text, sizeof(text));
+      return text;
+    }
+    std::memset(bytes + 8, 0, 8);
+    inet_ntop(AF_INET6, bytes, text, sizeof(text));
+    return absl::StrCat(text, "/64");
+  }
+  return std::string(address.substr(0, 128));
+}
+
+const std::string& BridgeSecret() {
+  static const std::string* secret = [] {
+    unsigned char bytes[16];
+    if (RAND_bytes(bytes, sizeof(bytes)) != 1) {
+      LogError("cannot draw the JSON bridge's secret; JSON calls share one address bucket");
+      return new std::string("no secret: never matches metadata");
+    }
+    return new std::string(absl::BytesToHexString(
+        absl::string_view(reinterpret_cast<const char*>(bytes), sizeof(bytes))));
+  }();
+  return *secret;
+}
+
+const std::set<std::string>& CostlyMethods() {
+  static const auto* methods = new std::set<std::string>{
+      "/linli.gateway.v1.ConsoleService/Plan",
+      "/linli.gateway.v1.ConsoleService/MaterializeVisits",
+      "/linli.gateway.v1.ConsoleService/SweepMissedVisits",
+      "/linli.gateway.v1.ConsoleService/SweepAlerts",
+  };
+  return *methods;
+}
+
+absl::Status CheckPublicKeysOnly(absl::string_view key_set_json) {
+  nlohmann::json document =
+      nlohmann::json::parse(key_set_json.begin(), key_set_json.end(), nullptr, false);
+  if (document.is_discarded() || !document.is_object() || !document.contains("keys") ||
+      !document["keys"].is_array() || document["keys"].empty()) {
+    return absl::InvalidArgumentError("key set: expected {\"keys\": [...]} with at least one key");
+  }
+  std::vector<std::string> refused;
+  for (const nlohmann::json& entry : document["keys"]) {
+    const std::string kid = entry.is_object() && entry.contains("kid") && entry["kid"].is_string()
+                                ? entry["kid"].get<std::string>()
+                                : "(no kid)";
+    const std::string alg = entry.is_object() && entry.contains("alg") && entry["alg"].is_string()
+                                ? entry["alg"].get<std::string>()
+                                : "";
+    if (alg != "RS256" && alg != "ES256") {
+      refused.push_back(absl::StrCat(
+          "key \"", kid.substr(0, 64), "\" is ", alg.empty() ? "not an RS256/ES256 key" : alg,
+          alg == "HS256" ? " (a shared secret: whoever holds it mints tokens)" : ""));
+      continue;
+    }
+    if (entry.contains("k")) {
+      refused.push_back(absl::StrCat("key \"", kid.substr(0, 64), "\" carries a secret \"k\""));
+      continue;
+    }
+    const std::string pem =
+        entry.contains("pem") && entry["pem"].is_string() ? entry["pem"].get<std::string>() : "";
+    // As JwtKey::FromPem reads it: a private key if one parses; and any PEM block labelled
+    // private (also an encrypted one) is refused.
+    bool is_private = absl::StrContains(pem, "PRIVATE KEY");
+    if (!is_private) {
+      std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+          BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())), &BIO_free);
+      EVP_PKEY* pkey =
+          bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr;
+      if (pkey != nullptr) {
+        is_private = true;
+        EVP_PKEY_free(pkey);
+      }
+    }
+    if (is_private) {
+      refused.push_back(absl::StrCat("key \"", kid.substr(0, 64),
+                                     "\" is a private key (only the public half belongs here)"));
+    }
+  }
+  if (refused.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      absl::StrCat("the key set must hold only RS256 or ES256 public keys of the identity "
+                   "provider (--jwt_public_keys_only): ",
+                   absl::StrJoin(refused, "; ")));
+}
 
 std::unique_ptr<grpc::ClientContext> BackendContext(const grpc::ServerContext* context,
                                                     const auth::Principal& who,
@@ -307,21 +433,63 @@ Gate::Gate(auth::JwtKeySet keys, std::unique_ptr<auth::ApiKeyStore> api_keys, Ga
       api_keys_(std::move(api_keys)),
       options_(std::move(options)),
       relations_(std::move(relations)),
-      clock_(clock) {}
+      clock_(clock) {
+  address_overflow_ = Bucket{options_.unauthenticated_burst, absl::InfinitePast()};
+}
 
 absl::StatusOr<auth::Principal> Gate::Authenticate(const grpc::ServerContext& context) {
+  return AuthenticateFrom(context, /*limit_by_address=*/false);
+}
+
+std::string Gate::ClientAddress(const grpc::ServerContext& context) {
+  const std::string peer = context.peer();
+  // A network call has a network peer; an in-process call has none ("unknown" in this gRPC).
+  const bool network = absl::StartsWith(peer, "ipv4:") || absl::StartsWith(peer, "ipv6:") ||
+                       absl::StartsWith(peer, "unix") || absl::StartsWith(peer, "vsock:");
+  if (!network && Metadata(context, kBridgeKey) == BridgeSecret()) {
+    const std::string forwarded = Metadata(context, kClientAddressKey);
+    if (!forwarded.empty()) return AddressKey(forwarded);
+  }
+  return AddressKey(peer);
+}
+
+absl::Status Gate::AddressExhausted() const {
+  return absl::ResourceExhaustedError(
+      absl::StrCat("too many calls without valid credentials from your address (at most ",
+                   options_.unauthenticated_rate_per_second,
+                   " a second); retry later with a valid \"authorization: Bearer <token>\""));
+}
+
+absl::StatusOr<auth::Principal> Gate::AuthenticateFrom(const grpc::ServerContext& context,
+                                                       bool limit_by_address) {
+  limit_by_address = limit_by_address && options_.unauthenticated_rate_per_second > 0;
+  // Work that may fail: refused outright while the address's bucket is empty, and charged to
+  // the address when it fails. (A cached token needs neither, nor the address.)
+  auto attempt = [&](const std::function<absl::StatusOr<auth::Principal>()>& work)
+      -> absl::StatusOr<auth::Principal> {
+    if (!limit_by_address) return work();
+    const std::string address = ClientAddress(context);
+    if (!AddressHasToken(address)) return AddressExhausted();
+    absl::StatusOr<auth::Principal> who = work();
+    if (!who.ok()) ChargeAddress(address);
+    return who;
+  };
   std::string api_key = Metadata(context, "x-api-key");
   std::string authorization = Metadata(context, "authorization");
   if (api_key.empty() && authorization.empty()) {
-    return absl::UnauthenticatedError(
-        "missing credentials: send \"authorization: Bearer <token>\" (or a partner API key)");
+    return attempt([]() -> absl::StatusOr<auth::Principal> {
+      return absl::UnauthenticatedError(
+          "missing credentials: send \"authorization: Bearer <token>\" (or a partner API key)");
+    });
   }
   if (!authorization.empty()) {
     constexpr absl::string_view kBearer = "bearer ";
     if (authorization.size() <= kBearer.size() ||
         !absl::EqualsIgnoreCase(absl::string_view(authorization).substr(0, kBearer.size()),
                                 kBearer)) {
-      return absl::UnauthenticatedError("authorization must be \"Bearer <token>\"");
+      return attempt([]() -> absl::StatusOr<auth::Principal> {
+        return absl::UnauthenticatedError("authorization must be \"Bearer <token>\"");
+      });
     }
     std::string credential = authorization.substr(kBearer.size());
     if (absl::StartsWith(credential, "lk.")) {
@@ -333,24 +501,28 @@ absl::StatusOr<auth::Principal> Gate::Authenticate(const grpc::ServerContext& co
         auto it = verified_.find(credential);
         if (it != verified_.end() && now <= it->second.valid_until) return it->second.principal;
       }
-      absl::StatusOr<nlohmann::json> claims = verifier_.Verify(credential, now);
-      if (!claims.ok()) return claims.status();
-      absl::StatusOr<auth::Principal> principal =
-          auth::PrincipalFromClaims(*claims, options_.token_lifetimes);
-      if (principal.ok() && (*claims)["exp"].is_number_integer()) {
-        const int64_t exp = (*claims)["exp"].get<int64_t>();
-        if (exp < absl::ToUnixSeconds(absl::InfiniteFuture()) / 2) {
-          absl::MutexLock lock(&cache_mu_);
-          if (verified_.size() >= kMaxVerifiedTokens) verified_.clear();
-          // The verifier's leeway is 30 s; the cache stops at exp itself (stricter).
-          verified_[credential] = {*principal, absl::FromUnixSeconds(exp)};
+      return attempt([&]() -> absl::StatusOr<auth::Principal> {
+        absl::StatusOr<nlohmann::json> claims = verifier_.Verify(credential, now);
+        if (!claims.ok()) return claims.status();
+        absl::StatusOr<auth::Principal> principal =
+            auth::PrincipalFromClaims(*claims, options_.token_lifetimes);
+        if (principal.ok() && (*claims)["exp"].is_number_integer()) {
+          const int64_t exp = (*claims)["exp"].get<int64_t>();
+          if (exp < absl::ToUnixSeconds(absl::InfiniteFuture()) / 2) {
+            absl::MutexLock lock(&cache_mu_);
+            if (verified_.size() >= kMaxVerifiedTokens) verified_.clear();
+            // The verifier's leeway is 30 s; the cache stops at exp itself (stricter).
+            verified_[credential] = {*principal, absl::FromUnixSeconds(exp)};
+          }
         }
-      }
-      return principal;
+        return principal;
+      });
     }
   }
-  if (api_keys_ == nullptr) return absl::UnauthenticatedError("API keys are not enabled");
-  return api_keys_->Authenticate(api_key);
+  return attempt([&]() -> absl::StatusOr<auth::Principal> {
+    if (api_keys_ == nullptr) return absl::UnauthenticatedError("API keys are not enabled");
+    return api_keys_->Authenticate(api_key);
+  });
 }
 
 bool Gate::TakeToken(const std::string& principal_id) {
@@ -359,21 +531,77 @@ bool Gate::TakeToken(const std::string& principal_id) {
   if (buckets_.size() > kMaxBuckets) buckets_.clear();  // forget idle principals wholesale
   auto [it, inserted] = buckets_.try_emplace(principal_id, Bucket{options_.burst, now});
   Bucket& bucket = it->second;
-  if (!inserted) {
-    bucket.tokens =
-        std::min(options_.burst, bucket.tokens + absl::ToDoubleSeconds(now - bucket.updated) *
-                                                     options_.rate_per_second);
-    bucket.updated = now;
-  }
+  if (!inserted) Refill(bucket, now, options_.rate_per_second, options_.burst);
   if (bucket.tokens < 1) return false;
   bucket.tokens -= 1;
   return true;
 }
 
+bool Gate::AddressHasToken(const std::string& address) {
+  const absl::Time now = clock_.Now();
+  absl::MutexLock lock(&address_mu_);
+  auto it = address_buckets_.find(address);
+  Bucket* bucket = nullptr;
+  if (it != address_buckets_.end()) {
+    bucket = &it->second;
+  } else if (address_buckets_.size() >= options_.max_tracked_addresses) {
+    bucket = &address_overflow_;  // where ChargeAddress would charge it
+  } else {
+    return true;  // a new address starts with a full bucket
+  }
+  Refill(*bucket, now, options_.unauthenticated_rate_per_second, options_.unauthenticated_burst);
+  return bucket->tokens >= 1;
+}
+
+void Gate::ChargeAddress(const std::string& address) {
+  const absl::Time now = clock_.Now();
+  const double rate = options_.unauthenticated_rate_per_second;
+  const double burst = options_.unauthenticated_burst;
+  absl::MutexLock lock(&address_mu_);
+  auto it = address_buckets_.find(address);
+  if (it == address_buckets_.end() && address_buckets_.size() >= options_.max_tracked_addresses &&
+      now - address_purged_ >= absl::Seconds(burst / rate)) {
+    // Forget the addresses whose buckets have refilled (idle for a refill time at least); at
+    // most once per refill time, so a table full of active addresses is not scanned every call.
+    address_purged_ = now;
+    absl::erase_if(address_buckets_, [&](auto& entry) {
+      Refill(entry.second, now, rate, burst);
+      return entry.second.tokens >= burst;
+    });
+    it = address_buckets_.end();  // `address` was not there, and still is not
+  }
+  Bucket* bucket = nullptr;
+  if (it != address_buckets_.end()) {
+    bucket = &it->second;
+  } else if (address_buckets_.size() < options_.max_tracked_addresses) {
+    bucket = &address_buckets_.try_emplace(address, Bucket{burst, now}).first->second;
+  } else {
+    bucket = &address_overflow_;
+  }
+  Refill(*bucket, now, rate, burst);
+  bucket->tokens = std::max(0.0, bucket->tokens - 1);
+}
+
+bool Gate::BeginCostly(const std::string& principal_id) {
+  if (options_.max_costly_calls_per_principal <= 0) return true;
+  absl::MutexLock lock(&costly_mu_);
+  int& running = costly_running_[principal_id];
+  if (running >= options_.max_costly_calls_per_principal) return false;
+  ++running;
+  return true;
+}
+
+void Gate::EndCostly(const std::string& principal_id) {
+  if (options_.max_costly_calls_per_principal <= 0) return;
+  absl::MutexLock lock(&costly_mu_);
+  auto it = costly_running_.find(principal_id);
+  if (it != costly_running_.end() && --it->second <= 0) costly_running_.erase(it);
+}
+
 absl::StatusOr<auth::Principal> Gate::Admit(const grpc::ServerContext& context,
                                             const std::string& method,
                                             const google::protobuf::Message& request) {
-  absl::StatusOr<auth::Principal> who = Authenticate(context);
+  absl::StatusOr<auth::Principal> who = AuthenticateFrom(context, /*limit_by_address=*/true);
   if (!who.ok()) return who.status();
   if (!TakeToken(who->id)) {
     return absl::ResourceExhaustedError(
@@ -399,6 +627,21 @@ grpc::Status Gate::Run(grpc::ServerContext* context, const std::string& method,
                        const std::function<grpc::Status(const auth::Principal&)>& handler) {
   absl::StatusOr<auth::Principal> who = Admit(*context, method, request);
   if (!who.ok()) return Reply(*context, who.status());
+  if (!CostlyMethods().contains(method)) return handler(*who);
+  if (!BeginCostly(who->id)) {
+    return Reply(*context,
+                 absl::ResourceExhaustedError(absl::StrCat(
+                     method.substr(method.rfind('/') + 1), " refused: you already have ",
+                     options_.max_costly_calls_per_principal,
+                     " costly operation(s) (Plan, MaterializeVisits, SweepMissedVisits, "
+                     "SweepAlerts) running, the most one caller may run at once; wait for it "
+                     "to finish")));
+  }
+  struct Slot {
+    Gate* gate;
+    const std::string& id;
+    ~Slot() { gate->EndCostly(id); }
+  } slot{this, who->id};
   return handler(*who);
 }
 

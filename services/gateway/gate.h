@@ -3,12 +3,21 @@
 //
 //   1. authentication: "authorization: Bearer <JWT>" (verified against the key set, see
 //      common/auth/jwt.h) or a partner API key ("authorization: Bearer lk.…" or "x-api-key");
-//      anything else is UNAUTHENTICATED;
+//      anything else is UNAUTHENTICATED. Before any verification work, a token bucket per client
+//      address (the peer's IPv4 address or IPv6 /64; for JSON calls the HTTP client's, see
+//      kClientAddressKey), which only calls without credentials or with failing credentials
+//      consume: while it is empty, such calls are RESOURCE_EXHAUSTED (HTTP 429) at the cost of a
+//      lookup. A token the gate has already verified (cached) still passes, so a flood from one
+//      address locks out neither authenticated callers nor other addresses;
 //   2. rate limit: a token bucket per principal; empty is RESOURCE_EXHAUSTED (HTTP 429);
 //   3. authorisation: the rule of the full method name (authz_rules.cc) — the roles allowed and a
 //      relationship check of the request against the principal (region scope, family of this
 //      elder, the worker acting as themself, partner scopes). No rule: PERMISSION_DENIED (deny
 //      by default); the matrix test fails for any method without one.
+//   4. costly methods (CostlyMethods(): planning, sweeps, bulk materialisation): at most
+//      GateOptions::max_costly_calls_per_principal of them run at once per principal; one more is
+//      RESOURCE_EXHAUSTED. Backend calls carry the caller's cancellation (BackendContext), so a
+//      caller that goes away stops the backend's work too.
 //
 //   grpc::Status MyService::GetThing(ServerContext* context, const Req* request, Resp* response) {
 //     return gate_->Run(context, "/linli.gateway.v1.MyService/GetThing", *request,
@@ -21,11 +30,13 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/auth/api_keys.h"
@@ -156,7 +167,43 @@ struct GateOptions {
   double burst = 100;
   // The longest a token of each role may live (exp - iat); iat is required.
   auth::TokenLifetimes token_lifetimes;
+  // Token bucket per client address, consumed only by calls without credentials or whose
+  // credentials fail, and checked before any verification: refill rate and capacity. A rate of 0
+  // turns it off. At most `max_tracked_addresses` addresses are tracked (about 100 bytes each);
+  // when the table is full, addresses whose bucket has refilled are forgotten, and new addresses
+  // that still do not fit share one bucket.
+  double unauthenticated_rate_per_second = 5;
+  double unauthenticated_burst = 50;
+  size_t max_tracked_addresses = 65536;
+  // Calls of CostlyMethods() one principal may have running at once (<= 0: no limit).
+  int max_costly_calls_per_principal = 1;
 };
+
+// Metadata the JSON bridge sets on its in-process calls: the HTTP client's address, and the
+// bridge's secret (BridgeSecret()) proving the call is the bridge's. The gate believes the address
+// only on a call without a network peer that carries the secret; on any other call it uses the
+// peer's address and ignores this metadata, so a client cannot choose the address it is limited
+// as. The HTTP bridge forwards no client header under these names.
+inline constexpr char kClientAddressKey[] = "x-linli-client-address";
+inline constexpr char kBridgeKey[] = "x-linli-bridge";
+// A random value drawn once per process; it never leaves the process.
+const std::string& BridgeSecret();
+
+// The key an address is limited under: an IPv4 address as is ("203.0.113.7", also when written
+// IPv4-mapped, "::ffff:203.0.113.7"), an IPv6 address by its /64 ("2001:db8:1:2::/64": one
+// subscriber usually holds a whole /64). `address` is a bare host or a gRPC peer
+// ("ipv4:1.2.3.4:5678", "ipv6:[::1]:5678"); anything else is returned without its port.
+std::string AddressKey(absl::string_view address);
+
+// The full names of the methods whose work is costly for the backends (planning, sweeps, bulk
+// materialisation of visits), limited per principal by the gate.
+const std::set<std::string>& CostlyMethods();
+
+// For --jwt_public_keys_only: OK when every key of the key set file `key_set_json` is an RS256 or
+// ES256 public key; FAILED_PRECONDITION naming each HMAC (HS256) key — a shared secret that also
+// mints tokens — and each private key otherwise. A production gateway verifies the identity
+// provider's tokens and can mint none.
+absl::Status CheckPublicKeysOnly(absl::string_view key_set_json);
 
 class Gate {
  public:
@@ -175,13 +222,28 @@ class Gate {
                    const google::protobuf::Message& request,
                    const std::function<grpc::Status(const auth::Principal&)>& handler);
 
-  // Step 1 alone.
+  // Step 1 alone (no per-address limit).
   absl::StatusOr<auth::Principal> Authenticate(const grpc::ServerContext& context);
 
   const Relations& relations() const { return *relations_; }
 
+  // The address key (AddressKey) a call is limited under: the peer's, or for the JSON bridge's
+  // in-process calls the kClientAddressKey it set (see there).
+  static std::string ClientAddress(const grpc::ServerContext& context);
+
  private:
+  // Step 1; `limit_by_address`: calls that would need verification work are refused while their
+  // address's bucket is empty, and failures consume from it.
+  absl::StatusOr<auth::Principal> AuthenticateFrom(const grpc::ServerContext& context,
+                                                   bool limit_by_address);
   bool TakeToken(const std::string& principal_id);
+  // The address bucket: whether it holds a token (nothing is consumed), and consuming one.
+  bool AddressHasToken(const std::string& address);
+  void ChargeAddress(const std::string& address);
+  absl::Status AddressExhausted() const;
+  // A slot for one more costly call of `principal_id`; false when it has the maximum running.
+  bool BeginCostly(const std::string& principal_id);
+  void EndCostly(const std::string& principal_id);
 
   auth::JwtVerifier verifier_;
   std::unique_ptr<auth::ApiKeyStore> api_keys_;
@@ -204,6 +266,18 @@ class Gate {
   };
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, Bucket> buckets_ ABSL_GUARDED_BY(mu_);
+
+  // Per-address buckets (unauthenticated and failed calls). When the table is full, idle
+  // addresses (full buckets) are forgotten, at most once per refill time; addresses that still
+  // do not fit share `address_overflow_`.
+  absl::Mutex address_mu_;
+  absl::flat_hash_map<std::string, Bucket> address_buckets_ ABSL_GUARDED_BY(address_mu_);
+  Bucket address_overflow_ ABSL_GUARDED_BY(address_mu_);
+  absl::Time address_purged_ ABSL_GUARDED_BY(address_mu_) = absl::InfinitePast();
+
+  // Costly calls running, per principal (entries only while some run).
+  absl::Mutex costly_mu_;
+  absl::flat_hash_map<std::string, int> costly_running_ ABSL_GUARDED_BY(costly_mu_);
 };
 
 // A context for a backend call on behalf of `who`: the caller's deadline (capped by `timeout`)

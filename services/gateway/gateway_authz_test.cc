@@ -309,6 +309,9 @@ class World {
     options.issuer = "linli-test";
     options.rate_per_second = 1000;
     options.burst = 1000;
+    // Hundreds of calls with bad credentials from 127.0.0.1 below; the per-address limit has
+    // its own tests (gateway_limits_test).
+    options.unauthenticated_rate_per_second = 0;
     auto relations =
         std::make_shared<Relations>(registry, scheduling, absl::Seconds(5), Clock::Real());
     gate = std::make_unique<Gate>(std::move(keys),
@@ -930,14 +933,20 @@ TEST_F(GatewayAuthz, ConsoleReadsFeedbackOfItsRegionOnly) {
   EXPECT_EQ(stub->GetPromiseLedger(As(committee).get(), ledger, &ledger_response).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 
+  // Work orders: the rows of the caller's region (ListWorkOrdersShowsOnlyTheCallersRows), with
+  // or without an organisation in scope; an organisation or region outside it is refused.
   feedback::v1::ListWorkOrdersRequest orders;
   feedback::v1::ListWorkOrdersResponse orders_response;
-  EXPECT_EQ(stub->ListWorkOrders(As(street).get(), orders, &orders_response).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);  // everyone's: admins only
+  status = stub->ListWorkOrders(As(street).get(), orders, &orders_response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
   orders.set_responsible_organisation("organisations/homeorg");
   status = stub->ListWorkOrders(As(street).get(), orders, &orders_response);
   EXPECT_TRUE(status.ok()) << status.error_message();
   orders.set_responsible_organisation("organisations/farorg");
+  EXPECT_EQ(stub->ListWorkOrders(As(street).get(), orders, &orders_response).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  orders.clear_responsible_organisation();
+  orders.set_region("regions/310101021001");
   EXPECT_EQ(stub->ListWorkOrders(As(street).get(), orders, &orders_response).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 }
@@ -1659,6 +1668,702 @@ TEST_F(GatewayAuthz, WorkerRouteComesFromBookingsWithNotesAndProblemReports) {
   status = stub->CheckIn(As(token).get(), in, &checked_in);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(checked_in.visit().check_in().worker(), worker);
+}
+
+// --- Authorisation follows the data -------------------------------------------------------------
+//
+// Beside committee 001 of the home street and the foreign street, the world gets committee
+// 310101020002 of the home street (the "neighbour") and committee 3101010203 under the foreign
+// street 310101021, whose code reads as the home street's (the "prefix" committee, written past
+// the registry). The home street's organisation homeorg owns a promise in each of them, so its
+// work orders span three committees and two streets.
+
+// Defined with the region tests below.
+absl::Status InsertRegionPastTheRegistry(const std::string& code, const std::string& parent,
+                                         const std::string& path);
+
+absl::Status Called(const grpc::Status& status, const std::string& what) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::InternalError(
+      absl::StrCat(what, ": ", status.error_code(), " ", status.error_message()));
+}
+
+// A care-grade-6 promise of `elder` by `organisation` from today, with the visits of the next 7
+// days materialised; its name.
+absl::StatusOr<std::string> DailyPromise(const std::string& elder,
+                                         const std::string& organisation) {
+  World& world = World::Get();
+  scheduling::v1::CreateCommitmentRequest q;
+  q.mutable_commitment()->set_elder(elder);
+  q.mutable_commitment()->set_service_type("serviceTypes/visiting");
+  q.mutable_commitment()->set_owner_organisation(organisation);
+  q.mutable_commitment()->set_valid_from(Day(0));
+  q.mutable_commitment()->set_care_grade(6);
+  scheduling::v1::CreateCommitmentResponse a;
+  if (absl::Status s = Called(world.scheduling->CreateCommitment(
+                                  NewClientContext(nullptr, absl::Seconds(10)).get(), q, &a),
+                              "CreateCommitment");
+      !s.ok())
+    return s;
+  scheduling::v1::MaterializeVisitsRequest m;
+  m.set_from_date(Day(0));
+  m.set_days(7);
+  m.set_commitment(a.commitment().name());
+  scheduling::v1::MaterializeVisitsResponse made;
+  if (absl::Status s = Called(world.scheduling->MaterializeVisits(
+                                  NewClientContext(nullptr, absl::Seconds(10)).get(), m, &made),
+                              "MaterializeVisits");
+      !s.ok())
+    return s;
+  return a.commitment().name();
+}
+
+// A work order about `commitment`, classified and routed (so its responsible organisation is the
+// commitment's owner); its name. Waits for feedback to learn of the commitment.
+absl::StatusOr<std::string> RoutedWorkOrder(const std::string& commitment) {
+  World& world = World::Get();
+  feedback::v1::CreateWorkOrderRequest q;
+  q.mutable_work_order()->set_source(feedback::v1::WORK_ORDER_SOURCE_STAFF);
+  q.mutable_work_order()->set_commitment(commitment);
+  q.mutable_work_order()->set_description("老人反映送餐时间不固定");
+  feedback::v1::CreateWorkOrderResponse created;
+  if (absl::Status s = Called(Eventually([&] {
+                                return world.feedback->CreateWorkOrder(
+                                    NewClientContext(nullptr, absl::Seconds(10)).get(), q,
+                                    &created);
+                              }),
+                              "CreateWorkOrder");
+      !s.ok())
+    return s;
+  feedback::v1::ClassifyWorkOrderRequest classify;
+  classify.set_name(created.work_order().name());
+  classify.set_category(feedback::v1::WORK_ORDER_CATEGORY_SERVICE_QUALITY);
+  feedback::v1::ClassifyWorkOrderResponse classified;
+  if (absl::Status s =
+          Called(world.feedback->ClassifyWorkOrder(
+                     NewClientContext(nullptr, absl::Seconds(10)).get(), classify, &classified),
+                 "ClassifyWorkOrder");
+      !s.ok())
+    return s;
+  feedback::v1::RouteWorkOrderRequest route;
+  route.set_name(created.work_order().name());
+  feedback::v1::RouteWorkOrderResponse routed;
+  if (absl::Status s =
+          Called(world.feedback->RouteWorkOrder(NewClientContext(nullptr, absl::Seconds(10)).get(),
+                                                route, &routed),
+                 "RouteWorkOrder");
+      !s.ok())
+    return s;
+  return created.work_order().name();
+}
+
+// Calls `method` with `request` as `credential` (bearer), the answer in `response`.
+grpc::Status CallListMethod(const google::protobuf::MethodDescriptor* method,
+                            const Message& request, const std::string& credential,
+                            Message* response) {
+  MessageStub stub(World::Get().channel);
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  context.AddMetadata("authorization", "Bearer " + credential);
+  std::promise<grpc::Status> done;
+  stub.UnaryCall(&context, absl::StrCat("/", method->service()->full_name(), "/", method->name()),
+                 grpc::StubOptions(), &request, response,
+                 [&done](grpc::Status status) { done.set_value(std::move(status)); });
+  return done.get_future().get();
+}
+
+class CrossWorld {
+ public:
+  static CrossWorld& Get() {
+    static CrossWorld* cross = new CrossWorld();
+    return *cross;
+  }
+
+  std::string neighbour_elder, prefix_elder;
+  std::string neighbour_commitment, prefix_commitment;
+  std::string home_visit, neighbour_visit, prefix_visit;  // today's
+  // Routed work orders, by whose elder they are about.
+  std::string home_order, neighbour_order, prefix_order, foreign_order;
+  std::string home_offering, foreign_offering;
+  std::string error;  // set when it could not be built
+
+ private:
+  CrossWorld() {
+    if (auto built = Build(); !built.ok()) error = built.ToString();
+  }
+
+  absl::Status Build() {
+    World& world = World::Get();
+    registry::v1::CreateRegionRequest region;
+    region.mutable_region()->set_code("310101020002");
+    region.mutable_region()->set_display_name("桥二居民区");
+    region.mutable_region()->set_level(registry::v1::REGION_LEVEL_COMMITTEE);
+    region.mutable_region()->set_parent("regions/310101020");
+    registry::v1::CreateRegionResponse region_out;
+    grpc::Status created = world.registry->CreateRegion(
+        NewClientContext(nullptr, absl::Seconds(10)).get(), region, &region_out);
+    if (created.error_code() != grpc::StatusCode::ALREADY_EXISTS) {
+      if (absl::Status s = Called(created, "CreateRegion"); !s.ok()) return s;
+    }
+    if (absl::Status s = InsertRegionPastTheRegistry("3101010203", "310101021",
+                                                     "310000/310101/310101021/3101010203/");
+        !s.ok())
+      return s;
+    for (const auto& [id, where] : {std::pair{"neighbourorg", "regions/310101020002"},
+                                    std::pair{"prefixorg", "regions/3101010203"}}) {
+      registry::v1::CreateOrganisationRequest q;
+      q.mutable_organisation()->set_id(id);
+      q.mutable_organisation()->set_display_name(absl::StrCat(id, " 睦邻点"));
+      q.mutable_organisation()->set_kind(registry::v1::ORGANISATION_KIND_SOCIAL_ORGANISATION);
+      q.mutable_organisation()->set_sector(registry::v1::SECTOR_SOCIAL);
+      q.mutable_organisation()->set_region(where);
+      registry::v1::CreateOrganisationResponse a;
+      grpc::Status s = world.registry->CreateOrganisation(
+          NewClientContext(nullptr, absl::Seconds(10)).get(), q, &a);
+      if (s.error_code() != grpc::StatusCode::ALREADY_EXISTS) {
+        if (absl::Status st = Called(s, "CreateOrganisation"); !st.ok()) return st;
+      }
+    }
+    for (auto [target, where, label] :
+         {std::tuple{&neighbour_elder, "regions/310101020002", "陈阿姨"},
+          std::tuple{&prefix_elder, "regions/3101010203", "赵老伯"}}) {
+      registry::v1::CreateElderRequest q;
+      q.mutable_elder()->set_display_name(label);
+      q.mutable_elder()->set_region(where);
+      registry::v1::CreateElderResponse a;
+      if (absl::Status s = Called(world.registry->CreateElder(
+                                      NewClientContext(nullptr, absl::Seconds(10)).get(), q, &a),
+                                  "CreateElder");
+          !s.ok())
+        return s;
+      *target = a.elder().name();
+    }
+    // Both promises are the home street's organisation's, like the home elder's.
+    absl::StatusOr<std::string> promise = DailyPromise(neighbour_elder, "organisations/homeorg");
+    if (!promise.ok()) return promise.status();
+    neighbour_commitment = *promise;
+    promise = DailyPromise(prefix_elder, "organisations/homeorg");
+    if (!promise.ok()) return promise.status();
+    prefix_commitment = *promise;
+    for (auto [target, commitment] : {std::pair{&home_visit, world.home_commitment},
+                                      std::pair{&neighbour_visit, neighbour_commitment},
+                                      std::pair{&prefix_visit, prefix_commitment}}) {
+      const scheduling::v1::ListVisitsResponse today = VisitsOn(commitment, 0);
+      if (today.visits_size() != 1) return absl::InternalError("no visit today of " + commitment);
+      *target = today.visits(0).name();
+    }
+    for (auto [target, commitment] : {std::pair{&home_order, world.home_commitment},
+                                      std::pair{&neighbour_order, neighbour_commitment},
+                                      std::pair{&prefix_order, prefix_commitment},
+                                      std::pair{&foreign_order, world.foreign_commitment}}) {
+      absl::StatusOr<std::string> order = RoutedWorkOrder(commitment);
+      if (!order.ok()) return order.status();
+      *target = *order;
+    }
+    for (auto [target, org, where] :
+         {std::tuple{&home_offering, "organisations/homeorg", "regions/310101020"},
+          std::tuple{&foreign_offering, "organisations/farorg", "regions/310101021"}}) {
+      registry::v1::CreateOfferingRequest q;
+      q.mutable_offering()->set_organisation(org);
+      q.mutable_offering()->set_service_type("serviceTypes/visiting");
+      q.mutable_offering()->add_covered_regions(where);
+      q.mutable_offering()->set_capacity_per_day(5);
+      q.mutable_offering()->set_capacity_per_week(20);
+      registry::v1::CreateOfferingResponse a;
+      if (absl::Status s = Called(world.registry->CreateOffering(
+                                      NewClientContext(nullptr, absl::Seconds(10)).get(), q, &a),
+                                  "CreateOffering");
+          !s.ok())
+        return s;
+      *target = a.offering().name();
+    }
+    return absl::OkStatus();
+  }
+};
+
+// The tests of the cross world are declared before ZzElderPageWithABackendDown, which stops
+// scheduling and feedback (a suite runs in declaration order).
+
+// The world's key file with a key of each organisation, every scope
+// (PartnerKeysAreScopedAndRevocable revokes every key: this puts them back); returns the foreign
+// organisation's key.
+std::string KeysOfBothOrganisations() {
+  World& world = World::Get();
+  static const std::string* far_key = new std::string(auth::NewApiKey("farorg"));
+  std::string text;
+  for (const auto& [id, organisation, region, key] :
+       {std::tuple{"homeorg", "organisations/homeorg", "310101020", world.partner_key},
+        std::tuple{"farorg", "organisations/farorg", "310101021", *far_key}}) {
+    auto parts = auth::ParseApiKey(key);
+    EXPECT_TRUE(parts.ok()) << parts.status();
+    if (!parts.ok()) continue;
+    text += auth::FormatApiKeyEntry({id,
+                                     organisation,
+                                     region,
+                                     {"offerings.read", "workorders.write", "workorders.read",
+                                      "offerings.write", "visits.read", "visits.write"},
+                                     auth::HashApiSecret(kPepper, parts->secret)}) +
+            "\n";
+  }
+  std::ofstream(world.api_keys_path + ".new") << text;
+  EXPECT_EQ(std::rename((world.api_keys_path + ".new").c_str(), world.api_keys_path.c_str()), 0);
+  return *far_key;
+}
+
+// Every page of ListWorkOrders through the console as `credential` (pages of 2, so paging is
+// scoped too): the names, or the first error in `status`.
+std::vector<std::string> ListedWorkOrders(const std::string& credential,
+                                          feedback::v1::ListWorkOrdersRequest request,
+                                          grpc::Status* status,
+                                          std::vector<feedback::v1::WorkOrder>* orders = nullptr) {
+  auto stub = v1::ConsoleService::NewStub(World::Get().channel);
+  std::vector<std::string> names;
+  request.set_page_size(2);
+  do {
+    feedback::v1::ListWorkOrdersResponse page;
+    *status = stub->ListWorkOrders(As(credential).get(), request, &page);
+    if (!status->ok()) return names;
+    for (const auto& order : page.work_orders()) {
+      names.push_back(order.name());
+      if (orders != nullptr) orders->push_back(order);
+    }
+    request.set_page_token(page.next_page_token());
+  } while (!request.page_token().empty());
+  return names;
+}
+
+bool Contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// Finding: committee staff listing the work orders of a street-level organisation got every
+// committee's (elders' ids, texts, history) while GetWorkOrder on the same items was refused. A
+// list now holds the rows of the caller's region, whichever organisation is responsible, and
+// every row it shows can be read one by one.
+TEST_F(GatewayAuthz, ListWorkOrdersShowsOnlyTheRowsOfTheCallersRegion) {
+  ASSERT_TRUE(CrossWorld::Get().error.empty()) << CrossWorld::Get().error;
+  World& world = World::Get();
+  const CrossWorld& x = CrossWorld::Get();
+  const std::string committee = world.Token(Role::kCommitteeStaff);  // 310101020001
+  const std::string street = world.Token(Role::kStreetStaff);        // 310101020
+  const std::string other_street =
+      world.Token(Role::kStreetStaff, {{"sub", "staff/dapuqiao"}, {"region", "310101021"}});
+  const std::string admin = world.Token(Role::kAdmin);
+  feedback::v1::ListWorkOrdersRequest by_owner;
+  by_owner.set_responsible_organisation("organisations/homeorg");
+  grpc::Status status;
+
+  // The organisation has work orders about three committees of two streets.
+  std::vector<std::string> all = ListedWorkOrders(admin, by_owner, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  for (const std::string& order : {x.home_order, x.neighbour_order, x.prefix_order}) {
+    EXPECT_TRUE(Contains(all, order)) << order;
+  }
+
+  // Committee 001: its own only, with or without the organisation, and each row readable.
+  for (const auto& request : {by_owner, feedback::v1::ListWorkOrdersRequest()}) {
+    std::vector<std::string> mine = ListedWorkOrders(committee, request, &status);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_TRUE(Contains(mine, x.home_order));
+    for (const std::string& order : {x.neighbour_order, x.prefix_order, x.foreign_order}) {
+      EXPECT_FALSE(Contains(mine, order)) << order << " listed to committee 001";
+    }
+    auto console = v1::ConsoleService::NewStub(world.channel);
+    for (const std::string& order : mine) {
+      feedback::v1::GetWorkOrderRequest get;
+      get.set_name(order);
+      feedback::v1::GetWorkOrderResponse got;
+      grpc::Status read = console->GetWorkOrder(As(committee).get(), get, &got);
+      EXPECT_TRUE(read.ok()) << order << " is listed but not readable: " << read.error_message();
+    }
+  }
+  // The home street: both of its committees, not the committee whose code only looks like its.
+  std::vector<std::string> streets = ListedWorkOrders(street, by_owner, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(Contains(streets, x.home_order));
+  EXPECT_TRUE(Contains(streets, x.neighbour_order));
+  EXPECT_FALSE(Contains(streets, x.prefix_order));
+  EXPECT_FALSE(Contains(streets, x.foreign_order));
+  // The street narrows to one of its committees.
+  feedback::v1::ListWorkOrdersRequest narrowed;
+  narrowed.set_region("regions/310101020002");
+  std::vector<std::string> neighbours = ListedWorkOrders(street, narrowed, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(Contains(neighbours, x.neighbour_order));
+  EXPECT_FALSE(Contains(neighbours, x.home_order));
+  // The prefix committee's real street sees its work order (and its own), not the home street's.
+  std::vector<std::string> theirs =
+      ListedWorkOrders(other_street, feedback::v1::ListWorkOrdersRequest(), &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(Contains(theirs, x.prefix_order));
+  EXPECT_TRUE(Contains(theirs, x.foreign_order));
+  EXPECT_FALSE(Contains(theirs, x.home_order));
+  EXPECT_FALSE(Contains(theirs, x.neighbour_order));
+
+  // Regions and elders outside the caller's scope are refused, not listed empty.
+  for (const auto& [credential, region] :
+       {std::pair{committee, "regions/310101020002"}, std::pair{committee, "regions/310101020"},
+        std::pair{street, "regions/3101010203"}, std::pair{street, "regions/310101021"}}) {
+    feedback::v1::ListWorkOrdersRequest request;
+    request.set_region(region);
+    ListedWorkOrders(credential, request, &status);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << region;
+  }
+  feedback::v1::ListWorkOrdersRequest of_elder;
+  of_elder.set_elder(x.neighbour_elder);
+  ListedWorkOrders(committee, of_elder, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// Finding: an organisation in a region above the caller's (a street's care home, for committee
+// staff) counted as in scope for lists: committee staff listed its work orders wholesale. It
+// still may be named (its work orders about the caller's elders are the caller's business), but
+// every row is about an elder of the caller's committee; the region above is no list scope.
+TEST_F(GatewayAuthz, AnOrganisationAboveTheCallerIsNoListScope) {
+  ASSERT_TRUE(CrossWorld::Get().error.empty()) << CrossWorld::Get().error;
+  World& world = World::Get();
+  const CrossWorld& x = CrossWorld::Get();
+  const std::string committee = world.Token(Role::kCommitteeStaff);
+  feedback::v1::ListWorkOrdersRequest request;
+  request.set_responsible_organisation("organisations/homeorg");  // of street 310101020
+  grpc::Status status;
+  std::vector<feedback::v1::WorkOrder> orders;
+  ListedWorkOrders(committee, request, &status, &orders);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_FALSE(orders.empty());
+  for (const auto& order : orders) {
+    EXPECT_EQ(order.elder(), world.home_elder) << order.name() << " is about " << order.elder();
+    EXPECT_NE(order.elder(), x.neighbour_elder);
+  }
+  std::vector<feedback::v1::WorkOrder> everyone;
+  ListedWorkOrders(world.Token(Role::kAdmin), request, &status, &everyone);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  std::set<std::string> elders;
+  for (const auto& order : everyone) elders.insert(order.elder());
+  EXPECT_GE(elders.size(), 3u);  // the filter alone would have shown them
+  request.set_region("regions/310101020");
+  ListedWorkOrders(committee, request, &status);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// Finding: ListWorkers returned workers' bases (often their homes) to staff with 14 decimals.
+// Staff now see them to 0.01° (about 1 km), in ListWorkers and in the problem a Plan returns;
+// admins see them exact, and so does the planner, which reads the registry itself.
+TEST_F(GatewayAuthz, WorkerLocationsAreCoarseForAnyoneButAdmins) {
+  ASSERT_TRUE(CrossWorld::Get().error.empty()) << CrossWorld::Get().error;
+  World& world = World::Get();
+  registry::v1::CreateWorkerRequest create;
+  create.mutable_worker()->set_display_name("护理员 孙丽");
+  create.mutable_worker()->set_organisation("organisations/homeorg");
+  create.mutable_worker()->mutable_base_location()->set_latitude(31.20123456789012);
+  create.mutable_worker()->mutable_base_location()->set_longitude(121.48765432109876);
+  registry::v1::CreateWorkerResponse created;
+  ASSERT_TRUE(
+      world.registry
+          ->CreateWorker(NewClientContext(nullptr, absl::Seconds(10)).get(), create, &created)
+          .ok());
+  const std::string worker = created.worker().name();
+  auto base_as = [&](const std::string& credential) -> std::optional<common::v1::LatLng> {
+    auto console = v1::ConsoleService::NewStub(world.channel);
+    registry::v1::ListWorkersRequest request;
+    request.set_organisation("organisations/homeorg");
+    request.set_page_size(200);
+    do {
+      registry::v1::ListWorkersResponse page;
+      grpc::Status status = console->ListWorkers(As(credential).get(), request, &page);
+      EXPECT_TRUE(status.ok()) << status.error_message();
+      if (!status.ok()) return std::nullopt;
+      for (const auto& w : page.workers()) {
+        if (w.name() == worker) return w.base_location();
+      }
+      request.set_page_token(page.next_page_token());
+    } while (!request.page_token().empty());
+    ADD_FAILURE() << worker << " not listed";
+    return std::nullopt;
+  };
+  // Committee staff (the organisation is their street's) and street staff: rounded.
+  for (const std::string& staff :
+       {world.Token(Role::kCommitteeStaff), world.Token(Role::kStreetStaff)}) {
+    std::optional<common::v1::LatLng> base = base_as(staff);
+    ASSERT_TRUE(base.has_value());
+    EXPECT_DOUBLE_EQ(base->latitude(), 31.20);
+    EXPECT_DOUBLE_EQ(base->longitude(), 121.49);
+  }
+  std::optional<common::v1::LatLng> exact = base_as(world.Token(Role::kAdmin));
+  ASSERT_TRUE(exact.has_value());
+  EXPECT_DOUBLE_EQ(exact->latitude(), 31.20123456789012);
+  EXPECT_DOUBLE_EQ(exact->longitude(), 121.48765432109876);
+  // The planner's source, the registry itself, keeps them exact.
+  registry::v1::GetWorkerRequest get;
+  get.set_name(worker);
+  registry::v1::GetWorkerResponse stored;
+  ASSERT_TRUE(
+      world.registry->GetWorker(NewClientContext(nullptr, absl::Seconds(10)).get(), get, &stored)
+          .ok());
+  EXPECT_DOUBLE_EQ(stored.worker().base_location().latitude(), 31.20123456789012);
+
+  // A plan's problem as street staff: the worker's base rounded there too. (An elder with a
+  // home location, so the plan has a visit the organisation's workers can make.)
+  registry::v1::CreateElderRequest elder;
+  elder.mutable_elder()->set_display_name("周奶奶");
+  elder.mutable_elder()->set_region("regions/310101020001");
+  elder.mutable_elder()->mutable_location()->set_latitude(31.2051);
+  elder.mutable_elder()->mutable_location()->set_longitude(121.4812);
+  registry::v1::CreateElderResponse elder_out;
+  ASSERT_TRUE(
+      world.registry
+          ->CreateElder(NewClientContext(nullptr, absl::Seconds(10)).get(), elder, &elder_out)
+          .ok());
+  ASSERT_TRUE(DailyPromise(elder_out.elder().name(), "organisations/homeorg").ok());
+  scheduling::v1::PlanRequest plan;
+  plan.set_from_date(Day(1));
+  plan.set_days(1);
+  plan.set_region("regions/310101020");
+  plan.set_owner_organisation("organisations/homeorg");
+  plan.set_time_limit_seconds(1);
+  plan.set_dry_run(true);
+  plan.set_include_problem(true);
+  auto console = v1::ConsoleService::NewStub(world.channel);
+  for (Role role : {Role::kStreetStaff, Role::kAdmin}) {
+    scheduling::v1::PlanResponse planned;
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", "Bearer " + world.Token(role));
+    context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
+    grpc::Status status = console->Plan(&context, plan, &planned);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    bool found = false;
+    for (const auto& location : planned.problem().locations()) {
+      if (location.id() != worker) continue;
+      found = true;
+      if (role == Role::kAdmin) {
+        EXPECT_DOUBLE_EQ(location.latitude(), 31.20123456789012);
+      } else {
+        EXPECT_DOUBLE_EQ(location.latitude(), 31.20);
+        EXPECT_DOUBLE_EQ(location.longitude(), 121.49);
+      }
+    }
+    EXPECT_TRUE(found) << worker << " is not in the plan's problem";
+  }
+}
+
+// Finding: a workorders.write key of one organisation filed a work order about another's promise
+// and was told that promise's elder. A key acts only on its organisation's promises and visits;
+// another organisation's is refused before anything of it is read, with the very answer a record
+// that does not exist gets.
+TEST_F(GatewayAuthz, PartnerKeysActOnlyOnTheirOwnOrganisationsRecords) {
+  ASSERT_TRUE(CrossWorld::Get().error.empty()) << CrossWorld::Get().error;
+  World& world = World::Get();
+  const CrossWorld& x = CrossWorld::Get();
+  const std::string far_key = KeysOfBothOrganisations();
+  auto stub = v1::PartnerService::NewStub(world.channel);
+  auto as = [](const std::string& key) {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->AddMetadata("x-api-key", key);
+    return context;
+  };
+
+  // Work orders: about another organisation's promise as about one that does not exist.
+  v1::SubmitWorkOrderRequest submit;
+  submit.set_description("市民来电：上门服务人员没有来");
+  submit.set_commitment("commitments/no-such-promise");
+  v1::SubmitWorkOrderResponse submitted;
+  const grpc::Status missing = stub->SubmitWorkOrder(as(far_key).get(), submit, &submitted);
+  EXPECT_EQ(missing.error_code(), grpc::StatusCode::NOT_FOUND) << missing.error_message();
+  for (const auto& [key, commitment, elder] :
+       {std::tuple{far_key, world.home_commitment, world.home_elder},
+        std::tuple{far_key, x.neighbour_commitment, x.neighbour_elder},
+        std::tuple{world.partner_key, world.foreign_commitment, world.foreign_elder}}) {
+    submit.set_commitment(commitment);
+    submitted.Clear();
+    grpc::Status status = stub->SubmitWorkOrder(as(key).get(), submit, &submitted);
+    EXPECT_EQ(status.error_code(), missing.error_code()) << commitment;
+    EXPECT_EQ(status.error_message(), missing.error_message()) << commitment;
+    EXPECT_FALSE(absl::StrContains(status.error_message(), elder));
+    EXPECT_FALSE(absl::StrContains(submitted.SerializeAsString(), elder));
+  }
+  // Its own promises, in any committee, are its to report.
+  submit.set_commitment(x.neighbour_commitment);
+  submit.set_request_id("cross-ticket-1");
+  grpc::Status status = Eventually(
+      [&] { return stub->SubmitWorkOrder(as(world.partner_key).get(), submit, &submitted); });
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(submitted.work_order().elder(), x.neighbour_elder);
+
+  // Status of work orders: another key's as a missing one.
+  v1::GetWorkOrderStatusRequest get;
+  v1::GetWorkOrderStatusResponse got;
+  get.set_name("workOrders/no-such-order");
+  const grpc::Status no_order = stub->GetWorkOrderStatus(as(far_key).get(), get, &got);
+  EXPECT_EQ(no_order.error_code(), grpc::StatusCode::NOT_FOUND);
+  for (const std::string& order : {submitted.work_order().name(), x.foreign_order}) {
+    get.set_name(order);
+    status = stub->GetWorkOrderStatus(as(far_key).get(), get, &got);
+    EXPECT_EQ(status.error_code(), no_order.error_code()) << order;
+    EXPECT_EQ(status.error_message(), no_order.error_message()) << order;
+  }
+  get.set_name(submitted.work_order().name());
+  EXPECT_TRUE(stub->GetWorkOrderStatus(as(world.partner_key).get(), get, &got).ok());
+
+  // Deliveries: another organisation's visit as a missing one, and untouched.
+  v1::ReportDeliveryRequest report;
+  report.set_worker(NewWorker("organisations/farorg", "送餐员 钱师傅"));
+  report.set_visit("visits/no-such-visit");
+  v1::ReportDeliveryResponse reported;
+  const grpc::Status no_visit = stub->ReportDelivery(as(far_key).get(), report, &reported);
+  EXPECT_EQ(no_visit.error_code(), grpc::StatusCode::NOT_FOUND);
+  for (const std::string& visit : {x.neighbour_visit, x.prefix_visit}) {
+    report.set_visit(visit);
+    status = stub->ReportDelivery(as(far_key).get(), report, &reported);
+    EXPECT_EQ(status.error_code(), no_visit.error_code()) << visit;
+    EXPECT_EQ(status.error_message(), no_visit.error_message()) << visit;
+    scheduling::v1::GetVisitRequest get_visit;
+    get_visit.set_name(visit);
+    scheduling::v1::GetVisitResponse stored;
+    ASSERT_TRUE(
+        world.scheduling
+            ->GetVisit(NewClientContext(nullptr, absl::Seconds(10)).get(), get_visit, &stored)
+            .ok());
+    EXPECT_FALSE(stored.visit().has_check_in());
+  }
+}
+
+// The authorisation matrix of every list method (List* of every gateway service) with another
+// committee's ids, the ids of a committee whose code is a string prefix-match of the caller's
+// street but which lies under another street, another partner's key, and with an organisation
+// above the caller or nothing named: each answer is refused, or shows none of the records the
+// caller may not see (elders, promises, visits, work orders, offerings).
+TEST_F(GatewayAuthz, EveryListMethodShowsOnlyTheCallersRows) {
+  ASSERT_TRUE(CrossWorld::Get().error.empty()) << CrossWorld::Get().error;
+  World& world = World::Get();
+  const CrossWorld& x = CrossWorld::Get();
+  const std::string far_key = KeysOfBothOrganisations();
+  const std::vector<std::string> neighbours = {x.neighbour_elder, x.neighbour_commitment,
+                                               x.neighbour_visit, x.neighbour_order};
+  const std::vector<std::string> prefixed = {x.prefix_elder, x.prefix_commitment, x.prefix_visit,
+                                             x.prefix_order};
+  const std::vector<std::string> foreign = {world.foreign_elder, world.foreign_commitment,
+                                            world.foreign_visit, x.foreign_order,
+                                            x.foreign_offering};
+  const std::vector<std::string> homes = {world.home_elder, world.home_commitment, x.home_visit,
+                                          x.home_order, x.home_offering};
+  auto join = [](std::initializer_list<std::vector<std::string>> parts) {
+    std::vector<std::string> all;
+    for (const auto& part : parts) all.insert(all.end(), part.begin(), part.end());
+    return all;
+  };
+  auto ids_of = [](const std::string& elder, const std::string& region,
+                   const std::string& organisation, const std::string& commitment,
+                   const std::string& visit) {
+    return std::map<std::string, std::string>{{"elder", elder},
+                                              {"region", region},
+                                              {"committee", region},
+                                              {"parent", region},
+                                              {"subject", elder},
+                                              {"organisation", organisation},
+                                              {"responsible_organisation", organisation},
+                                              {"owner_organisation", organisation},
+                                              {"commitment", commitment},
+                                              {"visit", visit}};
+  };
+  const std::map<std::string, std::string> homeorg = {
+      {"organisation", "organisations/homeorg"},
+      {"responsible_organisation", "organisations/homeorg"},
+      {"owner_organisation", "organisations/homeorg"}};
+  const std::map<std::string, std::string> street_above = {{"region", "regions/310101020"},
+                                                           {"committee", "regions/310101020"},
+                                                           {"parent", "regions/310101020"}};
+  const auto neighbour_ids =
+      ids_of(x.neighbour_elder, "regions/310101020002", "organisations/neighbourorg",
+             x.neighbour_commitment, x.neighbour_visit);
+  const auto prefix_ids = ids_of(x.prefix_elder, "regions/3101010203", "organisations/prefixorg",
+                                 x.prefix_commitment, x.prefix_visit);
+  struct Case {
+    std::string what;
+    Role role;
+    std::string credential;
+    std::map<std::string, std::string> ids;
+    std::vector<std::string> forbidden;
+  };
+  const std::string committee = world.Token(Role::kCommitteeStaff);
+  const std::string street = world.Token(Role::kStreetStaff);
+  const std::vector<Case> cases = {
+      {"committee staff, another committee's ids", Role::kCommitteeStaff, committee, neighbour_ids,
+       join({neighbours, prefixed, foreign})},
+      {"committee staff, their street's organisation", Role::kCommitteeStaff, committee, homeorg,
+       join({neighbours, prefixed, foreign})},
+      {"committee staff, their street as region", Role::kCommitteeStaff, committee, street_above,
+       join({neighbours, prefixed, foreign})},
+      {"committee staff, nothing named",
+       Role::kCommitteeStaff,
+       committee,
+       {},
+       join({neighbours, prefixed, foreign})},
+      {"street staff, a prefix-matching committee of another street", Role::kStreetStaff, street,
+       prefix_ids, join({prefixed, foreign})},
+      {"street staff, their organisation", Role::kStreetStaff, street, homeorg,
+       join({prefixed, foreign})},
+      {"street staff, nothing named", Role::kStreetStaff, street, {}, join({prefixed, foreign})},
+      {"elder, another committee's ids", Role::kElder, world.Token(Role::kElder), neighbour_ids,
+       join({neighbours, prefixed, foreign})},
+      {"family, another committee's ids", Role::kFamily, world.Token(Role::kFamily), neighbour_ids,
+       join({neighbours, prefixed, foreign})},
+      {"worker, another committee's ids", Role::kWorker, world.Token(Role::kWorker), neighbour_ids,
+       join({neighbours, prefixed, foreign})},
+      {"partner of the home street", Role::kPartner, world.partner_key, {}, foreign},
+      {"partner of the other street",
+       Role::kPartner,
+       far_key,
+       {},
+       join({homes,
+             {x.neighbour_commitment, x.neighbour_visit, x.neighbour_order, x.prefix_commitment,
+              x.prefix_visit, x.prefix_order}})},
+  };
+  auto* factory = google::protobuf::MessageFactory::generated_factory();
+  int lists = 0, answered = 0;
+  for (const auto* method : PublicMethods()) {
+    if (!absl::StartsWith(method->name(), "List")) continue;
+    ++lists;
+    const Rule& rule = AuthorisationRules().at(FullName(method));
+    for (const Case& c : cases) {
+      std::unique_ptr<Message> request(factory->GetPrototype(method->input_type())->New());
+      std::set<std::string> named;
+      const auto* type = method->input_type();
+      for (int i = 0; i < type->field_count(); ++i) {
+        const auto* field = type->field(i);
+        if (field->type() != google::protobuf::FieldDescriptor::TYPE_STRING ||
+            field->is_repeated()) {
+          continue;
+        }
+        if (auto it = c.ids.find(field->name()); it != c.ids.end()) {
+          request->GetReflection()->SetString(request.get(), field, it->second);
+          named.insert(it->second);
+        }
+      }
+      std::unique_ptr<Message> response(factory->GetPrototype(method->output_type())->New());
+      grpc::Status status = CallListMethod(method, *request, c.credential, response.get());
+      const std::string where = absl::StrCat(FullName(method), " as ", c.what, ": ",
+                                             status.error_code(), " ", status.error_message());
+      const bool allowed =
+          std::find(rule.roles.begin(), rule.roles.end(), c.role) != rule.roles.end();
+      if (!allowed) {
+        EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << where;
+        continue;
+      }
+      EXPECT_TRUE(status.ok() || status.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
+                  status.error_code() == grpc::StatusCode::NOT_FOUND)
+          << where;
+      answered += status.ok() ? 1 : 0;
+      // What the caller named may come back in an error; nothing else they may not see may.
+      const std::string seen =
+          absl::StrCat(status.ok() ? response->DebugString() : "", " ", status.error_message());
+      for (const std::string& id : c.forbidden) {
+        if (named.count(id) != 0 && !status.ok()) continue;
+        EXPECT_FALSE(absl::StrContains(seen, id)) << where << "\n  shows " << id;
+      }
+    }
+  }
+  EXPECT_GE(lists, 20);
+  EXPECT_GE(answered, 25);  // not a matrix of refusals only
 }
 
 // Last: feedback, then scheduling goes down; the elder page still returns what it can read and

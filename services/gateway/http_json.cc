@@ -1,9 +1,15 @@
 #include "services/gateway/http_json.h"
 #include "services/gateway/event_loop.h"
+#include "services/gateway/gate.h"
 
+#include <dirent.h>
 #include <httplib.h>
+#include <netdb.h>
+#include <poll.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <memory>
 #include <tuple>
 
 #include "absl/strings/ascii.h"
@@ -27,6 +33,9 @@ namespace {
 
 using google::protobuf::Message;
 using MessageStub = grpc::TemplatedGenericStub<Message, Message>;
+
+// How often a running JSON call checks that its client is still connected.
+constexpr absl::Duration kConnectionCheckInterval = absl::Milliseconds(200);
 
 // JSON of one google.protobuf.Any detail for the Connect "debug" field; {} when the type is not
 // linked into this binary.
@@ -70,6 +79,59 @@ void WriteError(httplib::Response& res, int grpc_code, const std::string& messag
 bool IsMetadataValue(const std::string& value, size_t max_length) {
   return value.size() <= max_length &&
          std::all_of(value.begin(), value.end(), [](char c) { return c >= 0x20 && c <= 0x7e; });
+}
+
+// The socket of the connection `req` came on: the TLS session's, or the TCP socket whose own and
+// peer addresses are the request's (found among the process's descriptors; the connection's
+// thread, this one, keeps it open while the request is handled). -1 when none matches.
+int ConnectionSocket(const httplib::Request& req) {
+  if (req.ssl != nullptr) return SSL_get_fd(req.ssl);
+  auto numeric = [](const sockaddr_storage& address, socklen_t length, std::string* host) {
+    char text[NI_MAXHOST];
+    int port = 0;
+    if (address.ss_family == AF_INET) {
+      port = ntohs(reinterpret_cast<const sockaddr_in&>(address).sin_port);
+    } else if (address.ss_family == AF_INET6) {
+      port = ntohs(reinterpret_cast<const sockaddr_in6&>(address).sin6_port);
+    } else {
+      return -1;
+    }
+    if (getnameinfo(reinterpret_cast<const sockaddr*>(&address), length, text, sizeof(text),
+                    nullptr, 0, NI_NUMERICHOST) != 0) {
+      return -1;
+    }
+    *host = text;
+    return port;
+  };
+  DIR* fds = opendir("/proc/self/fd");
+  if (fds == nullptr) return -1;
+  int found = -1;
+  while (dirent* entry = readdir(fds)) {
+    int fd = -1;
+    if (!absl::SimpleAtoi(entry->d_name, &fd) || fd == dirfd(fds)) continue;
+    sockaddr_storage address{};
+    socklen_t length = sizeof(address);
+    std::string host;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0 ||
+        numeric(address, length, &host) != req.local_port || host != req.local_addr) {
+      continue;
+    }
+    length = sizeof(address);
+    if (getpeername(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0 ||
+        numeric(address, length, &host) != req.remote_port || host != req.remote_addr) {
+      continue;
+    }
+    found = fd;
+    break;
+  }
+  closedir(fds);
+  return found;
+}
+
+// True when the peer of `fd` has closed its side or the connection has failed.
+bool PeerGone(int fd) {
+  pollfd p{fd, POLLRDHUP, 0};
+  return poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
 bool SplitHostPort(const std::string& address, std::string* host, int* port) {
@@ -140,7 +202,7 @@ std::string ConnectCodeName(int grpc_code) {
 absl::StatusOr<std::unique_ptr<HttpJsonServer>> HttpJsonServer::Start(
     const std::string& listen_address, std::vector<std::string> service_names,
     const GatewayServer& gateway, absl::Duration default_timeout, size_t max_body_bytes,
-    const HttpTls& tls) {
+    const HttpTls& tls, int listen_backlog) {
   std::string host;
   int port = 0;
   if (!SplitHostPort(listen_address, &host, &port)) {
@@ -176,9 +238,13 @@ absl::StatusOr<std::unique_ptr<HttpJsonServer>> HttpJsonServer::Start(
   });
   // cpp-httplib sets SO_REUSEPORT by default, so a second gateway would share the port silently;
   // only SO_REUSEADDR (fast restarts) is wanted.
-  server.set_socket_options([](socket_t sock) {
+  // The listening socket is the last one configured here (httplib tries the addresses of the
+  // host in turn and keeps the first that binds).
+  auto listening = std::make_shared<socket_t>(INVALID_SOCKET);
+  server.set_socket_options([listening](socket_t sock) {
     int yes = 1;
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    *listening = sock;
   });
   auto stub = std::make_shared<MessageStub>(gateway.InProcessChannel());
 
@@ -245,6 +311,12 @@ absl::StatusOr<std::unique_ptr<HttpJsonServer>> HttpJsonServer::Start(
       }
       context.AddMetadata(key, value);
     }
+    // The gate limits calls without valid credentials per client address; on this in-process
+    // path it believes the address the bridge names (the TCP peer, not a header).
+    if (IsMetadataValue(req.remote_addr, 64) && !req.remote_addr.empty()) {
+      context.AddMetadata(kClientAddressKey, req.remote_addr);
+      context.AddMetadata(kBridgeKey, BridgeSecret());
+    }
     // Waited for on a queue of this thread's own that does not poll (event_loop.h): the loops
     // serve the call and complete it here.
     grpc::Status status;
@@ -254,7 +326,19 @@ absl::StatusOr<std::unique_ptr<HttpJsonServer>> HttpJsonServer::Start(
           &context, absl::StrCat("/", service_name, "/", method_name), *request, wait.queue());
       call->StartCall();
       call->Finish(response.get(), &status, wait.Tag());
-      wait.Wait();
+      // A call still running after a while looks at its connection now and then: a client that
+      // went away cancels it, and with it the backend's work (a plan, a sweep).
+      // A client that only half-closes (shutdown(SHUT_WR)) after its request counts as gone.
+      int connection = -2;  // not looked up yet
+      bool cancelled = false;
+      wait.Wait(kConnectionCheckInterval, [&] {
+        if (cancelled) return;
+        if (connection == -2) connection = ConnectionSocket(req);
+        if (connection >= 0 && PeerGone(connection)) {
+          cancelled = true;
+          context.TryCancel();
+        }
+      });
     }
     for (const auto& [key, value] : context.GetServerTrailingMetadata()) {
       if (key == kRequestIdKey)
@@ -283,6 +367,11 @@ absl::StatusOr<std::unique_ptr<HttpJsonServer>> HttpJsonServer::Start(
   } else if (!server.bind_to_port(host, port)) {
     return absl::UnavailableError(
         absl::StrCat("cannot listen on http address ", listen_address, " (address in use?)"));
+  }
+  // httplib listened with a backlog of 5; listening again on the bound socket sets ours.
+  if (*listening == INVALID_SOCKET || ::listen(*listening, std::max(1, listen_backlog)) != 0) {
+    return absl::InternalError(absl::StrCat("cannot set the listen backlog of http address ",
+                                            listen_address, " to ", listen_backlog));
   }
   self->port_ = port;
   self->thread_ = std::thread([&server] { server.listen_after_bind(); });

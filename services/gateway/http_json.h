@@ -13,8 +13,16 @@
 //   {"code": "invalid_argument", "message": "...", "details": [{"type": "google.rpc.BadRequest",
 //    "value": "<base64>", "debug": {...}}]}
 // with Connect's HTTP status mapping (400, 404, 409, 429, 503, …). "Connect-Timeout-Ms" sets the
-// deadline; "Authorization", "X-Api-Key" and "X-Request-Id" are forwarded as gRPC metadata. A
-// body over the size limit is 413 with a Connect resource_exhausted error.
+// deadline; "Authorization", "X-Api-Key" and "X-Request-Id" are forwarded as gRPC metadata, and
+// the HTTP client's address as kClientAddressKey with the bridge's secret (gate.h), which the gate
+// believes only on this in-process path: JSON clients are limited per address like gRPC clients. A
+// body over the size limit is 413 with a Connect resource_exhausted error. A client that closes its
+// connection while its call runs cancels the call (and the backend calls it made).
+//
+// The listen backlog: Debian's cpp-httplib is a compiled library whose listen() uses a backlog of
+// 5 (CPPHTTPLIB_LISTEN_BACKLOG is read when the library is built, so defining it here would change
+// nothing); Start calls listen() again on the bound socket with `listen_backlog` (Linux caps it at
+// net.core.somaxconn), so a burst of connects is queued instead of dropped.
 #ifndef LINLI_SERVICES_GATEWAY_HTTP_JSON_H_
 #define LINLI_SERVICES_GATEWAY_HTTP_JSON_H_
 
@@ -52,7 +60,10 @@ class HttpJsonServer {
   static absl::StatusOr<std::unique_ptr<HttpJsonServer>> Start(
       const std::string& listen_address, std::vector<std::string> service_names,
       const GatewayServer& gateway, absl::Duration default_timeout,
-      size_t max_body_bytes = 4 * 1024 * 1024, const HttpTls& tls = {});
+      size_t max_body_bytes = 4 * 1024 * 1024, const HttpTls& tls = {},
+      int listen_backlog = kDefaultListenBacklog);
+  // As gRPC's own listener: the kernel's maximum (net.core.somaxconn, 4096 on current Linux).
+  static constexpr int kDefaultListenBacklog = 4096;
   ~HttpJsonServer();
 
   int port() const { return port_; }

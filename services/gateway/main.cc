@@ -42,6 +42,24 @@ ABSL_FLAG(std::string, api_key_pepper_file, "",
           "Secret under which API key secrets are hashed; required with --api_keys_file.");
 ABSL_FLAG(double, rate_limit_per_second, 50, "Calls per second per principal (token bucket).");
 ABSL_FLAG(double, rate_limit_burst, 100, "Burst size of the per-principal token bucket.");
+ABSL_FLAG(double, unauthenticated_rate_per_second, 5,
+          "Calls per second per client address (IPv4 address or IPv6 /64; for JSON calls the "
+          "HTTP client's) that may come without credentials or with failing ones, checked before "
+          "any token or key is verified; beyond it such calls are RESOURCE_EXHAUSTED (HTTP 429). "
+          "Callers with a token already verified are not affected. 0 turns the limit off.");
+ABSL_FLAG(double, unauthenticated_burst, 50,
+          "Burst size of the per-address bucket of --unauthenticated_rate_per_second.");
+ABSL_FLAG(int, max_costly_calls_per_principal, 1,
+          "Costly console calls (Plan, MaterializeVisits, SweepMissedVisits, SweepAlerts) one "
+          "caller may have running at once; one more is RESOURCE_EXHAUSTED. 0: no limit.");
+ABSL_FLAG(int, http_listen_backlog, linli::gateway::HttpJsonServer::kDefaultListenBacklog,
+          "Listen backlog of the HTTP port: connections the kernel queues before the server "
+          "accepts them (capped by net.core.somaxconn).");
+ABSL_FLAG(bool, jwt_public_keys_only, false,
+          "Refuse to start unless every key of --jwt_keys_file is an RS256 or ES256 public key "
+          "(no HS256 secret, no private key): set it in production, where the gateway verifies "
+          "the identity provider's tokens and must not be able to mint any. The development key "
+          "set (HS256) is refused.");
 ABSL_FLAG(absl::Duration, max_staff_token_lifetime, absl::Hours(12),
           "Longest lifetime (exp - iat) of a committee_staff, street_staff or admin token.");
 ABSL_FLAG(absl::Duration, max_app_token_lifetime, absl::Hours(24 * 30),
@@ -74,8 +92,9 @@ int main(int argc, char** argv) {
   linli::ParseFlags(argc, argv,
                     "linli-gateway: the public API. Flags: --listen --http_listen "
                     "--registry_address --scheduling_address --feedback_address --jwt_keys_file "
-                    "--api_keys_file --api_key_pepper_file --rate_limit_per_second --tls_cert_file "
-                    "--tls_key_file");
+                    "--api_keys_file --api_key_pepper_file --rate_limit_per_second "
+                    "--unauthenticated_rate_per_second --max_costly_calls_per_principal "
+                    "--jwt_public_keys_only --tls_cert_file --tls_key_file");
   auto registry_channel =
       linli::NewChannel(absl::GetFlag(FLAGS_registry_address),
                         {linli::registry::v1::RegistryService::service_full_name()});
@@ -93,11 +112,21 @@ int main(int argc, char** argv) {
       linli::scheduling::v1::SchedulingService::NewStub(scheduling_channel);
   const absl::Duration backend_timeout = absl::GetFlag(FLAGS_backend_timeout);
 
-  absl::StatusOr<linli::auth::JwtKeySet> keys = linli::auth::JwtKeySet::Parse(
-      ReadFileOrExit(absl::GetFlag(FLAGS_jwt_keys_file), "--jwt_keys_file"));
+  const std::string key_set_json =
+      ReadFileOrExit(absl::GetFlag(FLAGS_jwt_keys_file), "--jwt_keys_file");
+  absl::StatusOr<linli::auth::JwtKeySet> keys = linli::auth::JwtKeySet::Parse(key_set_json);
   if (!keys.ok()) {
     linli::LogError("bad --jwt_keys_file", {{"error", std::string(keys.status().message())}});
     return 1;
+  }
+  if (absl::GetFlag(FLAGS_jwt_public_keys_only)) {
+    if (absl::Status only_public = linli::gateway::CheckPublicKeysOnly(key_set_json);
+        !only_public.ok()) {
+      linli::LogError("--jwt_keys_file refused by --jwt_public_keys_only",
+                      {{"path", absl::GetFlag(FLAGS_jwt_keys_file)},
+                       {"error", std::string(only_public.message())}});
+      return 1;
+    }
   }
   std::unique_ptr<linli::auth::ApiKeyStore> api_keys;
   if (!absl::GetFlag(FLAGS_api_keys_file).empty()) {
@@ -118,6 +147,10 @@ int main(int argc, char** argv) {
   gate_options.audience = absl::GetFlag(FLAGS_jwt_audience);
   gate_options.rate_per_second = absl::GetFlag(FLAGS_rate_limit_per_second);
   gate_options.burst = absl::GetFlag(FLAGS_rate_limit_burst);
+  gate_options.unauthenticated_rate_per_second =
+      absl::GetFlag(FLAGS_unauthenticated_rate_per_second);
+  gate_options.unauthenticated_burst = absl::GetFlag(FLAGS_unauthenticated_burst);
+  gate_options.max_costly_calls_per_principal = absl::GetFlag(FLAGS_max_costly_calls_per_principal);
   gate_options.token_lifetimes.staff = absl::GetFlag(FLAGS_max_staff_token_lifetime);
   gate_options.token_lifetimes.app = absl::GetFlag(FLAGS_max_app_token_lifetime);
   linli::gateway::Gate gate(
@@ -154,7 +187,8 @@ int main(int argc, char** argv) {
   auto http = linli::gateway::HttpJsonServer::Start(
       absl::GetFlag(FLAGS_http_listen), public_services, **server, absl::Seconds(30),
       static_cast<size_t>(absl::GetFlag(FLAGS_max_request_bytes)),
-      {absl::GetFlag(FLAGS_http_tls_cert_file), absl::GetFlag(FLAGS_http_tls_key_file)});
+      {absl::GetFlag(FLAGS_http_tls_cert_file), absl::GetFlag(FLAGS_http_tls_key_file)},
+      absl::GetFlag(FLAGS_http_listen_backlog));
   if (!http.ok()) {
     linli::LogError("cannot start http server", {{"error", http.status().ToString()}});
     return 1;

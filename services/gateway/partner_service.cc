@@ -3,6 +3,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "common/errors.h"
@@ -37,12 +38,63 @@ grpc::Status PartnerServiceImpl::ListMyOfferings(grpc::ServerContext* context,
                     });
 }
 
+namespace {
+
+// The answers for another organisation's records: the same as for records that do not exist.
+constexpr char kNoSuchCommitment[] = "no such commitment of your organisation";
+constexpr char kNoSuchWorkOrder[] = "no such work order of yours";
+constexpr char kNoSuchVisit[] = "no such visit of your organisation";
+
+}  // namespace
+
+absl::Status PartnerServiceImpl::OwnCommitment(const grpc::ServerContext& context,
+                                               const auth::Principal& who,
+                                               const std::string& commitment,
+                                               const char* field) const {
+  if (commitment.empty()) return InvalidField(field, "is required: \"commitments/{id}\"");
+  if (!absl::StartsWith(commitment, "commitments/") || commitment.size() == 12) {
+    return InvalidField(field, "must look like \"commitments/{id}\"");
+  }
+  if (who.organisation.empty()) {
+    return absl::PermissionDeniedError("the key names no organisation");
+  }
+  scheduling::v1::GetCommitmentRequest request;
+  request.set_name(commitment);
+  scheduling::v1::GetCommitmentResponse response;
+  grpc::Status status =
+      Unary(*scheduling_, &SchedulingStub::PrepareAsyncGetCommitment,
+            BackendContext(&context, who, backend_timeout_).get(), request, &response);
+  switch (status.error_code()) {
+    case grpc::StatusCode::OK:
+      break;
+    case grpc::StatusCode::NOT_FOUND:
+    case grpc::StatusCode::INVALID_ARGUMENT:  // an id scheduling would never issue
+      return absl::NotFoundError(kNoSuchCommitment);
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return WithReason(absl::UnavailableError("scheduling is unavailable; retry later"),
+                        common::v1::ERROR_REASON_BACKEND_UNAVAILABLE);
+    default:
+      return absl::PermissionDeniedError("cannot check the commitment now");
+  }
+  if (response.commitment().owner_organisation() != who.organisation) {
+    return absl::NotFoundError(kNoSuchCommitment);
+  }
+  return absl::OkStatus();
+}
+
 grpc::Status PartnerServiceImpl::SubmitWorkOrder(grpc::ServerContext* context,
                                                  const v1::SubmitWorkOrderRequest* request,
                                                  v1::SubmitWorkOrderResponse* response) {
   return gate_->Run(
       context, "/linli.gateway.v1.PartnerService/SubmitWorkOrder", *request,
       [&](const auth::Principal& who) -> grpc::Status {
+        // Only about the organisation's own promises, checked before feedback is asked anything
+        // (its answer names the commitment's elder).
+        if (absl::Status own = OwnCommitment(*context, who, request->commitment(), "commitment");
+            !own.ok()) {
+          return Reply(*context, own);
+        }
         feedback::v1::CreateWorkOrderRequest backend_request;
         feedback::v1::WorkOrder* order = backend_request.mutable_work_order();
         order->set_source(feedback::v1::WORK_ORDER_SOURCE_HOTLINE_12345);
@@ -66,11 +118,22 @@ grpc::Status PartnerServiceImpl::GetWorkOrderStatus(grpc::ServerContext* context
                       feedback::v1::WorkOrder order;
                       grpc::Status status = GetWorkOrder(*feedback_, context, who, backend_timeout_,
                                                          request->name(), &order);
-                      if (!status.ok()) return status;
-                      // Submitted by this partner: the acceptance step names it as the actor.
-                      if (order.history_size() == 0 || order.history(0).actor() != who.Actor()) {
-                        return Reply(*context, absl::NotFoundError("no such work order of yours"));
+                      // Missing or another's: one answer, so a key cannot probe which exist.
+                      if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+                        return Reply(*context, absl::NotFoundError(kNoSuchWorkOrder));
                       }
+                      if (!status.ok()) return status;
+                      // Submitted by this partner (the acceptance step names it as the actor),
+                      // about a promise of its organisation (orders accepted before keys were
+                      // held to their own promises may be about another's).
+                      if (order.history_size() == 0 || order.history(0).actor() != who.Actor()) {
+                        return Reply(*context, absl::NotFoundError(kNoSuchWorkOrder));
+                      }
+                      absl::Status own = OwnCommitment(*context, who, order.commitment(), "name");
+                      if (absl::IsNotFound(own) || absl::IsInvalidArgument(own)) {
+                        return Reply(*context, absl::NotFoundError(kNoSuchWorkOrder));
+                      }
+                      if (!own.ok()) return Reply(*context, own);
                       *response->mutable_work_order() = std::move(order);
                       return grpc::Status::OK;
                     });
@@ -170,10 +233,12 @@ grpc::Status PartnerServiceImpl::ReportDelivery(grpc::ServerContext* context,
   return gate_->Run(
       context, "/linli.gateway.v1.PartnerService/ReportDelivery", *request,
       [&](const auth::Principal& who) -> grpc::Status {
-        // The visit must be of the key's organisation's commitments.
+        // The visit must be of the key's organisation's commitments, checked before anything
+        // about it is read or changed; a visit of another organisation gets the same answer as
+        // one that does not exist.
         if (absl::Status mine = gate_->relations().PartnerVisit(*context, who, request->visit());
             !mine.ok()) {
-          return Reply(*context, mine);
+          return Reply(*context, absl::IsNotFound(mine) ? absl::NotFoundError(kNoSuchVisit) : mine);
         }
         // The worker must be one of the organisation's.
         registry::v1::GetWorkerRequest worker_request;

@@ -6,6 +6,7 @@
 #define LINLI_SERVICES_GATEWAY_PARTNER_SERVICE_H_
 
 #include <memory>
+#include <string>
 
 #include "absl/time/time.h"
 #include "common/clock.h"
@@ -49,6 +50,18 @@ class PartnerServiceImpl final : public v1::PartnerService::Service {
                               v1::ReportDeliveryResponse* response) override;
 
  private:
+  // OK when `commitment` ("commitments/{id}") is owned by the key's organisation. Checked before
+  // anything else is read or written about it, so nothing of another organisation's promise
+  // (its elder, its state, whether it exists) shows: one of another organisation is NOT_FOUND
+  // with the same message as one that does not exist. INVALID_ARGUMENT naming `field` when
+  // malformed; UNAVAILABLE when scheduling cannot be asked.
+  //
+  // Referrals (promises another organisation hands to this one) do not exist yet; when they do, a
+  // commitment referred to the key's organisation must pass here too, and ListMyDeliveries and
+  // ReportDelivery (Relations::PartnerVisit) must follow.
+  absl::Status OwnCommitment(const grpc::ServerContext& context, const auth::Principal& who,
+                             const std::string& commitment, const char* field) const;
+
   Gate* gate_;
   std::shared_ptr<registry::v1::RegistryService::StubInterface> registry_;
   std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling_;

@@ -122,6 +122,13 @@ grpc::Status SchedulingServiceImpl::Plan(grpc::ServerContext* context,
   const absl::Time begin = absl::FromCivil(first, tz);
   const absl::Time end = absl::FromCivil(first + request->days(), tz);
   auto backend = [&]() { return NewClientContext(context, options_.backend_timeout); };
+  // A caller that went away (cancelled, or its deadline passed; through the gateway, also a JSON
+  // client that closed its connection) stops the work at the next step: reading, planning,
+  // booking a chunk. Visits already booked stay booked.
+  auto cancelled = [&]() {
+    return Reply(*context, absl::CancelledError("the plan was cancelled by its caller (or its "
+                                                "deadline passed); what was booked stays booked"));
+  };
 
   // The region's elders, when the plan is for one region.
   std::set<std::string> elders;
@@ -130,6 +137,7 @@ grpc::Status SchedulingServiceImpl::Plan(grpc::ServerContext* context,
     list.set_region(request->region());
     list.set_page_size(1000);
     do {
+      if (context->IsCancelled()) return cancelled();
       registry::v1::ListEldersResponse page;
       grpc::Status status = registry_->ListElders(backend().get(), list, &page);
       if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
@@ -200,12 +208,14 @@ grpc::Status SchedulingServiceImpl::Plan(grpc::ServerContext* context,
       },
       {.read_only = true});
   if (!read.ok()) return Reply(*context, read);
+  if (context->IsCancelled()) return cancelled();
 
   // The owners' active workers.
   std::map<std::string, registry::v1::Worker> workers;  // by name
   std::set<std::string> owners;
   for (const Candidate& c : candidates) owners.insert(c.commitment.owner_organisation());
   for (const std::string& owner : owners) {
+    if (context->IsCancelled()) return cancelled();
     registry::v1::ListWorkersRequest list;
     list.set_organisation(owner);
     list.set_page_size(1000);
@@ -369,7 +379,10 @@ grpc::Status SchedulingServiceImpl::Plan(grpc::ServerContext* context,
       "linli_planner_run_seconds", "Wall time of planner runs.", {}, {1, 2, 5, 10, 30, 60, 120});
   static auto& planned = metrics::Registry::Default().AddCounter(
       "linli_planner_visits_total", "Visits given to the planner, by outcome.", {"outcome"});
+  if (context->IsCancelled()) return cancelled();
   const Stopwatch run;
+  // The planner itself has no cancellation hook; it stops at its time limit (at most
+  // kMaxTimeLimit), and nothing is booked for a caller that went away meanwhile.
   absl::StatusOr<v1::Plan> plan = planner::PlanVisits(problem, settings);
   seconds.WithLabels({}).Observe(absl::ToDoubleSeconds(run.Elapsed()));
   runs.WithLabels({plan.ok() ? "ok" : "error"}).Increment();
@@ -378,6 +391,7 @@ grpc::Status SchedulingServiceImpl::Plan(grpc::ServerContext* context,
     return Reply(*context, absl::InternalError(absl::StrCat("planner rejected the problem: ",
                                                             plan.status().ToString())));
   }
+  if (context->IsCancelled()) return cancelled();
   *response->mutable_objective() = plan->objective();
   *response->mutable_stats() = plan->stats();
   for (const auto& u : plan->unassigned()) {
@@ -423,6 +437,7 @@ grpc::Status SchedulingServiceImpl::Plan(grpc::ServerContext* context,
     };
     // Chunks of visits per transaction; a chunk that meets a conflict is redone one by one.
     for (size_t i = 0; i < complete.size(); i += kVisitsPerBookingTransaction) {
+      if (context->IsCancelled()) return cancelled();
       const size_t j = std::min(complete.size(), i + kVisitsPerBookingTransaction);
       absl::Status chunk = db_.RunInTransaction([&](Transaction& tx) -> absl::Status {
         for (size_t k = i; k < j; ++k) RETURN_IF_ERROR(book(tx, *complete[k]));
