@@ -1,5 +1,7 @@
 #include "bench/bare_proxy.h"
 
+#include "common/clock.h"
+
 #include <cstdio>
 #include <memory>
 
@@ -28,7 +30,8 @@ struct ProxiedCall {
 
 }  // namespace
 
-int RunBareProxy(const std::string& listen, const std::string& backend) {
+int RunBareProxy(const std::string& listen, const std::string& backend,
+                 std::shared_ptr<const auth::InternalIdentity> identity) {
   grpc::AsyncGenericService service;
   grpc::ServerBuilder builder;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials());
@@ -39,7 +42,8 @@ int RunBareProxy(const std::string& listen, const std::string& backend) {
     std::fprintf(stderr, "bare proxy: cannot listen on %s\n", listen.c_str());
     return 1;
   }
-  grpc::GenericStub stub(grpc::CreateChannel(backend, grpc::InsecureChannelCredentials()));
+  grpc::GenericStub stub(
+      auth::NewInternalChannel(backend, "linli-registry", {}, std::move(identity), Clock::Real()));
   auto accept = [&] {
     auto* call = new ProxiedCall;
     service.RequestCall(&call->server_context, &call->stream, queue.get(), queue.get(), call);

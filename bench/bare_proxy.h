@@ -7,12 +7,18 @@
 #ifndef LINLI_BENCH_BARE_PROXY_H_
 #define LINLI_BENCH_BARE_PROXY_H_
 
+#include <memory>
 #include <string>
+
+#include "common/auth/internal_identity.h"
 
 namespace linli::bench {
 
 // Serves until the process is killed; returns 1 when `listen` cannot be bound.
-int RunBareProxy(const std::string& listen, const std::string& backend);
+// `identity` (may be null for plaintext): the proxy reaches the registry over mutual TLS with a
+// principal token per call, as the gateway does.
+int RunBareProxy(const std::string& listen, const std::string& backend,
+                 std::shared_ptr<const auth::InternalIdentity> identity);
 
 }  // namespace linli::bench
 

@@ -55,6 +55,7 @@
 #include "linli/registry/v1/registry.grpc.pb.h"
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
 #include "nlohmann/json.hpp"
+#include "tests/support/platform_pki.h"
 #include "tests/support/test_env.h"
 
 ABSL_FLAG(int, rounds, 5, "Throughput rounds; in each, every workload runs once.");
@@ -93,8 +94,10 @@ std::unique_ptr<grpc::ClientContext> Ctx(const std::string& token = "") {
   return context;
 }
 
-bool WaitServing(const std::string& address, const std::string& service) {
-  auto channel = NewChannel(address, {});
+bool WaitServing(const std::string& address, const std::string& service,
+                 const std::string& peer = "") {
+  auto channel = peer.empty() ? NewChannel(address, {})
+                              : testing::PlatformPki::Shared().Channel(address, peer);
   for (int i = 0; i < 600; ++i) {
     auto health = CheckHealth(*channel, service, absl::Seconds(1));
     if (health.ok() && *health == HealthStatus::kServing) return true;
@@ -291,27 +294,36 @@ int Run() {
   {
     auto started = testing::ChildProcess::Start(
         "/proc/self/exe",
-        {"--bare_proxy_listen=" + proxy_address, "--bare_proxy_backend=" + registry_address},
+        {"--bare_proxy_listen=" + proxy_address, "--bare_proxy_backend=" + registry_address,
+         // the same identity and mutual TLS to the registry as the gateway's
+         "--internal_ca_file=" + testing::PlatformPki::Shared().ca_file(),
+         "--internal_cert_file=" + testing::PlatformPki::Shared().cert_file("linli-gateway"),
+         "--internal_key_file=" + testing::PlatformPki::Shared().key_file("linli-gateway")},
         dir + "/bare_proxy.log");
     if (started.ok()) proxy_process = std::move(*started);
   }
   if (!registry_process || !scheduling_process || !feedback_process || !gateway_process ||
-      !proxy_process || !WaitServing(registry_address, "linli.registry.v1.RegistryService") ||
-      !WaitServing(scheduling_address, "linli.scheduling.v1.SchedulingService") ||
-      !WaitServing(feedback_address, "linli.feedback.v1.FeedbackService") ||
+      !proxy_process ||
+      !WaitServing(registry_address, "linli.registry.v1.RegistryService", "linli-registry") ||
+      !WaitServing(scheduling_address, "linli.scheduling.v1.SchedulingService",
+                   "linli-scheduling") ||
+      !WaitServing(feedback_address, "linli.feedback.v1.FeedbackService", "linli-feedback") ||
       !WaitServing(gateway_address, "linli.gateway.v1.ConsoleService") ||
       !WaitServing(proxy_address, "linli.registry.v1.RegistryService")) {
     std::fprintf(stderr, "servers did not start; logs in %s\n", dir.c_str());
     return 1;
   }
   std::shared_ptr<registry::v1::RegistryService::Stub> registry =
-      registry::v1::RegistryService::NewStub(NewChannel(registry_address, {}));
+      registry::v1::RegistryService::NewStub(
+          testing::PlatformPki::Shared().Channel(registry_address, "linli-registry"));
   std::shared_ptr<registry::v1::RegistryService::Stub> proxied_registry =
       registry::v1::RegistryService::NewStub(NewChannel(proxy_address, {}));
   std::shared_ptr<scheduling::v1::SchedulingService::Stub> scheduling =
-      scheduling::v1::SchedulingService::NewStub(NewChannel(scheduling_address, {}));
+      scheduling::v1::SchedulingService::NewStub(
+          testing::PlatformPki::Shared().Channel(scheduling_address, "linli-scheduling"));
   std::shared_ptr<feedback::v1::FeedbackService::Stub> feedback =
-      feedback::v1::FeedbackService::NewStub(NewChannel(feedback_address, {}));
+      feedback::v1::FeedbackService::NewStub(
+          testing::PlatformPki::Shared().Channel(feedback_address, "linli-feedback"));
 
   // One street, one elder with a daily promise and a week of visits.
   for (auto [code, level, parent] :
@@ -599,7 +611,8 @@ int main(int argc, char** argv) {
   linli::ParseFlags(argc, argv, "gateway_bench: gateway overhead (see the file comment)");
   if (!absl::GetFlag(FLAGS_bare_proxy_listen).empty()) {
     return linli::bench::RunBareProxy(absl::GetFlag(FLAGS_bare_proxy_listen),
-                                      absl::GetFlag(FLAGS_bare_proxy_backend));
+                                      absl::GetFlag(FLAGS_bare_proxy_backend),
+                                      linli::auth::InternalIdentityFromFlagsOrExit());
   }
   return linli::Run();
 }

@@ -55,6 +55,7 @@
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "tests/support/backends.h"
+#include "tests/support/platform_pki.h"
 #include "tests/support/test_env.h"
 
 ABSL_FLAG(int, clients, 8, "Concurrent clients.");
@@ -138,9 +139,10 @@ std::string Sign(const Target& t, nlohmann::json claims) {
 // A street with fresh codes (unique per run, so --external can seed again), `elders` elders
 // with a daily promise each, `workers` workers, and the visits of `days` days.
 absl::Status Seed(const Target& t, World& world) {
-  auto registry = registry::v1::RegistryService::NewStub(NewChannel(t.registry_address, {}));
-  auto scheduling =
-      scheduling::v1::SchedulingService::NewStub(NewChannel(t.scheduling_address, {}));
+  auto registry = registry::v1::RegistryService::NewStub(
+      testing::PlatformPki::Shared().Channel(t.registry_address, "linli-registry"));
+  auto scheduling = scheduling::v1::SchedulingService::NewStub(
+      testing::PlatformPki::Shared().Channel(t.scheduling_address, "linli-scheduling"));
   auto ctx = [] { return NewClientContext(nullptr, absl::Seconds(30)); };
   // A street code of our own: 3101010 + 2 random digits, committee 001; the parents may exist.
   std::mt19937 random(static_cast<uint32_t>(absl::ToUnixNanos(absl::Now())));

@@ -27,7 +27,16 @@ std::string RetryServiceConfig(const std::vector<std::string>& retry_safe_servic
 
 std::shared_ptr<grpc::Channel> NewChannel(const std::string& target,
                                           const std::vector<std::string>& retry_safe_services) {
+  ChannelSecurity plaintext;
+  plaintext.credentials = grpc::InsecureChannelCredentials();
+  return NewChannel(target, retry_safe_services, std::move(plaintext));
+}
+
+std::shared_ptr<grpc::Channel> NewChannel(const std::string& target,
+                                          const std::vector<std::string>& retry_safe_services,
+                                          ChannelSecurity security) {
   grpc::ChannelArguments args;
+  if (!security.server_name.empty()) args.SetSslTargetNameOverride(security.server_name);
   args.SetServiceConfigJSON(RetryServiceConfig(retry_safe_services));
   args.SetInt(GRPC_ARG_ENABLE_RETRIES, 1);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 60 * 1000);
@@ -39,7 +48,11 @@ std::shared_ptr<grpc::Channel> NewChannel(const std::string& target,
       target.rfind("unix:", 0) != 0 && target.rfind("ipv4:", 0) != 0) {
     resolvable = absl::StrCat("dns:///", target);
   }
-  return grpc::CreateCustomChannel(resolvable, grpc::InsecureChannelCredentials(), args);
+  if (security.interceptors.empty()) {
+    return grpc::CreateCustomChannel(resolvable, security.credentials, args);
+  }
+  return grpc::experimental::CreateCustomChannelWithInterceptors(
+      resolvable, security.credentials, args, std::move(security.interceptors));
 }
 
 std::unique_ptr<grpc::ClientContext> NewClientContext(const grpc::ServerContext* incoming,

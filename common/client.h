@@ -20,7 +20,9 @@
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
+#include "grpcpp/security/credentials.h"
 #include "grpcpp/server_context.h"
+#include "grpcpp/support/client_interceptor.h"
 
 namespace linli {
 
@@ -29,6 +31,20 @@ namespace linli {
 // the methods of `retry_safe_services`.
 std::shared_ptr<grpc::Channel> NewChannel(const std::string& target,
                                           const std::vector<std::string>& retry_safe_services);
+
+// How a channel authenticates, for NewChannel's second form.
+struct ChannelSecurity {
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  // The name the server's certificate must carry, whatever address `target` resolves to.
+  std::string server_name;
+  // Run on every call, in order.
+  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> interceptors;
+};
+
+// NewChannel with `security` instead of plaintext.
+std::shared_ptr<grpc::Channel> NewChannel(const std::string& target,
+                                          const std::vector<std::string>& retry_safe_services,
+                                          ChannelSecurity security);
 
 // A context for an outgoing call. With `incoming` (the handler's ServerContext, may be null) the
 // call inherits its deadline, cancellation and request id; the deadline is the earlier of the

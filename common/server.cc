@@ -296,6 +296,7 @@ absl::Status CheckKeyPair(const std::string& cert_pem, const std::string& key_pe
 // Plaintext, or TLS from the PEM files of `options`.
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials(
     const ServerOptions& options) {
+  if (options.credentials != nullptr) return options.credentials;
   if (options.tls_cert_file.empty() && options.tls_key_file.empty()) {
     return grpc::InsecureServerCredentials();
   }
@@ -442,7 +443,9 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
   }
   LogInfo("listening", {{"address", options.listen_address},
                         {"port", absl::StrCat(port)},
-                        {"transport", options.tls_cert_file.empty() ? "plaintext" : "tls"}});
+                        {"transport", options.credentials != nullptr  ? "mtls"
+                                      : options.tls_cert_file.empty() ? "plaintext"
+                                                                      : "tls"}});
   auto started = std::unique_ptr<GrpcServer>(new GrpcServer(options, std::move(server), port));
   started->options_.configure_builder = nullptr;  // used once, above; may refer to Start's caller
   started->metrics_ = std::move(metrics);

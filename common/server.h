@@ -65,6 +65,9 @@ struct ServerOptions {
   // once at start (restart to rotate).
   std::string tls_cert_file;
   std::string tls_key_file;
+  // Listener credentials used instead of the TLS files when set: a backend's mutual TLS with its
+  // principal check (common/auth/internal_identity.h, auth::ServeInternally).
+  std::shared_ptr<grpc::ServerCredentials> credentials;
   // Called once, on the builder just before the server is built, for services served otherwise
   // than by the grpc::Service objects passed to Start (the gateway's event loops register their
   // asynchronous services, a health service and their completion queues here).
@@ -113,12 +116,13 @@ void BlockTerminationSignals();
 // Waits for SIGTERM or SIGINT and returns the signal number.
 int WaitForTerminationSignal();
 
-// Metadata key naming the principal a call acts for. Backends are reachable only from inside
-// the cluster; the gateway sets it from the authenticated caller and drops any value a client
-// sent. Used for audit records.
+// Metadata key naming the principal a call acts for. The gateway sets it from the
+// authenticated caller. On a channel to a backend a signed principal token travels with it
+// (common/auth/internal_identity.h), and a backend serving with its platform identity refuses
+// a call whose x-linli-actor is not the subject of a valid token from the connection's peer.
 inline constexpr char kActorKey[] = "x-linli-actor";
 
-// The actor of an incoming call, "unknown" when none was given.
+// The actor of an incoming call (x-linli-actor), "unknown" when none was given.
 std::string Actor(const grpc::ServerContext& context);
 
 // The request id of an incoming call (never empty inside a Linli server).

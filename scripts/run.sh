@@ -38,6 +38,42 @@ if [ ! -s var/api-key.pepper ]; then
 fi
 [ -e var/api-keys ] || echo "# key_id organisation region scopes hmac_sha256 (linli token --api_key)" >var/api-keys
 
+# The platform's development PKI: an internal CA and one certificate per service (and one for
+# the operator's CLI). Backends accept only mutual-TLS callers holding one of these, with a
+# principal token signed by that caller's key (docs/SECURITY.md). Made again when missing or
+# within a week of expiring.
+PKI=var/pki
+IDENTITIES=(linli-registry linli-scheduling linli-feedback linli-gateway linli-cli)
+make_pki() {
+  mkdir -p "$PKI"
+  openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 825 \
+    -subj "/CN=linli-dev-internal-ca" -keyout "$PKI/ca.key" -out "$PKI/ca.crt" \
+    -addext "basicConstraints=critical,CA:TRUE" -addext "keyUsage=critical,keyCertSign,cRLSign" \
+    2>/dev/null || return 1
+  for name in "${IDENTITIES[@]}"; do
+    openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=$name" \
+      -keyout "$PKI/$name.key" -out "$PKI/$name.csr" 2>/dev/null || return 1
+    openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" -days 825 \
+      -set_serial "0x$(openssl rand -hex 16)" -out "$PKI/$name.crt" -extfile <(printf '%s\n' \
+        "basicConstraints=critical,CA:FALSE" "keyUsage=critical,digitalSignature" \
+        "extendedKeyUsage=serverAuth,clientAuth" \
+        "subjectAltName=DNS:$name,DNS:localhost,IP:127.0.0.1") 2>/dev/null || return 1
+    rm -f "$PKI/$name.csr"
+  done
+  echo "created $PKI/ (development CA and certificates for service-to-service mutual TLS)"
+}
+pki_ok=1
+for name in ca "${IDENTITIES[@]}"; do
+  openssl x509 -checkend 604800 -noout -in "$PKI/$name.crt" >/dev/null 2>&1 || pki_ok=0
+done
+[ $pki_ok -eq 1 ] || make_pki || { echo "cannot create the development PKI (is openssl installed?)" >&2; exit 1; }
+identity() {  # the --internal_* flags of one identity
+  echo "--internal_ca_file=$PKI/ca.crt --internal_cert_file=$PKI/$1.crt --internal_key_file=$PKI/$1.key"
+}
+# The CLI below (and the commands the tour prints) calls some backends directly, as the operator.
+export LINLI_INTERNAL_CA_FILE=$PKI/ca.crt LINLI_INTERNAL_CERT_FILE=$PKI/linli-cli.crt \
+  LINLI_INTERNAL_KEY_FILE=$PKI/linli-cli.key
+
 pids=()
 stop_all() {
   trap - INT TERM
@@ -58,12 +94,17 @@ start() {  # name, args...
   setsid "$BIN/linli-$name" "$@" >>"var/log/$name.log" 2>&1 </dev/null &
   pids+=($!)
 }
-start registry --listen="$REGISTRY" --db=sqlite:var/registry.db --pii_key_file=var/pii.key
-start scheduling --listen="$SCHEDULING" --db=sqlite:var/scheduling.db --registry_address="$REGISTRY" \
+# shellcheck disable=SC2046  # identity's flags are meant to split
+start registry $(identity linli-registry) --listen="$REGISTRY" --db=sqlite:var/registry.db \
   --pii_key_file=var/pii.key
-start feedback --listen="$FEEDBACK" --db=sqlite:var/feedback.db --registry_address="$REGISTRY" \
-  --scheduling_address="$SCHEDULING"
-start gateway --listen="$GATEWAY" --http_listen="$HTTP" --registry_address="$REGISTRY" \
+# shellcheck disable=SC2046
+start scheduling $(identity linli-scheduling) --listen="$SCHEDULING" --db=sqlite:var/scheduling.db \
+  --registry_address="$REGISTRY" --pii_key_file=var/pii.key
+# shellcheck disable=SC2046
+start feedback $(identity linli-feedback) --listen="$FEEDBACK" --db=sqlite:var/feedback.db \
+  --registry_address="$REGISTRY" --scheduling_address="$SCHEDULING"
+# shellcheck disable=SC2046
+start gateway $(identity linli-gateway) --listen="$GATEWAY" --http_listen="$HTTP" --registry_address="$REGISTRY" \
   --scheduling_address="$SCHEDULING" --feedback_address="$FEEDBACK" \
   --jwt_keys_file=var/jwt-keys.json --api_keys_file=var/api-keys \
   --api_key_pepper_file=var/api-key.pepper
@@ -104,8 +145,10 @@ $("${probe[@]}" health)
 
   gateway HTTP (Connect JSON)   http://$HTTP
 
-Try (gateway calls need a token; mint development tokens with build/bin/linli token):
+Try (gateway calls need a token; mint development tokens with build/bin/linli token; commands
+that call a backend directly need the operator's platform identity from var/pki/):
   export LINLI_TOKEN=\$(build/bin/linli token --role street_staff --region 310101020)
+  export LINLI_INTERNAL_CA_FILE=$PKI/ca.crt LINLI_INTERNAL_CERT_FILE=$PKI/linli-cli.crt LINLI_INTERNAL_KEY_FILE=$PKI/linli-cli.key
   build/bin/linli map --region regions/310101020 --format svg --out map.svg
   build/bin/linli providers --elder ${demo_elder:-elders/ID} --service serviceTypes/meal
   build/bin/linli commitments --elder ${demo_elder:-elders/ID}

@@ -41,6 +41,7 @@
 #include "linli/scheduling/v1/scheduling.pb.h"
 #include "nlohmann/json.hpp"
 #include "tests/support/backends.h"
+#include "tests/support/platform_pki.h"
 #include "tests/support/test_env.h"
 
 namespace linli {
@@ -271,7 +272,8 @@ TEST_P(DayInTheLifeTest, AStreetRunThroughTheGatewayAlone) {
   // tools do): those are seeded on the registry directly.
   std::string worker;
   {
-    auto registry = reg::RegistryService::NewStub(NewChannel(address_["registry"], {}));
+    auto registry = reg::RegistryService::NewStub(
+        testing::PlatformPki::Shared().Channel(address_["registry"], "linli-registry"));
     auto context = [] { return NewClientContext(nullptr, absl::Seconds(10)); };
     for (const auto& [id, name, kind, sector] :
          {std::tuple{"lelin", "乐龄社工服务社", reg::ORGANISATION_KIND_SOCIAL_ORGANISATION,

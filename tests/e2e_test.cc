@@ -24,6 +24,7 @@
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "tests/support/backends.h"
+#include "tests/support/platform_pki.h"
 #include "tests/support/test_env.h"
 
 namespace linli {
@@ -141,7 +142,9 @@ class EndToEndTest : public ::testing::TestWithParam<std::string> {
 
 TEST_P(EndToEndTest, RegionsThroughTheGatewayHealthReflectionAndCleanShutdown) {
   for (Process& p : processes_) {
-    auto channel = NewChannel(p.address, {});
+    const std::string peer = testing::PeerOfApi(p.api);
+    auto channel = peer.empty() ? NewChannel(p.address, {})
+                                : testing::PlatformPki::Shared().Channel(p.address, peer);
     auto overall = CheckHealth(*channel, "", absl::Seconds(2));
     ASSERT_TRUE(overall.ok()) << p.name << ": " << overall.status();
     EXPECT_EQ(*overall, HealthStatus::kServing) << p.name;
@@ -251,7 +254,8 @@ TEST_P(EndToEndTest, RegionsThroughTheGatewayHealthReflectionAndCleanShutdown) {
   const std::string phone = "13912345678";
   std::string elder_name;
   {
-    auto registry = registry::v1::RegistryService::NewStub(NewChannel(processes_[0].address, {}));
+    auto registry = registry::v1::RegistryService::NewStub(
+        testing::PlatformPki::Shared().Channel(processes_[0].address, "linli-registry"));
     ASSERT_TRUE(CreateRegion("310101020002", "桥二居民区", registry::v1::REGION_LEVEL_COMMITTEE,
                              "regions/310101020")
                     .ok());
@@ -308,8 +312,8 @@ TEST_P(EndToEndTest, RegionsThroughTheGatewayHealthReflectionAndCleanShutdown) {
 
   // A promise made at scheduling, its visits read through the gateway.
   {
-    auto scheduling =
-        scheduling::v1::SchedulingService::NewStub(NewChannel(processes_[1].address, {}));
+    auto scheduling = scheduling::v1::SchedulingService::NewStub(
+        testing::PlatformPki::Shared().Channel(processes_[1].address, "linli-scheduling"));
     scheduling::v1::CreateCommitmentRequest create;
     scheduling::v1::Commitment* c = create.mutable_commitment();
     c->set_elder(elder_name);
@@ -377,8 +381,8 @@ TEST_P(EndToEndTest, TheDemoStreetLivesInTheCurrentWeek) {
   ASSERT_NO_FATAL_FAILURE(seed("seed-1.log"));
   const absl::CivilDay after = shanghai_today();  // differs only across midnight
 
-  auto scheduling =
-      scheduling::v1::SchedulingService::NewStub(NewChannel(processes_[1].address, {}));
+  auto scheduling = scheduling::v1::SchedulingService::NewStub(
+      testing::PlatformPki::Shared().Channel(processes_[1].address, "linli-scheduling"));
   scheduling::v1::ListCommitmentsRequest list;
   list.set_page_size(1000);
   scheduling::v1::ListCommitmentsResponse commitments;
@@ -455,6 +459,27 @@ TEST(SchedulingStartTest, RefusesToStartWithoutThePersonalDataKeyring) {
     EXPECT_FALSE(std::ifstream(absl::StrCat(dir, "/scheduling", i, ".db")).good())
         << "the database was opened before the keyring was checked";
   }
+}
+
+// A backend serves only mutual TLS with the platform's identity: without one it does not start
+// (unless told --insecure_internal, for single-process tests), and says which flags it needs.
+TEST(BackendStartTest, RefusesToStartWithoutAPlatformIdentity) {
+  const std::string dir = testing::MakeTempDir("registry_no_identity");
+  const std::string log_path = dir + "/registry.log";
+  std::ofstream(dir + "/pii.key") << pii::FieldCipher::GenerateKeySpec("k1") << "\n";
+  auto child = testing::ChildProcess::Start(
+      LINLI_BIN_DIR "/linli-registry",
+      {absl::StrCat("--listen=127.0.0.1:", testing::FreePort()), "--db=sqlite:" + dir + "/r.db",
+       "--pii_key_file=" + dir + "/pii.key", "--internal_ca_file="},
+      log_path);
+  ASSERT_TRUE(child.ok()) << child.status();
+  absl::StatusOr<int> exit_status = child->Wait(absl::Seconds(20));
+  ASSERT_TRUE(exit_status.ok()) << "linli-registry kept running without an identity";
+  EXPECT_TRUE(WIFEXITED(*exit_status) && WEXITSTATUS(*exit_status) != 0);
+  std::ifstream log_file(log_path);
+  const std::string log((std::istreambuf_iterator<char>(log_file)),
+                        std::istreambuf_iterator<char>());
+  EXPECT_NE(log.find("the platform identity is required"), std::string::npos) << log;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, EndToEndTest, ::testing::ValuesIn(testing::Backends()),

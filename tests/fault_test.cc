@@ -33,6 +33,7 @@
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
 #include "tests/private_mariadb.h"
 #include "tests/support/backends.h"
+#include "tests/support/platform_pki.h"
 #include "tests/support/test_env.h"
 
 namespace linli {
@@ -82,7 +83,8 @@ class FaultTest : public ::testing::Test {
         << dir_;
     ASSERT_TRUE(testing::WaitServing(scheduling_address_, "linli.scheduling.v1.SchedulingService"))
         << dir_;
-    stub_ = SchedulingService::NewStub(NewChannel(scheduling_address_, {}));
+    stub_ = SchedulingService::NewStub(
+        testing::PlatformPki::Shared().Channel(scheduling_address_, "linli-scheduling"));
     Seed();
   }
 
@@ -97,7 +99,8 @@ class FaultTest : public ::testing::Test {
   }
 
   void Seed() {
-    auto registry = registry::v1::RegistryService::NewStub(NewChannel(registry_address_, {}));
+    auto registry = registry::v1::RegistryService::NewStub(
+        testing::PlatformPki::Shared().Channel(registry_address_, "linli-registry"));
     ASSERT_TRUE(testing::SeedVisitingStreet(*registry).ok());
     auto elders = testing::SeedElders(*registry, kElders, "长者");
     ASSERT_TRUE(elders.ok()) << elders.status();

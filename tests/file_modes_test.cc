@@ -30,6 +30,7 @@
 #include "linli/registry/v1/registry.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "tests/support/backends.h"
+#include "tests/support/platform_pki.h"
 #include "tests/support/test_env.h"
 
 namespace linli {
@@ -111,7 +112,8 @@ TEST_F(FileModesTest, DatabasesTheirWalAndCliOutputAreOwnerOnlyUnderAPermissiveU
              "--feedback_address=" + feedback, "--jwt_keys_file=" + jwt_keys_}));
 
   // Writes beyond the migrations: a street, an organisation, a service type and two elders.
-  auto stub = registry::v1::RegistryService::NewStub(NewChannel(registry, {}));
+  auto stub = registry::v1::RegistryService::NewStub(
+      testing::PlatformPki::Shared().Channel(registry, "linli-registry"));
   ASSERT_TRUE(testing::SeedVisitingStreet(*stub).ok());
   ASSERT_TRUE(testing::SeedElders(*stub, 2, "file-modes").ok());
 

@@ -64,6 +64,7 @@
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "tests/support/backends.h"
+#include "tests/support/platform_pki.h"
 #include "tests/support/test_env.h"
 
 namespace linli {
@@ -244,9 +245,10 @@ class Street {
         return absl::UnavailableError(absl::StrCat(api, " did not start; logs in ", dir));
       }
     }
-    auto registry = registry::v1::RegistryService::NewStub(NewChannel(registry_address, {}));
-    auto scheduling =
-        scheduling::v1::SchedulingService::NewStub(NewChannel(scheduling_address, {}));
+    auto registry = registry::v1::RegistryService::NewStub(
+        testing::PlatformPki::Shared().Channel(registry_address, "linli-registry"));
+    auto scheduling = scheduling::v1::SchedulingService::NewStub(
+        testing::PlatformPki::Shared().Channel(scheduling_address, "linli-scheduling"));
     channel = NewChannel(gateway_address, {});
 
     // 上海市 > 黄浦区 > 五里桥街道 > 桥一居民区, organisation homeorg, service type visiting.

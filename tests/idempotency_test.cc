@@ -32,6 +32,7 @@
 #include "linli/registry/v1/registry.grpc.pb.h"
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
 #include "tests/support/backends.h"
+#include "tests/support/platform_pki.h"
 #include "tests/support/test_env.h"
 
 namespace linli {
@@ -170,8 +171,10 @@ class IdempotencyTest : public ::testing::TestWithParam<std::string> {
         << dir_;
     ASSERT_TRUE(testing::WaitServing(scheduling_address_, "linli.scheduling.v1.SchedulingService"))
         << dir_;
-    registry_ = RegistryService::NewStub(NewChannel(registry_address_, {}));
-    scheduling_ = SchedulingService::NewStub(NewChannel(scheduling_address_, {}));
+    registry_ = RegistryService::NewStub(
+        testing::PlatformPki::Shared().Channel(registry_address_, "linli-registry"));
+    scheduling_ = SchedulingService::NewStub(
+        testing::PlatformPki::Shared().Channel(scheduling_address_, "linli-scheduling"));
     SeedRegistry();
   }
 

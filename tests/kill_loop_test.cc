@@ -38,7 +38,9 @@
 
 #include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
+#include "common/auth/internal_identity.h"
 #include "common/client.h"
+#include "common/clock.h"
 #include "common/pii/field_cipher.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -47,6 +49,7 @@
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
 #include "tests/private_mariadb.h"
 #include "tests/support/backends.h"
+#include "tests/support/platform_pki.h"
 #include "tests/support/test_env.h"
 
 namespace linli {
@@ -75,12 +78,19 @@ bool Retryable(grpc::StatusCode code) {
 
 // A client channel that reconnects quickly once the server is back (the default backoff starts at
 // 1 s and grows).
-std::shared_ptr<grpc::Channel> FastReconnectChannel(const std::string& address) {
+// Over mutual TLS to the backend `peer`, as the operator CLI (tests/support/platform_pki.h).
+std::shared_ptr<grpc::Channel> FastReconnectChannel(const std::string& address,
+                                                    const std::string& peer) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 500);
-  return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
+  args.SetSslTargetNameOverride(peer);
+  auto identity = testing::PlatformPki::Shared().Identity("linli-cli");
+  std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(auth::NewPrincipalInterceptor(identity, peer, Clock::Real()));
+  return grpc::experimental::CreateCustomChannelWithInterceptors(
+      address, identity->ChannelCredentials(), args, std::move(interceptors));
 }
 
 // What the writers were told succeeded.
@@ -129,10 +139,12 @@ class KillLoopBase {
         << dir_;
     ASSERT_TRUE(testing::WaitServing(feedback_address_, "linli.feedback.v1.FeedbackService"))
         << dir_;
-    registry_stub_ = registry::v1::RegistryService::NewStub(NewChannel(registry_address_, {}));
-    stub_ = SchedulingService::NewStub(FastReconnectChannel(scheduling_address_));
-    feedback_stub_ =
-        feedback::v1::FeedbackService::NewStub(FastReconnectChannel(feedback_address_));
+    registry_stub_ = registry::v1::RegistryService::NewStub(
+        testing::PlatformPki::Shared().Channel(registry_address_, "linli-registry"));
+    stub_ =
+        SchedulingService::NewStub(FastReconnectChannel(scheduling_address_, "linli-scheduling"));
+    feedback_stub_ = feedback::v1::FeedbackService::NewStub(
+        FastReconnectChannel(feedback_address_, "linli-feedback"));
     ASSERT_TRUE(testing::SeedVisitingStreet(*registry_stub_).ok());
     auto elders = testing::SeedElders(*registry_stub_, kElders, "独居长者");
     ASSERT_TRUE(elders.ok()) << elders.status();

@@ -33,6 +33,7 @@
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "tests/support/backends.h"
+#include "tests/support/platform_pki.h"
 #include "tests/support/test_env.h"
 
 namespace linli {
@@ -89,7 +90,8 @@ class MultiReplicaTest : public ::testing::Test {
         << dir_;
     for (Replica& r : replicas_) {
       ASSERT_TRUE(testing::WaitServing(r.address, "linli.scheduling.v1.SchedulingService")) << dir_;
-      r.stub = SchedulingService::NewStub(NewChannel(r.address, {}));
+      r.stub = SchedulingService::NewStub(
+          testing::PlatformPki::Shared().Channel(r.address, "linli-scheduling"));
     }
     StartGateway();
     SeedRegistry();
@@ -155,7 +157,8 @@ class MultiReplicaTest : public ::testing::Test {
 
   // A district, a street, a committee, an organisation, a service and one elder per commitment.
   void SeedRegistry() {
-    auto registry = registry::v1::RegistryService::NewStub(NewChannel(registry_address_, {}));
+    auto registry = registry::v1::RegistryService::NewStub(
+        testing::PlatformPki::Shared().Channel(registry_address_, "linli-registry"));
     auto call = [](auto method) {
       auto context = NewClientContext(nullptr, absl::Seconds(10));
       return method(context.get());
@@ -316,7 +319,8 @@ TEST_F(MultiReplicaTest, KillingAReplicaLosesNoAcknowledgedCallAndDuplicatesNoth
     replicas_[0].child.emplace(std::move(*child));
     ASSERT_TRUE(
         testing::WaitServing(replicas_[0].address, "linli.scheduling.v1.SchedulingService"));
-    replicas_[0].stub = SchedulingService::NewStub(NewChannel(replicas_[0].address, {}));
+    replicas_[0].stub = SchedulingService::NewStub(
+        testing::PlatformPki::Shared().Channel(replicas_[0].address, "linli-scheduling"));
   }
   std::atomic<int> created{0};
   std::atomic<int> failures{0};
@@ -362,7 +366,8 @@ TEST_F(MultiReplicaTest, KillingAReplicaLosesNoAcknowledgedCallAndDuplicatesNoth
   // scheduling_test, ConcurrentSweepsMarkEachVisitMissedOnce.)
   std::string worker;
   {
-    auto registry = registry::v1::RegistryService::NewStub(NewChannel(registry_address_, {}));
+    auto registry = registry::v1::RegistryService::NewStub(
+        testing::PlatformPki::Shared().Channel(registry_address_, "linli-registry"));
     registry::v1::CreateWorkerRequest request;
     request.mutable_worker()->set_display_name("王社工");
     request.mutable_worker()->set_organisation("organisations/lelin");

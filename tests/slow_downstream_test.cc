@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/auth/jwt.h"
 #include "common/client.h"
+#include "common/clock.h"
 #include "common/pii/field_cipher.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -33,6 +34,7 @@
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "tests/support/backends.h"
+#include "tests/support/platform_pki.h"
 #include "tests/support/test_env.h"
 
 namespace linli {
@@ -121,7 +123,11 @@ class SlowDownstreamTest : public ::testing::Test {
     std::ofstream(dir_ + "/pii.key") << pii::FieldCipher::GenerateKeySpec("k1") << "\n";
     grpc::ServerBuilder builder;
     int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    // Served like the real registry: mutual TLS with its identity, principal tokens checked.
+    builder.AddListeningPort(
+        "127.0.0.1:0",
+        testing::PlatformPki::Shared().Identity("linli-registry")->ServerCredentials(Clock::Real()),
+        &port);
     builder.RegisterService(&registry_);
     server_ = builder.BuildAndStart();
     ASSERT_TRUE(server_ != nullptr && port > 0);
@@ -220,7 +226,8 @@ class SlowDownstreamTest : public ::testing::Test {
 
 TEST_F(SlowDownstreamTest, SchedulingAnswersAtTheCallersDeadlineAndCancelsTheRegistryCall) {
   StartScheduling();
-  auto stub = scheduling::v1::SchedulingService::NewStub(NewChannel(scheduling_address_, {}));
+  auto stub = scheduling::v1::SchedulingService::NewStub(
+      testing::PlatformPki::Shared().Channel(scheduling_address_, "linli-scheduling"));
   scheduling::v1::CreateCommitmentRequest request;
   request.set_request_id("slow-downstream-1");
   scheduling::v1::Commitment* c = request.mutable_commitment();

@@ -21,6 +21,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "common/auth/api_keys.h"
+#include "common/auth/internal_identity.h"
 #include "common/auth/jwt.h"
 #include "common/auth/principal.h"
 #include "common/client.h"
@@ -109,8 +110,8 @@ namespace {
 // The visits of the demo's two weeks; idempotent (existing occurrences are counted, not
 // duplicated), so a later `make run` brings the street into its own current week.
 int MaterializeDemoVisits(const Endpoints& e, const demo::DemoCalendar& calendar) {
-  auto scheduling = scheduling::v1::SchedulingService::NewStub(
-      NewChannel(e.scheduling, {scheduling::v1::SchedulingService::service_full_name()}));
+  auto scheduling = scheduling::v1::SchedulingService::NewStub(BackendChannel(
+      e.scheduling, "linli-scheduling", scheduling::v1::SchedulingService::service_full_name()));
   scheduling::v1::MaterializeVisitsRequest materialize;
   materialize.set_from_date(absl::FormatCivilTime(calendar.visits_from));
   materialize.set_days(calendar.visit_days);
@@ -145,8 +146,8 @@ int SeedDemo(const Endpoints& e, const DemoOptions& options, const Clock& clock)
   }
   const demo::DemoCalendar calendar =
       demo::DemoCalendarFor(absl::ToCivilDay(clock.Now(), recurrence::ShanghaiTimeZone()), pinned);
-  auto stub =
-      RegistryService::NewStub(NewChannel(e.registry, {RegistryService::service_full_name()}));
+  auto stub = RegistryService::NewStub(
+      BackendChannel(e.registry, "linli-registry", RegistryService::service_full_name()));
   auto context = [&] { return NewClientContext(nullptr, e.timeout); };
   {
     registry::v1::GetOrganisationRequest probe;
@@ -215,8 +216,8 @@ int SeedDemo(const Endpoints& e, const DemoOptions& options, const Clock& clock)
   if (!status.ok()) return Fail(status);
 
   // The promises made to these elders, and their visits for this week and the next.
-  auto scheduling = scheduling::v1::SchedulingService::NewStub(
-      NewChannel(e.scheduling, {scheduling::v1::SchedulingService::service_full_name()}));
+  auto scheduling = scheduling::v1::SchedulingService::NewStub(BackendChannel(
+      e.scheduling, "linli-scheduling", scheduling::v1::SchedulingService::service_full_name()));
   const auto commitments = demo::DemoCommitments(street, elder_names, calendar);
   std::fprintf(stderr, "seeding demo street: promises valid from %s (week of %s)\n",
                absl::FormatCivilTime(calendar.valid_from).c_str(),
@@ -416,8 +417,8 @@ int Plan(const Endpoints& e, const std::string& region, const std::string& from,
     std::fprintf(stderr, "plan needs --from YYYY-MM-DD and --days 1-62\n");
     return 2;
   }
-  auto scheduling = scheduling::v1::SchedulingService::NewStub(
-      NewChannel(e.scheduling, {scheduling::v1::SchedulingService::service_full_name()}));
+  auto scheduling = scheduling::v1::SchedulingService::NewStub(BackendChannel(
+      e.scheduling, "linli-scheduling", scheduling::v1::SchedulingService::service_full_name()));
   int visits = 0, booked = 0, conflicts = 0, unassigned = 0;
   double travel = 0;
   std::map<std::string, int> reasons;  // of the (at most 100 per day) unassigned listed
@@ -474,7 +475,7 @@ namespace {
 
 std::unique_ptr<feedback::v1::FeedbackService::Stub> Feedback(const std::string& address) {
   return feedback::v1::FeedbackService::NewStub(
-      NewChannel(address, {"linli.feedback.v1.FeedbackService"}));
+      BackendChannel(address, "linli-feedback", "linli.feedback.v1.FeedbackService"));
 }
 
 }  // namespace
@@ -596,6 +597,29 @@ std::string ReadAll(const std::string& path) {
 }
 
 }  // namespace
+
+namespace {
+const Clock* backend_clock = nullptr;
+}  // namespace
+
+void SetBackendClock(const Clock& clock) { backend_clock = &clock; }
+
+std::shared_ptr<grpc::Channel> BackendChannel(const std::string& address, const std::string& peer,
+                                              const std::string& service) {
+  // Loaded once: every backend channel of this command presents the same identity.
+  static const absl::StatusOr<std::shared_ptr<const auth::InternalIdentity>> identity =
+      auth::InternalIdentityFromFlags();
+  if (!identity.ok() || backend_clock == nullptr) {
+    std::fprintf(stderr,
+                 "this command calls %s directly, which needs the operator's platform identity: "
+                 "set LINLI_INTERNAL_CA_FILE, LINLI_INTERNAL_CERT_FILE and LINLI_INTERNAL_KEY_FILE "
+                 "(make run prints them)%s%s\n",
+                 peer.c_str(), identity.ok() ? "" : ": ",
+                 identity.ok() ? "" : std::string(identity.status().message()).c_str());
+    std::exit(2);
+  }
+  return auth::NewInternalChannel(address, peer, {service}, *identity, *backend_clock);
+}
 
 std::shared_ptr<grpc::Channel> GatewayChannel(const std::string& address) {
   const char* token = std::getenv("LINLI_TOKEN");

@@ -45,6 +45,14 @@ int TokenKeygen();
 int ApiKey(const std::string& key_id, const std::string& organisation, const std::string& region,
            const std::string& scopes, const std::string& pepper_file);
 
+// Called once by main: backend channels (BackendChannel) read the time from `clock`.
+void SetBackendClock(const Clock& clock);
+// A channel to a backend called directly (`peer`: "linli-registry", "linli-scheduling",
+// "linli-feedback"), with the operator's platform identity from --internal_ca_file,
+// --internal_cert_file and --internal_key_file (LINLI_INTERNAL_*; `make run` prints them), or
+// plaintext with --insecure_internal. Exits with status 2 and a message when neither is set.
+std::shared_ptr<grpc::Channel> BackendChannel(const std::string& address, const std::string& peer,
+                                              const std::string& service);
 // A channel to the gateway; calls on it carry "authorization: Bearer $LINLI_TOKEN" when that
 // environment variable is set (mint one with `linli token`).
 std::shared_ptr<grpc::Channel> GatewayChannel(const std::string& address);

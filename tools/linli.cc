@@ -119,17 +119,21 @@ int Health() {
     const char* label;
     std::string address;
     const char* service;
+    const char* peer;  // the backend's platform identity; null for the public gateway
   };
   const Target targets[] = {
-      {"gateway", absl::GetFlag(FLAGS_gateway), "linli.gateway.v1.ConsoleService"},
-      {"registry", absl::GetFlag(FLAGS_registry_address), "linli.registry.v1.RegistryService"},
+      {"gateway", absl::GetFlag(FLAGS_gateway), "linli.gateway.v1.ConsoleService", nullptr},
+      {"registry", absl::GetFlag(FLAGS_registry_address), "linli.registry.v1.RegistryService",
+       "linli-registry"},
       {"scheduling", absl::GetFlag(FLAGS_scheduling_address),
-       "linli.scheduling.v1.SchedulingService"},
-      {"feedback", absl::GetFlag(FLAGS_feedback_address), "linli.feedback.v1.FeedbackService"},
+       "linli.scheduling.v1.SchedulingService", "linli-scheduling"},
+      {"feedback", absl::GetFlag(FLAGS_feedback_address), "linli.feedback.v1.FeedbackService",
+       "linli-feedback"},
   };
   int failures = 0;
   for (const Target& t : targets) {
-    auto channel = linli::NewChannel(t.address, {});
+    auto channel = t.peer == nullptr ? linli::NewChannel(t.address, {})
+                                     : linli::cli::BackendChannel(t.address, t.peer, t.service);
     auto health = linli::CheckHealth(*channel, t.service, absl::Seconds(3));
     auto services = linli::ListServices(*channel, absl::Seconds(3));
     bool serving = health.ok() && *health == linli::HealthStatus::kServing;
@@ -175,12 +179,13 @@ int GetRegion(const std::string& name) {
 int main(int argc, char** argv) {
   std::vector<char*> args = linli::ParseFlags(argc, argv, kUsage);
   std::vector<std::string> words(args.begin() + 1, args.end());
+  // The CLI's one reading of the wall clock; commands take it injected.
+  const linli::Clock& clock = linli::Clock::Real();
+  linli::cli::SetBackendClock(clock);
   if (words == std::vector<std::string>{"health"}) return Health();
   const linli::cli::Endpoints endpoints{
       absl::GetFlag(FLAGS_gateway), absl::GetFlag(FLAGS_registry_address),
       absl::GetFlag(FLAGS_scheduling_address), absl::GetFlag(FLAGS_timeout)};
-  // The CLI's one reading of the wall clock; commands take it injected.
-  const linli::Clock& clock = linli::Clock::Real();
   if (words == std::vector<std::string>{"keygen"}) return linli::cli::Keygen();
   if (words == std::vector<std::string>{"token"}) {
     if (absl::GetFlag(FLAGS_new_keys)) return linli::cli::TokenKeygen();

@@ -5,6 +5,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/auth/internal_identity.h"
 #include "common/client.h"
 #include "common/clock.h"
 #include "common/flags.h"
@@ -32,6 +33,8 @@ int main(int argc, char** argv) {
   linli::ParseFlags(argc, argv,
                     "linli-feedback: perception management. Flags: --listen --db "
                     "--registry_address --scheduling_address --poll_interval --alert_interval");
+  const auto identity = linli::auth::InternalIdentityFromFlagsOrExit();
+  const linli::Clock& clock = linli::Clock::Real();  // injected from here on
   auto db = linli::OpenAndMigrateOrExit(absl::GetFlag(FLAGS_db), "feedback",
                                         linli::feedback::FeedbackMigrations());
   if (absl::StatusOr<int> filled = linli::feedback::BackfillWorkOrderElders(*db); !filled.ok()) {
@@ -40,14 +43,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::shared_ptr<linli::registry::v1::RegistryService::Stub> registry =
-      linli::registry::v1::RegistryService::NewStub(
-          linli::NewChannel(absl::GetFlag(FLAGS_registry_address),
-                            {linli::registry::v1::RegistryService::service_full_name()}));
+      linli::registry::v1::RegistryService::NewStub(linli::auth::NewInternalChannel(
+          absl::GetFlag(FLAGS_registry_address), "linli-registry",
+          {linli::registry::v1::RegistryService::service_full_name()}, identity, clock));
   std::unique_ptr<linli::scheduling::v1::SchedulingService::Stub> scheduling =
-      linli::scheduling::v1::SchedulingService::NewStub(
-          linli::NewChannel(absl::GetFlag(FLAGS_scheduling_address),
-                            {linli::scheduling::v1::SchedulingService::service_full_name()}));
-  const linli::Clock& clock = linli::Clock::Real();  // injected from here on
+      linli::scheduling::v1::SchedulingService::NewStub(linli::auth::NewInternalChannel(
+          absl::GetFlag(FLAGS_scheduling_address), "linli-scheduling",
+          {linli::scheduling::v1::SchedulingService::service_full_name()}, identity, clock));
   linli::feedback::FeedbackServiceImpl service(*db, clock, registry);
   linli::feedback::RpcFacts facts(registry.get(), scheduling.get());
   linli::feedback::EventApplier applier(*db, facts, clock);
@@ -68,10 +70,11 @@ int main(int argc, char** argv) {
       }
     }
   });
-  const int exit_code = linli::ServeUntilSignal(
+  linli::ServerOptions options =
       linli::ServerOptionsFromFlags("feedback", absl::GetFlag(FLAGS_listen),
-                                    {linli::feedback::v1::FeedbackService::service_full_name()}),
-      {&service});
+                                    {linli::feedback::v1::FeedbackService::service_full_name()});
+  linli::auth::ServeInternally(options, identity, clock);
+  const int exit_code = linli::ServeUntilSignal(options, {&service});
   stopping.Notify();
   consumer_thread.join();
   alert_thread.join();

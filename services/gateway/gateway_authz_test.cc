@@ -47,6 +47,7 @@
 #include "services/gateway/partner_service.h"
 #include "services/gateway/worker_app_service.h"
 #include "tests/support/backends.h"
+#include "tests/support/platform_pki.h"
 #include "tests/support/test_env.h"
 
 namespace linli::gateway {
@@ -159,7 +160,10 @@ class World {
     auto s = testing::ChildProcess::Start(
         absl::StrCat(LINLI_BIN_DIR, "/linli-scheduling"),
         {"--listen=" + scheduling_address, "--db=sqlite:" + dir + "/scheduling.db",
-         "--registry_address=" + registry_address, "--pii_key_file=" + dir + "/pii.key"},
+         "--registry_address=" + registry_address, "--pii_key_file=" + dir + "/pii.key",
+         // Today's visits stay open to check-ins whatever the hour the suite runs: no sweep
+         // marks them missed while the tests run.
+         "--sweep_interval=24h"},
         dir + "/scheduling.log");
     if (!s.ok()) return s.status();
     scheduling_process.emplace(std::move(*s));
@@ -177,9 +181,14 @@ class World {
         !testing::WaitServing(feedback_address, "linli.feedback.v1.FeedbackService")) {
       return absl::UnavailableError("backends did not start; logs in " + dir);
     }
-    registry = registry::v1::RegistryService::NewStub(NewChannel(registry_address, {}));
-    scheduling = scheduling::v1::SchedulingService::NewStub(NewChannel(scheduling_address, {}));
-    feedback = feedback::v1::FeedbackService::NewStub(NewChannel(feedback_address, {}));
+    // The in-process gateway's channels: mutual TLS as linli-gateway, as in a deployment.
+    const testing::PlatformPki& pki = testing::PlatformPki::Shared();
+    registry = registry::v1::RegistryService::NewStub(
+        pki.Channel(registry_address, "linli-registry", "linli-gateway"));
+    scheduling = scheduling::v1::SchedulingService::NewStub(
+        pki.Channel(scheduling_address, "linli-scheduling", "linli-gateway"));
+    feedback = feedback::v1::FeedbackService::NewStub(
+        pki.Channel(feedback_address, "linli-feedback", "linli-gateway"));
 
     using registry::v1::RegionLevel;
     const std::tuple<const char*, const char*, RegionLevel, const char*> regions[] = {

@@ -51,6 +51,7 @@
 #include "services/gateway/http_json.h"
 #include "services/gateway/partner_service.h"
 #include "services/gateway/worker_app_service.h"
+#include "tests/support/platform_pki.h"
 #include "tests/support/test_env.h"
 
 namespace linli::gateway {
@@ -638,12 +639,13 @@ TEST(PublicKeysOnly, TheGatewayRefusesToStartWithTheDevelopmentKeySet) {
   const std::string dir = testing::MakeTempDir("gateway_public_keys_only");
   std::ofstream(dir + "/jwt-keys.json")
       << KeySet({{{"kid", "dev"}, {"alg", "HS256"}, {"k", auth::Base64UrlEncode(kSecret)}}});
-  auto gateway = testing::ChildProcess::Start(
-      absl::StrCat(LINLI_BIN_DIR, "/linli-gateway"),
-      {absl::StrCat("--listen=127.0.0.1:", testing::FreePort()),
-       absl::StrCat("--http_listen=127.0.0.1:", testing::FreePort()),
-       "--jwt_keys_file=" + dir + "/jwt-keys.json", "--jwt_public_keys_only"},
-      dir + "/gateway.log");
+  std::vector<std::string> args = {absl::StrCat("--listen=127.0.0.1:", testing::FreePort()),
+                                   absl::StrCat("--http_listen=127.0.0.1:", testing::FreePort()),
+                                   "--jwt_keys_file=" + dir + "/jwt-keys.json",
+                                   "--jwt_public_keys_only"};
+  testing::PlatformPki::Shared().AppendFlags("linli-gateway", args);  // so it gets that far
+  auto gateway = testing::ChildProcess::Start(absl::StrCat(LINLI_BIN_DIR, "/linli-gateway"), args,
+                                              dir + "/gateway.log");
   ASSERT_TRUE(gateway.ok()) << gateway.status();
   absl::StatusOr<int> exited = gateway->Wait(absl::Seconds(30));
   ASSERT_TRUE(exited.ok()) << "the gateway started with an HS256 key set";

@@ -21,6 +21,7 @@
 #include "linli/gateway/v1/console.grpc.pb.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
 #include "nlohmann/json.hpp"
+#include "tests/support/platform_pki.h"
 #include "tests/support/test_env.h"
 #include "tests/support/tls_cert.h"
 
@@ -74,7 +75,8 @@ class GatewayTlsTest : public ::testing::Test {
         dir + "/registry.log");
     ASSERT_TRUE(registry.ok()) << registry.status();
     registry_ = new testing::ChildProcess(std::move(*registry));
-    auto registry_channel = NewChannel(*registry_address_, {});
+    auto registry_channel =
+        testing::PlatformPki::Shared().Channel(*registry_address_, "linli-registry");
     ASSERT_TRUE(WaitHealthy(*registry_channel, "linli.registry.v1.RegistryService"))
         << "registry never served; see " << dir;
     registry::v1::CreateRegionRequest region;

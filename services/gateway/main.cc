@@ -3,6 +3,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/api_keys.h"
+#include "common/auth/internal_identity.h"
 #include "common/auth/jwt.h"
 #include "common/client.h"
 #include "common/flags.h"
@@ -94,16 +95,22 @@ int main(int argc, char** argv) {
                     "--registry_address --scheduling_address --feedback_address --jwt_keys_file "
                     "--api_keys_file --api_key_pepper_file --rate_limit_per_second "
                     "--unauthenticated_rate_per_second --max_costly_calls_per_principal "
-                    "--jwt_public_keys_only --tls_cert_file --tls_key_file");
-  auto registry_channel =
-      linli::NewChannel(absl::GetFlag(FLAGS_registry_address),
-                        {linli::registry::v1::RegistryService::service_full_name()});
-  auto scheduling_channel =
-      linli::NewChannel(absl::GetFlag(FLAGS_scheduling_address),
-                        {linli::scheduling::v1::SchedulingService::service_full_name()});
-  auto feedback_channel =
-      linli::NewChannel(absl::GetFlag(FLAGS_feedback_address),
-                        {linli::feedback::v1::FeedbackService::service_full_name()});
+                    "--jwt_public_keys_only --tls_cert_file --tls_key_file --internal_ca_file "
+                    "--internal_cert_file --internal_key_file");
+  // The one reading of the wall clock; everything below takes it injected.
+  const linli::Clock& clock = linli::Clock::Real();
+  // The gateway's platform identity: backends accept calls only with it (mutual TLS) and with
+  // the principal token its channels sign for each call.
+  const auto identity = linli::auth::InternalIdentityFromFlagsOrExit();
+  auto registry_channel = linli::auth::NewInternalChannel(
+      absl::GetFlag(FLAGS_registry_address), "linli-registry",
+      {linli::registry::v1::RegistryService::service_full_name()}, identity, clock);
+  auto scheduling_channel = linli::auth::NewInternalChannel(
+      absl::GetFlag(FLAGS_scheduling_address), "linli-scheduling",
+      {linli::scheduling::v1::SchedulingService::service_full_name()}, identity, clock);
+  auto feedback_channel = linli::auth::NewInternalChannel(
+      absl::GetFlag(FLAGS_feedback_address), "linli-feedback",
+      {linli::feedback::v1::FeedbackService::service_full_name()}, identity, clock);
   std::shared_ptr<linli::feedback::v1::FeedbackService::StubInterface> feedback =
       linli::feedback::v1::FeedbackService::NewStub(feedback_channel);
   std::shared_ptr<linli::registry::v1::RegistryService::StubInterface> registry =
@@ -140,8 +147,6 @@ int main(int argc, char** argv) {
     api_keys = std::make_unique<linli::auth::ApiKeyStore>(absl::GetFlag(FLAGS_api_keys_file),
                                                           std::move(pepper));
   }
-  // The one reading of the wall clock; everything below takes it injected.
-  const linli::Clock& clock = linli::Clock::Real();
   linli::gateway::GateOptions gate_options;
   gate_options.issuer = absl::GetFlag(FLAGS_jwt_issuer);
   gate_options.audience = absl::GetFlag(FLAGS_jwt_audience);

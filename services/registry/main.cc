@@ -1,5 +1,6 @@
 // linli-registry: the 条块 map (regions today; lines, organisations, services, elders next).
 #include "absl/flags/flag.h"
+#include "common/auth/internal_identity.h"
 #include "common/clock.h"
 #include "common/flags.h"
 #include "common/log.h"
@@ -20,14 +21,16 @@ int main(int argc, char** argv) {
   linli::BlockTerminationSignals();
   linli::SetLogService("registry");
   linli::ParseFlags(argc, argv, "linli-registry: the 条块 map of regions. Flags: --listen --db");
+  const auto identity = linli::auth::InternalIdentityFromFlagsOrExit();
   auto db = linli::OpenAndMigrateOrExit(absl::GetFlag(FLAGS_db), "registry",
                                         linli::registry::RegistryMigrations());
   const linli::pii::FieldCipher keyring = linli::LoadKeyringOrExit(
       absl::GetFlag(FLAGS_pii_key_file),
       "personal data is never stored unencrypted; create one with `linli keygen`");
   linli::registry::RegistryServiceImpl service(*db, linli::Clock::Real(), keyring);
-  return linli::ServeUntilSignal(
+  linli::ServerOptions options =
       linli::ServerOptionsFromFlags("registry", absl::GetFlag(FLAGS_listen),
-                                    {linli::registry::v1::RegistryService::service_full_name()}),
-      {&service});
+                                    {linli::registry::v1::RegistryService::service_full_name()});
+  linli::auth::ServeInternally(options, identity, linli::Clock::Real());
+  return linli::ServeUntilSignal(options, {&service});
 }

@@ -4,6 +4,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
+#include "common/auth/internal_identity.h"
 #include "common/client.h"
 #include "common/clock.h"
 #include "common/flags.h"
@@ -34,6 +35,7 @@ int main(int argc, char** argv) {
   linli::SetLogService("scheduling");
   linli::ParseFlags(
       argc, argv, "linli-scheduling: commitments and visits. Flags: --listen --db --pii_key_file");
+  const auto identity = linli::auth::InternalIdentityFromFlagsOrExit();
   // The keyring first: without it nothing is touched, not even the schema.
   const linli::pii::FieldCipher keyring =
       linli::LoadKeyringOrExit(absl::GetFlag(FLAGS_pii_key_file),
@@ -57,9 +59,9 @@ int main(int argc, char** argv) {
   const linli::Clock& clock = linli::Clock::Real();  // injected from here on
   linli::scheduling::SchedulingServiceImpl service(
       *db, clock, keyring,
-      linli::registry::v1::RegistryService::NewStub(
-          linli::NewChannel(absl::GetFlag(FLAGS_registry_address),
-                            {linli::registry::v1::RegistryService::service_full_name()})),
+      linli::registry::v1::RegistryService::NewStub(linli::auth::NewInternalChannel(
+          absl::GetFlag(FLAGS_registry_address), "linli-registry",
+          {linli::registry::v1::RegistryService::service_full_name()}, identity, clock)),
       {.geofence_radius_m = absl::GetFlag(FLAGS_geofence_radius_m)});
   // Outbox head for /metrics; a consumer's lag is this minus its stored cursor.
   linli::metrics::Registry::Default().AddCallbackGauge(
@@ -102,11 +104,11 @@ int main(int argc, char** argv) {
       }
     }
   });
-  const int exit_code =
-      linli::ServeUntilSignal(linli::ServerOptionsFromFlags(
-                                  "scheduling", absl::GetFlag(FLAGS_listen),
-                                  {linli::scheduling::v1::SchedulingService::service_full_name()}),
-                              {&service});
+  linli::ServerOptions options = linli::ServerOptionsFromFlags(
+      "scheduling", absl::GetFlag(FLAGS_listen),
+      {linli::scheduling::v1::SchedulingService::service_full_name()});
+  linli::auth::ServeInternally(options, identity, clock);
+  const int exit_code = linli::ServeUntilSignal(options, {&service});
   stopping.Notify();
   sweeper.join();
   return exit_code;

@@ -8,11 +8,14 @@
 #include "common/client.h"
 #include "common/errors.h"
 #include "common/grpc_probe.h"
+#include "tests/support/platform_pki.h"
 
 namespace linli::testing {
 
 bool WaitServing(const std::string& address, const std::string& api, absl::Duration timeout) {
-  auto channel = NewChannel(address, {});
+  const std::string peer = PeerOfApi(api);
+  auto channel =
+      peer.empty() ? NewChannel(address, {}) : PlatformPki::Shared().Channel(address, peer);
   const absl::Time deadline = absl::Now() + timeout;
   while (absl::Now() < deadline) {
     auto health = CheckHealth(*channel, api, absl::Seconds(1));

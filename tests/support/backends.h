@@ -13,7 +13,8 @@
 
 namespace linli::testing {
 
-// True once `api` at `address` reports SERVING through gRPC health, false after `timeout`.
+// True once `api` at `address` reports SERVING through gRPC health, false after `timeout`. A
+// backend's health is asked over mutual TLS as the operator CLI (PlatformPki).
 bool WaitServing(const std::string& address, const std::string& api,
                  absl::Duration timeout = absl::Seconds(60));
 

@@ -10,12 +10,15 @@
 
 #include <fcntl.h>
 
+#include <algorithm>
 #include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "absl/random/random.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 
@@ -111,11 +114,29 @@ int FreePort() {
   return BindLoopback(0);
 }
 
+namespace {
+std::function<std::vector<std::string>(const std::string&)>& ExtraFlagsProvider() {
+  static auto* provider = new std::function<std::vector<std::string>(const std::string&)>();
+  return *provider;
+}
+}  // namespace
+
+void SetChildFlagsProvider(std::function<std::vector<std::string>(const std::string&)> provider) {
+  ExtraFlagsProvider() = std::move(provider);
+}
+
 absl::StatusOr<ChildProcess> ChildProcess::Start(const std::string& binary,
                                                  const std::vector<std::string>& args,
                                                  const std::string& log_path) {
   std::vector<std::string> storage = {binary};
   storage.insert(storage.end(), args.begin(), args.end());
+  const bool chose_identity = std::any_of(args.begin(), args.end(), [](const std::string& arg) {
+    return absl::StartsWith(arg, "--internal_") || absl::StartsWith(arg, "--insecure_internal");
+  });
+  if (ExtraFlagsProvider() && !chose_identity) {
+    const std::string base = binary.substr(binary.find_last_of('/') + 1);
+    for (std::string& flag : ExtraFlagsProvider()(base)) storage.push_back(std::move(flag));
+  }
   std::vector<char*> argv;
   for (std::string& s : storage) argv.push_back(s.data());
   argv.push_back(nullptr);

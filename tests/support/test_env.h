@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,12 @@ std::string MakeTempDir(const std::string& label);
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int FreePort();
+
+// Flags every child process gets unless its arguments already name an --internal_* identity or
+// --insecure_internal: `provider` maps the binary's file name ("linli-registry", "linli") to
+// them. tests/support/platform_pki.cc installs one, so each service binary and CLI a test starts
+// carries its platform identity without every test spelling it out.
+void SetChildFlagsProvider(std::function<std::vector<std::string>(const std::string&)> provider);
 
 // A child process started with posix_spawn; stderr and stdout go to `log_path`.
 class ChildProcess {

@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "absl/strings/str_cat.h"
 #include "openssl/bio.h"
 #include "openssl/bn.h"
 #include "openssl/err.h"
@@ -34,19 +35,36 @@ bool AddExtension(X509* cert, int nid, const char* value) {
   return added;
 }
 
-}  // namespace
-
-absl::StatusOr<SelfSigned> MakeSelfSigned(const std::string& common_name) {
+// A new P-256 key and a certificate for `common_name`: self-signed CA when `issuer` is null,
+// otherwise a leaf signed by `issuer` for server and client authentication.
+absl::StatusOr<SelfSigned> Build(const std::string& common_name, const SelfSigned* issuer) {
   std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(EVP_EC_gen("P-256"), &EVP_PKEY_free);
   std::unique_ptr<X509, decltype(&X509_free)> cert(X509_new(), &X509_free);
   if (key == nullptr || cert == nullptr) return absl::InternalError("OpenSSL: no key or cert");
+  std::unique_ptr<X509, decltype(&X509_free)> issuer_cert(nullptr, &X509_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> issuer_key(nullptr, &EVP_PKEY_free);
+  if (issuer != nullptr) {
+    Bio cert_in(BIO_new_mem_buf(issuer->cert_pem.data(), static_cast<int>(issuer->cert_pem.size())),
+                &BIO_free);
+    Bio key_in(BIO_new_mem_buf(issuer->key_pem.data(), static_cast<int>(issuer->key_pem.size())),
+               &BIO_free);
+    issuer_cert.reset(PEM_read_bio_X509(cert_in.get(), nullptr, nullptr, nullptr));
+    issuer_key.reset(PEM_read_bio_PrivateKey(key_in.get(), nullptr, nullptr, nullptr));
+    if (issuer_cert == nullptr || issuer_key == nullptr) {
+      ERR_clear_error();
+      return absl::InvalidArgumentError("the issuer's PEM cannot be read");
+    }
+  }
   unsigned char serial[16];
   if (RAND_bytes(serial, sizeof serial) != 1) return absl::InternalError("OpenSSL: no random");
   serial[0] &= 0x7f;  // positive
   std::unique_ptr<BIGNUM, decltype(&BN_free)> serial_number(
       BN_bin2bn(serial, sizeof serial, nullptr), &BN_free);
   X509_NAME* name = X509_get_subject_name(cert.get());
-  const bool built =
+  X509* signer_cert = issuer != nullptr ? issuer_cert.get() : cert.get();
+  EVP_PKEY* signer_key = issuer != nullptr ? issuer_key.get() : key.get();
+  const std::string sans = absl::StrCat("DNS:", common_name, ",DNS:localhost,IP:127.0.0.1");
+  bool built =
       X509_set_version(cert.get(), 2) == 1 && serial_number != nullptr &&
       BN_to_ASN1_INTEGER(serial_number.get(), X509_get_serialNumber(cert.get())) != nullptr &&
       X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600) != nullptr &&
@@ -55,12 +73,21 @@ absl::StatusOr<SelfSigned> MakeSelfSigned(const std::string& common_name) {
       X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
                                  reinterpret_cast<const unsigned char*>(common_name.c_str()), -1,
                                  -1, 0) == 1 &&
-      X509_set_issuer_name(cert.get(), name) == 1 &&
-      AddExtension(cert.get(), NID_basic_constraints, "critical,CA:TRUE") &&
-      AddExtension(cert.get(), NID_key_usage, "critical,digitalSignature,keyCertSign") &&
-      AddExtension(cert.get(), NID_ext_key_usage, "serverAuth") &&
-      AddExtension(cert.get(), NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1") &&
-      X509_sign(cert.get(), key.get(), EVP_sha256()) > 0;
+      X509_set_issuer_name(cert.get(), X509_get_subject_name(signer_cert)) == 1;
+  if (built && issuer == nullptr) {
+    built = AddExtension(cert.get(), NID_basic_constraints, "critical,CA:TRUE") &&
+            AddExtension(cert.get(), NID_key_usage, "critical,digitalSignature,keyCertSign") &&
+            // OpenSSL applies a CA's extendedKeyUsage to the certificates it issued: both
+            // purposes, so the CA can issue client certificates too.
+            AddExtension(cert.get(), NID_ext_key_usage, "serverAuth,clientAuth") &&
+            AddExtension(cert.get(), NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1");
+  } else if (built) {
+    built = AddExtension(cert.get(), NID_basic_constraints, "critical,CA:FALSE") &&
+            AddExtension(cert.get(), NID_key_usage, "critical,digitalSignature") &&
+            AddExtension(cert.get(), NID_ext_key_usage, "serverAuth,clientAuth") &&
+            AddExtension(cert.get(), NID_subject_alt_name, sans.c_str());
+  }
+  built = built && X509_sign(cert.get(), signer_key, EVP_sha256()) > 0;
   if (!built) {
     ERR_clear_error();
     return absl::InternalError("OpenSSL: cannot build the certificate");
@@ -75,6 +102,17 @@ absl::StatusOr<SelfSigned> MakeSelfSigned(const std::string& common_name) {
     return absl::InternalError("OpenSSL: cannot write PEM");
   }
   return SelfSigned{Drain(cert_out.get()), Drain(key_out.get())};
+}
+
+}  // namespace
+
+absl::StatusOr<SelfSigned> MakeSelfSigned(const std::string& common_name) {
+  return Build(common_name, nullptr);
+}
+
+absl::StatusOr<SelfSigned> IssueCertificate(const SelfSigned& issuer,
+                                            const std::string& common_name) {
+  return Build(common_name, &issuer);
 }
 
 }  // namespace linli::testing

@@ -23,6 +23,12 @@ struct SelfSigned {
 // covers DNS:localhost and IP:127.0.0.1 (a client may connect to either).
 absl::StatusOr<SelfSigned> MakeSelfSigned(const std::string& common_name);
 
+// A new key and a certificate for `common_name` signed by `issuer` (a CA from MakeSelfSigned):
+// not a CA, for server and client authentication, subjectAltName DNS:<common_name>,
+// DNS:localhost and IP:127.0.0.1.
+absl::StatusOr<SelfSigned> IssueCertificate(const SelfSigned& issuer,
+                                            const std::string& common_name);
+
 }  // namespace linli::testing
 
 #endif  // LINLI_TESTS_SUPPORT_TLS_CERT_H_
