@@ -449,6 +449,20 @@ class StopWorld : public ::testing::Environment {
     World& world = World::Get();
     if (world.http) world.http->Stop();
     if (world.server) world.server->Shutdown();
+    // Every channel to the backends goes before the backends do: a channel that sees its backend
+    // vanish reconnects on a gRPC thread, and a TLS handshake racing the process's exit (when
+    // libcrypto has already cleaned up) crashes it.
+    world.http.reset();
+    world.server.reset();
+    world.worker_app.reset();
+    world.partner.reset();
+    world.elder_app.reset();
+    world.console.reset();
+    world.gate.reset();
+    world.channel.reset();
+    world.registry.reset();
+    world.scheduling.reset();
+    world.feedback.reset();
     world.registry_process.reset();
     world.scheduling_process.reset();
     world.feedback_process.reset();
@@ -1219,9 +1233,9 @@ TEST_F(GatewayAuthz, JsonPathHasTheSameAuthenticationAndAuthorisation) {
   ASSERT_TRUE(foreign);
   EXPECT_EQ(foreign->status, 403);
   EXPECT_EQ(nlohmann::json::parse(foreign->body)["code"], "permission_denied");
-  // Bad input: unknown field, wrong type, malformed JSON, oversized body: 4xx with a message.
-  for (const std::string& bad : {std::string(R"({"elder":"x","nope":1})"),
-                                 std::string(R"({"elder":5})"), std::string(R"({"elder":)")}) {
+  // Bad input: wrong type, malformed JSON, oversized body: 4xx with a message. (Unknown fields
+  // are ignored, as Connect servers do: services/gateway/http_connect_test.cc.)
+  for (const std::string& bad : {std::string(R"({"elder":5})"), std::string(R"({"elder":)")}) {
     auto refused = client.Post(path.c_str(), family, bad, "application/json");
     ASSERT_TRUE(refused);
     EXPECT_EQ(refused->status, 400) << bad;

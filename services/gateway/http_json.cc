@@ -1,4 +1,5 @@
 #include "services/gateway/http_json.h"
+#include "services/gateway/connect_protocol.h"
 #include "services/gateway/event_loop.h"
 #include "services/gateway/gate.h"
 
@@ -10,6 +11,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <tuple>
 
 #include "absl/strings/ascii.h"
@@ -54,6 +56,33 @@ nlohmann::json DebugJson(const google::protobuf::Any& any) {
   return nlohmann::json::parse(json, nullptr, false);
 }
 
+// Writes `body` as the whole response. The body goes out through a sized content provider, which
+// cpp-httplib sends as is: it compresses a plain body of some content types (application/json
+// among them) on its own, preferring br, which would bypass the choice below and, for a body
+// compressed here, compress it twice. An empty body is a plain one (Content-Length: 0).
+void Send(httplib::Response& res, int status, const std::string& content_type, std::string body,
+          bool gzip = false, size_t gzip_min_bytes = 0) {
+  res.status = status;
+  if (gzip && !body.empty() && body.size() >= gzip_min_bytes) {
+    std::string compressed = connect::Gzip(body);
+    if (!compressed.empty()) {
+      body = std::move(compressed);
+      res.set_header("Content-Encoding", "gzip");
+    }
+  }
+  if (body.empty()) {
+    res.set_header("Content-Type", content_type);
+    res.body.clear();
+    return;
+  }
+  auto shared = std::make_shared<const std::string>(std::move(body));
+  res.set_content_provider(shared->size(), content_type,
+                           [shared](size_t offset, size_t length, httplib::DataSink& sink) {
+                             return sink.write(shared->data() + offset, length);
+                           });
+}
+
+// A Connect error body (always JSON, never compressed: errors are small).
 void WriteError(httplib::Response& res, int grpc_code, const std::string& message,
                 const std::string& details_bin = "") {
   nlohmann::json body = {{"code", ConnectCodeName(grpc_code)}, {"message", message}};
@@ -71,9 +100,17 @@ void WriteError(httplib::Response& res, int grpc_code, const std::string& messag
     }
     body["details"] = details;
   }
-  res.status = HttpStatusForCode(grpc_code);
-  res.set_content(body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                  "application/json");
+  Send(res, HttpStatusForCode(grpc_code), "application/json",
+       body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+void WriteError(httplib::Response& res, const absl::Status& status) {
+  WriteError(res, static_cast<int>(status.code()), std::string(status.message()));
+}
+
+std::optional<std::string> Header(const httplib::Request& req, const char* name) {
+  if (!req.has_header(name)) return std::nullopt;
+  return req.get_header_value(name);
 }
 
 bool IsMetadataValue(const std::string& value, size_t max_length) {
@@ -199,10 +236,316 @@ std::string ConnectCodeName(int grpc_code) {
   return grpc_code >= 0 && grpc_code < 17 ? kNames[grpc_code] : "unknown";
 }
 
+namespace {
+
+// What the handlers share.
+struct Bridge {
+  std::shared_ptr<MessageStub> stub;
+  std::vector<std::string> service_names;
+  absl::Duration default_timeout;
+  size_t max_body_bytes;
+  HttpJsonOptions options;
+  connect::CorsPolicy cors{{}};
+};
+
+// The method `service_name`/`method_name` of a served service; nullptr when there is none.
+const google::protobuf::MethodDescriptor* FindMethod(const Bridge& bridge,
+                                                     const std::string& service_name,
+                                                     const std::string& method_name) {
+  if (std::find(bridge.service_names.begin(), bridge.service_names.end(), service_name) ==
+      bridge.service_names.end()) {
+    return nullptr;
+  }
+  const auto* service =
+      google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service_name);
+  return service == nullptr ? nullptr : service->FindMethodByName(method_name);
+}
+
+void WriteNoMethod(httplib::Response& res, const std::string& service_name,
+                   const std::string& method_name) {
+  WriteError(res, static_cast<int>(grpc::StatusCode::UNIMPLEMENTED),
+             absl::StrCat("no method ", service_name, "/", method_name));
+  res.status = 404;
+}
+
+connect::Metadata Copy(const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) {
+  connect::Metadata copy;
+  for (const auto& [key, value] : metadata) {
+    copy.emplace_back(std::string(key.data(), key.size()), std::string(value.data(), value.size()));
+  }
+  return copy;
+}
+
+// One unary call, whatever form it came in (POST JSON or binary, GET): `message` is the request
+// in `codec`, already decompressed. Decodes it, calls the method on the in-process channel with
+// the request's credentials, request id, address and deadline, and writes the answer in `codec`
+// (gzip-compressed when `gzip`) or a Connect error.
+//
+// Server streaming (application/connect+json|proto, enveloped messages and an EndStreamResponse)
+// would be served beside this: a ClientAsyncReader on the same in-process channel, each message
+// written as a chunk through a chunked content provider. No gateway method streams yet, so
+// streaming content types are 415 (see the POST handler).
+void Serve(const Bridge& bridge, const httplib::Request& req, httplib::Response& res,
+           const google::protobuf::MethodDescriptor& method, connect::Codec codec,
+           const std::string& message, bool gzip) {
+  auto* factory = google::protobuf::MessageFactory::generated_factory();
+  std::unique_ptr<Message> request(factory->GetPrototype(method.input_type())->New());
+  std::unique_ptr<Message> response(factory->GetPrototype(method.output_type())->New());
+  if (codec == connect::Codec::kJson) {
+    google::protobuf::util::JsonParseOptions parse_options;
+    parse_options.ignore_unknown_fields = !bridge.options.reject_unknown_json_fields;
+    if (auto parsed = google::protobuf::util::JsonStringToMessage(message.empty() ? "{}" : message,
+                                                                  request.get(), parse_options);
+        !parsed.ok()) {
+      WriteError(res, static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT),
+                 absl::StrCat("request is not a valid ", method.input_type()->full_name(),
+                              " in JSON: ", std::string(parsed.message())));
+      return;
+    }
+  } else if (!request->ParseFromString(message)) {
+    WriteError(res, static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT),
+               absl::StrCat("request is not a valid ", method.input_type()->full_name(),
+                            " in binary protobuf"));
+    return;
+  }
+  absl::StatusOr<std::optional<absl::Duration>> client_timeout =
+      connect::ParseTimeout(Header(req, "Connect-Timeout-Ms"));
+  if (!client_timeout.ok()) {
+    WriteError(res, client_timeout.status());
+    return;
+  }
+
+  grpc::ClientContext context;
+  context.set_deadline(DeadlineAfter(
+      std::min(bridge.default_timeout, client_timeout->value_or(bridge.default_timeout))));
+  // gRPC aborts the process on a metadata value that is not printable ASCII, so headers are
+  // checked before they are forwarded.
+  for (const auto& [header, key, max_length] :
+       {std::tuple<const char*, const char*, size_t>{"Authorization", "authorization", 8192},
+        {"X-Api-Key", "x-api-key", 256},
+        {"X-Request-Id", kRequestIdKey, 128}}) {
+    if (!req.has_header(header)) continue;
+    const std::string value = req.get_header_value(header);
+    if (!IsMetadataValue(value, max_length)) {
+      WriteError(res, static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT),
+                 absl::StrCat("header ", header, " must be printable ASCII of at most ", max_length,
+                              " characters"));
+      return;
+    }
+    context.AddMetadata(key, value);
+  }
+  // The gate limits calls without valid credentials per client address; on this in-process
+  // path it believes the address the bridge names (the TCP peer, not a header).
+  if (IsMetadataValue(req.remote_addr, 64) && !req.remote_addr.empty()) {
+    context.AddMetadata(kClientAddressKey, req.remote_addr);
+    context.AddMetadata(kBridgeKey, BridgeSecret());
+  }
+  // Waited for on a queue of this thread's own that does not poll (event_loop.h): the loops
+  // serve the call and complete it here.
+  grpc::Status status;
+  {
+    AsyncWait wait(AsyncWait::Transport::kInProcess);
+    auto call = bridge.stub->PrepareUnaryCall(
+        &context, absl::StrCat("/", method.service()->full_name(), "/", method.name()), *request,
+        wait.queue());
+    call->StartCall();
+    call->Finish(response.get(), &status, wait.Tag());
+    // A call still running after a while looks at its connection now and then: a client that
+    // went away cancels it, and with it the backend's work (a plan, a sweep).
+    // A client that only half-closes (shutdown(SHUT_WR)) after its request counts as gone.
+    int connection = -2;  // not looked up yet
+    bool cancelled = false;
+    wait.Wait(kConnectionCheckInterval, [&] {
+      if (cancelled) return;
+      if (connection == -2) connection = ConnectionSocket(req);
+      if (connection >= 0 && PeerGone(connection)) {
+        cancelled = true;
+        context.TryCancel();
+      }
+    });
+  }
+  // Response metadata: initial as headers, trailing as trailer-<key> (also on errors); the
+  // request id also as X-Request-Id, as before.
+  const connect::Metadata trailing = Copy(context.GetServerTrailingMetadata());
+  for (const auto& [key, value] :
+       connect::ResponseHeaders(Copy(context.GetServerInitialMetadata()), trailing)) {
+    res.set_header(key, value);
+  }
+  for (const auto& [key, value] : trailing) {
+    if (key == kRequestIdKey && IsMetadataValue(value, 128)) res.set_header("X-Request-Id", value);
+  }
+  if (!status.ok()) {
+    WriteError(res, static_cast<int>(status.error_code()), status.error_message(),
+               status.error_details());
+    return;
+  }
+  std::string body;
+  if (codec == connect::Codec::kJson) {
+    google::protobuf::util::JsonPrintOptions print_options;
+    print_options.preserve_proto_field_names = false;
+    if (auto printed = google::protobuf::util::MessageToJsonString(*response, &body, print_options);
+        !printed.ok()) {
+      WriteError(res, static_cast<int>(grpc::StatusCode::INTERNAL), "cannot encode response");
+      return;
+    }
+  } else if (!response->SerializeToString(&body)) {
+    WriteError(res, static_cast<int>(grpc::StatusCode::INTERNAL), "cannot encode response");
+    return;
+  }
+  Send(res, 200, connect::ContentType(codec), std::move(body), gzip, bridge.options.gzip_min_bytes);
+}
+
+// POST: a unary call with its message in the body.
+void HandlePost(const Bridge& bridge, const httplib::Request& req, httplib::Response& res,
+                const httplib::ContentReader& reader) {
+  // The body is read first, whatever the answer: bytes left unread would be taken for the next
+  // request on the connection. Read with a limit on what it decompresses to (cpp-httplib inflates
+  // "gzip", "deflate" and "br" bodies before they get here): a small body must not become a large
+  // one.
+  std::string body;
+  bool too_large = false;
+  bool read = true;
+  if (req.is_multipart_form_data()) {
+    // Never a Connect request; read and dropped (cpp-httplib needs the multipart reader here).
+    read = reader([](const httplib::MultipartFormData&) { return true; },
+                  [](const char*, size_t) { return true; });
+  } else {
+    read = reader([&](const char* data, size_t length) {
+      if (body.size() + length > bridge.max_body_bytes) {
+        too_large = true;
+        return false;
+      }
+      body.append(data, length);
+      return true;
+    });
+  }
+  if (too_large || (!read && res.status == 413)) {
+    WriteError(res, static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED),
+               absl::StrCat("request body larger than ", bridge.max_body_bytes, " bytes"));
+    res.status = 413;
+    return;
+  }
+  const std::string service_name = req.matches[1];
+  const std::string method_name = req.matches[2];
+  const google::protobuf::MethodDescriptor* method = FindMethod(bridge, service_name, method_name);
+  if (method == nullptr) {
+    WriteNoMethod(res, service_name, method_name);
+    return;
+  }
+  const std::string content_type = req.get_header_value("Content-Type");
+  const std::optional<connect::Codec> codec = connect::CodecOfContentType(content_type);
+  if (!codec.has_value()) {
+    WriteError(res, static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT),
+               connect::IsStreamingContentType(content_type)
+                   ? absl::StrCat("streaming requests (", content_type,
+                                  ") are not served: no gateway method streams")
+                   : "Content-Type must be application/json or application/proto");
+    res.status = 415;
+    res.set_header("Accept-Post", "application/json, application/proto");
+    return;
+  }
+  if (absl::Status version = connect::CheckProtocolVersion(Header(req, "Connect-Protocol-Version"));
+      !version.ok()) {
+    WriteError(res, version);
+    return;
+  }
+  const std::string coding = req.get_header_value("Content-Encoding");
+  if (absl::Status supported = connect::CheckEncoding(coding, "Content-Encoding");
+      !supported.ok()) {
+    WriteError(res, supported);
+    res.set_header("Accept-Encoding", "gzip");
+    return;
+  }
+  if (!read) {
+    WriteError(res, static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT),
+               coding.empty() ? "request body could not be read"
+                              : absl::StrCat("request body is not valid ", coding, " data"));
+    return;
+  }
+  // cpp-httplib inflated a body whose Content-Encoding is exactly "gzip"; other spellings of it
+  // ("GZIP") arrive as sent. A zero-length body is never decompressed.
+  if (connect::IsGzip(coding) && coding != "gzip" && !body.empty()) {
+    absl::StatusOr<std::string> inflated = connect::Gunzip(body, bridge.max_body_bytes);
+    if (!inflated.ok()) {
+      WriteError(res, absl::Status(inflated.status().code(),
+                                   absl::StrCat("request body (Content-Encoding gzip): ",
+                                                inflated.status().message())));
+      if (inflated.status().code() == absl::StatusCode::kResourceExhausted) res.status = 413;
+      return;
+    }
+    body = std::move(*inflated);
+  }
+  Serve(bridge, req, res, *method, *codec, body,
+        connect::AcceptsGzip(Header(req, "Accept-Encoding"), coding));
+}
+
+// GET: a unary call of a method without side effects, its message in the query.
+void HandleGet(const Bridge& bridge, const httplib::Request& req, httplib::Response& res) {
+  const std::string service_name = req.matches[1];
+  const std::string method_name = req.matches[2];
+  const google::protobuf::MethodDescriptor* method = FindMethod(bridge, service_name, method_name);
+  if (method == nullptr) {
+    WriteNoMethod(res, service_name, method_name);
+    return;
+  }
+  if (!connect::HasNoSideEffects(*method)) {
+    WriteError(res, static_cast<int>(grpc::StatusCode::UNIMPLEMENTED),
+               absl::StrCat(service_name, "/", method_name,
+                            " may have side effects: call it with POST (GET serves only methods "
+                            "marked idempotency_level = NO_SIDE_EFFECTS)"));
+    res.status = 405;
+    res.set_header("Allow", "POST");
+    return;
+  }
+  if (absl::Status version = connect::CheckProtocolVersion(Header(req, "Connect-Protocol-Version"));
+      !version.ok()) {
+    WriteError(res, version);
+    return;
+  }
+  bool unsupported_codec = false;
+  absl::StatusOr<connect::GetRequest> get = connect::ParseGetRequest(
+      [&req](const std::string& name) -> std::optional<std::string> {
+        if (!req.has_param(name.c_str())) return std::nullopt;
+        return req.get_param_value(name.c_str());
+      },
+      bridge.max_body_bytes, &unsupported_codec);
+  if (!get.ok()) {
+    WriteError(res, get.status());
+    if (unsupported_codec) res.status = 415;
+    if (get.status().code() == absl::StatusCode::kResourceExhausted) res.status = 413;
+    if (get.status().code() == absl::StatusCode::kUnimplemented) {
+      res.set_header("Accept-Encoding", "gzip");
+    }
+    return;
+  }
+  // The answer depends on the caller's credentials: no shared cache may keep it.
+  res.set_header("Cache-Control", "private");
+  res.set_header("Vary", "Accept-Encoding");
+  Serve(bridge, req, res, *method, get->codec, get->message,
+        connect::AcceptsGzip(Header(req, "Accept-Encoding"), get->compression));
+}
+
+// A CORS preflight: 204 with what a listed origin may send and see; 403 for any other origin.
+void HandlePreflight(const Bridge& bridge, const httplib::Request& req, httplib::Response& res) {
+  const std::string origin = req.get_header_value("Origin");
+  if (!bridge.cors.Allows(origin)) {
+    WriteError(res, static_cast<int>(grpc::StatusCode::PERMISSION_DENIED),
+               absl::StrCat("origin \"", origin, "\" may not call this server"));
+    return;
+  }
+  res.status = 204;
+  res.set_header("Access-Control-Allow-Origin", origin);
+  res.set_header("Access-Control-Allow-Methods", connect::CorsPolicy::kAllowedMethods);
+  res.set_header("Access-Control-Allow-Headers", connect::CorsPolicy::kAllowedHeaders);
+  res.set_header("Access-Control-Max-Age", absl::StrCat(connect::CorsPolicy::kMaxAgeSeconds));
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<HttpJsonServer>> HttpJsonServer::Start(
     const std::string& listen_address, std::vector<std::string> service_names,
     const GatewayServer& gateway, absl::Duration default_timeout, size_t max_body_bytes,
-    const HttpTls& tls, int listen_backlog) {
+    const HttpTls& tls, int listen_backlog, HttpJsonOptions options) {
   std::string host;
   int port = 0;
   if (!SplitHostPort(listen_address, &host, &port)) {
@@ -228,12 +571,19 @@ absl::StatusOr<std::unique_ptr<HttpJsonServer>> HttpJsonServer::Start(
   // Small request/response pairs on keep-alive connections: without TCP_NODELAY, Nagle and
   // delayed ACKs add ~40 ms to every call.
   server.set_tcp_nodelay(true);
-  // cpp-httplib answers an oversized body with a bare 413; give it a Connect error body.
+  // cpp-httplib answers an oversized body or URL on its own, with an empty body; give those a
+  // Connect error body. Answers of the handlers below always have a Content-Type.
   server.set_error_handler([max_body_bytes](const httplib::Request&, httplib::Response& res) {
-    if (res.status == 413 && res.body.empty()) {
+    if (res.has_header("Content-Type")) return;
+    if (res.status == 413) {
       WriteError(res, static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED),
                  absl::StrCat("request body larger than ", max_body_bytes, " bytes"));
       res.status = 413;
+    } else if (res.status == 414) {
+      WriteError(res, static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED),
+                 absl::StrCat("request URL longer than ", CPPHTTPLIB_REQUEST_URI_MAX_LENGTH,
+                              " bytes: send the call as a POST"));
+      res.status = 414;
     }
   });
   // cpp-httplib sets SO_REUSEPORT by default, so a second gateway would share the port silently;
@@ -246,119 +596,36 @@ absl::StatusOr<std::unique_ptr<HttpJsonServer>> HttpJsonServer::Start(
     setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
     *listening = sock;
   });
-  auto stub = std::make_shared<MessageStub>(gateway.InProcessChannel());
+  auto bridge = std::make_shared<Bridge>();
+  bridge->stub = std::make_shared<MessageStub>(gateway.InProcessChannel());
+  bridge->service_names = std::move(service_names);
+  bridge->default_timeout = default_timeout;
+  bridge->max_body_bytes = max_body_bytes;
+  bridge->cors = connect::CorsPolicy(options.cors_allowed_origins);
+  bridge->options = std::move(options);
 
-  server.Post(R"(/([A-Za-z0-9_.]+)/([A-Za-z0-9_]+))", [stub, service_names, default_timeout](
-                                                          const httplib::Request& req,
-                                                          httplib::Response& res) {
-    const std::string service_name = req.matches[1];
-    const std::string method_name = req.matches[2];
-    const google::protobuf::MethodDescriptor* method = nullptr;
-    if (std::find(service_names.begin(), service_names.end(), service_name) !=
-        service_names.end()) {
-      const auto* service =
-          google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(service_name);
-      if (service != nullptr) method = service->FindMethodByName(method_name);
-    }
-    if (method == nullptr) {
-      WriteError(res, static_cast<int>(grpc::StatusCode::UNIMPLEMENTED),
-                 absl::StrCat("no method ", service_name, "/", method_name));
-      res.status = 404;
-      return;
-    }
-    std::string content_type = absl::AsciiStrToLower(req.get_header_value("Content-Type"));
-    if (!absl::StartsWith(content_type, "application/json")) {
-      WriteError(res, static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT),
-                 "Content-Type must be application/json");
-      res.status = 415;
-      return;
-    }
-    auto* factory = google::protobuf::MessageFactory::generated_factory();
-    std::unique_ptr<Message> request(factory->GetPrototype(method->input_type())->New());
-    std::unique_ptr<Message> response(factory->GetPrototype(method->output_type())->New());
-    google::protobuf::util::JsonParseOptions parse_options;
-    parse_options.ignore_unknown_fields = false;
-    const std::string body = req.body.empty() ? "{}" : req.body;
-    if (auto parsed =
-            google::protobuf::util::JsonStringToMessage(body, request.get(), parse_options);
-        !parsed.ok()) {
-      WriteError(res, static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT),
-                 absl::StrCat("request body is not a valid ", method->input_type()->full_name(),
-                              " in JSON: ", std::string(parsed.message())));
-      return;
-    }
-
-    grpc::ClientContext context;
-    absl::Duration timeout = default_timeout;
-    if (int64_t ms = 0;
-        absl::SimpleAtoi(req.get_header_value("Connect-Timeout-Ms"), &ms) && ms > 0) {
-      timeout = std::min(timeout, absl::Milliseconds(ms));
-    }
-    context.set_deadline(DeadlineAfter(timeout));
-    // gRPC aborts the process on a metadata value that is not printable ASCII, so headers are
-    // checked before they are forwarded.
-    for (const auto& [header, key, max_length] :
-         {std::tuple<const char*, const char*, size_t>{"Authorization", "authorization", 8192},
-          {"X-Api-Key", "x-api-key", 256},
-          {"X-Request-Id", kRequestIdKey, 128}}) {
-      if (!req.has_header(header)) continue;
-      const std::string value = req.get_header_value(header);
-      if (!IsMetadataValue(value, max_length)) {
-        WriteError(res, static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT),
-                   absl::StrCat("header ", header, " must be printable ASCII of at most ",
-                                max_length, " characters"));
-        return;
-      }
-      context.AddMetadata(key, value);
-    }
-    // The gate limits calls without valid credentials per client address; on this in-process
-    // path it believes the address the bridge names (the TCP peer, not a header).
-    if (IsMetadataValue(req.remote_addr, 64) && !req.remote_addr.empty()) {
-      context.AddMetadata(kClientAddressKey, req.remote_addr);
-      context.AddMetadata(kBridgeKey, BridgeSecret());
-    }
-    // Waited for on a queue of this thread's own that does not poll (event_loop.h): the loops
-    // serve the call and complete it here.
-    grpc::Status status;
-    {
-      AsyncWait wait(AsyncWait::Transport::kInProcess);
-      auto call = stub->PrepareUnaryCall(
-          &context, absl::StrCat("/", service_name, "/", method_name), *request, wait.queue());
-      call->StartCall();
-      call->Finish(response.get(), &status, wait.Tag());
-      // A call still running after a while looks at its connection now and then: a client that
-      // went away cancels it, and with it the backend's work (a plan, a sweep).
-      // A client that only half-closes (shutdown(SHUT_WR)) after its request counts as gone.
-      int connection = -2;  // not looked up yet
-      bool cancelled = false;
-      wait.Wait(kConnectionCheckInterval, [&] {
-        if (cancelled) return;
-        if (connection == -2) connection = ConnectionSocket(req);
-        if (connection >= 0 && PeerGone(connection)) {
-          cancelled = true;
-          context.TryCancel();
-        }
-      });
-    }
-    for (const auto& [key, value] : context.GetServerTrailingMetadata()) {
-      if (key == kRequestIdKey)
-        res.set_header("X-Request-Id", std::string(value.data(), value.size()));
-    }
-    if (!status.ok()) {
-      WriteError(res, static_cast<int>(status.error_code()), status.error_message(),
-                 status.error_details());
-      return;
-    }
-    std::string json;
-    google::protobuf::util::JsonPrintOptions print_options;
-    print_options.preserve_proto_field_names = false;
-    if (auto printed = google::protobuf::util::MessageToJsonString(*response, &json, print_options);
-        !printed.ok()) {
-      WriteError(res, static_cast<int>(grpc::StatusCode::INTERNAL), "cannot encode response");
-      return;
-    }
-    res.status = 200;
-    res.set_content(json, "application/json");
+  const std::string method_path = R"(/([A-Za-z0-9_.]+)/([A-Za-z0-9_]+))";
+  server.Post(method_path, [bridge](const httplib::Request& req, httplib::Response& res,
+                                    const httplib::ContentReader& reader) {
+    HandlePost(*bridge, req, res, reader);
+  });
+  server.Get(method_path, [bridge](const httplib::Request& req, httplib::Response& res) {
+    HandleGet(*bridge, req, res);
+  });
+  if (bridge->cors.enabled()) {
+    server.Options(R"(/.*)", [bridge](const httplib::Request& req, httplib::Response& res) {
+      HandlePreflight(*bridge, req, res);
+    });
+  }
+  // Every answer (errors and unknown paths too): CORS headers for a listed origin, so a page can
+  // read errors; "Vary: Origin" whenever CORS is on, since the answer then depends on it.
+  server.set_post_routing_handler([bridge](const httplib::Request& req, httplib::Response& res) {
+    if (!bridge->cors.enabled()) return;
+    res.set_header("Vary", "Origin");
+    const std::string origin = req.get_header_value("Origin");
+    if (!bridge->cors.Allows(origin) || res.has_header("Access-Control-Allow-Origin")) return;
+    res.set_header("Access-Control-Allow-Origin", origin);
+    res.set_header("Access-Control-Expose-Headers", connect::CorsPolicy::kExposedHeaders);
   });
 
   if (port == 0) {

@@ -1,23 +1,48 @@
-// Connect-style unary JSON over HTTP/1.1 for mini-programs, web pages and curl.
+// The gateway's HTTP port: the Connect protocol (https://connectrpc.com/docs/protocol) for every
+// method of the public services, over HTTP/1.1, so the Connect authors' clients (connect-es,
+// connect-kotlin, connect-swift, connect-go) and curl work against it.
 //
-//   POST /linli.gateway.v1.ConsoleService/GetRegion
-//   Content-Type: application/json
+//   POST /linli.gateway.v1.ConsoleService/GetRegion          unary, body in the request's codec
+//   Content-Type: application/json | application/proto
 //   {"name": "regions/310101"}
 //
-// Every method of every service in `services` is served. A request is decoded with the protobuf
-// JSON mapping and forwarded as a gRPC call to the gateway's own gRPC server over its in-process
-// channel (no socket, no TLS in between; the bridge's thread waits without polling while the
-// event loops serve the call, see event_loop.h), so JSON clients go
-// through exactly the same interceptors, authentication and authorisation as gRPC clients (one
-// mechanism, no second code path). Errors use the Connect error body
+//   GET /linli.gateway.v1.ConsoleService/GetRegion?connect=v1&encoding=json|proto
+//       &message=<percent-encoded, or URL-safe base64 with base64=1>[&compression=gzip]
+//   (only methods marked `option idempotency_level = NO_SIDE_EFFECTS;` in their proto, read from
+//   the method descriptor; any other method is 405 with "Allow: POST")
+//
+// Every method of every service in `services` is served. A request is decoded with its method's
+// request type (protobuf JSON mapping, fields the gateway does not know ignored unless
+// HttpJsonOptions::reject_unknown_json_fields; or binary protobuf) and forwarded as a gRPC call to
+// the gateway's own gRPC server over its in-process channel (no socket, no TLS in between; the
+// bridge's thread waits without polling while the event loops serve the call, see event_loop.h),
+// so every form of a call goes through exactly the same interceptors, authentication,
+// authorisation, limits and request ids as gRPC clients (one mechanism, no second code path). The
+// response is encoded in the request's codec. Errors are always Connect JSON error bodies
 //   {"code": "invalid_argument", "message": "...", "details": [{"type": "google.rpc.BadRequest",
-//    "value": "<base64>", "debug": {...}}]}
-// with Connect's HTTP status mapping (400, 404, 409, 429, 503, …). "Connect-Timeout-Ms" sets the
-// deadline; "Authorization", "X-Api-Key" and "X-Request-Id" are forwarded as gRPC metadata, and
-// the HTTP client's address as kClientAddressKey with the bridge's secret (gate.h), which the gate
-// believes only on this in-process path: JSON clients are limited per address like gRPC clients. A
-// body over the size limit is 413 with a Connect resource_exhausted error. A client that closes its
-// connection while its call runs cancels the call (and the backend calls it made).
+//    "value": "<unpadded base64 of the Any's value>", "debug": {...}}]}
+// with Connect's HTTP status mapping (400, 404, 409, 429, 503, …).
+//
+// Headers: "Connect-Timeout-Ms" sets the deadline (capped by the server's default); when
+// "Connect-Protocol-Version" is present it must be 1 (it is not required: curl users omit it);
+// "Authorization", "X-Api-Key" and "X-Request-Id" are forwarded as gRPC metadata, and the HTTP
+// client's address as kClientAddressKey with the bridge's secret (gate.h), which the gate believes
+// only on this in-process path: HTTP clients are limited per address like gRPC clients. The gRPC
+// response's initial metadata comes back as headers and its trailing metadata as "trailer-<key>"
+// headers (connect_protocol.h says which keys are left out); the request id also as X-Request-Id.
+//
+// Compression: request bodies (POST, Content-Encoding) and GET messages (compression=) may be gzip
+// or identity, anything else is unimplemented (501) naming the supported ones; a decompressed
+// body over the size limit is 413 like a large one. Responses of at least
+// HttpJsonOptions::gzip_min_bytes are gzip-compressed when Accept-Encoding lists gzip.
+//
+// CORS: off unless HttpJsonOptions::cors_allowed_origins lists origins; then OPTIONS preflights
+// from those origins are answered (204) with the Connect headers allowed, and their calls get
+// Access-Control-Allow-Origin and the exposed headers (connect_protocol.h); other origins get no
+// CORS headers (a preflight from them is 403). Every response carries "Vary: Origin" then.
+//
+// A body over the size limit is 413 with a Connect resource_exhausted error. A client that closes
+// its connection while its call runs cancels the call (and the backend calls it made).
 //
 // The listen backlog: Debian's cpp-httplib is a compiled library whose listen() uses a backlog of
 // 5 (CPPHTTPLIB_LISTEN_BACKLOG is read when the library is built, so defining it here would change
@@ -52,6 +77,19 @@ struct HttpTls {
   std::string key_file;
 };
 
+// How the port speaks Connect beyond the defaults.
+struct HttpJsonOptions {
+  // Refuse JSON requests naming fields the gateway's protos do not have (400 invalid_argument).
+  // Off by default, as Connect servers do: an app built on a newer proto keeps working against an
+  // older gateway during a rolling upgrade. Tests turn it on to catch misspelt fields.
+  bool reject_unknown_json_fields = false;
+  // Origins ("https://console.example.org") allowed to call from a browser; "*" for any. Empty:
+  // CORS off (no preflight answered, no CORS headers).
+  std::vector<std::string> cors_allowed_origins;
+  // Smallest response body that is gzip-compressed for a client accepting gzip.
+  size_t gzip_min_bytes = 1024;
+};
+
 class HttpJsonServer {
  public:
   // Binds `listen_address` (host:port, port 0 picks one) and starts serving the methods of
@@ -61,7 +99,7 @@ class HttpJsonServer {
       const std::string& listen_address, std::vector<std::string> service_names,
       const GatewayServer& gateway, absl::Duration default_timeout,
       size_t max_body_bytes = 4 * 1024 * 1024, const HttpTls& tls = {},
-      int listen_backlog = kDefaultListenBacklog);
+      int listen_backlog = kDefaultListenBacklog, HttpJsonOptions options = {});
   // As gRPC's own listener: the kernel's maximum (net.core.somaxconn, 4096 on current Linux).
   static constexpr int kDefaultListenBacklog = 4096;
   ~HttpJsonServer();

@@ -13,6 +13,7 @@
 #include "linli/feedback/v1/feedback.grpc.pb.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
+#include "services/gateway/connect_protocol.h"
 #include "services/gateway/console_service.h"
 #include "services/gateway/elder_app_service.h"
 #include "services/gateway/gate.h"
@@ -26,7 +27,7 @@
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50050", "gRPC listen address (host:port).");
 ABSL_FLAG(std::string, http_listen, "127.0.0.1:8080",
-          "HTTP listen address for Connect-style JSON (host:port).");
+          "HTTP listen address of the Connect protocol (JSON and binary, host:port).");
 ABSL_FLAG(std::string, registry_address, "127.0.0.1:50051", "Address of linli-registry.");
 ABSL_FLAG(std::string, scheduling_address, "127.0.0.1:50052", "Address of linli-scheduling.");
 ABSL_FLAG(std::string, feedback_address, "127.0.0.1:50053", "Address of linli-feedback.");
@@ -68,6 +69,10 @@ ABSL_FLAG(absl::Duration, max_app_token_lifetime, absl::Hours(24 * 30),
 ABSL_FLAG(std::string, http_tls_cert_file, "",
           "PEM certificate chain: serve the HTTP port as HTTPS (with --http_tls_key_file).");
 ABSL_FLAG(std::string, http_tls_key_file, "", "PEM private key of --http_tls_cert_file.");
+ABSL_FLAG(std::string, http_cors_allowed_origins, "",
+          "Comma-separated origins (\"https://console.example.org\") whose browser pages may call "
+          "the HTTP port (CORS: preflights answered, Access-Control-Allow-Origin on answers); "
+          "\"*\" for any origin. Empty (the default): CORS off.");
 ABSL_FLAG(int, event_loops, 1,
           "Threads serving the public gRPC methods, each an event loop (one per core is plenty).");
 ABSL_FLAG(int, max_request_bytes, 1 << 20, "Largest request accepted (gRPC message, JSON body).");
@@ -90,13 +95,14 @@ std::string ReadFileOrExit(const std::string& path, const char* flag) {
 int main(int argc, char** argv) {
   linli::BlockTerminationSignals();
   linli::SetLogService("gateway");
-  linli::ParseFlags(argc, argv,
-                    "linli-gateway: the public API. Flags: --listen --http_listen "
-                    "--registry_address --scheduling_address --feedback_address --jwt_keys_file "
-                    "--api_keys_file --api_key_pepper_file --rate_limit_per_second "
-                    "--unauthenticated_rate_per_second --max_costly_calls_per_principal "
-                    "--jwt_public_keys_only --tls_cert_file --tls_key_file --internal_ca_file "
-                    "--internal_cert_file --internal_key_file");
+  linli::ParseFlags(
+      argc, argv,
+      "linli-gateway: the public API. Flags: --listen --http_listen --http_cors_allowed_origins "
+      "--registry_address --scheduling_address --feedback_address --jwt_keys_file "
+      "--api_keys_file --api_key_pepper_file --rate_limit_per_second "
+      "--unauthenticated_rate_per_second --max_costly_calls_per_principal "
+      "--jwt_public_keys_only --tls_cert_file --tls_key_file --internal_ca_file "
+      "--internal_cert_file --internal_key_file");
   // The one reading of the wall clock; everything below takes it injected.
   const linli::Clock& clock = linli::Clock::Real();
   // The gateway's platform identity: backends accept calls only with it (mutual TLS) and with
@@ -189,11 +195,14 @@ int main(int argc, char** argv) {
   // The JSON bridge calls the gRPC services through an in-process channel: the same interceptors,
   // authentication and authorisation as a network client, without a loopback socket (and
   // without needing the public listener's TLS certificate to name a loopback address).
+  linli::gateway::HttpJsonOptions http_options;
+  http_options.cors_allowed_origins = linli::gateway::connect::CorsPolicy::ParseList(
+      absl::GetFlag(FLAGS_http_cors_allowed_origins));
   auto http = linli::gateway::HttpJsonServer::Start(
       absl::GetFlag(FLAGS_http_listen), public_services, **server, absl::Seconds(30),
       static_cast<size_t>(absl::GetFlag(FLAGS_max_request_bytes)),
       {absl::GetFlag(FLAGS_http_tls_cert_file), absl::GetFlag(FLAGS_http_tls_key_file)},
-      absl::GetFlag(FLAGS_http_listen_backlog));
+      absl::GetFlag(FLAGS_http_listen_backlog), std::move(http_options));
   if (!http.ok()) {
     linli::LogError("cannot start http server", {{"error", http.status().ToString()}});
     return 1;

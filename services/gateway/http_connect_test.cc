@@ -1,0 +1,484 @@
+// The HTTP port speaks the Connect protocol (issue 22), with fake backends in this process and
+// the gateway's own gRPC server behind the port, as in a deployment: binary and JSON unary calls,
+// GET of the methods marked NO_SIDE_EFFECTS (and only those), unknown JSON fields, compression
+// both ways, Connect-Protocol-Version, Connect-Timeout-Ms, response metadata as headers and
+// trailer- headers, CORS. Every form of a call goes through the gate: a GET without credentials
+// is 401 like a POST.
+#include <httplib.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/auth/jwt.h"
+#include "common/clock.h"
+#include "common/server.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "linli/gateway/v1/console.pb.h"
+#include "nlohmann/json.hpp"
+#include "services/gateway/connect_protocol.h"
+#include "services/gateway/console_service.h"
+#include "services/gateway/elder_app_service.h"
+#include "services/gateway/gate.h"
+#include "services/gateway/gateway_server.h"
+#include "services/gateway/http_json.h"
+#include "services/gateway/partner_service.h"
+#include "services/gateway/worker_app_service.h"
+
+namespace linli::gateway {
+namespace {
+
+const std::string kSecret = "connect-test-secret-0123456789abcdef";
+const absl::Time kStart = absl::FromUnixSeconds(1'800'000'000);
+constexpr int kLines = 60;  // ListLines answers this many: over 1 KiB, so it is compressed
+
+class FakeRegistry final : public registry::v1::RegistryService::Service {
+ public:
+  grpc::Status ListLines(grpc::ServerContext*, const registry::v1::ListLinesRequest*,
+                         registry::v1::ListLinesResponse* response) override {
+    for (int i = 0; i < kLines; ++i) {
+      registry::v1::Line* line = response->add_lines();
+      line->set_id(absl::StrCat("line-", i));
+      line->set_name(absl::StrCat("lines/line-", i));
+      line->set_display_name("民政");
+    }
+    return grpc::Status::OK;
+  }
+  grpc::Status GetRegion(grpc::ServerContext*, const registry::v1::GetRegionRequest* request,
+                         registry::v1::GetRegionResponse* response) override {
+    if (request->name() != "regions/310101") {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "no region " + request->name());
+    }
+    response->mutable_region()->set_name(request->name());
+    response->mutable_region()->set_code("310101");
+    response->mutable_region()->set_display_name("黄浦区");
+    response->mutable_region()->set_parent("regions/310000");
+    response->add_ancestors("regions/310000");
+    return grpc::Status::OK;
+  }
+};
+class FakeScheduling final : public scheduling::v1::SchedulingService::Service {};
+class FakeFeedback final : public feedback::v1::FeedbackService::Service {};
+
+// An admin token valid at kStart for ten minutes.
+std::string AdminToken() {
+  auto key = auth::JwtKey::Hmac("test", kSecret);
+  const int64_t now = absl::ToUnixSeconds(kStart);
+  return *auth::SignJwt(*key, {{"iss", "linli-test"},
+                               {"aud", "linli-gateway"},
+                               {"role", "admin"},
+                               {"sub", "staff/admin"},
+                               {"iat", now},
+                               {"exp", now + 600}});
+}
+
+const std::string kListLines = "/linli.gateway.v1.ConsoleService/ListLines";
+const std::string kGetRegion = "/linli.gateway.v1.ConsoleService/GetRegion";
+
+std::string Proto(const google::protobuf::Message& message) {
+  std::string bytes;
+  message.SerializeToString(&bytes);
+  return bytes;
+}
+
+v1::GetRegionRequest GetRegionRequest(const std::string& name) {
+  v1::GetRegionRequest request;
+  request.set_name(name);
+  return request;
+}
+
+class HttpConnect : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ServerOptions backend_options;
+    backend_options.service_name = "fake-backends";
+    backend_options.listen_address = "127.0.0.1:0";
+    backend_options.shutdown_deadline = absl::Seconds(1);
+    auto backends = GrpcServer::Start(backend_options, {&registry_, &scheduling_, &feedback_});
+    ASSERT_TRUE(backends.ok()) << backends.status();
+    backends_ = std::move(*backends);
+    auto channel = grpc::CreateChannel(absl::StrCat("ipv4:127.0.0.1:", backends_->port()),
+                                       grpc::InsecureChannelCredentials());
+    std::shared_ptr<registry::v1::RegistryService::StubInterface> registry =
+        registry::v1::RegistryService::NewStub(channel);
+    std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling =
+        scheduling::v1::SchedulingService::NewStub(channel);
+    std::shared_ptr<feedback::v1::FeedbackService::StubInterface> feedback =
+        feedback::v1::FeedbackService::NewStub(channel);
+    auth::JwtKeySet keys;
+    keys.Add(*auth::JwtKey::Hmac("test", kSecret));
+    GateOptions options;
+    options.issuer = "linli-test";
+    options.rate_per_second = 1000;
+    options.burst = 1000;
+    gate_ = std::make_unique<Gate>(
+        std::move(keys), nullptr, options,
+        std::make_shared<Relations>(registry, scheduling, absl::Seconds(10), clock_), clock_);
+    console_ = std::make_unique<ConsoleServiceImpl>(gate_.get(), registry, scheduling, feedback,
+                                                    absl::Seconds(10));
+    elder_app_ = std::make_unique<ElderAppServiceImpl>(gate_.get(), registry, scheduling, feedback,
+                                                       absl::Seconds(10), clock_);
+    partner_ = std::make_unique<PartnerServiceImpl>(gate_.get(), registry, scheduling, feedback,
+                                                    absl::Seconds(10), clock_);
+    worker_app_ = std::make_unique<WorkerAppServiceImpl>(gate_.get(), registry, scheduling,
+                                                         feedback, absl::Seconds(10), clock_);
+    ServerOptions gateway_options;
+    gateway_options.service_name = "gateway";
+    gateway_options.listen_address = "127.0.0.1:0";
+    gateway_options.shutdown_deadline = absl::Seconds(1);
+    auto gateway = GatewayServer::Start(
+        gateway_options, {console_.get(), elder_app_.get(), partner_.get(), worker_app_.get()}, 1);
+    ASSERT_TRUE(gateway.ok()) << gateway.status();
+    gateway_ = std::move(*gateway);
+    http_ = StartHttp({});
+    ASSERT_NE(http_, nullptr);
+  }
+
+  void TearDown() override {
+    for (auto& http : extra_http_) http->Stop();
+    if (http_ != nullptr) http_->Stop();
+    if (gateway_ != nullptr) gateway_->Shutdown();
+    if (backends_ != nullptr) backends_->Shutdown();
+  }
+
+  std::unique_ptr<HttpJsonServer> StartHttp(HttpJsonOptions options) {
+    auto http = HttpJsonServer::Start("127.0.0.1:0", PublicServiceNames(), *gateway_,
+                                      absl::Seconds(30), 64 * 1024, {},
+                                      HttpJsonServer::kDefaultListenBacklog, std::move(options));
+    EXPECT_TRUE(http.ok()) << http.status();
+    return http.ok() ? std::move(*http) : nullptr;
+  }
+
+  // A client of `http` (the default port when null) that shows bodies as sent.
+  std::unique_ptr<httplib::Client> Client(const HttpJsonServer* http = nullptr) {
+    auto client =
+        std::make_unique<httplib::Client>("127.0.0.1", (http ? http : http_.get())->port());
+    client->set_decompress(false);
+    client->set_read_timeout(30, 0);
+    return client;
+  }
+  // Another port on the same gateway, with `options`.
+  const HttpJsonServer* ExtraHttp(HttpJsonOptions options) {
+    extra_http_.push_back(StartHttp(std::move(options)));
+    return extra_http_.back().get();
+  }
+
+  static httplib::Headers Admin(httplib::Headers more = {}) {
+    more.emplace("Authorization", "Bearer " + AdminToken());
+    return more;
+  }
+
+  static std::string Code(const httplib::Result& result) {
+    return nlohmann::json::parse(result->body, nullptr, false).value("code", "");
+  }
+  static std::string Message(const httplib::Result& result) {
+    return nlohmann::json::parse(result->body, nullptr, false).value("message", "");
+  }
+
+  FakeClock clock_{kStart};
+  FakeRegistry registry_;
+  FakeScheduling scheduling_;
+  FakeFeedback feedback_;
+  std::unique_ptr<GrpcServer> backends_;
+  std::unique_ptr<Gate> gate_;
+  std::unique_ptr<ConsoleServiceImpl> console_;
+  std::unique_ptr<ElderAppServiceImpl> elder_app_;
+  std::unique_ptr<PartnerServiceImpl> partner_;
+  std::unique_ptr<WorkerAppServiceImpl> worker_app_;
+  std::unique_ptr<GatewayServer> gateway_;
+  std::unique_ptr<HttpJsonServer> http_;
+  std::vector<std::unique_ptr<HttpJsonServer>> extra_http_;
+};
+
+TEST_F(HttpConnect, BinaryProtobufRoundTrip) {
+  auto client = Client();
+  auto result = client->Post(kGetRegion, Admin(), Proto(GetRegionRequest("regions/310101")),
+                             "application/proto");
+  ASSERT_TRUE(result);
+  ASSERT_EQ(result->status, 200) << result->body;
+  EXPECT_EQ(result->get_header_value("Content-Type"), "application/proto");
+  v1::GetRegionResponse response;
+  ASSERT_TRUE(response.ParseFromString(result->body));
+  EXPECT_EQ(response.region().display_name(), "黄浦区");
+  EXPECT_EQ(response.region().code(), "310101");
+
+  // An error of a binary call is still a Connect JSON error.
+  auto missing = client->Post(kGetRegion, Admin(), Proto(GetRegionRequest("regions/310102")),
+                              "application/proto");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  EXPECT_EQ(missing->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(Code(missing), "not_found");
+
+  // Bytes that are not the request type: invalid_argument naming it.
+  auto garbage =
+      client->Post(kGetRegion, Admin(), std::string("\xff\xff\xff", 3), "application/proto");
+  ASSERT_TRUE(garbage);
+  EXPECT_EQ(garbage->status, 400);
+  EXPECT_EQ(Code(garbage), "invalid_argument");
+  EXPECT_TRUE(absl::StrContains(Message(garbage), "linli.gateway.v1.GetRegionRequest"))
+      << garbage->body;
+
+  // Neither JSON nor proto: 415 naming both; streaming types too (no method streams yet).
+  for (const char* type : {"text/plain", "application/connect+proto"}) {
+    auto refused = client->Post(kGetRegion, Admin(), "x", type);
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 415) << type;
+    EXPECT_EQ(refused->get_header_value("Content-Type"), "application/json");
+  }
+}
+
+TEST_F(HttpConnect, GetServesMethodsWithoutSideEffectsInJsonAndProto) {
+  auto client = Client();
+  // encoding=json, the message percent-encoded in the query.
+  auto json = client->Get(
+      kGetRegion,
+      {{"connect", "v1"}, {"encoding", "json"}, {"message", R"({"name":"regions/310101"})"}},
+      Admin());
+  ASSERT_TRUE(json);
+  ASSERT_EQ(json->status, 200) << json->body;
+  EXPECT_EQ(json->get_header_value("Content-Type"), "application/json");
+  EXPECT_EQ(json->get_header_value("Cache-Control"), "private");
+  EXPECT_EQ(nlohmann::json::parse(json->body)["region"]["displayName"], "黄浦区");
+
+  // encoding=proto in URL-safe base64.
+  auto proto = client->Get(
+      kGetRegion,
+      {{"connect", "v1"},
+       {"encoding", "proto"},
+       {"base64", "1"},
+       {"message", absl::WebSafeBase64Escape(Proto(GetRegionRequest("regions/310101")))}},
+      Admin());
+  ASSERT_TRUE(proto);
+  ASSERT_EQ(proto->status, 200) << proto->body;
+  EXPECT_EQ(proto->get_header_value("Content-Type"), "application/proto");
+  v1::GetRegionResponse response;
+  ASSERT_TRUE(response.ParseFromString(proto->body));
+  EXPECT_EQ(response.region().name(), "regions/310101");
+
+  // compression=gzip: the message is gzip, then base64.
+  auto zipped = client->Get(
+      kGetRegion,
+      {{"encoding", "json"},
+       {"base64", "1"},
+       {"compression", "gzip"},
+       {"message", absl::WebSafeBase64Escape(connect::Gzip(R"({"name":"regions/310101"})"))}},
+      Admin());
+  ASSERT_TRUE(zipped);
+  EXPECT_EQ(zipped->status, 200) << zipped->body;
+
+  // The same gate: no token is 401; an unknown codec 415; a bad connect= 400.
+  auto anonymous =
+      client->Get(kListLines, {{"encoding", "json"}, {"message", "{}"}}, httplib::Headers{});
+  ASSERT_TRUE(anonymous);
+  EXPECT_EQ(anonymous->status, 401);
+  EXPECT_EQ(Code(anonymous), "unauthenticated");
+  auto xml = client->Get(kListLines, {{"encoding", "xml"}, {"message", "{}"}}, Admin());
+  ASSERT_TRUE(xml);
+  EXPECT_EQ(xml->status, 415);
+  auto v2 = client->Get(kListLines, {{"connect", "v2"}, {"encoding", "json"}}, Admin());
+  ASSERT_TRUE(v2);
+  EXPECT_EQ(v2->status, 400);
+  EXPECT_EQ(Code(v2), "invalid_argument");
+  auto no_method = client->Get("/linli.gateway.v1.ConsoleService/Nope?encoding=json", Admin());
+  ASSERT_TRUE(no_method);
+  EXPECT_EQ(no_method->status, 404);
+}
+
+TEST_F(HttpConnect, GetOfAMethodWithSideEffectsIsRefused) {
+  auto client = Client();
+  // A write, and GetElder, whose full view writes an audit entry.
+  for (const std::string method : {"CreateRegion", "Plan", "GetElder"}) {
+    auto refused = client->Get("/linli.gateway.v1.ConsoleService/" + method,
+                               {{"encoding", "json"}, {"message", "{}"}}, Admin());
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 405) << method;
+    EXPECT_EQ(refused->get_header_value("Allow"), "POST") << method;
+    EXPECT_EQ(Code(refused), "unimplemented") << method;
+    EXPECT_TRUE(absl::StrContains(Message(refused), "NO_SIDE_EFFECTS")) << refused->body;
+  }
+}
+
+TEST_F(HttpConnect, UnknownJsonFieldsAreIgnoredUnlessStrict) {
+  const std::string body = R"({"name":"regions/310101","addedInANewerProto":{"x":1}})";
+  auto lenient = Client()->Post(kGetRegion, Admin(), body, "application/json");
+  ASSERT_TRUE(lenient);
+  EXPECT_EQ(lenient->status, 200) << lenient->body;
+
+  HttpJsonOptions strict;
+  strict.reject_unknown_json_fields = true;
+  auto refused = Client(ExtraHttp(strict))->Post(kGetRegion, Admin(), body, "application/json");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400);
+  EXPECT_EQ(Code(refused), "invalid_argument");
+  EXPECT_TRUE(absl::StrContains(Message(refused), "addedInANewerProto")) << refused->body;
+}
+
+TEST_F(HttpConnect, GzipRequestBodies) {
+  auto client = Client();
+  auto zipped =
+      client->Post(kGetRegion, Admin({{"Content-Encoding", "gzip"}}),
+                   connect::Gzip(Proto(GetRegionRequest("regions/310101"))), "application/proto");
+  ASSERT_TRUE(zipped);
+  EXPECT_EQ(zipped->status, 200) << zipped->body;
+  // A small body that inflates past the size limit (64 KiB here) is refused like a large one.
+  auto bomb = client->Post(kGetRegion, Admin({{"Content-Encoding", "gzip"}}),
+                           connect::Gzip(std::string(1 << 20, ' ')), "application/json");
+  ASSERT_TRUE(bomb);
+  EXPECT_EQ(bomb->status, 413);
+  EXPECT_EQ(Code(bomb), "resource_exhausted");
+  // Not gzip at all.
+  auto corrupt = client->Post(kGetRegion, Admin({{"Content-Encoding", "gzip"}}), "not gzip",
+                              "application/json");
+  ASSERT_TRUE(corrupt);
+  EXPECT_EQ(corrupt->status, 400);
+  EXPECT_EQ(Code(corrupt), "invalid_argument");
+}
+
+TEST_F(HttpConnect, GzipResponsesAboveTheThreshold) {
+  auto client = Client();
+  // A large answer, to a client preferring br: gzip, the one this port writes.
+  for (const std::string type : {"application/json", "application/proto"}) {
+    auto large = client->Post(kListLines, Admin({{"Accept-Encoding", "br, gzip"}}),
+                              type == "application/json" ? "{}" : "", type);
+    ASSERT_TRUE(large);
+    ASSERT_EQ(large->status, 200) << type;
+    EXPECT_EQ(large->get_header_value("Content-Encoding"), "gzip") << type;
+    absl::StatusOr<std::string> body = connect::Gunzip(large->body, 1 << 20);
+    ASSERT_TRUE(body.ok()) << body.status();
+    registry::v1::ListLinesResponse lines;
+    if (type == "application/json") {
+      EXPECT_EQ(nlohmann::json::parse(*body)["lines"].size(), static_cast<size_t>(kLines));
+    } else {
+      ASSERT_TRUE(lines.ParseFromString(*body));
+      EXPECT_EQ(lines.lines_size(), kLines);
+    }
+  }
+  // A small answer, or a client that does not take gzip: as is.
+  auto small = client->Post(kGetRegion, Admin({{"Accept-Encoding", "gzip"}}),
+                            R"({"name":"regions/310101"})", "application/json");
+  ASSERT_TRUE(small);
+  EXPECT_EQ(small->status, 200);
+  EXPECT_FALSE(small->has_header("Content-Encoding"));
+  EXPECT_EQ(nlohmann::json::parse(small->body)["region"]["code"], "310101");
+  auto plain =
+      client->Post(kListLines, Admin({{"Accept-Encoding", "br"}}), "{}", "application/json");
+  ASSERT_TRUE(plain);
+  EXPECT_FALSE(plain->has_header("Content-Encoding"));
+  EXPECT_EQ(nlohmann::json::parse(plain->body)["lines"].size(), static_cast<size_t>(kLines));
+}
+
+TEST_F(HttpConnect, UnsupportedContentEncodingIsUnimplemented) {
+  auto client = Client();
+  for (const char* coding : {"zstd", "br", "deflate"}) {
+    auto refused = client->Post(kGetRegion, Admin({{"Content-Encoding", coding}}),
+                                R"({"name":"regions/310101"})", "application/json");
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 501) << coding;
+    EXPECT_EQ(Code(refused), "unimplemented") << coding;
+    EXPECT_TRUE(absl::StrContains(Message(refused), "gzip, identity")) << refused->body;
+  }
+  auto get = client->Get(
+      kGetRegion, {{"encoding", "json"}, {"compression", "zstd"}, {"message", "{}"}}, Admin());
+  ASSERT_TRUE(get);
+  EXPECT_EQ(get->status, 501);
+  EXPECT_EQ(Code(get), "unimplemented");
+}
+
+TEST_F(HttpConnect, ProtocolVersionAndTimeoutHeaders) {
+  auto client = Client();
+  const std::string body = R"({"name":"regions/310101"})";
+  auto v1 = client->Post(kGetRegion, Admin({{"Connect-Protocol-Version", "1"}}), body,
+                         "application/json");
+  ASSERT_TRUE(v1);
+  EXPECT_EQ(v1->status, 200);
+  auto v2 = client->Post(kGetRegion, Admin({{"Connect-Protocol-Version", "2"}}), body,
+                         "application/json");
+  ASSERT_TRUE(v2);
+  EXPECT_EQ(v2->status, 400);
+  EXPECT_EQ(Code(v2), "invalid_argument");
+  EXPECT_TRUE(absl::StrContains(Message(v2), "Connect-Protocol-Version")) << v2->body;
+  auto bad_timeout =
+      client->Post(kGetRegion, Admin({{"Connect-Timeout-Ms", "soon"}}), body, "application/json");
+  ASSERT_TRUE(bad_timeout);
+  EXPECT_EQ(bad_timeout->status, 400);
+  EXPECT_TRUE(absl::StrContains(Message(bad_timeout), "Connect-Timeout-Ms")) << bad_timeout->body;
+  auto timeout =
+      client->Post(kGetRegion, Admin({{"Connect-Timeout-Ms", "5000"}}), body, "application/json");
+  ASSERT_TRUE(timeout);
+  EXPECT_EQ(timeout->status, 200);
+}
+
+TEST_F(HttpConnect, ResponseMetadataAsHeadersAndTrailers) {
+  auto client = Client();
+  auto ok = client->Post(kGetRegion, Admin({{"X-Request-Id", "req-connect-1"}}),
+                         R"({"name":"regions/310101"})", "application/json");
+  ASSERT_TRUE(ok);
+  EXPECT_EQ(ok->status, 200);
+  EXPECT_EQ(ok->get_header_value("Trailer-X-Request-Id"), "req-connect-1");
+  EXPECT_EQ(ok->get_header_value("X-Request-Id"), "req-connect-1");
+  EXPECT_FALSE(ok->has_header("Trailer-Grpc-Status"));
+  // Errors carry them too; a GET as well.
+  auto failed = client->Get(kGetRegion, {{"encoding", "json"}, {"message", "{}"}},
+                            httplib::Headers{{"X-Request-Id", "req-connect-2"}});
+  ASSERT_TRUE(failed);
+  EXPECT_EQ(failed->status, 401);
+  EXPECT_EQ(failed->get_header_value("Trailer-X-Request-Id"), "req-connect-2");
+}
+
+TEST_F(HttpConnect, CorsForListedOriginsOnly) {
+  HttpJsonOptions options;
+  options.cors_allowed_origins = {"https://console.example.org"};
+  auto client = Client(ExtraHttp(options));
+  auto preflight = client->Options(
+      kGetRegion,
+      {{"Origin", "https://console.example.org"},
+       {"Access-Control-Request-Method", "POST"},
+       {"Access-Control-Request-Headers", "content-type,connect-protocol-version,authorization"}});
+  ASSERT_TRUE(preflight);
+  EXPECT_EQ(preflight->status, 204);
+  EXPECT_EQ(preflight->get_header_value("Access-Control-Allow-Origin"),
+            "https://console.example.org");
+  const std::string allowed = preflight->get_header_value("Access-Control-Allow-Headers");
+  for (const char* header : {"Content-Type", "Connect-Protocol-Version", "Connect-Timeout-Ms",
+                             "Authorization", "X-Api-Key", "X-Request-Id"}) {
+    EXPECT_TRUE(absl::StrContains(allowed, header)) << header;
+  }
+  EXPECT_TRUE(
+      absl::StrContains(preflight->get_header_value("Access-Control-Allow-Methods"), "POST"));
+  EXPECT_EQ(preflight->get_header_value("Vary"), "Origin");
+
+  auto foreign = client->Options(
+      kGetRegion, {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "POST"}});
+  ASSERT_TRUE(foreign);
+  EXPECT_EQ(foreign->status, 403);
+  EXPECT_FALSE(foreign->has_header("Access-Control-Allow-Origin"));
+
+  // The call itself: the origin allowed and the headers a script may read.
+  auto call = client->Post(kGetRegion, Admin({{"Origin", "https://console.example.org"}}),
+                           R"({"name":"regions/310101"})", "application/json");
+  ASSERT_TRUE(call);
+  EXPECT_EQ(call->status, 200);
+  EXPECT_EQ(call->get_header_value("Access-Control-Allow-Origin"), "https://console.example.org");
+  EXPECT_TRUE(
+      absl::StrContains(call->get_header_value("Access-Control-Expose-Headers"), "X-Request-Id"));
+  auto foreign_call = client->Post(kGetRegion, Admin({{"Origin", "https://evil.example"}}),
+                                   R"({"name":"regions/310101"})", "application/json");
+  ASSERT_TRUE(foreign_call);
+  EXPECT_FALSE(foreign_call->has_header("Access-Control-Allow-Origin"));
+
+  // CORS off (the default): no preflight is answered, no CORS headers.
+  auto off = Client()->Options(kGetRegion, {{"Origin", "https://console.example.org"},
+                                            {"Access-Control-Request-Method", "POST"}});
+  ASSERT_TRUE(off);
+  EXPECT_EQ(off->status, 404);
+  EXPECT_FALSE(off->has_header("Access-Control-Allow-Origin"));
+}
+
+}  // namespace
+}  // namespace linli::gateway
