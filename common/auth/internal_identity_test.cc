@@ -78,6 +78,28 @@ class InternalIdentityTest : public ::testing::Test {
     return NewInternalChannel(address_, peer, {}, pki_.identities[identity], clock_);
   }
 
+  // Mutual TLS as the gateway to the registry, without the interceptor: the test sets the
+  // principal metadata itself.
+  std::shared_ptr<grpc::Channel> GatewayTlsOnly() {
+    grpc::ChannelArguments args;
+    args.SetSslTargetNameOverride("linli-registry");
+    return grpc::CreateCustomChannel(address_,
+                                     pki_.identities["linli-gateway"]->ChannelCredentials(), args);
+  }
+
+  // GetRegion with exactly this principal token and x-linli-actor (none when empty).
+  grpc::Status CallWith(const std::string& token, const std::string& actor,
+                        std::string* believed = nullptr) {
+    auto stub = registry::v1::RegistryService::NewStub(GatewayTlsOnly());
+    auto context = NewClientContext(nullptr, absl::Seconds(5));
+    context->AddMetadata(kPrincipalKey, token);
+    if (!actor.empty()) context->AddMetadata(kActorKey, actor);
+    GetRegionResponse response;
+    grpc::Status status = stub->GetRegion(context.get(), GetRegionRequest(), &response);
+    if (believed != nullptr) *believed = response.region().display_name();
+    return status;
+  }
+
   FakeClock clock_{absl::FromUnixSeconds(1'800'000'000)};
   Pki pki_;
   ActorEcho service_;
@@ -122,10 +144,7 @@ TEST_F(InternalIdentityTest, ACertificateFromAnotherCaDoesNotGetIn) {
 }
 
 TEST_F(InternalIdentityTest, ACertificateWithoutAPrincipalTokenIsUnauthenticated) {
-  grpc::ChannelArguments args;
-  args.SetSslTargetNameOverride("linli-registry");
-  auto channel = grpc::CreateCustomChannel(
-      address_, pki_.identities["linli-gateway"]->ChannelCredentials(), args);
+  auto channel = GatewayTlsOnly();
   // A bare x-linli-actor header is what any client could set: not believed.
   grpc::Status status = Call(*channel, "admin:mallory");
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
@@ -164,16 +183,7 @@ TEST_F(InternalIdentityTest, ATokenSignedByAnotherServiceKeyIsRefused) {
   absl::StatusOr<std::string> stolen = pki_.identities["linli-scheduling"]->PrincipalToken(
       "service:linli-scheduling", "linli-registry", clock_.Now());
   ASSERT_TRUE(stolen.ok());
-  grpc::ChannelArguments args;
-  args.SetSslTargetNameOverride("linli-registry");
-  auto channel = grpc::CreateCustomChannel(
-      address_, pki_.identities["linli-gateway"]->ChannelCredentials(), args);
-  auto stub = registry::v1::RegistryService::NewStub(channel);
-  auto context = NewClientContext(nullptr, absl::Seconds(5));
-  context->AddMetadata(kPrincipalKey, *stolen);
-  context->AddMetadata(kActorKey, "service:linli-scheduling");
-  GetRegionResponse response;
-  grpc::Status status = stub->GetRegion(context.get(), GetRegionRequest(), &response);
+  grpc::Status status = CallWith(*stolen, "service:linli-scheduling");
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
 }
 
@@ -181,22 +191,15 @@ TEST_F(InternalIdentityTest, TheActorHeaderMustNameTheTokensSubject) {
   absl::StatusOr<std::string> token = pki_.identities["linli-gateway"]->PrincipalToken(
       "street_staff:staff/a", "linli-registry", clock_.Now());
   ASSERT_TRUE(token.ok());
-  grpc::ChannelArguments args;
-  args.SetSslTargetNameOverride("linli-registry");
-  auto stub = registry::v1::RegistryService::NewStub(grpc::CreateCustomChannel(
-      address_, pki_.identities["linli-gateway"]->ChannelCredentials(), args));
   for (const auto& [header, code] :
        {std::pair<std::string, grpc::StatusCode>{"admin:root", grpc::StatusCode::UNAUTHENTICATED},
         {"", grpc::StatusCode::UNAUTHENTICATED},
         {"street_staff:staff/a", grpc::StatusCode::OK}}) {
-    auto context = NewClientContext(nullptr, absl::Seconds(5));
-    context->AddMetadata(kPrincipalKey, *token);
-    if (!header.empty()) context->AddMetadata(kActorKey, header);
-    GetRegionResponse response;
-    grpc::Status status = stub->GetRegion(context.get(), GetRegionRequest(), &response);
+    std::string believed;
+    grpc::Status status = CallWith(*token, header, &believed);
     EXPECT_EQ(status.error_code(), code) << header << ": " << status.error_message();
     if (status.ok()) {
-      EXPECT_EQ(response.region().display_name(), "street_staff:staff/a");
+      EXPECT_EQ(believed, "street_staff:staff/a");
     }
   }
 }
@@ -217,16 +220,7 @@ TEST_F(InternalIdentityTest, AnExpiredTokenIsRefused) {
       pki_.identities["linli-gateway"]->PrincipalToken("admin:ops", "linli-registry", issued);
   ASSERT_TRUE(token.ok());
   clock_.Advance(kPrincipalTokenLifetime + absl::Minutes(2));  // past exp and the leeway
-  grpc::ChannelArguments args;
-  args.SetSslTargetNameOverride("linli-registry");
-  auto channel = grpc::CreateCustomChannel(
-      address_, pki_.identities["linli-gateway"]->ChannelCredentials(), args);
-  auto stub = registry::v1::RegistryService::NewStub(channel);
-  auto context = NewClientContext(nullptr, absl::Seconds(5));
-  context->AddMetadata(kPrincipalKey, *token);
-  context->AddMetadata(kActorKey, "admin:ops");
-  GetRegionResponse response;
-  grpc::Status status = stub->GetRegion(context.get(), GetRegionRequest(), &response);
+  grpc::Status status = CallWith(*token, "admin:ops");
   EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
   // The channel's own interceptor signs afresh on the same clock: accepted.
   std::string believed;
