@@ -51,6 +51,7 @@
 #include "services/gateway/http_json.h"
 #include "services/gateway/partner_service.h"
 #include "services/gateway/worker_app_service.h"
+#include "tests/support/in_process_gateway.h"
 #include "tests/support/platform_pki.h"
 #include "tests/support/test_env.h"
 
@@ -240,46 +241,15 @@ class Limits : public ::testing::Test {
 
   void Start(GateOptions options) {
     if (gateway_ != nullptr) Stop();
-    ServerOptions backend_options;
-    backend_options.service_name = "fake-backends";
-    backend_options.listen_address = "127.0.0.1:0";
-    backend_options.shutdown_deadline = absl::Seconds(1);
-    auto backends = GrpcServer::Start(backend_options, {&registry_, &scheduling_, &feedback_});
-    ASSERT_TRUE(backends.ok()) << backends.status();
-    backends_ = std::move(*backends);
-    auto channel = grpc::CreateChannel(absl::StrCat("ipv4:127.0.0.1:", backends_->port()),
-                                       grpc::InsecureChannelCredentials());
-    std::shared_ptr<registry::v1::RegistryService::StubInterface> registry =
-        registry::v1::RegistryService::NewStub(channel);
-    std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling =
-        scheduling::v1::SchedulingService::NewStub(channel);
-    std::shared_ptr<feedback::v1::FeedbackService::StubInterface> feedback =
-        feedback::v1::FeedbackService::NewStub(channel);
-
-    auth::JwtKeySet keys;
-    keys.Add(*auth::JwtKey::Hmac("test", kSecret));
-    options.issuer = "linli-test";
-    options.rate_per_second = 1000;
-    options.burst = 1000;
-    gate_ = std::make_unique<Gate>(
-        std::move(keys), nullptr, options,
-        std::make_shared<Relations>(registry, scheduling, absl::Seconds(60), clock_), clock_);
-    console_ = std::make_unique<ConsoleServiceImpl>(gate_.get(), registry, scheduling, feedback,
-                                                    absl::Seconds(60));
-    elder_app_ = std::make_unique<ElderAppServiceImpl>(gate_.get(), registry, scheduling, feedback,
-                                                       absl::Seconds(60), clock_);
-    partner_ = std::make_unique<PartnerServiceImpl>(gate_.get(), registry, scheduling, feedback,
-                                                    absl::Seconds(60), clock_);
-    worker_app_ = std::make_unique<WorkerAppServiceImpl>(gate_.get(), registry, scheduling,
-                                                         feedback, absl::Seconds(60), clock_);
-    ServerOptions gateway_options;
-    gateway_options.service_name = "gateway";
-    gateway_options.listen_address = "[::]:0";  // IPv4 and IPv6: two client addresses
-    gateway_options.shutdown_deadline = absl::Seconds(1);
-    auto gateway = GatewayServer::Start(
-        gateway_options, {console_.get(), elder_app_.get(), partner_.get(), worker_app_.get()}, 1);
-    ASSERT_TRUE(gateway.ok()) << gateway.status();
-    gateway_ = std::move(*gateway);
+    auto world = testing::InProcessGateway::Start(
+        {&registry_, &scheduling_, &feedback_}, kSecret,
+        {.gate = options,
+         .listen = "[::]:0",  // IPv4 and IPv6: two client addresses
+         .backend_timeout = absl::Seconds(60)},
+        clock_);
+    ASSERT_TRUE(world.ok()) << world.status();
+    world_ = std::move(*world);
+    gateway_ = &world_->server();
     auto http = HttpJsonServer::Start("127.0.0.1:0", PublicServiceNames(), *gateway_,
                                       absl::Seconds(60), 64 * 1024);
     ASSERT_TRUE(http.ok()) << http.status();
@@ -290,11 +260,9 @@ class Limits : public ::testing::Test {
 
   void Stop() {
     if (http_ != nullptr) http_->Stop();
-    if (gateway_ != nullptr) gateway_->Shutdown();
-    if (backends_ != nullptr) backends_->Shutdown();
     http_.reset();
-    gateway_.reset();
-    backends_.reset();
+    world_.reset();
+    gateway_ = nullptr;
   }
 
   // A console stub over the gRPC port from 127.0.0.1 ("ipv4") or ::1 ("ipv6"), or over the
@@ -332,13 +300,8 @@ class Limits : public ::testing::Test {
   FakeRegistry registry_;
   FakeScheduling scheduling_;
   FakeFeedback feedback_;
-  std::unique_ptr<GrpcServer> backends_;
-  std::unique_ptr<Gate> gate_;
-  std::unique_ptr<ConsoleServiceImpl> console_;
-  std::unique_ptr<ElderAppServiceImpl> elder_app_;
-  std::unique_ptr<PartnerServiceImpl> partner_;
-  std::unique_ptr<WorkerAppServiceImpl> worker_app_;
-  std::unique_ptr<GatewayServer> gateway_;
+  std::unique_ptr<testing::InProcessGateway> world_;
+  GatewayServer* gateway_ = nullptr;  // world_'s
   std::unique_ptr<HttpJsonServer> http_;
 };
 

@@ -29,6 +29,7 @@
 #include "services/gateway/http_json.h"
 #include "services/gateway/partner_service.h"
 #include "services/gateway/worker_app_service.h"
+#include "tests/support/in_process_gateway.h"
 
 namespace linli::gateway {
 namespace {
@@ -95,46 +96,11 @@ v1::GetRegionRequest GetRegionRequest(const std::string& name) {
 class HttpConnect : public ::testing::Test {
  protected:
   void SetUp() override {
-    ServerOptions backend_options;
-    backend_options.service_name = "fake-backends";
-    backend_options.listen_address = "127.0.0.1:0";
-    backend_options.shutdown_deadline = absl::Seconds(1);
-    auto backends = GrpcServer::Start(backend_options, {&registry_, &scheduling_, &feedback_});
-    ASSERT_TRUE(backends.ok()) << backends.status();
-    backends_ = std::move(*backends);
-    auto channel = grpc::CreateChannel(absl::StrCat("ipv4:127.0.0.1:", backends_->port()),
-                                       grpc::InsecureChannelCredentials());
-    std::shared_ptr<registry::v1::RegistryService::StubInterface> registry =
-        registry::v1::RegistryService::NewStub(channel);
-    std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling =
-        scheduling::v1::SchedulingService::NewStub(channel);
-    std::shared_ptr<feedback::v1::FeedbackService::StubInterface> feedback =
-        feedback::v1::FeedbackService::NewStub(channel);
-    auth::JwtKeySet keys;
-    keys.Add(*auth::JwtKey::Hmac("test", kSecret));
-    GateOptions options;
-    options.issuer = "linli-test";
-    options.rate_per_second = 1000;
-    options.burst = 1000;
-    gate_ = std::make_unique<Gate>(
-        std::move(keys), nullptr, options,
-        std::make_shared<Relations>(registry, scheduling, absl::Seconds(10), clock_), clock_);
-    console_ = std::make_unique<ConsoleServiceImpl>(gate_.get(), registry, scheduling, feedback,
-                                                    absl::Seconds(10));
-    elder_app_ = std::make_unique<ElderAppServiceImpl>(gate_.get(), registry, scheduling, feedback,
-                                                       absl::Seconds(10), clock_);
-    partner_ = std::make_unique<PartnerServiceImpl>(gate_.get(), registry, scheduling, feedback,
-                                                    absl::Seconds(10), clock_);
-    worker_app_ = std::make_unique<WorkerAppServiceImpl>(gate_.get(), registry, scheduling,
-                                                         feedback, absl::Seconds(10), clock_);
-    ServerOptions gateway_options;
-    gateway_options.service_name = "gateway";
-    gateway_options.listen_address = "127.0.0.1:0";
-    gateway_options.shutdown_deadline = absl::Seconds(1);
-    auto gateway = GatewayServer::Start(
-        gateway_options, {console_.get(), elder_app_.get(), partner_.get(), worker_app_.get()}, 1);
-    ASSERT_TRUE(gateway.ok()) << gateway.status();
-    gateway_ = std::move(*gateway);
+    auto world = testing::InProcessGateway::Start({&registry_, &scheduling_, &feedback_}, kSecret,
+                                                  {}, clock_);
+    ASSERT_TRUE(world.ok()) << world.status();
+    world_ = std::move(*world);
+    gateway_ = &world_->server();
     http_ = StartHttp({});
     ASSERT_NE(http_, nullptr);
   }
@@ -142,8 +108,9 @@ class HttpConnect : public ::testing::Test {
   void TearDown() override {
     for (auto& http : extra_http_) http->Stop();
     if (http_ != nullptr) http_->Stop();
-    if (gateway_ != nullptr) gateway_->Shutdown();
-    if (backends_ != nullptr) backends_->Shutdown();
+    extra_http_.clear();
+    http_.reset();
+    world_.reset();
   }
 
   std::unique_ptr<HttpJsonServer> StartHttp(HttpJsonOptions options) {
@@ -184,13 +151,8 @@ class HttpConnect : public ::testing::Test {
   FakeRegistry registry_;
   FakeScheduling scheduling_;
   FakeFeedback feedback_;
-  std::unique_ptr<GrpcServer> backends_;
-  std::unique_ptr<Gate> gate_;
-  std::unique_ptr<ConsoleServiceImpl> console_;
-  std::unique_ptr<ElderAppServiceImpl> elder_app_;
-  std::unique_ptr<PartnerServiceImpl> partner_;
-  std::unique_ptr<WorkerAppServiceImpl> worker_app_;
-  std::unique_ptr<GatewayServer> gateway_;
+  std::unique_ptr<testing::InProcessGateway> world_;
+  GatewayServer* gateway_ = nullptr;  // world_'s
   std::unique_ptr<HttpJsonServer> http_;
   std::vector<std::unique_ptr<HttpJsonServer>> extra_http_;
 };
