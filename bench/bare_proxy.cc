@@ -1,10 +1,15 @@
 #include "bench/bare_proxy.h"
 
-#include "common/clock.h"
-
 #include <cstdio>
 #include <memory>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/generic/async_generic_service.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -28,10 +33,37 @@ struct ProxiedCall {
   grpc::Status status;
 };
 
+// "/linli.registry.v1.RegistryService/GetRegion" -> "linli.registry.v1.RegistryService".
+absl::string_view ServiceOf(absl::string_view method) {
+  if (!absl::ConsumePrefix(&method, "/")) return "";
+  const size_t slash = method.find('/');
+  return slash == absl::string_view::npos ? "" : method.substr(0, slash);
+}
+
 }  // namespace
 
-int RunBareProxy(const std::string& listen, const std::string& backend,
+absl::StatusOr<BareProxyBackend> ParseBareProxyBackend(const std::string& spec) {
+  const size_t equals = spec.find('=');
+  if (equals == std::string::npos || equals == 0 || equals + 1 == spec.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bare proxy backend \"", spec, "\" is not <service>=<address>"));
+  }
+  BareProxyBackend backend{spec.substr(0, equals), spec.substr(equals + 1), ""};
+  absl::string_view name = backend.service;
+  if (!absl::ConsumePrefix(&name, "linli.") || name.find('.') == absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("bare proxy backend \"", spec, "\": not a linli.<name>.v1 service"));
+  }
+  backend.peer = absl::StrCat("linli-", name.substr(0, name.find('.')));
+  return backend;
+}
+
+int RunBareProxy(const std::string& listen, const std::vector<BareProxyBackend>& backends,
                  std::shared_ptr<const auth::InternalIdentity> identity) {
+  // As every server of the platform runs (common/server.cc): Abseil's mutex deadlock detection,
+  // on in Debian's build, costs every lock gRPC takes; left on, it would charge the reference
+  // with work the gateway does not do.
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   grpc::AsyncGenericService service;
   grpc::ServerBuilder builder;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials());
@@ -42,8 +74,18 @@ int RunBareProxy(const std::string& listen, const std::string& backend,
     std::fprintf(stderr, "bare proxy: cannot listen on %s\n", listen.c_str());
     return 1;
   }
-  grpc::GenericStub stub(
-      auth::NewInternalChannel(backend, "linli-registry", {}, std::move(identity), Clock::Real()));
+  // One channel per backend, as the gateway has; a call picks its channel by its service.
+  if (backends.empty()) {
+    std::fprintf(stderr, "bare proxy: no backend\n");
+    return 1;
+  }
+  std::vector<std::unique_ptr<grpc::GenericStub>> stubs;
+  absl::flat_hash_map<std::string, grpc::GenericStub*> by_service;
+  for (const BareProxyBackend& backend : backends) {
+    stubs.push_back(std::make_unique<grpc::GenericStub>(
+        auth::NewInternalChannel(backend.address, backend.peer, {}, identity, Clock::Real())));
+    by_service[backend.service] = stubs.back().get();
+  }
   auto accept = [&] {
     auto* call = new ProxiedCall;
     service.RequestCall(&call->server_context, &call->stream, queue.get(), queue.get(), call);
@@ -63,19 +105,22 @@ int RunBareProxy(const std::string& listen, const std::string& backend,
         call->step = ProxiedCall::Step::kRead;
         call->stream.Read(&call->request, call);
         break;
-      case ProxiedCall::Step::kRead:
+      case ProxiedCall::Step::kRead: {
         if (!ok) {
           call->step = ProxiedCall::Step::kSent;
           call->stream.Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no request"), call);
           break;
         }
+        auto it = by_service.find(ServiceOf(call->server_context.method()));
+        grpc::GenericStub* stub = it == by_service.end() ? stubs.front().get() : it->second;
         call->client_context.set_deadline(call->server_context.deadline());
-        call->backend_call = stub.PrepareUnaryCall(
+        call->backend_call = stub->PrepareUnaryCall(
             &call->client_context, call->server_context.method(), call->request, queue.get());
         call->step = ProxiedCall::Step::kBackendDone;
         call->backend_call->StartCall();
         call->backend_call->Finish(&call->response, &call->status, call);
         break;
+      }
       case ProxiedCall::Step::kBackendDone:
         call->step = ProxiedCall::Step::kSent;
         if (call->status.ok()) {

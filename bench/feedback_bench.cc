@@ -21,6 +21,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "bench/bench_stats.h"
 #include "common/client.h"
 #include "common/flags.h"
 #include "common/log.h"
@@ -42,6 +43,8 @@ ABSL_FLAG(int, events, 60000, "Scheduling events to consume.");
 
 namespace linli::feedback {
 namespace {
+
+using bench::Median;
 
 using google::protobuf::util::TimeUtil;
 
@@ -147,11 +150,6 @@ std::vector<double> Reads(Server& s, const std::vector<std::string>& elders, int
     }
   }
   return us;
-}
-
-double Median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v.empty() ? 0 : v[v.size() / 2];
 }
 
 double Mean(const std::vector<double>& v) {

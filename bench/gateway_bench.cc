@@ -1,4 +1,4 @@
-// Gateway overhead, one run, printed figures (not a pass/fail test).
+// Gateway overhead, one run, printed figures and two targets.
 //
 //   build/bin/gateway_bench [--rounds 5] [--seconds 2] [--threads 4] [--samples 1000]
 //                           [--db sqlite|mysql]
@@ -6,26 +6,29 @@
 // Real processes besides this one, each logging to its own file under a temporary directory:
 // linli-registry, linli-scheduling and linli-feedback (SQLite files, or with --db mysql fresh
 // databases on the server of LINLI_TEST_MYSQL_URL) and the linli-gateway binary in front of them
-// (its production
-// flags, the rate limit raised so that the path is measured, not the limiter), and a bare
-// reference proxy (bench/bare_proxy.h: this binary again, forwarding raw bytes on one thread) in
-// front of the registry, which shows what the hop itself costs on this machine. This process loads
-// one street with an elder, a daily promise and a week of visits, then measures like with like —
-// the same request and payload on the same kind of channel, from the same number of client threads,
-// after the same warm-up:
-//   pass-through  GetRegion straight on the registry vs through the bare proxy vs
+// (its production flags, the rate limit raised so that the path is measured, not the limiter),
+// and a bare reference proxy (bench/bare_proxy.h: this binary again, forwarding raw bytes on one
+// thread to the backend of each call's service) in front of the three, which shows what the hop
+// itself costs on this machine. This process loads one street with an elder, a daily promise and
+// a week of visits, then measures like with like — the same requests and payloads on the same
+// kind of channel, from the same number of client threads, after the same warm-up:
+//   throughput    calls/s from N threads, each one blocking call (or page, or group) at a time,
+//                 of: GetRegion straight on the registry, through the bare proxy, as
 //                 ConsoleService/GetRegion through the gateway (token verified, rule checked,
-//                 forwarded) vs the same over Connect JSON (HTTP/1.1 keep-alive): calls/s from N
-//                 threads, each one blocking call at a time. The workloads take turns, round after
-//                 round, so that load from elsewhere on the machine falls on all of them alike; the
-//                 figure of a workload is its median round and a ratio is the median of the
-//                 per-round ratios. The CPU time each process used during a workload (from /proc),
-//                 per call, shows where the cost lies independently of how the 2 cores were shared.
-//   aggregation   ElderAppService/GetElderPage (registry GetElder + scheduling ListCommitments +
-//                 ListVisits + feedback GetPerceptionIndex, concurrently, behind the gateway) vs
-//                 each of the four calls made directly: p50 of sequential calls, the kinds taken
-//                 in turns of 50 calls;
-//                 ratio page p50 / slowest direct p50.
+//                 forwarded) and the same over Connect JSON (HTTP/1.1 keep-alive); and
+//                 ElderAppService/GetElderPage through the gateway against the page's four
+//                 backend calls (registry GetElder, scheduling ListCommitments and ListVisits,
+//                 feedback GetPerceptionIndex) made at once through the bare proxy. The
+//                 workloads take turns, round after round, so that load from elsewhere on the
+//                 machine falls on all of them alike; the figure of a workload is its median
+//                 round and a ratio is the median of the per-round ratios.
+//   CPU           the CPU time each process used during each workload (from /proc), per call:
+//                 independent of how the 2 cores were shared between the client, the hop and
+//                 the backends, so the targets are stated in it (issue 20): the gateway's CPU
+//                 per pass-through call <= 1.2x the bare proxy's, and the gateway's CPU per page
+//                 <= 1.2x the bare proxy's for forwarding the page's four calls.
+//   latency       the page vs each of its four calls made directly, and GetRegion direct / bare
+//                 proxy / gateway: p50 of sequential calls, the kinds taken in turns of 50 calls.
 #include <httplib.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -44,6 +47,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "bench/bare_proxy.h"
+#include "bench/bench_stats.h"
 #include "common/auth/jwt.h"
 #include "common/client.h"
 #include "common/flags.h"
@@ -64,13 +68,17 @@ ABSL_FLAG(int, threads, 4, "Concurrent callers for throughput.");
 ABSL_FLAG(int, samples, 1000, "Sequential calls per latency workload.");
 ABSL_FLAG(std::string, bare_proxy_listen, "",
           "Internal: run as the bare reference proxy (bench/bare_proxy.h) on this address.");
-ABSL_FLAG(std::string, bare_proxy_backend, "", "Internal: the bare proxy's backend.");
+ABSL_FLAG(std::vector<std::string>, bare_proxy_backends, {},
+          "Internal: the bare proxy's backends, <service>=<address> each.");
 ABSL_FLAG(std::string, db, "sqlite",
           "The services' database: sqlite (files in the temporary directory) or mysql (fresh "
           "databases on the server of LINLI_TEST_MYSQL_URL, as `make bench` starts one).");
 
 namespace linli {
 namespace {
+
+using bench::CpuSeconds;
+using bench::Median;
 
 const std::string kSecret = "bench-secret-0123456789abcdef0123";
 constexpr int kTurn = 50;  // latency calls of one kind before the next kind's turn
@@ -115,30 +123,14 @@ std::optional<testing::ChildProcess> Spawn(const std::string& name,
   return std::move(*started);
 }
 
-// User + system CPU seconds used so far by process `pid` (0: this process).
-double CpuSeconds(pid_t pid) {
-  std::ifstream in(pid == 0 ? std::string("/proc/self/stat")
-                            : absl::StrCat("/proc/", pid, "/stat"));
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  size_t close = text.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream rest(text.substr(close + 2));
-  std::string field;
-  double utime = 0, stime = 0;
-  // After the command name: state is field 3; utime and stime are fields 14 and 15.
-  for (int i = 3; i <= 15 && rest >> field; ++i) {
-    if (i == 14) utime = std::atof(field.c_str());
-    if (i == 15) stime = std::atof(field.c_str());
-  }
-  return (utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 // The processes whose CPU time a throughput workload is charged with, by name.
 std::vector<std::pair<std::string, pid_t>> Processes() {
   return {{"client", 0},
           {"gateway", gateway_process->pid()},
           {"bare proxy", proxy_process->pid()},
-          {"registry", registry_process->pid()}};
+          {"registry", registry_process->pid()},
+          {"scheduling", scheduling_process->pid()},
+          {"feedback", feedback_process->pid()}};
 }
 
 struct Throughput {
@@ -172,16 +164,13 @@ Throughput Measure(const std::function<bool(int)>& call, int threads, absl::Dura
   return result;
 }
 
-double Median(std::vector<double> values) {
-  std::sort(values.begin(), values.end());
-  const size_t n = values.size();
-  return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
-
 struct Workload {
-  Workload(std::string n, std::function<bool(int)> c) : name(std::move(n)), call(std::move(c)) {}
+  Workload(std::string n, std::function<bool(int)> c, std::function<void()> a = nullptr)
+      : name(std::move(n)), call(std::move(c)), after(std::move(a)) {}
   std::string name;
   std::function<bool(int)> call;
+  // Run after each turn of the workload, outside its measurement (may be null).
+  std::function<void()> after;
   std::vector<double> rates;  // calls/s per round
   int64_t errors = 0;
   int64_t calls = 0;                  // over all rounds
@@ -193,10 +182,12 @@ void RunRounds(std::vector<Workload>& workloads, int threads, absl::Duration sec
   for (Workload& w : workloads) {
     int64_t ignored = 0;
     Measure(w.call, threads, absl::Milliseconds(500), &ignored);
+    if (w.after) w.after();
   }
   for (int r = 0; r < rounds; ++r) {
     for (Workload& w : workloads) {
       Throughput t = Measure(w.call, threads, seconds, &w.errors);
+      if (w.after) w.after();
       w.rates.push_back(t.rate);
       w.calls += t.calls;
       for (const auto& [name, seconds_used] : t.cpu) w.cpu[name] += seconds_used;
@@ -294,8 +285,11 @@ int Run() {
   {
     auto started = testing::ChildProcess::Start(
         "/proc/self/exe",
-        {"--bare_proxy_listen=" + proxy_address, "--bare_proxy_backend=" + registry_address,
-         // the same identity and mutual TLS to the registry as the gateway's
+        {"--bare_proxy_listen=" + proxy_address,
+         absl::StrCat("--bare_proxy_backends=linli.registry.v1.RegistryService=", registry_address,
+                      ",linli.scheduling.v1.SchedulingService=", scheduling_address,
+                      ",linli.feedback.v1.FeedbackService=", feedback_address),
+         // the same identity and mutual TLS to the backends as the gateway's
          "--internal_ca_file=" + testing::PlatformPki::Shared().ca_file(),
          "--internal_cert_file=" + testing::PlatformPki::Shared().cert_file("linli-gateway"),
          "--internal_key_file=" + testing::PlatformPki::Shared().key_file("linli-gateway")},
@@ -316,14 +310,17 @@ int Run() {
   std::shared_ptr<registry::v1::RegistryService::Stub> registry =
       registry::v1::RegistryService::NewStub(
           testing::PlatformPki::Shared().Channel(registry_address, "linli-registry"));
-  std::shared_ptr<registry::v1::RegistryService::Stub> proxied_registry =
-      registry::v1::RegistryService::NewStub(NewChannel(proxy_address, {}));
   std::shared_ptr<scheduling::v1::SchedulingService::Stub> scheduling =
       scheduling::v1::SchedulingService::NewStub(
           testing::PlatformPki::Shared().Channel(scheduling_address, "linli-scheduling"));
   std::shared_ptr<feedback::v1::FeedbackService::Stub> feedback =
       feedback::v1::FeedbackService::NewStub(
           testing::PlatformPki::Shared().Channel(feedback_address, "linli-feedback"));
+  // The backends through the bare proxy, on one channel (as the gateway's services are).
+  auto proxy_channel = NewChannel(proxy_address, {});
+  auto proxied_registry = registry::v1::RegistryService::NewStub(proxy_channel);
+  auto proxied_scheduling = scheduling::v1::SchedulingService::NewStub(proxy_channel);
+  auto proxied_feedback = feedback::v1::FeedbackService::NewStub(proxy_channel);
 
   // One street, one elder with a daily promise and a week of visits.
   for (auto [code, level, parent] :
@@ -413,6 +410,53 @@ int Run() {
     clients.back()->set_tcp_nodelay(true);
   }
   const httplib::Headers headers = {{"Authorization", "Bearer " + staff}};
+  // The elder page's four backend calls, exactly as elder_app_service.cc makes them.
+  registry::v1::GetElderRequest get_elder;
+  get_elder.set_name(elder_name);
+  scheduling::v1::ListCommitmentsRequest list_commitments;
+  list_commitments.set_elder(elder_name);
+  list_commitments.set_page_size(50);
+  scheduling::v1::ListVisitsRequest list_visits;
+  list_visits.set_elder(elder_name);
+  list_visits.set_from_date(absl::FormatTime("%Y-%m-%d", absl::Now(), shanghai));
+  list_visits.set_to_date(
+      absl::FormatTime("%Y-%m-%d", absl::Now() + absl::Hours(24 * 7), shanghai));
+  list_visits.set_page_size(50);
+  feedback::v1::GetPerceptionIndexRequest get_index;
+  get_index.set_subject(elder_name);
+  get_index.set_window_days(30);
+  gateway::v1::GetElderPageRequest page_request;
+  page_request.set_elder(elder_name);
+  // The four calls at once through the bare proxy, as the gateway makes them for a page; one
+  // completion queue per client thread.
+  std::vector<std::unique_ptr<grpc::CompletionQueue>> page_queues;
+  for (int t = 0; t < threads; ++t)
+    page_queues.push_back(std::make_unique<grpc::CompletionQueue>());
+  auto four_calls_through_proxy = [&](int t) {
+    grpc::CompletionQueue* queue = page_queues[t].get();
+    auto elder_context = Ctx(), promises_context = Ctx(), visits_context = Ctx(),
+         index_context = Ctx();
+    registry::v1::GetElderResponse elder_response;
+    scheduling::v1::ListCommitmentsResponse promises;
+    scheduling::v1::ListVisitsResponse visits;
+    feedback::v1::GetPerceptionIndexResponse index;
+    grpc::Status status[4];
+    auto elder_call = proxied_registry->AsyncGetElder(elder_context.get(), get_elder, queue);
+    auto promises_call =
+        proxied_scheduling->AsyncListCommitments(promises_context.get(), list_commitments, queue);
+    auto visits_call =
+        proxied_scheduling->AsyncListVisits(visits_context.get(), list_visits, queue);
+    auto index_call =
+        proxied_feedback->AsyncGetPerceptionIndex(index_context.get(), get_index, queue);
+    elder_call->Finish(&elder_response, &status[0], &status[0]);
+    promises_call->Finish(&promises, &status[1], &status[1]);
+    visits_call->Finish(&visits, &status[2], &status[2]);
+    index_call->Finish(&index, &status[3], &status[3]);
+    void* tag = nullptr;
+    bool ok = false;
+    for (int i = 0; i < 4; ++i) queue->Next(&tag, &ok);
+    return status[0].ok() && status[1].ok() && status[2].ok() && status[3].ok();
+  };
   std::vector<Workload> workloads = {
       {"direct registry",
        [&](int) {
@@ -434,27 +478,32 @@ int Run() {
          auto res = clients[t]->Post("/linli.gateway.v1.ConsoleService/GetRegion", headers,
                                      R"({"name":"regions/310101020"})", "application/json");
          return res && res->status == 200;
+       },
+       // Closes the keep-alive connections at the end of the turn: cpp-httplib's server checks
+       // an idle connection every 10 ms, CPU the gateway would otherwise spend during the other
+       // workloads and have charged to their calls.
+       [&] {
+         for (auto& client : clients) client->stop();
        }},
+      {"elder page",
+       [&](int) {
+         gateway::v1::GetElderPageResponse r;
+         return elder_stub->GetElderPage(Ctx(elder_token).get(), page_request, &r).ok() &&
+                r.missing_parts_size() == 0;
+       }},
+      {"page calls, bare", four_calls_through_proxy},
   };
   RunRounds(workloads, threads, seconds, rounds);
+  for (auto& queue : page_queues) {
+    queue->Shutdown();
+    void* tag = nullptr;
+    bool ok = false;
+    while (queue->Next(&tag, &ok)) {
+    }
+  }
 
-  // Aggregation: the three direct calls and the page, and two single-backend references.
-  registry::v1::GetElderRequest get_elder;
-  get_elder.set_name(elder_name);
-  scheduling::v1::ListCommitmentsRequest list_commitments;
-  list_commitments.set_elder(elder_name);
-  list_commitments.set_page_size(50);
-  scheduling::v1::ListVisitsRequest list_visits;
-  list_visits.set_elder(elder_name);
-  list_visits.set_from_date(absl::FormatTime("%Y-%m-%d", absl::Now(), shanghai));
-  list_visits.set_to_date(
-      absl::FormatTime("%Y-%m-%d", absl::Now() + absl::Hours(24 * 7), shanghai));
-  list_visits.set_page_size(50);
-  feedback::v1::GetPerceptionIndexRequest get_index;
-  get_index.set_subject(elder_name);
-  get_index.set_window_days(30);
-  gateway::v1::GetElderPageRequest page_request;
-  page_request.set_elder(elder_name);
+  // Latency: the page against its four calls made directly, and two single-backend references.
+
   gateway::v1::ListMyFamilyRequest family_request;
   family_request.set_elder(elder_name);
   int visits_on_page = 0;
@@ -520,9 +569,15 @@ int Run() {
   const Workload& bare = workloads[1];
   const Workload& through = workloads[2];
   const Workload& json = workloads[3];
+  const Workload& page = workloads[4];
+  const Workload& page_bare = workloads[5];
+  // CPU seconds of `process` per call (a page, a group of four calls) of `w`, in microseconds.
+  auto cpu_per_call = [](const Workload& w, const char* process) {
+    return w.calls == 0 ? 0.0 : 1e6 * w.cpu.at(process) / static_cast<double>(w.calls);
+  };
   std::printf(
-      "gateway_bench: linli-gateway, linli-registry, linli-scheduling and a bare proxy as child "
-      "processes (%s, logs to files);\n"
+      "gateway_bench: linli-gateway, linli-registry, linli-scheduling, linli-feedback and a bare "
+      "proxy as child processes (%s, logs to files);\n"
       "  throughput: %d client threads, one blocking call each at a time; %d rounds x %d s per "
       "workload, workloads in turns, 0.5 s warm-up each; median round\n"
       "  latency: %d sequential calls per kind, kinds in turns of %d, %d warm-up calls each; "
@@ -537,29 +592,53 @@ int Run() {
       "(the cheapest hop: raw bytes, one thread)\n",
       Median(bare.rates), static_cast<long long>(bare.errors), RatioOfRounds(bare, direct));
   std::printf(
-      "                        through gateway   %9.0f calls/s  (errors %lld)  = %.2fx direct "
-      "(target >= 0.6x)\n",
-      Median(through.rates), static_cast<long long>(through.errors),
-      RatioOfRounds(through, direct));
+      "                        through gateway   %9.0f calls/s  (errors %lld)  = %.2fx direct, "
+      "%.2fx bare proxy\n",
+      Median(through.rates), static_cast<long long>(through.errors), RatioOfRounds(through, direct),
+      RatioOfRounds(through, bare));
   std::printf(
       "                        JSON over HTTP    %9.0f calls/s  (errors %lld)  = %.2fx gateway "
       "gRPC, %.2fx direct\n",
       Median(json.rates), static_cast<long long>(json.errors), RatioOfRounds(json, through),
       RatioOfRounds(json, direct));
-  std::printf("  per round (direct / bare proxy / gateway / JSON calls/s):");
+  std::printf(
+      "elder page (4 calls)    through gateway   %9.0f pages/s  (errors %lld)\n"
+      "                        via bare proxy    %9.0f groups/s (errors %lld)  = the page %.2fx "
+      "the four calls at once through the bare proxy\n",
+      Median(page.rates), static_cast<long long>(page.errors), Median(page_bare.rates),
+      static_cast<long long>(page_bare.errors), RatioOfRounds(page, page_bare));
+  std::printf(
+      "  per round (direct / bare proxy / gateway / JSON calls/s; page / bare group per s):");
   for (size_t r = 0; r < direct.rates.size(); ++r) {
-    std::printf(" %.0f/%.0f/%.0f/%.0f", direct.rates[r], bare.rates[r], through.rates[r],
-                json.rates[r]);
+    std::printf(" %.0f/%.0f/%.0f/%.0f; %.0f/%.0f", direct.rates[r], bare.rates[r], through.rates[r],
+                json.rates[r], page.rates[r], page_bare.rates[r]);
   }
   std::printf("\n");
-  std::printf("  CPU per call, microseconds (client / bare proxy / gateway / registry):\n");
+  std::printf(
+      "  CPU per call (page, group of four), microseconds, from /proc over all rounds:\n"
+      "    %-16s %8s %8s %8s %8s %8s %8s\n",
+      "", "client", "proxy", "gateway", "registry", "sched.", "feedback");
   for (const Workload& w : workloads) {
-    auto per_call = [&](const char* name) {
-      return w.calls == 0 ? 0.0 : 1e6 * w.cpu.at(name) / static_cast<double>(w.calls);
-    };
-    std::printf("    %-16s %6.0f / %6.0f / %6.0f / %6.0f\n", w.name.c_str(), per_call("client"),
-                per_call("bare proxy"), per_call("gateway"), per_call("registry"));
+    std::printf("    %-16s %8.0f %8.0f %8.0f %8.0f %8.0f %8.0f\n", w.name.c_str(),
+                cpu_per_call(w, "client"), cpu_per_call(w, "bare proxy"),
+                cpu_per_call(w, "gateway"), cpu_per_call(w, "registry"),
+                cpu_per_call(w, "scheduling"), cpu_per_call(w, "feedback"));
   }
+  // The targets (issue 20): what the gateway's own work costs, as CPU per call against the bare
+  // proxy forwarding the same calls, which on two shared cores says more about the gateway than
+  // throughput or latency ratios do.
+  const double gateway_cpu = cpu_per_call(through, "gateway");
+  const double bare_cpu = cpu_per_call(bare, "bare proxy");
+  const double page_gateway_cpu = cpu_per_call(page, "gateway");
+  const double page_bare_cpu = cpu_per_call(page_bare, "bare proxy");
+  const double pass_through_cpu = bare_cpu == 0 ? 0.0 : gateway_cpu / bare_cpu;
+  const double page_cpu = page_bare_cpu == 0 ? 0.0 : page_gateway_cpu / page_bare_cpu;
+  std::printf(
+      "gateway CPU             pass-through GetRegion %.0f us vs the bare proxy's %.0f us = "
+      "%.2fx (target <= 1.20x)\n"
+      "                        elder page %.0f us vs the bare proxy's %.0f us for its four "
+      "calls = %.2fx (target <= 1.20x)\n",
+      gateway_cpu, bare_cpu, pass_through_cpu, page_gateway_cpu, page_bare_cpu, page_cpu);
   std::printf(
       "pass-through p50        direct %.3f ms, bare proxy %.3f ms, through gateway %.3f ms (the "
       "hop costs %.3f ms, the bare hop %.3f ms)\n",
@@ -574,26 +653,30 @@ int Run() {
       p50["GetElder"], p50["ListCommitments"], p50["ListVisits"], p50["GetPerceptionIndex"]);
   std::printf(
       "                        GetElderPage %.3f ms (%d upcoming visits) = %.2fx the slowest "
-      "direct call (target <= 1.5x);\n"
+      "direct call;\n"
       "                        the four direct calls one after another: %.3f ms\n",
       p50["GetElderPage"], visits_on_page, p50["GetElderPage"] / slowest,
       p50["GetElder"] + p50["ListCommitments"] + p50["ListVisits"] + p50["GetPerceptionIndex"]);
   // Machine-readable lines for the table at the end of `make bench` (scripts/bench.sh):
   // SUMMARY <name> <value> <target> <met|missed|info>.
-  const double pass_through = RatioOfRounds(through, direct);
-  const double page = p50["GetElderPage"] / slowest;
-  std::printf("SUMMARY gateway.pass_through_vs_direct %.2fx >=0.60x %s\n", pass_through,
-              pass_through >= 0.6 ? "met" : "missed");
-  std::printf("SUMMARY gateway.elder_page_vs_slowest_direct %.2fx <=1.50x %s\n", page,
-              page <= 1.5 ? "met" : "missed");
+  std::printf("SUMMARY gateway.pass_through_cpu_vs_bare_proxy %.2fx <=1.20x %s\n", pass_through_cpu,
+              pass_through_cpu <= 1.2 ? "met" : "missed");
+  std::printf("SUMMARY gateway.elder_page_cpu_vs_bare_proxy %.2fx <=1.20x %s\n", page_cpu,
+              page_cpu <= 1.2 ? "met" : "missed");
+  std::printf("SUMMARY gateway.cpu_per_call %.0fus - info\n", gateway_cpu);
+  std::printf("SUMMARY gateway.bare_proxy_cpu_per_call %.0fus - info\n", bare_cpu);
+  std::printf("SUMMARY gateway.elder_page_cpu %.0fus - info\n", page_gateway_cpu);
+  std::printf("SUMMARY gateway.bare_proxy_page_calls_cpu %.0fus - info\n", page_bare_cpu);
+  // Throughput and latency ratios: figures (they measure how the 2 cores were shared as much as
+  // the gateway).
+  std::printf("SUMMARY gateway.pass_through_vs_direct %.2fx - info\n",
+              RatioOfRounds(through, direct));
+  std::printf("SUMMARY gateway.bare_proxy_vs_direct %.2fx - info\n", RatioOfRounds(bare, direct));
   std::printf("SUMMARY gateway.json_vs_grpc %.2fx - info\n", RatioOfRounds(json, through));
   std::printf("SUMMARY gateway.hop_p50 %.3fms - info\n",
               p50["GetRegion gateway"] - p50["GetRegion direct"]);
-  std::printf("SUMMARY gateway.bare_proxy_vs_direct %.2fx - info\n", RatioOfRounds(bare, direct));
-  std::printf("SUMMARY gateway.cpu_per_call %.0fus - info\n",
-              through.calls == 0 ? 0.0 : 1e6 * through.cpu.at("gateway") / through.calls);
-  std::printf("SUMMARY gateway.bare_proxy_cpu_per_call %.0fus - info\n",
-              bare.calls == 0 ? 0.0 : 1e6 * bare.cpu.at("bare proxy") / bare.calls);
+  std::printf("SUMMARY gateway.elder_page_vs_slowest_direct %.2fx - info\n",
+              p50["GetElderPage"] / slowest);
   proxy_process->Signal(SIGKILL);
   (void)proxy_process->Wait(absl::Seconds(5));
   for (auto* child :
@@ -610,8 +693,17 @@ int Run() {
 int main(int argc, char** argv) {
   linli::ParseFlags(argc, argv, "gateway_bench: gateway overhead (see the file comment)");
   if (!absl::GetFlag(FLAGS_bare_proxy_listen).empty()) {
-    return linli::bench::RunBareProxy(absl::GetFlag(FLAGS_bare_proxy_listen),
-                                      absl::GetFlag(FLAGS_bare_proxy_backend),
+    std::vector<linli::bench::BareProxyBackend> backends;
+    for (const std::string& spec : absl::GetFlag(FLAGS_bare_proxy_backends)) {
+      absl::StatusOr<linli::bench::BareProxyBackend> backend =
+          linli::bench::ParseBareProxyBackend(spec);
+      if (!backend.ok()) {
+        std::fprintf(stderr, "%s\n", backend.status().ToString().c_str());
+        return 1;
+      }
+      backends.push_back(*std::move(backend));
+    }
+    return linli::bench::RunBareProxy(absl::GetFlag(FLAGS_bare_proxy_listen), backends,
                                       linli::auth::InternalIdentityFromFlagsOrExit());
   }
   return linli::Run();

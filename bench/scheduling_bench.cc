@@ -34,6 +34,7 @@
 #include "common/clock.h"
 #include "common/errors.h"
 #include "common/flags.h"
+#include "common/grpc_status.h"
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/server.h"
@@ -135,8 +136,8 @@ absl::StatusOr<Figures> Measure(const std::string& backend, int n, int threads, 
         row.visit.set_elder("elders/bench");
         row.visit.set_service_type("serviceTypes/visiting");
         row.visit.set_occurrence(absl::StrFormat("2026-12-01T09:%05d", i));
-        *row.visit.mutable_window_start() = ToProto(now);
-        *row.visit.mutable_window_end() = ToProto(now + absl::Hours(2));
+        *row.visit.mutable_window_start() = ToTimestamp(now);
+        *row.visit.mutable_window_end() = ToTimestamp(now + absl::Hours(2));
         row.visit.set_duration_minutes(60);
         row.visit.set_workers_required(1);
         row.visit.set_state(v1::VISIT_STATE_SCHEDULED);

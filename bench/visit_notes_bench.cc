@@ -69,8 +69,8 @@ absl::StatusOr<Figures> Measure(const std::string& backend) {
   row.visit.set_elder("elders/bench");
   row.visit.set_service_type("serviceTypes/visiting");
   row.visit.set_occurrence("2026-12-01T09:00:00");
-  *row.visit.mutable_window_start() = ToProto(now);
-  *row.visit.mutable_window_end() = ToProto(now + absl::Hours(2));
+  *row.visit.mutable_window_start() = ToTimestamp(now);
+  *row.visit.mutable_window_end() = ToTimestamp(now + absl::Hours(2));
   row.visit.set_duration_minutes(60);
   row.visit.set_workers_required(1);
   row.visit.set_state(v1::VISIT_STATE_SCHEDULED);

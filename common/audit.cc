@@ -6,11 +6,10 @@
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
 #include "common/pagination.h"
-#include "common/server.h"
+#include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "common/storage/proto_rows.h"
 #include "common/text.h"
-#include "google/protobuf/util/time_util.h"
 
 namespace linli {
 
@@ -32,18 +31,17 @@ CREATE INDEX pii_audit_by_elder ON pii_audit (elder, sequence))sql",
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin)sql"};
 }
 
-absl::Status AuditPersonalData(storage::Transaction& tx, const grpc::ServerContext& context,
-                               absl::Time now, const AuditedAccess& access) {
+absl::Status AuditPersonalData(storage::Transaction& tx, const Caller& caller, absl::Time now,
+                               const AuditedAccess& access) {
   registry::v1::AuditEntry entry;
-  *entry.mutable_time() =
-      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(now));
-  entry.set_actor(Actor(context));
+  *entry.mutable_time() = ToTimestamp(now);
+  entry.set_actor(caller.actor);
   entry.set_elder(access.elder);
   entry.set_resource(access.resource);
   entry.set_fields(access.fields);
   entry.set_reason(access.reason);
   entry.set_action(access.action);
-  entry.set_request_id(RequestId(context));
+  entry.set_request_id(caller.request_id);
   return AppendAudit(tx, entry, now);
 }
 

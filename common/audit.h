@@ -3,14 +3,15 @@
 // appends to it in the same transaction as the read it records, so a read that is not audited
 // cannot happen: the registry for elders' sealed fields, scheduling for workers' visit notes.
 //
-//   // inside the transaction that decrypts:
-//   RETURN_IF_ERROR(AuditPersonalData(tx, *context, clock.Now(),
+//   // inside the transaction that decrypts (caller = CallerOf(*context) in the adapter):
+//   RETURN_IF_ERROR(AuditPersonalData(tx, caller, clock.Now(),
 //                                     {.elder = "elders/123", .resource = "visits/456",
 //                                      .fields = "notes", .reason = request.reason(),
 //                                      .action = "read"}));
 //
 // The actor and request id come from the call's metadata (x-linli-actor, set by the gateway from
-// the authenticated principal), never from the request body. There is no update or delete path.
+// the authenticated principal; common/server.h's CallerOf reads them), never from the request
+// body. There is no update or delete path. No gRPC here: use cases audit without it.
 #ifndef LINLI_COMMON_AUDIT_H_
 #define LINLI_COMMON_AUDIT_H_
 
@@ -23,7 +24,6 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/storage/database.h"
-#include "grpcpp/server_context.h"
 #include "linli/registry/v1/registry.pb.h"
 
 namespace linli {
@@ -41,9 +41,15 @@ struct AuditedAccess {
   std::string action;    // "read" or "erase"
 };
 
-// Appends an entry for `access` by the caller of `context` at `now`, inside `tx`.
-absl::Status AuditPersonalData(storage::Transaction& tx, const grpc::ServerContext& context,
-                               absl::Time now, const AuditedAccess& access);
+// Who makes a call, as the adapter learns it from the call's metadata.
+struct Caller {
+  std::string actor;       // "role:id", from x-linli-actor
+  std::string request_id;  // the call's request id
+};
+
+// Appends an entry for `access` by `caller` at `now`, inside `tx`.
+absl::Status AuditPersonalData(storage::Transaction& tx, const Caller& caller, absl::Time now,
+                               const AuditedAccess& access);
 
 // Appends a prepared entry (AuditPersonalData fills one from the call).
 absl::Status AppendAudit(storage::Transaction& tx, const registry::v1::AuditEntry& entry,

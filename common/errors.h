@@ -1,4 +1,5 @@
-// Errors: absl::Status inside the code, grpc::Status on the wire, google.rpc details in between.
+// Errors: absl::Status inside the code, grpc::Status on the wire (common/grpc_status.h converts at
+// the adapters), google.rpc details in between. This header needs no gRPC: domain code uses it.
 //
 // Validation code collects every problem with a request before answering, so that a client sees
 // all offending fields at once:
@@ -8,7 +9,7 @@
 //   RETURN_IF_ERROR(v.ToStatus());   // INVALID_ARGUMENT + google.rpc.BadRequest + ErrorInfo
 //
 // Statuses carry google.rpc.BadRequest and google.rpc.ErrorInfo as absl::Status payloads keyed by
-// their type URL; ToGrpcStatus packs them into google.rpc.Status in the binary details
+// their type URL; ToGrpcStatus (common/grpc_status.h) packs them into google.rpc.Status in the binary details
 // ("grpc-status-details-bin"), which every gRPC client library can decode. FromGrpcStatus does
 // the reverse, so errors survive a hop through another service unchanged.
 #ifndef LINLI_COMMON_ERRORS_H_
@@ -23,7 +24,6 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "google/rpc/error_details.pb.h"
-#include "grpcpp/support/status.h"
 #include "linli/common/v1/common.pb.h"
 
 namespace linli {
@@ -58,17 +58,6 @@ absl::Status WithReason(absl::Status status, common::v1::ErrorReason reason);
 // The BadRequest / ErrorInfo attached to a status, if any.
 std::optional<google::rpc::BadRequest> GetBadRequest(const absl::Status& status);
 std::optional<google::rpc::ErrorInfo> GetErrorInfo(const absl::Status& status);
-
-// absl::Status -> grpc::Status with google.rpc.Status details. INTERNAL, UNKNOWN and DATA_LOSS
-// messages may hold SQL or driver text: they are replaced by a generic message that names
-// `request_id` (the full text goes to the log by the caller).
-grpc::Status ToGrpcStatus(const absl::Status& status, absl::string_view request_id = "");
-
-// The canonical name of a gRPC code ("NOT_FOUND"); "UNKNOWN" for a value outside the enum.
-absl::string_view GrpcCodeName(grpc::StatusCode code);
-
-// grpc::Status -> absl::Status, keeping BadRequest and ErrorInfo details.
-absl::Status FromGrpcStatus(const grpc::Status& status);
 
 }  // namespace linli
 

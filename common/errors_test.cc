@@ -1,4 +1,5 @@
 #include "common/errors.h"
+#include "common/grpc_status.h"
 
 #include "gtest/gtest.h"
 

@@ -4,50 +4,38 @@
 
 #include "common/clock.h"
 #include "common/errors.h"
-#include "google/protobuf/unknown_field_set.h"
+#include "common/grpc_status.h"
+#include "grpc/health/v1/health.pb.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/support/byte_buffer.h"
+#include "src/proto/grpc/reflection/v1alpha/reflection.pb.h"  // libgrpc++_reflection's (proto/CMakeLists.txt)
 
 namespace linli {
-namespace {
 
-using google::protobuf::UnknownField;
-using google::protobuf::UnknownFieldSet;
-
-// Encodes a message whose only field is string field `number`.
-std::string StringField(int number, const std::string& value) {
-  UnknownFieldSet set;
-  set.AddLengthDelimited(number, value);
-  std::string out;
-  set.SerializeToString(&out);
-  return out;
-}
-
-}  // namespace
+// The messages are grpc-proto's (proto/CMakeLists.txt); the calls go through the generic stub on
+// the caller's channel, as they always did here. (The generated blocking stubs, tried instead,
+// left a test client that restarts a backend again and again without any working connection:
+// tests/kill_loop_test.cc, ServiceKillLoopTest on SQLite.)
 
 absl::StatusOr<HealthStatus> CheckHealth(grpc::Channel& channel, const std::string& service,
                                          absl::Duration timeout) {
   grpc::GenericStub stub(std::shared_ptr<grpc::Channel>(&channel, [](grpc::Channel*) {}));
   grpc::ClientContext context;
   context.set_deadline(DeadlineAfter(timeout));
-  grpc::ByteBuffer request = ToByteBuffer(service.empty() ? "" : StringField(1, service));
+  grpc::health::v1::HealthCheckRequest check;
+  check.set_service(service);
+  grpc::ByteBuffer request = ToByteBuffer(check.SerializeAsString());
   grpc::ByteBuffer response;
   std::promise<grpc::Status> done;
   stub.UnaryCall(&context, "/grpc.health.v1.Health/Check", grpc::StubOptions(), &request, &response,
                  [&done](grpc::Status s) { done.set_value(std::move(s)); });
   grpc::Status status = done.get_future().get();
   if (!status.ok()) return FromGrpcStatus(status);
-  UnknownFieldSet fields;
-  if (!fields.ParseFromString(FromByteBuffer(response))) {
+  grpc::health::v1::HealthCheckResponse answer;
+  if (!answer.ParseFromString(FromByteBuffer(response))) {
     return absl::DataLossError("health response does not parse");
   }
-  for (int i = 0; i < fields.field_count(); ++i) {
-    const UnknownField& f = fields.field(i);
-    if (f.number() == 1 && f.type() == UnknownField::TYPE_VARINT) {
-      return static_cast<HealthStatus>(f.varint());
-    }
-  }
-  return HealthStatus::kUnknown;  // proto3 default: UNKNOWN is not serialized
+  return static_cast<HealthStatus>(answer.status());
 }
 
 absl::StatusOr<std::vector<std::string>> ListServices(grpc::Channel& channel,
@@ -67,8 +55,9 @@ absl::StatusOr<std::vector<std::string>> ListServices(grpc::Channel& channel,
   int tags[5];
   call->StartCall(&tags[0]);
   bool ok = step(&tags[0]);
-  // ServerReflectionRequest{list_services = ""}: field 7.
-  grpc::ByteBuffer request = ToByteBuffer(StringField(7, ""));
+  grpc::reflection::v1alpha::ServerReflectionRequest list;
+  list.set_list_services("");
+  grpc::ByteBuffer request = ToByteBuffer(list.SerializeAsString());
   grpc::ByteBuffer response;
   if (ok) {
     call->Write(request, &tags[1]);
@@ -93,26 +82,13 @@ absl::StatusOr<std::vector<std::string>> ListServices(grpc::Channel& channel,
   if (!status.ok()) return FromGrpcStatus(status);
   if (!have_response) return absl::UnavailableError("reflection returned no response");
 
-  // ServerReflectionResponse.list_services_response (6) -> service (1) -> name (1).
-  std::vector<std::string> names;
-  UnknownFieldSet top;
-  if (!top.ParseFromString(FromByteBuffer(response))) {
+  grpc::reflection::v1alpha::ServerReflectionResponse answer;
+  if (!answer.ParseFromString(FromByteBuffer(response))) {
     return absl::DataLossError("reflection response does not parse");
   }
-  for (int i = 0; i < top.field_count(); ++i) {
-    if (top.field(i).number() != 6 || top.field(i).type() != UnknownField::TYPE_LENGTH_DELIMITED) {
-      continue;
-    }
-    UnknownFieldSet list;
-    list.ParseFromString(top.field(i).length_delimited());
-    for (int j = 0; j < list.field_count(); ++j) {
-      if (list.field(j).number() != 1) continue;
-      UnknownFieldSet service;
-      service.ParseFromString(list.field(j).length_delimited());
-      for (int k = 0; k < service.field_count(); ++k) {
-        if (service.field(k).number() == 1) names.push_back(service.field(k).length_delimited());
-      }
-    }
+  std::vector<std::string> names;
+  for (const auto& listed : answer.list_services_response().service()) {
+    names.push_back(listed.name());
   }
   return names;
 }

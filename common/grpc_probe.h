@@ -1,6 +1,7 @@
 // Client probes of the standard gRPC side services, for operators, `make run` and tests: the
-// health check (grpc.health.v1) and server reflection (grpc.reflection.v1alpha). Debian ships
-// neither generated client, so the few fields needed are encoded by hand.
+// health check (grpc.health.v1) and server reflection (grpc.reflection.v1alpha), with the stubs
+// generated from Debian's grpc-proto (see proto/CMakeLists.txt for why reflection uses the copy
+// compiled into libgrpc++_reflection).
 //
 //   ASSIGN_OR_RETURN(HealthStatus s, CheckHealth(*channel, "linli.registry.v1.RegistryService",
 //                                                absl::Seconds(2)));
@@ -29,7 +30,8 @@ absl::StatusOr<HealthStatus> CheckHealth(grpc::Channel& channel, const std::stri
 absl::StatusOr<std::vector<std::string>> ListServices(grpc::Channel& channel,
                                                       absl::Duration timeout);
 
-// A message's bytes as a gRPC buffer and back (for the hand-encoded messages above).
+// A message's bytes as a gRPC buffer and back, for calls that carry serialized messages without
+// a stub (generic calls, the gateway's raw method handlers).
 grpc::ByteBuffer ToByteBuffer(const std::string& bytes);
 std::string FromByteBuffer(const grpc::ByteBuffer& buffer);
 

@@ -13,12 +13,14 @@
 #include <string_view>
 #include <thread>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "common/errors.h"
+#include "common/grpc_status.h"
 #include "common/ids.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -91,11 +93,70 @@ std::string MethodLabel(absl::string_view method) {
   return std::string(method);
 }
 
+// The RPC series of one method label, by status code, found once per call by method name rather
+// than by building label vectors for two family lookups and a descriptor lookup every call.
+class MethodSeries {
+ public:
+  explicit MethodSeries(std::string label) : label_(std::move(label)) {
+    for (auto& c : handled_) c.store(nullptr, std::memory_order_relaxed);
+    for (auto& h : latency_) h.store(nullptr, std::memory_order_relaxed);
+  }
+
+  void Record(grpc::StatusCode code, absl::Duration latency) {
+    const int i = static_cast<int>(code);
+    if (i < 0 || i >= kCodes) {  // not a code of the wire protocol: looked up every time
+      const std::string name(GrpcCodeName(code));
+      Rpc().handled.WithLabels({label_, name}).Increment();
+      Rpc().latency.WithLabels({label_, name}).Observe(absl::ToDoubleSeconds(latency));
+      return;
+    }
+    metrics::Counter* handled = handled_[i].load(std::memory_order_acquire);
+    metrics::Histogram* histogram = latency_[i].load(std::memory_order_acquire);
+    if (handled == nullptr || histogram == nullptr) {
+      // Families return the same child for the same labels, so a race stores the same pointers.
+      const std::string name(GrpcCodeName(code));
+      handled = &Rpc().handled.WithLabels({label_, name});
+      histogram = &Rpc().latency.WithLabels({label_, name});
+      handled_[i].store(handled, std::memory_order_release);
+      latency_[i].store(histogram, std::memory_order_release);
+    }
+    handled->Increment();
+    histogram->Observe(absl::ToDoubleSeconds(latency));
+  }
+
+ private:
+  static constexpr int kCodes = 17;  // OK .. UNAUTHENTICATED
+  const std::string label_;
+  std::atomic<metrics::Counter*> handled_[kCodes];
+  std::atomic<metrics::Histogram*> latency_[kCodes];
+};
+
+// The series of `method`: one entry per method this binary knows (a bounded set, see
+// MethodLabel), and one shared "unknown" entry for every other name, which is not remembered.
+MethodSeries& SeriesOf(absl::string_view method) {
+  static absl::Mutex mu;
+  static auto* known =  // guarded by mu
+      new absl::flat_hash_map<std::string, std::unique_ptr<MethodSeries>>();
+  static auto* unknown = new MethodSeries("unknown");
+  {
+    absl::ReaderMutexLock lock(&mu);
+    auto it = known->find(method);
+    if (it != known->end()) return *it->second;
+  }
+  std::string label = MethodLabel(method);
+  if (label == "unknown") return *unknown;
+  absl::MutexLock lock(&mu);
+  std::unique_ptr<MethodSeries>& series = (*known)[method];
+  if (series == nullptr) series = std::make_unique<MethodSeries>(std::move(label));
+  return *series;
+}
+
 // Gives every call a request id (in the metadata and for the serving thread's log lines),
 // records its metrics and writes one log line when it ends.
 class CallInterceptor : public grpc::experimental::Interceptor {
  public:
-  explicit CallInterceptor(grpc::experimental::ServerRpcInfo* info) : method_(info->method()) {}
+  explicit CallInterceptor(grpc::experimental::ServerRpcInfo* info)
+      : method_(info->method()), series_(SeriesOf(method_)) {}
 
   ~CallInterceptor() override {
     // A call torn down without sending a status (cancelled, server stopping) still leaves.
@@ -125,12 +186,9 @@ class CallInterceptor : public grpc::experimental::Interceptor {
       methods->GetSendTrailingMetadata()->emplace(kRequestIdKey, request_id_);
       const absl::Duration latency = started_.Elapsed();
       const std::string code(GrpcCodeName(status.error_code()));
-      RpcMetrics& rpc = Rpc();
-      const std::string method_label = MethodLabel(method_);
-      rpc.handled.WithLabels({method_label, code}).Increment();
-      rpc.latency.WithLabels({method_label, code}).Observe(absl::ToDoubleSeconds(latency));
+      series_.Record(status.error_code(), latency);
       if (in_flight_) {
-        rpc.in_flight.Add(-1);
+        Rpc().in_flight.Add(-1);
         in_flight_ = false;
       }
       bool quiet = absl::StartsWith(method_, "/grpc.health.") ||
@@ -148,6 +206,7 @@ class CallInterceptor : public grpc::experimental::Interceptor {
 
  private:
   std::string method_;
+  MethodSeries& series_;
   const Stopwatch started_;
   std::string request_id_;
   bool in_flight_ = false;
@@ -519,6 +578,10 @@ std::string RequestId(const grpc::ServerContext& context) {
     }
   }
   return "";
+}
+
+Caller CallerOf(const grpc::ServerContext& context) {
+  return Caller{.actor = Actor(context), .request_id = RequestId(context)};
 }
 
 grpc::Status Reply(const grpc::ServerContext& context, const absl::Status& status) {

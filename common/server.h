@@ -31,6 +31,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/audit.h"
+#include "common/grpc_status.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "grpcpp/server_context.h"
@@ -127,6 +129,9 @@ std::string Actor(const grpc::ServerContext& context);
 
 // The request id of an incoming call (never empty inside a Linli server).
 std::string RequestId(const grpc::ServerContext& context);
+
+// Both, as use cases take them (common/audit.h).
+Caller CallerOf(const grpc::ServerContext& context);
 
 // The wire status for a handler's result: ToGrpcStatus with the call's request id. INTERNAL,
 // UNKNOWN and DATA_LOSS are logged in full here because the client only sees a generic message.

@@ -30,6 +30,7 @@ run "$bin/feedback_bench" 2>"${BUILD_DIR:-build}/feedback_bench.log"
 # visit_notes_bench's server logs every call: its stderr goes to a file.
 run "$bin/visit_notes_bench" 2>"${BUILD_DIR:-build}/visit_notes_bench.log"
 run "$bin/gateway_bench"
+run "$bin/runtime_bench"
 # The load generator: a realistic mix through the gateway, gRPC and JSON (bench/linli_load.cc);
 # its services log every call, so their stderr goes to files in its work directory.
 run "$bin/linli-load" --clients "${LOAD_CLIENTS:-8}" --seconds "${LOAD_SECONDS:-20}"

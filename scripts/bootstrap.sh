@@ -9,10 +9,10 @@ PACKAGES=(
   libmysqlcppconn-dev mariadb-server-core mariadb-client
   libsqlite3-dev libssl-dev libgtest-dev libgmock-dev
   libcpp-httplib-dev nlohmann-json3-dev
-  golang-github-gogo-googleapis-dev
+  golang-github-gogo-googleapis-dev grpc-proto
   graphviz fonts-wqy-microhei
   yamllint python3-yaml
-  faketime openssl
+  faketime openssl libboost-context-dev
 )
 # `kubectl kustomize` renders deploy/k8s in make test (offline). Any kubectl will do; without one,
 # Debian's kubernetes-client (1.20, kustomize v2.0.3: the manifests avoid newer kustomize

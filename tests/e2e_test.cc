@@ -15,6 +15,7 @@
 #include "common/client.h"
 #include "common/clock.h"
 #include "common/errors.h"
+#include "common/grpc_status.h"
 #include "common/grpc_probe.h"
 #include "common/pii/field_cipher.h"
 #include "common/recurrence/rrule.h"

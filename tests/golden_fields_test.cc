@@ -48,6 +48,7 @@
 #include "common/auth/jwt.h"
 #include "common/client.h"
 #include "common/errors.h"
+#include "common/grpc_status.h"
 #include "common/grpc_probe.h"
 #include "common/pii/field_cipher.h"
 #include "common/status_macros.h"

@@ -24,6 +24,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/client.h"
 #include "common/errors.h"
+#include "common/grpc_status.h"
 #include "common/grpc_probe.h"
 #include "common/pii/field_cipher.h"
 #include "google/protobuf/io/coded_stream.h"

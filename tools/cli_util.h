@@ -1,4 +1,4 @@
-// Small helpers shared by the `linli` CLI's commands.
+// Small helpers shared by the `linli` CLI's commands (and Json, from tools/cli_json.h).
 #ifndef LINLI_TOOLS_CLI_UTIL_H_
 #define LINLI_TOOLS_CLI_UTIL_H_
 
@@ -6,9 +6,9 @@
 #include <string>
 
 #include "common/errors.h"
-#include "google/protobuf/message.h"
-#include "google/protobuf/util/json_util.h"
+#include "common/grpc_status.h"
 #include "grpcpp/support/status.h"
+#include "tools/cli_json.h"
 
 namespace linli::cli {
 
@@ -16,16 +16,6 @@ namespace linli::cli {
 inline int Fail(const grpc::Status& status) {
   std::cerr << "error: " << FromGrpcStatus(status) << "\n";
   return 1;
-}
-
-// Indented JSON with the proto field names, for people.
-inline std::string Json(const google::protobuf::Message& message) {
-  std::string json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = true;
-  options.preserve_proto_field_names = true;
-  (void)google::protobuf::util::MessageToJsonString(message, &json, options);
-  return json;
 }
 
 }  // namespace linli::cli

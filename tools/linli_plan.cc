@@ -28,7 +28,7 @@
 #include "services/scheduling/planner/convert.h"
 #include "services/scheduling/planner/generator.h"
 #include "services/scheduling/planner/planner.h"
-#include "tools/cli_util.h"
+#include "tools/cli_json.h"
 
 namespace {
 

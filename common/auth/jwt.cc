@@ -11,22 +11,12 @@
 #include <cmath>
 #include <limits>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
 namespace linli::auth {
 namespace {
-
-constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
-int DecodeChar(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-') return 62;
-  if (c == '_') return 63;
-  return -1;
-}
 
 absl::Status Unauthenticated(absl::string_view why) {
   return absl::UnauthenticatedError(absl::StrCat("invalid token: ", why));
@@ -87,49 +77,13 @@ bool DerToRaw(absl::string_view der, std::string* raw) {
 
 }  // namespace
 
-std::string Base64UrlEncode(absl::string_view data) {
-  std::string out;
-  out.reserve((data.size() * 4 + 2) / 3);
-  size_t i = 0;
-  const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
-  for (; i + 3 <= data.size(); i += 3) {
-    uint32_t v = (bytes[i] << 16) | (bytes[i + 1] << 8) | bytes[i + 2];
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(kAlphabet[(v >> 6) & 63]);
-    out.push_back(kAlphabet[v & 63]);
-  }
-  if (data.size() - i == 1) {
-    uint32_t v = bytes[i] << 16;
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-  } else if (data.size() - i == 2) {
-    uint32_t v = (bytes[i] << 16) | (bytes[i + 1] << 8);
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(kAlphabet[(v >> 6) & 63]);
-  }
-  return out;
-}
+std::string Base64UrlEncode(absl::string_view data) { return absl::WebSafeBase64Escape(data); }
 
 bool Base64UrlDecode(absl::string_view text, std::string* out) {
-  if (text.size() % 4 == 1) return false;
-  out->clear();
-  out->reserve(text.size() * 3 / 4);
-  uint32_t buffer = 0;
-  int bits = 0;
-  for (char c : text) {
-    int v = DecodeChar(c);
-    if (v < 0) return false;
-    buffer = (buffer << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out->push_back(static_cast<char>((buffer >> bits) & 0xff));
-    }
-  }
-  // Leftover bits must be zero: otherwise two spellings would decode to the same bytes.
-  return (buffer & ((1u << bits) - 1)) == 0;
+  // absl is lenient: it skips whitespace, accepts '=' padding and ignores non-zero trailing bits.
+  // Accepting only the one spelling absl itself would write rejects all of that, so that a byte
+  // string (a signature, a key) has exactly one accepted spelling.
+  return absl::WebSafeBase64Unescape(text, out) && absl::WebSafeBase64Escape(*out) == text;
 }
 
 const char* JwtAlgorithmName(JwtAlgorithm algorithm) {

@@ -248,6 +248,38 @@ TEST(Base64Url, RoundTripsAndIsStrict) {
   EXPECT_FALSE(Base64UrlDecode("Zm9v+/", &out));
 }
 
+TEST(Base64Url, EncodesUnpaddedWithTheUrlAlphabet) {
+  // RFC 4648 §10 vectors, without their padding.
+  EXPECT_EQ(Base64UrlEncode("f"), "Zg");
+  EXPECT_EQ(Base64UrlEncode("fo"), "Zm8");
+  EXPECT_EQ(Base64UrlEncode("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(Base64UrlEncode("\xfb\xff\xbf"), "-_-_");  // "+/+/" in standard base64
+  std::string decoded;
+  ASSERT_TRUE(Base64UrlDecode("-_-_", &decoded));
+  EXPECT_EQ(decoded, "\xfb\xff\xbf");
+}
+
+// None of these is strict unpadded base64url. absl::WebSafeBase64Unescape alone would accept the
+// padded, whitespaced and non-zero-trailing-bit ones.
+TEST(Base64Url, RejectsWhatIsNotStrictUnpaddedBase64Url) {
+  std::string out;
+  for (absl::string_view text : {
+           "Zm9vYg==", "Zm9vYmE=",  "Zm9v=", "=",  // padding, whole or partial
+           "Zm9v+w",   "Zm9v/w",                   // the standard alphabet
+           " Zm9v",    "Zm9v ",     "Zm 9v", "Zm9v\n", "Zm\t9v", "Zm9v\r\n",  // whitespace
+           "Zm9vZ",    "Zm9vYmFyZ",                                           // length 4n+1
+           "Zm9vYh",   "Zm9vYmF",   "Zm9",   "_x",     "__9",  // non-zero trailing bits
+           "Zm9v.",    "Zm9v*",                                // other characters
+       }) {
+    EXPECT_FALSE(Base64UrlDecode(text, &out)) << "accepted \"" << text << "\"";
+  }
+  EXPECT_FALSE(Base64UrlDecode(absl::string_view("Zm\0v", 4), &out));
+  // Their canonical spellings are accepted.
+  for (absl::string_view text : {"Zm9vYg", "Zm9vYmE", "Zm9v", "Zm8", "_w", "__8", ""}) {
+    EXPECT_TRUE(Base64UrlDecode(text, &out)) << "refused \"" << text << "\"";
+  }
+}
+
 TEST(JwtKeySet, BadKeySetsAreRefused) {
   EXPECT_FALSE(JwtKeySet::Parse("").ok());
   EXPECT_FALSE(JwtKeySet::Parse(R"({"keys":[]})").ok());

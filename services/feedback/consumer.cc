@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/client.h"
 #include "common/errors.h"
+#include "common/grpc_status.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/status_macros.h"

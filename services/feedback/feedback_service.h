@@ -1,5 +1,7 @@
-// gRPC adapter of feedback: proto in/out, validation, status mapping. The arithmetic lives in
-// perception.h and work_order.h, the tables in feedback_store.h, the event stream in consumer.h.
+// gRPC adapter of feedback: proto in/out, validation, status mapping. Each handler validates its
+// request and calls a use case (perception_use_cases.h, work_order_use_cases.h,
+// alert_use_cases.h); the rules live in the domain files (perception.h, feedback_answer.h,
+// work_order.h, alert_policy.h), the tables in feedback_store.h, the event stream in consumer.h.
 #ifndef LINLI_SERVICES_FEEDBACK_FEEDBACK_SERVICE_H_
 #define LINLI_SERVICES_FEEDBACK_FEEDBACK_SERVICE_H_
 
@@ -11,13 +13,12 @@
 #include "common/storage/database.h"
 #include "linli/feedback/v1/feedback.grpc.pb.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
-#include "services/feedback/perception.h"
+#include "services/feedback/alert_use_cases.h"
+#include "services/feedback/perception_use_cases.h"
+#include "services/feedback/registry_directory.h"
+#include "services/feedback/work_order_use_cases.h"
 
 namespace linli::feedback {
-
-// Days without verified contact before a solitary elder raises an alert, unless the committee
-// set its own (SetAlertPolicy).
-inline constexpr int kDefaultNoContactDays = 7;
 
 class FeedbackServiceImpl final : public v1::FeedbackService::Service {
  public:
@@ -25,7 +26,12 @@ class FeedbackServiceImpl final : public v1::FeedbackService::Service {
   FeedbackServiceImpl(storage::Database& db, const Clock& clock,
                       std::shared_ptr<registry::v1::RegistryService::StubInterface> registry,
                       absl::Duration backend_timeout = absl::Seconds(5))
-      : db_(db), clock_(clock), registry_(std::move(registry)), backend_timeout_(backend_timeout) {}
+      : clock_(clock),
+        registry_(std::move(registry)),
+        backend_timeout_(backend_timeout),
+        perception_(db, clock),
+        work_orders_(db, clock),
+        alerts_(db, clock) {}
 
 #define LINLI_RPC(Method)                                                               \
   grpc::Status Method(grpc::ServerContext* context, const v1::Method##Request* request, \
@@ -56,30 +62,16 @@ class FeedbackServiceImpl final : public v1::FeedbackService::Service {
   absl::StatusOr<v1::SweepAlertsResponse> Sweep(const grpc::ServerContext* context, absl::Time now);
 
  private:
-  // Counters of `subject` over the `days` local days ending with the clock's day.
-  absl::StatusOr<Figures> WindowFigures(const std::string& subject, int days, int64_t last_day);
-  // The street service office a work order about `street` escalates to.
-  std::string EscalationTarget(const grpc::ServerContext* context, const std::string& street);
-  // The office guiding `organisation` along its line (业务指导), else its administrative parent.
-  absl::StatusOr<std::string> Supervisor(const grpc::ServerContext* context,
-                                         const std::string& organisation);
-  // Loads a work order, checks the transition, lets `change` edit it, records history and stores.
-  absl::Status Transition(const grpc::ServerContext& context, const std::string& name,
-                          v1::WorkOrderState to, const std::string& note,
-                          const std::function<absl::Status(v1::WorkOrder&)>& change,
-                          v1::WorkOrder* result);
+  // The registry as the use cases ask it, within the deadline of `context` (may be null).
+  RegistryDirectory Registry(const grpc::ServerContext* context) const;
 
-  storage::Database& db_;
   const Clock& clock_;
   std::shared_ptr<registry::v1::RegistryService::StubInterface> registry_;
   absl::Duration backend_timeout_;
+  PerceptionUseCases perception_;
+  WorkOrderUseCases work_orders_;
+  AlertUseCases alerts_;
 };
-
-// Fills a proto with counters.
-void ToProto(const Figures& f, v1::PromiseFigures* out);
-// The perception index proto of counters.
-void ToProto(const std::string& subject, int window_days, const Figures& f,
-             v1::PerceptionIndex* out);
 
 }  // namespace linli::feedback
 

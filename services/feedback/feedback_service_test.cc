@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "common/client.h"
 #include "common/errors.h"
+#include "common/grpc_status.h"
 #include "common/server.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/time_util.h"

@@ -17,6 +17,7 @@
 #include "absl/time/time.h"
 #include "common/storage/database.h"
 #include "linli/feedback/v1/feedback.pb.h"
+#include "services/feedback/facts.h"
 #include "services/feedback/perception.h"
 
 namespace linli::feedback {
@@ -37,27 +38,7 @@ absl::StatusOr<int64_t> GetCursor(storage::Transaction& tx, const std::string& s
 absl::Status AdvanceCursor(storage::Transaction& tx, const std::string& source, int64_t sequence,
                            absl::Time now);
 
-// --- Projection ----------------------------------------------------------------------------------
-
-// What feedback keeps of a commitment (from scheduling's GetCommitment).
-struct CommitmentFacts {
-  std::string id;                // without "commitments/"
-  std::string elder;             // "elders/…"
-  std::string organisation;      // "organisations/…"
-  std::string preferred_worker;  // "workers/…" or ""
-  std::string service_type;      // "serviceTypes/…"
-};
-
-// What feedback keeps of an elder (from the registry).
-struct ElderFacts {
-  std::string elder;                // "elders/…"
-  std::string committee;            // "regions/…" or ""
-  std::string street;               // "regions/…" or ""
-  bool solitary = false;            // 独居 or 孤寡
-  std::vector<int> proxy_contacts;  // indices of contacts that may act as proxy
-  int64_t first_seen_us = 0;
-  int64_t last_contact_us = 0;  // check-in time of the latest completed visit, 0 = never
-};
+// --- Projection: the facts of facts.h and the visits -----------------------------------------
 
 absl::StatusOr<std::optional<CommitmentFacts>> FindCommitmentFacts(storage::Transaction& tx,
                                                                    const std::string& id);

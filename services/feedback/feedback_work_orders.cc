@@ -1,34 +1,20 @@
-// FeedbackService: complaints as work orders (工单) along the 12345 flow.
+// FeedbackService: complaints as work orders (工单) along the 12345 flow. The handlers validate
+// and call WorkOrderUseCases; the flow itself is work_order.h.
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "common/client.h"
 #include "common/errors.h"
 #include "common/idempotency.h"
-#include "common/ids.h"
 #include "common/pagination.h"
 #include "common/server.h"
 #include "common/status_macros.h"
 #include "common/text.h"
-#include "google/protobuf/util/time_util.h"
 #include "services/feedback/feedback_service.h"
-#include "services/feedback/feedback_store.h"
-#include "services/feedback/work_order.h"
 
 namespace linli::feedback {
 namespace {
-
-using google::protobuf::util::TimeUtil;
-
-google::protobuf::Timestamp ToTimestamp(absl::Time t) {
-  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
-}
-
-absl::Time FromTimestamp(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
-}
 
 bool TextOk(const std::string& text, size_t min, size_t max) {
   std::optional<size_t> n = Utf8Length(text);
@@ -47,6 +33,22 @@ bool IsRegionName(const std::string& name) {
 // The id of "workOrders/ID", or INVALID_ARGUMENT on `name`.
 absl::StatusOr<std::string> WorkOrderId(const std::string& name) {
   return ParseResourceName(name, "workOrders", "name");
+}
+
+// The id of the work order a step names, once the step's note is known to be valid.
+absl::StatusOr<std::string> StepTarget(const std::string& name, const std::string& note) {
+  ASSIGN_OR_RETURN(std::string id, WorkOrderId(name));
+  if (!TextOk(note, 0, 500)) {
+    return InvalidField("note", "must be valid UTF-8 of at most 500 characters");
+  }
+  return id;
+}
+
+// Replies with the work order a step left, or its error.
+grpc::Status ReplyWith(const grpc::ServerContext& context,
+                       const absl::StatusOr<v1::WorkOrder>& order, v1::WorkOrder* out) {
+  if (order.ok()) *out = *order;
+  return Reply(context, order.status());
 }
 
 }  // namespace
@@ -83,55 +85,7 @@ grpc::Status FeedbackServiceImpl::CreateWorkOrder(grpc::ServerContext* context,
     v.Add("request_id", std::string(s.message()));
   }
   if (absl::Status s = v.ToStatus(); !s.ok()) return Reply(*context, s);
-
-  const absl::Time now = clock_.Now();
-  const std::string actor = Actor(*context);
-  absl::Status status = RunIdempotent(
-      db_, "CreateWorkOrder", request->request_id(), *request, response,
-      [&](storage::Transaction& tx) -> absl::Status {
-        std::string commitment_id = has_commitment ? in.commitment().substr(12) : "";
-        if (has_visit) {
-          ASSIGN_OR_RETURN(std::optional<ProjectedVisit> visit,
-                           FindVisit(tx, in.visit().substr(7)));
-          if (!visit.has_value()) return NotFound(in.visit());
-          if (has_commitment && visit->commitment_id != commitment_id) {
-            return InvalidField("work_order.visit",
-                                absl::StrCat(in.visit(), " is not a visit of ", in.commitment()));
-          }
-          commitment_id = visit->commitment_id;
-        }
-        ASSIGN_OR_RETURN(std::optional<CommitmentFacts> commitment,
-                         FindCommitmentFacts(tx, commitment_id));
-        if (!commitment.has_value()) return NotFound("commitments/" + commitment_id);
-        ASSIGN_OR_RETURN(std::optional<ElderFacts> elder, FindElderFacts(tx, commitment->elder));
-        WorkOrderRow row;
-        row.id = NewId(clock_);
-        row.organisation = commitment->organisation;
-        if (elder.has_value()) {
-          row.committee = elder->committee;
-          row.street = elder->street;
-        }
-        v1::WorkOrder& order = row.order;
-        order.set_name("workOrders/" + row.id);
-        order.set_source(in.source());
-        order.set_external_reference(in.external_reference());
-        order.set_commitment("commitments/" + commitment_id);
-        order.set_visit(in.visit());
-        order.set_elder(commitment->elder);
-        order.set_description(in.description());
-        order.set_state(v1::WORK_ORDER_STATE_ACCEPTED);
-        *order.mutable_create_time() = ToTimestamp(now);
-        v1::WorkOrderTransition* step = order.add_history();
-        step->set_to_state(v1::WORK_ORDER_STATE_ACCEPTED);
-        step->set_actor(actor);
-        *step->mutable_time() = ToTimestamp(now);
-        step->set_note(absl::StrCat("accepted from ", v1::WorkOrderSource_Name(in.source())));
-        RETURN_IF_ERROR(InsertWorkOrder(tx, row));
-        *response->mutable_work_order() = order;
-        return absl::OkStatus();
-      },
-      clock_);
-  return Reply(*context, status);
+  return Reply(*context, work_orders_.Create(*request, Actor(*context), response));
 }
 
 grpc::Status FeedbackServiceImpl::GetWorkOrder(grpc::ServerContext* context,
@@ -139,15 +93,7 @@ grpc::Status FeedbackServiceImpl::GetWorkOrder(grpc::ServerContext* context,
                                                v1::GetWorkOrderResponse* response) {
   absl::StatusOr<std::string> id = WorkOrderId(request->name());
   if (!id.ok()) return Reply(*context, id.status());
-  return Reply(*context, db_.RunInTransaction(
-                             [&](storage::Transaction& tx) -> absl::Status {
-                               ASSIGN_OR_RETURN(std::optional<WorkOrderRow> row,
-                                                FindWorkOrder(tx, *id));
-                               if (!row.has_value()) return NotFound(request->name());
-                               *response->mutable_work_order() = row->order;
-                               return absl::OkStatus();
-                             },
-                             {.read_only = true}));
+  return ReplyWith(*context, work_orders_.Get(*id), response->mutable_work_order());
 }
 
 grpc::Status FeedbackServiceImpl::ListWorkOrders(grpc::ServerContext* context,
@@ -175,50 +121,7 @@ grpc::Status FeedbackServiceImpl::ListWorkOrders(grpc::ServerContext* context,
                                request->region()),
                   50, 500);
   if (!page.ok()) return Reply(*context, page.status());
-  return Reply(*context, db_.RunInTransaction(
-                             [&](storage::Transaction& tx) -> absl::Status {
-                               response->Clear();
-                               ASSIGN_OR_RETURN(
-                                   std::vector<WorkOrderRow> rows,
-                                   QueryWorkOrders(tx, request->responsible_organisation(),
-                                                   request->state(), page->after, page->limit(),
-                                                   request->elder(), request->region()));
-                               response->set_next_page_token(
-                                   page->Finish(rows, [](const WorkOrderRow& r) { return r.id; }));
-                               for (const WorkOrderRow& r : rows) {
-                                 *response->add_work_orders() = r.order;
-                               }
-                               return absl::OkStatus();
-                             },
-                             {.read_only = true}));
-}
-
-absl::Status FeedbackServiceImpl::Transition(
-    const grpc::ServerContext& context, const std::string& name, v1::WorkOrderState to,
-    const std::string& note, const std::function<absl::Status(v1::WorkOrder&)>& change,
-    v1::WorkOrder* result) {
-  ASSIGN_OR_RETURN(std::string id, WorkOrderId(name));
-  if (!TextOk(note, 0, 500))
-    return InvalidField("note", "must be valid UTF-8 of at most 500 characters");
-  const absl::Time now = clock_.Now();
-  const std::string actor = Actor(context);
-  return db_.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<WorkOrderRow> row, FindWorkOrder(tx, id));
-    if (!row.has_value()) return NotFound(name);
-    v1::WorkOrder& order = row->order;
-    RETURN_IF_ERROR(CheckTransition(order.state(), to));
-    RETURN_IF_ERROR(change(order));
-    v1::WorkOrderTransition* step = order.add_history();
-    step->set_from_state(order.state());
-    step->set_to_state(to);
-    step->set_actor(actor);
-    *step->mutable_time() = ToTimestamp(now);
-    step->set_note(note);
-    order.set_state(to);
-    RETURN_IF_ERROR(UpdateWorkOrder(tx, *row));
-    *result = order;
-    return absl::OkStatus();
-  });
+  return Reply(*context, work_orders_.List(*request, *page, response));
 }
 
 grpc::Status FeedbackServiceImpl::ClassifyWorkOrder(grpc::ServerContext* context,
@@ -228,81 +131,21 @@ grpc::Status FeedbackServiceImpl::ClassifyWorkOrder(grpc::ServerContext* context
       !v1::WorkOrderCategory_IsValid(request->category())) {
     return Reply(*context, InvalidField("category", "must be a WORK_ORDER_CATEGORY_ value"));
   }
-  return Reply(*context,
-               Transition(
-                   *context, request->name(), v1::WORK_ORDER_STATE_CLASSIFIED, request->note(),
-                   [&](v1::WorkOrder& order) {
-                     order.set_category(request->category());
-                     *order.mutable_deadline() = ToTimestamp(FromTimestamp(order.create_time()) +
-                                                             DeadlineFor(request->category()));
-                     return absl::OkStatus();
-                   },
-                   response->mutable_work_order()));
-}
-
-absl::StatusOr<std::string> FeedbackServiceImpl::Supervisor(const grpc::ServerContext* context,
-                                                            const std::string& organisation) {
-  if (organisation.empty()) return std::string();
-  std::string token;
-  do {
-    registry::v1::ListRelationsRequest request;
-    request.set_organisation(organisation);
-    request.set_page_size(1000);
-    request.set_page_token(token);
-    registry::v1::ListRelationsResponse response;
-    auto ctx = NewClientContext(context, backend_timeout_);
-    grpc::Status s = registry_->ListRelations(ctx.get(), request, &response);
-    if (!s.ok()) {
-      return WithReason(absl::UnavailableError("the registry cannot be asked for relations"),
-                        common::v1::ERROR_REASON_BACKEND_UNAVAILABLE);
-    }
-    for (const registry::v1::Relation& r : response.relations()) {
-      if (r.type() == registry::v1::RELATION_TYPE_LINE_GUIDANCE && r.source() == organisation) {
-        return r.target();
-      }
-    }
-    token = response.next_page_token();
-  } while (!token.empty());
-  registry::v1::GetOrganisationRequest request;
-  request.set_name(organisation);
-  registry::v1::GetOrganisationResponse response;
-  auto ctx = NewClientContext(context, backend_timeout_);
-  grpc::Status s = registry_->GetOrganisation(ctx.get(), request, &response);
-  if (s.error_code() == grpc::StatusCode::NOT_FOUND) return std::string();
-  if (!s.ok()) {
-    return WithReason(absl::UnavailableError("the registry cannot be asked for the organisation"),
-                      common::v1::ERROR_REASON_BACKEND_UNAVAILABLE);
-  }
-  return response.organisation().parent();
+  absl::StatusOr<std::string> id = StepTarget(request->name(), request->note());
+  if (!id.ok()) return Reply(*context, id.status());
+  return ReplyWith(
+      *context, work_orders_.Classify(*id, request->category(), Actor(*context), request->note()),
+      response->mutable_work_order());
 }
 
 grpc::Status FeedbackServiceImpl::RouteWorkOrder(grpc::ServerContext* context,
                                                  const v1::RouteWorkOrderRequest* request,
                                                  v1::RouteWorkOrderResponse* response) {
-  absl::StatusOr<std::string> id = WorkOrderId(request->name());
+  absl::StatusOr<std::string> id = StepTarget(request->name(), request->note());
   if (!id.ok()) return Reply(*context, id.status());
-  std::string owner;
-  absl::Status read = db_.RunInTransaction(
-      [&](storage::Transaction& tx) -> absl::Status {
-        ASSIGN_OR_RETURN(std::optional<WorkOrderRow> row, FindWorkOrder(tx, *id));
-        if (!row.has_value()) return NotFound(request->name());
-        RETURN_IF_ERROR(CheckTransition(row->order.state(), v1::WORK_ORDER_STATE_ROUTED));
-        owner = row->organisation;
-        return absl::OkStatus();
-      },
-      {.read_only = true});
-  if (!read.ok()) return Reply(*context, read);
-  absl::StatusOr<std::string> supervisor = Supervisor(context, owner);
-  if (!supervisor.ok()) return Reply(*context, supervisor.status());
-  return Reply(*context,
-               Transition(
-                   *context, request->name(), v1::WORK_ORDER_STATE_ROUTED, request->note(),
-                   [&](v1::WorkOrder& order) {
-                     order.set_responsible_organisation(owner);
-                     order.set_supervising_organisation(*supervisor);
-                     return absl::OkStatus();
-                   },
-                   response->mutable_work_order()));
+  RegistryDirectory registry = Registry(context);
+  return ReplyWith(*context, work_orders_.Route(*id, registry, Actor(*context), request->note()),
+                   response->mutable_work_order());
 }
 
 grpc::Status FeedbackServiceImpl::ResolveWorkOrder(grpc::ServerContext* context,
@@ -312,16 +155,11 @@ grpc::Status FeedbackServiceImpl::ResolveWorkOrder(grpc::ServerContext* context,
     return Reply(*context,
                  InvalidField("resolution", "must be valid UTF-8 of 2 to 1000 characters"));
   }
-  const absl::Time now = clock_.Now();
-  return Reply(*context,
-               Transition(
-                   *context, request->name(), v1::WORK_ORDER_STATE_RESOLVED, request->resolution(),
-                   [&](v1::WorkOrder& order) {
-                     order.set_resolution(request->resolution());
-                     order.set_resolved_in_time(now <= FromTimestamp(order.deadline()));
-                     return absl::OkStatus();
-                   },
-                   response->mutable_work_order()));
+  // The resolution is also the step's note, and is held to the note's limit.
+  absl::StatusOr<std::string> id = StepTarget(request->name(), request->resolution());
+  if (!id.ok()) return Reply(*context, id.status());
+  return ReplyWith(*context, work_orders_.Resolve(*id, request->resolution(), Actor(*context)),
+                   response->mutable_work_order());
 }
 
 grpc::Status FeedbackServiceImpl::RecordCallback(grpc::ServerContext* context,
@@ -330,23 +168,21 @@ grpc::Status FeedbackServiceImpl::RecordCallback(grpc::ServerContext* context,
   if (request->satisfaction() < 1 || request->satisfaction() > 5) {
     return Reply(*context, InvalidField("satisfaction", "must be between 1 and 5"));
   }
-  return Reply(*context,
-               Transition(
-                   *context, request->name(), v1::WORK_ORDER_STATE_CALLED_BACK, request->note(),
-                   [&](v1::WorkOrder& order) {
-                     order.set_satisfaction(request->satisfaction());
-                     return absl::OkStatus();
-                   },
-                   response->mutable_work_order()));
+  absl::StatusOr<std::string> id = StepTarget(request->name(), request->note());
+  if (!id.ok()) return Reply(*context, id.status());
+  return ReplyWith(
+      *context,
+      work_orders_.RecordCallback(*id, request->satisfaction(), Actor(*context), request->note()),
+      response->mutable_work_order());
 }
 
 grpc::Status FeedbackServiceImpl::CloseWorkOrder(grpc::ServerContext* context,
                                                  const v1::CloseWorkOrderRequest* request,
                                                  v1::CloseWorkOrderResponse* response) {
-  return Reply(*context, Transition(
-                             *context, request->name(), v1::WORK_ORDER_STATE_CLOSED,
-                             request->note(), [](v1::WorkOrder&) { return absl::OkStatus(); },
-                             response->mutable_work_order()));
+  absl::StatusOr<std::string> id = StepTarget(request->name(), request->note());
+  if (!id.ok()) return Reply(*context, id.status());
+  return ReplyWith(*context, work_orders_.Close(*id, Actor(*context), request->note()),
+                   response->mutable_work_order());
 }
 
 }  // namespace linli::feedback

@@ -1,9 +1,7 @@
-// The pure arithmetic of feedback: contributions, verdicts, the index formula, local days and the
-// work-order state machine.
+// The pure arithmetic of feedback: contributions, verdicts, the index formula and local days.
 #include "services/feedback/perception.h"
 
 #include "gtest/gtest.h"
-#include "services/feedback/work_order.h"
 
 namespace linli::feedback {
 namespace {
@@ -103,30 +101,6 @@ TEST(Perception, LocalDaysAreShanghaiDays) {
   EXPECT_FALSE(ParseDay("2026-02-30", &day));
   EXPECT_FALSE(ParseDay("2026-12-1", &day));
   EXPECT_FALSE(ParseDay("yesterday", &day));
-}
-
-TEST(WorkOrderFlow, OnlyTheNextStepIsAllowed) {
-  using S = v1::WorkOrderState;
-  const S order[] = {v1::WORK_ORDER_STATE_ACCEPTED,    v1::WORK_ORDER_STATE_CLASSIFIED,
-                     v1::WORK_ORDER_STATE_ROUTED,      v1::WORK_ORDER_STATE_RESOLVED,
-                     v1::WORK_ORDER_STATE_CALLED_BACK, v1::WORK_ORDER_STATE_CLOSED};
-  for (size_t i = 0; i + 1 < std::size(order); ++i) {
-    EXPECT_TRUE(CheckTransition(order[i], order[i + 1]).ok()) << i;
-    for (size_t j = 0; j < std::size(order); ++j) {
-      if (j == i + 1) continue;
-      EXPECT_TRUE(absl::IsFailedPrecondition(CheckTransition(order[i], order[j])))
-          << v1::WorkOrderState_Name(order[i]) << " -> " << v1::WorkOrderState_Name(order[j]);
-    }
-  }
-  EXPECT_TRUE(CheckTransition(v1::WORK_ORDER_STATE_ROUTED, v1::WORK_ORDER_STATE_ESCALATED).ok());
-  EXPECT_TRUE(CheckTransition(v1::WORK_ORDER_STATE_ESCALATED, v1::WORK_ORDER_STATE_RESOLVED).ok());
-  EXPECT_FALSE(CheckTransition(v1::WORK_ORDER_STATE_RESOLVED, v1::WORK_ORDER_STATE_ESCALATED).ok());
-  EXPECT_EQ(DeadlineFor(v1::WORK_ORDER_CATEGORY_SAFETY), absl::Hours(24));
-  EXPECT_EQ(DeadlineFor(v1::WORK_ORDER_CATEGORY_OTHER), absl::Hours(168));
-  const absl::Time deadline = absl::FromUnixSeconds(1000);
-  EXPECT_FALSE(IsOverdue(v1::WORK_ORDER_STATE_ROUTED, deadline, deadline));
-  EXPECT_TRUE(IsOverdue(v1::WORK_ORDER_STATE_ROUTED, deadline, deadline + absl::Seconds(1)));
-  EXPECT_FALSE(IsOverdue(v1::WORK_ORDER_STATE_RESOLVED, deadline, deadline + absl::Hours(1)));
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "common/errors.h"
+#include "common/grpc_status.h"
 #include "common/server.h"
 #include "services/gateway/console_service.h"
 

@@ -1,258 +1,200 @@
 #include "services/gateway/event_loop.h"
 
-#include <sys/mman.h>
-#include <ucontext.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <chrono>
+#include <atomic>
+#include <cstddef>
 #include <cstdint>
-#include <cstdlib>
-#include <cstring>
 #include <exception>
+#include <new>
+#include <optional>
+#include <string>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/strings/str_cat.h"
+#include "boost/context/fiber.hpp"
+#include "boost/context/protected_fixedsize_stack.hpp"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/server.h"
 #include "google/protobuf/descriptor.h"
-#include "grpc/grpc.h"
-#include "grpcpp/impl/codegen/proto_utils.h"
 #include "grpcpp/support/proto_buffer_reader.h"
-#include "grpcpp/support/proto_buffer_writer.h"
+#include "grpcpp/support/slice.h"
 
-#if defined(__x86_64__)
-// linli_fiber_switch(from, to): pushes the callee-saved registers of the System V x86-64 ABI and
-// the SSE and x87 control words on the current stack, stores the stack pointer in *from, switches
-// to the stack `to` (saved the same way, or prepared by Fiber's constructor) and pops the same
-// from there. Unlike swapcontext it leaves the signal mask alone, which would cost two system
-// calls per switch (measured with strace: 7 per gateway call, more than all others together).
-extern "C" void linli_fiber_switch(void** from, void* to);
-asm(R"(
-  .pushsection .text
-  .globl linli_fiber_switch
-  .type linli_fiber_switch, @function
-  .p2align 4
-linli_fiber_switch:
-  pushq %rbp
-  pushq %rbx
-  pushq %r12
-  pushq %r13
-  pushq %r14
-  pushq %r15
-  subq $8, %rsp
-  stmxcsr (%rsp)
-  fnstcw 4(%rsp)
-  movq %rsp, (%rdi)
-  movq %rsi, %rsp
-  ldmxcsr (%rsp)
-  fldcw 4(%rsp)
-  addq $8, %rsp
-  popq %r15
-  popq %r14
-  popq %r13
-  popq %r12
-  popq %rbx
-  popq %rbp
-  ret
-  .size linli_fiber_switch, .-linli_fiber_switch
-  .popsection
-)");
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/common_interface_defs.h>
 #endif
 
 namespace linli::gateway {
+namespace {
 
-// A body run on a stack of its own (switched with linli_fiber_switch on x86-64, ucontext
-// elsewhere). Not thread-safe: a fiber is created, run and destroyed on one thread.
+// 512 KiB per call (mapped lazily: only the pages a call touches are used): protobuf parsing is
+// depth-limited and handlers keep messages small. Boost's protected stacks put a guard page
+// below, so an overflow faults rather than corrupts.
+constexpr size_t kStackBytes = 512 * 1024;
+// Stacks of ended fibers a thread keeps for its next ones.
+constexpr size_t kMaxPooledStacks = 256;
+
+// Boost.Context's StackAllocator: protected stacks, pooled per thread (a fiber is created, run
+// and destroyed on one loop thread, so its stack returns to the pool it came from). Tells
+// `*allocated` which stack it gave.
+class PooledStack {
+ public:
+  explicit PooledStack(boost::context::stack_context* allocated) : allocated_(allocated) {}
+
+  boost::context::stack_context allocate() {
+    std::vector<boost::context::stack_context>& pool = Pool().stacks;
+    if (!pool.empty()) {
+      *allocated_ = pool.back();
+      pool.pop_back();
+    } else {
+      *allocated_ = boost::context::protected_fixedsize_stack(kStackBytes).allocate();  // may throw
+    }
+    return *allocated_;
+  }
+  void deallocate(boost::context::stack_context& stack) noexcept {
+    std::vector<boost::context::stack_context>& pool = Pool().stacks;
+    if (pool.size() < kMaxPooledStacks) {
+      pool.push_back(stack);
+    } else {
+      boost::context::protected_fixedsize_stack(kStackBytes).deallocate(stack);
+    }
+  }
+
+ private:
+  struct ThreadPool {
+    std::vector<boost::context::stack_context> stacks;
+    ~ThreadPool() {
+      for (boost::context::stack_context& stack : stacks) {
+        boost::context::protected_fixedsize_stack(kStackBytes).deallocate(stack);
+      }
+    }
+  };
+  static ThreadPool& Pool() {
+    static thread_local ThreadPool pool;
+    return pool;
+  }
+
+  boost::context::stack_context* allocated_;
+};
+
+// AddressSanitizer must be told of every switch between stacks (its documented fiber
+// interface), or it takes a fiber's frames for overflows of the thread's stack. No-ops in
+// builds without it.
+#if defined(__SANITIZE_ADDRESS__)
+void StartSwitch(void** fake_stack, const void* bottom, size_t size) {
+  __sanitizer_start_switch_fiber(fake_stack, bottom, size);
+}
+void FinishSwitch(void* fake_stack, const void** bottom, size_t* size) {
+  __sanitizer_finish_switch_fiber(fake_stack, bottom, size);
+}
+#else
+void StartSwitch(void**, const void*, size_t) {}
+void FinishSwitch(void*, const void**, size_t*) {}
+#endif
+
+}  // namespace
+
+// A body run on a stack of its own (a Boost.Context fiber). Not thread-safe: a fiber is created,
+// run and destroyed on one thread.
 class Fiber {
  public:
   // A fiber that will run `body`; null when no stack could be mapped.
-  static std::unique_ptr<Fiber> Create(absl::AnyInvocable<void()> body);
-  ~Fiber();
+  static std::unique_ptr<Fiber> Create(absl::AnyInvocable<void()> body) {
+    std::unique_ptr<Fiber> fiber(new Fiber(std::move(body)));
+    try {
+      fiber->context_ = boost::context::fiber(
+          std::allocator_arg, PooledStack(&fiber->stack_),
+          [self = fiber.get()](boost::context::fiber&& caller) {
+            FinishSwitch(nullptr, &self->caller_bottom_, &self->caller_size_);
+            self->caller_ = std::move(caller);
+            self->body_();
+            self->body_ = nullptr;  // destroys what the body captured while still on this stack
+            self->finished_ = true;
+            StartSwitch(nullptr, self->caller_bottom_, self->caller_size_);  // for good
+            return std::move(self->caller_);
+          });
+    } catch (const std::bad_alloc&) {
+      return nullptr;
+    }
+    return fiber;
+  }
   Fiber(const Fiber&) = delete;
   Fiber& operator=(const Fiber&) = delete;
 
   // Runs the body until it suspends or returns; true when it has returned.
-  bool Run();
+  bool Run() {
+    Fiber* outer = current_;
+    current_ = this;
+    SwapCurrentRequestId(request_id_);  // the fiber's in, the caller's kept in request_id_
+    void* fake_stack = nullptr;
+    StartSwitch(&fake_stack, static_cast<char*>(stack_.sp) - stack_.size, stack_.size);
+    context_ = std::move(context_).resume();
+    FinishSwitch(fake_stack, nullptr, nullptr);
+    SwapCurrentRequestId(request_id_);  // and back
+    current_ = outer;
+    return finished_;
+  }
   // Inside a fiber: back to the caller of Run(), until the next Run().
-  void Suspend();
+  void Suspend() {
+    void* fake_stack = nullptr;
+    StartSwitch(&fake_stack, caller_bottom_, caller_size_);
+    caller_ = std::move(caller_).resume();
+    FinishSwitch(fake_stack, &caller_bottom_, &caller_size_);
+  }
   // The fiber the calling thread is running, null outside fibers.
   static Fiber* Current() { return current_; }
 
  private:
-  Fiber(absl::AnyInvocable<void()> body, void* stack);
-  static void Enter();
-
-  // 512 KiB (mapped lazily: only the pages a call touches are used): protobuf parsing is
-  // depth-limited and handlers keep messages small; the guard page below turns an overflow into a
-  // fault rather than corruption.
-  static constexpr size_t kStackBytes = 512 * 1024;
-  static constexpr size_t kMaxPooledStacks = 256;
-  static void* TakeStack();
-  static void ReturnStack(void* stack);
+  explicit Fiber(absl::AnyInvocable<void()> body) : body_(std::move(body)) {}
 
   static thread_local Fiber* current_;
-  // Stacks of ended fibers kept for the next ones; unmapped when the thread ends.
-  struct StackPool {
-    std::vector<void*> stacks;
-    ~StackPool();
-  };
-  static thread_local StackPool stack_pool_;
 
   absl::AnyInvocable<void()> body_;
-  void* stack_;  // the mapping, guard page first
-#if defined(__x86_64__)
-  void* sp_ = nullptr;         // the fiber's saved stack pointer
-  void* caller_sp_ = nullptr;  // Run()'s, while the fiber runs
-#else
-  ucontext_t context_{};
-  ucontext_t caller_{};
-#endif
+  boost::context::stack_context stack_;  // the fiber's stack (PooledStack sets it)
+  boost::context::fiber context_;        // the fiber, while it is suspended
+  boost::context::fiber caller_;         // Run()'s caller, while the fiber runs
+  // The caller's stack, for AddressSanitizer (StartSwitch back to it).
+  const void* caller_bottom_ = nullptr;
+  size_t caller_size_ = 0;
   bool finished_ = false;
   // The log request id of the call the fiber serves, swapped in while it runs.
   std::string request_id_;
 };
 
 thread_local Fiber* Fiber::current_ = nullptr;
-thread_local Fiber::StackPool Fiber::stack_pool_;
+
+// How a loop requests calls: one method of a registered service (by its index there), or the
+// generic service (every other method).
+struct LoopMethod {
+  RegisteredService* service;  // null: the generic service
+  int index;
+  bool server_streaming;
+  std::string name;  // empty for the generic service
+  const MethodTable::Method* method;
+};
 
 namespace {
-size_t PageBytes() {
-  static const size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
-  return page;
+
+grpc::Status Unimplemented(absl::string_view method) {
+  return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, absl::StrCat("unknown method ", method));
 }
+
 }  // namespace
-
-Fiber::StackPool::~StackPool() {
-  for (void* stack : stacks) munmap(stack, kStackBytes + PageBytes());
-}
-
-void* Fiber::TakeStack() {
-  if (!stack_pool_.stacks.empty()) {
-    void* stack = stack_pool_.stacks.back();
-    stack_pool_.stacks.pop_back();
-    return stack;
-  }
-  void* stack = mmap(nullptr, kStackBytes + PageBytes(), PROT_READ | PROT_WRITE,
-                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-  if (stack == MAP_FAILED) return nullptr;
-  if (mprotect(stack, PageBytes(), PROT_NONE) != 0) {  // no stack without its guard page
-    munmap(stack, kStackBytes + PageBytes());
-    return nullptr;
-  }
-  return stack;
-}
-
-std::unique_ptr<Fiber> Fiber::Create(absl::AnyInvocable<void()> body) {
-  void* stack = TakeStack();
-  if (stack == nullptr) return nullptr;
-  return std::unique_ptr<Fiber>(new Fiber(std::move(body), stack));
-}
-
-void Fiber::ReturnStack(void* stack) {
-  if (stack_pool_.stacks.size() < kMaxPooledStacks) {
-    stack_pool_.stacks.push_back(stack);
-  } else {
-    munmap(stack, kStackBytes + PageBytes());
-  }
-}
-
-Fiber::Fiber(absl::AnyInvocable<void()> body, void* stack) : body_(std::move(body)), stack_(stack) {
-#if defined(__x86_64__)
-  // The frame linli_fiber_switch pops on the first Run: control words, six registers, then
-  // Enter as the return address, placed so that Enter starts with the stack aligned as after a
-  // call (rsp + 8 a multiple of 16), above it a null return address that ends stack walks.
-  void** top = reinterpret_cast<void**>(static_cast<char*>(stack_) + PageBytes() + kStackBytes);
-  *--top = nullptr;
-  *--top = reinterpret_cast<void*>(&Fiber::Enter);
-  for (int i = 0; i < 6; ++i) *--top = nullptr;
-  const uint32_t control_words[2] = {0x1F80, 0x037F};  // MXCSR and x87 defaults
-  std::memcpy(--top, control_words, sizeof(control_words));
-  sp_ = top;
-#else
-  getcontext(&context_);
-  context_.uc_stack.ss_sp = static_cast<char*>(stack_) + PageBytes();
-  context_.uc_stack.ss_size = kStackBytes;
-  context_.uc_link = nullptr;
-  makecontext(&context_, &Fiber::Enter, 0);
-#endif
-}
-
-Fiber::~Fiber() { ReturnStack(stack_); }
-
-void Fiber::Enter() {
-  Fiber* self = current_;
-  self->body_();
-  self->body_ = nullptr;  // destroys what the body captured while still on this stack
-  self->finished_ = true;
-  self->Suspend();  // never resumed
-}
-
-bool Fiber::Run() {
-  Fiber* outer = current_;
-  current_ = this;
-  SwapCurrentRequestId(request_id_);  // the fiber's in, the caller's kept in request_id_
-#if defined(__x86_64__)
-  linli_fiber_switch(&caller_sp_, sp_);
-#else
-  swapcontext(&caller_, &context_);
-#endif
-  SwapCurrentRequestId(request_id_);  // and back
-  current_ = outer;
-  return finished_;
-}
-
-void Fiber::Suspend() {
-#if defined(__x86_64__)
-  linli_fiber_switch(&sp_, caller_sp_);
-#else
-  swapcontext(&context_, &caller_);
-#endif
-}
-
-// The public services as the server sees them: every method registered asynchronously (no
-// handler of gRPC's own), so that calls are accepted on the loops' queues, and so that the
-// server still knows the services' names (reflection lists them, unknown methods are
-// UNIMPLEMENTED as usual).
-class LoopService final : public grpc::Service {
- public:
-  // `methods`: full names ("/package.Service/Method") of one service's methods.
-  explicit LoopService(std::vector<std::string> methods) : names_(std::move(methods)) {
-    for (size_t i = 0; i < names_.size(); ++i) {
-      AddMethod(new grpc::internal::RpcServiceMethod(
-          names_[i].c_str(), grpc::internal::RpcMethod::NORMAL_RPC, nullptr));
-      MarkMethodAsync(static_cast<int>(i));
-    }
-  }
-  const std::vector<std::string>& names() const { return names_; }
-
-  void Request(int method, grpc::ServerContext* context, grpc::ByteBuffer* request,
-               grpc::ServerAsyncResponseWriter<grpc::ByteBuffer>* responder,
-               grpc::ServerCompletionQueue* queue, void* tag) {
-    RequestAsyncUnary(method, context, request, responder, queue, queue, tag);
-  }
-
- private:
-  std::vector<std::string> names_;  // the method names gRPC points to
-};
-
-// A method as a loop requests its calls: the service and index gRPC knows it by, its handler.
-struct LoopMethod {
-  LoopService* service;
-  int index;
-  const MethodTable::Handler* handler;
-};
 
 // One thread running one server completion queue.
 class EventLoop {
  public:
-  using Method = LoopMethod;
-
-  EventLoop(const std::vector<Method>& methods, int max_fibers,
+  EventLoop(const MethodTable& table, const std::vector<LoopMethod>& methods,
+            grpc::AsyncGenericService* generic, int max_fibers,
             std::unique_ptr<grpc::ServerCompletionQueue> queue)
-      : methods_(methods), max_fibers_(max_fibers), queue_(std::move(queue)) {}
+      : table_(table),
+        methods_(methods),
+        generic_(generic),
+        max_fibers_(max_fibers),
+        queue_(std::move(queue)) {}
 
   grpc::ServerCompletionQueue* queue() const { return queue_.get(); }
   // The loop whose thread is the calling thread, null elsewhere.
@@ -274,7 +216,7 @@ class EventLoop {
     --fibers_;
     // A method held back at the cap may take its next call now.
     if (!deferred_.empty() && !stopping_.load()) {
-      const Method* method = deferred_.back();
+      const LoopMethod* method = deferred_.back();
       deferred_.pop_back();
       Accept(*method);
     }
@@ -283,12 +225,12 @@ class EventLoop {
  private:
   class IncomingCall;
 
-  void Accept(const Method& method);
+  void Accept(const LoopMethod& method);
   void Serve(IncomingCall& call);
 
   void Run() {
     current_ = this;
-    for (const Method& method : methods_) Accept(method);
+    for (const LoopMethod& method : methods_) Accept(method);
     bool shut_down = false;
     for (;;) {
       void* tag = nullptr;
@@ -312,7 +254,9 @@ class EventLoop {
     current_ = nullptr;
   }
 
-  const std::vector<Method>& methods_;
+  const MethodTable& table_;
+  const std::vector<LoopMethod>& methods_;
+  grpc::AsyncGenericService* generic_;
   const int max_fibers_;
   std::unique_ptr<grpc::ServerCompletionQueue> queue_;
   std::thread thread_;
@@ -321,31 +265,107 @@ class EventLoop {
   // request waits for a fiber to end (the cap).
   int fibers_ = 0;
   int accepts_ = 0;
-  std::vector<const Method*> deferred_;
+  std::vector<const LoopMethod*> deferred_;
 
   static thread_local EventLoop* current_;
 };
 
 thread_local EventLoop* EventLoop::current_ = nullptr;
 
-// A call of one method waiting to be accepted; once accepted, the fiber serving it owns it.
-class EventLoop::IncomingCall final : public Completion {
+// A call of one method waiting to be accepted; once accepted, the fiber serving it owns it. It
+// speaks to gRPC through whichever of the three stream objects its kind uses.
+//
+// A server-streaming call of a generated service may run long (a watch): it asks gRPC to say when
+// the call is over, so that ServerContext::IsCancelled() tells its handler of a client that went
+// away. Such a call is deleted once its fiber has ended and that notice has come (gRPC gives it
+// for every call that started).
+class EventLoop::IncomingCall final : public Completion, public ByteStream {
  public:
-  IncomingCall(EventLoop& loop, const Method& method) : loop_(loop), method_(method) {}
+  IncomingCall(EventLoop& loop, const LoopMethod& method)
+      : loop_(loop), method_(method), done_notice_(*this) {
+    if (method.service == nullptr) {
+      generic_.emplace();
+    } else if (method.server_streaming) {
+      writer_ = std::make_unique<grpc::ServerAsyncWriter<grpc::ByteBuffer>>(&context_);
+      context_.AsyncNotifyWhenDone(static_cast<Completion*>(&done_notice_));
+      awaits_done_notice_ = true;
+    } else {
+      responder_ = std::make_unique<grpc::ServerAsyncResponseWriter<grpc::ByteBuffer>>(&context_);
+    }
+  }
 
-  grpc::ServerContext context;
-  grpc::ByteBuffer request;
-  grpc::ServerAsyncResponseWriter<grpc::ByteBuffer> responder{&context};
-  const Method& method() const { return method_; }
+  void Request(grpc::ServerCompletionQueue* queue) {
+    if (generic_.has_value()) {
+      loop_.generic_->RequestCall(&generic_->context, &generic_->stream, queue, queue, this);
+    } else if (writer_ != nullptr) {
+      method_.service->RequestServerStreaming(method_.index, &context_, &request_, writer_.get(),
+                                              queue, this);
+    } else {
+      method_.service->RequestUnary(method_.index, &context_, &request_, responder_.get(), queue,
+                                    this);
+    }
+  }
+
+  grpc::ServerContext& context() {
+    return generic_.has_value() ? static_cast<grpc::ServerContext&>(generic_->context) : context_;
+  }
+  const std::string& name() const {
+    return generic_.has_value() ? generic_->context.method() : method_.name;
+  }
+
+  // On the fiber. The handler to run, null when the method is unknown; for the generic service
+  // the request is read first (false: the client sent none).
+  bool Prepare(const MethodTable::Method** handler, const MethodTable& table) {
+    if (!generic_.has_value()) {
+      *handler = method_.method;
+      return true;
+    }
+    *handler = table.Find(generic_->context.method());
+    if (*handler == nullptr) return true;
+    AsyncWait read;
+    generic_->stream.Read(&request_, read.Tag());
+    return read.Wait();
+  }
+  grpc::ByteBuffer* request() { return &request_; }
+
+  bool Write(const grpc::ByteBuffer& message) override {
+    AsyncWait sent;
+    if (generic_.has_value()) {
+      generic_->stream.Write(message, sent.Tag());
+    } else {
+      writer_->Write(message, sent.Tag());
+    }
+    return sent.Wait();
+  }
+
+  // Ends the call: `response` (unary, when `status` is OK) then `status`.
+  void Finish(const grpc::Status& status, const grpc::ByteBuffer* response) {
+    AsyncWait sent;
+    if (generic_.has_value()) {
+      if (response != nullptr && status.ok()) {
+        generic_->stream.WriteAndFinish(*response, grpc::WriteOptions(), status, sent.Tag());
+      } else {
+        generic_->stream.Finish(status, sent.Tag());
+      }
+    } else if (writer_ != nullptr) {
+      writer_->Finish(status, sent.Tag());
+    } else if (response != nullptr && status.ok()) {
+      responder_->Finish(*response, status, sent.Tag());
+    } else {
+      responder_->FinishWithError(status, sent.Tag());
+    }
+    sent.Wait();
+  }
 
   void Done(bool ok) override {
     if (rejected_) {  // the RESOURCE_EXHAUSTED answer has been sent
-      delete this;
+      served_ = true;
+      DeleteWhenOver();
       return;
     }
     EventLoop& loop = loop_;
     --loop.accepts_;
-    if (!ok) {  // the server is shutting down
+    if (!ok) {  // the server is shutting down (no call started: no done notice either)
       delete this;
       return;
     }
@@ -359,16 +379,22 @@ class EventLoop::IncomingCall final : public Completion {
     }
     IncomingCall* call = this;
     std::unique_ptr<Fiber> fiber = Fiber::Create([&loop, call] {
-      std::unique_ptr<IncomingCall> owned(call);
-      loop.Serve(*owned);
+      loop.Serve(*call);
+      call->served_ = true;
+      call->DeleteWhenOver();
     });
     if (fiber == nullptr) {
-      LogError("cannot map a fiber stack; call refused",
-               {{"method", method_.service->names()[method_.index]}});
+      LogError("cannot map a fiber stack; call refused", {{"method", name()}});
       rejected_ = true;
-      responder.FinishWithError(
-          grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "the gateway is overloaded; retry"),
-          this);
+      const grpc::Status overloaded(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                    "the gateway is overloaded; retry");
+      if (generic_.has_value()) {
+        generic_->stream.Finish(overloaded, this);
+      } else if (writer_ != nullptr) {
+        writer_->Finish(overloaded, this);
+      } else {
+        responder_->FinishWithError(overloaded, this);
+      }
       return;
     }
     ++loop.fibers_;
@@ -376,57 +402,84 @@ class EventLoop::IncomingCall final : public Completion {
   }
 
  private:
+  struct Generic {
+    grpc::GenericServerContext context;
+    grpc::GenericServerAsyncReaderWriter stream{&context};
+  };
+  class DoneNotice final : public Completion {
+   public:
+    explicit DoneNotice(IncomingCall& call) : call_(call) {}
+    void Done(bool) override {
+      call_.awaits_done_notice_ = false;
+      call_.DeleteWhenOver();
+    }
+
+   private:
+    IncomingCall& call_;
+  };
+
+  void DeleteWhenOver() {
+    if (served_ && !awaits_done_notice_) delete this;
+  }
+
   EventLoop& loop_;
-  const Method& method_;
+  const LoopMethod& method_;
+  DoneNotice done_notice_;
+  bool awaits_done_notice_ = false;
+  bool served_ = false;  // the fiber has ended, or the call was refused and answered
+  grpc::ServerContext context_;
+  grpc::ByteBuffer request_;
+  std::unique_ptr<grpc::ServerAsyncResponseWriter<grpc::ByteBuffer>> responder_;
+  std::unique_ptr<grpc::ServerAsyncWriter<grpc::ByteBuffer>> writer_;
+  std::optional<Generic> generic_;
   bool rejected_ = false;
 };
 
-void EventLoop::Accept(const Method& method) {
+void EventLoop::Accept(const LoopMethod& method) {
   ++accepts_;
   auto* call = new IncomingCall(*this, method);
-  method.service->Request(method.index, &call->context, &call->request, &call->responder,
-                          queue_.get(), call);
+  call->Request(queue_.get());
 }
 
 void EventLoop::Serve(IncomingCall& call) {
   // The call's request id (common/server.cc's interceptor has put it in the metadata) for every
   // log line written while serving it; the fiber keeps it across its suspensions.
-  SetCurrentRequestId(RequestId(call.context));
+  SetCurrentRequestId(RequestId(call.context()));
+  const MethodTable::Method* handler = nullptr;
+  if (!call.Prepare(&handler, table_)) {
+    call.Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the call carried no request"),
+                nullptr);
+    return;
+  }
+  if (handler == nullptr) {
+    call.Finish(Unimplemented(call.name()), nullptr);
+    return;
+  }
   grpc::ByteBuffer response;
   grpc::Status status;
   try {
-    status = (*call.method().handler)(&call.context, &call.request, &response);
+    if (handler->server_streaming) {
+      status = handler->server_streaming(&call.context(), call.request(), &call);
+    } else {
+      status = handler->unary(&call.context(), call.request(), &response);
+    }
   } catch (const std::exception& e) {
-    LogError("handler failed", {{"method", call.method().service->names()[call.method().index]},
-                                {"error", e.what()}});
+    LogError("handler failed", {{"method", call.name()}, {"error", e.what()}});
     status = grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
   } catch (...) {
-    LogError("handler failed", {{"method", call.method().service->names()[call.method().index]}});
+    LogError("handler failed", {{"method", call.name()}});
     status = grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
   }
-  AsyncWait sent;
-  if (status.ok()) {
-    call.responder.Finish(response, status, sent.Tag());
-  } else {
-    call.responder.FinishWithError(status, sent.Tag());
-  }
-  sent.Wait();
+  call.Finish(status, handler->server_streaming ? nullptr : &response);
 }
 
-AsyncWait::AsyncWait(Transport transport) : fiber_(Fiber::Current()), loop_(EventLoop::Current()) {
+AsyncWait::AsyncWait() : fiber_(Fiber::Current()), loop_(EventLoop::Current()) {
   if (fiber_ != nullptr && loop_ != nullptr) {
     queue_ = loop_->queue();
     return;
   }
   fiber_ = nullptr;
-  if (transport == Transport::kInProcess) {
-    grpc_completion_queue_attributes attributes{GRPC_CQ_CURRENT_VERSION, GRPC_CQ_NEXT,
-                                                GRPC_CQ_NON_POLLING, nullptr};
-    own_queue_ = std::make_unique<grpc::CompletionQueue>(grpc_completion_queue_create(
-        grpc_completion_queue_factory_lookup(&attributes), &attributes, nullptr));
-  } else {
-    own_queue_ = std::make_unique<grpc::CompletionQueue>();
-  }
+  own_queue_ = std::make_unique<grpc::CompletionQueue>();
   queue_ = own_queue_.get();
 }
 
@@ -489,14 +542,14 @@ void AsyncWait::Done(bool ok) {
   if (pending_ == 0 && waiting_) loop_->Resume(fiber_);
 }
 
-const MethodTable::Handler* MethodTable::Find(absl::string_view method) const {
-  auto it = handlers_.find(method);
-  return it == handlers_.end() ? nullptr : &it->second;
+const MethodTable::Method* MethodTable::Find(absl::string_view method) const {
+  auto it = methods_.find(method);
+  return it == methods_.end() ? nullptr : &it->second;
 }
 
 std::vector<std::string> MethodTable::Methods() const {
   std::vector<std::string> methods;
-  for (const auto& [name, handler] : handlers_) methods.push_back(name);
+  for (const auto& [name, handler] : methods_) methods.push_back(name);
   std::sort(methods.begin(), methods.end());
   return methods;
 }
@@ -506,11 +559,16 @@ bool MethodTable::ParseRequest(grpc::ByteBuffer* in, google::protobuf::Message* 
   return request->ParseFromZeroCopyStream(&reader);
 }
 
-void MethodTable::SerializeResponse(const google::protobuf::Message& response,
-                                    grpc::ByteBuffer* out) {
-  bool own_buffer = false;
-  grpc::GenericSerialize<grpc::ProtoBufferWriter, google::protobuf::Message>(response, out,
-                                                                             &own_buffer);
+grpc::Status MethodTable::InvalidRequest(const google::protobuf::Message& request) {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                      "the request is not a valid " + request.GetTypeName() + " message");
+}
+
+void MethodTable::Serialize(const google::protobuf::Message& message, grpc::ByteBuffer* out) {
+  // One slice of the exact size, serialized into directly (sizes are cached by ByteSizeLong).
+  grpc::Slice slice(message.ByteSizeLong());
+  message.SerializeWithCachedSizesToArray(const_cast<uint8_t*>(slice.begin()));
+  *out = grpc::ByteBuffer(&slice, 1);
 }
 
 std::unique_ptr<EventLoops> EventLoops::Create(MethodTable table, int loops, int max_fibers) {
@@ -518,23 +576,26 @@ std::unique_ptr<EventLoops> EventLoops::Create(MethodTable table, int loops, int
   created->table_ = std::move(table);
   created->loop_count_ = std::max(1, loops);
   created->max_fibers_ = std::max(1, max_fibers);
-  // One registered service per "/package.Service/" prefix (the names are sorted).
-  std::vector<std::vector<std::string>> services;
-  std::string previous_service;
-  for (std::string& method : created->table_.Methods()) {
-    std::string service = method.substr(0, method.rfind('/'));
-    if (services.empty() || service != previous_service) services.emplace_back();
-    previous_service = service;
-    services.back().push_back(std::move(method));
-  }
-  for (std::vector<std::string>& methods : services) {
-    created->services_.push_back(std::make_unique<LoopService>(std::move(methods)));
-    LoopService& service = *created->services_.back();
-    for (size_t i = 0; i < service.names().size(); ++i) {
+  const MethodTable& served = created->table_;
+  // Each registered service with every one of its methods, by index in the generated descriptor
+  // (the order in which the generated Service class adds them).
+  for (const auto& [name, factory] : served.services_) {
+    const google::protobuf::ServiceDescriptor* descriptor =
+        google::protobuf::DescriptorPool::generated_pool()->FindServiceByName(name.substr(1));
+    if (descriptor == nullptr) continue;  // unreachable: Base's descriptor is linked in with it
+    created->services_.push_back(factory(descriptor->method_count()));
+    RegisteredService* service = created->services_.back().get();
+    for (int i = 0; i < descriptor->method_count(); ++i) {
+      const google::protobuf::MethodDescriptor* method = descriptor->method(i);
+      std::string full_name = absl::StrCat(name, "/", method->name());
+      const MethodTable::Method* handler = served.Find(full_name);
       created->methods_.push_back(
-          {&service, static_cast<int>(i), created->table_.Find(service.names()[i])});
+          {service, i, method->server_streaming(), std::move(full_name), handler});
     }
   }
+  // Every other method, and names nobody serves, through the generic service.
+  created->generic_ = std::make_unique<grpc::AsyncGenericService>();
+  created->methods_.push_back({nullptr, 0, false, "", nullptr});
   return created;
 }
 
@@ -542,10 +603,11 @@ EventLoops::EventLoops() = default;
 EventLoops::~EventLoops() { Stop(); }
 
 void EventLoops::Configure(grpc::ServerBuilder& builder) {
-  for (auto& service : services_) builder.RegisterService(service.get());
+  for (auto& service : services_) builder.RegisterService(service->service());
+  builder.RegisterAsyncGenericService(generic_.get());
   for (int i = 0; i < loop_count_; ++i) {
-    loops_.push_back(
-        std::make_unique<EventLoop>(methods_, max_fibers_, builder.AddCompletionQueue()));
+    loops_.push_back(std::make_unique<EventLoop>(table_, methods_, generic_.get(), max_fibers_,
+                                                 builder.AddCompletionQueue()));
   }
 }
 

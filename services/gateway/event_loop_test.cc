@@ -1,4 +1,5 @@
-// The gateway's event loops on a real gRPC server over loopback: raw and typed handlers, calls that
+// The gateway's event loops on a real gRPC server over loopback: raw and typed handlers, generated
+// services registered by name, server streaming (and a client that leaves mid-stream), calls that
 // wait (on an Alarm) without blocking their loop, AsyncWait off a loop, unknown methods, and a
 // shutdown with a call in flight.
 #include "services/gateway/event_loop.h"
@@ -28,6 +29,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "linli/gateway/v1/console.grpc.pb.h"
 
 namespace linli::gateway {
 namespace {
@@ -43,6 +45,14 @@ constexpr char kOther[] = "/linli.test.Other/Echo";
 grpc::Status Echo(grpc::ServerContext*, grpc::ByteBuffer* in, grpc::ByteBuffer* out) {
   *out = ToByteBuffer(FromByteBuffer(*in));
   return grpc::Status::OK;
+}
+
+// Suspends the calling fiber for `delay` (on an Alarm), without blocking its loop.
+void Pause(absl::Duration delay) {
+  AsyncWait wait;
+  grpc::Alarm alarm;
+  alarm.Set(wait.queue(), absl::ToChronoTime(absl::Now() + delay), wait.Tag());
+  wait.Wait();
 }
 
 // Waits `delay` on an Alarm through AsyncWait (suspending the fiber, not the thread), then echoes.
@@ -334,35 +344,31 @@ TEST(EventLoopTest, ALoopAtItsCapTakesTheNextCallWhenOneEnds) {
 }
 
 TEST(EventLoopTest, AsyncWaitOffALoopUsesItsOwnQueue) {
-  for (AsyncWait::Transport transport :
-       {AsyncWait::Transport::kInProcess, AsyncWait::Transport::kPolling}) {
-    SCOPED_TRACE(transport == AsyncWait::Transport::kInProcess ? "in-process" : "polling");
-    // Constructed first: this may be the first gRPC object of the process.
-    AsyncWait wait(transport);
-    ASSERT_NE(wait.queue(), nullptr);
-    grpc::Alarm first;
-    grpc::Alarm second;
-    absl::Time start = absl::Now();
-    first.Set(wait.queue(), absl::ToChronoTime(start + absl::Milliseconds(100)), wait.Tag());
-    second.Set(wait.queue(), absl::ToChronoTime(start + absl::Milliseconds(200)), wait.Tag());
-    EXPECT_TRUE(wait.Wait());
-    // Wait returns when the last tagged operation has completed.
-    EXPECT_GE(absl::Now() - start, absl::Milliseconds(195));
-    EXPECT_LT(absl::Now() - start, absl::Seconds(5));
+  // Constructed first: this may be the first gRPC object of the process.
+  AsyncWait wait;
+  ASSERT_NE(wait.queue(), nullptr);
+  grpc::Alarm first;
+  grpc::Alarm second;
+  absl::Time start = absl::Now();
+  first.Set(wait.queue(), absl::ToChronoTime(start + absl::Milliseconds(100)), wait.Tag());
+  second.Set(wait.queue(), absl::ToChronoTime(start + absl::Milliseconds(200)), wait.Tag());
+  EXPECT_TRUE(wait.Wait());
+  // Wait returns when the last tagged operation has completed.
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(195));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(5));
 
-    // Nothing pending: Wait returns at once.
-    absl::Time again = absl::Now();
-    EXPECT_TRUE(wait.Wait());
-    EXPECT_LT(absl::Now() - again, absl::Milliseconds(100));
+  // Nothing pending: Wait returns at once.
+  absl::Time again = absl::Now();
+  EXPECT_TRUE(wait.Wait());
+  EXPECT_LT(absl::Now() - again, absl::Milliseconds(100));
 
-    // A cancelled alarm completes with ok == false, which Wait reports.
-    grpc::Alarm cancelled;
-    cancelled.Set(wait.queue(), absl::ToChronoTime(absl::Now() + absl::Seconds(30)), wait.Tag());
-    cancelled.Cancel();
-    absl::Time cancel_start = absl::Now();
-    EXPECT_FALSE(wait.Wait());
-    EXPECT_LT(absl::Now() - cancel_start, absl::Seconds(5));
-  }
+  // A cancelled alarm completes with ok == false, which Wait reports.
+  grpc::Alarm cancelled;
+  cancelled.Set(wait.queue(), absl::ToChronoTime(absl::Now() + absl::Seconds(30)), wait.Tag());
+  cancelled.Cancel();
+  absl::Time cancel_start = absl::Now();
+  EXPECT_FALSE(wait.Wait());
+  EXPECT_LT(absl::Now() - cancel_start, absl::Seconds(5));
 }
 
 // A handler that throws, before or after its fiber has been suspended (the exception is then
@@ -552,6 +558,180 @@ TEST(EventLoopTest, HandlerLogsCarryTheCallsRequestId) {
     EXPECT_FALSE(call.empty());
     EXPECT_EQ(current, call);
   }
+}
+
+// A generated service served by the loops: gRPC knows it by name (reflection lists it), its
+// handled methods answer, and its methods without a handler are UNIMPLEMENTED (not left hanging).
+class OneRegionConsole final : public v1::ConsoleService::Service {
+ public:
+  grpc::Status GetRegion(grpc::ServerContext*, const v1::GetRegionRequest* request,
+                         v1::GetRegionResponse* response) override {
+    Pause(absl::Milliseconds(5));  // a suspension, as a backend call would
+    if (request->name() != "regions/310101001") {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "no");
+    }
+    response->mutable_region()->set_code("310101001");
+    response->mutable_region()->set_display_name("外滩街道");
+    return grpc::Status::OK;
+  }
+};
+
+TEST(EventLoopTest, GeneratedServiceIsRegisteredByNameAndAnswersEveryMethod) {
+  OneRegionConsole console;
+  MethodTable table;
+  table.Add("/linli.gateway.v1.ConsoleService/GetRegion", &console,
+            &v1::ConsoleService::Service::GetRegion);
+  table.AddRaw(kEcho, Echo);
+  LoopServer server(std::move(table), 2);
+  ASSERT_NE(server.stub, nullptr);
+
+  auto console_stub = v1::ConsoleService::NewStub(server.channel);
+  v1::GetRegionRequest request;
+  request.set_name("regions/310101001");
+  v1::GetRegionResponse region;
+  grpc::ClientContext context;
+  grpc::Status status = console_stub->GetRegion(&context, request, &region);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(region.region().display_name(), "外滩街道");
+
+  v1::ListRegionsRequest list;
+  v1::ListRegionsResponse regions;
+  grpc::ClientContext list_context;
+  list_context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  status = console_stub->ListRegions(&list_context, list, &regions);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNIMPLEMENTED) << status.error_message();
+
+  absl::StatusOr<std::vector<std::string>> services =
+      ListServices(*server.channel, absl::Seconds(5));
+  ASSERT_TRUE(services.ok()) << services.status();
+  EXPECT_NE(std::find(services->begin(), services->end(), "linli.gateway.v1.ConsoleService"),
+            services->end());
+  // Raw methods are served beside it.
+  EXPECT_EQ(CallOnce(*server.stub, kEcho, "raw").bytes, "raw");
+}
+
+struct StreamReply {
+  std::vector<std::string> messages;
+  grpc::Status status;
+};
+
+// One server-streaming call through the generic stub: its request, then every message until the
+// end, then the status. With `cancel_after` > 0 the client cancels once it has that many.
+StreamReply CallStreaming(grpc::GenericStub& stub, const std::string& method,
+                          const std::string& bytes, int cancel_after = 0) {
+  grpc::ClientContext context;
+  context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(10)));
+  grpc::CompletionQueue queue;
+  auto next = [&queue] {
+    void* tag = nullptr;
+    bool ok = false;
+    return queue.Next(&tag, &ok) && ok;
+  };
+  StreamReply reply;
+  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call =
+      stub.PrepareCall(&context, method, &queue);
+  call->StartCall(nullptr);
+  next();
+  call->WriteLast(ToByteBuffer(bytes), grpc::WriteOptions(), nullptr);
+  next();
+  for (;;) {
+    grpc::ByteBuffer message;
+    call->Read(&message, nullptr);
+    if (!next()) break;
+    reply.messages.push_back(FromByteBuffer(message));
+    if (cancel_after > 0 && static_cast<int>(reply.messages.size()) == cancel_after) {
+      context.TryCancel();
+    }
+  }
+  call->Finish(&reply.status, nullptr);
+  next();
+  queue.Shutdown();
+  void* tag = nullptr;
+  bool ok = false;
+  while (queue.Next(&tag, &ok)) {
+  }
+  return reply;
+}
+
+constexpr char kCount[] = "/linli.test.Loop/Count";
+
+// Writes the request's bytes followed by 1..n, pausing between messages; an empty request makes
+// it fail after its first message.
+grpc::Status Count(grpc::ServerContext*, grpc::ByteBuffer* in, ByteStream* out) {
+  const std::string prefix = FromByteBuffer(*in);
+  for (int i = 1; i <= 3; ++i) {
+    if (!out->Write(ToByteBuffer(prefix + std::to_string(i)))) {
+      return grpc::Status(grpc::StatusCode::CANCELLED, "client gone");
+    }
+    if (prefix.empty()) return grpc::Status(grpc::StatusCode::ABORTED, "stopped after one");
+    Pause(absl::Milliseconds(10));
+  }
+  return grpc::Status::OK;
+}
+
+TEST(EventLoopTest, ServerStreamingSendsEachMessageThenTheStatus) {
+  MethodTable table;
+  table.AddRawServerStreaming(kCount, Count);
+  table.AddRaw(kEcho, Echo);
+  LoopServer server(std::move(table), 1);
+  ASSERT_NE(server.stub, nullptr);
+
+  // Two streams at once on one loop, interleaved with a unary call.
+  std::future<StreamReply> a =
+      std::async(std::launch::async, [&] { return CallStreaming(*server.stub, kCount, "a"); });
+  std::future<StreamReply> b =
+      std::async(std::launch::async, [&] { return CallStreaming(*server.stub, kCount, "b"); });
+  EXPECT_EQ(CallOnce(*server.stub, kEcho, "between").bytes, "between");
+  StreamReply first = a.get();
+  StreamReply second = b.get();
+  ASSERT_TRUE(first.status.ok()) << first.status.error_message();
+  EXPECT_EQ(first.messages, (std::vector<std::string>{"a1", "a2", "a3"}));
+  ASSERT_TRUE(second.status.ok()) << second.status.error_message();
+  EXPECT_EQ(second.messages, (std::vector<std::string>{"b1", "b2", "b3"}));
+
+  // An error after a message: the message arrives, then the handler's status.
+  StreamReply failed = CallStreaming(*server.stub, kCount, "");
+  EXPECT_EQ(failed.messages, std::vector<std::string>{"1"});
+  EXPECT_EQ(failed.status.error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_EQ(failed.status.error_message(), "stopped after one");
+
+  // A unary method called as a stream still gets its one reply.
+  StreamReply echoed = CallStreaming(*server.stub, kEcho, "once");
+  EXPECT_TRUE(echoed.status.ok()) << echoed.status.error_message();
+  EXPECT_EQ(echoed.messages, std::vector<std::string>{"once"});
+}
+
+TEST(EventLoopTest, AStreamsWriteFailsOnceTheClientHasGoneAndTheLoopGoesOn) {
+  std::atomic<int> written{0};
+  std::atomic<bool> saw_failure{false};
+  std::atomic<bool> ended{false};
+  MethodTable table;
+  table.AddRawServerStreaming(kCount,
+                              [&](grpc::ServerContext*, grpc::ByteBuffer*, ByteStream* out) {
+                                // An endless feed until the client goes away (bounded so that a bug
+                                // fails, not hangs).
+                                for (int i = 0; i < 2000; ++i) {
+                                  if (!out->Write(ToByteBuffer(std::to_string(i)))) {
+                                    saw_failure = true;
+                                    break;
+                                  }
+                                  written.fetch_add(1);
+                                  Pause(absl::Milliseconds(5));
+                                }
+                                ended = true;
+                                return grpc::Status::OK;
+                              });
+  table.AddRaw(kEcho, Echo);
+  LoopServer server(std::move(table), 1);
+  ASSERT_NE(server.stub, nullptr);
+
+  StreamReply cancelled = CallStreaming(*server.stub, kCount, "", /*cancel_after=*/3);
+  EXPECT_EQ(cancelled.status.error_code(), grpc::StatusCode::CANCELLED);
+  EXPECT_GE(cancelled.messages.size(), 3u);
+  EXPECT_TRUE(WaitUntil([&] { return ended.load(); }, absl::Seconds(5)));
+  EXPECT_TRUE(saw_failure.load());
+  EXPECT_LT(written.load(), 2000);
+  EXPECT_EQ(CallOnce(*server.stub, kEcho, "after").bytes, "after");
 }
 
 }  // namespace

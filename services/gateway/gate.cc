@@ -20,6 +20,7 @@
 #include "absl/time/civil_time.h"
 #include "common/client.h"
 #include "common/errors.h"
+#include "common/grpc_status.h"
 #include "common/log.h"
 #include "common/server.h"
 #include "nlohmann/json.hpp"
@@ -34,10 +35,11 @@ absl::Status Denied(absl::string_view what) {
   return absl::PermissionDeniedError(std::string(what));
 }
 
-std::string Metadata(const grpc::ServerContext& context, const char* key) {
+// A value of the call's metadata ("" when absent), valid as long as the call.
+absl::string_view Metadata(const grpc::ServerContext& context, const char* key) {
   auto it = context.client_metadata().find(key);
   if (it == context.client_metadata().end()) return "";
-  return std::string(it->second.data(), it->second.size());
+  return absl::string_view(it->second.data(), it->second.size());
 }
 
 // Backend errors met while checking a relationship: NOT_FOUND passes (the caller named something
@@ -435,6 +437,8 @@ Gate::Gate(auth::JwtKeySet keys, std::unique_ptr<auth::ApiKeyStore> api_keys, Ga
       relations_(std::move(relations)),
       clock_(clock) {
   address_overflow_ = Bucket{options_.unauthenticated_burst, absl::InfinitePast()};
+  for (const auto& [method, rule] : AuthorisationRules()) methods_[method].rule = &rule;
+  for (const std::string& method : CostlyMethods()) methods_[method].costly = true;
 }
 
 absl::StatusOr<auth::Principal> Gate::Authenticate(const grpc::ServerContext& context) {
@@ -447,7 +451,7 @@ std::string Gate::ClientAddress(const grpc::ServerContext& context) {
   const bool network = absl::StartsWith(peer, "ipv4:") || absl::StartsWith(peer, "ipv6:") ||
                        absl::StartsWith(peer, "unix") || absl::StartsWith(peer, "vsock:");
   if (!network && Metadata(context, kBridgeKey) == BridgeSecret()) {
-    const std::string forwarded = Metadata(context, kClientAddressKey);
+    const absl::string_view forwarded = Metadata(context, kClientAddressKey);
     if (!forwarded.empty()) return AddressKey(forwarded);
   }
   return AddressKey(peer);
@@ -474,8 +478,9 @@ absl::StatusOr<auth::Principal> Gate::AuthenticateFrom(const grpc::ServerContext
     if (!who.ok()) ChargeAddress(address);
     return who;
   };
-  std::string api_key = Metadata(context, "x-api-key");
-  std::string authorization = Metadata(context, "authorization");
+  // Views into the call's metadata: a cached token costs no copy of it.
+  absl::string_view api_key = Metadata(context, "x-api-key");
+  const absl::string_view authorization = Metadata(context, "authorization");
   if (api_key.empty() && authorization.empty()) {
     return attempt([]() -> absl::StatusOr<auth::Principal> {
       return absl::UnauthenticatedError(
@@ -485,13 +490,12 @@ absl::StatusOr<auth::Principal> Gate::AuthenticateFrom(const grpc::ServerContext
   if (!authorization.empty()) {
     constexpr absl::string_view kBearer = "bearer ";
     if (authorization.size() <= kBearer.size() ||
-        !absl::EqualsIgnoreCase(absl::string_view(authorization).substr(0, kBearer.size()),
-                                kBearer)) {
+        !absl::EqualsIgnoreCase(authorization.substr(0, kBearer.size()), kBearer)) {
       return attempt([]() -> absl::StatusOr<auth::Principal> {
         return absl::UnauthenticatedError("authorization must be \"Bearer <token>\"");
       });
     }
-    std::string credential = authorization.substr(kBearer.size());
+    const absl::string_view credential = authorization.substr(kBearer.size());
     if (absl::StartsWith(credential, "lk.")) {
       api_key = credential;
     } else {
@@ -512,7 +516,7 @@ absl::StatusOr<auth::Principal> Gate::AuthenticateFrom(const grpc::ServerContext
             absl::MutexLock lock(&cache_mu_);
             if (verified_.size() >= kMaxVerifiedTokens) verified_.clear();
             // The verifier's leeway is 30 s; the cache stops at exp itself (stricter).
-            verified_[credential] = {*principal, absl::FromUnixSeconds(exp)};
+            verified_[std::string(credential)] = {*principal, absl::FromUnixSeconds(exp)};
           }
         }
         return principal;
@@ -599,7 +603,7 @@ void Gate::EndCostly(const std::string& principal_id) {
 }
 
 absl::StatusOr<auth::Principal> Gate::Admit(const grpc::ServerContext& context,
-                                            const std::string& method,
+                                            absl::string_view method,
                                             const google::protobuf::Message& request) {
   absl::StatusOr<auth::Principal> who = AuthenticateFrom(context, /*limit_by_address=*/true);
   if (!who.ok()) return who.status();
@@ -607,27 +611,29 @@ absl::StatusOr<auth::Principal> Gate::Admit(const grpc::ServerContext& context,
     return absl::ResourceExhaustedError(
         absl::StrCat("rate limit of ", options_.rate_per_second, " calls/s exceeded; retry later"));
   }
-  const auto& rules = AuthorisationRules();
-  auto rule = rules.find(method);
-  if (rule == rules.end()) return Denied("no authorisation rule for this method");
-  if (std::find(rule->second.roles.begin(), rule->second.roles.end(), who->role) ==
-      rule->second.roles.end()) {
+  auto info = methods_.find(method);
+  if (info == methods_.end() || info->second.rule == nullptr) {
+    return Denied("no authorisation rule for this method");
+  }
+  const Rule& rule = *info->second.rule;
+  if (std::find(rule.roles.begin(), rule.roles.end(), who->role) == rule.roles.end()) {
     return Denied(absl::StrCat("role ", auth::RoleName(who->role), " may not call ",
                                method.substr(method.rfind('/') + 1)));
   }
-  if (rule->second.check) {
-    absl::Status allowed = rule->second.check(*relations_, context, *who, request);
+  if (rule.check) {
+    absl::Status allowed = rule.check(*relations_, context, *who, request);
     if (!allowed.ok()) return allowed;
   }
   return who;
 }
 
-grpc::Status Gate::Run(grpc::ServerContext* context, const std::string& method,
+grpc::Status Gate::Run(grpc::ServerContext* context, absl::string_view method,
                        const google::protobuf::Message& request,
-                       const std::function<grpc::Status(const auth::Principal&)>& handler) {
+                       absl::FunctionRef<grpc::Status(const auth::Principal&)> handler) {
   absl::StatusOr<auth::Principal> who = Admit(*context, method, request);
   if (!who.ok()) return Reply(*context, who.status());
-  if (!CostlyMethods().contains(method)) return handler(*who);
+  auto info = methods_.find(method);  // Admit found it
+  if (info == methods_.end() || !info->second.costly) return handler(*who);
   if (!BeginCostly(who->id)) {
     return Reply(*context,
                  absl::ResourceExhaustedError(absl::StrCat(

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
@@ -214,13 +215,13 @@ class Gate {
   // Steps 1-3 above for a call of `method` with `request`. The principal, or the status to
   // return (UNAUTHENTICATED, RESOURCE_EXHAUSTED, PERMISSION_DENIED, NOT_FOUND, UNAVAILABLE).
   absl::StatusOr<auth::Principal> Admit(const grpc::ServerContext& context,
-                                        const std::string& method,
+                                        absl::string_view method,
                                         const google::protobuf::Message& request);
 
   // Admit, then `handler` with the principal; the wire status either way (with request id).
-  grpc::Status Run(grpc::ServerContext* context, const std::string& method,
+  grpc::Status Run(grpc::ServerContext* context, absl::string_view method,
                    const google::protobuf::Message& request,
-                   const std::function<grpc::Status(const auth::Principal&)>& handler);
+                   absl::FunctionRef<grpc::Status(const auth::Principal&)> handler);
 
   // Step 1 alone (no per-address limit).
   absl::StatusOr<auth::Principal> Authenticate(const grpc::ServerContext& context);
@@ -251,6 +252,14 @@ class Gate {
   std::shared_ptr<Relations> relations_;
   const Clock& clock_;
 
+  // What the gate knows of a method, by full name, looked up once per call (AuthorisationRules()
+  // and CostlyMethods() indexed for a lookup without building a std::string).
+  struct MethodInfo {
+    const Rule* rule = nullptr;  // null: no rule, denied
+    bool costly = false;
+  };
+  absl::flat_hash_map<std::string, MethodInfo> methods_;
+
   // Verified tokens, so a client's next call skips the signature and JSON work; an entry is used
   // only until the token's exp (plus leeway), and the cache is cleared wholesale when full.
   struct Verified {
@@ -258,7 +267,7 @@ class Gate {
     absl::Time valid_until;
   };
   absl::Mutex cache_mu_;
-  absl::flat_hash_map<std::string, Verified> verified_ ABSL_GUARDED_BY(cache_mu_);
+  absl::flat_hash_map<std::string, Verified> verified_ ABSL_GUARDED_BY(cache_mu_);  // by token
 
   struct Bucket {
     double tokens;

@@ -1,13 +1,15 @@
 #include "services/gateway/gateway_server.h"
 
 #include <map>
+#include <optional>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
-#include "common/grpc_probe.h"
+#include "common/clock.h"
 #include "google/protobuf/descriptor.h"
-#include "google/protobuf/unknown_field_set.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpcpp/alarm.h"
 #include "grpcpp/ext/health_check_service_server_builder_option.h"
 #include "grpcpp/health_check_service_interface.h"
 
@@ -22,14 +24,18 @@ const std::vector<std::string>& PublicServiceNames() {
 
 namespace {
 
-// grpc.health.v1.Health/Check answered on the loops. gRPC's own health service runs on threads of
-// its callback machinery, and in this gRPC those threads take part in polling: they would pick up
-// the loops' network events and hand every call from thread to thread again. The server keeps
-// this object as its health service (GetHealthCheckService()), so GrpcServer's start and graceful
-// stop set the statuses exactly as for the other services. Watch is not served (UNIMPLEMENTED);
-// Kubernetes probes and grpc-health-probe use Check.
-class LoopHealth final : public grpc::HealthCheckServiceInterface {
+// grpc.health.v1.Health answered on the loops. gRPC's own health service runs on threads of its
+// callback machinery, and in this gRPC those threads take part in polling: they would pick up the
+// loops' network events and hand every call from thread to thread again. The server keeps this
+// object as its health service (GetHealthCheckService()), so GrpcServer's start and graceful stop
+// set the statuses exactly as for the other services. Watch sends the status, then every change
+// (looked at every kWatchInterval), until the client leaves or the server stops.
+class LoopHealth final : public grpc::HealthCheckServiceInterface,
+                         public grpc::health::v1::Health::Service {
  public:
+  using Service = grpc::health::v1::Health::Service;
+  static constexpr absl::Duration kWatchInterval = absl::Milliseconds(250);
+
   LoopHealth() { statuses_[""] = true; }
 
   void SetServingStatus(const std::string& service, bool serving) override {
@@ -47,39 +53,55 @@ class LoopHealth final : public grpc::HealthCheckServiceInterface {
     shut_down_ = true;
   }
 
-  grpc::Status Check(grpc::ByteBuffer* in, grpc::ByteBuffer* out) {
-    google::protobuf::UnknownFieldSet fields;
-    if (!fields.ParseFromString(FromByteBuffer(*in))) {
-      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                          "the request is not a valid grpc.health.v1.HealthCheckRequest");
+  grpc::Status Check(grpc::ServerContext*, const grpc::health::v1::HealthCheckRequest* request,
+                     grpc::health::v1::HealthCheckResponse* response) override {
+    std::optional<bool> serving = Serving(request->service());
+    if (!serving.has_value()) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown service " + request->service());
     }
-    std::string service;
-    for (int i = 0; i < fields.field_count(); ++i) {
-      const google::protobuf::UnknownField& field = fields.field(i);
-      if (field.number() == 1 &&
-          field.type() == google::protobuf::UnknownField::TYPE_LENGTH_DELIMITED) {
-        service = field.length_delimited();
-      }
-    }
-    bool serving = false;
-    {
-      absl::MutexLock lock(&mu_);
-      auto it = statuses_.find(service);
-      if (it == statuses_.end()) {
-        return grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown service " + service);
-      }
-      serving = it->second;
-    }
-    google::protobuf::UnknownFieldSet response;
-    response.AddVarint(
-        1, static_cast<uint64_t>(serving ? HealthStatus::kServing : HealthStatus::kNotServing));
-    std::string bytes;
-    response.SerializeToString(&bytes);
-    *out = ToByteBuffer(bytes);
+    response->set_status(*serving ? grpc::health::v1::HealthCheckResponse::SERVING
+                                  : grpc::health::v1::HealthCheckResponse::NOT_SERVING);
     return grpc::Status::OK;
   }
 
+  // As the protocol says: an unknown service is SERVICE_UNKNOWN (the stream stays open, in case it
+  // appears), not an error.
+  grpc::Status WatchOnLoop(grpc::ServerContext* context,
+                           const grpc::health::v1::HealthCheckRequest* request,
+                           ResponseStream<grpc::health::v1::HealthCheckResponse>* stream) {
+    using Response = grpc::health::v1::HealthCheckResponse;
+    std::optional<Response::ServingStatus> sent;
+    for (;;) {
+      std::optional<bool> serving = Serving(request->service());
+      const Response::ServingStatus now = !serving.has_value() ? Response::SERVICE_UNKNOWN
+                                          : *serving           ? Response::SERVING
+                                                               : Response::NOT_SERVING;
+      if (now != sent) {
+        Response response;
+        response.set_status(now);
+        if (!stream->Write(response)) return grpc::Status::OK;  // the client has gone
+        sent = now;
+      }
+      if (context->IsCancelled() || ShutDown()) return grpc::Status::OK;
+      AsyncWait wait;
+      grpc::Alarm alarm;
+      alarm.Set(wait.queue(), DeadlineAfter(kWatchInterval), wait.Tag());
+      wait.Wait();
+    }
+  }
+
  private:
+  std::optional<bool> Serving(const std::string& service) {
+    absl::MutexLock lock(&mu_);
+    auto it = statuses_.find(service);
+    if (it == statuses_.end()) return std::nullopt;
+    return it->second;
+  }
+  bool ShutDown() {
+    absl::MutexLock lock(&mu_);
+    return shut_down_;
+  }
+
   absl::Mutex mu_;
   std::map<std::string, bool> statuses_ ABSL_GUARDED_BY(mu_);
   bool shut_down_ ABSL_GUARDED_BY(mu_) = false;
@@ -198,10 +220,9 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(ServerOption
   // Owned by the server from its start; the handler runs only while the server does.
   auto health = std::make_unique<LoopHealth>();
   LoopHealth* checks = health.get();
-  table.AddRaw("/grpc.health.v1.Health/Check",
-               [checks](grpc::ServerContext*, grpc::ByteBuffer* in, grpc::ByteBuffer* out) {
-                 return checks->Check(in, out);
-               });
+  table.Add("/grpc.health.v1.Health/Check", checks, &LoopHealth::Service::Check);
+  table.AddServerStreaming<LoopHealth::Service>("/grpc.health.v1.Health/Watch", checks,
+                                                &LoopHealth::WatchOnLoop);
   std::unique_ptr<GatewayServer> gateway(new GatewayServer());
   gateway->loops_ = EventLoops::Create(std::move(table), event_loops);
   EventLoops* serving = gateway->loops_.get();

@@ -27,14 +27,13 @@
 #include "google/protobuf/util/json_util.h"
 #include "google/rpc/status.pb.h"
 #include "grpcpp/generic/generic_stub.h"
-#include "grpcpp/impl/codegen/proto_utils.h"
+#include "grpcpp/support/proto_buffer_reader.h"
 #include "nlohmann/json.hpp"
 
 namespace linli::gateway {
 namespace {
 
 using google::protobuf::Message;
-using MessageStub = grpc::TemplatedGenericStub<Message, Message>;
 
 // How often a running JSON call checks that its client is still connected.
 constexpr absl::Duration kConnectionCheckInterval = absl::Milliseconds(200);
@@ -240,7 +239,7 @@ namespace {
 
 // What the handlers share.
 struct Bridge {
-  std::shared_ptr<MessageStub> stub;
+  std::shared_ptr<grpc::GenericStub> stub;
   std::vector<std::string> service_names;
   absl::Duration default_timeout;
   size_t max_body_bytes;
@@ -340,16 +339,19 @@ void Serve(const Bridge& bridge, const httplib::Request& req, httplib::Response&
     context.AddMetadata(kClientAddressKey, req.remote_addr);
     context.AddMetadata(kBridgeKey, BridgeSecret());
   }
-  // Waited for on a queue of this thread's own that does not poll (event_loop.h): the loops
-  // serve the call and complete it here.
+  // Waited for on a queue of this thread's own (event_loop.h): the loops serve the call and
+  // complete it here.
   grpc::Status status;
+  grpc::ByteBuffer response_bytes;
   {
-    AsyncWait wait(AsyncWait::Transport::kInProcess);
+    AsyncWait wait;
+    grpc::ByteBuffer request_bytes;
+    MethodTable::Serialize(*request, &request_bytes);
     auto call = bridge.stub->PrepareUnaryCall(
-        &context, absl::StrCat("/", method.service()->full_name(), "/", method.name()), *request,
-        wait.queue());
+        &context, absl::StrCat("/", method.service()->full_name(), "/", method.name()),
+        request_bytes, wait.queue());
     call->StartCall();
-    call->Finish(response.get(), &status, wait.Tag());
+    call->Finish(&response_bytes, &status, wait.Tag());
     // A call still running after a while looks at its connection now and then: a client that
     // went away cancels it, and with it the backend's work (a plan, a sweep).
     // A client that only half-closes (shutdown(SHUT_WR)) after its request counts as gone.
@@ -377,6 +379,11 @@ void Serve(const Bridge& bridge, const httplib::Request& req, httplib::Response&
   if (!status.ok()) {
     WriteError(res, static_cast<int>(status.error_code()), status.error_message(),
                status.error_details());
+    return;
+  }
+  if (grpc::ProtoBufferReader reader(&response_bytes);
+      !response->ParseFromZeroCopyStream(&reader)) {
+    WriteError(res, static_cast<int>(grpc::StatusCode::INTERNAL), "cannot decode response");
     return;
   }
   std::string body;
@@ -597,7 +604,7 @@ absl::StatusOr<std::unique_ptr<HttpJsonServer>> HttpJsonServer::Start(
     *listening = sock;
   });
   auto bridge = std::make_shared<Bridge>();
-  bridge->stub = std::make_shared<MessageStub>(gateway.InProcessChannel());
+  bridge->stub = std::make_shared<grpc::GenericStub>(gateway.InProcessChannel());
   bridge->service_names = std::move(service_names);
   bridge->default_timeout = default_timeout;
   bridge->max_body_bytes = max_body_bytes;

@@ -1,11 +1,15 @@
 #include "services/registry/catalogue.h"
 
+#include <algorithm>
+#include <map>
 #include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "absl/time/civil_time.h"
+#include "common/recurrence/rrule.h"
 #include "common/status_macros.h"
 #include "services/registry/region.h"
 
@@ -21,6 +25,126 @@ void ValidateDisplayName(absl::string_view text, size_t max_chars, const std::st
   } else if (*length > max_chars) {
     violations.Add(field, absl::StrCat("must be at most ", max_chars, " characters"));
   }
+}
+
+bool IsColor(absl::string_view color) {
+  if (color.size() != 7 || color[0] != '#') return false;
+  for (char c : color.substr(1)) {
+    if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+void ValidateSchedule(const v1::Schedule& schedule, const std::string& field,
+                      FieldViolations& violations) {
+  absl::StatusOr<recurrence::RecurrenceRule> rule = recurrence::ParseRule(schedule.rrule());
+  if (!rule.ok()) violations.Add(field + ".rrule", std::string(rule.status().message()));
+  absl::CivilSecond start;
+  if (!absl::ParseCivilTime(schedule.dtstart(), &start)) {
+    violations.Add(field + ".dtstart", "must be local time \"YYYY-MM-DDTHH:MM:SS\"");
+  }
+  if (schedule.duration_minutes() < 1 || schedule.duration_minutes() > 1440) {
+    violations.Add(field + ".duration_minutes", "must be between 1 and 1440");
+  }
+}
+
+void ValidateSkills(const google::protobuf::RepeatedPtrField<std::string>& skills,
+                    const std::string& field, FieldViolations& violations) {
+  for (int i = 0; i < skills.size(); ++i) {
+    if (!IsSlug(skills[i], 32)) {
+      violations.Add(absl::StrCat(field, "[", i, "]"),
+                     "must be 1-32 lowercase letters, digits or '-'");
+    }
+  }
+}
+
+void ValidateOfferingTerms(const v1::Offering& offering, FieldViolations& violations) {
+  if (offering.capacity_per_day() < 0) {
+    violations.Add("offering.capacity_per_day", "must not be negative");
+  }
+  if (offering.capacity_per_week() < 0) {
+    violations.Add("offering.capacity_per_week", "must not be negative");
+  }
+  if (offering.has_schedule())
+    ValidateSchedule(offering.schedule(), "offering.schedule", violations);
+  ValidateSkills(offering.required_skills(), "offering.required_skills", violations);
+  if (!offering.display_name().empty()) {
+    ValidateDisplayName(offering.display_name(), 128, "offering.display_name", violations);
+  }
+}
+
+std::vector<std::string> OfferingUpdatePaths(const v1::Offering& update,
+                                             const google::protobuf::FieldMask& mask,
+                                             FieldViolations& violations) {
+  if (mask.paths_size() == 0) violations.Add("update_mask", "must name at least one field");
+  std::vector<std::string> paths;
+  for (int i = 0; i < mask.paths_size(); ++i) {
+    const std::string& path = mask.paths(i);
+    const std::string field = absl::StrCat("update_mask.paths[", i, "]");
+    if (path == "capacity_per_day") {
+      if (update.capacity_per_day() < 0) {
+        violations.Add("offering.capacity_per_day", "must not be negative");
+      }
+    } else if (path == "capacity_per_week") {
+      if (update.capacity_per_week() < 0) {
+        violations.Add("offering.capacity_per_week", "must not be negative");
+      }
+    } else if (path == "schedule") {
+      if (update.has_schedule())
+        ValidateSchedule(update.schedule(), "offering.schedule", violations);
+    } else if (path == "display_name") {
+      if (!update.display_name().empty()) {
+        ValidateDisplayName(update.display_name(), 128, "offering.display_name", violations);
+      }
+    } else {
+      violations.Add(field,
+                     "must be capacity_per_day, capacity_per_week, schedule or display_name "
+                     "(organisation, service and coverage cannot be changed)");
+      continue;
+    }
+    if (std::find(paths.begin(), paths.end(), path) != paths.end()) {
+      violations.Add(field, "repeats an earlier path");
+    }
+    paths.push_back(path);
+  }
+  return paths;
+}
+
+void ApplyOfferingUpdate(const v1::Offering& update, const std::vector<std::string>& paths,
+                         v1::Offering& stored) {
+  for (const std::string& path : paths) {
+    if (path == "capacity_per_day") {
+      stored.set_capacity_per_day(update.capacity_per_day());
+    } else if (path == "capacity_per_week") {
+      stored.set_capacity_per_week(update.capacity_per_week());
+    } else if (path == "schedule") {
+      if (update.has_schedule()) {
+        *stored.mutable_schedule() = update.schedule();
+      } else {
+        stored.clear_schedule();
+      }
+    } else if (path == "display_name") {
+      stored.set_display_name(update.display_name());
+    }
+  }
+}
+
+void ApplyWorkerDefaults(v1::Worker& worker) {
+  if (worker.status() == v1::WORKER_STATUS_UNSPECIFIED) worker.set_status(v1::WORKER_STATUS_ACTIVE);
+}
+
+std::vector<std::string> ServiceTypeWithDescendants(const std::string& code,
+                                                    const std::vector<v1::ServiceType>& taxonomy) {
+  std::multimap<std::string, std::string> children;
+  for (const v1::ServiceType& t : taxonomy) {
+    if (!t.parent().empty()) children.emplace(t.parent().substr(13), t.code());
+  }
+  std::vector<std::string> out = {code};
+  for (size_t i = 0; i < out.size() && out.size() < 1000; ++i) {
+    auto [begin, end] = children.equal_range(out[i]);
+    for (auto it = begin; it != end; ++it) out.push_back(it->second);
+  }
+  return out;
 }
 
 absl::StatusOr<bool> WouldCloseCycle(

@@ -1,5 +1,6 @@
 // Domain rules of the registry's catalogue (lines, organisations, relations, services,
-// offerings, workers): names, ids, and the administrative-cycle check. No gRPC, no SQL.
+// offerings, workers): names, ids, formats, the service taxonomy, what an offering update may
+// change, and the administrative-cycle check. No gRPC, no SQL.
 #ifndef LINLI_SERVICES_REGISTRY_CATALOGUE_H_
 #define LINLI_SERVICES_REGISTRY_CATALOGUE_H_
 
@@ -11,12 +12,52 @@
 #include "absl/strings/string_view.h"
 #include "common/errors.h"
 #include "common/text.h"
+#include "google/protobuf/field_mask.pb.h"
+#include "linli/registry/v1/registry.pb.h"
 
 namespace linli::registry {
 
 // Checks a display name: valid UTF-8, not blank, at most max_chars characters.
 void ValidateDisplayName(absl::string_view text, size_t max_chars, const std::string& field,
                          FieldViolations& violations);
+
+// "#RRGGBB" (hex digits of either case).
+bool IsColor(absl::string_view color);
+
+// Checks an opening schedule or availability: an RFC 5545 rule (a bad rule is reported with its
+// position), a local start time and a duration of 1 to 1440 minutes; violations under `field`.
+void ValidateSchedule(const v1::Schedule& schedule, const std::string& field,
+                      FieldViolations& violations);
+
+// Checks each skill is a slug of at most 32 characters; violations as "<field>[i]".
+void ValidateSkills(const google::protobuf::RepeatedPtrField<std::string>& skills,
+                    const std::string& field, FieldViolations& violations);
+
+// Checks what an offering states about itself (capacities, schedule, skills, display name);
+// violations under "offering.". The references (organisation, service, coverage) are the
+// caller's to resolve.
+void ValidateOfferingTerms(const v1::Offering& offering, FieldViolations& violations);
+
+// The fields an UpdateOffering may change, from its mask: capacity_per_day, capacity_per_week,
+// schedule and display_name, each at most once (organisation, service and coverage are fixed once
+// created). Checks the new values of the fields named; violations under "update_mask.paths[i]"
+// and "offering.".
+std::vector<std::string> OfferingUpdatePaths(const v1::Offering& update,
+                                             const google::protobuf::FieldMask& mask,
+                                             FieldViolations& violations);
+
+// Copies the fields named by `paths` (from OfferingUpdatePaths) from `update` into `stored`; a
+// schedule path with no schedule in `update` clears it.
+void ApplyOfferingUpdate(const v1::Offering& update, const std::vector<std::string>& paths,
+                         v1::Offering& stored);
+
+// A worker registered without a status is active.
+void ApplyWorkerDefaults(v1::Worker& worker);
+
+// Codes of `code` and every service type below it in `taxonomy`: an offering of 送餐上门 is an
+// offering of 助餐. The walk is bounded (a corrupt taxonomy cannot grow it forever).
+std::vector<std::string> ServiceTypeWithDescendants(const std::string& code,
+                                                    const std::vector<v1::ServiceType>& taxonomy);
 
 // Whether adding "source is administratively under target" closes a cycle. `parents_of` returns
 // the administrative parents of a node; the walk is bounded (a corrupt graph cannot loop forever).

@@ -1,8 +1,12 @@
 #include "services/registry/map.h"
 
+#include <algorithm>
 #include <functional>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace linli::registry {
@@ -11,6 +15,15 @@ namespace {
 // Colours for lines without one of their own; distinguishable and readable on white.
 constexpr const char* kPalette[] = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e",
                                     "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#7f7f7f"};
+
+// The map's organisations sit in at most this many nodes before outside ones stop being added;
+// a street has a few hundred.
+constexpr size_t kMaxOrganisationNodes = 5000;
+
+// "ORGANISATION_KIND_NEIGHBOURHOOD_COMMITTEE" -> "neighbourhood_committee".
+std::string LowerSuffix(const std::string& enum_name, size_t prefix_length) {
+  return absl::AsciiStrToLower(enum_name.substr(std::min(prefix_length, enum_name.size())));
+}
 
 std::string EdgeStyle(const std::string& type) {
   if (type == "contains") return "color=\"#bbbbbb\", arrowhead=none";
@@ -37,6 +50,95 @@ std::string NodeShape(const std::string& kind) {
 }
 
 }  // namespace
+
+bool MapFilter::Passes(const v1::Organisation& org) const {
+  if (!kinds.empty() && kinds.count(org.kind()) == 0) return false;
+  if (offering_organisations.has_value() && offering_organisations->count(org.id()) == 0) {
+    return false;
+  }
+  return lines.empty() || std::any_of(org.lines().begin(), org.lines().end(),
+                                      [&](const std::string& l) { return lines.count(l) > 0; });
+}
+
+MapBuilder::MapBuilder(Region root, int depth, MapFilter filter)
+    : root_(std::move(root)), depth_(depth), filter_(std::move(filter)) {}
+
+void MapBuilder::AddRegions(const std::vector<Region>& subtree) {
+  const int max_level = static_cast<int>(root_.level) + depth_;
+  for (const Region& r : subtree) {
+    if (static_cast<int>(r.level) > max_level) continue;
+    region_names_.insert(RegionName(r.code));
+    v1::MapNode* node = map_.add_nodes();
+    node->set_name(RegionName(r.code));
+    node->set_label(r.display_name);
+    node->set_kind("region");
+    if (r.code != root_.code) node->set_region(RegionName(r.parent_code));
+  }
+}
+
+void MapBuilder::AddOrganisations(const std::vector<v1::Organisation>& organisations) {
+  for (const v1::Organisation& org : organisations) {
+    if (region_names_.count(org.region()) == 0) continue;  // deeper than `depth`
+    if (!filter_.Passes(org)) continue;
+    AddOrganisationNode(org);
+  }
+}
+
+std::optional<std::string> MapBuilder::OutsideTarget(const v1::Relation& rel) const {
+  if (organisation_names_.count(rel.source()) == 0 || organisation_names_.count(rel.target()) > 0 ||
+      !absl::StartsWith(rel.target(), "organisations/") ||
+      organisation_names_.size() > kMaxOrganisationNodes) {
+    return std::nullopt;
+  }
+  return rel.target().substr(14);
+}
+
+void MapBuilder::AddOutside(const v1::Organisation& organisation, const std::string& region_path) {
+  if (!filter_.Passes(organisation)) return;
+  if (!region_path.empty() && absl::StartsWith(region_path, root_.path)) {
+    return;  // inside the region, left out by `depth`
+  }
+  AddOrganisationNode(organisation);
+}
+
+void MapBuilder::AddOrganisationNode(const v1::Organisation& org) {
+  organisation_names_.insert(org.name());
+  v1::MapNode* node = map_.add_nodes();
+  node->set_name(org.name());
+  node->set_label(org.display_name());
+  node->set_kind(LowerSuffix(v1::OrganisationKind_Name(org.kind()), 18));
+  node->set_region(org.region());
+  *node->mutable_lines() = org.lines();
+  node->set_sector(org.sector());
+  used_lines_.insert(org.lines().begin(), org.lines().end());
+}
+
+v1::GetMapResponse MapBuilder::Finish(const std::vector<v1::Relation>& relations,
+                                      std::vector<v1::Line> lines) {
+  for (const v1::MapNode& node : map_.nodes()) {
+    if (node.region().empty() || region_names_.count(node.region()) == 0) continue;
+    v1::MapEdge* edge = map_.add_edges();
+    edge->set_source(node.region());
+    edge->set_target(node.name());
+    edge->set_type("contains");
+  }
+  for (const v1::Relation& rel : relations) {
+    if (organisation_names_.count(rel.source()) == 0) continue;
+    if (organisation_names_.count(rel.target()) == 0 && region_names_.count(rel.target()) == 0) {
+      continue;
+    }
+    v1::MapEdge* edge = map_.add_edges();
+    edge->set_source(rel.source());
+    edge->set_target(rel.target());
+    edge->set_type(LowerSuffix(v1::RelationType_Name(rel.type()), 14));
+  }
+  std::map<std::string, v1::Line> used;
+  for (v1::Line& line : lines) {
+    if (used_lines_.count(line.name()) > 0) used[line.name()] = std::move(line);
+  }
+  map_.set_dot(RenderDot(map_, used));
+  return std::move(map_);
+}
 
 std::string DotQuote(const std::string& text) {
   std::string out = "\"";

@@ -3,6 +3,7 @@
 #include "absl/strings/match.h"
 #include "common/clock.h"
 #include "common/errors.h"
+#include "common/grpc_status.h"
 #include "gtest/gtest.h"
 #include "services/registry/registry_store.h"
 #include "tests/support/registry_test_server.h"

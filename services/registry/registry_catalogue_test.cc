@@ -17,6 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "common/client.h"
 #include "common/errors.h"
+#include "common/grpc_status.h"
 #include "common/pii/field_cipher.h"
 #include "common/server.h"
 #include "grpcpp/create_channel.h"

@@ -1,8 +1,7 @@
-// gRPC adapter of the registry: proto in/out, validation, status mapping. Rules live in
-// region / catalogue / map (pure C++), tables in registry_store. The implementation is split by
-// topic: registry_service.cc (regions), registry_catalogue.cc (lines, organisations, relations,
-// services, offerings, workers), registry_elders.cc (elders, personal data, audit),
-// registry_map.cc (the map and provider search).
+// gRPC adapter of the registry: each handler hands its request to the use case of the same name
+// (registry_app.h), with the caller read from the call's metadata, and turns the result into the
+// wire status (Reply). Use cases live in registry_app*, rules in region / catalogue / elder / map /
+// providers (pure C++), tables in registry_store.
 #ifndef LINLI_SERVICES_REGISTRY_REGISTRY_SERVICE_H_
 #define LINLI_SERVICES_REGISTRY_REGISTRY_SERVICE_H_
 
@@ -10,6 +9,7 @@
 #include "common/pii/field_cipher.h"
 #include "common/storage/database.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
+#include "services/registry/registry_app.h"
 
 namespace linli::registry {
 
@@ -17,7 +17,7 @@ class RegistryServiceImpl final : public v1::RegistryService::Service {
  public:
   // `cipher` seals elders' personal data; all three must outlive the service.
   RegistryServiceImpl(storage::Database& db, const Clock& clock, const pii::FieldCipher& cipher)
-      : db_(db), clock_(clock), cipher_(cipher) {}
+      : registry_(db, clock, cipher) {}
 
 #define LINLI_RPC(Method)                                                               \
   grpc::Status Method(grpc::ServerContext* context, const v1::Method##Request* request, \
@@ -50,9 +50,7 @@ class RegistryServiceImpl final : public v1::RegistryService::Service {
 #undef LINLI_RPC
 
  private:
-  storage::Database& db_;
-  const Clock& clock_;
-  const pii::FieldCipher& cipher_;
+  Registry registry_;
 };
 
 }  // namespace linli::registry

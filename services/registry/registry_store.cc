@@ -264,6 +264,11 @@ absl::StatusOr<std::vector<v1::ServiceType>> AllServiceTypes(Transaction& tx) {
   return storage::ParseProtoColumns<v1::ServiceType>(rows, 0);
 }
 
+absl::StatusOr<bool> ServiceTypeExists(Transaction& tx, const std::string& code) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT 1 FROM service_types WHERE code = ?", {code}));
+  return !rows.empty();
+}
+
 // --- Organisations and relations ---------------------------------------------------------------
 
 absl::Status InsertOrganisation(Transaction& tx, const OrganisationRow& row) {

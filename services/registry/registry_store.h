@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "common/audit.h"
 #include "common/storage/database.h"
 #include "linli/registry/v1/registry.pb.h"
 #include "services/registry/region.h"
@@ -45,6 +44,7 @@ absl::StatusOr<bool> LineExists(storage::Transaction& tx, const std::string& id)
 absl::Status InsertServiceType(storage::Transaction& tx, const v1::ServiceType& type,
                                const std::string& code, const std::string& parent_code);
 absl::StatusOr<std::vector<v1::ServiceType>> AllServiceTypes(storage::Transaction& tx);
+absl::StatusOr<bool> ServiceTypeExists(storage::Transaction& tx, const std::string& code);
 
 // --- Organisations and relations ---------------------------------------------------------------
 

@@ -2,9 +2,9 @@
 
 #include "common/errors.h"
 #include "common/pagination.h"
+#include "common/proto_time.h"
 #include "common/server.h"
 #include "common/status_macros.h"
-#include "google/protobuf/util/time_util.h"
 #include "services/scheduling/scheduling_store.h"
 
 namespace linli::scheduling {
@@ -30,8 +30,7 @@ grpc::Status SchedulingServiceImpl::ListEvents(grpc::ServerContext* context,
     out->set_type(event.type);
     out->set_subject(event.subject);
     out->set_payload(event.payload);
-    *out->mutable_create_time() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(
-        absl::ToUnixMicros(event.create_time));
+    *out->mutable_create_time() = ToTimestamp(event.create_time);
   }
   response->set_last_sequence(page->last_sequence);
   return Reply(*context, absl::OkStatus());

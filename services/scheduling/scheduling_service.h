@@ -1,6 +1,10 @@
-// gRPC adapter of scheduling: proto in/out, validation, status mapping. Rules live in
-// commitment.{h,cc}, tables in scheduling_store.{h,cc}. Every change to a visit records its event
-// in the outbox in the same transaction.
+// gRPC adapter of scheduling: each handler checks the request's form, calls a use case and maps
+// its absl::Status to gRPC. The use cases (plan_use_case, commitment_, visit_, booking_,
+// note_use_cases, fallback_use_case) open the transactions and ask the registry through
+// RegistryView (GrpcRegistryView here); the rules are pure C++ with unit tests (plan_problem,
+// commitment, availability, staffing, visit_check, visit_rules, fallback); the tables are in
+// scheduling_store.{h,cc}. Every change to a visit records its event in the outbox in the same
+// transaction.
 #ifndef LINLI_SERVICES_SCHEDULING_SCHEDULING_SERVICE_H_
 #define LINLI_SERVICES_SCHEDULING_SCHEDULING_SERVICE_H_
 
@@ -16,6 +20,7 @@
 #include "linli/registry/v1/registry.grpc.pb.h"
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
 #include "services/scheduling/scheduling_store.h"
+#include "services/scheduling/visit_check.h"
 
 namespace linli::scheduling {
 
@@ -34,9 +39,6 @@ struct SchedulingOptions {
   // SQLite, 100 microseconds otherwise).
   absl::Duration visit_commit_gather = absl::Microseconds(-1);
 };
-
-// Largest distance between a point and its 0.001-degree rounding at Shanghai's latitude.
-inline constexpr double kGeofenceRoundingSlackMeters = 80;
 
 class SchedulingServiceImpl final : public v1::SchedulingService::Service {
  public:
@@ -106,21 +108,9 @@ class SchedulingServiceImpl final : public v1::SchedulingService::Service {
   absl::StatusOr<int> SweepMissed();
 
  private:
-  // INVALID_ARGUMENT naming the field when the registry does not know a referenced resource;
-  // UNAVAILABLE when the registry cannot be asked. Records the elder's (masked) home.
-  absl::Status CheckReferences(grpc::ServerContext* context, v1::Commitment& commitment);
-
-  // The worker from the registry: INVALID_ARGUMENT naming `field` when unknown,
-  // FAILED_PRECONDITION when not active, UNAVAILABLE when the registry cannot be asked.
-  absl::StatusOr<registry::v1::Worker> ActiveWorker(grpc::ServerContext* context,
-                                                    const std::string& name,
-                                                    const std::string& field);
   // Applies a check-in/out through the group commit (concurrent ones share a transaction); one
   // that met a concurrent change of its visit is retried alone.
   absl::Status ChangeVisitGrouped(PendingVisitChange& change, v1::Visit* result);
-
-  // Maps a registry call's failure: UNAVAILABLE with a reason clients can act on, else as is.
-  static absl::Status RegistryError(const grpc::Status& status);
 
   storage::Database& db_;
   const Clock& clock_;

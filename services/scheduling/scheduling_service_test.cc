@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/client.h"
 #include "common/errors.h"
+#include "common/grpc_status.h"
 #include "common/server.h"
 #include "gtest/gtest.h"
 #include "services/scheduling/scheduling_service.h"

@@ -784,7 +784,7 @@ absl::Status InsertVisitNote(storage::Transaction& tx, const std::string& id,
       .Exec(
           "INSERT INTO visit_notes (id, visit_id, author, create_time_us, body, sealed_body) "
           "VALUES (?, ?, ?, ?, '', ?)",
-          {id, visit_id, note.author(), absl::ToUnixMicros(FromProto(note.create_time())),
+          {id, visit_id, note.author(), absl::ToUnixMicros(FromTimestamp(note.create_time())),
            sealed_text})
       .status();
 }
@@ -801,13 +801,75 @@ absl::StatusOr<std::vector<StoredVisitNote>> QueryVisitNotes(storage::Transactio
   for (const storage::Row& row : rows) {
     StoredVisitNote& stored = notes.emplace_back();
     stored.id = row.GetString(0);
+    stored.visit_id = visit_id;
     stored.note.set_name(absl::StrCat("visits/", visit_id, "/notes/", stored.id));
     stored.note.set_author(row.GetString(1));
-    *stored.note.mutable_create_time() = ToProto(absl::FromUnixMicros(row.GetInt(2)));
+    *stored.note.mutable_create_time() = ToTimestamp(absl::FromUnixMicros(row.GetInt(2)));
     stored.sealed = !row.IsNull(4);
     stored.text = stored.sealed ? row.GetString(4) : row.GetString(3);
   }
   return notes;
+}
+
+absl::StatusOr<std::vector<StoredVisitNote>> QueryPlainVisitNotes(storage::Transaction& tx,
+                                                                  const std::string& after_id,
+                                                                  int limit) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id, visit_id, body FROM visit_notes WHERE "
+                                       "sealed_body IS NULL AND id > ? ORDER BY id LIMIT ?",
+                                       {after_id, static_cast<int64_t>(limit)}));
+  std::vector<StoredVisitNote> notes;
+  notes.reserve(rows.size());
+  for (const storage::Row& row : rows) {
+    StoredVisitNote& stored = notes.emplace_back();
+    stored.id = row.GetString(0);
+    stored.visit_id = row.GetString(1);
+    stored.note.set_name(absl::StrCat("visits/", stored.visit_id, "/notes/", stored.id));
+    stored.sealed = false;
+    stored.text = row.GetString(2);
+  }
+  return notes;
+}
+
+absl::StatusOr<bool> SealVisitNote(storage::Transaction& tx, const std::string& id,
+                                   const std::string& sealed_text) {
+  ASSIGN_OR_RETURN(int64_t n, tx.Exec("UPDATE visit_notes SET sealed_body = ?, body = '' "
+                                      "WHERE id = ? AND sealed_body IS NULL",
+                                      {sealed_text, id}));
+  return n > 0;
+}
+
+absl::StatusOr<std::vector<std::pair<std::string, v1::AddVisitNoteResponse>>> AddVisitNoteReplies(
+    storage::Transaction& tx) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT request_id, response FROM idempotency_keys WHERE "
+                                       "method = 'AddVisitNote'",
+                                       {}));
+  std::vector<std::pair<std::string, v1::AddVisitNoteResponse>> replies;
+  for (const storage::Row& row : rows) {
+    v1::AddVisitNoteResponse reply;
+    if (!reply.ParseFromString(row.GetString(1))) continue;  // not ours to judge: left alone
+    replies.emplace_back(row.GetString(0), std::move(reply));
+  }
+  return replies;
+}
+
+absl::Status ReplaceAddVisitNoteReply(storage::Transaction& tx, const std::string& request_id,
+                                      const v1::AddVisitNoteResponse& reply) {
+  return tx
+      .Exec(
+          "UPDATE idempotency_keys SET response = ? WHERE method = 'AddVisitNote' AND "
+          "request_id = ?",
+          {reply.SerializeAsString(), request_id})
+      .status();
+}
+
+absl::Status OverwriteFreedBytes(storage::Database& db, storage::Transaction& tx) {
+  if (db.dialect() != storage::Dialect::kSqlite) return absl::OkStatus();
+  return tx.Query("PRAGMA secure_delete = ON", {}).status();
+}
+
+absl::Status TruncateWal(storage::Database& db) {
+  if (db.dialect() != storage::Dialect::kSqlite) return absl::OkStatus();
+  return db.ExecRaw("PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
 absl::StatusOr<int> BackfillCommitmentOwners(storage::Database& db) {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -213,6 +214,7 @@ absl::Status InsertVisitNote(storage::Transaction& tx, const std::string& id,
                              const std::string& sealed_text);
 struct StoredVisitNote {
   std::string id;
+  std::string visit_id;
   v1::VisitNote note;  // without text
   bool sealed = true;  // false: a row from before migration 8 not sealed yet, `text` is plain
   std::string text;    // the sealed token (or the legacy plain text)
@@ -221,6 +223,28 @@ struct StoredVisitNote {
 absl::StatusOr<std::vector<StoredVisitNote>> QueryVisitNotes(storage::Transaction& tx,
                                                              const std::string& visit_id,
                                                              int limit);
+
+// Notes stored before migration 8 with their text in plain: id > `after_id`, by id, at most
+// `limit`; `text` is the plain text.
+absl::StatusOr<std::vector<StoredVisitNote>> QueryPlainVisitNotes(storage::Transaction& tx,
+                                                                  const std::string& after_id,
+                                                                  int limit);
+// Stores note `id`'s sealed text and empties its plain column, only while it is still unsealed:
+// false when another replica sealed it first.
+absl::StatusOr<bool> SealVisitNote(storage::Transaction& tx, const std::string& id,
+                                   const std::string& sealed_text);
+// The replies stored for retries of AddVisitNote calls (common/idempotency.h), by request id;
+// ReplaceAddVisitNoteReply rewrites one.
+absl::StatusOr<std::vector<std::pair<std::string, v1::AddVisitNoteResponse>>> AddVisitNoteReplies(
+    storage::Transaction& tx);
+absl::Status ReplaceAddVisitNoteReply(storage::Transaction& tx, const std::string& request_id,
+                                      const v1::AddVisitNoteResponse& reply);
+// On SQLite, makes this transaction's connection overwrite the bytes of rewritten rows, so that
+// plain text does not linger in the file's free space; nothing elsewhere.
+absl::Status OverwriteFreedBytes(storage::Database& db, storage::Transaction& tx);
+// On SQLite, copies the pages the WAL holds into the database file and empties the WAL (after
+// OverwriteFreedBytes rewrites, so that old page images go too); nothing elsewhere.
+absl::Status TruncateWal(storage::Database& db);
 
 // Fills the owner_organisation column of commitments stored before it existed (migration 6)
 // from their data; returns how many rows changed. Cheap when there is nothing to do; run at

@@ -55,8 +55,8 @@ void SeedVisits(storage::Database& db, int n) {
                     row.visit.set_commitment("commitments/c1");
                     row.visit.set_elder("elders/e1");
                     row.visit.set_occurrence(absl::StrCat("2026-12-01T09:0", i));
-                    *row.visit.mutable_window_start() = ToProto(kNow);
-                    *row.visit.mutable_window_end() = ToProto(kNow + absl::Hours(2));
+                    *row.visit.mutable_window_start() = ToTimestamp(kNow);
+                    *row.visit.mutable_window_end() = ToTimestamp(kNow + absl::Hours(2));
                     row.visit.set_state(v1::VISIT_STATE_SCHEDULED);
                     RETURN_IF_ERROR(InsertVisit(tx, row));
                   }

@@ -7,19 +7,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
 #include "common/text.h"
-#include "google/protobuf/util/time_util.h"
 
 namespace linli::scheduling {
-
-using google::protobuf::util::TimeUtil;
-
-google::protobuf::Timestamp ToProto(absl::Time t) {
-  return TimeUtil::MicrosecondsToTimestamp(absl::ToUnixMicros(t));
-}
-
-absl::Time FromProto(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(t));
-}
 
 bool IsReasonCode(absl::string_view code) {
   if (code.size() < 2 || code.size() > 32) return false;

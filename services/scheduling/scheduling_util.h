@@ -1,4 +1,5 @@
-// Small helpers shared by the scheduling adapter's files: timestamps, resource names, reason codes.
+// Small helpers shared by the scheduling adapter's files: resource names, reason codes (and the
+// timestamp conversions of common/proto_time.h).
 #ifndef LINLI_SERVICES_SCHEDULING_SCHEDULING_UTIL_H_
 #define LINLI_SERVICES_SCHEDULING_SCHEDULING_UTIL_H_
 
@@ -7,12 +8,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
-#include "google/protobuf/timestamp.pb.h"
+#include "common/proto_time.h"  // ToTimestamp, FromTimestamp
 
 namespace linli::scheduling {
-
-google::protobuf::Timestamp ToProto(absl::Time t);
-absl::Time FromProto(const google::protobuf::Timestamp& t);
 
 // 2-32 characters of A-Z, 0-9 and '_', e.g. "ELDER_IN_HOSPITAL".
 bool IsReasonCode(absl::string_view code);

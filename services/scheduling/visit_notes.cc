@@ -6,18 +6,9 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "linli/scheduling/v1/scheduling.pb.h"
+#include "services/scheduling/scheduling_store.h"
 
 namespace linli::scheduling {
-namespace {
-
-// SQLite: overwrite the freed bytes of rewritten rows, so plain text does not linger in the
-// file's free space (a setting of this connection only).
-absl::Status SecureDelete(storage::Database& db, storage::Transaction& tx) {
-  if (db.dialect() != storage::Dialect::kSqlite) return absl::OkStatus();
-  return tx.Query("PRAGMA secure_delete = ON", {}).status();
-}
-
-}  // namespace
 
 std::string VisitNoteAad(const std::string& visit_id, const std::string& note_id) {
   return absl::StrCat("visits/", visit_id, "/notes/", note_id, "#text");
@@ -35,20 +26,16 @@ absl::StatusOr<int> SealPlainVisitNotes(storage::Database& db, const pii::FieldC
     RETURN_IF_ERROR(db.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
       batch_last = after_id;
       batch_sealed = 0;
-      RETURN_IF_ERROR(SecureDelete(db, tx));
-      ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id, visit_id, body FROM visit_notes WHERE "
-                                           "sealed_body IS NULL AND id > ? ORDER BY id LIMIT ?",
-                                           {after_id, static_cast<int64_t>(kBatch)}));
-      more = static_cast<int>(rows.size()) == kBatch;
-      for (const storage::Row& row : rows) {
-        batch_last = row.GetString(0);
-        ASSIGN_OR_RETURN(
-            std::string token,
-            cipher.Encrypt(row.GetString(2), VisitNoteAad(row.GetString(1), batch_last)));
-        ASSIGN_OR_RETURN(int64_t n, tx.Exec("UPDATE visit_notes SET sealed_body = ?, body = '' "
-                                            "WHERE id = ? AND sealed_body IS NULL",
-                                            {token, batch_last}));
-        batch_sealed += static_cast<int>(n);
+      RETURN_IF_ERROR(OverwriteFreedBytes(db, tx));
+      ASSIGN_OR_RETURN(std::vector<StoredVisitNote> plain,
+                       QueryPlainVisitNotes(tx, after_id, kBatch));
+      more = static_cast<int>(plain.size()) == kBatch;
+      for (const StoredVisitNote& note : plain) {
+        batch_last = note.id;
+        ASSIGN_OR_RETURN(std::string token,
+                         cipher.Encrypt(note.text, VisitNoteAad(note.visit_id, note.id)));
+        ASSIGN_OR_RETURN(bool stored, SealVisitNote(tx, note.id, token));
+        batch_sealed += stored ? 1 : 0;
       }
       return absl::OkStatus();
     }));
@@ -59,25 +46,19 @@ absl::StatusOr<int> SealPlainVisitNotes(storage::Database& db, const pii::FieldC
   int redacted = 0;
   RETURN_IF_ERROR(db.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
     redacted = 0;
-    RETURN_IF_ERROR(SecureDelete(db, tx));
-    ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT request_id, response FROM idempotency_keys WHERE "
-                                         "method = 'AddVisitNote'",
-                                         {}));
-    for (const storage::Row& row : rows) {
-      v1::AddVisitNoteResponse reply;
-      if (!reply.ParseFromString(row.GetString(1)) || reply.note().text().empty()) continue;
+    RETURN_IF_ERROR(OverwriteFreedBytes(db, tx));
+    ASSIGN_OR_RETURN(auto replies, AddVisitNoteReplies(tx));
+    for (auto& [request_id, reply] : replies) {
+      if (reply.note().text().empty()) continue;
       reply.mutable_note()->clear_text();
-      RETURN_IF_ERROR(tx.Exec("UPDATE idempotency_keys SET response = ? WHERE method = "
-                              "'AddVisitNote' AND request_id = ?",
-                              {reply.SerializeAsString(), row.GetString(0)})
-                          .status());
+      RETURN_IF_ERROR(ReplaceAddVisitNoteReply(tx, request_id, reply));
       ++redacted;
     }
     return absl::OkStatus();
   }));
-  if ((sealed > 0 || redacted > 0) && db.dialect() == storage::Dialect::kSqlite) {
+  if (sealed > 0 || redacted > 0) {
     // The WAL still holds the pages as they were: copy the rewritten ones home and empty it.
-    RETURN_IF_ERROR(db.ExecRaw("PRAGMA wal_checkpoint(TRUNCATE)"));
+    RETURN_IF_ERROR(TruncateWal(db));
   }
   return sealed;
 }

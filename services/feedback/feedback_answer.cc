@@ -1,0 +1,68 @@
+#include "services/feedback/feedback_answer.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/errors.h"
+
+namespace linli::feedback {
+namespace {
+
+const char* StateWord(VisitState state) {
+  switch (state) {
+    case VisitState::kScheduled:
+      return "scheduled";
+    case VisitState::kInProgress:
+      return "in progress";
+    case VisitState::kMissed:
+      return "missed";
+    case VisitState::kCancelled:
+      return "cancelled";
+    default:
+      return "unknown";
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<bool> IsElderVoice(const std::string& author, const ProjectedVisit& visit,
+                                  const ElderFacts& elder) {
+  if (author == visit.elder) return true;
+  const std::string contacts_prefix = visit.elder + "/contacts/";
+  if (absl::StartsWith(author, contacts_prefix)) {
+    int index = -1;
+    if (absl::SimpleAtoi(author.substr(contacts_prefix.size()), &index)) {
+      for (int proxy : elder.proxy_contacts) {
+        if (proxy == index) return true;
+      }
+    }
+    return InvalidField("feedback.author", absl::StrCat(author, " is not a proxy of ", visit.elder,
+                                                        " in the registry"));
+  }
+  if (!visit.worker.empty() && author == visit.worker) return false;
+  return InvalidField("feedback.author",
+                      absl::StrCat(author,
+                                   " is neither the elder, a proxy of the elder nor the "
+                                   "worker of visits/",
+                                   visit.id));
+}
+
+absl::Status CheckAnswerable(const v1::Feedback& answer, const ProjectedVisit& visit,
+                             bool elder_voice) {
+  if (visit.state != VisitState::kCompleted) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(answer.visit(), " did not happen: scheduling records it as ",
+                     StateWord(visit.state), "; feedback is only for completed visits"));
+  }
+  if (!elder_voice && answer.nobody_came()) {
+    return InvalidField("feedback.nobody_came",
+                        "the worker who checked in cannot report that nobody came");
+  }
+  return absl::OkStatus();
+}
+
+bool Disputes(const v1::Feedback& answer) {
+  return answer.nobody_came() || answer.did_as_promised() == v1::ANSWER_NO;
+}
+
+}  // namespace linli::feedback

@@ -1,0 +1,96 @@
+// Who may answer for a visit, and when.
+#include "services/feedback/feedback_answer.h"
+
+#include "absl/strings/match.h"
+#include "common/errors.h"
+#include "gtest/gtest.h"
+
+namespace linli::feedback {
+namespace {
+
+ProjectedVisit Visit(VisitState state) {
+  ProjectedVisit v;
+  v.id = "v1";
+  v.elder = "elders/e1";
+  v.worker = "workers/w1";
+  v.state = state;
+  return v;
+}
+
+ElderFacts WithProxy(int contact) {
+  ElderFacts e;
+  e.elder = "elders/e1";
+  e.proxy_contacts = {contact};
+  return e;
+}
+
+TEST(FeedbackAnswer, TheElderAndProxiesSpeakForTheElderTheWorkerDoesNot) {
+  const ProjectedVisit visit = Visit(VisitState::kCompleted);
+  EXPECT_EQ(IsElderVoice("elders/e1", visit, WithProxy(2)).value(), true);
+  EXPECT_EQ(IsElderVoice("elders/e1/contacts/2", visit, WithProxy(2)).value(), true);
+  EXPECT_EQ(IsElderVoice("workers/w1", visit, WithProxy(2)).value(), false);
+}
+
+TEST(FeedbackAnswer, StrangersAndNonProxiesAreRefusedOnTheAuthor) {
+  const ProjectedVisit visit = Visit(VisitState::kCompleted);
+  absl::StatusOr<bool> contact = IsElderVoice("elders/e1/contacts/1", visit, WithProxy(2));
+  ASSERT_TRUE(absl::IsInvalidArgument(contact.status()));
+  EXPECT_EQ(GetBadRequest(contact.status())->field_violations(0).field(), "feedback.author");
+  EXPECT_EQ(GetBadRequest(contact.status())->field_violations(0).description(),
+            "elders/e1/contacts/1 is not a proxy of elders/e1 in the registry");
+  EXPECT_TRUE(
+      absl::IsInvalidArgument(IsElderVoice("elders/e1/contacts/x", visit, WithProxy(2)).status()));
+
+  absl::StatusOr<bool> stranger = IsElderVoice("elders/e2", visit, WithProxy(2));
+  ASSERT_TRUE(absl::IsInvalidArgument(stranger.status()));
+  EXPECT_EQ(GetBadRequest(stranger.status())->field_violations(0).description(),
+            "elders/e2 is neither the elder, a proxy of the elder nor the worker of visits/v1");
+  // Before check-in no worker may answer, even one named "".
+  ProjectedVisit planned = Visit(VisitState::kScheduled);
+  planned.worker = "";
+  EXPECT_TRUE(absl::IsInvalidArgument(IsElderVoice("", planned, WithProxy(2)).status()));
+  EXPECT_TRUE(absl::IsInvalidArgument(IsElderVoice("workers/w1", planned, WithProxy(2)).status()));
+}
+
+TEST(FeedbackAnswer, OnlyCompletedVisitsAreAnswered) {
+  v1::Feedback answer;
+  answer.set_visit("visits/v1");
+  EXPECT_TRUE(CheckAnswerable(answer, Visit(VisitState::kCompleted), true).ok());
+  const absl::Status missed = CheckAnswerable(answer, Visit(VisitState::kMissed), true);
+  EXPECT_TRUE(absl::IsFailedPrecondition(missed));
+  EXPECT_EQ(missed.message(),
+            "visits/v1 did not happen: scheduling records it as missed; feedback is only for "
+            "completed visits");
+  EXPECT_TRUE(absl::StrContains(
+      CheckAnswerable(answer, Visit(VisitState::kInProgress), true).message(), "in progress"));
+  EXPECT_TRUE(absl::StrContains(
+      CheckAnswerable(answer, Visit(VisitState::kCancelled), true).message(), "cancelled"));
+  EXPECT_TRUE(absl::StrContains(
+      CheckAnswerable(answer, Visit(VisitState::kScheduled), true).message(), "scheduled"));
+}
+
+TEST(FeedbackAnswer, OnlyTheEldersVoiceSaysNobodyCame) {
+  v1::Feedback answer;
+  answer.set_visit("visits/v1");
+  answer.set_nobody_came(true);
+  const ProjectedVisit visit = Visit(VisitState::kCompleted);
+  EXPECT_TRUE(CheckAnswerable(answer, visit, true).ok());
+  const absl::Status worker = CheckAnswerable(answer, visit, false);
+  ASSERT_TRUE(absl::IsInvalidArgument(worker));
+  EXPECT_EQ(GetBadRequest(worker)->field_violations(0).field(), "feedback.nobody_came");
+}
+
+TEST(FeedbackAnswer, NotAsPromisedOrNobodyCameDisputesTheVisit) {
+  v1::Feedback answer;
+  EXPECT_FALSE(Disputes(answer));
+  answer.set_did_as_promised(v1::ANSWER_PARTLY);
+  EXPECT_FALSE(Disputes(answer));
+  answer.set_did_as_promised(v1::ANSWER_NO);
+  EXPECT_TRUE(Disputes(answer));
+  answer.set_did_as_promised(v1::ANSWER_YES);
+  answer.set_nobody_came(true);
+  EXPECT_TRUE(Disputes(answer));
+}
+
+}  // namespace
+}  // namespace linli::feedback

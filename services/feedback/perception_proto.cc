@@ -1,0 +1,53 @@
+#include "services/feedback/perception_proto.h"
+
+namespace linli::feedback {
+
+void ToProto(const Figures& f, v1::PromiseFigures* out) {
+  out->set_expected_visits(f[kExpected]);
+  out->set_verified_visits(f[kVerified]);
+  out->set_punctual_visits(f[kPunctual]);
+  out->set_familiar_eligible_visits(f[kFamiliarEligible]);
+  out->set_familiar_visits(f[kFamiliar]);
+  out->set_missed_visits(f[kMissed]);
+  out->set_disputed_visits(f[kDisputed]);
+  out->set_done_as_promised(f[kVerified] - f[kDisputed]);
+  out->set_feedback_answers(f[kAnswers]);
+  out->set_faces_sum(f[kFacesSum]);
+  out->set_as_promised_yes(f[kAsPromisedYes]);
+  out->set_as_promised_partly(f[kAsPromisedPartly]);
+  out->set_as_promised_no(f[kAsPromisedNo]);
+  out->set_cared_yes(f[kCaredYes]);
+  out->set_cared_partly(f[kCaredPartly]);
+  out->set_cared_no(f[kCaredNo]);
+}
+
+void ToProto(const std::string& subject, int window_days, const Figures& f,
+             v1::PerceptionIndex* out) {
+  const IndexValue index = ComputeIndex(f);
+  out->set_subject(subject);
+  out->set_window_days(window_days);
+  out->set_has_value(index.has_value);
+  out->set_value(index.value);
+  out->set_promise_score(index.promise_score);
+  out->set_felt_care_score(index.felt_care_score);
+  out->set_felt_care_answers(index.answers);
+  out->set_confidence(index.confidence);
+  ToProto(f, out->mutable_figures());
+}
+
+v1::PromiseLedger MakeLedger(const std::string& subject, int window_days, int64_t last_day,
+                             const Figures& f) {
+  v1::PromiseLedger ledger;
+  ledger.set_subject(subject);
+  ledger.set_window_days(window_days);
+  ledger.set_first_day(DayString(last_day - window_days + 1));
+  ledger.set_last_day(DayString(last_day));
+  ToProto(f, ledger.mutable_figures());
+  ledger.set_punctuality(Punctuality(f));
+  ledger.set_continuity(Continuity(f));
+  ledger.set_kept_ratio(KeptRatio(f));
+  ledger.set_status(static_cast<v1::PromiseStatus>(Verdict(f)));
+  return ledger;
+}
+
+}  // namespace linli::feedback

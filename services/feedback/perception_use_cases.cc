@@ -1,0 +1,164 @@
+#include "services/feedback/perception_use_cases.h"
+
+#include <optional>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/errors.h"
+#include "common/idempotency.h"
+#include "common/ids.h"
+#include "common/status_macros.h"
+#include "services/feedback/alert_policy.h"
+#include "services/feedback/alert_use_cases.h"
+#include "services/feedback/feedback_answer.h"
+#include "services/feedback/feedback_store.h"
+#include "services/feedback/perception_proto.h"
+#include "common/proto_time.h"
+#include "services/feedback/work_order.h"
+
+namespace linli::feedback {
+namespace {
+
+// Midnight (Shanghai) starting local day `day`.
+absl::Time DayStart(int64_t day) { return absl::FromUnixSeconds(day * 86400 - 8 * 3600); }
+
+}  // namespace
+
+absl::Status PerceptionUseCases::ConsumerStatus(v1::GetConsumerStatusResponse* response) {
+  return db_.RunInTransaction(
+      [&](storage::Transaction& tx) -> absl::Status {
+        response->Clear();
+        ASSIGN_OR_RETURN(std::vector<ConsumerCursor> cursors, ListCursors(tx));
+        for (const ConsumerCursor& cursor : cursors) {
+          v1::ConsumerCursor* out = response->add_cursors();
+          out->set_source(cursor.source);
+          out->set_sequence(cursor.sequence);
+          if (cursor.update_time > absl::UnixEpoch()) {
+            *out->mutable_update_time() = ToTimestamp(cursor.update_time);
+          }
+        }
+        return absl::OkStatus();
+      },
+      {.read_only = true});
+}
+
+absl::Status PerceptionUseCases::Submit(const v1::SubmitFeedbackRequest& request,
+                                        v1::SubmitFeedbackResponse* response) {
+  const v1::Feedback& in = request.feedback();
+  const std::string visit_id = in.visit().substr(7);  // "visits/ID", checked by the adapter
+  const absl::Time now = clock_.Now();
+  const storage::Dialect dialect = db_.dialect();
+  return RunIdempotent(
+      db_, "SubmitFeedback", request.request_id(), request, response,
+      [&](storage::Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(std::optional<ProjectedVisit> visit, FindVisit(tx, visit_id));
+        if (!visit.has_value()) return NotFound(in.visit());
+        ASSIGN_OR_RETURN(std::optional<ElderFacts> elder, FindElderFacts(tx, visit->elder));
+        ASSIGN_OR_RETURN(std::optional<CommitmentFacts> commitment,
+                         FindCommitmentFacts(tx, visit->commitment_id));
+        const ElderFacts elder_facts = elder.value_or(ElderFacts{});
+        const CommitmentFacts commitment_facts = commitment.value_or(CommitmentFacts{});
+        // Whose visit it is comes first: a stranger learns nothing of its state (that someone is
+        // in that home right now).
+        ASSIGN_OR_RETURN(const bool elder_voice, IsElderVoice(in.author(), *visit, elder_facts));
+        RETURN_IF_ERROR(CheckAnswerable(in, *visit, elder_voice));
+
+        v1::Feedback stored = in;
+        const std::string id = NewId(clock_);
+        stored.set_name("feedback/" + id);
+        stored.set_commitment("commitments/" + visit->commitment_id);
+        stored.set_elder(visit->elder);
+        *stored.mutable_create_time() = ToTimestamp(now);
+        absl::Status inserted = InsertFeedback(tx, id, visit_id, stored, now);
+        if (absl::IsAlreadyExists(inserted)) {
+          return WithReason(absl::AlreadyExistsError(absl::StrCat(
+                                in.visit(), " already has feedback from ", in.author())),
+                            common::v1::ERROR_REASON_ALREADY_EXISTS);
+        }
+        RETURN_IF_ERROR(inserted);
+
+        if (elder_voice) {
+          const VisitSubjects subjects{"commitments/" + visit->commitment_id, visit->elder,
+                                       commitment_facts.organisation, elder_facts.committee,
+                                       elder_facts.street};
+          Figures delta = AnswerContribution(in.faces(), in.did_as_promised(), in.felt_cared_for());
+          if (Disputes(in)) {
+            ASSIGN_OR_RETURN(bool changed, MarkDisputed(tx, visit_id));
+            if (changed) delta[kDisputed] += 1;
+          }
+          for (const std::string& key : SubjectKeys(subjects, visit->worker)) {
+            RETURN_IF_ERROR(AddCounters(tx, dialect, key, visit->day, delta));
+          }
+        }
+        if (in.nobody_came()) {
+          RETURN_IF_ERROR(
+              InsertAlertOnce(
+                  tx, NewAlertRow(clock_, ContradictionAlert(in.visit(), visit->elder,
+                                                             elder_facts.committee, in.author(),
+                                                             visit->worker, now)))
+                  .status());
+        }
+        *response->mutable_feedback() = stored;
+        return absl::OkStatus();
+      },
+      clock_);
+}
+
+absl::StatusOr<Figures> PerceptionUseCases::WindowFigures(const std::string& subject, int days,
+                                                          int64_t last_day) {
+  Figures f;
+  RETURN_IF_ERROR(db_.RunInTransaction(
+      [&](storage::Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(f, SumCounters(tx, subject, last_day - days + 1, last_day));
+        return absl::OkStatus();
+      },
+      {.read_only = true}));
+  return f;
+}
+
+absl::StatusOr<v1::PromiseLedger> PerceptionUseCases::Ledger(const std::string& subject,
+                                                             int window_days) {
+  const int64_t today = LocalDay(clock_.Now());
+  ASSIGN_OR_RETURN(Figures f, WindowFigures(subject, window_days, today));
+  return MakeLedger(subject, window_days, today, f);
+}
+
+absl::StatusOr<v1::PerceptionIndex> PerceptionUseCases::Index(const std::string& subject,
+                                                              int window_days) {
+  ASSIGN_OR_RETURN(Figures f, WindowFigures(subject, window_days, LocalDay(clock_.Now())));
+  v1::PerceptionIndex index;
+  ToProto(subject, window_days, f, &index);
+  return index;
+}
+
+absl::StatusOr<v1::EvaluationReport> PerceptionUseCases::Report(
+    const v1::GetEvaluationReportRequest& request, int64_t from, int64_t to, Directory& directory) {
+  v1::EvaluationReport report;
+  report.set_organisation(request.organisation());
+  report.set_from_date(request.from_date());
+  report.set_to_date(request.to_date());
+  report.set_organisation_display_name(directory.DisplayName(request.organisation()));
+  Figures f;
+  std::vector<WorkOrderRow> rows;
+  RETURN_IF_ERROR(db_.RunInTransaction(
+      [&](storage::Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(f, SumCounters(tx, request.organisation(), from, to));
+        ASSIGN_OR_RETURN(
+            rows, WorkOrdersOfPeriod(tx, request.organisation(), DayStart(from), DayStart(to + 1)));
+        return absl::OkStatus();
+      },
+      {.read_only = true}));
+  ToProto(f, report.mutable_figures());
+  report.set_kept_ratio(KeptRatio(f));
+  report.set_punctuality(Punctuality(f));
+  report.set_continuity(Continuity(f));
+  report.set_mean_faces(MeanFaces(f));
+  ToProto(request.organisation(), static_cast<int>(to - from + 1), f, report.mutable_index());
+  std::vector<v1::WorkOrder> orders;
+  orders.reserve(rows.size());
+  for (WorkOrderRow& row : rows) orders.push_back(std::move(row.order));
+  *report.mutable_complaints() = SummariseComplaints(orders);
+  return report;
+}
+
+}  // namespace linli::feedback

@@ -1,0 +1,49 @@
+// The perception use cases: the consumer's progress, visit feedback, the promise ledger, the
+// perception index and the evaluation report. Each opens its transactions and calls the rules of
+// perception.h / feedback_answer.h / alert_policy.h / work_order.h and the store. No gRPC:
+// requests arrive validated by the adapter (feedback_service.cc, feedback_report.cc).
+#ifndef LINLI_SERVICES_FEEDBACK_PERCEPTION_USE_CASES_H_
+#define LINLI_SERVICES_FEEDBACK_PERCEPTION_USE_CASES_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "common/storage/database.h"
+#include "linli/feedback/v1/feedback.pb.h"
+#include "services/feedback/directory.h"
+#include "services/feedback/perception.h"
+
+namespace linli::feedback {
+
+class PerceptionUseCases {
+ public:
+  PerceptionUseCases(storage::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+
+  // Where the consumer of each event stream stands.
+  absl::Status ConsumerStatus(v1::GetConsumerStatusResponse* response);
+  // Records an answer for a completed visit, once per author and per request_id; the elder's
+  // voice is added to the counters of the visit's subjects, and "nobody came" raises a
+  // contradiction alert. ALREADY_EXISTS when the author already answered.
+  absl::Status Submit(const v1::SubmitFeedbackRequest& request,
+                      v1::SubmitFeedbackResponse* response);
+  // The ledger and the index of `subject` over the `window_days` local days ending today.
+  absl::StatusOr<v1::PromiseLedger> Ledger(const std::string& subject, int window_days);
+  absl::StatusOr<v1::PerceptionIndex> Index(const std::string& subject, int window_days);
+  // The evaluation report of `organisation` over the local days [from, to] (`request` gives the
+  // dates as written), named as `directory` says.
+  absl::StatusOr<v1::EvaluationReport> Report(const v1::GetEvaluationReportRequest& request,
+                                              int64_t from, int64_t to, Directory& directory);
+
+ private:
+  // Counters of `subject` over the `days` local days ending with `last_day`.
+  absl::StatusOr<Figures> WindowFigures(const std::string& subject, int days, int64_t last_day);
+
+  storage::Database& db_;
+  const Clock& clock_;
+};
+
+}  // namespace linli::feedback
+
+#endif  // LINLI_SERVICES_FEEDBACK_PERCEPTION_USE_CASES_H_

@@ -1,0 +1,60 @@
+// The work-order use cases (工单, the 12345 flow): each opens its transactions, loads through the
+// store, applies the flow of work_order.h and stores the result. No gRPC: requests arrive
+// validated by the adapter (feedback_work_orders.cc), names as ids, and errors are absl::Status.
+#ifndef LINLI_SERVICES_FEEDBACK_WORK_ORDER_USE_CASES_H_
+#define LINLI_SERVICES_FEEDBACK_WORK_ORDER_USE_CASES_H_
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/clock.h"
+#include "common/pagination.h"
+#include "common/storage/database.h"
+#include "linli/feedback/v1/feedback.pb.h"
+#include "services/feedback/directory.h"
+#include "services/feedback/work_order.h"
+
+namespace linli::feedback {
+
+class WorkOrderUseCases {
+ public:
+  WorkOrderUseCases(storage::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+
+  // Accepts a complaint about a commitment, or a visit of one, as `actor`; once per request_id.
+  // NOT_FOUND for an unknown visit or commitment, INVALID_ARGUMENT when the visit is not of the
+  // commitment named.
+  absl::Status Create(const v1::CreateWorkOrderRequest& request, const std::string& actor,
+                      v1::CreateWorkOrderResponse* response);
+  absl::StatusOr<v1::WorkOrder> Get(const std::string& id);
+  // The page `page` of the work orders `request` filters.
+  absl::Status List(const v1::ListWorkOrdersRequest& request, const Page& page,
+                    v1::ListWorkOrdersResponse* response);
+
+  // The steps of the flow on work order `id`, as `actor`, with `note` kept in the history.
+  absl::StatusOr<v1::WorkOrder> Classify(const std::string& id, v1::WorkOrderCategory category,
+                                         const std::string& actor, const std::string& note);
+  // Routes to the commitment's owner, supervised as `directory` says.
+  absl::StatusOr<v1::WorkOrder> Route(const std::string& id, Directory& directory,
+                                      const std::string& actor, const std::string& note);
+  absl::StatusOr<v1::WorkOrder> Resolve(const std::string& id, const std::string& resolution,
+                                        const std::string& actor);
+  absl::StatusOr<v1::WorkOrder> RecordCallback(const std::string& id, int satisfaction,
+                                               const std::string& actor, const std::string& note);
+  absl::StatusOr<v1::WorkOrder> Close(const std::string& id, const std::string& actor,
+                                      const std::string& note);
+
+ private:
+  // Loads work order `id`, applies `step` to it at the clock's time and stores it, in one
+  // transaction.
+  absl::StatusOr<v1::WorkOrder> Apply(
+      const std::string& id, const std::string& actor, const std::string& note,
+      const std::function<absl::Status(v1::WorkOrder&, const WorkOrderStep&)>& step);
+
+  storage::Database& db_;
+  const Clock& clock_;
+};
+
+}  // namespace linli::feedback
+
+#endif  // LINLI_SERVICES_FEEDBACK_WORK_ORDER_USE_CASES_H_

@@ -1,0 +1,513 @@
+// Registry use cases: lines, organisations, relations, the service taxonomy, offerings, workers.
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/errors.h"
+#include "common/geo.h"
+#include "common/idempotency.h"
+#include "common/ids.h"
+#include "common/pagination.h"
+#include "common/proto_time.h"
+#include "common/status_macros.h"
+#include "services/registry/catalogue.h"
+#include "services/registry/region.h"
+#include "services/registry/registry_app.h"
+#include "services/registry/registry_store.h"
+
+namespace linli::registry {
+namespace {
+
+using storage::Transaction;
+
+constexpr int kDefaultPage = 100;
+constexpr int kMaxPage = 1000;
+
+// INVALID_ARGUMENT for a reference to something that does not exist: the request is wrong, not
+// the addressed resource missing.
+absl::Status MissingReference(const std::string& field, absl::string_view name) {
+  return InvalidField(field, absl::StrCat(name, " does not exist"));
+}
+
+// Parses "<collection>/<id>" into `id`, recording a violation instead of failing fast.
+bool ParseInto(absl::string_view name, absl::string_view collection, const std::string& field,
+               FieldViolations& v, std::string* id) {
+  absl::StatusOr<std::string> parsed = ParseResourceName(name, collection, field);
+  if (!parsed.ok()) {
+    v.Add(field, absl::StrCat("must look like \"", collection, "/ID\""));
+    return false;
+  }
+  *id = *parsed;
+  return true;
+}
+
+bool ParseRegionInto(absl::string_view name, const std::string& field, FieldViolations& v,
+                     std::string* code) {
+  absl::StatusOr<std::string> parsed = ParseRegionName(name, field);
+  if (!parsed.ok()) {
+    v.Add(field, "must look like \"regions/310101\"");
+    return false;
+  }
+  *code = *parsed;
+  return true;
+}
+
+absl::Status RequireRegion(Transaction& tx, const std::string& code, const std::string& field,
+                           Region* out = nullptr) {
+  ASSIGN_OR_RETURN(std::optional<Region> region, FindRegion(tx, code));
+  if (!region.has_value()) return MissingReference(field, RegionName(code));
+  if (out != nullptr) *out = *region;
+  return absl::OkStatus();
+}
+
+absl::Status RequireOrganisation(Transaction& tx, const std::string& id, const std::string& field) {
+  ASSIGN_OR_RETURN(std::optional<v1::Organisation> org, FindOrganisation(tx, id));
+  if (!org.has_value()) return MissingReference(field, "organisations/" + id);
+  return absl::OkStatus();
+}
+
+absl::Status RequireServiceType(Transaction& tx, const std::string& code,
+                                const std::string& field) {
+  ASSIGN_OR_RETURN(bool exists, ServiceTypeExists(tx, code));
+  if (!exists) return MissingReference(field, "serviceTypes/" + code);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+// --- Lines -----------------------------------------------------------------------------------
+
+absl::Status Registry::CreateLine(const v1::CreateLineRequest& request,
+                                  v1::CreateLineResponse* response) {
+  const v1::Line& in = request.line();
+  FieldViolations v;
+  if (!IsSlug(in.id(), 32)) v.Add("line.id", "must be 1-32 lowercase letters, digits or '-'");
+  ValidateDisplayName(in.display_name(), 64, "line.display_name", v);
+  if (!in.color().empty() && !IsColor(in.color())) v.Add("line.color", "must be \"#RRGGBB\"");
+  if (!ValidateRequestId(request.request_id()).ok()) v.Add("request_id", "is malformed");
+  RETURN_IF_ERROR(v.ToStatus());
+  v1::Line line = in;
+  line.set_name("lines/" + in.id());
+  return RunIdempotent(
+      db_, "CreateLine", request.request_id(), request, response,
+      [&](Transaction& tx) -> absl::Status {
+        RETURN_IF_ERROR(InsertLine(tx, line));
+        *response->mutable_line() = line;
+        return absl::OkStatus();
+      },
+      clock_);
+}
+
+absl::Status Registry::ListLines(const v1::ListLinesRequest&, v1::ListLinesResponse* response) {
+  return db_.RunInTransaction(
+      [&](Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(std::vector<v1::Line> lines, AllLines(tx));
+        response->Clear();
+        for (auto& line : lines) *response->add_lines() = std::move(line);
+        return absl::OkStatus();
+      },
+      {.read_only = true});
+}
+
+// --- Organisations ---------------------------------------------------------------------------
+
+absl::Status Registry::CreateOrganisation(const v1::CreateOrganisationRequest& request,
+                                          v1::CreateOrganisationResponse* response) {
+  const v1::Organisation& in = request.organisation();
+  FieldViolations v;
+  if (!IsSlug(in.id(), 64)) {
+    v.Add("organisation.id", "must be 1-64 lowercase letters, digits or '-'");
+  }
+  ValidateDisplayName(in.display_name(), 128, "organisation.display_name", v);
+  if (in.kind() == v1::ORGANISATION_KIND_UNSPECIFIED || !v1::OrganisationKind_IsValid(in.kind())) {
+    v.Add("organisation.kind", "must be one of the ORGANISATION_KIND_ values");
+  }
+  if (in.sector() == v1::SECTOR_UNSPECIFIED || !v1::Sector_IsValid(in.sector())) {
+    v.Add("organisation.sector", "must be SECTOR_PUBLIC, SECTOR_COMMERCIAL or SECTOR_SOCIAL");
+  }
+  OrganisationRow row;
+  row.id = in.id();
+  ParseRegionInto(in.region(), "organisation.region", v, &row.region_code);
+  for (int i = 0; i < in.lines_size(); ++i) {
+    std::string line_id;
+    const std::string field = absl::StrCat("organisation.lines[", i, "]");
+    if (ParseInto(in.lines(i), "lines", field, v, &line_id)) {
+      if (std::find(row.line_ids.begin(), row.line_ids.end(), line_id) != row.line_ids.end()) {
+        v.Add(field, "repeats an earlier line");
+      }
+      row.line_ids.push_back(line_id);
+    }
+  }
+  std::string parent_id;
+  if (!in.parent().empty()) {
+    ParseInto(in.parent(), "organisations", "organisation.parent", v, &parent_id);
+  }
+  if (in.has_location()) ValidateLatLng(in.location(), "organisation.location", v);
+  if (!ValidateRequestId(request.request_id()).ok()) v.Add("request_id", "is malformed");
+  RETURN_IF_ERROR(v.ToStatus());
+
+  row.organisation = in;
+  row.organisation.set_name("organisations/" + in.id());
+  *row.organisation.mutable_create_time() = ToTimestamp(clock_.Now());
+  return RunIdempotent(
+      db_, "CreateOrganisation", request.request_id(), request, response,
+      [&](Transaction& tx) -> absl::Status {
+        Region region;
+        RETURN_IF_ERROR(RequireRegion(tx, row.region_code, "organisation.region", &region));
+        row.region_path = region.path;
+        for (size_t i = 0; i < row.line_ids.size(); ++i) {
+          ASSIGN_OR_RETURN(bool exists, LineExists(tx, row.line_ids[i]));
+          if (!exists) {
+            return MissingReference(absl::StrCat("organisation.lines[", i, "]"),
+                                    "lines/" + row.line_ids[i]);
+          }
+        }
+        if (!parent_id.empty()) {
+          RETURN_IF_ERROR(RequireOrganisation(tx, parent_id, "organisation.parent"));
+        }
+        RETURN_IF_ERROR(InsertOrganisation(tx, row));
+        if (!parent_id.empty()) {
+          v1::Relation admin;
+          admin.set_name("relations/" + NewId(clock_));
+          admin.set_source(row.organisation.name());
+          admin.set_target("organisations/" + parent_id);
+          admin.set_type(v1::RELATION_TYPE_ADMINISTRATIVE);
+          RETURN_IF_ERROR(InsertRelation(tx, admin.name().substr(10), admin));
+        }
+        *response->mutable_organisation() = row.organisation;
+        return absl::OkStatus();
+      },
+      clock_);
+}
+
+absl::Status Registry::GetOrganisation(const v1::GetOrganisationRequest& request,
+                                       v1::GetOrganisationResponse* response) {
+  ASSIGN_OR_RETURN(std::string id, ParseResourceName(request.name(), "organisations", "name"));
+  return db_.RunInTransaction(
+      [&](Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(auto org, FindOrganisation(tx, id));
+        if (!org.has_value()) return NotFound(request.name());
+        *response->mutable_organisation() = std::move(*org);
+        return absl::OkStatus();
+      },
+      {.read_only = true});
+}
+
+absl::Status Registry::ListOrganisations(const v1::ListOrganisationsRequest& request,
+                                         v1::ListOrganisationsResponse* response) {
+  FieldViolations v;
+  std::string region_code, line_id;
+  if (!request.region().empty()) ParseRegionInto(request.region(), "region", v, &region_code);
+  if (!request.line().empty()) ParseInto(request.line(), "lines", "line", v, &line_id);
+  if (!v1::OrganisationKind_IsValid(request.kind())) v.Add("kind", "is not a known kind");
+  RETURN_IF_ERROR(v.ToStatus());
+  ASSIGN_OR_RETURN(
+      Page page, Page::Start(request.page_size(), request.page_token(),
+                             absl::StrCat("orgs|", region_code, "|", request.kind(), "|", line_id),
+                             kDefaultPage, kMaxPage));
+  return db_.RunInTransaction(
+      [&](Transaction& tx) -> absl::Status {
+        OrganisationFilter filter{"", request.kind(), line_id};
+        if (!region_code.empty()) {
+          ASSIGN_OR_RETURN(auto region, FindRegion(tx, region_code));
+          if (!region.has_value()) return NotFound(request.region());
+          filter.region_path = region->path;
+        }
+        ASSIGN_OR_RETURN(auto orgs, QueryOrganisations(tx, filter, page.after, page.limit()));
+        response->Clear();
+        response->set_next_page_token(
+            page.Finish(orgs, [](const v1::Organisation& o) { return o.id(); }));
+        for (auto& o : orgs) *response->add_organisations() = std::move(o);
+        return absl::OkStatus();
+      },
+      {.read_only = true});
+}
+
+// --- Relations -------------------------------------------------------------------------------
+
+absl::Status Registry::CreateRelation(const v1::CreateRelationRequest& request,
+                                      v1::CreateRelationResponse* response) {
+  const v1::Relation& in = request.relation();
+  FieldViolations v;
+  if (in.type() == v1::RELATION_TYPE_UNSPECIFIED || !v1::RelationType_IsValid(in.type())) {
+    v.Add("relation.type", "must be one of the RELATION_TYPE_ values");
+  }
+  std::string source_id, target_id;
+  ParseInto(in.source(), "organisations", "relation.source", v, &source_id);
+  const bool to_region = in.type() == v1::RELATION_TYPE_SERVES_REGION;
+  if (to_region) {
+    ParseRegionInto(in.target(), "relation.target", v, &target_id);
+  } else {
+    ParseInto(in.target(), "organisations", "relation.target", v, &target_id);
+  }
+  if (std::optional<size_t> n = Utf8Length(in.note()); !n.has_value() || *n > 256) {
+    v.Add("relation.note", "must be valid UTF-8 of at most 256 characters");
+  }
+  if (!ValidateRequestId(request.request_id()).ok()) v.Add("request_id", "is malformed");
+  RETURN_IF_ERROR(v.ToStatus());
+
+  v1::Relation relation = in;
+  return RunIdempotent(
+      db_, "CreateRelation", request.request_id(), request, response,
+      [&](Transaction& tx) -> absl::Status {
+        RETURN_IF_ERROR(RequireOrganisation(tx, source_id, "relation.source"));
+        if (to_region) {
+          RETURN_IF_ERROR(RequireRegion(tx, target_id, "relation.target"));
+        } else {
+          RETURN_IF_ERROR(RequireOrganisation(tx, target_id, "relation.target"));
+        }
+        if (in.type() == v1::RELATION_TYPE_ADMINISTRATIVE) {
+          ASSIGN_OR_RETURN(bool cycle,
+                           WouldCloseCycle(in.source(), in.target(), [&](const std::string& node) {
+                             return AdministrativeParents(tx, node);
+                           }));
+          if (cycle) {
+            return InvalidField("relation.target",
+                                "would make an administrative cycle (the target is already "
+                                "under the source)");
+          }
+        }
+        const std::string id = NewId(clock_);
+        relation.set_name("relations/" + id);
+        RETURN_IF_ERROR(InsertRelation(tx, id, relation));
+        *response->mutable_relation() = relation;
+        return absl::OkStatus();
+      },
+      clock_);
+}
+
+absl::Status Registry::ListRelations(const v1::ListRelationsRequest& request,
+                                     v1::ListRelationsResponse* response) {
+  if (!request.organisation().empty()) {
+    RETURN_IF_ERROR(
+        ParseResourceName(request.organisation(), "organisations", "organisation").status());
+  }
+  ASSIGN_OR_RETURN(Page page,
+                   Page::Start(request.page_size(), request.page_token(),
+                               "relations|" + request.organisation(), kDefaultPage, kMaxPage));
+  return db_.RunInTransaction(
+      [&](Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(auto relations,
+                         QueryRelations(tx, request.organisation(), page.after, page.limit()));
+        response->Clear();
+        response->set_next_page_token(
+            page.Finish(relations, [](const v1::Relation& r) { return r.name().substr(10); }));
+        for (auto& r : relations) *response->add_relations() = std::move(r);
+        return absl::OkStatus();
+      },
+      {.read_only = true});
+}
+
+// --- Service taxonomy --------------------------------------------------------------------------
+
+absl::Status Registry::CreateServiceType(const v1::CreateServiceTypeRequest& request,
+                                         v1::CreateServiceTypeResponse* response) {
+  const v1::ServiceType& in = request.service_type();
+  FieldViolations v;
+  if (!IsSlug(in.code(), 32)) {
+    v.Add("service_type.code", "must be 1-32 lowercase letters, digits or '-'");
+  }
+  ValidateDisplayName(in.display_name(), 64, "service_type.display_name", v);
+  std::string parent_code;
+  if (!in.parent().empty()) {
+    ParseInto(in.parent(), "serviceTypes", "service_type.parent", v, &parent_code);
+  }
+  if (!v1::Sector_IsValid(in.sector())) v.Add("service_type.sector", "is not a known sector");
+  if (!ValidateRequestId(request.request_id()).ok()) v.Add("request_id", "is malformed");
+  RETURN_IF_ERROR(v.ToStatus());
+  v1::ServiceType type = in;
+  type.set_name("serviceTypes/" + in.code());
+  return RunIdempotent(
+      db_, "CreateServiceType", request.request_id(), request, response,
+      [&](Transaction& tx) -> absl::Status {
+        if (!parent_code.empty()) {
+          RETURN_IF_ERROR(RequireServiceType(tx, parent_code, "service_type.parent"));
+        }
+        RETURN_IF_ERROR(InsertServiceType(tx, type, in.code(), parent_code));
+        *response->mutable_service_type() = type;
+        return absl::OkStatus();
+      },
+      clock_);
+}
+
+absl::Status Registry::ListServiceTypes(const v1::ListServiceTypesRequest&,
+                                        v1::ListServiceTypesResponse* response) {
+  return db_.RunInTransaction(
+      [&](Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(auto types, AllServiceTypes(tx));
+        response->Clear();
+        for (auto& t : types) *response->add_service_types() = std::move(t);
+        return absl::OkStatus();
+      },
+      {.read_only = true});
+}
+
+// --- Offerings ---------------------------------------------------------------------------------
+
+absl::Status Registry::CreateOffering(const v1::CreateOfferingRequest& request,
+                                      v1::CreateOfferingResponse* response) {
+  const v1::Offering& in = request.offering();
+  FieldViolations v;
+  std::string org_id, service_code;
+  ParseInto(in.organisation(), "organisations", "offering.organisation", v, &org_id);
+  ParseInto(in.service_type(), "serviceTypes", "offering.service_type", v, &service_code);
+  std::vector<std::string> covered;
+  if (in.covered_regions_size() == 0) {
+    v.Add("offering.covered_regions", "must name at least one region");
+  }
+  for (int i = 0; i < in.covered_regions_size(); ++i) {
+    std::string code;
+    const std::string field = absl::StrCat("offering.covered_regions[", i, "]");
+    if (ParseRegionInto(in.covered_regions(i), field, v, &code)) {
+      if (std::find(covered.begin(), covered.end(), code) != covered.end()) {
+        v.Add(field, "repeats an earlier region");
+      }
+      covered.push_back(code);
+    }
+  }
+  ValidateOfferingTerms(in, v);
+  if (!ValidateRequestId(request.request_id()).ok()) v.Add("request_id", "is malformed");
+  RETURN_IF_ERROR(v.ToStatus());
+
+  v1::Offering offering = in;
+  return RunIdempotent(
+      db_, "CreateOffering", request.request_id(), request, response,
+      [&](Transaction& tx) -> absl::Status {
+        RETURN_IF_ERROR(RequireOrganisation(tx, org_id, "offering.organisation"));
+        RETURN_IF_ERROR(RequireServiceType(tx, service_code, "offering.service_type"));
+        for (size_t i = 0; i < covered.size(); ++i) {
+          RETURN_IF_ERROR(
+              RequireRegion(tx, covered[i], absl::StrCat("offering.covered_regions[", i, "]")));
+        }
+        const std::string id = NewId(clock_);
+        offering.set_name("offerings/" + id);
+        RETURN_IF_ERROR(InsertOffering(tx, id, org_id, service_code, covered, offering));
+        *response->mutable_offering() = offering;
+        return absl::OkStatus();
+      },
+      clock_);
+}
+
+absl::Status Registry::ListOfferings(const v1::ListOfferingsRequest& request,
+                                     v1::ListOfferingsResponse* response) {
+  FieldViolations v;
+  std::string org_id, service_code;
+  if (!request.organisation().empty()) {
+    ParseInto(request.organisation(), "organisations", "organisation", v, &org_id);
+  }
+  if (!request.service_type().empty()) {
+    ParseInto(request.service_type(), "serviceTypes", "service_type", v, &service_code);
+  }
+  RETURN_IF_ERROR(v.ToStatus());
+  ASSIGN_OR_RETURN(Page page, Page::Start(request.page_size(), request.page_token(),
+                                          absl::StrCat("offerings|", org_id, "|", service_code),
+                                          kDefaultPage, kMaxPage));
+  return db_.RunInTransaction(
+      [&](Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(auto offerings,
+                         QueryOfferings(tx, org_id, service_code, page.after, page.limit()));
+        response->Clear();
+        response->set_next_page_token(
+            page.Finish(offerings, [](const v1::Offering& o) { return o.name().substr(10); }));
+        for (auto& o : offerings) *response->add_offerings() = std::move(o);
+        return absl::OkStatus();
+      },
+      {.read_only = true});
+}
+
+absl::Status Registry::UpdateOffering(const v1::UpdateOfferingRequest& request,
+                                      v1::UpdateOfferingResponse* response) {
+  const v1::Offering& in = request.offering();
+  FieldViolations v;
+  std::string id, guard_org;
+  ParseInto(in.name(), "offerings", "offering.name", v, &id);
+  if (!request.organisation().empty()) {
+    ParseInto(request.organisation(), "organisations", "organisation", v, &guard_org);
+  }
+  const std::vector<std::string> paths = OfferingUpdatePaths(in, request.update_mask(), v);
+  if (!ValidateRequestId(request.request_id()).ok()) v.Add("request_id", "is malformed");
+  RETURN_IF_ERROR(v.ToStatus());
+
+  return RunIdempotent(
+      db_, "UpdateOffering", request.request_id(), request, response,
+      [&](Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(std::optional<v1::Offering> stored,
+                         FindOfferingForUpdate(tx, db_.dialect(), id));
+        // An offering of another organisation than the guard is not found: a partner cannot
+        // learn that it exists.
+        if (!stored.has_value() ||
+            (!guard_org.empty() && stored->organisation() != "organisations/" + guard_org)) {
+          return NotFound(in.name());
+        }
+        ApplyOfferingUpdate(in, paths, *stored);
+        RETURN_IF_ERROR(UpdateOfferingData(tx, id, *stored));
+        *response->mutable_offering() = *stored;
+        return absl::OkStatus();
+      },
+      clock_);
+}
+
+// --- Workers -----------------------------------------------------------------------------------
+
+absl::Status Registry::CreateWorker(const v1::CreateWorkerRequest& request,
+                                    v1::CreateWorkerResponse* response) {
+  const v1::Worker& in = request.worker();
+  FieldViolations v;
+  ValidateDisplayName(in.display_name(), 64, "worker.display_name", v);
+  std::string org_id;
+  ParseInto(in.organisation(), "organisations", "worker.organisation", v, &org_id);
+  ValidateSkills(in.skills(), "worker.skills", v);
+  if (in.has_availability()) ValidateSchedule(in.availability(), "worker.availability", v);
+  if (in.has_base_location()) ValidateLatLng(in.base_location(), "worker.base_location", v);
+  if (!v1::WorkerStatus_IsValid(in.status())) v.Add("worker.status", "is not a known status");
+  if (!ValidateRequestId(request.request_id()).ok()) v.Add("request_id", "is malformed");
+  RETURN_IF_ERROR(v.ToStatus());
+  v1::Worker worker = in;
+  ApplyWorkerDefaults(worker);
+  return RunIdempotent(
+      db_, "CreateWorker", request.request_id(), request, response,
+      [&](Transaction& tx) -> absl::Status {
+        RETURN_IF_ERROR(RequireOrganisation(tx, org_id, "worker.organisation"));
+        const std::string id = NewId(clock_);
+        worker.set_name("workers/" + id);
+        RETURN_IF_ERROR(InsertWorker(tx, id, org_id, worker));
+        *response->mutable_worker() = worker;
+        return absl::OkStatus();
+      },
+      clock_);
+}
+
+absl::Status Registry::GetWorker(const v1::GetWorkerRequest& request,
+                                 v1::GetWorkerResponse* response) {
+  ASSIGN_OR_RETURN(std::string id, ParseResourceName(request.name(), "workers", "name"));
+  return db_.RunInTransaction(
+      [&](Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(auto worker, FindWorker(tx, id));
+        if (!worker.has_value()) return NotFound(request.name());
+        *response->mutable_worker() = std::move(*worker);
+        return absl::OkStatus();
+      },
+      {.read_only = true});
+}
+
+absl::Status Registry::ListWorkers(const v1::ListWorkersRequest& request,
+                                   v1::ListWorkersResponse* response) {
+  std::string org_id;
+  if (!request.organisation().empty()) {
+    ASSIGN_OR_RETURN(org_id,
+                     ParseResourceName(request.organisation(), "organisations", "organisation"));
+  }
+  ASSIGN_OR_RETURN(Page page, Page::Start(request.page_size(), request.page_token(),
+                                          "workers|" + org_id, kDefaultPage, kMaxPage));
+  return db_.RunInTransaction(
+      [&](Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(auto workers, QueryWorkers(tx, org_id, page.after, page.limit()));
+        response->Clear();
+        response->set_next_page_token(
+            page.Finish(workers, [](const v1::Worker& w) { return w.name().substr(8); }));
+        for (auto& w : workers) *response->add_workers() = std::move(w);
+        return absl::OkStatus();
+      },
+      {.read_only = true});
+}
+
+}  // namespace linli::registry

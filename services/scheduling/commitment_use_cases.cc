@@ -1,0 +1,203 @@
+#include "services/scheduling/commitment_use_cases.h"
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/time/civil_time.h"
+#include "common/errors.h"
+#include "common/idempotency.h"
+#include "common/ids.h"
+#include "common/status_macros.h"
+#include "common/text.h"
+#include "services/scheduling/commitment.h"
+#include "services/scheduling/scheduling_store.h"
+#include "services/scheduling/scheduling_util.h"
+#include "services/scheduling/visit_rules.h"
+
+namespace linli::scheduling {
+namespace {
+
+using storage::Transaction;
+
+constexpr size_t kMaxOccurrencesPerCommitment = 200;  // 62 days of a daily commitment, twice
+constexpr int kCommitmentsPerRead = 200;
+
+}  // namespace
+
+absl::Status CheckReferences(RegistryView& registry, v1::Commitment& commitment) {
+  registry::v1::GetElderRequest elder;
+  elder.set_name(commitment.elder());
+  absl::StatusOr<registry::v1::GetElderResponse> found = registry.GetElder(elder);
+  if (absl::IsNotFound(found.status())) {
+    return InvalidField("commitment.elder", commitment.elder() + " does not exist");
+  }
+  RETURN_IF_ERROR(found.status());
+  if (found->elder().erased()) {
+    return absl::FailedPreconditionError(commitment.elder() + " was erased");
+  }
+  if (found->elder().has_location()) *commitment.mutable_home() = found->elder().location();
+  registry::v1::GetOrganisationRequest org;
+  org.set_name(commitment.owner_organisation());
+  absl::Status owner = registry.GetOrganisation(org).status();
+  if (absl::IsNotFound(owner)) {
+    return InvalidField("commitment.owner_organisation",
+                        commitment.owner_organisation() + " does not exist");
+  }
+  RETURN_IF_ERROR(owner);
+  ASSIGN_OR_RETURN(registry::v1::ListServiceTypesResponse types, registry.ListServiceTypes({}));
+  for (const auto& type : types.service_types()) {
+    if (type.name() == commitment.service_type()) return absl::OkStatus();
+  }
+  return InvalidField("commitment.service_type", commitment.service_type() + " does not exist");
+}
+
+absl::Status CreateCommitment(storage::Database& db, const Clock& clock, RegistryView& registry,
+                              const v1::CreateCommitmentRequest& request,
+                              v1::CreateCommitmentResponse* response) {
+  v1::Commitment commitment = request.commitment();
+  commitment.clear_home();  // output only
+  ApplyCareGradeDefaults(commitment);
+  if (commitment.workers_required() == 0) commitment.set_workers_required(1);
+  FieldViolations v;
+  ValidateCommitment(commitment, v);
+  if (!ValidateRequestId(request.request_id()).ok()) v.Add("request_id", "is malformed");
+  RETURN_IF_ERROR(v.ToStatus());
+  // A retry gets its first answer even when the registry cannot be asked now.
+  ASSIGN_OR_RETURN(bool replayed,
+                   FindIdempotentResponse(db, "CreateCommitment", request.request_id(), request,
+                                          response, clock));
+  if (replayed) return absl::OkStatus();
+  RETURN_IF_ERROR(CheckReferences(registry, commitment));
+  commitment.clear_care_grade();  // input only: health data stays in the registry
+  commitment.set_state(v1::COMMITMENT_STATE_ACTIVE);
+  *commitment.mutable_create_time() = ToTimestamp(clock.Now());
+  return RunIdempotent(
+      db, "CreateCommitment", request.request_id(), request, response,
+      [&](Transaction& tx) -> absl::Status {
+        const std::string id = NewId(clock);
+        commitment.set_name("commitments/" + id);
+        RETURN_IF_ERROR(InsertCommitment(tx, id, commitment));
+        *response->mutable_commitment() = commitment;
+        return absl::OkStatus();
+      },
+      clock);
+}
+
+absl::Status CancelCommitment(storage::Database& db, const Clock& clock, const std::string& id,
+                              const v1::CancelCommitmentRequest& request,
+                              v1::CancelCommitmentResponse* response) {
+  const absl::Time now = clock.Now();
+  auto cancel = [&](Transaction& tx) -> absl::Status {
+    response->Clear();
+    ASSIGN_OR_RETURN(auto commitment, FindCommitment(tx, id));
+    if (!commitment.has_value()) return NotFound(request.name());
+    if (commitment->state() != v1::COMMITMENT_STATE_CANCELLED) {
+      commitment->set_state(v1::COMMITMENT_STATE_CANCELLED);
+      RETURN_IF_ERROR(UpdateCommitment(tx, id, *commitment));
+      VisitFilter future{id, "", absl::ToUnixMicros(now), INT64_MAX, v1::VISIT_STATE_SCHEDULED};
+      ASSIGN_OR_RETURN(auto visits, QueryVisits(tx, future, INT64_MIN, "", 100000));
+      int cancelled = 0;
+      for (VisitRow& row : visits) {
+        MarkCancelled(row.visit, "COMMITMENT_CANCELLED", request.reason());
+        ASSIGN_OR_RETURN(bool stored, UpdateVisitIf(tx, row, v1::VISIT_STATE_SCHEDULED));
+        if (!stored) continue;  // started meanwhile: it keeps its course
+        RETURN_IF_ERROR(ReleaseBookings(tx, row.id));
+        RETURN_IF_ERROR(AppendVisitEvent(tx, "visit.cancelled", row.visit, now));
+        ++cancelled;
+      }
+      response->set_cancelled_visits(cancelled);
+    }
+    *response->mutable_commitment() = std::move(*commitment);
+    return absl::OkStatus();
+  };
+  return RunIdempotent(db, "CancelCommitment", request.request_id(), request, response, cancel,
+                       clock);
+}
+
+absl::StatusOr<v1::MaterializeVisitsResponse> MaterializeVisits(
+    storage::Database& db, const Clock& clock, const v1::MaterializeVisitsRequest& request) {
+  FieldViolations v;
+  absl::CivilDay from;
+  if (!absl::ParseCivilTime(request.from_date(), &from)) {
+    v.Add("from_date", "must be a date \"YYYY-MM-DD\"");
+  }
+  if (request.days() < 1 || request.days() > 62) v.Add("days", "must be between 1 and 62");
+  std::string only;
+  if (!request.commitment().empty()) {
+    absl::StatusOr<std::string> id =
+        ParseResourceName(request.commitment(), "commitments", "commitment");
+    if (!id.ok()) v.Add("commitment", "must look like \"commitments/ID\"");
+    if (id.ok()) only = *id;
+  }
+  RETURN_IF_ERROR(v.ToStatus());
+  const absl::CivilDay to = from + request.days();
+  const std::string from_key = LocalKey(absl::CivilSecond(from));
+  const std::string to_key = LocalKey(absl::CivilSecond(to));
+  v1::MaterializeVisitsResponse response;
+
+  std::string after;
+  while (true) {
+    std::vector<v1::Commitment> batch;
+    RETURN_IF_ERROR(db.RunInTransaction(
+        [&](Transaction& tx) -> absl::Status {
+          if (!only.empty()) {
+            batch.clear();
+            if (!after.empty()) return absl::OkStatus();
+            ASSIGN_OR_RETURN(auto c, FindCommitment(tx, only));
+            if (!c.has_value()) return NotFound(request.commitment());
+            if (c->state() == v1::COMMITMENT_STATE_ACTIVE) batch.push_back(std::move(*c));
+            return absl::OkStatus();
+          }
+          ASSIGN_OR_RETURN(batch, QueryCommitments(tx, "", true, after, kCommitmentsPerRead));
+          return absl::OkStatus();
+        },
+        {.read_only = true}));
+    if (batch.empty()) break;
+    after = batch.back().name().substr(12);
+    for (const v1::Commitment& commitment : batch) {
+      const std::string commitment_id = commitment.name().substr(12);
+      const std::vector<Occurrence> occurrences =
+          Occurrences(commitment, from, to, kMaxOccurrencesPerCommitment);
+      int created = 0, existing = 0, skipped = 0;
+      RETURN_IF_ERROR(db.RunInTransaction([&](Transaction& tx) -> absl::Status {
+        created = existing = skipped = 0;
+        ASSIGN_OR_RETURN(std::vector<std::string> keys,
+                         OccurrenceKeys(tx, commitment_id, from_key, to_key));
+        const std::set<std::string> have(keys.begin(), keys.end());
+        const absl::Time now = clock.Now();
+        for (const Occurrence& o : occurrences) {
+          if (have.count(o.key) > 0) {
+            ++existing;
+            continue;
+          }
+          if (request.skip_closed_windows() && WindowClosed(commitment, o, now)) {
+            ++skipped;
+            continue;
+          }
+          VisitRow row;
+          row.id = NewId(clock);
+          row.commitment_id = commitment_id;
+          row.window_start_us = absl::ToUnixMicros(o.window_start);
+          row.visit = NewVisit(commitment, o, "visits/" + row.id);
+          // A concurrent materialiser that inserted the same occurrence first makes this
+          // ALREADY_EXISTS; retrying the transaction then counts it as existing.
+          absl::Status inserted = InsertVisit(tx, row);
+          if (absl::IsAlreadyExists(inserted)) return absl::AbortedError("occurrence taken");
+          RETURN_IF_ERROR(inserted);
+          RETURN_IF_ERROR(AppendVisitEvent(tx, "visit.scheduled", row.visit, now));
+          ++created;
+        }
+        return absl::OkStatus();
+      }));
+      response.set_commitments(response.commitments() + 1);
+      response.set_created(response.created() + created);
+      response.set_existing(response.existing() + existing);
+      response.set_skipped(response.skipped() + skipped);
+    }
+    if (!only.empty()) break;
+  }
+  return response;
+}
+
+}  // namespace linli::scheduling

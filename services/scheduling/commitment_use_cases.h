@@ -1,0 +1,41 @@
+// The commitment use cases: creating one (its elder, owner and service checked against the
+// registry), cancelling one with its future visits, and materialising active commitments into
+// visits. Each opens its transactions and calls the rules of commitment.h / visit_rules.h and the
+// store. No gRPC: the adapter (scheduling_commitments.cc) passes the registry as a RegistryView.
+#ifndef LINLI_SERVICES_SCHEDULING_COMMITMENT_USE_CASES_H_
+#define LINLI_SERVICES_SCHEDULING_COMMITMENT_USE_CASES_H_
+
+#include "absl/status/status.h"
+#include "common/clock.h"
+#include "common/storage/database.h"
+#include "linli/scheduling/v1/scheduling.pb.h"
+#include "services/scheduling/registry_view.h"
+
+namespace linli::scheduling {
+
+// Validates the commitment (after the care-grade defaults), checks its references and stores it
+// as active; idempotent by request_id (a retry gets its first answer even when the registry
+// cannot be asked now).
+absl::Status CreateCommitment(storage::Database& db, const Clock& clock, RegistryView& registry,
+                              const v1::CreateCommitmentRequest& request,
+                              v1::CreateCommitmentResponse* response);
+
+// INVALID_ARGUMENT naming the field when the registry does not know the elder, owner or service
+// type; FAILED_PRECONDITION for an erased elder. Records the elder's (masked) home.
+absl::Status CheckReferences(RegistryView& registry, v1::Commitment& commitment);
+
+// Cancels commitment `id` (request.name) and its scheduled visits from now on (their bookings
+// freed, each with its event); visits started meanwhile keep their course. Idempotent.
+absl::Status CancelCommitment(storage::Database& db, const Clock& clock, const std::string& id,
+                              const v1::CancelCommitmentRequest& request,
+                              v1::CancelCommitmentResponse* response);
+
+// Creates the visits of the active commitments (or of request.commitment) over the requested
+// days, once per occurrence: one transaction per commitment, so a failure part-way leaves whole
+// commitments done and the call can simply be repeated.
+absl::StatusOr<v1::MaterializeVisitsResponse> MaterializeVisits(
+    storage::Database& db, const Clock& clock, const v1::MaterializeVisitsRequest& request);
+
+}  // namespace linli::scheduling
+
+#endif  // LINLI_SERVICES_SCHEDULING_COMMITMENT_USE_CASES_H_

@@ -1,0 +1,88 @@
+#include "services/scheduling/fallback_use_case.h"
+
+#include <string>
+#include <vector>
+
+#include "absl/time/civil_time.h"
+#include "common/errors.h"
+#include "common/recurrence/rrule.h"
+#include "common/status_macros.h"
+#include "services/scheduling/fallback.h"
+#include "services/scheduling/scheduling_store.h"
+
+namespace linli::scheduling {
+
+absl::StatusOr<v1::ProposeFallbackResponse> ProposeFallback(
+    storage::Database& db, const Clock& clock, RegistryView& registry,
+    const v1::ProposeFallbackRequest& request) {
+  ASSIGN_OR_RETURN(const std::string id, ValidateFallbackRequest(request));
+
+  // The commitment, and the week's promises of its owner for the same service.
+  const absl::CivilDay today = absl::ToCivilDay(clock.Now(), recurrence::ShanghaiTimeZone());
+  v1::Commitment commitment;
+  int promised = 0;
+  RETURN_IF_ERROR(db.RunInTransaction(
+      [&](storage::Transaction& tx) -> absl::Status {
+        promised = 0;
+        ASSIGN_OR_RETURN(auto found, FindCommitment(tx, id));
+        if (!found.has_value()) return NotFound(request.commitment());
+        commitment = std::move(*found);
+        for (std::string after;;) {
+          ASSIGN_OR_RETURN(auto page, QueryCommitments(tx, "", true, after, 1000));
+          for (const v1::Commitment& c : page) {
+            if (c.owner_organisation() == commitment.owner_organisation() &&
+                c.service_type() == commitment.service_type()) {
+              promised += VisitsPerWeek(c, today);
+            }
+          }
+          if (page.size() < 1000) break;
+          after = page.back().name().substr(12);
+        }
+        return absl::OkStatus();
+      },
+      {.read_only = true}));
+  v1::ProposeFallbackResponse response;
+  response.set_promised_per_week(promised);
+  const std::string& owner = commitment.owner_organisation();
+
+  // The owner's offerings of the service, and its active workers with every required skill.
+  registry::v1::ListOfferingsRequest offerings_request;
+  offerings_request.set_organisation(owner);
+  offerings_request.set_service_type(commitment.service_type());
+  offerings_request.set_page_size(100);
+  ASSIGN_OR_RETURN(registry::v1::ListOfferingsResponse offerings,
+                   registry.ListOfferings(offerings_request));
+  int skilled = 0;
+  registry::v1::ListWorkersRequest workers_request;
+  workers_request.set_organisation(owner);
+  workers_request.set_page_size(1000);
+  do {
+    ASSIGN_OR_RETURN(registry::v1::ListWorkersResponse workers,
+                     registry.ListWorkers(workers_request));
+    for (const auto& w : workers.workers()) skilled += CanServe(w, commitment);
+    workers_request.set_page_token(workers.next_page_token());
+  } while (!workers_request.page_token().empty());
+  for (v1::CoverageGap& gap :
+       CoverageGaps(commitment, promised,
+                    {offerings.offerings().begin(), offerings.offerings().end()}, skilled)) {
+    *response.add_gaps() = std::move(gap);
+  }
+  response.set_owner_can_cover(response.gaps().empty());
+  if (response.owner_can_cover() && !request.always()) return response;
+
+  // Other providers of the service covering the elder, any sector, with capacity left.
+  registry::v1::SearchProvidersRequest search;
+  search.set_elder(commitment.elder());
+  search.set_service_type(commitment.service_type());
+  search.set_radius_meters(request.radius_meters());
+  search.set_page_size(100);
+  ASSIGN_OR_RETURN(registry::v1::SearchProvidersResponse found, registry.SearchProviders(search));
+  const int limit = request.page_size() == 0 ? kDefaultFallbackProposals : request.page_size();
+  for (v1::FallbackProposal& p :
+       Proposals({found.matches().begin(), found.matches().end()}, owner, limit)) {
+    *response.add_proposals() = std::move(p);
+  }
+  return response;
+}
+
+}  // namespace linli::scheduling
