@@ -9,7 +9,8 @@
 //   RETURN_IF_ERROR(v.ToStatus());   // INVALID_ARGUMENT + google.rpc.BadRequest + ErrorInfo
 //
 // Statuses carry google.rpc.BadRequest and google.rpc.ErrorInfo as absl::Status payloads keyed by
-// their type URL; ToGrpcStatus (common/grpc_status.h) packs them into google.rpc.Status in the binary details
+// their type URL; ToGrpcStatus (common/grpc_status.h) packs them into google.rpc.Status in the
+// binary details
 // ("grpc-status-details-bin"), which every gRPC client library can decode. FromGrpcStatus does
 // the reverse, so errors survive a hop through another service unchanged.
 #ifndef LINLI_COMMON_ERRORS_H_

@@ -4,8 +4,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "gtest/gtest.h"
 #include "common/proto_time.h"
+#include "gtest/gtest.h"
 
 namespace linli::feedback {
 namespace {

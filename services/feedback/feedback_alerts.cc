@@ -8,10 +8,10 @@
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
 #include "common/pagination.h"
+#include "common/proto_time.h"
 #include "common/server.h"
 #include "common/text.h"
 #include "services/feedback/feedback_service.h"
-#include "common/proto_time.h"
 
 namespace linli::feedback {
 namespace {

@@ -7,13 +7,13 @@
 #include "common/errors.h"
 #include "common/idempotency.h"
 #include "common/ids.h"
+#include "common/proto_time.h"
 #include "common/status_macros.h"
 #include "services/feedback/alert_policy.h"
 #include "services/feedback/alert_use_cases.h"
 #include "services/feedback/feedback_answer.h"
 #include "services/feedback/feedback_store.h"
 #include "services/feedback/perception_proto.h"
-#include "common/proto_time.h"
 #include "services/feedback/work_order.h"
 
 namespace linli::feedback {

@@ -1,8 +1,8 @@
 #include "services/feedback/work_order.h"
 
 #include "absl/strings/str_cat.h"
-#include "common/status_macros.h"
 #include "common/proto_time.h"
+#include "common/status_macros.h"
 
 namespace linli::feedback {
 

@@ -2,8 +2,8 @@
 // records, escalation of overdue work orders and the complaint figures.
 #include "services/feedback/work_order.h"
 
-#include "gtest/gtest.h"
 #include "common/proto_time.h"
+#include "gtest/gtest.h"
 
 namespace linli::feedback {
 namespace {

@@ -38,7 +38,8 @@ void MarkCancelled(v1::Visit& visit, const std::string& reason_code, const std::
 void MoveWindow(v1::Visit& visit, absl::Time new_start, const std::string& reason_code,
                 const std::string& note) {
   visit.clear_assignments();
-  const absl::Duration window = FromTimestamp(visit.window_end()) - FromTimestamp(visit.window_start());
+  const absl::Duration window =
+      FromTimestamp(visit.window_end()) - FromTimestamp(visit.window_start());
   *visit.mutable_window_start() = ToTimestamp(new_start);
   *visit.mutable_window_end() = ToTimestamp(new_start + window);
   visit.set_reason_code(reason_code);
