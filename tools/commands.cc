@@ -1,20 +1,18 @@
 #include "tools/commands.h"
-#include <map>
-#include "tools/cli_util.h"
+
+#include <openssl/rand.h>
 
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <sstream>
 #include <thread>
 #include <vector>
 
-#include <openssl/rand.h>
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -28,6 +26,7 @@
 #include "common/clock.h"
 #include "common/errors.h"
 #include "common/pii/field_cipher.h"
+#include "common/proto_time.h"
 #include "common/recurrence/rrule.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/create_channel.h"
@@ -37,6 +36,7 @@
 #include "linli/registry/v1/registry.grpc.pb.h"
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
 #include "nlohmann/json.hpp"
+#include "tools/cli_util.h"
 #include "tools/demo_street.h"
 
 namespace linli::cli {
@@ -529,6 +529,39 @@ int Alerts(const std::string& feedback_address, absl::Duration timeout,
     }
     request.set_page_token(response.next_page_token());
   } while (!request.page_token().empty());
+  return 0;
+}
+
+int AwaitingAnswers(const std::string& feedback_address, absl::Duration timeout,
+                    const std::string& region, int days) {
+  feedback::v1::ListVisitsAwaitingAnswerRequest request;
+  request.set_region(region);
+  request.set_window_days(days);
+  auto stub = Feedback(feedback_address);
+  int shown = 0;
+  do {
+    feedback::v1::ListVisitsAwaitingAnswerResponse response;
+    grpc::Status status = stub->ListVisitsAwaitingAnswer(NewClientContext(nullptr, timeout).get(),
+                                                         request, &response);
+    if (!status.ok()) return Fail(status);
+    for (const auto& v : response.visits()) {
+      std::string why;
+      if (v.solitary()) why += " 独居/solitary";
+      if (v.disputed_visits() > 0) {
+        why += absl::StrCat(" 有争议/disputed ", v.disputed_visits());
+      }
+      why += v.has_last_answer_time()
+                 ? absl::StrCat(" last answer ",
+                                absl::FormatTime("%Y-%m-%d", FromTimestamp(v.last_answer_time()),
+                                                 absl::FixedTimeZone(8 * 3600)))
+                 : " never answered";
+      std::printf("%s  %s  %s  %s %s\n", v.visit_date().c_str(), v.visit().c_str(),
+                  v.elder().c_str(), v.worker().empty() ? "-" : v.worker().c_str(), why.c_str());
+      ++shown;
+    }
+    request.set_page_token(response.next_page_token());
+  } while (!request.page_token().empty());
+  std::fprintf(stderr, "%d visit(s) awaiting an answer\n", shown);
   return 0;
 }
 

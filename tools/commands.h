@@ -85,6 +85,10 @@ int Plan(const Endpoints& endpoints, const std::string& region, const std::strin
 // The evaluation report of a provider: HTML (or JSON when `out` ends in .json) to `out`.
 int Report(const std::string& feedback_address, absl::Duration timeout, const std::string& org,
            const std::string& from, const std::string& to, const std::string& out);
+// The visits of a committee or street awaiting the elder's answer over the last `days` days, most
+// in need of a call first.
+int AwaitingAnswers(const std::string& feedback_address, absl::Duration timeout,
+                    const std::string& region, int days);
 // A committee's safety-net alerts.
 int Alerts(const std::string& feedback_address, absl::Duration timeout,
            const std::string& committee);

@@ -1,16 +1,6 @@
-// linli: the operator and developer command line.
-//
-//   linli health                      health and reflection of the four services
-//   linli keygen                      prints a new keyring for --pii_key_file
-//   linli seed-demo [--demo_week D]   loads the demo street (once) and this week's and next's
-//   visits linli regions list [--parent regions/310101020] linli regions get regions/310101 linli
-//   map --region regions/310101020 --format svg|dot|json --out FILE linli providers --elder
-//   elders/ID --service serviceTypes/meal linli orgs list [--region R] | elders list [--region R] |
-//   elders get NAME [--reason TEXT] linli audit [--elder NAME] linli commitments --elder NAME |
-//   visits --elder NAME [--from DATE --days N] linli report --org ID --from DATE --to DATE --out
-//   report.html   (feedback, direct) linli alerts --region COMMITTEE | linli index SUBJECT
-//   [--window 30] linli token --role street_staff --region 310101020   a development token for the
-//   gateway
+// linli: the operator and developer command line. `linli --help` lists every command; the
+// gateway commands send $LINLI_TOKEN when it is set, the feedback ones (`report`, `alerts`,
+// `heard`, `index`) call feedback directly.
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -42,7 +32,7 @@ ABSL_FLAG(std::string, service, "", "`providers`: the service, serviceTypes/CODE
 ABSL_FLAG(std::string, reason, "", "`elders get`: reason for the full (unmasked, audited) view.");
 ABSL_FLAG(std::string, from, "",
           "`visits`, `plan`: first day, YYYY-MM-DD (`visits`: default all).");
-ABSL_FLAG(int, days, 7, "`visits`, `plan`: number of days from --from.");
+ABSL_FLAG(int, days, 7, "`visits`, `plan`: number of days from --from; `heard`: the last N days.");
 ABSL_FLAG(double, time_limit, 10, "`plan`: planner seconds per day.");
 ABSL_FLAG(bool, dry_run, false, "`plan`: plan without booking.");
 ABSL_FLAG(std::string, problem_dir, "", "`plan`: write each day's planning problem (JSON) here.");
@@ -93,6 +83,8 @@ constexpr char kUsage[] =
     "                         [--time_limit S per day] [--dry_run] [--problem_dir DIR]\n"
     "  report                 provider evaluation: --org ID --from DATE --to DATE --out FILE.html\n"
     "  alerts                 safety-net alerts of a committee (--region R)\n"
+    "  heard                  visits awaiting the elder's answer, most in need first: --region R\n"
+    "                         (a committee or street) [--days N, 1-31]\n"
     "  index SUBJECT          perception index (+ promise ledger) of elders/, workers/,\n"
     "                         organisations/, regions/ or commitments/ (--window 7|30|90)\n"
     "  token                  a development gateway token: --role R --region CODE\n"
@@ -247,6 +239,11 @@ int main(int argc, char** argv) {
   if (words == std::vector<std::string>{"alerts"}) {
     return linli::cli::Alerts(absl::GetFlag(FLAGS_feedback_address), absl::GetFlag(FLAGS_timeout),
                               RegionFlag());
+  }
+  if (words == std::vector<std::string>{"heard"}) {
+    return linli::cli::AwaitingAnswers(absl::GetFlag(FLAGS_feedback_address),
+                                       absl::GetFlag(FLAGS_timeout), RegionFlag(),
+                                       absl::GetFlag(FLAGS_days));
   }
   if (words.size() == 2 && words[0] == "index") {
     return linli::cli::PerceptionIndex(absl::GetFlag(FLAGS_feedback_address),

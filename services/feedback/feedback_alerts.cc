@@ -16,10 +16,6 @@
 namespace linli::feedback {
 namespace {
 
-bool IsRegion(const std::string& name) {
-  return absl::StartsWith(name, "regions/") && IsSlug(name.substr(8), 32);
-}
-
 absl::StatusOr<std::string> AlertId(const std::string& name) {
   return ParseResourceName(name, "alerts", "name");
 }
@@ -62,7 +58,7 @@ grpc::Status FeedbackServiceImpl::ListAlerts(grpc::ServerContext* context,
                                              const v1::ListAlertsRequest* request,
                                              v1::ListAlertsResponse* response) {
   FieldViolations v;
-  if (!IsRegion(request->committee())) v.Add("committee", "must look like \"regions/CODE\"");
+  if (!IsRegionName(request->committee())) v.Add("committee", "must look like \"regions/CODE\"");
   if (!v1::AlertState_IsValid(request->state())) v.Add("state", "unknown state");
   if (absl::Status s = v.ToStatus(); !s.ok()) return Reply(*context, s);
   absl::StatusOr<Page> page = Page::Start(
@@ -108,7 +104,7 @@ grpc::Status FeedbackServiceImpl::SetAlertPolicy(grpc::ServerContext* context,
                                                  const v1::SetAlertPolicyRequest* request,
                                                  v1::SetAlertPolicyResponse* response) {
   FieldViolations v;
-  if (!IsRegion(request->committee())) v.Add("committee", "must look like \"regions/CODE\"");
+  if (!IsRegionName(request->committee())) v.Add("committee", "must look like \"regions/CODE\"");
   if (!ValidNoContactDays(request->no_contact_days())) {
     v.Add("no_contact_days",
           absl::StrCat("must be between ", kMinNoContactDays, " and ", kMaxNoContactDays));

@@ -1,8 +1,11 @@
 #include "services/feedback/feedback_answer.h"
 
+#include <algorithm>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/errors.h"
 
 namespace linli::feedback {
@@ -63,6 +66,24 @@ absl::Status CheckAnswerable(const v1::Feedback& answer, const ProjectedVisit& v
 
 bool Disputes(const v1::Feedback& answer) {
   return answer.nobody_came() || answer.did_as_promised() == v1::ANSWER_NO;
+}
+
+std::string NeedKey(const AwaitingAnswer& visit) {
+  // Fixed-width fields compare as the numbers they hold; times and days are never negative here
+  // (microseconds and days since 1970).
+  return absl::StrFormat(
+      "%d|%d|%020d|%020d|%s", visit.solitary ? 0 : 1, visit.disputed_visits > 0 ? 0 : 1,
+      std::max<int64_t>(visit.last_answer_us, 0), std::max<int64_t>(visit.day, 0), visit.visit_id);
+}
+
+void RankByNeed(std::vector<AwaitingAnswer>& queue) {
+  std::vector<std::pair<std::string, AwaitingAnswer>> keyed;
+  keyed.reserve(queue.size());
+  for (AwaitingAnswer& visit : queue) keyed.emplace_back(NeedKey(visit), std::move(visit));
+  std::sort(keyed.begin(), keyed.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  queue.clear();
+  for (auto& [key, visit] : keyed) queue.push_back(std::move(visit));
 }
 
 }  // namespace linli::feedback

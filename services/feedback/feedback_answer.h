@@ -3,11 +3,14 @@
 // The author is the elder, a proxy among the elder's contacts ("elders/ID/contacts/N" with N
 // marked proxy in the registry) or the worker who checked in. Only the elder's voice (elder or
 // proxy) counts towards felt care; the worker's answer is recorded, not counted. Answers are
-// only for completed visits, and only the elder's voice can say that nobody came.
+// only for completed visits, and only the elder's voice can say that nobody came. Completed
+// visits without an answer in the elder's voice wait in a queue ordered by need (RankByNeed).
 #ifndef LINLI_SERVICES_FEEDBACK_FEEDBACK_ANSWER_H_
 #define LINLI_SERVICES_FEEDBACK_FEEDBACK_ANSWER_H_
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -30,6 +33,26 @@ absl::Status CheckAnswerable(const v1::Feedback& answer, const ProjectedVisit& v
 
 // Whether an answer in the elder's voice disputes the visit ("not as promised" or "nobody came").
 bool Disputes(const v1::Feedback& answer);
+
+// A completed visit still waiting for the elder's answer, with what decides its place.
+struct AwaitingAnswer {
+  std::string visit_id;       // without "visits/"
+  std::string elder;          // "elders/…"
+  std::string commitment_id;  // without "commitments/"
+  std::string worker;         // "workers/…" or ""
+  int64_t day = 0;            // local day of the visit (LocalDay)
+  bool solitary = false;
+  int disputed_visits = 0;     // the elder's disputed visits in the window
+  int64_t last_answer_us = 0;  // the elder's last answer in their own voice, 0 = never
+};
+
+// The queue's order, as a key that sorts the way the queue does (so pages can resume after it):
+// solitary elders first, then elders who disputed a visit, then the longest silence (never
+// answered before any answer), then the oldest visit; the visit id breaks ties.
+std::string NeedKey(const AwaitingAnswer& visit);
+
+// Sorts `queue` by NeedKey.
+void RankByNeed(std::vector<AwaitingAnswer>& queue);
 
 }  // namespace linli::feedback
 

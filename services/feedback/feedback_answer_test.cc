@@ -92,5 +92,56 @@ TEST(FeedbackAnswer, NotAsPromisedOrNobodyCameDisputesTheVisit) {
   EXPECT_TRUE(Disputes(answer));
 }
 
+AwaitingAnswer Awaiting(std::string id, int64_t day) {
+  AwaitingAnswer a;
+  a.visit_id = std::move(id);
+  a.elder = "elders/e-" + a.visit_id;
+  a.day = day;
+  a.last_answer_us = 1'000'000;  // answered once, long ago
+  return a;
+}
+
+std::vector<std::string> Order(std::vector<AwaitingAnswer> queue) {
+  RankByNeed(queue);
+  std::vector<std::string> ids;
+  for (const AwaitingAnswer& a : queue) ids.push_back(a.visit_id);
+  return ids;
+}
+
+TEST(AnswerQueue, SolitaryThenDisputedThenLongestSilenceThenOldestVisit) {
+  AwaitingAnswer plain = Awaiting("plain", 20500);
+  AwaitingAnswer older = Awaiting("older", 20490);
+  AwaitingAnswer recent_answer = Awaiting("recent", 20400);
+  recent_answer.last_answer_us = 2'000'000'000'000'000;
+  AwaitingAnswer never = Awaiting("never", 20500);
+  never.last_answer_us = 0;
+  AwaitingAnswer disputed = Awaiting("disputed", 20500);
+  disputed.disputed_visits = 2;
+  AwaitingAnswer alone = Awaiting("alone", 20500);
+  alone.solitary = true;
+  AwaitingAnswer alone_disputed = Awaiting("alone-disputed", 20510);
+  alone_disputed.solitary = true;
+  alone_disputed.disputed_visits = 1;
+  EXPECT_EQ(Order({plain, older, recent_answer, never, disputed, alone, alone_disputed}),
+            (std::vector<std::string>{"alone-disputed", "alone", "disputed", "never", "older",
+                                      "plain", "recent"}));
+}
+
+TEST(AnswerQueue, KeysSortLikeTheQueueSoAPageResumesAfterTheLastKey) {
+  // Numbers of different widths still compare as numbers.
+  AwaitingAnswer a = Awaiting("a", 999);
+  AwaitingAnswer b = Awaiting("b", 1000);
+  EXPECT_LT(NeedKey(a), NeedKey(b));
+  a.last_answer_us = 99;
+  b.last_answer_us = 100'000;
+  b.day = 1;
+  EXPECT_LT(NeedKey(a), NeedKey(b));
+  // The visit id breaks ties, so no two visits share a key.
+  AwaitingAnswer c = Awaiting("c", 999);
+  c.last_answer_us = 99;
+  EXPECT_LT(NeedKey(a), NeedKey(c));
+  EXPECT_NE(NeedKey(a), NeedKey(c));
+}
+
 }  // namespace
 }  // namespace linli::feedback

@@ -1,9 +1,14 @@
 // FeedbackService: consumer status, visit feedback, promise ledger and perception index.
 #include "services/feedback/feedback_service.h"
 
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "common/errors.h"
 #include "common/idempotency.h"
+#include "common/pagination.h"
 #include "common/server.h"
 #include "common/text.h"
 
@@ -29,6 +34,14 @@ absl::StatusOr<int> WindowDays(int requested) {
 
 }  // namespace
 
+bool IsRegionName(const std::string& name) {
+  if (!absl::StartsWith(name, "regions/")) return false;
+  const absl::string_view code = absl::string_view(name).substr(8);
+  if (code.size() < 2 || code.size() > 12) return false;
+  return std::all_of(code.begin(), code.end(),
+                     [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); });
+}
+
 RegistryDirectory FeedbackServiceImpl::Registry(const grpc::ServerContext* context) const {
   return RegistryDirectory(*registry_, context, backend_timeout_);
 }
@@ -53,7 +66,7 @@ grpc::Status FeedbackServiceImpl::SubmitFeedback(grpc::ServerContext* context,
   }
   if (in.channel() == v1::FEEDBACK_CHANNEL_UNSPECIFIED ||
       !v1::FeedbackChannel_IsValid(in.channel())) {
-    v.Add("feedback.channel", "must be FEEDBACK_CHANNEL_APP, _PHONE_CALL or _PROXY");
+    v.Add("feedback.channel", "must be FEEDBACK_CHANNEL_APP, _PHONE_CALL, _PROXY or _DOOR_VISIT");
   }
   if (in.faces() < 1 || in.faces() > 5) v.Add("feedback.faces", "must be between 1 and 5");
   if (!ValidAnswer(in.did_as_promised())) v.Add("feedback.did_as_promised", "unknown answer");
@@ -66,7 +79,24 @@ grpc::Status FeedbackServiceImpl::SubmitFeedback(grpc::ServerContext* context,
     v.Add("request_id", std::string(s.message()));
   }
   if (absl::Status s = v.ToStatus(); !s.ok()) return Reply(*context, s);
-  return Reply(*context, perception_.Submit(*request, response));
+  return Reply(*context, perception_.Submit(*request, Actor(*context), response));
+}
+
+grpc::Status FeedbackServiceImpl::ListVisitsAwaitingAnswer(
+    grpc::ServerContext* context, const v1::ListVisitsAwaitingAnswerRequest* request,
+    v1::ListVisitsAwaitingAnswerResponse* response) {
+  FieldViolations v;
+  if (!IsRegionName(request->region())) {
+    v.Add("region", "must be a committee or street, \"regions/CODE\"");
+  }
+  const int days = request->window_days() == 0 ? 7 : request->window_days();
+  if (days < 1 || days > 31) v.Add("window_days", "must be between 1 and 31 (0 means 7)");
+  if (absl::Status s = v.ToStatus(); !s.ok()) return Reply(*context, s);
+  absl::StatusOr<Page> page =
+      Page::Start(request->page_size(), request->page_token(),
+                  absl::StrCat("awaiting|", request->region(), "|", days), 50, 500);
+  if (!page.ok()) return Reply(*context, page.status());
+  return Reply(*context, perception_.AwaitingAnswer(*request, days, *page, response));
 }
 
 grpc::Status FeedbackServiceImpl::GetPromiseLedger(grpc::ServerContext* context,

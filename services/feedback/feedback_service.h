@@ -20,6 +20,9 @@
 
 namespace linli::feedback {
 
+// "regions/" followed by 2-12 digits (a region code): how requests name a committee or street.
+bool IsRegionName(const std::string& name);
+
 class FeedbackServiceImpl final : public v1::FeedbackService::Service {
  public:
   // `registry` routes work orders along relations and names organisations in reports.
@@ -38,6 +41,7 @@ class FeedbackServiceImpl final : public v1::FeedbackService::Service {
                       v1::Method##Response* response) override
   LINLI_RPC(GetConsumerStatus);
   LINLI_RPC(SubmitFeedback);
+  LINLI_RPC(ListVisitsAwaitingAnswer);
   LINLI_RPC(CreateWorkOrder);
   LINLI_RPC(GetWorkOrder);
   LINLI_RPC(ListWorkOrders);

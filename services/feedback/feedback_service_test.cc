@@ -12,6 +12,7 @@
 #include "common/client.h"
 #include "common/errors.h"
 #include "common/grpc_status.h"
+#include "common/proto_time.h"
 #include "common/server.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/time_util.h"
@@ -722,6 +723,112 @@ TEST_P(FeedbackTest, NobodyCameOnACompletedVisitRaisesAContradiction) {
   // The worker cannot claim nobody came.
   EXPECT_EQ(Field(Submit(visits_[0], "workers/w1", 5, v1::ANSWER_YES, v1::ANSWER_YES, true)),
             "feedback.nobody_came");
+}
+
+TEST_P(FeedbackTest, VisitsAwaitingAnAnswerAreQueuedByNeedAndLeaveWhenAnswered) {
+  const std::string alone_tuesdays = Commit(alone_, "FREQ=WEEKLY;BYDAY=TU");
+  const std::string family_tuesdays = Commit(family_, "FREQ=WEEKLY;BYDAY=TU");
+  const std::vector<sv1::Visit> alone_visits = Visits(alone_tuesdays);
+  const std::vector<sv1::Visit> family_visits = Visits(family_tuesdays);
+  ASSERT_GE(alone_visits.size(), 2u);
+  ASSERT_GE(family_visits.size(), 2u);
+  Visit(alone_visits[0].name(), "workers/w1", Dec(1, 9, 30));
+  Visit(family_visits[0].name(), "workers/w1", Dec(1, 10, 0));
+  Visit(alone_visits[1].name(), "workers/w1", Dec(8, 9, 30));
+  Visit(family_visits[1].name(), "workers/w1", Dec(8, 10, 0));
+  Consume();
+  // The family's daughter disputes the first visit; the worker answers for the alone elder's
+  // first visit, which does not take it off the queue (only the elder's voice does).
+  ASSERT_TRUE(
+      Submit(family_visits[0].name(), family_ + "/contacts/0", 2, v1::ANSWER_NO, v1::ANSWER_PARTLY)
+          .ok());
+  ASSERT_TRUE(Submit(alone_visits[0].name(), "workers/w1", 5, v1::ANSWER_YES, v1::ANSWER_YES).ok());
+  clock_.Set(Dec(8, 20, 0));
+
+  auto queue = [&](const std::string& region, int days, int page_size = 0,
+                   const std::string& token = "",
+                   v1::ListVisitsAwaitingAnswerResponse* out = nullptr) {
+    v1::ListVisitsAwaitingAnswerRequest request;
+    request.set_region(region);
+    request.set_window_days(days);
+    request.set_page_size(page_size);
+    request.set_page_token(token);
+    v1::ListVisitsAwaitingAnswerResponse response;
+    grpc::ClientContext context;
+    grpc::Status status = stub_->ListVisitsAwaitingAnswer(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    std::vector<std::string> visits;
+    for (const v1::AwaitingVisit& v : response.visits()) visits.push_back(v.visit());
+    if (out != nullptr) *out = response;
+    return visits;
+  };
+  // Two weeks: the solitary elder's visits first (never answered in her own voice, oldest
+  // first), then the family that disputed a visit.
+  v1::ListVisitsAwaitingAnswerResponse two_weeks;
+  EXPECT_EQ(queue(kCommittee, 14, 0, "", &two_weeks),
+            (std::vector<std::string>{alone_visits[0].name(), alone_visits[1].name(),
+                                      family_visits[1].name()}));
+  ASSERT_EQ(two_weeks.visits_size(), 3);
+  const v1::AwaitingVisit& first = two_weeks.visits(0);
+  EXPECT_EQ(first.elder(), alone_);
+  EXPECT_EQ(first.commitment(), alone_tuesdays);
+  EXPECT_EQ(first.worker(), "workers/w1");
+  EXPECT_EQ(first.visit_date(), "2026-12-01");
+  EXPECT_TRUE(first.solitary());
+  EXPECT_FALSE(first.has_last_answer_time());
+  const v1::AwaitingVisit& family = two_weeks.visits(2);
+  EXPECT_FALSE(family.solitary());
+  EXPECT_EQ(family.disputed_visits(), 1);
+  ASSERT_TRUE(family.has_last_answer_time());
+  EXPECT_EQ(FromTimestamp(family.last_answer_time()), Dec(8, 11, 0));
+  // The street sees its committees' queues; a week leaves out the first Tuesday and its dispute.
+  EXPECT_EQ(queue(kStreet, 14).size(), 3u);
+  v1::ListVisitsAwaitingAnswerResponse one_week;
+  EXPECT_EQ(queue(kCommittee, 7, 0, "", &one_week),
+            (std::vector<std::string>{alone_visits[1].name(), family_visits[1].name()}));
+  EXPECT_EQ(one_week.visits(1).disputed_visits(), 0);
+  // Pages resume after the last one.
+  v1::ListVisitsAwaitingAnswerResponse page;
+  EXPECT_EQ(queue(kCommittee, 14, 2, "", &page).size(), 2u);
+  ASSERT_FALSE(page.next_page_token().empty());
+  EXPECT_EQ(queue(kCommittee, 14, 2, page.next_page_token(), &page),
+            (std::vector<std::string>{family_visits[1].name()}));
+  EXPECT_TRUE(page.next_page_token().empty());
+
+  // The committee calls the alone elder: her answer, recorded by phone under the caller's name,
+  // takes the visit off the queue.
+  v1::SubmitFeedbackRequest call;
+  call.mutable_feedback()->set_visit(alone_visits[1].name());
+  call.mutable_feedback()->set_author(alone_);
+  call.mutable_feedback()->set_channel(v1::FEEDBACK_CHANNEL_DOOR_VISIT);
+  call.mutable_feedback()->set_faces(4);
+  call.mutable_feedback()->set_recorded_by("someone the client names");
+  v1::SubmitFeedbackResponse recorded;
+  {
+    grpc::ClientContext context;
+    context.AddMetadata(kActorKey, "committee_staff:staff/zhou");
+    grpc::Status status = stub_->SubmitFeedback(&context, call, &recorded);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  EXPECT_EQ(recorded.feedback().recorded_by(), "committee_staff:staff/zhou");
+  EXPECT_EQ(recorded.feedback().channel(), v1::FEEDBACK_CHANNEL_DOOR_VISIT);
+  EXPECT_EQ(queue(kCommittee, 14),
+            (std::vector<std::string>{alone_visits[0].name(), family_visits[1].name()}));
+
+  // Bad requests name the field.
+  for (const auto& [region, days, field] :
+       {std::tuple{std::string("310101020001"), 7, "region"},
+        std::tuple{std::string(kCommittee), 32, "window_days"},
+        std::tuple{std::string(kCommittee), -1, "window_days"}}) {
+    v1::ListVisitsAwaitingAnswerRequest request;
+    request.set_region(region);
+    request.set_window_days(days);
+    v1::ListVisitsAwaitingAnswerResponse response;
+    grpc::ClientContext context;
+    grpc::Status status = stub_->ListVisitsAwaitingAnswer(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << field;
+    EXPECT_EQ(Field(status), field);
+  }
 }
 
 TEST_P(FeedbackTest, WorkOrdersFollowThe12345FlowAndTheReportShowsThem) {

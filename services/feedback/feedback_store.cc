@@ -206,6 +206,14 @@ CREATE INDEX work_orders_by_elder ON work_orders (elder, id))sql"},
 CREATE INDEX work_orders_by_street ON work_orders (street, id))sql",
        R"sql(CREATE INDEX work_orders_by_committee ON work_orders (committee, id);
 CREATE INDEX work_orders_by_street ON work_orders (street, id))sql"},
+      // The queue of visits awaiting the elder's answer (VisitsAwaitingAnswer).
+      {6, "elders by committee and street, visits by elder",
+       R"sql(CREATE INDEX fb_elders_by_committee ON fb_elders (committee);
+CREATE INDEX fb_elders_by_street ON fb_elders (street);
+CREATE INDEX fb_visits_by_elder ON fb_visits (elder, day_number))sql",
+       R"sql(CREATE INDEX fb_elders_by_committee ON fb_elders (committee);
+CREATE INDEX fb_elders_by_street ON fb_elders (street);
+CREATE INDEX fb_visits_by_elder ON fb_visits (elder, day_number))sql"},
   };
   return *migrations;
 }
@@ -453,6 +461,57 @@ absl::Status InsertFeedback(storage::Transaction& tx, const std::string& id,
           "?, ?, ?, ?)",
           {id, visit_id, feedback.author(), absl::ToUnixMicros(now), feedback.SerializeAsString()})
       .status();
+}
+
+absl::StatusOr<std::vector<AwaitingAnswer>> VisitsAwaitingAnswer(storage::Transaction& tx,
+                                                                 const std::string& region,
+                                                                 int64_t first_day,
+                                                                 int64_t last_day) {
+  // An answer in the elder's voice is one whose author is the elder or a proxy contact
+  // ("elders/…"); the worker's own answer ("workers/…") does not take a visit off the queue.
+  ASSIGN_OR_RETURN(
+      auto visits,
+      tx.Query(
+          "SELECT v.id, v.elder, v.commitment_id, v.worker, v.day_number, e.solitary FROM "
+          "fb_visits v JOIN fb_elders e ON e.elder = v.elder WHERE (e.committee = ? OR "
+          "e.street = ?) AND v.state = ? AND v.day_number BETWEEN ? AND ? AND NOT EXISTS "
+          "(SELECT 1 FROM feedback_answers a WHERE a.visit_id = v.id AND a.author LIKE "
+          "'elders/%')",
+          {region, region, static_cast<int64_t>(VisitState::kCompleted), first_day, last_day}));
+  std::vector<AwaitingAnswer> out;
+  if (visits.empty()) return out;
+  ASSIGN_OR_RETURN(
+      auto disputed,
+      tx.Query("SELECT v.elder, COUNT(*) FROM fb_visits v JOIN fb_elders e ON e.elder = v.elder "
+               "WHERE (e.committee = ? OR e.street = ?) AND v.disputed = 1 AND v.day_number "
+               "BETWEEN ? AND ? GROUP BY v.elder",
+               {region, region, first_day, last_day}));
+  ASSIGN_OR_RETURN(
+      auto answered,
+      tx.Query("SELECT v.elder, MAX(a.create_time_us) FROM feedback_answers a JOIN fb_visits v ON "
+               "v.id = a.visit_id JOIN fb_elders e ON e.elder = v.elder WHERE (e.committee = ? OR "
+               "e.street = ?) AND a.author LIKE 'elders/%' GROUP BY v.elder",
+               {region, region}));
+  std::map<std::string, int> disputes;
+  for (const storage::Row& row : disputed) {
+    disputes[row.GetString(0)] = static_cast<int>(row.GetInt(1));
+  }
+  std::map<std::string, int64_t> last_answer;
+  for (const storage::Row& row : answered) last_answer[row.GetString(0)] = row.GetInt(1);
+  out.reserve(visits.size());
+  for (const storage::Row& row : visits) {
+    AwaitingAnswer a;
+    a.visit_id = row.GetString(0);
+    a.elder = row.GetString(1);
+    a.commitment_id = row.GetString(2);
+    a.worker = row.GetString(3);
+    a.day = row.GetInt(4);
+    a.solitary = row.GetInt(5) != 0;
+    if (auto it = disputes.find(a.elder); it != disputes.end()) a.disputed_visits = it->second;
+    if (auto it = last_answer.find(a.elder); it != last_answer.end()) a.last_answer_us = it->second;
+    out.push_back(std::move(a));
+  }
+  return out;
 }
 
 absl::StatusOr<int64_t> CountFeedback(storage::Transaction& tx) {

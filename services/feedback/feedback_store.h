@@ -18,6 +18,7 @@
 #include "common/storage/database.h"
 #include "linli/feedback/v1/feedback.pb.h"
 #include "services/feedback/facts.h"
+#include "services/feedback/feedback_answer.h"
 #include "services/feedback/perception.h"
 
 namespace linli::feedback {
@@ -88,6 +89,13 @@ absl::Status InsertFeedback(storage::Transaction& tx, const std::string& id,
                             const std::string& visit_id, const v1::Feedback& feedback,
                             absl::Time now);
 absl::StatusOr<int64_t> CountFeedback(storage::Transaction& tx);
+// Completed visits of the local days [first_day, last_day] of the elders whose committee or
+// street is `region` ("regions/…") that have no answer in the elder's voice yet, each with what
+// ranks it (feedback_answer.h); unordered.
+absl::StatusOr<std::vector<AwaitingAnswer>> VisitsAwaitingAnswer(storage::Transaction& tx,
+                                                                 const std::string& region,
+                                                                 int64_t first_day,
+                                                                 int64_t last_day);
 
 // --- Work orders ---------------------------------------------------------------------------------
 

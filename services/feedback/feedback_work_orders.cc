@@ -1,8 +1,6 @@
 // FeedbackService: complaints as work orders (工单) along the 12345 flow. The handlers validate
 // and call WorkOrderUseCases; the flow itself is work_order.h.
-#include <algorithm>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
@@ -19,15 +17,6 @@ namespace {
 bool TextOk(const std::string& text, size_t min, size_t max) {
   std::optional<size_t> n = Utf8Length(text);
   return n.has_value() && *n >= min && *n <= max;
-}
-
-// "regions/" followed by 2-12 digits (a region code).
-bool IsRegionName(const std::string& name) {
-  if (!absl::StartsWith(name, "regions/")) return false;
-  const absl::string_view code = absl::string_view(name).substr(8);
-  if (code.size() < 2 || code.size() > 12) return false;
-  return std::all_of(code.begin(), code.end(),
-                     [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); });
 }
 
 // The id of "workOrders/ID", or INVALID_ARGUMENT on `name`.

@@ -43,6 +43,7 @@ absl::Status PerceptionUseCases::ConsumerStatus(v1::GetConsumerStatusResponse* r
 }
 
 absl::Status PerceptionUseCases::Submit(const v1::SubmitFeedbackRequest& request,
+                                        const std::string& recorded_by,
                                         v1::SubmitFeedbackResponse* response) {
   const v1::Feedback& in = request.feedback();
   const std::string visit_id = in.visit().substr(7);  // "visits/ID", checked by the adapter
@@ -68,6 +69,7 @@ absl::Status PerceptionUseCases::Submit(const v1::SubmitFeedbackRequest& request
         stored.set_name("feedback/" + id);
         stored.set_commitment("commitments/" + visit->commitment_id);
         stored.set_elder(visit->elder);
+        stored.set_recorded_by(recorded_by);
         *stored.mutable_create_time() = ToTimestamp(now);
         absl::Status inserted = InsertFeedback(tx, id, visit_id, stored, now);
         if (absl::IsAlreadyExists(inserted)) {
@@ -102,6 +104,45 @@ absl::Status PerceptionUseCases::Submit(const v1::SubmitFeedbackRequest& request
         return absl::OkStatus();
       },
       clock_);
+}
+
+absl::Status PerceptionUseCases::AwaitingAnswer(const v1::ListVisitsAwaitingAnswerRequest& request,
+                                                int window_days, const Page& page,
+                                                v1::ListVisitsAwaitingAnswerResponse* response) {
+  const int64_t today = LocalDay(clock_.Now());
+  std::vector<feedback::AwaitingAnswer> queue;
+  RETURN_IF_ERROR(db_.RunInTransaction(
+      [&](storage::Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(
+            queue, VisitsAwaitingAnswer(tx, request.region(), today - window_days + 1, today));
+        return absl::OkStatus();
+      },
+      {.read_only = true}));
+  RankByNeed(queue);
+  // The page after the last key of the previous one: the queue is ranked in memory (it is one
+  // committee's or street's visits of at most a month), the token keyed like the ranking.
+  std::vector<feedback::AwaitingAnswer> rows;
+  for (feedback::AwaitingAnswer& a : queue) {
+    if (!page.after.empty() && NeedKey(a) <= page.after) continue;
+    rows.push_back(std::move(a));
+    if (static_cast<int>(rows.size()) == page.limit()) break;
+  }
+  response->Clear();
+  response->set_next_page_token(page.Finish(rows, NeedKey));
+  for (const feedback::AwaitingAnswer& a : rows) {
+    v1::AwaitingVisit* out = response->add_visits();
+    out->set_visit("visits/" + a.visit_id);
+    out->set_elder(a.elder);
+    out->set_commitment("commitments/" + a.commitment_id);
+    out->set_worker(a.worker);
+    out->set_visit_date(DayString(a.day));
+    out->set_solitary(a.solitary);
+    out->set_disputed_visits(a.disputed_visits);
+    if (a.last_answer_us > 0) {
+      *out->mutable_last_answer_time() = ToTimestamp(absl::FromUnixMicros(a.last_answer_us));
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Figures> PerceptionUseCases::WindowFigures(const std::string& subject, int days,

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/clock.h"
+#include "common/pagination.h"
 #include "common/storage/database.h"
 #include "linli/feedback/v1/feedback.pb.h"
 #include "services/feedback/directory.h"
@@ -26,8 +27,14 @@ class PerceptionUseCases {
   // Records an answer for a completed visit, once per author and per request_id; the elder's
   // voice is added to the counters of the visit's subjects, and "nobody came" raises a
   // contradiction alert. ALREADY_EXISTS when the author already answered.
-  absl::Status Submit(const v1::SubmitFeedbackRequest& request,
+  // `recorded_by` is who entered it (the principal of the call).
+  absl::Status Submit(const v1::SubmitFeedbackRequest& request, const std::string& recorded_by,
                       v1::SubmitFeedbackResponse* response);
+  // The completed visits of the elders of `request.region()` over the `window_days` local days
+  // ending today that still wait for the elder's answer, most in need first (RankByNeed), one
+  // `page` (keyed by NeedKey).
+  absl::Status AwaitingAnswer(const v1::ListVisitsAwaitingAnswerRequest& request, int window_days,
+                              const Page& page, v1::ListVisitsAwaitingAnswerResponse* response);
   // The ledger and the index of `subject` over the `window_days` local days ending today.
   absl::StatusOr<v1::PromiseLedger> Ledger(const std::string& subject, int window_days);
   absl::StatusOr<v1::PerceptionIndex> Index(const std::string& subject, int window_days);

@@ -2,6 +2,7 @@
 // here is refused (PERMISSION_DENIED) and fails the matrix test (gateway_authz_test.cc).
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/errors.h"
 #include "google/protobuf/message.h"
 #include "linli/feedback/v1/feedback.pb.h"
 #include "linli/gateway/v1/console.pb.h"
@@ -219,6 +220,38 @@ std::map<std::string, Rule> BuildRules() {
         }
         if (q.responsible_organisation().empty()) return absl::OkStatus();
         return r.Organisation(c, who, q.responsible_organisation());
+      });
+
+  // Every elder heard: the queue of a committee or street in scope; answers recorded for an
+  // elder in scope (the author is the elder or one of their contacts; the feedback backend checks
+  // that the visit is theirs and the contact a proxy); complaints filed about a commitment in
+  // scope.
+  rules[Console("ListVisitsAwaitingAnswer")] = Make<fb::ListVisitsAwaitingAnswerRequest>(
+      kConsole,
+      [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+         const fb::ListVisitsAwaitingAnswerRequest& q) { return r.Region(c, who, q.region()); });
+  rules[Console("RecordElderFeedback")] = Make<fb::SubmitFeedbackRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                   const fb::SubmitFeedbackRequest& q) {
+        const std::string& author = q.feedback().author();
+        if (!absl::StartsWith(author, "elders/")) {
+          return InvalidField("feedback.author",
+                              "staff record the answer of an elder, \"elders/{id}\", or of the "
+                              "proxy contact who answered for them, "
+                              "\"elders/{id}/contacts/{index}\"");
+        }
+        const size_t end = author.find('/', 7);
+        return r.Elder(c, who, author.substr(0, end));
+      });
+  rules[Console("FileWorkOrder")] = Make<fb::CreateWorkOrderRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                   const fb::CreateWorkOrderRequest& q) {
+        if (q.work_order().commitment().empty()) {
+          return InvalidField("work_order.commitment",
+                              "required: the promise the complaint is about, "
+                              "\"commitments/{id}\"");
+        }
+        return r.Commitment(c, who, q.work_order().commitment());
       });
 
   // Running the street from the console (writes). Staff act only inside their region: the rule

@@ -10,6 +10,7 @@
 
 #include "common/client.h"
 #include "common/errors.h"
+#include "common/grpc_status.h"
 #include "common/log.h"
 #include "common/server.h"
 
@@ -35,6 +36,25 @@ grpc::Status CreateWorkOrder(FeedbackStub& feedback, const grpc::ServerContext* 
   grpc::Status status = Unary(feedback, &FeedbackStub::PrepareAsyncCreateWorkOrder,
                               BackendContext(context, who, timeout).get(), request, &response);
   if (status.ok()) *out = std::move(*response.mutable_work_order());
+  return FromBackend(*context, status, "feedback");
+}
+
+grpc::Status SubmitElderFeedback(FeedbackStub& feedback, const grpc::ServerContext* context,
+                                 const auth::Principal& who, absl::Duration timeout,
+                                 const feedback::v1::SubmitFeedbackRequest& request,
+                                 feedback::v1::Feedback* out) {
+  feedback::v1::SubmitFeedbackResponse response;
+  grpc::Status status = Unary(feedback, &FeedbackStub::PrepareAsyncSubmitFeedback,
+                              BackendContext(context, who, timeout).get(), request, &response);
+  if (status.ok()) {
+    *out = std::move(*response.mutable_feedback());
+  } else if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+    auto bad = GetBadRequest(FromGrpcStatus(status));
+    if (bad && bad->field_violations_size() > 0 &&
+        bad->field_violations(0).field() == "feedback.author") {
+      return Reply(*context, absl::NotFoundError("no such visit of this elder"));
+    }
+  }
   return FromBackend(*context, status, "feedback");
 }
 
@@ -268,6 +288,36 @@ grpc::Status ConsoleServiceImpl::ListWorkOrders(grpc::ServerContext* context,
                           context, who, feedback_.get(),
                           &feedback::v1::FeedbackService::StubInterface::PrepareAsyncListWorkOrders,
                           scoped, response, "feedback");
+                    });
+}
+
+grpc::Status ConsoleServiceImpl::RecordElderFeedback(
+    grpc::ServerContext* context, const feedback::v1::SubmitFeedbackRequest* request,
+    feedback::v1::SubmitFeedbackResponse* response) {
+  return gate_->Run(context, "/linli.gateway.v1.ConsoleService/RecordElderFeedback", *request,
+                    [&](const auth::Principal& who) {
+                      const feedback::v1::FeedbackChannel channel = request->feedback().channel();
+                      if (channel != feedback::v1::FEEDBACK_CHANNEL_PHONE_CALL &&
+                          channel != feedback::v1::FEEDBACK_CHANNEL_DOOR_VISIT) {
+                        return Reply(*context, InvalidField("feedback.channel",
+                                                            "staff record answers taken by "
+                                                            "FEEDBACK_CHANNEL_PHONE_CALL or "
+                                                            "FEEDBACK_CHANNEL_DOOR_VISIT"));
+                      }
+                      return SubmitElderFeedback(*feedback_, context, who, backend_timeout_,
+                                                 *request, response->mutable_feedback());
+                    });
+}
+
+grpc::Status ConsoleServiceImpl::FileWorkOrder(grpc::ServerContext* context,
+                                               const feedback::v1::CreateWorkOrderRequest* request,
+                                               feedback::v1::CreateWorkOrderResponse* response) {
+  return gate_->Run(context, "/linli.gateway.v1.ConsoleService/FileWorkOrder", *request,
+                    [&](const auth::Principal& who) {
+                      feedback::v1::CreateWorkOrderRequest filed = *request;
+                      filed.mutable_work_order()->set_source(feedback::v1::WORK_ORDER_SOURCE_STAFF);
+                      return CreateWorkOrder(*feedback_, context, who, backend_timeout_, filed,
+                                             response->mutable_work_order());
                     });
 }
 

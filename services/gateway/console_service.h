@@ -32,6 +32,13 @@ grpc::Status CreateWorkOrder(FeedbackStub& feedback, const grpc::ServerContext* 
                              const auth::Principal& who, absl::Duration timeout,
                              const feedback::v1::CreateWorkOrderRequest& request,
                              feedback::v1::WorkOrder* out);
+// An elder's answer about one of their visits, submitted on behalf of `who`: an author the visit
+// does not know (the visit is not the elder's, or the contact is no proxy) becomes NOT_FOUND,
+// which tells nothing of whose visit it is; the recorded answer in `out` when OK.
+grpc::Status SubmitElderFeedback(FeedbackStub& feedback, const grpc::ServerContext* context,
+                                 const auth::Principal& who, absl::Duration timeout,
+                                 const feedback::v1::SubmitFeedbackRequest& request,
+                                 feedback::v1::Feedback* out);
 grpc::Status GetWorkOrder(FeedbackStub& feedback, const grpc::ServerContext* context,
                           const auth::Principal& who, absl::Duration timeout,
                           const std::string& name, feedback::v1::WorkOrder* out);
@@ -96,6 +103,7 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service {
   LINLI_FORWARD(feedback_, feedback, FeedbackService, ListAlerts)
   LINLI_FORWARD(feedback_, feedback, FeedbackService, GetPerceptionIndex)
   LINLI_FORWARD(feedback_, feedback, FeedbackService, GetPromiseLedger)
+  LINLI_FORWARD(feedback_, feedback, FeedbackService, ListVisitsAwaitingAnswer)
 
   // Writes whose request the method's rule (authz_rules.cc) checks completely, and sweeps.
   LINLI_FORWARD(scheduling_, scheduling, SchedulingService, CreateCommitment)
@@ -117,6 +125,16 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service {
   grpc::Status ListWorkOrders(grpc::ServerContext* context,
                               const feedback::v1::ListWorkOrdersRequest* request,
                               feedback::v1::ListWorkOrdersResponse* response) override;
+  // An elder's answer taken by phone or at the door (the rule checked the elder): only those two
+  // channels; feedback records the caller as recorded_by.
+  grpc::Status RecordElderFeedback(grpc::ServerContext* context,
+                                   const feedback::v1::SubmitFeedbackRequest* request,
+                                   feedback::v1::SubmitFeedbackResponse* response) override;
+  // A complaint filed by staff for an elder (the rule checked the commitment): the source is
+  // always WORK_ORDER_SOURCE_STAFF.
+  grpc::Status FileWorkOrder(grpc::ServerContext* context,
+                             const feedback::v1::CreateWorkOrderRequest* request,
+                             feedback::v1::CreateWorkOrderResponse* response) override;
   // Plan as the rule allows; the problem returned with include_problem has the workers' bases
   // coarsened as in ListWorkers for anyone but admins.
   grpc::Status Plan(grpc::ServerContext* context, const scheduling::v1::PlanRequest* request,

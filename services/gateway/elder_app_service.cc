@@ -13,7 +13,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "common/errors.h"
-#include "common/grpc_status.h"
 #include "common/server.h"
 #include "services/gateway/console_service.h"
 
@@ -365,22 +364,8 @@ grpc::Status ElderAppServiceImpl::SubmitVisitFeedback(grpc::ServerContext* conte
         feedback->set_nobody_came(request->nobody_came());
         feedback->set_words(request->words());
         backend_request.set_request_id(request->request_id());
-        feedback::v1::SubmitFeedbackResponse backend_response;
-        grpc::Status status = Unary(*feedback_, &FeedbackStub::PrepareAsyncSubmitFeedback,
-                                    BackendContext(context, who, backend_timeout_).get(),
-                                    backend_request, &backend_response);
-        if (status.ok()) {
-          *response->mutable_feedback() = std::move(*backend_response.mutable_feedback());
-        } else if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-          // An author the visit does not know: the visit is not this elder's (or the contact is
-          // no proxy); do not tell whose it is.
-          auto bad = GetBadRequest(FromGrpcStatus(status));
-          if (bad && bad->field_violations_size() > 0 &&
-              bad->field_violations(0).field() == "feedback.author") {
-            return Reply(*context, absl::NotFoundError("no such visit of this elder"));
-          }
-        }
-        return FromBackend(*context, status, "feedback");
+        return SubmitElderFeedback(*feedback_, context, who, backend_timeout_, backend_request,
+                                   response->mutable_feedback());
       });
 }
 

@@ -376,7 +376,6 @@ std::unique_ptr<Message> ForeignRequest(const google::protobuf::MethodDescriptor
   World& world = World::Get();
   auto* factory = google::protobuf::MessageFactory::generated_factory();
   std::unique_ptr<Message> request(factory->GetPrototype(method->input_type())->New());
-  const auto* reflection = request->GetReflection();
   const std::map<std::string, std::string> by_type = {
       {"GetRegionRequest", "regions/310101021"},
       {"GetElderRequest", world.foreign_elder},
@@ -395,22 +394,36 @@ std::unique_ptr<Message> ForeignRequest(const google::protobuf::MethodDescriptor
       {"subject", world.foreign_elder},
       {"responsible_organisation", "organisations/farorg"},
       {"visit", world.foreign_visit},
+      {"author", world.foreign_elder},
+      {"owner_organisation", "organisations/farorg"},
   };
-  const auto* type = method->input_type();
-  for (int i = 0; i < type->field_count(); ++i) {
-    const auto* field = type->field(i);
-    if (field->type() != google::protobuf::FieldDescriptor::TYPE_STRING || field->is_repeated()) {
-      continue;
+  // The request's own string fields, and those of the messages it carries (a feedback answer, a
+  // work order, an elder to register): their author, elder, region or commitment too.
+  std::function<void(Message*, int)> fill = [&](Message* message, int depth) {
+    const auto* type = message->GetDescriptor();
+    const auto* reflection = message->GetReflection();
+    for (int i = 0; i < type->field_count(); ++i) {
+      const auto* field = type->field(i);
+      if (field->is_repeated()) continue;
+      if (field->type() == google::protobuf::FieldDescriptor::TYPE_MESSAGE) {
+        if (depth == 0 && field->message_type()->file()->package() != "google.protobuf") {
+          fill(reflection->MutableMessage(message, field), depth + 1);
+        }
+        continue;
+      }
+      if (field->type() != google::protobuf::FieldDescriptor::TYPE_STRING) continue;
+      std::string value;
+      if (field->name() == "name") {
+        if (depth > 0) continue;  // a nested message's own name is output only
+        auto it = by_type.find(type->name());
+        value = it != by_type.end() ? it->second : world.foreign_elder;
+      } else if (auto it = by_field.find(field->name()); it != by_field.end()) {
+        value = it->second;
+      }
+      if (!value.empty()) reflection->SetString(message, field, value);
     }
-    std::string value;
-    if (field->name() == "name") {
-      auto it = by_type.find(type->name());
-      value = it != by_type.end() ? it->second : world.foreign_elder;
-    } else if (auto it = by_field.find(field->name()); it != by_field.end()) {
-      value = it->second;
-    }
-    if (!value.empty()) reflection->SetString(request.get(), field, value);
-  }
+  };
+  fill(request.get(), 0);
   return request;
 }
 
@@ -1397,30 +1410,39 @@ TEST_F(GatewayAuthz, WorkerChecksInAndOutOnlyAtTheirOwnPromise) {
 }
 
 // Completes today's visit itself unless WorkerChecksInAndOutOnlyAtTheirOwnPromise did.
-TEST_F(GatewayAuthz, ElderGivesFeedbackOnlyOnOwnVisits) {
+// Today's visit of the home commitment, done by its familiar worker through the worker app
+// (unless an earlier step of the same test process did it); its name.
+std::string CompleteTodaysHomeVisit() {
   World& world = World::Get();
   const scheduling::v1::ListVisitsResponse today = VisitsOn(world.home_commitment, 0);
-  ASSERT_EQ(today.visits_size(), 1);
+  EXPECT_EQ(today.visits_size(), 1);
+  if (today.visits_size() != 1) return "";
   if (today.visits(0).state() == scheduling::v1::VISIT_STATE_SCHEDULED) {
-    // Run alone (ctest runs each test in its own process): the worker does the visit first.
     auto worker = v1::WorkerAppService::NewStub(world.channel);
     v1::WorkerCheckInRequest in;
     in.set_commitment(world.home_commitment);
     in.set_visit(today.visits(0).name());
     in.set_method(scheduling::v1::CHECK_METHOD_APP_GPS);
     v1::WorkerCheckInResponse checked_in;
-    ASSERT_TRUE(worker->CheckIn(As(world.Token(Role::kWorker)).get(), in, &checked_in).ok());
+    EXPECT_TRUE(worker->CheckIn(As(world.Token(Role::kWorker)).get(), in, &checked_in).ok());
     v1::WorkerCheckOutRequest out;
     out.set_commitment(world.home_commitment);
     out.set_visit(in.visit());
     out.set_method(scheduling::v1::CHECK_METHOD_APP_GPS);
     v1::WorkerCheckOutResponse checked_out;
-    ASSERT_TRUE(worker->CheckOut(As(world.Token(Role::kWorker)).get(), out, &checked_out).ok());
+    EXPECT_TRUE(worker->CheckOut(As(world.Token(Role::kWorker)).get(), out, &checked_out).ok());
   }
+  return today.visits(0).name();
+}
+
+TEST_F(GatewayAuthz, ElderGivesFeedbackOnlyOnOwnVisits) {
+  World& world = World::Get();
+  const std::string visit = CompleteTodaysHomeVisit();
+  ASSERT_FALSE(visit.empty());
   auto stub = v1::ElderAppService::NewStub(world.channel);
   v1::SubmitVisitFeedbackRequest request;
   request.set_elder(world.home_elder);
-  request.set_visit(today.visits(0).name());
+  request.set_visit(visit);
   request.set_faces(5);
   request.set_did_as_promised(feedback::v1::ANSWER_YES);
   request.set_felt_cared_for(feedback::v1::ANSWER_YES);
@@ -2391,6 +2413,128 @@ TEST_F(GatewayAuthz, EveryListMethodShowsOnlyTheCallersRows) {
 
 // Last: feedback, then scheduling goes down; the elder page still returns what it can read and
 // flags the rest.
+// Every elder heard, through the console: the committee's queue of visits awaiting the elder's
+// answer, the answer recorded by phone under the caller's name, and a complaint filed for the
+// elder; each only inside the caller's region, over gRPC and JSON.
+TEST_F(GatewayAuthz, CommitteeStaffHearEveryElderOfTheirCommitteeOnly) {
+  World& world = World::Get();
+  const std::string visit = CompleteTodaysHomeVisit();
+  ASSERT_FALSE(visit.empty());
+  auto stub = v1::ConsoleService::NewStub(world.channel);
+  const std::string committee = world.Token(Role::kCommitteeStaff);
+
+  feedback::v1::ListVisitsAwaitingAnswerRequest queue;
+  queue.set_region("regions/310101020001");
+  feedback::v1::ListVisitsAwaitingAnswerResponse waiting;
+  // Feedback learns of the completed visit from scheduling's events: wait until it is queued.
+  grpc::Status status = Eventually([&]() -> grpc::Status {
+    grpc::Status listed = stub->ListVisitsAwaitingAnswer(As(committee).get(), queue, &waiting);
+    if (!listed.ok()) return listed;
+    for (const auto& v : waiting.visits()) {
+      if (v.visit() == visit) return grpc::Status::OK;
+    }
+    return grpc::Status(grpc::StatusCode::NOT_FOUND, "not queued yet");
+  });
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  for (const auto& v : waiting.visits()) EXPECT_EQ(v.elder(), world.home_elder);
+  // Another street's committee is not theirs.
+  queue.set_region("regions/310101021001");
+  EXPECT_EQ(stub->ListVisitsAwaitingAnswer(As(committee).get(), queue, &waiting).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  feedback::v1::SubmitFeedbackRequest answer;
+  feedback::v1::Feedback* f = answer.mutable_feedback();
+  f->set_visit(visit);
+  f->set_author(world.home_elder);
+  f->set_channel(feedback::v1::FEEDBACK_CHANNEL_PHONE_CALL);
+  f->set_faces(4);
+  f->set_did_as_promised(feedback::v1::ANSWER_YES);
+  f->set_felt_cared_for(feedback::v1::ANSWER_PARTLY);
+  f->set_words("电话回访：阿姨说小王来过，就是来得有点急");
+  answer.set_request_id("phone-1");
+  feedback::v1::SubmitFeedbackResponse recorded;
+  // Staff do not answer through the elder's app, nor for the worker.
+  feedback::v1::SubmitFeedbackRequest bad = answer;
+  bad.mutable_feedback()->set_channel(feedback::v1::FEEDBACK_CHANNEL_APP);
+  status = stub->RecordElderFeedback(As(committee).get(), bad, &recorded);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("feedback.channel"), std::string::npos)
+      << status.error_message();
+  bad = answer;
+  bad.mutable_feedback()->set_author("workers/w1");
+  status = stub->RecordElderFeedback(As(committee).get(), bad, &recorded);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("feedback.author"), std::string::npos)
+      << status.error_message();
+  // Another street's elder is refused; their visit under our elder's name is not found.
+  bad = answer;
+  bad.mutable_feedback()->set_author(world.foreign_elder);
+  EXPECT_EQ(stub->RecordElderFeedback(As(committee).get(), bad, &recorded).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  bad = answer;
+  bad.mutable_feedback()->set_visit(world.foreign_visit);
+  bad.set_request_id("phone-foreign");
+  EXPECT_EQ(stub->RecordElderFeedback(As(committee).get(), bad, &recorded).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  status = stub->RecordElderFeedback(As(committee).get(), answer, &recorded);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(recorded.feedback().channel(), feedback::v1::FEEDBACK_CHANNEL_PHONE_CALL);
+  EXPECT_EQ(recorded.feedback().author(), world.home_elder);
+  EXPECT_EQ(recorded.feedback().recorded_by(), "committee_staff:staff/committee");
+  // Answered: off the queue.
+  queue.set_region("regions/310101020001");
+  ASSERT_TRUE(stub->ListVisitsAwaitingAnswer(As(committee).get(), queue, &waiting).ok());
+  for (const auto& v : waiting.visits()) EXPECT_NE(v.visit(), visit);
+
+  // The elder said it was rushed: staff file a complaint for her; the source is staff whatever
+  // the request says.
+  feedback::v1::CreateWorkOrderRequest complaint;
+  complaint.mutable_work_order()->set_source(feedback::v1::WORK_ORDER_SOURCE_APP);
+  complaint.mutable_work_order()->set_commitment(world.home_commitment);
+  complaint.mutable_work_order()->set_visit(visit);
+  complaint.mutable_work_order()->set_description("电话回访中老人反映服务匆忙");
+  complaint.set_request_id("filed-1");
+  feedback::v1::CreateWorkOrderResponse filed;
+  status = stub->FileWorkOrder(As(committee).get(), complaint, &filed);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(filed.work_order().source(), feedback::v1::WORK_ORDER_SOURCE_STAFF);
+  EXPECT_EQ(filed.work_order().elder(), world.home_elder);
+  EXPECT_EQ(filed.work_order().state(), feedback::v1::WORK_ORDER_STATE_ACCEPTED);
+  feedback::v1::CreateWorkOrderRequest no_promise = complaint;
+  no_promise.mutable_work_order()->clear_commitment();
+  no_promise.set_request_id("filed-2");
+  EXPECT_EQ(stub->FileWorkOrder(As(committee).get(), no_promise, &filed).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  feedback::v1::CreateWorkOrderRequest foreign = complaint;
+  foreign.mutable_work_order()->set_commitment(world.foreign_commitment);
+  foreign.mutable_work_order()->clear_visit();
+  foreign.set_request_id("filed-3");
+  status = stub->FileWorkOrder(As(committee).get(), foreign, &filed);
+  EXPECT_TRUE(status.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
+              status.error_code() == grpc::StatusCode::NOT_FOUND)
+      << status.error_code() << " " << status.error_message();
+
+  // The same queue as JSON on the HTTP port, for the street's staff.
+  httplib::Client client("127.0.0.1", world.http->port());
+  httplib::Headers street = {{"Authorization", "Bearer " + world.Token(Role::kStreetStaff)}};
+  auto json = client.Post("/linli.gateway.v1.ConsoleService/ListVisitsAwaitingAnswer", street,
+                          nlohmann::json{{"region", "regions/310101020"}, {"windowDays", 7}}.dump(),
+                          "application/json");
+  ASSERT_TRUE(json);
+  EXPECT_EQ(json->status, 200) << json->body;
+  auto body = nlohmann::json::parse(json->body, nullptr, false);
+  ASSERT_TRUE(body.is_object()) << json->body;
+  for (const auto& v : body.value("visits", nlohmann::json::array())) {
+    EXPECT_NE(v.value("visit", ""), visit);
+  }
+  auto foreign_json =
+      client.Post("/linli.gateway.v1.ConsoleService/ListVisitsAwaitingAnswer", street,
+                  nlohmann::json{{"region", "regions/310101021"}}.dump(), "application/json");
+  ASSERT_TRUE(foreign_json);
+  EXPECT_EQ(foreign_json->status, 403);
+}
+
 TEST_F(GatewayAuthz, ZzElderPageWithABackendDown) {
   World& world = World::Get();
   auto stub = v1::ElderAppService::NewStub(world.channel);

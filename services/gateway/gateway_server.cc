@@ -156,6 +156,9 @@ MethodTable PublicMethods(const GatewayServer::Services& s) {
   LINLI_METHOD(console, ConsoleService, GetPerceptionIndex);
   LINLI_METHOD(console, ConsoleService, GetPromiseLedger);
   LINLI_METHOD(console, ConsoleService, ListWorkOrders);
+  LINLI_METHOD(console, ConsoleService, ListVisitsAwaitingAnswer);
+  LINLI_METHOD(console, ConsoleService, RecordElderFeedback);
+  LINLI_METHOD(console, ConsoleService, FileWorkOrder);
   LINLI_METHOD(console, ConsoleService, RegisterElder);
   LINLI_METHOD(console, ConsoleService, CreateCommitment);
   LINLI_METHOD(console, ConsoleService, CancelCommitment);
