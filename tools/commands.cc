@@ -511,10 +511,9 @@ int Report(const std::string& feedback_address, absl::Duration timeout, const st
   return 0;
 }
 
-int Alerts(const std::string& feedback_address, absl::Duration timeout,
-           const std::string& committee) {
+int Alerts(const std::string& feedback_address, absl::Duration timeout, const std::string& region) {
   feedback::v1::ListAlertsRequest request;
-  request.set_committee(committee);
+  request.set_region(region);
   auto stub = Feedback(feedback_address);
   do {
     feedback::v1::ListAlertsResponse response;
@@ -562,6 +561,30 @@ int AwaitingAnswers(const std::string& feedback_address, absl::Duration timeout,
     request.set_page_token(response.next_page_token());
   } while (!request.page_token().empty());
   std::fprintf(stderr, "%d visit(s) awaiting an answer\n", shown);
+  return 0;
+}
+
+int PerceptionTrend(const std::string& feedback_address, absl::Duration timeout,
+                    const std::string& subject, int weeks) {
+  feedback::v1::GetPerceptionTrendRequest request;
+  request.set_subject(subject);
+  request.set_weeks(weeks);
+  feedback::v1::GetPerceptionTrendResponse response;
+  grpc::Status status =
+      Feedback(feedback_address)
+          ->GetPerceptionTrend(NewClientContext(nullptr, timeout).get(), request, &response);
+  if (!status.ok()) return Fail(status);
+  std::printf("%-10s  %5s  %7s  %8s  %7s  %6s  %7s\n", "week", "index", "promise", "expected",
+              "missed", "answers", "disputed");
+  for (const auto& week : response.weeks()) {
+    const auto& i = week.index();
+    const auto& f = i.figures();
+    std::printf(
+        "%-10s  %5s  %7.1f  %8lld  %7lld  %6lld  %7lld\n", week.week_start().c_str(),
+        i.has_value() ? absl::StrFormat("%.1f", i.value()).c_str() : "-", i.promise_score(),
+        static_cast<long long>(f.expected_visits()), static_cast<long long>(f.missed_visits()),
+        static_cast<long long>(f.feedback_answers()), static_cast<long long>(f.disputed_visits()));
+  }
   return 0;
 }
 

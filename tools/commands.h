@@ -89,9 +89,11 @@ int Report(const std::string& feedback_address, absl::Duration timeout, const st
 // in need of a call first.
 int AwaitingAnswers(const std::string& feedback_address, absl::Duration timeout,
                     const std::string& region, int days);
-// A committee's safety-net alerts.
-int Alerts(const std::string& feedback_address, absl::Duration timeout,
-           const std::string& committee);
+// The perception index of `subject` over the last `weeks` weeks, a line per week.
+int PerceptionTrend(const std::string& feedback_address, absl::Duration timeout,
+                    const std::string& subject, int weeks);
+// The safety-net alerts of a committee or street.
+int Alerts(const std::string& feedback_address, absl::Duration timeout, const std::string& region);
 // Perception index (and, for an elder or commitment, the promise ledger) of a subject.
 int PerceptionIndex(const std::string& feedback_address, absl::Duration timeout,
                     const std::string& subject, int window_days);

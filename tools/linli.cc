@@ -1,6 +1,6 @@
 // linli: the operator and developer command line. `linli --help` lists every command; the
 // gateway commands send $LINLI_TOKEN when it is set, the feedback ones (`report`, `alerts`,
-// `heard`, `index`) call feedback directly.
+// `heard`, `trend`, `index`) call feedback directly.
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -44,6 +44,7 @@ ABSL_FLAG(std::string, demo_week, "",
 ABSL_FLAG(std::string, org, "", "`report`: the provider, organisations/ID or just ID.");
 ABSL_FLAG(std::string, to, "", "`report`: last day, YYYY-MM-DD.");
 ABSL_FLAG(int, window, 30, "`index`: window in days, 7, 30 or 90.");
+ABSL_FLAG(int, weeks, 12, "`trend`: number of weeks, 1-26.");
 ABSL_FLAG(std::string, role, "",
           "`token`: elder, family, worker, committee_staff, street_staff, admin.");
 ABSL_FLAG(std::string, subject, "", "`token`: the principal, e.g. elders/ID or workers/ID.");
@@ -82,9 +83,10 @@ constexpr char kUsage[] =
     "  plan                   plan and book workers: --region R --from YYYY-MM-DD --days N\n"
     "                         [--time_limit S per day] [--dry_run] [--problem_dir DIR]\n"
     "  report                 provider evaluation: --org ID --from DATE --to DATE --out FILE.html\n"
-    "  alerts                 safety-net alerts of a committee (--region R)\n"
+    "  alerts                 safety-net alerts of a committee or street (--region R)\n"
     "  heard                  visits awaiting the elder's answer, most in need first: --region R\n"
     "                         (a committee or street) [--days N, 1-31]\n"
+    "  trend SUBJECT          the index week by week (--weeks N, 1-26, default 12)\n"
     "  index SUBJECT          perception index (+ promise ledger) of elders/, workers/,\n"
     "                         organisations/, regions/ or commitments/ (--window 7|30|90)\n"
     "  token                  a development gateway token: --role R --region CODE\n"
@@ -244,6 +246,11 @@ int main(int argc, char** argv) {
     return linli::cli::AwaitingAnswers(absl::GetFlag(FLAGS_feedback_address),
                                        absl::GetFlag(FLAGS_timeout), RegionFlag(),
                                        absl::GetFlag(FLAGS_days));
+  }
+  if (words.size() == 2 && words[0] == "trend") {
+    return linli::cli::PerceptionTrend(absl::GetFlag(FLAGS_feedback_address),
+                                       absl::GetFlag(FLAGS_timeout), words[1],
+                                       absl::GetFlag(FLAGS_weeks));
   }
   if (words.size() == 2 && words[0] == "index") {
     return linli::cli::PerceptionIndex(absl::GetFlag(FLAGS_feedback_address),

@@ -111,9 +111,9 @@ absl::Status AlertUseCases::List(const v1::ListAlertsRequest& request, const Pag
   return db_.RunInTransaction(
       [&](storage::Transaction& tx) -> absl::Status {
         response->Clear();
-        ASSIGN_OR_RETURN(
-            std::vector<AlertRow> rows,
-            QueryAlerts(tx, request.committee(), request.state(), page.after, page.limit()));
+        ASSIGN_OR_RETURN(std::vector<AlertRow> rows,
+                         QueryAlerts(tx, request.committee(), request.region(), request.state(),
+                                     page.after, page.limit()));
         response->set_next_page_token(page.Finish(rows, [](const AlertRow& r) { return r.id; }));
         for (const AlertRow& r : rows) *response->add_alerts() = r.alert;
         return absl::OkStatus();

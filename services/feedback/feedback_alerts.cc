@@ -58,13 +58,22 @@ grpc::Status FeedbackServiceImpl::ListAlerts(grpc::ServerContext* context,
                                              const v1::ListAlertsRequest* request,
                                              v1::ListAlertsResponse* response) {
   FieldViolations v;
-  if (!IsRegionName(request->committee())) v.Add("committee", "must look like \"regions/CODE\"");
+  if (request->committee().empty() && request->region().empty()) {
+    v.Add("committee", "name a committee, a region (committee or street), or both");
+  }
+  if (!request->committee().empty() && !IsRegionName(request->committee())) {
+    v.Add("committee", "must look like \"regions/CODE\"");
+  }
+  if (!request->region().empty() && !IsRegionName(request->region())) {
+    v.Add("region", "must be a committee or street, \"regions/CODE\"");
+  }
   if (!v1::AlertState_IsValid(request->state())) v.Add("state", "unknown state");
   if (absl::Status s = v.ToStatus(); !s.ok()) return Reply(*context, s);
-  absl::StatusOr<Page> page = Page::Start(
-      request->page_size(), request->page_token(),
-      absl::StrCat("alerts|", request->committee(), "|", static_cast<int>(request->state())), 50,
-      500);
+  absl::StatusOr<Page> page =
+      Page::Start(request->page_size(), request->page_token(),
+                  absl::StrCat("alerts|", request->committee(), "|", request->region(), "|",
+                               static_cast<int>(request->state())),
+                  50, 500);
   if (!page.ok()) return Reply(*context, page.status());
   return Reply(*context, alerts_.List(*request, *page, response));
 }

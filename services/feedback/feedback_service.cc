@@ -25,6 +25,17 @@ std::optional<std::string> IdOf(const std::string& name, absl::string_view prefi
 
 bool ValidAnswer(v1::Answer a) { return v1::Answer_IsValid(a); }
 
+// Adds a violation on "subject" unless it names something an index is kept for.
+void CheckIndexSubject(const std::string& s, FieldViolations& v) {
+  if (!IdOf(s, "elders/").has_value() && !IdOf(s, "workers/").has_value() &&
+      !IdOf(s, "organisations/").has_value() && !IdOf(s, "regions/").has_value() &&
+      !IdOf(s, "commitments/").has_value()) {
+    v.Add("subject",
+          "must be \"elders/ID\", \"workers/ID\", \"organisations/ID\", \"regions/CODE\" "
+          "or \"commitments/ID\"");
+  }
+}
+
 // 7, 30 or 90 (0 = 30); INVALID_ARGUMENT otherwise.
 absl::StatusOr<int> WindowDays(int requested) {
   if (requested == 0) return 30;
@@ -120,19 +131,27 @@ grpc::Status FeedbackServiceImpl::GetPerceptionIndex(grpc::ServerContext* contex
                                                      v1::GetPerceptionIndexResponse* response) {
   FieldViolations v;
   const std::string& s = request->subject();
-  if (!IdOf(s, "elders/").has_value() && !IdOf(s, "workers/").has_value() &&
-      !IdOf(s, "organisations/").has_value() && !IdOf(s, "regions/").has_value() &&
-      !IdOf(s, "commitments/").has_value()) {
-    v.Add("subject",
-          "must be \"elders/ID\", \"workers/ID\", \"organisations/ID\", \"regions/CODE\" "
-          "or \"commitments/ID\"");
-  }
+  CheckIndexSubject(s, v);
   absl::StatusOr<int> days = WindowDays(request->window_days());
   if (!days.ok()) v.Add("window_days", "must be 7, 30 or 90 (0 means 30)");
   if (absl::Status st = v.ToStatus(); !st.ok()) return Reply(*context, st);
   absl::StatusOr<v1::PerceptionIndex> index = perception_.Index(s, *days);
   if (index.ok()) *response->mutable_index() = *std::move(index);
   return Reply(*context, index.status());
+}
+
+grpc::Status FeedbackServiceImpl::GetPerceptionTrend(grpc::ServerContext* context,
+                                                     const v1::GetPerceptionTrendRequest* request,
+                                                     v1::GetPerceptionTrendResponse* response) {
+  FieldViolations v;
+  CheckIndexSubject(request->subject(), v);
+  const int weeks = request->weeks() == 0 ? 12 : request->weeks();
+  if (weeks < 1 || weeks > 26) v.Add("weeks", "must be between 1 and 26 (0 means 12)");
+  if (absl::Status st = v.ToStatus(); !st.ok()) return Reply(*context, st);
+  absl::StatusOr<v1::GetPerceptionTrendResponse> trend =
+      perception_.Trend(request->subject(), weeks);
+  if (trend.ok()) *response = *std::move(trend);
+  return Reply(*context, trend.status());
 }
 
 }  // namespace linli::feedback

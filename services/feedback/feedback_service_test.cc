@@ -470,6 +470,47 @@ TEST_P(FeedbackTest, LedgerNumbersOfAScriptedHistoryAreExact) {
   EXPECT_EQ(empty.status(), v1::PROMISE_STATUS_KEPT);
 }
 
+TEST_P(FeedbackTest, TrendSplitsTheCountersIntoCalendarWeeks) {
+  ScriptHistory();  // Dec 1 and 3 done, Dec 8 missed, Dec 10 cancelled; now Thursday Dec 10
+  Consume();
+  auto trend = [&](const std::string& subject, int weeks, v1::GetPerceptionTrendResponse* out) {
+    v1::GetPerceptionTrendRequest request;
+    request.set_subject(subject);
+    request.set_weeks(weeks);
+    grpc::ClientContext context;
+    return stub_->GetPerceptionTrend(&context, request, out);
+  };
+  v1::GetPerceptionTrendResponse response;
+  grpc::Status status = trend(commitment_, 3, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.subject(), commitment_);
+  ASSERT_EQ(response.weeks_size(), 3);
+  EXPECT_EQ(response.weeks(0).week_start(), "2026-11-23");
+  EXPECT_EQ(response.weeks(1).week_start(), "2026-11-30");
+  EXPECT_EQ(response.weeks(2).week_start(), "2026-12-07");
+  EXPECT_FALSE(response.weeks(0).index().has_value());
+  EXPECT_EQ(response.weeks(1).index().window_days(), 7);
+  EXPECT_EQ(response.weeks(1).index().figures().verified_visits(), 2);
+  EXPECT_EQ(response.weeks(1).index().figures().missed_visits(), 0);
+  EXPECT_EQ(response.weeks(2).index().window_days(), 4);  // Monday to today
+  EXPECT_EQ(response.weeks(2).index().figures().missed_visits(), 1);
+  EXPECT_LT(response.weeks(2).index().promise_score(), response.weeks(1).index().promise_score());
+  // The weeks add up to the ledger of the same days.
+  const v1::PromiseLedger ledger = Ledger(commitment_, 30);
+  int64_t verified = 0, missed = 0;
+  for (const auto& week : response.weeks()) {
+    verified += week.index().figures().verified_visits();
+    missed += week.index().figures().missed_visits();
+  }
+  EXPECT_EQ(verified, ledger.figures().verified_visits());
+  EXPECT_EQ(missed, ledger.figures().missed_visits());
+  // 12 weeks by default; bad requests name the field.
+  ASSERT_TRUE(trend(kCommittee, 0, &response).ok());
+  EXPECT_EQ(response.weeks_size(), 12);
+  EXPECT_EQ(Field(trend(commitment_, 27, &response)), "weeks");
+  EXPECT_EQ(Field(trend("somewhere", 4, &response)), "subject");
+}
+
 TEST_P(FeedbackTest, IndexMovesAsTheFormulaSays) {
   ScriptHistory();
   Consume();
@@ -598,6 +639,31 @@ TEST_P(FeedbackTest, SweepAsOfAGivenTimeAndGetAlert) {
   ASSERT_EQ(alerts.size(), 1u);
   EXPECT_EQ(alerts[0].elder(), alone_);
   EXPECT_EQ(alerts[0].create_time().seconds(), absl::ToUnixSeconds(Dec(8, 10, 0)));
+
+  // The street's alerts are its committees'; another street has none of them; both named filter
+  // together.
+  auto by_region = [&](const std::string& committee, const std::string& region) {
+    v1::ListAlertsRequest request;
+    request.set_committee(committee);
+    request.set_region(region);
+    v1::ListAlertsResponse response;
+    grpc::ClientContext context;
+    grpc::Status status = stub_->ListAlerts(&context, request, &response);
+    std::vector<std::string> names;
+    for (const v1::Alert& a : response.alerts()) names.push_back(a.name());
+    return std::pair{status, names};
+  };
+  auto [street_status, street_alerts] = by_region("", kStreet);
+  ASSERT_TRUE(street_status.ok()) << street_status.error_message();
+  EXPECT_EQ(street_alerts, std::vector<std::string>{alerts[0].name()});
+  EXPECT_EQ(by_region("", kCommittee).second, std::vector<std::string>{alerts[0].name()});
+  auto [other_status, other_alerts] = by_region("", "regions/310101021");
+  EXPECT_TRUE(other_status.ok()) << other_status.error_message();
+  EXPECT_TRUE(other_alerts.empty());
+  EXPECT_EQ(by_region(kCommittee, kStreet).second, std::vector<std::string>{alerts[0].name()});
+  EXPECT_TRUE(by_region(kCommittee, "regions/310101021").second.empty());
+  EXPECT_EQ(Field(by_region("", "310101020").first), "region");
+  EXPECT_EQ(Field(by_region("", "").first), "committee");
 
   v1::GetAlertRequest get;
   get.set_name(alerts[0].name());

@@ -688,12 +688,25 @@ absl::StatusOr<std::optional<AlertRow>> FindAlert(storage::Transaction& tx, cons
 }
 
 absl::StatusOr<std::vector<AlertRow>> QueryAlerts(storage::Transaction& tx,
-                                                  const std::string& committee, int state,
+                                                  const std::string& committee,
+                                                  const std::string& region, int state,
                                                   const std::string& before_id, int limit) {
-  std::string sql = "SELECT id, dedupe_key, data FROM alerts WHERE committee = ? ";
+  std::string sql = "SELECT id, dedupe_key, data FROM alerts WHERE 1 = 1 ";
   std::vector<storage::Value> params;
-  params.reserve(4);
-  params.emplace_back(committee);
+  params.reserve(6);
+  if (!committee.empty()) {
+    sql += "AND committee = ? ";
+    params.emplace_back(committee);
+  }
+  if (!region.empty()) {
+    // Every alert is about an elder feedback knows, so a street's committees are those of its
+    // elders.
+    sql +=
+        "AND (committee = ? OR committee IN (SELECT committee FROM fb_elders WHERE street = "
+        "?)) ";
+    params.emplace_back(region);
+    params.emplace_back(region);
+  }
   if (!before_id.empty()) {
     sql += "AND id < ? ";
     params.emplace_back(before_id);

@@ -140,9 +140,12 @@ struct AlertRow {
 absl::StatusOr<bool> InsertAlertOnce(storage::Transaction& tx, const AlertRow& row);
 absl::Status UpdateAlert(storage::Transaction& tx, const AlertRow& row);
 absl::StatusOr<std::optional<AlertRow>> FindAlert(storage::Transaction& tx, const std::string& id);
-// A committee's alerts, newest (highest id) first, before `before_id` ("" = from the newest).
+// Alerts of `committee` and of the committee or street `region` (its elders' committees), each
+// filter applied when not empty, newest (highest id) first, before `before_id` ("" = from the
+// newest); `state` 0 = any.
 absl::StatusOr<std::vector<AlertRow>> QueryAlerts(storage::Transaction& tx,
-                                                  const std::string& committee, int state,
+                                                  const std::string& committee,
+                                                  const std::string& region, int state,
                                                   const std::string& before_id, int limit);
 
 // Days without contact per committee that has a policy.

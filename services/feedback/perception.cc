@@ -91,6 +91,12 @@ int64_t LocalDay(absl::Time t) {
   return seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400);
 }
 
+int64_t WeekStart(int64_t day) {
+  // Day 0, 1970-01-01, was a Thursday: three days after a Monday.
+  const int64_t since_monday = ((day % 7) + 7 + 3) % 7;
+  return day - since_monday;
+}
+
 std::string DayString(int64_t day) {
   const absl::CivilDay d = absl::CivilDay(1970, 1, 1) + day;
   char buffer[32];

@@ -93,6 +93,8 @@ int64_t LocalDay(absl::Time t);
 std::string DayString(int64_t day);
 // Local day number of "YYYY-MM-DD"; false when malformed.
 bool ParseDay(const std::string& text, int64_t* day);
+// The Monday of the week (Monday to Sunday) holding local day `day`.
+int64_t WeekStart(int64_t day);
 
 // Ratios of a window; 0 when the denominator is 0 (kept_ratio: 1).
 double Punctuality(const Figures& f);

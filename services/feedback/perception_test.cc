@@ -103,5 +103,15 @@ TEST(Perception, LocalDaysAreShanghaiDays) {
   EXPECT_FALSE(ParseDay("yesterday", &day));
 }
 
+TEST(Perception, WeeksStartOnMonday) {
+  int64_t monday = 0;
+  ASSERT_TRUE(ParseDay("2026-11-30", &monday));  // a Monday
+  for (int d = 0; d < 7; ++d) EXPECT_EQ(WeekStart(monday + d), monday) << d;
+  EXPECT_EQ(WeekStart(monday - 1), monday - 7);  // Sunday belongs to the week before
+  EXPECT_EQ(DayString(WeekStart(0)), "1969-12-29");
+  EXPECT_EQ(DayString(WeekStart(-1)), "1969-12-29");
+  EXPECT_EQ(DayString(WeekStart(-4)), "1969-12-22");
+}
+
 }  // namespace
 }  // namespace linli::feedback

@@ -1,5 +1,6 @@
 #include "services/feedback/perception_use_cases.h"
 
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -170,6 +171,29 @@ absl::StatusOr<v1::PerceptionIndex> PerceptionUseCases::Index(const std::string&
   v1::PerceptionIndex index;
   ToProto(subject, window_days, f, &index);
   return index;
+}
+
+absl::StatusOr<v1::GetPerceptionTrendResponse> PerceptionUseCases::Trend(const std::string& subject,
+                                                                         int weeks) {
+  const int64_t today = LocalDay(clock_.Now());
+  const int64_t this_monday = WeekStart(today);
+  v1::GetPerceptionTrendResponse trend;
+  trend.set_subject(subject);
+  RETURN_IF_ERROR(db_.RunInTransaction(
+      [&](storage::Transaction& tx) -> absl::Status {
+        trend.clear_weeks();
+        for (int w = weeks - 1; w >= 0; --w) {
+          const int64_t monday = this_monday - 7 * w;
+          const int64_t last = std::min(monday + 6, today);
+          ASSIGN_OR_RETURN(Figures f, SumCounters(tx, subject, monday, last));
+          v1::PerceptionWeek* week = trend.add_weeks();
+          week->set_week_start(DayString(monday));
+          ToProto(subject, static_cast<int>(last - monday + 1), f, week->mutable_index());
+        }
+        return absl::OkStatus();
+      },
+      {.read_only = true}));
+  return trend;
 }
 
 absl::StatusOr<v1::EvaluationReport> PerceptionUseCases::Report(

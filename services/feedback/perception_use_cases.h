@@ -38,6 +38,9 @@ class PerceptionUseCases {
   // The ledger and the index of `subject` over the `window_days` local days ending today.
   absl::StatusOr<v1::PromiseLedger> Ledger(const std::string& subject, int window_days);
   absl::StatusOr<v1::PerceptionIndex> Index(const std::string& subject, int window_days);
+  // The index of `subject` for each of the `weeks` weeks (Monday to Sunday) ending with the
+  // current one, oldest first, read in one transaction.
+  absl::StatusOr<v1::GetPerceptionTrendResponse> Trend(const std::string& subject, int weeks);
   // The evaluation report of `organisation` over the local days [from, to] (`request` gives the
   // dates as written), named as `directory` says.
   absl::StatusOr<v1::EvaluationReport> Report(const v1::GetEvaluationReportRequest& request,

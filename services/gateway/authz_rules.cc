@@ -192,11 +192,28 @@ std::map<std::string, Rule> BuildRules() {
   // scope, work orders about elders in scope (admins: all).
   rules[Console("ListAlerts")] = Make<fb::ListAlertsRequest>(
       kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
-                   const fb::ListAlertsRequest& q) { return r.Region(c, who, q.committee()); });
+                   const fb::ListAlertsRequest& q) {
+        // Each one named must be in scope; with neither, the handler lists the caller's own
+        // region.
+        if (q.committee().empty() && q.region().empty() && who.role != Role::kAdmin &&
+            who.region.empty()) {
+          return absl::PermissionDeniedError("your token names no region");
+        }
+        if (!q.committee().empty()) {
+          if (absl::Status committee = r.Region(c, who, q.committee()); !committee.ok()) {
+            return committee;
+          }
+        }
+        return q.region().empty() ? absl::OkStatus() : r.Region(c, who, q.region());
+      });
   rules[Console("GetPerceptionIndex")] = Make<fb::GetPerceptionIndexRequest>(
       kConsole,
       [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
          const fb::GetPerceptionIndexRequest& q) { return Subject(r, c, who, q.subject()); });
+  rules[Console("GetPerceptionTrend")] = Make<fb::GetPerceptionTrendRequest>(
+      kConsole,
+      [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+         const fb::GetPerceptionTrendRequest& q) { return Subject(r, c, who, q.subject()); });
   rules[Console("GetPromiseLedger")] = Make<fb::GetPromiseLedgerRequest>(
       kConsole,
       [](const Relations& r, const grpc::ServerContext& c, const Principal& who,

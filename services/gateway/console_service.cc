@@ -291,6 +291,23 @@ grpc::Status ConsoleServiceImpl::ListWorkOrders(grpc::ServerContext* context,
                     });
 }
 
+grpc::Status ConsoleServiceImpl::ListAlerts(grpc::ServerContext* context,
+                                            const feedback::v1::ListAlertsRequest* request,
+                                            feedback::v1::ListAlertsResponse* response) {
+  return gate_->Run(context, "/linli.gateway.v1.ConsoleService/ListAlerts", *request,
+                    [&](const auth::Principal& who) {
+                      feedback::v1::ListAlertsRequest scoped = *request;
+                      if (who.role != auth::Role::kAdmin && scoped.committee().empty() &&
+                          scoped.region().empty()) {
+                        scoped.set_region(absl::StrCat("regions/", who.region));
+                      }
+                      return Forward(
+                          context, who, feedback_.get(),
+                          &feedback::v1::FeedbackService::StubInterface::PrepareAsyncListAlerts,
+                          scoped, response, "feedback");
+                    });
+}
+
 grpc::Status ConsoleServiceImpl::RecordElderFeedback(
     grpc::ServerContext* context, const feedback::v1::SubmitFeedbackRequest* request,
     feedback::v1::SubmitFeedbackResponse* response) {

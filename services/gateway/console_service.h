@@ -100,9 +100,9 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service {
   LINLI_FORWARD(scheduling_, scheduling, SchedulingService, GetCommitment)
   LINLI_FORWARD(scheduling_, scheduling, SchedulingService, ListCommitments)
   LINLI_FORWARD(scheduling_, scheduling, SchedulingService, ListVisits)
-  LINLI_FORWARD(feedback_, feedback, FeedbackService, ListAlerts)
   LINLI_FORWARD(feedback_, feedback, FeedbackService, GetPerceptionIndex)
   LINLI_FORWARD(feedback_, feedback, FeedbackService, GetPromiseLedger)
+  LINLI_FORWARD(feedback_, feedback, FeedbackService, GetPerceptionTrend)
   LINLI_FORWARD(feedback_, feedback, FeedbackService, ListVisitsAwaitingAnswer)
 
   // Writes whose request the method's rule (authz_rules.cc) checks completely, and sweeps.
@@ -125,6 +125,11 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service {
   grpc::Status ListWorkOrders(grpc::ServerContext* context,
                               const feedback::v1::ListWorkOrdersRequest* request,
                               feedback::v1::ListWorkOrdersResponse* response) override;
+  // Alerts of what the request names (the rule checked each), or with nothing named of the
+  // caller's own region (admins must name one).
+  grpc::Status ListAlerts(grpc::ServerContext* context,
+                          const feedback::v1::ListAlertsRequest* request,
+                          feedback::v1::ListAlertsResponse* response) override;
   // An elder's answer taken by phone or at the door (the rule checked the elder): only those two
   // channels; feedback records the caller as recorded_by.
   grpc::Status RecordElderFeedback(grpc::ServerContext* context,

@@ -935,6 +935,16 @@ TEST_F(GatewayAuthz, ConsoleReadsFeedbackOfItsRegionOnly) {
   alerts.set_committee("regions/310101021001");
   EXPECT_EQ(stub->ListAlerts(As(committee).get(), alerts, &listed).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
+  // A street's alerts (every committee's) for its street staff only.
+  feedback::v1::ListAlertsRequest street_alerts;
+  street_alerts.set_region("regions/310101020");
+  status = stub->ListAlerts(As(street).get(), street_alerts, &listed);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(stub->ListAlerts(As(committee).get(), street_alerts, &listed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  street_alerts.set_region("regions/310101021");
+  EXPECT_EQ(stub->ListAlerts(As(street).get(), street_alerts, &listed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
   alerts.set_committee("regions/310101020001");
   alerts.set_page_size(-1);  // the backend's validation comes through
   EXPECT_EQ(stub->ListAlerts(As(committee).get(), alerts, &listed).error_code(),
@@ -949,6 +959,13 @@ TEST_F(GatewayAuthz, ConsoleReadsFeedbackOfItsRegionOnly) {
     status = stub->GetPerceptionIndex(As(street).get(), index, &index_response);
     EXPECT_TRUE(status.ok()) << subject << ": " << status.error_message();
     EXPECT_EQ(index_response.index().subject(), subject);
+    feedback::v1::GetPerceptionTrendRequest trend;
+    trend.set_subject(subject);
+    trend.set_weeks(4);
+    feedback::v1::GetPerceptionTrendResponse weeks;
+    status = stub->GetPerceptionTrend(As(street).get(), trend, &weeks);
+    EXPECT_TRUE(status.ok()) << subject << ": " << status.error_message();
+    EXPECT_EQ(weeks.weeks_size(), 4) << subject;
   }
   for (const std::string& subject : {world.foreign_elder, world.foreign_commitment,
                                      std::string("regions/310101021"), std::string("workers/w1")}) {
