@@ -564,6 +564,39 @@ int AwaitingAnswers(const std::string& feedback_address, absl::Duration timeout,
   return 0;
 }
 
+int Promises(const std::string& feedback_address, absl::Duration timeout, const std::string& region,
+             int days) {
+  feedback::v1::ListPromisesRequest request;
+  request.set_region(region);
+  request.set_days(days);
+  request.set_page_size(500);
+  auto stub = Feedback(feedback_address);
+  feedback::v1::ListPromisesResponse response;
+  do {
+    grpc::Status status =
+        stub->ListPromises(NewClientContext(nullptr, timeout).get(), request, &response);
+    if (!status.ok()) return Fail(status);
+    for (const auto& p : response.promises()) {
+      std::string issues;
+      for (int issue : p.issues()) {
+        absl::StrAppend(&issues, issues.empty() ? "" : ",",
+                        feedback::v1::PromiseIssue_Name(issue).substr(14));
+      }
+      std::printf("%-9s %s  %s  %s  %s  missed %lld disputed %lld  %s\n",
+                  feedback::v1::PromiseStatus_Name(p.status()).substr(15).c_str(),
+                  p.commitment().c_str(), p.elder().c_str(), p.committee().c_str(),
+                  p.owner_organisation().c_str(),
+                  static_cast<long long>(p.figures().missed_visits()),
+                  static_cast<long long>(p.figures().disputed_visits()), issues.c_str());
+    }
+    request.set_page_token(response.next_page_token());
+  } while (!request.page_token().empty());
+  std::printf("broken %d, at risk %d, kept %d (%d with no visit due) over the last %d days\n",
+              response.broken(), response.at_risk(), response.kept(), response.no_visits_due(),
+              days);
+  return 0;
+}
+
 int PerceptionTrend(const std::string& feedback_address, absl::Duration timeout,
                     const std::string& subject, int weeks) {
   feedback::v1::GetPerceptionTrendRequest request;

@@ -89,6 +89,10 @@ int Report(const std::string& feedback_address, absl::Duration timeout, const st
 // in need of a call first.
 int AwaitingAnswers(const std::string& feedback_address, absl::Duration timeout,
                     const std::string& region, int days);
+// The promises of a committee or street over the last `days` days, worst first, and the count
+// of each state.
+int Promises(const std::string& feedback_address, absl::Duration timeout, const std::string& region,
+             int days);
 // The perception index of `subject` over the last `weeks` weeks, a line per week.
 int PerceptionTrend(const std::string& feedback_address, absl::Duration timeout,
                     const std::string& subject, int weeks);

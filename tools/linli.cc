@@ -1,6 +1,6 @@
 // linli: the operator and developer command line. `linli --help` lists every command; the
 // gateway commands send $LINLI_TOKEN when it is set, the feedback ones (`report`, `alerts`,
-// `heard`, `trend`, `index`) call feedback directly.
+// `promises`, `heard`, `trend`, `index`) call feedback directly.
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -32,7 +32,8 @@ ABSL_FLAG(std::string, service, "", "`providers`: the service, serviceTypes/CODE
 ABSL_FLAG(std::string, reason, "", "`elders get`: reason for the full (unmasked, audited) view.");
 ABSL_FLAG(std::string, from, "",
           "`visits`, `plan`: first day, YYYY-MM-DD (`visits`: default all).");
-ABSL_FLAG(int, days, 7, "`visits`, `plan`: number of days from --from; `heard`: the last N days.");
+ABSL_FLAG(int, days, 7,
+          "`visits`, `plan`: number of days from --from; `heard`, `promises`: the last N days.");
 ABSL_FLAG(double, time_limit, 10, "`plan`: planner seconds per day.");
 ABSL_FLAG(bool, dry_run, false, "`plan`: plan without booking.");
 ABSL_FLAG(std::string, problem_dir, "", "`plan`: write each day's planning problem (JSON) here.");
@@ -84,6 +85,8 @@ constexpr char kUsage[] =
     "                         [--time_limit S per day] [--dry_run] [--problem_dir DIR]\n"
     "  report                 provider evaluation: --org ID --from DATE --to DATE --out FILE.html\n"
     "  alerts                 safety-net alerts of a committee or street (--region R)\n"
+    "  promises               the promises of a committee or street, worst first: --region R\n"
+    "                         [--days N, 1-90]\n"
     "  heard                  visits awaiting the elder's answer, most in need first: --region R\n"
     "                         (a committee or street) [--days N, 1-31]\n"
     "  trend SUBJECT          the index week by week (--weeks N, 1-26, default 12)\n"
@@ -241,6 +244,10 @@ int main(int argc, char** argv) {
   if (words == std::vector<std::string>{"alerts"}) {
     return linli::cli::Alerts(absl::GetFlag(FLAGS_feedback_address), absl::GetFlag(FLAGS_timeout),
                               RegionFlag());
+  }
+  if (words == std::vector<std::string>{"promises"}) {
+    return linli::cli::Promises(absl::GetFlag(FLAGS_feedback_address), absl::GetFlag(FLAGS_timeout),
+                                RegionFlag(), absl::GetFlag(FLAGS_days));
   }
   if (words == std::vector<std::string>{"heard"}) {
     return linli::cli::AwaitingAnswers(absl::GetFlag(FLAGS_feedback_address),

@@ -140,6 +140,34 @@ grpc::Status FeedbackServiceImpl::GetPerceptionIndex(grpc::ServerContext* contex
   return Reply(*context, index.status());
 }
 
+grpc::Status FeedbackServiceImpl::ListPromises(grpc::ServerContext* context,
+                                               const v1::ListPromisesRequest* request,
+                                               v1::ListPromisesResponse* response) {
+  FieldViolations v;
+  if (!IsRegionName(request->region())) {
+    v.Add("region", "must be a committee or street, \"regions/CODE\"");
+  }
+  const int days = request->days() == 0 ? 7 : request->days();
+  if (days < 1 || days > 90) v.Add("days", "must be between 1 and 90 (0 means 7)");
+  if (!request->owner_organisation().empty() &&
+      !IdOf(request->owner_organisation(), "organisations/").has_value()) {
+    v.Add("owner_organisation", "must look like \"organisations/ID\"");
+  }
+  if (!request->service_type().empty() &&
+      !IdOf(request->service_type(), "serviceTypes/").has_value()) {
+    v.Add("service_type", "must look like \"serviceTypes/CODE\"");
+  }
+  if (!v1::PromiseStatus_IsValid(request->status())) v.Add("status", "unknown verdict");
+  if (absl::Status st = v.ToStatus(); !st.ok()) return Reply(*context, st);
+  absl::StatusOr<Page> page = Page::Start(
+      request->page_size(), request->page_token(),
+      absl::StrCat("promises|", request->region(), "|", days, "|", request->owner_organisation(),
+                   "|", request->service_type(), "|", static_cast<int>(request->status())),
+      50, 500);
+  if (!page.ok()) return Reply(*context, page.status());
+  return Reply(*context, perception_.Promises(*request, days, *page, response));
+}
+
 grpc::Status FeedbackServiceImpl::GetPerceptionTrend(grpc::ServerContext* context,
                                                      const v1::GetPerceptionTrendRequest* request,
                                                      v1::GetPerceptionTrendResponse* response) {

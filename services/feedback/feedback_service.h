@@ -53,6 +53,7 @@ class FeedbackServiceImpl final : public v1::FeedbackService::Service {
   LINLI_RPC(GetPromiseLedger);
   LINLI_RPC(GetPerceptionIndex);
   LINLI_RPC(GetPerceptionTrend);
+  LINLI_RPC(ListPromises);
   LINLI_RPC(SweepAlerts);
   LINLI_RPC(ListAlerts);
   LINLI_RPC(GetAlert);

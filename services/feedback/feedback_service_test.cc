@@ -511,6 +511,102 @@ TEST_P(FeedbackTest, TrendSplitsTheCountersIntoCalendarWeeks) {
   EXPECT_EQ(Field(trend("somewhere", 4, &response)), "subject");
 }
 
+TEST_P(FeedbackTest, PromisesOfAStreetAreListedWorstFirstWithWhy) {
+  ScriptHistory();  // the alone elder's promise: Dec 3 late, Dec 8 missed; now Thursday Dec 10
+  // The family's Tuesday promise is kept on Dec 8; the no-family elder's Saturday promise has had
+  // no visit counted but a complaint is open about it.
+  const std::string family_tuesdays = Commit(family_, "FREQ=WEEKLY;BYDAY=TU");
+  const std::vector<sv1::Visit> family_visits = Visits(family_tuesdays);
+  ASSERT_GE(family_visits.size(), 2u);
+  Visit(family_visits[1].name(), "workers/w1", Dec(8, 9, 30));
+  const std::string no_family_saturdays = Commit(no_family_, "FREQ=WEEKLY;BYDAY=SA");
+  clock_.Set(Dec(10, 20, 0));
+  Consume();
+  {
+    v1::CreateWorkOrderRequest request;
+    request.mutable_work_order()->set_source(v1::WORK_ORDER_SOURCE_STAFF);
+    request.mutable_work_order()->set_commitment(no_family_saturdays);
+    request.mutable_work_order()->set_description("老人说上周六没人来送餐");
+    v1::CreateWorkOrderResponse response;
+    grpc::ClientContext context;
+    grpc::Status s = stub_->CreateWorkOrder(&context, request, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  auto list = [&](const std::string& region, int days,
+                  v1::PromiseStatus status = v1::PROMISE_STATUS_UNSPECIFIED, int page_size = 0,
+                  const std::string& token = "", v1::ListPromisesResponse* out = nullptr) {
+    v1::ListPromisesRequest request;
+    request.set_region(region);
+    request.set_days(days);
+    request.set_status(status);
+    request.set_page_size(page_size);
+    request.set_page_token(token);
+    v1::ListPromisesResponse response;
+    grpc::ClientContext context;
+    grpc::Status result = stub_->ListPromises(&context, request, &response);
+    EXPECT_TRUE(result.ok()) << result.error_message();
+    std::vector<std::string> names;
+    for (const auto& p : response.promises()) names.push_back(p.commitment());
+    if (out != nullptr) *out = response;
+    return names;
+  };
+  auto issues = [](const v1::PromiseOverview& p) {
+    return std::vector<int>(p.issues().begin(), p.issues().end());
+  };
+  // The week (Dec 4-10): the alone elder's only visit due was missed.
+  v1::ListPromisesResponse week;
+  EXPECT_EQ(list(kStreet, 7, v1::PROMISE_STATUS_UNSPECIFIED, 0, "", &week),
+            (std::vector<std::string>{commitment_, no_family_saturdays, family_tuesdays}));
+  EXPECT_EQ(week.broken(), 1);
+  EXPECT_EQ(week.at_risk(), 0);
+  EXPECT_EQ(week.kept(), 2);
+  EXPECT_EQ(week.no_visits_due(), 1);
+  ASSERT_EQ(week.promises_size(), 3);
+  const v1::PromiseOverview& broken = week.promises(0);
+  EXPECT_EQ(broken.status(), v1::PROMISE_STATUS_BROKEN);
+  EXPECT_EQ(broken.elder(), alone_);
+  EXPECT_EQ(broken.committee(), kCommittee);
+  EXPECT_EQ(broken.owner_organisation(), kOrg);
+  EXPECT_EQ(broken.service_type(), "serviceTypes/visiting");
+  EXPECT_EQ(broken.figures().missed_visits(), 1);
+  EXPECT_EQ(issues(broken), std::vector<int>{v1::PROMISE_ISSUE_MISSED_VISIT});
+  // Kept as the ledger judges it (nothing was due), but a complaint is open: it comes first.
+  EXPECT_EQ(week.promises(1).status(), v1::PROMISE_STATUS_KEPT);
+  EXPECT_EQ(week.promises(1).open_complaints(), 1);
+  EXPECT_EQ(issues(week.promises(1)), std::vector<int>{v1::PROMISE_ISSUE_COMPLAINT_OPEN});
+  EXPECT_EQ(week.promises(2).status(), v1::PROMISE_STATUS_KEPT);
+  EXPECT_TRUE(week.promises(2).issues().empty());
+  // The same verdict as the promise's own ledger over those days.
+  EXPECT_EQ(Ledger(commitment_, 7).status(), v1::PROMISE_STATUS_BROKEN);
+  // Two weeks: the late Dec 3 visit stands against it too.
+  v1::ListPromisesResponse fortnight;
+  list(kCommittee, 14, v1::PROMISE_STATUS_UNSPECIFIED, 0, "", &fortnight);
+  ASSERT_GE(fortnight.promises_size(), 1);
+  EXPECT_EQ(issues(fortnight.promises(0)),
+            (std::vector<int>{v1::PROMISE_ISSUE_MISSED_VISIT, v1::PROMISE_ISSUE_LATE}));
+  // Filters and pages.
+  EXPECT_EQ(list(kStreet, 7, v1::PROMISE_STATUS_BROKEN), std::vector<std::string>{commitment_});
+  v1::ListPromisesResponse page;
+  EXPECT_EQ(list(kStreet, 7, v1::PROMISE_STATUS_UNSPECIFIED, 2, "", &page).size(), 2u);
+  EXPECT_EQ(list(kStreet, 7, v1::PROMISE_STATUS_UNSPECIFIED, 2, page.next_page_token(), &page),
+            std::vector<std::string>{family_tuesdays});
+  EXPECT_TRUE(page.next_page_token().empty());
+  EXPECT_TRUE(list("regions/310101021", 7).empty());
+  // Bad requests name the field.
+  for (const auto& [region, days, org, field] :
+       {std::tuple{std::string(kStreet), 91, std::string(), "days"},
+        std::tuple{std::string("310101020"), 7, std::string(), "region"},
+        std::tuple{std::string(kStreet), 7, std::string("lelin"), "owner_organisation"}}) {
+    v1::ListPromisesRequest request;
+    request.set_region(region);
+    request.set_days(days);
+    request.set_owner_organisation(org);
+    v1::ListPromisesResponse response;
+    grpc::ClientContext context;
+    EXPECT_EQ(Field(stub_->ListPromises(&context, request, &response)), field);
+  }
+}
+
 TEST_P(FeedbackTest, IndexMovesAsTheFormulaSays) {
   ScriptHistory();
   Consume();

@@ -214,6 +214,9 @@ CREATE INDEX fb_visits_by_elder ON fb_visits (elder, day_number))sql",
        R"sql(CREATE INDEX fb_elders_by_committee ON fb_elders (committee);
 CREATE INDEX fb_elders_by_street ON fb_elders (street);
 CREATE INDEX fb_visits_by_elder ON fb_visits (elder, day_number))sql"},
+      // The promises of a region (PromisesOfRegion).
+      {7, "commitments by elder", "CREATE INDEX fb_commitments_by_elder ON fb_commitments (elder)",
+       "CREATE INDEX fb_commitments_by_elder ON fb_commitments (elder)"},
   };
   return *migrations;
 }
@@ -435,6 +438,47 @@ absl::StatusOr<Figures> SumCounters(storage::Transaction& tx, const std::string&
   return f;
 }
 
+absl::StatusOr<std::vector<PromiseRow>> PromisesOfRegion(storage::Transaction& tx,
+                                                         storage::Dialect dialect,
+                                                         const std::string& region,
+                                                         const std::string& organisation,
+                                                         const std::string& service_type,
+                                                         int64_t first_day, int64_t last_day) {
+  std::string sums;
+  for (const char* c : CounterColumns()) absl::StrAppend(&sums, ", COALESCE(SUM(d.", c, "), 0)");
+  // A commitment's counters are kept under the subject "commitments/ID".
+  const char* subject = dialect == storage::Dialect::kMysql ? "CONCAT('commitments/', c.id)"
+                                                            : "('commitments/' || c.id)";
+  std::string sql = absl::StrCat(
+      "SELECT c.id, c.elder, c.organisation, c.preferred_worker, c.service_type, e.committee", sums,
+      " FROM fb_commitments c JOIN fb_elders e ON e.elder = c.elder LEFT JOIN daily_counters d ON "
+      "d.subject = ",
+      subject,
+      " AND d.day_number >= ? AND d.day_number <= ? WHERE (e.committee = ? OR e.street = ?) ");
+  std::vector<storage::Value> params = {first_day, last_day, region, region};
+  if (!organisation.empty()) {
+    sql += "AND c.organisation = ? ";
+    params.emplace_back(organisation);
+  }
+  if (!service_type.empty()) {
+    sql += "AND c.service_type = ? ";
+    params.emplace_back(service_type);
+  }
+  sql += "GROUP BY c.id, c.elder, c.organisation, c.preferred_worker, c.service_type, e.committee";
+  ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
+  std::vector<PromiseRow> out;
+  out.reserve(rows.size());
+  for (const storage::Row& row : rows) {
+    PromiseRow p;
+    p.commitment = CommitmentFacts{row.GetString(0), row.GetString(1), row.GetString(2),
+                                   row.GetString(3), row.GetString(4)};
+    p.committee = row.GetString(5);
+    for (int i = 0; i < kCounterCount; ++i) p.figures.c[i] = row.GetInt(6 + i);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
 void CounterBatch::Add(const std::vector<std::string>& subjects, int64_t day,
                        const Figures& delta) {
   if (delta.IsZero()) return;
@@ -613,6 +657,24 @@ absl::StatusOr<std::vector<WorkOrderRow>> QueryWorkOrders(storage::Transaction& 
   params.emplace_back(static_cast<int64_t>(limit));
   ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
   return WorkOrdersFromRows(rows);
+}
+
+absl::StatusOr<std::map<std::string, int>> OpenComplaintsByCommitment(storage::Transaction& tx,
+                                                                      const std::string& region) {
+  ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query(absl::StrCat(kSelectWorkOrder,
+                            "WHERE (committee = ? OR street = ?) AND state IN (?, ?, ?, ?)"),
+               {region, region, static_cast<int64_t>(v1::WORK_ORDER_STATE_ACCEPTED),
+                static_cast<int64_t>(v1::WORK_ORDER_STATE_CLASSIFIED),
+                static_cast<int64_t>(v1::WORK_ORDER_STATE_ROUTED),
+                static_cast<int64_t>(v1::WORK_ORDER_STATE_ESCALATED)}));
+  std::map<std::string, int> open;
+  for (const storage::Row& row : rows) {
+    ASSIGN_OR_RETURN(WorkOrderRow w, WorkOrderFromRow(row));
+    ++open[w.order.commitment()];
+  }
+  return open;
 }
 
 absl::StatusOr<std::vector<WorkOrderRow>> OverdueWorkOrders(storage::Transaction& tx,

@@ -82,6 +82,22 @@ class CounterBatch {
   std::map<std::pair<std::string, int64_t>, Figures> rows_;
 };
 
+// A commitment of a region with its counters over a period.
+struct PromiseRow {
+  CommitmentFacts commitment;
+  std::string committee;  // the elder's
+  Figures figures;
+};
+// The commitments to the elders whose committee or street is `region`, optionally only those of
+// `organisation` and of `service_type` ("" = any), each with its counters summed over the local
+// days [first_day, last_day] (zeros when none); unordered.
+absl::StatusOr<std::vector<PromiseRow>> PromisesOfRegion(storage::Transaction& tx,
+                                                         storage::Dialect dialect,
+                                                         const std::string& region,
+                                                         const std::string& organisation,
+                                                         const std::string& service_type,
+                                                         int64_t first_day, int64_t last_day);
+
 // --- Feedback answers ----------------------------------------------------------------------------
 
 // ALREADY_EXISTS when this author already answered for this visit.
@@ -122,6 +138,10 @@ absl::StatusOr<std::vector<WorkOrderRow>> QueryWorkOrders(storage::Transaction& 
 // returns how many rows changed. Cheap when there is nothing to do; run at start-up.
 absl::StatusOr<int> BackfillWorkOrderElders(storage::Database& db);
 // Classified or routed work orders whose deadline passed.
+// Open work orders (accepted, classified, routed or escalated) about elders of the committee or
+// street `region`, counted by commitment ("commitments/…").
+absl::StatusOr<std::map<std::string, int>> OpenComplaintsByCommitment(storage::Transaction& tx,
+                                                                      const std::string& region);
 absl::StatusOr<std::vector<WorkOrderRow>> OverdueWorkOrders(storage::Transaction& tx,
                                                             absl::Time now);
 // Work orders about `organisation`'s commitments accepted in [from, to).

@@ -1,5 +1,9 @@
 #include "services/feedback/perception_proto.h"
 
+#include <algorithm>
+
+#include "absl/strings/str_format.h"
+
 namespace linli::feedback {
 
 void ToProto(const Figures& f, v1::PromiseFigures* out) {
@@ -48,6 +52,25 @@ v1::PromiseLedger MakeLedger(const std::string& subject, int window_days, int64_
   ledger.set_kept_ratio(KeptRatio(f));
   ledger.set_status(static_cast<v1::PromiseStatus>(Verdict(f)));
   return ledger;
+}
+
+std::vector<v1::PromiseIssue> PromiseIssues(const Figures& f, int open_complaints) {
+  std::vector<v1::PromiseIssue> issues;
+  if (f[kMissed] > 0) issues.push_back(v1::PROMISE_ISSUE_MISSED_VISIT);
+  if (f[kDisputed] > 0) issues.push_back(v1::PROMISE_ISSUE_DISPUTED);
+  if (f[kVerified] > f[kPunctual]) issues.push_back(v1::PROMISE_ISSUE_LATE);
+  if (open_complaints > 0) issues.push_back(v1::PROMISE_ISSUE_COMPLAINT_OPEN);
+  return issues;
+}
+
+std::string PromiseKey(const Figures& f, size_t issues, const std::string& commitment_id) {
+  // Larger counts sort first: each is subtracted from a bound no count reaches.
+  constexpr int64_t kBound = 1'000'000'000'000;
+  const int64_t failures = std::clamp<int64_t>(f[kMissed] + f[kDisputed], 0, kBound);
+  const int64_t issue_count = std::clamp<int64_t>(static_cast<int64_t>(issues), 0, 9);
+  // PromiseVerdict: kept 1, at risk 2, broken 3; broken sorts first.
+  return absl::StrFormat("%d|%013d|%d|%s", 4 - static_cast<int>(Verdict(f)), kBound - failures,
+                         9 - issue_count, commitment_id);
 }
 
 }  // namespace linli::feedback

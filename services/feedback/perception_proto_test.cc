@@ -70,5 +70,40 @@ TEST(PerceptionProto, TheIndexCarriesItsParts) {
   EXPECT_EQ(index.figures().expected_visits(), 10);
 }
 
+Figures Counts(int expected, int verified, int punctual, int missed, int disputed) {
+  Figures f;
+  f[kExpected] = expected;
+  f[kVerified] = verified;
+  f[kPunctual] = punctual;
+  f[kMissed] = missed;
+  f[kDisputed] = disputed;
+  return f;
+}
+
+TEST(PromiseIssues, MostSeriousFirst) {
+  EXPECT_EQ(
+      PromiseIssues(Counts(3, 2, 1, 1, 1), 1),
+      (std::vector<v1::PromiseIssue>{v1::PROMISE_ISSUE_MISSED_VISIT, v1::PROMISE_ISSUE_DISPUTED,
+                                     v1::PROMISE_ISSUE_LATE, v1::PROMISE_ISSUE_COMPLAINT_OPEN}));
+  EXPECT_EQ(PromiseIssues(Counts(2, 2, 1, 0, 0), 0),
+            std::vector<v1::PromiseIssue>{v1::PROMISE_ISSUE_LATE});
+  EXPECT_EQ(PromiseIssues(Counts(0, 0, 0, 0, 0), 2),
+            std::vector<v1::PromiseIssue>{v1::PROMISE_ISSUE_COMPLAINT_OPEN});
+  EXPECT_TRUE(PromiseIssues(Counts(2, 2, 2, 0, 0), 0).empty());
+}
+
+TEST(PromiseIssues, KeysSortByTheLedgersVerdictWorstFirst) {
+  const Figures broken_twice = Counts(4, 2, 2, 2, 0);  // 50 %: broken
+  const Figures broken_once = Counts(2, 1, 1, 1, 0);   // 50 %: broken
+  const Figures at_risk = Counts(10, 8, 8, 2, 0);      // 80 %: at risk, though more missed
+  const Figures kept = Counts(2, 2, 2, 0, 0);
+  EXPECT_LT(PromiseKey(broken_twice, 1, "z"), PromiseKey(broken_once, 1, "a"));
+  EXPECT_LT(PromiseKey(broken_once, 1, "z"), PromiseKey(at_risk, 1, "a"));
+  EXPECT_LT(PromiseKey(at_risk, 1, "z"), PromiseKey(kept, 0, "a"));
+  // Among kept promises, one with an open complaint comes first; then the id.
+  EXPECT_LT(PromiseKey(kept, 1, "z"), PromiseKey(kept, 0, "a"));
+  EXPECT_LT(PromiseKey(kept, 0, "a"), PromiseKey(kept, 0, "b"));
+}
+
 }  // namespace
 }  // namespace linli::feedback

@@ -1,6 +1,7 @@
 #include "services/feedback/perception_use_cases.h"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <vector>
 
@@ -142,6 +143,71 @@ absl::Status PerceptionUseCases::AwaitingAnswer(const v1::ListVisitsAwaitingAnsw
     if (a.last_answer_us > 0) {
       *out->mutable_last_answer_time() = ToTimestamp(absl::FromUnixMicros(a.last_answer_us));
     }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status PerceptionUseCases::Promises(const v1::ListPromisesRequest& request, int days,
+                                          const Page& page, v1::ListPromisesResponse* response) {
+  const int64_t today = LocalDay(clock_.Now());
+  std::vector<PromiseRow> rows;
+  std::map<std::string, int> open;
+  RETURN_IF_ERROR(db_.RunInTransaction(
+      [&](storage::Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(rows, PromisesOfRegion(tx, db_.dialect(), request.region(),
+                                                request.owner_organisation(),
+                                                request.service_type(), today - days + 1, today));
+        ASSIGN_OR_RETURN(open, OpenComplaintsByCommitment(tx, request.region()));
+        return absl::OkStatus();
+      },
+      {.read_only = true}));
+  struct Judged {
+    std::string key;
+    v1::PromiseStatus status = v1::PROMISE_STATUS_UNSPECIFIED;
+    std::vector<v1::PromiseIssue> issues;
+    int open_complaints = 0;
+    const PromiseRow* row = nullptr;
+  };
+  std::vector<Judged> judged;
+  judged.reserve(rows.size());
+  response->Clear();
+  for (const PromiseRow& row : rows) {
+    const auto it = open.find("commitments/" + row.commitment.id);
+    const int complaints = it == open.end() ? 0 : it->second;
+    // The same verdict as the promise's ledger over these days.
+    const auto status = static_cast<v1::PromiseStatus>(Verdict(row.figures));
+    switch (status) {
+      case v1::PROMISE_STATUS_BROKEN:
+        response->set_broken(response->broken() + 1);
+        break;
+      case v1::PROMISE_STATUS_AT_RISK:
+        response->set_at_risk(response->at_risk() + 1);
+        break;
+      default:
+        response->set_kept(response->kept() + 1);
+        if (row.figures[kExpected] == 0) response->set_no_visits_due(response->no_visits_due() + 1);
+    }
+    if (request.status() != v1::PROMISE_STATUS_UNSPECIFIED && status != request.status()) continue;
+    std::vector<v1::PromiseIssue> issues = PromiseIssues(row.figures, complaints);
+    std::string key = PromiseKey(row.figures, issues.size(), row.commitment.id);
+    if (!page.after.empty() && key <= page.after) continue;
+    judged.push_back(Judged{std::move(key), status, std::move(issues), complaints, &row});
+  }
+  std::sort(judged.begin(), judged.end(),
+            [](const Judged& a, const Judged& b) { return a.key < b.key; });
+  if (static_cast<int>(judged.size()) > page.limit()) judged.resize(page.limit());
+  response->set_next_page_token(page.Finish(judged, [](const Judged& j) { return j.key; }));
+  for (const Judged& j : judged) {
+    v1::PromiseOverview* out = response->add_promises();
+    out->set_commitment("commitments/" + j.row->commitment.id);
+    out->set_elder(j.row->commitment.elder);
+    out->set_committee(j.row->committee);
+    out->set_owner_organisation(j.row->commitment.organisation);
+    out->set_service_type(j.row->commitment.service_type);
+    out->set_status(j.status);
+    for (v1::PromiseIssue issue : j.issues) out->add_issues(issue);
+    ToProto(j.row->figures, out->mutable_figures());
+    out->set_open_complaints(j.open_complaints);
   }
   return absl::OkStatus();
 }

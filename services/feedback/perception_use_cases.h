@@ -35,6 +35,11 @@ class PerceptionUseCases {
   // `page` (keyed by NeedKey).
   absl::Status AwaitingAnswer(const v1::ListVisitsAwaitingAnswerRequest& request, int window_days,
                               const Page& page, v1::ListVisitsAwaitingAnswerResponse* response);
+  // The promises to the elders of `request.region()` over the `days` local days ending today, each
+  // with its ledger's verdict and PromiseIssues, filtered as the request says, worst first, one
+  // `page` (keyed by PromiseKey), with the count of each verdict.
+  absl::Status Promises(const v1::ListPromisesRequest& request, int days, const Page& page,
+                        v1::ListPromisesResponse* response);
   // The ledger and the index of `subject` over the `window_days` local days ending today.
   absl::StatusOr<v1::PromiseLedger> Ledger(const std::string& subject, int window_days);
   absl::StatusOr<v1::PerceptionIndex> Index(const std::string& subject, int window_days);

@@ -210,6 +210,17 @@ std::map<std::string, Rule> BuildRules() {
       kConsole,
       [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
          const fb::GetPerceptionIndexRequest& q) { return Subject(r, c, who, q.subject()); });
+  // The promises of a region in scope; with none named, the handler lists the caller's own. The
+  // organisation filter only narrows the region's rows.
+  rules[Console("ListPromises")] = Make<fb::ListPromisesRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                   const fb::ListPromisesRequest& q) {
+        if (q.region().empty()) {
+          if (who.role == Role::kAdmin || !who.region.empty()) return absl::OkStatus();
+          return absl::PermissionDeniedError("your token names no region");
+        }
+        return r.Region(c, who, q.region());
+      });
   rules[Console("GetPerceptionTrend")] = Make<fb::GetPerceptionTrendRequest>(
       kConsole,
       [](const Relations& r, const grpc::ServerContext& c, const Principal& who,

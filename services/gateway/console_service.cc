@@ -308,6 +308,22 @@ grpc::Status ConsoleServiceImpl::ListAlerts(grpc::ServerContext* context,
                     });
 }
 
+grpc::Status ConsoleServiceImpl::ListPromises(grpc::ServerContext* context,
+                                              const feedback::v1::ListPromisesRequest* request,
+                                              feedback::v1::ListPromisesResponse* response) {
+  return gate_->Run(context, "/linli.gateway.v1.ConsoleService/ListPromises", *request,
+                    [&](const auth::Principal& who) {
+                      feedback::v1::ListPromisesRequest scoped = *request;
+                      if (who.role != auth::Role::kAdmin && scoped.region().empty()) {
+                        scoped.set_region(absl::StrCat("regions/", who.region));
+                      }
+                      return Forward(
+                          context, who, feedback_.get(),
+                          &feedback::v1::FeedbackService::StubInterface::PrepareAsyncListPromises,
+                          scoped, response, "feedback");
+                    });
+}
+
 grpc::Status ConsoleServiceImpl::RecordElderFeedback(
     grpc::ServerContext* context, const feedback::v1::SubmitFeedbackRequest* request,
     feedback::v1::SubmitFeedbackResponse* response) {

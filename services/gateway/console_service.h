@@ -130,6 +130,10 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service {
   grpc::Status ListAlerts(grpc::ServerContext* context,
                           const feedback::v1::ListAlertsRequest* request,
                           feedback::v1::ListAlertsResponse* response) override;
+  // The promises of the region named (the rule checked it), or of the caller's own region.
+  grpc::Status ListPromises(grpc::ServerContext* context,
+                            const feedback::v1::ListPromisesRequest* request,
+                            feedback::v1::ListPromisesResponse* response) override;
   // An elder's answer taken by phone or at the door (the rule checked the elder): only those two
   // channels; feedback records the caller as recorded_by.
   grpc::Status RecordElderFeedback(grpc::ServerContext* context,

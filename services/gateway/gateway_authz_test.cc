@@ -2532,6 +2532,21 @@ TEST_F(GatewayAuthz, CommitteeStaffHearEveryElderOfTheirCommitteeOnly) {
               status.error_code() == grpc::StatusCode::NOT_FOUND)
       << status.error_code() << " " << status.error_message();
 
+  // The committee's promises, with nothing named: its own, the home promise among them.
+  feedback::v1::ListPromisesRequest promises;
+  feedback::v1::ListPromisesResponse listed_promises;
+  status = stub->ListPromises(As(committee).get(), promises, &listed_promises);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  bool home_listed = false;
+  for (const auto& p : listed_promises.promises()) {
+    EXPECT_EQ(p.committee(), "regions/310101020001");
+    home_listed |= p.commitment() == world.home_commitment;
+  }
+  EXPECT_TRUE(home_listed);
+  promises.set_region("regions/310101021");
+  EXPECT_EQ(stub->ListPromises(As(committee).get(), promises, &listed_promises).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
   // The same queue as JSON on the HTTP port, for the street's staff.
   httplib::Client client("127.0.0.1", world.http->port());
   httplib::Headers street = {{"Authorization", "Bearer " + world.Token(Role::kStreetStaff)}};

@@ -156,6 +156,7 @@ MethodTable PublicMethods(const GatewayServer::Services& s) {
   LINLI_METHOD(console, ConsoleService, GetPerceptionIndex);
   LINLI_METHOD(console, ConsoleService, GetPromiseLedger);
   LINLI_METHOD(console, ConsoleService, GetPerceptionTrend);
+  LINLI_METHOD(console, ConsoleService, ListPromises);
   LINLI_METHOD(console, ConsoleService, ListWorkOrders);
   LINLI_METHOD(console, ConsoleService, ListVisitsAwaitingAnswer);
   LINLI_METHOD(console, ConsoleService, RecordElderFeedback);
