@@ -572,11 +572,17 @@ int Promises(const std::string& feedback_address, absl::Duration timeout, const 
   request.set_page_size(500);
   auto stub = Feedback(feedback_address);
   feedback::v1::ListPromisesResponse response;
+  // Worst first: stop at the first promise kept with nothing against it; the rest are like it.
+  bool rest_kept = false;
   do {
     grpc::Status status =
         stub->ListPromises(NewClientContext(nullptr, timeout).get(), request, &response);
     if (!status.ok()) return Fail(status);
     for (const auto& p : response.promises()) {
+      if (p.status() == feedback::v1::PROMISE_STATUS_KEPT && p.issues().empty()) {
+        rest_kept = true;
+        break;
+      }
       std::string issues;
       for (int issue : p.issues()) {
         absl::StrAppend(&issues, issues.empty() ? "" : ",",
@@ -590,10 +596,11 @@ int Promises(const std::string& feedback_address, absl::Duration timeout, const 
                   static_cast<long long>(p.figures().disputed_visits()), issues.c_str());
     }
     request.set_page_token(response.next_page_token());
-  } while (!request.page_token().empty());
-  std::printf("broken %d, at risk %d, kept %d (%d with no visit due) over the last %d days\n",
-              response.broken(), response.at_risk(), response.kept(), response.no_visits_due(),
-              days);
+  } while (!rest_kept && !request.page_token().empty());
+  std::printf(
+      "broken %d, at risk %d, kept %d (%d with no visit due) over the last %d days; kept "
+      "promises with nothing against them are not listed\n",
+      response.broken(), response.at_risk(), response.kept(), response.no_visits_due(), days);
   return 0;
 }
 
@@ -613,8 +620,9 @@ int PerceptionTrend(const std::string& feedback_address, absl::Duration timeout,
     const auto& i = week.index();
     const auto& f = i.figures();
     std::printf(
-        "%-10s  %5s  %7.1f  %8lld  %7lld  %6lld  %7lld\n", week.week_start().c_str(),
-        i.has_value() ? absl::StrFormat("%.1f", i.value()).c_str() : "-", i.promise_score(),
+        "%-10s  %5s  %7s  %8lld  %7lld  %6lld  %7lld\n", week.week_start().c_str(),
+        i.has_value() ? absl::StrFormat("%.1f", i.value()).c_str() : "-",
+        i.has_value() ? absl::StrFormat("%.1f", i.promise_score()).c_str() : "-",
         static_cast<long long>(f.expected_visits()), static_cast<long long>(f.missed_visits()),
         static_cast<long long>(f.feedback_answers()), static_cast<long long>(f.disputed_visits()));
   }

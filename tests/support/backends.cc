@@ -7,8 +7,8 @@
 #include "common/auth/jwt.h"
 #include "common/client.h"
 #include "common/errors.h"
-#include "common/grpc_status.h"
 #include "common/grpc_probe.h"
+#include "common/grpc_status.h"
 #include "tests/support/platform_pki.h"
 
 namespace linli::testing {
