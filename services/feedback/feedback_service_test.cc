@@ -366,6 +366,15 @@ class FeedbackTest : public ::testing::TestWithParam<std::string> {
     return out;
   }
 
+  // Occurrences of `needle` in `text`.
+  static int CountOf(const std::string& text, const std::string& needle) {
+    int n = 0;
+    for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+      ++n;
+    }
+    return n;
+  }
+
   static std::string Field(const grpc::Status& status) {
     auto bad = GetBadRequest(FromGrpcStatus(status));
     return bad.has_value() && bad->field_violations_size() > 0 ? bad->field_violations(0).field()
@@ -1138,6 +1147,26 @@ TEST_P(FeedbackTest, WorkOrdersFollowThe12345FlowAndTheReportShowsThem) {
   EXPECT_TRUE(absl::StrContains(
       html, absl::StrFormat("<p class=\"index\" id=\"index\">%.1f</p>", r.index().value())));
   EXPECT_TRUE(absl::EndsWith(html, "</html>\n"));
+  // December week by week: Mondays from Nov 30, the last week cut at Dec 31; the charts draw a
+  // point for each week with data and a bar for each week with visits due.
+  ASSERT_EQ(r.weeks_size(), 5);
+  EXPECT_EQ(r.weeks(0).week_start(), "2026-11-30");
+  EXPECT_EQ(r.weeks(0).index().window_days(), 6);  // Dec 1-6
+  EXPECT_EQ(r.weeks(4).week_start(), "2026-12-28");
+  EXPECT_EQ(r.weeks(4).index().window_days(), 4);  // Dec 28-31
+  int64_t expected = 0;
+  int with_data = 0, with_visits = 0;
+  for (const auto& week : r.weeks()) {
+    expected += week.index().figures().expected_visits();
+    with_data += week.index().has_value() ? 1 : 0;
+    with_visits += week.index().figures().expected_visits() > 0 ? 1 : 0;
+  }
+  EXPECT_EQ(expected, r.figures().expected_visits());
+  EXPECT_EQ(with_data, 2);
+  EXPECT_EQ(CountOf(html, "class=\"index-point\""), with_data);
+  EXPECT_EQ(CountOf(html, "<svg "), 2);
+  EXPECT_GE(CountOf(html, "<rect "), with_visits);
+  EXPECT_EQ(CountOf(html, "class=\"failed\""), 1);  // the missed visit's week
 }
 
 TEST_P(FeedbackTest, WorkOrdersAreListedByElderAndOlderRowsAreBackfilled) {

@@ -274,6 +274,17 @@ absl::StatusOr<v1::EvaluationReport> PerceptionUseCases::Report(
   RETURN_IF_ERROR(db_.RunInTransaction(
       [&](storage::Transaction& tx) -> absl::Status {
         ASSIGN_OR_RETURN(f, SumCounters(tx, request.organisation(), from, to));
+        report.clear_weeks();
+        for (int64_t monday = WeekStart(from); monday <= to; monday += 7) {
+          const int64_t first = std::max(monday, from);
+          const int64_t last = std::min(monday + 6, to);
+          ASSIGN_OR_RETURN(Figures week_figures,
+                           SumCounters(tx, request.organisation(), first, last));
+          v1::PerceptionWeek* week = report.add_weeks();
+          week->set_week_start(DayString(monday));
+          ToProto(request.organisation(), static_cast<int>(last - first + 1), week_figures,
+                  week->mutable_index());
+        }
         ASSIGN_OR_RETURN(
             rows, WorkOrdersOfPeriod(tx, request.organisation(), DayStart(from), DayStart(to + 1)));
         return absl::OkStatus();
