@@ -11,6 +11,7 @@
 #include <linux/futex.h>
 #include <sys/syscall.h>
 
+#include <atomic>
 #include <cstdarg>
 #include <ctime>
 
@@ -18,10 +19,23 @@ namespace {
 
 using SyscallFn = long (*)(long, ...);
 
+// The next syscall(), resolved without a function-local static: the guard of one makes a second
+// thread wait with syscall(SYS_futex), which lands back here and waits again, until its stack
+// overflows (a SIGSEGV in this library when two gRPC threads made their first call at once).
+// Two threads resolving it at once store the same pointer.
+std::atomic<SyscallFn> real_syscall{nullptr};
+
 SyscallFn RealSyscall() {
-  static const SyscallFn real = reinterpret_cast<SyscallFn>(dlsym(RTLD_NEXT, "syscall"));
+  SyscallFn real = real_syscall.load(std::memory_order_acquire);
+  if (real == nullptr) {
+    real = reinterpret_cast<SyscallFn>(dlsym(RTLD_NEXT, "syscall"));
+    real_syscall.store(real, std::memory_order_release);
+  }
   return real;
 }
+
+// Resolved while the library loads, before the program starts any thread.
+__attribute__((constructor)) void ResolveRealSyscall() { RealSyscall(); }
 
 }  // namespace
 
@@ -35,8 +49,13 @@ extern "C" long syscall(long number, ...) {
   const SyscallFn real = RealSyscall();
   const int op = static_cast<int>(a2);
   const auto* deadline = reinterpret_cast<const timespec*>(a4);
-  if (number == SYS_futex && (op & FUTEX_CLOCK_REALTIME) != 0 && deadline != nullptr &&
+  // Reading the faked time below may itself wait on a futex (libfaketime's own locks): such a
+  // nested call passes through untouched instead of recursing until the thread's stack runs out
+  // (seen as a SIGSEGV in this library on a gRPC timer thread).
+  static thread_local bool inside = false;
+  if (number == SYS_futex && !inside && (op & FUTEX_CLOCK_REALTIME) != 0 && deadline != nullptr &&
       (op & FUTEX_CMD_MASK) == FUTEX_WAIT_BITSET) {
+    inside = true;
     timespec faked{}, actual{};
     clock_gettime(CLOCK_REALTIME, &faked);                                // through libfaketime
     real(SYS_clock_gettime, static_cast<long>(CLOCK_REALTIME), &actual);  // the kernel's clock
@@ -44,6 +63,7 @@ extern "C" long syscall(long number, ...) {
     long long nanos = deadline->tv_sec * kNano + deadline->tv_nsec -
                       (faked.tv_sec - actual.tv_sec) * kNano - (faked.tv_nsec - actual.tv_nsec);
     if (nanos < 0) nanos = 0;
+    inside = false;
     timespec moved{static_cast<time_t>(nanos / kNano), static_cast<long>(nanos % kNano)};
     return real(number, a1, a2, a3, reinterpret_cast<long>(&moved), a5, a6);
   }
