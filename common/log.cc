@@ -1,9 +1,16 @@
 #include "common/log.h"
 
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <string>
+#include <thread>
 
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -44,6 +51,68 @@ std::string Timestamp(absl::Time now) {
   return text;
 }
 
+// Lines are collected in a buffer and written to stderr (fd 2) in one write per batch instead of
+// one write per line (a write costs a gateway call about 5% of its CPU): by a flusher thread
+// every kFlushInterval, at once when the buffer reaches kFlushBytes, after a warning or an error
+// (so nothing is lost before a deliberate exit), on FlushLog() and at exit. Order is kept: lines
+// reach the buffer in the order their writers took the lock, and batches are written in order.
+class LogSink {
+ public:
+  static constexpr size_t kFlushBytes = 64 * 1024;
+  static constexpr absl::Duration kFlushInterval = absl::Milliseconds(50);
+
+  static LogSink& Get() {
+    static LogSink* sink = [] {
+      auto* s = new LogSink();  // never destroyed: lines may be written until the process ends
+      std::atexit([] { Get().Flush(); });
+      // The flusher takes no signals (a process-directed SIGTERM must reach the thread that
+      // waits for it, whenever the first line is logged): it starts with all of them blocked.
+      sigset_t all, previous;
+      sigfillset(&all);
+      pthread_sigmask(SIG_SETMASK, &all, &previous);
+      std::thread([s] { s->FlushEvery(kFlushInterval); }).detach();
+      pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+      return s;
+    }();
+    return *sink;
+  }
+
+  void Append(const std::string& line, bool urgent) {
+    absl::MutexLock lock(&mu_);
+    buffer_ += line;
+    if (urgent || buffer_.size() >= kFlushBytes) WriteLocked();
+  }
+
+  void Flush() {
+    absl::MutexLock lock(&mu_);
+    WriteLocked();
+  }
+
+ private:
+  void FlushEvery(absl::Duration interval) {
+    for (;;) {
+      absl::SleepFor(interval);
+      Flush();
+    }
+  }
+
+  void WriteLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    std::fflush(stderr);  // anything written through stdio first
+    size_t done = 0;
+    while (done < buffer_.size()) {
+      ssize_t n = ::write(2, buffer_.data() + done, buffer_.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) break;  // stderr closed or full: the lines cannot be written anywhere
+      done += static_cast<size_t>(n);
+    }
+    buffer_.clear();
+    if (buffer_.capacity() > 4 * kFlushBytes) buffer_.shrink_to_fit();
+  }
+
+  absl::Mutex mu_;
+  std::string buffer_ ABSL_GUARDED_BY(mu_);
+};
+
 void AppendField(std::string* line, absl::string_view key, absl::string_view value) {
   line->push_back(',');
   AppendJsonString(line, key);
@@ -79,9 +148,10 @@ void Log(absl::string_view level, absl::string_view message, const LogFields& fi
     AppendField(&line, "request_id", current_request_id);
   }
   line += "}\n";
-  // One write per line: stderr is unbuffered, so lines from several threads never interleave.
-  std::fwrite(line.data(), 1, line.size(), stderr);
+  LogSink::Get().Append(line, level != "info");
 }
+
+void FlushLog() { LogSink::Get().Flush(); }
 
 const std::string& CurrentRequestId() { return current_request_id; }
 

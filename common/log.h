@@ -4,6 +4,8 @@
 //
 //   LogInfo("listening", {{"address", address}});
 //   LogError("migration failed", {{"error", status.ToString()}});
+//
+// Lines are buffered and written in batches (see FlushLog).
 #ifndef LINLI_COMMON_LOG_H_
 #define LINLI_COMMON_LOG_H_
 
@@ -33,6 +35,11 @@ inline void LogWarning(absl::string_view message, const LogFields& fields = {}) 
 inline void LogError(absl::string_view message, const LogFields& fields = {}) {
   Log("error", message, fields);
 }
+
+// Writes the lines logged so far. Lines are written in batches: within 50 ms, at once after a
+// warning or an error, and at exit; call this before reading stderr or before a process ends
+// without exit() (std::_Exit, a fatal signal).
+void FlushLog();
 
 // The request id of the call the current thread is serving ("" when none).
 const std::string& CurrentRequestId();

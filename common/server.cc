@@ -9,6 +9,7 @@
 #include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string_view>
 #include <thread>
@@ -93,75 +94,15 @@ std::string MethodLabel(absl::string_view method) {
   return std::string(method);
 }
 
-// The RPC series of one method label, by status code, found once per call by method name rather
-// than by building label vectors for two family lookups and a descriptor lookup every call.
-class MethodSeries {
- public:
-  explicit MethodSeries(std::string label) : label_(std::move(label)) {
-    for (auto& c : handled_) c.store(nullptr, std::memory_order_relaxed);
-    for (auto& h : latency_) h.store(nullptr, std::memory_order_relaxed);
-  }
-
-  void Record(grpc::StatusCode code, absl::Duration latency) {
-    const int i = static_cast<int>(code);
-    if (i < 0 || i >= kCodes) {  // not a code of the wire protocol: looked up every time
-      const std::string name(GrpcCodeName(code));
-      Rpc().handled.WithLabels({label_, name}).Increment();
-      Rpc().latency.WithLabels({label_, name}).Observe(absl::ToDoubleSeconds(latency));
-      return;
-    }
-    metrics::Counter* handled = handled_[i].load(std::memory_order_acquire);
-    metrics::Histogram* histogram = latency_[i].load(std::memory_order_acquire);
-    if (handled == nullptr || histogram == nullptr) {
-      // Families return the same child for the same labels, so a race stores the same pointers.
-      const std::string name(GrpcCodeName(code));
-      handled = &Rpc().handled.WithLabels({label_, name});
-      histogram = &Rpc().latency.WithLabels({label_, name});
-      handled_[i].store(handled, std::memory_order_release);
-      latency_[i].store(histogram, std::memory_order_release);
-    }
-    handled->Increment();
-    histogram->Observe(absl::ToDoubleSeconds(latency));
-  }
-
- private:
-  static constexpr int kCodes = 17;  // OK .. UNAUTHENTICATED
-  const std::string label_;
-  std::atomic<metrics::Counter*> handled_[kCodes];
-  std::atomic<metrics::Histogram*> latency_[kCodes];
-};
-
-// The series of `method`: one entry per method this binary knows (a bounded set, see
-// MethodLabel), and one shared "unknown" entry for every other name, which is not remembered.
-MethodSeries& SeriesOf(absl::string_view method) {
-  static absl::Mutex mu;
-  static auto* known =  // guarded by mu
-      new absl::flat_hash_map<std::string, std::unique_ptr<MethodSeries>>();
-  static auto* unknown = new MethodSeries("unknown");
-  {
-    absl::ReaderMutexLock lock(&mu);
-    auto it = known->find(method);
-    if (it != known->end()) return *it->second;
-  }
-  std::string label = MethodLabel(method);
-  if (label == "unknown") return *unknown;
-  absl::MutexLock lock(&mu);
-  std::unique_ptr<MethodSeries>& series = (*known)[method];
-  if (series == nullptr) series = std::make_unique<MethodSeries>(std::move(label));
-  return *series;
-}
-
-// Gives every call a request id (in the metadata and for the serving thread's log lines),
-// records its metrics and writes one log line when it ends.
+// Keeps a CallRecord for every call of a method that does not keep its own.
 class CallInterceptor : public grpc::experimental::Interceptor {
  public:
-  explicit CallInterceptor(grpc::experimental::ServerRpcInfo* info)
-      : method_(info->method()), series_(SeriesOf(method_)) {}
+  explicit CallInterceptor(grpc::experimental::ServerRpcInfo* info) : method_(info->method()) {}
 
   ~CallInterceptor() override {
-    // A call torn down without sending a status (cancelled, server stopping) still leaves.
-    if (in_flight_) Rpc().in_flight.Add(-1);
-    if (!request_id_.empty() && CurrentRequestId() == request_id_) SetCurrentRequestId("");
+    if (record_.has_value() && CurrentRequestId() == record_->request_id()) {
+      SetCurrentRequestId("");
+    }
   }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
@@ -169,55 +110,47 @@ class CallInterceptor : public grpc::experimental::Interceptor {
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
       auto* metadata = methods->GetRecvInitialMetadata();
       auto it = metadata->find(kRequestIdKey);
-      if (it != metadata->end() && !it->second.empty()) {
-        request_id_.assign(it->second.data(), std::min(it->second.size(), kMaxRequestIdLength));
-      } else {
+      const bool sent = it != metadata->end() && !it->second.empty();
+      record_.emplace(method_, sent ? absl::string_view(it->second.data(), it->second.size())
+                                    : absl::string_view());
+      if (!sent) {
         // Handlers read the id from the metadata map; the string lives as long as the call.
-        request_id_ = NewId(Clock::Real());
-        metadata->emplace(grpc::string_ref(kRequestIdKey), grpc::string_ref(request_id_));
+        metadata->emplace(grpc::string_ref(kRequestIdKey), grpc::string_ref(record_->request_id()));
       }
       // The sync server runs the handler on this thread right after this hook.
-      SetCurrentRequestId(request_id_);
-      Rpc().in_flight.Add(1);
-      in_flight_ = true;
+      SetCurrentRequestId(record_->request_id());
     }
-    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
-      grpc::Status status = methods->GetSendStatus();
-      methods->GetSendTrailingMetadata()->emplace(kRequestIdKey, request_id_);
-      const absl::Duration latency = started_.Elapsed();
-      const std::string code(GrpcCodeName(status.error_code()));
-      series_.Record(status.error_code(), latency);
-      if (in_flight_) {
-        Rpc().in_flight.Add(-1);
-        in_flight_ = false;
-      }
-      bool quiet = absl::StartsWith(method_, "/grpc.health.") ||
-                   absl::StartsWith(method_, "/grpc.reflection.");
-      if (!quiet || !status.ok()) {
-        LogInfo("rpc", {{"method", method_},
-                        {"code", code},
-                        {"latency_ms", absl::StrCat(absl::ToDoubleMilliseconds(latency))},
-                        {"request_id", request_id_}});
-      }
-      if (CurrentRequestId() == request_id_) SetCurrentRequestId("");
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS) &&
+        record_.has_value()) {
+      methods->GetSendTrailingMetadata()->emplace(kRequestIdKey, record_->request_id());
+      record_->End(methods->GetSendStatus());
+      if (CurrentRequestId() == record_->request_id()) SetCurrentRequestId("");
     }
     methods->Proceed();
   }
 
  private:
-  std::string method_;
-  MethodSeries& series_;
-  const Stopwatch started_;
-  std::string request_id_;
-  bool in_flight_ = false;
+  const char* method_;
+  std::optional<CallRecord> record_;
 };
 
 class CallInterceptorFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
+  explicit CallInterceptorFactory(std::function<bool(absl::string_view)> records_itself)
+      : records_itself_(std::move(records_itself)) {}
+
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
+    // No interceptor at all for a call that keeps its own record: gRPC then skips its
+    // interception machinery for every step of the call.
+    if (records_itself_ && info->method() != nullptr && records_itself_(info->method())) {
+      return nullptr;
+    }
     return new CallInterceptor(info);
   }
+
+ private:
+  std::function<bool(absl::string_view)> records_itself_;
 };
 
 // Fields of /proc/self/stat after the command name (field 3 onwards), empty when unreadable.
@@ -377,6 +310,98 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ListenerCredentials(
 
 }  // namespace
 
+// The RPC series of one method label, by status code, found once per call by method name rather
+// than by building label vectors for two family lookups and a descriptor lookup every call.
+class MethodSeries {
+ public:
+  explicit MethodSeries(std::string label) : label_(std::move(label)) {
+    for (auto& c : handled_) c.store(nullptr, std::memory_order_relaxed);
+    for (auto& h : latency_) h.store(nullptr, std::memory_order_relaxed);
+  }
+
+  void Record(grpc::StatusCode code, absl::Duration latency) {
+    const int i = static_cast<int>(code);
+    if (i < 0 || i >= kCodes) {  // not a code of the wire protocol: looked up every time
+      const std::string name(GrpcCodeName(code));
+      Rpc().handled.WithLabels({label_, name}).Increment();
+      Rpc().latency.WithLabels({label_, name}).Observe(absl::ToDoubleSeconds(latency));
+      return;
+    }
+    metrics::Counter* handled = handled_[i].load(std::memory_order_acquire);
+    metrics::Histogram* histogram = latency_[i].load(std::memory_order_acquire);
+    if (handled == nullptr || histogram == nullptr) {
+      // Families return the same child for the same labels, so a race stores the same pointers.
+      const std::string name(GrpcCodeName(code));
+      handled = &Rpc().handled.WithLabels({label_, name});
+      histogram = &Rpc().latency.WithLabels({label_, name});
+      handled_[i].store(handled, std::memory_order_release);
+      latency_[i].store(histogram, std::memory_order_release);
+    }
+    handled->Increment();
+    histogram->Observe(absl::ToDoubleSeconds(latency));
+  }
+
+ private:
+  static constexpr int kCodes = 17;  // OK .. UNAUTHENTICATED
+  const std::string label_;
+  std::atomic<metrics::Counter*> handled_[kCodes];
+  std::atomic<metrics::Histogram*> latency_[kCodes];
+};
+
+// The series of `method`: one entry per method this binary knows (a bounded set, see
+// MethodLabel), and one shared "unknown" entry for every other name, which is not remembered.
+static MethodSeries& SeriesOf(absl::string_view method) {
+  static absl::Mutex mu;
+  static auto* known =  // guarded by mu
+      new absl::flat_hash_map<std::string, std::unique_ptr<MethodSeries>>();
+  static auto* unknown = new MethodSeries("unknown");
+  {
+    absl::ReaderMutexLock lock(&mu);
+    auto it = known->find(method);
+    if (it != known->end()) return *it->second;
+  }
+  std::string label = MethodLabel(method);
+  if (label == "unknown") return *unknown;
+  absl::MutexLock lock(&mu);
+  std::unique_ptr<MethodSeries>& series = (*known)[method];
+  if (series == nullptr) series = std::make_unique<MethodSeries>(std::move(label));
+  return *series;
+}
+
+bool IsPlatformMethod(absl::string_view method) {
+  return method == "/grpc.health.v1.Health/Check" || method == "/grpc.health.v1.Health/Watch" ||
+         method == "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo";
+}
+
+CallRecord::CallRecord(absl::string_view method, absl::string_view caller_request_id)
+    : method_(method),
+      series_(SeriesOf(method_)),
+      request_id_(caller_request_id.empty()
+                      ? NewId(Clock::Real())
+                      : std::string(caller_request_id.substr(0, kMaxRequestIdLength))) {
+  Rpc().in_flight.Add(1);
+}
+
+CallRecord::~CallRecord() {
+  if (in_flight_) Rpc().in_flight.Add(-1);
+}
+
+void CallRecord::End(const grpc::Status& status) {
+  if (!in_flight_) return;
+  in_flight_ = false;
+  Rpc().in_flight.Add(-1);
+  const absl::Duration latency = started_.Elapsed();
+  series_.Record(status.error_code(), latency);
+  const bool quiet =
+      absl::StartsWith(method_, "/grpc.health.") || absl::StartsWith(method_, "/grpc.reflection.");
+  if (!quiet || !status.ok()) {
+    LogInfo("rpc", {{"method", method_},
+                    {"code", std::string(GrpcCodeName(status.error_code()))},
+                    {"latency_ms", absl::StrCat(absl::ToDoubleMilliseconds(latency))},
+                    {"request_id", request_id_}});
+  }
+}
+
 // GET /metrics and GET /healthz on their own HTTP port, served by a cpp-httplib thread pool.
 class GrpcServer::MetricsEndpoint {
  public:
@@ -486,7 +511,7 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
       GRPC_ARG_MAX_CONNECTION_AGE_GRACE_MS,
       static_cast<int>(absl::ToInt64Milliseconds(options.shutdown_deadline)));
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> factories;
-  factories.push_back(std::make_unique<CallInterceptorFactory>());
+  factories.push_back(std::make_unique<CallInterceptorFactory>(options.records_itself));
   builder.experimental().SetInterceptorCreators(std::move(factories));
   if (options.configure_builder) options.configure_builder(builder);
 
@@ -577,7 +602,9 @@ std::string RequestId(const grpc::ServerContext& context) {
       return std::string(it->second.data(), std::min(it->second.size(), kMaxRequestIdLength));
     }
   }
-  return "";
+  // A call that keeps its own record (ServerOptions::records_itself) has its id as the serving
+  // thread's (or fiber's) current one.
+  return CurrentRequestId();
 }
 
 Caller CallerOf(const grpc::ServerContext& context) {

@@ -30,8 +30,10 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/audit.h"
+#include "common/clock.h"
 #include "common/grpc_status.h"
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
@@ -74,7 +76,41 @@ struct ServerOptions {
   // than by the grpc::Service objects passed to Start (the gateway's event loops register their
   // asynchronous services, a health service and their completion queues here).
   std::function<void(grpc::ServerBuilder&)> configure_builder;
+  // Methods whose calls keep their own CallRecord (served outside gRPC's interceptors, as the
+  // gateway's event loops do): the server's interceptor leaves them alone. Null: none.
+  std::function<bool(absl::string_view method)> records_itself;
 };
+
+class MethodSeries;  // the RPC series of one method (server.cc)
+
+// What every served call leaves behind: a request id (the caller's x-request-id, or a new one),
+// the linli_rpc_server_* series (handled, latency, in flight) and one access-log line when it
+// ends (none for a successful health or reflection call). The server's interceptor keeps one
+// per call; code that serves calls itself (ServerOptions::records_itself) keeps its own.
+class CallRecord {
+ public:
+  // A call of `method` ("/pkg.Service/Method") has started; `caller_request_id` is the id the
+  // caller sent ("" when none).
+  CallRecord(absl::string_view method, absl::string_view caller_request_id);
+  // A call torn down without End (cancelled, server stopping) still leaves the in-flight gauge.
+  ~CallRecord();
+  CallRecord(const CallRecord&) = delete;
+  CallRecord& operator=(const CallRecord&) = delete;
+
+  const std::string& request_id() const { return request_id_; }
+  // The status is being sent: records it (once).
+  void End(const grpc::Status& status);
+
+ private:
+  std::string method_;
+  MethodSeries& series_;
+  Stopwatch started_;
+  std::string request_id_;
+  bool in_flight_ = true;
+};
+
+// True for the methods every GrpcServer serves itself (health, reflection).
+bool IsPlatformMethod(absl::string_view method);
 
 class GrpcServer {
  public:

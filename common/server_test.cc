@@ -46,6 +46,7 @@ class LoggingRegistry : public registry::v1::RegistryService::Service {
 class CaptureStderr {
  public:
   CaptureStderr() : path_(linli::testing::MakeTempDir("stderr") + "/stderr.txt") {
+    linli::FlushLog();
     std::fflush(stderr);
     saved_ = dup(2);
     int fd = open(path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -53,8 +54,16 @@ class CaptureStderr {
     close(fd);
   }
   ~CaptureStderr() { Restore(); }
+  // What has reached the file so far (nothing is flushed first).
+  std::string Peek() const {
+    std::ifstream in(path_);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
   std::string Restore() {
     if (saved_ >= 0) {
+      linli::FlushLog();
       std::fflush(stderr);
       dup2(saved_, 2);
       close(saved_);
@@ -77,6 +86,25 @@ std::string LineWith(const std::string& text, const std::string& needle) {
     if (line.find(needle) != std::string::npos) return line;
   }
   return "";
+}
+
+// Lines are written in batches, but a warning or an error goes out at once, with every line
+// logged before it, in order.
+TEST(LogTest, AWarningWritesItselfAndEveryLineBeforeItInOrder) {
+  CaptureStderr capture;
+  LogInfo("first batched line", {{"marker", "log-order-1"}});
+  LogInfo("second batched line", {{"marker", "log-order-2"}});
+  LogWarning("the warning", {{"marker", "log-order-3"}});
+  const std::string text = capture.Peek();
+  const size_t first = text.find("log-order-1");
+  const size_t second = text.find("log-order-2");
+  const size_t third = text.find("log-order-3");
+  ASSERT_NE(first, std::string::npos) << text;
+  ASSERT_NE(second, std::string::npos) << text;
+  ASSERT_NE(third, std::string::npos) << text;
+  EXPECT_LT(first, second);
+  EXPECT_LT(second, third);
+  EXPECT_NE(LineWith(text, "log-order-3").find("\"level\":\"warning\""), std::string::npos);
 }
 
 TEST(ServerTest, MetricsEndpointCountsCallsByMethodAndCodeAndLogsCarryTheRequestId) {

@@ -21,6 +21,7 @@ namespace sch = scheduling::v1;
 namespace fb = feedback::v1;
 
 const std::vector<Role> kConsole = {Role::kCommitteeStaff, Role::kStreetStaff, Role::kAdmin};
+const std::vector<Role> kStreet = {Role::kStreetStaff, Role::kAdmin};
 const std::vector<Role> kElderApp = {Role::kElder, Role::kFamily};
 
 template <typename Request>
@@ -291,6 +292,53 @@ std::map<std::string, Rule> BuildRules() {
       kConsole,
       [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
          const reg::CreateElderRequest& q) { return r.Region(c, who, q.elder().region()); });
+  // The street's map: organisations, relations, offerings and workers of the caller's street;
+  // volunteers of the committee's organisations for committee staff.
+  rules[Console("CreateOrganisation")] = Make<reg::CreateOrganisationRequest>(
+      kStreet, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                  const reg::CreateOrganisationRequest& q) {
+        return r.Region(c, who, q.organisation().region());
+      });
+  rules[Console("CreateRelation")] = Make<reg::CreateRelationRequest>(
+      kStreet, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                  const reg::CreateRelationRequest& q) {
+        absl::Status source = r.OwnOrganisation(c, who, q.relation().source());
+        if (!source.ok()) return source;
+        const std::string& target = q.relation().target();
+        if (absl::StartsWith(target, "regions/")) return r.Region(c, who, target);
+        return r.Organisation(c, who, target);
+      });
+  rules[Console("CreateServiceType")] = AdminOnly();
+  rules[Console("CreateOffering")] = Make<reg::CreateOfferingRequest>(
+      kStreet, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                  const reg::CreateOfferingRequest& q) {
+        absl::Status owner = r.OwnOrganisation(c, who, q.offering().organisation());
+        if (!owner.ok()) return owner;
+        for (const std::string& region : q.offering().covered_regions()) {
+          if (absl::Status covered = r.Region(c, who, region); !covered.ok()) return covered;
+        }
+        return absl::OkStatus();
+      });
+  // The registry refuses (NOT_FOUND) an offering that is not the named organisation's.
+  rules[Console("UpdateOffering")] = Make<reg::UpdateOfferingRequest>(
+      kStreet, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                  const reg::UpdateOfferingRequest& q) {
+        if (who.role == Role::kAdmin) return absl::OkStatus();
+        if (q.organisation().empty()) {
+          return absl::PermissionDeniedError(
+              "name the offering's organisation (organisation), one of your street's");
+        }
+        return r.OwnOrganisation(c, who, q.organisation());
+      });
+  rules[Console("CreateWorker")] = Make<reg::CreateWorkerRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                   const reg::CreateWorkerRequest& q) {
+        if (who.role == Role::kCommitteeStaff && !q.worker().volunteer()) {
+          return absl::PermissionDeniedError(
+              "committee staff register volunteers; the street registers staff");
+        }
+        return r.OwnOrganisation(c, who, q.worker().organisation());
+      });
   rules[Console("CreateCommitment")] = Make<sch::CreateCommitmentRequest>(
       kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
                    const sch::CreateCommitmentRequest& q) {

@@ -239,9 +239,6 @@ class EventLoop {
       auto next = queue_->AsyncNext(&tag, &ok, DeadlineAfter(absl::Milliseconds(200)));
       if (next == grpc::CompletionQueue::SHUTDOWN) break;
       if (next == grpc::CompletionQueue::GOT_EVENT) {
-        // The server's interceptor has just set this thread's request id for some call; the
-        // loop itself serves none (each fiber carries its own).
-        if (!CurrentRequestId().empty()) SetCurrentRequestId("");
         static_cast<Completion*>(tag)->Done(ok);
       }
       // The server has been shut down, every request for a call has come back and every fiber
@@ -327,6 +324,7 @@ class EventLoop::IncomingCall final : public Completion, public ByteStream {
     return read.Wait();
   }
   grpc::ByteBuffer* request() { return &request_; }
+  const std::string& request_id() const { return record_->request_id(); }
 
   bool Write(const grpc::ByteBuffer& message) override {
     AsyncWait sent;
@@ -340,6 +338,7 @@ class EventLoop::IncomingCall final : public Completion, public ByteStream {
 
   // Ends the call: `response` (unary, when `status` is OK) then `status`.
   void Finish(const grpc::Status& status, const grpc::ByteBuffer* response) {
+    EndRecord(status);
     AsyncWait sent;
     if (generic_.has_value()) {
       if (response != nullptr && status.ok()) {
@@ -377,6 +376,12 @@ class EventLoop::IncomingCall final : public Completion, public ByteStream {
         loop.deferred_.push_back(&method_);
       }
     }
+    // The call's record (common/server.h): the server's interceptor leaves these calls alone.
+    auto sent_id = context().client_metadata().find(kRequestIdKey);
+    record_.emplace(name(),
+                    sent_id == context().client_metadata().end()
+                        ? absl::string_view()
+                        : absl::string_view(sent_id->second.data(), sent_id->second.size()));
     IncomingCall* call = this;
     std::unique_ptr<Fiber> fiber = Fiber::Create([&loop, call] {
       loop.Serve(*call);
@@ -388,6 +393,7 @@ class EventLoop::IncomingCall final : public Completion, public ByteStream {
       rejected_ = true;
       const grpc::Status overloaded(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                     "the gateway is overloaded; retry");
+      EndRecord(overloaded);
       if (generic_.has_value()) {
         generic_->stream.Finish(overloaded, this);
       } else if (writer_ != nullptr) {
@@ -418,6 +424,13 @@ class EventLoop::IncomingCall final : public Completion, public ByteStream {
     IncomingCall& call_;
   };
 
+  // The status is about to be sent: the request id goes with it, the record is closed.
+  void EndRecord(const grpc::Status& status) {
+    if (!record_.has_value()) return;
+    context().AddTrailingMetadata(kRequestIdKey, record_->request_id());
+    record_->End(status);
+  }
+
   void DeleteWhenOver() {
     if (served_ && !awaits_done_notice_) delete this;
   }
@@ -433,6 +446,7 @@ class EventLoop::IncomingCall final : public Completion, public ByteStream {
   std::unique_ptr<grpc::ServerAsyncWriter<grpc::ByteBuffer>> writer_;
   std::optional<Generic> generic_;
   bool rejected_ = false;
+  std::optional<CallRecord> record_;
 };
 
 void EventLoop::Accept(const LoopMethod& method) {
@@ -442,9 +456,9 @@ void EventLoop::Accept(const LoopMethod& method) {
 }
 
 void EventLoop::Serve(IncomingCall& call) {
-  // The call's request id (common/server.cc's interceptor has put it in the metadata) for every
-  // log line written while serving it; the fiber keeps it across its suspensions.
-  SetCurrentRequestId(RequestId(call.context()));
+  // The call's request id for every log line written while serving it (and for RequestId(), which
+  // falls back to it); the fiber keeps it across its suspensions.
+  SetCurrentRequestId(call.request_id());
   const MethodTable::Method* handler = nullptr;
   if (!call.Prepare(&handler, table_)) {
     call.Finish(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "the call carried no request"),
@@ -609,6 +623,10 @@ void EventLoops::Configure(grpc::ServerBuilder& builder) {
     loops_.push_back(std::make_unique<EventLoop>(table_, methods_, generic_.get(), max_fibers_,
                                                  builder.AddCompletionQueue()));
   }
+}
+
+bool EventLoops::Serves(absl::string_view method) const {
+  return !IsPlatformMethod(method) || table_.Find(method) != nullptr;
 }
 
 void EventLoops::Start() {

@@ -287,6 +287,10 @@ class EventLoops {
 
   // Registers the services and the loops' queues on `builder`, before the server is built.
   void Configure(grpc::ServerBuilder& builder);
+  // True for the calls the loops serve (every name but the health and reflection methods of
+  // the server's own services, unless the table has them): they keep their own CallRecord, so
+  // pass this as ServerOptions::records_itself.
+  bool Serves(absl::string_view method) const;
   // Starts the loop threads; after the server is built and started.
   void Start();
   // Waits for the calls in progress to end and stops the threads; only after the server's

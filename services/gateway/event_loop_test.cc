@@ -22,6 +22,7 @@
 #include "absl/time/time.h"
 #include "common/grpc_probe.h"
 #include "common/log.h"
+#include "common/metrics.h"
 #include "common/server.h"
 #include "google/protobuf/wrappers.pb.h"
 #include "grpcpp/alarm.h"
@@ -128,6 +129,9 @@ class LoopServer {
     options.configure_builder = [serving](grpc::ServerBuilder& builder) {
       serving->Configure(builder);
     };
+    options.records_itself = [serving](absl::string_view method) {
+      return serving->Serves(method);
+    };
     absl::StatusOr<std::unique_ptr<GrpcServer>> started = GrpcServer::Start(options, {});
     EXPECT_TRUE(started.ok()) << started.status();
     if (!started.ok()) return;
@@ -204,6 +208,59 @@ bool WaitUntil(const std::function<bool()>& condition, absl::Duration limit) {
     absl::SleepFor(absl::Milliseconds(5));
   }
   return true;
+}
+
+// The handled-calls counter of `method` with code OK, from the metrics the server exports.
+double HandledOk(const std::string& method) {
+  const std::string series =
+      "linli_rpc_server_handled_total{method=\"" + method + "\",code=\"OK\"} ";
+  const std::string text = metrics::Registry::Default().Render();
+  const size_t at = text.find(series);
+  if (at == std::string::npos) return 0;
+  return std::stod(text.substr(at + series.size()));
+}
+
+// Calls served by the loops keep their own record (the server's interceptor leaves them alone):
+// the caller's request id, or a new one, reaches the handler and comes back in the trailers, and
+// the call is counted once.
+TEST(EventLoopTest, EveryCallHasARequestIdAndIsCountedOnce) {
+  constexpr char kMethod[] = "/linli.gateway.v1.ConsoleService/GetRegion";
+  absl::Mutex mu;
+  std::vector<std::string> seen;
+  MethodTable table;
+  table.AddRaw(kMethod,
+               [&](grpc::ServerContext* context, grpc::ByteBuffer* in, grpc::ByteBuffer* out) {
+                 absl::MutexLock lock(&mu);
+                 seen.push_back(RequestId(*context) + "|" + CurrentRequestId());
+                 *out = ToByteBuffer(FromByteBuffer(*in));
+                 return grpc::Status::OK;
+               });
+  LoopServer server(std::move(table), 1);
+  ASSERT_NE(server.stub, nullptr);
+  const double before = HandledOk(kMethod);
+
+  for (const std::string sent : {"req-loop-1", ""}) {
+    grpc::ClientContext context;
+    if (!sent.empty()) context.AddMetadata(kRequestIdKey, sent);
+    grpc::ByteBuffer request = ToByteBuffer("x");
+    grpc::ByteBuffer response;
+    std::promise<grpc::Status> done;
+    server.stub->UnaryCall(&context, kMethod, grpc::StubOptions(), &request, &response,
+                           [&](grpc::Status status) { done.set_value(std::move(status)); });
+    ASSERT_TRUE(done.get_future().get().ok());
+    auto trailer = context.GetServerTrailingMetadata().find(kRequestIdKey);
+    ASSERT_NE(trailer, context.GetServerTrailingMetadata().end());
+    const std::string returned(trailer->second.data(), trailer->second.size());
+    if (!sent.empty()) {
+      EXPECT_EQ(returned, sent);
+    } else {
+      EXPECT_EQ(returned.size(), 32u) << returned;  // a new id (common/ids.h)
+    }
+    absl::MutexLock lock(&mu);
+    ASSERT_FALSE(seen.empty());
+    EXPECT_EQ(seen.back(), returned + "|" + returned);
+  }
+  EXPECT_EQ(HandledOk(kMethod) - before, 2);
 }
 
 TEST(EventLoopTest, EchoesBytesAndPassesErrorStatusThrough) {

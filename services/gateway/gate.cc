@@ -337,13 +337,34 @@ absl::Status Relations::Organisation(const grpc::ServerContext& context, const a
     if (organisation == who.organisation) return absl::OkStatus();
     return Denied("a partner key reaches only its own organisation");
   }
+  absl::StatusOr<std::string> region = OrganisationRegion(context, organisation);
+  if (!region.ok()) return region.status();
+  return RegionOrAncestor(context, who, *region);
+}
+
+absl::Status Relations::OwnOrganisation(const grpc::ServerContext& context,
+                                        const auth::Principal& who,
+                                        const std::string& organisation) const {
+  if (who.role == auth::Role::kAdmin) return absl::OkStatus();
+  if (organisation.empty()) return Denied("an organisation must be named");
+  if (who.role == auth::Role::kPartner) {
+    if (organisation == who.organisation) return absl::OkStatus();
+    return Denied("a partner key reaches only its own organisation");
+  }
+  absl::StatusOr<std::string> region = OrganisationRegion(context, organisation);
+  if (!region.ok()) return region.status();
+  return Region(context, who, *region);
+}
+
+absl::StatusOr<std::string> Relations::OrganisationRegion(const grpc::ServerContext& context,
+                                                          const std::string& organisation) const {
   registry::v1::GetOrganisationRequest request;
   request.set_name(organisation);
   registry::v1::GetOrganisationResponse response;
   grpc::Status status = Unary(*registry_, &RegistryStub::PrepareAsyncGetOrganisation,
                               Context(context).get(), request, &response);
   if (!status.ok()) return LookupFailed(status, organisation.substr(0, 64));
-  return RegionOrAncestor(context, who, response.organisation().region());
+  return response.organisation().region();
 }
 
 absl::Status Relations::WorkerCommitment(const grpc::ServerContext& context,

@@ -108,6 +108,9 @@ class Relations {
   // The organisation's region must be in scope or an ancestor of the principal's.
   absl::Status Organisation(const grpc::ServerContext& context, const auth::Principal& who,
                             const std::string& organisation) const;
+  // For changes: the organisation's region must be in scope (a bureau above is not).
+  absl::Status OwnOrganisation(const grpc::ServerContext& context, const auth::Principal& who,
+                               const std::string& organisation) const;
   // A worker's visit: `who` must be booked on `visit` or have checked in to it; with a
   // `commitment`, the visit must be one of that commitment's (NOT_FOUND otherwise).
   absl::Status WorkerVisit(const grpc::ServerContext& context, const auth::Principal& who,
@@ -117,6 +120,9 @@ class Relations {
                             const std::string& visit) const;
 
  private:
+  // The region of `organisation` (one registry read), for the checks above.
+  absl::StatusOr<std::string> OrganisationRegion(const grpc::ServerContext& context,
+                                                 const std::string& organisation) const;
   // A lookup's context: the caller's deadline (capped) when there is a caller.
   std::unique_ptr<grpc::ClientContext> Context(const grpc::ServerContext& context) const;
   std::unique_ptr<grpc::ClientContext> Context(const grpc::ServerContext* context) const;

@@ -396,6 +396,8 @@ std::unique_ptr<Message> ForeignRequest(const google::protobuf::MethodDescriptor
       {"visit", world.foreign_visit},
       {"author", world.foreign_elder},
       {"owner_organisation", "organisations/farorg"},
+      {"source", "organisations/farorg"},
+      {"target", "organisations/farorg"},
   };
   // The request's own string fields, and those of the messages it carries (a feedback answer, a
   // work order, an elder to register): their author, elder, region or commitment too.
@@ -1155,6 +1157,105 @@ TEST_F(GatewayAuthz, ConsoleWritesStayInTheirRegion) {
   EXPECT_EQ(stub->SweepAlerts(As(street).get(), sweep, &swept).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   status = stub->SweepAlerts(As(world.Token(Role::kAdmin)).get(), sweep, &swept);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
+// Street staff build their street's map through the console: organisations, relations,
+// offerings and workers inside it, nothing outside it; committee staff register volunteers of
+// their committee's organisations; the taxonomy is the admins'.
+TEST_F(GatewayAuthz, StaffBuildTheirStreetsMapAndNothingElse) {
+  World& world = World::Get();
+  auto stub = v1::ConsoleService::NewStub(world.channel);
+  const std::string street = world.Token(Role::kStreetStaff);
+  const std::string committee = world.Token(Role::kCommitteeStaff);
+
+  registry::v1::CreateOrganisationRequest org;
+  org.mutable_organisation()->set_id("qiaoyi-volunteers");
+  org.mutable_organisation()->set_display_name("桥一志愿者服务队");
+  org.mutable_organisation()->set_kind(registry::v1::ORGANISATION_KIND_VOLUNTEER_TEAM);
+  org.mutable_organisation()->set_sector(registry::v1::SECTOR_SOCIAL);
+  org.mutable_organisation()->set_region("regions/310101020001");
+  org.set_request_id("authz-build-org-1");
+  registry::v1::CreateOrganisationResponse created_org;
+  grpc::Status status = stub->CreateOrganisation(As(committee).get(), org, &created_org);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+  status = stub->CreateOrganisation(As(street).get(), org, &created_org);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  const std::string team = created_org.organisation().name();
+  registry::v1::CreateOrganisationRequest elsewhere = org;
+  elsewhere.mutable_organisation()->set_id("qiaoyi-elsewhere");
+  elsewhere.mutable_organisation()->set_region("regions/310101021001");
+  elsewhere.set_request_id("authz-build-org-2");
+  EXPECT_EQ(stub->CreateOrganisation(As(street).get(), elsewhere, &created_org).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  registry::v1::CreateRelationRequest relation;
+  relation.mutable_relation()->set_source(team);
+  relation.mutable_relation()->set_target("organisations/homeorg");
+  relation.mutable_relation()->set_type(registry::v1::RELATION_TYPE_PARTNER);
+  registry::v1::CreateRelationResponse related;
+  status = stub->CreateRelation(As(street).get(), relation, &related);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  relation.mutable_relation()->set_source("organisations/farorg");
+  relation.mutable_relation()->set_target(team);
+  EXPECT_EQ(stub->CreateRelation(As(street).get(), relation, &related).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  relation.mutable_relation()->set_source(team);
+  relation.mutable_relation()->set_target("organisations/farorg");  // a street beside, not above
+  EXPECT_EQ(stub->CreateRelation(As(street).get(), relation, &related).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  registry::v1::CreateOfferingRequest offering;
+  offering.mutable_offering()->set_organisation(team);
+  offering.mutable_offering()->set_service_type("serviceTypes/visiting");
+  offering.mutable_offering()->add_covered_regions("regions/310101020001");
+  offering.mutable_offering()->set_capacity_per_day(4);
+  registry::v1::CreateOfferingResponse offered;
+  status = stub->CreateOffering(As(street).get(), offering, &offered);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  offering.mutable_offering()->add_covered_regions("regions/310101021001");
+  EXPECT_EQ(stub->CreateOffering(As(street).get(), offering, &offered).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  registry::v1::UpdateOfferingRequest update;
+  update.mutable_offering()->set_name(offered.offering().name());
+  update.mutable_offering()->set_capacity_per_day(6);
+  update.mutable_update_mask()->add_paths("capacity_per_day");
+  registry::v1::UpdateOfferingResponse updated;
+  EXPECT_EQ(stub->UpdateOffering(As(street).get(), update, &updated).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);    // staff name the organisation
+  update.set_organisation("organisations/homeorg");  // in the street, but not the offering's
+  EXPECT_EQ(stub->UpdateOffering(As(street).get(), update, &updated).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  update.set_organisation(team);
+  status = stub->UpdateOffering(As(street).get(), update, &updated);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(updated.offering().capacity_per_day(), 6);
+
+  registry::v1::CreateWorkerRequest worker;
+  worker.mutable_worker()->set_display_name("志愿者 陈阿姨");
+  worker.mutable_worker()->set_organisation(team);
+  registry::v1::CreateWorkerResponse registered;
+  EXPECT_EQ(stub->CreateWorker(As(committee).get(), worker, &registered).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);  // staff, not a volunteer
+  worker.mutable_worker()->set_volunteer(true);
+  status = stub->CreateWorker(As(committee).get(), worker, &registered);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(registered.worker().organisation(), team);
+  worker.mutable_worker()->set_organisation("organisations/homeorg");  // the street's, above
+  EXPECT_EQ(stub->CreateWorker(As(committee).get(), worker, &registered).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  worker.mutable_worker()->set_volunteer(false);
+  status = stub->CreateWorker(As(street).get(), worker, &registered);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+
+  registry::v1::CreateServiceTypeRequest type;
+  type.mutable_service_type()->set_code("authz-build");
+  type.mutable_service_type()->set_display_name("测试服务");
+  registry::v1::CreateServiceTypeResponse typed;
+  EXPECT_EQ(stub->CreateServiceType(As(street).get(), type, &typed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  status = stub->CreateServiceType(As(world.Token(Role::kAdmin)).get(), type, &typed);
   EXPECT_TRUE(status.ok()) << status.error_message();
 }
 

@@ -161,6 +161,12 @@ MethodTable PublicMethods(const GatewayServer::Services& s) {
   LINLI_METHOD(console, ConsoleService, ListVisitsAwaitingAnswer);
   LINLI_METHOD(console, ConsoleService, RecordElderFeedback);
   LINLI_METHOD(console, ConsoleService, FileWorkOrder);
+  LINLI_METHOD(console, ConsoleService, CreateOrganisation);
+  LINLI_METHOD(console, ConsoleService, CreateRelation);
+  LINLI_METHOD(console, ConsoleService, CreateServiceType);
+  LINLI_METHOD(console, ConsoleService, CreateOffering);
+  LINLI_METHOD(console, ConsoleService, UpdateOffering);
+  LINLI_METHOD(console, ConsoleService, CreateWorker);
   LINLI_METHOD(console, ConsoleService, RegisterElder);
   LINLI_METHOD(console, ConsoleService, CreateCommitment);
   LINLI_METHOD(console, ConsoleService, CancelCommitment);
@@ -236,6 +242,7 @@ absl::StatusOr<std::unique_ptr<GatewayServer>> GatewayServer::Start(ServerOption
         std::make_unique<grpc::HealthCheckServiceServerBuilderOption>(std::move(health)));
     serving->Configure(builder);
   };
+  options.records_itself = [serving](absl::string_view method) { return serving->Serves(method); };
   if (options.health_service_names.empty()) options.health_service_names = PublicServiceNames();
   absl::StatusOr<std::unique_ptr<GrpcServer>> server = GrpcServer::Start(options, {});
   if (!server.ok()) return server.status();
