@@ -156,6 +156,19 @@ absl::Status Named(const std::string& name, const char* collection, const char* 
   return absl::PermissionDeniedError(absl::StrCat(what, " must be named (\"", collection, "/…\")"));
 }
 
+// A list request for staff who named no region (`named` false) asks for their own region: the
+// rule has admitted a region in scope if one is named, and for staff the request is never
+// unbounded, so the rows, not the organisation or filter named, decide what a list shows.
+// Admins' requests are left as they are (every region).
+template <typename Request>
+Request InOwnRegionUnlessNamed(const Request& request, const auth::Principal& who, bool named) {
+  Request scoped = request;
+  if (who.role != auth::Role::kAdmin && !named) {
+    scoped.set_region(absl::StrCat("regions/", who.region));
+  }
+  return scoped;
+}
+
 }  // namespace
 
 std::unique_ptr<grpc::ClientContext> ConsoleServiceImpl::LookupContext(
@@ -277,13 +290,8 @@ grpc::Status ConsoleServiceImpl::ListWorkOrders(grpc::ServerContext* context,
                                                 feedback::v1::ListWorkOrdersResponse* response) {
   return gate_->Run(context, "/linli.gateway.v1.ConsoleService/ListWorkOrders", *request,
                     [&](const auth::Principal& who) {
-                      feedback::v1::ListWorkOrdersRequest scoped = *request;
-                      // The rule admitted a region in scope, if one is named; otherwise the
-                      // caller's own. Never empty for staff: the rows, not the organisation named,
-                      // decide what a list shows.
-                      if (who.role != auth::Role::kAdmin && scoped.region().empty()) {
-                        scoped.set_region(absl::StrCat("regions/", who.region));
-                      }
+                      const feedback::v1::ListWorkOrdersRequest scoped =
+                          InOwnRegionUnlessNamed(*request, who, !request->region().empty());
                       return Forward(
                           context, who, feedback_.get(),
                           &feedback::v1::FeedbackService::StubInterface::PrepareAsyncListWorkOrders,
@@ -294,18 +302,15 @@ grpc::Status ConsoleServiceImpl::ListWorkOrders(grpc::ServerContext* context,
 grpc::Status ConsoleServiceImpl::ListAlerts(grpc::ServerContext* context,
                                             const feedback::v1::ListAlertsRequest* request,
                                             feedback::v1::ListAlertsResponse* response) {
-  return gate_->Run(context, "/linli.gateway.v1.ConsoleService/ListAlerts", *request,
-                    [&](const auth::Principal& who) {
-                      feedback::v1::ListAlertsRequest scoped = *request;
-                      if (who.role != auth::Role::kAdmin && scoped.committee().empty() &&
-                          scoped.region().empty()) {
-                        scoped.set_region(absl::StrCat("regions/", who.region));
-                      }
-                      return Forward(
-                          context, who, feedback_.get(),
-                          &feedback::v1::FeedbackService::StubInterface::PrepareAsyncListAlerts,
-                          scoped, response, "feedback");
-                    });
+  return gate_->Run(
+      context, "/linli.gateway.v1.ConsoleService/ListAlerts", *request,
+      [&](const auth::Principal& who) {
+        const feedback::v1::ListAlertsRequest scoped = InOwnRegionUnlessNamed(
+            *request, who, !request->committee().empty() || !request->region().empty());
+        return Forward(context, who, feedback_.get(),
+                       &feedback::v1::FeedbackService::StubInterface::PrepareAsyncListAlerts,
+                       scoped, response, "feedback");
+      });
 }
 
 grpc::Status ConsoleServiceImpl::ListPromises(grpc::ServerContext* context,
@@ -313,10 +318,8 @@ grpc::Status ConsoleServiceImpl::ListPromises(grpc::ServerContext* context,
                                               feedback::v1::ListPromisesResponse* response) {
   return gate_->Run(context, "/linli.gateway.v1.ConsoleService/ListPromises", *request,
                     [&](const auth::Principal& who) {
-                      feedback::v1::ListPromisesRequest scoped = *request;
-                      if (who.role != auth::Role::kAdmin && scoped.region().empty()) {
-                        scoped.set_region(absl::StrCat("regions/", who.region));
-                      }
+                      const feedback::v1::ListPromisesRequest scoped =
+                          InOwnRegionUnlessNamed(*request, who, !request->region().empty());
                       return Forward(
                           context, who, feedback_.get(),
                           &feedback::v1::FeedbackService::StubInterface::PrepareAsyncListPromises,

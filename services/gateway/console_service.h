@@ -54,18 +54,9 @@ inline constexpr int kStaffWorkerLocationDecimals = 2;
 // `point` with latitude and longitude rounded to `decimals` decimals of a degree.
 common::v1::LatLng CoarsenLocation(const common::v1::LatLng& point, int decimals);
 
-class ConsoleServiceImpl final : public v1::ConsoleService::Service {
+class ConsoleServiceImpl final : public v1::ConsoleService::Service, private GatewayService {
  public:
-  ConsoleServiceImpl(Gate* gate,
-                     std::shared_ptr<registry::v1::RegistryService::StubInterface> registry,
-                     std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling,
-                     std::shared_ptr<feedback::v1::FeedbackService::StubInterface> feedback,
-                     absl::Duration backend_timeout)
-      : gate_(gate),
-        registry_(std::move(registry)),
-        scheduling_(std::move(scheduling)),
-        feedback_(std::move(feedback)),
-        backend_timeout_(backend_timeout) {}
+  explicit ConsoleServiceImpl(const Backends& backends) : GatewayService(backends) {}
 
   grpc::Status CreateRegion(grpc::ServerContext* context, const v1::CreateRegionRequest* request,
                             v1::CreateRegionResponse* response) override;
@@ -291,13 +282,6 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service {
     status = Unary(*stub, prepare, client_context.get(), request, response);
     return FromBackend(*context, status, backend);
   }
-
-  Gate* gate_;
-
-  std::shared_ptr<registry::v1::RegistryService::StubInterface> registry_;
-  std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling_;
-  std::shared_ptr<feedback::v1::FeedbackService::StubInterface> feedback_;
-  absl::Duration backend_timeout_;
 };
 
 }  // namespace linli::gateway

@@ -15,19 +15,9 @@
 
 namespace linli::gateway {
 
-class ElderAppServiceImpl final : public v1::ElderAppService::Service {
+class ElderAppServiceImpl final : public v1::ElderAppService::Service, private GatewayService {
  public:
-  ElderAppServiceImpl(Gate* gate,
-                      std::shared_ptr<registry::v1::RegistryService::StubInterface> registry,
-                      std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling,
-                      std::shared_ptr<feedback::v1::FeedbackService::StubInterface> feedback,
-                      absl::Duration backend_timeout, const Clock& clock)
-      : gate_(gate),
-        registry_(std::move(registry)),
-        scheduling_(std::move(scheduling)),
-        feedback_(std::move(feedback)),
-        backend_timeout_(backend_timeout),
-        clock_(clock) {}
+  explicit ElderAppServiceImpl(const Backends& backends) : GatewayService(backends) {}
 
   grpc::Status GetElderPage(grpc::ServerContext* context, const v1::GetElderPageRequest* request,
                             v1::GetElderPageResponse* response) override;
@@ -51,14 +41,6 @@ class ElderAppServiceImpl final : public v1::ElderAppService::Service {
   grpc::Status ListMyComplaints(grpc::ServerContext* context,
                                 const v1::ListMyComplaintsRequest* request,
                                 v1::ListMyComplaintsResponse* response) override;
-
- private:
-  Gate* gate_;
-  std::shared_ptr<registry::v1::RegistryService::StubInterface> registry_;
-  std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling_;
-  std::shared_ptr<feedback::v1::FeedbackService::StubInterface> feedback_;
-  absl::Duration backend_timeout_;
-  const Clock& clock_;
 };
 
 }  // namespace linli::gateway

@@ -331,40 +331,32 @@ absl::Status Relations::Commitment(const grpc::ServerContext& context, const aut
 
 absl::Status Relations::Organisation(const grpc::ServerContext& context, const auth::Principal& who,
                                      const std::string& organisation) const {
-  if (who.role == auth::Role::kAdmin) return absl::OkStatus();
-  if (organisation.empty()) return Denied("an organisation must be named");
-  if (who.role == auth::Role::kPartner) {
-    if (organisation == who.organisation) return absl::OkStatus();
-    return Denied("a partner key reaches only its own organisation");
-  }
-  absl::StatusOr<std::string> region = OrganisationRegion(context, organisation);
-  if (!region.ok()) return region.status();
-  return RegionOrAncestor(context, who, *region);
+  return OrganisationIn(context, who, organisation, /*or_above=*/true);
 }
 
 absl::Status Relations::OwnOrganisation(const grpc::ServerContext& context,
                                         const auth::Principal& who,
                                         const std::string& organisation) const {
+  return OrganisationIn(context, who, organisation, /*or_above=*/false);
+}
+
+absl::Status Relations::OrganisationIn(const grpc::ServerContext& context,
+                                       const auth::Principal& who, const std::string& organisation,
+                                       bool or_above) const {
   if (who.role == auth::Role::kAdmin) return absl::OkStatus();
   if (organisation.empty()) return Denied("an organisation must be named");
   if (who.role == auth::Role::kPartner) {
     if (organisation == who.organisation) return absl::OkStatus();
     return Denied("a partner key reaches only its own organisation");
   }
-  absl::StatusOr<std::string> region = OrganisationRegion(context, organisation);
-  if (!region.ok()) return region.status();
-  return Region(context, who, *region);
-}
-
-absl::StatusOr<std::string> Relations::OrganisationRegion(const grpc::ServerContext& context,
-                                                          const std::string& organisation) const {
   registry::v1::GetOrganisationRequest request;
   request.set_name(organisation);
   registry::v1::GetOrganisationResponse response;
   grpc::Status status = Unary(*registry_, &RegistryStub::PrepareAsyncGetOrganisation,
                               Context(context).get(), request, &response);
   if (!status.ok()) return LookupFailed(status, organisation.substr(0, 64));
-  return response.organisation().region();
+  const std::string& region = response.organisation().region();
+  return or_above ? RegionOrAncestor(context, who, region) : Region(context, who, region);
 }
 
 absl::Status Relations::WorkerCommitment(const grpc::ServerContext& context,

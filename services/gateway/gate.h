@@ -120,9 +120,9 @@ class Relations {
                             const std::string& visit) const;
 
  private:
-  // The region of `organisation` (one registry read), for the checks above.
-  absl::StatusOr<std::string> OrganisationRegion(const grpc::ServerContext& context,
-                                                 const std::string& organisation) const;
+  // Organisation() (`or_above`) and OwnOrganisation(): one registry read of its region.
+  absl::Status OrganisationIn(const grpc::ServerContext& context, const auth::Principal& who,
+                              const std::string& organisation, bool or_above) const;
   // A lookup's context: the caller's deadline (capped) when there is a caller.
   std::unique_ptr<grpc::ClientContext> Context(const grpc::ServerContext& context) const;
   std::unique_ptr<grpc::ClientContext> Context(const grpc::ServerContext* context) const;
@@ -293,6 +293,37 @@ class Gate {
   // Costly calls running, per principal (entries only while some run).
   absl::Mutex costly_mu_;
   absl::flat_hash_map<std::string, int> costly_running_ ABSL_GUARDED_BY(costly_mu_);
+};
+
+// What each public service of the gateway works with: the gate every call passes, the three
+// backends, the deadline of one backend call and the clock ("today" for what a view shows).
+struct Backends {
+  Gate* gate = nullptr;
+  std::shared_ptr<RegistryStub> registry;
+  std::shared_ptr<SchedulingStub> scheduling;
+  std::shared_ptr<FeedbackStub> feedback;
+  absl::Duration backend_timeout = absl::Seconds(10);
+  const Clock* clock = nullptr;  // required
+};
+
+// The base of the public services (console, elder app, partner, worker app): their Backends, as
+// members.
+class GatewayService {
+ protected:
+  explicit GatewayService(const Backends& backends)
+      : gate_(backends.gate),
+        registry_(backends.registry),
+        scheduling_(backends.scheduling),
+        feedback_(backends.feedback),
+        backend_timeout_(backends.backend_timeout),
+        clock_(*backends.clock) {}
+
+  Gate* gate_;
+  std::shared_ptr<RegistryStub> registry_;
+  std::shared_ptr<SchedulingStub> scheduling_;
+  std::shared_ptr<FeedbackStub> feedback_;
+  absl::Duration backend_timeout_;
+  const Clock& clock_;
 };
 
 // A context for a backend call on behalf of `who`: the caller's deadline (capped by `timeout`)

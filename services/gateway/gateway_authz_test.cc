@@ -326,14 +326,16 @@ class World {
     gate = std::make_unique<Gate>(std::move(keys),
                                   std::make_unique<auth::ApiKeyStore>(api_keys_path, kPepper),
                                   options, relations, Clock::Real());
-    console = std::make_unique<ConsoleServiceImpl>(gate.get(), registry, scheduling, feedback,
-                                                   absl::Seconds(5));
-    elder_app = std::make_unique<ElderAppServiceImpl>(gate.get(), registry, scheduling, feedback,
-                                                      absl::Seconds(5), Clock::Real());
-    partner = std::make_unique<PartnerServiceImpl>(gate.get(), registry, scheduling, feedback,
-                                                   absl::Seconds(5), Clock::Real());
-    worker_app = std::make_unique<WorkerAppServiceImpl>(gate.get(), registry, scheduling, feedback,
-                                                        absl::Seconds(5), Clock::Real());
+    const Backends backends{.gate = gate.get(),
+                            .registry = registry,
+                            .scheduling = scheduling,
+                            .feedback = feedback,
+                            .backend_timeout = absl::Seconds(5),
+                            .clock = &Clock::Real()};
+    console = std::make_unique<ConsoleServiceImpl>(backends);
+    elder_app = std::make_unique<ElderAppServiceImpl>(backends);
+    partner = std::make_unique<PartnerServiceImpl>(backends);
+    worker_app = std::make_unique<WorkerAppServiceImpl>(backends);
     ServerOptions server_options;
     server_options.service_name = "gateway";
     server_options.listen_address = "127.0.0.1:0";

@@ -169,14 +169,16 @@ int main(int argc, char** argv) {
       std::make_shared<linli::gateway::Relations>(registry, scheduling, backend_timeout, clock),
       clock);
 
-  linli::gateway::ConsoleServiceImpl console(&gate, registry, scheduling, feedback,
-                                             backend_timeout);
-  linli::gateway::ElderAppServiceImpl elder_app(&gate, registry, scheduling, feedback,
-                                                backend_timeout, clock);
-  linli::gateway::PartnerServiceImpl partner(&gate, registry, scheduling, feedback, backend_timeout,
-                                             clock);
-  linli::gateway::WorkerAppServiceImpl worker_app(&gate, registry, scheduling, feedback,
-                                                  backend_timeout, clock);
+  const linli::gateway::Backends backends{.gate = &gate,
+                                          .registry = registry,
+                                          .scheduling = scheduling,
+                                          .feedback = feedback,
+                                          .backend_timeout = backend_timeout,
+                                          .clock = &clock};
+  linli::gateway::ConsoleServiceImpl console(backends);
+  linli::gateway::ElderAppServiceImpl elder_app(backends);
+  linli::gateway::PartnerServiceImpl partner(backends);
+  linli::gateway::WorkerAppServiceImpl worker_app(backends);
 
   const std::vector<std::string> public_services = {
       linli::gateway::v1::ConsoleService::service_full_name(),

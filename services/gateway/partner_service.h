@@ -16,19 +16,9 @@
 
 namespace linli::gateway {
 
-class PartnerServiceImpl final : public v1::PartnerService::Service {
+class PartnerServiceImpl final : public v1::PartnerService::Service, private GatewayService {
  public:
-  PartnerServiceImpl(Gate* gate,
-                     std::shared_ptr<registry::v1::RegistryService::StubInterface> registry,
-                     std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling,
-                     std::shared_ptr<feedback::v1::FeedbackService::StubInterface> feedback,
-                     absl::Duration backend_timeout, const Clock& clock)
-      : gate_(gate),
-        registry_(std::move(registry)),
-        scheduling_(std::move(scheduling)),
-        feedback_(std::move(feedback)),
-        backend_timeout_(backend_timeout),
-        clock_(clock) {}
+  explicit PartnerServiceImpl(const Backends& backends) : GatewayService(backends) {}
 
   grpc::Status ListMyOfferings(grpc::ServerContext* context,
                                const v1::ListMyOfferingsRequest* request,
@@ -61,13 +51,6 @@ class PartnerServiceImpl final : public v1::PartnerService::Service {
   // ReportDelivery (Relations::PartnerVisit) must follow.
   absl::Status OwnCommitment(const grpc::ServerContext& context, const auth::Principal& who,
                              const std::string& commitment, const char* field) const;
-
-  Gate* gate_;
-  std::shared_ptr<registry::v1::RegistryService::StubInterface> registry_;
-  std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling_;
-  std::shared_ptr<feedback::v1::FeedbackService::StubInterface> feedback_;
-  absl::Duration backend_timeout_;
-  const Clock& clock_;
 };
 
 }  // namespace linli::gateway

@@ -16,19 +16,9 @@
 
 namespace linli::gateway {
 
-class WorkerAppServiceImpl final : public v1::WorkerAppService::Service {
+class WorkerAppServiceImpl final : public v1::WorkerAppService::Service, private GatewayService {
  public:
-  WorkerAppServiceImpl(Gate* gate,
-                       std::shared_ptr<registry::v1::RegistryService::StubInterface> registry,
-                       std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling,
-                       std::shared_ptr<feedback::v1::FeedbackService::StubInterface> feedback,
-                       absl::Duration backend_timeout, const Clock& clock)
-      : gate_(gate),
-        registry_(std::move(registry)),
-        scheduling_(std::move(scheduling)),
-        feedback_(std::move(feedback)),
-        backend_timeout_(backend_timeout),
-        clock_(clock) {}
+  explicit WorkerAppServiceImpl(const Backends& backends) : GatewayService(backends) {}
 
   grpc::Status ListMyVisits(grpc::ServerContext* context, const v1::ListMyVisitsRequest* request,
                             v1::ListMyVisitsResponse* response) override;
@@ -43,14 +33,6 @@ class WorkerAppServiceImpl final : public v1::WorkerAppService::Service {
                               v1::ListVisitNotesResponse* response) override;
   grpc::Status ReportProblem(grpc::ServerContext* context, const v1::ReportProblemRequest* request,
                              v1::ReportProblemResponse* response) override;
-
- private:
-  Gate* gate_;
-  std::shared_ptr<registry::v1::RegistryService::StubInterface> registry_;
-  std::shared_ptr<scheduling::v1::SchedulingService::StubInterface> scheduling_;
-  std::shared_ptr<feedback::v1::FeedbackService::StubInterface> feedback_;
-  absl::Duration backend_timeout_;
-  const Clock& clock_;
 };
 
 }  // namespace linli::gateway

@@ -68,14 +68,16 @@ class InProcessGateway {
         std::move(keys), nullptr, options.gate,
         std::make_shared<gateway::Relations>(registry, scheduling, timeout, clock), clock);
     gateway::Gate* gate = made->gate_.get();
-    made->console_ = std::make_unique<gateway::ConsoleServiceImpl>(gate, registry, scheduling,
-                                                                   feedback, timeout);
-    made->elder_app_ = std::make_unique<gateway::ElderAppServiceImpl>(gate, registry, scheduling,
-                                                                      feedback, timeout, clock);
-    made->partner_ = std::make_unique<gateway::PartnerServiceImpl>(gate, registry, scheduling,
-                                                                   feedback, timeout, clock);
-    made->worker_app_ = std::make_unique<gateway::WorkerAppServiceImpl>(gate, registry, scheduling,
-                                                                        feedback, timeout, clock);
+    const gateway::Backends services{.gate = gate,
+                                     .registry = registry,
+                                     .scheduling = scheduling,
+                                     .feedback = feedback,
+                                     .backend_timeout = timeout,
+                                     .clock = &clock};
+    made->console_ = std::make_unique<gateway::ConsoleServiceImpl>(services);
+    made->elder_app_ = std::make_unique<gateway::ElderAppServiceImpl>(services);
+    made->partner_ = std::make_unique<gateway::PartnerServiceImpl>(services);
+    made->worker_app_ = std::make_unique<gateway::WorkerAppServiceImpl>(services);
     ServerOptions gateway_options;
     gateway_options.service_name = "gateway";
     gateway_options.listen_address = options.listen;
