@@ -62,6 +62,7 @@ void Die(const absl::Status& s, const char* what) {
 // A feedback database with `rows` answers: rows / days elders, each answering once a day on the
 // `days` days up to `today`.
 std::unique_ptr<storage::Database> BuildHistory(int rows, int days, int64_t today,
+                                                const pii::FieldCipher& cipher,
                                                 std::vector<std::string>* elders) {
   absl::StatusOr<std::string> url = testing::FreshDatabaseUrl("sqlite", "fb_bench_history");
   Die(url.status(), "url");
@@ -87,7 +88,7 @@ std::unique_ptr<storage::Database> BuildHistory(int rows, int days, int64_t toda
         f.set_faces(1 + static_cast<int>(random() % 5));
         f.set_did_as_promised(static_cast<v1::Answer>(1 + random() % 3));
         f.set_felt_cared_for(static_cast<v1::Answer>(1 + random() % 3));
-        RETURN_IF_ERROR(InsertFeedback(tx, visit, visit, f, start));
+        RETURN_IF_ERROR(InsertFeedback(tx, cipher, visit, visit, f, start));
         ProjectedVisit pv;
         pv.state = VisitState::kCompleted;
         pv.worker = "workers/w1";
@@ -115,10 +116,10 @@ struct Server {
   std::unique_ptr<v1::FeedbackService::Stub> stub;
 };
 
-Server Serve(storage::Database& db, const Clock& clock) {
+Server Serve(storage::Database& db, const Clock& clock, const pii::FieldCipher& cipher) {
   Server s;
   s.service = std::make_unique<FeedbackServiceImpl>(
-      db, clock, registry::v1::RegistryService::NewStub(NewChannel("127.0.0.1:1", {})));
+      db, clock, cipher, registry::v1::RegistryService::NewStub(NewChannel("127.0.0.1:1", {})));
   ServerOptions options;
   options.service_name = "feedback";
   options.listen_address = "127.0.0.1:0";
@@ -170,13 +171,16 @@ void IndexReads() {
   const FakeClock clock(now);
   const int64_t today = LocalDay(now);
   std::printf("Index read latency (GetPerceptionIndex, 30-day window, loopback gRPC, SQLite)\n");
+  // Seals the answers, as the service does.
+  const pii::FieldCipher cipher =
+      *pii::FieldCipher::FromSpec(pii::FieldCipher::GenerateKeySpec("k1"));
   std::vector<std::string> small_elders, large_elders;
-  auto small =
-      BuildHistory(absl::GetFlag(FLAGS_small), absl::GetFlag(FLAGS_days), today, &small_elders);
-  auto large =
-      BuildHistory(absl::GetFlag(FLAGS_large), absl::GetFlag(FLAGS_days), today, &large_elders);
-  Server small_server = Serve(*small, clock);
-  Server large_server = Serve(*large, clock);
+  auto small = BuildHistory(absl::GetFlag(FLAGS_small), absl::GetFlag(FLAGS_days), today, cipher,
+                            &small_elders);
+  auto large = BuildHistory(absl::GetFlag(FLAGS_large), absl::GetFlag(FLAGS_days), today, cipher,
+                            &large_elders);
+  Server small_server = Serve(*small, clock, cipher);
+  Server large_server = Serve(*large, clock, cipher);
   std::mt19937 random(11);
   Reads(small_server, small_elders, 200, random);  // warm up both
   Reads(large_server, large_elders, 200, random);

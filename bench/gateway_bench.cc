@@ -284,11 +284,12 @@ int Run() {
             {"--listen=" + scheduling_address, "--db=" + *scheduling_db,
              "--registry_address=" + registry_address, "--pii_key_file=" + dir + "/pii.key"},
             dir);
-  feedback_process = Spawn(
-      "feedback",
-      {"--listen=" + feedback_address, "--db=" + *feedback_db,
-       "--registry_address=" + registry_address, "--scheduling_address=" + scheduling_address},
-      dir);
+  feedback_process =
+      Spawn("feedback",
+            {"--listen=" + feedback_address, "--db=" + *feedback_db,
+             "--registry_address=" + registry_address, "--scheduling_address=" + scheduling_address,
+             "--pii_key_file=" + dir + "/pii.key"},
+            dir);
   gateway_process =
       Spawn("gateway",
             {"--listen=" + gateway_address, absl::StrCat("--http_listen=127.0.0.1:", http_port),

@@ -518,7 +518,7 @@ absl::Status StartServices(Target& t, const std::string& dir) {
       {"feedback",
        {"--listen=" + feedback_address, "--db=" + db["feedback"],
         "--registry_address=" + t.registry_address, "--scheduling_address=" + t.scheduling_address,
-        "--poll_interval=200ms"}},
+        "--poll_interval=200ms", "--pii_key_file=" + dir + "/pii.key"}},
       {"gateway",
        {"--listen=" + t.gateway_address, absl::StrCat("--http_listen=127.0.0.1:", t.http_port),
         "--registry_address=" + t.registry_address, "--scheduling_address=" + t.scheduling_address,

@@ -4,6 +4,7 @@
 #include <openssl/sha.h>
 
 #include <atomic>
+#include <memory>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -72,6 +73,27 @@ absl::Status RedactIdempotentResponses(storage::Transaction& tx, absl::string_vi
       .Exec("UPDATE idempotency_keys SET response = ? WHERE method = ? AND resource = ?",
             {replacement.SerializeAsString(), std::string(method), std::string(resource)})
       .status();
+}
+
+absl::StatusOr<int> RewriteIdempotentResponses(
+    storage::Transaction& tx, absl::string_view method, const google::protobuf::Message& prototype,
+    const std::function<bool(google::protobuf::Message&)>& rewrite) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT request_id, response FROM idempotency_keys WHERE "
+                                       "method = ?",
+                                       {std::string(method)}));
+  int rewritten = 0;
+  std::unique_ptr<google::protobuf::Message> reply(prototype.New());
+  for (const storage::Row& row : rows) {
+    reply->Clear();
+    if (!reply->ParseFromString(row.GetString(1))) continue;  // not ours to judge: left alone
+    if (!rewrite(*reply)) continue;
+    RETURN_IF_ERROR(tx.Exec("UPDATE idempotency_keys SET response = ? WHERE method = ? AND "
+                            "request_id = ?",
+                            {reply->SerializeAsString(), std::string(method), row.GetString(0)})
+                        .status());
+    ++rewritten;
+  }
+  return rewritten;
 }
 
 storage::Migration IdempotencyMigration(int version) {

@@ -27,6 +27,7 @@
 #include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
@@ -47,6 +48,15 @@ inline constexpr absl::Duration kIdempotencyRetention = absl::Hours(24);
 absl::Status RedactIdempotentResponses(storage::Transaction& tx, absl::string_view method,
                                        absl::string_view resource,
                                        const google::protobuf::Message& replacement);
+
+// Rewrites the stored responses of `method` in place, inside the caller's transaction: `rewrite`
+// gets each one parsed into a copy of `prototype` (the method's response type) and returns true
+// when it changed it; returns how many were rewritten. For the start-up jobs that take personal
+// data out of replies stored before it was sealed (the call puts it back from its own request,
+// which a retry must repeat exactly). A response that does not parse is left alone.
+absl::StatusOr<int> RewriteIdempotentResponses(
+    storage::Transaction& tx, absl::string_view method, const google::protobuf::Message& prototype,
+    const std::function<bool(google::protobuf::Message&)>& rewrite);
 
 // Validates a request_id: empty (no idempotency) or 1-128 printable ASCII characters.
 absl::Status ValidateRequestId(absl::string_view request_id);

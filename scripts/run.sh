@@ -102,7 +102,7 @@ start scheduling $(identity linli-scheduling) --listen="$SCHEDULING" --db=sqlite
   --registry_address="$REGISTRY" --pii_key_file=var/pii.key
 # shellcheck disable=SC2046
 start feedback $(identity linli-feedback) --listen="$FEEDBACK" --db=sqlite:var/feedback.db \
-  --registry_address="$REGISTRY" --scheduling_address="$SCHEDULING"
+  --registry_address="$REGISTRY" --scheduling_address="$SCHEDULING" --pii_key_file=var/pii.key
 # shellcheck disable=SC2046
 start gateway $(identity linli-gateway) --listen="$GATEWAY" --http_listen="$HTTP" --registry_address="$REGISTRY" \
   --scheduling_address="$SCHEDULING" --feedback_address="$FEEDBACK" \

@@ -117,7 +117,7 @@ class DayInTheLifeTest : public ::testing::TestWithParam<std::string> {
         {"feedback",
          {"--registry_address=" + address_["registry"],
           "--scheduling_address=" + address_["scheduling"], "--poll_interval=100ms",
-          "--alert_interval=24h"}},
+          "--alert_interval=24h", "--pii_key_file=" + key_file}},
         {"gateway",
          {absl::StrCat("--http_listen=127.0.0.1:", http_port_),
           "--registry_address=" + address_["registry"],

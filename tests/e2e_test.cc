@@ -78,9 +78,7 @@ class EndToEndTest : public ::testing::TestWithParam<std::string> {
       } else {
         args.push_back("--db=" + db_urls[p.name]);
       }
-      if (p.name == "registry" || p.name == "scheduling") {
-        args.push_back("--pii_key_file=" + key_file);
-      }
+      if (p.name != "gateway") args.push_back("--pii_key_file=" + key_file);
       if (p.name == "scheduling") args.push_back("--registry_address=" + processes_[0].address);
       auto child = testing::ChildProcess::Start(absl::StrCat(LINLI_BIN_DIR, "/linli-", p.name),
                                                 args, absl::StrCat(dir_, "/", p.name, ".log"));

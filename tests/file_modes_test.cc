@@ -104,7 +104,7 @@ TEST_F(FileModesTest, DatabasesTheirWalAndCliOutputAreOwnerOnlyUnderAPermissiveU
   ASSERT_NO_FATAL_FAILURE(
       Start("feedback", feedback, "linli.feedback.v1.FeedbackService",
             {"--db=sqlite:" + data_ + "/feedback.db", "--registry_address=" + registry,
-             "--scheduling_address=" + scheduling}));
+             "--scheduling_address=" + scheduling, "--pii_key_file=" + key_file_}));
   ASSERT_NO_FATAL_FAILURE(
       Start("gateway", gateway, "linli.gateway.v1.ConsoleService",
             {absl::StrCat("--http_listen=127.0.0.1:", testing::FreePort()),

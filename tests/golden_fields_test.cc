@@ -228,7 +228,7 @@ class Street {
         "feedback",
         {"--listen=" + feedback_address, "--db=sqlite:" + dir + "/feedback.db",
          "--registry_address=" + registry_address, "--scheduling_address=" + scheduling_address,
-         "--poll_interval=100ms", "--alert_interval=1h"}));
+         "--poll_interval=100ms", "--alert_interval=1h", "--pii_key_file=" + dir + "/pii.key"}));
     RETURN_IF_ERROR(Start(
         "gateway",
         {"--listen=" + gateway_address, absl::StrCat("--http_listen=", Address()),

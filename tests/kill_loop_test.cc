@@ -131,7 +131,7 @@ class KillLoopBase {
         LINLI_BIN_DIR "/linli-feedback",
         {"--listen=" + feedback_address_, "--db=" + feedback_db,
          "--registry_address=" + registry_address_, "--scheduling_address=" + scheduling_address_,
-         "--poll_interval=200ms", "--shutdown_deadline=5s"},
+         "--poll_interval=200ms", "--shutdown_deadline=5s", "--pii_key_file=" + key_file},
         dir_ + "/feedback.log");
     ASSERT_TRUE(feedback.ok()) << feedback.status();
     feedback_.emplace(std::move(*feedback));

@@ -361,6 +361,110 @@ int Audit(const Endpoints& e, const std::string& elder) {
                                             notes_request, &notes);
   if (!status.ok()) return Fail(status);
   for (const auto& entry : notes.entries()) std::printf("%s\n", Json(entry).c_str());
+  // Reads of the elder's words (answers, complaints), from feedback's log.
+  feedback::v1::ListAuditEntriesRequest words_request;
+  words_request.set_elder(elder);
+  feedback::v1::ListAuditEntriesResponse words;
+  status = Console(e)->ListFeedbackAuditEntries(NewClientContext(nullptr, e.timeout).get(),
+                                                words_request, &words);
+  if (!status.ok()) return Fail(status);
+  for (const auto& entry : words.entries()) std::printf("%s\n", Json(entry).c_str());
+  return 0;
+}
+
+int Street(const Endpoints& e, const std::string& region, const std::string& date) {
+  feedback::v1::GetDayBoardRequest board_request;
+  board_request.set_region(region);
+  board_request.set_date(date);
+  board_request.set_attention_limit(10);
+  feedback::v1::GetDayBoardResponse board;
+  grpc::Status status =
+      Console(e)->GetDayBoard(NewClientContext(nullptr, e.timeout).get(), board_request, &board);
+  if (!status.ok()) return Fail(status);
+  const absl::TimeZone shanghai = absl::FixedTimeZone(8 * 3600);
+  auto hhmm = [&](const google::protobuf::Timestamp& t) {
+    return absl::FormatTime("%H:%M", FromTimestamp(t), shanghai);
+  };
+  const auto& t = board.total();
+  std::printf("%s  %s (as of %s)\n", region.empty() ? "your region" : region.c_str(),
+              board.date().c_str(), hhmm(board.as_of()).c_str());
+  std::printf(
+      "今日走访 visits: %d  完成 done %d (迟到 late arrivals %d) · 进行中 in progress %d · 待上门 "
+      "scheduled %d · 迟到未到 late %d · 无人 unstaffed %d · 错过 missed %d · 取消 cancelled %d\n",
+      t.scheduled() + t.unstaffed() + t.late() + t.in_progress() + t.done() + t.missed() +
+          t.cancelled(),
+      t.done(), t.late_arrivals(), t.in_progress(), t.scheduled(), t.late(), t.unstaffed(),
+      t.missed(), t.cancelled());
+  std::printf("%-22s %6s %6s %6s %6s %9s %6s\n", "committee", "done", "inprog", "sched", "late",
+              "unstaffed", "missed");
+  for (const auto& c : board.committees()) {
+    const auto& n = c.counts();
+    std::printf("%-22s %6d %6d %6d %6d %9d %6d\n", c.committee().c_str(), n.done(), n.in_progress(),
+                n.scheduled(), n.late(), n.unstaffed(), n.missed());
+  }
+  std::printf("需要处理 needs action: %d\n", board.attention_total());
+  for (const auto& v : board.attention()) {
+    std::printf("  %-10s %s-%s  %s  %s  %s\n",
+                feedback::v1::BoardState_Name(v.state()).substr(12).c_str(),
+                v.has_window_start() ? hhmm(v.window_start()).c_str() : "--:--",
+                v.has_window_end() ? hhmm(v.window_end()).c_str() : "--:--", v.visit().c_str(),
+                v.elder().c_str(), v.committee().c_str());
+  }
+  // The week's promises and the open alerts of the same region.
+  feedback::v1::ListPromisesRequest promises_request;
+  promises_request.set_region(region);
+  promises_request.set_days(7);
+  promises_request.set_page_size(1);
+  feedback::v1::ListPromisesResponse promises;
+  status = Console(e)->ListPromises(NewClientContext(nullptr, e.timeout).get(), promises_request,
+                                    &promises);
+  if (!status.ok()) return Fail(status);
+  std::printf("承诺 promises, last 7 days: broken %d · at risk %d · kept %d\n", promises.broken(),
+              promises.at_risk(), promises.kept());
+  feedback::v1::ListAlertsRequest alerts_request;
+  alerts_request.set_region(region);
+  alerts_request.set_state(feedback::v1::ALERT_STATE_OPEN);
+  alerts_request.set_page_size(500);
+  int open_alerts = 0;
+  do {
+    feedback::v1::ListAlertsResponse alerts;
+    status =
+        Console(e)->ListAlerts(NewClientContext(nullptr, e.timeout).get(), alerts_request, &alerts);
+    if (!status.ok()) return Fail(status);
+    open_alerts += alerts.alerts_size();
+    alerts_request.set_page_token(alerts.next_page_token());
+  } while (!alerts_request.page_token().empty());
+  std::printf("预警 open alerts: %d\n", open_alerts);
+  return 0;
+}
+
+int ElderWords(const Endpoints& e, const std::string& region, const std::string& elder, int days,
+               const std::string& reason) {
+  feedback::v1::ListFeedbackRequest request;
+  request.set_region(region);
+  request.set_elder(elder);
+  request.set_window_days(days);
+  request.set_with_words_only(true);
+  request.set_reason(reason);
+  request.set_page_size(200);
+  int shown = 0;
+  do {
+    feedback::v1::ListFeedbackResponse response;
+    grpc::Status status =
+        Console(e)->ListFeedback(NewClientContext(nullptr, e.timeout).get(), request, &response);
+    if (!status.ok()) return Fail(status);
+    for (const auto& f : response.feedback()) {
+      std::printf("%s  %s  %s  %s  %d/5%s  %s\n",
+                  absl::FormatTime("%Y-%m-%d %H:%M", FromTimestamp(f.create_time()),
+                                   absl::FixedTimeZone(8 * 3600))
+                      .c_str(),
+                  f.elder().c_str(), f.visit().c_str(), f.author().c_str(), f.faces(),
+                  f.nobody_came() ? "  没人来/nobody came" : "", f.words().c_str());
+      ++shown;
+    }
+    request.set_page_token(response.next_page_token());
+  } while (!request.page_token().empty());
+  std::fprintf(stderr, "%d answer(s) with words; each read is in the audit log\n", shown);
   return 0;
 }
 

@@ -85,6 +85,14 @@ int Plan(const Endpoints& endpoints, const std::string& region, const std::strin
 // The evaluation report of a provider: HTML (or JSON when `out` ends in .json) to `out`.
 int Report(const std::string& feedback_address, absl::Duration timeout, const std::string& org,
            const std::string& from, const std::string& to, const std::string& out);
+// The street's day in one screen, through the gateway: the day board of `region` ("" = the
+// caller's own) for `date` ("" = today), the week's promises and the open alerts.
+int Street(const Endpoints& e, const std::string& region, const std::string& date);
+// What elders said (answers with words) about the visits of a committee or street, or of one
+// elder, over the last `days` days, newest first, through the gateway (each read audited with
+// `reason`).
+int ElderWords(const Endpoints& e, const std::string& region, const std::string& elder, int days,
+               const std::string& reason);
 // The visits of a committee or street awaiting the elder's answer over the last `days` days, most
 // in need of a call first.
 int AwaitingAnswers(const std::string& feedback_address, absl::Duration timeout,

@@ -27,13 +27,16 @@ ABSL_FLAG(std::string, region, "",
           "`map`, `orgs list`, `elders list`: the region, regions/CODE or just CODE.");
 ABSL_FLAG(std::string, format, "svg", "`map`: svg (needs Graphviz `dot`), dot or json.");
 ABSL_FLAG(std::string, out, "", "`map`: output file (default: stdout).");
-ABSL_FLAG(std::string, elder, "", "`providers`, `audit`: the elder, elders/ID.");
+ABSL_FLAG(std::string, elder, "", "`providers`, `audit`, `words`: the elder, elders/ID.");
 ABSL_FLAG(std::string, service, "", "`providers`: the service, serviceTypes/CODE.");
-ABSL_FLAG(std::string, reason, "", "`elders get`: reason for the full (unmasked, audited) view.");
+ABSL_FLAG(std::string, reason, "",
+          "`elders get`: reason for the full (unmasked, audited) view; `words`: reason recorded in "
+          "the audit log.");
 ABSL_FLAG(std::string, from, "",
           "`visits`, `plan`: first day, YYYY-MM-DD (`visits`: default all).");
 ABSL_FLAG(int, days, 7,
-          "`visits`, `plan`: number of days from --from; `heard`, `promises`: the last N days.");
+          "`visits`, `plan`: number of days from --from; `heard`, `promises`, `words`: the last N "
+          "days.");
 ABSL_FLAG(double, time_limit, 10, "`plan`: planner seconds per day.");
 ABSL_FLAG(bool, dry_run, false, "`plan`: plan without booking.");
 ABSL_FLAG(std::string, problem_dir, "", "`plan`: write each day's planning problem (JSON) here.");
@@ -44,6 +47,7 @@ ABSL_FLAG(std::string, demo_week, "",
           "reproducible figures; empty: the current week, promises from today (Asia/Shanghai).");
 ABSL_FLAG(std::string, org, "", "`report`: the provider, organisations/ID or just ID.");
 ABSL_FLAG(std::string, to, "", "`report`: last day, YYYY-MM-DD.");
+ABSL_FLAG(std::string, date, "", "`street`: the day, YYYY-MM-DD (default today).");
 ABSL_FLAG(int, window, 30, "`index`: window in days, 7, 30 or 90.");
 ABSL_FLAG(int, weeks, 12, "`trend`: number of weeks, 1-26.");
 ABSL_FLAG(std::string, role, "",
@@ -90,6 +94,12 @@ constexpr char kUsage[] =
     "                         each verdict: --region R [--days N, 1-90]\n"
     "  heard                  visits awaiting the elder's answer, most in need first: --region R\n"
     "                         (a committee or street) [--days N, 1-31]\n"
+    "  street                 the street's day in one screen, through the gateway: visits by\n"
+    "                         state per committee, what needs action, the week's promises,\n"
+    "                         open alerts [--region R, default your token's] [--date D]\n"
+    "  words                  what elders said (answers with words), newest first, through\n"
+    "                         the gateway: --region R or --elder NAME [--days N, 1-90]\n"
+    "                         [--reason TEXT]; every read is audited\n"
     "  trend SUBJECT          the index week by week (--weeks N, 1-26, default 12)\n"
     "  index SUBJECT          perception index (+ promise ledger) of elders/, workers/,\n"
     "                         organisations/, regions/ or commitments/ (--window 7|30|90)\n"
@@ -249,6 +259,13 @@ int main(int argc, char** argv) {
   if (words == std::vector<std::string>{"promises"}) {
     return linli::cli::Promises(absl::GetFlag(FLAGS_feedback_address), absl::GetFlag(FLAGS_timeout),
                                 RegionFlag(), absl::GetFlag(FLAGS_days));
+  }
+  if (words == std::vector<std::string>{"street"}) {
+    return linli::cli::Street(endpoints, RegionFlag(), absl::GetFlag(FLAGS_date));
+  }
+  if (words == std::vector<std::string>{"words"}) {
+    return linli::cli::ElderWords(endpoints, RegionFlag(), absl::GetFlag(FLAGS_elder),
+                                  absl::GetFlag(FLAGS_days), absl::GetFlag(FLAGS_reason));
   }
   if (words == std::vector<std::string>{"heard"}) {
     return linli::cli::AwaitingAnswers(absl::GetFlag(FLAGS_feedback_address),

@@ -104,7 +104,8 @@ start_all() {
     -v "$work/pii.key:/etc/linli/pii/keyring:ro" -e LINLI_PII_KEY_FILE=/etc/linli/pii/keyring
   start scheduling -e LINLI_DB=sqlite:/data/scheduling.db \
     -v "$work/pii.key:/etc/linli/pii/keyring:ro" -e LINLI_PII_KEY_FILE=/etc/linli/pii/keyring
-  start feedback -e LINLI_DB=sqlite:/data/feedback.db
+  start feedback -e LINLI_DB=sqlite:/data/feedback.db \
+    -v "$work/pii.key:/etc/linli/pii/keyring:ro" -e LINLI_PII_KEY_FILE=/etc/linli/pii/keyring
   start gateway -e LINLI_HTTP_LISTEN=0.0.0.0:8080 \
     -v "$work/jwt-keys.json:/etc/linli/jwt/keys.json:ro" -e LINLI_JWT_KEYS_FILE=/etc/linli/jwt/keys.json
 }

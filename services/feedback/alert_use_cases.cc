@@ -35,7 +35,7 @@ absl::StatusOr<v1::SweepAlertsResponse> AlertUseCases::Sweep(Directory& director
   std::vector<WorkOrderRow> overdue;
   RETURN_IF_ERROR(db_.RunInTransaction(
       [&](storage::Transaction& tx) -> absl::Status {
-        ASSIGN_OR_RETURN(overdue, OverdueWorkOrders(tx, now));
+        ASSIGN_OR_RETURN(overdue, OverdueWorkOrders(tx, cipher_, now));
         return absl::OkStatus();
       },
       {.read_only = true}));
@@ -49,10 +49,10 @@ absl::StatusOr<v1::SweepAlertsResponse> AlertUseCases::Sweep(Directory& director
     bool raised = false;
     RETURN_IF_ERROR(db_.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
       escalated = raised = false;
-      ASSIGN_OR_RETURN(std::optional<WorkOrderRow> row, FindWorkOrder(tx, candidate.id));
+      ASSIGN_OR_RETURN(std::optional<WorkOrderRow> row, FindWorkOrder(tx, cipher_, candidate.id));
       if (!row.has_value()) return absl::OkStatus();
       if (!EscalateIfOverdue(row->order, target, now)) return absl::OkStatus();
-      RETURN_IF_ERROR(UpdateWorkOrder(tx, *row));
+      RETURN_IF_ERROR(UpdateWorkOrder(tx, cipher_, *row));
       escalated = true;
       ASSIGN_OR_RETURN(
           raised,

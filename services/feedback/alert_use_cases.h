@@ -11,6 +11,7 @@
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "common/pagination.h"
+#include "common/pii/field_cipher.h"
 #include "common/storage/database.h"
 #include "linli/feedback/v1/feedback.pb.h"
 #include "services/feedback/alert_policy.h"
@@ -21,7 +22,9 @@ namespace linli::feedback {
 
 class AlertUseCases {
  public:
-  AlertUseCases(storage::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+  // `cipher` opens and seals the work orders the sweep escalates.
+  AlertUseCases(storage::Database& db, const Clock& clock, const pii::FieldCipher& cipher)
+      : db_(db), clock_(clock), cipher_(cipher) {}
 
   // The safety-net checks as of `now`: overdue work orders are escalated to the street office
   // `directory` names and alerted, then solitary elders without contact and falling indices are
@@ -45,6 +48,7 @@ class AlertUseCases {
 
   storage::Database& db_;
   const Clock& clock_;
+  const pii::FieldCipher& cipher_;
 };
 
 // The row that stores `draft`, with a new id (and so its name).

@@ -227,6 +227,9 @@ absl::Status EventApplier::Apply(const std::vector<scheduling::v1::Event>& event
       next.late = std::find(p.visit.exceptions().begin(), p.visit.exceptions().end(),
                             "LATE_ARRIVAL") != p.visit.exceptions().end();
       next.disputed = slot.visit.disputed;
+      next.window_start_us = TimeUtil::TimestampToMicroseconds(p.visit.window_start());
+      next.window_end_us = TimeUtil::TimestampToMicroseconds(p.visit.window_end());
+      next.staffed = p.visit.assignments_size() > 0 ? 1 : 0;
       next.last_sequence = p.sequence;
       if (next.state == VisitState::kCompleted && p.visit.has_check_in()) {
         next.contact_time_us = TimeUtil::TimestampToMicroseconds(p.visit.check_in().time());

@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/audit.h"
 #include "common/errors.h"
 #include "common/idempotency.h"
 #include "common/pagination.h"
@@ -108,6 +109,67 @@ grpc::Status FeedbackServiceImpl::ListVisitsAwaitingAnswer(
                   absl::StrCat("awaiting|", request->region(), "|", days), 50, 500);
   if (!page.ok()) return Reply(*context, page.status());
   return Reply(*context, perception_.AwaitingAnswer(*request, days, *page, response));
+}
+
+grpc::Status FeedbackServiceImpl::ListFeedback(grpc::ServerContext* context,
+                                               const v1::ListFeedbackRequest* request,
+                                               v1::ListFeedbackResponse* response) {
+  FieldViolations v;
+  if (request->region().empty() && request->elder().empty()) {
+    v.Add("region", "a committee or street (\"regions/CODE\") or an elder is required");
+  }
+  if (!request->region().empty() && !IsRegionName(request->region())) {
+    v.Add("region", "must be a committee or street, \"regions/CODE\"");
+  }
+  if (!request->elder().empty() && !IdOf(request->elder(), "elders/").has_value()) {
+    v.Add("elder", "must look like \"elders/ID\"");
+  }
+  const int days = request->window_days() == 0 ? 30 : request->window_days();
+  if (days < 1 || days > 90) v.Add("window_days", "must be between 1 and 90 (0 means 30)");
+  std::optional<size_t> reason = Utf8Length(request->reason());
+  if (!reason.has_value() || *reason > 256) {
+    v.Add("reason", "must be valid UTF-8 of at most 256 characters");
+  }
+  if (absl::Status s = v.ToStatus(); !s.ok()) return Reply(*context, s);
+  absl::StatusOr<Page> page =
+      Page::Start(request->page_size(), request->page_token(),
+                  absl::StrCat("feedback|", request->region(), "|", request->elder(), "|", days,
+                               "|", request->with_words_only() ? 1 : 0),
+                  50, 500);
+  if (!page.ok()) return Reply(*context, page.status());
+  return Reply(*context,
+               perception_.ListFeedback(*request, days, *page, CallerOf(*context), response));
+}
+
+grpc::Status FeedbackServiceImpl::GetDayBoard(grpc::ServerContext* context,
+                                              const v1::GetDayBoardRequest* request,
+                                              v1::GetDayBoardResponse* response) {
+  FieldViolations v;
+  if (!IsRegionName(request->region())) {
+    v.Add("region", "must be a committee or street, \"regions/CODE\"");
+  }
+  std::optional<int64_t> day;
+  if (!request->date().empty()) {
+    int64_t parsed = 0;
+    if (ParseDay(request->date(), &parsed)) {
+      day = parsed;
+    } else {
+      v.Add("date", "must be a day, YYYY-MM-DD (empty means today)");
+    }
+  }
+  absl::StatusOr<int> limit = ResolvePageSize(request->attention_limit(), 50, 500);
+  if (!limit.ok()) v.Add("attention_limit", "must not be negative (0 means 50, at most 500)");
+  if (absl::Status s = v.ToStatus(); !s.ok()) return Reply(*context, s);
+  absl::StatusOr<v1::GetDayBoardResponse> board =
+      perception_.DayBoard(request->region(), day, *limit);
+  if (board.ok()) *response = *std::move(board);
+  return Reply(*context, board.status());
+}
+
+grpc::Status FeedbackServiceImpl::ListAuditEntries(grpc::ServerContext* context,
+                                                   const v1::ListAuditEntriesRequest* request,
+                                                   v1::ListAuditEntriesResponse* response) {
+  return Reply(*context, FillAuditPage(db_, *request, response));
 }
 
 grpc::Status FeedbackServiceImpl::GetPromiseLedger(grpc::ServerContext* context,

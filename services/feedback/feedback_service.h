@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/clock.h"
+#include "common/pii/field_cipher.h"
 #include "common/storage/database.h"
 #include "linli/feedback/v1/feedback.grpc.pb.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
@@ -25,16 +26,18 @@ bool IsRegionName(const std::string& name);
 
 class FeedbackServiceImpl final : public v1::FeedbackService::Service {
  public:
-  // `registry` routes work orders along relations and names organisations in reports.
-  FeedbackServiceImpl(storage::Database& db, const Clock& clock,
+  // `registry` routes work orders along relations and names organisations in reports; `cipher`
+  // (the personal-data keyring) seals answers and work orders, which hold the elders' words.
+  FeedbackServiceImpl(storage::Database& db, const Clock& clock, const pii::FieldCipher& cipher,
                       std::shared_ptr<registry::v1::RegistryService::StubInterface> registry,
                       absl::Duration backend_timeout = absl::Seconds(5))
-      : clock_(clock),
+      : db_(db),
+        clock_(clock),
         registry_(std::move(registry)),
         backend_timeout_(backend_timeout),
-        perception_(db, clock),
-        work_orders_(db, clock),
-        alerts_(db, clock) {}
+        perception_(db, clock, cipher),
+        work_orders_(db, clock, cipher),
+        alerts_(db, clock, cipher) {}
 
 #define LINLI_RPC(Method)                                                               \
   grpc::Status Method(grpc::ServerContext* context, const v1::Method##Request* request, \
@@ -42,6 +45,8 @@ class FeedbackServiceImpl final : public v1::FeedbackService::Service {
   LINLI_RPC(GetConsumerStatus);
   LINLI_RPC(SubmitFeedback);
   LINLI_RPC(ListVisitsAwaitingAnswer);
+  LINLI_RPC(ListFeedback);
+  LINLI_RPC(ListAuditEntries);
   LINLI_RPC(CreateWorkOrder);
   LINLI_RPC(GetWorkOrder);
   LINLI_RPC(ListWorkOrders);
@@ -60,6 +65,7 @@ class FeedbackServiceImpl final : public v1::FeedbackService::Service {
   LINLI_RPC(AcknowledgeAlert);
   LINLI_RPC(ResolveAlert);
   LINLI_RPC(SetAlertPolicy);
+  LINLI_RPC(GetDayBoard);
   LINLI_RPC(GetEvaluationReport);
 #undef LINLI_RPC
 
@@ -71,6 +77,7 @@ class FeedbackServiceImpl final : public v1::FeedbackService::Service {
   // The registry as the use cases ask it, within the deadline of `context` (may be null).
   RegistryDirectory Registry(const grpc::ServerContext* context) const;
 
+  storage::Database& db_;
   const Clock& clock_;
   std::shared_ptr<registry::v1::RegistryService::StubInterface> registry_;
   absl::Duration backend_timeout_;

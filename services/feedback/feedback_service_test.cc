@@ -99,7 +99,7 @@ class FeedbackTest : public ::testing::TestWithParam<std::string> {
     db_ = std::move(*db);
     ASSERT_TRUE(storage::ApplyMigrations(*db_, "feedback", FeedbackMigrations()).ok());
     service_ = std::make_unique<FeedbackServiceImpl>(
-        *db_, clock_,
+        *db_, clock_, *registry_->cipher,
         rv1::RegistryService::NewStub(
             NewChannel(absl::StrCat("127.0.0.1:", registry_->server->port()), {})));
     server_ = StartServer("feedback", service_.get());
@@ -1002,6 +1002,306 @@ TEST_P(FeedbackTest, VisitsAwaitingAnAnswerAreQueuedByNeedAndLeaveWhenAnswered) 
   }
 }
 
+// The day board: each visit of a day where it stands as bookings, check-ins and the clock move,
+// per committee, with the visits that need someone first.
+TEST_P(FeedbackTest, DayBoardShowsWhereEachVisitOfTheDayStands) {
+  rv1::CreateWorkerRequest w;
+  w.mutable_worker()->set_display_name("小王");
+  w.mutable_worker()->set_organisation(kOrg);
+  w.mutable_worker()->add_skills("visiting");
+  rv1::CreateWorkerResponse worker;
+  Registry([&](auto* s, auto* c) { return s->CreateWorker(c, w, &worker); });
+  const std::string wang = worker.worker().name();
+  ASSERT_FALSE(wang.empty());
+  const std::string alone_visit = Visits(Commit(alone_, "FREQ=WEEKLY;BYDAY=TU"))[1].name();
+  const std::string family_visit = Visits(Commit(family_, "FREQ=WEEKLY;BYDAY=TU"))[1].name();
+  const std::string unstaffed_visit = Visits(Commit(no_family_, "FREQ=WEEKLY;BYDAY=TU"))[1].name();
+  clock_.Set(Dec(7, 18, 0));
+  for (const std::string& visit : {alone_visit, family_visit}) {
+    sv1::AssignVisitRequest assign;
+    assign.set_name(visit);
+    assign.set_worker(wang);
+    *assign.mutable_start() = ToTimestamp(Dec(8, visit == alone_visit ? 9 : 10));
+    sv1::AssignVisitResponse assigned;
+    grpc::ClientContext context;
+    grpc::Status status = sched_stub_->AssignVisit(&context, assign, &assigned);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  Consume();
+  auto board = [&](const std::string& region, const std::string& date = "", int limit = 0) {
+    v1::GetDayBoardRequest request;
+    request.set_region(region);
+    request.set_date(date);
+    request.set_attention_limit(limit);
+    v1::GetDayBoardResponse response;
+    grpc::ClientContext context;
+    grpc::Status status = stub_->GetDayBoard(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response;
+  };
+
+  // The morning of the 8th: two booked, one with nobody.
+  clock_.Set(Dec(8, 8, 0));
+  v1::GetDayBoardResponse morning = board(kCommittee);
+  EXPECT_EQ(morning.date(), "2026-12-08");
+  EXPECT_EQ(morning.total().scheduled(), 2);
+  EXPECT_EQ(morning.total().unstaffed(), 1);
+  ASSERT_EQ(morning.attention_size(), 1);
+  EXPECT_EQ(morning.attention(0).visit(), unstaffed_visit);
+  EXPECT_EQ(morning.attention(0).state(), v1::BOARD_STATE_UNSTAFFED);
+  EXPECT_EQ(morning.attention(0).elder(), no_family_);
+  EXPECT_EQ(FromTimestamp(morning.attention(0).window_start()), Dec(8, 9));
+  EXPECT_EQ(FromTimestamp(morning.attention(0).window_end()), Dec(8, 11));
+
+  // Wang visits the alone elder at 09:30; nobody checks in to the family's visit by 11:00.
+  Visit(alone_visit, wang, Dec(8, 9, 30));
+  Consume();
+  clock_.Set(Dec(8, 11, 30));
+  v1::GetDayBoardResponse noon = board(kStreet);
+  EXPECT_EQ(noon.total().done(), 1);
+  EXPECT_EQ(noon.total().late(), 1);
+  EXPECT_EQ(noon.total().unstaffed(), 1);
+  EXPECT_EQ(noon.total().scheduled(), 0);
+  EXPECT_EQ(noon.attention_total(), 2);
+  ASSERT_EQ(noon.attention_size(), 2);
+  EXPECT_EQ(noon.attention(0).visit(), family_visit);  // late before unstaffed
+  EXPECT_EQ(noon.attention(0).state(), v1::BOARD_STATE_LATE);
+  EXPECT_EQ(noon.attention(0).committee(), kCommittee);
+  ASSERT_EQ(noon.committees_size(), 1);
+  EXPECT_EQ(noon.committees(0).committee(), kCommittee);
+  EXPECT_EQ(noon.committees(0).counts().done(), 1);
+  EXPECT_EQ(board(kStreet, "", 1).attention_size(), 1);
+  // The sweep marks both missed once their tolerance has passed.
+  SweepMissed(Dec(8, 14, 0));
+  Consume();
+  v1::GetDayBoardResponse afternoon = board(kCommittee);
+  EXPECT_EQ(afternoon.total().missed(), 2);
+  EXPECT_EQ(afternoon.total().done(), 1);
+  // Another day, another region.
+  v1::GetDayBoardResponse first = board(kCommittee, "2026-12-01");
+  EXPECT_EQ(first.date(), "2026-12-01");
+  EXPECT_EQ(first.total().missed() + first.total().unstaffed(), 3);
+  EXPECT_EQ(board("regions/310101020099").total().done(), 0);
+
+  // Bad requests name the field.
+  for (const auto& [region, date, limit, field] :
+       {std::tuple{std::string("310101020001"), std::string(""), 0, "region"},
+        std::tuple{std::string(kCommittee), std::string("2026-13-01"), 0, "date"},
+        std::tuple{std::string(kCommittee), std::string(""), -1, "attention_limit"}}) {
+    v1::GetDayBoardRequest request;
+    request.set_region(region);
+    request.set_date(date);
+    request.set_attention_limit(limit);
+    v1::GetDayBoardResponse response;
+    grpc::ClientContext context;
+    grpc::Status status = stub_->GetDayBoard(&context, request, &response);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << field;
+    EXPECT_EQ(Field(status), field);
+  }
+}
+
+// The elders' own words (an answer's words, a complaint's texts) are personal data: stored
+// sealed, read back whole by the calls that may read them, and every read that returns them is in
+// the audit log; rows stored in plain bytes before sealing are sealed at start-up.
+TEST_P(FeedbackTest, ElderWordsAreSealedAtRestAndEveryReadIsAudited) {
+  const std::string tuesdays = Commit(alone_, "FREQ=WEEKLY;BYDAY=TU");
+  const std::vector<sv1::Visit> visits = Visits(tuesdays);
+  ASSERT_GE(visits.size(), 2u);
+  Visit(visits[0].name(), "workers/w1", Dec(1, 9, 30));
+  Visit(visits[1].name(), "workers/w1", Dec(8, 9, 30));
+  Consume();
+  clock_.Set(Dec(8, 20, 0));
+  const std::string words = "腿疼得厉害，药也快吃完了";
+  const std::string complaint = "上周二没有人来，电话也没人接";
+
+  // The elder answers with words, once with a request id: a retry gets the words back too.
+  v1::SubmitFeedbackRequest answer;
+  answer.mutable_feedback()->set_visit(visits[0].name());
+  answer.mutable_feedback()->set_author(alone_);
+  answer.mutable_feedback()->set_channel(v1::FEEDBACK_CHANNEL_PHONE_CALL);
+  answer.mutable_feedback()->set_faces(2);
+  answer.mutable_feedback()->set_words(words);
+  answer.set_request_id("answer-with-words");
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    v1::SubmitFeedbackResponse response;
+    grpc::ClientContext context;
+    context.AddMetadata(kActorKey, "committee_staff:staff/zhou");
+    grpc::Status status = stub_->SubmitFeedback(&context, answer, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(response.feedback().words(), words) << attempt;
+  }
+  // A second answer, five minutes later, without words, by the worker.
+  clock_.Set(Dec(8, 20, 5));
+  {
+    v1::SubmitFeedbackRequest plain = answer;
+    plain.mutable_feedback()->set_visit(visits[1].name());
+    plain.mutable_feedback()->set_author("workers/w1");
+    plain.mutable_feedback()->set_channel(v1::FEEDBACK_CHANNEL_APP);
+    plain.mutable_feedback()->clear_words();
+    plain.clear_request_id();
+    v1::SubmitFeedbackResponse response;
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->SubmitFeedback(&context, plain, &response).ok());
+  }
+  v1::CreateWorkOrderRequest filed;
+  filed.mutable_work_order()->set_source(v1::WORK_ORDER_SOURCE_STAFF);
+  filed.mutable_work_order()->set_visit(visits[1].name());
+  filed.mutable_work_order()->set_description(complaint);
+  filed.set_request_id("complaint-1");
+  v1::WorkOrder order;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    v1::CreateWorkOrderResponse response;
+    grpc::ClientContext context;
+    context.AddMetadata(kActorKey, "committee_staff:staff/zhou");
+    grpc::Status status = stub_->CreateWorkOrder(&context, filed, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(response.work_order().description(), complaint) << attempt;
+    order = response.work_order();
+  }
+
+  // At rest: neither the rows nor the replies kept for retries hold the words.
+  auto stored_bytes = [&] {
+    std::string all;
+    EXPECT_TRUE(db_->RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+                     for (const char* sql :
+                          {"SELECT data FROM feedback_answers", "SELECT data FROM work_orders",
+                           "SELECT response FROM idempotency_keys"}) {
+                       absl::StatusOr<std::vector<storage::Row>> rows = tx.Query(sql, {});
+                       if (!rows.ok()) return rows.status();
+                       for (const storage::Row& row : *rows) all += row.GetString(0);
+                     }
+                     return absl::OkStatus();
+                   })
+                    .ok());
+    return all;
+  };
+  std::string at_rest = stored_bytes();
+  EXPECT_FALSE(at_rest.empty());
+  EXPECT_EQ(at_rest.find("腿疼"), std::string::npos);
+  EXPECT_EQ(at_rest.find("没有人来"), std::string::npos);
+
+  // Committee staff read the words of their committee's elders, with a reason.
+  auto list = [&](v1::ListFeedbackRequest request, grpc::Status* status = nullptr) {
+    v1::ListFeedbackResponse response;
+    grpc::ClientContext context;
+    context.AddMetadata(kActorKey, "committee_staff:staff/wang");
+    grpc::Status s = stub_->ListFeedback(&context, request, &response);
+    if (status != nullptr)
+      *status = s;
+    else
+      EXPECT_TRUE(s.ok()) << s.error_message();
+    return response;
+  };
+  v1::ListFeedbackRequest by_committee;
+  by_committee.set_region(kCommittee);
+  by_committee.set_reason("回访前了解情况");
+  v1::ListFeedbackResponse all = list(by_committee);
+  ASSERT_EQ(all.feedback_size(), 2);
+  EXPECT_EQ(all.feedback(0).author(), "workers/w1");  // newest first
+  EXPECT_EQ(all.feedback(1).words(), words);
+  EXPECT_EQ(all.feedback(1).elder(), alone_);
+  EXPECT_EQ(all.feedback(1).recorded_by(), "committee_staff:staff/zhou");
+  by_committee.set_with_words_only(true);
+  ASSERT_EQ(list(by_committee).feedback_size(), 1);
+  v1::ListFeedbackRequest by_elder;
+  by_elder.set_elder(alone_);
+  by_elder.set_page_size(1);
+  v1::ListFeedbackResponse first_page = list(by_elder);
+  ASSERT_EQ(first_page.feedback_size(), 1);
+  ASSERT_FALSE(first_page.next_page_token().empty());
+  by_elder.set_page_token(first_page.next_page_token());
+  v1::ListFeedbackResponse second_page = list(by_elder);
+  ASSERT_EQ(second_page.feedback_size(), 1);
+  EXPECT_EQ(second_page.feedback(0).words(), words);
+  EXPECT_TRUE(second_page.next_page_token().empty());
+  v1::ListFeedbackRequest elsewhere;
+  elsewhere.set_region("regions/310101020099");
+  EXPECT_EQ(list(elsewhere).feedback_size(), 0);
+  // A street's list over the last day: both answers were recorded on the 8th.
+  v1::ListFeedbackRequest a_day;
+  a_day.set_region(kStreet);
+  a_day.set_window_days(1);
+  EXPECT_EQ(list(a_day).feedback_size(), 2);
+  clock_.Set(Dec(9, 20, 0));
+  EXPECT_EQ(list(a_day).feedback_size(), 0);
+
+  // The complaint's text, read back by GetWorkOrder.
+  {
+    v1::GetWorkOrderRequest get;
+    get.set_name(order.name());
+    v1::GetWorkOrderResponse got;
+    grpc::ClientContext context;
+    context.AddMetadata(kActorKey, "organisation_staff:staff/li");
+    ASSERT_TRUE(stub_->GetWorkOrder(&context, get, &got).ok());
+    EXPECT_EQ(got.work_order().description(), complaint);
+  }
+
+  // The audit log, newest first: the work order read, then each answer with words returned (four
+  // reads: the committee list, the words filter, the second page of the elder's list, the
+  // street's day).
+  v1::ListAuditEntriesRequest audit;
+  audit.set_elder(alone_);
+  v1::ListAuditEntriesResponse entries;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->ListAuditEntries(&context, audit, &entries).ok());
+  }
+  ASSERT_EQ(entries.entries_size(), 5);
+  EXPECT_EQ(entries.entries(0).resource(), order.name());
+  EXPECT_EQ(entries.entries(0).actor(), "organisation_staff:staff/li");
+  EXPECT_EQ(entries.entries(1).reason(), "");
+  for (int i = 1; i < 5; ++i) {
+    EXPECT_EQ(entries.entries(i).resource(), all.feedback(1).name()) << i;
+    EXPECT_EQ(entries.entries(i).fields(), "words") << i;
+    EXPECT_EQ(entries.entries(i).actor(), "committee_staff:staff/wang") << i;
+  }
+  EXPECT_EQ(entries.entries(4).reason(), "回访前了解情况");
+
+  // Rows an older version stored in plain bytes are sealed at start-up and read the same.
+  ASSERT_TRUE(db_->RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+                   v1::Feedback plain = all.feedback(1);
+                   v1::WorkOrder plain_order = order;
+                   absl::Status s =
+                       tx.Exec(
+                             "UPDATE feedback_answers SET data = ?, sealed = 0, has_words = 0 "
+                             "WHERE id = ?",
+                             {plain.SerializeAsString(), plain.name().substr(9)})
+                           .status();
+                   if (!s.ok()) return s;
+                   return tx
+                       .Exec("UPDATE work_orders SET data = ?, sealed = 0 WHERE id = ?",
+                             {plain_order.SerializeAsString(), order.name().substr(11)})
+                       .status();
+                 })
+                  .ok());
+  EXPECT_NE(stored_bytes().find("腿疼"), std::string::npos);
+  absl::StatusOr<int> sealed = SealPlainFeedbackTexts(*db_, *registry_->cipher);
+  ASSERT_TRUE(sealed.ok()) << sealed.status();
+  EXPECT_EQ(*sealed, 2);
+  EXPECT_EQ(*SealPlainFeedbackTexts(*db_, *registry_->cipher), 0);
+  at_rest = stored_bytes();
+  EXPECT_EQ(at_rest.find("腿疼"), std::string::npos);
+  EXPECT_EQ(at_rest.find("没有人来"), std::string::npos);
+  clock_.Set(Dec(8, 20, 0));
+  EXPECT_EQ(list(by_committee).feedback(0).words(), words);  // has_words restored
+
+  // Bad requests name the field.
+  for (const auto& [region, elder, days, field] :
+       {std::tuple{std::string(""), std::string(""), 0, "region"},
+        std::tuple{std::string("310101020001"), std::string(""), 0, "region"},
+        std::tuple{std::string(""), std::string("elder-1"), 0, "elder"},
+        std::tuple{std::string(kCommittee), std::string(""), 91, "window_days"}}) {
+    v1::ListFeedbackRequest bad;
+    bad.set_region(region);
+    bad.set_elder(elder);
+    bad.set_window_days(days);
+    grpc::Status status;
+    list(bad, &status);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << field;
+    EXPECT_EQ(Field(status), field);
+  }
+}
+
 TEST_P(FeedbackTest, WorkOrdersFollowThe12345FlowAndTheReportShowsThem) {
   ScriptHistory();
   Consume();
@@ -1215,11 +1515,11 @@ TEST_P(FeedbackTest, WorkOrdersAreListedByElderAndOlderRowsAreBackfilled) {
                  })
                   .ok());
   EXPECT_TRUE(list(alone_).empty());
-  absl::StatusOr<int> filled = BackfillWorkOrderElders(*db_);
+  absl::StatusOr<int> filled = BackfillWorkOrderElders(*db_, *registry_->cipher);
   ASSERT_TRUE(filled.ok()) << filled.status();
   EXPECT_EQ(*filled, 2);
   EXPECT_EQ(list(alone_), created);
-  EXPECT_EQ(*BackfillWorkOrderElders(*db_), 0);
+  EXPECT_EQ(*BackfillWorkOrderElders(*db_, *registry_->cipher), 0);
 }
 
 // ListWorkOrders' region keeps the work orders about elders of one committee or street (the

@@ -1,16 +1,40 @@
 #include "services/feedback/feedback_store.h"
 
+#include <functional>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/audit.h"
 #include "common/idempotency.h"
 #include "common/metrics.h"
 #include "common/status_macros.h"
+#include "common/storage/erase.h"
 #include "common/storage/proto_rows.h"
 
 namespace linli::feedback {
 namespace {
+
+// Associated data sealing one stored answer or work order: the data is bound to its row, so a
+// token copied into another row does not decrypt.
+std::string FeedbackAad(const std::string& id) { return absl::StrCat("feedback/", id, "#data"); }
+std::string WorkOrderAad(const std::string& id) { return absl::StrCat("workOrders/", id, "#data"); }
+
+// The message in column `data` of `row`, sealed (column `sealed` is 1) or, for a row an older
+// replica wrote, in plain bytes (sealed at the next start-up).
+template <typename Message>
+absl::StatusOr<Message> OpenProtoColumn(const storage::Row& row, size_t data, size_t sealed,
+                                        const pii::FieldCipher& cipher, const std::string& aad) {
+  if (row.GetInt(sealed) == 0) return storage::ParseProtoColumn<Message>(row, data);
+  ASSIGN_OR_RETURN(std::string bytes, cipher.Decrypt(row.GetString(data), aad));
+  Message message;
+  if (!message.ParseFromString(bytes)) {
+    return absl::DataLossError(
+        absl::StrCat("stored ", Message::descriptor()->name(), " does not parse"));
+  }
+  return message;
+}
 
 std::string CounterColumnsDdl(const char* type) {
   std::string out;
@@ -217,6 +241,32 @@ CREATE INDEX fb_visits_by_elder ON fb_visits (elder, day_number))sql"},
       // The promises of a region (PromisesOfRegion).
       {7, "commitments by elder", "CREATE INDEX fb_commitments_by_elder ON fb_commitments (elder)",
        "CREATE INDEX fb_commitments_by_elder ON fb_commitments (elder)"},
+      // Answers and work orders hold the elders' own words: their data is sealed with the
+      // personal-data keyring from here on; rows written before are sealed at start-up
+      // (SealPlainFeedbackTexts), found by `sealed = 0`.
+      {8, "sealed answers and work orders",
+       R"sql(ALTER TABLE feedback_answers ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE feedback_answers ADD COLUMN has_words INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE work_orders ADD COLUMN sealed INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX feedback_answers_by_sealed ON feedback_answers (sealed, id);
+CREATE INDEX feedback_answers_by_time ON feedback_answers (create_time_us);
+CREATE INDEX work_orders_by_sealed ON work_orders (sealed, id))sql",
+       R"sql(ALTER TABLE feedback_answers ADD COLUMN sealed TINYINT NOT NULL DEFAULT 0;
+ALTER TABLE feedback_answers ADD COLUMN has_words TINYINT NOT NULL DEFAULT 0;
+ALTER TABLE work_orders ADD COLUMN sealed TINYINT NOT NULL DEFAULT 0;
+CREATE INDEX feedback_answers_by_sealed ON feedback_answers (sealed, id);
+CREATE INDEX feedback_answers_by_time ON feedback_answers (create_time_us);
+CREATE INDEX work_orders_by_sealed ON work_orders (sealed, id))sql"},
+      AuditMigration(9),
+      // The day board: each visit's arrival window and whether someone is booked, from the
+      // events (-1: projected before this version, not known until its next event).
+      {10, "visit windows and bookings",
+       R"sql(ALTER TABLE fb_visits ADD COLUMN window_start_us INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE fb_visits ADD COLUMN window_end_us INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE fb_visits ADD COLUMN staffed INTEGER NOT NULL DEFAULT -1)sql",
+       R"sql(ALTER TABLE fb_visits ADD COLUMN window_start_us BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE fb_visits ADD COLUMN window_end_us BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE fb_visits ADD COLUMN staffed TINYINT NOT NULL DEFAULT -1)sql"},
   };
   return *migrations;
 }
@@ -336,26 +386,56 @@ absl::StatusOr<std::vector<ElderFacts>> KnownElders(storage::Transaction& tx) {
   return out;
 }
 
+namespace {
+
+// The columns of a projected visit (VisitFromRow reads them in this order).
+constexpr char kSelectVisit[] =
+    "SELECT v.id, v.commitment_id, v.elder, v.worker, v.day_number, v.state, v.late, v.disputed, "
+    "v.last_sequence, v.contact_time_us, v.window_start_us, v.window_end_us, v.staffed";
+constexpr size_t kVisitColumns = 13;
+
+ProjectedVisit VisitFromRow(const storage::Row& r) {
+  ProjectedVisit v;
+  v.id = r.GetString(0);
+  v.commitment_id = r.GetString(1);
+  v.elder = r.GetString(2);
+  v.worker = r.GetString(3);
+  v.day = r.GetInt(4);
+  v.state = static_cast<VisitState>(r.GetInt(5));
+  v.late = r.GetInt(6) != 0;
+  v.disputed = r.GetInt(7) != 0;
+  v.last_sequence = r.GetInt(8);
+  v.contact_time_us = r.GetInt(9);
+  v.window_start_us = r.GetInt(10);
+  v.window_end_us = r.GetInt(11);
+  v.staffed = static_cast<int>(r.GetInt(12));
+  return v;
+}
+
+}  // namespace
+
 absl::StatusOr<std::optional<ProjectedVisit>> FindVisit(storage::Transaction& tx,
                                                         const std::string& id) {
   ASSIGN_OR_RETURN(auto rows,
-                   tx.Query("SELECT commitment_id, elder, worker, day_number, state, late, "
-                            "disputed, last_sequence, contact_time_us FROM fb_visits WHERE id = ?",
-                            {id}));
+                   tx.Query(std::string(kSelectVisit) + " FROM fb_visits v WHERE v.id = ?", {id}));
   if (rows.empty()) return std::optional<ProjectedVisit>();
-  const storage::Row& r = rows[0];
-  ProjectedVisit v;
-  v.id = id;
-  v.commitment_id = r.GetString(0);
-  v.elder = r.GetString(1);
-  v.worker = r.GetString(2);
-  v.day = r.GetInt(3);
-  v.state = static_cast<VisitState>(r.GetInt(4));
-  v.late = r.GetInt(5) != 0;
-  v.disputed = r.GetInt(6) != 0;
-  v.last_sequence = r.GetInt(7);
-  v.contact_time_us = r.GetInt(8);
-  return std::optional<ProjectedVisit>(std::move(v));
+  return std::optional<ProjectedVisit>(VisitFromRow(rows[0]));
+}
+
+absl::StatusOr<std::vector<BoardRow>> VisitsOfDay(storage::Transaction& tx,
+                                                  const std::string& region, int64_t day) {
+  ASSIGN_OR_RETURN(auto rows,
+                   tx.Query(std::string(kSelectVisit) +
+                                ", e.committee FROM fb_visits v JOIN fb_elders e ON e.elder = "
+                                "v.elder WHERE (e.committee = ? OR e.street = ?) AND "
+                                "v.day_number = ?",
+                            {region, region, day}));
+  std::vector<BoardRow> out;
+  out.reserve(rows.size());
+  for (const storage::Row& row : rows) {
+    out.push_back(BoardRow{VisitFromRow(row), row.GetString(kVisitColumns)});
+  }
+  return out;
 }
 
 absl::Status UpsertVisit(storage::Transaction& tx, const ProjectedVisit& v, bool exists) {
@@ -363,18 +443,21 @@ absl::Status UpsertVisit(storage::Transaction& tx, const ProjectedVisit& v, bool
     return tx
         .Exec(
             "UPDATE fb_visits SET worker = ?, day_number = ?, state = ?, late = ?, "
-            "last_sequence = ?, contact_time_us = ? WHERE id = ?",
+            "last_sequence = ?, contact_time_us = ?, window_start_us = ?, window_end_us = ?, "
+            "staffed = ? WHERE id = ?",
             {v.worker, v.day, static_cast<int64_t>(v.state), static_cast<int64_t>(v.late),
-             v.last_sequence, v.contact_time_us, v.id})
+             v.last_sequence, v.contact_time_us, v.window_start_us, v.window_end_us,
+             static_cast<int64_t>(v.staffed), v.id})
         .status();
   }
   return tx
       .Exec(
           "INSERT INTO fb_visits (id, commitment_id, elder, worker, day_number, state, late, "
-          "disputed, last_sequence, contact_time_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          "disputed, last_sequence, contact_time_us, window_start_us, window_end_us, staffed) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
           {v.id, v.commitment_id, v.elder, v.worker, v.day, static_cast<int64_t>(v.state),
            static_cast<int64_t>(v.late), static_cast<int64_t>(v.disputed), v.last_sequence,
-           v.contact_time_us})
+           v.contact_time_us, v.window_start_us, v.window_end_us, static_cast<int64_t>(v.staffed)})
       .status();
 }
 
@@ -496,15 +579,58 @@ absl::Status CounterBatch::Flush(storage::Transaction& tx, storage::Dialect dial
 
 // --- Feedback answers ----------------------------------------------------------------------------
 
-absl::Status InsertFeedback(storage::Transaction& tx, const std::string& id,
-                            const std::string& visit_id, const v1::Feedback& feedback,
-                            absl::Time now) {
+absl::Status InsertFeedback(storage::Transaction& tx, const pii::FieldCipher& cipher,
+                            const std::string& id, const std::string& visit_id,
+                            const v1::Feedback& feedback, absl::Time now) {
+  ASSIGN_OR_RETURN(std::string sealed,
+                   cipher.Encrypt(feedback.SerializeAsString(), FeedbackAad(id)));
   return tx
       .Exec(
-          "INSERT INTO feedback_answers (id, visit_id, author, create_time_us, data) VALUES (?, "
-          "?, ?, ?, ?)",
-          {id, visit_id, feedback.author(), absl::ToUnixMicros(now), feedback.SerializeAsString()})
+          "INSERT INTO feedback_answers (id, visit_id, author, create_time_us, data, sealed, "
+          "has_words) VALUES (?, ?, ?, ?, ?, 1, ?)",
+          {id, visit_id, feedback.author(), absl::ToUnixMicros(now), std::move(sealed),
+           static_cast<int64_t>(feedback.words().empty() ? 0 : 1)})
       .status();
+}
+
+absl::StatusOr<std::vector<v1::Feedback>> QueryFeedback(storage::Transaction& tx,
+                                                        const pii::FieldCipher& cipher,
+                                                        const FeedbackQuery& query) {
+  std::string sql =
+      "SELECT a.id, a.data, a.sealed FROM feedback_answers a JOIN fb_visits v ON v.id = "
+      "a.visit_id ";
+  std::vector<storage::Value> params;
+  if (!query.region.empty()) {
+    sql += "JOIN fb_elders e ON e.elder = v.elder WHERE (e.committee = ? OR e.street = ?) ";
+    params.emplace_back(query.region);
+    params.emplace_back(query.region);
+  } else {
+    sql += "WHERE 1 = 1 ";
+  }
+  if (!query.elder.empty()) {
+    sql += "AND v.elder = ? ";
+    params.emplace_back(query.elder);
+  }
+  if (query.with_words_only) sql += "AND a.has_words = 1 ";
+  sql += "AND a.create_time_us >= ? ";
+  params.emplace_back(query.since_us);
+  if (!query.before_id.empty()) {
+    sql += "AND (a.create_time_us < ? OR (a.create_time_us = ? AND a.id < ?)) ";
+    params.emplace_back(query.before_us);
+    params.emplace_back(query.before_us);
+    params.emplace_back(query.before_id);
+  }
+  sql += "ORDER BY a.create_time_us DESC, a.id DESC LIMIT ?";
+  params.emplace_back(static_cast<int64_t>(query.limit));
+  ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
+  std::vector<v1::Feedback> out;
+  out.reserve(rows.size());
+  for (const storage::Row& row : rows) {
+    ASSIGN_OR_RETURN(v1::Feedback answer, OpenProtoColumn<v1::Feedback>(
+                                              row, 1, 2, cipher, FeedbackAad(row.GetString(0))));
+    out.push_back(std::move(answer));
+  }
+  return out;
 }
 
 absl::StatusOr<std::vector<AwaitingAnswer>> VisitsAwaitingAnswer(storage::Transaction& tx,
@@ -568,24 +694,25 @@ absl::StatusOr<int64_t> CountFeedback(storage::Transaction& tx) {
 namespace {
 
 constexpr char kSelectWorkOrder[] =
-    "SELECT id, organisation, committee, street, data FROM work_orders ";
+    "SELECT id, organisation, committee, street, data, sealed FROM work_orders ";
 
-absl::StatusOr<WorkOrderRow> WorkOrderFromRow(const storage::Row& row) {
+absl::StatusOr<WorkOrderRow> WorkOrderFromRow(const storage::Row& row,
+                                              const pii::FieldCipher& cipher) {
   WorkOrderRow w;
   w.id = row.GetString(0);
   w.organisation = row.GetString(1);
   w.committee = row.GetString(2);
   w.street = row.GetString(3);
-  ASSIGN_OR_RETURN(w.order, storage::ParseProtoColumn<v1::WorkOrder>(row, 4));
+  ASSIGN_OR_RETURN(w.order, OpenProtoColumn<v1::WorkOrder>(row, 4, 5, cipher, WorkOrderAad(w.id)));
   return w;
 }
 
-absl::StatusOr<std::vector<WorkOrderRow>> WorkOrdersFromRows(
-    const std::vector<storage::Row>& rows) {
+absl::StatusOr<std::vector<WorkOrderRow>> WorkOrdersFromRows(const std::vector<storage::Row>& rows,
+                                                             const pii::FieldCipher& cipher) {
   std::vector<WorkOrderRow> out;
   out.reserve(rows.size());
   for (const storage::Row& row : rows) {
-    ASSIGN_OR_RETURN(WorkOrderRow w, WorkOrderFromRow(row));
+    ASSIGN_OR_RETURN(WorkOrderRow w, WorkOrderFromRow(row, cipher));
     out.push_back(std::move(w));
   }
   return out;
@@ -597,37 +724,46 @@ int64_t Micros(const google::protobuf::Timestamp& t) {
 
 }  // namespace
 
-absl::Status InsertWorkOrder(storage::Transaction& tx, const WorkOrderRow& row) {
+absl::Status InsertWorkOrder(storage::Transaction& tx, const pii::FieldCipher& cipher,
+                             const WorkOrderRow& row) {
+  ASSIGN_OR_RETURN(std::string sealed,
+                   cipher.Encrypt(row.order.SerializeAsString(), WorkOrderAad(row.id)));
   return tx
       .Exec(
           "INSERT INTO work_orders (id, organisation, responsible, committee, street, state, "
-          "deadline_us, create_time_us, data, elder) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          "deadline_us, create_time_us, data, elder, sealed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+          "?, 1)",
           {row.id, row.organisation, row.order.responsible_organisation(), row.committee,
            row.street, static_cast<int64_t>(row.order.state()), Micros(row.order.deadline()),
-           Micros(row.order.create_time()), row.order.SerializeAsString(), row.order.elder()})
+           Micros(row.order.create_time()), std::move(sealed), row.order.elder()})
       .status();
 }
 
-absl::Status UpdateWorkOrder(storage::Transaction& tx, const WorkOrderRow& row) {
+absl::Status UpdateWorkOrder(storage::Transaction& tx, const pii::FieldCipher& cipher,
+                             const WorkOrderRow& row) {
+  ASSIGN_OR_RETURN(std::string sealed,
+                   cipher.Encrypt(row.order.SerializeAsString(), WorkOrderAad(row.id)));
   ASSIGN_OR_RETURN(
       int64_t n,
       tx.Exec("UPDATE work_orders SET responsible = ?, state = ?, deadline_us = ?, "
-              "data = ? WHERE id = ?",
+              "data = ?, sealed = 1 WHERE id = ?",
               {row.order.responsible_organisation(), static_cast<int64_t>(row.order.state()),
-               Micros(row.order.deadline()), row.order.SerializeAsString(), row.id}));
+               Micros(row.order.deadline()), std::move(sealed), row.id}));
   if (n != 1) return absl::NotFoundError("workOrders/" + row.id + " not found");
   return absl::OkStatus();
 }
 
 absl::StatusOr<std::optional<WorkOrderRow>> FindWorkOrder(storage::Transaction& tx,
+                                                          const pii::FieldCipher& cipher,
                                                           const std::string& id) {
   ASSIGN_OR_RETURN(auto rows, tx.Query(std::string(kSelectWorkOrder) + "WHERE id = ?", {id}));
   if (rows.empty()) return std::optional<WorkOrderRow>();
-  ASSIGN_OR_RETURN(WorkOrderRow w, WorkOrderFromRow(rows[0]));
+  ASSIGN_OR_RETURN(WorkOrderRow w, WorkOrderFromRow(rows[0], cipher));
   return std::optional<WorkOrderRow>(std::move(w));
 }
 
 absl::StatusOr<std::vector<WorkOrderRow>> QueryWorkOrders(storage::Transaction& tx,
+                                                          const pii::FieldCipher& cipher,
                                                           const std::string& responsible, int state,
                                                           const std::string& after_id, int limit,
                                                           const std::string& elder,
@@ -656,11 +792,11 @@ absl::StatusOr<std::vector<WorkOrderRow>> QueryWorkOrders(storage::Transaction& 
   sql += "ORDER BY id LIMIT ?";
   params.emplace_back(static_cast<int64_t>(limit));
   ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
-  return WorkOrdersFromRows(rows);
+  return WorkOrdersFromRows(rows, cipher);
 }
 
-absl::StatusOr<std::map<std::string, int>> OpenComplaintsByCommitment(storage::Transaction& tx,
-                                                                      const std::string& region) {
+absl::StatusOr<std::map<std::string, int>> OpenComplaintsByCommitment(
+    storage::Transaction& tx, const pii::FieldCipher& cipher, const std::string& region) {
   ASSIGN_OR_RETURN(
       auto rows,
       tx.Query(absl::StrCat(kSelectWorkOrder,
@@ -671,23 +807,25 @@ absl::StatusOr<std::map<std::string, int>> OpenComplaintsByCommitment(storage::T
                 static_cast<int64_t>(v1::WORK_ORDER_STATE_ESCALATED)}));
   std::map<std::string, int> open;
   for (const storage::Row& row : rows) {
-    ASSIGN_OR_RETURN(WorkOrderRow w, WorkOrderFromRow(row));
+    ASSIGN_OR_RETURN(WorkOrderRow w, WorkOrderFromRow(row, cipher));
     ++open[w.order.commitment()];
   }
   return open;
 }
 
 absl::StatusOr<std::vector<WorkOrderRow>> OverdueWorkOrders(storage::Transaction& tx,
+                                                            const pii::FieldCipher& cipher,
                                                             absl::Time now) {
   ASSIGN_OR_RETURN(auto rows, tx.Query(std::string(kSelectWorkOrder) +
                                            "WHERE state IN (?, ?) AND deadline_us < ? ORDER BY id",
                                        {static_cast<int64_t>(v1::WORK_ORDER_STATE_CLASSIFIED),
                                         static_cast<int64_t>(v1::WORK_ORDER_STATE_ROUTED),
                                         absl::ToUnixMicros(now)}));
-  return WorkOrdersFromRows(rows);
+  return WorkOrdersFromRows(rows, cipher);
 }
 
 absl::StatusOr<std::vector<WorkOrderRow>> WorkOrdersOfPeriod(storage::Transaction& tx,
+                                                             const pii::FieldCipher& cipher,
                                                              const std::string& organisation,
                                                              absl::Time from, absl::Time to) {
   ASSIGN_OR_RETURN(
@@ -695,7 +833,7 @@ absl::StatusOr<std::vector<WorkOrderRow>> WorkOrdersOfPeriod(storage::Transactio
       tx.Query(std::string(kSelectWorkOrder) + "WHERE organisation = ? AND create_time_us >= ? AND "
                                                "create_time_us < ? ORDER BY id",
                {organisation, absl::ToUnixMicros(from), absl::ToUnixMicros(to)}));
-  return WorkOrdersFromRows(rows);
+  return WorkOrdersFromRows(rows, cipher);
 }
 
 // --- Alerts --------------------------------------------------------------------------------------
@@ -801,7 +939,7 @@ absl::Status SetAlertPolicy(storage::Transaction& tx, storage::Dialect dialect,
   return tx.Exec(sql, {committee, static_cast<int64_t>(days)}).status();
 }
 
-absl::StatusOr<int> BackfillWorkOrderElders(storage::Database& db) {
+absl::StatusOr<int> BackfillWorkOrderElders(storage::Database& db, const pii::FieldCipher& cipher) {
   constexpr int kBatch = 500;
   int filled = 0;
   std::string after_id;
@@ -810,7 +948,7 @@ absl::StatusOr<int> BackfillWorkOrderElders(storage::Database& db) {
       ASSIGN_OR_RETURN(auto rows, tx.Query(std::string(kSelectWorkOrder) +
                                                "WHERE elder = '' AND id > ? ORDER BY id LIMIT ?",
                                            {after_id, static_cast<int64_t>(kBatch)}));
-      ASSIGN_OR_RETURN(std::vector<WorkOrderRow> orders, WorkOrdersFromRows(rows));
+      ASSIGN_OR_RETURN(std::vector<WorkOrderRow> orders, WorkOrdersFromRows(rows, cipher));
       more = static_cast<int>(orders.size()) == kBatch;
       for (const WorkOrderRow& w : orders) {
         after_id = w.id;
@@ -823,6 +961,106 @@ absl::StatusOr<int> BackfillWorkOrderElders(storage::Database& db) {
     }));
   }
   return filled;
+}
+
+}  // namespace linli::feedback
+
+namespace linli::feedback {
+namespace {
+
+// Seals, in batches of its own transactions, the rows of `table` still stored in plain bytes:
+// `seal` gets a row (id, data) and returns the extra assignments and values of its UPDATE (beyond
+// data and sealed). Returns how many rows it sealed.
+absl::StatusOr<int> SealPlainRows(
+    storage::Database& db, const char* table,
+    const std::function<absl::StatusOr<std::pair<std::string, std::vector<storage::Value>>>(
+        const std::string& id, const std::string& data)>& seal) {
+  constexpr int kBatch = 200;
+  int sealed = 0;
+  for (bool more = true; more;) {
+    int batch_sealed = 0;
+    RETURN_IF_ERROR(db.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+      batch_sealed = 0;
+      RETURN_IF_ERROR(storage::OverwriteFreedBytes(db, tx));
+      ASSIGN_OR_RETURN(auto rows, tx.Query(absl::StrCat("SELECT id, data FROM ", table,
+                                                        " WHERE sealed = 0 ORDER BY id LIMIT ?"),
+                                           {static_cast<int64_t>(kBatch)}));
+      more = static_cast<int>(rows.size()) == kBatch;
+      for (const storage::Row& row : rows) {
+        ASSIGN_OR_RETURN(auto update, seal(row.GetString(0), row.GetString(1)));
+        std::vector<storage::Value> params = std::move(update.second);
+        params.emplace_back(row.GetString(0));
+        // Only while still plain: a replica starting at the same time may have sealed it.
+        ASSIGN_OR_RETURN(int64_t n,
+                         tx.Exec(absl::StrCat("UPDATE ", table, " SET sealed = 1, ", update.first,
+                                              " WHERE id = ? AND sealed = 0"),
+                                 params));
+        batch_sealed += static_cast<int>(n);
+      }
+      return absl::OkStatus();
+    }));
+    sealed += batch_sealed;
+  }
+  return sealed;
+}
+
+}  // namespace
+
+absl::StatusOr<int> SealPlainFeedbackTexts(storage::Database& db, const pii::FieldCipher& cipher) {
+  using Update = std::pair<std::string, std::vector<storage::Value>>;
+  ASSIGN_OR_RETURN(
+      const int answers,
+      SealPlainRows(db, "feedback_answers",
+                    [&](const std::string& id, const std::string& data) -> absl::StatusOr<Update> {
+                      v1::Feedback answer;
+                      if (!answer.ParseFromString(data)) {
+                        return absl::DataLossError("stored Feedback does not parse");
+                      }
+                      ASSIGN_OR_RETURN(std::string token, cipher.Encrypt(data, FeedbackAad(id)));
+                      return Update{
+                          "data = ?, has_words = ?",
+                          {std::move(token), static_cast<int64_t>(answer.words().empty() ? 0 : 1)}};
+                    }));
+  ASSIGN_OR_RETURN(
+      const int orders,
+      SealPlainRows(db, "work_orders",
+                    [&](const std::string& id, const std::string& data) -> absl::StatusOr<Update> {
+                      ASSIGN_OR_RETURN(std::string token, cipher.Encrypt(data, WorkOrderAad(id)));
+                      return Update{"data = ?", {std::move(token)}};
+                    }));
+  // Replies stored for request_id retries (kept 24 h) before sealing hold the words: the calls
+  // put them back from their own requests.
+  int redacted = 0;
+  RETURN_IF_ERROR(db.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+    RETURN_IF_ERROR(storage::OverwriteFreedBytes(db, tx));
+    ASSIGN_OR_RETURN(const int feedback,
+                     RewriteIdempotentResponses(
+                         tx, "SubmitFeedback", v1::SubmitFeedbackResponse(),
+                         [](google::protobuf::Message& message) {
+                           auto& reply = static_cast<v1::SubmitFeedbackResponse&>(message);
+                           if (reply.feedback().words().empty()) {
+                             return false;
+                           }
+                           reply.mutable_feedback()->clear_words();
+                           return true;
+                         }));
+    ASSIGN_OR_RETURN(const int complaints,
+                     RewriteIdempotentResponses(
+                         tx, "CreateWorkOrder", v1::CreateWorkOrderResponse(),
+                         [](google::protobuf::Message& message) {
+                           auto& reply = static_cast<v1::CreateWorkOrderResponse&>(message);
+                           if (reply.work_order().description().empty()) return false;
+                           reply.mutable_work_order()->clear_description();
+                           return true;
+                         }));
+    redacted = feedback + complaints;
+    return absl::OkStatus();
+  }));
+  if (answers > 0 || orders > 0 || redacted > 0) {
+    // The WAL still holds the pages as they were: copy the rewritten ones home and empty it.
+    RETURN_IF_ERROR(storage::TruncateWal(db));
+  }
+  return answers + orders;
 }
 
 }  // namespace linli::feedback

@@ -15,8 +15,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/pii/field_cipher.h"
 #include "common/storage/database.h"
 #include "linli/feedback/v1/feedback.pb.h"
+#include "services/feedback/day_board.h"
 #include "services/feedback/facts.h"
 #include "services/feedback/feedback_answer.h"
 #include "services/feedback/perception.h"
@@ -24,6 +26,16 @@
 namespace linli::feedback {
 
 const std::vector<storage::Migration>& FeedbackMigrations();
+
+// Answers and work orders hold the elders' own words (personal data): their stored data is
+// sealed with the personal-data keyring (common/pii/field_cipher.h), bound to its row; the
+// functions below that write or read it take the keyring.
+
+// Seals the answers and work orders stored in plain bytes before migration 8 (or by an older
+// replica since), and removes the words from the replies stored for request_id retries of
+// SubmitFeedback and CreateWorkOrder. Idempotent and safe with several replicas starting at
+// once; returns how many rows it sealed. Run at start-up.
+absl::StatusOr<int> SealPlainFeedbackTexts(storage::Database& db, const pii::FieldCipher& cipher);
 
 // --- Cursors -----------------------------------------------------------------------------------
 
@@ -60,6 +72,10 @@ absl::StatusOr<std::optional<ProjectedVisit>> FindVisit(storage::Transaction& tx
 // Inserts the visit, or updates everything but `disputed` (which only feedback sets, see
 // MarkDisputed).
 absl::Status UpsertVisit(storage::Transaction& tx, const ProjectedVisit& visit, bool exists);
+// The visits of local day `day` to the elders whose committee or street is `region`, each with
+// the elder's committee; unordered.
+absl::StatusOr<std::vector<BoardRow>> VisitsOfDay(storage::Transaction& tx,
+                                                  const std::string& region, int64_t day);
 // Sets `disputed` on a completed visit; true when it changed.
 absl::StatusOr<bool> MarkDisputed(storage::Transaction& tx, const std::string& id);
 
@@ -101,9 +117,23 @@ absl::StatusOr<std::vector<PromiseRow>> PromisesOfRegion(storage::Transaction& t
 // --- Feedback answers ----------------------------------------------------------------------------
 
 // ALREADY_EXISTS when this author already answered for this visit.
-absl::Status InsertFeedback(storage::Transaction& tx, const std::string& id,
-                            const std::string& visit_id, const v1::Feedback& feedback,
-                            absl::Time now);
+absl::Status InsertFeedback(storage::Transaction& tx, const pii::FieldCipher& cipher,
+                            const std::string& id, const std::string& visit_id,
+                            const v1::Feedback& feedback, absl::Time now);
+// Which answers QueryFeedback returns.
+struct FeedbackQuery {
+  std::string region;  // "regions/…": answers about visits to its elders ("" = any)
+  std::string elder;   // "elders/…": answers about this elder's visits ("" = any)
+  bool with_words_only = false;
+  int64_t since_us = 0;   // recorded at or after
+  int64_t before_us = 0;  // with before_id: strictly before (before_us, before_id)
+  std::string before_id;  // "" = from the newest
+  int limit = 50;
+};
+// Answers newest first (by record time, then id), opened.
+absl::StatusOr<std::vector<v1::Feedback>> QueryFeedback(storage::Transaction& tx,
+                                                        const pii::FieldCipher& cipher,
+                                                        const FeedbackQuery& query);
 absl::StatusOr<int64_t> CountFeedback(storage::Transaction& tx);
 // Completed visits of the local days [first_day, last_day] of the elders whose committee or
 // street is `region` ("regions/…") that have no answer in the elder's voice yet, each with what
@@ -122,30 +152,36 @@ struct WorkOrderRow {
   std::string street;        // the elder's street (for escalation)
   v1::WorkOrder order;
 };
-absl::Status InsertWorkOrder(storage::Transaction& tx, const WorkOrderRow& row);
-absl::Status UpdateWorkOrder(storage::Transaction& tx, const WorkOrderRow& row);
+absl::Status InsertWorkOrder(storage::Transaction& tx, const pii::FieldCipher& cipher,
+                             const WorkOrderRow& row);
+absl::Status UpdateWorkOrder(storage::Transaction& tx, const pii::FieldCipher& cipher,
+                             const WorkOrderRow& row);
 absl::StatusOr<std::optional<WorkOrderRow>> FindWorkOrder(storage::Transaction& tx,
+                                                          const pii::FieldCipher& cipher,
                                                           const std::string& id);
 // Ordered by id, after `after_id`; `responsible`, `elder` ("elders/…") and `state` filter when
 // set, and `region` ("regions/…") keeps the rows whose committee or street is that region (each
 // has an index).
 absl::StatusOr<std::vector<WorkOrderRow>> QueryWorkOrders(storage::Transaction& tx,
+                                                          const pii::FieldCipher& cipher,
                                                           const std::string& responsible, int state,
                                                           const std::string& after_id, int limit,
                                                           const std::string& elder = "",
                                                           const std::string& region = "");
 // Fills the elder column of work orders stored before it existed (migration 4) from their data;
 // returns how many rows changed. Cheap when there is nothing to do; run at start-up.
-absl::StatusOr<int> BackfillWorkOrderElders(storage::Database& db);
+absl::StatusOr<int> BackfillWorkOrderElders(storage::Database& db, const pii::FieldCipher& cipher);
 // Classified or routed work orders whose deadline passed.
 // Open work orders (accepted, classified, routed or escalated) about elders of the committee or
 // street `region`, counted by commitment ("commitments/…").
-absl::StatusOr<std::map<std::string, int>> OpenComplaintsByCommitment(storage::Transaction& tx,
-                                                                      const std::string& region);
+absl::StatusOr<std::map<std::string, int>> OpenComplaintsByCommitment(
+    storage::Transaction& tx, const pii::FieldCipher& cipher, const std::string& region);
 absl::StatusOr<std::vector<WorkOrderRow>> OverdueWorkOrders(storage::Transaction& tx,
+                                                            const pii::FieldCipher& cipher,
                                                             absl::Time now);
 // Work orders about `organisation`'s commitments accepted in [from, to).
 absl::StatusOr<std::vector<WorkOrderRow>> WorkOrdersOfPeriod(storage::Transaction& tx,
+                                                             const pii::FieldCipher& cipher,
                                                              const std::string& organisation,
                                                              absl::Time from, absl::Time to);
 

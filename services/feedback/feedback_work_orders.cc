@@ -82,7 +82,8 @@ grpc::Status FeedbackServiceImpl::GetWorkOrder(grpc::ServerContext* context,
                                                v1::GetWorkOrderResponse* response) {
   absl::StatusOr<std::string> id = WorkOrderId(request->name());
   if (!id.ok()) return Reply(*context, id.status());
-  return ReplyWith(*context, work_orders_.Get(*id), response->mutable_work_order());
+  return ReplyWith(*context, work_orders_.Get(*id, CallerOf(*context)),
+                   response->mutable_work_order());
 }
 
 grpc::Status FeedbackServiceImpl::ListWorkOrders(grpc::ServerContext* context,
@@ -110,7 +111,7 @@ grpc::Status FeedbackServiceImpl::ListWorkOrders(grpc::ServerContext* context,
                                request->region()),
                   50, 500);
   if (!page.ok()) return Reply(*context, page.status());
-  return Reply(*context, work_orders_.List(*request, *page, response));
+  return Reply(*context, work_orders_.List(*request, *page, CallerOf(*context), response));
 }
 
 grpc::Status FeedbackServiceImpl::ClassifyWorkOrder(grpc::ServerContext* context,
@@ -123,7 +124,8 @@ grpc::Status FeedbackServiceImpl::ClassifyWorkOrder(grpc::ServerContext* context
   absl::StatusOr<std::string> id = StepTarget(request->name(), request->note());
   if (!id.ok()) return Reply(*context, id.status());
   return ReplyWith(
-      *context, work_orders_.Classify(*id, request->category(), Actor(*context), request->note()),
+      *context,
+      work_orders_.Classify(*id, request->category(), CallerOf(*context), request->note()),
       response->mutable_work_order());
 }
 
@@ -133,7 +135,7 @@ grpc::Status FeedbackServiceImpl::RouteWorkOrder(grpc::ServerContext* context,
   absl::StatusOr<std::string> id = StepTarget(request->name(), request->note());
   if (!id.ok()) return Reply(*context, id.status());
   RegistryDirectory registry = Registry(context);
-  return ReplyWith(*context, work_orders_.Route(*id, registry, Actor(*context), request->note()),
+  return ReplyWith(*context, work_orders_.Route(*id, registry, CallerOf(*context), request->note()),
                    response->mutable_work_order());
 }
 
@@ -147,7 +149,7 @@ grpc::Status FeedbackServiceImpl::ResolveWorkOrder(grpc::ServerContext* context,
   // The resolution is also the step's note, and is held to the note's limit.
   absl::StatusOr<std::string> id = StepTarget(request->name(), request->resolution());
   if (!id.ok()) return Reply(*context, id.status());
-  return ReplyWith(*context, work_orders_.Resolve(*id, request->resolution(), Actor(*context)),
+  return ReplyWith(*context, work_orders_.Resolve(*id, request->resolution(), CallerOf(*context)),
                    response->mutable_work_order());
 }
 
@@ -159,10 +161,10 @@ grpc::Status FeedbackServiceImpl::RecordCallback(grpc::ServerContext* context,
   }
   absl::StatusOr<std::string> id = StepTarget(request->name(), request->note());
   if (!id.ok()) return Reply(*context, id.status());
-  return ReplyWith(
-      *context,
-      work_orders_.RecordCallback(*id, request->satisfaction(), Actor(*context), request->note()),
-      response->mutable_work_order());
+  return ReplyWith(*context,
+                   work_orders_.RecordCallback(*id, request->satisfaction(), CallerOf(*context),
+                                               request->note()),
+                   response->mutable_work_order());
 }
 
 grpc::Status FeedbackServiceImpl::CloseWorkOrder(grpc::ServerContext* context,
@@ -170,7 +172,7 @@ grpc::Status FeedbackServiceImpl::CloseWorkOrder(grpc::ServerContext* context,
                                                  v1::CloseWorkOrderResponse* response) {
   absl::StatusOr<std::string> id = StepTarget(request->name(), request->note());
   if (!id.ok()) return Reply(*context, id.status());
-  return ReplyWith(*context, work_orders_.Close(*id, Actor(*context), request->note()),
+  return ReplyWith(*context, work_orders_.Close(*id, CallerOf(*context), request->note()),
                    response->mutable_work_order());
 }
 

@@ -24,6 +24,10 @@ ABSL_FLAG(std::string, scheduling_address, "127.0.0.1:50052",
           "Address of linli-scheduling (event stream, commitments).");
 ABSL_FLAG(absl::Duration, poll_interval, absl::Seconds(1),
           "How often scheduling's event stream is polled once caught up.");
+ABSL_FLAG(std::string, pii_key_file, "",
+          "File holding the keyring that seals personal data (the elders' words in answers and "
+          "work orders): the same secret as linli-registry's --pii_key_file, entries "
+          "KEYID:BASE64KEY, the first one active. Required.");
 ABSL_FLAG(absl::Duration, alert_interval, absl::Minutes(5),
           "How often the safety-net checks run (no contact, falling index, overdue work orders).");
 
@@ -32,12 +36,28 @@ int main(int argc, char** argv) {
   linli::SetLogService("feedback");
   linli::ParseFlags(argc, argv,
                     "linli-feedback: perception management. Flags: --listen --db "
-                    "--registry_address --scheduling_address --poll_interval --alert_interval");
+                    "--registry_address --scheduling_address --pii_key_file --poll_interval "
+                    "--alert_interval");
   const auto identity = linli::auth::InternalIdentityFromFlagsOrExit();
+  // The keyring first: without it nothing is touched, not even the schema.
+  const linli::pii::FieldCipher keyring = linli::LoadKeyringOrExit(
+      absl::GetFlag(FLAGS_pii_key_file),
+      "the elders' words in answers and complaints are personal data and are never stored "
+      "unencrypted; use the registry's keyring (`linli keygen` creates one)");
   const linli::Clock& clock = linli::Clock::Real();  // injected from here on
   auto db = linli::OpenAndMigrateOrExit(absl::GetFlag(FLAGS_db), "feedback",
                                         linli::feedback::FeedbackMigrations());
-  if (absl::StatusOr<int> filled = linli::feedback::BackfillWorkOrderElders(*db); !filled.ok()) {
+  if (absl::StatusOr<int> sealed = linli::feedback::SealPlainFeedbackTexts(*db, keyring);
+      !sealed.ok()) {
+    linli::LogError("sealing answers and work orders stored in plain bytes failed",
+                    {{"error", sealed.status().ToString()}});
+    return 1;
+  } else if (*sealed > 0) {
+    linli::LogInfo("answers and work orders stored in plain bytes sealed",
+                   {{"count", absl::StrCat(*sealed)}});
+  }
+  if (absl::StatusOr<int> filled = linli::feedback::BackfillWorkOrderElders(*db, keyring);
+      !filled.ok()) {
     linli::LogError("backfilling work orders' elders failed",
                     {{"error", filled.status().ToString()}});
     return 1;
@@ -50,7 +70,7 @@ int main(int argc, char** argv) {
       linli::scheduling::v1::SchedulingService::NewStub(linli::auth::NewInternalChannel(
           absl::GetFlag(FLAGS_scheduling_address), "linli-scheduling",
           {linli::scheduling::v1::SchedulingService::service_full_name()}, identity, clock));
-  linli::feedback::FeedbackServiceImpl service(*db, clock, registry);
+  linli::feedback::FeedbackServiceImpl service(*db, clock, keyring, registry);
   linli::feedback::RpcFacts facts(registry.get(), scheduling.get());
   linli::feedback::EventApplier applier(*db, facts, clock);
   linli::feedback::SchedulingConsumer consumer(*db, applier, scheduling.get());
@@ -58,8 +78,22 @@ int main(int argc, char** argv) {
   absl::Notification stopping;
   std::thread consumer_thread(
       [&] { consumer.RunUntil(stopping, absl::GetFlag(FLAGS_poll_interval)); });
+  // Every hour the alert thread also seals rows an older replica may have written in plain bytes
+  // during a rolling upgrade (start-up sealing only covers what was there before this process).
   std::thread alert_thread([&] {
+    absl::Time next_seal = clock.Now() + absl::Hours(1);
     while (!stopping.WaitForNotificationWithTimeout(absl::GetFlag(FLAGS_alert_interval))) {
+      if (clock.Now() >= next_seal) {
+        next_seal = clock.Now() + absl::Hours(1);
+        absl::StatusOr<int> sealed = linli::feedback::SealPlainFeedbackTexts(*db, keyring);
+        if (!sealed.ok()) {
+          linli::LogWarning("sealing plain answers and work orders failed",
+                            {{"error", sealed.status().ToString()}});
+        } else if (*sealed > 0) {
+          linli::LogInfo("answers and work orders stored in plain bytes sealed",
+                         {{"count", absl::StrCat(*sealed)}});
+        }
+      }
       absl::StatusOr<linli::feedback::v1::SweepAlertsResponse> swept =
           service.Sweep(nullptr, clock.Now());
       if (!swept.ok()) {

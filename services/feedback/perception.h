@@ -79,6 +79,11 @@ struct ProjectedVisit {
   bool disputed = false;        // see kDisputed
   int64_t last_sequence = 0;    // sequence of the event the state comes from
   int64_t contact_time_us = 0;  // check-in time of a completed visit (0 otherwise)
+  // The arrival window (0 when projected before the board needed it) and whether a worker is
+  // booked (1), nobody is (0) or it is not known (-1, projected before bookings were kept).
+  int64_t window_start_us = 0;
+  int64_t window_end_us = 0;
+  int staffed = -1;
 };
 
 // The contribution of `visit` to its day's counters, given its commitment's preferred worker.

@@ -5,7 +5,9 @@
 #include <optional>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/errors.h"
 #include "common/idempotency.h"
 #include "common/ids.h"
@@ -51,7 +53,7 @@ absl::Status PerceptionUseCases::Submit(const v1::SubmitFeedbackRequest& request
   const std::string visit_id = in.visit().substr(7);  // "visits/ID", checked by the adapter
   const absl::Time now = clock_.Now();
   const storage::Dialect dialect = db_.dialect();
-  return RunIdempotent(
+  RETURN_IF_ERROR(RunIdempotent(
       db_, "SubmitFeedback", request.request_id(), request, response,
       [&](storage::Transaction& tx) -> absl::Status {
         ASSIGN_OR_RETURN(std::optional<ProjectedVisit> visit, FindVisit(tx, visit_id));
@@ -73,7 +75,7 @@ absl::Status PerceptionUseCases::Submit(const v1::SubmitFeedbackRequest& request
         stored.set_elder(visit->elder);
         stored.set_recorded_by(recorded_by);
         *stored.mutable_create_time() = ToTimestamp(now);
-        absl::Status inserted = InsertFeedback(tx, id, visit_id, stored, now);
+        absl::Status inserted = InsertFeedback(tx, cipher_, id, visit_id, stored, now);
         if (absl::IsAlreadyExists(inserted)) {
           return WithReason(absl::AlreadyExistsError(absl::StrCat(
                                 in.visit(), " already has feedback from ", in.author())),
@@ -102,10 +104,81 @@ absl::Status PerceptionUseCases::Submit(const v1::SubmitFeedbackRequest& request
                                                              visit->worker, now)))
                   .status());
         }
-        *response->mutable_feedback() = stored;
+        // The reply stored for request_id retries carries no words (they are sealed in the
+        // answer); they are put back below from the request, which a retry must repeat exactly.
+        *response->mutable_feedback() = std::move(stored);
+        response->mutable_feedback()->clear_words();
         return absl::OkStatus();
       },
-      clock_);
+      clock_));
+  response->mutable_feedback()->set_words(in.words());
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::GetDayBoardResponse> PerceptionUseCases::DayBoard(const std::string& region,
+                                                                     std::optional<int64_t> day,
+                                                                     int attention_limit) {
+  const absl::Time now = clock_.Now();
+  const int64_t board_day = day.value_or(LocalDay(now));
+  std::vector<BoardRow> rows;
+  RETURN_IF_ERROR(db_.RunInTransaction(
+      [&](storage::Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(rows, VisitsOfDay(tx, region, board_day));
+        return absl::OkStatus();
+      },
+      {.read_only = true}));
+  v1::GetDayBoardResponse board = BuildDayBoard(rows, now, attention_limit);
+  board.set_date(DayString(board_day));
+  *board.mutable_as_of() = ToTimestamp(now);
+  return board;
+}
+
+namespace {
+
+// The page key of an answer: its record time in microseconds and its id, "US:ID".
+std::string FeedbackKey(const v1::Feedback& answer) {
+  const int64_t us = answer.create_time().seconds() * 1000000 + answer.create_time().nanos() / 1000;
+  return absl::StrCat(us, ":", answer.name().substr(sizeof("feedback/") - 1));
+}
+
+}  // namespace
+
+absl::Status PerceptionUseCases::ListFeedback(const v1::ListFeedbackRequest& request,
+                                              int window_days, const Page& page,
+                                              const Caller& caller,
+                                              v1::ListFeedbackResponse* response) {
+  const absl::Time now = clock_.Now();
+  FeedbackQuery query{.region = request.region(),
+                      .elder = request.elder(),
+                      .with_words_only = request.with_words_only(),
+                      .since_us = absl::ToUnixMicros(DayStart(LocalDay(now) - window_days + 1)),
+                      .before_us = 0,
+                      .before_id = "",
+                      .limit = page.limit()};
+  if (!page.after.empty()) {
+    const std::pair<std::string, std::string> key = absl::StrSplit(page.after, ':');
+    if (!absl::SimpleAtoi(key.first, &query.before_us) || key.second.empty()) {
+      return InvalidField("page_token", "is not a token of this list");
+    }
+    query.before_id = key.second;
+  }
+  return db_.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+    response->Clear();
+    ASSIGN_OR_RETURN(std::vector<v1::Feedback> answers, QueryFeedback(tx, cipher_, query));
+    response->set_next_page_token(page.Finish(answers, FeedbackKey));
+    for (v1::Feedback& answer : answers) {
+      if (!answer.words().empty()) {
+        RETURN_IF_ERROR(AuditPersonalData(tx, caller, now,
+                                          {.elder = answer.elder(),
+                                           .resource = answer.name(),
+                                           .fields = "words",
+                                           .reason = request.reason(),
+                                           .action = "read"}));
+      }
+      *response->add_feedback() = std::move(answer);
+    }
+    return absl::OkStatus();
+  });
 }
 
 absl::Status PerceptionUseCases::AwaitingAnswer(const v1::ListVisitsAwaitingAnswerRequest& request,
@@ -157,7 +230,7 @@ absl::Status PerceptionUseCases::Promises(const v1::ListPromisesRequest& request
         ASSIGN_OR_RETURN(rows, PromisesOfRegion(tx, db_.dialect(), request.region(),
                                                 request.owner_organisation(),
                                                 request.service_type(), today - days + 1, today));
-        ASSIGN_OR_RETURN(open, OpenComplaintsByCommitment(tx, request.region()));
+        ASSIGN_OR_RETURN(open, OpenComplaintsByCommitment(tx, cipher_, request.region()));
         return absl::OkStatus();
       },
       {.read_only = true}));
@@ -285,8 +358,8 @@ absl::StatusOr<v1::EvaluationReport> PerceptionUseCases::Report(
           ToProto(request.organisation(), static_cast<int>(last - first + 1), week_figures,
                   week->mutable_index());
         }
-        ASSIGN_OR_RETURN(
-            rows, WorkOrdersOfPeriod(tx, request.organisation(), DayStart(from), DayStart(to + 1)));
+        ASSIGN_OR_RETURN(rows, WorkOrdersOfPeriod(tx, cipher_, request.organisation(),
+                                                  DayStart(from), DayStart(to + 1)));
         return absl::OkStatus();
       },
       {.read_only = true}));

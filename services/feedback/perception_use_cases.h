@@ -6,11 +6,14 @@
 #define LINLI_SERVICES_FEEDBACK_PERCEPTION_USE_CASES_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/audit.h"
 #include "common/clock.h"
 #include "common/pagination.h"
+#include "common/pii/field_cipher.h"
 #include "common/storage/database.h"
 #include "linli/feedback/v1/feedback.pb.h"
 #include "services/feedback/directory.h"
@@ -20,7 +23,9 @@ namespace linli::feedback {
 
 class PerceptionUseCases {
  public:
-  PerceptionUseCases(storage::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+  // `cipher` seals the answers (their words are personal data).
+  PerceptionUseCases(storage::Database& db, const Clock& clock, const pii::FieldCipher& cipher)
+      : db_(db), clock_(clock), cipher_(cipher) {}
 
   // Where the consumer of each event stream stands.
   absl::Status ConsumerStatus(v1::GetConsumerStatusResponse* response);
@@ -30,6 +35,12 @@ class PerceptionUseCases {
   // `recorded_by` is who entered it (the principal of the call).
   absl::Status Submit(const v1::SubmitFeedbackRequest& request, const std::string& recorded_by,
                       v1::SubmitFeedbackResponse* response);
+  // The answers about the visits of the elders of `request.region()` (or of `request.elder()`)
+  // recorded over the `window_days` local days ending today, newest first, one `page` (keyed by
+  // record time and id); each answer returned with words is audited as read by `caller`.
+  absl::Status ListFeedback(const v1::ListFeedbackRequest& request, int window_days,
+                            const Page& page, const Caller& caller,
+                            v1::ListFeedbackResponse* response);
   // The completed visits of the elders of `request.region()` over the `window_days` local days
   // ending today that still wait for the elder's answer, most in need first (RankByNeed), one
   // `page` (keyed by NeedKey).
@@ -40,6 +51,10 @@ class PerceptionUseCases {
   // `page` (keyed by PromiseKey), with the count of each verdict.
   absl::Status Promises(const v1::ListPromisesRequest& request, int days, const Page& page,
                         v1::ListPromisesResponse* response);
+  // The day board of the elders of `region` for local day `day` (nullopt: today) as of now, with
+  // at most `attention_limit` visits needing attention.
+  absl::StatusOr<v1::GetDayBoardResponse> DayBoard(const std::string& region,
+                                                   std::optional<int64_t> day, int attention_limit);
   // The ledger and the index of `subject` over the `window_days` local days ending today.
   absl::StatusOr<v1::PromiseLedger> Ledger(const std::string& subject, int window_days);
   absl::StatusOr<v1::PerceptionIndex> Index(const std::string& subject, int window_days);
@@ -57,6 +72,7 @@ class PerceptionUseCases {
 
   storage::Database& db_;
   const Clock& clock_;
+  const pii::FieldCipher& cipher_;
 };
 
 }  // namespace linli::feedback

@@ -15,6 +15,17 @@ namespace {
 
 std::string WorkOrderName(const std::string& id) { return "workOrders/" + id; }
 
+// Records that `caller` read the texts of `order` at `now`, inside `tx`.
+absl::Status AuditRead(storage::Transaction& tx, const Caller& caller, absl::Time now,
+                       const v1::WorkOrder& order) {
+  return AuditPersonalData(tx, caller, now,
+                           {.elder = order.elder(),
+                            .resource = order.name(),
+                            .fields = "description,resolution,notes",
+                            .reason = "",
+                            .action = "read"});
+}
+
 }  // namespace
 
 absl::Status WorkOrderUseCases::Create(const v1::CreateWorkOrderRequest& request,
@@ -24,7 +35,7 @@ absl::Status WorkOrderUseCases::Create(const v1::CreateWorkOrderRequest& request
   const bool has_commitment = !in.commitment().empty();
   const bool has_visit = !in.visit().empty();
   const absl::Time now = clock_.Now();
-  return RunIdempotent(
+  RETURN_IF_ERROR(RunIdempotent(
       db_, "CreateWorkOrder", request.request_id(), request, response,
       [&](storage::Transaction& tx) -> absl::Status {
         std::string commitment_id = has_commitment ? in.commitment().substr(12) : "";
@@ -51,77 +62,82 @@ absl::Status WorkOrderUseCases::Create(const v1::CreateWorkOrderRequest& request
         }
         row.order = AcceptWorkOrder(in, WorkOrderName(row.id), "commitments/" + commitment_id,
                                     commitment->elder, actor, now);
-        RETURN_IF_ERROR(InsertWorkOrder(tx, row));
-        *response->mutable_work_order() = row.order;
+        RETURN_IF_ERROR(InsertWorkOrder(tx, cipher_, row));
+        // The reply stored for request_id retries carries no description (it is sealed in the
+        // work order); it is put back below from the request, which a retry must repeat.
+        *response->mutable_work_order() = std::move(row.order);
+        response->mutable_work_order()->clear_description();
         return absl::OkStatus();
       },
-      clock_);
+      clock_));
+  response->mutable_work_order()->set_description(in.description());
+  return absl::OkStatus();
 }
 
-absl::StatusOr<v1::WorkOrder> WorkOrderUseCases::Get(const std::string& id) {
+absl::StatusOr<v1::WorkOrder> WorkOrderUseCases::Get(const std::string& id, const Caller& caller) {
+  const absl::Time now = clock_.Now();
   v1::WorkOrder order;
-  RETURN_IF_ERROR(db_.RunInTransaction(
-      [&](storage::Transaction& tx) -> absl::Status {
-        ASSIGN_OR_RETURN(std::optional<WorkOrderRow> row, FindWorkOrder(tx, id));
-        if (!row.has_value()) return NotFound(WorkOrderName(id));
-        order = std::move(row->order);
-        return absl::OkStatus();
-      },
-      {.read_only = true}));
+  RETURN_IF_ERROR(db_.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+    ASSIGN_OR_RETURN(std::optional<WorkOrderRow> row, FindWorkOrder(tx, cipher_, id));
+    if (!row.has_value()) return NotFound(WorkOrderName(id));
+    order = std::move(row->order);
+    return AuditRead(tx, caller, now, order);
+  }));
   return order;
 }
 
 absl::Status WorkOrderUseCases::List(const v1::ListWorkOrdersRequest& request, const Page& page,
-                                     v1::ListWorkOrdersResponse* response) {
-  return db_.RunInTransaction(
-      [&](storage::Transaction& tx) -> absl::Status {
-        response->Clear();
-        ASSIGN_OR_RETURN(
-            std::vector<WorkOrderRow> rows,
-            QueryWorkOrders(tx, request.responsible_organisation(), request.state(), page.after,
-                            page.limit(), request.elder(), request.region()));
-        response->set_next_page_token(
-            page.Finish(rows, [](const WorkOrderRow& r) { return r.id; }));
-        for (const WorkOrderRow& r : rows) *response->add_work_orders() = r.order;
-        return absl::OkStatus();
-      },
-      {.read_only = true});
+                                     const Caller& caller, v1::ListWorkOrdersResponse* response) {
+  const absl::Time now = clock_.Now();
+  return db_.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+    response->Clear();
+    ASSIGN_OR_RETURN(
+        std::vector<WorkOrderRow> rows,
+        QueryWorkOrders(tx, cipher_, request.responsible_organisation(), request.state(),
+                        page.after, page.limit(), request.elder(), request.region()));
+    response->set_next_page_token(page.Finish(rows, [](const WorkOrderRow& r) { return r.id; }));
+    for (WorkOrderRow& r : rows) {
+      RETURN_IF_ERROR(AuditRead(tx, caller, now, r.order));
+      *response->add_work_orders() = std::move(r.order);
+    }
+    return absl::OkStatus();
+  });
 }
 
 absl::StatusOr<v1::WorkOrder> WorkOrderUseCases::Apply(
-    const std::string& id, const std::string& actor, const std::string& note,
+    const std::string& id, const Caller& caller, const std::string& note,
     const std::function<absl::Status(v1::WorkOrder&, const WorkOrderStep&)>& step) {
-  const WorkOrderStep by{.actor = actor, .time = clock_.Now(), .note = note};
+  const WorkOrderStep by{.actor = caller.actor, .time = clock_.Now(), .note = note};
   v1::WorkOrder result;
   RETURN_IF_ERROR(db_.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<WorkOrderRow> row, FindWorkOrder(tx, id));
+    ASSIGN_OR_RETURN(std::optional<WorkOrderRow> row, FindWorkOrder(tx, cipher_, id));
     if (!row.has_value()) return NotFound(WorkOrderName(id));
     RETURN_IF_ERROR(step(row->order, by));
-    RETURN_IF_ERROR(UpdateWorkOrder(tx, *row));
+    RETURN_IF_ERROR(UpdateWorkOrder(tx, cipher_, *row));
     result = row->order;
-    return absl::OkStatus();
+    return AuditRead(tx, caller, by.time, result);
   }));
   return result;
 }
 
 absl::StatusOr<v1::WorkOrder> WorkOrderUseCases::Classify(const std::string& id,
                                                           v1::WorkOrderCategory category,
-                                                          const std::string& actor,
+                                                          const Caller& caller,
                                                           const std::string& note) {
-  return Apply(id, actor, note, [&](v1::WorkOrder& order, const WorkOrderStep& by) {
+  return Apply(id, caller, note, [&](v1::WorkOrder& order, const WorkOrderStep& by) {
     return ClassifyWorkOrder(order, category, by);
   });
 }
 
 absl::StatusOr<v1::WorkOrder> WorkOrderUseCases::Route(const std::string& id, Directory& directory,
-                                                       const std::string& actor,
+                                                       const Caller& caller,
                                                        const std::string& note) {
   // The registry is asked outside any transaction, so the step is checked first: a work order
   // that cannot be routed costs no registry call.
   std::string owner;
   RETURN_IF_ERROR(db_.RunInTransaction(
       [&](storage::Transaction& tx) -> absl::Status {
-        ASSIGN_OR_RETURN(std::optional<WorkOrderRow> row, FindWorkOrder(tx, id));
+        ASSIGN_OR_RETURN(std::optional<WorkOrderRow> row, FindWorkOrder(tx, cipher_, id));
         if (!row.has_value()) return NotFound(WorkOrderName(id));
         RETURN_IF_ERROR(CheckTransition(row->order.state(), v1::WORK_ORDER_STATE_ROUTED));
         owner = row->organisation;
@@ -129,32 +145,31 @@ absl::StatusOr<v1::WorkOrder> WorkOrderUseCases::Route(const std::string& id, Di
       },
       {.read_only = true}));
   ASSIGN_OR_RETURN(std::string supervisor, directory.Supervisor(owner));
-  return Apply(id, actor, note, [&](v1::WorkOrder& order, const WorkOrderStep& by) {
+  return Apply(id, caller, note, [&](v1::WorkOrder& order, const WorkOrderStep& by) {
     return RouteWorkOrder(order, owner, supervisor, by);
   });
 }
 
 absl::StatusOr<v1::WorkOrder> WorkOrderUseCases::Resolve(const std::string& id,
                                                          const std::string& resolution,
-                                                         const std::string& actor) {
-  return Apply(id, actor, resolution, [&](v1::WorkOrder& order, const WorkOrderStep& by) {
+                                                         const Caller& caller) {
+  return Apply(id, caller, resolution, [&](v1::WorkOrder& order, const WorkOrderStep& by) {
     return ResolveWorkOrder(order, resolution, by);
   });
 }
 
 absl::StatusOr<v1::WorkOrder> WorkOrderUseCases::RecordCallback(const std::string& id,
                                                                 int satisfaction,
-                                                                const std::string& actor,
+                                                                const Caller& caller,
                                                                 const std::string& note) {
-  return Apply(id, actor, note, [&](v1::WorkOrder& order, const WorkOrderStep& by) {
+  return Apply(id, caller, note, [&](v1::WorkOrder& order, const WorkOrderStep& by) {
     return RecordWorkOrderCallback(order, satisfaction, by);
   });
 }
 
-absl::StatusOr<v1::WorkOrder> WorkOrderUseCases::Close(const std::string& id,
-                                                       const std::string& actor,
+absl::StatusOr<v1::WorkOrder> WorkOrderUseCases::Close(const std::string& id, const Caller& caller,
                                                        const std::string& note) {
-  return Apply(id, actor, note, [&](v1::WorkOrder& order, const WorkOrderStep& by) {
+  return Apply(id, caller, note, [&](v1::WorkOrder& order, const WorkOrderStep& by) {
     return CloseWorkOrder(order, by);
   });
 }

@@ -8,8 +8,10 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/audit.h"
 #include "common/clock.h"
 #include "common/pagination.h"
+#include "common/pii/field_cipher.h"
 #include "common/storage/database.h"
 #include "linli/feedback/v1/feedback.pb.h"
 #include "services/feedback/directory.h"
@@ -19,40 +21,45 @@ namespace linli::feedback {
 
 class WorkOrderUseCases {
  public:
-  WorkOrderUseCases(storage::Database& db, const Clock& clock) : db_(db), clock_(clock) {}
+  // `cipher` seals the work orders (their texts are personal data). Every work order a call
+  // returns with its texts is audited as read by the call's `caller`.
+  WorkOrderUseCases(storage::Database& db, const Clock& clock, const pii::FieldCipher& cipher)
+      : db_(db), clock_(clock), cipher_(cipher) {}
 
   // Accepts a complaint about a commitment, or a visit of one, as `actor`; once per request_id.
   // NOT_FOUND for an unknown visit or commitment, INVALID_ARGUMENT when the visit is not of the
   // commitment named.
   absl::Status Create(const v1::CreateWorkOrderRequest& request, const std::string& actor,
                       v1::CreateWorkOrderResponse* response);
-  absl::StatusOr<v1::WorkOrder> Get(const std::string& id);
+  absl::StatusOr<v1::WorkOrder> Get(const std::string& id, const Caller& caller);
   // The page `page` of the work orders `request` filters.
   absl::Status List(const v1::ListWorkOrdersRequest& request, const Page& page,
-                    v1::ListWorkOrdersResponse* response);
+                    const Caller& caller, v1::ListWorkOrdersResponse* response);
 
-  // The steps of the flow on work order `id`, as `actor`, with `note` kept in the history.
+  // The steps of the flow on work order `id`, by `caller` (recorded as the step's actor), with
+  // `note` kept in the history.
   absl::StatusOr<v1::WorkOrder> Classify(const std::string& id, v1::WorkOrderCategory category,
-                                         const std::string& actor, const std::string& note);
+                                         const Caller& caller, const std::string& note);
   // Routes to the commitment's owner, supervised as `directory` says.
   absl::StatusOr<v1::WorkOrder> Route(const std::string& id, Directory& directory,
-                                      const std::string& actor, const std::string& note);
+                                      const Caller& caller, const std::string& note);
   absl::StatusOr<v1::WorkOrder> Resolve(const std::string& id, const std::string& resolution,
-                                        const std::string& actor);
+                                        const Caller& caller);
   absl::StatusOr<v1::WorkOrder> RecordCallback(const std::string& id, int satisfaction,
-                                               const std::string& actor, const std::string& note);
-  absl::StatusOr<v1::WorkOrder> Close(const std::string& id, const std::string& actor,
+                                               const Caller& caller, const std::string& note);
+  absl::StatusOr<v1::WorkOrder> Close(const std::string& id, const Caller& caller,
                                       const std::string& note);
 
  private:
   // Loads work order `id`, applies `step` to it at the clock's time and stores it, in one
   // transaction.
   absl::StatusOr<v1::WorkOrder> Apply(
-      const std::string& id, const std::string& actor, const std::string& note,
+      const std::string& id, const Caller& caller, const std::string& note,
       const std::function<absl::Status(v1::WorkOrder&, const WorkOrderStep&)>& step);
 
   storage::Database& db_;
   const Clock& clock_;
+  const pii::FieldCipher& cipher_;
 };
 
 }  // namespace linli::feedback

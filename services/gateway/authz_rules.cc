@@ -175,6 +175,12 @@ std::map<std::string, Rule> BuildRules() {
         if (who.role == Role::kAdmin) return absl::OkStatus();  // the whole log
         return r.Elder(c, who, q.elder());
       });
+  rules[Console("ListFeedbackAuditEntries")] = Make<fb::ListAuditEntriesRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                   const fb::ListAuditEntriesRequest& q) {
+        if (who.role == Role::kAdmin) return absl::OkStatus();  // the whole log
+        return r.Elder(c, who, q.elder());
+      });
   rules[Console("GetCommitment")] = Make<sch::GetCommitmentRequest>(
       kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
                    const sch::GetCommitmentRequest& q) { return r.Commitment(c, who, q.name()); });
@@ -259,6 +265,31 @@ std::map<std::string, Rule> BuildRules() {
       kConsole,
       [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
          const fb::ListVisitsAwaitingAnswerRequest& q) { return r.Region(c, who, q.region()); });
+  // The day board of a region in scope; with none named, the handler shows the caller's own.
+  rules[Console("GetDayBoard")] = Make<fb::GetDayBoardRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                   const fb::GetDayBoardRequest& q) {
+        if (q.region().empty()) {
+          if (who.role == Role::kAdmin || !who.region.empty()) return absl::OkStatus();
+          return absl::PermissionDeniedError("your token names no region");
+        }
+        return r.Region(c, who, q.region());
+      });
+  // The elders' words: of a region in scope and/or an elder in scope; with neither named, the
+  // handler lists the caller's own region.
+  rules[Console("ListFeedback")] = Make<fb::ListFeedbackRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                   const fb::ListFeedbackRequest& q) {
+        if (q.region().empty() && q.elder().empty()) {
+          if (who.role == Role::kAdmin || !who.region.empty()) return absl::OkStatus();
+          return absl::PermissionDeniedError("your token names no region");
+        }
+        if (!q.region().empty()) {
+          if (absl::Status s = r.Region(c, who, q.region()); !s.ok()) return s;
+        }
+        if (!q.elder().empty()) return r.Elder(c, who, q.elder());
+        return absl::OkStatus();
+      });
   rules[Console("RecordElderFeedback")] = Make<fb::SubmitFeedbackRequest>(
       kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
                    const fb::SubmitFeedbackRequest& q) {

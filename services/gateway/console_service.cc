@@ -327,6 +327,34 @@ grpc::Status ConsoleServiceImpl::ListPromises(grpc::ServerContext* context,
                     });
 }
 
+grpc::Status ConsoleServiceImpl::GetDayBoard(grpc::ServerContext* context,
+                                             const feedback::v1::GetDayBoardRequest* request,
+                                             feedback::v1::GetDayBoardResponse* response) {
+  return gate_->Run(context, "/linli.gateway.v1.ConsoleService/GetDayBoard", *request,
+                    [&](const auth::Principal& who) {
+                      const feedback::v1::GetDayBoardRequest scoped =
+                          InOwnRegionUnlessNamed(*request, who, !request->region().empty());
+                      return Forward(
+                          context, who, feedback_.get(),
+                          &feedback::v1::FeedbackService::StubInterface::PrepareAsyncGetDayBoard,
+                          scoped, response, "feedback");
+                    });
+}
+
+grpc::Status ConsoleServiceImpl::ListFeedback(grpc::ServerContext* context,
+                                              const feedback::v1::ListFeedbackRequest* request,
+                                              feedback::v1::ListFeedbackResponse* response) {
+  return gate_->Run(context, "/linli.gateway.v1.ConsoleService/ListFeedback", *request,
+                    [&](const auth::Principal& who) {
+                      const feedback::v1::ListFeedbackRequest scoped = InOwnRegionUnlessNamed(
+                          *request, who, !request->region().empty() || !request->elder().empty());
+                      return Forward(
+                          context, who, feedback_.get(),
+                          &feedback::v1::FeedbackService::StubInterface::PrepareAsyncListFeedback,
+                          scoped, response, "feedback");
+                    });
+}
+
 grpc::Status ConsoleServiceImpl::RecordElderFeedback(
     grpc::ServerContext* context, const feedback::v1::SubmitFeedbackRequest* request,
     feedback::v1::SubmitFeedbackResponse* response) {

@@ -131,6 +131,15 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service, private Gat
   grpc::Status ListPromises(grpc::ServerContext* context,
                             const feedback::v1::ListPromisesRequest* request,
                             feedback::v1::ListPromisesResponse* response) override;
+  // The day board of the region named (the rule checked it), or of the caller's own region.
+  grpc::Status GetDayBoard(grpc::ServerContext* context,
+                           const feedback::v1::GetDayBoardRequest* request,
+                           feedback::v1::GetDayBoardResponse* response) override;
+  // The elders' words of the region or elder named (the rule checked them), or of the caller's
+  // own region.
+  grpc::Status ListFeedback(grpc::ServerContext* context,
+                            const feedback::v1::ListFeedbackRequest* request,
+                            feedback::v1::ListFeedbackResponse* response) override;
   // An elder's answer taken by phone or at the door (the rule checked the elder): only those two
   // channels; feedback records the caller as recorded_by.
   grpc::Status RecordElderFeedback(grpc::ServerContext* context,
@@ -146,6 +155,19 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service, private Gat
   grpc::Status Plan(grpc::ServerContext* context, const scheduling::v1::PlanRequest* request,
                     scheduling::v1::PlanResponse* response) override;
 
+  // Feedback's audit log (reads of the elders' words) under a name of its own.
+  grpc::Status ListFeedbackAuditEntries(grpc::ServerContext* context,
+                                        const feedback::v1::ListAuditEntriesRequest* request,
+                                        feedback::v1::ListAuditEntriesResponse* response) override {
+    return gate_->Run(
+        context, "/linli.gateway.v1.ConsoleService/ListFeedbackAuditEntries", *request,
+        [&](const auth::Principal& who) {
+          return Forward(
+              context, who, feedback_.get(),
+              &feedback::v1::FeedbackService::StubInterface::PrepareAsyncListAuditEntries, *request,
+              response, "feedback");
+        });
+  }
   // Scheduling's audit log (reads of visit notes) under a name of its own beside the registry's.
   grpc::Status ListNoteAuditEntries(grpc::ServerContext* context,
                                     const scheduling::v1::ListAuditEntriesRequest* request,

@@ -172,7 +172,7 @@ class World {
         absl::StrCat(LINLI_BIN_DIR, "/linli-feedback"),
         {"--listen=" + feedback_address, "--db=sqlite:" + dir + "/feedback.db",
          "--registry_address=" + registry_address, "--scheduling_address=" + scheduling_address,
-         "--poll_interval=100ms"},
+         "--poll_interval=100ms", "--pii_key_file=" + dir + "/pii.key"},
         dir + "/feedback.log");
     if (!f.ok()) return f.status();
     feedback_process.emplace(std::move(*f));
@@ -2635,6 +2635,70 @@ TEST_F(GatewayAuthz, CommitteeStaffHearEveryElderOfTheirCommitteeOnly) {
               status.error_code() == grpc::StatusCode::NOT_FOUND)
       << status.error_code() << " " << status.error_message();
 
+  // Today's board of the committee, with nothing named: the completed home visit is done;
+  // another street's board is refused.
+  feedback::v1::GetDayBoardResponse board;
+  status = stub->GetDayBoard(As(committee).get(), feedback::v1::GetDayBoardRequest(), &board);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_GE(board.total().done(), 1);
+  for (const auto& line : board.committees()) {
+    EXPECT_EQ(line.committee(), "regions/310101020001");
+  }
+  for (const auto& v : board.attention()) EXPECT_EQ(v.committee(), "regions/310101020001");
+  feedback::v1::GetDayBoardRequest other_board;
+  other_board.set_region("regions/310101021");
+  EXPECT_EQ(stub->GetDayBoard(As(committee).get(), other_board, &board).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // The elder's words, read back by her committee's staff with a reason: by elder, and with
+  // nothing named (their own committee); another street's elder or region is refused. Each read
+  // is in feedback's audit log under the caller's name.
+  const std::string said = "电话回访：阿姨说小王来过，就是来得有点急";
+  feedback::v1::ListFeedbackRequest words;
+  words.set_elder(world.home_elder);
+  words.set_with_words_only(true);
+  words.set_reason("跟进回访");
+  feedback::v1::ListFeedbackResponse heard;
+  status = stub->ListFeedback(As(committee).get(), words, &heard);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  auto holds_words = [&](const feedback::v1::ListFeedbackResponse& r) {
+    bool found = false;
+    for (const auto& answer : r.feedback()) found |= answer.words() == said;
+    return found;
+  };
+  EXPECT_TRUE(holds_words(heard));
+  for (const auto& answer : heard.feedback()) EXPECT_EQ(answer.elder(), world.home_elder);
+  ASSERT_TRUE(
+      stub->ListFeedback(As(committee).get(), feedback::v1::ListFeedbackRequest(), &heard).ok());
+  EXPECT_TRUE(holds_words(heard));
+  feedback::v1::ListFeedbackRequest elsewhere = words;
+  elsewhere.set_elder(world.foreign_elder);
+  EXPECT_EQ(stub->ListFeedback(As(committee).get(), elsewhere, &heard).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  elsewhere.clear_elder();
+  elsewhere.set_region("regions/310101021");
+  EXPECT_EQ(stub->ListFeedback(As(committee).get(), elsewhere, &heard).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(stub->ListFeedback(As(world.Token(Role::kElder)).get(), words, &heard).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  feedback::v1::ListAuditEntriesRequest audit;
+  audit.set_elder(world.home_elder);
+  feedback::v1::ListAuditEntriesResponse entries;
+  status = stub->ListFeedbackAuditEntries(As(committee).get(), audit, &entries);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  int reads_with_reason = 0;
+  for (const auto& entry : entries.entries()) {
+    if (entry.reason() != "跟进回访") continue;
+    ++reads_with_reason;
+    EXPECT_EQ(entry.actor(), "committee_staff:staff/committee");
+    EXPECT_EQ(entry.fields(), "words");
+    EXPECT_EQ(entry.elder(), world.home_elder);
+  }
+  EXPECT_EQ(reads_with_reason, 1);
+  audit.set_elder(world.foreign_elder);
+  EXPECT_EQ(stub->ListFeedbackAuditEntries(As(committee).get(), audit, &entries).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
   // The committee's promises, with nothing named: its own, the home promise among them.
   feedback::v1::ListPromisesRequest promises;
   feedback::v1::ListPromisesResponse listed_promises;
@@ -2663,6 +2727,18 @@ TEST_F(GatewayAuthz, CommitteeStaffHearEveryElderOfTheirCommitteeOnly) {
   for (const auto& v : body.value("visits", nlohmann::json::array())) {
     EXPECT_NE(v.value("visit", ""), visit);
   }
+  // The street's board as JSON.
+  auto board_json =
+      client.Post("/linli.gateway.v1.ConsoleService/GetDayBoard", street, "{}", "application/json");
+  ASSERT_TRUE(board_json);
+  EXPECT_EQ(board_json->status, 200) << board_json->body;
+  EXPECT_NE(board_json->body.find("\"total\""), std::string::npos) << board_json->body;
+  // The words as JSON, for the street's staff.
+  auto words_json = client.Post("/linli.gateway.v1.ConsoleService/ListFeedback", street,
+                                nlohmann::json{{"withWordsOnly", true}}.dump(), "application/json");
+  ASSERT_TRUE(words_json);
+  EXPECT_EQ(words_json->status, 200) << words_json->body;
+  EXPECT_NE(words_json->body.find(said), std::string::npos) << words_json->body;
   auto foreign_json =
       client.Post("/linli.gateway.v1.ConsoleService/ListVisitsAwaitingAnswer", street,
                   nlohmann::json{{"region", "regions/310101021"}}.dump(), "application/json");

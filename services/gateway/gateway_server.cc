@@ -159,6 +159,8 @@ MethodTable PublicMethods(const GatewayServer::Services& s) {
   LINLI_METHOD(console, ConsoleService, ListPromises);
   LINLI_METHOD(console, ConsoleService, ListWorkOrders);
   LINLI_METHOD(console, ConsoleService, ListVisitsAwaitingAnswer);
+  LINLI_METHOD(console, ConsoleService, ListFeedback);
+  LINLI_METHOD(console, ConsoleService, GetDayBoard);
   LINLI_METHOD(console, ConsoleService, RecordElderFeedback);
   LINLI_METHOD(console, ConsoleService, FileWorkOrder);
   LINLI_METHOD(console, ConsoleService, CreateOrganisation);
@@ -191,6 +193,7 @@ MethodTable PublicMethods(const GatewayServer::Services& s) {
   LINLI_METHOD(console, ConsoleService, RecordCallback);
   LINLI_METHOD(console, ConsoleService, CloseWorkOrder);
   LINLI_METHOD(console, ConsoleService, ListNoteAuditEntries);
+  LINLI_METHOD(console, ConsoleService, ListFeedbackAuditEntries);
   // ElderAppService
   LINLI_METHOD(elder_app, ElderAppService, GetElderPage);
   LINLI_METHOD(elder_app, ElderAppService, ListMyCommitments);

@@ -838,40 +838,6 @@ absl::StatusOr<bool> SealVisitNote(storage::Transaction& tx, const std::string& 
   return n > 0;
 }
 
-absl::StatusOr<std::vector<std::pair<std::string, v1::AddVisitNoteResponse>>> AddVisitNoteReplies(
-    storage::Transaction& tx) {
-  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT request_id, response FROM idempotency_keys WHERE "
-                                       "method = 'AddVisitNote'",
-                                       {}));
-  std::vector<std::pair<std::string, v1::AddVisitNoteResponse>> replies;
-  for (const storage::Row& row : rows) {
-    v1::AddVisitNoteResponse reply;
-    if (!reply.ParseFromString(row.GetString(1))) continue;  // not ours to judge: left alone
-    replies.emplace_back(row.GetString(0), std::move(reply));
-  }
-  return replies;
-}
-
-absl::Status ReplaceAddVisitNoteReply(storage::Transaction& tx, const std::string& request_id,
-                                      const v1::AddVisitNoteResponse& reply) {
-  return tx
-      .Exec(
-          "UPDATE idempotency_keys SET response = ? WHERE method = 'AddVisitNote' AND "
-          "request_id = ?",
-          {reply.SerializeAsString(), request_id})
-      .status();
-}
-
-absl::Status OverwriteFreedBytes(storage::Database& db, storage::Transaction& tx) {
-  if (db.dialect() != storage::Dialect::kSqlite) return absl::OkStatus();
-  return tx.Query("PRAGMA secure_delete = ON", {}).status();
-}
-
-absl::Status TruncateWal(storage::Database& db) {
-  if (db.dialect() != storage::Dialect::kSqlite) return absl::OkStatus();
-  return db.ExecRaw("PRAGMA wal_checkpoint(TRUNCATE)");
-}
-
 absl::StatusOr<int> BackfillCommitmentOwners(storage::Database& db) {
   constexpr int kBatch = 500;
   int filled = 0;

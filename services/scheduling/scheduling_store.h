@@ -233,18 +233,6 @@ absl::StatusOr<std::vector<StoredVisitNote>> QueryPlainVisitNotes(storage::Trans
 // false when another replica sealed it first.
 absl::StatusOr<bool> SealVisitNote(storage::Transaction& tx, const std::string& id,
                                    const std::string& sealed_text);
-// The replies stored for retries of AddVisitNote calls (common/idempotency.h), by request id;
-// ReplaceAddVisitNoteReply rewrites one.
-absl::StatusOr<std::vector<std::pair<std::string, v1::AddVisitNoteResponse>>> AddVisitNoteReplies(
-    storage::Transaction& tx);
-absl::Status ReplaceAddVisitNoteReply(storage::Transaction& tx, const std::string& request_id,
-                                      const v1::AddVisitNoteResponse& reply);
-// On SQLite, makes this transaction's connection overwrite the bytes of rewritten rows, so that
-// plain text does not linger in the file's free space; nothing elsewhere.
-absl::Status OverwriteFreedBytes(storage::Database& db, storage::Transaction& tx);
-// On SQLite, copies the pages the WAL holds into the database file and empties the WAL (after
-// OverwriteFreedBytes rewrites, so that old page images go too); nothing elsewhere.
-absl::Status TruncateWal(storage::Database& db);
 
 // Fills the owner_organisation column of commitments stored before it existed (migration 6)
 // from their data; returns how many rows changed. Cheap when there is nothing to do; run at

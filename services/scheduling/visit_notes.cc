@@ -4,7 +4,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/idempotency.h"
 #include "common/status_macros.h"
+#include "common/storage/erase.h"
 #include "linli/scheduling/v1/scheduling.pb.h"
 #include "services/scheduling/scheduling_store.h"
 
@@ -26,7 +28,7 @@ absl::StatusOr<int> SealPlainVisitNotes(storage::Database& db, const pii::FieldC
     RETURN_IF_ERROR(db.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
       batch_last = after_id;
       batch_sealed = 0;
-      RETURN_IF_ERROR(OverwriteFreedBytes(db, tx));
+      RETURN_IF_ERROR(storage::OverwriteFreedBytes(db, tx));
       ASSIGN_OR_RETURN(std::vector<StoredVisitNote> plain,
                        QueryPlainVisitNotes(tx, after_id, kBatch));
       more = static_cast<int>(plain.size()) == kBatch;
@@ -45,20 +47,20 @@ absl::StatusOr<int> SealPlainVisitNotes(storage::Database& db, const pii::FieldC
   // Replies stored for request_id retries (kept 24 h) before notes were sealed hold the text.
   int redacted = 0;
   RETURN_IF_ERROR(db.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
-    redacted = 0;
-    RETURN_IF_ERROR(OverwriteFreedBytes(db, tx));
-    ASSIGN_OR_RETURN(auto replies, AddVisitNoteReplies(tx));
-    for (auto& [request_id, reply] : replies) {
-      if (reply.note().text().empty()) continue;
-      reply.mutable_note()->clear_text();
-      RETURN_IF_ERROR(ReplaceAddVisitNoteReply(tx, request_id, reply));
-      ++redacted;
-    }
+    RETURN_IF_ERROR(storage::OverwriteFreedBytes(db, tx));
+    ASSIGN_OR_RETURN(redacted, RewriteIdempotentResponses(
+                                   tx, "AddVisitNote", v1::AddVisitNoteResponse(),
+                                   [](google::protobuf::Message& message) {
+                                     auto& reply = static_cast<v1::AddVisitNoteResponse&>(message);
+                                     if (reply.note().text().empty()) return false;
+                                     reply.mutable_note()->clear_text();
+                                     return true;
+                                   }));
     return absl::OkStatus();
   }));
   if (sealed > 0 || redacted > 0) {
     // The WAL still holds the pages as they were: copy the rewritten ones home and empty it.
-    RETURN_IF_ERROR(TruncateWal(db));
+    RETURN_IF_ERROR(storage::TruncateWal(db));
   }
   return sealed;
 }

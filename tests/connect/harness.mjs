@@ -125,7 +125,7 @@ export class Platform {
     this.spawn("registry", [`--listen=${at("registry")}`, db("registry"), pii, ...common]);
     this.spawn("scheduling", [`--listen=${at("scheduling")}`, db("scheduling"), pii,
       `--registry_address=${at("registry")}`, ...common]);
-    this.spawn("feedback", [`--listen=${at("feedback")}`, db("feedback"),
+    this.spawn("feedback", [`--listen=${at("feedback")}`, db("feedback"), pii,
       `--registry_address=${at("registry")}`, `--scheduling_address=${at("scheduling")}`,
       ...common]);
     this.spawn("gateway", [`--listen=${at("gateway")}`, `--http_listen=${at("http")}`,

@@ -115,8 +115,8 @@ class Backends {
     scheduling_ = std::make_unique<scheduling::SchedulingServiceImpl>(
         *scheduling_db_, Clock::Real(), *cipher_, registry_stub,
         scheduling::SchedulingOptions{.backend_timeout = absl::Seconds(2)});
-    feedback_ = std::make_unique<feedback::FeedbackServiceImpl>(*feedback_db_, Clock::Real(),
-                                                                registry_stub, absl::Seconds(2));
+    feedback_ = std::make_unique<feedback::FeedbackServiceImpl>(
+        *feedback_db_, Clock::Real(), *cipher_, registry_stub, absl::Seconds(2));
     grpc::ServerBuilder all;
     all.RegisterService(scheduling_.get());
     all.RegisterService(feedback_.get());
