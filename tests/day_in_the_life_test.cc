@@ -513,6 +513,17 @@ TEST_P(DayInTheLifeTest, AStreetRunThroughTheGatewayAlone) {
   s = Call("WorkerAppService/CheckOut", check_out, &checked_out, worker_token);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(checked_out.visit().state(), sch::VISIT_STATE_COMPLETED);
+  // Checked out at once: too short to count unseen. Staff confirm it with the elder and approve.
+  EXPECT_EQ(checked_out.visit().review().state(), sch::REVIEW_STATE_PENDING);
+  sch::ReviewVisitRequest review;
+  review.set_name(today_visit);
+  review.set_decision(sch::REVIEW_DECISION_APPROVE);
+  review.set_reason_code("CONFIRMED_WITH_ELDER");
+  review.set_note("电话回访：小王来过，陪老人聊了一个小时");
+  sch::ReviewVisitResponse reviewed;
+  s = Call("ConsoleService/ReviewVisit", review, &reviewed, staff);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(reviewed.visit().review().state(), sch::REVIEW_STATE_APPROVED);
 
   // 5. The ledger counts the verified visit; the elder answers the check; the index moves.
   fb::PromiseLedger ledger = LedgerWhen(

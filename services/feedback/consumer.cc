@@ -230,6 +230,7 @@ absl::Status EventApplier::Apply(const std::vector<scheduling::v1::Event>& event
       next.window_start_us = TimeUtil::TimestampToMicroseconds(p.visit.window_start());
       next.window_end_us = TimeUtil::TimestampToMicroseconds(p.visit.window_end());
       next.staffed = p.visit.assignments_size() > 0 ? 1 : 0;
+      next.review = static_cast<int>(p.visit.review().state());
       next.last_sequence = p.sequence;
       if (next.state == VisitState::kCompleted && p.visit.has_check_in()) {
         next.contact_time_us = TimeUtil::TimestampToMicroseconds(p.visit.check_in().time());

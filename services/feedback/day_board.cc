@@ -30,7 +30,7 @@ v1::BoardState BoardStateAt(const ProjectedVisit& visit, absl::Time now) {
   return v1::BOARD_STATE_SCHEDULED;
 }
 
-void Count(v1::BoardState state, bool late_arrival, v1::BoardCounts& counts) {
+void Count(const ProjectedVisit& visit, v1::BoardState state, v1::BoardCounts& counts) {
   switch (state) {
     case v1::BOARD_STATE_SCHEDULED:
       counts.set_scheduled(counts.scheduled() + 1);
@@ -56,7 +56,10 @@ void Count(v1::BoardState state, bool late_arrival, v1::BoardCounts& counts) {
     default:
       return;
   }
-  if (late_arrival) counts.set_late_arrivals(counts.late_arrivals() + 1);
+  if (visit.late) counts.set_late_arrivals(counts.late_arrivals() + 1);
+  if (state == v1::BOARD_STATE_DONE && visit.review == kReviewPending) {
+    counts.set_under_review(counts.under_review() + 1);
+  }
 }
 
 namespace {
@@ -90,8 +93,8 @@ v1::GetDayBoardResponse BuildDayBoard(const std::vector<BoardRow>& rows, absl::T
   std::vector<Attention> attention;
   for (const BoardRow& row : rows) {
     const v1::BoardState state = BoardStateAt(row.visit, now);
-    Count(state, row.visit.late, *board.mutable_total());
-    Count(state, row.visit.late, committees[row.committee]);
+    Count(row.visit, state, *board.mutable_total());
+    Count(row.visit, state, committees[row.committee]);
     if (const int urgency = Urgency(state); urgency >= 0) {
       attention.push_back({urgency, row.visit.window_start_us, &row, state});
     }

@@ -29,8 +29,8 @@ struct BoardRow {
 // A visit projected before the board knew bookings and windows (staffed < 0) is SCHEDULED.
 v1::BoardState BoardStateAt(const ProjectedVisit& visit, absl::Time now);
 
-// Adds one visit in `state` (checked in late or not) to `counts`.
-void Count(v1::BoardState state, bool late_arrival, v1::BoardCounts& counts);
+// Adds `visit`, in `state`, to `counts`.
+void Count(const ProjectedVisit& visit, v1::BoardState state, v1::BoardCounts& counts);
 
 // The board of `rows` at `now`: totals, one line per committee (ordered by committee), and the
 // visits that need someone to act — late first, then unstaffed, then missed, each earliest

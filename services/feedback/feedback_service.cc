@@ -141,6 +141,29 @@ grpc::Status FeedbackServiceImpl::ListFeedback(grpc::ServerContext* context,
                perception_.ListFeedback(*request, days, *page, CallerOf(*context), response));
 }
 
+grpc::Status FeedbackServiceImpl::ListVisitsAwaitingReview(
+    grpc::ServerContext* context, const v1::ListVisitsAwaitingReviewRequest* request,
+    v1::ListVisitsAwaitingReviewResponse* response) {
+  FieldViolations v;
+  if (request->region().empty() && request->owner_organisation().empty()) {
+    v.Add("region",
+          "a committee or street (\"regions/CODE\") or an owner_organisation is required");
+  }
+  if (!request->region().empty() && !IsRegionName(request->region())) {
+    v.Add("region", "must be a committee or street, \"regions/CODE\"");
+  }
+  if (!request->owner_organisation().empty() &&
+      !IdOf(request->owner_organisation(), "organisations/").has_value()) {
+    v.Add("owner_organisation", "must look like \"organisations/ID\"");
+  }
+  if (absl::Status s = v.ToStatus(); !s.ok()) return Reply(*context, s);
+  absl::StatusOr<Page> page = Page::Start(
+      request->page_size(), request->page_token(),
+      absl::StrCat("review|", request->region(), "|", request->owner_organisation()), 50, 500);
+  if (!page.ok()) return Reply(*context, page.status());
+  return Reply(*context, perception_.AwaitingReview(*request, *page, response));
+}
+
 grpc::Status FeedbackServiceImpl::GetDayBoard(grpc::ServerContext* context,
                                               const v1::GetDayBoardRequest* request,
                                               v1::GetDayBoardResponse* response) {

@@ -66,6 +66,7 @@ class FeedbackServiceImpl final : public v1::FeedbackService::Service {
   LINLI_RPC(ResolveAlert);
   LINLI_RPC(SetAlertPolicy);
   LINLI_RPC(GetDayBoard);
+  LINLI_RPC(ListVisitsAwaitingReview);
   LINLI_RPC(GetEvaluationReport);
 #undef LINLI_RPC
 

@@ -231,13 +231,19 @@ class FeedbackTest : public ::testing::TestWithParam<std::string> {
     return {response.visits().begin(), response.visits().end()};
   }
 
-  // A worker arrives at `arrive` and leaves an hour later.
-  void Visit(const std::string& visit, const std::string& worker, absl::Time arrive) {
+  // A worker arrives at `arrive` and leaves an hour later; `located`: the phone sends its
+  // position at the door (without it the visit is NO_LOCATION and waits for a review).
+  void Visit(const std::string& visit, const std::string& worker, absl::Time arrive,
+             bool located = true) {
     clock_.Set(arrive);
     sv1::CheckInVisitRequest in;
     in.set_name(visit);
     in.set_worker(worker);
     in.set_method(sv1::CHECK_METHOD_APP_GPS);
+    if (located) {
+      in.mutable_location()->set_latitude(31.2);
+      in.mutable_location()->set_longitude(121.48);
+    }
     sv1::CheckInVisitResponse in_out;
     grpc::ClientContext c1;
     grpc::Status s1 = sched_stub_->CheckInVisit(&c1, in, &in_out);
@@ -247,6 +253,7 @@ class FeedbackTest : public ::testing::TestWithParam<std::string> {
     out.set_name(visit);
     out.set_worker(worker);
     out.set_method(sv1::CHECK_METHOD_APP_GPS);
+    if (located) *out.mutable_location() = in.location();
     sv1::CheckOutVisitResponse out_out;
     grpc::ClientContext c2;
     grpc::Status s2 = sched_stub_->CheckOutVisit(&c2, out, &out_out);
@@ -1000,6 +1007,97 @@ TEST_P(FeedbackTest, VisitsAwaitingAnAnswerAreQueuedByNeedAndLeaveWhenAnswered) 
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << field;
     EXPECT_EQ(Field(status), field);
   }
+}
+
+// Verification exceptions reviewed: a visit completed without a location waits in the review
+// queue, is not judged until decided, counts as kept once approved and as broken once rejected.
+TEST_P(FeedbackTest, VisitsWithExceptionsWaitForReviewAndCountOnlyOnceDecided) {
+  const std::string tuesdays = Commit(alone_, "FREQ=WEEKLY;BYDAY=TU");
+  const std::vector<sv1::Visit> visits = Visits(tuesdays);
+  ASSERT_GE(visits.size(), 2u);
+  auto decide = [&](const std::string& visit, sv1::ReviewDecision decision,
+                    const std::string& reason) {
+    sv1::ReviewVisitRequest r;
+    r.set_name(visit);
+    r.set_decision(decision);
+    r.set_reason_code(reason);
+    sv1::ReviewVisitResponse response;
+    grpc::ClientContext context;
+    context.AddMetadata(kActorKey, "committee_staff:staff/zhou");
+    grpc::Status status = sched_stub_->ReviewVisit(&context, r, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  };
+  auto queue = [&](const std::string& region, const std::string& organisation) {
+    v1::ListVisitsAwaitingReviewRequest request;
+    request.set_region(region);
+    request.set_owner_organisation(organisation);
+    v1::ListVisitsAwaitingReviewResponse response;
+    grpc::ClientContext context;
+    grpc::Status status = stub_->ListVisitsAwaitingReview(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    std::vector<std::string> names;
+    for (const auto& v : response.visits()) names.push_back(v.visit());
+    return names;
+  };
+
+  // The worker's phone sent no position: NO_LOCATION.
+  Visit(visits[0].name(), "workers/w1", Dec(1, 9, 30), /*located=*/false);
+  EXPECT_EQ(Visits(tuesdays)[0].review().state(), sv1::REVIEW_STATE_PENDING);
+  Consume();
+  clock_.Set(Dec(2, 9, 0));
+  v1::PromiseLedger pending = Ledger(tuesdays, 7);
+  EXPECT_EQ(pending.figures().under_review_visits(), 1);
+  EXPECT_EQ(pending.figures().verified_visits(), 0);
+  EXPECT_EQ(pending.kept_ratio(), 1.0);  // nothing judged yet
+  EXPECT_EQ(queue(kCommittee, ""), std::vector<std::string>{visits[0].name()});
+  EXPECT_EQ(queue(kStreet, kOrg), std::vector<std::string>{visits[0].name()});
+  EXPECT_TRUE(queue("", "organisations/wlq-office-admin").empty());
+  EXPECT_TRUE(queue("regions/310101020099", "").empty());
+  {
+    v1::GetDayBoardRequest request;
+    request.set_region(kCommittee);
+    request.set_date("2026-12-01");
+    v1::GetDayBoardResponse board;
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->GetDayBoard(&context, request, &board).ok());
+    EXPECT_EQ(board.total().done(), 1);
+    EXPECT_EQ(board.total().under_review(), 1);
+  }
+
+  // Approved: kept, out of the queue.
+  decide(visits[0].name(), sv1::REVIEW_DECISION_APPROVE, "CONFIRMED_WITH_ELDER");
+  Consume();
+  v1::PromiseLedger approved = Ledger(tuesdays, 7);
+  EXPECT_EQ(approved.figures().under_review_visits(), 0);
+  EXPECT_EQ(approved.figures().verified_visits(), 1);
+  EXPECT_EQ(approved.status(), v1::PROMISE_STATUS_KEPT);
+  EXPECT_TRUE(queue(kCommittee, "").empty());
+
+  // The next Tuesday's, rejected: broken, and the promise says why.
+  Visit(visits[1].name(), "workers/w1", Dec(8, 9, 30), /*located=*/false);
+  decide(visits[1].name(), sv1::REVIEW_DECISION_REJECT, "NOT_DELIVERED");
+  Consume();
+  clock_.Set(Dec(8, 20, 0));
+  v1::PromiseLedger rejected = Ledger(tuesdays, 7);
+  EXPECT_EQ(rejected.figures().rejected_visits(), 1);
+  EXPECT_EQ(rejected.status(), v1::PROMISE_STATUS_BROKEN);
+  v1::ListPromisesRequest promises;
+  promises.set_region(kCommittee);
+  promises.set_days(7);
+  v1::ListPromisesResponse listed;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub_->ListPromises(&context, promises, &listed).ok());
+  ASSERT_GE(listed.promises_size(), 1);
+  EXPECT_EQ(listed.promises(0).commitment(), tuesdays);
+  EXPECT_EQ(listed.promises(0).issues(0), v1::PROMISE_ISSUE_REJECTED);
+
+  // Bad requests name the field.
+  v1::ListVisitsAwaitingReviewRequest bad;
+  v1::ListVisitsAwaitingReviewResponse response;
+  grpc::ClientContext bad_context;
+  grpc::Status status = stub_->ListVisitsAwaitingReview(&bad_context, bad, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Field(status), "region");
 }
 
 // The day board: each visit of a day where it stands as bookings, check-ins and the clock move,

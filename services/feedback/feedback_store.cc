@@ -36,10 +36,11 @@ absl::StatusOr<Message> OpenProtoColumn(const storage::Row& row, size_t data, si
   return message;
 }
 
+// The counter columns of the first schema (migration 3), "name TYPE NOT NULL DEFAULT 0" each.
 std::string CounterColumnsDdl(const char* type) {
   std::string out;
-  for (const char* column : CounterColumns()) {
-    absl::StrAppend(&out, ",\n  ", column, " ", type, " NOT NULL DEFAULT 0");
+  for (int i = 0; i < kFirstSchemaCounters; ++i) {
+    absl::StrAppend(&out, ",\n  ", CounterColumns()[i], " ", type, " NOT NULL DEFAULT 0");
   }
   return out;
 }
@@ -267,6 +268,17 @@ ALTER TABLE fb_visits ADD COLUMN staffed INTEGER NOT NULL DEFAULT -1)sql",
        R"sql(ALTER TABLE fb_visits ADD COLUMN window_start_us BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE fb_visits ADD COLUMN window_end_us BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE fb_visits ADD COLUMN staffed TINYINT NOT NULL DEFAULT -1)sql"},
+      // Exception review: a visit's review state, the counters of visits under review and
+      // rejected, and the review queue (visits by review state).
+      {11, "exception review",
+       R"sql(ALTER TABLE fb_visits ADD COLUMN review INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE daily_counters ADD COLUMN under_review INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE daily_counters ADD COLUMN rejected INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX fb_visits_by_review ON fb_visits (review, day_number, id))sql",
+       R"sql(ALTER TABLE fb_visits ADD COLUMN review TINYINT NOT NULL DEFAULT 0;
+ALTER TABLE daily_counters ADD COLUMN under_review BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE daily_counters ADD COLUMN rejected BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX fb_visits_by_review ON fb_visits (review, day_number, id))sql"},
   };
   return *migrations;
 }
@@ -391,8 +403,9 @@ namespace {
 // The columns of a projected visit (VisitFromRow reads them in this order).
 constexpr char kSelectVisit[] =
     "SELECT v.id, v.commitment_id, v.elder, v.worker, v.day_number, v.state, v.late, v.disputed, "
-    "v.last_sequence, v.contact_time_us, v.window_start_us, v.window_end_us, v.staffed";
-constexpr size_t kVisitColumns = 13;
+    "v.last_sequence, v.contact_time_us, v.window_start_us, v.window_end_us, v.staffed, "
+    "v.review";
+constexpr size_t kVisitColumns = 14;
 
 ProjectedVisit VisitFromRow(const storage::Row& r) {
   ProjectedVisit v;
@@ -409,6 +422,7 @@ ProjectedVisit VisitFromRow(const storage::Row& r) {
   v.window_start_us = r.GetInt(10);
   v.window_end_us = r.GetInt(11);
   v.staffed = static_cast<int>(r.GetInt(12));
+  v.review = static_cast<int>(r.GetInt(13));
   return v;
 }
 
@@ -444,21 +458,53 @@ absl::Status UpsertVisit(storage::Transaction& tx, const ProjectedVisit& v, bool
         .Exec(
             "UPDATE fb_visits SET worker = ?, day_number = ?, state = ?, late = ?, "
             "last_sequence = ?, contact_time_us = ?, window_start_us = ?, window_end_us = ?, "
-            "staffed = ? WHERE id = ?",
+            "staffed = ?, review = ? WHERE id = ?",
             {v.worker, v.day, static_cast<int64_t>(v.state), static_cast<int64_t>(v.late),
              v.last_sequence, v.contact_time_us, v.window_start_us, v.window_end_us,
-             static_cast<int64_t>(v.staffed), v.id})
+             static_cast<int64_t>(v.staffed), static_cast<int64_t>(v.review), v.id})
         .status();
   }
   return tx
       .Exec(
           "INSERT INTO fb_visits (id, commitment_id, elder, worker, day_number, state, late, "
-          "disputed, last_sequence, contact_time_us, window_start_us, window_end_us, staffed) "
-          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          "disputed, last_sequence, contact_time_us, window_start_us, window_end_us, staffed, "
+          "review) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
           {v.id, v.commitment_id, v.elder, v.worker, v.day, static_cast<int64_t>(v.state),
            static_cast<int64_t>(v.late), static_cast<int64_t>(v.disputed), v.last_sequence,
-           v.contact_time_us, v.window_start_us, v.window_end_us, static_cast<int64_t>(v.staffed)})
+           v.contact_time_us, v.window_start_us, v.window_end_us, static_cast<int64_t>(v.staffed),
+           static_cast<int64_t>(v.review)})
       .status();
+}
+
+absl::StatusOr<std::vector<ReviewRow>> VisitsAwaitingReview(
+    storage::Transaction& tx, const std::string& region, const std::string& organisation,
+    int64_t after_day, const std::string& after_id, int limit) {
+  std::string sql =
+      "SELECT v.id, v.elder, v.commitment_id, c.organisation, e.committee, v.day_number FROM "
+      "fb_visits v JOIN fb_elders e ON e.elder = v.elder JOIN fb_commitments c ON c.id = "
+      "v.commitment_id WHERE v.review = ? AND (v.day_number > ? OR (v.day_number = ? AND v.id > "
+      "?)) ";
+  std::vector<storage::Value> params = {static_cast<int64_t>(kReviewPending), after_day, after_day,
+                                        after_id};
+  if (!region.empty()) {
+    sql += "AND (e.committee = ? OR e.street = ?) ";
+    params.emplace_back(region);
+    params.emplace_back(region);
+  }
+  if (!organisation.empty()) {
+    sql += "AND c.organisation = ? ";
+    params.emplace_back(organisation);
+  }
+  sql += "ORDER BY v.day_number, v.id LIMIT ?";
+  params.emplace_back(static_cast<int64_t>(limit));
+  ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
+  std::vector<ReviewRow> out;
+  out.reserve(rows.size());
+  for (const storage::Row& row : rows) {
+    out.push_back(ReviewRow{row.GetString(0), row.GetString(1), row.GetString(2), row.GetString(3),
+                            row.GetString(4), row.GetInt(5)});
+  }
+  return out;
 }
 
 absl::StatusOr<bool> MarkDisputed(storage::Transaction& tx, const std::string& id) {

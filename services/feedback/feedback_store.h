@@ -76,6 +76,22 @@ absl::Status UpsertVisit(storage::Transaction& tx, const ProjectedVisit& visit, 
 // the elder's committee; unordered.
 absl::StatusOr<std::vector<BoardRow>> VisitsOfDay(storage::Transaction& tx,
                                                   const std::string& region, int64_t day);
+// A visit waiting for its exception review, with whose it is.
+struct ReviewRow {
+  std::string visit_id;       // without "visits/"
+  std::string elder;          // "elders/…"
+  std::string commitment_id;  // without "commitments/"
+  std::string organisation;   // the commitment's owner
+  std::string committee;      // the elder's
+  int64_t day = 0;
+};
+// Visits whose review is pending, of the elders of `region` ("" = any) and of the promises of
+// `organisation` ("" = any), ordered by (day, id) after (after_day, after_id).
+absl::StatusOr<std::vector<ReviewRow>> VisitsAwaitingReview(storage::Transaction& tx,
+                                                            const std::string& region,
+                                                            const std::string& organisation,
+                                                            int64_t after_day,
+                                                            const std::string& after_id, int limit);
 // Sets `disputed` on a completed visit; true when it changed.
 absl::StatusOr<bool> MarkDisputed(storage::Transaction& tx, const std::string& id);
 

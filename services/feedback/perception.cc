@@ -7,21 +7,12 @@
 namespace linli::feedback {
 
 const std::array<const char*, kCounterCount>& CounterColumns() {
-  static const std::array<const char*, kCounterCount> columns = {"expected",
-                                                                 "verified",
-                                                                 "punctual",
-                                                                 "familiar_eligible",
-                                                                 "familiar",
-                                                                 "missed",
-                                                                 "disputed",
-                                                                 "answers",
-                                                                 "faces_sum",
-                                                                 "as_promised_yes",
-                                                                 "as_promised_partly",
-                                                                 "as_promised_no",
-                                                                 "cared_yes",
-                                                                 "cared_partly",
-                                                                 "cared_no"};
+  static const std::array<const char*, kCounterCount> columns = {
+      "expected",  "verified",        "punctual",           "familiar_eligible",
+      "familiar",  "missed",          "disputed",           "answers",
+      "faces_sum", "as_promised_yes", "as_promised_partly", "as_promised_no",
+      "cared_yes", "cared_partly",    "cared_no",           "under_review",
+      "rejected"};
   return columns;
 }
 
@@ -59,6 +50,15 @@ Figures VisitContribution(const ProjectedVisit& visit, const std::string& prefer
       break;
     case VisitState::kCompleted:
       f[kExpected] = 1;
+      // Verified with exception: kept only once approved; rejected, it is broken.
+      if (visit.review == kReviewPending) {
+        f[kUnderReview] = 1;
+        break;
+      }
+      if (visit.review == kReviewRejected) {
+        f[kRejected] = 1;
+        break;
+      }
       f[kVerified] = 1;
       f[kPunctual] = visit.late ? 0 : 1;
       if (!preferred_worker.empty()) {
@@ -131,7 +131,10 @@ bool ThreeWay(int64_t yes, int64_t partly, int64_t no, double* out) {
 
 double Punctuality(const Figures& f) { return Ratio(f[kPunctual], f[kVerified]); }
 double Continuity(const Figures& f) { return Ratio(f[kFamiliar], f[kFamiliarEligible]); }
-double KeptRatio(const Figures& f) { return Ratio(f[kVerified] - f[kDisputed], f[kExpected], 1.0); }
+// Visits under review are not judged yet: neither kept nor broken until a supervisor decides.
+double KeptRatio(const Figures& f) {
+  return Ratio(f[kVerified] - f[kDisputed], f[kExpected] - f[kUnderReview], 1.0);
+}
 double MeanFaces(const Figures& f) { return Ratio(f[kFacesSum], f[kAnswers]); }
 
 PromiseVerdict Verdict(const Figures& f) {
@@ -149,7 +152,7 @@ IndexValue ComputeIndex(const Figures& f) {
     weighted += weight * value;
     weights += weight;
   };
-  if (f[kExpected] > 0) add(0.5, KeptRatio(f));
+  if (f[kExpected] - f[kUnderReview] > 0) add(0.5, KeptRatio(f));
   if (f[kVerified] > 0) add(0.2, Punctuality(f));
   if (f[kFamiliarEligible] > 0) add(0.15, Continuity(f));
   double as_promised = 0;

@@ -39,8 +39,12 @@ enum Counter : int {
   kCaredYes,
   kCaredPartly,
   kCaredNo,
+  kUnderReview,  // completed with an exception whose review is pending: not kept (yet)
+  kRejected,     // completed with an exception, rejected on review: broken
   kCounterCount
 };
+// The counters of the first schema (migration 3); the later ones were added by ALTER TABLE.
+inline constexpr int kFirstSchemaCounters = kUnderReview;
 
 // Column names of the counters, in Counter order.
 const std::array<const char*, kCounterCount>& CounterColumns();
@@ -66,6 +70,11 @@ enum class VisitState : int {
   kCancelled = 5
 };
 
+// The review states of a visit completed with an exception (scheduling.v1.ReviewState).
+inline constexpr int kReviewPending = 1;
+inline constexpr int kReviewApproved = 2;
+inline constexpr int kReviewRejected = 3;
+
 // What feedback keeps of one visit: enough to compute its contribution and the subjects it counts
 // for.
 struct ProjectedVisit {
@@ -84,6 +93,9 @@ struct ProjectedVisit {
   int64_t window_start_us = 0;
   int64_t window_end_us = 0;
   int staffed = -1;
+  // The review of a visit completed with an exception (scheduling.v1.ReviewState): 0 none,
+  // 1 pending, 2 approved, 3 rejected.
+  int review = 0;
 };
 
 // The contribution of `visit` to its day's counters, given its commitment's preferred worker.

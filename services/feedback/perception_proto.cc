@@ -23,6 +23,8 @@ void ToProto(const Figures& f, v1::PromiseFigures* out) {
   out->set_cared_yes(f[kCaredYes]);
   out->set_cared_partly(f[kCaredPartly]);
   out->set_cared_no(f[kCaredNo]);
+  out->set_under_review_visits(f[kUnderReview]);
+  out->set_rejected_visits(f[kRejected]);
 }
 
 void ToProto(const std::string& subject, int window_days, const Figures& f,
@@ -57,16 +59,18 @@ v1::PromiseLedger MakeLedger(const std::string& subject, int window_days, int64_
 std::vector<v1::PromiseIssue> PromiseIssues(const Figures& f, int open_complaints) {
   std::vector<v1::PromiseIssue> issues;
   if (f[kMissed] > 0) issues.push_back(v1::PROMISE_ISSUE_MISSED_VISIT);
+  if (f[kRejected] > 0) issues.push_back(v1::PROMISE_ISSUE_REJECTED);
   if (f[kDisputed] > 0) issues.push_back(v1::PROMISE_ISSUE_DISPUTED);
   if (f[kVerified] > f[kPunctual]) issues.push_back(v1::PROMISE_ISSUE_LATE);
   if (open_complaints > 0) issues.push_back(v1::PROMISE_ISSUE_COMPLAINT_OPEN);
+  if (f[kUnderReview] > 0) issues.push_back(v1::PROMISE_ISSUE_UNDER_REVIEW);
   return issues;
 }
 
 std::string PromiseKey(const Figures& f, size_t issues, const std::string& commitment_id) {
   // Larger counts sort first: each is subtracted from a bound no count reaches.
   constexpr int64_t kBound = 1'000'000'000'000;
-  const int64_t failures = std::clamp<int64_t>(f[kMissed] + f[kDisputed], 0, kBound);
+  const int64_t failures = std::clamp<int64_t>(f[kMissed] + f[kRejected] + f[kDisputed], 0, kBound);
   const int64_t issue_count = std::clamp<int64_t>(static_cast<int64_t>(issues), 0, 9);
   // PromiseVerdict: kept 1, at risk 2, broken 3; broken sorts first.
   return absl::StrFormat("%d|%013d|%d|%s", 4 - static_cast<int>(Verdict(f)), kBound - failures,

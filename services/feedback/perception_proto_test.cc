@@ -85,6 +85,12 @@ TEST(PromiseIssues, MostSeriousFirst) {
       PromiseIssues(Counts(3, 2, 1, 1, 1), 1),
       (std::vector<v1::PromiseIssue>{v1::PROMISE_ISSUE_MISSED_VISIT, v1::PROMISE_ISSUE_DISPUTED,
                                      v1::PROMISE_ISSUE_LATE, v1::PROMISE_ISSUE_COMPLAINT_OPEN}));
+  Figures reviewed = Counts(3, 1, 1, 0, 0);
+  reviewed[kUnderReview] = 1;
+  reviewed[kRejected] = 1;
+  EXPECT_EQ(
+      PromiseIssues(reviewed, 0),
+      (std::vector<v1::PromiseIssue>{v1::PROMISE_ISSUE_REJECTED, v1::PROMISE_ISSUE_UNDER_REVIEW}));
   EXPECT_EQ(PromiseIssues(Counts(2, 2, 1, 0, 0), 0),
             std::vector<v1::PromiseIssue>{v1::PROMISE_ISSUE_LATE});
   EXPECT_EQ(PromiseIssues(Counts(0, 0, 0, 0, 0), 2),

@@ -39,6 +39,37 @@ TEST(Perception, VisitContributionsFollowTheState) {
   EXPECT_EQ(VisitContribution(Completed("workers/b", false), "")[kFamiliarEligible], 0);
 }
 
+// Verified with exception: not judged while the review is pending (neither kept nor broken), kept
+// once approved, broken when rejected; moving between them moves the counters exactly.
+TEST(Perception, AVisitUnderReviewCountsAsKeptOnlyOnceApproved) {
+  ProjectedVisit v = Completed("workers/a", false);
+  v.review = kReviewPending;
+  const Figures pending = VisitContribution(v, "workers/a");
+  EXPECT_EQ(pending[kExpected], 1);
+  EXPECT_EQ(pending[kUnderReview], 1);
+  EXPECT_EQ(pending[kVerified], 0);
+  EXPECT_EQ(pending[kPunctual], 0);
+  EXPECT_EQ(KeptRatio(pending), 1.0);  // not judged yet: no visit decided
+  Figures with_a_kept_one = pending;
+  with_a_kept_one += VisitContribution(Completed("workers/a", false), "workers/a");
+  EXPECT_EQ(KeptRatio(with_a_kept_one), 1.0);
+  v.review = kReviewApproved;
+  const Figures approved = VisitContribution(v, "workers/a");
+  EXPECT_EQ(approved[kVerified], 1);
+  EXPECT_EQ(approved[kUnderReview], 0);
+  EXPECT_EQ(KeptRatio(approved), 1.0);
+  v.review = kReviewRejected;
+  const Figures rejected = VisitContribution(v, "workers/a");
+  EXPECT_EQ(rejected[kRejected], 1);
+  EXPECT_EQ(rejected[kVerified], 0);
+  EXPECT_EQ(Verdict(rejected), PromiseVerdict::kBroken);
+  Figures day = pending;
+  day -= pending;
+  day += approved;
+  EXPECT_EQ(day[kUnderReview], 0);
+  EXPECT_EQ(day[kVerified], 1);
+}
+
 TEST(Perception, RetractingAndReapplyingIsExact) {
   ProjectedVisit v = Completed("workers/a", false);
   Figures total;

@@ -1,6 +1,7 @@
 #include "services/feedback/perception_use_cases.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <vector>
@@ -113,6 +114,40 @@ absl::Status PerceptionUseCases::Submit(const v1::SubmitFeedbackRequest& request
       clock_));
   response->mutable_feedback()->set_words(in.words());
   return absl::OkStatus();
+}
+
+absl::Status PerceptionUseCases::AwaitingReview(const v1::ListVisitsAwaitingReviewRequest& request,
+                                                const Page& page,
+                                                v1::ListVisitsAwaitingReviewResponse* response) {
+  int64_t after_day = INT64_MIN;
+  std::string after_id;
+  if (!page.after.empty()) {
+    const std::pair<std::string, std::string> key = absl::StrSplit(page.after, ':');
+    if (!absl::SimpleAtoi(key.first, &after_day) || key.second.empty()) {
+      return InvalidField("page_token", "is not a token of this list");
+    }
+    after_id = key.second;
+  }
+  return db_.RunInTransaction(
+      [&](storage::Transaction& tx) -> absl::Status {
+        response->Clear();
+        ASSIGN_OR_RETURN(std::vector<ReviewRow> rows,
+                         VisitsAwaitingReview(tx, request.region(), request.owner_organisation(),
+                                              after_day, after_id, page.limit()));
+        response->set_next_page_token(page.Finish(
+            rows, [](const ReviewRow& r) { return absl::StrCat(r.day, ":", r.visit_id); }));
+        for (const ReviewRow& r : rows) {
+          v1::AwaitingReview* out = response->add_visits();
+          out->set_visit("visits/" + r.visit_id);
+          out->set_elder(r.elder);
+          out->set_commitment("commitments/" + r.commitment_id);
+          out->set_owner_organisation(r.organisation);
+          out->set_committee(r.committee);
+          out->set_visit_date(DayString(r.day));
+        }
+        return absl::OkStatus();
+      },
+      {.read_only = true});
 }
 
 absl::StatusOr<v1::GetDayBoardResponse> PerceptionUseCases::DayBoard(const std::string& region,

@@ -51,6 +51,10 @@ class PerceptionUseCases {
   // `page` (keyed by PromiseKey), with the count of each verdict.
   absl::Status Promises(const v1::ListPromisesRequest& request, int days, const Page& page,
                         v1::ListPromisesResponse* response);
+  // The visits waiting for their exception review that `request` filters, oldest first, one
+  // `page` (keyed by day and id).
+  absl::Status AwaitingReview(const v1::ListVisitsAwaitingReviewRequest& request, const Page& page,
+                              v1::ListVisitsAwaitingReviewResponse* response);
   // The day board of the elders of `region` for local day `day` (nullopt: today) as of now, with
   // at most `attention_limit` visits needing attention.
   absl::StatusOr<v1::GetDayBoardResponse> DayBoard(const std::string& region,

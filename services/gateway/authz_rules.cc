@@ -265,6 +265,17 @@ std::map<std::string, Rule> BuildRules() {
       kConsole,
       [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
          const fb::ListVisitsAwaitingAnswerRequest& q) { return r.Region(c, who, q.region()); });
+  // The review queue of a region in scope (the handler shows the caller's own region when none is
+  // named); the owner organisation only narrows the region's rows.
+  rules[Console("ListVisitsAwaitingReview")] = Make<fb::ListVisitsAwaitingReviewRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                   const fb::ListVisitsAwaitingReviewRequest& q) {
+        if (q.region().empty()) {
+          if (who.role == Role::kAdmin || !who.region.empty()) return absl::OkStatus();
+          return absl::PermissionDeniedError("your token names no region");
+        }
+        return r.Region(c, who, q.region());
+      });
   // The day board of a region in scope; with none named, the handler shows the caller's own.
   rules[Console("GetDayBoard")] = Make<fb::GetDayBoardRequest>(
       kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
@@ -399,10 +410,10 @@ std::map<std::string, Rule> BuildRules() {
   auto by_handler = [](const Relations&, const grpc::ServerContext&, const Principal&,
                        const google::protobuf::Message&) { return absl::OkStatus(); };
   for (const char* method :
-       {"GetVisit", "AssignVisit", "UnassignVisit", "SwapVisitWorkers", "CancelVisit",
-        "RescheduleVisit", "ReleaseWorker", "GetAlert", "AcknowledgeAlert", "ResolveAlert",
-        "GetWorkOrder", "ClassifyWorkOrder", "RouteWorkOrder", "ResolveWorkOrder", "RecordCallback",
-        "CloseWorkOrder"}) {
+       {"GetVisit", "AssignVisit", "UnassignVisit", "SwapVisitWorkers", "ReviewVisit",
+        "CancelVisit", "RescheduleVisit", "ReleaseWorker", "GetAlert", "AcknowledgeAlert",
+        "ResolveAlert", "GetWorkOrder", "ClassifyWorkOrder", "RouteWorkOrder", "ResolveWorkOrder",
+        "RecordCallback", "CloseWorkOrder"}) {
     Rule rule;
     rule.roles = kConsole;
     rule.check = by_handler;

@@ -327,6 +327,23 @@ grpc::Status ConsoleServiceImpl::ListPromises(grpc::ServerContext* context,
                     });
 }
 
+grpc::Status ConsoleServiceImpl::ListVisitsAwaitingReview(
+    grpc::ServerContext* context, const feedback::v1::ListVisitsAwaitingReviewRequest* request,
+    feedback::v1::ListVisitsAwaitingReviewResponse* response) {
+  return gate_->Run(
+      context, "/linli.gateway.v1.ConsoleService/ListVisitsAwaitingReview", *request,
+      [&](const auth::Principal& who) {
+        // An owner organisation alone would reach its visits in other streets: the region is
+        // always set.
+        const feedback::v1::ListVisitsAwaitingReviewRequest scoped =
+            InOwnRegionUnlessNamed(*request, who, !request->region().empty());
+        return Forward(
+            context, who, feedback_.get(),
+            &feedback::v1::FeedbackService::StubInterface::PrepareAsyncListVisitsAwaitingReview,
+            scoped, response, "feedback");
+      });
+}
+
 grpc::Status ConsoleServiceImpl::GetDayBoard(grpc::ServerContext* context,
                                              const feedback::v1::GetDayBoardRequest* request,
                                              feedback::v1::GetDayBoardResponse* response) {

@@ -131,6 +131,10 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service, private Gat
   grpc::Status ListPromises(grpc::ServerContext* context,
                             const feedback::v1::ListPromisesRequest* request,
                             feedback::v1::ListPromisesResponse* response) override;
+  // The review queue of the region named (the rule checked it), or of the caller's own region.
+  grpc::Status ListVisitsAwaitingReview(
+      grpc::ServerContext* context, const feedback::v1::ListVisitsAwaitingReviewRequest* request,
+      feedback::v1::ListVisitsAwaitingReviewResponse* response) override;
   // The day board of the region named (the rule checked it), or of the caller's own region.
   grpc::Status GetDayBoard(grpc::ServerContext* context,
                            const feedback::v1::GetDayBoardRequest* request,
@@ -209,6 +213,7 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service, private Gat
   LINLI_FORWARD_SCOPED(scheduling_, scheduling, SchedulingService, UnassignVisit)
   LINLI_FORWARD_SCOPED(scheduling_, scheduling, SchedulingService, SwapVisitWorkers)
   LINLI_FORWARD_SCOPED(scheduling_, scheduling, SchedulingService, CancelVisit)
+  LINLI_FORWARD_SCOPED(scheduling_, scheduling, SchedulingService, ReviewVisit)
   LINLI_FORWARD_SCOPED(scheduling_, scheduling, SchedulingService, RescheduleVisit)
   LINLI_FORWARD_SCOPED(scheduling_, scheduling, SchedulingService, ReleaseWorker)
   LINLI_FORWARD_SCOPED(feedback_, feedback, FeedbackService, GetAlert)
@@ -251,6 +256,10 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service, private Gat
                        const scheduling::v1::SwapVisitWorkersRequest& q) const;
   absl::Status InScope(const grpc::ServerContext& c, const auth::Principal& who,
                        const scheduling::v1::CancelVisitRequest& q) const {
+    return VisitInScope(c, who, q.name());
+  }
+  absl::Status InScope(const grpc::ServerContext& c, const auth::Principal& who,
+                       const scheduling::v1::ReviewVisitRequest& q) const {
     return VisitInScope(c, who, q.name());
   }
   absl::Status InScope(const grpc::ServerContext& c, const auth::Principal& who,

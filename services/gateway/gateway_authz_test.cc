@@ -2650,6 +2650,38 @@ TEST_F(GatewayAuthz, CommitteeStaffHearEveryElderOfTheirCommitteeOnly) {
   EXPECT_EQ(stub->GetDayBoard(As(committee).get(), other_board, &board).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 
+  // The worker's phone sent no position: the visit waits in the committee's review queue; the
+  // committee's staff approve it under their own name; another street's queue is refused.
+  feedback::v1::ListVisitsAwaitingReviewResponse reviews;
+  status = stub->ListVisitsAwaitingReview(
+      As(committee).get(), feedback::v1::ListVisitsAwaitingReviewRequest(), &reviews);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  bool queued_for_review = false;
+  for (const auto& v : reviews.visits()) {
+    EXPECT_EQ(v.committee(), "regions/310101020001");
+    queued_for_review |= v.visit() == visit;
+  }
+  EXPECT_TRUE(queued_for_review);
+  feedback::v1::ListVisitsAwaitingReviewRequest other_queue;
+  other_queue.set_region("regions/310101021");
+  EXPECT_EQ(stub->ListVisitsAwaitingReview(As(committee).get(), other_queue, &reviews).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  scheduling::v1::ReviewVisitRequest decision;
+  decision.set_name(visit);
+  decision.set_decision(scheduling::v1::REVIEW_DECISION_APPROVE);
+  decision.set_reason_code("CONFIRMED_WITH_ELDER");
+  scheduling::v1::ReviewVisitResponse decided;
+  scheduling::v1::ReviewVisitRequest foreign_decision = decision;
+  foreign_decision.set_name(world.foreign_visit);
+  status = stub->ReviewVisit(As(committee).get(), foreign_decision, &decided);
+  EXPECT_TRUE(status.error_code() == grpc::StatusCode::PERMISSION_DENIED ||
+              status.error_code() == grpc::StatusCode::NOT_FOUND)
+      << status.error_code() << " " << status.error_message();
+  status = stub->ReviewVisit(As(committee).get(), decision, &decided);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(decided.visit().review().state(), scheduling::v1::REVIEW_STATE_APPROVED);
+  EXPECT_EQ(decided.visit().review().reviewer(), "committee_staff:staff/committee");
+
   // The elder's words, read back by her committee's staff with a reason: by elder, and with
   // nothing named (their own committee); another street's elder or region is refused. Each read
   // is in feedback's audit log under the caller's name.

@@ -161,6 +161,7 @@ MethodTable PublicMethods(const GatewayServer::Services& s) {
   LINLI_METHOD(console, ConsoleService, ListVisitsAwaitingAnswer);
   LINLI_METHOD(console, ConsoleService, ListFeedback);
   LINLI_METHOD(console, ConsoleService, GetDayBoard);
+  LINLI_METHOD(console, ConsoleService, ListVisitsAwaitingReview);
   LINLI_METHOD(console, ConsoleService, RecordElderFeedback);
   LINLI_METHOD(console, ConsoleService, FileWorkOrder);
   LINLI_METHOD(console, ConsoleService, CreateOrganisation);
@@ -179,6 +180,7 @@ MethodTable PublicMethods(const GatewayServer::Services& s) {
   LINLI_METHOD(console, ConsoleService, UnassignVisit);
   LINLI_METHOD(console, ConsoleService, SwapVisitWorkers);
   LINLI_METHOD(console, ConsoleService, CancelVisit);
+  LINLI_METHOD(console, ConsoleService, ReviewVisit);
   LINLI_METHOD(console, ConsoleService, RescheduleVisit);
   LINLI_METHOD(console, ConsoleService, ReleaseWorker);
   LINLI_METHOD(console, ConsoleService, SweepMissedVisits);

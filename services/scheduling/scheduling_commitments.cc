@@ -17,6 +17,7 @@
 #include "services/scheduling/scheduling_service.h"
 #include "services/scheduling/scheduling_store.h"
 #include "services/scheduling/scheduling_util.h"
+#include "services/scheduling/visit_review.h"
 #include "services/scheduling/visit_use_cases.h"
 
 namespace linli::scheduling {
@@ -199,6 +200,19 @@ grpc::Status SchedulingServiceImpl::CancelVisit(grpc::ServerContext* context,
   absl::StatusOr<std::string> id = ParseResourceName(request->name(), "visits", "name");
   if (!id.ok()) return Reply(*context, id.status());
   return Reply(*context, scheduling::CancelVisit(db_, clock_, *id, *request, response));
+}
+
+grpc::Status SchedulingServiceImpl::ReviewVisit(grpc::ServerContext* context,
+                                                const v1::ReviewVisitRequest* request,
+                                                v1::ReviewVisitResponse* response) {
+  absl::StatusOr<std::string> id = ParseResourceName(request->name(), "visits", "name");
+  if (!id.ok()) return Reply(*context, id.status());
+  if (absl::Status s = ValidateReview(*request); !s.ok()) return Reply(*context, s);
+  if (!ValidateRequestId(request->request_id()).ok()) {
+    return Reply(*context, InvalidField("request_id", "is malformed"));
+  }
+  return Reply(*context,
+               scheduling::ReviewVisit(db_, clock_, *id, *request, Actor(*context), response));
 }
 
 grpc::Status SchedulingServiceImpl::RescheduleVisit(grpc::ServerContext* context,

@@ -78,6 +78,7 @@ class SchedulingServiceImpl final : public v1::SchedulingService::Service {
   LINLI_RPC(ListVisits);
   LINLI_RPC(GetVisit);
   LINLI_RPC(CancelVisit);
+  LINLI_RPC(ReviewVisit);
   LINLI_RPC(RescheduleVisit);
   LINLI_RPC(CheckInVisit);
   LINLI_RPC(CheckOutVisit);

@@ -1287,6 +1287,66 @@ TEST_P(SchedulingServiceTest, CheckInNeedsTheBookedWorkerAndChecksTheGeofence) {
             (std::vector<std::string>{"WORKER_NOT_PLANNED", "OUTSIDE_GEOFENCE"}));
   EXPECT_NEAR(in.check_in().location().latitude(), 31.209, 1e-9);
   EXPECT_NEAR(in.check_in().location().longitude(), 121.480, 1e-9);
+
+  // Completed with those exceptions, the visit waits for a review; the Tuesday one needs none.
+  clock_.Advance(absl::Minutes(60));
+  v1::Visit out;
+  ASSERT_TRUE(CheckOut(visits[1].name(), li, &out).ok());
+  EXPECT_EQ(out.state(), v1::VISIT_STATE_COMPLETED);
+  EXPECT_EQ(out.review().state(), v1::REVIEW_STATE_PENDING);
+  EXPECT_EQ(
+      std::vector<std::string>(out.review().exceptions().begin(), out.review().exceptions().end()),
+      (std::vector<std::string>{"WORKER_NOT_PLANNED", "OUTSIDE_GEOFENCE"}));
+  auto review = [&](const std::string& visit, v1::ReviewDecision decision,
+                    const std::string& reason, v1::Visit* result = nullptr,
+                    const std::string& request_id = "") {
+    v1::ReviewVisitRequest r;
+    r.set_name(visit);
+    r.set_decision(decision);
+    r.set_reason_code(reason);
+    r.set_note("电话回访老人，确认张阿姨临时顶班，在社区医院陪同就诊");
+    r.set_request_id(request_id);
+    v1::ReviewVisitResponse response;
+    grpc::ClientContext context;
+    context.AddMetadata(kActorKey, "committee_staff:staff/zhou");
+    grpc::Status status = stub_->ReviewVisit(&context, r, &response);
+    if (result != nullptr) *result = response.visit();
+    return status;
+  };
+  // A reason code of the other decision, a visit that is not completed or has nothing to review.
+  grpc::Status bad = review(visits[1].name(), v1::REVIEW_DECISION_APPROVE, "NOT_DELIVERED");
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(bad.error_message().find("reason_code"), std::string::npos) << bad.error_message();
+  EXPECT_EQ(review(visits[0].name(), v1::REVIEW_DECISION_APPROVE, "AGREED_CHANGE").error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);  // in progress
+  ASSERT_TRUE(CheckOut(visits[0].name(), zhang).ok());
+  EXPECT_EQ(review(visits[0].name(), v1::REVIEW_DECISION_APPROVE, "AGREED_CHANGE").error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);  // nothing to review
+  // Approved, with the caller as reviewer; a retry gets the same answer; a second decision is
+  // refused; the event stream carries it.
+  v1::Visit approved;
+  ASSERT_TRUE(review(visits[1].name(), v1::REVIEW_DECISION_APPROVE, "CONFIRMED_WITH_ELDER",
+                     &approved, "review-1")
+                  .ok());
+  EXPECT_EQ(approved.review().state(), v1::REVIEW_STATE_APPROVED);
+  EXPECT_EQ(approved.review().reviewer(), "committee_staff:staff/zhou");
+  EXPECT_EQ(approved.review().reason_code(), "CONFIRMED_WITH_ELDER");
+  v1::Visit again;
+  ASSERT_TRUE(review(visits[1].name(), v1::REVIEW_DECISION_APPROVE, "CONFIRMED_WITH_ELDER", &again,
+                     "review-1")
+                  .ok());
+  EXPECT_EQ(again.review().state(), v1::REVIEW_STATE_APPROVED);
+  EXPECT_EQ(review(visits[1].name(), v1::REVIEW_DECISION_REJECT, "NOT_DELIVERED").error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(Visits()[1].review().state(), v1::REVIEW_STATE_APPROVED);
+  v1::ListEventsRequest events_request;
+  events_request.set_page_size(1000);
+  v1::ListEventsResponse events;
+  grpc::ClientContext events_context;
+  ASSERT_TRUE(stub_->ListEvents(&events_context, events_request, &events).ok());
+  bool reviewed_event = false;
+  for (const v1::Event& e : events.events()) reviewed_event |= e.type() == "visit.reviewed";
+  EXPECT_TRUE(reviewed_event);
 }
 
 TEST_P(SchedulingServiceTest, FallbackProposesOtherSectorsWhenTheOwnerCannotCover) {

@@ -6,6 +6,7 @@
 #include "common/geo.h"
 #include "common/text.h"
 #include "services/scheduling/scheduling_util.h"
+#include "services/scheduling/visit_review.h"
 
 namespace linli::scheduling {
 namespace {
@@ -160,6 +161,7 @@ absl::StatusOr<std::string> ApplyCheckOut(const v1::CheckOutVisitRequest& reques
   }
   Stamp(request, now, visit.mutable_check_out());
   visit.set_state(v1::VISIT_STATE_COMPLETED);  // over: its slots are released
+  OpenReviewIfNeeded(visit);
   return std::string("visit.completed");
 }
 

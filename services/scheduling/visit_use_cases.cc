@@ -6,6 +6,7 @@
 #include "common/status_macros.h"
 #include "services/scheduling/scheduling_store.h"
 #include "services/scheduling/visit_check.h"
+#include "services/scheduling/visit_review.h"
 #include "services/scheduling/visit_rules.h"
 
 namespace linli::scheduling {
@@ -25,6 +26,23 @@ absl::Status CancelVisit(storage::Database& db, const Clock& clock, const std::s
               RETURN_IF_ERROR(ReleaseBookings(tx, id));
               MarkCancelled(visit, request.reason_code(), request.note());
               return absl::OkStatus();
+            },
+            response->mutable_visit());
+      },
+      clock);
+}
+
+absl::Status ReviewVisit(storage::Database& db, const Clock& clock, const std::string& id,
+                         const v1::ReviewVisitRequest& request, const std::string& reviewer,
+                         v1::ReviewVisitResponse* response) {
+  const absl::Time now = clock.Now();
+  return RunIdempotent(
+      db, "ReviewVisit", request.request_id(), request, response,
+      [&](Transaction& tx) {
+        return ChangeVisitIn(
+            tx, now, id, request.name(), v1::VISIT_STATE_COMPLETED, "visit.reviewed",
+            [&](Transaction&, v1::Visit& visit) {
+              return ApplyReview(request, reviewer, now, visit);
             },
             response->mutable_visit());
       },

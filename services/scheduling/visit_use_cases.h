@@ -15,6 +15,11 @@
 namespace linli::scheduling {
 
 // Cancels scheduled visit `id` with its reason; its workers are free again. Idempotent.
+// Records `reviewer`'s decision on the completed visit `id` (visit_review.h), with the event
+// "visit.reviewed"; once per request_id.
+absl::Status ReviewVisit(storage::Database& db, const Clock& clock, const std::string& id,
+                         const v1::ReviewVisitRequest& request, const std::string& reviewer,
+                         v1::ReviewVisitResponse* response);
 absl::Status CancelVisit(storage::Database& db, const Clock& clock, const std::string& id,
                          const v1::CancelVisitRequest& request, v1::CancelVisitResponse* response);
 
