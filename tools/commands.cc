@@ -389,12 +389,14 @@ int Street(const Endpoints& e, const std::string& region, const std::string& dat
   std::printf("%s  %s (as of %s)\n", region.empty() ? "your region" : region.c_str(),
               board.date().c_str(), hhmm(board.as_of()).c_str());
   std::printf(
-      "今日走访 visits: %d  完成 done %d (迟到 late arrivals %d) · 进行中 in progress %d · 待上门 "
-      "scheduled %d · 迟到未到 late %d · 无人 unstaffed %d · 错过 missed %d · 取消 cancelled %d\n",
+      "今日走访 visits: %d  完成 done %d (迟到 late arrivals %d, 待审核 under review %d) · 进行中 "
+      "in progress %d · 待上门 scheduled %d · 迟到未到 late %d · 无人 unstaffed %d · 错过 missed "
+      "%d "
+      "· 取消 cancelled %d\n",
       t.scheduled() + t.unstaffed() + t.late() + t.in_progress() + t.done() + t.missed() +
           t.cancelled(),
-      t.done(), t.late_arrivals(), t.in_progress(), t.scheduled(), t.late(), t.unstaffed(),
-      t.missed(), t.cancelled());
+      t.done(), t.late_arrivals(), t.under_review(), t.in_progress(), t.scheduled(), t.late(),
+      t.unstaffed(), t.missed(), t.cancelled());
   std::printf("%-22s %6s %6s %6s %6s %9s %6s\n", "committee", "done", "inprog", "sched", "late",
               "unstaffed", "missed");
   for (const auto& c : board.committees()) {
@@ -435,6 +437,50 @@ int Street(const Endpoints& e, const std::string& region, const std::string& dat
     alerts_request.set_page_token(alerts.next_page_token());
   } while (!alerts_request.page_token().empty());
   std::printf("预警 open alerts: %d\n", open_alerts);
+  return 0;
+}
+
+int Reviews(const Endpoints& e, const std::string& region) {
+  feedback::v1::ListVisitsAwaitingReviewRequest request;
+  request.set_region(region);
+  request.set_page_size(500);
+  int shown = 0;
+  do {
+    feedback::v1::ListVisitsAwaitingReviewResponse response;
+    grpc::Status status = Console(e)->ListVisitsAwaitingReview(
+        NewClientContext(nullptr, e.timeout).get(), request, &response);
+    if (!status.ok()) return Fail(status);
+    for (const auto& v : response.visits()) {
+      std::printf("%s  %s  %s  %s  %s\n", v.visit_date().c_str(), v.visit().c_str(),
+                  v.elder().c_str(), v.owner_organisation().c_str(), v.committee().c_str());
+      ++shown;
+    }
+    request.set_page_token(response.next_page_token());
+  } while (!request.page_token().empty());
+  std::fprintf(stderr, "%d visit(s) awaiting review (linli review VISIT --decision ...)\n", shown);
+  return 0;
+}
+
+int ReviewVisit(const Endpoints& e, const std::string& visit, const std::string& decision,
+                const std::string& code, const std::string& note) {
+  if (decision != "approve" && decision != "reject") {
+    std::fprintf(stderr, "--decision must be approve or reject\n");
+    return 2;
+  }
+  scheduling::v1::ReviewVisitRequest request;
+  request.set_name(visit);
+  request.set_decision(decision == "approve" ? scheduling::v1::REVIEW_DECISION_APPROVE
+                                             : scheduling::v1::REVIEW_DECISION_REJECT);
+  request.set_reason_code(code);
+  request.set_note(note);
+  scheduling::v1::ReviewVisitResponse response;
+  grpc::Status status =
+      Console(e)->ReviewVisit(NewClientContext(nullptr, e.timeout).get(), request, &response);
+  if (!status.ok()) return Fail(status);
+  const auto& review = response.visit().review();
+  std::printf("%s  %s  %s by %s\n", response.visit().name().c_str(),
+              scheduling::v1::ReviewState_Name(review.state()).substr(13).c_str(),
+              review.reason_code().c_str(), review.reviewer().c_str());
   return 0;
 }
 

@@ -88,6 +88,11 @@ int Report(const std::string& feedback_address, absl::Duration timeout, const st
 // The street's day in one screen, through the gateway: the day board of `region` ("" = the
 // caller's own) for `date` ("" = today), the week's promises and the open alerts.
 int Street(const Endpoints& e, const std::string& region, const std::string& date);
+// The exception review queue of `region` ("" = the caller's own), through the gateway.
+int Reviews(const Endpoints& e, const std::string& region);
+// Approves or rejects (`decision` "approve" or "reject") the visit with reason `code`.
+int ReviewVisit(const Endpoints& e, const std::string& visit, const std::string& decision,
+                const std::string& code, const std::string& note);
 // What elders said (answers with words) about the visits of a committee or street, or of one
 // elder, over the last `days` days, newest first, through the gateway (each read audited with
 // `reason`).

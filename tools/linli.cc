@@ -48,6 +48,9 @@ ABSL_FLAG(std::string, demo_week, "",
 ABSL_FLAG(std::string, org, "", "`report`: the provider, organisations/ID or just ID.");
 ABSL_FLAG(std::string, to, "", "`report`: last day, YYYY-MM-DD.");
 ABSL_FLAG(std::string, date, "", "`street`: the day, YYYY-MM-DD (default today).");
+ABSL_FLAG(std::string, decision, "", "`review`: approve or reject.");
+ABSL_FLAG(std::string, code, "", "`review`: the reason code of the decision.");
+ABSL_FLAG(std::string, note, "", "`review`: a note kept with the decision.");
 ABSL_FLAG(int, window, 30, "`index`: window in days, 7, 30 or 90.");
 ABSL_FLAG(int, weeks, 12, "`trend`: number of weeks, 1-26.");
 ABSL_FLAG(std::string, role, "",
@@ -97,6 +100,10 @@ constexpr char kUsage[] =
     "  street                 the street's day in one screen, through the gateway: visits by\n"
     "                         state per committee, what needs action, the week's promises,\n"
     "                         open alerts [--region R, default your token's] [--date D]\n"
+    "  reviews                visits completed with an exception waiting for a review, oldest\n"
+    "                         first, through the gateway [--region R, default your token's]\n"
+    "  review VISIT           approve or reject it: --decision approve|reject --code REASON\n"
+    "                         (e.g. CONFIRMED_WITH_ELDER, NOT_DELIVERED) [--note TEXT]\n"
     "  words                  what elders said (answers with words), newest first, through\n"
     "                         the gateway: --region R or --elder NAME [--days N, 1-90]\n"
     "                         [--reason TEXT]; every read is audited\n"
@@ -259,6 +266,13 @@ int main(int argc, char** argv) {
   if (words == std::vector<std::string>{"promises"}) {
     return linli::cli::Promises(absl::GetFlag(FLAGS_feedback_address), absl::GetFlag(FLAGS_timeout),
                                 RegionFlag(), absl::GetFlag(FLAGS_days));
+  }
+  if (words == std::vector<std::string>{"reviews"}) {
+    return linli::cli::Reviews(endpoints, RegionFlag());
+  }
+  if (words.size() == 2 && words[0] == "review") {
+    return linli::cli::ReviewVisit(endpoints, words[1], absl::GetFlag(FLAGS_decision),
+                                   absl::GetFlag(FLAGS_code), absl::GetFlag(FLAGS_note));
   }
   if (words == std::vector<std::string>{"street"}) {
     return linli::cli::Street(endpoints, RegionFlag(), absl::GetFlag(FLAGS_date));

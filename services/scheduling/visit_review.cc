@@ -68,8 +68,9 @@ absl::Status ValidateReview(const v1::ReviewVisitRequest& request) {
   } else {
     const std::vector<std::string>& codes = approve ? ApprovalReasons() : RejectionReasons();
     if (!Contains(codes, request.reason_code())) {
-      v.Add("reason_code", absl::StrCat(approve ? "an approval" : "a rejection", " takes one of ",
-                                        absl::StrJoin(codes, ", ")));
+      // Kept under the 120 characters a violation's description is cut to.
+      v.Add("reason_code",
+            absl::StrCat(approve ? "approve with " : "reject with ", absl::StrJoin(codes, " ")));
     }
   }
   const std::optional<size_t> note = Utf8Length(request.note());

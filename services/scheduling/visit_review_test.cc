@@ -62,8 +62,13 @@ TEST(VisitReview, ADecisionIsRecordedOnceWithItsReviewer) {
 TEST(VisitReview, EachDecisionTakesItsOwnReasonCodes) {
   EXPECT_TRUE(ValidateReview(Decision(v1::REVIEW_DECISION_APPROVE, "DEVICE_OR_GPS_FAULT")).ok());
   EXPECT_TRUE(ValidateReview(Decision(v1::REVIEW_DECISION_REJECT, "EVIDENCE_INSUFFICIENT")).ok());
-  EXPECT_TRUE(absl::IsInvalidArgument(
-      ValidateReview(Decision(v1::REVIEW_DECISION_APPROVE, "NOT_DELIVERED"))));
+  const absl::Status wrong_code =
+      ValidateReview(Decision(v1::REVIEW_DECISION_APPROVE, "NOT_DELIVERED"));
+  EXPECT_TRUE(absl::IsInvalidArgument(wrong_code));
+  // Every code the decision takes is named in the message.
+  for (const std::string& code : ApprovalReasons()) {
+    EXPECT_NE(wrong_code.message().find(code), std::string::npos) << code;
+  }
   EXPECT_TRUE(absl::IsInvalidArgument(
       ValidateReview(Decision(v1::REVIEW_DECISION_REJECT, "CONFIRMED_WITH_ELDER"))));
   EXPECT_TRUE(absl::IsInvalidArgument(
