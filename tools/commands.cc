@@ -514,6 +514,18 @@ int ElderWords(const Endpoints& e, const std::string& region, const std::string&
   return 0;
 }
 
+int ProposeFallback(const Endpoints& e, const std::string& commitment, bool always) {
+  scheduling::v1::ProposeFallbackRequest request;
+  request.set_commitment(commitment);
+  request.set_always(always);
+  scheduling::v1::ProposeFallbackResponse response;
+  grpc::Status status =
+      Console(e)->ProposeFallback(NewClientContext(nullptr, e.timeout).get(), request, &response);
+  if (!status.ok()) return Fail(status);
+  std::printf("%s\n", Json(response).c_str());
+  return 0;
+}
+
 int ListCommitments(const Endpoints& e, const std::string& elder) {
   scheduling::v1::ListCommitmentsRequest request;
   request.set_elder(elder);

@@ -85,6 +85,9 @@ int Plan(const Endpoints& endpoints, const std::string& region, const std::strin
 // The evaluation report of a provider: HTML (or JSON when `out` ends in .json) to `out`.
 int Report(const std::string& feedback_address, absl::Duration timeout, const std::string& org,
            const std::string& from, const std::string& to, const std::string& out);
+// Whether `commitment`'s owner can cover it and, when not (or `always`), other providers of the
+// service near the elder, through the gateway (JSON).
+int ProposeFallback(const Endpoints& e, const std::string& commitment, bool always);
 // The street's day in one screen, through the gateway: the day board of `region` ("" = the
 // caller's own) for `date` ("" = today), the week's promises and the open alerts.
 int Street(const Endpoints& e, const std::string& region, const std::string& date);

@@ -49,6 +49,8 @@ ABSL_FLAG(std::string, org, "", "`report`: the provider, organisations/ID or jus
 ABSL_FLAG(std::string, to, "", "`report`: last day, YYYY-MM-DD.");
 ABSL_FLAG(std::string, date, "", "`street`: the day, YYYY-MM-DD (default today).");
 ABSL_FLAG(std::string, decision, "", "`review`: approve or reject.");
+ABSL_FLAG(bool, always, false,
+          "`fallback`: propose other providers even when the owner can cover.");
 ABSL_FLAG(std::string, code, "", "`review`: the reason code of the decision.");
 ABSL_FLAG(std::string, note, "", "`review`: a note kept with the decision.");
 ABSL_FLAG(int, window, 30, "`index`: window in days, 7, 30 or 90.");
@@ -100,6 +102,8 @@ constexpr char kUsage[] =
     "  street                 the street's day in one screen, through the gateway: visits by\n"
     "                         state per committee, what needs action, the week's promises,\n"
     "                         open alerts [--region R, default your token's] [--date D]\n"
+    "  fallback COMMITMENT    can its owner cover it; if not (or --always), other providers of\n"
+    "                         the service near the elder, each with the reason (gateway)\n"
     "  reviews                visits completed with an exception waiting for a review, oldest\n"
     "                         first, through the gateway [--region R, default your token's]\n"
     "  review VISIT           approve or reject it: --decision approve|reject --code REASON\n"
@@ -266,6 +270,9 @@ int main(int argc, char** argv) {
   if (words == std::vector<std::string>{"promises"}) {
     return linli::cli::Promises(absl::GetFlag(FLAGS_feedback_address), absl::GetFlag(FLAGS_timeout),
                                 RegionFlag(), absl::GetFlag(FLAGS_days));
+  }
+  if (words.size() == 2 && words[0] == "fallback") {
+    return linli::cli::ProposeFallback(endpoints, words[1], absl::GetFlag(FLAGS_always));
   }
   if (words == std::vector<std::string>{"reviews"}) {
     return linli::cli::Reviews(endpoints, RegionFlag());

@@ -185,6 +185,10 @@ std::map<std::string, Rule> BuildRules() {
       kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
                    const sch::GetCommitmentRequest& q) { return r.Commitment(c, who, q.name()); });
   rules[Console("ListCommitments")] = ElderScoped<sch::ListCommitmentsRequest>(kConsole);
+  rules[Console("ProposeFallback")] = Make<sch::ProposeFallbackRequest>(
+      kConsole,
+      [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+         const sch::ProposeFallbackRequest& q) { return r.Commitment(c, who, q.commitment()); });
   rules[Console("ListVisits")] = Make<sch::ListVisitsRequest>(
       kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
                    const sch::ListVisitsRequest& q) {

@@ -95,6 +95,7 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service, private Gat
   LINLI_FORWARD(registry_, registry, RegistryService, UpdateOffering)
   LINLI_FORWARD(registry_, registry, RegistryService, CreateWorker)
   LINLI_FORWARD(scheduling_, scheduling, SchedulingService, GetCommitment)
+  LINLI_FORWARD(scheduling_, scheduling, SchedulingService, ProposeFallback)
   LINLI_FORWARD(scheduling_, scheduling, SchedulingService, ListCommitments)
   LINLI_FORWARD(scheduling_, scheduling, SchedulingService, ListVisits)
   LINLI_FORWARD(feedback_, feedback, FeedbackService, GetPerceptionIndex)

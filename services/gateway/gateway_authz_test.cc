@@ -2731,6 +2731,18 @@ TEST_F(GatewayAuthz, CommitteeStaffHearEveryElderOfTheirCommitteeOnly) {
   EXPECT_EQ(stub->ListFeedbackAuditEntries(As(committee).get(), audit, &entries).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
 
+  // Cross-sector fallback for the home promise: answered for the committee, refused for another
+  // street's promise.
+  scheduling::v1::ProposeFallbackRequest fallback;
+  fallback.set_commitment(world.home_commitment);
+  fallback.set_always(true);
+  scheduling::v1::ProposeFallbackResponse proposed;
+  status = stub->ProposeFallback(As(committee).get(), fallback, &proposed);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  fallback.set_commitment(world.foreign_commitment);
+  EXPECT_EQ(stub->ProposeFallback(As(committee).get(), fallback, &proposed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
   // The committee's promises, with nothing named: its own, the home promise among them.
   feedback::v1::ListPromisesRequest promises;
   feedback::v1::ListPromisesResponse listed_promises;

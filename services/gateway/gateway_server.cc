@@ -150,6 +150,7 @@ MethodTable PublicMethods(const GatewayServer::Services& s) {
   LINLI_METHOD(console, ConsoleService, ListWorkers);
   LINLI_METHOD(console, ConsoleService, ListAuditEntries);
   LINLI_METHOD(console, ConsoleService, GetCommitment);
+  LINLI_METHOD(console, ConsoleService, ProposeFallback);
   LINLI_METHOD(console, ConsoleService, ListCommitments);
   LINLI_METHOD(console, ConsoleService, ListVisits);
   LINLI_METHOD(console, ConsoleService, ListAlerts);
