@@ -260,10 +260,10 @@ TEST_F(MultiReplicaTest, KillingAReplicaLosesNoAcknowledgedCallAndDuplicatesNoth
   const int acked_at_kill = acked.load();
   // The gateway really spread the calls: the killed replica served some of them. (Asked before
   // the kill: its log lines of the last 50 ms die with it.)
-  const double served_by_killed = Metric(
-      replicas_[0],
-      "linli_rpc_server_handled_total{method=\"/linli.scheduling.v1.SchedulingService/"
-      "CreateCommitment\",code=\"OK\"}");
+  const double served_by_killed =
+      Metric(replicas_[0],
+             "linli_rpc_server_handled_total{method=\"/linli.scheduling.v1.SchedulingService/"
+             "CreateCommitment\",code=\"OK\"}");
   ASSERT_TRUE(replicas_[0].child->Signal(SIGKILL));
   for (auto& thread : threads) thread.join();
   auto reaped = replicas_[0].child->Wait(absl::Seconds(10));
