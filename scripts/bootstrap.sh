@@ -12,7 +12,7 @@ PACKAGES=(
   golang-github-gogo-googleapis-dev grpc-proto
   graphviz fonts-wqy-microhei
   yamllint python3-yaml
-  faketime openssl libboost-context-dev
+  faketime openssl libboost-context-dev libxlsxwriter-dev
 )
 # `kubectl kustomize` renders deploy/k8s in make test (offline). Any kubectl will do; without one,
 # Debian's kubernetes-client (1.20, kustomize v2.0.3: the manifests avoid newer kustomize

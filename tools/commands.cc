@@ -45,10 +45,6 @@ namespace {
 using gateway::v1::ConsoleService;
 using registry::v1::RegistryService;
 
-std::unique_ptr<ConsoleService::Stub> Console(const Endpoints& e) {
-  return ConsoleService::NewStub(GatewayChannel(e.gateway));
-}
-
 // Progress on one stderr line: "seeding demo street: elders 12000/25000".
 class Progress {
  public:
@@ -98,6 +94,10 @@ grpc::Status SendAll(const std::string& what, const std::vector<Request>& reques
 }
 
 }  // namespace
+
+std::unique_ptr<ConsoleService::Stub> Console(const Endpoints& e) {
+  return ConsoleService::NewStub(GatewayChannel(e.gateway));
+}
 
 int Keygen() {
   std::printf("%s\n%s\n", pii::FieldCipher::GenerateKeySpec("k1").c_str(),

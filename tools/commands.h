@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "grpcpp/channel.h"
+#include "linli/gateway/v1/console.grpc.pb.h"
 
 namespace linli::cli {
 
@@ -56,6 +57,8 @@ std::shared_ptr<grpc::Channel> BackendChannel(const std::string& address, const 
 // A channel to the gateway; calls on it carry "authorization: Bearer $LINLI_TOKEN" when that
 // environment variable is set (mint one with `linli token`).
 std::shared_ptr<grpc::Channel> GatewayChannel(const std::string& address);
+// The console on the gateway at e.gateway (over GatewayChannel).
+std::unique_ptr<gateway::v1::ConsoleService::Stub> Console(const Endpoints& e);
 // `linli seed-demo`: loads the demo street (once) with its promises, and materialises the visits
 // of the demo's two weeks (every time, idempotently). `week` empty: the street lives in the week
 // of today on `clock` (Asia/Shanghai), its promises valid from today; `week` a date: pinned to
@@ -117,6 +120,27 @@ int Alerts(const std::string& feedback_address, absl::Duration timeout, const st
 // Perception index (and, for an elder or commitment, the promise ledger) of a subject.
 int PerceptionIndex(const std::string& feedback_address, absl::Duration timeout,
                     const std::string& subject, int window_days);
+
+// `linli update NAME --json '{...}' [--reason TEXT] [--etag E]`: changes the fields the JSON
+// object names (proto JSON) of an elder, organisation or worker through the console; elders need
+// a reason (audited). Without --etag the record is read first (a worker through the list of
+// --org, their organisation). Prints the record as stored now.
+int UpdateRecord(const Endpoints& e, const std::string& name, const std::string& json,
+                 const std::string& etag, const std::string& reason,
+                 const std::string& organisation);
+// `linli consent ELDER --purpose P --decision grant|withdraw --reason TEXT`.
+int RecordConsent(const Endpoints& e, const std::string& elder, const std::string& purpose,
+                  const std::string& decision, const std::string& reason);
+// `linli retire NAME --reason TEXT [--status deceased|moved --date D]`: an elder who died or
+// moved away (their promises closed) or an organisation.
+int Retire(const Endpoints& e, const std::string& name, const std::string& status_word,
+           const std::string& date, const std::string& reason, const std::string& etag);
+
+// `linli export elders|organisations|workers --region R [--org O] [--out F.csv|F.xlsx]`: the
+// roster as the caller sees it (masked) through the console, as CSV (stdout without --out) or as
+// an Excel workbook when --out ends in .xlsx. Workers: of --org, or of every organisation of R.
+int Export(const Endpoints& e, const std::string& kind, const std::string& region,
+           const std::string& organisation, const std::string& out);
 
 }  // namespace linli::cli
 

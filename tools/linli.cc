@@ -26,7 +26,8 @@ ABSL_FLAG(std::string, parent, "", "`regions list`: only children of this region
 ABSL_FLAG(std::string, region, "",
           "`map`, `orgs list`, `elders list`: the region, regions/CODE or just CODE.");
 ABSL_FLAG(std::string, format, "svg", "`map`: svg (needs Graphviz `dot`), dot or json.");
-ABSL_FLAG(std::string, out, "", "`map`: output file (default: stdout).");
+ABSL_FLAG(std::string, out, "",
+          "`map`, `export` (.csv or .xlsx), `report`: output file (default: stdout).");
 ABSL_FLAG(std::string, elder, "", "`providers`, `audit`, `words`: the elder, elders/ID.");
 ABSL_FLAG(std::string, service, "", "`providers`: the service, serviceTypes/CODE.");
 ABSL_FLAG(std::string, reason, "",
@@ -45,10 +46,18 @@ ABSL_FLAG(int, seed_parallelism, 8, "`seed-demo`: concurrent calls.");
 ABSL_FLAG(std::string, demo_week, "",
           "`seed-demo`: pin the demo street to the week holding this date (YYYY-MM-DD) for "
           "reproducible figures; empty: the current week, promises from today (Asia/Shanghai).");
-ABSL_FLAG(std::string, org, "", "`report`: the provider, organisations/ID or just ID.");
+ABSL_FLAG(std::string, org, "",
+          "`report`: the provider; `update workers/ID`: their organisation (organisations/ID or "
+          "just ID).");
 ABSL_FLAG(std::string, to, "", "`report`: last day, YYYY-MM-DD.");
 ABSL_FLAG(std::string, date, "", "`street`: the day, YYYY-MM-DD (default today).");
-ABSL_FLAG(std::string, decision, "", "`review`: approve or reject.");
+ABSL_FLAG(std::string, decision, "", "`review`: approve or reject; `consent`: grant or withdraw.");
+ABSL_FLAG(std::string, json, "", "`update`: the fields to change, a JSON object (proto JSON).");
+ABSL_FLAG(std::string, etag, "",
+          "`update`, `retire`: the etag of your read (default: read the record now).");
+ABSL_FLAG(std::string, purpose, "",
+          "`consent`: personal_data, health_data or share_with_providers.");
+ABSL_FLAG(std::string, status, "", "`retire`: deceased or moved (elders).");
 ABSL_FLAG(bool, always, false,
           "`fallback`: propose other providers even when the owner can cover.");
 ABSL_FLAG(std::string, code, "", "`review`: the reason code of the decision.");
@@ -111,6 +120,17 @@ constexpr char kUsage[] =
     "  words                  what elders said (answers with words), newest first, through\n"
     "                         the gateway: --region R or --elder NAME [--days N, 1-90]\n"
     "                         [--reason TEXT]; every read is audited\n"
+    "  update NAME            correct an elder, organisation or worker: --json '{\"phone\":\n"
+    "                         \"13812345678\"}' names the fields to change; elders need\n"
+    "                         --reason TEXT (audited); a worker --org ORG [--etag E,\n"
+    "                         default: read the record now]\n"
+    "  consent ELDER          record a consent decision: --purpose personal_data|health_data|\n"
+    "                         share_with_providers --decision grant|withdraw --reason TEXT\n"
+    "  retire NAME            an elder who died or moved away (--status deceased|moved --date\n"
+    "                         D; their promises are closed) or an organisation; --reason TEXT\n"
+    "  export KIND            a roster as you see it (masked): elders, organisations or\n"
+    "                         workers (of --org, or of every organisation) of --region R;\n"
+    "                         CSV on stdout, or --out F.csv | F.xlsx (Excel)\n"
     "  trend SUBJECT          the index week by week (--weeks N, 1-26, default 12)\n"
     "  index SUBJECT          perception index (+ promise ledger) of elders/, workers/,\n"
     "                         organisations/, regions/ or commitments/ (--window 7|30|90)\n"
@@ -292,6 +312,24 @@ int main(int argc, char** argv) {
     return linli::cli::AwaitingAnswers(absl::GetFlag(FLAGS_feedback_address),
                                        absl::GetFlag(FLAGS_timeout), RegionFlag(),
                                        absl::GetFlag(FLAGS_days));
+  }
+  if (words.size() == 2 && words[0] == "update") {
+    return linli::cli::UpdateRecord(endpoints, words[1], absl::GetFlag(FLAGS_json),
+                                    absl::GetFlag(FLAGS_etag), absl::GetFlag(FLAGS_reason),
+                                    absl::GetFlag(FLAGS_org));
+  }
+  if (words.size() == 2 && words[0] == "consent") {
+    return linli::cli::RecordConsent(endpoints, words[1], absl::GetFlag(FLAGS_purpose),
+                                     absl::GetFlag(FLAGS_decision), absl::GetFlag(FLAGS_reason));
+  }
+  if (words.size() == 2 && words[0] == "retire") {
+    return linli::cli::Retire(endpoints, words[1], absl::GetFlag(FLAGS_status),
+                              absl::GetFlag(FLAGS_date), absl::GetFlag(FLAGS_reason),
+                              absl::GetFlag(FLAGS_etag));
+  }
+  if (words.size() == 2 && words[0] == "export") {
+    return linli::cli::Export(endpoints, words[1], RegionFlag(), absl::GetFlag(FLAGS_org),
+                              absl::GetFlag(FLAGS_out));
   }
   if (words.size() == 2 && words[0] == "trend") {
     return linli::cli::PerceptionTrend(absl::GetFlag(FLAGS_feedback_address),

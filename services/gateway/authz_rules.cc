@@ -385,6 +385,34 @@ std::map<std::string, Rule> BuildRules() {
         }
         return r.OwnOrganisation(c, who, q.worker().organisation());
       });
+  // Upkeep: the stored record decides (Relations reads the organisation's or elder's region from
+  // the registry), never what the request says about it.
+  rules[Console("UpdateOrganisation")] = Make<reg::UpdateOrganisationRequest>(
+      kStreet, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                  const reg::UpdateOrganisationRequest& q) {
+        return r.OwnOrganisation(c, who, q.organisation().name());
+      });
+  rules[Console("RetireOrganisation")] = Make<reg::RetireOrganisationRequest>(
+      kStreet,
+      [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+         const reg::RetireOrganisationRequest& q) { return r.OwnOrganisation(c, who, q.name()); });
+  // A move to another committee must land in scope too.
+  rules[Console("UpdateElder")] = Make<reg::UpdateElderRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                   const reg::UpdateElderRequest& q) {
+        absl::Status elder = r.Elder(c, who, q.elder().name());
+        if (!elder.ok()) return elder;
+        for (const std::string& path : q.update_mask().paths()) {
+          if (path == "region") return r.Region(c, who, q.elder().region());
+        }
+        return absl::OkStatus();
+      });
+  rules[Console("RecordConsent")] = Make<reg::RecordConsentRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                   const reg::RecordConsentRequest& q) { return r.Elder(c, who, q.name()); });
+  rules[Console("RetireElder")] = Make<reg::RetireElderRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                   const reg::RetireElderRequest& q) { return r.Elder(c, who, q.name()); });
   rules[Console("CreateCommitment")] = Make<sch::CreateCommitmentRequest>(
       kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
                    const sch::CreateCommitmentRequest& q) {
@@ -417,7 +445,7 @@ std::map<std::string, Rule> BuildRules() {
        {"GetVisit", "AssignVisit", "UnassignVisit", "SwapVisitWorkers", "ReviewVisit",
         "CancelVisit", "RescheduleVisit", "ReleaseWorker", "GetAlert", "AcknowledgeAlert",
         "ResolveAlert", "GetWorkOrder", "ClassifyWorkOrder", "RouteWorkOrder", "ResolveWorkOrder",
-        "RecordCallback", "CloseWorkOrder"}) {
+        "RecordCallback", "CloseWorkOrder", "UpdateWorker"}) {
     Rule rule;
     rule.roles = kConsole;
     rule.check = by_handler;

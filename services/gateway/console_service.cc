@@ -285,6 +285,101 @@ grpc::Status ConsoleServiceImpl::ListWorkers(grpc::ServerContext* context,
                     });
 }
 
+grpc::Status ConsoleServiceImpl::UpdateWorker(grpc::ServerContext* context,
+                                              const registry::v1::UpdateWorkerRequest* request,
+                                              registry::v1::UpdateWorkerResponse* response) {
+  return gate_->Run(
+      context, "/linli.gateway.v1.ConsoleService/UpdateWorker", *request,
+      [&](const auth::Principal& who) -> grpc::Status {
+        if (who.role != auth::Role::kAdmin) {
+          const std::string& name = request->worker().name();
+          if (absl::Status named = Named(name, "workers", "a worker"); !named.ok()) {
+            return Reply(*context, named);
+          }
+          registry::v1::GetWorkerRequest lookup;
+          lookup.set_name(name);
+          registry::v1::GetWorkerResponse stored;
+          grpc::Status found = Unary(*registry_, &RegistryStub::PrepareAsyncGetWorker,
+                                     LookupContext(*context).get(), lookup, &stored);
+          if (!found.ok()) return Reply(*context, LookupFailed(found, name));
+          absl::Status own =
+              gate_->relations().OwnOrganisation(*context, who, stored.worker().organisation());
+          if (!own.ok()) return Reply(*context, own);
+          const auto& paths = request->update_mask().paths();
+          const bool makes_staff =
+              std::find(paths.begin(), paths.end(), "volunteer") != paths.end() &&
+              !request->worker().volunteer();
+          if (who.role == auth::Role::kCommitteeStaff &&
+              (!stored.worker().volunteer() || makes_staff)) {
+            return Reply(*context, absl::PermissionDeniedError(
+                                       "committee staff keep volunteers; the street keeps staff"));
+          }
+        }
+        grpc::Status status =
+            Forward(context, who, registry_.get(),
+                    &registry::v1::RegistryService::StubInterface::PrepareAsyncUpdateWorker,
+                    *request, response, "registry");
+        if (status.ok() && who.role != auth::Role::kAdmin &&
+            response->worker().has_base_location()) {
+          *response->mutable_worker()->mutable_base_location() =
+              CoarsenLocation(response->worker().base_location(), kStaffWorkerLocationDecimals);
+        }
+        return status;
+      });
+}
+
+grpc::Status ConsoleServiceImpl::RetireElder(grpc::ServerContext* context,
+                                             const registry::v1::RetireElderRequest* request,
+                                             v1::RetireElderResponse* response) {
+  return gate_->Run(
+      context, "/linli.gateway.v1.ConsoleService/RetireElder", *request,
+      [&](const auth::Principal& who) -> grpc::Status {
+        registry::v1::RetireElderResponse retired;
+        grpc::Status status =
+            Forward(context, who, registry_.get(),
+                    &registry::v1::RegistryService::StubInterface::PrepareAsyncRetireElder,
+                    *request, &retired, "registry");
+        if (!status.ok()) return status;
+        *response->mutable_elder() = retired.elder();
+        // The reason scheduling keeps is fixed text: the staff's own words stay in the registry's
+        // audit log, sealed from the rest.
+        const bool deceased = retired.elder().status() == registry::v1::ELDER_STATUS_DECEASED;
+        const std::string reason =
+            absl::StrCat(deceased ? "老人已故 elder deceased " : "老人已迁出 elder moved away ",
+                         retired.elder().status_date());
+        std::string page_token;
+        do {
+          scheduling::v1::ListCommitmentsRequest list;
+          list.set_elder(request->name());
+          list.set_page_size(kMaxPageSize);
+          list.set_page_token(page_token);
+          scheduling::v1::ListCommitmentsResponse page;
+          status = Forward(
+              context, who, scheduling_.get(),
+              &scheduling::v1::SchedulingService::StubInterface::PrepareAsyncListCommitments, list,
+              &page, "scheduling");
+          if (!status.ok()) return status;
+          for (const scheduling::v1::Commitment& commitment : page.commitments()) {
+            if (commitment.state() != scheduling::v1::COMMITMENT_STATE_ACTIVE) continue;
+            scheduling::v1::CancelCommitmentRequest cancel;
+            cancel.set_name(commitment.name());
+            cancel.set_reason(reason);
+            scheduling::v1::CancelCommitmentResponse cancelled;
+            status = Forward(
+                context, who, scheduling_.get(),
+                &scheduling::v1::SchedulingService::StubInterface::PrepareAsyncCancelCommitment,
+                cancel, &cancelled, "scheduling");
+            if (!status.ok()) return status;
+            response->add_closed_commitments(commitment.name());
+            response->set_cancelled_visits(response->cancelled_visits() +
+                                           cancelled.cancelled_visits());
+          }
+          page_token = page.next_page_token();
+        } while (!page_token.empty());
+        return grpc::Status::OK;
+      });
+}
+
 grpc::Status ConsoleServiceImpl::ListWorkOrders(grpc::ServerContext* context,
                                                 const feedback::v1::ListWorkOrdersRequest* request,
                                                 feedback::v1::ListWorkOrdersResponse* response) {

@@ -94,6 +94,10 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service, private Gat
   LINLI_FORWARD(registry_, registry, RegistryService, CreateOffering)
   LINLI_FORWARD(registry_, registry, RegistryService, UpdateOffering)
   LINLI_FORWARD(registry_, registry, RegistryService, CreateWorker)
+  LINLI_FORWARD(registry_, registry, RegistryService, UpdateOrganisation)
+  LINLI_FORWARD(registry_, registry, RegistryService, RetireOrganisation)
+  LINLI_FORWARD(registry_, registry, RegistryService, UpdateElder)
+  LINLI_FORWARD(registry_, registry, RegistryService, RecordConsent)
   LINLI_FORWARD(scheduling_, scheduling, SchedulingService, GetCommitment)
   LINLI_FORWARD(scheduling_, scheduling, SchedulingService, ProposeFallback)
   LINLI_FORWARD(scheduling_, scheduling, SchedulingService, ListCommitments)
@@ -186,6 +190,19 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service, private Gat
               *request, response, "scheduling");
         });
   }
+
+  // A worker of an organisation of the caller's region (committee staff: a volunteer, who stays
+  // one), resolved from the stored worker; the base location in the reply coarsened as in
+  // ListWorkers.
+  grpc::Status UpdateWorker(grpc::ServerContext* context,
+                            const registry::v1::UpdateWorkerRequest* request,
+                            registry::v1::UpdateWorkerResponse* response) override;
+  // The registry's RetireElder (the rule checked the elder), then every active promise of the
+  // elder cancelled with a fixed reason naming the status and date (no free text about the elder
+  // reaches scheduling). Each step is idempotent, so a retry after a failure finishes the job.
+  grpc::Status RetireElder(grpc::ServerContext* context,
+                           const registry::v1::RetireElderRequest* request,
+                           v1::RetireElderResponse* response) override;
 
   // Registry CreateElder under the console's name (the rule checks the elder's committee).
   grpc::Status RegisterElder(grpc::ServerContext* context,

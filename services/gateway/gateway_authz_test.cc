@@ -384,6 +384,7 @@ std::unique_ptr<Message> ForeignRequest(const google::protobuf::MethodDescriptor
       {"GetOrganisationRequest", "organisations/farorg"},
       {"GetCommitmentRequest", world.foreign_commitment},
       {"CancelCommitmentRequest", world.foreign_commitment},
+      {"RetireOrganisationRequest", "organisations/farorg"},
   };
   const std::map<std::string, std::string> by_field = {
       {"elder", world.foreign_elder},
@@ -400,6 +401,11 @@ std::unique_ptr<Message> ForeignRequest(const google::protobuf::MethodDescriptor
       {"owner_organisation", "organisations/farorg"},
       {"source", "organisations/farorg"},
       {"target", "organisations/farorg"},
+  };
+  const std::map<std::string, std::string> updated_records = {
+      {"Organisation", "organisations/farorg"},
+      {"Elder", world.foreign_elder},
+      {"Worker", "workers/farworker"},
   };
   // The request's own string fields, and those of the messages it carries (a feedback answer, a
   // work order, an elder to register): their author, elder, region or commitment too.
@@ -418,7 +424,16 @@ std::unique_ptr<Message> ForeignRequest(const google::protobuf::MethodDescriptor
       if (field->type() != google::protobuf::FieldDescriptor::TYPE_STRING) continue;
       std::string value;
       if (field->name() == "name") {
-        if (depth > 0) continue;  // a nested message's own name is output only
+        if (depth > 0) {
+          // A nested message's own name is output only, except the record an update names.
+          auto it = updated_records.find(type->name());
+          if (!absl::StartsWith(request->GetDescriptor()->name(), "Update") ||
+              it == updated_records.end()) {
+            continue;
+          }
+          reflection->SetString(message, field, it->second);
+          continue;
+        }
         auto it = by_type.find(type->name());
         value = it != by_type.end() ? it->second : world.foreign_elder;
       } else if (auto it = by_field.find(field->name()); it != by_field.end()) {
@@ -1259,6 +1274,148 @@ TEST_F(GatewayAuthz, StaffBuildTheirStreetsMapAndNothingElse) {
             grpc::StatusCode::PERMISSION_DENIED);
   status = stub->CreateServiceType(As(world.Token(Role::kAdmin)).get(), type, &typed);
   EXPECT_TRUE(status.ok()) << status.error_message();
+}
+
+TEST_F(GatewayAuthz, StaffKeepTheirStreetsRecordsUpToDate) {
+  World& world = World::Get();
+  auto stub = v1::ConsoleService::NewStub(world.channel);
+  const std::string street = world.Token(Role::kStreetStaff);
+  const std::string committee = world.Token(Role::kCommitteeStaff);
+  auto backend = [] { return NewClientContext(nullptr, absl::Seconds(10)); };
+
+  // An organisation of the street: renamed by street staff with the etag of their read.
+  registry::v1::CreateOrganisationRequest org;
+  org.mutable_organisation()->set_id("upkeep-centre");
+  org.mutable_organisation()->set_display_name("桥一助老点");
+  org.mutable_organisation()->set_kind(registry::v1::ORGANISATION_KIND_SOCIAL_ORGANISATION);
+  org.mutable_organisation()->set_sector(registry::v1::SECTOR_SOCIAL);
+  org.mutable_organisation()->set_region("regions/310101020001");
+  registry::v1::CreateOrganisationResponse created;
+  ASSERT_TRUE(stub->CreateOrganisation(As(street).get(), org, &created).ok());
+  registry::v1::UpdateOrganisationRequest rename;
+  *rename.mutable_organisation() = created.organisation();
+  rename.mutable_organisation()->set_display_name("桥一居民区助老服务点");
+  rename.mutable_update_mask()->add_paths("display_name");
+  registry::v1::UpdateOrganisationResponse renamed;
+  EXPECT_EQ(stub->UpdateOrganisation(As(committee).get(), rename, &renamed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);  // the street keeps organisations
+  grpc::Status status = stub->UpdateOrganisation(As(street).get(), rename, &renamed);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(renamed.organisation().display_name(), "桥一居民区助老服务点");
+  EXPECT_EQ(stub->UpdateOrganisation(As(street).get(), rename, &renamed).error_code(),
+            grpc::StatusCode::ABORTED);  // a stale etag, through the gateway too
+
+  // A volunteer kept by committee staff; a staff worker is the street's.
+  registry::v1::CreateWorkerRequest volunteer;
+  volunteer.mutable_worker()->set_display_name("志愿者 王阿姨");
+  volunteer.mutable_worker()->set_organisation(created.organisation().name());
+  volunteer.mutable_worker()->set_volunteer(true);
+  *volunteer.mutable_worker()->mutable_base_location() = [] {
+    common::v1::LatLng p;
+    p.set_latitude(31.201234);
+    p.set_longitude(121.481234);
+    return p;
+  }();
+  registry::v1::CreateWorkerResponse hired;
+  ASSERT_TRUE(stub->CreateWorker(As(committee).get(), volunteer, &hired).ok());
+  registry::v1::UpdateWorkerRequest skills;
+  skills.mutable_worker()->set_name(hired.worker().name());
+  skills.mutable_worker()->set_etag(hired.worker().etag());
+  skills.mutable_worker()->add_skills("companionship");
+  skills.mutable_update_mask()->add_paths("skills");
+  registry::v1::UpdateWorkerResponse changed;
+  status = stub->UpdateWorker(As(committee).get(), skills, &changed);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(changed.worker().skills(0), "companionship");
+  EXPECT_DOUBLE_EQ(changed.worker().base_location().latitude(), 31.2);  // coarsened for staff
+  registry::v1::UpdateWorkerRequest to_staff = skills;
+  to_staff.mutable_worker()->set_etag(changed.worker().etag());
+  to_staff.mutable_update_mask()->add_paths("volunteer");  // volunteer=false: made staff
+  EXPECT_EQ(stub->UpdateWorker(As(committee).get(), to_staff, &changed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  status = stub->UpdateWorker(As(street).get(), to_staff, &changed);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_FALSE(changed.worker().volunteer());
+
+  // An elder of the committee with a promise: corrected, consent withdrawn, then deceased.
+  registry::v1::CreateElderRequest register_elder;
+  register_elder.mutable_elder()->set_display_name("赵金凤");
+  register_elder.mutable_elder()->set_region("regions/310101020001");
+  registry::v1::CreateElderResponse registered;
+  ASSERT_TRUE(stub->RegisterElder(As(committee).get(), register_elder, &registered).ok());
+  const std::string elder = registered.elder().name();
+  scheduling::v1::CreateCommitmentRequest promise;
+  promise.mutable_commitment()->set_elder(elder);
+  promise.mutable_commitment()->set_service_type("serviceTypes/visiting");
+  promise.mutable_commitment()->set_owner_organisation("organisations/homeorg");
+  promise.mutable_commitment()->set_valid_from("2026-01-01");
+  promise.mutable_commitment()->set_care_grade(6);
+  scheduling::v1::CreateCommitmentResponse promised;
+  status = stub->CreateCommitment(As(committee).get(), promise, &promised);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  registry::v1::UpdateElderRequest correct;
+  correct.mutable_elder()->set_name(elder);
+  correct.mutable_elder()->set_etag(registered.elder().etag());
+  correct.mutable_elder()->set_living_situation(registry::v1::LIVING_SITUATION_ALONE);
+  correct.mutable_update_mask()->add_paths("living_situation");
+  correct.set_reason("老伴去世后独居");
+  registry::v1::UpdateElderResponse corrected;
+  status = stub->UpdateElder(As(committee).get(), correct, &corrected);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(corrected.elder().living_situation(), registry::v1::LIVING_SITUATION_ALONE);
+  registry::v1::UpdateElderRequest move = correct;
+  move.mutable_elder()->set_etag(corrected.elder().etag());
+  move.mutable_elder()->set_region("regions/310101021001");  // another street's committee
+  move.mutable_update_mask()->add_paths("region");
+  EXPECT_EQ(stub->UpdateElder(As(committee).get(), move, &corrected).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  registry::v1::RecordConsentRequest consent;
+  consent.set_name(elder);
+  consent.set_purpose(registry::v1::CONSENT_PURPOSE_SHARE_WITH_PROVIDERS);
+  consent.set_granted(true);
+  consent.set_reason("本人在居委签字同意");
+  registry::v1::RecordConsentResponse consented;
+  status = stub->RecordConsent(As(committee).get(), consent, &consented);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(consented.elder().consents_size(), 1);
+  EXPECT_EQ(consented.elder().consents(0).recorded_by(), "committee_staff:staff/committee");
+
+  registry::v1::RetireElderRequest retire;
+  retire.set_name(elder);
+  retire.set_status(registry::v1::ELDER_STATUS_DECEASED);
+  retire.set_effective_date("2026-01-02");
+  retire.set_reason("家属告知居委");
+  retire.set_etag(consented.elder().etag());
+  v1::RetireElderResponse retired;
+  status = stub->RetireElder(As(committee).get(), retire, &retired);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(retired.elder().status(), registry::v1::ELDER_STATUS_DECEASED);
+  EXPECT_EQ(std::vector<std::string>(retired.closed_commitments().begin(),
+                                     retired.closed_commitments().end()),
+            std::vector<std::string>{promised.commitment().name()});
+  scheduling::v1::GetCommitmentRequest get;
+  get.set_name(promised.commitment().name());
+  scheduling::v1::GetCommitmentResponse got;
+  ASSERT_TRUE(world.scheduling->GetCommitment(backend().get(), get, &got).ok());
+  EXPECT_EQ(got.commitment().state(), scheduling::v1::COMMITMENT_STATE_CANCELLED);
+  // A retry finds nothing left to close and succeeds.
+  status = stub->RetireElder(As(committee).get(), retire, &retired);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(retired.closed_commitments_size(), 0);
+
+  // Retiring an organisation is the street's.
+  registry::v1::RetireOrganisationRequest close;
+  close.set_name(created.organisation().name());
+  close.set_etag(renamed.organisation().etag());
+  close.set_reason("服务点撤并");
+  registry::v1::RetireOrganisationResponse closed;
+  EXPECT_EQ(stub->RetireOrganisation(As(committee).get(), close, &closed).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  status = stub->RetireOrganisation(As(street).get(), close, &closed);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(closed.organisation().retired());
 }
 
 TEST_F(GatewayAuthz, ElderRaisesAndFollowsOwnComplaints) {

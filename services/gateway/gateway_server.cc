@@ -197,6 +197,12 @@ MethodTable PublicMethods(const GatewayServer::Services& s) {
   LINLI_METHOD(console, ConsoleService, CloseWorkOrder);
   LINLI_METHOD(console, ConsoleService, ListNoteAuditEntries);
   LINLI_METHOD(console, ConsoleService, ListFeedbackAuditEntries);
+  LINLI_METHOD(console, ConsoleService, UpdateOrganisation);
+  LINLI_METHOD(console, ConsoleService, RetireOrganisation);
+  LINLI_METHOD(console, ConsoleService, UpdateWorker);
+  LINLI_METHOD(console, ConsoleService, UpdateElder);
+  LINLI_METHOD(console, ConsoleService, RecordConsent);
+  LINLI_METHOD(console, ConsoleService, RetireElder);
   // ElderAppService
   LINLI_METHOD(elder_app, ElderAppService, GetElderPage);
   LINLI_METHOD(elder_app, ElderAppService, ListMyCommitments);

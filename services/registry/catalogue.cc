@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
+#include "common/geo.h"
 #include "common/recurrence/rrule.h"
 #include "common/status_macros.h"
 #include "services/registry/region.h"
@@ -131,6 +132,25 @@ void ApplyOfferingUpdate(const v1::Offering& update, const std::vector<std::stri
 
 void ApplyWorkerDefaults(v1::Worker& worker) {
   if (worker.status() == v1::WORKER_STATUS_UNSPECIFIED) worker.set_status(v1::WORKER_STATUS_ACTIVE);
+}
+
+void ValidateOrganisationTerms(const v1::Organisation& in, FieldViolations& v) {
+  ValidateDisplayName(in.display_name(), 128, "organisation.display_name", v);
+  if (in.kind() == v1::ORGANISATION_KIND_UNSPECIFIED || !v1::OrganisationKind_IsValid(in.kind())) {
+    v.Add("organisation.kind", "must be one of the ORGANISATION_KIND_ values");
+  }
+  if (in.sector() == v1::SECTOR_UNSPECIFIED || !v1::Sector_IsValid(in.sector())) {
+    v.Add("organisation.sector", "must be SECTOR_PUBLIC, SECTOR_COMMERCIAL or SECTOR_SOCIAL");
+  }
+  if (in.has_location()) ValidateLatLng(in.location(), "organisation.location", v);
+}
+
+void ValidateWorkerTerms(const v1::Worker& in, FieldViolations& v) {
+  ValidateDisplayName(in.display_name(), 64, "worker.display_name", v);
+  ValidateSkills(in.skills(), "worker.skills", v);
+  if (in.has_availability()) ValidateSchedule(in.availability(), "worker.availability", v);
+  if (in.has_base_location()) ValidateLatLng(in.base_location(), "worker.base_location", v);
+  if (!v1::WorkerStatus_IsValid(in.status())) v.Add("worker.status", "is not a known status");
 }
 
 std::vector<std::string> ServiceTypeWithDescendants(const std::string& code,

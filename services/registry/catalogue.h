@@ -54,6 +54,21 @@ void ApplyOfferingUpdate(const v1::Offering& update, const std::vector<std::stri
 // A worker registered without a status is active.
 void ApplyWorkerDefaults(v1::Worker& worker);
 
+// What an organisation states about itself: display name, kind, sector, location; violations
+// under "organisation.". Region, lines and parent are references, the caller's to resolve.
+void ValidateOrganisationTerms(const v1::Organisation& organisation, FieldViolations& violations);
+
+// What a worker states about themself: display name, skills, availability, base location,
+// status; violations under "worker.".
+void ValidateWorkerTerms(const v1::Worker& worker, FieldViolations& violations);
+
+// The fields UpdateOrganisation and UpdateWorker may change (region, parent, organisation are
+// fixed: a move is a new record).
+inline const std::vector<std::string> kOrganisationUpdatePaths = {"display_name", "kind", "sector",
+                                                                  "lines", "location"};
+inline const std::vector<std::string> kWorkerUpdatePaths = {
+    "display_name", "volunteer", "skills", "availability", "base_location", "status"};
+
 // Codes of `code` and every service type below it in `taxonomy`: an offering of 送餐上门 is an
 // offering of 助餐. The walk is bounded (a corrupt taxonomy cannot grow it forever).
 std::vector<std::string> ServiceTypeWithDescendants(const std::string& code,

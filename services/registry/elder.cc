@@ -100,10 +100,68 @@ absl::Status CheckConsent(const v1::Elder& e) {
 
 void StampConsents(v1::Elder& elder, absl::Time now, absl::string_view actor) {
   for (v1::Consent& c : *elder.mutable_consents()) {
-    if (!c.has_record_time()) {
-      *c.mutable_record_time() = ToTimestamp(now);
-    }
-    if (c.recorded_by().empty()) c.set_recorded_by(std::string(actor));
+    *c.mutable_record_time() = ToTimestamp(now);
+    c.set_recorded_by(std::string(actor));
+  }
+}
+
+std::vector<std::string> RecordConsentDecision(v1::Elder& elder, v1::ConsentPurpose purpose,
+                                               bool granted, absl::Time now,
+                                               absl::string_view actor) {
+  google::protobuf::RepeatedPtrField<v1::Consent> kept;
+  for (const v1::Consent& c : elder.consents()) {
+    if (c.purpose() != purpose) *kept.Add() = c;
+  }
+  v1::Consent* decision = kept.Add();
+  decision->set_purpose(purpose);
+  decision->set_granted(granted);
+  *decision->mutable_record_time() = ToTimestamp(now);
+  decision->set_recorded_by(std::string(actor));
+  elder.mutable_consents()->Swap(&kept);
+
+  std::vector<std::string> removed;
+  if (granted) return removed;
+  auto remove = [&](const char* name, bool held, auto clear) {
+    if (!held) return;
+    clear();
+    removed.push_back(name);
+  };
+  if (purpose == v1::CONSENT_PURPOSE_PERSONAL_DATA) {
+    remove("id_number", !elder.id_number().empty(), [&] { elder.clear_id_number(); });
+    remove("phone", !elder.phone().empty(), [&] { elder.clear_phone(); });
+    remove("address", !elder.address().empty(), [&] { elder.clear_address(); });
+    bool contact_phones = false;
+    for (const v1::Contact& c : elder.contacts()) contact_phones |= !c.phone().empty();
+    remove("contacts.phone", contact_phones, [&] {
+      for (v1::Contact& c : *elder.mutable_contacts()) c.clear_phone();
+    });
+  } else if (purpose == v1::CONSENT_PURPOSE_HEALTH_DATA) {
+    remove("care_grade", elder.has_care_grade(), [&] { elder.clear_care_grade(); });
+    remove("assessment_date", !elder.assessment_date().empty(),
+           [&] { elder.clear_assessment_date(); });
+  }
+  return removed;
+}
+
+bool ElderServed(const v1::Elder& elder) {
+  return !elder.erased() && (elder.status() == v1::ELDER_STATUS_UNSPECIFIED ||
+                             elder.status() == v1::ELDER_STATUS_ACTIVE);
+}
+
+void ValidateRetirement(const v1::RetireElderRequest& request, absl::CivilDay today,
+                        FieldViolations& v) {
+  if (request.status() != v1::ELDER_STATUS_MOVED_AWAY &&
+      request.status() != v1::ELDER_STATUS_DECEASED) {
+    v.Add("status", "must be ELDER_STATUS_MOVED_AWAY or ELDER_STATUS_DECEASED");
+  }
+  absl::CivilDay day;
+  if (!absl::ParseCivilTime(request.effective_date(), &day)) {
+    v.Add("effective_date", "must be a date \"YYYY-MM-DD\"");
+  } else if (day > today) {
+    v.Add("effective_date", "must not be in the future");
+  }
+  if (absl::Status reason = ValidateReason(request.reason()); !reason.ok()) {
+    v.Add("reason", "must state why, in 4 to 256 characters");
   }
 }
 

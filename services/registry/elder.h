@@ -5,6 +5,7 @@
 #define LINLI_SERVICES_REGISTRY_ELDER_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -31,8 +32,32 @@ bool ConsentGranted(const v1::Elder& elder, v1::ConsentPurpose purpose);
 // (care grade, assessment date) CONSENT_PURPOSE_HEALTH_DATA.
 absl::Status CheckConsent(const v1::Elder& elder);
 
-// Stamps consents recorded without a time or a recorder with `now` and `actor` (the caller).
+// Stamps every consent with `now` and `actor` (the caller): who recorded a decision is set by the
+// server, never by the client.
 void StampConsents(v1::Elder& elder, absl::Time now, absl::string_view actor);
+
+// The fields UpdateElder may change. Consents change through RecordConsent, the status through
+// RetireElder, so that each is recorded as what it is.
+inline const std::vector<std::string> kElderUpdatePaths = {
+    "display_name",     "region",     "address",         "location", "id_number", "phone",
+    "living_situation", "care_grade", "assessment_date", "needs",    "contacts"};
+
+// Records a consent decision on the full elder (personal part included): it replaces the earlier
+// decision for `purpose`, stamped with `now` and `actor`. A withdrawal removes from `elder` the
+// personal data the purpose covers (CheckConsent's identity data for
+// CONSENT_PURPOSE_PERSONAL_DATA, health data for CONSENT_PURPOSE_HEALTH_DATA); returns the names
+// of the fields it emptied.
+std::vector<std::string> RecordConsentDecision(v1::Elder& elder, v1::ConsentPurpose purpose,
+                                               bool granted, absl::Time now,
+                                               absl::string_view actor);
+
+// Whether the elder is still served: not moved away, not deceased, not erased.
+bool ElderServed(const v1::Elder& elder);
+
+// Checks a RetireElder request: a status that retires (moved away, deceased), a date "YYYY-MM-DD"
+// that is not after `today`, a reason; violations by request field.
+void ValidateRetirement(const v1::RetireElderRequest& request, absl::CivilDay today,
+                        FieldViolations& violations);
 
 // The personal part of `elder`: what is sealed (name, address, location, ID number, phone, care
 // grade, assessment date, contacts).

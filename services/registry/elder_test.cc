@@ -96,17 +96,81 @@ TEST(ElderTest, HealthDataNeedsHealthDataConsent) {
   EXPECT_TRUE(CheckConsent(e).ok());
 }
 
-TEST(ElderTest, ConsentsAreStampedWithTheCallerUnlessRecorded) {
+TEST(ElderTest, ConsentsAreStampedWithTheCallerNeverTheClient) {
   v1::Elder e = MinimalElder();
   Consent(e, v1::CONSENT_PURPOSE_PERSONAL_DATA, true);
   Consent(e, v1::CONSENT_PURPOSE_HEALTH_DATA, true);
-  e.mutable_consents(1)->set_recorded_by("users/committee-clerk");
+  e.mutable_consents(1)->set_recorded_by("users/someone-the-client-names");
   e.mutable_consents(1)->mutable_record_time()->set_seconds(100);
   StampConsents(e, absl::FromUnixSeconds(1000), "users/operator");
-  EXPECT_EQ(e.consents(0).recorded_by(), "users/operator");
-  EXPECT_EQ(e.consents(0).record_time().seconds(), 1000);
-  EXPECT_EQ(e.consents(1).recorded_by(), "users/committee-clerk");
-  EXPECT_EQ(e.consents(1).record_time().seconds(), 100);
+  for (const v1::Consent& c : e.consents()) {
+    EXPECT_EQ(c.recorded_by(), "users/operator");
+    EXPECT_EQ(c.record_time().seconds(), 1000);
+  }
+}
+
+TEST(ElderTest, AWithdrawalRemovesTheDataItCoversAndReplacesTheDecision) {
+  v1::Elder e = MinimalElder();
+  Consent(e, v1::CONSENT_PURPOSE_PERSONAL_DATA, true);
+  Consent(e, v1::CONSENT_PURPOSE_HEALTH_DATA, true);
+  e.set_id_number("110101194001010016");
+  e.set_phone("13812345678");
+  e.set_address("丽园路1号");
+  e.add_contacts()->set_phone("13900000000");
+  e.set_care_grade(3);
+  e.set_assessment_date("2026-01-05");
+
+  std::vector<std::string> removed = RecordConsentDecision(
+      e, v1::CONSENT_PURPOSE_HEALTH_DATA, false, absl::FromUnixSeconds(50), "staff/zhou");
+  EXPECT_EQ(removed, (std::vector<std::string>{"care_grade", "assessment_date"}));
+  EXPECT_FALSE(e.has_care_grade());
+  EXPECT_EQ(e.phone(), "13812345678");  // identity data is another purpose
+  ASSERT_EQ(e.consents_size(), 2);      // replaced, not appended
+  EXPECT_FALSE(ConsentGranted(e, v1::CONSENT_PURPOSE_HEALTH_DATA));
+  EXPECT_EQ(e.consents(1).recorded_by(), "staff/zhou");
+  EXPECT_TRUE(CheckConsent(e).ok());
+
+  removed = RecordConsentDecision(e, v1::CONSENT_PURPOSE_PERSONAL_DATA, false,
+                                  absl::FromUnixSeconds(60), "staff/zhou");
+  EXPECT_EQ(removed, (std::vector<std::string>{"id_number", "phone", "address", "contacts.phone"}));
+  EXPECT_TRUE(e.id_number().empty() && e.phone().empty() && e.address().empty());
+  EXPECT_TRUE(e.contacts(0).phone().empty());
+  EXPECT_TRUE(CheckConsent(e).ok());
+  // Storing a phone again is refused until consent is granted again.
+  e.set_phone("13812345678");
+  EXPECT_EQ(CheckConsent(e).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(RecordConsentDecision(e, v1::CONSENT_PURPOSE_PERSONAL_DATA, true,
+                                    absl::FromUnixSeconds(70), "staff/zhou")
+                  .empty());
+  EXPECT_TRUE(CheckConsent(e).ok());
+}
+
+TEST(ElderTest, ARetirementNeedsAStatusAPastDateAndAReason) {
+  const absl::CivilDay today(2026, 12, 5);
+  v1::RetireElderRequest request;
+  request.set_status(v1::ELDER_STATUS_DECEASED);
+  request.set_effective_date("2026-12-05");
+  request.set_reason("family informed the committee");
+  FieldViolations ok;
+  ValidateRetirement(request, today, ok);
+  EXPECT_TRUE(ok.empty());
+
+  request.set_status(v1::ELDER_STATUS_ACTIVE);
+  request.set_effective_date("2026-12-06");
+  request.set_reason("x");
+  FieldViolations bad;
+  ValidateRetirement(request, today, bad);
+  const google::rpc::BadRequest violations = *GetBadRequest(bad.ToStatus());
+  ASSERT_EQ(violations.field_violations_size(), 3);
+  EXPECT_EQ(violations.field_violations(0).field(), "status");
+  EXPECT_EQ(violations.field_violations(1).field(), "effective_date");
+  EXPECT_EQ(violations.field_violations(1).description(), "must not be in the future");
+  EXPECT_EQ(violations.field_violations(2).field(), "reason");
+
+  v1::Elder elder;
+  EXPECT_TRUE(ElderServed(elder));
+  elder.set_status(v1::ELDER_STATUS_MOVED_AWAY);
+  EXPECT_FALSE(ElderServed(elder));
 }
 
 v1::Elder FullElder() {

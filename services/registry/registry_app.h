@@ -50,6 +50,9 @@ class Registry {
   LINLI_USE_CASE(GetMap);
   LINLI_USE_CASE(SearchProviders);
   LINLI_USE_CASE(ListAuditEntries);
+  LINLI_USE_CASE(UpdateOrganisation);
+  LINLI_USE_CASE(RetireOrganisation);
+  LINLI_USE_CASE(UpdateWorker);
 #undef LINLI_USE_CASE
 
   // Use cases that record who acted: consents stamped with the caller, full reads and erasures
@@ -60,6 +63,14 @@ class Registry {
                         v1::GetElderResponse* response);
   absl::Status EraseElder(const v1::EraseElderRequest& request, const Caller& caller,
                           v1::EraseElderResponse* response);
+  // Corrections, consent decisions and retirement: each change of personal data is audited with
+  // the caller and the request's reason in the transaction that makes it.
+  absl::Status UpdateElder(const v1::UpdateElderRequest& request, const Caller& caller,
+                           v1::UpdateElderResponse* response);
+  absl::Status RecordConsent(const v1::RecordConsentRequest& request, const Caller& caller,
+                             v1::RecordConsentResponse* response);
+  absl::Status RetireElder(const v1::RetireElderRequest& request, const Caller& caller,
+                           v1::RetireElderResponse* response);
 
  private:
   storage::Database& db_;

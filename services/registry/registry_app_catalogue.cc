@@ -3,13 +3,16 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
+#include "common/etag.h"
 #include "common/geo.h"
 #include "common/idempotency.h"
 #include "common/ids.h"
 #include "common/pagination.h"
 #include "common/proto_time.h"
 #include "common/status_macros.h"
+#include "common/update_mask.h"
 #include "services/registry/catalogue.h"
+#include "services/registry/elder.h"
 #include "services/registry/region.h"
 #include "services/registry/registry_app.h"
 #include "services/registry/registry_store.h"
@@ -65,6 +68,33 @@ absl::Status RequireOrganisation(Transaction& tx, const std::string& id, const s
   return absl::OkStatus();
 }
 
+// The line ids of `lines` ("lines/{id}", each once); violations as "organisation.lines[i]".
+std::vector<std::string> ParseLineIds(const google::protobuf::RepeatedPtrField<std::string>& lines,
+                                      FieldViolations& v) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < lines.size(); ++i) {
+    std::string line_id;
+    const std::string field = absl::StrCat("organisation.lines[", i, "]");
+    if (ParseInto(lines.Get(i), "lines", field, v, &line_id)) {
+      if (std::find(ids.begin(), ids.end(), line_id) != ids.end()) {
+        v.Add(field, "repeats an earlier line");
+      }
+      ids.push_back(line_id);
+    }
+  }
+  return ids;
+}
+
+absl::Status RequireLines(Transaction& tx, const std::vector<std::string>& line_ids) {
+  for (size_t i = 0; i < line_ids.size(); ++i) {
+    ASSIGN_OR_RETURN(bool exists, LineExists(tx, line_ids[i]));
+    if (!exists) {
+      return MissingReference(absl::StrCat("organisation.lines[", i, "]"), "lines/" + line_ids[i]);
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RequireServiceType(Transaction& tx, const std::string& code,
                                 const std::string& field) {
   ASSIGN_OR_RETURN(bool exists, ServiceTypeExists(tx, code));
@@ -117,31 +147,15 @@ absl::Status Registry::CreateOrganisation(const v1::CreateOrganisationRequest& r
   if (!IsSlug(in.id(), 64)) {
     v.Add("organisation.id", "must be 1-64 lowercase letters, digits or '-'");
   }
-  ValidateDisplayName(in.display_name(), 128, "organisation.display_name", v);
-  if (in.kind() == v1::ORGANISATION_KIND_UNSPECIFIED || !v1::OrganisationKind_IsValid(in.kind())) {
-    v.Add("organisation.kind", "must be one of the ORGANISATION_KIND_ values");
-  }
-  if (in.sector() == v1::SECTOR_UNSPECIFIED || !v1::Sector_IsValid(in.sector())) {
-    v.Add("organisation.sector", "must be SECTOR_PUBLIC, SECTOR_COMMERCIAL or SECTOR_SOCIAL");
-  }
+  ValidateOrganisationTerms(in, v);
   OrganisationRow row;
   row.id = in.id();
   ParseRegionInto(in.region(), "organisation.region", v, &row.region_code);
-  for (int i = 0; i < in.lines_size(); ++i) {
-    std::string line_id;
-    const std::string field = absl::StrCat("organisation.lines[", i, "]");
-    if (ParseInto(in.lines(i), "lines", field, v, &line_id)) {
-      if (std::find(row.line_ids.begin(), row.line_ids.end(), line_id) != row.line_ids.end()) {
-        v.Add(field, "repeats an earlier line");
-      }
-      row.line_ids.push_back(line_id);
-    }
-  }
+  row.line_ids = ParseLineIds(in.lines(), v);
   std::string parent_id;
   if (!in.parent().empty()) {
     ParseInto(in.parent(), "organisations", "organisation.parent", v, &parent_id);
   }
-  if (in.has_location()) ValidateLatLng(in.location(), "organisation.location", v);
   if (!ValidateRequestId(request.request_id()).ok()) v.Add("request_id", "is malformed");
   RETURN_IF_ERROR(v.ToStatus());
 
@@ -154,13 +168,7 @@ absl::Status Registry::CreateOrganisation(const v1::CreateOrganisationRequest& r
         Region region;
         RETURN_IF_ERROR(RequireRegion(tx, row.region_code, "organisation.region", &region));
         row.region_path = region.path;
-        for (size_t i = 0; i < row.line_ids.size(); ++i) {
-          ASSIGN_OR_RETURN(bool exists, LineExists(tx, row.line_ids[i]));
-          if (!exists) {
-            return MissingReference(absl::StrCat("organisation.lines[", i, "]"),
-                                    "lines/" + row.line_ids[i]);
-          }
-        }
+        RETURN_IF_ERROR(RequireLines(tx, row.line_ids));
         if (!parent_id.empty()) {
           RETURN_IF_ERROR(RequireOrganisation(tx, parent_id, "organisation.parent"));
         }
@@ -174,6 +182,73 @@ absl::Status Registry::CreateOrganisation(const v1::CreateOrganisationRequest& r
           RETURN_IF_ERROR(InsertRelation(tx, admin.name().substr(10), admin));
         }
         *response->mutable_organisation() = row.organisation;
+        StampEtag(*response->mutable_organisation());
+        return absl::OkStatus();
+      },
+      clock_);
+}
+
+absl::Status Registry::UpdateOrganisation(const v1::UpdateOrganisationRequest& request,
+                                          v1::UpdateOrganisationResponse* response) {
+  const v1::Organisation& in = request.organisation();
+  FieldViolations v;
+  std::string id;
+  ParseInto(in.name(), "organisations", "organisation.name", v, &id);
+  const std::vector<std::string> paths =
+      UpdateMaskPaths(request.update_mask(), kOrganisationUpdatePaths, v);
+  if (!ValidateRequestId(request.request_id()).ok()) v.Add("request_id", "is malformed");
+  RETURN_IF_ERROR(v.ToStatus());
+  return RunIdempotent(
+      db_, "UpdateOrganisation", request.request_id(), request, response,
+      [&](Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(std::optional<v1::Organisation> stored,
+                         FindOrganisationForUpdate(tx, db_.dialect(), id));
+        if (!stored.has_value()) return NotFound(in.name());
+        RETURN_IF_ERROR(CheckEtag(in.etag(), stored->etag(), "organisation.etag"));
+        if (stored->retired()) {
+          return absl::FailedPreconditionError(in.name() + " is retired and cannot be changed");
+        }
+        v1::Organisation updated = *stored;
+        ApplyUpdateMask(in, paths, updated);
+        FieldViolations terms;
+        ValidateOrganisationTerms(updated, terms);
+        const std::vector<std::string> line_ids = ParseLineIds(updated.lines(), terms);
+        RETURN_IF_ERROR(terms.ToStatus());
+        RETURN_IF_ERROR(RequireLines(tx, line_ids));
+        RETURN_IF_ERROR(UpdateOrganisationRow(tx, id, updated, line_ids));
+        StampEtag(updated);
+        *response->mutable_organisation() = std::move(updated);
+        return absl::OkStatus();
+      },
+      clock_);
+}
+
+absl::Status Registry::RetireOrganisation(const v1::RetireOrganisationRequest& request,
+                                          v1::RetireOrganisationResponse* response) {
+  FieldViolations v;
+  std::string id;
+  ParseInto(request.name(), "organisations", "name", v, &id);
+  if (!ValidateReason(request.reason()).ok())
+    v.Add("reason", "must state why, in 4 to 256 characters");
+  if (!ValidateRequestId(request.request_id()).ok()) v.Add("request_id", "is malformed");
+  RETURN_IF_ERROR(v.ToStatus());
+  return RunIdempotent(
+      db_, "RetireOrganisation", request.request_id(), request, response,
+      [&](Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(std::optional<v1::Organisation> stored,
+                         FindOrganisationForUpdate(tx, db_.dialect(), id));
+        if (!stored.has_value()) return NotFound(request.name());
+        if (!stored->retired()) {
+          RETURN_IF_ERROR(CheckEtag(request.etag(), stored->etag(), "etag"));
+          stored->set_retired(true);
+          *stored->mutable_retire_time() = ToTimestamp(clock_.Now());
+          stored->set_retire_reason(request.reason());
+          FieldViolations ignored;
+          RETURN_IF_ERROR(
+              UpdateOrganisationRow(tx, id, *stored, ParseLineIds(stored->lines(), ignored)));
+          StampEtag(*stored);
+        }
+        *response->mutable_organisation() = std::move(*stored);
         return absl::OkStatus();
       },
       clock_);
@@ -200,13 +275,14 @@ absl::Status Registry::ListOrganisations(const v1::ListOrganisationsRequest& req
   if (!request.line().empty()) ParseInto(request.line(), "lines", "line", v, &line_id);
   if (!v1::OrganisationKind_IsValid(request.kind())) v.Add("kind", "is not a known kind");
   RETURN_IF_ERROR(v.ToStatus());
-  ASSIGN_OR_RETURN(
-      Page page, Page::Start(request.page_size(), request.page_token(),
-                             absl::StrCat("orgs|", region_code, "|", request.kind(), "|", line_id),
-                             kDefaultPage, kMaxPage));
+  ASSIGN_OR_RETURN(Page page,
+                   Page::Start(request.page_size(), request.page_token(),
+                               absl::StrCat("orgs|", region_code, "|", request.kind(), "|", line_id,
+                                            request.show_retired() ? "|retired" : ""),
+                               kDefaultPage, kMaxPage));
   return db_.RunInTransaction(
       [&](Transaction& tx) -> absl::Status {
-        OrganisationFilter filter{"", request.kind(), line_id};
+        OrganisationFilter filter{"", request.kind(), line_id, request.show_retired()};
         if (!region_code.empty()) {
           ASSIGN_OR_RETURN(auto region, FindRegion(tx, region_code));
           if (!region.has_value()) return NotFound(request.region());
@@ -382,6 +458,7 @@ absl::Status Registry::CreateOffering(const v1::CreateOfferingRequest& request,
         offering.set_name("offerings/" + id);
         RETURN_IF_ERROR(InsertOffering(tx, id, org_id, service_code, covered, offering));
         *response->mutable_offering() = offering;
+        StampEtag(*response->mutable_offering());
         return absl::OkStatus();
       },
       clock_);
@@ -438,8 +515,12 @@ absl::Status Registry::UpdateOffering(const v1::UpdateOfferingRequest& request,
             (!guard_org.empty() && stored->organisation() != "organisations/" + guard_org)) {
           return NotFound(in.name());
         }
+        if (!in.etag().empty()) {
+          RETURN_IF_ERROR(CheckEtag(in.etag(), stored->etag(), "offering.etag"));
+        }
         ApplyOfferingUpdate(in, paths, *stored);
         RETURN_IF_ERROR(UpdateOfferingData(tx, id, *stored));
+        StampEtag(*stored);
         *response->mutable_offering() = *stored;
         return absl::OkStatus();
       },
@@ -452,13 +533,9 @@ absl::Status Registry::CreateWorker(const v1::CreateWorkerRequest& request,
                                     v1::CreateWorkerResponse* response) {
   const v1::Worker& in = request.worker();
   FieldViolations v;
-  ValidateDisplayName(in.display_name(), 64, "worker.display_name", v);
+  ValidateWorkerTerms(in, v);
   std::string org_id;
   ParseInto(in.organisation(), "organisations", "worker.organisation", v, &org_id);
-  ValidateSkills(in.skills(), "worker.skills", v);
-  if (in.has_availability()) ValidateSchedule(in.availability(), "worker.availability", v);
-  if (in.has_base_location()) ValidateLatLng(in.base_location(), "worker.base_location", v);
-  if (!v1::WorkerStatus_IsValid(in.status())) v.Add("worker.status", "is not a known status");
   if (!ValidateRequestId(request.request_id()).ok()) v.Add("request_id", "is malformed");
   RETURN_IF_ERROR(v.ToStatus());
   v1::Worker worker = in;
@@ -471,6 +548,45 @@ absl::Status Registry::CreateWorker(const v1::CreateWorkerRequest& request,
         worker.set_name("workers/" + id);
         RETURN_IF_ERROR(InsertWorker(tx, id, org_id, worker));
         *response->mutable_worker() = worker;
+        StampEtag(*response->mutable_worker());
+        return absl::OkStatus();
+      },
+      clock_);
+}
+
+absl::Status Registry::UpdateWorker(const v1::UpdateWorkerRequest& request,
+                                    v1::UpdateWorkerResponse* response) {
+  const v1::Worker& in = request.worker();
+  FieldViolations v;
+  std::string id, guard_org;
+  ParseInto(in.name(), "workers", "worker.name", v, &id);
+  if (!request.organisation().empty()) {
+    ParseInto(request.organisation(), "organisations", "organisation", v, &guard_org);
+  }
+  const std::vector<std::string> paths =
+      UpdateMaskPaths(request.update_mask(), kWorkerUpdatePaths, v);
+  if (!ValidateRequestId(request.request_id()).ok()) v.Add("request_id", "is malformed");
+  RETURN_IF_ERROR(v.ToStatus());
+  return RunIdempotent(
+      db_, "UpdateWorker", request.request_id(), request, response,
+      [&](Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(std::optional<v1::Worker> stored,
+                         FindWorkerForUpdate(tx, db_.dialect(), id));
+        // A worker of another organisation than the guard is not found.
+        if (!stored.has_value() ||
+            (!guard_org.empty() && stored->organisation() != "organisations/" + guard_org)) {
+          return NotFound(in.name());
+        }
+        RETURN_IF_ERROR(CheckEtag(in.etag(), stored->etag(), "worker.etag"));
+        v1::Worker updated = *stored;
+        ApplyUpdateMask(in, paths, updated);
+        ApplyWorkerDefaults(updated);
+        FieldViolations terms;
+        ValidateWorkerTerms(updated, terms);
+        RETURN_IF_ERROR(terms.ToStatus());
+        RETURN_IF_ERROR(UpdateWorkerData(tx, id, updated));
+        StampEtag(updated);
+        *response->mutable_worker() = std::move(updated);
         return absl::OkStatus();
       },
       clock_);

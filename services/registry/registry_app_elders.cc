@@ -4,10 +4,14 @@
 // (elder.h: PersonalPart) are serialized and sealed with AES-256-GCM bound to "elders/{id}"; the
 // stored stub carries only masked values (MaskedStub). A full read decrypts, and is appended to
 // the audit log in the same transaction, so a read that is not audited cannot happen.
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
 #include "common/audit.h"
 #include "common/errors.h"
+#include "common/etag.h"
 #include "common/idempotency.h"
 #include "common/ids.h"
 #include "common/pagination.h"
@@ -15,6 +19,7 @@
 #include "common/proto_time.h"
 #include "common/recurrence/rrule.h"
 #include "common/status_macros.h"
+#include "common/update_mask.h"
 #include "services/registry/elder.h"
 #include "services/registry/region.h"
 #include "services/registry/registry_app.h"
@@ -29,6 +34,72 @@ constexpr int kDefaultPage = 100;
 constexpr int kMaxPage = 1000;
 
 std::string ElderAad(const std::string& id) { return "elders/" + id; }
+
+// The elder with the personal part unsealed (the caller audits the read).
+absl::StatusOr<v1::Elder> Unseal(const pii::FieldCipher& cipher, const ElderRow& row) {
+  v1::Elder elder = row.stub;
+  if (row.erased || row.sealed_personal_data.empty()) return elder;
+  ASSIGN_OR_RETURN(std::string bytes, cipher.Decrypt(row.sealed_personal_data, ElderAad(row.id)));
+  v1::Elder personal;
+  if (!personal.ParseFromString(bytes)) {
+    return absl::DataLossError("sealed personal data does not parse");
+  }
+  elder.clear_contacts();
+  elder.MergeFrom(personal);
+  return elder;
+}
+
+// Stores `full` in `row`: the masked stub, the sealed personal part, the blind index.
+absl::Status Seal(const pii::FieldCipher& cipher, const v1::Elder& full, ElderRow& row) {
+  row.stub = MaskedStub(full);
+  row.living_situation = full.living_situation();
+  ASSIGN_OR_RETURN(row.sealed_personal_data,
+                   cipher.Encrypt(PersonalPart(full).SerializeAsString(), ElderAad(row.id)));
+  row.id_number_index.clear();
+  if (!full.id_number().empty()) {
+    row.id_number_index =
+        cipher.BlindIndex("id_number:" + pii::NormalizeIdNumber(full.id_number()));
+  }
+  StampElderEtag(row);
+  return absl::OkStatus();
+}
+
+// FAILED_PRECONDITION for an elder whose record is closed.
+absl::Status RequireServed(const ElderRow& row) {
+  if (row.erased) {
+    return absl::FailedPreconditionError(row.stub.name() +
+                                         " was erased: nothing is left to change");
+  }
+  if (!ElderServed(row.stub)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(row.stub.name(), " is recorded as ",
+                     row.stub.status() == v1::ELDER_STATUS_DECEASED ? "deceased" : "moved away",
+                     " since ", row.stub.status_date(), ": the record is closed"));
+  }
+  return absl::OkStatus();
+}
+
+// INVALID_ARGUMENT unless `name` is a committee (where elders are registered).
+absl::Status RequireCommittee(Transaction& tx, const std::string& name, Region* out) {
+  const std::string code = *ParseRegionName(name, "elder.region");
+  ASSIGN_OR_RETURN(std::optional<Region> region, FindRegion(tx, code));
+  if (!region.has_value()) return InvalidField("elder.region", name + " does not exist");
+  if (region->level != RegionLevel::kCommittee) {
+    return InvalidField("elder.region", "must be a neighbourhood or village committee (居委/村委)");
+  }
+  *out = *region;
+  return absl::OkStatus();
+}
+
+absl::Status RequireNeeds(Transaction& tx, const v1::Elder& elder) {
+  for (int i = 0; i < elder.needs_size(); ++i) {
+    ASSIGN_OR_RETURN(bool exists, ServiceTypeExists(tx, elder.needs(i).substr(13)));
+    if (!exists) {
+      return InvalidField(absl::StrCat("elder.needs[", i, "]"), elder.needs(i) + " does not exist");
+    }
+  }
+  return absl::OkStatus();
+}
 
 }  // namespace
 
@@ -51,37 +122,19 @@ absl::Status Registry::CreateElder(const v1::CreateElderRequest& request, const 
   return RunIdempotent(
       db_, "CreateElder", request.request_id(), request, response,
       [&](Transaction& tx) -> absl::Status {
-        ASSIGN_OR_RETURN(std::optional<Region> region, FindRegion(tx, region_code));
-        if (!region.has_value()) {
-          return InvalidField("elder.region", in.region() + " does not exist");
-        }
-        if (region->level != RegionLevel::kCommittee) {
-          return InvalidField("elder.region",
-                              "must be a neighbourhood or village committee (居委/村委)");
-        }
-        for (int i = 0; i < in.needs_size(); ++i) {
-          ASSIGN_OR_RETURN(bool exists, ServiceTypeExists(tx, in.needs(i).substr(13)));
-          if (!exists) {
-            return InvalidField(absl::StrCat("elder.needs[", i, "]"),
-                                in.needs(i) + " does not exist");
-          }
-        }
+        Region region;
+        RETURN_IF_ERROR(RequireCommittee(tx, in.region(), &region));
+        RETURN_IF_ERROR(RequireNeeds(tx, in));
         ElderRow row;
         row.id = NewId(clock_);
         row.region_code = region_code;
-        row.region_path = region->path;
-        row.living_situation = in.living_situation();
+        row.region_path = region.path;
         row.create_time = now;
+        row.status = v1::ELDER_STATUS_ACTIVE;
         v1::Elder named = elder;
         named.set_name("elders/" + row.id);
-        row.stub = MaskedStub(named);
-        ASSIGN_OR_RETURN(
-            row.sealed_personal_data,
-            cipher_.Encrypt(PersonalPart(named).SerializeAsString(), ElderAad(row.id)));
-        if (!in.id_number().empty()) {
-          row.id_number_index =
-              cipher_.BlindIndex("id_number:" + pii::NormalizeIdNumber(in.id_number()));
-        }
+        named.set_status(v1::ELDER_STATUS_ACTIVE);
+        RETURN_IF_ERROR(Seal(cipher_, named, row));
         RETURN_IF_ERROR(InsertElder(tx, row));
         *response->mutable_elder() = row.stub;
         return absl::OkStatus();
@@ -102,14 +155,7 @@ absl::Status Registry::GetElder(const v1::GetElderRequest& request, const Caller
         if (!row.has_value()) return NotFound(request.name());
         v1::Elder elder = row->stub;
         if (full && !row->erased && !row->sealed_personal_data.empty()) {
-          ASSIGN_OR_RETURN(std::string bytes,
-                           cipher_.Decrypt(row->sealed_personal_data, ElderAad(row->id)));
-          v1::Elder personal;
-          if (!personal.ParseFromString(bytes)) {
-            return absl::DataLossError("sealed personal data does not parse");
-          }
-          elder.clear_contacts();
-          elder.MergeFrom(personal);
+          ASSIGN_OR_RETURN(elder, Unseal(cipher_, *row));
           RETURN_IF_ERROR(AuditPersonalData(tx, caller, clock_.Now(),
                                             {.elder = request.name(),
                                              .resource = "",
@@ -132,10 +178,11 @@ absl::Status Registry::ListElders(const v1::ListEldersRequest& request,
   if (!v1::LivingSituation_IsValid(request.living_situation())) {
     return InvalidField("living_situation", "is not a known living situation");
   }
-  ASSIGN_OR_RETURN(
-      Page page, Page::Start(request.page_size(), request.page_token(),
-                             absl::StrCat("elders|", region_code, "|", request.living_situation()),
-                             kDefaultPage, kMaxPage));
+  ASSIGN_OR_RETURN(Page page,
+                   Page::Start(request.page_size(), request.page_token(),
+                               absl::StrCat("elders|", region_code, "|", request.living_situation(),
+                                            request.show_retired() ? "|retired" : ""),
+                               kDefaultPage, kMaxPage));
   return db_.RunInTransaction(
       [&](Transaction& tx) -> absl::Status {
         std::string path;
@@ -144,8 +191,8 @@ absl::Status Registry::ListElders(const v1::ListEldersRequest& request,
           if (!region.has_value()) return NotFound(request.region());
           path = region->path;
         }
-        ASSIGN_OR_RETURN(
-            auto rows, QueryElders(tx, path, request.living_situation(), page.after, page.limit()));
+        ASSIGN_OR_RETURN(auto rows, QueryElders(tx, path, request.living_situation(),
+                                                request.show_retired(), page.after, page.limit()));
         response->Clear();
         response->set_next_page_token(page.Finish(rows, [](const ElderRow& r) { return r.id; }));
         for (auto& r : rows) *response->add_elders() = std::move(r.stub);
@@ -167,7 +214,8 @@ absl::Status Registry::EraseElder(const v1::EraseElderRequest& request, const Ca
       row->living_situation = 0;
       row->sealed_personal_data.clear();
       row->id_number_index.clear();
-      RETURN_IF_ERROR(UpdateElder(tx, *row));
+      RETURN_IF_ERROR(UpdateElderRow(tx, *row));
+      StampElderEtag(*row);
       // The stored reply of the CreateElder call holds masked personal data: it becomes the stub.
       v1::CreateElderResponse redacted;
       *redacted.mutable_elder() = row->stub;
@@ -182,6 +230,145 @@ absl::Status Registry::EraseElder(const v1::EraseElderRequest& request, const Ca
     *response->mutable_elder() = row->stub;
     return absl::OkStatus();
   });
+}
+
+absl::Status Registry::UpdateElder(const v1::UpdateElderRequest& request, const Caller& caller,
+                                   v1::UpdateElderResponse* response) {
+  const v1::Elder& in = request.elder();
+  FieldViolations v;
+  absl::StatusOr<std::string> id = ParseResourceName(in.name(), "elders", "elder.name");
+  if (!id.ok()) v.Add("elder.name", "must look like \"elders/ID\"");
+  const std::vector<std::string> paths =
+      UpdateMaskPaths(request.update_mask(), kElderUpdatePaths, v);
+  const auto named = [&](const char* path) {
+    return std::find(paths.begin(), paths.end(), path) != paths.end();
+  };
+  if (named("care_grade") && in.has_care_grade() && !named("assessment_date")) {
+    v.Add("update_mask", "a new care_grade comes from an assessment: name assessment_date too");
+  }
+  if (!ValidateReason(request.reason()).ok()) {
+    v.Add("reason", "must state why, in 4 to 256 characters");
+  }
+  if (!ValidateRequestId(request.request_id()).ok()) v.Add("request_id", "is malformed");
+  RETURN_IF_ERROR(v.ToStatus());
+  const absl::Time now = clock_.Now();
+  const absl::CivilDay today = absl::ToCivilDay(now, recurrence::ShanghaiTimeZone());
+
+  return RunIdempotent(
+      db_, "UpdateElder", request.request_id(), request, response,
+      [&](Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(std::optional<ElderRow> row, FindElderForUpdate(tx, db_.dialect(), *id));
+        if (!row.has_value()) return NotFound(in.name());
+        RETURN_IF_ERROR(CheckEtag(in.etag(), row->stub.etag(), "elder.etag"));
+        RETURN_IF_ERROR(RequireServed(*row));
+        ASSIGN_OR_RETURN(v1::Elder updated, Unseal(cipher_, *row));
+        ApplyUpdateMask(in, paths, updated);
+        FieldViolations terms;
+        ValidateElder(updated, today, terms);
+        RETURN_IF_ERROR(terms.ToStatus());
+        RETURN_IF_ERROR(CheckConsent(updated));
+        if (named("region")) {
+          Region region;
+          RETURN_IF_ERROR(RequireCommittee(tx, updated.region(), &region));
+          row->region_code = region.code;
+          row->region_path = region.path;
+        }
+        if (named("needs")) RETURN_IF_ERROR(RequireNeeds(tx, updated));
+        RETURN_IF_ERROR(Seal(cipher_, updated, *row));
+        RETURN_IF_ERROR(UpdateElderRow(tx, *row));
+        RETURN_IF_ERROR(AuditPersonalData(tx, caller, now,
+                                          {.elder = in.name(),
+                                           .resource = "",
+                                           .fields = absl::StrJoin(paths, ","),
+                                           .reason = request.reason(),
+                                           .action = "update"}));
+        *response->mutable_elder() = row->stub;
+        return absl::OkStatus();
+      },
+      clock_);
+}
+
+absl::Status Registry::RecordConsent(const v1::RecordConsentRequest& request, const Caller& caller,
+                                     v1::RecordConsentResponse* response) {
+  FieldViolations v;
+  absl::StatusOr<std::string> id = ParseResourceName(request.name(), "elders", "name");
+  if (!id.ok()) v.Add("name", "must look like \"elders/ID\"");
+  if (request.purpose() == v1::CONSENT_PURPOSE_UNSPECIFIED ||
+      !v1::ConsentPurpose_IsValid(request.purpose())) {
+    v.Add("purpose", "must be a CONSENT_PURPOSE_ value");
+  }
+  if (!ValidateReason(request.reason()).ok()) {
+    v.Add("reason", "must say how the decision was given, in 4 to 256 characters");
+  }
+  if (!ValidateRequestId(request.request_id()).ok()) v.Add("request_id", "is malformed");
+  RETURN_IF_ERROR(v.ToStatus());
+  const absl::Time now = clock_.Now();
+
+  return RunIdempotent(
+      db_, "RecordConsent", request.request_id(), request, response,
+      [&](Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(std::optional<ElderRow> row, FindElderForUpdate(tx, db_.dialect(), *id));
+        if (!row.has_value()) return NotFound(request.name());
+        if (row->erased) {
+          return absl::FailedPreconditionError(request.name() + " was erased: nothing is kept");
+        }
+        ASSIGN_OR_RETURN(v1::Elder full, Unseal(cipher_, *row));
+        const std::vector<std::string> removed =
+            RecordConsentDecision(full, request.purpose(), request.granted(), now, caller.actor);
+        RETURN_IF_ERROR(Seal(cipher_, full, *row));
+        RETURN_IF_ERROR(UpdateElderRow(tx, *row));
+        const std::string purpose = v1::ConsentPurpose_Name(request.purpose());
+        RETURN_IF_ERROR(AuditPersonalData(
+            tx, caller, now,
+            {.elder = request.name(),
+             .resource = "",
+             .fields = removed.empty() ? purpose : absl::StrJoin(removed, ","),
+             .reason = request.reason(),
+             .action = request.granted() ? "consent granted" : "consent withdrawn"}));
+        response->Clear();
+        *response->mutable_elder() = row->stub;
+        for (const std::string& field : removed) response->add_removed_fields(field);
+        return absl::OkStatus();
+      },
+      clock_);
+}
+
+absl::Status Registry::RetireElder(const v1::RetireElderRequest& request, const Caller& caller,
+                                   v1::RetireElderResponse* response) {
+  FieldViolations v;
+  absl::StatusOr<std::string> id = ParseResourceName(request.name(), "elders", "name");
+  if (!id.ok()) v.Add("name", "must look like \"elders/ID\"");
+  const absl::Time now = clock_.Now();
+  ValidateRetirement(request, absl::ToCivilDay(now, recurrence::ShanghaiTimeZone()), v);
+  if (!ValidateRequestId(request.request_id()).ok()) v.Add("request_id", "is malformed");
+  RETURN_IF_ERROR(v.ToStatus());
+
+  return RunIdempotent(
+      db_, "RetireElder", request.request_id(), request, response,
+      [&](Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(std::optional<ElderRow> row, FindElderForUpdate(tx, db_.dialect(), *id));
+        if (!row.has_value()) return NotFound(request.name());
+        // Retiring a retired elder returns the record as it is: a retry after a lost reply, or a
+        // second member of staff recording the same news.
+        if (row->erased || ElderServed(row->stub)) {
+          RETURN_IF_ERROR(CheckEtag(request.etag(), row->stub.etag(), "etag"));
+          RETURN_IF_ERROR(RequireServed(*row));
+          row->status = request.status();
+          row->stub.set_status(request.status());
+          row->stub.set_status_date(request.effective_date());
+          RETURN_IF_ERROR(UpdateElderRow(tx, *row));
+          StampElderEtag(*row);
+          RETURN_IF_ERROR(AuditPersonalData(tx, caller, now,
+                                            {.elder = request.name(),
+                                             .resource = "",
+                                             .fields = "status",
+                                             .reason = request.reason(),
+                                             .action = v1::ElderStatus_Name(request.status())}));
+        }
+        *response->mutable_elder() = row->stub;
+        return absl::OkStatus();
+      },
+      clock_);
 }
 
 absl::Status Registry::ListAuditEntries(const v1::ListAuditEntriesRequest& request,

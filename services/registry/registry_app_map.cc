@@ -91,7 +91,9 @@ absl::Status Registry::GetMap(const v1::GetMapRequest& request, v1::GetMapRespon
           std::optional<std::string> target = map.OutsideTarget(relation);
           if (!target.has_value()) continue;
           ASSIGN_OR_RETURN(std::optional<v1::Organisation> outside, FindOrganisation(tx, *target));
-          if (!outside.has_value() || !map.filter().Passes(*outside)) continue;
+          if (!outside.has_value() || outside->retired() || !map.filter().Passes(*outside)) {
+            continue;
+          }
           ASSIGN_OR_RETURN(std::optional<Region> where,
                            FindRegion(tx, outside->region().substr(8)));
           map.AddOutside(*outside, where.has_value() ? where->path : "");

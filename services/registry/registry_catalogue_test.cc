@@ -20,6 +20,7 @@
 #include "common/grpc_status.h"
 #include "common/pii/field_cipher.h"
 #include "common/server.h"
+#include "google/protobuf/field_mask.pb.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
 #include "services/registry/registry_service.h"
@@ -1887,6 +1888,375 @@ TEST_P(RegistrySearchTest, BadSearches) {
   unknown_region.set_service_type("serviceTypes/meal");
   Search(unknown_region, &status);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+// --- Upkeep: corrections with etags, consent decisions, retirement ---------------------------
+
+google::protobuf::FieldMask Paths(std::initializer_list<const char*> paths) {
+  google::protobuf::FieldMask mask;
+  for (const char* path : paths) mask.add_paths(path);
+  return mask;
+}
+
+TEST_P(RegistryCatalogueTest, ElderCorrectionsNeedTheLatestEtagAndAreAudited) {
+  BuildTree();
+  v1::Elder created;
+  ASSERT_TRUE(CreateElder(FullElder(ChineseId("310101", "19450101", "123")), &created).ok());
+  ASSERT_FALSE(created.etag().empty());
+  v1::Elder read;
+  ASSERT_TRUE(GetElder(created.name(), v1::ELDER_VIEW_MASKED, "", &read).ok());
+  EXPECT_EQ(read.etag(), created.etag());
+
+  v1::UpdateElderRequest update;
+  update.mutable_elder()->set_name(created.name());
+  update.mutable_elder()->set_etag(created.etag());
+  update.mutable_elder()->set_phone("13700001111");
+  update.mutable_elder()->set_care_grade(4);
+  update.mutable_elder()->set_assessment_date("2026-11-03");
+  *update.mutable_update_mask() = Paths({"phone", "care_grade", "assessment_date"});
+  update.set_reason("2026年11月复评，女儿来电更新号码");
+  v1::UpdateElderResponse updated;
+  grpc::Status status =
+      Call(&v1::RegistryService::Stub::UpdateElder, update, &updated, "committee_staff:staff/zhou");
+  ASSERT_TRUE(status.ok()) << status.error_message() << " " << ViolatedField(status);
+  EXPECT_EQ(updated.elder().phone(), "137****1111");  // the reply is masked
+  EXPECT_FALSE(updated.elder().has_care_grade());
+  EXPECT_NE(updated.elder().etag(), created.etag());
+
+  v1::Elder full;
+  ASSERT_TRUE(GetElder(created.name(), v1::ELDER_VIEW_FULL, "核对复评结果", &full).ok());
+  EXPECT_EQ(full.phone(), "13700001111");
+  EXPECT_EQ(full.care_grade(), 4);
+  EXPECT_EQ(full.assessment_date(), "2026-11-03");
+  EXPECT_EQ(full.address(), kAddress);  // not named: unchanged
+  EXPECT_EQ(full.contacts(0).phone(), kContactPhone);
+
+  std::vector<v1::AuditEntry> audit = Audit(created.name());
+  ASSERT_EQ(audit.size(), 2u);  // the update, then the full read (newest first)
+  EXPECT_EQ(audit[1].action(), "update");
+  EXPECT_EQ(audit[1].fields(), "phone,care_grade,assessment_date");
+  EXPECT_EQ(audit[1].actor(), "committee_staff:staff/zhou");
+  EXPECT_EQ(audit[1].reason(), "2026年11月复评，女儿来电更新号码");
+
+  // A second member of staff editing from the first read: ABORTED, nothing written.
+  update.mutable_elder()->set_phone("13600002222");
+  *update.mutable_update_mask() = Paths({"phone"});
+  grpc::Status stale = Call(&v1::RegistryService::Stub::UpdateElder, update, &updated);
+  EXPECT_EQ(stale.error_code(), grpc::StatusCode::ABORTED) << stale.error_message();
+  EXPECT_EQ(Reason(stale), "ERROR_REASON_STALE_ETAG");
+  update.mutable_elder()->clear_etag();
+  EXPECT_EQ(ViolatedField(Call(&v1::RegistryService::Stub::UpdateElder, update, &updated)),
+            "elder.etag");
+  ASSERT_TRUE(GetElder(created.name(), v1::ELDER_VIEW_FULL, "核对是否被覆盖", &full).ok());
+  EXPECT_EQ(full.phone(), "13700001111");
+  const std::string etag = full.etag();
+
+  // Bad corrections name the field and write nothing.
+  struct Case {
+    std::function<void(v1::UpdateElderRequest&)> edit;
+    grpc::StatusCode code;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {[](auto& q) { *q.mutable_update_mask() = Paths({"consents"}); },
+       grpc::StatusCode::INVALID_ARGUMENT, "update_mask.paths[0]"},
+      {[](auto& q) { *q.mutable_update_mask() = Paths({}); }, grpc::StatusCode::INVALID_ARGUMENT,
+       "update_mask"},
+      {[](auto& q) { q.mutable_elder()->set_phone("12345"); }, grpc::StatusCode::INVALID_ARGUMENT,
+       "elder.phone"},
+      {[](auto& q) {
+         q.mutable_elder()->set_care_grade(2);
+         *q.mutable_update_mask() = Paths({"care_grade"});
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "update_mask"},
+      {[](auto& q) {
+         q.mutable_elder()->set_region(kStreet);
+         *q.mutable_update_mask() = Paths({"region"});
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "elder.region"},
+      {[](auto& q) { q.set_reason(""); }, grpc::StatusCode::INVALID_ARGUMENT, "reason"},
+  };
+  for (const Case& c : cases) {
+    v1::UpdateElderRequest bad;
+    bad.mutable_elder()->set_name(created.name());
+    bad.mutable_elder()->set_etag(etag);
+    bad.mutable_elder()->set_phone("13600002222");
+    *bad.mutable_update_mask() = Paths({"phone"});
+    bad.set_reason("更正电话号码");
+    c.edit(bad);
+    grpc::Status s = Call(&v1::RegistryService::Stub::UpdateElder, bad, &updated);
+    EXPECT_EQ(s.error_code(), c.code) << c.field << ": " << s.error_message();
+    EXPECT_EQ(ViolatedField(s), c.field) << s.error_message();
+  }
+  ASSERT_TRUE(GetElder(created.name(), v1::ELDER_VIEW_MASKED, "", &read).ok());
+  EXPECT_EQ(read.etag(), etag);
+
+  // Another elder's ID number is taken; a move to another committee follows the region lists.
+  v1::Elder other;
+  ASSERT_TRUE(CreateElder(FullElder(ChineseId("310101", "19400202", "456")), &other).ok());
+  v1::UpdateElderRequest take;
+  take.mutable_elder()->set_name(other.name());
+  take.mutable_elder()->set_etag(other.etag());
+  take.mutable_elder()->set_id_number(ChineseId("310101", "19450101", "123"));
+  *take.mutable_update_mask() = Paths({"id_number"});
+  take.set_reason("录入错误更正");
+  EXPECT_EQ(Call(&v1::RegistryService::Stub::UpdateElder, take, &updated).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+  v1::UpdateElderRequest move;
+  move.mutable_elder()->set_name(other.name());
+  move.mutable_elder()->set_etag(other.etag());
+  move.mutable_elder()->set_region(kCommittee2);
+  *move.mutable_update_mask() = Paths({"region"});
+  move.set_reason("搬到女儿家（桥二）");
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::UpdateElder, move, &updated).ok());
+  v1::ListEldersRequest list;
+  list.set_region(kCommittee2);
+  v1::ListEldersResponse listed;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ListElders, list, &listed).ok());
+  ASSERT_EQ(listed.elders_size(), 1);
+  EXPECT_EQ(listed.elders(0).name(), other.name());
+}
+
+TEST_P(RegistryCatalogueTest, AConsentWithdrawalStopsTheProcessingItCovers) {
+  BuildTree();
+  v1::Elder created;
+  ASSERT_TRUE(CreateElder(FullElder(ChineseId("310101", "19450101", "123")), &created).ok());
+
+  v1::RecordConsentRequest withdraw;
+  withdraw.set_name(created.name());
+  withdraw.set_purpose(v1::CONSENT_PURPOSE_HEALTH_DATA);
+  withdraw.set_granted(false);
+  withdraw.set_reason("老人本人书面撤回 2026-12-01");
+  v1::RecordConsentResponse recorded;
+  grpc::Status status = Call(&v1::RegistryService::Stub::RecordConsent, withdraw, &recorded,
+                             "committee_staff:staff/zhou");
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(
+      std::vector<std::string>(recorded.removed_fields().begin(), recorded.removed_fields().end()),
+      (std::vector<std::string>{"care_grade", "assessment_date"}));
+  bool found = false;
+  for (const v1::Consent& c : recorded.elder().consents()) {
+    if (c.purpose() != v1::CONSENT_PURPOSE_HEALTH_DATA) continue;
+    found = true;
+    EXPECT_FALSE(c.granted());
+    EXPECT_EQ(c.recorded_by(), "committee_staff:staff/zhou");
+  }
+  EXPECT_TRUE(found);
+  EXPECT_EQ(recorded.elder().consents_size(), 2);
+
+  v1::Elder full;
+  ASSERT_TRUE(GetElder(created.name(), v1::ELDER_VIEW_FULL, "确认撤回后的数据", &full).ok());
+  EXPECT_FALSE(full.has_care_grade());
+  EXPECT_TRUE(full.assessment_date().empty());
+  EXPECT_EQ(full.phone(), kPhone);
+  std::vector<v1::AuditEntry> audit = Audit(created.name());
+  ASSERT_EQ(audit.size(), 2u);
+  EXPECT_EQ(audit[1].action(), "consent withdrawn");
+  EXPECT_EQ(audit[1].fields(), "care_grade,assessment_date");
+
+  // A new grade is refused until the elder consents again.
+  v1::UpdateElderRequest regrade;
+  regrade.mutable_elder()->set_name(created.name());
+  regrade.mutable_elder()->set_etag(full.etag());
+  regrade.mutable_elder()->set_care_grade(5);
+  regrade.mutable_elder()->set_assessment_date("2026-12-02");
+  *regrade.mutable_update_mask() = Paths({"care_grade", "assessment_date"});
+  regrade.set_reason("复评结果录入");
+  v1::UpdateElderResponse updated;
+  EXPECT_EQ(Call(&v1::RegistryService::Stub::UpdateElder, regrade, &updated).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  // Withdrawing personal data removes the identity data and its blind index: the ID number is
+  // no longer held anywhere.
+  withdraw.set_purpose(v1::CONSENT_PURPOSE_PERSONAL_DATA);
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::RecordConsent, withdraw, &recorded).ok());
+  EXPECT_EQ(
+      std::vector<std::string>(recorded.removed_fields().begin(), recorded.removed_fields().end()),
+      (std::vector<std::string>{"id_number", "phone", "address", "contacts.phone"}));
+  ASSERT_TRUE(GetElder(created.name(), v1::ELDER_VIEW_FULL, "确认撤回后的数据", &full).ok());
+  EXPECT_TRUE(full.id_number().empty());
+  EXPECT_TRUE(full.phone().empty());
+  EXPECT_EQ(full.display_name(), "王秀英");
+  v1::Elder again;
+  EXPECT_TRUE(CreateElder(FullElder(ChineseId("310101", "19450101", "123")), &again).ok());
+
+  withdraw.set_purpose(v1::CONSENT_PURPOSE_UNSPECIFIED);
+  EXPECT_EQ(ViolatedField(Call(&v1::RegistryService::Stub::RecordConsent, withdraw, &recorded)),
+            "purpose");
+}
+
+TEST_P(RegistryCatalogueTest, ARetiredElderLeavesTheListsAndTheRecordCloses) {
+  BuildTree();
+  v1::Elder created;
+  ASSERT_TRUE(CreateElder(FullElder(ChineseId("310101", "19450101", "123")), &created).ok());
+  EXPECT_EQ(created.status(), v1::ELDER_STATUS_ACTIVE);
+
+  v1::RetireElderRequest retire;
+  retire.set_name(created.name());
+  retire.set_status(v1::ELDER_STATUS_DECEASED);
+  retire.set_effective_date("2999-01-01");  // in the future on any day this runs
+  retire.set_reason("女儿告知居委会");
+  retire.set_etag(created.etag());
+  v1::RetireElderResponse retired;
+  grpc::Status future = Call(&v1::RegistryService::Stub::RetireElder, retire, &retired);
+  EXPECT_EQ(ViolatedField(future), "effective_date");
+  retire.set_effective_date("2020-03-01");
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::RetireElder, retire, &retired, "staff/zhou").ok());
+  EXPECT_EQ(retired.elder().status(), v1::ELDER_STATUS_DECEASED);
+  EXPECT_EQ(retired.elder().status_date(), "2020-03-01");
+  // Retiring again (a retry, a colleague with an old read) returns the record unchanged.
+  v1::RetireElderResponse twice;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::RetireElder, retire, &twice).ok());
+  EXPECT_EQ(twice.elder().etag(), retired.elder().etag());
+
+  v1::ListEldersRequest list;
+  list.set_region(kStreet);
+  v1::ListEldersResponse listed;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ListElders, list, &listed).ok());
+  EXPECT_EQ(listed.elders_size(), 0);
+  list.set_show_retired(true);
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ListElders, list, &listed).ok());
+  ASSERT_EQ(listed.elders_size(), 1);
+  EXPECT_EQ(listed.elders(0).status(), v1::ELDER_STATUS_DECEASED);
+
+  v1::Elder full;
+  ASSERT_TRUE(GetElder(created.name(), v1::ELDER_VIEW_FULL, "办理身后事务核对", &full).ok());
+  EXPECT_EQ(full.phone(), kPhone);  // history is kept
+  v1::UpdateElderRequest update;
+  update.mutable_elder()->set_name(created.name());
+  update.mutable_elder()->set_etag(full.etag());
+  update.mutable_elder()->set_phone("13700001111");
+  *update.mutable_update_mask() = Paths({"phone"});
+  update.set_reason("更正电话号码");
+  v1::UpdateElderResponse updated;
+  grpc::Status closed = Call(&v1::RegistryService::Stub::UpdateElder, update, &updated);
+  EXPECT_EQ(closed.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(absl::StrContains(closed.error_message(), "deceased")) << closed.error_message();
+
+  std::vector<v1::AuditEntry> audit = Audit(created.name());
+  ASSERT_GE(audit.size(), 2u);
+  EXPECT_EQ(audit.back().action(), "ELDER_STATUS_DECEASED");
+  EXPECT_EQ(audit.back().reason(), "女儿告知居委会");
+}
+
+TEST_P(RegistryCatalogueTest, OrganisationsAndWorkersAreCorrectedAndRetired) {
+  BuildTree();
+  ASSERT_TRUE(CreateLine("civil-affairs", "民政", "#C0392B").ok());
+  v1::Organisation org;
+  ASSERT_TRUE(CreateOrg(Org("wlq-care-centre", "五里桥综合为老服务中心",
+                            v1::ORGANISATION_KIND_SOCIAL_ORGANISATION, v1::SECTOR_SOCIAL, kStreet),
+                        &org)
+                  .ok());
+  ASSERT_FALSE(org.etag().empty());
+
+  v1::UpdateOrganisationRequest update;
+  update.mutable_organisation()->set_name(org.name());
+  update.mutable_organisation()->set_etag(org.etag());
+  update.mutable_organisation()->set_display_name("五里桥街道综合为老服务中心");
+  update.mutable_organisation()->add_lines("lines/civil-affairs");
+  *update.mutable_update_mask() = Paths({"display_name", "lines"});
+  v1::UpdateOrganisationResponse updated;
+  grpc::Status status = Call(&v1::RegistryService::Stub::UpdateOrganisation, update, &updated);
+  ASSERT_TRUE(status.ok()) << status.error_message() << " " << ViolatedField(status);
+  EXPECT_EQ(updated.organisation().display_name(), "五里桥街道综合为老服务中心");
+  EXPECT_EQ(OrgIds("", v1::ORGANISATION_KIND_UNSPECIFIED, "lines/civil-affairs"),
+            std::vector<std::string>{"wlq-care-centre"});
+  EXPECT_EQ(Call(&v1::RegistryService::Stub::UpdateOrganisation, update, &updated).error_code(),
+            grpc::StatusCode::ABORTED);  // the etag of before the first update
+
+  v1::UpdateOrganisationRequest bad = update;
+  bad.mutable_organisation()->set_etag(updated.organisation().etag());
+  *bad.mutable_update_mask() = Paths({"region"});
+  EXPECT_EQ(ViolatedField(Call(&v1::RegistryService::Stub::UpdateOrganisation, bad, &updated)),
+            "update_mask.paths[0]");
+  bad.mutable_organisation()->clear_lines();
+  bad.mutable_organisation()->add_lines("lines/nobody");
+  *bad.mutable_update_mask() = Paths({"lines"});
+  EXPECT_EQ(ViolatedField(Call(&v1::RegistryService::Stub::UpdateOrganisation, bad, &updated)),
+            "organisation.lines[0]");
+  bad.mutable_organisation()->set_kind(v1::ORGANISATION_KIND_UNSPECIFIED);
+  *bad.mutable_update_mask() = Paths({"kind"});
+  EXPECT_EQ(ViolatedField(Call(&v1::RegistryService::Stub::UpdateOrganisation, bad, &updated)),
+            "organisation.kind");
+
+  // A worker: skills changed, then left.
+  v1::CreateWorkerRequest hire;
+  hire.mutable_worker()->set_display_name("李护理员");
+  hire.mutable_worker()->set_organisation(org.name());
+  hire.mutable_worker()->add_skills("bathing");
+  v1::CreateWorkerResponse hired;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::CreateWorker, hire, &hired).ok());
+  v1::UpdateWorkerRequest change;
+  change.mutable_worker()->set_name(hired.worker().name());
+  change.mutable_worker()->set_etag(hired.worker().etag());
+  change.mutable_worker()->add_skills("nursing");
+  change.mutable_worker()->set_status(v1::WORKER_STATUS_LEFT);
+  *change.mutable_update_mask() = Paths({"skills", "status"});
+  change.set_organisation("organisations/someone-else");
+  v1::UpdateWorkerResponse changed;
+  EXPECT_EQ(Call(&v1::RegistryService::Stub::UpdateWorker, change, &changed).error_code(),
+            grpc::StatusCode::NOT_FOUND);  // the guard: not that organisation's worker
+  change.set_organisation(org.name());
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::UpdateWorker, change, &changed).ok());
+  EXPECT_EQ(changed.worker().status(), v1::WORKER_STATUS_LEFT);
+  EXPECT_EQ(changed.worker().display_name(), "李护理员");
+  ASSERT_EQ(changed.worker().skills_size(), 1);
+  EXPECT_EQ(changed.worker().skills(0), "nursing");
+  EXPECT_EQ(Call(&v1::RegistryService::Stub::UpdateWorker, change, &changed).error_code(),
+            grpc::StatusCode::ABORTED);
+
+  // Retired: out of the lists, still readable, no longer changed.
+  v1::RetireOrganisationRequest retire;
+  retire.set_name(org.name());
+  retire.set_etag(org.etag());
+  retire.set_reason("并入街道长者照护之家");
+  v1::RetireOrganisationResponse retired;
+  EXPECT_EQ(Call(&v1::RegistryService::Stub::RetireOrganisation, retire, &retired).error_code(),
+            grpc::StatusCode::ABORTED);
+  v1::GetOrganisationRequest get;
+  get.set_name(org.name());
+  v1::GetOrganisationResponse got;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::GetOrganisation, get, &got).ok());
+  retire.set_etag(got.organisation().etag());
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::RetireOrganisation, retire, &retired).ok());
+  EXPECT_TRUE(retired.organisation().retired());
+  EXPECT_EQ(retired.organisation().retire_reason(), "并入街道长者照护之家");
+  EXPECT_TRUE(OrgIds(kStreet, v1::ORGANISATION_KIND_UNSPECIFIED, "").empty());
+  grpc::Status list_status;
+  v1::ListOrganisationsRequest all;
+  all.set_region(kStreet);
+  all.set_show_retired(true);
+  v1::ListOrganisationsResponse listed;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ListOrganisations, all, &listed).ok());
+  ASSERT_EQ(listed.organisations_size(), 1);
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::GetOrganisation, get, &got).ok());
+  EXPECT_TRUE(got.organisation().retired());
+  update.mutable_organisation()->set_etag(got.organisation().etag());
+  *update.mutable_update_mask() = Paths({"display_name"});
+  EXPECT_EQ(Call(&v1::RegistryService::Stub::UpdateOrganisation, update, &updated).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+}
+
+TEST_P(RegistrySearchTest, ARetiredProviderIsNoLongerFound) {
+  BuildProviders();
+  v1::GetOrganisationRequest get;
+  get.set_name("organisations/wlq-canteen");
+  v1::GetOrganisationResponse got;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::GetOrganisation, get, &got).ok());
+  v1::RetireOrganisationRequest retire;
+  retire.set_name(get.name());
+  retire.set_etag(got.organisation().etag());
+  retire.set_reason("食堂停业装修");
+  v1::RetireOrganisationResponse retired;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::RetireOrganisation, retire, &retired).ok());
+
+  v1::SearchProvidersRequest request;
+  request.set_elder(elder_);
+  request.set_service_type("serviceTypes/meal");
+  grpc::Status status;
+  v1::SearchProvidersResponse found = Search(request, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(OrgIdsOf(found), (std::vector<std::string>{"ele-delivery"}));
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RegistryCatalogueTest, ::testing::ValuesIn(testing::Backends()),

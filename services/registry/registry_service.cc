@@ -34,7 +34,25 @@ LINLI_TRANSLATE(GetWorker)
 LINLI_TRANSLATE(GetMap)
 LINLI_TRANSLATE(SearchProviders)
 LINLI_TRANSLATE(ListAuditEntries)
+LINLI_TRANSLATE(UpdateOrganisation)
+LINLI_TRANSLATE(RetireOrganisation)
+LINLI_TRANSLATE(UpdateWorker)
 #undef LINLI_TRANSLATE
+
+// Handlers whose use case records the caller (x-linli-actor) as who acted.
+#define LINLI_TRANSLATE_WITH_CALLER(Method)                                           \
+  grpc::Status RegistryServiceImpl::Method(grpc::ServerContext* context,              \
+                                           const v1::Method##Request* request,        \
+                                           v1::Method##Response* response) {          \
+    return Reply(*context, registry_.Method(*request, CallerOf(*context), response)); \
+  }
+LINLI_TRANSLATE_WITH_CALLER(CreateElder)
+LINLI_TRANSLATE_WITH_CALLER(GetElder)
+LINLI_TRANSLATE_WITH_CALLER(EraseElder)
+LINLI_TRANSLATE_WITH_CALLER(UpdateElder)
+LINLI_TRANSLATE_WITH_CALLER(RecordConsent)
+LINLI_TRANSLATE_WITH_CALLER(RetireElder)
+#undef LINLI_TRANSLATE_WITH_CALLER
 
 grpc::Status RegistryServiceImpl::CreateRegion(grpc::ServerContext* context,
                                                const v1::CreateRegionRequest* request,
@@ -45,24 +63,6 @@ grpc::Status RegistryServiceImpl::CreateRegion(grpc::ServerContext* context,
             {{"region", response->region().name()}, {"request_id", RequestId(*context)}});
   }
   return Reply(*context, status);
-}
-
-grpc::Status RegistryServiceImpl::CreateElder(grpc::ServerContext* context,
-                                              const v1::CreateElderRequest* request,
-                                              v1::CreateElderResponse* response) {
-  return Reply(*context, registry_.CreateElder(*request, CallerOf(*context), response));
-}
-
-grpc::Status RegistryServiceImpl::GetElder(grpc::ServerContext* context,
-                                           const v1::GetElderRequest* request,
-                                           v1::GetElderResponse* response) {
-  return Reply(*context, registry_.GetElder(*request, CallerOf(*context), response));
-}
-
-grpc::Status RegistryServiceImpl::EraseElder(grpc::ServerContext* context,
-                                             const v1::EraseElderRequest* request,
-                                             v1::EraseElderResponse* response) {
-  return Reply(*context, registry_.EraseElder(*request, CallerOf(*context), response));
 }
 
 }  // namespace linli::registry

@@ -47,6 +47,12 @@ class RegistryServiceImpl final : public v1::RegistryService::Service {
   LINLI_RPC(GetMap);
   LINLI_RPC(SearchProviders);
   LINLI_RPC(ListAuditEntries);
+  LINLI_RPC(UpdateOrganisation);
+  LINLI_RPC(RetireOrganisation);
+  LINLI_RPC(UpdateWorker);
+  LINLI_RPC(UpdateElder);
+  LINLI_RPC(RecordConsent);
+  LINLI_RPC(RetireElder);
 #undef LINLI_RPC
 
  private:

@@ -40,6 +40,27 @@ absl::Status Duplicate(absl::Status status, absl::string_view what) {
                     common::v1::ERROR_REASON_ALREADY_EXISTS);
 }
 
+// The suffix of a locking read on `dialect`: SQLite serialises writing transactions as a whole,
+// MySQL needs the row lock.
+const char* ForUpdate(storage::Dialect dialect) {
+  return dialect == storage::Dialect::kMysql ? " FOR UPDATE" : "";
+}
+
+// Parses stored records and stamps their etags.
+template <typename Record>
+absl::StatusOr<std::vector<Record>> ParseRecords(const std::vector<Row>& rows, int column) {
+  ASSIGN_OR_RETURN(std::vector<Record> records, storage::ParseProtoColumns<Record>(rows, column));
+  for (Record& record : records) StampEtag(record);
+  return records;
+}
+
+template <typename Record>
+absl::StatusOr<std::optional<Record>> ParseFirst(const std::vector<Row>& rows) {
+  if (rows.empty()) return std::optional<Record>();
+  ASSIGN_OR_RETURN(std::vector<Record> records, ParseRecords<Record>(rows, 0));
+  return std::optional<Record>(std::move(records[0]));
+}
+
 std::string Bin(absl::string_view mysql_ddl) {
   return absl::StrCat(mysql_ddl, " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin");
 }
@@ -184,6 +205,11 @@ CREATE INDEX pii_audit_by_elder ON pii_audit (elder, sequence))sql",
            Bin("CREATE TABLE pii_audit (sequence BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, "
                "time_us BIGINT NOT NULL, elder VARCHAR(64) NOT NULL, data LONGBLOB NOT NULL, "
                "INDEX pii_audit_by_elder (elder, sequence))"))},
+      {5, "retirement of organisations and elders",
+       "ALTER TABLE organisations ADD COLUMN retired INTEGER NOT NULL DEFAULT 0;\n"
+       "ALTER TABLE elders ADD COLUMN status INTEGER NOT NULL DEFAULT 0",
+       "ALTER TABLE organisations ADD COLUMN retired INT NOT NULL DEFAULT 0;\n"
+       "ALTER TABLE elders ADD COLUMN status INT NOT NULL DEFAULT 0"},
   };
   return *migrations;
 }
@@ -276,7 +302,7 @@ absl::Status InsertOrganisation(Transaction& tx, const OrganisationRow& row) {
       tx.Exec("INSERT INTO organisations (id, region_code, region_path, kind, data) "
               "VALUES (?, ?, ?, ?, ?)",
               {row.id, row.region_code, row.region_path,
-               static_cast<int64_t>(row.organisation.kind()), row.organisation.SerializeAsString()})
+               static_cast<int64_t>(row.organisation.kind()), StoredForm(row.organisation)})
           .status(),
       absl::StrCat("organisation.id: organisation ", row.id, " already exists")));
   for (const std::string& line : row.line_ids) {
@@ -292,9 +318,37 @@ absl::Status InsertOrganisation(Transaction& tx, const OrganisationRow& row) {
 absl::StatusOr<std::optional<v1::Organisation>> FindOrganisation(Transaction& tx,
                                                                  const std::string& id) {
   ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT data FROM organisations WHERE id = ?", {id}));
-  if (rows.empty()) return std::optional<v1::Organisation>();
-  ASSIGN_OR_RETURN(v1::Organisation org, storage::ParseProtoColumn<v1::Organisation>(rows[0], 0));
-  return std::optional<v1::Organisation>(std::move(org));
+  return ParseFirst<v1::Organisation>(rows);
+}
+
+absl::StatusOr<std::optional<v1::Organisation>> FindOrganisationForUpdate(Transaction& tx,
+                                                                          storage::Dialect dialect,
+                                                                          const std::string& id) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query(absl::StrCat("SELECT data FROM organisations WHERE id = ?",
+                                                    ForUpdate(dialect)),
+                                       {id}));
+  return ParseFirst<v1::Organisation>(rows);
+}
+
+absl::Status UpdateOrganisationRow(Transaction& tx, const std::string& id,
+                                   const v1::Organisation& organisation,
+                                   const std::vector<std::string>& line_ids) {
+  ASSIGN_OR_RETURN(
+      int64_t n,
+      tx.Exec("UPDATE organisations SET kind = ?, retired = ?, data = ? WHERE id = ?",
+              {static_cast<int64_t>(organisation.kind()),
+               static_cast<int64_t>(organisation.retired()), StoredForm(organisation), id}));
+  if (n != 1) return absl::NotFoundError(absl::StrCat("organisations/", id, " not found"));
+  RETURN_IF_ERROR(
+      tx.Exec("DELETE FROM organisation_lines WHERE organisation_id = ?", {id}).status());
+  for (const std::string& line : line_ids) {
+    RETURN_IF_ERROR(
+        Duplicate(tx.Exec("INSERT INTO organisation_lines (organisation_id, line_id) VALUES (?, ?)",
+                          {id, line})
+                      .status(),
+                  "organisation.lines: a line is listed twice"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<v1::Organisation>> QueryOrganisations(Transaction& tx,
@@ -317,10 +371,11 @@ absl::StatusOr<std::vector<v1::Organisation>> QueryOrganisations(Transaction& tx
     sql += "AND o.kind = ? ";
     params.push_back(static_cast<int64_t>(filter.kind));
   }
+  if (!filter.include_retired) sql += "AND o.retired = 0 ";
   sql += "ORDER BY o.id LIMIT ?";
   params.push_back(static_cast<int64_t>(limit));
   ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
-  return storage::ParseProtoColumns<v1::Organisation>(rows, 0);
+  return ParseRecords<v1::Organisation>(rows, 0);
 }
 
 absl::Status InsertRelation(Transaction& tx, const std::string& id, const v1::Relation& relation) {
@@ -366,7 +421,7 @@ absl::Status InsertOffering(Transaction& tx, const std::string& id,
                             const v1::Offering& offering) {
   RETURN_IF_ERROR(
       tx.Exec("INSERT INTO offerings (id, organisation_id, service_code, data) VALUES (?, ?, ?, ?)",
-              {id, organisation_id, service_code, offering.SerializeAsString()})
+              {id, organisation_id, service_code, StoredForm(offering)})
           .status());
   for (const std::string& code : covered_codes) {
     RETURN_IF_ERROR(
@@ -396,25 +451,22 @@ absl::StatusOr<std::vector<v1::Offering>> QueryOfferings(Transaction& tx,
   sql += "ORDER BY id LIMIT ?";
   params.push_back(static_cast<int64_t>(limit));
   ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
-  return storage::ParseProtoColumns<v1::Offering>(rows, 0);
+  return ParseRecords<v1::Offering>(rows, 0);
 }
 
 absl::StatusOr<std::optional<v1::Offering>> FindOfferingForUpdate(Transaction& tx,
                                                                   storage::Dialect dialect,
                                                                   const std::string& id) {
-  // SQLite transactions that write are serialised as a whole; MySQL needs the row lock.
-  const char* lock = dialect == storage::Dialect::kMysql ? " FOR UPDATE" : "";
-  ASSIGN_OR_RETURN(auto rows,
-                   tx.Query(absl::StrCat("SELECT data FROM offerings WHERE id = ?", lock), {id}));
-  if (rows.empty()) return std::optional<v1::Offering>();
-  ASSIGN_OR_RETURN(auto offerings, storage::ParseProtoColumns<v1::Offering>(rows, 0));
-  return std::optional<v1::Offering>(std::move(offerings[0]));
+  ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query(absl::StrCat("SELECT data FROM offerings WHERE id = ?", ForUpdate(dialect)), {id}));
+  return ParseFirst<v1::Offering>(rows);
 }
 
 absl::Status UpdateOfferingData(Transaction& tx, const std::string& id,
                                 const v1::Offering& offering) {
-  ASSIGN_OR_RETURN(int64_t n, tx.Exec("UPDATE offerings SET data = ? WHERE id = ?",
-                                      {offering.SerializeAsString(), id}));
+  ASSIGN_OR_RETURN(
+      int64_t n, tx.Exec("UPDATE offerings SET data = ? WHERE id = ?", {StoredForm(offering), id}));
   if (n != 1) return absl::NotFoundError(absl::StrCat("offerings/", id, " not found"));
   return absl::OkStatus();
 }
@@ -429,21 +481,24 @@ absl::StatusOr<std::vector<v1::Offering>> OfferingsCovering(
   ASSIGN_OR_RETURN(
       auto rows,
       tx.Query(absl::StrCat("SELECT DISTINCT o.id, o.data FROM offering_coverage c JOIN offerings "
-                            "o ON o.id = c.offering_id WHERE c.region_code IN (",
+                            "o ON o.id = c.offering_id JOIN organisations g ON g.id = "
+                            "o.organisation_id AND g.retired = 0 WHERE c.region_code IN (",
                             Placeholders(region_codes.size()), ") AND c.service_code IN (",
                             Placeholders(service_codes.size()), ") ORDER BY o.id"),
                params));
-  return storage::ParseProtoColumns<v1::Offering>(rows, 1);
+  return ParseRecords<v1::Offering>(rows, 1);
 }
 
 absl::StatusOr<std::vector<std::string>> OrganisationsOffering(
     Transaction& tx, const std::vector<std::string>& service_codes) {
   if (service_codes.empty()) return std::vector<std::string>();
   std::vector<Value> params(service_codes.begin(), service_codes.end());
-  ASSIGN_OR_RETURN(auto rows, tx.Query(absl::StrCat("SELECT DISTINCT organisation_id FROM "
-                                                    "offerings WHERE service_code IN (",
-                                                    Placeholders(service_codes.size()), ")"),
-                                       params));
+  ASSIGN_OR_RETURN(auto rows,
+                   tx.Query(absl::StrCat("SELECT DISTINCT o.organisation_id FROM offerings o JOIN "
+                                         "organisations g ON g.id = o.organisation_id AND "
+                                         "g.retired = 0 WHERE o.service_code IN (",
+                                         Placeholders(service_codes.size()), ")"),
+                            params));
   std::vector<std::string> ids;
   for (const Row& row : rows) ids.push_back(row.GetString(0));
   return ids;
@@ -455,7 +510,7 @@ namespace {
 
 constexpr char kSelectElder[] =
     "SELECT id, region_code, region_path, living_situation, erased, stub, sealed, "
-    "id_number_index, create_time_us FROM elders ";
+    "id_number_index, create_time_us, status FROM elders ";
 
 absl::StatusOr<ElderRow> ElderFromRow(const Row& row) {
   ElderRow elder;
@@ -468,46 +523,67 @@ absl::StatusOr<ElderRow> ElderFromRow(const Row& row) {
   elder.sealed_personal_data = row.GetString(6);
   elder.id_number_index = row.GetString(7);
   elder.create_time = absl::FromUnixMicros(row.GetInt(8));
+  elder.status = static_cast<int>(row.GetInt(9));
+  StampElderEtag(elder);
   return elder;
 }
 
 Value NullIfEmpty(const std::string& s) { return s.empty() ? Value(storage::kNull) : Value(s); }
 
-}  // namespace
-
-absl::Status InsertElder(Transaction& tx, const ElderRow& row) {
-  return Duplicate(
-      tx.Exec("INSERT INTO elders (id, region_code, region_path, living_situation, erased, stub, "
-              "sealed, id_number_index, create_time_us) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-              {row.id, row.region_code, row.region_path, static_cast<int64_t>(row.living_situation),
-               static_cast<int64_t>(row.erased), row.stub.SerializeAsString(),
-               row.sealed_personal_data, NullIfEmpty(row.id_number_index),
-               absl::ToUnixMicros(row.create_time)})
-          .status(),
-      "elder.id_number: an elder with this ID number is already registered");
-}
-
-absl::Status UpdateElder(Transaction& tx, const ElderRow& row) {
-  ASSIGN_OR_RETURN(int64_t updated,
-                   tx.Exec("UPDATE elders SET living_situation = ?, erased = ?, stub = ?, "
-                           "sealed = ?, id_number_index = ? WHERE id = ?",
-                           {static_cast<int64_t>(row.living_situation),
-                            static_cast<int64_t>(row.erased), row.stub.SerializeAsString(),
-                            row.sealed_personal_data, NullIfEmpty(row.id_number_index), row.id}));
-  if (updated != 1) return absl::NotFoundError(absl::StrCat("elders/", row.id, " not found"));
-  return absl::OkStatus();
-}
-
-absl::StatusOr<std::optional<ElderRow>> FindElder(Transaction& tx, const std::string& id) {
-  ASSIGN_OR_RETURN(auto rows, tx.Query(std::string(kSelectElder) + "WHERE id = ?", {id}));
+absl::StatusOr<std::optional<ElderRow>> FirstElder(const std::vector<Row>& rows) {
   if (rows.empty()) return std::optional<ElderRow>();
   ASSIGN_OR_RETURN(ElderRow row, ElderFromRow(rows[0]));
   return std::optional<ElderRow>(std::move(row));
 }
 
+}  // namespace
+
+void StampElderEtag(ElderRow& row) {
+  row.stub.set_etag(Etag(absl::StrCat(StoredForm(row.stub), "\n", row.sealed_personal_data)));
+}
+
+absl::Status InsertElder(Transaction& tx, const ElderRow& row) {
+  return Duplicate(
+      tx.Exec("INSERT INTO elders (id, region_code, region_path, living_situation, erased, stub, "
+              "sealed, id_number_index, create_time_us, status) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+              {row.id, row.region_code, row.region_path, static_cast<int64_t>(row.living_situation),
+               static_cast<int64_t>(row.erased), StoredForm(row.stub), row.sealed_personal_data,
+               NullIfEmpty(row.id_number_index), absl::ToUnixMicros(row.create_time),
+               static_cast<int64_t>(row.status)})
+          .status(),
+      "elder.id_number: an elder with this ID number is already registered");
+}
+
+absl::Status UpdateElderRow(Transaction& tx, const ElderRow& row) {
+  absl::StatusOr<int64_t> updated = tx.Exec(
+      "UPDATE elders SET region_code = ?, region_path = ?, living_situation = ?, "
+      "erased = ?, stub = ?, sealed = ?, id_number_index = ?, status = ? WHERE id = ?",
+      {row.region_code, row.region_path, static_cast<int64_t>(row.living_situation),
+       static_cast<int64_t>(row.erased), StoredForm(row.stub), row.sealed_personal_data,
+       NullIfEmpty(row.id_number_index), static_cast<int64_t>(row.status), row.id});
+  RETURN_IF_ERROR(Duplicate(updated.status(),
+                            "elder.id_number: an elder with this ID number is already registered"));
+  if (*updated != 1) return absl::NotFoundError(absl::StrCat("elders/", row.id, " not found"));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<ElderRow>> FindElder(Transaction& tx, const std::string& id) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query(std::string(kSelectElder) + "WHERE id = ?", {id}));
+  return FirstElder(rows);
+}
+
+absl::StatusOr<std::optional<ElderRow>> FindElderForUpdate(Transaction& tx,
+                                                           storage::Dialect dialect,
+                                                           const std::string& id) {
+  ASSIGN_OR_RETURN(auto rows,
+                   tx.Query(absl::StrCat(kSelectElder, "WHERE id = ?", ForUpdate(dialect)), {id}));
+  return FirstElder(rows);
+}
+
 absl::StatusOr<std::vector<ElderRow>> QueryElders(Transaction& tx, const std::string& region_path,
-                                                  int living_situation, const std::string& after_id,
-                                                  int limit) {
+                                                  int living_situation, bool include_retired,
+                                                  const std::string& after_id, int limit) {
   std::string sql = std::string(kSelectElder) + "WHERE id > ? ";
   std::vector<Value> params = {after_id};
   if (!region_path.empty()) {
@@ -517,6 +593,10 @@ absl::StatusOr<std::vector<ElderRow>> QueryElders(Transaction& tx, const std::st
   if (living_situation != 0) {
     sql += "AND living_situation = ? ";
     params.push_back(static_cast<int64_t>(living_situation));
+  }
+  if (!include_retired) {
+    sql += "AND status <= ? ";
+    params.push_back(static_cast<int64_t>(v1::ELDER_STATUS_ACTIVE));
   }
   sql += "ORDER BY id LIMIT ?";
   params.push_back(static_cast<int64_t>(limit));
@@ -535,15 +615,29 @@ absl::Status InsertWorker(Transaction& tx, const std::string& id,
                           const std::string& organisation_id, const v1::Worker& worker) {
   return tx
       .Exec("INSERT INTO workers (id, organisation_id, data) VALUES (?, ?, ?)",
-            {id, organisation_id, worker.SerializeAsString()})
+            {id, organisation_id, StoredForm(worker)})
       .status();
 }
 
 absl::StatusOr<std::optional<v1::Worker>> FindWorker(Transaction& tx, const std::string& id) {
   ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT data FROM workers WHERE id = ?", {id}));
-  if (rows.empty()) return std::optional<v1::Worker>();
-  ASSIGN_OR_RETURN(v1::Worker worker, storage::ParseProtoColumn<v1::Worker>(rows[0], 0));
-  return std::optional<v1::Worker>(std::move(worker));
+  return ParseFirst<v1::Worker>(rows);
+}
+
+absl::StatusOr<std::optional<v1::Worker>> FindWorkerForUpdate(Transaction& tx,
+                                                              storage::Dialect dialect,
+                                                              const std::string& id) {
+  ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query(absl::StrCat("SELECT data FROM workers WHERE id = ?", ForUpdate(dialect)), {id}));
+  return ParseFirst<v1::Worker>(rows);
+}
+
+absl::Status UpdateWorkerData(Transaction& tx, const std::string& id, const v1::Worker& worker) {
+  ASSIGN_OR_RETURN(int64_t n,
+                   tx.Exec("UPDATE workers SET data = ? WHERE id = ?", {StoredForm(worker), id}));
+  if (n != 1) return absl::NotFoundError(absl::StrCat("workers/", id, " not found"));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<v1::Worker>> QueryWorkers(Transaction& tx,
@@ -559,7 +653,7 @@ absl::StatusOr<std::vector<v1::Worker>> QueryWorkers(Transaction& tx,
                 "LIMIT ?",
                 {organisation_id, after_id, limit64});
   RETURN_IF_ERROR(rows.status());
-  return storage::ParseProtoColumns<v1::Worker>(*rows, 0);
+  return ParseRecords<v1::Worker>(*rows, 0);
 }
 
 }  // namespace linli::registry

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/etag.h"
 #include "common/storage/database.h"
 #include "linli/registry/v1/registry.pb.h"
 #include "services/registry/region.h"
@@ -20,6 +21,18 @@ namespace linli::registry {
 
 // Schema versions of the registry, applied at start-up.
 const std::vector<storage::Migration>& RegistryMigrations();
+
+// Records are stored without their etag; every read stamps it (common/etag.h) from the stored
+// form, so it changes with each write that changes the record.
+template <typename Record>
+std::string StoredForm(Record record) {
+  record.clear_etag();
+  return record.SerializeAsString();
+}
+template <typename Record>
+void StampEtag(Record& record) {
+  record.set_etag(Etag(StoredForm(record)));
+}
 
 // --- Regions ---------------------------------------------------------------------------------
 
@@ -56,12 +69,22 @@ struct OrganisationRow {
   std::vector<std::string> line_ids;
 };
 absl::Status InsertOrganisation(storage::Transaction& tx, const OrganisationRow& row);
+// One organisation by id (retired ones too).
 absl::StatusOr<std::optional<v1::Organisation>> FindOrganisation(storage::Transaction& tx,
                                                                  const std::string& id);
+// The same for a change: a locking read where the backend has one (as FindOfferingForUpdate).
+absl::StatusOr<std::optional<v1::Organisation>> FindOrganisationForUpdate(storage::Transaction& tx,
+                                                                          storage::Dialect dialect,
+                                                                          const std::string& id);
+// Stores a changed organisation: its data, kind, retirement and lines (region and id are fixed).
+absl::Status UpdateOrganisationRow(storage::Transaction& tx, const std::string& id,
+                                   const v1::Organisation& organisation,
+                                   const std::vector<std::string>& line_ids);
 struct OrganisationFilter {
-  std::string region_path;  // subtree; "" = all
-  int kind = 0;             // 0 = all
-  std::string line_id;      // "" = all
+  std::string region_path;       // subtree; "" = all
+  int kind = 0;                  // 0 = all
+  std::string line_id;           // "" = all
+  bool include_retired = false;  // retired organisations drop out unless asked for
 };
 absl::StatusOr<std::vector<v1::Organisation>> QueryOrganisations(storage::Transaction& tx,
                                                                  const OrganisationFilter& filter,
@@ -96,11 +119,12 @@ absl::StatusOr<std::optional<v1::Offering>> FindOfferingForUpdate(storage::Trans
 // Stores the offering's data (organisation, service and coverage are never changed here).
 absl::Status UpdateOfferingData(storage::Transaction& tx, const std::string& id,
                                 const v1::Offering& offering);
-// Offerings of any of `service_codes` that cover any of `region_codes`.
+// Offerings of any of `service_codes` that cover any of `region_codes`, of organisations that are
+// not retired.
 absl::StatusOr<std::vector<v1::Offering>> OfferingsCovering(
     storage::Transaction& tx, const std::vector<std::string>& service_codes,
     const std::vector<std::string>& region_codes);
-// Organisation ids that have an offering of any of `service_codes`.
+// Ids of organisations, not retired, that have an offering of any of `service_codes`.
 absl::StatusOr<std::vector<std::string>> OrganisationsOffering(
     storage::Transaction& tx, const std::vector<std::string>& service_codes);
 
@@ -119,14 +143,23 @@ struct ElderRow {
   // Blind index of the ID number ("" when none): unique, so an elder is registered once.
   std::string id_number_index;
   absl::Time create_time;
+  // v1::ElderStatus (0 and 1: served).
+  int status = 0;
 };
+// The etag of an elder covers the stub and the sealed personal data; sets row.stub.etag.
+void StampElderEtag(ElderRow& row);
 absl::Status InsertElder(storage::Transaction& tx, const ElderRow& row);
-absl::Status UpdateElder(storage::Transaction& tx, const ElderRow& row);
+absl::Status UpdateElderRow(storage::Transaction& tx, const ElderRow& row);
 absl::StatusOr<std::optional<ElderRow>> FindElder(storage::Transaction& tx, const std::string& id);
+// The same for a change: a locking read where the backend has one.
+absl::StatusOr<std::optional<ElderRow>> FindElderForUpdate(storage::Transaction& tx,
+                                                           storage::Dialect dialect,
+                                                           const std::string& id);
+// Elders of a region subtree; those who moved away or died only with `include_retired`.
 absl::StatusOr<std::vector<ElderRow>> QueryElders(storage::Transaction& tx,
                                                   const std::string& region_path,
-                                                  int living_situation, const std::string& after_id,
-                                                  int limit);
+                                                  int living_situation, bool include_retired,
+                                                  const std::string& after_id, int limit);
 
 // --- Workers -----------------------------------------------------------------------------------
 
@@ -134,6 +167,12 @@ absl::Status InsertWorker(storage::Transaction& tx, const std::string& id,
                           const std::string& organisation_id, const v1::Worker& worker);
 absl::StatusOr<std::optional<v1::Worker>> FindWorker(storage::Transaction& tx,
                                                      const std::string& id);
+// The same for a change: a locking read where the backend has one.
+absl::StatusOr<std::optional<v1::Worker>> FindWorkerForUpdate(storage::Transaction& tx,
+                                                              storage::Dialect dialect,
+                                                              const std::string& id);
+absl::Status UpdateWorkerData(storage::Transaction& tx, const std::string& id,
+                              const v1::Worker& worker);
 absl::StatusOr<std::vector<v1::Worker>> QueryWorkers(storage::Transaction& tx,
                                                      const std::string& organisation_id,
                                                      const std::string& after_id, int limit);

@@ -1,0 +1,327 @@
+// `linli` upkeep commands through the gateway: correcting and retiring the street's records, and
+// exporting its rosters.
+// An update names the fields it changes by the keys of its --json object (proto JSON names, e.g.
+// {"phone": "13812345678", "careGrade": 4, "assessmentDate": "2026-11-03"}); the command reads
+// the record first and sends the etag of that read unless --etag pins an earlier one, so a change
+// saved by someone else since an earlier read is refused (ABORTED), not overwritten.
+#include <cstdio>
+#include <fstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_join.h"
+#include "common/client.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/util/json_util.h"
+#include "linli/gateway/v1/console.grpc.pb.h"
+#include "nlohmann/json.hpp"
+#include "tools/cli_util.h"
+#include "tools/commands.h"
+#include "tools/roster_export.h"
+
+namespace linli::cli {
+namespace {
+
+// Parses `json` into `record` (proto JSON; unknown fields refused) and fills `mask` with the
+// proto names of its top-level keys. False, with a message on stderr, when it does not parse.
+bool ParseChanges(const std::string& json, google::protobuf::Message& record,
+                  google::protobuf::FieldMask& mask) {
+  nlohmann::json object = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
+  if (!object.is_object() || object.empty()) {
+    std::fprintf(stderr, "--json must be a JSON object naming the fields to change\n");
+    return false;
+  }
+  const google::protobuf::Descriptor* type = record.GetDescriptor();
+  for (const auto& [key, value] : object.items()) {
+    const google::protobuf::FieldDescriptor* field = type->FindFieldByName(key);
+    for (int i = 0; field == nullptr && i < type->field_count(); ++i) {
+      if (type->field(i)->json_name() == key) field = type->field(i);
+    }
+    if (field == nullptr) {
+      std::fprintf(stderr, "--json: %s has no field \"%s\"\n", type->name().c_str(), key.c_str());
+      return false;
+    }
+    mask.add_paths(field->name());
+  }
+  const auto parsed = google::protobuf::util::JsonStringToMessage(json, &record);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "--json: %s\n", parsed.ToString().c_str());
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+int UpdateRecord(const Endpoints& e, const std::string& name, const std::string& json,
+                 const std::string& etag, const std::string& reason,
+                 const std::string& organisation) {
+  auto console = Console(e);
+  auto context = [&] { return NewClientContext(nullptr, e.timeout); };
+  if (name.rfind("elders/", 0) == 0) {
+    registry::v1::UpdateElderRequest request;
+    if (!ParseChanges(json, *request.mutable_elder(), *request.mutable_update_mask())) return 2;
+    request.mutable_elder()->set_name(name);
+    request.set_reason(reason);
+    request.mutable_elder()->set_etag(etag);
+    if (etag.empty()) {
+      registry::v1::GetElderRequest get;
+      get.set_name(name);
+      registry::v1::GetElderResponse got;
+      grpc::Status status = console->GetElder(context().get(), get, &got);
+      if (!status.ok()) return Fail(status);
+      request.mutable_elder()->set_etag(got.elder().etag());
+    }
+    registry::v1::UpdateElderResponse response;
+    grpc::Status status = console->UpdateElder(context().get(), request, &response);
+    if (!status.ok()) return Fail(status);
+    std::printf("%s", Json(response.elder()).c_str());
+    return 0;
+  }
+  if (name.rfind("organisations/", 0) == 0) {
+    registry::v1::UpdateOrganisationRequest request;
+    if (!ParseChanges(json, *request.mutable_organisation(), *request.mutable_update_mask())) {
+      return 2;
+    }
+    request.mutable_organisation()->set_name(name);
+    request.mutable_organisation()->set_etag(etag);
+    if (etag.empty()) {
+      registry::v1::GetOrganisationRequest get;
+      get.set_name(name);
+      registry::v1::GetOrganisationResponse got;
+      grpc::Status status = console->GetOrganisation(context().get(), get, &got);
+      if (!status.ok()) return Fail(status);
+      request.mutable_organisation()->set_etag(got.organisation().etag());
+    }
+    registry::v1::UpdateOrganisationResponse response;
+    grpc::Status status = console->UpdateOrganisation(context().get(), request, &response);
+    if (!status.ok()) return Fail(status);
+    std::printf("%s", Json(response.organisation()).c_str());
+    return 0;
+  }
+  if (name.rfind("workers/", 0) == 0) {
+    registry::v1::UpdateWorkerRequest request;
+    if (!ParseChanges(json, *request.mutable_worker(), *request.mutable_update_mask())) return 2;
+    request.mutable_worker()->set_name(name);
+    request.mutable_worker()->set_etag(etag);
+    if (etag.empty()) {
+      // The console reads workers by organisation.
+      if (organisation.empty()) {
+        std::fprintf(stderr,
+                     "update workers/ID: give --org (the worker's organisation) or --etag\n");
+        return 2;
+      }
+      registry::v1::ListWorkersRequest list;
+      list.set_organisation(organisation.rfind("organisations/", 0) == 0
+                                ? organisation
+                                : "organisations/" + organisation);
+      list.set_page_size(200);
+      do {
+        registry::v1::ListWorkersResponse page;
+        grpc::Status status = console->ListWorkers(context().get(), list, &page);
+        if (!status.ok()) return Fail(status);
+        for (const registry::v1::Worker& worker : page.workers()) {
+          if (worker.name() == name) request.mutable_worker()->set_etag(worker.etag());
+        }
+        list.set_page_token(page.next_page_token());
+      } while (!list.page_token().empty() && request.worker().etag().empty());
+      if (request.worker().etag().empty()) {
+        std::fprintf(stderr, "%s is not a worker of %s\n", name.c_str(), organisation.c_str());
+        return 1;
+      }
+    }
+    registry::v1::UpdateWorkerResponse response;
+    grpc::Status status = console->UpdateWorker(context().get(), request, &response);
+    if (!status.ok()) return Fail(status);
+    std::printf("%s", Json(response.worker()).c_str());
+    return 0;
+  }
+  std::fprintf(stderr, "update: name an elders/ID, organisations/ID or workers/ID\n");
+  return 2;
+}
+
+int RecordConsent(const Endpoints& e, const std::string& elder, const std::string& purpose,
+                  const std::string& decision, const std::string& reason) {
+  registry::v1::RecordConsentRequest request;
+  request.set_name(elder);
+  registry::v1::ConsentPurpose value;
+  if (!registry::v1::ConsentPurpose_Parse("CONSENT_PURPOSE_" + absl::AsciiStrToUpper(purpose),
+                                          &value) ||
+      value == registry::v1::CONSENT_PURPOSE_UNSPECIFIED) {
+    std::fprintf(stderr, "--purpose must be personal_data, health_data or share_with_providers\n");
+    return 2;
+  }
+  if (decision != "grant" && decision != "withdraw") {
+    std::fprintf(stderr, "--decision must be grant or withdraw\n");
+    return 2;
+  }
+  request.set_purpose(value);
+  request.set_granted(decision == "grant");
+  request.set_reason(reason);
+  registry::v1::RecordConsentResponse response;
+  grpc::Status status =
+      Console(e)->RecordConsent(NewClientContext(nullptr, e.timeout).get(), request, &response);
+  if (!status.ok()) return Fail(status);
+  std::printf("%s  %s %s", elder.c_str(), purpose.c_str(),
+              decision == "grant" ? "granted" : "withdrawn");
+  if (response.removed_fields_size() > 0) {
+    std::printf("; removed: %s", absl::StrJoin(response.removed_fields(), ", ").c_str());
+  }
+  std::printf("\n");
+  return 0;
+}
+
+int Retire(const Endpoints& e, const std::string& name, const std::string& status_word,
+           const std::string& date, const std::string& reason, const std::string& etag) {
+  auto console = Console(e);
+  auto context = [&] { return NewClientContext(nullptr, e.timeout); };
+  if (name.rfind("elders/", 0) == 0) {
+    registry::v1::RetireElderRequest request;
+    request.set_name(name);
+    if (status_word == "deceased") {
+      request.set_status(registry::v1::ELDER_STATUS_DECEASED);
+    } else if (status_word == "moved") {
+      request.set_status(registry::v1::ELDER_STATUS_MOVED_AWAY);
+    } else {
+      std::fprintf(stderr, "--status must be deceased or moved\n");
+      return 2;
+    }
+    request.set_effective_date(date);
+    request.set_reason(reason);
+    request.set_etag(etag);
+    if (etag.empty()) {
+      registry::v1::GetElderRequest get;
+      get.set_name(name);
+      registry::v1::GetElderResponse got;
+      grpc::Status status = console->GetElder(context().get(), get, &got);
+      if (!status.ok()) return Fail(status);
+      request.set_etag(got.elder().etag());
+    }
+    gateway::v1::RetireElderResponse response;
+    grpc::Status status = console->RetireElder(context().get(), request, &response);
+    if (!status.ok()) return Fail(status);
+    std::printf("%s  %s since %s; promises closed: %d, future visits cancelled: %d\n", name.c_str(),
+                status_word.c_str(), response.elder().status_date().c_str(),
+                response.closed_commitments_size(), response.cancelled_visits());
+    return 0;
+  }
+  if (name.rfind("organisations/", 0) == 0) {
+    registry::v1::RetireOrganisationRequest request;
+    request.set_name(name);
+    request.set_reason(reason);
+    request.set_etag(etag);
+    if (etag.empty()) {
+      registry::v1::GetOrganisationRequest get;
+      get.set_name(name);
+      registry::v1::GetOrganisationResponse got;
+      grpc::Status status = console->GetOrganisation(context().get(), get, &got);
+      if (!status.ok()) return Fail(status);
+      request.set_etag(got.organisation().etag());
+    }
+    registry::v1::RetireOrganisationResponse response;
+    grpc::Status status = console->RetireOrganisation(context().get(), request, &response);
+    if (!status.ok()) return Fail(status);
+    std::printf("%s  retired\n", name.c_str());
+    return 0;
+  }
+  std::fprintf(stderr,
+               "retire: name an elders/ID or organisations/ID (a worker: update "
+               "{\"status\": \"WORKER_STATUS_LEFT\"})\n");
+  return 2;
+}
+
+int Export(const Endpoints& e, const std::string& kind, const std::string& region,
+           const std::string& organisation, const std::string& out) {
+  auto console = Console(e);
+  auto context = [&] { return NewClientContext(nullptr, e.timeout); };
+  // Progress on one stderr line for large rosters.
+  auto progress = [&](size_t n, bool done) {
+    if (done || n % 2000 == 0) std::fprintf(stderr, "\rexporting %s: %zu", kind.c_str(), n);
+    if (done) std::fprintf(stderr, "\n");
+  };
+  auto organisations = [&](std::vector<registry::v1::Organisation>* all) -> grpc::Status {
+    registry::v1::ListOrganisationsRequest request;
+    request.set_region(region);
+    request.set_page_size(200);
+    do {
+      registry::v1::ListOrganisationsResponse page;
+      grpc::Status status = console->ListOrganisations(context().get(), request, &page);
+      if (!status.ok()) return status;
+      all->insert(all->end(), page.organisations().begin(), page.organisations().end());
+      request.set_page_token(page.next_page_token());
+    } while (!request.page_token().empty());
+    return grpc::Status::OK;
+  };
+  Table table;
+  if (kind == "elders") {
+    std::vector<registry::v1::Elder> elders;
+    registry::v1::ListEldersRequest request;
+    request.set_region(region);
+    request.set_page_size(200);
+    do {
+      registry::v1::ListEldersResponse page;
+      grpc::Status status = console->ListElders(context().get(), request, &page);
+      if (!status.ok()) return Fail(status);
+      for (const auto& elder : page.elders()) {
+        elders.push_back(elder);
+        progress(elders.size(), false);
+      }
+      request.set_page_token(page.next_page_token());
+    } while (!request.page_token().empty());
+    progress(elders.size(), true);
+    table = EldersTable(elders);
+  } else if (kind == "organisations") {
+    std::vector<registry::v1::Organisation> all;
+    if (grpc::Status status = organisations(&all); !status.ok()) return Fail(status);
+    table = OrganisationsTable(all);
+  } else if (kind == "workers") {
+    std::vector<std::string> owners;
+    if (!organisation.empty()) {
+      owners.push_back(organisation.rfind("organisations/", 0) == 0
+                           ? organisation
+                           : "organisations/" + organisation);
+    } else {
+      std::vector<registry::v1::Organisation> all;
+      if (grpc::Status status = organisations(&all); !status.ok()) return Fail(status);
+      for (const auto& o : all) owners.push_back(o.name());
+    }
+    std::vector<registry::v1::Worker> workers;
+    for (const std::string& owner : owners) {
+      registry::v1::ListWorkersRequest request;
+      request.set_organisation(owner);
+      request.set_page_size(200);
+      do {
+        registry::v1::ListWorkersResponse page;
+        grpc::Status status = console->ListWorkers(context().get(), request, &page);
+        if (!status.ok()) return Fail(status);
+        workers.insert(workers.end(), page.workers().begin(), page.workers().end());
+        request.set_page_token(page.next_page_token());
+      } while (!request.page_token().empty());
+    }
+    table = WorkersTable(workers);
+  } else {
+    std::fprintf(stderr, "export: elders, organisations or workers\n");
+    return 2;
+  }
+  const bool xlsx = out.size() > 5 && out.substr(out.size() - 5) == ".xlsx";
+  if (xlsx) {
+    absl::Status written = WriteXlsx(table, kind, out);
+    if (!written.ok()) {
+      std::fprintf(stderr, "%s\n", written.ToString().c_str());
+      return 1;
+    }
+  } else if (!out.empty()) {
+    std::ofstream file(out, std::ios::binary);
+    file << ToCsv(table);
+    if (!file.flush()) {
+      std::fprintf(stderr, "cannot write %s\n", out.c_str());
+      return 1;
+    }
+  } else {
+    std::fputs(ToCsv(table).c_str(), stdout);
+    return 0;
+  }
+  std::fprintf(stderr, "%zu %s written to %s\n", table.rows.size(), kind.c_str(), out.c_str());
+  return 0;
+}
+
+}  // namespace linli::cli

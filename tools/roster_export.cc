@@ -1,0 +1,163 @@
+#include "tools/roster_export.h"
+
+#include <xlsxwriter.h>
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+
+namespace linli::cli {
+namespace {
+
+namespace v1 = registry::v1;
+
+// The enum value's name without its type prefix, lower case: "LIVING_SITUATION_ALONE" -> "alone".
+std::string EnumWord(const std::string& name, const char* prefix) {
+  std::string word = name.rfind(prefix, 0) == 0 ? name.substr(std::string(prefix).size()) : name;
+  return absl::AsciiStrToLower(word);
+}
+
+std::string Time(const google::protobuf::Timestamp& t) {
+  if (t.seconds() == 0) return "";
+  return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(t.seconds()),
+                          absl::FixedTimeZone(8 * 3600));
+}
+
+std::string Location(const common::v1::LatLng& point, bool present) {
+  if (!present) return "";
+  return absl::StrCat(point.latitude(), ",", point.longitude());
+}
+
+std::string CsvCell(const std::string& value) {
+  std::string cell = value;
+  const bool formula =
+      !cell.empty() && (cell[0] == '=' || cell[0] == '+' || cell[0] == '@' ||
+                        (cell[0] == '-' && (cell.size() == 1 || !absl::ascii_isdigit(cell[1]))));
+  if (formula) cell = "'" + cell;
+  if (cell.find_first_of(",\"\r\n") == std::string::npos) return cell;
+  std::string quoted = "\"";
+  for (char c : cell) {
+    if (c == '"') quoted += '"';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+}  // namespace
+
+Table EldersTable(const std::vector<v1::Elder>& elders) {
+  Table table;
+  table.header = {"编号 name",
+                  "姓名 display_name",
+                  "居委 region",
+                  "地址 address",
+                  "电话 phone",
+                  "身份证号 id_number",
+                  "居住情况 living_situation",
+                  "需求 needs",
+                  "联系人 contacts",
+                  "状态 status",
+                  "状态日期 status_date",
+                  "登记时间 create_time"};
+  for (const v1::Elder& e : elders) {
+    std::vector<std::string> contacts;
+    for (const v1::Contact& c : e.contacts()) {
+      contacts.push_back(absl::StrCat(c.display_name(), " ", c.relationship(), " ", c.phone(),
+                                      c.proxy() ? " 代办 proxy" : ""));
+    }
+    const v1::ElderStatus status =
+        e.status() == v1::ELDER_STATUS_UNSPECIFIED ? v1::ELDER_STATUS_ACTIVE : e.status();
+    table.rows.push_back(
+        {e.name(), e.display_name(), e.region(), e.address(), e.phone(), e.id_number(),
+         EnumWord(v1::LivingSituation_Name(e.living_situation()), "LIVING_SITUATION_"),
+         absl::StrJoin(e.needs(), "; "), absl::StrJoin(contacts, "; "),
+         e.erased() ? "erased" : EnumWord(v1::ElderStatus_Name(status), "ELDER_STATUS_"),
+         e.status_date(), Time(e.create_time())});
+  }
+  return table;
+}
+
+Table OrganisationsTable(const std::vector<v1::Organisation>& organisations) {
+  Table table;
+  table.header = {"编号 id",         "名称 display_name",
+                  "类型 kind",       "领域 sector",
+                  "所在区域 region", "条线 lines",
+                  "上级 parent",     "位置 location",
+                  "已撤销 retired",  "撤销原因 retire_reason"};
+  for (const v1::Organisation& o : organisations) {
+    table.rows.push_back({o.id(), o.display_name(),
+                          EnumWord(v1::OrganisationKind_Name(o.kind()), "ORGANISATION_KIND_"),
+                          EnumWord(v1::Sector_Name(o.sector()), "SECTOR_"), o.region(),
+                          absl::StrJoin(o.lines(), "; "), o.parent(),
+                          Location(o.location(), o.has_location()), o.retired() ? "yes" : "",
+                          o.retire_reason()});
+  }
+  return table;
+}
+
+Table WorkersTable(const std::vector<v1::Worker>& workers) {
+  Table table;
+  table.header = {"编号 name",   "姓名 display_name", "所属机构 organisation", "志愿者 volunteer",
+                  "技能 skills", "状态 status",       "出发点 base_location"};
+  for (const v1::Worker& w : workers) {
+    table.rows.push_back({w.name(), w.display_name(), w.organisation(),
+                          w.volunteer() ? "yes" : "no", absl::StrJoin(w.skills(), "; "),
+                          EnumWord(v1::WorkerStatus_Name(w.status()), "WORKER_STATUS_"),
+                          Location(w.base_location(), w.has_base_location())});
+  }
+  return table;
+}
+
+std::string ToCsv(const Table& table) {
+  std::string out = "\xEF\xBB\xBF";
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::vector<std::string> quoted;
+    quoted.reserve(cells.size());
+    for (const std::string& cell : cells) quoted.push_back(CsvCell(cell));
+    absl::StrAppend(&out, absl::StrJoin(quoted, ","), "\r\n");
+  };
+  line(table.header);
+  for (const auto& row : table.rows) line(row);
+  return out;
+}
+
+absl::Status WriteXlsx(const Table& table, const std::string& sheet, const std::string& path) {
+  lxw_workbook* workbook = workbook_new(path.c_str());
+  if (workbook == nullptr) {
+    return absl::InternalError(absl::StrCat("cannot create ", path));
+  }
+  lxw_worksheet* worksheet = workbook_add_worksheet(workbook, sheet.c_str());
+  lxw_format* bold = workbook_add_format(workbook);
+  format_set_bold(bold);
+  std::vector<size_t> widths(table.header.size(), 8);
+  auto write = [&](lxw_row_t r, const std::vector<std::string>& cells, lxw_format* format) {
+    for (size_t c = 0; c < cells.size(); ++c) {
+      if (cells[c].empty()) continue;
+      worksheet_write_string(worksheet, r, static_cast<lxw_col_t>(c), cells[c].c_str(), format);
+      if (c < widths.size()) widths[c] = std::max(widths[c], std::min<size_t>(cells[c].size(), 48));
+    }
+  };
+  write(0, table.header, bold);
+  for (size_t r = 0; r < table.rows.size(); ++r) {
+    write(static_cast<lxw_row_t>(r + 1), table.rows[r], nullptr);
+  }
+  for (size_t c = 0; c < widths.size(); ++c) {
+    worksheet_set_column(worksheet, static_cast<lxw_col_t>(c), static_cast<lxw_col_t>(c),
+                         static_cast<double>(widths[c]), nullptr);
+  }
+  worksheet_freeze_panes(worksheet, 1, 0);
+  if (!table.header.empty()) {
+    worksheet_autofilter(worksheet, 0, 0, static_cast<lxw_row_t>(table.rows.size()),
+                         static_cast<lxw_col_t>(table.header.size() - 1));
+  }
+  lxw_error error = workbook_close(workbook);
+  if (error != LXW_NO_ERROR) {
+    return absl::InternalError(absl::StrCat("writing ", path, ": ", lxw_strerror(error)));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace linli::cli
