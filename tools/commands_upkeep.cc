@@ -4,8 +4,10 @@
 // {"phone": "13812345678", "careGrade": 4, "assessmentDate": "2026-11-03"}); the command reads
 // the record first and sends the etag of that read unless --etag pins an earlier one, so a change
 // saved by someone else since an earlier read is refused (ABORTED), not overwritten.
+#include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_join.h"
@@ -292,6 +294,13 @@ int Export(const Endpoints& e, const std::string& kind, const std::string& regio
       do {
         registry::v1::ListWorkersResponse page;
         grpc::Status status = console->ListWorkers(context().get(), request, &page);
+        // One call per organisation can outrun the gateway's per-caller rate limit: wait and
+        // ask again (the limit refills every second).
+        for (int wait = 0; status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED && wait < 30;
+             ++wait) {
+          std::this_thread::sleep_for(std::chrono::seconds(1));
+          status = console->ListWorkers(context().get(), request, &page);
+        }
         if (!status.ok()) return Fail(status);
         workers.insert(workers.end(), page.workers().begin(), page.workers().end());
         request.set_page_token(page.next_page_token());
