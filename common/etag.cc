@@ -1,6 +1,9 @@
 #include "common/etag.h"
 
+#include <openssl/rand.h>
 #include <openssl/sha.h>
+
+#include <cstdlib>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -8,9 +11,21 @@
 
 namespace linli {
 
-std::string Etag(absl::string_view stored_bytes) {
+std::string NewEtag() {
+  unsigned char bytes[8];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) {
+    // OpenSSL's generator does not fail once seeded from the operating system; should it, a
+    // version must still differ from the last one, which a fresh SHA-256 of the failure does not
+    // promise, so stop rather than hand out a repeated etag.
+    std::abort();
+  }
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(bytes), 8));
+}
+
+std::string LegacyEtag(absl::string_view name) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(stored_bytes.data()), stored_bytes.size(), digest);
+  const std::string seed = absl::StrCat("linli/etag/v0:", name);
+  SHA256(reinterpret_cast<const unsigned char*>(seed.data()), seed.size(), digest);
   return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), 8));
 }
 

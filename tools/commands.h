@@ -131,10 +131,12 @@ int UpdateRecord(const Endpoints& e, const std::string& name, const std::string&
 // `linli consent ELDER --purpose P --decision grant|withdraw --reason TEXT`.
 int RecordConsent(const Endpoints& e, const std::string& elder, const std::string& purpose,
                   const std::string& decision, const std::string& reason);
-// `linli retire NAME --reason TEXT [--status deceased|moved --date D]`: an elder who died or
-// moved away (their promises closed) or an organisation.
+// `linli retire NAME --reason TEXT [--status deceased|moved --date D] [--org O]`: an elder who
+// died or moved away (their promises closed), an organisation, or a relation or offering of the
+// organisation --org.
 int Retire(const Endpoints& e, const std::string& name, const std::string& status_word,
-           const std::string& date, const std::string& reason, const std::string& etag);
+           const std::string& date, const std::string& reason, const std::string& etag,
+           const std::string& organisation);
 
 // `linli export elders|organisations|workers --region R [--org O] [--out F.csv|F.xlsx]`: the
 // roster as the caller sees it (masked) through the console, as CSV (stdout without --out) or as

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <thread>
 
 #include "absl/strings/ascii.h"
@@ -25,8 +26,19 @@ namespace {
 
 // Parses `json` into `record` (proto JSON; unknown fields refused) and fills `mask` with the
 // proto names of its top-level keys. False, with a message on stderr, when it does not parse.
-bool ParseChanges(const std::string& json, google::protobuf::Message& record,
+bool ParseChanges(const std::string& json_flag, google::protobuf::Message& record,
                   google::protobuf::FieldMask& mask) {
+  // --json @FILE reads the object from a file, so that an ID number or a phone does not end up
+  // in the shell's history or the process list.
+  std::string json = json_flag;
+  if (!json.empty() && json[0] == '@') {
+    std::ifstream file(json.substr(1), std::ios::binary);
+    if (!file) {
+      std::fprintf(stderr, "--json: cannot read %s\n", json.substr(1).c_str());
+      return false;
+    }
+    json.assign(std::istreambuf_iterator<char>(file), std::istreambuf_iterator<char>());
+  }
   nlohmann::json object = nlohmann::json::parse(json, nullptr, /*allow_exceptions=*/false);
   if (!object.is_object() || object.empty()) {
     std::fprintf(stderr, "--json must be a JSON object naming the fields to change\n");
@@ -173,7 +185,8 @@ int RecordConsent(const Endpoints& e, const std::string& elder, const std::strin
 }
 
 int Retire(const Endpoints& e, const std::string& name, const std::string& status_word,
-           const std::string& date, const std::string& reason, const std::string& etag) {
+           const std::string& date, const std::string& reason, const std::string& etag,
+           const std::string& organisation) {
   auto console = Console(e);
   auto context = [&] { return NewClientContext(nullptr, e.timeout); };
   if (name.rfind("elders/", 0) == 0) {
@@ -202,8 +215,10 @@ int Retire(const Endpoints& e, const std::string& name, const std::string& statu
     grpc::Status status = console->RetireElder(context().get(), request, &response);
     if (!status.ok()) return Fail(status);
     std::printf("%s  %s since %s; promises closed: %d, future visits cancelled: %d\n", name.c_str(),
-                status_word.c_str(), response.elder().status_date().c_str(),
-                response.closed_commitments_size(), response.cancelled_visits());
+                response.elder().status() == registry::v1::ELDER_STATUS_DECEASED ? "deceased"
+                                                                                 : "moved away",
+                response.elder().status_date().c_str(), response.closed_commitments_size(),
+                response.cancelled_visits());
     return 0;
   }
   if (name.rfind("organisations/", 0) == 0) {
@@ -225,9 +240,74 @@ int Retire(const Endpoints& e, const std::string& name, const std::string& statu
     std::printf("%s  retired\n", name.c_str());
     return 0;
   }
+  const bool relation = name.rfind("relations/", 0) == 0;
+  if (relation || name.rfind("offerings/", 0) == 0) {
+    // Ties and offerings belong to an organisation (--org), which the console reads them by.
+    if (organisation.empty()) {
+      std::fprintf(stderr, "retire %s: give --org, the organisation it belongs to\n", name.c_str());
+      return 2;
+    }
+    const std::string org = organisation.rfind("organisations/", 0) == 0
+                                ? organisation
+                                : "organisations/" + organisation;
+    std::string current = etag;
+    std::string token;
+    while (current.empty()) {
+      if (relation) {
+        registry::v1::ListRelationsRequest list;
+        list.set_organisation(org);
+        list.set_page_size(200);
+        list.set_page_token(token);
+        registry::v1::ListRelationsResponse page;
+        grpc::Status status = console->ListRelations(context().get(), list, &page);
+        if (!status.ok()) return Fail(status);
+        for (const auto& r : page.relations()) {
+          if (r.name() == name) current = r.etag();
+        }
+        token = page.next_page_token();
+      } else {
+        registry::v1::ListOfferingsRequest list;
+        list.set_organisation(org);
+        list.set_page_size(200);
+        list.set_page_token(token);
+        registry::v1::ListOfferingsResponse page;
+        grpc::Status status = console->ListOfferings(context().get(), list, &page);
+        if (!status.ok()) return Fail(status);
+        for (const auto& o : page.offerings()) {
+          if (o.name() == name) current = o.etag();
+        }
+        token = page.next_page_token();
+      }
+      if (current.empty() && token.empty()) {
+        std::fprintf(stderr, "%s: not an active record of %s\n", name.c_str(), org.c_str());
+        return 1;
+      }
+    }
+    grpc::Status status;
+    if (relation) {
+      registry::v1::RetireRelationRequest request;
+      request.set_name(name);
+      request.set_etag(current);
+      request.set_reason(reason);
+      request.set_organisation(org);
+      registry::v1::RetireRelationResponse response;
+      status = console->RetireRelation(context().get(), request, &response);
+    } else {
+      registry::v1::RetireOfferingRequest request;
+      request.set_name(name);
+      request.set_etag(current);
+      request.set_reason(reason);
+      request.set_organisation(org);
+      registry::v1::RetireOfferingResponse response;
+      status = console->RetireOffering(context().get(), request, &response);
+    }
+    if (!status.ok()) return Fail(status);
+    std::printf("%s  retired\n", name.c_str());
+    return 0;
+  }
   std::fprintf(stderr,
-               "retire: name an elders/ID or organisations/ID (a worker: update "
-               "{\"status\": \"WORKER_STATUS_LEFT\"})\n");
+               "retire: name an elders/, organisations/, relations/ or offerings/ "
+               "record (a worker: update {\"status\": \"WORKER_STATUS_LEFT\"})\n");
   return 2;
 }
 

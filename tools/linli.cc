@@ -52,7 +52,8 @@ ABSL_FLAG(std::string, org, "",
 ABSL_FLAG(std::string, to, "", "`report`: last day, YYYY-MM-DD.");
 ABSL_FLAG(std::string, date, "", "`street`: the day, YYYY-MM-DD (default today).");
 ABSL_FLAG(std::string, decision, "", "`review`: approve or reject; `consent`: grant or withdraw.");
-ABSL_FLAG(std::string, json, "", "`update`: the fields to change, a JSON object (proto JSON).");
+ABSL_FLAG(std::string, json, "",
+          "`update`: the fields to change, a JSON object (proto JSON), or @FILE holding it.");
 ABSL_FLAG(std::string, etag, "",
           "`update`, `retire`: the etag of your read (default: read the record now).");
 ABSL_FLAG(std::string, purpose, "",
@@ -127,7 +128,8 @@ constexpr char kUsage[] =
     "  consent ELDER          record a consent decision: --purpose personal_data|health_data|\n"
     "                         share_with_providers --decision grant|withdraw --reason TEXT\n"
     "  retire NAME            an elder who died or moved away (--status deceased|moved --date\n"
-    "                         D; their promises are closed) or an organisation; --reason TEXT\n"
+    "                         D; their promises are closed), an organisation, or a relation or\n"
+    "                         offering of --org ORG; --reason TEXT\n"
     "  export KIND            a roster as you see it (masked): elders, organisations or\n"
     "                         workers (of --org, or of every organisation) of --region R;\n"
     "                         CSV on stdout, or --out F.csv | F.xlsx (Excel)\n"
@@ -325,7 +327,7 @@ int main(int argc, char** argv) {
   if (words.size() == 2 && words[0] == "retire") {
     return linli::cli::Retire(endpoints, words[1], absl::GetFlag(FLAGS_status),
                               absl::GetFlag(FLAGS_date), absl::GetFlag(FLAGS_reason),
-                              absl::GetFlag(FLAGS_etag));
+                              absl::GetFlag(FLAGS_etag), absl::GetFlag(FLAGS_org));
   }
   if (words.size() == 2 && words[0] == "export") {
     return linli::cli::Export(endpoints, words[1], RegionFlag(), absl::GetFlag(FLAGS_org),

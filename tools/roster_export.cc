@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
@@ -33,9 +34,14 @@ std::string Location(const common::v1::LatLng& point, bool present) {
 
 std::string CsvCell(const std::string& value) {
   std::string cell = value;
-  const bool formula =
-      !cell.empty() && (cell[0] == '=' || cell[0] == '+' || cell[0] == '@' ||
-                        (cell[0] == '-' && (cell.size() == 1 || !absl::ascii_isdigit(cell[1]))));
+  // A cell a spreadsheet would run as a formula (OWASP's CSV injection list), unless it is just a
+  // number such as -12 or 31.2.
+  double number;
+  const bool is_number = cell.find_first_not_of("0123456789.+-eE") == std::string::npos &&
+                         absl::SimpleAtod(cell, &number);
+  const bool formula = !cell.empty() &&
+                       std::string_view("=+-@\t\r").find(cell[0]) != std::string_view::npos &&
+                       !is_number;
   if (formula) cell = "'" + cell;
   if (cell.find_first_of(",\"\r\n") == std::string::npos) return cell;
   std::string quoted = "\"";

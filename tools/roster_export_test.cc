@@ -49,14 +49,20 @@ TEST(RosterExportTest, ElderRowsCarryWhatTheCallerSawInReadableWords) {
 TEST(RosterExportTest, CsvHasTheBomQuotesAndDefusesFormulas) {
   Table table;
   table.header = {"名称 display_name", "备注 note"};
-  table.rows = {{"五里桥, 长者食堂", "说 \"好\""}, {"=HYPERLINK(\"x\")", "-12"}, {"-x", "@a"}};
+  table.rows = {{"五里桥, 长者食堂", "说 \"好\""},
+                {"=HYPERLINK(\"x\")", "-12"},
+                {"-x", "@a"},
+                {"-1+cmd|' /C calc'!A0", "\tx"},
+                {"-inf", "31.2"}};
   const std::string csv = ToCsv(table);
   EXPECT_EQ(csv.substr(0, 3), "\xEF\xBB\xBF");
   EXPECT_EQ(csv.substr(3),
             "名称 display_name,备注 note\r\n"
             "\"五里桥, 长者食堂\",\"说 \"\"好\"\"\"\r\n"
             "\"'=HYPERLINK(\"\"x\"\")\",-12\r\n"
-            "'-x,'@a\r\n");
+            "'-x,'@a\r\n"
+            "'-1+cmd|' /C calc'!A0,'\tx\r\n"
+            "'-inf,31.2\r\n");
 }
 
 TEST(RosterExportTest, WorkbookIsAZipHoldingTheSheetAndItsChineseText) {

@@ -396,6 +396,28 @@ std::map<std::string, Rule> BuildRules() {
       kStreet,
       [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
          const reg::RetireOrganisationRequest& q) { return r.OwnOrganisation(c, who, q.name()); });
+  // The registry refuses (NOT_FOUND) a relation whose source, or an offering whose owner, is not
+  // the organisation staff name.
+  rules[Console("RetireRelation")] = Make<reg::RetireRelationRequest>(
+      kStreet, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                  const reg::RetireRelationRequest& q) {
+        if (who.role == Role::kAdmin) return absl::OkStatus();
+        if (q.organisation().empty()) {
+          return absl::PermissionDeniedError(
+              "name the relation's source organisation (organisation), one of your street's");
+        }
+        return r.OwnOrganisation(c, who, q.organisation());
+      });
+  rules[Console("RetireOffering")] = Make<reg::RetireOfferingRequest>(
+      kStreet, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                  const reg::RetireOfferingRequest& q) {
+        if (who.role == Role::kAdmin) return absl::OkStatus();
+        if (q.organisation().empty()) {
+          return absl::PermissionDeniedError(
+              "name the offering's organisation (organisation), one of your street's");
+        }
+        return r.OwnOrganisation(c, who, q.organisation());
+      });
   // A move to another committee must land in scope too.
   rules[Console("UpdateElder")] = Make<reg::UpdateElderRequest>(
       kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,

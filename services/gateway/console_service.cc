@@ -291,6 +291,7 @@ grpc::Status ConsoleServiceImpl::UpdateWorker(grpc::ServerContext* context,
   return gate_->Run(
       context, "/linli.gateway.v1.ConsoleService/UpdateWorker", *request,
       [&](const auth::Principal& who) -> grpc::Status {
+        std::string checked_organisation;
         if (who.role != auth::Role::kAdmin) {
           const std::string& name = request->worker().name();
           if (absl::Status named = Named(name, "workers", "a worker"); !named.ok()) {
@@ -304,6 +305,7 @@ grpc::Status ConsoleServiceImpl::UpdateWorker(grpc::ServerContext* context,
           if (!found.ok()) return Reply(*context, LookupFailed(found, name));
           absl::Status own =
               gate_->relations().OwnOrganisation(*context, who, stored.worker().organisation());
+          checked_organisation = stored.worker().organisation();
           if (!own.ok()) return Reply(*context, own);
           const auto& paths = request->update_mask().paths();
           const bool makes_staff =
@@ -315,10 +317,13 @@ grpc::Status ConsoleServiceImpl::UpdateWorker(grpc::ServerContext* context,
                                        "committee staff keep volunteers; the street keeps staff"));
           }
         }
+        // The registry refuses the worker if it is no longer the organisation's checked above.
+        registry::v1::UpdateWorkerRequest guarded = *request;
+        if (who.role != auth::Role::kAdmin) guarded.set_organisation(checked_organisation);
         grpc::Status status =
             Forward(context, who, registry_.get(),
                     &registry::v1::RegistryService::StubInterface::PrepareAsyncUpdateWorker,
-                    *request, response, "registry");
+                    guarded, response, "registry");
         if (status.ok() && who.role != auth::Role::kAdmin &&
             response->worker().has_base_location()) {
           *response->mutable_worker()->mutable_base_location() =

@@ -1404,6 +1404,49 @@ TEST_F(GatewayAuthz, StaffKeepTheirStreetsRecordsUpToDate) {
   status = stub->RetireElder(As(committee).get(), retire, &retired);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(retired.closed_commitments_size(), 0);
+  // No new promise is made to an elder who died.
+  promise.mutable_commitment()->set_valid_from("2026-01-03");
+  EXPECT_EQ(stub->CreateCommitment(As(committee).get(), promise, &promised).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  // Its ties and offerings end too; staff name the organisation they belong to.
+  registry::v1::CreateRelationRequest tie;
+  tie.mutable_relation()->set_source(created.organisation().name());
+  tie.mutable_relation()->set_target("organisations/homeorg");
+  tie.mutable_relation()->set_type(registry::v1::RELATION_TYPE_PARTNER);
+  registry::v1::CreateRelationResponse tied;
+  ASSERT_TRUE(stub->CreateRelation(As(street).get(), tie, &tied).ok());
+  registry::v1::RetireRelationRequest untie;
+  untie.set_name(tied.relation().name());
+  untie.set_etag(tied.relation().etag());
+  untie.set_reason("合作结束");
+  registry::v1::RetireRelationResponse untied;
+  EXPECT_EQ(stub->RetireRelation(As(street).get(), untie, &untied).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);  // no organisation named
+  untie.set_organisation(created.organisation().name());
+  status = stub->RetireRelation(As(street).get(), untie, &untied);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(untied.relation().retired());
+  registry::v1::CreateOfferingRequest offer;
+  offer.mutable_offering()->set_organisation(created.organisation().name());
+  offer.mutable_offering()->set_service_type("serviceTypes/visiting");
+  offer.mutable_offering()->add_covered_regions("regions/310101020001");
+  registry::v1::CreateOfferingResponse offered;
+  ASSERT_TRUE(stub->CreateOffering(As(street).get(), offer, &offered).ok());
+  registry::v1::RetireOfferingRequest stop;
+  stop.set_name(offered.offering().name());
+  stop.set_etag(offered.offering().etag());
+  stop.set_reason("探访服务停止");
+  stop.set_organisation("organisations/homeorg");  // the street's, but not the offering's
+  registry::v1::RetireOfferingResponse stopped;
+  EXPECT_EQ(stub->RetireOffering(As(street).get(), stop, &stopped).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  stop.set_organisation(created.organisation().name());
+  EXPECT_EQ(stub->RetireOffering(As(committee).get(), stop, &stopped).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  status = stub->RetireOffering(As(street).get(), stop, &stopped);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(stopped.offering().retired());
 
   // Retiring an organisation is the street's.
   registry::v1::RetireOrganisationRequest close;

@@ -203,6 +203,8 @@ MethodTable PublicMethods(const GatewayServer::Services& s) {
   LINLI_METHOD(console, ConsoleService, UpdateElder);
   LINLI_METHOD(console, ConsoleService, RecordConsent);
   LINLI_METHOD(console, ConsoleService, RetireElder);
+  LINLI_METHOD(console, ConsoleService, RetireRelation);
+  LINLI_METHOD(console, ConsoleService, RetireOffering);
   // ElderAppService
   LINLI_METHOD(elder_app, ElderAppService, GetElderPage);
   LINLI_METHOD(elder_app, ElderAppService, ListMyCommitments);

@@ -53,6 +53,8 @@ class Registry {
   LINLI_USE_CASE(UpdateOrganisation);
   LINLI_USE_CASE(RetireOrganisation);
   LINLI_USE_CASE(UpdateWorker);
+  LINLI_USE_CASE(RetireRelation);
+  LINLI_USE_CASE(RetireOffering);
 #undef LINLI_USE_CASE
 
   // Use cases that record who acted: consents stamped with the caller, full reads and erasures

@@ -95,6 +95,19 @@ absl::Status RequireLines(Transaction& tx, const std::vector<std::string>& line_
   return absl::OkStatus();
 }
 
+// A record as a client creates it: the retirement fields are output only.
+template <typename Record>
+void ClearRetirement(Record& record) {
+  record.clear_retired();
+  record.clear_retire_time();
+  record.clear_retire_reason();
+}
+
+// Why a record is retired: 4 to 256 characters (the rule elders' reasons follow).
+void ValidateRetireReason(const std::string& reason, FieldViolations& v) {
+  if (!ValidateReason(reason).ok()) v.Add("reason", "must state why, in 4 to 256 characters");
+}
+
 absl::Status RequireServiceType(Transaction& tx, const std::string& code,
                                 const std::string& field) {
   ASSIGN_OR_RETURN(bool exists, ServiceTypeExists(tx, code));
@@ -160,6 +173,7 @@ absl::Status Registry::CreateOrganisation(const v1::CreateOrganisationRequest& r
   RETURN_IF_ERROR(v.ToStatus());
 
   row.organisation = in;
+  ClearRetirement(row.organisation);  // output only
   row.organisation.set_name("organisations/" + in.id());
   *row.organisation.mutable_create_time() = ToTimestamp(clock_.Now());
   return RunIdempotent(
@@ -182,7 +196,6 @@ absl::Status Registry::CreateOrganisation(const v1::CreateOrganisationRequest& r
           RETURN_IF_ERROR(InsertRelation(tx, admin.name().substr(10), admin));
         }
         *response->mutable_organisation() = row.organisation;
-        StampEtag(*response->mutable_organisation());
         return absl::OkStatus();
       },
       clock_);
@@ -216,7 +229,6 @@ absl::Status Registry::UpdateOrganisation(const v1::UpdateOrganisationRequest& r
         RETURN_IF_ERROR(terms.ToStatus());
         RETURN_IF_ERROR(RequireLines(tx, line_ids));
         RETURN_IF_ERROR(UpdateOrganisationRow(tx, id, updated, line_ids));
-        StampEtag(updated);
         *response->mutable_organisation() = std::move(updated);
         return absl::OkStatus();
       },
@@ -228,8 +240,7 @@ absl::Status Registry::RetireOrganisation(const v1::RetireOrganisationRequest& r
   FieldViolations v;
   std::string id;
   ParseInto(request.name(), "organisations", "name", v, &id);
-  if (!ValidateReason(request.reason()).ok())
-    v.Add("reason", "must state why, in 4 to 256 characters");
+  ValidateRetireReason(request.reason(), v);
   if (!ValidateRequestId(request.request_id()).ok()) v.Add("request_id", "is malformed");
   RETURN_IF_ERROR(v.ToStatus());
   return RunIdempotent(
@@ -246,7 +257,6 @@ absl::Status Registry::RetireOrganisation(const v1::RetireOrganisationRequest& r
           FieldViolations ignored;
           RETURN_IF_ERROR(
               UpdateOrganisationRow(tx, id, *stored, ParseLineIds(stored->lines(), ignored)));
-          StampEtag(*stored);
         }
         *response->mutable_organisation() = std::move(*stored);
         return absl::OkStatus();
@@ -322,6 +332,7 @@ absl::Status Registry::CreateRelation(const v1::CreateRelationRequest& request,
   RETURN_IF_ERROR(v.ToStatus());
 
   v1::Relation relation = in;
+  ClearRetirement(relation);  // output only
   return RunIdempotent(
       db_, "CreateRelation", request.request_id(), request, response,
       [&](Transaction& tx) -> absl::Status {
@@ -342,6 +353,17 @@ absl::Status Registry::CreateRelation(const v1::CreateRelationRequest& request,
                                 "under the source)");
           }
         }
+        // The same tie made again after it ended: the retired relation comes back.
+        ASSIGN_OR_RETURN(std::optional<v1::Relation> earlier, FindRelationByTriple(tx, relation));
+        if (earlier.has_value() && earlier->retired()) {
+          earlier->set_retired(false);
+          earlier->clear_retire_time();
+          earlier->clear_retire_reason();
+          earlier->set_note(relation.note());
+          RETURN_IF_ERROR(UpdateRelationRow(tx, earlier->name().substr(10), *earlier));
+          *response->mutable_relation() = std::move(*earlier);
+          return absl::OkStatus();
+        }
         const std::string id = NewId(clock_);
         relation.set_name("relations/" + id);
         RETURN_IF_ERROR(InsertRelation(tx, id, relation));
@@ -357,13 +379,15 @@ absl::Status Registry::ListRelations(const v1::ListRelationsRequest& request,
     RETURN_IF_ERROR(
         ParseResourceName(request.organisation(), "organisations", "organisation").status());
   }
-  ASSIGN_OR_RETURN(Page page,
-                   Page::Start(request.page_size(), request.page_token(),
-                               "relations|" + request.organisation(), kDefaultPage, kMaxPage));
+  ASSIGN_OR_RETURN(Page page, Page::Start(request.page_size(), request.page_token(),
+                                          absl::StrCat("relations|", request.organisation(),
+                                                       request.show_retired() ? "|retired" : ""),
+                                          kDefaultPage, kMaxPage));
   return db_.RunInTransaction(
       [&](Transaction& tx) -> absl::Status {
         ASSIGN_OR_RETURN(auto relations,
-                         QueryRelations(tx, request.organisation(), page.after, page.limit()));
+                         QueryRelations(tx, request.organisation(), request.show_retired(),
+                                        page.after, page.limit()));
         response->Clear();
         response->set_next_page_token(
             page.Finish(relations, [](const v1::Relation& r) { return r.name().substr(10); }));
@@ -371,6 +395,41 @@ absl::Status Registry::ListRelations(const v1::ListRelationsRequest& request,
         return absl::OkStatus();
       },
       {.read_only = true});
+}
+
+absl::Status Registry::RetireRelation(const v1::RetireRelationRequest& request,
+                                      v1::RetireRelationResponse* response) {
+  FieldViolations v;
+  std::string id, guard_org;
+  ParseInto(request.name(), "relations", "name", v, &id);
+  if (!request.organisation().empty()) {
+    ParseInto(request.organisation(), "organisations", "organisation", v, &guard_org);
+  }
+  ValidateRetireReason(request.reason(), v);
+  if (!ValidateRequestId(request.request_id()).ok()) v.Add("request_id", "is malformed");
+  RETURN_IF_ERROR(v.ToStatus());
+  return RunIdempotent(
+      db_, "RetireRelation", request.request_id(), request, response,
+      [&](Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(std::optional<v1::Relation> stored,
+                         FindRelationForUpdate(tx, db_.dialect(), id));
+        // A relation another organisation is the source of is not found: staff cannot learn
+        // that it exists.
+        if (!stored.has_value() ||
+            (!guard_org.empty() && stored->source() != "organisations/" + guard_org)) {
+          return NotFound(request.name());
+        }
+        if (!stored->retired()) {
+          RETURN_IF_ERROR(CheckEtag(request.etag(), stored->etag(), "etag"));
+          stored->set_retired(true);
+          *stored->mutable_retire_time() = ToTimestamp(clock_.Now());
+          stored->set_retire_reason(request.reason());
+          RETURN_IF_ERROR(UpdateRelationRow(tx, id, *stored));
+        }
+        *response->mutable_relation() = std::move(*stored);
+        return absl::OkStatus();
+      },
+      clock_);
 }
 
 // --- Service taxonomy --------------------------------------------------------------------------
@@ -445,6 +504,7 @@ absl::Status Registry::CreateOffering(const v1::CreateOfferingRequest& request,
   RETURN_IF_ERROR(v.ToStatus());
 
   v1::Offering offering = in;
+  ClearRetirement(offering);  // output only
   return RunIdempotent(
       db_, "CreateOffering", request.request_id(), request, response,
       [&](Transaction& tx) -> absl::Status {
@@ -458,7 +518,6 @@ absl::Status Registry::CreateOffering(const v1::CreateOfferingRequest& request,
         offering.set_name("offerings/" + id);
         RETURN_IF_ERROR(InsertOffering(tx, id, org_id, service_code, covered, offering));
         *response->mutable_offering() = offering;
-        StampEtag(*response->mutable_offering());
         return absl::OkStatus();
       },
       clock_);
@@ -476,12 +535,14 @@ absl::Status Registry::ListOfferings(const v1::ListOfferingsRequest& request,
   }
   RETURN_IF_ERROR(v.ToStatus());
   ASSIGN_OR_RETURN(Page page, Page::Start(request.page_size(), request.page_token(),
-                                          absl::StrCat("offerings|", org_id, "|", service_code),
+                                          absl::StrCat("offerings|", org_id, "|", service_code,
+                                                       request.show_retired() ? "|retired" : ""),
                                           kDefaultPage, kMaxPage));
   return db_.RunInTransaction(
       [&](Transaction& tx) -> absl::Status {
         ASSIGN_OR_RETURN(auto offerings,
-                         QueryOfferings(tx, org_id, service_code, page.after, page.limit()));
+                         QueryOfferings(tx, org_id, service_code, request.show_retired(),
+                                        page.after, page.limit()));
         response->Clear();
         response->set_next_page_token(
             page.Finish(offerings, [](const v1::Offering& o) { return o.name().substr(10); }));
@@ -518,10 +579,45 @@ absl::Status Registry::UpdateOffering(const v1::UpdateOfferingRequest& request,
         if (!in.etag().empty()) {
           RETURN_IF_ERROR(CheckEtag(in.etag(), stored->etag(), "offering.etag"));
         }
+        if (stored->retired()) {
+          return absl::FailedPreconditionError(in.name() + " is retired and cannot be changed");
+        }
         ApplyOfferingUpdate(in, paths, *stored);
         RETURN_IF_ERROR(UpdateOfferingData(tx, id, *stored));
-        StampEtag(*stored);
         *response->mutable_offering() = *stored;
+        return absl::OkStatus();
+      },
+      clock_);
+}
+
+absl::Status Registry::RetireOffering(const v1::RetireOfferingRequest& request,
+                                      v1::RetireOfferingResponse* response) {
+  FieldViolations v;
+  std::string id, guard_org;
+  ParseInto(request.name(), "offerings", "name", v, &id);
+  if (!request.organisation().empty()) {
+    ParseInto(request.organisation(), "organisations", "organisation", v, &guard_org);
+  }
+  ValidateRetireReason(request.reason(), v);
+  if (!ValidateRequestId(request.request_id()).ok()) v.Add("request_id", "is malformed");
+  RETURN_IF_ERROR(v.ToStatus());
+  return RunIdempotent(
+      db_, "RetireOffering", request.request_id(), request, response,
+      [&](Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(std::optional<v1::Offering> stored,
+                         FindOfferingForUpdate(tx, db_.dialect(), id));
+        if (!stored.has_value() ||
+            (!guard_org.empty() && stored->organisation() != "organisations/" + guard_org)) {
+          return NotFound(request.name());
+        }
+        if (!stored->retired()) {
+          RETURN_IF_ERROR(CheckEtag(request.etag(), stored->etag(), "etag"));
+          stored->set_retired(true);
+          *stored->mutable_retire_time() = ToTimestamp(clock_.Now());
+          stored->set_retire_reason(request.reason());
+          RETURN_IF_ERROR(UpdateOfferingData(tx, id, *stored));
+        }
+        *response->mutable_offering() = std::move(*stored);
         return absl::OkStatus();
       },
       clock_);
@@ -548,7 +644,6 @@ absl::Status Registry::CreateWorker(const v1::CreateWorkerRequest& request,
         worker.set_name("workers/" + id);
         RETURN_IF_ERROR(InsertWorker(tx, id, org_id, worker));
         *response->mutable_worker() = worker;
-        StampEtag(*response->mutable_worker());
         return absl::OkStatus();
       },
       clock_);
@@ -585,7 +680,6 @@ absl::Status Registry::UpdateWorker(const v1::UpdateWorkerRequest& request,
         ValidateWorkerTerms(updated, terms);
         RETURN_IF_ERROR(terms.ToStatus());
         RETURN_IF_ERROR(UpdateWorkerData(tx, id, updated));
-        StampEtag(updated);
         *response->mutable_worker() = std::move(updated);
         return absl::OkStatus();
       },

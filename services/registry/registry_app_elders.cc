@@ -60,16 +60,21 @@ absl::Status Seal(const pii::FieldCipher& cipher, const v1::Elder& full, ElderRo
     row.id_number_index =
         cipher.BlindIndex("id_number:" + pii::NormalizeIdNumber(full.id_number()));
   }
-  StampElderEtag(row);
+  return absl::OkStatus();
+}
+
+// FAILED_PRECONDITION for an erased elder.
+absl::Status RequireNotErased(const ElderRow& row) {
+  if (row.erased) {
+    return absl::FailedPreconditionError(row.stub.name() +
+                                         " was erased: nothing is left to change");
+  }
   return absl::OkStatus();
 }
 
 // FAILED_PRECONDITION for an elder whose record is closed.
 absl::Status RequireServed(const ElderRow& row) {
-  if (row.erased) {
-    return absl::FailedPreconditionError(row.stub.name() +
-                                         " was erased: nothing is left to change");
-  }
+  RETURN_IF_ERROR(RequireNotErased(row));
   if (!ElderServed(row.stub)) {
     return absl::FailedPreconditionError(
         absl::StrCat(row.stub.name(), " is recorded as ",
@@ -115,6 +120,7 @@ absl::Status Registry::CreateElder(const v1::CreateElderRequest& request, const 
   const std::string region_code = *ParseRegionName(in.region(), "elder.region");
   v1::Elder elder = in;
   elder.set_erased(false);
+  elder.clear_status_date();  // output only, like the status set below
   const absl::Time now = clock_.Now();
   StampConsents(elder, now, caller.actor);
   *elder.mutable_create_time() = ToTimestamp(now);
@@ -206,7 +212,7 @@ absl::Status Registry::EraseElder(const v1::EraseElderRequest& request, const Ca
   ASSIGN_OR_RETURN(std::string id, ParseResourceName(request.name(), "elders", "name"));
   RETURN_IF_ERROR(ValidateReason(request.reason()));
   return db_.RunInTransaction([&](Transaction& tx) -> absl::Status {
-    ASSIGN_OR_RETURN(std::optional<ElderRow> row, FindElder(tx, id));
+    ASSIGN_OR_RETURN(std::optional<ElderRow> row, FindElderForUpdate(tx, db_.dialect(), id));
     if (!row.has_value()) return NotFound(request.name());
     if (!row->erased) {
       row->stub = ErasedStub(row->stub);
@@ -215,11 +221,20 @@ absl::Status Registry::EraseElder(const v1::EraseElderRequest& request, const Ca
       row->sealed_personal_data.clear();
       row->id_number_index.clear();
       RETURN_IF_ERROR(UpdateElderRow(tx, *row));
-      StampElderEtag(*row);
-      // The stored reply of the CreateElder call holds masked personal data: it becomes the stub.
-      v1::CreateElderResponse redacted;
-      *redacted.mutable_elder() = row->stub;
-      RETURN_IF_ERROR(RedactIdempotentResponses(tx, "CreateElder", request.name(), redacted));
+      // The stored replies of the calls that registered or changed the elder hold masked
+      // personal data: each becomes the stub.
+      v1::CreateElderResponse created;
+      *created.mutable_elder() = row->stub;
+      RETURN_IF_ERROR(RedactIdempotentResponses(tx, "CreateElder", request.name(), created));
+      v1::UpdateElderResponse updated;
+      *updated.mutable_elder() = row->stub;
+      RETURN_IF_ERROR(RedactIdempotentResponses(tx, "UpdateElder", request.name(), updated));
+      v1::RecordConsentResponse consented;
+      *consented.mutable_elder() = row->stub;
+      RETURN_IF_ERROR(RedactIdempotentResponses(tx, "RecordConsent", request.name(), consented));
+      v1::RetireElderResponse retired;
+      *retired.mutable_elder() = row->stub;
+      RETURN_IF_ERROR(RedactIdempotentResponses(tx, "RetireElder", request.name(), retired));
       RETURN_IF_ERROR(AuditPersonalData(tx, caller, clock_.Now(),
                                         {.elder = request.name(),
                                          .resource = "",
@@ -309,9 +324,7 @@ absl::Status Registry::RecordConsent(const v1::RecordConsentRequest& request, co
       [&](Transaction& tx) -> absl::Status {
         ASSIGN_OR_RETURN(std::optional<ElderRow> row, FindElderForUpdate(tx, db_.dialect(), *id));
         if (!row.has_value()) return NotFound(request.name());
-        if (row->erased) {
-          return absl::FailedPreconditionError(request.name() + " was erased: nothing is kept");
-        }
+        RETURN_IF_ERROR(RequireNotErased(*row));
         ASSIGN_OR_RETURN(v1::Elder full, Unseal(cipher_, *row));
         const std::vector<std::string> removed =
             RecordConsentDecision(full, request.purpose(), request.granted(), now, caller.actor);
@@ -348,16 +361,20 @@ absl::Status Registry::RetireElder(const v1::RetireElderRequest& request, const 
       [&](Transaction& tx) -> absl::Status {
         ASSIGN_OR_RETURN(std::optional<ElderRow> row, FindElderForUpdate(tx, db_.dialect(), *id));
         if (!row.has_value()) return NotFound(request.name());
-        // Retiring a retired elder returns the record as it is: a retry after a lost reply, or a
-        // second member of staff recording the same news.
-        if (row->erased || ElderServed(row->stub)) {
-          RETURN_IF_ERROR(CheckEtag(request.etag(), row->stub.etag(), "etag"));
+        RETURN_IF_ERROR(RequireNotErased(*row));
+        // Retiring a retired elder with the same news returns the record as it is: a retry after
+        // a lost reply, or a second member of staff recording it. Other news is refused: the
+        // record is closed.
+        if (!ElderServed(row->stub) && (row->stub.status() != request.status() ||
+                                        row->stub.status_date() != request.effective_date())) {
           RETURN_IF_ERROR(RequireServed(*row));
+        }
+        if (ElderServed(row->stub)) {
+          RETURN_IF_ERROR(CheckEtag(request.etag(), row->stub.etag(), "etag"));
           row->status = request.status();
           row->stub.set_status(request.status());
           row->stub.set_status_date(request.effective_date());
           RETURN_IF_ERROR(UpdateElderRow(tx, *row));
-          StampElderEtag(*row);
           RETURN_IF_ERROR(AuditPersonalData(tx, caller, now,
                                             {.elder = request.name(),
                                              .resource = "",

@@ -86,7 +86,7 @@ absl::Status Registry::GetMap(const v1::GetMapRequest& request, v1::GetMapRespon
                          QueryOrganisations(tx, {root->path, 0, ""}, "", kMapLimit));
         map.AddOrganisations(orgs);
         ASSIGN_OR_RETURN(std::vector<v1::Relation> relations,
-                         QueryRelations(tx, "", "", kMapLimit));
+                         QueryRelations(tx, "", /*include_retired=*/false, "", kMapLimit));
         for (const v1::Relation& relation : relations) {
           std::optional<std::string> target = map.OutsideTarget(relation);
           if (!target.has_value()) continue;

@@ -1296,6 +1296,33 @@ TEST_P(RegistryCatalogueTest, ErasureAlsoRedactsTheStoredIdempotentReply) {
   EXPECT_EQ(Count("elders"), 1);
 }
 
+TEST_P(RegistryCatalogueTest, ErasureAlsoRedactsTheStoredRepliesOfCorrections) {
+  BuildTree();
+  v1::Elder created;
+  ASSERT_TRUE(CreateElder(FullElder(ChineseId("310101", "19450101", "321")), &created).ok());
+  v1::UpdateElderRequest update;
+  update.mutable_elder()->set_name(created.name());
+  update.mutable_elder()->set_etag(created.etag());
+  update.mutable_elder()->set_phone("13700001111");
+  update.mutable_update_mask()->add_paths("phone");
+  update.set_reason("女儿来电更新号码");
+  update.set_request_id("update-elder-1");
+  v1::UpdateElderResponse updated;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::UpdateElder, update, &updated).ok());
+  EXPECT_EQ(updated.elder().phone(), "137****1111");
+
+  v1::EraseElderRequest erase;
+  erase.set_name(created.name());
+  erase.set_reason("本人申请删除个人信息");
+  v1::EraseElderResponse erased;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::EraseElder, erase, &erased).ok());
+  v1::UpdateElderResponse replayed;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::UpdateElder, update, &replayed).ok());
+  EXPECT_TRUE(replayed.elder().erased());
+  EXPECT_TRUE(replayed.elder().phone().empty());
+  EXPECT_EQ(replayed.elder().display_name(), "已注销");
+}
+
 TEST_P(RegistryCatalogueTest, EraseElderLeavesAnAuditedStub) {
   BuildTree();
   const std::string id_number = ChineseId("310101", "19450101", "123");
@@ -2108,6 +2135,11 @@ TEST_P(RegistryCatalogueTest, ARetiredElderLeavesTheListsAndTheRecordCloses) {
   v1::RetireElderResponse twice;
   ASSERT_TRUE(Call(&v1::RegistryService::Stub::RetireElder, retire, &twice).ok());
   EXPECT_EQ(twice.elder().etag(), retired.elder().etag());
+  // Other news about a closed record is refused, not silently dropped.
+  retire.set_status(v1::ELDER_STATUS_MOVED_AWAY);
+  EXPECT_EQ(Call(&v1::RegistryService::Stub::RetireElder, retire, &twice).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  retire.set_status(v1::ELDER_STATUS_DECEASED);
 
   v1::ListEldersRequest list;
   list.set_region(kStreet);
@@ -2178,6 +2210,19 @@ TEST_P(RegistryCatalogueTest, OrganisationsAndWorkersAreCorrectedAndRetired) {
   *bad.mutable_update_mask() = Paths({"kind"});
   EXPECT_EQ(ViolatedField(Call(&v1::RegistryService::Stub::UpdateOrganisation, bad, &updated)),
             "organisation.kind");
+
+  // Retirement is output only on create.
+  v1::Organisation forged =
+      Org("forged-retired", "打浦桥助老点", v1::ORGANISATION_KIND_SOCIAL_ORGANISATION,
+          v1::SECTOR_SOCIAL, kOtherStreet);
+  forged.set_retired(true);
+  forged.set_retire_reason("伪造");
+  v1::Organisation made;
+  ASSERT_TRUE(CreateOrg(forged, &made).ok());
+  EXPECT_FALSE(made.retired());
+  EXPECT_TRUE(made.retire_reason().empty());
+  EXPECT_EQ(OrgIds(kOtherStreet, v1::ORGANISATION_KIND_UNSPECIFIED, ""),
+            std::vector<std::string>{"forged-retired"});
 
   // A worker: skills changed, then left.
   v1::CreateWorkerRequest hire;
@@ -2257,6 +2302,109 @@ TEST_P(RegistrySearchTest, ARetiredProviderIsNoLongerFound) {
   v1::SearchProvidersResponse found = Search(request, &status);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(OrgIdsOf(found), (std::vector<std::string>{"ele-delivery"}));
+}
+
+TEST_P(RegistryCatalogueTest, RelationsEndAndComeBack) {
+  BuildTree();
+  MustCreateOrg(Org("wlq-office", "五里桥街道办事处", v1::ORGANISATION_KIND_STREET_OFFICE,
+                    v1::SECTOR_PUBLIC, kStreet));
+  MustCreateOrg(Org("wlq-centre", "五里桥为老服务中心", v1::ORGANISATION_KIND_SOCIAL_ORGANISATION,
+                    v1::SECTOR_SOCIAL, kStreet));
+  v1::Relation partner;
+  ASSERT_TRUE(CreateRelation("organisations/wlq-centre", "organisations/wlq-office",
+                             v1::RELATION_TYPE_PARTNER, &partner, "2025 合作")
+                  .ok());
+  ASSERT_FALSE(partner.etag().empty());
+
+  v1::RetireRelationRequest retire;
+  retire.set_name(partner.name());
+  retire.set_etag(partner.etag());
+  retire.set_reason("合作协议到期");
+  retire.set_organisation("organisations/wlq-office");  // the target, not the source
+  v1::RetireRelationResponse retired;
+  EXPECT_EQ(Call(&v1::RegistryService::Stub::RetireRelation, retire, &retired).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  retire.set_organisation("organisations/wlq-centre");
+  retire.set_reason("到期");
+  EXPECT_EQ(ViolatedField(Call(&v1::RegistryService::Stub::RetireRelation, retire, &retired)),
+            "reason");
+  retire.set_reason("合作协议到期");
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::RetireRelation, retire, &retired).ok());
+  EXPECT_TRUE(retired.relation().retired());
+  EXPECT_EQ(retired.relation().retire_reason(), "合作协议到期");
+  EXPECT_TRUE(Relations("organisations/wlq-centre").empty());
+  v1::ListRelationsRequest all;
+  all.set_organisation("organisations/wlq-centre");
+  all.set_show_retired(true);
+  v1::ListRelationsResponse listed;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ListRelations, all, &listed).ok());
+  ASSERT_EQ(listed.relations_size(), 1);
+  EXPECT_TRUE(listed.relations(0).retired());
+
+  // Made again, the same relation comes back with the new note.
+  v1::Relation again;
+  ASSERT_TRUE(CreateRelation("organisations/wlq-centre", "organisations/wlq-office",
+                             v1::RELATION_TYPE_PARTNER, &again, "2027 续签")
+                  .ok());
+  EXPECT_EQ(again.name(), partner.name());
+  EXPECT_FALSE(again.retired());
+  EXPECT_EQ(again.note(), "2027 续签");
+  ASSERT_EQ(Relations("organisations/wlq-centre").size(), 1u);
+
+  // An ended administrative tie no longer counts for the cycle check.
+  v1::Relation under;
+  ASSERT_TRUE(CreateRelation("organisations/wlq-centre", "organisations/wlq-office",
+                             v1::RELATION_TYPE_ADMINISTRATIVE, &under)
+                  .ok());
+  EXPECT_EQ(CreateRelation("organisations/wlq-office", "organisations/wlq-centre",
+                           v1::RELATION_TYPE_ADMINISTRATIVE)
+                .error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  retire.set_name(under.name());
+  retire.set_etag(under.etag());
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::RetireRelation, retire, &retired).ok());
+  EXPECT_TRUE(CreateRelation("organisations/wlq-office", "organisations/wlq-centre",
+                             v1::RELATION_TYPE_ADMINISTRATIVE)
+                  .ok());
+}
+
+TEST_P(RegistrySearchTest, ARetiredOfferingIsNoLongerFoundNorChanged) {
+  BuildProviders();
+  v1::ListOfferingsRequest list;
+  list.set_organisation("organisations/wlq-canteen");
+  v1::ListOfferingsResponse listed;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ListOfferings, list, &listed).ok());
+  ASSERT_EQ(listed.offerings_size(), 1);
+  v1::RetireOfferingRequest retire;
+  retire.set_name(canteen_offering_);
+  retire.set_etag(listed.offerings(0).etag());
+  retire.set_reason("送餐服务停止");
+  retire.set_organisation("organisations/ele-delivery");
+  v1::RetireOfferingResponse retired;
+  EXPECT_EQ(Call(&v1::RegistryService::Stub::RetireOffering, retire, &retired).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  retire.set_organisation("organisations/wlq-canteen");
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::RetireOffering, retire, &retired).ok());
+  EXPECT_TRUE(retired.offering().retired());
+
+  v1::SearchProvidersRequest request;
+  request.set_elder(elder_);
+  request.set_service_type("serviceTypes/meal");
+  grpc::Status status;
+  EXPECT_EQ(OrgIdsOf(Search(request, &status)), (std::vector<std::string>{"ele-delivery"}));
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ListOfferings, list, &listed).ok());
+  EXPECT_EQ(listed.offerings_size(), 0);
+  list.set_show_retired(true);
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ListOfferings, list, &listed).ok());
+  EXPECT_EQ(listed.offerings_size(), 1);
+
+  v1::UpdateOfferingRequest update;
+  update.mutable_offering()->set_name(canteen_offering_);
+  update.mutable_offering()->set_capacity_per_week(80);
+  update.mutable_update_mask()->add_paths("capacity_per_week");
+  v1::UpdateOfferingResponse updated;
+  EXPECT_EQ(Call(&v1::RegistryService::Stub::UpdateOffering, update, &updated).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RegistryCatalogueTest, ::testing::ValuesIn(testing::Backends()),

@@ -37,6 +37,8 @@ LINLI_TRANSLATE(ListAuditEntries)
 LINLI_TRANSLATE(UpdateOrganisation)
 LINLI_TRANSLATE(RetireOrganisation)
 LINLI_TRANSLATE(UpdateWorker)
+LINLI_TRANSLATE(RetireRelation)
+LINLI_TRANSLATE(RetireOffering)
 #undef LINLI_TRANSLATE
 
 // Handlers whose use case records the caller (x-linli-actor) as who acted.

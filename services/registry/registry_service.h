@@ -53,6 +53,8 @@ class RegistryServiceImpl final : public v1::RegistryService::Service {
   LINLI_RPC(UpdateElder);
   LINLI_RPC(RecordConsent);
   LINLI_RPC(RetireElder);
+  LINLI_RPC(RetireRelation);
+  LINLI_RPC(RetireOffering);
 #undef LINLI_RPC
 
  private:

@@ -205,11 +205,20 @@ CREATE INDEX pii_audit_by_elder ON pii_audit (elder, sequence))sql",
            Bin("CREATE TABLE pii_audit (sequence BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY, "
                "time_us BIGINT NOT NULL, elder VARCHAR(64) NOT NULL, data LONGBLOB NOT NULL, "
                "INDEX pii_audit_by_elder (elder, sequence))"))},
-      {5, "retirement of organisations and elders",
-       "ALTER TABLE organisations ADD COLUMN retired INTEGER NOT NULL DEFAULT 0;\n"
+      // One statement each: MariaDB's DDL is not transactional, so a migration that failed half
+      // way could not be applied again.
+      {5, "retired organisations",
+       "ALTER TABLE organisations ADD COLUMN retired INTEGER NOT NULL DEFAULT 0",
+       "ALTER TABLE organisations ADD COLUMN retired INT NOT NULL DEFAULT 0"},
+      {6, "elders who moved away or died",
        "ALTER TABLE elders ADD COLUMN status INTEGER NOT NULL DEFAULT 0",
-       "ALTER TABLE organisations ADD COLUMN retired INT NOT NULL DEFAULT 0;\n"
        "ALTER TABLE elders ADD COLUMN status INT NOT NULL DEFAULT 0"},
+      {7, "retired relations",
+       "ALTER TABLE relations ADD COLUMN retired INTEGER NOT NULL DEFAULT 0",
+       "ALTER TABLE relations ADD COLUMN retired INT NOT NULL DEFAULT 0"},
+      {8, "retired offerings",
+       "ALTER TABLE offerings ADD COLUMN retired INTEGER NOT NULL DEFAULT 0",
+       "ALTER TABLE offerings ADD COLUMN retired INT NOT NULL DEFAULT 0"},
   };
   return *migrations;
 }
@@ -297,12 +306,13 @@ absl::StatusOr<bool> ServiceTypeExists(Transaction& tx, const std::string& code)
 
 // --- Organisations and relations ---------------------------------------------------------------
 
-absl::Status InsertOrganisation(Transaction& tx, const OrganisationRow& row) {
+absl::Status InsertOrganisation(Transaction& tx, OrganisationRow& row) {
+  Revise(row.organisation);
   RETURN_IF_ERROR(Duplicate(
       tx.Exec("INSERT INTO organisations (id, region_code, region_path, kind, data) "
               "VALUES (?, ?, ?, ?, ?)",
               {row.id, row.region_code, row.region_path,
-               static_cast<int64_t>(row.organisation.kind()), StoredForm(row.organisation)})
+               static_cast<int64_t>(row.organisation.kind()), row.organisation.SerializeAsString()})
           .status(),
       absl::StrCat("organisation.id: organisation ", row.id, " already exists")));
   for (const std::string& line : row.line_ids) {
@@ -331,13 +341,14 @@ absl::StatusOr<std::optional<v1::Organisation>> FindOrganisationForUpdate(Transa
 }
 
 absl::Status UpdateOrganisationRow(Transaction& tx, const std::string& id,
-                                   const v1::Organisation& organisation,
+                                   v1::Organisation& organisation,
                                    const std::vector<std::string>& line_ids) {
-  ASSIGN_OR_RETURN(
-      int64_t n,
-      tx.Exec("UPDATE organisations SET kind = ?, retired = ?, data = ? WHERE id = ?",
-              {static_cast<int64_t>(organisation.kind()),
-               static_cast<int64_t>(organisation.retired()), StoredForm(organisation), id}));
+  Revise(organisation);
+  ASSIGN_OR_RETURN(int64_t n,
+                   tx.Exec("UPDATE organisations SET kind = ?, retired = ?, data = ? WHERE id = ?",
+                           {static_cast<int64_t>(organisation.kind()),
+                            static_cast<int64_t>(organisation.retired()),
+                            organisation.SerializeAsString(), id}));
   if (n != 1) return absl::NotFoundError(absl::StrCat("organisations/", id, " not found"));
   RETURN_IF_ERROR(
       tx.Exec("DELETE FROM organisation_lines WHERE organisation_id = ?", {id}).status());
@@ -378,7 +389,8 @@ absl::StatusOr<std::vector<v1::Organisation>> QueryOrganisations(Transaction& tx
   return ParseRecords<v1::Organisation>(rows, 0);
 }
 
-absl::Status InsertRelation(Transaction& tx, const std::string& id, const v1::Relation& relation) {
+absl::Status InsertRelation(Transaction& tx, const std::string& id, v1::Relation& relation) {
+  Revise(relation);
   return Duplicate(
       tx.Exec("INSERT INTO relations (id, source, target, type, data) VALUES (?, ?, ?, ?, ?)",
               {id, relation.source(), relation.target(), static_cast<int64_t>(relation.type()),
@@ -389,25 +401,56 @@ absl::Status InsertRelation(Transaction& tx, const std::string& id, const v1::Re
 
 absl::StatusOr<std::vector<v1::Relation>> QueryRelations(Transaction& tx,
                                                          const std::string& organisation_name,
+                                                         bool include_retired,
                                                          const std::string& after_id, int limit) {
-  const int64_t limit64 = limit;
-  absl::StatusOr<std::vector<Row>> rows =
-      organisation_name.empty()
-          ? tx.Query("SELECT data FROM relations WHERE id > ? ORDER BY id LIMIT ?",
-                     {after_id, limit64})
-          : tx.Query(
-                "SELECT data FROM relations WHERE id > ? AND (source = ? OR target = ?) "
-                "ORDER BY id LIMIT ?",
-                {after_id, organisation_name, organisation_name, limit64});
-  RETURN_IF_ERROR(rows.status());
-  return storage::ParseProtoColumns<v1::Relation>(*rows, 0);
+  std::string sql = "SELECT data FROM relations WHERE id > ? ";
+  std::vector<Value> params = {after_id};
+  if (!organisation_name.empty()) {
+    sql += "AND (source = ? OR target = ?) ";
+    params.push_back(organisation_name);
+    params.push_back(organisation_name);
+  }
+  if (!include_retired) sql += "AND retired = 0 ";
+  sql += "ORDER BY id LIMIT ?";
+  params.push_back(static_cast<int64_t>(limit));
+  ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
+  return ParseRecords<v1::Relation>(rows, 0);
+}
+
+absl::StatusOr<std::optional<v1::Relation>> FindRelationByTriple(Transaction& tx,
+                                                                 const v1::Relation& relation) {
+  ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query("SELECT data FROM relations WHERE source = ? AND target = ? AND "
+               "type = ?",
+               {relation.source(), relation.target(), static_cast<int64_t>(relation.type())}));
+  return ParseFirst<v1::Relation>(rows);
+}
+
+absl::StatusOr<std::optional<v1::Relation>> FindRelationForUpdate(Transaction& tx,
+                                                                  storage::Dialect dialect,
+                                                                  const std::string& id) {
+  ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query(absl::StrCat("SELECT data FROM relations WHERE id = ?", ForUpdate(dialect)), {id}));
+  return ParseFirst<v1::Relation>(rows);
+}
+
+absl::Status UpdateRelationRow(Transaction& tx, const std::string& id, v1::Relation& relation) {
+  Revise(relation);
+  ASSIGN_OR_RETURN(int64_t n, tx.Exec("UPDATE relations SET retired = ?, data = ? WHERE id = ?",
+                                      {static_cast<int64_t>(relation.retired()),
+                                       relation.SerializeAsString(), id}));
+  if (n != 1) return absl::NotFoundError(absl::StrCat("relations/", id, " not found"));
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<std::string>> AdministrativeParents(Transaction& tx,
                                                                const std::string& source) {
-  ASSIGN_OR_RETURN(auto rows,
-                   tx.Query("SELECT target FROM relations WHERE source = ? AND type = ?",
-                            {source, static_cast<int64_t>(v1::RELATION_TYPE_ADMINISTRATIVE)}));
+  ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query("SELECT target FROM relations WHERE source = ? AND type = ? AND retired = 0",
+               {source, static_cast<int64_t>(v1::RELATION_TYPE_ADMINISTRATIVE)}));
   std::vector<std::string> targets;
   for (const Row& row : rows) targets.push_back(row.GetString(0));
   return targets;
@@ -417,11 +460,11 @@ absl::StatusOr<std::vector<std::string>> AdministrativeParents(Transaction& tx,
 
 absl::Status InsertOffering(Transaction& tx, const std::string& id,
                             const std::string& organisation_id, const std::string& service_code,
-                            const std::vector<std::string>& covered_codes,
-                            const v1::Offering& offering) {
+                            const std::vector<std::string>& covered_codes, v1::Offering& offering) {
+  Revise(offering);
   RETURN_IF_ERROR(
       tx.Exec("INSERT INTO offerings (id, organisation_id, service_code, data) VALUES (?, ?, ?, ?)",
-              {id, organisation_id, service_code, StoredForm(offering)})
+              {id, organisation_id, service_code, offering.SerializeAsString()})
           .status());
   for (const std::string& code : covered_codes) {
     RETURN_IF_ERROR(
@@ -437,6 +480,7 @@ absl::Status InsertOffering(Transaction& tx, const std::string& id,
 absl::StatusOr<std::vector<v1::Offering>> QueryOfferings(Transaction& tx,
                                                          const std::string& organisation_id,
                                                          const std::string& service_code,
+                                                         bool include_retired,
                                                          const std::string& after_id, int limit) {
   std::string sql = "SELECT data FROM offerings WHERE id > ? ";
   std::vector<Value> params = {after_id};
@@ -448,6 +492,7 @@ absl::StatusOr<std::vector<v1::Offering>> QueryOfferings(Transaction& tx,
     sql += "AND service_code = ? ";
     params.push_back(service_code);
   }
+  if (!include_retired) sql += "AND retired = 0 ";
   sql += "ORDER BY id LIMIT ?";
   params.push_back(static_cast<int64_t>(limit));
   ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
@@ -463,10 +508,11 @@ absl::StatusOr<std::optional<v1::Offering>> FindOfferingForUpdate(Transaction& t
   return ParseFirst<v1::Offering>(rows);
 }
 
-absl::Status UpdateOfferingData(Transaction& tx, const std::string& id,
-                                const v1::Offering& offering) {
-  ASSIGN_OR_RETURN(
-      int64_t n, tx.Exec("UPDATE offerings SET data = ? WHERE id = ?", {StoredForm(offering), id}));
+absl::Status UpdateOfferingData(Transaction& tx, const std::string& id, v1::Offering& offering) {
+  Revise(offering);
+  ASSIGN_OR_RETURN(int64_t n, tx.Exec("UPDATE offerings SET retired = ?, data = ? WHERE id = ?",
+                                      {static_cast<int64_t>(offering.retired()),
+                                       offering.SerializeAsString(), id}));
   if (n != 1) return absl::NotFoundError(absl::StrCat("offerings/", id, " not found"));
   return absl::OkStatus();
 }
@@ -480,11 +526,12 @@ absl::StatusOr<std::vector<v1::Offering>> OfferingsCovering(
   for (const auto& c : service_codes) params.push_back(c);
   ASSIGN_OR_RETURN(
       auto rows,
-      tx.Query(absl::StrCat("SELECT DISTINCT o.id, o.data FROM offering_coverage c JOIN offerings "
-                            "o ON o.id = c.offering_id JOIN organisations g ON g.id = "
-                            "o.organisation_id AND g.retired = 0 WHERE c.region_code IN (",
-                            Placeholders(region_codes.size()), ") AND c.service_code IN (",
-                            Placeholders(service_codes.size()), ") ORDER BY o.id"),
+      tx.Query(absl::StrCat(
+                   "SELECT DISTINCT o.id, o.data FROM offering_coverage c JOIN offerings "
+                   "o ON o.id = c.offering_id JOIN organisations g ON g.id = "
+                   "o.organisation_id AND g.retired = 0 WHERE o.retired = 0 AND c.region_code IN (",
+                   Placeholders(region_codes.size()), ") AND c.service_code IN (",
+                   Placeholders(service_codes.size()), ") ORDER BY o.id"),
                params));
   return ParseRecords<v1::Offering>(rows, 1);
 }
@@ -493,12 +540,12 @@ absl::StatusOr<std::vector<std::string>> OrganisationsOffering(
     Transaction& tx, const std::vector<std::string>& service_codes) {
   if (service_codes.empty()) return std::vector<std::string>();
   std::vector<Value> params(service_codes.begin(), service_codes.end());
-  ASSIGN_OR_RETURN(auto rows,
-                   tx.Query(absl::StrCat("SELECT DISTINCT o.organisation_id FROM offerings o JOIN "
-                                         "organisations g ON g.id = o.organisation_id AND "
-                                         "g.retired = 0 WHERE o.service_code IN (",
-                                         Placeholders(service_codes.size()), ")"),
-                            params));
+  ASSIGN_OR_RETURN(
+      auto rows, tx.Query(absl::StrCat("SELECT DISTINCT o.organisation_id FROM offerings o JOIN "
+                                       "organisations g ON g.id = o.organisation_id AND "
+                                       "g.retired = 0 WHERE o.retired = 0 AND o.service_code IN (",
+                                       Placeholders(service_codes.size()), ")"),
+                          params));
   std::vector<std::string> ids;
   for (const Row& row : rows) ids.push_back(row.GetString(0));
   return ids;
@@ -524,7 +571,7 @@ absl::StatusOr<ElderRow> ElderFromRow(const Row& row) {
   elder.id_number_index = row.GetString(7);
   elder.create_time = absl::FromUnixMicros(row.GetInt(8));
   elder.status = static_cast<int>(row.GetInt(9));
-  StampElderEtag(elder);
+  StampEtag(elder.stub);
   return elder;
 }
 
@@ -538,29 +585,27 @@ absl::StatusOr<std::optional<ElderRow>> FirstElder(const std::vector<Row>& rows)
 
 }  // namespace
 
-void StampElderEtag(ElderRow& row) {
-  row.stub.set_etag(Etag(absl::StrCat(StoredForm(row.stub), "\n", row.sealed_personal_data)));
-}
-
-absl::Status InsertElder(Transaction& tx, const ElderRow& row) {
+absl::Status InsertElder(Transaction& tx, ElderRow& row) {
+  Revise(row.stub);
   return Duplicate(
       tx.Exec("INSERT INTO elders (id, region_code, region_path, living_situation, erased, stub, "
               "sealed, id_number_index, create_time_us, status) "
               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
               {row.id, row.region_code, row.region_path, static_cast<int64_t>(row.living_situation),
-               static_cast<int64_t>(row.erased), StoredForm(row.stub), row.sealed_personal_data,
-               NullIfEmpty(row.id_number_index), absl::ToUnixMicros(row.create_time),
-               static_cast<int64_t>(row.status)})
+               static_cast<int64_t>(row.erased), row.stub.SerializeAsString(),
+               row.sealed_personal_data, NullIfEmpty(row.id_number_index),
+               absl::ToUnixMicros(row.create_time), static_cast<int64_t>(row.status)})
           .status(),
       "elder.id_number: an elder with this ID number is already registered");
 }
 
-absl::Status UpdateElderRow(Transaction& tx, const ElderRow& row) {
+absl::Status UpdateElderRow(Transaction& tx, ElderRow& row) {
+  Revise(row.stub);
   absl::StatusOr<int64_t> updated = tx.Exec(
       "UPDATE elders SET region_code = ?, region_path = ?, living_situation = ?, "
       "erased = ?, stub = ?, sealed = ?, id_number_index = ?, status = ? WHERE id = ?",
       {row.region_code, row.region_path, static_cast<int64_t>(row.living_situation),
-       static_cast<int64_t>(row.erased), StoredForm(row.stub), row.sealed_personal_data,
+       static_cast<int64_t>(row.erased), row.stub.SerializeAsString(), row.sealed_personal_data,
        NullIfEmpty(row.id_number_index), static_cast<int64_t>(row.status), row.id});
   RETURN_IF_ERROR(Duplicate(updated.status(),
                             "elder.id_number: an elder with this ID number is already registered"));
@@ -612,10 +657,11 @@ absl::StatusOr<std::vector<ElderRow>> QueryElders(Transaction& tx, const std::st
 // --- Workers -----------------------------------------------------------------------------------
 
 absl::Status InsertWorker(Transaction& tx, const std::string& id,
-                          const std::string& organisation_id, const v1::Worker& worker) {
+                          const std::string& organisation_id, v1::Worker& worker) {
+  Revise(worker);
   return tx
       .Exec("INSERT INTO workers (id, organisation_id, data) VALUES (?, ?, ?)",
-            {id, organisation_id, StoredForm(worker)})
+            {id, organisation_id, worker.SerializeAsString()})
       .status();
 }
 
@@ -633,9 +679,10 @@ absl::StatusOr<std::optional<v1::Worker>> FindWorkerForUpdate(Transaction& tx,
   return ParseFirst<v1::Worker>(rows);
 }
 
-absl::Status UpdateWorkerData(Transaction& tx, const std::string& id, const v1::Worker& worker) {
-  ASSIGN_OR_RETURN(int64_t n,
-                   tx.Exec("UPDATE workers SET data = ? WHERE id = ?", {StoredForm(worker), id}));
+absl::Status UpdateWorkerData(Transaction& tx, const std::string& id, v1::Worker& worker) {
+  Revise(worker);
+  ASSIGN_OR_RETURN(int64_t n, tx.Exec("UPDATE workers SET data = ? WHERE id = ?",
+                                      {worker.SerializeAsString(), id}));
   if (n != 1) return absl::NotFoundError(absl::StrCat("workers/", id, " not found"));
   return absl::OkStatus();
 }

@@ -22,16 +22,16 @@ namespace linli::registry {
 // Schema versions of the registry, applied at start-up.
 const std::vector<storage::Migration>& RegistryMigrations();
 
-// Records are stored without their etag; every read stamps it (common/etag.h) from the stored
-// form, so it changes with each write that changes the record.
+// Etags (common/etag.h): every write below stores a new random etag in the record it is given
+// (Revise, so the caller's copy carries what was stored), and reads return it. A record written
+// before etags existed reads with LegacyEtag(name) until its first write.
 template <typename Record>
-std::string StoredForm(Record record) {
-  record.clear_etag();
-  return record.SerializeAsString();
+void Revise(Record& record) {
+  record.set_etag(NewEtag());
 }
 template <typename Record>
 void StampEtag(Record& record) {
-  record.set_etag(Etag(StoredForm(record)));
+  if (record.etag().empty()) record.set_etag(LegacyEtag(record.name()));
 }
 
 // --- Regions ---------------------------------------------------------------------------------
@@ -68,7 +68,7 @@ struct OrganisationRow {
   std::string region_path;
   std::vector<std::string> line_ids;
 };
-absl::Status InsertOrganisation(storage::Transaction& tx, const OrganisationRow& row);
+absl::Status InsertOrganisation(storage::Transaction& tx, OrganisationRow& row);
 // One organisation by id (retired ones too).
 absl::StatusOr<std::optional<v1::Organisation>> FindOrganisation(storage::Transaction& tx,
                                                                  const std::string& id);
@@ -78,7 +78,7 @@ absl::StatusOr<std::optional<v1::Organisation>> FindOrganisationForUpdate(storag
                                                                           const std::string& id);
 // Stores a changed organisation: its data, kind, retirement and lines (region and id are fixed).
 absl::Status UpdateOrganisationRow(storage::Transaction& tx, const std::string& id,
-                                   const v1::Organisation& organisation,
+                                   v1::Organisation& organisation,
                                    const std::vector<std::string>& line_ids);
 struct OrganisationFilter {
   std::string region_path;       // subtree; "" = all
@@ -93,11 +93,25 @@ absl::StatusOr<std::vector<v1::Organisation>> QueryOrganisations(storage::Transa
 
 // Relation endpoints are resource names ("organisations/x", "regions/310101").
 absl::Status InsertRelation(storage::Transaction& tx, const std::string& id,
-                            const v1::Relation& relation);
+                            v1::Relation& relation);
+// Relations touching `organisation_name` (all when empty); retired ones only with
+// `include_retired`.
 absl::StatusOr<std::vector<v1::Relation>> QueryRelations(storage::Transaction& tx,
                                                          const std::string& organisation_name,
+                                                         bool include_retired,
                                                          const std::string& after_id, int limit);
-// Targets of the administrative relations whose source is `source` ("organisations/x").
+// The relation with this source, target and type, retired or not.
+absl::StatusOr<std::optional<v1::Relation>> FindRelationByTriple(storage::Transaction& tx,
+                                                                 const v1::Relation& relation);
+// One relation by id for a change: a locking read where the backend has one.
+absl::StatusOr<std::optional<v1::Relation>> FindRelationForUpdate(storage::Transaction& tx,
+                                                                  storage::Dialect dialect,
+                                                                  const std::string& id);
+// Stores a relation's data and retirement (its ends and type are fixed).
+absl::Status UpdateRelationRow(storage::Transaction& tx, const std::string& id,
+                               v1::Relation& relation);
+// Targets of the administrative relations (not retired) whose source is `source`
+// ("organisations/x").
 absl::StatusOr<std::vector<std::string>> AdministrativeParents(storage::Transaction& tx,
                                                                const std::string& source);
 
@@ -105,26 +119,30 @@ absl::StatusOr<std::vector<std::string>> AdministrativeParents(storage::Transact
 
 absl::Status InsertOffering(storage::Transaction& tx, const std::string& id,
                             const std::string& organisation_id, const std::string& service_code,
-                            const std::vector<std::string>& covered_codes,
-                            const v1::Offering& offering);
+                            const std::vector<std::string>& covered_codes, v1::Offering& offering);
+// Offerings by organisation and service (either may be empty); retired ones only with
+// `include_retired`.
 absl::StatusOr<std::vector<v1::Offering>> QueryOfferings(storage::Transaction& tx,
                                                          const std::string& organisation_id,
                                                          const std::string& service_code,
+                                                         bool include_retired,
                                                          const std::string& after_id, int limit);
 // One offering by id (without "offerings/"), for update: a locking read where the backend has
 // one, so two concurrent updates apply one after the other.
 absl::StatusOr<std::optional<v1::Offering>> FindOfferingForUpdate(storage::Transaction& tx,
                                                                   storage::Dialect dialect,
                                                                   const std::string& id);
-// Stores the offering's data (organisation, service and coverage are never changed here).
+// Stores the offering's data and retirement (organisation, service and coverage are never
+// changed here).
 absl::Status UpdateOfferingData(storage::Transaction& tx, const std::string& id,
-                                const v1::Offering& offering);
-// Offerings of any of `service_codes` that cover any of `region_codes`, of organisations that are
-// not retired.
+                                v1::Offering& offering);
+// Offerings, not retired, of any of `service_codes` that cover any of `region_codes`, of
+// organisations that are not retired.
 absl::StatusOr<std::vector<v1::Offering>> OfferingsCovering(
     storage::Transaction& tx, const std::vector<std::string>& service_codes,
     const std::vector<std::string>& region_codes);
-// Ids of organisations, not retired, that have an offering of any of `service_codes`.
+// Ids of organisations, not retired, that have an offering (not retired) of any of
+// `service_codes`.
 absl::StatusOr<std::vector<std::string>> OrganisationsOffering(
     storage::Transaction& tx, const std::vector<std::string>& service_codes);
 
@@ -146,10 +164,8 @@ struct ElderRow {
   // v1::ElderStatus (0 and 1: served).
   int status = 0;
 };
-// The etag of an elder covers the stub and the sealed personal data; sets row.stub.etag.
-void StampElderEtag(ElderRow& row);
-absl::Status InsertElder(storage::Transaction& tx, const ElderRow& row);
-absl::Status UpdateElderRow(storage::Transaction& tx, const ElderRow& row);
+absl::Status InsertElder(storage::Transaction& tx, ElderRow& row);
+absl::Status UpdateElderRow(storage::Transaction& tx, ElderRow& row);
 absl::StatusOr<std::optional<ElderRow>> FindElder(storage::Transaction& tx, const std::string& id);
 // The same for a change: a locking read where the backend has one.
 absl::StatusOr<std::optional<ElderRow>> FindElderForUpdate(storage::Transaction& tx,
@@ -164,15 +180,14 @@ absl::StatusOr<std::vector<ElderRow>> QueryElders(storage::Transaction& tx,
 // --- Workers -----------------------------------------------------------------------------------
 
 absl::Status InsertWorker(storage::Transaction& tx, const std::string& id,
-                          const std::string& organisation_id, const v1::Worker& worker);
+                          const std::string& organisation_id, v1::Worker& worker);
 absl::StatusOr<std::optional<v1::Worker>> FindWorker(storage::Transaction& tx,
                                                      const std::string& id);
 // The same for a change: a locking read where the backend has one.
 absl::StatusOr<std::optional<v1::Worker>> FindWorkerForUpdate(storage::Transaction& tx,
                                                               storage::Dialect dialect,
                                                               const std::string& id);
-absl::Status UpdateWorkerData(storage::Transaction& tx, const std::string& id,
-                              const v1::Worker& worker);
+absl::Status UpdateWorkerData(storage::Transaction& tx, const std::string& id, v1::Worker& worker);
 absl::StatusOr<std::vector<v1::Worker>> QueryWorkers(storage::Transaction& tx,
                                                      const std::string& organisation_id,
                                                      const std::string& after_id, int limit);

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "common/errors.h"
 #include "common/idempotency.h"
@@ -36,15 +37,26 @@ absl::Status CheckReferences(RegistryView& registry, v1::Commitment& commitment)
   if (found->elder().erased()) {
     return absl::FailedPreconditionError(commitment.elder() + " was erased");
   }
+  if (found->elder().status() == registry::v1::ELDER_STATUS_DECEASED ||
+      found->elder().status() == registry::v1::ELDER_STATUS_MOVED_AWAY) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        commitment.elder(), " is no longer served (",
+        found->elder().status() == registry::v1::ELDER_STATUS_DECEASED ? "deceased" : "moved away",
+        " since ", found->elder().status_date(), ")"));
+  }
   if (found->elder().has_location()) *commitment.mutable_home() = found->elder().location();
   registry::v1::GetOrganisationRequest org;
   org.set_name(commitment.owner_organisation());
-  absl::Status owner = registry.GetOrganisation(org).status();
-  if (absl::IsNotFound(owner)) {
+  absl::StatusOr<registry::v1::GetOrganisationResponse> owner = registry.GetOrganisation(org);
+  if (absl::IsNotFound(owner.status())) {
     return InvalidField("commitment.owner_organisation",
                         commitment.owner_organisation() + " does not exist");
   }
-  RETURN_IF_ERROR(owner);
+  RETURN_IF_ERROR(owner.status());
+  if (owner->organisation().retired()) {
+    return InvalidField("commitment.owner_organisation",
+                        commitment.owner_organisation() + " is retired");
+  }
   ASSIGN_OR_RETURN(registry::v1::ListServiceTypesResponse types, registry.ListServiceTypes({}));
   for (const auto& type : types.service_types()) {
     if (type.name() == commitment.service_type()) return absl::OkStatus();
