@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/client.h"
 #include "google/protobuf/descriptor.h"
@@ -64,90 +65,119 @@ bool ParseChanges(const std::string& json_flag, google::protobuf::Message& recor
   return true;
 }
 
+using Stub = gateway::v1::ConsoleService::Stub;
+template <typename Request, typename Response>
+using Method = grpc::Status (Stub::*)(grpc::ClientContext*, const Request&, Response*);
+
+// The record a console response carries: its first field.
+const google::protobuf::Message& RecordOf(const google::protobuf::Message& response) {
+  return response.GetReflection()->GetMessage(response, response.GetDescriptor()->field(0));
+}
+
+std::string EtagOf(const google::protobuf::Message& record) {
+  return record.GetReflection()->GetString(record, record.GetDescriptor()->FindFieldByName("etag"));
+}
+
+// The etag of `name` as read now through `get` (GetElder, GetOrganisation).
+template <typename Request, typename Response>
+grpc::Status ReadEtag(const Endpoints& e, Method<Request, Response> get, const std::string& name,
+                      std::string* etag) {
+  Request request;
+  request.set_name(name);
+  Response response;
+  grpc::Status status =
+      (Console(e).get()->*get)(NewClientContext(nullptr, e.timeout).get(), request, &response);
+  if (status.ok()) *etag = EtagOf(RecordOf(response));
+  return status;
+}
+
+// The etag of `name` among the records `list` returns for `organisation` (the console reads
+// workers, relations and offerings by organisation). NOT_FOUND when it is not among them.
+template <typename Request, typename Response>
+grpc::Status ListEtag(const Endpoints& e, Method<Request, Response> list,
+                      const std::string& organisation, const std::string& name, std::string* etag) {
+  Request request;
+  request.set_organisation(organisation.rfind("organisations/", 0) == 0
+                               ? organisation
+                               : "organisations/" + organisation);
+  request.set_page_size(200);
+  do {
+    Response page;
+    grpc::Status status =
+        (Console(e).get()->*list)(NewClientContext(nullptr, e.timeout).get(), request, &page);
+    if (!status.ok()) return status;
+    const auto* records = page.GetDescriptor()->field(0);
+    const auto* reflection = page.GetReflection();
+    for (int i = 0; i < reflection->FieldSize(page, records); ++i) {
+      const google::protobuf::Message& record = reflection->GetRepeatedMessage(page, records, i);
+      if (record.GetReflection()->GetString(
+              record, record.GetDescriptor()->FindFieldByName("name")) == name) {
+        *etag = EtagOf(record);
+        return grpc::Status::OK;
+      }
+    }
+    request.set_page_token(page.next_page_token());
+  } while (!request.page_token().empty());
+  return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                      absl::StrCat(name, " is not an active record of ", request.organisation()));
+}
+
+// Sends `request` and prints the record the response carries as JSON.
+template <typename Request, typename Response>
+int SendAndPrint(const Endpoints& e, Method<Request, Response> method, const Request& request) {
+  Response response;
+  grpc::Status status =
+      (Console(e).get()->*method)(NewClientContext(nullptr, e.timeout).get(), request, &response);
+  if (!status.ok()) return Fail(status);
+  std::printf("%s", Json(RecordOf(response)).c_str());
+  return 0;
+}
+
 }  // namespace
 
 int UpdateRecord(const Endpoints& e, const std::string& name, const std::string& json,
                  const std::string& etag, const std::string& reason,
                  const std::string& organisation) {
-  auto console = Console(e);
-  auto context = [&] { return NewClientContext(nullptr, e.timeout); };
+  std::string current = etag;
   if (name.rfind("elders/", 0) == 0) {
     registry::v1::UpdateElderRequest request;
     if (!ParseChanges(json, *request.mutable_elder(), *request.mutable_update_mask())) return 2;
-    request.mutable_elder()->set_name(name);
-    request.set_reason(reason);
-    request.mutable_elder()->set_etag(etag);
-    if (etag.empty()) {
-      registry::v1::GetElderRequest get;
-      get.set_name(name);
-      registry::v1::GetElderResponse got;
-      grpc::Status status = console->GetElder(context().get(), get, &got);
-      if (!status.ok()) return Fail(status);
-      request.mutable_elder()->set_etag(got.elder().etag());
+    if (current.empty()) {
+      if (auto read = ReadEtag(e, &Stub::GetElder, name, &current); !read.ok()) return Fail(read);
     }
-    registry::v1::UpdateElderResponse response;
-    grpc::Status status = console->UpdateElder(context().get(), request, &response);
-    if (!status.ok()) return Fail(status);
-    std::printf("%s", Json(response.elder()).c_str());
-    return 0;
+    request.mutable_elder()->set_name(name);
+    request.mutable_elder()->set_etag(current);
+    request.set_reason(reason);
+    return SendAndPrint(e, &Stub::UpdateElder, request);
   }
   if (name.rfind("organisations/", 0) == 0) {
     registry::v1::UpdateOrganisationRequest request;
     if (!ParseChanges(json, *request.mutable_organisation(), *request.mutable_update_mask())) {
       return 2;
     }
-    request.mutable_organisation()->set_name(name);
-    request.mutable_organisation()->set_etag(etag);
-    if (etag.empty()) {
-      registry::v1::GetOrganisationRequest get;
-      get.set_name(name);
-      registry::v1::GetOrganisationResponse got;
-      grpc::Status status = console->GetOrganisation(context().get(), get, &got);
-      if (!status.ok()) return Fail(status);
-      request.mutable_organisation()->set_etag(got.organisation().etag());
+    if (current.empty()) {
+      auto read = ReadEtag(e, &Stub::GetOrganisation, name, &current);
+      if (!read.ok()) return Fail(read);
     }
-    registry::v1::UpdateOrganisationResponse response;
-    grpc::Status status = console->UpdateOrganisation(context().get(), request, &response);
-    if (!status.ok()) return Fail(status);
-    std::printf("%s", Json(response.organisation()).c_str());
-    return 0;
+    request.mutable_organisation()->set_name(name);
+    request.mutable_organisation()->set_etag(current);
+    return SendAndPrint(e, &Stub::UpdateOrganisation, request);
   }
   if (name.rfind("workers/", 0) == 0) {
     registry::v1::UpdateWorkerRequest request;
     if (!ParseChanges(json, *request.mutable_worker(), *request.mutable_update_mask())) return 2;
-    request.mutable_worker()->set_name(name);
-    request.mutable_worker()->set_etag(etag);
-    if (etag.empty()) {
-      // The console reads workers by organisation.
+    if (current.empty()) {
       if (organisation.empty()) {
         std::fprintf(stderr,
                      "update workers/ID: give --org (the worker's organisation) or --etag\n");
         return 2;
       }
-      registry::v1::ListWorkersRequest list;
-      list.set_organisation(organisation.rfind("organisations/", 0) == 0
-                                ? organisation
-                                : "organisations/" + organisation);
-      list.set_page_size(200);
-      do {
-        registry::v1::ListWorkersResponse page;
-        grpc::Status status = console->ListWorkers(context().get(), list, &page);
-        if (!status.ok()) return Fail(status);
-        for (const registry::v1::Worker& worker : page.workers()) {
-          if (worker.name() == name) request.mutable_worker()->set_etag(worker.etag());
-        }
-        list.set_page_token(page.next_page_token());
-      } while (!list.page_token().empty() && request.worker().etag().empty());
-      if (request.worker().etag().empty()) {
-        std::fprintf(stderr, "%s is not a worker of %s\n", name.c_str(), organisation.c_str());
-        return 1;
-      }
+      auto read = ListEtag(e, &Stub::ListWorkers, organisation, name, &current);
+      if (!read.ok()) return Fail(read);
     }
-    registry::v1::UpdateWorkerResponse response;
-    grpc::Status status = console->UpdateWorker(context().get(), request, &response);
-    if (!status.ok()) return Fail(status);
-    std::printf("%s", Json(response.worker()).c_str());
-    return 0;
+    request.mutable_worker()->set_name(name);
+    request.mutable_worker()->set_etag(current);
+    return SendAndPrint(e, &Stub::UpdateWorker, request);
   }
   std::fprintf(stderr, "update: name an elders/ID, organisations/ID or workers/ID\n");
   return 2;
@@ -187,11 +217,9 @@ int RecordConsent(const Endpoints& e, const std::string& elder, const std::strin
 int Retire(const Endpoints& e, const std::string& name, const std::string& status_word,
            const std::string& date, const std::string& reason, const std::string& etag,
            const std::string& organisation) {
-  auto console = Console(e);
-  auto context = [&] { return NewClientContext(nullptr, e.timeout); };
+  std::string current = etag;
   if (name.rfind("elders/", 0) == 0) {
     registry::v1::RetireElderRequest request;
-    request.set_name(name);
     if (status_word == "deceased") {
       request.set_status(registry::v1::ELDER_STATUS_DECEASED);
     } else if (status_word == "moved") {
@@ -200,19 +228,16 @@ int Retire(const Endpoints& e, const std::string& name, const std::string& statu
       std::fprintf(stderr, "--status must be deceased or moved\n");
       return 2;
     }
+    if (current.empty()) {
+      if (auto read = ReadEtag(e, &Stub::GetElder, name, &current); !read.ok()) return Fail(read);
+    }
+    request.set_name(name);
     request.set_effective_date(date);
     request.set_reason(reason);
-    request.set_etag(etag);
-    if (etag.empty()) {
-      registry::v1::GetElderRequest get;
-      get.set_name(name);
-      registry::v1::GetElderResponse got;
-      grpc::Status status = console->GetElder(context().get(), get, &got);
-      if (!status.ok()) return Fail(status);
-      request.set_etag(got.elder().etag());
-    }
+    request.set_etag(current);
     gateway::v1::RetireElderResponse response;
-    grpc::Status status = console->RetireElder(context().get(), request, &response);
+    grpc::Status status =
+        Console(e)->RetireElder(NewClientContext(nullptr, e.timeout).get(), request, &response);
     if (!status.ok()) return Fail(status);
     std::printf("%s  %s since %s; promises closed: %d, future visits cancelled: %d\n", name.c_str(),
                 response.elder().status() == registry::v1::ELDER_STATUS_DECEASED ? "deceased"
@@ -221,27 +246,18 @@ int Retire(const Endpoints& e, const std::string& name, const std::string& statu
                 response.cancelled_visits());
     return 0;
   }
+  int exit_code = 2;
   if (name.rfind("organisations/", 0) == 0) {
+    if (current.empty()) {
+      auto read = ReadEtag(e, &Stub::GetOrganisation, name, &current);
+      if (!read.ok()) return Fail(read);
+    }
     registry::v1::RetireOrganisationRequest request;
     request.set_name(name);
     request.set_reason(reason);
-    request.set_etag(etag);
-    if (etag.empty()) {
-      registry::v1::GetOrganisationRequest get;
-      get.set_name(name);
-      registry::v1::GetOrganisationResponse got;
-      grpc::Status status = console->GetOrganisation(context().get(), get, &got);
-      if (!status.ok()) return Fail(status);
-      request.set_etag(got.organisation().etag());
-    }
-    registry::v1::RetireOrganisationResponse response;
-    grpc::Status status = console->RetireOrganisation(context().get(), request, &response);
-    if (!status.ok()) return Fail(status);
-    std::printf("%s  retired\n", name.c_str());
-    return 0;
-  }
-  const bool relation = name.rfind("relations/", 0) == 0;
-  if (relation || name.rfind("offerings/", 0) == 0) {
+    request.set_etag(current);
+    exit_code = SendAndPrint(e, &Stub::RetireOrganisation, request);
+  } else if (name.rfind("relations/", 0) == 0 || name.rfind("offerings/", 0) == 0) {
     // Ties and offerings belong to an organisation (--org), which the console reads them by.
     if (organisation.empty()) {
       std::fprintf(stderr, "retire %s: give --org, the organisation it belongs to\n", name.c_str());
@@ -250,65 +266,35 @@ int Retire(const Endpoints& e, const std::string& name, const std::string& statu
     const std::string org = organisation.rfind("organisations/", 0) == 0
                                 ? organisation
                                 : "organisations/" + organisation;
-    std::string current = etag;
-    std::string token;
-    while (current.empty()) {
-      if (relation) {
-        registry::v1::ListRelationsRequest list;
-        list.set_organisation(org);
-        list.set_page_size(200);
-        list.set_page_token(token);
-        registry::v1::ListRelationsResponse page;
-        grpc::Status status = console->ListRelations(context().get(), list, &page);
-        if (!status.ok()) return Fail(status);
-        for (const auto& r : page.relations()) {
-          if (r.name() == name) current = r.etag();
-        }
-        token = page.next_page_token();
-      } else {
-        registry::v1::ListOfferingsRequest list;
-        list.set_organisation(org);
-        list.set_page_size(200);
-        list.set_page_token(token);
-        registry::v1::ListOfferingsResponse page;
-        grpc::Status status = console->ListOfferings(context().get(), list, &page);
-        if (!status.ok()) return Fail(status);
-        for (const auto& o : page.offerings()) {
-          if (o.name() == name) current = o.etag();
-        }
-        token = page.next_page_token();
+    if (name.rfind("relations/", 0) == 0) {
+      if (current.empty()) {
+        auto read = ListEtag(e, &Stub::ListRelations, org, name, &current);
+        if (!read.ok()) return Fail(read);
       }
-      if (current.empty() && token.empty()) {
-        std::fprintf(stderr, "%s: not an active record of %s\n", name.c_str(), org.c_str());
-        return 1;
-      }
-    }
-    grpc::Status status;
-    if (relation) {
       registry::v1::RetireRelationRequest request;
       request.set_name(name);
-      request.set_etag(current);
       request.set_reason(reason);
+      request.set_etag(current);
       request.set_organisation(org);
-      registry::v1::RetireRelationResponse response;
-      status = console->RetireRelation(context().get(), request, &response);
+      exit_code = SendAndPrint(e, &Stub::RetireRelation, request);
     } else {
+      if (current.empty()) {
+        auto read = ListEtag(e, &Stub::ListOfferings, org, name, &current);
+        if (!read.ok()) return Fail(read);
+      }
       registry::v1::RetireOfferingRequest request;
       request.set_name(name);
-      request.set_etag(current);
       request.set_reason(reason);
+      request.set_etag(current);
       request.set_organisation(org);
-      registry::v1::RetireOfferingResponse response;
-      status = console->RetireOffering(context().get(), request, &response);
+      exit_code = SendAndPrint(e, &Stub::RetireOffering, request);
     }
-    if (!status.ok()) return Fail(status);
-    std::printf("%s  retired\n", name.c_str());
-    return 0;
+  } else {
+    std::fprintf(stderr,
+                 "retire: name an elders/, organisations/, relations/ or offerings/ "
+                 "record (a worker: update {\"status\": \"WORKER_STATUS_LEFT\"})\n");
   }
-  std::fprintf(stderr,
-               "retire: name an elders/, organisations/, relations/ or offerings/ "
-               "record (a worker: update {\"status\": \"WORKER_STATUS_LEFT\"})\n");
-  return 2;
+  return exit_code;
 }
 
 int Export(const Endpoints& e, const std::string& kind, const std::string& region,

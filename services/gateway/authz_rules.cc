@@ -355,6 +355,8 @@ std::map<std::string, Rule> BuildRules() {
         return r.Organisation(c, who, target);
       });
   rules[Console("CreateServiceType")] = AdminOnly();
+  rules[Console("UpdateServiceType")] = AdminOnly();
+  rules[Console("RetireServiceType")] = AdminOnly();
   rules[Console("CreateOffering")] = Make<reg::CreateOfferingRequest>(
       kStreet, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
                   const reg::CreateOfferingRequest& q) {

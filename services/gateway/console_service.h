@@ -100,6 +100,8 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service, private Gat
   LINLI_FORWARD(registry_, registry, RegistryService, RecordConsent)
   LINLI_FORWARD(registry_, registry, RegistryService, RetireRelation)
   LINLI_FORWARD(registry_, registry, RegistryService, RetireOffering)
+  LINLI_FORWARD(registry_, registry, RegistryService, UpdateServiceType)
+  LINLI_FORWARD(registry_, registry, RegistryService, RetireServiceType)
   LINLI_FORWARD(scheduling_, scheduling, SchedulingService, GetCommitment)
   LINLI_FORWARD(scheduling_, scheduling, SchedulingService, ProposeFallback)
   LINLI_FORWARD(scheduling_, scheduling, SchedulingService, ListCommitments)

@@ -205,6 +205,8 @@ MethodTable PublicMethods(const GatewayServer::Services& s) {
   LINLI_METHOD(console, ConsoleService, RetireElder);
   LINLI_METHOD(console, ConsoleService, RetireRelation);
   LINLI_METHOD(console, ConsoleService, RetireOffering);
+  LINLI_METHOD(console, ConsoleService, UpdateServiceType);
+  LINLI_METHOD(console, ConsoleService, RetireServiceType);
   // ElderAppService
   LINLI_METHOD(elder_app, ElderAppService, GetElderPage);
   LINLI_METHOD(elder_app, ElderAppService, ListMyCommitments);

@@ -12,6 +12,7 @@
 #include "common/geo.h"
 #include "common/recurrence/rrule.h"
 #include "common/status_macros.h"
+#include "common/update_mask.h"
 #include "services/registry/region.h"
 
 namespace linli::registry {
@@ -77,57 +78,19 @@ void ValidateOfferingTerms(const v1::Offering& offering, FieldViolations& violat
 std::vector<std::string> OfferingUpdatePaths(const v1::Offering& update,
                                              const google::protobuf::FieldMask& mask,
                                              FieldViolations& violations) {
-  if (mask.paths_size() == 0) violations.Add("update_mask", "must name at least one field");
-  std::vector<std::string> paths;
-  for (int i = 0; i < mask.paths_size(); ++i) {
-    const std::string& path = mask.paths(i);
-    const std::string field = absl::StrCat("update_mask.paths[", i, "]");
-    if (path == "capacity_per_day") {
-      if (update.capacity_per_day() < 0) {
-        violations.Add("offering.capacity_per_day", "must not be negative");
-      }
-    } else if (path == "capacity_per_week") {
-      if (update.capacity_per_week() < 0) {
-        violations.Add("offering.capacity_per_week", "must not be negative");
-      }
-    } else if (path == "schedule") {
-      if (update.has_schedule())
-        ValidateSchedule(update.schedule(), "offering.schedule", violations);
-    } else if (path == "display_name") {
-      if (!update.display_name().empty()) {
-        ValidateDisplayName(update.display_name(), 128, "offering.display_name", violations);
-      }
-    } else {
-      violations.Add(field,
-                     "must be capacity_per_day, capacity_per_week, schedule or display_name "
-                     "(organisation, service and coverage cannot be changed)");
-      continue;
+  std::vector<std::string> paths = UpdateMaskPaths(mask, kOfferingUpdatePaths, violations);
+  for (const std::string& path : paths) {
+    if (path == "capacity_per_day" && update.capacity_per_day() < 0) {
+      violations.Add("offering.capacity_per_day", "must not be negative");
+    } else if (path == "capacity_per_week" && update.capacity_per_week() < 0) {
+      violations.Add("offering.capacity_per_week", "must not be negative");
+    } else if (path == "schedule" && update.has_schedule()) {
+      ValidateSchedule(update.schedule(), "offering.schedule", violations);
+    } else if (path == "display_name" && !update.display_name().empty()) {
+      ValidateDisplayName(update.display_name(), 128, "offering.display_name", violations);
     }
-    if (std::find(paths.begin(), paths.end(), path) != paths.end()) {
-      violations.Add(field, "repeats an earlier path");
-    }
-    paths.push_back(path);
   }
   return paths;
-}
-
-void ApplyOfferingUpdate(const v1::Offering& update, const std::vector<std::string>& paths,
-                         v1::Offering& stored) {
-  for (const std::string& path : paths) {
-    if (path == "capacity_per_day") {
-      stored.set_capacity_per_day(update.capacity_per_day());
-    } else if (path == "capacity_per_week") {
-      stored.set_capacity_per_week(update.capacity_per_week());
-    } else if (path == "schedule") {
-      if (update.has_schedule()) {
-        *stored.mutable_schedule() = update.schedule();
-      } else {
-        stored.clear_schedule();
-      }
-    } else if (path == "display_name") {
-      stored.set_display_name(update.display_name());
-    }
-  }
 }
 
 void ApplyWorkerDefaults(v1::Worker& worker) {
@@ -143,6 +106,11 @@ void ValidateOrganisationTerms(const v1::Organisation& in, FieldViolations& v) {
     v.Add("organisation.sector", "must be SECTOR_PUBLIC, SECTOR_COMMERCIAL or SECTOR_SOCIAL");
   }
   if (in.has_location()) ValidateLatLng(in.location(), "organisation.location", v);
+}
+
+void ValidateServiceTypeTerms(const v1::ServiceType& in, FieldViolations& v) {
+  ValidateDisplayName(in.display_name(), 64, "service_type.display_name", v);
+  if (!v1::Sector_IsValid(in.sector())) v.Add("service_type.sector", "is not a known sector");
 }
 
 void ValidateWorkerTerms(const v1::Worker& in, FieldViolations& v) {

@@ -38,18 +38,17 @@ void ValidateSkills(const google::protobuf::RepeatedPtrField<std::string>& skill
 // caller's to resolve.
 void ValidateOfferingTerms(const v1::Offering& offering, FieldViolations& violations);
 
-// The fields an UpdateOffering may change, from its mask: capacity_per_day, capacity_per_week,
-// schedule and display_name, each at most once (organisation, service and coverage are fixed once
-// created). Checks the new values of the fields named; violations under "update_mask.paths[i]"
-// and "offering.".
+// The fields UpdateOffering may change (organisation, service and coverage are fixed once
+// created).
+inline const std::vector<std::string> kOfferingUpdatePaths = {
+    "capacity_per_day", "capacity_per_week", "schedule", "display_name"};
+
+// The paths of an UpdateOffering's mask (common/update_mask.h, kOfferingUpdatePaths), with the
+// new values of the fields named checked; violations under "update_mask" and "offering.". The
+// caller applies them with ApplyUpdateMask (a schedule named but absent clears it).
 std::vector<std::string> OfferingUpdatePaths(const v1::Offering& update,
                                              const google::protobuf::FieldMask& mask,
                                              FieldViolations& violations);
-
-// Copies the fields named by `paths` (from OfferingUpdatePaths) from `update` into `stored`; a
-// schedule path with no schedule in `update` clears it.
-void ApplyOfferingUpdate(const v1::Offering& update, const std::vector<std::string>& paths,
-                         v1::Offering& stored);
 
 // A worker registered without a status is active.
 void ApplyWorkerDefaults(v1::Worker& worker);
@@ -57,6 +56,10 @@ void ApplyWorkerDefaults(v1::Worker& worker);
 // What an organisation states about itself: display name, kind, sector, location; violations
 // under "organisation.". Region, lines and parent are references, the caller's to resolve.
 void ValidateOrganisationTerms(const v1::Organisation& organisation, FieldViolations& violations);
+
+// What a service type states about itself: display name, sector; violations under
+// "service_type.".
+void ValidateServiceTypeTerms(const v1::ServiceType& type, FieldViolations& violations);
 
 // What a worker states about themself: display name, skills, availability, base location,
 // status; violations under "worker.".
@@ -66,6 +69,7 @@ void ValidateWorkerTerms(const v1::Worker& worker, FieldViolations& violations);
 // fixed: a move is a new record).
 inline const std::vector<std::string> kOrganisationUpdatePaths = {"display_name", "kind", "sector",
                                                                   "lines", "location"};
+inline const std::vector<std::string> kServiceTypeUpdatePaths = {"display_name", "sector"};
 inline const std::vector<std::string> kWorkerUpdatePaths = {
     "display_name", "volunteer", "skills", "availability", "base_location", "status"};
 

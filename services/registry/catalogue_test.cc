@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "common/update_mask.h"
 #include "gtest/gtest.h"
 
 namespace linli::registry {
@@ -105,11 +106,10 @@ TEST(CatalogueTest, AnOfferingUpdateChangesOnlyItsTerms) {
   std::vector<std::string> paths = OfferingUpdatePaths(
       update, Mask({"capacity_per_week", "organisation", "capacity_per_day", "capacity_per_day"}),
       v);
-  EXPECT_EQ(paths, (std::vector<std::string>{"capacity_per_week", "capacity_per_day",
-                                             "capacity_per_day"}));
+  EXPECT_EQ(paths, (std::vector<std::string>{"capacity_per_week", "capacity_per_day"}));
   EXPECT_EQ(ViolatedFields(v),
-            (std::vector<std::string>{"offering.capacity_per_week", "update_mask.paths[1]",
-                                      "update_mask.paths[3]"}));
+            (std::vector<std::string>{"update_mask.paths[1]", "update_mask.paths[3]",
+                                      "offering.capacity_per_week"}));
 
   FieldViolations empty;
   EXPECT_TRUE(OfferingUpdatePaths(update, Mask({}), empty).empty());
@@ -134,7 +134,7 @@ TEST(CatalogueTest, AppliesTheFieldsNamedAndClearsAnOmittedSchedule) {
   const std::vector<std::string> paths =
       OfferingUpdatePaths(update, Mask({"capacity_per_day", "schedule", "display_name"}), v);
   ASSERT_TRUE(v.empty());
-  ApplyOfferingUpdate(update, paths, stored);
+  ApplyUpdateMask(update, paths, stored);
   EXPECT_EQ(stored.organisation(), "organisations/canteen");
   EXPECT_EQ(stored.capacity_per_day(), 8);
   EXPECT_EQ(stored.capacity_per_week(), 20);
@@ -142,7 +142,7 @@ TEST(CatalogueTest, AppliesTheFieldsNamedAndClearsAnOmittedSchedule) {
   EXPECT_FALSE(stored.has_schedule());
 
   *update.mutable_schedule() = Weekdays();
-  ApplyOfferingUpdate(update, {"schedule"}, stored);
+  ApplyUpdateMask(update, {"schedule"}, stored);
   EXPECT_EQ(stored.schedule().rrule(), Weekdays().rrule());
 }
 

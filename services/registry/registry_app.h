@@ -55,6 +55,8 @@ class Registry {
   LINLI_USE_CASE(UpdateWorker);
   LINLI_USE_CASE(RetireRelation);
   LINLI_USE_CASE(RetireOffering);
+  LINLI_USE_CASE(UpdateServiceType);
+  LINLI_USE_CASE(RetireServiceType);
 #undef LINLI_USE_CASE
 
   // Use cases that record who acted: consents stamped with the caller, full reads and erasures

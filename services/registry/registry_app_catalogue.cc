@@ -103,6 +103,19 @@ void ClearRetirement(Record& record) {
   record.clear_retire_reason();
 }
 
+// Retires `record` as of `now` for `reason`, unless it is retired already; a retirement is made
+// from the caller's latest read (`etag`). True when the record changed and must be stored.
+template <typename Record>
+absl::StatusOr<bool> MarkRetired(Record& record, const std::string& etag, const std::string& reason,
+                                 absl::Time now) {
+  if (record.retired()) return false;
+  RETURN_IF_ERROR(CheckEtag(etag, record.etag(), "etag"));
+  record.set_retired(true);
+  *record.mutable_retire_time() = ToTimestamp(now);
+  record.set_retire_reason(reason);
+  return true;
+}
+
 // Why a record is retired: 4 to 256 characters (the rule elders' reasons follow).
 void ValidateRetireReason(const std::string& reason, FieldViolations& v) {
   if (!ValidateReason(reason).ok()) v.Add("reason", "must state why, in 4 to 256 characters");
@@ -111,7 +124,10 @@ void ValidateRetireReason(const std::string& reason, FieldViolations& v) {
 absl::Status RequireServiceType(Transaction& tx, const std::string& code,
                                 const std::string& field) {
   ASSIGN_OR_RETURN(bool exists, ServiceTypeExists(tx, code));
-  if (!exists) return MissingReference(field, "serviceTypes/" + code);
+  if (!exists) {
+    return InvalidField(field,
+                        absl::StrCat("serviceTypes/", code, " does not exist or is retired"));
+  }
   return absl::OkStatus();
 }
 
@@ -249,11 +265,9 @@ absl::Status Registry::RetireOrganisation(const v1::RetireOrganisationRequest& r
         ASSIGN_OR_RETURN(std::optional<v1::Organisation> stored,
                          FindOrganisationForUpdate(tx, db_.dialect(), id));
         if (!stored.has_value()) return NotFound(request.name());
-        if (!stored->retired()) {
-          RETURN_IF_ERROR(CheckEtag(request.etag(), stored->etag(), "etag"));
-          stored->set_retired(true);
-          *stored->mutable_retire_time() = ToTimestamp(clock_.Now());
-          stored->set_retire_reason(request.reason());
+        ASSIGN_OR_RETURN(bool changed,
+                         MarkRetired(*stored, request.etag(), request.reason(), clock_.Now()));
+        if (changed) {
           FieldViolations ignored;
           RETURN_IF_ERROR(
               UpdateOrganisationRow(tx, id, *stored, ParseLineIds(stored->lines(), ignored)));
@@ -419,13 +433,9 @@ absl::Status Registry::RetireRelation(const v1::RetireRelationRequest& request,
             (!guard_org.empty() && stored->source() != "organisations/" + guard_org)) {
           return NotFound(request.name());
         }
-        if (!stored->retired()) {
-          RETURN_IF_ERROR(CheckEtag(request.etag(), stored->etag(), "etag"));
-          stored->set_retired(true);
-          *stored->mutable_retire_time() = ToTimestamp(clock_.Now());
-          stored->set_retire_reason(request.reason());
-          RETURN_IF_ERROR(UpdateRelationRow(tx, id, *stored));
-        }
+        ASSIGN_OR_RETURN(bool changed,
+                         MarkRetired(*stored, request.etag(), request.reason(), clock_.Now()));
+        if (changed) RETURN_IF_ERROR(UpdateRelationRow(tx, id, *stored));
         *response->mutable_relation() = std::move(*stored);
         return absl::OkStatus();
       },
@@ -441,15 +451,15 @@ absl::Status Registry::CreateServiceType(const v1::CreateServiceTypeRequest& req
   if (!IsSlug(in.code(), 32)) {
     v.Add("service_type.code", "must be 1-32 lowercase letters, digits or '-'");
   }
-  ValidateDisplayName(in.display_name(), 64, "service_type.display_name", v);
+  ValidateServiceTypeTerms(in, v);
   std::string parent_code;
   if (!in.parent().empty()) {
     ParseInto(in.parent(), "serviceTypes", "service_type.parent", v, &parent_code);
   }
-  if (!v1::Sector_IsValid(in.sector())) v.Add("service_type.sector", "is not a known sector");
   if (!ValidateRequestId(request.request_id()).ok()) v.Add("request_id", "is malformed");
   RETURN_IF_ERROR(v.ToStatus());
   v1::ServiceType type = in;
+  ClearRetirement(type);  // output only
   type.set_name("serviceTypes/" + in.code());
   return RunIdempotent(
       db_, "CreateServiceType", request.request_id(), request, response,
@@ -464,16 +474,80 @@ absl::Status Registry::CreateServiceType(const v1::CreateServiceTypeRequest& req
       clock_);
 }
 
-absl::Status Registry::ListServiceTypes(const v1::ListServiceTypesRequest&,
+absl::Status Registry::ListServiceTypes(const v1::ListServiceTypesRequest& request,
                                         v1::ListServiceTypesResponse* response) {
   return db_.RunInTransaction(
       [&](Transaction& tx) -> absl::Status {
-        ASSIGN_OR_RETURN(auto types, AllServiceTypes(tx));
+        ASSIGN_OR_RETURN(auto types, AllServiceTypes(tx, request.show_retired()));
         response->Clear();
         for (auto& t : types) *response->add_service_types() = std::move(t);
         return absl::OkStatus();
       },
       {.read_only = true});
+}
+
+absl::Status Registry::UpdateServiceType(const v1::UpdateServiceTypeRequest& request,
+                                         v1::UpdateServiceTypeResponse* response) {
+  const v1::ServiceType& in = request.service_type();
+  FieldViolations v;
+  std::string code;
+  ParseInto(in.name(), "serviceTypes", "service_type.name", v, &code);
+  const std::vector<std::string> paths =
+      UpdateMaskPaths(request.update_mask(), kServiceTypeUpdatePaths, v);
+  if (!ValidateRequestId(request.request_id()).ok()) v.Add("request_id", "is malformed");
+  RETURN_IF_ERROR(v.ToStatus());
+  return RunIdempotent(
+      db_, "UpdateServiceType", request.request_id(), request, response,
+      [&](Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(std::optional<v1::ServiceType> stored,
+                         FindServiceTypeForUpdate(tx, db_.dialect(), code));
+        if (!stored.has_value()) return NotFound(in.name());
+        RETURN_IF_ERROR(CheckEtag(in.etag(), stored->etag(), "service_type.etag"));
+        if (stored->retired()) {
+          return absl::FailedPreconditionError(in.name() + " is retired and cannot be changed");
+        }
+        v1::ServiceType updated = *stored;
+        ApplyUpdateMask(in, paths, updated);
+        FieldViolations terms;
+        ValidateServiceTypeTerms(updated, terms);
+        RETURN_IF_ERROR(terms.ToStatus());
+        RETURN_IF_ERROR(UpdateServiceTypeRow(tx, code, updated));
+        *response->mutable_service_type() = std::move(updated);
+        return absl::OkStatus();
+      },
+      clock_);
+}
+
+absl::Status Registry::RetireServiceType(const v1::RetireServiceTypeRequest& request,
+                                         v1::RetireServiceTypeResponse* response) {
+  FieldViolations v;
+  std::string code;
+  ParseInto(request.name(), "serviceTypes", "name", v, &code);
+  ValidateRetireReason(request.reason(), v);
+  if (!ValidateRequestId(request.request_id()).ok()) v.Add("request_id", "is malformed");
+  RETURN_IF_ERROR(v.ToStatus());
+  return RunIdempotent(
+      db_, "RetireServiceType", request.request_id(), request, response,
+      [&](Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(std::optional<v1::ServiceType> stored,
+                         FindServiceTypeForUpdate(tx, db_.dialect(), code));
+        if (!stored.has_value()) return NotFound(request.name());
+        if (!stored->retired()) {
+          ASSIGN_OR_RETURN(std::vector<v1::ServiceType> active, AllServiceTypes(tx));
+          for (const v1::ServiceType& child : active) {
+            if (child.parent() == request.name()) {
+              return absl::FailedPreconditionError(absl::StrCat(
+                  request.name(), " still has ", child.name(), " under it: retire that first"));
+            }
+          }
+        }
+        ASSIGN_OR_RETURN(bool changed,
+                         MarkRetired(*stored, request.etag(), request.reason(), clock_.Now()));
+        if (changed) RETURN_IF_ERROR(UpdateServiceTypeRow(tx, code, *stored));
+        *response->mutable_service_type() = std::move(*stored);
+        return absl::OkStatus();
+      },
+      clock_);
 }
 
 // --- Offerings ---------------------------------------------------------------------------------
@@ -582,7 +656,7 @@ absl::Status Registry::UpdateOffering(const v1::UpdateOfferingRequest& request,
         if (stored->retired()) {
           return absl::FailedPreconditionError(in.name() + " is retired and cannot be changed");
         }
-        ApplyOfferingUpdate(in, paths, *stored);
+        ApplyUpdateMask(in, paths, *stored);
         RETURN_IF_ERROR(UpdateOfferingData(tx, id, *stored));
         *response->mutable_offering() = *stored;
         return absl::OkStatus();
@@ -610,13 +684,9 @@ absl::Status Registry::RetireOffering(const v1::RetireOfferingRequest& request,
             (!guard_org.empty() && stored->organisation() != "organisations/" + guard_org)) {
           return NotFound(request.name());
         }
-        if (!stored->retired()) {
-          RETURN_IF_ERROR(CheckEtag(request.etag(), stored->etag(), "etag"));
-          stored->set_retired(true);
-          *stored->mutable_retire_time() = ToTimestamp(clock_.Now());
-          stored->set_retire_reason(request.reason());
-          RETURN_IF_ERROR(UpdateOfferingData(tx, id, *stored));
-        }
+        ASSIGN_OR_RETURN(bool changed,
+                         MarkRetired(*stored, request.etag(), request.reason(), clock_.Now()));
+        if (changed) RETURN_IF_ERROR(UpdateOfferingData(tx, id, *stored));
         *response->mutable_offering() = std::move(*stored);
         return absl::OkStatus();
       },

@@ -2407,6 +2407,62 @@ TEST_P(RegistrySearchTest, ARetiredOfferingIsNoLongerFoundNorChanged) {
             grpc::StatusCode::FAILED_PRECONDITION);
 }
 
+TEST_P(RegistryCatalogueTest, ServiceTypesAreRenamedAndRetired) {
+  BuildTree();
+  v1::ServiceType meal, delivery;
+  ASSERT_TRUE(CreateServiceType("meal", "助餐", "", v1::SECTOR_SOCIAL, &meal).ok());
+  ASSERT_TRUE(
+      CreateServiceType("meal-delivery", "送餐", "serviceTypes/meal", v1::SECTOR_SOCIAL, &delivery)
+          .ok());
+  v1::UpdateServiceTypeRequest rename;
+  rename.mutable_service_type()->set_name(meal.name());
+  rename.mutable_service_type()->set_etag(meal.etag());
+  rename.mutable_service_type()->set_display_name("助餐服务");
+  rename.mutable_update_mask()->add_paths("display_name");
+  v1::UpdateServiceTypeResponse renamed;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::UpdateServiceType, rename, &renamed).ok());
+  EXPECT_EQ(renamed.service_type().display_name(), "助餐服务");
+  EXPECT_EQ(renamed.service_type().code(), "meal");
+  EXPECT_EQ(Call(&v1::RegistryService::Stub::UpdateServiceType, rename, &renamed).error_code(),
+            grpc::StatusCode::ABORTED);
+  rename.mutable_update_mask()->set_paths(0, "parent");
+  EXPECT_EQ(ViolatedField(Call(&v1::RegistryService::Stub::UpdateServiceType, rename, &renamed)),
+            "update_mask.paths[0]");
+
+  v1::RetireServiceTypeRequest retire;
+  retire.set_name(meal.name());
+  retire.set_etag(renamed.service_type().etag());
+  retire.set_reason("并入综合为老服务");
+  v1::RetireServiceTypeResponse retired;
+  grpc::Status parent = Call(&v1::RegistryService::Stub::RetireServiceType, retire, &retired);
+  EXPECT_EQ(parent.error_code(), grpc::StatusCode::FAILED_PRECONDITION);  // 送餐 is under it
+  retire.set_name(delivery.name());
+  retire.set_etag(delivery.etag());
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::RetireServiceType, retire, &retired).ok());
+  EXPECT_TRUE(retired.service_type().retired());
+
+  v1::ListServiceTypesRequest list;
+  v1::ListServiceTypesResponse listed;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ListServiceTypes, list, &listed).ok());
+  ASSERT_EQ(listed.service_types_size(), 1);
+  EXPECT_EQ(listed.service_types(0).code(), "meal");
+  list.set_show_retired(true);
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ListServiceTypes, list, &listed).ok());
+  EXPECT_EQ(listed.service_types_size(), 2);
+
+  // New references cannot name it.
+  MustCreateOrg(Org("wlq-canteen", "五里桥长者食堂", v1::ORGANISATION_KIND_SOCIAL_ENTERPRISE,
+                    v1::SECTOR_SOCIAL, kStreet));
+  v1::Offering offering;
+  offering.set_organisation("organisations/wlq-canteen");
+  offering.set_service_type(delivery.name());
+  offering.add_covered_regions(kStreet);
+  EXPECT_EQ(ViolatedField(CreateOffering(offering)), "offering.service_type");
+  EXPECT_EQ(ViolatedField(CreateServiceType("meal-delivery-hot", "热餐送餐",
+                                            "serviceTypes/meal-delivery", v1::SECTOR_SOCIAL)),
+            "service_type.parent");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RegistryCatalogueTest, ::testing::ValuesIn(testing::Backends()),
                          [](const auto& info) { return info.param; });
 INSTANTIATE_TEST_SUITE_P(Backends, RegistryMapTest, ::testing::ValuesIn(testing::Backends()),

@@ -39,6 +39,8 @@ LINLI_TRANSLATE(RetireOrganisation)
 LINLI_TRANSLATE(UpdateWorker)
 LINLI_TRANSLATE(RetireRelation)
 LINLI_TRANSLATE(RetireOffering)
+LINLI_TRANSLATE(UpdateServiceType)
+LINLI_TRANSLATE(RetireServiceType)
 #undef LINLI_TRANSLATE
 
 // Handlers whose use case records the caller (x-linli-actor) as who acted.

@@ -55,6 +55,8 @@ class RegistryServiceImpl final : public v1::RegistryService::Service {
   LINLI_RPC(RetireElder);
   LINLI_RPC(RetireRelation);
   LINLI_RPC(RetireOffering);
+  LINLI_RPC(UpdateServiceType);
+  LINLI_RPC(RetireServiceType);
 #undef LINLI_RPC
 
  private:

@@ -219,6 +219,9 @@ CREATE INDEX pii_audit_by_elder ON pii_audit (elder, sequence))sql",
       {8, "retired offerings",
        "ALTER TABLE offerings ADD COLUMN retired INTEGER NOT NULL DEFAULT 0",
        "ALTER TABLE offerings ADD COLUMN retired INT NOT NULL DEFAULT 0"},
+      {9, "retired service types",
+       "ALTER TABLE service_types ADD COLUMN retired INTEGER NOT NULL DEFAULT 0",
+       "ALTER TABLE service_types ADD COLUMN retired INT NOT NULL DEFAULT 0"},
   };
   return *migrations;
 }
@@ -286,22 +289,47 @@ absl::StatusOr<bool> LineExists(Transaction& tx, const std::string& id) {
   return !rows.empty();
 }
 
-absl::Status InsertServiceType(Transaction& tx, const v1::ServiceType& type,
-                               const std::string& code, const std::string& parent_code) {
+absl::Status InsertServiceType(Transaction& tx, v1::ServiceType& type, const std::string& code,
+                               const std::string& parent_code) {
+  Revise(type);
   return Duplicate(tx.Exec("INSERT INTO service_types (code, parent_code, data) VALUES (?, ?, ?)",
                            {code, parent_code, type.SerializeAsString()})
                        .status(),
                    absl::StrCat("service_type.code: service type ", code, " already exists"));
 }
 
-absl::StatusOr<std::vector<v1::ServiceType>> AllServiceTypes(Transaction& tx) {
-  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT data FROM service_types ORDER BY code"));
-  return storage::ParseProtoColumns<v1::ServiceType>(rows, 0);
+absl::StatusOr<std::vector<v1::ServiceType>> AllServiceTypes(Transaction& tx,
+                                                             bool include_retired) {
+  ASSIGN_OR_RETURN(auto rows,
+                   tx.Query(include_retired ? "SELECT data FROM service_types ORDER BY code"
+                                            : "SELECT data FROM service_types WHERE retired = 0 "
+                                              "ORDER BY code"));
+  return ParseRecords<v1::ServiceType>(rows, 0);
 }
 
 absl::StatusOr<bool> ServiceTypeExists(Transaction& tx, const std::string& code) {
-  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT 1 FROM service_types WHERE code = ?", {code}));
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT 1 FROM service_types WHERE code = ? AND "
+                                       "retired = 0",
+                                       {code}));
   return !rows.empty();
+}
+
+absl::StatusOr<std::optional<v1::ServiceType>> FindServiceTypeForUpdate(Transaction& tx,
+                                                                        storage::Dialect dialect,
+                                                                        const std::string& code) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query(absl::StrCat("SELECT data FROM service_types WHERE code = ?",
+                                                    ForUpdate(dialect)),
+                                       {code}));
+  return ParseFirst<v1::ServiceType>(rows);
+}
+
+absl::Status UpdateServiceTypeRow(Transaction& tx, const std::string& code, v1::ServiceType& type) {
+  Revise(type);
+  ASSIGN_OR_RETURN(int64_t n,
+                   tx.Exec("UPDATE service_types SET retired = ?, data = ? WHERE code = ?",
+                           {static_cast<int64_t>(type.retired()), type.SerializeAsString(), code}));
+  if (n != 1) return absl::NotFoundError(absl::StrCat("serviceTypes/", code, " not found"));
+  return absl::OkStatus();
 }
 
 // --- Organisations and relations ---------------------------------------------------------------

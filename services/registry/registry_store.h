@@ -54,10 +54,20 @@ absl::Status InsertLine(storage::Transaction& tx, const v1::Line& line);
 absl::StatusOr<std::vector<v1::Line>> AllLines(storage::Transaction& tx);
 absl::StatusOr<bool> LineExists(storage::Transaction& tx, const std::string& id);
 
-absl::Status InsertServiceType(storage::Transaction& tx, const v1::ServiceType& type,
+absl::Status InsertServiceType(storage::Transaction& tx, v1::ServiceType& type,
                                const std::string& code, const std::string& parent_code);
-absl::StatusOr<std::vector<v1::ServiceType>> AllServiceTypes(storage::Transaction& tx);
+// The taxonomy ordered by code; retired types only with `include_retired`.
+absl::StatusOr<std::vector<v1::ServiceType>> AllServiceTypes(storage::Transaction& tx,
+                                                             bool include_retired = false);
+// Whether the service type exists and is not retired (what a new reference may name).
 absl::StatusOr<bool> ServiceTypeExists(storage::Transaction& tx, const std::string& code);
+// One service type by code (retired too) for a change: a locking read where the backend has one.
+absl::StatusOr<std::optional<v1::ServiceType>> FindServiceTypeForUpdate(storage::Transaction& tx,
+                                                                        storage::Dialect dialect,
+                                                                        const std::string& code);
+// Stores a service type's data and retirement (code and parent are fixed).
+absl::Status UpdateServiceTypeRow(storage::Transaction& tx, const std::string& code,
+                                  v1::ServiceType& type);
 
 // --- Organisations and relations ---------------------------------------------------------------
 
