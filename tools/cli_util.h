@@ -3,6 +3,7 @@
 #define LINLI_TOOLS_CLI_UTIL_H_
 
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include "common/errors.h"
@@ -12,9 +13,15 @@
 
 namespace linli::cli {
 
-// Prints a call's error (with its field violations and reason) and returns exit code 1.
+// Prints a call's error for a person — the code, the message (which names every offending field)
+// and the machine-readable reason — and returns exit code 1.
 inline int Fail(const grpc::Status& status) {
-  std::cerr << "error: " << FromGrpcStatus(status) << "\n";
+  const absl::Status error = FromGrpcStatus(status);
+  std::cerr << "error: " << absl::StatusCodeToString(error.code()) << ": " << error.message();
+  if (std::optional<google::rpc::ErrorInfo> info = GetErrorInfo(error); info.has_value()) {
+    std::cerr << " (" << info->reason() << ")";
+  }
+  std::cerr << "\n";
   return 1;
 }
 

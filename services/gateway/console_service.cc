@@ -346,8 +346,8 @@ grpc::Status ConsoleServiceImpl::RetireElder(grpc::ServerContext* context,
                     *request, &retired, "registry");
         if (!status.ok()) return status;
         *response->mutable_elder() = retired.elder();
-        // The reason scheduling keeps is fixed text: the staff's own words stay in the registry's
-        // audit log, sealed from the rest.
+        // The reason scheduling keeps is fixed text: the staff's own words stay in the registry
+        // (its audit log), not in every promise and visit.
         const bool deceased = retired.elder().status() == registry::v1::ELDER_STATUS_DECEASED;
         const std::string reason =
             absl::StrCat(deceased ? "老人已故 elder deceased " : "老人已迁出 elder moved away ",
