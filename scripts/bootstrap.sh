@@ -18,10 +18,13 @@ PACKAGES=(
 # Debian's kubernetes-client (1.20, kustomize v2.0.3: the manifests avoid newer kustomize
 # fields for it).
 command -v kubectl >/dev/null 2>&1 || PACKAGES+=(kubernetes-client)
-# Node.js and npm for the Connect client tests (tests/connect/ needs node >= 18.14.1; Debian 12
-# has 18.19). A node already on the PATH will do, e.g. a newer one that brings its own npm.
+# Node.js and npm for the web console's build (scripts/web.sh) and the Connect client and browser
+# tests (tests/connect/ needs node >= 18.14.1; Debian 12 has 18.19). A node already on the PATH
+# will do, e.g. a newer one that brings its own npm. Chromium (headless) for the console's browser
+# test; playwright-core drives Debian's build, it never downloads one.
 command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
 command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
+command -v chromium >/dev/null 2>&1 || PACKAGES+=(chromium)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

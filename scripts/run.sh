@@ -42,6 +42,15 @@ fi
 # the operator's CLI). Backends accept only mutual-TLS callers holding one of these, with a
 # principal token signed by that caller's key (docs/SECURITY.md). Made again when missing or
 # within a week of expiring.
+# The web console (services/gateway/web), built into build/web and served by the gateway at "/".
+WEB_ROOT=build/web
+WEB_FLAGS=()
+if scripts/web.sh "$WEB_ROOT" >var/log/web-build.log 2>&1; then
+  WEB_FLAGS=(--web_root="$WEB_ROOT")
+else
+  echo "the web console did not build (see var/log/web-build.log); the API runs without it" >&2
+fi
+
 PKI=var/pki
 IDENTITIES=(linli-registry linli-scheduling linli-feedback linli-gateway linli-cli)
 make_pki() {
@@ -107,7 +116,7 @@ start feedback $(identity linli-feedback) --listen="$FEEDBACK" --db=sqlite:var/f
 start gateway $(identity linli-gateway) --listen="$GATEWAY" --http_listen="$HTTP" --registry_address="$REGISTRY" \
   --scheduling_address="$SCHEDULING" --feedback_address="$FEEDBACK" \
   --jwt_keys_file=var/jwt-keys.json --api_keys_file=var/api-keys \
-  --api_key_pepper_file=var/api-key.pepper
+  --api_key_pepper_file=var/api-key.pepper "${WEB_FLAGS[@]}"
 
 probe=("$BIN/linli" --gateway="$GATEWAY" --registry_address="$REGISTRY"
   --scheduling_address="$SCHEDULING" --feedback_address="$FEEDBACK")
@@ -137,6 +146,15 @@ for e in $("${probe[@]}" elders list --region=regions/310101020001 2>/dev/null |
   if [ -n "$("${probe[@]}" commitments --elder "$e" 2>/dev/null)" ]; then demo_elder=$e; break; fi
 done
 
+console_line="  web console                   (not built; see var/log/web-build.log)"
+if [ ${#WEB_FLAGS[@]} -gt 0 ]; then
+  # A one-time development login: the token rides in the URL fragment, which the browser keeps to
+  # itself (never sent to the gateway, never in its log); the console holds it in memory only.
+  console_token=$("$BIN/linli" token --role street_staff --region 310101020 --subject staff/demo --ttl 12h)
+  console_line="  web console (street staff of 五里桥街道, valid 12 h):
+    http://$HTTP/#token=$console_token"
+fi
+
 cat <<MSG
 
 Linli is running (SQLite files under var/, logs under var/log/):
@@ -144,6 +162,7 @@ Linli is running (SQLite files under var/, logs under var/log/):
 $("${probe[@]}" health)
 
   gateway HTTP (Connect JSON)   http://$HTTP
+$console_line
 
 Try (gateway calls need a token; mint development tokens with build/bin/linli token; commands
 that call a backend directly need the operator's platform identity from var/pki/):

@@ -6,6 +6,10 @@
 // is 401 like a POST.
 #include <httplib.h>
 
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
 #include <memory>
 #include <string>
 #include <vector>
@@ -440,6 +444,68 @@ TEST_F(HttpConnect, CorsForListedOriginsOnly) {
   ASSERT_TRUE(off);
   EXPECT_EQ(off->status, 404);
   EXPECT_FALSE(off->has_header("Access-Control-Allow-Origin"));
+}
+
+// The web console's files: served at "/" with the console's security headers, hashed assets cached
+// for good, pages revalidated; the Connect methods on the same port still answer; nothing outside
+// the directory is reachable.
+TEST_F(HttpConnect, ServesTheWebConsoleWithItsSecurityHeaders) {
+  namespace fs = std::filesystem;
+  char pattern[] = "/tmp/linli-web-XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  const fs::path root = pattern;
+  fs::create_directories(root / "assets");
+  std::ofstream(root / "index.html") << "<!doctype html><title>邻里</title>";
+  std::ofstream(root / "assets" / "index-3f9a.js") << "console.log(1)";
+  std::ofstream(root.parent_path() / (root.filename().string() + ".secret")) << "secret";
+
+  HttpJsonOptions options;
+  options.web_root = root.string();
+  auto client = Client(ExtraHttp(options));
+
+  auto page = client->Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(page->body, "<!doctype html><title>邻里</title>");
+  EXPECT_EQ(page->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_EQ(page->get_header_value("Content-Security-Policy"), kConsoleContentSecurityPolicy);
+  EXPECT_TRUE(
+      absl::StrContains(page->get_header_value("Content-Security-Policy"), "script-src 'self'"));
+  EXPECT_EQ(page->get_header_value("X-Content-Type-Options"), "nosniff");
+  EXPECT_EQ(page->get_header_value("Referrer-Policy"), "no-referrer");
+  EXPECT_EQ(page->get_header_value("Cache-Control"), "no-cache");
+
+  auto script = client->Get("/assets/index-3f9a.js");
+  ASSERT_TRUE(script);
+  EXPECT_EQ(script->status, 200);
+  EXPECT_EQ(script->get_header_value("Content-Type"), "text/javascript; charset=utf-8");
+  EXPECT_EQ(script->get_header_value("Cache-Control"), "public, max-age=31536000, immutable");
+
+  auto missing = client->Get("/assets/nothing.js");
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 404);
+  auto outside = client->Get("/../" + root.filename().string() + ".secret");
+  ASSERT_TRUE(outside);
+  EXPECT_EQ(outside->status, 404);
+  EXPECT_EQ(outside->body.find("secret"), std::string::npos);
+
+  // The API on the same port is unchanged.
+  auto call = client->Post(kGetRegion, Admin(), R"({"name":"regions/310101"})", "application/json");
+  ASSERT_TRUE(call);
+  EXPECT_EQ(call->status, 200) << call->body;
+
+  // Without a web root nothing is served at "/"; a root that is not a directory is refused.
+  auto none = Client()->Get("/");
+  ASSERT_TRUE(none);
+  EXPECT_EQ(none->status, 404);
+  HttpJsonOptions bad;
+  bad.web_root = (root / "index.html").string();
+  EXPECT_FALSE(HttpJsonServer::Start("127.0.0.1:0", PublicServiceNames(), *gateway_,
+                                     absl::Seconds(1), 1024, {},
+                                     HttpJsonServer::kDefaultListenBacklog, bad)
+                   .ok());
+  fs::remove_all(root);
+  fs::remove(root.parent_path() / (root.filename().string() + ".secret"));
 }
 
 }  // namespace

@@ -635,6 +635,26 @@ absl::StatusOr<std::unique_ptr<HttpJsonServer>> HttpJsonServer::Start(
     res.set_header("Access-Control-Expose-Headers", connect::CorsPolicy::kExposedHeaders);
   });
 
+  if (!bridge->options.web_root.empty()) {
+    const httplib::Headers headers = {{"Content-Security-Policy", kConsoleContentSecurityPolicy},
+                                      {"X-Content-Type-Options", "nosniff"},
+                                      {"Referrer-Policy", "no-referrer"},
+                                      {"X-Frame-Options", "DENY"}};
+    if (!server.set_mount_point("/", bridge->options.web_root, headers)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "the web console directory \"", bridge->options.web_root, "\" is not a directory"));
+    }
+    server.set_file_extension_and_mimetype_mapping("js", "text/javascript; charset=utf-8");
+    server.set_file_extension_and_mimetype_mapping("html", "text/html; charset=utf-8");
+    server.set_file_extension_and_mimetype_mapping("css", "text/css; charset=utf-8");
+    server.set_file_extension_and_mimetype_mapping("webmanifest", "application/manifest+json");
+    server.set_file_request_handler([](const httplib::Request& req, httplib::Response& res) {
+      res.set_header("Cache-Control", absl::StartsWith(req.path, "/assets/")
+                                          ? "public, max-age=31536000, immutable"
+                                          : "no-cache");
+    });
+  }
+
   if (port == 0) {
     port = server.bind_to_any_port(host);
     if (port <= 0) return absl::UnavailableError("cannot bind http address " + listen_address);

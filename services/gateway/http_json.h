@@ -41,6 +41,12 @@
 // Access-Control-Allow-Origin and the exposed headers (connect_protocol.h); other origins get no
 // CORS headers (a preflight from them is 403). Every response carries "Vary: Origin" then.
 //
+// Static files: with HttpJsonOptions::web_root, GET and HEAD of any other path serve the file of
+// that path below the directory ("/" is index.html) with kConsoleContentSecurityPolicy,
+// "X-Content-Type-Options: nosniff", "Referrer-Policy: no-referrer" and "X-Frame-Options: DENY";
+// files under /assets/ (content-hashed names written by the console's build) are cached for a
+// year as immutable, every other file is revalidated on each load ("Cache-Control: no-cache").
+//
 // A body over the size limit is 413 with a Connect resource_exhausted error. A client that closes
 // its connection while its call runs cancels the call (and the backend calls it made).
 //
@@ -88,7 +94,19 @@ struct HttpJsonOptions {
   std::vector<std::string> cors_allowed_origins;
   // Smallest response body that is gzip-compressed for a client accepting gzip.
   size_t gzip_min_bytes = 1024;
+  // A directory of static files (the web console's build) served at "/" for GET and HEAD, with
+  // the console's security headers (kConsoleSecurityHeaders). Empty: no files are served.
+  std::string web_root;
 };
+
+// Headers of every static file: a Content-Security-Policy that lets the console load only its own
+// scripts, styles and images and call only its own origin (no inline script, no framing), and no
+// Referer (the login token lives in the URL fragment, which browsers never send, but the path of
+// a page should not leak either).
+inline constexpr const char* kConsoleContentSecurityPolicy =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; manifest-src 'self'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'";
 
 class HttpJsonServer {
  public:

@@ -73,6 +73,9 @@ ABSL_FLAG(std::string, http_cors_allowed_origins, "",
           "Comma-separated origins (\"https://console.example.org\") whose browser pages may call "
           "the HTTP port (CORS: preflights answered, Access-Control-Allow-Origin on answers); "
           "\"*\" for any origin. Empty (the default): CORS off.");
+ABSL_FLAG(std::string, web_root, "",
+          "Directory of the web console's build (services/gateway/web, scripts/web.sh), served "
+          "at / on the HTTP port. Empty: no console.");
 ABSL_FLAG(int, event_loops, 1,
           "Threads serving the public gRPC methods, each an event loop (one per core is plenty).");
 ABSL_FLAG(int, max_request_bytes, 1 << 20, "Largest request accepted (gRPC message, JSON body).");
@@ -95,14 +98,14 @@ std::string ReadFileOrExit(const std::string& path, const char* flag) {
 int main(int argc, char** argv) {
   linli::BlockTerminationSignals();
   linli::SetLogService("gateway");
-  linli::ParseFlags(
-      argc, argv,
-      "linli-gateway: the public API. Flags: --listen --http_listen --http_cors_allowed_origins "
-      "--registry_address --scheduling_address --feedback_address --jwt_keys_file "
-      "--api_keys_file --api_key_pepper_file --rate_limit_per_second "
-      "--unauthenticated_rate_per_second --max_costly_calls_per_principal "
-      "--jwt_public_keys_only --tls_cert_file --tls_key_file --internal_ca_file "
-      "--internal_cert_file --internal_key_file");
+  linli::ParseFlags(argc, argv,
+                    "linli-gateway: the public API. Flags: --listen --http_listen "
+                    "--http_cors_allowed_origins --web_root "
+                    "--registry_address --scheduling_address --feedback_address --jwt_keys_file "
+                    "--api_keys_file --api_key_pepper_file --rate_limit_per_second "
+                    "--unauthenticated_rate_per_second --max_costly_calls_per_principal "
+                    "--jwt_public_keys_only --tls_cert_file --tls_key_file --internal_ca_file "
+                    "--internal_cert_file --internal_key_file");
   // The one reading of the wall clock; everything below takes it injected.
   const linli::Clock& clock = linli::Clock::Real();
   // The gateway's platform identity: backends accept calls only with it (mutual TLS) and with
@@ -200,6 +203,7 @@ int main(int argc, char** argv) {
   linli::gateway::HttpJsonOptions http_options;
   http_options.cors_allowed_origins = linli::gateway::connect::CorsPolicy::ParseList(
       absl::GetFlag(FLAGS_http_cors_allowed_origins));
+  http_options.web_root = absl::GetFlag(FLAGS_web_root);
   auto http = linli::gateway::HttpJsonServer::Start(
       absl::GetFlag(FLAGS_http_listen), public_services, **server, absl::Seconds(30),
       static_cast<size_t>(absl::GetFlag(FLAGS_max_request_bytes)),

@@ -89,7 +89,9 @@ export class Platform {
     return execFileSync(this.bin("linli"), args, { cwd: this.dir }).toString().trim();
   }
 
-  async start({ attempts = 3 } = {}) {
+  // `gatewayArgs`: more flags for linli-gateway (e.g. --web_root for the console test).
+  async start({ attempts = 3, gatewayArgs = [] } = {}) {
+    this.gatewayArgs = gatewayArgs;
     this.identity = makePki(path.join(this.dir, "pki"));
     fs.writeFileSync(path.join(this.dir, "pii.key"),
       execFileSync(this.bin("linli"), ["keygen"]), { mode: 0o600 });
@@ -131,7 +133,7 @@ export class Platform {
     this.spawn("gateway", [`--listen=${at("gateway")}`, `--http_listen=${at("http")}`,
       `--registry_address=${at("registry")}`, `--scheduling_address=${at("scheduling")}`,
       `--feedback_address=${at("feedback")}`, `--jwt_keys_file=${this.dir}/jwt-keys.json`,
-      ...common]);
+      ...this.gatewayArgs, ...common]);
     // Every service SERVING, as `linli health` (the operator CLI) sees them.
     const deadline = Date.now() + 60000;
     for (;;) {

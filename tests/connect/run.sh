@@ -1,16 +1,21 @@
 #!/usr/bin/env bash
-# The ctest `connect_client`: the official Connect client suite (connect.test.mjs) against the
+# The ctests `connect_client` (the official Connect client suite, connect.test.mjs) and
+# `console_browser` (the web console in headless chromium, console.browser.test.mjs) against the
 # real platform.
 #
-#   tests/connect/run.sh BIN_DIR WORK_DIR GOOGLEAPIS_PROTO_DIR
+#   tests/connect/run.sh BIN_DIR WORK_DIR GOOGLEAPIS_PROTO_DIR [TEST_FILE]
 #
+# TEST_FILE defaults to connect.test.mjs. For console.browser.test.mjs the console is built first
+# with scripts/web.sh into WORK_DIR/web, and screenshots land in WORK_DIR/screenshots.
 # Copies the suite into WORK_DIR (in the build tree), installs the packages of the committed
 # package-lock.json there with `npm ci` (again only when the lockfile changes; offline when the
 # npm cache has them), generates the code from proto/ (and google/rpc's error details from
 # GOOGLEAPIS_PROTO_DIR) with buf + protoc-gen-es into WORK_DIR/gen, and runs `node --test`.
 # Needs node >= 18.14.1 and npm (scripts/bootstrap.sh installs them); without them it fails.
 set -euo pipefail
-[ $# -eq 3 ] || { echo "usage: $0 BIN_DIR WORK_DIR GOOGLEAPIS_PROTO_DIR" >&2; exit 2; }
+[ $# -eq 3 ] || [ $# -eq 4 ] ||
+  { echo "usage: $0 BIN_DIR WORK_DIR GOOGLEAPIS_PROTO_DIR [TEST_FILE]" >&2; exit 2; }
+TEST_FILE=${4:-connect.test.mjs}
 BIN_DIR=$(cd "$1" && pwd)
 WORK=$2
 GOOGLEAPIS=$3
@@ -53,4 +58,9 @@ buf generate "$GOOGLEAPIS" --path "$GOOGLEAPIS/google/rpc/error_details.proto" \
   --template buf.gen.yaml -o gen
 
 export LINLI_BIN_DIR="$BIN_DIR"
-exec node --test connect.test.mjs
+if [ "$TEST_FILE" = console.browser.test.mjs ]; then
+  GOOGLEAPIS_PROTO_DIR=$GOOGLEAPIS "$SRC/../../scripts/web.sh" "$WORK/web"
+  export LINLI_WEB_ROOT="$WORK/web" LINLI_ARTIFACTS_DIR="$WORK/screenshots"
+  rm -rf "$LINLI_ARTIFACTS_DIR"
+fi
+exec node --test "$TEST_FILE"

@@ -1,0 +1,393 @@
+// The web console in a real browser (issue 21, item 4): Debian's chromium, headless, driven by
+// playwright-core, against the real platform (harness.mjs) whose gateway serves the console built
+// by scripts/web.sh (LINLI_WEB_ROOT, set by run.sh). The story a street official lives: sign in
+// with the one-time link, find the broken promise on the day board, open the elder, record the
+// phone callback, acknowledge the alert the answer raised; then an expired session, a page outside
+// the caller's committee, accessibility (axe-core) and the two screen sizes. Screenshots are kept
+// in $LINLI_ARTIFACTS_DIR (run.sh: the work directory's screenshots/).
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import path from "node:path";
+import { after, before, test } from "node:test";
+
+import { create } from "@bufbuild/protobuf";
+import { createClient } from "@connectrpc/connect";
+import { createConnectTransport } from "@connectrpc/connect-node";
+import axe from "axe-core";
+import { chromium } from "playwright-core";
+
+import { ConsoleService } from "./gen/linli/gateway/v1/console_pb.js";
+import { WorkerAppService } from "./gen/linli/gateway/v1/worker_app_pb.js";
+import { AlertState, FeedbackChannel, PromiseStatus, WorkOrderState } from
+  "./gen/linli/feedback/v1/feedback_pb.js";
+import { CheckMethod, CommitmentSchema, ReviewState, VisitState } from
+  "./gen/linli/scheduling/v1/scheduling_pb.js";
+import { Platform } from "./harness.mjs";
+
+const BIN_DIR = process.env.LINLI_BIN_DIR;
+const WEB_ROOT = process.env.LINLI_WEB_ROOT;
+const CHROMIUM = process.env.LINLI_CHROMIUM ?? "/usr/bin/chromium";
+const ARTIFACTS = process.env.LINLI_ARTIFACTS_DIR ?? "screenshots";
+assert.ok(BIN_DIR, "LINLI_BIN_DIR must name the build's bin directory (run.sh sets it)");
+assert.ok(WEB_ROOT && fs.existsSync(path.join(WEB_ROOT, "index.html")),
+  "LINLI_WEB_ROOT must hold the console's build (run.sh runs scripts/web.sh)");
+assert.ok(fs.existsSync(CHROMIUM), `${CHROMIUM} is missing (scripts/bootstrap.sh installs chromium)`);
+
+const STREET = "regions/310101020";
+const STAFF_SUBJECT = "staff/console-browser";
+const STAFF_PRINCIPAL = `street_staff:${STAFF_SUBJECT}`;  // as the platform records who acted
+const platform = new Platform(BIN_DIR);
+const story = {};
+let browser;
+let failed = false;
+
+const auth = (token) => ({ headers: { authorization: `Bearer ${token}` }, timeoutMs: 15000 });
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// "YYYY-MM-DD" and minutes since midnight in Shanghai, from this process's clock (the platform's:
+// both run under the same libfaketime in `make test-future`).
+function shanghai(offsetDays = 0) {
+  const at = new Date(Date.now() + 8 * 3600e3 + offsetDays * 86400e3);
+  return { date: at.toISOString().slice(0, 10), minutes: at.getUTCHours() * 60 + at.getUTCMinutes() };
+}
+
+async function eventually(what, probe, timeoutMs = 30000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(200);
+  }
+}
+
+// The facts of the story, made through the gateway as staff and as the worker would: a daily
+// promise since yesterday for an elder of the demo street, yesterday's visit booked and never
+// visited (swept as missed: the promise is broken), today's visit booked, checked in at the
+// elder's home and out (completed, so staff can ask the elder about it).
+async function makeStory() {
+  const transport = createConnectTransport({ baseUrl: platform.httpUrl, httpVersion: "1.1" });
+  const api = createClient(ConsoleService, transport);
+  story.api = api;
+  story.staffToken = platform.token({ role: "street_staff", region: "310101020",
+    subject: STAFF_SUBJECT });
+  const staff = auth(story.staffToken);
+
+  const elders = await api.listElders({ region: STREET, pageSize: 200 }, staff);
+  for (const elder of elders.elders) {
+    const promises = await api.listCommitments({ elder: elder.name }, staff);
+    if (promises.commitments.length > 0) {
+      story.elder = elder;
+      story.base = promises.commitments[0];
+      break;
+    }
+  }
+  assert.ok(story.elder, "an elder with a promise in the demo street");
+  story.committee = story.elder.region;
+
+  const yesterday = shanghai(-1).date;
+  const start = Math.max(0, shanghai().minutes - 30);
+  const hhmm = `${String(Math.floor(start / 60)).padStart(2, "0")}:${String(start % 60).padStart(2, "0")}`;
+  const created = await api.createCommitment({
+    requestId: `console-browser-${yesterday}`,
+    commitment: create(CommitmentSchema, {
+      elder: story.elder.name,
+      serviceType: story.base.serviceType,
+      ownerOrganisation: story.base.ownerOrganisation,
+      fundingProgramme: story.base.fundingProgramme,
+      recurrence: { rrule: "FREQ=DAILY", dtstart: `${yesterday}T${hhmm}:00` },
+      windowMinutes: 120,
+      durationMinutes: 30,
+      workersRequired: 1,
+      requiredSkills: story.base.requiredSkills,
+      validFrom: yesterday,
+      toleranceMinutes: 15,
+    }),
+  }, staff);
+  story.commitment = created.commitment.name;
+  await api.materializeVisits({ commitment: story.commitment, fromDate: yesterday, days: 2 },
+    staff);
+  const visits = (await api.listVisits({ commitment: story.commitment }, staff)).visits;
+  assert.equal(visits.length, 2, "yesterday's and today's visits");
+  const [missed, today] = visits;
+  story.todayVisit = today.name;
+
+  const workers = (await api.listWorkers({ organisation: story.base.ownerOrganisation,
+    pageSize: 500 }, staff)).workers;
+  const worker = workers.find((w) => story.base.requiredSkills.every((s) => w.skills.includes(s)));
+  assert.ok(worker, `a worker of ${story.base.ownerOrganisation} with the promise's skills`);
+  for (const visit of [missed, today]) {
+    await api.assignVisit({ name: visit.name, worker: worker.name, outsideAvailability: true,
+      requestId: `console-browser-assign-${visit.name}` }, staff);
+  }
+  const swept = await api.sweepMissedVisits({}, staff);
+  assert.ok(swept.missed >= 1, "yesterday's visit is swept as missed");
+
+  const app = createClient(WorkerAppService, transport);
+  const workerAuth = auth(platform.token({ role: "worker", subject: worker.name }));
+  const check = { commitment: story.commitment, visit: today.name, location: today.home,
+    method: CheckMethod.APP_GPS };
+  await app.checkIn(check, workerAuth);
+  const out = await app.checkOut(check, workerAuth);
+  assert.equal(out.visit.state, VisitState.COMPLETED);
+  // Out at once: too short to count unseen, it waits for a supervisor's review.
+  assert.equal(out.visit.review?.state, ReviewState.PENDING);
+
+  // The ledger has seen the missed visit: the promise is broken on the street's list.
+  await eventually("the promise to show as broken", async () => {
+    const list = await api.listPromises({ region: story.committee, days: 7, pageSize: 50 }, staff);
+    return list.promises.some((p) => p.commitment === story.commitment &&
+      p.status === PromiseStatus.BROKEN);
+  });
+}
+
+before(async () => {
+  const started = Date.now();
+  await platform.start({ gatewayArgs: [`--web_root=${WEB_ROOT}`] });
+  platform.seedDemo(50);
+  await makeStory();
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+  // The browser keeps the real clock: libfaketime (make test-future) is for the platform, and
+  // chromium's processes do not run under it. The console reads no date of its own but a
+  // token's expiry, which lies ahead on either clock.
+  const env = { ...process.env };
+  delete env.LD_PRELOAD;
+  delete env.FAKETIME;
+  browser = await chromium.launch({ executablePath: CHROMIUM, env,
+    args: ["--no-sandbox", "--disable-dev-shm-usage"] });
+  process.stderr.write(`console: platform, story and browser ready in ${Date.now() - started} ms\n`);
+}, { timeout: 600000 });
+
+after(async () => {
+  await browser?.close();
+  if (failed) process.stderr.write(platform.logs(10));
+  await platform.stop({ keep: failed });
+});
+
+// A page at a screen size that records what the browser complained about (a CSP violation, a
+// script error, a failed request).
+async function openPage(viewport = { width: 1280, height: 800 }) {
+  const context = await browser.newContext({ viewport, locale: "zh-CN" });
+  const page = await context.newPage();
+  page.complaints = [];
+  page.on("console", (m) => { if (m.type() === "error") page.complaints.push(m.text()); });
+  page.on("pageerror", (e) => page.complaints.push(String(e)));
+  return page;
+}
+
+function loginUrl(token, place = "") {
+  return `${platform.httpUrl}/${place}#token=${token}`;
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+}
+
+// axe-core's rules on the page as it is now: no serious or critical violation.
+async function assertAccessible(page, what) {
+  await page.evaluate(axe.source);
+  const result = await page.evaluate(() => window.axe.run(document, {
+    resultTypes: ["violations"] }));
+  const bad = result.violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  assert.deepEqual(bad.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target).join(" ")})`),
+    [], `accessibility of ${what}`);
+}
+
+function step(name, fn) {
+  test(name, { timeout: 180000 }, async (t) => {
+    try {
+      await fn(t);
+    } catch (e) {
+      failed = true;
+      throw e;
+    }
+  });
+}
+
+step("the one-time link signs in, leaves the address, and opens the street's day", async () => {
+  const page = await openPage();
+  story.page = page;
+  await page.goto(loginUrl(story.staffToken));
+  await page.getByRole("heading", { level: 1 }).filter({ hasText: "五里桥街道" }).waitFor();
+  assert.ok(!page.url().includes("token"), `the token left the address: ${page.url()}`);
+  // The link's entry in the history was replaced: back and forward again come to the console
+  // without the token, signed out (the token lived in that page's memory only).
+  const other = await openPage();
+  await other.goto(loginUrl(story.staffToken));
+  await other.getByRole("heading", { level: 1 }).filter({ hasText: "五里桥街道" }).waitFor();
+  await other.goBack();
+  await other.goForward();
+  assert.ok(!other.url().includes("token"), `the history keeps no token: ${other.url()}`);
+  await other.getByRole("heading", { name: "登录街道工作台" }).waitFor();
+  await other.context().close();
+  // The token lives in memory only.
+  const stored = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }));
+  assert.ok(!stored.includes(story.staffToken.slice(0, 20)), "no token in web storage");
+  await page.locator("#board").waitFor();
+  await page.locator("section[aria-labelledby=board] table tbody tr").first().waitFor();
+  await shot(page, "day-1280x800");
+  await assertAccessible(page, "the day board");
+});
+
+step("the broken promise on the day board leads to the elder", async () => {
+  const page = story.page;
+  const promises = page.locator("section[aria-labelledby=promises]");
+  const broken = promises.locator("tr.status-3").filter({
+    has: page.locator(`a[title="${story.elder.name}"]`) });
+  await broken.waitFor();
+  assert.match(await broken.innerText(), /已违约/);
+  assert.match(await broken.innerText(), /错过上门/);
+  const figure = await promises.locator(".tally.broken .figure").innerText();
+  assert.ok(Number(figure) >= 1, `broken promises counted: ${figure}`);
+  await broken.locator("a").first().click();
+  await page.getByRole("heading", { level: 1 }).filter({ hasText: story.elder.displayName })
+    .waitFor();
+  // Masked by default: the phone shows as the registry masks it.
+  const record = await page.locator("dl.record").innerText();
+  assert.ok(record.includes(story.elder.phone), `masked phone ${story.elder.phone} in ${record}`);
+  await shot(page, "elder-1280x800");
+  await assertAccessible(page, "the elder's page");
+});
+
+step("staff record the elder's answer taken by phone", async () => {
+  const page = story.page;
+  const form = page.locator("section[aria-labelledby=answer] form");
+  await form.locator("select").selectOption(story.todayVisit);
+  await form.getByLabel("电话回访").check();
+  await form.getByLabel("满意度（1–5）").fill("2");
+  await form.locator("fieldset").filter({ hasText: "是否按承诺做到" }).getByLabel("否").check();
+  await form.getByLabel("老人说没人来").check();
+  await form.getByLabel("原话").fill("今天说好来的，没见到人。");
+  await form.getByRole("button", { name: "保存" }).click();
+  await form.getByRole("status").filter({ hasText: "已保存" }).waitFor();
+  await page.locator("ul.feedback li").filter({ hasText: "今天说好来的" }).waitFor();
+
+  const recorded = await story.api.listFeedback({ elder: story.elder.name, reason: "test" },
+    auth(story.staffToken));
+  const answer = recorded.feedback.find((f) => f.visit === story.todayVisit);
+  assert.ok(answer, "the answer is stored");
+  assert.equal(answer.channel, FeedbackChannel.PHONE_CALL);
+  assert.equal(answer.recordedBy, STAFF_PRINCIPAL);
+  assert.equal(answer.author, story.elder.name);
+  assert.equal(answer.faces, 2);
+  assert.equal(answer.nobodyCame, true);
+});
+
+step("the contradiction alert is acknowledged on the alerts page", async () => {
+  const page = story.page;
+  await page.getByRole("link", { name: "预警" }).click();
+  const alert = page.locator("li.alert").filter({ has: page.locator(`a[title="${story.elder.name}"]`) })
+    .filter({ hasText: "回答与记录矛盾" });
+  await alert.first().waitFor();
+  const name = await alert.first().getAttribute("data-alert");
+  await alert.first().getByRole("button", { name: "确认收到" }).click();
+  await page.locator(`li.alert-state-${AlertState.ACKNOWLEDGED}[data-alert="${name}"]`).waitFor();
+  const got = await story.api.getAlert({ name }, auth(story.staffToken));
+  assert.equal(got.alert.state, AlertState.ACKNOWLEDGED);
+  assert.equal(got.alert.acknowledgedBy, STAFF_PRINCIPAL);
+  await shot(page, "alerts-1280x800");
+  assert.deepEqual(page.complaints, [], "the browser reported no error during the story");
+});
+
+step("the short visit the elder disputes is rejected in exception review", async () => {
+  const page = story.page;
+  await page.getByRole("link", { name: "例外审核" }).click();
+  const item = page.locator(`li.review[data-visit="${story.todayVisit}"]`);
+  await item.waitFor();
+  await item.getByLabel("不认可").check();
+  await item.getByLabel("理由").selectOption("NOT_DELIVERED");
+  await item.getByLabel("说明").fill("电话回访：老人说没人来");
+  await item.getByRole("button", { name: "提交" }).click();
+  await item.waitFor({ state: "detached" });
+  const got = await story.api.getVisit({ name: story.todayVisit }, auth(story.staffToken));
+  assert.equal(got.visit.review.state, ReviewState.REJECTED);
+  assert.equal(got.visit.review.reasonCode, "NOT_DELIVERED");
+  assert.equal(got.visit.review.reviewer, STAFF_PRINCIPAL);
+});
+
+step("a complaint filed for the elder goes through the 12345 steps", async () => {
+  const page = story.page;
+  await page.goto(`${platform.httpUrl}/#/elders/${story.elder.name.replace("elders/", "")}`);
+  const form = page.locator("section[aria-labelledby=complaint] form");
+  await form.locator("select").selectOption(story.commitment);
+  await form.getByLabel("投诉内容").fill("连续两天说好的上门都没有来");
+  await form.getByRole("button", { name: "提交工单" }).click();
+  await form.getByRole("status").waitFor();
+  await form.getByRole("link", { name: "工单" }).click();
+  const order = page.locator("li.work-order").filter({ hasText: "连续两天说好的上门都没有来" });
+  await order.waitFor();
+  const name = await order.getAttribute("data-work-order");
+  const item = page.locator(`li.work-order[data-work-order="${name}"]`);
+  const steps = [
+    ["分类", async () => item.getByLabel("类别").selectOption({ label: "错过上门" })],
+    ["派发", async () => item.getByLabel("说明").fill("派给服务方")],
+    ["处理完毕", async () => item.getByLabel("处理结果").fill("已补上门并向老人致歉")],
+    ["记录回访", async () => item.getByLabel("满意度（1–5）").fill("4")],
+    ["办结", async () => item.getByLabel("说明").fill("老人满意")],
+  ];
+  const states = ["已分类", "已派发", "已处理", "已回访", "已办结"];
+  for (const [i, [button, fill]] of steps.entries()) {
+    await fill();
+    await item.getByRole("button", { name: button }).click();
+    if (i < steps.length - 1) {
+      await item.locator(".badge").first().filter({ hasText: states[i] }).waitFor();
+    }
+  }
+  // Closed orders leave the list unless asked for.
+  await item.waitFor({ state: "detached" });
+  const got = await story.api.getWorkOrder({ name }, auth(story.staffToken));
+  assert.equal(got.workOrder.state, WorkOrderState.CLOSED);
+  assert.equal(got.workOrder.satisfaction, 4);
+  assert.equal(got.workOrder.elder, story.elder.name);
+  assert.ok(got.workOrder.history.length >= 5, "every step is in the history");
+  assert.ok(got.workOrder.history.every((h) => h.actor === STAFF_PRINCIPAL || h.actor === ""),
+    JSON.stringify(got.workOrder.history.map((h) => h.actor)));
+  await shot(page, "work-orders-1280x800");
+  assert.deepEqual(page.complaints, [], "the browser reported no error");
+});
+
+step("an expired session goes back to login and returns to the same place", async () => {
+  const page = await openPage();
+  const short = platform.token({ role: "street_staff", region: "310101020",
+    subject: STAFF_SUBJECT, ttl: "4s" });
+  await page.goto(loginUrl(short));
+  await page.getByRole("heading", { level: 1 }).filter({ hasText: "五里桥街道" }).waitFor();
+  await page.getByRole("link", { name: "回访名单" }).click();
+  await page.getByRole("heading", { level: 1, name: "回访名单" }).waitFor();
+  await page.getByRole("heading", { name: "登录街道工作台" }).waitFor({ timeout: 15000 });
+  assert.match(await page.locator("main.login").innerText(), /会话已过期/);
+  await page.getByLabel("访问令牌").fill(story.staffToken);
+  await page.getByRole("button", { name: "登录" }).click();
+  await page.getByRole("heading", { level: 1, name: "回访名单" }).waitFor();
+  assert.ok(page.url().endsWith("#/heard"), page.url());
+  await page.context().close();
+});
+
+step("a page outside the caller's committee says so instead of going blank", async () => {
+  const page = await openPage();
+  const other = story.committee.endsWith("001") ? "310101020002" : "310101020001";
+  const neighbour = platform.token({ role: "committee_staff", region: other,
+    subject: "staff/console-neighbour" });
+  await page.goto(loginUrl(neighbour));
+  await page.getByRole("heading", { level: 1 }).waitFor();
+  // Only the fragment changes: the same page, still signed in.
+  await page.goto(`${platform.httpUrl}/#/elders/${story.elder.name.replace("elders/", "")}`);
+  const problem = page.locator("section[aria-labelledby=record] [role=alert]");
+  await problem.waitFor();
+  assert.match(await problem.innerText(), /没有权限/);
+  await page.context().close();
+});
+
+step("the console reads at 768×1024 and switches to English", async () => {
+  const page = await openPage({ width: 768, height: 1024 });
+  await page.goto(loginUrl(story.staffToken));
+  await page.locator("section[aria-labelledby=board] table tbody tr").first().waitFor();
+  const overflow = await page.evaluate(() =>
+    document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px at 768 wide`);
+  await shot(page, "day-768x1024");
+  await page.getByRole("button", { name: "English" }).click();
+  await page.getByRole("heading", { name: "Today's visits by committee" }).waitFor();
+  await assertAccessible(page, "the day board in English at 768×1024");
+  await page.context().close();
+});
