@@ -147,9 +147,8 @@ before(async () => {
   platform.seedDemo(50);
   await makeStory();
   fs.mkdirSync(ARTIFACTS, { recursive: true });
-  // The browser keeps the real clock: libfaketime (make test-future) is for the platform, and
-  // chromium's processes do not run under it. The console reads no date of its own but a
-  // token's expiry, which lies ahead on either clock.
+  // chromium does not run under libfaketime (make test-future): each page gets the platform's
+  // clock from Playwright's fake clock instead (openPage), flowing from this process's now.
   const env = { ...process.env };
   delete env.LD_PRELOAD;
   delete env.FAKETIME;
@@ -168,6 +167,7 @@ after(async () => {
 // script error, a failed request).
 async function openPage(viewport = { width: 1280, height: 800 }) {
   const context = await browser.newContext({ viewport, locale: "zh-CN" });
+  await context.clock.install({ time: Date.now() });
   const page = await context.newPage();
   page.complaints = [];
   page.on("console", (m) => { if (m.type() === "error") page.complaints.push(m.text()); });
@@ -354,7 +354,8 @@ step("an expired session goes back to login and returns to the same place", asyn
   await page.getByRole("heading", { level: 1 }).filter({ hasText: "五里桥街道" }).waitFor();
   await page.getByRole("link", { name: "回访名单" }).click();
   await page.getByRole("heading", { level: 1, name: "回访名单" }).waitFor();
-  await page.getByRole("heading", { name: "登录街道工作台" }).waitFor({ timeout: 15000 });
+  await page.clock.fastForward(5000);  // past the token's exp on the page's clock
+  await page.getByRole("heading", { name: "登录街道工作台" }).waitFor();
   assert.match(await page.locator("main.login").innerText(), /会话已过期/);
   await page.getByLabel("访问令牌").fill(story.staffToken);
   await page.getByRole("button", { name: "登录" }).click();
