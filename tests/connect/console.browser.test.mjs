@@ -346,6 +346,59 @@ step("a complaint filed for the elder goes through the 12345 steps", async () =>
   assert.deepEqual(page.complaints, [], "the browser reported no error");
 });
 
+step("the 条块 map filters by kind and opens an organisation's offerings and relations", async () => {
+  const page = story.page;
+  await page.getByRole("link", { name: "条块地图" }).click();
+  const chips = page.locator("button.chip");
+  await chips.first().waitFor();
+  const all = await chips.count();
+  await page.getByLabel("类型").selectOption({ label: "居委会" });
+  const committees = await eventually("the kind filter", async () => {
+    const n = await chips.count();
+    return n > 0 && n < all ? n : 0;
+  });
+  const titles = await chips.evaluateAll((els) => els.map((e) => e.getAttribute("title")));
+  assert.deepEqual([...new Set(titles)], ["居委会"], `${committees} chips of one kind`);
+  await page.getByLabel("类型").selectOption({ label: "全部" });
+  await eventually("all organisations again", async () => (await chips.count()) === all);
+
+  // The owner of the elder's promise: what it offers, with capacity, and whom it relates to.
+  const owner = (await story.api.getOrganisation({ name: story.base.ownerOrganisation },
+    auth(story.staffToken))).organisation;
+  await chips.filter({ hasText: owner.displayName }).first().click();
+  const panel = page.locator("section[aria-labelledby=organisation]");
+  await panel.getByRole("heading", { name: owner.displayName }).waitFor();
+  await panel.locator("li").filter({ hasText: "每日" }).first().waitFor();
+  const relations = (await story.api.listRelations({ organisation: owner.name },
+    auth(story.staffToken))).relations;
+  assert.ok(relations.length > 0, `${owner.name} has relations in the demo street`);
+  await page.locator("button.chip.related").first().waitFor();
+  assert.equal(await panel.locator("h3 + ul").last().locator("li").count(), relations.length);
+  await shot(page, "map-1280x800");
+  await assertAccessible(page, "the map");
+});
+
+step("planning the street's next two days shows progress and what each day needs", async () => {
+  const page = story.page;
+  await page.getByRole("link", { name: "排班" }).click();
+  await page.getByLabel("范围").selectOption({ label: "整个街道" });
+  await page.getByLabel("天数").fill("2");
+  await page.getByLabel("每天计算秒数").fill("1");
+  assert.equal(await page.getByLabel("试算（不预订）").isChecked(), true, "a dry run by default");
+  await page.getByRole("button", { name: "试算" }).click();
+  await page.getByText("已完成 2 / 2 天").waitFor({ timeout: 60000 });
+  // Tomorrow: every window still open, the demo street's visits all unstaffed.
+  const tomorrow = shanghai(1).date;
+  const panel = page.locator(`section[aria-labelledby="plan-${tomorrow}"]`);
+  const figure = await panel.locator(".tally").first().locator(".figure").innerText();
+  const expected = await story.api.plan({ region: STREET, fromDate: tomorrow, days: 1,
+    timeLimitSeconds: 1, dryRun: true }, auth(story.staffToken));
+  assert.ok(expected.visits > 0, "the demo street has visits to staff tomorrow");
+  assert.equal(Number(figure), expected.visits, "the visits to staff tomorrow");
+  assert.equal(await page.locator("section[aria-labelledby^=plan-]").count(), 2);
+  await shot(page, "plan-1280x800");
+});
+
 step("an expired session goes back to login and returns to the same place", async () => {
   const page = await openPage();
   const short = platform.token({ role: "street_staff", region: "310101020",

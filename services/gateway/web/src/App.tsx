@@ -7,6 +7,8 @@ import { href, useRoute } from "./ui.js";
 import { AlertsView } from "./views/Alerts.js";
 import { DayView } from "./views/Day.js";
 import { ElderView } from "./views/Elder.js";
+import { MapView } from "./views/Map.js";
+import { PlanView } from "./views/Plan.js";
 import { ReviewView } from "./views/Review.js";
 import { WorkOrdersView } from "./views/WorkOrders.js";
 import { EldersView } from "./views/Elders.js";
@@ -28,11 +30,13 @@ function Signed({ session }: { session: Session }) {
   const region = `regions/${code}`;
   const nav: [string, string][] = [
     ["", t("nav_day")],
+    ["map", t("nav_map")],
     ["elders", t("nav_elders")],
     ["heard", t("nav_heard")],
     ["alerts", t("nav_alerts")],
     ["work-orders", t("nav_work_orders")],
     ["review", t("nav_review")],
+    ["plan", t("nav_plan")],
   ];
   let view;
   switch (route[0] ?? "") {
@@ -45,6 +49,12 @@ function Signed({ session }: { session: Session }) {
       break;
     case "alerts":
       view = <AlertsView region={region} />;
+      break;
+    case "plan":
+      view = <PlanView region={region} />;
+      break;
+    case "map":
+      view = <MapView region={region} />;
       break;
     case "work-orders":
       view = <WorkOrdersView region={region} />;
@@ -69,9 +79,8 @@ function Signed({ session }: { session: Session }) {
             </a>
           ))}
         </nav>
-        <span className="who">
-          {t("signed_in_as")} {session.subject || session.role} ({session.role}
-          {session.region ? ` · ${session.region}` : ""})
+        <span className="who" title={`${session.role}${session.region ? ` · ${session.region}` : ""}`}>
+          {t("signed_in_as")} {session.subject || session.role}
         </span>
         {!session.region && (
           <input
