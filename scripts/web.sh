@@ -23,14 +23,8 @@ command -v npm >/dev/null || fail "npm is missing (scripts/bootstrap.sh installs
 [ -f "$GOOGLEAPIS/google/rpc/error_details.proto" ] ||
   fail "$GOOGLEAPIS/google/rpc/error_details.proto is missing (golang-github-gogo-googleapis-dev)"
 
+"$ROOT/scripts/npm_ci.sh" "$WEB" web
 cd "$WEB"
-if ! cmp -s package-lock.json node_modules/.linli-installed-lock 2>/dev/null; then
-  echo "web: npm ci" >&2
-  # --ignore-scripts: no package needs one (buf's binary comes in its platform package).
-  npm ci --prefer-offline --no-audit --no-fund --ignore-scripts >&2 ||
-    fail "npm ci failed (the npm registry or its cache is needed once)"
-  cp package-lock.json node_modules/.linli-installed-lock
-fi
 export PATH="$WEB/node_modules/.bin:$PATH" BUF_CACHE_DIR="$WEB/node_modules/.buf-cache"
 rm -rf src/gen
 buf generate "$ROOT/proto" --template buf.gen.yaml -o src/gen

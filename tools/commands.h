@@ -144,6 +144,18 @@ int Retire(const Endpoints& e, const std::string& name, const std::string& statu
 int Export(const Endpoints& e, const std::string& kind, const std::string& region,
            const std::string& organisation, const std::string& out);
 
+// `linli import template KIND`: the header row and an example row of a roster (elders), as CSV
+// with a BOM for Excel.
+int ImportTemplate(const std::string& kind);
+
+// `linli import KIND --file F.csv [--dry_run] [--skip_bad_rows]`: the roster through the console's
+// ImportRoster in chunks of `chunk_rows` rows. Every row is checked first (a dry run over the
+// whole file, with progress) and the problems printed by line and column in Chinese and
+// English; nothing is written if any row is bad unless --skip_bad_rows. Exit 1 when a row was
+// refused.
+int Import(const Endpoints& e, const std::string& kind, const std::string& file, bool dry_run,
+           bool skip_bad_rows, int chunk_rows);
+
 }  // namespace linli::cli
 
 #endif  // LINLI_TOOLS_COMMANDS_H_

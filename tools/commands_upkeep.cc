@@ -4,16 +4,20 @@
 // {"phone": "13812345678", "careGrade": 4, "assessmentDate": "2026-11-03"}); the command reads
 // the record first and sends the etag of that read unless --etag pins an earlier one, so a change
 // saved by someone else since an earlier read is refused (ABORTED), not overwritten.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
 #include <iterator>
+#include <set>
 #include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/client.h"
+#include "common/roster/csv.h"
+#include "common/roster/elders.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 #include "linli/gateway/v1/console.grpc.pb.h"
@@ -397,6 +401,114 @@ int Export(const Endpoints& e, const std::string& kind, const std::string& regio
   }
   std::fprintf(stderr, "%zu %s written to %s\n", table.rows.size(), kind.c_str(), out.c_str());
   return 0;
+}
+
+int ImportTemplate(const std::string& kind) {
+  if (kind != "elders") {
+    std::fprintf(stderr, "error: rosters that import so far: elders\n");
+    return 2;
+  }
+  const std::string text = roster::ElderTemplate();
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  return 0;
+}
+
+int Import(const Endpoints& e, const std::string& kind, const std::string& file, bool dry_run,
+           bool skip_bad_rows, int chunk_rows) {
+  if (kind != "elders") {
+    std::fprintf(stderr, "error: rosters that import so far: elders\n");
+    return 2;
+  }
+  if (file.empty()) {
+    std::fprintf(stderr, "error: --file names the CSV to import\n");
+    return 2;
+  }
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    std::fprintf(stderr, "error: cannot read %s\n", file.c_str());
+    return 1;
+  }
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  roster::Encoding encoding;
+  absl::StatusOr<std::string> text = roster::DecodeText(bytes, &encoding);
+  if (!text.ok()) return Fail(ToGrpcStatus(text.status()));
+  absl::StatusOr<std::vector<roster::CsvRecord>> records = roster::ParseCsv(*text);
+  if (!records.ok()) return Fail(ToGrpcStatus(records.status()));
+  if (records->size() < 2) {
+    std::fprintf(stderr, "error: %s has no rows below its header\n", file.c_str());
+    return 1;
+  }
+  const roster::CsvRecord& head = (*records)[0];
+  const std::string header = text->substr(head.begin, head.end - head.begin);
+  const int header_lines = 1 + static_cast<int>(std::count(header.begin(), header.end(), '\n'));
+  const size_t rows = records->size() - 1;
+  std::fprintf(stderr, "%s: %zu rows, %s\n", file.c_str(), rows, roster::EncodingName(encoding));
+
+  auto console = Console(e);
+  struct Totals {
+    int created = 0, existing = 0;
+    bool written = false;
+    std::vector<common::v1::RowProblem> problems;
+  };
+  // One pass over the file in chunks: the header row, then up to chunk_rows rows as written.
+  auto pass = [&](bool check_only, const char* what, Totals* totals) -> grpc::Status {
+    for (size_t first = 1; first < records->size(); first += chunk_rows) {
+      const size_t last = std::min(records->size() - 1, first + chunk_rows - 1);
+      const roster::CsvRecord& a = (*records)[first];
+      const roster::CsvRecord& b = (*records)[last];
+      gateway::v1::ImportRosterRequest request;
+      request.set_kind(gateway::v1::ROSTER_KIND_ELDERS);
+      request.set_csv(absl::StrCat(header, "\n", text->substr(a.begin, b.end - a.begin), "\n"));
+      request.set_line_offset(a.line - (header_lines + 1));
+      request.set_dry_run(check_only);
+      request.set_skip_bad_rows(skip_bad_rows);
+      gateway::v1::ImportRosterResponse response;
+      grpc::Status status;
+      for (int attempt = 0;; ++attempt) {
+        auto context = NewClientContext(nullptr, e.timeout);
+        status = console->ImportRoster(context.get(), request, &response);
+        if (status.error_code() != grpc::StatusCode::RESOURCE_EXHAUSTED || attempt == 20) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      }
+      if (!status.ok()) return status;
+      totals->created += response.created();
+      totals->existing += response.existing();
+      totals->written = totals->written || response.written();
+      totals->problems.insert(totals->problems.end(), response.problems().begin(),
+                              response.problems().end());
+      std::fprintf(stderr, "\r%s: %zu/%zu rows", what, last, rows);
+    }
+    std::fprintf(stderr, "\n");
+    return grpc::Status::OK;
+  };
+  auto report = [&](const Totals& totals, bool wrote) {
+    for (const common::v1::RowProblem& p : totals.problems) {
+      std::printf("line %d%s%s: %s | %s\n", p.line(), p.column().empty() ? "" : ", ",
+                  p.column().c_str(), p.reason_zh().c_str(), p.reason().c_str());
+    }
+    std::set<int> refused;
+    for (const auto& p : totals.problems) refused.insert(p.line());
+    std::printf("%zu rows: %d %s, %d already registered (unchanged), %zu refused%s\n", rows,
+                totals.created, wrote ? "created" : "to create", totals.existing, refused.size(),
+                wrote ? "" : "; nothing written");
+  };
+
+  // First every row checked, nothing written.
+  Totals checked;
+  if (grpc::Status status = pass(true, "checking", &checked); !status.ok()) return Fail(status);
+  if (dry_run || (!checked.problems.empty() && !skip_bad_rows)) {
+    report(checked, false);
+    if (!checked.problems.empty() && !dry_run) {
+      std::printf("fix the rows above, or import the good ones with --skip_bad_rows\n");
+    }
+    return checked.problems.empty() ? 0 : 1;
+  }
+  Totals imported;
+  if (grpc::Status status = pass(false, "importing", &imported); !status.ok()) {
+    return Fail(status);
+  }
+  report(imported, true);
+  return imported.problems.empty() ? 0 : 1;
 }
 
 }  // namespace linli::cli

@@ -39,7 +39,10 @@ ABSL_FLAG(int, days, 7,
           "`visits`, `plan`: number of days from --from; `heard`, `promises`, `words`: the last N "
           "days.");
 ABSL_FLAG(double, time_limit, 10, "`plan`: planner seconds per day.");
-ABSL_FLAG(bool, dry_run, false, "`plan`: plan without booking.");
+ABSL_FLAG(bool, dry_run, false, "`plan`: plan without booking; `import`: check, write nothing.");
+ABSL_FLAG(std::string, file, "", "`import`: the roster to import (CSV).");
+ABSL_FLAG(bool, skip_bad_rows, false, "`import`: import the good rows even when some are bad.");
+ABSL_FLAG(int, chunk_rows, 1000, "`import`: rows per call (1-1000).");
 ABSL_FLAG(std::string, problem_dir, "", "`plan`: write each day's planning problem (JSON) here.");
 ABSL_FLAG(int, demo_elders, 25000, "`seed-demo`: number of elders.");
 ABSL_FLAG(int, seed_parallelism, 8, "`seed-demo`: concurrent calls.");
@@ -130,6 +133,9 @@ constexpr char kUsage[] =
     "  retire NAME            an elder who died or moved away (--status deceased|moved --date\n"
     "                         D; their promises are closed), an organisation, or a relation or\n"
     "                         offering of --org ORG; --reason TEXT\n"
+    "  import template KIND   the header and an example row of a roster to fill in (elders)\n"
+    "  import KIND            a roster from --file F.csv (UTF-8 or GB18030): every row checked\n"
+    "                         first, reported by line and column; [--dry_run] [--skip_bad_rows]\n"
     "  export KIND            a roster as you see it (masked): elders, organisations or\n"
     "                         workers (of --org, or of every organisation) of --region R;\n"
     "                         CSV on stdout, or --out F.csv | F.xlsx (Excel)\n"
@@ -328,6 +334,14 @@ int main(int argc, char** argv) {
     return linli::cli::Retire(endpoints, words[1], absl::GetFlag(FLAGS_status),
                               absl::GetFlag(FLAGS_date), absl::GetFlag(FLAGS_reason),
                               absl::GetFlag(FLAGS_etag), absl::GetFlag(FLAGS_org));
+  }
+  if (words.size() == 3 && words[0] == "import" && words[1] == "template") {
+    return linli::cli::ImportTemplate(words[2]);
+  }
+  if (words.size() == 2 && words[0] == "import") {
+    return linli::cli::Import(endpoints, words[1], absl::GetFlag(FLAGS_file),
+                              absl::GetFlag(FLAGS_dry_run), absl::GetFlag(FLAGS_skip_bad_rows),
+                              absl::GetFlag(FLAGS_chunk_rows));
   }
   if (words.size() == 2 && words[0] == "export") {
     return linli::cli::Export(endpoints, words[1], RegionFlag(), absl::GetFlag(FLAGS_org),

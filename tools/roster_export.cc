@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "common/roster/csv.h"
 
 namespace linli::cli {
 namespace {
@@ -43,13 +44,7 @@ std::string CsvCell(const std::string& value) {
                        std::string_view("=+-@\t\r").find(cell[0]) != std::string_view::npos &&
                        !is_number;
   if (formula) cell = "'" + cell;
-  if (cell.find_first_of(",\"\r\n") == std::string::npos) return cell;
-  std::string quoted = "\"";
-  for (char c : cell) {
-    if (c == '"') quoted += '"';
-    quoted += c;
-  }
-  return quoted + "\"";
+  return roster::CsvField(cell);
 }
 
 }  // namespace

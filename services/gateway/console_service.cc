@@ -12,6 +12,8 @@
 #include "common/errors.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
+#include "common/roster/csv.h"
+#include "common/roster/elders.h"
 #include "common/server.h"
 
 namespace linli::gateway {
@@ -532,6 +534,62 @@ grpc::Status ConsoleServiceImpl::Plan(grpc::ServerContext* context,
           }
         }
         return status;
+      });
+}
+
+grpc::Status ConsoleServiceImpl::ImportRoster(grpc::ServerContext* context,
+                                              const v1::ImportRosterRequest* request,
+                                              v1::ImportRosterResponse* response) {
+  constexpr size_t kMaxRows = 1000;
+  return gate_->Run(
+      context, "/linli.gateway.v1.ConsoleService/ImportRoster", *request,
+      [&](const auth::Principal& who) -> grpc::Status {
+        if (request->kind() != v1::ROSTER_KIND_ELDERS) {
+          return Reply(*context, InvalidField("kind", "must be ROSTER_KIND_ELDERS"));
+        }
+        roster::Encoding encoding;
+        absl::StatusOr<std::string> text = roster::DecodeText(request->csv(), &encoding);
+        if (!text.ok()) return Reply(*context, text.status());
+        absl::StatusOr<std::vector<roster::CsvRecord>> records = roster::ParseCsv(*text);
+        if (!records.ok()) return Reply(*context, records.status());
+        if (records->size() > kMaxRows + 1) {
+          return Reply(*context,
+                       InvalidField("csv", absl::StrCat("holds ", records->size() - 1,
+                                                        " rows; send at most ", kMaxRows,
+                                                        " a call (linli import splits a file)")));
+        }
+        absl::StatusOr<roster::ElderRoster> read =
+            roster::ReadElders(*records, request->line_offset());
+        if (!read.ok()) return Reply(*context, read.status());
+        response->set_encoding(roster::EncodingName(encoding));
+        response->set_rows(static_cast<int32_t>(records->size()) - 1);
+        std::vector<common::v1::RowProblem> problems = std::move(read->problems);
+        if (!read->rows.empty()) {
+          registry::v1::ImportEldersRequest rows;
+          for (roster::ElderRow& row : read->rows) {
+            registry::v1::ImportedElder* imported = rows.add_rows();
+            imported->set_line(row.line);
+            *imported->mutable_elder() = std::move(row.elder);
+          }
+          rows.set_dry_run(request->dry_run() || (!problems.empty() && !request->skip_bad_rows()));
+          rows.set_skip_bad_rows(request->skip_bad_rows());
+          if (who.role != auth::Role::kAdmin) rows.set_region_guard("regions/" + who.region);
+          registry::v1::ImportEldersResponse imported;
+          grpc::Status status =
+              Forward(context, who, registry_.get(),
+                      &registry::v1::RegistryService::StubInterface::PrepareAsyncImportElders, rows,
+                      &imported, "registry");
+          if (!status.ok()) return status;
+          response->set_created(imported.created());
+          response->set_existing(imported.existing());
+          response->set_written(imported.written());
+          problems.insert(problems.end(), imported.problems().begin(), imported.problems().end());
+        }
+        for (common::v1::RowProblem& p : problems) roster::DescribeElderProblem(p);
+        std::stable_sort(problems.begin(), problems.end(),
+                         [](const auto& a, const auto& b) { return a.line() < b.line(); });
+        for (common::v1::RowProblem& p : problems) *response->add_problems() = std::move(p);
+        return grpc::Status::OK;
       });
 }
 

@@ -208,6 +208,14 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service, private Gat
                            const registry::v1::RetireElderRequest* request,
                            v1::RetireElderResponse* response) override;
 
+  // A roster file read here (encoding, CSV, columns: common/roster), its rows checked and
+  // imported by the registry in one call (ImportElders) inside the caller's region (admins:
+  // anywhere); the file's problems and the registry's merged by line, with their columns and
+  // Chinese reasons. A row the file cannot be read for makes the registry call a dry run unless
+  // skip_bad_rows, so that nothing is written from a roster with a bad row.
+  grpc::Status ImportRoster(grpc::ServerContext* context, const v1::ImportRosterRequest* request,
+                            v1::ImportRosterResponse* response) override;
+
   // Registry CreateElder under the console's name (the rule checks the elder's committee).
   grpc::Status RegisterElder(grpc::ServerContext* context,
                              const registry::v1::CreateElderRequest* request,

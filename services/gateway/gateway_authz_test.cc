@@ -616,6 +616,47 @@ TEST_F(GatewayAuthz, OwnThingsAreReachableAndTheActorIsThePrincipal) {
   EXPECT_TRUE(CallMethod(create_method, create, world.Token(Role::kAdmin)).ok());
 }
 
+// A roster names its committees in the file: committee staff import into their own committee
+// only, street staff into their street's; a row elsewhere is refused by line and column, and a
+// roster with a refused row writes nothing.
+TEST_F(GatewayAuthz, RosterImportsStayInsideTheCallersRegion) {
+  World& world = World::Get();
+  auto stub = v1::ConsoleService::NewStub(world.channel);
+  auto import = [&](Role role, const std::string& csv, bool dry_run,
+                    v1::ImportRosterResponse* response) {
+    v1::ImportRosterRequest request;
+    request.set_kind(v1::ROSTER_KIND_ELDERS);
+    request.set_csv(csv);
+    request.set_dry_run(dry_run);
+    return stub->ImportRoster(As(world.Token(role)).get(), request, response);
+  };
+  const std::string header = "姓名,居委会,居住情况\n";
+  const std::string home = "钱阿婆,310101020001,独居\n";
+  const std::string foreign = "孙老伯,310101021001,独居\n";
+  v1::ImportRosterResponse response;
+  for (Role role : {Role::kCommitteeStaff, Role::kStreetStaff}) {
+    grpc::Status status = import(role, header + home + foreign, /*dry_run=*/false, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_EQ(response.problems_size(), 1) << auth::RoleName(role);
+    EXPECT_EQ(response.problems(0).line(), 3);
+    EXPECT_EQ(response.problems(0).column(), "居委会");
+    EXPECT_EQ(response.problems(0).reason_zh(), "居委会不在你的辖区内");
+    EXPECT_FALSE(response.written());
+    EXPECT_EQ(response.encoding(), "UTF-8");
+  }
+  // Admins import anywhere (a dry run here, to leave the world's data as it is).
+  ASSERT_TRUE(import(Role::kAdmin, header + home + foreign, /*dry_run=*/true, &response).ok());
+  EXPECT_EQ(response.problems_size(), 0);
+  EXPECT_EQ(response.created(), 2);
+  // Other roles may not import at all; a file that is no roster is INVALID_ARGUMENT.
+  for (Role role : {Role::kElder, Role::kFamily, Role::kWorker}) {
+    EXPECT_EQ(import(role, header + home, true, &response).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+  EXPECT_EQ(import(Role::kStreetStaff, "生日\n1940-01-01\n", true, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 TEST_F(GatewayAuthz, ElderPageAndFamily) {
   World& world = World::Get();
   auto stub = v1::ElderAppService::NewStub(world.channel);

@@ -207,6 +207,7 @@ MethodTable PublicMethods(const GatewayServer::Services& s) {
   LINLI_METHOD(console, ConsoleService, RetireOffering);
   LINLI_METHOD(console, ConsoleService, UpdateServiceType);
   LINLI_METHOD(console, ConsoleService, RetireServiceType);
+  LINLI_METHOD(console, ConsoleService, ImportRoster);
   // ElderAppService
   LINLI_METHOD(elder_app, ElderAppService, GetElderPage);
   LINLI_METHOD(elder_app, ElderAppService, ListMyCommitments);

@@ -63,6 +63,8 @@ class Registry {
   // audited in the transaction that makes them (no audit, no data).
   absl::Status CreateElder(const v1::CreateElderRequest& request, const Caller& caller,
                            v1::CreateElderResponse* response);
+  absl::Status ImportElders(const v1::ImportEldersRequest& request, const Caller& caller,
+                            v1::ImportEldersResponse* response);
   absl::Status GetElder(const v1::GetElderRequest& request, const Caller& caller,
                         v1::GetElderResponse* response);
   absl::Status EraseElder(const v1::EraseElderRequest& request, const Caller& caller,

@@ -5,7 +5,9 @@
 // stored stub carries only masked values (MaskedStub). A full read decrypts, and is appended to
 // the audit log in the same transaction, so a read that is not audited cannot happen.
 #include <algorithm>
+#include <map>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/civil_time.h"
@@ -146,6 +148,163 @@ absl::Status Registry::CreateElder(const v1::CreateElderRequest& request, const 
         return absl::OkStatus();
       },
       clock_);
+}
+
+namespace {
+
+constexpr int kMaxImportRows = 1000;
+
+// The problems a check found on one row: one per field a BadRequest names, or the whole status.
+void AddProblems(int line, const absl::Status& status,
+                 google::protobuf::RepeatedPtrField<common::v1::RowProblem>* problems) {
+  if (std::optional<google::rpc::BadRequest> bad = GetBadRequest(status);
+      bad.has_value() && bad->field_violations_size() > 0) {
+    for (const auto& violation : bad->field_violations()) {
+      common::v1::RowProblem* p = problems->Add();
+      p->set_line(line);
+      p->set_field(violation.field());
+      p->set_reason(violation.description());
+    }
+    return;
+  }
+  common::v1::RowProblem* p = problems->Add();
+  p->set_line(line);
+  p->set_reason(std::string(status.message()));
+  if (status.code() == absl::StatusCode::kFailedPrecondition) p->set_field("elder.consents");
+}
+
+common::v1::RowProblem* AddProblem(int line, std::string field, std::string reason,
+                                   std::string reason_zh,
+                                   google::protobuf::RepeatedPtrField<common::v1::RowProblem>* to) {
+  common::v1::RowProblem* p = to->Add();
+  p->set_line(line);
+  p->set_field(std::move(field));
+  p->set_reason(std::move(reason));
+  p->set_reason_zh(std::move(reason_zh));
+  return p;
+}
+
+}  // namespace
+
+absl::Status Registry::ImportElders(const v1::ImportEldersRequest& request, const Caller& caller,
+                                    v1::ImportEldersResponse* response) {
+  if (request.rows_size() == 0 || request.rows_size() > kMaxImportRows) {
+    return InvalidField("rows", absl::StrCat("must hold 1 to ", kMaxImportRows, " rows"));
+  }
+  std::string guard_code;
+  if (!request.region_guard().empty()) {
+    ASSIGN_OR_RETURN(guard_code, ParseRegionName(request.region_guard(), "region_guard"));
+  }
+  const absl::Time now = clock_.Now();
+  const absl::CivilDay today = absl::ToCivilDay(now, recurrence::ShanghaiTimeZone());
+  auto* problems = response->mutable_problems();
+
+  // Each row as CreateElder checks it, without the database; then its ID number once in the call.
+  struct Ready {
+    int line;
+    v1::Elder elder;
+    std::string index;  // the ID number's blind index, "" without one
+  };
+  std::vector<Ready> ready;
+  std::map<std::string, int> line_of_index;
+  for (const v1::ImportedElder& row : request.rows()) {
+    FieldViolations v;
+    ValidateElder(row.elder(), today, v);
+    absl::Status status = v.ToStatus();
+    if (status.ok()) status = CheckConsent(row.elder());
+    if (!status.ok()) {
+      AddProblems(row.line(), status, problems);
+      continue;
+    }
+    Ready r{row.line(), row.elder(), ""};
+    if (!r.elder.id_number().empty()) {
+      r.index = cipher_.BlindIndex("id_number:" + pii::NormalizeIdNumber(r.elder.id_number()));
+      auto [it, first] = line_of_index.emplace(r.index, row.line());
+      if (!first) {
+        AddProblem(row.line(), "elder.id_number",
+                   absl::StrCat("the same ID number as line ", it->second),
+                   absl::StrCat("身份证号与第 ", it->second, " 行重复"), problems);
+        continue;
+      }
+    }
+    r.elder.set_erased(false);
+    r.elder.clear_status_date();
+    StampConsents(r.elder, now, caller.actor);
+    *r.elder.mutable_create_time() = ToTimestamp(now);
+    ready.push_back(std::move(r));
+  }
+
+  // Then against the database: the committee (inside the guard), the needs, an elder already
+  // registered under the ID number. Rows are written only when every row passed (or
+  // skip_bad_rows), never with dry_run; the transaction holds all of it.
+  const int checked = problems->size();
+  return db_.RunInTransaction([&](Transaction& tx) -> absl::Status {
+    // A retried transaction starts the database checks again.
+    while (problems->size() > checked) problems->RemoveLast();
+    response->set_existing(0);
+    response->set_written(false);
+    std::string guard_path;
+    if (!guard_code.empty()) {
+      ASSIGN_OR_RETURN(std::optional<Region> guard, FindRegion(tx, guard_code));
+      if (!guard.has_value()) return NotFound(request.region_guard());
+      guard_path = guard->path;
+    }
+    std::map<std::string, Region> committees;
+    std::vector<std::pair<const Ready*, Region>> to_insert;
+    for (const Ready& r : ready) {
+      auto known = committees.find(r.elder.region());
+      if (known == committees.end()) {
+        Region region;
+        absl::Status committee = RequireCommittee(tx, r.elder.region(), &region);
+        if (!committee.ok()) {
+          if (committee.code() != absl::StatusCode::kInvalidArgument) return committee;
+          AddProblems(r.line, committee, problems);
+          continue;
+        }
+        known = committees.emplace(r.elder.region(), region).first;
+      }
+      if (!guard_path.empty() && !absl::StartsWith(known->second.path, guard_path)) {
+        AddProblem(r.line, "elder.region",
+                   absl::StrCat(r.elder.region(), " is outside ", request.region_guard(),
+                                ", where the caller may register elders"),
+                   "居委会不在你的辖区内", problems);
+        continue;
+      }
+      if (absl::Status needs = RequireNeeds(tx, r.elder); !needs.ok()) {
+        if (needs.code() != absl::StatusCode::kInvalidArgument) return needs;
+        AddProblems(r.line, needs, problems);
+        continue;
+      }
+      if (!r.index.empty()) {
+        ASSIGN_OR_RETURN(std::optional<std::string> existing,
+                         FindElderIdByIdNumberIndex(tx, r.index));
+        if (existing.has_value()) {
+          response->set_existing(response->existing() + 1);
+          continue;
+        }
+      }
+      to_insert.emplace_back(&r, known->second);
+    }
+    response->set_created(static_cast<int32_t>(to_insert.size()));
+    if (request.dry_run() || (problems->size() > 0 && !request.skip_bad_rows())) {
+      return absl::OkStatus();
+    }
+    for (const auto& [r, region] : to_insert) {
+      ElderRow row;
+      row.id = NewId(clock_);
+      row.region_code = region.code;
+      row.region_path = region.path;
+      row.create_time = now;
+      row.status = v1::ELDER_STATUS_ACTIVE;
+      v1::Elder named = r->elder;
+      named.set_name("elders/" + row.id);
+      named.set_status(v1::ELDER_STATUS_ACTIVE);
+      RETURN_IF_ERROR(Seal(cipher_, named, row));
+      RETURN_IF_ERROR(InsertElder(tx, row));
+    }
+    response->set_written(!to_insert.empty());
+    return absl::OkStatus();
+  });
 }
 
 absl::Status Registry::GetElder(const v1::GetElderRequest& request, const Caller& caller,

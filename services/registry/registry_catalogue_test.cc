@@ -1273,6 +1273,109 @@ TEST_P(RegistryCatalogueTest, ElderConsentAndValidationFailuresWriteNothing) {
 
 // A CreateElder retried with its request_id after the elder was erased gets the erased stub back
 // (no personal data, not re-created); the stored copy of the reply holds nothing personal.
+// --- Importing a roster
+// ---------------------------------------------------------------------------
+
+v1::ImportEldersRequest Roster(const std::vector<std::pair<int, v1::Elder>>& rows) {
+  v1::ImportEldersRequest request;
+  for (const auto& [line, elder] : rows) {
+    v1::ImportedElder* row = request.add_rows();
+    row->set_line(line);
+    *row->mutable_elder() = elder;
+  }
+  return request;
+}
+
+TEST_P(RegistryCatalogueTest, ImportingARosterChecksEveryRowAndWritesAllOrNothing) {
+  BuildTree();
+  const std::string a = ChineseId("310101", "19400101", "111");
+  const std::string b = ChineseId("310101", "19410202", "222");
+  v1::Elder bad_id = FullElder(a);
+  bad_id.set_id_number(a.substr(0, 17) + (a[17] == '1' ? "2" : "1"));  // wrong check digit
+  v1::Elder outside = FullElder(ChineseId("310101", "19420303", "333"));
+  outside.set_region("regions/310101021001");
+  v1::ImportEldersRequest request =
+      Roster({{2, FullElder(a)}, {3, FullElder(b)}, {4, FullElder(a)}, {5, bad_id}, {6, outside}});
+  request.set_region_guard("regions/310101020");
+  v1::ImportEldersResponse response;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ImportElders, request, &response).ok());
+  // Line 4 repeats line 2's ID number, line 5's does not check, line 6 is in another street.
+  std::vector<std::string> problems;
+  for (const auto& p : response.problems()) {
+    problems.push_back(absl::StrCat(p.line(), " ", p.field()));
+    EXPECT_FALSE(p.reason().empty());
+  }
+  EXPECT_EQ(problems,
+            (std::vector<std::string>{"4 elder.id_number", "5 elder.id_number", "6 elder.region"}));
+  EXPECT_EQ(response.problems(0).reason_zh(), "身份证号与第 2 行重复");
+  EXPECT_EQ(response.created(), 2);
+  EXPECT_FALSE(response.written());
+  EXPECT_EQ(Count("elders"), 0) << "a roster with a bad row writes nothing";
+
+  // A dry run of the good rows writes nothing either; then they are imported.
+  v1::ImportEldersRequest good = Roster({{2, FullElder(a)}, {3, FullElder(b)}});
+  good.set_dry_run(true);
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ImportElders, good, &response).ok());
+  EXPECT_EQ(response.created(), 2);
+  EXPECT_EQ(Count("elders"), 0);
+  good.set_dry_run(false);
+  ASSERT_TRUE(
+      Call(&v1::RegistryService::Stub::ImportElders, good, &response, "committee_staff:staff/li")
+          .ok());
+  EXPECT_EQ(response.created(), 2);
+  EXPECT_TRUE(response.written());
+  EXPECT_EQ(Count("elders"), 2);
+
+  // Imported elders are sealed like registered ones, their consents recorded by the caller.
+  v1::ListEldersRequest list;
+  list.set_region(kCommittee1);
+  v1::ListEldersResponse listed;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ListElders, list, &listed).ok());
+  ASSERT_EQ(listed.elders_size(), 2);
+  EXPECT_NE(listed.elders(0).id_number(), a);
+  EXPECT_NE(listed.elders(0).id_number(), b);
+  v1::Elder full;
+  ASSERT_TRUE(
+      GetElder(listed.elders(0).name(), v1::ELDER_VIEW_FULL, "核对导入的花名册", &full).ok());
+  ASSERT_GE(full.consents_size(), 1);
+  EXPECT_EQ(full.consents(0).recorded_by(), "committee_staff:staff/li");
+  EXPECT_TRUE(full.id_number() == a || full.id_number() == b);
+
+  // The same roster again changes nothing; with skip_bad_rows the good rows of a bad roster go in.
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ImportElders, good, &response).ok());
+  EXPECT_EQ(response.created(), 0);
+  EXPECT_EQ(response.existing(), 2);
+  EXPECT_FALSE(response.written());
+  EXPECT_EQ(Count("elders"), 2);
+  const std::string c = ChineseId("310101", "19430404", "444");
+  v1::ImportEldersRequest mixed = Roster({{2, FullElder(a)}, {3, FullElder(c)}, {4, bad_id}});
+  mixed.set_skip_bad_rows(true);
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ImportElders, mixed, &response).ok());
+  EXPECT_EQ(response.created(), 1);
+  EXPECT_EQ(response.existing(), 1);
+  ASSERT_EQ(response.problems_size(), 1);
+  EXPECT_EQ(response.problems(0).line(), 4);
+  EXPECT_EQ(Count("elders"), 3);
+}
+
+TEST_P(RegistryCatalogueTest, ImportingNothingOrTooMuchIsInvalid) {
+  BuildTree();
+  v1::ImportEldersResponse response;
+  EXPECT_EQ(Call(&v1::RegistryService::Stub::ImportElders, v1::ImportEldersRequest(), &response)
+                .error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::ImportEldersRequest huge;
+  for (int i = 0; i < 1001; ++i) huge.add_rows()->set_line(i + 2);
+  EXPECT_EQ(Call(&v1::RegistryService::Stub::ImportElders, huge, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::ImportEldersRequest unguarded =
+      Roster({{2, FullElder(ChineseId("310101", "19400101", "111"))}});
+  unguarded.set_region_guard("regions/310101099");
+  EXPECT_EQ(Call(&v1::RegistryService::Stub::ImportElders, unguarded, &response).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Count("elders"), 0);
+}
+
 TEST_P(RegistryCatalogueTest, ErasureAlsoRedactsTheStoredIdempotentReply) {
   BuildTree();
   const std::string id_number = ChineseId("310101", "19450101", "321");

@@ -51,6 +51,7 @@ LINLI_TRANSLATE(RetireServiceType)
     return Reply(*context, registry_.Method(*request, CallerOf(*context), response)); \
   }
 LINLI_TRANSLATE_WITH_CALLER(CreateElder)
+LINLI_TRANSLATE_WITH_CALLER(ImportElders)
 LINLI_TRANSLATE_WITH_CALLER(GetElder)
 LINLI_TRANSLATE_WITH_CALLER(EraseElder)
 LINLI_TRANSLATE_WITH_CALLER(UpdateElder)

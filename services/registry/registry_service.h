@@ -38,6 +38,7 @@ class RegistryServiceImpl final : public v1::RegistryService::Service {
   LINLI_RPC(ListOfferings);
   LINLI_RPC(UpdateOffering);
   LINLI_RPC(CreateElder);
+  LINLI_RPC(ImportElders);
   LINLI_RPC(GetElder);
   LINLI_RPC(ListElders);
   LINLI_RPC(EraseElder);

@@ -646,6 +646,13 @@ absl::StatusOr<std::optional<ElderRow>> FindElder(Transaction& tx, const std::st
   return FirstElder(rows);
 }
 
+absl::StatusOr<std::optional<std::string>> FindElderIdByIdNumberIndex(Transaction& tx,
+                                                                      const std::string& index) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT id FROM elders WHERE id_number_index = ?", {index}));
+  if (rows.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(rows[0].GetString(0));
+}
+
 absl::StatusOr<std::optional<ElderRow>> FindElderForUpdate(Transaction& tx,
                                                            storage::Dialect dialect,
                                                            const std::string& id) {

@@ -181,6 +181,9 @@ absl::StatusOr<std::optional<ElderRow>> FindElder(storage::Transaction& tx, cons
 absl::StatusOr<std::optional<ElderRow>> FindElderForUpdate(storage::Transaction& tx,
                                                            storage::Dialect dialect,
                                                            const std::string& id);
+// The id of the elder registered under an ID number's blind index, if any.
+absl::StatusOr<std::optional<std::string>> FindElderIdByIdNumberIndex(storage::Transaction& tx,
+                                                                      const std::string& index);
 // Elders of a region subtree; those who moved away or died only with `include_retired`.
 absl::StatusOr<std::vector<ElderRow>> QueryElders(storage::Transaction& tx,
                                                   const std::string& region_path,

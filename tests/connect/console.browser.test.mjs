@@ -6,6 +6,7 @@
 // the caller's committee, accessibility (axe-core) and the two screen sizes. Screenshots are kept
 // in $LINLI_ARTIFACTS_DIR (run.sh: the work directory's screenshots/).
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { after, before, test } from "node:test";
@@ -20,7 +21,7 @@ import { ConsoleService } from "./gen/linli/gateway/v1/console_pb.js";
 import { WorkerAppService } from "./gen/linli/gateway/v1/worker_app_pb.js";
 import { AlertState, FeedbackChannel, PromiseStatus, WorkOrderState } from
   "./gen/linli/feedback/v1/feedback_pb.js";
-import { CheckMethod, CommitmentSchema, ReviewState, VisitState } from
+import { CheckMethod, CommitmentSchema, CommitmentState, ReviewState, VisitState } from
   "./gen/linli/scheduling/v1/scheduling_pb.js";
 import { Platform } from "./harness.mjs";
 
@@ -397,6 +398,109 @@ step("planning the street's next two days shows progress and what each day needs
   assert.equal(Number(figure), expected.visits, "the visits to staff tomorrow");
   assert.equal(await page.locator("section[aria-labelledby^=plan-]").count(), 2);
   await shot(page, "plan-1280x800");
+});
+
+// An 18-digit ID number with its check digit (GB 11643).
+function idNumber(first17) {
+  const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
+  const sum = [...first17].reduce((acc, d, i) => acc + Number(d) * weights[i], 0);
+  return first17 + "10X98765432"[sum % 11];
+}
+
+step("a roster saved by Excel in GB18030 is checked, its bad row shown, the rest imported once", async () => {
+  const page = story.page;
+  const committee = story.committee.replace("regions/", "");
+  const good1 = idNumber("31010119360101" + "531");
+  const good2 = idNumber("31010119370202" + "642");
+  const third = idNumber("31010119380303" + "753");
+  const badId = third.slice(0, 17) + (third[17] === "0" ? "1" : "0");  // a wrong check digit
+  const csv = [
+    "姓名,身份证号,电话,居委会,居住情况,同意",
+    `陈阿婆,${good1},13900001111,${committee},独居,个人信息`,
+    `周老伯,${good2},,${committee},纯老家庭,个人信息`,
+    `吴阿姨,${badId},,${committee},独居,个人信息`,
+  ].join("\r\n") + "\r\n";
+  const gb18030 = execFileSync("iconv", ["-f", "UTF-8", "-t", "GB18030"], { input: csv });
+  const before = (await story.api.listElders({ region: story.committee, pageSize: 1000 },
+    auth(story.staffToken))).elders.length;
+
+  await page.getByRole("link", { name: "导入名册" }).click();
+  const upload = { name: "花名册.csv", mimeType: "text/csv", buffer: gb18030 };
+  await page.getByLabel("名册文件").setInputFiles(upload);
+  await page.getByRole("button", { name: "检查" }).click();
+  const report = page.locator("section[aria-labelledby=import-report]");
+  await report.getByText("编码：GB18030").waitFor();
+  assert.match(await report.locator(".import-summary").innerText(),
+    /共 3 行：可新登记 2 人，已登记 0 人（不变），有问题 1 行/);
+  const row = report.locator("table.import-problems tbody tr");
+  assert.equal(await row.count(), 1);
+  assert.match(await row.innerText(), /^4\s+身份证号\s+身份证号无效/);
+  const go = report.getByRole("button", { name: "导入 2 人" });
+  assert.equal(await go.isDisabled(), true, "a roster with a bad row is not imported as it is");
+  await shot(page, "import-checked-1280x800");
+  await report.getByLabel("跳过有问题的行，只导入没问题的").check();
+  await go.click();
+  await report.getByRole("status").filter({ hasText: "已导入" }).waitFor();
+  const after = (await story.api.listElders({ region: story.committee, pageSize: 1000 },
+    auth(story.staffToken))).elders.length;
+  assert.equal(after, before + 2);
+
+  // The same file again: both already registered, nothing new.
+  await page.getByLabel("名册文件").setInputFiles({ ...upload, name: "花名册-again.csv" });
+  await page.getByRole("button", { name: "检查" }).click();
+  await report.getByText("可新登记 0 人，已登记 2 人").waitFor();
+  await assertAccessible(page, "the import report");
+});
+
+step("staff correct the elder's phone with a reason, and a stale edit overwrites nothing", async () => {
+  const page = story.page;
+  await page.goto(`${platform.httpUrl}/#/elders/${story.elder.name.replace("elders/", "")}`);
+  const form = page.getByRole("form", { name: "更正" });
+  await form.getByLabel("更正项").selectOption("phone");
+  await form.getByLabel("新值").fill("13955556666");
+  await form.getByLabel("理由（记入审计）").fill("老人电话回访时告知新号码");
+  await form.getByRole("button", { name: "更正" }).click();
+  const upkeep = page.locator("section[aria-labelledby=upkeep]");
+  await upkeep.getByRole("status").filter({ hasText: "已更正" }).waitFor();
+  await page.locator("dl.record").filter({ hasText: "6666" }).waitFor();
+  const entries = (await story.api.listAuditEntries({ elder: story.elder.name },
+    auth(story.staffToken))).entries;
+  assert.ok(entries.some((e) => e.reason === "老人电话回访时告知新号码" &&
+    e.actor === STAFF_PRINCIPAL), "the correction is audited with its reason");
+
+  // Someone else changes the record after this page read it: the page's edit is refused.
+  const current = (await story.api.getElder({ name: story.elder.name },
+    auth(story.staffToken))).elder;
+  await story.api.updateElder({ elder: { name: story.elder.name, etag: current.etag,
+    address: "上海市黄浦区鲁班路200弄1号" }, updateMask: { paths: ["address"] },
+  reason: "同事在另一台电脑上更正地址" }, auth(story.staffToken));
+  await form.getByLabel("更正项").selectOption("phone");
+  await form.getByLabel("新值").fill("13977778888");
+  await form.getByLabel("理由（记入审计）").fill("再次更正号码");
+  await form.getByRole("button", { name: "更正" }).click();
+  await upkeep.getByRole("alert").filter({ hasText: "已被他人修改" }).waitFor();
+  const after = (await story.api.getElder({ name: story.elder.name },
+    auth(story.staffToken))).elder;
+  assert.ok(!after.phone.endsWith("8888"), `the stale edit wrote nothing: ${after.phone}`);
+});
+
+step("an elder who moved away is recorded, and their promises close", async () => {
+  const page = story.page;
+  await page.goto(`${platform.httpUrl}/#/elders/${story.elder.name.replace("elders/", "")}`);
+  const form = page.getByRole("form", { name: "迁出或去世" });
+  await form.getByLabel("已迁出").check();
+  await form.getByLabel("日期").fill(shanghai().date);
+  await form.getByLabel("理由（记入审计）").fill("随子女迁往外区");
+  await form.getByRole("button", { name: "登记" }).click();
+  const upkeep = page.locator("section[aria-labelledby=upkeep]");
+  const done = upkeep.getByRole("status");
+  await done.waitFor();
+  assert.match(await done.innerText(), /关闭了 [1-9]\d* 项服务承诺/);
+  await upkeep.getByText("已迁出").waitFor();
+  const promises = (await story.api.listCommitments({ elder: story.elder.name },
+    auth(story.staffToken))).commitments;
+  assert.ok(promises.length > 0 && promises.every((c) => c.state !== CommitmentState.ACTIVE),
+    "no promise of the elder is active any more");
 });
 
 step("an expired session goes back to login and returns to the same place", async () => {

@@ -41,14 +41,8 @@ cp "$SRC"/package.json "$SRC"/package-lock.json "$SRC"/buf.gen.yaml "$SRC"/pendi
    "$SRC"/*.mjs "$WORK"/
 cd "$WORK"
 
-# The packages, exactly as locked. --ignore-scripts: none is needed (buf's binary comes in its
-# platform package), and npm 11 would otherwise ask for approval of @bufbuild/buf's postinstall.
-if ! cmp -s package-lock.json node_modules/.linli-installed-lock 2>/dev/null; then
-  echo "connect_client: npm ci" >&2
-  npm ci --prefer-offline --no-audit --no-fund --ignore-scripts >&2 ||
-    fail "npm ci failed (the npm registry or its cache is needed once)"
-  cp package-lock.json node_modules/.linli-installed-lock
-fi
+# The packages, exactly as locked.
+"$SRC/../../scripts/npm_ci.sh" "$WORK" connect_client
 
 # The generated code, from the protos as they are now.
 export PATH="$WORK/node_modules/.bin:$PATH" BUF_CACHE_DIR="$WORK/.buf-cache"

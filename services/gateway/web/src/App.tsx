@@ -7,6 +7,7 @@ import { href, useRoute } from "./ui.js";
 import { AlertsView } from "./views/Alerts.js";
 import { DayView } from "./views/Day.js";
 import { ElderView } from "./views/Elder.js";
+import { ImportView } from "./views/Import.js";
 import { MapView } from "./views/Map.js";
 import { PlanView } from "./views/Plan.js";
 import { ReviewView } from "./views/Review.js";
@@ -37,6 +38,7 @@ function Signed({ session }: { session: Session }) {
     ["work-orders", t("nav_work_orders")],
     ["review", t("nav_review")],
     ["plan", t("nav_plan")],
+    ["import", t("nav_import")],
   ];
   let view;
   switch (route[0] ?? "") {
@@ -49,6 +51,9 @@ function Signed({ session }: { session: Session }) {
       break;
     case "alerts":
       view = <AlertsView region={region} />;
+      break;
+    case "import":
+      view = <ImportView />;
       break;
     case "plan":
       view = <PlanView region={region} />;

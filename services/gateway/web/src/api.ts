@@ -3,7 +3,7 @@
 // token. An unauthenticated answer ends the session (back to login, the place kept).
 import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 
 import { BadRequestSchema } from "./gen/google/rpc/error_details_pb.js";
 import { ConsoleService } from "./gen/linli/gateway/v1/console_pb.js";
@@ -52,16 +52,20 @@ export interface Loaded<T> {
   reload: () => void;
 }
 
-// One read, redone when `deps` change or on reload(); an answer that arrives after newer deps is
-// dropped.
+// One read, redone when `deps` change (what was read before is dropped at once) or on reload()
+// (what was read stays shown until the new answer replaces it, so a form below it keeps its
+// state); an answer that arrives after newer deps is dropped.
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
   const [state, setState] = useState<{ data?: T; error?: unknown; loading: boolean }>({
     loading: true,
   });
   const [generation, setGeneration] = useState(0);
+  const lastGeneration = useRef(generation);
   useEffect(() => {
     let live = true;
-    setState((s) => ({ ...s, loading: true }));
+    const reloading = lastGeneration.current !== generation;
+    lastGeneration.current = generation;
+    setState((s) => (reloading && s.data !== undefined ? s : { loading: true }));
     load().then(
       (data) => live && setState({ data, loading: false }),
       (error: unknown) => live && setState({ error, loading: false }),

@@ -7,6 +7,8 @@ import { signInFromFragment } from "./session.js";
 import "./styles.css";
 
 const fromLink = signInFromFragment();
+// A login link opened in a tab that already shows the console.
+window.addEventListener("hashchange", () => void signInFromFragment());
 
 createRoot(document.getElementById("root")!).render(
   <StrictMode>

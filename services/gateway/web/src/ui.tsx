@@ -114,6 +114,18 @@ export function Loading() {
 export function Problem({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
   const { t } = useI18n();
   const { code, message, fields } = describeError(error);
+  if (code === "Aborted") {
+    return (
+      <div className="problem" role="alert">
+        <strong>{t("error_stale")}</strong>
+        {onRetry && (
+          <button type="button" onClick={onRetry}>
+            {t("retry")}
+          </button>
+        )}
+      </div>
+    );
+  }
   const lead =
     code === "PermissionDenied"
       ? t("error_permission_denied")

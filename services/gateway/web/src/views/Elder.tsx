@@ -18,6 +18,7 @@ import {
   type Visit,
 } from "../gen/linli/scheduling/v1/scheduling_pb.js";
 import { enumText, useI18n } from "../i18n.js";
+import { ElderUpkeep } from "./ElderUpkeep.js";
 import { href, idOf, Panel, Problem, useServiceTypeName, when } from "../ui.js";
 
 const RECENT_VISITS = 30;
@@ -66,6 +67,24 @@ export function ElderView({ id, answerVisit }: { id: string; answerVisit?: strin
           </dl>
         )}
         {!full && <FullViewForm name={name} onShown={(elder, reason) => setFull({ elder, reason })} />}
+      </Panel>
+
+      <Panel
+        id="upkeep"
+        title={t("upkeep_title")}
+        loading={masked.loading}
+        error={masked.error}
+      >
+        {masked.data?.elder && (
+          <ElderUpkeep
+            elder={masked.data.elder}
+            onChanged={() => {
+              setFull(undefined);
+              masked.reload();
+              commitments.reload();
+            }}
+          />
+        )}
       </Panel>
 
       <Panel
