@@ -23,6 +23,7 @@ import { AlertState, FeedbackChannel, PromiseStatus, WorkOrderState } from
   "./gen/linli/feedback/v1/feedback_pb.js";
 import { CheckMethod, CommitmentSchema, CommitmentState, ReviewState, VisitState } from
   "./gen/linli/scheduling/v1/scheduling_pb.js";
+import { OrganisationKind } from "./gen/linli/registry/v1/registry_pb.js";
 import { Platform } from "./harness.mjs";
 
 const BIN_DIR = process.env.LINLI_BIN_DIR;
@@ -377,6 +378,28 @@ step("the 条块 map filters by kind and opens an organisation's offerings and r
   assert.equal(await panel.locator("h3 + ul").last().locator("li").count(), relations.length);
   await shot(page, "map-1280x800");
   await assertAccessible(page, "the map");
+
+  // A shop of the street renamed, then closed: it leaves the map.
+  const shops = (await story.api.listOrganisations({ region: STREET, pageSize: 200,
+    kind: OrganisationKind.COMMERCIAL_PROVIDER }, auth(story.staffToken))).organisations;
+  const shop = shops.find((o) => o.name !== owner.name && o.region === STREET);
+  assert.ok(shop, "a shop at street level in the demo street");
+  await chips.filter({ hasText: shop.displayName }).first().click();
+  await panel.getByRole("heading", { name: shop.displayName }).waitFor();
+  const rename = panel.getByRole("form", { name: "改名" });
+  await rename.getByLabel("姓名").fill(`${shop.displayName}（新址）`);
+  await rename.getByRole("button", { name: "改名" }).click();
+  await chips.filter({ hasText: `${shop.displayName}（新址）` }).first().waitFor();
+  const retire = panel.getByRole("form", { name: "撤销（关闭或合并）" });
+  await retire.getByLabel("理由（记入审计）").fill("店铺已关闭");
+  await retire.getByRole("button", { name: "撤销（关闭或合并）" }).click();
+  await panel.getByText("已撤销").first().waitFor();
+  await eventually("the retired shop to leave the map", async () =>
+    (await chips.filter({ hasText: `${shop.displayName}（新址）` }).count()) === 0);
+  const stored = (await story.api.getOrganisation({ name: shop.name },
+    auth(story.staffToken))).organisation;
+  assert.equal(stored.displayName, `${shop.displayName}（新址）`);
+  assert.equal(stored.retired, true);
 });
 
 step("planning the street's next two days shows progress and what each day needs", async () => {

@@ -250,6 +250,9 @@ const zh = {
   elder_status_2: "已迁出",
   elder_status_3: "已去世",
   error_stale: "这条记录在你读取之后已被他人修改，没有覆盖。请看最新内容后再改。",
+  org_rename: "改名",
+  org_retire: "撤销（关闭或合并）",
+  org_retired: "已撤销：不再出现在地图和服务方搜索中。",
 };
 
 export type Key = keyof typeof zh;
@@ -503,6 +506,9 @@ const en: Record<Key, string> = {
   elder_status_2: "Moved away",
   elder_status_3: "Deceased",
   error_stale: "Someone changed this record after you read it; nothing was overwritten. Look at it again, then change it.",
+  org_rename: "Rename",
+  org_retire: "Retire (closed or merged)",
+  org_retired: "Retired: it leaves the map and provider search.",
 };
 
 export type Language = "zh" | "en";

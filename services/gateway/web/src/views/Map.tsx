@@ -3,17 +3,22 @@
 // and the district's line bureaus outside the street that reach into it. Filters by line,
 // service and kind are the registry's (GetMap); by sector on the page. Click an organisation for
 // its offerings (with capacity) and relations; its related organisations light up.
+import { create } from "@bufbuild/protobuf";
+import { FieldMaskSchema } from "@bufbuild/protobuf/wkt";
+import { Code } from "@connectrpc/connect";
 import { useMemo, useState } from "react";
 
-import { api, useLoad } from "../api.js";
+import { api, isCode, useLoad } from "../api.js";
 import {
   OrganisationKind,
+  OrganisationSchema,
   RelationType,
   Sector,
   type MapNode,
+  type Organisation,
 } from "../gen/linli/registry/v1/registry_pb.js";
 import { enumText, useI18n } from "../i18n.js";
-import { idOf, Panel, useServiceTypeName } from "../ui.js";
+import { idOf, Panel, Problem, useServiceTypeName } from "../ui.js";
 
 const KINDS = Object.values(OrganisationKind).filter(
   (k): k is OrganisationKind => typeof k === "number" && k !== OrganisationKind.UNSPECIFIED,
@@ -190,6 +195,7 @@ export function MapView({ region }: { region: string }) {
             name={selected}
             serviceName={serviceName}
             label={(n) => map.data?.nodes.find((m) => m.name === n)?.label ?? idOf(n)}
+            onChanged={map.reload}
           />
         )}
       </div>
@@ -206,10 +212,12 @@ function OrganisationPanel({
   name,
   serviceName,
   label,
+  onChanged,
 }: {
   name: string;
   serviceName: (n: string) => string;
   label: (n: string) => string;
+  onChanged: () => void;
 }) {
   const { t } = useI18n();
   const org = useLoad(() => api.getOrganisation({ name }), [name]);
@@ -235,6 +243,16 @@ function OrganisationPanel({
       ) : (
         <p>{t("none")}</p>
       )}
+      {o && !o.retired && (
+        <OrganisationUpkeep
+          organisation={o}
+          onChanged={() => {
+            org.reload();
+            onChanged();
+          }}
+        />
+      )}
+      {o?.retired && <p className="quiet">{t("org_retired")}</p>}
       <h3>{t("relations")}</h3>
       {relations.data?.relations.length ? (
         <ul>
@@ -249,5 +267,93 @@ function OrganisationPanel({
         <p>{t("none")}</p>
       )}
     </Panel>
+  );
+}
+
+// The street's staff keep the map right: an organisation renamed (with the etag of the record
+// as read, so a concurrent edit is refused) or retired (closed, merged) with a reason; a retired
+// organisation leaves the map and provider search but stays readable.
+function OrganisationUpkeep({
+  organisation,
+  onChanged,
+}: {
+  organisation: Organisation;
+  onChanged: () => void;
+}) {
+  const { t } = useI18n();
+  const [displayName, setDisplayName] = useState(organisation.displayName);
+  const [reason, setReason] = useState("");
+  const [error, setError] = useState<unknown>();
+  const [done, setDone] = useState<string>();
+  const act = async (call: () => Promise<unknown>, message: string) => {
+    setError(undefined);
+    setDone(undefined);
+    try {
+      await call();
+      setDone(message);
+      onChanged();
+    } catch (e) {
+      setError(e);
+      if (isCode(e, Code.Aborted)) onChanged();
+    }
+  };
+  return (
+    <>
+      <form
+        className="inline"
+        aria-label={t("org_rename")}
+        onSubmit={(e) => {
+          e.preventDefault();
+          void act(
+            () =>
+              api.updateOrganisation({
+                organisation: create(OrganisationSchema, {
+                  name: organisation.name,
+                  etag: organisation.etag,
+                  displayName,
+                }),
+                updateMask: create(FieldMaskSchema, { paths: ["display_name"] }),
+                requestId: crypto.randomUUID(),
+              }),
+            t("upkeep_saved"),
+          );
+        }}
+      >
+        <label>
+          {t("name")}{" "}
+          <input value={displayName} onChange={(e) => setDisplayName(e.target.value)} required />
+        </label>
+        <button type="submit">{t("org_rename")}</button>
+      </form>
+      <form
+        className="inline"
+        aria-label={t("org_retire")}
+        onSubmit={(e) => {
+          e.preventDefault();
+          void act(
+            () =>
+              api.retireOrganisation({
+                name: organisation.name,
+                etag: organisation.etag,
+                reason,
+                requestId: crypto.randomUUID(),
+              }),
+            t("org_retired"),
+          );
+        }}
+      >
+        <label>
+          {t("change_reason")}{" "}
+          <input value={reason} onChange={(e) => setReason(e.target.value)} minLength={4} maxLength={256} required />
+        </label>
+        <button type="submit">{t("org_retire")}</button>
+      </form>
+      {done && (
+        <p role="status" className="ok">
+          {done}
+        </p>
+      )}
+      {error !== undefined && <Problem error={error} />}
+    </>
   );
 }
