@@ -83,8 +83,10 @@ export function DayView({ region }: { region: string }) {
               <li className="tally at-risk">
                 <span className="figure">{promises.data.atRisk}</span> {t("at_risk")}
               </li>
+              {/* no_visits_due counts the kept promises that had no visit due yet: shown apart. */}
               <li className="tally kept">
-                <span className="figure">{promises.data.kept}</span> {t("kept")}
+                <span className="figure">{promises.data.kept - promises.data.noVisitsDue}</span>{" "}
+                {t("kept")}
               </li>
               <li className="tally">
                 <span className="figure">{promises.data.noVisitsDue}</span> {t("no_visits_due")}
