@@ -280,6 +280,20 @@ step("staff record the elder's answer taken by phone", async () => {
   assert.equal(answer.nobodyCame, true);
 });
 
+step("the full record is read only with a reason, which the elder's audit list shows", async () => {
+  const page = story.page;
+  const record = page.locator("section[aria-labelledby=record]");
+  await record.getByLabel("查看完整信息的理由（将记入审计）").fill("核对联系方式以便回访");
+  await record.getByRole("button", { name: "查看完整信息" }).click();
+  await record.getByRole("heading", { name: /完整信息（已审计，理由：核对联系方式以便回访）/ })
+    .waitFor();
+  const phone = await record.locator("dl.record dd").first().innerText();
+  assert.ok(!phone.includes("*"), `the full view shows the phone unmasked: ${phone}`);
+  await record.locator("details.audit summary").click();
+  await record.locator("details.audit li").filter({ hasText: "核对联系方式以便回访" })
+    .filter({ hasText: STAFF_PRINCIPAL }).waitFor();
+});
+
 step("the contradiction alert is acknowledged on the alerts page", async () => {
   const page = story.page;
   await page.getByRole("link", { name: "预警" }).click();

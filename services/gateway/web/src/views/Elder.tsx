@@ -34,6 +34,7 @@ export function ElderView({ id, answerVisit }: { id: string; answerVisit?: strin
     () => api.listFeedback({ elder: name, windowDays: 90, reason: "街道工作台：查看老人页面", pageSize: 50 }),
     [name],
   );
+  const audit = useLoad(() => api.listAuditEntries({ elder: name, pageSize: 20 }), [name]);
   const shown = full?.elder ?? masked.data?.elder;
   const serviceName = useServiceTypeName();
   const recent = [...(visits.data?.visits ?? [])]
@@ -66,7 +67,29 @@ export function ElderView({ id, answerVisit }: { id: string; answerVisit?: strin
             <dd>{shown.careGrade ?? "—"}</dd>
           </dl>
         )}
-        {!full && <FullViewForm name={name} onShown={(elder, reason) => setFull({ elder, reason })} />}
+        {!full && (
+          <FullViewForm
+            name={name}
+            onShown={(elder, reason) => {
+              setFull({ elder, reason });
+              audit.reload();
+            }}
+          />
+        )}
+        <details className="audit">
+          <summary>{t("audit_title")}</summary>
+          {audit.error !== undefined ? (
+            <Problem error={audit.error} />
+          ) : (
+            <ul>
+              {audit.data?.entries.map((a, i) => (
+                <li key={i}>
+                  {when(a.time)} · {a.actor} · {a.action} · {a.reason}
+                </li>
+              ))}
+            </ul>
+          )}
+        </details>
       </Panel>
 
       <Panel
@@ -82,6 +105,7 @@ export function ElderView({ id, answerVisit }: { id: string; answerVisit?: strin
               setFull(undefined);
               masked.reload();
               commitments.reload();
+              audit.reload();
             }}
           />
         )}
