@@ -45,6 +45,37 @@ export function isCode(e: unknown, code: Code): boolean {
   return e !== undefined && ConnectError.from(e).code === code;
 }
 
+export interface Write {
+  // Runs one write: its answer, or undefined when it failed (then `error` holds why). After a
+  // success, and after a stale etag (ABORTED: the record changed since it was read), the owner's
+  // `reread` runs, so what staff see next is current.
+  run: <T>(call: () => Promise<T>) => Promise<T | undefined>;
+  busy: boolean;
+  error: unknown;
+}
+
+// The one way the console's forms write: busy while a call runs, the error kept for <Problem>.
+export function useWrite(reread?: () => void): Write {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>();
+  const run = async <T,>(call: () => Promise<T>): Promise<T | undefined> => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      const answer = await call();
+      reread?.();
+      return answer;
+    } catch (e) {
+      setError(e);
+      if (isCode(e, Code.Aborted)) reread?.();
+      return undefined;
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { run, busy, error };
+}
+
 export interface Loaded<T> {
   data: T | undefined;
   error: unknown;

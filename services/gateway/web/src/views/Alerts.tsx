@@ -2,7 +2,7 @@
 // with what was done. The gateway records who did each.
 import { useState } from "react";
 
-import { api, useLoad } from "../api.js";
+import { api, useLoad, useWrite } from "../api.js";
 import { AlertState, type Alert } from "../gen/linli/feedback/v1/feedback_pb.js";
 import { enumText, useI18n } from "../i18n.js";
 import { ElderLink, idOf, Loading, Problem, when } from "../ui.js";
@@ -49,21 +49,8 @@ function AlertItem({
   onChange: () => void;
 }) {
   const { t } = useI18n();
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
+  const { run: act, busy, error } = useWrite(onChange);
   const [note, setNote] = useState("");
-  const act = async (call: () => Promise<unknown>) => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await call();
-      onChange();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
   return (
     <li className={`alert alert-state-${alert.state}`} data-alert={alert.name}>
       <div>

@@ -4,7 +4,7 @@
 import { create } from "@bufbuild/protobuf";
 import { useState } from "react";
 
-import { api, useLoad } from "../api.js";
+import { api, useLoad, useWrite } from "../api.js";
 import {
   Answer,
   FeedbackChannel,
@@ -213,19 +213,14 @@ export function ElderView({ id, answerVisit }: { id: string; answerVisit?: strin
 function FullViewForm({ name, onShown }: { name: string; onShown: (e: Elder, reason: string) => void }) {
   const { t } = useI18n();
   const [reason, setReason] = useState("");
-  const [error, setError] = useState<unknown>();
+  const { run, error } = useWrite();
   return (
     <form
       className="inline"
       onSubmit={async (e) => {
         e.preventDefault();
-        setError(undefined);
-        try {
-          const answer = await api.getElder({ name, view: View.FULL, reason });
-          if (answer.elder) onShown(answer.elder, reason);
-        } catch (err) {
-          setError(err);
-        }
+        const answer = await run(() => api.getElder({ name, view: View.FULL, reason }));
+        if (answer?.elder) onShown(answer.elder, reason);
       }}
     >
       <label>
@@ -253,7 +248,7 @@ function AnswerForm(props: {
   const [caredFor, setCaredFor] = useState(Answer.YES);
   const [nobodyCame, setNobodyCame] = useState(false);
   const [words, setWords] = useState("");
-  const [error, setError] = useState<unknown>();
+  const { run, error } = useWrite(props.onSaved);
   const [saved, setSaved] = useState(false);
   const [requestId, setRequestId] = useState(() => crypto.randomUUID());
   const chosen = visit || props.visits[0]?.name || "";
@@ -264,10 +259,9 @@ function AnswerForm(props: {
       className="answer"
       onSubmit={async (e) => {
         e.preventDefault();
-        setError(undefined);
         setSaved(false);
-        try {
-          await api.recordElderFeedback({
+        const answer = await run(() =>
+          api.recordElderFeedback({
             requestId,
             feedback: create(FeedbackSchema, {
               visit: chosen,
@@ -279,14 +273,12 @@ function AnswerForm(props: {
               nobodyCame,
               words,
             }),
-          });
-          setSaved(true);
-          setWords("");
-          setRequestId(crypto.randomUUID());
-          props.onSaved();
-        } catch (err) {
-          setError(err);
-        }
+          }),
+        );
+        if (answer === undefined) return;
+        setSaved(true);
+        setWords("");
+        setRequestId(crypto.randomUUID());
       }}
     >
       <label>
@@ -367,7 +359,7 @@ function ComplaintForm(props: {
   const { t } = useI18n();
   const [commitment, setCommitment] = useState("");
   const [description, setDescription] = useState("");
-  const [error, setError] = useState<unknown>();
+  const { run, error } = useWrite();
   const [filed, setFiled] = useState<string>();
   const [requestId, setRequestId] = useState(() => crypto.randomUUID());
   const chosen = commitment || props.commitments[0]?.name || "";
@@ -377,22 +369,17 @@ function ComplaintForm(props: {
       className="answer"
       onSubmit={async (e) => {
         e.preventDefault();
-        setError(undefined);
         setFiled(undefined);
-        try {
-          const answer = await api.fileWorkOrder({
+        const answer = await run(() =>
+          api.fileWorkOrder({
             requestId,
-            workOrder: create(WorkOrderSchema, {
-              commitment: chosen,
-              description,
-            }),
-          });
-          setFiled(answer.workOrder?.name);
-          setDescription("");
-          setRequestId(crypto.randomUUID());
-        } catch (err) {
-          setError(err);
-        }
+            workOrder: create(WorkOrderSchema, { commitment: chosen, description }),
+          }),
+        );
+        if (answer === undefined) return;
+        setFiled(answer.workOrder?.name);
+        setDescription("");
+        setRequestId(crypto.randomUUID());
       }}
     >
       <label>

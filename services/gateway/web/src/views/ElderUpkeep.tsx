@@ -5,10 +5,9 @@
 // overwritten, the page says so and reads the record again.
 import { create } from "@bufbuild/protobuf";
 import { FieldMaskSchema } from "@bufbuild/protobuf/wkt";
-import { Code } from "@connectrpc/connect";
 import { useState } from "react";
 
-import { api, isCode } from "../api.js";
+import { api, useWrite } from "../api.js";
 import { ElderSchema, ElderStatus, LivingSituation, type Elder } from "../gen/linli/registry/v1/registry_pb.js";
 import { enumText, useI18n } from "../i18n.js";
 import { Problem } from "../ui.js";
@@ -21,14 +20,13 @@ export function ElderUpkeep({ elder, onChanged }: { elder: Elder; onChanged: () 
   const [value, setValue] = useState("");
   const [assessed, setAssessed] = useState("");
   const [reason, setReason] = useState("");
-  const [error, setError] = useState<unknown>();
+  const { run, error } = useWrite(onChanged);
   const [done, setDone] = useState<string>();
   const [status, setStatus] = useState(ElderStatus.MOVED_AWAY);
   const [date, setDate] = useState("");
   const [retireReason, setRetireReason] = useState("");
 
   const correct = async () => {
-    setError(undefined);
     setDone(undefined);
     const changed = create(ElderSchema, { name: elder.name, etag: elder.etag });
     const paths: string[] = [field];
@@ -40,45 +38,36 @@ export function ElderUpkeep({ elder, onChanged }: { elder: Elder; onChanged: () 
       changed.assessmentDate = assessed;
       paths.push("assessment_date");
     }
-    try {
-      await api.updateElder({
+    const answer = await run(() =>
+      api.updateElder({
         elder: changed,
         updateMask: create(FieldMaskSchema, { paths }),
         reason,
         requestId: crypto.randomUUID(),
-      });
-      setDone(t("upkeep_saved"));
-      setValue("");
-      setReason("");
-      onChanged();
-    } catch (e) {
-      setError(e);
-      // A stale etag: read the record again, so that what staff see next is current.
-      if (isCode(e, Code.Aborted)) onChanged();
-    }
+      }),
+    );
+    if (answer === undefined) return;
+    setDone(t("upkeep_saved"));
+    setValue("");
+    setReason("");
   };
 
   const retire = async () => {
-    setError(undefined);
     setDone(undefined);
-    try {
-      const answer = await api.retireElder({
+    const answer = await run(() =>
+      api.retireElder({
         name: elder.name,
         status,
         effectiveDate: date,
         reason: retireReason,
         etag: elder.etag,
         requestId: crypto.randomUUID(),
-      });
-      setDone(
-        t("retired", { promises: answer.closedCommitments.length, visits: answer.cancelledVisits }),
-      );
-      onChanged();
-    } catch (e) {
-      setError(e);
-      // A stale etag: read the record again, so that what staff see next is current.
-      if (isCode(e, Code.Aborted)) onChanged();
-    }
+      }),
+    );
+    if (answer === undefined) return;
+    setDone(
+      t("retired", { promises: answer.closedCommitments.length, visits: answer.cancelledVisits }),
+    );
   };
 
   const closed = elder.status === ElderStatus.MOVED_AWAY || elder.status === ElderStatus.DECEASED;

@@ -4,7 +4,7 @@
 // alone when staff choose so). Importing the same roster again changes nothing.
 import { useState } from "react";
 
-import { api } from "../api.js";
+import { api, useWrite } from "../api.js";
 import { RosterKind, type ImportRosterResponse } from "../gen/linli/gateway/v1/console_pb.js";
 import { useI18n } from "../i18n.js";
 import { Panel, Problem } from "../ui.js";
@@ -19,27 +19,17 @@ export function ImportView() {
   const [checked, setChecked] = useState<ImportRosterResponse>();
   const [imported, setImported] = useState<ImportRosterResponse>();
   const [skipBad, setSkipBad] = useState(false);
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
+  const [tooBig, setTooBig] = useState(false);
+  const { run, busy, error } = useWrite();
 
   const send = async (dryRun: boolean) => {
     if (!file) return;
-    setBusy(true);
-    setError(undefined);
-    try {
-      const answer = await api.importRoster({
-        kind: RosterKind.ELDERS,
-        csv: file.bytes,
-        dryRun,
-        skipBadRows: skipBad,
-      });
-      if (dryRun) setChecked(answer);
-      else setImported(answer);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    const answer = await run(() =>
+      api.importRoster({ kind: RosterKind.ELDERS, csv: file.bytes, dryRun, skipBadRows: skipBad }),
+    );
+    if (answer === undefined) return;
+    if (dryRun) setChecked(answer);
+    else setImported(answer);
   };
 
   const report = imported ?? checked;
@@ -58,13 +48,8 @@ export function ImportView() {
               const chosen = e.target.files?.[0];
               setChecked(undefined);
               setImported(undefined);
-              setError(undefined);
-              if (!chosen) return setFile(undefined);
-              if (chosen.size > MAX_BYTES) {
-                setFile(undefined);
-                setError(new Error(t("import_too_big")));
-                return;
-              }
+              setTooBig(chosen !== undefined && chosen.size > MAX_BYTES);
+              if (!chosen || chosen.size > MAX_BYTES) return setFile(undefined);
               setFile({ name: chosen.name, bytes: new Uint8Array(await chosen.arrayBuffer()) });
             }}
           />
@@ -73,6 +58,11 @@ export function ImportView() {
           {t("import_check")}
         </button>
       </section>
+      {tooBig && (
+        <p role="alert" className="problem">
+          {t("import_too_big")}
+        </p>
+      )}
       {error !== undefined && <Problem error={error} />}
       {report && (
         <Panel id="import-report" title={imported ? t("import_done") : t("import_checked")} loading={false} error={undefined}>

@@ -5,10 +5,9 @@
 // its offerings (with capacity) and relations; its related organisations light up.
 import { create } from "@bufbuild/protobuf";
 import { FieldMaskSchema } from "@bufbuild/protobuf/wkt";
-import { Code } from "@connectrpc/connect";
 import { useMemo, useState } from "react";
 
-import { api, isCode, useLoad } from "../api.js";
+import { api, useLoad, useWrite } from "../api.js";
 import {
   OrganisationKind,
   OrganisationSchema,
@@ -283,19 +282,11 @@ function OrganisationUpkeep({
   const { t } = useI18n();
   const [displayName, setDisplayName] = useState(organisation.displayName);
   const [reason, setReason] = useState("");
-  const [error, setError] = useState<unknown>();
+  const { run, error } = useWrite(onChanged);
   const [done, setDone] = useState<string>();
   const act = async (call: () => Promise<unknown>, message: string) => {
-    setError(undefined);
     setDone(undefined);
-    try {
-      await call();
-      setDone(message);
-      onChanged();
-    } catch (e) {
-      setError(e);
-      if (isCode(e, Code.Aborted)) onChanged();
-    }
+    if ((await run(call)) !== undefined) setDone(message);
   };
   return (
     <>

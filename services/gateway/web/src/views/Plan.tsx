@@ -3,7 +3,7 @@
 // why, each visit assignable by hand to a worker of its provider.
 import { useState } from "react";
 
-import { api, useLoad } from "../api.js";
+import { api, useLoad, useWrite } from "../api.js";
 import type { UnassignedTask } from "../gen/linli/scheduling/v1/planning_pb.js";
 import type { PlanResponse } from "../gen/linli/scheduling/v1/scheduling_pb.js";
 import { useI18n } from "../i18n.js";
@@ -171,7 +171,7 @@ function Unassigned({ task }: { task: UnassignedTask }) {
   );
   const [worker, setWorker] = useState("");
   const [outside, setOutside] = useState(false);
-  const [error, setError] = useState<unknown>();
+  const { run, error } = useWrite();
   const [booked, setBooked] = useState<string>();
   const v = visit.data?.visit;
   const chosen = worker || workers.data?.workers[0]?.name || "";
@@ -196,18 +196,16 @@ function Unassigned({ task }: { task: UnassignedTask }) {
           className="inline"
           onSubmit={async (e) => {
             e.preventDefault();
-            setError(undefined);
-            try {
-              await api.assignVisit({
+            const answer = await run(() =>
+              api.assignVisit({
                 name: task.visit,
                 worker: chosen,
                 outsideAvailability: outside,
                 requestId: crypto.randomUUID(),
-              });
-              setBooked(workers.data?.workers.find((w) => w.name === chosen)?.displayName ?? chosen);
-            } catch (err) {
-              setError(err);
-            }
+              }),
+            );
+            if (answer === undefined) return;
+            setBooked(workers.data?.workers.find((w) => w.name === chosen)?.displayName ?? chosen);
           }}
         >
           <label>

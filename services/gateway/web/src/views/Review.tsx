@@ -3,7 +3,7 @@
 // with a reason they count as kept, rejected as broken. The gateway records the reviewer.
 import { useState } from "react";
 
-import { api, useLoad } from "../api.js";
+import { api, useLoad, useWrite } from "../api.js";
 import type { AwaitingReview } from "../gen/linli/feedback/v1/feedback_pb.js";
 import { ReviewDecision } from "../gen/linli/scheduling/v1/scheduling_pb.js";
 import { useI18n, type Key } from "../i18n.js";
@@ -63,7 +63,7 @@ function ReviewItem({ item, onDecided }: { item: AwaitingReview; onDecided: () =
   const [decision, setDecision] = useState(ReviewDecision.APPROVE);
   const [reason, setReason] = useState(REASONS[ReviewDecision.APPROVE][0]);
   const [note, setNote] = useState("");
-  const [error, setError] = useState<unknown>();
+  const { run, error } = useWrite();
   const [requestId] = useState(() => crypto.randomUUID());
   const v = visit.data?.visit;
   return (
@@ -86,13 +86,10 @@ function ReviewItem({ item, onDecided }: { item: AwaitingReview; onDecided: () =
         className="inline"
         onSubmit={async (e) => {
           e.preventDefault();
-          setError(undefined);
-          try {
-            await api.reviewVisit({ name: item.visit, decision, reasonCode: reason, note, requestId });
-            onDecided();
-          } catch (err) {
-            setError(err);
-          }
+          const answer = await run(() =>
+            api.reviewVisit({ name: item.visit, decision, reasonCode: reason, note, requestId }),
+          );
+          if (answer !== undefined) onDecided();
         }}
       >
         <fieldset>

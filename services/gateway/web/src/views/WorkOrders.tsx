@@ -3,7 +3,7 @@
 // complainant's satisfaction) → closed. Each step names who took it; the history shows them all.
 import { useState } from "react";
 
-import { api, useLoad } from "../api.js";
+import { api, useLoad, useWrite } from "../api.js";
 import {
   WorkOrderCategory,
   WorkOrderState,
@@ -52,20 +52,9 @@ function WorkOrderItem({ order, onChange }: { order: WorkOrder; onChange: () => 
   const [text, setText] = useState("");
   const [category, setCategory] = useState(WorkOrderCategory.MISSED_VISIT);
   const [satisfaction, setSatisfaction] = useState(3);
-  const [error, setError] = useState<unknown>();
-  const [busy, setBusy] = useState(false);
+  const { run, busy, error } = useWrite(onChange);
   const step = async (call: () => Promise<unknown>) => {
-    setBusy(true);
-    setError(undefined);
-    try {
-      await call();
-      setText("");
-      onChange();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
+    if ((await run(call)) !== undefined) setText("");
   };
   const name = order.name;
   let action: { label: string; run: () => Promise<unknown> } | undefined;
