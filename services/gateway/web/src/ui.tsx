@@ -155,6 +155,20 @@ export function Problem({ error, onRetry }: { error: unknown; onRetry?: () => vo
   );
 }
 
+// What a write came to: the success message as a status, or the error as <Problem> does.
+export function Outcome({ done, error }: { done?: string; error: unknown }) {
+  return (
+    <>
+      {done && (
+        <p role="status" className="ok">
+          {done}
+        </p>
+      )}
+      {error !== undefined && <Problem error={error} />}
+    </>
+  );
+}
+
 // A panel with its title, showing the loading state or the error of its own read only, so one
 // backend down leaves the other panels readable.
 export function Panel(props: {

@@ -10,7 +10,7 @@ import { useState } from "react";
 import { api, useWrite } from "../api.js";
 import { ElderSchema, ElderStatus, LivingSituation, type Elder } from "../gen/linli/registry/v1/registry_pb.js";
 import { enumText, useI18n } from "../i18n.js";
-import { Problem } from "../ui.js";
+import { Outcome } from "../ui.js";
 
 type Field = "phone" | "address" | "living_situation" | "care_grade";
 
@@ -175,12 +175,7 @@ export function ElderUpkeep({ elder, onChanged }: { elder: Elder; onChanged: () 
           <button type="submit">{t("retire_submit")}</button>
         </form>
       )}
-      {done && (
-        <p role="status" className="ok">
-          {done}
-        </p>
-      )}
-      {error !== undefined && <Problem error={error} />}
+      <Outcome done={done} error={error} />
     </>
   );
 }

@@ -17,7 +17,7 @@ import {
   type Organisation,
 } from "../gen/linli/registry/v1/registry_pb.js";
 import { enumText, useI18n } from "../i18n.js";
-import { idOf, Panel, Problem, useServiceTypeName } from "../ui.js";
+import { idOf, Outcome, Panel, useServiceTypeName } from "../ui.js";
 
 const KINDS = Object.values(OrganisationKind).filter(
   (k): k is OrganisationKind => typeof k === "number" && k !== OrganisationKind.UNSPECIFIED,
@@ -339,12 +339,7 @@ function OrganisationUpkeep({
         </label>
         <button type="submit">{t("org_retire")}</button>
       </form>
-      {done && (
-        <p role="status" className="ok">
-          {done}
-        </p>
-      )}
-      {error !== undefined && <Problem error={error} />}
+      <Outcome done={done} error={error} />
     </>
   );
 }
