@@ -17,15 +17,22 @@
 // The periodic sweeps of scheduling and feedback are set to a day so they do not race the story.
 #include <httplib.h>
 
+#include <atomic>
 #include <fstream>
 #include <functional>
 #include <future>
 #include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "common/auth/jwt.h"
+#include "common/auth/webhook_signature.h"
 #include "common/client.h"
 #include "common/pii/field_cipher.h"
 #include "google/protobuf/util/json_util.h"
@@ -35,7 +42,7 @@
 #include "gtest/gtest.h"
 #include "linli/feedback/v1/feedback.pb.h"
 #include "linli/gateway/v1/console.pb.h"
-#include "linli/gateway/v1/elder_app.pb.h"
+#include "linli/gateway/v1/elder_app.grpc.pb.h"
 #include "linli/gateway/v1/worker_app.pb.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
 #include "linli/scheduling/v1/scheduling.pb.h"
@@ -234,6 +241,70 @@ class DayInTheLifeTest : public ::testing::TestWithParam<std::string> {
     }
   }
 
+  // The street: its regions through the console (admins create regions), and on the registry
+  // directly what the console cannot create (organisations, the service type, a worker of the
+  // social organisation available round the clock). The worker's name.
+  std::string SeedStreet(const std::string& admin) {
+    // The map, through the console (admins create regions).
+    const std::tuple<const char*, const char*, reg::RegionLevel, const char*> regions[] = {
+        {"310000", "上海市", reg::REGION_LEVEL_MUNICIPALITY, ""},
+        {"310101", "黄浦区", reg::REGION_LEVEL_DISTRICT, "regions/310000"},
+        {"310101020", "五里桥街道", reg::REGION_LEVEL_STREET, "regions/310101"},
+        {"310101020002", "桥二居民区", reg::REGION_LEVEL_COMMITTEE, "regions/310101020"}};
+    for (const auto& [code, display, level, parent] : regions) {
+      gw::CreateRegionRequest request;
+      request.mutable_region()->set_code(code);
+      request.mutable_region()->set_display_name(display);
+      request.mutable_region()->set_level(level);
+      request.mutable_region()->set_parent(parent);
+      gw::CreateRegionResponse response;
+      grpc::Status s = Call("ConsoleService/CreateRegion", request, &response, admin);
+      EXPECT_TRUE(s.ok()) << code << ": " << s.error_message();
+    }
+    // The console cannot create organisations, service types or workers (the registry's operator
+    // tools do): those are seeded on the registry directly.
+    std::string worker;
+    {
+      auto registry = reg::RegistryService::NewStub(
+          testing::PlatformPki::Shared().Channel(address_["registry"], "linli-registry"));
+      auto context = [] { return NewClientContext(nullptr, absl::Seconds(10)); };
+      for (const auto& [id, name, kind, sector] :
+           {std::tuple{"lelin", "乐龄社工服务社", reg::ORGANISATION_KIND_SOCIAL_ORGANISATION,
+                       reg::SECTOR_SOCIAL},
+            std::tuple{"wlq-office", "五里桥街道办事处", reg::ORGANISATION_KIND_STREET_OFFICE,
+                       reg::SECTOR_PUBLIC}}) {
+        reg::CreateOrganisationRequest org;
+        org.mutable_organisation()->set_id(id);
+        org.mutable_organisation()->set_display_name(name);
+        org.mutable_organisation()->set_kind(kind);
+        org.mutable_organisation()->set_sector(sector);
+        org.mutable_organisation()->set_region("regions/310101020");
+        reg::CreateOrganisationResponse org_out;
+        grpc::Status s = registry->CreateOrganisation(context().get(), org, &org_out);
+        EXPECT_TRUE(s.ok()) << s.error_message();
+      }
+      reg::CreateServiceTypeRequest type;
+      type.mutable_service_type()->set_code("visiting");
+      type.mutable_service_type()->set_display_name("探访");
+      reg::CreateServiceTypeResponse type_out;
+      EXPECT_TRUE(registry->CreateServiceType(context().get(), type, &type_out).ok());
+      reg::CreateWorkerRequest w;
+      w.mutable_worker()->set_display_name("王社工");
+      w.mutable_worker()->set_organisation("organisations/lelin");
+      w.mutable_worker()->add_skills("visiting");
+      w.mutable_worker()->mutable_base_location()->set_latitude(kLat + 0.01);
+      w.mutable_worker()->mutable_base_location()->set_longitude(kLng);
+      w.mutable_worker()->mutable_availability()->set_rrule("FREQ=DAILY");
+      w.mutable_worker()->mutable_availability()->set_dtstart("2025-01-01T00:00:00");
+      w.mutable_worker()->mutable_availability()->set_duration_minutes(1440);
+      reg::CreateWorkerResponse w_out;
+      grpc::Status s = registry->CreateWorker(context().get(), w, &w_out);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      worker = w_out.worker().name();
+    }
+    return worker;
+  }
+
   std::string dir_;
   std::map<std::string, std::string> address_;
   int http_port_ = 0;
@@ -252,60 +323,7 @@ TEST_P(DayInTheLifeTest, AStreetRunThroughTheGatewayAlone) {
   const char* const kWeekdays[] = {"MO", "TU", "WE", "TH", "FR", "SA", "SU"};
   const std::string weekday = kWeekdays[static_cast<int>(absl::GetWeekday(today))];
 
-  // The map, through the console (admins create regions).
-  const std::tuple<const char*, const char*, reg::RegionLevel, const char*> regions[] = {
-      {"310000", "上海市", reg::REGION_LEVEL_MUNICIPALITY, ""},
-      {"310101", "黄浦区", reg::REGION_LEVEL_DISTRICT, "regions/310000"},
-      {"310101020", "五里桥街道", reg::REGION_LEVEL_STREET, "regions/310101"},
-      {"310101020002", "桥二居民区", reg::REGION_LEVEL_COMMITTEE, "regions/310101020"}};
-  for (const auto& [code, display, level, parent] : regions) {
-    gw::CreateRegionRequest request;
-    request.mutable_region()->set_code(code);
-    request.mutable_region()->set_display_name(display);
-    request.mutable_region()->set_level(level);
-    request.mutable_region()->set_parent(parent);
-    gw::CreateRegionResponse response;
-    grpc::Status s = Call("ConsoleService/CreateRegion", request, &response, admin);
-    ASSERT_TRUE(s.ok()) << code << ": " << s.error_message();
-  }
-  // The console cannot create organisations, service types or workers (the registry's operator
-  // tools do): those are seeded on the registry directly.
-  std::string worker;
-  {
-    auto registry = reg::RegistryService::NewStub(
-        testing::PlatformPki::Shared().Channel(address_["registry"], "linli-registry"));
-    auto context = [] { return NewClientContext(nullptr, absl::Seconds(10)); };
-    for (const auto& [id, name, kind, sector] :
-         {std::tuple{"lelin", "乐龄社工服务社", reg::ORGANISATION_KIND_SOCIAL_ORGANISATION,
-                     reg::SECTOR_SOCIAL},
-          std::tuple{"wlq-office", "五里桥街道办事处", reg::ORGANISATION_KIND_STREET_OFFICE,
-                     reg::SECTOR_PUBLIC}}) {
-      reg::CreateOrganisationRequest org;
-      org.mutable_organisation()->set_id(id);
-      org.mutable_organisation()->set_display_name(name);
-      org.mutable_organisation()->set_kind(kind);
-      org.mutable_organisation()->set_sector(sector);
-      org.mutable_organisation()->set_region("regions/310101020");
-      reg::CreateOrganisationResponse org_out;
-      grpc::Status s = registry->CreateOrganisation(context().get(), org, &org_out);
-      ASSERT_TRUE(s.ok()) << s.error_message();
-    }
-    reg::CreateServiceTypeRequest type;
-    type.mutable_service_type()->set_code("visiting");
-    type.mutable_service_type()->set_display_name("探访");
-    reg::CreateServiceTypeResponse type_out;
-    ASSERT_TRUE(registry->CreateServiceType(context().get(), type, &type_out).ok());
-    reg::CreateWorkerRequest w;
-    w.mutable_worker()->set_display_name("王社工");
-    w.mutable_worker()->set_organisation("organisations/lelin");
-    w.mutable_worker()->add_skills("visiting");
-    w.mutable_worker()->mutable_base_location()->set_latitude(kLat + 0.01);
-    w.mutable_worker()->mutable_base_location()->set_longitude(kLng);
-    reg::CreateWorkerResponse w_out;
-    grpc::Status s = registry->CreateWorker(context().get(), w, &w_out);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-    worker = w_out.worker().name();
-  }
+  const std::string worker = SeedStreet(admin);
   const std::string worker_token = Token("worker", worker, {{"region", "310101020002"}});
 
   // 1. A committee worker registers a solitary elder, with consent to keep her personal and
@@ -686,12 +704,267 @@ TEST_P(DayInTheLifeTest, AStreetRunThroughTheGatewayAlone) {
                         fb::WORK_ORDER_STATE_ROUTED, fb::WORK_ORDER_STATE_ESCALATED,
                         fb::WORK_ORDER_STATE_RESOLVED, fb::WORK_ORDER_STATE_CALLED_BACK,
                         fb::WORK_ORDER_STATE_CLOSED}));
-  // The overdue work order raised its own alert for the committee.
+  // Classified as a safety matter, the complaint alerted the committee at once; overdue, it
+  // raised its own alert.
   alerts_request.set_state(fb::ALERT_STATE_OPEN);
   ASSERT_TRUE(Call("ConsoleService/ListAlerts", alerts_request, &alerts, staff).ok());
-  ASSERT_EQ(alerts.alerts_size(), 1);
-  EXPECT_EQ(alerts.alerts(0).kind(), fb::ALERT_KIND_OVERDUE_WORK_ORDER);
-  EXPECT_EQ(alerts.alerts(0).subject(), work_order);
+  ASSERT_EQ(alerts.alerts_size(), 2);
+  std::set<fb::AlertKind> kinds;
+  for (const fb::Alert& alert : alerts.alerts()) {
+    kinds.insert(alert.kind());
+    EXPECT_EQ(alert.subject(), work_order);
+  }
+  EXPECT_EQ(kinds, (std::set<fb::AlertKind>{fb::ALERT_KIND_SAFETY_REPORT,
+                                            fb::ALERT_KIND_OVERDUE_WORK_ORDER}));
+}
+
+// Nobody is told, no more (issue 19): a booked worker does not arrive and the elder's open app
+// hears "running late"; an earlier visit nobody came to is swept as missed and the elder, the
+// provider and the committee hear it; the committee's webhook, down when it happened, receives
+// the signed notice once it is back. Over gRPC the app holds WatchMyNotices open; over JSON it
+// follows ListMyNotices with long reads. Times are relative to now (the services' real clock):
+// one visit's window opened 20 minutes ago, the other's closed an hour ago.
+TEST_P(DayInTheLifeTest, TheElderHearsOfALateAndAMissedVisitAndTheCommitteesWebhookToo) {
+  const std::string admin = Token("admin", "ops/platform");
+  const std::string staff = Token("committee_staff", "staff/zhou", {{"region", "310101020002"}});
+  const std::string street = Token("street_staff", "staff/sun", {{"region", "310101020"}});
+  const std::string worker = SeedStreet(admin);
+
+  reg::CreateElderRequest register_elder;
+  register_elder.mutable_elder()->set_display_name("李桂兰");
+  register_elder.mutable_elder()->set_region(kCommittee);
+  register_elder.mutable_elder()->set_living_situation(reg::LIVING_SITUATION_ALONE);
+  reg::CreateElderResponse registered;
+  grpc::Status s = Call("ConsoleService/RegisterElder", register_elder, &registered, staff);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const std::string elder = registered.elder().name();
+  const std::string elder_token = Token("elder", elder);
+
+  // The committee's webhook, down at first.
+  std::mutex hook_mu;
+  bool hook_down = true;
+  std::string hook_secret;
+  std::vector<fb::Notice> hooked;
+  int refused = 0;
+  httplib::Server hook;
+  hook.Post("/notices", [&](const httplib::Request& req, httplib::Response& res) {
+    std::lock_guard<std::mutex> lock(hook_mu);
+    if (hook_down) {
+      ++refused;
+      res.status = 503;
+      return;
+    }
+    absl::Status signed_ok =
+        auth::VerifyWebhook(hook_secret, req.get_header_value(auth::kWebhookTimestampHeader),
+                            req.get_header_value(auth::kWebhookSignatureHeader), req.body,
+                            absl::Now(), absl::Minutes(5));
+    fb::Notice notice;
+    if (!signed_ok.ok() || !google::protobuf::util::JsonStringToMessage(req.body, &notice).ok()) {
+      res.status = 401;
+      return;
+    }
+    hooked.push_back(notice);
+    res.status = 204;
+  });
+  const int hook_port = hook.bind_to_any_port("127.0.0.1");
+  std::thread hook_thread([&] { hook.listen_after_bind(); });
+  absl::Cleanup stop_hook = [&] {
+    hook.stop();
+    hook_thread.join();
+  };
+  fb::CreateWebhookRequest create_hook;
+  create_hook.mutable_webhook()->set_recipient(kCommittee);
+  create_hook.mutable_webhook()->set_url(absl::StrCat("http://127.0.0.1:", hook_port, "/notices"));
+  fb::CreateWebhookResponse created_hook;
+  EXPECT_EQ(Call("ConsoleService/CreateWebhook", create_hook, &created_hook, staff).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);  // webhooks are the street's to contract
+  s = Call("ConsoleService/CreateWebhook", create_hook, &created_hook, street);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  {
+    std::lock_guard<std::mutex> lock(hook_mu);
+    hook_secret = created_hook.signing_secret();
+  }
+
+  // The elder's app: a stream (gRPC) or long reads (JSON), collecting what arrives.
+  std::mutex app_mu;
+  std::vector<fb::Notice> app;
+  std::atomic<bool> app_closing = false;
+  grpc::ClientContext stream_context;
+  std::thread app_thread;
+  if (GetParam() == "grpc") {
+    stream_context.AddMetadata("authorization", "Bearer " + elder_token);
+    app_thread = std::thread([&] {
+      auto stub = gw::ElderAppService::NewStub(gateway_);
+      gw::WatchMyNoticesRequest watch;
+      watch.set_elder(elder);
+      std::unique_ptr<grpc::ClientReader<fb::Notice>> reader =
+          stub->WatchMyNotices(&stream_context, watch);
+      fb::Notice notice;
+      while (reader->Read(&notice)) {
+        std::lock_guard<std::mutex> lock(app_mu);
+        app.push_back(notice);
+      }
+      grpc::Status end = reader->Finish();
+      EXPECT_TRUE(app_closing || end.ok()) << end.error_message();
+    });
+  } else {
+    app_thread = std::thread([&] {
+      int64_t after = 0;
+      while (!app_closing) {
+        gw::ListMyNoticesRequest read;
+        read.set_elder(elder);
+        read.set_after_sequence(after);
+        read.set_wait_seconds(2);
+        fb::ListNoticesResponse page;
+        grpc::Status status = Call("ElderAppService/ListMyNotices", read, &page, elder_token);
+        EXPECT_TRUE(status.ok()) << status.error_message();
+        if (!status.ok()) return;
+        std::lock_guard<std::mutex> lock(app_mu);
+        for (const fb::Notice& n : page.notices()) {
+          app.push_back(n);
+          after = n.sequence();
+        }
+      }
+    });
+  }
+  absl::Cleanup stop_app = [&] {
+    app_closing = true;
+    stream_context.TryCancel();
+    app_thread.join();
+  };
+  auto app_has = [&](fb::NoticeKind kind) -> std::optional<fb::Notice> {
+    const absl::Time deadline = absl::Now() + absl::Seconds(30);
+    while (absl::Now() < deadline) {
+      {
+        std::lock_guard<std::mutex> lock(app_mu);
+        for (const fb::Notice& n : app) {
+          if (n.kind() == kind) return n;
+        }
+      }
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    return std::nullopt;
+  };
+
+  // Two promises of the familiar worker: one whose window opened 20 minutes ago, one whose
+  // window closed an hour ago. Both booked; the worker comes to neither.
+  auto promise = [&](absl::Duration opened_ago) {
+    const absl::CivilMinute start = absl::ToCivilMinute(absl::Now() - opened_ago, Shanghai());
+    sch::CreateCommitmentRequest request;
+    sch::Commitment& c = *request.mutable_commitment();
+    c.set_elder(elder);
+    c.set_service_type("serviceTypes/visiting");
+    c.set_owner_organisation("organisations/lelin");
+    c.mutable_recurrence()->set_rrule("FREQ=DAILY;COUNT=1");
+    c.mutable_recurrence()->set_dtstart(absl::FormatCivilTime(absl::CivilSecond(start)));
+    c.set_window_minutes(120);
+    c.set_duration_minutes(30);
+    c.set_preferred_worker(worker);
+    c.set_valid_from(Day(absl::CivilDay(start)));
+    c.set_tolerance_minutes(15);
+    sch::CreateCommitmentResponse created;
+    grpc::Status status = Call("ConsoleService/CreateCommitment", request, &created, staff);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    sch::MaterializeVisitsRequest materialize;
+    materialize.set_commitment(created.commitment().name());
+    materialize.set_from_date(Day(absl::CivilDay(start)));
+    materialize.set_days(1);
+    sch::MaterializeVisitsResponse materialized;
+    EXPECT_TRUE(Call("ConsoleService/MaterializeVisits", materialize, &materialized, staff).ok());
+    sch::ListVisitsRequest list;
+    list.set_commitment(created.commitment().name());
+    sch::ListVisitsResponse visits;
+    EXPECT_TRUE(Call("ConsoleService/ListVisits", list, &visits, staff).ok());
+    EXPECT_EQ(visits.visits_size(), 1);
+    if (visits.visits_size() != 1) return std::string();
+    sch::AssignVisitRequest assign;
+    assign.set_name(visits.visits(0).name());
+    assign.set_worker(worker);
+    sch::AssignVisitResponse assigned;
+    status = Call("ConsoleService/AssignVisit", assign, &assigned, staff);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return visits.visits(0).name();
+  };
+  const std::string late_visit = promise(absl::Minutes(20));
+  const std::string missed_visit = promise(absl::Hours(3));
+  ASSERT_FALSE(late_visit.empty());
+  ASSERT_FALSE(missed_visit.empty());
+
+  // Running late: feedback's sweep (staff may run it now) finds the booked visit not started
+  // 15 minutes into its window, once feedback has seen the booking.
+  fb::SweepAlertsRequest sweep;
+  fb::SweepAlertsResponse swept;
+  std::optional<fb::Notice> late;
+  const absl::Time until = absl::Now() + absl::Seconds(30);
+  while (!late.has_value() && absl::Now() < until) {
+    s = Call("ConsoleService/SweepAlerts", sweep, &swept, staff);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    std::lock_guard<std::mutex> lock(app_mu);
+    for (const fb::Notice& n : app) {
+      if (n.kind() == fb::NOTICE_KIND_RUNNING_LATE) late = n;
+    }
+    if (!late.has_value()) absl::SleepFor(absl::Milliseconds(200));
+  }
+  ASSERT_TRUE(late.has_value()) << "no running-late notice reached the app";
+  EXPECT_EQ(late->subject(), late_visit);
+  EXPECT_EQ(late->recipient(), elder);
+  EXPECT_FALSE(late->text().empty());
+
+  // Missed: swept by scheduling, told to the elder at once (the app), the committee and the
+  // provider (their inboxes); the committee's webhook is down.
+  sch::SweepMissedVisitsRequest sweep_missed;
+  sch::SweepMissedVisitsResponse swept_missed;
+  s = Call("ConsoleService/SweepMissedVisits", sweep_missed, &swept_missed, staff);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  std::optional<fb::Notice> missed = app_has(fb::NOTICE_KIND_MISSED);
+  ASSERT_TRUE(missed.has_value()) << "no missed notice reached the app";
+  EXPECT_EQ(missed->subject(), missed_visit);
+  EXPECT_GT(missed->sequence(), late->sequence());
+  fb::ListNoticesRequest inbox;
+  inbox.set_recipient(kCommittee);
+  fb::ListNoticesResponse committee_inbox;
+  ASSERT_TRUE(Call("ConsoleService/ListNotices", inbox, &committee_inbox, staff).ok());
+  ASSERT_EQ(committee_inbox.notices_size(), 1);
+  EXPECT_EQ(committee_inbox.notices(0).kind(), fb::NOTICE_KIND_MISSED);
+  inbox.set_recipient("regions/310101020");  // the street's inbox is not the committee's
+  EXPECT_EQ(Call("ConsoleService/ListNotices", inbox, &committee_inbox, staff).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+
+  // The webhook refused at least once; back up, it receives the notice, signed, exactly once.
+  const absl::Time refused_by = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < refused_by) {
+    {
+      std::lock_guard<std::mutex> lock(hook_mu);
+      if (refused > 0) break;
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  {
+    std::lock_guard<std::mutex> lock(hook_mu);
+    ASSERT_GT(refused, 0);
+    hook_down = false;
+  }
+  const absl::Time delivered_by = absl::Now() + absl::Seconds(40);
+  size_t delivered = 0;
+  while (absl::Now() < delivered_by && delivered == 0) {
+    absl::SleepFor(absl::Milliseconds(100));
+    std::lock_guard<std::mutex> lock(hook_mu);
+    delivered = hooked.size();
+  }
+  {
+    std::lock_guard<std::mutex> lock(hook_mu);
+    ASSERT_EQ(hooked.size(), 1u);
+    EXPECT_EQ(hooked[0].kind(), fb::NOTICE_KIND_MISSED);
+    EXPECT_EQ(hooked[0].recipient(), kCommittee);
+    EXPECT_EQ(hooked[0].subject(), missed_visit);
+  }
+  fb::ListWebhookDeliveriesRequest log_request;
+  log_request.set_recipient(kCommittee);
+  fb::ListWebhookDeliveriesResponse log;
+  ASSERT_TRUE(Call("ConsoleService/ListWebhookDeliveries", log_request, &log, staff).ok());
+  ASSERT_EQ(log.deliveries_size(), 1);
+  EXPECT_EQ(log.deliveries(0).state(), fb::DELIVERY_STATE_DELIVERED);
+  EXPECT_GE(log.deliveries(0).attempts(), 2);
 }
 
 INSTANTIATE_TEST_SUITE_P(Protocols, DayInTheLifeTest, ::testing::Values("grpc", "json"),

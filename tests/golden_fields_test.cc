@@ -539,6 +539,7 @@ std::vector<std::pair<std::string, std::unique_ptr<Message>>> Requests(
       {"committee", "regions/310101020001"},
       {"street", "regions/310101020"},
       {"subject", street.elder},
+      {"recipient", street.elder},
       {"responsible_organisation", "organisations/homeorg"},
       {"service_type", "serviceTypes/visiting"},
       {"from_date", today},

@@ -117,6 +117,17 @@ int PerceptionTrend(const std::string& feedback_address, absl::Duration timeout,
                     const std::string& subject, int weeks);
 // The safety-net alerts of a committee or street.
 int Alerts(const std::string& feedback_address, absl::Duration timeout, const std::string& region);
+// `linli notices`: the recipient's latest notices (elders/ID, regions/CODE, organisations/ID)
+// through the gateway; `follow`: then each new one as it is raised, until interrupted.
+int Notices(const Endpoints& e, const std::string& recipient, bool follow);
+// `linli webhook create`: a webhook of `recipient` (street staff); prints the signing secret.
+int CreateWebhook(const Endpoints& e, const std::string& recipient, const std::string& url,
+                  bool elders_of_region);
+// `linli webhook deliveries`: the delivery log of the recipient's webhooks, newest first.
+int WebhookDeliveries(const Endpoints& e, const std::string& recipient);
+// `linli webhook serve`: a receiver on 127.0.0.1:`port` for development that verifies each
+// delivery's signature with `secret` and prints the notice (401 for a bad signature).
+int ServeWebhook(int port, const std::string& secret, const Clock& clock);
 // Perception index (and, for an elder or commitment, the promise ledger) of a subject.
 int PerceptionIndex(const std::string& feedback_address, absl::Duration timeout,
                     const std::string& subject, int window_days);

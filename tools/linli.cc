@@ -81,6 +81,14 @@ ABSL_FLAG(std::string, organisation, "", "`token --api_key`: the partner, organi
 ABSL_FLAG(std::string, scopes, "", "`token --api_key`: comma-separated scopes.");
 ABSL_FLAG(std::string, pepper_file, "var/api-key.pepper", "`token --api_key`: the hashing pepper.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline of each call.");
+ABSL_FLAG(bool, follow, false, "`notices`: keep printing new notices as they are raised.");
+ABSL_FLAG(std::string, recipient, "",
+          "`webhook`: whose notices, e.g. regions/310101020001 or organisations/ID.");
+ABSL_FLAG(std::string, url, "", "`webhook create`: where to POST, https:// (http:// loopback).");
+ABSL_FLAG(bool, elders_of_region, false,
+          "`webhook create`: the notices to the elders of the --recipient region instead.");
+ABSL_FLAG(int, port, 8099, "`webhook serve`: the port to listen on (127.0.0.1).");
+ABSL_FLAG(std::string, secret, "", "`webhook serve`: the signing secret to verify with.");
 
 namespace {
 
@@ -107,6 +115,14 @@ constexpr char kUsage[] =
     "                         [--time_limit S per day] [--dry_run] [--problem_dir DIR]\n"
     "  report                 provider evaluation: --org ID --from DATE --to DATE --out FILE.html\n"
     "  alerts                 safety-net alerts of a committee or street (--region R)\n"
+    "  notices                notices to --elder NAME or --region R (a committee or street):\n"
+    "                         running late, nobody coming, missed, safety, complaints' steps\n"
+    "                         [--follow: print new ones as they come]\n"
+    "  webhook create         POST a recipient's notices to a URL, signed: --recipient R\n"
+    "                         --url U [--elders_of_region]; prints the signing secret once\n"
+    "  webhook deliveries     the delivery log of --recipient R's webhooks\n"
+    "  webhook serve          a development receiver: --port P --secret S; checks each\n"
+    "                         signature and prints the notice\n"
     "  promises               the promises of a committee or street that are broken, at risk\n"
     "                         or have something against them, worst first, and the count of\n"
     "                         each verdict: --region R [--days N, 1-90]\n"
@@ -294,6 +310,22 @@ int main(int argc, char** argv) {
   if (words == std::vector<std::string>{"alerts"}) {
     return linli::cli::Alerts(absl::GetFlag(FLAGS_feedback_address), absl::GetFlag(FLAGS_timeout),
                               RegionFlag());
+  }
+  if (words == std::vector<std::string>{"notices"}) {
+    const std::string elder = absl::GetFlag(FLAGS_elder);
+    return linli::cli::Notices(endpoints, elder.empty() ? RegionFlag() : elder,
+                               absl::GetFlag(FLAGS_follow));
+  }
+  if (words == std::vector<std::string>{"webhook", "create"}) {
+    return linli::cli::CreateWebhook(endpoints, absl::GetFlag(FLAGS_recipient),
+                                     absl::GetFlag(FLAGS_url),
+                                     absl::GetFlag(FLAGS_elders_of_region));
+  }
+  if (words == std::vector<std::string>{"webhook", "deliveries"}) {
+    return linli::cli::WebhookDeliveries(endpoints, absl::GetFlag(FLAGS_recipient));
+  }
+  if (words == std::vector<std::string>{"webhook", "serve"}) {
+    return linli::cli::ServeWebhook(absl::GetFlag(FLAGS_port), absl::GetFlag(FLAGS_secret), clock);
   }
   if (words == std::vector<std::string>{"promises"}) {
     return linli::cli::Promises(absl::GetFlag(FLAGS_feedback_address), absl::GetFlag(FLAGS_timeout),

@@ -107,4 +107,14 @@ absl::Status ResolveAlert(v1::Alert& alert, const std::string& actor, absl::Time
   return absl::OkStatus();
 }
 
+std::optional<AlertDraft> SafetyReportAlert(const v1::WorkOrder& order,
+                                            const std::string& committee, absl::Time now) {
+  if (order.category() != v1::WORK_ORDER_CATEGORY_SAFETY) return std::nullopt;
+  return Draft(
+      v1::ALERT_KIND_SAFETY_REPORT, "safety:" + order.name(), committee, order.name(),
+      order.elder(),
+      absl::StrCat("安全问题 a work order classified as a safety matter (", order.name(), ")"),
+      now);
+}
+
 }  // namespace linli::feedback

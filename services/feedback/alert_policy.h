@@ -7,6 +7,8 @@
 //                   week with kFallingMinAnswers answers or more, once a day
 //   overdue order   a work order escalated by the sweep, once per work order
 //   contradiction   "nobody came" for a visit recorded as completed, once per visit
+//   safety report   a work order classified SAFETY (a worker's report or a complaint), once per
+//                   work order
 //
 // The use cases give a draft its id (AlertRow) and store it unless its key was already raised.
 #ifndef LINLI_SERVICES_FEEDBACK_ALERT_POLICY_H_
@@ -77,6 +79,11 @@ AlertDraft OverdueWorkOrderAlert(const v1::WorkOrder& order, const std::string& 
 AlertDraft ContradictionAlert(const std::string& visit, const std::string& elder,
                               const std::string& committee, const std::string& author,
                               const std::string& worker, absl::Time now);
+
+// The alert of `order`, classified SAFETY, for the elder's `committee`; nullopt for another
+// category.
+std::optional<AlertDraft> SafetyReportAlert(const v1::WorkOrder& order,
+                                            const std::string& committee, absl::Time now);
 
 // Acknowledges an open alert as `actor`; FAILED_PRECONDITION naming its state otherwise.
 absl::Status AcknowledgeAlert(v1::Alert& alert, const std::string& actor, absl::Time now);

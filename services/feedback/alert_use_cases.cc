@@ -56,8 +56,14 @@ absl::StatusOr<v1::SweepAlertsResponse> AlertUseCases::Sweep(Directory& director
       escalated = true;
       ASSIGN_OR_RETURN(
           raised,
-          InsertAlertOnce(tx, NewAlertRow(clock_, OverdueWorkOrderAlert(row->order, row->committee,
-                                                                        target, now))));
+          notices_.RaiseAlert(
+              tx,
+              NewAlertRow(clock_, OverdueWorkOrderAlert(row->order, row->committee, target, now)),
+              now));
+      if (std::optional<NoticeDraft> notice =
+              WorkOrderNotice(row->order, row->committee, row->street)) {
+        RETURN_IF_ERROR(notices_.Raise(tx, {std::move(*notice)}, now).status());
+      }
       return absl::OkStatus();
     }));
     if (escalated) result.set_escalated(result.escalated() + 1);
@@ -96,13 +102,16 @@ absl::StatusOr<v1::SweepAlertsResponse> AlertUseCases::Sweep(Directory& director
     RETURN_IF_ERROR(db_.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
       raised = 0;
       for (const AlertRow& candidate : candidates) {
-        ASSIGN_OR_RETURN(bool inserted, InsertAlertOnce(tx, candidate));
+        ASSIGN_OR_RETURN(bool inserted, notices_.RaiseAlert(tx, candidate, now));
         if (inserted) ++raised;
       }
       return absl::OkStatus();
     }));
   }
   result.set_raised(result.raised() + raised);
+  notices_.Committed();
+  ASSIGN_OR_RETURN(const int notices, notices_.Sweep(now));
+  result.set_notices(notices);
   return result;
 }
 

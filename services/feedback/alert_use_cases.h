@@ -17,18 +17,23 @@
 #include "services/feedback/alert_policy.h"
 #include "services/feedback/directory.h"
 #include "services/feedback/feedback_store.h"
+#include "services/feedback/notice_use_cases.h"
 
 namespace linli::feedback {
 
 class AlertUseCases {
  public:
   // `cipher` opens and seals the work orders the sweep escalates.
-  AlertUseCases(storage::Database& db, const Clock& clock, const pii::FieldCipher& cipher)
-      : db_(db), clock_(clock), cipher_(cipher) {}
+  // `notices` tells the committee of safety alerts and the filer of an escalated work order, and
+  // its sweep runs with this one.
+  AlertUseCases(storage::Database& db, const Clock& clock, const pii::FieldCipher& cipher,
+                NoticeUseCases& notices)
+      : db_(db), clock_(clock), cipher_(cipher), notices_(notices) {}
 
   // The safety-net checks as of `now`: overdue work orders are escalated to the street office
   // `directory` names and alerted, then solitary elders without contact and falling indices are
-  // alerted. Each alert is raised once (alert_policy.h).
+  // alerted. Each alert is raised once (alert_policy.h). Then the notices' sweep
+  // (NoticeUseCases::Sweep).
   absl::StatusOr<v1::SweepAlertsResponse> Sweep(Directory& directory, absl::Time now);
 
   // The page `page` of the alerts `request` filters, newest first.
@@ -49,6 +54,7 @@ class AlertUseCases {
   storage::Database& db_;
   const Clock& clock_;
   const pii::FieldCipher& cipher_;
+  NoticeUseCases& notices_;
 };
 
 // The row that stores `draft`, with a new id (and so its name).

@@ -175,7 +175,10 @@ absl::Status EventApplier::Apply(const std::vector<scheduling::v1::Event>& event
       &new_elders));
 
   const storage::Dialect dialect = db_.dialect();
+  std::vector<NoticeDraft> notice_drafts;
+  int notices_raised = 0;
   RETURN_IF_ERROR(db_.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+    notices_raised = 0;
     for (const auto& [id, c] : new_commitments) {
       ASSIGN_OR_RETURN(std::optional<CommitmentFacts> existing, FindCommitmentFacts(tx, id));
       if (!existing.has_value()) RETURN_IF_ERROR(InsertCommitmentFacts(tx, c));
@@ -201,6 +204,7 @@ absl::Status EventApplier::Apply(const std::vector<scheduling::v1::Event>& event
     std::map<std::string, Slot> visits;
     std::map<std::string, int64_t> contacts;
     CounterBatch counters;
+    notice_drafts.clear();
     for (const Parsed& p : parsed) {
       const std::string id = StripPrefix(p.visit.name(), "visits/");
       auto it = visits.find(id);
@@ -231,6 +235,10 @@ absl::Status EventApplier::Apply(const std::vector<scheduling::v1::Event>& event
       next.window_end_us = TimeUtil::TimestampToMicroseconds(p.visit.window_end());
       next.staffed = p.visit.assignments_size() > 0 ? 1 : 0;
       next.review = static_cast<int>(p.visit.review().state());
+      next.booked_worker = p.visit.assignments_size() > 0 ? p.visit.assignments(0).worker() : "";
+      next.check_in_us =
+          p.visit.has_check_in() ? TimeUtil::TimestampToMicroseconds(p.visit.check_in().time()) : 0;
+      next.duration_minutes = p.visit.duration_minutes();
       next.last_sequence = p.sequence;
       if (next.state == VisitState::kCompleted && p.visit.has_check_in()) {
         next.contact_time_us = TimeUtil::TimestampToMicroseconds(p.visit.check_in().time());
@@ -248,6 +256,12 @@ absl::Status EventApplier::Apply(const std::vector<scheduling::v1::Event>& event
       }
       counters.Add(SubjectKeys(subjects, next.worker), next.day,
                    VisitContribution(next, commitment.preferred_worker));
+      if (notices_ != nullptr) {
+        for (NoticeDraft& draft : VisitChangeNotices(
+                 slot.exists || slot.dirty ? &slot.visit : nullptr, next, commitment, elder, now)) {
+          notice_drafts.push_back(std::move(draft));
+        }
+      }
       slot.visit = std::move(next);
       slot.dirty = true;
     }
@@ -258,11 +272,15 @@ absl::Status EventApplier::Apply(const std::vector<scheduling::v1::Event>& event
     for (const auto& [elder, contact] : contacts) {
       RETURN_IF_ERROR(RaiseLastContact(tx, elder, contact));
     }
+    if (!notice_drafts.empty()) {
+      ASSIGN_OR_RETURN(notices_raised, notices_->Raise(tx, notice_drafts, now));
+    }
     if (max_sequence > 0) {
       RETURN_IF_ERROR(AdvanceCursor(tx, kSchedulingSource, max_sequence, now));
     }
     return absl::OkStatus();
   }));
+  if (notices_raised > 0) notices_->Committed();
   for (auto& [id, c] : new_commitments) commitments_[id] = std::move(c);
   for (auto& [elder, e] : new_elders) elders_[elder] = std::move(e);
   return absl::OkStatus();

@@ -28,6 +28,7 @@
 #include "linli/registry/v1/registry.grpc.pb.h"
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
 #include "services/feedback/feedback_store.h"
+#include "services/feedback/notice_use_cases.h"
 
 namespace linli::feedback {
 
@@ -67,8 +68,11 @@ struct VisitContext {
 
 class EventApplier {
  public:
-  EventApplier(storage::Database& db, FactsSource& facts, const Clock& clock)
-      : db_(db), facts_(facts), clock_(clock) {}
+  // `notices` (may be null: no notices) raises the notices of visits' changes (notice_policy.h)
+  // in the batch's transaction.
+  EventApplier(storage::Database& db, FactsSource& facts, const Clock& clock,
+               NoticeUseCases* notices = nullptr)
+      : db_(db), facts_(facts), clock_(clock), notices_(notices) {}
 
   // Applies `events` (any order, repetitions allowed) in one transaction and moves the cursor to
   // their highest sequence.
@@ -83,6 +87,7 @@ class EventApplier {
   storage::Database& db_;
   FactsSource& facts_;
   const Clock& clock_;
+  NoticeUseCases* notices_;
   absl::Mutex mu_;  // one batch at a time
   std::map<std::string, CommitmentFacts> commitments_;
   std::map<std::string, ElderFacts> elders_;

@@ -15,6 +15,7 @@
 #include "linli/feedback/v1/feedback.grpc.pb.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
 #include "services/feedback/alert_use_cases.h"
+#include "services/feedback/notice_use_cases.h"
 #include "services/feedback/perception_use_cases.h"
 #include "services/feedback/registry_directory.h"
 #include "services/feedback/work_order_use_cases.h"
@@ -36,8 +37,9 @@ class FeedbackServiceImpl final : public v1::FeedbackService::Service {
         registry_(std::move(registry)),
         backend_timeout_(backend_timeout),
         perception_(db, clock, cipher),
-        work_orders_(db, clock, cipher),
-        alerts_(db, clock, cipher) {}
+        notices_(db, clock, cipher),
+        work_orders_(db, clock, cipher, notices_),
+        alerts_(db, clock, cipher, notices_) {}
 
 #define LINLI_RPC(Method)                                                               \
   grpc::Status Method(grpc::ServerContext* context, const v1::Method##Request* request, \
@@ -68,7 +70,20 @@ class FeedbackServiceImpl final : public v1::FeedbackService::Service {
   LINLI_RPC(GetDayBoard);
   LINLI_RPC(ListVisitsAwaitingReview);
   LINLI_RPC(GetEvaluationReport);
+  LINLI_RPC(ListNotices);
+  LINLI_RPC(MarkNoticesRead);
+  LINLI_RPC(GetNoticePreferences);
+  LINLI_RPC(SetNoticePreferences);
+  LINLI_RPC(CreateWebhook);
+  LINLI_RPC(ListWebhooks);
+  LINLI_RPC(DeleteWebhook);
+  LINLI_RPC(ListWebhookDeliveries);
+  LINLI_RPC(RetryWebhookDelivery);
 #undef LINLI_RPC
+
+  // The notices, for the event consumer (which raises them too) and the webhook sender (which
+  // waits for them).
+  NoticeUseCases& notices() { return notices_; }
 
   // The safety-net checks as of `now` (the server runs them periodically with its clock's time;
   // SweepAlerts on demand, optionally as of a given time).
@@ -83,6 +98,7 @@ class FeedbackServiceImpl final : public v1::FeedbackService::Service {
   std::shared_ptr<registry::v1::RegistryService::StubInterface> registry_;
   absl::Duration backend_timeout_;
   PerceptionUseCases perception_;
+  NoticeUseCases notices_;  // before the use cases that raise notices
   WorkOrderUseCases work_orders_;
   AlertUseCases alerts_;
 };

@@ -9,17 +9,21 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/auth/webhook_signature.h"
 #include "common/client.h"
 #include "common/errors.h"
 #include "common/grpc_status.h"
 #include "common/proto_time.h"
 #include "common/server.h"
 #include "common/status_macros.h"
+#include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
+#include "httplib.h"
 #include "services/feedback/consumer.h"
 #include "services/feedback/feedback_service.h"
 #include "services/feedback/feedback_store.h"
+#include "services/feedback/webhook_sender.h"
 #include "services/scheduling/scheduling_service.h"
 #include "services/scheduling/scheduling_store.h"
 #include "tests/support/registry_test_server.h"
@@ -106,7 +110,7 @@ class FeedbackTest : public ::testing::TestWithParam<std::string> {
     stub_ =
         v1::FeedbackService::NewStub(NewChannel(absl::StrCat("127.0.0.1:", server_->port()), {}));
     facts_ = std::make_unique<RpcFacts>(registry_stub_.get(), sched_stub_.get());
-    applier_ = std::make_unique<EventApplier>(*db_, *facts_, clock_);
+    applier_ = std::make_unique<EventApplier>(*db_, *facts_, clock_, &service_->notices());
     consumer_ = std::make_unique<SchedulingConsumer>(*db_, *applier_, sched_stub_.get(), 4);
   }
 
@@ -422,6 +426,27 @@ class FeedbackTest : public ::testing::TestWithParam<std::string> {
   }
 
   FakeClock clock_;
+  // The recipient's notices, oldest first.
+  v1::ListNoticesResponse Notices(const std::string& recipient) {
+    v1::ListNoticesRequest request;
+    request.set_recipient(recipient);
+    v1::ListNoticesResponse response;
+    grpc::ClientContext context;
+    grpc::Status s = stub_->ListNotices(&context, request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response;
+  }
+
+  void Classify(const std::string& work_order, v1::WorkOrderCategory category) {
+    v1::ClassifyWorkOrderRequest request;
+    request.set_name(work_order);
+    request.set_category(category);
+    v1::ClassifyWorkOrderResponse response;
+    grpc::ClientContext context;
+    grpc::Status s = stub_->ClassifyWorkOrder(&context, request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+  }
+
   std::unique_ptr<registry::RegistryTestServer> registry_;
   std::unique_ptr<rv1::RegistryService::Stub> registry_stub_;
   std::string alone_, no_family_, family_;
@@ -1781,6 +1806,301 @@ TEST_P(FeedbackTest, AConsumerRestartedMidStreamResumesFromItsCursor) {
   EXPECT_EQ(ledger.figures().expected_visits(), 3);
   EXPECT_EQ(ledger.figures().verified_visits(), 2);
   EXPECT_EQ(ledger.figures().missed_visits(), 1);
+}
+
+// A webhook endpoint on loopback that checks each delivery's signature with the secret it is
+// given and records what arrived; `down` makes it answer 503.
+class WebhookReceiver {
+ public:
+  struct Arrival {
+    std::string delivery;
+    v1::Notice notice;
+    bool signature_ok = false;
+  };
+  explicit WebhookReceiver(const Clock& clock) : clock_(clock) {
+    server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
+      absl::MutexLock lock(&mu_);
+      if (down_) {
+        res.status = 503;
+        return;
+      }
+      Arrival a;
+      a.delivery = req.get_header_value(auth::kWebhookDeliveryHeader);
+      a.signature_ok =
+          auth::VerifyWebhook(secret_, req.get_header_value(auth::kWebhookTimestampHeader),
+                              req.get_header_value(auth::kWebhookSignatureHeader), req.body,
+                              clock_.Now(), absl::Minutes(5))
+              .ok();
+      const bool parsed = google::protobuf::util::JsonStringToMessage(req.body, &a.notice).ok();
+      a.signature_ok = a.signature_ok && parsed;
+      arrivals_.push_back(std::move(a));
+      res.status = 204;
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+    while (!server_.is_running()) absl::SleepFor(absl::Milliseconds(5));
+  }
+  ~WebhookReceiver() {
+    server_.stop();
+    thread_.join();
+  }
+  std::string url() const { return absl::StrCat("http://127.0.0.1:", port_, "/hook"); }
+  void set_secret(const std::string& secret) {
+    absl::MutexLock lock(&mu_);
+    secret_ = secret;
+  }
+  void set_down(bool down) {
+    absl::MutexLock lock(&mu_);
+    down_ = down;
+  }
+  std::vector<Arrival> arrivals() {
+    absl::MutexLock lock(&mu_);
+    return arrivals_;
+  }
+
+ private:
+  const Clock& clock_;
+  httplib::Server server_;
+  int port_ = 0;
+  std::thread thread_;
+  absl::Mutex mu_;
+  std::string secret_;
+  bool down_ = false;
+  std::vector<Arrival> arrivals_;
+};
+
+TEST_P(FeedbackTest, AMissedVisitIsToldOnceToEachWhoMustKnowAndReachesTheirWebhooksInOrder) {
+  WebhookReceiver committee_hook(clock_);
+  auto create_hook = [&](const std::string& recipient, bool elders) {
+    v1::CreateWebhookRequest request;
+    request.mutable_webhook()->set_recipient(recipient);
+    request.mutable_webhook()->set_elders_of_region(elders);
+    request.mutable_webhook()->set_url(committee_hook.url());
+    v1::CreateWebhookResponse response;
+    grpc::ClientContext context;
+    grpc::Status s = stub_->CreateWebhook(&context, request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(response.signing_secret().size(), 64u);
+    return response;
+  };
+  v1::CreateWebhookResponse hook = create_hook(kCommittee, false);
+  committee_hook.set_secret(hook.signing_secret());
+  // The same secret for both only because one receiver checks both: a second hook has its own.
+  v1::CreateWebhookResponse sms = create_hook(kStreet, true);
+  EXPECT_NE(sms.signing_secret(), hook.signing_secret());
+
+  commitment_ = Commit(alone_, "FREQ=WEEKLY;BYDAY=TU,TH");
+  std::vector<sv1::Visit> visits = Visits(commitment_);
+  ASSERT_GE(visits.size(), 3u);
+  SweepMissed(Dec(1, 12));  // Dec 1, 9-11: nobody came
+  Consume();
+
+  for (const std::string& recipient : {alone_, std::string(kOrg), std::string(kCommittee)}) {
+    v1::ListNoticesResponse inbox = Notices(recipient);
+    ASSERT_EQ(inbox.notices_size(), 1) << recipient;
+    EXPECT_EQ(inbox.notices(0).kind(), v1::NOTICE_KIND_MISSED);
+    EXPECT_EQ(inbox.notices(0).subject(), visits[0].name());
+    EXPECT_EQ(inbox.unread_count(), 1);
+  }
+  // Swept and consumed again, sweeps of the notices: nobody hears twice.
+  SweepMissed(Dec(1, 13));
+  Consume();
+  ASSERT_TRUE(service_->notices().Sweep(clock_.Now()).ok());
+  EXPECT_EQ(Notices(alone_).notices_size(), 1);
+
+  WebhookSender sender(*db_, clock_, *registry_->cipher, service_->notices().signal());
+  auto send_all = [&] {
+    for (int i = 0; i < 20; ++i) {
+      absl::StatusOr<int> n = sender.SendDue();
+      ASSERT_TRUE(n.ok()) << n.status();
+      if (*n == 0) return;
+    }
+  };
+  send_all();
+  auto of = [](const std::vector<WebhookReceiver::Arrival>& arrivals, const std::string& who) {
+    std::vector<WebhookReceiver::Arrival> out;
+    for (const auto& a : arrivals) {
+      if (a.notice.recipient() == who) out.push_back(a);
+    }
+    return out;
+  };
+  std::vector<WebhookReceiver::Arrival> arrived = committee_hook.arrivals();
+  ASSERT_EQ(arrived.size(), 2u);  // the committee's notice, and the elder's for the street's SMS
+  ASSERT_EQ(of(arrived, kCommittee).size(), 1u);
+  EXPECT_TRUE(of(arrived, kCommittee)[0].signature_ok);
+  ASSERT_EQ(of(arrived, alone_).size(), 1u);
+  EXPECT_FALSE(of(arrived, alone_)[0].signature_ok);  // signed with the SMS hook's own secret
+
+  // The endpoint goes down for an hour: the next missed visit fails and is retried; a safety
+  // report to the committee meanwhile waits behind it.
+  committee_hook.set_down(true);
+  SweepMissed(Dec(3, 12));
+  Consume();
+  send_all();
+  clock_.Advance(absl::Seconds(30));
+  send_all();
+  v1::CreateWorkOrderRequest report;
+  report.mutable_work_order()->set_source(v1::WORK_ORDER_SOURCE_WORKER_APP);
+  report.mutable_work_order()->set_visit(visits[1].name());
+  report.mutable_work_order()->set_description("老人摔倒后独自在家，已叫120");
+  v1::CreateWorkOrderResponse reported;
+  grpc::ClientContext r1;
+  r1.AddMetadata(kActorKey, "worker:workers/w1");
+  ASSERT_TRUE(stub_->CreateWorkOrder(&r1, report, &reported).ok());
+  Classify(reported.work_order().name(), v1::WORK_ORDER_CATEGORY_SAFETY);
+  send_all();
+  auto deliveries = [&](const std::string& recipient) {
+    v1::ListWebhookDeliveriesRequest request;
+    request.set_recipient(recipient);
+    v1::ListWebhookDeliveriesResponse response;
+    grpc::ClientContext context;
+    EXPECT_TRUE(stub_->ListWebhookDeliveries(&context, request, &response).ok());
+    return response;
+  };
+  v1::ListWebhookDeliveriesResponse log = deliveries(kCommittee);
+  ASSERT_EQ(log.deliveries_size(), 3);  // newest first
+  EXPECT_EQ(log.deliveries(2).state(), v1::DELIVERY_STATE_DELIVERED);
+  EXPECT_EQ(log.deliveries(1).state(), v1::DELIVERY_STATE_PENDING);
+  EXPECT_EQ(log.deliveries(1).attempts(), 2);
+  EXPECT_EQ(log.deliveries(1).last_error(), "HTTP 503");
+  EXPECT_EQ(log.deliveries(0).attempts(), 0);  // waits behind the one before it
+  EXPECT_EQ(committee_hook.arrivals().size(), 2u);
+
+  // Back an hour later: everything arrives once, the committee's in the order raised.
+  clock_.Advance(absl::Hours(1));
+  committee_hook.set_down(false);
+  send_all();
+  arrived = committee_hook.arrivals();
+  ASSERT_EQ(arrived.size(), 5u);
+  std::vector<WebhookReceiver::Arrival> to_committee = of(arrived, kCommittee);
+  ASSERT_EQ(to_committee.size(), 3u);
+  EXPECT_EQ(to_committee[1].notice.kind(), v1::NOTICE_KIND_MISSED);
+  EXPECT_EQ(to_committee[2].notice.kind(), v1::NOTICE_KIND_SAFETY);
+  EXPECT_LT(to_committee[0].notice.sequence(), to_committee[1].notice.sequence());
+  EXPECT_LT(to_committee[1].notice.sequence(), to_committee[2].notice.sequence());
+  std::map<std::string, int> per_delivery;
+  for (const auto& a : arrived) ++per_delivery[a.delivery];
+  for (const auto& [delivery, count] : per_delivery) EXPECT_EQ(count, 1) << delivery;
+
+  // Found late in the evening: the committee hears at once, the elder's text waits for 07:00.
+  SweepMissed(Dec(8, 22));
+  Consume();
+  send_all();
+  EXPECT_EQ(committee_hook.arrivals().size(), 6u);
+  v1::ListWebhookDeliveriesResponse sms_log = deliveries(kStreet);
+  ASSERT_EQ(sms_log.deliveries_size(), 3);
+  EXPECT_EQ(sms_log.deliveries(0).state(), v1::DELIVERY_STATE_PENDING);
+  EXPECT_EQ(FromTimestamp(sms_log.deliveries(0).next_attempt_time()), Dec(9, 7));
+  clock_.Set(Dec(9, 7, 1));
+  send_all();
+  EXPECT_EQ(committee_hook.arrivals().size(), 7u);
+
+  // Replay of a delivery: its webhook's recipient only.
+  v1::RetryWebhookDeliveryRequest retry;
+  retry.set_name(log.deliveries(2).name());
+  retry.set_recipient(kOrg);
+  v1::RetryWebhookDeliveryResponse retried;
+  grpc::ClientContext c1;
+  EXPECT_EQ(stub_->RetryWebhookDelivery(&c1, retry, &retried).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  retry.set_recipient(kCommittee);
+  grpc::ClientContext c2;
+  ASSERT_TRUE(stub_->RetryWebhookDelivery(&c2, retry, &retried).ok());
+  EXPECT_EQ(retried.delivery().state(), v1::DELIVERY_STATE_PENDING);
+  send_all();
+  EXPECT_EQ(committee_hook.arrivals().size(), 8u);
+
+  // Read: the inbox's unread count falls.
+  v1::MarkNoticesReadRequest read;
+  read.set_recipient(kCommittee);
+  read.set_up_to_sequence(Notices(kCommittee).notices(0).sequence());
+  v1::MarkNoticesReadResponse read_out;
+  grpc::ClientContext c3;
+  ASSERT_TRUE(stub_->MarkNoticesRead(&c3, read, &read_out).ok());
+  EXPECT_EQ(read_out.marked(), 1);
+  EXPECT_EQ(read_out.unread_count(), 3);
+  read.clear_up_to_sequence();
+  read.add_names(Notices(alone_).notices(0).name());  // not the committee's
+  grpc::ClientContext c4;
+  EXPECT_EQ(stub_->MarkNoticesRead(&c4, read, &read_out).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_P(FeedbackTest, AWaitingReadReturnsAsSoonAsANoticeIsRaised) {
+  commitment_ = Commit(alone_, "FREQ=WEEKLY;BYDAY=TU,TH");
+  v1::ListNoticesResponse got;
+  grpc::Status status;
+  absl::Duration waited;
+  std::thread reader([&] {
+    v1::ListNoticesRequest request;
+    request.set_recipient(alone_);
+    request.set_wait_seconds(20);
+    grpc::ClientContext context;
+    const Stopwatch watch;
+    status = stub_->ListNotices(&context, request, &got);
+    waited = watch.Elapsed();
+  });
+  absl::SleepFor(absl::Milliseconds(300));
+  SweepMissed(Dec(1, 12));
+  Consume();
+  reader.join();
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(got.notices_size(), 1);
+  EXPECT_EQ(got.notices(0).kind(), v1::NOTICE_KIND_MISSED);
+  EXPECT_LT(waited, absl::Seconds(10));  // woken, not timed out
+
+  v1::ListNoticesRequest bad;
+  bad.set_recipient("people/x");
+  bad.set_wait_seconds(31);
+  grpc::ClientContext context;
+  grpc::Status refused = stub_->ListNotices(&context, bad, &got);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(refused.error_message().find("recipient"), std::string::npos);
+}
+
+TEST_P(FeedbackTest, ASafetyReportAlertsTheCommitteeAndReachesTheStreetWhenNobodyAcknowledges) {
+  commitment_ = Commit(alone_, "FREQ=WEEKLY;BYDAY=TU,TH");
+  std::vector<sv1::Visit> visits = Visits(commitment_);
+  clock_.Set(Dec(1, 3));
+  Consume();
+  auto file = [&](v1::WorkOrderSource source, const std::string& actor) {
+    v1::CreateWorkOrderRequest request;
+    request.mutable_work_order()->set_source(source);
+    request.mutable_work_order()->set_visit(visits[0].name());
+    request.mutable_work_order()->set_description("老人家中燃气有异味，已开窗通风");
+    v1::CreateWorkOrderResponse response;
+    grpc::ClientContext context;
+    context.AddMetadata(kActorKey, actor);
+    grpc::Status s = stub_->CreateWorkOrder(&context, request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response.work_order();
+  };
+  v1::WorkOrder report = file(v1::WORK_ORDER_SOURCE_WORKER_APP, "worker:workers/w1");
+  Classify(report.name(), v1::WORK_ORDER_CATEGORY_SAFETY);
+  v1::ListNoticesResponse committee = Notices(kCommittee);
+  ASSERT_EQ(committee.notices_size(), 1);
+  EXPECT_EQ(committee.notices(0).kind(), v1::NOTICE_KIND_SAFETY);
+  EXPECT_TRUE(committee.notices(0).urgent());
+  EXPECT_TRUE(absl::StartsWith(committee.notices(0).subject(), "alerts/"));
+  EXPECT_EQ(Notices(alone_).notices_size(), 0);  // a worker's report is staff business
+
+  clock_.Advance(absl::Minutes(29));
+  ASSERT_TRUE(service_->notices().Sweep(clock_.Now()).ok());
+  EXPECT_EQ(Notices(kStreet).notices_size(), 0);
+  clock_.Advance(absl::Minutes(1));
+  ASSERT_TRUE(service_->notices().Sweep(clock_.Now()).ok());
+  v1::ListNoticesResponse street = Notices(kStreet);
+  ASSERT_EQ(street.notices_size(), 1);
+  EXPECT_EQ(street.notices(0).kind(), v1::NOTICE_KIND_SAFETY_ESCALATED);
+  EXPECT_EQ(street.notices(0).subject(), committee.notices(0).subject());
+
+  // The elder's own complaint: the elder hears of its steps.
+  v1::WorkOrder complaint = file(v1::WORK_ORDER_SOURCE_APP, "elder:" + alone_);
+  Classify(complaint.name(), v1::WORK_ORDER_CATEGORY_SERVICE_QUALITY);
+  v1::ListNoticesResponse elder = Notices(alone_);
+  ASSERT_EQ(elder.notices_size(), 1);  // accepted (classifying is an internal step)
+  EXPECT_EQ(elder.notices(0).kind(), v1::NOTICE_KIND_WORK_ORDER);
+  EXPECT_EQ(elder.notices(0).work_order_state(), v1::WORK_ORDER_STATE_ACCEPTED);
+  EXPECT_EQ(elder.notices(0).subject(), complaint.name());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, FeedbackTest, ::testing::ValuesIn(testing::Backends()),

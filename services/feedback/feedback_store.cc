@@ -1,4 +1,5 @@
 #include "services/feedback/feedback_store.h"
+#include "services/feedback/notice_store.h"
 
 #include <functional>
 
@@ -279,6 +280,11 @@ CREATE INDEX fb_visits_by_review ON fb_visits (review, day_number, id))sql",
 ALTER TABLE daily_counters ADD COLUMN under_review BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE daily_counters ADD COLUMN rejected BIGINT NOT NULL DEFAULT 0;
 CREATE INDEX fb_visits_by_review ON fb_visits (review, day_number, id))sql"},
+      // Notices (notice_store.h): the inbox of every recipient, its gate (as scheduling's outbox
+      // gate: a reader never gets a sequence while a smaller one can still appear), quiet hours,
+      // webhooks and their deliveries; and what the visit projection needs to tell who is late.
+      {12, "notices and webhooks", NoticeSchema(storage::Dialect::kSqlite),
+       NoticeSchema(storage::Dialect::kMysql)},
   };
   return *migrations;
 }
@@ -404,8 +410,8 @@ namespace {
 constexpr char kSelectVisit[] =
     "SELECT v.id, v.commitment_id, v.elder, v.worker, v.day_number, v.state, v.late, v.disputed, "
     "v.last_sequence, v.contact_time_us, v.window_start_us, v.window_end_us, v.staffed, "
-    "v.review";
-constexpr size_t kVisitColumns = 14;
+    "v.review, v.booked_worker, v.check_in_us, v.duration_minutes";
+constexpr size_t kVisitColumns = 17;
 
 ProjectedVisit VisitFromRow(const storage::Row& r) {
   ProjectedVisit v;
@@ -423,6 +429,9 @@ ProjectedVisit VisitFromRow(const storage::Row& r) {
   v.window_end_us = r.GetInt(11);
   v.staffed = static_cast<int>(r.GetInt(12));
   v.review = static_cast<int>(r.GetInt(13));
+  v.booked_worker = r.GetString(14);
+  v.check_in_us = r.GetInt(15);
+  v.duration_minutes = static_cast<int>(r.GetInt(16));
   return v;
 }
 
@@ -432,6 +441,32 @@ absl::StatusOr<std::optional<ProjectedVisit>> FindVisit(storage::Transaction& tx
                                                         const std::string& id) {
   ASSIGN_OR_RETURN(auto rows,
                    tx.Query(std::string(kSelectVisit) + " FROM fb_visits v WHERE v.id = ?", {id}));
+  if (rows.empty()) return std::optional<ProjectedVisit>();
+  return std::optional<ProjectedVisit>(VisitFromRow(rows[0]));
+}
+
+absl::StatusOr<std::vector<ProjectedVisit>> ScheduledVisitsAround(storage::Transaction& tx,
+                                                                  absl::Time from, absl::Time to,
+                                                                  absl::Time now) {
+  ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query(std::string(kSelectVisit) + " FROM fb_visits v WHERE v.state = ? AND "
+                                           "v.window_start_us >= ? AND v.window_start_us <= ? AND "
+                                           "v.window_end_us > ? ORDER BY v.window_start_us, v.id",
+               {static_cast<int64_t>(VisitState::kScheduled), absl::ToUnixMicros(from),
+                absl::ToUnixMicros(to), absl::ToUnixMicros(now)}));
+  std::vector<ProjectedVisit> out;
+  out.reserve(rows.size());
+  for (const storage::Row& row : rows) out.push_back(VisitFromRow(row));
+  return out;
+}
+
+absl::StatusOr<std::optional<ProjectedVisit>> VisitInProgressOf(storage::Transaction& tx,
+                                                                const std::string& worker) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query(std::string(kSelectVisit) +
+                                           " FROM fb_visits v WHERE v.worker = ? AND v.state = ? "
+                                           "ORDER BY v.check_in_us DESC LIMIT 1",
+                                       {worker, static_cast<int64_t>(VisitState::kInProgress)}));
   if (rows.empty()) return std::optional<ProjectedVisit>();
   return std::optional<ProjectedVisit>(VisitFromRow(rows[0]));
 }
@@ -458,21 +493,25 @@ absl::Status UpsertVisit(storage::Transaction& tx, const ProjectedVisit& v, bool
         .Exec(
             "UPDATE fb_visits SET worker = ?, day_number = ?, state = ?, late = ?, "
             "last_sequence = ?, contact_time_us = ?, window_start_us = ?, window_end_us = ?, "
-            "staffed = ?, review = ? WHERE id = ?",
+            "staffed = ?, review = ?, booked_worker = ?, check_in_us = ?, duration_minutes = ? "
+            "WHERE id = ?",
             {v.worker, v.day, static_cast<int64_t>(v.state), static_cast<int64_t>(v.late),
              v.last_sequence, v.contact_time_us, v.window_start_us, v.window_end_us,
-             static_cast<int64_t>(v.staffed), static_cast<int64_t>(v.review), v.id})
+             static_cast<int64_t>(v.staffed), static_cast<int64_t>(v.review), v.booked_worker,
+             v.check_in_us, static_cast<int64_t>(v.duration_minutes), v.id})
         .status();
   }
   return tx
       .Exec(
           "INSERT INTO fb_visits (id, commitment_id, elder, worker, day_number, state, late, "
           "disputed, last_sequence, contact_time_us, window_start_us, window_end_us, staffed, "
-          "review) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          "review, booked_worker, check_in_us, duration_minutes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+          "?, ?, ?, ?, ?, ?, ?, ?, ?)",
           {v.id, v.commitment_id, v.elder, v.worker, v.day, static_cast<int64_t>(v.state),
            static_cast<int64_t>(v.late), static_cast<int64_t>(v.disputed), v.last_sequence,
            v.contact_time_us, v.window_start_us, v.window_end_us, static_cast<int64_t>(v.staffed),
-           static_cast<int64_t>(v.review)})
+           static_cast<int64_t>(v.review), v.booked_worker, v.check_in_us,
+           static_cast<int64_t>(v.duration_minutes)})
       .status();
 }
 

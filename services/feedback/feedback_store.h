@@ -92,6 +92,13 @@ absl::StatusOr<std::vector<ReviewRow>> VisitsAwaitingReview(storage::Transaction
                                                             const std::string& organisation,
                                                             int64_t after_day,
                                                             const std::string& after_id, int limit);
+// Scheduled visits whose window opens in [from, to] and has not ended at `now`.
+absl::StatusOr<std::vector<ProjectedVisit>> ScheduledVisitsAround(storage::Transaction& tx,
+                                                                  absl::Time from, absl::Time to,
+                                                                  absl::Time now);
+// The visit `worker` ("workers/…") has checked in to and not yet out of, if any.
+absl::StatusOr<std::optional<ProjectedVisit>> VisitInProgressOf(storage::Transaction& tx,
+                                                                const std::string& worker);
 // Sets `disputed` on a completed visit; true when it changed.
 absl::StatusOr<bool> MarkDisputed(storage::Transaction& tx, const std::string& id);
 

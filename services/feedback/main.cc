@@ -14,6 +14,7 @@
 #include "services/feedback/consumer.h"
 #include "services/feedback/feedback_service.h"
 #include "services/feedback/feedback_store.h"
+#include "services/feedback/webhook_sender.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50053", "gRPC listen address (host:port).");
 ABSL_FLAG(std::string, db, "sqlite:var/feedback.db",
@@ -30,6 +31,9 @@ ABSL_FLAG(std::string, pii_key_file, "",
           "KEYID:BASE64KEY, the first one active. Required.");
 ABSL_FLAG(absl::Duration, alert_interval, absl::Minutes(5),
           "How often the safety-net checks run (no contact, falling index, overdue work orders).");
+ABSL_FLAG(absl::Duration, notice_interval, absl::Minutes(1),
+          "How often visits running late or with nobody coming, and safety alerts nobody "
+          "acknowledged, are looked for (notices).");
 
 int main(int argc, char** argv) {
   linli::BlockTerminationSignals();
@@ -37,7 +41,7 @@ int main(int argc, char** argv) {
   linli::ParseFlags(argc, argv,
                     "linli-feedback: perception management. Flags: --listen --db "
                     "--registry_address --scheduling_address --pii_key_file --poll_interval "
-                    "--alert_interval");
+                    "--alert_interval --notice_interval");
   const auto identity = linli::auth::InternalIdentityFromFlagsOrExit();
   // The keyring first: without it nothing is touched, not even the schema.
   const linli::pii::FieldCipher keyring = linli::LoadKeyringOrExit(
@@ -72,10 +76,19 @@ int main(int argc, char** argv) {
           {linli::scheduling::v1::SchedulingService::service_full_name()}, identity, clock));
   linli::feedback::FeedbackServiceImpl service(*db, clock, keyring, registry);
   linli::feedback::RpcFacts facts(registry.get(), scheduling.get());
-  linli::feedback::EventApplier applier(*db, facts, clock);
+  linli::feedback::EventApplier applier(*db, facts, clock, &service.notices());
   linli::feedback::SchedulingConsumer consumer(*db, applier, scheduling.get());
 
   absl::Notification stopping;
+  linli::feedback::WebhookSender sender(*db, clock, keyring, service.notices().signal());
+  std::thread sender_thread([&] { sender.RunUntil(stopping, absl::Seconds(1)); });
+  std::thread notice_thread([&] {
+    while (!stopping.WaitForNotificationWithTimeout(absl::GetFlag(FLAGS_notice_interval))) {
+      if (absl::StatusOr<int> raised = service.notices().Sweep(clock.Now()); !raised.ok()) {
+        linli::LogWarning("notice sweep failed", {{"error", raised.status().ToString()}});
+      }
+    }
+  });
   std::thread consumer_thread(
       [&] { consumer.RunUntil(stopping, absl::GetFlag(FLAGS_poll_interval)); });
   // Every hour the alert thread also seals rows an older replica may have written in plain bytes
@@ -98,9 +111,10 @@ int main(int argc, char** argv) {
           service.Sweep(nullptr, clock.Now());
       if (!swept.ok()) {
         linli::LogWarning("alert sweep failed", {{"error", swept.status().ToString()}});
-      } else if (swept->raised() > 0 || swept->escalated() > 0) {
+      } else if (swept->raised() > 0 || swept->escalated() > 0 || swept->notices() > 0) {
         linli::LogInfo("alerts raised", {{"raised", absl::StrCat(swept->raised())},
-                                         {"escalated", absl::StrCat(swept->escalated())}});
+                                         {"escalated", absl::StrCat(swept->escalated())},
+                                         {"notices", absl::StrCat(swept->notices())}});
       }
     }
   });
@@ -112,5 +126,7 @@ int main(int argc, char** argv) {
   stopping.Notify();
   consumer_thread.join();
   alert_thread.join();
+  sender_thread.join();
+  notice_thread.join();
   return exit_code;
 }

@@ -96,6 +96,11 @@ struct ProjectedVisit {
   // The review of a visit completed with an exception (scheduling.v1.ReviewState): 0 none,
   // 1 pending, 2 approved, 3 rejected.
   int review = 0;
+  // For notices: the first worker booked ("" when none), when the worker checked in (0 before)
+  // and how long the visit is planned to last.
+  std::string booked_worker;
+  int64_t check_in_us = 0;
+  int duration_minutes = 0;
 };
 
 // The contribution of `visit` to its day's counters, given its commitment's preferred worker.

@@ -8,6 +8,7 @@
 #include "common/idempotency.h"
 #include "common/ids.h"
 #include "common/status_macros.h"
+#include "services/feedback/alert_use_cases.h"
 #include "services/feedback/feedback_store.h"
 
 namespace linli::feedback {
@@ -24,6 +25,22 @@ absl::Status AuditRead(storage::Transaction& tx, const Caller& caller, absl::Tim
                             .fields = "description,resolution,notes",
                             .reason = "",
                             .action = "read"});
+}
+
+// The notices of `row`'s step from `before`: the filer's, and a safety report's alert with the
+// committee's notice when it was just classified SAFETY.
+absl::Status Announce(storage::Transaction& tx, NoticeUseCases& notices, const Clock& clock,
+                      const WorkOrderRow& row, v1::WorkOrderState before, absl::Time now) {
+  if (row.order.state() == before) return absl::OkStatus();
+  if (std::optional<NoticeDraft> notice = WorkOrderNotice(row.order, row.committee, row.street)) {
+    RETURN_IF_ERROR(notices.Raise(tx, {std::move(*notice)}, now).status());
+  }
+  if (row.order.state() == v1::WORK_ORDER_STATE_CLASSIFIED) {
+    if (std::optional<AlertDraft> alert = SafetyReportAlert(row.order, row.committee, now)) {
+      RETURN_IF_ERROR(notices.RaiseAlert(tx, NewAlertRow(clock, std::move(*alert)), now).status());
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -63,6 +80,7 @@ absl::Status WorkOrderUseCases::Create(const v1::CreateWorkOrderRequest& request
         row.order = AcceptWorkOrder(in, WorkOrderName(row.id), "commitments/" + commitment_id,
                                     commitment->elder, actor, now);
         RETURN_IF_ERROR(InsertWorkOrder(tx, cipher_, row));
+        RETURN_IF_ERROR(Announce(tx, notices_, clock_, row, v1::WORK_ORDER_STATE_UNSPECIFIED, now));
         // The reply stored for request_id retries carries no description (it is sealed in the
         // work order); it is put back below from the request, which a retry must repeat.
         *response->mutable_work_order() = std::move(row.order);
@@ -70,6 +88,7 @@ absl::Status WorkOrderUseCases::Create(const v1::CreateWorkOrderRequest& request
         return absl::OkStatus();
       },
       clock_));
+  notices_.Committed();
   response->mutable_work_order()->set_description(in.description());
   return absl::OkStatus();
 }
@@ -112,11 +131,14 @@ absl::StatusOr<v1::WorkOrder> WorkOrderUseCases::Apply(
   RETURN_IF_ERROR(db_.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
     ASSIGN_OR_RETURN(std::optional<WorkOrderRow> row, FindWorkOrder(tx, cipher_, id));
     if (!row.has_value()) return NotFound(WorkOrderName(id));
+    const v1::WorkOrderState before = row->order.state();
     RETURN_IF_ERROR(step(row->order, by));
     RETURN_IF_ERROR(UpdateWorkOrder(tx, cipher_, *row));
+    RETURN_IF_ERROR(Announce(tx, notices_, clock_, *row, before, by.time));
     result = row->order;
     return AuditRead(tx, caller, by.time, result);
   }));
+  notices_.Committed();
   return result;
 }
 

@@ -15,6 +15,7 @@
 #include "common/storage/database.h"
 #include "linli/feedback/v1/feedback.pb.h"
 #include "services/feedback/directory.h"
+#include "services/feedback/notice_use_cases.h"
 #include "services/feedback/work_order.h"
 
 namespace linli::feedback {
@@ -23,8 +24,11 @@ class WorkOrderUseCases {
  public:
   // `cipher` seals the work orders (their texts are personal data). Every work order a call
   // returns with its texts is audited as read by the call's `caller`.
-  WorkOrderUseCases(storage::Database& db, const Clock& clock, const pii::FieldCipher& cipher)
-      : db_(db), clock_(clock), cipher_(cipher) {}
+  // `notices` tells the filer of each step they hear of, and the committee of a safety report
+  // (an alert), in the step's transaction.
+  WorkOrderUseCases(storage::Database& db, const Clock& clock, const pii::FieldCipher& cipher,
+                    NoticeUseCases& notices)
+      : db_(db), clock_(clock), cipher_(cipher), notices_(notices) {}
 
   // Accepts a complaint about a commitment, or a visit of one, as `actor`; once per request_id.
   // NOT_FOUND for an unknown visit or commitment, INVALID_ARGUMENT when the visit is not of the
@@ -60,6 +64,7 @@ class WorkOrderUseCases {
   storage::Database& db_;
   const Clock& clock_;
   const pii::FieldCipher& cipher_;
+  NoticeUseCases& notices_;
 };
 
 }  // namespace linli::feedback

@@ -500,6 +500,45 @@ std::map<std::string, Rule> BuildRules() {
       },
       /*unscoped=*/true);
 
+  // Notices and webhooks: of a recipient in scope (a committee or street, an organisation, an
+  // elder; partners' for admins). Webhooks send notices out of the platform: created and deleted
+  // by street staff (the street contracts the message providers), read by committee staff too.
+  rules[Console("ListNotices")] = Make<fb::ListNoticesRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                   const fb::ListNoticesRequest& q) { return Subject(r, c, who, q.recipient()); });
+  rules[Console("MarkNoticesRead")] = Make<fb::MarkNoticesReadRequest>(
+      kConsole,
+      [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+         const fb::MarkNoticesReadRequest& q) { return Subject(r, c, who, q.recipient()); });
+  rules[Console("GetNoticePreferences")] = Make<fb::GetNoticePreferencesRequest>(
+      kConsole,
+      [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+         const fb::GetNoticePreferencesRequest& q) { return Subject(r, c, who, q.recipient()); });
+  rules[Console("SetNoticePreferences")] = Make<fb::SetNoticePreferencesRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                   const fb::SetNoticePreferencesRequest& q) {
+        return Subject(r, c, who, q.preferences().recipient());
+      });
+  rules[Console("CreateWebhook")] = Make<fb::CreateWebhookRequest>(
+      kStreet, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                  const fb::CreateWebhookRequest& q) {
+        return Subject(r, c, who, q.webhook().recipient());
+      });
+  rules[Console("DeleteWebhook")] = Make<fb::DeleteWebhookRequest>(
+      kStreet, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                  const fb::DeleteWebhookRequest& q) { return Subject(r, c, who, q.recipient()); });
+  rules[Console("ListWebhooks")] = Make<fb::ListWebhooksRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                   const fb::ListWebhooksRequest& q) { return Subject(r, c, who, q.recipient()); });
+  rules[Console("ListWebhookDeliveries")] = Make<fb::ListWebhookDeliveriesRequest>(
+      kConsole,
+      [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+         const fb::ListWebhookDeliveriesRequest& q) { return Subject(r, c, who, q.recipient()); });
+  rules[Console("RetryWebhookDelivery")] = Make<fb::RetryWebhookDeliveryRequest>(
+      kConsole,
+      [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+         const fb::RetryWebhookDeliveryRequest& q) { return Subject(r, c, who, q.recipient()); });
+
   // ElderAppService: the elder themself and their family or proxies.
   rules[ElderApp("GetElderPage")] = ElderScoped<v1::GetElderPageRequest>(kElderApp);
   rules[ElderApp("ListMyCommitments")] = ElderScoped<v1::ListMyCommitmentsRequest>(kElderApp);
@@ -517,6 +556,10 @@ std::map<std::string, Rule> BuildRules() {
       });
   // The handler returns NOT_FOUND for a work order about another elder.
   rules[ElderApp("GetMyComplaint")] = ElderScoped<v1::GetMyComplaintRequest>(kElderApp);
+  // The elder's own inbox (feedback reads the recipient the gate checked).
+  rules[ElderApp("ListMyNotices")] = ElderScoped<v1::ListMyNoticesRequest>(kElderApp);
+  rules[ElderApp("MarkMyNoticesRead")] = ElderScoped<v1::MarkMyNoticesReadRequest>(kElderApp);
+  rules[ElderApp("WatchMyNotices")] = ElderScoped<v1::WatchMyNoticesRequest>(kElderApp);
   // Feedback filters by the elder the gate checked.
   rules[ElderApp("ListMyComplaints")] = ElderScoped<v1::ListMyComplaintsRequest>(kElderApp);
 

@@ -31,7 +31,7 @@ const char* ContentType(Codec codec);
 std::optional<Codec> CodecOfContentType(absl::string_view content_type);
 // The codec of a GET request's `encoding` parameter: "json" or "proto".
 std::optional<Codec> CodecOfEncoding(absl::string_view encoding);
-// True for "application/connect+…": a streaming request (no gateway method streams yet).
+// True for "application/connect+…": a streaming request (not served over HTTP yet).
 bool IsStreamingContentType(absl::string_view content_type);
 
 // The content codings the port decodes and encodes.

@@ -117,6 +117,17 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service, private Gat
   LINLI_FORWARD(scheduling_, scheduling, SchedulingService, MaterializeVisits)
   LINLI_FORWARD(scheduling_, scheduling, SchedulingService, SweepMissedVisits)
   LINLI_FORWARD(feedback_, feedback, FeedbackService, SweepAlerts)
+  // Notices and webhooks of a recipient the rule checked (feedback refuses a webhook or a
+  // delivery of another recipient as NOT_FOUND).
+  LINLI_FORWARD(feedback_, feedback, FeedbackService, ListNotices)
+  LINLI_FORWARD(feedback_, feedback, FeedbackService, MarkNoticesRead)
+  LINLI_FORWARD(feedback_, feedback, FeedbackService, GetNoticePreferences)
+  LINLI_FORWARD(feedback_, feedback, FeedbackService, SetNoticePreferences)
+  LINLI_FORWARD(feedback_, feedback, FeedbackService, CreateWebhook)
+  LINLI_FORWARD(feedback_, feedback, FeedbackService, ListWebhooks)
+  LINLI_FORWARD(feedback_, feedback, FeedbackService, DeleteWebhook)
+  LINLI_FORWARD(feedback_, feedback, FeedbackService, ListWebhookDeliveries)
+  LINLI_FORWARD(feedback_, feedback, FeedbackService, RetryWebhookDelivery)
 #undef LINLI_FORWARD
 
   // Workers of an organisation in scope (the rule), their base locations coarsened to

@@ -444,3 +444,106 @@ grpc::Status ElderAppServiceImpl::ListMyComplaints(grpc::ServerContext* context,
 }
 
 }  // namespace linli::gateway
+
+namespace linli::gateway {
+namespace {
+
+// One long read of the stream waits this long for a notice (a client that went away is noticed
+// within it), and a stream lasts at most kMaxWatch (the app opens it again from its last
+// sequence).
+constexpr int kNoticeWaitSeconds = 10;
+constexpr int kMaxNoticeWaitSeconds = 30;
+constexpr absl::Duration kMaxWatch = absl::Minutes(30);
+constexpr int kWatchPage = 100;
+
+}  // namespace
+
+grpc::Status ElderAppServiceImpl::ListMyNotices(grpc::ServerContext* context,
+                                                const v1::ListMyNoticesRequest* request,
+                                                feedback::v1::ListNoticesResponse* response) {
+  return gate_->Run(
+      context, absl::StrCat(kService, "ListMyNotices"), *request,
+      [&](const auth::Principal& who) -> grpc::Status {
+        feedback::v1::ListNoticesRequest backend_request;
+        backend_request.set_recipient(request->elder());  // checked by the gate
+        backend_request.set_after_sequence(request->after_sequence());
+        backend_request.set_newest_first(request->newest_first());
+        backend_request.set_before_sequence(request->before_sequence());
+        backend_request.set_unread_only(request->unread_only());
+        backend_request.set_page_size(request->page_size());
+        backend_request.set_wait_seconds(request->wait_seconds());  // feedback checks 0-30
+        grpc::Status status = Unary(
+            *feedback_, &FeedbackStub::PrepareAsyncListNotices,
+            BackendContext(context, who,
+                           backend_timeout_ + absl::Seconds(std::clamp(request->wait_seconds(), 0,
+                                                                       kMaxNoticeWaitSeconds)))
+                .get(),
+            backend_request, response);
+        return FromBackend(*context, status, "feedback");
+      });
+}
+
+grpc::Status ElderAppServiceImpl::MarkMyNoticesRead(
+    grpc::ServerContext* context, const v1::MarkMyNoticesReadRequest* request,
+    feedback::v1::MarkNoticesReadResponse* response) {
+  return gate_->Run(context, absl::StrCat(kService, "MarkMyNoticesRead"), *request,
+                    [&](const auth::Principal& who) -> grpc::Status {
+                      feedback::v1::MarkNoticesReadRequest backend_request;
+                      backend_request.set_recipient(request->elder());  // checked by the gate
+                      *backend_request.mutable_names() = request->names();
+                      backend_request.set_up_to_sequence(request->up_to_sequence());
+                      grpc::Status status =
+                          Unary(*feedback_, &FeedbackStub::PrepareAsyncMarkNoticesRead,
+                                BackendContext(context, who, backend_timeout_).get(),
+                                backend_request, response);
+                      return FromBackend(*context, status, "feedback");
+                    });
+}
+
+grpc::Status ElderAppServiceImpl::WatchMyNoticesOnLoop(
+    grpc::ServerContext* context, const v1::WatchMyNoticesRequest* request,
+    ResponseStream<feedback::v1::Notice>* stream) {
+  return gate_->Run(
+      context, absl::StrCat(kService, "WatchMyNotices"), *request,
+      [&](const auth::Principal& who) -> grpc::Status {
+        if (request->after_sequence() < 0) {
+          return Reply(*context, InvalidField("after_sequence", "must not be negative"));
+        }
+        int64_t cursor = request->after_sequence();
+        if (cursor == 0) {
+          // Only what comes from now on: start after the newest notice there is.
+          feedback::v1::ListNoticesRequest newest;
+          newest.set_recipient(request->elder());
+          newest.set_newest_first(true);
+          newest.set_page_size(1);
+          feedback::v1::ListNoticesResponse page;
+          grpc::Status status =
+              Unary(*feedback_, &FeedbackStub::PrepareAsyncListNotices,
+                    BackendContext(context, who, backend_timeout_).get(), newest, &page);
+          if (!status.ok()) return FromBackend(*context, status, "feedback");
+          if (page.notices_size() > 0) cursor = page.notices(0).sequence();
+        }
+        const Stopwatch open;
+        while (!context->IsCancelled() && open.Elapsed() < kMaxWatch) {
+          feedback::v1::ListNoticesRequest next;
+          next.set_recipient(request->elder());  // checked by the gate
+          next.set_after_sequence(cursor);
+          next.set_page_size(kWatchPage);
+          next.set_wait_seconds(kNoticeWaitSeconds);
+          feedback::v1::ListNoticesResponse page;
+          grpc::Status status = Unary(
+              *feedback_, &FeedbackStub::PrepareAsyncListNotices,
+              BackendContext(context, who, backend_timeout_ + absl::Seconds(kNoticeWaitSeconds))
+                  .get(),
+              next, &page);
+          if (!status.ok()) return FromBackend(*context, status, "feedback");
+          for (const feedback::v1::Notice& notice : page.notices()) {
+            if (!stream->Write(notice)) return grpc::Status::OK;  // the client has gone
+            cursor = notice.sequence();
+          }
+        }
+        return grpc::Status::OK;
+      });
+}
+
+}  // namespace linli::gateway

@@ -11,6 +11,7 @@
 #include "common/clock.h"
 #include "linli/feedback/v1/feedback.grpc.pb.h"
 #include "linli/gateway/v1/elder_app.grpc.pb.h"
+#include "services/gateway/event_loop.h"
 #include "services/gateway/gate.h"
 
 namespace linli::gateway {
@@ -41,6 +42,16 @@ class ElderAppServiceImpl final : public v1::ElderAppService::Service, private G
   grpc::Status ListMyComplaints(grpc::ServerContext* context,
                                 const v1::ListMyComplaintsRequest* request,
                                 v1::ListMyComplaintsResponse* response) override;
+  grpc::Status ListMyNotices(grpc::ServerContext* context, const v1::ListMyNoticesRequest* request,
+                             feedback::v1::ListNoticesResponse* response) override;
+  grpc::Status MarkMyNoticesRead(grpc::ServerContext* context,
+                                 const v1::MarkMyNoticesReadRequest* request,
+                                 feedback::v1::MarkNoticesReadResponse* response) override;
+  // WatchMyNotices on an event loop: long reads of feedback's notices (kNoticeWait each), each
+  // new notice written as it comes, until the client goes, the gateway stops or kMaxWatch.
+  grpc::Status WatchMyNoticesOnLoop(grpc::ServerContext* context,
+                                    const v1::WatchMyNoticesRequest* request,
+                                    ResponseStream<feedback::v1::Notice>* stream);
 };
 
 }  // namespace linli::gateway

@@ -208,6 +208,15 @@ MethodTable PublicMethods(const GatewayServer::Services& s) {
   LINLI_METHOD(console, ConsoleService, UpdateServiceType);
   LINLI_METHOD(console, ConsoleService, RetireServiceType);
   LINLI_METHOD(console, ConsoleService, ImportRoster);
+  LINLI_METHOD(console, ConsoleService, ListNotices);
+  LINLI_METHOD(console, ConsoleService, MarkNoticesRead);
+  LINLI_METHOD(console, ConsoleService, GetNoticePreferences);
+  LINLI_METHOD(console, ConsoleService, SetNoticePreferences);
+  LINLI_METHOD(console, ConsoleService, CreateWebhook);
+  LINLI_METHOD(console, ConsoleService, ListWebhooks);
+  LINLI_METHOD(console, ConsoleService, DeleteWebhook);
+  LINLI_METHOD(console, ConsoleService, ListWebhookDeliveries);
+  LINLI_METHOD(console, ConsoleService, RetryWebhookDelivery);
   // ElderAppService
   LINLI_METHOD(elder_app, ElderAppService, GetElderPage);
   LINLI_METHOD(elder_app, ElderAppService, ListMyCommitments);
@@ -217,6 +226,11 @@ MethodTable PublicMethods(const GatewayServer::Services& s) {
   LINLI_METHOD(elder_app, ElderAppService, RaiseComplaint);
   LINLI_METHOD(elder_app, ElderAppService, GetMyComplaint);
   LINLI_METHOD(elder_app, ElderAppService, ListMyComplaints);
+  LINLI_METHOD(elder_app, ElderAppService, ListMyNotices);
+  LINLI_METHOD(elder_app, ElderAppService, MarkMyNoticesRead);
+  table.AddServerStreaming<v1::ElderAppService::Service>(
+      "/linli.gateway.v1.ElderAppService/WatchMyNotices", s.elder_app,
+      &ElderAppServiceImpl::WatchMyNoticesOnLoop);
   // PartnerService
   LINLI_METHOD(partner, PartnerService, ListMyOfferings);
   LINLI_METHOD(partner, PartnerService, SubmitWorkOrder);

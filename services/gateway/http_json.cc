@@ -282,8 +282,9 @@ connect::Metadata Copy(const std::multimap<grpc::string_ref, grpc::string_ref>& 
 //
 // Server streaming (application/connect+json|proto, enveloped messages and an EndStreamResponse)
 // would be served beside this: a ClientAsyncReader on the same in-process channel, each message
-// written as a chunk through a chunked content provider. No gateway method streams yet, so
-// streaming content types are 415 (see the POST handler).
+// written as a chunk through a chunked content provider. Not done yet: a server-streaming
+// method (ElderAppService.WatchMyNotices) and the streaming content types are 415 over HTTP (see
+// the POST handler); its HTTP counterpart is long polling ListMyNotices.
 void Serve(const Bridge& bridge, const httplib::Request& req, httplib::Response& res,
            const google::protobuf::MethodDescriptor& method, connect::Codec codec,
            const std::string& message, bool gzip) {
@@ -439,13 +440,22 @@ void HandlePost(const Bridge& bridge, const httplib::Request& req, httplib::Resp
     WriteNoMethod(res, service_name, method_name);
     return;
   }
+  if (method->server_streaming()) {
+    // Not bridged yet (see Serve): the app's HTTP counterpart is long polling the list method.
+    WriteError(res, static_cast<int>(grpc::StatusCode::UNIMPLEMENTED),
+               absl::StrCat(service_name, "/", method_name,
+                            " streams over gRPC only; over HTTP, poll the matching List method "
+                            "with after_sequence"));
+    res.status = 415;
+    return;
+  }
   const std::string content_type = req.get_header_value("Content-Type");
   const std::optional<connect::Codec> codec = connect::CodecOfContentType(content_type);
   if (!codec.has_value()) {
     WriteError(res, static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT),
                connect::IsStreamingContentType(content_type)
                    ? absl::StrCat("streaming requests (", content_type,
-                                  ") are not served: no gateway method streams")
+                                  ") are not served: streams are served over gRPC only")
                    : "Content-Type must be application/json or application/proto");
     res.status = 415;
     res.set_header("Accept-Post", "application/json, application/proto");

@@ -1,7 +1,6 @@
 #include "services/scheduling/scheduling_store.h"
 
 #include <algorithm>
-#include <limits>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -10,6 +9,7 @@
 #include "common/idempotency.h"
 #include "common/status_macros.h"
 #include "common/storage/proto_rows.h"
+#include "common/storage/sequence_gate.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/scheduling/scheduling_util.h"
 
@@ -157,24 +157,13 @@ CREATE INDEX commitments_by_owner ON commitments (owner_organisation, id))sql"},
 //
 // The writers' share lock costs no statement of its own (as a separate SELECT it made the
 // check-in/out transaction one round trip longer: 3.15 statements per check-in or check-out
-// instead of 2.6 in scheduling_bench): it is a scalar subquery in the first row of the event
-// INSERT, `create_time_us + (SELECT 0 FROM outbox_gate … LOCK IN SHARE MODE)`, a few
-// microseconds of server time. InnoDB evaluates a row's values before it writes the row, and
-// takes the AUTO_INCREMENT value (all of a multi-row INSERT's at once) at the first write, so the
-// sequence is taken under the gate, which is what makes "every sequence up to the largest visible
-// one is final" hold once the reader holds it (checked: an INSERT waiting for the gate got a
-// larger sequence than one started after it). Were the row missing, the subquery would give
-// NULL, which the NOT NULL column refuses. MySQL and MariaDB execute the text of a /*! ... */
-// comment; SQLite skips it (and reads the row, once per statement).
+// instead of 2.6 in scheduling_bench): see common/storage/sequence_gate.h.
 namespace {
-
-constexpr char kGatedCreateTime[] =
-    "? + (SELECT 0 FROM outbox_gate WHERE id = 1 /*! LOCK IN SHARE MODE */)";
 
 std::string InsertEventsSql(size_t rows) {
   std::string sql = absl::StrCat(
       "INSERT INTO outbox_events (type, subject, payload, create_time_us) VALUES (?, ?, ?, ",
-      kGatedCreateTime, ")");
+      storage::GatedValueSql("outbox_gate"), ")");
   for (size_t i = 1; i < rows; ++i) sql += ", (?, ?, ?, ?)";
   return sql;
 }
@@ -207,23 +196,12 @@ absl::Status AppendVisitEvent(storage::Transaction& tx, const std::string& type,
 }
 
 absl::StatusOr<EventPage> ListEvents(storage::Database& db, int64_t after, int limit) {
-  // SQLite: whatever is visible is settled (one writer at a time).
-  int64_t settled = std::numeric_limits<int64_t>::max();
-  if (db.dialect() == storage::Dialect::kMysql) {
-    // Granted once every transaction holding the gate has ended; new ones wait until this one
-    // commits (InnoDB queues their share requests behind this one). Its own transaction, so that
-    // writers wait only for these few statements and not for the page's read. MAX is a statement
-    // of its own: folded into the locking SELECT as a subquery, MariaDB computed it before the
-    // lock was granted. Measured with 4 writers on MariaDB: a poll every 10 ms (a consumer
-    // catching up) costs them 2 % of their rate more than a poll without the gate did.
-    RETURN_IF_ERROR(db.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
-      ASSIGN_OR_RETURN(auto gate, tx.Query("SELECT id FROM outbox_gate WHERE id = 1 FOR UPDATE"));
-      // Without its row the gate would hold nothing back: refuse rather than skip events.
-      if (gate.size() != 1) return absl::InternalError("outbox_gate has lost its row (id 1)");
-      ASSIGN_OR_RETURN(settled, LastSequence(tx));
-      return absl::OkStatus();
-    }));
-  }
+  // A cursor must not pass a sequence still being written (common/storage/sequence_gate.h).
+  // Measured with 4 writers on MariaDB: a poll every 10 ms (a consumer catching up) costs them
+  // 2 % of their rate more than a poll without the gate did.
+  ASSIGN_OR_RETURN(const int64_t settled,
+                   storage::SettledSequence(
+                       db, "outbox_gate", "SELECT COALESCE(MAX(sequence), 0) FROM outbox_events"));
   EventPage page;
   RETURN_IF_ERROR(db.RunInTransaction(
       [&](storage::Transaction& tx) -> absl::Status {

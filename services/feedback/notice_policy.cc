@@ -1,0 +1,381 @@
+#include "services/feedback/notice_policy.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/errors.h"
+#include "common/proto_time.h"
+
+namespace linli::feedback {
+namespace {
+
+const absl::TimeZone kShanghai = absl::FixedTimeZone(8 * 3600);
+
+// "12月5日 09:00-10:00" (or "09:00-10:00" alone when `with_day` is false).
+std::string Window(int64_t start_us, int64_t end_us, bool with_day = true) {
+  const absl::Time start = absl::FromUnixMicros(start_us);
+  const absl::Time end = absl::FromUnixMicros(end_us);
+  std::string text = with_day ? absl::FormatTime("%m月%d日 ", start, kShanghai) : "";
+  if (absl::StartsWith(text, "0")) text.erase(0, 1);
+  absl::StrAppend(&text, absl::FormatTime("%H:%M", start, kShanghai), "-",
+                  absl::FormatTime("%H:%M", end, kShanghai));
+  return text;
+}
+
+NoticeDraft VisitDraft(v1::NoticeKind kind, const std::string& cause, const std::string& recipient,
+                       const ProjectedVisit& visit, const CommitmentFacts& commitment,
+                       const ElderFacts& elder, std::string text) {
+  NoticeDraft draft;
+  draft.cause = cause;
+  draft.committee = elder.committee;
+  draft.street = elder.street;
+  v1::Notice& n = draft.notice;
+  n.set_recipient(recipient);
+  n.set_kind(kind);
+  n.set_subject("visits/" + visit.id);
+  n.set_elder(visit.elder);
+  n.set_commitment("commitments/" + visit.commitment_id);
+  n.set_service_type(commitment.service_type);
+  n.set_organisation(commitment.organisation);
+  if (visit.window_start_us > 0) {
+    *n.mutable_window_start() = ToTimestamp(absl::FromUnixMicros(visit.window_start_us));
+    *n.mutable_window_end() = ToTimestamp(absl::FromUnixMicros(visit.window_end_us));
+  }
+  n.set_text(std::move(text));
+  return draft;
+}
+
+std::vector<NoticeDraft> MissedNotices(const ProjectedVisit& v, const CommitmentFacts& c,
+                                       const ElderFacts& e) {
+  const std::string cause = "missed:visits/" + v.id;
+  const std::string when = Window(v.window_start_us, v.window_end_us);
+  std::vector<NoticeDraft> drafts;
+  drafts.push_back(VisitDraft(v1::NOTICE_KIND_MISSED, cause, v.elder, v, c, e,
+                              absl::StrCat("很抱歉，您", when,
+                                           "的上门服务没有完成。服务机构和居委会已收到通知，"
+                                           "会与您联系补上这次服务。")));
+  if (!c.organisation.empty()) {
+    drafts.push_back(VisitDraft(
+        v1::NOTICE_KIND_MISSED, cause, c.organisation, v, c, e,
+        absl::StrCat(when, "的上门服务（visits/", v.id, "）未完成，请联系老人安排补服务。")));
+  }
+  if (!e.committee.empty()) {
+    drafts.push_back(VisitDraft(v1::NOTICE_KIND_MISSED, cause, e.committee, v, c, e,
+                                absl::StrCat("辖区老人", when, "的上门服务（visits/", v.id,
+                                             "）未完成，服务机构已收到通知，请跟进。")));
+  }
+  return drafts;
+}
+
+std::vector<NoticeDraft> NobodyComingNotices(const ProjectedVisit& v, const CommitmentFacts& c,
+                                             const ElderFacts& e) {
+  const std::string cause = "unstaffed:visits/" + v.id;
+  const std::string when = Window(v.window_start_us, v.window_end_us);
+  std::vector<NoticeDraft> drafts;
+  drafts.push_back(VisitDraft(v1::NOTICE_KIND_NOBODY_COMING, cause, v.elder, v, c, e,
+                              absl::StrCat("您", when,
+                                           "的上门服务暂时没有安排到服务人员，服务机构正在安排；"
+                                           "如果安排不上，会与您另约时间。")));
+  if (!c.organisation.empty()) {
+    drafts.push_back(VisitDraft(v1::NOTICE_KIND_NOBODY_COMING, cause, c.organisation, v, c, e,
+                                absl::StrCat(when, "的上门服务（visits/", v.id,
+                                             "）还没有服务人员，请尽快安排，或与老人另约时间。")));
+  }
+  return drafts;
+}
+
+bool Scheduled(const ProjectedVisit& v) { return v.state == VisitState::kScheduled; }
+
+// The actor's id of "role:id" when the role is `role`, else "".
+std::string ActorOfRole(const std::string& actor, absl::string_view role) {
+  const std::string prefix = absl::StrCat(role, ":");
+  return absl::StartsWith(actor, prefix) ? actor.substr(prefix.size()) : std::string();
+}
+
+}  // namespace
+
+std::vector<NoticeDraft> VisitChangeNotices(const ProjectedVisit* before,
+                                            const ProjectedVisit& after,
+                                            const CommitmentFacts& commitment,
+                                            const ElderFacts& elder, absl::Time now) {
+  if (after.window_end_us > 0 &&
+      now - absl::FromUnixMicros(after.window_end_us) > kNoticeStaleAfter) {
+    return {};
+  }
+  if (after.state == VisitState::kMissed &&
+      (before == nullptr || before->state != VisitState::kMissed)) {
+    return MissedNotices(after, commitment, elder);
+  }
+  // A worker taken off a visit close to its window (released ill, unassigned): nobody is coming
+  // unless someone is booked again. Further away, planning has time; the sweep tells them when
+  // the window comes within kUnstaffedLead and still nobody is booked.
+  const absl::Time start = absl::FromUnixMicros(after.window_start_us);
+  if (before != nullptr && Scheduled(after) && before->staffed == 1 && after.staffed == 0 &&
+      after.window_start_us > 0 && start - now <= kUnstaffedLead &&
+      absl::FromUnixMicros(after.window_end_us) > now) {
+    return NobodyComingNotices(after, commitment, elder);
+  }
+  return {};
+}
+
+std::vector<NoticeDraft> VisitSweepNotices(const ProjectedVisit& visit,
+                                           const CommitmentFacts& commitment,
+                                           const ElderFacts& elder, absl::Time now,
+                                           std::optional<absl::Time> expected) {
+  if (!Scheduled(visit) || visit.window_start_us <= 0) return {};
+  const absl::Time start = absl::FromUnixMicros(visit.window_start_us);
+  const absl::Time end = absl::FromUnixMicros(visit.window_end_us);
+  if (now >= end) return {};  // the missed-visit sweep takes it from here
+  if (visit.staffed == 0 && start - now <= kUnstaffedLead) {
+    return NobodyComingNotices(visit, commitment, elder);
+  }
+  if (visit.staffed == 1 && now - start >= kLateMargin) {
+    std::string text = absl::StrCat("您", Window(visit.window_start_us, visit.window_end_us, false),
+                                    "的上门服务，服务人员还没有到。");
+    if (expected.has_value() && *expected > now) {
+      absl::StrAppend(&text, "他/她正在上一位老人家中，预计",
+                      absl::FormatTime("%H:%M", *expected, kShanghai), "左右到达。");
+    } else {
+      absl::StrAppend(&text, "服务机构已收到提醒，请稍候。");
+    }
+    NoticeDraft draft = VisitDraft(v1::NOTICE_KIND_RUNNING_LATE, "late:visits/" + visit.id,
+                                   visit.elder, visit, commitment, elder, std::move(text));
+    if (expected.has_value() && *expected > now) {
+      *draft.notice.mutable_expected_time() = ToTimestamp(*expected);
+    }
+    return {std::move(draft)};
+  }
+  return {};
+}
+
+std::optional<absl::Time> ExpectedArrival(const ProjectedVisit* current) {
+  if (current == nullptr || current->state != VisitState::kInProgress ||
+      current->check_in_us <= 0 || current->duration_minutes <= 0) {
+    return std::nullopt;
+  }
+  return absl::FromUnixMicros(current->check_in_us) + absl::Minutes(current->duration_minutes) +
+         kTravelAllowance;
+}
+
+bool IsSafetyAlert(v1::AlertKind kind) {
+  return kind == v1::ALERT_KIND_SAFETY_REPORT || kind == v1::ALERT_KIND_NO_CONTACT;
+}
+
+NoticeDraft SafetyNotice(const v1::Alert& alert, const std::string& street) {
+  NoticeDraft draft;
+  draft.cause = "safety:" + alert.name();
+  draft.committee = alert.committee();
+  draft.street = street;
+  v1::Notice& n = draft.notice;
+  n.set_recipient(alert.committee());
+  n.set_kind(v1::NOTICE_KIND_SAFETY);
+  n.set_subject(alert.name());
+  n.set_elder(alert.elder());
+  n.set_urgent(true);
+  n.set_text(alert.kind() == v1::ALERT_KIND_SAFETY_REPORT
+                 ? absl::StrCat("有老人的安全问题待处理（", alert.name(), "），请立即处理，并在",
+                                absl::ToInt64Minutes(kSafetyAckTime), "分钟内确认告警。")
+                 : absl::StrCat("有独居/孤寡老人长时间没有核实的上门接触（", alert.name(),
+                                "），请尽快联系，并在", absl::ToInt64Minutes(kSafetyAckTime),
+                                "分钟内确认告警。"));
+  return draft;
+}
+
+std::optional<NoticeDraft> EscalatedSafetyNotice(const v1::Alert& alert, const std::string& street,
+                                                 absl::Time now) {
+  if (!IsSafetyAlert(alert.kind()) || alert.state() != v1::ALERT_STATE_OPEN || street.empty() ||
+      now - FromTimestamp(alert.create_time()) < kSafetyAckTime) {
+    return std::nullopt;
+  }
+  NoticeDraft draft;
+  draft.cause = "escalated:" + alert.name();
+  draft.committee = alert.committee();
+  draft.street = street;
+  v1::Notice& n = draft.notice;
+  n.set_recipient(street);
+  n.set_kind(v1::NOTICE_KIND_SAFETY_ESCALATED);
+  n.set_subject(alert.name());
+  n.set_elder(alert.elder());
+  n.set_urgent(true);
+  n.set_text(absl::StrCat("安全告警（", alert.name(), "）", absl::ToInt64Minutes(kSafetyAckTime),
+                          "分钟内无人确认，居委会（", alert.committee(), "）请街道跟进。"));
+  return draft;
+}
+
+std::optional<NoticeDraft> WorkOrderNotice(const v1::WorkOrder& order, const std::string& committee,
+                                           const std::string& street) {
+  const std::string filed_by = order.history_size() > 0 ? order.history(0).actor() : "";
+  std::string recipient;
+  switch (order.source()) {
+    case v1::WORK_ORDER_SOURCE_APP:
+    case v1::WORK_ORDER_SOURCE_STAFF:
+      recipient = order.elder();
+      break;
+    case v1::WORK_ORDER_SOURCE_HOTLINE_12345:
+    case v1::WORK_ORDER_SOURCE_OTHER_PLATFORM:
+      recipient = ActorOfRole(filed_by, "partner");
+      break;
+    default:  // worker reports are staff business (a safety one raises an alert)
+      return std::nullopt;
+  }
+  if (recipient.empty()) return std::nullopt;
+  std::string text;
+  switch (order.state()) {
+    case v1::WORK_ORDER_STATE_ACCEPTED:
+      text = absl::StrCat("您的反映已受理（", order.name(), "），我们会尽快处理。");
+      break;
+    case v1::WORK_ORDER_STATE_ROUTED:
+      text = absl::StrCat(
+          "您的反映（", order.name(), "）已转交服务机构处理，处理时限",
+          absl::FormatTime("%m月%d日 %H:%M", FromTimestamp(order.deadline()), kShanghai), "。");
+      break;
+    case v1::WORK_ORDER_STATE_ESCALATED:
+      text = absl::StrCat("您的反映（", order.name(), "）处理超时，已上报上级部门督办。");
+      break;
+    case v1::WORK_ORDER_STATE_RESOLVED:
+      text = absl::StrCat("您的反映（", order.name(),
+                          "）服务机构已处理完毕，近日会回访，请告诉我们是否满意。");
+      break;
+    case v1::WORK_ORDER_STATE_CLOSED:
+      text = absl::StrCat("您的反映（", order.name(), "）已办结，感谢您的反馈。");
+      break;
+    default:  // classified and called back are internal steps
+      return std::nullopt;
+  }
+  NoticeDraft draft;
+  draft.cause = absl::StrCat("workorder:", order.name(), ":", static_cast<int>(order.state()));
+  draft.committee = committee;
+  draft.street = street;
+  v1::Notice& n = draft.notice;
+  n.set_recipient(recipient);
+  n.set_kind(v1::NOTICE_KIND_WORK_ORDER);
+  n.set_subject(order.name());
+  n.set_elder(order.elder());
+  n.set_commitment(order.commitment());
+  n.set_organisation(order.responsible_organisation());
+  n.set_work_order_state(order.state());
+  n.set_text(std::move(text));
+  return draft;
+}
+
+// --- Quiet hours ---------------------------------------------------------------------------------
+
+std::optional<int> ParseClockTime(const std::string& hhmm) {
+  std::vector<std::string> parts = absl::StrSplit(hhmm, ':');
+  if (parts.size() != 2 || parts[0].size() != 2 || parts[1].size() != 2) return std::nullopt;
+  int h = 0, m = 0;
+  if (!absl::SimpleAtoi(parts[0], &h) || !absl::SimpleAtoi(parts[1], &m)) return std::nullopt;
+  if (h < 0 || h > 23 || m < 0 || m > 59) return std::nullopt;
+  return h * 60 + m;
+}
+
+absl::Status ValidatePreferences(const v1::NoticePreferences& p) {
+  if (p.quiet_start().empty() && p.quiet_end().empty()) return absl::OkStatus();
+  if (!ParseClockTime(p.quiet_start()).has_value()) {
+    return InvalidField("preferences.quiet_start", "must be a time \"HH:MM\" (with quiet_end)");
+  }
+  if (!ParseClockTime(p.quiet_end()).has_value()) {
+    return InvalidField("preferences.quiet_end", "must be a time \"HH:MM\" (with quiet_start)");
+  }
+  if (p.quiet_start() == p.quiet_end()) {
+    return InvalidField("preferences.quiet_end", "must differ from quiet_start");
+  }
+  return absl::OkStatus();
+}
+
+v1::NoticePreferences DefaultPreferences(const std::string& recipient) {
+  v1::NoticePreferences p;
+  p.set_recipient(recipient);
+  if (absl::StartsWith(recipient, "elders/")) {
+    p.set_quiet_start("21:00");
+    p.set_quiet_end("07:00");
+  }
+  return p;
+}
+
+absl::Time DeliverableAt(const v1::NoticePreferences& p, bool urgent, absl::Time now) {
+  if (urgent) return now;
+  const std::optional<int> start = ParseClockTime(p.quiet_start());
+  const std::optional<int> end = ParseClockTime(p.quiet_end());
+  if (!start.has_value() || !end.has_value() || *start == *end) return now;
+  const absl::CivilSecond local = absl::ToCivilSecond(now, kShanghai);
+  const int minute = local.hour() * 60 + local.minute();
+  const bool quiet =
+      *start < *end ? (minute >= *start && minute < *end) : (minute >= *start || minute < *end);
+  if (!quiet) return now;
+  // The end of the quiet hours: today's when it is still ahead, else tomorrow's.
+  absl::CivilMinute until(local.year(), local.month(), local.day(), *end / 60, *end % 60);
+  if (minute >= *end) until = absl::CivilMinute(absl::CivilDay(until) + 1) + *end;
+  return absl::FromCivil(until, kShanghai);
+}
+
+// --- Webhooks ------------------------------------------------------------------------------------
+
+std::optional<absl::Time> NextAttempt(int attempts, absl::Time first_attempt, absl::Time now,
+                                      double jitter) {
+  if (now - first_attempt >= kDeliveryGiveUp) return std::nullopt;
+  const int doublings = std::clamp(attempts - 1, 0, 16);
+  const absl::Duration backoff =
+      std::min(absl::Seconds(10) * (int64_t{1} << doublings), absl::Minutes(10));
+  return now + backoff * std::clamp(jitter, 0.5, 1.0);
+}
+
+absl::Status ValidateWebhookUrl(const std::string& url, const std::string& field) {
+  std::string rest;
+  bool https = false;
+  if (absl::StartsWith(url, "https://")) {
+    https = true;
+    rest = url.substr(8);
+  } else if (absl::StartsWith(url, "http://")) {
+    rest = url.substr(7);
+  } else {
+    return InvalidField(field, "must start with https:// (http:// only to a loopback address)");
+  }
+  if (url.size() > 500) return InvalidField(field, "must be at most 500 characters");
+  for (char ch : url) {
+    if (static_cast<unsigned char>(ch) <= ' ' || ch == 0x7f) {
+      return InvalidField(field, "must not contain spaces or control characters");
+    }
+  }
+  std::string authority = rest.substr(0, rest.find_first_of("/?#"));
+  if (authority.empty() || authority.find('@') != std::string::npos) {
+    return InvalidField(field, "must name a host (and no user name)");
+  }
+  std::string host = authority;
+  if (host.front() == '[') {
+    const size_t close = host.find(']');
+    if (close == std::string::npos) return InvalidField(field, "has an unclosed [IPv6] host");
+    host = host.substr(1, close - 1);
+  } else if (const size_t colon = host.rfind(':'); colon != std::string::npos) {
+    int port = 0;
+    if (!absl::SimpleAtoi(host.substr(colon + 1), &port) || port < 1 || port > 65535) {
+      return InvalidField(field, "has a port that is not 1-65535");
+    }
+    host = host.substr(0, colon);
+  }
+  if (host.empty()) return InvalidField(field, "must name a host");
+  const std::string lower = absl::AsciiStrToLower(host);
+  if (!https && lower != "127.0.0.1" && lower != "::1" && lower != "localhost") {
+    return InvalidField(field, "must use https:// (http:// only to a loopback address)");
+  }
+  return absl::OkStatus();
+}
+
+bool WebhookWants(const std::string& recipient, bool elders_of_region,
+                  const std::vector<int>& kinds, const NoticeDraft& draft) {
+  const v1::Notice& n = draft.notice;
+  if (!kinds.empty() &&
+      std::find(kinds.begin(), kinds.end(), static_cast<int>(n.kind())) == kinds.end()) {
+    return false;
+  }
+  if (!elders_of_region) return n.recipient() == recipient;
+  return absl::StartsWith(n.recipient(), "elders/") &&
+         (draft.committee == recipient || draft.street == recipient);
+}
+
+}  // namespace linli::feedback

@@ -1,0 +1,57 @@
+// Delivers notices to webhooks: every due delivery is POSTed, signed (common/auth/
+// webhook_signature.h), in order per webhook and recipient — a later notice to the same
+// recipient waits until the earlier one is delivered or given up — and retried with backoff and
+// jitter (notice_policy.h NextAttempt) until kDeliveryGiveUp. Several replicas may send at once:
+// each attempt is claimed with a lease first. Every attempt is in the delivery log.
+//
+//   WebhookSender sender(db, clock, cipher, service.notices().signal());
+//   std::thread t([&] { sender.RunUntil(stopping, absl::Seconds(1)); });
+#ifndef LINLI_SERVICES_FEEDBACK_WEBHOOK_SENDER_H_
+#define LINLI_SERVICES_FEEDBACK_WEBHOOK_SENDER_H_
+
+#include <string>
+
+#include "absl/random/random.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
+#include "common/clock.h"
+#include "common/pii/field_cipher.h"
+#include "common/storage/database.h"
+#include "services/feedback/notice_use_cases.h"
+
+namespace linli::feedback {
+
+struct WebhookSenderOptions {
+  absl::Duration connect_timeout = absl::Seconds(5);
+  absl::Duration read_timeout = absl::Seconds(10);
+  // How long an attempt is claimed for (another replica takes it over after).
+  absl::Duration lease = absl::Seconds(60);
+  // The CA bundle https:// endpoints are verified against.
+  std::string ca_file = "/etc/ssl/certs/ca-certificates.crt";
+};
+
+class WebhookSender {
+ public:
+  WebhookSender(storage::Database& db, const Clock& clock, const pii::FieldCipher& cipher,
+                NoticeSignal& signal, WebhookSenderOptions options = {})
+      : db_(db), clock_(clock), cipher_(cipher), signal_(signal), options_(std::move(options)) {}
+
+  // Attempts every delivery due now whose recipient has no earlier one waiting; the number of
+  // attempts made.
+  absl::StatusOr<int> SendDue();
+  // Sends until `stopping` is notified: again at once after a pass that attempted something,
+  // else when notices are raised here or after `interval`. Errors are logged and retried.
+  void RunUntil(absl::Notification& stopping, absl::Duration interval);
+
+ private:
+  storage::Database& db_;
+  const Clock& clock_;
+  const pii::FieldCipher& cipher_;
+  NoticeSignal& signal_;
+  WebhookSenderOptions options_;
+  absl::BitGen random_;  // jitter; used by the sending thread only
+};
+
+}  // namespace linli::feedback
+
+#endif  // LINLI_SERVICES_FEEDBACK_WEBHOOK_SENDER_H_
