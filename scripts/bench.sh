@@ -27,6 +27,7 @@ run "$bin/planner_bench"
 run "$bin/scheduling_bench"
 # feedback_bench's servers log every call: its stderr goes to a file.
 run "$bin/feedback_bench" 2>"${BUILD_DIR:-build}/feedback_bench.log"
+run "$bin/notice_bench"
 # visit_notes_bench's server logs every call: its stderr goes to a file.
 run "$bin/visit_notes_bench" 2>"${BUILD_DIR:-build}/visit_notes_bench.log"
 run "$bin/gateway_bench"
