@@ -958,6 +958,45 @@ TEST_P(DayInTheLifeTest, TheElderHearsOfALateAndAMissedVisitAndTheCommitteesWebh
     EXPECT_EQ(hooked[0].recipient(), kCommittee);
     EXPECT_EQ(hooked[0].subject(), missed_visit);
   }
+  // The elder makes the missed visit good from the app: the provider's free windows of the next
+  // days, then the one chosen booked as a new visit of the same promise.
+  gw::MakeUpMyVisitRequest make_up;
+  make_up.set_elder(elder);
+  make_up.set_missed_visit(missed_visit);
+  make_up.set_dry_run(true);
+  sch::MakeUpVisitResponse offer;
+  s = Call("ElderAppService/MakeUpMyVisit", make_up, &offer, elder_token);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(offer.proposals_size(), 3);  // one a day for three days, the familiar worker
+  EXPECT_EQ(offer.proposals(0).worker(), worker);
+  make_up.set_dry_run(false);
+  *make_up.mutable_window_start() = offer.proposals(0).window_start();
+  make_up.set_request_id("make-up-1");
+  sch::MakeUpVisitResponse made_up;
+  s = Call("ElderAppService/MakeUpMyVisit", make_up, &made_up, elder_token);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(made_up.visit().make_up_for(), missed_visit);
+  gw::ListMyUpcomingVisitsRequest upcoming;
+  upcoming.set_elder(elder);
+  upcoming.set_days(7);
+  gw::ListMyUpcomingVisitsResponse coming;
+  ASSERT_TRUE(Call("ElderAppService/ListMyUpcomingVisits", upcoming, &coming, elder_token).ok());
+  bool listed = false;
+  for (const auto& v : coming.visits()) listed = listed || v.visit() == made_up.visit().name();
+  EXPECT_TRUE(listed) << "the make-up visit is not among the elder's upcoming visits";
+  // Another elder's visit is not theirs to make good.
+  reg::CreateElderRequest other = register_elder;
+  other.mutable_elder()->set_display_name("陈阿婆");
+  reg::CreateElderResponse other_registered;
+  ASSERT_TRUE(Call("ConsoleService/RegisterElder", other, &other_registered, staff).ok());
+  gw::MakeUpMyVisitRequest not_hers = make_up;
+  not_hers.set_elder(other_registered.elder().name());
+  not_hers.set_request_id("make-up-2");
+  EXPECT_EQ(Call("ElderAppService/MakeUpMyVisit", not_hers, &made_up,
+                 Token("elder", other_registered.elder().name()))
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
   fb::ListWebhookDeliveriesRequest log_request;
   log_request.set_recipient(kCommittee);
   fb::ListWebhookDeliveriesResponse log;

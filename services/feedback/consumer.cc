@@ -231,6 +231,7 @@ absl::Status EventApplier::Apply(const std::vector<scheduling::v1::Event>& event
       next.late = std::find(p.visit.exceptions().begin(), p.visit.exceptions().end(),
                             "LATE_ARRIVAL") != p.visit.exceptions().end();
       next.disputed = slot.visit.disputed;
+      next.repaired = slot.visit.repaired;
       next.window_start_us = TimeUtil::TimestampToMicroseconds(p.visit.window_start());
       next.window_end_us = TimeUtil::TimestampToMicroseconds(p.visit.window_end());
       next.staffed = p.visit.assignments_size() > 0 ? 1 : 0;
@@ -264,6 +265,35 @@ absl::Status EventApplier::Apply(const std::vector<scheduling::v1::Event>& event
       }
       slot.visit = std::move(next);
       slot.dirty = true;
+
+      // A make-up visit completed (and not rejected on review) repairs the missed one it makes
+      // good; rejected or cancelled later, the missed one counts as missed again.
+      if (!p.visit.make_up_for().empty()) {
+        const std::string missed_id = StripPrefix(p.visit.make_up_for(), "visits/");
+        const bool repairs =
+            slot.visit.state == VisitState::kCompleted && slot.visit.review != kReviewRejected;
+        auto m = visits.find(missed_id);
+        if (m == visits.end()) {
+          ASSIGN_OR_RETURN(std::optional<ProjectedVisit> stored, FindVisit(tx, missed_id));
+          Slot missed_slot;
+          if (stored.has_value()) {
+            missed_slot.visit = *stored;
+            missed_slot.exists = true;
+          }
+          m = visits.emplace(missed_id, std::move(missed_slot)).first;
+        }
+        Slot& missed = m->second;
+        if ((missed.exists || missed.dirty) && missed.visit.state == VisitState::kMissed &&
+            missed.visit.repaired != repairs) {
+          const std::vector<std::string> keys = SubjectKeys(subjects, missed.visit.worker);
+          counters.Add(keys, missed.visit.day,
+                       Figures() - VisitContribution(missed.visit, commitment.preferred_worker));
+          missed.visit.repaired = repairs;
+          counters.Add(keys, missed.visit.day,
+                       VisitContribution(missed.visit, commitment.preferred_worker));
+          missed.dirty = true;
+        }
+      }
     }
     for (const auto& [id, slot] : visits) {
       if (slot.dirty) RETURN_IF_ERROR(UpsertVisit(tx, slot.visit, slot.exists));

@@ -2103,6 +2103,47 @@ TEST_P(FeedbackTest, ASafetyReportAlertsTheCommitteeAndReachesTheStreetWhenNobod
   EXPECT_EQ(elder.notices(0).subject(), complaint.name());
 }
 
+TEST_P(FeedbackTest, AMissedVisitMadeGoodShowsTheLedgerRepairedOnceTheMakeUpIsDone) {
+  ScriptHistory();  // Dec 8 missed; now Thursday Dec 10, 20:00
+  rv1::CreateWorkerRequest w;
+  w.mutable_worker()->set_display_name("周社工");
+  w.mutable_worker()->set_organisation(kOrg);
+  w.mutable_worker()->add_skills("visiting");
+  rv1::CreateWorkerResponse worker;
+  Registry([&](auto* s, auto* c) { return s->CreateWorker(c, w, &worker); });
+  Consume();
+  EXPECT_EQ(Ledger(commitment_, 30).figures().missed_visits(), 1);
+
+  sv1::MakeUpVisitRequest ask;
+  ask.set_missed_visit(visits_[2]);
+  ask.set_dry_run(true);
+  sv1::MakeUpVisitResponse offer;
+  grpc::ClientContext c1;
+  grpc::Status s = sched_stub_->MakeUpVisit(&c1, ask, &offer);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_GE(offer.proposals_size(), 1);
+  EXPECT_EQ(FromTimestamp(offer.proposals(0).window_start()), Dec(11, 9));  // Friday 09:00
+  sv1::MakeUpVisitRequest accept;
+  accept.set_missed_visit(visits_[2]);
+  *accept.mutable_window_start() = offer.proposals(0).window_start();
+  sv1::MakeUpVisitResponse booked;
+  grpc::ClientContext c2;
+  s = sched_stub_->MakeUpVisit(&c2, accept, &booked);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  Consume();
+  // Booked, not yet done: the missed visit still counts as missed.
+  EXPECT_EQ(Ledger(commitment_, 30).figures().repaired_visits(), 0);
+
+  Visit(booked.visit().name(), worker.worker().name(), Dec(11, 9, 30));
+  Consume();
+  const v1::PromiseLedger ledger = Ledger(commitment_, 30);
+  EXPECT_EQ(ledger.figures().repaired_visits(), 1);
+  EXPECT_EQ(ledger.figures().missed_visits(), 0);
+  EXPECT_EQ(ledger.figures().expected_visits(), 3);  // Dec 1, Dec 3 and the make-up
+  EXPECT_EQ(ledger.figures().verified_visits(), 3);
+  EXPECT_EQ(ledger.status(), v1::PROMISE_STATUS_KEPT);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, FeedbackTest, ::testing::ValuesIn(testing::Backends()),
                          [](const auto& info) { return info.param; });
 

@@ -285,6 +285,12 @@ CREATE INDEX fb_visits_by_review ON fb_visits (review, day_number, id))sql"},
       // webhooks and their deliveries; and what the visit projection needs to tell who is late.
       {12, "notices and webhooks", NoticeSchema(storage::Dialect::kSqlite),
        NoticeSchema(storage::Dialect::kMysql)},
+      // Make-up visits: a missed visit made good (fb_visits.repaired) and its counter.
+      {13, "repaired visits",
+       R"sql(ALTER TABLE fb_visits ADD COLUMN repaired INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE daily_counters ADD COLUMN repaired INTEGER NOT NULL DEFAULT 0)sql",
+       R"sql(ALTER TABLE fb_visits ADD COLUMN repaired TINYINT NOT NULL DEFAULT 0;
+ALTER TABLE daily_counters ADD COLUMN repaired BIGINT NOT NULL DEFAULT 0)sql"},
   };
   return *migrations;
 }
@@ -410,8 +416,8 @@ namespace {
 constexpr char kSelectVisit[] =
     "SELECT v.id, v.commitment_id, v.elder, v.worker, v.day_number, v.state, v.late, v.disputed, "
     "v.last_sequence, v.contact_time_us, v.window_start_us, v.window_end_us, v.staffed, "
-    "v.review, v.booked_worker, v.check_in_us, v.duration_minutes";
-constexpr size_t kVisitColumns = 17;
+    "v.review, v.booked_worker, v.check_in_us, v.duration_minutes, v.repaired";
+constexpr size_t kVisitColumns = 18;
 
 ProjectedVisit VisitFromRow(const storage::Row& r) {
   ProjectedVisit v;
@@ -432,6 +438,7 @@ ProjectedVisit VisitFromRow(const storage::Row& r) {
   v.booked_worker = r.GetString(14);
   v.check_in_us = r.GetInt(15);
   v.duration_minutes = static_cast<int>(r.GetInt(16));
+  v.repaired = r.GetInt(17) != 0;
   return v;
 }
 
@@ -493,25 +500,26 @@ absl::Status UpsertVisit(storage::Transaction& tx, const ProjectedVisit& v, bool
         .Exec(
             "UPDATE fb_visits SET worker = ?, day_number = ?, state = ?, late = ?, "
             "last_sequence = ?, contact_time_us = ?, window_start_us = ?, window_end_us = ?, "
-            "staffed = ?, review = ?, booked_worker = ?, check_in_us = ?, duration_minutes = ? "
-            "WHERE id = ?",
+            "staffed = ?, review = ?, booked_worker = ?, check_in_us = ?, duration_minutes = ?, "
+            "repaired = ? WHERE id = ?",
             {v.worker, v.day, static_cast<int64_t>(v.state), static_cast<int64_t>(v.late),
              v.last_sequence, v.contact_time_us, v.window_start_us, v.window_end_us,
              static_cast<int64_t>(v.staffed), static_cast<int64_t>(v.review), v.booked_worker,
-             v.check_in_us, static_cast<int64_t>(v.duration_minutes), v.id})
+             v.check_in_us, static_cast<int64_t>(v.duration_minutes),
+             static_cast<int64_t>(v.repaired), v.id})
         .status();
   }
   return tx
       .Exec(
           "INSERT INTO fb_visits (id, commitment_id, elder, worker, day_number, state, late, "
           "disputed, last_sequence, contact_time_us, window_start_us, window_end_us, staffed, "
-          "review, booked_worker, check_in_us, duration_minutes) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
-          "?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          "review, booked_worker, check_in_us, duration_minutes, repaired) VALUES (?, ?, ?, ?, ?, "
+          "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
           {v.id, v.commitment_id, v.elder, v.worker, v.day, static_cast<int64_t>(v.state),
            static_cast<int64_t>(v.late), static_cast<int64_t>(v.disputed), v.last_sequence,
            v.contact_time_us, v.window_start_us, v.window_end_us, static_cast<int64_t>(v.staffed),
            static_cast<int64_t>(v.review), v.booked_worker, v.check_in_us,
-           static_cast<int64_t>(v.duration_minutes)})
+           static_cast<int64_t>(v.duration_minutes), static_cast<int64_t>(v.repaired)})
       .status();
 }
 

@@ -57,8 +57,9 @@ std::vector<NoticeDraft> MissedNotices(const ProjectedVisit& v, const Commitment
   std::vector<NoticeDraft> drafts;
   drafts.push_back(VisitDraft(v1::NOTICE_KIND_MISSED, cause, v.elder, v, c, e,
                               absl::StrCat("很抱歉，您", when,
-                                           "的上门服务没有完成。服务机构和居委会已收到通知，"
-                                           "会与您联系补上这次服务。")));
+                                           "的上门服务没有完成。服务机构和居委会已收到通知。"
+                                           "您可以在应用里选一个补上门的时间，"
+                                           "或等服务机构与您联系。")));
   if (!c.organisation.empty()) {
     drafts.push_back(VisitDraft(
         v1::NOTICE_KIND_MISSED, cause, c.organisation, v, c, e,

@@ -12,7 +12,7 @@ const std::array<const char*, kCounterCount>& CounterColumns() {
       "familiar",  "missed",          "disputed",           "answers",
       "faces_sum", "as_promised_yes", "as_promised_partly", "as_promised_no",
       "cared_yes", "cared_partly",    "cared_no",           "under_review",
-      "rejected"};
+      "rejected",  "repaired"};
   return columns;
 }
 
@@ -45,6 +45,10 @@ Figures VisitContribution(const ProjectedVisit& visit, const std::string& prefer
       f[kExpected] = 1;
       break;
     case VisitState::kMissed:
+      if (visit.repaired) {  // made good: the make-up visit counts on its own day
+        f[kRepaired] = 1;
+        break;
+      }
       f[kExpected] = 1;
       f[kMissed] = 1;
       break;

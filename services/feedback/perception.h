@@ -41,6 +41,7 @@ enum Counter : int {
   kCaredNo,
   kUnderReview,  // completed with an exception whose review is pending: not kept (yet)
   kRejected,     // completed with an exception, rejected on review: broken
+  kRepaired,     // missed, then made good by a completed make-up visit: neither expected nor missed
   kCounterCount
 };
 // The counters of the first schema (migration 3); the later ones were added by ALTER TABLE.
@@ -101,6 +102,9 @@ struct ProjectedVisit {
   std::string booked_worker;
   int64_t check_in_us = 0;
   int duration_minutes = 0;
+  // A missed visit made good by a make-up visit of the same promise that was completed (and not
+  // rejected on review); only feedback sets it, from the make-up visit's events.
+  bool repaired = false;
 };
 
 // The contribution of `visit` to its day's counters, given its commitment's preferred worker.

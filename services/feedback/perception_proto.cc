@@ -25,6 +25,7 @@ void ToProto(const Figures& f, v1::PromiseFigures* out) {
   out->set_cared_no(f[kCaredNo]);
   out->set_under_review_visits(f[kUnderReview]);
   out->set_rejected_visits(f[kRejected]);
+  out->set_repaired_visits(f[kRepaired]);
 }
 
 void ToProto(const std::string& subject, int window_days, const Figures& f,

@@ -476,7 +476,7 @@ std::map<std::string, Rule> BuildRules() {
        {"GetVisit", "AssignVisit", "UnassignVisit", "SwapVisitWorkers", "ReviewVisit",
         "CancelVisit", "RescheduleVisit", "ReleaseWorker", "GetAlert", "AcknowledgeAlert",
         "ResolveAlert", "GetWorkOrder", "ClassifyWorkOrder", "RouteWorkOrder", "ResolveWorkOrder",
-        "RecordCallback", "CloseWorkOrder", "UpdateWorker"}) {
+        "RecordCallback", "CloseWorkOrder", "UpdateWorker", "MakeUpVisit"}) {
     Rule rule;
     rule.roles = kConsole;
     rule.check = by_handler;
@@ -560,6 +560,8 @@ std::map<std::string, Rule> BuildRules() {
   rules[ElderApp("ListMyNotices")] = ElderScoped<v1::ListMyNoticesRequest>(kElderApp);
   rules[ElderApp("MarkMyNoticesRead")] = ElderScoped<v1::MarkMyNoticesReadRequest>(kElderApp);
   rules[ElderApp("WatchMyNotices")] = ElderScoped<v1::WatchMyNoticesRequest>(kElderApp);
+  // The handler returns NOT_FOUND for a visit of another elder.
+  rules[ElderApp("MakeUpMyVisit")] = ElderScoped<v1::MakeUpMyVisitRequest>(kElderApp);
   // Feedback filters by the elder the gate checked.
   rules[ElderApp("ListMyComplaints")] = ElderScoped<v1::ListMyComplaintsRequest>(kElderApp);
 

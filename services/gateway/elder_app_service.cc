@@ -546,4 +546,35 @@ grpc::Status ElderAppServiceImpl::WatchMyNoticesOnLoop(
       });
 }
 
+grpc::Status ElderAppServiceImpl::MakeUpMyVisit(grpc::ServerContext* context,
+                                                const v1::MakeUpMyVisitRequest* request,
+                                                scheduling::v1::MakeUpVisitResponse* response) {
+  return gate_->Run(
+      context, absl::StrCat(kService, "MakeUpMyVisit"), *request,
+      [&](const auth::Principal& who) -> grpc::Status {
+        // Authorisation follows the visit read, not the name given.
+        scheduling::v1::GetVisitRequest get;
+        get.set_name(request->missed_visit());
+        scheduling::v1::GetVisitResponse got;
+        grpc::Status status =
+            Unary(*scheduling_, &SchedulingStub::PrepareAsyncGetVisit,
+                  BackendContext(context, who, backend_timeout_).get(), get, &got);
+        if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+          return Reply(*context, InvalidField("missed_visit", "must look like \"visits/ID\""));
+        }
+        if (!status.ok()) return FromBackend(*context, status, "scheduling");
+        if (got.visit().elder() != request->elder()) {
+          return Reply(*context, NotFound(request->missed_visit()));
+        }
+        scheduling::v1::MakeUpVisitRequest make_up;
+        make_up.set_missed_visit(request->missed_visit());
+        make_up.set_dry_run(request->dry_run());
+        if (request->has_window_start()) *make_up.mutable_window_start() = request->window_start();
+        make_up.set_request_id(request->request_id());
+        status = Unary(*scheduling_, &SchedulingStub::PrepareAsyncMakeUpVisit,
+                       BackendContext(context, who, backend_timeout_).get(), make_up, response);
+        return FromBackend(*context, status, "scheduling");
+      });
+}
+
 }  // namespace linli::gateway

@@ -47,6 +47,9 @@ class ElderAppServiceImpl final : public v1::ElderAppService::Service, private G
   grpc::Status MarkMyNoticesRead(grpc::ServerContext* context,
                                  const v1::MarkMyNoticesReadRequest* request,
                                  feedback::v1::MarkNoticesReadResponse* response) override;
+  // The elder's missed visit (read first: another elder's is NOT_FOUND) made good.
+  grpc::Status MakeUpMyVisit(grpc::ServerContext* context, const v1::MakeUpMyVisitRequest* request,
+                             scheduling::v1::MakeUpVisitResponse* response) override;
   // WatchMyNotices on an event loop: long reads of feedback's notices (kNoticeWait each), each
   // new notice written as it comes, until the client goes, the gateway stops or kMaxWatch.
   grpc::Status WatchMyNoticesOnLoop(grpc::ServerContext* context,

@@ -217,6 +217,7 @@ MethodTable PublicMethods(const GatewayServer::Services& s) {
   LINLI_METHOD(console, ConsoleService, DeleteWebhook);
   LINLI_METHOD(console, ConsoleService, ListWebhookDeliveries);
   LINLI_METHOD(console, ConsoleService, RetryWebhookDelivery);
+  LINLI_METHOD(console, ConsoleService, MakeUpVisit);
   // ElderAppService
   LINLI_METHOD(elder_app, ElderAppService, GetElderPage);
   LINLI_METHOD(elder_app, ElderAppService, ListMyCommitments);
@@ -228,6 +229,7 @@ MethodTable PublicMethods(const GatewayServer::Services& s) {
   LINLI_METHOD(elder_app, ElderAppService, ListMyComplaints);
   LINLI_METHOD(elder_app, ElderAppService, ListMyNotices);
   LINLI_METHOD(elder_app, ElderAppService, MarkMyNoticesRead);
+  LINLI_METHOD(elder_app, ElderAppService, MakeUpMyVisit);
   table.AddServerStreaming<v1::ElderAppService::Service>(
       "/linli.gateway.v1.ElderAppService/WatchMyNotices", s.elder_app,
       &ElderAppServiceImpl::WatchMyNoticesOnLoop);

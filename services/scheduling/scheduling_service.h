@@ -87,6 +87,7 @@ class SchedulingServiceImpl final : public v1::SchedulingService::Service {
   LINLI_RPC(UnassignVisit);
   LINLI_RPC(SwapVisitWorkers);
   LINLI_RPC(ReleaseWorker);
+  LINLI_RPC(MakeUpVisit);
   LINLI_RPC(ProposeFallback);
   LINLI_RPC(Plan);
   LINLI_RPC(ListWorkerVisits);

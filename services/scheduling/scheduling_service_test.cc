@@ -15,6 +15,7 @@
 #include "common/client.h"
 #include "common/errors.h"
 #include "common/grpc_status.h"
+#include "common/proto_time.h"
 #include "common/server.h"
 #include "gtest/gtest.h"
 #include "services/scheduling/scheduling_service.h"
@@ -1764,6 +1765,78 @@ TEST_P(SchedulingServiceTest, ConcurrentCheckInsAndOutsEachCountOnce) {
               (std::vector<std::string>{"visit.scheduled", "visit.checked_in", "visit.completed"}))
         << visit;
   }
+}
+
+TEST_P(SchedulingServiceTest, AMissedVisitIsMadeGoodOnceOnADayOfItsOwnByTheFamiliarWorker) {
+  v1::Commitment promise = Weekly();  // Tuesdays and Thursdays 09:00-11:00
+  promise.set_preferred_worker(workers_[1]);
+  v1::Commitment created;
+  ASSERT_TRUE(Create(promise, &created).ok());
+  Materialize("2026-12-01", 14);
+  std::vector<v1::Visit> visits = Visits(created.name());
+  ASSERT_GE(visits.size(), 2u);
+  const v1::Visit& missed = visits[0];  // Tuesday, December 1
+  const absl::TimeZone shanghai = absl::FixedTimeZone(8 * 3600);
+  clock_.Set(absl::FromCivil(absl::CivilMinute(2026, 12, 1, 12, 0), shanghai));  // Tuesday noon
+  ASSERT_TRUE(service_->SweepMissed().ok());
+
+  auto make_up = [&](v1::MakeUpVisitRequest request, v1::MakeUpVisitResponse* out) {
+    grpc::ClientContext context;
+    return stub_->MakeUpVisit(&context, request, out);
+  };
+  v1::MakeUpVisitRequest ask;
+  ask.set_missed_visit(missed.name());
+  ask.set_dry_run(true);
+  v1::MakeUpVisitResponse offer;
+  grpc::Status s = make_up(ask, &offer);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  // Wednesday and Friday at 09:00 (Thursday has its own visit), the familiar worker first.
+  ASSERT_EQ(offer.proposals_size(), 2);
+  EXPECT_EQ(
+      absl::FormatTime("%m-%d %H:%M", FromTimestamp(offer.proposals(0).window_start()), shanghai),
+      "12-02 09:00");
+  EXPECT_EQ(
+      absl::FormatTime("%m-%d %H:%M", FromTimestamp(offer.proposals(1).window_start()), shanghai),
+      "12-04 09:00");
+  EXPECT_EQ(offer.proposals(0).worker(), workers_[1]);
+  EXPECT_EQ(SlotRows(), 0);  // a dry run books nothing
+
+  v1::MakeUpVisitRequest accept;
+  accept.set_missed_visit(missed.name());
+  *accept.mutable_window_start() = offer.proposals(1).window_start();
+  accept.set_request_id("make-up-1");
+  v1::MakeUpVisitResponse booked;
+  s = make_up(accept, &booked);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(booked.visit().make_up_for(), missed.name());
+  EXPECT_EQ(booked.visit().commitment(), created.name());
+  EXPECT_EQ(booked.visit().state(), v1::VISIT_STATE_SCHEDULED);
+  ASSERT_EQ(Workers(booked.visit()), std::vector<std::string>{workers_[1]});
+  v1::MakeUpVisitResponse again;
+  ASSERT_TRUE(make_up(accept, &again).ok());  // the same request_id: the same visit
+  EXPECT_EQ(again.visit().name(), booked.visit().name());
+  accept.set_request_id("make-up-2");
+  EXPECT_EQ(make_up(accept, &again).error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(make_up(ask, &offer).error_code(), grpc::StatusCode::ALREADY_EXISTS);
+
+  // The make-up is a visit of the promise; materialising again leaves it and adds nothing.
+  EXPECT_EQ(Visits(created.name()).size(), visits.size() + 1);
+  Materialize("2026-12-01", 14);
+  EXPECT_EQ(Visits(created.name()).size(), visits.size() + 1);
+
+  // Only a missed visit, only a proposed window, a window to book.
+  v1::MakeUpVisitRequest not_missed = ask;
+  not_missed.set_missed_visit(visits[1].name());
+  EXPECT_EQ(make_up(not_missed, &offer).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  v1::MakeUpVisitRequest bad = accept;
+  bad.set_missed_visit(visits[0].name());
+  bad.clear_window_start();
+  bad.set_request_id("");
+  s = make_up(bad, &again);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Field(s), "window_start");
+  bad.set_within_days(9);
+  EXPECT_EQ(Field(make_up(bad, &again)), "within_days");
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SchedulingServiceTest, ::testing::ValuesIn(testing::Backends()),

@@ -310,6 +310,35 @@ step("the contradiction alert is acknowledged on the alerts page", async () => {
   assert.deepEqual(page.complaints, [], "the browser reported no error during the story");
 });
 
+step("the committee's notice of yesterday's missed visit is read, and the street adds a webhook", async () => {
+  const page = story.page;
+  await page.getByRole("link", { name: "通知" }).click();
+  await page.getByLabel("查看").selectOption(story.committee);
+  const missed = page.locator("li.notice.unread").filter({ hasText: "错过上门" })
+    .filter({ has: page.locator(`a[title="${story.elder.name}"]`) });
+  await missed.first().waitFor();
+  const name = await missed.first().getAttribute("data-notice");
+  await missed.first().getByRole("button", { name: "标为已读" }).click();
+  await page.locator(`li.notice:not(.unread)[data-notice="${name}"]`).waitFor();
+  const inbox = await story.api.listNotices({ recipient: story.committee, newestFirst: true,
+    pageSize: 100 }, auth(story.staffToken));
+  const read = inbox.notices.find((n) => n.name === name);
+  assert.equal(read.readBy, STAFF_PRINCIPAL);
+  await assertAccessible(page, "notices");
+
+  await page.getByLabel("推送地址").fill("https://sms.example.cn/linli/notices");
+  await page.getByLabel("本辖区老人的通知（短信/语音服务商）").check();
+  await page.getByRole("button", { name: "添加推送" }).click();
+  await page.getByText("签名密钥（只显示这一次").waitFor();
+  const hooks = await story.api.listWebhooks({ recipient: story.committee }, auth(story.staffToken));
+  assert.equal(hooks.webhooks.length, 1);
+  assert.equal(hooks.webhooks[0].url, "https://sms.example.cn/linli/notices");
+  assert.ok(hooks.webhooks[0].eldersOfRegion);
+  await page.locator(`li[data-webhook="${hooks.webhooks[0].name}"]`).waitFor();
+  await shot(page, "notices-1280x800");
+  assert.deepEqual(page.complaints, [], "the browser reported no error during the story");
+});
+
 step("the short visit the elder disputes is rejected in exception review", async () => {
   const page = story.page;
   await page.getByRole("link", { name: "例外审核" }).click();

@@ -5,6 +5,7 @@ import { useI18n } from "./i18n.js";
 import { endSession, useSession, type Session } from "./session.js";
 import { href, useRoute } from "./ui.js";
 import { AlertsView } from "./views/Alerts.js";
+import { NoticesView } from "./views/Notices.js";
 import { DayView } from "./views/Day.js";
 import { ElderView } from "./views/Elder.js";
 import { ImportView } from "./views/Import.js";
@@ -35,6 +36,7 @@ function Signed({ session }: { session: Session }) {
     ["elders", t("nav_elders")],
     ["heard", t("nav_heard")],
     ["alerts", t("nav_alerts")],
+    ["notices", t("nav_notices")],
     ["work-orders", t("nav_work_orders")],
     ["review", t("nav_review")],
     ["plan", t("nav_plan")],
@@ -51,6 +53,11 @@ function Signed({ session }: { session: Session }) {
       break;
     case "alerts":
       view = <AlertsView region={region} />;
+      break;
+    case "notices":
+      view = (
+        <NoticesView region={region} streetStaff={session.role === "street_staff" || session.role === "admin"} />
+      );
       break;
     case "import":
       view = <ImportView />;
