@@ -1,8 +1,8 @@
 // `linli notices` (a recipient's notices through the gateway, optionally followed as they come),
 // `linli webhook create|deliveries` (a recipient's webhooks) and `linli webhook serve` (a
 // development receiver that verifies signatures and prints what arrives).
-#include <csignal>
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 
 #include "absl/strings/str_cat.h"
