@@ -175,6 +175,7 @@ that call a backend directly need the operator's platform identity from var/pki/
   build/bin/linli plan --region 310101020 --from $today --days 1   # plan and book the day
   build/bin/linli report --org wlq-care-home --from $monday --to $sunday --out report.html
   build/bin/linli elders list --region regions/310101020001
+  build/bin/linli notices --region 310101020001 --follow   # missed visits, safety… as they come
   build/bin/linli import template elders > roster.csv   # fill it in, then:
   build/bin/linli import elders --file roster.csv --dry_run
   build/bin/linli elders get ${demo_elder:-elders/ID} --reason "回访核对联系方式"   # full view, audited

@@ -134,8 +134,8 @@ grpc::Status FeedbackServiceImpl::CreateWebhook(grpc::ServerContext* context,
   if (w.elders_of_region() && !absl::StartsWith(w.recipient(), "regions/")) {
     v.Add("webhook.elders_of_region", "needs a region (committee or street) as recipient");
   }
-  if (absl::Status url = ValidateWebhookUrl(w.url(), "webhook.url"); !url.ok()) {
-    v.Add("webhook.url", std::string(url.message()));
+  if (std::optional<std::string> problem = WebhookUrlProblem(w.url())) {
+    v.Add("webhook.url", *problem);
   }
   for (int i = 0; i < w.kinds_size(); ++i) {
     if (w.kinds(i) == v1::NOTICE_KIND_UNSPECIFIED || !v1::NoticeKind_IsValid(w.kinds(i))) {

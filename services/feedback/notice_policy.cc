@@ -326,7 +326,7 @@ std::optional<absl::Time> NextAttempt(int attempts, absl::Time first_attempt, ab
   return now + backoff * std::clamp(jitter, 0.5, 1.0);
 }
 
-absl::Status ValidateWebhookUrl(const std::string& url, const std::string& field) {
+std::optional<std::string> WebhookUrlProblem(const std::string& url) {
   std::string rest;
   bool https = false;
   if (absl::StartsWith(url, "https://")) {
@@ -335,36 +335,36 @@ absl::Status ValidateWebhookUrl(const std::string& url, const std::string& field
   } else if (absl::StartsWith(url, "http://")) {
     rest = url.substr(7);
   } else {
-    return InvalidField(field, "must start with https:// (http:// only to a loopback address)");
+    return std::string("must start with https:// (http:// only to a loopback address)");
   }
-  if (url.size() > 500) return InvalidField(field, "must be at most 500 characters");
+  if (url.size() > 500) return std::string("must be at most 500 characters");
   for (char ch : url) {
     if (static_cast<unsigned char>(ch) <= ' ' || ch == 0x7f) {
-      return InvalidField(field, "must not contain spaces or control characters");
+      return std::string("must not contain spaces or control characters");
     }
   }
   std::string authority = rest.substr(0, rest.find_first_of("/?#"));
   if (authority.empty() || authority.find('@') != std::string::npos) {
-    return InvalidField(field, "must name a host (and no user name)");
+    return std::string("must name a host (and no user name)");
   }
   std::string host = authority;
   if (host.front() == '[') {
     const size_t close = host.find(']');
-    if (close == std::string::npos) return InvalidField(field, "has an unclosed [IPv6] host");
+    if (close == std::string::npos) return std::string("has an unclosed [IPv6] host");
     host = host.substr(1, close - 1);
   } else if (const size_t colon = host.rfind(':'); colon != std::string::npos) {
     int port = 0;
     if (!absl::SimpleAtoi(host.substr(colon + 1), &port) || port < 1 || port > 65535) {
-      return InvalidField(field, "has a port that is not 1-65535");
+      return std::string("has a port that is not 1-65535");
     }
     host = host.substr(0, colon);
   }
-  if (host.empty()) return InvalidField(field, "must name a host");
+  if (host.empty()) return std::string("must name a host");
   const std::string lower = absl::AsciiStrToLower(host);
   if (!https && lower != "127.0.0.1" && lower != "::1" && lower != "localhost") {
-    return InvalidField(field, "must use https:// (http:// only to a loopback address)");
+    return std::string("must use https:// (http:// only to a loopback address)");
   }
-  return absl::OkStatus();
+  return std::nullopt;
 }
 
 bool WebhookWants(const std::string& recipient, bool elders_of_region,

@@ -104,9 +104,9 @@ inline constexpr absl::Duration kDeliveryGiveUp = absl::Hours(72);
 // ago or more.
 std::optional<absl::Time> NextAttempt(int attempts, absl::Time first_attempt, absl::Time now,
                                       double jitter);
-// INVALID_ARGUMENT naming `field` unless `url` is https://host[:port][/path], or http:// to a
-// loopback host (127.0.0.1, ::1, localhost).
-absl::Status ValidateWebhookUrl(const std::string& url, const std::string& field);
+// What is wrong with `url` as a webhook's address, or nullopt when it is https://host[:port][/path]
+// or http:// to a loopback host (127.0.0.1, ::1, localhost).
+std::optional<std::string> WebhookUrlProblem(const std::string& url);
 // Whether a webhook of `recipient` (elders_of_region: the elders of that region) wanting `kinds`
 // (empty: all) receives `draft`.
 bool WebhookWants(const std::string& recipient, bool elders_of_region,
