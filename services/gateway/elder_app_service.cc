@@ -2,6 +2,8 @@
 #include "services/gateway/event_loop.h"
 
 #include <algorithm>
+#include <atomic>
+#include <optional>
 
 #include <map>
 #include <utility>
@@ -453,6 +455,29 @@ namespace {
 // sequence).
 constexpr int kNoticeWaitSeconds = 10;
 constexpr int kMaxNoticeWaitSeconds = 30;
+// Long reads through the JSON bridge each hold one of the HTTP port's pooled threads (8 on a
+// small machine) while they wait: at most this many wait at once; beyond, a read answers at once
+// and the app asks again.
+constexpr int kMaxBridgedNoticeWaits = 4;
+std::atomic<int> bridged_notice_waits{0};
+
+// A slot for one waiting read through the bridge, released when it ends; false when all are
+// taken.
+class BridgedWait {
+ public:
+  BridgedWait() : held_(bridged_notice_waits.fetch_add(1) < kMaxBridgedNoticeWaits) {
+    if (!held_) bridged_notice_waits.fetch_sub(1);
+  }
+  ~BridgedWait() {
+    if (held_) bridged_notice_waits.fetch_sub(1);
+  }
+  BridgedWait(const BridgedWait&) = delete;
+  BridgedWait& operator=(const BridgedWait&) = delete;
+  bool held() const { return held_; }
+
+ private:
+  bool held_;
+};
 constexpr absl::Duration kMaxWatch = absl::Minutes(30);
 constexpr int kWatchPage = 100;
 
@@ -472,6 +497,11 @@ grpc::Status ElderAppServiceImpl::ListMyNotices(grpc::ServerContext* context,
         backend_request.set_unread_only(request->unread_only());
         backend_request.set_page_size(request->page_size());
         backend_request.set_wait_seconds(request->wait_seconds());  // feedback checks 0-30
+        std::optional<BridgedWait> slot;
+        if (request->wait_seconds() > 0 && Gate::FromHttpBridge(*context)) {
+          slot.emplace();
+          if (!slot->held()) backend_request.set_wait_seconds(0);
+        }
         grpc::Status status = Unary(
             *feedback_, &FeedbackStub::PrepareAsyncListNotices,
             BackendContext(context, who,

@@ -458,16 +458,20 @@ absl::StatusOr<auth::Principal> Gate::Authenticate(const grpc::ServerContext& co
   return AuthenticateFrom(context, /*limit_by_address=*/false);
 }
 
-std::string Gate::ClientAddress(const grpc::ServerContext& context) {
+bool Gate::FromHttpBridge(const grpc::ServerContext& context) {
   const std::string peer = context.peer();
   // A network call has a network peer; an in-process call has none ("unknown" in this gRPC).
   const bool network = absl::StartsWith(peer, "ipv4:") || absl::StartsWith(peer, "ipv6:") ||
                        absl::StartsWith(peer, "unix") || absl::StartsWith(peer, "vsock:");
-  if (!network && Metadata(context, kBridgeKey) == BridgeSecret()) {
+  return !network && Metadata(context, kBridgeKey) == BridgeSecret();
+}
+
+std::string Gate::ClientAddress(const grpc::ServerContext& context) {
+  if (FromHttpBridge(context)) {
     const absl::string_view forwarded = Metadata(context, kClientAddressKey);
     if (!forwarded.empty()) return AddressKey(forwarded);
   }
-  return AddressKey(peer);
+  return AddressKey(context.peer());
 }
 
 absl::Status Gate::AddressExhausted() const {

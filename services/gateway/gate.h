@@ -237,6 +237,9 @@ class Gate {
   // The address key (AddressKey) a call is limited under: the peer's, or for the JSON bridge's
   // in-process calls the kClientAddressKey it set (see there).
   static std::string ClientAddress(const grpc::ServerContext& context);
+  // Whether the call came through the JSON bridge (the HTTP port), which holds an HTTP thread
+  // for as long as the call lasts.
+  static bool FromHttpBridge(const grpc::ServerContext& context);
 
  private:
   // Step 1; `limit_by_address`: calls that would need verification work are refused while their

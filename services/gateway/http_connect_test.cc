@@ -14,9 +14,15 @@
 #include <string>
 #include <vector>
 
+#include <atomic>
+#include <thread>
+#include <vector>
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "common/auth/jwt.h"
 #include "common/clock.h"
 #include "common/server.h"
@@ -68,7 +74,30 @@ class FakeRegistry final : public registry::v1::RegistryService::Service {
   }
 };
 class FakeScheduling final : public scheduling::v1::SchedulingService::Service {};
-class FakeFeedback final : public feedback::v1::FeedbackService::Service {};
+// Feedback's notices, as far as the long-read test needs: a read asked to wait is held until
+// the test releases it; every read records the wait it was asked for.
+class FakeFeedback final : public feedback::v1::FeedbackService::Service {
+ public:
+  grpc::Status ListNotices(grpc::ServerContext*, const feedback::v1::ListNoticesRequest* request,
+                           feedback::v1::ListNoticesResponse*) override {
+    {
+      absl::MutexLock lock(&mu_);
+      waits_.push_back(request->wait_seconds());
+    }
+    if (request->wait_seconds() > 0) release_.WaitForNotificationWithTimeout(absl::Seconds(20));
+    return grpc::Status::OK;
+  }
+  std::vector<int> waits() {
+    absl::MutexLock lock(&mu_);
+    return waits_;
+  }
+  void Release() { release_.Notify(); }
+
+ private:
+  absl::Mutex mu_;
+  std::vector<int> waits_;
+  absl::Notification release_;
+};
 
 // An admin token valid at kStart for ten minutes.
 std::string AdminToken() {
@@ -509,4 +538,44 @@ TEST_F(HttpConnect, ServesTheWebConsoleWithItsSecurityHeaders) {
 }
 
 }  // namespace
+TEST_F(HttpConnect, LongReadsOfNoticesHoldAtMostFourHttpThreads) {
+  const int64_t now = absl::ToUnixSeconds(kStart);
+  const std::string elder =
+      *auth::SignJwt(*auth::JwtKey::Hmac("test", kSecret), {{"iss", "linli-test"},
+                                                            {"aud", "linli-gateway"},
+                                                            {"role", "elder"},
+                                                            {"sub", "elders/e1"},
+                                                            {"iat", now},
+                                                            {"exp", now + 600}});
+  auto read = [&] {
+    return Client()->Post("/linli.gateway.v1.ElderAppService/ListMyNotices",
+                          {{"Authorization", "Bearer " + elder}},
+                          R"({"elder":"elders/e1","waitSeconds":20})", "application/json");
+  };
+  std::vector<std::thread> waiting;
+  std::atomic<int> answered{0};
+  for (int i = 0; i < 4; ++i) {
+    waiting.emplace_back([&] {
+      if (auto r = read(); r && r->status == 200) ++answered;
+    });
+  }
+  // The four are held in feedback, each with its wait; the fifth is told not to wait.
+  for (int i = 0; i < 200 && feedback_.waits().size() < 4; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(feedback_.waits().size(), 4u);
+  httplib::Result fifth = read();
+  ASSERT_TRUE(fifth);
+  EXPECT_EQ(fifth->status, 200) << fifth->body;
+  ASSERT_EQ(feedback_.waits().size(), 5u);
+  EXPECT_EQ(feedback_.waits()[4], 0);
+  feedback_.Release();
+  for (std::thread& t : waiting) t.join();
+  EXPECT_EQ(answered.load(), 4);
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(feedback_.waits()[i], 20);
+  // Slots are given back: a read after them may wait again.
+  ASSERT_TRUE(read());
+  EXPECT_EQ(feedback_.waits().back(), 20);
+}
+
 }  // namespace linli::gateway
