@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -50,44 +51,45 @@ NoticeDraft VisitDraft(v1::NoticeKind kind, const std::string& cause, const std:
   return draft;
 }
 
-std::vector<NoticeDraft> MissedNotices(const ProjectedVisit& v, const CommitmentFacts& c,
-                                       const ElderFacts& e) {
-  const std::string cause = "missed:visits/" + v.id;
-  const std::string when = Window(v.window_start_us, v.window_end_us);
+// One notice of `kind` about visit `v` to each recipient of `to` (recipient, text) that is known;
+// the cause is "{cause}:visits/{id}".
+std::vector<NoticeDraft> VisitDrafts(v1::NoticeKind kind, absl::string_view cause,
+                                     const ProjectedVisit& v, const CommitmentFacts& c,
+                                     const ElderFacts& e,
+                                     std::vector<std::pair<std::string, std::string>> to) {
   std::vector<NoticeDraft> drafts;
-  drafts.push_back(VisitDraft(v1::NOTICE_KIND_MISSED, cause, v.elder, v, c, e,
-                              absl::StrCat("很抱歉，您", when,
-                                           "的上门服务没有完成。服务机构和居委会已收到通知。"
-                                           "您可以在应用里选一个补上门的时间，"
-                                           "或等服务机构与您联系。")));
-  if (!c.organisation.empty()) {
-    drafts.push_back(VisitDraft(
-        v1::NOTICE_KIND_MISSED, cause, c.organisation, v, c, e,
-        absl::StrCat(when, "的上门服务（visits/", v.id, "）未完成，请联系老人安排补服务。")));
-  }
-  if (!e.committee.empty()) {
-    drafts.push_back(VisitDraft(v1::NOTICE_KIND_MISSED, cause, e.committee, v, c, e,
-                                absl::StrCat("辖区老人", when, "的上门服务（visits/", v.id,
-                                             "）未完成，服务机构已收到通知，请跟进。")));
+  for (auto& [recipient, text] : to) {
+    if (recipient.empty()) continue;
+    drafts.push_back(VisitDraft(kind, absl::StrCat(cause, ":visits/", v.id), recipient, v, c, e,
+                                std::move(text)));
   }
   return drafts;
 }
 
+std::vector<NoticeDraft> MissedNotices(const ProjectedVisit& v, const CommitmentFacts& c,
+                                       const ElderFacts& e) {
+  const std::string when = Window(v.window_start_us, v.window_end_us);
+  return VisitDrafts(
+      v1::NOTICE_KIND_MISSED, "missed", v, c, e,
+      {{v.elder, absl::StrCat("很抱歉，您", when,
+                              "的上门服务没有完成。服务机构和居委会已收到通知。"
+                              "您可以在应用里选一个补上门的时间，或等服务机构与您联系。")},
+       {c.organisation,
+        absl::StrCat(when, "的上门服务（visits/", v.id, "）未完成，请联系老人安排补服务。")},
+       {e.committee, absl::StrCat("辖区老人", when, "的上门服务（visits/", v.id,
+                                  "）未完成，服务机构已收到通知，请跟进。")}});
+}
+
 std::vector<NoticeDraft> NobodyComingNotices(const ProjectedVisit& v, const CommitmentFacts& c,
                                              const ElderFacts& e) {
-  const std::string cause = "unstaffed:visits/" + v.id;
   const std::string when = Window(v.window_start_us, v.window_end_us);
-  std::vector<NoticeDraft> drafts;
-  drafts.push_back(VisitDraft(v1::NOTICE_KIND_NOBODY_COMING, cause, v.elder, v, c, e,
-                              absl::StrCat("您", when,
-                                           "的上门服务暂时没有安排到服务人员，服务机构正在安排；"
-                                           "如果安排不上，会与您另约时间。")));
-  if (!c.organisation.empty()) {
-    drafts.push_back(VisitDraft(v1::NOTICE_KIND_NOBODY_COMING, cause, c.organisation, v, c, e,
-                                absl::StrCat(when, "的上门服务（visits/", v.id,
-                                             "）还没有服务人员，请尽快安排，或与老人另约时间。")));
-  }
-  return drafts;
+  return VisitDrafts(
+      v1::NOTICE_KIND_NOBODY_COMING, "unstaffed", v, c, e,
+      {{v.elder, absl::StrCat("您", when,
+                              "的上门服务暂时没有安排到服务人员，服务机构正在安排；"
+                              "如果安排不上，会与您另约时间。")},
+       {c.organisation, absl::StrCat(when, "的上门服务（visits/", v.id,
+                                     "）还没有服务人员，请尽快安排，或与老人另约时间。")}});
 }
 
 bool Scheduled(const ProjectedVisit& v) { return v.state == VisitState::kScheduled; }
