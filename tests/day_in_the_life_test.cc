@@ -31,6 +31,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
+#include "common/auth/api_keys.h"
 #include "common/auth/jwt.h"
 #include "common/auth/webhook_signature.h"
 #include "common/client.h"
@@ -43,6 +44,7 @@
 #include "linli/feedback/v1/feedback.pb.h"
 #include "linli/gateway/v1/console.pb.h"
 #include "linli/gateway/v1/elder_app.grpc.pb.h"
+#include "linli/gateway/v1/partner.pb.h"
 #include "linli/gateway/v1/worker_app.pb.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
 #include "linli/scheduling/v1/scheduling.pb.h"
@@ -112,6 +114,24 @@ class DayInTheLifeTest : public ::testing::TestWithParam<std::string> {
                                                  {"alg", "HS256"},
                                                  {"k", auth::Base64UrlEncode(kSecret)}}}}}
                                    .dump();
+    // Partner keys of two providers: the street's commercial care station, which a promise is
+    // referred to, and the social organisation that owns the promises.
+    std::ofstream(dir_ + "/pepper") << "day-in-the-life-pepper\n";
+    {
+      std::ofstream keys(dir_ + "/api-keys");
+      for (const char* org : {"yangguang", "lelin"}) {
+        const std::string id = absl::StrCat("day-", org);
+        const std::string key = auth::NewApiKey(id);
+        keys << auth::FormatApiKeyEntry(
+                    {id,
+                     absl::StrCat("organisations/", org),
+                     "310101020",
+                     {"referrals.read", "referrals.write", "visits.read", "visits.write"},
+                     auth::HashApiSecret("day-in-the-life-pepper", auth::ParseApiKey(key)->secret)})
+             << "\n";
+        partner_key_[org] = key;
+      }
+    }
     for (const char* name : {"registry", "scheduling", "feedback", "gateway"}) {
       address_[name] = absl::StrCat("127.0.0.1:", testing::FreePort());
     }
@@ -130,6 +150,7 @@ class DayInTheLifeTest : public ::testing::TestWithParam<std::string> {
           "--registry_address=" + address_["registry"],
           "--scheduling_address=" + address_["scheduling"],
           "--feedback_address=" + address_["feedback"], "--jwt_keys_file=" + jwt_keys,
+          "--api_keys_file=" + dir_ + "/api-keys", "--api_key_pepper_file=" + dir_ + "/pepper",
           "--rate_limit_per_second=1000", "--rate_limit_burst=1000"}},
     };
     const std::pair<const char*, const char*> services[] = {
@@ -306,6 +327,7 @@ class DayInTheLifeTest : public ::testing::TestWithParam<std::string> {
   }
 
   std::string dir_;
+  std::map<std::string, std::string> partner_key_;
   std::map<std::string, std::string> address_;
   int http_port_ = 0;
   std::vector<testing::ChildProcess> children_;
@@ -1004,6 +1026,319 @@ TEST_P(DayInTheLifeTest, TheElderHearsOfALateAndAMissedVisitAndTheCommitteesWebh
   ASSERT_EQ(log.deliveries_size(), 1);
   EXPECT_EQ(log.deliveries(0).state(), fb::DELIVERY_STATE_DELIVERED);
   EXPECT_GE(log.deliveries(0).attempts(), 2);
+}
+
+// Issue 17, item 4: the owner cannot keep a promise; staff find another provider, refer the elder
+// (only with her consent to share), the provider accepts in the partner API and the promise moves
+// with its dates; the provider delivers, the referral is in service, then completed. A second
+// promise is declined, a third withdrawn.
+TEST_P(DayInTheLifeTest, AReferralClosesTheLoopAcrossSectors) {
+  const std::string admin = Token("admin", "ops/platform");
+  const std::string staff = Token("committee_staff", "staff/zhou", {{"region", "310101020002"}});
+  const std::string neighbour =
+      Token("committee_staff", "staff/qian", {{"region", "310101020003"}});
+  const std::string provider = partner_key_["yangguang"];
+  const std::string owner = partner_key_["lelin"];
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), Shanghai());
+  SeedStreet(admin);
+  // The street's commercial care station: it offers visiting to the whole street, near the elder.
+  std::string station_worker;
+  {
+    auto registry = reg::RegistryService::NewStub(
+        testing::PlatformPki::Shared().Channel(address_["registry"], "linli-registry"));
+    auto context = [] { return NewClientContext(nullptr, absl::Seconds(10)); };
+    reg::CreateOrganisationRequest org;
+    org.mutable_organisation()->set_id("yangguang");
+    org.mutable_organisation()->set_display_name("阳光护理站");
+    org.mutable_organisation()->set_kind(reg::ORGANISATION_KIND_COMMERCIAL_PROVIDER);
+    org.mutable_organisation()->set_sector(reg::SECTOR_COMMERCIAL);
+    org.mutable_organisation()->set_region("regions/310101020");
+    org.mutable_organisation()->mutable_location()->set_latitude(kLat + 0.004);
+    org.mutable_organisation()->mutable_location()->set_longitude(kLng);
+    reg::CreateOrganisationResponse org_out;
+    grpc::Status s = registry->CreateOrganisation(context().get(), org, &org_out);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    reg::CreateOfferingRequest offering;
+    offering.mutable_offering()->set_organisation("organisations/yangguang");
+    offering.mutable_offering()->set_service_type("serviceTypes/visiting");
+    offering.mutable_offering()->add_covered_regions("regions/310101020");
+    offering.mutable_offering()->set_capacity_per_week(30);
+    offering.mutable_offering()->set_display_name("阳光 上门探访");
+    reg::CreateOfferingResponse offering_out;
+    s = registry->CreateOffering(context().get(), offering, &offering_out);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    reg::CreateWorkerRequest w;
+    w.mutable_worker()->set_display_name("李护理员");
+    w.mutable_worker()->set_organisation("organisations/yangguang");
+    w.mutable_worker()->add_skills("visiting");
+    reg::CreateWorkerResponse w_out;
+    s = registry->CreateWorker(context().get(), w, &w_out);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    station_worker = w_out.worker().name();
+  }
+
+  // An elder who agreed to her personal data being kept, not (yet) to sharing it with providers.
+  reg::CreateElderRequest register_elder;
+  {
+    reg::Elder& e = *register_elder.mutable_elder();
+    e.set_display_name("陈桂芳");
+    e.set_region(kCommittee);
+    e.set_address("上海市黄浦区局门路 200 弄 5 号 301 室");
+    e.set_phone("13811112222");
+    e.mutable_location()->set_latitude(kLat);
+    e.mutable_location()->set_longitude(kLng);
+    e.set_living_situation(reg::LIVING_SITUATION_ALONE);
+    reg::Consent* consent = e.add_consents();
+    consent->set_purpose(reg::CONSENT_PURPOSE_PERSONAL_DATA);
+    consent->set_granted(true);
+  }
+  reg::CreateElderResponse registered;
+  grpc::Status s = Call("ConsoleService/RegisterElder", register_elder, &registered, staff);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const std::string elder = registered.elder().name();
+
+  // Three promises of the social organisation, daily at 15:00 from tomorrow, two weeks of visits.
+  auto promise = [&](const std::string& id) {
+    sch::CreateCommitmentRequest request;
+    sch::Commitment& c = *request.mutable_commitment();
+    c.set_elder(elder);
+    c.set_service_type("serviceTypes/visiting");
+    c.set_owner_organisation("organisations/lelin");
+    c.mutable_recurrence()->set_rrule("FREQ=DAILY");
+    c.mutable_recurrence()->set_dtstart(Day(today + 1) + "T15:00:00");
+    c.set_window_minutes(60);
+    c.set_duration_minutes(45);
+    c.set_valid_from(Day(today + 1));
+    request.set_request_id("referral-promise-" + id);
+    sch::CreateCommitmentResponse created;
+    grpc::Status status = Call("ConsoleService/CreateCommitment", request, &created, staff);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    sch::MaterializeVisitsRequest materialize;
+    materialize.set_commitment(created.commitment().name());
+    materialize.set_from_date(Day(today + 1));
+    materialize.set_days(14);
+    sch::MaterializeVisitsResponse materialized;
+    status = Call("ConsoleService/MaterializeVisits", materialize, &materialized, staff);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(materialized.created(), 14);
+    return created.commitment().name();
+  };
+  const std::string moving = promise("moving");
+
+  // Staff look for another provider: the care station is proposed.
+  sch::ProposeFallbackRequest fallback;
+  fallback.set_commitment(moving);
+  fallback.set_always(true);
+  sch::ProposeFallbackResponse proposed;
+  s = Call("ConsoleService/ProposeFallback", fallback, &proposed, staff);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  std::string offering;
+  for (const auto& p : proposed.proposals()) {
+    if (p.provider().organisation().name() == "organisations/yangguang") {
+      offering = p.provider().offering().name();
+    }
+  }
+  ASSERT_FALSE(offering.empty()) << "the care station was not proposed";
+
+  // Without the elder's consent to share with providers, nothing is sent.
+  sch::CreateReferralRequest refer;
+  refer.set_commitment(moving);
+  refer.set_offering(offering);
+  refer.set_reason(sch::REFERRAL_REASON_OWNER_NO_CAPACITY);
+  refer.set_request_id("referral-1");
+  sch::CreateReferralResponse referred;
+  s = Call("ConsoleService/CreateReferral", refer, &referred, staff);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "CONSENT_PURPOSE_SHARE_WITH_PROVIDERS"))
+      << s.error_message();
+  sch::ListReferralsRequest mine;
+  sch::ListReferralsResponse listed;
+  ASSERT_TRUE(Call("ConsoleService/ListReferrals", mine, &listed, staff).ok());
+  EXPECT_EQ(listed.referrals_size(), 0);
+  // The neighbouring committee can neither refer this elder nor list this committee's referrals.
+  EXPECT_EQ(Call("ConsoleService/CreateReferral", refer, &referred, neighbour).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  sch::ListReferralsRequest theirs;
+  theirs.set_region(kCommittee);
+  EXPECT_EQ(Call("ConsoleService/ListReferrals", theirs, &listed, neighbour).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // An offering that does not serve the elder is named as the problem.
+  sch::CreateReferralRequest nowhere = refer;
+  nowhere.set_offering("offerings/nosuch");
+  nowhere.set_request_id("referral-0");
+  s = Call("ConsoleService/CreateReferral", nowhere, &referred, staff);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "offering")) << s.error_message();
+
+  reg::RecordConsentRequest consent;
+  consent.set_name(elder);
+  consent.set_purpose(reg::CONSENT_PURPOSE_SHARE_WITH_PROVIDERS);
+  consent.set_granted(true);
+  consent.set_reason("家属同意转介");
+  reg::RecordConsentResponse consented;
+  s = Call("ConsoleService/RecordConsent", consent, &consented, staff);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  s = Call("ConsoleService/CreateReferral", refer, &referred, staff);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const sch::Referral& sent = referred.referral();
+  EXPECT_EQ(sent.state(), sch::REFERRAL_STATE_SENT);
+  EXPECT_EQ(sent.to_organisation(), "organisations/yangguang");
+  EXPECT_EQ(sent.from_organisation(), "organisations/lelin");
+  EXPECT_EQ(sent.committee(), kCommittee);
+  EXPECT_EQ(sent.sent_by(), "committee_staff:staff/zhou");
+  const std::string referral = sent.name();
+  // One open referral per promise.
+  sch::CreateReferralRequest twice = refer;
+  twice.set_request_id("referral-1b");
+  EXPECT_EQ(Call("ConsoleService/CreateReferral", twice, &referred, staff).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  // The care station sees it in the partner API: the promise's terms, no name, address or phone.
+  gw::ListMyReferralsRequest inbox;
+  gw::ListMyReferralsResponse received;
+  s = Call("PartnerService/ListMyReferrals", inbox, &received, provider);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(received.referrals_size(), 1);
+  EXPECT_EQ(received.referrals(0).name(), referral);
+  EXPECT_EQ(received.referrals(0).terms().duration_minutes(), 45);
+  EXPECT_EQ(received.referrals(0).terms().recurrence().rrule(), "FREQ=DAILY");
+  std::string seen;
+  google::protobuf::util::MessageToJsonString(received, &seen);
+  EXPECT_FALSE(absl::StrContains(seen, "陈")) << seen;
+  EXPECT_FALSE(absl::StrContains(seen, "13811112222")) << seen;
+  // The owner's key does not receive it, and cannot answer it.
+  ASSERT_TRUE(Call("PartnerService/ListMyReferrals", inbox, &received, owner).ok());
+  EXPECT_EQ(received.referrals_size(), 0);
+  gw::AnswerMyReferralRequest accept;
+  accept.set_name(referral);
+  accept.set_accept(true);
+  accept.set_request_id("accept-1");
+  gw::AnswerMyReferralResponse answered;
+  EXPECT_EQ(Call("PartnerService/AnswerReferral", accept, &answered, owner).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+
+  // Accepted: the promise is the station's own, its two weeks of visits moved with their dates,
+  // and the station learns where the elder lives (audited under its key).
+  s = Call("PartnerService/AnswerReferral", accept, &answered, provider);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(answered.referral().state(), sch::REFERRAL_STATE_ACCEPTED);
+  const std::string provider_commitment = answered.commitment().name();
+  EXPECT_EQ(answered.commitment().owner_organisation(), "organisations/yangguang");
+  EXPECT_EQ(answered.commitment().referral(), referral);
+  EXPECT_EQ(answered.elder().display_name(), "陈桂芳");
+  EXPECT_EQ(answered.elder().phone(), "13811112222");
+  EXPECT_EQ(answered.elder().address(), register_elder.elder().address());
+  gw::AnswerMyReferralResponse answered_again;
+  ASSERT_TRUE(Call("PartnerService/AnswerReferral", accept, &answered_again, provider).ok());
+  EXPECT_EQ(answered_again.commitment().name(), provider_commitment);
+  reg::ListAuditEntriesRequest audit_request;
+  audit_request.set_elder(elder);
+  reg::ListAuditEntriesResponse audit;
+  ASSERT_TRUE(Call("ConsoleService/ListAuditEntries", audit_request, &audit, staff).ok());
+  bool audited = false;
+  for (const auto& entry : audit.entries()) {
+    audited |= absl::StrContains(entry.reason(), referral);
+  }
+  EXPECT_TRUE(audited) << "the provider's read of the elder is not in the audit log";
+
+  sch::GetCommitmentRequest get;
+  get.set_name(moving);
+  sch::GetCommitmentResponse original;
+  ASSERT_TRUE(Call("ConsoleService/GetCommitment", get, &original, staff).ok());
+  EXPECT_EQ(original.commitment().state(), sch::COMMITMENT_STATE_CANCELLED);
+  EXPECT_EQ(original.commitment().moved_to(), provider_commitment);
+  sch::ListVisitsRequest list;
+  list.set_commitment(provider_commitment);
+  list.set_elder(elder);
+  sch::ListVisitsResponse moved;
+  ASSERT_TRUE(Call("ConsoleService/ListVisits", list, &moved, staff).ok());
+  ASSERT_EQ(moved.visits_size(), 14);
+  EXPECT_EQ(moved.visits(0).occurrence(), Day(today + 1) + "T15:00:00");
+  list.set_commitment(moving);
+  sch::ListVisitsResponse left;
+  ASSERT_TRUE(Call("ConsoleService/ListVisits", list, &left, staff).ok());
+  for (const auto& v : left.visits()) {
+    EXPECT_EQ(v.state(), sch::VISIT_STATE_CANCELLED) << v.name();
+    EXPECT_EQ(v.reason_code(), "MOVED_BY_REFERRAL") << v.name();
+  }
+
+  // The station delivers the first visit through its own system; the sweep puts the referral in
+  // service, and the station closes it when the need is met.
+  gw::ListMyDeliveriesRequest deliveries_request;
+  deliveries_request.set_date(Day(today + 1));
+  gw::ListMyDeliveriesResponse deliveries;
+  ASSERT_TRUE(
+      Call("PartnerService/ListMyDeliveries", deliveries_request, &deliveries, provider).ok());
+  ASSERT_EQ(deliveries.deliveries_size(), 1);
+  gw::ReportDeliveryRequest report;
+  report.set_visit(deliveries.deliveries(0).visit());
+  report.set_worker(station_worker);
+  gw::ReportDeliveryResponse reported;
+  s = Call("PartnerService/ReportDelivery", report, &reported, provider);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  sch::SweepMissedVisitsRequest sweep;
+  sch::SweepMissedVisitsResponse swept;
+  s = Call("ConsoleService/SweepMissedVisits", sweep, &swept, staff);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(swept.referrals_in_service(), 1);
+  gw::CompleteMyReferralRequest complete;
+  complete.set_name(referral);
+  complete.set_outcome(sch::REFERRAL_OUTCOME_NEED_MET);
+  gw::CompleteMyReferralResponse completed;
+  s = Call("PartnerService/CompleteReferral", complete, &completed, provider);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(completed.referral().state(), sch::REFERRAL_STATE_COMPLETED);
+  EXPECT_EQ(completed.referral().outcome(), sch::REFERRAL_OUTCOME_NEED_MET);
+  EXPECT_TRUE(completed.referral().has_service_start_time());
+
+  // A second promise: declined for lack of capacity, it stays with its owner.
+  const std::string declined_promise = promise("declined");
+  refer.set_commitment(declined_promise);
+  refer.set_request_id("referral-2");
+  ASSERT_TRUE(Call("ConsoleService/CreateReferral", refer, &referred, staff).ok());
+  gw::AnswerMyReferralRequest decline;
+  decline.set_name(referred.referral().name());
+  decline.set_accept(false);
+  gw::AnswerMyReferralResponse declined;
+  s = Call("PartnerService/AnswerReferral", decline, &declined, provider);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << "a decline needs its reason";
+  decline.set_decline_reason(sch::DECLINE_REASON_NO_CAPACITY);
+  s = Call("PartnerService/AnswerReferral", decline, &declined, provider);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(declined.referral().state(), sch::REFERRAL_STATE_DECLINED);
+  EXPECT_FALSE(declined.has_elder()) << "a declining provider learns nothing more";
+  get.set_name(declined_promise);
+  ASSERT_TRUE(Call("ConsoleService/GetCommitment", get, &original, staff).ok());
+  EXPECT_EQ(original.commitment().state(), sch::COMMITMENT_STATE_ACTIVE);
+
+  // A third, sent and taken back before an answer; the station can no longer accept it.
+  const std::string withdrawn_promise = promise("withdrawn");
+  refer.set_commitment(withdrawn_promise);
+  refer.set_request_id("referral-3");
+  ASSERT_TRUE(Call("ConsoleService/CreateReferral", refer, &referred, staff).ok());
+  sch::WithdrawReferralRequest withdraw;
+  withdraw.set_name(referred.referral().name());
+  sch::WithdrawReferralResponse withdrawn;
+  EXPECT_EQ(Call("ConsoleService/WithdrawReferral", withdraw, &withdrawn, neighbour).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  s = Call("ConsoleService/WithdrawReferral", withdraw, &withdrawn, staff);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(withdrawn.referral().state(), sch::REFERRAL_STATE_WITHDRAWN);
+  accept.set_name(referred.referral().name());
+  accept.set_request_id("accept-3");
+  EXPECT_EQ(Call("PartnerService/AnswerReferral", accept, &answered, provider).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  // The committee's list: newest first, each where it stands.
+  ASSERT_TRUE(Call("ConsoleService/ListReferrals", mine, &listed, staff).ok());
+  ASSERT_EQ(listed.referrals_size(), 3);
+  EXPECT_EQ(listed.referrals(0).state(), sch::REFERRAL_STATE_WITHDRAWN);
+  EXPECT_EQ(listed.referrals(1).state(), sch::REFERRAL_STATE_DECLINED);
+  EXPECT_EQ(listed.referrals(2).state(), sch::REFERRAL_STATE_COMPLETED);
+  mine.add_states(sch::REFERRAL_STATE_DECLINED);
+  ASSERT_TRUE(Call("ConsoleService/ListReferrals", mine, &listed, staff).ok());
+  ASSERT_EQ(listed.referrals_size(), 1);
+  EXPECT_EQ(listed.referrals(0).decline_reason(), sch::DECLINE_REASON_NO_CAPACITY);
 }
 
 INSTANTIATE_TEST_SUITE_P(Protocols, DayInTheLifeTest, ::testing::Values("grpc", "json"),

@@ -80,7 +80,8 @@ using MessageStub = grpc::TemplatedGenericStub<Message, Message>;
 const std::string kSecret = "golden-test-secret-0123456789abcdef";
 constexpr char kPepper[] = "golden-test-pepper";
 // The partner scopes the gateway's rules know (services/gateway/authz_rules.cc).
-const char* const kPartnerScopes[] = {"offerings.read", "workorders.read", "workorders.write"};
+const char* const kPartnerScopes[] = {"offerings.read", "workorders.read", "workorders.write",
+                                      "referrals.read"};
 
 std::string Address() { return absl::StrCat("127.0.0.1:", testing::FreePort()); }
 
@@ -130,6 +131,7 @@ class Street {
   std::string dir;
   std::string gateway_address;
   std::string elder, contact_phone, worker, commitment, visit, complaint, partner_work_order;
+  std::string home_offering;
   std::map<std::string, std::string> partner_keys;  // scope -> key
   std::vector<testing::ChildProcess> processes;
 
@@ -292,6 +294,7 @@ class Street {
       o.mutable_offering()->set_capacity_per_week(40);
       registry::v1::CreateOfferingResponse oa;
       RETURN_IF_ERROR(Check(registry->CreateOffering(Context().get(), o, &oa), "CreateOffering"));
+      home_offering = oa.offering().name();
       registry::v1::CreateWorkerRequest w;
       w.mutable_worker()->set_display_name("王小燕");
       w.mutable_worker()->set_organisation("organisations/homeorg");
@@ -374,6 +377,36 @@ class Street {
       return Check(scheduling->AssignVisit(Context().get(), assign, &assigned), "AssignVisit");
     };
     RETURN_IF_ERROR(book_today(commitment));
+    // A promise of a care station referred to homeorg (the partner key's organisation), waiting
+    // for its answer: what the receiving provider sees before it accepts.
+    {
+      registry::v1::CreateOrganisationRequest q;
+      q.mutable_organisation()->set_id("stationorg");
+      q.mutable_organisation()->set_display_name("阳光护理站");
+      q.mutable_organisation()->set_kind(registry::v1::ORGANISATION_KIND_COMMERCIAL_PROVIDER);
+      q.mutable_organisation()->set_sector(registry::v1::SECTOR_COMMERCIAL);
+      q.mutable_organisation()->set_region("regions/310101020");
+      registry::v1::CreateOrganisationResponse a;
+      RETURN_IF_ERROR(
+          Check(registry->CreateOrganisation(Context().get(), q, &a), "CreateOrganisation"));
+      scheduling::v1::CreateCommitmentRequest c;
+      c.mutable_commitment()->set_elder(elder);
+      c.mutable_commitment()->set_service_type("serviceTypes/visiting");
+      c.mutable_commitment()->set_owner_organisation("organisations/stationorg");
+      c.mutable_commitment()->set_valid_from("2026-01-01");
+      c.mutable_commitment()->mutable_recurrence()->set_rrule("FREQ=WEEKLY;BYDAY=SA");
+      c.mutable_commitment()->mutable_recurrence()->set_dtstart("2026-01-03T10:00:00");
+      c.mutable_commitment()->set_duration_minutes(45);
+      scheduling::v1::CreateCommitmentResponse ca;
+      RETURN_IF_ERROR(
+          Check(scheduling->CreateCommitment(Context().get(), c, &ca), "CreateCommitment"));
+      scheduling::v1::CreateReferralRequest r;
+      r.set_commitment(ca.commitment().name());
+      r.set_offering(home_offering);
+      r.set_reason(scheduling::v1::REFERRAL_REASON_OWNER_NO_CAPACITY);
+      scheduling::v1::CreateReferralResponse ra;
+      RETURN_IF_ERROR(Check(scheduling->CreateReferral(Context().get(), r, &ra), "CreateReferral"));
+    }
     {
       scheduling::v1::CreateCommitmentRequest q;
       q.mutable_commitment()->set_elder(elder);
@@ -567,6 +600,8 @@ std::vector<std::pair<std::string, std::unique_ptr<Message>>> Requests(
       // Tomorrow's board: today's would change with the hour the test runs at (the afternoon
       // visit turns late at 15:15), tomorrow's unstaffed visits need attention at any hour.
       value = tomorrow;
+    } else if (type->name() == "ListReferralsRequest" && field->name() == "commitment") {
+      // The street's referrals (the seeded one is of another promise than street.commitment).
     } else if (auto it = by_field.find(field->name()); it != by_field.end()) {
       value = it->second;
     }

@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -521,6 +522,62 @@ int ProposeFallback(const Endpoints& e, const std::string& commitment, bool alwa
   scheduling::v1::ProposeFallbackResponse response;
   grpc::Status status =
       Console(e)->ProposeFallback(NewClientContext(nullptr, e.timeout).get(), request, &response);
+  if (!status.ok()) return Fail(status);
+  std::printf("%s\n", Json(response).c_str());
+  return 0;
+}
+
+int CreateReferral(const Endpoints& e, const std::string& commitment, const std::string& offering,
+                   const std::string& code, int hours) {
+  scheduling::v1::CreateReferralRequest request;
+  request.set_commitment(commitment);
+  request.set_offering(offering);
+  scheduling::v1::ReferralReason reason = scheduling::v1::REFERRAL_REASON_UNSPECIFIED;
+  if (!code.empty() && !scheduling::v1::ReferralReason_Parse(
+                           "REFERRAL_REASON_" + absl::AsciiStrToUpper(code), &reason)) {
+    std::fprintf(stderr,
+                 "--code must be owner_no_offering, owner_no_capacity, owner_no_skilled_worker, "
+                 "elder_request or quality\n");
+    return 2;
+  }
+  request.set_reason(reason);
+  request.set_respond_within_hours(hours);
+  scheduling::v1::CreateReferralResponse response;
+  grpc::Status status =
+      Console(e)->CreateReferral(NewClientContext(nullptr, e.timeout).get(), request, &response);
+  if (!status.ok()) return Fail(status);
+  std::printf("%s\n", Json(response).c_str());
+  return 0;
+}
+
+int ListReferrals(const Endpoints& e, const std::string& region) {
+  scheduling::v1::ListReferralsRequest request;
+  request.set_region(region);
+  const absl::TimeZone tz = absl::FixedTimeZone(8 * 3600);
+  do {
+    scheduling::v1::ListReferralsResponse response;
+    grpc::Status status =
+        Console(e)->ListReferrals(NewClientContext(nullptr, e.timeout).get(), request, &response);
+    if (!status.ok()) return Fail(status);
+    for (const auto& r : response.referrals()) {
+      std::printf(
+          "%s  %-10s %s  %s -> %s  sent %s  answer by %s\n", r.name().c_str(),
+          scheduling::v1::ReferralState_Name(r.state()).substr(15).c_str(), r.commitment().c_str(),
+          r.from_organisation().c_str(), r.to_organisation().c_str(),
+          absl::FormatTime("%m-%d %H:%M", linli::FromTimestamp(r.send_time()), tz).c_str(),
+          absl::FormatTime("%m-%d %H:%M", linli::FromTimestamp(r.respond_by()), tz).c_str());
+    }
+    request.set_page_token(response.next_page_token());
+  } while (!request.page_token().empty());
+  return 0;
+}
+
+int WithdrawReferral(const Endpoints& e, const std::string& referral) {
+  scheduling::v1::WithdrawReferralRequest request;
+  request.set_name(referral);
+  scheduling::v1::WithdrawReferralResponse response;
+  grpc::Status status =
+      Console(e)->WithdrawReferral(NewClientContext(nullptr, e.timeout).get(), request, &response);
   if (!status.ok()) return Fail(status);
   std::printf("%s\n", Json(response).c_str());
   return 0;

@@ -91,6 +91,12 @@ int Report(const std::string& feedback_address, absl::Duration timeout, const st
 // Whether `commitment`'s owner can cover it and, when not (or `always`), other providers of the
 // service near the elder, through the gateway (JSON).
 int ProposeFallback(const Endpoints& e, const std::string& commitment, bool always);
+// Referrals through the gateway: send one (--code the reason, e.g. owner_no_capacity), list a
+// region's, take one back.
+int CreateReferral(const Endpoints& e, const std::string& commitment, const std::string& offering,
+                   const std::string& code, int hours);
+int ListReferrals(const Endpoints& e, const std::string& region);
+int WithdrawReferral(const Endpoints& e, const std::string& referral);
 // The street's day in one screen, through the gateway: the day board of `region` ("" = the
 // caller's own) for `date` ("" = today), the week's promises and the open alerts.
 int Street(const Endpoints& e, const std::string& region, const std::string& date);

@@ -64,7 +64,10 @@ ABSL_FLAG(std::string, purpose, "",
 ABSL_FLAG(std::string, status, "", "`retire`: deceased or moved (elders).");
 ABSL_FLAG(bool, always, false,
           "`fallback`: propose other providers even when the owner can cover.");
-ABSL_FLAG(std::string, code, "", "`review`: the reason code of the decision.");
+ABSL_FLAG(std::string, code, "",
+          "`review`: the reason code of the decision; `refer`: why the promise is referred.");
+ABSL_FLAG(std::string, offering, "", "`refer`: the receiving provider's offering, offerings/ID.");
+ABSL_FLAG(int, hours, 0, "`refer`: hours the provider has to answer (0: 48, at most 168).");
 ABSL_FLAG(std::string, note, "", "`review`: a note kept with the decision.");
 ABSL_FLAG(int, window, 30, "`index`: window in days, 7, 30 or 90.");
 ABSL_FLAG(int, weeks, 12, "`trend`: number of weeks, 1-26.");
@@ -133,6 +136,12 @@ constexpr char kUsage[] =
     "                         open alerts [--region R, default your token's] [--date D]\n"
     "  fallback COMMITMENT    can its owner cover it; if not (or --always), other providers of\n"
     "                         the service near the elder, each with the reason (gateway)\n"
+    "  refer COMMITMENT       refer the promise to another provider: --offering offerings/ID\n"
+    "                         (from fallback) --code owner_no_capacity|owner_no_offering|\n"
+    "                         owner_no_skilled_worker|elder_request|quality [--hours N to answer]\n"
+    "  referrals              referrals of a committee or street, newest first, through the\n"
+    "                         gateway [--region R, default your token's]\n"
+    "  referral withdraw NAME take back a referral not answered yet\n"
     "  reviews                visits completed with an exception waiting for a review, oldest\n"
     "                         first, through the gateway [--region R, default your token's]\n"
     "  review VISIT           approve or reject it: --decision approve|reject --code REASON\n"
@@ -333,6 +342,16 @@ int main(int argc, char** argv) {
   }
   if (words.size() == 2 && words[0] == "fallback") {
     return linli::cli::ProposeFallback(endpoints, words[1], absl::GetFlag(FLAGS_always));
+  }
+  if (words.size() == 2 && words[0] == "refer") {
+    return linli::cli::CreateReferral(endpoints, words[1], absl::GetFlag(FLAGS_offering),
+                                      absl::GetFlag(FLAGS_code), absl::GetFlag(FLAGS_hours));
+  }
+  if (words == std::vector<std::string>{"referrals"}) {
+    return linli::cli::ListReferrals(endpoints, RegionFlag());
+  }
+  if (words.size() == 3 && words[0] == "referral" && words[1] == "withdraw") {
+    return linli::cli::WithdrawReferral(endpoints, words[2]);
   }
   if (words == std::vector<std::string>{"reviews"}) {
     return linli::cli::Reviews(endpoints, RegionFlag());

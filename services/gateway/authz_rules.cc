@@ -189,6 +189,22 @@ std::map<std::string, Rule> BuildRules() {
       kConsole,
       [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
          const sch::ProposeFallbackRequest& q) { return r.Commitment(c, who, q.commitment()); });
+  // A referral of a promise to an elder in scope (the sender is the caller).
+  rules[Console("CreateReferral")] = Make<sch::CreateReferralRequest>(
+      kConsole,
+      [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+         const sch::CreateReferralRequest& q) { return r.Commitment(c, who, q.commitment()); });
+  // The referrals of a region in scope; with none named, the handler lists the caller's own. The
+  // organisation and promise filters only narrow the region's rows.
+  rules[Console("ListReferrals")] = Make<sch::ListReferralsRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                   const sch::ListReferralsRequest& q) {
+        if (q.region().empty()) {
+          if (who.role == Role::kAdmin || !who.region.empty()) return absl::OkStatus();
+          return absl::PermissionDeniedError("your token names no region");
+        }
+        return r.Region(c, who, q.region());
+      });
   rules[Console("ListVisits")] = Make<sch::ListVisitsRequest>(
       kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
                    const sch::ListVisitsRequest& q) {
@@ -473,10 +489,11 @@ std::map<std::string, Rule> BuildRules() {
   auto by_handler = [](const Relations&, const grpc::ServerContext&, const Principal&,
                        const google::protobuf::Message&) { return absl::OkStatus(); };
   for (const char* method :
-       {"GetVisit", "AssignVisit", "UnassignVisit", "SwapVisitWorkers", "ReviewVisit",
-        "CancelVisit", "RescheduleVisit", "ReleaseWorker", "GetAlert", "AcknowledgeAlert",
-        "ResolveAlert", "GetWorkOrder", "ClassifyWorkOrder", "RouteWorkOrder", "ResolveWorkOrder",
-        "RecordCallback", "CloseWorkOrder", "UpdateWorker", "MakeUpVisit"}) {
+       {"GetVisit",          "AssignVisit",      "UnassignVisit",    "SwapVisitWorkers",
+        "ReviewVisit",       "CancelVisit",      "RescheduleVisit",  "ReleaseWorker",
+        "GetAlert",          "AcknowledgeAlert", "ResolveAlert",     "GetWorkOrder",
+        "ClassifyWorkOrder", "RouteWorkOrder",   "ResolveWorkOrder", "RecordCallback",
+        "CloseWorkOrder",    "UpdateWorker",     "MakeUpVisit",      "WithdrawReferral"}) {
     Rule rule;
     rule.roles = kConsole;
     rule.check = by_handler;
@@ -596,9 +613,9 @@ std::map<std::string, Rule> BuildRules() {
          const v1::ReportProblemRequest& q) { return r.WorkerVisit(c, who, q.visit(), ""); });
 
   // PartnerService: API keys with the method's scope; the organisation is the key's own. A key
-  // acts only on the promises and visits of its own organisation (referrals to it do not exist
-  // yet, see PartnerServiceImpl::OwnCommitment); another organisation's record is NOT_FOUND with
-  // the same message as a missing one, decided before anything of it is revealed.
+  // acts only on the promises and visits of its own organisation (a referral it accepts becomes
+  // its own commitment) and on the referrals sent to it; another organisation's record is
+  // NOT_FOUND with the same message as a missing one, decided before anything of it is revealed.
   rules[Partner("ListMyOfferings")] = PartnerScope("offerings.read");
   // The handler checks that the commitment is the key's organisation's before feedback is asked.
   rules[Partner("SubmitWorkOrder")] = PartnerScope("workorders.write");
@@ -611,6 +628,10 @@ std::map<std::string, Rule> BuildRules() {
   rules[Partner("ListMyDeliveries")] = PartnerScope("visits.read");
   // The handler checks the visit (Relations::PartnerVisit) and the worker's organisation.
   rules[Partner("ReportDelivery")] = PartnerScope("visits.write");
+  // Referrals: scheduling filters by, or checks, the key's organisation as the receiver.
+  rules[Partner("ListMyReferrals")] = PartnerScope("referrals.read");
+  rules[Partner("AnswerReferral")] = PartnerScope("referrals.write");
+  rules[Partner("CompleteReferral")] = PartnerScope("referrals.write");
   return rules;
 }
 

@@ -194,6 +194,20 @@ absl::Status ConsoleServiceImpl::VisitInScope(const grpc::ServerContext& context
   return gate_->relations().Elder(context, who, response.visit().elder());
 }
 
+absl::Status ConsoleServiceImpl::ReferralInScope(const grpc::ServerContext& context,
+                                                 const auth::Principal& who,
+                                                 const std::string& referral) const {
+  if (who.role == auth::Role::kAdmin) return absl::OkStatus();
+  if (absl::Status named = Named(referral, "referrals", "a referral"); !named.ok()) return named;
+  scheduling::v1::GetReferralRequest request;
+  request.set_name(referral);
+  scheduling::v1::GetReferralResponse response;
+  grpc::Status status = Unary(*scheduling_, &SchedulingStub::PrepareAsyncGetReferral,
+                              LookupContext(context).get(), request, &response);
+  if (!status.ok()) return LookupFailed(status, referral);
+  return gate_->relations().Elder(context, who, response.referral().elder());
+}
+
 absl::Status ConsoleServiceImpl::WorkerInScope(const grpc::ServerContext& context,
                                                const auth::Principal& who,
                                                const std::string& worker, bool strict) const {
@@ -426,6 +440,21 @@ grpc::Status ConsoleServiceImpl::ListPromises(grpc::ServerContext* context,
                           context, who, feedback_.get(),
                           &feedback::v1::FeedbackService::StubInterface::PrepareAsyncListPromises,
                           scoped, response, "feedback");
+                    });
+}
+
+grpc::Status ConsoleServiceImpl::ListReferrals(grpc::ServerContext* context,
+                                               const scheduling::v1::ListReferralsRequest* request,
+                                               scheduling::v1::ListReferralsResponse* response) {
+  return gate_->Run(context, "/linli.gateway.v1.ConsoleService/ListReferrals", *request,
+                    [&](const auth::Principal& who) {
+                      // The region is always set for staff: an organisation or a promise alone
+                      // would reach referrals of other streets.
+                      const scheduling::v1::ListReferralsRequest scoped =
+                          InOwnRegionUnlessNamed(*request, who, !request->region().empty());
+                      return Forward(context, who, scheduling_.get(),
+                                     &SchedulingStub::PrepareAsyncListReferrals, scoped, response,
+                                     "scheduling");
                     });
 }
 

@@ -104,6 +104,7 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service, private Gat
   LINLI_FORWARD(registry_, registry, RegistryService, RetireServiceType)
   LINLI_FORWARD(scheduling_, scheduling, SchedulingService, GetCommitment)
   LINLI_FORWARD(scheduling_, scheduling, SchedulingService, ProposeFallback)
+  LINLI_FORWARD(scheduling_, scheduling, SchedulingService, CreateReferral)
   LINLI_FORWARD(scheduling_, scheduling, SchedulingService, ListCommitments)
   LINLI_FORWARD(scheduling_, scheduling, SchedulingService, ListVisits)
   LINLI_FORWARD(feedback_, feedback, FeedbackService, GetPerceptionIndex)
@@ -148,6 +149,10 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service, private Gat
                           const feedback::v1::ListAlertsRequest* request,
                           feedback::v1::ListAlertsResponse* response) override;
   // The promises of the region named (the rule checked it), or of the caller's own region.
+  // Referrals of the region named (the rule checked it), or of the caller's own region.
+  grpc::Status ListReferrals(grpc::ServerContext* context,
+                             const scheduling::v1::ListReferralsRequest* request,
+                             scheduling::v1::ListReferralsResponse* response) override;
   grpc::Status ListPromises(grpc::ServerContext* context,
                             const feedback::v1::ListPromisesRequest* request,
                             feedback::v1::ListPromisesResponse* response) override;
@@ -258,6 +263,7 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service, private Gat
   LINLI_FORWARD_SCOPED(scheduling_, scheduling, SchedulingService, RescheduleVisit)
   LINLI_FORWARD_SCOPED(scheduling_, scheduling, SchedulingService, ReleaseWorker)
   LINLI_FORWARD_SCOPED(scheduling_, scheduling, SchedulingService, MakeUpVisit)
+  LINLI_FORWARD_SCOPED(scheduling_, scheduling, SchedulingService, WithdrawReferral)
   LINLI_FORWARD_SCOPED(feedback_, feedback, FeedbackService, GetAlert)
   LINLI_FORWARD_SCOPED(feedback_, feedback, FeedbackService, AcknowledgeAlert)
   LINLI_FORWARD_SCOPED(feedback_, feedback, FeedbackService, ResolveAlert)
@@ -280,6 +286,9 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service, private Gat
   // caller's (a street's, for committee staff) also passes.
   absl::Status WorkerInScope(const grpc::ServerContext& context, const auth::Principal& who,
                              const std::string& worker, bool strict) const;
+  // A referral's elder must be in scope.
+  absl::Status ReferralInScope(const grpc::ServerContext& context, const auth::Principal& who,
+                               const std::string& referral) const;
   absl::Status AlertInScope(const grpc::ServerContext& context, const auth::Principal& who,
                             const std::string& alert) const;
   absl::Status WorkOrderInScope(const grpc::ServerContext& context, const auth::Principal& who,
@@ -311,6 +320,10 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service, private Gat
   absl::Status InScope(const grpc::ServerContext& c, const auth::Principal& who,
                        const scheduling::v1::MakeUpVisitRequest& q) const {
     return VisitInScope(c, who, q.missed_visit());
+  }
+  absl::Status InScope(const grpc::ServerContext& c, const auth::Principal& who,
+                       const scheduling::v1::WithdrawReferralRequest& q) const {
+    return ReferralInScope(c, who, q.name());
   }
   absl::Status InScope(const grpc::ServerContext& c, const auth::Principal& who,
                        const scheduling::v1::ReleaseWorkerRequest& q) const {

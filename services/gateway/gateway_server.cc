@@ -218,6 +218,9 @@ MethodTable PublicMethods(const GatewayServer::Services& s) {
   LINLI_METHOD(console, ConsoleService, ListWebhookDeliveries);
   LINLI_METHOD(console, ConsoleService, RetryWebhookDelivery);
   LINLI_METHOD(console, ConsoleService, MakeUpVisit);
+  LINLI_METHOD(console, ConsoleService, CreateReferral);
+  LINLI_METHOD(console, ConsoleService, ListReferrals);
+  LINLI_METHOD(console, ConsoleService, WithdrawReferral);
   // ElderAppService
   LINLI_METHOD(elder_app, ElderAppService, GetElderPage);
   LINLI_METHOD(elder_app, ElderAppService, ListMyCommitments);
@@ -240,6 +243,9 @@ MethodTable PublicMethods(const GatewayServer::Services& s) {
   LINLI_METHOD(partner, PartnerService, UpdateMyOffering);
   LINLI_METHOD(partner, PartnerService, ListMyDeliveries);
   LINLI_METHOD(partner, PartnerService, ReportDelivery);
+  LINLI_METHOD(partner, PartnerService, ListMyReferrals);
+  LINLI_METHOD(partner, PartnerService, AnswerReferral);
+  LINLI_METHOD(partner, PartnerService, CompleteReferral);
   // WorkerAppService
   LINLI_METHOD(worker_app, WorkerAppService, ListMyVisits);
   LINLI_METHOD(worker_app, WorkerAppService, CheckIn);

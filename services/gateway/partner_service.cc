@@ -301,4 +301,114 @@ grpc::Status PartnerServiceImpl::ReportDelivery(grpc::ServerContext* context,
       });
 }
 
+namespace {
+
+constexpr char kNoSuchReferral[] = "no such referral to your organisation";
+
+// A referral the organisation cannot see reads as one that does not exist.
+grpc::Status HideOthers(const grpc::ServerContext& context, const grpc::Status& status) {
+  if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+    return Reply(context, absl::NotFoundError(kNoSuchReferral));
+  }
+  return FromBackend(context, status, "scheduling");
+}
+
+}  // namespace
+
+grpc::Status PartnerServiceImpl::ListMyReferrals(grpc::ServerContext* context,
+                                                 const v1::ListMyReferralsRequest* request,
+                                                 v1::ListMyReferralsResponse* response) {
+  return gate_->Run(
+      context, "/linli.gateway.v1.PartnerService/ListMyReferrals", *request,
+      [&](const auth::Principal& who) -> grpc::Status {
+        if (who.organisation.empty()) {
+          return Reply(*context, absl::PermissionDeniedError("the key names no organisation"));
+        }
+        scheduling::v1::ListReferralsRequest backend_request;
+        backend_request.set_to_organisation(who.organisation);  // never from the request
+        *backend_request.mutable_states() = request->states();
+        backend_request.set_page_size(request->page_size());
+        backend_request.set_page_token(request->page_token());
+        scheduling::v1::ListReferralsResponse backend_response;
+        grpc::Status status = Unary(*scheduling_, &SchedulingStub::PrepareAsyncListReferrals,
+                                    BackendContext(context, who, backend_timeout_).get(),
+                                    backend_request, &backend_response);
+        if (!status.ok()) return FromBackend(*context, status, "scheduling");
+        response->mutable_referrals()->Swap(backend_response.mutable_referrals());
+        response->set_next_page_token(backend_response.next_page_token());
+        return grpc::Status::OK;
+      });
+}
+
+grpc::Status PartnerServiceImpl::AnswerReferral(grpc::ServerContext* context,
+                                                const v1::AnswerMyReferralRequest* request,
+                                                v1::AnswerMyReferralResponse* response) {
+  return gate_->Run(
+      context, "/linli.gateway.v1.PartnerService/AnswerReferral", *request,
+      [&](const auth::Principal& who) -> grpc::Status {
+        if (who.organisation.empty()) {
+          return Reply(*context, absl::PermissionDeniedError("the key names no organisation"));
+        }
+        scheduling::v1::AnswerReferralRequest answer;
+        answer.set_name(request->name());
+        answer.set_organisation(who.organisation);  // scheduling checks it is the receiver
+        answer.set_accept(request->accept());
+        answer.set_decline_reason(request->decline_reason());
+        answer.set_request_id(request->request_id());
+        scheduling::v1::AnswerReferralResponse answered;
+        grpc::Status status =
+            Unary(*scheduling_, &SchedulingStub::PrepareAsyncAnswerReferral,
+                  BackendContext(context, who, backend_timeout_).get(), answer, &answered);
+        if (!status.ok()) return HideOthers(*context, status);
+        *response->mutable_referral() = std::move(*answered.mutable_referral());
+        if (!request->accept()) return grpc::Status::OK;
+        *response->mutable_commitment() = std::move(*answered.mutable_commitment());
+        // What the provider needs to come to the door, which the elder consented to share
+        // with providers (the referral was only sent with that consent): read in full under the
+        // key's name, so the registry's audit shows who received it and why.
+        registry::v1::GetElderRequest elder_request;
+        elder_request.set_name(response->referral().elder());
+        elder_request.set_view(registry::v1::ELDER_VIEW_FULL);
+        elder_request.set_reason(absl::StrCat("accepted ", response->referral().name()));
+        registry::v1::GetElderResponse elder;
+        status = Unary(*registry_, &RegistryStub::PrepareAsyncGetElder,
+                       BackendContext(context, who, backend_timeout_).get(), elder_request, &elder);
+        if (!status.ok()) {
+          // The acceptance stands (a retry with the same request_id returns it and reads again).
+          return FromBackend(*context, status, "registry");
+        }
+        v1::ReferredElder* out = response->mutable_elder();
+        out->set_elder(elder.elder().name());
+        out->set_display_name(elder.elder().display_name());
+        out->set_address(elder.elder().address());
+        out->set_phone(elder.elder().phone());
+        out->set_living_situation(elder.elder().living_situation());
+        return grpc::Status::OK;
+      });
+}
+
+grpc::Status PartnerServiceImpl::CompleteReferral(grpc::ServerContext* context,
+                                                  const v1::CompleteMyReferralRequest* request,
+                                                  v1::CompleteMyReferralResponse* response) {
+  return gate_->Run(
+      context, "/linli.gateway.v1.PartnerService/CompleteReferral", *request,
+      [&](const auth::Principal& who) -> grpc::Status {
+        if (who.organisation.empty()) {
+          return Reply(*context, absl::PermissionDeniedError("the key names no organisation"));
+        }
+        scheduling::v1::CompleteReferralRequest complete;
+        complete.set_name(request->name());
+        complete.set_organisation(who.organisation);
+        complete.set_outcome(request->outcome());
+        complete.set_request_id(request->request_id());
+        scheduling::v1::CompleteReferralResponse completed;
+        grpc::Status status =
+            Unary(*scheduling_, &SchedulingStub::PrepareAsyncCompleteReferral,
+                  BackendContext(context, who, backend_timeout_).get(), complete, &completed);
+        if (!status.ok()) return HideOthers(*context, status);
+        *response->mutable_referral() = std::move(*completed.mutable_referral());
+        return grpc::Status::OK;
+      });
+}
+
 }  // namespace linli::gateway

@@ -38,6 +38,15 @@ class PartnerServiceImpl final : public v1::PartnerService::Service, private Gat
   grpc::Status ReportDelivery(grpc::ServerContext* context,
                               const v1::ReportDeliveryRequest* request,
                               v1::ReportDeliveryResponse* response) override;
+  grpc::Status ListMyReferrals(grpc::ServerContext* context,
+                               const v1::ListMyReferralsRequest* request,
+                               v1::ListMyReferralsResponse* response) override;
+  grpc::Status AnswerReferral(grpc::ServerContext* context,
+                              const v1::AnswerMyReferralRequest* request,
+                              v1::AnswerMyReferralResponse* response) override;
+  grpc::Status CompleteReferral(grpc::ServerContext* context,
+                                const v1::CompleteMyReferralRequest* request,
+                                v1::CompleteMyReferralResponse* response) override;
 
  private:
   // OK when `commitment` ("commitments/{id}") is owned by the key's organisation. Checked before
@@ -46,9 +55,7 @@ class PartnerServiceImpl final : public v1::PartnerService::Service, private Gat
   // with the same message as one that does not exist. INVALID_ARGUMENT naming `field` when
   // malformed; UNAVAILABLE when scheduling cannot be asked.
   //
-  // Referrals (promises another organisation hands to this one) do not exist yet; when they do, a
-  // commitment referred to the key's organisation must pass here too, and ListMyDeliveries and
-  // ReportDelivery (Relations::PartnerVisit) must follow.
+  // A referral the organisation accepted makes a commitment of its own, so it passes here.
   absl::Status OwnCommitment(const grpc::ServerContext& context, const auth::Principal& who,
                              const std::string& commitment, const char* field) const;
 };

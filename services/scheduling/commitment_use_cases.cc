@@ -12,6 +12,7 @@
 #include "common/status_macros.h"
 #include "common/text.h"
 #include "services/scheduling/commitment.h"
+#include "services/scheduling/referral.h"
 #include "services/scheduling/scheduling_store.h"
 #include "services/scheduling/scheduling_util.h"
 #include "services/scheduling/visit_rules.h"
@@ -96,6 +97,37 @@ absl::Status CreateCommitment(storage::Database& db, const Clock& clock, Registr
       clock);
 }
 
+absl::StatusOr<std::vector<VisitRow>> EndCommitmentIn(Transaction& tx, absl::Time now,
+                                                      const std::string& id,
+                                                      v1::Commitment& commitment,
+                                                      const std::string& code,
+                                                      const std::string& note) {
+  commitment.set_state(v1::COMMITMENT_STATE_CANCELLED);
+  RETURN_IF_ERROR(UpdateCommitment(tx, id, commitment));
+  // A referral still waiting for an answer has nothing left to hand over.
+  ASSIGN_OR_RETURN(std::optional<v1::Referral> open, FindOpenReferral(tx, id));
+  if (open.has_value()) {
+    RETURN_IF_ERROR(ApplyWithdrawal("promise ended: " + code, now, *open));
+    ASSIGN_OR_RETURN(bool stored,
+                     UpdateReferralIf(tx, open->name().substr(10), *open, v1::REFERRAL_STATE_SENT));
+    if (!stored) return absl::AbortedError("the promise's referral changed meanwhile");
+    RETURN_IF_ERROR(AppendEvent(tx, OutboxEvent{0, ReferralEventType(*open), open->name(),
+                                                open->SerializeAsString(), now}));
+  }
+  VisitFilter future{id, "", absl::ToUnixMicros(now), INT64_MAX, v1::VISIT_STATE_SCHEDULED};
+  ASSIGN_OR_RETURN(auto visits, QueryVisits(tx, future, INT64_MIN, "", 100000));
+  std::vector<VisitRow> cancelled;
+  for (VisitRow& row : visits) {
+    MarkCancelled(row.visit, code, note);
+    ASSIGN_OR_RETURN(bool stored, UpdateVisitIf(tx, row, v1::VISIT_STATE_SCHEDULED));
+    if (!stored) continue;  // started meanwhile: it keeps its course
+    RETURN_IF_ERROR(ReleaseBookings(tx, row.id));
+    RETURN_IF_ERROR(AppendVisitEvent(tx, "visit.cancelled", row.visit, now));
+    cancelled.push_back(std::move(row));
+  }
+  return cancelled;
+}
+
 absl::Status CancelCommitment(storage::Database& db, const Clock& clock, const std::string& id,
                               const v1::CancelCommitmentRequest& request,
                               v1::CancelCommitmentResponse* response) {
@@ -105,20 +137,10 @@ absl::Status CancelCommitment(storage::Database& db, const Clock& clock, const s
     ASSIGN_OR_RETURN(auto commitment, FindCommitment(tx, id));
     if (!commitment.has_value()) return NotFound(request.name());
     if (commitment->state() != v1::COMMITMENT_STATE_CANCELLED) {
-      commitment->set_state(v1::COMMITMENT_STATE_CANCELLED);
-      RETURN_IF_ERROR(UpdateCommitment(tx, id, *commitment));
-      VisitFilter future{id, "", absl::ToUnixMicros(now), INT64_MAX, v1::VISIT_STATE_SCHEDULED};
-      ASSIGN_OR_RETURN(auto visits, QueryVisits(tx, future, INT64_MIN, "", 100000));
-      int cancelled = 0;
-      for (VisitRow& row : visits) {
-        MarkCancelled(row.visit, "COMMITMENT_CANCELLED", request.reason());
-        ASSIGN_OR_RETURN(bool stored, UpdateVisitIf(tx, row, v1::VISIT_STATE_SCHEDULED));
-        if (!stored) continue;  // started meanwhile: it keeps its course
-        RETURN_IF_ERROR(ReleaseBookings(tx, row.id));
-        RETURN_IF_ERROR(AppendVisitEvent(tx, "visit.cancelled", row.visit, now));
-        ++cancelled;
-      }
-      response->set_cancelled_visits(cancelled);
+      ASSIGN_OR_RETURN(
+          std::vector<VisitRow> cancelled,
+          EndCommitmentIn(tx, now, id, *commitment, "COMMITMENT_CANCELLED", request.reason()));
+      response->set_cancelled_visits(static_cast<int>(cancelled.size()));
     }
     *response->mutable_commitment() = std::move(*commitment);
     return absl::OkStatus();

@@ -5,11 +5,15 @@
 #ifndef LINLI_SERVICES_SCHEDULING_COMMITMENT_USE_CASES_H_
 #define LINLI_SERVICES_SCHEDULING_COMMITMENT_USE_CASES_H_
 
+#include <string>
+#include <vector>
+
 #include "absl/status/status.h"
 #include "common/clock.h"
 #include "common/storage/database.h"
 #include "linli/scheduling/v1/scheduling.pb.h"
 #include "services/scheduling/registry_view.h"
+#include "services/scheduling/scheduling_store.h"
 
 namespace linli::scheduling {
 
@@ -29,6 +33,16 @@ absl::Status CheckReferences(RegistryView& registry, v1::Commitment& commitment)
 absl::Status CancelCommitment(storage::Database& db, const Clock& clock, const std::string& id,
                               const v1::CancelCommitmentRequest& request,
                               v1::CancelCommitmentResponse* response);
+
+// Ends commitment `id` (read in `tx` as `commitment`) inside `tx`: state CANCELLED, its scheduled
+// visits from `now` on cancelled with reason `code` and `note` (bookings freed, each with its
+// event), and a referral of it still waiting for an answer withdrawn. Visits started meanwhile
+// keep their course. Returns the visits it cancelled.
+absl::StatusOr<std::vector<VisitRow>> EndCommitmentIn(storage::Transaction& tx, absl::Time now,
+                                                      const std::string& id,
+                                                      v1::Commitment& commitment,
+                                                      const std::string& code,
+                                                      const std::string& note);
 
 // Creates the visits of the active commitments (or of request.commitment) over the requested
 // days, once per occurrence: one transaction per commitment, so a failure part-way leaves whole

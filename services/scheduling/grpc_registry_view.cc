@@ -37,6 +37,13 @@ absl::StatusOr<registry::v1::GetElderResponse> GrpcRegistryView::GetElder(
       request);
 }
 
+absl::StatusOr<registry::v1::GetRegionResponse> GrpcRegistryView::GetRegion(
+    const registry::v1::GetRegionRequest& request) {
+  return Ask<registry::v1::GetRegionResponse>(
+      registry_, parent_, timeout_, &registry::v1::RegistryService::StubInterface::GetRegion,
+      request);
+}
+
 absl::StatusOr<registry::v1::GetOrganisationResponse> GrpcRegistryView::GetOrganisation(
     const registry::v1::GetOrganisationRequest& request) {
   return Ask<registry::v1::GetOrganisationResponse>(

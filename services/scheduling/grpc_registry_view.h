@@ -22,6 +22,8 @@ class GrpcRegistryView final : public RegistryView {
 
   absl::StatusOr<registry::v1::GetElderResponse> GetElder(
       const registry::v1::GetElderRequest& request) override;
+  absl::StatusOr<registry::v1::GetRegionResponse> GetRegion(
+      const registry::v1::GetRegionRequest& request) override;
   absl::StatusOr<registry::v1::GetOrganisationResponse> GetOrganisation(
       const registry::v1::GetOrganisationRequest& request) override;
   absl::StatusOr<registry::v1::ListServiceTypesResponse> ListServiceTypes(

@@ -78,18 +78,22 @@ int main(int argc, char** argv) {
         if (!read.ok()) return std::vector<linli::metrics::Sample>{};
         return std::vector<linli::metrics::Sample>{{{"scheduling"}, static_cast<double>(head)}};
       });
-  // The missed-visit sweeper: once a minute until shutdown.
+  // The sweeper (missed visits, unanswered and started referrals): once a minute until shutdown.
   absl::Notification stopping;
   // Every hour it also seals notes an older replica may have stored in plain text during a
   // rolling upgrade (start-up sealing only covers what was there before this process).
   std::thread sweeper([&] {
     absl::Time next_seal = clock.Now() + absl::Hours(1);
     while (!stopping.WaitForNotificationWithTimeout(absl::GetFlag(FLAGS_sweep_interval))) {
-      absl::StatusOr<int> missed = service.SweepMissed();
-      if (!missed.ok()) {
-        linli::LogWarning("missed-visit sweep failed", {{"error", missed.status().ToString()}});
-      } else if (*missed > 0) {
-        linli::LogInfo("visits marked missed", {{"count", absl::StrCat(*missed)}});
+      absl::StatusOr<linli::scheduling::v1::SweepMissedVisitsResponse> swept = service.Sweep();
+      if (!swept.ok()) {
+        linli::LogWarning("missed-visit sweep failed", {{"error", swept.status().ToString()}});
+      } else if (swept->missed() > 0 || swept->referrals_expired() > 0 ||
+                 swept->referrals_in_service() > 0) {
+        linli::LogInfo("sweep",
+                       {{"missed_visits", absl::StrCat(swept->missed())},
+                        {"referrals_expired", absl::StrCat(swept->referrals_expired())},
+                        {"referrals_in_service", absl::StrCat(swept->referrals_in_service())}});
       }
       if (clock.Now() >= next_seal) {
         next_seal = clock.Now() + absl::Hours(1);

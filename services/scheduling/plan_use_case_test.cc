@@ -31,6 +31,10 @@ class TableRegistry final : public RegistryView {
       const registry::v1::GetElderRequest&) override {
     return absl::UnimplementedError("GetElder");
   }
+  absl::StatusOr<registry::v1::GetRegionResponse> GetRegion(
+      const registry::v1::GetRegionRequest&) override {
+    return absl::UnimplementedError("GetRegion");
+  }
   absl::StatusOr<registry::v1::GetOrganisationResponse> GetOrganisation(
       const registry::v1::GetOrganisationRequest&) override {
     return absl::UnimplementedError("GetOrganisation");

@@ -16,6 +16,9 @@ class RegistryView {
   // An elder (masked view: no personal data, no audit).
   virtual absl::StatusOr<registry::v1::GetElderResponse> GetElder(
       const registry::v1::GetElderRequest& request) = 0;
+  // A region (its parent: a committee's street).
+  virtual absl::StatusOr<registry::v1::GetRegionResponse> GetRegion(
+      const registry::v1::GetRegionRequest& request) = 0;
   virtual absl::StatusOr<registry::v1::GetOrganisationResponse> GetOrganisation(
       const registry::v1::GetOrganisationRequest& request) = 0;
   virtual absl::StatusOr<registry::v1::ListServiceTypesResponse> ListServiceTypes(

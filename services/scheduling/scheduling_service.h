@@ -89,6 +89,12 @@ class SchedulingServiceImpl final : public v1::SchedulingService::Service {
   LINLI_RPC(ReleaseWorker);
   LINLI_RPC(MakeUpVisit);
   LINLI_RPC(ProposeFallback);
+  LINLI_RPC(CreateReferral);
+  LINLI_RPC(GetReferral);
+  LINLI_RPC(ListReferrals);
+  LINLI_RPC(AnswerReferral);
+  LINLI_RPC(CompleteReferral);
+  LINLI_RPC(WithdrawReferral);
   LINLI_RPC(Plan);
   LINLI_RPC(ListWorkerVisits);
   LINLI_RPC(AddVisitNote);
@@ -108,6 +114,9 @@ class SchedulingServiceImpl final : public v1::SchedulingService::Service {
   // Marks scheduled visits whose window plus tolerance has passed as missed; returns how many.
   // The server calls it periodically; SweepMissedVisits calls it on demand.
   absl::StatusOr<int> SweepMissed();
+  // SweepMissed, then expires the referrals nobody answered in time and marks in service the
+  // accepted ones whose provider checked in (referral_use_cases.h). The server's periodic sweep.
+  absl::StatusOr<v1::SweepMissedVisitsResponse> Sweep();
 
  private:
   // Applies a check-in/out through the group commit (concurrent ones share a transaction); one

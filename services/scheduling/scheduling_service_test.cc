@@ -1839,6 +1839,168 @@ TEST_P(SchedulingServiceTest, AMissedVisitIsMadeGoodOnceOnADayOfItsOwnByTheFamil
   EXPECT_EQ(Field(make_up(bad, &again)), "within_days");
 }
 
+// Referrals on the service's clock: one that nobody answers expires at its respond_by; two
+// answers at once (a provider's retrying integration, two of its staff) move the promise once;
+// cancelling a promise withdraws its waiting referral.
+TEST_P(SchedulingServiceTest, ReferralsExpireAreAnsweredOnceAndEndWithTheirPromise) {
+  auto* registry = registry_->stub.get();
+  registry::v1::CreateOrganisationRequest centre;
+  centre.mutable_organisation()->set_id("wlq-elder-centre");
+  centre.mutable_organisation()->set_display_name("五里桥社区综合为老服务中心");
+  centre.mutable_organisation()->set_kind(registry::v1::ORGANISATION_KIND_PUBLIC_CENTRE);
+  centre.mutable_organisation()->set_sector(registry::v1::SECTOR_PUBLIC);
+  centre.mutable_organisation()->set_region("regions/310101020");
+  centre.mutable_organisation()->mutable_location()->set_latitude(31.2050);
+  centre.mutable_organisation()->mutable_location()->set_longitude(121.4800);
+  registry::v1::CreateOrganisationResponse centre_out;
+  grpc::ClientContext c1;
+  ASSERT_TRUE(registry->CreateOrganisation(&c1, centre, &centre_out).ok());
+  registry::v1::CreateOfferingRequest offering;
+  offering.mutable_offering()->set_organisation("organisations/wlq-elder-centre");
+  offering.mutable_offering()->set_service_type("serviceTypes/visiting");
+  offering.mutable_offering()->add_covered_regions("regions/310101020");
+  registry::v1::CreateOfferingResponse offering_out;
+  grpc::ClientContext c2;
+  ASSERT_TRUE(registry->CreateOffering(&c2, offering, &offering_out).ok());
+  registry::v1::RecordConsentRequest consent;
+  consent.set_name(elder_name_);
+  consent.set_purpose(registry::v1::CONSENT_PURPOSE_SHARE_WITH_PROVIDERS);
+  consent.set_granted(true);
+  consent.set_reason("signed form");
+  registry::v1::RecordConsentResponse consent_out;
+  grpc::ClientContext c3;
+  grpc::Status consented = registry->RecordConsent(&c3, consent, &consent_out);
+  ASSERT_TRUE(consented.ok()) << consented.error_message();
+
+  auto refer = [&](const std::string& commitment, int hours, v1::Referral* out) {
+    v1::CreateReferralRequest request;
+    request.set_commitment(commitment);
+    request.set_offering(offering_out.offering().name());
+    request.set_reason(v1::REFERRAL_REASON_OWNER_NO_SKILLED_WORKER);
+    request.set_respond_within_hours(hours);
+    v1::CreateReferralResponse response;
+    grpc::ClientContext context;
+    context.AddMetadata(kActorKey, "committee_staff:staff/zhou");
+    grpc::Status status = stub_->CreateReferral(&context, request, &response);
+    if (out != nullptr) *out = response.referral();
+    return status;
+  };
+  auto sweep = [&] {
+    v1::SweepMissedVisitsResponse response;
+    grpc::ClientContext context;
+    EXPECT_TRUE(stub_->SweepMissedVisits(&context, {}, &response).ok());
+    return response;
+  };
+
+  // Unanswered for the 4 hours given: expired by the sweep once they have passed, not before.
+  v1::Commitment first;
+  ASSERT_TRUE(Create(Weekly(), &first).ok());
+  v1::Referral waiting;
+  grpc::Status s = refer(first.name(), 4, &waiting);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(waiting.sent_by(), "committee_staff:staff/zhou");
+  clock_.Advance(absl::Hours(3));
+  EXPECT_EQ(sweep().referrals_expired(), 0);
+  clock_.Advance(absl::Hours(1));
+  EXPECT_EQ(sweep().referrals_expired(), 1);
+  EXPECT_EQ(sweep().referrals_expired(), 0);
+  v1::GetReferralRequest get;
+  get.set_name(waiting.name());
+  v1::GetReferralResponse got;
+  grpc::ClientContext c4;
+  ASSERT_TRUE(stub_->GetReferral(&c4, get, &got).ok());
+  EXPECT_EQ(got.referral().state(), v1::REFERRAL_STATE_EXPIRED);
+
+  // Expired, the promise can be referred again; two answers at once accept it once.
+  Materialize("2026-12-01", 14);
+  // The visits still to come move; one whose window already opened stays with the old promise.
+  size_t before = 0;
+  for (const v1::Visit& v : Visits(first.name())) {
+    before += FromTimestamp(v.window_start()) >= clock_.Now();
+  }
+  ASSERT_GE(before, 2u);
+  ASSERT_LT(before, Visits(first.name()).size());
+  v1::Referral again;
+  ASSERT_TRUE(refer(first.name(), 0, &again).ok());
+  std::atomic<int> accepted{0}, refused{0};
+  std::vector<std::thread> answers;
+  for (int i = 0; i < 4; ++i) {
+    answers.emplace_back([&, i] {
+      v1::AnswerReferralRequest request;
+      request.set_name(again.name());
+      request.set_organisation("organisations/wlq-elder-centre");
+      request.set_accept(true);
+      request.set_request_id(absl::StrCat("answer-", i));
+      v1::AnswerReferralResponse response;
+      grpc::ClientContext context;
+      grpc::Status status = stub_->AnswerReferral(&context, request, &response);
+      if (status.ok()) {
+        ++accepted;
+        EXPECT_EQ(response.moved_visits(), static_cast<int>(before));
+      } else {
+        EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+            << status.error_message();
+        ++refused;
+      }
+    });
+  }
+  for (auto& t : answers) t.join();
+  EXPECT_EQ(accepted.load(), 1);
+  EXPECT_EQ(refused.load(), 3);
+  v1::ListCommitmentsRequest list;
+  list.set_elder(elder_name_);
+  v1::ListCommitmentsResponse commitments;
+  grpc::ClientContext c5;
+  ASSERT_TRUE(stub_->ListCommitments(&c5, list, &commitments).ok());
+  int by_centre = 0;
+  std::string moved_to;
+  for (const auto& c : commitments.commitments()) {
+    by_centre += c.owner_organisation() == "organisations/wlq-elder-centre";
+    if (c.name() == first.name()) moved_to = c.moved_to();
+  }
+  EXPECT_EQ(by_centre, 1);
+  ASSERT_FALSE(moved_to.empty());
+  EXPECT_EQ(Visits(moved_to).size(), before);
+  for (const v1::Visit& v : Visits(first.name())) {
+    EXPECT_EQ(v.state(), FromTimestamp(v.window_start()) >= clock_.Now()
+                             ? v1::VISIT_STATE_CANCELLED
+                             : v1::VISIT_STATE_SCHEDULED)
+        << v.name();
+  }
+
+  // Cancelled while its referral waits: the referral is withdrawn with it.
+  v1::Commitment second;
+  ASSERT_TRUE(Create(Weekly("FREQ=WEEKLY;BYDAY=FR"), &second).ok());
+  v1::Referral open;
+  ASSERT_TRUE(refer(second.name(), 0, &open).ok());
+  EXPECT_EQ(refer(second.name(), 0, nullptr).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  v1::CancelCommitmentRequest cancel;
+  cancel.set_name(second.name());
+  cancel.set_reason("elder moved to her daughter's");
+  v1::CancelCommitmentResponse cancelled;
+  grpc::ClientContext c6;
+  ASSERT_TRUE(stub_->CancelCommitment(&c6, cancel, &cancelled).ok());
+  get.set_name(open.name());
+  grpc::ClientContext c7;
+  ASSERT_TRUE(stub_->GetReferral(&c7, get, &got).ok());
+  EXPECT_EQ(got.referral().state(), v1::REFERRAL_STATE_WITHDRAWN);
+  EXPECT_EQ(refer(second.name(), 0, nullptr).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+
+  // Every change is an event in the outbox.
+  v1::ListEventsRequest events_request;
+  events_request.set_page_size(1000);
+  v1::ListEventsResponse events;
+  grpc::ClientContext c8;
+  ASSERT_TRUE(stub_->ListEvents(&c8, events_request, &events).ok());
+  std::vector<std::string> types;
+  for (const auto& e : events.events()) {
+    if (absl::StartsWith(e.type(), "referral.")) types.push_back(e.type());
+  }
+  EXPECT_EQ(types,
+            (std::vector<std::string>{"referral.sent", "referral.expired", "referral.sent",
+                                      "referral.accepted", "referral.sent", "referral.withdrawn"}));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SchedulingServiceTest, ::testing::ValuesIn(testing::Backends()),
                          [](const auto& info) { return info.param; });
 

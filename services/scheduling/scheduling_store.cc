@@ -130,6 +130,51 @@ CREATE INDEX commitments_by_owner ON commitments (owner_organisation, id))sql"},
        "INSERT INTO outbox_gate (id) VALUES (1)",
        "CREATE TABLE outbox_gate (id INT NOT NULL PRIMARY KEY) ENGINE=InnoDB;\n"
        "INSERT INTO outbox_gate (id) VALUES (1)"},
+      // Referrals (referral.h). `open_commitment` holds the promise's id while the referral is
+      // sent and NULL after: UNIQUE, so a promise has at most one open referral however many
+      // staff send one at once.
+      {12, "referrals",
+       R"sql(CREATE TABLE referrals (
+  id TEXT PRIMARY KEY,
+  commitment_id TEXT NOT NULL,
+  committee TEXT NOT NULL,
+  street TEXT NOT NULL,
+  from_organisation TEXT NOT NULL,
+  to_organisation TEXT NOT NULL,
+  provider_commitment_id TEXT NOT NULL,
+  state INTEGER NOT NULL,
+  open_commitment TEXT NULL UNIQUE,
+  respond_by_us INTEGER NOT NULL,
+  data BLOB NOT NULL
+);
+CREATE INDEX referrals_by_committee ON referrals (committee, id);
+CREATE INDEX referrals_by_street ON referrals (street, id);
+CREATE INDEX referrals_to ON referrals (to_organisation, id);
+CREATE INDEX referrals_from ON referrals (from_organisation, id);
+CREATE INDEX referrals_of_commitment ON referrals (commitment_id, id);
+CREATE INDEX referrals_of_provider_commitment ON referrals (provider_commitment_id);
+CREATE INDEX referrals_by_state ON referrals (state, id))sql",
+       R"sql(CREATE TABLE referrals (
+  id VARCHAR(32) NOT NULL PRIMARY KEY,
+  commitment_id VARCHAR(32) NOT NULL,
+  committee VARCHAR(80) NOT NULL,
+  street VARCHAR(80) NOT NULL,
+  from_organisation VARCHAR(96) NOT NULL,
+  to_organisation VARCHAR(96) NOT NULL,
+  provider_commitment_id VARCHAR(32) NOT NULL,
+  state INT NOT NULL,
+  open_commitment VARCHAR(32) NULL,
+  respond_by_us BIGINT NOT NULL,
+  data LONGBLOB NOT NULL,
+  UNIQUE KEY referrals_open (open_commitment),
+  INDEX referrals_by_committee (committee, id),
+  INDEX referrals_by_street (street, id),
+  INDEX referrals_to (to_organisation, id),
+  INDEX referrals_from (from_organisation, id),
+  INDEX referrals_of_commitment (commitment_id, id),
+  INDEX referrals_of_provider_commitment (provider_commitment_id),
+  INDEX referrals_by_state (state, id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin)sql"},
   };
   return *migrations;
 }
@@ -840,6 +885,123 @@ absl::StatusOr<int> BackfillCommitmentOwners(storage::Database& db) {
     }));
   }
   return filled;
+}
+
+namespace {
+
+std::string CommitmentId(const std::string& name) {
+  return name.size() > 12 ? name.substr(12) : std::string();
+}
+storage::Value OpenCommitment(const v1::Referral& referral) {
+  if (referral.state() != v1::REFERRAL_STATE_SENT) return storage::kNull;
+  return CommitmentId(referral.commitment());
+}
+
+absl::StatusOr<std::vector<v1::Referral>> ParseReferrals(const std::vector<storage::Row>& rows) {
+  return storage::ParseProtoColumns<v1::Referral>(rows, 0);
+}
+
+absl::StatusOr<std::optional<v1::Referral>> FirstReferral(const std::vector<storage::Row>& rows) {
+  if (rows.empty()) return std::optional<v1::Referral>();
+  ASSIGN_OR_RETURN(v1::Referral r, storage::ParseProtoColumn<v1::Referral>(rows[0], 0));
+  return std::optional<v1::Referral>(std::move(r));
+}
+
+}  // namespace
+
+absl::Status InsertReferral(storage::Transaction& tx, const std::string& id,
+                            const v1::Referral& referral) {
+  return tx
+      .Exec(
+          "INSERT INTO referrals (id, commitment_id, committee, street, from_organisation, "
+          "to_organisation, provider_commitment_id, state, open_commitment, respond_by_us, data) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          {id, CommitmentId(referral.commitment()), referral.committee(), referral.street(),
+           referral.from_organisation(), referral.to_organisation(),
+           CommitmentId(referral.provider_commitment()), static_cast<int64_t>(referral.state()),
+           OpenCommitment(referral),
+           google::protobuf::util::TimeUtil::TimestampToMicroseconds(referral.respond_by()),
+           referral.SerializeAsString()})
+      .status();
+}
+
+absl::StatusOr<bool> UpdateReferralIf(storage::Transaction& tx, const std::string& id,
+                                      const v1::Referral& referral, v1::ReferralState expected) {
+  ASSIGN_OR_RETURN(int64_t n,
+                   tx.Exec("UPDATE referrals SET state = ?, open_commitment = ?, "
+                           "provider_commitment_id = ?, data = ? WHERE id = ? AND state = ?",
+                           {static_cast<int64_t>(referral.state()), OpenCommitment(referral),
+                            CommitmentId(referral.provider_commitment()),
+                            referral.SerializeAsString(), id, static_cast<int64_t>(expected)}));
+  return n == 1;
+}
+
+absl::StatusOr<std::optional<v1::Referral>> FindReferral(storage::Transaction& tx,
+                                                         const std::string& id) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT data FROM referrals WHERE id = ?", {id}));
+  return FirstReferral(rows);
+}
+
+absl::StatusOr<std::optional<v1::Referral>> FindOpenReferral(storage::Transaction& tx,
+                                                             const std::string& commitment_id) {
+  ASSIGN_OR_RETURN(
+      auto rows, tx.Query("SELECT data FROM referrals WHERE open_commitment = ?", {commitment_id}));
+  return FirstReferral(rows);
+}
+
+absl::StatusOr<std::optional<v1::Referral>> FindReferralOfProviderCommitment(
+    storage::Transaction& tx, const std::string& provider_commitment_id) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT data FROM referrals WHERE provider_commitment_id "
+                                       "= ? LIMIT 1",
+                                       {provider_commitment_id}));
+  return FirstReferral(rows);
+}
+
+absl::StatusOr<std::vector<v1::Referral>> QueryReferrals(storage::Transaction& tx,
+                                                         const ReferralFilter& filter,
+                                                         const std::string& before_id, int limit) {
+  std::string sql = "SELECT data FROM referrals WHERE 1 = 1";
+  std::vector<storage::Value> params;
+  if (!before_id.empty()) {
+    sql += " AND id < ?";
+    params.emplace_back(before_id);
+  }
+  if (!filter.region.empty()) {
+    sql += " AND (committee = ? OR street = ?)";
+    params.emplace_back(filter.region);
+    params.emplace_back(filter.region);
+  }
+  const std::pair<const char*, const std::string*> equal[] = {
+      {"to_organisation", &filter.to_organisation},
+      {"from_organisation", &filter.from_organisation},
+      {"commitment_id", &filter.commitment_id}};
+  for (const auto& [column, value] : equal) {
+    if (value->empty()) continue;
+    absl::StrAppend(&sql, " AND ", column, " = ?");
+    params.emplace_back(*value);
+  }
+  if (!filter.states.empty()) {
+    sql += " AND state IN (";
+    for (size_t i = 0; i < filter.states.size(); ++i) {
+      sql += i == 0 ? "?" : ", ?";
+      params.emplace_back(static_cast<int64_t>(filter.states[i]));
+    }
+    sql += ")";
+  }
+  sql += " ORDER BY id DESC LIMIT ?";
+  params.emplace_back(static_cast<int64_t>(limit));
+  ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
+  return ParseReferrals(rows);
+}
+
+absl::StatusOr<std::vector<v1::Referral>> ReferralsInState(storage::Transaction& tx,
+                                                           v1::ReferralState state,
+                                                           const std::string& after_id, int limit) {
+  ASSIGN_OR_RETURN(auto rows,
+                   tx.Query("SELECT data FROM referrals WHERE state = ? AND id > ? ORDER BY id "
+                            "LIMIT ?",
+                            {static_cast<int64_t>(state), after_id, static_cast<int64_t>(limit)}));
+  return ParseReferrals(rows);
 }
 
 }  // namespace linli::scheduling

@@ -258,6 +258,41 @@ absl::StatusOr<std::optional<VisitRow>> LastCompletedVisit(storage::Transaction&
                                                            const std::string& commitment_id,
                                                            int64_t before_us);
 
+// --- Referrals ---------------------------------------------------------------------------------
+// One row per referral (referral.h): the proto plus the keys the lists filter on.
+
+// ALREADY_EXISTS when the referral is sent and its promise already has a referral sent.
+absl::Status InsertReferral(storage::Transaction& tx, const std::string& id,
+                            const v1::Referral& referral);
+// Stores the referral only while its stored state is still `expected`: false when another
+// transaction (the sweep, another answer) changed it meanwhile.
+absl::StatusOr<bool> UpdateReferralIf(storage::Transaction& tx, const std::string& id,
+                                      const v1::Referral& referral, v1::ReferralState expected);
+absl::StatusOr<std::optional<v1::Referral>> FindReferral(storage::Transaction& tx,
+                                                         const std::string& id);
+// The promise's referral that is sent now, if any.
+absl::StatusOr<std::optional<v1::Referral>> FindOpenReferral(storage::Transaction& tx,
+                                                             const std::string& commitment_id);
+// The referral that created `provider_commitment_id`, if any.
+absl::StatusOr<std::optional<v1::Referral>> FindReferralOfProviderCommitment(
+    storage::Transaction& tx, const std::string& provider_commitment_id);
+
+struct ReferralFilter {
+  std::string region;             // committee or street "regions/…"; "" = any
+  std::string to_organisation;    // "" = any
+  std::string from_organisation;  // "" = any
+  std::string commitment_id;      // "" = any
+  std::vector<int> states;        // empty = any
+};
+// Newest first (by id, descending), ids below `before_id` ("" = from the newest).
+absl::StatusOr<std::vector<v1::Referral>> QueryReferrals(storage::Transaction& tx,
+                                                         const ReferralFilter& filter,
+                                                         const std::string& before_id, int limit);
+// Referrals in `state` with id > after_id, oldest first (for the sweep).
+absl::StatusOr<std::vector<v1::Referral>> ReferralsInState(storage::Transaction& tx,
+                                                           v1::ReferralState state,
+                                                           const std::string& after_id, int limit);
+
 }  // namespace linli::scheduling
 
 #endif  // LINLI_SERVICES_SCHEDULING_SCHEDULING_STORE_H_

@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/server.h"
 #include "common/status_macros.h"
+#include "services/scheduling/referral_use_cases.h"
 #include "services/scheduling/scheduling_service.h"
 #include "services/scheduling/visit_check.h"
 #include "services/scheduling/visit_use_cases.h"
@@ -70,12 +71,20 @@ absl::StatusOr<int> SchedulingServiceImpl::SweepMissed() {
   return scheduling::SweepMissedVisits(db_, clock_);
 }
 
+absl::StatusOr<v1::SweepMissedVisitsResponse> SchedulingServiceImpl::Sweep() {
+  v1::SweepMissedVisitsResponse response;
+  ASSIGN_OR_RETURN(int missed, SweepMissed());
+  response.set_missed(missed);
+  RETURN_IF_ERROR(scheduling::SweepReferrals(db_, clock_, &response));
+  return response;
+}
+
 grpc::Status SchedulingServiceImpl::SweepMissedVisits(grpc::ServerContext* context,
                                                       const v1::SweepMissedVisitsRequest*,
                                                       v1::SweepMissedVisitsResponse* response) {
-  absl::StatusOr<int> missed = SweepMissed();
-  if (missed.ok()) response->set_missed(*missed);
-  return Reply(*context, missed.status());
+  absl::StatusOr<v1::SweepMissedVisitsResponse> swept = Sweep();
+  if (swept.ok()) *response = std::move(*swept);
+  return Reply(*context, swept.status());
 }
 
 }  // namespace linli::scheduling
