@@ -1091,11 +1091,27 @@ TEST_P(DayInTheLifeTest, AReferralClosesTheLoopAcrossSectors) {
     reg::Consent* consent = e.add_consents();
     consent->set_purpose(reg::CONSENT_PURPOSE_PERSONAL_DATA);
     consent->set_granted(true);
+    e.add_needs("serviceTypes/visiting");
   }
   reg::CreateElderResponse registered;
   grpc::Status s = Call("ConsoleService/RegisterElder", register_elder, &registered, staff);
   ASSERT_TRUE(s.ok()) << s.error_message();
   const std::string elder = registered.elder().name();
+
+  // Her need of visits is unmet until a promise covers it.
+  sch::ListUnmetNeedsRequest needs_request;
+  sch::ListUnmetNeedsResponse needs;
+  s = Call("ConsoleService/ListUnmetNeeds", needs_request, &needs, staff);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(needs.unmet_size(), 1);
+  EXPECT_EQ(needs.unmet(0).elder(), elder);
+  EXPECT_EQ(needs.unmet(0).service_type(), "serviceTypes/visiting");
+  ASSERT_EQ(needs.committees_size(), 1);
+  EXPECT_EQ(needs.committees(0).committee(), kCommittee);
+  EXPECT_EQ(needs.committees(0).unmet(), 1);
+  needs_request.set_region(kCommittee);
+  EXPECT_EQ(Call("ConsoleService/ListUnmetNeeds", needs_request, &needs, neighbour).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
 
   // Three promises of the social organisation, daily at 15:00 from tomorrow, two weeks of visits.
   auto promise = [&](const std::string& id) {
@@ -1124,6 +1140,9 @@ TEST_P(DayInTheLifeTest, AReferralClosesTheLoopAcrossSectors) {
     return created.commitment().name();
   };
   const std::string moving = promise("moving");
+  ASSERT_TRUE(Call("ConsoleService/ListUnmetNeeds", needs_request, &needs, staff).ok());
+  EXPECT_EQ(needs.unmet_size(), 0);
+  EXPECT_EQ(needs.committees(0).needs(), 1);
 
   // Staff look for another provider: the care station is proposed.
   sch::ProposeFallbackRequest fallback;
@@ -1262,6 +1281,46 @@ TEST_P(DayInTheLifeTest, AReferralClosesTheLoopAcrossSectors) {
     EXPECT_EQ(v.reason_code(), "MOVED_BY_REFERRAL") << v.name();
   }
 
+  // The station was told of the referral, the committee and the elder of its acceptance; the
+  // street's promises show the old one moved, not broken.
+  auto notices_of = [&](const std::string& recipient) {
+    std::vector<std::string> texts;
+    fb::ListNoticesRequest inbox_request;
+    inbox_request.set_recipient(recipient);
+    fb::ListNoticesResponse page;
+    grpc::Status status = Eventually([&] {
+      grpc::Status listed = Call("ConsoleService/ListNotices", inbox_request, &page, staff);
+      if (!listed.ok()) return listed;
+      for (const auto& n : page.notices()) {
+        if (n.kind() == fb::NOTICE_KIND_REFERRAL && n.subject() == referral) {
+          return grpc::Status::OK;
+        }
+      }
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "no referral notice yet");
+    });
+    EXPECT_TRUE(status.ok()) << recipient << ": " << status.error_message();
+    for (const auto& n : page.notices()) {
+      if (n.kind() == fb::NOTICE_KIND_REFERRAL) texts.push_back(n.text());
+    }
+    return texts;
+  };
+  EXPECT_EQ(notices_of("organisations/yangguang").size(), 1u);
+  EXPECT_EQ(notices_of(kCommittee).size(), 1u);
+  EXPECT_EQ(notices_of(elder).size(), 1u);
+  fb::ListPromisesRequest promises_request;
+  promises_request.set_days(7);
+  fb::ListPromisesResponse promises;
+  ASSERT_TRUE(Call("ConsoleService/ListPromises", promises_request, &promises, staff).ok());
+  bool moved_shown = false;
+  for (const auto& p : promises.promises()) {
+    if (p.commitment() == moving) {
+      moved_shown = true;
+      EXPECT_EQ(p.moved_to(), provider_commitment);
+      EXPECT_EQ(p.status(), fb::PROMISE_STATUS_KEPT);
+    }
+  }
+  EXPECT_TRUE(moved_shown) << "the moved promise is not in the street's list";
+
   // The station delivers the first visit through its own system; the sweep puts the referral in
   // service, and the station closes it when the need is met.
   gw::ListMyDeliveriesRequest deliveries_request;
@@ -1306,6 +1365,21 @@ TEST_P(DayInTheLifeTest, AReferralClosesTheLoopAcrossSectors) {
   s = Call("PartnerService/AnswerReferral", decline, &declined, provider);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(declined.referral().state(), sch::REFERRAL_STATE_DECLINED);
+  {
+    // The committee is told to find another provider.
+    fb::ListNoticesRequest inbox_request;
+    inbox_request.set_recipient(kCommittee);
+    fb::ListNoticesResponse page;
+    grpc::Status told = Eventually([&] {
+      grpc::Status listed = Call("ConsoleService/ListNotices", inbox_request, &page, staff);
+      if (!listed.ok()) return listed;
+      for (const auto& n : page.notices()) {
+        if (n.subject() == declined.referral().name()) return grpc::Status::OK;
+      }
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "no decline notice yet");
+    });
+    EXPECT_TRUE(told.ok()) << told.error_message();
+  }
   EXPECT_FALSE(declined.has_elder()) << "a declining provider learns nothing more";
   get.set_name(declined_promise);
   ASSERT_TRUE(Call("ConsoleService/GetCommitment", get, &original, staff).ok());

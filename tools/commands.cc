@@ -572,6 +572,27 @@ int ListReferrals(const Endpoints& e, const std::string& region) {
   return 0;
 }
 
+int UnmetNeeds(const Endpoints& e, const std::string& region) {
+  scheduling::v1::ListUnmetNeedsRequest request;
+  request.set_region(region);
+  request.set_page_size(1000);
+  scheduling::v1::ListUnmetNeedsResponse response;
+  grpc::Status status =
+      Console(e)->ListUnmetNeeds(NewClientContext(nullptr, e.timeout).get(), request, &response);
+  if (!status.ok()) return Fail(status);
+  std::printf("%-24s %8s %6s %6s %14s\n", "committee", "elders", "needs", "unmet", "elders unmet");
+  for (const auto& c : response.committees()) {
+    std::printf("%-24s %8d %6d %6d %14d\n", c.committee().c_str(), c.elders_with_needs(), c.needs(),
+                c.unmet(), c.elders_unmet());
+  }
+  for (const auto& u : response.unmet()) {
+    std::printf("  %s  %s  %s\n", u.committee().c_str(), u.elder().c_str(),
+                u.service_type().c_str());
+  }
+  if (response.truncated()) std::printf("  … (first %d listed)\n", response.unmet_size());
+  return 0;
+}
+
 int WithdrawReferral(const Endpoints& e, const std::string& referral) {
   scheduling::v1::WithdrawReferralRequest request;
   request.set_name(referral);

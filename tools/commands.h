@@ -97,6 +97,8 @@ int CreateReferral(const Endpoints& e, const std::string& commitment, const std:
                    const std::string& code, int hours);
 int ListReferrals(const Endpoints& e, const std::string& region);
 int WithdrawReferral(const Endpoints& e, const std::string& referral);
+// The recorded needs of a region's elders that no promise covers, per committee (gateway).
+int UnmetNeeds(const Endpoints& e, const std::string& region);
 // The street's day in one screen, through the gateway: the day board of `region` ("" = the
 // caller's own) for `date` ("" = today), the week's promises and the open alerts.
 int Street(const Endpoints& e, const std::string& region, const std::string& date);

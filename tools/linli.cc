@@ -142,6 +142,8 @@ constexpr char kUsage[] =
     "  referrals              referrals of a committee or street, newest first, through the\n"
     "                         gateway [--region R, default your token's]\n"
     "  referral withdraw NAME take back a referral not answered yet\n"
+    "  needs                  elders' recorded needs no promise covers, per committee, through\n"
+    "                         the gateway [--region R, default your token's]\n"
     "  reviews                visits completed with an exception waiting for a review, oldest\n"
     "                         first, through the gateway [--region R, default your token's]\n"
     "  review VISIT           approve or reject it: --decision approve|reject --code REASON\n"
@@ -346,6 +348,9 @@ int main(int argc, char** argv) {
   if (words.size() == 2 && words[0] == "refer") {
     return linli::cli::CreateReferral(endpoints, words[1], absl::GetFlag(FLAGS_offering),
                                       absl::GetFlag(FLAGS_code), absl::GetFlag(FLAGS_hours));
+  }
+  if (words == std::vector<std::string>{"needs"}) {
+    return linli::cli::UnmetNeeds(endpoints, RegionFlag());
   }
   if (words == std::vector<std::string>{"referrals"}) {
     return linli::cli::ListReferrals(endpoints, RegionFlag());

@@ -117,10 +117,21 @@ absl::Status EventApplier::Apply(const std::vector<scheduling::v1::Event>& event
   };
   std::vector<Parsed> parsed;
   parsed.reserve(events.size());
+  std::vector<scheduling::v1::Referral> referrals;
   int64_t max_sequence = 0;
   std::set<std::string> missing_commitments;
   for (const scheduling::v1::Event& event : events) {
     max_sequence = std::max(max_sequence, event.sequence());
+    if (absl::StartsWith(event.type(), "referral.")) {
+      scheduling::v1::Referral referral;
+      if (!referral.ParseFromString(event.payload()) || referral.name().empty()) {
+        LogWarning("scheduling event payload does not parse; skipped",
+                   {{"sequence", absl::StrCat(event.sequence())}, {"type", event.type()}});
+        continue;
+      }
+      referrals.push_back(std::move(referral));
+      continue;
+    }
     if (!absl::StartsWith(event.type(), "visit.")) continue;
     Parsed p{event.sequence(), {}};
     if (!p.visit.ParseFromString(event.payload()) || p.visit.name().empty()) {
@@ -297,6 +308,18 @@ absl::Status EventApplier::Apply(const std::vector<scheduling::v1::Event>& event
     }
     for (const auto& [id, slot] : visits) {
       if (slot.dirty) RETURN_IF_ERROR(UpsertVisit(tx, slot.visit, slot.exists));
+    }
+    // Referrals: an accepted one moved its promise (not broken: ListPromises names where to);
+    // each step tells whoever must act.
+    for (const scheduling::v1::Referral& referral : referrals) {
+      if (referral.state() == scheduling::v1::REFERRAL_STATE_ACCEPTED) {
+        RETURN_IF_ERROR(RecordMove(tx, StripPrefix(referral.commitment(), "commitments/"),
+                                   referral.provider_commitment()));
+      }
+      if (notices_ == nullptr) continue;
+      for (NoticeDraft& draft : ReferralNotices(referral, now)) {
+        notice_drafts.push_back(std::move(draft));
+      }
     }
     RETURN_IF_ERROR(counters.Flush(tx, dialect));
     for (const auto& [elder, contact] : contacts) {

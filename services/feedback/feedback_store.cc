@@ -291,6 +291,17 @@ CREATE INDEX fb_visits_by_review ON fb_visits (review, day_number, id))sql"},
 ALTER TABLE daily_counters ADD COLUMN repaired INTEGER NOT NULL DEFAULT 0)sql",
        R"sql(ALTER TABLE fb_visits ADD COLUMN repaired TINYINT NOT NULL DEFAULT 0;
 ALTER TABLE daily_counters ADD COLUMN repaired BIGINT NOT NULL DEFAULT 0)sql"},
+      // Promises moved to another provider by an accepted referral (scheduling's
+      // referral.accepted): the old promise ended without being broken.
+      {14, "promises moved by referral",
+       R"sql(CREATE TABLE fb_moves (
+  commitment_id TEXT PRIMARY KEY,
+  moved_to TEXT NOT NULL
+))sql",
+       R"sql(CREATE TABLE fb_moves (
+  commitment_id VARCHAR(64) NOT NULL PRIMARY KEY,
+  moved_to VARCHAR(80) NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin)sql"},
   };
   return *migrations;
 }
@@ -626,9 +637,11 @@ absl::StatusOr<std::vector<PromiseRow>> PromisesOfRegion(storage::Transaction& t
   const char* subject = dialect == storage::Dialect::kMysql ? "CONCAT('commitments/', c.id)"
                                                             : "('commitments/' || c.id)";
   std::string sql = absl::StrCat(
-      "SELECT c.id, c.elder, c.organisation, c.preferred_worker, c.service_type, e.committee", sums,
-      " FROM fb_commitments c JOIN fb_elders e ON e.elder = c.elder LEFT JOIN daily_counters d ON "
-      "d.subject = ",
+      "SELECT c.id, c.elder, c.organisation, c.preferred_worker, c.service_type, e.committee, "
+      "COALESCE(m.moved_to, '')",
+      sums,
+      " FROM fb_commitments c JOIN fb_elders e ON e.elder = c.elder LEFT JOIN fb_moves m ON "
+      "m.commitment_id = c.id LEFT JOIN daily_counters d ON d.subject = ",
       subject,
       " AND d.day_number >= ? AND d.day_number <= ? WHERE (e.committee = ? OR e.street = ?) ");
   std::vector<storage::Value> params = {first_day, last_day, region, region};
@@ -640,7 +653,9 @@ absl::StatusOr<std::vector<PromiseRow>> PromisesOfRegion(storage::Transaction& t
     sql += "AND c.service_type = ? ";
     params.emplace_back(service_type);
   }
-  sql += "GROUP BY c.id, c.elder, c.organisation, c.preferred_worker, c.service_type, e.committee";
+  sql +=
+      "GROUP BY c.id, c.elder, c.organisation, c.preferred_worker, c.service_type, e.committee, "
+      "m.moved_to";
   ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
   std::vector<PromiseRow> out;
   out.reserve(rows.size());
@@ -649,10 +664,22 @@ absl::StatusOr<std::vector<PromiseRow>> PromisesOfRegion(storage::Transaction& t
     p.commitment = CommitmentFacts{row.GetString(0), row.GetString(1), row.GetString(2),
                                    row.GetString(3), row.GetString(4)};
     p.committee = row.GetString(5);
-    for (int i = 0; i < kCounterCount; ++i) p.figures.c[i] = row.GetInt(6 + i);
+    p.moved_to = row.GetString(6);
+    for (int i = 0; i < kCounterCount; ++i) p.figures.c[i] = row.GetInt(7 + i);
     out.push_back(std::move(p));
   }
   return out;
+}
+
+absl::Status RecordMove(storage::Transaction& tx, const std::string& commitment_id,
+                        const std::string& moved_to) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT moved_to FROM fb_moves WHERE commitment_id = ?",
+                                       {commitment_id}));
+  if (!rows.empty()) return absl::OkStatus();  // an event applied again
+  return tx
+      .Exec("INSERT INTO fb_moves (commitment_id, moved_to) VALUES (?, ?)",
+            {commitment_id, moved_to})
+      .status();
 }
 
 void CounterBatch::Add(const std::vector<std::string>& subjects, int64_t day,

@@ -125,6 +125,7 @@ class CounterBatch {
 struct PromiseRow {
   CommitmentFacts commitment;
   std::string committee;  // the elder's
+  std::string moved_to;   // "commitments/…" it moved to by a referral, or ""
   Figures figures;
 };
 // The commitments to the elders whose committee or street is `region`, optionally only those of
@@ -136,6 +137,11 @@ absl::StatusOr<std::vector<PromiseRow>> PromisesOfRegion(storage::Transaction& t
                                                          const std::string& organisation,
                                                          const std::string& service_type,
                                                          int64_t first_day, int64_t last_day);
+
+// Records that commitment `commitment_id` moved to `moved_to` ("commitments/…") by an accepted
+// referral; a second record of the same move changes nothing.
+absl::Status RecordMove(storage::Transaction& tx, const std::string& commitment_id,
+                        const std::string& moved_to);
 
 // --- Feedback answers ----------------------------------------------------------------------------
 

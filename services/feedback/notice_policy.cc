@@ -210,6 +210,70 @@ std::optional<NoticeDraft> EscalatedSafetyNotice(const v1::Alert& alert, const s
   return draft;
 }
 
+std::vector<NoticeDraft> ReferralNotices(const scheduling::v1::Referral& referral, absl::Time now) {
+  namespace sch = scheduling::v1;
+  std::vector<NoticeDraft> drafts;
+  // When this step happened.
+  const google::protobuf::Timestamp& step = referral.state() == sch::REFERRAL_STATE_SENT
+                                                ? referral.send_time()
+                                            : referral.state() == sch::REFERRAL_STATE_ACCEPTED ||
+                                                    referral.state() == sch::REFERRAL_STATE_DECLINED
+                                                ? referral.answer_time()
+                                                : referral.end_time();
+  if (FromTimestamp(step) < now - kNoticeStaleAfter) return drafts;
+  auto add = [&](const std::string& recipient, std::string text) {
+    if (recipient.empty()) return;
+    NoticeDraft draft;
+    draft.cause =
+        absl::StrCat("referral:", referral.name(), ":", static_cast<int>(referral.state()));
+    draft.committee = referral.committee();
+    draft.street = referral.street();
+    v1::Notice& n = draft.notice;
+    n.set_recipient(recipient);
+    n.set_kind(v1::NOTICE_KIND_REFERRAL);
+    n.set_subject(referral.name());
+    n.set_elder(referral.elder());
+    n.set_commitment(referral.state() == sch::REFERRAL_STATE_SENT ? referral.commitment()
+                                                                  : referral.provider_commitment());
+    n.set_service_type(referral.service_type());
+    n.set_organisation(referral.to_organisation());
+    n.set_text(std::move(text));
+    drafts.push_back(std::move(draft));
+  };
+  const std::string when =
+      absl::FormatTime("%m月%d日 %H:%M", FromTimestamp(referral.respond_by()), kShanghai);
+  switch (referral.state()) {
+    case sch::REFERRAL_STATE_SENT:
+      add(referral.to_organisation(),
+          absl::StrCat("新的转介（", referral.name(), "）：一位老人的", referral.service_type(),
+                       "服务请贵机构承接，请于", when, "前答复。"));
+      break;
+    case sch::REFERRAL_STATE_ACCEPTED:
+      add(referral.committee(), absl::StrCat("转介（", referral.name(), "）已被",
+                                             referral.to_organisation(), "接受，服务由其承接。"));
+      add(referral.elder(), "您的上门服务将改由新的服务机构提供，原定时间不变。");
+      break;
+    case sch::REFERRAL_STATE_DECLINED:
+      add(referral.committee(),
+          absl::StrCat("转介（", referral.name(), "）被", referral.to_organisation(), "拒绝（",
+                       sch::DeclineReason_Name(referral.decline_reason()), "），请另找服务方。"));
+      break;
+    case sch::REFERRAL_STATE_EXPIRED:
+      add(referral.committee(), absl::StrCat("转介（", referral.name(), "）在", when,
+                                             "前无人答复，已过期，请另找服务方。"));
+      break;
+    case sch::REFERRAL_STATE_COMPLETED:
+      if (referral.outcome() == sch::REFERRAL_OUTCOME_PROVIDER_ENDED) {
+        add(referral.committee(), absl::StrCat(referral.to_organisation(), "已停止转介服务（",
+                                               referral.name(), "），请另行安排。"));
+      }
+      break;
+    default:  // in service, withdrawn: nobody needs telling
+      break;
+  }
+  return drafts;
+}
+
 std::optional<NoticeDraft> WorkOrderNotice(const v1::WorkOrder& order, const std::string& committee,
                                            const std::string& street) {
   const std::string filed_by = order.history_size() > 0 ? order.history(0).actor() : "";

@@ -11,6 +11,9 @@
 //   escalated       a safety alert still open kSafetyAckTime after it was raised -> the street
 //   work order      a complaint accepted, routed, escalated, resolved or closed -> whoever filed
 //                   it (the elder for the app and staff, the partner for a partner's)
+//   referral        sent -> the receiving provider; declined, expired, or ended by the provider
+//                   -> the committee (another provider is needed); accepted -> the committee and
+//                   the elder
 //
 // Each draft has a cause: a recipient hears of one cause once (the store keeps one notice per
 // recipient and cause), so a repeated event or a second sweep tells nobody twice.
@@ -24,6 +27,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "linli/feedback/v1/feedback.pb.h"
+#include "linli/scheduling/v1/scheduling.pb.h"
 #include "services/feedback/facts.h"
 #include "services/feedback/perception.h"
 
@@ -82,6 +86,10 @@ std::optional<NoticeDraft> EscalatedSafetyNotice(const v1::Alert& alert, const s
 // for a partner's), when that step is one they hear of and the filer has an inbox.
 std::optional<NoticeDraft> WorkOrderNotice(const v1::WorkOrder& order, const std::string& committee,
                                            const std::string& street);
+
+// The notices of a referral's step (its state now); none for a step that happened more than
+// kNoticeStaleAfter before `now` (a replayed event stream).
+std::vector<NoticeDraft> ReferralNotices(const scheduling::v1::Referral& referral, absl::Time now);
 
 // --- Quiet hours ---------------------------------------------------------------------------------
 

@@ -247,5 +247,63 @@ TEST(NoticePolicyTest, AWebhookReceivesItsRecipientsNoticesOrThoseOfTheEldersOfI
   EXPECT_TRUE(WebhookWants("regions/310101020001", false, {}, draft));
 }
 
+TEST(NoticePolicyTest, AReferralsStepsTellTheProviderTheCommitteeAndTheElder) {
+  namespace sch = scheduling::v1;
+  const absl::Time now = absl::FromUnixSeconds(1796227200);
+  sch::Referral r;
+  r.set_name("referrals/r1");
+  r.set_elder("elders/e1");
+  r.set_committee("regions/310101020001");
+  r.set_street("regions/310101020");
+  r.set_service_type("serviceTypes/bathing");
+  r.set_commitment("commitments/old");
+  r.set_to_organisation("organisations/station");
+  r.set_state(sch::REFERRAL_STATE_SENT);
+  *r.mutable_send_time() = ToTimestamp(now - absl::Minutes(1));
+  *r.mutable_respond_by() = ToTimestamp(now + absl::Hours(48));
+  auto recipients = [](const std::vector<NoticeDraft>& drafts) {
+    std::vector<std::string> out;
+    for (const NoticeDraft& d : drafts) {
+      EXPECT_EQ(d.notice.kind(), v1::NOTICE_KIND_REFERRAL);
+      EXPECT_EQ(d.notice.subject(), "referrals/r1");
+      EXPECT_EQ(d.committee, "regions/310101020001");
+      out.push_back(d.notice.recipient());
+    }
+    return out;
+  };
+  std::vector<NoticeDraft> sent = ReferralNotices(r, now);
+  EXPECT_EQ(recipients(sent), std::vector<std::string>{"organisations/station"});
+  EXPECT_EQ(sent[0].notice.commitment(), "commitments/old");
+
+  r.set_state(sch::REFERRAL_STATE_ACCEPTED);
+  r.set_provider_commitment("commitments/new");
+  *r.mutable_answer_time() = ToTimestamp(now);
+  std::vector<NoticeDraft> accepted = ReferralNotices(r, now);
+  EXPECT_EQ(recipients(accepted), (std::vector<std::string>{"regions/310101020001", "elders/e1"}));
+  EXPECT_EQ(accepted[0].notice.commitment(), "commitments/new");
+  EXPECT_NE(accepted[0].cause, sent[0].cause) << "each step is its own cause";
+
+  r.set_state(sch::REFERRAL_STATE_DECLINED);
+  r.set_decline_reason(sch::DECLINE_REASON_NO_CAPACITY);
+  std::vector<NoticeDraft> declined = ReferralNotices(r, now);
+  EXPECT_EQ(recipients(declined), std::vector<std::string>{"regions/310101020001"});
+  EXPECT_NE(declined[0].notice.text().find("另找服务方"), std::string::npos);
+
+  r.set_state(sch::REFERRAL_STATE_EXPIRED);
+  *r.mutable_end_time() = ToTimestamp(now);
+  EXPECT_EQ(recipients(ReferralNotices(r, now)), std::vector<std::string>{"regions/310101020001"});
+  r.set_state(sch::REFERRAL_STATE_COMPLETED);
+  r.set_outcome(sch::REFERRAL_OUTCOME_NEED_MET);
+  EXPECT_TRUE(ReferralNotices(r, now).empty()) << "a need met needs no action";
+  r.set_outcome(sch::REFERRAL_OUTCOME_PROVIDER_ENDED);
+  EXPECT_EQ(ReferralNotices(r, now).size(), 1u);
+  r.set_state(sch::REFERRAL_STATE_WITHDRAWN);
+  EXPECT_TRUE(ReferralNotices(r, now).empty());
+  // Last week's step, replayed: nobody is told again.
+  r.set_state(sch::REFERRAL_STATE_EXPIRED);
+  *r.mutable_end_time() = ToTimestamp(now - absl::Hours(24 * 7));
+  EXPECT_TRUE(ReferralNotices(r, now).empty());
+}
+
 }  // namespace
 }  // namespace linli::feedback

@@ -316,6 +316,7 @@ absl::Status PerceptionUseCases::Promises(const v1::ListPromisesRequest& request
     for (v1::PromiseIssue issue : j.issues) out->add_issues(issue);
     ToProto(j.row->figures, out->mutable_figures());
     out->set_open_complaints(j.open_complaints);
+    out->set_moved_to(j.row->moved_to);
   }
   return absl::OkStatus();
 }

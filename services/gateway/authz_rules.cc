@@ -55,6 +55,17 @@ absl::Status Subject(const Relations& r, const grpc::ServerContext& c, const Pri
   return absl::PermissionDeniedError("this subject is for admins only");
 }
 
+// A region in scope; none named means the caller's own (the handler fills it in), which a token
+// without a region does not have (admins: every region).
+absl::Status OwnRegionOr(const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                         const std::string& region) {
+  if (region.empty()) {
+    if (who.role == Role::kAdmin || !who.region.empty()) return absl::OkStatus();
+    return absl::PermissionDeniedError("your token names no region");
+  }
+  return r.Region(c, who, region);
+}
+
 // Only admins (no request-specific check).
 Rule AdminOnly() {
   Rule rule;
@@ -194,17 +205,16 @@ std::map<std::string, Rule> BuildRules() {
       kConsole,
       [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
          const sch::CreateReferralRequest& q) { return r.Commitment(c, who, q.commitment()); });
-  // The referrals of a region in scope; with none named, the handler lists the caller's own. The
-  // organisation and promise filters only narrow the region's rows.
+  // The referrals, and the unmet needs, of a region in scope (OwnRegionOr). The organisation and
+  // promise filters only narrow the region's rows.
   rules[Console("ListReferrals")] = Make<sch::ListReferralsRequest>(
-      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
-                   const sch::ListReferralsRequest& q) {
-        if (q.region().empty()) {
-          if (who.role == Role::kAdmin || !who.region.empty()) return absl::OkStatus();
-          return absl::PermissionDeniedError("your token names no region");
-        }
-        return r.Region(c, who, q.region());
-      });
+      kConsole,
+      [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+         const sch::ListReferralsRequest& q) { return OwnRegionOr(r, c, who, q.region()); });
+  rules[Console("ListUnmetNeeds")] = Make<sch::ListUnmetNeedsRequest>(
+      kConsole,
+      [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+         const sch::ListUnmetNeedsRequest& q) { return OwnRegionOr(r, c, who, q.region()); });
   rules[Console("ListVisits")] = Make<sch::ListVisitsRequest>(
       kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
                    const sch::ListVisitsRequest& q) {
@@ -240,14 +250,9 @@ std::map<std::string, Rule> BuildRules() {
   // The promises of a region in scope; with none named, the handler lists the caller's own. The
   // organisation filter only narrows the region's rows.
   rules[Console("ListPromises")] = Make<fb::ListPromisesRequest>(
-      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
-                   const fb::ListPromisesRequest& q) {
-        if (q.region().empty()) {
-          if (who.role == Role::kAdmin || !who.region.empty()) return absl::OkStatus();
-          return absl::PermissionDeniedError("your token names no region");
-        }
-        return r.Region(c, who, q.region());
-      });
+      kConsole,
+      [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+         const fb::ListPromisesRequest& q) { return OwnRegionOr(r, c, who, q.region()); });
   rules[Console("GetPerceptionTrend")] = Make<fb::GetPerceptionTrendRequest>(
       kConsole,
       [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
@@ -290,22 +295,12 @@ std::map<std::string, Rule> BuildRules() {
   rules[Console("ListVisitsAwaitingReview")] = Make<fb::ListVisitsAwaitingReviewRequest>(
       kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
                    const fb::ListVisitsAwaitingReviewRequest& q) {
-        if (q.region().empty()) {
-          if (who.role == Role::kAdmin || !who.region.empty()) return absl::OkStatus();
-          return absl::PermissionDeniedError("your token names no region");
-        }
-        return r.Region(c, who, q.region());
+        return OwnRegionOr(r, c, who, q.region());
       });
   // The day board of a region in scope; with none named, the handler shows the caller's own.
   rules[Console("GetDayBoard")] = Make<fb::GetDayBoardRequest>(
       kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
-                   const fb::GetDayBoardRequest& q) {
-        if (q.region().empty()) {
-          if (who.role == Role::kAdmin || !who.region.empty()) return absl::OkStatus();
-          return absl::PermissionDeniedError("your token names no region");
-        }
-        return r.Region(c, who, q.region());
-      });
+                   const fb::GetDayBoardRequest& q) { return OwnRegionOr(r, c, who, q.region()); });
   // The elders' words: of a region in scope and/or an elder in scope; with neither named, the
   // handler lists the caller's own region.
   rules[Console("ListFeedback")] = Make<fb::ListFeedbackRequest>(

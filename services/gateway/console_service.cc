@@ -458,6 +458,19 @@ grpc::Status ConsoleServiceImpl::ListReferrals(grpc::ServerContext* context,
                     });
 }
 
+grpc::Status ConsoleServiceImpl::ListUnmetNeeds(
+    grpc::ServerContext* context, const scheduling::v1::ListUnmetNeedsRequest* request,
+    scheduling::v1::ListUnmetNeedsResponse* response) {
+  return gate_->Run(context, "/linli.gateway.v1.ConsoleService/ListUnmetNeeds", *request,
+                    [&](const auth::Principal& who) {
+                      const scheduling::v1::ListUnmetNeedsRequest scoped =
+                          InOwnRegionUnlessNamed(*request, who, !request->region().empty());
+                      return Forward(context, who, scheduling_.get(),
+                                     &SchedulingStub::PrepareAsyncListUnmetNeeds, scoped, response,
+                                     "scheduling");
+                    });
+}
+
 grpc::Status ConsoleServiceImpl::ListVisitsAwaitingReview(
     grpc::ServerContext* context, const feedback::v1::ListVisitsAwaitingReviewRequest* request,
     feedback::v1::ListVisitsAwaitingReviewResponse* response) {

@@ -149,6 +149,10 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service, private Gat
                           const feedback::v1::ListAlertsRequest* request,
                           feedback::v1::ListAlertsResponse* response) override;
   // The promises of the region named (the rule checked it), or of the caller's own region.
+  // Unmet needs of the region named (the rule checked it), or of the caller's own region.
+  grpc::Status ListUnmetNeeds(grpc::ServerContext* context,
+                              const scheduling::v1::ListUnmetNeedsRequest* request,
+                              scheduling::v1::ListUnmetNeedsResponse* response) override;
   // Referrals of the region named (the rule checked it), or of the caller's own region.
   grpc::Status ListReferrals(grpc::ServerContext* context,
                              const scheduling::v1::ListReferralsRequest* request,

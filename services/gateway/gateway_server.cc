@@ -221,6 +221,7 @@ MethodTable PublicMethods(const GatewayServer::Services& s) {
   LINLI_METHOD(console, ConsoleService, CreateReferral);
   LINLI_METHOD(console, ConsoleService, ListReferrals);
   LINLI_METHOD(console, ConsoleService, WithdrawReferral);
+  LINLI_METHOD(console, ConsoleService, ListUnmetNeeds);
   // ElderAppService
   LINLI_METHOD(elder_app, ElderAppService, GetElderPage);
   LINLI_METHOD(elder_app, ElderAppService, ListMyCommitments);

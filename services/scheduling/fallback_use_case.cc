@@ -1,5 +1,7 @@
 #include "services/scheduling/fallback_use_case.h"
 
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -7,8 +9,10 @@
 #include "common/errors.h"
 #include "common/recurrence/rrule.h"
 #include "common/status_macros.h"
+#include "common/text.h"
 #include "services/scheduling/fallback.h"
 #include "services/scheduling/scheduling_store.h"
+#include "services/scheduling/unmet_needs.h"
 
 namespace linli::scheduling {
 
@@ -83,6 +87,57 @@ absl::StatusOr<v1::ProposeFallbackResponse> ProposeFallback(
     *response.add_proposals() = std::move(p);
   }
   return response;
+}
+
+absl::StatusOr<v1::ListUnmetNeedsResponse> ListUnmetNeeds(
+    storage::Database& db, RegistryView& registry, const v1::ListUnmetNeedsRequest& request) {
+  FieldViolations v;
+  if (!ParseResourceName(request.region(), "regions", "region").ok()) {
+    v.Add("region", "must be a committee or street, \"regions/CODE\"");
+  }
+  if (request.page_size() < 0 || request.page_size() > 1000) {
+    v.Add("page_size", "must be between 1 and 1000 (0: 100)");
+  }
+  RETURN_IF_ERROR(v.ToStatus());
+
+  // The region's active elders with their recorded needs (masked view: needs are no personal
+  // data), and the service taxonomy.
+  std::vector<ElderNeeds> elders;
+  std::set<std::string> with_needs;
+  registry::v1::ListEldersRequest list;
+  list.set_region(request.region());
+  list.set_page_size(1000);
+  do {
+    ASSIGN_OR_RETURN(registry::v1::ListEldersResponse page, registry.ListElders(list));
+    for (const registry::v1::Elder& e : page.elders()) {
+      if (e.needs().empty()) continue;
+      elders.push_back({e.name(), e.region(), {e.needs().begin(), e.needs().end()}});
+      with_needs.insert(e.name());
+    }
+    list.set_page_token(page.next_page_token());
+  } while (!list.page_token().empty());
+  ASSIGN_OR_RETURN(registry::v1::ListServiceTypesResponse types, registry.ListServiceTypes({}));
+  std::map<std::string, std::string> parents;
+  for (const auto& t : types.service_types()) parents[t.name()] = t.parent();
+
+  // What is promised to them now.
+  Promised promised;
+  RETURN_IF_ERROR(db.RunInTransaction(
+      [&](storage::Transaction& tx) -> absl::Status {
+        promised.clear();
+        for (std::string after;;) {
+          ASSIGN_OR_RETURN(auto page, QueryCommitments(tx, "", true, after, 1000));
+          for (const v1::Commitment& c : page) {
+            if (with_needs.contains(c.elder())) promised.insert({c.elder(), c.service_type()});
+          }
+          if (page.size() < 1000) break;
+          after = page.back().name().substr(12);
+        }
+        return absl::OkStatus();
+      },
+      {.read_only = true}));
+  return CountUnmetNeeds(elders, promised, parents,
+                         request.page_size() == 0 ? 100 : request.page_size());
 }
 
 }  // namespace linli::scheduling

@@ -95,6 +95,7 @@ class SchedulingServiceImpl final : public v1::SchedulingService::Service {
   LINLI_RPC(AnswerReferral);
   LINLI_RPC(CompleteReferral);
   LINLI_RPC(WithdrawReferral);
+  LINLI_RPC(ListUnmetNeeds);
   LINLI_RPC(Plan);
   LINLI_RPC(ListWorkerVisits);
   LINLI_RPC(AddVisitNote);

@@ -21,9 +21,9 @@ import { ConsoleService } from "./gen/linli/gateway/v1/console_pb.js";
 import { WorkerAppService } from "./gen/linli/gateway/v1/worker_app_pb.js";
 import { AlertState, FeedbackChannel, PromiseStatus, WorkOrderState } from
   "./gen/linli/feedback/v1/feedback_pb.js";
-import { CheckMethod, CommitmentSchema, CommitmentState, ReviewState, VisitState } from
-  "./gen/linli/scheduling/v1/scheduling_pb.js";
-import { OrganisationKind } from "./gen/linli/registry/v1/registry_pb.js";
+import { CheckMethod, CommitmentSchema, CommitmentState, ReferralReason, ReferralState,
+  ReviewState, VisitState } from "./gen/linli/scheduling/v1/scheduling_pb.js";
+import { ConsentPurpose, OrganisationKind } from "./gen/linli/registry/v1/registry_pb.js";
 import { Platform } from "./harness.mjs";
 
 const BIN_DIR = process.env.LINLI_BIN_DIR;
@@ -394,6 +394,123 @@ step("a complaint filed for the elder goes through the 12345 steps", async () =>
     JSON.stringify(got.workOrder.history.map((h) => h.actor)));
   await shot(page, "work-orders-1280x800");
   assert.deepEqual(page.complaints, [], "the browser reported no error");
+});
+
+step("a promise is referred to another provider, waits on the referrals page, and is withdrawn", async () => {
+  const page = story.page;
+  const staff = auth(story.staffToken);
+  // One of the elder's promises that another provider near the elder could take over (the
+  // story's own first): what the console proposes, the owner's offerings never among them.
+  const active = (await story.api.listCommitments({ elder: story.elder.name }, staff)).commitments
+    .filter((c) => c.state === CommitmentState.ACTIVE)
+    .sort((a, b) => Number(b.name === story.commitment) - Number(a.name === story.commitment));
+  let referred;
+  for (const c of active) {
+    const fallback = await story.api.proposeFallback({ commitment: c.name, always: true }, staff);
+    if (fallback.proposals.length > 0) {
+      referred = { commitment: c, fallback };
+      break;
+    }
+  }
+  assert.ok(referred, `another provider near ${story.elder.name} for one of its promises`);
+  const provider = referred.fallback.proposals[0].provider;
+  assert.notEqual(provider.organisation.name, referred.commitment.ownerOrganisation);
+  const elder = (await story.api.getElder({ name: story.elder.name }, staff)).elder;
+  const consented = elder.consents.some((c) =>
+    c.purpose === ConsentPurpose.SHARE_WITH_PROVIDERS && c.granted);
+  const complaintsBefore = page.complaints.length;
+
+  await page.goto(`${platform.httpUrl}/#/elders/${story.elder.name.replace("elders/", "")}`);
+  const promise = page.locator(`li[data-commitment="${referred.commitment.name}"]`);
+  await promise.getByRole("button", { name: "转介", exact: true }).click();
+  const form = promise.getByRole("form", { name: "把这项承诺转介给其他服务方" });
+  await form.getByText(referred.fallback.ownerCanCover ? "原服务方能够承担" : "原服务方无法承担")
+    .waitFor();
+  const proposals = form.locator("fieldset.proposals label");
+  await proposals.filter({ hasText: provider.organisation.displayName }).first().waitFor();
+  assert.equal(await proposals.count(), referred.fallback.proposals.length);
+  const reason = referred.fallback.proposals[0].reason;
+  assert.ok((await proposals.first().innerText()).includes(reason), `the proposal says ${reason}`);
+  await form.locator(`label[data-offering="${provider.offering.name}"] input`).check();
+  await form.getByLabel("转介原因").selectOption({ label: "承诺兑现不佳" });
+  await shot(page, "refer-1280x800");
+  await assertAccessible(page, "the referral form on the elder's page");
+  const send = form.getByRole("button", { name: "发送转介" });
+
+  if (!consented) {
+    // Refused without the elder's consent to share with providers: the form says what to do and
+    // leads to the consents on the same page, where staff record it.
+    await send.click();
+    const refused = form.getByRole("alert").filter({ hasText: "老人尚未同意向服务方提供信息" });
+    await refused.waitFor();
+    await refused.getByRole("button", { name: "去记录同意" }).click();
+    const consent = page.getByRole("form", { name: "记录同意" });
+    const how = consent.getByLabel(/如何取得/);
+    assert.ok(await how.evaluate((e) => e === document.activeElement), "the consent form has focus");
+    await consent.getByLabel("事项").selectOption({ label: "向服务方提供信息（转介需要）" });
+    await consent.getByLabel("同意", { exact: true }).check();
+    await how.fill("老人签署书面同意书，同意向服务方提供信息");
+    await consent.getByRole("button", { name: "记录同意" }).click();
+    await page.locator("section[aria-labelledby=consents]").getByRole("status")
+      .filter({ hasText: "已记录" }).waitFor();
+    await page.locator("dl.consents dt").filter({ hasText: "向服务方提供信息" })
+      .locator("xpath=following-sibling::dd[1]").filter({ hasText: "已同意" }).waitFor();
+    await refused.waitFor({ state: "detached" });
+    const recorded = (await story.api.getElder({ name: story.elder.name }, staff)).elder;
+    assert.ok(recorded.consents.some((c) => c.purpose === ConsentPurpose.SHARE_WITH_PROVIDERS &&
+      c.granted && c.recordedBy === STAFF_PRINCIPAL),
+    recorded.consents.map((c) => `${c.purpose} ${c.granted} ${c.recordedBy}`).join("; "));
+  }
+
+  // Sent once, however quickly staff click.
+  await send.dblclick();
+  const sent = form.getByRole("status").filter({ hasText: "已发送转介" });
+  await sent.waitFor();
+  const listed = (await story.api.listReferrals({ commitment: referred.commitment.name }, staff))
+    .referrals;
+  assert.equal(listed.length, 1, "one referral sent");
+  const referral = listed[0];
+  assert.equal(referral.state, ReferralState.SENT);
+  assert.equal(referral.offering, provider.offering.name);
+  assert.equal(referral.toOrganisation, provider.organisation.name);
+  assert.equal(referral.fromOrganisation, referred.commitment.ownerOrganisation);
+  assert.equal(referral.reason, ReferralReason.QUALITY);
+  assert.equal(referral.sentBy, STAFF_PRINCIPAL);
+  // One referral of a promise waits at a time: another is refused, and the form says where to go.
+  await send.click();
+  const open = form.getByRole("alert").filter({ hasText: "已有等待答复的转介" });
+  await open.waitFor();
+
+  await open.getByRole("link", { name: "转介", exact: true }).click();
+  await page.getByRole("heading", { level: 1, name: "转介" }).waitFor();
+  const row = page.locator(`tr[data-referral="${referral.name}"]`);
+  await row.waitFor();
+  await row.locator(`a[title="${story.elder.name}"]`).waitFor();
+  await row.filter({ hasText: provider.organisation.displayName }).waitFor();
+  assert.match(await row.locator(".badge").innerText(), /^待答复$/);
+  await page.getByLabel("状态").selectOption({ label: "待答复" });
+  await page.locator(`tr[data-referral="${referral.name}"]`).waitFor();
+  await shot(page, "referrals-1280x800");
+  await assertAccessible(page, "the referrals page");
+  await page.setViewportSize({ width: 768, height: 1024 });
+  const overflow = await page.evaluate(() =>
+    document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  assert.ok(overflow <= 0, `the referrals page scrolls sideways by ${overflow}px at 768 wide`);
+  await shot(page, "referrals-768x1024");
+  await page.setViewportSize({ width: 1280, height: 800 });
+
+  await row.getByRole("button", { name: "撤回" }).click();
+  await row.waitFor({ state: "detached" });  // no longer waiting
+  await page.getByLabel("状态").selectOption({ label: "全部" });
+  await row.locator(".badge").filter({ hasText: "已撤回" }).waitFor();
+  const withdrawn = (await story.api.listReferrals({ commitment: referred.commitment.name },
+    staff)).referrals;
+  assert.deepEqual(withdrawn.map((r) => [r.name, r.state]),
+    [[referral.name, ReferralState.WITHDRAWN]]);
+  // Only the refusals above failed (the browser logs each as a 4xx).
+  const complaints = page.complaints.slice(complaintsBefore)
+    .filter((c) => !/status of 4\d\d/.test(c));
+  assert.deepEqual(complaints, [], "the browser reported no other error");
 });
 
 step("the 条块 map filters by kind and opens an organisation's offerings and relations", async () => {

@@ -11,6 +11,7 @@ import { ElderView } from "./views/Elder.js";
 import { ImportView } from "./views/Import.js";
 import { MapView } from "./views/Map.js";
 import { PlanView } from "./views/Plan.js";
+import { ReferralsView } from "./views/Referrals.js";
 import { ReviewView } from "./views/Review.js";
 import { WorkOrdersView } from "./views/WorkOrders.js";
 import { EldersView } from "./views/Elders.js";
@@ -38,6 +39,7 @@ function Signed({ session }: { session: Session }) {
     ["alerts", t("nav_alerts")],
     ["notices", t("nav_notices")],
     ["work-orders", t("nav_work_orders")],
+    ["referrals", t("nav_referrals")],
     ["review", t("nav_review")],
     ["plan", t("nav_plan")],
     ["import", t("nav_import")],
@@ -70,6 +72,9 @@ function Signed({ session }: { session: Session }) {
       break;
     case "work-orders":
       view = <WorkOrdersView region={region} />;
+      break;
+    case "referrals":
+      view = <ReferralsView region={region} />;
       break;
     case "review":
       view = <ReviewView region={region} />;

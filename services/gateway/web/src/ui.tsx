@@ -62,6 +62,36 @@ export function ElderLink({ elder, suffix = "" }: { elder: string; suffix?: stri
   );
 }
 
+// ---- Organisations by name ------------------------------------------------------------------------
+
+// The name of each organisation a page shows ("乐龄社工服务社"), read once per page load, shared.
+const organisationNames = new Map<string, Promise<string>>();
+
+function organisationName(organisation: string): Promise<string> {
+  let name = organisationNames.get(organisation);
+  if (!name) {
+    name = api.getOrganisation({ name: organisation }).then(
+      (r) => r.organisation?.displayName || idOf(organisation),
+      () => idOf(organisation),
+    );
+    organisationNames.set(organisation, name);
+  }
+  return name;
+}
+
+// An organisation by its name, its resource name as the title.
+export function OrganisationName({ organisation }: { organisation: string }) {
+  const [name, setName] = useState<string>();
+  useEffect(() => {
+    let live = true;
+    void organisationName(organisation).then((n) => live && setName(n));
+    return () => {
+      live = false;
+    };
+  }, [organisation]);
+  return <span title={organisation}>{name ?? "…"}</span>;
+}
+
 // ---- Service types by name -------------------------------------------------------------------------
 
 let serviceTypeNames: Promise<Map<string, string>> | undefined;
@@ -110,8 +140,16 @@ export function Loading() {
 }
 
 // An error as the person at the desk needs it: what it means, the gateway's own words, the
-// fields to fix.
-export function Problem({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
+// fields to fix, and (`hint`, from the view that knows) what to do about it.
+export function Problem({
+  error,
+  onRetry,
+  hint,
+}: {
+  error: unknown;
+  onRetry?: () => void;
+  hint?: ReactNode;
+}) {
   const { t } = useI18n();
   const { code, message, fields } = describeError(error);
   if (code === "Aborted") {
@@ -133,10 +171,13 @@ export function Problem({ error, onRetry }: { error: unknown; onRetry?: () => vo
         ? t("error_unavailable")
         : code === "InvalidArgument"
           ? t("error_invalid_argument")
-          : t("error_other");
+          : code === "FailedPrecondition"
+            ? t("error_failed_precondition")
+            : t("error_other");
   return (
     <div className="problem" role="alert">
       <strong>{lead}</strong> <span className="detail">{message}</span>
+      {hint && <p className="hint">{hint}</p>}
       {fields.length > 0 && (
         <ul>
           {fields.map((f) => (
@@ -156,7 +197,15 @@ export function Problem({ error, onRetry }: { error: unknown; onRetry?: () => vo
 }
 
 // What a write came to: the success message as a status, or the error as <Problem> does.
-export function Outcome({ done, error }: { done?: string; error: unknown }) {
+export function Outcome({
+  done,
+  error,
+  hint,
+}: {
+  done?: ReactNode;
+  error: unknown;
+  hint?: ReactNode;
+}) {
   return (
     <>
       {done && (
@@ -164,7 +213,7 @@ export function Outcome({ done, error }: { done?: string; error: unknown }) {
           {done}
         </p>
       )}
-      {error !== undefined && <Problem error={error} />}
+      {error !== undefined && <Problem error={error} hint={hint} />}
     </>
   );
 }

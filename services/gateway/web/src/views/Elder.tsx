@@ -1,25 +1,34 @@
 // One elder: the masked record (the full one only with a reason, which the audit log keeps), the
-// promises, recent visits, the elder's answers and words, and the callback form (回访) staff use
-// when they reach the elder by phone or at the door.
+// consents, the promises (each active one can be referred to another provider, 转介), recent
+// visits, the elder's answers and words, and the callback form (回访) staff use when they reach
+// the elder by phone or at the door.
 import { create } from "@bufbuild/protobuf";
+import { Code } from "@connectrpc/connect";
 import { useState } from "react";
 
-import { api, useLoad, useWrite } from "../api.js";
+import { api, describeError, isCode, useLoad, useWrite } from "../api.js";
 import {
   Answer,
   FeedbackChannel,
   FeedbackSchema,
   WorkOrderSchema,
 } from "../gen/linli/feedback/v1/feedback_pb.js";
-import { ElderView as View, type Elder } from "../gen/linli/registry/v1/registry_pb.js";
 import {
+  ConsentPurpose,
+  ElderView as View,
+  type Elder,
+} from "../gen/linli/registry/v1/registry_pb.js";
+import {
+  CommitmentState,
+  ReferralReason,
   VisitState,
   type Commitment,
+  type Referral,
   type Visit,
 } from "../gen/linli/scheduling/v1/scheduling_pb.js";
-import { enumText, useI18n } from "../i18n.js";
-import { ElderUpkeep } from "./ElderUpkeep.js";
-import { href, idOf, Panel, Problem, useServiceTypeName, when } from "../ui.js";
+import { enumText, useI18n, type Key } from "../i18n.js";
+import { ElderConsents, ElderUpkeep } from "./ElderUpkeep.js";
+import { href, idOf, Loading, Outcome, Panel, Problem, useServiceTypeName, when } from "../ui.js";
 
 const RECENT_VISITS = 30;
 
@@ -41,6 +50,18 @@ export function ElderView({ id, answerVisit }: { id: string; answerVisit?: strin
     .sort((a, b) => Number((b.windowStart?.seconds ?? 0n) - (a.windowStart?.seconds ?? 0n)))
     .slice(0, RECENT_VISITS);
   const answerable = recent.filter((v) => v.state === VisitState.COMPLETED);
+  // The promise whose referral form is open.
+  const [referring, setReferring] = useState<string>();
+  const sharesWithProviders =
+    masked.data?.elder?.consents
+      .filter((c) => c.purpose === ConsentPurpose.SHARE_WITH_PROVIDERS)
+      .at(-1)?.granted ?? false;
+  const recordChanged = () => {
+    setFull(undefined);
+    masked.reload();
+    commitments.reload();
+    audit.reload();
+  };
 
   return (
     <div className="elder">
@@ -98,16 +119,17 @@ export function ElderView({ id, answerVisit }: { id: string; answerVisit?: strin
         loading={masked.loading}
         error={masked.error}
       >
+        {masked.data?.elder && <ElderUpkeep elder={masked.data.elder} onChanged={recordChanged} />}
+      </Panel>
+
+      <Panel
+        id="consents"
+        title={t("consents_title")}
+        loading={masked.loading}
+        error={masked.error}
+      >
         {masked.data?.elder && (
-          <ElderUpkeep
-            elder={masked.data.elder}
-            onChanged={() => {
-              setFull(undefined);
-              masked.reload();
-              commitments.reload();
-              audit.reload();
-            }}
-          />
+          <ElderConsents elder={masked.data.elder} onChanged={recordChanged} />
         )}
       </Panel>
 
@@ -118,11 +140,26 @@ export function ElderView({ id, answerVisit }: { id: string; answerVisit?: strin
         error={commitments.error}
         onRetry={commitments.reload}
       >
-        <ul>
+        <ul className="commitments">
           {commitments.data?.commitments.map((c) => (
-            <li key={c.name}>
+            <li key={c.name} data-commitment={c.name}>
               {serviceName(c.serviceType)} · {idOf(c.ownerOrganisation)} · {c.validFrom}
               {c.validUntil ? ` – ${c.validUntil}` : ""}
+              {c.state === CommitmentState.ACTIVE && (
+                <>
+                  {" "}
+                  <button
+                    type="button"
+                    aria-expanded={referring === c.name}
+                    onClick={() => setReferring(referring === c.name ? undefined : c.name)}
+                  >
+                    {t("refer")}
+                  </button>
+                </>
+              )}
+              {referring === c.name && c.state === CommitmentState.ACTIVE && (
+                <ReferForm commitment={c} consented={sharesWithProviders} />
+              )}
             </li>
           ))}
         </ul>
@@ -207,6 +244,159 @@ export function ElderView({ id, answerVisit }: { id: string; answerVisit?: strin
         )}
       </Panel>
     </div>
+  );
+}
+
+// What the owner lacks (CoverageGap.code), as the reason a referral is sent for.
+const GAP_REASONS: Record<string, ReferralReason> = {
+  NO_OFFERING: ReferralReason.OWNER_NO_OFFERING,
+  NO_CAPACITY: ReferralReason.OWNER_NO_CAPACITY,
+  NO_SKILLED_WORKER: ReferralReason.OWNER_NO_SKILLED_WORKER,
+};
+
+const REFERRAL_REASONS = [
+  ReferralReason.OWNER_NO_OFFERING,
+  ReferralReason.OWNER_NO_CAPACITY,
+  ReferralReason.OWNER_NO_SKILLED_WORKER,
+  ReferralReason.ELDER_REQUEST,
+  ReferralReason.QUALITY,
+];
+
+// Referring one promise to another provider (转介): whether its owner can cover it and the other
+// providers of the service near the elder, any sector (ProposeFallback, always), then one of them
+// and the reason sent with CreateReferral (its request_id kept until it went through, so a
+// second click sends nothing twice). The provider answers through the partner API; the
+// referrals page follows it. Without the elder's consent to share with providers the gateway
+// refuses, and the form points to the consents panel on this page.
+function ReferForm({ commitment, consented }: { commitment: Commitment; consented: boolean }) {
+  const { t } = useI18n();
+  const fallback = useLoad(
+    () => api.proposeFallback({ commitment: commitment.name, always: true }),
+    [commitment.name],
+  );
+  const [offering, setOffering] = useState("");
+  const [reason, setReason] = useState<ReferralReason>();
+  const { run, busy, error } = useWrite();
+  const [sent, setSent] = useState<Referral>();
+  const [requestId, setRequestId] = useState(() => crypto.randomUUID());
+  if (fallback.error !== undefined) {
+    return <Problem error={fallback.error} onRetry={fallback.reload} />;
+  }
+  if (fallback.loading || !fallback.data) return <Loading />;
+  const { ownerCanCover, gaps, promisedPerWeek, proposals } = fallback.data;
+  const chosen = offering || proposals[0]?.provider?.offering?.name || "";
+  const chosenReason =
+    reason ??
+    gaps.map((g) => GAP_REASONS[g.code]).find((r) => r !== undefined) ??
+    ReferralReason.UNSPECIFIED;
+  const precondition = isCode(error, Code.FailedPrecondition) ? describeError(error).message : "";
+  const needsConsent = precondition.includes("SHARE_WITH_PROVIDERS");
+  const hint = needsConsent ? (
+    <>
+      {t("referral_needs_consent")}{" "}
+      <button type="button" onClick={() => document.getElementById("consent-reason")?.focus()}>
+        {t("go_to_consent")}
+      </button>
+    </>
+  ) : precondition.includes("already has referrals/") ? (
+    <>
+      {t("referral_open")} <a href={href("referrals")}>{t("nav_referrals")}</a>
+    </>
+  ) : undefined;
+  return (
+    <form
+      className="answer refer"
+      aria-label={t("refer_title")}
+      onSubmit={async (e) => {
+        e.preventDefault();
+        setSent(undefined);
+        const answer = await run(() =>
+          api.createReferral({
+            commitment: commitment.name,
+            offering: chosen,
+            reason: chosenReason,
+            requestId,
+          }),
+        );
+        if (answer === undefined) return;
+        setSent(answer.referral);
+        setRequestId(crypto.randomUUID());
+      }}
+    >
+      <h3>{t("refer_title")}</h3>
+      {ownerCanCover ? (
+        <p className="coverage">{t("owner_can_cover", { n: promisedPerWeek })}</p>
+      ) : (
+        <div className="coverage">
+          {t("owner_cannot_cover")}
+          <ul>
+            {gaps.map((g) => (
+              <li key={g.code + g.message}>
+                <strong>
+                  {Object.hasOwn(GAP_REASONS, g.code) ? t(`gap_${g.code}` as Key) : g.code}
+                </strong>{" "}
+                <span className="quiet">{g.message}</span>
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
+      {proposals.length === 0 ? (
+        <p>{t("no_proposals")}</p>
+      ) : (
+        <fieldset className="proposals">
+          <legend>{t("proposals")}</legend>
+          {proposals.map((p) => {
+            const name = p.provider?.offering?.name ?? "";
+            const organisation = p.provider?.organisation;
+            return (
+              <label key={name} data-offering={name}>
+                <input
+                  type="radio"
+                  name={`offering-${commitment.name}`}
+                  checked={chosen === name}
+                  onChange={() => setOffering(name)}
+                />
+                <span>
+                  <strong>{organisation?.displayName || idOf(organisation?.name ?? "")}</strong>{" "}
+                  <span className="quiet">{p.reason}</span>
+                </span>
+              </label>
+            );
+          })}
+        </fieldset>
+      )}
+      <label>
+        {t("referral_reason")}{" "}
+        <select
+          value={chosenReason === ReferralReason.UNSPECIFIED ? "" : chosenReason}
+          onChange={(e) => setReason(Number(e.target.value))}
+          required
+        >
+          <option value="">{t("choose")}</option>
+          {REFERRAL_REASONS.map((r) => (
+            <option key={r} value={r}>
+              {enumText(t, "referral_reason_", r)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <button type="submit" disabled={busy || !chosen}>
+        {t("send_referral")}
+      </button>
+      <Outcome
+        done={
+          sent && (
+            <>
+              {t("referral_sent", { when: when(sent.respondBy) })}{" "}
+              <a href={href("referrals")}>{t("nav_referrals")}</a>
+            </>
+          )
+        }
+        error={needsConsent && consented ? undefined : error}
+        hint={hint}
+      />
+    </form>
   );
 }
 

@@ -2,15 +2,23 @@
 // care grade) with the staff member's reason, which the registry audits; and the record closed
 // when the elder moved away or died, which also closes their promises. Each write carries the
 // etag of the record as this page read it: when someone changed it meanwhile, nothing is
-// overwritten, the page says so and reads the record again.
+// overwritten, the page says so and reads the record again. And the elder's consents (PIPL: one
+// per purpose), each decision recorded with how it was given — a referral to another provider
+// needs the consent to share with providers.
 import { create } from "@bufbuild/protobuf";
 import { FieldMaskSchema } from "@bufbuild/protobuf/wkt";
-import { useState } from "react";
+import { Fragment, useState } from "react";
 
 import { api, useWrite } from "../api.js";
-import { ElderSchema, ElderStatus, LivingSituation, type Elder } from "../gen/linli/registry/v1/registry_pb.js";
+import {
+  ConsentPurpose,
+  ElderSchema,
+  ElderStatus,
+  LivingSituation,
+  type Elder,
+} from "../gen/linli/registry/v1/registry_pb.js";
 import { enumText, useI18n } from "../i18n.js";
-import { Outcome } from "../ui.js";
+import { Outcome, when } from "../ui.js";
 
 type Field = "phone" | "address" | "living_situation" | "care_grade";
 
@@ -175,6 +183,115 @@ export function ElderUpkeep({ elder, onChanged }: { elder: Elder; onChanged: () 
           <button type="submit">{t("retire_submit")}</button>
         </form>
       )}
+      <Outcome done={done} error={error} />
+    </>
+  );
+}
+
+const PURPOSES = [
+  ConsentPurpose.PERSONAL_DATA,
+  ConsentPurpose.HEALTH_DATA,
+  ConsentPurpose.SHARE_WITH_PROVIDERS,
+];
+
+// The elder's latest decision per purpose, and the form that records a new one (the recorder is
+// the caller; `reason` says how it was given and goes to the audit log). A withdrawal removes the
+// personal data the purpose covers at once, which the form says before and the answer lists.
+export function ElderConsents({ elder, onChanged }: { elder: Elder; onChanged: () => void }) {
+  const { t } = useI18n();
+  const [purpose, setPurpose] = useState(ConsentPurpose.SHARE_WITH_PROVIDERS);
+  const [granted, setGranted] = useState(true);
+  const [reason, setReason] = useState("");
+  const { run, busy, error } = useWrite(onChanged);
+  const [done, setDone] = useState<string>();
+  const [requestId, setRequestId] = useState(() => crypto.randomUUID());
+  const latest = (p: ConsentPurpose) => elder.consents.filter((c) => c.purpose === p).at(-1);
+  return (
+    <>
+      <dl className="consents">
+        {PURPOSES.map((p) => {
+          const c = latest(p);
+          return (
+            <Fragment key={p}>
+              <dt>{enumText(t, "consent_purpose_", p)}</dt>
+              <dd>
+                {!c
+                  ? t("consent_unrecorded")
+                  : c.granted
+                    ? t("consent_granted")
+                    : t("consent_refused")}
+                {c && (
+                  <span className="quiet">
+                    {" "}
+                    · {t("consent_recorded_by", { who: c.recordedBy, when: when(c.recordTime) })}
+                  </span>
+                )}
+              </dd>
+            </Fragment>
+          );
+        })}
+      </dl>
+      <form
+        className="answer"
+        aria-label={t("record_consent")}
+        onSubmit={async (e) => {
+          e.preventDefault();
+          setDone(undefined);
+          const answer = await run(() =>
+            api.recordConsent({ name: elder.name, purpose, granted, reason, requestId }),
+          );
+          if (answer === undefined) return;
+          setDone(
+            answer.removedFields.length > 0
+              ? t("consent_saved_removed", { fields: answer.removedFields.join(", ") })
+              : t("consent_saved"),
+          );
+          setReason("");
+          setRequestId(crypto.randomUUID());
+        }}
+      >
+        <label>
+          {t("consent_purpose")}{" "}
+          <select value={purpose} onChange={(e) => setPurpose(Number(e.target.value))}>
+            {PURPOSES.map((p) => (
+              <option key={p} value={p}>
+                {enumText(t, "consent_purpose_", p)}
+              </option>
+            ))}
+          </select>
+        </label>
+        <fieldset>
+          <legend>{t("decision")}</legend>
+          {[true, false].map((g) => (
+            <label key={String(g)}>
+              <input
+                type="radio"
+                name="consent-granted"
+                checked={granted === g}
+                onChange={() => setGranted(g)}
+              />
+              {t(g ? "consent_grant" : "consent_withdraw")}
+            </label>
+          ))}
+        </fieldset>
+        {!granted && purpose !== ConsentPurpose.SHARE_WITH_PROVIDERS && (
+          <p className="problem">{t("consent_withdraw_warning")}</p>
+        )}
+        <label>
+          {t("consent_how")}{" "}
+          <input
+            id="consent-reason"
+            value={reason}
+            onChange={(e) => setReason(e.target.value)}
+            minLength={4}
+            maxLength={256}
+            required
+          />
+        </label>
+        <button type="submit" disabled={busy}>
+          {t("record_consent")}
+        </button>
+      </form>
       <Outcome done={done} error={error} />
     </>
   );
