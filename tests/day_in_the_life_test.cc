@@ -126,7 +126,8 @@ class DayInTheLifeTest : public ::testing::TestWithParam<std::string> {
                     {id,
                      absl::StrCat("organisations/", org),
                      "310101020",
-                     {"referrals.read", "referrals.write", "visits.read", "visits.write"},
+                     {"referrals.read", "referrals.write", "visits.read", "visits.write",
+                      "visits.review"},
                      auth::HashApiSecret("day-in-the-life-pepper", auth::ParseApiKey(key)->secret)})
              << "\n";
         partner_key_[org] = key;
@@ -1040,7 +1041,7 @@ TEST_P(DayInTheLifeTest, AReferralClosesTheLoopAcrossSectors) {
   const std::string provider = partner_key_["yangguang"];
   const std::string owner = partner_key_["lelin"];
   const absl::CivilDay today = absl::ToCivilDay(absl::Now(), Shanghai());
-  SeedStreet(admin);
+  const std::string social_worker = SeedStreet(admin);
   // The street's commercial care station: it offers visiting to the whole street, near the elder.
   std::string station_worker;
   {
@@ -1335,6 +1336,24 @@ TEST_P(DayInTheLifeTest, AReferralClosesTheLoopAcrossSectors) {
   gw::ReportDeliveryResponse reported;
   s = Call("PartnerService/ReportDelivery", report, &reported, provider);
   ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(reported.delivery().arrival_method(), sch::CHECK_METHOD_PARTNER_REPORT);
+  // A partner-reported visit waits for a review; the station's supervisor approves it through
+  // the partner API (the owner of the old promise cannot reach it).
+  sch::ReviewVisitRequest review;
+  review.set_name(deliveries.deliveries(0).visit());
+  review.set_decision(sch::REVIEW_DECISION_APPROVE);
+  review.set_reason_code("PROVIDER_RECORD_CHECKED");
+  review.set_request_id("station-review-1");
+  sch::ReviewVisitResponse reviewed;
+  EXPECT_EQ(Call("PartnerService/ReviewVisit", review, &reviewed, owner).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  s = Call("PartnerService/ReviewVisit", review, &reviewed, provider);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(reviewed.visit().review().state(), sch::REVIEW_STATE_APPROVED);
+  EXPECT_TRUE(absl::StrContains(reviewed.visit().review().reviewer(), "day-yangguang"))
+      << reviewed.visit().review().reviewer();
+  EXPECT_TRUE(absl::StrContains(reviewed.visit().check_in().recorded_by(), "day-yangguang"))
+      << reviewed.visit().check_in().recorded_by();
   sch::SweepMissedVisitsRequest sweep;
   sch::SweepMissedVisitsResponse swept;
   s = Call("ConsoleService/SweepMissedVisits", sweep, &swept, staff);
@@ -1384,6 +1403,42 @@ TEST_P(DayInTheLifeTest, AReferralClosesTheLoopAcrossSectors) {
   get.set_name(declined_promise);
   ASSERT_TRUE(Call("ConsoleService/GetCommitment", get, &original, staff).ok());
   EXPECT_EQ(original.commitment().state(), sch::COMMITMENT_STATE_ACTIVE);
+
+  // The social worker has no app: the committee confirms the visit by phone, and the departure
+  // with the elder's son at the door. Both are the committee's records, and without a position
+  // the visit waits for a review.
+  {
+    sch::ListVisitsRequest of_promise;
+    of_promise.set_commitment(declined_promise);
+    of_promise.set_elder(elder);
+    sch::ListVisitsResponse its;
+    ASSERT_TRUE(Call("ConsoleService/ListVisits", of_promise, &its, staff).ok());
+    ASSERT_FALSE(its.visits().empty());
+    gw::RecordVisitCheckRequest check;
+    check.set_visit(its.visits(0).name());
+    check.set_worker(social_worker);
+    check.set_method(sch::CHECK_METHOD_APP_GPS);
+    gw::RecordVisitCheckResponse checked;
+    EXPECT_EQ(Call("ConsoleService/RecordVisitCheck", check, &checked, staff).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT)
+        << "a GPS check is the worker app's";
+    check.set_method(sch::CHECK_METHOD_PHONE);
+    EXPECT_EQ(Call("ConsoleService/RecordVisitCheck", check, &checked, neighbour).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    s = Call("ConsoleService/RecordVisitCheck", check, &checked, staff);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(checked.visit().state(), sch::VISIT_STATE_IN_PROGRESS);
+    EXPECT_EQ(checked.visit().check_in().method(), sch::CHECK_METHOD_PHONE);
+    EXPECT_EQ(checked.visit().check_in().recorded_by(), "committee_staff:staff/zhou");
+    check.set_method(sch::CHECK_METHOD_FAMILY_PROXY);
+    check.set_check_out(true);
+    s = Call("ConsoleService/RecordVisitCheck", check, &checked, staff);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(checked.visit().state(), sch::VISIT_STATE_COMPLETED);
+    EXPECT_EQ(checked.visit().check_out().method(), sch::CHECK_METHOD_FAMILY_PROXY);
+    EXPECT_EQ(checked.visit().check_out().recorded_by(), "committee_staff:staff/zhou");
+    EXPECT_EQ(checked.visit().review().state(), sch::REVIEW_STATE_PENDING);
+  }
 
   // A third, sent and taken back before an answer; the station can no longer accept it.
   const std::string withdrawn_promise = promise("withdrawn");

@@ -488,7 +488,8 @@ std::map<std::string, Rule> BuildRules() {
         "ReviewVisit",       "CancelVisit",      "RescheduleVisit",  "ReleaseWorker",
         "GetAlert",          "AcknowledgeAlert", "ResolveAlert",     "GetWorkOrder",
         "ClassifyWorkOrder", "RouteWorkOrder",   "ResolveWorkOrder", "RecordCallback",
-        "CloseWorkOrder",    "UpdateWorker",     "MakeUpVisit",      "WithdrawReferral"}) {
+        "CloseWorkOrder",    "UpdateWorker",     "MakeUpVisit",      "WithdrawReferral",
+        "RecordVisitCheck"}) {
     Rule rule;
     rule.roles = kConsole;
     rule.check = by_handler;
@@ -627,6 +628,8 @@ std::map<std::string, Rule> BuildRules() {
   rules[Partner("ListMyReferrals")] = PartnerScope("referrals.read");
   rules[Partner("AnswerReferral")] = PartnerScope("referrals.write");
   rules[Partner("CompleteReferral")] = PartnerScope("referrals.write");
+  // The handler checks the visit (Relations::PartnerVisit); a scope of its own, for supervisors.
+  rules[Partner("ReviewVisit")] = PartnerScope("visits.review");
   return rules;
 }
 

@@ -458,6 +458,49 @@ grpc::Status ConsoleServiceImpl::ListReferrals(grpc::ServerContext* context,
                     });
 }
 
+grpc::Status ConsoleServiceImpl::RecordVisitCheck(grpc::ServerContext* context,
+                                                  const v1::RecordVisitCheckRequest* request,
+                                                  v1::RecordVisitCheckResponse* response) {
+  return gate_->Run(
+      context, "/linli.gateway.v1.ConsoleService/RecordVisitCheck", *request,
+      [&](const auth::Principal& who) -> grpc::Status {
+        // The visit's scope first: nothing of another street's visit shows, not even a field.
+        if (absl::Status scope = VisitInScope(*context, who, request->visit()); !scope.ok()) {
+          return Reply(*context, scope);
+        }
+        if (request->method() != scheduling::v1::CHECK_METHOD_PHONE &&
+            request->method() != scheduling::v1::CHECK_METHOD_FAMILY_PROXY) {
+          return Reply(*context,
+                       InvalidField("method",
+                                    "must be CHECK_METHOD_PHONE or CHECK_METHOD_FAMILY_PROXY (a "
+                                    "GPS check comes from the worker's app)"));
+        }
+        if (request->check_out()) {
+          scheduling::v1::CheckOutVisitRequest out;
+          out.set_name(request->visit());
+          out.set_worker(request->worker());
+          out.set_method(request->method());
+          scheduling::v1::CheckOutVisitResponse checked;
+          grpc::Status status =
+              Forward(context, who, scheduling_.get(), &SchedulingStub::PrepareAsyncCheckOutVisit,
+                      out, &checked, "scheduling");
+          if (status.ok()) *response->mutable_visit() = std::move(*checked.mutable_visit());
+          return status;
+        }
+        scheduling::v1::CheckInVisitRequest in;
+        in.set_name(request->visit());
+        in.set_worker(request->worker());
+        in.set_method(request->method());
+        in.set_substitute(request->substitute());
+        scheduling::v1::CheckInVisitResponse checked;
+        grpc::Status status =
+            Forward(context, who, scheduling_.get(), &SchedulingStub::PrepareAsyncCheckInVisit, in,
+                    &checked, "scheduling");
+        if (status.ok()) *response->mutable_visit() = std::move(*checked.mutable_visit());
+        return status;
+      });
+}
+
 grpc::Status ConsoleServiceImpl::ListUnmetNeeds(
     grpc::ServerContext* context, const scheduling::v1::ListUnmetNeedsRequest* request,
     scheduling::v1::ListUnmetNeedsResponse* response) {

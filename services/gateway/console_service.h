@@ -149,6 +149,11 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service, private Gat
                           const feedback::v1::ListAlertsRequest* request,
                           feedback::v1::ListAlertsResponse* response) override;
   // The promises of the region named (the rule checked it), or of the caller's own region.
+  // A phone or family-proxy check of a visit in scope, recorded by staff (scheduling keeps the
+  // caller as recorded_by).
+  grpc::Status RecordVisitCheck(grpc::ServerContext* context,
+                                const v1::RecordVisitCheckRequest* request,
+                                v1::RecordVisitCheckResponse* response) override;
   // Unmet needs of the region named (the rule checked it), or of the caller's own region.
   grpc::Status ListUnmetNeeds(grpc::ServerContext* context,
                               const scheduling::v1::ListUnmetNeedsRequest* request,

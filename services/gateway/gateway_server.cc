@@ -222,6 +222,7 @@ MethodTable PublicMethods(const GatewayServer::Services& s) {
   LINLI_METHOD(console, ConsoleService, ListReferrals);
   LINLI_METHOD(console, ConsoleService, WithdrawReferral);
   LINLI_METHOD(console, ConsoleService, ListUnmetNeeds);
+  LINLI_METHOD(console, ConsoleService, RecordVisitCheck);
   // ElderAppService
   LINLI_METHOD(elder_app, ElderAppService, GetElderPage);
   LINLI_METHOD(elder_app, ElderAppService, ListMyCommitments);
@@ -247,6 +248,7 @@ MethodTable PublicMethods(const GatewayServer::Services& s) {
   LINLI_METHOD(partner, PartnerService, ListMyReferrals);
   LINLI_METHOD(partner, PartnerService, AnswerReferral);
   LINLI_METHOD(partner, PartnerService, CompleteReferral);
+  LINLI_METHOD(partner, PartnerService, ReviewVisit);
   // WorkerAppService
   LINLI_METHOD(worker_app, WorkerAppService, ListMyVisits);
   LINLI_METHOD(worker_app, WorkerAppService, CheckIn);

@@ -411,4 +411,22 @@ grpc::Status PartnerServiceImpl::CompleteReferral(grpc::ServerContext* context,
       });
 }
 
+grpc::Status PartnerServiceImpl::ReviewVisit(grpc::ServerContext* context,
+                                             const scheduling::v1::ReviewVisitRequest* request,
+                                             scheduling::v1::ReviewVisitResponse* response) {
+  return gate_->Run(
+      context, "/linli.gateway.v1.PartnerService/ReviewVisit", *request,
+      [&](const auth::Principal& who) -> grpc::Status {
+        // A visit of the organisation's own commitments, checked before anything of it shows.
+        if (absl::Status mine = gate_->relations().PartnerVisit(*context, who, request->name());
+            !mine.ok()) {
+          return Reply(*context, absl::IsNotFound(mine) ? absl::NotFoundError(kNoSuchVisit) : mine);
+        }
+        grpc::Status status =
+            Unary(*scheduling_, &SchedulingStub::PrepareAsyncReviewVisit,
+                  BackendContext(context, who, backend_timeout_).get(), *request, response);
+        return FromBackend(*context, status, "scheduling");
+      });
+}
+
 }  // namespace linli::gateway

@@ -47,6 +47,9 @@ class PartnerServiceImpl final : public v1::PartnerService::Service, private Gat
   grpc::Status CompleteReferral(grpc::ServerContext* context,
                                 const v1::CompleteMyReferralRequest* request,
                                 v1::CompleteMyReferralResponse* response) override;
+  grpc::Status ReviewVisit(grpc::ServerContext* context,
+                           const scheduling::v1::ReviewVisitRequest* request,
+                           scheduling::v1::ReviewVisitResponse* response) override;
 
  private:
   // OK when `commitment` ("commitments/{id}") is owned by the key's organisation. Checked before

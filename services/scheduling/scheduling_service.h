@@ -105,8 +105,12 @@ class SchedulingServiceImpl final : public v1::SchedulingService::Service {
 
   // The persistence of CheckInVisit / CheckOutVisit without the RPC layer (validation, rules,
   // one transaction with the outbox event); `result` gets the visit.
-  absl::Status CheckIn(const v1::CheckInVisitRequest& request, v1::Visit* result);
-  absl::Status CheckOut(const v1::CheckOutVisitRequest& request, v1::Visit* result);
+  // `recorder`: the caller, kept as the check's recorded_by when the method is not the worker's
+  // app GPS.
+  absl::Status CheckIn(const v1::CheckInVisitRequest& request, v1::Visit* result,
+                       const std::string& recorder = "");
+  absl::Status CheckOut(const v1::CheckOutVisitRequest& request, v1::Visit* result,
+                        const std::string& recorder = "");
 
   // Transactions the check-ins/outs have run so far and the check-ins/outs they carried (for
   // benchmarks and metrics: their quotient is the mean group-commit batch).

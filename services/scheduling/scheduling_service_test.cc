@@ -263,6 +263,33 @@ class SchedulingServiceTest : public ::testing::TestWithParam<std::string> {
     return all;
   }
 
+  // The street's public centre, which offers visiting (40 a week) to the whole street; the
+  // offering's name.
+  std::string SeedPublicCentre() {
+    auto* registry = registry_->stub.get();
+    registry::v1::CreateOrganisationRequest centre;
+    centre.mutable_organisation()->set_id("wlq-elder-centre");
+    centre.mutable_organisation()->set_display_name("五里桥社区综合为老服务中心");
+    centre.mutable_organisation()->set_kind(registry::v1::ORGANISATION_KIND_PUBLIC_CENTRE);
+    centre.mutable_organisation()->set_sector(registry::v1::SECTOR_PUBLIC);
+    centre.mutable_organisation()->set_region("regions/310101020");
+    centre.mutable_organisation()->mutable_location()->set_latitude(31.2050);
+    centre.mutable_organisation()->mutable_location()->set_longitude(121.4800);
+    registry::v1::CreateOrganisationResponse centre_out;
+    grpc::ClientContext c1;
+    EXPECT_TRUE(registry->CreateOrganisation(&c1, centre, &centre_out).ok());
+    registry::v1::CreateOfferingRequest offering;
+    offering.mutable_offering()->set_organisation("organisations/wlq-elder-centre");
+    offering.mutable_offering()->set_service_type("serviceTypes/visiting");
+    offering.mutable_offering()->add_covered_regions("regions/310101020");
+    offering.mutable_offering()->set_capacity_per_week(40);
+    registry::v1::CreateOfferingResponse offering_out;
+    grpc::ClientContext c2;
+    grpc::Status created = registry->CreateOffering(&c2, offering, &offering_out);
+    EXPECT_TRUE(created.ok()) << created.error_message();
+    return offering_out.offering().name();
+  }
+
   static std::string Field(const grpc::Status& status) {
     auto bad = GetBadRequest(FromGrpcStatus(status));
     return bad.has_value() && bad->field_violations_size() > 0 ? bad->field_violations(0).field()
@@ -1353,27 +1380,7 @@ TEST_P(SchedulingServiceTest, CheckInNeedsTheBookedWorkerAndChecksTheGeofence) {
 TEST_P(SchedulingServiceTest, FallbackProposesOtherSectorsWhenTheOwnerCannotCover) {
   // A public centre in the street offers visiting with capacity; the social organisation that
   // owns the commitment offers nothing and has nobody with the nursing skill.
-  auto* registry = registry_->stub.get();
-  registry::v1::CreateOrganisationRequest centre;
-  centre.mutable_organisation()->set_id("wlq-elder-centre");
-  centre.mutable_organisation()->set_display_name("五里桥社区综合为老服务中心");
-  centre.mutable_organisation()->set_kind(registry::v1::ORGANISATION_KIND_PUBLIC_CENTRE);
-  centre.mutable_organisation()->set_sector(registry::v1::SECTOR_PUBLIC);
-  centre.mutable_organisation()->set_region("regions/310101020");
-  centre.mutable_organisation()->mutable_location()->set_latitude(31.2050);
-  centre.mutable_organisation()->mutable_location()->set_longitude(121.4800);
-  registry::v1::CreateOrganisationResponse centre_out;
-  grpc::ClientContext c1;
-  ASSERT_TRUE(registry->CreateOrganisation(&c1, centre, &centre_out).ok());
-  registry::v1::CreateOfferingRequest offering;
-  offering.mutable_offering()->set_organisation("organisations/wlq-elder-centre");
-  offering.mutable_offering()->set_service_type("serviceTypes/visiting");
-  offering.mutable_offering()->add_covered_regions("regions/310101020");
-  offering.mutable_offering()->set_capacity_per_week(40);
-  registry::v1::CreateOfferingResponse offering_out;
-  grpc::ClientContext c2;
-  grpc::Status created = registry->CreateOffering(&c2, offering, &offering_out);
-  ASSERT_TRUE(created.ok()) << created.error_message();
+  ASSERT_FALSE(SeedPublicCentre().empty());
 
   v1::Commitment nursing = Weekly("FREQ=WEEKLY;BYDAY=MO,WE,FR");
   nursing.add_required_skills("nursing");
@@ -1843,25 +1850,8 @@ TEST_P(SchedulingServiceTest, AMissedVisitIsMadeGoodOnceOnADayOfItsOwnByTheFamil
 // answers at once (a provider's retrying integration, two of its staff) move the promise once;
 // cancelling a promise withdraws its waiting referral.
 TEST_P(SchedulingServiceTest, ReferralsExpireAreAnsweredOnceAndEndWithTheirPromise) {
+  const std::string centre_offering = SeedPublicCentre();
   auto* registry = registry_->stub.get();
-  registry::v1::CreateOrganisationRequest centre;
-  centre.mutable_organisation()->set_id("wlq-elder-centre");
-  centre.mutable_organisation()->set_display_name("五里桥社区综合为老服务中心");
-  centre.mutable_organisation()->set_kind(registry::v1::ORGANISATION_KIND_PUBLIC_CENTRE);
-  centre.mutable_organisation()->set_sector(registry::v1::SECTOR_PUBLIC);
-  centre.mutable_organisation()->set_region("regions/310101020");
-  centre.mutable_organisation()->mutable_location()->set_latitude(31.2050);
-  centre.mutable_organisation()->mutable_location()->set_longitude(121.4800);
-  registry::v1::CreateOrganisationResponse centre_out;
-  grpc::ClientContext c1;
-  ASSERT_TRUE(registry->CreateOrganisation(&c1, centre, &centre_out).ok());
-  registry::v1::CreateOfferingRequest offering;
-  offering.mutable_offering()->set_organisation("organisations/wlq-elder-centre");
-  offering.mutable_offering()->set_service_type("serviceTypes/visiting");
-  offering.mutable_offering()->add_covered_regions("regions/310101020");
-  registry::v1::CreateOfferingResponse offering_out;
-  grpc::ClientContext c2;
-  ASSERT_TRUE(registry->CreateOffering(&c2, offering, &offering_out).ok());
   registry::v1::RecordConsentRequest consent;
   consent.set_name(elder_name_);
   consent.set_purpose(registry::v1::CONSENT_PURPOSE_SHARE_WITH_PROVIDERS);
@@ -1875,7 +1865,7 @@ TEST_P(SchedulingServiceTest, ReferralsExpireAreAnsweredOnceAndEndWithTheirPromi
   auto refer = [&](const std::string& commitment, int hours, v1::Referral* out) {
     v1::CreateReferralRequest request;
     request.set_commitment(commitment);
-    request.set_offering(offering_out.offering().name());
+    request.set_offering(centre_offering);
     request.set_reason(v1::REFERRAL_REASON_OWNER_NO_SKILLED_WORKER);
     request.set_respond_within_hours(hours);
     v1::CreateReferralResponse response;

@@ -12,17 +12,32 @@ namespace linli::scheduling {
 grpc::Status SchedulingServiceImpl::CheckInVisit(grpc::ServerContext* context,
                                                  const v1::CheckInVisitRequest* request,
                                                  v1::CheckInVisitResponse* response) {
-  return Reply(*context, CheckIn(*request, response->mutable_visit()));
+  return Reply(*context, CheckIn(*request, response->mutable_visit(), Actor(*context)));
 }
 
 grpc::Status SchedulingServiceImpl::CheckOutVisit(grpc::ServerContext* context,
                                                   const v1::CheckOutVisitRequest* request,
                                                   v1::CheckOutVisitResponse* response) {
-  return Reply(*context, CheckOut(*request, response->mutable_visit()));
+  return Reply(*context, CheckOut(*request, response->mutable_visit(), Actor(*context)));
 }
 
+namespace {
+
+// The check `worker` just recorded with `method` on `visit` (the arrival, or a team member's):
+// who recorded it, when it was not the worker's app.
+void RecordRecorder(const std::string& worker, v1::CheckMethod method, const std::string& recorder,
+                    google::protobuf::RepeatedPtrField<v1::VisitCheck>& team,
+                    v1::VisitCheck* first) {
+  if (method == v1::CHECK_METHOD_APP_GPS || recorder.empty()) return;
+  v1::VisitCheck* check =
+      !team.empty() && team.rbegin()->worker() == worker ? &*team.rbegin() : first;
+  if (check != nullptr && check->worker() == worker) check->set_recorded_by(recorder);
+}
+
+}  // namespace
+
 absl::Status SchedulingServiceImpl::CheckIn(const v1::CheckInVisitRequest& request,
-                                            v1::Visit* result) {
+                                            v1::Visit* result, const std::string& recorder) {
   ASSIGN_OR_RETURN(std::string id, ValidateCheckIn(request));
   PendingVisitChange change;
   change.id = id;
@@ -30,14 +45,17 @@ absl::Status SchedulingServiceImpl::CheckIn(const v1::CheckInVisitRequest& reque
   change.expected = v1::VISIT_STATE_UNSPECIFIED;  // scheduled, or in progress for a team
   change.event = "visit.checked_in";
   change.now = clock_.Now();
-  change.change = [&, now = change.now](v1::Visit& visit) {
-    return ApplyCheckIn(request, now, options_.geofence_radius_m, visit);
+  change.change = [&, now = change.now](v1::Visit& visit) -> absl::Status {
+    RETURN_IF_ERROR(ApplyCheckIn(request, now, options_.geofence_radius_m, visit));
+    RecordRecorder(request.worker(), request.method(), recorder, *visit.mutable_team_check_ins(),
+                   visit.mutable_check_in());
+    return absl::OkStatus();
   };
   return ChangeVisitGrouped(change, result);
 }
 
 absl::Status SchedulingServiceImpl::CheckOut(const v1::CheckOutVisitRequest& request,
-                                             v1::Visit* result) {
+                                             v1::Visit* result, const std::string& recorder) {
   ASSIGN_OR_RETURN(std::string id, ValidateCheckOut(request));
   PendingVisitChange change;
   change.id = id;
@@ -46,6 +64,8 @@ absl::Status SchedulingServiceImpl::CheckOut(const v1::CheckOutVisitRequest& req
   change.now = clock_.Now();
   change.change = [&, now = change.now](v1::Visit& visit) -> absl::Status {
     ASSIGN_OR_RETURN(change.event, ApplyCheckOut(request, now, options_.geofence_radius_m, visit));
+    RecordRecorder(request.worker(), request.method(), recorder, *visit.mutable_team_check_outs(),
+                   visit.has_check_out() ? visit.mutable_check_out() : nullptr);
     return absl::OkStatus();
   };
   return ChangeVisitGrouped(change, result);
