@@ -1,9 +1,8 @@
 #include "services/scheduling/referral.h"
 
-#include <algorithm>
-#include <cctype>
-
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "common/errors.h"
 #include "common/idempotency.h"
 #include "common/proto_time.h"
@@ -194,11 +193,8 @@ void MarkInService(absl::Time first_check_in, v1::Referral& referral) {
 }
 
 std::string ReferralEventType(const v1::Referral& referral) {
-  std::string state = v1::ReferralState_Name(referral.state());
-  state = state.substr(std::string("REFERRAL_STATE_").size());
-  std::transform(state.begin(), state.end(), state.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return "referral." + state;
+  return "referral." + absl::AsciiStrToLower(absl::StripPrefix(
+                           v1::ReferralState_Name(referral.state()), "REFERRAL_STATE_"));
 }
 
 }  // namespace linli::scheduling
