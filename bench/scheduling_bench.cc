@@ -1,6 +1,6 @@
 // Scheduling's write path against the raw insert rate of the same database, in the same run.
 //
-//   build/bin/scheduling_bench [--visits 2000] [--threads 4] [--rounds 5]
+//   build/bin/scheduling_bench [--visits 3000] [--threads 4] [--rounds 9]
 //
 // For SQLite, and for MariaDB when LINLI_TEST_MYSQL_URL is set (`make bench` starts one):
 //   raw       one INSERT of a visit-sized row per transaction (the database's own write rate),
@@ -15,11 +15,12 @@
 // goes first alternates), after one raw round that is not counted (SQLite's first fsyncs, while
 // the WAL file grows, are slower than later ones), so that load from other programs on the
 // shared machine falls on both alike. It prints writes/s of each (all rounds together), the
-// median of the rounds' persist/raw ratios (target >= 0.5x) with the lowest and highest, the rpc
-// rate against raw, and how many check-ins/outs the persist transactions carried on average
-// (per-commit: the group commit's batch); on MariaDB also the statements the server executed
-// per row written by each (from its Questions counter: START TRANSACTION and COMMIT included),
-// a figure the machine's load does not move.
+// median of the rounds' persist/raw ratios (target: >= 0.5x on MariaDB, >= 1x on SQLite, whose
+// writers queue anyway so that a shared transaction must pay for itself) with the lowest and
+// highest, the rpc rate against raw, and how many check-ins/outs the persist transactions carried
+// on average (per-commit: the group commit's batch); on MariaDB also the statements the server
+// executed per row written by each (from its Questions counter: START TRANSACTION and COMMIT
+// included), a figure the machine's load does not move.
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -44,9 +45,9 @@
 #include "services/scheduling/scheduling_util.h"
 #include "tests/support/test_env.h"
 
-ABSL_FLAG(int, visits, 2000, "Visits checked in and out per backend.");
+ABSL_FLAG(int, visits, 3000, "Visits checked in and out per backend.");
 ABSL_FLAG(int, threads, 4, "Concurrent callers.");
-ABSL_FLAG(int, rounds, 5, "Rounds in which raw inserts and check-ins/outs take turns.");
+ABSL_FLAG(int, rounds, 9, "Rounds in which raw inserts and check-ins/outs take turns.");
 ABSL_FLAG(int, parallel_commits, 0,
           "Check-in/out transactions running at once (0: the service's default).");
 
@@ -300,7 +301,7 @@ int Main() {
               threads, rounds);
   std::printf("%-8s %13s %10s %7s %12s %8s %8s %10s %8s %s\n", "backend", "raw inserts/s",
               "persist/s", "ratio", "(rounds)", "rpc/s", "ratio", "per-commit", "failures",
-              "target persist >= 0.50x raw");
+              "target persist vs raw");
   int status = 0;
   // Machine-readable lines for the table at the end of `make bench` (scripts/bench.sh):
   // SUMMARY <name> <value> <target> <met|missed|info>.
@@ -313,19 +314,22 @@ int Main() {
       continue;
     }
     const double ratio = f->ratio;
+    const double target = backend == "sqlite" ? 1.0 : 0.5;
+    const bool met = ratio >= target;
     std::printf("%-8s %13.0f %10.0f %6.2fx %12s %8.0f %7.2fx %10.2f %8lld %s\n", backend.c_str(),
                 f->raw_per_s, f->persist_per_s, ratio,
                 absl::StrFormat("%.2f-%.2f", f->min_ratio, f->max_ratio).c_str(), f->rpc_per_s,
                 f->rpc_per_s / f->raw_per_s, f->persist_per_commit,
-                static_cast<long long>(f->failures), ratio >= 0.5 ? "met" : "NOT met");
+                static_cast<long long>(f->failures),
+                absl::StrFormat(">= %.2fx %s", target, met ? "met" : "NOT met").c_str());
     if (f->raw_statements > 0) {
       std::printf(
           "%-8s statements per row written: raw %.2f, persist %.2f (check-in + check-out)\n",
           backend.c_str(), f->raw_statements, f->persist_statements);
     }
     summary.push_back(
-        absl::StrFormat("SUMMARY scheduling.checkin_persist_vs_raw.%s %.2fx >=0.50x %s", backend,
-                        ratio, ratio >= 0.5 ? "met" : "missed"));
+        absl::StrFormat("SUMMARY scheduling.checkin_persist_vs_raw.%s %.2fx >=%.2fx %s", backend,
+                        ratio, target, met ? "met" : "missed"));
     summary.push_back(absl::StrFormat("SUMMARY scheduling.checkin_rpc_vs_raw.%s %.2fx - info",
                                       backend, f->rpc_per_s / f->raw_per_s));
   }

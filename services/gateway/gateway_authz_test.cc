@@ -137,7 +137,24 @@ class World {
 
  private:
   World() {
-    if (auto built = Build(); !built.ok()) error = built.ToString();
+    // A backend's port is chosen free, then bound by its process a moment later: another test
+    // running at the same time may take it in between. Such a start is tried again on new ports.
+    for (int attempt = 1; attempt <= 3; ++attempt) {
+      absl::Status built = Build();
+      if (built.ok()) {
+        error.clear();
+        return;
+      }
+      error = built.ToString();
+      http.reset();
+      server.reset();
+      registry.reset();
+      scheduling.reset();
+      feedback.reset();
+      registry_process.reset();
+      scheduling_process.reset();
+      feedback_process.reset();
+    }
   }
 
   absl::Status Call(const grpc::Status& status, const char* what) {
