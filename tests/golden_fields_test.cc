@@ -81,7 +81,7 @@ const std::string kSecret = "golden-test-secret-0123456789abcdef";
 constexpr char kPepper[] = "golden-test-pepper";
 // The partner scopes the gateway's rules know (services/gateway/authz_rules.cc).
 const char* const kPartnerScopes[] = {"offerings.read", "workorders.read", "workorders.write",
-                                      "referrals.read"};
+                                      "referrals.read", "notices.read"};
 
 std::string Address() { return absl::StrCat("127.0.0.1:", testing::FreePort()); }
 

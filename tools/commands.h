@@ -128,6 +128,12 @@ int Alerts(const std::string& feedback_address, absl::Duration timeout, const st
 // `linli notices`: the recipient's latest notices (elders/ID, regions/CODE, organisations/ID)
 // through the gateway; `follow`: then each new one as it is raised, until interrupted.
 int Notices(const Endpoints& e, const std::string& recipient, bool follow);
+// `linli notices unreached`: the call list of a committee or street, the elders whose notices
+// nobody opened for `minutes` (0: an hour), every page.
+int UnreachedElders(const Endpoints& e, const std::string& region, int minutes);
+// `linli notices read`: marks every notice of the recipient read (as the caller: for an elder,
+// the staff member who told them).
+int MarkAllNoticesRead(const Endpoints& e, const std::string& recipient);
 // `linli webhook create`: a webhook of `recipient` (street staff); prints the signing secret.
 int CreateWebhook(const Endpoints& e, const std::string& recipient, const std::string& url,
                   bool elders_of_region);

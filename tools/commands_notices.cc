@@ -1,4 +1,5 @@
-// `linli notices` (a recipient's notices through the gateway, optionally followed as they come),
+// `linli notices` (a recipient's notices through the gateway, optionally followed as they come;
+// `notices unreached`, the call list of elders nobody read theirs; `notices read`, marking them),
 // `linli webhook create|deliveries` (a recipient's webhooks) and `linli webhook serve` (a
 // development receiver that verifies signatures and prints what arrives).
 #include <algorithm>
@@ -68,6 +69,64 @@ int Notices(const Endpoints& e, const std::string& recipient, bool follow) {
     }
     std::fflush(stdout);
   }
+}
+
+int UnreachedElders(const Endpoints& e, const std::string& region, int minutes) {
+  if (region.empty()) {
+    std::fprintf(stderr, "notices unreached: name the committee or street: --region R\n");
+    return 2;
+  }
+  const absl::TimeZone shanghai = absl::FixedTimeZone(8 * 3600);
+  feedback::v1::ListUnreachedEldersRequest request;
+  request.set_region(region);
+  request.set_unread_for_minutes(minutes);
+  request.set_page_size(200);
+  int listed = 0;
+  do {
+    feedback::v1::ListUnreachedEldersResponse page;
+    grpc::Status status =
+        Console(e)->ListUnreachedElders(NewClientContext(nullptr, e.timeout).get(), request, &page);
+    if (!status.ok()) return Fail(status);
+    for (const feedback::v1::UnreachedElder& elder : page.elders()) {
+      std::printf(
+          "%s  %s  %d unread since %s%s  %s\n", elder.elder().c_str(), elder.committee().c_str(),
+          elder.unread_count(),
+          absl::FormatTime("%m-%d %H:%M", FromTimestamp(elder.oldest_unread_time()), shanghai)
+              .c_str(),
+          elder.urgent() ? " 紧急/urgent" : "", elder.latest().text().c_str());
+      ++listed;
+    }
+    request.set_page_token(page.next_page_token());
+  } while (!request.page_token().empty());
+  std::printf("%d elders not reached (tell them, then: linli notices read --elder NAME)\n", listed);
+  return 0;
+}
+
+int MarkAllNoticesRead(const Endpoints& e, const std::string& recipient) {
+  if (recipient.empty()) {
+    std::fprintf(stderr, "notices read: name the recipient: --elder elders/ID or --region R\n");
+    return 2;
+  }
+  feedback::v1::ListNoticesRequest newest;
+  newest.set_recipient(recipient);
+  newest.set_newest_first(true);
+  newest.set_page_size(1);
+  feedback::v1::ListNoticesResponse page;
+  grpc::Status status =
+      Console(e)->ListNotices(NewClientContext(nullptr, e.timeout).get(), newest, &page);
+  if (!status.ok()) return Fail(status);
+  if (page.notices().empty()) {
+    std::printf("no notices\n");
+    return 0;
+  }
+  feedback::v1::MarkNoticesReadRequest read;
+  read.set_recipient(recipient);
+  read.set_up_to_sequence(page.notices(0).sequence());
+  feedback::v1::MarkNoticesReadResponse marked;
+  status = Console(e)->MarkNoticesRead(NewClientContext(nullptr, e.timeout).get(), read, &marked);
+  if (!status.ok()) return Fail(status);
+  std::printf("%d marked read, %d unread\n", marked.marked(), marked.unread_count());
+  return 0;
 }
 
 int CreateWebhook(const Endpoints& e, const std::string& recipient, const std::string& url,

@@ -85,6 +85,7 @@ ABSL_FLAG(std::string, scopes, "", "`token --api_key`: comma-separated scopes.")
 ABSL_FLAG(std::string, pepper_file, "var/api-key.pepper", "`token --api_key`: the hashing pepper.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline of each call.");
 ABSL_FLAG(bool, follow, false, "`notices`: keep printing new notices as they are raised.");
+ABSL_FLAG(int, minutes, 0, "`notices unreached`: notices unread this long (0: an hour).");
 ABSL_FLAG(std::string, recipient, "",
           "`webhook`: whose notices, e.g. regions/310101020001 or organisations/ID.");
 ABSL_FLAG(std::string, url, "", "`webhook create`: where to POST, https:// (http:// loopback).");
@@ -121,6 +122,10 @@ constexpr char kUsage[] =
     "  notices                notices to --elder NAME or --region R (a committee or street):\n"
     "                         running late, nobody coming, missed, safety, complaints' steps\n"
     "                         [--follow: print new ones as they come]\n"
+    "  notices unreached      the call list of --region R: elders whose notices nobody\n"
+    "                         opened (no app, family did not read) [--minutes N, 60]\n"
+    "  notices read           mark --elder NAME's (or --region R's) notices read, e.g.\n"
+    "                         once told by phone\n"
     "  webhook create         POST a recipient's notices to a URL, signed: --recipient R\n"
     "                         --url U [--elders_of_region]; prints the signing secret once\n"
     "  webhook deliveries     the delivery log of --recipient R's webhooks\n"
@@ -326,6 +331,13 @@ int main(int argc, char** argv) {
     const std::string elder = absl::GetFlag(FLAGS_elder);
     return linli::cli::Notices(endpoints, elder.empty() ? RegionFlag() : elder,
                                absl::GetFlag(FLAGS_follow));
+  }
+  if (words == std::vector<std::string>{"notices", "unreached"}) {
+    return linli::cli::UnreachedElders(endpoints, RegionFlag(), absl::GetFlag(FLAGS_minutes));
+  }
+  if (words == std::vector<std::string>{"notices", "read"}) {
+    const std::string elder = absl::GetFlag(FLAGS_elder);
+    return linli::cli::MarkAllNoticesRead(endpoints, elder.empty() ? RegionFlag() : elder);
   }
   if (words == std::vector<std::string>{"webhook", "create"}) {
     return linli::cli::CreateWebhook(endpoints, absl::GetFlag(FLAGS_recipient),

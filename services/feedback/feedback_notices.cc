@@ -100,6 +100,32 @@ grpc::Status FeedbackServiceImpl::MarkNoticesRead(grpc::ServerContext* context,
   return Reply(*context, result.status());
 }
 
+grpc::Status FeedbackServiceImpl::ListUnreachedElders(grpc::ServerContext* context,
+                                                      const v1::ListUnreachedEldersRequest* request,
+                                                      v1::ListUnreachedEldersResponse* response) {
+  FieldViolations v;
+  if (request->region().empty()) {
+    v.Add("region", "is required");
+  } else if (!IsRegionName(request->region())) {
+    v.Add("region", "must look like \"regions/CODE\" (a committee or a street)");
+  }
+  constexpr int kMaxMinutes = 7 * 24 * 60;
+  if (request->unread_for_minutes() < 0 || request->unread_for_minutes() > kMaxMinutes) {
+    v.Add("unread_for_minutes", absl::StrCat("must be between 0 and ", kMaxMinutes));
+  }
+  CheckPageSize(request->page_size(), v);
+  if (absl::Status s = v.ToStatus(); !s.ok()) return Reply(*context, s);
+  const int minutes = request->unread_for_minutes() == 0 ? 60 : request->unread_for_minutes();
+  absl::StatusOr<Page> page =
+      Page::Start(request->page_size(), request->page_token(),
+                  absl::StrCat("unreached|", request->region(), "|", minutes), 50, 200);
+  if (!page.ok()) return Reply(*context, page.status());
+  absl::StatusOr<v1::ListUnreachedEldersResponse> result =
+      notices_.Unreached(request->region(), absl::Minutes(minutes), *page);
+  if (result.ok()) *response = std::move(*result);
+  return Reply(*context, result.status());
+}
+
 grpc::Status FeedbackServiceImpl::GetNoticePreferences(
     grpc::ServerContext* context, const v1::GetNoticePreferencesRequest* request,
     v1::GetNoticePreferencesResponse* response) {

@@ -72,6 +72,7 @@ class FeedbackServiceImpl final : public v1::FeedbackService::Service {
   LINLI_RPC(GetEvaluationReport);
   LINLI_RPC(ListNotices);
   LINLI_RPC(MarkNoticesRead);
+  LINLI_RPC(ListUnreachedElders);
   LINLI_RPC(GetNoticePreferences);
   LINLI_RPC(SetNoticePreferences);
   LINLI_RPC(CreateWebhook);

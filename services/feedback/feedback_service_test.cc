@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 #include <random>
+#include <set>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -2023,6 +2024,95 @@ TEST_P(FeedbackTest, AMissedVisitIsToldOnceToEachWhoMustKnowAndReachesTheirWebho
   read.add_names(Notices(alone_).notices(0).name());  // not the committee's
   grpc::ClientContext c4;
   EXPECT_EQ(stub_->MarkNoticesRead(&c4, read, &read_out).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+// Most elders have no app: an elder whose notices nobody opened (neither they nor their family)
+// comes on the committee's call list, the longest unreached first, until someone reads them —
+// the family in the app, or the staff who phoned (recorded as the reader).
+TEST_P(FeedbackTest, EldersNobodyReachedAreOnTheCommitteesCallListUntilSomeoneReadsTheirNotices) {
+  commitment_ = Commit(alone_, "FREQ=WEEKLY;BYDAY=TU,TH");
+  Commit(family_, "FREQ=WEEKLY;BYDAY=TU,TH");
+  SweepMissed(Dec(1, 12));  // Dec 1, 9-11: nobody came to either
+  Consume();
+  auto call_list = [&](const std::string& region, int minutes, int page_size,
+                       const std::string& token, v1::ListUnreachedEldersResponse* out) {
+    v1::ListUnreachedEldersRequest request;
+    request.set_region(region);
+    request.set_unread_for_minutes(minutes);
+    request.set_page_size(page_size);
+    request.set_page_token(token);
+    out->Clear();
+    grpc::ClientContext context;
+    return stub_->ListUnreachedElders(&context, request, out);
+  };
+  v1::ListUnreachedEldersResponse page;
+  // Raised just now: an hour (the default) has not passed.
+  ASSERT_TRUE(call_list(kCommittee, 0, 0, "", &page).ok());
+  EXPECT_EQ(page.elders_size(), 0);
+
+  clock_.Advance(absl::Minutes(30));
+  ASSERT_TRUE(call_list(kCommittee, 20, 0, "", &page).ok());
+  ASSERT_EQ(page.elders_size(), 2);
+  std::set<std::string> listed;
+  for (const v1::UnreachedElder& e : page.elders()) {
+    listed.insert(e.elder());
+    EXPECT_EQ(e.committee(), kCommittee);
+    EXPECT_EQ(e.unread_count(), 1);
+    EXPECT_EQ(e.latest().kind(), v1::NOTICE_KIND_MISSED);
+    EXPECT_EQ(e.latest().recipient(), e.elder());
+    EXPECT_FALSE(e.latest().text().empty());
+    EXPECT_FALSE(e.urgent());
+    EXPECT_EQ(FromTimestamp(e.oldest_unread_time()), Dec(1, 12));
+  }
+  EXPECT_EQ(listed, (std::set<std::string>{alone_, family_}));
+  EXPECT_TRUE(page.next_page_token().empty());
+
+  // The street sees its committees' elders; another street none. The committee's and the
+  // provider's own inboxes are not elders.
+  clock_.Advance(absl::Minutes(31));
+  ASSERT_TRUE(call_list(kStreet, 0, 0, "", &page).ok());
+  EXPECT_EQ(page.elders_size(), 2);
+  ASSERT_TRUE(call_list("regions/310101021", 0, 0, "", &page).ok());
+  EXPECT_EQ(page.elders_size(), 0);
+
+  // A page at a time, every elder once.
+  ASSERT_TRUE(call_list(kCommittee, 0, 1, "", &page).ok());
+  ASSERT_EQ(page.elders_size(), 1);
+  ASSERT_FALSE(page.next_page_token().empty());
+  const std::string first = page.elders(0).elder();
+  ASSERT_TRUE(call_list(kCommittee, 0, 1, page.next_page_token(), &page).ok());
+  ASSERT_EQ(page.elders_size(), 1);
+  EXPECT_NE(page.elders(0).elder(), first);
+  EXPECT_TRUE(page.next_page_token().empty());
+
+  // The daughter reads her mother's notices in the app; staff phone the other elder and mark
+  // theirs read: both are off the list, and the notice says who told the elder.
+  auto mark_read = [&](const std::string& elder, const std::string& actor) {
+    v1::MarkNoticesReadRequest read;
+    read.set_recipient(elder);
+    read.set_up_to_sequence(Notices(elder).notices(0).sequence());
+    v1::MarkNoticesReadResponse out;
+    grpc::ClientContext context;
+    context.AddMetadata(kActorKey, actor);
+    grpc::Status s = stub_->MarkNoticesRead(&context, read, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+  };
+  mark_read(family_, absl::StrCat("family:", family_, "/contacts/0"));
+  ASSERT_TRUE(call_list(kCommittee, 0, 0, "", &page).ok());
+  ASSERT_EQ(page.elders_size(), 1);
+  EXPECT_EQ(page.elders(0).elder(), alone_);
+  mark_read(alone_, "committee_staff:staff/zhou");
+  ASSERT_TRUE(call_list(kCommittee, 0, 0, "", &page).ok());
+  EXPECT_EQ(page.elders_size(), 0);
+  EXPECT_EQ(Notices(alone_).notices(0).read_by(), "committee_staff:staff/zhou");
+
+  // Bad input names the field.
+  EXPECT_EQ(Field(call_list("", 0, 0, "", &page)), "region");
+  EXPECT_EQ(Field(call_list("elders/x", 0, 0, "", &page)), "region");
+  EXPECT_EQ(Field(call_list(kCommittee, -1, 0, "", &page)), "unread_for_minutes");
+  EXPECT_EQ(Field(call_list(kCommittee, 7 * 24 * 60 + 1, 0, "", &page)), "unread_for_minutes");
+  EXPECT_EQ(Field(call_list(kCommittee, 0, -1, "", &page)), "page_size");
+  EXPECT_EQ(Field(call_list(kCommittee, 0, 0, "not-a-token", &page)), "page_token");
 }
 
 TEST_P(FeedbackTest, AWaitingReadReturnsAsSoonAsANoticeIsRaised) {

@@ -302,6 +302,11 @@ ALTER TABLE daily_counters ADD COLUMN repaired BIGINT NOT NULL DEFAULT 0)sql"},
   commitment_id VARCHAR(64) NOT NULL PRIMARY KEY,
   moved_to VARCHAR(80) NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin)sql"},
+      // The elder's committee and street on each notice: the committee's call list of elders
+      // their notices have not reached (notice_store.h, QueryUnreached). Notices raised before
+      // have none and are not on it.
+      {15, "notices by committee", NoticeRegionSchema(storage::Dialect::kSqlite),
+       NoticeRegionSchema(storage::Dialect::kMysql)},
   };
   return *migrations;
 }

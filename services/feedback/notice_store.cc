@@ -223,11 +223,13 @@ absl::StatusOr<std::optional<v1::Notice>> InsertNoticeOnce(storage::Transaction&
                    tx.Query("SELECT sequence FROM notices WHERE recipient = ? AND cause = ?",
                             {n.recipient(), draft.cause}));
   if (!existing.empty()) return std::optional<v1::Notice>();
-  static const std::string* const insert = new std::string(absl::StrCat(
-      "INSERT INTO notices (recipient, cause, kind, data, create_time_us) VALUES (?, ?, ?, ?, ",
-      storage::GatedValueSql(kGate), ")"));
+  static const std::string* const insert = new std::string(
+      absl::StrCat("INSERT INTO notices (recipient, cause, kind, data, committee, street, "
+                   "create_time_us) VALUES (?, ?, ?, ?, ?, ?, ",
+                   storage::GatedValueSql(kGate), ")"));
   RETURN_IF_ERROR(tx.Exec(*insert, {n.recipient(), draft.cause, static_cast<int64_t>(n.kind()),
-                                    n.SerializeAsString(), absl::ToUnixMicros(now)})
+                                    n.SerializeAsString(), draft.committee, draft.street,
+                                    absl::ToUnixMicros(now)})
                       .status());
   ASSIGN_OR_RETURN(int64_t sequence, tx.LastInsertId());
   v1::Notice stored = n;
@@ -273,6 +275,63 @@ absl::StatusOr<std::vector<v1::Notice>> QueryNotices(storage::Transaction& tx,
   }
   params.emplace_back(static_cast<int64_t>(q.limit));
   ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
+  std::vector<v1::Notice> out;
+  out.reserve(rows.size());
+  for (const storage::Row& row : rows) out.push_back(NoticeFromRow(row));
+  return out;
+}
+
+std::string NoticeRegionSchema(storage::Dialect dialect) {
+  const char* text = dialect == storage::Dialect::kMysql ? "VARCHAR(80)" : "TEXT";
+  return absl::StrCat("ALTER TABLE notices ADD COLUMN committee ", text,
+                      " NOT NULL DEFAULT '';\n"
+                      "ALTER TABLE notices ADD COLUMN street ",
+                      text,
+                      " NOT NULL DEFAULT '';\n"
+                      "CREATE INDEX notices_unread_by_committee ON notices "
+                      "(committee, read_time_us, create_time_us);\n"
+                      "CREATE INDEX notices_unread_by_street ON notices "
+                      "(street, read_time_us, create_time_us)");
+}
+
+absl::StatusOr<std::vector<UnreachedRow>> QueryUnreached(storage::Transaction& tx,
+                                                         const std::string& region,
+                                                         absl::Time cutoff, int64_t after_oldest_us,
+                                                         const std::string& after_elder,
+                                                         int limit) {
+  // Elders' notices only: the committee's and street's own inboxes carry the same columns.
+  std::string sql =
+      "SELECT recipient, MIN(committee), COUNT(*), MIN(create_time_us) FROM notices "
+      "WHERE (committee = ? OR street = ?) AND read_time_us = 0 AND create_time_us <= ? "
+      "AND recipient LIKE 'elders/%' GROUP BY recipient";
+  std::vector<storage::Value> params = {region, region, absl::ToUnixMicros(cutoff)};
+  if (!after_elder.empty()) {
+    sql += " HAVING MIN(create_time_us) > ? OR (MIN(create_time_us) = ? AND recipient > ?)";
+    params.emplace_back(after_oldest_us);
+    params.emplace_back(after_oldest_us);
+    params.emplace_back(after_elder);
+  }
+  sql += " ORDER BY MIN(create_time_us), recipient LIMIT ?";
+  params.emplace_back(static_cast<int64_t>(limit));
+  ASSIGN_OR_RETURN(auto rows, tx.Query(sql, params));
+  std::vector<UnreachedRow> out;
+  out.reserve(rows.size());
+  for (const storage::Row& row : rows) {
+    out.push_back(UnreachedRow{row.GetString(0), row.GetString(1), static_cast<int>(row.GetInt(2)),
+                               row.GetInt(3)});
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<v1::Notice>> UnreadNoticesUntil(storage::Transaction& tx,
+                                                           const std::string& elder,
+                                                           absl::Time cutoff, int limit) {
+  ASSIGN_OR_RETURN(auto rows,
+                   tx.Query(absl::StrCat(kSelectNotice,
+                                         "WHERE recipient = ? AND read_time_us = 0 AND "
+                                         "create_time_us <= ? ORDER BY sequence DESC "
+                                         "LIMIT ?"),
+                            {elder, absl::ToUnixMicros(cutoff), static_cast<int64_t>(limit)}));
   std::vector<v1::Notice> out;
   out.reserve(rows.size());
   for (const storage::Row& row : rows) out.push_back(NoticeFromRow(row));

@@ -52,6 +52,30 @@ absl::StatusOr<int> MarkRead(storage::Transaction& tx, const std::string& recipi
                              const std::vector<int64_t>& sequences, int64_t up_to,
                              const std::string& actor, absl::Time now);
 
+// Migration 15's statements for `dialect`: the elder's committee and street on each notice, so
+// that a committee finds the elders its notices have not reached.
+std::string NoticeRegionSchema(storage::Dialect dialect);
+
+// An elder with notices unread since at least a cutoff.
+struct UnreachedRow {
+  std::string elder;      // the recipient, "elders/…"
+  std::string committee;  // "regions/…"
+  int unread = 0;         // unread notices raised at or before the cutoff
+  int64_t oldest_us = 0;  // the oldest of them
+};
+// The elders of `region` (a committee or a street, "regions/…") with notices unread since
+// `cutoff` or earlier, the longest unreached first (then by elder), after the key
+// (`after_oldest_us`, `after_elder`) of the previous page (after_elder empty: from the first);
+// at most `limit`.
+absl::StatusOr<std::vector<UnreachedRow>> QueryUnreached(storage::Transaction& tx,
+                                                         const std::string& region,
+                                                         absl::Time cutoff, int64_t after_oldest_us,
+                                                         const std::string& after_elder, int limit);
+// The unread notices of `elder` raised at or before `cutoff`, newest first, at most `limit`.
+absl::StatusOr<std::vector<v1::Notice>> UnreadNoticesUntil(storage::Transaction& tx,
+                                                           const std::string& elder,
+                                                           absl::Time cutoff, int limit);
+
 // --- Preferences ---------------------------------------------------------------------------------
 
 // The recipient's stored preferences, or DefaultPreferences.

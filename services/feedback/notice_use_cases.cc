@@ -6,7 +6,9 @@
 #include <utility>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/errors.h"
 #include "common/ids.h"
 #include "common/proto_time.h"
@@ -186,6 +188,57 @@ absl::StatusOr<v1::MarkNoticesReadResponse> NoticeUseCases::MarkRead(
     response.set_unread_count(unread);
     return absl::OkStatus();
   }));
+  return response;
+}
+
+namespace {
+
+// The page key of an unreached elder: "OLDEST_US|elders/ID".
+std::string UnreachedKey(const UnreachedRow& row) {
+  return absl::StrCat(row.oldest_us, "|", row.elder);
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ListUnreachedEldersResponse> NoticeUseCases::Unreached(const std::string& region,
+                                                                          absl::Duration unread_for,
+                                                                          const Page& page) {
+  int64_t after_oldest_us = 0;
+  std::string after_elder;
+  if (!page.after.empty()) {
+    const std::vector<std::string> parts = absl::StrSplit(page.after, absl::MaxSplits('|', 1));
+    if (parts.size() != 2 || !absl::SimpleAtoi(parts[0], &after_oldest_us) || parts[1].empty()) {
+      return InvalidField("page_token", "is not a token of this list");
+    }
+    after_elder = parts[1];
+  }
+  const absl::Time cutoff = clock_.Now() - unread_for;
+  v1::ListUnreachedEldersResponse response;
+  RETURN_IF_ERROR(db_.RunInTransaction(
+      [&](storage::Transaction& tx) -> absl::Status {
+        response.Clear();
+        ASSIGN_OR_RETURN(
+            std::vector<UnreachedRow> rows,
+            QueryUnreached(tx, region, cutoff, after_oldest_us, after_elder, page.limit()));
+        response.set_next_page_token(page.Finish(rows, UnreachedKey));
+        for (const UnreachedRow& row : rows) {
+          v1::UnreachedElder& elder = *response.add_elders();
+          elder.set_elder(row.elder);
+          elder.set_committee(row.committee);
+          elder.set_unread_count(row.unread);
+          *elder.mutable_oldest_unread_time() = ToTimestamp(absl::FromUnixMicros(row.oldest_us));
+          // What to say on the phone: the newest of them; and whether any is urgent (few per
+          // elder: a notice is raised once per cause).
+          ASSIGN_OR_RETURN(std::vector<v1::Notice> notices,
+                           UnreadNoticesUntil(tx, row.elder, cutoff, 50));
+          for (const v1::Notice& notice : notices) {
+            if (notice.urgent()) elder.set_urgent(true);
+          }
+          if (!notices.empty()) *elder.mutable_latest() = notices.front();
+        }
+        return absl::OkStatus();
+      },
+      {.read_only = true}));
   return response;
 }
 

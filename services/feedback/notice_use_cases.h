@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
+#include "common/pagination.h"
 #include "common/pii/field_cipher.h"
 #include "common/storage/database.h"
 #include "linli/feedback/v1/feedback.pb.h"
@@ -63,6 +64,11 @@ class NoticeUseCases {
   absl::StatusOr<v1::MarkNoticesReadResponse> MarkRead(const std::string& recipient,
                                                        const std::vector<int64_t>& sequences,
                                                        int64_t up_to, const std::string& actor);
+  // The elders of `region` whose notices nobody opened for `unread_for`: a page of the call
+  // list (page.after: the previous page's last key, see UnreachedKey in the .cc).
+  absl::StatusOr<v1::ListUnreachedEldersResponse> Unreached(const std::string& region,
+                                                            absl::Duration unread_for,
+                                                            const Page& page);
   absl::StatusOr<v1::NoticePreferences> Preferences(const std::string& recipient);
   absl::StatusOr<v1::NoticePreferences> SetPreferences(const v1::NoticePreferences& preferences);
 

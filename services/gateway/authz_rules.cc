@@ -282,14 +282,18 @@ std::map<std::string, Rule> BuildRules() {
         return r.Organisation(c, who, q.responsible_organisation());
       });
 
-  // Every elder heard: the queue of a committee or street in scope; answers recorded for an
-  // elder in scope (the author is the elder or one of their contacts; the feedback backend checks
-  // that the visit is theirs and the contact a proxy); complaints filed about a commitment in
-  // scope.
+  // Every elder heard: the queue of a committee or street in scope, and its call list of elders
+  // notices have not reached; answers recorded for an elder in scope (the author is the elder or
+  // one of their contacts; the feedback backend checks that the visit is theirs and the contact a
+  // proxy); complaints filed about a commitment in scope.
   rules[Console("ListVisitsAwaitingAnswer")] = Make<fb::ListVisitsAwaitingAnswerRequest>(
       kConsole,
       [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
          const fb::ListVisitsAwaitingAnswerRequest& q) { return r.Region(c, who, q.region()); });
+  rules[Console("ListUnreachedElders")] = Make<fb::ListUnreachedEldersRequest>(
+      kConsole,
+      [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+         const fb::ListUnreachedEldersRequest& q) { return r.Region(c, who, q.region()); });
   // The review queue of a region in scope (the handler shows the caller's own region when none is
   // named); the owner organisation only narrows the region's rows.
   rules[Console("ListVisitsAwaitingReview")] = Make<fb::ListVisitsAwaitingReviewRequest>(
@@ -630,6 +634,8 @@ std::map<std::string, Rule> BuildRules() {
   rules[Partner("CompleteReferral")] = PartnerScope("referrals.write");
   // The handler checks the visit (Relations::PartnerVisit); a scope of its own, for supervisors.
   rules[Partner("ReviewVisit")] = PartnerScope("visits.review");
+  rules[Partner("ListMyNotices")] = PartnerScope("notices.read");
+  rules[Partner("MarkMyNoticesRead")] = PartnerScope("notices.read");
   return rules;
 }
 

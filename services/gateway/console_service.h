@@ -26,6 +26,30 @@ namespace linli::gateway {
 grpc::Status FromBackend(const grpc::ServerContext& context, const grpc::Status& status,
                          const char* backend);
 
+// A page of `recipient`'s notices for an app reading its own inbox (the elder app's and the
+// partner API's ListMyNotices; `app` has their after_sequence, newest_first, before_sequence,
+// unread_only, page_size and wait_seconds), on behalf of `who`; the wait is made safe for the JSON
+// bridge (NoticeWait) and added to the deadline. Statuses as FromBackend.
+template <typename AppRequest>
+grpc::Status ReadInbox(FeedbackStub& feedback, grpc::ServerContext* context,
+                       const auth::Principal& who, absl::Duration timeout,
+                       const std::string& recipient, const AppRequest& app,
+                       feedback::v1::ListNoticesResponse* response) {
+  feedback::v1::ListNoticesRequest request;
+  request.set_recipient(recipient);
+  request.set_after_sequence(app.after_sequence());
+  request.set_newest_first(app.newest_first());
+  request.set_before_sequence(app.before_sequence());
+  request.set_unread_only(app.unread_only());
+  request.set_page_size(app.page_size());
+  const NoticeWait wait(*context, app.wait_seconds());
+  request.set_wait_seconds(wait.wait_seconds());  // feedback checks 0-30
+  const grpc::Status status =
+      Unary(feedback, &FeedbackStub::PrepareAsyncListNotices,
+            BackendContext(context, who, timeout + wait.extra_deadline()).get(), request, response);
+  return FromBackend(*context, status, "feedback");
+}
+
 // Work orders as the elder app and the partner API create and read them in feedback, on behalf of
 // `who` (BackendContext with `timeout`); the order in `out` when OK, statuses as FromBackend.
 grpc::Status CreateWorkOrder(FeedbackStub& feedback, const grpc::ServerContext* context,
@@ -122,6 +146,7 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service, private Gat
   // delivery of another recipient as NOT_FOUND).
   LINLI_FORWARD(feedback_, feedback, FeedbackService, ListNotices)
   LINLI_FORWARD(feedback_, feedback, FeedbackService, MarkNoticesRead)
+  LINLI_FORWARD(feedback_, feedback, FeedbackService, ListUnreachedElders)
   LINLI_FORWARD(feedback_, feedback, FeedbackService, GetNoticePreferences)
   LINLI_FORWARD(feedback_, feedback, FeedbackService, SetNoticePreferences)
   LINLI_FORWARD(feedback_, feedback, FeedbackService, CreateWebhook)

@@ -2,8 +2,6 @@
 #include "services/gateway/event_loop.h"
 
 #include <algorithm>
-#include <atomic>
-#include <optional>
 
 #include <map>
 #include <utility>
@@ -454,30 +452,6 @@ namespace {
 // within it), and a stream lasts at most kMaxWatch (the app opens it again from its last
 // sequence).
 constexpr int kNoticeWaitSeconds = 10;
-constexpr int kMaxNoticeWaitSeconds = 30;
-// Long reads through the JSON bridge each hold one of the HTTP port's pooled threads (8 on a
-// small machine) while they wait: at most this many wait at once; beyond, a read answers at once
-// and the app asks again.
-constexpr int kMaxBridgedNoticeWaits = 4;
-std::atomic<int> bridged_notice_waits{0};
-
-// A slot for one waiting read through the bridge, released when it ends; false when all are
-// taken.
-class BridgedWait {
- public:
-  BridgedWait() : held_(bridged_notice_waits.fetch_add(1) < kMaxBridgedNoticeWaits) {
-    if (!held_) bridged_notice_waits.fetch_sub(1);
-  }
-  ~BridgedWait() {
-    if (held_) bridged_notice_waits.fetch_sub(1);
-  }
-  BridgedWait(const BridgedWait&) = delete;
-  BridgedWait& operator=(const BridgedWait&) = delete;
-  bool held() const { return held_; }
-
- private:
-  bool held_;
-};
 constexpr absl::Duration kMaxWatch = absl::Minutes(30);
 constexpr int kWatchPage = 100;
 
@@ -486,31 +460,12 @@ constexpr int kWatchPage = 100;
 grpc::Status ElderAppServiceImpl::ListMyNotices(grpc::ServerContext* context,
                                                 const v1::ListMyNoticesRequest* request,
                                                 feedback::v1::ListNoticesResponse* response) {
-  return gate_->Run(
-      context, absl::StrCat(kService, "ListMyNotices"), *request,
-      [&](const auth::Principal& who) -> grpc::Status {
-        feedback::v1::ListNoticesRequest backend_request;
-        backend_request.set_recipient(request->elder());  // checked by the gate
-        backend_request.set_after_sequence(request->after_sequence());
-        backend_request.set_newest_first(request->newest_first());
-        backend_request.set_before_sequence(request->before_sequence());
-        backend_request.set_unread_only(request->unread_only());
-        backend_request.set_page_size(request->page_size());
-        backend_request.set_wait_seconds(request->wait_seconds());  // feedback checks 0-30
-        std::optional<BridgedWait> slot;
-        if (request->wait_seconds() > 0 && Gate::FromHttpBridge(*context)) {
-          slot.emplace();
-          if (!slot->held()) backend_request.set_wait_seconds(0);
-        }
-        grpc::Status status = Unary(
-            *feedback_, &FeedbackStub::PrepareAsyncListNotices,
-            BackendContext(context, who,
-                           backend_timeout_ + absl::Seconds(std::clamp(request->wait_seconds(), 0,
-                                                                       kMaxNoticeWaitSeconds)))
-                .get(),
-            backend_request, response);
-        return FromBackend(*context, status, "feedback");
-      });
+  return gate_->Run(context, absl::StrCat(kService, "ListMyNotices"), *request,
+                    [&](const auth::Principal& who) {
+                      return ReadInbox(*feedback_, context, who, backend_timeout_,
+                                       request->elder(),  // checked by the gate
+                                       *request, response);
+                    });
 }
 
 grpc::Status ElderAppServiceImpl::MarkMyNoticesRead(

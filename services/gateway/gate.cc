@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 
 #include "absl/container/flat_hash_map.h"
@@ -456,6 +457,25 @@ Gate::Gate(auth::JwtKeySet keys, std::unique_ptr<auth::ApiKeyStore> api_keys, Ga
 
 absl::StatusOr<auth::Principal> Gate::Authenticate(const grpc::ServerContext& context) {
   return AuthenticateFrom(context, /*limit_by_address=*/false);
+}
+
+namespace {
+std::atomic<int> bridged_notice_waits{0};
+}  // namespace
+
+NoticeWait::NoticeWait(const grpc::ServerContext& context, int requested_seconds)
+    : requested_seconds_(std::clamp(requested_seconds, 0, kMaxNoticeWaitSeconds)),
+      wait_seconds_(requested_seconds) {  // out of range: feedback names the field
+  if (requested_seconds_ == 0 || !Gate::FromHttpBridge(context)) return;
+  holds_slot_ = bridged_notice_waits.fetch_add(1) < kMaxBridgedNoticeWaits;
+  if (!holds_slot_) {
+    bridged_notice_waits.fetch_sub(1);
+    wait_seconds_ = 0;
+  }
+}
+
+NoticeWait::~NoticeWait() {
+  if (holds_slot_) bridged_notice_waits.fetch_sub(1);
 }
 
 bool Gate::FromHttpBridge(const grpc::ServerContext& context) {

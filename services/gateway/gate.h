@@ -309,6 +309,32 @@ struct Backends {
   const Clock* clock = nullptr;  // required
 };
 
+// A read of an inbox that waits for the next notice (FeedbackService.ListNotices wait_seconds,
+// at most kMaxNoticeWaitSeconds). Through the JSON bridge each waiting read holds one of the HTTP
+// port's pooled threads (8 on a small machine): at most kMaxBridgedNoticeWaits wait at once in
+// the whole gateway; a read beyond them does not wait (wait_seconds() is 0: it answers at once
+// and the app asks again). The slot is held for the object's life.
+class NoticeWait {
+ public:
+  static constexpr int kMaxNoticeWaitSeconds = 30;
+  static constexpr int kMaxBridgedNoticeWaits = 4;
+
+  NoticeWait(const grpc::ServerContext& context, int requested_seconds);
+  ~NoticeWait();
+  NoticeWait(const NoticeWait&) = delete;
+  NoticeWait& operator=(const NoticeWait&) = delete;
+
+  // The wait to ask feedback for.
+  int wait_seconds() const { return wait_seconds_; }
+  // What the backend call's deadline needs beyond the usual timeout (the requested wait, 0-30 s).
+  absl::Duration extra_deadline() const { return absl::Seconds(requested_seconds_); }
+
+ private:
+  int requested_seconds_;
+  int wait_seconds_;
+  bool holds_slot_ = false;
+};
+
 // The base of the public services (console, elder app, partner, worker app): their Backends, as
 // members.
 class GatewayService {

@@ -325,7 +325,8 @@ class World {
                                          "organisations/homeorg",
                                          "310101020",
                                          {"offerings.read", "workorders.write", "workorders.read",
-                                          "offerings.write", "visits.read", "visits.write"},
+                                          "offerings.write", "visits.read", "visits.write",
+                                          "notices.read"},
                                          auth::HashApiSecret(kPepper, parts->secret)})
                                  << "\n";
 
@@ -822,6 +823,42 @@ TEST_F(GatewayAuthz, PartnerSubmitsWorkOrdersAndSeesOnlyItsOwn) {
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(got.work_order().name(), submitted.work_order().name());
   ASSERT_GE(got.work_order().history_size(), 1);
+
+  // The partner hears of its complaint's steps in its own inbox ("partners/{key id}"), which is
+  // not its organisation's: a notice of one cannot be marked read through the other.
+  v1::ListPartnerNoticesRequest inbox;
+  inbox.set_inbox(v1::PARTNER_INBOX_PARTNER);
+  feedback::v1::ListNoticesResponse notices;
+  status = stub->ListMyNotices(as_partner().get(), inbox, &notices);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  const feedback::v1::Notice* heard = nullptr;
+  for (const feedback::v1::Notice& n : notices.notices()) {
+    EXPECT_EQ(n.recipient(), "partners/homeorg");
+    if (n.subject() == submitted.work_order().name()) heard = &n;
+  }
+  ASSERT_NE(heard, nullptr);
+  EXPECT_EQ(heard->kind(), feedback::v1::NOTICE_KIND_WORK_ORDER);
+  EXPECT_EQ(heard->work_order_state(), feedback::v1::WORK_ORDER_STATE_ACCEPTED);
+  EXPECT_FALSE(heard->has_read_time());
+  inbox.set_inbox(v1::PARTNER_INBOX_UNSPECIFIED);  // the key names one: the organisation's
+  feedback::v1::ListNoticesResponse organisation;
+  ASSERT_TRUE(stub->ListMyNotices(as_partner().get(), inbox, &organisation).ok());
+  for (const feedback::v1::Notice& n : organisation.notices()) {
+    EXPECT_EQ(n.recipient(), "organisations/homeorg");
+  }
+  v1::MarkPartnerNoticesReadRequest read;
+  read.set_inbox(v1::PARTNER_INBOX_ORGANISATION);
+  read.add_names(heard->name());
+  feedback::v1::MarkNoticesReadResponse marked;
+  EXPECT_EQ(stub->MarkMyNoticesRead(as_partner().get(), read, &marked).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  read.set_inbox(v1::PARTNER_INBOX_PARTNER);
+  status = stub->MarkMyNoticesRead(as_partner().get(), read, &marked);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(marked.marked(), 1);
+  inbox.set_inbox(static_cast<v1::PartnerInbox>(7));
+  EXPECT_EQ(stub->ListMyNotices(as_partner().get(), inbox, &notices).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 
   // A work order someone else submitted is not found for the partner.
   feedback::v1::CreateWorkOrderRequest other;

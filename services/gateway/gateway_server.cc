@@ -223,6 +223,7 @@ MethodTable PublicMethods(const GatewayServer::Services& s) {
   LINLI_METHOD(console, ConsoleService, WithdrawReferral);
   LINLI_METHOD(console, ConsoleService, ListUnmetNeeds);
   LINLI_METHOD(console, ConsoleService, RecordVisitCheck);
+  LINLI_METHOD(console, ConsoleService, ListUnreachedElders);
   // ElderAppService
   LINLI_METHOD(elder_app, ElderAppService, GetElderPage);
   LINLI_METHOD(elder_app, ElderAppService, ListMyCommitments);
@@ -249,6 +250,8 @@ MethodTable PublicMethods(const GatewayServer::Services& s) {
   LINLI_METHOD(partner, PartnerService, AnswerReferral);
   LINLI_METHOD(partner, PartnerService, CompleteReferral);
   LINLI_METHOD(partner, PartnerService, ReviewVisit);
+  LINLI_METHOD(partner, PartnerService, ListMyNotices);
+  LINLI_METHOD(partner, PartnerService, MarkMyNoticesRead);
   // WorkerAppService
   LINLI_METHOD(worker_app, WorkerAppService, ListMyVisits);
   LINLI_METHOD(worker_app, WorkerAppService, CheckIn);

@@ -429,4 +429,57 @@ grpc::Status PartnerServiceImpl::ReviewVisit(grpc::ServerContext* context,
       });
 }
 
+namespace {
+
+// The inbox a partner key reads: its organisation's, or its own ("partners/{key id}", where the
+// steps of the complaints it filed arrive). Never from the request beyond the choice.
+absl::StatusOr<std::string> PartnerInboxOf(const auth::Principal& who, v1::PartnerInbox inbox) {
+  switch (inbox) {
+    case v1::PARTNER_INBOX_UNSPECIFIED:
+      return who.organisation.empty() ? who.id : who.organisation;
+    case v1::PARTNER_INBOX_ORGANISATION:
+      if (who.organisation.empty()) {
+        return absl::PermissionDeniedError("the key names no organisation");
+      }
+      return who.organisation;
+    case v1::PARTNER_INBOX_PARTNER:
+      return who.id;
+    default:
+      return InvalidField("inbox", "must be PARTNER_INBOX_ORGANISATION or PARTNER_INBOX_PARTNER");
+  }
+}
+
+}  // namespace
+
+grpc::Status PartnerServiceImpl::ListMyNotices(grpc::ServerContext* context,
+                                               const v1::ListPartnerNoticesRequest* request,
+                                               feedback::v1::ListNoticesResponse* response) {
+  return gate_->Run(context, "/linli.gateway.v1.PartnerService/ListMyNotices", *request,
+                    [&](const auth::Principal& who) -> grpc::Status {
+                      absl::StatusOr<std::string> inbox = PartnerInboxOf(who, request->inbox());
+                      if (!inbox.ok()) return Reply(*context, inbox.status());
+                      return ReadInbox(*feedback_, context, who, backend_timeout_, *inbox, *request,
+                                       response);
+                    });
+}
+
+grpc::Status PartnerServiceImpl::MarkMyNoticesRead(
+    grpc::ServerContext* context, const v1::MarkPartnerNoticesReadRequest* request,
+    feedback::v1::MarkNoticesReadResponse* response) {
+  return gate_->Run(
+      context, "/linli.gateway.v1.PartnerService/MarkMyNoticesRead", *request,
+      [&](const auth::Principal& who) -> grpc::Status {
+        absl::StatusOr<std::string> inbox = PartnerInboxOf(who, request->inbox());
+        if (!inbox.ok()) return Reply(*context, inbox.status());
+        feedback::v1::MarkNoticesReadRequest backend_request;
+        backend_request.set_recipient(*inbox);  // a notice of another inbox is NOT_FOUND there
+        *backend_request.mutable_names() = request->names();
+        backend_request.set_up_to_sequence(request->up_to_sequence());
+        grpc::Status status =
+            Unary(*feedback_, &FeedbackStub::PrepareAsyncMarkNoticesRead,
+                  BackendContext(context, who, backend_timeout_).get(), backend_request, response);
+        return FromBackend(*context, status, "feedback");
+      });
+}
+
 }  // namespace linli::gateway

@@ -50,6 +50,12 @@ class PartnerServiceImpl final : public v1::PartnerService::Service, private Gat
   grpc::Status ReviewVisit(grpc::ServerContext* context,
                            const scheduling::v1::ReviewVisitRequest* request,
                            scheduling::v1::ReviewVisitResponse* response) override;
+  grpc::Status ListMyNotices(grpc::ServerContext* context,
+                             const v1::ListPartnerNoticesRequest* request,
+                             feedback::v1::ListNoticesResponse* response) override;
+  grpc::Status MarkMyNoticesRead(grpc::ServerContext* context,
+                                 const v1::MarkPartnerNoticesReadRequest* request,
+                                 feedback::v1::MarkNoticesReadResponse* response) override;
 
  private:
   // OK when `commitment` ("commitments/{id}") is owned by the key's organisation. Checked before

@@ -310,7 +310,7 @@ step("the contradiction alert is acknowledged on the alerts page", async () => {
   assert.deepEqual(page.complaints, [], "the browser reported no error during the story");
 });
 
-step("the committee's notice of yesterday's missed visit is read, and the street adds a webhook", async () => {
+step("the committee's notice of yesterday's missed visit is read, its call list shows, and the street adds a webhook", async () => {
   const page = story.page;
   await page.getByRole("link", { name: "通知" }).click();
   await page.getByLabel("查看").selectOption(story.committee);
@@ -324,6 +324,21 @@ step("the committee's notice of yesterday's missed visit is read, and the street
     pageSize: 100 }, auth(story.staffToken));
   const read = inbox.notices.find((n) => n.name === name);
   assert.equal(read.readBy, STAFF_PRINCIPAL);
+  // The committee's call list of elders whom their notices have not reached for an hour: the
+  // story's notices are minutes old and the seed raises none, so it lists nobody yet. The section
+  // shows what the gateway lists, without an error.
+  const unreached = page.locator("section[aria-labelledby=unreached]");
+  await unreached.getByRole("heading", { name: "未读通知的老人（需电话告知）" }).waitFor();
+  const uncalled = await story.api.listUnreachedElders({ region: story.committee, pageSize: 50 },
+    auth(story.staffToken));
+  if (uncalled.elders.length === 0) {
+    await unreached.getByText("没有超过一小时无人查看通知的老人。").waitFor();
+  } else {
+    await unreached.locator(`tr[data-elder="${uncalled.elders[0].elder}"]`).waitFor();
+    assert.equal(await unreached.locator("table.unreached tbody tr").count(),
+      uncalled.elders.length);
+  }
+  assert.equal(await unreached.getByRole("alert").count(), 0, "the call list is read");
   await assertAccessible(page, "notices");
 
   await page.getByLabel("推送地址").fill("https://sms.example.cn/linli/notices");

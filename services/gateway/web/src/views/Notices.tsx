@@ -1,13 +1,19 @@
 // Who was told what: the notices to the caller's committee or street (missed visits, safety
-// matters escalated, …), newest first, marked read one by one or all at once; and the region's
-// webhooks — where its notices (or its elders') are sent, each delivery with its attempts, a
+// matters escalated, …), newest first, marked read one by one or all at once; the call list of
+// the region's elders whom their own notices have not reached, each marked told once staff phoned
+// or visited them; and the region's webhooks — where its notices (or its elders') are sent, each delivery with its attempts, a
 // failed one sent again. Street staff add a webhook; its signing secret is shown once.
-import { useState } from "react";
+import { useRef, useState } from "react";
 
 import { api, useLoad, useWrite } from "../api.js";
-import { DeliveryState, type Notice, type WebhookDelivery } from "../gen/linli/feedback/v1/feedback_pb.js";
+import {
+  DeliveryState,
+  type Notice,
+  type UnreachedElder,
+  type WebhookDelivery,
+} from "../gen/linli/feedback/v1/feedback_pb.js";
 import { enumText, useI18n } from "../i18n.js";
-import { ElderLink, Loading, Outcome, Problem, when } from "../ui.js";
+import { ElderLink, idOf, Loading, Outcome, Panel, Problem, when } from "../ui.js";
 
 function NoticeItem({ notice, onChange }: { notice: Notice; onChange: () => void }) {
   const { t } = useI18n();
@@ -80,6 +86,140 @@ function Inbox({ recipient }: { recipient: string }) {
         </ul>
       )}
     </>
+  );
+}
+
+// One elder of the call list: who, what the newest notice says (to tell them on the phone), how
+// many are unread and since when; "told by phone" marks their notices read up to the newest listed
+// (newer ones, not yet an hour old, stay unread), recorded as read by the staff member.
+function UnreachedRow({
+  unreached,
+  committee,
+  onTold,
+}: {
+  unreached: UnreachedElder;
+  committee?: string; // shown when the list spans a street's committees
+  onTold: (marked: number) => void;
+}) {
+  const { t } = useI18n();
+  const { run, busy, error } = useWrite();
+  const latest = unreached.latest;
+  return (
+    <tr data-elder={unreached.elder}>
+      <td>
+        <ElderLink elder={unreached.elder} />
+        {unreached.urgent && (
+          <>
+            {" "}
+            <span className="badge urgent">{t("urgent")}</span>
+          </>
+        )}
+      </td>
+      {committee !== undefined && <td>{committee}</td>}
+      <td>
+        {latest && (
+          <>
+            <span className="badge">{enumText(t, "notice_kind_", latest.kind)}</span> {latest.text}
+          </>
+        )}
+      </td>
+      <td className="count">{unreached.unreadCount}</td>
+      <td className="nowrap">{when(unreached.oldestUnreadTime)}</td>
+      <td>
+        <button
+          type="button"
+          disabled={busy || !latest}
+          onClick={async () => {
+            if (!latest) return;
+            const done = await run(() =>
+              api.markNoticesRead({ recipient: unreached.elder, upToSequence: latest.sequence }),
+            );
+            if (done) onTold(done.marked);
+          }}
+        >
+          {t("told_by_phone")}
+        </button>
+        {error !== undefined && <Problem error={error} />}
+      </td>
+    </tr>
+  );
+}
+
+// The elders of a committee or street whose notices nobody opened for an hour (the gateway's
+// default), the longest unreached first. "More" shows another page; every read (a reload after an
+// elder was told, or "more") reads the pages shown again from the first, so an elder told leaves
+// the list and nobody is listed twice as the pages shift.
+function Unreached({ region, committeeNames }: { region: string; committeeNames?: Map<string, string> }) {
+  const { t } = useI18n();
+  const pages = useRef(1);
+  const list = useLoad(async () => {
+    const elders: UnreachedElder[] = [];
+    let pageToken = "";
+    for (let i = 0; i < pages.current; i++) {
+      const page = await api.listUnreachedElders({ region, pageSize: 50, pageToken });
+      elders.push(...page.elders);
+      pageToken = page.nextPageToken;
+      if (!pageToken) break;
+    }
+    return { elders, nextPageToken: pageToken };
+  }, [region]);
+  const [told, setTold] = useState<number>();
+  const onTold = (marked: number) => {
+    setTold(marked);
+    list.reload();
+  };
+  const elders = list.data?.elders ?? [];
+  return (
+    <Panel
+      id="unreached"
+      title={t("unreached_title")}
+      loading={list.loading && !list.data}
+      error={list.error}
+      onRetry={list.reload}
+    >
+      <p className="quiet">{t("unreached_hint")}</p>
+      <Outcome done={told !== undefined && t("unreached_told", { n: told })} error={undefined} />
+      {elders.length === 0 ? (
+        <p className="unreached-none">{t("unreached_none")}</p>
+      ) : (
+        <table className="unreached">
+          <thead>
+            <tr>
+              <th scope="col">{t("elder")}</th>
+              {committeeNames && <th scope="col">{t("committee")}</th>}
+              <th scope="col">{t("latest_notice")}</th>
+              <th scope="col" className="count">
+                {t("unread_notices")}
+              </th>
+              <th scope="col">{t("unread_since")}</th>
+              <th scope="col">{t("tell")}</th>
+            </tr>
+          </thead>
+          <tbody>
+            {elders.map((u) => (
+              <UnreachedRow
+                key={u.elder}
+                unreached={u}
+                committee={committeeNames && (committeeNames.get(u.committee) ?? idOf(u.committee))}
+                onTold={onTold}
+              />
+            ))}
+          </tbody>
+        </table>
+      )}
+      {list.data?.nextPageToken && (
+        <button
+          type="button"
+          disabled={list.loading}
+          onClick={() => {
+            pages.current += 1;
+            list.reload();
+          }}
+        >
+          {t("more")}
+        </button>
+      )}
+    </Panel>
   );
 }
 
@@ -205,6 +345,15 @@ export function NoticesView({ region, streetStaff }: { region: string; streetSta
         <h2>{t("notices_inbox")}</h2>
         <Inbox recipient={recipient} />
       </section>
+      <Unreached
+        key={recipient}
+        region={recipient}
+        committeeNames={
+          recipient === region && choices.length > 0
+            ? new Map(choices.map((c) => [c.name, c.displayName]))
+            : undefined
+        }
+      />
       <section className="panel">
         <h2>{t("webhooks")}</h2>
         <Webhooks recipient={recipient} canCreate={streetStaff} />
