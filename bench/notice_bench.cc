@@ -138,7 +138,7 @@ void Burst() {
   absl::StatusOr<int> raised = notices.Sweep(now);
   Die(raised.status(), "sweep");
   const double sweep_ms = absl::ToDoubleMilliseconds(since_event->Elapsed());
-  WebhookSender sender(*db, clock, cipher, notices.signal());
+  WebhookSender sender(*db, clock, cipher, notices.signal(), /*directory=*/nullptr);
   for (;;) {
     absl::StatusOr<int> attempted = sender.SendDue();
     Die(attempted.status(), "send");

@@ -136,7 +136,7 @@ int UnreachedElders(const Endpoints& e, const std::string& region, int minutes);
 int MarkAllNoticesRead(const Endpoints& e, const std::string& recipient);
 // `linli webhook create`: a webhook of `recipient` (street staff); prints the signing secret.
 int CreateWebhook(const Endpoints& e, const std::string& recipient, const std::string& url,
-                  bool elders_of_region);
+                  bool elders_of_region, bool deliver_phone);
 // `linli webhook deliveries`: the delivery log of the recipient's webhooks, newest first.
 int WebhookDeliveries(const Endpoints& e, const std::string& recipient);
 // `linli webhook serve`: a receiver on 127.0.0.1:`port` for development that verifies each

@@ -28,6 +28,7 @@ void PrintNotice(const feedback::v1::Notice& n) {
               absl::FormatTime("%m-%d %H:%M", FromTimestamp(n.create_time()), shanghai).c_str(),
               feedback::v1::NoticeKind_Name(n.kind()).substr(12).c_str(), n.subject().c_str(),
               n.urgent() ? " 紧急/urgent" : "", n.text().c_str());
+  if (!n.phone().empty()) std::printf("    to %s\n", n.phone().c_str());
 }
 
 }  // namespace
@@ -130,11 +131,12 @@ int MarkAllNoticesRead(const Endpoints& e, const std::string& recipient) {
 }
 
 int CreateWebhook(const Endpoints& e, const std::string& recipient, const std::string& url,
-                  bool elders_of_region) {
+                  bool elders_of_region, bool deliver_phone) {
   feedback::v1::CreateWebhookRequest request;
   request.mutable_webhook()->set_recipient(recipient);
   request.mutable_webhook()->set_url(url);
   request.mutable_webhook()->set_elders_of_region(elders_of_region);
+  request.mutable_webhook()->set_deliver_phone(deliver_phone);
   feedback::v1::CreateWebhookResponse response;
   grpc::Status status =
       Console(e)->CreateWebhook(NewClientContext(nullptr, e.timeout).get(), request, &response);

@@ -91,6 +91,9 @@ ABSL_FLAG(std::string, recipient, "",
 ABSL_FLAG(std::string, url, "", "`webhook create`: where to POST, https:// (http:// loopback).");
 ABSL_FLAG(bool, elders_of_region, false,
           "`webhook create`: the notices to the elders of the --recipient region instead.");
+ABSL_FLAG(bool, deliver_phone, false,
+          "`webhook create --elders_of_region`: each notice with the elder's phone to reach them "
+          "by (a text-message provider; every read audited).");
 ABSL_FLAG(int, port, 8099, "`webhook serve`: the port to listen on (127.0.0.1).");
 ABSL_FLAG(std::string, secret, "", "`webhook serve`: the signing secret to verify with.");
 
@@ -123,11 +126,12 @@ constexpr char kUsage[] =
     "                         running late, nobody coming, missed, safety, complaints' steps\n"
     "                         [--follow: print new ones as they come]\n"
     "  notices unreached      the call list of --region R: elders whose notices nobody\n"
-    "                         opened (no app, family did not read) [--minutes N, 60]\n"
+    "                         opened and no text message reached [--minutes N, 60]\n"
     "  notices read           mark --elder NAME's (or --region R's) notices read, e.g.\n"
     "                         once told by phone\n"
     "  webhook create         POST a recipient's notices to a URL, signed: --recipient R\n"
-    "                         --url U [--elders_of_region]; prints the signing secret once\n"
+    "                         --url U [--elders_of_region [--deliver_phone]]; prints the\n"
+    "                         signing secret once\n"
     "  webhook deliveries     the delivery log of --recipient R's webhooks\n"
     "  webhook serve          a development receiver: --port P --secret S; checks each\n"
     "                         signature and prints the notice\n"
@@ -340,9 +344,9 @@ int main(int argc, char** argv) {
     return linli::cli::MarkAllNoticesRead(endpoints, elder.empty() ? RegionFlag() : elder);
   }
   if (words == std::vector<std::string>{"webhook", "create"}) {
-    return linli::cli::CreateWebhook(endpoints, absl::GetFlag(FLAGS_recipient),
-                                     absl::GetFlag(FLAGS_url),
-                                     absl::GetFlag(FLAGS_elders_of_region));
+    return linli::cli::CreateWebhook(
+        endpoints, absl::GetFlag(FLAGS_recipient), absl::GetFlag(FLAGS_url),
+        absl::GetFlag(FLAGS_elders_of_region), absl::GetFlag(FLAGS_deliver_phone));
   }
   if (words == std::vector<std::string>{"webhook", "deliveries"}) {
     return linli::cli::WebhookDeliveries(endpoints, absl::GetFlag(FLAGS_recipient));

@@ -23,6 +23,13 @@ class Directory {
   virtual absl::StatusOr<std::string> Supervisor(const std::string& organisation) = 0;
   // The organisation's display name; "" when it cannot be had (a report is made without it).
   virtual std::string DisplayName(const std::string& organisation) = 0;
+  // The number to text or call `elder` by: their own phone, else their first proxy contact's
+  // with a phone; "" when none is on record. Read in the registry's full view, so the read is in
+  // the elder's audit log under `actor` with `reason`. NOT_FOUND for an unknown elder; UNAVAILABLE
+  // (BACKEND_UNAVAILABLE) when the registry cannot be asked.
+  virtual absl::StatusOr<std::string> PhoneToReach(const std::string& elder,
+                                                   const std::string& actor,
+                                                   const std::string& reason) = 0;
 };
 
 }  // namespace linli::feedback

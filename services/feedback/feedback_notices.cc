@@ -160,6 +160,10 @@ grpc::Status FeedbackServiceImpl::CreateWebhook(grpc::ServerContext* context,
   if (w.elders_of_region() && !absl::StartsWith(w.recipient(), "regions/")) {
     v.Add("webhook.elders_of_region", "needs a region (committee or street) as recipient");
   }
+  if (w.deliver_phone() && !w.elders_of_region()) {
+    v.Add("webhook.deliver_phone",
+          "is for a provider that texts or calls the elders of a region (elders_of_region)");
+  }
   if (std::optional<std::string> problem = WebhookUrlProblem(w.url())) {
     v.Add("webhook.url", *problem);
   }

@@ -24,6 +24,7 @@
 #include "services/feedback/consumer.h"
 #include "services/feedback/feedback_service.h"
 #include "services/feedback/feedback_store.h"
+#include "services/feedback/registry_directory.h"
 #include "services/feedback/webhook_sender.h"
 #include "services/scheduling/scheduling_service.h"
 #include "services/scheduling/scheduling_store.h"
@@ -1909,7 +1910,8 @@ TEST_P(FeedbackTest, AMissedVisitIsToldOnceToEachWhoMustKnowAndReachesTheirWebho
   ASSERT_TRUE(service_->notices().Sweep(clock_.Now()).ok());
   EXPECT_EQ(Notices(alone_).notices_size(), 1);
 
-  WebhookSender sender(*db_, clock_, *registry_->cipher, service_->notices().signal());
+  WebhookSender sender(*db_, clock_, *registry_->cipher, service_->notices().signal(),
+                       /*directory=*/nullptr);
   auto send_all = [&] {
     for (int i = 0; i < 20; ++i) {
       absl::StatusOr<int> n = sender.SendDue();
@@ -2024,6 +2026,111 @@ TEST_P(FeedbackTest, AMissedVisitIsToldOnceToEachWhoMustKnowAndReachesTheirWebho
   read.add_names(Notices(alone_).notices(0).name());  // not the committee's
   grpc::ClientContext c4;
   EXPECT_EQ(stub_->MarkNoticesRead(&c4, read, &read_out).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+// The street's text-message provider is given, with each notice to an elder, the number to text:
+// the elder's own, else a family proxy's. Each read is in the elder's audit log under the
+// webhook's name; an elder with no phone on record is not delivered to (and stays unreached).
+TEST_P(FeedbackTest, ATextMessageProviderGetsThePhoneToReachTheElderAndEveryReadIsAudited) {
+  auto elder = [&](const std::string& name, const std::string& phone,
+                   const std::string& daughter_phone) {
+    rv1::CreateElderRequest r;
+    r.mutable_elder()->set_display_name(name);
+    r.mutable_elder()->set_region(kCommittee);
+    r.mutable_elder()->set_phone(phone);
+    rv1::Consent* consent = r.mutable_elder()->add_consents();  // the numbers may be kept
+    consent->set_purpose(rv1::CONSENT_PURPOSE_PERSONAL_DATA);
+    consent->set_granted(true);
+    rv1::Contact* daughter = r.mutable_elder()->add_contacts();
+    daughter->set_display_name("李梅");
+    daughter->set_relationship("女儿");
+    daughter->set_phone(daughter_phone);
+    daughter->set_proxy(true);
+    rv1::CreateElderResponse out;
+    Registry([&](auto* s, auto* c) { return s->CreateElder(c, r, &out); });
+    return out.elder().name();
+  };
+  const std::string own = elder("陈桂兰", "13900001111", "13900002222");
+  const std::string by_daughter = elder("周福生", "", "13900003333");
+  const std::string unreachable = elder("吴阿婆", "", "");
+
+  WebhookReceiver provider(clock_);
+  auto create_hook = [&](bool deliver_phone, bool elders_of_region, grpc::Status* status) {
+    v1::CreateWebhookRequest request;
+    request.mutable_webhook()->set_recipient(kStreet);
+    request.mutable_webhook()->set_elders_of_region(elders_of_region);
+    request.mutable_webhook()->set_deliver_phone(deliver_phone);
+    request.mutable_webhook()->set_url(provider.url());
+    v1::CreateWebhookResponse response;
+    grpc::ClientContext context;
+    *status = stub_->CreateWebhook(&context, request, &response);
+    return response;
+  };
+  grpc::Status status;
+  create_hook(/*deliver_phone=*/true, /*elders_of_region=*/false, &status);
+  EXPECT_EQ(Field(status), "webhook.deliver_phone");
+  const v1::CreateWebhookResponse sms = create_hook(true, true, &status);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_TRUE(sms.webhook().deliver_phone());
+  provider.set_secret(sms.signing_secret());
+
+  for (const std::string& e : {own, by_daughter, unreachable}) Commit(e, "FREQ=WEEKLY;BYDAY=TU");
+  SweepMissed(Dec(1, 12));  // Dec 1, 9-11: nobody came to any of them
+  Consume();
+  RegistryDirectory phone_book(*registry_->stub, nullptr, absl::Seconds(5));
+  WebhookSender sender(*db_, clock_, *registry_->cipher, service_->notices().signal(), &phone_book);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(sender.SendDue().ok());
+
+  std::map<std::string, std::string> phones;  // elder -> phone delivered
+  for (const WebhookReceiver::Arrival& a : provider.arrivals()) {
+    EXPECT_TRUE(a.signature_ok);
+    phones[a.notice.recipient()] = a.notice.phone();
+  }
+  EXPECT_EQ(phones, (std::map<std::string, std::string>{{own, "13900001111"},
+                                                        {by_daughter, "13900003333"}}));
+  // Never stored with the notice.
+  EXPECT_TRUE(Notices(own).notices(0).phone().empty());
+
+  // The unreachable elder's delivery failed at once and for good; the elder stays unreached.
+  v1::ListWebhookDeliveriesRequest log_request;
+  log_request.set_recipient(kStreet);
+  v1::ListWebhookDeliveriesResponse log;
+  grpc::ClientContext c1;
+  ASSERT_TRUE(stub_->ListWebhookDeliveries(&c1, log_request, &log).ok());
+  int failed = 0;
+  for (const v1::WebhookDelivery& d : log.deliveries()) {
+    if (d.state() != v1::DELIVERY_STATE_FAILED) continue;
+    ++failed;
+    EXPECT_EQ(d.attempts(), 1);
+    EXPECT_EQ(d.last_error(), unreachable + " has no phone on record");
+  }
+  EXPECT_EQ(failed, 1);
+
+  // Texted is reached: an hour later only the elder with no number is on the call list.
+  clock_.Advance(absl::Minutes(61));
+  v1::ListUnreachedEldersRequest call;
+  call.set_region(kCommittee);
+  v1::ListUnreachedEldersResponse listed;
+  grpc::ClientContext c2;
+  ASSERT_TRUE(stub_->ListUnreachedElders(&c2, call, &listed).ok());
+  ASSERT_EQ(listed.elders_size(), 1);
+  EXPECT_EQ(listed.elders(0).elder(), unreachable);
+
+  // Every phone read is audited under the webhook's name.
+  for (const std::string& e : {own, by_daughter}) {
+    rv1::ListAuditEntriesRequest audit_request;
+    audit_request.set_elder(e);
+    rv1::ListAuditEntriesResponse audit;
+    Registry([&](auto* s, auto* c) { return s->ListAuditEntries(c, audit_request, &audit); });
+    bool read_by_hook = false;
+    for (const rv1::AuditEntry& entry : audit.entries()) {
+      if (entry.actor() == "webhook:" + sms.webhook().name()) {
+        read_by_hook = true;
+        EXPECT_NE(entry.reason().find(sms.webhook().name()), std::string::npos) << entry.reason();
+      }
+    }
+    EXPECT_TRUE(read_by_hook) << e;
+  }
 }
 
 // Most elders have no app: an elder whose notices nobody opened (neither they nor their family)

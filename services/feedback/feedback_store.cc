@@ -307,6 +307,15 @@ ALTER TABLE daily_counters ADD COLUMN repaired BIGINT NOT NULL DEFAULT 0)sql"},
       // have none and are not on it.
       {15, "notices by committee", NoticeRegionSchema(storage::Dialect::kSqlite),
        NoticeRegionSchema(storage::Dialect::kMysql)},
+      // Webhooks of a street's text-message or voice-call provider that are given the phone
+      // number of the elder each notice is for (webhook_sender.h).
+      // An elder a notice was texted to is reached: the call list looks up a notice's
+      // deliveries.
+      {16, "webhooks with phone numbers",
+       "ALTER TABLE webhooks ADD COLUMN deliver_phone INTEGER NOT NULL DEFAULT 0;\n"
+       "CREATE INDEX deliveries_by_notice ON webhook_deliveries (notice, state)",
+       "ALTER TABLE webhooks ADD COLUMN deliver_phone TINYINT NOT NULL DEFAULT 0;\n"
+       "CREATE INDEX deliveries_by_notice ON webhook_deliveries (notice, state)"},
   };
   return *migrations;
 }

@@ -14,6 +14,7 @@
 #include "services/feedback/consumer.h"
 #include "services/feedback/feedback_service.h"
 #include "services/feedback/feedback_store.h"
+#include "services/feedback/registry_directory.h"
 #include "services/feedback/webhook_sender.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50053", "gRPC listen address (host:port).");
@@ -80,7 +81,10 @@ int main(int argc, char** argv) {
   linli::feedback::SchedulingConsumer consumer(*db, applier, scheduling.get());
 
   absl::Notification stopping;
-  linli::feedback::WebhookSender sender(*db, clock, keyring, service.notices().signal());
+  // The phone numbers a street's text-message provider is given (deliver_phone webhooks).
+  linli::feedback::RegistryDirectory phone_book(*registry, nullptr, absl::Seconds(5));
+  linli::feedback::WebhookSender sender(*db, clock, keyring, service.notices().signal(),
+                                        &phone_book);
   std::thread sender_thread([&] { sender.RunUntil(stopping, absl::Seconds(1)); });
   std::thread notice_thread([&] {
     while (!stopping.WaitForNotificationWithTimeout(absl::GetFlag(FLAGS_notice_interval))) {

@@ -56,8 +56,8 @@ std::string SecretBinding(const std::string& id) {
 }
 
 constexpr char kSelectWebhook[] =
-    "SELECT id, recipient, elders_of_region, url, kinds, secret, create_time_us, creator, deleted "
-    "FROM webhooks ";
+    "SELECT id, recipient, elders_of_region, url, kinds, secret, create_time_us, creator, deleted, "
+    "deliver_phone FROM webhooks ";
 
 WebhookRow WebhookFromRow(const storage::Row& row) {
   WebhookRow out;
@@ -71,6 +71,7 @@ WebhookRow WebhookFromRow(const storage::Row& row) {
   *w.mutable_create_time() = ToTimestamp(absl::FromUnixMicros(row.GetInt(6)));
   w.set_creator(row.GetString(7));
   out.deleted = row.GetInt(8) != 0;
+  w.set_deliver_phone(row.GetInt(9) != 0);
   return out;
 }
 
@@ -294,17 +295,29 @@ std::string NoticeRegionSchema(storage::Dialect dialect) {
                       "(street, read_time_us, create_time_us)");
 }
 
+namespace {
+
+// A notice to an elder not reached yet: unread (by the elder or anyone on their behalf) and not
+// delivered to a webhook that texts or calls them (deliver_phone). Parameter: DELIVERED.
+constexpr char kNotReached[] =
+    "read_time_us = 0 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries d JOIN webhooks w ON "
+    "w.id = d.webhook WHERE d.notice = notices.sequence AND d.state = ? AND w.deliver_phone = 1)";
+
+}  // namespace
+
 absl::StatusOr<std::vector<UnreachedRow>> QueryUnreached(storage::Transaction& tx,
                                                          const std::string& region,
                                                          absl::Time cutoff, int64_t after_oldest_us,
                                                          const std::string& after_elder,
                                                          int limit) {
   // Elders' notices only: the committee's and street's own inboxes carry the same columns.
-  std::string sql =
+  std::string sql = absl::StrCat(
       "SELECT recipient, MIN(committee), COUNT(*), MIN(create_time_us) FROM notices "
-      "WHERE (committee = ? OR street = ?) AND read_time_us = 0 AND create_time_us <= ? "
-      "AND recipient LIKE 'elders/%' GROUP BY recipient";
-  std::vector<storage::Value> params = {region, region, absl::ToUnixMicros(cutoff)};
+      "WHERE (committee = ? OR street = ?) AND create_time_us <= ? AND recipient LIKE 'elders/%' "
+      "AND ",
+      kNotReached, " GROUP BY recipient");
+  std::vector<storage::Value> params = {region, region, absl::ToUnixMicros(cutoff),
+                                        static_cast<int64_t>(v1::DELIVERY_STATE_DELIVERED)};
   if (!after_elder.empty()) {
     sql += " HAVING MIN(create_time_us) > ? OR (MIN(create_time_us) = ? AND recipient > ?)";
     params.emplace_back(after_oldest_us);
@@ -326,12 +339,12 @@ absl::StatusOr<std::vector<UnreachedRow>> QueryUnreached(storage::Transaction& t
 absl::StatusOr<std::vector<v1::Notice>> UnreadNoticesUntil(storage::Transaction& tx,
                                                            const std::string& elder,
                                                            absl::Time cutoff, int limit) {
-  ASSIGN_OR_RETURN(auto rows,
-                   tx.Query(absl::StrCat(kSelectNotice,
-                                         "WHERE recipient = ? AND read_time_us = 0 AND "
-                                         "create_time_us <= ? ORDER BY sequence DESC "
-                                         "LIMIT ?"),
-                            {elder, absl::ToUnixMicros(cutoff), static_cast<int64_t>(limit)}));
+  ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query(absl::StrCat(kSelectNotice, "WHERE recipient = ? AND create_time_us <= ? AND ",
+                            kNotReached, " ORDER BY sequence DESC LIMIT ?"),
+               {elder, absl::ToUnixMicros(cutoff),
+                static_cast<int64_t>(v1::DELIVERY_STATE_DELIVERED), static_cast<int64_t>(limit)}));
   std::vector<v1::Notice> out;
   out.reserve(rows.size());
   for (const storage::Row& row : rows) out.push_back(NoticeFromRow(row));
@@ -418,9 +431,10 @@ absl::Status InsertWebhook(storage::Transaction& tx, const pii::FieldCipher& cip
   return tx
       .Exec(
           "INSERT INTO webhooks (id, recipient, elders_of_region, url, kinds, secret, "
-          "create_time_us, creator) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+          "create_time_us, creator, deliver_phone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
           {row.id, w.recipient(), static_cast<int64_t>(w.elders_of_region()), w.url(), KindsText(w),
-           sealed, absl::ToUnixMicros(FromTimestamp(w.create_time())), w.creator()})
+           sealed, absl::ToUnixMicros(FromTimestamp(w.create_time())), w.creator(),
+           static_cast<int64_t>(w.deliver_phone())})
       .status();
 }
 

@@ -56,14 +56,15 @@ absl::StatusOr<int> MarkRead(storage::Transaction& tx, const std::string& recipi
 // that a committee finds the elders its notices have not reached.
 std::string NoticeRegionSchema(storage::Dialect dialect);
 
-// An elder with notices unread since at least a cutoff.
+// An elder with notices not reached since at least a cutoff: unread (by the elder or anyone for
+// them) and not delivered to a webhook that texts or calls them (deliver_phone).
 struct UnreachedRow {
   std::string elder;      // the recipient, "elders/…"
   std::string committee;  // "regions/…"
   int unread = 0;         // unread notices raised at or before the cutoff
   int64_t oldest_us = 0;  // the oldest of them
 };
-// The elders of `region` (a committee or a street, "regions/…") with notices unread since
+// The elders of `region` (a committee or a street, "regions/…") with notices not reached since
 // `cutoff` or earlier, the longest unreached first (then by elder), after the key
 // (`after_oldest_us`, `after_elder`) of the previous page (after_elder empty: from the first);
 // at most `limit`.
@@ -71,7 +72,8 @@ absl::StatusOr<std::vector<UnreachedRow>> QueryUnreached(storage::Transaction& t
                                                          const std::string& region,
                                                          absl::Time cutoff, int64_t after_oldest_us,
                                                          const std::string& after_elder, int limit);
-// The unread notices of `elder` raised at or before `cutoff`, newest first, at most `limit`.
+// The notices of `elder` not reached, raised at or before `cutoff`, newest first, at most
+// `limit`.
 absl::StatusOr<std::vector<v1::Notice>> UnreadNoticesUntil(storage::Transaction& tx,
                                                            const std::string& elder,
                                                            absl::Time cutoff, int limit);

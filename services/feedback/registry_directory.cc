@@ -1,7 +1,9 @@
 #include "services/feedback/registry_directory.h"
 
+#include "absl/strings/str_cat.h"
 #include "common/client.h"
 #include "common/errors.h"
+#include "common/server.h"
 
 namespace linli::feedback {
 
@@ -69,6 +71,31 @@ std::string RegistryDirectory::DisplayName(const std::string& organisation) {
   auto ctx = NewClientContext(parent_, timeout_);
   if (!registry_.GetOrganisation(ctx.get(), request, &response).ok()) return "";
   return response.organisation().display_name();
+}
+
+absl::StatusOr<std::string> RegistryDirectory::PhoneToReach(const std::string& elder,
+                                                            const std::string& actor,
+                                                            const std::string& reason) {
+  registry::v1::GetElderRequest request;
+  request.set_name(elder);
+  request.set_view(registry::v1::ELDER_VIEW_FULL);
+  request.set_reason(reason);
+  registry::v1::GetElderResponse response;
+  auto ctx = NewClientContext(parent_, timeout_);
+  ctx->AddMetadata(kActorKey, actor);  // the audit log names who read the phone
+  grpc::Status s = registry_.GetElder(ctx.get(), request, &response);
+  if (s.error_code() == grpc::StatusCode::NOT_FOUND) return NotFound(elder);
+  if (!s.ok()) {
+    return WithReason(absl::UnavailableError(absl::StrCat("the registry cannot be asked for the "
+                                                          "phone of ",
+                                                          elder, ": ", s.error_message())),
+                      common::v1::ERROR_REASON_BACKEND_UNAVAILABLE);
+  }
+  if (!response.elder().phone().empty()) return response.elder().phone();
+  for (const registry::v1::Contact& contact : response.elder().contacts()) {
+    if (contact.proxy() && !contact.phone().empty()) return contact.phone();
+  }
+  return std::string();
 }
 
 }  // namespace linli::feedback

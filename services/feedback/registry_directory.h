@@ -21,6 +21,8 @@ class RegistryDirectory final : public Directory {
   std::string EscalationTarget(const std::string& street) override;
   absl::StatusOr<std::string> Supervisor(const std::string& organisation) override;
   std::string DisplayName(const std::string& organisation) override;
+  absl::StatusOr<std::string> PhoneToReach(const std::string& elder, const std::string& actor,
+                                           const std::string& reason) override;
 
  private:
   registry::v1::RegistryService::StubInterface& registry_;

@@ -31,7 +31,70 @@ std::pair<std::string, std::string> SplitUrl(const std::string& url) {
 struct Outcome {
   bool delivered = false;
   std::string error;
+  bool final = false;  // failed for good: not retried
 };
+
+// For a deliver_phone webhook and a notice to an elder: sets notice.phone from the directory (an
+// audited read). An error (final when the elder has no phone on record) when it cannot be had.
+Outcome AddPhone(Directory* directory, const v1::Webhook& webhook, v1::Notice& notice) {
+  Outcome outcome;
+  if (!webhook.deliver_phone() || !absl::StartsWith(notice.recipient(), "elders/")) {
+    return outcome;
+  }
+  if (directory == nullptr) {
+    outcome.error = "no registry to ask for the phone number";
+    return outcome;
+  }
+  absl::StatusOr<std::string> phone = directory->PhoneToReach(
+      notice.recipient(), absl::StrCat("webhook:", webhook.name()),
+      absl::StrCat("通知投递 delivery of ", notice.name(), " to ", webhook.name()));
+  if (absl::IsNotFound(phone.status()) || (phone.ok() && phone->empty())) {
+    outcome.error = absl::StrCat(notice.recipient(), " has no phone on record");
+    outcome.final = true;  // asking again will not help; the elder stays on the call list
+  } else if (!phone.ok()) {
+    outcome.error = std::string(phone.status().message());
+  } else {
+    notice.set_phone(*phone);
+  }
+  return outcome;
+}
+
+// One signed POST of `notice` to the webhook (delivery `id`, at `now`).
+Outcome Post(const WebhookSenderOptions& options, const WebhookRow& hook, const v1::Notice& notice,
+             int64_t id, absl::Time now) {
+  Outcome outcome;
+  std::string body;
+  google::protobuf::util::JsonPrintOptions json;
+  json.preserve_proto_field_names = false;
+  if (!google::protobuf::util::MessageToJsonString(notice, &body, json).ok()) {
+    outcome.error = "notice does not encode as JSON";
+    return outcome;
+  }
+  const int64_t timestamp = absl::ToUnixSeconds(now);
+  const auto [origin, path] = SplitUrl(hook.webhook.url());
+  httplib::Client client(origin);
+  client.set_connection_timeout(absl::ToChronoSeconds(options.connect_timeout));
+  client.set_read_timeout(absl::ToChronoSeconds(options.read_timeout));
+  client.set_follow_location(false);
+  if (absl::StartsWith(origin, "https://")) {
+    client.enable_server_certificate_verification(true);
+    client.set_ca_cert_path(options.ca_file.c_str());
+  }
+  httplib::Headers headers = {
+      {auth::kWebhookDeliveryHeader, absl::StrCat("webhookDeliveries/", id)},
+      {auth::kWebhookTimestampHeader, absl::StrCat(timestamp)},
+      {auth::kWebhookSignatureHeader, auth::SignWebhook(hook.secret, timestamp, body)},
+      {"User-Agent", "linli-webhooks/1"}};
+  httplib::Result result = client.Post(path, headers, body, "application/json");
+  if (!result) {
+    outcome.error = httplib::to_string(result.error());
+  } else if (result->status >= 200 && result->status < 300) {
+    outcome.delivered = true;
+  } else {
+    outcome.error = absl::StrCat("HTTP ", result->status);
+  }
+  return outcome;
+}
 
 }  // namespace
 
@@ -75,37 +138,10 @@ absl::StatusOr<int> WebhookSender::SendDue() {
     Outcome outcome;
     if (!hook.has_value() || hook->deleted || !notice.has_value()) {
       outcome.error = "webhook deleted";
+      outcome.final = true;
     } else {
-      std::string body;
-      google::protobuf::util::JsonPrintOptions json;
-      json.preserve_proto_field_names = false;
-      if (!google::protobuf::util::MessageToJsonString(*notice, &body, json).ok()) {
-        outcome.error = "notice does not encode as JSON";
-      } else {
-        const int64_t timestamp = absl::ToUnixSeconds(now);
-        const auto [origin, path] = SplitUrl(hook->webhook.url());
-        httplib::Client client(origin);
-        client.set_connection_timeout(absl::ToChronoSeconds(options_.connect_timeout));
-        client.set_read_timeout(absl::ToChronoSeconds(options_.read_timeout));
-        client.set_follow_location(false);
-        if (absl::StartsWith(origin, "https://")) {
-          client.enable_server_certificate_verification(true);
-          client.set_ca_cert_path(options_.ca_file.c_str());
-        }
-        httplib::Headers headers = {
-            {auth::kWebhookDeliveryHeader, absl::StrCat("webhookDeliveries/", d.id)},
-            {auth::kWebhookTimestampHeader, absl::StrCat(timestamp)},
-            {auth::kWebhookSignatureHeader, auth::SignWebhook(hook->secret, timestamp, body)},
-            {"User-Agent", "linli-webhooks/1"}};
-        httplib::Result result = client.Post(path, headers, body, "application/json");
-        if (!result) {
-          outcome.error = httplib::to_string(result.error());
-        } else if (result->status >= 200 && result->status < 300) {
-          outcome.delivered = true;
-        } else {
-          outcome.error = absl::StrCat("HTTP ", result->status);
-        }
-      }
+      outcome = AddPhone(directory_, hook->webhook, *notice);
+      if (outcome.error.empty()) outcome = Post(options_, *hook, *notice, d.id, now);
     }
     ++attempted;
     attempts_total.WithLabels({outcome.delivered ? "delivered" : "failed"}).Increment();
@@ -120,10 +156,9 @@ absl::StatusOr<int> WebhookSender::SendDue() {
     } else {
       d.last_error = outcome.error;
       std::optional<absl::Time> next =
-          outcome.error == "webhook deleted"
-              ? std::nullopt
-              : NextAttempt(d.attempts, absl::FromUnixMicros(d.first_attempt_us), done,
-                            absl::Uniform(random_, 0.5, 1.0));
+          outcome.final ? std::nullopt
+                        : NextAttempt(d.attempts, absl::FromUnixMicros(d.first_attempt_us), done,
+                                      absl::Uniform(random_, 0.5, 1.0));
       if (next.has_value()) {
         d.next_attempt_us = absl::ToUnixMicros(*next);
       } else {

@@ -2,9 +2,11 @@
 // webhook_signature.h), in order per webhook and recipient — a later notice to the same
 // recipient waits until the earlier one is delivered or given up — and retried with backoff and
 // jitter (notice_policy.h NextAttempt) until kDeliveryGiveUp. Several replicas may send at once:
-// each attempt is claimed with a lease first. Every attempt is in the delivery log.
+// each attempt is claimed with a lease first. Every attempt is in the delivery log. A webhook
+// with deliver_phone (a street's text-message or voice-call provider) gets, with each notice to an
+// elder, the number to reach them by, asked of the Directory for that attempt (an audited read).
 //
-//   WebhookSender sender(db, clock, cipher, service.notices().signal());
+//   WebhookSender sender(db, clock, cipher, service.notices().signal(), &directory);
 //   std::thread t([&] { sender.RunUntil(stopping, absl::Seconds(1)); });
 #ifndef LINLI_SERVICES_FEEDBACK_WEBHOOK_SENDER_H_
 #define LINLI_SERVICES_FEEDBACK_WEBHOOK_SENDER_H_
@@ -17,6 +19,7 @@
 #include "common/clock.h"
 #include "common/pii/field_cipher.h"
 #include "common/storage/database.h"
+#include "services/feedback/directory.h"
 #include "services/feedback/notice_use_cases.h"
 
 namespace linli::feedback {
@@ -32,9 +35,16 @@ struct WebhookSenderOptions {
 
 class WebhookSender {
  public:
+  // `directory` gives the phone numbers for deliver_phone webhooks (nullptr: their deliveries
+  // fail, "no registry to ask").
   WebhookSender(storage::Database& db, const Clock& clock, const pii::FieldCipher& cipher,
-                NoticeSignal& signal, WebhookSenderOptions options = {})
-      : db_(db), clock_(clock), cipher_(cipher), signal_(signal), options_(std::move(options)) {}
+                NoticeSignal& signal, Directory* directory, WebhookSenderOptions options = {})
+      : db_(db),
+        clock_(clock),
+        cipher_(cipher),
+        signal_(signal),
+        directory_(directory),
+        options_(std::move(options)) {}
 
   // Attempts every delivery due now whose recipient has no earlier one waiting; the number of
   // attempts made.
@@ -48,6 +58,7 @@ class WebhookSender {
   const Clock& clock_;
   const pii::FieldCipher& cipher_;
   NoticeSignal& signal_;
+  Directory* directory_;
   WebhookSenderOptions options_;
   absl::BitGen random_;  // jitter; used by the sending thread only
 };

@@ -256,6 +256,7 @@ function Webhooks({ recipient, canCreate }: { recipient: string; canCreate: bool
   const { run, busy, error } = useWrite(reread);
   const [url, setUrl] = useState("");
   const [elders, setElders] = useState(false);
+  const [phone, setPhone] = useState(false);
   const [secret, setSecret] = useState<string>();
   return (
     <>
@@ -263,7 +264,8 @@ function Webhooks({ recipient, canCreate }: { recipient: string; canCreate: bool
       <ul className="webhooks">
         {(hooks.data?.webhooks ?? []).map((w) => (
           <li key={w.name} data-webhook={w.name}>
-            {w.url} · {w.eldersOfRegion ? t("webhook_elders") : t("webhook_own")} · {when(w.createTime)}
+            {w.url} · {w.eldersOfRegion ? t("webhook_elders") : t("webhook_own")}
+            {w.deliverPhone ? ` · ${t("webhook_phone")}` : ""} · {when(w.createTime)}
           </li>
         ))}
       </ul>
@@ -274,7 +276,9 @@ function Webhooks({ recipient, canCreate }: { recipient: string; canCreate: bool
           onSubmit={async (e) => {
             e.preventDefault();
             const created = await run(() =>
-              api.createWebhook({ webhook: { recipient, url, eldersOfRegion: elders } }),
+              api.createWebhook({
+                webhook: { recipient, url, eldersOfRegion: elders, deliverPhone: elders && phone },
+              }),
             );
             if (created) setSecret(created.signingSecret);
           }}
@@ -286,6 +290,14 @@ function Webhooks({ recipient, canCreate }: { recipient: string; canCreate: bool
             <input type="checkbox" checked={elders} onChange={(e) => setElders(e.target.checked)} />{" "}
             {t("webhook_elders")}
           </label>{" "}
+          {elders && (
+            <>
+              <label>
+                <input type="checkbox" checked={phone} onChange={(e) => setPhone(e.target.checked)} />{" "}
+                {t("webhook_phone")}
+              </label>{" "}
+            </>
+          )}
           <button type="submit" disabled={busy || url === ""}>
             {t("create_webhook")}
           </button>
