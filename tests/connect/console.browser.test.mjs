@@ -655,6 +655,66 @@ step("a roster saved by Excel in GB18030 is checked, its bad row shown, the rest
   await assertAccessible(page, "the import report");
 });
 
+// The cells of a CSV text (RFC 4180: quoted cells may hold commas, quotes and line breaks).
+function parseCsv(text) {
+  const rows = [];
+  let row = [];
+  let cell = "";
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; }
+      else if (c === '"') quoted = false;
+      else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") { row.push(cell); cell = ""; }
+    else if (c === "\r" && text[i + 1] === "\n") { /* the \n ends the row */ }
+    else if (c === "\n") { row.push(cell); rows.push(row); row = []; cell = ""; }
+    else cell += c;
+  }
+  if (cell !== "" || row.length > 0) { row.push(cell); rows.push(row); }
+  return rows;
+}
+
+step("the committee's elders list is exported as shown, masked, as CSV", async () => {
+  const page = story.page;
+  await page.getByRole("link", { name: "老人", exact: true }).click();
+  const committees = page.getByLabel("选择居委会");
+  await committees.waitFor();
+  await committees.selectOption(story.committee);
+  const panel = page.locator("section[aria-labelledby=elders]");
+  // The chosen committee's list, read: its name heads the panel and its rows show.
+  const committee = (await story.api.getRegion({ name: story.committee },
+    auth(story.staffToken))).region.displayName;
+  await panel.getByRole("heading", { name: committee, exact: true }).waitFor();
+  await panel.locator("table tbody tr").first().waitFor();
+  const shown = await panel.locator("table").evaluate((table) => {
+    const text = (c) => c.textContent.replace(/\s+/g, " ").trim();
+    return {
+      header: [...table.tHead.rows[0].cells].map(text),
+      rows: [...table.tBodies[0].rows].map((r) => [...r.cells].map(text)),
+    };
+  });
+  assert.ok(shown.rows.length > 0, "the committee lists elders");
+  const button = panel.getByRole("button", { name: "导出 CSV" });
+  const [download] = await Promise.all([page.waitForEvent("download"), button.click()]);
+  assert.match(download.suggestedFilename(),
+    new RegExp(`^elders-${story.committee.replace("regions/", "")}-\\d{4}-\\d{2}-\\d{2}\\.csv$`));
+  const bytes = fs.readFileSync(await download.path());
+  assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], "the file starts with a UTF-8 BOM");
+  const rows = parseCsv(bytes.subarray(3).toString("utf8"));
+  assert.deepEqual(rows[0], shown.header, "the header row is the table's column headers");
+  assert.deepEqual(rows[0], ["姓名", "电话", "地址", "居住情况", "照护等级"]);
+  assert.equal(rows.length - 1, shown.rows.length, "one data row for each row shown");
+  assert.deepEqual(rows.slice(1), shown.rows, "the cells as shown");
+  for (const cell of rows.flat()) {
+    assert.doesNotMatch(cell, /(?<!\d)\d{17}[\dXx](?!\d)/, `an unmasked ID number in ${cell}`);
+    assert.doesNotMatch(cell, /(?<!\d)1\d{10}(?!\d)/, `an unmasked phone in ${cell}`);
+  }
+  await assertAccessible(page, "the elders list");
+});
+
 step("staff correct the elder's phone with a reason, and a stale edit overwrites nothing", async () => {
   const page = story.page;
   await page.goto(`${platform.httpUrl}/#/elders/${story.elder.name.replace("elders/", "")}`);

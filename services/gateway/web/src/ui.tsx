@@ -1,9 +1,10 @@
 // Small pieces every view uses: the hash route, errors as the gateway said them, times in
 // Shanghai, and the trend chart.
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
-import { useEffect, useState, useSyncExternalStore, type ReactNode } from "react";
+import { useEffect, useState, useSyncExternalStore, type ReactNode, type RefObject } from "react";
 
 import { api, describeError } from "./api.js";
+import { downloadCsv, shanghaiDate, tableCells } from "./csv.js";
 import { useI18n } from "./i18n.js";
 
 // ---- Routes: "#/", "#/elders", "#/elders/<id>", "#/alerts", "#/heard" ----------------------------
@@ -240,6 +241,38 @@ export function Panel(props: {
         props.children
       )}
     </section>
+  );
+}
+
+// ---- Export what one sees ------------------------------------------------------------------------
+
+// "导出 CSV": the table's header and rows exactly as shown, saved as "<what>-<region>-<date>.csv"
+// (the date in Shanghai). A paged list exports the rows loaded so far, which the title says.
+export function ExportCsvButton({
+  table,
+  what,
+  region,
+  paged = false,
+}: {
+  table: RefObject<HTMLTableElement | null>;
+  what: string;
+  region: string;
+  paged?: boolean;
+}) {
+  const { t } = useI18n();
+  return (
+    <button
+      type="button"
+      className="export-csv"
+      title={paged ? t("export_csv_paged_hint") : t("export_csv_hint")}
+      onClick={() => {
+        if (table.current) {
+          downloadCsv(`${what}-${idOf(region)}-${shanghaiDate()}.csv`, tableCells(table.current));
+        }
+      }}
+    >
+      {t("export_csv")}
+    </button>
   );
 }
 

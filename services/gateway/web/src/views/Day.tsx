@@ -1,10 +1,20 @@
 // The street's day: promises kept / at risk / broken, today's visits per committee, what needs
 // someone now, open alerts and work orders, and the perception index over 12 weeks. Each panel
 // reads on its own, so a backend that is down empties only its panels.
+import { useRef } from "react";
+
 import { api, useLoad } from "../api.js";
 import { AlertState, WorkOrderState } from "../gen/linli/feedback/v1/feedback_pb.js";
 import { enumText, useI18n, type Key } from "../i18n.js";
-import { ElderLink, idOf, Panel, TrendChart, useServiceTypeName, when } from "../ui.js";
+import {
+  ElderLink,
+  ExportCsvButton,
+  idOf,
+  Panel,
+  TrendChart,
+  useServiceTypeName,
+  when,
+} from "../ui.js";
 import { AlertList } from "./Alerts.js";
 
 const PROMISE_DAYS = 7;
@@ -48,6 +58,7 @@ export function DayView({ region }: { region: string }) {
   );
   const workOrders = useLoad(() => api.listWorkOrders({ region, pageSize: 50 }), [region]);
   const trend = useLoad(() => api.getPerceptionTrend({ subject: region, weeks: 12 }), [region]);
+  const promisesTable = useRef<HTMLTableElement>(null);
 
   const serviceName = useServiceTypeName();
   const committeeName = (name: string) =>
@@ -93,7 +104,13 @@ export function DayView({ region }: { region: string }) {
               </li>
             </ul>
             <h3>{t("worst_promises")}</h3>
-            <table>
+            <ExportCsvButton
+              table={promisesTable}
+              what="promises"
+              region={region}
+              paged={!!promises.data.nextPageToken}
+            />
+            <table ref={promisesTable}>
               <thead>
                 <tr>
                   <th scope="col">{t("status")}</th>

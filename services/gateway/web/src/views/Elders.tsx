@@ -1,9 +1,9 @@
 // The street's elders, masked as the caller may see them, one committee at a time.
-import { useState } from "react";
+import { useRef, useState } from "react";
 
 import { api, useLoad } from "../api.js";
 import { enumText, useI18n } from "../i18n.js";
-import { href, idOf, Panel } from "../ui.js";
+import { ExportCsvButton, href, idOf, Panel } from "../ui.js";
 
 export function EldersView({ region }: { region: string }) {
   const { t } = useI18n();
@@ -13,6 +13,7 @@ export function EldersView({ region }: { region: string }) {
   const [chosen, setChosen] = useState("");
   const committee = chosen || choices?.[0]?.name || region;
   const [pageToken, setPageToken] = useState("");
+  const table = useRef<HTMLTableElement>(null);
   const elders = useLoad(
     () => api.listElders({ region: committee, pageSize: 50, pageToken }),
     [committee, pageToken],
@@ -45,7 +46,13 @@ export function EldersView({ region }: { region: string }) {
         error={elders.error ?? committees.error}
         onRetry={elders.reload}
       >
-        <table>
+        <ExportCsvButton
+          table={table}
+          what="elders"
+          region={committee}
+          paged={pageToken !== "" || !!elders.data?.nextPageToken}
+        />
+        <table ref={table}>
           <thead>
             <tr>
               <th scope="col">{t("name")}</th>

@@ -1,8 +1,11 @@
 // Promises referred to another provider (转介) from the caller's street or committee, newest
 // first: who, what, from which owner to which provider, where each stands and by when the provider
 // must answer; a decline's reason or a completed referral's outcome. Staff take back a referral
-// still waiting for its answer (撤回). Referrals are sent from the elder's page.
-import { useState } from "react";
+// still waiting for its answer (撤回). Referrals are sent from the elder's page. "More" shows
+// another page of 100; like the notices' call list, every read (a reload after a withdrawal, or
+// "more") reads the pages shown again from the first, so the rows loaded stay and none is listed
+// twice as the pages shift.
+import { useRef, useState } from "react";
 
 import { api, useLoad, useWrite } from "../api.js";
 import { ReferralState, type Referral } from "../gen/linli/scheduling/v1/scheduling_pb.js";
@@ -21,10 +24,21 @@ export function ReferralsView({ region }: { region: string }) {
   const { t } = useI18n();
   const [filter, setFilter] = useState("all");
   const states = FILTERS.find(([f]) => f === filter)?.[2] ?? [];
-  const referrals = useLoad(
-    () => api.listReferrals({ region, states, pageSize: 100 }),
-    [region, filter],
-  );
+  // How many pages are shown, back to one for another region or filter.
+  const pages = useRef({ key: "", count: 1 });
+  const referrals = useLoad(async () => {
+    const key = `${region}|${filter}`;
+    if (pages.current.key !== key) pages.current = { key, count: 1 };
+    const list: Referral[] = [];
+    let pageToken = "";
+    for (let i = 0; i < pages.current.count; i++) {
+      const page = await api.listReferrals({ region, states, pageSize: 100, pageToken });
+      list.push(...page.referrals);
+      pageToken = page.nextPageToken;
+      if (!pageToken) break;
+    }
+    return { referrals: list, nextPageToken: pageToken };
+  }, [region, filter]);
   const serviceName = useServiceTypeName();
   const list = referrals.data?.referrals ?? [];
   return (
@@ -43,7 +57,7 @@ export function ReferralsView({ region }: { region: string }) {
       <Panel
         id="referrals"
         title={t("referrals_title")}
-        loading={referrals.loading}
+        loading={referrals.loading && !referrals.data}
         error={referrals.error}
         onRetry={referrals.reload}
       >
@@ -74,6 +88,18 @@ export function ReferralsView({ region }: { region: string }) {
               ))}
             </tbody>
           </table>
+        )}
+        {referrals.data?.nextPageToken && (
+          <button
+            type="button"
+            disabled={referrals.loading}
+            onClick={() => {
+              pages.current.count += 1;
+              referrals.reload();
+            }}
+          >
+            {t("more")}
+          </button>
         )}
       </Panel>
     </div>
