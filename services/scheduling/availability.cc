@@ -40,9 +40,11 @@ std::vector<recurrence::TimeInterval> WorkingIntervals(const registry::v1::Worke
 }
 
 bool WithinAvailability(const registry::v1::Worker& worker, absl::Time start, absl::Time end) {
-  // A shift that covers `start` began at most a day earlier (overnight shifts included).
+  // A shift that covers `start` began at most a day earlier (overnight shifts included); the
+  // next day's shifts too, so that a visit across midnight of a worker whose shifts touch there
+  // (on all day, every day) lies within their merged interval.
   const absl::CivilDay day = absl::ToCivilDay(start, recurrence::ShanghaiTimeZone());
-  for (const recurrence::TimeInterval& i : WorkingIntervals(worker, day - 1, 2)) {
+  for (const recurrence::TimeInterval& i : WorkingIntervals(worker, day - 1, 3)) {
     if (i.start <= start && end <= i.end) return true;
   }
   return false;

@@ -41,6 +41,15 @@ TEST(Availability, AScheduleAndItsOvernightShifts) {
   EXPECT_FALSE(WithinAvailability(night, At(3, 7, 30), At(3, 8, 30)));
   EXPECT_FALSE(WithinAvailability(night, At(3, 12), At(3, 13)));
 
+  // On all day every day: a visit across midnight lies within the shifts that touch there; a
+  // day shift's worker is not available across its end.
+  registry::v1::Worker always;
+  always.mutable_availability()->set_rrule("FREQ=DAILY");
+  always.mutable_availability()->set_dtstart("2025-01-01T00:00:00");
+  always.mutable_availability()->set_duration_minutes(1440);
+  EXPECT_TRUE(WithinAvailability(always, At(5, 23, 58), At(6, 0, 28)));
+  EXPECT_FALSE(WithinAvailability(split, At(2, 15, 30), At(2, 16, 30)));
+
   // A schedule that does not parse counts as none.
   registry::v1::Worker broken;
   broken.mutable_availability()->set_rrule("FREQ=SOMETIMES");
