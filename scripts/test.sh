@@ -17,7 +17,7 @@ fi
 if [ -n "${FAKETIME:-}" ]; then
   # Abseil (under gRPC) sleeps on futexes with absolute deadlines the kernel measures on the real
   # clock; this companion library moves them back by the offset (tests/support/faketime_futex.cc).
-  shim="$PWD/${BUILD_DIR:-build}/lib/liblinli_faketime_futex.so"
+  shim="$(realpath -m "${BUILD_DIR:-build}")/lib/liblinli_faketime_futex.so"  # relative or not
   [ -f "$shim" ] || { echo "test: $shim is missing (make build)" >&2; exit 1; }
   case ":${LD_PRELOAD:-}:" in *":$shim:"*) ;; *) export LD_PRELOAD="${LD_PRELOAD:-}:$shim" ;; esac
   echo "test: clock moved by $FAKETIME: it is $(date -u '+%F %T') UTC here" >&2
