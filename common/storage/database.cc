@@ -366,4 +366,10 @@ absl::StatusOr<std::unique_ptr<Database>> OpenDatabase(std::string_view url_text
   return BadUrl(url, absl::StrCat("unknown scheme '", scheme, "'"));
 }
 
+std::string InList(size_t n) {
+  std::string markers = "(";
+  for (size_t i = 0; i < n; ++i) markers += i == 0 ? "?" : ", ?";
+  return markers + ")";
+}
+
 }  // namespace linli::storage

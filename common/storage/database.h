@@ -150,6 +150,9 @@ std::vector<PoolStats> ConnectionPoolStats();
 // Password-free form of a URL, for logs.
 std::string RedactUrl(std::string_view url);
 
+// "(?, ?, …)" with n markers, for `column IN (…)` with n parameters.
+std::string InList(size_t n);
+
 }  // namespace linli::storage
 
 #endif  // LINLI_COMMON_STORAGE_DATABASE_H_

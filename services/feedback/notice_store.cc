@@ -336,15 +336,18 @@ absl::StatusOr<std::vector<UnreachedRow>> QueryUnreached(storage::Transaction& t
   return out;
 }
 
-absl::StatusOr<std::vector<v1::Notice>> UnreadNoticesUntil(storage::Transaction& tx,
-                                                           const std::string& elder,
-                                                           absl::Time cutoff, int limit) {
-  ASSIGN_OR_RETURN(
-      auto rows,
-      tx.Query(absl::StrCat(kSelectNotice, "WHERE recipient = ? AND create_time_us <= ? AND ",
-                            kNotReached, " ORDER BY sequence DESC LIMIT ?"),
-               {elder, absl::ToUnixMicros(cutoff),
-                static_cast<int64_t>(v1::DELIVERY_STATE_DELIVERED), static_cast<int64_t>(limit)}));
+absl::StatusOr<std::vector<v1::Notice>> UnreachedNotices(storage::Transaction& tx,
+                                                         const std::vector<std::string>& elders,
+                                                         absl::Time cutoff) {
+  if (elders.empty()) return std::vector<v1::Notice>();
+  std::vector<storage::Value> params(elders.begin(), elders.end());
+  params.emplace_back(absl::ToUnixMicros(cutoff));
+  params.emplace_back(static_cast<int64_t>(v1::DELIVERY_STATE_DELIVERED));
+  ASSIGN_OR_RETURN(auto rows, tx.Query(absl::StrCat(kSelectNotice, "WHERE recipient IN ",
+                                                    storage::InList(elders.size()),
+                                                    " AND create_time_us <= ? AND ", kNotReached,
+                                                    " ORDER BY sequence DESC"),
+                                       params));
   std::vector<v1::Notice> out;
   out.reserve(rows.size());
   for (const storage::Row& row : rows) out.push_back(NoticeFromRow(row));

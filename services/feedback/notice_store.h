@@ -72,11 +72,11 @@ absl::StatusOr<std::vector<UnreachedRow>> QueryUnreached(storage::Transaction& t
                                                          const std::string& region,
                                                          absl::Time cutoff, int64_t after_oldest_us,
                                                          const std::string& after_elder, int limit);
-// The notices of `elder` not reached, raised at or before `cutoff`, newest first, at most
-// `limit`.
-absl::StatusOr<std::vector<v1::Notice>> UnreadNoticesUntil(storage::Transaction& tx,
-                                                           const std::string& elder,
-                                                           absl::Time cutoff, int limit);
+// The notices of `elders` not reached, raised at or before `cutoff`, newest first (one query
+// for a page of the call list).
+absl::StatusOr<std::vector<v1::Notice>> UnreachedNotices(storage::Transaction& tx,
+                                                         const std::vector<std::string>& elders,
+                                                         absl::Time cutoff);
 
 // --- Preferences ---------------------------------------------------------------------------------
 

@@ -221,20 +221,24 @@ absl::StatusOr<v1::ListUnreachedEldersResponse> NoticeUseCases::Unreached(const 
             std::vector<UnreachedRow> rows,
             QueryUnreached(tx, region, cutoff, after_oldest_us, after_elder, page.limit()));
         response.set_next_page_token(page.Finish(rows, UnreachedKey));
+        std::vector<std::string> elders;
+        elders.reserve(rows.size());
+        for (const UnreachedRow& row : rows) elders.push_back(row.elder);
+        // What to say on the phone (the newest of an elder's notices) and whether any is urgent.
+        ASSIGN_OR_RETURN(std::vector<v1::Notice> notices, UnreachedNotices(tx, elders, cutoff));
+        std::map<std::string, v1::UnreachedElder*> by_elder;
         for (const UnreachedRow& row : rows) {
           v1::UnreachedElder& elder = *response.add_elders();
           elder.set_elder(row.elder);
           elder.set_committee(row.committee);
           elder.set_unread_count(row.unread);
           *elder.mutable_oldest_unread_time() = ToTimestamp(absl::FromUnixMicros(row.oldest_us));
-          // What to say on the phone: the newest of them; and whether any is urgent (few per
-          // elder: a notice is raised once per cause).
-          ASSIGN_OR_RETURN(std::vector<v1::Notice> notices,
-                           UnreadNoticesUntil(tx, row.elder, cutoff, 50));
-          for (const v1::Notice& notice : notices) {
-            if (notice.urgent()) elder.set_urgent(true);
-          }
-          if (!notices.empty()) *elder.mutable_latest() = notices.front();
+          by_elder[row.elder] = &elder;
+        }
+        for (const v1::Notice& notice : notices) {  // newest first
+          v1::UnreachedElder* elder = by_elder[notice.recipient()];
+          if (!elder->has_latest()) *elder->mutable_latest() = notice;
+          if (notice.urgent()) elder->set_urgent(true);
         }
         return absl::OkStatus();
       },

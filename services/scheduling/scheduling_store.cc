@@ -360,13 +360,6 @@ absl::Status WrongState(const std::string& name, v1::VisitState actual, v1::Visi
       name, " is ", v1::VisitState_Name(actual), "; this needs ", v1::VisitState_Name(expected)));
 }
 
-// "(?, ?, …)" with n markers.
-std::string Markers(size_t n) {
-  std::string markers = "(";
-  for (size_t i = 0; i < n; ++i) absl::StrAppend(&markers, i == 0 ? "?" : ", ?");
-  return markers + ")";
-}
-
 absl::StatusOr<VisitRow> VisitFromRow(const storage::Row& row) {
   VisitRow v;
   v.id = row.GetString(0);
@@ -514,7 +507,8 @@ absl::Status ApplyVisitChanges(storage::Transaction& tx,
   if (!ids.empty()) {
     ids = Padded(std::move(ids));
     ASSIGN_OR_RETURN(
-        auto rows, tx.Query(absl::StrCat(kSelectVisit, "WHERE id IN ", Markers(ids.size())), ids));
+        auto rows,
+        tx.Query(absl::StrCat(kSelectVisit, "WHERE id IN ", storage::InList(ids.size())), ids));
     for (const storage::Row& row : rows) {
       ASSIGN_OR_RETURN(VisitRow v, VisitFromRow(row));
       visits.push_back(std::move(v));
@@ -599,10 +593,10 @@ absl::Status ApplyVisitChanges(storage::Transaction& tx,
   }
   if (!over.empty()) {
     over = Padded(std::move(over));
-    RETURN_IF_ERROR(
-        tx.Exec(absl::StrCat("DELETE FROM worker_slots WHERE visit_id IN ", Markers(over.size())),
-                over)
-            .status());
+    RETURN_IF_ERROR(tx.Exec(absl::StrCat("DELETE FROM worker_slots WHERE visit_id IN ",
+                                         storage::InList(over.size())),
+                            over)
+                        .status());
   }
   return AppendEvents(tx, events);
 }
