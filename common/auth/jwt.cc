@@ -6,6 +6,7 @@
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/param_build.h>
 #include <openssl/pem.h>
 
 #include <cmath>
@@ -131,6 +132,12 @@ absl::StatusOr<JwtKey> JwtKey::FromPem(std::string kid, JwtAlgorithm algorithm,
     return absl::InvalidArgumentError(
         absl::StrCat("key ", kid, ": not a PEM public or private key"));
   }
+  return FromPkey(std::move(kid), algorithm, pkey, has_private);
+}
+
+absl::StatusOr<JwtKey> JwtKey::FromPkey(std::string kid, JwtAlgorithm algorithm, void* evp_pkey,
+                                        bool has_private) {
+  EVP_PKEY* pkey = static_cast<EVP_PKEY*>(evp_pkey);
   JwtKey key;
   key.pkey_ =
       std::shared_ptr<void>(pkey, [](void* p) { EVP_PKEY_free(static_cast<EVP_PKEY*>(p)); });
@@ -154,6 +161,112 @@ absl::StatusOr<JwtKey> JwtKey::FromPem(std::string kid, JwtAlgorithm algorithm,
   key.algorithm_ = algorithm;
   key.has_private_ = has_private;
   return key;
+}
+
+namespace {
+
+// The unsigned big-endian integer of a JWK member (base64url), or "" when missing or malformed.
+std::string JwkBytes(const nlohmann::json& jwk, const char* member) {
+  std::string bytes;
+  if (!jwk.contains(member) || !jwk[member].is_string() ||
+      !Base64UrlDecode(jwk[member].get<std::string>(), &bytes)) {
+    return "";
+  }
+  return bytes;
+}
+
+// A string member of a JSON object, "" when missing or not a string.
+std::string StringMember(const nlohmann::json& object, const char* member) {
+  auto it = object.find(member);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+// An EVP_PKEY of `type` ("RSA", "EC") from OSSL parameters, or nullptr.
+EVP_PKEY* PublicKeyFromParams(const char* type, OSSL_PARAM_BLD* build) {
+  OSSL_PARAM* params = OSSL_PARAM_BLD_to_param(build);
+  EVP_PKEY_CTX* context = EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr);
+  EVP_PKEY* pkey = nullptr;
+  if (params == nullptr || context == nullptr || EVP_PKEY_fromdata_init(context) != 1 ||
+      EVP_PKEY_fromdata(context, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+    pkey = nullptr;
+  }
+  EVP_PKEY_CTX_free(context);
+  OSSL_PARAM_free(params);
+  return pkey;
+}
+
+}  // namespace
+
+absl::StatusOr<JwtKey> JwtKey::FromJwk(const nlohmann::json& jwk) {
+  if (!jwk.is_object() || !jwk.contains("kid") || !jwk["kid"].is_string() ||
+      jwk["kid"].get<std::string>().empty()) {
+    return absl::InvalidArgumentError("a JWK needs a string kid");
+  }
+  std::string kid = jwk["kid"].get<std::string>();
+  const std::string kty = StringMember(jwk, "kty");
+  const std::string alg = jwk.contains("alg") ? StringMember(jwk, "alg")
+                          : kty == "RSA"      ? "RS256"
+                          : kty == "EC"       ? "ES256"
+                                              : "";
+  if (!((kty == "RSA" && alg == "RS256") || (kty == "EC" && alg == "ES256"))) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "key ", kid, ": a JWK must be kty RSA with alg RS256 or kty EC with alg ES256 (is kty \"",
+        kty, "\", alg \"", alg, "\")"));
+  }
+  OSSL_PARAM_BLD* build = OSSL_PARAM_BLD_new();
+  if (build == nullptr) return absl::ResourceExhaustedError("out of memory");
+  EVP_PKEY* pkey = nullptr;
+  std::string problem;
+  BIGNUM* n = nullptr;
+  BIGNUM* e = nullptr;
+  if (kty == "RSA") {
+    const std::string n_bytes = JwkBytes(jwk, "n");
+    const std::string e_bytes = JwkBytes(jwk, "e");
+    if (n_bytes.empty() || e_bytes.empty()) {
+      problem = "an RSA JWK needs \"n\" and \"e\", base64url";
+    } else {
+      n = BN_bin2bn(reinterpret_cast<const unsigned char*>(n_bytes.data()),
+                    static_cast<int>(n_bytes.size()), nullptr);
+      e = BN_bin2bn(reinterpret_cast<const unsigned char*>(e_bytes.data()),
+                    static_cast<int>(e_bytes.size()), nullptr);
+      if (n != nullptr && e != nullptr &&
+          OSSL_PARAM_BLD_push_BN(build, OSSL_PKEY_PARAM_RSA_N, n) == 1 &&
+          OSSL_PARAM_BLD_push_BN(build, OSSL_PKEY_PARAM_RSA_E, e) == 1) {
+        pkey = PublicKeyFromParams("RSA", build);
+      }
+      if (pkey == nullptr) problem = "not a usable RSA public key";
+    }
+  } else {
+    const std::string x = JwkBytes(jwk, "x");
+    const std::string y = JwkBytes(jwk, "y");
+    if (StringMember(jwk, "crv") != "P-256" || x.size() != 32 || y.size() != 32) {
+      problem = "an ES256 JWK needs crv P-256 and 32-byte \"x\" and \"y\", base64url";
+    } else {
+      const std::string point = absl::StrCat("\x04", x, y);
+      if (OSSL_PARAM_BLD_push_utf8_string(build, OSSL_PKEY_PARAM_GROUP_NAME, "prime256v1", 0) ==
+              1 &&
+          OSSL_PARAM_BLD_push_octet_string(build, OSSL_PKEY_PARAM_PUB_KEY, point.data(),
+                                           point.size()) == 1) {
+        pkey = PublicKeyFromParams("EC", build);
+      }
+      // A point that is not on the curve must not become a key.
+      if (pkey != nullptr) {
+        EVP_PKEY_CTX* check = EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr);
+        if (check == nullptr || EVP_PKEY_public_check(check) != 1) {
+          EVP_PKEY_free(pkey);
+          pkey = nullptr;
+        }
+        EVP_PKEY_CTX_free(check);
+      }
+      if (pkey == nullptr) problem = "not a point of P-256";
+    }
+  }
+  BN_free(n);
+  BN_free(e);
+  OSSL_PARAM_BLD_free(build);
+  if (pkey == nullptr) return absl::InvalidArgumentError(absl::StrCat("key ", kid, ": ", problem));
+  return FromPkey(std::move(kid), alg == "RS256" ? JwtAlgorithm::kRs256 : JwtAlgorithm::kEs256,
+                  pkey, /*has_private=*/false);
 }
 
 absl::StatusOr<std::string> JwtKey::Sign(absl::string_view signing_input) const {
@@ -226,15 +339,26 @@ absl::StatusOr<JwtKeySet> JwtKeySet::Parse(absl::string_view json) {
   }
   JwtKeySet set;
   for (const nlohmann::json& entry : document["keys"]) {
+    // An identity provider's published key set may hold encryption keys: not ours to use.
+    if (entry.is_object() && StringMember(entry, "use") == "enc") continue;
+    const bool jwk = entry.is_object() && entry.contains("kty");
     if (!entry.is_object() || !entry.contains("kid") || !entry["kid"].is_string() ||
-        !entry.contains("alg") || !entry["alg"].is_string()) {
-      return absl::InvalidArgumentError("key set: every key needs a string kid and alg");
+        (!jwk && (!entry.contains("alg") || !entry["alg"].is_string()))) {
+      return absl::InvalidArgumentError(
+          "key set: every key needs a string kid, and an alg unless it is a JWK (kty)");
     }
     std::string kid = entry["kid"].get<std::string>();
-    std::string alg = entry["alg"].get<std::string>();
     if (set.Find(kid) != nullptr) {
       return absl::InvalidArgumentError(absl::StrCat("key set: kid ", kid, " appears twice"));
     }
+    if (jwk) {
+      absl::StatusOr<JwtKey> key = JwtKey::FromJwk(entry);
+      if (!key.ok())
+        return absl::InvalidArgumentError(absl::StrCat("key set: ", key.status().message()));
+      set.Add(std::move(*key));
+      continue;
+    }
+    std::string alg = entry["alg"].get<std::string>();
     absl::StatusOr<JwtKey> key = absl::InvalidArgumentError(absl::StrCat(
         "key set: key ", kid, " has unsupported alg \"", alg, "\" (HS256, RS256 or ES256)"));
     if (alg == "HS256") {

@@ -11,8 +11,12 @@
 //   {"keys": [
 //     {"kid": "dev", "alg": "HS256", "k": "<base64url secret, at least 32 bytes>"},
 //     {"kid": "idp-2026", "alg": "RS256", "pem": "-----BEGIN PUBLIC KEY-----\n..."},
-//     {"kid": "idp-ec", "alg": "ES256", "pem": "-----BEGIN PUBLIC KEY-----\n..."}]}
-// A "pem" may be a private key: verification uses its public half, signing needs it.
+//     {"kid": "idp-ec", "alg": "ES256", "pem": "-----BEGIN PUBLIC KEY-----\n..."},
+//     {"kid": "idp-2027", "kty": "RSA", "n": "...", "e": "AQAB", "use": "sig"}]}
+// A "pem" may be a private key: verification uses its public half, signing needs it. An entry
+// with "kty" is a public JSON Web Key (RFC 7517/7518: RSA n/e for RS256, EC P-256 x/y for ES256;
+// "alg", when present, must be the one these imply), so an identity provider's published key set
+// (its jwks_uri document) is a key set as it stands; its keys with "use": "enc" are skipped.
 //
 //   ASSIGN_OR_RETURN(JwtKeySet keys, JwtKeySet::Parse(file_contents));
 //   JwtVerifier verifier(std::move(keys), {.issuer = "linli-dev", .audience = "linli-gateway"});
@@ -52,6 +56,9 @@ class JwtKey {
   // ES256 needs an EC key on P-256.
   static absl::StatusOr<JwtKey> FromPem(std::string kid, JwtAlgorithm algorithm,
                                         absl::string_view pem);
+  // A public JSON Web Key: {"kid", "kty": "RSA", "n", "e"} or {"kid", "kty": "EC", "crv": "P-256",
+  // "x", "y"}, with an optional "alg" (RS256 / ES256) that must match.
+  static absl::StatusOr<JwtKey> FromJwk(const nlohmann::json& jwk);
 
   const std::string& kid() const { return kid_; }
   JwtAlgorithm algorithm() const { return algorithm_; }
@@ -64,6 +71,9 @@ class JwtKey {
 
  private:
   JwtKey() = default;
+  // Takes ownership of `evp_pkey` (an EVP_PKEY*) and checks it suits `algorithm`.
+  static absl::StatusOr<JwtKey> FromPkey(std::string kid, JwtAlgorithm algorithm, void* evp_pkey,
+                                         bool has_private);
   std::string kid_;
   JwtAlgorithm algorithm_ = JwtAlgorithm::kHs256;
   std::string secret_;          // HS256

@@ -1,5 +1,7 @@
 #include "common/auth/jwt.h"
 
+#include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
@@ -31,6 +33,37 @@ std::pair<std::string, std::string> NewKeyPair(bool rsa) {
   BIO_free(pub);
   EVP_PKEY_free(pkey);
   return {priv_pem, pub_pem};
+}
+
+// The public JSON Web Key of a PEM private key, as an identity provider publishes it.
+nlohmann::json JwkOf(const std::string& kid, const std::string& private_pem) {
+  BIO* bio = BIO_new_mem_buf(private_pem.data(), static_cast<int>(private_pem.size()));
+  EVP_PKEY* pkey = PEM_read_bio_PrivateKey(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  nlohmann::json jwk = {{"kid", kid}, {"use", "sig"}};
+  auto bytes = [&](const char* param) {
+    BIGNUM* bn = nullptr;
+    EVP_PKEY_get_bn_param(pkey, param, &bn);
+    std::string out(BN_num_bytes(bn), '\0');
+    BN_bn2bin(bn, reinterpret_cast<unsigned char*>(out.data()));
+    BN_free(bn);
+    return Base64UrlEncode(out);
+  };
+  if (EVP_PKEY_is_a(pkey, "RSA")) {
+    jwk["kty"] = "RSA";
+    jwk["n"] = bytes(OSSL_PKEY_PARAM_RSA_N);
+    jwk["e"] = bytes(OSSL_PKEY_PARAM_RSA_E);
+  } else {
+    unsigned char point[65];
+    size_t length = 0;
+    EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_PUB_KEY, point, sizeof(point), &length);
+    jwk["kty"] = "EC";
+    jwk["crv"] = "P-256";
+    jwk["x"] = Base64UrlEncode(std::string(reinterpret_cast<char*>(point) + 1, 32));
+    jwk["y"] = Base64UrlEncode(std::string(reinterpret_cast<char*>(point) + 33, 32));
+  }
+  EVP_PKEY_free(pkey);
+  return jwk;
 }
 
 const std::string kSecret = "0123456789abcdef0123456789abcdef";
@@ -295,6 +328,74 @@ TEST(JwtKeySet, BadKeySetsAreRefused) {
       "keys",
       {{{"kid", "a"}, {"alg", "HS256"}, {"k", k}}, {{"kid", "a"}, {"alg", "HS256"}, {"k", k}}}};
   EXPECT_FALSE(JwtKeySet::Parse(nlohmann::json::object({twice}).dump()).ok());
+}
+
+TEST_F(JwtTest, AnIdentityProvidersPublishedKeySetVerifiesItsTokens) {
+  // As a jwks_uri document: RSA and EC signing keys, an encryption key (skipped), "alg" optional.
+  nlohmann::json rsa = JwkOf("idp-rsa", rsa_.first);
+  nlohmann::json ec = JwkOf("idp-ec", ec_.first);
+  ec["alg"] = "ES256";
+  nlohmann::json enc = JwkOf("idp-enc", rsa_.first);
+  enc["use"] = "enc";
+  enc["alg"] = "RSA-OAEP";
+  nlohmann::json document = {{"keys", {rsa, ec, enc}}};
+  absl::StatusOr<JwtKeySet> keys = JwtKeySet::Parse(document.dump());
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  EXPECT_EQ(keys->size(), 2u);
+  EXPECT_EQ(keys->Find("idp-enc"), nullptr);
+  JwtVerifier verifier(std::move(*keys), {.issuer = "linli-test", .audience = "linli-gateway"});
+  for (const auto& [kid, pem] : {std::pair{"idp-rsa", rsa_.first}, {"idp-ec", ec_.first}}) {
+    absl::StatusOr<JwtKey> signer = JwtKey::FromPem(
+        kid, std::string(kid) == "idp-rsa" ? JwtAlgorithm::kRs256 : JwtAlgorithm::kEs256, pem);
+    ASSERT_TRUE(signer.ok()) << signer.status();
+    absl::StatusOr<std::string> token = SignJwt(*signer, GoodClaims());
+    ASSERT_TRUE(token.ok());
+    EXPECT_TRUE(verifier.Verify(*token, kNow).ok()) << kid;
+  }
+  // The public keys cannot sign: only the provider holds the private halves.
+  EXPECT_FALSE(SignJwt(*JwtKey::FromJwk(rsa), GoodClaims()).ok());
+  // A token signed by another key under the published kid fails.
+  absl::StatusOr<JwtKey> impostor =
+      JwtKey::FromPem("idp-rsa", JwtAlgorithm::kRs256, NewKeyPair(true).first);
+  EXPECT_EQ(verifier.Verify(*SignJwt(*impostor, GoodClaims()), kNow).status().code(),
+            absl::StatusCode::kUnauthenticated);
+}
+
+TEST(JwtKeySet, BadJsonWebKeysAreRefusedNamingTheProblem) {
+  const nlohmann::json rsa = JwkOf("r", NewKeyPair(true).first);
+  const nlohmann::json ec = JwkOf("e", NewKeyPair(false).first);
+  auto Problem = [](const nlohmann::json& jwk) {
+    absl::StatusOr<JwtKeySet> set = JwtKeySet::Parse(nlohmann::json{{"keys", {jwk}}}.dump());
+    return set.ok() ? std::string("accepted") : std::string(set.status().message());
+  };
+  auto With = [](nlohmann::json jwk, const char* member, nlohmann::json value) {
+    jwk[member] = std::move(value);
+    return jwk;
+  };
+  auto Without = [](nlohmann::json jwk, const char* member) {
+    jwk.erase(member);
+    return jwk;
+  };
+  EXPECT_EQ(Problem(rsa), "accepted");
+  EXPECT_EQ(Problem(ec), "accepted");
+  // The algorithm follows the key type; a symmetric ("oct") or mismatched key is refused.
+  EXPECT_TRUE(absl::StrContains(Problem(With(rsa, "alg", "ES256")), "kty RSA with alg RS256"));
+  EXPECT_TRUE(absl::StrContains(Problem(With(rsa, "alg", "HS256")), "kty RSA with alg RS256"));
+  EXPECT_TRUE(absl::StrContains(
+      Problem({{"kid", "s"}, {"kty", "oct"}, {"k", Base64UrlEncode(kSecret)}}), "kty \"oct\""));
+  EXPECT_TRUE(absl::StrContains(Problem(Without(rsa, "n")), "needs \"n\" and \"e\""));
+  EXPECT_TRUE(absl::StrContains(Problem(With(rsa, "e", "AQAB=")), "needs \"n\" and \"e\""));
+  EXPECT_TRUE(absl::StrContains(Problem(Without(rsa, "kid")), "kid"));
+  EXPECT_TRUE(absl::StrContains(Problem(With(rsa, "kty", 7)), "kty"));
+  // A 1024-bit RSA key is too weak for RS256.
+  nlohmann::json small = rsa;
+  small["n"] = Base64UrlEncode(std::string(128, '\xC5'));
+  EXPECT_TRUE(absl::StrContains(Problem(small), "2048 bits"));
+  // EC: the curve, the coordinates' length, and a point that is on the curve.
+  EXPECT_TRUE(absl::StrContains(Problem(With(ec, "crv", "P-384")), "crv P-256"));
+  EXPECT_TRUE(absl::StrContains(Problem(With(ec, "x", Base64UrlEncode("short"))), "crv P-256"));
+  EXPECT_TRUE(absl::StrContains(Problem(With(ec, "y", Base64UrlEncode(std::string(32, '\x01')))),
+                                "not a point of P-256"));
 }
 
 // A one-hour token issued at 1,800,000,000 (the lifetime is exp - iat).

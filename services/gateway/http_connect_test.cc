@@ -497,7 +497,9 @@ TEST_F(HttpConnect, ServesTheWebConsoleWithItsSecurityHeaders) {
   EXPECT_EQ(page->status, 200);
   EXPECT_EQ(page->body, "<!doctype html><title>邻里</title>");
   EXPECT_EQ(page->get_header_value("Content-Type"), "text/html; charset=utf-8");
-  EXPECT_EQ(page->get_header_value("Content-Security-Policy"), kConsoleContentSecurityPolicy);
+  EXPECT_EQ(page->get_header_value("Content-Security-Policy"), ConsoleContentSecurityPolicy(""));
+  EXPECT_TRUE(
+      absl::StrContains(page->get_header_value("Content-Security-Policy"), "connect-src 'self';"));
   EXPECT_TRUE(
       absl::StrContains(page->get_header_value("Content-Security-Policy"), "script-src 'self'"));
   EXPECT_EQ(page->get_header_value("X-Content-Type-Options"), "nosniff");
@@ -518,6 +520,12 @@ TEST_F(HttpConnect, ServesTheWebConsoleWithItsSecurityHeaders) {
   EXPECT_EQ(outside->status, 404);
   EXPECT_EQ(outside->body.find("secret"), std::string::npos);
 
+  // Without an identity provider the console offers no OIDC sign-in.
+  auto config = client->Get("/console-config.json");
+  ASSERT_TRUE(config);
+  EXPECT_EQ(config->status, 200);
+  EXPECT_EQ(config->body, R"({"oidc":null})");
+
   // The API on the same port is unchanged.
   auto call = client->Post(kGetRegion, Admin(), R"({"name":"regions/310101"})", "application/json");
   ASSERT_TRUE(call);
@@ -535,6 +543,56 @@ TEST_F(HttpConnect, ServesTheWebConsoleWithItsSecurityHeaders) {
                    .ok());
   fs::remove_all(root);
   fs::remove(root.parent_path() / (root.filename().string() + ".secret"));
+}
+
+// With the street's identity provider configured, the console learns where to sign in, and its
+// pages may call that provider's origin (discovery document, token endpoint) and nothing else.
+TEST_F(HttpConnect, TheConsoleLearnsItsIdentityProviderWhichItsPagesMayCall) {
+  namespace fs = std::filesystem;
+  char pattern[] = "/tmp/linli-web-XXXXXX";
+  ASSERT_NE(mkdtemp(pattern), nullptr);
+  const fs::path root = pattern;
+  std::ofstream(root / "index.html") << "<!doctype html><title>邻里</title>";
+  HttpJsonOptions options;
+  options.web_root = root.string();
+  options.sign_in = {.oidc_issuer = "https://id.example.gov.cn:8443/realms/wuliqiao",
+                     .oidc_client_id = "linli-console",
+                     .oidc_scope = "openid profile"};
+  auto client = Client(ExtraHttp(options));
+  auto config = client->Get("/console-config.json");
+  ASSERT_TRUE(config);
+  EXPECT_EQ(config->status, 200);
+  EXPECT_EQ(
+      nlohmann::json::parse(config->body),
+      nlohmann::json::parse(R"({"oidc": {"issuer": "https://id.example.gov.cn:8443/realms/wuliqiao",
+                                   "client_id": "linli-console", "scope": "openid profile"}})"));
+  auto page = client->Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_TRUE(absl::StrContains(page->get_header_value("Content-Security-Policy"),
+                                "connect-src 'self' https://id.example.gov.cn:8443;"))
+      << page->get_header_value("Content-Security-Policy");
+
+  // Issuers the console must not be pointed at are refused at start-up, naming the reason.
+  auto Refused = [&](const std::string& issuer, const std::string& client_id = "linli-console") {
+    HttpJsonOptions bad = options;
+    bad.sign_in.oidc_issuer = issuer;
+    bad.sign_in.oidc_client_id = client_id;
+    absl::StatusOr<std::unique_ptr<HttpJsonServer>> server =
+        HttpJsonServer::Start("127.0.0.1:0", PublicServiceNames(), *gateway_, absl::Seconds(1),
+                              1024, {}, HttpJsonServer::kDefaultListenBacklog, bad);
+    return server.ok() ? std::string("started") : std::string(server.status().message());
+  };
+  EXPECT_TRUE(absl::StrContains(Refused("http://id.example.gov.cn"), "only on loopback"));
+  EXPECT_TRUE(absl::StrContains(Refused("ftp://id.example.gov.cn"), "https:// URL"));
+  EXPECT_TRUE(absl::StrContains(Refused("https://id.example.gov.cn/?x=1"), "no query"));
+  EXPECT_TRUE(absl::StrContains(Refused("https://evil@id.example.gov.cn"), "no user info"));
+  EXPECT_TRUE(absl::StrContains(Refused("https://id.example.gov.cn; script-src *"), "host"));
+  EXPECT_TRUE(absl::StrContains(Refused("https://id.example.gov.cn:x"), "port"));
+  EXPECT_TRUE(absl::StrContains(Refused("https://"), "no host"));
+  EXPECT_TRUE(absl::StrContains(Refused("https://id.example.gov.cn", ""), "client id"));
+  EXPECT_EQ(Refused("http://127.0.0.1:9999"), "started");
+  EXPECT_EQ(*OidcIssuerOrigin("http://[::1]:8080/idp"), "http://[::1]:8080");
+  fs::remove_all(root);
 }
 
 }  // namespace

@@ -182,6 +182,50 @@ bool SplitHostPort(const std::string& address, std::string* host, int* port) {
 
 }  // namespace
 
+absl::StatusOr<std::string> OidcIssuerOrigin(const std::string& issuer) {
+  auto bad = [&](absl::string_view why) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the OIDC issuer \"", issuer, "\" is not usable: ", why));
+  };
+  const bool https = absl::StartsWith(issuer, "https://");
+  if (!https && !absl::StartsWith(issuer, "http://")) return bad("it must be an https:// URL");
+  const absl::string_view rest = absl::string_view(issuer).substr(https ? 8 : 7);
+  const absl::string_view authority = rest.substr(0, rest.find('/'));
+  if (issuer.find_first_of("?#") != std::string::npos) return bad("no query or fragment");
+  if (authority.empty()) return bad("no host");
+  absl::string_view host = authority;
+  if (absl::StartsWith(host, "[")) {
+    if (host.find(']') == absl::string_view::npos) return bad("an unclosed IPv6 host");
+    host = host.substr(0, host.find(']') + 1);
+  } else {
+    host = host.substr(0, host.find(':'));
+  }
+  const absl::string_view port = authority.substr(host.size());
+  if (!port.empty() && (port.size() < 2 || port[0] != ':' ||
+                        !std::all_of(port.begin() + 1, port.end(), absl::ascii_isdigit))) {
+    return bad("the port must be digits");
+  }
+  const bool bracketed = absl::StartsWith(host, "[");
+  for (char c : bracketed ? host.substr(1, host.size() - 2) : host) {
+    if (!absl::ascii_isalnum(c) && c != '.' && c != '-' && !(bracketed && c == ':')) {
+      return bad("the host may hold only letters, digits, dots and hyphens (no user info)");
+    }
+  }
+  if (host.empty()) return bad("no host");
+  if (!https && host != "127.0.0.1" && host != "localhost" && host != "[::1]") {
+    return bad("plain http is allowed only on loopback, for development");
+  }
+  return absl::StrCat(https ? "https://" : "http://", authority);
+}
+
+std::string ConsoleContentSecurityPolicy(const std::string& idp_origin) {
+  return absl::StrCat(
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+      "font-src 'self'; connect-src 'self'",
+      idp_origin.empty() ? "" : " ", idp_origin,
+      "; manifest-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'");
+}
+
 int HttpStatusForCode(int grpc_code) {
   switch (static_cast<grpc::StatusCode>(grpc_code)) {
     case grpc::StatusCode::OK:
@@ -646,10 +690,34 @@ absl::StatusOr<std::unique_ptr<HttpJsonServer>> HttpJsonServer::Start(
   });
 
   if (!bridge->options.web_root.empty()) {
-    const httplib::Headers headers = {{"Content-Security-Policy", kConsoleContentSecurityPolicy},
-                                      {"X-Content-Type-Options", "nosniff"},
-                                      {"Referrer-Policy", "no-referrer"},
-                                      {"X-Frame-Options", "DENY"}};
+    const ConsoleSignIn& sign_in = bridge->options.sign_in;
+    std::string idp_origin;
+    nlohmann::json config = {{"oidc", nullptr}};
+    if (!sign_in.oidc_issuer.empty()) {
+      absl::StatusOr<std::string> origin = OidcIssuerOrigin(sign_in.oidc_issuer);
+      if (!origin.ok()) return origin.status();
+      if (sign_in.oidc_client_id.empty()) {
+        return absl::InvalidArgumentError("the console's OIDC sign-in needs a client id");
+      }
+      if (!absl::StrContains(absl::StrCat(" ", sign_in.oidc_scope, " "), " openid ")) {
+        return absl::InvalidArgumentError("the console's OIDC scope must include \"openid\"");
+      }
+      idp_origin = *std::move(origin);
+      config["oidc"] = {{"issuer", sign_in.oidc_issuer},
+                        {"client_id", sign_in.oidc_client_id},
+                        {"scope", sign_in.oidc_scope}};
+    }
+    server.Get("/console-config.json",
+               [body = config.dump()](const httplib::Request&, httplib::Response& res) {
+                 res.set_header("Cache-Control", "no-cache");
+                 res.set_header("X-Content-Type-Options", "nosniff");
+                 res.set_content(body, "application/json");
+               });
+    const httplib::Headers headers = {
+        {"Content-Security-Policy", ConsoleContentSecurityPolicy(idp_origin)},
+        {"X-Content-Type-Options", "nosniff"},
+        {"Referrer-Policy", "no-referrer"},
+        {"X-Frame-Options", "DENY"}};
     if (!server.set_mount_point("/", bridge->options.web_root, headers)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "the web console directory \"", bridge->options.web_root, "\" is not a directory"));

@@ -42,10 +42,12 @@
 // CORS headers (a preflight from them is 403). Every response carries "Vary: Origin" then.
 //
 // Static files: with HttpJsonOptions::web_root, GET and HEAD of any other path serve the file of
-// that path below the directory ("/" is index.html) with kConsoleContentSecurityPolicy,
+// that path below the directory ("/" is index.html) with ConsoleContentSecurityPolicy,
 // "X-Content-Type-Options: nosniff", "Referrer-Policy: no-referrer" and "X-Frame-Options: DENY";
 // files under /assets/ (content-hashed names written by the console's build) are cached for a
 // year as immutable, every other file is revalidated on each load ("Cache-Control: no-cache").
+// GET /console-config.json tells the console how staff sign in (ConsoleSignIn, as JSON:
+// {"oidc": {"issuer", "client_id", "scope"}} or {"oidc": null}).
 //
 // A body over the size limit is 413 with a Connect resource_exhausted error. A client that closes
 // its connection while its call runs cancels the call (and the backend calls it made).
@@ -83,6 +85,20 @@ struct HttpTls {
   std::string key_file;
 };
 
+// The console's production sign-in: OpenID Connect authorisation code flow with PKCE (RFC 7636,
+// S256) against the street's identity provider, the console being a public client (no secret).
+// The provider's access tokens are what the console sends, so --jwt_issuer must be the provider's
+// issuer and the key set must hold its signing keys. Empty issuer: no OIDC sign-in is offered.
+struct ConsoleSignIn {
+  // The provider's issuer URL ("https://id.example.gov.cn/realms/wuliqiao"); its discovery
+  // document is <issuer>/.well-known/openid-configuration.
+  std::string oidc_issuer;
+  // The console's client id at the provider.
+  std::string oidc_client_id;
+  // The scopes asked for ("openid" at least).
+  std::string oidc_scope = "openid";
+};
+
 // How the port speaks Connect beyond the defaults.
 struct HttpJsonOptions {
   // Refuse JSON requests naming fields the gateway's protos do not have (400 invalid_argument).
@@ -95,18 +111,23 @@ struct HttpJsonOptions {
   // Smallest response body that is gzip-compressed for a client accepting gzip.
   size_t gzip_min_bytes = 1024;
   // A directory of static files (the web console's build) served at "/" for GET and HEAD, with
-  // the console's security headers (kConsoleSecurityHeaders). Empty: no files are served.
+  // the console's security headers (ConsoleContentSecurityPolicy). Empty: no files are served.
   std::string web_root;
+  // How the console signs staff in (only with web_root).
+  ConsoleSignIn sign_in;
 };
 
-// Headers of every static file: a Content-Security-Policy that lets the console load only its own
-// scripts, styles and images and call only its own origin (no inline script, no framing), and no
-// Referer (the login token lives in the URL fragment, which browsers never send, but the path of
-// a page should not leak either).
-inline constexpr const char* kConsoleContentSecurityPolicy =
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self'; connect-src 'self'; manifest-src 'self'; base-uri 'none'; "
-    "form-action 'self'; frame-ancestors 'none'";
+// The origin ("https://id.example.gov.cn") of an issuer URL, or INVALID_ARGUMENT naming what is
+// wrong: https only, except http on loopback (127.0.0.1, [::1], localhost) for development and
+// tests; no query, fragment or user info.
+absl::StatusOr<std::string> OidcIssuerOrigin(const std::string& issuer);
+
+// The Content-Security-Policy of every static file: the console loads only its own scripts,
+// styles and images and calls only its own origin and `idp_origin` (the identity provider's,
+// for its discovery document and token endpoint; empty: none) — no inline script, no framing.
+// The other headers: no Referer (a sign-in answer's code and the one-time link's fragment stay in
+// the browser), no sniffing, no framing.
+std::string ConsoleContentSecurityPolicy(const std::string& idp_origin);
 
 class HttpJsonServer {
  public:

@@ -76,6 +76,16 @@ ABSL_FLAG(std::string, http_cors_allowed_origins, "",
 ABSL_FLAG(std::string, web_root, "",
           "Directory of the web console's build (services/gateway/web, scripts/web.sh), served "
           "at / on the HTTP port. Empty: no console.");
+ABSL_FLAG(std::string, oidc_issuer, "",
+          "The street's identity provider (OpenID Connect issuer URL): the console signs staff in "
+          "there with the authorisation code flow and PKCE and calls with its access tokens, so "
+          "--jwt_issuer must equal it and --jwt_keys_file must hold its signing keys (its jwks_uri "
+          "document is a key set as it stands). Needs --web_root and --oidc_client_id. Empty: the "
+          "console takes a pasted token or a one-time link only.");
+ABSL_FLAG(std::string, oidc_client_id, "",
+          "The console's client id at --oidc_issuer (a public client: no secret; its redirect URI "
+          "is the console's own URL, e.g. https://linli.example.gov.cn/).");
+ABSL_FLAG(std::string, oidc_scope, "openid", "The scopes the console asks --oidc_issuer for.");
 ABSL_FLAG(int, event_loops, 1,
           "Threads serving the public gRPC methods, each an event loop (one per core is plenty).");
 ABSL_FLAG(int, max_request_bytes, 1 << 20, "Largest request accepted (gRPC message, JSON body).");
@@ -98,14 +108,15 @@ std::string ReadFileOrExit(const std::string& path, const char* flag) {
 int main(int argc, char** argv) {
   linli::BlockTerminationSignals();
   linli::SetLogService("gateway");
-  linli::ParseFlags(argc, argv,
-                    "linli-gateway: the public API. Flags: --listen --http_listen "
-                    "--http_cors_allowed_origins --web_root "
-                    "--registry_address --scheduling_address --feedback_address --jwt_keys_file "
-                    "--api_keys_file --api_key_pepper_file --rate_limit_per_second "
-                    "--unauthenticated_rate_per_second --max_costly_calls_per_principal "
-                    "--jwt_public_keys_only --tls_cert_file --tls_key_file --internal_ca_file "
-                    "--internal_cert_file --internal_key_file");
+  linli::ParseFlags(
+      argc, argv,
+      "linli-gateway: the public API. Flags: --listen --http_listen "
+      "--http_cors_allowed_origins --web_root --oidc_issuer --oidc_client_id --oidc_scope "
+      "--registry_address --scheduling_address --feedback_address --jwt_keys_file "
+      "--api_keys_file --api_key_pepper_file --rate_limit_per_second "
+      "--unauthenticated_rate_per_second --max_costly_calls_per_principal "
+      "--jwt_public_keys_only --tls_cert_file --tls_key_file --internal_ca_file "
+      "--internal_cert_file --internal_key_file");
   // The one reading of the wall clock; everything below takes it injected.
   const linli::Clock& clock = linli::Clock::Real();
   // The gateway's platform identity: backends accept calls only with it (mutual TLS) and with
@@ -156,6 +167,20 @@ int main(int argc, char** argv) {
     api_keys = std::make_unique<linli::auth::ApiKeyStore>(absl::GetFlag(FLAGS_api_keys_file),
                                                           std::move(pepper));
   }
+  // The console's tokens come from the identity provider: the gateway must accept its issuer.
+  if (const std::string oidc = absl::GetFlag(FLAGS_oidc_issuer); !oidc.empty()) {
+    if (absl::GetFlag(FLAGS_jwt_issuer) != oidc) {
+      linli::LogError(
+          "--jwt_issuer must equal --oidc_issuer (the console calls with the identity "
+          "provider's access tokens)",
+          {{"jwt_issuer", absl::GetFlag(FLAGS_jwt_issuer)}, {"oidc_issuer", oidc}});
+      return 1;
+    }
+    if (absl::GetFlag(FLAGS_web_root).empty()) {
+      linli::LogError("--oidc_issuer needs --web_root (it is the console's sign-in)");
+      return 1;
+    }
+  }
   linli::gateway::GateOptions gate_options;
   gate_options.issuer = absl::GetFlag(FLAGS_jwt_issuer);
   gate_options.audience = absl::GetFlag(FLAGS_jwt_audience);
@@ -204,6 +229,9 @@ int main(int argc, char** argv) {
   http_options.cors_allowed_origins = linli::gateway::connect::CorsPolicy::ParseList(
       absl::GetFlag(FLAGS_http_cors_allowed_origins));
   http_options.web_root = absl::GetFlag(FLAGS_web_root);
+  http_options.sign_in = {.oidc_issuer = absl::GetFlag(FLAGS_oidc_issuer),
+                          .oidc_client_id = absl::GetFlag(FLAGS_oidc_client_id),
+                          .oidc_scope = absl::GetFlag(FLAGS_oidc_scope)};
   auto http = linli::gateway::HttpJsonServer::Start(
       absl::GetFlag(FLAGS_http_listen), public_services, **server, absl::Seconds(30),
       static_cast<size_t>(absl::GetFlag(FLAGS_max_request_bytes)),

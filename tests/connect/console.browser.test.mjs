@@ -24,6 +24,7 @@ import { AlertState, FeedbackChannel, PromiseStatus, WorkOrderState } from
 import { CheckMethod, CommitmentSchema, CommitmentState, ReferralReason, ReferralState,
   ReviewState, VisitState } from "./gen/linli/scheduling/v1/scheduling_pb.js";
 import { ConsentPurpose, OrganisationKind } from "./gen/linli/registry/v1/registry_pb.js";
+import { FakeIdp } from "./fake_idp.mjs";
 import { Platform } from "./harness.mjs";
 
 const BIN_DIR = process.env.LINLI_BIN_DIR;
@@ -39,6 +40,16 @@ const STREET = "regions/310101020";
 const STAFF_SUBJECT = "staff/console-browser";
 const STAFF_PRINCIPAL = `street_staff:${STAFF_SUBJECT}`;  // as the platform records who acted
 const platform = new Platform(BIN_DIR);
+// The street's identity provider, where staff sign in (OpenID Connect, code + PKCE).
+const IDP_USER = "wang.xiaoli";
+const IDP_PASSWORD = "correct horse battery staple";
+const idp = new FakeIdp({
+  clientId: "linli-console",
+  redirectUri: "",  // the console's address, once the platform listens
+  audience: "linli-gateway",
+  users: { [IDP_USER]: { password: IDP_PASSWORD, name: "王晓丽",
+    claims: { role: "street_staff", region: "310101020" } } },
+});
 const story = {};
 let browser;
 let failed = false;
@@ -145,7 +156,12 @@ async function makeStory() {
 
 before(async () => {
   const started = Date.now();
-  await platform.start({ gatewayArgs: [`--web_root=${WEB_ROOT}`] });
+  // The gateway accepts the provider's tokens (its issuer, its published key) and the development
+  // tokens this test mints, which carry the same issuer.
+  const issuer = await idp.start();
+  await platform.start({ issuer, jwks: [idp.jwk], gatewayArgs: [`--web_root=${WEB_ROOT}`,
+    `--oidc_issuer=${issuer}`, "--oidc_client_id=linli-console"] });
+  idp.redirectUri = `${platform.httpUrl}/`;
   platform.seedDemo(50);
   await makeStory();
   fs.mkdirSync(ARTIFACTS, { recursive: true });
@@ -163,6 +179,7 @@ after(async () => {
   await browser?.close();
   if (failed) process.stderr.write(platform.logs(10));
   await platform.stop({ keep: failed });
+  await idp.stop();
 });
 
 // A page at a screen size that records what the browser complained about (a CSP violation, a
@@ -229,6 +246,52 @@ step("the one-time link signs in, leaves the address, and opens the street's day
   await page.locator("section[aria-labelledby=board] table tbody tr").first().waitFor();
   await shot(page, "day-1280x800");
   await assertAccessible(page, "the day board");
+});
+
+// At the provider's sign-in page, as the user types.
+async function signInAtProvider(page) {
+  await page.waitForURL((url) => url.href.startsWith(`${idp.issuer}/authorize`));
+  await page.getByLabel("用户名").fill(IDP_USER);
+  await page.getByLabel("密码").fill(IDP_PASSWORD);
+  await page.getByRole("button", { name: "登录" }).click();
+}
+
+step("a street official signs in at the street's identity provider and out again", async () => {
+  const page = await openPage();
+  const exchanges = idp.exchanges.length;
+  // A link to a page of the console, opened signed out: the provider, then that page.
+  await page.goto(`${platform.httpUrl}/#/heard`);
+  await page.getByRole("button", { name: "统一身份认证登录" }).click();
+  await signInAtProvider(page);
+  await page.getByRole("heading", { level: 1, name: "回访名单" }).waitFor();
+  assert.ok(page.url().endsWith("/#/heard"), `back at the same place: ${page.url()}`);
+  assert.ok(!page.url().includes("code="), `the code left the address: ${page.url()}`);
+  assert.match(await page.locator(".who").innerText(), new RegExp(IDP_USER));
+  assert.deepEqual(idp.exchanges.slice(exchanges), [{ username: IDP_USER, pkce: "S256 verified" }]);
+  // The gateway accepted the provider's access token: the day board reads the street.
+  await page.getByRole("link", { name: "今日街道" }).click();
+  await page.locator("section[aria-labelledby=board] table tbody tr").first().waitFor();
+  const stored = await page.evaluate(() => JSON.stringify({ ...localStorage, ...sessionStorage }));
+  assert.ok(!/eyJ[\w-]+\.eyJ/.test(stored), `no token in web storage: ${stored}`);
+  // Logging out ends the provider's session too and comes back to the console's login.
+  const logouts = idp.logouts.length;
+  await page.getByRole("button", { name: "退出" }).click();
+  await page.getByRole("button", { name: "统一身份认证登录" }).waitFor();
+  assert.equal(idp.logouts.length, logouts + 1);
+  assert.equal(idp.logouts.at(-1).clientId, "linli-console");
+  // A sign-in answer this tab did not ask for (a forged or replayed link) opens nothing.
+  await page.goto(`${platform.httpUrl}/?code=stolen&state=forged`);
+  await page.getByText("这次登录回应不是本页发起的").waitFor();
+  assert.ok(!page.url().includes("code="), page.url());
+  // The user refuses at the provider: the console says so.
+  await page.getByRole("button", { name: "统一身份认证登录" }).click();
+  await page.waitForURL((url) => url.href.startsWith(`${idp.issuer}/authorize`));
+  await page.getByRole("button", { name: "拒绝" }).click();
+  await page.getByText("统一身份认证未完成登录：用户拒绝了授权").waitFor();
+  await assertAccessible(page, "the login page");
+  await shot(page, "login-oidc-1280x800");
+  assert.deepEqual(page.complaints.filter((c) => /Content Security Policy/i.test(c)), []);
+  await page.context().close();
 });
 
 step("the broken promise on the day board leads to the elder", async () => {
@@ -777,10 +840,17 @@ step("an expired session goes back to login and returns to the same place", asyn
   await page.clock.fastForward(5000);  // past the token's exp on the page's clock
   await page.getByRole("heading", { name: "登录街道工作台" }).waitFor();
   assert.match(await page.locator("main.login").innerText(), /会话已过期/);
-  await page.getByLabel("访问令牌").fill(story.staffToken);
-  await page.getByRole("button", { name: "登录" }).click();
+  // Signing in again at the identity provider comes back to the same page.
+  await page.getByRole("button", { name: "统一身份认证登录" }).click();
+  await signInAtProvider(page);
   await page.getByRole("heading", { level: 1, name: "回访名单" }).waitFor();
   assert.ok(page.url().endsWith("#/heard"), page.url());
+  // The pasted token still works for development and operations.
+  await page.getByRole("button", { name: "退出" }).click();
+  await page.getByText("开发与运维：粘贴访问令牌").click();
+  await page.getByLabel("访问令牌").fill(story.staffToken);
+  await page.getByRole("button", { name: "登录", exact: true }).click();
+  await page.getByRole("heading", { level: 1 }).filter({ hasText: "五里桥街道" }).waitFor();
   await page.context().close();
 });
 

@@ -82,6 +82,7 @@ export class Platform {
   // A development access token signed with the gateway's key set, minted now.
   token({ role, subject = "", region = "", elder = "", ttl = "" }) {
     const args = ["token", `--token_keys=${this.dir}/jwt-keys.json`, `--role=${role}`];
+    if (this.tokenIssuer) args.push(`--token_issuer=${this.tokenIssuer}`);
     if (subject) args.push(`--subject=${subject}`);
     if (region) args.push(`--region=${region}`);
     if (elder) args.push(`--elder=${elder}`);
@@ -90,13 +91,18 @@ export class Platform {
   }
 
   // `gatewayArgs`: more flags for linli-gateway (e.g. --web_root for the console test).
-  async start({ attempts = 3, gatewayArgs = [] } = {}) {
-    this.gatewayArgs = gatewayArgs;
+  // `jwks`: public JWKs (an identity provider's) the gateway accepts besides the development key;
+  // `issuer`: the issuer the gateway requires, and `token()` mints with (default linli-dev).
+  async start({ attempts = 3, gatewayArgs = [], jwks = [], issuer = "" } = {}) {
+    this.gatewayArgs = [...gatewayArgs, ...(issuer ? [`--jwt_issuer=${issuer}`] : [])];
+    this.tokenIssuer = issuer;
     this.identity = makePki(path.join(this.dir, "pki"));
     fs.writeFileSync(path.join(this.dir, "pii.key"),
       execFileSync(this.bin("linli"), ["keygen"]), { mode: 0o600 });
-    fs.writeFileSync(path.join(this.dir, "jwt-keys.json"),
-      execFileSync(this.bin("linli"), ["token", "--new_keys"]), { mode: 0o600 });
+    // The development key stays first: `linli token` signs with the first key.
+    const keys = JSON.parse(execFileSync(this.bin("linli"), ["token", "--new_keys"]).toString());
+    keys.keys.push(...jwks);
+    fs.writeFileSync(path.join(this.dir, "jwt-keys.json"), JSON.stringify(keys), { mode: 0o600 });
     for (let attempt = 1; ; attempt++) {
       try {
         await this.startOnce(attempt);

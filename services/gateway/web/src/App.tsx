@@ -16,9 +16,9 @@ import { ReviewView } from "./views/Review.js";
 import { WorkOrdersView } from "./views/WorkOrders.js";
 import { EldersView } from "./views/Elders.js";
 import { HeardView } from "./views/Heard.js";
-import { Login } from "./views/Login.js";
+import { Login, type LoginProblem } from "./views/Login.js";
 
-export function App({ loginProblem }: { loginProblem?: "malformed" | "expired" }) {
+export function App({ loginProblem }: { loginProblem?: LoginProblem }) {
   const { session, ended } = useSession();
   if (!session) return <Login ended={ended} problem={loginProblem} />;
   return <Signed session={session} />;
@@ -110,7 +110,14 @@ function Signed({ session }: { session: Session }) {
         <button type="button" onClick={toggle}>
           {t("language")}
         </button>
-        <button type="button" onClick={() => endSession("logged_out")}>
+        <button
+          type="button"
+          onClick={() => {
+            const providerLogout = session.logoutUrl;
+            endSession("logged_out");
+            if (providerLogout) window.location.assign(providerLogout);
+          }}
+        >
           {t("logout")}
         </button>
       </header>

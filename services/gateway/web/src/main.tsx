@@ -3,17 +3,29 @@ import { createRoot } from "react-dom/client";
 
 import { App } from "./App.js";
 import { I18nProvider } from "./i18n.js";
+import { finishSignIn } from "./oidc.js";
 import { signInFromFragment } from "./session.js";
 import "./styles.css";
+import type { LoginProblem } from "./views/Login.js";
 
-const fromLink = signInFromFragment();
+// A one-time link ("#token=…") or the identity provider's answer ("?code=…&state=…").
+async function signInFromAddress(): Promise<LoginProblem | undefined> {
+  const fromLink = signInFromFragment();
+  if (fromLink === "malformed" || fromLink === "expired") return fromLink;
+  const fromProvider = await finishSignIn();
+  return typeof fromProvider === "object" ? fromProvider : undefined;
+}
+
 // A login link opened in a tab that already shows the console.
 window.addEventListener("hashchange", () => void signInFromFragment());
 
-createRoot(document.getElementById("root")!).render(
-  <StrictMode>
-    <I18nProvider>
-      <App loginProblem={fromLink === "malformed" || fromLink === "expired" ? fromLink : undefined} />
-    </I18nProvider>
-  </StrictMode>,
+const root = createRoot(document.getElementById("root")!);
+void signInFromAddress().then((problem) =>
+  root.render(
+    <StrictMode>
+      <I18nProvider>
+        <App loginProblem={problem} />
+      </I18nProvider>
+    </StrictMode>,
+  ),
 );

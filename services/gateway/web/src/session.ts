@@ -1,6 +1,7 @@
 // The signed-in staff member, kept in memory only (never localStorage or a cookie): a reload or a
-// new tab signs in again. A token arrives in the URL fragment ("#token=…", the one-time link
-// `make run` prints; browsers never send a fragment to a server) or pasted on the login screen.
+// new tab signs in again. A token arrives from the street's identity provider (oidc.ts), in the
+// URL fragment ("#token=…", the one-time link `make run` prints; browsers never send a fragment
+// to a server) or pasted on the login screen.
 // The session ends at the token's expiry, on an unauthenticated answer, or on logout; the place
 // (the hash route) is remembered in sessionStorage so signing in again returns there.
 import { useSyncExternalStore } from "react";
@@ -11,6 +12,8 @@ export interface Session {
   region: string; // the region code of the token ("310101020"), empty for admins
   subject: string;
   expires: Date;
+  // Signed in at the street's identity provider: its logout address (ends the sign-in there too).
+  logoutUrl?: string;
 }
 
 export type EndReason = "none" | "expired" | "logged_out" | "rejected";
@@ -75,6 +78,11 @@ export function endSession(reason: Exclude<EndReason, "none">) {
   clearTimeout(expiryTimer);
   if (reason !== "logged_out") sessionStorage.setItem(RETURN_KEY, window.location.hash || "#/");
   notify();
+}
+
+// Signing in elsewhere (the identity provider) and coming back: return to this place.
+export function rememberPlace() {
+  sessionStorage.setItem(RETURN_KEY, window.location.hash || "#/");
 }
 
 export function currentSession(): Session | null {
