@@ -79,6 +79,69 @@ bool IsStreamingContentType(absl::string_view content_type) {
   return absl::StartsWith(MediaType(content_type), "application/connect+");
 }
 
+std::optional<Codec> CodecOfStreamingContentType(absl::string_view content_type) {
+  const std::string media = MediaType(content_type);
+  if (media == "application/connect+json") return Codec::kJson;
+  if (media == "application/connect+proto") return Codec::kProto;
+  return std::nullopt;
+}
+
+const char* StreamingContentType(Codec codec) {
+  return codec == Codec::kJson ? "application/connect+json" : "application/connect+proto";
+}
+
+std::string Frame(uint8_t flags, absl::string_view payload) {
+  const uint32_t length = static_cast<uint32_t>(payload.size());
+  std::string frame;
+  frame.reserve(5 + payload.size());
+  frame.push_back(static_cast<char>(flags));
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    frame.push_back(static_cast<char>((length >> shift) & 0xff));
+  }
+  frame.append(payload.data(), payload.size());
+  return frame;
+}
+
+absl::StatusOr<Envelope> ParseRequestEnvelope(absl::string_view body, size_t max_bytes) {
+  if (body.size() < 5) {
+    return absl::InvalidArgumentError(
+        "a streaming request's body must be one enveloped message (5-byte prefix, then the "
+        "message)");
+  }
+  const auto byte = [&](size_t i) { return static_cast<uint32_t>(static_cast<uint8_t>(body[i])); };
+  Envelope envelope;
+  envelope.flags = static_cast<uint8_t>(byte(0));
+  const uint32_t length = byte(1) << 24 | byte(2) << 16 | byte(3) << 8 | byte(4);
+  if ((envelope.flags & ~kEnvelopeCompressed) != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a streaming request's body is enveloped messages: flags 0x",
+                     absl::Hex(envelope.flags), " are not valid here (only 0x01, compressed)"));
+  }
+  if (length > max_bytes) {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("request message larger than ", max_bytes, " bytes"));
+  }
+  if (body.size() - 5 < length) {
+    return absl::InvalidArgumentError(absl::StrCat("request envelope says ", length,
+                                                   " bytes but only ", body.size() - 5, " follow"));
+  }
+  if (body.size() - 5 > length) {
+    return absl::InvalidArgumentError(
+        "a server-streaming request takes exactly one message: bytes follow the first envelope");
+  }
+  envelope.payload = std::string(body.substr(5));
+  return envelope;
+}
+
+std::string EndStreamJson(const nlohmann::json& error, const Metadata& metadata) {
+  nlohmann::json end = nlohmann::json::object();
+  if (!error.is_null()) end["error"] = error;
+  nlohmann::json values = nlohmann::json::object();
+  for (const auto& [key, value] : ResponseHeaders(metadata, {})) values[key].push_back(value);
+  end["metadata"] = std::move(values);
+  return end.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 bool IsGzip(absl::string_view coding) {
   return absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(coding), "gzip");
 }

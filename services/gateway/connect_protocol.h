@@ -16,6 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "google/protobuf/descriptor.h"
+#include "nlohmann/json.hpp"
 
 namespace linli::gateway::connect {
 
@@ -31,8 +32,13 @@ const char* ContentType(Codec codec);
 std::optional<Codec> CodecOfContentType(absl::string_view content_type);
 // The codec of a GET request's `encoding` parameter: "json" or "proto".
 std::optional<Codec> CodecOfEncoding(absl::string_view encoding);
-// True for "application/connect+…": a streaming request (not served over HTTP yet).
+// True for "application/connect+…": a streaming request.
 bool IsStreamingContentType(absl::string_view content_type);
+// The codec of a streaming request's Content-Type: "application/connect+json" or
+// "application/connect+proto" (parameters ignored, case-insensitive); nullopt otherwise.
+std::optional<Codec> CodecOfStreamingContentType(absl::string_view content_type);
+// "application/connect+json" or "application/connect+proto".
+const char* StreamingContentType(Codec codec);
 
 // The content codings the port decodes and encodes.
 inline constexpr char kSupportedEncodings[] = "gzip, identity";
@@ -92,6 +98,28 @@ bool HasNoSideEffects(const google::protobuf::MethodDescriptor& method);
 // left out, as are ASCII values that are not printable.
 using Metadata = std::vector<std::pair<std::string, std::string>>;
 Metadata ResponseHeaders(const Metadata& initial, const Metadata& trailing);
+
+// --- Streams: enveloped messages ----------------------------------------------------------------
+// A stream's body is a sequence of envelopes: one flags byte, a 4-byte big-endian length, then
+// that many bytes. Flag 0x01: the bytes are compressed (Connect-Content-Encoding); flag 0x02: the
+// last envelope of a response, its bytes an EndStreamResponse (JSON, whatever the codec).
+inline constexpr uint8_t kEnvelopeCompressed = 0x01;
+inline constexpr uint8_t kEnvelopeEndStream = 0x02;
+
+struct Envelope {
+  uint8_t flags = 0;
+  std::string payload;
+};
+// `flags` and `payload` framed as one envelope.
+std::string Frame(uint8_t flags, absl::string_view payload);
+// The one message of a server-streaming request's body: exactly one envelope, with no flag but
+// kEnvelopeCompressed, of at most `max_bytes`. INVALID_ARGUMENT naming what is wrong (a short or
+// truncated frame, bytes after it, an end-stream flag, an unknown flag), RESOURCE_EXHAUSTED when
+// its length is over `max_bytes`.
+absl::StatusOr<Envelope> ParseRequestEnvelope(absl::string_view body, size_t max_bytes);
+// The EndStreamResponse JSON: {"error": `error` (omitted when null), "metadata": {key: [values]}}
+// from `metadata` (keys as ResponseHeaders keeps them, without a "trailer-" prefix).
+std::string EndStreamJson(const nlohmann::json& error, const Metadata& metadata);
 
 // Cross-origin calls from the origins listed (exact "scheme://host[:port]"; "*" for any). Empty:
 // CORS is off.

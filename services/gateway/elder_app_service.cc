@@ -494,6 +494,13 @@ grpc::Status ElderAppServiceImpl::WatchMyNoticesOnLoop(
         if (request->after_sequence() < 0) {
           return Reply(*context, InvalidField("after_sequence", "must not be negative"));
         }
+        // Through the HTTP port a stream holds one of its threads while it lasts.
+        const BridgedWaitSlot slot(*context);
+        if (!slot.may_wait()) {
+          return Reply(*context, absl::ResourceExhaustedError(
+                                     "too many notice streams are open through the HTTP port: "
+                                     "read ListMyNotices with wait_seconds, or try again later"));
+        }
         int64_t cursor = request->after_sequence();
         if (cursor == 0) {
           // Only what comes from now on: start after the newest notice there is.

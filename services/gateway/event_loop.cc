@@ -528,7 +528,13 @@ bool AsyncWait::Wait() {
       static_cast<Completion*>(tag)->Done(ok);
     }
   }
-  return all_ok_;
+  return TakeAllOk();
+}
+
+bool AsyncWait::TakeAllOk() {
+  const bool all_ok = all_ok_;
+  all_ok_ = true;
+  return all_ok;
 }
 
 bool AsyncWait::Wait(absl::Duration interval, const std::function<void()>& tick) {
@@ -544,10 +550,10 @@ bool AsyncWait::Wait(absl::Duration interval, const std::function<void()>& tick)
         tick();
         break;
       case grpc::CompletionQueue::SHUTDOWN:
-        return all_ok_;
+        return TakeAllOk();
     }
   }
-  return all_ok_;
+  return TakeAllOk();
 }
 
 void AsyncWait::Done(bool ok) {

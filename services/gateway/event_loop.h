@@ -86,7 +86,8 @@ class AsyncWait final : private Completion {
   // The tag of one more operation to wait for.
   void* Tag();
   // Returns when every tagged operation has completed; false if any completed with ok == false
-  // (for a server-side read: there was no message; for a write: the client has gone).
+  // since the previous Wait (for a server-side read: there was no message; for a write: the
+  // client has gone; for a client-side read: the stream has ended).
   bool Wait();
   // Wait(), calling `tick` every `interval` while operations are pending (off a loop only: on a
   // loop's fiber it is Wait()). `tick` may cancel the operations (ClientContext::TryCancel).
@@ -94,6 +95,8 @@ class AsyncWait final : private Completion {
 
  private:
   void Done(bool ok) override;
+  // all_ok_, which starts again at true.
+  bool TakeAllOk();
 
   Fiber* fiber_;
   EventLoop* loop_;

@@ -426,6 +426,10 @@ TEST(EventLoopTest, AsyncWaitOffALoopUsesItsOwnQueue) {
   absl::Time cancel_start = absl::Now();
   EXPECT_FALSE(wait.Wait());
   EXPECT_LT(absl::Now() - cancel_start, absl::Seconds(5));
+  // Each Wait reports the operations since the previous one (a stream's reads, one by one).
+  grpc::Alarm later;
+  later.Set(wait.queue(), absl::ToChronoTime(absl::Now() + absl::Milliseconds(10)), wait.Tag());
+  EXPECT_TRUE(wait.Wait());
 }
 
 // A handler that throws, before or after its fiber has been suspended (the exception is then

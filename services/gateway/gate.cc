@@ -460,22 +460,29 @@ absl::StatusOr<auth::Principal> Gate::Authenticate(const grpc::ServerContext& co
 }
 
 namespace {
-std::atomic<int> bridged_notice_waits{0};
+std::atomic<int> bridged_waits{0};
+
 }  // namespace
+
+BridgedWaitSlot::BridgedWaitSlot(const grpc::ServerContext& context) {
+  if (!Gate::FromHttpBridge(context)) return;
+  holds_slot_ = bridged_waits.fetch_add(1) < kMaxBridgedWaits;
+  if (!holds_slot_) {
+    bridged_waits.fetch_sub(1);
+    may_wait_ = false;
+  }
+}
+
+BridgedWaitSlot::~BridgedWaitSlot() {
+  if (holds_slot_) bridged_waits.fetch_sub(1);
+}
 
 NoticeWait::NoticeWait(const grpc::ServerContext& context, int requested_seconds)
     : requested_seconds_(std::clamp(requested_seconds, 0, kMaxNoticeWaitSeconds)),
       wait_seconds_(requested_seconds) {  // out of range: feedback names the field
-  if (requested_seconds_ == 0 || !Gate::FromHttpBridge(context)) return;
-  holds_slot_ = bridged_notice_waits.fetch_add(1) < kMaxBridgedNoticeWaits;
-  if (!holds_slot_) {
-    bridged_notice_waits.fetch_sub(1);
-    wait_seconds_ = 0;
-  }
-}
-
-NoticeWait::~NoticeWait() {
-  if (holds_slot_) bridged_notice_waits.fetch_sub(1);
+  if (requested_seconds_ == 0) return;
+  slot_.emplace(context);
+  if (!slot_->may_wait()) wait_seconds_ = 0;
 }
 
 bool Gate::FromHttpBridge(const grpc::ServerContext& context) {

@@ -309,20 +309,35 @@ struct Backends {
   const Clock* clock = nullptr;  // required
 };
 
+// A call through the JSON bridge that waits long (a long read of an inbox, a stream of notices)
+// holds one of the HTTP port's threads while it waits (HttpJsonServer has kHttpThreads): at most
+// kMaxBridgedWaits hold one at once in the whole gateway, so other calls always find a thread.
+// A call from anywhere else needs no slot. The slot, if taken, is held for the object's life.
+class BridgedWaitSlot {
+ public:
+  static constexpr int kMaxBridgedWaits = 24;
+
+  explicit BridgedWaitSlot(const grpc::ServerContext& context);
+  ~BridgedWaitSlot();
+  BridgedWaitSlot(const BridgedWaitSlot&) = delete;
+  BridgedWaitSlot& operator=(const BridgedWaitSlot&) = delete;
+
+  // False for a bridged call that found every slot taken: it must not wait.
+  bool may_wait() const { return may_wait_; }
+
+ private:
+  bool holds_slot_ = false;
+  bool may_wait_ = true;
+};
+
 // A read of an inbox that waits for the next notice (FeedbackService.ListNotices wait_seconds,
-// at most kMaxNoticeWaitSeconds). Through the JSON bridge each waiting read holds one of the HTTP
-// port's pooled threads (8 on a small machine): at most kMaxBridgedNoticeWaits wait at once in
-// the whole gateway; a read beyond them does not wait (wait_seconds() is 0: it answers at once
-// and the app asks again). The slot is held for the object's life.
+// at most kMaxNoticeWaitSeconds). Through the JSON bridge without a BridgedWaitSlot the read does
+// not wait (wait_seconds() is 0: it answers at once and the app asks again).
 class NoticeWait {
  public:
   static constexpr int kMaxNoticeWaitSeconds = 30;
-  static constexpr int kMaxBridgedNoticeWaits = 4;
 
   NoticeWait(const grpc::ServerContext& context, int requested_seconds);
-  ~NoticeWait();
-  NoticeWait(const NoticeWait&) = delete;
-  NoticeWait& operator=(const NoticeWait&) = delete;
 
   // The wait to ask feedback for.
   int wait_seconds() const { return wait_seconds_; }
@@ -332,7 +347,7 @@ class NoticeWait {
  private:
   int requested_seconds_;
   int wait_seconds_;
-  bool holds_slot_ = false;
+  std::optional<BridgedWaitSlot> slot_;
 };
 
 // The base of the public services (console, elder app, partner, worker app): their Backends, as

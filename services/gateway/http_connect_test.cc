@@ -74,29 +74,60 @@ class FakeRegistry final : public registry::v1::RegistryService::Service {
   }
 };
 class FakeScheduling final : public scheduling::v1::SchedulingService::Service {};
-// Feedback's notices, as far as the long-read test needs: a read asked to wait is held until
-// the test releases it; every read records the wait it was asked for.
+// Feedback's notices, as far as the long-read and stream tests need: a read asked to wait is held
+// until a newer notice is added, the test releases it, or its wait (at most 20 s) is over; every
+// read records the wait it was asked for.
 class FakeFeedback final : public feedback::v1::FeedbackService::Service {
  public:
-  grpc::Status ListNotices(grpc::ServerContext*, const feedback::v1::ListNoticesRequest* request,
-                           feedback::v1::ListNoticesResponse*) override {
-    {
-      absl::MutexLock lock(&mu_);
-      waits_.push_back(request->wait_seconds());
+  grpc::Status ListNotices(grpc::ServerContext* context,
+                           const feedback::v1::ListNoticesRequest* request,
+                           feedback::v1::ListNoticesResponse* response) override {
+    absl::MutexLock lock(&mu_);
+    waits_.push_back(request->wait_seconds());
+    auto newer = [&] {
+      return !notices_.empty() && notices_.back().sequence() > request->after_sequence();
+    };
+    // Woken by a change, or every 50 ms to see whether the caller has gone, as feedback does.
+    const absl::Time until = absl::Now() + absl::Seconds(std::min(request->wait_seconds(), 20));
+    while (request->wait_seconds() > 0 && !released_ && !newer() && !context->IsCancelled() &&
+           absl::Now() < until) {
+      changed_.WaitWithTimeout(&mu_, absl::Milliseconds(50));
     }
-    if (request->wait_seconds() > 0) release_.WaitForNotificationWithTimeout(absl::Seconds(20));
+    if (request->newest_first()) {
+      if (!notices_.empty()) *response->add_notices() = notices_.back();
+      return grpc::Status::OK;
+    }
+    for (const feedback::v1::Notice& notice : notices_) {
+      if (notice.sequence() > request->after_sequence()) *response->add_notices() = notice;
+    }
     return grpc::Status::OK;
   }
   std::vector<int> waits() {
     absl::MutexLock lock(&mu_);
     return waits_;
   }
-  void Release() { release_.Notify(); }
+  void Release() {
+    absl::MutexLock lock(&mu_);
+    released_ = true;
+    changed_.SignalAll();
+  }
+  void AddNotice(int64_t sequence, const std::string& text) {
+    absl::MutexLock lock(&mu_);
+    feedback::v1::Notice& notice = notices_.emplace_back();
+    notice.set_name(absl::StrCat("notices/", sequence));
+    notice.set_sequence(sequence);
+    notice.set_recipient("elders/e1");
+    notice.set_elder("elders/e1");
+    notice.set_text(text);
+    changed_.SignalAll();
+  }
 
  private:
   absl::Mutex mu_;
-  std::vector<int> waits_;
-  absl::Notification release_;
+  absl::CondVar changed_;
+  bool released_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<int> waits_ ABSL_GUARDED_BY(mu_);
+  std::vector<feedback::v1::Notice> notices_ ABSL_GUARDED_BY(mu_);
 };
 
 // An admin token valid at kStart for ten minutes.
@@ -596,44 +627,216 @@ TEST_F(HttpConnect, TheConsoleLearnsItsIdentityProviderWhichItsPagesMayCall) {
 }
 
 }  // namespace
-TEST_F(HttpConnect, LongReadsOfNoticesHoldAtMostFourHttpThreads) {
+// An elder's token for elders/e1 valid at kStart for ten minutes.
+std::string ElderToken() {
   const int64_t now = absl::ToUnixSeconds(kStart);
-  const std::string elder =
-      *auth::SignJwt(*auth::JwtKey::Hmac("test", kSecret), {{"iss", "linli-test"},
-                                                            {"aud", "linli-gateway"},
-                                                            {"role", "elder"},
-                                                            {"sub", "elders/e1"},
-                                                            {"iat", now},
-                                                            {"exp", now + 600}});
+  return *auth::SignJwt(*auth::JwtKey::Hmac("test", kSecret), {{"iss", "linli-test"},
+                                                               {"aud", "linli-gateway"},
+                                                               {"role", "elder"},
+                                                               {"sub", "elders/e1"},
+                                                               {"iat", now},
+                                                               {"exp", now + 600}});
+}
+
+TEST_F(HttpConnect, LongReadsOfNoticesHoldAtMostTheBridgedWaitSlots) {
+  const std::string elder = ElderToken();
   auto read = [&] {
     return Client()->Post("/linli.gateway.v1.ElderAppService/ListMyNotices",
                           {{"Authorization", "Bearer " + elder}},
                           R"({"elder":"elders/e1","waitSeconds":20})", "application/json");
   };
+  constexpr int kSlots = BridgedWaitSlot::kMaxBridgedWaits;
   std::vector<std::thread> waiting;
   std::atomic<int> answered{0};
-  for (int i = 0; i < 4; ++i) {
+  for (int i = 0; i < kSlots; ++i) {
     waiting.emplace_back([&] {
       if (auto r = read(); r && r->status == 200) ++answered;
     });
   }
-  // The four are held in feedback, each with its wait; the fifth is told not to wait.
-  for (int i = 0; i < 200 && feedback_.waits().size() < 4; ++i) {
+  // They are held in feedback, each with its wait; the next one is told not to wait.
+  for (int i = 0; i < 500 && feedback_.waits().size() < kSlots; ++i) {
     absl::SleepFor(absl::Milliseconds(10));
   }
-  ASSERT_EQ(feedback_.waits().size(), 4u);
-  httplib::Result fifth = read();
-  ASSERT_TRUE(fifth);
-  EXPECT_EQ(fifth->status, 200) << fifth->body;
-  ASSERT_EQ(feedback_.waits().size(), 5u);
-  EXPECT_EQ(feedback_.waits()[4], 0);
+  ASSERT_EQ(feedback_.waits().size(), size_t{kSlots});
+  httplib::Result next = read();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 200) << next->body;
+  ASSERT_EQ(feedback_.waits().size(), size_t{kSlots} + 1);
+  EXPECT_EQ(feedback_.waits()[kSlots], 0);
   feedback_.Release();
   for (std::thread& t : waiting) t.join();
-  EXPECT_EQ(answered.load(), 4);
-  for (int i = 0; i < 4; ++i) EXPECT_EQ(feedback_.waits()[i], 20);
+  EXPECT_EQ(answered.load(), kSlots);
+  for (int i = 0; i < kSlots; ++i) EXPECT_EQ(feedback_.waits()[i], 20);
   // Slots are given back: a read after them may wait again.
   ASSERT_TRUE(read());
   EXPECT_EQ(feedback_.waits().back(), 20);
+}
+
+// The envelopes of a Connect stream's body: {flags, payload} each; a malformed body fails.
+std::vector<connect::Envelope> Envelopes(absl::string_view body) {
+  std::vector<connect::Envelope> out;
+  while (!body.empty()) {
+    EXPECT_GE(body.size(), 5u);
+    if (body.size() < 5) break;
+    const auto byte = [&](size_t i) {
+      return static_cast<uint32_t>(static_cast<uint8_t>(body[i]));
+    };
+    const uint32_t length = byte(1) << 24 | byte(2) << 16 | byte(3) << 8 | byte(4);
+    EXPECT_LE(length, body.size() - 5);
+    if (length > body.size() - 5) break;
+    out.push_back({static_cast<uint8_t>(byte(0)), std::string(body.substr(5, length))});
+    body.remove_prefix(5 + length);
+  }
+  return out;
+}
+
+const std::string kWatch = "/linli.gateway.v1.ElderAppService/WatchMyNotices";
+
+// WatchMyNotices over Connect's streaming protocol: each notice enveloped as it comes, the end of
+// the stream with its error and metadata, in JSON and binary, gzip per message when asked.
+TEST_F(HttpConnect, NoticeStreamsOverConnectEnvelopEachNoticeAsItComes) {
+  feedback_.AddNotice(6, "送餐员在路上，预计 11:40 到");
+  feedback_.AddNotice(7, "今天的上门服务改到下午");
+  const httplib::Headers headers = {{"Authorization", "Bearer " + ElderToken()},
+                                    {"Connect-Timeout-Ms", "2500"},
+                                    {"X-Request-Id", "watch-1"}};
+  // A notice that arrives while the stream is open comes too.
+  std::thread later([&] {
+    absl::SleepFor(absl::Milliseconds(600));
+    feedback_.AddNotice(8, "张阿姨已到门口");
+  });
+  const absl::Time start = absl::Now();
+  auto json = Client()->Post(kWatch, headers,
+                             connect::Frame(0, R"({"elder":"elders/e1","afterSequence":"5"})"),
+                             "application/connect+json");
+  later.join();
+  ASSERT_TRUE(json);
+  EXPECT_EQ(json->status, 200);
+  EXPECT_EQ(json->get_header_value("Content-Type"), "application/connect+json");
+  // It ran until the client's deadline.
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(2400));
+  std::vector<connect::Envelope> frames = Envelopes(json->body);
+  ASSERT_EQ(frames.size(), 4u) << json->body;
+  std::vector<std::string> texts;
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(frames[i].flags, 0);
+    nlohmann::json notice = nlohmann::json::parse(frames[i].payload);
+    EXPECT_EQ(notice["sequence"], std::to_string(6 + i));
+    texts.push_back(notice["text"]);
+  }
+  EXPECT_EQ(texts, (std::vector<std::string>{"送餐员在路上，预计 11:40 到",
+                                             "今天的上门服务改到下午", "张阿姨已到门口"}));
+  EXPECT_EQ(frames[3].flags, connect::kEnvelopeEndStream);
+  nlohmann::json end = nlohmann::json::parse(frames[3].payload);
+  EXPECT_EQ(end["error"]["code"], "deadline_exceeded") << end;
+
+  // Binary, and gzip per message (on a port compressing every message).
+  HttpJsonOptions small;
+  small.gzip_min_bytes = 0;
+  v1::WatchMyNoticesRequest request;
+  request.set_elder("elders/e1");
+  request.set_after_sequence(6);
+  httplib::Headers gzip = headers;
+  gzip.emplace("Connect-Accept-Encoding", "gzip");
+  gzip.erase("Connect-Timeout-Ms");
+  gzip.emplace("Connect-Timeout-Ms", "800");
+  auto binary =
+      Client(ExtraHttp(small))
+          ->Post(kWatch, gzip, connect::Frame(0, Proto(request)), "application/connect+proto");
+  ASSERT_TRUE(binary);
+  EXPECT_EQ(binary->status, 200);
+  EXPECT_EQ(binary->get_header_value("Connect-Content-Encoding"), "gzip");
+  frames = Envelopes(binary->body);
+  ASSERT_EQ(frames.size(), 3u);
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(frames[i].flags, connect::kEnvelopeCompressed);
+    feedback::v1::Notice notice;
+    ASSERT_TRUE(notice.ParseFromString(*connect::Gunzip(frames[i].payload, 1 << 20)));
+    EXPECT_EQ(notice.sequence(), 7 + i);
+  }
+  EXPECT_EQ(frames[2].flags & connect::kEnvelopeEndStream, connect::kEnvelopeEndStream);
+}
+
+// Problems of a stream are told in its end (HTTP 200), except a Content-Type that is not a
+// streaming one (415); a client that leaves cancels the call, and Stop ends open streams.
+TEST_F(HttpConnect, NoticeStreamErrorsEndTheStreamAndStopEndsOpenStreams) {
+  const httplib::Headers headers = {{"Authorization", "Bearer " + ElderToken()},
+                                    {"Connect-Timeout-Ms", "5000"}};
+  nlohmann::json end;  // the last end of stream
+  auto end_of = [&](const std::string& body, const httplib::Headers& with = {}) {
+    httplib::Headers all = headers;
+    for (const auto& [k, v] : with) all.emplace(k, v);
+    auto result = Client()->Post(kWatch, all, body, "application/connect+json");
+    EXPECT_TRUE(result);
+    if (!result) return nlohmann::json();
+    EXPECT_EQ(result->status, 200) << result->body;
+    std::vector<connect::Envelope> frames = Envelopes(result->body);
+    EXPECT_EQ(frames.size(), 1u) << result->body;
+    if (frames.size() != 1) return nlohmann::json();
+    EXPECT_EQ(frames[0].flags, connect::kEnvelopeEndStream);
+    end = nlohmann::json::parse(frames[0].payload);
+    return end["error"];
+  };
+  // Another elder's notices; the gateway's trailers come in the end's metadata.
+  nlohmann::json error =
+      end_of(connect::Frame(0, R"({"elder":"elders/e2"})"), {{"X-Request-Id", "watch-2"}});
+  EXPECT_EQ(error["code"], "permission_denied") << error;
+  EXPECT_EQ(end["metadata"]["x-request-id"], nlohmann::json::array({"watch-2"})) << end;
+  // Bad input names the problem.
+  error = end_of(connect::Frame(0, R"({"elder":"elders/e1","afterSequence":"-1"})"));
+  EXPECT_EQ(error["code"], "invalid_argument");
+  EXPECT_TRUE(absl::StrContains(error.dump(), "after_sequence")) << error;
+  error = end_of(R"({"elder":"elders/e1"})");  // not enveloped
+  EXPECT_EQ(error["code"], "invalid_argument");
+  EXPECT_TRUE(absl::StrContains(error["message"].get<std::string>(), "enveloped")) << error;
+  error = end_of(connect::Frame(0, R"({"elder":)"));
+  EXPECT_EQ(error["code"], "invalid_argument");
+  error = end_of(connect::Frame(connect::kEnvelopeCompressed, "not gzip"),
+                 {{"Connect-Content-Encoding", "gzip"}});
+  EXPECT_EQ(error["code"], "invalid_argument");
+  error = end_of(connect::Frame(0, "{}"), {{"Connect-Content-Encoding", "br"}});
+  EXPECT_EQ(error["code"], "unimplemented");
+  // A gzip-compressed request is read.
+  feedback_.AddNotice(9, "gzip");
+  auto compressed =
+      Client()->Post(kWatch,
+                     {{"Authorization", "Bearer " + ElderToken()},
+                      {"Connect-Timeout-Ms", "500"},
+                      {"Connect-Content-Encoding", "gzip"}},
+                     connect::Frame(connect::kEnvelopeCompressed,
+                                    connect::Gzip(R"({"elder":"elders/e1","afterSequence":"8"})")),
+                     "application/connect+json");
+  ASSERT_TRUE(compressed);
+  ASSERT_EQ(Envelopes(compressed->body).size(), 2u) << compressed->body;
+  EXPECT_TRUE(absl::StrContains(Envelopes(compressed->body)[0].payload, "\"gzip\""));
+  // The unary form of a stream, and the streaming form of a unary method: 415.
+  auto unary = Client()->Post(kWatch, headers, R"({"elder":"elders/e1"})", "application/json");
+  ASSERT_TRUE(unary);
+  EXPECT_EQ(unary->status, 415);
+  EXPECT_EQ(unary->get_header_value("Accept-Post"),
+            "application/connect+json, application/connect+proto");
+  auto streamed =
+      Client()->Post(kGetRegion, Admin(), connect::Frame(0, "{}"), "application/connect+json");
+  ASSERT_TRUE(streamed);
+  EXPECT_EQ(streamed->status, 415);
+  EXPECT_TRUE(absl::StrContains(Message(streamed), "is unary")) << streamed->body;
+
+  // Stop ends a stream that would run for an hour.
+  const HttpJsonServer* port = ExtraHttp({});
+  std::atomic<bool> answered{false};
+  std::thread open([&] {
+    auto result = Client(port)->Post(kWatch, {{"Authorization", "Bearer " + ElderToken()}},
+                                     connect::Frame(0, R"({"elder":"elders/e1"})"),
+                                     "application/connect+json");
+    answered = true;
+  });
+  for (int i = 0; i < 300 && feedback_.waits().empty(); ++i) absl::SleepFor(absl::Milliseconds(10));
+  absl::SleepFor(absl::Milliseconds(300));
+  const absl::Time stopping = absl::Now();
+  extra_http_.back()->Stop();
+  EXPECT_LT(absl::Now() - stopping, absl::Seconds(5));
+  open.join();
+  EXPECT_TRUE(answered.load());
 }
 
 }  // namespace linli::gateway

@@ -12,13 +12,16 @@
 #include <algorithm>
 #include <memory>
 #include <optional>
+#include <set>
 #include <tuple>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "common/server.h"
@@ -82,8 +85,10 @@ void Send(httplib::Response& res, int status, const std::string& content_type, s
 }
 
 // A Connect error body (always JSON, never compressed: errors are small).
-void WriteError(httplib::Response& res, int grpc_code, const std::string& message,
-                const std::string& details_bin = "") {
+// A Connect error as JSON: {"code", "message", "details": [{"type", "value", "debug"}]}, the
+// details from a google.rpc.Status (gRPC's grpc-status-details-bin).
+nlohmann::json ErrorJson(int grpc_code, const std::string& message,
+                         const std::string& details_bin = "") {
   nlohmann::json body = {{"code", ConnectCodeName(grpc_code)}, {"message", message}};
   google::rpc::Status rpc_status;
   if (!details_bin.empty() && rpc_status.ParseFromString(details_bin) &&
@@ -99,8 +104,14 @@ void WriteError(httplib::Response& res, int grpc_code, const std::string& messag
     }
     body["details"] = details;
   }
+  return body;
+}
+
+void WriteError(httplib::Response& res, int grpc_code, const std::string& message,
+                const std::string& details_bin = "") {
   Send(res, HttpStatusForCode(grpc_code), "application/json",
-       body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+       ErrorJson(grpc_code, message, details_bin)
+           .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 void WriteError(httplib::Response& res, const absl::Status& status) {
@@ -289,6 +300,27 @@ struct Bridge {
   size_t max_body_bytes;
   HttpJsonOptions options;
   connect::CorsPolicy cors{{}};
+  // The streams being served: Stop cancels them (a stream may run for an hour).
+  mutable absl::Mutex streams_mu;
+  mutable bool stopping ABSL_GUARDED_BY(streams_mu) = false;
+  mutable std::set<grpc::ClientContext*> streams ABSL_GUARDED_BY(streams_mu);
+
+  // Registers a stream's call; false when the server is stopping (the call is not to start).
+  bool AddStream(grpc::ClientContext* context) const {
+    absl::MutexLock lock(&streams_mu);
+    if (stopping) return false;
+    streams.insert(context);
+    return true;
+  }
+  void RemoveStream(grpc::ClientContext* context) const {
+    absl::MutexLock lock(&streams_mu);
+    streams.erase(context);
+  }
+  void EndStreams() {
+    absl::MutexLock lock(&streams_mu);
+    stopping = true;
+    for (grpc::ClientContext* context : streams) context->TryCancel();
+  }
 };
 
 // The method `service_name`/`method_name` of a served service; nullptr when there is none.
@@ -319,37 +351,73 @@ connect::Metadata Copy(const std::multimap<grpc::string_ref, grpc::string_ref>& 
   return copy;
 }
 
+// The request's credentials, request id and address as the call's metadata. gRPC aborts the
+// process on a metadata value that is not printable ASCII, so headers are checked before they are
+// forwarded: INVALID_ARGUMENT naming the header otherwise.
+absl::Status ForwardCredentials(const httplib::Request& req, grpc::ClientContext* context) {
+  for (const auto& [header, key, max_length] :
+       {std::tuple<const char*, const char*, size_t>{"Authorization", "authorization", 8192},
+        {"X-Api-Key", "x-api-key", 256},
+        {"X-Request-Id", kRequestIdKey, 128}}) {
+    if (!req.has_header(header)) continue;
+    const std::string value = req.get_header_value(header);
+    if (!IsMetadataValue(value, max_length)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "header ", header, " must be printable ASCII of at most ", max_length, " characters"));
+    }
+    context->AddMetadata(key, value);
+  }
+  // The gate limits calls without valid credentials per client address; on this in-process
+  // path it believes the address the bridge names (the TCP peer, not a header).
+  if (IsMetadataValue(req.remote_addr, 64) && !req.remote_addr.empty()) {
+    context->AddMetadata(kClientAddressKey, req.remote_addr);
+    context->AddMetadata(kBridgeKey, BridgeSecret());
+  }
+  return absl::OkStatus();
+}
+
+// A message in `codec` as the method's `type`; INVALID_ARGUMENT naming the type otherwise.
+absl::Status DecodeMessage(const Bridge& bridge, connect::Codec codec, const std::string& bytes,
+                           Message* message) {
+  if (codec == connect::Codec::kJson) {
+    google::protobuf::util::JsonParseOptions parse_options;
+    parse_options.ignore_unknown_fields = !bridge.options.reject_unknown_json_fields;
+    if (auto parsed = google::protobuf::util::JsonStringToMessage(bytes.empty() ? "{}" : bytes,
+                                                                  message, parse_options);
+        !parsed.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("request is not a valid ",
+                                                     message->GetDescriptor()->full_name(),
+                                                     " in JSON: ", std::string(parsed.message())));
+    }
+  } else if (!message->ParseFromString(bytes)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "request is not a valid ", message->GetDescriptor()->full_name(), " in binary protobuf"));
+  }
+  return absl::OkStatus();
+}
+
+// A response message in `codec`; false when it cannot be encoded.
+bool EncodeMessage(connect::Codec codec, const Message& message, std::string* out) {
+  if (codec == connect::Codec::kJson) {
+    google::protobuf::util::JsonPrintOptions print_options;
+    print_options.preserve_proto_field_names = false;
+    return google::protobuf::util::MessageToJsonString(message, out, print_options).ok();
+  }
+  return message.SerializeToString(out);
+}
+
 // One unary call, whatever form it came in (POST JSON or binary, GET): `message` is the request
 // in `codec`, already decompressed. Decodes it, calls the method on the in-process channel with
 // the request's credentials, request id, address and deadline, and writes the answer in `codec`
-// (gzip-compressed when `gzip`) or a Connect error.
-//
-// Server streaming (application/connect+json|proto, enveloped messages and an EndStreamResponse)
-// would be served beside this: a ClientAsyncReader on the same in-process channel, each message
-// written as a chunk through a chunked content provider. Not done yet: a server-streaming
-// method (ElderAppService.WatchMyNotices) and the streaming content types are 415 over HTTP (see
-// the POST handler); its HTTP counterpart is long polling ListMyNotices.
+// (gzip-compressed when `gzip`) or a Connect error. Server streams: ServeStream.
 void Serve(const Bridge& bridge, const httplib::Request& req, httplib::Response& res,
            const google::protobuf::MethodDescriptor& method, connect::Codec codec,
            const std::string& message, bool gzip) {
   auto* factory = google::protobuf::MessageFactory::generated_factory();
   std::unique_ptr<Message> request(factory->GetPrototype(method.input_type())->New());
   std::unique_ptr<Message> response(factory->GetPrototype(method.output_type())->New());
-  if (codec == connect::Codec::kJson) {
-    google::protobuf::util::JsonParseOptions parse_options;
-    parse_options.ignore_unknown_fields = !bridge.options.reject_unknown_json_fields;
-    if (auto parsed = google::protobuf::util::JsonStringToMessage(message.empty() ? "{}" : message,
-                                                                  request.get(), parse_options);
-        !parsed.ok()) {
-      WriteError(res, static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT),
-                 absl::StrCat("request is not a valid ", method.input_type()->full_name(),
-                              " in JSON: ", std::string(parsed.message())));
-      return;
-    }
-  } else if (!request->ParseFromString(message)) {
-    WriteError(res, static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT),
-               absl::StrCat("request is not a valid ", method.input_type()->full_name(),
-                            " in binary protobuf"));
+  if (absl::Status decoded = DecodeMessage(bridge, codec, message, request.get()); !decoded.ok()) {
+    WriteError(res, decoded);
     return;
   }
   absl::StatusOr<std::optional<absl::Duration>> client_timeout =
@@ -362,27 +430,9 @@ void Serve(const Bridge& bridge, const httplib::Request& req, httplib::Response&
   grpc::ClientContext context;
   context.set_deadline(DeadlineAfter(
       std::min(bridge.default_timeout, client_timeout->value_or(bridge.default_timeout))));
-  // gRPC aborts the process on a metadata value that is not printable ASCII, so headers are
-  // checked before they are forwarded.
-  for (const auto& [header, key, max_length] :
-       {std::tuple<const char*, const char*, size_t>{"Authorization", "authorization", 8192},
-        {"X-Api-Key", "x-api-key", 256},
-        {"X-Request-Id", kRequestIdKey, 128}}) {
-    if (!req.has_header(header)) continue;
-    const std::string value = req.get_header_value(header);
-    if (!IsMetadataValue(value, max_length)) {
-      WriteError(res, static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT),
-                 absl::StrCat("header ", header, " must be printable ASCII of at most ", max_length,
-                              " characters"));
-      return;
-    }
-    context.AddMetadata(key, value);
-  }
-  // The gate limits calls without valid credentials per client address; on this in-process
-  // path it believes the address the bridge names (the TCP peer, not a header).
-  if (IsMetadataValue(req.remote_addr, 64) && !req.remote_addr.empty()) {
-    context.AddMetadata(kClientAddressKey, req.remote_addr);
-    context.AddMetadata(kBridgeKey, BridgeSecret());
+  if (absl::Status forwarded = ForwardCredentials(req, &context); !forwarded.ok()) {
+    WriteError(res, forwarded);
+    return;
   }
   // Waited for on a queue of this thread's own (event_loop.h): the loops serve the call and
   // complete it here.
@@ -432,22 +482,167 @@ void Serve(const Bridge& bridge, const httplib::Request& req, httplib::Response&
     return;
   }
   std::string body;
-  if (codec == connect::Codec::kJson) {
-    google::protobuf::util::JsonPrintOptions print_options;
-    print_options.preserve_proto_field_names = false;
-    if (auto printed = google::protobuf::util::MessageToJsonString(*response, &body, print_options);
-        !printed.ok()) {
-      WriteError(res, static_cast<int>(grpc::StatusCode::INTERNAL), "cannot encode response");
-      return;
-    }
-  } else if (!response->SerializeToString(&body)) {
+  if (!EncodeMessage(codec, *response, &body)) {
     WriteError(res, static_cast<int>(grpc::StatusCode::INTERNAL), "cannot encode response");
     return;
   }
   Send(res, 200, connect::ContentType(codec), std::move(body), gzip, bridge.options.gzip_min_bytes);
 }
 
-// POST: a unary call with its message in the body.
+// The longest a stream through the port runs when the client names no Connect-Timeout-Ms (the
+// method may end it sooner: a notice watch lasts 30 minutes, then the app opens it again).
+constexpr absl::Duration kDefaultStreamTimeout = absl::Hours(1);
+
+// A server-streaming call (Connect's streaming protocol): the request is one enveloped message in
+// `body`; the answer is 200 with each of the stream's messages enveloped as it comes (gzip per
+// message when Connect-Accept-Encoding allows), then an EndStreamResponse with the error, if any,
+// and the call's metadata (initial and trailing: the headers are written before the call starts).
+// Only a Content-Type that is not a streaming one is refused with a status (415); every other
+// problem, the request's own included, ends the stream with its error. The stream holds this
+// HTTP thread while it lasts; the method limits how many may (gate.h, BridgedWaitSlot). A client
+// that goes away cancels the call.
+void ServeStream(const Bridge& bridge, const httplib::Request& req, httplib::Response& res,
+                 const google::protobuf::MethodDescriptor& method, const std::string& body,
+                 bool read) {
+  const std::string content_type = req.get_header_value("Content-Type");
+  const std::optional<connect::Codec> codec = connect::CodecOfStreamingContentType(content_type);
+  if (!codec.has_value()) {
+    WriteError(res, static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT),
+               absl::StrCat(method.full_name(),
+                            " is a server stream: Content-Type must be application/connect+json "
+                            "or application/connect+proto, with one enveloped message"));
+    res.status = 415;
+    res.set_header("Accept-Post", "application/connect+json, application/connect+proto");
+    return;
+  }
+  const char* stream_type = connect::StreamingContentType(*codec);
+  auto end_with = [&](const absl::Status& status) {
+    res.status = 200;
+    res.set_content(connect::Frame(connect::kEnvelopeEndStream,
+                                   connect::EndStreamJson(ErrorJson(static_cast<int>(status.code()),
+                                                                    std::string(status.message())),
+                                                          {})),
+                    stream_type);
+  };
+  if (!read) return end_with(absl::InvalidArgumentError("request body could not be read"));
+  if (absl::Status version = connect::CheckProtocolVersion(Header(req, "Connect-Protocol-Version"));
+      !version.ok()) {
+    return end_with(version);
+  }
+  const std::string coding = req.get_header_value("Connect-Content-Encoding");
+  if (absl::Status supported = connect::CheckEncoding(coding, "Connect-Content-Encoding");
+      !supported.ok()) {
+    res.set_header("Connect-Accept-Encoding", "gzip");
+    return end_with(supported);
+  }
+  absl::StatusOr<connect::Envelope> envelope =
+      connect::ParseRequestEnvelope(body, bridge.max_body_bytes);
+  if (!envelope.ok()) return end_with(envelope.status());
+  if ((envelope->flags & connect::kEnvelopeCompressed) != 0) {
+    if (!connect::IsGzip(coding)) {
+      return end_with(absl::InvalidArgumentError(
+          "the request message is flagged compressed but Connect-Content-Encoding is not gzip"));
+    }
+    absl::StatusOr<std::string> inflated =
+        connect::Gunzip(envelope->payload, bridge.max_body_bytes);
+    if (!inflated.ok()) return end_with(inflated.status());
+    envelope->payload = *std::move(inflated);
+  }
+  auto* factory = google::protobuf::MessageFactory::generated_factory();
+  std::unique_ptr<Message> request(factory->GetPrototype(method.input_type())->New());
+  if (absl::Status decoded = DecodeMessage(bridge, *codec, envelope->payload, request.get());
+      !decoded.ok()) {
+    return end_with(decoded);
+  }
+  absl::StatusOr<std::optional<absl::Duration>> client_timeout =
+      connect::ParseTimeout(Header(req, "Connect-Timeout-Ms"));
+  if (!client_timeout.ok()) return end_with(client_timeout.status());
+  auto context = std::make_shared<grpc::ClientContext>();
+  context->set_deadline(DeadlineAfter(client_timeout->value_or(kDefaultStreamTimeout)));
+  if (absl::Status forwarded = ForwardCredentials(req, context.get()); !forwarded.ok()) {
+    return end_with(forwarded);
+  }
+  const bool gzip = connect::AcceptsGzip(Header(req, "Connect-Accept-Encoding"), coding);
+  if (gzip) res.set_header("Connect-Content-Encoding", "gzip");
+  auto request_bytes = std::make_shared<grpc::ByteBuffer>();
+  MethodTable::Serialize(*request, request_bytes.get());
+  res.status = 200;
+  // Runs once httplib has written the headers, on this request's thread, while `req` lives.
+  res.set_chunked_content_provider(
+      stream_type, [&bridge, &req, &method, context, request_bytes, codec = *codec, gzip](
+                       size_t, httplib::DataSink& sink) {
+        auto* factory = google::protobuf::MessageFactory::generated_factory();
+        std::unique_ptr<Message> message(factory->GetPrototype(method.output_type())->New());
+        if (!bridge.AddStream(context.get())) return false;
+        const absl::Cleanup unregister = [&] { bridge.RemoveStream(context.get()); };
+        AsyncWait wait;
+        auto call = bridge.stub->PrepareCall(
+            context.get(), absl::StrCat("/", method.service()->full_name(), "/", method.name()),
+            wait.queue());
+        int connection = -2;  // not looked up yet
+        bool gone = false;
+        // While a message is awaited: a client that went away cancels the call.
+        auto check_client = [&] {
+          if (gone) return;
+          if (connection == -2) connection = ConnectionSocket(req);
+          if (connection >= 0 && PeerGone(connection)) {
+            gone = true;
+            context->TryCancel();
+          }
+        };
+        call->StartCall(wait.Tag());
+        bool open = wait.Wait(kConnectionCheckInterval, check_client);
+        if (open) {
+          call->WriteLast(*request_bytes, grpc::WriteOptions(), wait.Tag());  // and half-close
+          open = wait.Wait(kConnectionCheckInterval, check_client);
+        }
+        std::optional<absl::Status> broken;  // a message that could not be passed on
+        while (open && !gone && !broken.has_value()) {
+          grpc::ByteBuffer buffer;
+          call->Read(&buffer, wait.Tag());
+          if (!wait.Wait(kConnectionCheckInterval, check_client)) break;  // the stream ended
+          std::string payload;
+          if (grpc::ProtoBufferReader reader(&buffer); !message->ParseFromZeroCopyStream(&reader) ||
+                                                       !EncodeMessage(codec, *message, &payload)) {
+            broken = absl::InternalError("cannot encode a message of the stream");
+            context->TryCancel();
+            break;
+          }
+          uint8_t flags = 0;
+          if (gzip && payload.size() >= bridge.options.gzip_min_bytes) {
+            payload = connect::Gzip(payload);
+            flags = connect::kEnvelopeCompressed;
+          }
+          if (const std::string frame = connect::Frame(flags, payload);
+              !sink.write(frame.data(), frame.size())) {
+            gone = true;
+            context->TryCancel();
+          }
+        }
+        grpc::Status status;
+        call->Finish(&status, wait.Tag());
+        wait.Wait();
+        if (gone) return false;  // nobody to tell
+        connect::Metadata metadata = Copy(context->GetServerInitialMetadata());
+        for (auto& entry : Copy(context->GetServerTrailingMetadata())) {
+          metadata.push_back(std::move(entry));
+        }
+        nlohmann::json error = nullptr;
+        if (broken.has_value()) {
+          error = ErrorJson(static_cast<int>(broken->code()), std::string(broken->message()));
+        } else if (!status.ok()) {
+          error = ErrorJson(static_cast<int>(status.error_code()), status.error_message(),
+                            status.error_details());
+        }
+        const std::string end =
+            connect::Frame(connect::kEnvelopeEndStream, connect::EndStreamJson(error, metadata));
+        if (!sink.write(end.data(), end.size())) return false;
+        sink.done();
+        return true;
+      });
+}
+
+// POST: a unary call with its message in the body, or a server stream (ServeStream).
 void HandlePost(const Bridge& bridge, const httplib::Request& req, httplib::Response& res,
                 const httplib::ContentReader& reader) {
   // The body is read first, whatever the answer: bytes left unread would be taken for the next
@@ -485,12 +680,7 @@ void HandlePost(const Bridge& bridge, const httplib::Request& req, httplib::Resp
     return;
   }
   if (method->server_streaming()) {
-    // Not bridged yet (see Serve): the app's HTTP counterpart is long polling the list method.
-    WriteError(res, static_cast<int>(grpc::StatusCode::UNIMPLEMENTED),
-               absl::StrCat(service_name, "/", method_name,
-                            " streams over gRPC only; over HTTP, poll the matching List method "
-                            "with after_sequence"));
-    res.status = 415;
+    ServeStream(bridge, req, res, *method, body, read);
     return;
   }
   const std::string content_type = req.get_header_value("Content-Type");
@@ -498,8 +688,8 @@ void HandlePost(const Bridge& bridge, const httplib::Request& req, httplib::Resp
   if (!codec.has_value()) {
     WriteError(res, static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT),
                connect::IsStreamingContentType(content_type)
-                   ? absl::StrCat("streaming requests (", content_type,
-                                  ") are not served: streams are served over gRPC only")
+                   ? absl::StrCat(service_name, "/", method_name, " is unary: send ",
+                                  "application/json or application/proto, not ", content_type)
                    : "Content-Type must be application/json or application/proto");
     res.status = 415;
     res.set_header("Accept-Post", "application/json, application/proto");
@@ -628,6 +818,9 @@ absl::StatusOr<std::unique_ptr<HttpJsonServer>> HttpJsonServer::Start(
     self->server_ = std::make_unique<httplib::Server>();
   }
   httplib::Server& server = *self->server_;
+  static_assert(BridgedWaitSlot::kMaxBridgedWaits + 8 <= kHttpThreads,
+                "calls that wait must leave threads for the others");
+  server.new_task_queue = [] { return new httplib::ThreadPool(kHttpThreads); };
   server.set_payload_max_length(max_body_bytes);
   // Small request/response pairs on keep-alive connections: without TCP_NODELAY, Nagle and
   // delayed ACKs add ~40 ms to every call.
@@ -658,6 +851,7 @@ absl::StatusOr<std::unique_ptr<HttpJsonServer>> HttpJsonServer::Start(
     *listening = sock;
   });
   auto bridge = std::make_shared<Bridge>();
+  self->end_streams_ = [bridge] { bridge->EndStreams(); };
   bridge->stub = std::make_shared<grpc::GenericStub>(gateway.InProcessChannel());
   bridge->service_names = std::move(service_names);
   bridge->default_timeout = default_timeout;
@@ -759,6 +953,7 @@ HttpJsonServer::~HttpJsonServer() { Stop(); }
 
 void HttpJsonServer::Stop() {
   if (!thread_.joinable()) return;
+  end_streams_();
   server_->stop();
   thread_.join();
 }

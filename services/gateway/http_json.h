@@ -59,6 +59,7 @@
 #ifndef LINLI_SERVICES_GATEWAY_HTTP_JSON_H_
 #define LINLI_SERVICES_GATEWAY_HTTP_JSON_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -144,13 +145,19 @@ class HttpJsonServer {
   ~HttpJsonServer();
 
   int port() const { return port_; }
-  // Stops accepting connections and waits for requests in progress. Idempotent.
+  // The port's threads (cpp-httplib's pool): each connection being served holds one, and a call
+  // that waits long (a stream, a long read) keeps it while it waits (gate.h, BridgedWaitSlot).
+  static constexpr int kHttpThreads = 32;
+
+  // Stops accepting connections, ends the streams being served (their clients see the stream
+  // cancelled) and waits for requests in progress. Idempotent.
   void Stop();
 
  private:
   HttpJsonServer() = default;
 
   std::unique_ptr<httplib::Server> server_;
+  std::function<void()> end_streams_;
   std::thread thread_;
   int port_ = 0;
 };

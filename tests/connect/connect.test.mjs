@@ -314,6 +314,59 @@ for (const form of ["json", "binary", "grpc"]) {
   });
 }
 
+// ---- Server streaming: the elder's notices as they come ------------------------------------------
+
+// WatchMyNotices over the Connect streaming protocol (JSON and binary) on the HTTP port and over
+// gRPC: the stream is opened after the elder's newest notice, a complaint is raised, and its
+// "accepted" notice arrives on the open stream; then the client ends the stream.
+for (const form of ["json", "binary", "grpc"]) {
+  kase(`${form}.watch_my_notices`, async () => {
+    const elder = token({ role: "elder", subject: seed.elder.name });
+    const app = createClient(ElderAppService, transports[form]());
+    const newest = await app.listMyNotices({ elder: seed.elder.name, newestFirst: true,
+      pageSize: 1 }, opts(elder));
+    const after = newest.notices[0]?.sequence ?? 0n;
+    const abort = new AbortController();
+    const stream = app.watchMyNotices({ elder: seed.elder.name, afterSequence: after },
+      { headers: auth(elder), timeoutMs: 60000, signal: abort.signal })[Symbol.asyncIterator]();
+    const next = stream.next();
+    next.catch(() => {});  // awaited below, unless the case fails first
+    let arrived;
+    let raised;
+    try {
+      const promises = await app.listMyCommitments({ elder: seed.elder.name }, opts(elder));
+      assert.ok(promises.commitments.length > 0, "the demo elder has promises");
+      raised = await app.raiseComplaint({ elder: seed.elder.name,
+        commitment: promises.commitments[0].name, description: `送餐总是迟到（${form}）`,
+        requestId: `watch-${form}-${Date.now()}` }, opts(elder));
+      arrived = await next;
+    } finally {
+      if (arrived === undefined) abort.abort();
+    }
+    assert.equal(arrived.done, false, "a notice arrived on the stream");
+    assert.equal(arrived.value.recipient, seed.elder.name);
+    assert.ok(arrived.value.sequence > after, `${arrived.value.sequence} after ${after}`);
+    assert.ok(arrived.value.text.length > 0, "the notice has its text");
+    assert.ok(raised.workOrder.name.length > 0);
+    abort.abort();
+    const ended = await stream.next().catch((e) => ConnectError.from(e));
+    assert.ok(ended instanceof ConnectError && ended.code === Code.Canceled,
+      `the client ended the stream: ${ended?.message ?? JSON.stringify(ended)}`);
+  });
+
+  kase(`${form}.watch_someone_elses_notices`, async () => {
+    const elder = token({ role: "elder", subject: seed.elder.name });
+    const app = createClient(ElderAppService, transports[form]());
+    const other = seed.elder.name.replace(/.$/, (c) => (c === "0" ? "1" : "0"));
+    const err = await failure((async () => {
+      for await (const notice of app.watchMyNotices({ elder: other }, opts(elder))) {
+        assert.fail(`a notice of another elder: ${notice.name}`);
+      }
+    })());
+    assertCode(err, Code.PermissionDenied);
+  });
+}
+
 // ---- Connect GET for read-only methods (idempotency_level = NO_SIDE_EFFECTS) -------------------
 
 for (const form of ["json", "binary"]) {
