@@ -14,7 +14,9 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/status_macros.h"
 
 namespace linli::auth {
 namespace {
@@ -339,24 +341,18 @@ absl::StatusOr<JwtKeySet> JwtKeySet::Parse(absl::string_view json) {
   }
   JwtKeySet set;
   for (const nlohmann::json& entry : document["keys"]) {
-    // An identity provider's published key set may hold encryption keys: not ours to use.
-    if (entry.is_object() && StringMember(entry, "use") == "enc") continue;
-    const bool jwk = entry.is_object() && entry.contains("kty");
+    if (entry.is_object() && entry.contains("kty")) {
+      RETURN_IF_ERROR(set.AddJwk(entry));
+      continue;
+    }
     if (!entry.is_object() || !entry.contains("kid") || !entry["kid"].is_string() ||
-        (!jwk && (!entry.contains("alg") || !entry["alg"].is_string()))) {
+        !entry.contains("alg") || !entry["alg"].is_string()) {
       return absl::InvalidArgumentError(
           "key set: every key needs a string kid, and an alg unless it is a JWK (kty)");
     }
     std::string kid = entry["kid"].get<std::string>();
     if (set.Find(kid) != nullptr) {
       return absl::InvalidArgumentError(absl::StrCat("key set: kid ", kid, " appears twice"));
-    }
-    if (jwk) {
-      absl::StatusOr<JwtKey> key = JwtKey::FromJwk(entry);
-      if (!key.ok())
-        return absl::InvalidArgumentError(absl::StrCat("key set: ", key.status().message()));
-      set.Add(std::move(*key));
-      continue;
     }
     std::string alg = entry["alg"].get<std::string>();
     absl::StatusOr<JwtKey> key = absl::InvalidArgumentError(absl::StrCat(
@@ -379,8 +375,49 @@ absl::StatusOr<JwtKeySet> JwtKeySet::Parse(absl::string_view json) {
     if (!key.ok()) return key.status();
     set.Add(std::move(*key));
   }
-  if (set.size() == 0) return absl::InvalidArgumentError("key set: no keys");
+  if (set.size() == 0) {
+    return absl::InvalidArgumentError(set.skipped_.empty()
+                                          ? "key set: no keys"
+                                          : absl::StrCat("key set: no usable keys (skipped: ",
+                                                         absl::StrJoin(set.skipped_, "; "), ")"));
+  }
   return set;
+}
+
+absl::Status JwtKeySet::AddJwk(const nlohmann::json& jwk) {
+  const std::string kid = StringMember(jwk, "kid");
+  const std::string kty = StringMember(jwk, "kty");
+  const std::string alg = StringMember(jwk, "alg");
+  const std::string name = kid.empty() ? "a key without kid" : absl::StrCat("key ", kid);
+  // A symmetric secret has no place in a set of published keys.
+  if (kty == "oct") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "key set: ", name,
+        " is a symmetric JWK (kty \"oct\"): a development secret is {\"kid\", \"alg\": "
+        "\"HS256\", \"k\"}"));
+  }
+  // An identity provider publishes keys of other kinds too (encryption, RS384, PS256, P-384,
+  // EdDSA) and may rotate them in at any time: those are skipped, not fatal.
+  const bool signing = StringMember(jwk, "use").empty() || StringMember(jwk, "use") == "sig";
+  const bool usable =
+      signing && !kid.empty() && !(jwk.contains("alg") && alg.empty()) &&
+      ((kty == "RSA" && (alg.empty() || alg == "RS256")) ||
+       (kty == "EC" && StringMember(jwk, "crv") == "P-256" && (alg.empty() || alg == "ES256")));
+  if (!usable) {
+    skipped_.push_back(absl::StrCat(name, " (kty ", kty.empty() ? "?" : kty,
+                                    alg.empty() ? "" : absl::StrCat(", alg ", alg),
+                                    signing ? "" : ", not for signatures", ")"));
+    return absl::OkStatus();
+  }
+  if (Find(kid) != nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("key set: kid ", kid, " appears twice"));
+  }
+  absl::StatusOr<JwtKey> key = JwtKey::FromJwk(jwk);
+  if (!key.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("key set: ", key.status().message()));
+  }
+  Add(*std::move(key));
+  return absl::OkStatus();
 }
 
 void JwtKeySet::Add(JwtKey key) {

@@ -16,7 +16,9 @@
 // A "pem" may be a private key: verification uses its public half, signing needs it. An entry
 // with "kty" is a public JSON Web Key (RFC 7517/7518: RSA n/e for RS256, EC P-256 x/y for ES256;
 // "alg", when present, must be the one these imply), so an identity provider's published key set
-// (its jwks_uri document) is a key set as it stands; its keys with "use": "enc" are skipped.
+// (its jwks_uri document) is a key set as it stands: its keys that cannot verify Linli's tokens
+// (encryption keys, other algorithms or curves, no kid) are skipped and listed in skipped(); a
+// symmetric ("oct") JWK and a broken RS256/ES256 key are refused.
 //
 //   ASSIGN_OR_RETURN(JwtKeySet keys, JwtKeySet::Parse(file_contents));
 //   JwtVerifier verifier(std::move(keys), {.issuer = "linli-dev", .audience = "linli-gateway"});
@@ -28,6 +30,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -89,9 +92,14 @@ class JwtKeySet {
   void Add(JwtKey key);
   const JwtKey* Find(absl::string_view kid) const;
   size_t size() const { return keys_.size(); }
+  // The published keys left out, each named with why ("key k2 (kty OKP, alg EdDSA)").
+  const std::vector<std::string>& skipped() const { return skipped_; }
 
  private:
+  absl::Status AddJwk(const nlohmann::json& jwk);
+
   std::map<std::string, JwtKey, std::less<>> keys_;
+  std::vector<std::string> skipped_;
 };
 
 struct JwtVerifierOptions {

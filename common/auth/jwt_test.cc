@@ -338,11 +338,29 @@ TEST_F(JwtTest, AnIdentityProvidersPublishedKeySetVerifiesItsTokens) {
   nlohmann::json enc = JwkOf("idp-enc", rsa_.first);
   enc["use"] = "enc";
   enc["alg"] = "RSA-OAEP";
-  nlohmann::json document = {{"keys", {rsa, ec, enc}}};
+  // Keys of kinds Linli does not verify with, as providers publish them beside: skipped.
+  nlohmann::json rs512 = JwkOf("idp-rs512", NewKeyPair(true).first);
+  rs512["alg"] = "RS512";
+  const nlohmann::json okp = {{"kid", "idp-ed"},
+                              {"kty", "OKP"},
+                              {"crv", "Ed25519"},
+                              {"x", Base64UrlEncode(std::string(32, 'x'))}};
+  nlohmann::json oaep = JwkOf("idp-oaep", rsa_.first);
+  oaep.erase("use");
+  oaep["alg"] = "RSA-OAEP";
+  nlohmann::json no_kid = JwkOf("x", ec_.first);
+  no_kid.erase("kid");
+  nlohmann::json document = {{"keys", {rsa, ec, enc, rs512, okp, oaep, no_kid}}};
   absl::StatusOr<JwtKeySet> keys = JwtKeySet::Parse(document.dump());
   ASSERT_TRUE(keys.ok()) << keys.status();
   EXPECT_EQ(keys->size(), 2u);
   EXPECT_EQ(keys->Find("idp-enc"), nullptr);
+  EXPECT_EQ(keys->Find("idp-rs512"), nullptr);
+  EXPECT_EQ(keys->skipped(),
+            (std::vector<std::string>{"key idp-enc (kty RSA, alg RSA-OAEP, not for signatures)",
+                                      "key idp-rs512 (kty RSA, alg RS512)", "key idp-ed (kty OKP)",
+                                      "key idp-oaep (kty RSA, alg RSA-OAEP)",
+                                      "a key without kid (kty EC)"}));
   JwtVerifier verifier(std::move(*keys), {.issuer = "linli-test", .audience = "linli-gateway"});
   for (const auto& [kid, pem] : {std::pair{"idp-rsa", rsa_.first}, {"idp-ec", ec_.first}}) {
     absl::StatusOr<JwtKey> signer = JwtKey::FromPem(
@@ -378,21 +396,27 @@ TEST(JwtKeySet, BadJsonWebKeysAreRefusedNamingTheProblem) {
   };
   EXPECT_EQ(Problem(rsa), "accepted");
   EXPECT_EQ(Problem(ec), "accepted");
-  // The algorithm follows the key type; a symmetric ("oct") or mismatched key is refused.
-  EXPECT_TRUE(absl::StrContains(Problem(With(rsa, "alg", "ES256")), "kty RSA with alg RS256"));
-  EXPECT_TRUE(absl::StrContains(Problem(With(rsa, "alg", "HS256")), "kty RSA with alg RS256"));
+  // A set whose every key is of another kind has no usable key, and says what it skipped.
+  EXPECT_EQ(Problem(With(rsa, "alg", "ES256")),
+            "key set: no usable keys (skipped: key r (kty RSA, alg ES256))");
+  EXPECT_TRUE(absl::StrContains(Problem(With(rsa, "alg", "HS256")), "skipped: key r"));
+  EXPECT_TRUE(absl::StrContains(Problem(Without(rsa, "kid")), "a key without kid"));
+  EXPECT_TRUE(absl::StrContains(Problem(With(rsa, "kty", 7)), "kty ?"));
+  EXPECT_TRUE(absl::StrContains(Problem(With(rsa, "alg", 256)), "skipped"));
+  // A symmetric ("oct") key, or a broken key of a kind that is used, is refused outright.
   EXPECT_TRUE(absl::StrContains(
       Problem({{"kid", "s"}, {"kty", "oct"}, {"k", Base64UrlEncode(kSecret)}}), "kty \"oct\""));
   EXPECT_TRUE(absl::StrContains(Problem(Without(rsa, "n")), "needs \"n\" and \"e\""));
   EXPECT_TRUE(absl::StrContains(Problem(With(rsa, "e", "AQAB=")), "needs \"n\" and \"e\""));
-  EXPECT_TRUE(absl::StrContains(Problem(Without(rsa, "kid")), "kid"));
-  EXPECT_TRUE(absl::StrContains(Problem(With(rsa, "kty", 7)), "kty"));
+  EXPECT_TRUE(absl::StrContains(
+      JwtKeySet::Parse(nlohmann::json{{"keys", {rsa, rsa}}}.dump()).status().message(),
+      "appears twice"));
   // A 1024-bit RSA key is too weak for RS256.
   nlohmann::json small = rsa;
   small["n"] = Base64UrlEncode(std::string(128, '\xC5'));
   EXPECT_TRUE(absl::StrContains(Problem(small), "2048 bits"));
-  // EC: the curve, the coordinates' length, and a point that is on the curve.
-  EXPECT_TRUE(absl::StrContains(Problem(With(ec, "crv", "P-384")), "crv P-256"));
+  // EC: another curve is skipped; the coordinates' length and a point on the curve are checked.
+  EXPECT_TRUE(absl::StrContains(Problem(With(ec, "crv", "P-384")), "skipped: key e (kty EC)"));
   EXPECT_TRUE(absl::StrContains(Problem(With(ec, "x", Base64UrlEncode("short"))), "crv P-256"));
   EXPECT_TRUE(absl::StrContains(Problem(With(ec, "y", Base64UrlEncode(std::string(32, '\x01')))),
                                 "not a point of P-256"));

@@ -5,6 +5,8 @@
 #include <string>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "linli/gateway/v1/console.pb.h"
 
@@ -26,6 +28,52 @@ TEST(ConnectCodec, ContentTypesAndEncodings) {
   EXPECT_EQ(CodecOfEncoding("xml"), std::nullopt);
   EXPECT_STREQ(ContentType(Codec::kProto), "application/proto");
   EXPECT_STREQ(ContentType(Codec::kJson), "application/json");
+}
+
+TEST(ConnectStream, ContentTypesEnvelopesAndEndStream) {
+  EXPECT_EQ(CodecOfStreamingContentType("application/connect+json"), Codec::kJson);
+  EXPECT_EQ(CodecOfStreamingContentType("Application/Connect+Proto; x=1"), Codec::kProto);
+  EXPECT_EQ(CodecOfStreamingContentType("application/json"), std::nullopt);
+  EXPECT_EQ(CodecOfStreamingContentType("application/connect+xml"), std::nullopt);
+  EXPECT_STREQ(StreamingContentType(Codec::kJson), "application/connect+json");
+
+  // The length is big-endian after the flags byte.
+  const std::string frame = Frame(kEnvelopeEndStream, std::string(258, 'a'));
+  ASSERT_EQ(frame.size(), 263u);
+  EXPECT_EQ(frame.substr(0, 5), std::string("\x02\x00\x00\x01\x02", 5));
+  absl::StatusOr<Envelope> one = ParseRequestEnvelope(Frame(0, "{\"a\":1}"), 100);
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(one->flags, 0);
+  EXPECT_EQ(one->payload, "{\"a\":1}");
+  EXPECT_EQ(ParseRequestEnvelope(Frame(kEnvelopeCompressed, "z"), 100)->flags, kEnvelopeCompressed);
+  EXPECT_TRUE(ParseRequestEnvelope(Frame(0, ""), 100).ok());  // an empty message is a message
+
+  auto Problem = [](absl::string_view body, size_t max = 100) {
+    absl::StatusOr<Envelope> parsed = ParseRequestEnvelope(body, max);
+    return parsed.ok() ? std::string("ok")
+                       : absl::StrCat(absl::StatusCodeToString(parsed.status().code()), ": ",
+                                      parsed.status().message());
+  };
+  EXPECT_TRUE(absl::StrContains(Problem(""), "INVALID_ARGUMENT: a streaming request's body"));
+  EXPECT_TRUE(absl::StrContains(Problem("{}"), "5-byte prefix"));
+  EXPECT_TRUE(absl::StrContains(Problem(Frame(0, "abc").substr(0, 6)), "says 3 bytes but only 1"));
+  EXPECT_TRUE(absl::StrContains(Problem(Frame(0, "a") + Frame(0, "b")), "exactly one message"));
+  EXPECT_TRUE(absl::StrContains(Problem(Frame(kEnvelopeEndStream, "{}")), "flags 0x2"));
+  EXPECT_TRUE(absl::StrContains(Problem(Frame(0x80, "{}")), "flags 0x80"));
+  EXPECT_TRUE(absl::StrContains(Problem(Frame(0, std::string(101, 'x'))), "RESOURCE_EXHAUSTED"));
+  // A length far beyond what was sent is refused by its size before anything is read.
+  EXPECT_TRUE(absl::StrContains(Problem(std::string("\x00\xff\xff\xff\xff", 5), 1 << 20),
+                                "RESOURCE_EXHAUSTED"));
+
+  // The end of a stream: the error when there is one, the metadata as ResponseHeaders keeps it.
+  EXPECT_EQ(
+      nlohmann::json::parse(EndStreamJson(
+          nullptr, {{"x-request-id", "r1"}, {"grpc-status", "0"}, {"x-b", "1"}, {"x-b", "2"}})),
+      nlohmann::json::parse(R"({"metadata": {"x-request-id": ["r1"], "x-b": ["1", "2"]}})"));
+  EXPECT_EQ(nlohmann::json::parse(
+                EndStreamJson({{"code", "permission_denied"}, {"message", "不行"}}, {})),
+            nlohmann::json::parse(
+                R"({"error": {"code": "permission_denied", "message": "不行"}, "metadata": {}})"));
 }
 
 TEST(ConnectCompression, GzipRoundTripAndLimits) {

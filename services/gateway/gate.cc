@@ -152,6 +152,18 @@ absl::Status CheckPublicKeysOnly(absl::string_view key_set_json) {
     const std::string kid = entry.is_object() && entry.contains("kid") && entry["kid"].is_string()
                                 ? entry["kid"].get<std::string>()
                                 : "(no kid)";
+    // A JSON Web Key is public unless it carries private or secret members (RFC 7518, 6.2.2,
+    // 6.3.2, 6.4.1); the verifier loads only public halves, and skips kinds it does not use.
+    if (entry.is_object() && entry.contains("kty")) {
+      for (const char* secret : {"d", "p", "q", "k"}) {
+        if (entry.contains(secret)) {
+          refused.push_back(absl::StrCat("key \"", kid.substr(0, 64), "\" carries \"", secret,
+                                         "\" (private or secret key material)"));
+          break;
+        }
+      }
+      continue;
+    }
     const std::string alg = entry.is_object() && entry.contains("alg") && entry["alg"].is_string()
                                 ? entry["alg"].get<std::string>()
                                 : "";

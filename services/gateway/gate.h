@@ -311,7 +311,8 @@ struct Backends {
 
 // A call through the JSON bridge that waits long (a long read of an inbox, a stream of notices)
 // holds one of the HTTP port's threads while it waits (HttpJsonServer has kHttpThreads): at most
-// kMaxBridgedWaits hold one at once in the whole gateway, so other calls always find a thread.
+// kMaxBridgedWaits hold one at once in the whole gateway, so the other threads stay for other
+// calls (and for idle keep-alive connections, which hold a thread for up to 5 s).
 // A call from anywhere else needs no slot. The slot, if taken, is held for the object's life.
 class BridgedWaitSlot {
  public:

@@ -596,6 +596,19 @@ TEST(PublicKeysOnly, RefusesHmacAndPrivateKeys) {
   }
   EXPECT_FALSE(CheckPublicKeysOnly("{\"keys\": []}").ok());
   EXPECT_FALSE(CheckPublicKeysOnly("not json").ok());
+
+  // An identity provider's published key set as it stands (JWKs, "alg" often absent) passes;
+  // a JWK with private or secret members does not.
+  const nlohmann::json jwk = {{"kid", "idp-2027"}, {"kty", "RSA"}, {"n", "sXch"}, {"e", "AQAB"}};
+  const nlohmann::json ed = {{"kid", "idp-ed"}, {"kty", "OKP"}, {"crv", "Ed25519"}, {"x", "11qY"}};
+  EXPECT_TRUE(CheckPublicKeysOnly(KeySet({jwk, ed, rs256_public})).ok());
+  nlohmann::json private_jwk = jwk;
+  private_jwk["d"] = "secret";
+  absl::Status with_d = CheckPublicKeysOnly(KeySet({rs256_public, private_jwk}));
+  EXPECT_EQ(with_d.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(absl::StrContains(with_d.message(), "carries \"d\"")) << with_d;
+  EXPECT_FALSE(
+      CheckPublicKeysOnly(KeySet({{{"kid", "s"}, {"kty", "oct"}, {"k", "c2VjcmV0"}}})).ok());
 }
 
 TEST(PublicKeysOnly, TheGatewayRefusesToStartWithTheDevelopmentKeySet) {

@@ -11,12 +11,14 @@
 #include <fstream>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <atomic>
 #include <thread>
 #include <vector>
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -93,6 +95,7 @@ class FakeFeedback final : public feedback::v1::FeedbackService::Service {
            absl::Now() < until) {
       changed_.WaitWithTimeout(&mu_, absl::Milliseconds(50));
     }
+    if (context->IsCancelled()) ++cancelled_;
     if (request->newest_first()) {
       if (!notices_.empty()) *response->add_notices() = notices_.back();
       return grpc::Status::OK;
@@ -105,6 +108,11 @@ class FakeFeedback final : public feedback::v1::FeedbackService::Service {
   std::vector<int> waits() {
     absl::MutexLock lock(&mu_);
     return waits_;
+  }
+  // Reads whose caller went away while they waited.
+  int cancelled() {
+    absl::MutexLock lock(&mu_);
+    return cancelled_;
   }
   void Release() {
     absl::MutexLock lock(&mu_);
@@ -126,6 +134,7 @@ class FakeFeedback final : public feedback::v1::FeedbackService::Service {
   absl::Mutex mu_;
   absl::CondVar changed_;
   bool released_ ABSL_GUARDED_BY(mu_) = false;
+  int cancelled_ ABSL_GUARDED_BY(mu_) = 0;
   std::vector<int> waits_ ABSL_GUARDED_BY(mu_);
   std::vector<feedback::v1::Notice> notices_ ABSL_GUARDED_BY(mu_);
 };
@@ -620,6 +629,9 @@ TEST_F(HttpConnect, TheConsoleLearnsItsIdentityProviderWhichItsPagesMayCall) {
   EXPECT_TRUE(absl::StrContains(Refused("https://id.example.gov.cn; script-src *"), "host"));
   EXPECT_TRUE(absl::StrContains(Refused("https://id.example.gov.cn:x"), "port"));
   EXPECT_TRUE(absl::StrContains(Refused("https://"), "no host"));
+  EXPECT_TRUE(absl::StrContains(Refused("https://[]:443"), "no host"));
+  EXPECT_TRUE(absl::StrContains(Refused("https://id.example.gov.cn:0"), "1 to 65535"));
+  EXPECT_TRUE(absl::StrContains(Refused("https://id.example.gov.cn:65536"), "1 to 65535"));
   EXPECT_TRUE(absl::StrContains(Refused("https://id.example.gov.cn", ""), "client id"));
   EXPECT_EQ(Refused("http://127.0.0.1:9999"), "started");
   EXPECT_EQ(*OidcIssuerOrigin("http://[::1]:8080/idp"), "http://[::1]:8080");
@@ -636,40 +648,6 @@ std::string ElderToken() {
                                                                {"sub", "elders/e1"},
                                                                {"iat", now},
                                                                {"exp", now + 600}});
-}
-
-TEST_F(HttpConnect, LongReadsOfNoticesHoldAtMostTheBridgedWaitSlots) {
-  const std::string elder = ElderToken();
-  auto read = [&] {
-    return Client()->Post("/linli.gateway.v1.ElderAppService/ListMyNotices",
-                          {{"Authorization", "Bearer " + elder}},
-                          R"({"elder":"elders/e1","waitSeconds":20})", "application/json");
-  };
-  constexpr int kSlots = BridgedWaitSlot::kMaxBridgedWaits;
-  std::vector<std::thread> waiting;
-  std::atomic<int> answered{0};
-  for (int i = 0; i < kSlots; ++i) {
-    waiting.emplace_back([&] {
-      if (auto r = read(); r && r->status == 200) ++answered;
-    });
-  }
-  // They are held in feedback, each with its wait; the next one is told not to wait.
-  for (int i = 0; i < 500 && feedback_.waits().size() < kSlots; ++i) {
-    absl::SleepFor(absl::Milliseconds(10));
-  }
-  ASSERT_EQ(feedback_.waits().size(), size_t{kSlots});
-  httplib::Result next = read();
-  ASSERT_TRUE(next);
-  EXPECT_EQ(next->status, 200) << next->body;
-  ASSERT_EQ(feedback_.waits().size(), size_t{kSlots} + 1);
-  EXPECT_EQ(feedback_.waits()[kSlots], 0);
-  feedback_.Release();
-  for (std::thread& t : waiting) t.join();
-  EXPECT_EQ(answered.load(), kSlots);
-  for (int i = 0; i < kSlots; ++i) EXPECT_EQ(feedback_.waits()[i], 20);
-  // Slots are given back: a read after them may wait again.
-  ASSERT_TRUE(read());
-  EXPECT_EQ(feedback_.waits().back(), 20);
 }
 
 // The envelopes of a Connect stream's body: {flags, payload} each; a malformed body fails.
@@ -691,6 +669,81 @@ std::vector<connect::Envelope> Envelopes(absl::string_view body) {
 }
 
 const std::string kWatch = "/linli.gateway.v1.ElderAppService/WatchMyNotices";
+
+TEST_F(HttpConnect, LongReadsOfNoticesHoldAtMostTheBridgedWaitSlots) {
+  const std::string elder = ElderToken();
+  auto read = [&] {
+    return Client()->Post(
+        "/linli.gateway.v1.ElderAppService/ListMyNotices", {{"Authorization", "Bearer " + elder}},
+        R"({"elder":"elders/e1","waitSeconds":20,"afterSequence":"2"})", "application/json");
+  };
+  constexpr int kSlots = BridgedWaitSlot::kMaxBridgedWaits;
+  // A stream whose client leaves after its first notice gives its slot back (else one of the
+  // reads below would find the slots full).
+  feedback_.AddNotice(1, "一");
+  feedback_.AddNotice(2, "二");
+  std::string received;
+  httplib::Request leaving;
+  leaving.method = "POST";
+  leaving.path = kWatch;
+  leaving.headers = {{"Authorization", "Bearer " + elder},
+                     {"Content-Type", "application/connect+json"}};
+  leaving.body = connect::Frame(0, R"({"elder":"elders/e1","afterSequence":"1"})");
+  leaving.content_receiver = [&](const char* data, size_t length, uint64_t, uint64_t) {
+    received.append(data, length);
+    return false;  // gone after the first bytes
+  };
+  Client()->send(leaving);
+  EXPECT_TRUE(absl::StrContains(received, "二"));
+  for (int i = 0; i < 500 && feedback_.cancelled() == 0; ++i)
+    absl::SleepFor(absl::Milliseconds(10));
+  ASSERT_EQ(feedback_.cancelled(), 1) << "the stream's waiting read was cancelled";
+  absl::SleepFor(absl::Milliseconds(200));  // the stream's handler returns and frees its slot
+  const size_t before = feedback_.waits().size();
+
+  std::vector<std::thread> waiting;
+  std::atomic<int> answered{0};
+  // Whatever fails below, the held reads are let go and joined.
+  auto let_go = absl::MakeCleanup([&] {
+    feedback_.Release();
+    for (std::thread& t : waiting) {
+      if (t.joinable()) t.join();
+    }
+  });
+  for (int i = 0; i < kSlots; ++i) {
+    waiting.emplace_back([&] {
+      if (auto r = read(); r && r->status == 200) ++answered;
+    });
+  }
+  // They are held in feedback, each with its wait; the next one is told not to wait.
+  for (int i = 0; i < 500 && feedback_.waits().size() < before + kSlots; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(feedback_.waits().size(), before + kSlots);
+  httplib::Result next = read();
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 200) << next->body;
+  ASSERT_EQ(feedback_.waits().size(), before + kSlots + 1);
+  EXPECT_EQ(feedback_.waits()[before + kSlots], 0);
+  // A stream finds no slot either: it ends at once, saying so.
+  auto full =
+      Client()->Post(kWatch, {{"Authorization", "Bearer " + elder}},
+                     connect::Frame(0, R"({"elder":"elders/e1"})"), "application/connect+json");
+  EXPECT_TRUE(full);
+  if (full) {
+    std::vector<connect::Envelope> frames = Envelopes(full->body);
+    EXPECT_EQ(frames.size(), 1u) << full->body;
+    if (frames.size() == 1) {
+      EXPECT_EQ(nlohmann::json::parse(frames[0].payload)["error"]["code"], "resource_exhausted");
+    }
+  }
+  std::move(let_go).Invoke();
+  EXPECT_EQ(answered.load(), kSlots);
+  for (size_t i = before; i < before + kSlots; ++i) EXPECT_EQ(feedback_.waits()[i], 20);
+  // Slots are given back: a read after them may wait again.
+  ASSERT_TRUE(read());
+  EXPECT_EQ(feedback_.waits().back(), 20);
+}
 
 // WatchMyNotices over Connect's streaming protocol: each notice enveloped as it comes, the end of
 // the stream with its error and metadata, in JSON and binary, gzip per message when asked.
@@ -821,22 +874,30 @@ TEST_F(HttpConnect, NoticeStreamErrorsEndTheStreamAndStopEndsOpenStreams) {
   EXPECT_EQ(streamed->status, 415);
   EXPECT_TRUE(absl::StrContains(Message(streamed), "is unary")) << streamed->body;
 
-  // Stop ends a stream that would run for an hour.
+  // Stop ends a stream that would run for an hour, telling its client to open it again.
   const HttpJsonServer* port = ExtraHttp({});
-  std::atomic<bool> answered{false};
+  const size_t waits = feedback_.waits().size();
+  std::optional<httplib::Result> ended;
   std::thread open([&] {
-    auto result = Client(port)->Post(kWatch, {{"Authorization", "Bearer " + ElderToken()}},
+    ended.emplace(Client(port)->Post(kWatch, {{"Authorization", "Bearer " + ElderToken()}},
                                      connect::Frame(0, R"({"elder":"elders/e1"})"),
-                                     "application/connect+json");
-    answered = true;
+                                     "application/connect+json"));
   });
-  for (int i = 0; i < 300 && feedback_.waits().empty(); ++i) absl::SleepFor(absl::Milliseconds(10));
-  absl::SleepFor(absl::Milliseconds(300));
+  // The stream waits in feedback (its first read finds the newest notice, its second waits).
+  for (int i = 0; i < 500 && feedback_.waits().size() < waits + 2; ++i) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(feedback_.waits().size(), waits + 2);
   const absl::Time stopping = absl::Now();
   extra_http_.back()->Stop();
   EXPECT_LT(absl::Now() - stopping, absl::Seconds(5));
   open.join();
-  EXPECT_TRUE(answered.load());
+  ASSERT_TRUE(ended.has_value() && *ended);
+  std::vector<connect::Envelope> frames = Envelopes((*ended)->body);
+  ASSERT_EQ(frames.size(), 1u) << (*ended)->body;
+  EXPECT_EQ(frames[0].flags, connect::kEnvelopeEndStream);
+  EXPECT_EQ(nlohmann::json::parse(frames[0].payload)["error"]["code"], "unavailable")
+      << frames[0].payload;
 }
 
 }  // namespace linli::gateway

@@ -212,9 +212,12 @@ absl::StatusOr<std::string> OidcIssuerOrigin(const std::string& issuer) {
     host = host.substr(0, host.find(':'));
   }
   const absl::string_view port = authority.substr(host.size());
-  if (!port.empty() && (port.size() < 2 || port[0] != ':' ||
-                        !std::all_of(port.begin() + 1, port.end(), absl::ascii_isdigit))) {
-    return bad("the port must be digits");
+  int port_number = 0;
+  if (!port.empty() &&
+      (port.size() < 2 || port.size() > 6 || port[0] != ':' ||
+       !std::all_of(port.begin() + 1, port.end(), absl::ascii_isdigit) ||
+       !absl::SimpleAtoi(port.substr(1), &port_number) || port_number < 1 || port_number > 65535)) {
+    return bad("the port must be a number from 1 to 65535");
   }
   const bool bracketed = absl::StartsWith(host, "[");
   for (char c : bracketed ? host.substr(1, host.size() - 2) : host) {
@@ -222,7 +225,7 @@ absl::StatusOr<std::string> OidcIssuerOrigin(const std::string& issuer) {
       return bad("the host may hold only letters, digits, dots and hyphens (no user info)");
     }
   }
-  if (host.empty()) return bad("no host");
+  if (host.empty() || host == "[]") return bad("no host");
   if (!https && host != "127.0.0.1" && host != "localhost" && host != "[::1]") {
     return bad("plain http is allowed only on loopback, for development");
   }
@@ -315,6 +318,10 @@ struct Bridge {
   void RemoveStream(grpc::ClientContext* context) const {
     absl::MutexLock lock(&streams_mu);
     streams.erase(context);
+  }
+  bool Stopping() const {
+    absl::MutexLock lock(&streams_mu);
+    return stopping;
   }
   void EndStreams() {
     absl::MutexLock lock(&streams_mu);
@@ -573,7 +580,18 @@ void ServeStream(const Bridge& bridge, const httplib::Request& req, httplib::Res
                        size_t, httplib::DataSink& sink) {
         auto* factory = google::protobuf::MessageFactory::generated_factory();
         std::unique_ptr<Message> message(factory->GetPrototype(method.output_type())->New());
-        if (!bridge.AddStream(context.get())) return false;
+        // A gateway shutting down ends the stream so that the client opens it again elsewhere.
+        auto end_stream = [&sink](const nlohmann::json& error, const connect::Metadata& metadata) {
+          const std::string end =
+              connect::Frame(connect::kEnvelopeEndStream, connect::EndStreamJson(error, metadata));
+          if (!sink.write(end.data(), end.size())) return false;
+          sink.done();
+          return true;
+        };
+        const nlohmann::json shutting_down =
+            ErrorJson(static_cast<int>(grpc::StatusCode::UNAVAILABLE),
+                      "the gateway is shutting down: open the stream again");
+        if (!bridge.AddStream(context.get())) return end_stream(shutting_down, {});
         const absl::Cleanup unregister = [&] { bridge.RemoveStream(context.get()); };
         AsyncWait wait;
         auto call = bridge.stub->PrepareCall(
@@ -630,15 +648,13 @@ void ServeStream(const Bridge& bridge, const httplib::Request& req, httplib::Res
         nlohmann::json error = nullptr;
         if (broken.has_value()) {
           error = ErrorJson(static_cast<int>(broken->code()), std::string(broken->message()));
+        } else if (status.error_code() == grpc::StatusCode::CANCELLED && bridge.Stopping()) {
+          error = shutting_down;
         } else if (!status.ok()) {
           error = ErrorJson(static_cast<int>(status.error_code()), status.error_message(),
                             status.error_details());
         }
-        const std::string end =
-            connect::Frame(connect::kEnvelopeEndStream, connect::EndStreamJson(error, metadata));
-        if (!sink.write(end.data(), end.size())) return false;
-        sink.done();
-        return true;
+        return end_stream(error, metadata);
       });
 }
 

@@ -11,6 +11,12 @@
 //   (only methods marked `option idempotency_level = NO_SIDE_EFFECTS;` in their proto, read from
 //   the method descriptor; any other method is 405 with "Allow: POST")
 //
+//   POST /linli.gateway.v1.ElderAppService/WatchMyNotices    server stream (Connect streaming)
+//   Content-Type: application/connect+json | application/connect+proto
+//   <one enveloped message>  ->  200, enveloped messages as they come, then the end of stream
+//   (its errors and the call's metadata in the end of stream, not in a status or headers; the
+//   deadline is Connect-Timeout-Ms, else an hour)
+//
 // Every method of every service in `services` is served. A request is decoded with its method's
 // request type (protobuf JSON mapping, fields the gateway does not know ignored unless
 // HttpJsonOptions::reject_unknown_json_fields; or binary protobuf) and forwarded as a gRPC call to
@@ -18,12 +24,13 @@
 // bridge's thread waits without polling while the event loops serve the call, see event_loop.h),
 // so every form of a call goes through exactly the same interceptors, authentication,
 // authorisation, limits and request ids as gRPC clients (one mechanism, no second code path). The
-// response is encoded in the request's codec. Errors are always Connect JSON error bodies
+// response is encoded in the request's codec. Errors of unary calls are Connect JSON error bodies
 //   {"code": "invalid_argument", "message": "...", "details": [{"type": "google.rpc.BadRequest",
 //    "value": "<unpadded base64 of the Any's value>", "debug": {...}}]}
 // with Connect's HTTP status mapping (400, 404, 409, 429, 503, …).
 //
-// Headers: "Connect-Timeout-Ms" sets the deadline (capped by the server's default); when
+// Headers: "Connect-Timeout-Ms" sets the deadline (of a unary call capped by the server's
+// default); when
 // "Connect-Protocol-Version" is present it must be 1 (it is not required: curl users omit it);
 // "Authorization", "X-Api-Key" and "X-Request-Id" are forwarded as gRPC metadata, and the HTTP
 // client's address as kClientAddressKey with the bridge's secret (gate.h), which the gate believes
@@ -149,8 +156,8 @@ class HttpJsonServer {
   // that waits long (a stream, a long read) keeps it while it waits (gate.h, BridgedWaitSlot).
   static constexpr int kHttpThreads = 32;
 
-  // Stops accepting connections, ends the streams being served (their clients see the stream
-  // cancelled) and waits for requests in progress. Idempotent.
+  // Stops accepting connections, ends the streams being served (each with `unavailable`, so
+  // that its client opens it again) and waits for requests in progress. Idempotent.
   void Stop();
 
  private:

@@ -146,6 +146,12 @@ int main(int argc, char** argv) {
     linli::LogError("bad --jwt_keys_file", {{"error", std::string(keys.status().message())}});
     return 1;
   }
+  for (const std::string& skipped : keys->skipped()) {
+    linli::LogInfo(
+        "--jwt_keys_file: a published key of a kind Linli does not verify with is left "
+        "out",
+        {{"key", skipped}});
+  }
   if (absl::GetFlag(FLAGS_jwt_public_keys_only)) {
     if (absl::Status only_public = linli::gateway::CheckPublicKeysOnly(key_set_json);
         !only_public.ok()) {
@@ -166,6 +172,11 @@ int main(int argc, char** argv) {
     }
     api_keys = std::make_unique<linli::auth::ApiKeyStore>(absl::GetFlag(FLAGS_api_keys_file),
                                                           std::move(pepper));
+  }
+  if (absl::GetFlag(FLAGS_oidc_issuer).empty() && !absl::GetFlag(FLAGS_oidc_client_id).empty()) {
+    linli::LogError(
+        "--oidc_client_id needs --oidc_issuer (the provider the client is registered at)");
+    return 1;
   }
   // The console's tokens come from the identity provider: the gateway must accept its issuer.
   if (const std::string oidc = absl::GetFlag(FLAGS_oidc_issuer); !oidc.empty()) {

@@ -9,6 +9,7 @@
 #include "absl/strings/str_split.h"
 #include "common/errors.h"
 #include "common/geo.h"
+#include "common/proto_time.h"
 #include "common/recurrence/rrule.h"
 #include "common/text.h"
 #include "services/scheduling/availability.h"
@@ -281,6 +282,38 @@ std::vector<PlannedBooking> CompleteBookings(const v1::Plan& plan,
     }
   }
   return complete;
+}
+
+std::vector<v1::PlannedRoute> BookedRoutes(
+    const v1::Plan& plan, const std::vector<PlanCandidate>& candidates,
+    const std::set<std::string>& booked, const std::map<std::string, registry::v1::Worker>& workers,
+    absl::Time begin) {
+  std::map<std::string, const PlanCandidate*> by_visit;
+  for (const PlanCandidate& c : candidates) by_visit[c.visit.name()] = &c;
+  std::vector<v1::PlannedRoute> routes;
+  for (const v1::Route& route : plan.routes()) {
+    v1::PlannedRoute out;
+    for (const v1::PlannedVisit& pv : route.visits()) {
+      auto candidate = by_visit.find(pv.visit());
+      if (candidate == by_visit.end() || !booked.contains(pv.visit())) continue;
+      v1::PlannedStop* stop = out.add_stops();
+      stop->set_visit(pv.visit());
+      stop->set_elder(candidate->second->visit.elder());
+      stop->set_commitment(candidate->second->visit.commitment());
+      *stop->mutable_start() = ToTimestamp(PlannedStart(begin, pv.start()));
+      *stop->mutable_end() = ToTimestamp(PlannedStart(begin, pv.end()));
+      stop->set_travel_minutes(pv.travel_from_previous());
+    }
+    if (out.stops_size() == 0) continue;
+    out.set_worker(route.worker());
+    if (auto worker = workers.find(route.worker()); worker != workers.end()) {
+      out.set_worker_display_name(worker->second.display_name());
+      out.set_organisation(worker->second.organisation());
+    }
+    out.set_travel_minutes(route.travel());
+    routes.push_back(std::move(out));
+  }
+  return routes;
 }
 
 }  // namespace linli::scheduling

@@ -118,6 +118,15 @@ std::vector<PlannedBooking> CompleteBookings(const v1::Plan& plan,
                                              const std::vector<PlanCandidate>& candidates,
                                              absl::Time begin);
 
+// The routes of `plan` as a caller of Plan sees them: per route of the plan (in its order), the
+// visits of `booked` (names of the visits booked, or with a dry run that would be) in route order
+// with their elder, promise, planned start and end; a route left with no such visit is left out.
+// `workers`: the owners' workers by name (for the worker's name and organisation).
+std::vector<v1::PlannedRoute> BookedRoutes(
+    const v1::Plan& plan, const std::vector<PlanCandidate>& candidates,
+    const std::set<std::string>& booked, const std::map<std::string, registry::v1::Worker>& workers,
+    absl::Time begin);
+
 }  // namespace linli::scheduling
 
 #endif  // LINLI_SERVICES_SCHEDULING_PLAN_PROBLEM_H_

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/errors.h"
+#include "common/proto_time.h"
 #include "common/recurrence/rrule.h"
 #include "gtest/gtest.h"
 #include "services/scheduling/scheduling_util.h"
@@ -277,6 +278,60 @@ TEST(CompleteBookings, OnlyVisitsWithEveryTaskPlanned) {
   EXPECT_EQ(complete[0].workers[1].second, period.begin + absl::Minutes(710));
   EXPECT_EQ(complete[1].candidate, &candidates[1]);
   EXPECT_EQ(complete[1].workers[0].second, period.begin + absl::Minutes(541));
+}
+
+TEST(BookedRoutes, TheBookedVisitsOfEachRouteInOrderWithTheirWorker) {
+  const PlanPeriod period = Tuesday();
+  std::vector<PlanCandidate> candidates = {Candidate("a", "organisations/o", {}),
+                                           Candidate("b", "organisations/o", {}),
+                                           Candidate("c", "organisations/o", {})};
+  v1::Plan plan;
+  auto visit = [](v1::Route* route, const std::string& name, double start, double travel) {
+    v1::PlannedVisit* pv = route->add_visits();
+    pv->set_visit(name);
+    pv->set_start(start);
+    pv->set_end(start + 30);
+    pv->set_travel_from_previous(travel);
+  };
+  v1::Route* x = plan.add_routes();
+  x->set_worker("workers/x");
+  x->set_travel(42);
+  visit(x, "visits/c", 600, 12);
+  visit(x, "visits/b", 540.5, 5);  // the route's order is kept, whatever the times
+  v1::Route* y = plan.add_routes();
+  y->set_worker("workers/y");
+  visit(y, "visits/a", 700, 9);
+  std::map<std::string, registry::v1::Worker> workers;
+  workers["workers/x"].set_display_name("李阿姨");
+  workers["workers/x"].set_organisation("organisations/o");
+
+  // "a" was refused (a conflict): y's route is left out; x keeps its two visits in order.
+  const std::vector<v1::PlannedRoute> routes =
+      BookedRoutes(plan, candidates, {"visits/b", "visits/c"}, workers, period.begin);
+  ASSERT_EQ(routes.size(), 1u);
+  EXPECT_EQ(routes[0].worker(), "workers/x");
+  EXPECT_EQ(routes[0].worker_display_name(), "李阿姨");
+  EXPECT_EQ(routes[0].organisation(), "organisations/o");
+  EXPECT_EQ(routes[0].travel_minutes(), 42);
+  ASSERT_EQ(routes[0].stops_size(), 2);
+  const v1::PlannedStop& first = routes[0].stops(0);
+  EXPECT_EQ(first.visit(), "visits/c");
+  EXPECT_EQ(first.elder(), candidates[2].visit.elder());
+  EXPECT_EQ(first.commitment(), candidates[2].visit.commitment());
+  EXPECT_EQ(FromTimestamp(first.start()), period.begin + absl::Minutes(600));
+  EXPECT_EQ(FromTimestamp(first.end()), period.begin + absl::Minutes(630));
+  EXPECT_EQ(first.travel_minutes(), 12);
+  // Starts are whole minutes, as booked.
+  EXPECT_EQ(FromTimestamp(routes[0].stops(1).start()), period.begin + absl::Minutes(541));
+  EXPECT_EQ(routes[0].stops(1).visit(), "visits/b");
+
+  // Everything booked: both routes, a worker the map does not know keeps only their name.
+  const std::vector<v1::PlannedRoute> all =
+      BookedRoutes(plan, candidates, {"visits/a", "visits/b", "visits/c"}, workers, period.begin);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[1].worker(), "workers/y");
+  EXPECT_EQ(all[1].worker_display_name(), "");
+  EXPECT_EQ(all[1].stops(0).visit(), "visits/a");
 }
 
 }  // namespace

@@ -133,6 +133,7 @@ absl::StatusOr<std::map<std::string, registry::v1::Worker>> OwnersWorkers(
 struct BookingOutcome {
   int booked = 0;
   int conflicts = 0;
+  std::set<std::string> conflicted;  // names of the visits refused
 };
 
 // Books the complete visits of plan `plan_name` in chunks of visits per transaction; a chunk
@@ -183,6 +184,7 @@ absl::StatusOr<BookingOutcome> Book(storage::Database& db, absl::Time now,
         ++outcome.booked;
       } else if (conflict(one)) {
         ++outcome.conflicts;
+        outcome.conflicted.insert(complete[k].candidate->visit.name());
       } else {
         return one;
       }
@@ -265,6 +267,17 @@ absl::Status RunPlan(storage::Database& db, const Clock& clock, RegistryView& re
       .Increment(static_cast<double>(candidates.size()) - outcome.booked);
   response->set_booked(outcome.booked);
   response->set_conflicts(outcome.conflicts);
+  if (request.include_routes()) {
+    std::set<std::string> booked;
+    for (const PlannedBooking& b : complete) {
+      if (!outcome.conflicted.contains(b.candidate->visit.name())) {
+        booked.insert(b.candidate->visit.name());
+      }
+    }
+    for (v1::PlannedRoute& route : BookedRoutes(*plan, candidates, booked, workers, period.begin)) {
+      *response->add_routes() = std::move(route);
+    }
+  }
   response->set_not_booked(static_cast<int32_t>(candidates.size()) - outcome.booked);
   LogInfo("plan booked", {{"plan", plan_name},
                           {"visits", absl::StrCat(candidates.size())},

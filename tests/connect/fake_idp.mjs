@@ -95,8 +95,8 @@ export class FakeIdp {
     if (req.method === "POST" && url.pathname === "/token") return this.token(req, json);
     if (req.method === "GET" && url.pathname === "/logout") {
       const back = url.searchParams.get("post_logout_redirect_uri");
-      const hint = url.searchParams.get("id_token_hint") ?? "";
-      this.logouts.push({ clientId: url.searchParams.get("client_id"), hint });
+      this.logouts.push({ clientId: url.searchParams.get("client_id"),
+        idTokenHint: url.searchParams.get("id_token_hint") });
       if (back !== this.redirectUri) return this.page(res, 400, "unregistered post_logout_redirect_uri");
       res.writeHead(302, { location: back });
       return res.end();

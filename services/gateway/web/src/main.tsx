@@ -20,12 +20,15 @@ async function signInFromAddress(): Promise<LoginProblem | undefined> {
 window.addEventListener("hashchange", () => void signInFromFragment());
 
 const root = createRoot(document.getElementById("root")!);
-void signInFromAddress().then((problem) =>
-  root.render(
-    <StrictMode>
-      <I18nProvider>
-        <App loginProblem={problem} />
-      </I18nProvider>
-    </StrictMode>,
-  ),
-);
+// Whatever happens on the way back from the provider, the console opens (at worst on its login).
+void signInFromAddress()
+  .catch((e: unknown): LoginProblem => ({ kind: "unreachable", detail: String(e) }))
+  .then((problem) =>
+    root.render(
+      <StrictMode>
+        <I18nProvider>
+          <App loginProblem={problem} />
+        </I18nProvider>
+      </StrictMode>,
+    ),
+  );

@@ -63,8 +63,13 @@ export async function loadSignInConfig(): Promise<OidcConfig | null> {
   return config.oidc ?? null;
 }
 
+// A provider that does not answer within this is reported, not waited for.
+const PROVIDER_TIMEOUT_MS = 15000;
+
 async function discover(issuer: string): Promise<Discovery> {
-  const answer = await fetch(`${issuer.replace(/\/$/, "")}/.well-known/openid-configuration`);
+  const answer = await fetch(`${issuer.replace(/\/$/, "")}/.well-known/openid-configuration`, {
+    signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS),
+  });
   if (!answer.ok) throw new Error(`discovery: HTTP ${answer.status}`);
   const doc = (await answer.json()) as Discovery;
   // OpenID Connect Discovery 1.0, 4.3: the document must name the issuer it was fetched for.
@@ -118,15 +123,21 @@ export async function finishSignIn(): Promise<"none" | "ok" | SignInProblem> {
   if (!query.has("state") && !query.has("code") && !query.has("error")) return "none";
   // The code leaves the address (and the history entry) before anything else happens.
   history.replaceState(null, "", window.location.pathname + window.location.hash);
-  const saved = sessionStorage.getItem(PENDING_KEY);
-  sessionStorage.removeItem(PENDING_KEY);
-  const pending = saved ? (JSON.parse(saved) as Pending) : null;
+  let pending: Pending | null = null;
+  try {
+    const saved = sessionStorage.getItem(PENDING_KEY);
+    sessionStorage.removeItem(PENDING_KEY);
+    pending = saved ? (JSON.parse(saved) as Pending) : null;
+  } catch {
+    pending = null; // storage unavailable or spoilt: as if this tab had not asked
+  }
   if (pending === null || query.get("state") !== pending.state) return { kind: "state" };
   const error = query.get("error");
   if (error) return { kind: "provider", detail: query.get("error_description") || error };
   try {
     const discovery = await discover(pending.issuer);
     const answer = await fetch(discovery.token_endpoint, {
+      signal: AbortSignal.timeout(PROVIDER_TIMEOUT_MS),
       method: "POST",
       headers: { "Content-Type": "application/x-www-form-urlencoded" },
       body: new URLSearchParams({
@@ -158,10 +169,11 @@ export async function finishSignIn(): Promise<"none" | "ok" | SignInProblem> {
     if (session === "malformed") return { kind: "not_linli" };
     if (session === "expired") return { kind: "expired" };
     if (discovery.end_session_endpoint) {
+      // RP-initiated logout with the client id (no ID token in the address: it would land in the
+      // history and the provider's logs).
       const logout = new URL(discovery.end_session_endpoint);
       logout.search = new URLSearchParams({
         client_id: pending.clientId,
-        id_token_hint: tokens.id_token ?? "",
         post_logout_redirect_uri: redirectUri(),
       }).toString();
       session.logoutUrl = logout.toString();

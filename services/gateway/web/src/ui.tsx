@@ -46,6 +46,16 @@ function maskedName(elder: string): Promise<string> {
   return name;
 }
 
+// Names a list already read (ListElders gives them masked), so that the links to those elders need
+// no read of their own: a page with hundreds of elders stays within the gateway's rate limit.
+export function rememberElderNames(elders: { name: string; displayName: string }[]) {
+  for (const e of elders) {
+    if (!maskedNames.has(e.name)) {
+      maskedNames.set(e.name, Promise.resolve(e.displayName || idOf(e.name)));
+    }
+  }
+}
+
 // A link to an elder's page, named as the caller may see the elder.
 export function ElderLink({ elder, suffix = "" }: { elder: string; suffix?: string }) {
   const [name, setName] = useState<string>();

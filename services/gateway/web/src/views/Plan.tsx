@@ -1,17 +1,28 @@
 // Planning: the unstaffed visits of a committee or the street, day by day (one Plan call per day,
 // so the bar shows real progress), as a dry run first or booked; then what stayed unstaffed and
-// why, each visit assignable by hand to a worker of its provider.
+// why, each visit assignable by hand to a worker of its provider; and each day's routes as the plan
+// answered them (PlanRoutes.tsx): proposed by a dry run, or booked, each visit then movable to
+// another worker.
 import { useState } from "react";
 
 import { api, useLoad, useWrite } from "../api.js";
 import type { UnassignedTask } from "../gen/linli/scheduling/v1/planning_pb.js";
-import type { PlanResponse } from "../gen/linli/scheduling/v1/scheduling_pb.js";
+import type { PlanResponse, Visit } from "../gen/linli/scheduling/v1/scheduling_pb.js";
 import { useI18n } from "../i18n.js";
 import { ElderLink, idOf, Panel, Problem, when } from "../ui.js";
+import {
+  DayRoutes,
+  placeVisit,
+  readElderNames,
+  routesOf,
+  type Route,
+  type WorkerOf,
+} from "./PlanRoutes.js";
 
 interface DayResult {
   date: string;
   plan?: PlanResponse;
+  routes?: Route[]; // the plan's, as changed here since
   error?: unknown;
 }
 
@@ -34,13 +45,17 @@ export function PlanView({ region }: { region: string }) {
   const [dryRun, setDryRun] = useState(true);
   const [running, setRunning] = useState(false);
   const [results, setResults] = useState<DayResult[]>([]);
+  // Whether the run shown booked (the box may change after it).
+  const [booked, setBooked] = useState(false);
 
   const run = async () => {
     setRunning(true);
     setResults([]);
-    const done: DayResult[] = [];
+    setBooked(!dryRun);
+    await readElderNames(target);
     for (let i = 0; i < days; i++) {
       const date = addDays(from, i);
+      let result: DayResult;
       try {
         const plan = await api.plan({
           region: target,
@@ -48,15 +63,21 @@ export function PlanView({ region }: { region: string }) {
           days: 1,
           timeLimitSeconds: seconds,
           dryRun,
+          includeRoutes: true,
         });
-        done.push({ date, plan });
+        result = { date, plan, routes: routesOf(plan) };
       } catch (error) {
-        done.push({ date, error });
+        result = { date, error };
       }
-      setResults([...done]);
+      setResults((done) => [...done, result]);
     }
     setRunning(false);
   };
+
+  const changeRoutes = (date: string, change: (routes: Route[]) => Route[]) =>
+    setResults((done) =>
+      done.map((r) => (r.date === date && r.routes ? { ...r, routes: change(r.routes) } : r)),
+    );
 
   return (
     <div>
@@ -111,15 +132,41 @@ export function PlanView({ region }: { region: string }) {
         </p>
       )}
       {results.map((r) => (
-        <Panel key={r.date} id={`plan-${r.date}`} title={r.date} loading={false} error={r.error}>
-          {r.plan && <DayPlan plan={r.plan} dryRun={dryRun} />}
-        </Panel>
+        <div key={r.date}>
+          <Panel id={`plan-${r.date}`} title={r.date} loading={false} error={r.error}>
+            {r.plan && (
+              <DayPlan
+                plan={r.plan}
+                dryRun={!booked}
+                onAssigned={(visit, workerOf) => {
+                  if (booked) changeRoutes(r.date, (rs) => placeVisit(rs, visit, workerOf));
+                }}
+              />
+            )}
+          </Panel>
+          {r.routes && (
+            <DayRoutes
+              date={r.date}
+              routes={r.routes}
+              booked={booked}
+              onChange={(change) => changeRoutes(r.date, change)}
+            />
+          )}
+        </div>
       ))}
     </div>
   );
 }
 
-function DayPlan({ plan, dryRun }: { plan: PlanResponse; dryRun: boolean }) {
+function DayPlan({
+  plan,
+  dryRun,
+  onAssigned,
+}: {
+  plan: PlanResponse;
+  dryRun: boolean;
+  onAssigned: (visit: Visit, workerOf: WorkerOf) => void;
+}) {
   const { t } = useI18n();
   return (
     <>
@@ -146,7 +193,7 @@ function DayPlan({ plan, dryRun }: { plan: PlanResponse; dryRun: boolean }) {
           <h3>{t("plan_unassigned")}</h3>
           <ul className="unassigned">
             {plan.unassigned.map((u) => (
-              <Unassigned key={`${u.visit}-${u.taskIndex}`} task={u} />
+              <Unassigned key={`${u.visit}-${u.taskIndex}`} task={u} onAssigned={onAssigned} />
             ))}
           </ul>
         </>
@@ -155,8 +202,15 @@ function DayPlan({ plan, dryRun }: { plan: PlanResponse; dryRun: boolean }) {
   );
 }
 
-// One visit left unstaffed: why, and a worker of its provider to book by hand.
-function Unassigned({ task }: { task: UnassignedTask }) {
+// One visit left unstaffed: why, and a worker of its provider to book by hand (after a booked run,
+// then shown on that worker's route).
+function Unassigned({
+  task,
+  onAssigned,
+}: {
+  task: UnassignedTask;
+  onAssigned: (visit: Visit, workerOf: WorkerOf) => void;
+}) {
   const { t } = useI18n();
   const visit = useLoad(() => api.getVisit({ name: task.visit }), [task.visit]);
   const commitment = useLoad(
@@ -205,7 +259,14 @@ function Unassigned({ task }: { task: UnassignedTask }) {
               }),
             );
             if (answer === undefined) return;
-            setBooked(workers.data?.workers.find((w) => w.name === chosen)?.displayName ?? chosen);
+            const known = (w: string) => workers.data?.workers.find((x) => x.name === w);
+            setBooked(known(chosen)?.displayName ?? chosen);
+            if (answer.visit) {
+              onAssigned(answer.visit, (w) => ({
+                name: known(w)?.displayName ?? idOf(w),
+                organisation: known(w)?.organisation ?? owner,
+              }));
+            }
           }}
         >
           <label>
