@@ -16,6 +16,7 @@ import { Code, createClient } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-node";
 import axe from "axe-core";
 import { chromium } from "playwright-core";
+import writeXlsxFile from "write-excel-file/node";
 
 import { ConsoleService } from "./gen/linli/gateway/v1/console_pb.js";
 import { WorkerAppService } from "./gen/linli/gateway/v1/worker_app_pb.js";
@@ -23,7 +24,7 @@ import { AlertState, FeedbackChannel, PromiseStatus, WorkOrderState } from
   "./gen/linli/feedback/v1/feedback_pb.js";
 import { CheckMethod, CommitmentSchema, CommitmentState, ReferralReason, ReferralState,
   ReviewState, VisitState } from "./gen/linli/scheduling/v1/scheduling_pb.js";
-import { ConsentPurpose, OrganisationKind, WorkerStatus } from
+import { ConsentPurpose, ElderView, LivingSituation, OrganisationKind, WorkerStatus } from
   "./gen/linli/registry/v1/registry_pb.js";
 import { FakeIdp } from "./fake_idp.mjs";
 import { Platform } from "./harness.mjs";
@@ -285,6 +286,15 @@ step("a street official signs in at the street's identity provider and out again
   await page.goto(`${platform.httpUrl}/?code=stolen&state=forged`);
   await page.getByText("这次登录回应不是本页发起的").waitFor();
   assert.ok(!page.url().includes("code="), page.url());
+  // An ID token of another sign-in (its nonce), for another client or from another issuer opens
+  // nothing, though the provider's code and PKCE were right.
+  for (const spoil of ["nonce", "audience", "issuer"]) {
+    idp.spoilNextIdToken = spoil;
+    await page.getByRole("button", { name: "统一身份认证登录" }).click();
+    await signInAtProvider(page);
+    await page.getByText("这次登录回应不是本页发起的").waitFor();
+    assert.equal(await page.locator(".who").count(), 0, `not signed in with a wrong ${spoil}`);
+  }
   // The user refuses at the provider: the console says so.
   await page.getByRole("button", { name: "统一身份认证登录" }).click();
   await page.waitForURL((url) => url.href.startsWith(`${idp.issuer}/authorize`));
@@ -937,6 +947,120 @@ step("a roster saved by Excel in GB18030 is checked, its bad row shown, the rest
   await assertAccessible(page, "the import report");
 });
 
+const XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+step("the platform's own .xlsx export is read in the browser, and refused whole as no roster", async () => {
+  // `linli export elders --out F.xlsx` (libxlsxwriter) writes the committee's elders as staff see
+  // them: masked (310***********1234), under headers such as "编号 name". It cannot go back in,
+  // but it is a real workbook: the page reads every row of it, and the platform names the column
+  // it does not know, writing nothing.
+  const page = story.page;
+  const file = path.join(ARTIFACTS, `elders-${story.committee.replace("regions/", "")}.xlsx`);
+  // The CLI's gateway calls carry $LINLI_TOKEN: the street official's.
+  const token = process.env.LINLI_TOKEN;
+  process.env.LINLI_TOKEN = story.staffToken;
+  try {
+    platform.linli(["export", "elders", `--region=${story.committee}`,
+      `--out=${path.resolve(file)}`, ...platform.addressFlags()]);
+  } finally {
+    if (token === undefined) delete process.env.LINLI_TOKEN;
+    else process.env.LINLI_TOKEN = token;
+  }
+  const elders = (await story.api.listElders({ region: story.committee, pageSize: 1000 },
+    auth(story.staffToken))).elders.length;
+  const complaintsBefore = page.complaints.length;
+  const chunks = [];
+  const onRequest = (r) => { if (/\/assets\/xlsx-[\w-]+\.js$/.test(r.url())) chunks.push(r.url()); };
+  page.on("request", onRequest);
+  await page.getByRole("link", { name: "导入名册" }).click();
+  await page.getByLabel("名册文件").setInputFiles(file);
+  const type = page.locator(".import-file-type");
+  await type.waitFor();
+  assert.equal(await type.innerText(), `已读取 ${path.basename(file)}：Excel 工作簿（.xlsx），` +
+    `第一个工作表“elders”，表头下 ${elders} 行。`);
+  page.off("request", onRequest);
+  // The reader is a chunk of its own, fetched (from 'self', as the CSP allows) when an .xlsx is
+  // chosen, not with the console.
+  assert.equal(chunks.length, 1, `the .xlsx reader's chunk is fetched once: ${chunks}`);
+  await page.getByRole("button", { name: "检查" }).click();
+  await page.getByRole("alert").filter({ hasText: "编号 name" }).waitFor();
+  assert.equal(await page.locator("section[aria-labelledby=import-report]").count(), 0,
+    "no report: nothing was checked row by row, nothing written");
+  const complaints = page.complaints.slice(complaintsBefore)
+    .filter((c) => !/status of 4\d\d/.test(c));
+  assert.deepEqual(complaints, [], "the browser reported no other error (no CSP refusal)");
+});
+
+step("a roster kept in Excel (.xlsx) is checked by worksheet row, an ID stored as a number held back, the good elder imported once", async () => {
+  const page = story.page;
+  const committee = story.committee.replace("regions/", "");
+  const good = idNumber("31010119390909" + "864");
+  const address = '上海市黄浦区鲁班路"100"弄5号,\n302室';  // a quote, a comma, a line break
+  // Row 1 the header; row 2 the good elder (phone, committee and care grade typed as numbers, the
+  // assessment a date cell); row 3 empty; row 4 a phone that is no phone; row 5 an ID number that
+  // Excel stored as a number (its last digits lost).
+  const sheet = [
+    ["姓名", "身份证号", "电话", "居委会", "地址", "居住情况", "照护等级", "评估日期", "同意"],
+    ["郑阿婆", good, 13900002222, Number(committee), address, "独居", 2,
+      { type: Date, value: new Date(Date.UTC(2025, 2, 15)), format: "yyyy-mm-dd" },
+      "个人信息;健康信息"],
+    [],
+    ["冯老伯", idNumber("31010119400404" + "975"), "1390000", committee, null, "纯老家庭", null,
+      null, "个人信息"],
+    ["卫阿姨", Number(idNumber("31010119410505" + "086")), null, committee, null, "独居", null,
+      null, "个人信息"],
+  ];
+  const upload = { name: "花名册.xlsx", mimeType: XLSX_TYPE,
+    buffer: await writeXlsxFile(sheet, { sheet: "名册" }).toBuffer() };
+  const list = async () => (await story.api.listElders({ region: story.committee, pageSize: 1000 },
+    auth(story.staffToken))).elders;
+  const known = new Set((await list()).map((e) => e.name));
+
+  await page.getByRole("link", { name: "导入名册" }).click();
+  await page.getByLabel("名册文件").setInputFiles(upload);
+  await page.locator(".import-file-type")
+    .filter({ hasText: "已读取 花名册.xlsx：Excel 工作簿（.xlsx），第一个工作表“名册”，表头下 3 行。" })
+    .waitFor();
+  await page.getByRole("button", { name: "检查" }).click();
+  const report = page.locator("section[aria-labelledby=import-report]");
+  await report.locator(".import-summary").filter({ hasText: "工作表“名册”" }).waitFor();
+  assert.match(await report.locator(".import-summary").innerText(),
+    /^共 3 行：可新登记 1 人，已登记 0 人（不变），有问题 2 行。文件：Excel 工作簿（\.xlsx），工作表“名册”/);
+  assert.equal(await report.locator("table.import-problems thead th").first().innerText(), "工作表行");
+  const rows = report.locator("table.import-problems tbody tr");
+  assert.equal(await rows.count(), 2);
+  // The worksheet's rows, though row 2's address spans two lines of the CSV sent.
+  assert.match(await rows.nth(0).innerText(), /^4\s+电话\s+电话无效/);
+  assert.match(await rows.nth(1).innerText(), /^5\s+身份证号\s+身份证号在 Excel 里存成了数字/);
+  const go = report.getByRole("button", { name: "导入 1 人" });
+  assert.equal(await go.isDisabled(), true, "a roster with bad rows is not imported as it is");
+  await shot(page, "import-xlsx-checked-1280x800");
+  await report.getByLabel("跳过有问题的行，只导入没问题的").check();
+  await go.click();
+  await report.getByRole("status").filter({ hasText: "已导入" }).waitFor();
+  const added = (await list()).filter((e) => !known.has(e.name));
+  assert.equal(added.length, 1, "only the good row is registered");
+  const full = (await story.api.getElder({ name: added[0].name, view: ElderView.FULL,
+    reason: "核对 Excel 名册导入" }, auth(story.staffToken))).elder;
+  assert.equal(full.displayName, "郑阿婆");
+  assert.equal(full.idNumber, good);
+  assert.equal(full.phone, "13900002222", "a phone typed as a number, as written");
+  assert.equal(full.region, story.committee);
+  assert.equal(full.address, address, "quotes, comma and line break survive");
+  assert.equal(full.livingSituation, LivingSituation.ALONE);
+  assert.equal(full.careGrade, 2);
+  assert.equal(full.assessmentDate, "2025-03-15", "a date cell as YYYY-MM-DD");
+
+  // The same workbook again: the good elder already registered, nothing new.
+  await page.getByLabel("名册文件").setInputFiles({ ...upload, name: "花名册-again.xlsx" });
+  await page.locator(".import-file-type").filter({ hasText: "花名册-again.xlsx" }).waitFor();
+  await page.getByRole("button", { name: "检查" }).click();
+  await report.getByText("可新登记 0 人，已登记 1 人（不变），有问题 2 行").waitFor();
+  assert.equal(await report.getByRole("button", { name: "导入 0 人" }).isDisabled(), true);
+  assert.equal((await list()).length, known.size + 1, "importing it again writes nothing");
+  await assertAccessible(page, "the .xlsx import report");
+});
+
 // The cells of a CSV text (RFC 4180: quoted cells may hold commas, quotes and line breaks).
 function parseCsv(text) {
   const rows = [];
@@ -995,6 +1119,43 @@ step("the committee's elders list is exported as shown, masked, as CSV", async (
     assert.doesNotMatch(cell, /(?<!\d)1\d{10}(?!\d)/, `an unmasked phone in ${cell}`);
   }
   await assertAccessible(page, "the elders list");
+});
+
+step("the day's promises are exported as shown, masked, as CSV", async () => {
+  const page = story.page;
+  await page.getByRole("link", { name: "今日街道" }).click();
+  const panel = page.locator("section[aria-labelledby=promises]");
+  await panel.locator("table tbody tr").first().waitFor();
+  const shown = await panel.locator("table").evaluate((table) => {
+    const text = (c) => c.textContent.replace(/\s+/g, " ").trim();
+    return {
+      header: [...table.tHead.rows[0].cells].map(text),
+      rows: [...table.tBodies[0].rows].map((r) => [...r.cells].map(text)),
+    };
+  });
+  assert.ok(shown.rows.length > 0, "the street has promises to show");
+  const street = STREET.replace("regions/", "");
+  const dayBefore = shanghai().date;
+  const [download] = await Promise.all([page.waitForEvent("download"),
+    panel.getByRole("button", { name: "导出 CSV" }).click()]);
+  const dayAfter = shanghai().date;
+  // Named by the street and the day in Shanghai by the browser's clock (the platform's).
+  const named = new RegExp(`^promises-${street}-(\\d{4}-\\d{2}-\\d{2})\\.csv$`)
+    .exec(download.suggestedFilename());
+  assert.ok(named, `the file's name: ${download.suggestedFilename()}`);
+  assert.ok([dayBefore, dayAfter].includes(named[1]), `${named[1]} is today in Shanghai`);
+  const bytes = fs.readFileSync(await download.path());
+  assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], "the file starts with a UTF-8 BOM");
+  const rows = parseCsv(bytes.subarray(3).toString("utf8"));
+  assert.deepEqual(rows[0], shown.header, "the header row is the table's column headers");
+  assert.deepEqual(rows[0], ["状态", "老人", "居委会", "服务", "原因"]);
+  assert.equal(rows.length - 1, shown.rows.length, "one data row for each row shown");
+  assert.deepEqual(rows.slice(1), shown.rows, "the cells as shown");
+  assert.ok(rows.slice(1).some((r) => r[0] === "已违约"), "the broken promise is among them");
+  for (const cell of rows.flat()) {
+    assert.doesNotMatch(cell, /(?<!\d)\d{17}[\dXx](?!\d)/, `an unmasked ID number in ${cell}`);
+    assert.doesNotMatch(cell, /(?<!\d)1\d{10}(?!\d)/, `an unmasked phone in ${cell}`);
+  }
 });
 
 step("staff correct the elder's phone with a reason, and a stale edit overwrites nothing", async () => {

@@ -36,6 +36,9 @@ export class FakeIdp {
     this.kid = `fake-idp-${crypto.randomBytes(4).toString("hex")}`;
     this.jwk = { ...publicKey.export({ format: "jwk" }), kid: this.kid, alg: "RS256", use: "sig" };
     this.codes = new Map();
+    // A test may make the next ID token wrong, as an attacker replaying another sign-in's would
+    // be: "nonce" (another sign-in's), "audience" (another client's) or "issuer".
+    this.spoilNextIdToken = null;
     // What happened, for the test to assert: token exchanges and logouts.
     this.exchanges = [];
     this.logouts = [];
@@ -183,8 +186,13 @@ export class FakeIdp {
     const access = this.sign({ iss: this.issuer, aud: this.audience, sub: grant.username,
       iat: now, nbf: now, exp: now + 3600, scope: grant.scope, azp: this.clientId,
       ...user.claims });
-    const id = this.sign({ iss: this.issuer, aud: this.clientId, sub: grant.username, iat: now,
-      exp: now + 3600, nonce: grant.nonce, name: user.name ?? grant.username });
+    const idClaims = { iss: this.issuer, aud: this.clientId, sub: grant.username, iat: now,
+      exp: now + 3600, nonce: grant.nonce, name: user.name ?? grant.username };
+    if (this.spoilNextIdToken === "nonce") idClaims.nonce = "another-sign-in";
+    if (this.spoilNextIdToken === "audience") idClaims.aud = "another-client";
+    if (this.spoilNextIdToken === "issuer") idClaims.iss = "https://elsewhere.example";
+    this.spoilNextIdToken = null;
+    const id = this.sign(idClaims);
     this.exchanges.push({ username: grant.username, pkce: "S256 verified" });
     return json(200, { access_token: access, id_token: id, token_type: "Bearer",
       expires_in: 3600, scope: grant.scope });

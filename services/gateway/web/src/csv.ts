@@ -8,9 +8,15 @@
 
 const BOM = "\uFEFF";
 
-function cell(raw: string): string {
-  const value = /^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw;
+// One cell as RFC 4180 writes it: quoted, with its quotes doubled, when it holds a comma, a quote
+// or a line break; as it is otherwise. Nothing else is changed (a roster read from .xlsx is sent to
+// the platform this way, cell for cell).
+export function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}
+
+function cell(raw: string): string {
+  return csvField(/^[=+\-@\t\r]/.test(raw) ? `'${raw}` : raw);
 }
 
 // The CSV text of rows of cells, BOM first.

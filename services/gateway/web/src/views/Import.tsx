@@ -1,25 +1,51 @@
-// Onboarding: a committee's roster (CSV from Excel, UTF-8 or GB18030) checked in the browser's
-// session against the platform before anything is written, every refused row shown by line and
-// column in Chinese and English; then imported (only when every row passed, or the good rows
-// alone when staff choose so). Importing the same roster again changes nothing.
-import { useState } from "react";
+// Onboarding: a committee's roster (CSV from Excel, UTF-8 or GB18030, or Excel's own .xlsx, whose
+// first worksheet is read in the browser and turned into the same CSV: xlsx.ts) checked in the
+// browser's session against the platform before anything is written, every refused row shown by
+// line (the worksheet's row for .xlsx) and column in Chinese and English; then imported (only when
+// every row passed, or the good rows alone when staff choose so). Importing the same roster again
+// changes nothing.
+import { useRef, useState } from "react";
 
 import { api, useWrite } from "../api.js";
 import { RosterKind, type ImportRosterResponse } from "../gen/linli/gateway/v1/console_pb.js";
 import { useI18n } from "../i18n.js";
 import { Panel, Problem } from "../ui.js";
+import type { SheetProblem, XlsxError } from "../xlsx.js";
 
 // The largest file sent in one call (the gateway's request limit is 1 MiB); larger rosters go
-// through `linli import`, which sends them in chunks.
+// through `linli import`, which sends them in chunks. An .xlsx is measured by the CSV made of it.
 const MAX_BYTES = 900 * 1024;
+// The largest .xlsx read at all (zipped; pictures and other sheets count too).
+const MAX_XLSX_BYTES = 8 * 1024 * 1024;
+
+const XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+interface Chosen {
+  name: string;
+  bytes: Uint8Array; // the CSV sent
+  // For .xlsx: the first worksheet's name, its data rows, the rows held back (not in `bytes`) and
+  // the worksheet row of a CSV line.
+  xlsx?: { sheet: string; rows: number; held: SheetProblem[]; sheetRow: (line: number) => number };
+}
+
+// Excel's own format by its first bytes (a ZIP archive: "PK\3\4"; "\xD0\xCF\x11\xE0" is the
+// older .xls, or a workbook with a password), or by its name.
+function looksLikeXlsx(file: File, head: Uint8Array): boolean {
+  const zip = head[0] === 0x50 && head[1] === 0x4b && head[2] === 0x03 && head[3] === 0x04;
+  const ole = head[0] === 0xd0 && head[1] === 0xcf && head[2] === 0x11 && head[3] === 0xe0;
+  return zip || ole || /\.xlsx?$/i.test(file.name) || file.type === XLSX_TYPE;
+}
 
 export function ImportView() {
   const { t } = useI18n();
-  const [file, setFile] = useState<{ name: string; bytes: Uint8Array }>();
+  const [file, setFile] = useState<Chosen>();
   const [checked, setChecked] = useState<ImportRosterResponse>();
   const [imported, setImported] = useState<ImportRosterResponse>();
   const [skipBad, setSkipBad] = useState(false);
-  const [tooBig, setTooBig] = useState(false);
+  const [tooBig, setTooBig] = useState<"csv" | "xlsx">();
+  const [reading, setReading] = useState(false);
+  const [unreadable, setUnreadable] = useState<string>();
+  const choice = useRef(0); // the latest file chosen: a slower read of an earlier one is dropped
   const { run, busy, error } = useWrite();
 
   const send = async (dryRun: boolean) => {
@@ -32,8 +58,68 @@ export function ImportView() {
     else setImported(answer);
   };
 
-  const report = imported ?? checked;
-  const refused = new Set(report?.problems.map((p) => p.line)).size;
+  const choose = async (chosen: File | undefined) => {
+    const mine = ++choice.current;
+    setChecked(undefined);
+    setImported(undefined);
+    setSkipBad(false); // chosen again for each file, once its report is seen
+    setTooBig(undefined);
+    setUnreadable(undefined);
+    setReading(false);
+    setFile(undefined);
+    if (!chosen) return;
+    const head = new Uint8Array(await chosen.slice(0, 4).arrayBuffer());
+    if (mine !== choice.current) return;
+    if (!looksLikeXlsx(chosen, head)) {
+      if (chosen.size > MAX_BYTES) return setTooBig("csv");
+      const bytes = new Uint8Array(await chosen.arrayBuffer());
+      if (mine === choice.current) setFile({ name: chosen.name, bytes });
+      return;
+    }
+    if (chosen.size > MAX_XLSX_BYTES) return setTooBig("xlsx");
+    setReading(true);
+    try {
+      const { readRosterXlsx } = await import("../xlsx.js");
+      const sheet = await readRosterXlsx(new Uint8Array(await chosen.arrayBuffer()));
+      if (mine !== choice.current) return;
+      if (sheet.csv.length > MAX_BYTES) return setTooBig("xlsx");
+      setFile({ name: chosen.name, bytes: sheet.csv, xlsx: sheet });
+    } catch (e) {
+      if (mine === choice.current) setUnreadable(whyUnreadable(e));
+    } finally {
+      if (mine === choice.current) setReading(false);
+    }
+  };
+
+  const whyUnreadable = (e: unknown): string => {
+    const { kind, detail } = (e ?? {}) as Partial<XlsxError>;
+    if (kind === "xls") return t("import_xls");
+    if (kind === "not_xlsx") return t("import_not_xlsx");
+    if (kind === "empty") return t("import_xlsx_empty");
+    return t("import_xlsx_unreadable", { detail: detail || String(e) });
+  };
+
+  const answer = imported ?? checked;
+  const sheetRow = file?.xlsx?.sheetRow ?? ((line: number) => line);
+  const held = answer ? (file?.xlsx?.held ?? []) : [];
+  const problems = answer
+    ? [
+        ...answer.problems.map((p) => ({
+          line: sheetRow(p.line),
+          column: p.column,
+          reasonZh: p.reasonZh,
+          reason: p.reason,
+        })),
+        ...held,
+      ].sort((a, b) => a.line - b.line)
+    : [];
+  const refused = new Set(problems.map((p) => p.line)).size;
+  const counts = answer && {
+    rows: answer.rows + held.length,
+    created: answer.created,
+    existing: answer.existing,
+    refused,
+  };
   return (
     <div>
       <h1>{t("nav_import")}</h1>
@@ -43,50 +129,52 @@ export function ImportView() {
           {t("import_file")}{" "}
           <input
             type="file"
-            accept=".csv,text/csv"
-            onChange={async (e) => {
-              const chosen = e.target.files?.[0];
-              setChecked(undefined);
-              setImported(undefined);
-              setTooBig(chosen !== undefined && chosen.size > MAX_BYTES);
-              if (!chosen || chosen.size > MAX_BYTES) return setFile(undefined);
-              setFile({ name: chosen.name, bytes: new Uint8Array(await chosen.arrayBuffer()) });
-            }}
+            accept={`.csv,text/csv,.xlsx,${XLSX_TYPE}`}
+            onChange={(e) => void choose(e.target.files?.[0])}
           />
         </label>{" "}
-        <button type="button" disabled={!file || busy} onClick={() => void send(true)}>
+        <button type="button" disabled={!file || busy || reading} onClick={() => void send(true)}>
           {t("import_check")}
         </button>
+        {reading && <p role="status">{t("import_reading_xlsx")}</p>}
+        {file && (
+          <p className="import-file-type">
+            {file.xlsx
+              ? t("import_read_xlsx", { name: file.name, sheet: file.xlsx.sheet, rows: file.xlsx.rows })
+              : t("import_read_csv", { name: file.name })}
+          </p>
+        )}
       </section>
       {tooBig && (
         <p role="alert" className="problem">
-          {t("import_too_big")}
+          {t(tooBig === "xlsx" ? "import_too_big_xlsx" : "import_too_big")}
+        </p>
+      )}
+      {unreadable !== undefined && (
+        <p role="alert" className="problem">
+          {unreadable}
         </p>
       )}
       {error !== undefined && <Problem error={error} />}
-      {report && (
+      {answer && counts && (
         <Panel id="import-report" title={imported ? t("import_done") : t("import_checked")} loading={false} error={undefined}>
           <p className="import-summary">
-            {t("import_summary", {
-              rows: report.rows,
-              created: report.created,
-              existing: report.existing,
-              refused,
-              encoding: report.encoding,
-            })}
+            {file?.xlsx
+              ? t("import_summary_xlsx", { ...counts, sheet: file.xlsx.sheet })
+              : t("import_summary", { ...counts, encoding: answer.encoding })}
           </p>
-          {report.problems.length > 0 && (
+          {problems.length > 0 && (
             <table className="import-problems">
               <thead>
                 <tr>
-                  <th scope="col">{t("import_line")}</th>
+                  <th scope="col">{file?.xlsx ? t("import_row") : t("import_line")}</th>
                   <th scope="col">{t("import_column")}</th>
                   <th scope="col">{t("import_reason")}</th>
                   <th scope="col">Reason</th>
                 </tr>
               </thead>
               <tbody>
-                {report.problems.map((p, i) => (
+                {problems.map((p, i) => (
                   <tr key={i}>
                     <td>{p.line}</td>
                     <td>{p.column || "—"}</td>
@@ -99,7 +187,7 @@ export function ImportView() {
           )}
           {!imported && (
             <p>
-              {report.problems.length > 0 && (
+              {problems.length > 0 && (
                 <label>
                   <input type="checkbox" checked={skipBad} onChange={(e) => setSkipBad(e.target.checked)} />
                   {t("import_skip_bad")}
@@ -107,10 +195,10 @@ export function ImportView() {
               )}{" "}
               <button
                 type="button"
-                disabled={busy || (report.problems.length > 0 && !skipBad) || report.created === 0}
+                disabled={busy || (problems.length > 0 && !skipBad) || answer.created === 0}
                 onClick={() => void send(false)}
               >
-                {t("import_go", { n: report.created })}
+                {t("import_go", { n: answer.created })}
               </button>
             </p>
           )}
