@@ -1262,3 +1262,136 @@ step("the console reads at 768×1024 and switches to English", async () => {
   await assertAccessible(page, "the day board in English at 768×1024");
   await page.context().close();
 });
+
+step("staff change a worker's skills on the map, a stale edit overwrites nothing, and a worker leaves", async () => {
+  const staff = auth(story.staffToken);
+  // Two workers of a street-level provider that is not the story's (no later step uses it).
+  const orgs = (await story.api.listOrganisations({ region: STREET, pageSize: 200 }, staff))
+    .organisations.filter((o) => o.region === STREET && !o.retired &&
+      o.name !== story.base.ownerOrganisation);
+  let org;
+  let workers;
+  for (const o of orgs) {
+    const listed = (await story.api.listWorkers({ organisation: o.name, pageSize: 500 }, staff))
+      .workers.filter((w) => w.status === WorkerStatus.ACTIVE);
+    if (listed.length >= 2) {
+      org = o;
+      workers = listed;
+      break;
+    }
+  }
+  assert.ok(org, "a provider at street level with two active workers");
+  const [first, second] = workers;
+  const readWorker = async (name) =>
+    (await story.api.listWorkers({ organisation: org.name, pageSize: 500 }, staff)).workers
+      .find((w) => w.name === name);
+
+  const page = await openPage();
+  await page.goto(loginUrl(story.staffToken));
+  await page.getByRole("heading", { level: 1 }).filter({ hasText: "五里桥街道" }).waitFor();
+  await page.getByRole("link", { name: "条块地图" }).click();
+  const chips = page.locator("button.chip");
+  await chips.first().waitFor();
+  await chips.filter({ hasText: org.displayName }).first().click();
+  const panel = page.locator("section[aria-labelledby=organisation]");
+  await panel.getByRole("heading", { name: org.displayName }).waitFor();
+
+  // The first worker learns a skill.
+  const row = panel.locator(`li[data-worker="${first.name}"]`);
+  await row.getByRole("button", { name: "修改" }).click();
+  const form = row.getByRole("form", { name: `修改人员：${first.displayName}` });
+  await form.getByLabel("技能（逗号分隔）").fill([...first.skills, "escort-walk"].join(", "));
+  await form.getByRole("button", { name: "保存" }).click();
+  await form.getByRole("status").filter({ hasText: "已保存" }).waitFor();
+  await row.filter({ hasText: "escort-walk" }).waitFor();
+  const learned = await readWorker(first.name);
+  assert.deepEqual(learned.skills, [...first.skills, "escort-walk"]);
+  assert.equal(learned.displayName, first.displayName);
+
+  // Someone else changes the worker meanwhile: the page's edit, made on what it read, is refused
+  // and overwrites nothing.
+  await story.api.updateWorker({ worker: { name: first.name, etag: learned.etag,
+    skills: first.skills }, updateMask: { paths: ["skills"] } }, staff);
+  await form.getByLabel("姓名").fill(`${first.displayName}（改）`);
+  await form.getByRole("button", { name: "保存" }).click();
+  const stale = form.getByRole("alert");
+  await stale.waitFor();
+  assert.match(await stale.innerText(), /已被他人修改/);
+  const kept = await readWorker(first.name);
+  assert.equal(kept.displayName, first.displayName, "the stale edit overwrote nothing");
+  assert.deepEqual(kept.skills, first.skills);
+
+  // The second worker left the provider: retired from the roster.
+  const other = panel.locator(`li[data-worker="${second.name}"]`);
+  await other.getByRole("button", { name: "修改" }).click();
+  const leave = other.getByRole("form", { name: `修改人员：${second.displayName}` });
+  await leave.getByLabel("状态").selectOption({ label: "已离开（退出名册）" });
+  await leave.getByRole("button", { name: "保存" }).click();
+  await leave.getByRole("status").filter({ hasText: "已保存" }).waitFor();
+  await other.locator(".worker-status").filter({ hasText: "已离开" }).waitFor();
+  assert.equal((await readWorker(second.name)).status, WorkerStatus.LEFT);
+  await shot(page, "workers-1280x800");
+  await assertAccessible(page, "the organisation's workers");
+  await page.context().close();
+});
+
+// The last step: it stops the feedback service for good (issue 21: "a backend down → the view
+// shows what it could read and says what is missing").
+step("with the feedback service down the console shows what it read and says what is missing", async () => {
+  const feedback = platform.children.find((c) => c.linliName === "feedback");
+  assert.ok(feedback, "the platform runs a feedback service");
+  if (feedback.exitCode === null && feedback.signalCode === null) {
+    await new Promise((resolve) => {
+      feedback.once("exit", resolve);
+      feedback.kill("SIGKILL");
+    });
+  }
+  const staff = auth(story.staffToken);
+  const committees = (await story.api.listRegions({ parent: STREET, pageSize: 200 }, staff))
+    .regions;
+  assert.ok(committees.length > 0, "the street's committees, from the registry");
+
+  const page = await openPage();
+  await page.goto(loginUrl(story.staffToken));
+  // The registry's part: the street's name and the day in the heading, its committees on the
+  // board, which itself needs feedback.
+  await page.getByRole("heading", { level: 1 })
+    .filter({ hasText: "五里桥街道" }).filter({ hasText: /\d{4}-\d{2}-\d{2}/ }).waitFor();
+  const board = page.locator("section[aria-labelledby=board]");
+  await board.locator("ul.committees li").first().waitFor();
+  const boardText = await board.innerText();
+  assert.ok(committees.every((c) => boardText.includes(c.displayName)),
+    `the board names the committees: ${boardText.slice(0, 300)}`);
+  // Every panel that needs feedback says it could not be read, none stays blank or loading.
+  for (const id of ["promises", "alerts", "board", "work-orders", "trend"]) {
+    const problem = page.locator(`section[aria-labelledby=${id}] [role=alert]`);
+    await problem.waitFor();
+    assert.match(await problem.innerText(), /后端服务暂时不可用/, `the ${id} panel`);
+  }
+  const missing = page.locator(".missing-parts");
+  await missing.waitFor();
+  const missingText = await missing.innerText();
+  assert.match(missingText, /未能读取：/);
+  for (const title of ["近 7 天的承诺", "未处理预警", "今日", "工单", "感受度指数"]) {
+    assert.ok(missingText.includes(title), `the page says ${title} is missing: ${missingText}`);
+  }
+  assert.equal(await page.locator(".loading").count(), 0, "no panel is left loading");
+  assert.doesNotMatch(await page.locator("body").innerText(), /INTERNAL|Internal|出错了/);
+  await shot(page, "backend-down-1280x800");
+
+  // An elder's page: the masked record from the registry, the feedback parts missing.
+  await page.goto(`${platform.httpUrl}/#/elders/${story.elder.name.replace("elders/", "")}`);
+  await page.getByRole("heading", { level: 1 }).filter({ hasText: story.elder.displayName })
+    .waitFor();
+  await page.locator("section[aria-labelledby=record] dl.record").waitFor();
+  const lost = page.locator("section[aria-labelledby=feedback] [role=alert]");
+  await lost.waitFor();
+  assert.match(await lost.innerText(), /后端服务暂时不可用/);
+  const elderMissing = page.locator(".missing-parts");
+  await elderMissing.waitFor();
+  assert.match(await elderMissing.innerText(), /未能读取：.*老人的回答/);
+  assert.equal(await page.locator(".loading").count(), 0, "no panel of the elder is left loading");
+  assert.doesNotMatch(await page.locator("body").innerText(), /INTERNAL|Internal|出错了/);
+  await shot(page, "backend-down-elder-1280x800");
+  await page.context().close();
+});

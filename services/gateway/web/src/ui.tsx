@@ -230,13 +230,15 @@ export function Outcome({
 }
 
 // A panel with its title, showing the loading state or the error of its own read only, so one
-// backend down leaves the other panels readable.
+// backend down leaves the other panels readable; `failed` is what the page still knows to show
+// under the error (read from another backend).
 export function Panel(props: {
   title: string;
   loading: boolean;
   error: unknown;
   onRetry?: () => void;
   children?: ReactNode;
+  failed?: ReactNode;
   id?: string;
   className?: string; // "wide" (the whole row) or "span-2" on the day grid
 }) {
@@ -244,13 +246,35 @@ export function Panel(props: {
     <section className={`panel ${props.className ?? ""}`.trim()} aria-labelledby={props.id}>
       <h2 id={props.id}>{props.title}</h2>
       {props.error !== undefined ? (
-        <Problem error={props.error} onRetry={props.onRetry} />
+        <>
+          <Problem error={props.error} onRetry={props.onRetry} />
+          {props.failed}
+        </>
       ) : props.loading ? (
         <Loading />
       ) : (
         props.children
       )}
     </section>
+  );
+}
+
+// What a page could not read because a backend is down or did not answer in time (UNAVAILABLE,
+// DEADLINE_EXCEEDED): "未能读取：近 7 天的承诺、未办结工单", above the panels, so the person at the
+// desk sees at once which parts are missing while the rest of the page shows what was read.
+export function MissingParts({ parts }: { parts: { title: string; error: unknown }[] }) {
+  const { t } = useI18n();
+  const missing = parts.filter((p) => {
+    if (p.error === undefined) return false;
+    const { code } = describeError(p.error);
+    return code === "Unavailable" || code === "DeadlineExceeded";
+  });
+  if (missing.length === 0) return null;
+  return (
+    <p className="missing-parts" role="status">
+      <strong>{t("missing_parts")}</strong>
+      {missing.map((p) => p.title).join(t("list_separator"))}
+    </p>
   );
 }
 

@@ -1,6 +1,6 @@
 // Safety-net alerts of the caller's street or committee: acknowledged ("I am on it") and resolved
 // with what was done. The gateway records who did each.
-import { useState } from "react";
+import { useEffect, useState } from "react";
 
 import { api, useLoad, useWrite } from "../api.js";
 import { AlertState, type Alert } from "../gen/linli/feedback/v1/feedback_pb.js";
@@ -8,19 +8,23 @@ import { enumText, useI18n } from "../i18n.js";
 import { ElderLink, idOf, Loading, Problem, when } from "../ui.js";
 
 // The alerts of a region in one state. `version` (bumped by the owner after a change made in
-// another list) reads them again; `onChange` tells the owner this list changed one.
+// another list) reads them again; `onChange` tells the owner this list changed one; `onError`
+// tells it the list could not be read.
 export function AlertList(props: {
   region: string;
   state?: AlertState;
   committeeName?: (name: string) => string;
   version?: number;
   onChange?: () => void;
+  onError?: (error: unknown) => void; // the read's error (undefined once it reads), for the page
 }) {
   const { t } = useI18n();
   const alerts = useLoad(
     () => api.listAlerts({ region: props.region, state: props.state, pageSize: 50 }),
     [props.region, props.state, props.version],
   );
+  const { onError } = props;
+  useEffect(() => onError?.(alerts.error), [alerts.error, onError]);
   if (alerts.error !== undefined) return <Problem error={alerts.error} onRetry={alerts.reload} />;
   if (alerts.loading && !alerts.data) return <Loading />;
   const list = alerts.data?.alerts ?? [];

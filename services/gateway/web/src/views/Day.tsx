@@ -1,15 +1,17 @@
 // The street's day: promises kept / at risk / broken, today's visits per committee, what needs
 // someone now, open alerts and work orders, and the perception index over 12 weeks. Each panel
 // reads on its own, so a backend that is down empties only its panels.
-import { useRef } from "react";
+import { useRef, useState } from "react";
 
 import { api, useLoad } from "../api.js";
+import { shanghaiDate } from "../csv.js";
 import { AlertState, WorkOrderState } from "../gen/linli/feedback/v1/feedback_pb.js";
 import { enumText, useI18n, type Key } from "../i18n.js";
 import {
   ElderLink,
   ExportCsvButton,
   idOf,
+  MissingParts,
   Panel,
   TrendChart,
   useServiceTypeName,
@@ -59,6 +61,7 @@ export function DayView({ region }: { region: string }) {
   const workOrders = useLoad(() => api.listWorkOrders({ region, pageSize: 50 }), [region]);
   const trend = useLoad(() => api.getPerceptionTrend({ subject: region, weeks: 12 }), [region]);
   const promisesTable = useRef<HTMLTableElement>(null);
+  const [alertsError, setAlertsError] = useState<unknown>();
 
   const serviceName = useServiceTypeName();
   const committeeName = (name: string) =>
@@ -73,9 +76,21 @@ export function DayView({ region }: { region: string }) {
       <h1>
         {t("day_title", {
           street: street.data?.region?.displayName ?? region,
-          date: board.data?.date ?? "",
+          // The board's day; while it cannot be read, today in Shanghai by this browser's clock.
+          date: board.data?.date ?? (board.loading ? "" : shanghaiDate()),
         })}
       </h1>
+      <MissingParts
+        parts={[
+          { title: t("part_street"), error: street.error },
+          { title: t("part_committees"), error: committees.error },
+          { title: t("promises_title", { days: PROMISE_DAYS }), error: promises.error },
+          { title: t("alerts_title"), error: alertsError },
+          { title: t("board_title"), error: board.error },
+          { title: t("work_orders_title"), error: workOrders.error },
+          { title: t("trend_title"), error: trend.error },
+        ]}
+      />
 
       <Panel
         id="promises"
@@ -140,7 +155,12 @@ export function DayView({ region }: { region: string }) {
 
       <section className="panel" aria-labelledby="alerts">
         <h2 id="alerts">{t("alerts_title")}</h2>
-        <AlertList region={region} state={AlertState.OPEN} committeeName={committeeName} />
+        <AlertList
+          region={region}
+          state={AlertState.OPEN}
+          committeeName={committeeName}
+          onError={setAlertsError}
+        />
       </section>
 
       <Panel
@@ -150,6 +170,18 @@ export function DayView({ region }: { region: string }) {
         loading={board.loading}
         error={board.error}
         onRetry={board.reload}
+        failed={
+          committees.data && (
+            <>
+              <h3>{t("part_committees")}</h3>
+              <ul className="committees">
+                {committees.data.regions.map((c) => (
+                  <li key={c.name}>{c.displayName}</li>
+                ))}
+              </ul>
+            </>
+          )
+        }
       >
         {board.data && (
           <>

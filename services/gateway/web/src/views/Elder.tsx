@@ -28,7 +28,17 @@ import {
 } from "../gen/linli/scheduling/v1/scheduling_pb.js";
 import { enumText, useI18n, type Key } from "../i18n.js";
 import { ElderConsents, ElderUpkeep } from "./ElderUpkeep.js";
-import { href, idOf, Loading, Outcome, Panel, Problem, useServiceTypeName, when } from "../ui.js";
+import {
+  href,
+  idOf,
+  Loading,
+  MissingParts,
+  Outcome,
+  Panel,
+  Problem,
+  useServiceTypeName,
+  when,
+} from "../ui.js";
 
 const RECENT_VISITS = 30;
 
@@ -69,6 +79,15 @@ export function ElderView({ id, answerVisit }: { id: string; answerVisit?: strin
         {shown?.displayName ?? id}{" "}
         <span className="quiet">{name}</span>
       </h1>
+      <MissingParts
+        parts={[
+          { title: t("elders_title"), error: masked.error },
+          { title: t("commitments"), error: commitments.error },
+          { title: t("visits"), error: visits.error },
+          { title: t("feedback"), error: feedback.error },
+          { title: t("audit_title"), error: audit.error },
+        ]}
+      />
       <Panel
         id="record"
         title={full ? t("full_view_shown", { reason: full.reason }) : t("elders_title")}

@@ -2,7 +2,8 @@
 // facilities, social organisations, shops), each committee as a block with what sits in it,
 // and the district's line bureaus outside the street that reach into it. Filters by line,
 // service and kind are the registry's (GetMap); by sector on the page. Click an organisation for
-// its offerings (with capacity) and relations; its related organisations light up.
+// its offerings (with capacity), relations and workers (kept right there: Workers.tsx); its
+// related organisations light up.
 import { create } from "@bufbuild/protobuf";
 import { FieldMaskSchema } from "@bufbuild/protobuf/wkt";
 import { useMemo, useState } from "react";
@@ -18,6 +19,7 @@ import {
 } from "../gen/linli/registry/v1/registry_pb.js";
 import { enumText, useI18n } from "../i18n.js";
 import { idOf, Outcome, Panel, useServiceTypeName } from "../ui.js";
+import { WorkerList } from "./Workers.js";
 
 const KINDS = Object.values(OrganisationKind).filter(
   (k): k is OrganisationKind => typeof k === "number" && k !== OrganisationKind.UNSPECIFIED,
@@ -252,6 +254,8 @@ function OrganisationPanel({
         />
       )}
       {o?.retired && <p className="quiet">{t("org_retired")}</p>}
+      <h3>{t("workers_title")}</h3>
+      <WorkerList organisation={name} />
       <h3>{t("relations")}</h3>
       {relations.data?.relations.length ? (
         <ul>
