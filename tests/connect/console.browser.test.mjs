@@ -1083,6 +1083,33 @@ function parseCsv(text) {
   return rows;
 }
 
+// The header and body cells of the table in `panel`, as the screen shows them.
+function tableShown(panel) {
+  return panel.locator("table").evaluate((table) => {
+    const text = (c) => c.textContent.replace(/\s+/g, " ").trim();
+    return {
+      header: [...table.tHead.rows[0].cells].map(text),
+      rows: [...table.tBodies[0].rows].map((r) => [...r.cells].map(text)),
+    };
+  });
+}
+
+// A downloaded CSV export is the table as shown (`tableShown`): UTF-8 with a BOM, the same header
+// and cells, and no unmasked ID number or phone. Its rows, header first.
+async function assertExportedAsShown(download, shown) {
+  const bytes = fs.readFileSync(await download.path());
+  assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], "the file starts with a UTF-8 BOM");
+  const rows = parseCsv(bytes.subarray(3).toString("utf8"));
+  assert.deepEqual(rows[0], shown.header, "the header row is the table's column headers");
+  assert.equal(rows.length - 1, shown.rows.length, "one data row for each row shown");
+  assert.deepEqual(rows.slice(1), shown.rows, "the cells as shown");
+  for (const cell of rows.flat()) {
+    assert.doesNotMatch(cell, /(?<!\d)\d{17}[\dXx](?!\d)/, `an unmasked ID number in ${cell}`);
+    assert.doesNotMatch(cell, /(?<!\d)1\d{10}(?!\d)/, `an unmasked phone in ${cell}`);
+  }
+  return rows;
+}
+
 step("the committee's elders list is exported as shown, masked, as CSV", async () => {
   const page = story.page;
   await page.getByRole("link", { name: "老人", exact: true }).click();
@@ -1095,29 +1122,14 @@ step("the committee's elders list is exported as shown, masked, as CSV", async (
     auth(story.staffToken))).region.displayName;
   await panel.getByRole("heading", { name: committee, exact: true }).waitFor();
   await panel.locator("table tbody tr").first().waitFor();
-  const shown = await panel.locator("table").evaluate((table) => {
-    const text = (c) => c.textContent.replace(/\s+/g, " ").trim();
-    return {
-      header: [...table.tHead.rows[0].cells].map(text),
-      rows: [...table.tBodies[0].rows].map((r) => [...r.cells].map(text)),
-    };
-  });
+  const shown = await tableShown(panel);
   assert.ok(shown.rows.length > 0, "the committee lists elders");
   const button = panel.getByRole("button", { name: "导出 CSV" });
   const [download] = await Promise.all([page.waitForEvent("download"), button.click()]);
   assert.match(download.suggestedFilename(),
     new RegExp(`^elders-${story.committee.replace("regions/", "")}-\\d{4}-\\d{2}-\\d{2}\\.csv$`));
-  const bytes = fs.readFileSync(await download.path());
-  assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], "the file starts with a UTF-8 BOM");
-  const rows = parseCsv(bytes.subarray(3).toString("utf8"));
-  assert.deepEqual(rows[0], shown.header, "the header row is the table's column headers");
+  const rows = await assertExportedAsShown(download, shown);
   assert.deepEqual(rows[0], ["姓名", "电话", "地址", "居住情况", "照护等级"]);
-  assert.equal(rows.length - 1, shown.rows.length, "one data row for each row shown");
-  assert.deepEqual(rows.slice(1), shown.rows, "the cells as shown");
-  for (const cell of rows.flat()) {
-    assert.doesNotMatch(cell, /(?<!\d)\d{17}[\dXx](?!\d)/, `an unmasked ID number in ${cell}`);
-    assert.doesNotMatch(cell, /(?<!\d)1\d{10}(?!\d)/, `an unmasked phone in ${cell}`);
-  }
   await assertAccessible(page, "the elders list");
 });
 
@@ -1126,13 +1138,7 @@ step("the day's promises are exported as shown, masked, as CSV", async () => {
   await page.getByRole("link", { name: "今日街道" }).click();
   const panel = page.locator("section[aria-labelledby=promises]");
   await panel.locator("table tbody tr").first().waitFor();
-  const shown = await panel.locator("table").evaluate((table) => {
-    const text = (c) => c.textContent.replace(/\s+/g, " ").trim();
-    return {
-      header: [...table.tHead.rows[0].cells].map(text),
-      rows: [...table.tBodies[0].rows].map((r) => [...r.cells].map(text)),
-    };
-  });
+  const shown = await tableShown(panel);
   assert.ok(shown.rows.length > 0, "the street has promises to show");
   const street = STREET.replace("regions/", "");
   const dayBefore = shanghai().date;
@@ -1144,18 +1150,9 @@ step("the day's promises are exported as shown, masked, as CSV", async () => {
     .exec(download.suggestedFilename());
   assert.ok(named, `the file's name: ${download.suggestedFilename()}`);
   assert.ok([dayBefore, dayAfter].includes(named[1]), `${named[1]} is today in Shanghai`);
-  const bytes = fs.readFileSync(await download.path());
-  assert.deepEqual([...bytes.subarray(0, 3)], [0xef, 0xbb, 0xbf], "the file starts with a UTF-8 BOM");
-  const rows = parseCsv(bytes.subarray(3).toString("utf8"));
-  assert.deepEqual(rows[0], shown.header, "the header row is the table's column headers");
+  const rows = await assertExportedAsShown(download, shown);
   assert.deepEqual(rows[0], ["状态", "老人", "居委会", "服务", "原因"]);
-  assert.equal(rows.length - 1, shown.rows.length, "one data row for each row shown");
-  assert.deepEqual(rows.slice(1), shown.rows, "the cells as shown");
   assert.ok(rows.slice(1).some((r) => r[0] === "已违约"), "the broken promise is among them");
-  for (const cell of rows.flat()) {
-    assert.doesNotMatch(cell, /(?<!\d)\d{17}[\dXx](?!\d)/, `an unmasked ID number in ${cell}`);
-    assert.doesNotMatch(cell, /(?<!\d)1\d{10}(?!\d)/, `an unmasked phone in ${cell}`);
-  }
 });
 
 step("staff correct the elder's phone with a reason, and a stale edit overwrites nothing", async () => {
