@@ -293,9 +293,13 @@ std::vector<v1::PlannedRoute> BookedRoutes(
   std::vector<v1::PlannedRoute> routes;
   for (const v1::Route& route : plan.routes()) {
     v1::PlannedRoute out;
+    bool whole = true;  // every visit of the planned route is on it
     for (const v1::PlannedVisit& pv : route.visits()) {
       auto candidate = by_visit.find(pv.visit());
-      if (candidate == by_visit.end() || !booked.contains(pv.visit())) continue;
+      if (candidate == by_visit.end() || !booked.contains(pv.visit())) {
+        whole = false;
+        continue;
+      }
       v1::PlannedStop* stop = out.add_stops();
       stop->set_visit(pv.visit());
       stop->set_elder(candidate->second->visit.elder());
@@ -310,7 +314,12 @@ std::vector<v1::PlannedRoute> BookedRoutes(
       out.set_worker_display_name(worker->second.display_name());
       out.set_organisation(worker->second.organisation());
     }
-    out.set_travel_minutes(route.travel());
+    // The planned travel went by the visits left out too: without them it is not known.
+    if (whole) {
+      out.set_travel_minutes(route.travel());
+    } else {
+      for (v1::PlannedStop& stop : *out.mutable_stops()) stop.clear_travel_minutes();
+    }
     routes.push_back(std::move(out));
   }
   return routes;

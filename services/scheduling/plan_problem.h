@@ -121,6 +121,8 @@ std::vector<PlannedBooking> CompleteBookings(const v1::Plan& plan,
 // The routes of `plan` as a caller of Plan sees them: per route of the plan (in its order), the
 // visits of `booked` (names of the visits booked, or with a dry run that would be) in route order
 // with their elder, promise, planned start and end; a route left with no such visit is left out.
+// Travel (the route's and each stop's) is the plan's when every visit of the route is booked, and
+// 0 (unknown) when some are not: the planned trips went by them.
 // `workers`: the owners' workers by name (for the worker's name and organisation).
 std::vector<v1::PlannedRoute> BookedRoutes(
     const v1::Plan& plan, const std::vector<PlanCandidate>& candidates,

@@ -312,7 +312,7 @@ TEST(BookedRoutes, TheBookedVisitsOfEachRouteInOrderWithTheirWorker) {
   EXPECT_EQ(routes[0].worker(), "workers/x");
   EXPECT_EQ(routes[0].worker_display_name(), "李阿姨");
   EXPECT_EQ(routes[0].organisation(), "organisations/o");
-  EXPECT_EQ(routes[0].travel_minutes(), 42);
+  EXPECT_EQ(routes[0].travel_minutes(), 42);  // x's visits are all booked
   ASSERT_EQ(routes[0].stops_size(), 2);
   const v1::PlannedStop& first = routes[0].stops(0);
   EXPECT_EQ(first.visit(), "visits/c");
@@ -329,6 +329,14 @@ TEST(BookedRoutes, TheBookedVisitsOfEachRouteInOrderWithTheirWorker) {
   const std::vector<v1::PlannedRoute> all =
       BookedRoutes(plan, candidates, {"visits/a", "visits/b", "visits/c"}, workers, period.begin);
   ASSERT_EQ(all.size(), 2u);
+  // A route with a visit left out has no travel: the planned trips went by that visit.
+  const std::vector<v1::PlannedRoute> part =
+      BookedRoutes(plan, candidates, {"visits/a", "visits/b"}, workers, period.begin);
+  ASSERT_EQ(part.size(), 2u);
+  EXPECT_EQ(part[0].stops_size(), 1);
+  EXPECT_EQ(part[0].travel_minutes(), 0);
+  EXPECT_EQ(part[0].stops(0).travel_minutes(), 0);
+  EXPECT_EQ(part[1].stops(0).travel_minutes(), 9);
   EXPECT_EQ(all[1].worker(), "workers/y");
   EXPECT_EQ(all[1].worker_display_name(), "");
   EXPECT_EQ(all[1].stops(0).visit(), "visits/a");

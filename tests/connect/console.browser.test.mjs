@@ -1317,6 +1317,11 @@ step("staff change a worker's skills on the map, a stale edit overwrites nothing
   const kept = await readWorker(first.name);
   assert.equal(kept.displayName, first.displayName, "the stale edit overwrote nothing");
   assert.deepEqual(kept.skills, first.skills);
+  // The form starts again from the version read after the refusal: saving now changes only what
+  // is typed anew and cannot put back the skill the other person removed.
+  await eventually("the form to show the other person's version", async () =>
+    (await form.getByLabel("技能（逗号分隔）").inputValue()) === first.skills.join(", "));
+  assert.equal(await form.getByLabel("姓名").inputValue(), first.displayName);
 
   // The second worker left the provider: retired from the roster.
   const other = panel.locator(`li[data-worker="${second.name}"]`);
@@ -1372,7 +1377,8 @@ step("with the feedback service down the console shows what it read and says wha
   for (const title of ["近 7 天的承诺", "未处理预警", "今日", "工单", "感受度指数"]) {
     assert.ok(missingText.includes(title), `the page says ${title} is missing: ${missingText}`);
   }
-  assert.equal(await page.locator(".loading").count(), 0, "no panel is left loading");
+  await eventually("every panel of the day to finish loading",
+    async () => (await page.locator(".loading").count()) === 0);
   assert.doesNotMatch(await page.locator("body").innerText(), /INTERNAL|Internal|出错了/);
   await shot(page, "backend-down-1280x800");
 
@@ -1387,7 +1393,8 @@ step("with the feedback service down the console shows what it read and says wha
   const elderMissing = page.locator(".missing-parts");
   await elderMissing.waitFor();
   assert.match(await elderMissing.innerText(), /未能读取：.*老人的回答/);
-  assert.equal(await page.locator(".loading").count(), 0, "no panel of the elder is left loading");
+  await eventually("every panel of the elder to finish loading",
+    async () => (await page.locator(".loading").count()) === 0);
   assert.doesNotMatch(await page.locator("body").innerText(), /INTERNAL|Internal|出错了/);
   await shot(page, "backend-down-elder-1280x800");
   await page.context().close();

@@ -50,10 +50,12 @@ export function ImportView() {
 
   const send = async (dryRun: boolean) => {
     if (!file) return;
+    const mine = choice.current;
     const answer = await run(() =>
       api.importRoster({ kind: RosterKind.ELDERS, csv: file.bytes, dryRun, skipBadRows: skipBad }),
     );
-    if (answer === undefined) return;
+    // Another file chosen meanwhile: this answer is not its report.
+    if (answer === undefined || mine !== choice.current) return;
     if (dryRun) setChecked(answer);
     else setImported(answer);
   };
@@ -68,12 +70,19 @@ export function ImportView() {
     setReading(false);
     setFile(undefined);
     if (!chosen) return;
-    const head = new Uint8Array(await chosen.slice(0, 4).arrayBuffer());
-    if (mine !== choice.current) return;
-    if (!looksLikeXlsx(chosen, head)) {
-      if (chosen.size > MAX_BYTES) return setTooBig("csv");
-      const bytes = new Uint8Array(await chosen.arrayBuffer());
-      if (mine === choice.current) setFile({ name: chosen.name, bytes });
+    let head: Uint8Array;
+    try {
+      head = new Uint8Array(await chosen.slice(0, 4).arrayBuffer());
+      if (mine !== choice.current) return;
+      if (!looksLikeXlsx(chosen, head)) {
+        if (chosen.size > MAX_BYTES) return setTooBig("csv");
+        const bytes = new Uint8Array(await chosen.arrayBuffer());
+        if (mine === choice.current) setFile({ name: chosen.name, bytes });
+        return;
+      }
+    } catch (e) {
+      // The file changed or went away after it was chosen, or reading it was refused.
+      if (mine === choice.current) setUnreadable(whyUnreadable(e));
       return;
     }
     if (chosen.size > MAX_XLSX_BYTES) return setTooBig("xlsx");

@@ -45,7 +45,7 @@ export function routesOf(plan: PlanResponse): Route[] {
     name: r.workerDisplayName,
     organisation: r.organisation,
     stops: r.stops,
-    travel: r.travelMinutes,
+    travel: r.travelMinutes > 0 ? r.travelMinutes : undefined, // 0: not known (part not booked)
   }));
 }
 
@@ -284,10 +284,12 @@ function Reassign({
       let kept = !unbooked && sure;
       if (unbooked) {
         try {
+          // Back to the worker who was booked there (maybe by hand, outside their availability).
           const answer = await api.assignVisit({
             name: stop.visit,
             worker: from,
             start: stop.start,
+            outsideAvailability: true,
             requestId: crypto.randomUUID(),
           });
           visit = answer.visit;

@@ -65,6 +65,16 @@ function WorkerUpkeep({ worker, onChanged }: { worker: Worker; onChanged: () => 
   const [skills, setSkills] = useState(worker.skills.join(", "));
   const stored = worker.status === WorkerStatus.UNSPECIFIED ? WorkerStatus.ACTIVE : worker.status;
   const [status, setStatus] = useState<WorkerStatus>(stored);
+  // A newer version read (after someone else's edit refused ours, or our own save): the fields
+  // start again from it, so a second save cannot put back what the other person changed. The
+  // message of the refusal stays.
+  const [version, setVersion] = useState(worker.etag);
+  if (version !== worker.etag) {
+    setVersion(worker.etag);
+    setDisplayName(worker.displayName);
+    setSkills(worker.skills.join(", "));
+    setStatus(stored);
+  }
   const { run, busy, error } = useWrite(onChanged);
   const [done, setDone] = useState<string>();
 
