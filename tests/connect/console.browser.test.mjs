@@ -666,8 +666,10 @@ step("planning the street's next two days shows progress and what each day needs
   assert.equal(await page.getByLabel("试算（不预订）").isChecked(), true, "a dry run by default");
   await page.getByRole("button", { name: "试算" }).click();
   await page.getByText("已完成 2 / 2 天").waitFor({ timeout: 60000 });
-  // Tomorrow: every window still open, the demo street's visits all unstaffed.
-  const tomorrow = shanghai(1).date;
+  // Tomorrow (the second day planned, from the page's own first day): every window still open,
+  // the demo street's visits all unstaffed.
+  const first = await page.getByLabel("从").inputValue();
+  const tomorrow = new Date(Date.parse(`${first}T00:00:00Z`) + 86400e3).toISOString().slice(0, 10);
   const panel = page.locator(`section[aria-labelledby="plan-${tomorrow}"]`);
   const figure = await panel.locator(".tally").first().locator(".figure").innerText();
   const expected = await story.api.plan({ region: STREET, fromDate: tomorrow, days: 1,
