@@ -7,7 +7,8 @@
 //    minutes ago, none checked in (each of another elder of one street), and one webhook for the
 //    elders of that street (the street's text-message provider) on a loopback HTTP receiver. One
 //    notice sweep finds them all (RUNNING_LATE, with their deliveries, in one transaction); the
-//    webhook sender then POSTs every notice, signed, one after another. Prints the sweep's time,
+//    webhook sender then POSTs every notice, signed (one lane per elder; at most 4 lanes at once
+//    to the one webhook, WebhookSenderOptions). Prints the sweep's time,
 //    the delivery rate, and the delay from the start of the sweep to each notice's arrival at the
 //    receiver (p50, p99, max). Target: the burst of one minute is delivered within that minute
 //    (rate ≥ visits/60 s).

@@ -128,7 +128,8 @@ class DayInTheLifeTest : public ::testing::TestWithParam<std::string> {
                      "310101020",
                      {"referrals.read", "referrals.write", "visits.read", "visits.write",
                       "visits.review"},
-                     auth::HashApiSecret("day-in-the-life-pepper", auth::ParseApiKey(key)->secret)})
+                     auth::HashApiSecret("day-in-the-life-pepper", auth::ParseApiKey(key)->secret),
+                     ""})
              << "\n";
         partner_key_[org] = key;
       }
@@ -1007,6 +1008,32 @@ TEST_P(DayInTheLifeTest, TheElderHearsOfALateAndAMissedVisitAndTheCommitteesWebh
   bool listed = false;
   for (const auto& v : coming.visits()) listed = listed || v.visit() == made_up.visit().name();
   EXPECT_TRUE(listed) << "the make-up visit is not among the elder's upcoming visits";
+  // The worker comes (before the window booked: the elder let them in early) and the ledger shows
+  // the promise repaired: the missed visit made good, not silently broken.
+  const std::string worker_token = Token("worker", worker, {{"region", "310101020002"}});
+  gw::WorkerCheckInRequest make_up_in;
+  make_up_in.set_commitment(made_up.visit().commitment());
+  make_up_in.set_visit(made_up.visit().name());
+  make_up_in.mutable_location()->set_latitude(kLat);
+  make_up_in.mutable_location()->set_longitude(kLng);
+  make_up_in.set_method(sch::CHECK_METHOD_APP_GPS);
+  gw::WorkerCheckInResponse made_up_in;
+  s = Call("WorkerAppService/CheckIn", make_up_in, &made_up_in, worker_token);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  gw::WorkerCheckOutRequest make_up_out;
+  make_up_out.set_commitment(made_up.visit().commitment());
+  make_up_out.set_visit(made_up.visit().name());
+  *make_up_out.mutable_location() = make_up_in.location();
+  make_up_out.set_method(sch::CHECK_METHOD_APP_GPS);
+  gw::WorkerCheckOutResponse made_up_out;
+  s = Call("WorkerAppService/CheckOut", make_up_out, &made_up_out, worker_token);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(made_up_out.visit().state(), sch::VISIT_STATE_COMPLETED);
+  const fb::PromiseLedger repaired =
+      LedgerWhen(made_up.visit().commitment(), staff,
+                 [](const fb::PromiseLedger& l) { return l.figures().repaired_visits() >= 1; });
+  EXPECT_EQ(repaired.figures().repaired_visits(), 1);
+  EXPECT_EQ(repaired.figures().missed_visits(), 0);
   // Another elder's visit is not theirs to make good.
   reg::CreateElderRequest other = register_elder;
   other.mutable_elder()->set_display_name("陈阿婆");
@@ -1019,6 +1046,41 @@ TEST_P(DayInTheLifeTest, TheElderHearsOfALateAndAMissedVisitAndTheCommitteesWebh
                  Token("elder", other_registered.elder().name()))
                 .error_code(),
             grpc::StatusCode::NOT_FOUND);
+  // Made up, it can no longer be declined; another elder cannot decline it either.
+  gw::DeclineMyMakeUpRequest decline;
+  decline.set_elder(elder);
+  decline.set_missed_visit(missed_visit);
+  decline.set_reason(sch::MAKE_UP_DECLINE_REASON_NOT_NEEDED);
+  sch::DeclineMakeUpResponse declined;
+  EXPECT_EQ(Call("ElderAppService/DeclineMyMakeUp", decline, &declined, elder_token).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  decline.set_elder(other_registered.elder().name());
+  EXPECT_EQ(Call("ElderAppService/DeclineMyMakeUp", decline, &declined,
+                 Token("elder", other_registered.elder().name()))
+                .error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  // The family wants no text message when a worker runs late (the app tells them anyway).
+  gw::SetMyNoticePreferencesRequest preferences;
+  preferences.set_elder(elder);
+  fb::ChannelPreference* texts = preferences.mutable_preferences()->add_channels();
+  texts->set_channel(fb::NOTICE_CHANNEL_TEXT_MESSAGE);
+  texts->add_muted_kinds(fb::NOTICE_KIND_RUNNING_LATE);
+  fb::SetNoticePreferencesResponse stored;
+  s = Call("ElderAppService/SetMyNoticePreferences", preferences, &stored, elder_token);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(stored.preferences().recipient(), elder);
+  gw::GetMyNoticePreferencesRequest get_preferences;
+  get_preferences.set_elder(elder);
+  fb::GetNoticePreferencesResponse got_preferences;
+  ASSERT_TRUE(
+      Call("ElderAppService/GetMyNoticePreferences", get_preferences, &got_preferences, elder_token)
+          .ok());
+  ASSERT_EQ(got_preferences.preferences().channels_size(), 1);
+  EXPECT_EQ(got_preferences.preferences().channels(0).muted_kinds(0), fb::NOTICE_KIND_RUNNING_LATE);
+  preferences.mutable_preferences()->set_recipient(other_registered.elder().name());
+  EXPECT_EQ(Call("ElderAppService/SetMyNoticePreferences", preferences, &stored, elder_token)
+                .error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 
   fb::ListWebhookDeliveriesRequest log_request;
   log_request.set_recipient(kCommittee);

@@ -211,7 +211,8 @@ class Street {
                                          "organisations/homeorg",
                                          "310101020",
                                          {scope},
-                                         auth::HashApiSecret(kPepper, parts->secret)})
+                                         auth::HashApiSecret(kPepper, parts->secret),
+                                         ""})
              << "\n";
         partner_keys[scope] = key;
       }

@@ -1042,7 +1042,7 @@ int Token(const TokenOptions& o, const Clock& clock) {
 }
 
 int ApiKey(const std::string& key_id, const std::string& organisation, const std::string& region,
-           const std::string& scopes, const std::string& pepper_file) {
+           const std::string& scopes, const std::string& partner, const std::string& pepper_file) {
   std::string pepper = ReadAll(pepper_file);
   while (!pepper.empty() && (pepper.back() == '\n' || pepper.back() == '\r')) pepper.pop_back();
   if (pepper.size() < 16) {
@@ -1059,9 +1059,16 @@ int ApiKey(const std::string& key_id, const std::string& organisation, const std
   }
   std::string code = region;
   if (absl::StartsWith(code, "regions/")) code = code.substr(8);
-  auth::ApiKeyEntry entry{parts->key_id, organisation, code,
+  auth::ApiKeyEntry entry{parts->key_id,
+                          organisation,
+                          code,
                           absl::StrSplit(scopes, ',', absl::SkipEmpty()),
-                          auth::HashApiSecret(pepper, parts->secret)};
+                          auth::HashApiSecret(pepper, parts->secret),
+                          partner};
+  if (!partner.empty() && !auth::IsKeyId(partner)) {
+    std::fprintf(stderr, "error: --partner must be 1-32 of a-z 0-9 _ -\n");
+    return 2;
+  }
   std::printf("%s\n", key.c_str());
   std::fprintf(stderr, "add to the gateway's --api_keys_file:\n%s\n",
                auth::FormatApiKeyEntry(entry).c_str());

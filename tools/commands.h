@@ -41,10 +41,11 @@ struct TokenOptions {
 int Token(const TokenOptions& options, const Clock& clock);
 // `linli token --new_keys`: prints a new development key set (one random HS256 key).
 int TokenKeygen();
-// `linli token --api_key ID --organisation organisations/X --scopes a,b --pepper_file F`: prints
-// a new partner API key, and on stderr the line to add to the gateway's --api_keys_file.
+// `linli token --api_key ID --organisation organisations/X --scopes a,b [--partner P]
+// --pepper_file F`: prints a new partner API key, and on stderr the line to add to the gateway's
+// --api_keys_file.
 int ApiKey(const std::string& key_id, const std::string& organisation, const std::string& region,
-           const std::string& scopes, const std::string& pepper_file);
+           const std::string& scopes, const std::string& partner, const std::string& pepper_file);
 
 // Called once by main: backend channels (BackendChannel) read the time from `clock`.
 void SetBackendClock(const Clock& clock);

@@ -82,6 +82,9 @@ ABSL_FLAG(bool, new_keys, false, "`token`: print a new development key set inste
 ABSL_FLAG(std::string, api_key, "", "`token`: mint a partner API key with this key id instead.");
 ABSL_FLAG(std::string, organisation, "", "`token --api_key`: the partner, organisations/ID.");
 ABSL_FLAG(std::string, scopes, "", "`token --api_key`: comma-separated scopes.");
+ABSL_FLAG(std::string, partner, "",
+          "`token --api_key`: the partner the key belongs to (default: the key id); keys of one "
+          "partner share its inbox and complaints.");
 ABSL_FLAG(std::string, pepper_file, "var/api-key.pepper", "`token --api_key`: the hashing pepper.");
 ABSL_FLAG(absl::Duration, timeout, absl::Seconds(10), "Deadline of each call.");
 ABSL_FLAG(bool, follow, false, "`notices`: keep printing new notices as they are raised.");
@@ -180,7 +183,8 @@ constexpr char kUsage[] =
     "                         organisations/, regions/ or commitments/ (--window 7|30|90)\n"
     "  token                  a development gateway token: --role R --region CODE\n"
     "                         [--subject ID] [--elder elders/ID] [--ttl 8h]; --new_keys: a key\n"
-    "                         set; --api_key ID --organisation O --scopes S: a partner key\n"
+    "                         set; --api_key ID --organisation O --scopes S [--partner P]:\n"
+    "                         a partner key\n"
     "                         (this CLI's gateway calls send $LINLI_TOKEN when it is set)\n";
 
 std::unique_ptr<grpc::ClientContext> Context() {
@@ -275,7 +279,7 @@ int main(int argc, char** argv) {
     if (!absl::GetFlag(FLAGS_api_key).empty()) {
       return linli::cli::ApiKey(absl::GetFlag(FLAGS_api_key), absl::GetFlag(FLAGS_organisation),
                                 absl::GetFlag(FLAGS_region), absl::GetFlag(FLAGS_scopes),
-                                absl::GetFlag(FLAGS_pepper_file));
+                                absl::GetFlag(FLAGS_partner), absl::GetFlag(FLAGS_pepper_file));
     }
     return linli::cli::Token({absl::GetFlag(FLAGS_token_keys), absl::GetFlag(FLAGS_role),
                               absl::GetFlag(FLAGS_region), absl::GetFlag(FLAGS_subject),

@@ -20,15 +20,16 @@
 #include "common/log.h"
 
 namespace linli::auth {
-namespace {
-
-constexpr size_t kSecretBytes = 32;
 
 bool IsKeyId(absl::string_view id) {
   return !id.empty() && id.size() <= 32 && std::all_of(id.begin(), id.end(), [](char c) {
     return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_' || c == '-';
   });
 }
+
+namespace {
+
+constexpr size_t kSecretBytes = 32;
 
 absl::Status Bad(absl::string_view why) {
   return absl::UnauthenticatedError(absl::StrCat("invalid API key: ", why));
@@ -66,9 +67,13 @@ std::string HashApiSecret(absl::string_view pepper, absl::string_view secret) {
 }
 
 std::string FormatApiKeyEntry(const ApiKeyEntry& entry) {
-  return absl::StrCat(
+  std::string line = absl::StrCat(
       entry.key_id, " ", entry.organisation, " ", entry.region.empty() ? "-" : entry.region, " ",
       entry.scopes.empty() ? "-" : absl::StrJoin(entry.scopes, ","), " ", entry.hash);
+  if (!entry.partner.empty() && entry.partner != entry.key_id) {
+    absl::StrAppend(&line, " ", entry.partner);
+  }
+  return line;
 }
 
 absl::StatusOr<std::map<std::string, ApiKeyEntry>> ParseApiKeyFile(absl::string_view text) {
@@ -83,8 +88,8 @@ absl::StatusOr<std::map<std::string, ApiKeyEntry>> ParseApiKeyFile(absl::string_
     auto bad = [number](absl::string_view why) {
       return absl::InvalidArgumentError(absl::StrCat("API key file line ", number, ": ", why));
     };
-    if (fields.size() != 5) {
-      return bad("expected key_id organisation region scopes hash");
+    if (fields.size() != 5 && fields.size() != 6) {
+      return bad("expected key_id organisation region scopes hash [partner]");
     }
     ApiKeyEntry entry;
     entry.key_id = std::string(fields[0]);
@@ -104,6 +109,10 @@ absl::StatusOr<std::map<std::string, ApiKeyEntry>> ParseApiKeyFile(absl::string_
     if (entry.hash.size() != 64 ||
         !std::all_of(entry.hash.begin(), entry.hash.end(), absl::ascii_isxdigit)) {
       return bad("hash must be 64 hex digits");
+    }
+    if (fields.size() == 6) {
+      entry.partner = std::string(fields[5]);
+      if (!IsKeyId(entry.partner)) return bad("partner must be 1-32 of a-z 0-9 _ -");
     }
     if (!entries.emplace(entry.key_id, entry).second) return bad("key id appears twice");
   }
@@ -154,7 +163,8 @@ absl::StatusOr<Principal> ApiKeyStore::Authenticate(absl::string_view key) {
     return Bad("unknown or revoked");
   }
   Principal principal;
-  principal.id = absl::StrCat("partners/", it->second.key_id);
+  principal.id = absl::StrCat("partners/",
+                              it->second.partner.empty() ? it->second.key_id : it->second.partner);
   principal.role = Role::kPartner;
   principal.region = it->second.region;
   principal.organisation = it->second.organisation;

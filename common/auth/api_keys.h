@@ -2,11 +2,14 @@
 //
 // Only a keyed hash of the secret is stored (HMAC-SHA256 under a pepper held outside the key
 // file), so a leaked key file reveals no usable key. Each key names its organisation, region
-// scope and scopes. The key file is re-read whenever it changes, so a key is revoked by deleting
-// its line, without restarting the gateway:
+// scope and scopes, and optionally the partner it belongs to (default: the key id), so that a
+// partner rotating keys keeps one identity — its inbox, the complaints it filed, its rate limit.
+// The key file is re-read whenever it changes, so a key is revoked by deleting its line, without
+// restarting the gateway:
 //
-//   # key_id   organisation               region      scopes                       hmac_sha256
-//   meal01     organisations/meal-co      310101020   visits.read,offerings.read   9f86d0…
+//   # key_id   organisation            region     scopes                      hmac_sha256  partner
+//   meal01     organisations/meal-co   310101020  visits.read,offerings.read  9f86d0…      meal-co
+//   meal02     organisations/meal-co   310101020  visits.read,offerings.read  4e07a8…      meal-co
 //
 //   ApiKeyStore store(path, pepper);
 //   absl::StatusOr<Principal> partner = store.Authenticate("lk.meal01.3q2-…");
@@ -31,6 +34,9 @@ struct ApiKeyParts {
   std::string secret;  // the decoded secret, 32 bytes
 };
 
+// Whether `id` may be a key id or a partner id: 1-32 of [a-z0-9_-].
+bool IsKeyId(absl::string_view id);
+
 // Splits and checks "lk.<key id>.<base64url secret>"; UNAUTHENTICATED naming the problem.
 absl::StatusOr<ApiKeyParts> ParseApiKey(absl::string_view key);
 
@@ -46,6 +52,8 @@ struct ApiKeyEntry {
   std::string region;
   std::vector<std::string> scopes;
   std::string hash;
+  // The partner the key belongs to, 1-32 of [a-z0-9_-]; empty: the key id.
+  std::string partner;
 };
 
 // One line of the key file.
@@ -59,7 +67,8 @@ class ApiKeyStore {
   ApiKeyStore(std::string path, std::string pepper)
       : path_(std::move(path)), pepper_(std::move(pepper)) {}
 
-  // The partner principal ("partners/<key id>") of a valid, unrevoked key; UNAUTHENTICATED
+  // The partner principal ("partners/<partner>", by default "partners/<key id>") of a valid,
+  // unrevoked key; UNAUTHENTICATED
   // otherwise. Re-reads the key file when its modification time or size changed; a file that
   // became unreadable or malformed keeps the last good set (and the error is logged once).
   absl::StatusOr<Principal> Authenticate(absl::string_view key);

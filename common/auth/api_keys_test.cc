@@ -16,7 +16,7 @@ std::string EntryFor(const std::string& key, const std::string& organisation,
                      std::vector<std::string> scopes) {
   ApiKeyParts parts = *ParseApiKey(key);
   return FormatApiKeyEntry({parts.key_id, organisation, "310101020", std::move(scopes),
-                            HashApiSecret(kPepper, parts.secret)});
+                            HashApiSecret(kPepper, parts.secret), ""});
 }
 
 // Replaces the file atomically (a new inode), as an operator's editor or a secret mount does.
@@ -78,6 +78,44 @@ TEST(ApiKeys, HashedScopedAndRevocableWithoutRestart) {
   // Deleting the file revokes everything.
   std::remove(path.c_str());
   EXPECT_FALSE(store.Authenticate(hotline).ok());
+}
+
+TEST(ApiKeys, KeysOfOnePartnerShareItsIdentityAcrossARotation) {
+  const std::string path = testing::MakeTempDir("apikeys") + "/keys";
+  const std::string old_key = NewApiKey("hotline-2025");
+  const std::string new_key = NewApiKey("hotline-2026");
+  const std::string lone_key = NewApiKey("meal01");
+  auto entry = [](const std::string& key, const std::string& partner) {
+    ApiKeyParts parts = *ParseApiKey(key);
+    return FormatApiKeyEntry({parts.key_id,
+                              "organisations/h12345",
+                              "310101020",
+                              {"workorders.write"},
+                              HashApiSecret(kPepper, parts.secret),
+                              partner});
+  };
+  // The partner column is written only when it differs from the key id.
+  EXPECT_EQ(entry(lone_key, "meal01"), entry(lone_key, ""));
+  WriteFile(path, entry(old_key, "hotline12345") + "\n" + entry(new_key, "hotline12345") + "\n" +
+                      entry(lone_key, "") + "\n");
+  ApiKeyStore store(path, kPepper);
+  absl::StatusOr<Principal> before = store.Authenticate(old_key);
+  absl::StatusOr<Principal> after = store.Authenticate(new_key);
+  absl::StatusOr<Principal> lone = store.Authenticate(lone_key);
+  ASSERT_TRUE(before.ok() && after.ok() && lone.ok());
+  EXPECT_EQ(before->id, "partners/hotline12345");
+  EXPECT_EQ(after->id, before->id);  // one inbox, one filer of complaints, one rate limit
+  EXPECT_EQ(lone->id, "partners/meal01");
+  // The old key revoked: the partner goes on under the new one.
+  WriteFile(path, entry(new_key, "hotline12345") + "\n");
+  EXPECT_FALSE(store.Authenticate(old_key).ok());
+  EXPECT_EQ(store.Authenticate(new_key)->id, "partners/hotline12345");
+
+  // A partner that is not an id is refused with its line.
+  absl::StatusOr<std::map<std::string, ApiKeyEntry>> bad =
+      ParseApiKeyFile("k1 organisations/a - - " + std::string(64, 'a') + " Hotline/12345\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("line 1: partner"), std::string::npos) << bad.status();
 }
 
 TEST(ApiKeys, KeyFileErrorsNameTheLine) {

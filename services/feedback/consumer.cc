@@ -113,6 +113,7 @@ absl::Status EventApplier::Apply(const std::vector<scheduling::v1::Event>& event
   // Parse, and learn which facts are missing from the cache.
   struct Parsed {
     int64_t sequence;
+    std::string type;
     scheduling::v1::Visit visit;
   };
   std::vector<Parsed> parsed;
@@ -133,7 +134,7 @@ absl::Status EventApplier::Apply(const std::vector<scheduling::v1::Event>& event
       continue;
     }
     if (!absl::StartsWith(event.type(), "visit.")) continue;
-    Parsed p{event.sequence(), {}};
+    Parsed p{event.sequence(), event.type(), {}};
     if (!p.visit.ParseFromString(event.payload()) || p.visit.name().empty()) {
       LogWarning("scheduling event payload does not parse; skipped",
                  {{"sequence", absl::StrCat(event.sequence())}, {"type", event.type()}});
@@ -272,6 +273,14 @@ absl::Status EventApplier::Apply(const std::vector<scheduling::v1::Event>& event
         for (NoticeDraft& draft : VisitChangeNotices(
                  slot.exists || slot.dirty ? &slot.visit : nullptr, next, commitment, elder, now)) {
           notice_drafts.push_back(std::move(draft));
+        }
+        if (p.type == "visit.make_up_declined" && p.visit.has_make_up_declined()) {
+          const scheduling::v1::MakeUpDecline& decline = p.visit.make_up_declined();
+          for (NoticeDraft& draft : MakeUpDeclinedNotices(
+                   next, commitment, elder, decline.reason(),
+                   absl::FromUnixMicros(TimeUtil::TimestampToMicroseconds(decline.time())), now)) {
+            notice_drafts.push_back(std::move(draft));
+          }
         }
       }
       slot.visit = std::move(next);

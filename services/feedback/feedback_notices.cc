@@ -173,6 +173,7 @@ grpc::Status FeedbackServiceImpl::CreateWebhook(grpc::ServerContext* context,
     }
   }
   if (w.kinds_size() > 10) v.Add("webhook.kinds", "at most 10");
+  if (!v1::NoticeChannel_IsValid(w.channel())) v.Add("webhook.channel", "unknown channel");
   if (absl::Status s = v.ToStatus(); !s.ok()) return Reply(*context, s);
   absl::StatusOr<v1::CreateWebhookResponse> result = notices_.CreateWebhook(w, Actor(*context));
   if (result.ok()) *response = *result;

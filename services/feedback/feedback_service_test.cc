@@ -1811,7 +1811,8 @@ TEST_P(FeedbackTest, AConsumerRestartedMidStreamResumesFromItsCursor) {
 }
 
 // A webhook endpoint on loopback that checks each delivery's signature with the secret it is
-// given and records what arrived; `down` makes it answer 503.
+// given and records what arrived; `down` makes it answer 503; `held` keeps each request waiting
+// (a slow endpoint) until released (or 20 s).
 class WebhookReceiver {
  public:
   struct Arrival {
@@ -1822,6 +1823,10 @@ class WebhookReceiver {
   explicit WebhookReceiver(const Clock& clock) : clock_(clock) {
     server_.Post("/hook", [this](const httplib::Request& req, httplib::Response& res) {
       absl::MutexLock lock(&mu_);
+      ++requests_;
+      mu_.AwaitWithTimeout(absl::Condition(
+                               +[](bool* held) { return !*held; }, &held_),
+                           absl::Seconds(20));
       if (down_) {
         res.status = 503;
         return;
@@ -1855,6 +1860,15 @@ class WebhookReceiver {
     absl::MutexLock lock(&mu_);
     down_ = down;
   }
+  void set_held(bool held) {
+    absl::MutexLock lock(&mu_);
+    held_ = held;
+  }
+  // Requests received, answered or still held.
+  int requests() {
+    absl::MutexLock lock(&mu_);
+    return requests_;
+  }
   std::vector<Arrival> arrivals() {
     absl::MutexLock lock(&mu_);
     return arrivals_;
@@ -1868,6 +1882,8 @@ class WebhookReceiver {
   absl::Mutex mu_;
   std::string secret_;
   bool down_ = false;
+  bool held_ = false;
+  int requests_ = 0;
   std::vector<Arrival> arrivals_;
 };
 
@@ -2339,6 +2355,186 @@ TEST_P(FeedbackTest, AMissedVisitMadeGoodShowsTheLedgerRepairedOnceTheMakeUpIsDo
   EXPECT_EQ(ledger.figures().expected_visits(), 3);  // Dec 1, Dec 3 and the make-up
   EXPECT_EQ(ledger.figures().verified_visits(), 3);
   EXPECT_EQ(ledger.status(), v1::PROMISE_STATUS_KEPT);
+}
+
+// The elder declines the make-up of a missed visit: the provider and the committee are told once,
+// and the ledger keeps the visit missed.
+TEST_P(FeedbackTest, ADeclinedMakeUpIsToldToTheProviderAndCommitteeOnceAndStaysMissed) {
+  ScriptHistory();  // Dec 8 missed; now Thursday Dec 10, 20:00
+  Consume();
+  auto kinds = [&](const std::string& recipient) {
+    std::vector<v1::Notice> out;
+    const v1::ListNoticesResponse inbox = Notices(recipient);
+    for (const v1::Notice& n : inbox.notices()) {
+      if (n.kind() == v1::NOTICE_KIND_MAKE_UP_DECLINED) out.push_back(n);
+    }
+    return out;
+  };
+  ASSERT_TRUE(kinds(kOrg).empty());
+  auto decline = [&] {
+    sv1::DeclineMakeUpRequest request;
+    request.set_missed_visit(visits_[2]);
+    request.set_reason(sv1::MAKE_UP_DECLINE_REASON_AWAY);
+    sv1::DeclineMakeUpResponse response;
+    grpc::ClientContext context;
+    context.AddMetadata(kActorKey, "elder:" + alone_);
+    grpc::Status s = sched_stub_->DeclineMakeUp(&context, request, &response);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  };
+  decline();
+  Consume();
+  for (const std::string& recipient : {std::string(kOrg), std::string(kCommittee)}) {
+    std::vector<v1::Notice> told = kinds(recipient);
+    ASSERT_EQ(told.size(), 1u) << recipient;
+    EXPECT_EQ(told[0].subject(), visits_[2]);
+    EXPECT_EQ(told[0].elder(), alone_);
+    EXPECT_NE(told[0].text().find("老人不在家"), std::string::npos) << told[0].text();
+  }
+  EXPECT_TRUE(kinds(alone_).empty());  // the elder knows: they declined
+  // Declined again: nobody hears twice. The promise stays broken for that visit.
+  decline();
+  Consume();
+  EXPECT_EQ(kinds(kOrg).size(), 1u);
+  EXPECT_EQ(kinds(kCommittee).size(), 1u);
+  const v1::PromiseLedger ledger = Ledger(commitment_, 30);
+  EXPECT_EQ(ledger.figures().missed_visits(), 1);
+  EXPECT_EQ(ledger.figures().repaired_visits(), 0);
+}
+
+// Channels: an elder who wants no text messages about missed visits gets none from the street's
+// text-message provider, while its voice-call provider still calls and the inbox has everything.
+TEST_P(FeedbackTest, AnElderMutesAKindOnOneChannelAndOnlyThatChannelIsSpared) {
+  WebhookReceiver texts(clock_);
+  WebhookReceiver calls(clock_);
+  auto create_hook = [&](WebhookReceiver& receiver, v1::NoticeChannel channel) {
+    v1::CreateWebhookRequest request;
+    request.mutable_webhook()->set_recipient(kStreet);
+    request.mutable_webhook()->set_elders_of_region(true);
+    request.mutable_webhook()->set_url(receiver.url());
+    request.mutable_webhook()->set_channel(channel);
+    v1::CreateWebhookResponse response;
+    grpc::ClientContext context;
+    grpc::Status s = stub_->CreateWebhook(&context, request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    receiver.set_secret(response.signing_secret());
+    return response.webhook();
+  };
+  EXPECT_EQ(create_hook(texts, v1::NOTICE_CHANNEL_TEXT_MESSAGE).channel(),
+            v1::NOTICE_CHANNEL_TEXT_MESSAGE);
+  create_hook(calls, v1::NOTICE_CHANNEL_VOICE_CALL);
+  {
+    v1::CreateWebhookRequest request;
+    request.mutable_webhook()->set_recipient(kCommittee);
+    request.mutable_webhook()->set_url(calls.url());
+    v1::CreateWebhookResponse response;
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->CreateWebhook(&context, request, &response).ok());
+    EXPECT_EQ(response.webhook().channel(), v1::NOTICE_CHANNEL_WEBHOOK);  // the default
+    v1::DeleteWebhookRequest remove;
+    remove.set_name(response.webhook().name());
+    remove.set_recipient(kCommittee);
+    v1::DeleteWebhookResponse removed;
+    grpc::ClientContext c2;
+    ASSERT_TRUE(stub_->DeleteWebhook(&c2, remove, &removed).ok());
+    request.mutable_webhook()->set_channel(static_cast<v1::NoticeChannel>(9));
+    grpc::ClientContext c3;
+    EXPECT_EQ(Field(stub_->CreateWebhook(&c3, request, &response)), "webhook.channel");
+  }
+
+  auto set = [&](const v1::NoticePreferences& preferences) {
+    v1::SetNoticePreferencesRequest request;
+    *request.mutable_preferences() = preferences;
+    v1::SetNoticePreferencesResponse response;
+    grpc::ClientContext context;
+    return stub_->SetNoticePreferences(&context, request, &response);
+  };
+  v1::NoticePreferences mine;
+  mine.set_recipient(alone_);
+  mine.set_quiet_start("21:00");
+  mine.set_quiet_end("07:00");
+  v1::ChannelPreference* no_texts = mine.add_channels();
+  no_texts->set_channel(v1::NOTICE_CHANNEL_TEXT_MESSAGE);
+  no_texts->add_muted_kinds(v1::NOTICE_KIND_MISSED);
+  // Refused: a channel twice, no channel, an unknown kind.
+  v1::NoticePreferences twice = mine;
+  *twice.add_channels() = *no_texts;
+  grpc::Status s = set(twice);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Field(s), "preferences.channels[1].channel");
+  v1::NoticePreferences unnamed = mine;
+  unnamed.mutable_channels(0)->set_channel(v1::NOTICE_CHANNEL_UNSPECIFIED);
+  EXPECT_EQ(Field(set(unnamed)), "preferences.channels[0].channel");
+  v1::NoticePreferences unknown_kind = mine;
+  unknown_kind.mutable_channels(0)->add_muted_kinds(static_cast<v1::NoticeKind>(99));
+  EXPECT_EQ(Field(set(unknown_kind)), "preferences.channels[0].muted_kinds[1]");
+  s = set(mine);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  {
+    v1::GetNoticePreferencesRequest request;
+    request.set_recipient(alone_);
+    v1::GetNoticePreferencesResponse got;
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->GetNoticePreferences(&context, request, &got).ok());
+    ASSERT_EQ(got.preferences().channels_size(), 1);
+    EXPECT_EQ(got.preferences().channels(0).channel(), v1::NOTICE_CHANNEL_TEXT_MESSAGE);
+    ASSERT_EQ(got.preferences().channels(0).muted_kinds_size(), 1);
+    EXPECT_EQ(got.preferences().channels(0).muted_kinds(0), v1::NOTICE_KIND_MISSED);
+    EXPECT_EQ(got.preferences().quiet_start(), "21:00");
+  }
+
+  commitment_ = Commit(alone_, "FREQ=WEEKLY;BYDAY=TU,TH");
+  SweepMissed(Dec(1, 12));  // Dec 1, 9-11: nobody came
+  Consume();
+  WebhookSender sender(*db_, clock_, *registry_->cipher, service_->notices().signal(),
+                       /*directory=*/nullptr);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(sender.SendDue().ok());
+  EXPECT_TRUE(texts.arrivals().empty());
+  ASSERT_EQ(calls.arrivals().size(), 1u);
+  EXPECT_EQ(calls.arrivals()[0].notice.recipient(), alone_);
+  EXPECT_EQ(calls.arrivals()[0].notice.kind(), v1::NOTICE_KIND_MISSED);
+  EXPECT_EQ(Notices(alone_).notices_size(), 1);  // the inbox always has it
+}
+
+// Deliveries of a pass go out in parallel lanes: an endpoint that hangs holds up its own notices
+// only, not another webhook's.
+TEST_P(FeedbackTest, ASlowEndpointHoldsUpOnlyItsOwnDeliveries) {
+  WebhookReceiver slow(clock_);
+  WebhookReceiver fast(clock_);
+  auto create_hook = [&](WebhookReceiver& receiver, const std::string& recipient, bool elders) {
+    v1::CreateWebhookRequest request;
+    request.mutable_webhook()->set_recipient(recipient);
+    request.mutable_webhook()->set_elders_of_region(elders);
+    request.mutable_webhook()->set_url(receiver.url());
+    v1::CreateWebhookResponse response;
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->CreateWebhook(&context, request, &response).ok());
+    receiver.set_secret(response.signing_secret());
+  };
+  create_hook(slow, kStreet, true);      // the elder's notice: raised first, delivered first
+  create_hook(fast, kCommittee, false);  // the committee's
+  commitment_ = Commit(alone_, "FREQ=WEEKLY;BYDAY=TU,TH");
+  SweepMissed(Dec(1, 12));
+  Consume();
+
+  slow.set_held(true);
+  WebhookSender sender(*db_, clock_, *registry_->cipher, service_->notices().signal(),
+                       /*directory=*/nullptr);
+  absl::StatusOr<int> attempted;
+  std::thread pass([&] { attempted = sender.SendDue(); });
+  // The committee's notice arrives while the elder's text is still held at the slow endpoint.
+  bool both_in = false;
+  for (int i = 0; i < 500 && !both_in; ++i) {
+    both_in = !fast.arrivals().empty() && slow.requests() == 1;
+    if (!both_in) absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_TRUE(both_in) << "fast: " << fast.arrivals().size() << ", slow: " << slow.requests();
+  EXPECT_TRUE(slow.arrivals().empty());
+  slow.set_held(false);
+  pass.join();
+  ASSERT_TRUE(attempted.ok()) << attempted.status();
+  EXPECT_EQ(*attempted, 2);
+  EXPECT_EQ(slow.arrivals().size(), 1u);
+  EXPECT_EQ(fast.arrivals().size(), 1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, FeedbackTest, ::testing::ValuesIn(testing::Backends()),

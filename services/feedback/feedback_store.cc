@@ -316,6 +316,13 @@ ALTER TABLE daily_counters ADD COLUMN repaired BIGINT NOT NULL DEFAULT 0)sql"},
        "CREATE INDEX deliveries_by_notice ON webhook_deliveries (notice, state)",
        "ALTER TABLE webhooks ADD COLUMN deliver_phone TINYINT NOT NULL DEFAULT 0;\n"
        "CREATE INDEX deliveries_by_notice ON webhook_deliveries (notice, state)"},
+      // Channels: what a webhook's endpoint is (text messages, WeChat, voice calls, a system),
+      // and each recipient's kinds muted per channel (notice_policy.h ChannelWants).
+      {17, "notice channels",
+       "ALTER TABLE webhooks ADD COLUMN channel INTEGER NOT NULL DEFAULT 1;\n"
+       "ALTER TABLE notice_preferences ADD COLUMN channels TEXT NOT NULL DEFAULT ''",
+       "ALTER TABLE webhooks ADD COLUMN channel TINYINT NOT NULL DEFAULT 1;\n"
+       "ALTER TABLE notice_preferences ADD COLUMN channels VARCHAR(200) NOT NULL DEFAULT ''"},
   };
   return *migrations;
 }

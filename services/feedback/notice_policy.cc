@@ -17,12 +17,15 @@ namespace {
 
 const absl::TimeZone kShanghai = absl::FixedTimeZone(8 * 3600);
 
-// "12月5日 09:00-10:00" (or "09:00-10:00" alone when `with_day` is false).
+// "12月5日 09:00-10:00", "3月2日 …" (or "09:00-10:00" alone when `with_day` is false).
 std::string Window(int64_t start_us, int64_t end_us, bool with_day = true) {
   const absl::Time start = absl::FromUnixMicros(start_us);
   const absl::Time end = absl::FromUnixMicros(end_us);
-  std::string text = with_day ? absl::FormatTime("%m月%d日 ", start, kShanghai) : "";
-  if (absl::StartsWith(text, "0")) text.erase(0, 1);
+  std::string text;
+  if (with_day) {
+    const absl::CivilDay day = absl::ToCivilDay(start, kShanghai);
+    text = absl::StrCat(day.month(), "月", day.day(), "日 ");
+  }
   absl::StrAppend(&text, absl::FormatTime("%H:%M", start, kShanghai), "-",
                   absl::FormatTime("%H:%M", end, kShanghai));
   return text;
@@ -94,6 +97,21 @@ std::vector<NoticeDraft> NobodyComingNotices(const ProjectedVisit& v, const Comm
 
 bool Scheduled(const ProjectedVisit& v) { return v.state == VisitState::kScheduled; }
 
+std::string DeclineReasonText(scheduling::v1::MakeUpDeclineReason reason) {
+  switch (reason) {
+    case scheduling::v1::MAKE_UP_DECLINE_REASON_NOT_NEEDED:
+      return "不需要补";
+    case scheduling::v1::MAKE_UP_DECLINE_REASON_TIMES_DO_NOT_SUIT:
+      return "时间不合适";
+    case scheduling::v1::MAKE_UP_DECLINE_REASON_AWAY:
+      return "老人不在家";
+    case scheduling::v1::MAKE_UP_DECLINE_REASON_UNHAPPY_WITH_PROVIDER:
+      return "对服务机构不满意";
+    default:
+      return "其他原因";
+  }
+}
+
 // The actor's id of "role:id" when the role is `role`, else "".
 std::string ActorOfRole(const std::string& actor, absl::string_view role) {
   const std::string prefix = absl::StrCat(role, ":");
@@ -124,6 +142,22 @@ std::vector<NoticeDraft> VisitChangeNotices(const ProjectedVisit* before,
     return NobodyComingNotices(after, commitment, elder);
   }
   return {};
+}
+
+std::vector<NoticeDraft> MakeUpDeclinedNotices(const ProjectedVisit& v,
+                                               const CommitmentFacts& commitment,
+                                               const ElderFacts& elder,
+                                               scheduling::v1::MakeUpDeclineReason reason,
+                                               absl::Time declined, absl::Time now) {
+  if (now - declined > kNoticeStaleAfter) return {};
+  const std::string when = Window(v.window_start_us, v.window_end_us);
+  const std::string why = DeclineReasonText(reason);
+  return VisitDrafts(
+      v1::NOTICE_KIND_MAKE_UP_DECLINED, "make_up_declined", v, commitment, elder,
+      {{commitment.organisation, absl::StrCat("老人谢绝了", when, "未完成上门服务（visits/", v.id,
+                                              "）的补上门（", why, "），该次服务记为未履约。")},
+       {elder.committee, absl::StrCat("辖区老人谢绝了", when, "未完成上门服务（visits/", v.id,
+                                      "）的补上门（", why, "），请回访了解情况。")}});
 }
 
 std::vector<NoticeDraft> VisitSweepNotices(const ProjectedVisit& visit,
@@ -342,6 +376,25 @@ std::optional<int> ParseClockTime(const std::string& hhmm) {
 }
 
 absl::Status ValidatePreferences(const v1::NoticePreferences& p) {
+  std::vector<int> seen;
+  for (int i = 0; i < p.channels_size(); ++i) {
+    const v1::ChannelPreference& c = p.channels(i);
+    const std::string field = absl::StrCat("preferences.channels[", i, "]");
+    if (c.channel() == v1::NOTICE_CHANNEL_UNSPECIFIED || !v1::NoticeChannel_IsValid(c.channel())) {
+      return InvalidField(field + ".channel", "must name a channel (NoticeChannel)");
+    }
+    if (std::find(seen.begin(), seen.end(), c.channel()) != seen.end()) {
+      return InvalidField(field + ".channel", "names a channel that has a preference already");
+    }
+    seen.push_back(c.channel());
+    for (int j = 0; j < c.muted_kinds_size(); ++j) {
+      if (c.muted_kinds(j) == v1::NOTICE_KIND_UNSPECIFIED ||
+          !v1::NoticeKind_IsValid(c.muted_kinds(j))) {
+        return InvalidField(absl::StrCat(field, ".muted_kinds[", j, "]"), "unknown kind");
+      }
+    }
+    if (c.muted_kinds_size() > 10) return InvalidField(field + ".muted_kinds", "at most 10");
+  }
   if (p.quiet_start().empty() && p.quiet_end().empty()) return absl::OkStatus();
   if (!ParseClockTime(p.quiet_start()).has_value()) {
     return InvalidField("preferences.quiet_start", "must be a time \"HH:MM\" (with quiet_end)");
@@ -379,6 +432,19 @@ absl::Time DeliverableAt(const v1::NoticePreferences& p, bool urgent, absl::Time
   absl::CivilMinute until(local.year(), local.month(), local.day(), *end / 60, *end % 60);
   if (minute >= *end) until = absl::CivilMinute(absl::CivilDay(until) + 1) + *end;
   return absl::FromCivil(until, kShanghai);
+}
+
+bool ChannelWants(const v1::NoticePreferences& preferences, v1::NoticeChannel channel,
+                  const v1::Notice& notice) {
+  if (notice.urgent()) return true;
+  if (channel == v1::NOTICE_CHANNEL_UNSPECIFIED) channel = v1::NOTICE_CHANNEL_WEBHOOK;
+  for (const v1::ChannelPreference& c : preferences.channels()) {
+    if (c.channel() != channel) continue;
+    if (c.muted()) return false;
+    return std::find(c.muted_kinds().begin(), c.muted_kinds().end(), notice.kind()) ==
+           c.muted_kinds().end();
+  }
+  return true;
 }
 
 // --- Webhooks ------------------------------------------------------------------------------------

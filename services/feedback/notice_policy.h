@@ -14,6 +14,7 @@
 //   referral        sent -> the receiving provider; declined, expired, or ended by the provider
 //                   -> the committee (another provider is needed); accepted -> the committee and
 //                   the elder
+//   make-up declined  the elder declined a missed visit's make-up -> the provider, the committee
 //
 // Each draft has a cause: a recipient hears of one cause once (the store keeps one notice per
 // recipient and cause), so a repeated event or a second sweep tells nobody twice.
@@ -91,17 +92,33 @@ std::optional<NoticeDraft> WorkOrderNotice(const v1::WorkOrder& order, const std
 // kNoticeStaleAfter before `now` (a replayed event stream).
 std::vector<NoticeDraft> ReferralNotices(const scheduling::v1::Referral& referral, absl::Time now);
 
-// --- Quiet hours ---------------------------------------------------------------------------------
+// The notices of the decline (at `declined`, for `reason`) of missed visit `v`'s make-up: to the
+// provider and the elder's committee. None when it happened more than kNoticeStaleAfter before
+// `now` (a replayed event stream).
+std::vector<NoticeDraft> MakeUpDeclinedNotices(const ProjectedVisit& v,
+                                               const CommitmentFacts& commitment,
+                                               const ElderFacts& elder,
+                                               scheduling::v1::MakeUpDeclineReason reason,
+                                               absl::Time declined, absl::Time now);
+
+// --- Quiet hours and channels --------------------------------------------------------------------
 
 // "HH:MM" -> minutes after midnight; nullopt when malformed.
 std::optional<int> ParseClockTime(const std::string& hhmm);
-// INVALID_ARGUMENT naming the field when the preferences are malformed (both times or neither).
+// INVALID_ARGUMENT naming the field when the preferences are malformed: both times or neither;
+// channels named (not UNSPECIFIED), known, once each, with known kinds.
 absl::Status ValidatePreferences(const v1::NoticePreferences& preferences);
 // The defaults of `recipient`: elders 21:00-07:00, others none.
 v1::NoticePreferences DefaultPreferences(const std::string& recipient);
 // When a delivery of a notice (urgent or not) at `now` may be made: `now`, or the end of the
 // recipient's quiet hours (Shanghai time) when `now` falls inside them and it is not urgent.
 absl::Time DeliverableAt(const v1::NoticePreferences& preferences, bool urgent, absl::Time now);
+
+// Whether a webhook of `channel` (UNSPECIFIED: WEBHOOK) may carry `notice` by its recipient's
+// `preferences`: urgent notices always; otherwise not when the channel is muted or the notice's
+// kind is muted on it.
+bool ChannelWants(const v1::NoticePreferences& preferences, v1::NoticeChannel channel,
+                  const v1::Notice& notice);
 
 // --- Webhooks ------------------------------------------------------------------------------------
 

@@ -247,6 +247,54 @@ TEST(NoticePolicyTest, AWebhookReceivesItsRecipientsNoticesOrThoseOfTheEldersOfI
   EXPECT_TRUE(WebhookWants("regions/310101020001", false, {}, draft));
 }
 
+TEST(NoticePolicyTest, ADeclinedMakeUpTellsTheProviderAndTheCommitteeWhy) {
+  Fixture f;
+  const absl::Time start = Local(2026, 3, 2, 10, 0);
+  const ProjectedVisit missed = f.Visit(start, VisitState::kMissed, 0);
+  const absl::Time declined = start + absl::Hours(50);  // days later is still news
+  std::vector<NoticeDraft> drafts = MakeUpDeclinedNotices(
+      missed, f.commitment, f.elder, scheduling::v1::MAKE_UP_DECLINE_REASON_UNHAPPY_WITH_PROVIDER,
+      declined, declined + absl::Minutes(1));
+  EXPECT_EQ(Recipients(drafts),
+            (std::set<std::string>{"organisations/meals", "regions/310101020001"}));
+  for (const NoticeDraft& d : drafts) {
+    EXPECT_EQ(d.cause, "make_up_declined:visits/v1");
+    EXPECT_EQ(d.notice.kind(), v1::NOTICE_KIND_MAKE_UP_DECLINED);
+    EXPECT_NE(d.notice.text().find("对服务机构不满意"), std::string::npos) << d.notice.text();
+    EXPECT_NE(d.notice.text().find("3月2日 10:00-11:00"), std::string::npos) << d.notice.text();
+  }
+  // A decline replayed long after: nothing.
+  EXPECT_TRUE(MakeUpDeclinedNotices(missed, f.commitment, f.elder,
+                                    scheduling::v1::MAKE_UP_DECLINE_REASON_OTHER, declined,
+                                    declined + absl::Hours(25))
+                  .empty());
+}
+
+TEST(NoticePolicyTest, AMutedChannelCarriesOnlyUrgentNotices) {
+  v1::NoticePreferences p;
+  v1::ChannelPreference* texts = p.add_channels();
+  texts->set_channel(v1::NOTICE_CHANNEL_TEXT_MESSAGE);
+  texts->add_muted_kinds(v1::NOTICE_KIND_RUNNING_LATE);
+  v1::ChannelPreference* calls = p.add_channels();
+  calls->set_channel(v1::NOTICE_CHANNEL_VOICE_CALL);
+  calls->set_muted(true);
+  EXPECT_TRUE(ValidatePreferences(p).ok());
+  v1::Notice late;
+  late.set_kind(v1::NOTICE_KIND_RUNNING_LATE);
+  v1::Notice missed;
+  missed.set_kind(v1::NOTICE_KIND_MISSED);
+  v1::Notice safety;
+  safety.set_kind(v1::NOTICE_KIND_SAFETY);
+  safety.set_urgent(true);
+  EXPECT_FALSE(ChannelWants(p, v1::NOTICE_CHANNEL_TEXT_MESSAGE, late));
+  EXPECT_TRUE(ChannelWants(p, v1::NOTICE_CHANNEL_TEXT_MESSAGE, missed));
+  EXPECT_FALSE(ChannelWants(p, v1::NOTICE_CHANNEL_VOICE_CALL, missed));
+  EXPECT_TRUE(ChannelWants(p, v1::NOTICE_CHANNEL_VOICE_CALL, safety));  // urgent goes anyway
+  EXPECT_TRUE(ChannelWants(p, v1::NOTICE_CHANNEL_WECHAT, late));        // no preference
+  EXPECT_TRUE(ChannelWants(p, v1::NOTICE_CHANNEL_UNSPECIFIED, late));   // a plain webhook
+  EXPECT_TRUE(ChannelWants(v1::NoticePreferences(), v1::NOTICE_CHANNEL_VOICE_CALL, missed));
+}
+
 TEST(NoticePolicyTest, AReferralsStepsTellTheProviderTheCommitteeAndTheElder) {
   namespace sch = scheduling::v1;
   const absl::Time now = absl::FromUnixSeconds(1796227200);

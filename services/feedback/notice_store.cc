@@ -51,13 +51,42 @@ std::vector<int> ParseKinds(const std::string& text) {
   return kinds;
 }
 
+// A recipient's channel preferences as stored: "2:*;4:1,3" (channel 2 muted; kinds 1 and 3 not
+// by channel 4).
+std::string ChannelsText(const v1::NoticePreferences& p) {
+  std::vector<std::string> parts;
+  for (const v1::ChannelPreference& c : p.channels()) {
+    std::vector<std::string> kinds;
+    for (int kind : c.muted_kinds()) kinds.push_back(absl::StrCat(kind));
+    if (!c.muted() && kinds.empty()) continue;
+    parts.push_back(absl::StrCat(static_cast<int>(c.channel()), ":",
+                                 c.muted() ? "*" : absl::StrJoin(kinds, ",")));
+  }
+  return absl::StrJoin(parts, ";");
+}
+
+void ParseChannels(const std::string& text, v1::NoticePreferences& p) {
+  for (absl::string_view part : absl::StrSplit(text, ';', absl::SkipEmpty())) {
+    const std::pair<std::string, std::string> split = absl::StrSplit(part, absl::MaxSplits(':', 1));
+    int channel = 0;
+    if (!absl::SimpleAtoi(split.first, &channel)) continue;
+    v1::ChannelPreference* c = p.add_channels();
+    c->set_channel(static_cast<v1::NoticeChannel>(channel));
+    if (split.second == "*") {
+      c->set_muted(true);
+      continue;
+    }
+    for (int kind : ParseKinds(split.second)) c->add_muted_kinds(static_cast<v1::NoticeKind>(kind));
+  }
+}
+
 std::string SecretBinding(const std::string& id) {
   return absl::StrCat("webhooks/", id, "#secret");
 }
 
 constexpr char kSelectWebhook[] =
     "SELECT id, recipient, elders_of_region, url, kinds, secret, create_time_us, creator, deleted, "
-    "deliver_phone FROM webhooks ";
+    "deliver_phone, channel FROM webhooks ";
 
 WebhookRow WebhookFromRow(const storage::Row& row) {
   WebhookRow out;
@@ -72,6 +101,7 @@ WebhookRow WebhookFromRow(const storage::Row& row) {
   w.set_creator(row.GetString(7));
   out.deleted = row.GetInt(8) != 0;
   w.set_deliver_phone(row.GetInt(9) != 0);
+  w.set_channel(static_cast<v1::NoticeChannel>(row.GetInt(10)));
   return out;
 }
 
@@ -240,13 +270,16 @@ absl::StatusOr<std::optional<v1::Notice>> InsertNoticeOnce(storage::Transaction&
 
   // The webhooks that want it: the recipient's own, and those of the elder's committee or street
   // for "the elders of a region".
-  ASSIGN_OR_RETURN(auto hooks, tx.Query("SELECT id, recipient, elders_of_region, kinds FROM "
-                                        "webhooks WHERE deleted = 0 AND recipient IN (?, ?, ?)",
-                                        {n.recipient(), draft.committee, draft.street}));
+  // The recipient's channel preferences decide for each webhook's channel.
+  ASSIGN_OR_RETURN(auto hooks,
+                   tx.Query("SELECT id, recipient, elders_of_region, kinds, channel FROM "
+                            "webhooks WHERE deleted = 0 AND recipient IN (?, ?, ?)",
+                            {n.recipient(), draft.committee, draft.street}));
   const int64_t due = absl::ToUnixMicros(DeliverableAt(preferences, n.urgent(), now));
   for (const storage::Row& hook : hooks) {
     if (!WebhookWants(hook.GetString(1), hook.GetInt(2) != 0, ParseKinds(hook.GetString(3)),
-                      draft)) {
+                      draft) ||
+        !ChannelWants(preferences, static_cast<v1::NoticeChannel>(hook.GetInt(4)), n)) {
       continue;
     }
     RETURN_IF_ERROR(tx.Exec("INSERT INTO webhook_deliveries (webhook, notice, recipient, "
@@ -401,7 +434,8 @@ absl::StatusOr<std::optional<v1::Notice>> FindNotice(storage::Transaction& tx, i
 
 absl::StatusOr<v1::NoticePreferences> FindPreferences(storage::Transaction& tx,
                                                       const std::string& recipient) {
-  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT quiet_start, quiet_end FROM notice_preferences "
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT quiet_start, quiet_end, channels FROM "
+                                       "notice_preferences "
                                        "WHERE recipient = ?",
                                        {recipient}));
   if (rows.empty()) return DefaultPreferences(recipient);
@@ -409,6 +443,7 @@ absl::StatusOr<v1::NoticePreferences> FindPreferences(storage::Transaction& tx,
   p.set_recipient(recipient);
   p.set_quiet_start(rows[0].GetString(0));
   p.set_quiet_end(rows[0].GetString(1));
+  ParseChannels(rows[0].GetString(2), p);
   return p;
 }
 
@@ -416,13 +451,13 @@ absl::Status StorePreferences(storage::Transaction& tx, storage::Dialect dialect
                               const v1::NoticePreferences& p) {
   const char* sql =
       dialect == storage::Dialect::kMysql
-          ? "INSERT INTO notice_preferences (recipient, quiet_start, quiet_end) VALUES (?, ?, ?) "
-            "ON DUPLICATE KEY UPDATE quiet_start = VALUES(quiet_start), quiet_end = "
-            "VALUES(quiet_end)"
-          : "INSERT INTO notice_preferences (recipient, quiet_start, quiet_end) VALUES (?, ?, ?) "
-            "ON CONFLICT (recipient) DO UPDATE SET quiet_start = excluded.quiet_start, "
-            "quiet_end = excluded.quiet_end";
-  return tx.Exec(sql, {p.recipient(), p.quiet_start(), p.quiet_end()}).status();
+          ? "INSERT INTO notice_preferences (recipient, quiet_start, quiet_end, channels) VALUES "
+            "(?, ?, ?, ?) ON DUPLICATE KEY UPDATE quiet_start = VALUES(quiet_start), quiet_end = "
+            "VALUES(quiet_end), channels = VALUES(channels)"
+          : "INSERT INTO notice_preferences (recipient, quiet_start, quiet_end, channels) VALUES "
+            "(?, ?, ?, ?) ON CONFLICT (recipient) DO UPDATE SET quiet_start = "
+            "excluded.quiet_start, quiet_end = excluded.quiet_end, channels = excluded.channels";
+  return tx.Exec(sql, {p.recipient(), p.quiet_start(), p.quiet_end(), ChannelsText(p)}).status();
 }
 
 // --- Webhooks ------------------------------------------------------------------------------------
@@ -434,10 +469,10 @@ absl::Status InsertWebhook(storage::Transaction& tx, const pii::FieldCipher& cip
   return tx
       .Exec(
           "INSERT INTO webhooks (id, recipient, elders_of_region, url, kinds, secret, "
-          "create_time_us, creator, deliver_phone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          "create_time_us, creator, deliver_phone, channel) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
           {row.id, w.recipient(), static_cast<int64_t>(w.elders_of_region()), w.url(), KindsText(w),
            sealed, absl::ToUnixMicros(FromTimestamp(w.create_time())), w.creator(),
-           static_cast<int64_t>(w.deliver_phone())})
+           static_cast<int64_t>(w.deliver_phone()), static_cast<int64_t>(w.channel())})
       .status();
 }
 

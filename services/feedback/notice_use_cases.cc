@@ -273,6 +273,9 @@ absl::StatusOr<v1::CreateWebhookResponse> NoticeUseCases::CreateWebhook(const v1
   row.webhook.set_name("webhooks/" + row.id);
   *row.webhook.mutable_create_time() = ToTimestamp(clock_.Now());
   row.webhook.set_creator(actor);
+  if (row.webhook.channel() == v1::NOTICE_CHANNEL_UNSPECIFIED) {
+    row.webhook.set_channel(v1::NOTICE_CHANNEL_WEBHOOK);
+  }
   ASSIGN_OR_RETURN(row.secret, NewSecret());
   RETURN_IF_ERROR(db_.RunInTransaction(
       [&](storage::Transaction& tx) -> absl::Status { return InsertWebhook(tx, cipher_, row); }));

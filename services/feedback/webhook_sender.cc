@@ -1,12 +1,15 @@
 #include "services/feedback/webhook_sender.h"
 
+#include <algorithm>
 #include <map>
 #include <optional>
-#include <set>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/auth/webhook_signature.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -98,43 +101,30 @@ Outcome Post(const WebhookSenderOptions& options, const WebhookRow& hook, const 
 
 }  // namespace
 
-absl::StatusOr<int> WebhookSender::SendDue() {
-  std::vector<DeliveryRow> pending;
-  RETURN_IF_ERROR(db_.RunInTransaction(
-      [&](storage::Transaction& tx) -> absl::Status {
-        ASSIGN_OR_RETURN(pending, PendingDeliveries(tx, kPassSize));
-        return absl::OkStatus();
-      },
-      {.read_only = true}));
+struct WebhookSender::Lane {
+  std::string webhook_id;
+  std::vector<DeliveryRow> deliveries;  // in id order
+  const std::optional<WebhookRow>* hook = nullptr;
+};
+
+absl::StatusOr<int> WebhookSender::SendLane(Lane& lane, absl::BitGen& random) {
   static auto& attempts_total = metrics::Registry::Default().AddCounter(
       "linli_webhook_attempts_total", "Webhook delivery attempts, by outcome.", {"outcome"});
-  std::set<std::pair<std::string, std::string>> blocked;  // (webhook, recipient) waiting
-  std::map<std::string, std::optional<WebhookRow>> hooks;
   int attempted = 0;
-  for (DeliveryRow& d : pending) {
-    const auto key = std::make_pair(d.webhook_id, d.recipient);
-    if (blocked.contains(key)) continue;
+  for (DeliveryRow& d : lane.deliveries) {
     const absl::Time now = clock_.Now();
-    if (d.next_attempt_us > absl::ToUnixMicros(now)) {
-      blocked.insert(key);  // later notices to this recipient wait for this one
-      continue;
-    }
+    // Not due yet: later notices to this recipient wait for this one.
+    if (d.next_attempt_us > absl::ToUnixMicros(now)) return attempted;
     bool claimed = false;
     std::optional<v1::Notice> notice;
     RETURN_IF_ERROR(db_.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
       ASSIGN_OR_RETURN(claimed, ClaimDelivery(tx, d.id, now, now + options_.lease));
       if (!claimed) return absl::OkStatus();
       ASSIGN_OR_RETURN(notice, FindNotice(tx, d.notice));
-      if (!hooks.contains(d.webhook_id)) {
-        ASSIGN_OR_RETURN(hooks[d.webhook_id], FindWebhook(tx, cipher_, d.webhook_id));
-      }
       return absl::OkStatus();
     }));
-    if (!claimed) {
-      blocked.insert(key);  // another replica is sending it
-      continue;
-    }
-    const std::optional<WebhookRow>& hook = hooks[d.webhook_id];
+    if (!claimed) return attempted;  // another replica is sending it
+    const std::optional<WebhookRow>& hook = *lane.hook;
     Outcome outcome;
     if (!hook.has_value() || hook->deleted || !notice.has_value()) {
       outcome.error = "webhook deleted";
@@ -158,17 +148,96 @@ absl::StatusOr<int> WebhookSender::SendDue() {
       std::optional<absl::Time> next =
           outcome.final ? std::nullopt
                         : NextAttempt(d.attempts, absl::FromUnixMicros(d.first_attempt_us), done,
-                                      absl::Uniform(random_, 0.5, 1.0));
+                                      absl::Uniform(random, 0.5, 1.0));
       if (next.has_value()) {
         d.next_attempt_us = absl::ToUnixMicros(*next);
       } else {
         d.state = v1::DELIVERY_STATE_FAILED;
       }
-      blocked.insert(key);
     }
     RETURN_IF_ERROR(db_.RunInTransaction(
         [&](storage::Transaction& tx) -> absl::Status { return UpdateDelivery(tx, d); }));
+    if (!outcome.delivered) return attempted;  // the next notice waits for this one's retry
   }
+  return attempted;
+}
+
+absl::StatusOr<int> WebhookSender::SendDue() {
+  std::vector<DeliveryRow> pending;
+  RETURN_IF_ERROR(db_.RunInTransaction(
+      [&](storage::Transaction& tx) -> absl::Status {
+        ASSIGN_OR_RETURN(pending, PendingDeliveries(tx, kPassSize));
+        return absl::OkStatus();
+      },
+      {.read_only = true}));
+  // The lanes, in the order of their first delivery, and their webhooks (read once a pass).
+  std::vector<Lane> lanes;
+  std::map<std::pair<std::string, std::string>, size_t> lane_of;
+  std::map<std::string, std::optional<WebhookRow>> hooks;
+  for (DeliveryRow& d : pending) {
+    const auto key = std::make_pair(d.webhook_id, d.recipient);
+    auto [it, added] = lane_of.emplace(key, lanes.size());
+    if (added) lanes.push_back(Lane{d.webhook_id, {}, nullptr});
+    hooks.emplace(d.webhook_id, std::nullopt);
+    lanes[it->second].deliveries.push_back(std::move(d));
+  }
+  if (lanes.empty()) return 0;
+  RETURN_IF_ERROR(db_.RunInTransaction(
+      [&](storage::Transaction& tx) -> absl::Status {
+        for (auto& [id, hook] : hooks) {
+          ASSIGN_OR_RETURN(hook, FindWebhook(tx, cipher_, id));
+        }
+        return absl::OkStatus();
+      },
+      {.read_only = true}));
+  for (Lane& lane : lanes) lane.hook = &hooks.at(lane.webhook_id);
+
+  // Each sender takes the first lane not taken whose webhook has fewer than per_webhook lanes in
+  // flight, until every lane is taken.
+  absl::Mutex mu;
+  absl::CondVar lane_done;
+  size_t first_open = 0;  // lanes before it are all taken
+  std::vector<bool> taken(lanes.size(), false);
+  std::map<std::string, int> in_flight;
+  int attempted = 0;
+  absl::Status failure;
+  const int per_webhook = std::max(1, options_.per_webhook);
+  auto next_lane = [&]() -> Lane* {
+    absl::MutexLock lock(&mu);
+    for (;;) {
+      while (first_open < lanes.size() && taken[first_open]) ++first_open;
+      if (first_open == lanes.size() || !failure.ok()) return nullptr;
+      for (size_t i = first_open; i < lanes.size(); ++i) {
+        if (taken[i] || in_flight[lanes[i].webhook_id] >= per_webhook) continue;
+        taken[i] = true;
+        ++in_flight[lanes[i].webhook_id];
+        return &lanes[i];
+      }
+      // Every open lane's webhook is busy: wait for a lane to finish.
+      lane_done.Wait(&mu);
+    }
+  };
+  auto sender = [&] {
+    absl::BitGen random;  // jitter
+    while (Lane* lane = next_lane()) {
+      absl::StatusOr<int> sent = SendLane(*lane, random);
+      absl::MutexLock lock(&mu);
+      --in_flight[lane->webhook_id];
+      if (sent.ok()) {
+        attempted += *sent;
+      } else if (failure.ok()) {
+        failure = sent.status();
+      }
+      lane_done.SignalAll();
+    }
+  };
+  const int threads =
+      static_cast<int>(std::min<size_t>(std::max(1, options_.senders), lanes.size()));
+  std::vector<std::thread> pool;
+  for (int i = 1; i < threads; ++i) pool.emplace_back(sender);
+  sender();
+  for (std::thread& t : pool) t.join();
+  if (!failure.ok()) return failure;
   return attempted;
 }
 

@@ -1,8 +1,10 @@
 // Delivers notices to webhooks: every due delivery is POSTed, signed (common/auth/
 // webhook_signature.h), in order per webhook and recipient — a later notice to the same
 // recipient waits until the earlier one is delivered or given up — and retried with backoff and
-// jitter (notice_policy.h NextAttempt) until kDeliveryGiveUp. Several replicas may send at once:
-// each attempt is claimed with a lease first. Every attempt is in the delivery log. A webhook
+// jitter (notice_policy.h NextAttempt) until kDeliveryGiveUp. The (webhook, recipient) lanes of a
+// pass are sent by `senders` threads at once, at most `per_webhook` of them to one webhook, so a
+// slow or dead endpoint holds up only its own lanes. Several replicas may send at once: each
+// attempt is claimed with a lease first. Every attempt is in the delivery log. A webhook
 // with deliver_phone (a street's text-message or voice-call provider) gets, with each notice to an
 // elder, the number to reach them by, asked of the Directory for that attempt (an audited read).
 //
@@ -31,6 +33,9 @@ struct WebhookSenderOptions {
   absl::Duration lease = absl::Seconds(60);
   // The CA bundle https:// endpoints are verified against.
   std::string ca_file = "/etc/ssl/certs/ca-certificates.crt";
+  // Lanes sent at once, and at most this many of them to one webhook.
+  int senders = 8;
+  int per_webhook = 4;
 };
 
 class WebhookSender {
@@ -46,21 +51,25 @@ class WebhookSender {
         directory_(directory),
         options_(std::move(options)) {}
 
-  // Attempts every delivery due now whose recipient has no earlier one waiting; the number of
-  // attempts made.
+  // Attempts every delivery due now whose recipient has no earlier one waiting (lanes in
+  // parallel); the number of attempts made.
   absl::StatusOr<int> SendDue();
   // Sends until `stopping` is notified: again at once after a pass that attempted something,
   // else when notices are raised here or after `interval`. Errors are logged and retried.
   void RunUntil(absl::Notification& stopping, absl::Duration interval);
 
  private:
+  struct Lane;
+  // Sends a lane's deliveries in order until one is not due, claimed elsewhere or failed; the
+  // attempts made.
+  absl::StatusOr<int> SendLane(Lane& lane, absl::BitGen& random);
+
   storage::Database& db_;
   const Clock& clock_;
   const pii::FieldCipher& cipher_;
   NoticeSignal& signal_;
   Directory* directory_;
   WebhookSenderOptions options_;
-  absl::BitGen random_;  // jitter; used by the sending thread only
 };
 
 }  // namespace linli::feedback

@@ -493,7 +493,7 @@ std::map<std::string, Rule> BuildRules() {
         "GetAlert",          "AcknowledgeAlert", "ResolveAlert",     "GetWorkOrder",
         "ClassifyWorkOrder", "RouteWorkOrder",   "ResolveWorkOrder", "RecordCallback",
         "CloseWorkOrder",    "UpdateWorker",     "MakeUpVisit",      "WithdrawReferral",
-        "RecordVisitCheck"}) {
+        "RecordVisitCheck",  "DeclineMakeUp"}) {
     Rule rule;
     rule.roles = kConsole;
     rule.check = by_handler;
@@ -579,6 +579,12 @@ std::map<std::string, Rule> BuildRules() {
   rules[ElderApp("WatchMyNotices")] = ElderScoped<v1::WatchMyNoticesRequest>(kElderApp);
   // The handler returns NOT_FOUND for a visit of another elder.
   rules[ElderApp("MakeUpMyVisit")] = ElderScoped<v1::MakeUpMyVisitRequest>(kElderApp);
+  rules[ElderApp("DeclineMyMakeUp")] = ElderScoped<v1::DeclineMyMakeUpRequest>(kElderApp);
+  // The elder's own preferences (the handler sets the recipient to the elder the gate checked).
+  rules[ElderApp("GetMyNoticePreferences")] =
+      ElderScoped<v1::GetMyNoticePreferencesRequest>(kElderApp);
+  rules[ElderApp("SetMyNoticePreferences")] =
+      ElderScoped<v1::SetMyNoticePreferencesRequest>(kElderApp);
   // Feedback filters by the elder the gate checked.
   rules[ElderApp("ListMyComplaints")] = ElderScoped<v1::ListMyComplaintsRequest>(kElderApp);
 

@@ -297,6 +297,7 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service, private Gat
   LINLI_FORWARD_SCOPED(scheduling_, scheduling, SchedulingService, RescheduleVisit)
   LINLI_FORWARD_SCOPED(scheduling_, scheduling, SchedulingService, ReleaseWorker)
   LINLI_FORWARD_SCOPED(scheduling_, scheduling, SchedulingService, MakeUpVisit)
+  LINLI_FORWARD_SCOPED(scheduling_, scheduling, SchedulingService, DeclineMakeUp)
   LINLI_FORWARD_SCOPED(scheduling_, scheduling, SchedulingService, WithdrawReferral)
   LINLI_FORWARD_SCOPED(feedback_, feedback, FeedbackService, GetAlert)
   LINLI_FORWARD_SCOPED(feedback_, feedback, FeedbackService, AcknowledgeAlert)
@@ -353,6 +354,10 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service, private Gat
   }
   absl::Status InScope(const grpc::ServerContext& c, const auth::Principal& who,
                        const scheduling::v1::MakeUpVisitRequest& q) const {
+    return VisitInScope(c, who, q.missed_visit());
+  }
+  absl::Status InScope(const grpc::ServerContext& c, const auth::Principal& who,
+                       const scheduling::v1::DeclineMakeUpRequest& q) const {
     return VisitInScope(c, who, q.missed_visit());
   }
   absl::Status InScope(const grpc::ServerContext& c, const auth::Principal& who,

@@ -538,26 +538,32 @@ grpc::Status ElderAppServiceImpl::WatchMyNoticesOnLoop(
       });
 }
 
+grpc::Status ElderAppServiceImpl::CheckMyVisit(grpc::ServerContext* context,
+                                               const auth::Principal& who, const std::string& elder,
+                                               const std::string& visit, const char* field) {
+  // Authorisation follows the visit read, not the name given.
+  scheduling::v1::GetVisitRequest get;
+  get.set_name(visit);
+  scheduling::v1::GetVisitResponse got;
+  grpc::Status status = Unary(*scheduling_, &SchedulingStub::PrepareAsyncGetVisit,
+                              BackendContext(context, who, backend_timeout_).get(), get, &got);
+  if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+    return Reply(*context, InvalidField(field, "must look like \"visits/ID\""));
+  }
+  if (!status.ok()) return FromBackend(*context, status, "scheduling");
+  if (got.visit().elder() != elder) return Reply(*context, NotFound(visit));
+  return grpc::Status::OK;
+}
+
 grpc::Status ElderAppServiceImpl::MakeUpMyVisit(grpc::ServerContext* context,
                                                 const v1::MakeUpMyVisitRequest* request,
                                                 scheduling::v1::MakeUpVisitResponse* response) {
   return gate_->Run(
       context, absl::StrCat(kService, "MakeUpMyVisit"), *request,
       [&](const auth::Principal& who) -> grpc::Status {
-        // Authorisation follows the visit read, not the name given.
-        scheduling::v1::GetVisitRequest get;
-        get.set_name(request->missed_visit());
-        scheduling::v1::GetVisitResponse got;
         grpc::Status status =
-            Unary(*scheduling_, &SchedulingStub::PrepareAsyncGetVisit,
-                  BackendContext(context, who, backend_timeout_).get(), get, &got);
-        if (status.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
-          return Reply(*context, InvalidField("missed_visit", "must look like \"visits/ID\""));
-        }
-        if (!status.ok()) return FromBackend(*context, status, "scheduling");
-        if (got.visit().elder() != request->elder()) {
-          return Reply(*context, NotFound(request->missed_visit()));
-        }
+            CheckMyVisit(context, who, request->elder(), request->missed_visit(), "missed_visit");
+        if (!status.ok()) return status;
         scheduling::v1::MakeUpVisitRequest make_up;
         make_up.set_missed_visit(request->missed_visit());
         make_up.set_dry_run(request->dry_run());
@@ -566,6 +572,61 @@ grpc::Status ElderAppServiceImpl::MakeUpMyVisit(grpc::ServerContext* context,
         status = Unary(*scheduling_, &SchedulingStub::PrepareAsyncMakeUpVisit,
                        BackendContext(context, who, backend_timeout_).get(), make_up, response);
         return FromBackend(*context, status, "scheduling");
+      });
+}
+
+grpc::Status ElderAppServiceImpl::DeclineMyMakeUp(grpc::ServerContext* context,
+                                                  const v1::DeclineMyMakeUpRequest* request,
+                                                  scheduling::v1::DeclineMakeUpResponse* response) {
+  return gate_->Run(
+      context, absl::StrCat(kService, "DeclineMyMakeUp"), *request,
+      [&](const auth::Principal& who) -> grpc::Status {
+        grpc::Status status =
+            CheckMyVisit(context, who, request->elder(), request->missed_visit(), "missed_visit");
+        if (!status.ok()) return status;
+        scheduling::v1::DeclineMakeUpRequest decline;
+        decline.set_missed_visit(request->missed_visit());
+        decline.set_reason(request->reason());
+        decline.set_request_id(request->request_id());
+        status = Unary(*scheduling_, &SchedulingStub::PrepareAsyncDeclineMakeUp,
+                       BackendContext(context, who, backend_timeout_).get(), decline, response);
+        return FromBackend(*context, status, "scheduling");
+      });
+}
+
+grpc::Status ElderAppServiceImpl::GetMyNoticePreferences(
+    grpc::ServerContext* context, const v1::GetMyNoticePreferencesRequest* request,
+    feedback::v1::GetNoticePreferencesResponse* response) {
+  return gate_->Run(context, absl::StrCat(kService, "GetMyNoticePreferences"), *request,
+                    [&](const auth::Principal& who) -> grpc::Status {
+                      feedback::v1::GetNoticePreferencesRequest backend_request;
+                      backend_request.set_recipient(request->elder());  // checked by the gate
+                      grpc::Status status =
+                          Unary(*feedback_, &FeedbackStub::PrepareAsyncGetNoticePreferences,
+                                BackendContext(context, who, backend_timeout_).get(),
+                                backend_request, response);
+                      return FromBackend(*context, status, "feedback");
+                    });
+}
+
+grpc::Status ElderAppServiceImpl::SetMyNoticePreferences(
+    grpc::ServerContext* context, const v1::SetMyNoticePreferencesRequest* request,
+    feedback::v1::SetNoticePreferencesResponse* response) {
+  return gate_->Run(
+      context, absl::StrCat(kService, "SetMyNoticePreferences"), *request,
+      [&](const auth::Principal& who) -> grpc::Status {
+        const std::string& recipient = request->preferences().recipient();
+        if (!recipient.empty() && recipient != request->elder()) {
+          return Reply(*context, InvalidField("preferences.recipient",
+                                              "must be the elder named in `elder`, or empty"));
+        }
+        feedback::v1::SetNoticePreferencesRequest backend_request;
+        *backend_request.mutable_preferences() = request->preferences();
+        backend_request.mutable_preferences()->set_recipient(request->elder());  // gate-checked
+        grpc::Status status =
+            Unary(*feedback_, &FeedbackStub::PrepareAsyncSetNoticePreferences,
+                  BackendContext(context, who, backend_timeout_).get(), backend_request, response);
+        return FromBackend(*context, status, "feedback");
       });
 }
 

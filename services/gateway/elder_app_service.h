@@ -50,6 +50,20 @@ class ElderAppServiceImpl final : public v1::ElderAppService::Service, private G
   // The elder's missed visit (read first: another elder's is NOT_FOUND) made good.
   grpc::Status MakeUpMyVisit(grpc::ServerContext* context, const v1::MakeUpMyVisitRequest* request,
                              scheduling::v1::MakeUpVisitResponse* response) override;
+  // The decline of the elder's missed visit's make-up (read first, as MakeUpMyVisit).
+  grpc::Status DeclineMyMakeUp(grpc::ServerContext* context,
+                               const v1::DeclineMyMakeUpRequest* request,
+                               scheduling::v1::DeclineMakeUpResponse* response) override;
+  grpc::Status GetMyNoticePreferences(
+      grpc::ServerContext* context, const v1::GetMyNoticePreferencesRequest* request,
+      feedback::v1::GetNoticePreferencesResponse* response) override;
+  grpc::Status SetMyNoticePreferences(
+      grpc::ServerContext* context, const v1::SetMyNoticePreferencesRequest* request,
+      feedback::v1::SetNoticePreferencesResponse* response) override;
+  // OK when `visit` (named in request field `field`) is `elder`'s; otherwise the reply given
+  // (INVALID_ARGUMENT, NOT_FOUND for another elder's visit, the backend's error).
+  grpc::Status CheckMyVisit(grpc::ServerContext* context, const auth::Principal& who,
+                            const std::string& elder, const std::string& visit, const char* field);
   // WatchMyNotices on an event loop: long reads of feedback's notices (kNoticeWait each), each
   // new notice written as it comes, until the client goes, the gateway stops or kMaxWatch.
   grpc::Status WatchMyNoticesOnLoop(grpc::ServerContext* context,

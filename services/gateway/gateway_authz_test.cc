@@ -327,7 +327,8 @@ class World {
                                          {"offerings.read", "workorders.write", "workorders.read",
                                           "offerings.write", "visits.read", "visits.write",
                                           "notices.read"},
-                                         auth::HashApiSecret(kPepper, parts->secret)})
+                                         auth::HashApiSecret(kPepper, parts->secret),
+                                         ""})
                                  << "\n";
 
     auth::JwtKeySet keys;
@@ -2362,7 +2363,8 @@ std::string KeysOfBothOrganisations() {
                                      region,
                                      {"offerings.read", "workorders.write", "workorders.read",
                                       "offerings.write", "visits.read", "visits.write"},
-                                     auth::HashApiSecret(kPepper, parts->secret)}) +
+                                     auth::HashApiSecret(kPepper, parts->secret),
+                                     ""}) +
             "\n";
   }
   std::ofstream(world.api_keys_path + ".new") << text;

@@ -224,6 +224,7 @@ MethodTable PublicMethods(const GatewayServer::Services& s) {
   LINLI_METHOD(console, ConsoleService, ListUnmetNeeds);
   LINLI_METHOD(console, ConsoleService, RecordVisitCheck);
   LINLI_METHOD(console, ConsoleService, ListUnreachedElders);
+  LINLI_METHOD(console, ConsoleService, DeclineMakeUp);
   // ElderAppService
   LINLI_METHOD(elder_app, ElderAppService, GetElderPage);
   LINLI_METHOD(elder_app, ElderAppService, ListMyCommitments);
@@ -236,6 +237,9 @@ MethodTable PublicMethods(const GatewayServer::Services& s) {
   LINLI_METHOD(elder_app, ElderAppService, ListMyNotices);
   LINLI_METHOD(elder_app, ElderAppService, MarkMyNoticesRead);
   LINLI_METHOD(elder_app, ElderAppService, MakeUpMyVisit);
+  LINLI_METHOD(elder_app, ElderAppService, DeclineMyMakeUp);
+  LINLI_METHOD(elder_app, ElderAppService, GetMyNoticePreferences);
+  LINLI_METHOD(elder_app, ElderAppService, SetMyNoticePreferences);
   table.AddServerStreaming<v1::ElderAppService::Service>(
       "/linli.gateway.v1.ElderAppService/WatchMyNotices", s.elder_app,
       &ElderAppServiceImpl::WatchMyNoticesOnLoop);

@@ -431,8 +431,9 @@ grpc::Status PartnerServiceImpl::ReviewVisit(grpc::ServerContext* context,
 
 namespace {
 
-// The inbox a partner key reads: its organisation's, or its own ("partners/{key id}", where the
-// steps of the complaints it filed arrive). Never from the request beyond the choice.
+// The inbox a partner key reads: its organisation's, or its partner's ("partners/{partner}",
+// where the steps of the complaints its keys filed arrive). Never from the request beyond the
+// choice.
 absl::StatusOr<std::string> PartnerInboxOf(const auth::Principal& who, v1::PartnerInbox inbox) {
   switch (inbox) {
     case v1::PARTNER_INBOX_UNSPECIFIED:

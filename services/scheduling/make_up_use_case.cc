@@ -57,6 +57,18 @@ absl::StatusOr<MissedFacts> ReadMissed(Transaction& tx, const std::string& misse
   return MissedFacts{std::move(row->visit), std::move(*commitment)};
 }
 
+// ReadMissed for booking a make-up: also FAILED_PRECONDITION when the make-up was declined.
+absl::StatusOr<MissedFacts> ReadMissedToMakeUp(Transaction& tx, const std::string& missed_id) {
+  ASSIGN_OR_RETURN(MissedFacts facts, ReadMissed(tx, missed_id));
+  if (facts.missed.has_make_up_declined()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "missed_visit: the make-up of ", facts.missed.name(), " was declined on ",
+        absl::FormatTime("%Y-%m-%d", FromTimestamp(facts.missed.make_up_declined().time()),
+                         kShanghai)));
+  }
+  return facts;
+}
+
 // Creates the make-up visit of `window` in `tx` and books the first of `workers` free then; the
 // visit, or FAILED_PRECONDITION when nobody is.
 absl::StatusOr<v1::Visit> BookMakeUp(Transaction& tx, const Clock& clock, const MissedFacts& facts,
@@ -99,7 +111,7 @@ absl::Status MakeUpVisit(storage::Database& db, const Clock& clock, RegistryView
   MissedFacts facts;
   RETURN_IF_ERROR(db.RunInTransaction(
       [&](Transaction& tx) -> absl::Status {
-        ASSIGN_OR_RETURN(facts, ReadMissed(tx, missed_id));
+        ASSIGN_OR_RETURN(facts, ReadMissedToMakeUp(tx, missed_id));
         return absl::OkStatus();
       },
       {.read_only = true}));
@@ -160,13 +172,45 @@ absl::Status MakeUpVisit(storage::Database& db, const Clock& clock, RegistryView
       db, "MakeUpVisit", request.request_id(), request, response,
       [&](Transaction& tx) -> absl::Status {
         // Again inside the transaction: another make-up may have been booked meanwhile.
-        ASSIGN_OR_RETURN(MissedFacts current, ReadMissed(tx, missed_id));
+        ASSIGN_OR_RETURN(MissedFacts current, ReadMissedToMakeUp(tx, missed_id));
         ASSIGN_OR_RETURN(v1::Visit visit, BookMakeUp(tx, clock, current, *window, workers));
         RETURN_IF_ERROR(AppendVisitEvent(tx, "visit.scheduled", visit, now));
         RETURN_IF_ERROR(AppendVisitEvent(tx, "visit.assigned", visit, now));
         response->Clear();
         *response->mutable_visit() = std::move(visit);
         return absl::OkStatus();
+      },
+      clock);
+}
+
+absl::Status DeclineMakeUp(storage::Database& db, const Clock& clock, const std::string& missed_id,
+                           const v1::DeclineMakeUpRequest& request, const std::string& by,
+                           v1::DeclineMakeUpResponse* response) {
+  const absl::Time now = clock.Now();
+  return RunIdempotent(
+      db, "DeclineMakeUp", request.request_id(), request, response,
+      [&](Transaction& tx) -> absl::Status {
+        absl::StatusOr<MissedFacts> facts = ReadMissed(tx, missed_id);
+        if (absl::IsAlreadyExists(facts.status())) {
+          return absl::FailedPreconditionError(facts.status().message());
+        }
+        RETURN_IF_ERROR(facts.status());
+        response->Clear();
+        if (facts->missed.has_make_up_declined()) {  // declined before: unchanged
+          *response->mutable_visit() = std::move(facts->missed);
+          return absl::OkStatus();
+        }
+        return ChangeVisitIn(
+            tx, now, missed_id, facts->missed.name(), v1::VISIT_STATE_MISSED,
+            "visit.make_up_declined",
+            [&](Transaction&, v1::Visit& visit) -> absl::Status {
+              v1::MakeUpDecline* decline = visit.mutable_make_up_declined();
+              *decline->mutable_time() = ToTimestamp(now);
+              decline->set_by(by);
+              decline->set_reason(request.reason());
+              return absl::OkStatus();
+            },
+            response->mutable_visit());
       },
       clock);
 }

@@ -1,7 +1,8 @@
 // Making good a missed visit (SchedulingService.MakeUpVisit): the proposals (dry run) or the
 // booked make-up visit. Reads the missed visit and its promise, asks the registry for the
 // owner's workers, and books through BookOnVisit, so the same rules as any booking hold (skills,
-// working hours, no overlap). No gRPC: the request arrives validated (scheduling_make_up.cc).
+// working hours, no overlap). A declined make-up (DeclineMakeUp) is not booked. No gRPC: the
+// request arrives validated (scheduling_make_up.cc).
 #ifndef LINLI_SERVICES_SCHEDULING_MAKE_UP_USE_CASE_H_
 #define LINLI_SERVICES_SCHEDULING_MAKE_UP_USE_CASE_H_
 
@@ -21,6 +22,13 @@ namespace linli::scheduling {
 absl::Status MakeUpVisit(storage::Database& db, const Clock& clock, RegistryView& registry,
                          const std::string& missed_id, const v1::MakeUpVisitRequest& request,
                          v1::MakeUpVisitResponse* response);
+
+// Records the decline of a missed visit's make-up by `by` (the caller): see
+// SchedulingService.DeclineMakeUp. FAILED_PRECONDITION when the visit is not missed, its promise
+// is no longer active, or it was made up; a visit declined before is returned unchanged.
+absl::Status DeclineMakeUp(storage::Database& db, const Clock& clock, const std::string& missed_id,
+                           const v1::DeclineMakeUpRequest& request, const std::string& by,
+                           v1::DeclineMakeUpResponse* response);
 
 }  // namespace linli::scheduling
 

@@ -88,6 +88,7 @@ class SchedulingServiceImpl final : public v1::SchedulingService::Service {
   LINLI_RPC(SwapVisitWorkers);
   LINLI_RPC(ReleaseWorker);
   LINLI_RPC(MakeUpVisit);
+  LINLI_RPC(DeclineMakeUp);
   LINLI_RPC(ProposeFallback);
   LINLI_RPC(CreateReferral);
   LINLI_RPC(GetReferral);

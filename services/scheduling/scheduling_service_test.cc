@@ -1846,6 +1846,106 @@ TEST_P(SchedulingServiceTest, AMissedVisitIsMadeGoodOnceOnADayOfItsOwnByTheFamil
   EXPECT_EQ(Field(make_up(bad, &again)), "within_days");
 }
 
+TEST_P(SchedulingServiceTest, ADeclinedMakeUpIsRecordedOnceAndNoMakeUpIsBookedAfter) {
+  v1::Commitment promise = Weekly();  // Tuesdays and Thursdays 09:00-11:00
+  promise.set_preferred_worker(workers_[1]);
+  v1::Commitment created;
+  ASSERT_TRUE(Create(promise, &created).ok());
+  Materialize("2026-12-01", 14);
+  std::vector<v1::Visit> visits = Visits(created.name());
+  ASSERT_GE(visits.size(), 3u);
+  const absl::TimeZone shanghai = absl::FixedTimeZone(8 * 3600);
+  clock_.Set(absl::FromCivil(absl::CivilMinute(2026, 12, 3, 12, 0), shanghai));  // Thursday noon
+  ASSERT_TRUE(service_->SweepMissed().ok());  // Tuesday's and Thursday's visits are missed
+
+  auto decline = [&](const std::string& visit, v1::MakeUpDeclineReason reason,
+                     v1::DeclineMakeUpResponse* out, const std::string& request_id = "") {
+    grpc::ClientContext context;
+    context.AddMetadata(kActorKey, "family:family/li");
+    v1::DeclineMakeUpRequest request;
+    request.set_missed_visit(visit);
+    request.set_reason(reason);
+    request.set_request_id(request_id);
+    return stub_->DeclineMakeUp(&context, request, out);
+  };
+  v1::DeclineMakeUpResponse declined;
+  grpc::Status s =
+      decline(visits[0].name(), v1::MAKE_UP_DECLINE_REASON_TIMES_DO_NOT_SUIT, &declined, "d-1");
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(declined.visit().state(), v1::VISIT_STATE_MISSED);
+  EXPECT_EQ(declined.visit().make_up_declined().by(), "family:family/li");
+  EXPECT_EQ(declined.visit().make_up_declined().reason(),
+            v1::MAKE_UP_DECLINE_REASON_TIMES_DO_NOT_SUIT);
+  EXPECT_EQ(FromTimestamp(declined.visit().make_up_declined().time()), clock_.Now());
+
+  // Declined again (later, another reason): unchanged, and told once.
+  clock_.Advance(absl::Minutes(5));
+  v1::DeclineMakeUpResponse again;
+  ASSERT_TRUE(decline(visits[0].name(), v1::MAKE_UP_DECLINE_REASON_OTHER, &again).ok());
+  EXPECT_EQ(again.visit().make_up_declined().reason(),
+            v1::MAKE_UP_DECLINE_REASON_TIMES_DO_NOT_SUIT);
+  EXPECT_EQ(FromTimestamp(again.visit().make_up_declined().time()),
+            FromTimestamp(declined.visit().make_up_declined().time()));
+  {
+    v1::ListEventsRequest request;
+    request.set_page_size(1000);
+    v1::ListEventsResponse events;
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub_->ListEvents(&context, request, &events).ok());
+    int declines = 0;
+    for (const auto& e : events.events()) {
+      if (e.type() != "visit.make_up_declined") continue;
+      ++declines;
+      v1::Visit payload;
+      ASSERT_TRUE(payload.ParseFromString(e.payload()));
+      EXPECT_EQ(payload.name(), visits[0].name());
+      EXPECT_TRUE(payload.has_make_up_declined());
+    }
+    EXPECT_EQ(declines, 1);
+  }
+
+  // No make-up for it afterwards, proposed or booked.
+  v1::MakeUpVisitRequest ask;
+  ask.set_missed_visit(visits[0].name());
+  ask.set_dry_run(true);
+  v1::MakeUpVisitResponse offer;
+  {
+    grpc::ClientContext context;
+    s = stub_->MakeUpVisit(&context, ask, &offer);
+  }
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_NE(s.error_message().find("declined"), std::string::npos) << s.error_message();
+
+  // Thursday's is made up; its make-up can no longer be declined. A visit not missed neither.
+  ask.set_missed_visit(visits[1].name());
+  {
+    grpc::ClientContext context;
+    s = stub_->MakeUpVisit(&context, ask, &offer);
+  }
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_GT(offer.proposals_size(), 0);
+  v1::MakeUpVisitRequest book;
+  book.set_missed_visit(visits[1].name());
+  *book.mutable_window_start() = offer.proposals(0).window_start();
+  {
+    grpc::ClientContext context;
+    v1::MakeUpVisitResponse booked;
+    s = stub_->MakeUpVisit(&context, book, &booked);
+  }
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(decline(visits[1].name(), v1::MAKE_UP_DECLINE_REASON_NOT_NEEDED, &again).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(decline(visits[2].name(), v1::MAKE_UP_DECLINE_REASON_NOT_NEEDED, &again).error_code(),
+            grpc::StatusCode::FAILED_PRECONDITION);
+
+  // A reason is required; the name must be a visit's.
+  s = decline(visits[0].name(), v1::MAKE_UP_DECLINE_REASON_UNSPECIFIED, &again);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Field(s), "reason");
+  s = decline("commitments/x", v1::MAKE_UP_DECLINE_REASON_OTHER, &again);
+  EXPECT_EQ(Field(s), "missed_visit");
+}
+
 // Referrals on the service's clock: one that nobody answers expires at its respond_by; two
 // answers at once (a provider's retrying integration, two of its staff) move the promise once;
 // cancelling a promise withdraws its waiting referral.

@@ -20,7 +20,7 @@ import writeXlsxFile from "write-excel-file/node";
 
 import { ConsoleService } from "./gen/linli/gateway/v1/console_pb.js";
 import { WorkerAppService } from "./gen/linli/gateway/v1/worker_app_pb.js";
-import { AlertState, FeedbackChannel, PromiseStatus, WorkOrderState } from
+import { AlertState, FeedbackChannel, NoticeChannel, PromiseStatus, WorkOrderState } from
   "./gen/linli/feedback/v1/feedback_pb.js";
 import { CheckMethod, CommitmentSchema, CommitmentState, ReferralReason, ReferralState,
   ReviewState, VisitState } from "./gen/linli/scheduling/v1/scheduling_pb.js";
@@ -418,13 +418,15 @@ step("the committee's notice of yesterday's missed visit is read, its call list 
 
   await page.getByLabel("推送地址").fill("https://sms.example.cn/linli/notices");
   await page.getByLabel("本辖区老人的通知（短信/语音服务商）").check();
+  await page.getByLabel("渠道").selectOption({ label: "短信" });
   await page.getByRole("button", { name: "添加推送" }).click();
   await page.getByText("签名密钥（只显示这一次").waitFor();
   const hooks = await story.api.listWebhooks({ recipient: story.committee }, auth(story.staffToken));
   assert.equal(hooks.webhooks.length, 1);
   assert.equal(hooks.webhooks[0].url, "https://sms.example.cn/linli/notices");
   assert.ok(hooks.webhooks[0].eldersOfRegion);
-  await page.locator(`li[data-webhook="${hooks.webhooks[0].name}"]`).waitFor();
+  assert.equal(hooks.webhooks[0].channel, NoticeChannel.TEXT_MESSAGE);
+  await page.locator(`li[data-webhook="${hooks.webhooks[0].name}"]`).getByText("短信").waitFor();
   await shot(page, "notices-1280x800");
   assert.deepEqual(page.complaints, [], "the browser reported no error during the story");
 });

@@ -8,6 +8,7 @@ import { useRef, useState } from "react";
 import { api, useLoad, useWrite } from "../api.js";
 import {
   DeliveryState,
+  NoticeChannel,
   type Notice,
   type UnreachedElder,
   type WebhookDelivery,
@@ -257,6 +258,7 @@ function Webhooks({ recipient, canCreate }: { recipient: string; canCreate: bool
   const [url, setUrl] = useState("");
   const [elders, setElders] = useState(false);
   const [phone, setPhone] = useState(false);
+  const [channel, setChannel] = useState<NoticeChannel>(NoticeChannel.WEBHOOK);
   const [secret, setSecret] = useState<string>();
   return (
     <>
@@ -264,7 +266,8 @@ function Webhooks({ recipient, canCreate }: { recipient: string; canCreate: bool
       <ul className="webhooks">
         {(hooks.data?.webhooks ?? []).map((w) => (
           <li key={w.name} data-webhook={w.name}>
-            {w.url} · {w.eldersOfRegion ? t("webhook_elders") : t("webhook_own")}
+            {w.url} · {enumText(t, "notice_channel_", w.channel)} ·{" "}
+            {w.eldersOfRegion ? t("webhook_elders") : t("webhook_own")}
             {w.deliverPhone ? ` · ${t("webhook_phone")}` : ""} · {when(w.createTime)}
           </li>
         ))}
@@ -277,7 +280,7 @@ function Webhooks({ recipient, canCreate }: { recipient: string; canCreate: bool
             e.preventDefault();
             const created = await run(() =>
               api.createWebhook({
-                webhook: { recipient, url, eldersOfRegion: elders, deliverPhone: elders && phone },
+                webhook: { recipient, url, channel, eldersOfRegion: elders, deliverPhone: elders && phone },
               }),
             );
             if (created) setSecret(created.signingSecret);
@@ -285,6 +288,16 @@ function Webhooks({ recipient, canCreate }: { recipient: string; canCreate: bool
         >
           <label>
             {t("webhook_url")} <input value={url} onChange={(e) => setUrl(e.target.value.trim())} size={40} />
+          </label>{" "}
+          <label>
+            {t("webhook_channel")}{" "}
+            <select value={channel} onChange={(e) => setChannel(Number(e.target.value) as NoticeChannel)}>
+              {[NoticeChannel.WEBHOOK, NoticeChannel.TEXT_MESSAGE, NoticeChannel.WECHAT, NoticeChannel.VOICE_CALL].map((c) => (
+                <option key={c} value={c}>
+                  {enumText(t, "notice_channel_", c)}
+                </option>
+              ))}
+            </select>
           </label>{" "}
           <label>
             <input type="checkbox" checked={elders} onChange={(e) => setElders(e.target.checked)} />{" "}
