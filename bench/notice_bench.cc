@@ -36,6 +36,8 @@
 
 ABSL_FLAG(int, visits, 10000, "Late visits in the burst.");
 ABSL_FLAG(int, wakeups, 300, "Notices raised one at a time for the stream measurement.");
+ABSL_FLAG(int, senders, 8, "Webhook lanes sent at once (WebhookSenderOptions.senders).");
+ABSL_FLAG(int, per_webhook, 4, "Of them at most this many to one webhook.");
 
 namespace linli::feedback {
 namespace {
@@ -139,7 +141,10 @@ void Burst() {
   absl::StatusOr<int> raised = notices.Sweep(now);
   Die(raised.status(), "sweep");
   const double sweep_ms = absl::ToDoubleMilliseconds(since_event->Elapsed());
-  WebhookSender sender(*db, clock, cipher, notices.signal(), /*directory=*/nullptr);
+  WebhookSenderOptions options;
+  options.senders = absl::GetFlag(FLAGS_senders);
+  options.per_webhook = absl::GetFlag(FLAGS_per_webhook);
+  WebhookSender sender(*db, clock, cipher, notices.signal(), /*directory=*/nullptr, options);
   for (;;) {
     absl::StatusOr<int> attempted = sender.SendDue();
     Die(attempted.status(), "send");

@@ -2537,6 +2537,41 @@ TEST_P(FeedbackTest, ASlowEndpointHoldsUpOnlyItsOwnDeliveries) {
   EXPECT_EQ(fast.arrivals().size(), 1u);
 }
 
+// A pass claims a lane's due deliveries together; those after a failed one are handed back at
+// once, so they go out as soon as the one before them is delivered, not when the claim expires.
+TEST_P(FeedbackTest, DeliveriesWaitingBehindAFailedOneAreHandedBackAtOnce) {
+  WebhookReceiver committee_hook(clock_);
+  v1::CreateWebhookRequest request;
+  request.mutable_webhook()->set_recipient(kCommittee);
+  request.mutable_webhook()->set_url(committee_hook.url());
+  v1::CreateWebhookResponse created;
+  grpc::ClientContext context;
+  ASSERT_TRUE(stub_->CreateWebhook(&context, request, &created).ok());
+  committee_hook.set_secret(created.signing_secret());
+  committee_hook.set_down(true);
+  WebhookSender sender(*db_, clock_, *registry_->cipher, service_->notices().signal(),
+                       /*directory=*/nullptr);
+
+  commitment_ = Commit(alone_, "FREQ=WEEKLY;BYDAY=TU,TH");
+  SweepMissed(Dec(1, 12));  // Tuesday's visit missed: its notice fails to arrive
+  Consume();
+  ASSERT_TRUE(sender.SendDue().ok());
+  SweepMissed(Dec(3, 12));  // Thursday's too; the first is retried (and fails) ahead of it
+  Consume();
+  absl::StatusOr<int> attempted = sender.SendDue();
+  ASSERT_TRUE(attempted.ok()) << attempted.status();
+  EXPECT_EQ(*attempted, 1);
+  EXPECT_EQ(committee_hook.requests(), 2);
+
+  // Back within the minute a claim lasts: both arrive now, in order.
+  committee_hook.set_down(false);
+  clock_.Advance(absl::Seconds(25));  // past the second retry's backoff (at most 20 s)
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(sender.SendDue().ok());
+  const std::vector<WebhookReceiver::Arrival> arrived = committee_hook.arrivals();
+  ASSERT_EQ(arrived.size(), 2u);
+  EXPECT_LT(arrived[0].notice.sequence(), arrived[1].notice.sequence());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, FeedbackTest, ::testing::ValuesIn(testing::Backends()),
                          [](const auto& info) { return info.param; });
 

@@ -1,5 +1,6 @@
 // linli-feedback: visit feedback, work orders, promise ledger, perception index, alerts and
 // evaluation reports, fed by scheduling's event stream.
+#include <algorithm>
 #include <thread>
 
 #include "absl/flags/flag.h"
@@ -35,6 +36,10 @@ ABSL_FLAG(absl::Duration, alert_interval, absl::Minutes(5),
 ABSL_FLAG(absl::Duration, notice_interval, absl::Minutes(1),
           "How often visits running late or with nobody coming, and safety alerts nobody "
           "acknowledged, are looked for (notices).");
+ABSL_FLAG(int, webhook_senders, 8,
+          "Webhook deliveries sent at once (each to another webhook or recipient), 1-64.");
+ABSL_FLAG(int, webhook_per_endpoint, 4,
+          "Of them at most this many to one webhook, 1-webhook_senders.");
 
 int main(int argc, char** argv) {
   linli::BlockTerminationSignals();
@@ -83,8 +88,11 @@ int main(int argc, char** argv) {
   absl::Notification stopping;
   // The phone numbers a street's text-message provider is given (deliver_phone webhooks).
   linli::feedback::RegistryDirectory phone_book(*registry, nullptr, absl::Seconds(5));
+  linli::feedback::WebhookSenderOptions sending;
+  sending.senders = std::clamp(absl::GetFlag(FLAGS_webhook_senders), 1, 64);
+  sending.per_webhook = std::clamp(absl::GetFlag(FLAGS_webhook_per_endpoint), 1, sending.senders);
   linli::feedback::WebhookSender sender(*db, clock, keyring, service.notices().signal(),
-                                        &phone_book);
+                                        &phone_book, sending);
   std::thread sender_thread([&] { sender.RunUntil(stopping, absl::Seconds(1)); });
   std::thread notice_thread([&] {
     while (!stopping.WaitForNotificationWithTimeout(absl::GetFlag(FLAGS_notice_interval))) {

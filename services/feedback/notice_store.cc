@@ -582,6 +582,15 @@ absl::StatusOr<bool> ClaimDelivery(storage::Transaction& tx, int64_t id, absl::T
   return n == 1;
 }
 
+absl::Status ReleaseDelivery(storage::Transaction& tx, int64_t id, absl::Time lease_until) {
+  return tx
+      .Exec(
+          "UPDATE webhook_deliveries SET lease_until_us = 0 WHERE id = ? AND state = ? AND "
+          "lease_until_us = ?",
+          {id, static_cast<int64_t>(v1::DELIVERY_STATE_PENDING), absl::ToUnixMicros(lease_until)})
+      .status();
+}
+
 absl::Status UpdateDelivery(storage::Transaction& tx, const DeliveryRow& d) {
   return tx
       .Exec(

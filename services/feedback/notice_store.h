@@ -133,6 +133,8 @@ absl::StatusOr<std::vector<DeliveryRow>> PendingDeliveries(storage::Transaction&
 absl::StatusOr<bool> ClaimDelivery(storage::Transaction& tx, int64_t id, absl::Time now,
                                    absl::Time lease_until);
 absl::Status UpdateDelivery(storage::Transaction& tx, const DeliveryRow& row);
+// Hands back a claim (until `lease_until`) that was not attempted: the delivery is due again.
+absl::Status ReleaseDelivery(storage::Transaction& tx, int64_t id, absl::Time lease_until);
 // The stored notice of `sequence`.
 absl::StatusOr<std::optional<v1::Notice>> FindNotice(storage::Transaction& tx, int64_t sequence);
 

@@ -22,6 +22,10 @@ namespace linli::feedback {
 namespace {
 
 constexpr int kPassSize = 1000;
+// Deliveries of one lane claimed in one pass (the rest wait for the next pass), and how many
+// outcomes are written in one transaction.
+constexpr int kLaneClaims = 20;
+constexpr size_t kRecordBatch = 200;
 
 // "https://host:port/path?q" -> ("https://host:port", "/path?q").
 std::pair<std::string, std::string> SplitUrl(const std::string& url) {
@@ -101,39 +105,43 @@ Outcome Post(const WebhookSenderOptions& options, const WebhookRow& hook, const 
 
 }  // namespace
 
+// A claimed delivery and its notice (none when the notice is gone).
+struct Claimed {
+  DeliveryRow delivery;
+  std::optional<v1::Notice> notice;
+};
+
 struct WebhookSender::Lane {
   std::string webhook_id;
-  std::vector<DeliveryRow> deliveries;  // in id order
+  std::vector<DeliveryRow> pending;  // in id order
+  std::vector<Claimed> claimed;      // the first of `pending`, claimed for this pass
   const std::optional<WebhookRow>* hook = nullptr;
 };
 
-absl::StatusOr<int> WebhookSender::SendLane(Lane& lane, absl::BitGen& random) {
+void WebhookSender::SendLane(Lane& lane, absl::Time lease_until, absl::BitGen& random,
+                             std::vector<DeliveryRow>& outcomes, std::vector<int64_t>& unsent) {
   static auto& attempts_total = metrics::Registry::Default().AddCounter(
       "linli_webhook_attempts_total", "Webhook delivery attempts, by outcome.", {"outcome"});
-  int attempted = 0;
-  for (DeliveryRow& d : lane.deliveries) {
+  bool stopped = false;
+  for (Claimed& c : lane.claimed) {
     const absl::Time now = clock_.Now();
-    // Not due yet: later notices to this recipient wait for this one.
-    if (d.next_attempt_us > absl::ToUnixMicros(now)) return attempted;
-    bool claimed = false;
-    std::optional<v1::Notice> notice;
-    RETURN_IF_ERROR(db_.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
-      ASSIGN_OR_RETURN(claimed, ClaimDelivery(tx, d.id, now, now + options_.lease));
-      if (!claimed) return absl::OkStatus();
-      ASSIGN_OR_RETURN(notice, FindNotice(tx, d.notice));
-      return absl::OkStatus();
-    }));
-    if (!claimed) return attempted;  // another replica is sending it
+    // After a failure later notices to this recipient wait for its retry; near the end of the
+    // lease another replica may take the rest over.
+    if (stopped || now + options_.read_timeout + options_.connect_timeout >= lease_until) {
+      stopped = true;
+      unsent.push_back(c.delivery.id);
+      continue;
+    }
+    DeliveryRow& d = c.delivery;
     const std::optional<WebhookRow>& hook = *lane.hook;
     Outcome outcome;
-    if (!hook.has_value() || hook->deleted || !notice.has_value()) {
+    if (!hook.has_value() || hook->deleted || !c.notice.has_value()) {
       outcome.error = "webhook deleted";
       outcome.final = true;
     } else {
-      outcome = AddPhone(directory_, hook->webhook, *notice);
-      if (outcome.error.empty()) outcome = Post(options_, *hook, *notice, d.id, now);
+      outcome = AddPhone(directory_, hook->webhook, *c.notice);
+      if (outcome.error.empty()) outcome = Post(options_, *hook, *c.notice, d.id, now);
     }
-    ++attempted;
     attempts_total.WithLabels({outcome.delivered ? "delivered" : "failed"}).Increment();
     const absl::Time done = clock_.Now();
     d.attempts += 1;
@@ -154,12 +162,10 @@ absl::StatusOr<int> WebhookSender::SendLane(Lane& lane, absl::BitGen& random) {
       } else {
         d.state = v1::DELIVERY_STATE_FAILED;
       }
+      stopped = true;
     }
-    RETURN_IF_ERROR(db_.RunInTransaction(
-        [&](storage::Transaction& tx) -> absl::Status { return UpdateDelivery(tx, d); }));
-    if (!outcome.delivered) return attempted;  // the next notice waits for this one's retry
+    outcomes.push_back(d);
   }
-  return attempted;
 }
 
 absl::StatusOr<int> WebhookSender::SendDue() {
@@ -170,43 +176,71 @@ absl::StatusOr<int> WebhookSender::SendDue() {
         return absl::OkStatus();
       },
       {.read_only = true}));
-  // The lanes, in the order of their first delivery, and their webhooks (read once a pass).
+  // The lanes, in the order of their first delivery.
   std::vector<Lane> lanes;
   std::map<std::pair<std::string, std::string>, size_t> lane_of;
   std::map<std::string, std::optional<WebhookRow>> hooks;
   for (DeliveryRow& d : pending) {
     const auto key = std::make_pair(d.webhook_id, d.recipient);
     auto [it, added] = lane_of.emplace(key, lanes.size());
-    if (added) lanes.push_back(Lane{d.webhook_id, {}, nullptr});
+    if (added) lanes.push_back(Lane{d.webhook_id, {}, {}, nullptr});
     hooks.emplace(d.webhook_id, std::nullopt);
-    lanes[it->second].deliveries.push_back(std::move(d));
+    lanes[it->second].pending.push_back(std::move(d));
   }
   if (lanes.empty()) return 0;
-  RETURN_IF_ERROR(db_.RunInTransaction(
-      [&](storage::Transaction& tx) -> absl::Status {
-        for (auto& [id, hook] : hooks) {
-          ASSIGN_OR_RETURN(hook, FindWebhook(tx, cipher_, id));
+
+  // One transaction claims each lane's due deliveries, up to its first one not due or held by
+  // another replica (at most kLaneClaims: the rest come in the next pass), with their notices
+  // and webhooks.
+  const absl::Time now = clock_.Now();
+  const absl::Time lease_until = now + options_.lease;
+  RETURN_IF_ERROR(db_.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+    for (auto& [id, hook] : hooks) {
+      ASSIGN_OR_RETURN(hook, FindWebhook(tx, cipher_, id));
+    }
+    for (Lane& lane : lanes) {
+      lane.claimed.clear();
+      for (const DeliveryRow& d : lane.pending) {
+        if (d.next_attempt_us > absl::ToUnixMicros(now) ||
+            static_cast<int>(lane.claimed.size()) == kLaneClaims) {
+          break;
         }
-        return absl::OkStatus();
-      },
-      {.read_only = true}));
+        ASSIGN_OR_RETURN(bool claimed, ClaimDelivery(tx, d.id, now, lease_until));
+        if (!claimed) break;  // another replica is sending it
+        ASSIGN_OR_RETURN(std::optional<v1::Notice> notice, FindNotice(tx, d.notice));
+        lane.claimed.push_back(Claimed{d, std::move(notice)});
+      }
+    }
+    return absl::OkStatus();
+  }));
   for (Lane& lane : lanes) lane.hook = &hooks.at(lane.webhook_id);
 
   // Each sender takes the first lane not taken whose webhook has fewer than per_webhook lanes in
-  // flight, until every lane is taken.
+  // flight. What was attempted is recorded in batches (the delivery log, the next attempts);
+  // claims not attempted are handed back.
   absl::Mutex mu;
   absl::CondVar lane_done;
   size_t first_open = 0;  // lanes before it are all taken
   std::vector<bool> taken(lanes.size(), false);
   std::map<std::string, int> in_flight;
+  std::vector<DeliveryRow> outcomes;
+  std::vector<int64_t> unsent;
   int attempted = 0;
   absl::Status failure;
   const int per_webhook = std::max(1, options_.per_webhook);
+  auto record = [&](std::vector<DeliveryRow> rows, std::vector<int64_t> released) {
+    if (rows.empty() && released.empty()) return absl::OkStatus();
+    return db_.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+      for (const DeliveryRow& d : rows) RETURN_IF_ERROR(UpdateDelivery(tx, d));
+      for (int64_t id : released) RETURN_IF_ERROR(ReleaseDelivery(tx, id, lease_until));
+      return absl::OkStatus();
+    });
+  };
   auto next_lane = [&]() -> Lane* {
     absl::MutexLock lock(&mu);
     for (;;) {
       while (first_open < lanes.size() && taken[first_open]) ++first_open;
-      if (first_open == lanes.size() || !failure.ok()) return nullptr;
+      if (first_open == lanes.size()) return nullptr;
       for (size_t i = first_open; i < lanes.size(); ++i) {
         if (taken[i] || in_flight[lanes[i].webhook_id] >= per_webhook) continue;
         taken[i] = true;
@@ -220,15 +254,27 @@ absl::StatusOr<int> WebhookSender::SendDue() {
   auto sender = [&] {
     absl::BitGen random;  // jitter
     while (Lane* lane = next_lane()) {
-      absl::StatusOr<int> sent = SendLane(*lane, random);
-      absl::MutexLock lock(&mu);
-      --in_flight[lane->webhook_id];
-      if (sent.ok()) {
-        attempted += *sent;
-      } else if (failure.ok()) {
-        failure = sent.status();
+      std::vector<DeliveryRow> sent;
+      std::vector<int64_t> not_sent;
+      SendLane(*lane, lease_until, random, sent, not_sent);
+      std::vector<DeliveryRow> batch;
+      std::vector<int64_t> released;
+      {
+        absl::MutexLock lock(&mu);
+        --in_flight[lane->webhook_id];
+        attempted += static_cast<int>(sent.size());
+        outcomes.insert(outcomes.end(), sent.begin(), sent.end());
+        unsent.insert(unsent.end(), not_sent.begin(), not_sent.end());
+        if (outcomes.size() >= kRecordBatch) {
+          batch.swap(outcomes);
+          released.swap(unsent);
+        }
+        lane_done.SignalAll();
       }
-      lane_done.SignalAll();
+      if (absl::Status recorded = record(std::move(batch), std::move(released)); !recorded.ok()) {
+        absl::MutexLock lock(&mu);
+        if (failure.ok()) failure = recorded;
+      }
     }
   };
   const int threads =
@@ -237,6 +283,7 @@ absl::StatusOr<int> WebhookSender::SendDue() {
   for (int i = 1; i < threads; ++i) pool.emplace_back(sender);
   sender();
   for (std::thread& t : pool) t.join();
+  RETURN_IF_ERROR(record(std::move(outcomes), std::move(unsent)));
   if (!failure.ok()) return failure;
   return attempted;
 }

@@ -1,10 +1,11 @@
 // Delivers notices to webhooks: every due delivery is POSTed, signed (common/auth/
 // webhook_signature.h), in order per webhook and recipient — a later notice to the same
 // recipient waits until the earlier one is delivered or given up — and retried with backoff and
-// jitter (notice_policy.h NextAttempt) until kDeliveryGiveUp. The (webhook, recipient) lanes of a
-// pass are sent by `senders` threads at once, at most `per_webhook` of them to one webhook, so a
-// slow or dead endpoint holds up only its own lanes. Several replicas may send at once: each
-// attempt is claimed with a lease first. Every attempt is in the delivery log. A webhook
+// jitter (notice_policy.h NextAttempt) until kDeliveryGiveUp. A pass claims the due deliveries
+// with a lease in one transaction (several replicas may send at once), sends the (webhook,
+// recipient) lanes on `senders` threads, at most `per_webhook` of them to one webhook, so a slow
+// or dead endpoint holds up only its own lanes, records the outcomes in batches and hands back
+// the claims it did not attempt. Every attempt is in the delivery log. A webhook
 // with deliver_phone (a street's text-message or voice-call provider) gets, with each notice to an
 // elder, the number to reach them by, asked of the Directory for that attempt (an audited read).
 //
@@ -14,6 +15,7 @@
 #define LINLI_SERVICES_FEEDBACK_WEBHOOK_SENDER_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/random/random.h"
 #include "absl/status/statusor.h"
@@ -22,6 +24,7 @@
 #include "common/pii/field_cipher.h"
 #include "common/storage/database.h"
 #include "services/feedback/directory.h"
+#include "services/feedback/notice_store.h"
 #include "services/feedback/notice_use_cases.h"
 
 namespace linli::feedback {
@@ -60,9 +63,11 @@ class WebhookSender {
 
  private:
   struct Lane;
-  // Sends a lane's deliveries in order until one is not due, claimed elsewhere or failed; the
-  // attempts made.
-  absl::StatusOr<int> SendLane(Lane& lane, absl::BitGen& random);
+  // Sends a lane's claimed deliveries in order until one fails (or the lease, which ends at
+  // `lease_until`, runs short): the attempts to record go to `outcomes`, the claims not
+  // attempted to `unsent`.
+  void SendLane(Lane& lane, absl::Time lease_until, absl::BitGen& random,
+                std::vector<DeliveryRow>& outcomes, std::vector<int64_t>& unsent);
 
   storage::Database& db_;
   const Clock& clock_;
