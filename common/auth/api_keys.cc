@@ -116,6 +116,18 @@ absl::StatusOr<std::map<std::string, ApiKeyEntry>> ParseApiKeyFile(absl::string_
     }
     if (!entries.emplace(entry.key_id, entry).second) return bad("key id appears twice");
   }
+  // A partner is one organisation's: a key may not take on the identity (the inbox, the
+  // complaints filed) of another organisation's partner, by naming it or by having its id.
+  std::map<std::string, const ApiKeyEntry*> partners;
+  for (const auto& [key_id, entry] : entries) {
+    const std::string& partner = entry.partner.empty() ? entry.key_id : entry.partner;
+    auto [it, added] = partners.emplace(partner, &entry);
+    if (!added && it->second->organisation != entry.organisation) {
+      return absl::InvalidArgumentError(absl::StrCat("API key file: keys ", it->second->key_id,
+                                                     " and ", key_id, " are both partner ", partner,
+                                                     " but of different organisations"));
+    }
+  }
   return entries;
 }
 

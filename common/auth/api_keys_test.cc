@@ -111,6 +111,26 @@ TEST(ApiKeys, KeysOfOnePartnerShareItsIdentityAcrossARotation) {
   EXPECT_FALSE(store.Authenticate(old_key).ok());
   EXPECT_EQ(store.Authenticate(new_key)->id, "partners/hotline12345");
 
+  // A key of another organisation cannot become this partner, by name or by key id.
+  {
+    ApiKeyParts parts = *ParseApiKey(lone_key);
+    const std::string hash = HashApiSecret(kPepper, parts.secret);
+    const std::string theirs =
+        FormatApiKeyEntry({"hotline-2026", "organisations/h12345", "310101020", {}, hash, ""});
+    EXPECT_FALSE(
+        ParseApiKeyFile(theirs + "\n" +
+                        FormatApiKeyEntry(
+                            {"evil", "organisations/other", "310101020", {}, hash, "hotline-2026"}))
+            .ok());
+    EXPECT_FALSE(ParseApiKeyFile(
+                     FormatApiKeyEntry({"k1", "organisations/a", "-", {}, hash, "shared"}) + "\n" +
+                     FormatApiKeyEntry({"k2", "organisations/b", "-", {}, hash, "shared"}))
+                     .ok());
+    EXPECT_TRUE(ParseApiKeyFile(
+                    FormatApiKeyEntry({"k1", "organisations/a", "-", {}, hash, "shared"}) + "\n" +
+                    FormatApiKeyEntry({"k2", "organisations/a", "310101020", {}, hash, "shared"}))
+                    .ok());
+  }
   // A partner that is not an id is refused with its line.
   absl::StatusOr<std::map<std::string, ApiKeyEntry>> bad =
       ParseApiKeyFile("k1 organisations/a - - " + std::string(64, 'a') + " Hotline/12345\n");

@@ -574,11 +574,25 @@ absl::StatusOr<std::vector<DeliveryRow>> PendingDeliveries(storage::Transaction&
 
 absl::StatusOr<bool> ClaimDelivery(storage::Transaction& tx, int64_t id, absl::Time now,
                                    absl::Time lease_until) {
-  ASSIGN_OR_RETURN(int64_t n, tx.Exec("UPDATE webhook_deliveries SET lease_until_us = ? WHERE id "
-                                      "= ? AND state = ? AND lease_until_us <= ?",
-                                      {absl::ToUnixMicros(lease_until), id,
-                                       static_cast<int64_t>(v1::DELIVERY_STATE_PENDING),
-                                       absl::ToUnixMicros(now)}));
+  ASSIGN_OR_RETURN(
+      int64_t n, tx.Exec("UPDATE webhook_deliveries SET lease_until_us = ? WHERE id = ? AND "
+                         "state = ? AND lease_until_us <= ? AND next_attempt_us <= ?",
+                         {absl::ToUnixMicros(lease_until), id,
+                          static_cast<int64_t>(v1::DELIVERY_STATE_PENDING), absl::ToUnixMicros(now),
+                          absl::ToUnixMicros(now)}));
+  return n == 1;
+}
+
+absl::StatusOr<bool> RecordAttempt(storage::Transaction& tx, const DeliveryRow& d,
+                                   absl::Time lease_until) {
+  ASSIGN_OR_RETURN(
+      int64_t n,
+      tx.Exec("UPDATE webhook_deliveries SET state = ?, attempts = ?, next_attempt_us = ?, "
+              "first_attempt_us = ?, last_attempt_us = ?, delivered_us = ?, last_error = ?, "
+              "lease_until_us = 0 WHERE id = ? AND lease_until_us = ?",
+              {static_cast<int64_t>(d.state), static_cast<int64_t>(d.attempts), d.next_attempt_us,
+               d.first_attempt_us, d.last_attempt_us, d.delivered_us, d.last_error.substr(0, 300),
+               d.id, absl::ToUnixMicros(lease_until)}));
   return n == 1;
 }
 

@@ -128,9 +128,13 @@ absl::StatusOr<std::vector<DeliveryRow>> QueryDeliveries(storage::Transaction& t
 absl::StatusOr<std::optional<DeliveryRow>> FindDelivery(storage::Transaction& tx, int64_t id);
 // Pending deliveries in id order, at most `limit`, with the webhook's recipient.
 absl::StatusOr<std::vector<DeliveryRow>> PendingDeliveries(storage::Transaction& tx, int limit);
-// Claims a pending delivery for an attempt until `lease_until` unless another sender holds it;
-// true when claimed.
+// Claims a pending delivery that is due at `now` for an attempt until `lease_until` unless
+// another sender holds it; true when claimed.
 absl::StatusOr<bool> ClaimDelivery(storage::Transaction& tx, int64_t id, absl::Time now,
+                                   absl::Time lease_until);
+// Stores the outcome of an attempt made under the claim that lasts until `lease_until`, and ends
+// the claim; false (nothing written) when the claim was lost (expired and taken over).
+absl::StatusOr<bool> RecordAttempt(storage::Transaction& tx, const DeliveryRow& d,
                                    absl::Time lease_until);
 absl::Status UpdateDelivery(storage::Transaction& tx, const DeliveryRow& row);
 // Hands back a claim (until `lease_until`) that was not attempted: the delivery is due again.

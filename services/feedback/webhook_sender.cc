@@ -26,6 +26,10 @@ constexpr int kPassSize = 1000;
 // outcomes are written in one transaction.
 constexpr int kLaneClaims = 20;
 constexpr size_t kRecordBatch = 200;
+constexpr absl::Duration kRecordEvery = absl::Seconds(1);
+// A pass starts no attempt after this (an attempt may then still take a timeout), so that a slow
+// endpoint delays the next pass, and the other webhooks' new notices, by about this much.
+constexpr absl::Duration kPassBudget = absl::Seconds(10);
 
 // "https://host:port/path?q" -> ("https://host:port", "/path?q").
 std::pair<std::string, std::string> SplitUrl(const std::string& url) {
@@ -118,16 +122,16 @@ struct WebhookSender::Lane {
   const std::optional<WebhookRow>* hook = nullptr;
 };
 
-void WebhookSender::SendLane(Lane& lane, absl::Time lease_until, absl::BitGen& random,
+void WebhookSender::SendLane(Lane& lane, absl::Time stop_starting, absl::BitGen& random,
                              std::vector<DeliveryRow>& outcomes, std::vector<int64_t>& unsent) {
   static auto& attempts_total = metrics::Registry::Default().AddCounter(
       "linli_webhook_attempts_total", "Webhook delivery attempts, by outcome.", {"outcome"});
   bool stopped = false;
   for (Claimed& c : lane.claimed) {
     const absl::Time now = clock_.Now();
-    // After a failure later notices to this recipient wait for its retry; near the end of the
-    // lease another replica may take the rest over.
-    if (stopped || now + options_.read_timeout + options_.connect_timeout >= lease_until) {
+    // After a failure later notices to this recipient wait for its retry; past the pass's
+    // budget the rest wait for the next pass.
+    if (stopped || now >= stop_starting) {
       stopped = true;
       unsent.push_back(c.delivery.id);
       continue;
@@ -206,9 +210,12 @@ absl::StatusOr<int> WebhookSender::SendDue() {
           break;
         }
         ASSIGN_OR_RETURN(bool claimed, ClaimDelivery(tx, d.id, now, lease_until));
-        if (!claimed) break;  // another replica is sending it
+        if (!claimed) break;  // another replica is sending it, or has made it wait
+        // Read again under the claim: another replica may have attempted it since the list.
+        ASSIGN_OR_RETURN(std::optional<DeliveryRow> current, FindDelivery(tx, d.id));
+        if (!current.has_value()) break;
         ASSIGN_OR_RETURN(std::optional<v1::Notice> notice, FindNotice(tx, d.notice));
-        lane.claimed.push_back(Claimed{d, std::move(notice)});
+        lane.claimed.push_back(Claimed{std::move(*current), std::move(notice)});
       }
     }
     return absl::OkStatus();
@@ -216,8 +223,12 @@ absl::StatusOr<int> WebhookSender::SendDue() {
   for (Lane& lane : lanes) lane.hook = &hooks.at(lane.webhook_id);
 
   // Each sender takes the first lane not taken whose webhook has fewer than per_webhook lanes in
-  // flight. What was attempted is recorded in batches (the delivery log, the next attempts);
-  // claims not attempted are handed back.
+  // flight. No attempt starts kPassBudget after the pass began (nor near the lease's end): the
+  // next pass comes soon for the webhooks that are not slow. What was attempted is recorded in
+  // batches (the delivery log, the next attempts) at least every kRecordEvery, each under its
+  // claim (a claim lost meanwhile records nothing); claims not attempted are handed back.
+  const absl::Time stop_starting = std::min(now + kPassBudget, lease_until);
+  absl::Time last_record = now;
   absl::Mutex mu;
   absl::CondVar lane_done;
   size_t first_open = 0;  // lanes before it are all taken
@@ -231,7 +242,13 @@ absl::StatusOr<int> WebhookSender::SendDue() {
   auto record = [&](std::vector<DeliveryRow> rows, std::vector<int64_t> released) {
     if (rows.empty() && released.empty()) return absl::OkStatus();
     return db_.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
-      for (const DeliveryRow& d : rows) RETURN_IF_ERROR(UpdateDelivery(tx, d));
+      for (const DeliveryRow& d : rows) {
+        ASSIGN_OR_RETURN(bool recorded, RecordAttempt(tx, d, lease_until));
+        if (!recorded) {
+          LogWarning("webhook delivery claim lost before its attempt was recorded",
+                     {{"delivery", absl::StrCat("webhookDeliveries/", d.id)}});
+        }
+      }
       for (int64_t id : released) RETURN_IF_ERROR(ReleaseDelivery(tx, id, lease_until));
       return absl::OkStatus();
     });
@@ -256,7 +273,7 @@ absl::StatusOr<int> WebhookSender::SendDue() {
     while (Lane* lane = next_lane()) {
       std::vector<DeliveryRow> sent;
       std::vector<int64_t> not_sent;
-      SendLane(*lane, lease_until, random, sent, not_sent);
+      SendLane(*lane, stop_starting, random, sent, not_sent);
       std::vector<DeliveryRow> batch;
       std::vector<int64_t> released;
       {
@@ -265,9 +282,11 @@ absl::StatusOr<int> WebhookSender::SendDue() {
         attempted += static_cast<int>(sent.size());
         outcomes.insert(outcomes.end(), sent.begin(), sent.end());
         unsent.insert(unsent.end(), not_sent.begin(), not_sent.end());
-        if (outcomes.size() >= kRecordBatch) {
+        const absl::Time at = clock_.Now();
+        if (outcomes.size() >= kRecordBatch || at - last_record >= kRecordEvery) {
           batch.swap(outcomes);
           released.swap(unsent);
+          last_record = at;
         }
         lane_done.SignalAll();
       }

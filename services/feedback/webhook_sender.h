@@ -3,9 +3,11 @@
 // recipient waits until the earlier one is delivered or given up — and retried with backoff and
 // jitter (notice_policy.h NextAttempt) until kDeliveryGiveUp. A pass claims the due deliveries
 // with a lease in one transaction (several replicas may send at once), sends the (webhook,
-// recipient) lanes on `senders` threads, at most `per_webhook` of them to one webhook, so a slow
-// or dead endpoint holds up only its own lanes, records the outcomes in batches and hands back
-// the claims it did not attempt. Every attempt is in the delivery log. A webhook
+// recipient) lanes on `senders` threads, at most `per_webhook` of them to one webhook, so within
+// a pass a slow or dead endpoint holds up only its own lanes, records the outcomes in batches
+// and hands back the claims it did not attempt. A pass starts no attempt after 10 s, so a slow
+// endpoint delays the next pass (the other webhooks' new notices) by at most about 10 s plus one
+// attempt's timeout. Every attempt is in the delivery log. A webhook
 // with deliver_phone (a street's text-message or voice-call provider) gets, with each notice to an
 // elder, the number to reach them by, asked of the Directory for that attempt (an audited read).
 //
@@ -63,10 +65,9 @@ class WebhookSender {
 
  private:
   struct Lane;
-  // Sends a lane's claimed deliveries in order until one fails (or the lease, which ends at
-  // `lease_until`, runs short): the attempts to record go to `outcomes`, the claims not
-  // attempted to `unsent`.
-  void SendLane(Lane& lane, absl::Time lease_until, absl::BitGen& random,
+  // Sends a lane's claimed deliveries in order until one fails or it is `stop_starting`: the
+  // attempts to record go to `outcomes`, the claims not attempted to `unsent`.
+  void SendLane(Lane& lane, absl::Time stop_starting, absl::BitGen& random,
                 std::vector<DeliveryRow>& outcomes, std::vector<int64_t>& unsent);
 
   storage::Database& db_;

@@ -101,7 +101,8 @@ grpc::Status PartnerServiceImpl::SubmitWorkOrder(grpc::ServerContext* context,
         order->set_commitment(request->commitment());
         order->set_description(request->description());
         order->set_external_reference(request->external_reference());
-        // Scoped to the key, so two partners' request ids never collide.
+        // Scoped to the partner (all its keys: a retry after a key rotation is the same request),
+        // so two partners' request ids never collide.
         if (!request->request_id().empty()) {
           backend_request.set_request_id(absl::StrCat(who.id, ":", request->request_id()));
         }

@@ -27,6 +27,7 @@ constexpr char kTrialOnly[] = "make-up trial booking, rolled back";
 struct MissedFacts {
   v1::Visit missed;
   v1::Commitment commitment;
+  VisitRow row;  // the missed visit's row as read (its version guards a booking)
 };
 
 // The missed visit and its active promise, and that it has not been made up yet.
@@ -54,7 +55,8 @@ absl::StatusOr<MissedFacts> ReadMissed(Transaction& tx, const std::string& misse
           absl::StrCat(name, " is made up already by ", v.visit.name()));
     }
   }
-  return MissedFacts{std::move(row->visit), std::move(*commitment)};
+  v1::Visit missed = row->visit;
+  return MissedFacts{std::move(missed), std::move(*commitment), std::move(*row)};
 }
 
 // ReadMissed for booking a make-up: also FAILED_PRECONDITION when the make-up was declined.
@@ -173,6 +175,13 @@ absl::Status MakeUpVisit(storage::Database& db, const Clock& clock, RegistryView
       [&](Transaction& tx) -> absl::Status {
         // Again inside the transaction: another make-up may have been booked meanwhile.
         ASSIGN_OR_RETURN(MissedFacts current, ReadMissedToMakeUp(tx, missed_id));
+        // The missed visit's row is rewritten as read: a decline committed meanwhile (which
+        // changes that row) makes this transaction start again and see it, on MySQL's read
+        // committed as on SQLite.
+        ASSIGN_OR_RETURN(bool unchanged, UpdateVisitIf(tx, current.row, v1::VISIT_STATE_MISSED));
+        if (!unchanged) {
+          return absl::AbortedError(absl::StrCat(current.missed.name(), " changed concurrently"));
+        }
         ASSIGN_OR_RETURN(v1::Visit visit, BookMakeUp(tx, clock, current, *window, workers));
         RETURN_IF_ERROR(AppendVisitEvent(tx, "visit.scheduled", visit, now));
         RETURN_IF_ERROR(AppendVisitEvent(tx, "visit.assigned", visit, now));
@@ -190,16 +199,17 @@ absl::Status DeclineMakeUp(storage::Database& db, const Clock& clock, const std:
   return RunIdempotent(
       db, "DeclineMakeUp", request.request_id(), request, response,
       [&](Transaction& tx) -> absl::Status {
+        response->Clear();
+        ASSIGN_OR_RETURN(std::optional<VisitRow> stored, FindVisit(tx, missed_id));
+        if (stored.has_value() && stored->visit.has_make_up_declined()) {  // declined before
+          *response->mutable_visit() = std::move(stored->visit);
+          return absl::OkStatus();
+        }
         absl::StatusOr<MissedFacts> facts = ReadMissed(tx, missed_id);
         if (absl::IsAlreadyExists(facts.status())) {
           return absl::FailedPreconditionError(facts.status().message());
         }
         RETURN_IF_ERROR(facts.status());
-        response->Clear();
-        if (facts->missed.has_make_up_declined()) {  // declined before: unchanged
-          *response->mutable_visit() = std::move(facts->missed);
-          return absl::OkStatus();
-        }
         return ChangeVisitIn(
             tx, now, missed_id, facts->missed.name(), v1::VISIT_STATE_MISSED,
             "visit.make_up_declined",
