@@ -1887,6 +1887,24 @@ class WebhookReceiver {
   std::vector<Arrival> arrivals_;
 };
 
+// Creates a webhook of `recipient` (with elders_of_region: of its elders) on `channel` that
+// posts to `receiver`, and gives the receiver its signing secret.
+v1::Webhook CreateHookFor(v1::FeedbackService::Stub& stub, WebhookReceiver& receiver,
+                          const std::string& recipient, bool elders_of_region,
+                          v1::NoticeChannel channel = v1::NOTICE_CHANNEL_UNSPECIFIED) {
+  v1::CreateWebhookRequest request;
+  request.mutable_webhook()->set_recipient(recipient);
+  request.mutable_webhook()->set_elders_of_region(elders_of_region);
+  request.mutable_webhook()->set_url(receiver.url());
+  request.mutable_webhook()->set_channel(channel);
+  v1::CreateWebhookResponse response;
+  grpc::ClientContext context;
+  grpc::Status s = stub.CreateWebhook(&context, request, &response);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  receiver.set_secret(response.signing_secret());
+  return response.webhook();
+}
+
 TEST_P(FeedbackTest, AMissedVisitIsToldOnceToEachWhoMustKnowAndReachesTheirWebhooksInOrder) {
   WebhookReceiver committee_hook(clock_);
   auto create_hook = [&](const std::string& recipient, bool elders) {
@@ -2406,39 +2424,26 @@ TEST_P(FeedbackTest, ADeclinedMakeUpIsToldToTheProviderAndCommitteeOnceAndStaysM
 TEST_P(FeedbackTest, AnElderMutesAKindOnOneChannelAndOnlyThatChannelIsSpared) {
   WebhookReceiver texts(clock_);
   WebhookReceiver calls(clock_);
-  auto create_hook = [&](WebhookReceiver& receiver, v1::NoticeChannel channel) {
-    v1::CreateWebhookRequest request;
-    request.mutable_webhook()->set_recipient(kStreet);
-    request.mutable_webhook()->set_elders_of_region(true);
-    request.mutable_webhook()->set_url(receiver.url());
-    request.mutable_webhook()->set_channel(channel);
-    v1::CreateWebhookResponse response;
-    grpc::ClientContext context;
-    grpc::Status s = stub_->CreateWebhook(&context, request, &response);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    receiver.set_secret(response.signing_secret());
-    return response.webhook();
-  };
-  EXPECT_EQ(create_hook(texts, v1::NOTICE_CHANNEL_TEXT_MESSAGE).channel(),
+  EXPECT_EQ(CreateHookFor(*stub_, texts, kStreet, true, v1::NOTICE_CHANNEL_TEXT_MESSAGE).channel(),
             v1::NOTICE_CHANNEL_TEXT_MESSAGE);
-  create_hook(calls, v1::NOTICE_CHANNEL_VOICE_CALL);
+  CreateHookFor(*stub_, calls, kStreet, true, v1::NOTICE_CHANNEL_VOICE_CALL);
   {
-    v1::CreateWebhookRequest request;
-    request.mutable_webhook()->set_recipient(kCommittee);
-    request.mutable_webhook()->set_url(calls.url());
-    v1::CreateWebhookResponse response;
-    grpc::ClientContext context;
-    ASSERT_TRUE(stub_->CreateWebhook(&context, request, &response).ok());
-    EXPECT_EQ(response.webhook().channel(), v1::NOTICE_CHANNEL_WEBHOOK);  // the default
+    WebhookReceiver system(clock_);
+    const v1::Webhook plain = CreateHookFor(*stub_, system, kCommittee, false);
+    EXPECT_EQ(plain.channel(), v1::NOTICE_CHANNEL_WEBHOOK);  // the default
     v1::DeleteWebhookRequest remove;
-    remove.set_name(response.webhook().name());
+    remove.set_name(plain.name());
     remove.set_recipient(kCommittee);
     v1::DeleteWebhookResponse removed;
     grpc::ClientContext c2;
     ASSERT_TRUE(stub_->DeleteWebhook(&c2, remove, &removed).ok());
-    request.mutable_webhook()->set_channel(static_cast<v1::NoticeChannel>(9));
+    v1::CreateWebhookRequest unknown;
+    unknown.mutable_webhook()->set_recipient(kCommittee);
+    unknown.mutable_webhook()->set_url(system.url());
+    unknown.mutable_webhook()->set_channel(static_cast<v1::NoticeChannel>(9));
+    v1::CreateWebhookResponse refused;
     grpc::ClientContext c3;
-    EXPECT_EQ(Field(stub_->CreateWebhook(&c3, request, &response)), "webhook.channel");
+    EXPECT_EQ(Field(stub_->CreateWebhook(&c3, unknown, &refused)), "webhook.channel");
   }
 
   auto set = [&](const v1::NoticePreferences& preferences) {
@@ -2500,18 +2505,8 @@ TEST_P(FeedbackTest, AnElderMutesAKindOnOneChannelAndOnlyThatChannelIsSpared) {
 TEST_P(FeedbackTest, ASlowEndpointHoldsUpOnlyItsOwnDeliveries) {
   WebhookReceiver slow(clock_);
   WebhookReceiver fast(clock_);
-  auto create_hook = [&](WebhookReceiver& receiver, const std::string& recipient, bool elders) {
-    v1::CreateWebhookRequest request;
-    request.mutable_webhook()->set_recipient(recipient);
-    request.mutable_webhook()->set_elders_of_region(elders);
-    request.mutable_webhook()->set_url(receiver.url());
-    v1::CreateWebhookResponse response;
-    grpc::ClientContext context;
-    ASSERT_TRUE(stub_->CreateWebhook(&context, request, &response).ok());
-    receiver.set_secret(response.signing_secret());
-  };
-  create_hook(slow, kStreet, true);      // the elder's notice: raised first, delivered first
-  create_hook(fast, kCommittee, false);  // the committee's
+  CreateHookFor(*stub_, slow, kStreet, true);      // the elder's notice: raised first, sent first
+  CreateHookFor(*stub_, fast, kCommittee, false);  // the committee's
   commitment_ = Commit(alone_, "FREQ=WEEKLY;BYDAY=TU,TH");
   SweepMissed(Dec(1, 12));
   Consume();
@@ -2541,13 +2536,7 @@ TEST_P(FeedbackTest, ASlowEndpointHoldsUpOnlyItsOwnDeliveries) {
 // once, so they go out as soon as the one before them is delivered, not when the claim expires.
 TEST_P(FeedbackTest, DeliveriesWaitingBehindAFailedOneAreHandedBackAtOnce) {
   WebhookReceiver committee_hook(clock_);
-  v1::CreateWebhookRequest request;
-  request.mutable_webhook()->set_recipient(kCommittee);
-  request.mutable_webhook()->set_url(committee_hook.url());
-  v1::CreateWebhookResponse created;
-  grpc::ClientContext context;
-  ASSERT_TRUE(stub_->CreateWebhook(&context, request, &created).ok());
-  committee_hook.set_secret(created.signing_secret());
+  CreateHookFor(*stub_, committee_hook, kCommittee, false);
   committee_hook.set_down(true);
   WebhookSender sender(*db_, clock_, *registry_->cipher, service_->notices().signal(),
                        /*directory=*/nullptr);
