@@ -144,9 +144,9 @@ int Main() {
   // The elders as a committee's spreadsheet would hold them, imported the way `linli import`
   // and the console do: the CSV read (common/roster) and sent in chunks of 1000 rows to
   // ImportElders. Twice: the second import finds every elder registered and writes nothing.
-  std::string csv = roster::ElderHeaderRow() + "\r\n";
+  std::string csv = roster::HeaderRow(roster::EldersRoster()) + "\r\n";
   for (const auto& request : street.elders) {
-    absl::StrAppend(&csv, roster::ElderCsvRow(request.elder()), "\r\n");
+    absl::StrAppend(&csv, roster::CsvRow(roster::EldersRoster(), request.elder()), "\r\n");
   }
   struct Imported {
     double seconds = 0;
@@ -158,14 +158,14 @@ int Main() {
     roster::Encoding encoding;
     auto text = roster::DecodeText(csv, &encoding);
     auto records = roster::ParseCsv(*text);
-    auto read = roster::ReadElders(*records, 0);
+    auto read = roster::Read(roster::EldersRoster(), *records, 0);
     result.problems = static_cast<int>(read->problems.size());
     for (size_t first = 0; first < read->rows.size(); first += 1000) {
       registry::v1::ImportEldersRequest request;
       for (size_t i = first; i < std::min(read->rows.size(), first + 1000); ++i) {
         registry::v1::ImportedElder* row = request.add_rows();
         row->set_line(read->rows[i].line);
-        *row->mutable_elder() = read->rows[i].elder;
+        row->mutable_elder()->CopyFrom(*read->rows[i].record);
       }
       registry::v1::ImportEldersResponse response;
       grpc::Status status =

@@ -959,12 +959,16 @@ std::shared_ptr<grpc::Channel> BackendChannel(const std::string& address, const 
 }
 
 std::shared_ptr<grpc::Channel> GatewayChannel(const std::string& address) {
-  const char* token = std::getenv("LINLI_TOKEN");
-  if (token == nullptr || *token == '\0') return NewChannel(address, {});
   std::vector<std::unique_ptr<grpc::experimental::ClientInterceptorFactoryInterface>> factories;
-  factories.push_back(std::make_unique<BearerInterceptorFactory>(token));
+  const char* token = std::getenv("LINLI_TOKEN");
+  if (token != nullptr && *token != '\0') {
+    factories.push_back(std::make_unique<BearerInterceptorFactory>(token));
+  }
+  grpc::ChannelArguments args;
+  // An exported roster comes back whole (50,000 elders as CSV are about 15 MB).
+  args.SetMaxReceiveMessageSize(64 << 20);
   return grpc::experimental::CreateCustomChannelWithInterceptors(
-      address, grpc::InsecureChannelCredentials(), grpc::ChannelArguments(), std::move(factories));
+      address, grpc::InsecureChannelCredentials(), args, std::move(factories));
 }
 
 int TokenKeygen() {

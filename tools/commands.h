@@ -164,9 +164,9 @@ int Retire(const Endpoints& e, const std::string& name, const std::string& statu
            const std::string& date, const std::string& reason, const std::string& etag,
            const std::string& organisation);
 
-// `linli export elders|organisations|workers --region R [--org O] [--out F.csv|F.xlsx]`: the
-// roster as the caller sees it (masked) through the console, as CSV (stdout without --out) or as
-// an Excel workbook when --out ends in .xlsx. Workers: of --org, or of every organisation of R.
+// `linli export KIND [--region R] [--org O] [--out F.csv|F.xlsx]`: the roster as the caller sees
+// it (masked), made by ConsoleService.ExportRoster, as CSV (stdout without --out) or as an Excel
+// workbook when --out ends in .xlsx. Workers: of --org, or of every organisation of R.
 int Export(const Endpoints& e, const std::string& kind, const std::string& region,
            const std::string& organisation, const std::string& out);
 

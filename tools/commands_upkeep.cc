@@ -13,18 +13,19 @@
 #include <thread>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "common/client.h"
 #include "common/roster/csv.h"
-#include "common/roster/elders.h"
+#include "common/roster/roster.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 #include "linli/gateway/v1/console.grpc.pb.h"
 #include "nlohmann/json.hpp"
 #include "tools/cli_util.h"
 #include "tools/commands.h"
-#include "tools/roster_export.h"
 
 namespace linli::cli {
 namespace {
@@ -301,124 +302,35 @@ int Retire(const Endpoints& e, const std::string& name, const std::string& statu
   return exit_code;
 }
 
-int Export(const Endpoints& e, const std::string& kind, const std::string& region,
-           const std::string& organisation, const std::string& out) {
-  auto console = Console(e);
-  auto context = [&] { return NewClientContext(nullptr, e.timeout); };
-  // Progress on one stderr line for large rosters.
-  auto progress = [&](size_t n, bool done) {
-    if (done || n % 2000 == 0) std::fprintf(stderr, "\rexporting %s: %zu", kind.c_str(), n);
-    if (done) std::fprintf(stderr, "\n");
-  };
-  auto organisations = [&](std::vector<registry::v1::Organisation>* all) -> grpc::Status {
-    registry::v1::ListOrganisationsRequest request;
-    request.set_region(region);
-    request.set_page_size(200);
-    do {
-      registry::v1::ListOrganisationsResponse page;
-      grpc::Status status = console->ListOrganisations(context().get(), request, &page);
-      if (!status.ok()) return status;
-      all->insert(all->end(), page.organisations().begin(), page.organisations().end());
-      request.set_page_token(page.next_page_token());
-    } while (!request.page_token().empty());
-    return grpc::Status::OK;
-  };
-  Table table;
-  if (kind == "elders") {
-    std::vector<registry::v1::Elder> elders;
-    registry::v1::ListEldersRequest request;
-    request.set_region(region);
-    request.set_page_size(200);
-    do {
-      registry::v1::ListEldersResponse page;
-      grpc::Status status = console->ListElders(context().get(), request, &page);
-      if (!status.ok()) return Fail(status);
-      for (const auto& elder : page.elders()) {
-        elders.push_back(elder);
-        progress(elders.size(), false);
-      }
-      request.set_page_token(page.next_page_token());
-    } while (!request.page_token().empty());
-    progress(elders.size(), true);
-    table = EldersTable(elders);
-  } else if (kind == "organisations") {
-    std::vector<registry::v1::Organisation> all;
-    if (grpc::Status status = organisations(&all); !status.ok()) return Fail(status);
-    table = OrganisationsTable(all);
-  } else if (kind == "workers") {
-    std::vector<std::string> owners;
-    if (!organisation.empty()) {
-      owners.push_back(organisation.rfind("organisations/", 0) == 0
-                           ? organisation
-                           : "organisations/" + organisation);
-    } else {
-      std::vector<registry::v1::Organisation> all;
-      if (grpc::Status status = organisations(&all); !status.ok()) return Fail(status);
-      for (const auto& o : all) owners.push_back(o.name());
-    }
-    std::vector<registry::v1::Worker> workers;
-    for (const std::string& owner : owners) {
-      registry::v1::ListWorkersRequest request;
-      request.set_organisation(owner);
-      request.set_page_size(200);
-      do {
-        registry::v1::ListWorkersResponse page;
-        grpc::Status status = console->ListWorkers(context().get(), request, &page);
-        // One call per organisation can outrun the gateway's per-caller rate limit: wait and
-        // ask again (the limit refills every second).
-        for (int wait = 0; status.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED && wait < 30;
-             ++wait) {
-          std::this_thread::sleep_for(std::chrono::seconds(1));
-          status = console->ListWorkers(context().get(), request, &page);
-        }
-        if (!status.ok()) return Fail(status);
-        workers.insert(workers.end(), page.workers().begin(), page.workers().end());
-        request.set_page_token(page.next_page_token());
-      } while (!request.page_token().empty());
-    }
-    table = WorkersTable(workers);
-  } else {
-    std::fprintf(stderr, "export: elders, organisations or workers\n");
-    return 2;
+namespace {
+
+// The roster `kind` names, with its RosterKind; nullptr (and a message) for none.
+const roster::Roster* RosterNamed(const std::string& kind, gateway::v1::RosterKind* value) {
+  const roster::Roster* found = roster::FindRoster(kind);
+  if (found == nullptr || !gateway::v1::RosterKind_Parse(
+                              absl::StrCat("ROSTER_KIND_", absl::AsciiStrToUpper(kind)), value)) {
+    std::fprintf(stderr, "error: no roster \"%s\"; the rosters are %s\n", kind.c_str(),
+                 roster::RosterNames().c_str());
+    return nullptr;
   }
-  const bool xlsx = out.size() > 5 && out.substr(out.size() - 5) == ".xlsx";
-  if (xlsx) {
-    absl::Status written = WriteXlsx(table, kind, out);
-    if (!written.ok()) {
-      std::fprintf(stderr, "%s\n", written.ToString().c_str());
-      return 1;
-    }
-  } else if (!out.empty()) {
-    std::ofstream file(out, std::ios::binary);
-    file << ToCsv(table);
-    if (!file.flush()) {
-      std::fprintf(stderr, "cannot write %s\n", out.c_str());
-      return 1;
-    }
-  } else {
-    std::fputs(ToCsv(table).c_str(), stdout);
-    return 0;
-  }
-  std::fprintf(stderr, "%zu %s written to %s\n", table.rows.size(), kind.c_str(), out.c_str());
-  return 0;
+  return found;
 }
 
+}  // namespace
+
 int ImportTemplate(const std::string& kind) {
-  if (kind != "elders") {
-    std::fprintf(stderr, "error: rosters that import so far: elders\n");
-    return 2;
-  }
-  const std::string text = roster::ElderTemplate();
+  gateway::v1::RosterKind value;
+  const roster::Roster* found = RosterNamed(kind, &value);
+  if (found == nullptr) return 2;
+  const std::string text = roster::Template(*found);
   std::fwrite(text.data(), 1, text.size(), stdout);
   return 0;
 }
 
 int Import(const Endpoints& e, const std::string& kind, const std::string& file, bool dry_run,
            bool skip_bad_rows, int chunk_rows) {
-  if (kind != "elders") {
-    std::fprintf(stderr, "error: rosters that import so far: elders\n");
-    return 2;
-  }
+  gateway::v1::RosterKind roster_kind;
+  if (RosterNamed(kind, &roster_kind) == nullptr) return 2;
   if (file.empty()) {
     std::fprintf(stderr, "error: --file names the CSV to import\n");
     return 2;
@@ -457,7 +369,7 @@ int Import(const Endpoints& e, const std::string& kind, const std::string& file,
       const roster::CsvRecord& a = (*records)[first];
       const roster::CsvRecord& b = (*records)[last];
       gateway::v1::ImportRosterRequest request;
-      request.set_kind(gateway::v1::ROSTER_KIND_ELDERS);
+      request.set_kind(roster_kind);
       request.set_csv(absl::StrCat(header, "\n", text->substr(a.begin, b.end - a.begin), "\n"));
       request.set_line_offset(a.line - (header_lines + 1));
       request.set_dry_run(check_only);
@@ -509,6 +421,41 @@ int Import(const Endpoints& e, const std::string& kind, const std::string& file,
   }
   report(imported, true);
   return imported.problems.empty() ? 0 : 1;
+}
+
+int Export(const Endpoints& e, const std::string& kind, const std::string& region,
+           const std::string& organisation, const std::string& out) {
+  gateway::v1::ExportRosterRequest request;
+  gateway::v1::RosterKind roster_kind;
+  if (RosterNamed(kind, &roster_kind) == nullptr) return 2;
+  request.set_kind(roster_kind);
+  const bool xlsx = absl::EndsWith(out, ".xlsx");
+  request.set_format(xlsx ? gateway::v1::ROSTER_FORMAT_XLSX : gateway::v1::ROSTER_FORMAT_CSV);
+  if (!region.empty())
+    request.set_region(absl::StrCat("regions/", absl::StripPrefix(region, "regions/")));
+  if (!organisation.empty()) {
+    request.set_organisation(
+        absl::StrCat("organisations/", absl::StripPrefix(organisation, "organisations/")));
+  }
+  std::fprintf(stderr, "exporting %s…\n", kind.c_str());
+  gateway::v1::ExportRosterResponse response;
+  auto context = NewClientContext(nullptr, std::max(e.timeout, absl::Minutes(2)));
+  if (grpc::Status status = Console(e)->ExportRoster(context.get(), request, &response);
+      !status.ok()) {
+    return Fail(status);
+  }
+  if (out.empty()) {
+    std::fwrite(response.content().data(), 1, response.content().size(), stdout);
+    return 0;
+  }
+  std::ofstream file(out, std::ios::binary);
+  file << response.content();
+  if (!file.flush()) {
+    std::fprintf(stderr, "cannot write %s\n", out.c_str());
+    return 1;
+  }
+  std::fprintf(stderr, "%d %s written to %s\n", response.rows(), kind.c_str(), out.c_str());
+  return 0;
 }
 
 }  // namespace linli::cli

@@ -1,18 +1,12 @@
 #include "common/roster/elders.h"
 
-#include <algorithm>
-#include <map>
-#include <optional>
-
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "common/errors.h"
+#include "linli/registry/v1/registry.pb.h"
 
 namespace linli::roster {
 namespace {
@@ -29,9 +23,8 @@ const std::vector<Column> kColumns = {
      "居委会无效：应为已登记的居委会编码，如 310101020001", true},
     {"地址", "address", "elder.address", "上海市黄浦区鲁班路100弄5号302室",
      "地址无效：最多 256 个字", false},
-    {"纬度", "latitude", "elder.location.latitude", "31.2050", "纬度应为 -90 到 90 之间的数",
-     false},
-    {"经度", "longitude", "elder.location.longitude", "121.4800", "经度应为 -180 到 180 之间的数",
+    {"纬度", "latitude", "elder.location.latitude", "31.205", "纬度应为 -90 到 90 之间的数", false},
+    {"经度", "longitude", "elder.location.longitude", "121.48", "经度应为 -180 到 180 之间的数",
      false},
     {"居住情况", "living_situation", "elder.living_situation", "独居",
      "居住情况应为：独居、无子女、纯老家庭、与家人同住", false},
@@ -48,8 +41,8 @@ const std::vector<Column> kColumns = {
      false},
 };
 
-const std::map<std::string, reg::LivingSituation>& LivingSituations() {
-  static const auto* words = new std::map<std::string, reg::LivingSituation>{
+const std::map<std::string, int>& LivingSituations() {
+  static const auto* words = new std::map<std::string, int>{
       {"独居", reg::LIVING_SITUATION_ALONE},
       {"无子女", reg::LIVING_SITUATION_NO_FAMILY},
       {"纯老家庭", reg::LIVING_SITUATION_ELDERS_ONLY},
@@ -62,8 +55,8 @@ const std::map<std::string, reg::LivingSituation>& LivingSituations() {
   return *words;
 }
 
-const std::map<std::string, reg::ConsentPurpose>& ConsentPurposes() {
-  static const auto* words = new std::map<std::string, reg::ConsentPurpose>{
+const std::map<std::string, int>& ConsentPurposes() {
+  static const auto* words = new std::map<std::string, int>{
       {"个人信息", reg::CONSENT_PURPOSE_PERSONAL_DATA},
       {"健康信息", reg::CONSENT_PURPOSE_HEALTH_DATA},
       {"共享给服务方", reg::CONSENT_PURPOSE_SHARE_WITH_PROVIDERS},
@@ -74,30 +67,9 @@ const std::map<std::string, reg::ConsentPurpose>& ConsentPurposes() {
   return *words;
 }
 
-// A cell's items: split on ';' (or the full-width '；'), trimmed, empty ones dropped.
-std::vector<std::string> Items(absl::string_view cell) {
-  std::string text(cell);
-  for (size_t at; (at = text.find("；")) != std::string::npos;) text.replace(at, 3, ";");
-  std::vector<std::string> items;
-  for (absl::string_view item : absl::StrSplit(text, ';')) {
-    item = absl::StripAsciiWhitespace(item);
-    if (!item.empty()) items.emplace_back(item);
-  }
-  return items;
-}
-
-common::v1::RowProblem Problem(int line, const Column& column, std::string reason) {
-  common::v1::RowProblem p;
-  p.set_line(line);
-  p.set_column(column.header);
-  p.set_field(column.field);
-  p.set_reason(std::move(reason));
-  p.set_reason_zh(column.expect);
-  return p;
-}
-
-// Sets the field of `column` in `elder` from `cell` (not empty), or says why it cannot.
-std::optional<std::string> Fill(const Column& column, absl::string_view cell, reg::Elder& elder) {
+std::optional<std::string> Fill(const Column& column, absl::string_view cell,
+                                google::protobuf::Message& record) {
+  reg::Elder& elder = static_cast<reg::Elder&>(record);
   const absl::string_view field = column.field;
   if (field == "elder.display_name") {
     elder.set_display_name(std::string(cell));
@@ -106,11 +78,9 @@ std::optional<std::string> Fill(const Column& column, absl::string_view cell, re
   } else if (field == "elder.phone") {
     elder.set_phone(std::string(cell));
   } else if (field == "elder.region") {
-    std::string code(absl::StripPrefix(cell, "regions/"));
-    if (code.empty() || !std::all_of(code.begin(), code.end(), absl::ascii_isdigit)) {
-      return "must be a committee's code such as 310101020001";
-    }
-    elder.set_region("regions/" + code);
+    std::optional<std::string> region = RegionCell(cell);
+    if (!region) return "must be a committee's code such as 310101020001";
+    elder.set_region(*region);
   } else if (field == "elder.address") {
     elder.set_address(std::string(cell));
   } else if (field == "elder.location.latitude" || field == "elder.location.longitude") {
@@ -122,13 +92,9 @@ std::optional<std::string> Fill(const Column& column, absl::string_view cell, re
       elder.mutable_location()->set_longitude(value);
     }
   } else if (field == "elder.living_situation") {
-    auto it = LivingSituations().find(absl::AsciiStrToLower(cell));
-    if (it == LivingSituations().end()) it = LivingSituations().find(std::string(cell));
-    if (it == LivingSituations().end()) {
-      return "must be 独居, 无子女, 纯老家庭 or 与家人同住 (alone, no_family, elders_only, "
-             "with_family)";
-    }
-    elder.set_living_situation(it->second);
+    std::optional<int> situation = WordCell(LivingSituations(), cell);
+    if (!situation) return "must be " + WordList(LivingSituations());
+    elder.set_living_situation(static_cast<reg::LivingSituation>(*situation));
   } else if (field == "elder.care_grade") {
     int grade;
     if (!absl::SimpleAtoi(cell, &grade)) return "must be a whole number from 0 to 6";
@@ -159,45 +125,20 @@ std::optional<std::string> Fill(const Column& column, absl::string_view cell, re
     }
   } else if (field == "elder.consents") {
     for (const std::string& item : Items(cell)) {
-      auto it = ConsentPurposes().find(absl::AsciiStrToLower(item));
-      if (it == ConsentPurposes().end()) it = ConsentPurposes().find(item);
-      if (it == ConsentPurposes().end()) {
-        return absl::StrCat("\"", item,
-                            "\" is not a purpose: 个人信息, 健康信息 or 共享给服务方 "
-                            "(personal_data, health_data, share_with_providers)");
+      std::optional<int> purpose = WordCell(ConsentPurposes(), item);
+      if (!purpose) {
+        return absl::StrCat("\"", item, "\" is not a purpose: ", WordList(ConsentPurposes()));
       }
       reg::Consent* consent = elder.add_consents();
-      consent->set_purpose(it->second);
+      consent->set_purpose(static_cast<reg::ConsentPurpose>(*purpose));
       consent->set_granted(true);
     }
   }
   return std::nullopt;
 }
 
-}  // namespace
-
-const std::vector<Column>& ElderColumns() { return kColumns; }
-
-std::string ElderHeaderRow() {
-  std::vector<std::string> headers;
-  for (const Column& c : kColumns) headers.push_back(CsvField(c.header));
-  return absl::StrJoin(headers, ",");
-}
-
-std::string ElderTemplate() {
-  std::vector<std::string> examples;
-  for (const Column& c : kColumns) examples.push_back(CsvField(c.example));
-  return absl::StrCat("\xEF\xBB\xBF", ElderHeaderRow(), "\r\n", absl::StrJoin(examples, ","),
-                      "\r\n");
-}
-
-std::string ElderCsvRow(const reg::Elder& e) {
-  auto word = [](const auto& words, int value) {
-    for (const auto& [text, v] : words) {
-      if (v == value && !absl::ascii_isalpha(static_cast<unsigned char>(text[0]))) return text;
-    }
-    return std::string();
-  };
+std::vector<std::string> Cells(const google::protobuf::Message& record) {
+  const reg::Elder& e = static_cast<const reg::Elder&>(record);
   std::vector<std::string> needs, contacts, consents;
   for (const std::string& n : e.needs()) needs.emplace_back(absl::StripPrefix(n, "serviceTypes/"));
   for (const reg::Contact& c : e.contacts()) {
@@ -205,117 +146,29 @@ std::string ElderCsvRow(const reg::Elder& e) {
                                     c.proxy() ? "/代理" : ""));
   }
   for (const reg::Consent& c : e.consents()) {
-    if (c.granted()) consents.push_back(word(ConsentPurposes(), c.purpose()));
+    if (c.granted()) consents.push_back(WordOf(ConsentPurposes(), c.purpose()));
   }
   const bool located = e.has_location();
-  const std::vector<std::string> cells = {
-      e.display_name(),
-      e.id_number(),
-      e.phone(),
-      std::string(absl::StripPrefix(e.region(), "regions/")),
-      e.address(),
-      located ? absl::StrFormat("%.6f", e.location().latitude()) : "",
-      located ? absl::StrFormat("%.6f", e.location().longitude()) : "",
-      e.living_situation() == reg::LIVING_SITUATION_UNSPECIFIED
-          ? ""
-          : word(LivingSituations(), e.living_situation()),
-      e.has_care_grade() ? absl::StrCat(e.care_grade()) : "",
-      e.assessment_date(),
-      absl::StrJoin(needs, ";"),
-      absl::StrJoin(contacts, ";"),
-      absl::StrJoin(consents, ";")};
-  std::vector<std::string> quoted;
-  for (const std::string& cell : cells) quoted.push_back(CsvField(cell));
-  return absl::StrJoin(quoted, ",");
+  return {e.display_name(),
+          e.id_number(),
+          e.phone(),
+          std::string(absl::StripPrefix(e.region(), "regions/")),
+          e.address(),
+          located ? NumberCell(e.location().latitude()) : "",
+          located ? NumberCell(e.location().longitude()) : "",
+          WordOf(LivingSituations(), e.living_situation()),
+          e.has_care_grade() ? absl::StrCat(e.care_grade()) : "",
+          e.assessment_date(),
+          absl::StrJoin(needs, ";"),
+          absl::StrJoin(contacts, ";"),
+          absl::StrJoin(consents, ";")};
 }
 
-absl::StatusOr<ElderRoster> ReadElders(const std::vector<CsvRecord>& records, int line_offset) {
-  if (records.empty()) return InvalidField("csv", "is empty: the header row is missing");
-  // Which column each position is.
-  std::vector<const Column*> at;
-  std::map<const Column*, std::string> seen;
-  for (const std::string& raw : records[0].fields) {
-    const std::string header(absl::StripAsciiWhitespace(raw));
-    const Column* found = nullptr;
-    for (const Column& c : kColumns) {
-      if (header == c.header || absl::AsciiStrToLower(header) == c.english) found = &c;
-    }
-    if (found == nullptr) {
-      std::vector<std::string> names;
-      for (const Column& c : kColumns) names.push_back(c.header);
-      return InvalidField("csv", absl::StrCat("the header names an unknown column \"", header,
-                                              "\"; the columns are ", absl::StrJoin(names, ",")));
-    }
-    if (!seen.emplace(found, header).second) {
-      return InvalidField("csv",
-                          absl::StrCat("the header names the column \"", header, "\" twice"));
-    }
-    at.push_back(found);
-  }
-  for (const Column& c : kColumns) {
-    if (c.required && !seen.count(&c)) {
-      return InvalidField("csv", absl::StrCat("the header has no column \"", c.header, "\" (",
-                                              c.english, "), which is required"));
-    }
-  }
+}  // namespace
 
-  ElderRoster roster;
-  for (size_t r = 1; r < records.size(); ++r) {
-    const CsvRecord& record = records[r];
-    const int line = record.line + line_offset;
-    ElderRow row;
-    row.line = line;
-    bool bad = false;
-    if (record.fields.size() > at.size()) {
-      common::v1::RowProblem p;
-      p.set_line(line);
-      p.set_reason(absl::StrCat("has ", record.fields.size(), " cells, the header ", at.size()));
-      p.set_reason_zh(
-          absl::StrCat("这一行有 ", record.fields.size(), " 列，表头只有 ", at.size(), " 列"));
-      roster.problems.push_back(std::move(p));
-      continue;
-    }
-    for (size_t i = 0; i < record.fields.size(); ++i) {
-      const std::string cell(absl::StripAsciiWhitespace(record.fields[i]));
-      if (cell.empty()) continue;
-      if (std::optional<std::string> why = Fill(*at[i], cell, row.elder)) {
-        roster.problems.push_back(Problem(line, *at[i], *why));
-        bad = true;
-      }
-    }
-    for (const Column& c : kColumns) {
-      if (!c.required || !seen.count(&c)) continue;
-      const size_t i = std::find(at.begin(), at.end(), &c) - at.begin();
-      if (i >= record.fields.size() || absl::StripAsciiWhitespace(record.fields[i]).empty()) {
-        roster.problems.push_back(Problem(line, c, "is required"));
-        bad = true;
-      }
-    }
-    if (!bad) roster.rows.push_back(std::move(row));
-  }
+const Roster& EldersRoster() {
+  static const Roster roster{"elders", &kColumns, &reg::Elder::default_instance(), &Fill, &Cells};
   return roster;
-}
-
-void DescribeElderProblem(common::v1::RowProblem& problem) {
-  if (!problem.column().empty() && !problem.reason_zh().empty()) return;
-  const Column* best = nullptr;
-  for (const Column& c : kColumns) {
-    const absl::string_view field = c.field;
-    // "elder.contacts[1].phone" is the column of "elder.contacts"; "elder.location" that of
-    // the latitude (the first of its two columns).
-    if (absl::StartsWith(problem.field(), field) ||
-        (absl::StartsWith(field, problem.field()) && !problem.field().empty())) {
-      if (best == nullptr || std::string(c.field).size() > std::string(best->field).size()) {
-        best = &c;
-      }
-    }
-  }
-  if (best == nullptr) {
-    if (problem.reason_zh().empty()) problem.set_reason_zh("这一行不能导入");
-    return;
-  }
-  if (problem.column().empty()) problem.set_column(best->header);
-  if (problem.reason_zh().empty()) problem.set_reason_zh(best->expect);
 }
 
 }  // namespace linli::roster

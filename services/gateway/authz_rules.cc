@@ -241,7 +241,7 @@ std::map<std::string, Rule> BuildRules() {
             return committee;
           }
         }
-        return q.region().empty() ? absl::OkStatus() : r.Region(c, who, q.region());
+        return OwnRegionOr(r, c, who, q.region());
       });
   rules[Console("GetPerceptionIndex")] = Make<fb::GetPerceptionIndexRequest>(
       kConsole,
@@ -372,13 +372,34 @@ std::map<std::string, Rule> BuildRules() {
   rules[Console("CreateServiceType")] = AdminOnly();
   rules[Console("UpdateServiceType")] = AdminOnly();
   rules[Console("RetireServiceType")] = AdminOnly();
-  // A roster names its rows' committees inside the file: the handler passes the caller's region
-  // to the registry, which refuses every row outside it.
+  // A roster names its rows' regions and organisations inside the file: the handler passes the
+  // caller's region to the registry, which refuses every row outside it. Committee staff import
+  // elders and volunteers (the handler refuses a row of staff); the map's organisations, ties
+  // and offerings are the street's.
   rules[Console("ImportRoster")] = Make<v1::ImportRosterRequest>(
       kConsole,
-      [](const Relations&, const grpc::ServerContext&, const Principal&,
-         const v1::ImportRosterRequest&) { return absl::OkStatus(); },
+      [](const Relations&, const grpc::ServerContext&, const Principal& who,
+         const v1::ImportRosterRequest& q) {
+        if (who.role == Role::kCommitteeStaff && q.kind() != v1::ROSTER_KIND_ELDERS &&
+            q.kind() != v1::ROSTER_KIND_WORKERS) {
+          return absl::PermissionDeniedError(
+              "committee staff import elders and volunteers; the street imports organisations, "
+              "relations and offerings");
+        }
+        return absl::OkStatus();
+      },
       /*unscoped=*/true);
+  // An export reads what the caller may list: the region (elders, organisations, relations,
+  // offerings) or the organisation (workers) it names, else the caller's own region.
+  rules[Console("ExportRoster")] = Make<v1::ExportRosterRequest>(
+      kConsole, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
+                   const v1::ExportRosterRequest& q) {
+        if (!q.organisation().empty()) {
+          absl::Status organisation = r.Organisation(c, who, q.organisation());
+          if (!organisation.ok()) return organisation;
+        }
+        return OwnRegionOr(r, c, who, q.region());
+      });
   rules[Console("CreateOffering")] = Make<reg::CreateOfferingRequest>(
       kStreet, [](const Relations& r, const grpc::ServerContext& c, const Principal& who,
                   const reg::CreateOfferingRequest& q) {

@@ -12,8 +12,6 @@
 #include "common/errors.h"
 #include "common/grpc_status.h"
 #include "common/log.h"
-#include "common/roster/csv.h"
-#include "common/roster/elders.h"
 #include "common/server.h"
 
 namespace linli::gateway {
@@ -158,19 +156,6 @@ absl::Status Named(const std::string& name, const char* collection, const char* 
   return absl::PermissionDeniedError(absl::StrCat(what, " must be named (\"", collection, "/…\")"));
 }
 
-// A list request for staff who named no region (`named` false) asks for their own region: the
-// rule has admitted a region in scope if one is named, and for staff the request is never
-// unbounded, so the rows, not the organisation or filter named, decide what a list shows.
-// Admins' requests are left as they are (every region).
-template <typename Request>
-Request InOwnRegionUnlessNamed(const Request& request, const auth::Principal& who, bool named) {
-  Request scoped = request;
-  if (who.role != auth::Role::kAdmin && !named) {
-    scoped.set_region(absl::StrCat("regions/", who.region));
-  }
-  return scoped;
-}
-
 }  // namespace
 
 std::unique_ptr<grpc::ClientContext> ConsoleServiceImpl::LookupContext(
@@ -281,6 +266,12 @@ common::v1::LatLng CoarsenLocation(const common::v1::LatLng& point, int decimals
   return out;
 }
 
+void CoarsenForStaff(const auth::Principal& who, registry::v1::Worker& worker) {
+  if (who.role == auth::Role::kAdmin || !worker.has_base_location()) return;
+  *worker.mutable_base_location() =
+      CoarsenLocation(worker.base_location(), kStaffWorkerLocationDecimals);
+}
+
 grpc::Status ConsoleServiceImpl::ListWorkers(grpc::ServerContext* context,
                                              const registry::v1::ListWorkersRequest* request,
                                              registry::v1::ListWorkersResponse* response) {
@@ -290,11 +281,9 @@ grpc::Status ConsoleServiceImpl::ListWorkers(grpc::ServerContext* context,
                           context, who, registry_.get(),
                           &registry::v1::RegistryService::StubInterface::PrepareAsyncListWorkers,
                           *request, response, "registry");
-                      if (status.ok() && who.role != auth::Role::kAdmin) {
+                      if (status.ok()) {
                         for (registry::v1::Worker& worker : *response->mutable_workers()) {
-                          if (!worker.has_base_location()) continue;
-                          *worker.mutable_base_location() =
-                              CoarsenLocation(worker.base_location(), kStaffWorkerLocationDecimals);
+                          CoarsenForStaff(who, worker);
                         }
                       }
                       return status;
@@ -619,62 +608,6 @@ grpc::Status ConsoleServiceImpl::Plan(grpc::ServerContext* context,
           }
         }
         return status;
-      });
-}
-
-grpc::Status ConsoleServiceImpl::ImportRoster(grpc::ServerContext* context,
-                                              const v1::ImportRosterRequest* request,
-                                              v1::ImportRosterResponse* response) {
-  constexpr size_t kMaxRows = 1000;
-  return gate_->Run(
-      context, "/linli.gateway.v1.ConsoleService/ImportRoster", *request,
-      [&](const auth::Principal& who) -> grpc::Status {
-        if (request->kind() != v1::ROSTER_KIND_ELDERS) {
-          return Reply(*context, InvalidField("kind", "must be ROSTER_KIND_ELDERS"));
-        }
-        roster::Encoding encoding;
-        absl::StatusOr<std::string> text = roster::DecodeText(request->csv(), &encoding);
-        if (!text.ok()) return Reply(*context, text.status());
-        absl::StatusOr<std::vector<roster::CsvRecord>> records = roster::ParseCsv(*text);
-        if (!records.ok()) return Reply(*context, records.status());
-        if (records->size() > kMaxRows + 1) {
-          return Reply(*context,
-                       InvalidField("csv", absl::StrCat("holds ", records->size() - 1,
-                                                        " rows; send at most ", kMaxRows,
-                                                        " a call (linli import splits a file)")));
-        }
-        absl::StatusOr<roster::ElderRoster> read =
-            roster::ReadElders(*records, request->line_offset());
-        if (!read.ok()) return Reply(*context, read.status());
-        response->set_encoding(roster::EncodingName(encoding));
-        response->set_rows(static_cast<int32_t>(records->size()) - 1);
-        std::vector<common::v1::RowProblem> problems = std::move(read->problems);
-        if (!read->rows.empty()) {
-          registry::v1::ImportEldersRequest rows;
-          for (roster::ElderRow& row : read->rows) {
-            registry::v1::ImportedElder* imported = rows.add_rows();
-            imported->set_line(row.line);
-            *imported->mutable_elder() = std::move(row.elder);
-          }
-          rows.set_dry_run(request->dry_run() || (!problems.empty() && !request->skip_bad_rows()));
-          rows.set_skip_bad_rows(request->skip_bad_rows());
-          if (who.role != auth::Role::kAdmin) rows.set_region_guard("regions/" + who.region);
-          registry::v1::ImportEldersResponse imported;
-          grpc::Status status =
-              Forward(context, who, registry_.get(),
-                      &registry::v1::RegistryService::StubInterface::PrepareAsyncImportElders, rows,
-                      &imported, "registry");
-          if (!status.ok()) return status;
-          response->set_created(imported.created());
-          response->set_existing(imported.existing());
-          response->set_written(imported.written());
-          problems.insert(problems.end(), imported.problems().begin(), imported.problems().end());
-        }
-        for (common::v1::RowProblem& p : problems) roster::DescribeElderProblem(p);
-        std::stable_sort(problems.begin(), problems.end(),
-                         [](const auto& a, const auto& b) { return a.line() < b.line(); });
-        for (common::v1::RowProblem& p : problems) *response->add_problems() = std::move(p);
-        return grpc::Status::OK;
       });
 }
 

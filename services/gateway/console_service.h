@@ -9,6 +9,7 @@
 #include <string>
 #include <type_traits>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/client.h"
 #include "common/server.h"
@@ -77,6 +78,21 @@ inline constexpr int kStaffWorkerLocationDecimals = 2;
 
 // `point` with latitude and longitude rounded to `decimals` decimals of a degree.
 common::v1::LatLng CoarsenLocation(const common::v1::LatLng& point, int decimals);
+// `worker` as `who` may see it: the base location coarsened for anyone but admins.
+void CoarsenForStaff(const auth::Principal& who, registry::v1::Worker& worker);
+
+// A list request for staff who named no region (`named` false) asks for their own region: the
+// rule has admitted a region in scope if one is named, and for staff the request is never
+// unbounded, so the rows, not the organisation or filter named, decide what a list shows.
+// Admins' requests are left as they are (every region).
+template <typename Request>
+Request InOwnRegionUnlessNamed(const Request& request, const auth::Principal& who, bool named) {
+  Request scoped = request;
+  if (who.role != auth::Role::kAdmin && !named) {
+    scoped.set_region(absl::StrCat("regions/", who.region));
+  }
+  return scoped;
+}
 
 class ConsoleServiceImpl final : public v1::ConsoleService::Service, private GatewayService {
  public:
@@ -259,12 +275,19 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service, private Gat
                            v1::RetireElderResponse* response) override;
 
   // A roster file read here (encoding, CSV, columns: common/roster), its rows checked and
-  // imported by the registry in one call (ImportElders) inside the caller's region (admins:
-  // anywhere); the file's problems and the registry's merged by line, with their columns and
-  // Chinese reasons. A row the file cannot be read for makes the registry call a dry run unless
-  // skip_bad_rows, so that nothing is written from a roster with a bad row.
+  // imported by the registry in one call (ImportElders, or ImportRecords for the map's rosters)
+  // inside the caller's region (admins: anywhere); the file's problems and the registry's merged
+  // by line, with their columns and Chinese reasons. A row the file cannot be read for (or a row
+  // of staff from committee staff) makes the registry call a dry run unless skip_bad_rows, so
+  // that nothing is written from a roster with a bad row. (console_roster.cc)
   grpc::Status ImportRoster(grpc::ServerContext* context, const v1::ImportRosterRequest* request,
                             v1::ImportRosterResponse* response) override;
+
+  // The registry's List calls, page by page under the caller's name (so masked as the caller
+  // sees it; workers' bases coarsened as in ListWorkers), written by common/roster as CSV or a
+  // workbook. Relations, offerings and workers are listed per organisation of the region.
+  grpc::Status ExportRoster(grpc::ServerContext* context, const v1::ExportRosterRequest* request,
+                            v1::ExportRosterResponse* response) override;
 
   // Registry CreateElder under the console's name (the rule checks the elder's committee).
   grpc::Status RegisterElder(grpc::ServerContext* context,

@@ -8,6 +8,7 @@
 // without a rule, or whose handler does not pass the gate, fails here.
 #include <signal.h>
 
+#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <future>
@@ -673,6 +674,137 @@ TEST_F(GatewayAuthz, RosterImportsStayInsideTheCallersRegion) {
               grpc::StatusCode::PERMISSION_DENIED);
   }
   EXPECT_EQ(import(Role::kStreetStaff, "生日\n1940-01-01\n", true, &response).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// The street builds its map from its spreadsheets: organisations (a parent in an earlier row),
+// their ties, offerings and workers, each imported twice with nothing changed the second time;
+// rows outside the street are refused with nothing written; committee staff import volunteers
+// only. Then it exports what it sees, in the columns the import reads back.
+TEST_F(GatewayAuthz, StreetImportsItsMapAndExportsWhatItSees) {
+  World& world = World::Get();
+  auto stub = v1::ConsoleService::NewStub(world.channel);
+  auto import = [&](Role role, v1::RosterKind kind, const std::string& csv,
+                    v1::ImportRosterResponse* response) {
+    v1::ImportRosterRequest request;
+    request.set_kind(kind);
+    request.set_csv(csv);
+    *response = {};
+    return stub->ImportRoster(As(world.Token(role)).get(), request, response);
+  };
+  const std::string organisations =
+      "编号,名称,类型,性质,所在区域,上级单位,统一社会信用代码\n"
+      "rost-office,五里桥社区服务办,街道科室,公共,310101020,,\n"
+      "rost-canteen,五里桥长者食堂,养老机构,社会,310101020001,rost-office,52310101MJ50001234\n";
+  const std::vector<std::pair<v1::RosterKind, std::string>> rosters = {
+      {v1::ROSTER_KIND_ORGANISATIONS, organisations},
+      {v1::ROSTER_KIND_RELATIONS,
+       "单位,关系,对象,备注\nrost-office,资助,rost-canteen,政府购买服务\n"
+       "rost-canteen,服务片区,310101020001,\n"},
+      {v1::ROSTER_KIND_OFFERINGS,
+       "单位,服务类型,名称,服务范围,每日容量\nrost-canteen,visiting,上门探访,310101020001,8\n"},
+      {v1::ROSTER_KIND_WORKERS,
+       "姓名,单位,电话,志愿者\n李梅,rost-canteen,13700001234,否\n"
+       "赵强,rost-canteen,13700005678,是\n"}};
+  for (const auto& [kind, csv] : rosters) {
+    SCOPED_TRACE(v1::RosterKind_Name(kind));
+    const int rows = static_cast<int>(std::count(csv.begin(), csv.end(), '\n')) - 1;
+    v1::ImportRosterResponse response;
+    grpc::Status status = import(Role::kStreetStaff, kind, csv, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_EQ(response.problems_size(), 0) << response.problems(0).DebugString();
+    EXPECT_EQ(response.created(), rows);
+    EXPECT_TRUE(response.written());
+    ASSERT_TRUE(import(Role::kStreetStaff, kind, csv, &response).ok());
+    EXPECT_EQ(response.created(), 0) << "the same roster again changes nothing";
+    EXPECT_EQ(response.existing(), rows);
+  }
+  registry::v1::GetOrganisationRequest get;
+  get.set_name("organisations/rost-canteen");
+  registry::v1::GetOrganisationResponse canteen;
+  auto context = NewClientContext(nullptr, absl::Seconds(10));
+  ASSERT_TRUE(world.registry->GetOrganisation(context.get(), get, &canteen).ok());
+  EXPECT_EQ(canteen.organisation().parent(), "organisations/rost-office");
+  EXPECT_EQ(canteen.organisation().credit_code(), "52310101MJ50001234");
+
+  // A row in another street: refused by line and column, nothing of the file written.
+  v1::ImportRosterResponse refused;
+  ASSERT_TRUE(import(Role::kStreetStaff, v1::ROSTER_KIND_ORGANISATIONS,
+                     "编号,名称,类型,性质,所在区域\nrost-new,新单位,社会组织,社会,310101020\n"
+                     "rost-far,外街单位,社会组织,社会,310101021\n",
+                     &refused)
+                  .ok());
+  ASSERT_EQ(refused.problems_size(), 1);
+  EXPECT_EQ(refused.problems(0).line(), 3);
+  EXPECT_EQ(refused.problems(0).column(), "所在区域");
+  EXPECT_FALSE(refused.written());
+  get.set_name("organisations/rost-new");
+  context = NewClientContext(nullptr, absl::Seconds(10));
+  EXPECT_EQ(world.registry->GetOrganisation(context.get(), get, &canteen).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  // Committee staff: volunteers only, and no organisations.
+  EXPECT_EQ(import(Role::kCommitteeStaff, v1::ROSTER_KIND_ORGANISATIONS, organisations, &refused)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_TRUE(import(Role::kCommitteeStaff, v1::ROSTER_KIND_WORKERS,
+                     "姓名,单位,电话,志愿者\n钱芳,rost-canteen,13700009999,否\n", &refused)
+                  .ok());
+  ASSERT_EQ(refused.problems_size(), 1);
+  EXPECT_EQ(refused.problems(0).column(), "志愿者");
+  EXPECT_FALSE(refused.written());
+
+  // Export: what the caller sees, masked, in the columns the import reads back.
+  auto export_roster = [&](Role role, v1::RosterKind kind, v1::RosterFormat format,
+                           const std::string& region, v1::ExportRosterResponse* response) {
+    v1::ExportRosterRequest request;
+    request.set_kind(kind);
+    request.set_format(format);
+    request.set_region(region);
+    return stub->ExportRoster(As(world.Token(role)).get(), request, response);
+  };
+  v1::ExportRosterResponse exported;
+  ASSERT_TRUE(export_roster(Role::kStreetStaff, v1::ROSTER_KIND_ORGANISATIONS,
+                            v1::ROSTER_FORMAT_CSV, "", &exported)
+                  .ok());
+  EXPECT_EQ(exported.content_type(), "text/csv; charset=utf-8");
+  EXPECT_TRUE(absl::StartsWith(exported.file_name(), "organisations-310101020-"));
+  EXPECT_NE(exported.content().find("rost-canteen"), std::string::npos);
+  EXPECT_EQ(exported.content().find("farorg"), std::string::npos) << "another street's";
+  EXPECT_LT(exported.content().find("rost-office,"), exported.content().find("rost-canteen,"))
+      << "a parent before its organisation";
+  v1::ImportRosterResponse again;
+  ASSERT_TRUE(
+      import(Role::kStreetStaff, v1::ROSTER_KIND_ORGANISATIONS, exported.content(), &again).ok());
+  EXPECT_EQ(again.problems_size(), 0) << again.problems(0).DebugString();
+  EXPECT_EQ(again.created(), 0);
+  EXPECT_EQ(again.existing(), exported.rows());
+
+  ASSERT_TRUE(export_roster(Role::kStreetStaff, v1::ROSTER_KIND_WORKERS, v1::ROSTER_FORMAT_CSV, "",
+                            &exported)
+                  .ok());
+  EXPECT_NE(exported.content().find("李梅"), std::string::npos);
+  EXPECT_EQ(exported.content().find("13700001234"), std::string::npos) << "phones are masked";
+  EXPECT_NE(exported.content().find("137****1234"), std::string::npos);
+  ASSERT_TRUE(export_roster(Role::kStreetStaff, v1::ROSTER_KIND_RELATIONS, v1::ROSTER_FORMAT_XLSX,
+                            "regions/310101020", &exported)
+                  .ok());
+  EXPECT_EQ(exported.content().substr(0, 4), std::string("PK\x03\x04", 4));
+  EXPECT_TRUE(absl::EndsWith(exported.file_name(), ".xlsx"));
+  EXPECT_GE(exported.rows(), 2);
+  ASSERT_TRUE(export_roster(Role::kCommitteeStaff, v1::ROSTER_KIND_ELDERS, v1::ROSTER_FORMAT_CSV,
+                            "", &exported)
+                  .ok());
+  EXPECT_GE(exported.rows(), 1);
+  EXPECT_NE(exported.content().find("310101020001"), std::string::npos);
+  EXPECT_EQ(exported.content().find("310101021001"), std::string::npos);
+  // Another street's region, or no format: refused.
+  EXPECT_EQ(export_roster(Role::kStreetStaff, v1::ROSTER_KIND_ELDERS, v1::ROSTER_FORMAT_CSV,
+                          "regions/310101021", &exported)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(export_roster(Role::kStreetStaff, v1::ROSTER_KIND_ELDERS, v1::ROSTER_FORMAT_UNSPECIFIED,
+                          "", &exported)
+                .error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 

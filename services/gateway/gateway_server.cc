@@ -225,6 +225,7 @@ MethodTable PublicMethods(const GatewayServer::Services& s) {
   LINLI_METHOD(console, ConsoleService, RecordVisitCheck);
   LINLI_METHOD(console, ConsoleService, ListUnreachedElders);
   LINLI_METHOD(console, ConsoleService, DeclineMakeUp);
+  LINLI_METHOD(console, ConsoleService, ExportRoster);
   // ElderAppService
   LINLI_METHOD(elder_app, ElderAppService, GetElderPage);
   LINLI_METHOD(elder_app, ElderAppService, ListMyCommitments);

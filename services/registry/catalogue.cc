@@ -10,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/civil_time.h"
 #include "common/geo.h"
+#include "common/pii/masking.h"
 #include "common/recurrence/rrule.h"
 #include "common/status_macros.h"
 #include "common/update_mask.h"
@@ -97,6 +98,36 @@ void ApplyWorkerDefaults(v1::Worker& worker) {
   if (worker.status() == v1::WORKER_STATUS_UNSPECIFIED) worker.set_status(v1::WORKER_STATUS_ACTIVE);
 }
 
+namespace {
+
+// The characters of a unified social credit code, each standing for its position.
+constexpr absl::string_view kCreditCodeAlphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+
+}  // namespace
+
+std::optional<char> CreditCodeCheckCharacter(absl::string_view first17) {
+  if (first17.size() != 17) return std::nullopt;
+  int sum = 0;
+  int weight = 1;
+  for (char c : first17) {
+    const size_t value = kCreditCodeAlphabet.find(c);
+    if (value == absl::string_view::npos) return std::nullopt;
+    sum += static_cast<int>(value) * weight;
+    weight = weight * 3 % 31;
+  }
+  return kCreditCodeAlphabet[(31 - sum % 31) % 31];
+}
+
+void ValidateCreditCode(absl::string_view code, const std::string& field, FieldViolations& v) {
+  if (code.size() != 18 || code.find_first_not_of(kCreditCodeAlphabet) != absl::string_view::npos) {
+    v.Add(field, "must be 18 digits and capital letters (without I, O, S, V, Z)");
+    return;
+  }
+  if (CreditCodeCheckCharacter(code.substr(0, 17)) != code[17]) {
+    v.Add(field, "does not end in its check character (GB 32100-2015): a character is mistyped");
+  }
+}
+
 void ValidateOrganisationTerms(const v1::Organisation& in, FieldViolations& v) {
   ValidateDisplayName(in.display_name(), 128, "organisation.display_name", v);
   if (in.kind() == v1::ORGANISATION_KIND_UNSPECIFIED || !v1::OrganisationKind_IsValid(in.kind())) {
@@ -106,6 +137,9 @@ void ValidateOrganisationTerms(const v1::Organisation& in, FieldViolations& v) {
     v.Add("organisation.sector", "must be SECTOR_PUBLIC, SECTOR_COMMERCIAL or SECTOR_SOCIAL");
   }
   if (in.has_location()) ValidateLatLng(in.location(), "organisation.location", v);
+  if (!in.credit_code().empty()) {
+    ValidateCreditCode(in.credit_code(), "organisation.credit_code", v);
+  }
 }
 
 void ValidateServiceTypeTerms(const v1::ServiceType& in, FieldViolations& v) {
@@ -119,6 +153,23 @@ void ValidateWorkerTerms(const v1::Worker& in, FieldViolations& v) {
   if (in.has_availability()) ValidateSchedule(in.availability(), "worker.availability", v);
   if (in.has_base_location()) ValidateLatLng(in.base_location(), "worker.base_location", v);
   if (!v1::WorkerStatus_IsValid(in.status())) v.Add("worker.status", "is not a known status");
+  if (!in.phone().empty()) {
+    if (absl::Status s = pii::ValidatePhone(in.phone()); !s.ok()) {
+      v.Add("worker.phone", std::string(s.message()));
+    }
+  }
+}
+
+std::string WorkerPhoneKey(absl::string_view phone) {
+  absl::StatusOr<std::string> normalized = pii::NormalizePhone(phone);
+  if (phone.empty() || !normalized.ok()) return "";
+  return "phone:" + *normalized;
+}
+
+v1::Worker MaskedWorker(const v1::Worker& worker) {
+  v1::Worker masked = worker;
+  masked.set_phone(pii::MaskPhone(worker.phone()));
+  return masked;
 }
 
 std::vector<std::string> ServiceTypeWithDescendants(const std::string& code,

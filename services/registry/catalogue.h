@@ -5,6 +5,7 @@
 #define LINLI_SERVICES_REGISTRY_CATALOGUE_H_
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,8 +54,21 @@ std::vector<std::string> OfferingUpdatePaths(const v1::Offering& update,
 // A worker registered without a status is active.
 void ApplyWorkerDefaults(v1::Worker& worker);
 
-// What an organisation states about itself: display name, kind, sector, location; violations
-// under "organisation.". Region, lines and parent are references, the caller's to resolve.
+// The check character GB 32100-2015 gives the first 17 characters of a unified social credit
+// code (统一社会信用代码): each character's value is its position in
+// "0123456789ABCDEFGHJKLMNPQRTUWXY", weighted by 3^i mod 31 (1, 3, 9, 27, 19, …, 28); the check
+// value is 31 - (sum mod 31), where 31 stands for '0'. Nullopt unless `first17` is 17 characters
+// of that alphabet.
+std::optional<char> CreditCodeCheckCharacter(absl::string_view first17);
+
+// Checks a unified social credit code: 18 characters of that alphabet (digits and capital
+// letters without I, O, S, V, Z) whose last is the check character; violations under `field`.
+void ValidateCreditCode(absl::string_view code, const std::string& field,
+                        FieldViolations& violations);
+
+// What an organisation states about itself: display name, kind, sector, location, credit code
+// (when given); violations under "organisation.". Region, lines and parent are references, the
+// caller's to resolve.
 void ValidateOrganisationTerms(const v1::Organisation& organisation, FieldViolations& violations);
 
 // What a service type states about itself: display name, sector; violations under
@@ -62,16 +76,26 @@ void ValidateOrganisationTerms(const v1::Organisation& organisation, FieldViolat
 void ValidateServiceTypeTerms(const v1::ServiceType& type, FieldViolations& violations);
 
 // What a worker states about themself: display name, skills, availability, base location,
-// status; violations under "worker.".
+// status, phone (when given, in the clear: the form an elder's phone takes); violations under
+// "worker.".
 void ValidateWorkerTerms(const v1::Worker& worker, FieldViolations& violations);
+
+// The value a worker's phone is blind-indexed by (pii::FieldCipher::BlindIndex): "phone:" and
+// the digits dialled within China (pii::NormalizePhone), so one phone written two ways is one
+// key. "" for an empty phone or one that does not normalize.
+std::string WorkerPhoneKey(absl::string_view phone);
+
+// `worker` as stored in the clear and returned by every method: the phone masked
+// ("138****5678"); the phone itself is sealed apart.
+v1::Worker MaskedWorker(const v1::Worker& worker);
 
 // The fields UpdateOrganisation and UpdateWorker may change (region, parent, organisation are
 // fixed: a move is a new record).
-inline const std::vector<std::string> kOrganisationUpdatePaths = {"display_name", "kind", "sector",
-                                                                  "lines", "location"};
+inline const std::vector<std::string> kOrganisationUpdatePaths = {
+    "display_name", "kind", "sector", "lines", "location", "credit_code"};
 inline const std::vector<std::string> kServiceTypeUpdatePaths = {"display_name", "sector"};
 inline const std::vector<std::string> kWorkerUpdatePaths = {
-    "display_name", "volunteer", "skills", "availability", "base_location", "status"};
+    "display_name", "volunteer", "skills", "availability", "base_location", "status", "phone"};
 
 // Codes of `code` and every service type below it in `taxonomy`: an offering of 送餐上门 is an
 // offering of 助餐. The walk is bounded (a corrupt taxonomy cannot grow it forever).

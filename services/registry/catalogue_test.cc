@@ -155,6 +155,99 @@ TEST(CatalogueTest, AWorkerWithoutAStatusIsActive) {
   EXPECT_EQ(worker.status(), v1::WORKER_STATUS_LEFT);
 }
 
+TEST(CatalogueTest, CreditCodeCheckCharactersFollowGb32100) {
+  // Codes of registered enterprises, as printed on their business licences.
+  for (const std::string code : {"9144030071526726XG", "914403001922038216", "91330100799655058B",
+                                 "91110000802100433B", "91350100M000100Y43"}) {
+    EXPECT_EQ(CreditCodeCheckCharacter(code.substr(0, 17)), code[17]) << code;
+  }
+  // A check value of 31 is written '0'.
+  EXPECT_EQ(CreditCodeCheckCharacter("00000000000000000"), '0');
+  EXPECT_EQ(CreditCodeCheckCharacter("10000000000000000"), 'Y');  // 31 - 1 = 30, the last
+  // Not 17 characters of the alphabet (I, O, S, V, Z and lower case are not in it).
+  for (const std::string bad : {"", "9144030071526726", "9144030071526726XG", "91440300715267I6X",
+                                "91440300715267O6X", "9144030071526726s", "91440300715267Z6X"}) {
+    EXPECT_EQ(CreditCodeCheckCharacter(bad), std::nullopt) << bad;
+  }
+}
+
+TEST(CatalogueTest, CreditCodesAreEighteenCharactersEndingInTheirCheck) {
+  FieldViolations ok;
+  ValidateCreditCode("91350100M000100Y43", "code", ok);
+  EXPECT_TRUE(ok.empty());
+
+  for (const std::string bad : {"9135010 0M000100Y43", "91350100M000100Y4", "91350100M000100Y433",
+                                "91350100m000100y43", "91350100M0001O0Y43", "9135010OM000100Y43"}) {
+    FieldViolations v;
+    ValidateCreditCode(bad, "code", v);
+    EXPECT_EQ(ViolatedFields(v), std::vector<std::string>{"code"}) << bad;
+  }
+  // One character mistyped, or two swapped: the check character no longer matches.
+  for (const std::string typo :
+       {"91350100M000100Y44", "91350100M000101Y43", "91351000M000100Y43"}) {
+    FieldViolations v;
+    ValidateCreditCode(typo, "code", v);
+    auto bad_request = GetBadRequest(v.ToStatus());
+    ASSERT_TRUE(bad_request.has_value()) << typo;
+    ASSERT_EQ(bad_request->field_violations_size(), 1) << typo;
+    EXPECT_NE(bad_request->field_violations(0).description().find("check character"),
+              std::string::npos);
+  }
+}
+
+TEST(CatalogueTest, AnOrganisationsCreditCodeIsCheckedWhenGiven) {
+  v1::Organisation org;
+  org.set_display_name("五里桥综合为老服务中心");
+  org.set_kind(v1::ORGANISATION_KIND_SOCIAL_ORGANISATION);
+  org.set_sector(v1::SECTOR_SOCIAL);
+  FieldViolations without;
+  ValidateOrganisationTerms(org, without);
+  EXPECT_TRUE(without.empty());
+  org.set_credit_code("52310101MJ5000013D");  // a social organisation's (5) code
+  FieldViolations with;
+  ValidateOrganisationTerms(org, with);
+  EXPECT_TRUE(with.empty());
+  org.set_credit_code("52310101MJ5000013E");
+  FieldViolations bad;
+  ValidateOrganisationTerms(org, bad);
+  EXPECT_EQ(ViolatedFields(bad), std::vector<std::string>{"organisation.credit_code"});
+}
+
+TEST(CatalogueTest, AWorkersPhoneIsCheckedKeyedAndMasked) {
+  v1::Worker worker;
+  worker.set_display_name("李护理员");
+  for (const char* phone : {"", "13812345678", "021-64181234"}) {
+    worker.set_phone(phone);
+    FieldViolations v;
+    ValidateWorkerTerms(worker, v);
+    EXPECT_TRUE(v.empty()) << phone;
+  }
+  for (const char* phone : {"12345", "138****5678", "2164181234"}) {
+    worker.set_phone(phone);
+    FieldViolations v;
+    ValidateWorkerTerms(worker, v);
+    EXPECT_EQ(ViolatedFields(v), std::vector<std::string>{"worker.phone"}) << phone;
+  }
+
+  // One phone written several ways is one key; no phone, no key.
+  EXPECT_EQ(WorkerPhoneKey("13812345678"), "phone:13812345678");
+  EXPECT_EQ(WorkerPhoneKey("138 1234 5678"), "phone:13812345678");
+  EXPECT_EQ(WorkerPhoneKey("+86 138-1234-5678"), "phone:13812345678");
+  EXPECT_EQ(WorkerPhoneKey("021-64181234"), "phone:02164181234");
+  EXPECT_NE(WorkerPhoneKey("13812345679"), WorkerPhoneKey("13812345678"));
+  EXPECT_EQ(WorkerPhoneKey(""), "");
+  EXPECT_EQ(WorkerPhoneKey("12345"), "");
+
+  worker.set_phone("13812345678");
+  worker.add_skills("bathing");
+  v1::Worker masked = MaskedWorker(worker);
+  EXPECT_EQ(masked.phone(), "138****5678");
+  EXPECT_EQ(masked.display_name(), "李护理员");
+  EXPECT_EQ(masked.skills_size(), 1);
+  worker.clear_phone();
+  EXPECT_EQ(MaskedWorker(worker).phone(), "");
+}
+
 TEST(CatalogueTest, AServiceTypeIncludesTheTypesBelowIt) {
   auto type = [](const std::string& code, const std::string& parent) {
     v1::ServiceType t;

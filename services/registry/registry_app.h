@@ -3,8 +3,9 @@
 // references through the store and leaves the rules to the domain (region, catalogue, elder, map,
 // providers). No gRPC: statuses are absl::Status, converted by the adapter (registry_service).
 // The implementation is split by topic: registry_app.cc (regions), registry_app_catalogue.cc
-// (lines, organisations, relations, services, offerings, workers), registry_app_elders.cc
-// (elders, personal data, audit), registry_app_map.cc (the map and provider search).
+// (lines, organisations, relations, services, offerings, workers), registry_app_records.cc
+// (importing rosters of those), registry_app_elders.cc (elders, personal data, audit),
+// registry_app_map.cc (the map and provider search).
 #ifndef LINLI_SERVICES_REGISTRY_REGISTRY_APP_H_
 #define LINLI_SERVICES_REGISTRY_REGISTRY_APP_H_
 
@@ -22,7 +23,7 @@ namespace linli::registry {
 
 class Registry {
  public:
-  // `cipher` seals elders' personal data; all three must outlive the registry.
+  // `cipher` seals personal data (elders', workers' phones); all three must outlive the registry.
   Registry(storage::Database& db, const Clock& clock, const pii::FieldCipher& cipher)
       : db_(db), clock_(clock), cipher_(cipher) {}
 
@@ -44,7 +45,6 @@ class Registry {
   LINLI_USE_CASE(ListOfferings);
   LINLI_USE_CASE(UpdateOffering);
   LINLI_USE_CASE(ListElders);
-  LINLI_USE_CASE(CreateWorker);
   LINLI_USE_CASE(ListWorkers);
   LINLI_USE_CASE(GetWorker);
   LINLI_USE_CASE(GetMap);
@@ -52,7 +52,6 @@ class Registry {
   LINLI_USE_CASE(ListAuditEntries);
   LINLI_USE_CASE(UpdateOrganisation);
   LINLI_USE_CASE(RetireOrganisation);
-  LINLI_USE_CASE(UpdateWorker);
   LINLI_USE_CASE(RetireRelation);
   LINLI_USE_CASE(RetireOffering);
   LINLI_USE_CASE(UpdateServiceType);
@@ -77,6 +76,15 @@ class Registry {
                              v1::RecordConsentResponse* response);
   absl::Status RetireElder(const v1::RetireElderRequest& request, const Caller& caller,
                            v1::RetireElderResponse* response);
+  // Workers' phones are personal data too: each write of one is audited with the caller.
+  absl::Status CreateWorker(const v1::CreateWorkerRequest& request, const Caller& caller,
+                            v1::CreateWorkerResponse* response);
+  absl::Status UpdateWorker(const v1::UpdateWorkerRequest& request, const Caller& caller,
+                            v1::UpdateWorkerResponse* response);
+  // Rosters of organisations, relations, offerings or workers (registry_app_records.cc): each
+  // row checked and written as the Create method of its kind does.
+  absl::Status ImportRecords(const v1::ImportRecordsRequest& request, const Caller& caller,
+                             v1::ImportRecordsResponse* response);
 
  private:
   storage::Database& db_;

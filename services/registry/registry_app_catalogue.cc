@@ -1,4 +1,6 @@
 // Registry use cases: lines, organisations, relations, the service taxonomy, offerings, workers.
+// The steps of registering each kind of record are shared with ImportRecords
+// (registry_app_internal.h, registry_app_records.cc).
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
@@ -15,6 +17,7 @@
 #include "services/registry/elder.h"
 #include "services/registry/region.h"
 #include "services/registry/registry_app.h"
+#include "services/registry/registry_app_internal.h"
 #include "services/registry/registry_store.h"
 
 namespace linli::registry {
@@ -62,9 +65,13 @@ absl::Status RequireRegion(Transaction& tx, const std::string& code, const std::
   return absl::OkStatus();
 }
 
-absl::Status RequireOrganisation(Transaction& tx, const std::string& id, const std::string& field) {
-  ASSIGN_OR_RETURN(std::optional<v1::Organisation> org, FindOrganisation(tx, id));
-  if (!org.has_value()) return MissingReference(field, "organisations/" + id);
+// INVALID_ARGUMENT naming `field` unless organisation `id` exists (retired ones too);
+// `region_path`, when given, receives the path of its region.
+absl::Status RequireOrganisation(Transaction& tx, const std::string& id, const std::string& field,
+                                 std::string* region_path = nullptr) {
+  ASSIGN_OR_RETURN(std::optional<std::string> path, OrganisationRegionPath(tx, id));
+  if (!path.has_value()) return MissingReference(field, "organisations/" + id);
+  if (region_path != nullptr) *region_path = std::move(*path);
   return absl::OkStatus();
 }
 
@@ -169,49 +176,63 @@ absl::Status Registry::ListLines(const v1::ListLinesRequest&, v1::ListLinesRespo
 
 // --- Organisations ---------------------------------------------------------------------------
 
-absl::Status Registry::CreateOrganisation(const v1::CreateOrganisationRequest& request,
-                                          v1::CreateOrganisationResponse* response) {
-  const v1::Organisation& in = request.organisation();
-  FieldViolations v;
+NewOrganisation PrepareOrganisation(const v1::Organisation& in, absl::Time now,
+                                    FieldViolations& v) {
+  NewOrganisation org;
   if (!IsSlug(in.id(), 64)) {
     v.Add("organisation.id", "must be 1-64 lowercase letters, digits or '-'");
   }
   ValidateOrganisationTerms(in, v);
-  OrganisationRow row;
-  row.id = in.id();
-  ParseRegionInto(in.region(), "organisation.region", v, &row.region_code);
-  row.line_ids = ParseLineIds(in.lines(), v);
-  std::string parent_id;
+  org.row.id = in.id();
+  ParseRegionInto(in.region(), "organisation.region", v, &org.row.region_code);
+  org.row.line_ids = ParseLineIds(in.lines(), v);
   if (!in.parent().empty()) {
-    ParseInto(in.parent(), "organisations", "organisation.parent", v, &parent_id);
+    ParseInto(in.parent(), "organisations", "organisation.parent", v, &org.parent_id);
   }
+  org.row.organisation = in;
+  ClearRetirement(org.row.organisation);  // output only
+  org.row.organisation.set_name("organisations/" + in.id());
+  *org.row.organisation.mutable_create_time() = ToTimestamp(now);
+  return org;
+}
+
+absl::Status ResolveOrganisation(Transaction& tx, NewOrganisation& org,
+                                 const std::function<bool(const std::string&)>& earlier) {
+  Region region;
+  RETURN_IF_ERROR(RequireRegion(tx, org.row.region_code, "organisation.region", &region));
+  org.row.region_path = region.path;
+  RETURN_IF_ERROR(RequireLines(tx, org.row.line_ids));
+  if (!org.parent_id.empty() && !(earlier && earlier(org.parent_id))) {
+    RETURN_IF_ERROR(RequireOrganisation(tx, org.parent_id, "organisation.parent"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status StoreOrganisation(Transaction& tx, const Clock& clock, NewOrganisation& org) {
+  RETURN_IF_ERROR(InsertOrganisation(tx, org.row));
+  if (!org.parent_id.empty()) {
+    v1::Relation admin;
+    admin.set_name("relations/" + NewId(clock));
+    admin.set_source(org.row.organisation.name());
+    admin.set_target("organisations/" + org.parent_id);
+    admin.set_type(v1::RELATION_TYPE_ADMINISTRATIVE);
+    RETURN_IF_ERROR(InsertRelation(tx, admin.name().substr(10), admin));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Registry::CreateOrganisation(const v1::CreateOrganisationRequest& request,
+                                          v1::CreateOrganisationResponse* response) {
+  FieldViolations v;
+  NewOrganisation org = PrepareOrganisation(request.organisation(), clock_.Now(), v);
   if (!ValidateRequestId(request.request_id()).ok()) v.Add("request_id", "is malformed");
   RETURN_IF_ERROR(v.ToStatus());
-
-  row.organisation = in;
-  ClearRetirement(row.organisation);  // output only
-  row.organisation.set_name("organisations/" + in.id());
-  *row.organisation.mutable_create_time() = ToTimestamp(clock_.Now());
   return RunIdempotent(
       db_, "CreateOrganisation", request.request_id(), request, response,
       [&](Transaction& tx) -> absl::Status {
-        Region region;
-        RETURN_IF_ERROR(RequireRegion(tx, row.region_code, "organisation.region", &region));
-        row.region_path = region.path;
-        RETURN_IF_ERROR(RequireLines(tx, row.line_ids));
-        if (!parent_id.empty()) {
-          RETURN_IF_ERROR(RequireOrganisation(tx, parent_id, "organisation.parent"));
-        }
-        RETURN_IF_ERROR(InsertOrganisation(tx, row));
-        if (!parent_id.empty()) {
-          v1::Relation admin;
-          admin.set_name("relations/" + NewId(clock_));
-          admin.set_source(row.organisation.name());
-          admin.set_target("organisations/" + parent_id);
-          admin.set_type(v1::RELATION_TYPE_ADMINISTRATIVE);
-          RETURN_IF_ERROR(InsertRelation(tx, admin.name().substr(10), admin));
-        }
-        *response->mutable_organisation() = row.organisation;
+        RETURN_IF_ERROR(ResolveOrganisation(tx, org));
+        RETURN_IF_ERROR(StoreOrganisation(tx, clock_, org));
+        *response->mutable_organisation() = org.row.organisation;
         return absl::OkStatus();
       },
       clock_);
@@ -324,65 +345,82 @@ absl::Status Registry::ListOrganisations(const v1::ListOrganisationsRequest& req
 
 // --- Relations -------------------------------------------------------------------------------
 
-absl::Status Registry::CreateRelation(const v1::CreateRelationRequest& request,
-                                      v1::CreateRelationResponse* response) {
-  const v1::Relation& in = request.relation();
-  FieldViolations v;
+NewRelation PrepareRelation(const v1::Relation& in, FieldViolations& v) {
+  NewRelation relation;
   if (in.type() == v1::RELATION_TYPE_UNSPECIFIED || !v1::RelationType_IsValid(in.type())) {
     v.Add("relation.type", "must be one of the RELATION_TYPE_ values");
   }
-  std::string source_id, target_id;
-  ParseInto(in.source(), "organisations", "relation.source", v, &source_id);
-  const bool to_region = in.type() == v1::RELATION_TYPE_SERVES_REGION;
-  if (to_region) {
-    ParseRegionInto(in.target(), "relation.target", v, &target_id);
+  ParseInto(in.source(), "organisations", "relation.source", v, &relation.source_id);
+  if (in.type() == v1::RELATION_TYPE_SERVES_REGION) {
+    ParseRegionInto(in.target(), "relation.target", v, &relation.target_id);
   } else {
-    ParseInto(in.target(), "organisations", "relation.target", v, &target_id);
+    ParseInto(in.target(), "organisations", "relation.target", v, &relation.target_id);
   }
   if (std::optional<size_t> n = Utf8Length(in.note()); !n.has_value() || *n > 256) {
     v.Add("relation.note", "must be valid UTF-8 of at most 256 characters");
   }
+  relation.relation = in;
+  ClearRetirement(relation.relation);  // output only
+  return relation;
+}
+
+absl::Status ResolveRelation(Transaction& tx, const NewRelation& relation,
+                             const ParentsOf& parents_of, std::string* source_path,
+                             std::string* target_path) {
+  const v1::Relation& in = relation.relation;
+  RETURN_IF_ERROR(RequireOrganisation(tx, relation.source_id, "relation.source", source_path));
+  if (in.type() == v1::RELATION_TYPE_SERVES_REGION) {
+    Region region;
+    RETURN_IF_ERROR(RequireRegion(tx, relation.target_id, "relation.target", &region));
+    if (target_path != nullptr) *target_path = region.path;
+  } else {
+    RETURN_IF_ERROR(RequireOrganisation(tx, relation.target_id, "relation.target", target_path));
+  }
+  if (in.type() == v1::RELATION_TYPE_ADMINISTRATIVE) {
+    ASSIGN_OR_RETURN(bool cycle, WouldCloseCycle(in.source(), in.target(), parents_of));
+    if (cycle) {
+      return InvalidField("relation.target",
+                          "would make an administrative cycle (the target is already "
+                          "under the source)");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status StoreRelation(Transaction& tx, const Clock& clock, NewRelation& relation,
+                           v1::Relation* out) {
+  // The same tie made again after it ended: the retired relation comes back.
+  ASSIGN_OR_RETURN(std::optional<v1::Relation> earlier,
+                   FindRelationByTriple(tx, relation.relation));
+  if (earlier.has_value() && earlier->retired()) {
+    earlier->set_retired(false);
+    earlier->clear_retire_time();
+    earlier->clear_retire_reason();
+    earlier->set_note(relation.relation.note());
+    RETURN_IF_ERROR(UpdateRelationRow(tx, earlier->name().substr(10), *earlier));
+    *out = std::move(*earlier);
+    return absl::OkStatus();
+  }
+  const std::string id = NewId(clock);
+  relation.relation.set_name("relations/" + id);
+  RETURN_IF_ERROR(InsertRelation(tx, id, relation.relation));
+  *out = relation.relation;
+  return absl::OkStatus();
+}
+
+absl::Status Registry::CreateRelation(const v1::CreateRelationRequest& request,
+                                      v1::CreateRelationResponse* response) {
+  FieldViolations v;
+  NewRelation relation = PrepareRelation(request.relation(), v);
   if (!ValidateRequestId(request.request_id()).ok()) v.Add("request_id", "is malformed");
   RETURN_IF_ERROR(v.ToStatus());
-
-  v1::Relation relation = in;
-  ClearRetirement(relation);  // output only
   return RunIdempotent(
       db_, "CreateRelation", request.request_id(), request, response,
       [&](Transaction& tx) -> absl::Status {
-        RETURN_IF_ERROR(RequireOrganisation(tx, source_id, "relation.source"));
-        if (to_region) {
-          RETURN_IF_ERROR(RequireRegion(tx, target_id, "relation.target"));
-        } else {
-          RETURN_IF_ERROR(RequireOrganisation(tx, target_id, "relation.target"));
-        }
-        if (in.type() == v1::RELATION_TYPE_ADMINISTRATIVE) {
-          ASSIGN_OR_RETURN(bool cycle,
-                           WouldCloseCycle(in.source(), in.target(), [&](const std::string& node) {
-                             return AdministrativeParents(tx, node);
-                           }));
-          if (cycle) {
-            return InvalidField("relation.target",
-                                "would make an administrative cycle (the target is already "
-                                "under the source)");
-          }
-        }
-        // The same tie made again after it ended: the retired relation comes back.
-        ASSIGN_OR_RETURN(std::optional<v1::Relation> earlier, FindRelationByTriple(tx, relation));
-        if (earlier.has_value() && earlier->retired()) {
-          earlier->set_retired(false);
-          earlier->clear_retire_time();
-          earlier->clear_retire_reason();
-          earlier->set_note(relation.note());
-          RETURN_IF_ERROR(UpdateRelationRow(tx, earlier->name().substr(10), *earlier));
-          *response->mutable_relation() = std::move(*earlier);
-          return absl::OkStatus();
-        }
-        const std::string id = NewId(clock_);
-        relation.set_name("relations/" + id);
-        RETURN_IF_ERROR(InsertRelation(tx, id, relation));
-        *response->mutable_relation() = relation;
-        return absl::OkStatus();
+        RETURN_IF_ERROR(ResolveRelation(tx, relation, [&](const std::string& node) {
+          return AdministrativeParents(tx, node);
+        }));
+        return StoreRelation(tx, clock_, relation, response->mutable_relation());
       },
       clock_);
 }
@@ -552,14 +590,11 @@ absl::Status Registry::RetireServiceType(const v1::RetireServiceTypeRequest& req
 
 // --- Offerings ---------------------------------------------------------------------------------
 
-absl::Status Registry::CreateOffering(const v1::CreateOfferingRequest& request,
-                                      v1::CreateOfferingResponse* response) {
-  const v1::Offering& in = request.offering();
-  FieldViolations v;
-  std::string org_id, service_code;
-  ParseInto(in.organisation(), "organisations", "offering.organisation", v, &org_id);
-  ParseInto(in.service_type(), "serviceTypes", "offering.service_type", v, &service_code);
-  std::vector<std::string> covered;
+NewOffering PrepareOffering(const v1::Offering& in, FieldViolations& v) {
+  NewOffering offering;
+  ParseInto(in.organisation(), "organisations", "offering.organisation", v,
+            &offering.organisation_id);
+  ParseInto(in.service_type(), "serviceTypes", "offering.service_type", v, &offering.service_code);
   if (in.covered_regions_size() == 0) {
     v.Add("offering.covered_regions", "must name at least one region");
   }
@@ -567,32 +602,53 @@ absl::Status Registry::CreateOffering(const v1::CreateOfferingRequest& request,
     std::string code;
     const std::string field = absl::StrCat("offering.covered_regions[", i, "]");
     if (ParseRegionInto(in.covered_regions(i), field, v, &code)) {
-      if (std::find(covered.begin(), covered.end(), code) != covered.end()) {
+      if (std::find(offering.covered.begin(), offering.covered.end(), code) !=
+          offering.covered.end()) {
         v.Add(field, "repeats an earlier region");
       }
-      covered.push_back(code);
+      offering.covered.push_back(code);
     }
   }
   ValidateOfferingTerms(in, v);
+  offering.offering = in;
+  ClearRetirement(offering.offering);  // output only
+  return offering;
+}
+
+absl::Status ResolveOffering(Transaction& tx, const NewOffering& offering,
+                             std::vector<Region>* covered_regions) {
+  RETURN_IF_ERROR(RequireOrganisation(tx, offering.organisation_id, "offering.organisation"));
+  RETURN_IF_ERROR(RequireServiceType(tx, offering.service_code, "offering.service_type"));
+  for (size_t i = 0; i < offering.covered.size(); ++i) {
+    Region region;
+    RETURN_IF_ERROR(RequireRegion(tx, offering.covered[i],
+                                  absl::StrCat("offering.covered_regions[", i, "]"), &region));
+    if (covered_regions != nullptr) covered_regions->push_back(std::move(region));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status StoreOffering(Transaction& tx, const Clock& clock, NewOffering& offering,
+                           v1::Offering* out) {
+  const std::string id = NewId(clock);
+  offering.offering.set_name("offerings/" + id);
+  RETURN_IF_ERROR(InsertOffering(tx, id, offering.organisation_id, offering.service_code,
+                                 offering.covered, offering.offering));
+  if (out != nullptr) *out = offering.offering;
+  return absl::OkStatus();
+}
+
+absl::Status Registry::CreateOffering(const v1::CreateOfferingRequest& request,
+                                      v1::CreateOfferingResponse* response) {
+  FieldViolations v;
+  NewOffering offering = PrepareOffering(request.offering(), v);
   if (!ValidateRequestId(request.request_id()).ok()) v.Add("request_id", "is malformed");
   RETURN_IF_ERROR(v.ToStatus());
-
-  v1::Offering offering = in;
-  ClearRetirement(offering);  // output only
   return RunIdempotent(
       db_, "CreateOffering", request.request_id(), request, response,
       [&](Transaction& tx) -> absl::Status {
-        RETURN_IF_ERROR(RequireOrganisation(tx, org_id, "offering.organisation"));
-        RETURN_IF_ERROR(RequireServiceType(tx, service_code, "offering.service_type"));
-        for (size_t i = 0; i < covered.size(); ++i) {
-          RETURN_IF_ERROR(
-              RequireRegion(tx, covered[i], absl::StrCat("offering.covered_regions[", i, "]")));
-        }
-        const std::string id = NewId(clock_);
-        offering.set_name("offerings/" + id);
-        RETURN_IF_ERROR(InsertOffering(tx, id, org_id, service_code, covered, offering));
-        *response->mutable_offering() = offering;
-        return absl::OkStatus();
+        RETURN_IF_ERROR(ResolveOffering(tx, offering));
+        return StoreOffering(tx, clock_, offering, response->mutable_offering());
       },
       clock_);
 }
@@ -695,31 +751,82 @@ absl::Status Registry::RetireOffering(const v1::RetireOfferingRequest& request,
 
 // --- Workers -----------------------------------------------------------------------------------
 
-absl::Status Registry::CreateWorker(const v1::CreateWorkerRequest& request,
-                                    v1::CreateWorkerResponse* response) {
-  const v1::Worker& in = request.worker();
-  FieldViolations v;
+namespace {
+
+std::string WorkerPhoneAad(const std::string& id) { return "workers/" + id + "#phone"; }
+
+// Puts `worker` (its phone in the clear) into `row`: the phone sealed and blind-indexed, the
+// record with the phone masked.
+absl::Status SealWorker(const pii::FieldCipher& cipher, const v1::Worker& worker, WorkerRow& row) {
+  row.worker = MaskedWorker(worker);
+  row.sealed_phone.clear();
+  row.phone_index.clear();
+  if (worker.phone().empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(row.sealed_phone, cipher.Encrypt(worker.phone(), WorkerPhoneAad(row.id)));
+  row.phone_index = cipher.BlindIndex(WorkerPhoneKey(worker.phone()));
+  return absl::OkStatus();
+}
+
+// Records that a worker's phone was written (set, changed or cleared), in the transaction that
+// writes it, as a change of an elder's personal data is.
+absl::Status AuditWorkerPhone(Transaction& tx, const Caller& caller, absl::Time now,
+                              const std::string& worker_name, const std::string& action) {
+  return AuditPersonalData(
+      tx, caller, now,
+      {.elder = "", .resource = worker_name, .fields = "phone", .reason = "", .action = action});
+}
+
+}  // namespace
+
+NewWorker PrepareWorker(const v1::Worker& in, FieldViolations& v) {
+  NewWorker worker;
   ValidateWorkerTerms(in, v);
-  std::string org_id;
-  ParseInto(in.organisation(), "organisations", "worker.organisation", v, &org_id);
+  ParseInto(in.organisation(), "organisations", "worker.organisation", v, &worker.organisation_id);
+  worker.worker = in;
+  ApplyWorkerDefaults(worker.worker);
+  return worker;
+}
+
+absl::Status ResolveWorker(Transaction& tx, const NewWorker& worker,
+                           std::string* organisation_path) {
+  return RequireOrganisation(tx, worker.organisation_id, "worker.organisation", organisation_path);
+}
+
+absl::Status StoreWorker(Transaction& tx, const Clock& clock, const pii::FieldCipher& cipher,
+                         const Caller& caller, absl::Time now, const std::string& action,
+                         NewWorker& worker, v1::Worker* out) {
+  WorkerRow row;
+  row.id = NewId(clock);
+  row.organisation_id = worker.organisation_id;
+  v1::Worker named = worker.worker;
+  named.set_name("workers/" + row.id);
+  RETURN_IF_ERROR(SealWorker(cipher, named, row));
+  RETURN_IF_ERROR(InsertWorker(tx, row));
+  if (!named.phone().empty()) {
+    RETURN_IF_ERROR(AuditWorkerPhone(tx, caller, now, named.name(), action));
+  }
+  if (out != nullptr) *out = row.worker;
+  return absl::OkStatus();
+}
+
+absl::Status Registry::CreateWorker(const v1::CreateWorkerRequest& request, const Caller& caller,
+                                    v1::CreateWorkerResponse* response) {
+  FieldViolations v;
+  NewWorker worker = PrepareWorker(request.worker(), v);
   if (!ValidateRequestId(request.request_id()).ok()) v.Add("request_id", "is malformed");
   RETURN_IF_ERROR(v.ToStatus());
-  v1::Worker worker = in;
-  ApplyWorkerDefaults(worker);
+  const absl::Time now = clock_.Now();
   return RunIdempotent(
       db_, "CreateWorker", request.request_id(), request, response,
       [&](Transaction& tx) -> absl::Status {
-        RETURN_IF_ERROR(RequireOrganisation(tx, org_id, "worker.organisation"));
-        const std::string id = NewId(clock_);
-        worker.set_name("workers/" + id);
-        RETURN_IF_ERROR(InsertWorker(tx, id, org_id, worker));
-        *response->mutable_worker() = worker;
-        return absl::OkStatus();
+        RETURN_IF_ERROR(ResolveWorker(tx, worker));
+        return StoreWorker(tx, clock_, cipher_, caller, now, "create", worker,
+                           response->mutable_worker());
       },
       clock_);
 }
 
-absl::Status Registry::UpdateWorker(const v1::UpdateWorkerRequest& request,
+absl::Status Registry::UpdateWorker(const v1::UpdateWorkerRequest& request, const Caller& caller,
                                     v1::UpdateWorkerResponse* response) {
   const v1::Worker& in = request.worker();
   FieldViolations v;
@@ -732,25 +839,37 @@ absl::Status Registry::UpdateWorker(const v1::UpdateWorkerRequest& request,
       UpdateMaskPaths(request.update_mask(), kWorkerUpdatePaths, v);
   if (!ValidateRequestId(request.request_id()).ok()) v.Add("request_id", "is malformed");
   RETURN_IF_ERROR(v.ToStatus());
+  const bool phone_named = std::find(paths.begin(), paths.end(), "phone") != paths.end();
+  const absl::Time now = clock_.Now();
   return RunIdempotent(
       db_, "UpdateWorker", request.request_id(), request, response,
       [&](Transaction& tx) -> absl::Status {
-        ASSIGN_OR_RETURN(std::optional<v1::Worker> stored,
-                         FindWorkerForUpdate(tx, db_.dialect(), id));
+        ASSIGN_OR_RETURN(std::optional<WorkerRow> row, FindWorkerForUpdate(tx, db_.dialect(), id));
         // A worker of another organisation than the guard is not found.
-        if (!stored.has_value() ||
-            (!guard_org.empty() && stored->organisation() != "organisations/" + guard_org)) {
+        if (!row.has_value() ||
+            (!guard_org.empty() && row->worker.organisation() != "organisations/" + guard_org)) {
           return NotFound(in.name());
         }
-        RETURN_IF_ERROR(CheckEtag(in.etag(), stored->etag(), "worker.etag"));
-        v1::Worker updated = *stored;
+        RETURN_IF_ERROR(CheckEtag(in.etag(), row->worker.etag(), "worker.etag"));
+        // The stored phone is masked: it is checked and sealed again only when the mask names it.
+        v1::Worker updated = row->worker;
+        updated.clear_phone();
         ApplyUpdateMask(in, paths, updated);
         ApplyWorkerDefaults(updated);
         FieldViolations terms;
         ValidateWorkerTerms(updated, terms);
         RETURN_IF_ERROR(terms.ToStatus());
-        RETURN_IF_ERROR(UpdateWorkerData(tx, id, updated));
-        *response->mutable_worker() = std::move(updated);
+        if (phone_named) {
+          RETURN_IF_ERROR(SealWorker(cipher_, updated, *row));
+        } else {
+          updated.set_phone(row->worker.phone());
+          row->worker = std::move(updated);
+        }
+        RETURN_IF_ERROR(UpdateWorkerRow(tx, *row));
+        if (phone_named) {
+          RETURN_IF_ERROR(AuditWorkerPhone(tx, caller, now, row->worker.name(), "update"));
+        }
+        *response->mutable_worker() = row->worker;
         return absl::OkStatus();
       },
       clock_);

@@ -25,6 +25,7 @@
 #include "services/registry/elder.h"
 #include "services/registry/region.h"
 #include "services/registry/registry_app.h"
+#include "services/registry/registry_app_internal.h"
 #include "services/registry/registry_store.h"
 
 namespace linli::registry {
@@ -150,42 +151,6 @@ absl::Status Registry::CreateElder(const v1::CreateElderRequest& request, const 
       clock_);
 }
 
-namespace {
-
-constexpr int kMaxImportRows = 1000;
-
-// The problems a check found on one row: one per field a BadRequest names, or the whole status.
-void AddProblems(int line, const absl::Status& status,
-                 google::protobuf::RepeatedPtrField<common::v1::RowProblem>* problems) {
-  if (std::optional<google::rpc::BadRequest> bad = GetBadRequest(status);
-      bad.has_value() && bad->field_violations_size() > 0) {
-    for (const auto& violation : bad->field_violations()) {
-      common::v1::RowProblem* p = problems->Add();
-      p->set_line(line);
-      p->set_field(violation.field());
-      p->set_reason(violation.description());
-    }
-    return;
-  }
-  common::v1::RowProblem* p = problems->Add();
-  p->set_line(line);
-  p->set_reason(std::string(status.message()));
-  if (status.code() == absl::StatusCode::kFailedPrecondition) p->set_field("elder.consents");
-}
-
-common::v1::RowProblem* AddProblem(int line, std::string field, std::string reason,
-                                   std::string reason_zh,
-                                   google::protobuf::RepeatedPtrField<common::v1::RowProblem>* to) {
-  common::v1::RowProblem* p = to->Add();
-  p->set_line(line);
-  p->set_field(std::move(field));
-  p->set_reason(std::move(reason));
-  p->set_reason_zh(std::move(reason_zh));
-  return p;
-}
-
-}  // namespace
-
 absl::Status Registry::ImportElders(const v1::ImportEldersRequest& request, const Caller& caller,
                                     v1::ImportEldersResponse* response) {
   if (request.rows_size() == 0 || request.rows_size() > kMaxImportRows) {
@@ -213,7 +178,8 @@ absl::Status Registry::ImportElders(const v1::ImportEldersRequest& request, cons
     absl::Status status = v.ToStatus();
     if (status.ok()) status = CheckConsent(row.elder());
     if (!status.ok()) {
-      AddProblems(row.line(), status, problems);
+      // CheckConsent's FAILED_PRECONDITION names no field: the consents are what is missing.
+      AddProblems(row.line(), status, problems, "elder.consents");
       continue;
     }
     Ready r{row.line(), row.elder(), ""};

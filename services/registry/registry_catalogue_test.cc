@@ -1,6 +1,6 @@
-// The registry's catalogue (lines, service types, organisations, relations, offerings), elders and
-// their personal data, the map and the provider search, through the gRPC surface on a real
-// loopback server, against SQLite and MariaDB.
+// The registry's catalogue (lines, service types, organisations, relations, offerings, workers)
+// and its imports, elders and their personal data, the map and the provider search, through the
+// gRPC surface on a real loopback server, against SQLite and MariaDB.
 #include <algorithm>
 #include <chrono>
 #include <fstream>
@@ -20,6 +20,7 @@
 #include "common/grpc_status.h"
 #include "common/pii/field_cipher.h"
 #include "common/server.h"
+#include "common/status_macros.h"
 #include "google/protobuf/field_mask.pb.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
@@ -2564,6 +2565,804 @@ TEST_P(RegistryCatalogueTest, ServiceTypesAreRenamedAndRetired) {
   EXPECT_EQ(ViolatedField(CreateServiceType("meal-delivery-hot", "热餐送餐",
                                             "serviceTypes/meal-delivery", v1::SECTOR_SOCIAL)),
             "service_type.parent");
+}
+
+// --- Credit codes, workers' phones, importing records ------------------------------------------
+
+constexpr char kCreditCode[] = "91350100M000100Y43";
+constexpr char kOtherCreditCode[] = "91110000802100433B";
+constexpr char kMistypedCreditCode[] = "91350100M000100Y44";  // kCreditCode, check mistyped
+
+// One row a line of a roster of organisations, relations, offerings or workers.
+template <typename Record>
+v1::ImportRecordsRequest Records(const std::vector<std::pair<int, Record>>& rows) {
+  v1::ImportRecordsRequest request;
+  for (const auto& [line, record] : rows) {
+    v1::ImportedRecord* row = request.add_rows();
+    row->set_line(line);
+    if constexpr (std::is_same_v<Record, v1::Organisation>) {
+      *row->mutable_organisation() = record;
+    } else if constexpr (std::is_same_v<Record, v1::Relation>) {
+      *row->mutable_relation() = record;
+    } else if constexpr (std::is_same_v<Record, v1::Offering>) {
+      *row->mutable_offering() = record;
+    } else {
+      *row->mutable_worker() = record;
+    }
+  }
+  return request;
+}
+
+// "line field" of each problem, in the order given.
+std::vector<std::string> Problems(const v1::ImportRecordsResponse& response) {
+  std::vector<std::string> problems;
+  for (const auto& p : response.problems()) {
+    problems.push_back(absl::StrCat(p.line(), " ", p.field()));
+    EXPECT_FALSE(p.reason().empty()) << p.line() << " " << p.field();
+  }
+  return problems;
+}
+
+v1::Worker WorkerOf(const std::string& display_name, const std::string& organisation,
+                    const std::string& phone) {
+  v1::Worker worker;
+  worker.set_display_name(display_name);
+  worker.set_organisation(organisation);
+  worker.set_phone(phone);
+  worker.add_skills("bathing");
+  return worker;
+}
+
+v1::Relation Tie(const std::string& source, const std::string& target, v1::RelationType type) {
+  v1::Relation relation;
+  relation.set_source(source);
+  relation.set_target(target);
+  relation.set_type(type);
+  return relation;
+}
+
+TEST_P(RegistryCatalogueTest, OrganisationsCarryACheckedUniqueCreditCode) {
+  BuildTree();
+  v1::Organisation centre =
+      Org("wlq-care-centre", "五里桥综合为老服务中心", v1::ORGANISATION_KIND_SOCIAL_ORGANISATION,
+          v1::SECTOR_SOCIAL, kStreet);
+  centre.set_credit_code(kMistypedCreditCode);
+  grpc::Status mistyped = CreateOrg(centre);
+  EXPECT_EQ(mistyped.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(mistyped), "organisation.credit_code");
+  EXPECT_EQ(Count("organisations"), 0);
+
+  centre.set_credit_code(kCreditCode);
+  v1::Organisation created;
+  ASSERT_TRUE(CreateOrg(centre, &created).ok());
+  EXPECT_EQ(created.credit_code(), kCreditCode);
+  v1::GetOrganisationRequest get;
+  get.set_name(created.name());
+  v1::GetOrganisationResponse got;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::GetOrganisation, get, &got).ok());
+  EXPECT_EQ(got.organisation().credit_code(), kCreditCode);
+  grpc::Status list_status;
+  v1::ListOrganisationsResponse listed =
+      ListOrgs(kStreet, v1::ORGANISATION_KIND_UNSPECIFIED, "", 10, "", &list_status);
+  ASSERT_TRUE(list_status.ok()) << list_status.error_message();
+  ASSERT_EQ(listed.organisations_size(), 1);
+  EXPECT_EQ(listed.organisations(0).credit_code(), kCreditCode);
+
+  // No two organisations share a code; any number have none (stored as NULL).
+  v1::Organisation canteen =
+      Org("wlq-canteen", "五里桥长者食堂", v1::ORGANISATION_KIND_ELDER_CARE_FACILITY,
+          v1::SECTOR_SOCIAL, kStreet);
+  canteen.set_credit_code(kCreditCode);
+  grpc::Status taken = CreateOrg(canteen);
+  EXPECT_EQ(taken.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_EQ(Reason(taken), "ERROR_REASON_ALREADY_EXISTS");
+  EXPECT_TRUE(absl::StartsWith(taken.error_message(), "organisation.credit_code"))
+      << taken.error_message();
+  canteen.clear_credit_code();
+  v1::Organisation canteen_created;
+  ASSERT_TRUE(CreateOrg(canteen, &canteen_created).ok());
+  MustCreateOrg(Org("wlq-shop", "桥一便民店", v1::ORGANISATION_KIND_COMMERCIAL_PROVIDER,
+                    v1::SECTOR_COMMERCIAL, kCommittee1));
+  EXPECT_EQ(Count("organisations"), 3);
+  EXPECT_EQ(Count("organisations WHERE credit_code IS NULL"), 2);
+
+  // Set by an update: refused when another organisation holds it or it does not check.
+  v1::UpdateOrganisationRequest update;
+  update.mutable_organisation()->set_name(canteen_created.name());
+  update.mutable_organisation()->set_etag(canteen_created.etag());
+  update.mutable_organisation()->set_credit_code(kCreditCode);
+  *update.mutable_update_mask() = Paths({"credit_code"});
+  v1::UpdateOrganisationResponse updated;
+  grpc::Status update_taken =
+      Call(&v1::RegistryService::Stub::UpdateOrganisation, update, &updated);
+  EXPECT_EQ(update_taken.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_TRUE(absl::StartsWith(update_taken.error_message(), "organisation.credit_code"))
+      << update_taken.error_message();
+  update.mutable_organisation()->set_credit_code("91110000802100433C");
+  EXPECT_EQ(ViolatedField(Call(&v1::RegistryService::Stub::UpdateOrganisation, update, &updated)),
+            "organisation.credit_code");
+  update.mutable_organisation()->set_credit_code(kOtherCreditCode);
+  grpc::Status set = Call(&v1::RegistryService::Stub::UpdateOrganisation, update, &updated);
+  ASSERT_TRUE(set.ok()) << set.error_message();
+  EXPECT_EQ(updated.organisation().credit_code(), kOtherCreditCode);
+  EXPECT_EQ(updated.organisation().display_name(), "五里桥长者食堂");
+  EXPECT_EQ(Count("organisations WHERE credit_code IS NULL"), 1);
+
+  // Cleared by naming it empty: the code is free for another organisation.
+  v1::UpdateOrganisationRequest clear;
+  clear.mutable_organisation()->set_name(created.name());
+  clear.mutable_organisation()->set_etag(created.etag());
+  *clear.mutable_update_mask() = Paths({"credit_code"});
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::UpdateOrganisation, clear, &updated).ok());
+  EXPECT_EQ(updated.organisation().credit_code(), "");
+  EXPECT_EQ(Count("organisations WHERE credit_code IS NULL"), 2);
+  v1::Organisation successor =
+      Org("wlq-care-centre-2", "五里桥为老服务中心", v1::ORGANISATION_KIND_SOCIAL_ORGANISATION,
+          v1::SECTOR_SOCIAL, kStreet);
+  successor.set_credit_code(kCreditCode);
+  EXPECT_TRUE(CreateOrg(successor).ok());
+}
+
+TEST_P(RegistryCatalogueTest, AWorkersPhoneIsSealedMaskedOncePerOrganisationAndAudited) {
+  BuildTree();
+  MustCreateOrg(Org("wlq-care-centre", "五里桥综合为老服务中心",
+                    v1::ORGANISATION_KIND_SOCIAL_ORGANISATION, v1::SECTOR_SOCIAL, kStreet));
+  MustCreateOrg(Org("wlq-canteen", "五里桥长者食堂", v1::ORGANISATION_KIND_ELDER_CARE_FACILITY,
+                    v1::SECTOR_SOCIAL, kStreet));
+  const std::string centre = "organisations/wlq-care-centre";
+  const std::string actor = "street_staff:staff/wang";
+  v1::CreateWorkerRequest hire;
+  *hire.mutable_worker() = WorkerOf("李护理员", centre, kPhone);
+  hire.set_request_id("hire-li");
+  v1::CreateWorkerResponse hired;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::CreateWorker, hire, &hired, actor).ok());
+  EXPECT_EQ(hired.worker().phone(), kMaskedPhone);
+  const std::string name = hired.worker().name();
+
+  // Every read shows it masked.
+  v1::GetWorkerRequest get;
+  get.set_name(name);
+  v1::GetWorkerResponse got;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::GetWorker, get, &got).ok());
+  EXPECT_EQ(got.worker().phone(), kMaskedPhone);
+  v1::ListWorkersRequest list;
+  list.set_organisation(centre);
+  v1::ListWorkersResponse listed;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ListWorkers, list, &listed).ok());
+  ASSERT_EQ(listed.workers_size(), 1);
+  EXPECT_EQ(listed.workers(0).phone(), kMaskedPhone);
+
+  // A malformed phone is refused as an elder's is; a phone is registered once per organisation.
+  v1::CreateWorkerRequest other = hire;
+  other.clear_request_id();
+  other.mutable_worker()->set_display_name("李护工");
+  other.mutable_worker()->set_phone("1381234567");
+  v1::CreateWorkerResponse ignored;
+  grpc::Status malformed = Call(&v1::RegistryService::Stub::CreateWorker, other, &ignored);
+  EXPECT_EQ(malformed.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(malformed), "worker.phone");
+  other.mutable_worker()->set_phone(kPhone);
+  grpc::Status twin = Call(&v1::RegistryService::Stub::CreateWorker, other, &ignored);
+  EXPECT_EQ(twin.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_TRUE(absl::StartsWith(twin.error_message(), "worker.phone")) << twin.error_message();
+  other.mutable_worker()->set_organisation("organisations/wlq-canteen");
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::CreateWorker, other, &ignored).ok());
+  EXPECT_EQ(Count("workers"), 2);
+
+  // At rest: the masked phone in the record, the phone sealed and blind-indexed beside it.
+  auto sealed = [&](const std::string& worker) {
+    std::pair<std::string, std::string> columns;
+    EXPECT_TRUE(db_->RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+                     auto rows =
+                         tx.Query("SELECT phone_sealed, phone_index FROM workers WHERE id = ?",
+                                  {worker.substr(8)});
+                     if (!rows.ok()) return rows.status();
+                     if (rows->size() != 1) return absl::NotFoundError(worker);
+                     columns = {(*rows)[0].GetString(0), (*rows)[0].GetString(1)};
+                     return absl::OkStatus();
+                   })
+                    .ok());
+    return columns;
+  };
+  auto [token, index] = sealed(name);
+  EXPECT_TRUE(absl::StartsWith(token, "v1.")) << token;
+  EXPECT_EQ(index.size(), pii::FieldCipher::kBlindIndexHexChars);
+  std::string raw = AllCells("workers");
+  absl::StrAppend(&raw, AllCells("pii_audit"), AllCells("idempotency_keys"));
+  if (GetParam() == "sqlite") {
+    absl::StrAppend(&raw, ReadFile(url_.substr(7)), ReadFile(url_.substr(7) + "-wal"));
+  }
+  EXPECT_TRUE(absl::StrContains(raw, kMaskedPhone));
+  EXPECT_FALSE(absl::StrContains(raw, kPhone)) << "plaintext phone at rest";
+
+  // Changed when the mask names it; kept when it does not; cleared when named empty.
+  v1::UpdateWorkerRequest change;
+  change.mutable_worker()->set_name(name);
+  change.mutable_worker()->set_etag(hired.worker().etag());
+  change.mutable_worker()->set_phone("13700001111");
+  *change.mutable_update_mask() = Paths({"phone"});
+  v1::UpdateWorkerResponse changed;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::UpdateWorker, change, &changed, actor).ok());
+  EXPECT_EQ(changed.worker().phone(), "137****1111");
+  const std::pair<std::string, std::string> after_change = sealed(name);
+  EXPECT_NE(after_change.second, index);
+
+  v1::UpdateWorkerRequest rename;
+  rename.mutable_worker()->set_name(name);
+  rename.mutable_worker()->set_etag(changed.worker().etag());
+  rename.mutable_worker()->set_display_name("李春华");
+  *rename.mutable_update_mask() = Paths({"display_name"});
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::UpdateWorker, rename, &changed, actor).ok());
+  EXPECT_EQ(changed.worker().display_name(), "李春华");
+  EXPECT_EQ(changed.worker().phone(), "137****1111");
+  EXPECT_EQ(sealed(name), after_change);
+
+  // The old phone is free again in the organisation; the new one is not.
+  other.mutable_worker()->set_organisation(centre);
+  v1::CreateWorkerResponse second;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::CreateWorker, other, &second, actor).ok());
+  v1::UpdateWorkerRequest clash;
+  clash.mutable_worker()->set_name(second.worker().name());
+  clash.mutable_worker()->set_etag(second.worker().etag());
+  clash.mutable_worker()->set_phone("13700001111");
+  *clash.mutable_update_mask() = Paths({"phone"});
+  v1::UpdateWorkerResponse clashed;
+  grpc::Status clash_status = Call(&v1::RegistryService::Stub::UpdateWorker, clash, &clashed);
+  EXPECT_EQ(clash_status.error_code(), grpc::StatusCode::ALREADY_EXISTS);
+  EXPECT_TRUE(absl::StartsWith(clash_status.error_message(), "worker.phone"));
+  clash.mutable_worker()->set_phone("137-0000-1111");
+  EXPECT_EQ(ViolatedField(Call(&v1::RegistryService::Stub::UpdateWorker, clash, &clashed)),
+            "worker.phone");
+
+  v1::UpdateWorkerRequest clear;
+  clear.mutable_worker()->set_name(name);
+  clear.mutable_worker()->set_etag(changed.worker().etag());
+  *clear.mutable_update_mask() = Paths({"phone"});
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::UpdateWorker, clear, &changed, actor).ok());
+  EXPECT_EQ(changed.worker().phone(), "");
+  EXPECT_EQ(changed.worker().display_name(), "李春华");
+  EXPECT_EQ(sealed(name), (std::pair<std::string, std::string>{"", ""}));
+
+  // Every write of the phone is audited with who made it; a replayed create and the rename are
+  // not.
+  v1::CreateWorkerResponse replayed;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::CreateWorker, hire, &replayed, actor).ok());
+  EXPECT_EQ(replayed.worker().name(), name);
+  std::vector<std::string> writes;
+  for (const v1::AuditEntry& entry : Audit("")) {
+    if (entry.resource() == name) {
+      writes.push_back(absl::StrCat(entry.action(), " ", entry.fields(), " ", entry.actor()));
+    }
+  }
+  EXPECT_EQ(writes, (std::vector<std::string>{"update phone " + actor, "update phone " + actor,
+                                              "create phone " + actor}));
+}
+
+TEST_P(RegistryCatalogueTest, ImportingOrganisationsKnowsThemByCreditCodeOrNameInTheirRegion) {
+  BuildTree();
+  MustCreateOrg(Org("wlq-street-office", "五里桥街道办事处", v1::ORGANISATION_KIND_STREET_OFFICE,
+                    v1::SECTOR_PUBLIC, kStreet));
+  v1::Organisation centre =
+      Org("wlq-care-centre", "五里桥综合为老服务中心", v1::ORGANISATION_KIND_SOCIAL_ORGANISATION,
+          v1::SECTOR_SOCIAL, kStreet);
+  centre.set_credit_code(kCreditCode);
+  // Its parent is the organisation of the row before.
+  const v1::Organisation canteen =
+      Org("wlq-canteen", "桥一长者食堂", v1::ORGANISATION_KIND_ELDER_CARE_FACILITY,
+          v1::SECTOR_SOCIAL, kCommittee1, {}, "wlq-care-centre");
+  v1::Organisation same_code =
+      Org("wlq-centre-copy", "综合为老服务中心", v1::ORGANISATION_KIND_SOCIAL_ORGANISATION,
+          v1::SECTOR_SOCIAL, kStreet);
+  same_code.set_credit_code(kCreditCode);
+  const v1::Organisation outside =
+      Org("dpq-centre", "打浦桥为老服务中心", v1::ORGANISATION_KIND_SOCIAL_ORGANISATION,
+          v1::SECTOR_SOCIAL, kOtherStreet);
+  const v1::Organisation same_name =
+      Org("wlq-canteen-2", "桥一长者食堂", v1::ORGANISATION_KIND_ELDER_CARE_FACILITY,
+          v1::SECTOR_SOCIAL, kCommittee1);
+  v1::Organisation mistyped =
+      Org("wlq-kiosk", "桥一便民亭", v1::ORGANISATION_KIND_COMMERCIAL_PROVIDER,
+          v1::SECTOR_COMMERCIAL, kCommittee1);
+  mistyped.set_credit_code(kMistypedCreditCode);
+  const v1::Organisation taken_id =
+      Org("wlq-street-office", "五里桥社区服务中心", v1::ORGANISATION_KIND_PUBLIC_CENTRE,
+          v1::SECTOR_PUBLIC, kStreet);
+  // Its parent is the refused row 5.
+  const v1::Organisation orphan =
+      Org("dpq-canteen", "打一长者食堂", v1::ORGANISATION_KIND_ELDER_CARE_FACILITY,
+          v1::SECTOR_SOCIAL, kStreet, {}, "dpq-centre");
+  v1::ImportRecordsRequest request = Records<v1::Organisation>({{2, centre},
+                                                                {3, canteen},
+                                                                {4, same_code},
+                                                                {5, outside},
+                                                                {6, same_name},
+                                                                {7, mistyped},
+                                                                {8, taken_id},
+                                                                {9, orphan}});
+  request.set_region_guard(kStreet);
+  v1::ImportRecordsResponse response;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ImportRecords, request, &response).ok());
+  EXPECT_EQ(Problems(response),
+            (std::vector<std::string>{"4 organisation.credit_code", "5 organisation.region",
+                                      "6 organisation.display_name", "7 organisation.credit_code",
+                                      "8 organisation.id", "9 organisation.parent"}));
+  ASSERT_EQ(response.problems_size(), 6);
+  EXPECT_EQ(response.problems(0).reason_zh(), "统一社会信用代码与第 2 行重复");
+  EXPECT_EQ(response.created(), 2);
+  EXPECT_EQ(response.existing(), 0);
+  EXPECT_FALSE(response.written());
+  EXPECT_EQ(Count("organisations"), 1) << "a roster with a bad row writes nothing";
+  EXPECT_EQ(Count("relations"), 0);
+
+  // A dry run writes nothing either; then the good rows go in, the parent named by line 3 too.
+  v1::ImportRecordsRequest good = Records<v1::Organisation>({{2, centre}, {3, canteen}});
+  good.set_region_guard(kStreet);
+  good.set_dry_run(true);
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ImportRecords, good, &response).ok());
+  EXPECT_EQ(response.created(), 2);
+  EXPECT_FALSE(response.written());
+  EXPECT_EQ(Count("organisations"), 1);
+  good.set_dry_run(false);
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ImportRecords, good, &response).ok());
+  EXPECT_EQ(response.created(), 2);
+  EXPECT_TRUE(response.problems().empty());
+  EXPECT_TRUE(response.written());
+  EXPECT_EQ(Count("organisations"), 3);
+  v1::GetOrganisationRequest get;
+  get.set_name("organisations/wlq-canteen");
+  v1::GetOrganisationResponse got;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::GetOrganisation, get, &got).ok());
+  EXPECT_EQ(got.organisation().parent(), "organisations/wlq-care-centre");
+  std::vector<v1::Relation> ties = Relations("organisations/wlq-canteen");
+  ASSERT_EQ(ties.size(), 1u);
+  EXPECT_EQ(ties[0].target(), "organisations/wlq-care-centre");
+  EXPECT_EQ(ties[0].type(), v1::RELATION_TYPE_ADMINISTRATIVE);
+  get.set_name("organisations/wlq-care-centre");
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::GetOrganisation, get, &got).ok());
+  EXPECT_EQ(got.organisation().credit_code(), kCreditCode);
+
+  // The same roster again changes nothing.
+  auto snapshot = [&] {
+    grpc::Status status;
+    std::string all =
+        ListOrgs("", v1::ORGANISATION_KIND_UNSPECIFIED, "", 1000, "", &status).SerializeAsString();
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    for (const v1::Relation& r : Relations("")) absl::StrAppend(&all, r.SerializeAsString());
+    return all;
+  };
+  const std::string before = snapshot();
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ImportRecords, good, &response).ok());
+  EXPECT_EQ(response.created(), 0);
+  EXPECT_EQ(response.existing(), 2);
+  EXPECT_FALSE(response.written());
+  EXPECT_EQ(snapshot(), before);
+
+  // Known by name in the region without a code, by code whatever the name and id; with
+  // skip_bad_rows the good rows of a bad roster go in.
+  const v1::Organisation office_by_name =
+      Org("wlq-office", "五里桥街道办事处", v1::ORGANISATION_KIND_STREET_OFFICE, v1::SECTOR_PUBLIC,
+          kStreet);
+  v1::Organisation centre_by_code =
+      Org("wlq-elder-centre", "五里桥为老中心", v1::ORGANISATION_KIND_SOCIAL_ORGANISATION,
+          v1::SECTOR_SOCIAL, kStreet);
+  centre_by_code.set_credit_code(kCreditCode);
+  const v1::Organisation shop =
+      Org("wlq-shop", "桥一便民店", v1::ORGANISATION_KIND_COMMERCIAL_PROVIDER,
+          v1::SECTOR_COMMERCIAL, kCommittee1);
+  // A code registered in another region is refused without naming what holds it.
+  v1::Organisation code_elsewhere =
+      Org("wlq-other", "桥一为老中心", v1::ORGANISATION_KIND_SOCIAL_ORGANISATION, v1::SECTOR_SOCIAL,
+          kCommittee1);
+  code_elsewhere.set_credit_code(kCreditCode);
+  v1::ImportRecordsResponse refused;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ImportRecords,
+                   Records<v1::Organisation>({{14, code_elsewhere}}), &refused)
+                  .ok());
+  EXPECT_EQ(Problems(refused), std::vector<std::string>{"14 organisation.credit_code"});
+  EXPECT_EQ(refused.problems(0).reason().find("五里桥"), std::string::npos);
+  EXPECT_EQ(refused.created(), 0);
+  v1::ImportRecordsRequest mixed = Records<v1::Organisation>(
+      {{10, office_by_name}, {11, centre_by_code}, {12, shop}, {13, mistyped}});
+  mixed.set_skip_bad_rows(true);
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ImportRecords, mixed, &response).ok());
+  EXPECT_EQ(Problems(response), std::vector<std::string>{"13 organisation.credit_code"});
+  EXPECT_EQ(response.created(), 1);
+  EXPECT_EQ(response.existing(), 2);
+  EXPECT_TRUE(response.written());
+  EXPECT_EQ(Count("organisations"), 4);
+}
+
+TEST_P(RegistryCatalogueTest, ImportingRelationsKnowsThemBySourceTargetAndType) {
+  BuildTree();
+  MustCreateOrg(Org("wlq-street-office", "五里桥街道办事处", v1::ORGANISATION_KIND_STREET_OFFICE,
+                    v1::SECTOR_PUBLIC, kStreet));
+  MustCreateOrg(Org("wlq-care-centre", "五里桥综合为老服务中心",
+                    v1::ORGANISATION_KIND_SOCIAL_ORGANISATION, v1::SECTOR_SOCIAL, kStreet));
+  MustCreateOrg(Org("wlq-canteen", "桥一长者食堂", v1::ORGANISATION_KIND_ELDER_CARE_FACILITY,
+                    v1::SECTOR_SOCIAL, kCommittee1));
+  MustCreateOrg(Org("dpq-centre", "打浦桥为老服务中心", v1::ORGANISATION_KIND_SOCIAL_ORGANISATION,
+                    v1::SECTOR_SOCIAL, kOtherStreet));
+  const std::string office = "organisations/wlq-street-office";
+  const std::string centre = "organisations/wlq-care-centre";
+  const std::string canteen = "organisations/wlq-canteen";
+  const v1::Relation under = Tie(centre, office, v1::RELATION_TYPE_ADMINISTRATIVE);
+  const v1::Relation serves = Tie(canteen, kCommittee1, v1::RELATION_TYPE_SERVES_REGION);
+  v1::ImportRecordsRequest request = Records<v1::Relation>(
+      {{2, under},
+       {3, Tie(office, centre, v1::RELATION_TYPE_ADMINISTRATIVE)},  // a cycle with line 2
+       {4, under},
+       {5, Tie("organisations/dpq-centre", office, v1::RELATION_TYPE_PARTNER)},
+       {6, serves},
+       {7, Tie(centre, "organisations/nobody", v1::RELATION_TYPE_FUNDS)},
+       // Targets in another street: an organisation, a region served.
+       {8, Tie(centre, "organisations/dpq-centre", v1::RELATION_TYPE_PARTNER)},
+       {9, Tie(canteen, "regions/310101021001", v1::RELATION_TYPE_SERVES_REGION)}});
+  request.set_region_guard(kStreet);
+  v1::ImportRecordsResponse response;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ImportRecords, request, &response).ok());
+  EXPECT_EQ(
+      Problems(response),
+      (std::vector<std::string>{"3 relation.target", "4 relation.target", "5 relation.source",
+                                "7 relation.target", "8 relation.target", "9 relation.target"}));
+  ASSERT_EQ(response.problems_size(), 6);
+  EXPECT_EQ(response.problems(1).reason_zh(), "关系与第 2 行重复");
+  EXPECT_EQ(response.created(), 2);
+  EXPECT_FALSE(response.written());
+  EXPECT_EQ(Count("relations"), 0);
+
+  v1::ImportRecordsRequest good = Records<v1::Relation>({{2, under}, {6, serves}});
+  good.set_dry_run(true);
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ImportRecords, good, &response).ok());
+  EXPECT_EQ(response.created(), 2);
+  EXPECT_EQ(Count("relations"), 0);
+  good.set_dry_run(false);
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ImportRecords, good, &response).ok());
+  EXPECT_EQ(response.created(), 2);
+  EXPECT_TRUE(response.written());
+  EXPECT_EQ(Count("relations"), 2);
+  std::vector<v1::Relation> served = Relations(canteen);
+  ASSERT_EQ(served.size(), 1u);
+  EXPECT_EQ(served[0].target(), kCommittee1);
+
+  // The same roster again changes nothing.
+  std::string before;
+  for (const v1::Relation& r : Relations("")) absl::StrAppend(&before, r.SerializeAsString());
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ImportRecords, good, &response).ok());
+  EXPECT_EQ(response.created(), 0);
+  EXPECT_EQ(response.existing(), 2);
+  EXPECT_FALSE(response.written());
+  std::string after;
+  for (const v1::Relation& r : Relations("")) absl::StrAppend(&after, r.SerializeAsString());
+  EXPECT_EQ(after, before);
+
+  // A retired tie is not what a row names: importing it brings it back, as CreateRelation does.
+  v1::RetireRelationRequest retire;
+  retire.set_name(served[0].name());
+  retire.set_etag(served[0].etag());
+  retire.set_reason("食堂不再为桥一配送");
+  v1::RetireRelationResponse retired;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::RetireRelation, retire, &retired).ok());
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ImportRecords, Records<v1::Relation>({{6, serves}}),
+                   &response)
+                  .ok());
+  EXPECT_EQ(response.created(), 1);
+  EXPECT_EQ(Count("relations"), 2);
+  served = Relations(canteen);
+  ASSERT_EQ(served.size(), 1u);
+  EXPECT_FALSE(served[0].retired());
+
+  // With skip_bad_rows the good rows of a bad roster go in; the cycle is now with a stored tie.
+  v1::ImportRecordsRequest mixed =
+      Records<v1::Relation>({{2, under},
+                             {3, Tie(office, centre, v1::RELATION_TYPE_ADMINISTRATIVE)},
+                             {8, Tie(canteen, centre, v1::RELATION_TYPE_PARTNER)}});
+  mixed.set_skip_bad_rows(true);
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ImportRecords, mixed, &response).ok());
+  EXPECT_EQ(Problems(response), std::vector<std::string>{"3 relation.target"});
+  EXPECT_EQ(response.created(), 1);
+  EXPECT_EQ(response.existing(), 1);
+  EXPECT_TRUE(response.written());
+  EXPECT_EQ(Count("relations"), 3);
+}
+
+TEST_P(RegistryCatalogueTest, ImportingOfferingsKnowsThemByOrganisationServiceAndName) {
+  BuildTree();
+  ASSERT_TRUE(CreateServiceType("meal", "助餐", "", v1::SECTOR_SOCIAL).ok());
+  MustCreateOrg(Org("wlq-canteen", "五里桥长者食堂", v1::ORGANISATION_KIND_ELDER_CARE_FACILITY,
+                    v1::SECTOR_SOCIAL, kStreet));
+  MustCreateOrg(Org("dpq-centre", "打浦桥为老服务中心", v1::ORGANISATION_KIND_SOCIAL_ORGANISATION,
+                    v1::SECTOR_SOCIAL, kOtherStreet));
+  auto offering = [](const std::string& display_name, const std::vector<std::string>& covered) {
+    v1::Offering o;
+    o.set_organisation("organisations/wlq-canteen");
+    o.set_service_type("serviceTypes/meal");
+    for (const std::string& region : covered) o.add_covered_regions(region);
+    o.set_display_name(display_name);
+    o.set_capacity_per_day(40);
+    return o;
+  };
+  const v1::Offering lunch = offering("午餐", {kCommittee1});
+  v1::Offering unknown_service = offering("早餐", {kCommittee1});
+  unknown_service.set_service_type("serviceTypes/bathing");
+  v1::Offering bad_rule = offering("夜宵", {kCommittee1});
+  bad_rule.mutable_schedule()->set_rrule("FREQ=SOMETIMES");
+  bad_rule.mutable_schedule()->set_dtstart("2026-01-05T20:00:00");
+  bad_rule.mutable_schedule()->set_duration_minutes(60);
+  v1::Offering foreign_owner = offering("上门助餐", {kCommittee1});
+  foreign_owner.set_organisation("organisations/dpq-centre");  // another street's organisation
+  v1::ImportRecordsRequest request = Records<v1::Offering>(
+      {{2, lunch},
+       {3, offering("午餐", {kCommittee2})},  // line 2's organisation, service and name
+       {4, offering("晚餐", {kCommittee1, "regions/310101021001"})},
+       {5, unknown_service},
+       {6, bad_rule},
+       {7, foreign_owner}});
+  request.set_region_guard(kStreet);
+  v1::ImportRecordsResponse response;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ImportRecords, request, &response).ok());
+  EXPECT_EQ(Problems(response),
+            (std::vector<std::string>{"3 offering.display_name", "4 offering.covered_regions[1]",
+                                      "5 offering.service_type", "6 offering.schedule.rrule",
+                                      "7 offering.organisation"}));
+  ASSERT_EQ(response.problems_size(), 5);
+  EXPECT_EQ(response.problems(0).reason_zh(), "服务项目与第 2 行重复");
+  EXPECT_EQ(response.created(), 1);
+  EXPECT_FALSE(response.written());
+  EXPECT_EQ(Count("offerings"), 0);
+
+  const v1::Offering supper = offering("晚餐", {kCommittee1, kCommittee2});
+  v1::ImportRecordsRequest good = Records<v1::Offering>({{2, lunch}, {3, supper}});
+  good.set_region_guard(kStreet);
+  good.set_dry_run(true);
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ImportRecords, good, &response).ok());
+  EXPECT_EQ(response.created(), 2);
+  EXPECT_EQ(Count("offerings"), 0);
+  good.set_dry_run(false);
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ImportRecords, good, &response).ok());
+  EXPECT_EQ(response.created(), 2);
+  EXPECT_TRUE(response.written());
+  EXPECT_EQ(Count("offerings"), 2);
+  EXPECT_EQ(Count("offering_coverage"), 3);
+
+  // The same roster again changes nothing.
+  auto listed = [&] {
+    v1::ListOfferingsRequest list;
+    list.set_organisation("organisations/wlq-canteen");
+    list.set_show_retired(true);
+    v1::ListOfferingsResponse offerings;
+    EXPECT_TRUE(Call(&v1::RegistryService::Stub::ListOfferings, list, &offerings).ok());
+    return offerings;
+  };
+  const v1::ListOfferingsResponse before = listed();
+  ASSERT_EQ(before.offerings_size(), 2);
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ImportRecords, good, &response).ok());
+  EXPECT_EQ(response.created(), 0);
+  EXPECT_EQ(response.existing(), 2);
+  EXPECT_FALSE(response.written());
+  EXPECT_EQ(listed().SerializeAsString(), before.SerializeAsString());
+
+  // A retired offering is not what a row names: the row registers a new one.
+  const v1::Offering& stored_supper =
+      before.offerings(0).display_name() == "晚餐" ? before.offerings(0) : before.offerings(1);
+  v1::RetireOfferingRequest retire;
+  retire.set_name(stored_supper.name());
+  retire.set_etag(stored_supper.etag());
+  retire.set_reason("晚餐停止供应");
+  v1::RetireOfferingResponse retired;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::RetireOffering, retire, &retired).ok());
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ImportRecords, good, &response).ok());
+  EXPECT_EQ(response.created(), 1);
+  EXPECT_EQ(response.existing(), 1);
+  EXPECT_EQ(Count("offerings"), 3);
+}
+
+TEST_P(RegistryCatalogueTest, ImportingWorkersKnowsThemByOrganisationAndPhone) {
+  BuildTree();
+  MustCreateOrg(Org("wlq-care-centre", "五里桥综合为老服务中心",
+                    v1::ORGANISATION_KIND_SOCIAL_ORGANISATION, v1::SECTOR_SOCIAL, kStreet));
+  MustCreateOrg(Org("dpq-centre", "打浦桥为老服务中心", v1::ORGANISATION_KIND_SOCIAL_ORGANISATION,
+                    v1::SECTOR_SOCIAL, kOtherStreet));
+  const std::string centre = "organisations/wlq-care-centre";
+  const std::string actor = "street_staff:staff/zhou";
+  const v1::Worker li = WorkerOf("李护理员", centre, kPhone);
+  const v1::Worker sun = WorkerOf("孙护理员", centre, "021-64181234");
+  v1::ImportRecordsRequest request = Records<v1::Worker>(
+      {{2, li},
+       {3, WorkerOf("李护工", centre, kPhone)},  // line 2's phone in line 2's organisation
+       {4, WorkerOf("王志愿者", centre, "")},
+       {5, WorkerOf("赵护理员", "organisations/dpq-centre", "13911112222")},
+       {6, WorkerOf("钱护理员", "organisations/nobody", "13911113333")},
+       {7, sun}});
+  request.set_region_guard(kStreet);
+  v1::ImportRecordsResponse response;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ImportRecords, request, &response, actor).ok());
+  EXPECT_EQ(Problems(response),
+            (std::vector<std::string>{"3 worker.phone", "4 worker.phone", "5 worker.organisation",
+                                      "6 worker.organisation"}));
+  ASSERT_EQ(response.problems_size(), 4);
+  EXPECT_EQ(response.problems(0).reason_zh(), "同一单位的电话与第 2 行重复");
+  EXPECT_EQ(response.created(), 2);
+  EXPECT_FALSE(response.written());
+  EXPECT_EQ(Count("workers"), 0);
+
+  v1::ImportRecordsRequest good = Records<v1::Worker>({{2, li}, {7, sun}});
+  good.set_region_guard(kStreet);
+  good.set_dry_run(true);
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ImportRecords, good, &response, actor).ok());
+  EXPECT_EQ(response.created(), 2);
+  EXPECT_EQ(Count("workers"), 0);
+  good.set_dry_run(false);
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ImportRecords, good, &response, actor).ok());
+  EXPECT_EQ(response.created(), 2);
+  EXPECT_TRUE(response.written());
+  EXPECT_EQ(Count("workers"), 2);
+
+  // Imported workers are sealed, masked and audited as registered ones are.
+  auto listed = [&] {
+    v1::ListWorkersRequest list;
+    list.set_organisation(centre);
+    v1::ListWorkersResponse workers;
+    EXPECT_TRUE(Call(&v1::RegistryService::Stub::ListWorkers, list, &workers).ok());
+    return workers;
+  };
+  const v1::ListWorkersResponse before = listed();
+  std::set<std::string> phones;
+  for (const v1::Worker& w : before.workers()) phones.insert(w.phone());
+  EXPECT_EQ(phones, (std::set<std::string>{kMaskedPhone, "021-****1234"}));
+  std::string raw = AllCells("workers");
+  absl::StrAppend(&raw, AllCells("pii_audit"));
+  EXPECT_FALSE(absl::StrContains(raw, kPhone)) << "plaintext phone at rest";
+  EXPECT_FALSE(absl::StrContains(raw, "64181234")) << "plaintext phone at rest";
+  auto imports = [&] {
+    int n = 0;
+    for (const v1::AuditEntry& entry : Audit("")) {
+      n += entry.action() == "import" && entry.fields() == "phone" && entry.actor() == actor &&
+           absl::StartsWith(entry.resource(), "workers/");
+    }
+    return n;
+  };
+  EXPECT_EQ(imports(), 2);
+
+  // The same roster again changes nothing.
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ImportRecords, good, &response, actor).ok());
+  EXPECT_EQ(response.created(), 0);
+  EXPECT_EQ(response.existing(), 2);
+  EXPECT_FALSE(response.written());
+  EXPECT_EQ(listed().SerializeAsString(), before.SerializeAsString());
+  EXPECT_EQ(imports(), 2);
+
+  // A worker registered by CreateWorker is known by its phone too; with skip_bad_rows the good
+  // rows of a bad roster go in.
+  v1::CreateWorkerRequest hire;
+  *hire.mutable_worker() = WorkerOf("周护理员", centre, "13911114444");
+  v1::CreateWorkerResponse hired;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::CreateWorker, hire, &hired).ok());
+  v1::ImportRecordsRequest mixed =
+      Records<v1::Worker>({{2, li},
+                           {8, WorkerOf("周阿姨", centre, "13911114444")},
+                           {9, WorkerOf("吴护理员", centre, "13911115555")},
+                           {10, WorkerOf("郑护理员", centre, "1391111")}});
+  mixed.set_skip_bad_rows(true);
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ImportRecords, mixed, &response).ok());
+  EXPECT_EQ(Problems(response), std::vector<std::string>{"10 worker.phone"});
+  EXPECT_EQ(response.created(), 1);
+  EXPECT_EQ(response.existing(), 2);
+  EXPECT_TRUE(response.written());
+  EXPECT_EQ(Count("workers"), 4);
+}
+
+TEST_P(RegistryCatalogueTest, ImportingRecordsTakesOneKindAndAGuardThatExists) {
+  BuildTree();
+  v1::ImportRecordsResponse response;
+  grpc::Status empty =
+      Call(&v1::RegistryService::Stub::ImportRecords, v1::ImportRecordsRequest(), &response);
+  EXPECT_EQ(empty.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(empty), "rows");
+  const v1::Organisation org =
+      Org("wlq-care-centre", "五里桥综合为老服务中心", v1::ORGANISATION_KIND_SOCIAL_ORGANISATION,
+          v1::SECTOR_SOCIAL, kStreet);
+  v1::ImportRecordsRequest huge;
+  for (int i = 0; i < 1001; ++i) {
+    v1::ImportedRecord* row = huge.add_rows();
+    row->set_line(i + 2);
+    *row->mutable_organisation() = org;
+    row->mutable_organisation()->set_id(absl::StrCat("org-", i));
+  }
+  grpc::Status too_many = Call(&v1::RegistryService::Stub::ImportRecords, huge, &response);
+  EXPECT_EQ(too_many.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(too_many), "rows");
+
+  // Every row one kind.
+  v1::ImportRecordsRequest mixed = Records<v1::Organisation>({{2, org}});
+  v1::ImportedRecord* worker = mixed.add_rows();
+  worker->set_line(3);
+  *worker->mutable_worker() = WorkerOf("李护理员", "organisations/wlq-care-centre", kPhone);
+  grpc::Status kinds = Call(&v1::RegistryService::Stub::ImportRecords, mixed, &response);
+  EXPECT_EQ(kinds.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(kinds), "rows");
+  v1::ImportRecordsRequest blank = Records<v1::Organisation>({{2, org}});
+  blank.add_rows()->set_line(3);
+  grpc::Status no_record = Call(&v1::RegistryService::Stub::ImportRecords, blank, &response);
+  EXPECT_EQ(no_record.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(no_record), "rows");
+
+  v1::ImportRecordsRequest unguarded = Records<v1::Organisation>({{2, org}});
+  unguarded.set_region_guard("regions/310101099");
+  EXPECT_EQ(Call(&v1::RegistryService::Stub::ImportRecords, unguarded, &response).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  unguarded.set_region_guard("310101020");
+  grpc::Status malformed = Call(&v1::RegistryService::Stub::ImportRecords, unguarded, &response);
+  EXPECT_EQ(malformed.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(malformed), "region_guard");
+  EXPECT_EQ(Count("organisations"), 0);
+}
+
+TEST_P(RegistryCatalogueTest, RowsWrittenBeforeCreditCodesAndWorkersPhonesKeepWorking) {
+  absl::StatusOr<std::string> url = testing::FreshDatabaseUrl(GetParam(), "registry_upgrade");
+  ASSERT_TRUE(url.ok()) << url.status();
+  absl::StatusOr<std::unique_ptr<storage::Database>> opened = storage::OpenDatabase(*url);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  storage::Database& db = **opened;
+  std::vector<storage::Migration> older;
+  for (const storage::Migration& m : RegistryMigrations()) {
+    if (m.version <= 9) older.push_back(m);
+  }
+  ASSERT_TRUE(storage::ApplyMigrations(db, "registry", older).ok());
+  // An organisation and a worker as the registry stored them before migrations 10 and 11.
+  v1::Organisation old_org =
+      Org("wlq-care-centre", "五里桥综合为老服务中心", v1::ORGANISATION_KIND_SOCIAL_ORGANISATION,
+          v1::SECTOR_SOCIAL, kStreet);
+  old_org.set_name("organisations/wlq-care-centre");
+  v1::Worker old_worker = WorkerOf("李护理员", old_org.name(), "");
+  old_worker.set_name("workers/old-1");
+  ASSERT_TRUE(db.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+                  RETURN_IF_ERROR(
+                      tx.Exec("INSERT INTO organisations (id, region_code, region_path, kind, "
+                              "data) VALUES (?, ?, ?, ?, ?)",
+                              {old_org.id(), std::string("310101020"),
+                               std::string("310000/310101/310101020/"),
+                               static_cast<int64_t>(old_org.kind()), old_org.SerializeAsString()})
+                          .status());
+                  return tx
+                      .Exec("INSERT INTO workers (id, organisation_id, data) VALUES (?, ?, ?)",
+                            {std::string("old-1"), old_org.id(), old_worker.SerializeAsString()})
+                      .status();
+                }).ok());
+
+  ASSERT_TRUE(storage::ApplyMigrations(db, "registry", RegistryMigrations()).ok());
+  absl::Status status = db.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+    // The old rows read without a code or a phone and are changed as before.
+    ASSIGN_OR_RETURN(std::optional<WorkerRow> worker,
+                     FindWorkerForUpdate(tx, db.dialect(), "old-1"));
+    if (!worker.has_value()) return absl::NotFoundError("old-1");
+    EXPECT_EQ(worker->worker.phone(), "");
+    EXPECT_EQ(worker->sealed_phone, "");
+    EXPECT_EQ(worker->phone_index, "");
+    worker->worker.set_display_name("李春华");
+    RETURN_IF_ERROR(UpdateWorkerRow(tx, *worker));
+    ASSIGN_OR_RETURN(std::optional<v1::Organisation> org,
+                     FindOrganisationForUpdate(tx, db.dialect(), "wlq-care-centre"));
+    if (!org.has_value()) return absl::NotFoundError("wlq-care-centre");
+    EXPECT_EQ(org->credit_code(), "");
+    RETURN_IF_ERROR(UpdateOrganisationRow(tx, org->id(), *org, {}));
+    // Many without a code or a phone sit beside them.
+    OrganisationRow another;
+    another.id = "wlq-canteen";
+    another.region_code = "310101020";
+    another.region_path = "310000/310101/310101020/";
+    another.organisation =
+        Org("wlq-canteen", "五里桥长者食堂", v1::ORGANISATION_KIND_ELDER_CARE_FACILITY,
+            v1::SECTOR_SOCIAL, kStreet);
+    another.organisation.set_name("organisations/wlq-canteen");
+    RETURN_IF_ERROR(InsertOrganisation(tx, another));
+    WorkerRow second;
+    second.id = "new-2";
+    second.organisation_id = "wlq-care-centre";
+    second.worker = WorkerOf("王护理员", old_org.name(), "");
+    second.worker.set_name("workers/new-2");
+    return InsertWorker(tx, second);
+  });
+  ASSERT_TRUE(status.ok()) << status;
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, RegistryCatalogueTest, ::testing::ValuesIn(testing::Backends()),

@@ -15,7 +15,7 @@ namespace linli::registry {
 
 class RegistryServiceImpl final : public v1::RegistryService::Service {
  public:
-  // `cipher` seals elders' personal data; all three must outlive the service.
+  // `cipher` seals personal data (elders', workers' phones); all three must outlive the service.
   RegistryServiceImpl(storage::Database& db, const Clock& clock, const pii::FieldCipher& cipher)
       : registry_(db, clock, cipher) {}
 
@@ -58,6 +58,7 @@ class RegistryServiceImpl final : public v1::RegistryService::Service {
   LINLI_RPC(RetireOffering);
   LINLI_RPC(UpdateServiceType);
   LINLI_RPC(RetireServiceType);
+  LINLI_RPC(ImportRecords);
 #undef LINLI_RPC
 
  private:

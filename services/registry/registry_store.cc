@@ -28,6 +28,9 @@ Region RegionFromRow(const Row& row) {
   return region;
 }
 
+// NULL for "": what a unique column holds when the record has no value (many rows may).
+Value NullIfEmpty(const std::string& s) { return s.empty() ? Value(storage::kNull) : Value(s); }
+
 std::string Placeholders(size_t n) {
   std::vector<std::string> marks(n, "?");
   return absl::StrJoin(marks, ", ");
@@ -222,6 +225,21 @@ CREATE INDEX pii_audit_by_elder ON pii_audit (elder, sequence))sql",
       {9, "retired service types",
        "ALTER TABLE service_types ADD COLUMN retired INTEGER NOT NULL DEFAULT 0",
        "ALTER TABLE service_types ADD COLUMN retired INT NOT NULL DEFAULT 0"},
+      // NULL for an organisation without a code: a unique key lets many rows hold NULL.
+      {10, "organisations' credit codes",
+       "ALTER TABLE organisations ADD COLUMN credit_code TEXT;\n"
+       "CREATE UNIQUE INDEX organisations_by_credit_code ON organisations (credit_code)",
+       "ALTER TABLE organisations ADD COLUMN credit_code VARCHAR(18) NULL, "
+       "ADD UNIQUE KEY organisations_by_credit_code (credit_code)"},
+      // The phone sealed (a FieldCipher token) and its blind index, NULL without a phone; one
+      // phone per organisation.
+      {11, "workers' phones",
+       "ALTER TABLE workers ADD COLUMN phone_sealed TEXT;\n"
+       "ALTER TABLE workers ADD COLUMN phone_index TEXT;\n"
+       "CREATE UNIQUE INDEX workers_by_phone ON workers (organisation_id, phone_index)",
+       "ALTER TABLE workers ADD COLUMN phone_sealed TEXT NULL, "
+       "ADD COLUMN phone_index VARCHAR(64) NULL, "
+       "ADD UNIQUE KEY workers_by_phone (organisation_id, phone_index)"},
   };
   return *migrations;
 }
@@ -334,15 +352,34 @@ absl::Status UpdateServiceTypeRow(Transaction& tx, const std::string& code, v1::
 
 // --- Organisations and relations ---------------------------------------------------------------
 
+namespace {
+
+constexpr char kCreditCodeTaken[] =
+    "organisation.credit_code: another organisation is registered under this credit code";
+
+}  // namespace
+
 absl::Status InsertOrganisation(Transaction& tx, OrganisationRow& row) {
   Revise(row.organisation);
+  const std::string& credit_code = row.organisation.credit_code();
+  absl::Status inserted =
+      tx.Exec(
+            "INSERT INTO organisations (id, region_code, region_path, kind, credit_code, data) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            {row.id, row.region_code, row.region_path,
+             static_cast<int64_t>(row.organisation.kind()), NullIfEmpty(credit_code),
+             row.organisation.SerializeAsString()})
+          .status();
+  // Two keys can refuse the row: the id, or the credit code of another organisation.
+  if (absl::IsAlreadyExists(inserted) && !credit_code.empty()) {
+    ASSIGN_OR_RETURN(std::optional<v1::Organisation> holder,
+                     FindOrganisationByCreditCode(tx, credit_code));
+    if (holder.has_value() && holder->id() != row.id) {
+      return Duplicate(inserted, kCreditCodeTaken);
+    }
+  }
   RETURN_IF_ERROR(Duplicate(
-      tx.Exec("INSERT INTO organisations (id, region_code, region_path, kind, data) "
-              "VALUES (?, ?, ?, ?, ?)",
-              {row.id, row.region_code, row.region_path,
-               static_cast<int64_t>(row.organisation.kind()), row.organisation.SerializeAsString()})
-          .status(),
-      absl::StrCat("organisation.id: organisation ", row.id, " already exists")));
+      inserted, absl::StrCat("organisation.id: organisation ", row.id, " already exists")));
   for (const std::string& line : row.line_ids) {
     RETURN_IF_ERROR(
         Duplicate(tx.Exec("INSERT INTO organisation_lines (organisation_id, line_id) VALUES (?, ?)",
@@ -372,11 +409,12 @@ absl::Status UpdateOrganisationRow(Transaction& tx, const std::string& id,
                                    v1::Organisation& organisation,
                                    const std::vector<std::string>& line_ids) {
   Revise(organisation);
-  ASSIGN_OR_RETURN(int64_t n,
-                   tx.Exec("UPDATE organisations SET kind = ?, retired = ?, data = ? WHERE id = ?",
-                           {static_cast<int64_t>(organisation.kind()),
-                            static_cast<int64_t>(organisation.retired()),
-                            organisation.SerializeAsString(), id}));
+  absl::StatusOr<int64_t> updated = tx.Exec(
+      "UPDATE organisations SET kind = ?, retired = ?, credit_code = ?, data = ? WHERE id = ?",
+      {static_cast<int64_t>(organisation.kind()), static_cast<int64_t>(organisation.retired()),
+       NullIfEmpty(organisation.credit_code()), organisation.SerializeAsString(), id});
+  RETURN_IF_ERROR(Duplicate(updated.status(), kCreditCodeTaken));
+  const int64_t n = *updated;
   if (n != 1) return absl::NotFoundError(absl::StrCat("organisations/", id, " not found"));
   RETURN_IF_ERROR(
       tx.Exec("DELETE FROM organisation_lines WHERE organisation_id = ?", {id}).status());
@@ -388,6 +426,28 @@ absl::Status UpdateOrganisationRow(Transaction& tx, const std::string& id,
                   "organisation.lines: a line is listed twice"));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<v1::Organisation>> FindOrganisationByCreditCode(
+    Transaction& tx, const std::string& credit_code) {
+  ASSIGN_OR_RETURN(auto rows,
+                   tx.Query("SELECT data FROM organisations WHERE credit_code = ?", {credit_code}));
+  return ParseFirst<v1::Organisation>(rows);
+}
+
+absl::StatusOr<std::vector<v1::Organisation>> OrganisationsAt(Transaction& tx,
+                                                              const std::string& region_path) {
+  ASSIGN_OR_RETURN(
+      auto rows,
+      tx.Query("SELECT data FROM organisations WHERE region_path = ? ORDER BY id", {region_path}));
+  return ParseRecords<v1::Organisation>(rows, 0);
+}
+
+absl::StatusOr<std::optional<std::string>> OrganisationRegionPath(Transaction& tx,
+                                                                  const std::string& id) {
+  ASSIGN_OR_RETURN(auto rows, tx.Query("SELECT region_path FROM organisations WHERE id = ?", {id}));
+  if (rows.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(rows[0].GetString(0));
 }
 
 absl::StatusOr<std::vector<v1::Organisation>> QueryOrganisations(Transaction& tx,
@@ -603,8 +663,6 @@ absl::StatusOr<ElderRow> ElderFromRow(const Row& row) {
   return elder;
 }
 
-Value NullIfEmpty(const std::string& s) { return s.empty() ? Value(storage::kNull) : Value(s); }
-
 absl::StatusOr<std::optional<ElderRow>> FirstElder(const std::vector<Row>& rows) {
   if (rows.empty()) return std::optional<ElderRow>();
   ASSIGN_OR_RETURN(ElderRow row, ElderFromRow(rows[0]));
@@ -691,13 +749,36 @@ absl::StatusOr<std::vector<ElderRow>> QueryElders(Transaction& tx, const std::st
 
 // --- Workers -----------------------------------------------------------------------------------
 
-absl::Status InsertWorker(Transaction& tx, const std::string& id,
-                          const std::string& organisation_id, v1::Worker& worker) {
-  Revise(worker);
-  return tx
-      .Exec("INSERT INTO workers (id, organisation_id, data) VALUES (?, ?, ?)",
-            {id, organisation_id, worker.SerializeAsString()})
-      .status();
+namespace {
+
+constexpr char kSelectWorker[] =
+    "SELECT id, organisation_id, data, phone_sealed, phone_index FROM workers ";
+
+absl::StatusOr<std::optional<WorkerRow>> FirstWorker(const std::vector<Row>& rows) {
+  if (rows.empty()) return std::optional<WorkerRow>();
+  WorkerRow worker;
+  worker.id = rows[0].GetString(0);
+  worker.organisation_id = rows[0].GetString(1);
+  ASSIGN_OR_RETURN(worker.worker, storage::ParseProtoColumn<v1::Worker>(rows[0], 2));
+  worker.sealed_phone = rows[0].GetString(3);
+  worker.phone_index = rows[0].GetString(4);
+  StampEtag(worker.worker);
+  return std::optional<WorkerRow>(std::move(worker));
+}
+
+constexpr char kPhoneTaken[] =
+    "worker.phone: another worker of the organisation is registered with this phone";
+
+}  // namespace
+
+absl::Status InsertWorker(Transaction& tx, WorkerRow& row) {
+  Revise(row.worker);
+  return Duplicate(tx.Exec("INSERT INTO workers (id, organisation_id, data, phone_sealed, "
+                           "phone_index) VALUES (?, ?, ?, ?, ?)",
+                           {row.id, row.organisation_id, row.worker.SerializeAsString(),
+                            NullIfEmpty(row.sealed_phone), NullIfEmpty(row.phone_index)})
+                       .status(),
+                   kPhoneTaken);
 }
 
 absl::StatusOr<std::optional<v1::Worker>> FindWorker(Transaction& tx, const std::string& id) {
@@ -705,21 +786,32 @@ absl::StatusOr<std::optional<v1::Worker>> FindWorker(Transaction& tx, const std:
   return ParseFirst<v1::Worker>(rows);
 }
 
-absl::StatusOr<std::optional<v1::Worker>> FindWorkerForUpdate(Transaction& tx,
-                                                              storage::Dialect dialect,
-                                                              const std::string& id) {
-  ASSIGN_OR_RETURN(
-      auto rows,
-      tx.Query(absl::StrCat("SELECT data FROM workers WHERE id = ?", ForUpdate(dialect)), {id}));
-  return ParseFirst<v1::Worker>(rows);
+absl::StatusOr<std::optional<WorkerRow>> FindWorkerForUpdate(Transaction& tx,
+                                                             storage::Dialect dialect,
+                                                             const std::string& id) {
+  ASSIGN_OR_RETURN(auto rows,
+                   tx.Query(absl::StrCat(kSelectWorker, "WHERE id = ?", ForUpdate(dialect)), {id}));
+  return FirstWorker(rows);
 }
 
-absl::Status UpdateWorkerData(Transaction& tx, const std::string& id, v1::Worker& worker) {
-  Revise(worker);
-  ASSIGN_OR_RETURN(int64_t n, tx.Exec("UPDATE workers SET data = ? WHERE id = ?",
-                                      {worker.SerializeAsString(), id}));
-  if (n != 1) return absl::NotFoundError(absl::StrCat("workers/", id, " not found"));
+absl::Status UpdateWorkerRow(Transaction& tx, WorkerRow& row) {
+  Revise(row.worker);
+  absl::StatusOr<int64_t> updated =
+      tx.Exec("UPDATE workers SET data = ?, phone_sealed = ?, phone_index = ? WHERE id = ?",
+              {row.worker.SerializeAsString(), NullIfEmpty(row.sealed_phone),
+               NullIfEmpty(row.phone_index), row.id});
+  RETURN_IF_ERROR(Duplicate(updated.status(), kPhoneTaken));
+  if (*updated != 1) return absl::NotFoundError(absl::StrCat("workers/", row.id, " not found"));
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::string>> FindWorkerIdByPhoneIndex(
+    Transaction& tx, const std::string& organisation_id, const std::string& phone_index) {
+  ASSIGN_OR_RETURN(auto rows,
+                   tx.Query("SELECT id FROM workers WHERE organisation_id = ? AND phone_index = ?",
+                            {organisation_id, phone_index}));
+  if (rows.empty()) return std::optional<std::string>();
+  return std::optional<std::string>(rows[0].GetString(0));
 }
 
 absl::StatusOr<std::vector<v1::Worker>> QueryWorkers(Transaction& tx,

@@ -3,7 +3,8 @@
 //
 // Resources other than regions are stored as their serialized proto (`data`) next to the columns
 // that queries filter or join on; uniqueness (codes, ids, relation triples, an elder's ID-number
-// blind index) is enforced by keys in the database.
+// blind index, an organisation's credit code, a worker's phone within the organisation) is
+// enforced by keys in the database.
 #ifndef LINLI_SERVICES_REGISTRY_REGISTRY_STORE_H_
 #define LINLI_SERVICES_REGISTRY_REGISTRY_STORE_H_
 
@@ -78,6 +79,8 @@ struct OrganisationRow {
   std::string region_path;
   std::vector<std::string> line_ids;
 };
+// Inserts an organisation and its lines, with the credit code (when it has one) in its unique
+// column. ALREADY_EXISTS naming organisation.id or organisation.credit_code, whichever is taken.
 absl::Status InsertOrganisation(storage::Transaction& tx, OrganisationRow& row);
 // One organisation by id (retired ones too).
 absl::StatusOr<std::optional<v1::Organisation>> FindOrganisation(storage::Transaction& tx,
@@ -86,10 +89,23 @@ absl::StatusOr<std::optional<v1::Organisation>> FindOrganisation(storage::Transa
 absl::StatusOr<std::optional<v1::Organisation>> FindOrganisationForUpdate(storage::Transaction& tx,
                                                                           storage::Dialect dialect,
                                                                           const std::string& id);
-// Stores a changed organisation: its data, kind, retirement and lines (region and id are fixed).
+// Stores a changed organisation: its data, kind, retirement, credit code and lines (region and
+// id are fixed). ALREADY_EXISTS (organisation.credit_code) when another organisation holds the
+// credit code.
 absl::Status UpdateOrganisationRow(storage::Transaction& tx, const std::string& id,
                                    v1::Organisation& organisation,
                                    const std::vector<std::string>& line_ids);
+// The organisation registered under a unified social credit code (retired ones too).
+absl::StatusOr<std::optional<v1::Organisation>> FindOrganisationByCreditCode(
+    storage::Transaction& tx, const std::string& credit_code);
+// The organisations sitting in the region whose path is `region_path` itself (not below it),
+// retired ones too, ordered by id.
+absl::StatusOr<std::vector<v1::Organisation>> OrganisationsAt(storage::Transaction& tx,
+                                                              const std::string& region_path);
+// The path of the region an organisation (retired ones too) sits in; nullopt when there is no
+// such organisation.
+absl::StatusOr<std::optional<std::string>> OrganisationRegionPath(storage::Transaction& tx,
+                                                                  const std::string& id);
 struct OrganisationFilter {
   std::string region_path;       // subtree; "" = all
   int kind = 0;                  // 0 = all
@@ -192,15 +208,32 @@ absl::StatusOr<std::vector<ElderRow>> QueryElders(storage::Transaction& tx,
 
 // --- Workers -----------------------------------------------------------------------------------
 
-absl::Status InsertWorker(storage::Transaction& tx, const std::string& id,
-                          const std::string& organisation_id, v1::Worker& worker);
+struct WorkerRow {
+  std::string id;
+  std::string organisation_id;
+  // The Worker proto as returned to clients: the phone masked.
+  v1::Worker worker;
+  // Ciphertext token of the phone ("" when none).
+  std::string sealed_phone;
+  // Blind index of the phone's WorkerPhoneKey ("" when none): unique within the organisation.
+  std::string phone_index;
+};
+// Inserts a worker. ALREADY_EXISTS (worker.phone) when another worker of the organisation has
+// the phone index.
+absl::Status InsertWorker(storage::Transaction& tx, WorkerRow& row);
+// One worker as returned to clients (the phone masked).
 absl::StatusOr<std::optional<v1::Worker>> FindWorker(storage::Transaction& tx,
                                                      const std::string& id);
-// The same for a change: a locking read where the backend has one.
-absl::StatusOr<std::optional<v1::Worker>> FindWorkerForUpdate(storage::Transaction& tx,
-                                                              storage::Dialect dialect,
-                                                              const std::string& id);
-absl::Status UpdateWorkerData(storage::Transaction& tx, const std::string& id, v1::Worker& worker);
+// One worker's row for a change: a locking read where the backend has one.
+absl::StatusOr<std::optional<WorkerRow>> FindWorkerForUpdate(storage::Transaction& tx,
+                                                             storage::Dialect dialect,
+                                                             const std::string& id);
+// Stores a changed worker: data, sealed phone and its index (id and organisation are fixed).
+// ALREADY_EXISTS (worker.phone) as InsertWorker.
+absl::Status UpdateWorkerRow(storage::Transaction& tx, WorkerRow& row);
+// The id of the worker of `organisation_id` registered under a phone's blind index, if any.
+absl::StatusOr<std::optional<std::string>> FindWorkerIdByPhoneIndex(
+    storage::Transaction& tx, const std::string& organisation_id, const std::string& phone_index);
 absl::StatusOr<std::vector<v1::Worker>> QueryWorkers(storage::Transaction& tx,
                                                      const std::string& organisation_id,
                                                      const std::string& after_id, int limit);

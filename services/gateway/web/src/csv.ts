@@ -48,7 +48,15 @@ export function shanghaiDate(now = new Date()): string {
 
 // The browser saves the rows as fileName.
 export function downloadCsv(fileName: string, rows: string[][]): void {
-  const blob = new Blob([csvText(rows)], { type: "text/csv;charset=utf-8" });
+  download(fileName, new Blob([csvText(rows)], { type: "text/csv;charset=utf-8" }));
+}
+
+// The browser saves a file the platform made (an exported roster) as fileName.
+export function downloadFile(fileName: string, bytes: Uint8Array, type: string): void {
+  download(fileName, new Blob([new Uint8Array(bytes)], { type }));
+}
+
+function download(fileName: string, blob: Blob): void {
   const url = URL.createObjectURL(blob);
   const link = document.createElement("a");
   link.href = url;

@@ -1,14 +1,21 @@
-// Onboarding: a committee's roster (CSV from Excel, UTF-8 or GB18030, or Excel's own .xlsx, whose
-// first worksheet is read in the browser and turned into the same CSV: xlsx.ts) checked in the
-// browser's session against the platform before anything is written, every refused row shown by
-// line (the worksheet's row for .xlsx) and column in Chinese and English; then imported (only when
-// every row passed, or the good rows alone when staff choose so). Importing the same roster again
-// changes nothing.
+// Onboarding: a roster the street keeps (elders, organisations, relations, offerings, workers; CSV
+// from Excel, UTF-8 or GB18030, or Excel's own .xlsx, whose first worksheet is read in the browser
+// and turned into the same CSV: xlsx.ts) checked in the browser's session against the platform
+// before anything is written, every refused row shown by line (the worksheet's row for .xlsx) and
+// column in Chinese and English; then imported (only when every row passed, or the good rows alone
+// when staff choose so). Importing the same roster again changes nothing. And the way out: a
+// roster as the caller sees it, made by the platform as CSV or .xlsx (ExportRoster).
 import { useRef, useState } from "react";
 
 import { api, useWrite } from "../api.js";
-import { RosterKind, type ImportRosterResponse } from "../gen/linli/gateway/v1/console_pb.js";
-import { useI18n } from "../i18n.js";
+import { downloadFile } from "../csv.js";
+import {
+  RosterFormat,
+  RosterKind,
+  type ExportRosterResponse,
+  type ImportRosterResponse,
+} from "../gen/linli/gateway/v1/console_pb.js";
+import { useI18n, type Key } from "../i18n.js";
 import { Panel, Problem } from "../ui.js";
 import type { SheetProblem, XlsxError } from "../xlsx.js";
 
@@ -36,8 +43,20 @@ function looksLikeXlsx(file: File, head: Uint8Array): boolean {
   return zip || ole || /\.xlsx?$/i.test(file.name) || file.type === XLSX_TYPE;
 }
 
+// The rosters, in the order the select offers them.
+const KINDS = [
+  RosterKind.ELDERS,
+  RosterKind.ORGANISATIONS,
+  RosterKind.RELATIONS,
+  RosterKind.OFFERINGS,
+  RosterKind.WORKERS,
+];
+
 export function ImportView() {
   const { t } = useI18n();
+  const [kind, setKind] = useState<RosterKind>(RosterKind.ELDERS);
+  const [exported, setExported] = useState<ExportRosterResponse>();
+  const exporting = useWrite();
   const [file, setFile] = useState<Chosen>();
   const [checked, setChecked] = useState<ImportRosterResponse>();
   const [imported, setImported] = useState<ImportRosterResponse>();
@@ -52,7 +71,7 @@ export function ImportView() {
     if (!file) return;
     const mine = choice.current;
     const answer = await run(() =>
-      api.importRoster({ kind: RosterKind.ELDERS, csv: file.bytes, dryRun, skipBadRows: skipBad }),
+      api.importRoster({ kind, csv: file.bytes, dryRun, skipBadRows: skipBad }),
     );
     // Another file chosen meanwhile: this answer is not its report.
     if (answer === undefined || mine !== choice.current) return;
@@ -108,6 +127,22 @@ export function ImportView() {
     return t("import_xlsx_unreadable", { detail: detail || String(e) });
   };
 
+  const chooseKind = (next: RosterKind) => {
+    setKind(next);
+    setChecked(undefined); // a report is of the roster it was checked as
+    setImported(undefined);
+    setExported(undefined);
+  };
+
+  const exportAs = async (format: RosterFormat) => {
+    setExported(undefined);
+    const answer = await exporting.run(() => api.exportRoster({ kind, format }));
+    if (answer === undefined) return;
+    downloadFile(answer.fileName, answer.content, answer.contentType);
+    setExported(answer);
+  };
+
+  const unit = t(`import_unit_${kind}` as Key);
   const answer = imported ?? checked;
   const sheetRow = file?.xlsx?.sheetRow ?? ((line: number) => line);
   const held = answer ? (file?.xlsx?.held ?? []) : [];
@@ -133,7 +168,21 @@ export function ImportView() {
     <div>
       <h1>{t("nav_import")}</h1>
       <section className="panel">
-        <p>{t("import_hint")}</p>
+        <p>
+          <label htmlFor="roster-kind">{t("import_kind")}</label>{" "}
+          <select
+            id="roster-kind"
+            value={kind}
+            onChange={(e) => chooseKind(Number(e.target.value) as RosterKind)}
+          >
+            {KINDS.map((k) => (
+              <option key={k} value={k}>
+                {t(`roster_kind_${k}` as Key)}
+              </option>
+            ))}
+          </select>
+        </p>
+        <p>{t("import_hint", { kind: t(`roster_kind_${kind}` as Key), template: `linli import template ${KIND_NAMES[kind]}` })}</p>
         <label>
           {t("import_file")}{" "}
           <input
@@ -169,8 +218,8 @@ export function ImportView() {
         <Panel id="import-report" title={imported ? t("import_done") : t("import_checked")} loading={false} error={undefined}>
           <p className="import-summary">
             {file?.xlsx
-              ? t("import_summary_xlsx", { ...counts, sheet: file.xlsx.sheet })
-              : t("import_summary", { ...counts, encoding: answer.encoding })}
+              ? t("import_summary_xlsx", { ...counts, unit, sheet: file.xlsx.sheet })
+              : t("import_summary", { ...counts, unit, encoding: answer.encoding })}
           </p>
           {problems.length > 0 && (
             <table className="import-problems">
@@ -207,7 +256,7 @@ export function ImportView() {
                 disabled={busy || (problems.length > 0 && !skipBad) || answer.created === 0}
                 onClick={() => void send(false)}
               >
-                {t("import_go", { n: answer.created })}
+                {t("import_go", { n: answer.created, unit })}
               </button>
             </p>
           )}
@@ -218,6 +267,31 @@ export function ImportView() {
           )}
         </Panel>
       )}
+      <section className="panel" aria-labelledby="export-title">
+        <h2 id="export-title">{t("export_title", { kind: t(`roster_kind_${kind}` as Key) })}</h2>
+        <p>{t("export_hint")}</p>
+        <button type="button" disabled={exporting.busy} onClick={() => void exportAs(RosterFormat.CSV)}>
+          {t("export_csv")}
+        </button>{" "}
+        <button type="button" disabled={exporting.busy} onClick={() => void exportAs(RosterFormat.XLSX)}>
+          {t("export_xlsx")}
+        </button>
+        {exported && (
+          <p role="status" className="export-done">
+            {t("export_done", { rows: exported.rows, name: exported.fileName })}
+          </p>
+        )}
+        {exporting.error !== undefined && <Problem error={exporting.error} />}
+      </section>
     </div>
   );
 }
+
+// What `linli import template` calls each roster.
+const KIND_NAMES: Record<number, string> = {
+  [RosterKind.ELDERS]: "elders",
+  [RosterKind.ORGANISATIONS]: "organisations",
+  [RosterKind.RELATIONS]: "relations",
+  [RosterKind.OFFERINGS]: "offerings",
+  [RosterKind.WORKERS]: "workers",
+};

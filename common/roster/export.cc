@@ -1,8 +1,14 @@
-#include "tools/roster_export.h"
+#include "common/roster/export.h"
 
 #include <xlsxwriter.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
@@ -11,7 +17,7 @@
 #include "absl/time/time.h"
 #include "common/roster/csv.h"
 
-namespace linli::cli {
+namespace linli::roster {
 namespace {
 
 namespace v1 = registry::v1;
@@ -28,11 +34,6 @@ std::string Time(const google::protobuf::Timestamp& t) {
                           absl::FixedTimeZone(8 * 3600));
 }
 
-std::string Location(const common::v1::LatLng& point, bool present) {
-  if (!present) return "";
-  return absl::StrCat(point.latitude(), ",", point.longitude());
-}
-
 std::string CsvCell(const std::string& value) {
   std::string cell = value;
   // A cell a spreadsheet would run as a formula (OWASP's CSV injection list), unless it is just a
@@ -44,7 +45,7 @@ std::string CsvCell(const std::string& value) {
                        std::string_view("=+-@\t\r").find(cell[0]) != std::string_view::npos &&
                        !is_number;
   if (formula) cell = "'" + cell;
-  return roster::CsvField(cell);
+  return CsvField(cell);
 }
 
 }  // namespace
@@ -81,33 +82,12 @@ Table EldersTable(const std::vector<v1::Elder>& elders) {
   return table;
 }
 
-Table OrganisationsTable(const std::vector<v1::Organisation>& organisations) {
+Table RosterTable(const Roster& roster,
+                  const std::vector<const google::protobuf::Message*>& records) {
   Table table;
-  table.header = {"编号 id",         "名称 display_name",
-                  "类型 kind",       "领域 sector",
-                  "所在区域 region", "条线 lines",
-                  "上级 parent",     "位置 location",
-                  "已撤销 retired",  "撤销原因 retire_reason"};
-  for (const v1::Organisation& o : organisations) {
-    table.rows.push_back({o.id(), o.display_name(),
-                          EnumWord(v1::OrganisationKind_Name(o.kind()), "ORGANISATION_KIND_"),
-                          EnumWord(v1::Sector_Name(o.sector()), "SECTOR_"), o.region(),
-                          absl::StrJoin(o.lines(), "; "), o.parent(),
-                          Location(o.location(), o.has_location()), o.retired() ? "yes" : "",
-                          o.retire_reason()});
-  }
-  return table;
-}
-
-Table WorkersTable(const std::vector<v1::Worker>& workers) {
-  Table table;
-  table.header = {"编号 name",   "姓名 display_name", "所属机构 organisation", "志愿者 volunteer",
-                  "技能 skills", "状态 status",       "出发点 base_location"};
-  for (const v1::Worker& w : workers) {
-    table.rows.push_back({w.name(), w.display_name(), w.organisation(),
-                          w.volunteer() ? "yes" : "no", absl::StrJoin(w.skills(), "; "),
-                          EnumWord(v1::WorkerStatus_Name(w.status()), "WORKER_STATUS_"),
-                          Location(w.base_location(), w.has_base_location())});
+  for (const Column& c : *roster.columns) table.header.push_back(c.header);
+  for (const google::protobuf::Message* record : records) {
+    table.rows.push_back(roster.cells(*record));
   }
   return table;
 }
@@ -124,6 +104,8 @@ std::string ToCsv(const Table& table) {
   for (const auto& row : table.rows) line(row);
   return out;
 }
+
+namespace {
 
 absl::Status WriteXlsx(const Table& table, const std::string& sheet, const std::string& path) {
   lxw_workbook* workbook = workbook_new(path.c_str());
@@ -161,4 +143,22 @@ absl::Status WriteXlsx(const Table& table, const std::string& sheet, const std::
   return absl::OkStatus();
 }
 
-}  // namespace linli::cli
+}  // namespace
+
+absl::StatusOr<std::string> ToXlsx(const Table& table, const std::string& sheet) {
+  // libxlsxwriter 1.1 writes workbooks to files only.
+  std::string path = (std::filesystem::temp_directory_path() / "linli-export-XXXXXX").string();
+  const int fd = mkstemp(path.data());
+  if (fd < 0) return absl::InternalError("cannot make a temporary file for the workbook");
+  close(fd);
+  absl::Status written = WriteXlsx(table, sheet, path);
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream bytes;
+  bytes << in.rdbuf();
+  std::error_code ignored;
+  std::filesystem::remove(path, ignored);
+  if (!written.ok()) return written;
+  return bytes.str();
+}
+
+}  // namespace linli::roster

@@ -1,13 +1,14 @@
-#include "tools/roster_export.h"
+#include "common/roster/export.h"
 
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 
+#include "common/roster/records.h"
 #include "gtest/gtest.h"
 
-namespace linli::cli {
+namespace linli::roster {
 namespace {
 
 namespace v1 = registry::v1;
@@ -65,23 +66,43 @@ TEST(RosterExportTest, CsvHasTheBomQuotesAndDefusesFormulas) {
             "'-inf,31.2\r\n");
 }
 
-TEST(RosterExportTest, WorkbookIsAZipHoldingTheSheetAndItsChineseText) {
-  const std::string path =
-      (std::filesystem::temp_directory_path() / "linli_roster_export_test.xlsx").string();
-  std::filesystem::remove(path);
+TEST(RosterExportTest, RecordsAreWrittenInTheColumnsTheirImportReads) {
   v1::Organisation o;
   o.set_id("wlq-canteen-1");
   o.set_display_name("五里桥长者食堂");
   o.set_kind(v1::ORGANISATION_KIND_ELDER_CARE_FACILITY);
   o.set_sector(v1::SECTOR_PUBLIC);
-  Table table = OrganisationsTable({o});
-  EXPECT_EQ(table.rows[0][2], "elder_care_facility");
-  ASSERT_TRUE(WriteXlsx(table, "organisations", path).ok());
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream bytes;
-  bytes << in.rdbuf();
-  EXPECT_EQ(bytes.str().substr(0, 4), std::string("PK\x03\x04", 4));
+  o.set_region("regions/310101020");
+  Table table = RosterTable(OrganisationsRoster(), {&o});
+  EXPECT_EQ(table.header[0], "编号");
+  ASSERT_EQ(table.rows.size(), 1u);
+  EXPECT_EQ(table.rows[0][2], "养老机构");
+  // Read back by the import: the same organisation.
+  std::string csv = ToCsv(table);
+  Encoding encoding;
+  auto text = DecodeText(csv, &encoding);
+  ASSERT_TRUE(text.ok());
+  auto records = ParseCsv(*text);
+  ASSERT_TRUE(records.ok());
+  auto read = Read(OrganisationsRoster(), *records, 0);
+  ASSERT_TRUE(read.ok());
+  ASSERT_EQ(read->rows.size(), 1u);
+  EXPECT_EQ(read->rows[0].record->SerializeAsString(), o.SerializeAsString());
+}
+
+TEST(RosterExportTest, WorkbookIsAZipHoldingTheSheetAndItsChineseText) {
+  v1::Worker w;
+  w.set_display_name("李梅");
+  w.set_organisation("organisations/wlq-canteen-1");
+  w.set_phone("137****1234");
+  Table table = RosterTable(WorkersRoster(), {&w});
+  absl::StatusOr<std::string> bytes = ToXlsx(table, "workers");
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  EXPECT_EQ(bytes->substr(0, 4), std::string("PK\x03\x04", 4));
   // The shared strings, read back with Python's zipfile.
+  const std::string path =
+      (std::filesystem::temp_directory_path() / "linli_roster_export_test.xlsx").string();
+  std::ofstream(path, std::ios::binary) << *bytes;
   const std::string command =
       "python3 -c \"import sys,zipfile;z=zipfile.ZipFile(sys.argv[1]);"
       "print(z.read('xl/sharedStrings.xml').decode())\" " +
@@ -92,12 +113,11 @@ TEST(RosterExportTest, WorkbookIsAZipHoldingTheSheetAndItsChineseText) {
   char buffer[4096];
   while (size_t n = fread(buffer, 1, sizeof buffer, pipe)) xml.append(buffer, n);
   EXPECT_EQ(pclose(pipe), 0);
-  EXPECT_NE(xml.find("五里桥长者食堂"), std::string::npos) << xml;
-  EXPECT_NE(xml.find("名称 display_name"), std::string::npos) << xml;
-
-  EXPECT_FALSE(WriteXlsx(table, "organisations", "/nonexistent-dir/x.xlsx").ok());
+  EXPECT_NE(xml.find("李梅"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("137****1234"), std::string::npos) << xml;
+  EXPECT_NE(xml.find("可服务规则"), std::string::npos) << xml;
   std::filesystem::remove(path);
 }
 
 }  // namespace
-}  // namespace linli::cli
+}  // namespace linli::roster

@@ -1,0 +1,415 @@
+#include "common/roster/records.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "linli/registry/v1/registry.pb.h"
+
+namespace linli::roster {
+namespace {
+
+namespace reg = registry::v1;
+
+const std::vector<Column> kOrganisationColumns = {
+    {"编号", "id", "organisation.id", "wlq-elder-canteen",
+     "编号必填：1～64 个小写字母、数字或“-”，不与别的单位重复", true},
+    {"名称", "display_name", "organisation.display_name", "五里桥长者食堂",
+     "名称必填，最多 128 个字", true},
+    {"类型", "kind", "organisation.kind", "养老机构",
+     "类型应为：政府部门、街道办事处、街道科室、公共服务中心、养老机构、议事组织、居委会、业委会、"
+     "物业公司、社会组织、社会企业、商业服务商、志愿者队伍、自治团队、社区基金会、热线",
+     true},
+    {"性质", "sector", "organisation.sector", "社会", "性质应为：公共、商业、社会", true},
+    {"所在区域", "region", "organisation.region", "310101020",
+     "所在区域应为已登记的区域编码（如 310101020），且在你的辖区内", true},
+    {"条线", "lines", "organisation.lines", "civil-affairs",
+     "条线应为已登记的条线编号，多个用分号分隔", false},
+    {"上级单位", "parent", "organisation.parent", "wlq-service-office",
+     "上级单位应为已登记（或本表前面几行）的单位编号", false},
+    {"统一社会信用代码", "credit_code", "organisation.credit_code", "52310101MJ50001234",
+     "统一社会信用代码应为 18 位数字或大写字母，末位校验码正确，且不与别的单位重复", false},
+    {"纬度", "latitude", "organisation.location.latitude", "31.2035", "纬度应为 -90 到 90 之间的数",
+     false},
+    {"经度", "longitude", "organisation.location.longitude", "121.4862",
+     "经度应为 -180 到 180 之间的数", false},
+};
+
+const std::vector<Column> kRelationColumns = {
+    {"单位", "source", "relation.source", "wlq-service-office",
+     "单位应为已登记的单位编号（如 wlq-elder-canteen），不是单位名称", true},
+    {"关系", "type", "relation.type", "资助",
+     "关系应为：行政隶属、条线指导、联席会议成员、资助、合作、服务片区", true},
+    {"对象", "target", "relation.target", "wlq-elder-canteen",
+     "对象应为已登记的单位编号；关系为“服务片区”时填区域编码", true},
+    {"备注", "note", "relation.note", "政府购买服务", "备注最多 256 个字", false},
+};
+
+const std::vector<Column> kOfferingColumns = {
+    {"单位", "organisation", "offering.organisation", "wlq-elder-canteen",
+     "单位应为已登记的单位编号（如 wlq-elder-canteen），不是单位名称", true},
+    {"服务类型", "service_type", "offering.service_type", "meal-delivery",
+     "服务类型应为已登记的服务类型编码，如 meal-delivery", true},
+    {"名称", "display_name", "offering.display_name", "五里桥长者食堂 午餐送餐",
+     "名称最多 128 个字", false},
+    {"服务范围", "covered_regions", "offering.covered_regions", "310101020",
+     "服务范围应为已登记的区域编码，多个用分号分隔，且在你的辖区内", true},
+    {"每日容量", "capacity_per_day", "offering.capacity_per_day", "40",
+     "每日容量应为不小于 0 的整数，0 为不限", false},
+    {"每周容量", "capacity_per_week", "offering.capacity_per_week", "200",
+     "每周容量应为不小于 0 的整数，0 为不限", false},
+    {"开放规则", "rrule", "offering.schedule.rrule", "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+     "开放规则应为 RFC 5545 的重复规则，如 FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", false},
+    {"开始时间", "dtstart", "offering.schedule.dtstart", "2026-01-05T10:30:00",
+     "开始时间应为 YYYY-MM-DDTHH:MM:SS 格式的本地时间", false},
+    {"时长（分钟）", "duration_minutes", "offering.schedule.duration_minutes", "120",
+     "时长应为 1 到 1440 的整数（分钟）", false},
+    {"所需技能", "required_skills", "offering.required_skills", "meal-delivery",
+     "所需技能多个用分号分隔", false},
+};
+
+const std::vector<Column> kWorkerColumns = {
+    {"姓名", "display_name", "worker.display_name", "李梅", "姓名必填", true},
+    {"单位", "organisation", "worker.organisation", "wlq-elder-canteen",
+     "单位应为已登记的单位编号（如 wlq-elder-canteen），不是单位名称", true},
+    {"电话", "phone", "worker.phone", "13700001234",
+     "电话必填：11 位手机号，或 0 开头的区号加“-”和 7～8 位号码；同一单位内不重复", true},
+    {"志愿者", "volunteer", "worker.volunteer", "否", "志愿者填“是”或“否”", false},
+    {"技能", "skills", "worker.skills", "meal-delivery;visiting", "技能多个用分号分隔", false},
+    {"可服务规则", "availability_rrule", "worker.availability.rrule",
+     "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR",
+     "可服务规则应为 RFC 5545 的重复规则，如 FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", false},
+    {"可服务开始", "availability_dtstart", "worker.availability.dtstart", "2026-01-05T08:00:00",
+     "可服务开始应为 YYYY-MM-DDTHH:MM:SS 格式的本地时间", false},
+    {"可服务时长（分钟）", "availability_minutes", "worker.availability.duration_minutes", "540",
+     "可服务时长应为 1 到 1440 的整数（分钟）", false},
+    {"出发地纬度", "base_latitude", "worker.base_location.latitude", "31.2035",
+     "出发地纬度应为 -90 到 90 之间的数", false},
+    {"出发地经度", "base_longitude", "worker.base_location.longitude", "121.4862",
+     "出发地经度应为 -180 到 180 之间的数", false},
+    {"状态", "status", "worker.status", "在岗", "状态应为：在岗、暂停、离职", false},
+};
+
+const std::map<std::string, int>& OrganisationKinds() {
+  static const auto* words = new std::map<std::string, int>{
+      {"政府部门", reg::ORGANISATION_KIND_GOVERNMENT},
+      {"街道办事处", reg::ORGANISATION_KIND_STREET_OFFICE},
+      {"街道科室", reg::ORGANISATION_KIND_STREET_OFFICE_DEPARTMENT},
+      {"公共服务中心", reg::ORGANISATION_KIND_PUBLIC_CENTRE},
+      {"养老机构", reg::ORGANISATION_KIND_ELDER_CARE_FACILITY},
+      {"议事组织", reg::ORGANISATION_KIND_DELIBERATIVE_BODY},
+      {"居委会", reg::ORGANISATION_KIND_NEIGHBOURHOOD_COMMITTEE},
+      {"业委会", reg::ORGANISATION_KIND_OWNERS_COMMITTEE},
+      {"物业公司", reg::ORGANISATION_KIND_PROPERTY_COMPANY},
+      {"社会组织", reg::ORGANISATION_KIND_SOCIAL_ORGANISATION},
+      {"社会企业", reg::ORGANISATION_KIND_SOCIAL_ENTERPRISE},
+      {"商业服务商", reg::ORGANISATION_KIND_COMMERCIAL_PROVIDER},
+      {"志愿者队伍", reg::ORGANISATION_KIND_VOLUNTEER_TEAM},
+      {"自治团队", reg::ORGANISATION_KIND_SELF_GOVERNANCE_TEAM},
+      {"社区基金会", reg::ORGANISATION_KIND_COMMUNITY_FOUNDATION},
+      {"热线", reg::ORGANISATION_KIND_HOTLINE},
+  };
+  // The English words: the enum's names without their prefix, lower case ("street_office").
+  static const auto* all = [] {
+    auto* both = new std::map<std::string, int>(*words);
+    const auto* type = reg::OrganisationKind_descriptor();
+    for (int i = 1; i < type->value_count(); ++i) {
+      both->emplace(
+          absl::AsciiStrToLower(absl::StripPrefix(type->value(i)->name(), "ORGANISATION_KIND_")),
+          type->value(i)->number());
+    }
+    return both;
+  }();
+  return *all;
+}
+
+const std::map<std::string, int>& Sectors() {
+  static const auto* words = new std::map<std::string, int>{
+      {"公共", reg::SECTOR_PUBLIC},           {"商业", reg::SECTOR_COMMERCIAL},
+      {"社会", reg::SECTOR_SOCIAL},           {"public", reg::SECTOR_PUBLIC},
+      {"commercial", reg::SECTOR_COMMERCIAL}, {"social", reg::SECTOR_SOCIAL},
+  };
+  return *words;
+}
+
+const std::map<std::string, int>& RelationTypes() {
+  static const auto* words = new std::map<std::string, int>{
+      {"行政隶属", reg::RELATION_TYPE_ADMINISTRATIVE},
+      {"条线指导", reg::RELATION_TYPE_LINE_GUIDANCE},
+      {"联席会议成员", reg::RELATION_TYPE_JOINT_MEETING_MEMBER},
+      {"资助", reg::RELATION_TYPE_FUNDS},
+      {"合作", reg::RELATION_TYPE_PARTNER},
+      {"服务片区", reg::RELATION_TYPE_SERVES_REGION},
+      {"administrative", reg::RELATION_TYPE_ADMINISTRATIVE},
+      {"line_guidance", reg::RELATION_TYPE_LINE_GUIDANCE},
+      {"joint_meeting_member", reg::RELATION_TYPE_JOINT_MEETING_MEMBER},
+      {"funds", reg::RELATION_TYPE_FUNDS},
+      {"partner", reg::RELATION_TYPE_PARTNER},
+      {"serves_region", reg::RELATION_TYPE_SERVES_REGION},
+  };
+  return *words;
+}
+
+const std::map<std::string, int>& WorkerStatuses() {
+  static const auto* words = new std::map<std::string, int>{
+      {"在岗", reg::WORKER_STATUS_ACTIVE},       {"暂停", reg::WORKER_STATUS_INACTIVE},
+      {"离职", reg::WORKER_STATUS_LEFT},         {"active", reg::WORKER_STATUS_ACTIVE},
+      {"inactive", reg::WORKER_STATUS_INACTIVE}, {"left", reg::WORKER_STATUS_LEFT},
+  };
+  return *words;
+}
+
+const std::map<std::string, int>& YesNo() {
+  static const auto* words = new std::map<std::string, int>{
+      {"是", 1}, {"否", 0}, {"yes", 1}, {"no", 0}, {"true", 1}, {"false", 0}, {"1", 1}, {"0", 0},
+  };
+  return *words;
+}
+
+// "organisations/{id}" from a cell holding the id, with or without the prefix.
+std::string OrganisationCell(absl::string_view cell) {
+  return absl::StrCat("organisations/", absl::StripPrefix(cell, "organisations/"));
+}
+
+std::string IdOf(absl::string_view name) {
+  const size_t slash = name.find('/');
+  return std::string(slash == absl::string_view::npos ? name : name.substr(slash + 1));
+}
+
+// A latitude or longitude into `set` (a setter of LatLng).
+std::optional<std::string> Coordinate(absl::string_view cell, common::v1::LatLng& point,
+                                      void (common::v1::LatLng::*set)(double)) {
+  double value;
+  if (!absl::SimpleAtod(cell, &value)) return "must be a number";
+  (point.*set)(value);
+  return std::nullopt;
+}
+
+std::optional<std::string> Count(absl::string_view cell, int32_t* out) {
+  if (!absl::SimpleAtoi(cell, out) || *out < 0) return "must be a whole number, 0 or more";
+  return std::nullopt;
+}
+
+// A schedule's column ("….rrule", "….dtstart", "….duration_minutes").
+std::optional<std::string> FillSchedule(absl::string_view field, absl::string_view cell,
+                                        reg::Schedule& schedule) {
+  if (absl::EndsWith(field, ".rrule")) {
+    schedule.set_rrule(std::string(cell));
+  } else if (absl::EndsWith(field, ".dtstart")) {
+    schedule.set_dtstart(std::string(cell));
+  } else {
+    int32_t minutes;
+    if (!absl::SimpleAtoi(cell, &minutes)) return "must be a whole number of minutes";
+    schedule.set_duration_minutes(minutes);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> FillOrganisation(const Column& column, absl::string_view cell,
+                                            google::protobuf::Message& record) {
+  reg::Organisation& o = static_cast<reg::Organisation&>(record);
+  const absl::string_view field = column.field;
+  if (field == "organisation.id") {
+    o.set_id(IdOf(cell));
+  } else if (field == "organisation.display_name") {
+    o.set_display_name(std::string(cell));
+  } else if (field == "organisation.kind") {
+    std::optional<int> kind = WordCell(OrganisationKinds(), cell);
+    if (!kind) return "must be " + WordList(OrganisationKinds());
+    o.set_kind(static_cast<reg::OrganisationKind>(*kind));
+  } else if (field == "organisation.sector") {
+    std::optional<int> sector = WordCell(Sectors(), cell);
+    if (!sector) return "must be " + WordList(Sectors());
+    o.set_sector(static_cast<reg::Sector>(*sector));
+  } else if (field == "organisation.region") {
+    std::optional<std::string> region = RegionCell(cell);
+    if (!region) return "must be a region's code such as 310101020";
+    o.set_region(*region);
+  } else if (field == "organisation.lines") {
+    for (const std::string& line : Items(cell)) {
+      o.add_lines(absl::StrCat("lines/", absl::StripPrefix(line, "lines/")));
+    }
+  } else if (field == "organisation.parent") {
+    o.set_parent(OrganisationCell(cell));
+  } else if (field == "organisation.credit_code") {
+    o.set_credit_code(std::string(cell));
+  } else if (field == "organisation.location.latitude") {
+    return Coordinate(cell, *o.mutable_location(), &common::v1::LatLng::set_latitude);
+  } else if (field == "organisation.location.longitude") {
+    return Coordinate(cell, *o.mutable_location(), &common::v1::LatLng::set_longitude);
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> OrganisationCells(const google::protobuf::Message& record) {
+  const reg::Organisation& o = static_cast<const reg::Organisation&>(record);
+  std::vector<std::string> lines;
+  for (const std::string& line : o.lines()) lines.push_back(IdOf(line));
+  const bool located = o.has_location();
+  return {o.id(),
+          o.display_name(),
+          WordOf(OrganisationKinds(), o.kind()),
+          WordOf(Sectors(), o.sector()),
+          IdOf(o.region()),
+          absl::StrJoin(lines, ";"),
+          IdOf(o.parent()),
+          o.credit_code(),
+          located ? NumberCell(o.location().latitude()) : "",
+          located ? NumberCell(o.location().longitude()) : ""};
+}
+
+std::optional<std::string> FillRelation(const Column& column, absl::string_view cell,
+                                        google::protobuf::Message& record) {
+  reg::Relation& r = static_cast<reg::Relation&>(record);
+  const absl::string_view field = column.field;
+  if (field == "relation.source") {
+    r.set_source(OrganisationCell(cell));
+  } else if (field == "relation.type") {
+    std::optional<int> type = WordCell(RelationTypes(), cell);
+    if (!type) return "must be " + WordList(RelationTypes());
+    r.set_type(static_cast<reg::RelationType>(*type));
+  } else if (field == "relation.target") {
+    // A region's code is all digits; anything else names an organisation (one whose id is all
+    // digits is written "organisations/123").
+    std::optional<std::string> region = RegionCell(cell);
+    r.set_target(region && !absl::StartsWith(cell, "organisations/") ? *region
+                                                                     : OrganisationCell(cell));
+  } else if (field == "relation.note") {
+    r.set_note(std::string(cell));
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> RelationCells(const google::protobuf::Message& record) {
+  const reg::Relation& r = static_cast<const reg::Relation&>(record);
+  return {IdOf(r.source()), WordOf(RelationTypes(), r.type()), IdOf(r.target()), r.note()};
+}
+
+std::optional<std::string> FillOffering(const Column& column, absl::string_view cell,
+                                        google::protobuf::Message& record) {
+  reg::Offering& o = static_cast<reg::Offering&>(record);
+  const absl::string_view field = column.field;
+  if (field == "offering.organisation") {
+    o.set_organisation(OrganisationCell(cell));
+  } else if (field == "offering.service_type") {
+    o.set_service_type(absl::StrCat("serviceTypes/", absl::StripPrefix(cell, "serviceTypes/")));
+  } else if (field == "offering.display_name") {
+    o.set_display_name(std::string(cell));
+  } else if (field == "offering.covered_regions") {
+    for (const std::string& item : Items(cell)) {
+      std::optional<std::string> region = RegionCell(item);
+      if (!region) return absl::StrCat("\"", item, "\" is not a region's code such as 310101020");
+      o.add_covered_regions(*region);
+    }
+  } else if (field == "offering.capacity_per_day" || field == "offering.capacity_per_week") {
+    int32_t count;
+    if (std::optional<std::string> why = Count(cell, &count)) return why;
+    if (field == "offering.capacity_per_day") {
+      o.set_capacity_per_day(count);
+    } else {
+      o.set_capacity_per_week(count);
+    }
+  } else if (absl::StartsWith(field, "offering.schedule.")) {
+    return FillSchedule(field, cell, *o.mutable_schedule());
+  } else if (field == "offering.required_skills") {
+    for (const std::string& skill : Items(cell)) o.add_required_skills(skill);
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> ScheduleCells(const reg::Schedule& s, bool present) {
+  if (!present) return {"", "", ""};
+  return {s.rrule(), s.dtstart(), s.duration_minutes() ? absl::StrCat(s.duration_minutes()) : ""};
+}
+
+std::vector<std::string> OfferingCells(const google::protobuf::Message& record) {
+  const reg::Offering& o = static_cast<const reg::Offering&>(record);
+  std::vector<std::string> regions;
+  for (const std::string& region : o.covered_regions()) regions.push_back(IdOf(region));
+  std::vector<std::string> cells = {IdOf(o.organisation()),
+                                    IdOf(o.service_type()),
+                                    o.display_name(),
+                                    absl::StrJoin(regions, ";"),
+                                    absl::StrCat(o.capacity_per_day()),
+                                    absl::StrCat(o.capacity_per_week())};
+  for (std::string& cell : ScheduleCells(o.schedule(), o.has_schedule())) {
+    cells.push_back(std::move(cell));
+  }
+  cells.push_back(absl::StrJoin(o.required_skills(), ";"));
+  return cells;
+}
+
+std::optional<std::string> FillWorker(const Column& column, absl::string_view cell,
+                                      google::protobuf::Message& record) {
+  reg::Worker& w = static_cast<reg::Worker&>(record);
+  const absl::string_view field = column.field;
+  if (field == "worker.display_name") {
+    w.set_display_name(std::string(cell));
+  } else if (field == "worker.organisation") {
+    w.set_organisation(OrganisationCell(cell));
+  } else if (field == "worker.phone") {
+    w.set_phone(std::string(cell));
+  } else if (field == "worker.volunteer") {
+    std::optional<int> yes = WordCell(YesNo(), cell);
+    if (!yes) return "must be 是 or 否 (yes or no)";
+    w.set_volunteer(*yes == 1);
+  } else if (field == "worker.skills") {
+    for (const std::string& skill : Items(cell)) w.add_skills(skill);
+  } else if (absl::StartsWith(field, "worker.availability.")) {
+    return FillSchedule(field, cell, *w.mutable_availability());
+  } else if (field == "worker.base_location.latitude") {
+    return Coordinate(cell, *w.mutable_base_location(), &common::v1::LatLng::set_latitude);
+  } else if (field == "worker.base_location.longitude") {
+    return Coordinate(cell, *w.mutable_base_location(), &common::v1::LatLng::set_longitude);
+  } else if (field == "worker.status") {
+    std::optional<int> status = WordCell(WorkerStatuses(), cell);
+    if (!status) return "must be " + WordList(WorkerStatuses());
+    w.set_status(static_cast<reg::WorkerStatus>(*status));
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> WorkerCells(const google::protobuf::Message& record) {
+  const reg::Worker& w = static_cast<const reg::Worker&>(record);
+  std::vector<std::string> cells = {w.display_name(), IdOf(w.organisation()), w.phone(),
+                                    w.volunteer() ? "是" : "否", absl::StrJoin(w.skills(), ";")};
+  for (std::string& cell : ScheduleCells(w.availability(), w.has_availability())) {
+    cells.push_back(std::move(cell));
+  }
+  const bool located = w.has_base_location();
+  cells.push_back(located ? NumberCell(w.base_location().latitude()) : "");
+  cells.push_back(located ? NumberCell(w.base_location().longitude()) : "");
+  cells.push_back(WordOf(WorkerStatuses(), w.status()));
+  return cells;
+}
+
+}  // namespace
+
+const Roster& OrganisationsRoster() {
+  static const Roster roster{"organisations", &kOrganisationColumns,
+                             &reg::Organisation::default_instance(), &FillOrganisation,
+                             &OrganisationCells};
+  return roster;
+}
+
+const Roster& RelationsRoster() {
+  static const Roster roster{"relations", &kRelationColumns, &reg::Relation::default_instance(),
+                             &FillRelation, &RelationCells};
+  return roster;
+}
+
+const Roster& OfferingsRoster() {
+  static const Roster roster{"offerings", &kOfferingColumns, &reg::Offering::default_instance(),
+                             &FillOffering, &OfferingCells};
+  return roster;
+}
+
+const Roster& WorkersRoster() {
+  static const Roster roster{"workers", &kWorkerColumns, &reg::Worker::default_instance(),
+                             &FillWorker, &WorkerCells};
+  return roster;
+}
+
+}  // namespace linli::roster
