@@ -138,6 +138,9 @@ struct Builder {
     w->set_display_name(absl::StrCat(kSurnames[rng.Uniform(20)], kGiven[rng.Uniform(20)]));
     w->set_organisation("organisations/" + org);
     w->set_volunteer(volunteer);
+    // A fictional mobile number of the worker's own, from their index (not the generator's
+    // draws, which the rest of the street follows).
+    w->set_phone(absl::StrFormat("186%08d", index));
     for (const std::string& s : skills) w->add_skills(s);
     // Staff work every day 08:00-18:00 (home care and meals do not stop at weekends; the rota
     // within is theirs), volunteers at weekends 08:00-12:00.

@@ -325,8 +325,13 @@ grpc::Status ConsoleServiceImpl::ExportRoster(grpc::ServerContext* context,
           for (const auto& record : records) rows.push_back(record.get());
           table = roster::RosterTable(*kind, rows);
         }
+        // The file is named after what it holds: one organisation's, a region's, or all.
         const std::string scope =
-            region.empty() ? "all" : std::string(absl::StripPrefix(region, "regions/"));
+            !request->organisation().empty() && request->kind() != v1::ROSTER_KIND_ELDERS &&
+                    request->kind() != v1::ROSTER_KIND_ORGANISATIONS
+                ? std::string(absl::StripPrefix(request->organisation(), "organisations/"))
+            : region.empty() ? "all"
+                             : std::string(absl::StripPrefix(region, "regions/"));
         const std::string day =
             absl::FormatTime("%Y-%m-%d", clock_.Now(), absl::FixedTimeZone(8 * 3600));
         const std::string base = absl::StrCat(kind->name, "-", scope, "-", day);

@@ -367,15 +367,15 @@ absl::Status ImportOfferings(storage::Database& db, const Clock& clock,
     std::vector<Region> covered;
     absl::Status resolved = ResolveOffering(tx, offering, &covered);
     if (!resolved.ok()) return Refuse(line, resolved, problems);
-    // The owner locked: two imports of one roster at once find each other's offerings.
-    ASSIGN_OR_RETURN(std::optional<v1::Organisation> owner,
-                     FindOrganisationForUpdate(tx, dialect, offering.organisation_id));
     ASSIGN_OR_RETURN(std::optional<std::string> owner_path,
                      OrganisationRegionPath(tx, offering.organisation_id));
-    if (!owner.has_value() || !owner_path.has_value() || !guard.Admits(*owner_path)) {
+    if (!owner_path.has_value() || !guard.Admits(*owner_path)) {
       return Outside(line, "offering.organisation", offering.offering.organisation(), guard,
                      "服务项目的单位不在你的辖区内", problems);
     }
+    // The owner locked (once it is known to be the caller's): two imports of one roster at once
+    // find each other's offerings.
+    RETURN_IF_ERROR(FindOrganisationForUpdate(tx, dialect, offering.organisation_id).status());
     for (size_t c = 0; c < covered.size(); ++c) {
       if (!guard.Admits(covered[c].path)) {
         return Outside(line, absl::StrCat("offering.covered_regions[", c, "]"),

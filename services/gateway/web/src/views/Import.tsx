@@ -170,14 +170,16 @@ export function ImportView() {
       <section className="panel">
         <p>
           <label htmlFor="roster-kind">{t("import_kind")}</label>{" "}
+          {/* Not changed while a call is out: its answer is of the roster it was sent as. */}
           <select
             id="roster-kind"
             value={kind}
+            disabled={busy || exporting.busy || reading}
             onChange={(e) => chooseKind(Number(e.target.value) as RosterKind)}
           >
             {KINDS.map((k) => (
               <option key={k} value={k}>
-                {t(`roster_kind_${k}` as Key)}
+                {t(`roster_option_${k}` as Key)}
               </option>
             ))}
           </select>
