@@ -209,12 +209,8 @@ absl::Status Registry::ImportElders(const v1::ImportEldersRequest& request, cons
     while (problems->size() > checked) problems->RemoveLast();
     response->set_existing(0);
     response->set_written(false);
-    std::string guard_path;
-    if (!guard_code.empty()) {
-      ASSIGN_OR_RETURN(std::optional<Region> guard, FindRegion(tx, guard_code));
-      if (!guard.has_value()) return NotFound(request.region_guard());
-      guard_path = guard->path;
-    }
+    ASSIGN_OR_RETURN(const RegionGuard guard,
+                     LoadRegionGuard(tx, request.region_guard(), guard_code));
     std::map<std::string, Region> committees;
     std::vector<std::pair<const Ready*, Region>> to_insert;
     for (const Ready& r : ready) {
@@ -229,7 +225,7 @@ absl::Status Registry::ImportElders(const v1::ImportEldersRequest& request, cons
         }
         known = committees.emplace(r.elder.region(), region).first;
       }
-      if (!guard_path.empty() && !absl::StartsWith(known->second.path, guard_path)) {
+      if (!guard.Admits(known->second.path)) {
         AddProblem(r.line, "elder.region",
                    absl::StrCat(r.elder.region(), " is outside ", request.region_guard(),
                                 ", where the caller may register elders"),

@@ -17,6 +17,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/audit.h"
@@ -66,6 +67,28 @@ inline common::v1::RowProblem* AddProblem(int line, std::string field, std::stri
   p->set_reason(std::move(reason));
   p->set_reason_zh(std::move(reason_zh));
   return p;
+}
+
+// An import's region guard: the subtree every row must lie within (none: anywhere).
+struct RegionGuard {
+  std::string name;  // "regions/{code}", "" for none
+  std::string path;  // its path, "" for none
+
+  bool Admits(const std::string& region_path) const {
+    return path.empty() || absl::StartsWith(region_path, path);
+  }
+};
+
+// The guard `name` ("regions/{code}", its code `code`; both "" for none) read in `tx`; NOT_FOUND
+// when there is no such region.
+inline absl::StatusOr<RegionGuard> LoadRegionGuard(storage::Transaction& tx,
+                                                   const std::string& name,
+                                                   const std::string& code) {
+  if (code.empty()) return RegionGuard{};
+  absl::StatusOr<std::optional<Region>> region = FindRegion(tx, code);
+  if (!region.ok()) return region.status();
+  if (!region->has_value()) return NotFound(name);
+  return RegionGuard{name, (*region)->path};
 }
 
 // --- Organisations -------------------------------------------------------------------------------

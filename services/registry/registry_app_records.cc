@@ -45,15 +45,7 @@ absl::StatusOr<Verdict> Refuse(int line, const absl::Status& status, RowProblems
   return Verdict::kRefused;
 }
 
-// The request's region guard: the subtree every row must lie within.
-struct Guard {
-  std::string name;  // "regions/{code}", "" for none
-  std::string path;  // its path, "" for none
-
-  bool Admits(const std::string& region_path) const {
-    return path.empty() || absl::StartsWith(region_path, path);
-  }
-};
+using Guard = RegionGuard;
 
 // Refuses a row whose `what` (under `field`) lies outside the guard.
 Verdict Outside(int line, std::string field, const std::string& what, const Guard& guard,
@@ -97,12 +89,7 @@ absl::Status RunImport(storage::Database& db, const v1::ImportRecordsRequest& re
     response->set_existing(0);
     response->set_written(false);
     steps.reset();
-    Guard guard;
-    if (!guard_code.empty()) {
-      ASSIGN_OR_RETURN(std::optional<Region> region, FindRegion(tx, guard_code));
-      if (!region.has_value()) return NotFound(request.region_guard());
-      guard = {request.region_guard(), region->path};
-    }
+    ASSIGN_OR_RETURN(const Guard guard, LoadRegionGuard(tx, request.region_guard(), guard_code));
     std::vector<size_t> to_write;
     for (size_t i = 0; i < steps.rows; ++i) {
       ASSIGN_OR_RETURN(Verdict verdict, steps.check(tx, i, guard));
