@@ -38,7 +38,8 @@ start() {
 r=127.0.0.1:${grpc[registry]}
 start registry --db="$(db registry)" --pii_key_file="$dir/pii.key"
 start scheduling --db="$(db scheduling)" --registry_address="$r" --pii_key_file="$dir/pii.key"
-start feedback --db="$(db feedback)" --pii_key_file="$dir/pii.key"
+start feedback --db="$(db feedback)" --pii_key_file="$dir/pii.key" --registry_address="$r" \
+  --scheduling_address="127.0.0.1:${grpc[scheduling]}"
 start gateway --http_listen="127.0.0.1:$http" --registry_address="$r" \
   --scheduling_address="127.0.0.1:${grpc[scheduling]}" --feedback_address="127.0.0.1:${grpc[feedback]}"
 cli=("$BIN/linli" --gateway="127.0.0.1:${grpc[gateway]}" --registry_address="$r"

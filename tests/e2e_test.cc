@@ -20,6 +20,7 @@
 #include "common/pii/field_cipher.h"
 #include "common/recurrence/rrule.h"
 #include "gtest/gtest.h"
+#include "linli/feedback/v1/feedback.grpc.pb.h"
 #include "linli/gateway/v1/console.grpc.pb.h"
 #include "linli/registry/v1/registry.grpc.pb.h"
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
@@ -80,6 +81,10 @@ class EndToEndTest : public ::testing::TestWithParam<std::string> {
       }
       if (p.name != "gateway") args.push_back("--pii_key_file=" + key_file);
       if (p.name == "scheduling") args.push_back("--registry_address=" + processes_[0].address);
+      if (p.name == "feedback") {  // consumes scheduling's events, asks the registry
+        args.push_back("--registry_address=" + processes_[0].address);
+        args.push_back("--scheduling_address=" + processes_[1].address);
+      }
       auto child = testing::ChildProcess::Start(absl::StrCat(LINLI_BIN_DIR, "/linli-", p.name),
                                                 args, absl::StrCat(dir_, "/", p.name, ".log"));
       ASSERT_TRUE(child.ok()) << child.status();
@@ -357,15 +362,17 @@ TEST_P(EndToEndTest, RegionsThroughTheGatewayHealthReflectionAndCleanShutdown) {
 }
 
 // `make run`'s demo street lives in the present, whatever the date (`make test-future` runs this
-// with every process's clock 400 days ahead): `linli seed-demo` makes promises valid from today
-// (Asia/Shanghai) and materialises visits from today through the Sunday of next week, none before
-// today; run again (a later `make run`), it adds nothing it already made.
-TEST_P(EndToEndTest, TheDemoStreetLivesInTheCurrentWeek) {
+// with every process's clock 400 days ahead): `linli seed-demo` makes promises valid from four
+// Mondays before this week's (Asia/Shanghai), imports their past (each visit of a closed window
+// completed, missed or cancelled, and the elders' answers) and materialises visits from today
+// through the Sunday of next week; run again (a later `make run`), it adds nothing it already made.
+TEST_P(EndToEndTest, TheDemoStreetLivesInTheCurrentWeekWithItsPast) {
   auto seed = [&](const std::string& log) {
     auto child = testing::ChildProcess::Start(
         LINLI_BIN_DIR "/linli",
         {"--registry_address=" + processes_[0].address,
-         "--scheduling_address=" + processes_[1].address, "--demo_elders=300", "seed-demo"},
+         "--scheduling_address=" + processes_[1].address,
+         "--feedback_address=" + processes_[2].address, "--demo_elders=300", "seed-demo"},
         absl::StrCat(dir_, "/", log));
     ASSERT_TRUE(child.ok()) << child.status();
     absl::StatusOr<int> exit_status = child->Wait(absl::Minutes(5));
@@ -391,15 +398,21 @@ TEST_P(EndToEndTest, TheDemoStreetLivesInTheCurrentWeek) {
   }
   ASSERT_GT(commitments.commitments_size(), 10);
   const std::string valid_from = commitments.commitments(0).valid_from();
-  EXPECT_TRUE(valid_from == absl::FormatCivilTime(before) ||
-              valid_from == absl::FormatCivilTime(after))
-      << valid_from << " is not today (" << before << ")";
-  absl::CivilDay today;
-  ASSERT_TRUE(absl::ParseCivilTime(valid_from, &today));
-  const absl::CivilDay monday = today - static_cast<int>(absl::GetWeekday(today));
+  auto four_weeks_before_monday = [](absl::CivilDay day) {
+    return day - static_cast<int>(absl::GetWeekday(day)) - 28;
+  };
+  EXPECT_TRUE(valid_from == absl::FormatCivilTime(four_weeks_before_monday(before)) ||
+              valid_from == absl::FormatCivilTime(four_weeks_before_monday(after)))
+      << valid_from << " is not four weeks before this week's Monday (today " << before << ")";
+  absl::CivilDay first_day;
+  ASSERT_TRUE(absl::ParseCivilTime(valid_from, &first_day));
+  const absl::CivilDay monday = first_day + 28;
+  const absl::CivilDay today = before;
   for (const auto& c : commitments.commitments()) EXPECT_EQ(c.valid_from(), valid_from);
 
-  // Every visit, by day: from today through next week's Sunday, none before today.
+  // Every visit, by day: the past's from the first day, then from today through next week's
+  // Sunday; none before the street started, none of the past still waiting for someone.
+  int still_scheduled = 0;
   auto count_visits = [&](absl::CivilDay from, absl::CivilDay to) {
     scheduling::v1::ListVisitsRequest request;
     request.set_from_date(absl::FormatCivilTime(from));
@@ -416,19 +429,40 @@ TEST_P(EndToEndTest, TheDemoStreetLivesInTheCurrentWeek) {
       for (const auto& v : page.visits()) {
         last = std::max(last, absl::ToCivilDay(absl::FromUnixSeconds(v.window_start().seconds()),
                                                recurrence::ShanghaiTimeZone()));
+        still_scheduled += v.state() == scheduling::v1::VISIT_STATE_SCHEDULED;
       }
       n += page.visits_size();
       request.set_page_token(page.next_page_token());
     } while (!request.page_token().empty());
     return std::make_pair(n, last);
   };
-  EXPECT_EQ(count_visits(monday - 7, today).first, 0) << "visits before the street started";
+  EXPECT_EQ(count_visits(first_day - 7, first_day).first, 0) << "visits before the street started";
+  const int past = count_visits(first_day, first_day + 21).first;
+  EXPECT_GT(past, 100) << "three weeks of history";
+  EXPECT_EQ(still_scheduled, 0) << "a visit of the past was left scheduled";
   const auto [visits, last_day] = count_visits(today, monday + 21);
   EXPECT_GT(visits, 0);
   EXPECT_EQ(last_day, monday + 13) << "the last visit is not on next week's Sunday";
 
+  // The elders' answers about the past are feedback's.
+  auto feedback = feedback::v1::FeedbackService::NewStub(
+      testing::PlatformPki::Shared().Channel(processes_[2].address, "linli-feedback"));
+  feedback::v1::ListFeedbackRequest answers_request;
+  answers_request.set_region("regions/310101020");
+  answers_request.set_window_days(40);
+  answers_request.set_page_size(500);
+  feedback::v1::ListFeedbackResponse answers;
+  {
+    auto context = NewClientContext(nullptr, absl::Seconds(30));
+    grpc::Status status = feedback->ListFeedback(context.get(), answers_request, &answers);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  EXPECT_GT(answers.feedback_size(), 20);
+
   ASSERT_NO_FATAL_FAILURE(seed("seed-2.log"));
   EXPECT_EQ(count_visits(today, monday + 21).first, visits) << "a second seed-demo added visits";
+  EXPECT_EQ(count_visits(first_day, first_day + 21).first, past)
+      << "a second seed-demo added a past";
 }
 
 // Visit notes are personal data: linli-scheduling does not start without a usable keyring, says

@@ -37,6 +37,8 @@
 #include "linli/registry/v1/registry.grpc.pb.h"
 #include "linli/scheduling/v1/scheduling.grpc.pb.h"
 #include "nlohmann/json.hpp"
+#include "services/scheduling/commitment.h"
+#include "services/scheduling/visit_rules.h"
 #include "tools/cli_util.h"
 #include "tools/demo_street.h"
 
@@ -125,6 +127,11 @@ grpc::Status ImportAll(RegistryService::Stub& stub, const Endpoints& e, const st
   return grpc::Status::OK;
 }
 
+std::unique_ptr<feedback::v1::FeedbackService::Stub> Feedback(const std::string& address) {
+  return feedback::v1::FeedbackService::NewStub(
+      BackendChannel(address, "linli-feedback", "linli.feedback.v1.FeedbackService"));
+}
+
 }  // namespace
 
 std::unique_ptr<ConsoleService::Stub> Console(const Endpoints& e) {
@@ -160,6 +167,232 @@ int MaterializeDemoVisits(const Endpoints& e, const demo::DemoCalendar& calendar
                visits.created() + visits.existing(), visits.created(), visits.commitments(),
                visits.skipped());
   return 0;
+}
+
+// Waits until feedback has applied scheduling's events up to the last one recorded now (so it
+// knows the visits just imported), showing how far it is; gives up when it moves no further for a
+// minute.
+grpc::Status AwaitFeedback(scheduling::v1::SchedulingService::Stub& scheduling,
+                           feedback::v1::FeedbackService::Stub& feedback, absl::Duration timeout) {
+  scheduling::v1::ListEventsRequest last_request;
+  last_request.set_page_size(1);
+  scheduling::v1::ListEventsResponse last;
+  grpc::Status status =
+      scheduling.ListEvents(NewClientContext(nullptr, timeout).get(), last_request, &last);
+  if (!status.ok()) return status;
+  int64_t seen = -1;
+  Stopwatch since_moved;
+  while (true) {
+    feedback::v1::GetConsumerStatusResponse consumer;
+    status = feedback.GetConsumerStatus(NewClientContext(nullptr, timeout).get(), {}, &consumer);
+    if (!status.ok()) return status;
+    int64_t at = 0;
+    for (const auto& cursor : consumer.cursors()) {
+      if (cursor.source() == "scheduling") at = cursor.sequence();
+    }
+    if (at != seen) {
+      seen = at;
+      since_moved = Stopwatch();
+      std::fprintf(stderr, "\rseeding demo street: feedback has read %lld/%lld events",
+                   static_cast<long long>(at), static_cast<long long>(last.last_sequence()));
+    }
+    if (at >= last.last_sequence()) break;
+    if (since_moved.Elapsed() > absl::Minutes(1)) {
+      std::fprintf(stderr, "\n");
+      return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                          "linli-feedback read none of scheduling's events for a minute (is its "
+                          "--scheduling_address this scheduling? see its log)");
+    }
+    absl::SleepFor(absl::Milliseconds(250));
+  }
+  std::fprintf(stderr, "\n");
+  return grpc::Status::OK;
+}
+
+// Complaints about missed visits of the demo street's past, as the 12345 hotline passes them on,
+// left at each step of their flow: accepted, classified, routed, resolved, closed after the
+// callback. They are made now (work orders have no past to import); request ids make a repeated
+// run add none.
+grpc::Status SeedDemoComplaints(feedback::v1::FeedbackService::Stub& feedback, const Endpoints& e,
+                                const std::vector<scheduling::v1::ImportedVisit>& rows,
+                                const std::vector<std::string>& names) {
+  constexpr int kComplaints = 10;
+  int made = 0;
+  for (size_t i = 0; i < rows.size() && made < kComplaints; ++i) {
+    if (rows[i].state() != scheduling::v1::VISIT_STATE_MISSED || names[i].empty()) continue;
+    const int step = made % 5;  // how far along its flow it is
+    feedback::v1::CreateWorkOrderRequest create;
+    create.set_request_id(absl::StrCat("demo-complaint-", made));
+    feedback::v1::WorkOrder* order = create.mutable_work_order();
+    order->set_source(feedback::v1::WORK_ORDER_SOURCE_HOTLINE_12345);
+    order->set_external_reference(absl::StrFormat("12345-%06d", 100 + made));
+    order->set_visit(names[i]);
+    order->set_description("12345来电：老人反映约好的上门服务没有人来，也没有人打电话说明。");
+    ++made;
+    feedback::v1::CreateWorkOrderResponse created;
+    grpc::Status status =
+        feedback.CreateWorkOrder(NewClientContext(nullptr, e.timeout).get(), create, &created);
+    if (!status.ok()) return status;
+    const std::string name = created.work_order().name();
+    if (created.work_order().state() != feedback::v1::WORK_ORDER_STATE_ACCEPTED) continue;
+    if (step >= 1) {
+      feedback::v1::ClassifyWorkOrderRequest r;
+      r.set_name(name);
+      r.set_category(feedback::v1::WORK_ORDER_CATEGORY_MISSED_VISIT);
+      feedback::v1::ClassifyWorkOrderResponse out;
+      status = feedback.ClassifyWorkOrder(NewClientContext(nullptr, e.timeout).get(), r, &out);
+    }
+    if (status.ok() && step >= 2) {
+      feedback::v1::RouteWorkOrderRequest r;
+      r.set_name(name);
+      feedback::v1::RouteWorkOrderResponse out;
+      status = feedback.RouteWorkOrder(NewClientContext(nullptr, e.timeout).get(), r, &out);
+    }
+    if (status.ok() && step >= 3) {
+      feedback::v1::ResolveWorkOrderRequest r;
+      r.set_name(name);
+      r.set_resolution("已向老人致歉，补约了上门时间，并调整了该片区的排班。");
+      feedback::v1::ResolveWorkOrderResponse out;
+      status = feedback.ResolveWorkOrder(NewClientContext(nullptr, e.timeout).get(), r, &out);
+    }
+    if (status.ok() && step >= 4) {
+      feedback::v1::RecordCallbackRequest r;
+      r.set_name(name);
+      r.set_satisfaction(4);
+      feedback::v1::RecordCallbackResponse out;
+      status = feedback.RecordCallback(NewClientContext(nullptr, e.timeout).get(), r, &out);
+      if (status.ok()) {
+        feedback::v1::CloseWorkOrderRequest close;
+        close.set_name(name);
+        feedback::v1::CloseWorkOrderResponse closed;
+        status =
+            feedback.CloseWorkOrder(NewClientContext(nullptr, e.timeout).get(), close, &closed);
+      }
+    }
+    if (!status.ok()) return status;
+  }
+  std::fprintf(stderr, "seeding demo street: %d complaints from 12345 at each step of their flow\n",
+               made);
+  return grpc::Status::OK;
+}
+
+// The demo street's past (tools/demo_street.h): the visits of the promises' occurrences whose
+// windows closed before now, imported as a provider's records are (SchedulingService.ImportVisits),
+// then the elders' answers about them (FeedbackService.ImportFeedback) once feedback has read the
+// visits' events. Import recognises what it recorded before, so a run cut short can be repeated.
+grpc::Status SeedDemoHistory(const Endpoints& e, const DemoOptions& options,
+                             RegistryService::Stub& registry,
+                             scheduling::v1::SchedulingService::Stub& scheduling,
+                             const std::vector<scheduling::v1::Commitment>& commitments,
+                             const demo::DemoCalendar& calendar, const Clock& clock) {
+  const absl::Time now = clock.Now();
+  const absl::CivilDay end = calendar.visits_from + calendar.visit_days;
+  // Each owner's workers, in the registry's order.
+  std::map<std::string, std::vector<std::string>> workers;
+  for (const auto& c : commitments) {
+    if (c.name().empty() || workers.contains(c.owner_organisation())) continue;
+    std::vector<std::string>& names = workers[c.owner_organisation()];
+    registry::v1::ListWorkersRequest list;
+    list.set_organisation(c.owner_organisation());
+    list.set_page_size(1000);
+    do {
+      registry::v1::ListWorkersResponse page;
+      grpc::Status status =
+          registry.ListWorkers(NewClientContext(nullptr, e.timeout).get(), list, &page);
+      if (!status.ok()) return status;
+      for (const auto& w : page.workers()) names.push_back(w.name());
+      list.set_page_token(page.next_page_token());
+    } while (!list.page_token().empty());
+  }
+  // Every promise's past, in promise order.
+  struct Past {
+    size_t commitment;
+    size_t first;  // index of its first row in `rows`
+    size_t count;
+  };
+  std::vector<Past> pasts;
+  std::vector<scheduling::v1::ImportedVisit> rows;
+  for (size_t i = 0; i < commitments.size(); ++i) {
+    const scheduling::v1::Commitment& c = commitments[i];
+    if (c.name().empty()) continue;
+    // Occurrences over by now even for a late worker who stayed long (DemoVisitHistory: up to
+    // 50 minutes after window and tolerance, 1.15 times the planned length).
+    const absl::Time over_by = now - absl::Minutes(60 + c.duration_minutes() * 6 / 5);
+    std::vector<demo::PastOccurrence> occurrences;
+    for (const scheduling::Occurrence& o :
+         scheduling::Occurrences(c, calendar.valid_from, end, 1000)) {
+      if (scheduling::WindowClosed(c, o, over_by)) occurrences.push_back({o.key, o.window_start});
+    }
+    std::vector<scheduling::v1::ImportedVisit> past = demo::DemoVisitHistory(
+        c, static_cast<int>(i), occurrences, workers[c.owner_organisation()]);
+    pasts.push_back({i, rows.size(), past.size()});
+    for (auto& row : past) rows.push_back(std::move(row));
+  }
+  std::vector<std::string> names(rows.size());
+  {
+    constexpr size_t kRowsPerCall = 1000;
+    Progress progress("past visits", rows.size());
+    for (size_t first = 0; first < rows.size(); first += kRowsPerCall) {
+      scheduling::v1::ImportVisitsRequest request;
+      const size_t last = std::min(rows.size(), first + kRowsPerCall);
+      for (size_t i = first; i < last; ++i) {
+        *request.add_rows() = rows[i];
+        request.mutable_rows()->rbegin()->set_line(static_cast<int>(i + 1));
+      }
+      scheduling::v1::ImportVisitsResponse response;
+      grpc::Status status = scheduling.ImportVisits(
+          NewClientContext(nullptr, absl::Minutes(2)).get(), request, &response);
+      if (!status.ok()) return status;
+      if (response.problems_size() > 0) {
+        const common::v1::RowProblem& p = response.problems(0);
+        return grpc::Status(
+            grpc::StatusCode::FAILED_PRECONDITION,
+            absl::StrCat("past visit ", p.line(), ": ", p.field(), " ", p.reason()));
+      }
+      for (size_t i = first; i < last; ++i) {
+        names[i] = response.visits(static_cast<int>(i - first));
+        progress.Step();
+      }
+    }
+  }
+  if (rows.empty()) return grpc::Status::OK;
+
+  // The elders' answers, once feedback knows the visits.
+  auto feedback = Feedback(options.feedback_address);
+  grpc::Status status = AwaitFeedback(scheduling, *feedback, e.timeout);
+  if (!status.ok()) return status;
+  std::vector<feedback::v1::ImportedFeedback> answers;
+  for (const Past& p : pasts) {
+    const std::vector<scheduling::v1::ImportedVisit> past(rows.begin() + p.first,
+                                                          rows.begin() + p.first + p.count);
+    const std::vector<std::string> visits(names.begin() + p.first,
+                                          names.begin() + p.first + p.count);
+    for (auto& a : demo::DemoAnswers(commitments[p.commitment], static_cast<int>(p.commitment),
+                                     past, visits, now)) {
+      answers.push_back(std::move(a));
+    }
+  }
+  constexpr size_t kAnswersPerCall = 1000;
+  Progress progress("answers", answers.size());
+  for (size_t first = 0; first < answers.size(); first += kAnswersPerCall) {
+    feedback::v1::ImportFeedbackRequest request;
+    const size_t last = std::min(answers.size(), first + kAnswersPerCall);
+    for (size_t i = first; i < last; ++i) {
+      *request.add_rows() = answers[i];
+      request.mutable_rows()->rbegin()->set_line(static_cast<int>(i + 1));
+    }
+    feedback::v1::ImportFeedbackResponse response;
+    status = feedback->ImportFeedback(NewClientContext(nullptr, absl::Minutes(2)).get(), request,
+                                      &response);
+    if (!status.ok()) return status;
+    if (response.problems_size() > 0) {
+      const common::v1::RowProblem& p = response.problems(0);
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                          absl::StrCat("answer ", p.line(), ": ", p.field(), " ", p.reason()));
+    }
+    for (size_t i = first; i < last; ++i) progress.Step();
+  }
+  return SeedDemoComplaints(*feedback, e, rows, names);
 }
 
 }  // namespace
@@ -255,10 +488,14 @@ int SeedDemo(const Endpoints& e, const DemoOptions& options, const Clock& clock)
   std::fprintf(stderr, "seeding demo street: promises valid from %s (week of %s)\n",
                absl::FormatCivilTime(calendar.valid_from).c_str(),
                absl::FormatCivilTime(calendar.week_start).c_str());
+  std::vector<scheduling::v1::Commitment> made(commitments.size());
   status = SendAll("commitments", commitments, parallelism, [&](const auto& r) {
     scheduling::v1::CreateCommitmentResponse out;
-    return scheduling->CreateCommitment(context().get(), r, &out);
+    grpc::Status s = scheduling->CreateCommitment(context().get(), r, &out);
+    made[&r - commitments.data()] = out.commitment();  // each request its own slot
+    return s;
   });
+  if (status.ok()) status = SeedDemoHistory(e, options, *stub, *scheduling, made, calendar, clock);
   if (!status.ok()) return Fail(status);
   return MaterializeDemoVisits(e, calendar);
 }
@@ -742,15 +979,6 @@ int Plan(const Endpoints& e, const std::string& region, const std::string& from,
 }
 
 // --- Feedback (talks to linli-feedback directly) ------------------------------------------------
-
-namespace {
-
-std::unique_ptr<feedback::v1::FeedbackService::Stub> Feedback(const std::string& address) {
-  return feedback::v1::FeedbackService::NewStub(
-      BackendChannel(address, "linli-feedback", "linli.feedback.v1.FeedbackService"));
-}
-
-}  // namespace
 
 int Report(const std::string& feedback_address, absl::Duration timeout, const std::string& org,
            const std::string& from, const std::string& to, const std::string& out) {

@@ -68,6 +68,8 @@ struct DemoOptions {
   int elders = 25000;
   int parallelism = 8;
   std::string week;
+  // linli-feedback, which takes the demo street's past answers.
+  std::string feedback_address = "127.0.0.1:50053";
 };
 int SeedDemo(const Endpoints& endpoints, const DemoOptions& options, const Clock& clock);
 int Map(const Endpoints& endpoints, const std::string& region, const std::string& format,

@@ -1,5 +1,6 @@
 #include "tools/demo_street.h"
 
+#include <algorithm>
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
@@ -458,11 +459,12 @@ DemoCalendar DemoCalendarFor(absl::CivilDay today, std::optional<absl::CivilDay>
   DemoCalendar calendar;
   if (pinned.has_value()) {
     calendar.week_start = WeekStart(*pinned);
-    calendar.valid_from = calendar.visits_from = calendar.week_start;
+    calendar.visits_from = calendar.week_start;
   } else {
     calendar.week_start = WeekStart(today);
-    calendar.valid_from = calendar.visits_from = today;
+    calendar.visits_from = today;
   }
+  calendar.valid_from = calendar.week_start - 7 * kDemoHistoryWeeks;
   calendar.visit_days = static_cast<int>(calendar.week_start + 14 - calendar.visits_from);
   return calendar;
 }
@@ -471,7 +473,8 @@ std::vector<scheduling::v1::CreateCommitmentRequest> DemoCommitments(
     const DemoStreet& street, const std::vector<std::string>& elder_names,
     const DemoCalendar& calendar) {
   const std::string valid_from = absl::FormatCivilTime(calendar.valid_from);
-  const std::string monday = absl::FormatCivilTime(calendar.week_start);
+  // The recurrences start on the promises' first day, a Monday.
+  const std::string monday = absl::FormatCivilTime(calendar.valid_from);
   std::vector<scheduling::v1::CreateCommitmentRequest> out;
   const size_t n = std::min(street.elders.size(), elder_names.size());
   auto add = [&](size_t i, const std::string& kind, const std::string& service,
@@ -517,6 +520,161 @@ std::vector<scheduling::v1::CreateCommitmentRequest> DemoCommitments(
       c->set_duration_minutes(10);
       c->add_required_skills("meal-delivery");
     }
+    // A bath given by two carers together, weekly, for some of the most dependent elders.
+    if (e.has_care_grade() && e.care_grade() >= 5 && i % 8 == 0) {
+      scheduling::v1::Commitment* c = add(i, "bath", "bathing", "yinfa-bathing", "长护险");
+      c->mutable_recurrence()->set_rrule(i % 16 == 0 ? "FREQ=WEEKLY;BYDAY=TU"
+                                                     : "FREQ=WEEKLY;BYDAY=TH");
+      c->mutable_recurrence()->set_dtstart(monday + "T09:00:00");
+      c->set_window_minutes(240);
+      c->set_duration_minutes(60);
+      c->set_workers_required(2);
+      c->mutable_synchronisation()->set_type(scheduling::v1::SYNCHRONISATION_TYPE_SIMULTANEOUS);
+      c->add_required_skills("bathing");
+    }
+  }
+  return out;
+}
+
+namespace {
+
+// A generator of its own for each promise's occurrence: the history of one visit does not depend
+// on how many were drawn before it.
+Rng OccurrenceRng(int index, const std::string& key) {
+  uint64_t h = 14695981039346656037ULL;  // FNV-1a
+  for (unsigned char ch : key) h = (h ^ ch) * 1099511628211ULL;
+  return Rng(h ^ (0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(index + 1)));
+}
+
+google::protobuf::Timestamp At(absl::Time t) {
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(absl::ToUnixSeconds(t));
+  return ts;
+}
+
+absl::Time FromTs(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds());
+}
+
+// Near the elder's home: within about 30 m, or (away) about 700 m off.
+common::v1::LatLng Around(const common::v1::LatLng& home, Rng& rng, bool away) {
+  common::v1::LatLng p;
+  const double spread = away ? 0.0065 : 0.0003;
+  p.set_latitude(home.latitude() +
+                 (rng.Unit() < 0.5 ? -spread : spread) * (0.9 + 0.1 * rng.Unit()));
+  p.set_longitude(home.longitude() + (rng.Unit() - 0.5) * 0.0003);
+  return p;
+}
+
+}  // namespace
+
+std::vector<scheduling::v1::ImportedVisit> DemoVisitHistory(
+    const scheduling::v1::Commitment& commitment, int index,
+    const std::vector<PastOccurrence>& occurrences, const std::vector<std::string>& workers) {
+  std::vector<scheduling::v1::ImportedVisit> rows;
+  if (workers.empty()) return rows;
+  const int team = std::max(1, commitment.workers_required());
+  const size_t familiar = static_cast<size_t>(index) % workers.size();
+  const bool meal = commitment.service_type() == "serviceTypes/meal-delivery";
+  for (const PastOccurrence& o : occurrences) {
+    Rng rng = OccurrenceRng(index, o.key);
+    scheduling::v1::ImportedVisit row;
+    row.set_commitment(commitment.name());
+    row.set_occurrence(o.key);
+    const double fate = rng.Unit();
+    if (fate < 0.02) {
+      row.set_state(scheduling::v1::VISIT_STATE_CANCELLED);
+      row.set_reason_code(meal ? "ELDER_AWAY" : "ELDER_IN_HOSPITAL");
+      rows.push_back(std::move(row));
+      continue;
+    }
+    if (fate < 0.04) {
+      row.set_state(scheduling::v1::VISIT_STATE_MISSED);
+      rows.push_back(std::move(row));
+      continue;
+    }
+    row.set_state(scheduling::v1::VISIT_STATE_COMPLETED);
+    // Arrival: mostly early in the window, some after window and tolerance.
+    const double timing = rng.Unit();
+    absl::Duration offset =
+        absl::Minutes(rng.Uniform(std::max(1, commitment.window_minutes() / 2)));
+    if (timing < 0.08) {
+      offset = absl::Minutes(commitment.window_minutes() + commitment.tolerance_minutes() + 10 +
+                             rng.Uniform(40));
+    }
+    const bool away = rng.Unit() < 0.025;
+    absl::Duration stay = absl::Minutes(commitment.duration_minutes()) * (0.85 + 0.3 * rng.Unit());
+    if (rng.Unit() < 0.03) stay = absl::Minutes(commitment.duration_minutes()) * 0.35;
+    // The familiar worker, now and then a colleague; a team is the next ones on the list.
+    size_t first = familiar;
+    if (rng.Unit() < 0.12) first = (familiar + 1 + rng.Uniform(3)) % workers.size();
+    const absl::Time in = o.window_start + offset;
+    for (int k = 0; k < team && k < static_cast<int>(workers.size()); ++k) {
+      scheduling::v1::ImportedAttendance* a = row.add_attendance();
+      a->set_worker(workers[(first + k) % workers.size()]);
+      const absl::Time arrived = in + absl::Minutes(k == 0 ? 0 : rng.Uniform(4));
+      *a->mutable_check_in_time() = At(arrived);
+      *a->mutable_check_out_time() = At(in + stay + absl::Minutes(k == 0 ? 2 : rng.Uniform(2)));
+      if (commitment.has_home()) {
+        *a->mutable_check_in_location() = Around(commitment.home(), rng, away);
+        *a->mutable_check_out_location() = Around(commitment.home(), rng, false);
+      }
+      a->set_method(commitment.has_home() ? scheduling::v1::CHECK_METHOD_APP_GPS
+                                          : scheduling::v1::CHECK_METHOD_PHONE);
+    }
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+std::vector<feedback::v1::ImportedFeedback> DemoAnswers(
+    const scheduling::v1::Commitment& commitment, int index,
+    const std::vector<scheduling::v1::ImportedVisit>& rows, const std::vector<std::string>& visits,
+    absl::Time now) {
+  static constexpr const char* kPraise[] = {"阿姨很细心", "准时来的，谢谢", "服务很好", ""};
+  static constexpr const char* kComplaint[] = {"来得太晚了", "做得很匆忙", "不是平时那位"};
+  std::vector<feedback::v1::ImportedFeedback> out;
+  for (size_t i = 0; i < rows.size() && i < visits.size(); ++i) {
+    const scheduling::v1::ImportedVisit& row = rows[i];
+    if (visits[i].empty() || row.state() != scheduling::v1::VISIT_STATE_COMPLETED) continue;
+    Rng rng = OccurrenceRng(index + 1000003, row.occurrence());
+    if (rng.Unit() >= 0.33) continue;
+    absl::Time left = absl::InfinitePast();
+    for (const auto& a : row.attendance()) left = std::max(left, FromTs(a.check_out_time()));
+    const absl::Time given = left + absl::Minutes(120 + rng.Uniform(22 * 60));
+    if (given > now) continue;
+    feedback::v1::ImportedFeedback answer;
+    feedback::v1::Feedback* f = answer.mutable_feedback();
+    f->set_visit(visits[i]);
+    f->set_author(commitment.elder());
+    f->set_channel(rng.Unit() < 0.7 ? feedback::v1::FEEDBACK_CHANNEL_PHONE_CALL
+                                    : feedback::v1::FEEDBACK_CHANNEL_DOOR_VISIT);
+    const double mood = rng.Unit();
+    if (mood < 0.004) {
+      // "Nobody came", against a recorded visit: the contradiction the street must look at.
+      f->set_nobody_came(true);
+      f->set_faces(1);
+      f->set_did_as_promised(feedback::v1::ANSWER_NO);
+      f->set_felt_cared_for(feedback::v1::ANSWER_NO);
+      f->set_words("没有人来过");
+    } else if (mood < 0.10) {
+      f->set_faces(1 + rng.Uniform(2));
+      f->set_did_as_promised(rng.Unit() < 0.5 ? feedback::v1::ANSWER_PARTLY
+                                              : feedback::v1::ANSWER_NO);
+      f->set_felt_cared_for(feedback::v1::ANSWER_PARTLY);
+      f->set_words(kComplaint[rng.Uniform(3)]);
+    } else if (mood < 0.25) {
+      f->set_faces(3);
+      f->set_did_as_promised(feedback::v1::ANSWER_YES);
+      f->set_felt_cared_for(feedback::v1::ANSWER_PARTLY);
+    } else {
+      f->set_faces(4 + rng.Uniform(2));
+      f->set_did_as_promised(feedback::v1::ANSWER_YES);
+      f->set_felt_cared_for(feedback::v1::ANSWER_YES);
+      f->set_words(kPraise[rng.Uniform(4)]);
+    }
+    *answer.mutable_answer_time() = At(given);
+    out.push_back(std::move(answer));
   }
   return out;
 }

@@ -21,7 +21,8 @@
 ABSL_FLAG(std::string, gateway, "127.0.0.1:50050", "Gateway gRPC address.");
 ABSL_FLAG(std::string, registry_address, "127.0.0.1:50051", "Registry address (for `health`).");
 ABSL_FLAG(std::string, scheduling_address, "127.0.0.1:50052", "Scheduling address (for `health`).");
-ABSL_FLAG(std::string, feedback_address, "127.0.0.1:50053", "Feedback address (for `health`).");
+ABSL_FLAG(std::string, feedback_address, "127.0.0.1:50053",
+          "Feedback address (`health`, the feedback commands, `seed-demo`'s past answers).");
 ABSL_FLAG(std::string, parent, "", "`regions list`: only children of this region.");
 ABSL_FLAG(std::string, region, "",
           "`map`, `orgs list`, `elders list`: the region, regions/CODE or just CODE.");
@@ -109,8 +110,9 @@ constexpr char kUsage[] =
     "linli <command>\n"
     "  health                 check health and reflection of the four services\n"
     "  keygen                 print a new personal-data keyring (for --pii_key_file)\n"
-    "  seed-demo              load the demo street (once) and materialise its visits for this\n"
-    "                         week and the next (--demo_week YYYY-MM-DD pins another week)\n"
+    "  seed-demo              load the demo street (once) with four weeks of history, and\n"
+    "                         materialise its visits for this week and the next (--demo_week\n"
+    "                         YYYY-MM-DD pins another week)\n"
     "  regions list           list regions (--parent regions/CODE for one level)\n"
     "  regions get NAME       show one region, e.g. regions/310101\n"
     "  map                    the 条块 map: --region R --format svg|dot|json --out FILE\n"
@@ -293,7 +295,7 @@ int main(int argc, char** argv) {
     return linli::cli::SeedDemo(
         endpoints,
         {absl::GetFlag(FLAGS_demo_elders), absl::GetFlag(FLAGS_seed_parallelism),
-         absl::GetFlag(FLAGS_demo_week)},
+         absl::GetFlag(FLAGS_demo_week), absl::GetFlag(FLAGS_feedback_address)},
         clock);
   }
   if (words == std::vector<std::string>{"map"}) {

@@ -64,6 +64,28 @@ absl::Status CheckAnswerable(const v1::Feedback& answer, const ProjectedVisit& v
   return absl::OkStatus();
 }
 
+absl::Status CheckAnswerTime(absl::Time answer_time, const ProjectedVisit& visit) {
+  // The projection keeps the check-in of a visit, not its check-out: the arrival bounds the
+  // answer; a visit projected before check-ins were kept has only its day.
+  const int64_t check_in_us = visit.check_in_us > 0 ? visit.check_in_us : visit.contact_time_us;
+  if (check_in_us > 0) {
+    const absl::Time check_in = absl::FromUnixMicros(check_in_us);
+    if (answer_time < check_in) {
+      return InvalidField(
+          "feedback.answer_time",
+          absl::StrCat("is before visits/", visit.id, " began (checked in at ",
+                       absl::FormatTime(absl::RFC3339_sec, check_in, absl::FixedTimeZone(8 * 3600)),
+                       ")"));
+    }
+    return absl::OkStatus();
+  }
+  if (LocalDay(answer_time) < visit.day) {
+    return InvalidField("feedback.answer_time", absl::StrCat("is before the day of visits/",
+                                                             visit.id, ", ", DayString(visit.day)));
+  }
+  return absl::OkStatus();
+}
+
 bool Disputes(const v1::Feedback& answer) {
   return answer.nobody_came() || answer.did_as_promised() == v1::ANSWER_NO;
 }

@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "linli/feedback/v1/feedback.pb.h"
 #include "services/feedback/facts.h"
 #include "services/feedback/perception.h"
@@ -30,6 +31,11 @@ absl::StatusOr<bool> IsElderVoice(const std::string& author, const ProjectedVisi
 // INVALID_ARGUMENT when the worker says nobody came.
 absl::Status CheckAnswerable(const v1::Feedback& answer, const ProjectedVisit& visit,
                              bool elder_voice);
+
+// OK when an answer given at `answer_time` (in the past, imported) can be about `visit`: not
+// before its check-in when the projection knows it, else not before its local day;
+// INVALID_ARGUMENT on feedback.answer_time otherwise.
+absl::Status CheckAnswerTime(absl::Time answer_time, const ProjectedVisit& visit);
 
 // Whether an answer in the elder's voice disputes the visit ("not as promised" or "nobody came").
 bool Disputes(const v1::Feedback& answer);

@@ -52,6 +52,30 @@ TEST(FeedbackAnswer, StrangersAndNonProxiesAreRefusedOnTheAuthor) {
   EXPECT_TRUE(absl::IsInvalidArgument(IsElderVoice("workers/w1", planned, WithProxy(2)).status()));
 }
 
+TEST(FeedbackAnswer, AnImportedAnswerIsNotBeforeTheVisit) {
+  // Checked in 2026-12-03 11:30 Shanghai, on local day 2026-12-03.
+  const absl::Time check_in = absl::FromUnixSeconds(1796227200 + 11 * 3600 + 30 * 60);
+  ProjectedVisit visit = Visit(VisitState::kCompleted);
+  ASSERT_TRUE(ParseDay("2026-12-03", &visit.day));
+  visit.check_in_us = absl::ToUnixMicros(check_in);
+  visit.contact_time_us = visit.check_in_us;
+  EXPECT_TRUE(CheckAnswerTime(check_in, visit).ok());
+  EXPECT_TRUE(CheckAnswerTime(check_in + absl::Hours(30), visit).ok());
+  const absl::Status early = CheckAnswerTime(check_in - absl::Minutes(1), visit);
+  ASSERT_TRUE(absl::IsInvalidArgument(early));
+  EXPECT_EQ(GetBadRequest(early)->field_violations(0).field(), "feedback.answer_time");
+  EXPECT_EQ(GetBadRequest(early)->field_violations(0).description(),
+            "is before visits/v1 began (checked in at 2026-12-03T11:30:00+08:00)");
+  // Without its check-in, the visit's local day bounds the answer.
+  visit.check_in_us = 0;
+  visit.contact_time_us = 0;
+  EXPECT_TRUE(CheckAnswerTime(check_in - absl::Hours(11), visit).ok());  // 00:30 that day
+  const absl::Status day_before = CheckAnswerTime(check_in - absl::Hours(12), visit);
+  ASSERT_TRUE(absl::IsInvalidArgument(day_before));
+  EXPECT_EQ(GetBadRequest(day_before)->field_violations(0).description(),
+            "is before the day of visits/v1, 2026-12-03");
+}
+
 TEST(FeedbackAnswer, OnlyCompletedVisitsAreAnswered) {
   v1::Feedback answer;
   answer.set_visit("visits/v1");

@@ -24,8 +24,6 @@ std::optional<std::string> IdOf(const std::string& name, absl::string_view prefi
   return id;
 }
 
-bool ValidAnswer(v1::Answer a) { return v1::Answer_IsValid(a); }
-
 // Adds a violation on "subject" unless it names something an index is kept for.
 void CheckIndexSubject(const std::string& s, FieldViolations& v) {
   if (!IdOf(s, "elders/").has_value() && !IdOf(s, "workers/").has_value() &&
@@ -67,31 +65,25 @@ grpc::Status FeedbackServiceImpl::GetConsumerStatus(grpc::ServerContext* context
 grpc::Status FeedbackServiceImpl::SubmitFeedback(grpc::ServerContext* context,
                                                  const v1::SubmitFeedbackRequest* request,
                                                  v1::SubmitFeedbackResponse* response) {
-  const v1::Feedback& in = request->feedback();
   FieldViolations v;
-  if (!IdOf(in.visit(), "visits/").has_value()) {
-    v.Add("feedback.visit", "must look like \"visits/ID\"");
-  }
-  if (!absl::StartsWith(in.author(), "elders/") && !absl::StartsWith(in.author(), "workers/")) {
-    v.Add("feedback.author",
-          "must be \"elders/ID\", \"elders/ID/contacts/N\" (a proxy) or \"workers/ID\"");
-  }
-  if (in.channel() == v1::FEEDBACK_CHANNEL_UNSPECIFIED ||
-      !v1::FeedbackChannel_IsValid(in.channel())) {
-    v.Add("feedback.channel", "must be FEEDBACK_CHANNEL_APP, _PHONE_CALL, _PROXY or _DOOR_VISIT");
-  }
-  if (in.faces() < 1 || in.faces() > 5) v.Add("feedback.faces", "must be between 1 and 5");
-  if (!ValidAnswer(in.did_as_promised())) v.Add("feedback.did_as_promised", "unknown answer");
-  if (!ValidAnswer(in.felt_cared_for())) v.Add("feedback.felt_cared_for", "unknown answer");
-  std::optional<size_t> words = Utf8Length(in.words());
-  if (!words.has_value() || *words > 500) {
-    v.Add("feedback.words", "must be valid UTF-8 of at most 500 characters");
+  for (FieldProblem& p : FeedbackFieldProblems(request->feedback())) {
+    v.Add(std::move(p.field), std::move(p.reason));
   }
   if (absl::Status s = ValidateRequestId(request->request_id()); !s.ok()) {
     v.Add("request_id", std::string(s.message()));
   }
   if (absl::Status s = v.ToStatus(); !s.ok()) return Reply(*context, s);
   return Reply(*context, perception_.Submit(*request, Actor(*context), response));
+}
+
+grpc::Status FeedbackServiceImpl::ImportFeedback(grpc::ServerContext* context,
+                                                 const v1::ImportFeedbackRequest* request,
+                                                 v1::ImportFeedbackResponse* response) {
+  // Each row is checked by the use case, its problems reported by line.
+  absl::StatusOr<v1::ImportFeedbackResponse> imported =
+      perception_.Import(*request, Actor(*context));
+  if (imported.ok()) *response = *std::move(imported);
+  return Reply(*context, imported.status());
 }
 
 grpc::Status FeedbackServiceImpl::ListVisitsAwaitingAnswer(

@@ -46,6 +46,7 @@ class FeedbackServiceImpl final : public v1::FeedbackService::Service {
                       v1::Method##Response* response) override
   LINLI_RPC(GetConsumerStatus);
   LINLI_RPC(SubmitFeedback);
+  LINLI_RPC(ImportFeedback);
   LINLI_RPC(ListVisitsAwaitingAnswer);
   LINLI_RPC(ListFeedback);
   LINLI_RPC(ListAuditEntries);

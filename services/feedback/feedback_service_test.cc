@@ -2561,6 +2561,194 @@ TEST_P(FeedbackTest, DeliveriesWaitingBehindAFailedOneAreHandedBackAtOnce) {
   EXPECT_LT(arrived[0].notice.sequence(), arrived[1].notice.sequence());
 }
 
+// ImportFeedback: answers given before Linli, at their own time, counted on the visit's day; a
+// second import of the same file changes nothing.
+v1::ImportedFeedback PastAnswer(int line, const std::string& visit, const std::string& author,
+                                int faces, v1::Answer answer, absl::Time at,
+                                bool nobody_came = false) {
+  v1::ImportedFeedback row;
+  row.set_line(line);
+  v1::Feedback* f = row.mutable_feedback();
+  f->set_visit(visit);
+  f->set_author(author);
+  f->set_channel(v1::FEEDBACK_CHANNEL_PHONE_CALL);
+  f->set_faces(faces);
+  f->set_did_as_promised(answer);
+  f->set_felt_cared_for(answer);
+  f->set_nobody_came(nobody_came);
+  *row.mutable_answer_time() = ToTimestamp(at);
+  return row;
+}
+
+grpc::Status ImportAnswers(v1::FeedbackService::Stub& stub,
+                           const v1::ImportFeedbackRequest& request,
+                           v1::ImportFeedbackResponse* response) {
+  grpc::ClientContext context;
+  context.AddMetadata(kActorKey, "committee_staff:staff/zhou");
+  return stub.ImportFeedback(&context, request, response);
+}
+
+// "line field" of each problem, in order.
+std::vector<std::string> ProblemLines(const v1::ImportFeedbackResponse& response) {
+  std::vector<std::string> out;
+  for (const auto& p : response.problems()) {
+    EXPECT_FALSE(p.reason().empty());
+    EXPECT_FALSE(p.reason_zh().empty());
+    out.push_back(absl::StrCat(p.line(), " ", p.field()));
+  }
+  return out;
+}
+
+TEST_P(FeedbackTest, ImportedAnswersCountOnTheirVisitsDayAndImportTwiceChangesNothing) {
+  ScriptHistory();  // the clock at Dec 10 20:00
+  Consume();
+  // Live, the worker already answered Dec 1.
+  ASSERT_TRUE(Submit(visits_[0], "workers/w1", 5, v1::ANSWER_YES, v1::ANSWER_YES).ok());
+  auto day_figures = [&](const std::string& subject, absl::Time at) {
+    Figures f;
+    absl::Status read = db_->RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+      ASSIGN_OR_RETURN(f, SumCounters(tx, subject, LocalDay(at), LocalDay(at)));
+      return absl::OkStatus();
+    });
+    EXPECT_TRUE(read.ok()) << read;
+    return f;
+  };
+
+  v1::ImportFeedbackRequest request;
+  // The elder was happy with Dec 1 (asked that afternoon); her daughter says nobody came on Dec 3.
+  *request.add_rows() = PastAnswer(2, visits_[0], alone_, 5, v1::ANSWER_YES, Dec(1, 15));
+  *request.add_rows() =
+      PastAnswer(3, visits_[1], alone_ + "/contacts/0", 1, v1::ANSWER_NO, Dec(3, 18), true);
+  // The same answer twice in the file, and the worker's answer given live.
+  *request.add_rows() = PastAnswer(4, visits_[0], alone_, 5, v1::ANSWER_YES, Dec(1, 15));
+  *request.add_rows() = PastAnswer(5, visits_[0], "workers/w1", 5, v1::ANSWER_YES, Dec(1, 11));
+  v1::ImportFeedbackResponse imported;
+  grpc::Status status = ImportAnswers(*stub_, request, &imported);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(imported.created(), 2);
+  EXPECT_EQ(imported.existing(), 2);
+  EXPECT_TRUE(imported.problems().empty()) << imported.DebugString();
+  EXPECT_TRUE(imported.written());
+
+  // Counted on each visit's day, for the elder, the promise and the worker who came.
+  EXPECT_EQ(day_figures(alone_, Dec(1, 0))[kAnswers], 1);
+  EXPECT_EQ(day_figures(alone_, Dec(1, 0))[kFacesSum], 5);
+  EXPECT_EQ(day_figures(alone_, Dec(3, 0))[kAnswers], 1);
+  EXPECT_EQ(day_figures(alone_, Dec(3, 0))[kDisputed], 1);
+  EXPECT_EQ(day_figures("workers/w2", Dec(3, 0))[kAnswers], 1);
+  const v1::PerceptionIndex index = Index(alone_);
+  EXPECT_EQ(index.figures().feedback_answers(), 2);
+  EXPECT_EQ(index.figures().faces_sum(), 6);
+  const v1::PromiseLedger ledger = Ledger(commitment_, 30);
+  EXPECT_EQ(ledger.figures().disputed_visits(), 1);
+  // "Nobody came" raised its contradiction as of the answer's time.
+  std::vector<v1::Alert> alerts = Alerts(v1::ALERT_KIND_CONTRADICTION);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].subject(), visits_[1]);
+  EXPECT_EQ(FromTimestamp(alerts[0].create_time()), Dec(3, 18));
+  // The answers keep their time and name who entered them.
+  v1::ListFeedbackRequest list;
+  list.set_elder(alone_);
+  list.set_reason("核对导入");
+  v1::ListFeedbackResponse answers;
+  {
+    grpc::ClientContext context;
+    context.AddMetadata(kActorKey, "committee_staff:staff/zhou");
+    ASSERT_TRUE(stub_->ListFeedback(&context, list, &answers).ok());
+  }
+  ASSERT_EQ(answers.feedback_size(), 3);  // the worker's live answer (newest), then the two
+  EXPECT_EQ(answers.feedback(0).author(), "workers/w1");
+  EXPECT_EQ(FromTimestamp(answers.feedback(1).create_time()), Dec(3, 18));
+  EXPECT_EQ(answers.feedback(1).recorded_by(), "committee_staff:staff/zhou");
+  EXPECT_EQ(FromTimestamp(answers.feedback(2).create_time()), Dec(1, 15));
+
+  // The same file again: every row is already there, nothing counts twice.
+  clock_.Advance(absl::Hours(1));
+  v1::ImportFeedbackResponse again;
+  ASSERT_TRUE(ImportAnswers(*stub_, request, &again).ok());
+  EXPECT_EQ(again.created(), 0);
+  EXPECT_EQ(again.existing(), 4);
+  EXPECT_TRUE(again.problems().empty());
+  EXPECT_FALSE(again.written());
+  EXPECT_EQ(Index(alone_).figures().feedback_answers(), 2);
+  EXPECT_EQ(Index(alone_).figures().faces_sum(), 6);
+  EXPECT_EQ(Ledger(commitment_, 30).figures().disputed_visits(), 1);
+  EXPECT_EQ(Alerts(v1::ALERT_KIND_CONTRADICTION).size(), 1u);
+  // A live answer after the import is refused as a second one.
+  EXPECT_EQ(Submit(visits_[0], alone_, 1, v1::ANSWER_NO, v1::ANSWER_NO).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+}
+
+TEST_P(FeedbackTest, ImportedRowsThatAreRefusedWriteNothingUnlessSkipped) {
+  ScriptHistory();  // the clock at Dec 10 20:00
+  Consume();
+  v1::ImportFeedbackRequest request;
+  *request.add_rows() = PastAnswer(2, visits_[0], alone_, 4, v1::ANSWER_YES, Dec(1, 15));
+  // Given tomorrow; before the worker arrived (11:30); for a missed visit; for a visit feedback
+  // has not seen; five faces too many; no time at all.
+  *request.add_rows() = PastAnswer(3, visits_[1], alone_, 4, v1::ANSWER_YES, Dec(11, 9));
+  *request.add_rows() = PastAnswer(4, visits_[1], alone_, 4, v1::ANSWER_YES, Dec(3, 10));
+  *request.add_rows() = PastAnswer(5, visits_[2], alone_, 4, v1::ANSWER_YES, Dec(8, 15));
+  *request.add_rows() = PastAnswer(6, "visits/nosuchvisit", alone_, 4, v1::ANSWER_YES, Dec(2, 9));
+  *request.add_rows() = PastAnswer(7, visits_[1], alone_, 10, v1::ANSWER_YES, Dec(3, 15));
+  v1::ImportedFeedback untimed = PastAnswer(8, visits_[1], alone_, 4, v1::ANSWER_YES, Dec(3, 15));
+  untimed.clear_answer_time();
+  *request.add_rows() = untimed;
+  const std::vector<std::string> problems = {
+      "3 feedback.answer_time", "4 feedback.answer_time", "5 feedback",
+      "6 feedback.visit",       "7 feedback.faces",       "8 feedback.answer_time"};
+
+  // Refused rows: nothing written, the good row counted as it would be.
+  v1::ImportFeedbackResponse refused;
+  grpc::Status status = ImportAnswers(*stub_, request, &refused);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(ProblemLines(refused), problems);
+  EXPECT_EQ(refused.problems(0).reason(), "is in the future; only past answers are imported");
+  EXPECT_EQ(refused.problems(0).reason_zh(), "在将来；只能导入过去的回答");
+  EXPECT_TRUE(absl::StrContains(refused.problems(3).reason(), "is not known to feedback yet"))
+      << refused.problems(3).reason();
+  EXPECT_TRUE(absl::StrContains(refused.problems(2).reason(), "did not happen"))
+      << refused.problems(2).reason();
+  EXPECT_EQ(refused.created(), 1);
+  EXPECT_FALSE(refused.written());
+  EXPECT_EQ(Index(alone_).figures().feedback_answers(), 0);
+
+  // A dry run of the good row alone writes nothing either.
+  v1::ImportFeedbackRequest good;
+  *good.add_rows() = request.rows(0);
+  good.set_dry_run(true);
+  v1::ImportFeedbackResponse dry;
+  ASSERT_TRUE(ImportAnswers(*stub_, good, &dry).ok());
+  EXPECT_EQ(dry.created(), 1);
+  EXPECT_TRUE(dry.problems().empty());
+  EXPECT_FALSE(dry.written());
+  EXPECT_EQ(Index(alone_).figures().feedback_answers(), 0);
+
+  // Skipping the bad rows writes the good one.
+  request.set_skip_bad_rows(true);
+  v1::ImportFeedbackResponse skipped;
+  ASSERT_TRUE(ImportAnswers(*stub_, request, &skipped).ok());
+  EXPECT_EQ(ProblemLines(skipped), problems);
+  EXPECT_EQ(skipped.created(), 1);
+  EXPECT_TRUE(skipped.written());
+  EXPECT_EQ(Index(alone_).figures().feedback_answers(), 1);
+  EXPECT_EQ(Index(alone_).figures().faces_sum(), 4);
+  EXPECT_EQ(Submit(visits_[0], alone_, 1, v1::ANSWER_NO, v1::ANSWER_NO).error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
+
+  // 1-1000 rows.
+  v1::ImportFeedbackRequest none;
+  v1::ImportFeedbackResponse out;
+  status = ImportAnswers(*stub_, none, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Field(status), "rows");
+  v1::ImportFeedbackRequest too_many;
+  for (int i = 0; i < 1001; ++i) *too_many.add_rows() = request.rows(0);
+  status = ImportAnswers(*stub_, too_many, &out);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Field(status), "rows");
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, FeedbackTest, ::testing::ValuesIn(testing::Backends()),
                          [](const auto& info) { return info.param; });
 

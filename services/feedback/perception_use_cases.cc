@@ -6,14 +6,17 @@
 #include <optional>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/errors.h"
 #include "common/idempotency.h"
 #include "common/ids.h"
+#include "common/import_problems.h"
 #include "common/proto_time.h"
 #include "common/status_macros.h"
+#include "common/text.h"
 #include "services/feedback/alert_policy.h"
 #include "services/feedback/alert_use_cases.h"
 #include "services/feedback/feedback_answer.h"
@@ -47,64 +50,106 @@ absl::Status PerceptionUseCases::ConsumerStatus(v1::GetConsumerStatusResponse* r
       {.read_only = true});
 }
 
+std::vector<FieldProblem> FeedbackFieldProblems(const v1::Feedback& in) {
+  std::vector<FieldProblem> problems;
+  if (!absl::StartsWith(in.visit(), "visits/") || !IsSlug(in.visit().substr(7), 64)) {
+    problems.push_back(
+        {"feedback.visit", "must look like \"visits/ID\"", "须为“visits/ID”形式的探访"});
+  }
+  if (!absl::StartsWith(in.author(), "elders/") && !absl::StartsWith(in.author(), "workers/")) {
+    problems.push_back(
+        {"feedback.author",
+         "must be \"elders/ID\", \"elders/ID/contacts/N\" (a proxy) or \"workers/ID\"",
+         "须为老人“elders/ID”、代理人“elders/ID/contacts/N”或服务人员“workers/ID”"});
+  }
+  if (in.channel() == v1::FEEDBACK_CHANNEL_UNSPECIFIED ||
+      !v1::FeedbackChannel_IsValid(in.channel())) {
+    problems.push_back({"feedback.channel",
+                        "must be FEEDBACK_CHANNEL_APP, _PHONE_CALL, _PROXY or _DOOR_VISIT",
+                        "渠道须为 APP、电话、代理人或上门之一"});
+  }
+  if (in.faces() < 1 || in.faces() > 5) {
+    problems.push_back({"feedback.faces", "must be between 1 and 5", "笑脸数须在 1 到 5 之间"});
+  }
+  if (!v1::Answer_IsValid(in.did_as_promised())) {
+    problems.push_back({"feedback.did_as_promised", "unknown answer", "未知的回答"});
+  }
+  if (!v1::Answer_IsValid(in.felt_cared_for())) {
+    problems.push_back({"feedback.felt_cared_for", "unknown answer", "未知的回答"});
+  }
+  std::optional<size_t> words = Utf8Length(in.words());
+  if (!words.has_value() || *words > 500) {
+    problems.push_back({"feedback.words", "must be valid UTF-8 of at most 500 characters",
+                        "留言须为有效的 UTF-8 文本，至多 500 字"});
+  }
+  return problems;
+}
+
+absl::Status PerceptionUseCases::RecordAnswer(storage::Transaction& tx, const v1::Feedback& in,
+                                              const std::string& recorded_by, absl::Time at,
+                                              AnswerSource source, v1::Feedback* stored) {
+  const std::string visit_id = in.visit().substr(7);  // "visits/ID", checked by the caller
+  ASSIGN_OR_RETURN(std::optional<ProjectedVisit> visit, FindVisit(tx, visit_id));
+  if (!visit.has_value()) return NotFound(in.visit());
+  ASSIGN_OR_RETURN(std::optional<ElderFacts> elder, FindElderFacts(tx, visit->elder));
+  ASSIGN_OR_RETURN(std::optional<CommitmentFacts> commitment,
+                   FindCommitmentFacts(tx, visit->commitment_id));
+  const ElderFacts elder_facts = elder.value_or(ElderFacts{});
+  const CommitmentFacts commitment_facts = commitment.value_or(CommitmentFacts{});
+  // Whose visit it is comes first: a stranger learns nothing of its state (that someone is in
+  // that home right now).
+  ASSIGN_OR_RETURN(const bool elder_voice, IsElderVoice(in.author(), *visit, elder_facts));
+  RETURN_IF_ERROR(CheckAnswerable(in, *visit, elder_voice));
+  if (source == AnswerSource::kImported) RETURN_IF_ERROR(CheckAnswerTime(at, *visit));
+
+  *stored = in;
+  const std::string id = NewId(clock_);
+  stored->set_name("feedback/" + id);
+  stored->set_commitment("commitments/" + visit->commitment_id);
+  stored->set_elder(visit->elder);
+  stored->set_recorded_by(recorded_by);
+  *stored->mutable_create_time() = ToTimestamp(at);
+  absl::Status inserted = InsertFeedback(tx, cipher_, id, visit_id, *stored, at);
+  if (absl::IsAlreadyExists(inserted)) {
+    return WithReason(absl::AlreadyExistsError(
+                          absl::StrCat(in.visit(), " already has feedback from ", in.author())),
+                      common::v1::ERROR_REASON_ALREADY_EXISTS);
+  }
+  RETURN_IF_ERROR(inserted);
+
+  if (elder_voice) {
+    const VisitSubjects subjects{"commitments/" + visit->commitment_id, visit->elder,
+                                 commitment_facts.organisation, elder_facts.committee,
+                                 elder_facts.street};
+    Figures delta = AnswerContribution(in.faces(), in.did_as_promised(), in.felt_cared_for());
+    if (Disputes(in)) {
+      ASSIGN_OR_RETURN(bool changed, MarkDisputed(tx, visit_id));
+      if (changed) delta[kDisputed] += 1;
+    }
+    for (const std::string& key : SubjectKeys(subjects, visit->worker)) {
+      RETURN_IF_ERROR(AddCounters(tx, db_.dialect(), key, visit->day, delta));
+    }
+  }
+  if (in.nobody_came()) {
+    RETURN_IF_ERROR(
+        InsertAlertOnce(tx, NewAlertRow(clock_, ContradictionAlert(in.visit(), visit->elder,
+                                                                   elder_facts.committee,
+                                                                   in.author(), visit->worker, at)))
+            .status());
+  }
+  return absl::OkStatus();
+}
+
 absl::Status PerceptionUseCases::Submit(const v1::SubmitFeedbackRequest& request,
                                         const std::string& recorded_by,
                                         v1::SubmitFeedbackResponse* response) {
   const v1::Feedback& in = request.feedback();
-  const std::string visit_id = in.visit().substr(7);  // "visits/ID", checked by the adapter
   const absl::Time now = clock_.Now();
-  const storage::Dialect dialect = db_.dialect();
   RETURN_IF_ERROR(RunIdempotent(
       db_, "SubmitFeedback", request.request_id(), request, response,
       [&](storage::Transaction& tx) -> absl::Status {
-        ASSIGN_OR_RETURN(std::optional<ProjectedVisit> visit, FindVisit(tx, visit_id));
-        if (!visit.has_value()) return NotFound(in.visit());
-        ASSIGN_OR_RETURN(std::optional<ElderFacts> elder, FindElderFacts(tx, visit->elder));
-        ASSIGN_OR_RETURN(std::optional<CommitmentFacts> commitment,
-                         FindCommitmentFacts(tx, visit->commitment_id));
-        const ElderFacts elder_facts = elder.value_or(ElderFacts{});
-        const CommitmentFacts commitment_facts = commitment.value_or(CommitmentFacts{});
-        // Whose visit it is comes first: a stranger learns nothing of its state (that someone is
-        // in that home right now).
-        ASSIGN_OR_RETURN(const bool elder_voice, IsElderVoice(in.author(), *visit, elder_facts));
-        RETURN_IF_ERROR(CheckAnswerable(in, *visit, elder_voice));
-
-        v1::Feedback stored = in;
-        const std::string id = NewId(clock_);
-        stored.set_name("feedback/" + id);
-        stored.set_commitment("commitments/" + visit->commitment_id);
-        stored.set_elder(visit->elder);
-        stored.set_recorded_by(recorded_by);
-        *stored.mutable_create_time() = ToTimestamp(now);
-        absl::Status inserted = InsertFeedback(tx, cipher_, id, visit_id, stored, now);
-        if (absl::IsAlreadyExists(inserted)) {
-          return WithReason(absl::AlreadyExistsError(absl::StrCat(
-                                in.visit(), " already has feedback from ", in.author())),
-                            common::v1::ERROR_REASON_ALREADY_EXISTS);
-        }
-        RETURN_IF_ERROR(inserted);
-
-        if (elder_voice) {
-          const VisitSubjects subjects{"commitments/" + visit->commitment_id, visit->elder,
-                                       commitment_facts.organisation, elder_facts.committee,
-                                       elder_facts.street};
-          Figures delta = AnswerContribution(in.faces(), in.did_as_promised(), in.felt_cared_for());
-          if (Disputes(in)) {
-            ASSIGN_OR_RETURN(bool changed, MarkDisputed(tx, visit_id));
-            if (changed) delta[kDisputed] += 1;
-          }
-          for (const std::string& key : SubjectKeys(subjects, visit->worker)) {
-            RETURN_IF_ERROR(AddCounters(tx, dialect, key, visit->day, delta));
-          }
-        }
-        if (in.nobody_came()) {
-          RETURN_IF_ERROR(
-              InsertAlertOnce(
-                  tx, NewAlertRow(clock_, ContradictionAlert(in.visit(), visit->elder,
-                                                             elder_facts.committee, in.author(),
-                                                             visit->worker, now)))
-                  .status());
-        }
+        v1::Feedback stored;
+        RETURN_IF_ERROR(RecordAnswer(tx, in, recorded_by, now, AnswerSource::kLive, &stored));
         // The reply stored for request_id retries carries no words (they are sealed in the
         // answer); they are put back below from the request, which a retry must repeat exactly.
         *response->mutable_feedback() = std::move(stored);
@@ -114,6 +159,126 @@ absl::Status PerceptionUseCases::Submit(const v1::SubmitFeedbackRequest& request
       clock_));
   response->mutable_feedback()->set_words(in.words());
   return absl::OkStatus();
+}
+
+namespace {
+
+// What an ImportFeedback transaction returns to be rolled back (dry run, or a refused row without
+// skip_bad_rows): not an error.
+constexpr char kImportNotWritten[] = "import checked, not written";
+
+// Why the rules refused an answer, in Chinese, by the field they named.
+std::string RefusalZh(const std::string& field, absl::StatusCode code) {
+  if (code == absl::StatusCode::kFailedPrecondition) {
+    return "该探访没有完成：只能为已完成的探访导入回答";
+  }
+  if (field == "feedback.author") return "不是该老人、老人的代理人，也不是签到的服务人员";
+  if (field == "feedback.nobody_came") return "签到的服务人员不能报告“没人来”";
+  if (field == "feedback.answer_time") return "早于探访开始的时间";
+  return "该行被拒绝（见英文说明）";
+}
+
+// Adds the problems of a row that RecordAnswer refused with `status` (INVALID_ARGUMENT,
+// FAILED_PRECONDITION or NOT_FOUND).
+void AddRefusal(const v1::ImportedFeedback& row, const absl::Status& status, RowProblems* to) {
+  if (absl::IsNotFound(status)) {
+    AddProblem(row.line(), "feedback.visit",
+               absl::StrCat(row.feedback().visit(),
+                            " is not known to feedback yet: scheduling's events of it have "
+                            "not been consumed; import again later"),
+               "反馈服务还不知道这次探访：排班服务的相关事件尚未处理，请稍后再导入", to);
+    return;
+  }
+  if (std::optional<google::rpc::BadRequest> bad = GetBadRequest(status);
+      bad.has_value() && bad->field_violations_size() > 0) {
+    for (const auto& violation : bad->field_violations()) {
+      AddProblem(row.line(), violation.field(), violation.description(),
+                 RefusalZh(violation.field(), status.code()), to);
+    }
+    return;
+  }
+  // "field: reason" names its field; anything else is about the answer as a whole.
+  const absl::string_view message = status.message();
+  std::string field = "feedback";
+  std::string reason(message);
+  if (const size_t colon = message.find(": ");
+      colon != absl::string_view::npos && absl::StartsWith(message, "feedback.")) {
+    field = std::string(message.substr(0, colon));
+    reason = std::string(message.substr(colon + 2));
+  }
+  std::string zh = RefusalZh(field, status.code());
+  AddProblem(row.line(), std::move(field), std::move(reason), std::move(zh), to);
+}
+
+}  // namespace
+
+absl::StatusOr<v1::ImportFeedbackResponse> PerceptionUseCases::Import(
+    const v1::ImportFeedbackRequest& request, const std::string& recorded_by) {
+  if (request.rows_size() < 1 || request.rows_size() > kMaxImportRows) {
+    return InvalidField("rows", absl::StrCat("must hold 1 to ", kMaxImportRows, " rows"));
+  }
+  const absl::Time now = clock_.Now();
+  v1::ImportFeedbackResponse response;
+  // First each row alone, without the database: its fields and its time.
+  std::vector<const v1::ImportedFeedback*> ready;
+  for (const v1::ImportedFeedback& row : request.rows()) {
+    std::vector<FieldProblem> problems = FeedbackFieldProblems(row.feedback());
+    const google::protobuf::Timestamp& t = row.answer_time();
+    if (!row.has_answer_time()) {
+      problems.push_back(
+          {"feedback.answer_time", "is required: when the answer was given", "必须填写回答的时间"});
+    } else if (t.seconds() < 0 || t.nanos() < 0 || t.nanos() > 999999999) {
+      problems.push_back(
+          {"feedback.answer_time", "is not a valid time after 1970", "不是有效的时间"});
+    } else if (t.seconds() > absl::ToUnixSeconds(now) || FromTimestamp(t) > now) {
+      problems.push_back({"feedback.answer_time",
+                          "is in the future; only past answers are imported",
+                          "在将来；只能导入过去的回答"});
+    }
+    for (FieldProblem& p : problems) {
+      AddProblem(row.line(), std::move(p.field), std::move(p.reason), std::move(p.reason_zh),
+                 response.mutable_problems());
+    }
+    if (problems.empty()) ready.push_back(&row);
+  }
+
+  // Then every row that passed, in one transaction, as Submit records a live answer; rolled back
+  // with dry_run or when a row is refused without skip_bad_rows.
+  const int checked = response.problems_size();
+  absl::Status status = db_.RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+    // A retried transaction starts the rows again.
+    while (response.problems_size() > checked) response.mutable_problems()->RemoveLast();
+    response.set_created(0);
+    response.set_existing(0);
+    response.set_written(false);
+    for (const v1::ImportedFeedback* row : ready) {
+      v1::Feedback stored;
+      absl::Status recorded =
+          RecordAnswer(tx, row->feedback(), recorded_by, FromTimestamp(row->answer_time()),
+                       AnswerSource::kImported, &stored);
+      if (recorded.ok()) {
+        response.set_created(response.created() + 1);
+      } else if (absl::IsAlreadyExists(recorded)) {
+        response.set_existing(response.existing() + 1);
+      } else if (absl::IsInvalidArgument(recorded) || absl::IsFailedPrecondition(recorded) ||
+                 absl::IsNotFound(recorded)) {
+        AddRefusal(*row, recorded, response.mutable_problems());
+      } else {
+        return recorded;
+      }
+    }
+    if (request.dry_run() || (response.problems_size() > 0 && !request.skip_bad_rows())) {
+      return absl::CancelledError(kImportNotWritten);
+    }
+    response.set_written(response.created() > 0);
+    return absl::OkStatus();
+  });
+  if (!status.ok() && !(absl::IsCancelled(status) && status.message() == kImportNotWritten)) {
+    return status;
+  }
+  // The problems by line: those found without the database came first.
+  SortByLine(*response.mutable_problems());
+  return response;
 }
 
 absl::Status PerceptionUseCases::AwaitingReview(const v1::ListVisitsAwaitingReviewRequest& request,

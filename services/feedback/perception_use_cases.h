@@ -1,13 +1,16 @@
 // The perception use cases: the consumer's progress, visit feedback, the promise ledger, the
 // perception index and the evaluation report. Each opens its transactions and calls the rules of
 // perception.h / feedback_answer.h / alert_policy.h / work_order.h and the store. No gRPC:
-// requests arrive validated by the adapter (feedback_service.cc, feedback_report.cc).
+// requests arrive validated by the adapter (feedback_service.cc, feedback_report.cc), except the
+// rows of an import, whose problems Import reports by line (FeedbackFieldProblems checks an
+// answer's fields for both).
 #ifndef LINLI_SERVICES_FEEDBACK_PERCEPTION_USE_CASES_H_
 #define LINLI_SERVICES_FEEDBACK_PERCEPTION_USE_CASES_H_
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/audit.h"
@@ -20,6 +23,18 @@
 #include "services/feedback/perception.h"
 
 namespace linli::feedback {
+
+// One problem with a field of an answer, in English and in Chinese.
+struct FieldProblem {
+  std::string field;  // e.g. "feedback.faces"
+  std::string reason;
+  std::string reason_zh;
+};
+
+// The problems of the fields of `feedback` as SubmitFeedback and ImportFeedback take it (the
+// visit's name, the author's form, the channel, the scores, the words), without the database;
+// empty when there are none.
+std::vector<FieldProblem> FeedbackFieldProblems(const v1::Feedback& feedback);
 
 class PerceptionUseCases {
  public:
@@ -35,6 +50,13 @@ class PerceptionUseCases {
   // `recorded_by` is who entered it (the principal of the call).
   absl::Status Submit(const v1::SubmitFeedbackRequest& request, const std::string& recorded_by,
                       v1::SubmitFeedbackResponse* response);
+  // Records answers given before Linli, each at its `answer_time`: every row checked as Submit
+  // checks a live answer (and its time: not in the future, not before the visit), all in one
+  // transaction. A row whose author already answered the visit counts as existing; a refused row
+  // becomes problems of its line. Nothing is written with `dry_run`, nor when a row is refused
+  // unless `skip_bad_rows`. INVALID_ARGUMENT on `rows` unless 1-1000 rows.
+  absl::StatusOr<v1::ImportFeedbackResponse> Import(const v1::ImportFeedbackRequest& request,
+                                                    const std::string& recorded_by);
   // The answers about the visits of the elders of `request.region()` (or of `request.elder()`)
   // recorded over the `window_days` local days ending today, newest first, one `page` (keyed by
   // record time and id); each answer returned with words is audited as read by `caller`.
@@ -71,6 +93,20 @@ class PerceptionUseCases {
                                               int64_t from, int64_t to, Directory& directory);
 
  private:
+  // How an answer reaches RecordAnswer.
+  enum class AnswerSource {
+    kLive,      // SubmitFeedback: given now
+    kImported,  // ImportFeedback: given in the past, not before the visit (CheckAnswerTime)
+  };
+  // Records `in` (checked by FeedbackFieldProblems) in `tx` as given at `at` and entered by
+  // `recorded_by`: the visit must be one feedback projected (NOT_FOUND), the author one who may
+  // answer and the visit completed (IsElderVoice, CheckAnswerable; imported: CheckAnswerTime);
+  // ALREADY_EXISTS when the author already answered the visit. Nothing is written when it fails.
+  // The elder's voice is added to the counters of the visit's day; "nobody came" raises the
+  // contradiction alert as of `at`. `stored` receives the answer as stored.
+  absl::Status RecordAnswer(storage::Transaction& tx, const v1::Feedback& in,
+                            const std::string& recorded_by, absl::Time at, AnswerSource source,
+                            v1::Feedback* stored);
   // Counters of `subject` over the `days` local days ending with `last_day`.
   absl::StatusOr<Figures> WindowFigures(const std::string& subject, int days, int64_t last_day);
 

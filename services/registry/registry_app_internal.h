@@ -23,6 +23,7 @@
 #include "common/audit.h"
 #include "common/clock.h"
 #include "common/errors.h"
+#include "common/import_problems.h"
 #include "common/pii/field_cipher.h"
 #include "common/storage/database.h"
 #include "linli/common/v1/common.pb.h"
@@ -33,41 +34,6 @@
 namespace linli::registry {
 
 // --- Imports -----------------------------------------------------------------------------------
-
-// Rows an import takes in one call.
-inline constexpr int kMaxImportRows = 1000;
-
-using RowProblems = google::protobuf::RepeatedPtrField<common::v1::RowProblem>;
-
-// The problems a check found on one row: one per field a BadRequest names, or else the whole
-// status, under `field`.
-inline void AddProblems(int line, const absl::Status& status, RowProblems* problems,
-                        absl::string_view field = "") {
-  if (std::optional<google::rpc::BadRequest> bad = GetBadRequest(status);
-      bad.has_value() && bad->field_violations_size() > 0) {
-    for (const auto& violation : bad->field_violations()) {
-      common::v1::RowProblem* p = problems->Add();
-      p->set_line(line);
-      p->set_field(violation.field());
-      p->set_reason(violation.description());
-    }
-    return;
-  }
-  common::v1::RowProblem* p = problems->Add();
-  p->set_line(line);
-  p->set_field(std::string(field));
-  p->set_reason(std::string(status.message()));
-}
-
-inline common::v1::RowProblem* AddProblem(int line, std::string field, std::string reason,
-                                          std::string reason_zh, RowProblems* to) {
-  common::v1::RowProblem* p = to->Add();
-  p->set_line(line);
-  p->set_field(std::move(field));
-  p->set_reason(std::move(reason));
-  p->set_reason_zh(std::move(reason_zh));
-  return p;
-}
 
 // An import's region guard: the subtree every row must lie within (none: anywhere).
 struct RegionGuard {

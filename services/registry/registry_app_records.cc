@@ -112,13 +112,7 @@ absl::Status RunImport(storage::Database& db, const v1::ImportRecordsRequest& re
   });
   if (!status.ok()) return status;
   // The problems by line: those found without the database came first.
-  std::vector<common::v1::RowProblem> sorted(problems->begin(), problems->end());
-  std::stable_sort(sorted.begin(), sorted.end(),
-                   [](const common::v1::RowProblem& a, const common::v1::RowProblem& b) {
-                     return a.line() < b.line();
-                   });
-  problems->Clear();
-  for (common::v1::RowProblem& p : sorted) *problems->Add() = std::move(p);
+  SortByLine(*problems);
   return absl::OkStatus();
 }
 

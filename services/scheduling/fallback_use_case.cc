@@ -57,15 +57,8 @@ absl::StatusOr<v1::ProposeFallbackResponse> ProposeFallback(
   ASSIGN_OR_RETURN(registry::v1::ListOfferingsResponse offerings,
                    registry.ListOfferings(offerings_request));
   int skilled = 0;
-  registry::v1::ListWorkersRequest workers_request;
-  workers_request.set_organisation(owner);
-  workers_request.set_page_size(1000);
-  do {
-    ASSIGN_OR_RETURN(registry::v1::ListWorkersResponse workers,
-                     registry.ListWorkers(workers_request));
-    for (const auto& w : workers.workers()) skilled += CanServe(w, commitment);
-    workers_request.set_page_token(workers.next_page_token());
-  } while (!workers_request.page_token().empty());
+  ASSIGN_OR_RETURN(const std::vector<registry::v1::Worker> workers, AllWorkers(registry, owner));
+  for (const auto& w : workers) skilled += CanServe(w, commitment);
   for (v1::CoverageGap& gap :
        CoverageGaps(commitment, promised,
                     {offerings.offerings().begin(), offerings.offerings().end()}, skilled)) {

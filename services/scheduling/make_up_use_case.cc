@@ -118,15 +118,8 @@ absl::Status MakeUpVisit(storage::Database& db, const Clock& clock, RegistryView
       },
       {.read_only = true}));
   // The owner's workers who can serve the promise, outside any transaction.
-  std::vector<registry::v1::Worker> owned;
-  registry::v1::ListWorkersRequest list;
-  list.set_organisation(facts.commitment.owner_organisation());
-  list.set_page_size(1000);
-  do {
-    ASSIGN_OR_RETURN(registry::v1::ListWorkersResponse page, registry.ListWorkers(list));
-    for (const auto& w : page.workers()) owned.push_back(w);
-    list.set_page_token(page.next_page_token());
-  } while (!list.page_token().empty());
+  ASSIGN_OR_RETURN(const std::vector<registry::v1::Worker> owned,
+                   AllWorkers(registry, facts.commitment.owner_organisation()));
   const std::vector<registry::v1::Worker> workers = MakeUpCandidates(owned, facts.commitment);
 
   const absl::Time now = clock.Now();

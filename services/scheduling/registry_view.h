@@ -5,7 +5,11 @@
 #ifndef LINLI_SERVICES_SCHEDULING_REGISTRY_VIEW_H_
 #define LINLI_SERVICES_SCHEDULING_REGISTRY_VIEW_H_
 
+#include <string>
+#include <vector>
+
 #include "absl/status/statusor.h"
+#include "common/status_macros.h"
 #include "linli/registry/v1/registry.pb.h"
 
 namespace linli::scheduling {
@@ -38,6 +42,21 @@ class RegistryView {
   virtual absl::StatusOr<registry::v1::SearchProvidersResponse> SearchProviders(
       const registry::v1::SearchProvidersRequest& request) = 0;
 };
+
+// Every worker of `organisation` ("organisations/…"), whatever their status, page by page.
+inline absl::StatusOr<std::vector<registry::v1::Worker>> AllWorkers(
+    RegistryView& registry, const std::string& organisation) {
+  std::vector<registry::v1::Worker> workers;
+  registry::v1::ListWorkersRequest list;
+  list.set_organisation(organisation);
+  list.set_page_size(1000);
+  do {
+    ASSIGN_OR_RETURN(registry::v1::ListWorkersResponse page, registry.ListWorkers(list));
+    for (registry::v1::Worker& w : *page.mutable_workers()) workers.push_back(std::move(w));
+    list.set_page_token(page.next_page_token());
+  } while (!list.page_token().empty());
+  return workers;
+}
 
 }  // namespace linli::scheduling
 

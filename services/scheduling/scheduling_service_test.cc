@@ -16,6 +16,7 @@
 #include "common/errors.h"
 #include "common/grpc_status.h"
 #include "common/proto_time.h"
+#include "common/recurrence/rrule.h"
 #include "common/server.h"
 #include "gtest/gtest.h"
 #include "services/scheduling/scheduling_service.h"
@@ -2089,6 +2090,189 @@ TEST_P(SchedulingServiceTest, ReferralsExpireAreAnsweredOnceAndEndWithTheirPromi
   EXPECT_EQ(types,
             (std::vector<std::string>{"referral.sent", "referral.expired", "referral.sent",
                                       "referral.accepted", "referral.sent", "referral.withdrawn"}));
+}
+
+// A provider's past, imported: each row becomes the visit of its promise's occurrence with what
+// a live check would have recorded, announced on the event stream; importing again changes
+// nothing; a bad row writes nothing unless skip_bad_rows.
+TEST_P(SchedulingServiceTest, PastVisitsAreImportedOnceByTheLiveRules) {
+  // Tuesdays and Thursdays at 09:00 since 2026-11-01; the clock at 2026-11-30 00:00.
+  const absl::TimeZone shanghai = recurrence::ShanghaiTimeZone();
+  clock_.Set(absl::FromCivil(absl::CivilSecond(2026, 11, 30, 0, 0, 0), shanghai));
+  v1::Commitment weekly = Weekly();
+  weekly.set_valid_from("2026-11-01");
+  weekly.mutable_recurrence()->set_dtstart("2026-11-03T09:00:00");
+  v1::Commitment promise;
+  ASSERT_TRUE(Create(weekly, &promise).ok());
+  auto at = [&](int day, int hour, int minute) {
+    return absl::FromCivil(absl::CivilSecond(2026, 11, day, hour, minute, 0), shanghai);
+  };
+  auto came = [&](const std::string& worker, absl::Time in, absl::Time out, double lat) {
+    v1::ImportedAttendance a;
+    a.set_worker(worker);
+    *a.mutable_check_in_time() = ToTimestamp(in);
+    a.mutable_check_in_location()->set_latitude(lat);
+    a.mutable_check_in_location()->set_longitude(121.48013);
+    *a.mutable_check_out_time() = ToTimestamp(out);
+    a.mutable_check_out_location()->set_latitude(31.20012);
+    a.mutable_check_out_location()->set_longitude(121.48013);
+    a.set_method(v1::CHECK_METHOD_APP_GPS);
+    return a;
+  };
+  auto row = [&](int line, const std::string& occurrence, v1::VisitState state) {
+    v1::ImportedVisit r;
+    r.set_line(line);
+    r.set_commitment(promise.name());
+    r.set_occurrence(occurrence);
+    r.set_state(state);
+    return r;
+  };
+  v1::ImportVisitsRequest request;
+  *request.add_rows() = row(2, "2026-11-03T09:00:00", v1::VISIT_STATE_COMPLETED);
+  *request.mutable_rows(0)->add_attendance() =
+      came(workers_[0], at(3, 9, 20), at(3, 10, 15), 31.20012);
+  *request.add_rows() = row(3, "2026-11-05T09:00:00", v1::VISIT_STATE_MISSED);
+  *request.add_rows() = row(4, "2026-11-10T09:00:00", v1::VISIT_STATE_CANCELLED);
+  request.mutable_rows(2)->set_reason_code("ELDER_IN_HOSPITAL");
+  // Late, and a kilometre from the door.
+  *request.add_rows() = row(5, "2026-11-12T09:00:00", v1::VISIT_STATE_COMPLETED);
+  *request.mutable_rows(3)->add_attendance() =
+      came(workers_[1], at(12, 11, 50), at(12, 12, 45), 31.21);
+  auto import = [&](const v1::ImportVisitsRequest& r, v1::ImportVisitsResponse* out) {
+    grpc::ClientContext context;
+    return stub_->ImportVisits(&context, r, out);
+  };
+  auto last_sequence = [&] {
+    v1::ListEventsRequest r;
+    v1::ListEventsResponse events;
+    grpc::ClientContext context;
+    EXPECT_TRUE(stub_->ListEvents(&context, r, &events).ok());
+    return events.last_sequence();
+  };
+  const int64_t before = last_sequence();
+
+  v1::ImportVisitsResponse dry;
+  request.set_dry_run(true);
+  ASSERT_TRUE(import(request, &dry).ok());
+  EXPECT_EQ(dry.created(), 4);
+  EXPECT_FALSE(dry.written());
+  EXPECT_TRUE(Visits(promise.name()).empty());
+  request.set_dry_run(false);
+
+  v1::ImportVisitsResponse first;
+  grpc::Status status = import(request, &first);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(first.created(), 4);
+  EXPECT_EQ(first.existing(), 0);
+  EXPECT_TRUE(first.written());
+  EXPECT_TRUE(first.problems().empty()) << first.problems(0).reason();
+  ASSERT_EQ(first.visits_size(), 4);
+  std::map<std::string, v1::Visit> by_occurrence;
+  for (const v1::Visit& v : Visits(promise.name())) by_occurrence[v.occurrence()] = v;
+  ASSERT_EQ(by_occurrence.size(), 4u);
+  const v1::Visit& kept = by_occurrence["2026-11-03T09:00:00"];
+  EXPECT_EQ(kept.name(), first.visits(0));
+  EXPECT_EQ(kept.state(), v1::VISIT_STATE_COMPLETED);
+  EXPECT_EQ(kept.check_in().worker(), workers_[0]);
+  EXPECT_EQ(FromTimestamp(kept.check_in().time()), at(3, 9, 20));
+  EXPECT_TRUE(kept.exceptions().empty());
+  EXPECT_EQ(by_occurrence["2026-11-05T09:00:00"].state(), v1::VISIT_STATE_MISSED);
+  EXPECT_EQ(by_occurrence["2026-11-10T09:00:00"].state(), v1::VISIT_STATE_CANCELLED);
+  EXPECT_EQ(by_occurrence["2026-11-10T09:00:00"].reason_code(), "ELDER_IN_HOSPITAL");
+  const v1::Visit& late = by_occurrence["2026-11-12T09:00:00"];
+  EXPECT_EQ(std::vector<std::string>(late.exceptions().begin(), late.exceptions().end()),
+            (std::vector<std::string>{"OUTSIDE_GEOFENCE", "LATE_ARRIVAL"}));
+  // One event per visit, of its outcome.
+  v1::ListEventsRequest events_request;
+  events_request.set_after_sequence(before);
+  v1::ListEventsResponse events;
+  grpc::ClientContext events_context;
+  ASSERT_TRUE(stub_->ListEvents(&events_context, events_request, &events).ok());
+  std::multiset<std::string> types;
+  for (const v1::Event& e : events.events()) types.insert(e.type());
+  EXPECT_EQ(types, (std::multiset<std::string>{"visit.completed", "visit.completed", "visit.missed",
+                                               "visit.cancelled"}));
+
+  // Again: every occurrence is recognised, nothing is written or announced.
+  const int64_t after_first = last_sequence();
+  v1::ImportVisitsResponse again;
+  ASSERT_TRUE(import(request, &again).ok());
+  EXPECT_EQ(again.created(), 0);
+  EXPECT_EQ(again.existing(), 4);
+  EXPECT_FALSE(again.written());
+  EXPECT_EQ(std::vector<std::string>(again.visits().begin(), again.visits().end()),
+            std::vector<std::string>(first.visits().begin(), first.visits().end()));
+  EXPECT_EQ(last_sequence(), after_first);
+  EXPECT_EQ(Visits(promise.name()).size(), 4u);
+
+  // A scheduled visit of the past nobody checked in to takes the row's outcome.
+  v1::MaterializeVisitsRequest materialize;
+  materialize.set_from_date("2026-11-17");
+  materialize.set_days(1);
+  v1::MaterializeVisitsResponse materialized;
+  grpc::ClientContext materialize_context;
+  ASSERT_TRUE(stub_->MaterializeVisits(&materialize_context, materialize, &materialized).ok());
+  ASSERT_EQ(materialized.created(), 1);
+  std::string scheduled;
+  for (const v1::Visit& v : Visits(promise.name())) {
+    if (v.occurrence() == "2026-11-17T09:00:00") scheduled = v.name();
+  }
+  ASSERT_FALSE(scheduled.empty());
+
+  // Bad rows: not an occurrence (a Wednesday), not over yet, a stranger, the same visit twice.
+  v1::ImportVisitsRequest mixed;
+  *mixed.add_rows() = row(2, "2026-11-17T09:00:00", v1::VISIT_STATE_COMPLETED);
+  *mixed.mutable_rows(0)->add_attendance() =
+      came(workers_[2], at(17, 9, 5), at(17, 10, 0), 31.20012);
+  *mixed.add_rows() = row(3, "2026-11-18T09:00:00", v1::VISIT_STATE_MISSED);
+  *mixed.add_rows() = row(4, "2026-12-01T09:00:00", v1::VISIT_STATE_MISSED);
+  *mixed.add_rows() = row(5, "2026-11-19T09:00:00", v1::VISIT_STATE_COMPLETED);
+  *mixed.mutable_rows(3)->add_attendance() =
+      came("workers/nobody", at(19, 9, 5), at(19, 10, 0), 31.20012);
+  *mixed.add_rows() = row(6, "2026-11-17T09:00:00", v1::VISIT_STATE_MISSED);
+  v1::ImportVisitsResponse refused;
+  ASSERT_TRUE(import(mixed, &refused).ok());
+  EXPECT_FALSE(refused.written());
+  std::vector<std::pair<int, std::string>> problems;
+  for (const common::v1::RowProblem& p : refused.problems())
+    problems.push_back({p.line(), p.field()});
+  EXPECT_EQ(problems, (std::vector<std::pair<int, std::string>>{{3, "visit.occurrence"},
+                                                                {4, "visit.occurrence"},
+                                                                {5, "visit.attendance[0].worker"},
+                                                                {6, "visit.occurrence"}}));
+  EXPECT_EQ(Visits(promise.name()).size(), 5u);  // nothing written
+  v1::GetVisitRequest get;
+  get.set_name(scheduled);
+  v1::GetVisitResponse got;
+  grpc::ClientContext get_context;
+  ASSERT_TRUE(stub_->GetVisit(&get_context, get, &got).ok());
+  EXPECT_EQ(got.visit().state(), v1::VISIT_STATE_SCHEDULED);
+
+  mixed.set_skip_bad_rows(true);
+  v1::ImportVisitsResponse skipped;
+  ASSERT_TRUE(import(mixed, &skipped).ok());
+  EXPECT_TRUE(skipped.written());
+  EXPECT_EQ(skipped.created(), 1);
+  EXPECT_EQ(skipped.visits(0), scheduled);
+  EXPECT_TRUE(skipped.visits(1).empty());
+  grpc::ClientContext get_again;
+  ASSERT_TRUE(stub_->GetVisit(&get_again, get, &got).ok());
+  EXPECT_EQ(got.visit().state(), v1::VISIT_STATE_COMPLETED);
+  EXPECT_EQ(got.visit().check_in().worker(), workers_[2]);
+
+  // Another provider's import does not see this promise.
+  v1::ImportVisitsRequest guarded = request;
+  guarded.set_owner_guard("organisations/wlq-elder-centre");
+  v1::ImportVisitsResponse foreign;
+  ASSERT_TRUE(import(guarded, &foreign).ok());
+  ASSERT_EQ(foreign.problems_size(), 4);
+  EXPECT_EQ(foreign.problems(0).field(), "visit.commitment");
+  EXPECT_EQ(foreign.existing(), 0);
+
+  // No rows, or a bad row only, is INVALID_ARGUMENT / a problem, never INTERNAL.
+  v1::ImportVisitsResponse none;
+  EXPECT_EQ(import(v1::ImportVisitsRequest(), &none).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, SchedulingServiceTest, ::testing::ValuesIn(testing::Backends()),

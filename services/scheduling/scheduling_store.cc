@@ -379,6 +379,17 @@ absl::StatusOr<std::optional<VisitRow>> FindVisit(storage::Transaction& tx, cons
   return std::optional<VisitRow>(std::move(v));
 }
 
+absl::StatusOr<std::optional<VisitRow>> FindVisitOfOccurrence(storage::Transaction& tx,
+                                                              const std::string& commitment_id,
+                                                              const std::string& occurrence) {
+  ASSIGN_OR_RETURN(
+      auto rows, tx.Query(std::string(kSelectVisit) + "WHERE commitment_id = ? AND occurrence = ?",
+                          {commitment_id, occurrence}));
+  if (rows.empty()) return std::optional<VisitRow>();
+  ASSIGN_OR_RETURN(VisitRow v, VisitFromRow(rows[0]));
+  return std::optional<VisitRow>(std::move(v));
+}
+
 absl::Status ChangeVisitIn(storage::Transaction& tx, absl::Time now, const std::string& id,
                            const std::string& name, v1::VisitState expected,
                            const std::string& event, const VisitChange& change, v1::Visit* result) {

@@ -112,6 +112,10 @@ absl::Status InsertVisit(storage::Transaction& tx, const VisitRow& row);
 absl::StatusOr<bool> UpdateVisitIf(storage::Transaction& tx, const VisitRow& row,
                                    v1::VisitState expected);
 absl::StatusOr<std::optional<VisitRow>> FindVisit(storage::Transaction& tx, const std::string& id);
+// The visit of a commitment's occurrence (local "YYYY-MM-DDTHH:MM:SS"), if any.
+absl::StatusOr<std::optional<VisitRow>> FindVisitOfOccurrence(storage::Transaction& tx,
+                                                              const std::string& commitment_id,
+                                                              const std::string& occurrence);
 // Occurrence keys of a commitment's visits in [from_key, to_key).
 absl::StatusOr<std::vector<std::string>> OccurrenceKeys(storage::Transaction& tx,
                                                         const std::string& commitment_id,

@@ -1,11 +1,13 @@
 // SchedulingService: electronic visit verification — check-in, check-out, exceptions, and the
-// sweeper that marks visits nobody came to as missed.
+// sweeper that marks visits nobody came to as missed, and the import of visits of the past.
 #include "absl/strings/str_cat.h"
 #include "common/server.h"
 #include "common/status_macros.h"
+#include "services/scheduling/grpc_registry_view.h"
 #include "services/scheduling/referral_use_cases.h"
 #include "services/scheduling/scheduling_service.h"
 #include "services/scheduling/visit_check.h"
+#include "services/scheduling/visit_history_use_case.h"
 #include "services/scheduling/visit_use_cases.h"
 
 namespace linli::scheduling {
@@ -105,6 +107,16 @@ grpc::Status SchedulingServiceImpl::SweepMissedVisits(grpc::ServerContext* conte
   absl::StatusOr<v1::SweepMissedVisitsResponse> swept = Sweep();
   if (swept.ok()) *response = std::move(*swept);
   return Reply(*context, swept.status());
+}
+
+grpc::Status SchedulingServiceImpl::ImportVisits(grpc::ServerContext* context,
+                                                 const v1::ImportVisitsRequest* request,
+                                                 v1::ImportVisitsResponse* response) {
+  GrpcRegistryView registry(*registry_, context, options_.backend_timeout);
+  absl::StatusOr<v1::ImportVisitsResponse> imported =
+      scheduling::ImportVisits(db_, clock_, registry, *request, options_.geofence_radius_m);
+  if (imported.ok()) *response = std::move(*imported);
+  return Reply(*context, imported.status());
 }
 
 }  // namespace linli::scheduling
