@@ -96,35 +96,50 @@ grpc::Status SendAll(const std::string& what, const std::vector<Request>& reques
   return first_error;
 }
 
-// Imports `requests` (Create requests) as a street's roster goes in: RegistryService.ImportRecords,
-// 1000 rows a call, each row the record `set` puts in it. A record already registered (a previous
-// partial run) counts as done; a refused row stops the seeding with its problem.
-template <typename Request, typename Set>
-grpc::Status ImportAll(RegistryService::Stub& stub, const Endpoints& e, const std::string& what,
-                       const std::vector<Request>& requests, Set set) {
+// Imports `rows` the way a street's files go in: calls of at most 1000 rows, each row's line its
+// index + 2 (as under a header row), with progress. `call(request, response)` sends one call, whose
+// request holds rows [first, last) (`add(request, i)` adds row i); a refused row stops the
+// seeding with its problem. `done(response, first)` takes what a call answered (e.g. names).
+template <typename Request, typename Response, typename Add, typename Call, typename Done>
+grpc::Status ImportInChunks(const std::string& what, size_t rows, Add add, Call call, Done done) {
   constexpr size_t kRowsPerCall = 1000;
-  Progress progress(what, requests.size());
-  for (size_t first = 0; first < requests.size(); first += kRowsPerCall) {
-    const size_t end = std::min(requests.size(), first + kRowsPerCall);
-    registry::v1::ImportRecordsRequest rows;
-    for (size_t i = first; i < end; ++i) {
-      registry::v1::ImportedRecord* row = rows.add_rows();
-      row->set_line(static_cast<int32_t>(i) + 2);  // as if under a header row
-      set(*row, requests[i]);
+  Progress progress(what, rows);
+  for (size_t first = 0; first < rows; first += kRowsPerCall) {
+    const size_t last = std::min(rows, first + kRowsPerCall);
+    Request request;
+    for (size_t i = first; i < last; ++i) {
+      add(request, i);
+      request.mutable_rows()->rbegin()->set_line(static_cast<int32_t>(i) + 2);
     }
-    registry::v1::ImportRecordsResponse out;
-    grpc::Status status =
-        stub.ImportRecords(NewClientContext(nullptr, e.timeout).get(), rows, &out);
+    Response response;
+    grpc::Status status = call(request, &response);
     if (!status.ok()) return status;
-    if (out.problems_size() > 0) {
-      const common::v1::RowProblem& p = out.problems(0);
+    if (response.problems_size() > 0) {
+      const common::v1::RowProblem& p = response.problems(0);
       return grpc::Status(
           grpc::StatusCode::FAILED_PRECONDITION,
           absl::StrCat(what, " row ", p.line() - 2, ": ", p.field(), " ", p.reason()));
     }
-    for (size_t i = first; i < end; ++i) progress.Step();
+    done(response, first);
+    for (size_t i = first; i < last; ++i) progress.Step();
   }
   return grpc::Status::OK;
+}
+
+// The map's records (Create requests) through RegistryService.ImportRecords, each row the record
+// `set` puts in it. A record already registered (a previous partial run) counts as done.
+template <typename Request, typename Set>
+grpc::Status ImportAll(RegistryService::Stub& stub, const Endpoints& e, const std::string& what,
+                       const std::vector<Request>& requests, Set set) {
+  return ImportInChunks<registry::v1::ImportRecordsRequest, registry::v1::ImportRecordsResponse>(
+      what, requests.size(),
+      [&](registry::v1::ImportRecordsRequest& rows, size_t i) {
+        set(*rows.add_rows(), requests[i]);
+      },
+      [&](const auto& rows, auto* out) {
+        return stub.ImportRecords(NewClientContext(nullptr, e.timeout).get(), rows, out);
+      },
+      [](const auto&, size_t) {});
 }
 
 std::unique_ptr<feedback::v1::FeedbackService::Stub> Feedback(const std::string& address) {
@@ -329,37 +344,23 @@ grpc::Status SeedDemoHistory(const Endpoints& e, const DemoOptions& options,
     for (auto& row : past) rows.push_back(std::move(row));
   }
   std::vector<std::string> names(rows.size());
-  {
-    constexpr size_t kRowsPerCall = 1000;
-    Progress progress("past visits", rows.size());
-    for (size_t first = 0; first < rows.size(); first += kRowsPerCall) {
-      scheduling::v1::ImportVisitsRequest request;
-      const size_t last = std::min(rows.size(), first + kRowsPerCall);
-      for (size_t i = first; i < last; ++i) {
-        *request.add_rows() = rows[i];
-        request.mutable_rows()->rbegin()->set_line(static_cast<int>(i + 1));
-      }
-      scheduling::v1::ImportVisitsResponse response;
-      grpc::Status status = scheduling.ImportVisits(
-          NewClientContext(nullptr, absl::Minutes(2)).get(), request, &response);
-      if (!status.ok()) return status;
-      if (response.problems_size() > 0) {
-        const common::v1::RowProblem& p = response.problems(0);
-        return grpc::Status(
-            grpc::StatusCode::FAILED_PRECONDITION,
-            absl::StrCat("past visit ", p.line(), ": ", p.field(), " ", p.reason()));
-      }
-      for (size_t i = first; i < last; ++i) {
-        names[i] = response.visits(static_cast<int>(i - first));
-        progress.Step();
-      }
-    }
-  }
+  grpc::Status status =
+      ImportInChunks<scheduling::v1::ImportVisitsRequest, scheduling::v1::ImportVisitsResponse>(
+          "past visits", rows.size(),
+          [&](scheduling::v1::ImportVisitsRequest& r, size_t i) { *r.add_rows() = rows[i]; },
+          [&](const auto& r, auto* out) {
+            return scheduling.ImportVisits(NewClientContext(nullptr, absl::Minutes(2)).get(), r,
+                                           out);
+          },
+          [&](const scheduling::v1::ImportVisitsResponse& out, size_t first) {
+            for (int i = 0; i < out.visits_size(); ++i) names[first + i] = out.visits(i);
+          });
+  if (!status.ok()) return status;
   if (rows.empty()) return grpc::Status::OK;
 
   // The elders' answers, once feedback knows the visits.
   auto feedback = Feedback(options.feedback_address);
-  grpc::Status status = AwaitFeedback(scheduling, *feedback, e.timeout);
+  status = AwaitFeedback(scheduling, *feedback, e.timeout);
   if (!status.ok()) return status;
   std::vector<feedback::v1::ImportedFeedback> answers;
   for (const Past& p : pasts) {
@@ -372,26 +373,16 @@ grpc::Status SeedDemoHistory(const Endpoints& e, const DemoOptions& options,
       answers.push_back(std::move(a));
     }
   }
-  constexpr size_t kAnswersPerCall = 1000;
-  Progress progress("answers", answers.size());
-  for (size_t first = 0; first < answers.size(); first += kAnswersPerCall) {
-    feedback::v1::ImportFeedbackRequest request;
-    const size_t last = std::min(answers.size(), first + kAnswersPerCall);
-    for (size_t i = first; i < last; ++i) {
-      *request.add_rows() = answers[i];
-      request.mutable_rows()->rbegin()->set_line(static_cast<int>(i + 1));
-    }
-    feedback::v1::ImportFeedbackResponse response;
-    status = feedback->ImportFeedback(NewClientContext(nullptr, absl::Minutes(2)).get(), request,
-                                      &response);
-    if (!status.ok()) return status;
-    if (response.problems_size() > 0) {
-      const common::v1::RowProblem& p = response.problems(0);
-      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
-                          absl::StrCat("answer ", p.line(), ": ", p.field(), " ", p.reason()));
-    }
-    for (size_t i = first; i < last; ++i) progress.Step();
-  }
+  status =
+      ImportInChunks<feedback::v1::ImportFeedbackRequest, feedback::v1::ImportFeedbackResponse>(
+          "answers", answers.size(),
+          [&](feedback::v1::ImportFeedbackRequest& r, size_t i) { *r.add_rows() = answers[i]; },
+          [&](const auto& r, auto* out) {
+            return feedback->ImportFeedback(NewClientContext(nullptr, absl::Minutes(2)).get(), r,
+                                            out);
+          },
+          [](const auto&, size_t) {});
+  if (!status.ok()) return status;
   return SeedDemoComplaints(*feedback, e, rows, names);
 }
 
@@ -469,15 +460,20 @@ int SeedDemo(const Endpoints& e, const DemoOptions& options, const Clock& clock)
                          *row.mutable_worker() = r.worker();
                        });
   }
+  // The elders as a committee's roster goes in (ImportElders, known again by ID number).
   std::vector<std::string> elder_names(street.elders.size());
   if (status.ok()) {
-    status = SendAll("elders", street.elders, parallelism, [&](const auto& r) {
-      registry::v1::CreateElderResponse out;
-      grpc::Status s = stub->CreateElder(context().get(), r, &out);
-      // Each request writes its own slot, so no lock is needed.
-      elder_names[&r - street.elders.data()] = out.elder().name();
-      return s;
-    });
+    status = ImportInChunks<registry::v1::ImportEldersRequest, registry::v1::ImportEldersResponse>(
+        "elders", street.elders.size(),
+        [&](registry::v1::ImportEldersRequest& r, size_t i) {
+          *r.add_rows()->mutable_elder() = street.elders[i].elder();
+        },
+        [&](const auto& r, auto* out) {
+          return stub->ImportElders(NewClientContext(nullptr, absl::Minutes(2)).get(), r, out);
+        },
+        [&](const registry::v1::ImportEldersResponse& out, size_t first) {
+          for (int i = 0; i < out.elders_size(); ++i) elder_names[first + i] = out.elders(i);
+        });
   }
   if (!status.ok()) return Fail(status);
 
@@ -488,13 +484,40 @@ int SeedDemo(const Endpoints& e, const DemoOptions& options, const Clock& clock)
   std::fprintf(stderr, "seeding demo street: promises valid from %s (week of %s)\n",
                absl::FormatCivilTime(calendar.valid_from).c_str(),
                absl::FormatCivilTime(calendar.week_start).c_str());
+  // The promises as a roster of them goes in (ImportCommitments), then read back whole (with
+  // the care-grade defaults scheduling applied) for their history.
+  std::vector<std::string> commitment_names(commitments.size());
+  status = ImportInChunks<scheduling::v1::ImportCommitmentsRequest,
+                          scheduling::v1::ImportCommitmentsResponse>(
+      "commitments", commitments.size(),
+      [&](scheduling::v1::ImportCommitmentsRequest& r, size_t i) {
+        *r.add_rows()->mutable_commitment() = commitments[i].commitment();
+      },
+      [&](const auto& r, auto* out) {
+        return scheduling->ImportCommitments(NewClientContext(nullptr, absl::Minutes(2)).get(), r,
+                                             out);
+      },
+      [&](const scheduling::v1::ImportCommitmentsResponse& out, size_t first) {
+        for (int i = 0; i < out.commitments_size(); ++i) {
+          commitment_names[first + i] = out.commitments(i);
+        }
+      });
   std::vector<scheduling::v1::Commitment> made(commitments.size());
-  status = SendAll("commitments", commitments, parallelism, [&](const auto& r) {
-    scheduling::v1::CreateCommitmentResponse out;
-    grpc::Status s = scheduling->CreateCommitment(context().get(), r, &out);
-    made[&r - commitments.data()] = out.commitment();  // each request its own slot
-    return s;
-  });
+  if (status.ok()) {
+    std::map<std::string, size_t> place;
+    for (size_t i = 0; i < commitment_names.size(); ++i) place[commitment_names[i]] = i;
+    scheduling::v1::ListCommitmentsRequest list;
+    list.set_page_size(1000);
+    do {
+      scheduling::v1::ListCommitmentsResponse page;
+      status = scheduling->ListCommitments(context().get(), list, &page);
+      if (!status.ok()) break;
+      for (auto& c : *page.mutable_commitments()) {
+        if (auto it = place.find(c.name()); it != place.end()) made[it->second] = std::move(c);
+      }
+      list.set_page_token(page.next_page_token());
+    } while (!list.page_token().empty());
+  }
   if (status.ok()) status = SeedDemoHistory(e, options, *stub, *scheduling, made, calendar, clock);
   if (!status.ok()) return Fail(status);
   return MaterializeDemoVisits(e, calendar);

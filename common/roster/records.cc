@@ -7,11 +7,13 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "linli/registry/v1/registry.pb.h"
+#include "linli/scheduling/v1/scheduling.pb.h"
 
 namespace linli::roster {
 namespace {
 
 namespace reg = registry::v1;
+namespace sch = scheduling::v1;
 
 const std::vector<Column> kOrganisationColumns = {
     {"编号", "id", "organisation.id", "wlq-elder-canteen",
@@ -90,6 +92,37 @@ const std::vector<Column> kWorkerColumns = {
     {"出发地经度", "base_longitude", "worker.base_location.longitude", "121.4862",
      "出发地经度应为 -180 到 180 之间的数", false},
     {"状态", "status", "worker.status", "在岗", "状态应为：在岗、暂停、离职", false},
+};
+
+const std::vector<Column> kCommitmentColumns = {
+    {"身份证号", "id_number", "commitment.elder", "310101194503121238",
+     "身份证号必填：已登记、在你辖区内的老人的 18 位身份证号", true},
+    {"服务类型", "service_type", "commitment.service_type", "meal-delivery",
+     "服务类型应为已登记的服务类型编码，如 meal-delivery", true},
+    {"服务单位", "owner_organisation", "commitment.owner_organisation", "wlq-elder-canteen",
+     "服务单位应为已登记的单位编号（如 wlq-elder-canteen），不是单位名称", true},
+    {"开始日期", "valid_from", "commitment.valid_from", "2026-12-07",
+     "开始日期必填，格式为 YYYY-MM-DD", true},
+    {"结束日期", "valid_until", "commitment.valid_until", "",
+     "结束日期格式为 YYYY-MM-DD，不早于开始日期", false},
+    {"资金来源", "funding_programme", "commitment.funding_programme", "助餐补贴",
+     "资金来源最多 64 个字", false},
+    {"照护等级", "care_grade", "commitment.care_grade", "",
+     "照护等级应为 0 到 6 的整数；2～6 级未填重复规则时按长护险默认频次", false},
+    {"重复规则", "rrule", "commitment.recurrence.rrule", "FREQ=WEEKLY;BYDAY=MO,WE,FR",
+     "重复规则应为 RFC 5545 的重复规则，如 FREQ=WEEKLY;BYDAY=MO,WE,FR；未填照护等级时必填", false},
+    {"首次时间", "dtstart", "commitment.recurrence.dtstart", "2026-12-07T10:30:00",
+     "首次时间应为 YYYY-MM-DDTHH:MM:SS 格式的本地时间", false},
+    {"时间窗（分钟）", "window_minutes", "commitment.window_minutes", "120",
+     "时间窗应为 0 到 1440 的整数（分钟）：上门可以在这段时间内开始", false},
+    {"时长（分钟）", "duration_minutes", "commitment.duration_minutes", "10",
+     "时长应为 1 到 1440 的整数（分钟）", false},
+    {"人数", "workers_required", "commitment.workers_required", "1",
+     "人数应为 1 或 2；2 人时两人同时开始", false},
+    {"所需技能", "required_skills", "commitment.required_skills", "meal-delivery",
+     "所需技能多个用分号分隔", false},
+    {"容差（分钟）", "tolerance_minutes", "commitment.tolerance_minutes", "15",
+     "容差应为不小于 0 的整数（分钟）：晚到多久仍算准时", false},
 };
 
 const std::map<std::string, int>& OrganisationKinds() {
@@ -385,7 +418,94 @@ std::vector<std::string> WorkerCells(const google::protobuf::Message& record) {
   return cells;
 }
 
+// A resident ID number as a cell: 17 digits and a digit or X (checked by the registry).
+bool LooksLikeIdNumber(absl::string_view cell) {
+  if (cell.size() != 18) return false;
+  for (size_t i = 0; i < 18; ++i) {
+    const char c = cell[i];
+    if (!absl::ascii_isdigit(c) && !(i == 17 && (c == 'X' || c == 'x'))) return false;
+  }
+  return true;
+}
+
+std::optional<std::string> FillCommitment(const Column& column, absl::string_view cell,
+                                          google::protobuf::Message& record) {
+  sch::Commitment& c = static_cast<sch::Commitment&>(record);
+  const absl::string_view field = column.field;
+  if (field == "commitment.elder") {
+    // The ID number stands for the elder until the importer finds the elder's name.
+    if (!LooksLikeIdNumber(cell)) return "must be an 18-character resident ID number";
+    c.set_elder(absl::AsciiStrToUpper(cell));
+  } else if (field == "commitment.service_type") {
+    c.set_service_type(absl::StrCat("serviceTypes/", absl::StripPrefix(cell, "serviceTypes/")));
+  } else if (field == "commitment.owner_organisation") {
+    c.set_owner_organisation(OrganisationCell(cell));
+  } else if (field == "commitment.valid_from") {
+    c.set_valid_from(std::string(cell));
+  } else if (field == "commitment.valid_until") {
+    c.set_valid_until(std::string(cell));
+  } else if (field == "commitment.funding_programme") {
+    c.set_funding_programme(std::string(cell));
+  } else if (field == "commitment.care_grade") {
+    int32_t grade;
+    if (!absl::SimpleAtoi(cell, &grade) || grade < 0 || grade > 6) {
+      return "must be a whole number from 0 to 6";
+    }
+    c.set_care_grade(grade);
+  } else if (field == "commitment.recurrence.rrule") {
+    c.mutable_recurrence()->set_rrule(std::string(cell));
+  } else if (field == "commitment.recurrence.dtstart") {
+    c.mutable_recurrence()->set_dtstart(std::string(cell));
+  } else if (field == "commitment.required_skills") {
+    for (const std::string& skill : Items(cell)) c.add_required_skills(skill);
+  } else {
+    int32_t count;
+    if (std::optional<std::string> why = Count(cell, &count)) return why;
+    if (field == "commitment.window_minutes") {
+      c.set_window_minutes(count);
+    } else if (field == "commitment.duration_minutes") {
+      c.set_duration_minutes(count);
+    } else if (field == "commitment.tolerance_minutes") {
+      c.set_tolerance_minutes(count);
+    } else if (field == "commitment.workers_required") {
+      if (count != 1 && count != 2) return "must be 1 or 2";
+      c.set_workers_required(count);
+      // Two carers start together (a bath); the roster has no column for staggered starts.
+      if (count == 2) {
+        c.mutable_synchronisation()->set_type(sch::SYNCHRONISATION_TYPE_SIMULTANEOUS);
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> CommitmentCells(const google::protobuf::Message& record) {
+  const sch::Commitment& c = static_cast<const sch::Commitment&>(record);
+  auto number = [](int32_t n) { return n != 0 ? absl::StrCat(n) : std::string(); };
+  return {c.elder(),
+          IdOf(c.service_type()),
+          IdOf(c.owner_organisation()),
+          c.valid_from(),
+          c.valid_until(),
+          c.funding_programme(),
+          c.has_care_grade() ? absl::StrCat(c.care_grade()) : "",
+          c.recurrence().rrule(),
+          c.recurrence().dtstart(),
+          number(c.window_minutes()),
+          number(c.duration_minutes()),
+          number(c.workers_required()),
+          absl::StrJoin(c.required_skills(), ";"),
+          number(c.tolerance_minutes())};
+}
+
 }  // namespace
+
+const Roster& CommitmentsRoster() {
+  static const Roster roster{"commitments", &kCommitmentColumns,
+                             &sch::Commitment::default_instance(), &FillCommitment,
+                             &CommitmentCells};
+  return roster;
+}
 
 const Roster& OrganisationsRoster() {
   static const Roster roster{"organisations", &kOrganisationColumns,

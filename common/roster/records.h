@@ -1,7 +1,7 @@
 // The rosters of the street's map (条块) as a street office keeps them: organisations (单位名录),
-// the ties between them, what they offer (服务项目), and their staff and volunteers. Each row is
-// the record the registry's Create method takes; organisations are named by their id
-// ("wlq-elder-canteen", without "organisations/"), regions by their code.
+// the ties between them, what they offer (服务项目), and their staff and volunteers; and the care
+// promises made to elders. Each row is the record the matching Create method takes; organisations
+// are named by their id ("wlq-elder-canteen", without "organisations/"), regions by their code.
 #ifndef LINLI_COMMON_ROSTER_RECORDS_H_
 #define LINLI_COMMON_ROSTER_RECORDS_H_
 
@@ -17,6 +17,11 @@ const Roster& RelationsRoster();
 const Roster& OfferingsRoster();
 // Rows are registry::v1::Worker records.
 const Roster& WorkersRoster();
+// The care promises made to elders (服务承诺). Rows are scheduling::v1::Commitment records whose
+// `elder` holds the elder's resident ID number as the file gives it (upper case): the importer
+// finds the elder (RegistryService.FindEldersByIdNumber) and puts the elder's name there before
+// the rows go to SchedulingService.ImportCommitments.
+const Roster& CommitmentsRoster();
 
 }  // namespace linli::roster
 

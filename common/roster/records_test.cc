@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "linli/registry/v1/registry.pb.h"
+#include "linli/scheduling/v1/scheduling.pb.h"
 
 namespace linli::roster {
 namespace {
@@ -48,7 +49,29 @@ TEST(Rosters, EveryTemplateReadsAsOneGoodRecordAndWritesBackTheSameRow) {
     EXPECT_EQ(CsvRow(*roster, *read.rows[0].record) + "\r\n", example);
   }
   EXPECT_EQ(FindRoster("visits"), nullptr);
-  EXPECT_EQ(RosterNames(), "elders, organisations, relations, offerings, workers");
+  EXPECT_EQ(RosterNames(), "elders, organisations, relations, offerings, workers, commitments");
+}
+
+TEST(Rosters, APromiseRowHoldsItsEldersIdNumberUntilTheImporterFindsTheElder) {
+  ReadRows read =
+      ReadText(CommitmentsRoster(),
+               "身份证号,服务类型,服务单位,开始日期,照护等级,人数,所需技能,时长（分钟）\n"
+               "31010119480512002x,bathing,yinfa-bathing,2026-12-07,5,2,bathing;nursing,"
+               "60\n"
+               "3101011948051200,visiting,lelin,2026-12-07,7,3,,abc\n");
+  ASSERT_EQ(read.rows.size(), 1u);
+  const auto& c = At<scheduling::v1::Commitment>(read, 0);
+  EXPECT_EQ(c.elder(), "31010119480512002X");
+  EXPECT_EQ(c.service_type(), "serviceTypes/bathing");
+  EXPECT_EQ(c.owner_organisation(), "organisations/yinfa-bathing");
+  EXPECT_EQ(c.care_grade(), 5);
+  EXPECT_EQ(c.workers_required(), 2);
+  EXPECT_EQ(c.synchronisation().type(), scheduling::v1::SYNCHRONISATION_TYPE_SIMULTANEOUS);
+  EXPECT_EQ(c.required_skills_size(), 2);
+  EXPECT_EQ(c.duration_minutes(), 60);
+  // A short ID number, a grade of 7, three workers, a length that is no number.
+  EXPECT_EQ(Problems(read),
+            (std::vector<std::string>{"3 身份证号", "3 照护等级", "3 人数", "3 时长（分钟）"}));
 }
 
 TEST(Rosters, AnOrganisationRowFillsTheRecordTheRegistryTakes) {

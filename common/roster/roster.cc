@@ -35,9 +35,9 @@ bool IsAscii(absl::string_view text) {
 }  // namespace
 
 const std::vector<const Roster*>& Rosters() {
-  static const auto* all =
-      new std::vector<const Roster*>{&EldersRoster(), &OrganisationsRoster(), &RelationsRoster(),
-                                     &OfferingsRoster(), &WorkersRoster()};
+  static const auto* all = new std::vector<const Roster*>{
+      &EldersRoster(),    &OrganisationsRoster(), &RelationsRoster(),
+      &OfferingsRoster(), &WorkersRoster(),       &CommitmentsRoster()};
   return *all;
 }
 

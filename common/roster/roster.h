@@ -1,9 +1,9 @@
 // A roster as a street keeps it in a spreadsheet: its columns (Chinese headers, or the English
-// names), a template to fill in, each row read into the record the registry takes, each record
+// names), a template to fill in, each row read into the record a service takes, each record
 // written back as a row, and the report's words for each column in Chinese. Every roster kind
-// (elders, organisations, relations, offerings, workers) is one Roster value read and written by
-// the same functions. No gRPC, no database: the gateway (ConsoleService.ImportRoster) and the CLI
-// (`linli import`) share it.
+// (elders, organisations, relations, offerings, workers, commitments) is one Roster value read and
+// written by the same functions. No gRPC, no database: the gateway (ConsoleService.ImportRoster)
+// and the CLI (`linli import`) share it.
 #ifndef LINLI_COMMON_ROSTER_ROSTER_H_
 #define LINLI_COMMON_ROSTER_ROSTER_H_
 
@@ -46,7 +46,7 @@ struct Roster {
   std::vector<std::string> (*cells)(const google::protobuf::Message& record);
 };
 
-// The rosters: elders, organisations, relations, offerings, workers.
+// The rosters: elders, organisations, relations, offerings, workers, commitments.
 const std::vector<const Roster*>& Rosters();
 // The roster called `name`; nullptr for none.
 const Roster* FindRoster(absl::string_view name);

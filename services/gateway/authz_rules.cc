@@ -373,18 +373,19 @@ std::map<std::string, Rule> BuildRules() {
   rules[Console("UpdateServiceType")] = AdminOnly();
   rules[Console("RetireServiceType")] = AdminOnly();
   // A roster names its rows' regions and organisations inside the file: the handler passes the
-  // caller's region to the registry, which refuses every row outside it. Committee staff import
-  // elders and volunteers (the handler refuses a row of staff); the map's organisations, ties
-  // and offerings are the street's.
+  // caller's region to the registry, which refuses every row outside it (care promises: their
+  // elders are found only inside it, their owners checked as CreateCommitment's). Committee
+  // staff import elders, volunteers (the handler refuses a row of staff) and their elders'
+  // promises; the map's organisations, ties and offerings are the street's.
   rules[Console("ImportRoster")] = Make<v1::ImportRosterRequest>(
       kConsole,
       [](const Relations&, const grpc::ServerContext&, const Principal& who,
          const v1::ImportRosterRequest& q) {
         if (who.role == Role::kCommitteeStaff && q.kind() != v1::ROSTER_KIND_ELDERS &&
-            q.kind() != v1::ROSTER_KIND_WORKERS) {
+            q.kind() != v1::ROSTER_KIND_WORKERS && q.kind() != v1::ROSTER_KIND_COMMITMENTS) {
           return absl::PermissionDeniedError(
-              "committee staff import elders and volunteers; the street imports organisations, "
-              "relations and offerings");
+              "committee staff import elders, volunteers and promises; the street imports "
+              "organisations, relations and offerings");
         }
         return absl::OkStatus();
       },

@@ -35,10 +35,12 @@ absl::StatusOr<const roster::Roster*> RosterOf(v1::RosterKind kind) {
       return &roster::OfferingsRoster();
     case v1::ROSTER_KIND_WORKERS:
       return &roster::WorkersRoster();
+    case v1::ROSTER_KIND_COMMITMENTS:
+      return &roster::CommitmentsRoster();
     default:
       return InvalidField("kind",
                           "must name a roster (ROSTER_KIND_ELDERS, _ORGANISATIONS, _RELATIONS, "
-                          "_OFFERINGS or _WORKERS)");
+                          "_OFFERINGS, _WORKERS or _COMMITMENTS)");
   }
 }
 
@@ -75,7 +77,83 @@ common::v1::RowProblem StaffRowRefused(int line) {
   return p;
 }
 
+common::v1::RowProblem RowRefused(int line, const char* column, const char* field,
+                                  std::string reason, const char* reason_zh) {
+  common::v1::RowProblem p;
+  p.set_line(line);
+  p.set_column(column);
+  p.set_field(field);
+  p.set_reason(std::move(reason));
+  p.set_reason_zh(reason_zh);
+  return p;
+}
+
 }  // namespace
+
+grpc::Status ConsoleServiceImpl::ImportCommitmentRows(grpc::ServerContext* context,
+                                                      const auth::Principal& who,
+                                                      std::vector<roster::Row>& read, bool dry_run,
+                                                      bool skip_bad_rows,
+                                                      std::vector<common::v1::RowProblem>& problems,
+                                                      v1::ImportRosterResponse* response) {
+  // The elders by ID number, within the caller's region: an elder elsewhere is not found.
+  registry::v1::FindEldersByIdNumberRequest find;
+  for (const roster::Row& row : read) {
+    find.add_id_numbers(static_cast<const scheduling::v1::Commitment&>(*row.record).elder());
+  }
+  find.set_region_guard(who.role == auth::Role::kAdmin ? "" : "regions/" + who.region);
+  find.set_reason("导入服务承诺名册 (import of a roster of care promises)");
+  registry::v1::FindEldersByIdNumberResponse found;
+  grpc::Status status =
+      Forward(context, who, registry_.get(),
+              &registry::v1::RegistryService::StubInterface::PrepareAsyncFindEldersByIdNumber, find,
+              &found, "registry");
+  if (!status.ok()) return status;
+  // The owners the caller may name, as CreateCommitment's rule says (asked once each).
+  std::map<std::string, absl::Status> owners;
+  scheduling::v1::ImportCommitmentsRequest rows;
+  for (size_t i = 0; i < read.size(); ++i) {
+    auto& commitment = static_cast<scheduling::v1::Commitment&>(*read[i].record);
+    if (i >= static_cast<size_t>(found.elders_size()) || found.elders(i).empty()) {
+      problems.push_back(RowRefused(read[i].line, "身份证号", "commitment.elder",
+                                    "no elder is registered under this ID number in your region",
+                                    "你的辖区内没有以此身份证号登记的老人"));
+      continue;
+    }
+    auto owner = owners.find(commitment.owner_organisation());
+    if (owner == owners.end()) {
+      owner = owners
+                  .emplace(commitment.owner_organisation(),
+                           gate_->relations().Organisation(*context, who,
+                                                           commitment.owner_organisation()))
+                  .first;
+    }
+    if (absl::IsUnavailable(owner->second)) return Reply(*context, owner->second);
+    if (!owner->second.ok()) {
+      problems.push_back(RowRefused(read[i].line, "服务单位", "commitment.owner_organisation",
+                                    std::string(owner->second.message()),
+                                    "服务单位不存在，或不在你的辖区内"));
+      continue;
+    }
+    commitment.set_elder(found.elders(i));
+    scheduling::v1::ImportedCommitment* imported = rows.add_rows();
+    imported->set_line(read[i].line);
+    imported->mutable_commitment()->Swap(&commitment);
+  }
+  if (rows.rows().empty()) return grpc::Status::OK;
+  rows.set_dry_run(dry_run || (!problems.empty() && !skip_bad_rows));
+  rows.set_skip_bad_rows(skip_bad_rows);
+  scheduling::v1::ImportCommitmentsResponse imported;
+  status = Forward(context, who, scheduling_.get(),
+                   &scheduling::v1::SchedulingService::StubInterface::PrepareAsyncImportCommitments,
+                   rows, &imported, "scheduling");
+  if (!status.ok()) return status;
+  response->set_created(imported.created());
+  response->set_existing(imported.existing());
+  response->set_written(imported.written());
+  problems.insert(problems.end(), imported.problems().begin(), imported.problems().end());
+  return grpc::Status::OK;
+}
 
 grpc::Status ConsoleServiceImpl::ImportRoster(grpc::ServerContext* context,
                                               const v1::ImportRosterRequest* request,
@@ -129,6 +207,10 @@ grpc::Status ConsoleServiceImpl::ImportRoster(grpc::ServerContext* context,
                       &imported, "registry");
           if (!status.ok()) return status;
           take(imported);
+        } else if (!read->rows.empty() && request->kind() == v1::ROSTER_KIND_COMMITMENTS) {
+          grpc::Status status = ImportCommitmentRows(context, who, read->rows, dry_run,
+                                                     request->skip_bad_rows(), problems, response);
+          if (!status.ok()) return status;
         } else if (!read->rows.empty()) {
           registry::v1::ImportRecordsRequest rows;
           for (roster::Row& row : read->rows) {
@@ -219,6 +301,11 @@ grpc::Status ConsoleServiceImpl::ExportRoster(grpc::ServerContext* context,
         absl::StatusOr<const roster::Roster*> named = RosterOf(request->kind());
         if (!named.ok()) return Reply(*context, named.status());
         const roster::Roster* kind = *named;
+        if (request->kind() == v1::ROSTER_KIND_COMMITMENTS) {
+          return Reply(*context, InvalidField("kind",
+                                              "a roster of care promises is imported, not exported "
+                                              "(ListCommitments lists an elder's promises)"));
+        }
         if (request->format() != v1::ROSTER_FORMAT_CSV &&
             request->format() != v1::ROSTER_FORMAT_XLSX) {
           return Reply(*context,

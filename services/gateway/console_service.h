@@ -8,10 +8,12 @@
 #include <memory>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/client.h"
+#include "common/roster/roster.h"
 #include "common/server.h"
 #include "linli/feedback/v1/feedback.grpc.pb.h"
 #include "linli/gateway/v1/console.grpc.pb.h"
@@ -275,8 +277,9 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service, private Gat
                            v1::RetireElderResponse* response) override;
 
   // A roster file read here (encoding, CSV, columns: common/roster), its rows checked and
-  // imported by the registry in one call (ImportElders, or ImportRecords for the map's rosters)
-  // inside the caller's region (admins: anywhere); the file's problems and the registry's merged
+  // imported in one call (the registry's ImportElders, or ImportRecords for the map's rosters;
+  // scheduling's ImportCommitments for care promises) inside the caller's region (admins:
+  // anywhere); the file's problems and the registry's merged
   // by line, with their columns and Chinese reasons. A row the file cannot be read for (or a row
   // of staff from committee staff) makes the registry call a dry run unless skip_bad_rows, so
   // that nothing is written from a roster with a bad row. (console_roster.cc)
@@ -334,6 +337,16 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service, private Gat
 #undef LINLI_FORWARD_SCOPED
 
  private:
+  // ImportRoster's rows of care promises (console_roster.cc): each row's elder found by its ID
+  // number within the caller's region (RegistryService.FindEldersByIdNumber, audited), its owner
+  // organisation checked as CreateCommitment's rule checks it, then SchedulingService.
+  // ImportCommitments (a dry run when `problems` holds any and not `skip_bad_rows`). Rows refused
+  // here join `problems`; the counts go to `response`.
+  grpc::Status ImportCommitmentRows(grpc::ServerContext* context, const auth::Principal& who,
+                                    std::vector<roster::Row>& rows, bool dry_run,
+                                    bool skip_bad_rows,
+                                    std::vector<common::v1::RowProblem>& problems,
+                                    v1::ImportRosterResponse* response);
   // Region scope of what a request names (admins: everything). PERMISSION_DENIED outside the
   // caller's region or when nothing of the right kind is named, NOT_FOUND when it does not exist,
   // UNAVAILABLE when the backend holding it cannot be asked.

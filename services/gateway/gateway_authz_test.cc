@@ -808,6 +808,89 @@ TEST_F(GatewayAuthz, StreetImportsItsMapAndExportsWhatItSees) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+// A committee's promises come in by roster, each naming its elder by ID number: found only in
+// the caller's region (the lookup audited), the owner checked as CreateCommitment's rule does,
+// each row checked as CreateCommitment checks one; the same roster again changes nothing; a row
+// of an elder elsewhere is refused as unknown and nothing of the file is written.
+TEST_F(GatewayAuthz, PromisesComeInByRosterForTheCallersElders) {
+  World& world = World::Get();
+  auto stub = v1::ConsoleService::NewStub(world.channel);
+  auto import = [&](Role role, v1::RosterKind kind, const std::string& csv, bool dry_run,
+                    v1::ImportRosterResponse* response) {
+    v1::ImportRosterRequest request;
+    request.set_kind(kind);
+    request.set_csv(csv);
+    request.set_dry_run(dry_run);
+    *response = {};
+    return stub->ImportRoster(As(world.Token(role)).get(), request, response);
+  };
+  // Two elders of the committee and one of another street, by roster (as admin: anywhere).
+  v1::ImportRosterResponse response;
+  grpc::Status status = import(Role::kAdmin, v1::ROSTER_KIND_ELDERS,
+                               "姓名,居委会,身份证号,同意\n"
+                               "承诺甲,310101020001,31010119480512002X,个人信息\n"
+                               "承诺乙,310101020001,310101195003150010,个人信息\n"
+                               "承诺丙,310101021001,310101194701010010,个人信息\n",
+                               false, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.problems_size(), 0) << response.problems(0).DebugString();
+
+  const std::string header =
+      "身份证号,服务类型,服务单位,开始日期,照护等级,重复规则,首次时间,时长（分钟）\n";
+  const std::string rows =
+      "31010119480512002X,visiting,homeorg,2026-12-07,3,,,\n"
+      "310101195003150010,visiting,homeorg,2026-12-07,,FREQ=WEEKLY;BYDAY=TU,2026-12-08T14:00:00,"
+      "60\n";
+  status =
+      import(Role::kCommitteeStaff, v1::ROSTER_KIND_COMMITMENTS, header + rows, false, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  ASSERT_EQ(response.problems_size(), 0) << response.problems(0).DebugString();
+  EXPECT_EQ(response.created(), 2);
+  EXPECT_TRUE(response.written());
+  ASSERT_TRUE(
+      import(Role::kCommitteeStaff, v1::ROSTER_KIND_COMMITMENTS, header + rows, false, &response)
+          .ok());
+  EXPECT_EQ(response.created(), 0) << "the same roster again changes nothing";
+  EXPECT_EQ(response.existing(), 2);
+  // An elder of another street is not found for the committee, nor for the street; an owner
+  // that does not exist is refused by column; nothing of the file is written.
+  v1::ImportRosterResponse refused;
+  ASSERT_TRUE(import(Role::kStreetStaff, v1::ROSTER_KIND_COMMITMENTS,
+                     header +
+                         "31010119480512002X,visiting,homeorg,2026-12-14,,FREQ=DAILY,"
+                         "2026-12-14T11:00:00,10\n"
+                         "310101194701010010,visiting,homeorg,2026-12-07,,FREQ=WEEKLY;BYDAY=MO,"
+                         "2026-12-07T09:00:00,60\n"
+                         "310101195003150010,visiting,nosuchorg,2026-12-21,,FREQ=WEEKLY;BYDAY=MO,"
+                         "2026-12-21T09:00:00,60\n",
+                     false, &refused)
+                  .ok());
+  std::vector<std::pair<int, std::string>> problems;
+  for (const auto& p : refused.problems()) problems.push_back({p.line(), p.column()});
+  EXPECT_EQ(problems, (std::vector<std::pair<int, std::string>>{{3, "身份证号"}, {4, "服务单位"}}));
+  EXPECT_FALSE(refused.written());
+  EXPECT_EQ(refused.created(), 1) << "the good row would be created";
+  // A bad cell is refused by the file's reading, with its column.
+  ASSERT_TRUE(import(Role::kStreetStaff, v1::ROSTER_KIND_COMMITMENTS,
+                     header + "31010119480512002,visiting,homeorg,2026-12-07,3,,,\n", true,
+                     &refused)
+                  .ok());
+  ASSERT_EQ(refused.problems_size(), 1);
+  EXPECT_EQ(refused.problems(0).column(), "身份证号");
+  // Promises are imported, not exported; elders, families and workers import nothing.
+  v1::ExportRosterRequest export_request;
+  export_request.set_kind(v1::ROSTER_KIND_COMMITMENTS);
+  export_request.set_format(v1::ROSTER_FORMAT_CSV);
+  v1::ExportRosterResponse exported;
+  EXPECT_EQ(stub->ExportRoster(As(world.Token(Role::kStreetStaff)).get(), export_request, &exported)
+                .error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  for (Role role : {Role::kElder, Role::kFamily, Role::kWorker}) {
+    EXPECT_EQ(import(role, v1::ROSTER_KIND_COMMITMENTS, header + rows, true, &refused).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+}
+
 TEST_F(GatewayAuthz, ElderPageAndFamily) {
   World& world = World::Get();
   auto stub = v1::ElderAppService::NewStub(world.channel);

@@ -64,6 +64,10 @@ class Registry {
                            v1::CreateElderResponse* response);
   absl::Status ImportElders(const v1::ImportEldersRequest& request, const Caller& caller,
                             v1::ImportEldersResponse* response);
+  // Looks elders up by ID number; each one found is audited as a read of its ID number.
+  absl::Status FindEldersByIdNumber(const v1::FindEldersByIdNumberRequest& request,
+                                    const Caller& caller,
+                                    v1::FindEldersByIdNumberResponse* response);
   absl::Status GetElder(const v1::GetElderRequest& request, const Caller& caller,
                         v1::GetElderResponse* response);
   absl::Status EraseElder(const v1::EraseElderRequest& request, const Caller& caller,

@@ -35,6 +35,8 @@ using storage::Transaction;
 
 constexpr int kDefaultPage = 100;
 constexpr int kMaxPage = 1000;
+// ID numbers one FindEldersByIdNumber call may look up.
+constexpr int kMaxIdNumbersFound = 1000;
 
 std::string ElderAad(const std::string& id) { return "elders/" + id; }
 
@@ -166,13 +168,15 @@ absl::Status Registry::ImportElders(const v1::ImportEldersRequest& request, cons
 
   // Each row as CreateElder checks it, without the database; then its ID number once in the call.
   struct Ready {
+    int row;  // its index in the request (and in response->elders)
     int line;
     v1::Elder elder;
     std::string index;  // the ID number's blind index, "" without one
   };
   std::vector<Ready> ready;
   std::map<std::string, int> line_of_index;
-  for (const v1::ImportedElder& row : request.rows()) {
+  for (int i = 0; i < request.rows_size(); ++i) {
+    const v1::ImportedElder& row = request.rows(i);
     FieldViolations v;
     ValidateElder(row.elder(), today, v);
     absl::Status status = v.ToStatus();
@@ -182,7 +186,7 @@ absl::Status Registry::ImportElders(const v1::ImportEldersRequest& request, cons
       AddProblems(row.line(), status, problems, "elder.consents");
       continue;
     }
-    Ready r{row.line(), row.elder(), ""};
+    Ready r{i, row.line(), row.elder(), ""};
     if (!r.elder.id_number().empty()) {
       r.index = cipher_.BlindIndex("id_number:" + pii::NormalizeIdNumber(r.elder.id_number()));
       auto [it, first] = line_of_index.emplace(r.index, row.line());
@@ -209,6 +213,9 @@ absl::Status Registry::ImportElders(const v1::ImportEldersRequest& request, cons
     while (problems->size() > checked) problems->RemoveLast();
     response->set_existing(0);
     response->set_written(false);
+    // One name a row, "" until the row is known to be (or have been) written.
+    response->clear_elders();
+    for (int i = 0; i < request.rows_size(); ++i) response->add_elders();
     ASSIGN_OR_RETURN(const RegionGuard guard,
                      LoadRegionGuard(tx, request.region_guard(), guard_code));
     std::map<std::string, Region> committees;
@@ -242,6 +249,12 @@ absl::Status Registry::ImportElders(const v1::ImportEldersRequest& request, cons
                          FindElderIdByIdNumberIndex(tx, r.index));
         if (existing.has_value()) {
           response->set_existing(response->existing() + 1);
+          // Named only when the caller could find the elder (FindEldersByIdNumber's rule): a
+          // row's committee inside the guard does not make an elder registered outside it known.
+          ASSIGN_OR_RETURN(std::optional<ElderRow> stored, FindElder(tx, *existing));
+          if (stored.has_value() && guard.Admits(stored->region_path)) {
+            response->set_elders(r.row, "elders/" + *existing);
+          }
           continue;
         }
       }
@@ -263,8 +276,73 @@ absl::Status Registry::ImportElders(const v1::ImportEldersRequest& request, cons
       named.set_status(v1::ELDER_STATUS_ACTIVE);
       RETURN_IF_ERROR(Seal(cipher_, named, row));
       RETURN_IF_ERROR(InsertElder(tx, row));
+      response->set_elders(r->row, named.name());
     }
     response->set_written(!to_insert.empty());
+    return absl::OkStatus();
+  });
+}
+
+absl::Status Registry::FindEldersByIdNumber(const v1::FindEldersByIdNumberRequest& request,
+                                            const Caller& caller,
+                                            v1::FindEldersByIdNumberResponse* response) {
+  if (request.id_numbers_size() == 0 || request.id_numbers_size() > kMaxIdNumbersFound) {
+    return InvalidField("id_numbers",
+                        absl::StrCat("must hold 1 to ", kMaxIdNumbersFound, " ID numbers"));
+  }
+  RETURN_IF_ERROR(ValidateReason(request.reason()));
+  std::string guard_code;
+  if (!request.region_guard().empty()) {
+    ASSIGN_OR_RETURN(guard_code, ParseRegionName(request.region_guard(), "region_guard"));
+  }
+  const absl::Time now = clock_.Now();
+  const absl::CivilDay today = absl::ToCivilDay(now, recurrence::ShanghaiTimeZone());
+  // Each number's blind index, as ImportElders computes it; "" for one that is not a valid ID
+  // number (which no elder can be registered under).
+  std::vector<std::string> indexes;
+  indexes.reserve(request.id_numbers_size());
+  for (const std::string& number : request.id_numbers()) {
+    const std::string normalized = pii::NormalizeIdNumber(number);
+    indexes.push_back(pii::ValidateIdNumber(normalized, today).ok()
+                          ? cipher_.BlindIndex("id_number:" + normalized)
+                          : "");
+  }
+
+  // The lookups and their audit entries in one transaction: no audit, no answer. An erased elder
+  // has no blind index left, so is not found; one who moved away or died is, as ImportElders
+  // counts it as existing.
+  return db_.RunInTransaction([&](Transaction& tx) -> absl::Status {
+    response->clear_elders();  // a retried transaction starts again
+    ASSIGN_OR_RETURN(const RegionGuard guard,
+                     LoadRegionGuard(tx, request.region_guard(), guard_code));
+    // By blind index: the name found ("" for none); a number given twice is looked up and
+    // audited once.
+    std::map<std::string, std::string> found;
+    for (const std::string& index : indexes) {
+      if (index.empty()) {
+        response->add_elders();
+        continue;
+      }
+      auto it = found.find(index);
+      if (it == found.end()) {
+        std::string name;
+        ASSIGN_OR_RETURN(std::optional<std::string> id, FindElderIdByIdNumberIndex(tx, index));
+        if (id.has_value()) {
+          ASSIGN_OR_RETURN(std::optional<ElderRow> row, FindElder(tx, *id));
+          if (row.has_value() && guard.Admits(row->region_path)) {
+            name = "elders/" + *id;
+            RETURN_IF_ERROR(AuditPersonalData(tx, caller, now,
+                                              {.elder = name,
+                                               .resource = "",
+                                               .fields = "id_number",
+                                               .reason = request.reason(),
+                                               .action = "read"}));
+          }
+        }
+        it = found.emplace(index, std::move(name)).first;
+      }
+      response->add_elders(it->second);
+    }
     return absl::OkStatus();
   });
 }

@@ -15,7 +15,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "common/client.h"
+#include "common/clock.h"
 #include "common/errors.h"
 #include "common/grpc_status.h"
 #include "common/pii/field_cipher.h"
@@ -1375,6 +1378,209 @@ TEST_P(RegistryCatalogueTest, ImportingNothingOrTooMuchIsInvalid) {
   EXPECT_EQ(Call(&v1::RegistryService::Stub::ImportElders, unguarded, &response).error_code(),
             grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(Count("elders"), 0);
+}
+
+// Imports that name their elders, and elders looked up by ID number: on a fixed date.
+class RegistryElderLookupTest : public RegistryCatalogueTest {
+ protected:
+  void SetUp() override {
+    auto started = RegistryTestServer::Start(GetParam(), "registry_lookup", clock_);
+    ASSERT_TRUE(started.ok()) << started.status();
+    harness_ = std::move(*started);
+    url_ = harness_->url;
+    db_ = harness_->db.get();
+    stub_ = harness_->stub.get();
+  }
+  // The server goes before the clock it reads.
+  void TearDown() override { harness_.reset(); }
+
+  // The elders' names an import returns (the call must succeed).
+  std::vector<std::string> Import(const v1::ImportEldersRequest& request,
+                                  v1::ImportEldersResponse* response) {
+    grpc::Status status = Call(&v1::RegistryService::Stub::ImportElders, request, response);
+    EXPECT_TRUE(status.ok()) << status.error_message() << " " << ViolatedField(status);
+    return {response->elders().begin(), response->elders().end()};
+  }
+
+  grpc::Status Find(const std::vector<std::string>& id_numbers, const std::string& guard,
+                    const std::string& reason, std::vector<std::string>* names,
+                    const std::string& actor = "", const std::string& request_id = "") {
+    v1::FindEldersByIdNumberRequest request;
+    for (const std::string& n : id_numbers) request.add_id_numbers(n);
+    request.set_region_guard(guard);
+    request.set_reason(reason);
+    v1::FindEldersByIdNumberResponse response;
+    grpc::Status status = Call(&v1::RegistryService::Stub::FindEldersByIdNumber, request, &response,
+                               actor, request_id);
+    names->assign(response.elders().begin(), response.elders().end());
+    return status;
+  }
+
+  // Monday 2026-03-02, 10:00 in Shanghai.
+  FakeClock clock_{absl::FromCivil(absl::CivilSecond(2026, 3, 2, 2, 0, 0), absl::UTCTimeZone())};
+};
+
+TEST_P(RegistryElderLookupTest, ImportingARosterNamesEachRowsElder) {
+  BuildTree();
+  const std::string a = ChineseId("310101", "19400101", "111");
+  const std::string b = ChineseId("310101", "19410202", "222");
+  const std::string c = ChineseId("310101", "19420303", "333");
+  v1::Elder in_committee2 = FullElder(b);
+  in_committee2.set_region(kCommittee2);
+  v1::ImportEldersRequest roster =
+      Roster({{2, FullElder(a)}, {3, in_committee2}, {4, FullElder(c)}});
+  roster.set_region_guard(kStreet);
+  v1::ImportEldersResponse response;
+  const std::vector<std::string> names = Import(roster, &response);
+  EXPECT_EQ(response.created(), 3);
+  EXPECT_TRUE(response.written());
+  ASSERT_EQ(names.size(), 3u);
+  EXPECT_EQ(std::set<std::string>(names.begin(), names.end()).size(), 3u) << "distinct";
+  const std::vector<std::string> regions = {kCommittee1, kCommittee2, kCommittee1};
+  for (size_t i = 0; i < names.size(); ++i) {
+    v1::Elder got;
+    grpc::Status status = GetElder(names[i], v1::ELDER_VIEW_MASKED, "", &got);
+    ASSERT_TRUE(status.ok()) << names[i] << ": " << status.error_message();
+    EXPECT_EQ(got.name(), names[i]);
+    EXPECT_EQ(got.region(), regions[i]);
+    EXPECT_EQ(got.id_number(), MaskedId(std::vector<std::string>{a, b, c}[i]));
+  }
+
+  // The same rows again: the same names, all existing, nothing written.
+  clock_.Advance(absl::Hours(1));
+  EXPECT_EQ(Import(roster, &response), names);
+  EXPECT_EQ(response.created(), 0);
+  EXPECT_EQ(response.existing(), 3);
+  EXPECT_FALSE(response.written());
+  EXPECT_EQ(Count("elders"), 3);
+
+  // A refused row has no name; nor has a new row when the refusal stops the writing.
+  const std::string d = ChineseId("310101", "19430404", "444");
+  v1::Elder bad_id = FullElder(ChineseId("310101", "19440505", "555"));
+  bad_id.set_id_number(bad_id.id_number().substr(0, 17) +
+                       (bad_id.id_number()[17] == '1' ? "2" : "1"));  // wrong check character
+  v1::ImportEldersRequest mixed = Roster({{2, FullElder(a)}, {3, bad_id}, {4, FullElder(d)}});
+  EXPECT_EQ(Import(mixed, &response), (std::vector<std::string>{names[0], "", ""}));
+  EXPECT_EQ(response.created(), 1);
+  EXPECT_EQ(response.existing(), 1);
+  EXPECT_FALSE(response.written());
+  EXPECT_EQ(Count("elders"), 3);
+
+  // A dry run names the existing elder, not the new one.
+  mixed.set_dry_run(true);
+  mixed.set_skip_bad_rows(true);
+  EXPECT_EQ(Import(mixed, &response), (std::vector<std::string>{names[0], "", ""}));
+  EXPECT_FALSE(response.written());
+  EXPECT_EQ(Count("elders"), 3);
+
+  // With skip_bad_rows the new row is written and named; the refused one still is not.
+  mixed.set_dry_run(false);
+  const std::vector<std::string> skipped = Import(mixed, &response);
+  ASSERT_EQ(skipped.size(), 3u);
+  EXPECT_EQ(skipped[0], names[0]);
+  EXPECT_EQ(skipped[1], "");
+  EXPECT_TRUE(absl::StartsWith(skipped[2], "elders/")) << skipped[2];
+  EXPECT_EQ(std::count(names.begin(), names.end(), skipped[2]), 0);
+  EXPECT_TRUE(response.written());
+  EXPECT_EQ(Count("elders"), 4);
+  v1::Elder got;
+  ASSERT_TRUE(GetElder(skipped[2], v1::ELDER_VIEW_MASKED, "", &got).ok());
+  EXPECT_EQ(got.id_number(), MaskedId(d));
+
+  // An elder registered outside the guard is counted as existing but not named, even when the
+  // row puts it inside.
+  v1::ImportEldersRequest narrow = Roster({{2, FullElder(b)}});  // b lives in committee 2
+  narrow.set_region_guard(kCommittee1);
+  EXPECT_EQ(Import(narrow, &response), (std::vector<std::string>{""}));
+  EXPECT_EQ(response.existing(), 1);
+}
+
+TEST_P(RegistryElderLookupTest, EldersAreFoundByIdNumberWithinTheGuardAndAudited) {
+  BuildTree();
+  const std::string a = ChineseId("310101", "19400101", "111");
+  const std::string b = ChineseId("310101", "19410202", "222");
+  const std::string elsewhere = ChineseId("310101", "19420303", "333");
+  const std::string unregistered = ChineseId("310101", "19430404", "444");
+  std::string invalid = unregistered;
+  invalid[17] = invalid[17] == '1' ? '2' : '1';  // wrong check character
+  v1::Elder in_committee2 = FullElder(b);
+  in_committee2.set_region(kCommittee2);
+  v1::Elder in_other_street = FullElder(elsewhere);
+  in_other_street.set_region("regions/310101021001");
+  v1::ImportEldersResponse imported;
+  const std::vector<std::string> names =
+      Import(Roster({{2, FullElder(a)}, {3, in_committee2}, {4, in_other_street}}), &imported);
+  ASSERT_EQ(names.size(), 3u);
+  const std::string& name_a = names[0];
+  const std::string& name_b = names[1];
+  const std::string& name_elsewhere = names[2];
+  ASSERT_FALSE(name_elsewhere.empty());
+
+  // In the request's order; an elder outside the guard, no elder and no ID number all give "".
+  clock_.Advance(absl::Hours(2));
+  const std::string reason = "导入服务承诺花名册";
+  std::vector<std::string> found;
+  grpc::Status status = Find({b, unregistered, elsewhere, invalid, a}, kStreet, reason, &found,
+                             "street_staff:staff/wang", "req-find-1");
+  ASSERT_TRUE(status.ok()) << status.error_message() << " " << ViolatedField(status);
+  EXPECT_EQ(found, (std::vector<std::string>{name_b, "", "", "", name_a}));
+
+  // One entry for each elder found: a read of its ID number, by the caller, for the reason.
+  for (const std::string& name : {name_a, name_b}) {
+    std::vector<v1::AuditEntry> entries = Audit(name);
+    ASSERT_EQ(entries.size(), 1u) << name;
+    EXPECT_EQ(entries[0].elder(), name);
+    EXPECT_EQ(entries[0].fields(), "id_number");
+    EXPECT_EQ(entries[0].action(), "read");
+    EXPECT_EQ(entries[0].reason(), reason);
+    EXPECT_EQ(entries[0].actor(), "street_staff:staff/wang");
+    EXPECT_EQ(entries[0].request_id(), "req-find-1");
+    EXPECT_TRUE(entries[0].resource().empty());
+    EXPECT_EQ(entries[0].time().seconds(), absl::ToUnixSeconds(clock_.Now()));
+  }
+  EXPECT_TRUE(Audit(name_elsewhere).empty());
+  EXPECT_EQ(Audit("").size(), 2u);
+
+  // The guard is what hid the elder in the other street; surrounding spaces do not matter.
+  ASSERT_TRUE(Find({elsewhere, " " + a + " "}, "", reason, &found).ok());
+  EXPECT_EQ(found, (std::vector<std::string>{name_elsewhere, name_a}));
+  EXPECT_EQ(Audit(name_elsewhere).size(), 1u);
+  EXPECT_EQ(Audit("").size(), 4u);
+
+  // A number given many times is one lookup: one name each time, one entry.
+  ASSERT_TRUE(Find(std::vector<std::string>(1000, b), kCommittee2, reason, &found).ok());
+  EXPECT_EQ(found, std::vector<std::string>(1000, name_b));
+  EXPECT_EQ(Audit(name_b).size(), 2u);
+
+  // An erased elder keeps no ID number to be found by (as an import would register it anew).
+  v1::EraseElderRequest erase;
+  erase.set_name(name_a);
+  erase.set_reason("本人申请删除个人信息");
+  v1::EraseElderResponse erased;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::EraseElder, erase, &erased).ok());
+  const size_t after_erasure = Audit("").size();
+  ASSERT_TRUE(Find({a}, kStreet, reason, &found).ok());
+  EXPECT_EQ(found, std::vector<std::string>{""});
+  EXPECT_EQ(Audit("").size(), after_erasure);
+
+  // 1-1000 numbers and a reason; a guard that exists. Nothing is audited.
+  grpc::Status none = Find({}, kStreet, reason, &found);
+  EXPECT_EQ(none.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(none), "id_numbers");
+  grpc::Status too_many = Find(std::vector<std::string>(1001, b), kStreet, reason, &found);
+  EXPECT_EQ(too_many.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(too_many), "id_numbers");
+  grpc::Status no_reason = Find({b}, kStreet, "", &found);
+  EXPECT_EQ(no_reason.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(no_reason), "reason");
+  grpc::Status long_reason = Find({b}, kStreet, std::string(257, 'x'), &found);
+  EXPECT_EQ(ViolatedField(long_reason), "reason");
+  grpc::Status bad_guard = Find({b}, "310101020", reason, &found);
+  EXPECT_EQ(bad_guard.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolatedField(bad_guard), "region_guard");
+  EXPECT_EQ(Find({b}, "regions/310101099", reason, &found).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Audit("").size(), after_erasure);
 }
 
 TEST_P(RegistryCatalogueTest, ErasureAlsoRedactsTheStoredIdempotentReply) {
@@ -3370,6 +3576,9 @@ INSTANTIATE_TEST_SUITE_P(Backends, RegistryCatalogueTest, ::testing::ValuesIn(te
 INSTANTIATE_TEST_SUITE_P(Backends, RegistryMapTest, ::testing::ValuesIn(testing::Backends()),
                          [](const auto& info) { return info.param; });
 INSTANTIATE_TEST_SUITE_P(Backends, RegistrySearchTest, ::testing::ValuesIn(testing::Backends()),
+                         [](const auto& info) { return info.param; });
+INSTANTIATE_TEST_SUITE_P(Backends, RegistryElderLookupTest,
+                         ::testing::ValuesIn(testing::Backends()),
                          [](const auto& info) { return info.param; });
 
 }  // namespace

@@ -39,6 +39,7 @@ class RegistryServiceImpl final : public v1::RegistryService::Service {
   LINLI_RPC(UpdateOffering);
   LINLI_RPC(CreateElder);
   LINLI_RPC(ImportElders);
+  LINLI_RPC(FindEldersByIdNumber);
   LINLI_RPC(GetElder);
   LINLI_RPC(ListElders);
   LINLI_RPC(EraseElder);

@@ -1,7 +1,10 @@
 #include "services/scheduling/commitment_use_cases.h"
 
+#include <map>
+#include <optional>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -9,6 +12,7 @@
 #include "common/errors.h"
 #include "common/idempotency.h"
 #include "common/ids.h"
+#include "common/import_problems.h"
 #include "common/status_macros.h"
 #include "common/text.h"
 #include "services/scheduling/commitment.h"
@@ -24,6 +28,94 @@ using storage::Transaction;
 
 constexpr size_t kMaxOccurrencesPerCommitment = 200;  // 62 days of a daily commitment, twice
 constexpr int kCommitmentsPerRead = 200;
+
+// A commitment as given, with the care-grade defaults; its problems (without the registry) in `v`.
+void ApplyDefaultsAndValidate(v1::Commitment& commitment, FieldViolations& v) {
+  commitment.clear_home();  // output only
+  ApplyCareGradeDefaults(commitment);
+  if (commitment.workers_required() == 0) commitment.set_workers_required(1);
+  ValidateCommitment(commitment, v);
+}
+
+// A checked commitment (CheckReferences recorded the home) as it is stored: active, created at
+// `now`, without the care grade.
+void MakeActive(v1::Commitment& commitment, absl::Time now) {
+  commitment.clear_care_grade();  // input only: health data stays in the registry
+  commitment.set_state(v1::COMMITMENT_STATE_ACTIVE);
+  *commitment.mutable_create_time() = ToTimestamp(now);
+}
+
+// Stores an active commitment under a new id, which names it.
+absl::Status InsertNewCommitment(Transaction& tx, const Clock& clock, v1::Commitment& commitment) {
+  const std::string id = NewId(clock);
+  commitment.set_name("commitments/" + id);
+  return InsertCommitment(tx, id, commitment);
+}
+
+// The registry for one import: each distinct question asked once, its answer (or failure) kept.
+class RememberingRegistry final : public RegistryView {
+ public:
+  explicit RememberingRegistry(RegistryView& registry) : registry_(registry) {}
+
+  absl::StatusOr<registry::v1::GetElderResponse> GetElder(
+      const registry::v1::GetElderRequest& request) override {
+    return Remember(elders_, request, [&] { return registry_.GetElder(request); });
+  }
+  absl::StatusOr<registry::v1::GetOrganisationResponse> GetOrganisation(
+      const registry::v1::GetOrganisationRequest& request) override {
+    return Remember(organisations_, request, [&] { return registry_.GetOrganisation(request); });
+  }
+  absl::StatusOr<registry::v1::ListServiceTypesResponse> ListServiceTypes(
+      const registry::v1::ListServiceTypesRequest& request) override {
+    return Remember(service_types_, request, [&] { return registry_.ListServiceTypes(request); });
+  }
+  // Not asked by CheckReferences: passed on.
+  absl::StatusOr<registry::v1::GetRegionResponse> GetRegion(
+      const registry::v1::GetRegionRequest& request) override {
+    return registry_.GetRegion(request);
+  }
+  absl::StatusOr<registry::v1::GetWorkerResponse> GetWorker(
+      const registry::v1::GetWorkerRequest& request) override {
+    return registry_.GetWorker(request);
+  }
+  absl::StatusOr<registry::v1::ListEldersResponse> ListElders(
+      const registry::v1::ListEldersRequest& request) override {
+    return registry_.ListElders(request);
+  }
+  absl::StatusOr<registry::v1::ListWorkersResponse> ListWorkers(
+      const registry::v1::ListWorkersRequest& request) override {
+    return registry_.ListWorkers(request);
+  }
+  absl::StatusOr<registry::v1::ListOfferingsResponse> ListOfferings(
+      const registry::v1::ListOfferingsRequest& request) override {
+    return registry_.ListOfferings(request);
+  }
+  absl::StatusOr<registry::v1::SearchProvidersResponse> SearchProviders(
+      const registry::v1::SearchProvidersRequest& request) override {
+    return registry_.SearchProviders(request);
+  }
+
+ private:
+  template <typename Response, typename Request, typename Ask>
+  static absl::StatusOr<Response> Remember(std::map<std::string, absl::StatusOr<Response>>& memo,
+                                           const Request& request, Ask ask) {
+    const std::string key = request.SerializeAsString();
+    auto it = memo.find(key);
+    if (it == memo.end()) it = memo.emplace(key, ask()).first;
+    return it->second;
+  }
+
+  RegistryView& registry_;
+  std::map<std::string, absl::StatusOr<registry::v1::GetElderResponse>> elders_;
+  std::map<std::string, absl::StatusOr<registry::v1::GetOrganisationResponse>> organisations_;
+  std::map<std::string, absl::StatusOr<registry::v1::ListServiceTypesResponse>> service_types_;
+};
+
+// A row that passed the checks without the database: its promise, ready to store.
+struct Ready {
+  int index = 0;  // in the request
+  v1::Commitment commitment;
+};
 
 }  // namespace
 
@@ -69,11 +161,8 @@ absl::Status CreateCommitment(storage::Database& db, const Clock& clock, Registr
                               const v1::CreateCommitmentRequest& request,
                               v1::CreateCommitmentResponse* response) {
   v1::Commitment commitment = request.commitment();
-  commitment.clear_home();  // output only
-  ApplyCareGradeDefaults(commitment);
-  if (commitment.workers_required() == 0) commitment.set_workers_required(1);
   FieldViolations v;
-  ValidateCommitment(commitment, v);
+  ApplyDefaultsAndValidate(commitment, v);
   if (!ValidateRequestId(request.request_id()).ok()) v.Add("request_id", "is malformed");
   RETURN_IF_ERROR(v.ToStatus());
   // A retry gets its first answer even when the registry cannot be asked now.
@@ -82,19 +171,103 @@ absl::Status CreateCommitment(storage::Database& db, const Clock& clock, Registr
                                           response, clock));
   if (replayed) return absl::OkStatus();
   RETURN_IF_ERROR(CheckReferences(registry, commitment));
-  commitment.clear_care_grade();  // input only: health data stays in the registry
-  commitment.set_state(v1::COMMITMENT_STATE_ACTIVE);
-  *commitment.mutable_create_time() = ToTimestamp(clock.Now());
+  MakeActive(commitment, clock.Now());
   return RunIdempotent(
       db, "CreateCommitment", request.request_id(), request, response,
       [&](Transaction& tx) -> absl::Status {
-        const std::string id = NewId(clock);
-        commitment.set_name("commitments/" + id);
-        RETURN_IF_ERROR(InsertCommitment(tx, id, commitment));
+        RETURN_IF_ERROR(InsertNewCommitment(tx, clock, commitment));
         *response->mutable_commitment() = commitment;
         return absl::OkStatus();
       },
       clock);
+}
+
+absl::StatusOr<v1::ImportCommitmentsResponse> ImportCommitments(
+    storage::Database& db, const Clock& clock, RegistryView& registry,
+    const v1::ImportCommitmentsRequest& request) {
+  if (request.rows_size() == 0 || request.rows_size() > kMaxImportRows) {
+    return InvalidField("rows", absl::StrCat("must hold 1 to ", kMaxImportRows, " rows"));
+  }
+  const absl::Time now = clock.Now();
+  v1::ImportCommitmentsResponse response;
+  RowProblems* problems = response.mutable_problems();
+  response.mutable_commitments()->Reserve(request.rows_size());
+  for (int i = 0; i < request.rows_size(); ++i) response.add_commitments();
+
+  // Checks without the database: the form, then the registry (each question asked once).
+  RememberingRegistry remembering(registry);
+  std::vector<Ready> ready;
+  // elder, service type, owner, valid_from (as a day) -> the first line naming it
+  std::map<std::tuple<std::string, std::string, std::string, std::string>, int> lines;
+  for (int i = 0; i < request.rows_size(); ++i) {
+    const v1::ImportedCommitment& row = request.rows(i);
+    v1::Commitment commitment = row.commitment();
+    FieldViolations v;
+    ApplyDefaultsAndValidate(commitment, v);
+    if (absl::Status valid = v.ToStatus(); !valid.ok()) {
+      AddProblems(row.line(), valid, problems, "commitment");
+      continue;
+    }
+    absl::Status known = CheckReferences(remembering, commitment);
+    if (absl::IsInvalidArgument(known)) {  // a name the registry does not know
+      AddProblems(row.line(), known, problems, "commitment");
+      continue;
+    }
+    if (absl::IsFailedPrecondition(known)) {  // erased, deceased or moved away
+      AddProblem(row.line(), "commitment.elder", std::string(known.message()),
+                 "该老人已不在服务范围（档案已删除、已故或已迁出）", problems);
+      continue;
+    }
+    RETURN_IF_ERROR(known);  // the registry cannot be asked: the whole call fails
+    absl::CivilDay from;
+    absl::ParseCivilTime(commitment.valid_from(), &from);  // checked by ValidateCommitment
+    auto [first, fresh] =
+        lines.emplace(std::tuple(commitment.elder(), commitment.service_type(),
+                                 commitment.owner_organisation(), absl::FormatCivilTime(from)),
+                      row.line());
+    if (!fresh) {
+      AddProblem(row.line(), "commitment", absl::StrCat("the same promise as line ", first->second),
+                 absl::StrCat("与第 ", first->second, " 行是同一项承诺"), problems);
+      continue;
+    }
+    MakeActive(commitment, now);
+    ready.push_back({i, std::move(commitment)});
+  }
+
+  RETURN_IF_ERROR(db.RunInTransaction([&](Transaction& tx) -> absl::Status {
+    // A retried transaction starts the database checks again.
+    response.set_created(0);
+    response.set_existing(0);
+    response.set_written(false);
+    for (std::string& name : *response.mutable_commitments()) name.clear();
+    std::vector<const Ready*> fresh;
+    for (const Ready& r : ready) {
+      const v1::Commitment& c = r.commitment;
+      ASSIGN_OR_RETURN(std::optional<v1::Commitment> stored,
+                       FindLiveCommitment(tx, c.elder(), c.service_type(), c.owner_organisation(),
+                                          c.valid_from()));
+      if (stored.has_value()) {
+        response.set_existing(response.existing() + 1);
+        response.set_commitments(r.index, stored->name());
+        continue;
+      }
+      fresh.push_back(&r);
+    }
+    response.set_created(static_cast<int>(fresh.size()));
+    if (request.dry_run() || (problems->size() > 0 && !request.skip_bad_rows())) {
+      return absl::OkStatus();
+    }
+    for (const Ready* r : fresh) {
+      v1::Commitment commitment = r->commitment;
+      RETURN_IF_ERROR(InsertNewCommitment(tx, clock, commitment));
+      response.set_commitments(r->index, commitment.name());
+    }
+    response.set_written(!fresh.empty());
+    return absl::OkStatus();
+  }));
+  // The problems by line, in the order each row's were found.
+  SortByLine(*problems);
+  return response;
 }
 
 absl::StatusOr<std::vector<VisitRow>> EndCommitmentIn(Transaction& tx, absl::Time now,

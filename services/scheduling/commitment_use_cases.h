@@ -24,6 +24,19 @@ absl::Status CreateCommitment(storage::Database& db, const Clock& clock, Registr
                               const v1::CreateCommitmentRequest& request,
                               v1::CreateCommitmentResponse* response);
 
+// Registers a roster of promises (SchedulingService.ImportCommitments): each row given the
+// care-grade defaults and checked as CreateCommitment checks one (ValidateCommitment, then
+// CheckReferences, each elder, organisation and the service types asked once per call), and, in
+// one transaction, a promise not cancelled with the row's elder, service type, owner and
+// valid_from found (`existing`, left as it is) or, unless it is a dry run or a row was refused
+// (without skip_bad_rows), the row stored as CreateCommitment stores one. A row naming the same
+// promise as an earlier row, or a reference the registry does not know or an elder no longer
+// served, is a problem of its row. INVALID_ARGUMENT for a request without rows or with more than
+// kMaxImportRows; UNAVAILABLE when the registry cannot be asked. Visits are not materialised.
+absl::StatusOr<v1::ImportCommitmentsResponse> ImportCommitments(
+    storage::Database& db, const Clock& clock, RegistryView& registry,
+    const v1::ImportCommitmentsRequest& request);
+
 // INVALID_ARGUMENT naming the field when the registry does not know the elder, owner or service
 // type; FAILED_PRECONDITION for an erased elder. Records the elder's (masked) home.
 absl::Status CheckReferences(RegistryView& registry, v1::Commitment& commitment);

@@ -12,68 +12,13 @@
 #include "gtest/gtest.h"
 #include "services/scheduling/scheduling_store.h"
 #include "services/scheduling/scheduling_util.h"
+#include "services/scheduling/testing/table_registry.h"
 #include "tests/support/test_env.h"
 
 namespace linli::scheduling {
 namespace {
 
 const absl::Time kNine = absl::FromUnixSeconds(1796086800);  // 2026-12-01 09:00 Shanghai
-
-// The registry as a table: the regions' elders and the organisations' workers, one page each.
-class TableRegistry final : public RegistryView {
- public:
-  std::map<std::string, std::vector<std::string>> elders;            // region -> elder names
-  std::map<std::string, std::vector<registry::v1::Worker>> workers;  // organisation -> workers
-  absl::Status failure;  // when set, every call fails with it
-  int calls = 0;
-
-  absl::StatusOr<registry::v1::GetElderResponse> GetElder(
-      const registry::v1::GetElderRequest&) override {
-    return absl::UnimplementedError("GetElder");
-  }
-  absl::StatusOr<registry::v1::GetRegionResponse> GetRegion(
-      const registry::v1::GetRegionRequest&) override {
-    return absl::UnimplementedError("GetRegion");
-  }
-  absl::StatusOr<registry::v1::GetOrganisationResponse> GetOrganisation(
-      const registry::v1::GetOrganisationRequest&) override {
-    return absl::UnimplementedError("GetOrganisation");
-  }
-  absl::StatusOr<registry::v1::ListServiceTypesResponse> ListServiceTypes(
-      const registry::v1::ListServiceTypesRequest&) override {
-    return absl::UnimplementedError("ListServiceTypes");
-  }
-  absl::StatusOr<registry::v1::GetWorkerResponse> GetWorker(
-      const registry::v1::GetWorkerRequest&) override {
-    return absl::UnimplementedError("GetWorker");
-  }
-  absl::StatusOr<registry::v1::ListOfferingsResponse> ListOfferings(
-      const registry::v1::ListOfferingsRequest&) override {
-    return absl::UnimplementedError("ListOfferings");
-  }
-  absl::StatusOr<registry::v1::SearchProvidersResponse> SearchProviders(
-      const registry::v1::SearchProvidersRequest&) override {
-    return absl::UnimplementedError("SearchProviders");
-  }
-  absl::StatusOr<registry::v1::ListEldersResponse> ListElders(
-      const registry::v1::ListEldersRequest& request) override {
-    ++calls;
-    RETURN_IF_ERROR(failure);
-    auto it = elders.find(request.region());
-    if (it == elders.end()) return NotFound(request.region());
-    registry::v1::ListEldersResponse page;
-    for (const std::string& name : it->second) page.add_elders()->set_name(name);
-    return page;
-  }
-  absl::StatusOr<registry::v1::ListWorkersResponse> ListWorkers(
-      const registry::v1::ListWorkersRequest& request) override {
-    ++calls;
-    RETURN_IF_ERROR(failure);
-    registry::v1::ListWorkersResponse page;
-    for (const auto& w : workers[request.organisation()]) *page.add_workers() = w;
-    return page;
-  }
-};
 
 class PlanUseCaseTest : public ::testing::Test {
  protected:
@@ -118,7 +63,7 @@ class PlanUseCaseTest : public ::testing::Test {
     w.add_skills("bathing");
     w.set_status(registry::v1::WORKER_STATUS_ACTIVE);
     registry_.workers["organisations/o"] = {w};
-    registry_.elders["regions/r"] = {"elders/e1"};
+    registry_.region_elders["regions/r"] = {"elders/e1"};
     request_.set_from_date("2026-12-01");
     request_.set_days(1);
     request_.set_time_limit_seconds(0.2);
@@ -186,7 +131,7 @@ TEST_F(PlanUseCaseTest, ARequestIsValidatedBeforeAnythingIsAsked) {
   request_.set_days(0);
   v1::PlanResponse plan;
   EXPECT_TRUE(absl::IsInvalidArgument(Plan(&plan)));
-  EXPECT_EQ(registry_.calls, 0);
+  EXPECT_EQ(registry_.calls(), 0);
 }
 
 TEST_F(PlanUseCaseTest, RegistryFailuresArePassedOn) {
@@ -201,7 +146,7 @@ TEST_F(PlanUseCaseTest, ACallerWhoWentAwayStopsTheWorkAndNothingIsBooked) {
   EXPECT_EQ(Stored().assignments_size(), 0);
   request_.set_region("regions/r");
   EXPECT_TRUE(absl::IsCancelled(Plan(&plan, /*cancelled=*/true)));
-  EXPECT_EQ(registry_.calls, 0);  // not even the region's first page was asked for
+  EXPECT_EQ(registry_.calls(), 0);  // not even the region's first page was asked for
 }
 
 }  // namespace

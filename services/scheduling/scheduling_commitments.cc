@@ -1,6 +1,6 @@
-// SchedulingService: commitments, their materialisation into visits, reading visits and
-// single-visit changes. The handlers check the requests' form and call commitment_use_cases.h and
-// visit_use_cases.h; the reads go to the store directly.
+// SchedulingService: commitments (one by one or a roster imported), their materialisation into
+// visits, reading visits and single-visit changes. The handlers check the requests' form and
+// call commitment_use_cases.h and visit_use_cases.h; the reads go to the store directly.
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -35,6 +35,16 @@ grpc::Status SchedulingServiceImpl::CreateCommitment(grpc::ServerContext* contex
                                                      v1::CreateCommitmentResponse* response) {
   GrpcRegistryView registry(*registry_, context, options_.backend_timeout);
   return Reply(*context, scheduling::CreateCommitment(db_, clock_, registry, *request, response));
+}
+
+grpc::Status SchedulingServiceImpl::ImportCommitments(grpc::ServerContext* context,
+                                                      const v1::ImportCommitmentsRequest* request,
+                                                      v1::ImportCommitmentsResponse* response) {
+  GrpcRegistryView registry(*registry_, context, options_.backend_timeout);
+  absl::StatusOr<v1::ImportCommitmentsResponse> imported =
+      scheduling::ImportCommitments(db_, clock_, registry, *request);
+  if (imported.ok()) *response = std::move(*imported);
+  return Reply(*context, imported.status());
 }
 
 grpc::Status SchedulingServiceImpl::GetCommitment(grpc::ServerContext* context,

@@ -103,6 +103,7 @@ class SchedulingServiceImpl final : public v1::SchedulingService::Service {
   LINLI_RPC(ListVisitNotes);
   LINLI_RPC(ListAuditEntries);
   LINLI_RPC(ImportVisits);
+  LINLI_RPC(ImportCommitments);
 #undef LINLI_RPC
 
   // The persistence of CheckInVisit / CheckOutVisit without the RPC layer (validation, rules,

@@ -2275,6 +2275,188 @@ TEST_P(SchedulingServiceTest, PastVisitsAreImportedOnceByTheLiveRules) {
             grpc::StatusCode::INVALID_ARGUMENT);
 }
 
+// A roster of promises, imported: each row checked as CreateCommitment checks one and stored as
+// it stores one; importing again finds them; a bad row writes nothing unless skip_bad_rows; a
+// cancelled promise is not the row's promise any more.
+TEST_P(SchedulingServiceTest, ImportCommitmentsRegistersARosterOnce) {
+  const absl::TimeZone shanghai = recurrence::ShanghaiTimeZone();
+  const absl::Time now = absl::FromCivil(absl::CivilSecond(2026, 11, 20, 10, 0, 0), shanghai);
+  clock_.Set(now);
+  SeedPublicCentre();
+  auto row = [](int line, const v1::Commitment& c) {
+    v1::ImportedCommitment r;
+    r.set_line(line);
+    *r.mutable_commitment() = c;
+    return r;
+  };
+  // Grade 4 without recurrence, duration or window: the long-term-care defaults.
+  v1::Commitment graded = Weekly();
+  graded.clear_recurrence();
+  graded.set_duration_minutes(0);
+  graded.set_window_minutes(0);
+  graded.set_care_grade(4);
+  graded.set_valid_from("2026-12-07");
+  v1::Commitment centre = Weekly();
+  centre.set_owner_organisation("organisations/wlq-elder-centre");
+  v1::ImportCommitmentsRequest request;
+  *request.add_rows() = row(2, Weekly());
+  *request.add_rows() = row(3, graded);
+  *request.add_rows() = row(4, centre);
+  auto import = [&](const v1::ImportCommitmentsRequest& r, v1::ImportCommitmentsResponse* out) {
+    grpc::ClientContext context;
+    return stub_->ImportCommitments(&context, r, out);
+  };
+  auto count = [&] {
+    v1::ListCommitmentsRequest list;
+    list.set_page_size(1000);
+    v1::ListCommitmentsResponse listed;
+    grpc::ClientContext context;
+    EXPECT_TRUE(stub_->ListCommitments(&context, list, &listed).ok());
+    return listed.commitments_size();
+  };
+  auto get = [&](const std::string& name, v1::Commitment* out) {
+    v1::GetCommitmentRequest r;
+    r.set_name(name);
+    v1::GetCommitmentResponse got;
+    grpc::ClientContext context;
+    grpc::Status status = stub_->GetCommitment(&context, r, &got);
+    *out = got.commitment();
+    return status;
+  };
+
+  // A dry run counts and writes nothing.
+  v1::ImportCommitmentsResponse dry;
+  request.set_dry_run(true);
+  grpc::Status status = import(request, &dry);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(dry.created(), 3);
+  EXPECT_FALSE(dry.written());
+  ASSERT_EQ(dry.commitments_size(), 3);
+  for (const std::string& name : dry.commitments()) EXPECT_TRUE(name.empty());
+  EXPECT_EQ(count(), 0);
+  request.set_dry_run(false);
+
+  v1::ImportCommitmentsResponse first;
+  status = import(request, &first);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(first.created(), 3);
+  EXPECT_EQ(first.existing(), 0);
+  EXPECT_TRUE(first.written());
+  EXPECT_TRUE(first.problems().empty()) << first.problems(0).reason();
+  ASSERT_EQ(first.commitments_size(), 3);
+  EXPECT_EQ(std::set<std::string>(first.commitments().begin(), first.commitments().end()).size(),
+            3u);
+  for (int i = 0; i < 3; ++i) {
+    v1::Commitment stored;
+    ASSERT_TRUE(get(first.commitments(i), &stored).ok()) << first.commitments(i);
+    EXPECT_EQ(stored.state(), v1::COMMITMENT_STATE_ACTIVE);
+    EXPECT_EQ(FromTimestamp(stored.create_time()), now);
+    EXPECT_EQ(stored.workers_required(), 1);
+    EXPECT_TRUE(stored.has_home()) << "the elder's home, as CreateCommitment records it";
+    EXPECT_EQ(stored.owner_organisation(), request.rows(i).commitment().owner_organisation());
+  }
+  v1::Commitment defaults;
+  ASSERT_TRUE(get(first.commitments(1), &defaults).ok());
+  EXPECT_EQ(defaults.recurrence().rrule(), "FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR");
+  EXPECT_EQ(defaults.recurrence().dtstart(), "2026-12-07T09:00:00");
+  EXPECT_EQ(defaults.duration_minutes(), 60);
+  EXPECT_EQ(defaults.window_minutes(), 120);
+  EXPECT_FALSE(defaults.has_care_grade()) << "health data is not kept by scheduling";
+  EXPECT_EQ(count(), 3);
+  EXPECT_TRUE(Visits().empty()) << "visits come with MaterializeVisits";
+
+  // Again: every promise is recognised, nothing is written.
+  v1::ImportCommitmentsResponse again;
+  ASSERT_TRUE(import(request, &again).ok());
+  EXPECT_EQ(again.created(), 0);
+  EXPECT_EQ(again.existing(), 3);
+  EXPECT_FALSE(again.written());
+  EXPECT_TRUE(again.problems().empty());
+  EXPECT_EQ(std::vector<std::string>(again.commitments().begin(), again.commitments().end()),
+            std::vector<std::string>(first.commitments().begin(), first.commitments().end()));
+  EXPECT_EQ(count(), 3);
+
+  // Bad rows: an elder the registry does not know, a valid_from that is no date, the same promise
+  // twice; beside a new promise and one already registered.
+  v1::Commitment later = Weekly();
+  later.set_valid_from("2026-12-14");
+  v1::Commitment stranger = Weekly();
+  stranger.set_elder("elders/nobody");
+  v1::Commitment undated = Weekly();
+  undated.set_valid_from("12/01/2026");
+  v1::ImportCommitmentsRequest mixed;
+  *mixed.add_rows() = row(2, later);
+  *mixed.add_rows() = row(3, stranger);
+  *mixed.add_rows() = row(4, undated);
+  *mixed.add_rows() = row(5, later);
+  *mixed.add_rows() = row(6, Weekly());
+  v1::ImportCommitmentsResponse refused;
+  status = import(mixed, &refused);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_FALSE(refused.written());
+  std::vector<std::pair<int, std::string>> problems;
+  for (const common::v1::RowProblem& p : refused.problems()) {
+    problems.push_back({p.line(), p.field()});
+  }
+  EXPECT_EQ(problems,
+            (std::vector<std::pair<int, std::string>>{
+                {3, "commitment.elder"}, {4, "commitment.valid_from"}, {5, "commitment"}}));
+  ASSERT_EQ(refused.problems_size(), 3);
+  EXPECT_EQ(refused.problems(2).reason(), "the same promise as line 2");
+  EXPECT_EQ(refused.problems(2).reason_zh(), "与第 2 行是同一项承诺");
+  EXPECT_EQ(refused.created(), 1);
+  EXPECT_EQ(refused.existing(), 1);
+  ASSERT_EQ(refused.commitments_size(), 5);
+  EXPECT_TRUE(refused.commitments(0).empty()) << "nothing was written";
+  EXPECT_EQ(refused.commitments(4), first.commitments(0));
+  EXPECT_EQ(count(), 3);
+
+  mixed.set_skip_bad_rows(true);
+  v1::ImportCommitmentsResponse skipped;
+  ASSERT_TRUE(import(mixed, &skipped).ok());
+  EXPECT_TRUE(skipped.written());
+  EXPECT_EQ(skipped.created(), 1);
+  EXPECT_EQ(skipped.existing(), 1);
+  EXPECT_EQ(skipped.problems_size(), 3);
+  ASSERT_EQ(skipped.commitments_size(), 5);
+  v1::Commitment written;
+  ASSERT_TRUE(get(skipped.commitments(0), &written).ok());
+  EXPECT_EQ(written.valid_from(), "2026-12-14");
+  for (int i = 1; i < 4; ++i) EXPECT_TRUE(skipped.commitments(i).empty()) << i;
+  EXPECT_EQ(skipped.commitments(4), first.commitments(0));
+  EXPECT_EQ(count(), 4);
+
+  // A cancelled promise is not the row's promise: a new one is registered.
+  v1::CancelCommitmentRequest cancel;
+  cancel.set_name(first.commitments(0));
+  cancel.set_reason("服务单位更换");
+  v1::CancelCommitmentResponse cancelled;
+  grpc::ClientContext cancel_context;
+  ASSERT_TRUE(stub_->CancelCommitment(&cancel_context, cancel, &cancelled).ok());
+  v1::ImportCommitmentsRequest renewed;
+  *renewed.add_rows() = row(2, Weekly());
+  v1::ImportCommitmentsResponse renewal;
+  ASSERT_TRUE(import(renewed, &renewal).ok());
+  EXPECT_EQ(renewal.created(), 1);
+  EXPECT_EQ(renewal.existing(), 0);
+  EXPECT_TRUE(renewal.written());
+  ASSERT_EQ(renewal.commitments_size(), 1);
+  EXPECT_NE(renewal.commitments(0), first.commitments(0));
+  EXPECT_EQ(count(), 5);
+
+  // No rows, or too many, is INVALID_ARGUMENT on rows.
+  v1::ImportCommitmentsResponse none;
+  grpc::Status empty = import(v1::ImportCommitmentsRequest(), &none);
+  EXPECT_EQ(empty.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Field(empty), "rows");
+  v1::ImportCommitmentsRequest too_many;
+  for (int i = 0; i <= 1000; ++i) *too_many.add_rows() = row(i + 2, Weekly());
+  grpc::Status overflow = import(too_many, &none);
+  EXPECT_EQ(overflow.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Field(overflow), "rows");
+  EXPECT_EQ(count(), 5);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, SchedulingServiceTest, ::testing::ValuesIn(testing::Backends()),
                          [](const auto& info) { return info.param; });
 

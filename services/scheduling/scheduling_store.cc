@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "common/audit.h"
 #include "common/errors.h"
 #include "common/idempotency.h"
@@ -326,6 +327,28 @@ absl::StatusOr<std::vector<v1::Commitment>> QueryCommitments(storage::Transactio
     out.push_back(std::move(c));
   }
   return out;
+}
+
+absl::StatusOr<std::optional<v1::Commitment>> FindLiveCommitment(
+    storage::Transaction& tx, const std::string& elder, const std::string& service_type,
+    const std::string& owner_organisation, const std::string& valid_from) {
+  // Service type and valid_from are inside `data`: the elder's promises (indexed) are read and
+  // compared here. An elder has a handful.
+  ASSIGN_OR_RETURN(auto rows,
+                   tx.Query("SELECT data FROM commitments WHERE elder = ? AND state <> ? "
+                            "ORDER BY id",
+                            {elder, static_cast<int64_t>(v1::COMMITMENT_STATE_CANCELLED)}));
+  absl::CivilDay day;
+  const bool dated = absl::ParseCivilTime(valid_from, &day);
+  for (const storage::Row& row : rows) {
+    ASSIGN_OR_RETURN(v1::Commitment c, storage::ParseProtoColumn<v1::Commitment>(row, 0));
+    if (c.service_type() != service_type || c.owner_organisation() != owner_organisation) continue;
+    absl::CivilDay from;
+    const bool same_day = c.valid_from() == valid_from ||
+                          (dated && absl::ParseCivilTime(c.valid_from(), &from) && from == day);
+    if (same_day) return std::optional<v1::Commitment>(std::move(c));
+  }
+  return std::optional<v1::Commitment>();
 }
 
 absl::Status InsertVisit(storage::Transaction& tx, const VisitRow& row) {

@@ -90,6 +90,12 @@ absl::StatusOr<std::vector<v1::Commitment>> QueryCommitments(storage::Transactio
                                                              bool only_active,
                                                              const std::string& after_id,
                                                              int limit);
+// The commitment not cancelled of `elder` with this service type, owner organisation and
+// valid_from (the same day, however written): the natural key of an imported promise. The first
+// by id when there are several.
+absl::StatusOr<std::optional<v1::Commitment>> FindLiveCommitment(
+    storage::Transaction& tx, const std::string& elder, const std::string& service_type,
+    const std::string& owner_organisation, const std::string& valid_from);
 
 // --- Visits -----------------------------------------------------------------------------------
 

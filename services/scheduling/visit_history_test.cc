@@ -8,6 +8,7 @@
 #include "common/recurrence/rrule.h"
 #include "gtest/gtest.h"
 #include "services/scheduling/scheduling_util.h"
+#include "services/scheduling/testing/visits.h"
 
 namespace linli::scheduling {
 namespace {
@@ -18,19 +19,7 @@ const absl::Time kNow = kNine + absl::Hours(24 * 30);
 constexpr double kRadius = 200;
 
 // A visit at 09:00-11:00 (tolerance 30 minutes) of 60 minutes at the elder's home.
-v1::Visit Visit(int workers_required = 1) {
-  v1::Visit visit;
-  visit.set_name("visits/v");
-  visit.set_state(v1::VISIT_STATE_SCHEDULED);
-  visit.set_duration_minutes(60);
-  visit.set_workers_required(workers_required);
-  visit.set_tolerance_minutes(30);
-  *visit.mutable_window_start() = ToTimestamp(kNine);
-  *visit.mutable_window_end() = ToTimestamp(kNine + absl::Hours(2));
-  visit.mutable_home()->set_latitude(31.2);
-  visit.mutable_home()->set_longitude(121.48);
-  return visit;
-}
+v1::Visit Visit(int workers_required = 1) { return ScheduledVisit(kNine, workers_required); }
 
 v1::ImportedAttendance Came(const std::string& worker, absl::Time in, absl::Time out,
                             double lat = 31.2) {

@@ -1,4 +1,5 @@
-// Onboarding: a roster the street keeps (elders, organisations, relations, offerings, workers; CSV
+// Onboarding: a roster the street keeps (elders, organisations, relations, offerings, workers, care
+// promises naming their elders by ID number; CSV
 // from Excel, UTF-8 or GB18030, or Excel's own .xlsx, whose first worksheet is read in the browser
 // and turned into the same CSV: xlsx.ts) checked in the browser's session against the platform
 // before anything is written, every refused row shown by line (the worksheet's row for .xlsx) and
@@ -50,6 +51,7 @@ const KINDS = [
   RosterKind.RELATIONS,
   RosterKind.OFFERINGS,
   RosterKind.WORKERS,
+  RosterKind.COMMITMENTS,
 ];
 
 export function ImportView() {
@@ -269,22 +271,25 @@ export function ImportView() {
           )}
         </Panel>
       )}
-      <section className="panel" aria-labelledby="export-title">
-        <h2 id="export-title">{t("export_title", { kind: t(`roster_kind_${kind}` as Key) })}</h2>
-        <p>{t("export_hint")}</p>
-        <button type="button" disabled={exporting.busy} onClick={() => void exportAs(RosterFormat.CSV)}>
-          {t("export_csv")}
-        </button>{" "}
-        <button type="button" disabled={exporting.busy} onClick={() => void exportAs(RosterFormat.XLSX)}>
-          {t("export_xlsx")}
-        </button>
-        {exported && (
-          <p role="status" className="export-done">
-            {t("export_done", { rows: exported.rows, name: exported.fileName })}
-          </p>
-        )}
-        {exporting.error !== undefined && <Problem error={exporting.error} />}
-      </section>
+      {/* Promises are imported by roster; each elder's page lists them. */}
+      {kind !== RosterKind.COMMITMENTS && (
+        <section className="panel" aria-labelledby="export-title">
+          <h2 id="export-title">{t("export_title", { kind: t(`roster_kind_${kind}` as Key) })}</h2>
+          <p>{t("export_hint")}</p>
+          <button type="button" disabled={exporting.busy} onClick={() => void exportAs(RosterFormat.CSV)}>
+            {t("export_csv")}
+          </button>{" "}
+          <button type="button" disabled={exporting.busy} onClick={() => void exportAs(RosterFormat.XLSX)}>
+            {t("export_xlsx")}
+          </button>
+          {exported && (
+            <p role="status" className="export-done">
+              {t("export_done", { rows: exported.rows, name: exported.fileName })}
+            </p>
+          )}
+          {exporting.error !== undefined && <Problem error={exporting.error} />}
+        </section>
+      )}
     </div>
   );
 }
@@ -296,4 +301,5 @@ const KIND_NAMES: Record<number, string> = {
   [RosterKind.RELATIONS]: "relations",
   [RosterKind.OFFERINGS]: "offerings",
   [RosterKind.WORKERS]: "workers",
+  [RosterKind.COMMITMENTS]: "commitments",
 };
