@@ -294,14 +294,16 @@ grpc::Status SeedDemoComplaints(feedback::v1::FeedbackService::Stub& feedback, c
 // The demo street's past (tools/demo_street.h): the visits of the promises' occurrences whose
 // windows closed before now, imported as a provider's records are (SchedulingService.ImportVisits),
 // then the elders' answers about them (FeedbackService.ImportFeedback) once feedback has read the
-// visits' events. Import recognises what it recorded before, so a run cut short can be repeated.
+// visits' events. Only a first seeding makes the past (an already loaded street is left as is).
 grpc::Status SeedDemoHistory(const Endpoints& e, const DemoOptions& options,
                              RegistryService::Stub& registry,
                              scheduling::v1::SchedulingService::Stub& scheduling,
                              const std::vector<scheduling::v1::Commitment>& commitments,
                              const demo::DemoCalendar& calendar, const Clock& clock) {
   const absl::Time now = clock.Now();
-  const absl::CivilDay end = calendar.visits_from + calendar.visit_days;
+  // The past runs up to the first day materialised (today, or a pinned week's Monday), whose
+  // windows already closed are past too; a pinned week's later days are never history.
+  const absl::CivilDay end = calendar.visits_from + 1;
   // Each owner's workers, in the registry's order.
   std::map<std::string, std::vector<std::string>> workers;
   for (const auto& c : commitments) {

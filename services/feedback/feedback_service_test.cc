@@ -2619,14 +2619,22 @@ TEST_P(FeedbackTest, ImportedAnswersCountOnTheirVisitsDayAndImportTwiceChangesNo
   *request.add_rows() = PastAnswer(2, visits_[0], alone_, 5, v1::ANSWER_YES, Dec(1, 15));
   *request.add_rows() =
       PastAnswer(3, visits_[1], alone_ + "/contacts/0", 1, v1::ANSWER_NO, Dec(3, 18), true);
-  // The same answer twice in the file, and the worker's answer given live.
-  *request.add_rows() = PastAnswer(4, visits_[0], alone_, 5, v1::ANSWER_YES, Dec(1, 15));
-  *request.add_rows() = PastAnswer(5, visits_[0], "workers/w1", 5, v1::ANSWER_YES, Dec(1, 11));
+  // The worker's answer, given live already.
+  *request.add_rows() = PastAnswer(4, visits_[0], "workers/w1", 5, v1::ANSWER_YES, Dec(1, 11));
+  // The same author and visit twice in one file is refused, not merged.
+  v1::ImportFeedbackRequest twice = request;
+  *twice.add_rows() = PastAnswer(5, visits_[0], alone_, 2, v1::ANSWER_NO, Dec(1, 16));
   v1::ImportFeedbackResponse imported;
-  grpc::Status status = ImportAnswers(*stub_, request, &imported);
+  grpc::Status status = ImportAnswers(*stub_, twice, &imported);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(ProblemLines(imported), std::vector<std::string>{"5 feedback"});
+  EXPECT_EQ(imported.problems(0).reason(), "the same answer as line 2");
+  EXPECT_FALSE(imported.written());
+
+  status = ImportAnswers(*stub_, request, &imported);
   ASSERT_TRUE(status.ok()) << status.error_message();
   EXPECT_EQ(imported.created(), 2);
-  EXPECT_EQ(imported.existing(), 2);
+  EXPECT_EQ(imported.existing(), 1);
   EXPECT_TRUE(imported.problems().empty()) << imported.DebugString();
   EXPECT_TRUE(imported.written());
 
@@ -2667,7 +2675,7 @@ TEST_P(FeedbackTest, ImportedAnswersCountOnTheirVisitsDayAndImportTwiceChangesNo
   v1::ImportFeedbackResponse again;
   ASSERT_TRUE(ImportAnswers(*stub_, request, &again).ok());
   EXPECT_EQ(again.created(), 0);
-  EXPECT_EQ(again.existing(), 4);
+  EXPECT_EQ(again.existing(), 3);
   EXPECT_TRUE(again.problems().empty());
   EXPECT_FALSE(again.written());
   EXPECT_EQ(Index(alone_).figures().feedback_answers(), 2);

@@ -221,6 +221,7 @@ absl::StatusOr<v1::ImportFeedbackResponse> PerceptionUseCases::Import(
   v1::ImportFeedbackResponse response;
   // First each row alone, without the database: its fields and its time.
   std::vector<const v1::ImportedFeedback*> ready;
+  std::map<std::pair<std::string, std::string>, int> lines;  // (visit, author) -> first line
   for (const v1::ImportedFeedback& row : request.rows()) {
     std::vector<FieldProblem> problems = FeedbackFieldProblems(row.feedback());
     const google::protobuf::Timestamp& t = row.answer_time();
@@ -234,6 +235,15 @@ absl::StatusOr<v1::ImportFeedbackResponse> PerceptionUseCases::Import(
       problems.push_back({"feedback.answer_time",
                           "is in the future; only past answers are imported",
                           "在将来；只能导入过去的回答"});
+    }
+    if (problems.empty()) {
+      // One answer per author and visit: a second row for them is refused, not merged.
+      auto [first, fresh] =
+          lines.emplace(std::pair(row.feedback().visit(), row.feedback().author()), row.line());
+      if (!fresh) {
+        problems.push_back({"feedback", absl::StrCat("the same answer as line ", first->second),
+                            absl::StrCat("与第 ", first->second, " 行是同一个回答")});
+      }
     }
     for (FieldProblem& p : problems) {
       AddProblem(row.line(), std::move(p.field), std::move(p.reason), std::move(p.reason_zh),

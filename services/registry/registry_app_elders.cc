@@ -249,11 +249,19 @@ absl::Status Registry::ImportElders(const v1::ImportEldersRequest& request, cons
                          FindElderIdByIdNumberIndex(tx, r.index));
         if (existing.has_value()) {
           response->set_existing(response->existing() + 1);
-          // Named only when the caller could find the elder (FindEldersByIdNumber's rule): a
-          // row's committee inside the guard does not make an elder registered outside it known.
+          // Named as FindEldersByIdNumber names an elder: only inside the guard (a row's
+          // committee inside it does not make an elder registered outside it known), and the
+          // lookup by ID number audited as a read.
           ASSIGN_OR_RETURN(std::optional<ElderRow> stored, FindElder(tx, *existing));
           if (stored.has_value() && guard.Admits(stored->region_path)) {
-            response->set_elders(r.row, "elders/" + *existing);
+            const std::string name = "elders/" + *existing;
+            RETURN_IF_ERROR(AuditPersonalData(tx, caller, now,
+                                              {.elder = name,
+                                               .resource = "",
+                                               .fields = "id_number",
+                                               .reason = "roster import: the elder is registered",
+                                               .action = "read"}));
+            response->set_elders(r.row, name);
           }
           continue;
         }
