@@ -29,9 +29,7 @@ std::string EnumWord(const std::string& name, const char* prefix) {
 }
 
 std::string Time(const google::protobuf::Timestamp& t) {
-  if (t.seconds() == 0) return "";
-  return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(t.seconds()),
-                          absl::FixedTimeZone(8 * 3600));
+  return t.seconds() == 0 ? "" : BeijingTimeCell(t);
 }
 
 std::string CsvCell(const std::string& value) {

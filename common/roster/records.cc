@@ -1,11 +1,16 @@
 #include "common/roster/records.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "linli/feedback/v1/feedback.pb.h"
+#include "linli/gateway/v1/console.pb.h"
 #include "linli/registry/v1/registry.pb.h"
 #include "linli/scheduling/v1/scheduling.pb.h"
 
@@ -14,6 +19,7 @@ namespace {
 
 namespace reg = registry::v1;
 namespace sch = scheduling::v1;
+namespace fb = feedback::v1;
 
 const std::vector<Column> kOrganisationColumns = {
     {"编号", "id", "organisation.id", "wlq-elder-canteen",
@@ -124,6 +130,101 @@ const std::vector<Column> kCommitmentColumns = {
     {"容差（分钟）", "tolerance_minutes", "commitment.tolerance_minutes", "15",
      "容差应为不小于 0 的整数（分钟）：晚到多久仍算准时", false},
 };
+
+const std::vector<Column> kVisitColumns = {
+    {"身份证号", "id_number", "visit.elder", "310101194503121238",
+     "身份证号必填：已登记、在你辖区内的老人的 18 位身份证号", true},
+    {"服务类型", "service_type", "visit.service_type", "meal-delivery",
+     "服务类型应为已登记的服务类型编码，如 meal-delivery", true},
+    {"服务单位", "owner_organisation", "visit.owner_organisation", "wlq-elder-canteen",
+     "服务单位应为已登记的单位编号（如 wlq-elder-canteen），不是单位名称", true},
+    {"计划时间", "occurrence", "visit.occurrence", "2026-11-02T10:30:00",
+     "计划时间必填：该老人这项服务承诺排定的一次上门，格式 YYYY-MM-DDTHH:MM:SS，且已经过去", true},
+    {"结果", "outcome", "visit.state", "完成", "结果应为：完成、未上门、取消", true},
+    {"工作人员电话", "worker_phones", "visit.attendance.worker", "13700001234",
+     "完成的上门必填：上门人员在服务单位登记的电话，两人上门用分号分隔；未上门或取消的不填", false},
+    {"到达时间", "check_in_times", "visit.attendance.check_in_time", "2026-11-02 10:41",
+     "到达时间应为 YYYY-MM-DD HH:MM（北京时间），每位上门人员一个，用分号分隔，且已经过去", false},
+    {"离开时间", "check_out_times", "visit.attendance.check_out_time", "2026-11-02 10:52",
+     "离开时间应为 YYYY-MM-DD HH:MM（北京时间），不早于到达时间，每位上门人员一个，用分号分隔",
+     false},
+    {"到达纬度", "check_in_latitudes", "visit.attendance.check_in_location.latitude", "31.2031",
+     "到达纬度应为 -90 到 90 之间的数，每位上门人员一个，用分号分隔", false},
+    {"到达经度", "check_in_longitudes", "visit.attendance.check_in_location.longitude", "121.4871",
+     "到达经度应为 -180 到 180 之间的数，每位上门人员一个，用分号分隔", false},
+    {"签到方式", "method", "visit.attendance.method", "机构记录",
+     "签到方式应为：机构记录、手机定位、电话、家属代签；不填按机构记录", false},
+    {"取消原因", "reason_code", "visit.reason_code", "",
+     "取消的上门必填：原因代码，2～32 位大写字母、数字或下划线，如 ELDER_IN_HOSPITAL", false},
+};
+
+const std::vector<Column> kAnswerColumns = {
+    {"身份证号", "id_number", "visit.elder", "310101194503121238",
+     "身份证号必填：已登记、在你辖区内的老人的 18 位身份证号", true},
+    {"服务类型", "service_type", "visit.service_type", "meal-delivery",
+     "服务类型应为已登记的服务类型编码，如 meal-delivery", true},
+    {"服务单位", "owner_organisation", "visit.owner_organisation", "wlq-elder-canteen",
+     "服务单位应为已登记的单位编号（如 wlq-elder-canteen），不是单位名称", true},
+    {"计划时间", "occurrence", "visit.occurrence", "2026-11-02T10:30:00",
+     "计划时间必填：所评价那次上门的计划时间，格式 "
+     "YYYY-MM-DDTHH:MM:SS；这次上门须已完成（已签到或已导入）",
+     true},
+    {"评价时间", "answer_time", "feedback.answer_time", "2026-11-02 15:00",
+     "评价时间必填：YYYY-MM-DD HH:MM（北京时间），不早于上门签到，不晚于现在", true},
+    {"满意度", "faces", "feedback.faces", "5", "满意度应为 1 到 5 的整数（5 最满意）", true},
+    {"按约服务", "did_as_promised", "feedback.did_as_promised", "是", "按约服务应为：是、部分、否",
+     false},
+    {"感到关心", "felt_cared_for", "feedback.felt_cared_for", "是", "感到关心应为：是、部分、否",
+     false},
+    {"说没人来", "nobody_came", "feedback.nobody_came", "否", "说没人来填“是”或“否”", false},
+    {"评价方式", "channel", "feedback.channel", "电话",
+     "评价方式应为：电话、上门、应用；不填按电话", false},
+    {"留言", "words", "feedback.words", "送餐准时，饭菜是热的", "留言最多 500 个字", false},
+};
+
+const std::map<std::string, int>& Answers() {
+  static const auto* words = new std::map<std::string, int>{
+      {"是", fb::ANSWER_YES},  {"部分", fb::ANSWER_PARTLY},   {"否", fb::ANSWER_NO},
+      {"yes", fb::ANSWER_YES}, {"partly", fb::ANSWER_PARTLY}, {"no", fb::ANSWER_NO},
+  };
+  return *words;
+}
+
+const std::map<std::string, int>& AnswerChannels() {
+  static const auto* words = new std::map<std::string, int>{
+      {"电话", fb::FEEDBACK_CHANNEL_PHONE_CALL},
+      {"上门", fb::FEEDBACK_CHANNEL_DOOR_VISIT},
+      {"应用", fb::FEEDBACK_CHANNEL_APP},
+      {"phone_call", fb::FEEDBACK_CHANNEL_PHONE_CALL},
+      {"door_visit", fb::FEEDBACK_CHANNEL_DOOR_VISIT},
+      {"app", fb::FEEDBACK_CHANNEL_APP},
+  };
+  return *words;
+}
+
+const std::map<std::string, int>& VisitOutcomes() {
+  static const auto* words = new std::map<std::string, int>{
+      {"完成", sch::VISIT_STATE_COMPLETED},   {"已完成", sch::VISIT_STATE_COMPLETED},
+      {"未上门", sch::VISIT_STATE_MISSED},    {"取消", sch::VISIT_STATE_CANCELLED},
+      {"已取消", sch::VISIT_STATE_CANCELLED}, {"completed", sch::VISIT_STATE_COMPLETED},
+      {"missed", sch::VISIT_STATE_MISSED},    {"cancelled", sch::VISIT_STATE_CANCELLED},
+  };
+  return *words;
+}
+
+const std::map<std::string, int>& CheckMethods() {
+  static const auto* words = new std::map<std::string, int>{
+      {"机构记录", sch::CHECK_METHOD_PARTNER_REPORT},
+      {"手机定位", sch::CHECK_METHOD_APP_GPS},
+      {"电话", sch::CHECK_METHOD_PHONE},
+      {"家属代签", sch::CHECK_METHOD_FAMILY_PROXY},
+      {"partner_report", sch::CHECK_METHOD_PARTNER_REPORT},
+      {"app_gps", sch::CHECK_METHOD_APP_GPS},
+      {"phone", sch::CHECK_METHOD_PHONE},
+      {"family_proxy", sch::CHECK_METHOD_FAMILY_PROXY},
+  };
+  return *words;
+}
 
 const std::map<std::string, int>& OrganisationKinds() {
   static const auto* words = new std::map<std::string, int>{
@@ -498,7 +599,172 @@ std::vector<std::string> CommitmentCells(const google::protobuf::Message& record
           number(c.tolerance_minutes())};
 }
 
+// The attendance `i` of `v`, added (with its siblings) when the row has fewer: by default the
+// provider's own record (CHECK_METHOD_PARTNER_REPORT), the 签到方式 column may say otherwise.
+sch::ImportedAttendance& AttendanceAt(sch::ImportedVisit& v, int i) {
+  while (v.attendance_size() <= i) v.add_attendance()->set_method(sch::CHECK_METHOD_PARTNER_REPORT);
+  return *v.mutable_attendance(i);
+}
+
+std::optional<std::string> FillVisit(const Column& column, absl::string_view cell,
+                                     google::protobuf::Message& record) {
+  sch::ImportedVisit& v = static_cast<sch::ImportedVisit&>(record);
+  const absl::string_view field = column.field;
+  if (field == "visit.elder") {
+    // The ID number stands for the elder until the importer finds the elder's name.
+    if (!LooksLikeIdNumber(cell)) return "must be an 18-character resident ID number";
+    v.set_elder(absl::AsciiStrToUpper(cell));
+  } else if (field == "visit.service_type") {
+    v.set_service_type(absl::StrCat("serviceTypes/", absl::StripPrefix(cell, "serviceTypes/")));
+  } else if (field == "visit.owner_organisation") {
+    v.set_owner_organisation(OrganisationCell(cell));
+  } else if (field == "visit.occurrence") {
+    v.set_occurrence(std::string(cell));
+  } else if (field == "visit.state") {
+    std::optional<int> state = WordCell(VisitOutcomes(), cell);
+    if (!state) return "must be " + WordList(VisitOutcomes());
+    v.set_state(static_cast<sch::VisitState>(*state));
+  } else if (field == "visit.reason_code") {
+    v.set_reason_code(absl::AsciiStrToUpper(cell));
+  } else {
+    // One item per worker, in the order of the phones (an empty item leaves that worker's out).
+    const std::vector<std::string> items = PerWorker(cell);
+    if (items.size() > 2) return "holds more than two items: at most two workers come at once";
+    for (int i = 0; i < static_cast<int>(items.size()); ++i) {
+      if (items[i].empty()) continue;
+      sch::ImportedAttendance& a = AttendanceAt(v, i);
+      std::optional<std::string> why;
+      if (field == "visit.attendance.worker") {
+        // The phone stands for the worker until the importer finds the worker's name.
+        a.set_worker(items[i]);
+      } else if (field == "visit.attendance.check_in_time") {
+        why = BeijingTime(items[i], *a.mutable_check_in_time());
+      } else if (field == "visit.attendance.check_out_time") {
+        why = BeijingTime(items[i], *a.mutable_check_out_time());
+      } else if (field == "visit.attendance.check_in_location.latitude") {
+        why =
+            Coordinate(items[i], *a.mutable_check_in_location(), &common::v1::LatLng::set_latitude);
+      } else if (field == "visit.attendance.check_in_location.longitude") {
+        why = Coordinate(items[i], *a.mutable_check_in_location(),
+                         &common::v1::LatLng::set_longitude);
+      } else if (field == "visit.attendance.method") {
+        std::optional<int> method = WordCell(CheckMethods(), items[i]);
+        if (!method) why = "must be " + WordList(CheckMethods());
+        a.set_method(static_cast<sch::CheckMethod>(method.value_or(0)));
+      }
+      if (why) return why;
+    }
+  }
+  return std::nullopt;
+}
+
+// A visit is imported, not exported: its cells are what `fill` reads back, for tests and the
+// template's checks.
+std::vector<std::string> VisitCells(const google::protobuf::Message& record) {
+  const sch::ImportedVisit& v = static_cast<const sch::ImportedVisit&>(record);
+  std::vector<std::string> phones, ins, outs, lats, lngs, methods;
+  for (const sch::ImportedAttendance& a : v.attendance()) {
+    phones.push_back(a.worker());
+    ins.push_back(a.has_check_in_time() ? BeijingTimeCell(a.check_in_time()) : "");
+    outs.push_back(a.has_check_out_time() ? BeijingTimeCell(a.check_out_time()) : "");
+    lats.push_back(a.has_check_in_location() ? NumberCell(a.check_in_location().latitude()) : "");
+    lngs.push_back(a.has_check_in_location() ? NumberCell(a.check_in_location().longitude()) : "");
+    methods.push_back(WordOf(CheckMethods(), a.method()));
+  }
+  auto join = [](const std::vector<std::string>& items) {
+    return std::all_of(items.begin(), items.end(), [](const auto& s) { return s.empty(); })
+               ? std::string()
+               : absl::StrJoin(items, ";");
+  };
+  return {v.elder(),
+          IdOf(v.service_type()),
+          IdOf(v.owner_organisation()),
+          v.occurrence(),
+          WordOf(VisitOutcomes(), v.state()),
+          join(phones),
+          join(ins),
+          join(outs),
+          join(lats),
+          join(lngs),
+          join(methods),
+          v.reason_code()};
+}
+
+std::optional<std::string> FillAnswer(const Column& column, absl::string_view cell,
+                                      google::protobuf::Message& record) {
+  gateway::v1::AnswerRosterRow& row = static_cast<gateway::v1::AnswerRosterRow&>(record);
+  fb::Feedback& f = *row.mutable_answer()->mutable_feedback();
+  const absl::string_view field = column.field;
+  if (field == "visit.elder") {
+    if (!LooksLikeIdNumber(cell)) return "must be an 18-character resident ID number";
+    row.set_id_number(absl::AsciiStrToUpper(cell));
+  } else if (field == "visit.service_type") {
+    row.set_service_type(absl::StrCat("serviceTypes/", absl::StripPrefix(cell, "serviceTypes/")));
+  } else if (field == "visit.owner_organisation") {
+    row.set_owner_organisation(OrganisationCell(cell));
+  } else if (field == "visit.occurrence") {
+    row.set_occurrence(std::string(cell));
+  } else if (field == "feedback.answer_time") {
+    return BeijingTime(cell, *row.mutable_answer()->mutable_answer_time());
+  } else if (field == "feedback.faces") {
+    int32_t faces;
+    if (!absl::SimpleAtoi(cell, &faces) || faces < 1 || faces > 5) {
+      return "must be a whole number from 1 to 5";
+    }
+    f.set_faces(faces);
+  } else if (field == "feedback.did_as_promised" || field == "feedback.felt_cared_for") {
+    std::optional<int> answer = WordCell(Answers(), cell);
+    if (!answer) return "must be " + WordList(Answers());
+    if (field == "feedback.did_as_promised") {
+      f.set_did_as_promised(static_cast<fb::Answer>(*answer));
+    } else {
+      f.set_felt_cared_for(static_cast<fb::Answer>(*answer));
+    }
+  } else if (field == "feedback.nobody_came") {
+    std::optional<int> yes = WordCell(YesNo(), cell);
+    if (!yes) return "must be 是 or 否 (yes or no)";
+    f.set_nobody_came(*yes == 1);
+  } else if (field == "feedback.channel") {
+    std::optional<int> channel = WordCell(AnswerChannels(), cell);
+    if (!channel) return "must be " + WordList(AnswerChannels());
+    f.set_channel(static_cast<fb::FeedbackChannel>(*channel));
+  } else if (field == "feedback.words") {
+    f.set_words(std::string(cell));
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> AnswerCells(const google::protobuf::Message& record) {
+  const auto& row = static_cast<const gateway::v1::AnswerRosterRow&>(record);
+  const fb::Feedback& f = row.answer().feedback();
+  const bool timed = row.answer().has_answer_time();
+  return {row.id_number(),
+          IdOf(row.service_type()),
+          IdOf(row.owner_organisation()),
+          row.occurrence(),
+          timed ? BeijingTimeCell(row.answer().answer_time()) : "",
+          f.faces() != 0 ? absl::StrCat(f.faces()) : "",
+          WordOf(Answers(), f.did_as_promised()),
+          WordOf(Answers(), f.felt_cared_for()),
+          WordOf(YesNo(), f.nobody_came() ? 1 : 0),
+          WordOf(AnswerChannels(), f.channel()),
+          f.words()};
+}
+
 }  // namespace
+
+const Roster& AnswersRoster() {
+  static const Roster roster{"answers", &kAnswerColumns,
+                             &gateway::v1::AnswerRosterRow::default_instance(), &FillAnswer,
+                             &AnswerCells};
+  return roster;
+}
+
+const Roster& VisitsRoster() {
+  static const Roster roster{"visits", &kVisitColumns, &sch::ImportedVisit::default_instance(),
+                             &FillVisit, &VisitCells};
+  return roster;
+}
 
 const Roster& CommitmentsRoster() {
   static const Roster roster{"commitments", &kCommitmentColumns,

@@ -1,7 +1,10 @@
 #include "common/roster/records.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/roster/elders.h"
 #include "gtest/gtest.h"
+#include "linli/feedback/v1/feedback.pb.h"
+#include "linli/gateway/v1/console.pb.h"
 #include "linli/registry/v1/registry.pb.h"
 #include "linli/scheduling/v1/scheduling.pb.h"
 
@@ -48,8 +51,9 @@ TEST(Rosters, EveryTemplateReadsAsOneGoodRecordAndWritesBackTheSameRow) {
     const std::string example = text->substr(text->find("\r\n") + 2);
     EXPECT_EQ(CsvRow(*roster, *read.rows[0].record) + "\r\n", example);
   }
-  EXPECT_EQ(FindRoster("visits"), nullptr);
-  EXPECT_EQ(RosterNames(), "elders, organisations, relations, offerings, workers, commitments");
+  EXPECT_EQ(FindRoster("notes"), nullptr);
+  EXPECT_EQ(RosterNames(),
+            "elders, organisations, relations, offerings, workers, commitments, visits, answers");
 }
 
 TEST(Rosters, APromiseRowHoldsItsEldersIdNumberUntilTheImporterFindsTheElder) {
@@ -154,6 +158,137 @@ TEST(Rosters, RegistryProblemsOfRecordsGetTheirColumn) {
   DescribeProblem(WorkersRoster(), phone);
   EXPECT_EQ(phone.column(), "电话");
   EXPECT_NE(phone.reason_zh().find("同一单位内不重复"), std::string::npos);
+}
+
+TEST(Rosters, AVisitRowNamesItsPromiseAndWorkersAsTheFileDoes) {
+  ReadRows read = ReadText(
+      VisitsRoster(),
+      "身份证号,服务类型,服务单位,计划时间,结果,工作人员电话,到达时间,离开时间,到达纬度,到达经度,"
+      "签到方式,取消原因\n"
+      // Two workers (full-width separator in one column), the second by phone call.
+      "31010119480512002x,bathing,yinfa-bathing,2026-11-03T14:00:00,完成,13700001111；"
+      "13700002222,2026-11-03 14:05;2026-11-03T14:06:30,2026-11-03 14:50;2026-11-03 14:51,"
+      "31.2;31.21,121.48;121.49,机构记录;电话,\n"
+      "310101194503121238,meal-delivery,wlq-elder-canteen,2026-11-04T11:00:00,未上门,,,,,,,\n"
+      "310101194503121238,meal-delivery,wlq-elder-canteen,2026-11-05T11:00:00,cancelled,,,,,,,"
+      "elder_in_hospital\n"
+      // Not an outcome; a time that is not one; three workers.
+      "310101194503121238,meal-delivery,wlq-elder-canteen,2026-11-06T11:00:00,好,a;b;c,"
+      "yesterday,,,,,\n");
+  EXPECT_EQ(Problems(read), (std::vector<std::string>{"5 结果", "5 工作人员电话", "5 到达时间"}));
+  ASSERT_EQ(read.rows.size(), 3u);
+  using scheduling::v1::ImportedVisit;
+  const ImportedVisit& bath = At<ImportedVisit>(read, 0);
+  EXPECT_EQ(read.rows[0].line, 2);
+  EXPECT_EQ(bath.elder(), "31010119480512002X");  // an ID number, until the elder is found
+  EXPECT_EQ(bath.service_type(), "serviceTypes/bathing");
+  EXPECT_EQ(bath.owner_organisation(), "organisations/yinfa-bathing");
+  EXPECT_TRUE(bath.commitment().empty());
+  EXPECT_EQ(bath.state(), scheduling::v1::VISIT_STATE_COMPLETED);
+  ASSERT_EQ(bath.attendance_size(), 2);
+  EXPECT_EQ(bath.attendance(0).worker(), "13700001111");  // a phone, until the worker is found
+  EXPECT_EQ(bath.attendance(1).worker(), "13700002222");
+  // Beijing time: 14:05 on 3 November 2026 is 06:05 UTC.
+  EXPECT_EQ(bath.attendance(0).check_in_time().seconds(), 1793685900);
+  EXPECT_EQ(bath.attendance(1).check_in_time().seconds(), 1793685900 + 90);
+  EXPECT_EQ(bath.attendance(1).check_out_time().seconds(), 1793685900 + 46 * 60);
+  EXPECT_DOUBLE_EQ(bath.attendance(1).check_in_location().longitude(), 121.49);
+  EXPECT_EQ(bath.attendance(0).method(), scheduling::v1::CHECK_METHOD_PARTNER_REPORT);
+  EXPECT_EQ(bath.attendance(1).method(), scheduling::v1::CHECK_METHOD_PHONE);
+  const ImportedVisit& missed = At<ImportedVisit>(read, 1);
+  EXPECT_EQ(missed.state(), scheduling::v1::VISIT_STATE_MISSED);
+  EXPECT_EQ(missed.attendance_size(), 0);
+  const ImportedVisit& cancelled = At<ImportedVisit>(read, 2);
+  EXPECT_EQ(cancelled.state(), scheduling::v1::VISIT_STATE_CANCELLED);
+  EXPECT_EQ(cancelled.reason_code(), "ELDER_IN_HOSPITAL");
+  // Without a 签到方式 column, a worker's check is the provider's record.
+  ReadRows plain = ReadText(VisitsRoster(),
+                            "id_number,service_type,owner_organisation,occurrence,outcome,"
+                            "worker_phones,check_in_times,check_out_times\n"
+                            "310101194503121238,meal-delivery,wlq-elder-canteen,"
+                            "2026-11-04T11:00:00,completed,13700001111,2026-11-04 11:20,"
+                            "2026-11-04 11:25\n");
+  ASSERT_EQ(plain.rows.size(), 1u);
+  EXPECT_EQ(At<ImportedVisit>(plain, 0).attendance(0).method(),
+            scheduling::v1::CHECK_METHOD_PARTNER_REPORT);
+}
+
+TEST(Rosters, EachWorkersItemsStayInTheirPlace) {
+  const std::string header =
+      "身份证号,服务类型,服务单位,计划时间,结果,工作人员电话,到达时间,离开时间,到达纬度,到达经度,"
+      "签到方式\n";
+  const std::string visit =
+      "310101194503121238,bathing,yinfa-bathing,2026-11-03T14:00:00,完成,13700001111;13700002222,"
+      "2026-11-03 14:05;2026-11-03 14:06,2026-11-03 14:50;2026-11-03 14:51,";
+  // The second worker's place and method only.
+  ReadRows read = ReadText(VisitsRoster(), header + visit + ";31.21,;121.49,;电话\n");
+  ASSERT_TRUE(read.problems.empty()) << read.problems[0].DebugString();
+  const auto& v = At<scheduling::v1::ImportedVisit>(read, 0);
+  ASSERT_EQ(v.attendance_size(), 2);
+  EXPECT_FALSE(v.attendance(0).has_check_in_location());
+  EXPECT_EQ(v.attendance(0).method(), scheduling::v1::CHECK_METHOD_PARTNER_REPORT);
+  EXPECT_DOUBLE_EQ(v.attendance(1).check_in_location().latitude(), 31.21);
+  EXPECT_EQ(v.attendance(1).method(), scheduling::v1::CHECK_METHOD_PHONE);
+  // Written back, the row reads the same.
+  ReadRows again =
+      ReadText(VisitsRoster(), HeaderRow(VisitsRoster()) + "\n" + CsvRow(VisitsRoster(), v) + "\n");
+  ASSERT_EQ(again.rows.size(), 1u);
+  EXPECT_EQ(again.rows[0].record->SerializeAsString(), v.SerializeAsString());
+  // One worker's latitude with the other's longitude is no place.
+  EXPECT_EQ(Problems(ReadText(VisitsRoster(), header + visit + ";31.21,121.48;,\n")),
+            std::vector<std::string>{"2 到达纬度"});
+  EXPECT_EQ(Problems(ReadText(VisitsRoster(), header + visit + "31.2;31.21,121.48,\n")),
+            std::vector<std::string>{"2 到达纬度"});
+}
+
+TEST(Rosters, AnAnswerRowNamesItsVisitAsAVisitRowDoes) {
+  ReadRows read = ReadText(AnswersRoster(),
+                           "身份证号,服务类型,服务单位,计划时间,评价时间,满意度,按约服务,感到关心,"
+                           "说没人来,评价方式,留言\n"
+                           "310101194503121238,meal-delivery,wlq-elder-canteen,2026-11-04T11:00:00,"
+                           "2026-11-04 15:30,4,部分,是,否,上门,饭有点凉\n"
+                           // Only what is required: the channel is the importer's to default.
+                           "310101194503121238,meal-delivery,wlq-elder-canteen,2026-11-05T11:00:00,"
+                           "2026-11-05 15:30,2,,,,,\n"
+                           // Six faces; an answer that is not one; a time that is not one.
+                           "310101194503121238,meal-delivery,wlq-elder-canteen,2026-11-06T11:00:00,"
+                           "tomorrow,6,maybe,,,,\n");
+  EXPECT_EQ(Problems(read), (std::vector<std::string>{"4 评价时间", "4 满意度", "4 按约服务"}));
+  ASSERT_EQ(read.rows.size(), 2u);
+  using gateway::v1::AnswerRosterRow;
+  const AnswerRosterRow& first = At<AnswerRosterRow>(read, 0);
+  EXPECT_EQ(first.id_number(), "310101194503121238");
+  EXPECT_EQ(first.service_type(), "serviceTypes/meal-delivery");
+  EXPECT_EQ(first.owner_organisation(), "organisations/wlq-elder-canteen");
+  EXPECT_EQ(first.occurrence(), "2026-11-04T11:00:00");
+  // 15:30 Beijing time on 4 November 2026 is 07:30 UTC.
+  EXPECT_EQ(first.answer().answer_time().seconds(), 1793777400);
+  const feedback::v1::Feedback& f = first.answer().feedback();
+  EXPECT_EQ(f.faces(), 4);
+  EXPECT_EQ(f.did_as_promised(), feedback::v1::ANSWER_PARTLY);
+  EXPECT_EQ(f.felt_cared_for(), feedback::v1::ANSWER_YES);
+  EXPECT_FALSE(f.nobody_came());
+  EXPECT_EQ(f.channel(), feedback::v1::FEEDBACK_CHANNEL_DOOR_VISIT);
+  EXPECT_EQ(f.words(), "饭有点凉");
+  EXPECT_TRUE(f.visit().empty());
+  EXPECT_TRUE(f.author().empty());
+  EXPECT_EQ(At<AnswerRosterRow>(read, 1).answer().feedback().channel(),
+            feedback::v1::FEEDBACK_CHANNEL_UNSPECIFIED);
+}
+
+TEST(Rosters, AProblemOfOneWorkerIsReportedInItsColumn) {
+  common::v1::RowProblem problem;
+  problem.set_field("visit.attendance[1].check_out_time");
+  DescribeProblem(VisitsRoster(), problem);
+  EXPECT_EQ(problem.column(), "离开时间");
+  common::v1::RowProblem missing;  // a completed visit without its worker
+  missing.set_field("visit.attendance");
+  DescribeProblem(VisitsRoster(), missing);
+  EXPECT_EQ(missing.column(), "工作人员电话");
+  common::v1::RowProblem contact;
+  contact.set_field("elder.contacts[1].phone");
+  DescribeProblem(EldersRoster(), contact);
+  EXPECT_FALSE(contact.column().empty());
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/time.h"
 #include "common/errors.h"
 #include "common/roster/elders.h"
 #include "common/roster/records.h"
@@ -36,8 +37,8 @@ bool IsAscii(absl::string_view text) {
 
 const std::vector<const Roster*>& Rosters() {
   static const auto* all = new std::vector<const Roster*>{
-      &EldersRoster(),    &OrganisationsRoster(), &RelationsRoster(),
-      &OfferingsRoster(), &WorkersRoster(),       &CommitmentsRoster()};
+      &EldersRoster(),  &OrganisationsRoster(), &RelationsRoster(), &OfferingsRoster(),
+      &WorkersRoster(), &CommitmentsRoster(),   &VisitsRoster(),    &AnswersRoster()};
   return *all;
 }
 
@@ -132,7 +133,9 @@ absl::StatusOr<ReadRows> Read(const Roster& roster, const std::vector<CsvRecord>
         refused[i] = bad = true;
       }
     }
-    // A location takes both of its columns: a latitude without its longitude is no place.
+    // A location takes both of its columns: a latitude without its longitude is no place (nor,
+    // in columns of one item per worker, a worker's latitude without the same worker's
+    // longitude).
     for (size_t i = 0; i < at.size(); ++i) {
       const absl::string_view field = at[i]->field;
       if (!absl::EndsWith(field, ".latitude") && !absl::EndsWith(field, ".longitude")) continue;
@@ -144,7 +147,16 @@ absl::StatusOr<ReadRows> Read(const Roster& roster, const std::vector<CsvRecord>
       };
       size_t j = 0;
       while (j < at.size() && at[j]->field != other) ++j;
-      if (given(i) && !given(j) && !refused[i]) {
+      auto paired = [&] {
+        const std::vector<std::string> mine = PerWorker(record.fields[i]);
+        const std::vector<std::string> theirs = PerWorker(record.fields[j]);
+        if (mine.size() != theirs.size()) return false;
+        for (size_t k = 0; k < mine.size(); ++k) {
+          if (mine[k].empty() != theirs[k].empty()) return false;
+        }
+        return true;
+      };
+      if (given(i) && !refused[i] && (!given(j) || (latitude && !paired()))) {
         read.problems.push_back(
             Problem(line, *at[i],
                     absl::StrCat("is given without its ", latitude ? "longitude" : "latitude")));
@@ -166,18 +178,32 @@ absl::StatusOr<ReadRows> Read(const Roster& roster, const std::vector<CsvRecord>
 
 void DescribeProblem(const Roster& roster, common::v1::RowProblem& problem) {
   if (!problem.column().empty() && !problem.reason_zh().empty()) return;
-  const Column* best = nullptr;
+  // Without its indexes: "visit.attendance[1].check_in_time" -> "visit.attendance.check_in_time".
+  std::string named;
+  for (absl::string_view rest = problem.field(); !rest.empty();) {
+    const size_t open = rest.find('[');
+    absl::StrAppend(&named, rest.substr(0, open));
+    if (open == absl::string_view::npos) break;
+    const size_t close = rest.find(']', open);
+    if (close == absl::string_view::npos) break;
+    rest.remove_prefix(close + 1);
+  }
+  // "elder.contacts[1].phone" is the column of "elder.contacts" (the longest field that starts
+  // the problem's); "elder.location" that of the latitude (the first of its two columns).
+  const Column* starts = nullptr;
+  const Column* within = nullptr;
   for (const Column& c : *roster.columns) {
     const absl::string_view field = c.field;
-    // "elder.contacts[1].phone" is the column of "elder.contacts"; "elder.location" that of
-    // the latitude (the first of its two columns).
-    if (absl::StartsWith(problem.field(), field) ||
-        (absl::StartsWith(field, problem.field()) && !problem.field().empty())) {
-      if (best == nullptr || std::string(c.field).size() > std::string(best->field).size()) {
-        best = &c;
-      }
+    if (absl::StartsWith(named, field) &&
+        (starts == nullptr || field.size() > std::string(starts->field).size())) {
+      starts = &c;
+    }
+    // A problem of the record as a whole ("feedback") has no column.
+    if (within == nullptr && absl::StrContains(named, '.') && absl::StartsWith(field, named)) {
+      within = &c;
     }
   }
+  const Column* best = starts != nullptr ? starts : within;
   if (best == nullptr) {
     if (problem.reason_zh().empty()) problem.set_reason_zh("这一行不能导入");
     return;
@@ -187,13 +213,36 @@ void DescribeProblem(const Roster& roster, common::v1::RowProblem& problem) {
 }
 
 std::vector<std::string> Items(absl::string_view cell) {
+  std::vector<std::string> items = PerWorker(cell);
+  items.erase(std::remove(items.begin(), items.end(), ""), items.end());
+  return items;
+}
+
+std::vector<std::string> PerWorker(absl::string_view cell) {
   const std::string text = absl::StrReplaceAll(cell, {{"；", ";"}});
+  if (absl::StripAsciiWhitespace(text).empty()) return {};
   std::vector<std::string> items;
   for (absl::string_view item : absl::StrSplit(text, ';')) {
-    item = absl::StripAsciiWhitespace(item);
-    if (!item.empty()) items.emplace_back(item);
+    items.emplace_back(absl::StripAsciiWhitespace(item));
   }
   return items;
+}
+
+std::optional<std::string> BeijingTime(absl::string_view cell, google::protobuf::Timestamp& out) {
+  const std::string text = absl::StrReplaceAll(cell, {{"T", " "}});
+  absl::Time t;
+  std::string error;
+  if (!absl::ParseTime("%Y-%m-%d %H:%M:%S", text, kBeijing, &t, &error) &&
+      !absl::ParseTime("%Y-%m-%d %H:%M", text, kBeijing, &t, &error)) {
+    return "must be a Beijing time \"YYYY-MM-DD HH:MM\"";
+  }
+  out.set_seconds(absl::ToUnixSeconds(t));
+  out.set_nanos(0);
+  return std::nullopt;
+}
+
+std::string BeijingTimeCell(const google::protobuf::Timestamp& t) {
+  return absl::FormatTime("%Y-%m-%d %H:%M", absl::FromUnixSeconds(t.seconds()), kBeijing);
 }
 
 std::optional<std::string> RegionCell(absl::string_view cell) {

@@ -15,8 +15,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/time/time.h"
 #include "common/roster/csv.h"
 #include "google/protobuf/message.h"
+#include "google/protobuf/timestamp.pb.h"
 #include "linli/common/v1/common.pb.h"
 
 namespace linli::roster {
@@ -88,6 +90,15 @@ void DescribeProblem(const Roster& roster, common::v1::RowProblem& problem);
 //
 // A cell's items: split on ';' (or the full-width '；'), trimmed, empty ones dropped.
 std::vector<std::string> Items(absl::string_view cell);
+// A cell of one item per worker ("31.2;31.21", ";电话"): split as Items, empty ones kept in their
+// place; none for an empty cell.
+std::vector<std::string> PerWorker(absl::string_view cell);
+// China keeps one time zone and no summer time: Beijing time, UTC+8.
+inline const absl::TimeZone kBeijing = absl::FixedTimeZone(8 * 3600);
+// A Beijing time cell ("YYYY-MM-DD HH:MM", seconds and a 'T' allowed) into `out`, or why not.
+std::optional<std::string> BeijingTime(absl::string_view cell, google::protobuf::Timestamp& out);
+// A timestamp as a Beijing time cell, "YYYY-MM-DD HH:MM".
+std::string BeijingTimeCell(const google::protobuf::Timestamp& t);
 // A region's resource name from a cell holding its code, with or without "regions/";
 // nullopt when it is not digits.
 std::optional<std::string> RegionCell(absl::string_view cell);

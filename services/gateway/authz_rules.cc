@@ -375,17 +375,19 @@ std::map<std::string, Rule> BuildRules() {
   // A roster names its rows' regions and organisations inside the file: the handler passes the
   // caller's region to the registry, which refuses every row outside it (care promises: their
   // elders are found only inside it, their owners checked as CreateCommitment's). Committee
-  // staff import elders, volunteers (the handler refuses a row of staff) and their elders'
-  // promises; the map's organisations, ties and offerings are the street's.
+  // staff import elders, volunteers (the handler refuses a row of staff), their elders'
+  // promises and their elders' past answers (回访); the map's organisations, ties and offerings,
+  // and providers' past visits, are the street's.
   rules[Console("ImportRoster")] = Make<v1::ImportRosterRequest>(
       kConsole,
       [](const Relations&, const grpc::ServerContext&, const Principal& who,
          const v1::ImportRosterRequest& q) {
         if (who.role == Role::kCommitteeStaff && q.kind() != v1::ROSTER_KIND_ELDERS &&
-            q.kind() != v1::ROSTER_KIND_WORKERS && q.kind() != v1::ROSTER_KIND_COMMITMENTS) {
+            q.kind() != v1::ROSTER_KIND_WORKERS && q.kind() != v1::ROSTER_KIND_COMMITMENTS &&
+            q.kind() != v1::ROSTER_KIND_ANSWERS) {
           return absl::PermissionDeniedError(
-              "committee staff import elders, volunteers and promises; the street imports "
-              "organisations, relations and offerings");
+              "committee staff import elders, volunteers, promises and elders' answers; the "
+              "street imports organisations, relations, offerings and past visits");
         }
         return absl::OkStatus();
       },

@@ -5,6 +5,7 @@
 #ifndef LINLI_SERVICES_GATEWAY_CONSOLE_SERVICE_H_
 #define LINLI_SERVICES_GATEWAY_CONSOLE_SERVICE_H_
 
+#include <map>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -288,7 +289,9 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service, private Gat
 
   // The registry's List calls, page by page under the caller's name (so masked as the caller
   // sees it; workers' bases coarsened as in ListWorkers), written by common/roster as CSV or a
-  // workbook. Relations, offerings and workers are listed per organisation of the region.
+  // workbook. Relations, offerings and workers are listed per organisation of the region; care
+  // promises per elder of the region (scheduling's ListCommitments; active ones only, of the
+  // `organisation` when named), each naming its elder by the ID number ListElders shows.
   grpc::Status ExportRoster(grpc::ServerContext* context, const v1::ExportRosterRequest* request,
                             v1::ExportRosterResponse* response) override;
 
@@ -347,6 +350,57 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service, private Gat
                                     bool skip_bad_rows,
                                     std::vector<common::v1::RowProblem>& problems,
                                     v1::ImportRosterResponse* response);
+  // ImportRoster's rows of past visits (console_roster.cc), as ImportCommitmentRows: each row's
+  // elder and owner found and checked the same way, its workers found by phone among the owner's
+  // (RegistryService.FindWorkersByPhone, audited), then SchedulingService.ImportVisits, which
+  // finds the promise by elder, service type and owner and replays the visit by the live rules.
+  grpc::Status ImportVisitRows(grpc::ServerContext* context, const auth::Principal& who,
+                               std::vector<roster::Row>& rows, bool dry_run, bool skip_bad_rows,
+                               std::vector<common::v1::RowProblem>& problems,
+                               v1::ImportRosterResponse* response);
+  // ImportRoster's rows of elders' past answers (console_roster.cc): each row's elder and owner
+  // as ImportVisitRows, its visit found among the elder's visits by that owner within a week of
+  // the planned day (SchedulingService.ListVisits: the service type and planned time, a
+  // completed one first), then FeedbackService.
+  // ImportFeedback with the elder as author (a phone call when the file names no channel).
+  grpc::Status ImportAnswerRows(grpc::ServerContext* context, const auth::Principal& who,
+                                std::vector<roster::Row>& rows, bool dry_run, bool skip_bad_rows,
+                                std::vector<common::v1::RowProblem>& problems,
+                                v1::ImportRosterResponse* response);
+  // Per ID number, the name of the elder registered under it within the caller's region, or ""
+  // (RegistryService.FindEldersByIdNumber, each elder found audited for `reason`); `status` says
+  // whether the registry answered.
+  std::vector<std::string> RowElders(grpc::ServerContext* context, const auth::Principal& who,
+                                     const std::vector<std::string>& id_numbers, const char* reason,
+                                     grpc::Status* status);
+  // Whether a roster row at `line` names an elder found in the caller's region (`elder` not
+  // empty) and an owner the caller may name (CreateCommitment's rule, asked once per owner and
+  // kept in `owners`); when not, the row's problem joins `problems` under `record`'s fields
+  // ("visit.elder"). UNAVAILABLE when the registry cannot be asked.
+  absl::StatusOr<bool> RowPasses(grpc::ServerContext* context, const auth::Principal& who, int line,
+                                 const std::string& elder, const std::string& owner,
+                                 const char* record, std::map<std::string, absl::Status>& owners,
+                                 std::vector<common::v1::RowProblem>& problems);
+  // Sends a roster's rows to a backend's import method (a dry run with `dry_run`, or when
+  // `problems` holds any and not `skip_bad_rows`; nothing when there are no rows) and takes its
+  // counts into `response`, its problems into `problems`.
+  template <typename Stub, typename Prepare, typename Request, typename Response>
+  grpc::Status ImportAtBackend(grpc::ServerContext* context, const auth::Principal& who, Stub* stub,
+                               Prepare prepare, Request& rows, Response* imported,
+                               const char* backend, bool dry_run, bool skip_bad_rows,
+                               std::vector<common::v1::RowProblem>& problems,
+                               v1::ImportRosterResponse* response) {
+    if (rows.rows().empty()) return grpc::Status::OK;
+    rows.set_dry_run(dry_run || (!problems.empty() && !skip_bad_rows));
+    rows.set_skip_bad_rows(skip_bad_rows);
+    grpc::Status status = Forward(context, who, stub, prepare, rows, imported, backend);
+    if (!status.ok()) return status;
+    response->set_created(imported->created());
+    response->set_existing(imported->existing());
+    response->set_written(imported->written());
+    problems.insert(problems.end(), imported->problems().begin(), imported->problems().end());
+    return grpc::Status::OK;
+  }
   // Region scope of what a request names (admins: everything). PERMISSION_DENIED outside the
   // caller's region or when nothing of the right kind is named, NOT_FOUND when it does not exist,
   // UNAVAILABLE when the backend holding it cannot be asked.

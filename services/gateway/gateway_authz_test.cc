@@ -877,18 +877,387 @@ TEST_F(GatewayAuthz, PromisesComeInByRosterForTheCallersElders) {
                   .ok());
   ASSERT_EQ(refused.problems_size(), 1);
   EXPECT_EQ(refused.problems(0).column(), "身份证号");
-  // Promises are imported, not exported; elders, families and workers import nothing.
+  // The promises go out again, their elders' ID numbers masked (ExportCarePromises below);
+  // elders, families and workers import nothing.
   v1::ExportRosterRequest export_request;
   export_request.set_kind(v1::ROSTER_KIND_COMMITMENTS);
   export_request.set_format(v1::ROSTER_FORMAT_CSV);
   v1::ExportRosterResponse exported;
-  EXPECT_EQ(stub->ExportRoster(As(world.Token(Role::kStreetStaff)).get(), export_request, &exported)
-                .error_code(),
-            grpc::StatusCode::INVALID_ARGUMENT);
+  status = stub->ExportRoster(As(world.Token(Role::kStreetStaff)).get(), export_request, &exported);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_NE(exported.content().find("310***********002X,visiting,homeorg,2026-12-07"),
+            std::string::npos);
+  EXPECT_EQ(exported.content().find("31010119480512002X"), std::string::npos);
   for (Role role : {Role::kElder, Role::kFamily, Role::kWorker}) {
     EXPECT_EQ(import(role, v1::ROSTER_KIND_COMMITMENTS, header + rows, true, &refused).error_code(),
               grpc::StatusCode::PERMISSION_DENIED);
   }
+}
+
+// A provider's past visits come in by roster through the gateway: each row's elder found by ID
+// number in the caller's region, its promise by service type and owner, its workers by phone
+// among the owner's; each visit replayed by the live rules and known again on a second import.
+// Then the elder's answers about them, by a roster naming each visit the same way.
+TEST_F(GatewayAuthz, PastVisitsAndAnswersComeInByRosterForTheStreetsPromises) {
+  World& world = World::Get();
+  auto stub = v1::ConsoleService::NewStub(world.channel);
+  auto import = [&](Role role, v1::RosterKind kind, const std::string& csv, bool skip_bad_rows,
+                    v1::ImportRosterResponse* response) {
+    v1::ImportRosterRequest request;
+    request.set_kind(kind);
+    request.set_csv(csv);
+    request.set_skip_bad_rows(skip_bad_rows);
+    *response = {};
+    return stub->ImportRoster(As(world.Token(role)).get(), request, response);
+  };
+  // Dates around today (the suite runs on any date): a daily promise from two weeks ago.
+  const absl::TimeZone beijing = absl::FixedTimeZone(8 * 3600);
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), beijing);
+  auto day = [&](int offset) { return absl::FormatCivilTime(today + offset); };
+  v1::ImportRosterResponse response;
+  ASSERT_TRUE(import(Role::kAdmin, v1::ROSTER_KIND_ELDERS,
+                     "姓名,居委会,身份证号,同意\n上门甲,310101020001,310101194203040014,个人信息\n",
+                     false, &response)
+                  .ok());
+  ASSERT_EQ(response.problems_size(), 0) << response.problems(0).DebugString();
+  ASSERT_TRUE(import(Role::kStreetStaff, v1::ROSTER_KIND_WORKERS,
+                     "姓名,单位,电话\n王护理员,homeorg,13700009876\n", false, &response)
+                  .ok());
+  ASSERT_EQ(response.problems_size(), 0) << response.problems(0).DebugString();
+  ASSERT_TRUE(import(Role::kStreetStaff, v1::ROSTER_KIND_COMMITMENTS,
+                     absl::StrCat("身份证号,服务类型,服务单位,开始日期,重复规则,首次时间,"
+                                  "时间窗（分钟）,时长（分钟）\n"
+                                  "310101194203040014,visiting,homeorg,",
+                                  day(-14), ",FREQ=DAILY,", day(-14), "T09:00:00,120,45\n"),
+                     false, &response)
+                  .ok());
+  ASSERT_EQ(response.problems_size(), 0) << response.problems(0).DebugString();
+
+  const std::string header =
+      "身份证号,服务类型,服务单位,计划时间,结果,工作人员电话,到达时间,离开时间,到达纬度,到达经度\n";
+  const std::string good = absl::StrCat(
+      "310101194203040014,visiting,homeorg,", day(-3), "T09:00:00,完成,137 0000 9876,", day(-3),
+      " 09:10,", day(-3), " 10:05,31.2,121.48\n",  // a phone written with spaces is the same
+      "310101194203040014,visiting,homeorg,", day(-2), "T09:00:00,未上门,,,,,\n");
+  const std::string bad = absl::StrCat(
+      // Not an occurrence of the promise; nobody of homeorg has this phone; no such elder here
+      // (an elder of the other street is not found either).
+      "310101194203040014,visiting,homeorg,", day(-2), "T09:30:00,未上门,,,,,\n",
+      "310101194203040014,visiting,homeorg,", day(-1), "T09:00:00,完成,13700000000,", day(-1),
+      " 09:10,", day(-1), " 10:05,,\n", "310101194701010010,visiting,homeorg,", day(-1),
+      "T09:00:00,未上门,,,,,\n");
+  ASSERT_TRUE(
+      import(Role::kStreetStaff, v1::ROSTER_KIND_VISITS, header + good + bad, false, &response)
+          .ok());
+  std::vector<std::pair<int, std::string>> problems;
+  for (const auto& p : response.problems()) problems.push_back({p.line(), p.column()});
+  EXPECT_EQ(problems, (std::vector<std::pair<int, std::string>>{
+                          {4, "计划时间"}, {5, "工作人员电话"}, {6, "身份证号"}}));
+  for (const auto& p : response.problems()) EXPECT_FALSE(p.reason_zh().empty());
+  EXPECT_EQ(response.created(), 2);
+  EXPECT_FALSE(response.written()) << "a bad row and no skip_bad_rows: nothing written";
+  ASSERT_TRUE(
+      import(Role::kStreetStaff, v1::ROSTER_KIND_VISITS, header + good + bad, true, &response)
+          .ok());
+  EXPECT_EQ(response.created(), 2);
+  EXPECT_TRUE(response.written());
+  // The same file again changes nothing.
+  ASSERT_TRUE(
+      import(Role::kStreetStaff, v1::ROSTER_KIND_VISITS, header + good, false, &response).ok());
+  EXPECT_EQ(response.problems_size(), 0);
+  EXPECT_EQ(response.created(), 0);
+  EXPECT_EQ(response.existing(), 2);
+
+  // Scheduling holds them as the live checks would have left them.
+  scheduling::v1::ListVisitsRequest list;
+  list.set_elder([&] {
+    registry::v1::FindEldersByIdNumberRequest find;
+    find.add_id_numbers("310101194203040014");
+    find.set_reason("test");
+    registry::v1::FindEldersByIdNumberResponse found;
+    EXPECT_TRUE(
+        world.registry
+            ->FindEldersByIdNumber(NewClientContext(nullptr, absl::Seconds(10)).get(), find, &found)
+            .ok());
+    return found.elders_size() == 1 ? found.elders(0) : std::string();
+  }());
+  scheduling::v1::ListVisitsResponse visits;
+  ASSERT_TRUE(world.scheduling
+                  ->ListVisits(NewClientContext(nullptr, absl::Seconds(10)).get(), list, &visits)
+                  .ok());
+  std::map<std::string, const scheduling::v1::Visit*> by_occurrence;
+  for (const auto& v : visits.visits()) by_occurrence[v.occurrence()] = &v;
+  const scheduling::v1::Visit* kept = by_occurrence[day(-3) + "T09:00:00"];
+  ASSERT_NE(kept, nullptr);
+  EXPECT_EQ(kept->state(), scheduling::v1::VISIT_STATE_COMPLETED);
+  EXPECT_EQ(kept->check_in().method(), scheduling::v1::CHECK_METHOD_PARTNER_REPORT);
+  EXPECT_EQ(absl::FormatTime("%Y-%m-%d %H:%M",
+                             absl::FromUnixSeconds(kept->check_in().time().seconds()), beijing),
+            day(-3) + " 09:10");
+  const scheduling::v1::Visit* missed = by_occurrence[day(-2) + "T09:00:00"];
+  ASSERT_NE(missed, nullptr);
+  EXPECT_EQ(missed->state(), scheduling::v1::VISIT_STATE_MISSED);
+
+  // The elder's answers about them come in by their own roster, the committee's too, once
+  // feedback has read the visits from scheduling's events (moments later: asked again until
+  // then).
+  const std::string answers_header =
+      "身份证号,服务类型,服务单位,计划时间,评价时间,满意度,按约服务,说没人来,留言\n";
+  const std::string answer = absl::StrCat("310101194203040014,visiting,homeorg,", day(-3),
+                                          "T09:00:00,", day(-3), " 15:00,4,是,否,来得准时\n");
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  do {
+    ASSERT_TRUE(import(Role::kCommitteeStaff, v1::ROSTER_KIND_ANSWERS, answers_header + answer,
+                       false, &response)
+                    .ok());
+    if (response.problems_size() == 0) break;
+    absl::SleepFor(absl::Milliseconds(200));
+  } while (absl::Now() < deadline);
+  ASSERT_EQ(response.problems_size(), 0) << response.problems(0).DebugString();
+  EXPECT_EQ(response.created(), 1);
+  EXPECT_TRUE(response.written());
+  ASSERT_TRUE(
+      import(Role::kStreetStaff, v1::ROSTER_KIND_ANSWERS, answers_header + answer, false, &response)
+          .ok());
+  EXPECT_EQ(response.existing(), 1) << "the same answer again changes nothing";
+  EXPECT_EQ(response.created(), 0);
+  // An answer about the missed visit, about a visit nobody recorded, before the visit began:
+  // each refused in its column, nothing written.
+  ASSERT_TRUE(import(Role::kStreetStaff, v1::ROSTER_KIND_ANSWERS,
+                     absl::StrCat(answers_header, "310101194203040014,visiting,homeorg,", day(-2),
+                                  "T09:00:00,", day(-2), " 15:00,1,否,是,\n",
+                                  "310101194203040014,visiting,homeorg,", day(-5), "T09:00:00,",
+                                  day(-5), " 15:00,3,,,\n", "310101194203040014,visiting,homeorg,",
+                                  day(-3), "T09:00:00,", day(-3), " 08:00,5,,,\n"),
+                     true, &response)
+                  .ok());
+  problems.clear();
+  for (const auto& p : response.problems()) problems.push_back({p.line(), p.column()});
+  EXPECT_EQ(problems, (std::vector<std::pair<int, std::string>>{
+                          {2, "计划时间"}, {3, "计划时间"}, {4, "评价时间"}}));
+  EXPECT_EQ(response.created(), 0);
+  EXPECT_FALSE(response.written());
+
+  // Past visits are the street's: committee staff do not import them; nobody exports them.
+  EXPECT_EQ(import(Role::kCommitteeStaff, v1::ROSTER_KIND_VISITS, header + good, false, &response)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::ExportRosterRequest export_request;
+  export_request.set_format(v1::ROSTER_FORMAT_CSV);
+  v1::ExportRosterResponse exported;
+  for (v1::RosterKind kind : {v1::ROSTER_KIND_VISITS, v1::ROSTER_KIND_ANSWERS}) {
+    export_request.set_kind(kind);
+    EXPECT_EQ(
+        stub->ExportRoster(As(world.Token(Role::kStreetStaff)).get(), export_request, &exported)
+            .error_code(),
+        grpc::StatusCode::INVALID_ARGUMENT);
+  }
+}
+
+// The care promises go out as a roster as the caller sees them: the active promises of the
+// caller's region's elders only (each elder named by the ID number as ListElders masks it for the
+// caller), of one organisation when one is named (in the caller's region); a cancelled promise
+// is no longer on the roster. A street of its own with two committees, so the counts are exact.
+TEST_F(GatewayAuthz, CarePromisesAreExportedMaskedForTheCallersRegionOnly) {
+  World& world = World::Get();
+  auto stub = v1::ConsoleService::NewStub(world.channel);
+  using registry::v1::RegionLevel;
+  for (const auto& [code, label, level, parent] :
+       {std::tuple{"310101022", "导出街道", registry::v1::REGION_LEVEL_STREET, "regions/310101"},
+        std::tuple{"310101022001", "导出一居", registry::v1::REGION_LEVEL_COMMITTEE,
+                   "regions/310101022"},
+        std::tuple{"310101022002", "导出二居", registry::v1::REGION_LEVEL_COMMITTEE,
+                   "regions/310101022"}}) {
+    registry::v1::CreateRegionRequest q;
+    q.mutable_region()->set_code(code);
+    q.mutable_region()->set_display_name(label);
+    q.mutable_region()->set_level(level);
+    q.mutable_region()->set_parent(parent);
+    registry::v1::CreateRegionResponse a;
+    grpc::Status status =
+        world.registry->CreateRegion(NewClientContext(nullptr, absl::Seconds(10)).get(), q, &a);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  for (const char* id : {"exportorg", "exportorg2"}) {
+    registry::v1::CreateOrganisationRequest q;
+    q.mutable_organisation()->set_id(id);
+    q.mutable_organisation()->set_display_name(absl::StrCat(id, " 助老服务社"));
+    q.mutable_organisation()->set_kind(registry::v1::ORGANISATION_KIND_SOCIAL_ORGANISATION);
+    q.mutable_organisation()->set_sector(registry::v1::SECTOR_SOCIAL);
+    q.mutable_organisation()->set_region("regions/310101022");
+    registry::v1::CreateOrganisationResponse a;
+    grpc::Status status = world.registry->CreateOrganisation(
+        NewClientContext(nullptr, absl::Seconds(10)).get(), q, &a);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  const std::string street =
+      world.Token(Role::kStreetStaff, {{"sub", "staff/export-street"}, {"region", "310101022"}});
+  const std::string committee = world.Token(
+      Role::kCommitteeStaff, {{"sub", "staff/export-committee"}, {"region", "310101022001"}});
+  auto import = [&](const std::string& token, v1::RosterKind kind, const std::string& csv) {
+    v1::ImportRosterRequest request;
+    request.set_kind(kind);
+    request.set_csv(csv);
+    v1::ImportRosterResponse response;
+    grpc::Status status = stub->ImportRoster(As(token).get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    EXPECT_EQ(response.problems_size(), 0)
+        << (response.problems_size() > 0 ? response.problems(0).DebugString() : "");
+    EXPECT_TRUE(response.written());
+  };
+  // Two elders of the first committee, one of the second.
+  import(street, v1::ROSTER_KIND_ELDERS,
+         "姓名,居委会,身份证号,同意\n"
+         "导出甲,310101022001,310101194103070419,个人信息\n"
+         "导出乙,310101022001,310101194208180526,个人信息\n"
+         "导出丙,310101022002,310101194402260634,个人信息\n");
+  // 甲: one promise of each organisation; 乙: two, the first cancelled below; 丙: one.
+  import(street, v1::ROSTER_KIND_COMMITMENTS,
+         "身份证号,服务类型,服务单位,开始日期,重复规则,首次时间,时长（分钟）\n"
+         "310101194103070419,visiting,exportorg,2026-12-07,FREQ=WEEKLY;BYDAY=MO,"
+         "2026-12-07T09:00:00,60\n"
+         "310101194103070419,visiting,exportorg2,2026-12-08,FREQ=WEEKLY;BYDAY=TU,"
+         "2026-12-08T09:00:00,45\n"
+         "310101194208180526,visiting,exportorg,2026-12-09,FREQ=WEEKLY;BYDAY=WE,"
+         "2026-12-09T09:00:00,30\n"
+         "310101194208180526,visiting,exportorg,2026-12-10,FREQ=WEEKLY;BYDAY=TH,"
+         "2026-12-10T09:00:00,30\n"
+         "310101194402260634,visiting,exportorg,2026-12-11,FREQ=WEEKLY;BYDAY=FR,"
+         "2026-12-11T09:00:00,90\n");
+  // The ID numbers as ListElders shows them to staff, by elder.
+  std::map<std::string, std::string> names;  // ID number as shown -> elder
+  {
+    registry::v1::ListEldersRequest q;
+    q.set_region("regions/310101022");
+    registry::v1::ListEldersResponse a;
+    grpc::Status status = stub->ListElders(As(street).get(), q, &a);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_EQ(a.elders_size(), 3);
+    for (const auto& e : a.elders()) {
+      EXPECT_EQ(e.id_number().find("1941030704"), std::string::npos) << "masked";
+      names[e.id_number()] = e.name();
+    }
+  }
+  const std::string jia = "310***********0419", yi = "310***********0526",
+                    bing = "310***********0634";
+  ASSERT_EQ(names.size(), 3u);
+  ASSERT_EQ(names.count(jia) + names.count(yi) + names.count(bing), 3u)
+      << "ListElders masks ID numbers as expected below";
+  {
+    scheduling::v1::ListCommitmentsRequest q;
+    q.set_elder(names[yi]);
+    scheduling::v1::ListCommitmentsResponse a;
+    grpc::Status status = world.scheduling->ListCommitments(
+        NewClientContext(nullptr, absl::Seconds(10)).get(), q, &a);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+    ASSERT_EQ(a.commitments_size(), 2);
+    std::string first;
+    for (const auto& c : a.commitments()) {
+      if (c.valid_from() == "2026-12-09") first = c.name();
+    }
+    ASSERT_FALSE(first.empty());
+    scheduling::v1::CancelCommitmentRequest end;
+    end.set_name(first);
+    end.set_reason("老人改为每周四上门");
+    scheduling::v1::CancelCommitmentResponse ended;
+    status = stub->CancelCommitment(As(street).get(), end, &ended);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+
+  auto export_roster = [&](const std::string& token, v1::RosterFormat format,
+                           const std::string& organisation, v1::ExportRosterResponse* response) {
+    v1::ExportRosterRequest request;
+    request.set_kind(v1::ROSTER_KIND_COMMITMENTS);
+    request.set_format(format);
+    request.set_organisation(organisation);
+    *response = {};
+    return stub->ExportRoster(As(token).get(), request, response);
+  };
+  // The file's data lines (after the BOM and the header), CRLF-ended.
+  auto lines = [](const std::string& csv) {
+    std::vector<std::string> out;
+    size_t start = csv.find("\r\n");
+    while (start != std::string::npos && start + 2 < csv.size()) {
+      const size_t end = csv.find("\r\n", start + 2);
+      out.push_back(csv.substr(start + 2, end - start - 2));
+      start = end;
+    }
+    return out;
+  };
+
+  // The first committee's staff: their two elders' three active promises, nothing of the
+  // second committee's elder, the cancelled promise left out.
+  v1::ExportRosterResponse exported;
+  grpc::Status status = export_roster(committee, v1::ROSTER_FORMAT_CSV, "", &exported);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(exported.content_type(), "text/csv; charset=utf-8");
+  EXPECT_TRUE(absl::StartsWith(exported.file_name(), "commitments-310101022001-"))
+      << exported.file_name();
+  EXPECT_TRUE(absl::StartsWith(exported.content(),
+                               "\xEF\xBB\xBF身份证号,服务类型,服务单位,开始日期,结束日期"))
+      << exported.content();
+  EXPECT_EQ(exported.rows(), 3);
+  std::vector<std::string> rows = lines(exported.content());
+  ASSERT_EQ(rows.size(), 3u) << exported.content();
+  std::multiset<std::string> starts;
+  for (const std::string& row : rows) {
+    const std::string id = row.substr(0, row.find(','));
+    EXPECT_TRUE(id == jia || id == yi) << row;
+    starts.insert(row.substr(0, row.find(",2026-12-") + 11));
+  }
+  EXPECT_EQ(starts, (std::multiset<std::string>{jia + ",visiting,exportorg,2026-12-07",
+                                                jia + ",visiting,exportorg2,2026-12-08",
+                                                yi + ",visiting,exportorg,2026-12-10"}));
+  EXPECT_EQ(exported.content().find("2026-12-09"), std::string::npos) << "cancelled";
+  EXPECT_EQ(exported.content().find(bing), std::string::npos) << "another committee's elder";
+  EXPECT_EQ(exported.content().find("1941030704"), std::string::npos) << "nothing unmasked";
+  EXPECT_NE(exported.content().find(
+                jia + ",visiting,exportorg,2026-12-07,,,,FREQ=WEEKLY;BYDAY=MO,2026-12-07T09:00:00"),
+            std::string::npos)
+      << exported.content();
+
+  // The street's staff: every committee's, as .xlsx too; one organisation's when named.
+  status = export_roster(street, v1::ROSTER_FORMAT_CSV, "", &exported);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(exported.rows(), 4);
+  EXPECT_EQ(lines(exported.content()).size(), 4u);
+  EXPECT_NE(exported.content().find(bing + ",visiting,exportorg,2026-12-11"), std::string::npos);
+  EXPECT_EQ(exported.content().find("2026-12-09"), std::string::npos) << "cancelled";
+  EXPECT_EQ(exported.content().find("homeorg"), std::string::npos) << "another street's";
+  status = export_roster(street, v1::ROSTER_FORMAT_XLSX, "", &exported);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(exported.content().substr(0, 4), std::string("PK\x03\x04", 4));
+  EXPECT_EQ(exported.rows(), 4);
+  status = export_roster(street, v1::ROSTER_FORMAT_CSV, "organisations/exportorg2", &exported);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(exported.rows(), 1);
+  EXPECT_TRUE(absl::StartsWith(exported.file_name(), "commitments-exportorg2-"))
+      << exported.file_name();
+  EXPECT_NE(exported.content().find(jia + ",visiting,exportorg2,2026-12-08"), std::string::npos);
+  status = export_roster(committee, v1::ROSTER_FORMAT_CSV, "organisations/exportorg", &exported);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(exported.rows(), 2) << exported.content();
+
+  // Another street's staff see none of these, and may not name this street's organisation.
+  status = export_roster(world.Token(Role::kStreetStaff), v1::ROSTER_FORMAT_CSV, "", &exported);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(exported.content().find("exportorg"), std::string::npos);
+  EXPECT_EQ(exported.content().find(jia), std::string::npos);
+  EXPECT_EQ(export_roster(world.Token(Role::kStreetStaff), v1::ROSTER_FORMAT_CSV,
+                          "organisations/exportorg", &exported)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::ExportRosterRequest elsewhere;
+  elsewhere.set_kind(v1::ROSTER_KIND_COMMITMENTS);
+  elsewhere.set_format(v1::ROSTER_FORMAT_CSV);
+  elsewhere.set_region("regions/310101022002");
+  EXPECT_EQ(stub->ExportRoster(As(committee).get(), elsewhere, &exported).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  // A region below the caller's narrows the file: the street asks for its second committee.
+  status = stub->ExportRoster(As(street).get(), elsewhere, &exported);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(exported.rows(), 1);
+  EXPECT_NE(exported.content().find(bing), std::string::npos);
 }
 
 TEST_F(GatewayAuthz, ElderPageAndFamily) {

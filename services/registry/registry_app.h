@@ -85,6 +85,10 @@ class Registry {
                             v1::CreateWorkerResponse* response);
   absl::Status UpdateWorker(const v1::UpdateWorkerRequest& request, const Caller& caller,
                             v1::UpdateWorkerResponse* response);
+  // Looks an organisation's workers up by phone; each one found is audited as a read of its
+  // phone.
+  absl::Status FindWorkersByPhone(const v1::FindWorkersByPhoneRequest& request,
+                                  const Caller& caller, v1::FindWorkersByPhoneResponse* response);
   // Rosters of organisations, relations, offerings or workers (registry_app_records.cc): each
   // row checked and written as the Create method of its kind does.
   absl::Status ImportRecords(const v1::ImportRecordsRequest& request, const Caller& caller,

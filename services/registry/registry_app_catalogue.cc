@@ -2,6 +2,10 @@
 // The steps of registering each kind of record are shared with ImportRecords
 // (registry_app_internal.h, registry_app_records.cc).
 #include <algorithm>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
@@ -873,6 +877,59 @@ absl::Status Registry::UpdateWorker(const v1::UpdateWorkerRequest& request, cons
         return absl::OkStatus();
       },
       clock_);
+}
+
+absl::Status Registry::FindWorkersByPhone(const v1::FindWorkersByPhoneRequest& request,
+                                          const Caller& caller,
+                                          v1::FindWorkersByPhoneResponse* response) {
+  constexpr int kMaxPhonesFound = 1000;
+  ASSIGN_OR_RETURN(const std::string organisation_id,
+                   ParseResourceName(request.organisation(), "organisations", "organisation"));
+  if (request.phones_size() == 0 || request.phones_size() > kMaxPhonesFound) {
+    return InvalidField("phones", absl::StrCat("must hold 1 to ", kMaxPhonesFound, " phones"));
+  }
+  RETURN_IF_ERROR(ValidateReason(request.reason()));
+  // Each phone's blind index, as CreateWorker computes it; "" for one that is not a phone (which
+  // no worker can be registered under).
+  std::vector<std::string> indexes;
+  indexes.reserve(request.phones_size());
+  for (const std::string& phone : request.phones()) {
+    const std::string key = WorkerPhoneKey(phone);
+    indexes.push_back(key.empty() ? "" : cipher_.BlindIndex(key));
+  }
+  const absl::Time now = clock_.Now();
+  // The lookups and their audit entries in one transaction: no audit, no answer. A worker who
+  // has left is found (the history of their visits is theirs). Each phone looked up is audited,
+  // found or not.
+  return db_.RunInTransaction([&](Transaction& tx) -> absl::Status {
+    response->clear_workers();                 // a retried transaction starts again
+    std::map<std::string, std::string> found;  // blind index -> name ("" for none)
+    for (const std::string& index : indexes) {
+      if (index.empty()) {
+        response->add_workers();
+        continue;
+      }
+      auto it = found.find(index);
+      if (it == found.end()) {
+        std::string name;
+        ASSIGN_OR_RETURN(std::optional<std::string> id,
+                         FindWorkerIdByPhoneIndex(tx, organisation_id, index));
+        if (id.has_value()) name = "workers/" + *id;
+        // A miss is audited too (against the organisation): trying phones until one is found
+        // leaves a trail of every try.
+        RETURN_IF_ERROR(
+            AuditPersonalData(tx, caller, now,
+                              {.elder = "",
+                               .resource = id.has_value() ? name : request.organisation(),
+                               .fields = "phone",
+                               .reason = request.reason(),
+                               .action = "read"}));
+        it = found.emplace(index, std::move(name)).first;
+      }
+      response->add_workers(it->second);
+    }
+    return absl::OkStatus();
+  });
 }
 
 absl::Status Registry::GetWorker(const v1::GetWorkerRequest& request,

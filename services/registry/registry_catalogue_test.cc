@@ -3044,6 +3044,56 @@ TEST_P(RegistryCatalogueTest, AWorkersPhoneIsSealedMaskedOncePerOrganisationAndA
                                               "create phone " + actor}));
 }
 
+TEST_P(RegistryCatalogueTest, WorkersAreFoundByPhoneInTheirOrganisationAndEachFindIsAudited) {
+  BuildTree();
+  MustCreateOrg(Org("wlq-care-centre", "五里桥综合为老服务中心",
+                    v1::ORGANISATION_KIND_SOCIAL_ORGANISATION, v1::SECTOR_SOCIAL, kStreet));
+  MustCreateOrg(Org("wlq-canteen", "五里桥长者食堂", v1::ORGANISATION_KIND_ELDER_CARE_FACILITY,
+                    v1::SECTOR_SOCIAL, kStreet));
+  const std::string centre = "organisations/wlq-care-centre";
+  v1::CreateWorkerRequest hire;
+  *hire.mutable_worker() = WorkerOf("李护理员", centre, kPhone);
+  v1::CreateWorkerResponse li;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::CreateWorker, hire, &li).ok());
+  *hire.mutable_worker() = WorkerOf("王送餐员", "organisations/wlq-canteen", "13700002222");
+  v1::CreateWorkerResponse wang;
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::CreateWorker, hire, &wang).ok());
+
+  const std::string actor = "street_staff:staff/zhou";
+  auto find = [&](const std::string& organisation, const std::vector<std::string>& phones,
+                  const std::string& reason, v1::FindWorkersByPhoneResponse* response) {
+    v1::FindWorkersByPhoneRequest request;
+    request.set_organisation(organisation);
+    for (const std::string& phone : phones) request.add_phones(phone);
+    request.set_reason(reason);
+    return Call(&v1::RegistryService::Stub::FindWorkersByPhone, request, response, actor);
+  };
+  // Per phone in order: the centre's worker (twice, one lookup), the canteen's worker is not the
+  // centre's, a value that is not a phone finds nobody.
+  v1::FindWorkersByPhoneResponse found;
+  ASSERT_TRUE(
+      find(centre, {kPhone, "13700002222", "not a phone", kPhone}, "导入上门记录", &found).ok());
+  EXPECT_EQ(std::vector<std::string>(found.workers().begin(), found.workers().end()),
+            (std::vector<std::string>{li.worker().name(), "", "", li.worker().name()}));
+  std::vector<std::string> reads;
+  for (const v1::AuditEntry& entry : Audit("")) {
+    if (entry.action() == "read") {
+      reads.push_back(absl::StrCat(entry.resource(), " ", entry.fields(), " ", entry.actor(), " ",
+                                   entry.reason()));
+    }
+  }
+  // The hit and the miss of a phone (not the value that is no phone): each try leaves a trail.
+  std::sort(reads.begin(), reads.end());
+  EXPECT_EQ(reads, (std::vector<std::string>{
+                       absl::StrCat(centre, " phone ", actor, " 导入上门记录"),
+                       absl::StrCat(li.worker().name(), " phone ", actor, " 导入上门记录")}));
+
+  // Bad requests name their field and find nothing.
+  EXPECT_EQ(ViolatedField(find("wlq-care-centre", {kPhone}, "导入", &found)), "organisation");
+  EXPECT_EQ(ViolatedField(find(centre, {}, "导入", &found)), "phones");
+  EXPECT_EQ(ViolatedField(find(centre, {kPhone}, "", &found)), "reason");
+}
+
 TEST_P(RegistryCatalogueTest, ImportingOrganisationsKnowsThemByCreditCodeOrNameInTheirRegion) {
   BuildTree();
   MustCreateOrg(Org("wlq-street-office", "五里桥街道办事处", v1::ORGANISATION_KIND_STREET_OFFICE,

@@ -40,6 +40,7 @@ class RegistryServiceImpl final : public v1::RegistryService::Service {
   LINLI_RPC(CreateElder);
   LINLI_RPC(ImportElders);
   LINLI_RPC(FindEldersByIdNumber);
+  LINLI_RPC(FindWorkersByPhone);
   LINLI_RPC(GetElder);
   LINLI_RPC(ListElders);
   LINLI_RPC(EraseElder);

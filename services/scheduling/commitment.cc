@@ -24,6 +24,14 @@ std::string LocalKey(absl::CivilSecond t) {
                          t.minute(), t.second());
 }
 
+std::string CommitmentKey(const v1::Commitment& commitment) {
+  absl::CivilDay from;
+  absl::ParseCivilTime(commitment.valid_from(), &from);  // checked by ValidateCommitment
+  // '\x1f' (unit separator) cannot occur in a resource name or a date.
+  return absl::StrCat(commitment.elder(), "\x1f", commitment.service_type(), "\x1f",
+                      commitment.owner_organisation(), "\x1f", absl::FormatCivilTime(from));
+}
+
 void ApplyCareGradeDefaults(v1::Commitment& c) {
   if (!c.has_care_grade() || c.care_grade() < 2 || c.care_grade() > 6) return;
   if (c.recurrence().rrule().empty()) {

@@ -25,6 +25,10 @@ void ApplyCareGradeDefaults(v1::Commitment& commitment);
 // Adds a violation per invalid field under "commitment.".
 void ValidateCommitment(const v1::Commitment& commitment, FieldViolations& violations);
 
+// A valid commitment's natural key: its elder, service type, owner organisation and first day
+// (valid_from as a day, however written). Two promises with one key are the same promise.
+std::string CommitmentKey(const v1::Commitment& commitment);
+
 // One occurrence of a commitment.
 struct Occurrence {
   std::string key;  // local "YYYY-MM-DDTHH:MM:SS": one visit per commitment and key

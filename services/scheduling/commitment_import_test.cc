@@ -1,10 +1,15 @@
 // The ImportCommitments use case without gRPC: a table answers for the registry (and counts the
-// questions), SQLite holds the promises.
+// questions), SQLite holds the promises; imports racing on one roster, on SQLite and MariaDB.
+#include <atomic>
+#include <barrier>
 #include <map>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
 #include "common/clock.h"
 #include "common/errors.h"
 #include "common/status_macros.h"
@@ -41,6 +46,7 @@ class CommitmentImportTest : public ::testing::Test {
   }
 
   // A promise of `elder` on Tuesdays from `valid_from`.
+ public:
   static v1::ImportedCommitment Row(int line, const std::string& elder,
                                     const std::string& valid_from) {
     v1::ImportedCommitment row;
@@ -57,6 +63,7 @@ class CommitmentImportTest : public ::testing::Test {
     return row;
   }
 
+ protected:
   int Stored() {
     int n = -1;
     EXPECT_TRUE(db_->RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
@@ -135,6 +142,98 @@ TEST_F(CommitmentImportTest, ImportCommitmentsKnowsTheSameDayHoweverWritten) {
   EXPECT_EQ(imported->created(), 0);
   EXPECT_EQ(Stored(), 1);
 }
+
+TEST_F(CommitmentImportTest, ACancelledPromiseMayBeImportedAgain) {
+  v1::ImportCommitmentsRequest request;
+  *request.add_rows() = Row(2, "elders/e1", "2026-12-01");
+  absl::StatusOr<v1::ImportCommitmentsResponse> first =
+      ImportCommitments(*db_, clock_, registry_, request);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->created(), 1);
+  v1::CancelCommitmentRequest cancel;
+  cancel.set_name(first->commitments(0));
+  cancel.set_reason("家属要求暂停");
+  v1::CancelCommitmentResponse cancelled;
+  ASSERT_TRUE(
+      CancelCommitment(*db_, clock_, first->commitments(0).substr(12), cancel, &cancelled).ok());
+  // The cancelled promise no longer holds its key: the roster's row registers it anew.
+  absl::StatusOr<v1::ImportCommitmentsResponse> again =
+      ImportCommitments(*db_, clock_, registry_, request);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->created(), 1);
+  EXPECT_EQ(again->existing(), 0);
+  EXPECT_NE(again->commitments(0), first->commitments(0));
+  EXPECT_EQ(Stored(), 2);
+}
+
+// Eight staff import the same roster at the same moment, round after round: each promise is
+// registered once, every call answers (created by one, existing for the others), none fails.
+class CommitmentImportRaceTest : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(CommitmentImportRaceTest, EightImportsOfOneRosterRegisterEachPromiseOnce) {
+  constexpr int kThreads = 8, kRounds = 15, kElders = 6;
+  absl::StatusOr<std::string> url = testing::FreshDatabaseUrl(GetParam(), "commitment_race");
+  ASSERT_TRUE(url.ok()) << url.status();
+  storage::OpenOptions options;
+  options.pool_size = kThreads;
+  options.busy_timeout = absl::Seconds(30);
+  auto db = storage::OpenDatabase(*url, options);
+  ASSERT_TRUE(db.ok()) << db.status();
+  ASSERT_TRUE(storage::ApplyMigrations(**db, "scheduling", SchedulingMigrations()).ok());
+  const FakeClock clock(absl::FromUnixSeconds(1795140000));  // 2026-11-20 10:00 Shanghai
+  TableRegistry registry;
+  for (int e = 0; e < kElders; ++e) {
+    registry::v1::Elder& elder = registry.elders[absl::StrCat("elders/e", e)];
+    elder.set_name(absl::StrCat("elders/e", e));
+    elder.mutable_location()->set_latitude(31.2);
+    elder.mutable_location()->set_longitude(121.48);
+  }
+  registry.organisations["organisations/o"].set_name("organisations/o");
+  registry.service_types = {"serviceTypes/visiting"};
+
+  std::vector<std::atomic<int>> created(kRounds), existing(kRounds);
+  std::barrier sync(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&] {
+      TableRegistry mine = registry;  // its question counts are its own
+      for (int round = 0; round < kRounds; ++round) {
+        // Each round a roster of new promises (one day later), its rows in an order of its own.
+        v1::ImportCommitmentsRequest request;
+        const std::string day = absl::FormatCivilTime(absl::CivilDay(2026, 12, 1) + round);
+        for (int e = 0; e < kElders; ++e) {
+          *request.add_rows() = CommitmentImportTest::Row(e + 2, absl::StrCat("elders/e", e), day);
+        }
+        sync.arrive_and_wait();
+        absl::StatusOr<v1::ImportCommitmentsResponse> imported =
+            ImportCommitments(**db, clock, mine, request);
+        if (!imported.ok()) {
+          ADD_FAILURE() << "round " << round << ": " << imported.status();
+          continue;
+        }
+        EXPECT_TRUE(imported->problems().empty());
+        created[round].fetch_add(imported->created());
+        existing[round].fetch_add(imported->existing());
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (int round = 0; round < kRounds; ++round) {
+    EXPECT_EQ(created[round].load(), kElders) << "round " << round;
+    EXPECT_EQ(existing[round].load(), kElders * (kThreads - 1)) << "round " << round;
+  }
+  ASSERT_TRUE((*db)
+                  ->RunInTransaction([&](storage::Transaction& tx) -> absl::Status {
+                    ASSIGN_OR_RETURN(auto all, QueryCommitments(tx, "", false, "", 10000));
+                    EXPECT_EQ(all.size(), static_cast<size_t>(kRounds * kElders));
+                    return absl::OkStatus();
+                  })
+                  .ok());
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, CommitmentImportRaceTest,
+                         ::testing::ValuesIn(testing::Backends()),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace linli::scheduling

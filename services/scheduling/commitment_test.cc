@@ -106,5 +106,27 @@ TEST(Commitment, OccurrencesWithinTheValidity) {
   EXPECT_EQ(LocalKey(absl::CivilSecond(2026, 1, 2, 3, 4, 5)), "2026-01-02T03:04:05");
 }
 
+TEST(Commitment, TheKeyIsElderServiceOwnerAndFirstDay) {
+  const v1::Commitment c = Valid();
+  v1::Commitment same = c;
+  same.set_valid_from("2026-12-1");  // the same day, written without the zero
+  same.set_window_minutes(60);       // the rest of the promise is not its key
+  EXPECT_EQ(CommitmentKey(same), CommitmentKey(c));
+  for (auto change : std::vector<void (*)(v1::Commitment&)>{
+           [](v1::Commitment& x) { x.set_elder("elders/e2"); },
+           [](v1::Commitment& x) { x.set_service_type("serviceTypes/meal"); },
+           [](v1::Commitment& x) { x.set_owner_organisation("organisations/o2"); },
+           [](v1::Commitment& x) { x.set_valid_from("2026-12-02"); }}) {
+    v1::Commitment other = c;
+    change(other);
+    EXPECT_NE(CommitmentKey(other), CommitmentKey(c));
+  }
+  // Parts cannot run into each other.
+  v1::Commitment shifted = c;
+  shifted.set_elder("elders/e1serviceTypes/bathing");
+  shifted.set_service_type("");
+  EXPECT_NE(CommitmentKey(shifted), CommitmentKey(c));
+}
+
 }  // namespace
 }  // namespace linli::scheduling

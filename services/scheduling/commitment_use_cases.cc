@@ -4,7 +4,6 @@
 #include <optional>
 #include <set>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -45,11 +44,12 @@ void MakeActive(v1::Commitment& commitment, absl::Time now) {
   *commitment.mutable_create_time() = ToTimestamp(now);
 }
 
-// Stores an active commitment under a new id, which names it.
-absl::Status InsertNewCommitment(Transaction& tx, const Clock& clock, v1::Commitment& commitment) {
+// Stores an active commitment under a new id, which names it (and, when imported, its key).
+absl::Status InsertNewCommitment(Transaction& tx, const Clock& clock, v1::Commitment& commitment,
+                                 const std::string& import_key = "") {
   const std::string id = NewId(clock);
   commitment.set_name("commitments/" + id);
-  return InsertCommitment(tx, id, commitment);
+  return InsertCommitment(tx, id, commitment, import_key);
 }
 
 // The registry for one import: each distinct question asked once, its answer (or failure) kept.
@@ -197,8 +197,8 @@ absl::StatusOr<v1::ImportCommitmentsResponse> ImportCommitments(
   // Checks without the database: the form, then the registry (each question asked once).
   RememberingRegistry remembering(registry);
   std::vector<Ready> ready;
-  // elder, service type, owner, valid_from (as a day) -> the first line naming it
-  std::map<std::tuple<std::string, std::string, std::string, std::string>, int> lines;
+  // CommitmentKey -> the first line naming it
+  std::map<std::string, int> lines;
   for (int i = 0; i < request.rows_size(); ++i) {
     const v1::ImportedCommitment& row = request.rows(i);
     v1::Commitment commitment = row.commitment();
@@ -219,12 +219,7 @@ absl::StatusOr<v1::ImportCommitmentsResponse> ImportCommitments(
       continue;
     }
     RETURN_IF_ERROR(known);  // the registry cannot be asked: the whole call fails
-    absl::CivilDay from;
-    absl::ParseCivilTime(commitment.valid_from(), &from);  // checked by ValidateCommitment
-    auto [first, fresh] =
-        lines.emplace(std::tuple(commitment.elder(), commitment.service_type(),
-                                 commitment.owner_organisation(), absl::FormatCivilTime(from)),
-                      row.line());
+    auto [first, fresh] = lines.emplace(CommitmentKey(commitment), row.line());
     if (!fresh) {
       AddProblem(row.line(), "commitment", absl::StrCat("the same promise as line ", first->second),
                  absl::StrCat("与第 ", first->second, " 行是同一项承诺"), problems);
@@ -259,7 +254,11 @@ absl::StatusOr<v1::ImportCommitmentsResponse> ImportCommitments(
     }
     for (const Ready* r : fresh) {
       v1::Commitment commitment = r->commitment;
-      RETURN_IF_ERROR(InsertNewCommitment(tx, clock, commitment));
+      absl::Status inserted = InsertNewCommitment(tx, clock, commitment, CommitmentKey(commitment));
+      // Another import registered the same promise since this one looked (its key is taken):
+      // start again, and find it registered.
+      if (absl::IsAlreadyExists(inserted)) return absl::AbortedError(inserted.message());
+      RETURN_IF_ERROR(inserted);
       response.set_commitments(r->index, commitment.name());
     }
     response.set_written(!fresh.empty());

@@ -176,6 +176,14 @@ CREATE INDEX referrals_by_state ON referrals (state, id))sql",
   INDEX referrals_of_provider_commitment (provider_commitment_id),
   INDEX referrals_by_state (state, id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin)sql"},
+      // A promise written by ImportCommitments holds its natural key (CommitmentKey) in
+      // `import_key` while it is not cancelled, NULL after: UNIQUE, so two imports of one roster
+      // at once register each promise once (the second finds the first's). NULLs do not collide.
+      {13, "imported promises by natural key",
+       "ALTER TABLE commitments ADD COLUMN import_key TEXT NULL;\n"
+       "CREATE UNIQUE INDEX commitments_by_import_key ON commitments (import_key)",
+       "ALTER TABLE commitments ADD COLUMN import_key VARCHAR(320) NULL;\n"
+       "CREATE UNIQUE INDEX commitments_by_import_key ON commitments (import_key)"},
   };
   return *migrations;
 }
@@ -274,21 +282,26 @@ absl::StatusOr<int64_t> LastSequence(storage::Transaction& tx) {
 }
 
 absl::Status InsertCommitment(storage::Transaction& tx, const std::string& id,
-                              const v1::Commitment& commitment) {
+                              const v1::Commitment& commitment, const std::string& import_key) {
   return tx
       .Exec(
-          "INSERT INTO commitments (id, elder, state, data, owner_organisation) VALUES (?, ?, "
-          "?, ?, ?)",
+          "INSERT INTO commitments (id, elder, state, data, owner_organisation, import_key) "
+          "VALUES (?, ?, ?, ?, ?, ?)",
           {id, commitment.elder(), static_cast<int64_t>(commitment.state()),
-           commitment.SerializeAsString(), commitment.owner_organisation()})
+           commitment.SerializeAsString(), commitment.owner_organisation(),
+           import_key.empty() ? storage::Value(storage::kNull) : storage::Value(import_key)})
       .status();
 }
 
 absl::Status UpdateCommitment(storage::Transaction& tx, const std::string& id,
                               const v1::Commitment& commitment) {
-  ASSIGN_OR_RETURN(int64_t n, tx.Exec("UPDATE commitments SET state = ?, data = ? WHERE id = ?",
-                                      {static_cast<int64_t>(commitment.state()),
-                                       commitment.SerializeAsString(), id}));
+  // A cancelled promise gives its import key up: the same promise may be imported again.
+  const char* sql =
+      commitment.state() == v1::COMMITMENT_STATE_CANCELLED
+          ? "UPDATE commitments SET state = ?, data = ?, import_key = NULL WHERE id = ?"
+          : "UPDATE commitments SET state = ?, data = ? WHERE id = ?";
+  ASSIGN_OR_RETURN(int64_t n, tx.Exec(sql, {static_cast<int64_t>(commitment.state()),
+                                            commitment.SerializeAsString(), id}));
   if (n != 1) return absl::NotFoundError("commitments/" + id + " not found");
   return absl::OkStatus();
 }

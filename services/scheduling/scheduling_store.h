@@ -78,8 +78,11 @@ absl::StatusOr<int64_t> LastSequence(storage::Transaction& tx);
 
 // --- Commitments ------------------------------------------------------------------------------
 
+// `import_key` (ImportCommitments: CommitmentKey) is unique among the stored promises not
+// cancelled: ALREADY_EXISTS when another holds it. Empty: none.
 absl::Status InsertCommitment(storage::Transaction& tx, const std::string& id,
-                              const v1::Commitment& commitment);
+                              const v1::Commitment& commitment, const std::string& import_key = "");
+// Cancelling (state CANCELLED) releases the import key.
 absl::Status UpdateCommitment(storage::Transaction& tx, const std::string& id,
                               const v1::Commitment& commitment);
 absl::StatusOr<std::optional<v1::Commitment>> FindCommitment(storage::Transaction& tx,

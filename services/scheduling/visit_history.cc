@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -11,6 +12,7 @@
 #include "common/geo.h"
 #include "common/status_macros.h"
 #include "common/text.h"
+#include "services/scheduling/commitment.h"
 #include "services/scheduling/scheduling_util.h"
 #include "services/scheduling/visit_check.h"
 #include "services/scheduling/visit_rules.h"
@@ -33,8 +35,24 @@ struct Check {
 
 absl::Status ValidateImportedVisit(const v1::ImportedVisit& row, absl::Time now) {
   FieldViolations v;
-  if (!ParseResourceName(row.commitment(), "commitments", "commitment").ok()) {
-    v.Add("visit.commitment", "must look like \"commitments/ID\"");
+  if (NamesPromiseByKey(row)) {
+    if (!row.commitment().empty()) {
+      v.Add("visit.commitment",
+            "name the promise by its name or by elder, service type and owner, not both");
+    }
+    if (!ParseResourceName(row.elder(), "elders", "elder").ok()) {
+      v.Add("visit.elder", "must look like \"elders/ID\"");
+    }
+    if (!ParseResourceName(row.service_type(), "serviceTypes", "service_type").ok()) {
+      v.Add("visit.service_type", "must look like \"serviceTypes/ID\"");
+    }
+    if (!ParseResourceName(row.owner_organisation(), "organisations", "owner_organisation").ok()) {
+      v.Add("visit.owner_organisation", "must look like \"organisations/ID\"");
+    }
+  } else if (!ParseResourceName(row.commitment(), "commitments", "commitment").ok()) {
+    v.Add("visit.commitment",
+          "must look like \"commitments/ID\" (or give elder, service_type and "
+          "owner_organisation)");
   }
   absl::CivilSecond occurrence;
   if (row.occurrence().size() != 19 || !absl::ParseCivilTime(row.occurrence(), &occurrence)) {
@@ -94,6 +112,33 @@ absl::Status ValidateImportedVisit(const v1::ImportedVisit& row, absl::Time now)
     }
   }
   return v.ToStatus();
+}
+
+bool NamesPromiseByKey(const v1::ImportedVisit& row) {
+  return !row.elder().empty() || !row.service_type().empty() || !row.owner_organisation().empty();
+}
+
+const v1::Commitment* PromiseOfOccurrence(const std::vector<v1::Commitment>& promises,
+                                          const v1::ImportedVisit& row) {
+  absl::CivilSecond start;
+  if (!absl::ParseCivilTime(row.occurrence(), &start)) return nullptr;
+  const absl::CivilDay day(start);
+  const v1::Commitment* best = nullptr;
+  auto rank = [](const v1::Commitment& c) {
+    absl::CivilDay from;
+    absl::ParseCivilTime(c.valid_from(), &from);
+    return std::pair(c.state() != v1::COMMITMENT_STATE_CANCELLED, from);
+  };
+  for (const v1::Commitment& c : promises) {
+    if (c.service_type() != row.service_type() ||
+        c.owner_organisation() != row.owner_organisation()) {
+      continue;
+    }
+    bool has = false;
+    for (const Occurrence& o : Occurrences(c, day, day + 1, 100)) has |= o.key == row.occurrence();
+    if (has && (best == nullptr || rank(c) > rank(*best))) best = &c;
+  }
+  return best;
 }
 
 absl::StatusOr<std::string> ReplayVisit(const v1::ImportedVisit& row, double geofence_radius_m,

@@ -11,6 +11,7 @@
 #define LINLI_SERVICES_SCHEDULING_VISIT_HISTORY_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -22,10 +23,21 @@ namespace linli::scheduling {
 inline constexpr absl::Duration kHistoryArrivalSlack = absl::Hours(12);
 
 // INVALID_ARGUMENT listing the bad fields of `row` (as "visit.occurrence",
-// "visit.attendance[1].check_out_time"): the promise's name, the occurrence's form, the outcome
+// "visit.attendance[1].check_out_time"): the promise's name (or its elder, service type and
+// owner), the occurrence's form, the outcome
 // (completed with one attendance per worker, each arriving before leaving and both before `now`;
 // missed without any; cancelled with a reason code).
 absl::Status ValidateImportedVisit(const v1::ImportedVisit& row, absl::Time now);
+
+// Whether `row` names its promise by elder, service type and owner (as a roster does) rather
+// than by the promise's name.
+bool NamesPromiseByKey(const v1::ImportedVisit& row);
+
+// The promise a row naming it by elder, service type and owner means, among `promises` (the
+// elder's): one of that service type and owner whose recurrence has the row's occurrence; of
+// several, one not cancelled before a cancelled one, then the latest to start. nullptr for none.
+const v1::Commitment* PromiseOfOccurrence(const std::vector<v1::Commitment>& promises,
+                                          const v1::ImportedVisit& row);
 
 // Replays `row` on `visit` (scheduled, of the row's occurrence): the attendances' check-ins and
 // check-outs in the order of their times, by ApplyCheckIn/ApplyCheckOut (a worker not booked on a

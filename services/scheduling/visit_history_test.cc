@@ -195,5 +195,79 @@ TEST(VisitHistory, MissedAndCancelledVisits) {
   EXPECT_EQ(cancelled.reason_code(), "ELDER_IN_HOSPITAL");
 }
 
+TEST(VisitHistory, ARowNamesItsPromiseByNameOrByElderServiceAndOwner) {
+  v1::ImportedVisit keyed = Completed({Came("workers/w1", kNine, kNine + absl::Minutes(60))});
+  keyed.clear_commitment();
+  keyed.set_elder("elders/e1");
+  keyed.set_service_type("serviceTypes/bathing");
+  keyed.set_owner_organisation("organisations/o1");
+  EXPECT_TRUE(NamesPromiseByKey(keyed));
+  EXPECT_TRUE(ValidateImportedVisit(keyed, kNow).ok());
+  // Both ways at once; a part of the key missing or malformed.
+  v1::ImportedVisit both = keyed;
+  both.set_commitment("commitments/c1");
+  EXPECT_EQ(Fields(ValidateImportedVisit(both, kNow)), std::set<std::string>{"visit.commitment"});
+  v1::ImportedVisit partial = keyed;
+  partial.clear_owner_organisation();
+  partial.set_service_type("bathing");
+  EXPECT_EQ(Fields(ValidateImportedVisit(partial, kNow)),
+            (std::set<std::string>{"visit.service_type", "visit.owner_organisation"}));
+  EXPECT_FALSE(NamesPromiseByKey(Completed({})));
+}
+
+TEST(VisitHistory, TheKeyFindsThePromiseWhoseRecurrenceHasTheOccurrence) {
+  auto promise = [](const std::string& name, const std::string& service, const std::string& rule,
+                    const std::string& from, v1::CommitmentState state) {
+    v1::Commitment c;
+    c.set_name(name);
+    c.set_elder("elders/e1");
+    c.set_service_type(service);
+    c.set_owner_organisation("organisations/o1");
+    c.mutable_recurrence()->set_rrule(rule);
+    c.mutable_recurrence()->set_dtstart(from + "T09:00:00");
+    c.set_window_minutes(120);
+    c.set_duration_minutes(60);
+    c.set_workers_required(1);
+    c.set_valid_from(from);
+    c.set_state(state);
+    return c;
+  };
+  const auto active = v1::COMMITMENT_STATE_ACTIVE;
+  const auto cancelled = v1::COMMITMENT_STATE_CANCELLED;
+  // 2026-11-03 is a Tuesday.
+  const std::vector<v1::Commitment> promises = {
+      promise("commitments/meals", "serviceTypes/meal", "FREQ=DAILY", "2026-10-01", active),
+      promise("commitments/old", "serviceTypes/bathing", "FREQ=WEEKLY;BYDAY=TU", "2026-09-01",
+              cancelled),
+      promise("commitments/thursdays", "serviceTypes/bathing", "FREQ=WEEKLY;BYDAY=TH", "2026-10-01",
+              active),
+      promise("commitments/early", "serviceTypes/bathing", "FREQ=WEEKLY;BYDAY=TU", "2026-09-15",
+              active),
+      promise("commitments/late", "serviceTypes/bathing", "FREQ=WEEKLY;BYDAY=TU", "2026-10-20",
+              active),
+  };
+  v1::ImportedVisit row;
+  row.set_elder("elders/e1");
+  row.set_service_type("serviceTypes/bathing");
+  row.set_owner_organisation("organisations/o1");
+  row.set_occurrence("2026-11-03T09:00:00");
+  // Of the Tuesday baths, one not cancelled, then the latest to start.
+  const v1::Commitment* found = PromiseOfOccurrence(promises, row);
+  ASSERT_NE(found, nullptr);
+  EXPECT_EQ(found->name(), "commitments/late");
+  // Only the cancelled one had Tuesdays in September: its past visits are still its own.
+  row.set_occurrence("2026-09-08T09:00:00");
+  found = PromiseOfOccurrence(promises, row);
+  ASSERT_NE(found, nullptr);
+  EXPECT_EQ(found->name(), "commitments/old");
+  // Nobody's occurrence: another hour, another owner.
+  row.set_occurrence("2026-11-03T10:00:00");
+  EXPECT_EQ(PromiseOfOccurrence(promises, row), nullptr);
+  row.set_occurrence("2026-11-05T09:00:00");
+  EXPECT_EQ(PromiseOfOccurrence(promises, row)->name(), "commitments/thursdays");
+  row.set_owner_organisation("organisations/o2");
+  EXPECT_EQ(PromiseOfOccurrence(promises, row), nullptr);
+}
+
 }  // namespace
 }  // namespace linli::scheduling

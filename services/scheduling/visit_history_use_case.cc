@@ -69,17 +69,26 @@ absl::StatusOr<v1::ImportVisitsResponse> ImportVisits(storage::Database& db, con
       AddProblems(row.line(), valid, problems, "visit");
       continue;
     }
-    ready.push_back({i, row.commitment().substr(12)});
+    // A row naming its promise by elder, service type and owner learns its id below.
+    ready.push_back({i, NamesPromiseByKey(row) ? "" : row.commitment().substr(12)});
   }
 
-  // The promises named, read once; then the workers of their organisations, outside any
-  // transaction.
+  // The promises named, read once (and every promise of each elder a row names); then the
+  // workers of their organisations, outside any transaction.
   std::map<std::string, v1::Commitment> commitments;
+  std::map<std::string, std::vector<v1::Commitment>> of_elder;
   RETURN_IF_ERROR(db.RunInTransaction(
       [&](Transaction& tx) -> absl::Status {
         commitments.clear();
+        of_elder.clear();
         for (const Ready& r : ready) {
-          if (commitments.contains(r.commitment_id)) continue;
+          const std::string& elder = request.rows(r.index).elder();
+          if (r.commitment_id.empty() && !of_elder.contains(elder)) {
+            ASSIGN_OR_RETURN(std::vector<v1::Commitment> all,
+                             QueryCommitments(tx, elder, false, "", kMaxImportRows));
+            of_elder.emplace(elder, std::move(all));
+          }
+          if (r.commitment_id.empty() || commitments.contains(r.commitment_id)) continue;
           ASSIGN_OR_RETURN(std::optional<v1::Commitment> c, FindCommitment(tx, r.commitment_id));
           if (c.has_value()) commitments.emplace(r.commitment_id, std::move(*c));
         }
@@ -88,14 +97,28 @@ absl::StatusOr<v1::ImportVisitsResponse> ImportVisits(storage::Database& db, con
       {.read_only = true}));
   std::map<std::string, std::set<std::string>> workers_of;  // organisation -> worker names
   std::vector<Ready> known;
-  for (const Ready& r : ready) {
+  for (Ready& r : ready) {
     const v1::ImportedVisit& row = request.rows(r.index);
+    if (r.commitment_id.empty()) {
+      const v1::Commitment* promise = PromiseOfOccurrence(of_elder[row.elder()], row);
+      if (promise == nullptr) {
+        AddProblem(
+            row.line(), "visit.occurrence",
+            absl::StrCat("no promise of ", row.service_type(), " by ", row.owner_organisation(),
+                         " to ", row.elder(), " has an occurrence at this time"),
+            "该老人没有这家单位这项服务在此时间的上门安排", problems);
+        continue;
+      }
+      r.commitment_id = promise->name().substr(12);
+      commitments.emplace(r.commitment_id, *promise);
+    }
     auto c = commitments.find(r.commitment_id);
     if (c == commitments.end() || (!request.owner_guard().empty() &&
                                    c->second.owner_organisation() != request.owner_guard())) {
       // A promise of another provider is refused as one that does not exist.
-      AddProblem(row.line(), "visit.commitment", absl::StrCat(row.commitment(), " not found"),
-                 "找不到该服务承诺", problems);
+      AddProblem(row.line(), "visit.commitment",
+                 absl::StrCat("commitments/", r.commitment_id, " not found"), "找不到该服务承诺",
+                 problems);
       continue;
     }
     const std::string& owner = c->second.owner_organisation();
@@ -145,7 +168,7 @@ absl::StatusOr<v1::ImportVisitsResponse> ImportVisits(storage::Database& db, con
       }
       if (!occurrence.has_value()) {
         AddProblem(row.line(), "visit.occurrence",
-                   absl::StrCat("is not an occurrence of ", row.commitment(),
+                   absl::StrCat("is not an occurrence of commitments/", r.commitment_id,
                                 " (its recurrence, from its valid_from to its valid_until)"),
                    "不是该承诺排定的上门时间", problems);
         continue;

@@ -91,13 +91,24 @@ async function makeStory() {
   const elders = await api.listElders({ region: STREET, pageSize: 200 }, staff);
   for (const elder of elders.elders) {
     const promises = await api.listCommitments({ elder: elder.name }, staff);
-    if (promises.commitments.length > 0) {
+    // An elder with a promise another provider near them could take over, which the referral
+    // step needs (elders' ids are random: the first of the list may have only a bath, which the
+    // street's one bathing provider alone offers).
+    let coverable;
+    for (const c of promises.commitments) {
+      const fallback = await api.proposeFallback({ commitment: c.name, always: true }, staff);
+      if (fallback.proposals.length > 0) {
+        coverable = c;
+        break;
+      }
+    }
+    if (coverable) {
       story.elder = elder;
-      story.base = promises.commitments[0];
+      story.base = coverable;  // the story's own promise is made like it
       break;
     }
   }
-  assert.ok(story.elder, "an elder with a promise in the demo street");
+  assert.ok(story.elder, "an elder with a promise another provider could take over");
   story.committee = story.elder.region;
 
   const yesterday = shanghai(-1).date;

@@ -52,6 +52,8 @@ const KINDS = [
   RosterKind.OFFERINGS,
   RosterKind.WORKERS,
   RosterKind.COMMITMENTS,
+  RosterKind.VISITS,
+  RosterKind.ANSWERS,
 ];
 
 export function ImportView() {
@@ -271,11 +273,13 @@ export function ImportView() {
           )}
         </Panel>
       )}
-      {/* Promises are imported by roster; each elder's page lists them. */}
-      {kind !== RosterKind.COMMITMENTS && (
+      {/* Past visits and answers come in once, from an old system; each elder's page shows them. */}
+      {kind !== RosterKind.VISITS && kind !== RosterKind.ANSWERS && (
         <section className="panel" aria-labelledby="export-title">
           <h2 id="export-title">{t("export_title", { kind: t(`roster_kind_${kind}` as Key) })}</h2>
           <p>{t("export_hint")}</p>
+          {/* Promises go out with their elders' ID numbers masked: a record, not a roster to import. */}
+          {kind === RosterKind.COMMITMENTS && <p>{t("export_hint_commitments")}</p>}
           <button type="button" disabled={exporting.busy} onClick={() => void exportAs(RosterFormat.CSV)}>
             {t("export_csv")}
           </button>{" "}
@@ -302,4 +306,6 @@ const KIND_NAMES: Record<number, string> = {
   [RosterKind.OFFERINGS]: "offerings",
   [RosterKind.WORKERS]: "workers",
   [RosterKind.COMMITMENTS]: "commitments",
+  [RosterKind.VISITS]: "visits",
+  [RosterKind.ANSWERS]: "answers",
 };
