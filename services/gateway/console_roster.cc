@@ -97,12 +97,12 @@ common::v1::RowProblem RowRefused(int line, const char* column, std::string fiel
 
 }  // namespace
 
-std::vector<std::string> ConsoleServiceImpl::RowElders(grpc::ServerContext* context,
-                                                       const auth::Principal& who,
-                                                       const std::vector<std::string>& id_numbers,
-                                                       const char* reason, grpc::Status* status) {
+std::vector<std::string> ConsoleServiceImpl::RowElders(
+    grpc::ServerContext* context, const auth::Principal& who, const std::vector<roster::Row>& rows,
+    const std::string& (*id_number)(const google::protobuf::Message&), const char* reason,
+    grpc::Status* status) {
   registry::v1::FindEldersByIdNumberRequest find;
-  for (const std::string& number : id_numbers) find.add_id_numbers(number);
+  for (const roster::Row& row : rows) find.add_id_numbers(id_number(*row.record));
   find.set_region_guard(who.role == auth::Role::kAdmin ? "" : "regions/" + who.region);
   find.set_reason(reason);
   registry::v1::FindEldersByIdNumberResponse found;
@@ -110,7 +110,7 @@ std::vector<std::string> ConsoleServiceImpl::RowElders(grpc::ServerContext* cont
                     &registry::v1::RegistryService::StubInterface::PrepareAsyncFindEldersByIdNumber,
                     find, &found, "registry");
   std::vector<std::string> names(found.elders().begin(), found.elders().end());
-  names.resize(id_numbers.size());
+  names.resize(rows.size());
   return names;
 }
 
@@ -148,13 +148,13 @@ grpc::Status ConsoleServiceImpl::ImportCommitmentRows(grpc::ServerContext* conte
                                                       std::vector<common::v1::RowProblem>& problems,
                                                       v1::ImportRosterResponse* response) {
   // The elders by ID number, within the caller's region: an elder elsewhere is not found.
-  std::vector<std::string> id_numbers;
-  for (const roster::Row& row : read) {
-    id_numbers.push_back(static_cast<const scheduling::v1::Commitment&>(*row.record).elder());
-  }
   grpc::Status status;
   const std::vector<std::string> elders = RowElders(
-      context, who, id_numbers, "导入服务承诺名册 (import of a roster of care promises)", &status);
+      context, who, read,
+      [](const google::protobuf::Message& r) -> const std::string& {
+        return static_cast<const scheduling::v1::Commitment&>(r).elder();
+      },
+      "导入服务承诺名册 (import of a roster of care promises)", &status);
   if (!status.ok()) return status;
   std::map<std::string, absl::Status> owners;
   scheduling::v1::ImportCommitmentsRequest rows;
@@ -184,12 +184,13 @@ grpc::Status ConsoleServiceImpl::ImportVisitRows(grpc::ServerContext* context,
                                                  std::vector<common::v1::RowProblem>& problems,
                                                  v1::ImportRosterResponse* response) {
   constexpr char kReason[] = "导入上门记录 (import of past visits)";
-  std::vector<std::string> id_numbers;
-  for (const roster::Row& row : read) {
-    id_numbers.push_back(static_cast<const scheduling::v1::ImportedVisit&>(*row.record).elder());
-  }
   grpc::Status status;
-  const std::vector<std::string> elders = RowElders(context, who, id_numbers, kReason, &status);
+  const std::vector<std::string> elders = RowElders(
+      context, who, read,
+      [](const google::protobuf::Message& r) -> const std::string& {
+        return static_cast<const scheduling::v1::ImportedVisit&>(r).elder();
+      },
+      kReason, &status);
   if (!status.ok()) return status;
   // The rows whose elder and owner pass, and each owner's phones named by them.
   std::map<std::string, absl::Status> owners;
@@ -269,13 +270,13 @@ grpc::Status ConsoleServiceImpl::ImportAnswerRows(grpc::ServerContext* context,
                                                   bool skip_bad_rows,
                                                   std::vector<common::v1::RowProblem>& problems,
                                                   v1::ImportRosterResponse* response) {
-  std::vector<std::string> id_numbers;
-  for (const roster::Row& row : read) {
-    id_numbers.push_back(static_cast<const v1::AnswerRosterRow&>(*row.record).id_number());
-  }
   grpc::Status status;
-  const std::vector<std::string> elders =
-      RowElders(context, who, id_numbers, "导入回访记录 (import of elders' past answers)", &status);
+  const std::vector<std::string> elders = RowElders(
+      context, who, read,
+      [](const google::protobuf::Message& r) -> const std::string& {
+        return static_cast<const v1::AnswerRosterRow&>(r).id_number();
+      },
+      "导入回访记录 (import of elders' past answers)", &status);
   if (!status.ok()) return status;
   std::map<std::string, absl::Status> owners;
   // Each elder's visits by that owner on that day, asked once (ListVisits).

@@ -367,12 +367,15 @@ class ConsoleServiceImpl final : public v1::ConsoleService::Service, private Gat
                                 std::vector<roster::Row>& rows, bool dry_run, bool skip_bad_rows,
                                 std::vector<common::v1::RowProblem>& problems,
                                 v1::ImportRosterResponse* response);
-  // Per ID number, the name of the elder registered under it within the caller's region, or ""
-  // (RegistryService.FindEldersByIdNumber, each elder found audited for `reason`); `status` says
-  // whether the registry answered.
-  std::vector<std::string> RowElders(grpc::ServerContext* context, const auth::Principal& who,
-                                     const std::vector<std::string>& id_numbers, const char* reason,
-                                     grpc::Status* status);
+  // Per row, the name of the elder registered under the row's ID number (`id_number` reads it
+  // from the row's record) within the caller's region, or "" (RegistryService.
+  // FindEldersByIdNumber, each elder found audited for `reason`); `status` says whether the
+  // registry answered.
+  std::vector<std::string> RowElders(
+      grpc::ServerContext* context, const auth::Principal& who,
+      const std::vector<roster::Row>& rows,
+      const std::string& (*id_number)(const google::protobuf::Message&), const char* reason,
+      grpc::Status* status);
   // Whether a roster row at `line` names an elder found in the caller's region (`elder` not
   // empty) and an owner the caller may name (CreateCommitment's rule, asked once per owner and
   // kept in `owners`); when not, the row's problem joins `problems` under `record`'s fields

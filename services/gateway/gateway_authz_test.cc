@@ -70,6 +70,26 @@ std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
   return context;
 }
 
+// How a roster is imported (ImportRosterRequest's switches).
+struct Switches {
+  bool dry_run = false;
+  bool skip_bad_rows = false;
+};
+
+// ConsoleService.ImportRoster of `csv` as a roster of `kind` by the bearer of `token`; `response`
+// is cleared first.
+grpc::Status ImportRoster(v1::ConsoleService::StubInterface& stub, const std::string& token,
+                          v1::RosterKind kind, const std::string& csv,
+                          v1::ImportRosterResponse* response, Switches switches = {}) {
+  v1::ImportRosterRequest request;
+  request.set_kind(kind);
+  request.set_csv(csv);
+  request.set_dry_run(switches.dry_run);
+  request.set_skip_bad_rows(switches.skip_bad_rows);
+  *response = {};
+  return stub.ImportRoster(As(token).get(), request, response);
+}
+
 // Backends, data of two streets, and the gateway, shared by every test of the suite.
 class World {
  public:
@@ -644,11 +664,8 @@ TEST_F(GatewayAuthz, RosterImportsStayInsideTheCallersRegion) {
   auto stub = v1::ConsoleService::NewStub(world.channel);
   auto import = [&](Role role, const std::string& csv, bool dry_run,
                     v1::ImportRosterResponse* response) {
-    v1::ImportRosterRequest request;
-    request.set_kind(v1::ROSTER_KIND_ELDERS);
-    request.set_csv(csv);
-    request.set_dry_run(dry_run);
-    return stub->ImportRoster(As(world.Token(role)).get(), request, response);
+    return ImportRoster(*stub, world.Token(role), v1::ROSTER_KIND_ELDERS, csv, response,
+                        {.dry_run = dry_run});
   };
   const std::string header = "姓名,居委会,居住情况\n";
   const std::string home = "钱阿婆,310101020001,独居\n";
@@ -686,11 +703,7 @@ TEST_F(GatewayAuthz, StreetImportsItsMapAndExportsWhatItSees) {
   auto stub = v1::ConsoleService::NewStub(world.channel);
   auto import = [&](Role role, v1::RosterKind kind, const std::string& csv,
                     v1::ImportRosterResponse* response) {
-    v1::ImportRosterRequest request;
-    request.set_kind(kind);
-    request.set_csv(csv);
-    *response = {};
-    return stub->ImportRoster(As(world.Token(role)).get(), request, response);
+    return ImportRoster(*stub, world.Token(role), kind, csv, response);
   };
   const std::string organisations =
       "编号,名称,类型,性质,所在区域,上级单位,统一社会信用代码\n"
@@ -817,12 +830,7 @@ TEST_F(GatewayAuthz, PromisesComeInByRosterForTheCallersElders) {
   auto stub = v1::ConsoleService::NewStub(world.channel);
   auto import = [&](Role role, v1::RosterKind kind, const std::string& csv, bool dry_run,
                     v1::ImportRosterResponse* response) {
-    v1::ImportRosterRequest request;
-    request.set_kind(kind);
-    request.set_csv(csv);
-    request.set_dry_run(dry_run);
-    *response = {};
-    return stub->ImportRoster(As(world.Token(role)).get(), request, response);
+    return ImportRoster(*stub, world.Token(role), kind, csv, response, {.dry_run = dry_run});
   };
   // Two elders of the committee and one of another street, by roster (as admin: anywhere).
   v1::ImportRosterResponse response;
@@ -903,12 +911,8 @@ TEST_F(GatewayAuthz, PastVisitsAndAnswersComeInByRosterForTheStreetsPromises) {
   auto stub = v1::ConsoleService::NewStub(world.channel);
   auto import = [&](Role role, v1::RosterKind kind, const std::string& csv, bool skip_bad_rows,
                     v1::ImportRosterResponse* response) {
-    v1::ImportRosterRequest request;
-    request.set_kind(kind);
-    request.set_csv(csv);
-    request.set_skip_bad_rows(skip_bad_rows);
-    *response = {};
-    return stub->ImportRoster(As(world.Token(role)).get(), request, response);
+    return ImportRoster(*stub, world.Token(role), kind, csv, response,
+                        {.skip_bad_rows = skip_bad_rows});
   };
   // Dates around today (the suite runs on any date): a daily promise from two weeks ago.
   const absl::TimeZone beijing = absl::FixedTimeZone(8 * 3600);
@@ -1095,11 +1099,8 @@ TEST_F(GatewayAuthz, CarePromisesAreExportedMaskedForTheCallersRegionOnly) {
   const std::string committee = world.Token(
       Role::kCommitteeStaff, {{"sub", "staff/export-committee"}, {"region", "310101022001"}});
   auto import = [&](const std::string& token, v1::RosterKind kind, const std::string& csv) {
-    v1::ImportRosterRequest request;
-    request.set_kind(kind);
-    request.set_csv(csv);
     v1::ImportRosterResponse response;
-    grpc::Status status = stub->ImportRoster(As(token).get(), request, &response);
+    grpc::Status status = ImportRoster(*stub, token, kind, csv, &response);
     EXPECT_TRUE(status.ok()) << status.error_message();
     EXPECT_EQ(response.problems_size(), 0)
         << (response.problems_size() > 0 ? response.problems(0).DebugString() : "");
