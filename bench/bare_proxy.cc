@@ -74,7 +74,9 @@ int RunBareProxy(const std::string& listen, const std::vector<BareProxyBackend>&
     std::fprintf(stderr, "bare proxy: cannot listen on %s\n", listen.c_str());
     return 1;
   }
-  // One channel per backend, as the gateway has; a call picks its channel by its service.
+  // One channel per backend, of the kind the gateway has (common/client.h: mutual TLS, a principal
+  // token per call, round_robin, and the retry policy on UNAVAILABLE for the backend's service,
+  // when it has one); a call picks its channel by its service.
   if (backends.empty()) {
     std::fprintf(stderr, "bare proxy: no backend\n");
     return 1;
@@ -82,8 +84,11 @@ int RunBareProxy(const std::string& listen, const std::vector<BareProxyBackend>&
   std::vector<std::unique_ptr<grpc::GenericStub>> stubs;
   absl::flat_hash_map<std::string, grpc::GenericStub*> by_service;
   for (const BareProxyBackend& backend : backends) {
-    stubs.push_back(std::make_unique<grpc::GenericStub>(
-        auth::NewInternalChannel(backend.address, backend.peer, {}, identity, Clock::Real())));
+    stubs.push_back(std::make_unique<grpc::GenericStub>(auth::NewInternalChannel(
+        backend.address, backend.peer,
+        backend.service.empty() ? std::vector<std::string>{}
+                                : std::vector<std::string>{backend.service},
+        identity, Clock::Real())));
     by_service[backend.service] = stubs.back().get();
   }
   auto accept = [&] {

@@ -31,8 +31,10 @@ absl::StatusOr<BareProxyBackend> ParseBareProxyBackend(const std::string& spec);
 
 // Serves until the process is killed; returns 1 when `listen` cannot be bound or `backends` is
 // empty. A call of a service without a backend of its own (health checks) goes to the first
-// backend. `identity` (may be null for plaintext): the
-// proxy reaches the backends over mutual TLS with a principal token per call, as the gateway does.
+// backend. The channel to each backend is the platform's (common/client.h), as the gateway's
+// are: with the backend's service named, its calls retry UNAVAILABLE as the gateway's do; with
+// `identity` (may be null for plaintext) the proxy reaches the backends over mutual TLS with a
+// principal token per call.
 int RunBareProxy(const std::string& listen, const std::vector<BareProxyBackend>& backends,
                  std::shared_ptr<const auth::InternalIdentity> identity);
 
