@@ -30,7 +30,8 @@ namespace {
 
 class SchedulingServiceTest : public ::testing::TestWithParam<std::string> {
  protected:
-  // 2026-11-30 00:00 Shanghai (a Monday); visits of December are in the future.
+  // 2026-12-02 16:00 in Shanghai (08:00 UTC, a Wednesday): inside the week of Monday 2026-11-30
+  // that most tests materialise.
   SchedulingServiceTest() : clock_(absl::FromUnixSeconds(1796227200) - absl::Hours(8)) {}
 
   void SetUp() override {
