@@ -4,6 +4,7 @@
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
+#include "common/text.h"
 #include "google/protobuf/any.pb.h"
 #include "google/rpc/status.pb.h"
 
@@ -39,23 +40,31 @@ void FieldViolations::Add(std::string field, std::string description) {
 
 absl::Status FieldViolations::ToStatus(common::v1::ErrorReason reason) const {
   if (violations_.empty()) return absl::OkStatus();
-  // The details travel in trailing metadata, which clients cap (8 KiB by default): a request
-  // with thousands of bad entries must still get its INVALID_ARGUMENT, so only the first ones are
-  // listed, each cut to a bounded length.
+  // The details travel in trailing metadata, which clients cap (8 KiB by default; a message's
+  // non-ASCII bytes are percent-encoded there, three characters each): a request with thousands
+  // of bad entries must still get its INVALID_ARGUMENT, so the texts listed are bounded, each
+  // and together, and cut on a character boundary (a cut inside a Chinese character would make
+  // the details invalid UTF-8, which protobuf refuses to send).
   constexpr size_t kMaxListed = 10;
-  constexpr size_t kMaxText = 120;
+  constexpr size_t kMaxField = 120;
+  constexpr size_t kMaxDescription = 400;
+  constexpr size_t kMaxTotal = 1200;
   google::rpc::BadRequest bad_request;
   std::string message;
-  for (size_t i = 0; i < violations_.size() && i < kMaxListed; ++i) {
-    const std::string field = violations_[i].first.substr(0, kMaxText);
-    const std::string description = violations_[i].second.substr(0, kMaxText);
+  size_t listed = 0;
+  size_t total = 0;
+  for (; listed < violations_.size() && listed < kMaxListed; ++listed) {
+    const std::string field = Utf8Prefix(violations_[listed].first, kMaxField);
+    const std::string description = Utf8Prefix(violations_[listed].second, kMaxDescription);
+    if (listed > 0 && total + field.size() + description.size() > kMaxTotal) break;
+    total += field.size() + description.size();
     auto* v = bad_request.add_field_violations();
     v->set_field(field);
     v->set_description(description);
     absl::StrAppend(&message, message.empty() ? "" : "; ", field, ": ", description);
   }
-  if (violations_.size() > kMaxListed) {
-    absl::StrAppend(&message, "; and ", violations_.size() - kMaxListed, " more");
+  if (violations_.size() > listed) {
+    absl::StrAppend(&message, "; and ", violations_.size() - listed, " more");
   }
   absl::Status status = absl::InvalidArgumentError(message);
   SetPayload(status, bad_request);

@@ -42,6 +42,21 @@ class LoggingRegistry : public registry::v1::RegistryService::Service {
   }
 };
 
+// Answers every GetRegion with a region whose display name is `bytes` long.
+class LargeAnswerRegistry : public registry::v1::RegistryService::Service {
+ public:
+  explicit LargeAnswerRegistry(size_t bytes) : bytes_(bytes) {}
+  grpc::Status GetRegion(grpc::ServerContext*, const registry::v1::GetRegionRequest* request,
+                         registry::v1::GetRegionResponse* response) override {
+    response->mutable_region()->set_name(request->name());
+    response->mutable_region()->set_display_name(std::string(bytes_, 'x'));
+    return grpc::Status::OK;
+  }
+
+ private:
+  size_t bytes_;
+};
+
 // Sends this process's stderr to a file while alive.
 class CaptureStderr {
  public:
@@ -262,6 +277,28 @@ TEST(ServerTest, TlsListenerServesTlsClientsOnlyAndInProcessChannelBypassesIt) {
       CallGetRegion(grpc::CreateChannel("127.0.0.1:" + port, grpc::InsecureChannelCredentials())),
       grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(CallGetRegion((*server)->InProcessChannel()), grpc::StatusCode::NOT_FOUND);
+}
+
+// The JSON bridge reads the server's answers through the in-process channel: an answer beyond
+// gRPC's default 4 MB receive limit (a large roster export) must come through it whole.
+TEST(ServerTest, InProcessChannelTakesAnswersBeyondFourMegabytes) {
+  constexpr size_t kBytes = 6 * 1024 * 1024;
+  LargeAnswerRegistry service(kBytes);
+  ServerOptions options;
+  options.service_name = "servertest";
+  options.listen_address = "127.0.0.1:0";
+  options.shutdown_deadline = absl::Seconds(2);
+  auto server = GrpcServer::Start(options, {&service});
+  ASSERT_TRUE(server.ok()) << server.status();
+  registry::v1::GetRegionRequest request;
+  request.set_name("regions/310101");
+  registry::v1::GetRegionResponse response;
+  auto context = NewClientContext(nullptr, absl::Seconds(10));
+  grpc::Status status = registry::v1::RegistryService::NewStub((*server)->InProcessChannel())
+                            ->GetRegion(context.get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.region().display_name().size(), kBytes);
+  EXPECT_EQ(response.region().name(), "regions/310101");
 }
 
 TEST(ServerTest, HalfOrWrongTlsConfigurationFailsStartUp) {

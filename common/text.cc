@@ -36,6 +36,28 @@ std::optional<size_t> Utf8Length(absl::string_view text) {
   return count;
 }
 
+std::string Utf8Prefix(absl::string_view text, size_t max_bytes) {
+  static constexpr absl::string_view kEllipsis = "\u2026";
+  static constexpr absl::string_view kReplacement = "\uFFFD";
+  std::string out;
+  // Written out piece by piece; `end` is the longest prefix so far that leaves room for the
+  // ellipsis, where the text is cut if the whole does not fit.
+  size_t end = 0;
+  for (size_t i = 0; i < text.size();) {
+    const size_t len = Utf8SequenceLength(text.substr(i));
+    const absl::string_view piece = len == 0 ? kReplacement : text.substr(i, len);
+    if (out.size() + piece.size() > max_bytes) {
+      out.resize(end);
+      if (end + kEllipsis.size() <= max_bytes) out.append(kEllipsis.data(), kEllipsis.size());
+      return out;
+    }
+    out.append(piece.data(), piece.size());
+    if (out.size() + kEllipsis.size() <= max_bytes) end = out.size();
+    i += len == 0 ? 1 : len;
+  }
+  return out;
+}
+
 bool IsSlug(absl::string_view id, size_t max_length) {
   if (id.empty() || id.size() > max_length || id.front() == '-' || id.back() == '-') return false;
   for (char c : id) {

@@ -20,6 +20,11 @@ size_t Utf8SequenceLength(absl::string_view text);
 // Number of Unicode code points in valid UTF-8 text; nullopt if `text` is not valid UTF-8.
 std::optional<size_t> Utf8Length(absl::string_view text);
 
+// `text` cut to at most `max_bytes` bytes for a message: the longest prefix that ends on a
+// character boundary, followed by "…" when anything was cut (the result then stays within
+// max_bytes, "…" included). Bytes that are not UTF-8 become U+FFFD (which may shorten what fits).
+std::string Utf8Prefix(absl::string_view text, size_t max_bytes);
+
 // A caller-chosen id or code: 1..max_length of [a-z0-9-], not starting or ending with '-'.
 bool IsSlug(absl::string_view id, size_t max_length);
 

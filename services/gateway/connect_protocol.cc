@@ -13,9 +13,42 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/descriptor.pb.h"
+#include "google/protobuf/util/json_util.h"
 
 namespace linli::gateway::connect {
 namespace {
+
+// Removes from `value`, the JSON of a `type`, the keys that name no field, at every depth. The
+// well-known types (Timestamp, FieldMask, Struct, Any, ...) have JSON forms of their own and are
+// left to protobuf's parser.
+void DropUnknownFields(const google::protobuf::Descriptor& type, nlohmann::json& value) {
+  using google::protobuf::FieldDescriptor;
+  if (!value.is_object() || absl::StartsWith(type.file()->name(), "google/protobuf/")) return;
+  for (auto it = value.begin(); it != value.end();) {
+    const FieldDescriptor* field = type.FindFieldByName(it.key());
+    for (int i = 0; field == nullptr && i < type.field_count(); ++i) {
+      if (type.field(i)->json_name() == it.key()) field = type.field(i);
+    }
+    if (field == nullptr) {
+      it = value.erase(it);
+      continue;
+    }
+    nlohmann::json& held = it.value();
+    if (field->is_map()) {
+      const FieldDescriptor* mapped = field->message_type()->map_value();
+      if (mapped->type() == FieldDescriptor::TYPE_MESSAGE && held.is_object()) {
+        for (auto& item : held) DropUnknownFields(*mapped->message_type(), item);
+      }
+    } else if (field->type() == FieldDescriptor::TYPE_MESSAGE) {
+      if (!field->is_repeated()) {
+        DropUnknownFields(*field->message_type(), held);
+      } else if (held.is_array()) {
+        for (auto& item : held) DropUnknownFields(*field->message_type(), item);
+      }
+    }
+    ++it;
+  }
+}
 
 // The media type of a Content-Type value: before any parameter, trimmed, lower case.
 std::string MediaType(absl::string_view content_type) {
@@ -57,6 +90,30 @@ bool IsReservedKey(absl::string_view key) {
 }
 
 }  // namespace
+
+absl::Status DecodeJson(absl::string_view json, google::protobuf::Message* message,
+                        bool ignore_unknown_fields) {
+  google::protobuf::util::JsonParseOptions strict;
+  strict.ignore_unknown_fields = false;
+  const std::string text = json.empty() ? "{}" : std::string(json);
+  auto parsed = google::protobuf::util::JsonStringToMessage(text, message, strict);
+  if (!parsed.ok() && ignore_unknown_fields) {
+    // Again without the keys no field of this version knows; what fails now is a bad value.
+    nlohmann::json document = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
+    if (!document.is_discarded()) {
+      DropUnknownFields(*message->GetDescriptor(), document);
+      message->Clear();
+      parsed = google::protobuf::util::JsonStringToMessage(
+          document.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), message, strict);
+    }
+  }
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("request is not a valid ",
+                                                   message->GetDescriptor()->full_name(),
+                                                   " in JSON: ", std::string(parsed.message())));
+  }
+  return absl::OkStatus();
+}
 
 const char* ContentType(Codec codec) {
   return codec == Codec::kProto ? "application/proto" : "application/json";

@@ -16,12 +16,21 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
 #include "nlohmann/json.hpp"
 
 namespace linli::gateway::connect {
 
 // The message codecs of unary Connect calls.
 enum class Codec { kJson, kProto };
+
+// A request in the proto3 JSON mapping decoded into `message` ("" reads as {}); INVALID_ARGUMENT
+// with protobuf's reason otherwise. With `ignore_unknown_fields`, keys that name no field of
+// their message are skipped at any depth (a newer client's fields), yet every known field must
+// hold a valid value: an enum name that does not exist is refused, where protobuf's own ignore
+// option would drop it silently (a misspelt "LIVING_SITUATION_ALONE" would register nothing).
+absl::Status DecodeJson(absl::string_view json, google::protobuf::Message* message,
+                        bool ignore_unknown_fields);
 
 // "application/json" or "application/proto" (responses and errors use these exactly).
 const char* ContentType(Codec codec);

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "linli/gateway/v1/console.pb.h"
+#include "linli/registry/v1/registry.pb.h"
 
 namespace linli::gateway::connect {
 namespace {
@@ -226,6 +227,49 @@ TEST(ConnectMetadata, InitialAsHeadersTrailingPrefixed) {
                          {"trailer-x-cost", "12"},
                          {"trailer-x-cost", "13"}};
   EXPECT_EQ(headers, want);
+}
+
+// Unknown keys (a newer client's fields) are skipped at any depth when allowed, but a known
+// enum field holding a name that does not exist is refused either way, naming the field.
+TEST(ConnectJson, UnknownFieldsAreSkippedButUnknownEnumNamesAreRefused) {
+  constexpr char kNewerClient[] =
+      R"({"elder":{"displayName":"王阿姨","livingSituation":"LIVING_SITUATION_ALONE",)"
+      R"("newField":{"x":[1]},"contacts":[{"phone":"13800000000","since":2}]},)"
+      R"("requestId":"r1","later":true})";
+  registry::v1::CreateElderRequest request;
+  ASSERT_TRUE(DecodeJson(kNewerClient, &request, /*ignore_unknown_fields=*/true).ok());
+  EXPECT_EQ(request.elder().display_name(), "王阿姨");
+  EXPECT_EQ(request.elder().living_situation(), registry::v1::LIVING_SITUATION_ALONE);
+  ASSERT_EQ(request.elder().contacts_size(), 1);
+  EXPECT_EQ(request.elder().contacts(0).phone(), "13800000000");
+  EXPECT_EQ(request.request_id(), "r1");
+
+  // Alone, and after an unknown field that a strict parse would stop at first.
+  constexpr char kMisspelt[] = R"({"elder":{"livingSituation":"LIVING_SITUATION_LONELY"}})";
+  constexpr char kMisspeltAfterNew[] =
+      R"({"later":1,"elder":{"livingSituation":"LIVING_SITUATION_LONELY","displayName":"x"}})";
+  for (bool ignore : {true, false}) {
+    for (const char* json : {kMisspelt, kMisspeltAfterNew}) {
+      registry::v1::CreateElderRequest bad;
+      absl::Status status = DecodeJson(json, &bad, ignore);
+      EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << json << " " << ignore;
+      if (ignore || json == kMisspelt) {
+        EXPECT_TRUE(absl::StrContains(status.message(), "living_situation") ||
+                    absl::StrContains(status.message(), "livingSituation"))
+            << status.message();
+      }
+    }
+  }
+  registry::v1::CreateElderRequest strict;
+  EXPECT_EQ(DecodeJson(R"({"later":true})", &strict, false).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(DecodeJson("", &strict, false).ok());
+  // Timestamps and other well-known types keep their own JSON forms.
+  constexpr char kWithTime[] = R"({"elder":{"createTime":"2026-12-06T08:00:00Z","x":1}})";
+  registry::v1::CreateElderRequest with_time;
+  ASSERT_TRUE(DecodeJson(kWithTime, &with_time, true).ok());
+  EXPECT_EQ(with_time.elder().create_time().seconds(), 1796544000);
+  EXPECT_FALSE(DecodeJson("{not json", &with_time, true).ok());
 }
 
 TEST(ConnectCors, AllowedOrigins) {

@@ -387,16 +387,9 @@ absl::Status ForwardCredentials(const httplib::Request& req, grpc::ClientContext
 absl::Status DecodeMessage(const Bridge& bridge, connect::Codec codec, const std::string& bytes,
                            Message* message) {
   if (codec == connect::Codec::kJson) {
-    google::protobuf::util::JsonParseOptions parse_options;
-    parse_options.ignore_unknown_fields = !bridge.options.reject_unknown_json_fields;
-    if (auto parsed = google::protobuf::util::JsonStringToMessage(bytes.empty() ? "{}" : bytes,
-                                                                  message, parse_options);
-        !parsed.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat("request is not a valid ",
-                                                     message->GetDescriptor()->full_name(),
-                                                     " in JSON: ", std::string(parsed.message())));
-    }
-  } else if (!message->ParseFromString(bytes)) {
+    return connect::DecodeJson(bytes, message, !bridge.options.reject_unknown_json_fields);
+  }
+  if (!message->ParseFromString(bytes)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "request is not a valid ", message->GetDescriptor()->full_name(), " in binary protobuf"));
   }
