@@ -18,11 +18,35 @@
 
 namespace linli::registry {
 
+namespace {
+
+// In valid UTF-8: a C0 control (NUL, BEL, tab, line breaks...), DEL or a C1 control (U+0080 to
+// U+009F, encoded 0xC2 0x80-0x9F). A name is shown in one line of a table, a CSV cell, a notice.
+// `line_breaks`: "\n" and "\r" are not counted.
+bool HasControlCharacter(absl::string_view text, bool line_breaks) {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (line_breaks && (c == '\n' || c == '\r')) continue;
+    if (c < 0x20 || c == 0x7F) return true;
+    if (c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) < 0xA0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 void ValidateDisplayName(absl::string_view text, size_t max_chars, const std::string& field,
-                         FieldViolations& violations) {
+                         FieldViolations& violations, bool line_breaks) {
   std::optional<size_t> length = Utf8Length(text);
   if (!length.has_value()) {
     violations.Add(field, "must be valid UTF-8");
+  } else if (HasControlCharacter(text, line_breaks)) {
+    violations.Add(field, line_breaks
+                              ? "must not contain control characters other than line breaks"
+                              : "must be one line of text: no line breaks, tabs or other control "
+                                "characters");
   } else if (absl::StripAsciiWhitespace(text).empty()) {
     violations.Add(field, "must not be empty");
   } else if (*length > max_chars) {

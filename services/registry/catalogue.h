@@ -18,9 +18,11 @@
 
 namespace linli::registry {
 
-// Checks a display name: valid UTF-8, not blank, at most max_chars characters.
+// Checks a display name: valid UTF-8, not blank, at most max_chars characters, one line without
+// control characters (with `line_breaks`, as for an address, it may span lines: "\n" and "\r"
+// pass, other control characters do not).
 void ValidateDisplayName(absl::string_view text, size_t max_chars, const std::string& field,
-                         FieldViolations& violations);
+                         FieldViolations& violations, bool line_breaks = false);
 
 // "#RRGGBB" (hex digits of either case).
 bool IsColor(absl::string_view color);

@@ -2,6 +2,7 @@
 
 #include <map>
 
+#include "absl/strings/match.h"
 #include "common/update_mask.h"
 #include "gtest/gtest.h"
 
@@ -97,6 +98,30 @@ TEST(CatalogueTest, OfferingTerms) {
                                       "offering.schedule.rrule", "offering.schedule.dtstart",
                                       "offering.schedule.duration_minutes",
                                       "offering.required_skills[0]", "offering.display_name"}));
+}
+
+// A name is one line of text (a table row, a CSV cell, a notice): control characters are refused,
+// Chinese and ordinary punctuation are not.
+TEST(CatalogueTest, DisplayNamesRefuseControlCharacters) {
+  for (const std::string& name :
+       {std::string("换行\n名称"), std::string("a\tb"), std::string("a\0b", 3), std::string("铃\a"),
+        std::string("del\x7f"), std::string("c1\xc2\x85")}) {
+    FieldViolations v;
+    ValidateDisplayName(name, 64, "elder.display_name", v);
+    EXPECT_EQ(ViolatedFields(v), std::vector<std::string>{"elder.display_name"}) << name;
+    EXPECT_TRUE(absl::StrContains(v.ToStatus().message(), "control characters")) << name;
+  }
+  // An address may span lines, nothing else.
+  FieldViolations address;
+  ValidateDisplayName("鲁班路100弄5号,\r\n302室", 256, "elder.address", address, true);
+  EXPECT_TRUE(ViolatedFields(address).empty());
+  ValidateDisplayName("鲁班路\t100弄", 256, "elder.address", address, true);
+  EXPECT_EQ(ViolatedFields(address), std::vector<std::string>{"elder.address"});
+  for (const char* name : {"王阿姨", "五里桥（新址）· 食堂", "Anna-Maria O'Neil", "é"}) {
+    FieldViolations v;
+    ValidateDisplayName(name, 64, "elder.display_name", v);
+    EXPECT_TRUE(ViolatedFields(v).empty()) << name;
+  }
 }
 
 TEST(CatalogueTest, AnOfferingUpdateChangesOnlyItsTerms) {

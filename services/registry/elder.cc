@@ -42,7 +42,9 @@ void ValidateElder(const v1::Elder& e, absl::CivilDay today, FieldViolations& v)
       v.Add("elder.phone", std::string(s.message()));
     }
   }
-  if (!e.address().empty()) ValidateDisplayName(e.address(), 256, "elder.address", v);
+  if (!e.address().empty()) {
+    ValidateDisplayName(e.address(), 256, "elder.address", v, /*line_breaks=*/true);
+  }
   if (e.has_location()) ValidateLatLng(e.location(), "elder.location", v);
   if (!v1::LivingSituation_IsValid(e.living_situation())) {
     v.Add("elder.living_situation", "is not a known living situation");

@@ -6,6 +6,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "services/registry/catalogue.h"
 
 namespace linli::registry {
 namespace {
@@ -71,15 +72,8 @@ void ValidateNewRegionFields(absl::string_view code, absl::string_view display_n
   if (!IsRegionCode(code)) {
     violations.Add(absl::StrCat(prefix, "code"), "must be 2 to 12 ASCII digits, e.g. \"310101\"");
   }
-  std::optional<size_t> length = Utf8Length(display_name);
-  if (!length.has_value()) {
-    violations.Add(absl::StrCat(prefix, "display_name"), "must be valid UTF-8");
-  } else if (absl::StripAsciiWhitespace(display_name).empty()) {
-    violations.Add(absl::StrCat(prefix, "display_name"), "must not be empty");
-  } else if (*length > kMaxDisplayNameLength) {
-    violations.Add(absl::StrCat(prefix, "display_name"),
-                   absl::StrCat("must be at most ", kMaxDisplayNameLength, " characters"));
-  }
+  ValidateDisplayName(display_name, kMaxDisplayNameLength, absl::StrCat(prefix, "display_name"),
+                      violations);
   if (!level.has_value()) {
     violations.Add(absl::StrCat(prefix, "level"),
                    "must be one of REGION_LEVEL_MUNICIPALITY, _DISTRICT, _STREET, _COMMITTEE");

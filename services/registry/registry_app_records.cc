@@ -357,18 +357,20 @@ absl::Status ImportOfferings(storage::Database& db, const Clock& clock,
     // The owner locked (once it is known to be the caller's): two imports of one roster at once
     // find each other's offerings.
     RETURN_IF_ERROR(FindOrganisationForUpdate(tx, dialect, offering.organisation_id).status());
-    for (size_t c = 0; c < covered.size(); ++c) {
-      if (!guard.Admits(covered[c].path)) {
-        return Outside(line, absl::StrCat("offering.covered_regions[", c, "]"),
-                       RegionName(covered[c].code), guard, "服务区域不在你的辖区内", problems);
-      }
-    }
+    // Registered already (the owner is the caller's, so this tells nothing new): left as it is,
+    // also when it covers regions beyond the caller's, as an exported roster's rows may.
     ASSIGN_OR_RETURN(
         std::vector<v1::Offering> same_service,
         QueryOfferings(tx, offering.organisation_id, offering.service_code,
                        /*include_retired=*/false, "", std::numeric_limits<int>::max()));
     for (const v1::Offering& o : same_service) {
       if (o.display_name() == offering.offering.display_name()) return Verdict::kExisting;
+    }
+    for (size_t c = 0; c < covered.size(); ++c) {
+      if (!guard.Admits(covered[c].path)) {
+        return Outside(line, absl::StrCat("offering.covered_regions[", c, "]"),
+                       RegionName(covered[c].code), guard, "服务区域不在你的辖区内", problems);
+      }
     }
     return Verdict::kNew;
   };

@@ -3410,6 +3410,28 @@ TEST_P(RegistryCatalogueTest, ImportingOfferingsKnowsThemByOrganisationServiceAn
   EXPECT_EQ(response.created(), 1);
   EXPECT_EQ(response.existing(), 1);
   EXPECT_EQ(Count("offerings"), 3);
+
+  // An offering of the street's organisation that also covers the neighbouring street (registered
+  // by someone whose scope holds both) is in the street's own export: the street importing that
+  // row again finds it registered, rather than being refused the region it cannot register in.
+  const v1::Offering wide = offering("送餐", {kCommittee1, "regions/310101021001"});
+  ASSERT_TRUE(
+      Call(&v1::RegistryService::Stub::ImportRecords, Records<v1::Offering>({{2, wide}}), &response)
+          .ok());
+  EXPECT_EQ(response.created(), 1);
+  v1::ImportRecordsRequest again = Records<v1::Offering>({{2, wide}});
+  again.set_region_guard(kStreet);
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ImportRecords, again, &response).ok());
+  EXPECT_TRUE(Problems(response).empty());
+  EXPECT_EQ(response.existing(), 1);
+  EXPECT_EQ(response.created(), 0);
+  // A new offering reaching there is still refused.
+  v1::ImportRecordsRequest wider =
+      Records<v1::Offering>({{2, offering("送餐二", {kCommittee1, "regions/310101021001"})}});
+  wider.set_region_guard(kStreet);
+  ASSERT_TRUE(Call(&v1::RegistryService::Stub::ImportRecords, wider, &response).ok());
+  EXPECT_EQ(Problems(response), std::vector<std::string>{"2 offering.covered_regions[1]"});
+  EXPECT_EQ(Count("offerings"), 4);
 }
 
 TEST_P(RegistryCatalogueTest, ImportingWorkersKnowsThemByOrganisationAndPhone) {
