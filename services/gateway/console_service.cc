@@ -153,7 +153,8 @@ absl::Status Named(const std::string& name, const char* collection, const char* 
       name.size() > strlen(collection) + 1) {
     return absl::OkStatus();
   }
-  return absl::PermissionDeniedError(absl::StrCat(what, " must be named (\"", collection, "/…\")"));
+  // Bad input (none named, or not a name of this kind), as the backend would say to an admin.
+  return absl::InvalidArgumentError(absl::StrCat(what, " must be named (\"", collection, "/…\")"));
 }
 
 }  // namespace

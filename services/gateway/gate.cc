@@ -71,6 +71,13 @@ std::string RegionCode(absl::string_view region) {
   return std::string(region);
 }
 
+// A request that leaves out the record it is about is bad input, not a denial: INVALID_ARGUMENT
+// (as an admin, whom no rule stops, gets from the backend's own check).
+absl::Status Unnamed(absl::string_view what, absl::string_view collection) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(what, " must be named (\"", collection, "/…\"); the request names none"));
+}
+
 absl::Status OutOfScope(const std::string& region) {
   return Denied(absl::StrCat("region \"", region.substr(0, 64), "\" is outside your scope"));
 }
@@ -267,6 +274,7 @@ absl::StatusOr<std::vector<std::string>> Relations::RegionPath(const grpc::Serve
 absl::Status Relations::RegionIn(const grpc::ServerContext* context, const auth::Principal& who,
                                  const std::string& region) const {
   if (who.role == auth::Role::kAdmin) return absl::OkStatus();
+  if (region.empty()) return Unnamed("a region", "regions");
   const std::string code = RegionCode(region);
   if (who.region.empty() || code.empty()) return OutOfScope(region);
   if (code == who.region) return absl::OkStatus();
@@ -315,7 +323,7 @@ absl::Status Relations::RegionOrAncestor(const auth::Principal& who,
 absl::Status Relations::Elder(const grpc::ServerContext& context, const auth::Principal& who,
                               const std::string& elder) const {
   if (who.role == auth::Role::kAdmin) return absl::OkStatus();  // including "every elder"
-  if (elder.empty()) return Denied("an elder must be named");
+  if (elder.empty()) return Unnamed("an elder", "elders");
   if (who.ActsFor(elder)) return absl::OkStatus();
   if (who.role != auth::Role::kCommitteeStaff && who.role != auth::Role::kStreetStaff) {
     return Denied(absl::StrCat("you may not act for ", elder.substr(0, 64)));
@@ -332,7 +340,7 @@ absl::Status Relations::Elder(const grpc::ServerContext& context, const auth::Pr
 absl::Status Relations::Commitment(const grpc::ServerContext& context, const auth::Principal& who,
                                    const std::string& commitment) const {
   if (who.role == auth::Role::kAdmin) return absl::OkStatus();
-  if (commitment.empty()) return Denied("a commitment must be named");
+  if (commitment.empty()) return Unnamed("a commitment", "commitments");
   scheduling::v1::GetCommitmentRequest request;
   request.set_name(commitment);
   scheduling::v1::GetCommitmentResponse response;
@@ -357,7 +365,7 @@ absl::Status Relations::OrganisationIn(const grpc::ServerContext& context,
                                        const auth::Principal& who, const std::string& organisation,
                                        bool or_above) const {
   if (who.role == auth::Role::kAdmin) return absl::OkStatus();
-  if (organisation.empty()) return Denied("an organisation must be named");
+  if (organisation.empty()) return Unnamed("an organisation", "organisations");
   if (who.role == auth::Role::kPartner) {
     if (organisation == who.organisation) return absl::OkStatus();
     return Denied("a partner key reaches only its own organisation");
@@ -376,7 +384,7 @@ absl::Status Relations::WorkerCommitment(const grpc::ServerContext& context,
                                          const auth::Principal& who, const std::string& commitment,
                                          const std::string& visit) const {
   if (who.role != auth::Role::kWorker) return Denied("only workers use the worker app");
-  if (commitment.empty()) return Denied("a commitment must be named");
+  if (commitment.empty()) return Unnamed("a commitment", "commitments");
   scheduling::v1::GetCommitmentRequest request;
   request.set_name(commitment);
   scheduling::v1::GetCommitmentResponse response;
@@ -407,7 +415,7 @@ absl::Status Relations::WorkerCommitment(const grpc::ServerContext& context,
 absl::Status Relations::WorkerVisit(const grpc::ServerContext& context, const auth::Principal& who,
                                     const std::string& visit, const std::string& commitment) const {
   if (who.role != auth::Role::kWorker) return Denied("only workers use the worker app");
-  if (visit.empty()) return Denied("a visit must be named");
+  if (visit.empty()) return Unnamed("a visit", "visits");
   scheduling::v1::GetVisitRequest request;
   request.set_name(visit);
   scheduling::v1::GetVisitResponse response;
@@ -431,7 +439,7 @@ absl::Status Relations::PartnerVisit(const grpc::ServerContext& context, const a
   if (who.role != auth::Role::kPartner || who.organisation.empty()) {
     return Denied("only partner keys of an organisation");
   }
-  if (visit.empty()) return Denied("a visit must be named");
+  if (visit.empty()) return Unnamed("a visit", "visits");
   scheduling::v1::GetVisitRequest request;
   request.set_name(visit);
   scheduling::v1::GetVisitResponse response;
